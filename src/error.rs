@@ -1,0 +1,135 @@
+//! The crate's one error type.
+
+use crate::normalize::Rejection;
+
+/// Everything that can go wrong when feeding or querying a [`Memory`](crate::Memory).
+///
+/// Every variant says *what* was wrong and *where* (the event id and the field path), never
+/// the offending personal data itself, so messages are safe to log. When an operation returns
+/// an error, memory is exactly as it was before the call.
+///
+/// ```
+/// use regulars::{Event, Memory, Order, PerformanceId, Signals, Ticket, Error};
+///
+/// let mut memory = Memory::new();
+/// let order = Order::new("o-1", Signals::new().email("ana@example.org"))
+///     .ticket(Ticket::new("t-1", PerformanceId::new("no-such-show")));
+/// let err = memory.observe(Event::order("e-1", order)).unwrap_err();
+/// assert!(matches!(err, Error::UnknownPerformance { .. }));
+/// assert_eq!(memory.patron_count(), 0);
+/// ```
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A value given by the caller could not be used.
+    #[error("{location}: {reason}")]
+    InvalidInput {
+        /// Where the value was: the event id (if any) and the field path.
+        location: String,
+        /// What was wrong with it.
+        reason: Rejection,
+    },
+    /// A person was described with nothing that could identify them.
+    #[error("{location}: no identifier and no name to recognize the person by")]
+    NoIdentity {
+        /// Where the person was described.
+        location: String,
+    },
+    /// An event id was seen before with different content.
+    #[error("event {event}: already observed with different content")]
+    ConflictingEvent {
+        /// The reused event id.
+        event: String,
+    },
+    /// An id that must be unique was already used by another event.
+    #[error("event {event}: {kind} {id} was already used by another event")]
+    DuplicateId {
+        /// The event that tried to reuse the id.
+        event: String,
+        /// What kind of id (`"order"`, `"ticket"`, `"scan"`).
+        kind: &'static str,
+        /// The reused id.
+        id: String,
+    },
+    /// An event referred to a performance that is not in the catalog.
+    #[error("{location}: unknown performance {performance}")]
+    UnknownPerformance {
+        /// Where the reference was.
+        location: String,
+        /// The performance id as given.
+        performance: String,
+    },
+    /// A catalog entry referred to a production or venue that is not defined.
+    #[error("{location}: unknown {kind} {id}")]
+    UnknownCatalogEntry {
+        /// Where the reference was.
+        location: String,
+        /// `"production"` or `"venue"`.
+        kind: &'static str,
+        /// The id as given.
+        id: String,
+    },
+    /// A scan or refund referred to a ticket this memory has never seen.
+    #[error("{location}: unknown ticket {ticket}")]
+    UnknownTicket {
+        /// Where the reference was.
+        location: String,
+        /// The ticket id as given.
+        ticket: String,
+    },
+    /// A refund referred to an order this memory has never seen.
+    #[error("{location}: unknown order {order}")]
+    UnknownOrder {
+        /// Where the reference was.
+        location: String,
+        /// The order id as given.
+        order: String,
+    },
+    /// A scan presented a ticket that was refunded.
+    #[error("{location}: ticket {ticket} was refunded")]
+    TicketRefunded {
+        /// Where the scan was.
+        location: String,
+        /// The refunded ticket.
+        ticket: String,
+    },
+    /// A [`MemoryBuilder`](crate::MemoryBuilder) setting cannot work.
+    #[error("invalid configuration: {0}")]
+    InvalidConfig(String),
+    /// No patron has this id.
+    #[error("unknown patron {0}")]
+    UnknownPatron(crate::PatronId),
+    /// A catalog change would contradict history already recorded against it.
+    #[error("{location}: {what}")]
+    CatalogConflict {
+        /// The catalog entry.
+        location: String,
+        /// What the change would contradict.
+        what: &'static str,
+    },
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Shows a vendor-supplied id in a message: escaped, and cut to a readable length, because
+/// vendor strings are untrusted and may be huge or full of control characters.
+pub(crate) fn shown(id: &str) -> String {
+    const MAX_CHARS: usize = 64;
+    let mut out = String::with_capacity(id.len().min(MAX_CHARS) + 2);
+    out.push('`');
+    for (i, c) in id.chars().enumerate() {
+        if i == MAX_CHARS {
+            out.push('…');
+            break;
+        }
+        out.extend(c.escape_debug());
+    }
+    out.push('`');
+    out
+}
+
+/// Builds the location of a field inside an event, e.g. ``event `e-7`: order.buyer.email``.
+pub(crate) fn at(event: &str, field: impl std::fmt::Display) -> String {
+    format!("event {}: {field}", shown(event))
+}

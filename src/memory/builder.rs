@@ -1,0 +1,158 @@
+//! Configuring a `Memory`.
+
+use std::fmt;
+use std::sync::Arc;
+
+use super::Memory;
+use super::state::State;
+use crate::clock::{Clock, SystemClock};
+use crate::error::{Error, Result};
+use crate::moments::MomentRule;
+use crate::moments::builtin::{FirstVisit, RepeatProduction};
+use crate::normalize::Country;
+use crate::recognize::{ExactIdentifiers, Strategy, Thresholds};
+
+/// Configures a [`Memory`]; start with [`Memory::builder`].
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use regulars::{ManualClock, Memory, Thresholds, normalize::Country};
+///
+/// let clock = ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0).unwrap());
+/// let memory = Memory::builder()
+///     .default_country(Country::GB)
+///     .clock(clock)
+///     .thresholds(Thresholds::default().known(10.0))
+///     .build()?;
+/// # Ok::<(), regulars::Error>(())
+/// ```
+#[must_use]
+pub struct MemoryBuilder {
+    default_country: Option<Country>,
+    thresholds: Thresholds,
+    clock: Arc<dyn Clock>,
+    default_strategies: bool,
+    strategies: Vec<Arc<dyn Strategy>>,
+    default_rules: bool,
+    rules: Vec<Arc<dyn MomentRule>>,
+}
+
+impl fmt::Debug for MemoryBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemoryBuilder")
+            .field("default_country", &self.default_country)
+            .field("thresholds", &self.thresholds)
+            .field("default_strategies", &self.default_strategies)
+            .field("strategies", &self.strategies)
+            .field("default_rules", &self.default_rules)
+            .field("rules", &self.rules)
+            .finish_non_exhaustive()
+    }
+}
+
+impl MemoryBuilder {
+    pub(crate) fn new() -> Self {
+        Self {
+            default_country: None,
+            thresholds: Thresholds::default(),
+            clock: Arc::new(SystemClock),
+            default_strategies: true,
+            strategies: Vec::new(),
+            default_rules: true,
+            rules: Vec::new(),
+        }
+    }
+
+    /// The country of phone numbers and postcodes written without one (`020 7946 0018`).
+    pub fn default_country(mut self, country: Country) -> Self {
+        self.default_country = Some(country);
+        self
+    }
+
+    /// Where evidence turns into `Known`, `Review` or `New`.
+    pub fn thresholds(mut self, thresholds: Thresholds) -> Self {
+        self.thresholds = thresholds;
+        self
+    }
+
+    /// The clock read when an event carries no time.
+    pub fn clock(mut self, clock: impl Clock + 'static) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Adds a recognition strategy (after the default ones, unless removed).
+    pub fn strategy(mut self, strategy: impl Strategy + 'static) -> Self {
+        self.strategies.push(Arc::new(strategy));
+        self
+    }
+
+    /// Drops the default strategy ([`ExactIdentifiers`] with default weights).
+    pub fn without_default_strategies(mut self) -> Self {
+        self.default_strategies = false;
+        self
+    }
+
+    /// Adds a moment rule (after the built-in ones, unless removed).
+    pub fn rule(mut self, rule: impl MomentRule + 'static) -> Self {
+        self.rules.push(Arc::new(rule));
+        self
+    }
+
+    /// Drops the built-in rules ([`FirstVisit`], [`RepeatProduction`]).
+    pub fn without_default_rules(mut self) -> Self {
+        self.default_rules = false;
+        self
+    }
+
+    /// Builds the memory.
+    ///
+    /// Errors when there is no strategy, two rules share an id, or the thresholds are
+    /// not finite or put `review` above `known`.
+    pub fn build(self) -> Result<Memory> {
+        let memory = self.build_unchecked();
+        if memory.strategies.is_empty() {
+            return Err(Error::InvalidConfig("no recognition strategy".into()));
+        }
+        let t = memory.thresholds;
+        let finite = [t.known_at(), t.review_at(), t.margin_needed()]
+            .iter()
+            .all(|x| x.is_finite());
+        if !finite || t.review_at() > t.known_at() || t.margin_needed() < 0.0 {
+            return Err(Error::InvalidConfig(
+                "thresholds must be finite, with review <= known and margin >= 0".into(),
+            ));
+        }
+        for (i, rule) in memory.rules.iter().enumerate() {
+            if memory.rules[..i].iter().any(|r| r.id() == rule.id()) {
+                return Err(Error::InvalidConfig(format!(
+                    "two rules have the id {}",
+                    crate::error::shown(rule.id())
+                )));
+            }
+        }
+        Ok(memory)
+    }
+
+    pub(crate) fn build_unchecked(self) -> Memory {
+        let mut strategies: Vec<Arc<dyn Strategy>> = Vec::new();
+        if self.default_strategies {
+            strategies.push(Arc::new(ExactIdentifiers::new()));
+        }
+        strategies.extend(self.strategies);
+        let mut rules: Vec<Arc<dyn MomentRule>> = Vec::new();
+        if self.default_rules {
+            rules.push(Arc::new(FirstVisit::new()));
+            rules.push(Arc::new(RepeatProduction::new()));
+        }
+        rules.extend(self.rules);
+        Memory {
+            default_country: self.default_country,
+            thresholds: self.thresholds,
+            clock: self.clock,
+            strategies,
+            rules,
+            state: State::default(),
+        }
+    }
+}

@@ -1,0 +1,203 @@
+//! `Memory`: patrons, their history, derived figures and indexes, and the one write path.
+
+mod builder;
+mod index;
+mod observation;
+mod state;
+mod stats;
+mod view;
+mod write;
+
+use std::fmt;
+use std::sync::Arc;
+
+pub use builder::MemoryBuilder;
+pub use index::IndexView;
+pub use observation::{Observation, Participant};
+pub use stats::{MembershipSpan, PatronStats, ProductionVisits};
+pub use view::{PatronView, TicketView};
+
+use crate::clock::Clock;
+use crate::error::Result;
+use crate::model::catalog::Catalog;
+use crate::model::ids::PatronId;
+use crate::moments::MomentRule;
+use crate::normalize::Country;
+use crate::recognize::{Candidate, Candidates, Evidence, Recognition, Strategy, Thresholds};
+use crate::signals::{NormalizedSignals, Signals};
+use state::State;
+
+/// A venue's memory of its patrons.
+///
+/// Feed it every vendor event with [`observe`](Memory::observe); it answers who the person
+/// is and which moments to create now. Read patrons with [`patron`](Memory::patron), ask
+/// "who is this?" without changing anything with [`recognize`](Memory::recognize).
+///
+/// `Memory` is `Send + Sync`: share it behind a lock, readers with `&Memory`, the writer
+/// with `&mut Memory`.
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use regulars::{Event, Memory, Order, Performance, Production, Scan, Signals, Ticket, Venue};
+///
+/// let mut memory = Memory::new();
+/// memory.define_venue(Venue::new("main", "Main House"))?;
+/// memory.define_production(Production::new("hamlet", "Hamlet").genre("drama"))?;
+/// memory.define_performance(Performance::new("hamlet-1", "hamlet", "main", Utc.with_ymd_and_hms(2026, 3, 1, 19, 30, 0).unwrap()))?;
+///
+/// let ana = Signals::new().given_name("Ana").email("ana@example.org");
+/// let first = memory.observe(Event::order("e-1", Order::new("o-1", ana).ticket(Ticket::new("t-1", "hamlet-1").seat_label("F12"))))?;
+/// assert_eq!(first.recognition().decision(), "new");
+///
+/// // Same person, different spelling of the same e-mail.
+/// let again = memory.recognize(&Signals::new().given_name("ANA").email(" Ana@Example.ORG"))?;
+/// assert_eq!(again.known_patron(), Some(first.patron()));
+///
+/// memory.observe(Event::scan("e-2", Scan::entry("t-1")))?;
+/// assert_eq!(memory.patron(first.patron()).unwrap().stats().performances_attended(), 1);
+/// # Ok::<(), regulars::Error>(())
+/// ```
+pub struct Memory {
+    default_country: Option<Country>,
+    thresholds: Thresholds,
+    clock: Arc<dyn Clock>,
+    strategies: Vec<Arc<dyn Strategy>>,
+    rules: Vec<Arc<dyn MomentRule>>,
+    state: State,
+}
+
+impl fmt::Debug for Memory {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Memory")
+            .field("patrons", &self.state.patrons.len())
+            .field("identifiers", &self.state.identifiers.len())
+            .field("tickets", &self.state.tickets.len())
+            .field("events", &self.state.events.len())
+            .field(
+                "strategies",
+                &self.strategies.iter().map(|s| s.name()).collect::<Vec<_>>(),
+            )
+            .field(
+                "rules",
+                &self.rules.iter().map(|r| r.id()).collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Memory {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Memory {
+    /// An empty memory with the default strategies (exact identifiers), the built-in
+    /// rules ([`FirstVisit`](crate::FirstVisit), [`RepeatProduction`](crate::RepeatProduction)),
+    /// the system clock and no default country (phone numbers must then be international).
+    pub fn new() -> Self {
+        MemoryBuilder::new().build_unchecked()
+    }
+
+    /// Starts configuring a memory.
+    pub fn builder() -> MemoryBuilder {
+        MemoryBuilder::new()
+    }
+
+    /// Who do these signals describe? Read-only: nothing is recorded and no moment fires.
+    ///
+    /// Errors when a signal is unusable (an e-mail without `@`, an empty name…).
+    pub fn recognize(&self, signals: &Signals) -> Result<Recognition> {
+        let today = self.clock.now().date_naive();
+        let normalized = signals.normalize(self.default_country, today, &|field| {
+            if field.is_empty() {
+                "signals".to_owned()
+            } else {
+                format!("signals.{field}")
+            }
+        })?;
+        Ok(self.recognize_normalized(&normalized))
+    }
+
+    pub(crate) fn recognize_normalized(&self, signals: &NormalizedSignals) -> Recognition {
+        let index = IndexView {
+            identifiers: &self.state.identifiers,
+        };
+        let mut candidates = Candidates::default();
+        for strategy in &self.strategies {
+            strategy.candidates(signals, &index, &mut candidates);
+        }
+        let scored = candidates
+            .as_slice()
+            .iter()
+            .filter_map(|&id| {
+                let view = self.patron(id)?;
+                let mut evidence = Evidence::new();
+                for strategy in &self.strategies {
+                    strategy.score(signals, &view, &mut evidence);
+                }
+                Some(Candidate::new(id, evidence))
+            })
+            .collect();
+        self.thresholds.decide(scored)
+    }
+
+    /// The patron with this id.
+    pub fn patron(&self, id: PatronId) -> Option<PatronView<'_>> {
+        self.state.patron(id).map(|record| PatronView {
+            record,
+            state: &self.state,
+        })
+    }
+
+    /// Every patron, oldest first.
+    pub fn patrons(&self) -> impl Iterator<Item = PatronView<'_>> {
+        self.state.patrons.iter().map(|record| PatronView {
+            record,
+            state: &self.state,
+        })
+    }
+
+    /// How many patrons memory knows.
+    pub fn patron_count(&self) -> usize {
+        self.state.patrons.len()
+    }
+
+    /// How many distinct events memory has observed.
+    pub fn event_count(&self) -> usize {
+        self.state.events.len()
+    }
+
+    /// The catalog: venues, productions, performances.
+    pub fn catalog(&self) -> &Catalog {
+        &self.state.catalog
+    }
+
+    /// A ticket memory has seen.
+    pub fn ticket(&self, id: &str) -> Option<TicketView<'_>> {
+        let (id, record) = self.state.tickets.get_key_value(id)?;
+        Some(TicketView {
+            id,
+            record,
+            state: &self.state,
+        })
+    }
+
+    /// The tickets issued for a performance, in issue order (refunded ones included);
+    /// `None` for an unknown performance.
+    pub fn tickets_for(&self, performance: &str) -> Option<impl Iterator<Item = TicketView<'_>>> {
+        let idx = self.state.catalog.performance_idx(performance)?;
+        let entry = self.state.catalog.performance_entry(idx)?;
+        Some(
+            entry
+                .tickets
+                .iter()
+                .filter_map(|id| self.ticket(id.as_str())),
+        )
+    }
+
+    /// The clock memory reads when an event carries no time.
+    pub fn clock(&self) -> &dyn Clock {
+        &*self.clock
+    }
+}

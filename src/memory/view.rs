@@ -1,0 +1,212 @@
+//! Read-only views of patrons and tickets.
+
+use std::fmt;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::state::{PatronRecord, State, TicketRecord};
+use super::stats::{PatronStats, ProductionVisits};
+use crate::model::catalog::Performance;
+use crate::model::history::{Interaction, Seat};
+use crate::model::ids::{OrderId, PatronId, TicketId};
+use crate::model::money::Money;
+use crate::model::profile::{
+    Address, Channel, Consent, Flag, FlagKind, Identifier, Note, PersonName, Preferences, Purpose,
+};
+
+/// One patron as memory knows them: profile, history and running figures. Read-only.
+///
+/// ```
+/// use regulars::{Event, Memory, Order, Signals};
+/// let mut memory = Memory::new();
+/// let seen = memory.observe(Event::order("e-1", Order::new("o-1", Signals::new().given_name("Ana").email("ana@example.org"))))?;
+/// let ana = memory.patron(seen.patron()).expect("just created");
+/// assert_eq!(ana.names()[0].given(), Some("Ana"));
+/// assert_eq!(ana.stats().orders(), 1);
+/// # Ok::<(), regulars::Error>(())
+/// ```
+#[derive(Clone, Copy)]
+pub struct PatronView<'a> {
+    pub(crate) record: &'a PatronRecord,
+    pub(crate) state: &'a State,
+}
+
+impl fmt::Debug for PatronView<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PatronView")
+            .field("id", &self.record.id)
+            .field("identifiers", &self.record.profile.identifiers)
+            .field("interactions", &self.record.history.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> PatronView<'a> {
+    /// Their id.
+    pub fn id(&self) -> PatronId {
+        self.record.id
+    }
+    /// When memory first created them.
+    pub fn created_at(&self) -> DateTime<Utc> {
+        self.record.created_at
+    }
+    /// Every distinct name they used, first used first.
+    pub fn names(&self) -> &'a [PersonName] {
+        &self.record.profile.names
+    }
+    /// The name they used most recently.
+    pub fn latest_name(&self) -> Option<&'a PersonName> {
+        self.record.profile.names.last()
+    }
+    /// Their identifiers (e-mails, phones, card tokens, external ids), normalized.
+    pub fn identifiers(&self) -> &'a [Identifier] {
+        &self.record.profile.identifiers
+    }
+    /// Addresses they gave, the latest last.
+    pub fn addresses(&self) -> &'a [Address] {
+        &self.record.profile.addresses
+    }
+    /// Their birth date, if they gave it.
+    pub fn birth_date(&self) -> Option<NaiveDate> {
+        self.record.profile.birth_date
+    }
+    /// What they asked for.
+    pub fn preferences(&self) -> &'a Preferences {
+        &self.record.profile.preferences
+    }
+    /// Their latest consent answers, one per channel and purpose.
+    pub fn consents(&self) -> &'a [Consent] {
+        &self.record.profile.consents
+    }
+    /// Their latest answer for a channel and purpose: `None` if never asked.
+    pub fn consent(&self, channel: Channel, purpose: Purpose) -> Option<bool> {
+        self.record
+            .profile
+            .consents
+            .iter()
+            .find(|c| c.channel() == channel && c.purpose() == purpose)
+            .map(Consent::is_granted)
+    }
+    /// Their flags, valid or not.
+    pub fn flags(&self) -> &'a [Flag] {
+        &self.record.profile.flags
+    }
+    /// The flag of this kind, if it holds on `date`.
+    pub fn active_flag(&self, kind: &FlagKind, date: NaiveDate) -> Option<&'a Flag> {
+        self.record
+            .profile
+            .flags
+            .iter()
+            .find(|f| f.kind() == kind && f.is_active_on(date))
+    }
+    /// Staff notes.
+    pub fn notes(&self) -> &'a [Note] {
+        &self.record.profile.notes
+    }
+    /// Everything that happened with them, in the order memory learned it.
+    pub fn history(&self) -> &'a [Interaction] {
+        &self.record.history
+    }
+    /// Their running figures.
+    pub fn stats(&self) -> &'a PatronStats {
+        &self.record.stats
+    }
+    /// How often they attended a production (one hash probe).
+    pub fn visits_to(&self, production: &str) -> ProductionVisits {
+        self.state
+            .catalog
+            .production_idx(production)
+            .and_then(|p| self.state.production_visits.get(&(self.record.id, p)))
+            .copied()
+            .unwrap_or_default()
+    }
+    /// Whether they attended this performance.
+    pub fn attended(&self, performance: &str) -> bool {
+        self.state
+            .catalog
+            .performance_idx(performance)
+            .is_some_and(|p| self.state.attended.contains(&(self.record.id, p)))
+    }
+    /// How many performances they attended in a genre (lower-case, as in
+    /// [`Production::genres`](crate::Production::genres)).
+    pub fn attendances_in_genre(&self, genre: &str) -> u32 {
+        let Some(idx) = self.state.catalog.genre_idx(genre) else {
+            return 0;
+        };
+        self.record
+            .genres
+            .binary_search_by_key(&idx, |(g, _)| *g)
+            .map_or(0, |i| self.record.genres[i].1)
+    }
+    /// Attendances per genre, most attended first.
+    pub fn genres(&self) -> Vec<(&'a str, u32)> {
+        let mut genres: Vec<_> = self
+            .record
+            .genres
+            .iter()
+            .filter_map(|&(g, n)| Some((self.state.catalog.genre_name(g)?, n)))
+            .collect();
+        genres.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        genres
+    }
+}
+
+/// A ticket memory has seen, as issued.
+#[derive(Clone, Copy)]
+pub struct TicketView<'a> {
+    pub(crate) id: &'a TicketId,
+    pub(crate) record: &'a TicketRecord,
+    pub(crate) state: &'a State,
+}
+
+impl fmt::Debug for TicketView<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TicketView")
+            .field("id", self.id)
+            .field("holder", &self.record.holder)
+            .field("refunded", &self.record.refunded)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> TicketView<'a> {
+    /// The ticket id.
+    pub fn id(&self) -> &'a TicketId {
+        self.id
+    }
+    /// The order it came in.
+    pub fn order(&self) -> &'a OrderId {
+        &self.record.order
+    }
+    /// Its performance.
+    pub fn performance(&self) -> Option<&'a Performance> {
+        self.state
+            .catalog
+            .performance_entry(self.record.performance)
+            .map(|e| &e.performance)
+    }
+    /// Its seat.
+    pub fn seat(&self) -> Option<&'a Seat> {
+        self.record.seat.as_ref()
+    }
+    /// What was paid.
+    pub fn price(&self) -> Option<Money> {
+        self.record.price
+    }
+    /// Who bought it.
+    pub fn buyer(&self) -> PatronId {
+        self.record.buyer
+    }
+    /// Who holds it.
+    pub fn holder(&self) -> PatronId {
+        self.record.holder
+    }
+    /// Whether it was refunded.
+    pub fn is_refunded(&self) -> bool {
+        self.record.refunded
+    }
+    /// Whether it was scanned in.
+    pub fn is_scanned_in(&self) -> bool {
+        self.record.scanned_in
+    }
+}

@@ -1,0 +1,1098 @@
+//! The one write path: every change to memory happens in this module, after every check
+//! has passed, so a failed call leaves memory exactly as it was.
+
+use std::collections::HashSet;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use smallvec::SmallVec;
+
+use super::Memory;
+use super::observation::{Observation, Participant};
+use super::state::{FiredKey, OrderRecord, PatronRecord, SeenEvent, TicketRecord};
+use super::stats::{MembershipSpan, add_money};
+use crate::error::{Error, Result, at, shown};
+use crate::model::catalog::{Performance, PerformanceIdx, Production, Venue};
+use crate::model::event::{Donation, Event, EventKind, Membership, Order, Purchase, Refund, Scan};
+use crate::model::history::{Direction, Interaction, InteractionKind};
+use crate::model::ids::{EventId, PatronId, check_vendor_id};
+use crate::model::money::{Money, check_amount};
+use crate::model::profile::{FlagKind, ProfileChange};
+use crate::moments::{Moment, RuleContext, TicketInfo, Trigger};
+use crate::normalize::Rejection;
+use crate::recognize::{Agreement, Evidence, EvidenceItem, Field, Recognition};
+use crate::signals::{NormalizedSignals, Signals};
+
+/// Most tickets one order may carry.
+const MAX_TICKETS_PER_ORDER: usize = 10_000;
+/// Most lines one bar or shop purchase may carry.
+const MAX_ITEMS_PER_PURCHASE: usize = 1_000;
+/// Most distinct names, identifiers and addresses kept per patron; past these, new ones
+/// are not added (the patron is still recognized by the ones kept).
+const MAX_NAMES: usize = 8;
+const MAX_IDENTIFIERS: usize = 32;
+const MAX_ADDRESSES: usize = 8;
+/// Longest free text (titles, schemes, funds, notes) accepted, in bytes.
+const MAX_TEXT_BYTES: usize = 4096;
+
+/// Fixed seeds: the fingerprint of an event must be the same every run, so a replayed
+/// event is recognized as one.
+const FINGERPRINT_SEEDS: (u64, u64, u64, u64) = (
+    0x5265_6775_6c61_7273,
+    0x6576_656e_7473_2121,
+    0x6669_6e67_6572_7072,
+    0x696e_7473_2121_2121,
+);
+
+fn fingerprint(event: &Event) -> u64 {
+    let (a, b, c, d) = FINGERPRINT_SEEDS;
+    ahash::RandomState::with_seeds(a, b, c, d).hash_one(event)
+}
+
+fn invalid(event: &str, field: impl std::fmt::Display, reason: Rejection) -> Error {
+    Error::InvalidInput {
+        location: at(event, field),
+        reason,
+    }
+}
+
+fn check_id(event: &str, field: &str, id: &str) -> Result<()> {
+    check_vendor_id(id).map_err(|r| invalid(event, field, r))
+}
+
+/// Free text: bounded, and no control characters except line breaks and tabs in notes.
+fn check_text(text: &str, multiline: bool) -> Result<(), Rejection> {
+    if text.len() > MAX_TEXT_BYTES {
+        return Err(Rejection::TooLong {
+            max_bytes: MAX_TEXT_BYTES,
+        });
+    }
+    if text.trim().is_empty() {
+        return Err(Rejection::Empty);
+    }
+    let allowed = |c: char| multiline && matches!(c, '\n' | '\r' | '\t');
+    match text.chars().position(|c| c.is_control() && !allowed(c)) {
+        Some(position) => Err(Rejection::ControlCharacter { position }),
+        None => Ok(()),
+    }
+}
+
+fn ticket_recognition(patron: PatronId) -> Recognition {
+    let mut evidence = Evidence::new();
+    evidence.push(EvidenceItem::new(
+        Field::Ticket,
+        Agreement::Agrees,
+        "holds the scanned ticket",
+        30.0,
+    ));
+    Recognition::known(patron, evidence)
+}
+
+impl Memory {
+    /// Records one vendor event and answers who it was about and which moments to create.
+    ///
+    /// The one write path for events: recognize (or create) the person, record the
+    /// interaction, update figures and indexes, ask the moment rules. Observing an event
+    /// whose id was seen before changes nothing and fires nothing (`is_replay()`); if its
+    /// content differs, that is [`Error::ConflictingEvent`]. The event's time is
+    /// [`Event::at`], or the memory's clock when absent.
+    ///
+    /// On error, memory is unchanged.
+    ///
+    /// ```
+    /// use regulars::{Event, Memory, Order, Signals};
+    /// let mut memory = Memory::new();
+    /// let order = Event::order("e-1", Order::new("o-1", Signals::new().email("ana@example.org")));
+    /// let first = memory.observe(order.clone())?;
+    /// let again = memory.observe(order)?;
+    /// assert!(again.is_replay());
+    /// assert_eq!(again.patron(), first.patron());
+    /// assert_eq!(memory.patron_count(), 1);
+    /// # Ok::<(), regulars::Error>(())
+    /// ```
+    pub fn observe(&mut self, event: Event) -> Result<Observation> {
+        let id = event.id();
+        check_vendor_id(id.as_str()).map_err(|reason| Error::InvalidInput {
+            location: "event id".to_owned(),
+            reason,
+        })?;
+        let fingerprint = fingerprint(&event);
+        if let Some(seen) = self.state.events.get(id.as_str()) {
+            if seen.fingerprint != fingerprint {
+                return Err(Error::ConflictingEvent {
+                    event: shown(id.as_str()),
+                });
+            }
+            return Ok(Observation {
+                patron: seen.patron,
+                recognition: Recognition::known(seen.patron, {
+                    let mut evidence = Evidence::new();
+                    evidence.push(EvidenceItem::new(
+                        Field::Event,
+                        Agreement::Agrees,
+                        "event observed before",
+                        30.0,
+                    ));
+                    evidence
+                }),
+                participants: Vec::new(),
+                moments: Vec::new(),
+                replayed: true,
+            });
+        }
+        let now = event.occurred_at().unwrap_or_else(|| self.clock.now());
+        let mut observation = match event.kind() {
+            EventKind::Order(order) => self.observe_order(id, now, order)?,
+            EventKind::Scan(scan) => self.observe_scan(id, now, scan)?,
+            EventKind::Refund(refund) => self.observe_refund(id, now, refund)?,
+            EventKind::Donation(donation) => self.observe_donation(id, now, donation)?,
+            EventKind::Membership(membership) => self.observe_membership(id, now, membership)?,
+            EventKind::Purchase(purchase) => self.observe_purchase(id, now, purchase)?,
+        };
+        observation
+            .moments
+            .sort_by_key(|m| std::cmp::Reverse(m.priority()));
+        self.state.events.insert(
+            id.clone(),
+            SeenEvent {
+                fingerprint,
+                patron: observation.patron,
+            },
+        );
+        Ok(observation)
+    }
+
+    /// Adds a venue, or replaces the one with the same id.
+    pub fn define_venue(&mut self, venue: Venue) -> Result<()> {
+        let location = |field: &str| format!("venue {}: {field}", shown(venue.id().as_str()));
+        check_vendor_id(venue.id().as_str()).map_err(|reason| Error::InvalidInput {
+            location: location("id"),
+            reason,
+        })?;
+        check_text(venue.name(), false).map_err(|reason| Error::InvalidInput {
+            location: location("name"),
+            reason,
+        })?;
+        self.state.catalog.upsert_venue(venue);
+        Ok(())
+    }
+
+    /// Adds a production, or replaces the one with the same id. Genre counts already
+    /// recorded for patrons stay as they were.
+    pub fn define_production(&mut self, production: Production) -> Result<()> {
+        let location =
+            |field: &str| format!("production {}: {field}", shown(production.id().as_str()));
+        check_vendor_id(production.id().as_str()).map_err(|reason| Error::InvalidInput {
+            location: location("id"),
+            reason,
+        })?;
+        check_text(production.title(), false).map_err(|reason| Error::InvalidInput {
+            location: location("title"),
+            reason,
+        })?;
+        for genre in production.genres() {
+            check_vendor_id(genre).map_err(|reason| Error::InvalidInput {
+                location: location("genres"),
+                reason,
+            })?;
+        }
+        self.state.catalog.upsert_production(production);
+        Ok(())
+    }
+
+    /// Adds a performance, or replaces the one with the same id. Its production and venue
+    /// must be defined; once tickets exist, its production cannot change.
+    pub fn define_performance(&mut self, performance: Performance) -> Result<()> {
+        let location =
+            |field: &str| format!("performance {}: {field}", shown(performance.id().as_str()));
+        check_vendor_id(performance.id().as_str()).map_err(|reason| Error::InvalidInput {
+            location: location("id"),
+            reason,
+        })?;
+        let catalog = &self.state.catalog;
+        let production = catalog
+            .production_idx(performance.production().as_str())
+            .ok_or_else(|| Error::UnknownCatalogEntry {
+                location: location("production"),
+                kind: "production",
+                id: shown(performance.production().as_str()),
+            })?;
+        if !catalog.has_venue(performance.venue().as_str()) {
+            return Err(Error::UnknownCatalogEntry {
+                location: location("venue"),
+                kind: "venue",
+                id: shown(performance.venue().as_str()),
+            });
+        }
+        if let Some(existing) = catalog
+            .performance_idx(performance.id().as_str())
+            .and_then(|idx| catalog.performance_entry(idx))
+            && existing.production != production
+            && !existing.tickets.is_empty()
+        {
+            return Err(Error::CatalogConflict {
+                location: location("production"),
+                what: "tickets were issued for it under another production",
+            });
+        }
+        self.state
+            .catalog
+            .upsert_performance(performance, production);
+        Ok(())
+    }
+
+    /// Changes a patron's preferences, consent, flags or notes.
+    ///
+    /// ```
+    /// use regulars::{Event, Memory, Order, ProfileChange, Signals};
+    /// let mut memory = Memory::new();
+    /// let seen = memory.observe(Event::order("e-1", Order::new("o-1", Signals::new().email("ana@example.org"))))?;
+    /// memory.update_profile(seen.patron(), ProfileChange::PrefersNoFuss(true))?;
+    /// assert!(memory.patron(seen.patron()).unwrap().preferences().prefers_no_fuss());
+    /// # Ok::<(), regulars::Error>(())
+    /// ```
+    pub fn update_profile(&mut self, patron: PatronId, change: ProfileChange) -> Result<()> {
+        if self.state.patron(patron).is_none() {
+            return Err(Error::UnknownPatron(patron));
+        }
+        let location = |field: &str| format!("patron {patron}: {field}");
+        let check = |field: &str, text: &str, multiline: bool| {
+            check_text(text, multiline).map_err(|reason| Error::InvalidInput {
+                location: location(field),
+                reason,
+            })
+        };
+        match &change {
+            ProfileChange::SeatPreference(Some(seat)) => {
+                if let Some(section) = seat.section() {
+                    check("seat_preference.section", section, false)?;
+                }
+            }
+            ProfileChange::CustomPreference { key, value } => {
+                check("preference.key", key, false)?;
+                if let Some(value) = value {
+                    check("preference.value", value, false)?;
+                }
+            }
+            ProfileChange::AddFlag(flag) => {
+                if let FlagKind::Custom(name) = flag.kind() {
+                    check("flag.kind", name, false)?;
+                }
+                if let Some(detail) = flag.detail_text() {
+                    check("flag.detail", detail, true)?;
+                }
+                if let (Some(from), Some(until)) = (flag.valid_from(), flag.valid_until())
+                    && from > until
+                {
+                    return Err(Error::InvalidInput {
+                        location: location("flag.valid_until"),
+                        reason: Rejection::Malformed {
+                            expected: "a date on or after valid_from",
+                        },
+                    });
+                }
+            }
+            ProfileChange::AddNote(note) => {
+                check("note.text", note.text(), true)?;
+                if let Some(author) = note.author() {
+                    check("note.author", author, false)?;
+                }
+            }
+            _ => {}
+        }
+        if let Some(record) = self.state.patron_mut(patron) {
+            record.profile.apply(change);
+        }
+        Ok(())
+    }
+
+    fn normalize(
+        &self,
+        signals: &Signals,
+        event: &str,
+        path: &str,
+        today: NaiveDate,
+    ) -> Result<NormalizedSignals> {
+        signals.normalize(self.default_country, today, &|field| {
+            if field.is_empty() {
+                at(event, path)
+            } else {
+                at(event, format_args!("{path}.{field}"))
+            }
+        })
+    }
+
+    fn observe_order(
+        &mut self,
+        event: &EventId,
+        now: DateTime<Utc>,
+        order: &Order,
+    ) -> Result<Observation> {
+        let ev = event.as_str();
+        check_id(ev, "order.id", order.id.as_str())?;
+        if self.state.orders.contains_key(order.id.as_str()) {
+            return Err(Error::DuplicateId {
+                event: shown(ev),
+                kind: "order",
+                id: shown(order.id.as_str()),
+            });
+        }
+        if order.tickets.len() > MAX_TICKETS_PER_ORDER {
+            return Err(invalid(
+                ev,
+                "order.tickets",
+                Rejection::Malformed {
+                    expected: "at most 10000 tickets",
+                },
+            ));
+        }
+        let today = now.date_naive();
+        let buyer = self.normalize(&order.buyer, ev, "order.buyer", today)?;
+        let mut planned: Vec<(PerformanceIdx, Option<NormalizedSignals>)> =
+            Vec::with_capacity(order.tickets.len());
+        let mut in_this_order = HashSet::with_capacity(order.tickets.len());
+        for (i, ticket) in order.tickets.iter().enumerate() {
+            let field = |f: &str| format!("order.tickets[{i}].{f}");
+            check_id(ev, &field("id"), ticket.id.as_str())?;
+            if self.state.tickets.contains_key(ticket.id.as_str())
+                || !in_this_order.insert(ticket.id.as_str())
+            {
+                return Err(Error::DuplicateId {
+                    event: shown(ev),
+                    kind: "ticket",
+                    id: shown(ticket.id.as_str()),
+                });
+            }
+            let performance = self
+                .state
+                .catalog
+                .performance_idx(ticket.performance.as_str())
+                .ok_or_else(|| Error::UnknownPerformance {
+                    location: at(ev, field("performance")),
+                    performance: shown(ticket.performance.as_str()),
+                })?;
+            if let Some(price) = &ticket.price {
+                check_amount(price).map_err(|r| invalid(ev, field("price"), r))?;
+            }
+            if let Some(seat) = &ticket.seat {
+                check_vendor_id(seat.label()).map_err(|r| invalid(ev, field("seat.label"), r))?;
+                if let Some(section) = seat.section() {
+                    check_vendor_id(section).map_err(|r| invalid(ev, field("seat.section"), r))?;
+                }
+            }
+            let holder = match &ticket.holder {
+                Some(signals) => Some(self.normalize(signals, ev, &field("holder"), today)?),
+                None => None,
+            };
+            planned.push((performance, holder));
+        }
+
+        // Every check passed: from here on nothing fails.
+        let (buyer_id, recognition) = self.resolve(&buyer, now);
+        let mut participants = Vec::new();
+        let mut holders = Vec::with_capacity(planned.len());
+        let mut amount: SmallVec<[Money; 1]> = SmallVec::new();
+        for (ticket, (performance, holder)) in order.tickets.iter().zip(planned) {
+            let holder_id = match holder {
+                Some(signals) => {
+                    let (id, recognition) = self.resolve(&signals, now);
+                    participants.push(Participant {
+                        ticket: ticket.id.clone(),
+                        patron: id,
+                        recognition,
+                    });
+                    id
+                }
+                None => buyer_id,
+            };
+            holders.push((holder_id, performance));
+            if let Some(price) = ticket.price {
+                add_money(&mut amount, price);
+            }
+            self.state.tickets.insert(
+                ticket.id.clone(),
+                TicketRecord {
+                    order: order.id.clone(),
+                    performance,
+                    seat: ticket.seat.clone(),
+                    price: ticket.price,
+                    buyer: buyer_id,
+                    holder: holder_id,
+                    refunded: false,
+                    scanned_in: false,
+                },
+            );
+            if let Some(entry) = self.state.catalog.performance_entry_mut(performance) {
+                entry.tickets.push(ticket.id.clone());
+            }
+            self.record(
+                holder_id,
+                Interaction::new(
+                    event.clone(),
+                    now,
+                    InteractionKind::Ticketed {
+                        ticket: ticket.id.clone(),
+                        performance: ticket.performance.clone(),
+                        seat: ticket.seat.clone(),
+                        order: order.id.clone(),
+                    },
+                ),
+                |stats| stats.tickets = stats.tickets.saturating_add(1),
+            );
+        }
+        let ticket_count = u32::try_from(order.tickets.len()).unwrap_or(u32::MAX);
+        self.record(
+            buyer_id,
+            Interaction::new(
+                event.clone(),
+                now,
+                InteractionKind::Ordered {
+                    order: order.id.clone(),
+                    tickets: ticket_count,
+                    amount: amount.to_vec(),
+                },
+            ),
+            |stats| {
+                stats.orders = stats.orders.saturating_add(1);
+                for money in &amount {
+                    add_money(&mut stats.spend, *money);
+                }
+            },
+        );
+        self.state.orders.insert(
+            order.id.clone(),
+            OrderRecord {
+                buyer: buyer_id,
+                tickets: order.tickets.iter().map(|t| t.id.clone()).collect(),
+            },
+        );
+
+        let mut moments = Vec::new();
+        let trigger = Trigger::Order {
+            order: &order.id,
+            tickets: order.tickets.len(),
+        };
+        let proposed = self.propose(buyer_id, &trigger, now);
+        self.admit(proposed, &mut moments);
+        for (ticket, &(holder, performance)) in order.tickets.iter().zip(&holders) {
+            let proposed = {
+                let Some(info) = self.ticket_info(
+                    &ticket.id,
+                    &order.id,
+                    performance,
+                    ticket.seat.as_ref(),
+                    buyer_id,
+                    holder,
+                ) else {
+                    continue;
+                };
+                self.propose(holder, &Trigger::Ticket(info), now)
+            };
+            self.admit(proposed, &mut moments);
+        }
+        Ok(Observation {
+            patron: buyer_id,
+            recognition,
+            participants,
+            moments,
+            replayed: false,
+        })
+    }
+
+    fn observe_scan(
+        &mut self,
+        event: &EventId,
+        now: DateTime<Utc>,
+        scan: &Scan,
+    ) -> Result<Observation> {
+        let ev = event.as_str();
+        check_id(ev, "scan.ticket", scan.ticket.as_str())?;
+        if let Some(scan_id) = &scan.scan_id {
+            check_id(ev, "scan.scan_id", scan_id.as_str())?;
+        }
+        let ticket = self
+            .state
+            .tickets
+            .get(scan.ticket.as_str())
+            .ok_or_else(|| Error::UnknownTicket {
+                location: at(ev, "scan.ticket"),
+                ticket: shown(scan.ticket.as_str()),
+            })?;
+        let (holder, buyer, performance) = (ticket.holder, ticket.buyer, ticket.performance);
+        let replayed_scan = scan
+            .scan_id
+            .as_ref()
+            .is_some_and(|id| self.state.scans.contains(id.as_str()));
+        if replayed_scan {
+            return Ok(Observation {
+                patron: holder,
+                recognition: ticket_recognition(holder),
+                participants: Vec::new(),
+                moments: Vec::new(),
+                replayed: true,
+            });
+        }
+        if ticket.refunded {
+            return Err(Error::TicketRefunded {
+                location: at(ev, "scan.ticket"),
+                ticket: shown(scan.ticket.as_str()),
+            });
+        }
+
+        // Every check passed: from here on nothing fails.
+        if let Some(scan_id) = &scan.scan_id {
+            self.state.scans.insert(scan_id.clone());
+        }
+        let first_entry = scan.direction == Direction::Entry && self.attend(holder, performance);
+        let (order, seat) = match self.state.tickets.get_mut(scan.ticket.as_str()) {
+            Some(ticket) => {
+                ticket.scanned_in |= scan.direction == Direction::Entry;
+                (ticket.order.clone(), ticket.seat.clone())
+            }
+            None => {
+                return Err(Error::UnknownTicket {
+                    location: at(ev, "scan.ticket"),
+                    ticket: shown(scan.ticket.as_str()),
+                });
+            }
+        };
+        let performance_id = self
+            .state
+            .catalog
+            .performance_entry(performance)
+            .map(|e| e.performance.id().clone())
+            .unwrap_or_else(|| "".into());
+        self.record(
+            holder,
+            Interaction::new(
+                event.clone(),
+                now,
+                InteractionKind::Scanned {
+                    ticket: scan.ticket.clone(),
+                    performance: performance_id,
+                    direction: scan.direction,
+                },
+            ),
+            |_| {},
+        );
+        let mut moments = Vec::new();
+        let proposed = match self.ticket_info(
+            &scan.ticket,
+            &order,
+            performance,
+            seat.as_ref(),
+            buyer,
+            holder,
+        ) {
+            Some(info) => {
+                let trigger = Trigger::Scan {
+                    ticket: info,
+                    direction: scan.direction,
+                    first_entry,
+                };
+                self.propose(holder, &trigger, now)
+            }
+            None => Vec::new(),
+        };
+        self.admit(proposed, &mut moments);
+        Ok(Observation {
+            patron: holder,
+            recognition: ticket_recognition(holder),
+            participants: Vec::new(),
+            moments,
+            replayed: false,
+        })
+    }
+
+    fn observe_refund(
+        &mut self,
+        event: &EventId,
+        now: DateTime<Utc>,
+        refund: &Refund,
+    ) -> Result<Observation> {
+        let ev = event.as_str();
+        check_id(ev, "refund.order", refund.order.as_str())?;
+        let order = self
+            .state
+            .orders
+            .get(refund.order.as_str())
+            .ok_or_else(|| Error::UnknownOrder {
+                location: at(ev, "refund.order"),
+                order: shown(refund.order.as_str()),
+            })?;
+        let buyer = order.buyer;
+        let requested = if refund.tickets.is_empty() {
+            order.tickets.clone()
+        } else {
+            for (i, ticket) in refund.tickets.iter().enumerate() {
+                if !order.tickets.contains(ticket) {
+                    return Err(Error::UnknownTicket {
+                        location: at(ev, format_args!("refund.tickets[{i}]")),
+                        ticket: shown(ticket.as_str()),
+                    });
+                }
+            }
+            refund.tickets.clone()
+        };
+        if let Some(amount) = &refund.amount {
+            check_amount(amount).map_err(|r| invalid(ev, "refund.amount", r))?;
+        }
+
+        // Every check passed: from here on nothing fails. Tickets refunded before are
+        // left alone, so a partial refund followed by a whole-order one counts each once.
+        let mut refunded = Vec::new();
+        let mut returned: SmallVec<[Money; 1]> = SmallVec::new();
+        for id in requested {
+            if let Some(ticket) = self.state.tickets.get_mut(id.as_str())
+                && !ticket.refunded
+            {
+                ticket.refunded = true;
+                if let Some(price) = ticket.price {
+                    add_money(&mut returned, price);
+                }
+                refunded.push(id);
+            }
+        }
+        if let Some(amount) = refund.amount {
+            returned = SmallVec::from_elem(amount, 1);
+        }
+        let count = u32::try_from(refunded.len()).unwrap_or(u32::MAX);
+        self.record(
+            buyer,
+            Interaction::new(
+                event.clone(),
+                now,
+                InteractionKind::Refunded {
+                    order: refund.order.clone(),
+                    tickets: refunded.clone(),
+                    amount: returned.first().copied(),
+                },
+            ),
+            |stats| {
+                stats.tickets_refunded = stats.tickets_refunded.saturating_add(count);
+                for money in &returned {
+                    add_money(
+                        &mut stats.spend,
+                        Money::new(money.minor().saturating_neg(), money.currency()),
+                    );
+                }
+            },
+        );
+        let mut moments = Vec::new();
+        let trigger = Trigger::Refund {
+            order: &refund.order,
+            tickets: &refunded,
+        };
+        let proposed = self.propose(buyer, &trigger, now);
+        self.admit(proposed, &mut moments);
+        Ok(Observation {
+            patron: buyer,
+            recognition: Recognition::known(buyer, {
+                let mut evidence = Evidence::new();
+                evidence.push(EvidenceItem::new(
+                    Field::Event,
+                    Agreement::Agrees,
+                    "buyer of the refunded order",
+                    30.0,
+                ));
+                evidence
+            }),
+            participants: Vec::new(),
+            moments,
+            replayed: false,
+        })
+    }
+
+    fn observe_donation(
+        &mut self,
+        event: &EventId,
+        now: DateTime<Utc>,
+        donation: &Donation,
+    ) -> Result<Observation> {
+        let ev = event.as_str();
+        let donor = self.normalize(&donation.donor, ev, "donation.donor", now.date_naive())?;
+        check_amount(&donation.amount).map_err(|r| invalid(ev, "donation.amount", r))?;
+        if let Some(fund) = &donation.fund {
+            check_text(fund, false).map_err(|r| invalid(ev, "donation.fund", r))?;
+        }
+
+        let (patron, recognition) = self.resolve(&donor, now);
+        let amount = donation.amount;
+        self.record(
+            patron,
+            Interaction::new(
+                event.clone(),
+                now,
+                InteractionKind::Donated {
+                    amount,
+                    fund: donation.fund.clone(),
+                },
+            ),
+            |stats| {
+                stats.donations = stats.donations.saturating_add(1);
+                add_money(&mut stats.donated, amount);
+            },
+        );
+        let trigger = Trigger::Donation {
+            amount,
+            fund: donation.fund.as_deref(),
+        };
+        Ok(self.finish_single(patron, recognition, &trigger, now))
+    }
+
+    fn observe_membership(
+        &mut self,
+        event: &EventId,
+        now: DateTime<Utc>,
+        membership: &Membership,
+    ) -> Result<Observation> {
+        let ev = event.as_str();
+        let member = self.normalize(
+            &membership.member,
+            ev,
+            "membership.member",
+            now.date_naive(),
+        )?;
+        check_text(&membership.scheme, false).map_err(|r| invalid(ev, "membership.scheme", r))?;
+        if membership.valid_from > membership.valid_to {
+            return Err(invalid(
+                ev,
+                "membership.valid_to",
+                Rejection::Malformed {
+                    expected: "a date on or after valid_from",
+                },
+            ));
+        }
+        if let Some(price) = &membership.price {
+            check_amount(price).map_err(|r| invalid(ev, "membership.price", r))?;
+        }
+
+        let (patron, recognition) = self.resolve(&member, now);
+        let span = MembershipSpan {
+            scheme: membership.scheme.clone(),
+            valid_from: membership.valid_from,
+            valid_to: membership.valid_to,
+        };
+        let price = membership.price;
+        self.record(
+            patron,
+            Interaction::new(
+                event.clone(),
+                now,
+                InteractionKind::Membership {
+                    scheme: membership.scheme.clone(),
+                    valid_from: membership.valid_from,
+                    valid_to: membership.valid_to,
+                    price,
+                },
+            ),
+            |stats| {
+                stats.memberships.push(span);
+                if let Some(price) = price {
+                    add_money(&mut stats.spend, price);
+                }
+            },
+        );
+        let trigger = Trigger::Membership {
+            scheme: &membership.scheme,
+            valid_from: membership.valid_from,
+            valid_to: membership.valid_to,
+        };
+        Ok(self.finish_single(patron, recognition, &trigger, now))
+    }
+
+    fn observe_purchase(
+        &mut self,
+        event: &EventId,
+        now: DateTime<Utc>,
+        purchase: &Purchase,
+    ) -> Result<Observation> {
+        let ev = event.as_str();
+        let customer = self.normalize(
+            &purchase.customer,
+            ev,
+            "purchase.customer",
+            now.date_naive(),
+        )?;
+        let performance =
+            match &purchase.performance {
+                Some(id) => Some(self.state.catalog.performance_idx(id.as_str()).ok_or_else(
+                    || Error::UnknownPerformance {
+                        location: at(ev, "purchase.performance"),
+                        performance: shown(id.as_str()),
+                    },
+                )?),
+                None => None,
+            };
+        if purchase.items.len() > MAX_ITEMS_PER_PURCHASE {
+            return Err(invalid(
+                ev,
+                "purchase.items",
+                Rejection::Malformed {
+                    expected: "at most 1000 items",
+                },
+            ));
+        }
+        let mut totals: SmallVec<[Money; 1]> = SmallVec::new();
+        for (i, item) in purchase.items.iter().enumerate() {
+            let field = |f: &str| format!("purchase.items[{i}].{f}");
+            check_vendor_id(item.sku()).map_err(|r| invalid(ev, field("sku"), r))?;
+            if item.quantity() == 0 {
+                return Err(invalid(
+                    ev,
+                    field("quantity"),
+                    Rejection::Malformed {
+                        expected: "a quantity of at least 1",
+                    },
+                ));
+            }
+            check_amount(&item.unit_price()).map_err(|r| invalid(ev, field("unit_price"), r))?;
+            let total = item.total().ok_or_else(|| {
+                invalid(
+                    ev,
+                    field("quantity"),
+                    Rejection::Malformed {
+                        expected: "a total that fits in 64 bits",
+                    },
+                )
+            })?;
+            add_money(&mut totals, total);
+        }
+
+        let (patron, recognition) = self.resolve(&customer, now);
+        let performance_id = performance.and_then(|idx| {
+            self.state
+                .catalog
+                .performance_entry(idx)
+                .map(|e| e.performance.id().clone())
+        });
+        self.record(
+            patron,
+            Interaction::new(
+                event.clone(),
+                now,
+                InteractionKind::Purchased {
+                    performance: performance_id,
+                    items: purchase.items.clone(),
+                },
+            ),
+            |stats| {
+                stats.purchases = stats.purchases.saturating_add(1);
+                for money in &totals {
+                    add_money(&mut stats.spend, *money);
+                }
+            },
+        );
+        let performance = performance
+            .and_then(|idx| self.state.catalog.performance_entry(idx))
+            .map(|e| &e.performance);
+        let trigger = Trigger::Purchase {
+            performance,
+            items: &purchase.items,
+        };
+        let proposed = self.propose(patron, &trigger, now);
+        let mut moments = Vec::new();
+        self.admit(proposed, &mut moments);
+        Ok(Observation {
+            patron,
+            recognition,
+            participants: Vec::new(),
+            moments,
+            replayed: false,
+        })
+    }
+
+    /// Asks the rules about an event with one person, and wraps up the observation.
+    fn finish_single(
+        &mut self,
+        patron: PatronId,
+        recognition: Recognition,
+        trigger: &Trigger<'_>,
+        now: DateTime<Utc>,
+    ) -> Observation {
+        let proposed = self.propose(patron, trigger, now);
+        let mut moments = Vec::new();
+        self.admit(proposed, &mut moments);
+        Observation {
+            patron,
+            recognition,
+            participants: Vec::new(),
+            moments,
+            replayed: false,
+        }
+    }
+
+    /// Recognizes the person, learning new identifiers if known, creating them if not.
+    /// A `Review` creates a new patron: linking on doubt risks showing one person
+    /// another's history.
+    fn resolve(
+        &mut self,
+        signals: &NormalizedSignals,
+        now: DateTime<Utc>,
+    ) -> (PatronId, Recognition) {
+        let recognition = self.recognize_normalized(signals);
+        let patron = match recognition.known_patron() {
+            Some(patron) => {
+                self.learn(patron, signals);
+                patron
+            }
+            None => self.create_patron(signals, now),
+        };
+        (patron, recognition)
+    }
+
+    fn create_patron(&mut self, signals: &NormalizedSignals, now: DateTime<Utc>) -> PatronId {
+        let id = self.state.next_patron_id();
+        self.state.patrons.push(PatronRecord {
+            id,
+            created_at: now,
+            profile: Default::default(),
+            history: Vec::new(),
+            stats: Default::default(),
+            genres: SmallVec::new(),
+        });
+        self.learn(id, signals);
+        id
+    }
+
+    /// Adds what the signals say that the patron's profile does not have yet.
+    fn learn(&mut self, id: PatronId, signals: &NormalizedSignals) {
+        let state = &mut self.state;
+        let Some(idx) = usize::try_from(id.as_u64())
+            .ok()
+            .and_then(|n| n.checked_sub(1))
+        else {
+            return;
+        };
+        let Some(record) = state.patrons.get_mut(idx) else {
+            return;
+        };
+        let profile = &mut record.profile;
+        if let Some(name) = signals.name()
+            && profile.names.len() < MAX_NAMES
+            && !profile.names.iter().any(|n| n.same_keys(name))
+        {
+            profile.names.push(name.clone());
+        }
+        for identifier in signals.identifiers() {
+            if profile.identifiers.len() < MAX_IDENTIFIERS
+                && !profile.identifiers.contains(identifier)
+            {
+                profile.identifiers.push(identifier.clone());
+                state.identifiers.insert(identifier.clone(), id);
+            }
+        }
+        let address = signals.address();
+        if !address.is_empty() && profile.addresses.last() != Some(address) {
+            profile.addresses.retain(|a| a != address);
+            if profile.addresses.len() == MAX_ADDRESSES {
+                profile.addresses.remove(0);
+            }
+            profile.addresses.push(address.clone());
+        }
+        if profile.birth_date.is_none() {
+            profile.birth_date = signals.birth_date();
+        }
+    }
+
+    /// Appends to a patron's history and updates their figures.
+    fn record(
+        &mut self,
+        patron: PatronId,
+        interaction: Interaction,
+        update: impl FnOnce(&mut super::stats::PatronStats),
+    ) {
+        if let Some(record) = self.state.patron_mut(patron) {
+            record.stats.seen(interaction.at());
+            update(&mut record.stats);
+            record.history.push(interaction);
+        }
+    }
+
+    /// Counts an attendance once per patron and performance; returns whether it was new.
+    fn attend(&mut self, patron: PatronId, performance: PerformanceIdx) -> bool {
+        let state = &mut self.state;
+        let Some(entry) = state.catalog.performance_entry(performance) else {
+            return false;
+        };
+        if !state.attended.insert((patron, performance)) {
+            return false;
+        }
+        let starts_at = entry.performance.starts_at();
+        let production = entry.production;
+        state
+            .production_visits
+            .entry((patron, production))
+            .or_default()
+            .attended(starts_at);
+        let genres = state.catalog.genres_of(production);
+        let Some(record) = usize::try_from(patron.as_u64())
+            .ok()
+            .and_then(|n| n.checked_sub(1))
+            .and_then(|i| state.patrons.get_mut(i))
+        else {
+            return true;
+        };
+        record.stats.attended(starts_at);
+        for &genre in genres {
+            match record.genres.binary_search_by_key(&genre, |(g, _)| *g) {
+                Ok(i) => record.genres[i].1 = record.genres[i].1.saturating_add(1),
+                Err(i) => record.genres.insert(i, (genre, 1)),
+            }
+        }
+        true
+    }
+
+    fn ticket_info<'a>(
+        &'a self,
+        id: &'a crate::TicketId,
+        order: &'a crate::OrderId,
+        performance: PerformanceIdx,
+        seat: Option<&'a crate::Seat>,
+        buyer: PatronId,
+        holder: PatronId,
+    ) -> Option<TicketInfo<'a>> {
+        let entry = self.state.catalog.performance_entry(performance)?;
+        let production = self.state.catalog.production_at(entry.production)?;
+        Some(TicketInfo {
+            id,
+            order,
+            performance: &entry.performance,
+            production,
+            seat,
+            buyer,
+            holder,
+        })
+    }
+
+    /// Asks every rule about one patron; memory stamps each moment with the rule and the
+    /// patron, so a rule cannot speak for anyone else.
+    fn propose(&self, patron: PatronId, trigger: &Trigger<'_>, now: DateTime<Utc>) -> Vec<Moment> {
+        let Some(view) = self.patron(patron) else {
+            return Vec::new();
+        };
+        let ctx = RuleContext::new(view, trigger, &self.state.catalog, now);
+        let mut out = Vec::new();
+        for rule in &self.rules {
+            let start = out.len();
+            rule.evaluate(&ctx, &mut out);
+            for moment in &mut out[start..] {
+                moment.stamp(rule.id(), patron);
+            }
+        }
+        out
+    }
+
+    /// Keeps the moments whose `(rule, patron, dedupe key)` never fired, and marks them fired.
+    fn admit(&mut self, proposed: Vec<Moment>, out: &mut Vec<Moment>) {
+        for moment in proposed {
+            let key = FiredKey {
+                rule: moment.rule().into(),
+                patron: moment.patron(),
+                key: moment.dedupe_key().into(),
+            };
+            if self.state.fired.insert(key) {
+                out.push(moment);
+            }
+        }
+    }
+}

@@ -1,0 +1,159 @@
+//! What happened with a patron, as memory records it.
+
+use std::fmt;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::ids::{EventId, OrderId, PerformanceId, TicketId};
+use super::money::Money;
+
+/// A seat: a label such as `F12`, optionally in a section such as `Stalls`.
+///
+/// ```
+/// use regulars::Seat;
+/// let seat = Seat::new("F12").in_section("Stalls");
+/// assert_eq!(seat.to_string(), "Stalls F12");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Seat {
+    section: Option<Box<str>>,
+    label: Box<str>,
+}
+
+impl Seat {
+    /// A seat with this label.
+    pub fn new(label: impl Into<String>) -> Self {
+        Self {
+            section: None,
+            label: label.into().into_boxed_str(),
+        }
+    }
+    /// Puts the seat in a section.
+    #[must_use]
+    pub fn in_section(mut self, section: impl Into<String>) -> Self {
+        self.section = Some(section.into().into_boxed_str());
+        self
+    }
+    /// The seat's label (`F12`).
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+    /// The section, if given.
+    pub fn section(&self) -> Option<&str> {
+        self.section.as_deref()
+    }
+}
+
+impl fmt::Display for Seat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.section {
+            Some(section) => write!(f, "{section} {}", self.label),
+            None => f.write_str(&self.label),
+        }
+    }
+}
+
+/// Which way a door scan went.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+pub enum Direction {
+    /// Coming in: counts as attending.
+    Entry,
+    /// Going out.
+    Exit,
+}
+
+/// One thing that happened with a patron, in their history.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Interaction {
+    event: EventId,
+    at: DateTime<Utc>,
+    kind: InteractionKind,
+}
+
+impl Interaction {
+    pub(crate) fn new(event: EventId, at: DateTime<Utc>, kind: InteractionKind) -> Self {
+        Self { event, at, kind }
+    }
+    /// The event that recorded it.
+    pub fn event(&self) -> &EventId {
+        &self.event
+    }
+    /// When it happened.
+    pub fn at(&self) -> DateTime<Utc> {
+        self.at
+    }
+    /// What happened.
+    pub fn kind(&self) -> &InteractionKind {
+        &self.kind
+    }
+}
+
+/// What happened, from this patron's side.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum InteractionKind {
+    /// They placed an order (as the buyer).
+    Ordered {
+        /// The order.
+        order: OrderId,
+        /// Tickets in it.
+        tickets: u32,
+        /// Sum of the ticket prices, per currency.
+        amount: Vec<Money>,
+    },
+    /// They hold a ticket (bought by them or for them).
+    Ticketed {
+        /// The ticket.
+        ticket: TicketId,
+        /// Its performance.
+        performance: PerformanceId,
+        /// Its seat.
+        seat: Option<Seat>,
+        /// The order it came in.
+        order: OrderId,
+    },
+    /// Their ticket was scanned at the door.
+    Scanned {
+        /// The ticket.
+        ticket: TicketId,
+        /// Its performance.
+        performance: PerformanceId,
+        /// In or out.
+        direction: Direction,
+    },
+    /// Tickets of theirs were refunded (as the buyer).
+    Refunded {
+        /// The order.
+        order: OrderId,
+        /// The refunded tickets.
+        tickets: Vec<TicketId>,
+        /// The amount returned.
+        amount: Option<Money>,
+    },
+    /// They gave a donation.
+    Donated {
+        /// How much.
+        amount: Money,
+        /// To which fund, if said.
+        fund: Option<String>,
+    },
+    /// They took out or renewed a membership.
+    Membership {
+        /// The scheme or tier ("Friends", "Patron circle").
+        scheme: String,
+        /// First valid day.
+        valid_from: NaiveDate,
+        /// Last valid day.
+        valid_to: NaiveDate,
+        /// What they paid.
+        price: Option<Money>,
+    },
+    /// They bought at the bar or shop.
+    Purchased {
+        /// The performance it was bought at, if any.
+        performance: Option<PerformanceId>,
+        /// The items.
+        items: Vec<super::event::LineItem>,
+    },
+}

@@ -1,0 +1,551 @@
+//! What a patron told us or we learned about them: names, identifiers, addresses,
+//! preferences, consent, flags and notes.
+
+use std::fmt;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::normalize::Country;
+use crate::pii::Pii;
+
+/// What kind of identifier a value is.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum IdentifierKind {
+    /// A normalized e-mail address.
+    Email,
+    /// A phone number in E.164 form.
+    Phone,
+    /// A payment card token from the payment processor (never a card number).
+    CardToken,
+    /// An id in another system: loyalty card, membership number, CRM id.
+    External,
+}
+
+impl IdentifierKind {
+    fn tag(self) -> char {
+        match self {
+            IdentifierKind::Email => 'e',
+            IdentifierKind::Phone => 'p',
+            IdentifierKind::CardToken => 'c',
+            IdentifierKind::External => 'x',
+        }
+    }
+
+    /// A short lower-case name, as used in explanations.
+    pub fn name(self) -> &'static str {
+        match self {
+            IdentifierKind::Email => "email",
+            IdentifierKind::Phone => "phone",
+            IdentifierKind::CardToken => "card token",
+            IdentifierKind::External => "external id",
+        }
+    }
+}
+
+impl fmt::Display for IdentifierKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A normalized identifier that points at one person (or, when shared, a household).
+///
+/// Identifiers are made by memory from [`Signals`](crate::Signals), already normalized,
+/// so two identifiers are equal exactly when they match. `Debug` hides the value.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Identifier {
+    /// `tag:value` or `x:system:value`: one allocation, hashed as one string.
+    key: Pii,
+}
+
+impl Identifier {
+    pub(crate) fn new(kind: IdentifierKind, value: &str) -> Self {
+        let mut key = String::with_capacity(value.len() + 2);
+        key.push(kind.tag());
+        key.push(':');
+        key.push_str(value);
+        Self { key: Pii::new(key) }
+    }
+
+    /// An external id; `system` has been checked to contain no `:`.
+    pub(crate) fn external(system: &str, value: &str) -> Self {
+        Self {
+            key: Pii::new(format!("x:{system}:{value}")),
+        }
+    }
+
+    /// The kind of identifier.
+    pub fn kind(&self) -> IdentifierKind {
+        match self.key.as_bytes().first() {
+            Some(b'e') => IdentifierKind::Email,
+            Some(b'p') => IdentifierKind::Phone,
+            Some(b'c') => IdentifierKind::CardToken,
+            _ => IdentifierKind::External,
+        }
+    }
+
+    /// For an external id, the system it belongs to (`"loyalty"`); otherwise `None`.
+    pub fn system(&self) -> Option<&str> {
+        if self.kind() != IdentifierKind::External {
+            return None;
+        }
+        self.key.get(2..)?.split_once(':').map(|(system, _)| system)
+    }
+
+    /// The normalized value (e.g. `+442079460018`).
+    pub fn value(&self) -> &str {
+        let rest = self.key.get(2..).unwrap_or_default();
+        match self.kind() {
+            IdentifierKind::External => rest.split_once(':').map_or(rest, |(_, v)| v),
+            _ => rest,
+        }
+    }
+}
+
+impl fmt::Debug for Identifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.system() {
+            Some(system) => write!(f, "Identifier({}:{system}, <redacted>)", self.kind()),
+            None => write!(f, "Identifier({}, <redacted>)", self.kind()),
+        }
+    }
+}
+
+/// A name a patron used, as given and as folded for comparison.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct PersonName {
+    given: Option<Pii>,
+    family: Option<Pii>,
+    given_key: Option<Pii>,
+    family_key: Option<Pii>,
+}
+
+impl PersonName {
+    pub(crate) fn new(given: Option<(&str, &str)>, family: Option<(&str, &str)>) -> Self {
+        Self {
+            given: given.map(|(raw, _)| Pii::new(raw)),
+            given_key: given.map(|(_, key)| Pii::new(key)),
+            family: family.map(|(raw, _)| Pii::new(raw)),
+            family_key: family.map(|(_, key)| Pii::new(key)),
+        }
+    }
+
+    /// The given name as the patron wrote it (trimmed).
+    pub fn given(&self) -> Option<&str> {
+        self.given.as_deref()
+    }
+    /// The family name as the patron wrote it (trimmed).
+    pub fn family(&self) -> Option<&str> {
+        self.family.as_deref()
+    }
+    /// The given name folded for comparison (see [`normalize::name`](crate::normalize::name)).
+    pub fn given_key(&self) -> Option<&str> {
+        self.given_key.as_deref()
+    }
+    /// The family name folded for comparison.
+    pub fn family_key(&self) -> Option<&str> {
+        self.family_key.as_deref()
+    }
+    /// "Given Family", or whichever part is known.
+    pub fn display(&self) -> String {
+        match (self.given(), self.family()) {
+            (Some(g), Some(f)) => format!("{g} {f}"),
+            (Some(one), None) | (None, Some(one)) => one.to_owned(),
+            (None, None) => String::new(),
+        }
+    }
+    pub(crate) fn same_keys(&self, other: &PersonName) -> bool {
+        self.given_key == other.given_key && self.family_key == other.family_key
+    }
+}
+
+/// A postal address as last given.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Address {
+    pub(crate) street: Option<Pii>,
+    pub(crate) postcode: Option<Pii>,
+    pub(crate) city: Option<Pii>,
+    pub(crate) country: Option<Country>,
+}
+
+impl Address {
+    /// Street and house, as given (trimmed).
+    pub fn street(&self) -> Option<&str> {
+        self.street.as_deref()
+    }
+    /// Postcode, normalized.
+    pub fn postcode(&self) -> Option<&str> {
+        self.postcode.as_deref()
+    }
+    /// City, as given (trimmed).
+    pub fn city(&self) -> Option<&str> {
+        self.city.as_deref()
+    }
+    /// Country.
+    pub fn country(&self) -> Option<Country> {
+        self.country
+    }
+    pub(crate) fn is_empty(&self) -> bool {
+        self.street.is_none()
+            && self.postcode.is_none()
+            && self.city.is_none()
+            && self.country.is_none()
+    }
+}
+
+/// Where a patron likes to sit.
+///
+/// ```
+/// use regulars::SeatPreference;
+/// let pref = SeatPreference::aisle().in_section("Stalls");
+/// assert!(pref.wants_aisle());
+/// assert_eq!(pref.section(), Some("Stalls"));
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SeatPreference {
+    section: Option<String>,
+    aisle: bool,
+}
+
+impl SeatPreference {
+    /// Wants an aisle seat.
+    pub fn aisle() -> Self {
+        Self {
+            section: None,
+            aisle: true,
+        }
+    }
+    /// Prefers a section ("Stalls", "Circle").
+    pub fn section_only(section: impl Into<String>) -> Self {
+        Self {
+            section: Some(section.into()),
+            aisle: false,
+        }
+    }
+    /// Adds a preferred section.
+    #[must_use]
+    pub fn in_section(mut self, section: impl Into<String>) -> Self {
+        self.section = Some(section.into());
+        self
+    }
+    /// The preferred section, if any.
+    pub fn section(&self) -> Option<&str> {
+        self.section.as_deref()
+    }
+    /// Whether an aisle seat is wanted.
+    pub fn wants_aisle(&self) -> bool {
+        self.aisle
+    }
+}
+
+/// What a patron asked for: typed preferences the built-in rules understand, and free-form
+/// ones for the venue's own rules.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Preferences {
+    seat: Option<SeatPreference>,
+    no_fuss: bool,
+    custom: Vec<(String, String)>,
+}
+
+impl Preferences {
+    /// Where they like to sit.
+    pub fn seat(&self) -> Option<&SeatPreference> {
+        self.seat.as_ref()
+    }
+    /// "Leave me alone": no greetings, no celebrations, only what serves them.
+    pub fn prefers_no_fuss(&self) -> bool {
+        self.no_fuss
+    }
+    /// A free-form preference by key.
+    pub fn custom(&self, key: &str) -> Option<&str> {
+        self.custom
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+    /// All free-form preferences, in the order first set.
+    pub fn all_custom(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.custom.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+}
+
+/// A way of reaching a patron.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Channel {
+    /// E-mail.
+    Email,
+    /// Text message.
+    Sms,
+    /// Phone call.
+    Phone,
+    /// Letter.
+    Post,
+    /// Staff in person, at the venue (seat notes, greetings at the door).
+    InPerson,
+}
+
+/// Why personal data is used.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Purpose {
+    /// Running the visit: tickets, access needs, safety.
+    Operational,
+    /// Tailoring their visit from their history (greetings, seat notes, the usual).
+    Personalisation,
+    /// Selling to them.
+    Marketing,
+}
+
+/// A patron's answer on one channel for one purpose, and when they gave it.
+///
+/// ```
+/// use chrono::{TimeZone, Utc};
+/// use regulars::{Channel, Consent, Purpose};
+/// let at = Utc.with_ymd_and_hms(2026, 1, 5, 12, 0, 0).unwrap();
+/// let no = Consent::withdrawn(Channel::Email, Purpose::Marketing, at);
+/// assert!(!no.is_granted());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Consent {
+    channel: Channel,
+    purpose: Purpose,
+    granted: bool,
+    at: DateTime<Utc>,
+}
+
+impl Consent {
+    /// They agreed, at `at`.
+    pub fn granted(channel: Channel, purpose: Purpose, at: DateTime<Utc>) -> Self {
+        Self {
+            channel,
+            purpose,
+            granted: true,
+            at,
+        }
+    }
+    /// They objected or withdrew, at `at`.
+    pub fn withdrawn(channel: Channel, purpose: Purpose, at: DateTime<Utc>) -> Self {
+        Self {
+            channel,
+            purpose,
+            granted: false,
+            at,
+        }
+    }
+    /// The channel.
+    pub fn channel(&self) -> Channel {
+        self.channel
+    }
+    /// The purpose.
+    pub fn purpose(&self) -> Purpose {
+        self.purpose
+    }
+    /// Whether they agreed.
+    pub fn is_granted(&self) -> bool {
+        self.granted
+    }
+    /// When they answered.
+    pub fn at(&self) -> DateTime<Utc> {
+        self.at
+    }
+}
+
+/// What a flag marks.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum FlagKind {
+    /// Access needs (wheelchair space, step-free route, hearing loop…).
+    AccessNeeds,
+    /// A very important person for the venue.
+    Vip,
+    /// The venue's own flag.
+    Custom(String),
+}
+
+/// A mark on a patron, valid between two dates (inclusive; open-ended when absent).
+///
+/// ```
+/// use chrono::NaiveDate;
+/// use regulars::{Flag, FlagKind};
+/// let until = NaiveDate::from_ymd_opt(2026, 12, 31).unwrap();
+/// let flag = Flag::new(FlagKind::AccessNeeds).detail("step-free route").until(until);
+/// assert!(flag.is_active_on(NaiveDate::from_ymd_opt(2026, 12, 31).unwrap()));
+/// assert!(!flag.is_active_on(NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Flag {
+    kind: FlagKind,
+    detail: Option<Pii>,
+    valid_from: Option<NaiveDate>,
+    valid_until: Option<NaiveDate>,
+}
+
+impl Flag {
+    /// An open-ended flag.
+    pub fn new(kind: FlagKind) -> Self {
+        Self {
+            kind,
+            detail: None,
+            valid_from: None,
+            valid_until: None,
+        }
+    }
+    /// Adds a detail for staff (kept out of `Debug`: it may be health data).
+    #[must_use]
+    pub fn detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(Pii::new(detail.into()));
+        self
+    }
+    /// Valid from this date on.
+    #[must_use]
+    pub fn from(mut self, date: NaiveDate) -> Self {
+        self.valid_from = Some(date);
+        self
+    }
+    /// Valid until this date, inclusive.
+    #[must_use]
+    pub fn until(mut self, date: NaiveDate) -> Self {
+        self.valid_until = Some(date);
+        self
+    }
+    /// What it marks.
+    pub fn kind(&self) -> &FlagKind {
+        &self.kind
+    }
+    /// The detail for staff.
+    pub fn detail_text(&self) -> Option<&str> {
+        self.detail.as_deref()
+    }
+    /// First valid day.
+    pub fn valid_from(&self) -> Option<NaiveDate> {
+        self.valid_from
+    }
+    /// Last valid day.
+    pub fn valid_until(&self) -> Option<NaiveDate> {
+        self.valid_until
+    }
+    /// Whether the flag holds on `date`.
+    pub fn is_active_on(&self, date: NaiveDate) -> bool {
+        self.valid_from.is_none_or(|from| from <= date)
+            && self.valid_until.is_none_or(|until| date <= until)
+    }
+}
+
+/// A note staff wrote about a patron.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Note {
+    at: DateTime<Utc>,
+    author: Option<String>,
+    text: Pii,
+}
+
+impl Note {
+    /// A note written at `at`.
+    pub fn new(text: impl Into<String>, at: DateTime<Utc>) -> Self {
+        Self {
+            at,
+            author: None,
+            text: Pii::new(text.into()),
+        }
+    }
+    /// Who wrote it.
+    #[must_use]
+    pub fn by(mut self, author: impl Into<String>) -> Self {
+        self.author = Some(author.into());
+        self
+    }
+    /// When it was written.
+    pub fn at(&self) -> DateTime<Utc> {
+        self.at
+    }
+    /// Who wrote it.
+    pub fn author(&self) -> Option<&str> {
+        self.author.as_deref()
+    }
+    /// The note.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+}
+
+/// One change to a patron's profile, applied with
+/// [`Memory::update_profile`](crate::Memory::update_profile).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum ProfileChange {
+    /// Sets or clears the seat preference.
+    SeatPreference(Option<SeatPreference>),
+    /// Sets "prefers no fuss".
+    PrefersNoFuss(bool),
+    /// Sets (`Some`) or removes (`None`) a free-form preference.
+    CustomPreference {
+        /// The preference's key.
+        key: String,
+        /// Its value.
+        value: Option<String>,
+    },
+    /// Records a consent answer; the latest answer per channel and purpose counts.
+    Consent(Consent),
+    /// Adds a flag (replacing one of the same kind).
+    AddFlag(Flag),
+    /// Removes the flag of this kind.
+    RemoveFlag(FlagKind),
+    /// Adds a note.
+    AddNote(Note),
+}
+
+/// The profile part of a patron: everything but history and stats.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Profile {
+    pub(crate) names: Vec<PersonName>,
+    pub(crate) identifiers: Vec<Identifier>,
+    pub(crate) addresses: Vec<Address>,
+    pub(crate) birth_date: Option<NaiveDate>,
+    pub(crate) preferences: Preferences,
+    pub(crate) consents: Vec<Consent>,
+    pub(crate) flags: Vec<Flag>,
+    pub(crate) notes: Vec<Note>,
+}
+
+impl Profile {
+    pub(crate) fn apply(&mut self, change: ProfileChange) {
+        match change {
+            ProfileChange::SeatPreference(seat) => self.preferences.seat = seat,
+            ProfileChange::PrefersNoFuss(no_fuss) => self.preferences.no_fuss = no_fuss,
+            ProfileChange::CustomPreference { key, value } => {
+                let existing = self.preferences.custom.iter().position(|(k, _)| *k == key);
+                match (existing, value) {
+                    (Some(i), Some(value)) => self.preferences.custom[i].1 = value,
+                    (Some(i), None) => {
+                        self.preferences.custom.remove(i);
+                    }
+                    (None, Some(value)) => self.preferences.custom.push((key, value)),
+                    (None, None) => {}
+                }
+            }
+            ProfileChange::Consent(consent) => {
+                let key = (consent.channel, consent.purpose);
+                match self
+                    .consents
+                    .iter_mut()
+                    .find(|c| (c.channel, c.purpose) == key)
+                {
+                    // The latest answer counts, whatever order the answers arrive in.
+                    Some(existing) if existing.at <= consent.at => *existing = consent,
+                    Some(_) => {}
+                    None => self.consents.push(consent),
+                }
+            }
+            ProfileChange::AddFlag(flag) => {
+                self.flags.retain(|f| f.kind != flag.kind);
+                self.flags.push(flag);
+            }
+            ProfileChange::RemoveFlag(kind) => self.flags.retain(|f| f.kind != kind),
+            ProfileChange::AddNote(note) => self.notes.push(note),
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! First visit: someone who has never attended holds a ticket.
+
+use crate::moments::{Action, Moment, MomentKind, MomentRule, Priority, RuleContext, Trigger};
+
+/// Fires when a ticket is issued to a patron who has never attended a performance
+/// (no entry scan on record): a front-of-house item for that performance and seat, so
+/// staff can make a first visit easy.
+///
+/// Fires once per patron, ever: a newcomer who books two shows at once is welcomed at
+/// the first booked.
+///
+/// ```
+/// use regulars::{FirstVisit, Memory};
+/// let memory = Memory::builder().without_default_rules().rule(FirstVisit::new()).build()?;
+/// # Ok::<(), regulars::Error>(())
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct FirstVisit {
+    _private: (),
+}
+
+impl FirstVisit {
+    /// The rule's id.
+    pub const ID: &'static str = "first-visit";
+
+    /// The rule.
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl MomentRule for FirstVisit {
+    fn id(&self) -> &str {
+        Self::ID
+    }
+
+    fn evaluate(&self, ctx: &RuleContext<'_>, out: &mut Vec<Moment>) {
+        let Trigger::Ticket(ticket) = ctx.trigger() else {
+            return;
+        };
+        if ctx.patron().stats().performances_attended() > 0 {
+            return;
+        }
+        let mut moment = Moment::new(
+            MomentKind::Welcome,
+            Action::FrontOfHouse,
+            format!(
+                "First visit: welcome them to {}",
+                ticket.production().title()
+            ),
+        )
+        .for_performance(ticket.performance().id().clone())
+        .with_priority(Priority::NORMAL)
+        .dedupe_by("first-visit")
+        .explain("no attendance on record");
+        if let Some(seat) = ticket.seat() {
+            moment = moment.at_seat(seat.clone());
+        }
+        out.push(moment);
+    }
+}

@@ -1,0 +1,19 @@
+//! The rules that ship with the crate.
+
+mod first_visit;
+mod repeat_production;
+
+pub use first_visit::FirstVisit;
+pub use repeat_production::RepeatProduction;
+
+/// "1st", "2nd", "3rd", "11th"…
+pub(crate) fn ordinal(n: u32) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}

@@ -1,0 +1,283 @@
+//! Moments: small personal gestures proposed by rules when something happens.
+
+pub(crate) mod builtin;
+mod moment;
+
+use std::fmt;
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+pub use moment::{Action, Moment, MomentKind, Priority};
+
+use crate::memory::PatronView;
+use crate::model::catalog::{Catalog, Performance, Production};
+use crate::model::event::LineItem;
+use crate::model::history::{Direction, Seat};
+use crate::model::ids::{OrderId, PatronId, TicketId};
+use crate::model::money::Money;
+
+/// Looks at one patron when something happened and proposes moments for them.
+///
+/// A rule sees a read-only [`RuleContext`]: the patron (profile, history, stats, already
+/// including what just happened), the [`Trigger`], the catalog and the time. It pushes
+/// zero or more [`Moment`]s; memory fires each `(rule id, patron, dedupe key)` at most
+/// once, so re-observing events never repeats a moment.
+///
+/// The trait is object-safe and memory holds rules as `Arc<dyn MomentRule>`. Later
+/// versions add hooks with default bodies, so implementing only these two methods
+/// keeps compiling.
+///
+/// ```
+/// use regulars::{Action, Moment, MomentKind, MomentRule, RuleContext, Trigger};
+///
+/// /// Greets anyone whose order has six or more tickets.
+/// #[derive(Debug)]
+/// struct GroupBooking;
+///
+/// impl MomentRule for GroupBooking {
+///     fn id(&self) -> &str { "group-booking" }
+///     fn evaluate(&self, ctx: &RuleContext<'_>, out: &mut Vec<Moment>) {
+///         if let Trigger::Order { order, tickets, .. } = ctx.trigger() {
+///             if *tickets >= 6 {
+///                 out.push(
+///                     Moment::new(MomentKind::Welcome, Action::BoxOfficeAlert, "Group booking")
+///                         .dedupe_by(order.as_str()),
+///                 );
+///             }
+///         }
+///     }
+/// }
+/// let memory = regulars::Memory::builder().rule(GroupBooking).build()?;
+/// # Ok::<(), regulars::Error>(())
+/// ```
+pub trait MomentRule: Send + Sync + fmt::Debug {
+    /// A short stable id (`"repeat-production"`), part of every dedupe key: changing it
+    /// lets the rule fire again for everyone.
+    fn id(&self) -> &str;
+
+    /// Proposes moments for `ctx.patron()` given `ctx.trigger()`.
+    fn evaluate(&self, ctx: &RuleContext<'_>, out: &mut Vec<Moment>);
+}
+
+impl<R: MomentRule + ?Sized> MomentRule for Arc<R> {
+    fn id(&self) -> &str {
+        (**self).id()
+    }
+    fn evaluate(&self, ctx: &RuleContext<'_>, out: &mut Vec<Moment>) {
+        (**self).evaluate(ctx, out);
+    }
+}
+
+impl<R: MomentRule + ?Sized> MomentRule for Box<R> {
+    fn id(&self) -> &str {
+        (**self).id()
+    }
+    fn evaluate(&self, ctx: &RuleContext<'_>, out: &mut Vec<Moment>) {
+        (**self).evaluate(ctx, out);
+    }
+}
+
+impl<R: MomentRule + ?Sized> MomentRule for &R {
+    fn id(&self) -> &str {
+        (**self).id()
+    }
+    fn evaluate(&self, ctx: &RuleContext<'_>, out: &mut Vec<Moment>) {
+        (**self).evaluate(ctx, out);
+    }
+}
+
+const _: fn(Box<dyn MomentRule>) = |_| {};
+
+/// A rule made from a closure; see [`rule_fn`].
+pub struct FnRule<F> {
+    id: String,
+    f: F,
+}
+
+impl<F> fmt::Debug for FnRule<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FnRule")
+            .field("id", &self.id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<F> MomentRule for FnRule<F>
+where
+    F: Fn(&RuleContext<'_>, &mut Vec<Moment>) + Send + Sync,
+{
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn evaluate(&self, ctx: &RuleContext<'_>, out: &mut Vec<Moment>) {
+        (self.f)(ctx, out);
+    }
+}
+
+/// Makes a rule from a closure, for rules short enough to read inline.
+///
+/// ```
+/// use regulars::{rule_fn, Action, Moment, MomentKind, Trigger};
+/// let big_donor = rule_fn("big-donor", |ctx, out| {
+///     if let Trigger::Donation { amount, .. } = ctx.trigger() {
+///         if amount.minor() >= 100_000 {
+///             out.push(Moment::new(MomentKind::Celebration, Action::FollowUp, "Thank-you call").dedupe_by(ctx.now().to_rfc3339()));
+///         }
+///     }
+/// });
+/// let memory = regulars::Memory::builder().rule(big_donor).build()?;
+/// # Ok::<(), regulars::Error>(())
+/// ```
+pub fn rule_fn<F>(id: impl Into<String>, f: F) -> FnRule<F>
+where
+    F: Fn(&RuleContext<'_>, &mut Vec<Moment>) + Send + Sync,
+{
+    FnRule { id: id.into(), f }
+}
+
+/// What a rule sees: one patron, what just happened, the catalog and the time.
+#[derive(Debug)]
+pub struct RuleContext<'a> {
+    patron: PatronView<'a>,
+    trigger: &'a Trigger<'a>,
+    catalog: &'a Catalog,
+    now: DateTime<Utc>,
+}
+
+impl<'a> RuleContext<'a> {
+    pub(crate) fn new(
+        patron: PatronView<'a>,
+        trigger: &'a Trigger<'a>,
+        catalog: &'a Catalog,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            patron,
+            trigger,
+            catalog,
+            now,
+        }
+    }
+    /// The patron, with what just happened already recorded.
+    pub fn patron(&self) -> &PatronView<'a> {
+        &self.patron
+    }
+    /// What just happened.
+    pub fn trigger(&self) -> &Trigger<'a> {
+        self.trigger
+    }
+    /// What is on.
+    pub fn catalog(&self) -> &'a Catalog {
+        self.catalog
+    }
+    /// When it happened (the event's time, or the memory clock's).
+    pub fn now(&self) -> DateTime<Utc> {
+        self.now
+    }
+}
+
+/// What made memory ask the rules: the event, from the patron's side.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum Trigger<'a> {
+    /// The patron placed an order (as the buyer).
+    #[non_exhaustive]
+    Order {
+        /// The order.
+        order: &'a OrderId,
+        /// How many tickets it has.
+        tickets: usize,
+    },
+    /// The patron holds a ticket just issued (one trigger per ticket).
+    #[non_exhaustive]
+    Ticket(TicketInfo<'a>),
+    /// The patron's ticket was scanned.
+    #[non_exhaustive]
+    Scan {
+        /// The ticket.
+        ticket: TicketInfo<'a>,
+        /// In or out.
+        direction: Direction,
+        /// Whether this scan made them count as attending (their first entry to this
+        /// performance).
+        first_entry: bool,
+    },
+    /// Tickets of the patron's order were refunded.
+    #[non_exhaustive]
+    Refund {
+        /// The order.
+        order: &'a OrderId,
+        /// The tickets refunded by this event.
+        tickets: &'a [TicketId],
+    },
+    /// The patron donated.
+    #[non_exhaustive]
+    Donation {
+        /// How much.
+        amount: Money,
+        /// To which fund.
+        fund: Option<&'a str>,
+    },
+    /// The patron took out or renewed a membership.
+    #[non_exhaustive]
+    Membership {
+        /// The scheme.
+        scheme: &'a str,
+        /// First valid day.
+        valid_from: NaiveDate,
+        /// Last valid day.
+        valid_to: NaiveDate,
+    },
+    /// The patron bought at the bar or shop.
+    #[non_exhaustive]
+    Purchase {
+        /// The performance, if said.
+        performance: Option<&'a Performance>,
+        /// What they bought.
+        items: &'a [LineItem],
+    },
+}
+
+/// A ticket as rules see it: the performance and production resolved from the catalog.
+#[derive(Clone, Debug)]
+pub struct TicketInfo<'a> {
+    pub(crate) id: &'a TicketId,
+    pub(crate) order: &'a OrderId,
+    pub(crate) performance: &'a Performance,
+    pub(crate) production: &'a Production,
+    pub(crate) seat: Option<&'a Seat>,
+    pub(crate) buyer: PatronId,
+    pub(crate) holder: PatronId,
+}
+
+impl<'a> TicketInfo<'a> {
+    /// The ticket id.
+    pub fn id(&self) -> &'a TicketId {
+        self.id
+    }
+    /// The order it came in.
+    pub fn order(&self) -> &'a OrderId {
+        self.order
+    }
+    /// Its performance.
+    pub fn performance(&self) -> &'a Performance {
+        self.performance
+    }
+    /// The production performed.
+    pub fn production(&self) -> &'a Production {
+        self.production
+    }
+    /// Its seat, if assigned.
+    pub fn seat(&self) -> Option<&'a Seat> {
+        self.seat
+    }
+    /// Who bought it.
+    pub fn buyer(&self) -> PatronId {
+        self.buyer
+    }
+    /// Who holds it.
+    pub fn holder(&self) -> PatronId {
+        self.holder
+    }
+}

@@ -1,0 +1,197 @@
+//! A proposed personal gesture.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::history::Seat;
+use crate::model::ids::{PatronId, PerformanceId};
+
+/// What sort of gesture a moment is; policies (and "leave me alone") act on this.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum MomentKind {
+    /// A greeting: welcome, welcome back.
+    Welcome,
+    /// Marking an occasion: a milestone, a repeat visit, a birthday.
+    Celebration,
+    /// Knowing their habits: the usual drink, the aisle seat.
+    Recognition,
+    /// Serving them: access needs, a problem with their booking.
+    Operational,
+    /// Selling to them.
+    Marketing,
+}
+
+/// How staff or systems should act on a moment.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum Action {
+    /// A note left on their seat.
+    SeatNote,
+    /// An alert for box-office staff.
+    BoxOfficeAlert,
+    /// A message shown to the door scanner when their ticket is scanned.
+    ScanAttention,
+    /// An item in the front-of-house brief for the performance.
+    FrontOfHouse,
+    /// A message sent afterwards.
+    FollowUp,
+}
+
+/// How much a moment matters, 0 (least) to 255. Higher wins when only some can be acted on.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Priority(pub u8);
+
+impl Priority {
+    /// Nice to have.
+    pub const LOW: Priority = Priority(64);
+    /// The default.
+    pub const NORMAL: Priority = Priority(128);
+    /// Act on this first.
+    pub const HIGH: Priority = Priority(192);
+}
+
+impl Default for Priority {
+    fn default() -> Self {
+        Priority::NORMAL
+    }
+}
+
+/// A small personal gesture proposed by a rule for one patron.
+///
+/// Rules build moments with [`Moment::new`] and the setters; memory fills in the rule id
+/// and the patron, and fires each `(rule, patron, dedupe key)` at most once, ever.
+///
+/// ```
+/// use regulars::{Action, Moment, MomentKind, Priority, Seat};
+/// let note = Moment::new(MomentKind::Celebration, Action::SeatNote, "Third time at Hamlet")
+///     .for_performance("hamlet-3")
+///     .at_seat(Seat::new("F12"))
+///     .with_priority(Priority::HIGH)
+///     .explain("attended hamlet-1 and hamlet-2");
+/// assert_eq!(note.dedupe_key(), "hamlet-3");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Moment {
+    rule: String,
+    patron: PatronId,
+    kind: MomentKind,
+    action: Action,
+    performance: Option<PerformanceId>,
+    seat: Option<Seat>,
+    message: String,
+    priority: Priority,
+    dedupe_key: Option<String>,
+    explanation: String,
+}
+
+impl Moment {
+    /// A moment of `kind`, acted on by `action`, with the `message` staff will see.
+    pub fn new(kind: MomentKind, action: Action, message: impl Into<String>) -> Self {
+        Self {
+            rule: String::new(),
+            patron: PatronId::from_u64(0),
+            kind,
+            action,
+            performance: None,
+            seat: None,
+            message: message.into(),
+            priority: Priority::NORMAL,
+            dedupe_key: None,
+            explanation: String::new(),
+        }
+    }
+    /// The performance it is for.
+    #[must_use]
+    pub fn for_performance(mut self, performance: impl Into<PerformanceId>) -> Self {
+        self.performance = Some(performance.into());
+        self
+    }
+    /// The seat it is for.
+    #[must_use]
+    pub fn at_seat(mut self, seat: Seat) -> Self {
+        self.seat = Some(seat);
+        self
+    }
+    /// Its priority.
+    #[must_use]
+    pub fn with_priority(mut self, priority: Priority) -> Self {
+        self.priority = priority;
+        self
+    }
+    /// What makes it "the same moment" for this rule and patron. Defaults to the
+    /// performance id, or to `"once"` (once per patron, ever) without a performance.
+    #[must_use]
+    pub fn dedupe_by(mut self, key: impl Into<String>) -> Self {
+        self.dedupe_key = Some(key.into());
+        self
+    }
+    /// The facts that justify it, for staff who wonder why.
+    #[must_use]
+    pub fn explain(mut self, explanation: impl Into<String>) -> Self {
+        self.explanation = explanation.into();
+        self
+    }
+
+    pub(crate) fn stamp(&mut self, rule: &str, patron: PatronId) {
+        rule.clone_into(&mut self.rule);
+        self.patron = patron;
+    }
+
+    /// The rule that proposed it.
+    pub fn rule(&self) -> &str {
+        &self.rule
+    }
+    /// The patron it is for.
+    pub fn patron(&self) -> PatronId {
+        self.patron
+    }
+    /// What sort of gesture it is.
+    pub fn kind(&self) -> MomentKind {
+        self.kind
+    }
+    /// How to act on it.
+    pub fn action(&self) -> Action {
+        self.action
+    }
+    /// The performance, if any.
+    pub fn performance(&self) -> Option<&PerformanceId> {
+        self.performance.as_ref()
+    }
+    /// The seat, if any.
+    pub fn seat(&self) -> Option<&Seat> {
+        self.seat.as_ref()
+    }
+    /// What staff will see.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+    /// Its priority.
+    pub fn priority(&self) -> Priority {
+        self.priority
+    }
+    /// The dedupe key in force.
+    pub fn dedupe_key(&self) -> &str {
+        match (&self.dedupe_key, &self.performance) {
+            (Some(key), _) => key,
+            (None, Some(performance)) => performance.as_str(),
+            (None, None) => "once",
+        }
+    }
+    /// Why it was proposed.
+    pub fn explanation(&self) -> &str {
+        &self.explanation
+    }
+}
+
+impl fmt::Display for Moment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[{}] {}", self.rule, self.message)?;
+        if let Some(seat) = &self.seat {
+            write!(f, " (seat {seat})")?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,230 @@
+//! Email addresses.
+
+use super::Rejection;
+use super::text;
+
+/// Longest address accepted (RFC 5321's limit on a forward path, less the brackets).
+const MAX_BYTES: usize = 254;
+/// Longest local part accepted (RFC 5321).
+const MAX_LOCAL_BYTES: usize = 64;
+/// Raw input past this is refused before any other work; it leaves room for surrounding
+/// whitespace and invisible characters around an address of [`MAX_BYTES`].
+const MAX_RAW_BYTES: usize = 1024;
+
+/// A mail provider known to deliver several spellings of an address to one mailbox.
+struct Provider {
+    /// Domains the provider's addresses use, lowercase.
+    domains: &'static [&'static str],
+    /// The domain all of them are rewritten to, where the provider treats its domains as
+    /// one (an address at googlemail.com is the same mailbox at gmail.com).
+    canonical_domain: Option<&'static str>,
+    /// Whether dots in the local part are ignored by the provider.
+    ignores_dots: bool,
+}
+
+/// Providers whose variations are dropped. Every one of them delivers `name+tag@` to
+/// `name@` (sub-addressing), so the tag is always dropped. Only Gmail also ignores dots.
+///
+/// Yahoo is deliberately absent: its disposable addresses use `-` and are separate
+/// mailboxes, and it does not document `+` delivery for every account, so neither rule
+/// would be safe there. Unknown domains keep their tags, as the tag may be part of the
+/// mailbox name.
+const PROVIDERS: &[Provider] = &[
+    Provider {
+        domains: &["gmail.com", "googlemail.com"],
+        canonical_domain: Some("gmail.com"),
+        ignores_dots: true,
+    },
+    Provider {
+        domains: &[
+            "outlook.com",
+            "hotmail.com",
+            "hotmail.co.uk",
+            "live.com",
+            "msn.com",
+            "icloud.com",
+            "me.com",
+            "mac.com",
+            "fastmail.com",
+            "fastmail.fm",
+            "protonmail.com",
+            "proton.me",
+            "pm.me",
+        ],
+        canonical_domain: None,
+        ignores_dots: false,
+    },
+];
+
+/// The canonical form of an email address, for recognizing the same mailbox however it
+/// was typed.
+///
+/// - Surrounding whitespace and invisible characters (zero-width spaces, bidi controls,
+///   byte order marks, …) are removed.
+/// - The whole address is lowercased, with Unicode case rules so that internationalized
+///   domains in Unicode form compare case-insensitively (they are not converted to
+///   punycode, and not Unicode-normalized). The local part is lowercased too: RFC 5321
+///   allows case-sensitive mailboxes, but every major provider ignores case, and an order
+///   form typed with caps lock must still match.
+/// - One trailing dot on the domain (`example.com.`) is removed.
+/// - For Gmail, dots in the local part and everything from the first `+` are removed, and
+///   `googlemail.com` becomes `gmail.com`. For Outlook/Hotmail/Live/MSN, iCloud,
+///   Fastmail and Proton, everything from the first `+` is removed but dots are kept.
+///   Other domains are left as typed.
+///
+/// Dots in the local part are otherwise not checked (some real mailboxes have
+/// consecutive or trailing dots). The result passed in again comes back unchanged.
+///
+/// ```
+/// use regulars::normalize::email;
+///
+/// assert_eq!(email(" J.Doe+news@GoogleMail.com ")?, "jdoe@gmail.com");
+/// assert_eq!(email("J.Doe+news@outlook.com")?, "j.doe@outlook.com");
+/// assert_eq!(email("J.Doe+news@example.org.")?, "j.doe+news@example.org");
+/// # Ok::<(), regulars::normalize::Rejection>(())
+/// ```
+///
+/// # Errors
+///
+/// - [`Rejection::Empty`] for blank input; [`Rejection::TooLong`] past 254 bytes.
+/// - [`Rejection::ControlCharacter`] for control characters other than surrounding tabs
+///   and line breaks.
+/// - [`Rejection::Malformed`] unless there is exactly one `@` with a local part of at most
+///   64 bytes before it and a dotted domain with non-empty labels after it; for whitespace
+///   inside the address; for `"` (quoted local parts such as `"a b"@example.com` are valid
+///   but not supported); for `( ) , : ; < > [ \ ]` (display names, comments and address
+///   literals are not addresses); and for a local part that is empty once a provider's
+///   rules are applied (`+tag@gmail.com`).
+pub fn email(raw: &str) -> Result<String, Rejection> {
+    if raw.len() > MAX_RAW_BYTES {
+        return Err(Rejection::TooLong {
+            max_bytes: MAX_BYTES,
+        });
+    }
+    text::screen(raw, MAX_RAW_BYTES)?;
+
+    let mut out = String::with_capacity(raw.len().min(MAX_BYTES));
+    let mut at = None;
+    for c in text::visible(raw) {
+        match c {
+            ' ' => return Err(malformed("no whitespace inside the address")),
+            '"' => return Err(malformed("an unquoted local part")),
+            '(' | ')' | ',' | ':' | ';' | '<' | '>' | '[' | '\\' | ']' => {
+                return Err(malformed(
+                    "a bare address, without brackets, commas, colons or semicolons",
+                ));
+            }
+            '@' if at.is_some() => return Err(malformed("exactly one '@'")),
+            '@' => {
+                at = Some(out.len());
+                out.push('@');
+            }
+            c if at.is_some()
+                && c.is_ascii()
+                && !(c.is_ascii_alphanumeric() || c == '-' || c == '.') =>
+            {
+                return Err(malformed("only letters, digits, '-' and '.' in the domain"));
+            }
+            c if c.is_ascii() => out.push(c.to_ascii_lowercase()),
+            // Per-character lowercasing (no final-sigma rule) keeps this idempotent.
+            c => out.extend(c.to_lowercase()),
+        }
+    }
+    if out.is_empty() {
+        return Err(Rejection::Empty);
+    }
+    let Some(at) = at else {
+        return Err(malformed("exactly one '@'"));
+    };
+    // A fully qualified domain may end in a dot; mail systems ignore it.
+    if out.len() > at + 1 && out.ends_with('.') {
+        out.pop();
+    }
+
+    let (local, domain) = split(&out, at);
+    if local.is_empty() {
+        return Err(malformed("a local part before the '@'"));
+    }
+    if domain.is_empty() {
+        return Err(malformed("a domain after the '@'"));
+    }
+    if !domain.contains('.') {
+        return Err(malformed("a domain with a '.'"));
+    }
+    if domain.split('.').any(str::is_empty) {
+        return Err(malformed("no empty labels in the domain"));
+    }
+
+    if let Some(provider) = PROVIDERS.iter().find(|p| p.domains.contains(&domain)) {
+        apply(provider, &mut out);
+    }
+
+    let at = out.find('@').unwrap_or(0);
+    if at == 0 {
+        return Err(malformed("a local part that is not only dots or a '+' tag"));
+    }
+    if at > MAX_LOCAL_BYTES {
+        return Err(malformed("a local part of at most 64 bytes"));
+    }
+    if out.len() > MAX_BYTES {
+        return Err(Rejection::TooLong {
+            max_bytes: MAX_BYTES,
+        });
+    }
+    Ok(out)
+}
+
+fn malformed(expected: &'static str) -> Rejection {
+    Rejection::Malformed { expected }
+}
+
+/// The local part and domain of `address`, whose `@` is at byte `at`.
+fn split(address: &str, at: usize) -> (&str, &str) {
+    let local = address.get(..at).unwrap_or("");
+    let domain = address.get(at + 1..).unwrap_or("");
+    (local, domain)
+}
+
+/// Rewrites `address` (lowercase, with one `@`) by `provider`'s rules, in place.
+fn apply(provider: &Provider, address: &mut String) {
+    let mut in_local = true;
+    let mut tagged = false;
+    address.retain(|c| {
+        if !in_local {
+            return true;
+        }
+        match c {
+            '@' => {
+                in_local = false;
+                true
+            }
+            '+' => {
+                tagged = true;
+                false
+            }
+            '.' if provider.ignores_dots => false,
+            _ => !tagged,
+        }
+    });
+    if let (Some(domain), Some(at)) = (provider.canonical_domain, address.find('@')) {
+        address.truncate(at + 1);
+        address.push_str(domain);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn provider_domains_are_canonical_lowercase() {
+        for provider in PROVIDERS {
+            for domain in provider.domains {
+                assert_eq!(
+                    email(&format!("a@{domain}")),
+                    Ok(format!("a@{}", provider.canonical_domain.unwrap_or(domain)))
+                );
+            }
+        }
+    }
+}

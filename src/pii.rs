@@ -1,0 +1,31 @@
+//! A wrapper that keeps personal data out of `Debug` output and logs.
+
+use std::fmt;
+use std::ops::Deref;
+
+use serde::{Deserialize, Serialize};
+
+/// A personal value (name, e-mail, phone, address…). Its `Debug` prints only that it is
+/// redacted, so deriving `Debug` on a type that holds it is safe.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub(crate) struct Pii(Box<str>);
+
+impl Pii {
+    pub(crate) fn new(value: impl Into<Box<str>>) -> Self {
+        Self(value.into())
+    }
+}
+
+impl Deref for Pii {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Pii {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
