@@ -58,8 +58,10 @@ fn memory_with(patrons: usize) -> Memory {
             .family_name(format!("Family{}", i % 997))
             .email(email(i))
             .phone(phone(i));
-        let order = Order::new(format!("o-{i}"), buyer)
-            .ticket(Ticket::new(format!("t-{i}"), format!("perf-{}", i % PERFORMANCES)));
+        let order = Order::new(format!("o-{i}"), buyer).ticket(Ticket::new(
+            format!("t-{i}"),
+            format!("perf-{}", i % PERFORMANCES),
+        ));
         memory
             .observe(Event::order(format!("e-{i}"), order).at(start()))
             .expect("order");
@@ -122,7 +124,9 @@ fn observe(c: &mut Criterion) {
                     let ticket = format!("bench-t-{n}");
                     let order = Order::new(
                         format!("bench-o-{n}"),
-                        Signals::new().given_name(format!("Given{i}")).phone(phone(i)),
+                        Signals::new()
+                            .given_name(format!("Given{i}"))
+                            .phone(phone(i)),
                     )
                     .ticket(
                         Ticket::new(ticket.clone(), format!("perf-{}", n % PERFORMANCES))
@@ -136,7 +140,9 @@ fn observe(c: &mut Criterion) {
                     );
                     black_box(
                         memory
-                            .observe(Event::scan(format!("bench-s-{n}"), Scan::entry(ticket)).at(at))
+                            .observe(
+                                Event::scan(format!("bench-s-{n}"), Scan::entry(ticket)).at(at),
+                            )
                             .expect("scan"),
                     );
                 })

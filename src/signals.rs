@@ -8,7 +8,7 @@ use smallvec::SmallVec;
 
 use crate::error::{Error, Result};
 use crate::model::profile::{Address, Identifier, IdentifierKind, PersonName};
-use crate::normalize::{self, Country, Rejection};
+use crate::normalize::{self, Country, Rejection, text};
 use crate::pii::Pii;
 
 /// Everything an event says about a person, exactly as the vendor sent it.
@@ -280,17 +280,12 @@ const MAX_EXTERNAL_IDS: usize = 8;
 const MAX_TEXT_BYTES: usize = 512;
 const MAX_TOKEN_BYTES: usize = 128;
 
-/// Street and city text: trimmed, bounded, no control characters.
+/// Display text (names as written, street, city): bounded, no control characters,
+/// invisible and bidi-control characters removed (they can make a name render as another),
+/// whitespace collapsed.
 fn clean_text(raw: &str) -> Result<String, Rejection> {
-    if raw.len() > MAX_TEXT_BYTES {
-        return Err(Rejection::TooLong {
-            max_bytes: MAX_TEXT_BYTES,
-        });
-    }
-    if let Some(position) = raw.chars().position(char::is_control) {
-        return Err(Rejection::ControlCharacter { position });
-    }
-    let text = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    text::screen(raw, MAX_TEXT_BYTES)?;
+    let text: String = text::visible(raw).collect();
     if text.is_empty() {
         return Err(Rejection::Empty);
     }

@@ -201,3 +201,9 @@ impl Memory {
         &*self.clock
     }
 }
+
+// Memory is shared across threads by embedding products; keep it that way.
+const _: () = {
+    const fn send_and_sync<T: Send + Sync>() {}
+    send_and_sync::<Memory>();
+};

@@ -395,11 +395,14 @@ impl Memory {
             let holder_id = match holder {
                 Some(signals) => {
                     let (id, recognition) = self.resolve(&signals, now);
-                    participants.push(Participant {
-                        ticket: ticket.id.clone(),
-                        patron: id,
-                        recognition,
-                    });
+                    // Naming yourself as the holder does not make you a participant.
+                    if id != buyer_id {
+                        participants.push(Participant {
+                            ticket: ticket.id.clone(),
+                            patron: id,
+                            recognition,
+                        });
+                    }
                     id
                 }
                 None => buyer_id,
@@ -652,8 +655,14 @@ impl Memory {
                 refunded.push(id);
             }
         }
+        // A stated amount replaces the ticket prices, but only for tickets this event
+        // really refunded: a re-sent refund returns nothing twice.
         if let Some(amount) = refund.amount {
-            returned = SmallVec::from_elem(amount, 1);
+            returned = if refunded.is_empty() {
+                SmallVec::new()
+            } else {
+                SmallVec::from_elem(amount, 1)
+            };
         }
         let count = u32::try_from(refunded.len()).unwrap_or(u32::MAX);
         self.record(

@@ -190,7 +190,6 @@ pub enum Trigger<'a> {
         tickets: usize,
     },
     /// The patron holds a ticket just issued (one trigger per ticket).
-    #[non_exhaustive]
     Ticket(TicketInfo<'a>),
     /// The patron's ticket was scanned.
     #[non_exhaustive]

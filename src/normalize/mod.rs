@@ -20,7 +20,7 @@ mod name;
 mod phone;
 mod postcode;
 mod rejection;
-mod text;
+pub(crate) mod text;
 
 pub use country::Country;
 pub use email::email;

@@ -177,7 +177,12 @@ pub enum Recognition {
         candidates: Vec<Candidate>,
     },
     /// Nobody memory knows.
-    New,
+    #[non_exhaustive]
+    New {
+        /// The best-scoring candidate that fell short of a review, if any were found:
+        /// why it was not linked is in its evidence.
+        nearest: Option<Candidate>,
+    },
 }
 
 impl Recognition {
@@ -193,7 +198,7 @@ impl Recognition {
         match self {
             Recognition::Known { .. } => "known",
             Recognition::Review { .. } => "review",
-            Recognition::New => "new",
+            Recognition::New { .. } => "new",
         }
     }
     pub(crate) fn known(patron: PatronId, evidence: Evidence) -> Self {
@@ -268,15 +273,23 @@ impl Thresholds {
     /// Decides from scored candidates (any order). Ties break towards the older patron,
     /// so the outcome never depends on hash order.
     pub(crate) fn decide(&self, mut scored: Vec<Candidate>) -> Recognition {
-        scored.retain(|c| c.evidence.weight() >= self.review);
         scored.sort_by(|a, b| {
             b.evidence
                 .weight()
                 .total_cmp(&a.evidence.weight())
                 .then(a.patron.cmp(&b.patron))
         });
+        if scored
+            .first()
+            .is_none_or(|best| best.evidence.weight() < self.review)
+        {
+            return Recognition::New {
+                nearest: scored.into_iter().next(),
+            };
+        }
+        scored.retain(|c| c.evidence.weight() >= self.review);
         let Some(best) = scored.first() else {
-            return Recognition::New;
+            return Recognition::New { nearest: None };
         };
         let best_weight = best.evidence.weight();
         let runner_up = scored

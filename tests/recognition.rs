@@ -1,0 +1,705 @@
+//! Recognition: the same person is found however their identifiers were typed, memory
+//! learns new identifiers from a match, `recognize` is read-only, households stay apart,
+//! decisions are deterministic and explained, and `Debug` never shows personal data.
+
+mod common;
+
+use common::*;
+use regulars::{
+    Agreement, Evidence, Field, IdentifierKind, Memory, PatronId, Recognition, Signals,
+};
+
+/// Observes an order by `signals` (one ticket) and returns the buyer.
+fn seed(memory: &mut Memory, key: &str, signals: Signals) -> PatronId {
+    let observation = observe(
+        memory,
+        order(
+            &format!("e-{key}"),
+            &format!("o-{key}"),
+            signals,
+            [ticket(&format!("t-{key}"), "hamlet-1")],
+        ),
+    );
+    observation.patron()
+}
+
+fn recognize(memory: &Memory, signals: Signals) -> Recognition {
+    memory
+        .recognize(&signals)
+        .expect("usable signals must be recognized")
+}
+
+fn assert_known(memory: &Memory, signals: Signals, patron: PatronId, case: &str) {
+    let recognition = recognize(memory, signals);
+    assert_eq!(
+        recognition.known_patron(),
+        Some(patron),
+        "{case}: expected Known({patron}), got {recognition:?}"
+    );
+}
+
+fn assert_new(memory: &Memory, signals: Signals, case: &str) {
+    let recognition = recognize(memory, signals);
+    assert!(
+        matches!(recognition, Recognition::New { .. }),
+        "{case}: {recognition:?}"
+    );
+}
+
+fn evidence_of(recognition: &Recognition) -> &Evidence {
+    match recognition {
+        Recognition::Known { evidence, .. } => evidence,
+        Recognition::Review { candidates, .. } => candidates[0].evidence(),
+        other => panic!("no evidence in {other:?}"),
+    }
+}
+
+fn has_item(evidence: &Evidence, field: Field, agreement: Agreement) -> bool {
+    evidence
+        .items()
+        .iter()
+        .any(|i| i.field() == field && i.agreement() == agreement)
+}
+
+// ---------------------------------------------------------------- exact identifiers
+
+#[test]
+fn email_matches_whatever_its_case_and_surrounding_whitespace() {
+    let mut memory = memory();
+    let ana = seed(
+        &mut memory,
+        "1",
+        Signals::new().email("Ana.Silva@Example.org"),
+    );
+
+    for typed in [
+        "ana.silva@example.org",
+        " ANA.SILVA@EXAMPLE.ORG ",
+        "\tAna.Silva@example.ORG\n",
+        "ana.silva@example.org.",
+    ] {
+        assert_known(&memory, Signals::new().email(typed), ana, typed);
+    }
+    let known = recognize(&memory, Signals::new().email(" ANA.SILVA@example.org"));
+    assert!(has_item(
+        evidence_of(&known),
+        Field::Email,
+        Agreement::Agrees
+    ));
+
+    assert_new(
+        &memory,
+        Signals::new().email("ana.silva@example.com"),
+        "other domain",
+    );
+    assert_new(
+        &memory,
+        Signals::new().email("anasilva@example.org"),
+        "dots matter outside Gmail",
+    );
+}
+
+#[test]
+fn gmail_dots_plus_tags_and_googlemail_are_one_mailbox() {
+    let mut memory = memory();
+    let jane = seed(&mut memory, "1", Signals::new().email("jane.doe@gmail.com"));
+
+    for typed in [
+        "janedoe@gmail.com",
+        "JaneDoe+tickets@googlemail.com",
+        "j.a.n.e.d.o.e@GMAIL.com",
+        "jane.doe+theatre+2026@gmail.com",
+        " Jane.Doe@GoogleMail.COM ",
+    ] {
+        assert_known(&memory, Signals::new().email(typed), jane, typed);
+    }
+    assert_new(
+        &memory,
+        Signals::new().email("jane.doe@example.org"),
+        "same local part, other provider",
+    );
+    assert_new(
+        &memory,
+        Signals::new().email("jane.doe2@gmail.com"),
+        "other mailbox",
+    );
+}
+
+#[test]
+fn phone_matches_across_national_and_international_formats() {
+    let formats = [
+        "020 7946 0018",
+        "+44 20 7946 0018",
+        "0044 (0)20-7946-0018",
+        "+44 (0)20 7946 0018",
+        "(020) 7946-0018",
+    ];
+    for seeded in formats {
+        let mut memory = memory();
+        let patron = seed(&mut memory, "1", Signals::new().phone(seeded));
+        for typed in formats {
+            assert_known(
+                &memory,
+                Signals::new().phone(typed),
+                patron,
+                &format!("seeded {seeded:?}, typed {typed:?}"),
+            );
+        }
+        let known = recognize(&memory, Signals::new().phone("+442079460018"));
+        assert!(has_item(
+            evidence_of(&known),
+            Field::Phone,
+            Agreement::Agrees
+        ));
+        assert_new(
+            &memory,
+            Signals::new().phone("020 7946 0019"),
+            "another number",
+        );
+    }
+}
+
+#[test]
+fn card_token_and_external_id_match_exactly_with_system_case_folded() {
+    let mut memory = memory();
+    let ana = seed(
+        &mut memory,
+        "1",
+        Signals::new()
+            .card_token("tok_4242")
+            .external_id("Loyalty", "L-0042"),
+    );
+
+    assert_known(
+        &memory,
+        Signals::new().card_token(" tok_4242 "),
+        ana,
+        "card token",
+    );
+    let by_card = recognize(&memory, Signals::new().card_token("tok_4242"));
+    assert!(has_item(
+        evidence_of(&by_card),
+        Field::CardToken,
+        Agreement::Agrees
+    ));
+    assert_new(
+        &memory,
+        Signals::new().card_token("tok_4243"),
+        "other card token",
+    );
+
+    for system in ["loyalty", "LOYALTY", " Loyalty ", "LoYaLtY"] {
+        assert_known(
+            &memory,
+            Signals::new().external_id(system, "L-0042"),
+            ana,
+            system,
+        );
+    }
+    let by_loyalty = recognize(&memory, Signals::new().external_id("LOYALTY", "L-0042"));
+    assert!(has_item(
+        evidence_of(&by_loyalty),
+        Field::ExternalId,
+        Agreement::Agrees
+    ));
+    assert_new(
+        &memory,
+        Signals::new().external_id("crm", "L-0042"),
+        "same value in another system",
+    );
+    assert_new(
+        &memory,
+        Signals::new().external_id("loyalty", "L-0043"),
+        "other loyalty id",
+    );
+    // The card token is not an external id, nor the other way round.
+    assert_new(
+        &memory,
+        Signals::new().external_id("loyalty", "tok_4242"),
+        "card token value as an external id",
+    );
+
+    let patron = memory.patron(ana).expect("seeded");
+    let external = patron
+        .identifiers()
+        .iter()
+        .find(|i| i.kind() == IdentifierKind::External)
+        .expect("external id learned");
+    assert_eq!(external.system(), Some("loyalty"));
+    assert_eq!(external.value(), "L-0042");
+}
+
+// ---------------------------------------------------------------- learning
+
+#[test]
+fn a_shared_phone_links_a_new_email_which_is_then_known_on_its_own() {
+    let mut memory = memory();
+    let first = observe(
+        &mut memory,
+        order(
+            "e-1",
+            "o-1",
+            Signals::new()
+                .given_name("Ana")
+                .email("ana@example.org")
+                .phone("020 7946 0018"),
+            [ticket("t-1", "hamlet-1")],
+        ),
+    );
+    let ana = first.patron();
+    assert_eq!(first.recognition().decision(), "new");
+
+    // Before the second order, the new e-mail means nobody.
+    assert_new(
+        &memory,
+        Signals::new().email("ana.new@example.com"),
+        "unseen e-mail",
+    );
+
+    let second = observe(
+        &mut memory,
+        order_at(
+            "e-2",
+            "o-2",
+            Signals::new()
+                .given_name("Ana")
+                .phone("+44 20 7946 0018")
+                .email("ana.new@example.com"),
+            [ticket("t-2", "hamlet-2")],
+            order_time() + chrono::TimeDelta::days(3),
+        ),
+    );
+    assert_eq!(second.recognition().known_patron(), Some(ana));
+    assert!(has_item(
+        evidence_of(second.recognition()),
+        Field::Phone,
+        Agreement::Agrees
+    ));
+    assert_eq!(second.patron(), ana);
+    assert_eq!(memory.patron_count(), 1);
+
+    // The new e-mail alone now finds her.
+    assert_known(
+        &memory,
+        Signals::new().email("ANA.NEW@example.com"),
+        ana,
+        "learned e-mail",
+    );
+    let patron = memory.patron(ana).expect("known");
+    let emails: Vec<&str> = patron
+        .identifiers()
+        .iter()
+        .filter(|i| i.kind() == IdentifierKind::Email)
+        .map(|i| i.value())
+        .collect();
+    assert_eq!(emails, ["ana@example.org", "ana.new@example.com"]);
+    assert_eq!(patron.stats().orders(), 2);
+}
+
+#[test]
+fn recognize_is_read_only() {
+    let mut memory = memory();
+    let ana = seed(
+        &mut memory,
+        "1",
+        Signals::new()
+            .given_name("Ana")
+            .email("ana@example.org")
+            .phone("020 7946 0018"),
+    );
+    let before = snapshot(&memory);
+
+    // Known, and carrying an identifier memory has not seen.
+    let known = recognize(
+        &memory,
+        Signals::new()
+            .given_name("Ana")
+            .phone("020 7946 0018")
+            .email("ana.other@example.com")
+            .external_id("loyalty", "L-7"),
+    );
+    assert_eq!(known.known_patron(), Some(ana));
+    // Nobody at all.
+    assert_new(&memory, cleo(), "stranger");
+    // A description that contradicts the patron creates nobody either.
+    let _ = recognize(
+        &memory,
+        Signals::new()
+            .email("ana@example.org")
+            .given_name("Zed")
+            .family_name("Other"),
+    );
+
+    assert_eq!(snapshot(&memory), before, "recognize changed memory");
+    assert_eq!(memory.patron_count(), 1);
+    assert_eq!(memory.event_count(), 1);
+    assert_eq!(memory.patron(ana).expect("seeded").identifiers().len(), 2);
+    // The identifiers only seen by `recognize` were not learned.
+    assert_new(
+        &memory,
+        Signals::new().email("ana.other@example.com"),
+        "e-mail only recognized, never observed",
+    );
+    assert_new(
+        &memory,
+        Signals::new().external_id("loyalty", "L-7"),
+        "external id only recognized, never observed",
+    );
+}
+
+// ---------------------------------------------------------------- names
+
+#[test]
+fn a_household_sharing_an_email_is_not_one_person() {
+    let mut memory = memory();
+    let shared = "smiths@example.org";
+    let jane = seed(
+        &mut memory,
+        "jane",
+        Signals::new()
+            .given_name("Jane")
+            .family_name("Smith")
+            .email(shared),
+    );
+    let jane_before = memory.patron(jane).expect("seeded").history().to_vec();
+
+    // Same e-mail, same family, different given name: a person should look.
+    let john = recognize(
+        &memory,
+        Signals::new()
+            .given_name("John")
+            .family_name("Smith")
+            .email(shared),
+    );
+    assert_ne!(john.decision(), "known", "{john:?}");
+    let Recognition::Review { candidates, .. } = &john else {
+        panic!("expected Review for a household member, got {john:?}");
+    };
+    assert_eq!(candidates[0].patron(), jane);
+    let evidence = candidates[0].evidence();
+    assert!(has_item(evidence, Field::Email, Agreement::Agrees));
+    assert!(
+        has_item(evidence, Field::GivenName, Agreement::Disagrees),
+        "evidence must explain the given name: {evidence}"
+    );
+    assert!(evidence.has_conflict());
+    assert!(evidence.to_string().contains("given name disagrees"));
+
+    // Same e-mail and a different given name alone: not linked either.
+    let bare = recognize(&memory, Signals::new().given_name("John").email(shared));
+    assert_ne!(bare.known_patron(), Some(jane), "{bare:?}");
+    assert_ne!(bare.decision(), "known");
+
+    // Observing John's order keeps him apart from Jane.
+    let observed = observe(
+        &mut memory,
+        order(
+            "e-john",
+            "o-john",
+            Signals::new()
+                .given_name("John")
+                .family_name("Smith")
+                .email(shared),
+            [ticket("t-john", "hamlet-2")],
+        ),
+    );
+    assert_ne!(observed.recognition().decision(), "known");
+    let john = observed.patron();
+    assert_ne!(john, jane);
+    assert_eq!(memory.patron_count(), 2);
+    assert_eq!(
+        memory.patron(jane).expect("jane").history(),
+        jane_before.as_slice(),
+        "John's order landed in Jane's history"
+    );
+
+    // From now on each is recognized as themselves.
+    assert_known(
+        &memory,
+        Signals::new()
+            .given_name("Jane")
+            .family_name("Smith")
+            .email(shared),
+        jane,
+        "Jane again",
+    );
+    assert_known(
+        &memory,
+        Signals::new()
+            .given_name("John")
+            .family_name("Smith")
+            .email(shared),
+        john,
+        "John again",
+    );
+}
+
+#[test]
+fn an_initial_does_not_veto_a_match() {
+    let mut memory = memory();
+    let jane = seed(
+        &mut memory,
+        "1",
+        Signals::new()
+            .given_name("Jane")
+            .family_name("Smith")
+            .email("jane@example.org"),
+    );
+
+    for initial in ["J", "j.", " J "] {
+        let recognition = recognize(
+            &memory,
+            Signals::new().given_name(initial).email("jane@example.org"),
+        );
+        assert_eq!(recognition.known_patron(), Some(jane), "{initial:?}");
+        let evidence = evidence_of(&recognition);
+        assert!(has_item(evidence, Field::GivenName, Agreement::Partly));
+        assert!(!evidence.has_conflict(), "{evidence}");
+    }
+
+    let observed = observe(
+        &mut memory,
+        order(
+            "e-2",
+            "o-2",
+            Signals::new().given_name("J").email("jane@example.org"),
+            [ticket("t-2", "hamlet-2")],
+        ),
+    );
+    assert_eq!(observed.patron(), jane);
+    assert_eq!(memory.patron_count(), 1);
+}
+
+// ---------------------------------------------------------------- decisions
+
+/// A memory with several patrons, among them two that a query can tie.
+fn populated() -> (Memory, [PatronId; 4]) {
+    let mut memory = memory();
+    let ana = seed(&mut memory, "ana", ana());
+    let loyal = seed(
+        &mut memory,
+        "loyal",
+        Signals::new().external_id("loyalty", "L-1"),
+    );
+    let crm = seed(&mut memory, "crm", Signals::new().external_id("crm", "C-2"));
+    let jane = seed(
+        &mut memory,
+        "jane",
+        Signals::new()
+            .given_name("Jane")
+            .family_name("Smith")
+            .email("smiths@example.org"),
+    );
+    (memory, [ana, loyal, crm, jane])
+}
+
+#[test]
+fn decisions_are_deterministic() {
+    let (first, ids_first) = populated();
+    let (second, ids_second) = populated();
+    assert_eq!(ids_first, ids_second, "same events, same patron ids");
+
+    let queries = [
+        ana(),
+        Signals::new().given_name("A").phone("+44 20 7946 0018"),
+        Signals::new()
+            .external_id("loyalty", "L-1")
+            .external_id("crm", "C-2"),
+        Signals::new()
+            .given_name("John")
+            .family_name("Smith")
+            .email("smiths@example.org"),
+        cleo(),
+    ];
+    let mut decisions = Vec::new();
+    for query in queries {
+        let once = recognize(&first, query.clone());
+        let twice = recognize(&first, query.clone());
+        let elsewhere = recognize(&second, query);
+        assert_eq!(once, twice, "same memory, same signals");
+        assert_eq!(once, elsewhere, "same history, same signals");
+        assert_eq!(
+            evidence_of_opt(&once).map(ToString::to_string),
+            evidence_of_opt(&elsewhere).map(ToString::to_string)
+        );
+        decisions.push(once.decision());
+    }
+    assert_eq!(decisions, ["known", "known", "review", "review", "new"]);
+}
+
+fn evidence_of_opt(recognition: &Recognition) -> Option<&Evidence> {
+    match recognition {
+        Recognition::New { .. } => None,
+        other => Some(evidence_of(other)),
+    }
+}
+
+#[test]
+fn two_patrons_each_holding_one_identifier_make_a_review() {
+    let (mut memory, [_, loyal, crm, _]) = populated();
+
+    // An exact tie: both ids weigh the same.
+    let tie = recognize(
+        &memory,
+        Signals::new()
+            .external_id("loyalty", "L-1")
+            .external_id("crm", "C-2"),
+    );
+    let Recognition::Review { candidates, .. } = &tie else {
+        panic!("expected Review, got {tie:?}");
+    };
+    let ids: Vec<PatronId> = candidates.iter().map(|c| c.patron()).collect();
+    assert_eq!(ids, [loyal, crm], "ties break towards the older patron");
+    assert_eq!(
+        candidates[0].evidence().weight(),
+        candidates[1].evidence().weight()
+    );
+
+    // Near tie: a card token and a phone held by two different patrons.
+    let carded = seed(&mut memory, "card", Signals::new().card_token("tok_777"));
+    let phoned = seed(&mut memory, "phone", Signals::new().phone("020 7946 0999"));
+    let near = recognize(
+        &memory,
+        Signals::new()
+            .phone("+44 20 7946 0999")
+            .card_token("tok_777"),
+    );
+    let Recognition::Review { candidates, .. } = &near else {
+        panic!("expected Review, got {near:?}");
+    };
+    let ids: Vec<PatronId> = candidates.iter().map(|c| c.patron()).collect();
+    assert_eq!(ids, [carded, phoned], "best candidate first");
+    assert!(candidates[0].confidence() >= candidates[1].confidence());
+
+    // Observing such an event links to neither.
+    let before = snapshot(&memory);
+    let observed = observe(
+        &mut memory,
+        order(
+            "e-tie",
+            "o-tie",
+            Signals::new()
+                .external_id("loyalty", "L-1")
+                .external_id("crm", "C-2"),
+            [ticket("t-tie", "hamlet-3")],
+        ),
+    );
+    assert_eq!(observed.recognition().decision(), "review");
+    assert!(observed.patron() != loyal && observed.patron() != crm);
+    assert_eq!(memory.patron_count(), before.patron_count + 1);
+    for id in [loyal, crm] {
+        let now = memory.patron(id).expect("patron");
+        let then = before.patrons.iter().find(|p| p.id == id).expect("patron");
+        assert_eq!(now.history(), then.history.as_slice());
+    }
+}
+
+#[test]
+fn evidence_display_lists_each_comparison() {
+    let mut memory = memory();
+    let ana = seed(&mut memory, "1", ana().birth_date(date(1980, 5, 17)));
+    let recognition = recognize(
+        &memory,
+        Signals::new()
+            .given_name("Ana")
+            .family_name("Silva")
+            .email("ana.silva@example.org")
+            .phone("020 7946 0018")
+            .birth_date(date(1980, 5, 17)),
+    );
+    assert_eq!(recognition.known_patron(), Some(ana));
+    let evidence = evidence_of(&recognition);
+    let shown = evidence.to_string();
+
+    let fields: Vec<Field> = evidence.items().iter().map(|i| i.field()).collect();
+    for field in [
+        Field::Email,
+        Field::Phone,
+        Field::GivenName,
+        Field::FamilyName,
+        Field::BirthDate,
+    ] {
+        assert!(fields.contains(&field), "{field:?} missing from {shown}");
+    }
+    for item in evidence.items() {
+        let verb = match item.agreement() {
+            Agreement::Agrees => "agrees",
+            Agreement::Partly => "partly agrees",
+            _ => "disagrees",
+        };
+        let expected = format!(
+            "{} {verb} ({}) {:+.1}",
+            item.field().name(),
+            item.detail(),
+            item.weight()
+        );
+        assert!(shown.contains(&expected), "{expected:?} not in {shown:?}");
+    }
+    assert_eq!(shown.matches("; ").count(), evidence.items().len());
+    assert!(
+        shown.ends_with(&format!("total {:+.1}", evidence.weight())),
+        "{shown}"
+    );
+    assert!(shown.contains("email agrees (exact) +12.0"), "{shown}");
+    assert_no_secrets("evidence", &shown, &["ana.silva", "silva", "7946", "1980"]);
+}
+
+#[test]
+fn debug_output_never_shows_personal_data() {
+    let mut memory = memory();
+    let signals = Signals::new()
+        .given_name("Anastasia")
+        .family_name("Quigglesworth")
+        .email("anastasia.q@example.org")
+        .phone("020 7946 0018")
+        .street("12 Lilac Lane")
+        .postcode("SW1A 1AA")
+        .city("Westminster")
+        .country("GB")
+        .birth_date(date(1980, 5, 17))
+        .card_token("tok_secret_99")
+        .external_id("loyalty", "L-0042");
+    let secrets = [
+        "anastasia",
+        "quiggles",
+        "example.org",
+        "7946",
+        "lilac",
+        "sw1a",
+        "westminster",
+        "tok_secret",
+        "l-0042",
+    ];
+    assert_no_secrets("Signals Debug", &format!("{signals:?}"), &secrets);
+    assert_no_secrets("Signals Debug", &format!("{signals:#?}"), &secrets);
+
+    let observation = observe(
+        &mut memory,
+        order(
+            "e-1",
+            "o-1",
+            signals.clone(),
+            [seated("t-1", "hamlet-1", "F12")],
+        ),
+    );
+    assert_no_secrets("Observation Debug", &format!("{observation:#?}"), &secrets);
+    let patron = memory.patron(observation.patron()).expect("patron");
+    assert_eq!(patron.identifiers().len(), 4);
+    assert_no_secrets("PatronView Debug", &format!("{patron:?}"), &secrets);
+    assert_no_secrets("PatronView Debug", &format!("{patron:#?}"), &secrets);
+    for identifier in patron.identifiers() {
+        let shown = format!("{identifier:?}");
+        assert_no_secrets("Identifier Debug", &shown, &secrets);
+        assert!(shown.contains(identifier.kind().name()), "{shown}");
+    }
+    for name in patron.names() {
+        assert_no_secrets("PersonName Debug", &format!("{name:?}"), &secrets);
+    }
+    for address in patron.addresses() {
+        assert_no_secrets("Address Debug", &format!("{address:?}"), &secrets);
+    }
+    assert_no_secrets("Memory Debug", &format!("{memory:?}"), &secrets);
+    let recognition = recognize(&memory, signals);
+    assert_eq!(recognition.known_patron(), Some(patron.id()));
+    assert_no_secrets("Recognition Debug", &format!("{recognition:#?}"), &secrets);
+}
