@@ -51,7 +51,7 @@ fn first_visit_welcomes_a_newcomer_at_their_first_ticket() {
 }
 
 #[test]
-fn first_visit_fires_once_even_across_orders() {
+fn first_visit_fires_once_per_performance_until_they_attend() {
     let mut memory = memory();
     let first = observe(
         &mut memory,
@@ -62,29 +62,75 @@ fn first_visit_fires_once_even_across_orders() {
             [
                 seated("t-1", "hamlet-2", "A1"),
                 seated("t-2", "hamlet-1", "A2"),
+                seated("t-3", "hamlet-1", "A3"),
             ],
         ),
     );
-    let welcomes = moments_of(&first, FIRST_VISIT);
-    assert_eq!(welcomes.len(), 1, "one welcome for a two-show booking");
+    let mut welcomed: Vec<_> = moments_of(&first, FIRST_VISIT)
+        .iter()
+        .map(|m| {
+            (
+                m.performance().map(|p| p.to_string()),
+                m.ticket().map(|t| t.to_string()),
+            )
+        })
+        .collect();
+    welcomed.sort();
     assert_eq!(
-        welcomes[0].performance().map(|p| p.as_str()),
-        Some("hamlet-2"),
-        "welcomed at the first booked"
+        welcomed,
+        [
+            (Some("hamlet-1".to_owned()), Some("t-2".to_owned())),
+            (Some("hamlet-2".to_owned()), Some("t-1".to_owned())),
+        ],
+        "one welcome per booked performance, for its first ticket"
     );
 
-    let second = observe(
+    // Once they have attended, a new booking is no first visit.
+    scan_in(&mut memory, "e-2", "t-2");
+    let later = observe(
         &mut memory,
         order_at(
-            "e-2",
+            "e-3",
             "o-2",
             ana(),
-            [seated("t-3", "nutcracker-1", "B1")],
-            order_time() + days(1),
+            [seated("t-4", "nutcracker-1", "B1")],
+            order_time() + days(10),
         ),
     );
-    assert!(moments_of(&second, FIRST_VISIT).is_empty());
-    assert!(second.moments().is_empty(), "{:?}", second.moments());
+    assert!(
+        moments_of(&later, FIRST_VISIT).is_empty(),
+        "{:?}",
+        later.moments()
+    );
+}
+
+#[test]
+fn a_refunded_first_booking_does_not_use_up_the_welcome() {
+    let mut memory = memory();
+    observe(
+        &mut memory,
+        order("e-1", "o-1", ana(), [seated("t-1", "hamlet-1", "A1")]),
+    );
+    observe(
+        &mut memory,
+        Event::refund("e-2", regulars::Refund::whole_order("o-1")).at(order_time() + days(1)),
+    );
+    let rebooked = observe(
+        &mut memory,
+        order_at(
+            "e-3",
+            "o-2",
+            ana(),
+            [seated("t-2", "hamlet-3", "C7")],
+            order_time() + days(2),
+        ),
+    );
+    let welcomes = moments_of(&rebooked, FIRST_VISIT);
+    assert_eq!(welcomes.len(), 1, "{:?}", rebooked.moments());
+    assert_eq!(
+        welcomes[0].performance().map(|p| p.as_str()),
+        Some("hamlet-3")
+    );
 }
 
 /// FirstVisit's own decision, re-keyed per ticket so that dedupe cannot hide whether the
@@ -267,13 +313,30 @@ fn the_theatre_story_end_to_end() {
     let ana_id = booked.patron();
     assert!(moments_of(&booked, REPEAT).is_empty(), "not attended yet");
 
+    // At her first visit, the ticket she already holds for hamlet-2 becomes a repeat:
+    // its note is placed then. Her second visit brings nothing new.
+    let mut placed = Vec::new();
     for (event, ticket, performance) in [("e-2", "t-1", "hamlet-1"), ("e-3", "t-2", "hamlet-2")] {
         let scan = entry_at(event, ticket, starts(performance) - TimeDelta::minutes(20));
         events.push(scan.clone());
         let scanned = observe(&mut memory, scan);
         assert_eq!(scanned.patron(), ana_id);
-        assert!(scanned.moments().is_empty(), "{:?}", scanned.moments());
+        placed.extend(scanned.moments().iter().map(|m| {
+            (
+                event,
+                m.message().to_owned(),
+                m.seat().map(|s| s.to_string()),
+            )
+        }));
     }
+    assert_eq!(
+        placed,
+        [(
+            "e-2",
+            "2nd visit to Hamlet".to_owned(),
+            Some("F11".to_owned())
+        )]
+    );
 
     let third = order_at(
         "e-4",
@@ -470,8 +533,13 @@ fn min_previous_visits_sets_the_threshold() {
     );
     assert!(one.moments().is_empty(), "{:?}", one.moments());
 
-    // Two previous visits: exactly at the threshold.
-    scan_in(&mut memory, "e-4", "t-2");
+    // Two previous visits: exactly at the threshold. Her second visit makes the hamlet-3
+    // ticket she already holds a third visit, so its note comes now.
+    let second_visit = scan_in(&mut memory, "e-4", "t-2");
+    let caught_up = moments_of(&second_visit, REPEAT);
+    assert_eq!(caught_up.len(), 1, "{:?}", second_visit.moments());
+    assert_eq!(caught_up[0].message(), "3rd visit to Hamlet");
+    assert_eq!(caught_up[0].ticket().map(|t| t.as_str()), Some("t-3"));
     let two = observe(
         &mut memory,
         order_at(
@@ -486,7 +554,7 @@ fn min_previous_visits_sets_the_threshold() {
     assert_eq!(notes.len(), 1, "{:?}", two.moments());
     assert_eq!(notes[0].message(), "3rd visit to Hamlet");
 
-    // The earlier miss did not use up hamlet-3: a new ticket there now gets its note.
+    // hamlet-3 has its note: another ticket there does not get a second one.
     let again = observe(
         &mut memory,
         order_at(
@@ -497,7 +565,11 @@ fn min_previous_visits_sets_the_threshold() {
             starts("hamlet-2") + days(2),
         ),
     );
-    assert_eq!(moments_of(&again, REPEAT).len(), 1, "{:?}", again.moments());
+    assert!(
+        moments_of(&again, REPEAT).is_empty(),
+        "{:?}",
+        again.moments()
+    );
 
     // Zero means one: never attended, never a note.
     let mut memory = build(
@@ -749,4 +821,128 @@ fn moments_come_highest_priority_first() {
     assert_eq!(spread, ["top", "high", "normal", "low"]);
     assert_eq!(moments_of(&observation, REPEAT).len(), 2);
     assert_eq!(observation.moments().len(), 6);
+}
+
+#[test]
+fn tickets_booked_before_a_first_visit_get_their_notes_at_that_visit() {
+    let mut memory = memory();
+    // Ana books three Hamlets at once, before seeing any.
+    let booked = observe(
+        &mut memory,
+        order(
+            "e-1",
+            "o-1",
+            ana(),
+            [
+                seated("t-1", "hamlet-1", "A1"),
+                seated("t-3", "hamlet-3", "C3"),
+                seated("t-2", "hamlet-2", "B2"),
+            ],
+        ),
+    );
+    assert!(moments_of(&booked, REPEAT).is_empty());
+
+    // At her first visit, her later Hamlets become repeats: notes numbered in date order.
+    let at_door = scan_in(&mut memory, "e-2", "t-1");
+    let mut notes: Vec<_> = moments_of(&at_door, REPEAT)
+        .iter()
+        .map(|m| {
+            (
+                m.performance().map(|p| p.to_string()),
+                m.ticket().map(|t| t.to_string()),
+                m.seat().map(|s| s.to_string()),
+                m.message().to_owned(),
+                m.action(),
+            )
+        })
+        .collect();
+    notes.sort();
+    assert_eq!(
+        notes,
+        [
+            (
+                Some("hamlet-2".to_owned()),
+                Some("t-2".to_owned()),
+                Some("B2".to_owned()),
+                "2nd visit to Hamlet".to_owned(),
+                Action::SeatNote
+            ),
+            (
+                Some("hamlet-3".to_owned()),
+                Some("t-3".to_owned()),
+                Some("C3".to_owned()),
+                "3rd visit to Hamlet".to_owned(),
+                Action::SeatNote
+            ),
+        ]
+    );
+
+    // Her second visit changes nothing: both notes already fired.
+    let second = scan_in(&mut memory, "e-3", "t-2");
+    assert!(
+        moments_of(&second, REPEAT).is_empty(),
+        "{:?}",
+        second.moments()
+    );
+}
+
+#[test]
+fn the_catch_up_skips_refunded_tickets_and_other_productions() {
+    let mut memory = memory();
+    observe(
+        &mut memory,
+        order(
+            "e-1",
+            "o-1",
+            ana(),
+            [
+                seated("t-1", "hamlet-1", "A1"),
+                seated("t-2", "hamlet-2", "B2"),
+                seated("t-3", "nutcracker-1", "N1"),
+            ],
+        ),
+    );
+    observe(
+        &mut memory,
+        Event::refund("e-2", regulars::Refund::tickets("o-1", ["t-2"])).at(order_time() + days(1)),
+    );
+    let at_door = scan_in(&mut memory, "e-3", "t-1");
+    assert!(
+        moments_of(&at_door, REPEAT).is_empty(),
+        "{:?}",
+        at_door.moments()
+    );
+}
+
+#[test]
+fn the_catch_up_respects_min_previous_visits() {
+    let mut memory = build(
+        builder(&regulars::ManualClock::new(t0()))
+            .without_default_rules()
+            .rule(RepeatProduction::new().min_previous_visits(2)),
+    );
+    observe(
+        &mut memory,
+        order(
+            "e-1",
+            "o-1",
+            ana(),
+            [
+                seated("t-1", "hamlet-1", "A1"),
+                seated("t-2", "hamlet-2", "B2"),
+                seated("t-3", "hamlet-3", "C3"),
+            ],
+        ),
+    );
+    let at_door = scan_in(&mut memory, "e-2", "t-1");
+    let notes: Vec<_> = at_door
+        .moments()
+        .iter()
+        .map(|m| m.message().to_owned())
+        .collect();
+    assert_eq!(
+        notes,
+        ["3rd visit to Hamlet"],
+        "hamlet-2 would be only the 2nd"
+    );
 }

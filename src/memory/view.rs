@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::state::{PatronRecord, State, TicketRecord};
 use super::stats::{PatronStats, ProductionVisits};
 use crate::model::catalog::Performance;
-use crate::model::history::{Interaction, Seat};
+use crate::model::history::{Interaction, InteractionKind, Seat};
 use crate::model::ids::{OrderId, PatronId, TicketId};
 use crate::model::money::Money;
 use crate::model::profile::{
@@ -137,6 +137,21 @@ impl<'a> PatronView<'a> {
             .genres
             .binary_search_by_key(&idx, |(g, _)| *g)
             .map_or(0, |i| self.record.genres[i].1)
+    }
+    /// The tickets they hold, in the order issued, refunded and used ones included.
+    pub fn tickets(&self) -> impl Iterator<Item = TicketView<'a>> + 'a {
+        let state = self.state;
+        let me = self.record.id;
+        self.record
+            .history
+            .iter()
+            .filter_map(move |interaction| match interaction.kind() {
+                InteractionKind::Ticketed { ticket, .. } => {
+                    let (id, record) = state.tickets.get_key_value(ticket.as_str())?;
+                    (record.holder == me).then_some(TicketView { id, record, state })
+                }
+                _ => None,
+            })
     }
     /// Attendances per genre, most attended first.
     pub fn genres(&self) -> Vec<(&'a str, u32)> {

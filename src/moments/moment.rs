@@ -5,10 +5,10 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::model::history::Seat;
-use crate::model::ids::{PatronId, PerformanceId};
+use crate::model::ids::{PatronId, PerformanceId, TicketId};
 
 /// What sort of gesture a moment is; policies (and "leave me alone") act on this.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum MomentKind {
     /// A greeting: welcome, welcome back.
@@ -24,7 +24,7 @@ pub enum MomentKind {
 }
 
 /// How staff or systems should act on a moment.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum Action {
     /// A note left on their seat.
@@ -80,6 +80,7 @@ pub struct Moment {
     kind: MomentKind,
     action: Action,
     performance: Option<PerformanceId>,
+    ticket: Option<TicketId>,
     seat: Option<Seat>,
     message: String,
     priority: Priority,
@@ -96,6 +97,7 @@ impl Moment {
             kind,
             action,
             performance: None,
+            ticket: None,
             seat: None,
             message: message.into(),
             priority: Priority::NORMAL,
@@ -107,6 +109,12 @@ impl Moment {
     #[must_use]
     pub fn for_performance(mut self, performance: impl Into<PerformanceId>) -> Self {
         self.performance = Some(performance.into());
+        self
+    }
+    /// The ticket it is for, so a refund or resale can retire it.
+    #[must_use]
+    pub fn for_ticket(mut self, ticket: impl Into<TicketId>) -> Self {
+        self.ticket = Some(ticket.into());
         self
     }
     /// The seat it is for.
@@ -159,6 +167,10 @@ impl Moment {
     /// The performance, if any.
     pub fn performance(&self) -> Option<&PerformanceId> {
         self.performance.as_ref()
+    }
+    /// The ticket, if any.
+    pub fn ticket(&self) -> Option<&TicketId> {
+        self.ticket.as_ref()
     }
     /// The seat, if any.
     pub fn seat(&self) -> Option<&Seat> {

@@ -6,8 +6,9 @@ use crate::moments::{Action, Moment, MomentKind, MomentRule, Priority, RuleConte
 /// (no entry scan on record): a front-of-house item for that performance and seat, so
 /// staff can make a first visit easy.
 ///
-/// Fires once per patron, ever: a newcomer who books two shows at once is welcomed at
-/// the first booked.
+/// Fires once per patron and performance, for as long as they have not attended: a
+/// newcomer who books two shows is welcomed at both, and a refunded or unused first
+/// booking does not use up the welcome for the visit they really make.
 ///
 /// ```
 /// use regulars::{FirstVisit, Memory};
@@ -50,8 +51,8 @@ impl MomentRule for FirstVisit {
             ),
         )
         .for_performance(ticket.performance().id().clone())
+        .for_ticket(ticket.id().clone())
         .with_priority(Priority::NORMAL)
-        .dedupe_by("first-visit")
         .explain("no attendance on record");
         if let Some(seat) = ticket.seat() {
             moment = moment.at_seat(seat.clone());

@@ -1,18 +1,29 @@
 //! Repeat production: the theatre story.
 
+use chrono::{DateTime, Utc};
+
 use super::ordinal;
+use crate::model::catalog::Production;
+use crate::model::history::Seat;
+use crate::model::ids::{PerformanceId, TicketId};
 use crate::moments::{Action, Moment, MomentKind, MomentRule, Priority, RuleContext, Trigger};
 
-/// Fires when a patron gets a ticket for a production they have already attended at a
+/// Fires when a patron holds a ticket for a production they have already attended at a
 /// different performance: a seat note for that ticket's seat ("3rd visit to Hamlet").
 ///
 /// A theatre put a note from the director on the seat of everyone who came to see the same
 /// production more than once; people wrote back by hand.
 ///
-/// Counts distinct performances attended (entry scans). Does not fire for a ticket to a
-/// performance they already attended, nor below [`min_previous_visits`]
-/// (default 1). One note per patron and performance. Without a seat, the moment is a
-/// front-of-house item instead.
+/// Checked at two moments:
+/// - when a ticket is issued, against the performances attended so far;
+/// - when the patron is scanned in for the first time at a performance, for the tickets
+///   they already hold to *later* performances of the same production (booked before this
+///   visit made them repeats). These get their notes then, numbered in date order.
+///
+/// Counts distinct performances attended (entry scans). Never fires for a ticket to a
+/// performance already attended, for refunded or used tickets, or below
+/// [`min_previous_visits`] (default 1). One note per patron and performance. Without a
+/// seat, the moment is a front-of-house item instead.
 ///
 /// [`min_previous_visits`]: RepeatProduction::min_previous_visits
 ///
@@ -54,48 +65,112 @@ impl RepeatProduction {
     }
 }
 
+/// The ticket a note is for, and what the patron had seen before it.
+struct NoteFor<'a> {
+    production: &'a Production,
+    performance: &'a PerformanceId,
+    ticket: &'a TicketId,
+    seat: Option<&'a Seat>,
+    previous: u32,
+    last_seen: Option<DateTime<Utc>>,
+}
+
+impl NoteFor<'_> {
+    fn moment(&self) -> Moment {
+        let title = self.production.title();
+        let message = format!("{} visit to {title}", ordinal(self.previous + 1));
+        let last = self
+            .last_seen
+            .map(|at| format!(", last on {}", at.format("%-d %b %Y")))
+            .unwrap_or_default();
+        let explanation = format!(
+            "attended {} performance(s) of {title} before{last}",
+            self.previous
+        );
+        let priority = if self.previous >= 2 {
+            Priority::HIGH
+        } else {
+            Priority::NORMAL
+        };
+        let moment = match self.seat {
+            Some(seat) => Moment::new(MomentKind::Celebration, Action::SeatNote, message)
+                .at_seat(seat.clone()),
+            None => Moment::new(MomentKind::Celebration, Action::FrontOfHouse, message),
+        };
+        moment
+            .for_performance(self.performance.clone())
+            .for_ticket(self.ticket.clone())
+            .with_priority(priority)
+            .explain(explanation)
+    }
+}
+
 impl MomentRule for RepeatProduction {
     fn id(&self) -> &str {
         Self::ID
     }
 
     fn evaluate(&self, ctx: &RuleContext<'_>, out: &mut Vec<Moment>) {
-        let Trigger::Ticket(ticket) = ctx.trigger() else {
-            return;
-        };
         let patron = ctx.patron();
-        let production = ticket.production();
-        let visits = patron.visits_to(production.id().as_str());
-        if visits.count() < self.min_previous || patron.attended(ticket.performance().id().as_str())
-        {
-            return;
+        match ctx.trigger() {
+            Trigger::Ticket(ticket) => {
+                let production = ticket.production();
+                let visits = patron.visits_to(production.id().as_str());
+                let performance = ticket.performance().id();
+                if visits.count() < self.min_previous || patron.attended(performance.as_str()) {
+                    return;
+                }
+                out.push(
+                    NoteFor {
+                        production,
+                        performance,
+                        ticket: ticket.id(),
+                        seat: ticket.seat(),
+                        previous: visits.count(),
+                        last_seen: visits.last_at(),
+                    }
+                    .moment(),
+                );
+            }
+            Trigger::Scan {
+                ticket,
+                first_entry: true,
+                ..
+            } => {
+                let production = ticket.production();
+                let visits = patron.visits_to(production.id().as_str());
+                let here = ticket.performance().starts_at();
+                let mut later: Vec<_> = patron
+                    .tickets()
+                    .filter(|t| !t.is_refunded() && !t.is_scanned_in())
+                    .filter_map(|t| Some((t, t.performance()?)))
+                    .filter(|(_, p)| {
+                        p.production() == production.id()
+                            && p.starts_at() > here
+                            && !patron.attended(p.id().as_str())
+                    })
+                    .collect();
+                later.sort_by_key(|(t, p)| (p.starts_at(), t.id().clone()));
+                later.dedup_by(|a, b| a.1.id() == b.1.id());
+                for (k, (t, p)) in later.iter().enumerate() {
+                    let previous = visits.count() + k as u32;
+                    if previous < self.min_previous {
+                        continue;
+                    }
+                    out.push(
+                        NoteFor {
+                            production,
+                            performance: p.id(),
+                            ticket: t.id(),
+                            seat: t.seat(),
+                            previous,
+                            last_seen: visits.last_at(),
+                        }
+                        .moment(),
+                    );
+                }
+            }
+            _ => {}
         }
-        let nth = ordinal(visits.count() + 1);
-        let last = visits
-            .last_at()
-            .map(|at| at.format("%-d %b %Y").to_string())
-            .unwrap_or_default();
-        let explanation = format!(
-            "attended {} performance(s) of {} before, last on {last}",
-            visits.count(),
-            production.title()
-        );
-        let message = format!("{nth} visit to {}", production.title());
-        let priority = if visits.count() >= 2 {
-            Priority::HIGH
-        } else {
-            Priority::NORMAL
-        };
-        let moment = match ticket.seat() {
-            Some(seat) => Moment::new(MomentKind::Celebration, Action::SeatNote, message)
-                .at_seat(seat.clone()),
-            None => Moment::new(MomentKind::Celebration, Action::FrontOfHouse, message),
-        };
-        out.push(
-            moment
-                .for_performance(ticket.performance().id().clone())
-                .with_priority(priority)
-                .explain(explanation),
-        );
     }
 }
