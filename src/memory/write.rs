@@ -76,15 +76,20 @@ fn check_text(text: &str, multiline: bool) -> Result<(), Rejection> {
     }
 }
 
-fn ticket_recognition(patron: PatronId) -> Recognition {
+/// A recognition that needs no scoring: the event itself names the patron (the holder of
+/// a scanned ticket, the buyer of a refunded order, a replayed event's patron).
+fn certain(patron: PatronId, field: Field, detail: &'static str) -> Recognition {
     let mut evidence = Evidence::new();
-    evidence.push(EvidenceItem::new(
-        Field::Ticket,
-        Agreement::Agrees,
-        "holds the scanned ticket",
-        30.0,
-    ));
+    evidence.push(EvidenceItem::new(field, Agreement::Agrees, detail, 30.0));
     Recognition::known(patron, evidence)
+}
+
+/// An error in a catalog entry's field, e.g. ``production `hamlet`: title``.
+fn catalog_error(kind: &str, id: &str, field: &str, reason: Rejection) -> Error {
+    Error::InvalidInput {
+        location: format!("{kind} {}: {field}", shown(id)),
+        reason,
+    }
 }
 
 impl Memory {
@@ -124,16 +129,7 @@ impl Memory {
             }
             return Ok(Observation {
                 patron: seen.patron,
-                recognition: Recognition::known(seen.patron, {
-                    let mut evidence = Evidence::new();
-                    evidence.push(EvidenceItem::new(
-                        Field::Event,
-                        Agreement::Agrees,
-                        "event observed before",
-                        30.0,
-                    ));
-                    evidence
-                }),
+                recognition: certain(seen.patron, Field::Event, "event observed before"),
                 participants: Vec::new(),
                 moments: Vec::new(),
                 replayed: true,
@@ -163,15 +159,9 @@ impl Memory {
 
     /// Adds a venue, or replaces the one with the same id.
     pub fn define_venue(&mut self, venue: Venue) -> Result<()> {
-        let location = |field: &str| format!("venue {}: {field}", shown(venue.id().as_str()));
-        check_vendor_id(venue.id().as_str()).map_err(|reason| Error::InvalidInput {
-            location: location("id"),
-            reason,
-        })?;
-        check_text(venue.name(), false).map_err(|reason| Error::InvalidInput {
-            location: location("name"),
-            reason,
-        })?;
+        let id = venue.id().as_str();
+        check_vendor_id(id).map_err(|r| catalog_error("venue", id, "id", r))?;
+        check_text(venue.name(), false).map_err(|r| catalog_error("venue", id, "name", r))?;
         self.state.catalog.upsert_venue(venue);
         Ok(())
     }
@@ -179,21 +169,12 @@ impl Memory {
     /// Adds a production, or replaces the one with the same id. Genre counts already
     /// recorded for patrons stay as they were.
     pub fn define_production(&mut self, production: Production) -> Result<()> {
-        let location =
-            |field: &str| format!("production {}: {field}", shown(production.id().as_str()));
-        check_vendor_id(production.id().as_str()).map_err(|reason| Error::InvalidInput {
-            location: location("id"),
-            reason,
-        })?;
-        check_text(production.title(), false).map_err(|reason| Error::InvalidInput {
-            location: location("title"),
-            reason,
-        })?;
+        let id = production.id().as_str();
+        let error = |field, r| catalog_error("production", id, field, r);
+        check_vendor_id(id).map_err(|r| error("id", r))?;
+        check_text(production.title(), false).map_err(|r| error("title", r))?;
         for genre in production.genres() {
-            check_vendor_id(genre).map_err(|reason| Error::InvalidInput {
-                location: location("genres"),
-                reason,
-            })?;
+            check_vendor_id(genre).map_err(|r| error("genres", r))?;
         }
         self.state.catalog.upsert_production(production);
         Ok(())
@@ -204,10 +185,8 @@ impl Memory {
     pub fn define_performance(&mut self, performance: Performance) -> Result<()> {
         let location =
             |field: &str| format!("performance {}: {field}", shown(performance.id().as_str()));
-        check_vendor_id(performance.id().as_str()).map_err(|reason| Error::InvalidInput {
-            location: location("id"),
-            reason,
-        })?;
+        check_vendor_id(performance.id().as_str())
+            .map_err(|r| catalog_error("performance", performance.id().as_str(), "id", r))?;
         let catalog = &self.state.catalog;
         let production = catalog
             .production_idx(performance.production().as_str())
@@ -528,7 +507,7 @@ impl Memory {
         if replayed_scan {
             return Ok(Observation {
                 patron: holder,
-                recognition: ticket_recognition(holder),
+                recognition: certain(holder, Field::Ticket, "holds the scanned ticket"),
                 participants: Vec::new(),
                 moments: Vec::new(),
                 replayed: true,
@@ -599,7 +578,7 @@ impl Memory {
         self.admit(proposed, &mut moments);
         Ok(Observation {
             patron: holder,
-            recognition: ticket_recognition(holder),
+            recognition: certain(holder, Field::Ticket, "holds the scanned ticket"),
             participants: Vec::new(),
             moments,
             replayed: false,
@@ -695,16 +674,7 @@ impl Memory {
         self.admit(proposed, &mut moments);
         Ok(Observation {
             patron: buyer,
-            recognition: Recognition::known(buyer, {
-                let mut evidence = Evidence::new();
-                evidence.push(EvidenceItem::new(
-                    Field::Event,
-                    Agreement::Agrees,
-                    "buyer of the refunded order",
-                    30.0,
-                ));
-                evidence
-            }),
+            recognition: certain(buyer, Field::Event, "buyer of the refunded order"),
             participants: Vec::new(),
             moments,
             replayed: false,
