@@ -500,6 +500,7 @@ impl Memory {
                 ticket: shown(scan.ticket.as_str()),
             })?;
         let (holder, buyer, performance) = (ticket.holder, ticket.buyer, ticket.performance);
+        let (order, seat) = (ticket.order.clone(), ticket.seat.clone());
         let replayed_scan = scan
             .scan_id
             .as_ref()
@@ -525,18 +526,11 @@ impl Memory {
             self.state.scans.insert(scan_id.clone());
         }
         let first_entry = scan.direction == Direction::Entry && self.attend(holder, performance);
-        let (order, seat) = match self.state.tickets.get_mut(scan.ticket.as_str()) {
-            Some(ticket) => {
-                ticket.scanned_in |= scan.direction == Direction::Entry;
-                (ticket.order.clone(), ticket.seat.clone())
-            }
-            None => {
-                return Err(Error::UnknownTicket {
-                    location: at(ev, "scan.ticket"),
-                    ticket: shown(scan.ticket.as_str()),
-                });
-            }
-        };
+        if scan.direction == Direction::Entry
+            && let Some(ticket) = self.state.tickets.get_mut(scan.ticket.as_str())
+        {
+            ticket.scanned_in = true;
+        }
         let performance_id = self
             .state
             .catalog
