@@ -56,6 +56,8 @@
 
 mod clock;
 mod error;
+#[cfg(feature = "csv")]
+pub mod import;
 mod memory;
 mod model;
 mod moments;

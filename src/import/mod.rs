@@ -1,0 +1,1 @@
+//! Vendor exports to events: CSV rows of person records become observed orders.
