@@ -201,6 +201,24 @@ impl Recognition {
             Recognition::New { .. } => "new",
         }
     }
+    /// The total weight of evidence in bits for the best candidate (the linked patron, the
+    /// first under review, or the nearest that fell short); `None` when there was no
+    /// candidate at all.
+    ///
+    /// ```
+    /// use regulars::{Memory, Signals};
+    /// let memory = Memory::new();
+    /// let recognition = memory.recognize(&Signals::new().email("ana@example.org"))?;
+    /// assert_eq!(recognition.score(), None);
+    /// # Ok::<(), regulars::Error>(())
+    /// ```
+    pub fn score(&self) -> Option<f64> {
+        match self {
+            Recognition::Known { evidence, .. } => Some(evidence.weight()),
+            Recognition::Review { candidates } => candidates.first().map(|c| c.evidence.weight()),
+            Recognition::New { nearest } => nearest.as_ref().map(|c| c.evidence.weight()),
+        }
+    }
     pub(crate) fn known(patron: PatronId, evidence: Evidence) -> Self {
         Recognition::Known {
             patron,
