@@ -107,6 +107,18 @@ pub enum Error {
         /// What the change would contradict.
         what: &'static str,
     },
+    /// The patrons were pinned apart, so they cannot be merged.
+    #[error("patrons {0} and {1} are pinned apart")]
+    PinnedApart(crate::PatronId, crate::PatronId),
+    /// The patrons were pinned together, so their merge cannot be undone.
+    #[error("patrons {0} and {1} are pinned together")]
+    PinnedTogether(crate::PatronId, crate::PatronId),
+    /// The patron was never merged into another, so there is nothing to split.
+    #[error("patron {0} is not merged into another")]
+    NotMerged(crate::PatronId),
+    /// No open review item has this id.
+    #[error("unknown review item {0}")]
+    UnknownReview(u64),
 }
 
 /// `Result` with this crate's [`Error`].

@@ -69,8 +69,9 @@ mod signals;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, Result};
 pub use memory::{
-    IndexView, MembershipSpan, Memory, MemoryBuilder, Observation, Participant, PatronStats,
-    PatronView, ProductionVisits, TicketView,
+    IdentityChange, IndexView, MembershipSpan, Memory, MemoryBuilder, MergeCause, Observation,
+    Participant, PatronStats, PatronView, ProductionVisits, ReviewDecision, ReviewItem,
+    TicketView,
 };
 pub use model::catalog::{Catalog, Performance, Production, Venue};
 pub use model::event::{
@@ -91,7 +92,8 @@ pub use moments::{
     rule_fn,
 };
 pub use recognize::{
-    Agreement, Candidate, Candidates, Evidence, EvidenceItem, ExactIdentifiers, ExactWeights,
-    Field, Recognition, Strategy, Thresholds,
+    Agreement, BlockingKey, BlockingKeys, Candidate, Candidates, Comparison, Evidence,
+    EvidenceItem, ExactIdentifiers, ExactWeights, Field, Level, LevelWeight, PersonMatcher,
+    PersonModel, Recognition, Strategy, Thresholds,
 };
 pub use signals::{NormalizedSignals, Signals};

@@ -10,7 +10,8 @@ use crate::error::{Error, Result};
 use crate::moments::MomentRule;
 use crate::moments::builtin::{FirstVisit, RepeatProduction};
 use crate::normalize::Country;
-use crate::recognize::{ExactIdentifiers, Strategy, Thresholds};
+use crate::recognize::{PersonMatcher, Strategy, Thresholds};
+use crate::signals::Signals;
 
 /// Configures a [`Memory`]; start with [`Memory::builder`].
 ///
@@ -35,6 +36,9 @@ pub struct MemoryBuilder {
     strategies: Vec<Arc<dyn Strategy>>,
     default_rules: bool,
     rules: Vec<Arc<dyn MomentRule>>,
+    ignored: Vec<Signals>,
+    shared_limit: usize,
+    review_limit: usize,
 }
 
 impl fmt::Debug for MemoryBuilder {
@@ -46,6 +50,8 @@ impl fmt::Debug for MemoryBuilder {
             .field("strategies", &self.strategies)
             .field("default_rules", &self.default_rules)
             .field("rules", &self.rules)
+            .field("ignored", &self.ignored)
+            .field("shared_limit", &self.shared_limit)
             .finish_non_exhaustive()
     }
 }
@@ -60,6 +66,9 @@ impl MemoryBuilder {
             strategies: Vec::new(),
             default_rules: true,
             rules: Vec::new(),
+            ignored: Vec::new(),
+            shared_limit: 6,
+            review_limit: 10_000,
         }
     }
 
@@ -105,12 +114,54 @@ impl MemoryBuilder {
         self
     }
 
+    /// Identifiers that never count as evidence, such as the placeholder e-mail the box
+    /// office types for walk-up sales or the venue's own phone number. Every identifier in
+    /// `signals` (e-mails, phones, card tokens, external ids) is normalized at
+    /// [`build`](Self::build), which fails if one is invalid.
+    ///
+    /// ```
+    /// use regulars::{Memory, Signals};
+    /// let memory = Memory::builder()
+    ///     .ignore_identifiers(Signals::new().email("boxoffice@venue.example").phone("+44 20 7946 0000"))
+    ///     .build()?;
+    /// # let _ = memory;
+    /// # Ok::<(), regulars::Error>(())
+    /// ```
+    pub fn ignore_identifiers(mut self, signals: Signals) -> Self {
+        self.ignored.push(signals);
+        self
+    }
+
+    /// Past how many patrons an identifier stops counting as evidence (default 6): a
+    /// household shares an e-mail, a placeholder is shared by dozens.
+    pub fn shared_identifier_limit(mut self, patrons: usize) -> Self {
+        self.shared_limit = patrons;
+        self
+    }
+
+    /// How many review items are kept (default 10,000); when full, the oldest is dropped
+    /// and its provisional patron simply stays a patron of its own. Zero keeps none.
+    pub fn review_limit(mut self, items: usize) -> Self {
+        self.review_limit = items;
+        self
+    }
+
     /// Builds the memory.
     ///
-    /// Errors when there is no strategy, two rules share an id, or the thresholds are
-    /// not finite or put `review` above `known`.
-    pub fn build(self) -> Result<Memory> {
-        let memory = self.build_unchecked();
+    /// Errors when there is no strategy, two rules share an id, an ignored identifier is
+    /// invalid, or the thresholds are not finite or not ordered `review <= known <= merge`.
+    pub fn build(mut self) -> Result<Memory> {
+        let ignored = std::mem::take(&mut self.ignored);
+        let mut memory = self.build_unchecked();
+        let today = memory.clock.now().date_naive();
+        for (i, signals) in ignored.iter().enumerate() {
+            let normalized = signals.normalize(memory.default_country, today, &|field| {
+                format!("ignore_identifiers[{i}].{field}")
+            })?;
+            for identifier in normalized.identifiers() {
+                memory.state.neutralized.blocklist.insert(identifier.clone());
+            }
+        }
         if memory.strategies.is_empty() {
             return Err(Error::InvalidConfig("no recognition strategy".into()));
         }
@@ -118,9 +169,15 @@ impl MemoryBuilder {
         let finite = [t.known_at(), t.review_at(), t.margin_needed()]
             .iter()
             .all(|x| x.is_finite());
-        if !finite || t.review_at() > t.known_at() || t.margin_needed() < 0.0 {
+        if !finite
+            || !t.merge_at().is_finite()
+            || t.review_at() > t.known_at()
+            || t.known_at() > t.merge_at()
+            || t.margin_needed() < 0.0
+        {
             return Err(Error::InvalidConfig(
-                "thresholds must be finite, with review <= known and margin >= 0".into(),
+                "thresholds must be finite, with review <= known <= merge and margin >= 0"
+                    .into(),
             ));
         }
         for (i, rule) in memory.rules.iter().enumerate() {
@@ -137,7 +194,7 @@ impl MemoryBuilder {
     pub(crate) fn build_unchecked(self) -> Memory {
         let mut strategies: Vec<Arc<dyn Strategy>> = Vec::new();
         if self.default_strategies {
-            strategies.push(Arc::new(ExactIdentifiers::new()));
+            strategies.push(Arc::new(PersonMatcher::new()));
         }
         strategies.extend(self.strategies);
         let mut rules: Vec<Arc<dyn MomentRule>> = Vec::new();
@@ -146,13 +203,16 @@ impl MemoryBuilder {
             rules.push(Arc::new(RepeatProduction::new()));
         }
         rules.extend(self.rules);
+        let mut state = State::default();
+        state.neutralized.shared_limit = self.shared_limit;
+        state.identity.review_limit = self.review_limit;
         Memory {
             default_country: self.default_country,
             thresholds: self.thresholds,
             clock: self.clock,
             strategies,
             rules,
-            state: State::default(),
+            state,
         }
     }
 }

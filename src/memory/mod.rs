@@ -1,6 +1,8 @@
 //! `Memory`: patrons, their history, derived figures and indexes, and the one write path.
 
 mod builder;
+mod derive;
+mod identity;
 mod index;
 mod observation;
 mod state;
@@ -12,6 +14,7 @@ use std::fmt;
 use std::sync::Arc;
 
 pub use builder::MemoryBuilder;
+pub use identity::{IdentityChange, MergeCause, ReviewDecision, ReviewItem};
 pub use index::IndexView;
 pub use observation::{Observation, Participant};
 pub use stats::{MembershipSpan, PatronStats, ProductionVisits};
@@ -120,15 +123,20 @@ impl Memory {
     }
 
     pub(crate) fn recognize_normalized(&self, signals: &NormalizedSignals) -> Recognition {
-        let index = IndexView {
-            identifiers: &self.state.identifiers,
-        };
+        let index = IndexView { state: &self.state };
         let mut candidates = Candidates::default();
         for strategy in &self.strategies {
             strategy.candidates(signals, &index, &mut candidates);
         }
-        let scored = candidates
-            .as_slice()
+        // Index entries of merged patrons stand for their survivor.
+        let mut live: Vec<PatronId> = Vec::with_capacity(candidates.len());
+        for &id in candidates.as_slice() {
+            let id = self.state.live(id);
+            if !live.contains(&id) {
+                live.push(id);
+            }
+        }
+        let scored = live
             .iter()
             .filter_map(|&id| {
                 let view = self.patron(id)?;
@@ -142,9 +150,10 @@ impl Memory {
         self.thresholds.decide(scored)
     }
 
-    /// The patron with this id.
+    /// The patron with this id. A merged id gives the patron it was merged into, whose
+    /// [`id`](PatronView::id) is the survivor's.
     pub fn patron(&self, id: PatronId) -> Option<PatronView<'_>> {
-        self.state.patron(id).map(|record| PatronView {
+        self.state.live_patron(id).map(|record| PatronView {
             record,
             state: &self.state,
         })
@@ -152,15 +161,19 @@ impl Memory {
 
     /// Every patron, oldest first.
     pub fn patrons(&self) -> impl Iterator<Item = PatronView<'_>> {
-        self.state.patrons.iter().map(|record| PatronView {
-            record,
-            state: &self.state,
-        })
+        self.state
+            .patrons
+            .iter()
+            .filter(|record| record.merged_into.is_none())
+            .map(|record| PatronView {
+                record,
+                state: &self.state,
+            })
     }
 
-    /// How many patrons memory knows.
+    /// How many patrons memory knows (merged ones count once, as their survivor).
     pub fn patron_count(&self) -> usize {
-        self.state.patrons.len()
+        self.state.patrons.len() - self.state.identity.merges.len()
     }
 
     /// How many distinct events memory has observed.

@@ -5,7 +5,8 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use smallvec::SmallVec;
 
-use super::index::IdentifierIndex;
+use super::index::{BlockingIndex, IdentifierIndex, Neutralized};
+use super::identity::Identity;
 use super::stats::{PatronStats, ProductionVisits};
 use crate::model::catalog::{Catalog, GenreIdx, PerformanceIdx, ProductionIdx};
 use crate::model::history::{Interaction, Seat};
@@ -22,15 +23,16 @@ pub(crate) struct State {
     /// Patron `n` lives at index `n - 1`: ids are dense and never reused.
     pub(crate) patrons: Vec<PatronRecord>,
     pub(crate) identifiers: IdentifierIndex,
+    pub(crate) blocking: BlockingIndex,
+    pub(crate) neutralized: Neutralized,
     pub(crate) tickets: Map<TicketId, TicketRecord>,
     pub(crate) orders: Map<OrderId, OrderRecord>,
     pub(crate) events: Map<EventId, SeenEvent>,
     pub(crate) scans: Set<ScanId>,
     /// Keyed by patron and production, so "how many times has this patron seen this
     /// production?" is one hash probe.
-    pub(crate) production_visits: Map<(PatronId, ProductionIdx), ProductionVisits>,
-    pub(crate) attended: Set<(PatronId, PerformanceIdx)>,
     pub(crate) fired: Set<FiredKey>,
+    pub(crate) identity: Identity,
 }
 
 impl State {
@@ -42,6 +44,24 @@ impl State {
     pub(crate) fn patron_mut(&mut self, id: PatronId) -> Option<&mut PatronRecord> {
         let idx = usize::try_from(id.as_u64()).ok()?.checked_sub(1)?;
         self.patrons.get_mut(idx)
+    }
+
+    /// The patron an id stands for now: itself, or the survivor it was merged into.
+    pub(crate) fn live(&self, id: PatronId) -> PatronId {
+        let mut current = id;
+        // Merge chains are short; the bound only guards against a cycle bug looping forever.
+        for _ in 0..64 {
+            match self.patron(current).and_then(|r| r.merged_into) {
+                Some(next) => current = next,
+                None => break,
+            }
+        }
+        current
+    }
+
+    /// The patron an id stands for now, if it exists.
+    pub(crate) fn live_patron(&self, id: PatronId) -> Option<&PatronRecord> {
+        self.patron(self.live(id))
     }
 
     pub(crate) fn next_patron_id(&self) -> PatronId {
@@ -58,6 +78,45 @@ pub(crate) struct PatronRecord {
     pub(crate) stats: PatronStats,
     /// Attendances per genre, sorted by genre.
     pub(crate) genres: SmallVec<[(GenreIdx, u32); 4]>,
+    /// Productions attended, sorted, with their visits.
+    pub(crate) visits: SmallVec<[(ProductionIdx, ProductionVisits); 2]>,
+    /// Performances attended, sorted.
+    pub(crate) attended: SmallVec<[PerformanceIdx; 4]>,
+    /// The survivor this patron was merged into.
+    pub(crate) merged_into: Option<PatronId>,
+    /// Patrons merged into this one, in merge order.
+    pub(crate) absorbed: SmallVec<[PatronId; 1]>,
+    /// Other people sharing contact details (household members).
+    pub(crate) household: SmallVec<[PatronId; 2]>,
+}
+
+impl PatronRecord {
+    pub(crate) fn new(id: PatronId, created_at: DateTime<Utc>) -> Self {
+        Self {
+            id,
+            created_at,
+            profile: Profile::default(),
+            history: Vec::new(),
+            stats: PatronStats::default(),
+            genres: SmallVec::new(),
+            visits: SmallVec::new(),
+            attended: SmallVec::new(),
+            merged_into: None,
+            absorbed: SmallVec::new(),
+            household: SmallVec::new(),
+        }
+    }
+
+    pub(crate) fn has_attended(&self, performance: PerformanceIdx) -> bool {
+        self.attended.binary_search(&performance).is_ok()
+    }
+
+    pub(crate) fn visits_to(&self, production: ProductionIdx) -> Option<&ProductionVisits> {
+        self.visits
+            .binary_search_by_key(&production, |(p, _)| *p)
+            .ok()
+            .map(|i| &self.visits[i].1)
+    }
 }
 
 #[derive(Debug, Clone)]

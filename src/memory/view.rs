@@ -4,6 +4,7 @@ use std::fmt;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use super::index::IndexView;
 use super::state::{PatronRecord, State, TicketRecord};
 use super::stats::{PatronStats, ProductionVisits};
 use crate::model::catalog::Performance;
@@ -42,6 +43,11 @@ impl fmt::Debug for PatronView<'_> {
 }
 
 impl<'a> PatronView<'a> {
+    /// Memory's indexes, for strategies that weigh a match by how common the value is.
+    pub fn index(&self) -> IndexView<'a> {
+        IndexView { state: self.state }
+    }
+
     /// Their id.
     pub fn id(&self) -> PatronId {
         self.record.id
@@ -57,6 +63,28 @@ impl<'a> PatronView<'a> {
     /// The name they used most recently.
     pub fn latest_name(&self) -> Option<&'a PersonName> {
         self.record.profile.names.last()
+    }
+    /// Other people who share contact details with them (an e-mail, a phone, a card or
+    /// an address) but are someone else: their household, as memory has seen it.
+    pub fn household(&self) -> impl Iterator<Item = PatronId> + 'a {
+        let state = self.state;
+        let me = self.record.id;
+        let mut seen: smallvec::SmallVec<[PatronId; 4]> = smallvec::SmallVec::new();
+        self.record
+            .household
+            .iter()
+            .map(move |&p| state.live(p))
+            .filter(move |&p| {
+                let fresh = p != me && !seen.contains(&p);
+                if fresh {
+                    seen.push(p);
+                }
+                fresh
+            })
+    }
+    /// Whether this patron was merged from others (see [`Memory::merge`](crate::Memory::merge)).
+    pub fn merged_from(&self) -> &'a [PatronId] {
+        &self.record.absorbed
     }
     /// Their identifiers (e-mails, phones, card tokens, external ids), normalized.
     pub fn identifiers(&self) -> &'a [Identifier] {
@@ -111,12 +139,12 @@ impl<'a> PatronView<'a> {
     pub fn stats(&self) -> &'a PatronStats {
         &self.record.stats
     }
-    /// How often they attended a production (one hash probe).
+    /// How often they attended a production (a binary search in their own short list).
     pub fn visits_to(&self, production: &str) -> ProductionVisits {
         self.state
             .catalog
             .production_idx(production)
-            .and_then(|p| self.state.production_visits.get(&(self.record.id, p)))
+            .and_then(|p| self.record.visits_to(p))
             .copied()
             .unwrap_or_default()
     }
@@ -125,7 +153,7 @@ impl<'a> PatronView<'a> {
         self.state
             .catalog
             .performance_idx(performance)
-            .is_some_and(|p| self.state.attended.contains(&(self.record.id, p)))
+            .is_some_and(|p| self.record.has_attended(p))
     }
     /// How many performances they attended in a genre (lower-case, as in
     /// [`Production::genres`](crate::Production::genres)).
@@ -210,11 +238,11 @@ impl<'a> TicketView<'a> {
     }
     /// Who bought it.
     pub fn buyer(&self) -> PatronId {
-        self.record.buyer
+        self.state.live(self.record.buyer)
     }
     /// Who holds it.
     pub fn holder(&self) -> PatronId {
-        self.record.holder
+        self.state.live(self.record.holder)
     }
     /// Whether it was refunded.
     pub fn is_refunded(&self) -> bool {

@@ -19,6 +19,7 @@ use crate::model::money::{Money, check_amount};
 use crate::model::profile::{FlagKind, ProfileChange};
 use crate::moments::{Moment, RuleContext, TicketInfo, Trigger};
 use crate::normalize::Rejection;
+use super::identity::MergeCause;
 use crate::recognize::{Agreement, Evidence, EvidenceItem, Field, Recognition};
 use crate::signals::{NormalizedSignals, Signals};
 
@@ -42,6 +43,15 @@ const FINGERPRINT_SEEDS: (u64, u64, u64, u64) = (
     0x6669_6e67_6572_7072,
     0x696e_7473_2121_2121,
 );
+
+/// Where a patron's record sits in the dense table (`usize::MAX` for an impossible id, so
+/// lookups miss instead of panicking).
+fn patron_index(id: PatronId) -> usize {
+    usize::try_from(id.as_u64())
+        .ok()
+        .and_then(|n| n.checked_sub(1))
+        .unwrap_or(usize::MAX)
+}
 
 fn fingerprint(event: &Event) -> u64 {
     let (a, b, c, d) = FINGERPRINT_SEEDS;
@@ -127,9 +137,10 @@ impl Memory {
                     event: shown(id.as_str()),
                 });
             }
+            let patron = self.state.live(seen.patron);
             return Ok(Observation {
-                patron: seen.patron,
-                recognition: certain(seen.patron, Field::Event, "event observed before"),
+                patron,
+                recognition: certain(patron, Field::Event, "event observed before"),
                 participants: Vec::new(),
                 moments: Vec::new(),
                 replayed: true,
@@ -366,14 +377,14 @@ impl Memory {
         }
 
         // Every check passed: from here on nothing fails.
-        let (buyer_id, recognition) = self.resolve(&buyer, now);
+        let (buyer_id, recognition) = self.resolve(&buyer, event, now);
         let mut participants = Vec::new();
         let mut holders = Vec::with_capacity(planned.len());
         let mut amount: SmallVec<[Money; 1]> = SmallVec::new();
         for (ticket, (performance, holder)) in order.tickets.iter().zip(planned) {
             let holder_id = match holder {
                 Some(signals) => {
-                    let (id, recognition) = self.resolve(&signals, now);
+                    let (id, recognition) = self.resolve(&signals, event, now);
                     // Naming yourself as the holder does not make you a participant.
                     if id != buyer_id {
                         participants.push(Participant {
@@ -499,7 +510,11 @@ impl Memory {
                 location: at(ev, "scan.ticket"),
                 ticket: shown(scan.ticket.as_str()),
             })?;
-        let (holder, buyer, performance) = (ticket.holder, ticket.buyer, ticket.performance);
+        let (holder, buyer, performance) = (
+            self.state.live(ticket.holder),
+            self.state.live(ticket.buyer),
+            ticket.performance,
+        );
         let (order, seat) = (ticket.order.clone(), ticket.seat.clone());
         let replayed_scan = scan
             .scan_id
@@ -595,7 +610,7 @@ impl Memory {
                 location: at(ev, "refund.order"),
                 order: shown(refund.order.as_str()),
             })?;
-        let buyer = order.buyer;
+        let buyer = self.state.live(order.buyer);
         let requested = if refund.tickets.is_empty() {
             order.tickets.clone()
         } else {
@@ -688,7 +703,7 @@ impl Memory {
             check_text(fund, false).map_err(|r| invalid(ev, "donation.fund", r))?;
         }
 
-        let (patron, recognition) = self.resolve(&donor, now);
+        let (patron, recognition) = self.resolve(&donor, event, now);
         let amount = donation.amount;
         self.record(
             patron,
@@ -739,7 +754,7 @@ impl Memory {
             check_amount(price).map_err(|r| invalid(ev, "membership.price", r))?;
         }
 
-        let (patron, recognition) = self.resolve(&member, now);
+        let (patron, recognition) = self.resolve(&member, event, now);
         let span = MembershipSpan {
             scheme: membership.scheme.clone(),
             valid_from: membership.valid_from,
@@ -831,7 +846,7 @@ impl Memory {
             add_money(&mut totals, total);
         }
 
-        let (patron, recognition) = self.resolve(&customer, now);
+        let (patron, recognition) = self.resolve(&customer, event, now);
         let performance_id = performance.and_then(|idx| {
             self.state
                 .catalog
@@ -895,75 +910,118 @@ impl Memory {
     }
 
     /// Recognizes the person, learning new identifiers if known, creating them if not.
-    /// A `Review` creates a new patron: linking on doubt risks showing one person
-    /// another's history.
+    ///
+    /// A `Review` keeps the record on a new, provisional patron and queues a review item:
+    /// linking on doubt risks showing one person another's history. A `Known` record that
+    /// proves other patrons to be the same person merges them, unless they are pinned
+    /// apart or their own profiles say they are different people. Household members the
+    /// recognition found are linked.
     fn resolve(
         &mut self,
         signals: &NormalizedSignals,
+        event: &EventId,
         now: DateTime<Utc>,
     ) -> (PatronId, Recognition) {
         let recognition = self.recognize_normalized(signals);
-        let patron = match recognition.known_patron() {
-            Some(patron) => {
+        let patron = match &recognition {
+            Recognition::Known {
+                patron, duplicates, ..
+            } => {
+                let patron = *patron;
+                for &duplicate in duplicates {
+                    let (p, d) = (self.state.live(patron), self.state.live(duplicate));
+                    if p != d && !self.state.pinned_apart(p, d) && !self.profiles_conflict(p, d) {
+                        self.state.merge_live(
+                            p,
+                            d,
+                            MergeCause::Automatic {
+                                event: event.clone(),
+                            },
+                        );
+                    }
+                }
                 self.learn(patron, signals);
                 patron
             }
-            None => self.create_patron(signals, now),
+            Recognition::Review { candidates, .. } => {
+                let patron = self.create_patron(signals, now);
+                self.queue_review(patron, event, now, candidates.clone());
+                patron
+            }
+            _ => self.create_patron(signals, now),
         };
+        for &member in recognition.household() {
+            self.state.link_household(patron, member);
+        }
         (patron, recognition)
+    }
+
+    /// Whether two patrons' own profiles say they are different people.
+    fn profiles_conflict(&self, a: PatronId, b: PatronId) -> bool {
+        match (self.patron(a), self.patron(b)) {
+            (Some(a), Some(b)) => crate::recognize::profiles_conflict(&a, &b),
+            _ => true,
+        }
     }
 
     fn create_patron(&mut self, signals: &NormalizedSignals, now: DateTime<Utc>) -> PatronId {
         let id = self.state.next_patron_id();
-        self.state.patrons.push(PatronRecord {
-            id,
-            created_at: now,
-            profile: Default::default(),
-            history: Vec::new(),
-            stats: Default::default(),
-            genres: SmallVec::new(),
-        });
+        self.state.patrons.push(PatronRecord::new(id, now));
         self.learn(id, signals);
         id
     }
 
-    /// Adds what the signals say that the patron's profile does not have yet.
+    /// Adds what the signals say that the patron's profile does not have yet, and files
+    /// the patron under the strategies' blocking keys when something was new.
     fn learn(&mut self, id: PatronId, signals: &NormalizedSignals) {
         let state = &mut self.state;
-        let Some(idx) = usize::try_from(id.as_u64())
-            .ok()
-            .and_then(|n| n.checked_sub(1))
-        else {
-            return;
-        };
-        let Some(record) = state.patrons.get_mut(idx) else {
+        let Some(record) = state.patron_mut(id) else {
             return;
         };
         let profile = &mut record.profile;
+        let mut learned = false;
         if let Some(name) = signals.name()
             && profile.names.len() < MAX_NAMES
             && !profile.names.iter().any(|n| n.same_keys(name))
         {
             profile.names.push(name.clone());
+            learned = true;
         }
+        let mut new_identifiers: SmallVec<[&crate::Identifier; 4]> = SmallVec::new();
         for identifier in signals.identifiers() {
             if profile.identifiers.len() < MAX_IDENTIFIERS
                 && !profile.identifiers.contains(identifier)
             {
                 profile.identifiers.push(identifier.clone());
-                state.identifiers.insert(identifier.clone(), id);
+                new_identifiers.push(identifier);
+                learned = true;
             }
         }
         let address = signals.address();
         if !address.is_empty() && profile.addresses.last() != Some(address) {
+            learned |= !profile.addresses.contains(address);
             profile.addresses.retain(|a| a != address);
             if profile.addresses.len() == MAX_ADDRESSES {
                 profile.addresses.remove(0);
             }
             profile.addresses.push(address.clone());
         }
-        if profile.birth_date.is_none() {
+        if profile.birth_date.is_none() && signals.birth_date().is_some() {
             profile.birth_date = signals.birth_date();
+            learned = true;
+        }
+        for identifier in new_identifiers {
+            state.identifiers.insert(identifier.clone(), id);
+        }
+        if learned {
+            let mut keys = crate::recognize::BlockingKeys::default();
+            for strategy in &self.strategies {
+                keys.clear();
+                strategy.blocking_keys(signals, &mut keys);
+                for &key in keys.as_slice() {
+                    state.blocking.insert(key, id);
+                }
+            }
         }
     }
 
@@ -984,35 +1042,10 @@ impl Memory {
     /// Counts an attendance once per patron and performance; returns whether it was new.
     fn attend(&mut self, patron: PatronId, performance: PerformanceIdx) -> bool {
         let state = &mut self.state;
-        let Some(entry) = state.catalog.performance_entry(performance) else {
-            return false;
-        };
-        if !state.attended.insert((patron, performance)) {
-            return false;
+        match state.patrons.get_mut(patron_index(patron)) {
+            Some(record) => super::derive::attend(record, &state.catalog, performance),
+            None => false,
         }
-        let starts_at = entry.performance.starts_at();
-        let production = entry.production;
-        state
-            .production_visits
-            .entry((patron, production))
-            .or_default()
-            .attended(starts_at);
-        let genres = state.catalog.genres_of(production);
-        let Some(record) = usize::try_from(patron.as_u64())
-            .ok()
-            .and_then(|n| n.checked_sub(1))
-            .and_then(|i| state.patrons.get_mut(i))
-        else {
-            return true;
-        };
-        record.stats.attended(starts_at);
-        for &genre in genres {
-            match record.genres.binary_search_by_key(&genre, |(g, _)| *g) {
-                Ok(i) => record.genres[i].1 = record.genres[i].1.saturating_add(1),
-                Err(i) => record.genres.insert(i, (genre, 1)),
-            }
-        }
-        true
     }
 
     fn ticket_info<'a>(
@@ -1056,13 +1089,31 @@ impl Memory {
     }
 
     /// Keeps the moments whose `(rule, patron, dedupe key)` never fired, and marks them fired.
+    ///
+    /// A merged patron's moments count as fired for the survivor too, so a merge never
+    /// makes a moment fire twice for one person.
     fn admit(&mut self, proposed: Vec<Moment>, out: &mut Vec<Moment>) {
         for moment in proposed {
-            let key = FiredKey {
+            let patron = moment.patron();
+            let mut key = FiredKey {
                 rule: moment.rule().into(),
-                patron: moment.patron(),
+                patron,
                 key: moment.dedupe_key().into(),
             };
+            let absorbed = self
+                .state
+                .patron(patron)
+                .is_some_and(|r| !r.absorbed.is_empty());
+            if absorbed {
+                let fired_before = self.state.cluster(patron).into_iter().any(|member| {
+                    key.patron = member;
+                    self.state.fired.contains(&key)
+                });
+                key.patron = patron;
+                if fired_before {
+                    continue;
+                }
+            }
             if self.state.fired.insert(key) {
                 out.push(moment);
             }

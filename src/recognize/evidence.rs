@@ -62,6 +62,9 @@ pub enum Agreement {
     Partly,
     /// Different.
     Disagrees,
+    /// Not compared: missing on one side, or not counted (an identifier shared by too
+    /// many patrons). Weighs nothing.
+    Missing,
 }
 
 /// One comparison and the weight it adds, in bits: +1 makes "same person" twice as likely,
@@ -154,21 +157,28 @@ impl Evidence {
     }
 }
 
+impl fmt::Display for EvidenceItem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let verb = match self.agreement {
+            Agreement::Agrees => "agrees",
+            Agreement::Partly => "partly agrees",
+            Agreement::Disagrees => "disagrees",
+            Agreement::Missing => "not compared",
+        };
+        write!(
+            f,
+            "{} {verb} ({}) {:+.1}",
+            self.field.name(),
+            self.detail,
+            self.weight
+        )
+    }
+}
+
 impl fmt::Display for Evidence {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for item in &self.items {
-            let verb = match item.agreement {
-                Agreement::Agrees => "agrees",
-                Agreement::Partly => "partly agrees",
-                Agreement::Disagrees => "disagrees",
-            };
-            write!(
-                f,
-                "{} {verb} ({}) {:+.1}; ",
-                item.field.name(),
-                item.detail,
-                item.weight
-            )?;
+            write!(f, "{item}; ")?;
         }
         write!(f, "total {:+.1}", self.weight())
     }

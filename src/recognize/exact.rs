@@ -151,7 +151,7 @@ impl Strategy for ExactIdentifiers {
                     "different",
                     w.given_name_disagrees,
                 )),
-                None => {}
+                Some(Agreement::Missing) | None => {}
             }
         }
         if let Some(family) = signals.family_key() {

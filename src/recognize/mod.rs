@@ -1,8 +1,11 @@
 //! Who is this? Strategies propose and score candidates; a decision turns scores into
 //! `Known`, `Review` or `New`.
 
+mod blocking;
+mod compare;
 mod evidence;
 mod exact;
+mod person;
 
 use std::fmt::Debug;
 use std::sync::Arc;
@@ -11,7 +14,10 @@ use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
 pub use evidence::{Agreement, Evidence, EvidenceItem, Field};
+pub use blocking::{BlockingKey, BlockingKeys};
 pub use exact::{ExactIdentifiers, ExactWeights};
+pub use person::{Comparison, Level, LevelWeight, PersonMatcher, PersonModel};
+pub(crate) use person::{person_agrees, person_conflict, profiles_conflict, shares_household_field};
 
 use crate::memory::{IndexView, PatronView};
 use crate::model::ids::PatronId;
@@ -58,11 +64,22 @@ pub trait Strategy: Send + Sync + Debug {
     /// Compares the signals with one candidate and adds what speaks for or against them
     /// being the same person.
     fn score(&self, signals: &NormalizedSignals, patron: &PatronView<'_>, out: &mut Evidence);
+
+    /// Adds the blocking keys these signals file a patron under. Memory calls it whenever
+    /// it learns something new about a patron, and indexes the patron under each key;
+    /// [`Strategy::candidates`] finds them again with [`IndexView::patrons_under`].
+    /// The default files nothing.
+    fn blocking_keys(&self, signals: &NormalizedSignals, out: &mut BlockingKeys) {
+        let _ = (signals, out);
+    }
 }
 
 impl<S: Strategy + ?Sized> Strategy for Arc<S> {
     fn name(&self) -> &str {
         (**self).name()
+    }
+    fn blocking_keys(&self, signals: &NormalizedSignals, out: &mut BlockingKeys) {
+        (**self).blocking_keys(signals, out);
     }
     fn candidates(&self, signals: &NormalizedSignals, index: &IndexView<'_>, out: &mut Candidates) {
         (**self).candidates(signals, index, out);
@@ -75,6 +92,9 @@ impl<S: Strategy + ?Sized> Strategy for Arc<S> {
 impl<S: Strategy + ?Sized> Strategy for Box<S> {
     fn name(&self) -> &str {
         (**self).name()
+    }
+    fn blocking_keys(&self, signals: &NormalizedSignals, out: &mut BlockingKeys) {
+        (**self).blocking_keys(signals, out);
     }
     fn candidates(&self, signals: &NormalizedSignals, index: &IndexView<'_>, out: &mut Candidates) {
         (**self).candidates(signals, index, out);
@@ -168,13 +188,25 @@ pub enum Recognition {
         confidence: f64,
         /// Why.
         evidence: Evidence,
+        /// The next best candidate and why it lost, if there was one.
+        runner_up: Option<Box<Candidate>>,
+        /// Other patrons this record proves to be the same person (each reached the merge
+        /// threshold with nothing against it). Observing the record merges them into
+        /// `patron` unless they are pinned apart or their own profiles conflict.
+        duplicates: Vec<PatronId>,
+        /// Patrons who share an identifier or address with the record but are someone
+        /// else (a different given name or birth date): the household.
+        household: Vec<PatronId>,
     },
     /// Maybe one of these patrons, but not sure enough to link: a person should look.
-    /// Best candidate first.
+    /// Best candidate first. Observing such a record keeps it on a provisional patron and
+    /// queues a review item (see [`Memory::reviews`](crate::Memory::reviews)).
     #[non_exhaustive]
     Review {
         /// The candidates, best first.
         candidates: Vec<Candidate>,
+        /// As for `Known`.
+        household: Vec<PatronId>,
     },
     /// Nobody memory knows.
     #[non_exhaustive]
@@ -182,6 +214,8 @@ pub enum Recognition {
         /// The best-scoring candidate that fell short of a review, if any were found:
         /// why it was not linked is in its evidence.
         nearest: Option<Candidate>,
+        /// As for `Known`.
+        household: Vec<PatronId>,
     },
 }
 
@@ -215,15 +249,105 @@ impl Recognition {
     pub fn score(&self) -> Option<f64> {
         match self {
             Recognition::Known { evidence, .. } => Some(evidence.weight()),
-            Recognition::Review { candidates } => candidates.first().map(|c| c.evidence.weight()),
-            Recognition::New { nearest } => nearest.as_ref().map(|c| c.evidence.weight()),
+            Recognition::Review { candidates, .. } => {
+                candidates.first().map(|c| c.evidence.weight())
+            }
+            Recognition::New { nearest, .. } => nearest.as_ref().map(|c| c.evidence.weight()),
         }
     }
+    /// The patrons who share an identifier or address with the record but are someone else.
+    pub fn household(&self) -> &[PatronId] {
+        match self {
+            Recognition::Known { household, .. }
+            | Recognition::Review { household, .. }
+            | Recognition::New { household, .. } => household,
+        }
+    }
+
+    /// The evidence for the linked patron, or for the best candidate that was not linked.
+    pub fn evidence(&self) -> Option<&Evidence> {
+        match self {
+            Recognition::Known { evidence, .. } => Some(evidence),
+            Recognition::Review { candidates, .. } => candidates.first().map(Candidate::evidence),
+            Recognition::New { nearest, .. } => nearest.as_ref().map(Candidate::evidence),
+        }
+    }
+
+    /// A plain-text account of the decision for staff: every comparison with its weight,
+    /// and why the runner-up lost.
+    ///
+    /// ```
+    /// use regulars::{Event, Memory, Order, Signals};
+    /// let mut memory = Memory::new();
+    /// let ana = Signals::new().given_name("Ana").family_name("Lindqvist").email("ana@example.org");
+    /// memory.observe(Event::order("e-1", Order::new("o-1", ana.clone())))?;
+    /// let text = memory.recognize(&ana)?.explain();
+    /// assert!(text.starts_with("known: patron #1"));
+    /// assert!(text.contains("email agrees (exact)"));
+    /// # Ok::<(), regulars::Error>(())
+    /// ```
+    pub fn explain(&self) -> String {
+        use std::fmt::Write;
+        let mut out = String::new();
+        let household = |out: &mut String, household: &[PatronId]| {
+            if !household.is_empty() {
+                let ids: Vec<String> = household.iter().map(|p| format!("#{}", p.as_u64())).collect();
+                let _ = writeln!(out, "  household (someone else sharing contact details): {}", ids.join(", "));
+            }
+        };
+        let candidate = |out: &mut String, c: &Candidate| {
+            for item in c.evidence.items() {
+                let _ = writeln!(out, "    {}", item);
+            }
+            let _ = writeln!(out, "    total {:+.1} bits", c.evidence.weight());
+        };
+        match self {
+            Recognition::Known { patron, evidence, runner_up, duplicates, household: h, .. } => {
+                let _ = writeln!(out, "known: patron #{} ({:+.1} bits)", patron.as_u64(), evidence.weight());
+                candidate(&mut out, &Candidate::new(*patron, evidence.clone()));
+                if let Some(r) = runner_up {
+                    let _ = writeln!(
+                        out,
+                        "  runner-up patron #{} lost by {:.1} bits:",
+                        r.patron.as_u64(),
+                        evidence.weight() - r.evidence.weight()
+                    );
+                    candidate(&mut out, r);
+                }
+                if !duplicates.is_empty() {
+                    let ids: Vec<String> = duplicates.iter().map(|p| format!("#{}", p.as_u64())).collect();
+                    let _ = writeln!(out, "  proves the same person as: {}", ids.join(", "));
+                }
+                household(&mut out, h);
+            }
+            Recognition::Review { candidates, household: h } => {
+                let _ = writeln!(out, "review: {} candidates, none sure enough", candidates.len());
+                for c in candidates {
+                    let _ = writeln!(out, "  patron #{}:", c.patron.as_u64());
+                    candidate(&mut out, c);
+                }
+                household(&mut out, h);
+            }
+            Recognition::New { nearest, household: h } => {
+                let _ = writeln!(out, "new: nobody memory knows");
+                if let Some(c) = nearest {
+                    let _ = writeln!(out, "  nearest patron #{} fell short:", c.patron.as_u64());
+                    candidate(&mut out, c);
+                }
+                household(&mut out, h);
+            }
+        }
+        out
+    }
+
     pub(crate) fn known(patron: PatronId, evidence: Evidence) -> Self {
         Recognition::Known {
             patron,
             confidence: evidence.confidence(),
             evidence,
+            runner_up: None,
+            duplicates: Vec::new(),
+            household: Vec::new(),
         }
     }
 }
@@ -244,14 +368,16 @@ pub struct Thresholds {
     known: f64,
     review: f64,
     margin: f64,
+    merge: f64,
 }
 
 impl Default for Thresholds {
     fn default() -> Self {
         Self {
-            known: 8.0,
-            review: 4.0,
+            known: 12.0,
+            review: 6.0,
             margin: 4.0,
+            merge: 16.0,
         }
     }
 }
@@ -275,6 +401,17 @@ impl Thresholds {
         self.margin = bits;
         self
     }
+    /// Sets the weight at which a record that matches two patrons proves them one person,
+    /// so they are merged.
+    #[must_use]
+    pub fn merge(mut self, bits: f64) -> Self {
+        self.merge = bits;
+        self
+    }
+    /// The weight for an automatic merge.
+    pub fn merge_at(&self) -> f64 {
+        self.merge
+    }
     /// The weight for `Known`.
     pub fn known_at(&self) -> f64 {
         self.known
@@ -290,6 +427,10 @@ impl Thresholds {
 
     /// Decides from scored candidates (any order). Ties break towards the older patron,
     /// so the outcome never depends on hash order.
+    ///
+    /// A candidate whose given name or birth date disagrees is someone else, however much
+    /// else agrees: it is never linked, and if it shares an identifier or an address it is
+    /// reported as household.
     pub(crate) fn decide(&self, mut scored: Vec<Candidate>) -> Recognition {
         scored.sort_by(|a, b| {
             b.evidence
@@ -297,26 +438,72 @@ impl Thresholds {
                 .total_cmp(&a.evidence.weight())
                 .then(a.patron.cmp(&b.patron))
         });
-        if scored
-            .first()
-            .is_none_or(|best| best.evidence.weight() < self.review)
-        {
-            return Recognition::New {
-                nearest: scored.into_iter().next(),
+        let mut household: Vec<PatronId> = scored
+            .iter()
+            .filter(|c| person_conflict(&c.evidence) && shares_household_field(&c.evidence))
+            .map(|c| c.patron)
+            .collect();
+        household.sort();
+        let (compatible, others): (Vec<Candidate>, Vec<Candidate>) = scored
+            .into_iter()
+            .partition(|c| !person_conflict(&c.evidence));
+        let best_weight = compatible.first().map_or(f64::NEG_INFINITY, |c| c.evidence.weight());
+        if best_weight < self.review {
+            let nearest = compatible.into_iter().chain(others).max_by(|a, b| {
+                a.evidence
+                    .weight()
+                    .total_cmp(&b.evidence.weight())
+                    .then(b.patron.cmp(&a.patron))
+            });
+            return Recognition::New { nearest, household };
+        }
+        let second_weight = compatible.get(1).map_or(f64::NEG_INFINITY, |c| c.evidence.weight());
+        let clear_lead = best_weight - second_weight >= self.margin;
+        // Two patrons are proven one person only when the record's own person evidence
+        // (a given name or birth date) agrees with both, not just shared identifiers.
+        let vouched = |c: &Candidate| person_agrees(&c.evidence);
+        let proven = best_weight >= self.merge
+            && second_weight >= self.merge
+            && compatible.first().is_some_and(vouched);
+        if best_weight >= self.known && (clear_lead || proven) {
+            let duplicates = if proven {
+                compatible[1..]
+                    .iter()
+                    .filter(|c| c.evidence.weight() >= self.merge && vouched(c))
+                    .map(|c| c.patron)
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let mut rest = compatible.into_iter();
+            let Some(best) = rest.next() else {
+                return Recognition::New { nearest: None, household };
+            };
+            // The runner-up is the best of everyone else, conflicting candidates included:
+            // "why not the twin" is the question staff ask.
+            let runner_up = rest
+                .chain(others)
+                .filter(|c| !duplicates.contains(&c.patron))
+                .max_by(|a, b| {
+                    a.evidence
+                        .weight()
+                        .total_cmp(&b.evidence.weight())
+                        .then(b.patron.cmp(&a.patron))
+                })
+                .map(Box::new);
+            return Recognition::Known {
+                patron: best.patron,
+                confidence: best.evidence.confidence(),
+                evidence: best.evidence,
+                runner_up,
+                duplicates,
+                household,
             };
         }
-        scored.retain(|c| c.evidence.weight() >= self.review);
-        let Some(best) = scored.first() else {
-            return Recognition::New { nearest: None };
-        };
-        let best_weight = best.evidence.weight();
-        let runner_up = scored
-            .get(1)
-            .map_or(f64::NEG_INFINITY, |c| c.evidence.weight());
-        if best_weight >= self.known && best_weight - runner_up >= self.margin {
-            let best = scored.swap_remove(0);
-            return Recognition::known(best.patron, best.evidence);
-        }
-        Recognition::Review { candidates: scored }
+        let candidates = compatible
+            .into_iter()
+            .filter(|c| c.evidence.weight() >= self.review)
+            .collect();
+        Recognition::Review { candidates, household }
     }
 }

@@ -1,0 +1,106 @@
+//! A patron's figures from their history: the same rules the write path applies one
+//! interaction at a time, run over a whole history when a merge or split reshapes it.
+
+use super::state::PatronRecord;
+use super::stats::{PatronStats, add_money};
+use crate::model::catalog::{Catalog, PerformanceIdx};
+use crate::model::history::{Direction, InteractionKind};
+use crate::model::money::Money;
+
+/// Counts an attendance once per patron and performance; returns whether it was new.
+pub(crate) fn attend(record: &mut PatronRecord, catalog: &Catalog, performance: PerformanceIdx) -> bool {
+    let Some(entry) = catalog.performance_entry(performance) else {
+        return false;
+    };
+    let Err(at) = record.attended.binary_search(&performance) else {
+        return false;
+    };
+    record.attended.insert(at, performance);
+    let starts_at = entry.performance.starts_at();
+    let production = entry.production;
+    match record.visits.binary_search_by_key(&production, |(p, _)| *p) {
+        Ok(i) => record.visits[i].1.attended(starts_at),
+        Err(i) => {
+            let mut visits = super::stats::ProductionVisits::default();
+            visits.attended(starts_at);
+            record.visits.insert(i, (production, visits));
+        }
+    }
+    record.stats.attended(starts_at);
+    for &genre in catalog.genres_of(production) {
+        match record.genres.binary_search_by_key(&genre, |(g, _)| *g) {
+            Ok(i) => record.genres[i].1 = record.genres[i].1.saturating_add(1),
+            Err(i) => record.genres.insert(i, (genre, 1)),
+        }
+    }
+    true
+}
+
+/// Recomputes every figure of a patron from their history, which must be in time order.
+pub(crate) fn rebuild(record: &mut PatronRecord, catalog: &Catalog) {
+    record.stats = PatronStats::default();
+    record.genres.clear();
+    record.visits.clear();
+    record.attended.clear();
+    let history = std::mem::take(&mut record.history);
+    for interaction in &history {
+        let stats = &mut record.stats;
+        stats.seen(interaction.at());
+        match interaction.kind() {
+            InteractionKind::Ordered { amount, .. } => {
+                stats.orders = stats.orders.saturating_add(1);
+                for money in amount {
+                    add_money(&mut stats.spend, *money);
+                }
+            }
+            InteractionKind::Ticketed { .. } => stats.tickets = stats.tickets.saturating_add(1),
+            InteractionKind::Scanned {
+                performance,
+                direction,
+                ..
+            } => {
+                if *direction == Direction::Entry
+                    && let Some(idx) = catalog.performance_idx(performance.as_str())
+                {
+                    attend(record, catalog, idx);
+                }
+            }
+            InteractionKind::Refunded { tickets, amount, .. } => {
+                let count = u32::try_from(tickets.len()).unwrap_or(u32::MAX);
+                stats.tickets_refunded = stats.tickets_refunded.saturating_add(count);
+                if let Some(money) = amount {
+                    add_money(
+                        &mut stats.spend,
+                        Money::new(money.minor().saturating_neg(), money.currency()),
+                    );
+                }
+            }
+            InteractionKind::Donated { amount, .. } => {
+                stats.donations = stats.donations.saturating_add(1);
+                add_money(&mut stats.donated, *amount);
+            }
+            InteractionKind::Membership {
+                scheme,
+                valid_from,
+                valid_to,
+                price,
+            } => {
+                stats.memberships.push(super::stats::MembershipSpan {
+                    scheme: scheme.clone(),
+                    valid_from: *valid_from,
+                    valid_to: *valid_to,
+                });
+                if let Some(price) = price {
+                    add_money(&mut stats.spend, *price);
+                }
+            }
+            InteractionKind::Purchased { items, .. } => {
+                stats.purchases = stats.purchases.saturating_add(1);
+                for total in items.iter().filter_map(|i| i.total()) {
+                    add_money(&mut stats.spend, total);
+                }
+            }
+        }
+    }
+    record.history = history;
+}

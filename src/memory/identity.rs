@@ -1,0 +1,505 @@
+//! The identity graph: merges and splits, pins that automatic decisions respect, the
+//! review queue, and the change feed the embedding product consumes.
+
+use std::collections::{BTreeMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::Memory;
+use super::derive;
+use super::state::{PatronRecord, State};
+use crate::error::{Error, Result};
+use crate::model::ids::{EventId, PatronId};
+use crate::recognize::Candidate;
+
+/// Why two patrons were merged.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum MergeCause {
+    /// [`Memory::merge`] was called.
+    Manual,
+    /// A record carried enough evidence for both (see [`Thresholds::merge`](crate::Thresholds::merge)).
+    Automatic {
+        /// The event whose record proved it.
+        event: EventId,
+    },
+    /// A review item was resolved as the same person.
+    Review {
+        /// The review item.
+        review: u64,
+    },
+    /// [`Memory::pin_together`] was called.
+    Pinned,
+}
+
+/// One change to who is who, in the order memory made them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum IdentityChange {
+    /// `absorbed` now forwards to `survivor`.
+    Merged {
+        /// The patron that remains.
+        survivor: PatronId,
+        /// The patron merged into it; its id forwards to the survivor.
+        absorbed: PatronId,
+        /// Why.
+        cause: MergeCause,
+    },
+    /// A merge was undone: `restored` is its own patron again.
+    Split {
+        /// The patron `restored` had been merged into.
+        survivor: PatronId,
+        /// The patron split off again, with its own history.
+        restored: PatronId,
+    },
+    /// Two patrons share contact details but are different people.
+    Household {
+        /// One of them.
+        a: PatronId,
+        /// The other.
+        b: PatronId,
+    },
+}
+
+/// A record memory was unsure about: it was kept on a provisional patron, and a person
+/// should say whether that patron is one of the candidates.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReviewItem {
+    pub(crate) id: u64,
+    pub(crate) patron: PatronId,
+    pub(crate) event: EventId,
+    pub(crate) at: DateTime<Utc>,
+    pub(crate) candidates: Vec<Candidate>,
+}
+
+impl ReviewItem {
+    /// The item's id, for [`Memory::resolve_review`].
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+    /// The provisional patron holding the record.
+    pub fn patron(&self) -> PatronId {
+        self.patron
+    }
+    /// The event whose record was uncertain.
+    pub fn event(&self) -> &EventId {
+        &self.event
+    }
+    /// When it was queued (the event's time).
+    pub fn at(&self) -> DateTime<Utc> {
+        self.at
+    }
+    /// The patrons it might be, best first, with the evidence for each.
+    pub fn candidates(&self) -> &[Candidate] {
+        &self.candidates
+    }
+}
+
+/// How a person resolved a review item.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub enum ReviewDecision {
+    /// The provisional patron is this patron: merge them.
+    SamePerson(PatronId),
+    /// The provisional patron is none of the candidates: pin them apart, so automatic
+    /// decisions never join them.
+    Different,
+}
+
+/// The record of one merge, kept so it can be undone.
+#[derive(Clone, Debug)]
+pub(crate) struct MergeRecord {
+    pub(crate) survivor: PatronId,
+    /// The survivor as it was just before the merge.
+    pub(crate) survivor_before: Box<PatronRecord>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Identity {
+    pub(crate) merges: BTreeMap<PatronId, MergeRecord>,
+    pub(crate) apart: HashSet<(PatronId, PatronId), ahash::RandomState>,
+    pub(crate) together: HashSet<(PatronId, PatronId), ahash::RandomState>,
+    pub(crate) changes: Vec<IdentityChange>,
+    pub(crate) reviews: BTreeMap<u64, ReviewItem>,
+    pub(crate) next_review: u64,
+    pub(crate) review_limit: usize,
+}
+
+/// The most household links one patron keeps: a shared placeholder would otherwise link
+/// everyone with everyone.
+const MAX_HOUSEHOLD: usize = 16;
+
+fn pair(a: PatronId, b: PatronId) -> (PatronId, PatronId) {
+    if a <= b { (a, b) } else { (b, a) }
+}
+
+impl State {
+    /// Every original id that now stands for `live`, itself included.
+    pub(crate) fn cluster(&self, live: PatronId) -> Vec<PatronId> {
+        let mut out = vec![live];
+        let mut i = 0;
+        while i < out.len() && out.len() < 4096 {
+            if let Some(record) = self.patron(out[i]) {
+                out.extend(record.absorbed.iter().copied());
+            }
+            i += 1;
+        }
+        out
+    }
+
+    /// Whether any member of one patron's cluster is pinned apart from any of the other's.
+    pub(crate) fn pinned_apart(&self, a: PatronId, b: PatronId) -> bool {
+        if self.identity.apart.is_empty() {
+            return false;
+        }
+        let (ca, cb) = (self.cluster(self.live(a)), self.cluster(self.live(b)));
+        ca.iter()
+            .any(|&x| cb.iter().any(|&y| self.identity.apart.contains(&pair(x, y))))
+    }
+
+    fn record_mut(&mut self, id: PatronId) -> Result<&mut PatronRecord> {
+        self.patron_mut(id).ok_or(Error::UnknownPatron(id))
+    }
+
+    /// Merges `absorbed` into `survivor` (both live). Cannot fail once called.
+    pub(crate) fn merge_live(&mut self, survivor: PatronId, absorbed: PatronId, cause: MergeCause) {
+        let (Some(s), Some(a)) = (self.patron(survivor), self.patron(absorbed)) else {
+            return;
+        };
+        let before = Box::new(s.clone());
+        let taken = a.clone();
+        let catalog = &self.catalog;
+        let Some(record) = self.patrons.get_mut(index(survivor)) else {
+            return;
+        };
+        // History in time order; equal times keep the survivor's first (stable sort).
+        record.history.extend(taken.history.iter().cloned());
+        record.history.sort_by_key(|i| i.at());
+        let profile = &mut record.profile;
+        for name in &taken.profile.names {
+            if !profile.names.iter().any(|n| n.same_keys(name)) {
+                profile.names.push(name.clone());
+            }
+        }
+        for identifier in &taken.profile.identifiers {
+            if !profile.identifiers.contains(identifier) {
+                profile.identifiers.push(identifier.clone());
+            }
+        }
+        for address in &taken.profile.addresses {
+            if !profile.addresses.contains(address) {
+                profile.addresses.push(address.clone());
+            }
+        }
+        if profile.birth_date.is_none() {
+            profile.birth_date = taken.profile.birth_date;
+        }
+        for consent in &taken.profile.consents {
+            profile.apply(crate::ProfileChange::Consent(*consent));
+        }
+        for flag in &taken.profile.flags {
+            if !profile.flags.iter().any(|f| f.kind() == flag.kind()) {
+                profile.flags.push(flag.clone());
+            }
+        }
+        profile.notes.extend(taken.profile.notes.iter().cloned());
+        if profile.preferences == Default::default() {
+            profile.preferences = taken.profile.preferences.clone();
+        }
+        for &h in &taken.household {
+            if h != survivor && !record.household.contains(&h) && record.household.len() < MAX_HOUSEHOLD {
+                record.household.push(h);
+            }
+        }
+        record.household.retain(|h| *h != absorbed);
+        record.absorbed.push(absorbed);
+        record.created_at = record.created_at.min(taken.created_at);
+        derive::rebuild(record, catalog);
+        if let Some(a) = self.patrons.get_mut(index(absorbed)) {
+            a.merged_into = Some(survivor);
+        }
+        self.identity.merges.insert(
+            absorbed,
+            MergeRecord {
+                survivor,
+                survivor_before: before,
+            },
+        );
+        self.identity.changes.push(IdentityChange::Merged {
+            survivor,
+            absorbed,
+            cause,
+        });
+    }
+
+    /// Links two different people who share contact details.
+    pub(crate) fn link_household(&mut self, a: PatronId, b: PatronId) {
+        let (a, b) = (self.live(a), self.live(b));
+        if a == b {
+            return;
+        }
+        let mut linked = false;
+        for (x, y) in [(a, b), (b, a)] {
+            if let Some(record) = self.patron_mut(x)
+                && !record.household.contains(&y)
+                && record.household.len() < MAX_HOUSEHOLD
+            {
+                record.household.push(y);
+                linked = true;
+            }
+        }
+        if linked {
+            self.identity
+                .changes
+                .push(IdentityChange::Household { a: a.min(b), b: a.max(b) });
+        }
+    }
+}
+
+fn index(id: PatronId) -> usize {
+    usize::try_from(id.as_u64())
+        .ok()
+        .and_then(|n| n.checked_sub(1))
+        .unwrap_or(usize::MAX)
+}
+
+fn remove_one<T: PartialEq>(from: &mut Vec<T>, item: &T) {
+    if let Some(i) = from.iter().position(|x| x == item) {
+        from.remove(i);
+    }
+}
+
+impl Memory {
+    /// Merges patron `absorbed` into `survivor`: one history, one profile, figures
+    /// recomputed. `absorbed`'s id forwards to the survivor from now on, and
+    /// [`split`](Self::split) undoes it. Either id may already be merged into another; the
+    /// patrons they stand for now are merged. Merging a patron with itself does nothing.
+    ///
+    /// Errors: an unknown patron, or patrons [pinned apart](Self::pin_apart).
+    ///
+    /// ```
+    /// use regulars::{Event, Memory, Order, Signals};
+    /// let mut memory = Memory::new();
+    /// let a = memory.observe(Event::order("e-1", Order::new("o-1", Signals::new().email("ana@example.org"))))?.patron();
+    /// let b = memory.observe(Event::order("e-2", Order::new("o-2", Signals::new().phone("+46 70 123 45 67"))))?.patron();
+    /// let survivor = memory.merge(a, b)?;
+    /// assert_eq!(survivor, a);
+    /// assert_eq!(memory.patron(b).unwrap().id(), a); // b forwards to a
+    /// assert_eq!(memory.patron(a).unwrap().stats().orders(), 2);
+    /// memory.split(b)?;
+    /// assert_eq!(memory.patron(b).unwrap().stats().orders(), 1);
+    /// # Ok::<(), regulars::Error>(())
+    /// ```
+    pub fn merge(&mut self, survivor: PatronId, absorbed: PatronId) -> Result<PatronId> {
+        self.merge_with_cause(survivor, absorbed, MergeCause::Manual)
+    }
+
+    pub(crate) fn merge_with_cause(
+        &mut self,
+        survivor: PatronId,
+        absorbed: PatronId,
+        cause: MergeCause,
+    ) -> Result<PatronId> {
+        let state = &mut self.state;
+        state.record_mut(survivor)?;
+        state.record_mut(absorbed)?;
+        let (s, a) = (state.live(survivor), state.live(absorbed));
+        if s == a {
+            return Ok(s);
+        }
+        if state.pinned_apart(s, a) {
+            return Err(Error::PinnedApart(survivor, absorbed));
+        }
+        state.merge_live(s, a, cause);
+        Ok(s)
+    }
+
+    /// Undoes the merge of `absorbed`: it becomes its own patron again with the history
+    /// and profile it brought, and the patron it was merged into loses them. What arrived
+    /// after the merge stays with that patron. Returns the patron it was split from.
+    ///
+    /// Errors: an unknown patron, one that was never merged, or a merge pinned together.
+    pub fn split(&mut self, absorbed: PatronId) -> Result<PatronId> {
+        let state = &mut self.state;
+        state.record_mut(absorbed)?;
+        let Some(merge) = state.identity.merges.get(&absorbed) else {
+            return Err(Error::NotMerged(absorbed));
+        };
+        let survivor = state.live(merge.survivor);
+        if state.identity.together.contains(&pair(merge.survivor, absorbed)) {
+            return Err(Error::PinnedTogether(merge.survivor, absorbed));
+        }
+        let Some(merge) = state.identity.merges.remove(&absorbed) else {
+            return Err(Error::NotMerged(absorbed));
+        };
+        let before = merge.survivor_before;
+        let Some(taken) = state.patron(absorbed).cloned() else {
+            return Err(Error::UnknownPatron(absorbed));
+        };
+        let catalog = &state.catalog;
+        if let Some(record) = state.patrons.get_mut(index(survivor)) {
+            // Give back exactly what the absorbed patron brought, one copy each: records
+            // both had stay.
+            for interaction in &taken.history {
+                if !before.history.contains(interaction) {
+                    remove_one(&mut record.history, interaction);
+                }
+            }
+            let profile = &mut record.profile;
+            profile.names.retain(|n| {
+                !taken.profile.names.iter().any(|t| t.same_keys(n))
+                    || before.profile.names.iter().any(|b| b.same_keys(n))
+            });
+            profile.identifiers.retain(|i| {
+                !taken.profile.identifiers.contains(i) || before.profile.identifiers.contains(i)
+            });
+            profile.addresses.retain(|a| {
+                !taken.profile.addresses.contains(a) || before.profile.addresses.contains(a)
+            });
+            if before.profile.birth_date.is_none() && profile.birth_date == taken.profile.birth_date {
+                profile.birth_date = None;
+            }
+            profile.consents.retain(|c| {
+                !taken.profile.consents.contains(c) || before.profile.consents.contains(c)
+            });
+            for consent in &before.profile.consents {
+                profile.apply(crate::ProfileChange::Consent(*consent));
+            }
+            profile.flags.retain(|f| {
+                !taken.profile.flags.contains(f) || before.profile.flags.contains(f)
+            });
+            for note in &taken.profile.notes {
+                if !before.profile.notes.contains(note) {
+                    remove_one(&mut profile.notes, note);
+                }
+            }
+            if before.profile.preferences == Default::default()
+                && profile.preferences == taken.profile.preferences
+            {
+                profile.preferences = Default::default();
+            }
+            record.absorbed.retain(|p| *p != absorbed);
+            record.created_at = before.created_at;
+            derive::rebuild(record, catalog);
+        }
+        if let Some(record) = state.patrons.get_mut(index(absorbed)) {
+            record.merged_into = None;
+        }
+        state.identity.changes.push(IdentityChange::Split {
+            survivor,
+            restored: absorbed,
+        });
+        Ok(survivor)
+    }
+
+    /// Pins two patrons apart: they are never merged, automatically or by
+    /// [`merge`](Self::merge), until [`unpin`](Self::unpin). Errors if they are one patron
+    /// now (split them first) or unknown.
+    pub fn pin_apart(&mut self, a: PatronId, b: PatronId) -> Result<()> {
+        let state = &mut self.state;
+        state.record_mut(a)?;
+        state.record_mut(b)?;
+        if state.live(a) == state.live(b) {
+            return Err(Error::PinnedTogether(a, b));
+        }
+        state.identity.together.remove(&pair(a, b));
+        state.identity.apart.insert(pair(a, b));
+        Ok(())
+    }
+
+    /// Pins two patrons together: merges them (into the older one) now, and
+    /// [`split`](Self::split) refuses to undo it until [`unpin`](Self::unpin). Returns the
+    /// survivor.
+    pub fn pin_together(&mut self, a: PatronId, b: PatronId) -> Result<PatronId> {
+        let (older, newer) = if a <= b { (a, b) } else { (b, a) };
+        let survivor = self.merge_with_cause(older, newer, MergeCause::Pinned)?;
+        self.state.identity.together.insert(pair(older, newer));
+        Ok(survivor)
+    }
+
+    /// Removes any pin between the two patrons.
+    pub fn unpin(&mut self, a: PatronId, b: PatronId) {
+        self.state.identity.apart.remove(&pair(a, b));
+        self.state.identity.together.remove(&pair(a, b));
+    }
+
+    /// The changes to who is who (merges, splits, household links) from position `since`
+    /// on, oldest first. Keep the position of the last change you handled and pass it back.
+    ///
+    /// ```
+    /// # use regulars::{Event, Memory, Order, Signals, IdentityChange};
+    /// # let mut memory = Memory::new();
+    /// # let a = memory.observe(Event::order("e-1", Order::new("o-1", Signals::new().email("ana@example.org"))))?.patron();
+    /// # let b = memory.observe(Event::order("e-2", Order::new("o-2", Signals::new().email("bo@example.org"))))?.patron();
+    /// memory.merge(a, b)?;
+    /// let changes = memory.identity_changes(0);
+    /// assert!(matches!(changes[0], IdentityChange::Merged { .. }));
+    /// assert!(memory.identity_changes(changes.len()).is_empty());
+    /// # Ok::<(), regulars::Error>(())
+    /// ```
+    pub fn identity_changes(&self, since: usize) -> &[IdentityChange] {
+        self.state.identity.changes.get(since..).unwrap_or(&[])
+    }
+
+    /// The open review items, oldest first.
+    pub fn reviews(&self) -> impl Iterator<Item = &ReviewItem> {
+        self.state.identity.reviews.values()
+    }
+
+    /// Resolves a review item: `SamePerson(p)` merges the provisional patron into `p`
+    /// (which need not be one of the candidates); `Different` pins it apart from every
+    /// candidate. The item leaves the queue.
+    pub fn resolve_review(&mut self, review: u64, decision: ReviewDecision) -> Result<()> {
+        let Some(item) = self.state.identity.reviews.get(&review) else {
+            return Err(Error::UnknownReview(review));
+        };
+        let provisional = item.patron;
+        match decision {
+            ReviewDecision::SamePerson(patron) => {
+                self.merge_with_cause(patron, provisional, MergeCause::Review { review })?;
+            }
+            ReviewDecision::Different => {
+                let candidates: Vec<PatronId> =
+                    item.candidates.iter().map(Candidate::patron).collect();
+                for candidate in candidates {
+                    if self.state.live(candidate) != self.state.live(provisional) {
+                        self.state.identity.apart.insert(pair(candidate, provisional));
+                    }
+                }
+            }
+        }
+        self.state.identity.reviews.remove(&review);
+        Ok(())
+    }
+
+    /// Queues a review item, dropping the oldest when the queue is full (its provisional
+    /// patron simply stays a patron of its own).
+    pub(crate) fn queue_review(
+        &mut self,
+        patron: PatronId,
+        event: &EventId,
+        at: DateTime<Utc>,
+        candidates: Vec<Candidate>,
+    ) {
+        let identity = &mut self.state.identity;
+        if identity.review_limit == 0 {
+            return;
+        }
+        while identity.reviews.len() >= identity.review_limit {
+            identity.reviews.pop_first();
+        }
+        identity.next_review += 1;
+        let id = identity.next_review;
+        identity.reviews.insert(
+            id,
+            ReviewItem {
+                id,
+                patron,
+                event: event.clone(),
+                at,
+                candidates,
+            },
+        );
+    }
+}

@@ -1,0 +1,72 @@
+//! Blocking: the index keys that bring likely candidates together without a scan.
+//!
+//! A strategy derives keys from the signals (say "family name sounds like MLR, born
+//! 1971"). Memory files every patron under the keys of every record it learned from them,
+//! and a later recognition looks its own keys up. Keys are hashes, so a collision only
+//! proposes an extra candidate, which scoring then rejects.
+
+use std::hash::{BuildHasher, Hash, Hasher};
+
+use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
+
+/// One blocking key: an opaque hash of a strategy's tag and the values it combines.
+///
+/// ```
+/// use regulars::BlockingKey;
+/// let a = BlockingKey::of("family+year", &("mlr", 1971));
+/// assert_eq!(a, BlockingKey::of("family+year", &("mlr", 1971)));
+/// assert_ne!(a, BlockingKey::of("family+year", &("mlr", 1972)));
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Serialize, Deserialize)]
+pub struct BlockingKey(u64);
+
+impl BlockingKey {
+    /// The key for `values` under `tag` (a short name of what the key combines). Stable for
+    /// one build of the crate, so memory rebuilds its indexes when it loads.
+    pub fn of<T: Hash + ?Sized>(tag: &str, values: &T) -> Self {
+        // Fixed seeds: the same signals give the same key in every memory of this build.
+        let mut hasher = ahash::RandomState::with_seeds(
+            0x5eed_b10c_0000_0001,
+            0x5eed_b10c_0000_0002,
+            0x5eed_b10c_0000_0003,
+            0x5eed_b10c_0000_0004,
+        )
+        .build_hasher();
+        tag.hash(&mut hasher);
+        values.hash(&mut hasher);
+        Self(hasher.finish())
+    }
+
+    /// The raw hash.
+    pub fn as_u64(self) -> u64 {
+        self.0
+    }
+}
+
+/// The keys one set of signals files under, without repeats.
+#[derive(Clone, Debug, Default)]
+pub struct BlockingKeys {
+    keys: SmallVec<[BlockingKey; 8]>,
+}
+
+impl BlockingKeys {
+    /// The most keys one set of signals produces; more are dropped, so a hostile record
+    /// cannot file a patron under thousands of keys.
+    pub const CAP: usize = 32;
+
+    /// Adds a key.
+    pub fn push(&mut self, key: BlockingKey) {
+        if self.keys.len() < Self::CAP && !self.keys.contains(&key) {
+            self.keys.push(key);
+        }
+    }
+    /// The keys.
+    pub fn as_slice(&self) -> &[BlockingKey] {
+        &self.keys
+    }
+    /// Removes every key.
+    pub fn clear(&mut self) {
+        self.keys.clear();
+    }
+}

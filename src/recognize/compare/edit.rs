@@ -1,0 +1,121 @@
+//! One-typo checks: Damerau edit distance at most one, and phone numbers one digit off.
+
+/// Whether `a` and `b` are at most one Damerau edit apart: one byte inserted, deleted or
+/// substituted, or two adjacent bytes swapped.
+///
+/// Equal strings (including two empty ones) are zero edits apart and answer `true`, so
+/// callers that want "a typo, not the same" check equality first. Bytes are compared, so
+/// on non-ASCII text one changed letter may count as more than one edit. Allocation-free.
+pub(crate) fn within_one_edit(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a == b {
+        return true;
+    }
+    if a.len().abs_diff(b.len()) > 1 {
+        return false;
+    }
+    let p = common_prefix(a, b);
+    if a.len() == b.len() {
+        substituted_at(a, b, p) || swapped_at(a, b, p)
+    } else {
+        let (short, long) = if a.len() < b.len() { (a, b) } else { (b, a) };
+        // One byte inserted at `p`: the rest lines up shifted by one.
+        short.get(p..) == long.get(p + 1..)
+    }
+}
+
+/// Whether two E.164 phone numbers differ by one mistyped digit or by two adjacent digits
+/// swapped: same length, every other byte equal.
+///
+/// Identical numbers answer `false` (nothing is off), as do numbers of different lengths
+/// (a dropped digit is another number more often than a typo) and differences in anything
+/// but ASCII digits. Allocation-free.
+pub(crate) fn phone_one_digit_off(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() || a == b {
+        return false;
+    }
+    let p = common_prefix(a, b);
+    let digits = |from: usize, to: usize| {
+        a.get(from..to)
+            .zip(b.get(from..to))
+            .is_some_and(|(x, y)| x.iter().chain(y).all(u8::is_ascii_digit))
+    };
+    (substituted_at(a, b, p) && digits(p, p + 1)) || (swapped_at(a, b, p) && digits(p, p + 2))
+}
+
+/// How many leading bytes `a` and `b` share.
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    a.iter().zip(b).take_while(|(x, y)| x == y).count()
+}
+
+/// For equal lengths: whether only the byte at `p` differs.
+fn substituted_at(a: &[u8], b: &[u8], p: usize) -> bool {
+    a.get(p + 1..) == b.get(p + 1..) && p < a.len()
+}
+
+/// For equal lengths: whether the bytes at `p` and `p + 1` are swapped and all else is
+/// equal.
+fn swapped_at(a: &[u8], b: &[u8], p: usize) -> bool {
+    match (a.get(p..p + 2), b.get(p..p + 2)) {
+        (Some(x), Some(y)) => x[0] == y[1] && x[1] == y[0] && a.get(p + 2..) == b.get(p + 2..),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_edit_kinds() {
+        assert!(within_one_edit("anna", "anna"));
+        assert!(within_one_edit("", ""));
+        assert!(within_one_edit("", "a"));
+        assert!(within_one_edit("a", ""));
+        assert!(within_one_edit("meyer", "meier")); // substitution
+        assert!(within_one_edit("philips", "phillips")); // insertion
+        assert!(within_one_edit("phillips", "philips")); // deletion
+        assert!(within_one_edit("thomson", "thompson"));
+        assert!(within_one_edit("micheal", "michael")); // transposition
+        assert!(within_one_edit("ab", "ba"));
+        assert!(within_one_edit("smith", "smitj")); // last byte
+        assert!(within_one_edit("xsmith", "smith")); // first byte
+    }
+
+    #[test]
+    fn more_than_one_edit() {
+        assert!(!within_one_edit("", "ab"));
+        assert!(!within_one_edit("smith", "smyht"));
+        assert!(!within_one_edit("abc", "cba"));
+        assert!(!within_one_edit("abcd", "badc"));
+        assert!(!within_one_edit("anna", "anne maria"));
+        assert!(!within_one_edit("schmidt", "smith"));
+        assert!(!within_one_edit("abc", "bca"));
+    }
+
+    #[test]
+    fn non_ascii_never_panics() {
+        assert!(!within_one_edit("zoë", "zoe")); // two bytes against one
+        assert!(within_one_edit("zoë", "zoë"));
+        assert!(within_one_edit("zoë", "zoëx"));
+        let _ = within_one_edit("é", "\u{301}e");
+    }
+
+    #[test]
+    fn phones() {
+        assert!(phone_one_digit_off("+4915112345678", "+4915112345679"));
+        assert!(phone_one_digit_off("+4915112345678", "+4915112354678"));
+        assert!(phone_one_digit_off("+4915112345678", "+4915112345687"));
+        assert!(!phone_one_digit_off("+4915112345678", "+4915112345678"));
+        assert!(!phone_one_digit_off("+4915112345678", "+491511234567"));
+        assert!(!phone_one_digit_off("+4915112345678", "+4915112345600"));
+        assert!(!phone_one_digit_off("+4915112345678", "+4915112346587"));
+        assert!(!phone_one_digit_off("+44", "-44"));
+        assert!(!phone_one_digit_off("+4", "4+"));
+        assert!(!phone_one_digit_off("", ""));
+        assert!(phone_one_digit_off("1", "2"));
+        assert!(!phone_one_digit_off("é1", "é2x"));
+        assert!(!phone_one_digit_off("\u{e9}", "\u{e8}"));
+    }
+}

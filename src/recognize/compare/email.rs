@@ -1,0 +1,101 @@
+//! E-mail address agreement levels.
+
+use super::edit::within_one_edit;
+
+/// A local part shorter than this (`jo@`, `me@`) is too common to say anything on its own.
+const MIN_SHARED_LOCAL: usize = 3;
+
+/// How two e-mail addresses agree, strongest first. See [`email_level`] for the order of
+/// checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum EmailLevel {
+    /// The same address.
+    Exact,
+    /// The same local part, at least 3 bytes, at different domains: the same mailbox name
+    /// at another provider (`anna.berg@gmx.de`, `anna.berg@web.de`).
+    SameLocal,
+    /// The whole addresses are one Damerau edit apart: a typo (`anna@gmial.com`).
+    OneEdit,
+    /// None of the above.
+    Different,
+}
+
+/// Splits an address at its last `@` into local part and domain, both non-empty; `None`
+/// when there is no `@` or either side is empty.
+pub(crate) fn split_email(email: &str) -> Option<(&str, &str)> {
+    let (local, domain) = email.rsplit_once('@')?;
+    (!local.is_empty() && !domain.is_empty()).then_some((local, domain))
+}
+
+/// Compares two normalized e-mail addresses, checking in this order and answering with the
+/// first that holds: [`Exact`](EmailLevel::Exact), [`SameLocal`](EmailLevel::SameLocal),
+/// [`OneEdit`](EmailLevel::OneEdit), else [`Different`](EmailLevel::Different).
+///
+/// So a typo in the domain of the same local part (`anna.berg@gmial.com`) is `SameLocal`.
+/// An empty address on either side is `Different` (a missing value, not an agreement).
+/// Addresses without an `@` can still be `Exact` or `OneEdit`. Allocation-free.
+pub(crate) fn email_level(a: &str, b: &str) -> EmailLevel {
+    if a.is_empty() || b.is_empty() {
+        return EmailLevel::Different;
+    }
+    if a == b {
+        return EmailLevel::Exact;
+    }
+    if let (Some((local_a, domain_a)), Some((local_b, domain_b))) = (split_email(a), split_email(b))
+        && local_a == local_b
+        && domain_a != domain_b
+        && local_a.len() >= MIN_SHARED_LOCAL
+    {
+        return EmailLevel::SameLocal;
+    }
+    if within_one_edit(a, b) {
+        return EmailLevel::OneEdit;
+    }
+    EmailLevel::Different
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split() {
+        assert_eq!(
+            split_email("anna@example.org"),
+            Some(("anna", "example.org"))
+        );
+        assert_eq!(
+            split_email("\"a@b\"@example.org"),
+            Some(("\"a@b\"", "example.org"))
+        );
+        assert_eq!(split_email("anna"), None);
+        assert_eq!(split_email("@example.org"), None);
+        assert_eq!(split_email("anna@"), None);
+        assert_eq!(split_email(""), None);
+        assert_eq!(split_email("@"), None);
+    }
+
+    #[test]
+    fn levels() {
+        use EmailLevel::*;
+        assert_eq!(email_level("anna@gmail.com", "anna@gmail.com"), Exact);
+        assert_eq!(
+            email_level("anna.berg@gmx.de", "anna.berg@web.de"),
+            SameLocal
+        );
+        assert_eq!(
+            email_level("annaberg@gmail.com", "annaberg@gmial.com"),
+            SameLocal
+        );
+        assert_eq!(email_level("anna@gmail.com", "anne@gmail.com"), OneEdit);
+        assert_eq!(email_level("anna@gmail.com", "ana@gmail.com"), OneEdit);
+        // Too short a local part to count on its own.
+        assert_eq!(email_level("jo@gmx.de", "jo@web.de"), Different);
+        assert_eq!(email_level("jo@a.de", "jo@b.de"), OneEdit);
+        assert_eq!(email_level("anna@gmail.com", "bert@web.de"), Different);
+        assert_eq!(email_level("", ""), Different);
+        assert_eq!(email_level("", "a@b.c"), Different);
+        assert_eq!(email_level("noat", "noat"), Exact);
+        assert_eq!(email_level("zoë@x.de", "zoe@x.de"), Different);
+    }
+}

@@ -1,0 +1,209 @@
+//! Jaro-Winkler similarity.
+
+/// Winkler's prefix scale: how much each common leading byte lifts the score.
+const PREFIX_SCALE: f64 = 0.1;
+/// At most this many common leading bytes count.
+const MAX_PREFIX: usize = 4;
+/// Winkler only boosts pairs that are already alike; below this the plain Jaro score
+/// stands, so short unrelated names sharing a first letter are not pushed up.
+const BOOST_THRESHOLD: f64 = 0.7;
+/// Strings up to this many bytes keep their match flags on the stack (4 × 64 bits).
+const STACK_WORDS: usize = 4;
+
+/// The Jaro-Winkler similarity of two strings, from `0.0` (nothing in common) to `1.0`
+/// (identical), as defined by Winkler (1990): the Jaro score `j`, and for `j ≥ 0.7` a boost
+/// of `l × 0.1 × (1 − j)` for `l` common leading bytes, at most 4.
+///
+/// Bytes are compared, which is exact for the folded ASCII names this is meant for; other
+/// UTF-8 text still gets a score, per byte. Two empty strings are identical (`1.0`); an
+/// empty string against a non-empty one scores `0.0`. Strings up to 256 bytes are compared
+/// without allocating; longer ones allocate their match flags. `martha`/`marhta` scores
+/// 0.961, `dwayne`/`duane` 0.84.
+pub(crate) fn jaro_winkler(a: &str, b: &str) -> f64 {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let j = jaro(a, b);
+    if j < BOOST_THRESHOLD {
+        return j;
+    }
+    let prefix = a
+        .iter()
+        .zip(b)
+        .take(MAX_PREFIX)
+        .take_while(|(x, y)| x == y)
+        .count();
+    // `prefix` is at most 4, so the conversion is exact.
+    j + f64::from(prefix as u8) * PREFIX_SCALE * (1.0 - j)
+}
+
+/// The plain Jaro similarity of two byte strings.
+fn jaro(a: &[u8], b: &[u8]) -> f64 {
+    if a.is_empty() && b.is_empty() {
+        return 1.0;
+    }
+    if a.is_empty() || b.is_empty() {
+        return 0.0;
+    }
+    if a == b {
+        return 1.0;
+    }
+    let words_a = a.len().div_ceil(64);
+    let words_b = b.len().div_ceil(64);
+    if words_a <= STACK_WORDS && words_b <= STACK_WORDS {
+        let mut flags_a = [0u64; STACK_WORDS];
+        let mut flags_b = [0u64; STACK_WORDS];
+        jaro_with(a, b, &mut flags_a[..words_a], &mut flags_b[..words_b])
+    } else {
+        let mut flags_a = vec![0u64; words_a];
+        let mut flags_b = vec![0u64; words_b];
+        jaro_with(a, b, &mut flags_a, &mut flags_b)
+    }
+}
+
+/// Jaro with caller-provided, zeroed match-flag bitsets (one bit per byte).
+fn jaro_with(a: &[u8], b: &[u8], flags_a: &mut [u64], flags_b: &mut [u64]) -> f64 {
+    // Matching bytes count only within this distance of each other.
+    let window = (a.len().max(b.len()) / 2).saturating_sub(1);
+    let mut matches = 0usize;
+    for (i, &byte) in a.iter().enumerate() {
+        let lo = i.saturating_sub(window);
+        let hi = (i + window + 1).min(b.len());
+        let candidates = b.get(lo..hi).unwrap_or_default();
+        for (j, _) in candidates.iter().enumerate().filter(|&(_, &c)| c == byte) {
+            let j = lo + j;
+            let (word, bit) = (j / 64, 1u64 << (j % 64));
+            if flags_b[word] & bit == 0 {
+                flags_b[word] |= bit;
+                flags_a[i / 64] |= 1u64 << (i % 64);
+                matches += 1;
+                break;
+            }
+        }
+    }
+    if matches == 0 {
+        return 0.0;
+    }
+
+    // Walk the matched bytes of both strings in order; each position where they differ
+    // is half a transposition.
+    let mut half_transpositions = 0usize;
+    let mut b_bits = SetBits::new(flags_b);
+    for i in SetBits::new(flags_a) {
+        let Some(j) = b_bits.next() else { break };
+        if a.get(i) != b.get(j) {
+            half_transpositions += 1;
+        }
+    }
+    let m = matches as f64;
+    let t = (half_transpositions / 2) as f64;
+    (m / a.len() as f64 + m / b.len() as f64 + (m - t) / m) / 3.0
+}
+
+/// The positions of the set bits of a bitset, in increasing order.
+#[derive(Debug)]
+struct SetBits<'a> {
+    /// The words not yet reached.
+    words: &'a [u64],
+    /// The unvisited bits of the current word.
+    current: u64,
+    /// Position of bit 0 of `current`.
+    base: usize,
+}
+
+impl<'a> SetBits<'a> {
+    /// Iterates over the set bits of `words`.
+    fn new(words: &'a [u64]) -> Self {
+        match words.split_first() {
+            Some((&first, rest)) => Self {
+                words: rest,
+                current: first,
+                base: 0,
+            },
+            None => Self {
+                words,
+                current: 0,
+                base: 0,
+            },
+        }
+    }
+}
+
+impl Iterator for SetBits<'_> {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
+        while self.current == 0 {
+            let (&next, rest) = self.words.split_first()?;
+            self.words = rest;
+            self.current = next;
+            self.base += 64;
+        }
+        let bit = self.current.trailing_zeros() as usize;
+        self.current &= self.current - 1;
+        Some(self.base + bit)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(x: f64, y: f64) -> bool {
+        (x - y).abs() < 1e-4
+    }
+
+    #[test]
+    fn textbook_values() {
+        // Winkler's and Wikipedia's worked examples.
+        assert!(close(jaro_winkler("martha", "marhta"), 0.9611));
+        assert!(close(jaro_winkler("dwayne", "duane"), 0.84));
+        assert!(close(jaro_winkler("dixon", "dicksonx"), 0.8133));
+        assert!(close(jaro(b"crate", b"trace"), 0.7333));
+        assert!(close(jaro_winkler("jellyfish", "smellyfish"), 0.8963));
+    }
+
+    #[test]
+    fn edges() {
+        assert_eq!(jaro_winkler("", ""), 1.0);
+        assert_eq!(jaro_winkler("", "anna"), 0.0);
+        assert_eq!(jaro_winkler("anna", ""), 0.0);
+        assert_eq!(jaro_winkler("anna", "anna"), 1.0);
+        assert_eq!(jaro_winkler("abc", "xyz"), 0.0);
+        assert_eq!(jaro_winkler("a", "b"), 0.0);
+        assert_eq!(jaro_winkler("a", "a"), 1.0);
+        // Non-ASCII is compared per byte and never panics.
+        let s = jaro_winkler("zoë", "zoe");
+        assert!((0.0..=1.0).contains(&s));
+        assert!(jaro_winkler("müller", "muller") > 0.8);
+    }
+
+    #[test]
+    fn symmetric_and_bounded() {
+        let names = [
+            "smith", "smyth", "schmidt", "meyer", "maier", "o brien", "obrien", "x",
+        ];
+        for a in names {
+            for b in names {
+                let s = jaro_winkler(a, b);
+                assert!((0.0..=1.0).contains(&s), "{a} {b} {s}");
+                assert!(close(s, jaro_winkler(b, a)), "{a} {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn long_strings_match_short_path() {
+        // Past 64 and past 256 bytes the result is the same function.
+        let a = "abcdefghij".repeat(30);
+        let mut b = a.clone();
+        b.replace_range(100..102, "ba");
+        let s = jaro_winkler(&a, &b);
+        assert!(s > 0.99 && s < 1.0, "{s}");
+        assert_eq!(jaro_winkler(&a, &a), 1.0);
+        let c = "x".repeat(70);
+        assert!(close(
+            jaro_winkler(&c, &"x".repeat(69)),
+            jaro_winkler(&c, &"x".repeat(69))
+        ));
+        assert!(jaro_winkler(&c, &"x".repeat(69)) > 0.99);
+    }
+}

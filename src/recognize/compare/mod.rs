@@ -1,0 +1,49 @@
+//! Pure comparison primitives for person matching: how alike two values of one field are.
+//!
+//! Each function compares two already-normalized values and answers with a score or a
+//! level; a Fellegi-Sunter strategy turns levels into weights. None allocates on the hot
+//! path (the nickname table is built once, on first use), and none panics on any input:
+//! empty strings, non-ASCII text and overlong values all give an answer.
+//!
+//! | field | function | answer |
+//! | --- | --- | --- |
+//! | name | [`jaro_winkler`] | similarity in `0.0..=1.0` |
+//! | name | [`phonetic_key`], [`phonetic_key_word`] | Double Metaphone code, equal keys sound alike |
+//! | name | [`within_one_edit`] | one typo apart (Damerau) |
+//! | given name | [`are_nicknames`], [`nickname_groups`] | `bob` is `robert`, `hans` is `johannes` |
+//! | birth date | [`compare_dates`] | [`DateLevel`] |
+//! | phone | [`phone_one_digit_off`] | one digit mistyped or two swapped |
+//! | e-mail | [`email_level`], [`split_email`] | [`EmailLevel`] |
+//! | street line | [`address_similarity`] | token overlap in `0.0..=1.0`, house numbers must agree |
+//! | postcode | [`postcode_level`] | [`PostcodeLevel`] |
+//!
+//! # Levels
+//!
+//! A level names the strongest kind of agreement found, checked from strongest to weakest,
+//! so every pair gets exactly one level:
+//!
+//! - [`DateLevel`]: `Exact`, then `DayMonthSwapped` (a US/European mix-up), then
+//!   `OneDigitOff` (one digit of `YYYYMMDD` mistyped), then `YearOnly`, else `Different`.
+//! - [`EmailLevel`]: `Exact`, then `SameLocal` (same mailbox name at another provider),
+//!   then `OneEdit` (one typo anywhere in the address), else `Different`.
+//! - [`PostcodeLevel`]: `Exact`, then `Near` (same UK outward code, or same first three
+//!   characters elsewhere: the same district), else `Different`.
+//!
+//! A missing value is not a disagreement: callers skip the field when either side lacks it,
+//! which is why empty inputs answer with the weakest level rather than an error.
+
+mod address;
+mod dates;
+mod edit;
+mod email;
+mod jaro;
+mod nicknames;
+mod phonetic;
+
+pub(crate) use address::{PostcodeLevel, address_similarity, postcode_level};
+pub(crate) use dates::{DateLevel, compare_dates};
+pub(crate) use edit::{phone_one_digit_off, within_one_edit};
+pub(crate) use email::{EmailLevel, email_level, split_email};
+pub(crate) use jaro::jaro_winkler;
+pub(crate) use nicknames::{NicknameGroup, are_nicknames, nickname_groups};
+pub(crate) use phonetic::{PhoneticKey, phonetic_key, phonetic_key_word, phonetic_keys_word};

@@ -1,0 +1,333 @@
+//! Nicknames and diminutives of given names: `bob` is `robert`, `hans` is `johannes`.
+//!
+//! The table is `nicknames.csv` beside this file: the Apache-2.0 `nicknames` data set by
+//! Carlton Northern and Nick Crews (mostly English names), and a section of European
+//! diminutives added for regulars. It is parsed once, on first use.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// The nickname table, one group a line; see the file's header for its format and sources.
+const DATA: &str = include_str!("nicknames.csv");
+
+/// Lookups of names up to this long with uppercase letters are lowercased on the stack;
+/// longer ones (no given name is) are looked up as given.
+const MAX_NAME: usize = 32;
+
+/// One line of the nickname table: a name and its nicknames, all interchangeable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct NicknameGroup(u32);
+
+impl NicknameGroup {
+    /// The names of the group, canonical name first (`robert`, `bob`, `bobby`, …).
+    pub(crate) fn names(self) -> &'static [Box<str>] {
+        let groups = &table().groups;
+        usize::try_from(self.0)
+            .ok()
+            .and_then(|i| groups.get(i))
+            .map_or(&[], |names| &names[..])
+    }
+
+    /// The canonical name the group's line starts with.
+    pub(crate) fn canonical(self) -> &'static str {
+        self.names().first().map_or("", |name| &name[..])
+    }
+}
+
+/// Where a name's groups are in [`Table::memberships`]: two runs, each in increasing order.
+#[derive(Debug, Clone, Copy, Default)]
+struct Entry {
+    /// The groups the name is on, as start and length.
+    on: (u32, u32),
+    /// The groups the name is the first name of, as start and length.
+    heads: (u32, u32),
+}
+
+/// The parsed table.
+#[derive(Debug, Default)]
+struct Table {
+    /// Each name's groups.
+    index: HashMap<Box<str>, Entry, ahash::RandomState>,
+    /// The runs [`Entry`] points into.
+    memberships: Vec<NicknameGroup>,
+    /// The names of each group, canonical name first.
+    groups: Vec<Box<[Box<str>]>>,
+}
+
+impl Table {
+    /// The run of groups at `(start, len)`.
+    fn run(&self, (start, len): (u32, u32)) -> &[NicknameGroup] {
+        let (Ok(start), Ok(len)) = (usize::try_from(start), usize::try_from(len)) else {
+            return &[];
+        };
+        self.memberships.get(start..start + len).unwrap_or_default()
+    }
+
+    /// The entry of a name, lowercasing ASCII on the stack if needed.
+    fn entry(&self, name: &str) -> Option<Entry> {
+        let name = name.trim();
+        let mut buf = [0u8; MAX_NAME];
+        let key = if name.bytes().any(|b| b.is_ascii_uppercase()) && name.len() <= MAX_NAME {
+            lowercase_into(name, &mut buf)
+        } else {
+            name
+        };
+        self.index.get(key).copied()
+    }
+}
+
+/// The table, parsed on first use.
+fn table() -> &'static Table {
+    static TABLE: OnceLock<Table> = OnceLock::new();
+    TABLE.get_or_init(|| parse(DATA))
+}
+
+/// Whether one folded given name is a nickname or diminutive of the other: the same name,
+/// or one is the first name of a line of the table that lists the other (`bob`/`robert`,
+/// `bill`/`william`, `peggy`/`margaret`, `liz`/`elizabeth`, `hans`/`johannes`,
+/// `sepp`/`josef`, `paco`/`francisco`). Symmetric; ASCII case is ignored.
+///
+/// Two nicknames of the same name do not match each other (`liz`/`betty`), and neither do
+/// two names sharing a nickname (`alexander`/`alexandra` share `alex`): the source lists
+/// nicknames that are themselves names with nicknames (`bill` lists both `william` and
+/// `robert`), so going through a shared line would link unrelated names. Use
+/// [`nickname_groups`] for that looser relation. Pass single words (split `anna maria`
+/// first); empty names never match. Two hash probes and a merge of short sorted lists;
+/// nothing allocates after the first call, which parses the table.
+pub(crate) fn are_nicknames(a: &str, b: &str) -> bool {
+    let (a, b) = (a.trim(), b.trim());
+    if a.is_empty() || b.is_empty() {
+        return false;
+    }
+    if a.eq_ignore_ascii_case(b) {
+        return true;
+    }
+    let table = table();
+    let (Some(x), Some(y)) = (table.entry(a), table.entry(b)) else {
+        return false;
+    };
+    intersect(table.run(x.heads), table.run(y.on)) || intersect(table.run(y.heads), table.run(x.on))
+}
+
+/// Whether two sorted lists share an element.
+fn intersect(x: &[NicknameGroup], y: &[NicknameGroup]) -> bool {
+    let (mut x, mut y) = (x.iter(), y.iter());
+    let (mut p, mut q) = (x.next(), y.next());
+    while let (Some(g), Some(h)) = (p, q) {
+        match g.cmp(h) {
+            std::cmp::Ordering::Less => p = x.next(),
+            std::cmp::Ordering::Greater => q = y.next(),
+            std::cmp::Ordering::Equal => return true,
+        }
+    }
+    false
+}
+
+/// The groups (lines of the table) a folded given name is on, in increasing order; empty
+/// for a name the table does not know. `alex` is on the lines of `alexander`,
+/// `alexandra`, `alexis` and more, and on its own. Group ids are stable for one build of
+/// the crate, so they can key a blocking index; sharing a group is looser than
+/// [`are_nicknames`].
+pub(crate) fn nickname_groups(name: &str) -> &'static [NicknameGroup] {
+    let table = table();
+    table.entry(name).map_or(&[], |entry| table.run(entry.on))
+}
+
+/// `text` with ASCII letters lowercased, in `buf`; `text` must fit.
+fn lowercase_into<'b>(text: &str, buf: &'b mut [u8; MAX_NAME]) -> &'b str {
+    let len = text.len().min(MAX_NAME);
+    for (slot, byte) in buf.iter_mut().zip(text.bytes()) {
+        *slot = byte.to_ascii_lowercase();
+    }
+    // Lowercasing ASCII keeps UTF-8 valid; the fallback is for a cut inside a character.
+    std::str::from_utf8(buf.get(..len).unwrap_or_default()).unwrap_or_default()
+}
+
+/// Parses the table: one group a line, names separated by commas, the first name heading
+/// the group. Blank lines and lines starting with `#` are skipped, names are folded, and a
+/// line with fewer than two distinct names (which links nothing) is dropped. Never panics,
+/// whatever the text.
+fn parse(data: &str) -> Table {
+    let mut groups: Vec<Box<[Box<str>]>> = Vec::new();
+    // Per name: the groups it is on, and those it heads.
+    type Runs = (Vec<NicknameGroup>, Vec<NicknameGroup>);
+    let mut by_name: HashMap<Box<str>, Runs, ahash::RandomState> = HashMap::default();
+    for line in data.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let mut names: Vec<Box<str>> = Vec::new();
+        for field in line.split(',') {
+            let name = fold(field);
+            if !name.is_empty() && !names.iter().any(|n| **n == *name) {
+                names.push(name.into_boxed_str());
+            }
+        }
+        let Ok(id) = u32::try_from(groups.len()) else {
+            break;
+        };
+        if names.len() < 2 {
+            continue;
+        }
+        for (i, name) in names.iter().enumerate() {
+            let runs = by_name.entry(name.clone()).or_default();
+            runs.0.push(NicknameGroup(id));
+            if i == 0 {
+                runs.1.push(NicknameGroup(id));
+            }
+        }
+        groups.push(names.into_boxed_slice());
+    }
+
+    let mut table = Table {
+        groups,
+        ..Table::default()
+    };
+    table.index.reserve(by_name.len());
+    for (name, (on, heads)) in by_name {
+        let Some(on) = append_run(&mut table.memberships, on) else {
+            break;
+        };
+        let Some(heads) = append_run(&mut table.memberships, heads) else {
+            break;
+        };
+        table.index.insert(name, Entry { on, heads });
+    }
+    table
+}
+
+/// Appends `run` to `all` and returns its start and length, or `None` past `u32`.
+fn append_run(all: &mut Vec<NicknameGroup>, run: Vec<NicknameGroup>) -> Option<(u32, u32)> {
+    let start = u32::try_from(all.len()).ok()?;
+    let len = u32::try_from(run.len()).ok()?;
+    all.extend(run);
+    Some((start, len))
+}
+
+/// Folds one name of the table like `normalize::name` folds input: lowercase, apostrophes
+/// dropped, any other run of non-alphanumerics a single space, no space at either end.
+fn fold(field: &str) -> String {
+    let mut out = String::with_capacity(field.len());
+    let mut gap = false;
+    for c in field.chars() {
+        if c.is_alphanumeric() {
+            if gap && !out.is_empty() {
+                out.push(' ');
+            }
+            gap = false;
+            out.extend(c.to_lowercase());
+        } else if !matches!(c, '\'' | '\u{2019}' | '`') {
+            gap = true;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn english_pairs() {
+        for (a, b) in [
+            ("bob", "robert"),
+            ("bill", "william"),
+            ("peggy", "margaret"),
+            ("liz", "elizabeth"),
+            ("jim", "james"),
+            ("alex", "alexander"),
+            ("alex", "alexandra"),
+            ("robert", "bob"),
+        ] {
+            assert!(are_nicknames(a, b), "{a} {b}");
+        }
+        assert!(!are_nicknames("john", "jane"));
+        assert!(!are_nicknames("alexander", "alexandra"));
+        // Both are on the line of "bill", but neither lists the other.
+        assert!(!are_nicknames("robert", "william"));
+        assert!(!are_nicknames("liz", "betty"));
+    }
+
+    #[test]
+    fn european_pairs() {
+        for (a, b) in [
+            ("hans", "johannes"),
+            ("hannes", "johannes"),
+            ("jan", "johannes"),
+            ("jo", "johanna"),
+            ("sepp", "josef"),
+            ("fritz", "friedrich"),
+            ("lisa", "elisabeth"),
+            ("liesel", "elisabeth"),
+            ("gretchen", "margarete"),
+            ("kati", "katharina"),
+            ("pepe", "jose"),
+            ("paco", "francisco"),
+            ("lola", "dolores"),
+            ("gigi", "luigi"),
+            ("beppe", "giuseppe"),
+            ("sanne", "susanne"),
+            ("kees", "cornelis"),
+            ("kalle", "karl"),
+        ] {
+            assert!(are_nicknames(a, b), "{a} {b}");
+            assert!(are_nicknames(b, a), "{b} {a}");
+        }
+    }
+
+    #[test]
+    fn edges() {
+        assert!(are_nicknames("anna", "anna"));
+        assert!(are_nicknames("xqzv", "xqzv"));
+        assert!(are_nicknames("Bob", "ROBERT"));
+        assert!(are_nicknames(" bob ", "robert"));
+        assert!(!are_nicknames("", ""));
+        assert!(!are_nicknames("", "bob"));
+        assert!(!are_nicknames("xqzv", "bob"));
+        assert!(!are_nicknames("zoë", "zoe"));
+        assert!(!are_nicknames("bob robert", "robert"));
+        assert!(nickname_groups("nobody-knows-this").is_empty());
+        assert!(nickname_groups(&"x".repeat(100)).is_empty());
+        let _ = nickname_groups("ÉLISE");
+        let _ = nickname_groups(&"É".repeat(20));
+    }
+
+    #[test]
+    fn groups() {
+        let alex = nickname_groups("alex");
+        let canon: Vec<&str> = alex.iter().map(|g| g.canonical()).collect();
+        for name in ["alexander", "alexandra", "alexis"] {
+            assert!(canon.contains(&name), "{canon:?}");
+        }
+        assert!(alex.windows(2).all(|w| w[0] < w[1]));
+        let bob = nickname_groups("bob");
+        assert!(
+            bob.iter()
+                .any(|g| g.names().iter().any(|n| &**n == "robert"))
+        );
+        assert_eq!(NicknameGroup(u32::MAX).canonical(), "");
+        assert!(NicknameGroup(u32::MAX).names().is_empty());
+        // Dotted initials are folded like input names.
+        assert!(are_nicknames("k c", "casey"));
+    }
+
+    #[test]
+    fn parser_is_robust() {
+        let t =
+            parse("# comment\n\n  Bob , ROBERT,bob\nlonely\n,,,\nO'Neil,neil\r\nx,\u{e9}lise\n");
+        assert_eq!(t.groups.len(), 3);
+        assert_eq!(&*t.groups[0][0], "bob");
+        assert_eq!(&*t.groups[0][1], "robert");
+        assert_eq!(&*t.groups[1][0], "oneil");
+        assert_eq!(&*t.groups[2][1], "\u{e9}lise");
+        let empty = parse("");
+        assert!(empty.groups.is_empty() && empty.index.is_empty());
+        // Every line of the shipped data parses into a group.
+        let lines = DATA
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+            .count();
+        assert_eq!(table().groups.len(), lines);
+    }
+}

@@ -1,0 +1,582 @@
+//! The probabilistic person strategy (Fellegi-Sunter): graded comparisons of every field,
+//! weighted by how often true matches and strangers agree that way.
+
+mod model;
+
+use smallvec::SmallVec;
+
+pub use model::{Comparison, Level, LevelWeight, PersonModel};
+
+use super::compare::{self, DateLevel, EmailLevel, PostcodeLevel};
+use super::{Agreement, BlockingKey, BlockingKeys, Candidates, Evidence, EvidenceItem, Field, Strategy};
+use crate::memory::{IndexView, PatronView};
+use crate::model::profile::{Identifier, IdentifierKind, PersonName};
+use crate::signals::NormalizedSignals;
+
+/// How many of the most recent patrons under one blocking key are proposed: a key shared
+/// by thousands ("John Smith") costs the same as a rare one.
+const PER_KEY: usize = 16;
+
+/// Recognizes people the way a careful box-office clerk would: it compares names
+/// (nicknames, typos, sound-alikes, initials, swapped order), birth dates, e-mails, phones,
+/// addresses, postcodes, card tokens and external ids, each at graded levels, and adds up
+/// the weight of each level in bits. A match on a common name counts less than on a rare
+/// one; a missing value counts nothing.
+///
+/// Candidates come from identifier indexes and from blocking keys (sound of the family
+/// name with birth year or postcode, sound of both names, given name with birth date,
+/// e-mail local part), never from a scan.
+///
+/// This is memory's default strategy.
+///
+/// ```
+/// use regulars::{Event, Memory, Order, Signals};
+/// let mut memory = Memory::new();
+/// let first = memory.observe(Event::order("e-1", Order::new("o-1",
+///     Signals::new().given_name("Robert").family_name("Oyelaran").email("rob@example.org"))))?;
+/// // A new e-mail, a nickname, the same phone-less box-office sale: still him.
+/// let seen = memory.recognize(&Signals::new().given_name("Bob").family_name("Oyelaran")
+///     .email("robert.oyelaran@example.net").postcode("SW1A 1AA"))?;
+/// # let _ = (first, seen);
+/// # Ok::<(), regulars::Error>(())
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct PersonMatcher {
+    model: PersonModel,
+}
+
+impl PersonMatcher {
+    /// With the built-in weights.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// With these weights (for example from [`Memory::train`](crate::Memory::train)).
+    pub fn with_model(model: PersonModel) -> Self {
+        Self { model }
+    }
+
+    /// The weights.
+    pub fn model(&self) -> &PersonModel {
+        &self.model
+    }
+
+    /// Compares the signals with a patron, one evidence item per comparison (missing
+    /// values included, at zero weight), without looking at identifier frequencies.
+    pub(crate) fn compare(
+        &self,
+        signals: &NormalizedSignals,
+        patron: &PatronView<'_>,
+        index: Option<&IndexView<'_>>,
+        out: &mut Evidence,
+    ) {
+        let mut levels = levels(signals, patron);
+        if let (Some(index), Some(given)) = (index, signals.given_key()) {
+            // A close or sound-alike spelling that is itself a name other patrons use is a
+            // different name (Maria, Mario), not a typo.
+            for (field, level) in levels.iter_mut() {
+                if *field == Field::GivenName
+                    && matches!(level, Some((Level::Close | Level::Phonetic, _)))
+                    && !index.patrons_under(BlockingKey::of(GIVEN_TAG, given)).is_empty()
+                {
+                    *level = Some((Level::Different, ValueRef::None));
+                }
+            }
+        }
+        for (field, level) in levels.iter() {
+            out.push(self.item(*field, *level, index));
+        }
+    }
+
+    fn item(
+        &self,
+        field: Field,
+        level: Option<(Level, ValueRef<'_>)>,
+        index: Option<&IndexView<'_>>,
+    ) -> EvidenceItem {
+        let Some((level, value)) = level else {
+            return EvidenceItem::new(field, Agreement::Missing, "missing on one side", 0.0);
+        };
+        let agreement = match level {
+            Level::Exact => Agreement::Agrees,
+            Level::Different => Agreement::Disagrees,
+            _ => Agreement::Partly,
+        };
+        let base = self.model.bits(field, level).unwrap_or(0.0);
+        let Some(index) = index else {
+            return EvidenceItem::new(field, agreement, level.name(), base);
+        };
+        if level != Level::Exact {
+            return EvidenceItem::new(field, agreement, level.name(), base);
+        }
+        match value {
+            ValueRef::Identifier(identifier) => {
+                if index.is_neutralized(identifier) {
+                    return EvidenceItem::new(
+                        field,
+                        Agreement::Missing,
+                        "shared by too many patrons: not counted",
+                        0.0,
+                    );
+                }
+                let users = index.patrons_with(identifier).len().max(1);
+                let weight = base - (users as f64).log2();
+                let detail = if users > 1 { "exact, shared" } else { "exact" };
+                EvidenceItem::new(field, agreement, detail, weight)
+            }
+            ValueRef::Frequency(tag, value) => {
+                let count = index.patrons_under(BlockingKey::of(tag, value)).len();
+                let weight = self
+                    .model
+                    .exact_bits_with_frequency(field, count, index.patron_count())
+                    .unwrap_or(base);
+                EvidenceItem::new(field, agreement, "exact", weight)
+            }
+            ValueRef::None => EvidenceItem::new(field, agreement, level.name(), base),
+        }
+    }
+}
+
+/// What an exact match was on, for frequency adjustment.
+#[derive(Clone, Copy, Debug)]
+enum ValueRef<'a> {
+    Identifier(&'a Identifier),
+    Frequency(&'static str, &'a str),
+    None,
+}
+
+const GIVEN_TAG: &str = "given";
+const FAMILY_TAG: &str = "family";
+const POSTCODE_TAG: &str = "postcode";
+
+type Levels<'a> = SmallVec<[(Field, Option<(Level, ValueRef<'a>)>); 10]>;
+
+/// Every comparison between signals and a patron, in a fixed order.
+fn levels<'a>(signals: &'a NormalizedSignals, patron: &PatronView<'a>) -> Levels<'a> {
+    let mut out = Levels::new();
+    let (given, family) = compare_names(signals, patron.names());
+    out.push((Field::GivenName, given));
+    out.push((Field::FamilyName, family));
+    out.push((
+        Field::BirthDate,
+        signals
+            .birth_date()
+            .zip(patron.birth_date())
+            .map(|(a, b)| {
+                let level = match compare::compare_dates(a, b) {
+                    DateLevel::Exact => Level::Exact,
+                    DateLevel::DayMonthSwapped => Level::Swapped,
+                    DateLevel::OneDigitOff => Level::OneDigit,
+                    DateLevel::YearOnly => Level::YearOnly,
+                    DateLevel::Different => Level::Different,
+                };
+                (level, ValueRef::None)
+            }),
+    ));
+    out.push((
+        Field::Email,
+        best_identifier(signals, patron, IdentifierKind::Email, |a, b| {
+            match compare::email_level(a, b) {
+                EmailLevel::Exact => Level::Exact,
+                EmailLevel::SameLocal => Level::SameLocal,
+                EmailLevel::OneEdit => Level::OneEdit,
+                EmailLevel::Different => Level::Different,
+            }
+        }),
+    ));
+    out.push((
+        Field::Phone,
+        best_identifier(signals, patron, IdentifierKind::Phone, |a, b| {
+            if a == b {
+                Level::Exact
+            } else if compare::phone_one_digit_off(a, b) {
+                Level::OneDigit
+            } else {
+                Level::Different
+            }
+        }),
+    ));
+    out.push((Field::Address, compare_streets(signals, patron)));
+    out.push((Field::Postcode, compare_postcodes(signals, patron)));
+    out.push((
+        Field::CardToken,
+        best_identifier(signals, patron, IdentifierKind::CardToken, |a, b| {
+            if a == b { Level::Exact } else { Level::Different }
+        }),
+    ));
+    out.push((Field::ExternalId, compare_external(signals, patron)));
+    out
+}
+
+fn rank(level: Level) -> u8 {
+    match level {
+        Level::Exact => 0,
+        Level::Swapped | Level::Nickname | Level::SameLocal => 1,
+        Level::Close | Level::OneEdit | Level::OneDigit | Level::Partial | Level::Near => 2,
+        Level::Phonetic => 3,
+        Level::Initial | Level::YearOnly => 4,
+        Level::Different => 5,
+    }
+}
+
+/// The best level between any signal identifier of `kind` and any of the patron's.
+fn best_identifier<'a>(
+    signals: &'a NormalizedSignals,
+    patron: &PatronView<'a>,
+    kind: IdentifierKind,
+    level: impl Fn(&str, &str) -> Level,
+) -> Option<(Level, ValueRef<'a>)> {
+    let mut best: Option<(Level, ValueRef<'a>)> = None;
+    for mine in signals.identifiers().iter().filter(|i| i.kind() == kind) {
+        for theirs in patron.identifiers().iter().filter(|i| i.kind() == kind) {
+            let l = level(mine.value(), theirs.value());
+            if best.is_none_or(|(b, _)| rank(l) < rank(b)) {
+                best = Some((l, ValueRef::Identifier(mine)));
+            }
+        }
+    }
+    best
+}
+
+/// External ids only compare within one system: a loyalty number is no evidence against a
+/// museum pass.
+fn compare_external<'a>(
+    signals: &'a NormalizedSignals,
+    patron: &PatronView<'a>,
+) -> Option<(Level, ValueRef<'a>)> {
+    let mut best: Option<(Level, ValueRef<'a>)> = None;
+    for mine in signals.identifiers().iter().filter(|i| i.kind() == IdentifierKind::External) {
+        for theirs in patron.identifiers().iter() {
+            if theirs.kind() != IdentifierKind::External || theirs.system() != mine.system() {
+                continue;
+            }
+            let l = if theirs == mine { Level::Exact } else { Level::Different };
+            if best.is_none_or(|(b, _)| rank(l) < rank(b)) {
+                best = Some((l, ValueRef::Identifier(mine)));
+            }
+        }
+    }
+    best
+}
+
+fn compare_streets<'a>(
+    signals: &'a NormalizedSignals,
+    patron: &PatronView<'a>,
+) -> Option<(Level, ValueRef<'a>)> {
+    let street = signals.address().street()?;
+    let mut best: Option<f64> = None;
+    for address in patron.addresses() {
+        if let Some(theirs) = address.street() {
+            let s = compare::address_similarity(street, theirs);
+            best = Some(best.map_or(s, |b: f64| b.max(s)));
+        }
+    }
+    let s = best?;
+    let level = if s >= 0.9 {
+        Level::Exact
+    } else if s >= 0.6 {
+        Level::Close
+    } else {
+        Level::Different
+    };
+    Some((level, ValueRef::None))
+}
+
+fn compare_postcodes<'a>(
+    signals: &'a NormalizedSignals,
+    patron: &PatronView<'a>,
+) -> Option<(Level, ValueRef<'a>)> {
+    let postcode = signals.address().postcode()?;
+    let mut best: Option<Level> = None;
+    for address in patron.addresses() {
+        if let Some(theirs) = address.postcode() {
+            let l = match compare::postcode_level(postcode, theirs) {
+                PostcodeLevel::Exact => Level::Exact,
+                PostcodeLevel::Near => Level::Near,
+                PostcodeLevel::Different => Level::Different,
+            };
+            if best.is_none_or(|b| rank(l) < rank(b)) {
+                best = Some(l);
+            }
+        }
+    }
+    best.map(|l| {
+        let value = if l == Level::Exact {
+            ValueRef::Frequency(POSTCODE_TAG, postcode)
+        } else {
+            ValueRef::None
+        };
+        (l, value)
+    })
+}
+
+/// Compares given and family names against every name the patron has used, in both
+/// orders (people swap them on forms), keeping the best pair.
+fn compare_names<'a>(
+    signals: &'a NormalizedSignals,
+    names: &[PersonName],
+) -> (Option<(Level, ValueRef<'a>)>, Option<(Level, ValueRef<'a>)>) {
+    let given = signals.given_key();
+    let family = signals.family_key();
+    let mut best_given: Option<Level> = None;
+    let mut best_family: Option<Level> = None;
+    let mut best_score = u8::MAX;
+    let mut swapped = false;
+    for name in names {
+        for swap in [false, true] {
+            let (g, f) = if swap { (family, given) } else { (given, family) };
+            let gl = g.zip(name.given_key()).map(|(a, b)| given_level(a, b));
+            let fl = f.zip(name.family_key()).map(|(a, b)| family_level(a, b));
+            // Swapping only counts when it explains both names.
+            if swap && !(gl.is_some_and(|l| rank(l) <= 2) && fl.is_some_and(|l| rank(l) <= 2)) {
+                continue;
+            }
+            let score = gl.map_or(3, rank) + fl.map_or(3, rank);
+            if score < best_score {
+                best_score = score;
+                best_given = gl;
+                best_family = fl;
+                swapped = swap;
+            }
+        }
+    }
+    let given_value = if swapped { family } else { given };
+    let family_value = if swapped { given } else { family };
+    let with_value = |level: Option<Level>, tag: &'static str, value: Option<&'a str>| {
+        level.map(|l| match (l, value) {
+            (Level::Exact, Some(v)) => (l, ValueRef::Frequency(tag, v)),
+            _ => (l, ValueRef::None),
+        })
+    };
+    (
+        with_value(best_given, GIVEN_TAG, given_value),
+        with_value(best_family, FAMILY_TAG, family_value),
+    )
+}
+
+fn given_level(a: &str, b: &str) -> Level {
+    if a == b {
+        return Level::Exact;
+    }
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    let first = |s: &'_ str| s.split(' ').next().unwrap_or("").to_owned();
+    let (fa, fb) = (first(a), first(b));
+    if fa == fb && !fa.is_empty() {
+        // "Anna Maria" and "Anna": the first given name agrees.
+        return Level::Close;
+    }
+    if compare::are_nicknames(&fa, &fb) {
+        return Level::Nickname;
+    }
+    if short.len() == 1 {
+        return if long.starts_with(short) {
+            Level::Initial
+        } else {
+            Level::Different
+        };
+    }
+    if gendered_pair(&fa, &fb) {
+        return Level::Different;
+    }
+    let jw = compare::jaro_winkler(a, b);
+    if compare::within_one_edit(a, b) || jw >= 0.94 {
+        return Level::Close;
+    }
+    if jw >= 0.8 && compare::phonetic_key(a) == compare::phonetic_key(b) {
+        return Level::Phonetic;
+    }
+    Level::Different
+}
+
+/// Names that differ only by a final vowel are usually two names, not a typo: Mario and
+/// Maria, Daniel and Daniela, Jan and Jana.
+fn gendered_pair(a: &str, b: &str) -> bool {
+    fn stem(s: &str) -> &str {
+        match s.as_bytes().last() {
+            Some(b'a' | b'e' | b'o' | b'i') if s.len() > 3 => &s[..s.len() - 1],
+            _ => s,
+        }
+    }
+    a != b && stem(a) == stem(b)
+}
+
+fn family_level(a: &str, b: &str) -> Level {
+    if a == b {
+        return Level::Exact;
+    }
+    if compare::within_one_edit(a, b) || compare::jaro_winkler(a, b) >= 0.94 {
+        return Level::Close;
+    }
+    // "smith jones" and "smith": a double-barrelled or changed family name.
+    if a.contains(' ') || b.contains(' ') {
+        let words_a = a.split(' ');
+        if words_a.clone().any(|w| w.len() > 1 && b.split(' ').any(|v| v == w)) {
+            return Level::Partial;
+        }
+    }
+    if compare::phonetic_key(a) == compare::phonetic_key(b) {
+        return Level::Phonetic;
+    }
+    Level::Different
+}
+
+/// Whether a comparison says these are two different people, whatever else they share:
+/// a different given name or a different birth date. Shared e-mails, phones and
+/// addresses then make them a household, never one patron.
+pub(crate) fn person_conflict(evidence: &Evidence) -> bool {
+    evidence.items().iter().any(|i| {
+        i.agreement() == Agreement::Disagrees
+            && matches!(i.field(), Field::GivenName | Field::BirthDate)
+    })
+}
+
+/// Whether the given name or the birth date speaks for the candidate.
+pub(crate) fn person_agrees(evidence: &Evidence) -> bool {
+    evidence.items().iter().any(|i| {
+        i.weight() > 0.0 && matches!(i.field(), Field::GivenName | Field::BirthDate)
+    })
+}
+
+/// Whether two records share something a household shares: an identifier or an address.
+pub(crate) fn shares_household_field(evidence: &Evidence) -> bool {
+    evidence.items().iter().any(|i| {
+        i.agreement() == Agreement::Agrees
+            && matches!(
+                i.field(),
+                Field::Email | Field::Phone | Field::CardToken | Field::Address
+            )
+    })
+}
+
+impl Strategy for PersonMatcher {
+    fn name(&self) -> &str {
+        "person"
+    }
+
+    fn candidates(&self, signals: &NormalizedSignals, index: &IndexView<'_>, out: &mut Candidates) {
+        for identifier in signals.identifiers() {
+            if index.is_neutralized(identifier) {
+                continue;
+            }
+            for &patron in index.patrons_with(identifier) {
+                out.push(patron);
+            }
+        }
+        let mut keys = BlockingKeys::default();
+        query_keys(signals, &mut keys);
+        for &key in keys.as_slice() {
+            let patrons = index.patrons_under(key);
+            for &patron in patrons.iter().rev().take(PER_KEY) {
+                out.push(patron);
+            }
+        }
+    }
+
+    fn score(&self, signals: &NormalizedSignals, patron: &PatronView<'_>, out: &mut Evidence) {
+        let index = patron.index();
+        self.compare(signals, patron, Some(&index), out);
+    }
+
+    fn blocking_keys(&self, signals: &NormalizedSignals, out: &mut BlockingKeys) {
+        index_keys(signals, out);
+    }
+}
+
+fn first_word(s: &str) -> &str {
+    s.split(' ').next().unwrap_or(s)
+}
+
+/// The keys a patron is filed under for these signals: blocking keys plus the plain
+/// values whose frequency weights exact matches.
+fn index_keys(signals: &NormalizedSignals, out: &mut BlockingKeys) {
+    if let Some(given) = signals.given_key() {
+        out.push(BlockingKey::of(GIVEN_TAG, given));
+    }
+    if let Some(family) = signals.family_key() {
+        out.push(BlockingKey::of(FAMILY_TAG, family));
+    }
+    if let Some(postcode) = signals.address().postcode() {
+        out.push(BlockingKey::of(POSTCODE_TAG, postcode));
+    }
+    name_keys(signals.given_key(), signals.family_key(), signals, out);
+    email_local_keys(signals, out);
+}
+
+/// The keys to look up: the index keys, plus the names swapped.
+fn query_keys(signals: &NormalizedSignals, out: &mut BlockingKeys) {
+    name_keys(signals.given_key(), signals.family_key(), signals, out);
+    name_keys(signals.family_key(), signals.given_key(), signals, out);
+    email_local_keys(signals, out);
+}
+
+fn name_keys(
+    given: Option<&str>,
+    family: Option<&str>,
+    signals: &NormalizedSignals,
+    out: &mut BlockingKeys,
+) {
+    let given_sound = given.map(|g| compare::phonetic_key(first_word(g)));
+    let postcode = signals.address().postcode();
+    let birth = signals.birth_date();
+    if let Some(family) = family {
+        // Each word of a double-barrelled name, so "Smith-Jones" finds "Smith".
+        for word in family.split(' ').filter(|w| w.len() > 1).take(2) {
+            let sound = compare::phonetic_key(word);
+            if let Some(g) = given_sound {
+                out.push(BlockingKey::of("names", &(g, sound)));
+            }
+            if let Some(p) = postcode {
+                out.push(BlockingKey::of("family+postcode", &(sound, p)));
+            }
+            if let Some(b) = birth {
+                out.push(BlockingKey::of("family+year", &(sound, chrono::Datelike::year(&b))));
+            }
+        }
+    }
+    if let Some(g) = given_sound {
+        // Family names change at marriage; a given name with a birth date or a postcode
+        // still finds the person.
+        if let Some(b) = birth {
+            out.push(BlockingKey::of("given+birth", &(g, b)));
+        }
+        if let Some(p) = postcode {
+            out.push(BlockingKey::of("given+postcode", &(g, p)));
+        }
+    }
+}
+
+fn email_local_keys(signals: &NormalizedSignals, out: &mut BlockingKeys) {
+    for identifier in signals.identifiers() {
+        if identifier.kind() != IdentifierKind::Email {
+            continue;
+        }
+        if let Some((local, _)) = compare::split_email(identifier.value()) {
+            // Short local parts ("info", "tom") say little about who wrote them.
+            if local.len() >= 5 {
+                out.push(BlockingKey::of("email-local", local));
+            }
+        }
+    }
+}
+
+/// Whether two patrons' profiles say they are different people: both birth dates known
+/// and different, or no given name of one fits any given name of the other.
+pub(crate) fn profiles_conflict(a: &PatronView<'_>, b: &PatronView<'_>) -> bool {
+    if let (Some(x), Some(y)) = (a.birth_date(), b.birth_date())
+        && compare::compare_dates(x, y) == DateLevel::Different
+    {
+        return true;
+    }
+    let given = |v: &PatronView<'_>| -> Vec<String> {
+        v.names()
+            .iter()
+            .filter_map(|n| n.given_key().map(str::to_owned))
+            .collect()
+    };
+    let (ga, gb) = (given(a), given(b));
+    !ga.is_empty()
+        && !gb.is_empty()
+        && !ga
+            .iter()
+            .any(|x| gb.iter().any(|y| given_level(x, y) != Level::Different))
+}
