@@ -228,6 +228,8 @@ fn replay(options: &Options) -> Result<(), Failure> {
                 tally.skipped += 1;
                 if tally.skipped <= SKIPS_SHOWN {
                     progress.suspend(|| eprintln!("replay: {input_name}: skipped {error}"));
+                } else if tally.skipped == SKIPS_SHOWN + 1 {
+                    progress.suspend(|| eprintln!("replay: further bad rows are counted only"));
                 }
             }
             Err(error) => {

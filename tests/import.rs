@@ -210,6 +210,27 @@ fn lines_are_physical_lines_of_the_file() {
 }
 
 #[test]
+fn lines_stay_right_over_a_long_file_with_blank_lines_before_the_header() {
+    let mut csv = String::from("\r\n\nrecord_id,given_name,address\r\n");
+    let mut expected = Vec::new();
+    let mut line = 4;
+    for i in 0..5000 {
+        expected.push(line);
+        if i % 7 == 0 {
+            csv.push_str(&format!("r-{i},Ana,\"1 High St\nFlat {i}\"\r\n\r\n"));
+            line += 3;
+        } else {
+            csv.push_str(&format!("r-{i},Ana,1 High St\r\n"));
+            line += 1;
+        }
+    }
+    let lines: Vec<u64> = good(&csv).iter().map(ImportedRecord::line).collect();
+    assert_eq!(lines, expected);
+    let err = header_error(b"\n\nid\n");
+    assert_eq!(err.line(), Some(3));
+}
+
+#[test]
 fn quoted_fields_keep_commas_and_quotes() {
     let rows = good("record_id,family_name\n\"r,1\",\"O\"\"Brien, Jr\"\n");
     assert_eq!(rows[0].record_id(), "r,1");

@@ -11,6 +11,9 @@ use std::io::{self, Read};
 /// The UTF-8 byte-order mark some spreadsheet programs put at the start of a file.
 const BOM: [u8; 3] = [0xEF, 0xBB, 0xBF];
 
+/// Released bytes are dropped from the window once there are this many.
+const COMPACT_AT: usize = 64 * 1024;
+
 /// Wraps the caller's reader.
 pub(super) struct Guarded<R> {
     inner: R,
@@ -27,7 +30,9 @@ pub(super) struct Guarded<R> {
     /// input (after a byte-order mark).
     window: Vec<u8>,
     window_start: u64,
-    /// Line feeds before `window_start`.
+    /// How many bytes at the front of `window` are released.
+    released: usize,
+    /// Line feeds before the first byte not released.
     lines_before: u64,
 }
 
@@ -44,6 +49,7 @@ impl<R: Read> Guarded<R> {
             tripped: false,
             window: Vec::new(),
             window_start: 0,
+            released: 0,
             lines_before: 0,
         }
     }
@@ -52,21 +58,27 @@ impl<R: Read> Guarded<R> {
     /// byte offset `start` to `end`: the first byte that is not a line break, since the
     /// reader skips blank lines. Releases the bytes before `end`.
     pub(super) fn record_line(&mut self, start: u64, end: u64) -> u64 {
+        let (base, len, released) = (self.window_start, self.window.len(), self.released);
         let offset = |at: u64| {
-            usize::try_from(at.saturating_sub(self.window_start))
+            usize::try_from(at.saturating_sub(base))
                 .unwrap_or(usize::MAX)
-                .min(self.window.len())
+                .min(len)
+                .max(released)
         };
-        let (start, end) = (offset(start), offset(end));
-        let start = start.min(end);
+        let end = offset(end);
+        let start = offset(start).min(end);
         let lead = self.window[start..end]
             .iter()
             .take_while(|b| matches!(b, b'\r' | b'\n'))
             .count();
-        let line = 1 + self.lines_before + line_feeds(&self.window[..start + lead]);
-        self.lines_before += line_feeds(&self.window[..end]);
-        self.window.drain(..end);
-        self.window_start += end as u64;
+        let line = 1 + self.lines_before + line_feeds(&self.window[released..start + lead]);
+        self.lines_before += line_feeds(&self.window[released..end]);
+        self.released = end;
+        if self.released >= COMPACT_AT {
+            self.window.drain(..self.released);
+            self.window_start += self.released as u64;
+            self.released = 0;
+        }
         line
     }
 

@@ -36,7 +36,7 @@ pub(crate) fn attend(record: &mut PatronRecord, catalog: &Catalog, performance: 
     true
 }
 
-/// Recomputes every figure of a patron from their history, which must be in time order.
+/// Recomputes every figure of a patron from their history (in any order).
 pub(crate) fn rebuild(record: &mut PatronRecord, catalog: &Catalog) {
     record.stats = PatronStats::default();
     record.genres.clear();

@@ -339,46 +339,58 @@ impl Memory {
         };
         let catalog = &state.catalog;
         if let Some(record) = state.patrons.get_mut(index(survivor)) {
-            // Give back exactly what the absorbed patron brought, one copy each: records
-            // both had stay.
-            for interaction in &taken.history {
-                if !before.history.contains(interaction) {
-                    remove_one(&mut record.history, interaction);
+            // The survivor goes back to what it was before the merge, plus whatever
+            // arrived after it: those records were linked to the merged patron, so they
+            // stay with the survivor.
+            let mut after = std::mem::take(&mut record.history);
+            for interaction in before.history.iter().chain(&taken.history) {
+                remove_one(&mut after, interaction);
+            }
+            let mut history = before.history.clone();
+            history.extend(after);
+            record.history = history;
+
+            let current = std::mem::take(&mut record.profile);
+            let mut profile = before.profile.clone();
+            let brought = &taken.profile;
+            for name in &current.names {
+                let known = |names: &[crate::PersonName]| names.iter().any(|n| n.same_keys(name));
+                if !known(&profile.names) && !known(&brought.names) {
+                    profile.names.push(name.clone());
                 }
             }
-            let profile = &mut record.profile;
-            profile.names.retain(|n| {
-                !taken.profile.names.iter().any(|t| t.same_keys(n))
-                    || before.profile.names.iter().any(|b| b.same_keys(n))
-            });
-            profile.identifiers.retain(|i| {
-                !taken.profile.identifiers.contains(i) || before.profile.identifiers.contains(i)
-            });
-            profile.addresses.retain(|a| {
-                !taken.profile.addresses.contains(a) || before.profile.addresses.contains(a)
-            });
-            if before.profile.birth_date.is_none() && profile.birth_date == taken.profile.birth_date {
-                profile.birth_date = None;
-            }
-            profile.consents.retain(|c| {
-                !taken.profile.consents.contains(c) || before.profile.consents.contains(c)
-            });
-            for consent in &before.profile.consents {
-                profile.apply(crate::ProfileChange::Consent(*consent));
-            }
-            profile.flags.retain(|f| {
-                !taken.profile.flags.contains(f) || before.profile.flags.contains(f)
-            });
-            for note in &taken.profile.notes {
-                if !before.profile.notes.contains(note) {
-                    remove_one(&mut profile.notes, note);
+            for identifier in &current.identifiers {
+                if !profile.identifiers.contains(identifier) && !brought.identifiers.contains(identifier) {
+                    profile.identifiers.push(identifier.clone());
                 }
             }
-            if before.profile.preferences == Default::default()
-                && profile.preferences == taken.profile.preferences
-            {
-                profile.preferences = Default::default();
+            for address in &current.addresses {
+                if !profile.addresses.contains(address) && !brought.addresses.contains(address) {
+                    profile.addresses.push(address.clone());
+                }
             }
+            if profile.birth_date.is_none() && current.birth_date != brought.birth_date {
+                profile.birth_date = current.birth_date;
+            }
+            for consent in &current.consents {
+                if !brought.consents.contains(consent) {
+                    profile.apply(crate::ProfileChange::Consent(*consent));
+                }
+            }
+            for flag in &current.flags {
+                if !profile.flags.contains(flag) && !brought.flags.contains(flag) {
+                    profile.flags.push(flag.clone());
+                }
+            }
+            let mut notes = current.notes.clone();
+            for note in before.profile.notes.iter().chain(&brought.notes) {
+                remove_one(&mut notes, note);
+            }
+            profile.notes.extend(notes);
+            if current.preferences != brought.preferences {
+                profile.preferences = current.preferences.clone();
+            }
+            record.profile = profile;
             record.absorbed.retain(|p| *p != absorbed);
             record.created_at = before.created_at;
             derive::rebuild(record, catalog);

@@ -927,17 +927,20 @@ impl Memory {
             Recognition::Known {
                 patron, duplicates, ..
             } => {
-                let patron = *patron;
+                let mut patron = *patron;
                 for &duplicate in duplicates {
                     let (p, d) = (self.state.live(patron), self.state.live(duplicate));
                     if p != d && !self.state.pinned_apart(p, d) && !self.profiles_conflict(p, d) {
+                        // The older id survives, so long-lived ids stay stable.
+                        let (survivor, absorbed) = if p < d { (p, d) } else { (d, p) };
                         self.state.merge_live(
-                            p,
-                            d,
+                            survivor,
+                            absorbed,
                             MergeCause::Automatic {
                                 event: event.clone(),
                             },
                         );
+                        patron = survivor;
                     }
                 }
                 self.learn(patron, signals);

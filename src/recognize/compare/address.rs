@@ -90,7 +90,7 @@ const IGNORED: &[&str] = &[
 
 /// How alike two street lines are, from `0.0` to `1.0`.
 ///
-/// Both lines are lowercased and split on anything but letters and digits. Street-type
+/// Both lines are lowercased (ASCII letters) and split on anything but letters and digits. Street-type
 /// words are mapped to one spelling (`st`→`street`, `str`/`straße`→`strasse`,
 /// `rd`→`road`, `ave`→`avenue`, `pl`/`platz`→`place`, …), compound endings are split off
 /// (`hauptstr` → `haupt strasse`), and flat markers (`flat`, `apt`, `whg`, …) dropped.

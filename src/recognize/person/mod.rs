@@ -379,13 +379,23 @@ fn given_level(a: &str, b: &str) -> Level {
         return Level::Different;
     }
     let jw = compare::jaro_winkler(a, b);
-    if compare::within_one_edit(a, b) || jw >= 0.94 {
-        return Level::Close;
+    let level = if compare::within_one_edit(a, b) || jw >= 0.94 {
+        Level::Close
+    } else if jw >= 0.8 && compare::phonetic_key(a) == compare::phonetic_key(b) {
+        Level::Phonetic
+    } else {
+        return Level::Different;
+    };
+    // Two spellings that are both real names (Anna and Hanna, Jon and Joan) are two people
+    // more often than one person's typo: twins and spouses share everything else.
+    if known_name(&fa) && known_name(&fb) {
+        return Level::Different;
     }
-    if jw >= 0.8 && compare::phonetic_key(a) == compare::phonetic_key(b) {
-        return Level::Phonetic;
-    }
-    Level::Different
+    level
+}
+
+fn known_name(name: &str) -> bool {
+    !compare::nickname_groups(name).is_empty()
 }
 
 /// Names that differ only by a final vowel are usually two names, not a typo: Mario and
@@ -482,10 +492,6 @@ impl Strategy for PersonMatcher {
     }
 }
 
-fn first_word(s: &str) -> &str {
-    s.split(' ').next().unwrap_or(s)
-}
-
 /// The keys a patron is filed under for these signals: blocking keys plus the plain
 /// values whose frequency weights exact matches.
 fn index_keys(signals: &NormalizedSignals, out: &mut BlockingKeys) {
@@ -515,7 +521,7 @@ fn name_keys(
     signals: &NormalizedSignals,
     out: &mut BlockingKeys,
 ) {
-    let given_sound = given.map(|g| compare::phonetic_key(first_word(g)));
+    let given_sound = given.map(compare::phonetic_key_word);
     let postcode = signals.address().postcode();
     let birth = signals.birth_date();
     if let Some(family) = family {
@@ -524,6 +530,10 @@ fn name_keys(
             let sound = compare::phonetic_key(word);
             if let Some(g) = given_sound {
                 out.push(BlockingKey::of("names", &(g, sound)));
+            }
+            // The initial finds "A. Lindqvist" for Astrid, and Astrid for "A. Lindqvist".
+            if let Some(initial) = given.and_then(|g| g.bytes().next()) {
+                out.push(BlockingKey::of("family+initial", &(sound, initial)));
             }
             if let Some(p) = postcode {
                 out.push(BlockingKey::of("family+postcode", &(sound, p)));

@@ -1,0 +1,489 @@
+//! Merges, splits, pins, the review queue, households and the change feed.
+
+mod common;
+
+use common::*;
+use regulars::{
+    Agreement, Error, Field, IdentityChange, MergeCause, PatronId, Recognition, ReviewDecision,
+    Signals,
+};
+
+fn seed(memory: &mut regulars::Memory, name: &str, signals: Signals) -> PatronId {
+    let ticket_id = format!("t-{name}");
+    observe(
+        memory,
+        order(
+            &format!("e-{name}"),
+            &format!("o-{name}"),
+            signals,
+            [seated(&ticket_id, "hamlet-1", "A1")],
+        ),
+    )
+    .patron()
+}
+
+#[test]
+fn merge_then_split_restores_both_patrons_exactly() {
+    let mut memory = memory();
+    let ana = seed(&mut memory, "ana", common::ana());
+    scan_in(&mut memory, "scan-ana", "t-ana");
+    let ben = seed(&mut memory, "ben", common::ben());
+    observe(
+        &mut memory,
+        order("e-ben-2", "o-ben-2", common::ben(), [ticket("t-ben-2", "hamlet-2")]),
+    );
+    let before = snapshot(&memory);
+
+    let survivor = memory.merge(ana, ben).expect("merge");
+    assert_eq!(survivor, ana);
+    assert_eq!(memory.patron_count(), 1);
+    let merged = memory.patron(ben).expect("forwards");
+    assert_eq!(merged.id(), ana, "a merged id forwards to the survivor");
+    assert_eq!(merged.stats().orders(), 3);
+    assert_eq!(merged.stats().performances_attended(), 1);
+    assert_eq!(merged.merged_from(), &[ben]);
+    assert_eq!(memory.ticket("t-ben-2").expect("ticket").holder(), ana);
+    assert_eq!(memory.patrons().count(), 1);
+
+    let from = memory.split(ben).expect("split");
+    assert_eq!(from, ana);
+    assert_eq!(snapshot(&memory), before, "split restores both patrons");
+    assert!(matches!(
+        memory.identity_changes(0),
+        [
+            IdentityChange::Merged {
+                cause: MergeCause::Manual,
+                ..
+            },
+            IdentityChange::Split { .. }
+        ]
+    ));
+}
+
+#[test]
+fn what_arrives_after_a_merge_stays_with_the_survivor_on_split() {
+    let mut memory = memory();
+    let ana = seed(&mut memory, "ana", common::ana());
+    let ben = seed(&mut memory, "ben", common::ben());
+    memory.merge(ana, ben).expect("merge");
+    // Ben's e-mail now finds the merged patron.
+    let later = observe(
+        &mut memory,
+        order("e-later", "o-later", common::ben(), [ticket("t-later", "hamlet-2")]),
+    );
+    assert_eq!(later.patron(), ana);
+    memory.split(ben).expect("split");
+    assert_eq!(memory.patron(ben).expect("ben").stats().orders(), 1);
+    assert_eq!(memory.patron(ana).expect("ana").stats().orders(), 2);
+}
+
+#[test]
+fn split_of_a_patron_never_merged_is_an_error() {
+    let mut memory = memory();
+    let ana = seed(&mut memory, "ana", common::ana());
+    assert!(matches!(memory.split(ana), Err(Error::NotMerged(p)) if p == ana));
+    assert!(matches!(
+        memory.merge(ana, PatronId::from_u64(99)),
+        Err(Error::UnknownPatron(_))
+    ));
+    assert_eq!(memory.merge(ana, ana).expect("self"), ana);
+    assert!(memory.identity_changes(0).is_empty());
+}
+
+#[test]
+fn pins_apart_block_manual_and_automatic_merges() {
+    let mut memory = memory();
+    // Two records of one person that memory could not link on their own.
+    let first = seed(
+        &mut memory,
+        "a",
+        Signals::new()
+            .given_name("A")
+            .family_name("Lindqvist")
+            .email("al@example.org"),
+    );
+    let second = seed(
+        &mut memory,
+        "b",
+        Signals::new()
+            .given_name("Astrid")
+            .family_name("Lindqvist")
+            .birth_date(date(1984, 3, 9))
+            .phone("+46 70 123 45 67"),
+    );
+    assert_ne!(first, second);
+    memory.pin_apart(first, second).expect("pin");
+    assert!(matches!(
+        memory.merge(first, second),
+        Err(Error::PinnedApart(..))
+    ));
+    // A record carrying both's identifiers with agreeing names would merge them; the pin
+    // holds.
+    let proof = Signals::new()
+        .given_name("Astrid")
+        .family_name("Lindqvist")
+        .birth_date(date(1984, 3, 9))
+        .email("al@example.org")
+        .phone("+46 70 123 45 67");
+    observe(&mut memory, order("e-proof", "o-proof", proof, []));
+    assert_ne!(
+        memory.patron(first).expect("first").id(),
+        memory.patron(second).expect("second").id()
+    );
+    memory.unpin(first, second);
+    memory.merge(first, second).expect("merge after unpin");
+}
+
+#[test]
+fn a_record_proving_two_patrons_one_person_merges_them_automatically() {
+    let mut memory = memory();
+    let by_email = seed(
+        &mut memory,
+        "email",
+        Signals::new()
+            .given_name("Astrid")
+            .family_name("Lindqvist")
+            .email("astrid@example.org"),
+    );
+    let by_phone = seed(
+        &mut memory,
+        "phone",
+        Signals::new()
+            .given_name("Astrid")
+            .family_name("Lindqvist")
+            .birth_date(date(1984, 3, 9))
+            .phone("+46 70 123 45 67"),
+    );
+    if by_email == by_phone {
+        // The name alone linked them already; nothing left to prove.
+        return;
+    }
+    let proof = observe(
+        &mut memory,
+        order(
+            "e-proof",
+            "o-proof",
+            Signals::new()
+                .given_name("Astrid")
+                .family_name("Lindqvist")
+                .birth_date(date(1984, 3, 9))
+                .email("astrid@example.org")
+                .phone("+46 70 123 45 67"),
+            [],
+        ),
+    );
+    let survivor = by_email.min(by_phone);
+    assert_eq!(proof.patron(), survivor);
+    assert_eq!(memory.patron(by_phone).expect("merged").id(), survivor);
+    assert!(memory.identity_changes(0).iter().any(|c| matches!(
+        c,
+        IdentityChange::Merged { cause: MergeCause::Automatic { .. }, .. }
+    )));
+}
+
+#[test]
+fn pin_together_merges_and_refuses_split_until_unpinned() {
+    let mut memory = memory();
+    let ana = seed(&mut memory, "ana", common::ana());
+    let ben = seed(&mut memory, "ben", common::ben());
+    let survivor = memory.pin_together(ben, ana).expect("pin");
+    assert_eq!(survivor, ana, "the older id survives");
+    assert!(matches!(memory.split(ben), Err(Error::PinnedTogether(..))));
+    assert!(matches!(
+        memory.pin_apart(ana, ben),
+        Err(Error::PinnedTogether(..))
+    ));
+    memory.unpin(ana, ben);
+    memory.split(ben).expect("split after unpin");
+}
+
+#[test]
+fn an_uncertain_record_goes_to_a_provisional_patron_and_the_review_queue() {
+    let mut memory = memory();
+    let astrid = seed(
+        &mut memory,
+        "astrid",
+        Signals::new()
+            .given_name("Astrid")
+            .family_name("Lindqvist")
+            .email("astrid@example.org"),
+    );
+    // An initial and the family name: maybe her, maybe not.
+    let unsure = observe(
+        &mut memory,
+        order(
+            "e-unsure",
+            "o-unsure",
+            Signals::new()
+                .given_name("A.")
+                .family_name("Lindqvist")
+                .phone("+46 70 123 45 67"),
+            [],
+        ),
+    );
+    let Recognition::Review { candidates, .. } = unsure.recognition() else {
+        panic!("expected Review, got {:?}", unsure.recognition());
+    };
+    assert_eq!(candidates[0].patron(), astrid);
+    let provisional = unsure.patron();
+    assert_ne!(provisional, astrid);
+    let items: Vec<_> = memory.reviews().cloned().collect();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].patron(), provisional);
+    assert_eq!(items[0].event().as_str(), "e-unsure");
+    assert_eq!(items[0].candidates()[0].patron(), astrid);
+
+    memory
+        .resolve_review(items[0].id(), ReviewDecision::SamePerson(astrid))
+        .expect("resolve");
+    assert_eq!(memory.reviews().count(), 0);
+    assert_eq!(memory.patron(provisional).expect("merged").id(), astrid);
+    assert!(matches!(
+        memory.resolve_review(items[0].id(), ReviewDecision::Different),
+        Err(Error::UnknownReview(_))
+    ));
+}
+
+#[test]
+fn a_review_resolved_as_different_pins_them_apart() {
+    let mut memory = memory();
+    let astrid = seed(
+        &mut memory,
+        "astrid",
+        Signals::new()
+            .given_name("Astrid")
+            .family_name("Lindqvist")
+            .email("astrid@example.org"),
+    );
+    let unsure = observe(
+        &mut memory,
+        order(
+            "e-unsure",
+            "o-unsure",
+            Signals::new().given_name("A.").family_name("Lindqvist"),
+            [],
+        ),
+    );
+    assert_eq!(unsure.recognition().decision(), "review");
+    let id = memory.reviews().next().expect("queued").id();
+    memory
+        .resolve_review(id, ReviewDecision::Different)
+        .expect("resolve");
+    assert!(matches!(
+        memory.merge(astrid, unsure.patron()),
+        Err(Error::PinnedApart(..))
+    ));
+}
+
+#[test]
+fn the_review_queue_is_bounded_and_drops_the_oldest() {
+    let clock = regulars::ManualClock::new(t0());
+    let mut memory = build(builder(&clock).review_limit(2));
+    let families = ["Lindqvist", "Berglund", "Holmqvist", "Nyberg"];
+    for family in families {
+        seed(
+            &mut memory,
+            family,
+            Signals::new()
+                .given_name("Astrid")
+                .family_name(family)
+                .email(format!("astrid@{}.example", family.to_lowercase())),
+        );
+    }
+    for (i, family) in families.iter().enumerate() {
+        let unsure = observe(
+            &mut memory,
+            order(
+                &format!("e-{i}"),
+                &format!("o-{i}"),
+                Signals::new().given_name("A.").family_name(*family),
+                [],
+            ),
+        );
+        assert_eq!(unsure.recognition().decision(), "review", "{family}");
+    }
+    let queued: Vec<_> = memory.reviews().map(|r| r.event().as_str().to_owned()).collect();
+    assert_eq!(queued, ["e-2", "e-3"], "the oldest were dropped");
+}
+
+#[test]
+fn twins_sharing_everything_but_the_given_name_stay_two_patrons() {
+    let mut memory = memory();
+    let home = |given: &str| {
+        Signals::new()
+            .given_name(given)
+            .family_name("Berg")
+            .birth_date(date(1999, 7, 14))
+            .email("berg.family@example.org")
+            .street("4 Elm Row")
+            .postcode("EH7 4AA")
+    };
+    let anna = seed(&mut memory, "anna", home("Anna"));
+    let hanna = seed(&mut memory, "hanna", home("Hanna"));
+    assert_ne!(anna, hanna, "twins must not be merged");
+    assert_eq!(
+        memory.patron(hanna).expect("hanna").household().collect::<Vec<_>>(),
+        [anna]
+    );
+    // Each is recognized as herself afterwards.
+    let again = memory.recognize(&home("Anna")).expect("recognize");
+    assert_eq!(again.known_patron(), Some(anna), "{}", again.explain());
+    let again = memory.recognize(&home("Hanna")).expect("recognize");
+    assert_eq!(again.known_patron(), Some(hanna), "{}", again.explain());
+}
+
+#[test]
+fn father_and_son_of_one_name_at_one_address_stay_two_patrons() {
+    let mut memory = memory();
+    let person = |born: (i32, u32, u32)| {
+        Signals::new()
+            .given_name("Thomas")
+            .family_name("Müller")
+            .birth_date(date(born.0, born.1, born.2))
+            .street("12 Lindenstraße")
+            .postcode("10115")
+            .phone("+49 30 1234567")
+    };
+    let father = seed(&mut memory, "father", person((1961, 2, 3)));
+    let son = seed(&mut memory, "son", person((1993, 8, 21)));
+    assert_ne!(father, son);
+    let seen = memory.recognize(&person((1993, 8, 21))).expect("recognize");
+    assert_eq!(seen.known_patron(), Some(son), "{}", seen.explain());
+}
+
+#[test]
+fn a_placeholder_email_shared_by_many_stops_counting() {
+    let mut memory = memory();
+    let placeholder = "boxoffice@venue.example";
+    let names = [
+        ("Ada", "Byron"),
+        ("Grace", "Hopper"),
+        ("Alan", "Turing"),
+        ("Edsger", "Dijkstra"),
+        ("Barbara", "Liskov"),
+        ("Donald", "Knuth"),
+        ("Frances", "Allen"),
+        ("Ken", "Thompson"),
+    ];
+    for (i, (given, family)) in names.iter().enumerate() {
+        seed(
+            &mut memory,
+            &format!("p{i}"),
+            Signals::new()
+                .given_name(*given)
+                .family_name(*family)
+                .email(placeholder),
+        );
+    }
+    assert_eq!(memory.patron_count(), names.len());
+    let stranger = memory
+        .recognize(&Signals::new().given_name("Tim").email(placeholder))
+        .expect("recognize");
+    assert_eq!(stranger.decision(), "new", "{}", stranger.explain());
+    assert!(stranger.household().is_empty(), "a placeholder is no household");
+    if let Some(evidence) = stranger.evidence() {
+        let email = evidence
+            .items()
+            .iter()
+            .find(|i| i.field() == Field::Email)
+            .expect("email compared");
+        assert_eq!(email.weight(), 0.0);
+        assert_eq!(email.agreement(), Agreement::Missing);
+    }
+}
+
+#[test]
+fn blocklisted_identifiers_never_count_or_link() {
+    let clock = regulars::ManualClock::new(t0());
+    let mut memory = build(
+        builder(&clock).ignore_identifiers(Signals::new().email("boxoffice@venue.example")),
+    );
+    let tom = seed(
+        &mut memory,
+        "tom",
+        Signals::new()
+            .given_name("Tom")
+            .family_name("Jones")
+            .email("boxoffice@venue.example"),
+    );
+    let kim = observe(
+        &mut memory,
+        order(
+            "e-kim",
+            "o-kim",
+            Signals::new()
+                .given_name("Kim")
+                .family_name("Lee")
+                .email("boxoffice@venue.example"),
+            [],
+        ),
+    );
+    assert_ne!(kim.patron(), tom);
+    assert!(kim.recognition().household().is_empty());
+    assert_eq!(memory.patron(tom).expect("tom").household().count(), 0);
+}
+
+#[test]
+fn an_invalid_blocklist_entry_fails_the_build() {
+    let result = regulars::Memory::builder()
+        .ignore_identifiers(Signals::new().email("not an email"))
+        .build();
+    let Err(Error::InvalidInput { location, .. }) = result else {
+        panic!("expected InvalidInput, got {result:?}");
+    };
+    assert!(location.contains("ignore_identifiers[0]"), "{location}");
+}
+
+#[test]
+fn households_are_linked_both_ways_and_reported_in_the_feed() {
+    let mut memory = memory();
+    let jane = seed(
+        &mut memory,
+        "jane",
+        Signals::new()
+            .given_name("Jane")
+            .family_name("Smith")
+            .email("smiths@example.org"),
+    );
+    let john = seed(
+        &mut memory,
+        "john",
+        Signals::new()
+            .given_name("John")
+            .family_name("Smith")
+            .email("smiths@example.org"),
+    );
+    assert_ne!(jane, john);
+    assert_eq!(memory.patron(jane).expect("jane").household().collect::<Vec<_>>(), [john]);
+    assert_eq!(memory.patron(john).expect("john").household().collect::<Vec<_>>(), [jane]);
+    assert!(memory
+        .identity_changes(0)
+        .iter()
+        .any(|c| matches!(c, IdentityChange::Household { .. })));
+}
+
+#[test]
+fn moments_fired_before_a_merge_do_not_fire_again() {
+    let mut memory = memory();
+    let first = observe(
+        &mut memory,
+        order("e-1", "o-1", ana(), [seated("t-1", "hamlet-1", "A1")]),
+    );
+    assert!(!first.moments().is_empty(), "a first-visit welcome");
+    let other = seed(
+        &mut memory,
+        "other",
+        Signals::new().given_name("Ana").family_name("Silva").phone("+44 7700 900123"),
+    );
+    memory.merge(first.patron(), other).expect("merge");
+    let replay_like = observe(
+        &mut memory,
+        order("e-3", "o-3", ana(), [seated("t-3", "hamlet-1", "A2")]),
+    );
+    assert!(
+        replay_like.moments().iter().all(|m| m.rule() != "first-visit"
+            || m.dedupe_key() != first.moments()[0].dedupe_key()),
+        "{:?}",
+        replay_like.moments()
+    );
+}
