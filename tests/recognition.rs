@@ -707,3 +707,203 @@ fn debug_output_never_shows_personal_data() {
     assert_eq!(recognition.known_patron(), Some(patron.id()));
     assert_no_secrets("Recognition Debug", &format!("{recognition:#?}"), &secrets);
 }
+
+// ---------------------------------------------------------------- fuzzy matches
+
+fn seeded(signals: Signals) -> (Memory, PatronId) {
+    let mut memory = memory();
+    let patron = seed(&mut memory, "first", signals);
+    (memory, patron)
+}
+
+#[test]
+fn a_nickname_with_the_same_phone_is_the_same_person() {
+    let (memory, robert) = seeded(
+        Signals::new()
+            .given_name("Robert")
+            .family_name("Oyelaran")
+            .email("robert.oyelaran@example.org")
+            .phone("020 7946 0311"),
+    );
+    for nickname in ["Bob", "Rob", "Bobby"] {
+        let seen = recognize(
+            &memory,
+            Signals::new()
+                .given_name(nickname)
+                .family_name("Oyelaran")
+                .phone("+44 20 7946 0311"),
+        );
+        assert_eq!(seen.known_patron(), Some(robert), "{nickname}: {}", seen.explain());
+        let evidence = seen.evidence().expect("evidence");
+        let given = evidence
+            .items()
+            .iter()
+            .find(|i| i.field() == Field::GivenName)
+            .expect("given name compared");
+        assert_eq!(given.detail(), "nickname", "{nickname}");
+        assert!(given.weight() > 0.0);
+    }
+}
+
+#[test]
+fn a_typo_in_a_name_still_finds_the_person() {
+    let (memory, katharina) = seeded(
+        Signals::new()
+            .given_name("Katharina")
+            .family_name("Schmidt")
+            .birth_date(date(1978, 11, 2))
+            .postcode("SW1A 1AA")
+            .email("k.schmidt@example.de"),
+    );
+    // A new e-mail, the family name mistyped, the birth date's day and month swapped.
+    let seen = recognize(
+        &memory,
+        Signals::new()
+            .given_name("Katharina")
+            .family_name("Schmitt")
+            .birth_date(date(1978, 2, 11))
+            .postcode("SW1A 1AA")
+            .email("kathi.s@example.net"),
+    );
+    assert_eq!(seen.known_patron(), Some(katharina), "{}", seen.explain());
+    let text = seen.explain();
+    assert!(text.contains("family name partly agrees (close spelling)"), "{text}");
+    assert!(text.contains("birth date partly agrees (day and month swapped)"), "{text}");
+}
+
+#[test]
+fn swapped_given_and_family_names_are_recognized() {
+    let (memory, wei) = seeded(
+        Signals::new()
+            .given_name("Wei")
+            .family_name("Zhangsun")
+            .email("wei.zhangsun@example.org"),
+    );
+    let seen = recognize(
+        &memory,
+        Signals::new()
+            .given_name("Zhangsun")
+            .family_name("Wei")
+            .email("wei.zhangsun@example.org"),
+    );
+    assert_eq!(seen.known_patron(), Some(wei), "{}", seen.explain());
+}
+
+#[test]
+fn explanations_list_every_comparison_and_the_runner_up() {
+    let mut memory = memory();
+    let jane = seed(
+        &mut memory,
+        "jane",
+        Signals::new()
+            .given_name("Jane")
+            .family_name("Smith")
+            .email("smiths@example.org"),
+    );
+    let john = seed(
+        &mut memory,
+        "john",
+        Signals::new()
+            .given_name("John")
+            .family_name("Smith")
+            .email("smiths@example.org"),
+    );
+    let seen = recognize(
+        &memory,
+        Signals::new()
+            .given_name("Jane")
+            .family_name("Smith")
+            .email("smiths@example.org"),
+    );
+    let Recognition::Known {
+        patron,
+        evidence,
+        runner_up,
+        ..
+    } = &seen
+    else {
+        panic!("expected Known, got {seen:?}");
+    };
+    assert_eq!(*patron, jane);
+    let fields: Vec<Field> = evidence.items().iter().map(|i| i.field()).collect();
+    for field in [
+        Field::GivenName,
+        Field::FamilyName,
+        Field::BirthDate,
+        Field::Email,
+        Field::Phone,
+        Field::Address,
+        Field::Postcode,
+        Field::CardToken,
+        Field::ExternalId,
+    ] {
+        assert!(fields.contains(&field), "{field:?} missing from {evidence}");
+    }
+    let runner_up = runner_up.as_ref().expect("John was the runner-up");
+    assert_eq!(runner_up.patron(), john);
+    let text = seen.explain();
+    assert!(text.contains(&format!("runner-up patron #{}", john.as_u64())), "{text}");
+    assert!(text.contains("given name disagrees"), "{text}");
+    assert_no_secrets("explanation", &text, &["jane", "smiths@"]);
+}
+
+#[test]
+fn a_common_name_counts_less_than_a_rare_one() {
+    let mut memory = memory();
+    for i in 0..40 {
+        seed(
+            &mut memory,
+            &format!("smith-{i}"),
+            Signals::new()
+                .given_name(format!(
+                    "Giv{}{}",
+                    char::from(b'a' + (i / 26) as u8),
+                    char::from(b'a' + (i % 26) as u8)
+                ))
+                .family_name("Smith")
+                .email(format!("smith{i}@example.org")),
+        );
+    }
+    seed(
+        &mut memory,
+        "rare",
+        Signals::new()
+            .given_name("Xanthe")
+            .family_name("Quayle")
+            .email("xq@example.org"),
+    );
+    let family_weight = |family: &str| {
+        let seen = recognize(
+            &memory,
+            Signals::new()
+                .given_name("Xanthe")
+                .family_name(family)
+                .email("xq@example.org"),
+        );
+        seen.evidence()
+            .expect("evidence")
+            .items()
+            .iter()
+            .find(|i| i.field() == Field::FamilyName)
+            .map(|i| i.weight())
+            .expect("family compared")
+    };
+    let rare = family_weight("Quayle");
+    let common = {
+        let seen = recognize(
+            &memory,
+            Signals::new()
+                .given_name("Givaa")
+                .family_name("Smith")
+                .email("smith0@example.org"),
+        );
+        seen.evidence()
+            .expect("evidence")
+            .items()
+            .iter()
+            .find(|i| i.field() == Field::FamilyName)
+            .map(|i| i.weight())
+            .expect("family compared")
+    };
+    assert!(rare > common + 2.0, "rare {rare} vs common {common}");
+}

@@ -2167,7 +2167,8 @@ impl fmt::Display for IdentifierKind {
 impl World {
     /// Every order a person places, in time order, each written as it was typed that day.
     fn records_of(&self, person: &Person, rng: &mut Rng) -> Vec<Record> {
-        let times = order_times(rng, order_count(rng));
+        let count = order_count(rng);
+        let times = order_times(rng, count);
         times
             .into_iter()
             .map(|t| {

@@ -179,6 +179,8 @@ fn levels<'a>(signals: &'a NormalizedSignals, patron: &PatronView<'a>) -> Levels
             match compare::email_level(a, b) {
                 EmailLevel::Exact => Level::Exact,
                 EmailLevel::SameLocal => Level::SameLocal,
+                // smith1@ and smith2@ are two accounts, not a typo.
+                EmailLevel::OneEdit if differ_in_digits(a, b) => Level::Different,
                 EmailLevel::OneEdit => Level::OneEdit,
                 EmailLevel::Different => Level::Different,
             }
@@ -206,6 +208,12 @@ fn levels<'a>(signals: &'a NormalizedSignals, patron: &PatronView<'a>) -> Levels
     ));
     out.push((Field::ExternalId, compare_external(signals, patron)));
     out
+}
+
+/// Whether two strings differ only where one of them has a digit.
+fn differ_in_digits(a: &str, b: &str) -> bool {
+    let letters = |s: &str| s.bytes().filter(|c| !c.is_ascii_digit()).collect::<Vec<u8>>();
+    a != b && (letters(a) == letters(b) || a.len() == b.len() && a.bytes().zip(b.bytes()).any(|(x, y)| x != y && (x.is_ascii_digit() || y.is_ascii_digit())))
 }
 
 fn rank(level: Level) -> u8 {
