@@ -343,6 +343,22 @@ pub struct NormalizedSignals {
 }
 
 impl NormalizedSignals {
+    /// Signals made of values memory already holds (already normalized), such as one
+    /// patron's profile: used by training to compare patrons with one another.
+    pub(crate) fn from_parts(
+        name: Option<PersonName>,
+        identifiers: impl IntoIterator<Item = Identifier>,
+        address: Address,
+        birth_date: Option<NaiveDate>,
+    ) -> Self {
+        Self {
+            name,
+            identifiers: identifiers.into_iter().collect(),
+            address,
+            birth_date,
+        }
+    }
+
     /// The name given, raw and folded.
     pub fn name(&self) -> Option<&PersonName> {
         self.name.as_ref()

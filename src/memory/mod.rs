@@ -150,6 +150,11 @@ impl Memory {
         self.thresholds.decide(scored)
     }
 
+    /// Memory's indexes and records, read-only (for training).
+    pub(crate) fn index_view(&self) -> IndexView<'_> {
+        IndexView { state: &self.state }
+    }
+
     /// The patron with this id. A merged id gives the patron it was merged into, whose
     /// [`id`](PatronView::id) is the survivor's.
     pub fn patron(&self, id: PatronId) -> Option<PatronView<'_>> {

@@ -31,6 +31,7 @@ pub(crate) struct PhoneticKey {
 
 impl PhoneticKey {
     /// The code as text, such as `"SM0"` for `smith`.
+    #[cfg(test)]
     pub(crate) fn as_str(&self) -> &str {
         let used = self.bytes.get(..usize::from(self.len)).unwrap_or_default();
         // Only ASCII is ever pushed, so this never falls back.

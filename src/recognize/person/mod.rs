@@ -149,7 +149,10 @@ const GIVEN_TAG: &str = "given";
 const FAMILY_TAG: &str = "family";
 const POSTCODE_TAG: &str = "postcode";
 
-type Levels<'a> = SmallVec<[(Field, Option<(Level, ValueRef<'a>)>); 10]>;
+/// How one field compared, and on what value; `None` when missing on one side.
+type Compared<'a> = Option<(Level, ValueRef<'a>)>;
+
+type Levels<'a> = SmallVec<[(Field, Compared<'a>); 10]>;
 
 /// Every comparison between signals and a patron, in a fixed order.
 fn levels<'a>(signals: &'a NormalizedSignals, patron: &PatronView<'a>) -> Levels<'a> {
@@ -323,7 +326,7 @@ fn compare_postcodes<'a>(
 fn compare_names<'a>(
     signals: &'a NormalizedSignals,
     names: &[PersonName],
-) -> (Option<(Level, ValueRef<'a>)>, Option<(Level, ValueRef<'a>)>) {
+) -> (Compared<'a>, Compared<'a>) {
     let given = signals.given_key();
     let family = signals.family_key();
     let mut best_given: Option<Level> = None;
@@ -529,25 +532,38 @@ fn name_keys(
     signals: &NormalizedSignals,
     out: &mut BlockingKeys,
 ) {
-    let given_sound = given.map(compare::phonetic_key_word);
+    let given_sound = given
+        .map(compare::phonetic_key_word)
+        .filter(|k| !k.is_empty());
+    // Nicknames sound nothing alike (Bob, Robert): their table groups block together.
+    let given_groups: &[compare::NicknameGroup] = given
+        .and_then(|g| g.split(' ').next())
+        .map_or(&[], compare::nickname_groups);
     let postcode = signals.address().postcode();
     let birth = signals.birth_date();
     if let Some(family) = family {
-        // Each word of a double-barrelled name, so "Smith-Jones" finds "Smith".
+        // Each word of a double-barrelled name, so "Smith-Jones" finds "Smith"; both
+        // Double Metaphone codes, so "Schmidt" finds "Smith".
         for word in family.split(' ').filter(|w| w.len() > 1).take(2) {
-            let sound = compare::phonetic_key(word);
-            if let Some(g) = given_sound {
-                out.push(BlockingKey::of("names", &(g, sound)));
-            }
-            // The initial finds "A. Lindqvist" for Astrid, and Astrid for "A. Lindqvist".
-            if let Some(initial) = given.and_then(|g| g.bytes().next()) {
-                out.push(BlockingKey::of("family+initial", &(sound, initial)));
-            }
-            if let Some(p) = postcode {
-                out.push(BlockingKey::of("family+postcode", &(sound, p)));
-            }
-            if let Some(b) = birth {
-                out.push(BlockingKey::of("family+year", &(sound, chrono::Datelike::year(&b))));
+            let (primary, alternate) = compare::phonetic_keys_word(word);
+            let sounds = [Some(primary), (alternate != primary).then_some(alternate)];
+            for sound in sounds.into_iter().flatten().filter(|k| !k.is_empty()) {
+                if let Some(g) = given_sound {
+                    out.push(BlockingKey::of("names", &(g, sound)));
+                }
+                // The initial finds "A. Lindqvist" for Astrid, and Astrid for "A. Lindqvist".
+                if let Some(initial) = given.and_then(|g| g.bytes().next()) {
+                    out.push(BlockingKey::of("family+initial", &(sound, initial)));
+                }
+                for group in given_groups.iter().take(3) {
+                    out.push(BlockingKey::of("nickname+family", &(group, sound)));
+                }
+                if let Some(p) = postcode {
+                    out.push(BlockingKey::of("family+postcode", &(sound, p)));
+                }
+                if let Some(b) = birth {
+                    out.push(BlockingKey::of("family+year", &(sound, chrono::Datelike::year(&b))));
+                }
             }
         }
     }
