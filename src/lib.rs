@@ -15,8 +15,13 @@
 //!   the interaction, updates figures and indexes, and asks every [`MomentRule`] for
 //!   [`Moment`]s. An event id seen before changes nothing.
 //! - **[`Memory::recognize`]** is the read-only half: who is this, without recording it.
-//! - **[`Strategy`]** is the plugin trait for recognition; [`ExactIdentifiers`] is the
-//!   default. **[`MomentRule`]** is the plugin trait for moments; [`FirstVisit`] and
+//! - **[`Strategy`]** is the plugin trait for recognition; [`PersonMatcher`] (graded,
+//!   frequency-weighted comparisons of every field, candidates from blocking indexes) is
+//!   the default and [`ExactIdentifiers`] a simpler alternative. Uncertain records go to
+//!   a review queue ([`Memory::reviews`]); people sharing contact details but not a name
+//!   or birth date are a household, never merged; [`Memory::merge`] and
+//!   [`Memory::split`] shape the identity graph, and [`Memory::identity_changes`] feeds
+//!   it to the embedding product. **[`MomentRule`]** is the plugin trait for moments; [`FirstVisit`] and
 //!   [`RepeatProduction`] ship built in, and [`rule_fn`] turns a closure into a rule.
 //! - **[`normalize`]** has the pure functions that make e-mails, phones, names and
 //!   postcodes comparable.
@@ -30,7 +35,8 @@
 //!   [`Clock`]; results never depend on hash order.
 //! - Idempotence: an event id (or door-scan id) seen before changes nothing and fires
 //!   nothing; each `(rule, patron, dedupe key)` fires at most once.
-//! - Stable ids: a [`PatronId`] is never reused.
+//! - Stable ids: a [`PatronId`] is never reused; a merged id forwards to the survivor,
+//!   and a split gives it back its own patron.
 //! - No full scans on the hot path: recognition probes indexes, and the figures rules
 //!   read are kept up to date as interactions arrive.
 //! - Privacy by default: `Debug` output never shows names, e-mails, phones or addresses,
@@ -38,8 +44,8 @@
 //!
 //! ## Performance
 //!
-//! Recognizing by an exact identifier is one hash probe per identifier plus scoring a
-//! handful of candidates; see `BENCHMARKS.md` for measured figures and the commands that
+//! Recognition probes identifier and blocking indexes (at most 16 patrons per key, 64
+//! candidates in all) and scores the candidates, so its cost does not grow with memory; see `BENCHMARKS.md` for measured figures and the commands that
 //! reproduce them.
 //!
 //! ## Minimum supported Rust version

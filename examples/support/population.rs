@@ -250,15 +250,18 @@ struct NameBook {
     female: &'static [&'static str],
     male: &'static [&'static str],
     family: &'static [&'static str],
-    /// Rarer family names are a head and a tail ("Ash" + "ford").
-    family_heads: &'static [&'static str],
-    family_tails: &'static [&'static str],
+    /// Rarer family names are built from a particle, an onset, a vowel, a coda and an
+    /// ending ("" + "Br" + "o" + "ck" + "ley"): tens of thousands of them, as flat as the
+    /// real long tail.
+    rare_family: [&'static [&'static str]; 5],
 }
 
 /// The share of family names from the common list; the rest come from the long tail.
-const COMMON_FAMILY_SHARE: f64 = 0.35;
-/// Zipf offsets: given names are concentrated (the top one ~8 % in its culture), family
-/// names much less (the top one ~1 %, like Smith or Müller).
+/// With it, two random people share a family name about as often as in Britain (more
+/// often than in Germany): harder than reality, not easier.
+const COMMON_FAMILY_SHARE: f64 = 0.25;
+/// Zipf offsets: given names are concentrated (the top one 5-6 % in its culture), family
+/// names less (the top one ~0.8 %, like Smith or Müller).
 const GIVEN_ZIPF_OFFSET: f64 = 6.0;
 const FAMILY_ZIPF_OFFSET: f64 = 20.0;
 
@@ -275,11 +278,7 @@ impl NameBook {
         if rng.chance(COMMON_FAMILY_SHARE) {
             return self.family[rng.zipf(self.family.len(), FAMILY_ZIPF_OFFSET)].to_owned();
         }
-        format!(
-            "{}{}",
-            rng.pick(self.family_heads),
-            rng.pick(self.family_tails)
-        )
+        self.rare_family.iter().map(|parts| rng.pick(parts)).collect()
     }
 }
 
@@ -289,12 +288,18 @@ static ENGLISH: NameBook = NameBook {
         "Jennifer", "Anne", "Jane", "Claire", "Rachel", "Emily", "Rebecca", "Charlotte", "Lucy",
         "Jessica", "Hannah", "Sophie", "Laura", "Victoria", "Alice", "Olivia", "Amy", "Joanne",
         "Nicola", "Patricia", "Deborah", "Karen", "Julie", "Louise", "Grace", "Abigail",
-        "Eleanor", "Katherine"],
+        "Eleanor", "Katherine", "Caroline", "Fiona", "Gillian", "Hazel", "Isabel", "Jacqueline",
+        "Janet", "Joan", "Kathleen", "Lisa", "Lorraine", "Lynn", "Michelle", "Natalie",
+        "Pauline", "Ruth", "Sandra", "Tracey", "Wendy", "Zoe", "Ella", "Freya", "Holly",
+        "Imogen", "Megan", "Ruby", "Chloe", "Beatrice", "Harriet"],
     male: &["John", "David", "Michael", "James", "Robert", "William", "Richard", "Thomas",
         "Paul", "Mark", "Peter", "Andrew", "Christopher", "Stephen", "Daniel", "Matthew",
         "Anthony", "Edward", "Jonathan", "Benjamin", "Samuel", "Joseph", "Alexander", "Charles",
         "George", "Nicholas", "Timothy", "Simon", "Oliver", "Harry", "Jack", "Philip", "Martin",
-        "Patrick"],
+        "Patrick", "Adam", "Alan", "Brian", "Colin", "Craig", "Gary", "Gordon", "Graham",
+        "Henry", "Ian", "Keith", "Kevin", "Lee", "Neil", "Nigel", "Raymond", "Roger", "Ryan",
+        "Scott", "Stuart", "Trevor", "Alfie", "Ethan", "Freddie", "Hugo", "Luke", "Noah",
+        "Rory", "Theo", "Toby"],
     family: &["Smith", "Jones", "Williams", "Taylor", "Brown", "Davies", "Evans", "Wilson",
         "Thomas", "Johnson", "Roberts", "Robinson", "Thompson", "Wright", "Walker", "White",
         "Edwards", "Hughes", "Green", "Hall", "Lewis", "Harris", "Clarke", "Patel", "Jackson",
@@ -306,12 +311,12 @@ static ENGLISH: NameBook = NameBook {
         "Wilkinson", "Foster", "Chapman", "Powell", "Webb", "Rogers", "Gray", "Mason", "Ali",
         "Hunt", "Hussain", "Campbell", "Matthews", "Owen", "Palmer", "Holmes", "Mills", "Barnes",
         "Knight", "Lloyd", "Butler", "Russell", "O'Brien", "O'Connor", "McDonald", "MacLeod"],
-    family_heads: &["Ash", "Black", "Brad", "Bram", "Brook", "Cal", "Chad", "Craw", "Dun",
-        "Ed", "Fair", "Farn", "Fen", "Glad", "Hart", "Hay", "Hol", "Kings", "Lang", "Lock",
-        "Marl", "Mid", "Nor", "Pem", "Red", "Rush", "Sand", "Shel", "Stan", "Thorn", "Wel",
-        "Whit", "Win", "Wood"],
-    family_tails: &["ford", "ton", "ley", "well", "wood", "ridge", "by", "field", "worth",
-        "combe", "ham", "stead", "bury", "more", "dale"],
+    rare_family: [&[""],
+        &["B", "Bl", "Br", "C", "Ch", "Cr", "D", "F", "G", "Gr", "H", "L", "M", "N", "P", "R",
+            "S", "Sh", "St", "T", "Th", "W", "Wh"],
+        &["a", "e", "i", "o", "u", "ea", "oo", "ai", "ow"],
+        &["ck", "ll", "rr", "n", "m", "nt", "rd", "st", "tch", "dge", "ss", "th"],
+        &["er", "ley", "ton", "ford", "wood", "son", "by", "well", "ham", "worth", "field", ""]],
 };
 
 #[rustfmt::skip]
@@ -320,12 +325,18 @@ static GERMAN: NameBook = NameBook {
         "Helga", "Karin", "Brigitte", "Ingrid", "Erika", "Andrea", "Gisela", "Claudia",
         "Susanne", "Gabriele", "Christa", "Christine", "Birgit", "Stefanie", "Julia",
         "Katharina", "Nicole", "Barbara", "Martina", "Sandra", "Lena", "Laura", "Sophie",
-        "Jutta", "Heike", "Anja", "Franziska", "Johanna", "Margarete"],
+        "Jutta", "Heike", "Anja", "Franziska", "Johanna", "Margarete", "Anke", "Beate",
+        "Bettina", "Carola", "Cornelia", "Daniela", "Doris", "Elke", "Emma", "Hannah", "Ilse",
+        "Irmgard", "Jana", "Kerstin", "Lea", "Marion", "Melanie", "Mia", "Nina", "Regina",
+        "Silke", "Simone", "Tanja", "Ute", "Vanessa"],
     male: &["Peter", "Michael", "Thomas", "Andreas", "Wolfgang", "Klaus", "Jürgen", "Günter",
         "Stefan", "Christian", "Uwe", "Werner", "Horst", "Frank", "Dieter", "Manfred", "Bernd",
         "Hans", "Gerhard", "Joachim", "Matthias", "Helmut", "Ralf", "Markus", "Heinz", "Sven",
         "Tobias", "Johannes", "Alexander", "Maximilian", "Lukas", "Jan", "Felix", "Jörg",
-        "Björn", "Friedrich", "Wilhelm"],
+        "Björn", "Friedrich", "Wilhelm", "Bernhard", "Dennis", "Detlef", "Dirk", "Erich",
+        "Florian", "Georg", "Heiko", "Holger", "Jens", "Jonas", "Kai", "Karl", "Lars", "Leon",
+        "Marco", "Niklas", "Olaf", "Patrick", "Paul", "Rainer", "Rolf", "Sebastian", "Timo",
+        "Torsten", "Volker"],
     family: &["Müller", "Schmidt", "Schneider", "Fischer", "Weber", "Meyer", "Wagner", "Becker",
         "Schulz", "Hoffmann", "Schäfer", "Koch", "Bauer", "Richter", "Klein", "Wolf",
         "Schröder", "Neumann", "Schwarz", "Zimmermann", "Braun", "Krüger", "Hofmann",
@@ -338,11 +349,12 @@ static GERMAN: NameBook = NameBook {
         "Jäger", "Otto", "Sommer", "Groß", "Seidel", "Heinrich", "Brandt", "Haas", "Schreiber",
         "Graf", "Dietrich", "Ziegler", "Kuhn", "Kühn", "Pohl", "Engel", "Horn", "Busch",
         "Bergmann", "Voigt", "Sauer", "Arnold", "Wolff", "Pfeiffer"],
-    family_heads: &["Alt", "Berg", "Birk", "Dorn", "Eisen", "Feld", "Fried", "Gold", "Grün",
-        "Hage", "Hoch", "Kling", "Kirch", "Lind", "Mittel", "Neu", "Ober", "Rosen", "Schön",
-        "Sonnen", "Stein", "Wald", "Weiß", "Wester", "Zeller"],
-    family_tails: &["mann", "er", "berg", "hauser", "meier", "bach", "feld", "inger", "hofer",
-        "stätter", "huber", "brink", "kamp", "rath", "wald"],
+    rare_family: [&[""],
+        &["B", "Br", "D", "Dr", "F", "Fr", "G", "Gr", "H", "K", "Kl", "Kr", "L", "M", "N", "P",
+            "Pf", "R", "S", "Sch", "Schw", "St", "W", "Z"],
+        &["a", "e", "i", "o", "u", "ä", "ö", "ü", "ei", "au"],
+        &["n", "l", "r", "rn", "lt", "nd", "ck", "tz", "rg", "nk", "ch", "st"],
+        &["er", "mann", "ler", "ner", "inger", "hardt", "berg", "e", "el", "", "ke", "ert"]],
 };
 
 #[rustfmt::skip]
@@ -350,11 +362,17 @@ static FRENCH: NameBook = NameBook {
     female: &["Marie", "Nathalie", "Isabelle", "Sylvie", "Catherine", "Françoise", "Christine",
         "Monique", "Valérie", "Sandrine", "Sophie", "Céline", "Stéphanie", "Julie", "Camille",
         "Léa", "Chloé", "Manon", "Émilie", "Aurélie", "Hélène", "Anne", "Claire", "Élodie",
-        "Juliette", "Louise", "Margaux", "Mathilde", "Pauline", "Véronique", "Brigitte"],
+        "Juliette", "Louise", "Margaux", "Mathilde", "Pauline", "Véronique", "Brigitte",
+        "Agnès", "Amélie", "Audrey", "Béatrice", "Caroline", "Charlotte", "Delphine", "Emma",
+        "Florence", "Inès", "Jeanne", "Laetitia", "Lucie", "Marine", "Martine", "Nadine",
+        "Océane", "Patricia", "Sarah", "Virginie"],
     male: &["Jean", "Pierre", "Michel", "Philippe", "Alain", "Nicolas", "Christophe", "Patrick",
         "Laurent", "François", "Frédéric", "Éric", "Stéphane", "David", "Julien", "Thomas",
         "Sébastien", "Olivier", "Antoine", "Mathieu", "Guillaume", "Jérôme", "Hugo", "Lucas",
-        "Louis", "Théo", "Maxime", "Alexandre", "Benoît", "Jacques", "Jean-Pierre", "Jean-Luc"],
+        "Louis", "Théo", "Maxime", "Alexandre", "Benoît", "Jacques", "Jean-Pierre", "Jean-Luc",
+        "Adrien", "Arnaud", "Baptiste", "Bernard", "Bruno", "Cédric", "Clément", "Damien",
+        "Didier", "Fabien", "Gabriel", "Gérard", "Jérémy", "Kévin", "Léo", "Marc", "Pascal",
+        "Raphaël", "Romain", "Thierry", "Vincent", "Yves"],
     family: &["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand",
         "Leroy", "Moreau", "Simon", "Laurent", "Lefebvre", "Michel", "Garcia", "David",
         "Bertrand", "Roux", "Vincent", "Fournier", "Morel", "Girard", "André", "Lefèvre",
@@ -366,10 +384,11 @@ static FRENCH: NameBook = NameBook {
         "Lucas", "Meunier", "Perez", "Marchand", "Dufour", "Blanchard", "Barbier", "Brun",
         "Dumas", "Brunet", "Schmitt", "Leroux", "Colin", "Fernandez", "Renard", "Arnaud",
         "Caron", "Leclerc", "Da Silva", "Le Gall", "Le Roux"],
-    family_heads: &["Beau", "Bel", "Bois", "Bon", "Chau", "Cham", "Cour", "Dela", "Des", "Fon",
-        "Grand", "Lafon", "Mont", "Mar", "Pont", "Riche", "Roche", "Val", "Ville", "Haut"],
-    family_tails: &["mont", "champ", "ville", "court", "lieu", "fort", "pré", "val", "bois",
-        "roche", "ard", "et", "ier", "in", "on"],
+    rare_family: [&["", "", "", "", "Le ", "De "],
+        &["B", "C", "Ch", "D", "F", "G", "J", "L", "M", "P", "R", "T", "V", "Br", "Gr"],
+        &["a", "e", "i", "o", "ou", "au", "é", "ai"],
+        &["r", "l", "n", "ss", "ch", "rd", "mb", "nt", "ll", "v"],
+        &["ard", "et", "ier", "on", "in", "eau", "ault", "y", "ot", "and", "ois", "e"]],
 };
 
 #[rustfmt::skip]
@@ -377,11 +396,15 @@ static DUTCH: NameBook = NameBook {
     female: &["Maria", "Anna", "Johanna", "Cornelia", "Elisabeth", "Sanne", "Anne", "Lisa",
         "Emma", "Femke", "Sophie", "Iris", "Eva", "Anouk", "Lotte", "Fleur", "Marieke", "Inge",
         "Linda", "Monique", "Esther", "Sandra", "Ingrid", "Ilse", "Marloes", "Saskia", "Nienke",
-        "Ellen", "Annemarie", "Petronella"],
+        "Ellen", "Annemarie", "Petronella", "Annelies", "Bregje", "Charlotte", "Daphne", "Demi",
+        "Floor", "Hanneke", "Janneke", "Julia", "Karin", "Lieke", "Maud", "Mirjam", "Noor",
+        "Renske", "Roos", "Tess", "Wendy", "Yvonne"],
     male: &["Jan", "Johannes", "Cornelis", "Hendrik", "Willem", "Pieter", "Gerrit", "Jacobus",
         "Jeroen", "Dennis", "Mark", "Bas", "Sander", "Thijs", "Daan", "Sem", "Lars", "Ruben",
         "Joost", "Maarten", "Bram", "Stijn", "Wouter", "Frank", "Erik", "Martijn", "Niels",
-        "Tim", "Kees", "Henk", "Sjoerd"],
+        "Tim", "Kees", "Henk", "Sjoerd", "Arjen", "Bart", "Bastiaan", "Casper", "Dirk", "Finn",
+        "Gijs", "Hans", "Jasper", "Jelle", "Jesse", "Koen", "Lucas", "Luuk", "Milan", "Pim",
+        "Rik", "Roel", "Rutger", "Teun", "Thomas", "Vincent"],
     family: &["de Jong", "Jansen", "de Vries", "van den Berg", "van Dijk", "Bakker", "Janssen",
         "Visser", "Smit", "Meijer", "de Boer", "Mulder", "de Groot", "Bos", "Vos", "Peters",
         "Hendriks", "van Leeuwen", "Dekker", "Brouwer", "de Wit", "Dijkstra", "Smits",
@@ -392,10 +415,12 @@ static DUTCH: NameBook = NameBook {
         "Huisman", "Peeters", "de Jonge", "Kuipers", "van Veen", "Post", "Kuiper", "Veenstra",
         "Kramer", "van den Brink", "Scholten", "van Wijk", "Postma", "Martens", "Vink",
         "de Ridder", "Jonker"],
-    family_heads: &["van ", "van der ", "van den ", "van de ", "de ", "ter ", "ten "],
-    family_tails: &["Beek", "Berg", "Bosch", "Broek", "Dijk", "Hout", "Kamp", "Laar", "Meer",
-        "Molen", "Poel", "Sloot", "Veld", "Ven", "Wetering", "Zand", "Heuvel", "Hoeve", "Akker",
-        "Leeuw", "Linde", "Brink", "Horst", "Vliet", "Water"],
+    rare_family: [&["", "", "", "van ", "van ", "de ", "de ", "van der ", "van den ", "ter "],
+        &["B", "Br", "D", "G", "Gr", "H", "K", "Kl", "M", "P", "R", "S", "Sch", "St", "V", "W",
+            "Z"],
+        &["a", "e", "i", "o", "oo", "ee", "aa", "ui", "ij", "ou"],
+        &["k", "l", "n", "r", "s", "rt", "nk", "ld", "ng", "p"],
+        &["", "er", "man", "ing", "stra", "ink", "sma", "ema", "s", "en"]],
 };
 
 #[rustfmt::skip]
@@ -416,10 +441,11 @@ static ITALIAN: NameBook = NameBook {
         "D'Angelo", "Marchetti", "Parisi", "Villa", "Conte", "Ferraro", "Ferri", "Fabbri",
         "Bianco", "Marini", "Grasso", "Valentini", "Messina", "Sala", "De Rosa", "Gatti",
         "Pellegrini", "Palumbo", "Sanna", "Farina", "Rizzi", "Monti", "Cattaneo", "Morelli"],
-    family_heads: &["Bel", "Cas", "Fer", "Gal", "Mar", "Ros", "Sar", "Val", "Bor", "Car", "Del",
-        "Fio", "Lan", "Mor", "Pel", "Ser", "Tor", "Ven", "Zan", "Bar"],
-    family_tails: &["lini", "etti", "ucci", "ardi", "oni", "elli", "ino", "ese", "ato", "azzi",
-        "otti", "one", "aro", "ello", "iani"],
+    rare_family: [&["", "", "", "", "", "De ", "Di "],
+        &["B", "C", "D", "F", "G", "L", "M", "N", "P", "R", "S", "T", "V", "Z", "Br", "Gr"],
+        &["a", "e", "i", "o", "u"],
+        &["l", "r", "n", "t", "s", "ss", "tt", "cc", "nz", "rt", "st", "ld"],
+        &["ini", "etti", "ucci", "elli", "oni", "ino", "ese", "ato", "ari", "one", "i", "o"]],
 };
 
 #[rustfmt::skip]
@@ -440,10 +466,11 @@ static SPANISH: NameBook = NameBook {
         "Iglesias", "Medina", "Garrido", "Cortés", "Castillo", "Santos", "Lozano", "Guerrero",
         "Cano", "Prieto", "Méndez", "Cruz", "Calvo", "Gallego", "Vidal", "León", "Márquez",
         "Herrera", "Peña", "Flores", "Cabrera", "Campos", "Vega", "Fuentes", "Carrasco"],
-    family_heads: &["Al", "Bel", "Cal", "Can", "Cas", "Es", "Fer", "Gal", "Lar", "Mon", "Oli",
-        "Pra", "Sal", "Tor", "Val", "Vil", "Zar", "Ber", "Cor", "Mar"],
-    family_tails: &["ares", "edo", "ero", "illo", "ino", "ona", "oso", "ueta", "ada", "anda",
-        "era", "ez", "al", "ón", "ejo"],
+    rare_family: [&[""],
+        &["B", "C", "D", "F", "G", "L", "M", "N", "P", "R", "S", "T", "V", "Ch", "Ll"],
+        &["a", "e", "i", "o", "u", "ue", "ie"],
+        &["l", "r", "n", "s", "rr", "nt", "st", "rd", "lv", "b"],
+        &["ez", "es", "o", "a", "era", "edo", "ales", "ado", "illa", "ón", "ero", "ana"]],
 };
 
 #[rustfmt::skip]
@@ -465,10 +492,13 @@ static SCANDINAVIAN: NameBook = NameBook {
         "Håkansson", "Lundin", "Björk", "Bergman", "Holm", "Nyström", "Hansen", "Jensen",
         "Nielsen", "Pedersen", "Andersen", "Christensen", "Larsen", "Sørensen", "Rasmussen",
         "Johansen", "Olsen", "Haugen", "Dahl", "Halvorsen", "Solberg", "Strand", "Lie", "Moen"],
-    family_heads: &["Berg", "Lind", "Sjö", "Ny", "Ek", "Holm", "Sand", "Ström", "Dahl", "Fors",
-        "Gran", "Hag", "Lund", "Sköld", "Wall", "Ås", "Björk", "Sol", "Fjell", "Vik"],
-    family_tails: &["gren", "qvist", "ström", "berg", "dahl", "lund", "man", "by", "sten",
-        "holm", "vall", "borg", "ling", "stad", "feldt"],
+    rare_family: [&[""],
+        &["B", "D", "F", "G", "H", "J", "K", "L", "M", "N", "P", "R", "S", "Sv", "T", "V", "Sj",
+            "Fj"],
+        &["a", "e", "i", "o", "u", "ö", "å", "ä", "y"],
+        &["l", "r", "n", "rk", "ld", "nd", "st", "g", "k", "m"],
+        &["sson", "gren", "qvist", "berg", "lund", "ström", "sen", "dal", "man", "by", "ing",
+            "holm"]],
 };
 
 /// Short forms people go by, for the given names that have common ones.

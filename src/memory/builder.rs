@@ -96,7 +96,7 @@ impl MemoryBuilder {
         self
     }
 
-    /// Drops the default strategy ([`ExactIdentifiers`] with default weights).
+    /// Drops the default strategy ([`PersonMatcher`] with the built-in weights).
     pub fn without_default_strategies(mut self) -> Self {
         self.default_strategies = false;
         self

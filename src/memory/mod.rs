@@ -95,7 +95,7 @@ impl Default for Memory {
 }
 
 impl Memory {
-    /// An empty memory with the default strategies (exact identifiers), the built-in
+    /// An empty memory with the default strategy ([`PersonMatcher`](crate::PersonMatcher)), the built-in
     /// rules ([`FirstVisit`](crate::FirstVisit), [`RepeatProduction`](crate::RepeatProduction)),
     /// the system clock and no default country (phone numbers must then be international).
     pub fn new() -> Self {

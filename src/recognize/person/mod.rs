@@ -32,12 +32,14 @@ const PER_KEY: usize = 16;
 /// ```
 /// use regulars::{Event, Memory, Order, Signals};
 /// let mut memory = Memory::new();
-/// let first = memory.observe(Event::order("e-1", Order::new("o-1",
-///     Signals::new().given_name("Robert").family_name("Oyelaran").email("rob@example.org"))))?;
-/// // A new e-mail, a nickname, the same phone-less box-office sale: still him.
+/// let robert = memory.observe(Event::order("e-1", Order::new("o-1",
+///     Signals::new().given_name("Robert").family_name("Oyelaran")
+///         .email("rob@example.org").phone("+44 20 7946 0311"))))?.patron();
+/// // A nickname and a new e-mail, the same phone: still him, and the evidence says why.
 /// let seen = memory.recognize(&Signals::new().given_name("Bob").family_name("Oyelaran")
-///     .email("robert.oyelaran@example.net").postcode("SW1A 1AA"))?;
-/// # let _ = (first, seen);
+///     .email("bob.o@example.net").phone("+44 20 7946 0311"))?;
+/// assert_eq!(seen.known_patron(), Some(robert));
+/// assert!(seen.explain().contains("given name partly agrees (nickname)"));
 /// # Ok::<(), regulars::Error>(())
 /// ```
 #[derive(Clone, Debug, Default)]
