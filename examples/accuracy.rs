@@ -19,6 +19,7 @@
 //! `--csv` also writes the records, with the truth in the last column (`person_id`).
 
 #[path = "support/population.rs"]
+#[allow(dead_code)]
 mod population;
 
 use std::collections::BTreeMap;
@@ -103,45 +104,60 @@ fn main() -> Result<()> {
 
 fn print_population(population: &Population, generating_secs: f64) {
     let records = &population.records;
-    let persons = population.persons.len();
-    let share = |n: usize| percent(n as f64 / records.len().max(1) as f64);
-    let by_channel = |c: Channel| records.iter().filter(|r| r.channel == c).count();
-    let with_birth_date = records.iter().filter(|r| r.birth_date.is_some()).count();
+    let (persons, households) = (population.persons.len(), population.households.len());
     let mut per_person = vec![0usize; persons];
     for record in records {
         per_person[record.person_id] += 1;
     }
     let returning = per_person.iter().filter(|&&n| n > 1).count();
     let most = per_person.iter().max().copied().unwrap_or(0);
+    let namesakes = population.same_name_pairs();
+    let (n, per) = (records.len(), ratio(records.len(), persons));
+    let ms = generating_secs * 1e3;
+    let share = |n: usize| percent(ratio(n, records.len()));
+    let channel = |c: Channel| share(records.iter().filter(|r| r.channel == c).count());
+    let (web, guest) = (channel(Channel::Web), channel(Channel::Guest));
+    let counter = channel(Channel::BoxOffice);
+    let born = share(records.iter().filter(|r| r.birth_date.is_some()).count());
 
     println!("Population");
-    print!("  persons     {persons} in {} households,", population.households.len());
-    println!(" {returning} with more than one order (most: {most})");
-    print!("  records     {} ({:.2} per person),", records.len(), ratio(records.len(), persons));
-    println!(" generated in {:.0} ms", generating_secs * 1e3);
-    print!("  channels    web {}, guest {},", share(by_channel(Channel::Web)), share(by_channel(Channel::Guest)));
-    println!(" box office {}; birth date on {}", share(by_channel(Channel::BoxOffice)), share(with_birth_date));
+    println!("  persons     {persons} in {households} households, {returning} order again");
+    println!("  orders      at most {most} per person");
+    println!("  namesakes   {namesakes} pairs of different persons share a full name");
+    println!("  records     {n} ({per:.2} per person), generated in {ms:.0} ms");
+    println!("  channels    web {web}, guest {guest}, box office {counter}; birth date on {born}");
 }
 
 fn print_results(stream: &Stream, pairs: &Pairwise, patrons: usize) {
     let decision = |name| stream.decisions.get(name).copied().unwrap_or(0);
-    let observed = stream.assigned.len() - stream.rejected.len();
+    let (known, review, new) = (decision("known"), decision("review"), decision("new"));
+    let rejected = stream.rejected.len();
+    let (precision, recall, f1) = (pairs.precision(), pairs.recall(), pairs.f1());
+    let (predicted, truth, both) = (pairs.predicted, pairs.truth, pairs.correct);
+    let (wrong, wrong_share) = (pairs.false_merges(), percent(pairs.false_merge_share()));
+    let (missed, missed_share) = (pairs.missed(), percent(1.0 - recall));
+    let observed = stream.assigned.len() - rejected;
     let secs = stream.observing.as_secs_f64();
+    let (ms, rate) = (secs * 1e3, observed as f64 / secs.max(1e-9) / 1e3);
+    let micros = secs * 1e6 / observed.max(1) as f64;
+
     println!("\nWhat memory made of it");
-    print!("  decisions   known {}, review {}, new {}", decision("known"), decision("review"), decision("new"));
-    println!(" -> {patrons} patrons");
-    println!("  rejected    {} records (an input the normalizers refused)", stream.rejected.len());
+    let knobs = population::tuning();
+    if !knobs.is_empty() {
+        println!("  TUNED       {knobs:?}: not the shipped settings");
+    }
+    println!("  decisions   known {known}, review {review}, new {new} -> {patrons} patrons");
+    println!("  rejected    {rejected} records (an input the normalizers refused)");
     print_rejections(stream);
-    println!("  precision   {:.4}", pairs.precision());
-    println!("  recall      {:.4}", pairs.recall());
-    println!("  F1          {:.4}", pairs.f1());
-    print!("  pairs       {} predicted, {} true, {} both", pairs.predicted, pairs.truth, pairs.correct);
-    println!();
-    print!("  false merge {} pairs ({} of predicted pairs)", pairs.false_merges(), percent(pairs.false_merge_share()));
-    println!();
-    println!("  missed      {} pairs ({} of true pairs)", pairs.missed(), percent(1.0 - pairs.recall()));
-    print!("  speed       {observed} records observed in {:.0} ms:", secs * 1e3);
-    println!(" {:.0}k records/s, {:.2} µs/record", observed as f64 / secs.max(1e-9) / 1e3, secs * 1e6 / observed.max(1) as f64);
+    println!("  precision   {precision:.4}");
+    println!("  recall      {recall:.4}");
+    println!("  F1          {f1:.4}");
+    println!("  pairs       {predicted} predicted, {truth} true, {both} both");
+    println!("  false merge {wrong} pairs ({wrong_share} of predicted pairs)");
+    println!("  missed      {missed} pairs ({missed_share} of true pairs)");
+    println!(
+        "  speed       {observed} records in {ms:.0} ms: {rate:.0}k records/s, {micros:.2} µs/record"
+    );
 }
 
 /// Rejections grouped by what was wrong (the message without its event id).
@@ -149,7 +165,9 @@ fn print_rejections(stream: &Stream) {
     let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
     for (_, error) in &stream.rejected {
         let message = error.to_string();
-        let reason = message.split_once(": ").map_or(message.as_str(), |(_, r)| r);
+        let reason = message
+            .split_once(": ")
+            .map_or(message.as_str(), |(_, r)| r);
         *reasons.entry(reason.to_owned()).or_default() += 1;
     }
     for (reason, n) in reasons {
@@ -162,11 +180,78 @@ fn print_rejections(stream: &Stream) {
 /// A pair of different persons memory made one patron.
 struct FalseMerge {
     relation: Relation,
-    /// The identifier a record of each has in common, if any (else a chain linked them).
-    shared: Option<IdentifierKind>,
-    /// The two records that show it best.
+    /// What the most alike pair of their records has in common.
+    link: Link,
+    /// That pair.
     records: (usize, usize),
     record_pairs: usize,
+}
+
+/// What two records have in common, the most telling first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Link {
+    Identifier(IdentifierKind),
+    NameAndPostcode,
+    Name,
+    FamilyNameAndPostcode,
+    Postcode,
+    /// Nothing: other records linked them.
+    Nothing,
+}
+
+impl std::fmt::Display for Link {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Link::Identifier(kind) => write!(f, "shared {kind}"),
+            Link::NameAndPostcode => f.write_str("same name and postcode"),
+            Link::Name => f.write_str("same name"),
+            Link::FamilyNameAndPostcode => f.write_str("same family name and postcode"),
+            Link::Postcode => f.write_str("same postcode"),
+            Link::Nothing => f.write_str("nothing in common (linked through others)"),
+        }
+    }
+}
+
+/// A record's comparable parts, normalized as memory normalizes them.
+struct Keys {
+    identifiers: Vec<(IdentifierKind, String)>,
+    given: Option<String>,
+    family: Option<String>,
+    postcode: Option<String>,
+}
+
+impl Keys {
+    fn of(record: &Record) -> Self {
+        let name = |n: &Option<String>| n.as_deref().and_then(|n| normalize::name(n).ok());
+        let postcode = record.postcode.as_deref();
+        Keys {
+            identifiers: record.identifiers(),
+            given: name(&record.given_name),
+            family: name(&record.family_name),
+            postcode: postcode.and_then(|p| normalize::postcode(p, None).ok()),
+        }
+    }
+
+    fn link(&self, other: &Keys) -> Link {
+        let shared = self
+            .identifiers
+            .iter()
+            .filter(|id| other.identifiers.contains(id));
+        if let Some((kind, _)) = shared.min() {
+            return Link::Identifier(*kind);
+        }
+        let same = |a: &Option<String>, b: &Option<String>| a.is_some() && a == b;
+        let given = same(&self.given, &other.given);
+        let family = same(&self.family, &other.family);
+        let postcode = same(&self.postcode, &other.postcode);
+        match (given && family, family, postcode) {
+            (true, _, true) => Link::NameAndPostcode,
+            (true, _, false) => Link::Name,
+            (false, true, true) => Link::FamilyNameAndPostcode,
+            (false, _, true) => Link::Postcode,
+            _ => Link::Nothing,
+        }
+    }
 }
 
 /// Why a person's records ended up in more than one patron.
@@ -196,7 +281,7 @@ impl MissCause {
 /// One fragment: records of one person in a patron that is not their main one.
 struct Fragment {
     cause: MissCause,
-    /// The fragment's first record, and the main patron's record closest to it.
+    /// A record of the main patron that shows the cause best, and the fragment's first.
     records: (usize, usize),
     size: usize,
 }
@@ -205,13 +290,18 @@ struct Fragment {
 struct Analysis {
     false_merges: Vec<FalseMerge>,
     fragments: Vec<Fragment>,
+    /// Patrons holding records of more than one person: (patron, records, persons), the
+    /// most mixed first.
+    mixed_patrons: Vec<(PatronId, usize, usize)>,
 }
+
+/// Record indexes by person, for each patron.
+type PersonsByPatron = BTreeMap<PatronId, BTreeMap<usize, Vec<usize>>>;
 
 impl Analysis {
     fn new(population: &Population, patrons: &[Option<PatronId>]) -> Self {
-        let ids: Vec<Vec<(IdentifierKind, String)>> =
-            population.records.iter().map(Record::identifiers).collect();
-        let mut by_patron: BTreeMap<PatronId, BTreeMap<usize, Vec<usize>>> = BTreeMap::new();
+        let keys: Vec<Keys> = population.records.iter().map(Keys::of).collect();
+        let mut by_patron = PersonsByPatron::new();
         let mut by_person: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
         for (i, record) in population.records.iter().enumerate() {
             by_person.entry(record.person_id).or_default().push(i);
@@ -220,54 +310,67 @@ impl Analysis {
                 persons.entry(record.person_id).or_default().push(i);
             }
         }
-        let mut false_merges = Vec::new();
-        for persons in by_patron.values() {
-            let persons: Vec<(&usize, &Vec<usize>)> = persons.iter().collect();
-            for (k, &(&p, p_records)) in persons.iter().enumerate() {
-                for &(&q, q_records) in &persons[k + 1..] {
-                    let (shared, records) = closest_pair(&ids, p_records, q_records);
-                    false_merges.push(FalseMerge {
-                        relation: population.relation(p, q),
-                        shared,
-                        records,
-                        record_pairs: p_records.len() * q_records.len(),
-                    });
-                }
-            }
-        }
-        let mut fragments = Vec::new();
-        for records in by_person.values() {
-            fragments.extend(fragments_of(population, &ids, patrons, records));
-        }
+        let fragments = by_person
+            .values()
+            .flat_map(|records| fragments_of(population, &keys, patrons, records))
+            .collect();
         Analysis {
-            false_merges,
+            false_merges: false_merges(population, &keys, &by_patron),
             fragments,
+            mixed_patrons: mixed_patrons(&by_patron),
         }
     }
 }
 
-/// Of two persons' records, a pair sharing an identifier (the most telling kind first), or
-/// else their first records.
-fn closest_pair(
-    ids: &[Vec<(IdentifierKind, String)>],
-    a: &[usize],
-    b: &[usize],
-) -> (Option<IdentifierKind>, (usize, usize)) {
-    let mut best: Option<(IdentifierKind, (usize, usize))> = None;
-    for &i in a {
-        for &j in b {
-            for (kind, value) in &ids[i] {
-                let shared = ids[j].iter().any(|(k, v)| k == kind && v == value);
-                if shared && best.as_ref().is_none_or(|(k, _)| kind < k) {
-                    best = Some((*kind, (i, j)));
-                }
+/// Every pair of persons sharing a patron.
+fn false_merges(
+    population: &Population,
+    keys: &[Keys],
+    by_patron: &PersonsByPatron,
+) -> Vec<FalseMerge> {
+    let mut merges = Vec::new();
+    for persons in by_patron.values() {
+        let persons: Vec<(&usize, &Vec<usize>)> = persons.iter().collect();
+        for (k, &(&p, p_records)) in persons.iter().enumerate() {
+            for &(&q, q_records) in &persons[k + 1..] {
+                let (link, records) = most_alike(keys, p_records, q_records);
+                merges.push(FalseMerge {
+                    relation: population.relation(p, q),
+                    link,
+                    records,
+                    record_pairs: p_records.len() * q_records.len(),
+                });
             }
         }
     }
-    match best {
-        Some((kind, pair)) => (Some(kind), pair),
-        None => (None, (a[0], b[0])),
+    merges
+}
+
+fn mixed_patrons(by_patron: &PersonsByPatron) -> Vec<(PatronId, usize, usize)> {
+    let mut mixed: Vec<(PatronId, usize, usize)> = by_patron
+        .iter()
+        .filter(|(_, persons)| persons.len() > 1)
+        .map(|(&patron, persons)| (patron, persons.values().map(Vec::len).sum(), persons.len()))
+        .collect();
+    mixed.sort_by_key(|&(patron, records, persons)| {
+        (usize::MAX - persons, usize::MAX - records, patron)
+    });
+    mixed
+}
+
+/// Of two persons' records, the pair with the most telling thing in common (the earliest
+/// such pair).
+fn most_alike(keys: &[Keys], a: &[usize], b: &[usize]) -> (Link, (usize, usize)) {
+    let mut best = (Link::Nothing, (a[0], b[0]));
+    for &i in a {
+        for &j in b {
+            let link = keys[i].link(&keys[j]);
+            if link < best.0 {
+                best = (link, (i, j));
+            }
+        }
     }
+    best
 }
 
 /// A person's records outside their main patron (the one holding most of their records,
@@ -275,103 +378,141 @@ fn closest_pair(
 /// of its own.
 fn fragments_of(
     population: &Population,
-    ids: &[Vec<(IdentifierKind, String)>],
+    keys: &[Keys],
     patrons: &[Option<PatronId>],
     records: &[usize],
 ) -> Vec<Fragment> {
+    let groups = by_patron(records, patrons);
+    let largest = |&g: &usize| (groups[g].len(), usize::MAX - g);
+    let Some(main) = (0..groups.len()).max_by_key(largest) else {
+        return Vec::new();
+    };
+    let mut fragments = Vec::new();
+    for (g, group) in groups.iter().enumerate() {
+        if g != main {
+            let (cause, shown) = miss_cause(population, keys, &groups[main], group[0]);
+            fragments.push(Fragment {
+                cause,
+                records: (shown, group[0]),
+                size: group.len(),
+            });
+        }
+    }
+    fragments
+}
+
+/// Records grouped by patron, in order of first appearance; each rejected record alone.
+fn by_patron(records: &[usize], patrons: &[Option<PatronId>]) -> Vec<Vec<usize>> {
     let mut groups: Vec<(Option<PatronId>, Vec<usize>)> = Vec::new();
     for &i in records {
-        match groups.iter_mut().find(|(p, _)| p.is_some() && *p == patrons[i]) {
+        let same = |(p, _): &&mut (Option<PatronId>, Vec<usize>)| p.is_some() && *p == patrons[i];
+        match groups.iter_mut().find(same) {
             Some((_, group)) => group.push(i),
             None => groups.push((patrons[i], vec![i])),
         }
     }
-    let Some(main) = (0..groups.len()).max_by_key(|&g| (groups[g].1.len(), usize::MAX - g)) else {
-        return Vec::new();
-    };
-    let main_records = &groups[main].1;
-    let mut fragments = Vec::new();
-    for (g, (_, group)) in groups.iter().enumerate() {
-        if g == main {
-            continue;
+    groups.into_iter().map(|(_, group)| group).collect()
+}
+
+/// Why record `first` was not linked to the `main` patron, and the main patron's record
+/// that shows it best (one sharing an identifier, else the one nearest in time).
+fn miss_cause(
+    population: &Population,
+    keys: &[Keys],
+    main: &[usize],
+    first: usize,
+) -> (MissCause, usize) {
+    let personal = |i: usize| keys[i].identifiers.iter().filter(|(k, _)| k.is_personal());
+    let shares = |j: usize| personal(first).any(|id| personal(j).any(|other| other == id));
+    let nearest = main
+        .iter()
+        .copied()
+        .min_by_key(|&j| j.abs_diff(first))
+        .unwrap_or(first);
+    match (
+        personal(first).next(),
+        main.iter().copied().find(|&j| shares(j)),
+    ) {
+        (None, _) => (MissCause::NoPersonalIdentifier, nearest),
+        (Some(_), None) => (MissCause::NothingInCommon, nearest),
+        (Some(_), Some(j)) => {
+            let why = differences(&population.records[first], &population.records[j]);
+            (MissCause::SharedButRefused(why), j)
         }
-        let first = group[0];
-        let personal = |i: usize| ids[i].iter().filter(|(k, _)| k.is_personal());
-        let sharing = main_records.iter().copied().find(|&j| {
-            personal(first).any(|(kind, value)| personal(j).any(|(k, v)| k == kind && v == value))
-        });
-        let nearest = *main_records
-            .iter()
-            .min_by_key(|&&j| j.abs_diff(first))
-            .unwrap_or(&first);
-        let (cause, partner) = match (personal(first).next(), sharing) {
-            (None, _) => (MissCause::NoPersonalIdentifier, nearest),
-            (Some(_), None) => (MissCause::NothingInCommon, nearest),
-            (Some(_), Some(j)) => {
-                let why = differences(&population.records[first], &population.records[j]);
-                (MissCause::SharedButRefused(why), j)
-            }
-        };
-        fragments.push(Fragment {
-            cause,
-            records: (partner, first),
-            size: group.len(),
-        });
     }
-    fragments
 }
 
 /// What differs between two records of one person that share an identifier, as the
 /// recognizer compares them: folded names, birth dates.
 fn differences(a: &Record, b: &Record) -> String {
     let key = |name: &Option<String>| name.as_deref().and_then(|n| normalize::name(n).ok());
+    let differ = |x: Option<String>, y: Option<String>| x.is_some() && y.is_some() && x != y;
     let mut what = Vec::new();
-    let (given_a, given_b) = (key(&a.given_name), key(&b.given_name));
-    if given_a.is_some() && given_b.is_some() && given_a != given_b {
+    if differ(key(&a.given_name), key(&b.given_name)) {
         what.push("given name");
     }
-    let (family_a, family_b) = (key(&a.family_name), key(&b.family_name));
-    if family_a.is_some() && family_b.is_some() && family_a != family_b {
+    if differ(key(&a.family_name), key(&b.family_name)) {
         what.push("family name");
     }
-    if let (Some(x), Some(y)) = (a.birth_date, b.birth_date) {
-        if x != y {
-            what.push("birth date");
-        }
+    if let (Some(x), Some(y)) = (a.birth_date, b.birth_date)
+        && x != y
+    {
+        what.push("birth date");
     }
-    match what.is_empty() {
-        true => "names agree (another candidate competed)".into(),
-        false => format!("{} differ{}", what.join(" and "), if what.len() == 1 { "s" } else { "" }),
+    match what.len() {
+        0 => "names agree (another candidate competed)".into(),
+        1 => format!("{} differs", what[0]),
+        _ => format!("{} differ", what.join(" and ")),
     }
+}
+
+/// How many errors of one kind, how many records they involve, and which they are.
+#[derive(Default)]
+struct Tally {
+    count: usize,
+    records: usize,
+    items: Vec<usize>,
+}
+
+/// Tallies items by kind, the kinds involving the most records first.
+fn tally<K: Ord>(items: impl Iterator<Item = (K, usize)>) -> Vec<(K, Tally)> {
+    let mut kinds: BTreeMap<K, Tally> = BTreeMap::new();
+    for (i, (kind, records)) in items.enumerate() {
+        let tally = kinds.entry(kind).or_default();
+        tally.count += 1;
+        tally.records += records;
+        tally.items.push(i);
+    }
+    let mut kinds: Vec<(K, Tally)> = kinds.into_iter().collect();
+    kinds.sort_by(|a, b| b.1.records.cmp(&a.1.records).then(a.0.cmp(&b.0)));
+    kinds
 }
 
 fn print_false_merges(population: &Population, analysis: &Analysis) {
     let merges = &analysis.false_merges;
-    let mut kinds: BTreeMap<(Relation, String), (usize, usize, Vec<usize>)> = BTreeMap::new();
-    for (m, merge) in merges.iter().enumerate() {
-        let via = merge.shared.map_or("no shared identifier (a chain)".into(), |k| format!("shared {k}"));
-        let entry = kinds.entry((merge.relation, via)).or_default();
-        entry.0 += 1;
-        entry.1 += merge.record_pairs;
-        entry.2.push(m);
+    let kinds = tally(
+        merges
+            .iter()
+            .map(|m| ((m.relation, m.link), m.record_pairs)),
+    );
+    println!(
+        "\nFalse merges: {} pairs of persons made one patron",
+        merges.len()
+    );
+    println!("  persons  record pairs  relation · most alike records");
+    for ((relation, link), tally) in &kinds {
+        let (n, records) = (tally.count, tally.records);
+        println!("  {n:>7} {records:>13}  {relation} · {link}");
     }
-    let mut kinds: Vec<_> = kinds.into_iter().collect();
-    kinds.sort_by(|a, b| b.1.1.cmp(&a.1.1).then(a.0.cmp(&b.0)));
-
-    println!("\nFalse merges: {} pairs of persons made one patron", merges.len());
-    println!("  {:>7} {:>8}  {}", "persons", "records", "relation · how");
-    for ((relation, via), (persons, records, _)) in &kinds {
-        println!("  {persons:>7} {records:>8}  {relation} · {via}");
-    }
-    let groups: Vec<Vec<usize>> = kinds.iter().map(|(_, (_, _, m))| m.clone()).collect();
+    print_largest_mixed_patrons(analysis);
+    let groups: Vec<&[usize]> = kinds.iter().map(|(_, t)| t.items.as_slice()).collect();
     let examples = round_robin(&groups, EXAMPLES);
     if !examples.is_empty() {
         println!("\nExamples of false merges");
     }
     for m in examples {
         let merge = &merges[m];
-        let how = merge.shared.map_or("no shared identifier".into(), |k| format!("shared {k}"));
-        println!("  {} · {how}", merge.relation);
+        println!("  {} · {}", merge.relation, merge.link);
         print_record(&population.records[merge.records.0]);
         print_record(&population.records[merge.records.1]);
     }
@@ -379,23 +520,15 @@ fn print_false_merges(population: &Population, analysis: &Analysis) {
 
 fn print_missed_links(population: &Population, analysis: &Analysis) {
     let fragments = &analysis.fragments;
-    let mut causes: BTreeMap<MissCause, (usize, usize, Vec<usize>)> = BTreeMap::new();
-    for (f, fragment) in fragments.iter().enumerate() {
-        let entry = causes.entry(fragment.cause.clone()).or_default();
-        entry.0 += 1;
-        entry.1 += fragment.size;
-        entry.2.push(f);
+    let causes = tally(fragments.iter().map(|f| (f.cause.clone(), f.size)));
+    let extra = fragments.len();
+    println!("\nMissed links: {extra} extra patrons (a person's records outside their main one)");
+    println!("  fragments  records  why the first record was not linked");
+    for (cause, tally) in &causes {
+        let (n, records, label) = (tally.count, tally.records, cause.label());
+        println!("  {n:>9} {records:>8}  {label}");
     }
-    let mut causes: Vec<_> = causes.into_iter().collect();
-    causes.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(a.0.cmp(&b.0)));
-
-    print!("\nMissed links: {} extra patrons (a person's records", fragments.len());
-    println!(" outside their main patron)");
-    println!("  {:>9} {:>8}  {}", "fragments", "records", "why the first record was not linked");
-    for (cause, (n, records, _)) in &causes {
-        println!("  {n:>9} {records:>8}  {}", cause.label());
-    }
-    let groups: Vec<Vec<usize>> = causes.iter().map(|(_, (_, _, f))| f.clone()).collect();
+    let groups: Vec<&[usize]> = causes.iter().map(|(_, t)| t.items.as_slice()).collect();
     let examples = round_robin(&groups, EXAMPLES);
     if !examples.is_empty() {
         println!("\nExamples of missed links (a main-patron record, then the one not linked)");
@@ -408,11 +541,26 @@ fn print_missed_links(population: &Population, analysis: &Analysis) {
     }
 }
 
+/// The patrons mixing the most persons: one chain of links can make a crowd of one.
+fn print_largest_mixed_patrons(analysis: &Analysis) {
+    let mixed = &analysis.mixed_patrons;
+    let persons: usize = mixed.iter().map(|m| m.2).sum();
+    let largest = mixed.iter().take(5);
+    let largest: Vec<String> = largest
+        .map(|(patron, records, persons)| format!("{patron} {records} records of {persons}"))
+        .collect();
+    let (n, largest) = (mixed.len(), largest.join(", "));
+    println!("  {n} patrons hold records of {persons} different persons; largest: {largest}");
+}
+
 /// Up to `n` items, taking the first of each group in turn, so that every kind shows.
-fn round_robin(groups: &[Vec<usize>], n: usize) -> Vec<usize> {
+fn round_robin(groups: &[&[usize]], n: usize) -> Vec<usize> {
     let mut picked = Vec::new();
     for depth in 0.. {
-        let row: Vec<usize> = groups.iter().filter_map(|g| g.get(depth).copied()).collect();
+        let row: Vec<usize> = groups
+            .iter()
+            .filter_map(|g| g.get(depth).copied())
+            .collect();
         if row.is_empty() {
             break;
         }
@@ -435,7 +583,12 @@ fn print_record(record: &Record) {
     )];
     fields.extend(record.email.as_ref().map(|e| format!("{e:?}")));
     fields.extend(record.phone.clone());
-    let address = [&record.address, &record.postcode, &record.city, &record.country];
+    let address = [
+        &record.address,
+        &record.postcode,
+        &record.city,
+        &record.country,
+    ];
     let address: Vec<&str> = address.iter().filter_map(|f| f.as_deref()).collect();
     if !address.is_empty() {
         fields.push(address.join(", "));
@@ -444,7 +597,12 @@ fn print_record(record: &Record) {
     fields.extend(record.card_token.clone());
     fields.extend(record.loyalty_id.clone());
     let (id, date) = (&record.record_id, record.ts.format("%Y-%m-%d"));
-    println!("    {id} {date} {:<10} {} [person {}]", record.channel.to_string(), fields.join(" · "), record.person_id);
+    println!(
+        "    {id} {date} {:<10} {} [person {}]",
+        record.channel.to_string(),
+        fields.join(" · "),
+        record.person_id
+    );
 }
 
 fn percent(share: f64) -> String {
@@ -473,9 +631,8 @@ fn write_csv(path: &Path, records: &[Record]) -> Result<()> {
 }
 
 fn csv_field(field: &str) -> String {
-    let needs_quotes = field.contains([',', '"', '\n', '\r'])
-        || field.starts_with(' ')
-        || field.ends_with(' ');
+    let needs_quotes =
+        field.contains([',', '"', '\n', '\r']) || field.starts_with(' ') || field.ends_with(' ');
     match needs_quotes {
         true => format!("\"{}\"", field.replace('"', "\"\"")),
         false => field.to_owned(),

@@ -76,8 +76,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, Result};
 pub use memory::{
     IdentityChange, IndexView, MembershipSpan, Memory, MemoryBuilder, MergeCause, Observation,
-    Participant, PatronStats, PatronView, ProductionVisits, ReviewDecision, ReviewItem,
-    TicketView,
+    Participant, PatronStats, PatronView, ProductionVisits, ReviewDecision, ReviewItem, TicketView,
 };
 pub use model::catalog::{Catalog, Performance, Production, Venue};
 pub use model::event::{
@@ -99,7 +98,8 @@ pub use moments::{
 };
 pub use recognize::{
     Agreement, BlockingKey, BlockingKeys, Candidate, Candidates, Comparison, Evidence,
-    EvidenceItem, ExactIdentifiers, ExactWeights, Field, Level, LevelWeight, PersonMatcher,
-    PersonModel, Recognition, Strategy, Thresholds,
+    EvidenceItem, ExactIdentifiers, ExactWeights, Field, Level, LevelChange, LevelWeight,
+    PersonMatcher, PersonModel, Recognition, RuleEstimate, Strategy, Thresholds, Training,
+    TrainingOptions,
 };
 pub use signals::{NormalizedSignals, Signals};

@@ -30,7 +30,12 @@ fn merge_then_split_restores_both_patrons_exactly() {
     let ben = seed(&mut memory, "ben", common::ben());
     observe(
         &mut memory,
-        order("e-ben-2", "o-ben-2", common::ben(), [ticket("t-ben-2", "hamlet-2")]),
+        order(
+            "e-ben-2",
+            "o-ben-2",
+            common::ben(),
+            [ticket("t-ben-2", "hamlet-2")],
+        ),
     );
     let before = snapshot(&memory);
 
@@ -69,7 +74,12 @@ fn what_arrives_after_a_merge_stays_with_the_survivor_on_split() {
     // Ben's e-mail now finds the merged patron.
     let later = observe(
         &mut memory,
-        order("e-later", "o-later", common::ben(), [ticket("t-later", "hamlet-2")]),
+        order(
+            "e-later",
+            "o-later",
+            common::ben(),
+            [ticket("t-later", "hamlet-2")],
+        ),
     );
     assert_eq!(later.patron(), ana);
     memory.split(ben).expect("split");
@@ -177,7 +187,10 @@ fn a_record_proving_two_patrons_one_person_merges_them_automatically() {
     assert_eq!(memory.patron(by_phone).expect("merged").id(), survivor);
     assert!(memory.identity_changes(0).iter().any(|c| matches!(
         c,
-        IdentityChange::Merged { cause: MergeCause::Automatic { .. }, .. }
+        IdentityChange::Merged {
+            cause: MergeCause::Automatic { .. },
+            ..
+        }
     )));
 }
 
@@ -302,7 +315,10 @@ fn the_review_queue_is_bounded_and_drops_the_oldest() {
         );
         assert_eq!(unsure.recognition().decision(), "review", "{family}");
     }
-    let queued: Vec<_> = memory.reviews().map(|r| r.event().as_str().to_owned()).collect();
+    let queued: Vec<_> = memory
+        .reviews()
+        .map(|r| r.event().as_str().to_owned())
+        .collect();
     assert_eq!(queued, ["e-2", "e-3"], "the oldest were dropped");
 }
 
@@ -322,7 +338,11 @@ fn twins_sharing_everything_but_the_given_name_stay_two_patrons() {
     let hanna = seed(&mut memory, "hanna", home("Hanna"));
     assert_ne!(anna, hanna, "twins must not be merged");
     assert_eq!(
-        memory.patron(hanna).expect("hanna").household().collect::<Vec<_>>(),
+        memory
+            .patron(hanna)
+            .expect("hanna")
+            .household()
+            .collect::<Vec<_>>(),
         [anna]
     );
     // Each is recognized as herself afterwards.
@@ -380,7 +400,10 @@ fn a_placeholder_email_shared_by_many_stops_counting() {
         .recognize(&Signals::new().given_name("Tim").email(placeholder))
         .expect("recognize");
     assert_eq!(stranger.decision(), "new", "{}", stranger.explain());
-    assert!(stranger.household().is_empty(), "a placeholder is no household");
+    assert!(
+        stranger.household().is_empty(),
+        "a placeholder is no household"
+    );
     if let Some(evidence) = stranger.evidence() {
         let email = evidence
             .items()
@@ -395,9 +418,8 @@ fn a_placeholder_email_shared_by_many_stops_counting() {
 #[test]
 fn blocklisted_identifiers_never_count_or_link() {
     let clock = regulars::ManualClock::new(t0());
-    let mut memory = build(
-        builder(&clock).ignore_identifiers(Signals::new().email("boxoffice@venue.example")),
-    );
+    let mut memory =
+        build(builder(&clock).ignore_identifiers(Signals::new().email("boxoffice@venue.example")));
     let tom = seed(
         &mut memory,
         "tom",
@@ -454,12 +476,28 @@ fn households_are_linked_both_ways_and_reported_in_the_feed() {
             .email("smiths@example.org"),
     );
     assert_ne!(jane, john);
-    assert_eq!(memory.patron(jane).expect("jane").household().collect::<Vec<_>>(), [john]);
-    assert_eq!(memory.patron(john).expect("john").household().collect::<Vec<_>>(), [jane]);
-    assert!(memory
-        .identity_changes(0)
-        .iter()
-        .any(|c| matches!(c, IdentityChange::Household { .. })));
+    assert_eq!(
+        memory
+            .patron(jane)
+            .expect("jane")
+            .household()
+            .collect::<Vec<_>>(),
+        [john]
+    );
+    assert_eq!(
+        memory
+            .patron(john)
+            .expect("john")
+            .household()
+            .collect::<Vec<_>>(),
+        [jane]
+    );
+    assert!(
+        memory
+            .identity_changes(0)
+            .iter()
+            .any(|c| matches!(c, IdentityChange::Household { .. }))
+    );
 }
 
 #[test]
@@ -473,7 +511,10 @@ fn moments_fired_before_a_merge_do_not_fire_again() {
     let other = seed(
         &mut memory,
         "other",
-        Signals::new().given_name("Ana").family_name("Silva").phone("+44 7700 900123"),
+        Signals::new()
+            .given_name("Ana")
+            .family_name("Silva")
+            .phone("+44 7700 900123"),
     );
     memory.merge(first.patron(), other).expect("merge");
     let replay_like = observe(

@@ -372,7 +372,12 @@ fn a_household_sharing_an_email_is_not_one_person() {
             .email(shared),
     );
     assert_ne!(john.decision(), "known", "{john:?}");
-    let Recognition::New { nearest: Some(nearest), household, .. } = &john else {
+    let Recognition::New {
+        nearest: Some(nearest),
+        household,
+        ..
+    } = &john
+    else {
         panic!("expected New with Jane as household, got {john:?}");
     };
     assert_eq!(nearest.patron(), jane);
@@ -733,7 +738,12 @@ fn a_nickname_with_the_same_phone_is_the_same_person() {
                 .family_name("Oyelaran")
                 .phone("+44 20 7946 0311"),
         );
-        assert_eq!(seen.known_patron(), Some(robert), "{nickname}: {}", seen.explain());
+        assert_eq!(
+            seen.known_patron(),
+            Some(robert),
+            "{nickname}: {}",
+            seen.explain()
+        );
         let evidence = seen.evidence().expect("evidence");
         let given = evidence
             .items()
@@ -767,8 +777,14 @@ fn a_typo_in_a_name_still_finds_the_person() {
     );
     assert_eq!(seen.known_patron(), Some(katharina), "{}", seen.explain());
     let text = seen.explain();
-    assert!(text.contains("family name partly agrees (close spelling)"), "{text}");
-    assert!(text.contains("birth date partly agrees (day and month swapped)"), "{text}");
+    assert!(
+        text.contains("family name partly agrees (close spelling)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("birth date partly agrees (day and month swapped)"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -842,7 +858,10 @@ fn explanations_list_every_comparison_and_the_runner_up() {
     let runner_up = runner_up.as_ref().expect("John was the runner-up");
     assert_eq!(runner_up.patron(), john);
     let text = seen.explain();
-    assert!(text.contains(&format!("runner-up patron #{}", john.as_u64())), "{text}");
+    assert!(
+        text.contains(&format!("runner-up patron #{}", john.as_u64())),
+        "{text}"
+    );
     assert!(text.contains("given name disagrees"), "{text}");
     assert_no_secrets("explanation", &text, &["jane", "smiths@"]);
 }

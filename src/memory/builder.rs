@@ -159,7 +159,11 @@ impl MemoryBuilder {
                 format!("ignore_identifiers[{i}].{field}")
             })?;
             for identifier in normalized.identifiers() {
-                memory.state.neutralized.blocklist.insert(identifier.clone());
+                memory
+                    .state
+                    .neutralized
+                    .blocklist
+                    .insert(identifier.clone());
             }
         }
         if memory.strategies.is_empty() {
@@ -176,8 +180,7 @@ impl MemoryBuilder {
             || t.margin_needed() < 0.0
         {
             return Err(Error::InvalidConfig(
-                "thresholds must be finite, with review <= known <= merge and margin >= 0"
-                    .into(),
+                "thresholds must be finite, with review <= known <= merge and margin >= 0".into(),
             ));
         }
         for (i, rule) in memory.rules.iter().enumerate() {

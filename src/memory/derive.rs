@@ -8,7 +8,11 @@ use crate::model::history::{Direction, InteractionKind};
 use crate::model::money::Money;
 
 /// Counts an attendance once per patron and performance; returns whether it was new.
-pub(crate) fn attend(record: &mut PatronRecord, catalog: &Catalog, performance: PerformanceIdx) -> bool {
+pub(crate) fn attend(
+    record: &mut PatronRecord,
+    catalog: &Catalog,
+    performance: PerformanceIdx,
+) -> bool {
     let Some(entry) = catalog.performance_entry(performance) else {
         return false;
     };
@@ -65,7 +69,9 @@ pub(crate) fn rebuild(record: &mut PatronRecord, catalog: &Catalog) {
                     attend(record, catalog, idx);
                 }
             }
-            InteractionKind::Refunded { tickets, amount, .. } => {
+            InteractionKind::Refunded {
+                tickets, amount, ..
+            } => {
                 let count = u32::try_from(tickets.len()).unwrap_or(u32::MAX);
                 stats.tickets_refunded = stats.tickets_refunded.saturating_add(count);
                 if let Some(money) = amount {

@@ -154,8 +154,10 @@ impl State {
             return false;
         }
         let (ca, cb) = (self.cluster(self.live(a)), self.cluster(self.live(b)));
-        ca.iter()
-            .any(|&x| cb.iter().any(|&y| self.identity.apart.contains(&pair(x, y))))
+        ca.iter().any(|&x| {
+            cb.iter()
+                .any(|&y| self.identity.apart.contains(&pair(x, y)))
+        })
     }
 
     fn record_mut(&mut self, id: PatronId) -> Result<&mut PatronRecord> {
@@ -208,7 +210,10 @@ impl State {
             profile.preferences = taken.profile.preferences.clone();
         }
         for &h in &taken.household {
-            if h != survivor && !record.household.contains(&h) && record.household.len() < MAX_HOUSEHOLD {
+            if h != survivor
+                && !record.household.contains(&h)
+                && record.household.len() < MAX_HOUSEHOLD
+            {
                 record.household.push(h);
             }
         }
@@ -250,9 +255,10 @@ impl State {
             }
         }
         if linked {
-            self.identity
-                .changes
-                .push(IdentityChange::Household { a: a.min(b), b: a.max(b) });
+            self.identity.changes.push(IdentityChange::Household {
+                a: a.min(b),
+                b: a.max(b),
+            });
         }
     }
 }
@@ -327,7 +333,11 @@ impl Memory {
             return Err(Error::NotMerged(absorbed));
         };
         let survivor = state.live(merge.survivor);
-        if state.identity.together.contains(&pair(merge.survivor, absorbed)) {
+        if state
+            .identity
+            .together
+            .contains(&pair(merge.survivor, absorbed))
+        {
             return Err(Error::PinnedTogether(merge.survivor, absorbed));
         }
         let Some(merge) = state.identity.merges.remove(&absorbed) else {
@@ -360,7 +370,9 @@ impl Memory {
                 }
             }
             for identifier in &current.identifiers {
-                if !profile.identifiers.contains(identifier) && !brought.identifiers.contains(identifier) {
+                if !profile.identifiers.contains(identifier)
+                    && !brought.identifiers.contains(identifier)
+                {
                     profile.identifiers.push(identifier.clone());
                 }
             }
@@ -476,7 +488,10 @@ impl Memory {
                     item.candidates.iter().map(Candidate::patron).collect();
                 for candidate in candidates {
                     if self.state.live(candidate) != self.state.live(provisional) {
-                        self.state.identity.apart.insert(pair(candidate, provisional));
+                        self.state
+                            .identity
+                            .apart
+                            .insert(pair(candidate, provisional));
                     }
                 }
             }

@@ -50,7 +50,12 @@ impl BlockingIndex {
 
     pub(crate) fn insert(&mut self, key: BlockingKey, patron: PatronId) {
         let patrons = self.map.entry(key).or_default();
-        if !patrons.iter().rev().take(Self::DEDUPE_WINDOW).any(|&p| p == patron) {
+        if !patrons
+            .iter()
+            .rev()
+            .take(Self::DEDUPE_WINDOW)
+            .any(|&p| p == patron)
+        {
             patrons.push(patron);
         }
     }

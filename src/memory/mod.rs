@@ -147,7 +147,7 @@ impl Memory {
                 Some(Candidate::new(id, evidence))
             })
             .collect();
-        self.thresholds.decide(scored)
+        self.thresholds.decide(scored, self.patron_count())
     }
 
     /// Memory's indexes and records, read-only (for training).

@@ -5,8 +5,8 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Utc};
 use smallvec::SmallVec;
 
-use super::index::{BlockingIndex, IdentifierIndex, Neutralized};
 use super::identity::Identity;
+use super::index::{BlockingIndex, IdentifierIndex, Neutralized};
 use super::stats::{PatronStats, ProductionVisits};
 use crate::model::catalog::{Catalog, GenreIdx, PerformanceIdx, ProductionIdx};
 use crate::model::history::{Interaction, Seat};

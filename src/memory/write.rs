@@ -7,6 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use smallvec::SmallVec;
 
 use super::Memory;
+use super::identity::MergeCause;
 use super::observation::{Observation, Participant};
 use super::state::{FiredKey, OrderRecord, PatronRecord, SeenEvent, TicketRecord};
 use super::stats::{MembershipSpan, add_money};
@@ -19,7 +20,6 @@ use crate::model::money::{Money, check_amount};
 use crate::model::profile::{FlagKind, ProfileChange};
 use crate::moments::{Moment, RuleContext, TicketInfo, Trigger};
 use crate::normalize::Rejection;
-use super::identity::MergeCause;
 use crate::recognize::{Agreement, Evidence, EvidenceItem, Field, Recognition};
 use crate::signals::{NormalizedSignals, Signals};
 

@@ -13,11 +13,16 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
-pub use evidence::{Agreement, Evidence, EvidenceItem, Field};
 pub use blocking::{BlockingKey, BlockingKeys};
+pub use evidence::{Agreement, Evidence, EvidenceItem, Field};
 pub use exact::{ExactIdentifiers, ExactWeights};
-pub use person::{Comparison, Level, LevelWeight, PersonMatcher, PersonModel};
-pub(crate) use person::{person_agrees, person_conflict, profiles_conflict, shares_household_field};
+pub use person::{
+    Comparison, Level, LevelChange, LevelWeight, PersonMatcher, PersonModel, RuleEstimate,
+    Training, TrainingOptions,
+};
+pub(crate) use person::{
+    person_agrees, person_conflict, profiles_conflict, shares_household_field,
+};
 
 use crate::memory::{IndexView, PatronView};
 use crate::model::ids::PatronId;
@@ -291,8 +296,15 @@ impl Recognition {
         let mut out = String::new();
         let household = |out: &mut String, household: &[PatronId]| {
             if !household.is_empty() {
-                let ids: Vec<String> = household.iter().map(|p| format!("#{}", p.as_u64())).collect();
-                let _ = writeln!(out, "  household (someone else sharing contact details): {}", ids.join(", "));
+                let ids: Vec<String> = household
+                    .iter()
+                    .map(|p| format!("#{}", p.as_u64()))
+                    .collect();
+                let _ = writeln!(
+                    out,
+                    "  household (someone else sharing contact details): {}",
+                    ids.join(", ")
+                );
             }
         };
         let candidate = |out: &mut String, c: &Candidate| {
@@ -302,8 +314,20 @@ impl Recognition {
             let _ = writeln!(out, "    total {:+.1} bits", c.evidence.weight());
         };
         match self {
-            Recognition::Known { patron, evidence, runner_up, duplicates, household: h, .. } => {
-                let _ = writeln!(out, "known: patron #{} ({:+.1} bits)", patron.as_u64(), evidence.weight());
+            Recognition::Known {
+                patron,
+                evidence,
+                runner_up,
+                duplicates,
+                household: h,
+                ..
+            } => {
+                let _ = writeln!(
+                    out,
+                    "known: patron #{} ({:+.1} bits)",
+                    patron.as_u64(),
+                    evidence.weight()
+                );
                 candidate(&mut out, &Candidate::new(*patron, evidence.clone()));
                 if let Some(r) = runner_up {
                     let _ = writeln!(
@@ -315,20 +339,33 @@ impl Recognition {
                     candidate(&mut out, r);
                 }
                 if !duplicates.is_empty() {
-                    let ids: Vec<String> = duplicates.iter().map(|p| format!("#{}", p.as_u64())).collect();
+                    let ids: Vec<String> = duplicates
+                        .iter()
+                        .map(|p| format!("#{}", p.as_u64()))
+                        .collect();
                     let _ = writeln!(out, "  proves the same person as: {}", ids.join(", "));
                 }
                 household(&mut out, h);
             }
-            Recognition::Review { candidates, household: h } => {
-                let _ = writeln!(out, "review: {} candidates, none sure enough", candidates.len());
+            Recognition::Review {
+                candidates,
+                household: h,
+            } => {
+                let _ = writeln!(
+                    out,
+                    "review: {} candidates, none sure enough",
+                    candidates.len()
+                );
                 for c in candidates {
                     let _ = writeln!(out, "  patron #{}:", c.patron.as_u64());
                     candidate(&mut out, c);
                 }
                 household(&mut out, h);
             }
-            Recognition::New { nearest, household: h } => {
+            Recognition::New {
+                nearest,
+                household: h,
+            } => {
                 let _ = writeln!(out, "new: nobody memory knows");
                 if let Some(c) = nearest {
                     let _ = writeln!(out, "  nearest patron #{} fell short:", c.patron.as_u64());
@@ -369,6 +406,7 @@ pub struct Thresholds {
     review: f64,
     margin: f64,
     merge: f64,
+    growth: f64,
 }
 
 impl Default for Thresholds {
@@ -378,6 +416,7 @@ impl Default for Thresholds {
             review: 6.0,
             margin: 4.0,
             merge: 16.0,
+            growth: 1.0,
         }
     }
 }
@@ -408,6 +447,22 @@ impl Thresholds {
         self.merge = bits;
         self
     }
+    /// Sets how many bits every threshold rises each time memory doubles past 1,000
+    /// patrons (default 1). The more people memory knows, the likelier a stranger shares a
+    /// name and a postcode with one of them, so the same evidence proves less.
+    #[must_use]
+    pub fn growth(mut self, bits_per_doubling: f64) -> Self {
+        self.growth = bits_per_doubling;
+        self
+    }
+    /// The rise per doubling of memory past 1,000 patrons.
+    pub fn growth_per_doubling(&self) -> f64 {
+        self.growth
+    }
+    /// How far every threshold is raised for a memory of `patrons` patrons.
+    pub fn raise_for(&self, patrons: usize) -> f64 {
+        self.growth * ((patrons.max(1000) as f64) / 1000.0).log2()
+    }
     /// The weight for an automatic merge.
     pub fn merge_at(&self) -> f64 {
         self.merge
@@ -431,7 +486,10 @@ impl Thresholds {
     /// A candidate whose given name or birth date disagrees is someone else, however much
     /// else agrees: it is never linked, and if it shares an identifier or an address it is
     /// reported as household.
-    pub(crate) fn decide(&self, mut scored: Vec<Candidate>) -> Recognition {
+    pub(crate) fn decide(&self, mut scored: Vec<Candidate>, patrons: usize) -> Recognition {
+        let raise = self.raise_for(patrons);
+        let (known_at, review_at, merge_at) =
+            (self.known + raise, self.review + raise, self.merge + raise);
         scored.sort_by(|a, b| {
             b.evidence
                 .weight()
@@ -447,8 +505,10 @@ impl Thresholds {
         let (compatible, others): (Vec<Candidate>, Vec<Candidate>) = scored
             .into_iter()
             .partition(|c| !person_conflict(&c.evidence));
-        let best_weight = compatible.first().map_or(f64::NEG_INFINITY, |c| c.evidence.weight());
-        if best_weight < self.review {
+        let best_weight = compatible
+            .first()
+            .map_or(f64::NEG_INFINITY, |c| c.evidence.weight());
+        if best_weight < review_at {
             let nearest = compatible.into_iter().chain(others).max_by(|a, b| {
                 a.evidence
                     .weight()
@@ -457,7 +517,9 @@ impl Thresholds {
             });
             return Recognition::New { nearest, household };
         }
-        let second_weight = compatible.get(1).map_or(f64::NEG_INFINITY, |c| c.evidence.weight());
+        let second_weight = compatible
+            .get(1)
+            .map_or(f64::NEG_INFINITY, |c| c.evidence.weight());
         let clear_lead = best_weight - second_weight >= self.margin;
         // Two patrons are proven one person only when the record's own person evidence
         // (a given name or birth date) agrees with both, not just shared identifiers.
@@ -465,11 +527,11 @@ impl Thresholds {
         let proven = best_weight >= self.merge
             && second_weight >= self.merge
             && compatible.first().is_some_and(vouched);
-        if best_weight >= self.known && (clear_lead || proven) {
+        if best_weight >= known_at && (clear_lead || proven) {
             let duplicates = if proven {
                 compatible[1..]
                     .iter()
-                    .filter(|c| c.evidence.weight() >= self.merge && vouched(c))
+                    .filter(|c| c.evidence.weight() >= merge_at && vouched(c))
                     .map(|c| c.patron)
                     .collect()
             } else {
@@ -477,7 +539,10 @@ impl Thresholds {
             };
             let mut rest = compatible.into_iter();
             let Some(best) = rest.next() else {
-                return Recognition::New { nearest: None, household };
+                return Recognition::New {
+                    nearest: None,
+                    household,
+                };
             };
             // The runner-up is the best of everyone else, conflicting candidates included:
             // "why not the twin" is the question staff ask.
@@ -502,8 +567,11 @@ impl Thresholds {
         }
         let candidates = compatible
             .into_iter()
-            .filter(|c| c.evidence.weight() >= self.review)
+            .filter(|c| c.evidence.weight() >= review_at)
             .collect();
-        Recognition::Review { candidates, household }
+        Recognition::Review {
+            candidates,
+            household,
+        }
     }
 }

@@ -2,20 +2,28 @@
 //! weighted by how often true matches and strangers agree that way.
 
 mod model;
+mod train;
 
 use smallvec::SmallVec;
 
 pub use model::{Comparison, Level, LevelWeight, PersonModel};
+pub use train::{LevelChange, RuleEstimate, Training, TrainingOptions};
 
 use super::compare::{self, DateLevel, EmailLevel, PostcodeLevel};
-use super::{Agreement, BlockingKey, BlockingKeys, Candidates, Evidence, EvidenceItem, Field, Strategy};
+use super::{
+    Agreement, BlockingKey, BlockingKeys, Candidates, Evidence, EvidenceItem, Field, Strategy,
+};
 use crate::memory::{IndexView, PatronView};
+use crate::model::ids::PatronId;
 use crate::model::profile::{Identifier, IdentifierKind, PersonName};
 use crate::signals::NormalizedSignals;
 
 /// How many of the most recent patrons under one blocking key are proposed: a key shared
 /// by thousands ("John Smith") costs the same as a rare one.
-const PER_KEY: usize = 16;
+const PER_KEY: usize = 12;
+
+/// How many of the candidates the indexes point at most strongly are scored.
+const MAX_SCORED: usize = 8;
 
 /// Recognizes people the way a careful box-office clerk would: it compares names
 /// (nicknames, typos, sound-alikes, initials, swapped order), birth dates, e-mails, phones,
@@ -72,19 +80,7 @@ impl PersonMatcher {
         index: Option<&IndexView<'_>>,
         out: &mut Evidence,
     ) {
-        let mut levels = levels(signals, patron);
-        if let (Some(index), Some(given)) = (index, signals.given_key()) {
-            // A close or sound-alike spelling that is itself a name other patrons use is a
-            // different name (Maria, Mario), not a typo.
-            for (field, level) in levels.iter_mut() {
-                if *field == Field::GivenName
-                    && matches!(level, Some((Level::Close | Level::Phonetic, _)))
-                    && !index.patrons_under(BlockingKey::of(GIVEN_TAG, given)).is_empty()
-                {
-                    *level = Some((Level::Different, ValueRef::None));
-                }
-            }
-        }
+        let levels = levels(signals, patron);
         for (field, level) in levels.iter() {
             out.push(self.item(*field, *level, index));
         }
@@ -164,19 +160,16 @@ fn levels<'a>(signals: &'a NormalizedSignals, patron: &PatronView<'a>) -> Levels
     out.push((Field::FamilyName, family));
     out.push((
         Field::BirthDate,
-        signals
-            .birth_date()
-            .zip(patron.birth_date())
-            .map(|(a, b)| {
-                let level = match compare::compare_dates(a, b) {
-                    DateLevel::Exact => Level::Exact,
-                    DateLevel::DayMonthSwapped => Level::Swapped,
-                    DateLevel::OneDigitOff => Level::OneDigit,
-                    DateLevel::YearOnly => Level::YearOnly,
-                    DateLevel::Different => Level::Different,
-                };
-                (level, ValueRef::None)
-            }),
+        signals.birth_date().zip(patron.birth_date()).map(|(a, b)| {
+            let level = match compare::compare_dates(a, b) {
+                DateLevel::Exact => Level::Exact,
+                DateLevel::DayMonthSwapped => Level::Swapped,
+                DateLevel::OneDigitOff => Level::OneDigit,
+                DateLevel::YearOnly => Level::YearOnly,
+                DateLevel::Different => Level::Different,
+            };
+            (level, ValueRef::None)
+        }),
     ));
     out.push((
         Field::Email,
@@ -208,7 +201,11 @@ fn levels<'a>(signals: &'a NormalizedSignals, patron: &PatronView<'a>) -> Levels
     out.push((
         Field::CardToken,
         best_identifier(signals, patron, IdentifierKind::CardToken, |a, b| {
-            if a == b { Level::Exact } else { Level::Different }
+            if a == b {
+                Level::Exact
+            } else {
+                Level::Different
+            }
         }),
     ));
     out.push((Field::ExternalId, compare_external(signals, patron)));
@@ -217,8 +214,17 @@ fn levels<'a>(signals: &'a NormalizedSignals, patron: &PatronView<'a>) -> Levels
 
 /// Whether two strings differ only where one of them has a digit.
 fn differ_in_digits(a: &str, b: &str) -> bool {
-    let letters = |s: &str| s.bytes().filter(|c| !c.is_ascii_digit()).collect::<Vec<u8>>();
-    a != b && (letters(a) == letters(b) || a.len() == b.len() && a.bytes().zip(b.bytes()).any(|(x, y)| x != y && (x.is_ascii_digit() || y.is_ascii_digit())))
+    let letters = |s: &str| {
+        s.bytes()
+            .filter(|c| !c.is_ascii_digit())
+            .collect::<Vec<u8>>()
+    };
+    a != b
+        && (letters(a) == letters(b)
+            || a.len() == b.len()
+                && a.bytes()
+                    .zip(b.bytes())
+                    .any(|(x, y)| x != y && (x.is_ascii_digit() || y.is_ascii_digit())))
 }
 
 fn rank(level: Level) -> u8 {
@@ -258,12 +264,20 @@ fn compare_external<'a>(
     patron: &PatronView<'a>,
 ) -> Option<(Level, ValueRef<'a>)> {
     let mut best: Option<(Level, ValueRef<'a>)> = None;
-    for mine in signals.identifiers().iter().filter(|i| i.kind() == IdentifierKind::External) {
+    for mine in signals
+        .identifiers()
+        .iter()
+        .filter(|i| i.kind() == IdentifierKind::External)
+    {
         for theirs in patron.identifiers().iter() {
             if theirs.kind() != IdentifierKind::External || theirs.system() != mine.system() {
                 continue;
             }
-            let l = if theirs == mine { Level::Exact } else { Level::Different };
+            let l = if theirs == mine {
+                Level::Exact
+            } else {
+                Level::Different
+            };
             if best.is_none_or(|(b, _)| rank(l) < rank(b)) {
                 best = Some((l, ValueRef::Identifier(mine)));
             }
@@ -336,8 +350,18 @@ fn compare_names<'a>(
     let mut best_score = u8::MAX;
     let mut swapped = false;
     for name in names {
+        // Swapped order is only worth comparing when a name sits in the other's place.
+        let swapped_fits = given.is_some_and(|g| name.family_key() == Some(g))
+            || family.is_some_and(|f| name.given_key() == Some(f));
         for swap in [false, true] {
-            let (g, f) = if swap { (family, given) } else { (given, family) };
+            if swap && !swapped_fits {
+                continue;
+            }
+            let (g, f) = if swap {
+                (family, given)
+            } else {
+                (given, family)
+            };
             let gl = g.zip(name.given_key()).map(|(a, b)| given_level(a, b));
             let fl = f.zip(name.family_key()).map(|(a, b)| family_level(a, b));
             // Swapping only counts when it explains both names.
@@ -367,18 +391,18 @@ fn compare_names<'a>(
     )
 }
 
-fn given_level(a: &str, b: &str) -> Level {
+fn given_level<'a>(a: &'a str, b: &'a str) -> Level {
     if a == b {
         return Level::Exact;
     }
     let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
-    let first = |s: &'_ str| s.split(' ').next().unwrap_or("").to_owned();
+    let first = |s: &'a str| s.split(' ').next().unwrap_or("");
     let (fa, fb) = (first(a), first(b));
     if fa == fb && !fa.is_empty() {
         // "Anna Maria" and "Anna": the first given name agrees.
         return Level::Close;
     }
-    if compare::are_nicknames(&fa, &fb) {
+    if compare::are_nicknames(fa, fb) {
         return Level::Nickname;
     }
     if short.len() == 1 {
@@ -388,7 +412,7 @@ fn given_level(a: &str, b: &str) -> Level {
             Level::Different
         };
     }
-    if gendered_pair(&fa, &fb) {
+    if gendered_pair(fa, fb) {
         return Level::Different;
     }
     let jw = compare::jaro_winkler(a, b);
@@ -401,7 +425,7 @@ fn given_level(a: &str, b: &str) -> Level {
     };
     // Two spellings that are both real names (Anna and Hanna, Jon and Joan) are two people
     // more often than one person's typo: twins and spouses share everything else.
-    if known_name(&fa) && known_name(&fb) {
+    if known_name(fa) && known_name(fb) {
         return Level::Different;
     }
     level
@@ -433,7 +457,10 @@ fn family_level(a: &str, b: &str) -> Level {
     // "smith jones" and "smith": a double-barrelled or changed family name.
     if a.contains(' ') || b.contains(' ') {
         let words_a = a.split(' ');
-        if words_a.clone().any(|w| w.len() > 1 && b.split(' ').any(|v| v == w)) {
+        if words_a
+            .clone()
+            .any(|w| w.len() > 1 && b.split(' ').any(|v| v == w))
+        {
             return Level::Partial;
         }
     }
@@ -455,9 +482,10 @@ pub(crate) fn person_conflict(evidence: &Evidence) -> bool {
 
 /// Whether the given name or the birth date speaks for the candidate.
 pub(crate) fn person_agrees(evidence: &Evidence) -> bool {
-    evidence.items().iter().any(|i| {
-        i.weight() > 0.0 && matches!(i.field(), Field::GivenName | Field::BirthDate)
-    })
+    evidence
+        .items()
+        .iter()
+        .any(|i| i.weight() > 0.0 && matches!(i.field(), Field::GivenName | Field::BirthDate))
 }
 
 /// Whether two records share something a household shares: an identifier or an address.
@@ -477,21 +505,35 @@ impl Strategy for PersonMatcher {
     }
 
     fn candidates(&self, signals: &NormalizedSignals, index: &IndexView<'_>, out: &mut Candidates) {
+        // Count how strongly the indexes point at each patron (a shared identifier counts
+        // as much as four blocking keys) and score only the strongest: scoring is the
+        // expensive part, and a patron found by one loose key rarely wins.
+        let mut found: Vec<(PatronId, u32)> = Vec::with_capacity(128);
         for identifier in signals.identifiers() {
             if index.is_neutralized(identifier) {
                 continue;
             }
-            for &patron in index.patrons_with(identifier) {
-                out.push(patron);
-            }
+            found.extend(index.patrons_with(identifier).iter().map(|&p| (p, 4)));
         }
         let mut keys = BlockingKeys::default();
         query_keys(signals, &mut keys);
         for &key in keys.as_slice() {
             let patrons = index.patrons_under(key);
-            for &patron in patrons.iter().rev().take(PER_KEY) {
-                out.push(patron);
+            found.extend(patrons.iter().rev().take(PER_KEY).map(|&p| (p, 1)));
+        }
+        // Sum the hits per patron: sort by patron, then fold runs.
+        found.sort_unstable_by_key(|&(p, _)| p);
+        let mut hits: Vec<(PatronId, u32)> = Vec::with_capacity(found.len());
+        for (patron, weight) in found {
+            match hits.last_mut() {
+                Some((last, total)) if *last == patron => *total += weight,
+                _ => hits.push((patron, weight)),
             }
+        }
+        // Strongest first; among equals the newer patron, deterministically.
+        hits.sort_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
+        for &(patron, _) in hits.iter().take(MAX_SCORED) {
+            out.push(patron);
         }
     }
 
@@ -564,7 +606,10 @@ fn name_keys(
                     out.push(BlockingKey::of("family+postcode", &(sound, p)));
                 }
                 if let Some(b) = birth {
-                    out.push(BlockingKey::of("family+year", &(sound, chrono::Datelike::year(&b))));
+                    out.push(BlockingKey::of(
+                        "family+year",
+                        &(sound, chrono::Datelike::year(&b)),
+                    ));
                 }
             }
         }

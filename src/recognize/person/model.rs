@@ -141,6 +141,8 @@ pub struct PersonModel {
     /// carries against the observed frequency of that value (term-frequency smoothing):
     /// with few patrons the built-in value rules, with many the observed one.
     pub frequency_prior: f64,
+    /// How many bits above the built-in exact weight a rare name or postcode may reach.
+    pub rare_bonus: f64,
 }
 
 impl Default for PersonModel {
@@ -226,6 +228,7 @@ impl Default for PersonModel {
         Self {
             comparisons,
             frequency_prior: 500.0,
+            rare_bonus: 1.0,
         }
     }
 }
@@ -247,10 +250,17 @@ impl PersonModel {
 
     /// The weight of an exact match on a value `count` of `patrons` patrons share: the
     /// built-in `u` smoothed towards the observed frequency, so a common name counts less.
-    pub fn exact_bits_with_frequency(&self, field: Field, count: usize, patrons: usize) -> Option<f64> {
+    pub fn exact_bits_with_frequency(
+        &self,
+        field: Field,
+        count: usize,
+        patrons: usize,
+    ) -> Option<f64> {
         let exact = self.comparison(field)?.level(Level::Exact)?;
         let prior = self.frequency_prior.max(0.0);
         let u = (count as f64 + prior * exact.u) / (patrons as f64 + prior);
-        Some(bits(exact.m, u))
+        // A rare value counts at most as much as the built-in rate says: two strangers
+        // sharing an unusual name is rarer than a typo, but not impossible.
+        Some(bits(exact.m, u).min(exact.bits() + self.rare_bonus))
     }
 }
