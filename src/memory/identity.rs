@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Memory;
 use super::derive;
-use super::state::{PatronRecord, State};
+use super::state::{PatronRecord, State, slot};
 use crate::error::{Error, Result};
 use crate::model::ids::{EventId, PatronId};
 use crate::recognize::Candidate;
@@ -172,7 +172,7 @@ impl State {
         let before = Box::new(s.clone());
         let taken = a.clone();
         let catalog = &self.catalog;
-        let Some(record) = self.patrons.get_mut(index(survivor)) else {
+        let Some(record) = slot(survivor).and_then(|i| self.patrons.get_mut(i)) else {
             return;
         };
         // History in time order; equal times keep the survivor's first (stable sort).
@@ -221,7 +221,7 @@ impl State {
         record.absorbed.push(absorbed);
         record.created_at = record.created_at.min(taken.created_at);
         derive::rebuild(record, catalog);
-        if let Some(a) = self.patrons.get_mut(index(absorbed)) {
+        if let Some(a) = slot(absorbed).and_then(|i| self.patrons.get_mut(i)) {
             a.merged_into = Some(survivor);
         }
         self.identity.merges.insert(
@@ -261,13 +261,6 @@ impl State {
             });
         }
     }
-}
-
-fn index(id: PatronId) -> usize {
-    usize::try_from(id.as_u64())
-        .ok()
-        .and_then(|n| n.checked_sub(1))
-        .unwrap_or(usize::MAX)
 }
 
 fn remove_one<T: PartialEq>(from: &mut Vec<T>, item: &T) {
@@ -348,7 +341,7 @@ impl Memory {
             return Err(Error::UnknownPatron(absorbed));
         };
         let catalog = &state.catalog;
-        if let Some(record) = state.patrons.get_mut(index(survivor)) {
+        if let Some(record) = slot(survivor).and_then(|i| state.patrons.get_mut(i)) {
             // The survivor goes back to what it was before the merge, plus whatever
             // arrived after it: those records were linked to the merged patron, so they
             // stay with the survivor.
@@ -407,7 +400,7 @@ impl Memory {
             record.created_at = before.created_at;
             derive::rebuild(record, catalog);
         }
-        if let Some(record) = state.patrons.get_mut(index(absorbed)) {
+        if let Some(record) = slot(absorbed).and_then(|i| state.patrons.get_mut(i)) {
             record.merged_into = None;
         }
         state.identity.changes.push(IdentityChange::Split {

@@ -37,13 +37,11 @@ pub(crate) struct State {
 
 impl State {
     pub(crate) fn patron(&self, id: PatronId) -> Option<&PatronRecord> {
-        let idx = usize::try_from(id.as_u64()).ok()?.checked_sub(1)?;
-        self.patrons.get(idx)
+        self.patrons.get(slot(id)?)
     }
 
     pub(crate) fn patron_mut(&mut self, id: PatronId) -> Option<&mut PatronRecord> {
-        let idx = usize::try_from(id.as_u64()).ok()?.checked_sub(1)?;
-        self.patrons.get_mut(idx)
+        self.patrons.get_mut(slot(id)?)
     }
 
     /// The patron an id stands for now: itself, or the survivor it was merged into.
@@ -67,6 +65,11 @@ impl State {
     pub(crate) fn next_patron_id(&self) -> PatronId {
         PatronId::from_u64(self.patrons.len() as u64 + 1)
     }
+}
+
+/// Where a patron's record sits in the dense table: ids are handed out from 1.
+pub(crate) fn slot(id: PatronId) -> Option<usize> {
+    usize::try_from(id.as_u64()).ok()?.checked_sub(1)
 }
 
 #[derive(Debug, Clone)]

@@ -44,15 +44,6 @@ const FINGERPRINT_SEEDS: (u64, u64, u64, u64) = (
     0x696e_7473_2121_2121,
 );
 
-/// Where a patron's record sits in the dense table (`usize::MAX` for an impossible id, so
-/// lookups miss instead of panicking).
-fn patron_index(id: PatronId) -> usize {
-    usize::try_from(id.as_u64())
-        .ok()
-        .and_then(|n| n.checked_sub(1))
-        .unwrap_or(usize::MAX)
-}
-
 fn fingerprint(event: &Event) -> u64 {
     let (a, b, c, d) = FINGERPRINT_SEEDS;
     ahash::RandomState::with_seeds(a, b, c, d).hash_one(event)
@@ -1045,7 +1036,7 @@ impl Memory {
     /// Counts an attendance once per patron and performance; returns whether it was new.
     fn attend(&mut self, patron: PatronId, performance: PerformanceIdx) -> bool {
         let state = &mut self.state;
-        match state.patrons.get_mut(patron_index(patron)) {
+        match super::state::slot(patron).and_then(|i| state.patrons.get_mut(i)) {
             Some(record) => super::derive::attend(record, &state.catalog, performance),
             None => false,
         }
