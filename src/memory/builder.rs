@@ -67,7 +67,7 @@ impl MemoryBuilder {
             default_rules: true,
             rules: Vec::new(),
             ignored: Vec::new(),
-            shared_limit: 6,
+            shared_limit: super::index::Neutralized::DEFAULT_SHARED_LIMIT,
             review_limit: 10_000,
         }
     }

@@ -160,8 +160,9 @@ impl State {
         })
     }
 
-    fn record_mut(&mut self, id: PatronId) -> Result<&mut PatronRecord> {
-        self.patron_mut(id).ok_or(Error::UnknownPatron(id))
+    /// Errors unless the patron exists.
+    fn require(&self, id: PatronId) -> Result<()> {
+        self.patron(id).map(|_| ()).ok_or(Error::UnknownPatron(id))
     }
 
     /// Merges `absorbed` into `survivor` (both live). Cannot fail once called.
@@ -301,8 +302,8 @@ impl Memory {
         cause: MergeCause,
     ) -> Result<PatronId> {
         let state = &mut self.state;
-        state.record_mut(survivor)?;
-        state.record_mut(absorbed)?;
+        state.require(survivor)?;
+        state.require(absorbed)?;
         let (s, a) = (state.live(survivor), state.live(absorbed));
         if s == a {
             return Ok(s);
@@ -321,7 +322,7 @@ impl Memory {
     /// Errors: an unknown patron, one that was never merged, or a merge pinned together.
     pub fn split(&mut self, absorbed: PatronId) -> Result<PatronId> {
         let state = &mut self.state;
-        state.record_mut(absorbed)?;
+        state.require(absorbed)?;
         let Some(merge) = state.identity.merges.get(&absorbed) else {
             return Err(Error::NotMerged(absorbed));
         };
@@ -415,8 +416,8 @@ impl Memory {
     /// now (split them first) or unknown.
     pub fn pin_apart(&mut self, a: PatronId, b: PatronId) -> Result<()> {
         let state = &mut self.state;
-        state.record_mut(a)?;
-        state.record_mut(b)?;
+        state.require(a)?;
+        state.require(b)?;
         if state.live(a) == state.live(b) {
             return Err(Error::PinnedTogether(a, b));
         }

@@ -70,11 +70,16 @@ pub(crate) struct Neutralized {
     pub(crate) shared_limit: usize,
 }
 
+impl Neutralized {
+    /// Past this many patrons an identifier stops counting, unless configured otherwise.
+    pub(crate) const DEFAULT_SHARED_LIMIT: usize = 6;
+}
+
 impl Default for Neutralized {
     fn default() -> Self {
         Self {
             blocklist: HashSet::default(),
-            shared_limit: 6,
+            shared_limit: Self::DEFAULT_SHARED_LIMIT,
         }
     }
 }

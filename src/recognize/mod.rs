@@ -496,15 +496,15 @@ impl Thresholds {
                 .total_cmp(&a.evidence.weight())
                 .then(a.patron.cmp(&b.patron))
         });
-        let mut household: Vec<PatronId> = scored
-            .iter()
-            .filter(|c| person_conflict(&c.evidence) && shares_household_field(&c.evidence))
-            .map(|c| c.patron)
-            .collect();
-        household.sort();
         let (compatible, others): (Vec<Candidate>, Vec<Candidate>) = scored
             .into_iter()
             .partition(|c| !person_conflict(&c.evidence));
+        let mut household: Vec<PatronId> = others
+            .iter()
+            .filter(|c| shares_household_field(&c.evidence))
+            .map(|c| c.patron)
+            .collect();
+        household.sort();
         let best_weight = compatible
             .first()
             .map_or(f64::NEG_INFINITY, |c| c.evidence.weight());

@@ -72,12 +72,13 @@ impl PersonMatcher {
     }
 
     /// Compares the signals with a patron, one evidence item per comparison (missing
-    /// values included, at zero weight), without looking at identifier frequencies.
-    pub(crate) fn compare(
+    /// values included, at zero weight); exact matches are weighed by how many patrons
+    /// share the value.
+    fn compare(
         &self,
         signals: &NormalizedSignals,
         patron: &PatronView<'_>,
-        index: Option<&IndexView<'_>>,
+        index: &IndexView<'_>,
         out: &mut Evidence,
     ) {
         let levels = levels(signals, patron);
@@ -90,7 +91,7 @@ impl PersonMatcher {
         &self,
         field: Field,
         level: Option<(Level, ValueRef<'_>)>,
-        index: Option<&IndexView<'_>>,
+        index: &IndexView<'_>,
     ) -> EvidenceItem {
         let Some((level, value)) = level else {
             return EvidenceItem::new(field, Agreement::Missing, "missing on one side", 0.0);
@@ -101,9 +102,6 @@ impl PersonMatcher {
             _ => Agreement::Partly,
         };
         let base = self.model.bits(field, level).unwrap_or(0.0);
-        let Some(index) = index else {
-            return EvidenceItem::new(field, agreement, level.name(), base);
-        };
         if level != Level::Exact {
             return EvidenceItem::new(field, agreement, level.name(), base);
         }
@@ -214,17 +212,14 @@ fn levels<'a>(signals: &'a NormalizedSignals, patron: &PatronView<'a>) -> Levels
 
 /// Whether two strings differ only where one of them has a digit.
 fn differ_in_digits(a: &str, b: &str) -> bool {
-    let letters = |s: &str| {
-        s.bytes()
-            .filter(|c| !c.is_ascii_digit())
-            .collect::<Vec<u8>>()
-    };
-    a != b
-        && (letters(a) == letters(b)
-            || a.len() == b.len()
-                && a.bytes()
-                    .zip(b.bytes())
-                    .any(|(x, y)| x != y && (x.is_ascii_digit() || y.is_ascii_digit())))
+    fn letters(s: &str) -> impl Iterator<Item = u8> + '_ {
+        s.bytes().filter(|c| !c.is_ascii_digit())
+    }
+    let digit_swapped = a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .any(|(x, y)| x != y && (x.is_ascii_digit() || y.is_ascii_digit()));
+    a != b && (letters(a).eq(letters(b)) || digit_swapped)
 }
 
 fn rank(level: Level) -> u8 {
@@ -539,7 +534,7 @@ impl Strategy for PersonMatcher {
 
     fn score(&self, signals: &NormalizedSignals, patron: &PatronView<'_>, out: &mut Evidence) {
         let index = patron.index();
-        self.compare(signals, patron, Some(&index), out);
+        self.compare(signals, patron, &index, out);
     }
 
     fn blocking_keys(&self, signals: &NormalizedSignals, out: &mut BlockingKeys) {
@@ -642,17 +637,14 @@ fn email_local_keys(signals: &NormalizedSignals, out: &mut BlockingKeys) {
 
 /// Whether two patrons' profiles say they are different people: both birth dates known
 /// and different, or no given name of one fits any given name of the other.
-pub(crate) fn profiles_conflict(a: &PatronView<'_>, b: &PatronView<'_>) -> bool {
+pub(crate) fn profiles_conflict<'a>(a: &PatronView<'a>, b: &PatronView<'a>) -> bool {
     if let (Some(x), Some(y)) = (a.birth_date(), b.birth_date())
         && compare::compare_dates(x, y) == DateLevel::Different
     {
         return true;
     }
-    let given = |v: &PatronView<'_>| -> Vec<String> {
-        v.names()
-            .iter()
-            .filter_map(|n| n.given_key().map(str::to_owned))
-            .collect()
+    let given = |v: &PatronView<'a>| -> Vec<&'a str> {
+        v.names().iter().filter_map(|n| n.given_key()).collect()
     };
     let (ga, gb) = (given(a), given(b));
     !ga.is_empty()
