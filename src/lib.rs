@@ -62,6 +62,7 @@
 
 mod clock;
 mod error;
+pub mod journal;
 #[cfg(feature = "csv")]
 pub mod import;
 mod memory;

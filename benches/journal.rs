@@ -1,0 +1,2 @@
+//! Journal append and recovery throughput.
+fn main() {}

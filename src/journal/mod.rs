@@ -1,0 +1,1 @@
+//! Durable storage of memory's changes: an ordered, checksummed log and snapshots.
