@@ -62,9 +62,9 @@
 
 mod clock;
 mod error;
-pub mod journal;
 #[cfg(feature = "csv")]
 pub mod import;
+pub mod journal;
 mod memory;
 mod model;
 mod moments;
@@ -94,7 +94,8 @@ pub use model::profile::{
 };
 pub use moments::builtin::{FirstVisit, RepeatProduction};
 pub use moments::{
-    Action, FnRule, Moment, MomentKind, MomentRule, Priority, RuleContext, TicketInfo, Trigger,
+    Action, Brief, BriefEntry, BriefSection, FnRule, Moment, MomentKind, MomentRule, OncePer,
+    Policy, Priority, RuleContext, SilencedMoment, Suppression, Suppressor, TicketInfo, Trigger,
     rule_fn,
 };
 pub use recognize::{

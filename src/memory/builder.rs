@@ -7,8 +7,9 @@ use super::Memory;
 use super::state::State;
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
-use crate::moments::MomentRule;
-use crate::moments::builtin::{FirstVisit, RepeatProduction};
+use crate::moments::engine::{DEFAULT_PER_VISIT, Engine, Registered};
+use crate::moments::ledger::RuleIdx;
+use crate::moments::{MomentRule, Policy, Suppressor};
 use crate::normalize::Country;
 use crate::recognize::{PersonMatcher, Strategy, Thresholds};
 use crate::signals::Signals;
@@ -35,7 +36,10 @@ pub struct MemoryBuilder {
     default_strategies: bool,
     strategies: Vec<Arc<dyn Strategy>>,
     default_rules: bool,
-    rules: Vec<Arc<dyn MomentRule>>,
+    rules: Vec<Registered>,
+    policies: Vec<(String, Policy)>,
+    suppressors: Vec<Arc<dyn Suppressor>>,
+    per_visit: usize,
     ignored: Vec<Signals>,
     shared_limit: usize,
     review_limit: usize,
@@ -50,6 +54,9 @@ impl fmt::Debug for MemoryBuilder {
             .field("strategies", &self.strategies)
             .field("default_rules", &self.default_rules)
             .field("rules", &self.rules)
+            .field("policies", &self.policies)
+            .field("suppressors", &self.suppressors)
+            .field("per_visit", &self.per_visit)
             .field("ignored", &self.ignored)
             .field("shared_limit", &self.shared_limit)
             .finish_non_exhaustive()
@@ -66,6 +73,9 @@ impl MemoryBuilder {
             strategies: Vec::new(),
             default_rules: true,
             rules: Vec::new(),
+            policies: Vec::new(),
+            suppressors: Vec::new(),
+            per_visit: DEFAULT_PER_VISIT,
             ignored: Vec::new(),
             shared_limit: super::index::Neutralized::DEFAULT_SHARED_LIMIT,
             review_limit: 10_000,
@@ -102,13 +112,57 @@ impl MemoryBuilder {
         self
     }
 
-    /// Adds a moment rule (after the built-in ones, unless removed).
+    /// Adds a moment rule (after the built-in ones, unless removed), with the policy it
+    /// declares.
     pub fn rule(mut self, rule: impl MomentRule + 'static) -> Self {
-        self.rules.push(Arc::new(rule));
+        let policy = rule.policy();
+        self.rules.push(Registered {
+            rule: Arc::new(rule),
+            policy,
+        });
         self
     }
 
-    /// Drops the built-in rules ([`FirstVisit`], [`RepeatProduction`]).
+    /// Adds a moment rule with a policy of the embedding product's instead of its own.
+    ///
+    /// ```
+    /// use chrono::TimeDelta;
+    /// use regulars::{FirstVisit, Memory, Policy};
+    /// let memory = Memory::builder()
+    ///     .without_default_rules()
+    ///     .rule_with_policy(FirstVisit::new(), Policy::new().cooldown(TimeDelta::days(30)))
+    ///     .build()?;
+    /// # Ok::<(), regulars::Error>(())
+    /// ```
+    pub fn rule_with_policy(mut self, rule: impl MomentRule + 'static, policy: Policy) -> Self {
+        self.rules.push(Registered {
+            rule: Arc::new(rule),
+            policy,
+        });
+        self
+    }
+
+    /// Replaces the policy of a rule registered by id, built-in ones included. Building
+    /// fails if no rule has that id.
+    pub fn policy_for(mut self, rule: impl Into<String>, policy: Policy) -> Self {
+        self.policies.push((rule.into(), policy));
+        self
+    }
+
+    /// Adds a suppressor, run before the rules for each patron.
+    pub fn suppressor(mut self, suppressor: impl Suppressor + 'static) -> Self {
+        self.suppressors.push(Arc::new(suppressor));
+        self
+    }
+
+    /// At most this many moments for one patron at one performance (default 3); the
+    /// highest priorities win. `0` leaves only moments without a performance.
+    pub fn moments_per_visit(mut self, moments: usize) -> Self {
+        self.per_visit = moments;
+        self
+    }
+
+    /// Drops the built-in rules and suppressors, so only the ones added here run.
     pub fn without_default_rules(mut self) -> Self {
         self.default_rules = false;
         self
@@ -152,6 +206,7 @@ impl MemoryBuilder {
     /// invalid, or the thresholds are not finite or not ordered `review <= known <= merge`.
     pub fn build(mut self) -> Result<Memory> {
         let ignored = std::mem::take(&mut self.ignored);
+        let policies = std::mem::take(&mut self.policies);
         let mut memory = self.build_unchecked();
         let today = memory.clock.now().date_naive();
         for (i, signals) in ignored.iter().enumerate() {
@@ -183,13 +238,33 @@ impl MemoryBuilder {
                 "thresholds must be finite, with review <= known <= merge and margin >= 0".into(),
             ));
         }
-        for (i, rule) in memory.rules.iter().enumerate() {
-            if memory.rules[..i].iter().any(|r| r.id() == rule.id()) {
+        let rules = &mut memory.engine.rules;
+        for (i, registered) in rules.iter().enumerate() {
+            let id = registered.rule.id();
+            if rules[..i].iter().any(|r| r.rule.id() == id) {
                 return Err(Error::InvalidConfig(format!(
                     "two rules have the id {}",
-                    crate::error::shown(rule.id())
+                    crate::error::shown(id)
                 )));
             }
+        }
+        if rules.len() > usize::from(RuleIdx::MAX) {
+            return Err(Error::InvalidConfig(format!(
+                "at most {} rules",
+                RuleIdx::MAX
+            )));
+        }
+        for (id, policy) in policies {
+            let registered = rules
+                .iter_mut()
+                .find(|r| r.rule.id() == id)
+                .ok_or_else(|| {
+                    Error::InvalidConfig(format!(
+                        "policy_for: no rule has the id {}",
+                        crate::error::shown(&id)
+                    ))
+                })?;
+            registered.policy = policy;
         }
         Ok(memory)
     }
@@ -200,10 +275,15 @@ impl MemoryBuilder {
             strategies.push(Arc::new(PersonMatcher::new()));
         }
         strategies.extend(self.strategies);
-        let mut rules: Vec<Arc<dyn MomentRule>> = Vec::new();
+        let mut rules = Vec::new();
         if self.default_rules {
-            rules.push(Arc::new(FirstVisit::new()));
-            rules.push(Arc::new(RepeatProduction::new()));
+            rules = crate::moments::builtin::standard_rules()
+                .into_iter()
+                .map(|rule| Registered {
+                    policy: rule.policy(),
+                    rule,
+                })
+                .collect();
         }
         rules.extend(self.rules);
         let mut state = State::default();
@@ -214,7 +294,11 @@ impl MemoryBuilder {
             thresholds: self.thresholds,
             clock: self.clock,
             strategies,
-            rules,
+            engine: Engine {
+                rules,
+                suppressors: self.suppressors,
+                per_visit: self.per_visit,
+            },
             state,
         }
     }

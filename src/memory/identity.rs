@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 
 use super::Memory;
 use super::derive;
@@ -136,8 +137,8 @@ fn pair(a: PatronId, b: PatronId) -> (PatronId, PatronId) {
 
 impl State {
     /// Every original id that now stands for `live`, itself included.
-    pub(crate) fn cluster(&self, live: PatronId) -> Vec<PatronId> {
-        let mut out = vec![live];
+    pub(crate) fn cluster(&self, live: PatronId) -> SmallVec<[PatronId; 2]> {
+        let mut out: SmallVec<[PatronId; 2]> = smallvec::smallvec![live];
         let mut i = 0;
         while i < out.len() && out.len() < 4096 {
             if let Some(record) = self.patron(out[i]) {

@@ -1,5 +1,6 @@
 //! `Memory`: patrons, their history, derived figures and indexes, and the one write path.
 
+mod briefing;
 mod builder;
 mod derive;
 mod identity;
@@ -24,7 +25,7 @@ use crate::clock::Clock;
 use crate::error::Result;
 use crate::model::catalog::Catalog;
 use crate::model::ids::PatronId;
-use crate::moments::MomentRule;
+use crate::moments::engine::Engine;
 use crate::normalize::Country;
 use crate::recognize::{Candidate, Candidates, Evidence, Recognition, Strategy, Thresholds};
 use crate::signals::{NormalizedSignals, Signals};
@@ -65,7 +66,7 @@ pub struct Memory {
     thresholds: Thresholds,
     clock: Arc<dyn Clock>,
     strategies: Vec<Arc<dyn Strategy>>,
-    rules: Vec<Arc<dyn MomentRule>>,
+    engine: Engine,
     state: State,
 }
 
@@ -82,7 +83,12 @@ impl fmt::Debug for Memory {
             )
             .field(
                 "rules",
-                &self.rules.iter().map(|r| r.id()).collect::<Vec<_>>(),
+                &self
+                    .engine
+                    .rules
+                    .iter()
+                    .map(|r| r.rule.id())
+                    .collect::<Vec<_>>(),
             )
             .finish_non_exhaustive()
     }

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 use crate::model::ids::{PatronId, TicketId};
-use crate::moments::Moment;
+use crate::moments::{Moment, SilencedMoment};
 use crate::recognize::Recognition;
 
 /// The answer to [`Memory::observe`](crate::Memory::observe): who the event's person is,
@@ -14,6 +14,7 @@ pub struct Observation {
     pub(crate) recognition: Recognition,
     pub(crate) participants: Vec<Participant>,
     pub(crate) moments: Vec<Moment>,
+    pub(crate) silenced: Vec<SilencedMoment>,
     pub(crate) replayed: bool,
 }
 
@@ -34,6 +35,12 @@ impl Observation {
     /// Moments to create now, highest priority first. Empty on a replay.
     pub fn moments(&self) -> &[Moment] {
         &self.moments
+    }
+    /// Moments rules proposed that were not fired, with the reason: a suppressor ("leave
+    /// me alone"), missing consent, an exclusive group or the per-visit cap. For staff who
+    /// wonder why nothing happened; never act on them.
+    pub fn silenced(&self) -> &[SilencedMoment] {
+        &self.silenced
     }
     /// Whether the event (or its scan) was seen before, so nothing changed.
     pub fn is_replay(&self) -> bool {

@@ -29,9 +29,8 @@ pub(crate) struct State {
     pub(crate) orders: Map<OrderId, OrderRecord>,
     pub(crate) events: Map<EventId, SeenEvent>,
     pub(crate) scans: Set<ScanId>,
-    /// Keyed by patron and production, so "how many times has this patron seen this
-    /// production?" is one hash probe.
-    pub(crate) fired: Set<FiredKey>,
+    /// Moments fired, their once-per keys and the due-time index of time-based rules.
+    pub(crate) ledger: crate::moments::ledger::MomentLedger,
     pub(crate) identity: Identity,
 }
 
@@ -144,11 +143,4 @@ pub(crate) struct OrderRecord {
 pub(crate) struct SeenEvent {
     pub(crate) fingerprint: u64,
     pub(crate) patron: PatronId,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub(crate) struct FiredKey {
-    pub(crate) rule: Box<str>,
-    pub(crate) patron: PatronId,
-    pub(crate) key: Box<str>,
 }

@@ -48,6 +48,14 @@ impl<'a> PatronView<'a> {
         IndexView { state: self.state }
     }
 
+    /// Another patron of the same memory (a merged id gives its survivor).
+    pub(crate) fn other(&self, id: PatronId) -> Option<PatronView<'a>> {
+        self.state.live_patron(id).map(|record| PatronView {
+            record,
+            state: self.state,
+        })
+    }
+
     /// Their id.
     pub fn id(&self) -> PatronId {
         self.record.id
@@ -66,7 +74,7 @@ impl<'a> PatronView<'a> {
     }
     /// Other people who share contact details with them (an e-mail, a phone, a card or
     /// an address) but are someone else: their household, as memory has seen it.
-    pub fn household(&self) -> impl Iterator<Item = PatronId> + 'a {
+    pub fn household(&self) -> impl Iterator<Item = PatronId> + use<'a> {
         let state = self.state;
         let me = self.record.id;
         let mut seen: smallvec::SmallVec<[PatronId; 4]> = smallvec::SmallVec::new();

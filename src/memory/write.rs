@@ -9,7 +9,7 @@ use smallvec::SmallVec;
 use super::Memory;
 use super::identity::MergeCause;
 use super::observation::{Observation, Participant};
-use super::state::{FiredKey, OrderRecord, PatronRecord, SeenEvent, TicketRecord};
+use super::state::{OrderRecord, PatronRecord, SeenEvent, TicketRecord};
 use super::stats::{MembershipSpan, add_money};
 use crate::error::{Error, Result, at, shown};
 use crate::model::catalog::{Performance, PerformanceIdx, Production, Venue};
@@ -18,6 +18,8 @@ use crate::model::history::{Direction, Interaction, InteractionKind};
 use crate::model::ids::{EventId, PatronId, check_vendor_id};
 use crate::model::money::{Money, check_amount};
 use crate::model::profile::{FlagKind, ProfileChange};
+use crate::moments::engine::{Outcome, Proposal};
+use crate::moments::ledger::RuleIdx;
 use crate::moments::{Moment, RuleContext, TicketInfo, Trigger};
 use crate::normalize::Rejection;
 use crate::recognize::{Agreement, Evidence, EvidenceItem, Field, Recognition};
@@ -134,6 +136,7 @@ impl Memory {
                 recognition: certain(patron, Field::Event, "event observed before"),
                 participants: Vec::new(),
                 moments: Vec::new(),
+                silenced: Vec::new(),
                 replayed: true,
             });
         }
@@ -149,6 +152,9 @@ impl Memory {
         observation
             .moments
             .sort_by_key(|m| std::cmp::Reverse(m.priority()));
+        observation
+            .silenced
+            .retain(|s| !observation.moments.contains(s.moment()));
         self.state.events.insert(
             id.clone(),
             SeenEvent {
@@ -450,7 +456,7 @@ impl Memory {
             },
         );
 
-        let mut moments = Vec::new();
+        let mut moments = Outcome::default();
         let trigger = Trigger::Order {
             order: &order.id,
             tickets: order.tickets.len(),
@@ -477,7 +483,8 @@ impl Memory {
             patron: buyer_id,
             recognition,
             participants,
-            moments,
+            moments: moments.fired,
+            silenced: moments.silenced,
             replayed: false,
         })
     }
@@ -517,6 +524,7 @@ impl Memory {
                 recognition: certain(holder, Field::Ticket, "holds the scanned ticket"),
                 participants: Vec::new(),
                 moments: Vec::new(),
+                silenced: Vec::new(),
                 replayed: true,
             });
         }
@@ -556,7 +564,7 @@ impl Memory {
             ),
             |_| {},
         );
-        let mut moments = Vec::new();
+        let mut moments = Outcome::default();
         let proposed = match self.ticket_info(
             &scan.ticket,
             &order,
@@ -573,14 +581,15 @@ impl Memory {
                 };
                 self.propose(holder, &trigger, now)
             }
-            None => Vec::new(),
+            None => Proposal::default(),
         };
         self.admit(proposed, &mut moments);
         Ok(Observation {
             patron: holder,
             recognition: certain(holder, Field::Ticket, "holds the scanned ticket"),
             participants: Vec::new(),
-            moments,
+            moments: moments.fired,
+            silenced: moments.silenced,
             replayed: false,
         })
     }
@@ -665,7 +674,17 @@ impl Memory {
                 }
             },
         );
-        let mut moments = Vec::new();
+        // Moments for refunded tickets are no longer to be acted on.
+        for id in &refunded {
+            if let Some(holder) = self.state.tickets.get(id.as_str()).map(|t| t.holder) {
+                for member in self.state.cluster(self.state.live(holder)) {
+                    self.state
+                        .ledger
+                        .retire_tickets(member, std::slice::from_ref(id));
+                }
+            }
+        }
+        let mut moments = Outcome::default();
         let trigger = Trigger::Refund {
             order: &refund.order,
             tickets: &refunded,
@@ -676,7 +695,8 @@ impl Memory {
             patron: buyer,
             recognition: certain(buyer, Field::Event, "buyer of the refunded order"),
             participants: Vec::new(),
-            moments,
+            moments: moments.fired,
+            silenced: moments.silenced,
             replayed: false,
         })
     }
@@ -869,13 +889,14 @@ impl Memory {
             items: &purchase.items,
         };
         let proposed = self.propose(patron, &trigger, now);
-        let mut moments = Vec::new();
+        let mut moments = Outcome::default();
         self.admit(proposed, &mut moments);
         Ok(Observation {
             patron,
             recognition,
             participants: Vec::new(),
-            moments,
+            moments: moments.fired,
+            silenced: moments.silenced,
             replayed: false,
         })
     }
@@ -889,13 +910,14 @@ impl Memory {
         now: DateTime<Utc>,
     ) -> Observation {
         let proposed = self.propose(patron, trigger, now);
-        let mut moments = Vec::new();
+        let mut moments = Outcome::default();
         self.admit(proposed, &mut moments);
         Observation {
             patron,
             recognition,
             participants: Vec::new(),
-            moments,
+            moments: moments.fired,
+            silenced: moments.silenced,
             replayed: false,
         }
     }
@@ -1066,51 +1088,87 @@ impl Memory {
 
     /// Asks every rule about one patron; memory stamps each moment with the rule and the
     /// patron, so a rule cannot speak for anyone else.
-    fn propose(&self, patron: PatronId, trigger: &Trigger<'_>, now: DateTime<Utc>) -> Vec<Moment> {
-        let Some(view) = self.patron(patron) else {
-            return Vec::new();
-        };
-        let ctx = RuleContext::new(view, trigger, &self.state.catalog, now);
-        let mut out = Vec::new();
-        for rule in &self.rules {
-            let start = out.len();
-            rule.evaluate(&ctx, &mut out);
-            for moment in &mut out[start..] {
-                moment.stamp(rule.id(), patron);
-            }
-        }
-        out
+    fn propose(&self, patron: PatronId, trigger: &Trigger<'_>, now: DateTime<Utc>) -> Proposal {
+        self.propose_from(patron, trigger, now, None)
     }
 
-    /// Keeps the moments whose `(rule, patron, dedupe key)` never fired, and marks them fired.
-    ///
-    /// A merged patron's moments count as fired for the survivor too, so a merge never
-    /// makes a moment fire twice for one person.
-    fn admit(&mut self, proposed: Vec<Moment>, out: &mut Vec<Moment>) {
-        for moment in proposed {
-            let patron = moment.patron();
-            let mut key = FiredKey {
-                rule: moment.rule().into(),
-                patron,
-                key: moment.dedupe_key().into(),
-            };
-            let absorbed = self
-                .state
-                .patron(patron)
-                .is_some_and(|r| !r.absorbed.is_empty());
-            if absorbed {
-                let fired_before = self.state.cluster(patron).into_iter().any(|member| {
-                    key.patron = member;
-                    self.state.fired.contains(&key)
-                });
-                key.patron = patron;
-                if fired_before {
-                    continue;
-                }
-            }
-            if self.state.fired.insert(key) {
-                out.push(moment);
-            }
+    fn propose_from(
+        &self,
+        patron: PatronId,
+        trigger: &Trigger<'_>,
+        now: DateTime<Utc>,
+        only: Option<RuleIdx>,
+    ) -> Proposal {
+        let Some(view) = self.patron(patron) else {
+            return Proposal::default();
+        };
+        let ctx = RuleContext::new(view, trigger, &self.state.catalog, now);
+        let cluster = self.state.cluster(view.id());
+        self.engine
+            .propose(&ctx, only, &self.state.ledger, &cluster)
+    }
+
+    /// Fires what the engine admits, then refiles the patron's due times. A merged
+    /// patron's moments count for the survivor too, so a merge never makes a moment fire
+    /// twice for one person.
+    fn admit(&mut self, proposal: Proposal, out: &mut Outcome) {
+        self.admit_handled(proposal, out, None);
+    }
+
+    fn admit_handled(
+        &mut self,
+        proposal: Proposal,
+        out: &mut Outcome,
+        handled: Option<(RuleIdx, DateTime<Utc>)>,
+    ) {
+        let Some((patron, now)) = proposal.subject() else {
+            return;
+        };
+        let cluster = self.state.cluster(patron);
+        self.engine
+            .admit(proposal, &mut self.state.ledger, &cluster, out);
+        self.reschedule(patron, now, handled);
+    }
+
+    /// Files when each time-based rule is next due for the patron.
+    fn reschedule(
+        &mut self,
+        patron: PatronId,
+        now: DateTime<Utc>,
+        handled: Option<(RuleIdx, DateTime<Utc>)>,
+    ) {
+        let Some(view) = self.patron(patron) else {
+            return;
+        };
+        let due = self.engine.due_times(&view, now, handled);
+        for (rule, at) in due {
+            self.state.ledger.schedule(patron, rule, at);
         }
+    }
+
+    /// Runs the time-based rules due at or before `now` (going quiet, a membership
+    /// running out…): only the patrons and rules filed as due are looked at, never every
+    /// patron. Returns the moments fired, highest priority first.
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use regulars::Memory;
+    /// let mut memory = Memory::new();
+    /// let fired = memory.tick(Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap());
+    /// assert!(fired.is_empty());
+    /// ```
+    pub fn tick(&mut self, now: DateTime<Utc>) -> Vec<Moment> {
+        let mut out = Outcome::default();
+        for (due, patron, rule) in self.state.ledger.take_due(now) {
+            // Entries of a merged patron are stale: the survivor has its own.
+            if self.state.live(patron) != patron {
+                continue;
+            }
+            let trigger = Trigger::Tick { due };
+            let proposal = self.propose_from(patron, &trigger, now, Some(rule));
+            self.admit_handled(proposal, &mut out, Some((rule, due)));
+        }
+        out.fired.sort_by_key(|m| std::cmp::Reverse(m.priority()));
+        out.fired
     }
 }

@@ -1,14 +1,22 @@
 //! Moments: small personal gestures proposed by rules when something happens.
 
+pub(crate) mod brief;
 pub(crate) mod builtin;
+pub(crate) mod engine;
+pub(crate) mod ledger;
 mod moment;
+mod policy;
+mod suppress;
 
 use std::fmt;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+pub use brief::{Brief, BriefEntry, BriefSection};
 pub use moment::{Action, Moment, MomentKind, Priority};
+pub use policy::{OncePer, Policy};
+pub use suppress::{SilencedMoment, Suppression, Suppressor};
 
 use crate::memory::PatronView;
 use crate::model::catalog::{Catalog, Performance, Production};
@@ -58,6 +66,22 @@ pub trait MomentRule: Send + Sync + fmt::Debug {
 
     /// Proposes moments for `ctx.patron()` given `ctx.trigger()`.
     fn evaluate(&self, ctx: &RuleContext<'_>, out: &mut Vec<Moment>);
+
+    /// How often, when and alongside what its moments may fire; see [`Policy`]. The
+    /// embedding product may override it per rule.
+    fn policy(&self) -> Policy {
+        Policy::default()
+    }
+
+    /// For rules about time passing (going quiet, a membership running out): when this
+    /// patron should next be looked at with [`Trigger::Tick`]. Memory asks after every
+    /// change to the patron and keeps the answer in an index that
+    /// [`Memory::tick`](crate::Memory::tick) reads, so no tick scans all patrons.
+    /// `None` (the default) means never.
+    fn next_due(&self, patron: &PatronView<'_>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let _ = (patron, now);
+        None
+    }
 }
 
 impl<R: MomentRule + ?Sized> MomentRule for Arc<R> {
@@ -66,6 +90,12 @@ impl<R: MomentRule + ?Sized> MomentRule for Arc<R> {
     }
     fn evaluate(&self, ctx: &RuleContext<'_>, out: &mut Vec<Moment>) {
         (**self).evaluate(ctx, out);
+    }
+    fn policy(&self) -> Policy {
+        (**self).policy()
+    }
+    fn next_due(&self, patron: &PatronView<'_>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        (**self).next_due(patron, now)
     }
 }
 
@@ -76,6 +106,12 @@ impl<R: MomentRule + ?Sized> MomentRule for Box<R> {
     fn evaluate(&self, ctx: &RuleContext<'_>, out: &mut Vec<Moment>) {
         (**self).evaluate(ctx, out);
     }
+    fn policy(&self) -> Policy {
+        (**self).policy()
+    }
+    fn next_due(&self, patron: &PatronView<'_>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        (**self).next_due(patron, now)
+    }
 }
 
 impl<R: MomentRule + ?Sized> MomentRule for &R {
@@ -84,6 +120,12 @@ impl<R: MomentRule + ?Sized> MomentRule for &R {
     }
     fn evaluate(&self, ctx: &RuleContext<'_>, out: &mut Vec<Moment>) {
         (**self).evaluate(ctx, out);
+    }
+    fn policy(&self) -> Policy {
+        (**self).policy()
+    }
+    fn next_due(&self, patron: &PatronView<'_>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        (**self).next_due(patron, now)
     }
 }
 
@@ -163,6 +205,21 @@ impl<'a> RuleContext<'a> {
     pub fn patron(&self) -> &PatronView<'a> {
         &self.patron
     }
+    /// Another patron (a household member, a ticket's buyer or holder), read-only. A merged
+    /// id gives its survivor.
+    pub fn patron_by_id(&self, id: PatronId) -> Option<PatronView<'a>> {
+        self.patron.other(id)
+    }
+    /// The people sharing the patron's contact details (see
+    /// [`PatronView::household`]).
+    pub fn household(&self) -> impl Iterator<Item = PatronView<'a>> + use<'a> {
+        let patron = self.patron;
+        patron.household().filter_map(move |id| patron.other(id))
+    }
+    /// The date of [`now`](RuleContext::now), in UTC.
+    pub fn today(&self) -> NaiveDate {
+        self.now.date_naive()
+    }
     /// What just happened.
     pub fn trigger(&self) -> &Trigger<'a> {
         self.trigger
@@ -235,6 +292,13 @@ pub enum Trigger<'a> {
         performance: Option<&'a Performance>,
         /// What they bought.
         items: &'a [LineItem],
+    },
+    /// Time passed: [`Memory::tick`](crate::Memory::tick) reached the time the rule asked
+    /// for with [`MomentRule::next_due`]. Only that rule is asked.
+    #[non_exhaustive]
+    Tick {
+        /// The time the rule asked to be woken at.
+        due: DateTime<Utc>,
     },
 }
 

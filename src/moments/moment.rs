@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::history::Seat;
 use crate::model::ids::{PatronId, PerformanceId, TicketId};
+use crate::model::profile::{Channel, Purpose};
 
 /// What sort of gesture a moment is; policies (and "leave me alone") act on this.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Serialize, Deserialize)]
@@ -86,6 +87,8 @@ pub struct Moment {
     priority: Priority,
     dedupe_key: Option<String>,
     explanation: String,
+    channel: Option<Channel>,
+    purposes: Vec<Purpose>,
 }
 
 impl Moment {
@@ -103,6 +106,8 @@ impl Moment {
             priority: Priority::NORMAL,
             dedupe_key: None,
             explanation: String::new(),
+            channel: None,
+            purposes: Vec::new(),
         }
     }
     /// The performance it is for.
@@ -143,9 +148,34 @@ impl Moment {
         self
     }
 
+    /// How it reaches the patron, for follow-ups (`Channel::Email` unless said).
+    #[must_use]
+    pub fn via(mut self, channel: Channel) -> Self {
+        self.channel = Some(channel);
+        self
+    }
+    /// A purpose the moment uses personal data for; consent is checked for each on the
+    /// moment's [channel](Moment::channel). Without any, memory assumes the kind's usual
+    /// one: operational for [`MomentKind::Operational`], marketing for
+    /// [`MomentKind::Marketing`], personalisation otherwise.
+    #[must_use]
+    pub fn relies_on(mut self, purpose: Purpose) -> Self {
+        if !self.purposes.contains(&purpose) {
+            self.purposes.push(purpose);
+        }
+        self
+    }
+
     pub(crate) fn stamp(&mut self, rule: &str, patron: PatronId) {
         rule.clone_into(&mut self.rule);
         self.patron = patron;
+        if self.purposes.is_empty() {
+            self.purposes.push(match self.kind {
+                MomentKind::Operational => Purpose::Operational,
+                MomentKind::Marketing => Purpose::Marketing,
+                _ => Purpose::Personalisation,
+            });
+        }
     }
 
     /// The rule that proposed it.
@@ -195,6 +225,19 @@ impl Moment {
     /// Why it was proposed.
     pub fn explanation(&self) -> &str {
         &self.explanation
+    }
+    /// How it reaches the patron: staff in person for everything at the venue, the
+    /// channel set with [`via`](Moment::via) (e-mail by default) for follow-ups.
+    pub fn channel(&self) -> Channel {
+        match (self.channel, self.action) {
+            (Some(channel), _) => channel,
+            (None, Action::FollowUp) => Channel::Email,
+            (None, _) => Channel::InPerson,
+        }
+    }
+    /// The purposes it uses personal data for (after memory stamped it, never empty).
+    pub fn purposes(&self) -> &[Purpose] {
+        &self.purposes
     }
 }
 

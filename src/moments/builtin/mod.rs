@@ -6,6 +6,18 @@ mod repeat_production;
 pub use first_visit::FirstVisit;
 pub use repeat_production::RepeatProduction;
 
+use std::sync::Arc;
+
+use super::MomentRule;
+
+/// The rules every memory starts with unless built `without_default_rules`.
+pub(crate) fn standard_rules() -> Vec<Arc<dyn MomentRule>> {
+    vec![
+        Arc::new(FirstVisit::new()),
+        Arc::new(RepeatProduction::new()),
+    ]
+}
+
 /// "1st", "2nd", "3rd", "11th"…
 pub(crate) fn ordinal(n: u32) -> String {
     let suffix = match (n % 10, n % 100) {

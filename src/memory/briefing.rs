@@ -1,0 +1,163 @@
+//! Reading fired moments back: per patron, and as a brief for one performance.
+
+use super::Memory;
+use crate::error::{Error, Result, shown};
+use crate::model::ids::PatronId;
+use crate::moments::brief::{Brief, BriefEntry, BriefSection};
+use crate::moments::ledger::Standing;
+use crate::moments::{Moment, MomentKind};
+use crate::pii::Pii;
+
+impl Memory {
+    /// The moments fired for a patron (and anyone merged into them) that are still to be
+    /// acted on, oldest first: not replaced by a higher-priority one, not for a refunded
+    /// ticket.
+    ///
+    /// ```
+    /// use regulars::{Event, Memory, Order, Signals};
+    /// let mut memory = Memory::new();
+    /// let seen = memory.observe(Event::order("e-1", Order::new("o-1", Signals::new().email("ana@example.org"))))?;
+    /// assert_eq!(memory.moments_of(seen.patron()).count(), seen.moments().len());
+    /// # Ok::<(), regulars::Error>(())
+    /// ```
+    pub fn moments_of(&self, patron: PatronId) -> impl Iterator<Item = &Moment> {
+        let live = self.state.live(patron);
+        let cluster = self.state.cluster(live);
+        let ledger = &self.state.ledger;
+        let mut moments: Vec<(u32, &Moment)> = cluster
+            .iter()
+            .flat_map(|&member| ledger.of_patron(member))
+            .filter(|(_, fired)| fired.standing == Standing::Active)
+            .map(|(i, fired)| (i, &fired.moment))
+            .collect();
+        moments.sort_by_key(|&(i, _)| i);
+        moments.into_iter().map(|(_, m)| m)
+    }
+
+    /// How many (patron, time-based rule) pairs wait for [`tick`](Memory::tick).
+    pub fn pending_ticks(&self) -> usize {
+        self.state.ledger.due_count()
+    }
+
+    /// The brief for one performance: for everyone holding a ticket (not refunded), the
+    /// moments to act on there, grouped by section and ordered by priority.
+    ///
+    /// Moments for the performance count, and so do operational ones without a
+    /// performance (an access need the patron told the box office about). Errors for an
+    /// unknown performance.
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use regulars::{Event, Memory, Order, Performance, Production, Signals, Ticket, Venue};
+    /// let mut memory = Memory::new();
+    /// memory.define_venue(Venue::new("main", "Main House"))?;
+    /// memory.define_production(Production::new("hamlet", "Hamlet"))?;
+    /// memory.define_performance(Performance::new("hamlet-1", "hamlet", "main", Utc.with_ymd_and_hms(2026, 3, 1, 19, 30, 0).unwrap()))?;
+    /// let ana = Signals::new().given_name("Ana").email("ana@example.org");
+    /// memory.observe(Event::order("e-1", Order::new("o-1", ana).ticket(Ticket::new("t-1", "hamlet-1").seat_label("F12"))))?;
+    /// let brief = memory.brief("hamlet-1")?;
+    /// assert_eq!(brief.entries().next().unwrap().name(), Some("Ana"));
+    /// println!("{brief}");
+    /// # Ok::<(), regulars::Error>(())
+    /// ```
+    pub fn brief(&self, performance: &str) -> Result<Brief> {
+        let catalog = &self.state.catalog;
+        let unknown = || Error::UnknownPerformance {
+            location: "brief".to_owned(),
+            performance: shown(performance),
+        };
+        let idx = catalog.performance_idx(performance).ok_or_else(unknown)?;
+        let entry = catalog.performance_entry(idx).ok_or_else(unknown)?;
+        let title = catalog
+            .production_at(entry.production)
+            .map(|p| p.title().to_owned())
+            .unwrap_or_default();
+        let this = entry.performance.id();
+        let mut tickets = 0;
+        let mut sections: Vec<BriefSection> = Vec::new();
+        for ticket in entry
+            .tickets
+            .iter()
+            .filter_map(|id| self.ticket(id.as_str()))
+        {
+            if ticket.is_refunded() {
+                continue;
+            }
+            tickets += 1;
+            let holder = ticket.holder();
+            let mut moments: Vec<Moment> = self
+                .moments_of(holder)
+                .filter(|m| match m.performance() {
+                    Some(p) => p == this && m.ticket().is_none_or(|t| t == ticket.id()),
+                    None => m.kind() == MomentKind::Operational,
+                })
+                .cloned()
+                .collect();
+            if moments.is_empty() {
+                continue;
+            }
+            moments.sort_by_key(|m| std::cmp::Reverse(m.priority()));
+            let name = self
+                .patron(holder)
+                .and_then(|p| p.latest_name().map(|n| n.display()))
+                .filter(|n| !n.is_empty())
+                .map(Pii::new);
+            let seat = ticket.seat().cloned();
+            let section = seat.as_ref().and_then(|s| s.section()).map(str::to_owned);
+            let entry = BriefEntry {
+                ticket: ticket.id().clone(),
+                seat,
+                patron: holder,
+                name,
+                moments,
+            };
+            match sections.iter_mut().find(|s| s.name == section) {
+                Some(existing) => existing.entries.push(entry),
+                None => sections.push(BriefSection {
+                    name: section,
+                    entries: vec![entry],
+                }),
+            }
+        }
+        // Named sections alphabetically, then the rest; within one, the most important
+        // first, then by seat in natural order (A2 before A10).
+        sections.sort_by(|a, b| match (&a.name, &b.name) {
+            (Some(a), Some(b)) => a.cmp(b),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        });
+        for section in &mut sections {
+            section.entries.sort_by_cached_key(|e| {
+                let top = e.moments.first().map(Moment::priority);
+                (std::cmp::Reverse(top), seat_order(e))
+            });
+        }
+        Ok(Brief {
+            performance: this.clone(),
+            title,
+            starts_at: entry.performance.starts_at(),
+            tickets,
+            sections,
+        })
+    }
+}
+
+/// Sorts seat labels naturally: row letters, then the seat number as a number.
+fn seat_order(entry: &BriefEntry) -> (bool, String, u64, String) {
+    let Some(seat) = &entry.seat else {
+        return (true, String::new(), 0, entry.ticket.as_str().to_owned());
+    };
+    let label = seat.label();
+    let split = label
+        .find(|c: char| c.is_ascii_digit())
+        .unwrap_or(label.len());
+    let (row, rest) = label.split_at(split);
+    let digits: String = rest
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .take(18)
+        .collect();
+    let number = digits.parse().unwrap_or(0);
+    (false, row.to_owned(), number, label.to_owned())
+}

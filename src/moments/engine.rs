@@ -1,0 +1,330 @@
+//! The engine: asks the rules, then applies each rule's policy, the suppressors, consent,
+//! exclusive groups and the per-visit cap, so rules only say what would be fitting.
+
+use std::fmt;
+use std::sync::Arc;
+
+use chrono::{DateTime, Datelike, Utc};
+use smallvec::SmallVec;
+
+use super::ledger::{FiredKey, MomentLedger, RuleIdx, Standing};
+use super::{Moment, MomentRule, OncePer, Policy, RuleContext, SilencedMoment, Suppressor};
+use crate::memory::PatronView;
+use crate::model::ids::PatronId;
+use crate::model::profile::{Channel, Purpose};
+
+/// Most moments one patron gets at one performance unless configured.
+pub(crate) const DEFAULT_PER_VISIT: usize = 3;
+
+/// A rule with the policy in force for it (its own, or the embedding product's override).
+#[derive(Clone)]
+pub(crate) struct Registered {
+    pub(crate) rule: Arc<dyn MomentRule>,
+    pub(crate) policy: Policy,
+}
+
+impl fmt::Debug for Registered {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Registered")
+            .field("rule", &self.rule.id())
+            .field("policy", &self.policy)
+            .finish()
+    }
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Engine {
+    pub(crate) rules: Vec<Registered>,
+    pub(crate) suppressors: Vec<Arc<dyn Suppressor>>,
+    pub(crate) per_visit: usize,
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Self {
+            rules: Vec::new(),
+            suppressors: Vec::new(),
+            per_visit: DEFAULT_PER_VISIT,
+        }
+    }
+}
+
+/// A moment a rule proposed that passed the read-only checks, waiting for admission.
+#[derive(Debug)]
+pub(crate) struct Candidate {
+    moment: Moment,
+    key: FiredKey,
+    group: Option<Box<str>>,
+}
+
+/// What the rules proposed for one patron and one trigger.
+#[derive(Debug, Default)]
+pub(crate) struct Proposal {
+    patron: Option<PatronId>,
+    now: Option<DateTime<Utc>>,
+    candidates: Vec<Candidate>,
+    silenced: Vec<SilencedMoment>,
+}
+
+impl Proposal {
+    /// Whom and when the rules were asked about (nothing for an unknown patron).
+    pub(crate) fn subject(&self) -> Option<(PatronId, DateTime<Utc>)> {
+        Some((self.patron?, self.now?))
+    }
+}
+
+/// Moments fired and silenced while handling one call.
+#[derive(Debug, Default)]
+pub(crate) struct Outcome {
+    pub(crate) fired: Vec<Moment>,
+    pub(crate) silenced: Vec<SilencedMoment>,
+}
+
+/// Whether the patron's answers allow using their data for `purpose` on `channel`.
+///
+/// Operational use (running their visit) needs no consent. Personalisation is allowed
+/// unless they objected on that channel; marketing only where they agreed to it.
+pub(crate) fn consent_allows(patron: &PatronView<'_>, channel: Channel, purpose: Purpose) -> bool {
+    match purpose {
+        Purpose::Operational => true,
+        Purpose::Personalisation => patron.consent(channel, purpose) != Some(false),
+        _ => patron.consent(channel, purpose) == Some(true),
+    }
+}
+
+fn purpose_name(purpose: Purpose) -> &'static str {
+    match purpose {
+        Purpose::Operational => "operational use",
+        Purpose::Personalisation => "personalisation",
+        _ => "marketing",
+    }
+}
+
+fn channel_name(channel: Channel) -> &'static str {
+    match channel {
+        Channel::Email => "e-mail",
+        Channel::Sms => "text message",
+        Channel::Phone => "phone",
+        Channel::Post => "post",
+        _ => "in person",
+    }
+}
+
+impl Engine {
+    /// Asks the rules (all, or only `only`) about the context's patron and applies the
+    /// checks that need no writing: date windows, cooldowns, suppressors, consent and
+    /// the once-per scope. `cluster` is the patron and everyone merged into them.
+    pub(crate) fn propose(
+        &self,
+        ctx: &RuleContext<'_>,
+        only: Option<RuleIdx>,
+        ledger: &MomentLedger,
+        cluster: &[PatronId],
+    ) -> Proposal {
+        let patron = ctx.patron();
+        let now = ctx.now();
+        let today = ctx.today();
+        let suppressions: SmallVec<[(&str, super::Suppression); 1]> = self
+            .suppressors
+            .iter()
+            .filter_map(|s| Some((s.id(), s.suppress(ctx)?)))
+            .collect();
+        let mut proposal = Proposal {
+            patron: Some(patron.id()),
+            now: Some(now),
+            ..Proposal::default()
+        };
+        let mut buffer = Vec::new();
+        for (idx, registered) in self.rules.iter().enumerate() {
+            if only.is_some_and(|only| usize::from(only) != idx) {
+                continue;
+            }
+            let (rule, policy) = (&registered.rule, &registered.policy);
+            if !policy.is_active_on(today) {
+                continue;
+            }
+            if let Some(cooldown) = policy.cooldown_period() {
+                let cooling = cluster.iter().any(|&member| {
+                    ledger
+                        .last_fired(rule.id(), member)
+                        .is_some_and(|at| now < at + cooldown)
+                });
+                if cooling {
+                    continue;
+                }
+            }
+            rule.evaluate(ctx, &mut buffer);
+            for mut moment in buffer.drain(..) {
+                moment.stamp(rule.id(), patron.id());
+                if let Some((by, suppression)) =
+                    suppressions.iter().find(|(_, s)| s.silences(&moment))
+                {
+                    let reason = format!("{by}: {}", suppression.reason());
+                    proposal.silenced.push(SilencedMoment::new(moment, reason));
+                    continue;
+                }
+                let channel = moment.channel();
+                if let Some(&purpose) = moment
+                    .purposes()
+                    .iter()
+                    .find(|&&p| !consent_allows(patron, channel, p))
+                {
+                    let reason = format!(
+                        "no consent to {} by {}",
+                        purpose_name(purpose),
+                        channel_name(channel)
+                    );
+                    proposal.silenced.push(SilencedMoment::new(moment, reason));
+                    continue;
+                }
+                let scope = scope_of(policy.scope(), &moment, ctx, now);
+                let mut key = FiredKey {
+                    rule: rule.id().into(),
+                    patron: patron.id(),
+                    scope,
+                };
+                let fired_before = cluster.iter().any(|&member| {
+                    key.patron = member;
+                    ledger.has_fired(&key)
+                });
+                key.patron = patron.id();
+                if fired_before {
+                    continue;
+                }
+                proposal.candidates.push(Candidate {
+                    moment,
+                    key,
+                    group: policy.group().map(Into::into),
+                });
+            }
+        }
+        proposal
+    }
+
+    /// Fires what survives exclusive groups and the per-visit cap, highest priority first.
+    ///
+    /// A new moment displaces an earlier, lower-priority one of the same patron at the same
+    /// performance (same group, or the cap reached); on equal priority the earlier stays.
+    pub(crate) fn admit(
+        &self,
+        proposal: Proposal,
+        ledger: &mut MomentLedger,
+        cluster: &[PatronId],
+        out: &mut Outcome,
+    ) {
+        let Some((_, now)) = proposal.subject() else {
+            return;
+        };
+        out.silenced.extend(proposal.silenced);
+        let mut candidates = proposal.candidates;
+        // Stable: among equal priorities, registration order decides.
+        candidates.sort_by_key(|c| std::cmp::Reverse(c.moment.priority()));
+        for candidate in candidates {
+            if ledger.has_fired(&candidate.key) {
+                continue;
+            }
+            let performance = candidate.moment.performance().cloned();
+            let priority = candidate.moment.priority();
+            // Earlier moments at the same performance, or fired in this call when the
+            // moment has none: (index, priority, group).
+            let batch_start = out.fired.len();
+            let rivals: SmallVec<[(u32, crate::Priority, bool); 4]> = cluster
+                .iter()
+                .flat_map(|&member| ledger.of_patron(member))
+                .filter(|(_, fired)| fired.standing == Standing::Active)
+                .filter(|(_, fired)| match &performance {
+                    Some(p) => fired.moment.performance() == Some(p),
+                    None => {
+                        fired.moment.performance().is_none()
+                            && out.fired[..batch_start].contains(&fired.moment)
+                    }
+                })
+                .map(|(i, fired)| {
+                    let same_group = candidate.group.is_some() && fired.group == candidate.group;
+                    (i, fired.moment.priority(), same_group)
+                })
+                .collect();
+            let mut displaced: SmallVec<[u32; 2]> = SmallVec::new();
+            if let Some(&(i, rival, _)) = rivals.iter().find(|r| r.2) {
+                if rival >= priority {
+                    let reason = format!(
+                        "exclusive group {}: an earlier moment won",
+                        candidate.group.as_deref().unwrap_or_default()
+                    );
+                    out.silenced
+                        .push(SilencedMoment::new(candidate.moment, reason));
+                    continue;
+                }
+                displaced.push(i);
+            }
+            let active = rivals.len() - displaced.len();
+            if performance.is_some() && active >= self.per_visit {
+                let lowest = rivals
+                    .iter()
+                    .filter(|r| !displaced.contains(&r.0))
+                    .min_by_key(|r| (r.1, std::cmp::Reverse(r.0)));
+                match lowest {
+                    Some(&(i, rival, _)) if rival < priority && self.per_visit > 0 => {
+                        displaced.push(i);
+                    }
+                    _ => {
+                        let reason = format!("at most {} moments per visit", self.per_visit);
+                        out.silenced
+                            .push(SilencedMoment::new(candidate.moment, reason));
+                        continue;
+                    }
+                }
+            }
+            for i in displaced {
+                ledger.set_standing(i, Standing::Superseded);
+            }
+            out.fired.push(candidate.moment.clone());
+            ledger.fire(candidate.key, candidate.moment, candidate.group, now);
+        }
+    }
+
+    /// When each rule is next due for the patron. A rule just handled by a tick is only
+    /// refiled for a later time than the one handled, so a tick never loops.
+    pub(crate) fn due_times(
+        &self,
+        patron: &PatronView<'_>,
+        now: DateTime<Utc>,
+        handled: Option<(RuleIdx, DateTime<Utc>)>,
+    ) -> SmallVec<[(RuleIdx, Option<DateTime<Utc>>); 4]> {
+        let mut due = SmallVec::new();
+        for (idx, registered) in self.rules.iter().enumerate() {
+            let Ok(idx) = RuleIdx::try_from(idx) else {
+                break;
+            };
+            let mut next = registered.rule.next_due(patron, now);
+            if let Some((rule, at)) = handled
+                && rule == idx
+                && next.is_some_and(|next| next <= at)
+            {
+                next = None;
+            }
+            due.push((idx, next));
+        }
+        due
+    }
+}
+
+/// The once-per scope key of a moment.
+fn scope_of(once: OncePer, moment: &Moment, ctx: &RuleContext<'_>, now: DateTime<Utc>) -> Box<str> {
+    let performance = moment.performance();
+    match once {
+        OncePer::Patron => "patron".into(),
+        OncePer::Year => format!("year {}", now.year()).into(),
+        OncePer::Performance => match performance {
+            Some(p) => format!("performance {p}").into(),
+            None => moment.dedupe_key().into(),
+        },
+        OncePer::Production => {
+            match performance.and_then(|p| ctx.catalog().performance(p.as_str())) {
+                Some(p) => format!("production {}", p.production()).into(),
+                None => moment.dedupe_key().into(),
+            }
+        }
+        _ => moment.dedupe_key().into(),
+    }
+}

@@ -1,0 +1,153 @@
+//! What memory remembers about moments: which fired (for once-per and cooldowns), the
+//! moments themselves (for briefs, caps and exclusive groups), and when each time-based
+//! rule is next due for each patron.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use smallvec::SmallVec;
+
+use super::Moment;
+use crate::model::ids::{PatronId, TicketId};
+
+type Map<K, V> = HashMap<K, V, ahash::RandomState>;
+type Set<K> = HashSet<K, ahash::RandomState>;
+
+/// A rule's index in the engine's registration order.
+pub(crate) type RuleIdx = u16;
+
+/// One firing of a rule for a patron within its once-per scope.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct FiredKey {
+    pub(crate) rule: Box<str>,
+    pub(crate) patron: PatronId,
+    pub(crate) scope: Box<str>,
+}
+
+/// Whether a fired moment is still to be acted on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Standing {
+    Active,
+    /// A higher-priority moment took its place (per-visit cap or exclusive group).
+    Superseded,
+    /// Its ticket was refunded.
+    Retired,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct FiredMoment {
+    pub(crate) moment: Moment,
+    pub(crate) group: Option<Box<str>>,
+    pub(crate) standing: Standing,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct MomentLedger {
+    fired: Set<FiredKey>,
+    last_fired: Map<(Box<str>, PatronId), DateTime<Utc>>,
+    moments: Vec<FiredMoment>,
+    by_patron: Map<PatronId, SmallVec<[u32; 2]>>,
+    due: BTreeSet<(DateTime<Utc>, PatronId, RuleIdx)>,
+    due_of: Map<(PatronId, RuleIdx), DateTime<Utc>>,
+}
+
+impl MomentLedger {
+    pub(crate) fn has_fired(&self, key: &FiredKey) -> bool {
+        self.fired.contains(key)
+    }
+
+    pub(crate) fn last_fired(&self, rule: &str, patron: PatronId) -> Option<DateTime<Utc>> {
+        // Keyed by an owned rule id; a lookup by `&str` would need a borrowed key type,
+        // and cooldown checks are rare enough (rules with a cooldown only) not to matter.
+        self.last_fired.get(&(rule.into(), patron)).copied()
+    }
+
+    /// Records a fired moment.
+    pub(crate) fn fire(
+        &mut self,
+        key: FiredKey,
+        moment: Moment,
+        group: Option<Box<str>>,
+        at: DateTime<Utc>,
+    ) {
+        let patron = moment.patron();
+        self.last_fired.insert((key.rule.clone(), patron), at);
+        self.fired.insert(key);
+        let idx = u32::try_from(self.moments.len()).unwrap_or(u32::MAX);
+        self.moments.push(FiredMoment {
+            moment,
+            group,
+            standing: Standing::Active,
+        });
+        self.by_patron.entry(patron).or_default().push(idx);
+    }
+
+    /// The moments fired for a patron (under this id only), oldest first, with their index.
+    pub(crate) fn of_patron(&self, patron: PatronId) -> impl Iterator<Item = (u32, &FiredMoment)> {
+        self.by_patron
+            .get(&patron)
+            .into_iter()
+            .flatten()
+            .filter_map(|&i| Some((i, self.moments.get(i as usize)?)))
+    }
+
+    pub(crate) fn set_standing(&mut self, idx: u32, standing: Standing) {
+        if let Some(fired) = self.moments.get_mut(idx as usize) {
+            fired.standing = standing;
+        }
+    }
+
+    /// Retires a patron's active moments for refunded tickets.
+    pub(crate) fn retire_tickets(&mut self, patron: PatronId, tickets: &[TicketId]) {
+        let Some(indices) = self.by_patron.get(&patron) else {
+            return;
+        };
+        for &i in indices {
+            if let Some(fired) = self.moments.get_mut(i as usize)
+                && fired.standing == Standing::Active
+                && fired.moment.ticket().is_some_and(|t| tickets.contains(t))
+            {
+                fired.standing = Standing::Retired;
+            }
+        }
+    }
+
+    /// Files (or refiles, or removes) when `rule` is next due for `patron`.
+    pub(crate) fn schedule(&mut self, patron: PatronId, rule: RuleIdx, due: Option<DateTime<Utc>>) {
+        let old = match due {
+            Some(due) => self.due_of.insert((patron, rule), due),
+            None => self.due_of.remove(&(patron, rule)),
+        };
+        if old == due {
+            return;
+        }
+        if let Some(old) = old {
+            self.due.remove(&(old, patron, rule));
+        }
+        if let Some(due) = due {
+            self.due.insert((due, patron, rule));
+        }
+    }
+
+    /// Takes every entry due at or before `now`, earliest first.
+    pub(crate) fn take_due(
+        &mut self,
+        now: DateTime<Utc>,
+    ) -> Vec<(DateTime<Utc>, PatronId, RuleIdx)> {
+        let mut taken = Vec::new();
+        while let Some(&first) = self.due.first() {
+            if first.0 > now {
+                break;
+            }
+            self.due.pop_first();
+            self.due_of.remove(&(first.1, first.2));
+            taken.push(first);
+        }
+        taken
+    }
+
+    /// How many (patron, rule) pairs wait for a tick.
+    pub(crate) fn due_count(&self) -> usize {
+        self.due.len()
+    }
+}
