@@ -92,7 +92,7 @@ pub use model::profile::{
     Address, Channel, Consent, Flag, FlagKind, Identifier, IdentifierKind, Note, PersonName,
     Preferences, ProfileChange, Purpose, SeatPreference,
 };
-pub use moments::builtin::{FirstVisit, RepeatProduction};
+pub use moments::builtin::*;
 pub use moments::{
     Action, Brief, BriefEntry, BriefSection, FnRule, Moment, MomentKind, MomentRule, OncePer,
     Policy, Priority, RuleContext, SilencedMoment, Suppression, Suppressor, TicketInfo, Trigger,

@@ -1,6 +1,9 @@
 //! First visit: someone who has never attended holds a ticket.
 
-use crate::moments::{Action, Moment, MomentKind, MomentRule, Priority, RuleContext, Trigger};
+use super::GREETING;
+use crate::moments::{
+    Action, Moment, MomentKind, MomentRule, Policy, Priority, RuleContext, Trigger,
+};
 
 /// Fires when a ticket is issued to a patron who has never attended a performance
 /// (no entry scan on record): a front-of-house item for that performance and seat, so
@@ -33,6 +36,11 @@ impl FirstVisit {
 impl MomentRule for FirstVisit {
     fn id(&self) -> &str {
         Self::ID
+    }
+
+    /// One arrival greeting per performance (see [`Policy::exclusive_group`]).
+    fn policy(&self) -> Policy {
+        Policy::new().exclusive_group(GREETING)
     }
 
     fn evaluate(&self, ctx: &RuleContext<'_>, out: &mut Vec<Moment>) {

@@ -1,7 +1,14 @@
 //! The rules that ship with the crate.
 
+mod care;
 mod first_visit;
 mod repeat_production;
+mod visits;
+
+#[allow(unused_imports, unreachable_pub)] // empty until their rules land
+pub use care::*;
+#[allow(unused_imports, unreachable_pub)]
+pub use visits::*;
 
 pub use first_visit::FirstVisit;
 pub use repeat_production::RepeatProduction;
@@ -9,6 +16,10 @@ pub use repeat_production::RepeatProduction;
 use std::sync::Arc;
 
 use super::MomentRule;
+
+/// The exclusive group of arrival greetings (first visit, second visit, welcome back): a
+/// patron gets at most one of them per performance.
+pub(crate) const GREETING: &str = "greeting";
 
 /// The rules every memory starts with unless built `without_default_rules`.
 pub(crate) fn standard_rules() -> Vec<Arc<dyn MomentRule>> {
