@@ -102,10 +102,10 @@ fn purpose_name(purpose: Purpose) -> &'static str {
 
 fn channel_name(channel: Channel) -> &'static str {
     match channel {
-        Channel::Email => "e-mail",
-        Channel::Sms => "text message",
-        Channel::Phone => "phone",
-        Channel::Post => "post",
+        Channel::Email => "by e-mail",
+        Channel::Sms => "by text message",
+        Channel::Phone => "by phone",
+        Channel::Post => "by post",
         _ => "in person",
     }
 }
@@ -170,7 +170,7 @@ impl Engine {
                     .find(|&&p| !consent_allows(patron, channel, p))
                 {
                     let reason = format!(
-                        "no consent to {} by {}",
+                        "no consent to {} {}",
                         purpose_name(purpose),
                         channel_name(channel)
                     );
