@@ -26,9 +26,9 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, NaiveDateTime, TimeDelta, Utc};
 use regulars::normalize::{self, Country};
 use regulars::{
-    Action, Currency, Donation, Event, LineItem, ManualClock, Memory, Moment, Money, Order,
-    PatronId, PatronView, Performance, Production, Purchase, Refund, Scan, Signals, Ticket,
-    TicketView, Venue,
+    Currency, Donation, Event, LineItem, ManualClock, Memory, Moment, Money, Order, PatronId,
+    PatronView, Performance, Production, Purchase, Refund, Scan, Signals, Ticket, TicketView,
+    Venue,
 };
 
 type Result<T> = std::result::Result<T, Box<dyn Error>>;
@@ -614,33 +614,12 @@ fn print_front_of_house(memory: &Memory, tonight: &Performance) -> Result<Vec<Pa
     Ok(holders.into_iter().map(|h| h.0).collect())
 }
 
-/// The moments the rules proposed for tonight, as they came out of `observe`.
-fn print_moments(memory: &Memory, tally: &Tally, tonight: &Performance) {
-    // A moment names its ticket: a refund since it was proposed cancels it.
-    let refunded = |m: &Moment| {
-        let ticket = m.ticket().and_then(|id| memory.ticket(id.as_str()));
-        ticket.is_some_and(|t| t.is_refunded())
-    };
-    let for_tonight = |m: &&Moment| m.performance() == Some(tonight.id()) && !refunded(m);
-    let mut moments: Vec<&Moment> = tally.moments.iter().filter(for_tonight).collect();
-    moments.sort_by_key(|m| m.seat().map(|s| seat_key(s.label())));
-    let is_note = |m: &&Moment| m.action() == Action::SeatNote;
-    let (notes, items): (Vec<_>, Vec<_>) = moments.into_iter().partition(is_note);
-    let seat = |m: &Moment| m.seat().map_or("-", |s| s.label()).to_owned();
-
-    println!("\nSeat notes to place ({})", notes.len());
-    let production = tonight.production().as_str();
-    for m in &notes {
-        let patron = memory.patron(m.patron());
-        let last = patron.and_then(|p| p.visits_to(production).last_at());
-        let last = last.map(|at| format!(" (last saw it {})", at.format("%-d %b %Y")));
-        let text = m.message().to_owned() + &last.unwrap_or_default();
-        print_row(&seat(m), &name_of(memory, m.patron()), &text);
-    }
-    println!("\nFront-of-house items ({})", items.len());
-    for m in &items {
-        print_row(&seat(m), &name_of(memory, m.patron()), m.message());
-    }
+/// Tonight's brief: the moments still to act on (refunded tickets' moments are retired),
+/// by section and priority, as memory keeps them.
+fn print_brief(memory: &Memory) -> Result<()> {
+    let brief = memory.brief(TONIGHT)?;
+    println!("\n{brief}");
+    Ok(())
 }
 
 /// Every e-mail and phone spelling of tonight's holder who used the most: they show best
@@ -716,7 +695,7 @@ fn main() -> Result<()> {
     let (memory, tally, tonight) = (&season.memory, &season.tally, &perfs[tonight]);
     print_header(memory, tally, tonight);
     let holders = print_front_of_house(memory, tonight)?;
-    print_moments(memory, tally, tonight);
+    print_brief(memory)?;
     print_spellings(&season.people, tally, &holders);
     print_summary(tally);
     Ok(())

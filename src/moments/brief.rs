@@ -39,7 +39,8 @@ impl Brief {
     pub fn tickets(&self) -> usize {
         self.tickets
     }
-    /// Sections in name order, unseated holders last.
+    /// Sections in name order; seats without a section and unseated tickets last, as the
+    /// section with no name ("House" in the text).
     pub fn sections(&self) -> &[BriefSection] {
         &self.sections
     }
@@ -123,7 +124,7 @@ impl fmt::Display for Brief {
         )?;
         for section in &self.sections {
             writeln!(f)?;
-            writeln!(f, "{}", section.name.as_deref().unwrap_or("Unassigned"))?;
+            writeln!(f, "{}", section.name.as_deref().unwrap_or("House"))?;
             for entry in &section.entries {
                 let seat = entry.seat.as_ref().map_or("-", Seat::label);
                 let name = entry.name.as_deref().unwrap_or("(no name)");
