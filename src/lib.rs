@@ -72,6 +72,7 @@ pub mod normalize;
 mod pii;
 mod recognize;
 mod signals;
+mod stable_hash;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, Result};

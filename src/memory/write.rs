@@ -37,18 +37,13 @@ const MAX_ADDRESSES: usize = 8;
 /// Longest free text (titles, schemes, funds, notes) accepted, in bytes.
 const MAX_TEXT_BYTES: usize = 4096;
 
-/// Fixed seeds: the fingerprint of an event must be the same every run, so a replayed
-/// event is recognized as one.
-const FINGERPRINT_SEEDS: (u64, u64, u64, u64) = (
-    0x5265_6775_6c61_7273,
-    0x6576_656e_7473_2121,
-    0x6669_6e67_6572_7072,
-    0x696e_7473_2121_2121,
-);
-
+/// The fingerprint of an event: the same in every run and build, so a replayed event is
+/// recognized as one even after a restart from a snapshot.
 fn fingerprint(event: &Event) -> u64 {
-    let (a, b, c, d) = FINGERPRINT_SEEDS;
-    ahash::RandomState::with_seeds(a, b, c, d).hash_one(event)
+    use std::hash::{Hash, Hasher};
+    let mut hasher = crate::stable_hash::StableHasher::new(0x6576_656e_7473);
+    event.hash(&mut hasher);
+    hasher.finish()
 }
 
 fn invalid(event: &str, field: impl std::fmt::Display, reason: Rejection) -> Error {

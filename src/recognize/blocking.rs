@@ -5,10 +5,12 @@
 //! and a later recognition looks its own keys up. Keys are hashes, so a collision only
 //! proposes an extra candidate, which scoring then rejects.
 
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::{Hash, Hasher};
 
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
+
+use crate::stable_hash::StableHasher;
 
 /// One blocking key: an opaque hash of a strategy's tag and the values it combines.
 ///
@@ -22,17 +24,10 @@ use smallvec::SmallVec;
 pub struct BlockingKey(u64);
 
 impl BlockingKey {
-    /// The key for `values` under `tag` (a short name of what the key combines). Stable for
-    /// one build of the crate, so memory rebuilds its indexes when it loads.
+    /// The key for `values` under `tag` (a short name of what the key combines). The same
+    /// across builds and runs, so indexes saved in a snapshot stay valid.
     pub fn of<T: Hash + ?Sized>(tag: &str, values: &T) -> Self {
-        // Fixed seeds: the same signals give the same key in every memory of this build.
-        let mut hasher = ahash::RandomState::with_seeds(
-            0x5eed_b10c_0000_0001,
-            0x5eed_b10c_0000_0002,
-            0x5eed_b10c_0000_0003,
-            0x5eed_b10c_0000_0004,
-        )
-        .build_hasher();
+        let mut hasher = StableHasher::new(0x5eed_b10c);
         tag.hash(&mut hasher);
         values.hash(&mut hasher);
         Self(hasher.finish())
