@@ -119,6 +119,10 @@ pub enum Error {
     /// No open review item has this id.
     #[error("unknown review item {0}")]
     UnknownReview(u64),
+    /// A snapshot could not be loaded: not a snapshot, damaged, or from another format
+    /// version.
+    #[error("invalid snapshot: {0}")]
+    InvalidSnapshot(String),
 }
 
 /// `Result` with this crate's [`Error`].

@@ -269,6 +269,15 @@ impl MemoryBuilder {
         Ok(memory)
     }
 
+    /// Builds, then loads what a [`Memory::snapshot`] saved. The configuration (rules,
+    /// strategies, thresholds, clock) is this builder's; the snapshot brings only what
+    /// memory learned. Errors for a damaged image or one of another format version.
+    pub fn build_from_snapshot(self, image: &[u8]) -> Result<Memory> {
+        let mut memory = self.build()?;
+        memory.restore(image)?;
+        Ok(memory)
+    }
+
     pub(crate) fn build_unchecked(self) -> Memory {
         let mut strategies: Vec<Arc<dyn Strategy>> = Vec::new();
         if self.default_strategies {

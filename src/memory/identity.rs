@@ -109,14 +109,14 @@ pub enum ReviewDecision {
 }
 
 /// The record of one merge, kept so it can be undone.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub(crate) struct MergeRecord {
     pub(crate) survivor: PatronId,
     /// The survivor as it was just before the merge.
     pub(crate) survivor_before: Box<PatronRecord>,
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub(crate) struct Identity {
     pub(crate) merges: BTreeMap<PatronId, MergeRecord>,
     pub(crate) apart: HashSet<(PatronId, PatronId), ahash::RandomState>,
@@ -124,6 +124,8 @@ pub(crate) struct Identity {
     pub(crate) changes: Vec<IdentityChange>,
     pub(crate) reviews: BTreeMap<u64, ReviewItem>,
     pub(crate) next_review: u64,
+    /// Configuration, not memory: set by the builder, never saved.
+    #[serde(skip)]
     pub(crate) review_limit: usize,
 }
 

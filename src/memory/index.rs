@@ -2,6 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
 use super::state::State;
@@ -11,7 +12,7 @@ use crate::recognize::BlockingKey;
 
 /// Identifier → patrons that used it. Most identifiers belong to one patron, so the list
 /// lives inline.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub(crate) struct IdentifierIndex {
     map: HashMap<Identifier, SmallVec<[PatronId; 1]>, ahash::RandomState>,
 }
@@ -34,7 +35,7 @@ impl IdentifierIndex {
 }
 
 /// Blocking key → patrons filed under it, oldest first.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub(crate) struct BlockingIndex {
     map: HashMap<BlockingKey, SmallVec<[PatronId; 2]>, ahash::RandomState>,
 }

@@ -6,6 +6,7 @@ mod derive;
 mod identity;
 mod index;
 mod observation;
+mod snapshot;
 mod state;
 mod stats;
 mod view;

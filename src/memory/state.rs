@@ -3,6 +3,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
 use super::identity::Identity;
@@ -71,7 +72,7 @@ pub(crate) fn slot(id: PatronId) -> Option<usize> {
     usize::try_from(id.as_u64()).ok()?.checked_sub(1)
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct PatronRecord {
     pub(crate) id: PatronId,
     pub(crate) created_at: DateTime<Utc>,
@@ -121,7 +122,7 @@ impl PatronRecord {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct TicketRecord {
     pub(crate) order: OrderId,
     pub(crate) performance: PerformanceIdx,
@@ -133,13 +134,13 @@ pub(crate) struct TicketRecord {
     pub(crate) scanned_in: bool,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct OrderRecord {
     pub(crate) buyer: PatronId,
     pub(crate) tickets: Vec<TicketId>,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub(crate) struct SeenEvent {
     pub(crate) fingerprint: u64,
     pub(crate) patron: PatronId,

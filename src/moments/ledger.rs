@@ -5,6 +5,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
 use super::Moment;
@@ -17,7 +18,7 @@ type Set<K> = HashSet<K, ahash::RandomState>;
 pub(crate) type RuleIdx = u16;
 
 /// One firing of a rule for a patron within its once-per scope.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub(crate) struct FiredKey {
     pub(crate) rule: Box<str>,
     pub(crate) patron: PatronId,
@@ -25,7 +26,7 @@ pub(crate) struct FiredKey {
 }
 
 /// Whether a fired moment is still to be acted on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum Standing {
     Active,
     /// A higher-priority moment took its place (per-visit cap or exclusive group).
@@ -34,20 +35,26 @@ pub(crate) enum Standing {
     Retired,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct FiredMoment {
     pub(crate) moment: Moment,
     pub(crate) group: Option<Box<str>>,
     pub(crate) standing: Standing,
 }
 
-#[derive(Debug, Default)]
+/// Saved in snapshots: the fired keys, cooldown times and moments. The per-patron index is
+/// rebuilt from the moments, and the due index is saved by rule id (rule indices are
+/// configuration, which may change between runs).
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub(crate) struct MomentLedger {
     fired: Set<FiredKey>,
     last_fired: Map<(Box<str>, PatronId), DateTime<Utc>>,
     moments: Vec<FiredMoment>,
+    #[serde(skip)]
     by_patron: Map<PatronId, SmallVec<[u32; 2]>>,
+    #[serde(skip)]
     due: BTreeSet<(DateTime<Utc>, PatronId, RuleIdx)>,
+    #[serde(skip)]
     due_of: Map<(PatronId, RuleIdx), DateTime<Utc>>,
 }
 
@@ -144,6 +151,25 @@ impl MomentLedger {
             taken.push(first);
         }
         taken
+    }
+
+    /// Rebuilds the per-patron index after loading.
+    pub(crate) fn reindex(&mut self) {
+        self.by_patron.clear();
+        for (i, fired) in self.moments.iter().enumerate() {
+            let idx = u32::try_from(i).unwrap_or(u32::MAX);
+            self.by_patron
+                .entry(fired.moment.patron())
+                .or_default()
+                .push(idx);
+        }
+    }
+
+    /// The due index, in order, for saving.
+    pub(crate) fn due_entries(
+        &self,
+    ) -> impl Iterator<Item = (DateTime<Utc>, PatronId, RuleIdx)> + '_ {
+        self.due.iter().copied()
     }
 
     /// How many (patron, rule) pairs wait for a tick.

@@ -1,0 +1,172 @@
+//! Snapshots: memory as one checksummed binary image, so a restart does not replay every
+//! event.
+//!
+//! A snapshot holds what memory learned (catalog, patrons, indexes, tickets, orders, seen
+//! events, fired moments, the identity graph), never its configuration (strategies,
+//! rules, thresholds, clock), which comes from the builder that loads it.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::Memory;
+use super::identity::Identity;
+use super::index::{BlockingIndex, IdentifierIndex};
+use super::state::{OrderRecord, PatronRecord, SeenEvent, State, TicketRecord};
+use crate::error::{Error, Result};
+use crate::model::catalog::Catalog;
+use crate::model::ids::{EventId, OrderId, PatronId, ScanId, TicketId};
+use crate::moments::ledger::MomentLedger;
+
+/// The first bytes of every snapshot, then the format version.
+const MAGIC: &[u8; 8] = b"RGLRSNAP";
+const VERSION: u32 = 1;
+
+type Map<K, V> = std::collections::HashMap<K, V, ahash::RandomState>;
+type Set<K> = std::collections::HashSet<K, ahash::RandomState>;
+
+/// What a snapshot saves, borrowed from memory.
+#[derive(Serialize)]
+struct Saved<'a> {
+    catalog: &'a Catalog,
+    patrons: &'a [PatronRecord],
+    identifiers: &'a IdentifierIndex,
+    blocking: &'a BlockingIndex,
+    tickets: &'a Map<TicketId, TicketRecord>,
+    orders: &'a Map<OrderId, OrderRecord>,
+    events: &'a Map<EventId, SeenEvent>,
+    scans: &'a Set<ScanId>,
+    ledger: &'a MomentLedger,
+    due: Vec<(DateTime<Utc>, PatronId, &'a str)>,
+    identity: &'a Identity,
+}
+
+/// The same, owned, as loaded.
+#[derive(Deserialize)]
+struct Loaded {
+    catalog: Catalog,
+    patrons: Vec<PatronRecord>,
+    identifiers: IdentifierIndex,
+    blocking: BlockingIndex,
+    tickets: Map<TicketId, TicketRecord>,
+    orders: Map<OrderId, OrderRecord>,
+    events: Map<EventId, SeenEvent>,
+    scans: Set<ScanId>,
+    ledger: MomentLedger,
+    due: Vec<(DateTime<Utc>, PatronId, String)>,
+    identity: Identity,
+}
+
+fn corrupt(reason: impl Into<String>) -> Error {
+    Error::InvalidSnapshot(reason.into())
+}
+
+impl Memory {
+    /// Memory as one binary image: everything it learned, none of its configuration.
+    /// Load it with [`MemoryBuilder::build_from_snapshot`](crate::MemoryBuilder::build_from_snapshot).
+    ///
+    /// The image starts with a magic number and format version and ends with a CRC-32 of
+    /// everything before it. It holds personal data: store it as carefully as the memory.
+    ///
+    /// ```
+    /// use regulars::{Event, Memory, Order, Signals};
+    /// let mut memory = Memory::new();
+    /// memory.observe(Event::order("e-1", Order::new("o-1", Signals::new().email("ana@example.org"))))?;
+    /// let image = memory.snapshot();
+    /// let restored = Memory::builder().build_from_snapshot(&image)?;
+    /// assert_eq!(restored.patron_count(), 1);
+    /// # Ok::<(), regulars::Error>(())
+    /// ```
+    pub fn snapshot(&self) -> Vec<u8> {
+        let state = &self.state;
+        let rule_id = |idx: u16| self.engine.rules.get(usize::from(idx)).map(|r| r.rule.id());
+        let saved = Saved {
+            catalog: &state.catalog,
+            patrons: &state.patrons,
+            identifiers: &state.identifiers,
+            blocking: &state.blocking,
+            tickets: &state.tickets,
+            orders: &state.orders,
+            events: &state.events,
+            scans: &state.scans,
+            ledger: &state.ledger,
+            due: state
+                .ledger
+                .due_entries()
+                .filter_map(|(at, patron, rule)| Some((at, patron, rule_id(rule)?)))
+                .collect(),
+            identity: &state.identity,
+        };
+        let mut bytes = Vec::with_capacity(1 << 16);
+        bytes.extend_from_slice(MAGIC);
+        bytes.extend_from_slice(&VERSION.to_le_bytes());
+        // Serializing plain data into a Vec cannot fail; should it, the image is refused
+        // on load by its checksum rather than panicking here.
+        if let Ok(body) = postcard::to_extend(&saved, bytes) {
+            bytes = body;
+        } else {
+            bytes = Vec::new();
+        }
+        let crc = crc32fast::hash(&bytes);
+        bytes.extend_from_slice(&crc.to_le_bytes());
+        bytes
+    }
+
+    /// Replaces what this (freshly built) memory learned with a snapshot's.
+    pub(crate) fn restore(&mut self, image: &[u8]) -> Result<()> {
+        let header = MAGIC.len() + 4;
+        if image.len() < header + 4 {
+            return Err(corrupt("too short to be a snapshot"));
+        }
+        if &image[..MAGIC.len()] != MAGIC {
+            return Err(corrupt("not a regulars snapshot (bad magic number)"));
+        }
+        let (body, crc) = image.split_at(image.len() - 4);
+        let crc = u32::from_le_bytes([crc[0], crc[1], crc[2], crc[3]]);
+        if crc32fast::hash(body) != crc {
+            return Err(corrupt("checksum mismatch"));
+        }
+        let version = u32::from_le_bytes([body[8], body[9], body[10], body[11]]);
+        if version != VERSION {
+            return Err(corrupt(format!(
+                "format version {version}, this build reads {VERSION}"
+            )));
+        }
+        let loaded: Loaded = postcard::from_bytes(&body[header..])
+            .map_err(|e| corrupt(format!("undecodable: {e}")))?;
+        // Ids are positions in the patron table: a hostile image must not break that.
+        for (i, record) in loaded.patrons.iter().enumerate() {
+            if super::state::slot(record.id) != Some(i) {
+                return Err(corrupt(format!(
+                    "patron {} stored at position {i}",
+                    record.id
+                )));
+            }
+        }
+        let defaults = std::mem::take(&mut self.state);
+        let mut state = State {
+            catalog: loaded.catalog,
+            patrons: loaded.patrons,
+            identifiers: loaded.identifiers,
+            blocking: loaded.blocking,
+            neutralized: defaults.neutralized,
+            tickets: loaded.tickets,
+            orders: loaded.orders,
+            events: loaded.events,
+            scans: loaded.scans,
+            ledger: loaded.ledger,
+            identity: loaded.identity,
+        };
+        state.identity.review_limit = defaults.identity.review_limit;
+        state.ledger.reindex();
+        for (at, patron, rule) in loaded.due {
+            // A rule no longer configured has nothing to wake.
+            if let Some(idx) = self.engine.rules.iter().position(|r| r.rule.id() == rule)
+                && let Ok(idx) = u16::try_from(idx)
+            {
+                state.ledger.schedule(patron, idx, Some(at));
+            }
+        }
+        self.state = state;
+        Ok(())
+    }
+}

@@ -1,0 +1,214 @@
+//! Snapshots: a memory restored from its image is the same memory — same patrons, ids,
+//! figures, indexes, fired moments and due times — and a damaged image is refused.
+
+mod common;
+
+#[path = "../examples/support/population.rs"]
+#[allow(dead_code)]
+mod population;
+
+use chrono::TimeDelta;
+use common::*;
+use proptest::prelude::*;
+use regulars::{Error, Event, Memory, Moment, Observation, ProfileChange, Refund};
+
+/// A memory that went through everything that leaves a trace: a synthetic population's
+/// orders (with reviews, merges and households), tickets, scans, a refund, a profile
+/// change, a manual merge and a pin.
+fn lived_in(seed: u64) -> (Memory, regulars::ManualClock) {
+    let (mut memory, clock) = memory_with_clock();
+    let population = population::Population::generate(300, seed);
+    for record in &population.records {
+        // Some records are rejected on purpose by the generator (hostile values).
+        let _ = memory.observe(record.event());
+    }
+    let ana_seen = observe(
+        &mut memory,
+        order(
+            "e-a1",
+            "o-a1",
+            ana(),
+            [
+                seated("t-a1", "hamlet-1", "F10"),
+                seated("t-a2", "hamlet-2", "F11"),
+            ],
+        ),
+    );
+    scan_in(&mut memory, "s-a1", "t-a1");
+    observe(
+        &mut memory,
+        order("e-a2", "o-a2", ana(), [seated("t-a3", "hamlet-3", "F12")]),
+    );
+    observe(
+        &mut memory,
+        Event::refund("e-r", Refund::tickets("o-a2", ["t-a3"]))
+            .at(order_time() + TimeDelta::days(2)),
+    );
+    memory
+        .update_profile(ana_seen.patron(), ProfileChange::PrefersNoFuss(true))
+        .unwrap();
+    let ben = observe(
+        &mut memory,
+        order("e-b1", "o-b1", ben(), [ticket("t-b1", "hamlet-1")]),
+    );
+    let cleo = observe(
+        &mut memory,
+        order("e-c1", "o-c1", cleo(), [ticket("t-c1", "hamlet-4")]),
+    );
+    memory.pin_apart(ben.patron(), cleo.patron()).unwrap();
+    let dup = observe(
+        &mut memory,
+        order(
+            "e-d1",
+            "o-d1",
+            regulars::Signals::new().email("dup@example.org"),
+            [],
+        ),
+    );
+    memory.merge(ana_seen.patron(), dup.patron()).unwrap();
+    (memory, clock)
+}
+
+/// What the rest of a season does to a memory, with every answer it gave.
+fn carry_on(memory: &mut Memory) -> Vec<Observation> {
+    let events = [
+        order("e-n1", "o-n1", ana(), [seated("t-n1", "hamlet-4", "F13")]),
+        order("e-n2", "o-n2", ben(), [ticket("t-n2", "nutcracker-1")]),
+        order(
+            "e-a1",
+            "o-a1",
+            ana(),
+            [
+                seated("t-a1", "hamlet-1", "F10"),
+                seated("t-a2", "hamlet-2", "F11"),
+            ],
+        ),
+        entry_at("s-b1", "t-b1", starts("hamlet-1")),
+        order("e-n3", "o-n3", cleo(), [ticket("t-n3", "hamlet-2")]),
+    ];
+    events.into_iter().map(|e| observe(memory, e)).collect()
+}
+
+fn all_moments(memory: &Memory) -> Vec<Moment> {
+    memory
+        .patrons()
+        .flat_map(|p| memory.moments_of(p.id()).cloned().collect::<Vec<_>>())
+        .collect()
+}
+
+#[test]
+fn a_restored_memory_is_the_same_memory() {
+    let (mut original, clock) = lived_in(3);
+    let image = original.snapshot();
+    let mut restored = build_from(&clock, &image);
+
+    assert_eq!(snapshot(&restored), snapshot(&original));
+    assert_eq!(restored.patron_count(), original.patron_count());
+    assert_eq!(restored.event_count(), original.event_count());
+    assert_eq!(all_moments(&restored), all_moments(&original));
+    assert_eq!(restored.pending_ticks(), original.pending_ticks());
+    assert_eq!(restored.identity_changes(0), original.identity_changes(0));
+    assert_eq!(
+        restored.reviews().collect::<Vec<_>>(),
+        original.reviews().collect::<Vec<_>>()
+    );
+    for performance in ["hamlet-1", "hamlet-2", "hamlet-3"] {
+        assert_eq!(
+            restored.brief(performance).unwrap(),
+            original.brief(performance).unwrap()
+        );
+    }
+    // The same future: indexes, fired moments and seen events behave the same.
+    let then = carry_on(&mut original);
+    let now = carry_on(&mut restored);
+    assert_eq!(now, then);
+    assert!(now[2].is_replay(), "a seen event stays seen");
+    assert_eq!(snapshot(&restored), snapshot(&original));
+    // And the image of the restored memory restores to the same again.
+    let again = build_from(&clock, &restored.snapshot());
+    assert_eq!(snapshot(&again), snapshot(&restored));
+}
+
+#[test]
+fn recognition_answers_the_same_after_a_restore() {
+    let (original, clock) = lived_in(4);
+    let restored = build_from(&clock, &original.snapshot());
+    let population = population::Population::generate(300, 4);
+    for record in population.records.iter().take(200) {
+        let signals = record.signals();
+        let (a, b) = (original.recognize(&signals), restored.recognize(&signals));
+        match (a, b) {
+            (Ok(a), Ok(b)) => {
+                assert_eq!(a, b);
+                assert_eq!(a.explain(), b.explain());
+            }
+            (Err(a), Err(b)) => assert_eq!(a, b),
+            (a, b) => panic!("{a:?} vs {b:?}"),
+        }
+    }
+}
+
+fn build_from(clock: &regulars::ManualClock, image: &[u8]) -> Memory {
+    builder(clock)
+        .build_from_snapshot(image)
+        .expect("a valid image")
+}
+
+#[test]
+fn a_damaged_image_is_refused_with_a_reason() {
+    let (memory, clock) = lived_in(5);
+    let image = memory.snapshot();
+    let load = |bytes: &[u8]| builder(&clock).build_from_snapshot(bytes).map(|_| ());
+    let reason = |bytes: &[u8]| match load(bytes) {
+        Err(Error::InvalidSnapshot(reason)) => reason,
+        other => panic!("expected InvalidSnapshot, got {other:?}"),
+    };
+    let mut flipped = image.clone();
+    flipped[image.len() / 2] ^= 0x40;
+    assert!(reason(&flipped).contains("checksum"));
+    assert!(reason(&image[..image.len() - 1]).contains("checksum"));
+    assert!(reason(&image[..5]).contains("too short"));
+    assert!(reason(b"not a snapshot at all, just some text").contains("magic"));
+    let mut other_version = image[..image.len() - 4].to_vec();
+    other_version[8] = 99;
+    let crc = crc32(&other_version);
+    other_version.extend_from_slice(&crc.to_le_bytes());
+    assert!(reason(&other_version).contains("version 99"));
+}
+
+/// CRC-32 (IEEE), bit by bit: enough for a test to forge a well-formed image.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &byte in bytes {
+        crc ^= u32::from(byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xedb8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Arbitrary bytes, even with a valid header and checksum, give an error, never a
+    /// panic or a memory with broken ids.
+    #[test]
+    fn arbitrary_images_never_panic(body in proptest::collection::vec(any::<u8>(), 0..512)) {
+        let mut image = b"RGLRSNAP".to_vec();
+        image.extend_from_slice(&1u32.to_le_bytes());
+        image.extend_from_slice(&body);
+        let crc = crc32(&image);
+        image.extend_from_slice(&crc.to_le_bytes());
+        if let Ok(memory) = Memory::builder().build_from_snapshot(&image) {
+            for patron in memory.patrons() {
+                prop_assert_eq!(memory.patron(patron.id()).map(|p| p.id()), Some(patron.id()));
+            }
+        }
+        prop_assert!(Memory::builder().build_from_snapshot(&body).is_err());
+    }
+}
