@@ -123,6 +123,58 @@ pub enum Error {
     /// version.
     #[error("invalid snapshot: {0}")]
     InvalidSnapshot(String),
+    /// Reading or writing a journal or snapshot file failed.
+    ///
+    /// Holds the [`std::io::ErrorKind`] and the system's message rather than the
+    /// [`std::io::Error`] itself, so the error stays `Clone + PartialEq`.
+    #[error("{path}: {message}")]
+    Io {
+        /// The file or directory the operation was on.
+        path: String,
+        /// The kind of I/O failure.
+        kind: std::io::ErrorKind,
+        /// What was being done, and the system's message.
+        message: String,
+    },
+    /// A journal segment or snapshot is damaged in a way recovery must not paper over:
+    /// a bad record followed by good ones, a bad header, a gap in sequence numbers.
+    #[error("{file}: corrupt at byte {offset}: {reason}")]
+    CorruptJournal {
+        /// The damaged file.
+        file: String,
+        /// Byte offset of the damage in the file.
+        offset: u64,
+        /// What is wrong there.
+        reason: String,
+    },
+    /// A journal record was larger than
+    /// [`MAX_RECORD_BYTES`](crate::journal::MAX_RECORD_BYTES).
+    #[error("journal record of {len} bytes is larger than the {max} byte limit")]
+    RecordTooLarge {
+        /// The record's length.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// Records asked for by a replay are no longer in the journal: a snapshot covers them.
+    #[error(
+        "journal records after seq {after_seq} were compacted into a snapshot; \
+         the journal now starts at seq {first_available}"
+    )]
+    Compacted {
+        /// The `after_seq` the replay was asked for.
+        after_seq: u64,
+        /// The first sequence number the journal still holds.
+        first_available: u64,
+    },
+    /// A snapshot was given a sequence number the journal cannot take.
+    #[error("snapshot at seq {seq}: {reason}")]
+    InvalidSnapshotSeq {
+        /// The sequence number given.
+        seq: u64,
+        /// Why it cannot be used.
+        reason: String,
+    },
 }
 
 /// `Result` with this crate's [`Error`].
