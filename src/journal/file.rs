@@ -52,8 +52,9 @@ pub struct FileJournal {
     segments: Vec<u64>,
     /// Seqs of the snapshots on disk, ascending.
     snapshots: Vec<u64>,
-    /// The current segment (also in `shared`, for the flusher).
+    /// The current segment (also in `shared`, for the flusher), and its path.
     file: Arc<File>,
+    path: PathBuf,
     /// Its length, as far as this journal has written it.
     segment_len: u64,
     next_seq: u64,
@@ -228,7 +229,7 @@ impl FileJournal {
             jfs::sync_dir(&dir)?;
         }
         let file = Arc::new(file);
-        let shared = Arc::new(Shared::new(Arc::clone(&file), path, next_seq - 1));
+        let shared = Arc::new(Shared::new(Arc::clone(&file), path.clone(), next_seq - 1));
         let flusher = match policy {
             SyncPolicy::GroupCommit {
                 max_delay,
@@ -247,6 +248,7 @@ impl FileJournal {
             segments,
             snapshots,
             file,
+            path,
             segment_len,
             next_seq,
             scratch: Vec::new(),
@@ -254,11 +256,6 @@ impl FileJournal {
             shared,
             flusher,
         })
-    }
-
-    fn current_path(&self) -> PathBuf {
-        self.dir
-            .join(segment_name(next_segment_first(&self.segments)))
     }
 
     fn check_usable(&self) -> Result<()> {
@@ -282,10 +279,9 @@ impl FileJournal {
     /// Closes the current segment (fsynced, so a later crash cannot tear it) and starts
     /// a new one at the next seq.
     fn rotate(&mut self) -> Result<()> {
-        let old = self.current_path();
         self.file
             .sync_data()
-            .map_err(|e| self.fail(io_error(&old, "could not fsync", &e)))?;
+            .map_err(|e| self.fail(io_error(&self.path, "could not fsync", &e)))?;
         let first = self.next_seq;
         create_segment(&self.dir, first)?;
         let path = self.dir.join(segment_name(first));
@@ -293,13 +289,14 @@ impl FileJournal {
         {
             let mut state = self.shared.lock();
             state.file = Arc::clone(&file);
-            state.path = path;
+            state.path = path.clone();
             // Everything written went to the old segment, which is fsynced.
             state.durable = state.durable.max(state.written);
             state.waiting = 0;
             state.oldest_waiting = None;
         }
         self.file = file;
+        self.path = path;
         self.segments.push(first);
         self.segment_len = SEGMENT_HEADER_LEN as u64;
         Ok(())
@@ -316,27 +313,39 @@ impl FileJournal {
         if covered_segments == 0 && older_snapshots == 0 {
             return Ok(());
         }
-        for &first in &self.segments[..covered_segments] {
-            jfs::remove(&self.dir.join(segment_name(first)))?;
-        }
-        self.segments.drain(..covered_segments);
-        for &snap in &self.snapshots[..older_snapshots] {
-            jfs::remove(&self.dir.join(snapshot_name(snap)))?;
-        }
-        self.snapshots.drain(..older_snapshots);
+        // The lists follow the disk even if a deletion fails half-way.
+        let mut removed = 0;
+        let result = self.segments[..covered_segments]
+            .iter()
+            .try_for_each(|&first| {
+                jfs::remove(&self.dir.join(segment_name(first)))?;
+                removed += 1;
+                Ok(())
+            });
+        self.segments.drain(..removed);
+        result?;
+        let mut removed = 0;
+        let result = self.snapshots[..older_snapshots]
+            .iter()
+            .try_for_each(|&snap| {
+                jfs::remove(&self.dir.join(snapshot_name(snap)))?;
+                removed += 1;
+                Ok(())
+            });
+        self.snapshots.drain(..removed);
+        result?;
         jfs::sync_dir(&self.dir)
     }
 
     /// Writes the encoded frame in `scratch` to the current segment; on failure, cuts
     /// the segment back so that no partial frame stays in the middle of the log.
     fn write_frame(&mut self) -> Result<()> {
-        let path = self.current_path();
         if let Err(e) = (&*self.file).write_all(&self.scratch) {
-            let error = io_error(&path, "could not append", &e);
+            let error = io_error(&self.path, "could not append", &e);
             return match self.file.set_len(self.segment_len) {
                 Ok(()) => Err(error),
                 Err(undo) => Err(self.fail(io_error(
-                    &path,
+                    &self.path,
                     &format!("could not append ({e}) nor cut the partial record off"),
                     &undo,
                 ))),
@@ -364,10 +373,9 @@ impl Journal for FileJournal {
         match self.policy {
             SyncPolicy::EveryAppend => {
                 drop(state);
-                let path = self.current_path();
                 self.file
                     .sync_data()
-                    .map_err(|e| self.fail(io_error(&path, "could not fsync", &e)))?;
+                    .map_err(|e| self.fail(io_error(&self.path, "could not fsync", &e)))?;
                 let mut state = self.shared.lock();
                 state.durable = state.durable.max(seq);
             }
