@@ -487,6 +487,35 @@ fn a_flipped_byte_in_an_early_record_is_an_error_with_file_and_offset() {
 }
 
 #[test]
+fn an_operator_can_cut_at_damage_in_the_middle() {
+    let dir = TempDir::new("cut-at-damage");
+    let offsets = write_records(dir.path(), 10, 100);
+    let segment = dir.path().join(FIRST_SEGMENT);
+    let len = file_len(&segment);
+    flip_byte(&segment, offsets[6] + FRAME_HEADER + 1);
+    assert_corrupt(
+        open(dir.path()).expect_err("refused by default"),
+        FIRST_SEGMENT,
+        offsets[6],
+    );
+
+    let mut journal = FileJournal::builder(dir.path())
+        .sync_policy(SyncPolicy::Os)
+        .truncate_at_damage(true)
+        .open()
+        .expect("opens when asked to cut");
+    let torn = journal.torn_tail().expect("the cut is reported").clone();
+    assert_eq!(
+        (torn.offset(), torn.bytes()),
+        (offsets[6], len - offsets[6])
+    );
+    assert!(torn.reason().contains("seq 8"), "{torn}");
+    let (records, _) = replay(&mut journal, 0).expect("replay");
+    assert_eq!(seqs(&records), (1..=6).collect::<Vec<_>>());
+    assert_eq!(journal.append(b"seven again").expect("append"), 7);
+}
+
+#[test]
 fn corruption_in_an_older_segment_is_found_by_replay() {
     let dir = TempDir::new("old-segment");
     {

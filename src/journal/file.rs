@@ -85,6 +85,7 @@ pub struct FileJournalBuilder {
     dir: PathBuf,
     policy: SyncPolicy,
     segment_bytes: u64,
+    truncate_at_damage: bool,
 }
 
 impl FileJournalBuilder {
@@ -100,6 +101,20 @@ impl FileJournalBuilder {
     /// always takes at least one record, whatever its size.
     pub fn segment_bytes(mut self, bytes: u64) -> Self {
         self.segment_bytes = bytes;
+        self
+    }
+
+    /// Lets opening cut the newest segment at its first damaged record even when valid
+    /// records follow the damage, losing them; off by default, when that is an
+    /// [`Error::CorruptJournal`].
+    ///
+    /// For an operator recovering by hand: after a power loss under
+    /// [`SyncPolicy::GroupCommit`] or [`SyncPolicy::Os`], a file system may have written
+    /// later pages of the unsynced tail but not earlier ones, which looks exactly like
+    /// corruption in the middle. The records after the damage were never reported
+    /// durable in that case. What was cut is reported in [`FileJournal::torn_tail`].
+    pub fn truncate_at_damage(mut self, truncate: bool) -> Self {
+        self.truncate_at_damage = truncate;
         self
     }
 
@@ -135,6 +150,7 @@ impl FileJournal {
             dir: dir.as_ref().to_path_buf(),
             policy: SyncPolicy::EveryAppend,
             segment_bytes: DEFAULT_SEGMENT_BYTES,
+            truncate_at_damage: false,
         }
     }
 
@@ -159,6 +175,7 @@ impl FileJournal {
             dir,
             policy,
             segment_bytes,
+            truncate_at_damage,
         } = options;
         if let SyncPolicy::GroupCommit { max_batch: 0, .. } = policy {
             return Err(Error::InvalidConfig(
@@ -201,7 +218,7 @@ impl FileJournal {
         let (mut next_seq, mut segment_len) = match segments.last() {
             Some(&first) => {
                 let path = dir.join(segment_name(first));
-                let (next_seq, len, torn) = recover_segment(&path, first)?;
+                let (next_seq, len, torn) = recover_segment(&path, first, truncate_at_damage)?;
                 dir_changed |= torn.is_some();
                 torn_tail = torn;
                 (next_seq, len)
@@ -588,7 +605,11 @@ fn create_segment(dir: &Path, first: u64) -> Result<()> {
 
 /// Reads the newest segment to its end. Returns the next seq, the length of the good
 /// part and, if its end was torn, what was truncated.
-fn recover_segment(path: &Path, first: u64) -> Result<(u64, u64, Option<TornTail>)> {
+fn recover_segment(
+    path: &Path,
+    first: u64,
+    truncate_at_damage: bool,
+) -> Result<(u64, u64, Option<TornTail>)> {
     let mut reader = SegmentReader::open(path, first, None)?;
     let mut expected = first;
     let damage = loop {
@@ -612,15 +633,15 @@ fn recover_segment(path: &Path, first: u64) -> Result<(u64, u64, Option<TornTail
     let file_len = std::fs::metadata(path)
         .map_err(|e| io_error(path, "could not read metadata", &e))?
         .len();
+    let mut reason = reason;
     if let Some((valid_at, valid_seq)) = find_valid_frame(path, offset, file_len, expected)? {
-        return Err(corrupt(
-            path,
-            offset,
-            format!(
-                "{reason}; a valid record (seq {valid_seq}) follows at byte {valid_at}, \
-                 so this is not a torn tail"
-            ),
-        ));
+        reason = format!(
+            "{reason}; a valid record (seq {valid_seq}) follows at byte {valid_at}, \
+             so this is not a torn tail"
+        );
+        if !truncate_at_damage {
+            return Err(corrupt(path, offset, reason));
+        }
     }
     let file = OpenOptions::new()
         .write(true)

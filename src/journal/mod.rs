@@ -52,7 +52,10 @@
 //! crash: the segment is truncated to its last good record and the dropped bytes are
 //! reported in [`Recovery::torn_tail`]. If a valid frame does follow, truncating would lose
 //! records, so opening fails with [`Error::CorruptJournal`](crate::Error::CorruptJournal)
-//! naming the file and byte offset. Older segments were fsynced when they were closed, so
+//! naming the file and byte offset. (After a power loss under a policy that had not
+//! fsynced the tail, a file system can leave exactly that: later pages written, earlier
+//! ones not. Such records were never reported durable; an operator can drop them with
+//! [`FileJournalBuilder::truncate_at_damage`].) Older segments were fsynced when they were closed, so
 //! any damage in them is corruption; [`Journal::replay`] reports it the same way, and also
 //! refuses gaps and out-of-order sequence numbers. Nothing is ever skipped silently.
 //!
