@@ -182,6 +182,7 @@ fn conformance(journal: &mut dyn Journal) {
     let (none, recovery) = replay(journal, 40).expect("replay nothing");
     assert!(none.is_empty());
     assert_eq!((recovery.records(), recovery.last_seq()), (0, 40));
+    assert!(replay(journal, u64::MAX).expect("replay nothing").0.is_empty());
 
     // A visitor's error stops the replay and comes back unchanged.
     let mut visited = 0;
@@ -578,6 +579,12 @@ fn a_file_that_is_not_a_segment_is_refused() {
     )
     .expect("write");
     assert_corrupt(open(dir.path()).expect_err("bad magic"), FIRST_SEGMENT, 0);
+    // Absurd sequence numbers in file names are refused, not computed with.
+    let dir = TempDir::new("huge-seq");
+    fs::create_dir_all(dir.path()).expect("mkdir");
+    let name = "snapshot-18446744073709551615.snap";
+    fs::write(dir.path().join(name), b"x").expect("write");
+    assert_corrupt(open(dir.path()).expect_err("out of range"), name, 0);
     // Files with names the journal does not use are left alone.
     let dir = TempDir::new("others");
     fs::create_dir_all(dir.path()).expect("mkdir");

@@ -18,6 +18,8 @@ use super::{Journal, Recovery, SyncPolicy, TornTail, check_len, check_snapshot_s
 use crate::{Error, Result};
 
 const DEFAULT_SEGMENT_BYTES: u64 = 64 * 1024 * 1024;
+/// The largest sequence number a file name may carry.
+const MAX_SEQ: u64 = i64::MAX as u64;
 
 /// A [`Journal`] in a directory of checksummed segment and snapshot files.
 ///
@@ -592,6 +594,21 @@ fn list(dir: &Path) -> Result<Listing> {
                 listing.removed_temps = true;
             }
         }
+    }
+    // Sequence numbers this large never come from appends (2^63 records); refusing
+    // them keeps all seq arithmetic far from overflow, whatever the directory holds.
+    let out_of_range = listing
+        .segments
+        .iter()
+        .map(|&s| (s, segment_name(s)))
+        .chain(listing.snapshots.iter().map(|&s| (s, snapshot_name(s))))
+        .find(|&(seq, _)| seq > MAX_SEQ);
+    if let Some((seq, name)) = out_of_range {
+        return Err(corrupt(
+            &dir.join(name),
+            0,
+            format!("sequence number {seq} in the file name is out of range"),
+        ));
     }
     listing.segments.sort_unstable();
     listing.snapshots.sort_unstable();
