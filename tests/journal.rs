@@ -182,7 +182,12 @@ fn conformance(journal: &mut dyn Journal) {
     let (none, recovery) = replay(journal, 40).expect("replay nothing");
     assert!(none.is_empty());
     assert_eq!((recovery.records(), recovery.last_seq()), (0, 40));
-    assert!(replay(journal, u64::MAX).expect("replay nothing").0.is_empty());
+    assert!(
+        replay(journal, u64::MAX)
+            .expect("replay nothing")
+            .0
+            .is_empty()
+    );
 
     // A visitor's error stops the replay and comes back unchanged.
     let mut visited = 0;
