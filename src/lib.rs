@@ -25,6 +25,10 @@
 //!   [`RepeatProduction`] ship built in, and [`rule_fn`] turns a closure into a rule.
 //! - **[`normalize`]** has the pure functions that make e-mails, phones, names and
 //!   postcodes comparable.
+//! - **[`journal`]** stores changes durably as opaque, checksummed records and snapshots:
+//!   the [`Journal`](journal::Journal) plugin trait, [`FileJournal`](journal::FileJournal)
+//!   (segment files, torn-tail recovery, compaction) with a
+//!   [`SyncPolicy`](journal::SyncPolicy), and [`MemoryJournal`](journal::MemoryJournal).
 //!
 //! ## Invariants
 //!

@@ -182,6 +182,12 @@ fn conformance(journal: &mut dyn Journal) {
     let (none, recovery) = replay(journal, 40).expect("replay nothing");
     assert!(none.is_empty());
     assert_eq!((recovery.records(), recovery.last_seq()), (0, 40));
+    assert!(
+        replay(journal, u64::MAX)
+            .expect("replay nothing")
+            .0
+            .is_empty()
+    );
 
     // A visitor's error stops the replay and comes back unchanged.
     let mut visited = 0;
@@ -487,6 +493,35 @@ fn a_flipped_byte_in_an_early_record_is_an_error_with_file_and_offset() {
 }
 
 #[test]
+fn an_operator_can_cut_at_damage_in_the_middle() {
+    let dir = TempDir::new("cut-at-damage");
+    let offsets = write_records(dir.path(), 10, 100);
+    let segment = dir.path().join(FIRST_SEGMENT);
+    let len = file_len(&segment);
+    flip_byte(&segment, offsets[6] + FRAME_HEADER + 1);
+    assert_corrupt(
+        open(dir.path()).expect_err("refused by default"),
+        FIRST_SEGMENT,
+        offsets[6],
+    );
+
+    let mut journal = FileJournal::builder(dir.path())
+        .sync_policy(SyncPolicy::Os)
+        .truncate_at_damage(true)
+        .open()
+        .expect("opens when asked to cut");
+    let torn = journal.torn_tail().expect("the cut is reported").clone();
+    assert_eq!(
+        (torn.offset(), torn.bytes()),
+        (offsets[6], len - offsets[6])
+    );
+    assert!(torn.reason().contains("seq 8"), "{torn}");
+    let (records, _) = replay(&mut journal, 0).expect("replay");
+    assert_eq!(seqs(&records), (1..=6).collect::<Vec<_>>());
+    assert_eq!(journal.append(b"seven again").expect("append"), 7);
+}
+
+#[test]
 fn corruption_in_an_older_segment_is_found_by_replay() {
     let dir = TempDir::new("old-segment");
     {
@@ -549,6 +584,12 @@ fn a_file_that_is_not_a_segment_is_refused() {
     )
     .expect("write");
     assert_corrupt(open(dir.path()).expect_err("bad magic"), FIRST_SEGMENT, 0);
+    // Absurd sequence numbers in file names are refused, not computed with.
+    let dir = TempDir::new("huge-seq");
+    fs::create_dir_all(dir.path()).expect("mkdir");
+    let name = "snapshot-18446744073709551615.snap";
+    fs::write(dir.path().join(name), b"x").expect("write");
+    assert_corrupt(open(dir.path()).expect_err("out of range"), name, 0);
     // Files with names the journal does not use are left alone.
     let dir = TempDir::new("others");
     fs::create_dir_all(dir.path()).expect("mkdir");

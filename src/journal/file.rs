@@ -18,6 +18,8 @@ use super::{Journal, Recovery, SyncPolicy, TornTail, check_len, check_snapshot_s
 use crate::{Error, Result};
 
 const DEFAULT_SEGMENT_BYTES: u64 = 64 * 1024 * 1024;
+/// The largest sequence number a file name may carry.
+const MAX_SEQ: u64 = i64::MAX as u64;
 
 /// A [`Journal`] in a directory of checksummed segment and snapshot files.
 ///
@@ -52,8 +54,9 @@ pub struct FileJournal {
     segments: Vec<u64>,
     /// Seqs of the snapshots on disk, ascending.
     snapshots: Vec<u64>,
-    /// The current segment (also in `shared`, for the flusher).
+    /// The current segment (also in `shared`, for the flusher), and its path.
     file: Arc<File>,
+    path: PathBuf,
     /// Its length, as far as this journal has written it.
     segment_len: u64,
     next_seq: u64,
@@ -84,6 +87,7 @@ pub struct FileJournalBuilder {
     dir: PathBuf,
     policy: SyncPolicy,
     segment_bytes: u64,
+    truncate_at_damage: bool,
 }
 
 impl FileJournalBuilder {
@@ -99,6 +103,20 @@ impl FileJournalBuilder {
     /// always takes at least one record, whatever its size.
     pub fn segment_bytes(mut self, bytes: u64) -> Self {
         self.segment_bytes = bytes;
+        self
+    }
+
+    /// Lets opening cut the newest segment at its first damaged record even when valid
+    /// records follow the damage, losing them; off by default, when that is an
+    /// [`Error::CorruptJournal`].
+    ///
+    /// For an operator recovering by hand: after a power loss under
+    /// [`SyncPolicy::GroupCommit`] or [`SyncPolicy::Os`], a file system may have written
+    /// later pages of the unsynced tail but not earlier ones, which looks exactly like
+    /// corruption in the middle. The records after the damage were never reported
+    /// durable in that case. What was cut is reported in [`FileJournal::torn_tail`].
+    pub fn truncate_at_damage(mut self, truncate: bool) -> Self {
+        self.truncate_at_damage = truncate;
         self
     }
 
@@ -134,6 +152,7 @@ impl FileJournal {
             dir: dir.as_ref().to_path_buf(),
             policy: SyncPolicy::EveryAppend,
             segment_bytes: DEFAULT_SEGMENT_BYTES,
+            truncate_at_damage: false,
         }
     }
 
@@ -158,6 +177,7 @@ impl FileJournal {
             dir,
             policy,
             segment_bytes,
+            truncate_at_damage,
         } = options;
         if let SyncPolicy::GroupCommit { max_batch: 0, .. } = policy {
             return Err(Error::InvalidConfig(
@@ -200,7 +220,7 @@ impl FileJournal {
         let (mut next_seq, mut segment_len) = match segments.last() {
             Some(&first) => {
                 let path = dir.join(segment_name(first));
-                let (next_seq, len, torn) = recover_segment(&path, first)?;
+                let (next_seq, len, torn) = recover_segment(&path, first, truncate_at_damage)?;
                 dir_changed |= torn.is_some();
                 torn_tail = torn;
                 (next_seq, len)
@@ -228,7 +248,7 @@ impl FileJournal {
             jfs::sync_dir(&dir)?;
         }
         let file = Arc::new(file);
-        let shared = Arc::new(Shared::new(Arc::clone(&file), path, next_seq - 1));
+        let shared = Arc::new(Shared::new(Arc::clone(&file), path.clone(), next_seq - 1));
         let flusher = match policy {
             SyncPolicy::GroupCommit {
                 max_delay,
@@ -247,6 +267,7 @@ impl FileJournal {
             segments,
             snapshots,
             file,
+            path,
             segment_len,
             next_seq,
             scratch: Vec::new(),
@@ -254,11 +275,6 @@ impl FileJournal {
             shared,
             flusher,
         })
-    }
-
-    fn current_path(&self) -> PathBuf {
-        self.dir
-            .join(segment_name(next_segment_first(&self.segments)))
     }
 
     fn check_usable(&self) -> Result<()> {
@@ -282,10 +298,9 @@ impl FileJournal {
     /// Closes the current segment (fsynced, so a later crash cannot tear it) and starts
     /// a new one at the next seq.
     fn rotate(&mut self) -> Result<()> {
-        let old = self.current_path();
         self.file
             .sync_data()
-            .map_err(|e| self.fail(io_error(&old, "could not fsync", &e)))?;
+            .map_err(|e| self.fail(io_error(&self.path, "could not fsync", &e)))?;
         let first = self.next_seq;
         create_segment(&self.dir, first)?;
         let path = self.dir.join(segment_name(first));
@@ -293,13 +308,14 @@ impl FileJournal {
         {
             let mut state = self.shared.lock();
             state.file = Arc::clone(&file);
-            state.path = path;
+            state.path = path.clone();
             // Everything written went to the old segment, which is fsynced.
             state.durable = state.durable.max(state.written);
             state.waiting = 0;
             state.oldest_waiting = None;
         }
         self.file = file;
+        self.path = path;
         self.segments.push(first);
         self.segment_len = SEGMENT_HEADER_LEN as u64;
         Ok(())
@@ -316,27 +332,39 @@ impl FileJournal {
         if covered_segments == 0 && older_snapshots == 0 {
             return Ok(());
         }
-        for &first in &self.segments[..covered_segments] {
-            jfs::remove(&self.dir.join(segment_name(first)))?;
-        }
-        self.segments.drain(..covered_segments);
-        for &snap in &self.snapshots[..older_snapshots] {
-            jfs::remove(&self.dir.join(snapshot_name(snap)))?;
-        }
-        self.snapshots.drain(..older_snapshots);
+        // The lists follow the disk even if a deletion fails half-way.
+        let mut removed = 0;
+        let result = self.segments[..covered_segments]
+            .iter()
+            .try_for_each(|&first| {
+                jfs::remove(&self.dir.join(segment_name(first)))?;
+                removed += 1;
+                Ok(())
+            });
+        self.segments.drain(..removed);
+        result?;
+        let mut removed = 0;
+        let result = self.snapshots[..older_snapshots]
+            .iter()
+            .try_for_each(|&snap| {
+                jfs::remove(&self.dir.join(snapshot_name(snap)))?;
+                removed += 1;
+                Ok(())
+            });
+        self.snapshots.drain(..removed);
+        result?;
         jfs::sync_dir(&self.dir)
     }
 
     /// Writes the encoded frame in `scratch` to the current segment; on failure, cuts
     /// the segment back so that no partial frame stays in the middle of the log.
     fn write_frame(&mut self) -> Result<()> {
-        let path = self.current_path();
         if let Err(e) = (&*self.file).write_all(&self.scratch) {
-            let error = io_error(&path, "could not append", &e);
+            let error = io_error(&self.path, "could not append", &e);
             return match self.file.set_len(self.segment_len) {
                 Ok(()) => Err(error),
                 Err(undo) => Err(self.fail(io_error(
-                    &path,
+                    &self.path,
                     &format!("could not append ({e}) nor cut the partial record off"),
                     &undo,
                 ))),
@@ -364,10 +392,9 @@ impl Journal for FileJournal {
         match self.policy {
             SyncPolicy::EveryAppend => {
                 drop(state);
-                let path = self.current_path();
                 self.file
                     .sync_data()
-                    .map_err(|e| self.fail(io_error(&path, "could not fsync", &e)))?;
+                    .map_err(|e| self.fail(io_error(&self.path, "could not fsync", &e)))?;
                 let mut state = self.shared.lock();
                 state.durable = state.durable.max(seq);
             }
@@ -568,6 +595,21 @@ fn list(dir: &Path) -> Result<Listing> {
             }
         }
     }
+    // Sequence numbers this large never come from appends (2^63 records); refusing
+    // them keeps all seq arithmetic far from overflow, whatever the directory holds.
+    let out_of_range = listing
+        .segments
+        .iter()
+        .map(|&s| (s, segment_name(s)))
+        .chain(listing.snapshots.iter().map(|&s| (s, snapshot_name(s))))
+        .find(|&(seq, _)| seq > MAX_SEQ);
+    if let Some((seq, name)) = out_of_range {
+        return Err(corrupt(
+            &dir.join(name),
+            0,
+            format!("sequence number {seq} in the file name is out of range"),
+        ));
+    }
     listing.segments.sort_unstable();
     listing.snapshots.sort_unstable();
     Ok(listing)
@@ -580,7 +622,11 @@ fn create_segment(dir: &Path, first: u64) -> Result<()> {
 
 /// Reads the newest segment to its end. Returns the next seq, the length of the good
 /// part and, if its end was torn, what was truncated.
-fn recover_segment(path: &Path, first: u64) -> Result<(u64, u64, Option<TornTail>)> {
+fn recover_segment(
+    path: &Path,
+    first: u64,
+    truncate_at_damage: bool,
+) -> Result<(u64, u64, Option<TornTail>)> {
     let mut reader = SegmentReader::open(path, first, None)?;
     let mut expected = first;
     let damage = loop {
@@ -604,15 +650,15 @@ fn recover_segment(path: &Path, first: u64) -> Result<(u64, u64, Option<TornTail
     let file_len = std::fs::metadata(path)
         .map_err(|e| io_error(path, "could not read metadata", &e))?
         .len();
+    let mut reason = reason;
     if let Some((valid_at, valid_seq)) = find_valid_frame(path, offset, file_len, expected)? {
-        return Err(corrupt(
-            path,
-            offset,
-            format!(
-                "{reason}; a valid record (seq {valid_seq}) follows at byte {valid_at}, \
-                 so this is not a torn tail"
-            ),
-        ));
+        reason = format!(
+            "{reason}; a valid record (seq {valid_seq}) follows at byte {valid_at}, \
+             so this is not a torn tail"
+        );
+        if !truncate_at_damage {
+            return Err(corrupt(path, offset, reason));
+        }
     }
     let file = OpenOptions::new()
         .write(true)

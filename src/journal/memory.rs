@@ -106,6 +106,10 @@ impl Journal for MemoryJournal {
         after_seq: u64,
         visit: &mut dyn FnMut(u64, &[u8]) -> Result<()>,
     ) -> Result<Recovery> {
+        let mut recovery = Recovery::new(0, after_seq);
+        if after_seq >= self.last_seq() {
+            return Ok(recovery);
+        }
         let first = self.first_seq;
         if after_seq + 1 < first {
             return Err(Error::Compacted {
@@ -114,7 +118,6 @@ impl Journal for MemoryJournal {
             });
         }
         let skip = usize::try_from(after_seq + 1 - first).unwrap_or(usize::MAX);
-        let mut recovery = Recovery::new(0, after_seq);
         for (seq, record) in (first..).zip(&self.records).skip(skip) {
             visit(seq, record)?;
             recovery.records += 1;

@@ -33,7 +33,8 @@
 //! A journal directory holds segments `journal-<first seq, 20 digits>.log` and snapshots
 //! `snapshot-<seq, 20 digits>.snap`; files ending in `.tmp` are unfinished writes and are
 //! deleted when the journal is opened; other files are left alone. All integers are
-//! little-endian; files are created with mode 0600 and the directory with 0700 on Unix.
+//! little-endian. On Unix, files are created with mode 0600, and a missing directory
+//! with 0700 (an existing one keeps its mode).
 //!
 //! | file | layout |
 //! |---|---|
@@ -42,7 +43,8 @@
 //! | snapshot (32 + n bytes) | magic `RGLRSNAP`, format version `u32` (1), seq `u64`, length `u64`, CRC-32 of bytes 8..28 and the body, the body |
 //!
 //! A record is at most [`MAX_RECORD_BYTES`]. Segments are rotated once they pass a size
-//! ([`FileJournalBuilder::segment_bytes`], 64 MiB by default) and at every snapshot.
+//! ([`FileJournalBuilder::segment_bytes`], 64 MiB by default) and at a snapshot if the
+//! current segment holds records.
 //!
 //! # Recovery
 //!
@@ -52,7 +54,10 @@
 //! crash: the segment is truncated to its last good record and the dropped bytes are
 //! reported in [`Recovery::torn_tail`]. If a valid frame does follow, truncating would lose
 //! records, so opening fails with [`Error::CorruptJournal`](crate::Error::CorruptJournal)
-//! naming the file and byte offset. Older segments were fsynced when they were closed, so
+//! naming the file and byte offset. (After a power loss under a policy that had not
+//! fsynced the tail, a file system can leave exactly that: later pages written, earlier
+//! ones not. Such records were never reported durable; an operator can drop them with
+//! [`FileJournalBuilder::truncate_at_damage`].) Older segments were fsynced when they were closed, so
 //! any damage in them is corruption; [`Journal::replay`] reports it the same way, and also
 //! refuses gaps and out-of-order sequence numbers. Nothing is ever skipped silently.
 //!
