@@ -26,8 +26,8 @@ const MAX_WINDOW_DAYS: u32 = 31;
 /// - **Boundaries:** the performance's day (UTC) is at most `within_days` calendar days
 ///   from the birthday nearest to it, across a new year too (a 2 January birthday is
 ///   2 days from a 31 December performance). Someone born on 29 February has their
-///   birthday on 28 February in other years. A birthday falling before they were born
-///   (a future birth date) never counts.
+///   birthday on 28 February in other years. The day of birth itself is no birthday:
+///   someone born this year has their first one next year.
 /// - **Moment:** [`MomentKind::Celebration`], [`Action::FrontOfHouse`] at the ticket's
 ///   seat, [`Priority::NORMAL`]. The message names the day, never the year of birth or
 ///   the age. [`LeaveMeBe`](crate::LeaveMeBe) silences it.
