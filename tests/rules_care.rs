@@ -1807,7 +1807,7 @@ fn the_usual_min_count_is_at_least_one() {
     regular_at_the_bar(&mut memory, &[&e]);
     assert_eq!(
         the_one(&scan_in(&mut memory, "e-2", "t-1"), USUAL).message(),
-        "The usual: espresso (1 times)"
+        "The usual: espresso (once)"
     );
     let mut memory = only_rule(TheUsual::new().min_count(0));
     regular_at_the_bar(&mut memory, &[]);

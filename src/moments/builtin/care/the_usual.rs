@@ -166,7 +166,11 @@ impl MomentRule for TheUsual {
         let mut message = String::new();
         let mut explanation = String::new();
         if let Some((sku, n)) = item {
-            message = format!("The usual: {sku} ({} times)", n);
+            message = if n == 1 {
+                format!("The usual: {sku} (once)")
+            } else {
+                format!("The usual: {sku} ({n} times)")
+            };
             explanation = format!(
                 "{sku} in {n} of {purchases} bar or shop purchases (at least {} needed)",
                 self.min_count
