@@ -5,7 +5,6 @@ mod first_visit;
 mod repeat_production;
 mod visits;
 
-#[allow(unused_imports, unreachable_pub)] // empty until their rules land
 pub use care::*;
 #[allow(unused_imports, unreachable_pub)]
 pub use visits::*;
