@@ -723,3 +723,72 @@ proptest! {
         prop_assert!(memory.patrons().all(|p| p.stats().last_seen_at().is_none_or(|t| t.year() == 2026)));
     }
 }
+
+#[test]
+fn operational_moments_are_outside_the_per_visit_cap() {
+    let (b, _) = bare(t0());
+    let mut memory = build(
+        b.moments_per_visit(1)
+            .rule(per_ticket("note", MomentKind::Celebration, Priority::HIGH))
+            .rule(per_ticket("ramp", MomentKind::Operational, Priority::LOW))
+            .rule(per_ticket("hello", MomentKind::Welcome, Priority::NORMAL)),
+    );
+    let seen = observe(
+        &mut memory,
+        order("e-1", "o-1", ana(), [ticket("t-1", "hamlet-1")]),
+    );
+    let mut rules: Vec<&str> = seen.moments().iter().map(Moment::rule).collect();
+    rules.sort_unstable();
+    assert_eq!(rules, ["note", "ramp"], "the cap of one holds for the rest");
+    assert_eq!(seen.silenced().len(), 1);
+    assert_eq!(seen.silenced()[0].moment().rule(), "hello");
+}
+
+#[test]
+fn a_refunded_moment_may_fire_again_for_the_visit_that_happens() {
+    let (b, _) = bare(t0());
+    let policy = Policy::new().once_per(OncePer::Production);
+    let mut memory = build(b.rule_with_policy(
+        per_ticket("p", MomentKind::Celebration, Priority::NORMAL),
+        policy,
+    ));
+    let first = observe(
+        &mut memory,
+        order("e-1", "o-1", ana(), [ticket("t-1", "hamlet-1")]),
+    );
+    assert_eq!(fired(&first, "p"), 1);
+    observe(
+        &mut memory,
+        Event::refund("e-2", Refund::whole_order("o-1")).at(order_time() + days(1)),
+    );
+    let rebooked = observe(
+        &mut memory,
+        order_at(
+            "e-3",
+            "o-2",
+            ana(),
+            [ticket("t-2", "hamlet-2")],
+            order_time() + days(2),
+        ),
+    );
+    assert_eq!(
+        fired(&rebooked, "p"),
+        1,
+        "the refunded one no longer counts"
+    );
+    let again = observe(
+        &mut memory,
+        order_at(
+            "e-4",
+            "o-3",
+            ana(),
+            [ticket("t-3", "hamlet-3")],
+            order_time() + days(3),
+        ),
+    );
+    assert_eq!(
+        fired(&again, "p"),
+        0,
+        "once per production holds for live ones"
+    );
+}

@@ -1702,7 +1702,7 @@ fn vip_arrival_is_silenced_by_leave_me_be_and_by_withdrawn_personalisation() {
     none_of(&scanned, VIP);
     assert_eq!(
         silenced_reasons(&scanned, VIP),
-        ["no consent to personalisation by in person"]
+        ["no consent to personalisation in person"]
     );
 }
 
@@ -1896,7 +1896,7 @@ fn the_usual_is_silenced_by_withdrawn_personalisation_in_person() {
     none_of(&scanned, USUAL);
     assert_eq!(
         silenced_reasons(&scanned, USUAL),
-        ["no consent to personalisation by in person"]
+        ["no consent to personalisation in person"]
     );
 }
 

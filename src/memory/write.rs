@@ -284,6 +284,9 @@ impl Memory {
         if let Some(record) = self.state.patron_mut(patron) {
             record.profile.apply(change);
         }
+        // Consent or preferences may change what a time-based rule wants.
+        let now = self.clock.now();
+        self.reschedule(patron, now, None);
         Ok(())
     }
 
@@ -669,13 +672,18 @@ impl Memory {
                 }
             },
         );
-        // Moments for refunded tickets are no longer to be acted on.
+        // Moments for refunded tickets are no longer to be acted on, and the holders'
+        // time-based rules may see them differently now (no future ticket).
         for id in &refunded {
             if let Some(holder) = self.state.tickets.get(id.as_str()).map(|t| t.holder) {
-                for member in self.state.cluster(self.state.live(holder)) {
+                let holder = self.state.live(holder);
+                for member in self.state.cluster(holder) {
                     self.state
                         .ledger
                         .retire_tickets(member, std::slice::from_ref(id));
+                }
+                if holder != buyer {
+                    self.reschedule(holder, now, None);
                 }
             }
         }

@@ -8,7 +8,9 @@ use chrono::{DateTime, Datelike, Utc};
 use smallvec::SmallVec;
 
 use super::ledger::{FiredKey, MomentLedger, RuleIdx, Standing};
-use super::{Moment, MomentRule, OncePer, Policy, RuleContext, SilencedMoment, Suppressor};
+use super::{
+    Moment, MomentKind, MomentRule, OncePer, Policy, RuleContext, SilencedMoment, Suppressor,
+};
 use crate::memory::PatronView;
 use crate::model::ids::PatronId;
 use crate::model::profile::{Channel, Purpose};
@@ -228,10 +230,15 @@ impl Engine {
             // Earlier moments at the same performance, or fired in this call when the
             // moment has none: (index, priority, group).
             let batch_start = out.fired.len();
-            let rivals: SmallVec<[(u32, crate::Priority, bool); 4]> = cluster
+            let rivals: SmallVec<[(u32, crate::Priority, bool, bool); 4]> = cluster
                 .iter()
                 .flat_map(|&member| ledger.of_patron(member))
                 .filter(|(_, fired)| fired.standing == Standing::Active)
+                // Operational moments serve the visit: the cap never counts or drops them.
+                .filter(|(_, fired)| {
+                    fired.moment.kind() != MomentKind::Operational
+                        || (candidate.group.is_some() && fired.group == candidate.group)
+                })
                 .filter(|(_, fired)| match &performance {
                     Some(p) => fired.moment.performance() == Some(p),
                     None => {
@@ -241,11 +248,12 @@ impl Engine {
                 })
                 .map(|(i, fired)| {
                     let same_group = candidate.group.is_some() && fired.group == candidate.group;
-                    (i, fired.moment.priority(), same_group)
+                    let operational = fired.moment.kind() == MomentKind::Operational;
+                    (i, fired.moment.priority(), same_group, operational)
                 })
                 .collect();
             let mut displaced: SmallVec<[u32; 2]> = SmallVec::new();
-            if let Some(&(i, rival, _)) = rivals.iter().find(|r| r.2) {
+            if let Some(&(i, rival, ..)) = rivals.iter().find(|r| r.2) {
                 if rival >= priority {
                     let reason = format!(
                         "exclusive group {}: an earlier moment won",
@@ -257,14 +265,19 @@ impl Engine {
                 }
                 displaced.push(i);
             }
-            let active = rivals.len() - displaced.len();
-            if performance.is_some() && active >= self.per_visit {
+            let active = rivals
+                .iter()
+                .filter(|r| !r.3 && !displaced.contains(&r.0))
+                .count();
+            let capped = candidate.moment.kind() != MomentKind::Operational;
+            if capped && performance.is_some() && active >= self.per_visit {
                 let lowest = rivals
                     .iter()
                     .filter(|r| !displaced.contains(&r.0))
+                    .filter(|r| !r.3)
                     .min_by_key(|r| (r.1, std::cmp::Reverse(r.0)));
                 match lowest {
-                    Some(&(i, rival, _)) if rival < priority && self.per_visit > 0 => {
+                    Some(&(i, rival, ..)) if rival < priority && self.per_visit > 0 => {
                         displaced.push(i);
                     }
                     _ => {

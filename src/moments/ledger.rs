@@ -38,6 +38,8 @@ pub(crate) enum Standing {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct FiredMoment {
     pub(crate) moment: Moment,
+    /// Its once-per key, released if the moment is retired.
+    pub(crate) key: FiredKey,
     pub(crate) group: Option<Box<str>>,
     pub(crate) standing: Standing,
 }
@@ -79,10 +81,11 @@ impl MomentLedger {
     ) {
         let patron = moment.patron();
         self.last_fired.insert((key.rule.clone(), patron), at);
-        self.fired.insert(key);
+        self.fired.insert(key.clone());
         let idx = u32::try_from(self.moments.len()).unwrap_or(u32::MAX);
         self.moments.push(FiredMoment {
             moment,
+            key,
             group,
             standing: Standing::Active,
         });
@@ -104,7 +107,9 @@ impl MomentLedger {
         }
     }
 
-    /// Retires a patron's active moments for refunded tickets.
+    /// Retires a patron's active moments for refunded tickets and releases their
+    /// once-per keys: a moment for a visit that will not happen may fire again for the
+    /// visit that does (a refunded birthday booking does not use up the birthday).
     pub(crate) fn retire_tickets(&mut self, patron: PatronId, tickets: &[TicketId]) {
         let Some(indices) = self.by_patron.get(&patron) else {
             return;
@@ -115,6 +120,7 @@ impl MomentLedger {
                 && fired.moment.ticket().is_some_and(|t| tickets.contains(t))
             {
                 fired.standing = Standing::Retired;
+                self.fired.remove(&fired.key);
             }
         }
     }
