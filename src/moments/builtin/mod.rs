@@ -7,7 +7,6 @@ mod visits;
 
 #[allow(unused_imports, unreachable_pub)] // empty until their rules land
 pub use care::*;
-#[allow(unused_imports, unreachable_pub)]
 pub use visits::*;
 
 pub use first_visit::FirstVisit;
