@@ -1384,6 +1384,33 @@ fn brought_a_newcomer_respects_both_peoples_consent() {
 }
 
 #[test]
+fn brought_a_newcomer_leaves_a_regular_who_prefers_no_fuss_alone() {
+    let mut house = House::new(BroughtANewcomer::new());
+    for visit in 0..5 {
+        let id = format!("hamlet-{visit}");
+        house.visit(
+            ana(),
+            &id,
+            "hamlet",
+            utc(2026, 1, 1, 19, 30) + days(7 * visit),
+        );
+    }
+    let ana_id = house.patron(&ana());
+    house
+        .memory
+        .update_profile(ana_id, ProfileChange::PrefersNoFuss(true))
+        .expect("preference");
+    house.show("lear-1", "lear", utc(2026, 6, 1, 19, 30));
+    let (_, _, event) = house.order(
+        ana(),
+        &[("lear-1", None, Some(ben()))],
+        utc(2026, 5, 1, 10, 0),
+    );
+    let seen = observe(&mut house.memory, event);
+    none(&seen, NEWCOMER);
+}
+
+#[test]
 fn brought_a_newcomer_is_retired_with_the_refunded_ticket() {
     let mut house = House::new(BroughtANewcomer::new());
     let (tickets, _, seen) = ana_brings_ben(&mut house, 5);

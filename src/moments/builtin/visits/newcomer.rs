@@ -20,9 +20,10 @@ use crate::moments::{Action, Moment, MomentKind, MomentRule, Priority, RuleConte
 /// Boundaries: the buyer's attendances are counted at order time (entry scans so far;
 /// [`min_visits`] exactly is enough); "never attended" is the holder's, at order time, as
 /// for [`FirstVisit`](crate::FirstVisit). Never when buyer and holder are the same
-/// patron, and never when the buyer objected to personalisation in person — the moment
-/// tells staff about them too. The holder's own consent is checked by memory, as for
-/// every moment.
+/// patron. The moment tells staff about the buyer too, so never when the buyer objected
+/// to personalisation in person or [prefers no fuss](crate::Preferences::prefers_no_fuss):
+/// memory checks consent and suppressors for the holder only. The holder's own consent
+/// and wishes are checked by memory, as for every moment.
 ///
 /// [`MomentKind::Recognition`], [`Action::FrontOfHouse`], [`Priority::NORMAL`]. Not in
 /// the exclusive greeting group: it adds the host to [`FirstVisit`](crate::FirstVisit)'s
@@ -111,6 +112,7 @@ impl MomentRule for BroughtANewcomer {
         if buyer.id() == holder.id()
             || visits < self.min_visits
             || !consent_allows(&buyer, Channel::InPerson, Purpose::Personalisation)
+            || buyer.preferences().prefers_no_fuss()
         {
             return;
         }
