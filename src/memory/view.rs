@@ -163,6 +163,28 @@ impl<'a> PatronView<'a> {
             .performance_idx(performance)
             .is_some_and(|p| self.record.has_attended(p))
     }
+    /// The performances they attended (entry scans; each once), in the order the catalog
+    /// defined them, not by date. Reading it costs one step per attendance: the patron's own
+    /// history, never the catalog's.
+    pub fn attendances(&self) -> impl Iterator<Item = &'a Performance> + use<'a> {
+        let catalog = &self.state.catalog;
+        self.record
+            .attended
+            .iter()
+            .filter_map(move |&p| catalog.performance_entry(p).map(|e| &e.performance))
+    }
+    /// The earliest performance they attended (by start; ties broken by id): the one
+    /// [`PatronStats::first_attended_at`] dates.
+    pub fn first_attendance(&self) -> Option<&'a Performance> {
+        self.attendances()
+            .min_by(|a, b| (a.starts_at(), a.id()).cmp(&(b.starts_at(), b.id())))
+    }
+    /// The latest performance they attended (by start; ties broken by id): the one
+    /// [`PatronStats::last_attended_at`] dates.
+    pub fn last_attendance(&self) -> Option<&'a Performance> {
+        self.attendances()
+            .max_by(|a, b| (a.starts_at(), a.id()).cmp(&(b.starts_at(), b.id())))
+    }
     /// How many performances they attended in a genre (lower-case, as in
     /// [`Production::genres`](crate::Production::genres)).
     pub fn attendances_in_genre(&self, genre: &str) -> u32 {

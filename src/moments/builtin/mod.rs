@@ -6,7 +6,6 @@ mod repeat_production;
 mod visits;
 
 pub use care::*;
-#[allow(unused_imports, unreachable_pub)]
 pub use visits::*;
 
 pub use first_visit::FirstVisit;

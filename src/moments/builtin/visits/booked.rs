@@ -1,0 +1,168 @@
+//! Visits on the books: how the visit rules number a booking before it happens.
+//!
+//! Attendance counts at the first entry scan, so at order time a patron's figures hold the
+//! visits made so far. A booking is their next visit unless they hold another booking
+//! that comes first; the rules number it after both.
+
+use chrono::{DateTime, Months, NaiveDate, Utc};
+use smallvec::SmallVec;
+
+use crate::memory::PatronView;
+use crate::model::catalog::Performance;
+use crate::model::history::Seat;
+use crate::model::ids::{PerformanceId, TicketId};
+use crate::moments::{Action, Moment, MomentKind, TicketInfo};
+
+/// A ticket a moment can be for: the one just issued or scanned, or one held for later.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Booking<'a> {
+    pub(super) ticket: &'a TicketId,
+    pub(super) performance: &'a Performance,
+    pub(super) seat: Option<&'a Seat>,
+}
+
+impl<'a> Booking<'a> {
+    pub(super) fn of(ticket: &TicketInfo<'a>) -> Self {
+        Self {
+            ticket: ticket.id(),
+            performance: ticket.performance(),
+            seat: ticket.seat(),
+        }
+    }
+
+    /// A moment for this ticket's performance and seat, so briefs show it and a refund
+    /// retires it.
+    pub(super) fn moment(&self, kind: MomentKind, action: Action, message: String) -> Moment {
+        let moment = Moment::new(kind, action, message)
+            .for_performance(self.performance.id().clone())
+            .for_ticket(self.ticket.clone());
+        match self.seat {
+            Some(seat) => moment.at_seat(seat.clone()),
+            None => moment,
+        }
+    }
+
+    /// A seat note with a seat, a front-of-house item without one.
+    pub(super) fn note_action(&self) -> Action {
+        if self.seat.is_some() {
+            Action::SeatNote
+        } else {
+            Action::FrontOfHouse
+        }
+    }
+}
+
+/// The patron's bookings still ahead: tickets they hold (not refunded, not scanned in)
+/// for performances they have not attended that start after `now`. A booking whose
+/// performance has started without a scan is a no-show and no longer counts.
+pub(super) fn upcoming<'v, 'a>(
+    patron: &'v PatronView<'a>,
+    now: DateTime<Utc>,
+) -> impl Iterator<Item = Booking<'a>> + use<'v, 'a> {
+    patron
+        .tickets()
+        .filter(|t| !t.is_refunded() && !t.is_scanned_in())
+        .filter_map(|t| {
+            Some(Booking {
+                ticket: t.id(),
+                performance: t.performance()?,
+                seat: t.seat(),
+            })
+        })
+        .filter(move |b| {
+            b.performance.starts_at() > now && !patron.attended(b.performance.id().as_str())
+        })
+}
+
+/// Whether `a` comes before `b`: by start, then by id so that two performances starting
+/// together still have an order.
+pub(super) fn precedes(a: &Performance, b: &Performance) -> bool {
+    (a.starts_at(), a.id()) < (b.starts_at(), b.id())
+}
+
+/// The order bookings happen in: by performance, then ticket id.
+fn order_key<'a>(b: &Booking<'a>) -> (DateTime<Utc>, &'a PerformanceId, &'a TicketId) {
+    (b.performance.starts_at(), b.performance.id(), b.ticket)
+}
+
+/// How many distinct performances other than `this` the patron has booked ahead of it
+/// (see [`upcoming`]) among those `counts` accepts. Stops counting past `limit`, so the
+/// answer is exact up to `limit + 1`.
+pub(super) fn booked_before(
+    patron: &PatronView<'_>,
+    this: &Performance,
+    now: DateTime<Utc>,
+    limit: usize,
+    counts: impl Fn(&Performance) -> bool,
+) -> usize {
+    // Holding two tickets to one performance is one visit.
+    let mut seen: SmallVec<[&PerformanceId; 8]> = SmallVec::new();
+    for booking in upcoming(patron, now) {
+        let performance = booking.performance;
+        if performance.id() != this.id()
+            && precedes(performance, this)
+            && !seen.contains(&performance.id())
+            && counts(performance)
+        {
+            seen.push(performance.id());
+            if seen.len() > limit {
+                break;
+            }
+        }
+    }
+    seen.len()
+}
+
+/// The patron's next booking (see [`upcoming`]).
+pub(super) fn next<'a>(patron: &PatronView<'a>, now: DateTime<Utc>) -> Option<Booking<'a>> {
+    upcoming(patron, now).min_by(|a, b| order_key(a).cmp(&order_key(b)))
+}
+
+/// The patron's bookings still ahead in the order they will happen, one per performance
+/// (its lowest ticket id).
+pub(super) fn in_order<'a>(patron: &PatronView<'a>, now: DateTime<Utc>) -> Vec<Booking<'a>> {
+    let mut bookings: Vec<_> = upcoming(patron, now).collect();
+    bookings.sort_by(|a, b| order_key(a).cmp(&order_key(b)));
+    bookings.dedup_by(|later, earlier| later.performance.id() == earlier.performance.id());
+    bookings
+}
+
+/// `date` plus whole calendar months; the 31st becomes the last day of a shorter month
+/// and 29 February becomes 28 February. `None` past the end of the calendar.
+pub(super) fn add_months(date: NaiveDate, months: u32) -> Option<NaiveDate> {
+    date.checked_add_months(Months::new(months))
+}
+
+/// Whole calendar months from `from` to `to` (0 if `to` is earlier).
+pub(super) fn months_between(from: NaiveDate, to: NaiveDate) -> u32 {
+    use chrono::Datelike;
+    if to <= from {
+        return 0;
+    }
+    let months = (to.year() - from.year()) * 12 + to.month() as i32 - from.month() as i32;
+    let mut months = u32::try_from(months).unwrap_or(0);
+    // Not a whole month yet if the day of the month has not come round.
+    if add_months(from, months).is_none_or(|d| d > to) {
+        months = months.saturating_sub(1);
+    }
+    months
+}
+
+/// "1 visit", "5 visits".
+pub(super) fn visits(n: u32) -> String {
+    if n == 1 {
+        "1 visit".to_owned()
+    } else {
+        format!("{n} visits")
+    }
+}
+
+/// "1 Mar 2026".
+pub(super) fn day(at: DateTime<Utc>) -> impl std::fmt::Display {
+    at.format("%-d %b %Y")
+}
+
+/// "March 2026".
+pub(super) fn month(at: DateTime<Utc>) -> impl std::fmt::Display {
+    at.format("%B %Y")
+}
