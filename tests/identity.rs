@@ -528,3 +528,16 @@ fn moments_fired_before_a_merge_do_not_fire_again() {
         replay_like.moments()
     );
 }
+
+#[test]
+fn a_survivor_holds_the_tickets_of_the_patron_merged_into_it() {
+    let mut memory = memory();
+    let ana = seed(&mut memory, "ana", common::ana());
+    let ben = seed(&mut memory, "ben", common::ben());
+    memory.merge(ana, ben).unwrap();
+    let survivor = memory.patron(ana).unwrap();
+    let mut held: Vec<String> = survivor.tickets().map(|t| t.id().to_string()).collect();
+    held.sort_unstable();
+    assert_eq!(held, ["t-ana", "t-ben"]);
+    assert_eq!(survivor.stats().tickets(), 2);
+}

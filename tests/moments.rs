@@ -293,7 +293,7 @@ fn a_second_performance_of_an_attended_production_gets_a_seat_note() {
     assert_eq!(note.message(), "2nd visit to Hamlet");
     assert_eq!(note.performance().map(|p| p.as_str()), Some("hamlet-2"));
     assert_eq!(note.patron(), ana_id);
-    assert_eq!(note.priority(), Priority::NORMAL);
+    assert_eq!(note.priority(), Priority(176));
     assert_eq!(observation.moments().len(), 1);
 }
 

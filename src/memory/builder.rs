@@ -162,6 +162,29 @@ impl MemoryBuilder {
         self
     }
 
+    /// Adds the built-in rules that are off by default, with their default settings:
+    /// [`Regular`](crate::Regular), [`FirstVisitAnniversary`](crate::FirstVisitAnniversary),
+    /// [`NewGenre`](crate::NewGenre), [`BroughtANewcomer`](crate::BroughtANewcomer),
+    /// [`Birthday`](crate::Birthday), [`DonorRecognition`](crate::DonorRecognition) (tier
+    /// £100), [`GoingQuiet`](crate::GoingQuiet) and
+    /// [`MembershipExpiring`](crate::MembershipExpiring). To configure one, add it with
+    /// [`rule`](MemoryBuilder::rule) instead.
+    ///
+    /// ```
+    /// use regulars::Memory;
+    /// let memory = Memory::builder().all_builtin_rules().build()?;
+    /// # Ok::<(), regulars::Error>(())
+    /// ```
+    pub fn all_builtin_rules(mut self) -> Self {
+        for rule in crate::moments::builtin::optional_rules() {
+            self.rules.push(Registered {
+                policy: rule.policy(),
+                rule,
+            });
+        }
+        self
+    }
+
     /// Drops the built-in rules and suppressors, so only the ones added here run.
     pub fn without_default_rules(mut self) -> Self {
         self.default_rules = false;
@@ -295,6 +318,11 @@ impl MemoryBuilder {
                 .collect();
         }
         rules.extend(self.rules);
+        let mut suppressors = Vec::new();
+        if self.default_rules {
+            suppressors = crate::moments::builtin::standard_suppressors();
+        }
+        suppressors.extend(self.suppressors);
         let mut state = State::default();
         state.neutralized.shared_limit = self.shared_limit;
         state.identity.review_limit = self.review_limit;
@@ -305,7 +333,7 @@ impl MemoryBuilder {
             strategies,
             engine: Engine {
                 rules,
-                suppressors: self.suppressors,
+                suppressors,
                 per_visit: self.per_visit,
             },
             state,

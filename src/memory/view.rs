@@ -197,7 +197,7 @@ impl<'a> PatronView<'a> {
             .map_or(0, |i| self.record.genres[i].1)
     }
     /// The tickets they hold, in the order issued, refunded and used ones included.
-    pub fn tickets(&self) -> impl Iterator<Item = TicketView<'a>> + 'a {
+    pub fn tickets(&self) -> impl Iterator<Item = TicketView<'a>> + use<'a> {
         let state = self.state;
         let me = self.record.id;
         self.record
@@ -206,7 +206,8 @@ impl<'a> PatronView<'a> {
             .filter_map(move |interaction| match interaction.kind() {
                 InteractionKind::Ticketed { ticket, .. } => {
                     let (id, record) = state.tickets.get_key_value(ticket.as_str())?;
-                    (record.holder == me).then_some(TicketView { id, record, state })
+                    // A merged holder's tickets are the survivor's.
+                    (state.live(record.holder) == me).then_some(TicketView { id, record, state })
                 }
                 _ => None,
             })

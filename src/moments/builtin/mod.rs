@@ -15,16 +15,50 @@ use std::sync::Arc;
 
 use super::MomentRule;
 
-/// The exclusive group of arrival greetings (first visit, second visit, welcome back): a
-/// patron gets at most one of them per performance.
+/// The exclusive group of arrival greetings (repeat production, first visit, second visit,
+/// welcome back): a patron gets at most one of them per performance, the highest priority
+/// winning.
 pub(crate) const GREETING: &str = "greeting";
 
-/// The rules every memory starts with unless built `without_default_rules`.
+/// The rules every memory starts with unless built `without_default_rules`: greetings and
+/// notes about visits, and the operational and quiet ones. None of them markets, and none
+/// needs settings only the venue knows.
 pub(crate) fn standard_rules() -> Vec<Arc<dyn MomentRule>> {
     vec![
-        Arc::new(FirstVisit::new()),
+        // Registration order breaks priority ties in the greeting group: the note about
+        // the production first.
         Arc::new(RepeatProduction::new()),
+        Arc::new(FirstVisit::new()),
+        Arc::new(SecondVisit::new()),
+        Arc::new(WelcomeBack::new()),
+        Arc::new(Milestone::new()),
+        Arc::new(AccessNeeds::new()),
+        Arc::new(VipArrival::new()),
+        Arc::new(MemberAtDoor::new()),
+        Arc::new(TheUsual::new()),
     ]
+}
+
+/// The built-in rules that are off unless asked for (see
+/// [`MemoryBuilder::all_builtin_rules`](crate::MemoryBuilder::all_builtin_rules)): they
+/// market, or their defaults (a donation tier, what counts as a regular) are a venue's
+/// call.
+pub(crate) fn optional_rules() -> Vec<Arc<dyn MomentRule>> {
+    vec![
+        Arc::new(Regular::new()),
+        Arc::new(FirstVisitAnniversary::new()),
+        Arc::new(NewGenre::new()),
+        Arc::new(BroughtANewcomer::new()),
+        Arc::new(Birthday::new()),
+        Arc::new(DonorRecognition::new()),
+        Arc::new(GoingQuiet::new()),
+        Arc::new(MembershipExpiring::new()),
+    ]
+}
+
+/// The suppressors every memory starts with unless built `without_default_rules`.
+pub(crate) fn standard_suppressors() -> Vec<Arc<dyn super::Suppressor>> {
+    vec![Arc::new(LeaveMeBe::new())]
 }
 
 /// "1st", "2nd", "3rd", "11th"…

@@ -6,7 +6,9 @@ use super::ordinal;
 use crate::model::catalog::Production;
 use crate::model::history::Seat;
 use crate::model::ids::{PerformanceId, TicketId};
-use crate::moments::{Action, Moment, MomentKind, MomentRule, Priority, RuleContext, Trigger};
+use crate::moments::{
+    Action, Moment, MomentKind, MomentRule, Policy, Priority, RuleContext, Trigger,
+};
 
 /// Fires when a patron holds a ticket for a production they have already attended at a
 /// different performance: a seat note for that ticket's seat ("3rd visit to Hamlet").
@@ -24,6 +26,10 @@ use crate::moments::{Action, Moment, MomentKind, MomentRule, Priority, RuleConte
 /// performance already attended, for refunded or used tickets, or below
 /// [`min_previous_visits`] (default 1). One note per patron and performance. Without a
 /// seat, the moment is a front-of-house item instead.
+///
+/// Priority: [`Priority::HIGH`] from the third visit to the production; for the second,
+/// 176 — above a [`SecondVisit`](crate::SecondVisit) greeting (160), which it replaces in
+/// the greeting group, being the more personal of the two.
 ///
 /// [`min_previous_visits`]: RepeatProduction::min_previous_visits
 ///
@@ -90,7 +96,7 @@ impl NoteFor<'_> {
         let priority = if self.previous >= 2 {
             Priority::HIGH
         } else {
-            Priority::NORMAL
+            SECOND_VISIT_NOTE
         };
         let moment = match self.seat {
             Some(seat) => Moment::new(MomentKind::Celebration, Action::SeatNote, message)
@@ -108,6 +114,12 @@ impl NoteFor<'_> {
 impl MomentRule for RepeatProduction {
     fn id(&self) -> &str {
         Self::ID
+    }
+
+    /// An arrival greeting (see [`Policy::exclusive_group`]): a returning patron's note
+    /// about the production replaces a plainer greeting for the same performance.
+    fn policy(&self) -> Policy {
+        Policy::new().exclusive_group(super::GREETING)
     }
 
     fn evaluate(&self, ctx: &RuleContext<'_>, out: &mut Vec<Moment>) {
@@ -174,3 +186,6 @@ impl MomentRule for RepeatProduction {
         }
     }
 }
+
+/// The priority of a note for a second visit to a production.
+const SECOND_VISIT_NOTE: Priority = Priority(176);
