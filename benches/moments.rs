@@ -1,0 +1,158 @@
+//! What the moment engine costs: every built-in rule asked about an order, a tick with
+//! nothing due, and the brief of a full 2,000-seat house.
+//!
+//! Run with `cargo bench --bench moments`; figures are recorded in BENCHMARKS.md.
+//!
+//! The rules' cost is the difference between observing the same order with every
+//! built-in rule registered and with none (recognition and recording are the same in
+//! both).
+
+use std::hint::black_box;
+
+use chrono::{DateTime, TimeDelta, TimeZone, Utc};
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use regulars::normalize::Country;
+use regulars::{
+    Event, ManualClock, Memory, MemoryBuilder, Order, Performance, Production, Scan, Seat, Signals,
+    Ticket, Venue,
+};
+
+const PATRONS: usize = 10_000;
+/// Past performances each patron attended before the measured orders.
+const VISITS: usize = 6;
+const PAST: usize = 60;
+const FUTURE: usize = 60;
+
+fn start() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2025, 1, 1, 19, 30, 0)
+        .single()
+        .expect("valid date")
+}
+
+fn performance(p: usize) -> String {
+    format!("perf-{p}")
+}
+
+fn buyer(i: usize) -> Signals {
+    Signals::new()
+        .given_name(format!("Given{i}"))
+        .family_name(format!("Family{}", i % 997))
+        .email(format!("patron.{i}@example.org"))
+}
+
+/// A catalog of past and future performances over three genres, and `patrons` people
+/// who each booked and attended [`VISITS`] past performances.
+fn memory_with(builder: MemoryBuilder, patrons: usize) -> Memory {
+    let mut memory = builder
+        .default_country(Country::GB)
+        .clock(ManualClock::new(start() + TimeDelta::days(PAST as i64)))
+        .build()
+        .expect("valid configuration");
+    memory
+        .define_venue(Venue::new("main", "Main House"))
+        .expect("venue");
+    for (id, genre) in [("drama", "drama"), ("opera", "opera"), ("dance", "dance")] {
+        memory
+            .define_production(Production::new(id, id).genre(genre))
+            .expect("production");
+    }
+    let productions = ["drama", "opera", "dance"];
+    for p in 0..PAST + FUTURE {
+        memory
+            .define_performance(Performance::new(
+                performance(p),
+                productions[p % 3],
+                "main",
+                start() + TimeDelta::days(p as i64),
+            ))
+            .expect("performance");
+    }
+    for i in 0..patrons {
+        for v in 0..VISITS {
+            let p = (i + v * 7) % PAST;
+            let at = start() + TimeDelta::days(p as i64);
+            let ticket = format!("t-{i}-{v}");
+            let order = Order::new(format!("o-{i}-{v}"), buyer(i))
+                .ticket(Ticket::new(ticket.clone(), performance(p)).seat_label(format!("A{v}")));
+            memory
+                .observe(Event::order(format!("e-{i}-{v}"), order).at(at - TimeDelta::days(3)))
+                .expect("order");
+            memory
+                .observe(Event::scan(format!("s-{i}-{v}"), Scan::entry(ticket)).at(at))
+                .expect("scan");
+        }
+    }
+    memory
+}
+
+/// Observes an order of one known patron for one future performance, a new one each call.
+fn order_loop(memory: &mut Memory, n: &mut usize) -> usize {
+    *n += 1;
+    let i = (*n * 7919) % PATRONS;
+    let p = PAST + *n % FUTURE;
+    let at = start() + TimeDelta::days(PAST as i64);
+    let order = Order::new(format!("bench-o-{n}"), buyer(i)).ticket(
+        Ticket::new(format!("bench-t-{n}"), performance(p))
+            .seat(Seat::new("B1").in_section("Stalls")),
+    );
+    let seen = memory
+        .observe(Event::order(format!("bench-e-{n}"), order).at(at))
+        .expect("order");
+    seen.moments().len()
+}
+
+fn rules(c: &mut Criterion) {
+    let mut group = c.benchmark_group("moments");
+    let configurations: [(&str, fn() -> MemoryBuilder); 2] = [
+        ("order_no_rules", || {
+            Memory::builder().without_default_rules()
+        }),
+        ("order_every_builtin_rule", || {
+            Memory::builder().all_builtin_rules()
+        }),
+    ];
+    for (name, builder) in configurations {
+        let mut memory = memory_with(builder(), PATRONS);
+        let mut n = 0;
+        group.bench_function(BenchmarkId::new(name, PATRONS), |b| {
+            b.iter(|| black_box(order_loop(&mut memory, &mut n)))
+        });
+    }
+    let mut memory = memory_with(Memory::builder().all_builtin_rules(), PATRONS);
+    let quiet = start() + TimeDelta::days(PAST as i64);
+    group.bench_function(BenchmarkId::new("tick_nothing_due", PATRONS), |b| {
+        b.iter(|| black_box(memory.tick(quiet).len()))
+    });
+    group.finish();
+}
+
+/// A sold-out house: 2,000 patrons, each with a seat and their moments.
+fn brief(c: &mut Criterion) {
+    const SEATS: usize = 2_000;
+    let mut memory = memory_with(Memory::builder().all_builtin_rules(), SEATS);
+    let tonight = performance(PAST + 1);
+    let at = start() + TimeDelta::days(PAST as i64 - 1);
+    for i in 0..SEATS {
+        let row = char::from(b'A' + (i / 100) as u8);
+        let seat = Seat::new(format!("{row}{}", i % 100 + 1)).in_section(if i < 1_200 {
+            "Stalls"
+        } else {
+            "Circle"
+        });
+        let order = Order::new(format!("house-o-{i}"), buyer(i))
+            .ticket(Ticket::new(format!("house-t-{i}"), tonight.as_str()).seat(seat));
+        memory
+            .observe(Event::order(format!("house-e-{i}"), order).at(at))
+            .expect("order");
+    }
+    let moments = memory.brief(&tonight).expect("brief").moment_count();
+    let mut group = c.benchmark_group("brief");
+    group.bench_function(
+        BenchmarkId::new("full_house", format!("{SEATS}_seats_{moments}_moments")),
+        |b| b.iter(|| black_box(memory.brief(&tonight).expect("brief").moment_count())),
+    );
+    group.finish();
+}
+
+criterion_group!(benches, rules, brief);
+criterion_main!(benches);
