@@ -101,9 +101,12 @@ fn order_loop(memory: &mut Memory, n: &mut usize) -> usize {
     seen.moments().len()
 }
 
+/// Makes the builder of one measured configuration.
+type Configure = fn() -> MemoryBuilder;
+
 fn rules(c: &mut Criterion) {
     let mut group = c.benchmark_group("moments");
-    let configurations: [(&str, fn() -> MemoryBuilder); 2] = [
+    let configurations: [(&str, Configure); 2] = [
         ("order_no_rules", || {
             Memory::builder().without_default_rules()
         }),
