@@ -2,7 +2,9 @@
 
 mod briefing;
 mod builder;
+mod command;
 mod derive;
+mod durable;
 mod identity;
 mod index;
 mod observation;
@@ -69,6 +71,8 @@ pub struct Memory {
     strategies: Vec<Arc<dyn Strategy>>,
     engine: Engine,
     state: State,
+    /// The journal every change is written to, if memory is durable.
+    durable: Option<durable::Durable>,
 }
 
 impl fmt::Debug for Memory {
@@ -91,6 +95,7 @@ impl fmt::Debug for Memory {
                     .map(|r| r.rule.id())
                     .collect::<Vec<_>>(),
             )
+            .field("durable", &self.durable)
             .finish_non_exhaustive()
     }
 }
