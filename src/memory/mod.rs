@@ -43,6 +43,11 @@ use state::State;
 /// `Memory` is `Send + Sync`: share it behind a lock, readers with `&Memory`, the writer
 /// with `&mut Memory`.
 ///
+/// It lives in process unless it is opened from a journal ([`Memory::open`],
+/// [`MemoryBuilder::open`], [`MemoryBuilder::journal`]): then every change is journaled
+/// before the call returns, and reopening gives the same memory back (see the crate's
+/// guide, *Durability*).
+///
 /// ```
 /// use chrono::{TimeZone, Utc};
 /// use regulars::{Event, Memory, Order, Performance, Production, Scan, Signals, Ticket, Venue};
