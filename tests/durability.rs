@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use common::*;
+use proptest::prelude::*;
 use regulars::journal::{Journal, MemoryJournal, Recovery, SyncPolicy};
 use regulars::{
     Brief, Channel, Consent, Donation, Error, Event, IdentityChange, LineItem, ManualClock,
@@ -928,4 +929,193 @@ fn durable_seq_covers_each_write_under_every_append_and_after_sync() {
     assert_eq!(memory.last_seq(), opened + 1);
     assert_eq!(memory.sync(), Ok(opened + 1));
     assert_eq!(memory.durable_seq(), opened + 1);
+}
+
+// ---------------------------------------------------------------- properties
+
+/// One call, with arguments that may well make it fail.
+#[derive(Debug, Clone)]
+enum Op {
+    Order {
+        person: u8,
+        performance: u8,
+        holder: Option<u8>,
+    },
+    Scan(u8),
+    Refund(u8),
+    Resend(u8),
+    Merge(u8, u8),
+    Split(u8),
+    PinApart(u8, u8),
+    PinTogether(u8, u8),
+    Unpin(u8, u8),
+    NoFuss(u8, bool),
+    ResolveSame(u8, u8),
+    ResolveDifferent(u8),
+    Tick(u8),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        4 => (0..12u8, 0..6u8, proptest::option::of(0..12u8)).prop_map(
+            |(person, performance, holder)| Op::Order { person, performance, holder }
+        ),
+        2 => any::<u8>().prop_map(Op::Scan),
+        1 => any::<u8>().prop_map(Op::Refund),
+        1 => any::<u8>().prop_map(Op::Resend),
+        1 => (1..7u8, 1..7u8).prop_map(|(a, b)| Op::Merge(a, b)),
+        1 => (1..7u8).prop_map(Op::Split),
+        1 => (1..7u8, 1..7u8).prop_map(|(a, b)| Op::PinApart(a, b)),
+        1 => (1..7u8, 1..7u8).prop_map(|(a, b)| Op::PinTogether(a, b)),
+        1 => (1..7u8, 1..7u8).prop_map(|(a, b)| Op::Unpin(a, b)),
+        1 => (1..7u8, any::<bool>()).prop_map(|(a, on)| Op::NoFuss(a, on)),
+        1 => (0..4u8, 1..7u8).prop_map(|(r, p)| Op::ResolveSame(r, p)),
+        1 => (0..4u8).prop_map(Op::ResolveDifferent),
+        1 => (0..120u8).prop_map(Op::Tick),
+    ]
+}
+
+/// People who look alike: the same few family names, initials, shared e-mails.
+fn person(k: u8) -> Signals {
+    let family = ["Lindqvist", "Okafor", "Silva"][usize::from(k % 3)];
+    let signals = Signals::new().family_name(family);
+    match k % 4 {
+        0 => signals
+            .given_name(format!("Name{k}"))
+            .email(format!("p{k}@example.org")),
+        1 => signals.given_name(format!("Name{}", k - 1)),
+        2 => signals
+            .given_name("A.")
+            .phone(format!("+44 7700 900{k:03}")),
+        _ => signals
+            .given_name(format!("Name{k}"))
+            .email(format!("p{}@example.org", k - 3)),
+    }
+}
+
+/// Applies one call; a refused call is part of the property (it must journal nothing).
+fn apply(memory: &mut Memory, op: &Op, orders: &mut Vec<Event>) {
+    let id = |n: u8| PatronId::from_u64(u64::from(n));
+    let nth_order =
+        |orders: &Vec<Event>, n: u8| (!orders.is_empty()).then(|| usize::from(n) % orders.len());
+    match op {
+        Op::Order {
+            person: who,
+            performance,
+            holder,
+        } => {
+            let n = orders.len();
+            let mut ticket = seated(
+                &format!("t-{n}"),
+                PERFORMANCES[usize::from(*performance)].0,
+                &format!("S{n}"),
+            );
+            if let Some(holder) = holder {
+                ticket = ticket.holder(person(*holder));
+            }
+            let at = order_time() + TimeDelta::hours(n as i64);
+            let event = order_at(
+                &format!("e-{n}"),
+                &format!("o-{n}"),
+                person(*who),
+                [ticket],
+                at,
+            );
+            if memory.observe(event.clone()).is_ok() {
+                orders.push(event);
+            }
+        }
+        Op::Scan(n) => {
+            if let Some(i) = nth_order(orders, *n) {
+                let at = order_time() + TimeDelta::days(40);
+                let _ = memory
+                    .observe(Event::scan(format!("s-{n}"), Scan::entry(format!("t-{i}"))).at(at));
+            }
+        }
+        Op::Refund(n) => {
+            if let Some(i) = nth_order(orders, *n) {
+                let at = order_time() + TimeDelta::days(20);
+                let _ = memory.observe(
+                    Event::refund(format!("r-{n}"), Refund::whole_order(format!("o-{i}"))).at(at),
+                );
+            }
+        }
+        Op::Resend(n) => {
+            if let Some(i) = nth_order(orders, *n) {
+                let _ = memory.observe(orders[i].clone());
+            }
+        }
+        Op::Merge(a, b) => drop(memory.merge(id(*a), id(*b))),
+        Op::Split(a) => drop(memory.split(id(*a))),
+        Op::PinApart(a, b) => drop(memory.pin_apart(id(*a), id(*b))),
+        Op::PinTogether(a, b) => drop(memory.pin_together(id(*a), id(*b))),
+        Op::Unpin(a, b) => memory.unpin(id(*a), id(*b)),
+        Op::NoFuss(a, on) => drop(memory.update_profile(id(*a), ProfileChange::PrefersNoFuss(*on))),
+        Op::ResolveSame(r, p) => {
+            let review = memory.reviews().nth(usize::from(*r)).map(ReviewItem::id);
+            if let Some(review) = review {
+                let _ = memory.resolve_review(review, ReviewDecision::SamePerson(id(*p)));
+            }
+        }
+        Op::ResolveDifferent(r) => {
+            let review = memory.reviews().nth(usize::from(*r)).map(ReviewItem::id);
+            if let Some(review) = review {
+                let _ = memory.resolve_review(review, ReviewDecision::Different);
+            }
+        }
+        Op::Tick(days) => drop(memory.tick(order_time() + TimeDelta::days(i64::from(*days)))),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Whatever calls are made, succeeding or refused, a memory reopened from the journal
+    /// is the memory that wrote it, and a plain memory given the same calls agrees.
+    #[test]
+    fn any_sequence_of_calls_survives_a_restart(ops in proptest::collection::vec(op(), 1..60)) {
+        let clock = ManualClock::new(t0());
+        let journal = SharedJournal::default();
+        let mut memory = config(&clock).journal(journal.clone()).build().expect("opens");
+        define_catalog(&mut memory);
+        let mut twin = plain(&clock);
+        let (mut orders, mut twin_orders) = (Vec::new(), Vec::new());
+        for op in &ops {
+            apply(&mut memory, op, &mut orders);
+            apply(&mut twin, op, &mut twin_orders);
+        }
+        let mut reopened = config(&clock).journal(journal.copy()).build().expect("replays");
+        prop_assert_eq!(view(&reopened), view(&memory));
+        prop_assert_eq!(view(&memory), view(&twin));
+        prop_assert_eq!(reopened.last_seq(), memory.last_seq());
+        // The same future: pins (which no view shows) decide which merges go through.
+        let merges = |memory: &mut Memory| {
+            let mut results = Vec::new();
+            for a in 1..7 {
+                for b in 1..7 {
+                    let (a, b) = (PatronId::from_u64(a), PatronId::from_u64(b));
+                    results.push(memory.merge(a, b));
+                }
+            }
+            results
+        };
+        let then = merges(&mut memory);
+        prop_assert_eq!(merges(&mut reopened), then.clone());
+        prop_assert_eq!(merges(&mut twin), then);
+        prop_assert_eq!(view(&reopened), view(&memory));
+    }
+
+    /// A record with a valid frame but any content is an error naming it, never a panic.
+    #[test]
+    fn arbitrary_records_are_refused_by_seq(body in proptest::collection::vec(any::<u8>(), 0..200)) {
+        let mut journal = MemoryJournal::new();
+        let mut record = vec![1u8];
+        record.extend_from_slice(&body);
+        journal.append(&record).expect("append");
+        match Memory::builder().journal(journal).build() {
+            Ok(memory) => prop_assert_eq!(memory.last_seq(), 1),
+            Err(Error::JournalReplay { seq, .. }) => prop_assert_eq!(seq, 1),
+            Err(other) => prop_assert!(false, "unexpected error {other}"),
+        }
+    }
 }
