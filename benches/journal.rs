@@ -1,111 +1,249 @@
-//! What the durable layer costs: appending a 100-byte record under each sync policy, and
-//! replaying (reading and checksumming) a journal of a million records.
+//! What durability costs: appending to the journal, observing through it, checkpoints,
+//! and opening a memory from its journal.
 //!
-//! Run with `cargo bench --bench journal`; figures are recorded in BENCHMARKS.md. The
-//! journals live in the system temp dir, so the figures are that file system's.
+//! ```sh
+//! cargo bench --bench journal -- --warm-up-time 1 --measurement-time 4
+//! REGULARS_BENCH_EVENTS=1000000 cargo bench --bench journal -- recover
+//! ```
+//!
+//! `REGULARS_BENCH_EVENTS` sets the size of the journal the recovery benches open
+//! (100,000 events by default). Journals are written under the system's temporary
+//! directory and removed at the end.
 
 use std::hint::black_box;
-use std::path::PathBuf;
-use std::time::Duration;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
+use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use regulars::journal::{FileJournal, Journal, SyncPolicy};
+use regulars::normalize::Country;
+use regulars::{
+    Event, ManualClock, Memory, MemoryBuilder, Order, Performance, Production, Scan, Signals,
+    Ticket, Venue,
+};
 
-const PAYLOAD_BYTES: usize = 100;
-const REPLAY_RECORDS: u64 = 1_000_000;
+const PERFORMANCES: usize = 200;
+/// Events per measured batch of the observe benches.
+const BATCH: u64 = 1000;
 
-/// A fresh directory for one benchmark; removed when dropped.
-struct BenchDir(PathBuf);
+fn start() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 1, 1, 19, 30, 0)
+        .single()
+        .expect("valid date")
+}
 
-impl BenchDir {
-    fn new(name: &str) -> BenchDir {
-        let path = std::env::temp_dir().join(format!(
-            "regulars-journal-bench-{}-{name}",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_dir_all(&path);
-        BenchDir(path)
+fn group_commit() -> SyncPolicy {
+    SyncPolicy::GroupCommit {
+        max_delay: Duration::from_millis(2),
+        max_batch: 1024,
     }
 }
 
-impl Drop for BenchDir {
+/// Events in the recovery benches' journal.
+fn events() -> usize {
+    std::env::var("REGULARS_BENCH_EVENTS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(100_000)
+}
+
+/// A directory under the system's temporary directory, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        let path =
+            std::env::temp_dir().join(format!("regulars-bench-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&path);
+        TempDir(path)
+    }
+}
+
+impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
-fn payload(i: u64) -> [u8; PAYLOAD_BYTES] {
-    let mut p = [b'x'; PAYLOAD_BYTES];
-    p[..8].copy_from_slice(&i.to_le_bytes());
-    p
+fn config() -> MemoryBuilder {
+    Memory::builder()
+        .default_country(Country::GB)
+        .clock(ManualClock::new(start()))
 }
 
+fn define_catalog(memory: &mut Memory) {
+    memory
+        .define_venue(Venue::new("main", "Main House"))
+        .expect("venue");
+    memory
+        .define_production(Production::new("rep", "Repertory").genre("drama"))
+        .expect("production");
+    for p in 0..PERFORMANCES {
+        memory
+            .define_performance(Performance::new(
+                format!("perf-{p}"),
+                "rep",
+                "main",
+                start() + TimeDelta::days(p as i64),
+            ))
+            .expect("performance");
+    }
+}
+
+/// Event `n` of a stream like a box office's: every other event an order with one seated
+/// ticket, by one of `patrons` people (a third of them new on their first order, the
+/// rest returning, typed with a name, e-mail and phone); the others the entry scan of
+/// the ticket just ordered.
+fn event(n: usize, patrons: usize) -> Event {
+    let at = start() + TimeDelta::seconds(n as i64);
+    let order = n / 2;
+    if n % 2 == 1 {
+        return Event::scan(format!("s-{order}"), Scan::entry(format!("t-{order}"))).at(at);
+    }
+    let i = (order * 7919) % patrons;
+    let buyer = Signals::new()
+        .given_name(format!("Given{i}"))
+        .family_name(format!("Family{}", i % 997))
+        .email(format!("patron.{i}@example.org"))
+        .phone(format!("07700 9{:05}", i % 100_000));
+    let order = Order::new(format!("o-{order}"), buyer).ticket(
+        Ticket::new(
+            format!("t-{order}"),
+            format!("perf-{}", order % PERFORMANCES),
+        )
+        .seat_label("F12"),
+    );
+    Event::order(format!("e-{n}"), order).at(at)
+}
+
+// ---------------------------------------------------------------- the journal alone
+
 fn append(c: &mut Criterion) {
-    let mut group = c.benchmark_group("journal_append_100b");
+    let mut group = c.benchmark_group("journal");
     group.throughput(Throughput::Elements(1));
-    let policies = [
-        (
-            "group_commit_5ms",
-            SyncPolicy::GroupCommit {
-                max_delay: Duration::from_millis(5),
-                max_batch: 4096,
-            },
-        ),
-        ("os", SyncPolicy::Os),
-    ];
-    for (name, policy) in policies {
-        let dir = BenchDir::new(name);
-        let mut journal = FileJournal::open(&dir.0, policy).expect("open");
-        let mut i = 0u64;
-        group.bench_function(name, |b| {
+    let payload = vec![0x5a_u8; 300];
+    for (name, policy) in [("group_commit", group_commit()), ("os", SyncPolicy::Os)] {
+        let dir = TempDir::new(&format!("append-{name}"));
+        let mut journal = FileJournal::open(&dir.0, policy).expect("journal");
+        group.bench_function(format!("append_300_bytes/{name}"), |b| {
+            b.iter(|| black_box(journal.append(&payload).expect("append")))
+        });
+    }
+    group.finish();
+}
+
+// ---------------------------------------------------------------- memory
+
+/// Observing through a journal with group commit, against the same stream in memory
+/// alone: what journaling adds to every write.
+fn observe(c: &mut Criterion) {
+    let mut group = c.benchmark_group("durable_observe");
+    group.throughput(Throughput::Elements(BATCH));
+    let patrons = 30_000;
+    let dir = TempDir::new("observe");
+    let mut durable = config()
+        .sync_policy(group_commit())
+        .checkpoint_every(0)
+        .open(&dir.0)
+        .expect("memory");
+    let mut plain = config().build().expect("memory");
+    for (name, memory) in [("group_commit", &mut durable), ("no_journal", &mut plain)] {
+        define_catalog(memory);
+        let mut n = 0;
+        group.bench_function(format!("{name}/order_or_scan"), |b| {
             b.iter(|| {
-                i += 1;
-                black_box(journal.append(&payload(i)).expect("append"))
+                for _ in 0..BATCH {
+                    black_box(memory.observe(event(n, patrons)).expect("event"));
+                    n += 1;
+                }
             })
         });
     }
-    // One fsync per record: few samples, or this alone takes minutes.
-    group.sample_size(10);
-    let dir = BenchDir::new("every_append");
-    let mut journal = FileJournal::open(&dir.0, SyncPolicy::EveryAppend).expect("open");
-    let mut i = 0u64;
-    group.bench_function("every_append", |b| {
-        b.iter(|| {
-            i += 1;
-            black_box(journal.append(&payload(i)).expect("append"))
-        })
-    });
     group.finish();
 }
 
-fn replay(c: &mut Criterion) {
-    let dir = BenchDir::new("replay");
-    {
-        let mut journal = FileJournal::open(&dir.0, SyncPolicy::Os).expect("open");
-        for i in 1..=REPLAY_RECORDS {
-            journal.append(&payload(i)).expect("append");
-        }
-        journal.sync().expect("sync");
+/// Writes a journal of `events` events to `dir`; returns how long observing them took.
+fn write_journal(dir: &Path, events: usize) -> Duration {
+    let mut memory = config()
+        .sync_policy(SyncPolicy::Os)
+        .checkpoint_every(0)
+        .open(dir)
+        .expect("memory");
+    define_catalog(&mut memory);
+    let patrons = events / 3;
+    let started = Instant::now();
+    for n in 0..events {
+        memory.observe(event(n, patrons)).expect("event");
     }
-    let mut journal = FileJournal::open(&dir.0, SyncPolicy::Os).expect("reopen");
-    let mut group = c.benchmark_group("journal_replay");
-    group.throughput(Throughput::Elements(REPLAY_RECORDS));
+    let took = started.elapsed();
+    memory.sync().expect("sync");
+    took
+}
+
+/// Opening a memory from a journal of N events: replaying every record, and loading a
+/// snapshot instead. Also the raw journal read and a checkpoint, to see where time goes.
+fn recover(c: &mut Criterion) {
+    let events = events();
+    let dir = TempDir::new("recover");
+    let observed = write_journal(&dir.0, events);
+    eprintln!(
+        "recover: observing the {events} events took {:.2} s ({:.0} events/s)",
+        observed.as_secs_f64(),
+        events as f64 / observed.as_secs_f64()
+    );
+    let records = FileJournal::open(&dir.0, SyncPolicy::Os)
+        .expect("journal")
+        .last_seq();
+
+    let mut group = c.benchmark_group("recover");
     group.sample_size(10);
-    group.bench_function("1m_records_100b", |b| {
+    group.throughput(Throughput::Elements(events as u64));
+    group.bench_function(format!("raw_journal_read/{events}"), |b| {
         b.iter(|| {
+            let mut journal = FileJournal::open(&dir.0, SyncPolicy::Os).expect("journal");
             let mut bytes = 0usize;
-            let recovery = journal
-                .replay(0, &mut |_, payload| {
-                    bytes += payload.len();
+            journal
+                .replay(0, &mut |_, record| {
+                    bytes += record.len();
                     Ok(())
                 })
                 .expect("replay");
-            assert_eq!(recovery.records(), REPLAY_RECORDS);
             black_box(bytes)
         })
+    });
+    group.bench_function(format!("replay_every_record/{events}"), |b| {
+        // Dropping a memory of this size takes a while; it is not what is measured.
+        b.iter_with_large_drop(|| {
+            let memory = config().open(&dir.0).expect("memory");
+            assert_eq!(memory.last_seq(), records);
+            memory
+        })
+    });
+
+    // The same memory from a snapshot.
+    let snapshot_dir = TempDir::new("recover-snapshot");
+    write_journal(&snapshot_dir.0, events);
+    let mut memory = config()
+        .sync_policy(SyncPolicy::Os)
+        .open(&snapshot_dir.0)
+        .expect("memory");
+    let started = Instant::now();
+    memory.checkpoint().expect("checkpoint");
+    eprintln!(
+        "recover: a checkpoint of {} patrons took {:.1} ms",
+        memory.patron_count(),
+        started.elapsed().as_secs_f64() * 1e3
+    );
+    group.bench_function(format!("load_snapshot/{events}"), |b| {
+        b.iter_with_large_drop(|| config().open(&snapshot_dir.0).expect("memory"))
+    });
+    group.throughput(Throughput::Elements(1));
+    group.bench_function(format!("checkpoint/{events}"), |b| {
+        b.iter(|| black_box(memory.checkpoint().expect("checkpoint")))
     });
     group.finish();
 }
 
-criterion_group!(benches, append, replay);
+criterion_group!(benches, append, observe, recover);
 criterion_main!(benches);

@@ -2,7 +2,7 @@
 //! decision printed as it is made.
 //!
 //! ```text
-//! cargo run --release --example replay -- [--country XX] [--clusters FILE] [--skip-bad] INPUT.csv
+//! cargo run --release --example replay -- [--country XX] [--clusters FILE] [--skip-bad] [--data-dir DIR] INPUT.csv
 //! ```
 //!
 //! Each row of `INPUT.csv` (format: see `regulars::import`) is observed, in file order, as
@@ -11,6 +11,15 @@
 //! evidence in bits for the best candidate (empty when there was none). `--clusters FILE`
 //! writes `record_id,patron_id` for every row at the end, after any merges, so rows of one
 //! person share one id. `--country XX` reads national phone numbers as that country's.
+//!
+//! `--data-dir DIR` keeps memory in `DIR` (created if missing), journaled with group
+//! commit: the run starts from what `DIR` holds, and a row is printed only once memory
+//! has made it durable (rows wait a few milliseconds in a buffer; everything is synced at
+//! the end). Rows whose record id memory has seen before are not printed again, so a run
+//! that was killed can simply be started again on the same input: it skips what was
+//! done, and its `--clusters` file is the one a single uninterrupted run would have
+//! written. A row printed was durable; a row done but not yet printed when the run was
+//! killed is skipped by the next run, never printed twice.
 //!
 //! Stderr gets a progress bar (on a terminal, for files over 1 MiB) and a summary. A bad
 //! row stops the run with exit code 2 and a one-line error naming its line and column;
@@ -28,15 +37,15 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressStyle};
 use regulars::import::{ImportError, OrderCsv};
 use regulars::normalize::Country;
-use regulars::{Memory, PatronId};
+use regulars::{Error, Memory, PatronId};
 
 const USAGE: &str = "\
-usage: replay [--country XX] [--clusters FILE] [--skip-bad] INPUT.csv
+usage: replay [--country XX] [--clusters FILE] [--skip-bad] [--data-dir DIR] INPUT.csv
 
   --country XX      read national phone numbers as this country's (ISO 3166-1 alpha-2)
   --clusters FILE   write record_id,patron_id for every row at the end, after merges
   --skip-bad        skip bad rows (and count them) instead of stopping at the first
-  --data-dir DIR    durable memory (not available yet)
+  --data-dir DIR    keep memory in DIR: start from it, print rows once durable, skip rows seen
   -h, --help        this help";
 
 /// Files under this size get no progress bar: they are done before it would show.
@@ -70,6 +79,7 @@ struct Options {
     clusters: Option<PathBuf>,
     country: Option<Country>,
     skip_bad: bool,
+    data_dir: Option<PathBuf>,
 }
 
 enum Parsed {
@@ -83,6 +93,7 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, Failur
     let mut clusters = None;
     let mut country = None;
     let mut skip_bad = false;
+    let mut data_dir = None;
     let mut only_paths = false;
     while let Some(arg) = args.next() {
         let text = arg.to_str().filter(|_| !only_paths);
@@ -109,11 +120,7 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, Failur
             "--skip-bad" => skip_bad = true,
             "--clusters" => clusters = Some(PathBuf::from(value(flag)?)),
             "--country" => country = Some(parse_country(&value(flag)?)?),
-            "--data-dir" => {
-                return Err(Failure::Usage(
-                    "--data-dir: durable memory is not available yet".to_owned(),
-                ));
-            }
+            "--data-dir" => data_dir = Some(PathBuf::from(value(flag)?)),
             _ => {
                 return Err(Failure::Usage(format!("unknown option {}", shown(flag))));
             }
@@ -125,6 +132,7 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, Failur
         clusters,
         country,
         skip_bad,
+        data_dir,
     }))
 }
 
@@ -147,6 +155,8 @@ enum Failure {
     Input(String),
     /// Output could not be written. Exit code 1.
     Output(String, io::Error),
+    /// Memory's journal could not be opened or written. Exit code 1.
+    Memory(Error),
 }
 
 impl fmt::Display for Failure {
@@ -155,6 +165,7 @@ impl fmt::Display for Failure {
             Failure::Usage(message) => write!(f, "{message}\n{USAGE}"),
             Failure::Input(message) => f.write_str(message),
             Failure::Output(what, error) => write!(f, "{what}: {error}"),
+            Failure::Memory(error) => write!(f, "memory: {error}"),
         }
     }
 }
@@ -167,7 +178,7 @@ fn report(failure: &Failure) -> ExitCode {
     }
     match failure {
         Failure::Usage(_) | Failure::Input(_) => ExitCode::from(2),
-        Failure::Output(..) => ExitCode::FAILURE,
+        Failure::Output(..) | Failure::Memory(_) => ExitCode::FAILURE,
     }
 }
 
@@ -189,6 +200,8 @@ struct Tally {
     review: u64,
     new: u64,
     skipped: u64,
+    /// Rows memory had seen before (`--data-dir`): done by an earlier run.
+    seen: u64,
 }
 
 fn replay(options: &Options) -> Result<(), Failure> {
@@ -202,7 +215,8 @@ fn replay(options: &Options) -> Result<(), Failure> {
         Some(path) => Some(File::create(path).map_err(output(path))?),
         None => None,
     };
-    let mut memory = build_memory(options.country)?;
+    let mut memory = build_memory(options.country, options.data_dir.as_deref())?;
+    let durable = options.data_dir.is_some();
     let mut rows =
         OrderCsv::from_reader(file).map_err(|e| Failure::Input(format!("{input_name}: {e}")))?;
 
@@ -213,18 +227,52 @@ fn replay(options: &Options) -> Result<(), Failure> {
 
     let mut tally = Tally::default();
     let mut decided: Vec<(String, PatronId)> = Vec::new();
+    // Rows decided but not durable yet (`--data-dir`), each with its journal seq.
+    let mut waiting = Waiting::default();
     while let Some(row) = rows.next() {
         tally.rows += 1;
         if tally.rows % PROGRESS_EVERY == 0 {
             progress.set_position(rows.bytes_read());
         }
         match observe_row(&mut memory, row) {
-            Ok((record_id, patron, decision, score)) => {
-                count_decision(&mut tally, decision);
-                write_row(&mut out, &record_id, patron, decision, score).map_err(stdout_failure)?;
+            // Done by an earlier run (or earlier in this file): not printed again.
+            Ok(Row {
+                record_id,
+                patron,
+                seen: true,
+                ..
+            }) if durable => {
+                tally.seen += 1;
                 decided.push((record_id, patron));
             }
-            Err(error) if options.skip_bad && !error.is_fatal() => {
+            Ok(Row {
+                record_id,
+                patron,
+                decision,
+                score,
+                ..
+            }) => {
+                count_decision(&mut tally, decision);
+                if durable {
+                    let mut line = Vec::new();
+                    write_row(&mut line, &record_id, patron, decision, score)
+                        .map_err(stdout_failure)?;
+                    waiting.push(memory.last_seq(), line);
+                    waiting
+                        .print_durable(&mut out, memory.durable_seq())
+                        .map_err(stdout_failure)?;
+                } else {
+                    write_row(&mut out, &record_id, patron, decision, score)
+                        .map_err(stdout_failure)?;
+                }
+                decided.push((record_id, patron));
+            }
+            Err(RowError::Memory(error)) => {
+                progress.finish_and_clear();
+                out.flush().map_err(stdout_failure)?;
+                return Err(Failure::Memory(error));
+            }
+            Err(RowError::Import(error)) if options.skip_bad && !error.is_fatal() => {
                 tally.skipped += 1;
                 if tally.skipped <= SKIPS_SHOWN {
                     progress.suspend(|| eprintln!("replay: {input_name}: skipped {error}"));
@@ -232,13 +280,22 @@ fn replay(options: &Options) -> Result<(), Failure> {
                     progress.suspend(|| eprintln!("replay: further bad rows are counted only"));
                 }
             }
-            Err(error) => {
+            Err(RowError::Import(error)) => {
                 progress.finish_and_clear();
+                // What was decided before the bad row is made durable and printed.
+                let synced = memory.sync().map_err(Failure::Memory)?;
+                waiting
+                    .print_durable(&mut out, synced)
+                    .map_err(stdout_failure)?;
                 out.flush().map_err(stdout_failure)?;
                 return Err(Failure::Input(format!("{input_name}: {error}")));
             }
         }
     }
+    let synced = memory.sync().map_err(Failure::Memory)?;
+    waiting
+        .print_durable(&mut out, synced)
+        .map_err(stdout_failure)?;
     out.flush().map_err(stdout_failure)?;
     progress.finish_and_clear();
 
@@ -247,38 +304,93 @@ fn replay(options: &Options) -> Result<(), Failure> {
         write_clusters(file, &decided).map_err(output(path))?;
     }
     print_summary(&tally, memory.patron_count(), moved, started.elapsed());
+    if durable {
+        eprintln!(
+            "replay: {} rows were in memory already (not printed again); memory is durable up to record {}",
+            tally.seen,
+            memory.durable_seq()
+        );
+    }
     Ok(())
 }
 
-fn build_memory(country: Option<Country>) -> Result<Memory, Failure> {
+fn build_memory(country: Option<Country>, data_dir: Option<&Path>) -> Result<Memory, Failure> {
     let builder = Memory::builder();
     let builder = match country {
         Some(country) => builder.default_country(country),
         None => builder,
     };
-    builder
-        .build()
-        .map_err(|e| Failure::Input(format!("memory: {e}")))
+    match data_dir {
+        Some(dir) => builder.open(dir).map_err(Failure::Memory),
+        None => builder
+            .build()
+            .map_err(|e| Failure::Input(format!("memory: {e}"))),
+    }
 }
 
-/// One row, observed: its record id, patron, decision and score.
+/// What became of one row.
+struct Row {
+    record_id: String,
+    patron: PatronId,
+    decision: &'static str,
+    score: Option<f64>,
+    /// Memory had seen its record id before: nothing changed.
+    seen: bool,
+}
+
+/// Why a row stopped: it was bad, or memory could not journal it.
+enum RowError {
+    Import(ImportError),
+    Memory(Error),
+}
+
+/// One row, observed.
 fn observe_row(
     memory: &mut Memory,
     row: Result<regulars::import::ImportedRecord, ImportError>,
-) -> Result<(String, PatronId, &'static str, Option<f64>), ImportError> {
-    let row = row?;
+) -> Result<Row, RowError> {
+    let row = row.map_err(RowError::Import)?;
     let line = row.line();
     let record_id = row.record_id().to_owned();
-    let seen = memory
-        .observe(row.into_event())
-        .map_err(|e| ImportError::from_observe(line, &e))?;
+    let seen = memory.observe(row.into_event()).map_err(|e| match e {
+        // The journal failing is not the row's fault, and no row can go on after it.
+        Error::Io { .. } | Error::JournalFailed(_) | Error::RecordTooLarge { .. } => {
+            RowError::Memory(e)
+        }
+        _ => RowError::Import(ImportError::from_observe(line, &e)),
+    })?;
     let recognition = seen.recognition();
-    Ok((
+    Ok(Row {
         record_id,
-        seen.patron(),
-        recognition.decision(),
-        recognition.score(),
-    ))
+        patron: seen.patron(),
+        decision: recognition.decision(),
+        score: recognition.score(),
+        seen: seen.is_replay(),
+    })
+}
+
+/// Printed rows waiting for memory to make them durable, oldest first.
+#[derive(Default)]
+struct Waiting(std::collections::VecDeque<(u64, Vec<u8>)>);
+
+impl Waiting {
+    fn push(&mut self, seq: u64, line: Vec<u8>) {
+        self.0.push_back((seq, line));
+    }
+
+    /// Prints the rows durable up to `durable_seq`, and flushes them out.
+    fn print_durable(&mut self, out: &mut impl Write, durable_seq: u64) -> io::Result<()> {
+        let mut printed = false;
+        while let Some((seq, line)) = self.0.front() {
+            if *seq > durable_seq {
+                break;
+            }
+            out.write_all(line)?;
+            printed = true;
+            self.0.pop_front();
+        }
+        if printed { out.flush() } else { Ok(()) }
+    }
 }
 
 fn count_decision(tally: &mut Tally, decision: &str) {

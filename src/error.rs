@@ -6,7 +6,8 @@ use crate::normalize::Rejection;
 ///
 /// Every variant says *what* was wrong and *where* (the event id and the field path), never
 /// the offending personal data itself, so messages are safe to log. When an operation returns
-/// an error, memory is exactly as it was before the call.
+/// an error, memory is exactly as it was before the call — except when a journaled memory
+/// fails to write its journal (see [`Error::JournalFailed`]).
 ///
 /// ```
 /// use regulars::{Event, Memory, Order, PerformanceId, Signals, Ticket, Error};
@@ -175,6 +176,23 @@ pub enum Error {
         /// Why it cannot be used.
         reason: String,
     },
+    /// A journal record could not be replayed when memory was opened: it does not decode,
+    /// or applying it failed. Either the journal was written by another version of this
+    /// crate, or memory was opened with another configuration (strategies, rules,
+    /// thresholds) than the one that wrote it, so the same commands no longer have the
+    /// same effect.
+    #[error("journal record {seq} cannot be replayed: {reason}")]
+    JournalReplay {
+        /// The record's sequence number.
+        seq: u64,
+        /// Why it could not be decoded or applied.
+        reason: String,
+    },
+    /// Memory takes no more writes: an earlier write changed memory but could not be
+    /// journaled (or made durable), so memory may be ahead of the disk. Reopen the memory
+    /// from its journal to continue; it then holds exactly what the journal holds.
+    #[error("memory refuses writes until it is reopened: journaling failed earlier: {0}")]
+    JournalFailed(Box<Error>),
 }
 
 /// `Result` with this crate's [`Error`].

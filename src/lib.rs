@@ -46,6 +46,38 @@
 //! - Privacy by default: `Debug` output never shows names, e-mails, phones or addresses,
 //!   and error messages never quote personal data.
 //!
+//! ## Durability
+//!
+//! Memory lives in process. To keep it across restarts, open it from a directory with
+//! [`Memory::open`] or [`MemoryBuilder::open`] (a [`journal::FileJournal`] with group
+//! commit), or give [`MemoryBuilder::journal`] any [`journal::Journal`]. Every call that
+//! changes memory (`observe`, `define_*`, `update_profile`, `merge`, `split`, the pins,
+//! `resolve_review`, a `tick` that had something due) is then appended to the journal
+//! as a command before it returns; calls that change nothing (a re-sent event, a failed
+//! call, the same catalog entry again) append nothing. Opening loads the latest
+//! snapshot and replays the commands after it through the same methods, so by
+//! determinism the memory is the one that was left: same ids, figures, indexes, fired
+//! moments and due times. Open it with the same configuration (strategies, rules,
+//! thresholds) that wrote the journal; a command that no longer applies fails opening
+//! with [`Error::JournalReplay`] naming its seq. [`Memory::checkpoint`] (and
+//! automatically every [`MemoryBuilder::checkpoint_every`] records) writes a snapshot
+//! and drops the records it covers.
+//!
+//! When a change is safe depends on the [`journal::SyncPolicy`]:
+//!
+//! | policy | when a write returns, its change survives | survives a power loss |
+//! |---|---|---|
+//! | `EveryAppend` | a crash of the process and of the machine | at once |
+//! | `GroupCommit` (the default of `open`: 2 ms) | a crash of the process | once [`Memory::durable_seq`] reaches the [`Memory::last_seq`] read after the write: within the delay plus at most two fsyncs, or at once after [`Memory::sync`] |
+//! | `Os` | a crash of the process | after [`Memory::sync`] or a checkpoint |
+//!
+//! To acknowledge only durable work, note `last_seq()` after each write and answer once
+//! `durable_seq()` covers it (the `replay` example does this), or call `sync()` before
+//! answering. If the journal fails while a write is being recorded, memory has already
+//! changed: the call returns the journal's error and memory refuses every later write
+//! with [`Error::JournalFailed`] until it is reopened, so it never runs ahead of its
+//! disk unnoticed.
+//!
 //! ## Performance
 //!
 //! Recognition probes identifier and blocking indexes (at most 16 patrons per key, 64

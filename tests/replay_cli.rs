@@ -163,12 +163,195 @@ fn unusable_inputs_and_options_exit_with_2() {
         "{stderr}"
     );
 
-    let data_dir = replay(&["--data-dir", path(&dir.0), path(&input)]);
-    assert_eq!(data_dir.status.code(), Some(2));
-    let stderr = text(&data_dir.stderr);
+    let no_dir = replay(&[path(&input), "--data-dir"]);
+    assert_eq!(no_dir.status.code(), Some(2));
+    let stderr = text(&no_dir.stderr);
+    assert!(stderr.contains("--data-dir needs a value"), "{stderr}");
+    assert!(stderr.contains("usage: replay"), "{stderr}");
+
+    // A data dir that cannot be one is memory's failure, not a usage error.
+    let not_a_dir = replay(&["--data-dir", path(&input), path(&input)]);
+    assert_eq!(not_a_dir.status.code(), Some(1));
+    let stderr = text(&not_a_dir.stderr);
+    assert!(stderr.contains("replay: memory: "), "{stderr}");
+}
+
+// ---------------------------------------------------------------- durable runs
+
+#[path = "../examples/support/population.rs"]
+#[allow(dead_code)]
+mod population;
+
+/// The built example itself, so that a test can kill it (killing `cargo run` would leave
+/// the example running).
+fn replay_binary() -> PathBuf {
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let status = Command::new(env!("CARGO"))
+                .args([
+                    "build",
+                    "--quiet",
+                    "--manifest-path",
+                    concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"),
+                    "--example",
+                    "replay",
+                ])
+                .status()
+                .expect("cargo runs");
+            assert!(status.success(), "the example builds");
+            // This test runs from `<target>/<profile>/deps/`; examples live next to it.
+            let exe = std::env::current_exe().expect("the test binary");
+            let profile = exe
+                .parent()
+                .and_then(Path::parent)
+                .expect("the profile directory");
+            profile.join("examples").join("replay")
+        })
+        .clone()
+}
+
+/// A vendor export of a few thousand orders by recurring, differently-typed people.
+fn export(dir: &TempDir) -> PathBuf {
+    let people = population::Population::generate(1500, 21);
+    let mut csv = population::CSV_HEADER.join(",");
+    csv.push('\n');
+    for record in &people.records {
+        let row: Vec<String> = record
+            .csv_row()
+            .iter()
+            .map(|field| {
+                if field.contains([',', '"', '\n', '\r']) {
+                    format!("\"{}\"", field.replace('"', "\"\""))
+                } else {
+                    field.clone()
+                }
+            })
+            .collect();
+        csv.push_str(&row.join(","));
+        csv.push('\n');
+    }
+    dir.file("export.csv", &csv)
+}
+
+/// Runs the example on `input` with `data_dir`, to the end.
+fn durable_run(input: &Path, data_dir: &Path, clusters: &Path) -> Output {
+    let out = Command::new(replay_binary())
+        .args(["--country", "GB", "--skip-bad", "--data-dir"])
+        .arg(data_dir)
+        .arg("--clusters")
+        .arg(clusters)
+        .arg(input)
+        .output()
+        .expect("the example runs");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    out
+}
+
+/// Starts the example on `input` and SIGKILLs it once it has printed `rows` rows;
+/// returns the rows it printed.
+#[cfg(unix)]
+fn killed_run(input: &Path, data_dir: &Path, rows: usize) -> Vec<String> {
+    use std::io::{BufRead, BufReader};
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::Stdio;
+
+    let mut child = Command::new(replay_binary())
+        .args(["--country", "GB", "--skip-bad", "--data-dir"])
+        .arg(data_dir)
+        .arg(input)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the example starts");
+    let stdout = BufReader::new(child.stdout.take().expect("piped"));
+    let mut printed = Vec::new();
+    for line in stdout.lines() {
+        let Ok(line) = line else { break };
+        printed.push(line);
+        if printed.len() > rows {
+            break;
+        }
+    }
+    child.kill().expect("SIGKILL");
+    let status = child.wait().expect("reaped");
+    assert_eq!(
+        status.signal(),
+        Some(9),
+        "the run ended before it was killed: {status:?}"
+    );
+    printed
+}
+
+/// Rows as printed, without the header.
+fn rows_of(stdout: &str) -> Vec<String> {
+    stdout
+        .lines()
+        .filter(|l| *l != "record_id,patron_id,decision,score")
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn a_run_killed_twice_and_resumed_ends_like_an_uninterrupted_one() {
+    let dir = TempDir::new("resume");
+    let input = export(&dir);
+    let whole = dir.0.join("whole.csv");
+    let once = durable_run(&input, &dir.0.join("once"), &whole);
+    let all_rows = rows_of(&text(&once.stdout));
+    let expected = fs::read_to_string(&whole).expect("clusters");
+    assert!(all_rows.len() > 3000, "{} rows", all_rows.len());
+
+    // The same memory without a data dir writes the same clusters.
+    let plain = dir.0.join("plain.csv");
+    let out = replay(&[
+        "--country",
+        "GB",
+        "--skip-bad",
+        "--clusters",
+        path(&plain),
+        path(&input),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(fs::read_to_string(&plain).expect("clusters"), expected);
+    assert_eq!(rows_of(&text(&out.stdout)), all_rows);
+
+    #[cfg(unix)]
+    {
+        let data = dir.0.join("interrupted");
+        let mut printed = killed_run(&input, &data, 200);
+        printed.extend(killed_run(&input, &data, 400));
+        let resumed = dir.0.join("resumed.csv");
+        let last = durable_run(&input, &data, &resumed);
+        assert_eq!(
+            fs::read_to_string(&resumed).expect("clusters"),
+            expected,
+            "the clusters of the interrupted run differ"
+        );
+        printed.extend(rows_of(&text(&last.stdout)));
+        // Every row printed is the row the uninterrupted run printed, and none twice.
+        let printed: Vec<String> = printed
+            .into_iter()
+            .filter(|l| *l != "record_id,patron_id,decision,score")
+            .collect();
+        let unique: std::collections::BTreeSet<&String> = printed.iter().collect();
+        assert_eq!(unique.len(), printed.len(), "a row was printed twice");
+        let expected_rows: std::collections::BTreeSet<&String> = all_rows.iter().collect();
+        for row in &printed {
+            assert!(expected_rows.contains(row), "{row} differs");
+        }
+        let stderr = text(&last.stderr);
+        assert!(stderr.contains("rows were in memory already"), "{stderr}");
+    }
+
+    // Once done, a run on the same input prints no row and writes the same clusters.
+    let again = dir.0.join("again.csv");
+    let out = durable_run(&input, &dir.0.join("once"), &again);
+    assert_eq!(text(&out.stdout), "record_id,patron_id,decision,score\n");
+    assert_eq!(fs::read_to_string(&again).expect("clusters"), expected);
+    let stderr = text(&out.stderr);
     assert!(
-        stderr.contains("--data-dir: durable memory is not available yet"),
+        stderr.contains(&format!("{} rows were in memory already", all_rows.len())),
         "{stderr}"
     );
-    assert!(stderr.contains("usage: replay"), "{stderr}");
 }

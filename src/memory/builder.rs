@@ -43,6 +43,8 @@ pub struct MemoryBuilder {
     ignored: Vec<Signals>,
     shared_limit: usize,
     review_limit: usize,
+    /// The journal and its options (methods in `durable.rs`).
+    pub(super) durable: super::durable::DurableOptions,
 }
 
 impl fmt::Debug for MemoryBuilder {
@@ -59,6 +61,7 @@ impl fmt::Debug for MemoryBuilder {
             .field("per_visit", &self.per_visit)
             .field("ignored", &self.ignored)
             .field("shared_limit", &self.shared_limit)
+            .field("durable", &self.durable)
             .finish_non_exhaustive()
     }
 }
@@ -79,6 +82,7 @@ impl MemoryBuilder {
             ignored: Vec::new(),
             shared_limit: super::index::Neutralized::DEFAULT_SHARED_LIMIT,
             review_limit: 10_000,
+            durable: Default::default(),
         }
     }
 
@@ -230,6 +234,7 @@ impl MemoryBuilder {
     pub fn build(mut self) -> Result<Memory> {
         let ignored = std::mem::take(&mut self.ignored);
         let policies = std::mem::take(&mut self.policies);
+        let durable = std::mem::take(&mut self.durable);
         let mut memory = self.build_unchecked();
         let today = memory.clock.now().date_naive();
         for (i, signals) in ignored.iter().enumerate() {
@@ -289,13 +294,19 @@ impl MemoryBuilder {
                 })?;
             registered.policy = policy;
         }
-        Ok(memory)
+        durable.open(memory)
     }
 
     /// Builds, then loads what a [`Memory::snapshot`] saved. The configuration (rules,
     /// strategies, thresholds, clock) is this builder's; the snapshot brings only what
-    /// memory learned. Errors for a damaged image or one of another format version.
+    /// memory learned. Errors for a damaged image or one of another format version, and
+    /// for a builder with a [`journal`](Self::journal), which has its own snapshots.
     pub fn build_from_snapshot(self, image: &[u8]) -> Result<Memory> {
+        if self.durable.has_journal() {
+            return Err(Error::InvalidConfig(
+                "build_from_snapshot: a journaled memory loads its journal's snapshot".into(),
+            ));
+        }
         let mut memory = self.build()?;
         memory.restore(image)?;
         Ok(memory)
@@ -337,6 +348,7 @@ impl MemoryBuilder {
                 per_visit: self.per_visit,
             },
             state,
+            durable: None,
         }
     }
 }

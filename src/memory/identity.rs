@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
 use super::Memory;
+use super::command::Command;
 use super::derive;
 use super::state::{PatronRecord, State, slot};
 use crate::error::{Error, Result};
@@ -295,7 +296,11 @@ impl Memory {
     /// # Ok::<(), regulars::Error>(())
     /// ```
     pub fn merge(&mut self, survivor: PatronId, absorbed: PatronId) -> Result<PatronId> {
-        self.merge_with_cause(survivor, absorbed, MergeCause::Manual)
+        let pending = self.begin(&Command::Merge { survivor, absorbed })?;
+        let changed = self.state.live(survivor) != self.state.live(absorbed);
+        let survivor = self.merge_with_cause(survivor, absorbed, MergeCause::Manual)?;
+        self.commit(pending, changed)?;
+        Ok(survivor)
     }
 
     pub(crate) fn merge_with_cause(
@@ -324,6 +329,13 @@ impl Memory {
     ///
     /// Errors: an unknown patron, one that was never merged, or a merge pinned together.
     pub fn split(&mut self, absorbed: PatronId) -> Result<PatronId> {
+        let pending = self.begin(&Command::Split { absorbed })?;
+        let survivor = self.split_merge(absorbed)?;
+        self.commit(pending, true)?;
+        Ok(survivor)
+    }
+
+    fn split_merge(&mut self, absorbed: PatronId) -> Result<PatronId> {
         let state = &mut self.state;
         state.require(absorbed)?;
         let Some(merge) = state.identity.merges.get(&absorbed) else {
@@ -418,31 +430,44 @@ impl Memory {
     /// [`merge`](Self::merge), until [`unpin`](Self::unpin). Errors if they are one patron
     /// now (split them first) or unknown.
     pub fn pin_apart(&mut self, a: PatronId, b: PatronId) -> Result<()> {
+        let pending = self.begin(&Command::PinApart { a, b })?;
         let state = &mut self.state;
         state.require(a)?;
         state.require(b)?;
         if state.live(a) == state.live(b) {
             return Err(Error::PinnedTogether(a, b));
         }
-        state.identity.together.remove(&pair(a, b));
-        state.identity.apart.insert(pair(a, b));
-        Ok(())
+        let unpinned = state.identity.together.remove(&pair(a, b));
+        let pinned = state.identity.apart.insert(pair(a, b));
+        self.commit(pending, unpinned || pinned)
     }
 
     /// Pins two patrons together: merges them (into the older one) now, and
     /// [`split`](Self::split) refuses to undo it until [`unpin`](Self::unpin). Returns the
     /// survivor.
     pub fn pin_together(&mut self, a: PatronId, b: PatronId) -> Result<PatronId> {
+        let pending = self.begin(&Command::PinTogether { a, b })?;
         let (older, newer) = if a <= b { (a, b) } else { (b, a) };
+        let merged = self.state.live(older) != self.state.live(newer);
         let survivor = self.merge_with_cause(older, newer, MergeCause::Pinned)?;
-        self.state.identity.together.insert(pair(older, newer));
+        let pinned = self.state.identity.together.insert(pair(older, newer));
+        self.commit(pending, merged || pinned)?;
         Ok(survivor)
     }
 
     /// Removes any pin between the two patrons.
+    ///
+    /// This call cannot return an error: if memory refuses writes (see
+    /// [`journal_failure`](Self::journal_failure)) it does nothing, and if the journal
+    /// fails here, the pin is removed and memory refuses writes from now on.
     pub fn unpin(&mut self, a: PatronId, b: PatronId) {
-        self.state.identity.apart.remove(&pair(a, b));
-        self.state.identity.together.remove(&pair(a, b));
+        let Ok(pending) = self.begin(&Command::Unpin { a, b }) else {
+            return;
+        };
+        let apart = self.state.identity.apart.remove(&pair(a, b));
+        let together = self.state.identity.together.remove(&pair(a, b));
+        // The failure is kept: `journal_failure`, `sync` and every later write report it.
+        let _ = self.commit(pending, apart || together);
     }
 
     /// The changes to who is who (merges, splits, household links) from position `since`
@@ -472,6 +497,7 @@ impl Memory {
     /// (which need not be one of the candidates); `Different` pins it apart from every
     /// candidate. The item leaves the queue.
     pub fn resolve_review(&mut self, review: u64, decision: ReviewDecision) -> Result<()> {
+        let pending = self.begin(&Command::ResolveReview { review, decision })?;
         let Some(item) = self.state.identity.reviews.get(&review) else {
             return Err(Error::UnknownReview(review));
         };
@@ -494,7 +520,7 @@ impl Memory {
             }
         }
         self.state.identity.reviews.remove(&review);
-        Ok(())
+        self.commit(pending, true)
     }
 
     /// Queues a review item, dropping the oldest when the queue is full (its provisional

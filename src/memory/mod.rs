@@ -2,7 +2,9 @@
 
 mod briefing;
 mod builder;
+mod command;
 mod derive;
+mod durable;
 mod identity;
 mod index;
 mod observation;
@@ -41,6 +43,11 @@ use state::State;
 /// `Memory` is `Send + Sync`: share it behind a lock, readers with `&Memory`, the writer
 /// with `&mut Memory`.
 ///
+/// It lives in process unless it is opened from a journal ([`Memory::open`],
+/// [`MemoryBuilder::open`], [`MemoryBuilder::journal`]): then every change is journaled
+/// before the call returns, and reopening gives the same memory back (see the crate's
+/// guide, *Durability*).
+///
 /// ```
 /// use chrono::{TimeZone, Utc};
 /// use regulars::{Event, Memory, Order, Performance, Production, Scan, Signals, Ticket, Venue};
@@ -69,6 +76,8 @@ pub struct Memory {
     strategies: Vec<Arc<dyn Strategy>>,
     engine: Engine,
     state: State,
+    /// The journal every change is written to, if memory is durable.
+    durable: Option<durable::Durable>,
 }
 
 impl fmt::Debug for Memory {
@@ -91,6 +100,7 @@ impl fmt::Debug for Memory {
                     .map(|r| r.rule.id())
                     .collect::<Vec<_>>(),
             )
+            .field("durable", &self.durable)
             .finish_non_exhaustive()
     }
 }

@@ -1,12 +1,14 @@
 //! The one write path: every change to memory happens in this module, after every check
 //! has passed, so a failed call leaves memory exactly as it was.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use smallvec::SmallVec;
 
 use super::Memory;
+use super::command::Command;
 use super::identity::MergeCause;
 use super::observation::{Observation, Participant};
 use super::state::{OrderRecord, PatronRecord, SeenEvent, TicketRecord};
@@ -99,7 +101,10 @@ impl Memory {
     /// content differs, that is [`Error::ConflictingEvent`]. The event's time is
     /// [`Event::at`], or the memory's clock when absent.
     ///
-    /// On error, memory is unchanged.
+    /// On error, memory is unchanged. A journaled memory appends the event, and the time
+    /// it was applied at, to its journal before returning (unless it was seen before);
+    /// see [`Memory::durable_seq`] for when that is durable, and [`Error::JournalFailed`]
+    /// for what a journal failure means.
     ///
     /// ```
     /// use regulars::{Event, Memory, Order, Signals};
@@ -113,12 +118,28 @@ impl Memory {
     /// # Ok::<(), regulars::Error>(())
     /// ```
     pub fn observe(&mut self, event: Event) -> Result<Observation> {
+        let at = event.occurred_at().unwrap_or_else(|| self.clock.now());
+        let pending = self.begin(&Command::Observe {
+            event: Cow::Borrowed(&event),
+            at,
+        })?;
+        // A seen event changes nothing (even if it is a scan seen under another event
+        // id, that id is new and recorded), so only a new event id is journaled.
+        let new = !self.state.events.contains_key(event.id().as_str());
+        let observation = self.observe_at(&event, at)?;
+        self.commit(pending, new)?;
+        Ok(observation)
+    }
+
+    /// Observes an event at `now` (its own time, or the clock's when it was first
+    /// observed): the write path of [`observe`](Self::observe) and of its replay.
+    pub(crate) fn observe_at(&mut self, event: &Event, now: DateTime<Utc>) -> Result<Observation> {
         let id = event.id();
         check_vendor_id(id.as_str()).map_err(|reason| Error::InvalidInput {
             location: "event id".to_owned(),
             reason,
         })?;
-        let fingerprint = fingerprint(&event);
+        let fingerprint = fingerprint(event);
         if let Some(seen) = self.state.events.get(id.as_str()) {
             if seen.fingerprint != fingerprint {
                 return Err(Error::ConflictingEvent {
@@ -135,7 +156,6 @@ impl Memory {
                 replayed: true,
             });
         }
-        let now = event.occurred_at().unwrap_or_else(|| self.clock.now());
         let mut observation = match event.kind() {
             EventKind::Order(order) => self.observe_order(id, now, order)?,
             EventKind::Scan(scan) => self.observe_scan(id, now, scan)?,
@@ -162,16 +182,21 @@ impl Memory {
 
     /// Adds a venue, or replaces the one with the same id.
     pub fn define_venue(&mut self, venue: Venue) -> Result<()> {
+        let pending = self.begin(&Command::DefineVenue(Cow::Borrowed(&venue)))?;
         let id = venue.id().as_str();
         check_vendor_id(id).map_err(|r| catalog_error("venue", id, "id", r))?;
         check_text(venue.name(), false).map_err(|r| catalog_error("venue", id, "name", r))?;
+        // Defining the catalog again at every start is common: the same entry changes
+        // nothing, so it is not journaled again.
+        let changed = self.state.catalog.venue(id) != Some(&venue);
         self.state.catalog.upsert_venue(venue);
-        Ok(())
+        self.commit(pending, changed)
     }
 
     /// Adds a production, or replaces the one with the same id. Genre counts already
     /// recorded for patrons stay as they were.
     pub fn define_production(&mut self, production: Production) -> Result<()> {
+        let pending = self.begin(&Command::DefineProduction(Cow::Borrowed(&production)))?;
         let id = production.id().as_str();
         let error = |field, r| catalog_error("production", id, field, r);
         check_vendor_id(id).map_err(|r| error("id", r))?;
@@ -179,13 +204,15 @@ impl Memory {
         for genre in production.genres() {
             check_vendor_id(genre).map_err(|r| error("genres", r))?;
         }
+        let changed = self.state.catalog.production(id) != Some(&production);
         self.state.catalog.upsert_production(production);
-        Ok(())
+        self.commit(pending, changed)
     }
 
     /// Adds a performance, or replaces the one with the same id. Its production and venue
     /// must be defined; once tickets exist, its production cannot change.
     pub fn define_performance(&mut self, performance: Performance) -> Result<()> {
+        let pending = self.begin(&Command::DefinePerformance(Cow::Borrowed(&performance)))?;
         let location =
             |field: &str| format!("performance {}: {field}", shown(performance.id().as_str()));
         check_vendor_id(performance.id().as_str())
@@ -216,10 +243,11 @@ impl Memory {
                 what: "tickets were issued for it under another production",
             });
         }
+        let changed = catalog.performance(performance.id().as_str()) != Some(&performance);
         self.state
             .catalog
             .upsert_performance(performance, production);
-        Ok(())
+        self.commit(pending, changed)
     }
 
     /// Changes a patron's preferences, consent, flags or notes.
@@ -233,6 +261,10 @@ impl Memory {
     /// # Ok::<(), regulars::Error>(())
     /// ```
     pub fn update_profile(&mut self, patron: PatronId, change: ProfileChange) -> Result<()> {
+        let pending = self.begin(&Command::UpdateProfile {
+            patron,
+            change: Cow::Borrowed(&change),
+        })?;
         if self.state.patron(patron).is_none() {
             return Err(Error::UnknownPatron(patron));
         }
@@ -281,13 +313,25 @@ impl Memory {
             }
             _ => {}
         }
+        let mut changed = false;
         if let Some(record) = self.state.patron_mut(patron) {
+            // Whether anything changed decides both journaling and refiling due times,
+            // so a memory with and without a journal end up the same.
+            let before = record.profile.clone();
             record.profile.apply(change);
+            changed = before != record.profile;
         }
-        // Consent or preferences may change what a time-based rule wants.
-        let now = self.clock.now();
-        self.reschedule(patron, now, None);
-        Ok(())
+        // Consent or preferences may change what a time-based rule wants. The time
+        // given to the rules is the patron's last activity, not the clock, so replaying
+        // the journal refiles exactly the same due times.
+        if changed {
+            let live = self.state.live(patron);
+            if let Some(record) = self.state.patron(live) {
+                let at = record.stats.last_seen_at().unwrap_or(record.created_at);
+                self.reschedule(live, at, None);
+            }
+        }
+        self.commit(pending, changed)
     }
 
     fn normalize(
@@ -1153,6 +1197,11 @@ impl Memory {
     /// running out…): only the patrons and rules filed as due are looked at, never every
     /// patron. Returns the moments fired, highest priority first.
     ///
+    /// A journaled memory journals the tick when something was due. This call cannot
+    /// return an error: if memory refuses writes, it does nothing and returns no moment,
+    /// and if the journal fails here, the moments are returned and memory refuses writes
+    /// from now on. [`try_tick`](Self::try_tick) reports both.
+    ///
     /// ```
     /// use chrono::{TimeZone, Utc};
     /// use regulars::Memory;
@@ -1161,8 +1210,41 @@ impl Memory {
     /// assert!(fired.is_empty());
     /// ```
     pub fn tick(&mut self, now: DateTime<Utc>) -> Vec<Moment> {
+        let pending = match self.begin(&Command::Tick { now }) {
+            Ok(pending) => pending,
+            Err(_) => return Vec::new(),
+        };
+        let (fired, changed) = self.run_due(now);
+        // The failure is kept: `journal_failure`, `sync` and every later write report it.
+        let _ = self.commit(pending, changed);
+        fired
+    }
+
+    /// [`tick`](Self::tick), reporting a journal failure: [`Error::JournalFailed`] if
+    /// memory refused the call (nothing changed), or the journal's error if the tick
+    /// could not be journaled (it did run; memory refuses writes from now on).
+    ///
+    /// ```
+    /// use chrono::{TimeZone, Utc};
+    /// use regulars::Memory;
+    /// let mut memory = Memory::new();
+    /// let fired = memory.try_tick(Utc.with_ymd_and_hms(2026, 11, 22, 9, 0, 0).unwrap())?;
+    /// assert!(fired.is_empty());
+    /// # Ok::<(), regulars::Error>(())
+    /// ```
+    pub fn try_tick(&mut self, now: DateTime<Utc>) -> Result<Vec<Moment>> {
+        let pending = self.begin(&Command::Tick { now })?;
+        let (fired, changed) = self.run_due(now);
+        self.commit(pending, changed)?;
+        Ok(fired)
+    }
+
+    /// Runs what is due; also says whether anything was (if not, nothing changed).
+    fn run_due(&mut self, now: DateTime<Utc>) -> (Vec<Moment>, bool) {
         let mut out = Outcome::default();
-        for (due, patron, rule) in self.state.ledger.take_due(now) {
+        let due = self.state.ledger.take_due(now);
+        let changed = !due.is_empty();
+        for (due, patron, rule) in due {
             // Entries of a merged patron are stale: the survivor has its own.
             if self.state.live(patron) != patron {
                 continue;
@@ -1172,6 +1254,6 @@ impl Memory {
             self.admit_handled(proposal, &mut out, Some((rule, due)));
         }
         out.fired.sort_by_key(|m| std::cmp::Reverse(m.priority()));
-        out.fired
+        (out.fired, changed)
     }
 }

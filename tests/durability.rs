@@ -1,0 +1,1121 @@
+//! Durable memory: every change is journaled on the write path, and a memory reopened from
+//! its journal (with or without a checkpoint, after a torn tail) is the same memory — same
+//! patrons, ids, figures, indexes, fired moments, due times, reviews — with the same
+//! future. Calls that change nothing journal nothing; a journal failure makes memory
+//! refuse writes until it is reopened.
+
+mod common;
+
+#[path = "../examples/support/population.rs"]
+#[allow(dead_code)]
+mod population;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use common::*;
+use proptest::prelude::*;
+use regulars::journal::{Journal, MemoryJournal, Recovery, SyncPolicy};
+use regulars::{
+    Brief, Channel, Consent, Donation, Error, Event, IdentityChange, LineItem, ManualClock,
+    Membership, Memory, MemoryBuilder, Moment, MomentKind, MomentRule, Note, Observation, Order,
+    PatronId, PatronView, Production, ProfileChange, Purchase, Purpose, Recognition, Refund,
+    ReviewDecision, ReviewItem, RuleContext, Scan, Signals, Trigger, Venue,
+};
+
+// ---------------------------------------------------------------- helpers
+
+/// A fresh directory under the system temp dir, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!(
+            "regulars-durability-{}-{n}-{name}",
+            std::process::id()
+        ));
+        let _ = fs::remove_dir_all(&path);
+        TempDir(path)
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+
+    /// Names of the files in the directory, sorted.
+    fn files(&self) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(&self.0)
+            .expect("journal directory")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A journal the test keeps a handle on: it can copy the journal as a restart would find
+/// it, and make appends or syncs fail.
+#[derive(Debug, Clone, Default)]
+struct SharedJournal(Arc<Mutex<Shared>>);
+
+#[derive(Debug, Default)]
+struct Shared {
+    journal: MemoryJournal,
+    fail_appends: bool,
+    fail_syncs: bool,
+}
+
+impl SharedJournal {
+    fn lock(&self) -> MutexGuard<'_, Shared> {
+        self.0.lock().expect("journal lock")
+    }
+
+    /// The journal as a restarted process would find it.
+    fn copy(&self) -> MemoryJournal {
+        self.lock().journal.clone()
+    }
+}
+
+fn disk_error(what: &str) -> Error {
+    Error::Io {
+        path: "shared-journal".to_owned(),
+        kind: std::io::ErrorKind::Other,
+        message: format!("{what}: the disk is on fire"),
+    }
+}
+
+impl Journal for SharedJournal {
+    fn append(&mut self, payload: &[u8]) -> regulars::Result<u64> {
+        let mut shared = self.lock();
+        if shared.fail_appends {
+            return Err(disk_error("append"));
+        }
+        shared.journal.append(payload)
+    }
+    fn sync(&mut self) -> regulars::Result<u64> {
+        let mut shared = self.lock();
+        if shared.fail_syncs {
+            return Err(disk_error("sync"));
+        }
+        shared.journal.sync()
+    }
+    fn durable_seq(&self) -> u64 {
+        self.lock().journal.durable_seq()
+    }
+    fn last_seq(&self) -> u64 {
+        self.lock().journal.last_seq()
+    }
+    fn replay(
+        &mut self,
+        after_seq: u64,
+        visit: &mut dyn FnMut(u64, &[u8]) -> regulars::Result<()>,
+    ) -> regulars::Result<Recovery> {
+        self.lock().journal.replay(after_seq, visit)
+    }
+    fn write_snapshot(&mut self, seq: u64, bytes: &[u8]) -> regulars::Result<()> {
+        self.lock().journal.write_snapshot(seq, bytes)
+    }
+    fn latest_snapshot(&mut self) -> regulars::Result<Option<(u64, Vec<u8>)>> {
+        self.lock().journal.latest_snapshot()
+    }
+}
+
+/// Wakes 30 days after a patron was last seen: gives `tick` something to do.
+#[derive(Debug)]
+struct Quiet30;
+
+impl MomentRule for Quiet30 {
+    fn id(&self) -> &str {
+        "quiet-30"
+    }
+    fn evaluate(&self, ctx: &RuleContext<'_>, out: &mut Vec<Moment>) {
+        if let Trigger::Tick { due, .. } = ctx.trigger() {
+            out.push(
+                Moment::new(
+                    MomentKind::Welcome,
+                    regulars::Action::FollowUp,
+                    "we miss you",
+                )
+                .dedupe_by(due.to_rfc3339()),
+            );
+        }
+    }
+    fn next_due(&self, patron: &PatronView<'_>, _now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        Some(patron.stats().last_seen_at()? + TimeDelta::days(30))
+    }
+}
+
+/// The configuration every memory of these tests is opened with.
+fn config(clock: &ManualClock) -> MemoryBuilder {
+    builder(clock).rule(Quiet30)
+}
+
+/// A memory without a journal, with the catalog: what a journaled memory must equal.
+fn plain(clock: &ManualClock) -> Memory {
+    build(config(clock))
+}
+
+fn days(n: i64) -> TimeDelta {
+    TimeDelta::days(n)
+}
+
+/// Everything memory shows, to compare two memories.
+#[derive(Debug, PartialEq)]
+struct View {
+    memory: Snapshot,
+    moments: Vec<Moment>,
+    pending_ticks: usize,
+    identity: Vec<IdentityChange>,
+    reviews: Vec<ReviewItem>,
+    briefs: Vec<Brief>,
+    recognitions: Vec<Result<Recognition, Error>>,
+}
+
+fn view(memory: &Memory) -> View {
+    let performances: Vec<String> = memory
+        .catalog()
+        .performances()
+        .map(|p| p.id().to_string())
+        .collect();
+    let people = [
+        ana(),
+        ben(),
+        cleo(),
+        astrid(),
+        Signals::new().email("dup@example.org"),
+    ];
+    View {
+        memory: snapshot(memory),
+        moments: memory
+            .patrons()
+            .flat_map(|p| memory.moments_of(p.id()).cloned().collect::<Vec<_>>())
+            .collect(),
+        pending_ticks: memory.pending_ticks(),
+        identity: memory.identity_changes(0).to_vec(),
+        reviews: memory.reviews().cloned().collect(),
+        briefs: performances
+            .iter()
+            .map(|p| memory.brief(p).expect("catalog performance"))
+            .collect(),
+        recognitions: people.iter().map(|s| memory.recognize(s)).collect(),
+    }
+}
+
+fn astrid() -> Signals {
+    Signals::new()
+        .given_name("Astrid")
+        .family_name("Lindqvist")
+        .email("astrid@example.org")
+}
+
+fn patron_of(memory: &Memory, signals: &Signals) -> PatronId {
+    memory
+        .recognize(signals)
+        .expect("valid signals")
+        .known_patron()
+        .expect("a known patron")
+}
+
+// ---------------------------------------------------------------- the life of a memory
+
+/// One call of the public write API, named for failure messages.
+type Step = (&'static str, fn(&mut Memory, &ManualClock));
+
+/// Every kind of change memory takes, in an order that makes each one do something:
+/// orders (with reviews, automatic merges and households from a synthetic population),
+/// scans, refunds, donations, memberships, purchases, an event without a time, profile
+/// changes, manual merges, splits, pins, reviews resolved both ways, ticks.
+fn steps() -> Vec<Step> {
+    vec![
+        ("define_venue", |m, _| {
+            m.define_venue(Venue::new("studio", "Studio")).unwrap()
+        }),
+        ("define_production", |m, _| {
+            m.define_production(Production::new("lear", "King Lear").genre("Drama"))
+                .unwrap()
+        }),
+        ("define_performance", |m, _| {
+            let at = starts("hamlet-1") + days(1);
+            m.define_performance(regulars::Performance::new("lear-1", "lear", "studio", at))
+                .unwrap()
+        }),
+        ("population", |m, _| {
+            for record in &population::Population::generate(80, 11).records {
+                // The generator makes some records invalid on purpose.
+                let _ = m.observe(record.event());
+            }
+        }),
+        ("order", |m, _| {
+            let tickets = [
+                seated("t-a1", "hamlet-1", "F10"),
+                seated("t-a2", "hamlet-2", "F11"),
+                seated("t-a3", "lear-1", "B2"),
+            ];
+            observe(m, order("e-a1", "o-a1", ana(), tickets));
+        }),
+        ("scan", |m, _| {
+            scan_in(m, "s-a1", "t-a1");
+        }),
+        ("scan with a scan id", |m, _| {
+            let at = starts("hamlet-2") - TimeDelta::minutes(5);
+            observe(
+                m,
+                Event::scan("s-a2", Scan::entry("t-a2").scan_id("gate-7")).at(at),
+            );
+        }),
+        ("the same scan under another event id", |m, _| {
+            let at = starts("hamlet-2") - TimeDelta::minutes(4);
+            let seen = observe(
+                m,
+                Event::scan("s-a2-again", Scan::entry("t-a2").scan_id("gate-7")).at(at),
+            );
+            assert!(seen.is_replay());
+        }),
+        ("partial refund", |m, _| {
+            let at = order_time() + days(2);
+            observe(
+                m,
+                Event::refund("e-r1", Refund::tickets("o-a1", ["t-a3"])).at(at),
+            );
+        }),
+        ("order for a holder", |m, _| {
+            let ticket = ticket("t-b1", "hamlet-1").holder(cleo());
+            observe(m, order("e-b1", "o-b1", ben(), [ticket]));
+        }),
+        ("whole refund", |m, _| {
+            observe(
+                m,
+                Event::refund("e-r2", Refund::whole_order("o-b1").amount(gbp(2500)))
+                    .at(order_time() + days(3)),
+            );
+        }),
+        ("donation", |m, _| {
+            let donation = Donation::new(ana(), gbp(5000)).fund("roof");
+            observe(m, Event::donation("e-d1", donation).at(order_time()));
+        }),
+        ("membership", |m, _| {
+            let from = NaiveDate::from_ymd_opt(2026, 2, 1).unwrap();
+            let to = NaiveDate::from_ymd_opt(2027, 1, 31).unwrap();
+            let membership = Membership::new(ben(), "friends", from, to).price(gbp(6000));
+            observe(m, Event::membership("e-m1", membership).at(order_time()));
+        }),
+        ("purchase", |m, _| {
+            let purchase = Purchase::new(ana())
+                .at_performance("hamlet-1")
+                .item(LineItem::new("espresso", 2, gbp(250)));
+            observe(m, Event::purchase("e-p1", purchase).at(starts("hamlet-1")));
+        }),
+        ("event without a time", |m, clock| {
+            clock.set(utc(2026, 2, 20, 12, 0));
+            let order = Order::new("o-c2", cleo()).ticket(ticket("t-c2", "hamlet-3"));
+            observe(m, Event::order("e-c2", order));
+        }),
+        ("update_profile", |m, _| {
+            let ana = patron_of(m, &ana());
+            m.update_profile(ana, ProfileChange::PrefersNoFuss(true))
+                .unwrap();
+            let note = Note::new("likes the aisle", utc(2026, 2, 2, 9, 0));
+            m.update_profile(ana, ProfileChange::AddNote(note)).unwrap();
+            let consent =
+                Consent::granted(Channel::Email, Purpose::Marketing, utc(2026, 2, 2, 9, 0));
+            m.update_profile(ana, ProfileChange::Consent(consent))
+                .unwrap();
+        }),
+        ("merge", |m, _| {
+            observe(
+                m,
+                order(
+                    "e-dup",
+                    "o-dup",
+                    Signals::new().email("dup@example.org"),
+                    [],
+                ),
+            );
+            let (ana, dup) = (
+                patron_of(m, &ana()),
+                patron_of(m, &Signals::new().email("dup@example.org")),
+            );
+            m.merge(ana, dup).unwrap();
+        }),
+        ("split", |m, _| {
+            let dup = m
+                .identity_changes(0)
+                .iter()
+                .rev()
+                .find_map(|c| match c {
+                    IdentityChange::Merged { absorbed, .. } => Some(*absorbed),
+                    _ => None,
+                })
+                .unwrap();
+            m.split(dup).unwrap();
+        }),
+        ("pin_apart", |m, _| {
+            let (ben, cleo) = (patron_of(m, &ben()), patron_of(m, &cleo()));
+            m.pin_apart(ben, cleo).unwrap();
+        }),
+        ("unpin", |m, _| {
+            let (ben, cleo) = (patron_of(m, &ben()), patron_of(m, &cleo()));
+            m.unpin(ben, cleo);
+        }),
+        ("pin_together", |m, _| {
+            let (ana, dup) = (
+                patron_of(m, &ana()),
+                patron_of(m, &Signals::new().email("dup@example.org")),
+            );
+            m.pin_together(ana, dup).unwrap();
+        }),
+        ("resolve_review as the same person", |m, _| {
+            observe(m, order("e-as1", "o-as1", astrid(), []));
+            let unsure = Signals::new()
+                .given_name("A.")
+                .family_name("Lindqvist")
+                .phone("+46 70 123 45 67");
+            let seen = observe(m, order("e-as2", "o-as2", unsure, []));
+            assert_eq!(seen.recognition().decision(), "review");
+            let review = m.reviews().last().unwrap().id();
+            let astrid = patron_of(m, &astrid());
+            m.resolve_review(review, ReviewDecision::SamePerson(astrid))
+                .unwrap();
+        }),
+        ("resolve_review as different", |m, _| {
+            let astrid = Signals::new()
+                .given_name("Astrid")
+                .family_name("Berglund")
+                .email("astrid@berglund.example");
+            observe(m, order("e-ab1", "o-ab1", astrid, []));
+            let unsure = Signals::new().given_name("A.").family_name("Berglund");
+            let seen = observe(m, order("e-as3", "o-as3", unsure, []));
+            assert_eq!(seen.recognition().decision(), "review");
+            let review = m.reviews().last().unwrap().id();
+            m.resolve_review(review, ReviewDecision::Different).unwrap();
+        }),
+        ("tick", |m, _| {
+            let fired = m.tick(order_time() + days(31));
+            assert!(!fired.is_empty(), "patrons were due");
+        }),
+        ("try_tick", |m, _| {
+            let fired = m.try_tick(order_time() + days(60)).unwrap();
+            assert!(!fired.is_empty(), "patrons were due");
+        }),
+    ]
+}
+
+/// Lives every step.
+fn live(memory: &mut Memory, clock: &ManualClock) {
+    for (_, step) in steps() {
+        step(memory, clock);
+    }
+}
+
+/// What the rest of a season does to a memory, with every answer it gave: new orders
+/// from known people, a re-sent order, scans, a tick that fires for some.
+fn carry_on(memory: &mut Memory) -> (Vec<Observation>, Vec<Moment>) {
+    let events = [
+        order("e-n1", "o-n1", ana(), [seated("t-n1", "hamlet-4", "F13")]),
+        order("e-n2", "o-n2", ben(), [ticket("t-n2", "nutcracker-1")]),
+        order(
+            "e-a1",
+            "o-a1",
+            ana(),
+            [
+                seated("t-a1", "hamlet-1", "F10"),
+                seated("t-a2", "hamlet-2", "F11"),
+                seated("t-a3", "lear-1", "B2"),
+            ],
+        ),
+        entry_at("s-n1", "t-n1", starts("hamlet-4")),
+        order("e-n3", "o-n3", cleo(), [ticket("t-n3", "hamlet-2")]),
+        order("e-n4", "o-n4", astrid(), [ticket("t-n4", "nutcracker-2")]),
+    ];
+    let observations: Vec<Observation> = events.into_iter().map(|e| observe(memory, e)).collect();
+    assert!(observations[2].is_replay(), "a seen event stays seen");
+    let fired = memory
+        .try_tick(utc(2026, 6, 1, 9, 0))
+        .expect("memory takes writes");
+    (observations, fired)
+}
+
+/// The memory in `dir`, opened with the test configuration.
+fn open(dir: &Path, clock: &ManualClock, checkpoint_every: u64) -> Memory {
+    config(clock)
+        .sync_policy(SyncPolicy::Os)
+        .checkpoint_every(checkpoint_every)
+        .open(dir)
+        .expect("the journal opens")
+}
+
+// ---------------------------------------------------------------- recovery
+
+#[derive(Debug, Clone, Copy)]
+enum Checkpoints {
+    Never,
+    /// One, explicitly, half-way through.
+    HalfWay,
+    /// Automatically, every this many records.
+    Every(u64),
+}
+
+fn reopened_memory_is_the_same(checkpoints: Checkpoints) {
+    let dir = TempDir::new("same");
+    let clock = ManualClock::new(t0());
+    let mut twin = plain(&clock);
+    live(&mut twin, &clock);
+
+    let clock = ManualClock::new(t0());
+    let every = match checkpoints {
+        Checkpoints::Every(n) => n,
+        _ => 0,
+    };
+    let (last_seq, checkpoint_seq) = {
+        let mut memory = open(dir.path(), &clock, every);
+        define_catalog(&mut memory);
+        let mut checkpoint_seq = 0;
+        for (i, (name, step)) in steps().into_iter().enumerate() {
+            step(&mut memory, &clock);
+            if matches!(checkpoints, Checkpoints::HalfWay) && i == steps().len() / 2 {
+                checkpoint_seq = memory.checkpoint().expect("checkpoint");
+                assert_eq!(checkpoint_seq, memory.last_seq(), "after {name}");
+            }
+        }
+        assert_eq!(view(&memory), view(&twin), "journaling changed nothing");
+        memory.sync().expect("sync");
+        assert_eq!(memory.durable_seq(), memory.last_seq());
+        (memory.last_seq(), checkpoint_seq)
+    };
+    let snapshots = TempDir::files(&dir)
+        .into_iter()
+        .filter(|f| f.starts_with("snapshot-"))
+        .count();
+
+    // Later, with the clock elsewhere: events without a time keep the time they were
+    // first observed at.
+    clock.set(utc(2027, 1, 1, 0, 0));
+    let mut reopened = open(dir.path(), &clock, every);
+    assert_eq!(view(&reopened), view(&twin));
+    assert_eq!(reopened.last_seq(), last_seq);
+    let recovery = reopened.recovery().expect("a journaled memory").clone();
+    assert_eq!(recovery.last_seq(), last_seq);
+    assert_eq!(recovery.torn_tail(), None);
+    match checkpoints {
+        Checkpoints::Never => {
+            assert_eq!(snapshots, 0);
+            assert_eq!(recovery.records(), last_seq, "everything replayed");
+        }
+        Checkpoints::HalfWay => {
+            assert_eq!(snapshots, 1);
+            assert!(checkpoint_seq > 0);
+            assert_eq!(recovery.records(), last_seq - checkpoint_seq);
+        }
+        Checkpoints::Every(n) => {
+            assert_eq!(snapshots, 1, "older snapshots are compacted away");
+            assert!(recovery.records() < n, "{} replayed", recovery.records());
+        }
+    }
+    // Defining the catalog again at start changes nothing and journals nothing.
+    define_catalog(&mut reopened);
+    assert_eq!(reopened.last_seq(), last_seq);
+
+    // The same future.
+    assert_eq!(carry_on(&mut reopened), carry_on(&mut twin));
+    assert_eq!(view(&reopened), view(&twin));
+    let last_seq = reopened.last_seq();
+    drop(reopened);
+    // And recovering a recovered memory gives it back again.
+    let again = open(dir.path(), &clock, every);
+    assert_eq!(again.last_seq(), last_seq);
+    assert_eq!(view(&again), view(&twin));
+}
+
+#[test]
+fn a_reopened_memory_is_the_same_memory_without_a_checkpoint() {
+    reopened_memory_is_the_same(Checkpoints::Never);
+}
+
+#[test]
+fn a_reopened_memory_is_the_same_memory_after_a_checkpoint() {
+    reopened_memory_is_the_same(Checkpoints::HalfWay);
+}
+
+#[test]
+fn a_reopened_memory_is_the_same_memory_with_automatic_checkpoints() {
+    reopened_memory_is_the_same(Checkpoints::Every(40));
+}
+
+#[test]
+fn every_command_kind_round_trips_through_replay() {
+    let clock = ManualClock::new(t0());
+    let journal = SharedJournal::default();
+    let mut memory = config(&clock)
+        .journal(journal.clone())
+        .build()
+        .expect("an empty journal opens");
+    define_catalog(&mut memory);
+    let mut twin = plain(&clock);
+    for (name, step) in steps() {
+        let before = memory.last_seq();
+        step(&mut memory, &clock);
+        step(&mut twin, &clock);
+        assert!(memory.last_seq() > before, "{name} journaled nothing");
+        // A restart right after this call finds the same memory.
+        let reopened = config(&ManualClock::new(utc(2030, 1, 1, 0, 0)))
+            .journal(journal.copy())
+            .build()
+            .unwrap_or_else(|e| panic!("replay after {name}: {e}"));
+        assert_eq!(view(&reopened), view(&memory), "after {name}");
+        assert_eq!(view(&memory), view(&twin), "{name} behaved differently");
+        assert_eq!(reopened.last_seq(), memory.last_seq());
+    }
+}
+
+#[test]
+fn calls_that_change_nothing_journal_nothing() {
+    let clock = ManualClock::new(t0());
+    let mut memory = config(&clock)
+        .journal(MemoryJournal::new())
+        .build()
+        .expect("opens");
+    define_catalog(&mut memory);
+    let ana_order = order("e-1", "o-1", ana(), [ticket("t-1", "hamlet-1")]);
+    let ana = observe(&mut memory, ana_order.clone()).patron();
+    let ben = observe(&mut memory, order("e-2", "o-2", ben(), [])).patron();
+    memory.pin_apart(ana, ben).expect("pin");
+    memory
+        .update_profile(ana, ProfileChange::PrefersNoFuss(true))
+        .expect("update");
+    let seq = memory.last_seq();
+    let unchanged = |memory: &Memory, what: &str| assert_eq!(memory.last_seq(), seq, "{what}");
+
+    assert!(memory.observe(ana_order).expect("replay").is_replay());
+    unchanged(&memory, "a re-sent event");
+    let bad = order("e-3", "o-3", Signals::new().email("not-an-address"), []);
+    assert!(memory.observe(bad).is_err());
+    unchanged(&memory, "a rejected event");
+    let conflicting = order("e-1", "o-1", cleo(), []);
+    assert!(matches!(
+        memory.observe(conflicting),
+        Err(Error::ConflictingEvent { .. })
+    ));
+    unchanged(&memory, "a conflicting event");
+    define_catalog(&mut memory);
+    unchanged(&memory, "the same catalog again");
+    assert!(memory.merge(ana, ana).is_ok());
+    unchanged(&memory, "merging a patron with itself");
+    assert!(matches!(
+        memory.merge(ana, ben),
+        Err(Error::PinnedApart(..))
+    ));
+    unchanged(&memory, "a refused merge");
+    memory.pin_apart(ana, ben).expect("pinned again");
+    unchanged(&memory, "the same pin again");
+    memory.unpin(ana, PatronId::from_u64(999));
+    unchanged(&memory, "removing a pin that is not there");
+    memory
+        .update_profile(ana, ProfileChange::PrefersNoFuss(true))
+        .expect("update");
+    unchanged(&memory, "a profile change to what it was");
+    assert!(memory.tick(order_time()).is_empty());
+    unchanged(&memory, "a tick with nothing due");
+    assert!(memory.split(ana).is_err());
+    unchanged(&memory, "a refused split");
+
+    memory.unpin(ana, ben);
+    assert_eq!(memory.last_seq(), seq + 1, "a real change is journaled");
+}
+
+#[test]
+fn a_torn_tail_is_dropped_and_everything_before_it_kept() {
+    let events: Vec<Event> = (0..12)
+        .map(|i| {
+            let buyer = Signals::new()
+                .given_name(format!("Given{i}"))
+                .family_name("Torn")
+                .email(format!("torn{i}@example.org"));
+            order(
+                &format!("e-{i}"),
+                &format!("o-{i}"),
+                buyer,
+                [ticket(&format!("t-{i}"), "hamlet-1")],
+            )
+        })
+        .collect();
+    // Cut into the last record, or leave garbage after it, as a crash mid-write would.
+    enum Damage {
+        Cut(u64),
+        Zeros(usize),
+    }
+    for damage in [
+        Damage::Cut(1),
+        Damage::Cut(9),
+        Damage::Cut(40),
+        Damage::Zeros(7),
+    ] {
+        let dir = TempDir::new("torn");
+        let clock = ManualClock::new(t0());
+        {
+            let mut memory = config(&clock)
+                .sync_policy(SyncPolicy::EveryAppend)
+                .open(dir.path())
+                .expect("opens");
+            define_catalog(&mut memory);
+            for event in &events {
+                observe(&mut memory, event.clone());
+            }
+        }
+        let segment = dir.path().join(
+            dir.files()
+                .into_iter()
+                .rfind(|f| f.starts_with("journal-"))
+                .expect("a segment"),
+        );
+        let len = fs::metadata(&segment).expect("segment").len();
+        let kept = match damage {
+            Damage::Cut(bytes) => {
+                let file = fs::OpenOptions::new().write(true).open(&segment).unwrap();
+                file.set_len(len - bytes).unwrap();
+                events.len() - 1
+            }
+            Damage::Zeros(n) => {
+                let mut bytes = fs::read(&segment).unwrap();
+                bytes.extend(std::iter::repeat_n(0u8, n));
+                fs::write(&segment, bytes).unwrap();
+                events.len()
+            }
+        };
+
+        let mut reopened = open(dir.path(), &clock, 0);
+        let torn = reopened
+            .recovery()
+            .and_then(Recovery::torn_tail)
+            .expect("the torn tail is reported")
+            .clone();
+        assert!(torn.bytes() > 0);
+        let mut twin = plain(&clock);
+        for event in &events[..kept] {
+            observe(&mut twin, event.clone());
+        }
+        assert_eq!(view(&reopened), view(&twin));
+        assert_eq!(reopened.event_count(), kept);
+        // What was lost is simply new again.
+        for event in &events[kept..] {
+            let again = observe(&mut reopened, event.clone());
+            assert!(!again.is_replay());
+            assert_eq!(again, observe(&mut twin, event.clone()));
+        }
+        assert_eq!(view(&reopened), view(&twin));
+    }
+}
+
+#[test]
+fn a_failed_append_poisons_writes_until_reopened() {
+    let clock = ManualClock::new(t0());
+    let journal = SharedJournal::default();
+    let mut memory = config(&clock)
+        .journal(journal.clone())
+        .build()
+        .expect("opens");
+    define_catalog(&mut memory);
+    let ana = observe(
+        &mut memory,
+        order("e-1", "o-1", ana(), [ticket("t-1", "hamlet-1")]),
+    )
+    .patron();
+    let seq = memory.last_seq();
+    assert_eq!(memory.journal_failure(), None);
+
+    journal.lock().fail_appends = true;
+    let failed = memory
+        .observe(order("e-2", "o-2", ben(), []))
+        .expect_err("the journal failed");
+    assert!(matches!(failed, Error::Io { .. }), "{failed}");
+    assert_eq!(memory.journal_failure(), Some(&failed));
+    // Memory did take the event, but it is not on disk: memory says so and reads go on.
+    assert_eq!(memory.event_count(), 2);
+    assert!(memory.patron(ana).is_some());
+    journal.lock().fail_appends = false;
+
+    // Every write is refused now, and changes nothing, even though the journal is back.
+    let before = view(&memory);
+    let refused = |result: regulars::Result<()>, what: &str| match result {
+        Err(Error::JournalFailed(cause)) => assert_eq!(*cause, failed, "{what}"),
+        other => panic!("{what}: expected JournalFailed, got {other:?}"),
+    };
+    refused(
+        memory.observe(order("e-3", "o-3", cleo(), [])).map(drop),
+        "observe",
+    );
+    refused(
+        memory
+            .observe(order(
+                "e-1",
+                "o-1",
+                common::ana(),
+                [ticket("t-1", "hamlet-1")],
+            ))
+            .map(drop),
+        "a re-sent event",
+    );
+    refused(
+        memory.define_venue(Venue::new("studio", "Studio")),
+        "define_venue",
+    );
+    refused(
+        memory.update_profile(ana, ProfileChange::PrefersNoFuss(true)),
+        "update_profile",
+    );
+    refused(memory.merge(ana, PatronId::from_u64(2)).map(drop), "merge");
+    refused(memory.pin_apart(ana, PatronId::from_u64(2)), "pin_apart");
+    refused(
+        memory.try_tick(order_time() + days(90)).map(drop),
+        "try_tick",
+    );
+    assert!(memory.tick(order_time() + days(90)).is_empty(), "tick");
+    refused(memory.sync().map(drop), "sync");
+    refused(memory.checkpoint().map(drop), "checkpoint");
+    assert_eq!(view(&memory), before, "refused writes changed nothing");
+    assert_eq!(memory.last_seq(), seq);
+    let message = Error::JournalFailed(Box::new(failed.clone())).to_string();
+    assert!(message.contains("reopened"), "{message}");
+
+    // Reopened, memory holds exactly what the journal holds, and takes writes again.
+    drop(memory);
+    let mut reopened = config(&clock).journal(journal).build().expect("reopens");
+    assert_eq!(reopened.event_count(), 1);
+    assert_eq!(reopened.journal_failure(), None);
+    let again = observe(&mut reopened, order("e-2", "o-2", common::ben(), []));
+    assert!(
+        !again.is_replay(),
+        "the event that failed was never journaled"
+    );
+    assert_eq!(reopened.last_seq(), seq + 1);
+}
+
+#[test]
+fn a_failed_sync_poisons_writes() {
+    let clock = ManualClock::new(t0());
+    let journal = SharedJournal::default();
+    let mut memory = config(&clock)
+        .journal(journal.clone())
+        .build()
+        .expect("opens");
+    define_catalog(&mut memory);
+    observe(&mut memory, order("e-1", "o-1", ana(), []));
+    journal.lock().fail_syncs = true;
+    let failed = memory.sync().expect_err("sync failed");
+    assert!(matches!(failed, Error::Io { .. }));
+    journal.lock().fail_syncs = false;
+    assert!(matches!(
+        memory.observe(order("e-2", "o-2", ben(), [])),
+        Err(Error::JournalFailed(_))
+    ));
+    // `unpin` cannot return the error: it does nothing, and memory still says why.
+    memory.unpin(PatronId::from_u64(1), PatronId::from_u64(2));
+    assert_eq!(memory.journal_failure(), Some(&failed));
+}
+
+#[test]
+fn a_record_that_cannot_be_replayed_names_its_seq() {
+    let clock = ManualClock::new(t0());
+    let journal = SharedJournal::default();
+    {
+        let mut memory = config(&clock).journal(journal.clone()).build().unwrap();
+        define_catalog(&mut memory);
+        observe(&mut memory, order("e-1", "o-1", ana(), []));
+    }
+    let seq = journal.copy().last_seq();
+
+    // A record this build cannot read.
+    let mut garbage = journal.copy();
+    garbage.append(b"\x01not a command").unwrap();
+    match config(&clock).journal(garbage).build() {
+        Err(Error::JournalReplay { seq: at, reason }) => {
+            assert_eq!(at, seq + 1);
+            assert!(reason.contains("undecodable"), "{reason}");
+        }
+        other => panic!("expected JournalReplay, got {other:?}"),
+    }
+    let mut future = journal.copy();
+    future.append(b"\x09from a later version").unwrap();
+    let error = config(&clock).journal(future).build().unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains(&format!("journal record {}", seq + 1)),
+        "{error}"
+    );
+    assert!(error.to_string().contains("format 9"), "{error}");
+
+    // A configuration that disagrees with the journal: without a review queue, the
+    // review the journal resolves was never queued.
+    let journal = SharedJournal::default();
+    {
+        let mut memory = config(&clock).journal(journal.clone()).build().unwrap();
+        define_catalog(&mut memory);
+        observe(&mut memory, order("e-1", "o-1", astrid(), []));
+        let unsure = Signals::new().given_name("A.").family_name("Lindqvist");
+        observe(&mut memory, order("e-2", "o-2", unsure, []));
+        let review = memory.reviews().next().expect("queued").id();
+        memory
+            .resolve_review(review, ReviewDecision::Different)
+            .unwrap();
+    }
+    let last = journal.copy().last_seq();
+    match config(&clock)
+        .review_limit(0)
+        .journal(journal.copy())
+        .build()
+    {
+        Err(Error::JournalReplay { seq, reason }) => {
+            assert_eq!(seq, last);
+            assert!(reason.contains("unknown review item"), "{reason}");
+        }
+        other => panic!("expected JournalReplay, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_memory_without_a_journal_has_nothing_to_make_durable() {
+    let mut memory = memory();
+    observe(&mut memory, order("e-1", "o-1", ana(), []));
+    assert_eq!(memory.last_seq(), 0);
+    assert_eq!(memory.durable_seq(), 0);
+    assert_eq!(memory.sync(), Ok(0));
+    assert!(memory.recovery().is_none());
+    assert!(matches!(memory.checkpoint(), Err(Error::InvalidConfig(_))));
+    // A journaled memory loads its own snapshots.
+    let image = memory.snapshot();
+    let both = Memory::builder()
+        .journal(MemoryJournal::new())
+        .build_from_snapshot(&image);
+    assert!(matches!(both, Err(Error::InvalidConfig(_))));
+}
+
+#[test]
+fn durable_seq_covers_each_write_under_every_append_and_after_sync() {
+    let dir = TempDir::new("durable-seq");
+    let clock = ManualClock::new(t0());
+    {
+        let mut memory = config(&clock)
+            .sync_policy(SyncPolicy::EveryAppend)
+            .open(dir.path())
+            .unwrap();
+        define_catalog(&mut memory);
+        for i in 0..5 {
+            observe(
+                &mut memory,
+                order(&format!("e-{i}"), &format!("o-{i}"), ana(), []),
+            );
+            assert_eq!(memory.durable_seq(), memory.last_seq());
+        }
+    }
+    let policy = SyncPolicy::GroupCommit {
+        max_delay: std::time::Duration::from_secs(3600),
+        max_batch: usize::MAX,
+    };
+    let mut memory = config(&clock).sync_policy(policy).open(dir.path()).unwrap();
+    let opened = memory.last_seq();
+    assert_eq!(memory.durable_seq(), opened, "what was on disk is durable");
+    observe(&mut memory, order("e-9", "o-9", ben(), []));
+    assert_eq!(memory.last_seq(), opened + 1);
+    assert_eq!(memory.sync(), Ok(opened + 1));
+    assert_eq!(memory.durable_seq(), opened + 1);
+}
+
+// ---------------------------------------------------------------- properties
+
+/// One call, with arguments that may well make it fail.
+#[derive(Debug, Clone)]
+enum Op {
+    Order {
+        person: u8,
+        performance: u8,
+        holder: Option<u8>,
+    },
+    Scan(u8),
+    Refund(u8),
+    Resend(u8),
+    Merge(u8, u8),
+    Split(u8),
+    PinApart(u8, u8),
+    PinTogether(u8, u8),
+    Unpin(u8, u8),
+    NoFuss(u8, bool),
+    ResolveSame(u8, u8),
+    ResolveDifferent(u8),
+    Tick(u8),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        4 => (0..12u8, 0..6u8, proptest::option::of(0..12u8)).prop_map(
+            |(person, performance, holder)| Op::Order { person, performance, holder }
+        ),
+        2 => any::<u8>().prop_map(Op::Scan),
+        1 => any::<u8>().prop_map(Op::Refund),
+        1 => any::<u8>().prop_map(Op::Resend),
+        1 => (1..7u8, 1..7u8).prop_map(|(a, b)| Op::Merge(a, b)),
+        1 => (1..7u8).prop_map(Op::Split),
+        1 => (1..7u8, 1..7u8).prop_map(|(a, b)| Op::PinApart(a, b)),
+        1 => (1..7u8, 1..7u8).prop_map(|(a, b)| Op::PinTogether(a, b)),
+        1 => (1..7u8, 1..7u8).prop_map(|(a, b)| Op::Unpin(a, b)),
+        1 => (1..7u8, any::<bool>()).prop_map(|(a, on)| Op::NoFuss(a, on)),
+        1 => (0..4u8, 1..7u8).prop_map(|(r, p)| Op::ResolveSame(r, p)),
+        1 => (0..4u8).prop_map(Op::ResolveDifferent),
+        1 => (0..120u8).prop_map(Op::Tick),
+    ]
+}
+
+/// People who look alike: the same few family names, initials, shared e-mails.
+fn person(k: u8) -> Signals {
+    let family = ["Lindqvist", "Okafor", "Silva"][usize::from(k % 3)];
+    let signals = Signals::new().family_name(family);
+    match k % 4 {
+        0 => signals
+            .given_name(format!("Name{k}"))
+            .email(format!("p{k}@example.org")),
+        1 => signals.given_name(format!("Name{}", k - 1)),
+        2 => signals
+            .given_name("A.")
+            .phone(format!("+44 7700 900{k:03}")),
+        _ => signals
+            .given_name(format!("Name{k}"))
+            .email(format!("p{}@example.org", k - 3)),
+    }
+}
+
+/// Applies one call; a refused call is part of the property (it must journal nothing).
+fn apply(memory: &mut Memory, op: &Op, orders: &mut Vec<Event>) {
+    let id = |n: u8| PatronId::from_u64(u64::from(n));
+    let nth_order =
+        |orders: &Vec<Event>, n: u8| (!orders.is_empty()).then(|| usize::from(n) % orders.len());
+    match op {
+        Op::Order {
+            person: who,
+            performance,
+            holder,
+        } => {
+            let n = orders.len();
+            let mut ticket = seated(
+                &format!("t-{n}"),
+                PERFORMANCES[usize::from(*performance)].0,
+                &format!("S{n}"),
+            );
+            if let Some(holder) = holder {
+                ticket = ticket.holder(person(*holder));
+            }
+            let at = order_time() + TimeDelta::hours(n as i64);
+            let event = order_at(
+                &format!("e-{n}"),
+                &format!("o-{n}"),
+                person(*who),
+                [ticket],
+                at,
+            );
+            if memory.observe(event.clone()).is_ok() {
+                orders.push(event);
+            }
+        }
+        Op::Scan(n) => {
+            if let Some(i) = nth_order(orders, *n) {
+                let at = order_time() + TimeDelta::days(40);
+                let _ = memory
+                    .observe(Event::scan(format!("s-{n}"), Scan::entry(format!("t-{i}"))).at(at));
+            }
+        }
+        Op::Refund(n) => {
+            if let Some(i) = nth_order(orders, *n) {
+                let at = order_time() + TimeDelta::days(20);
+                let _ = memory.observe(
+                    Event::refund(format!("r-{n}"), Refund::whole_order(format!("o-{i}"))).at(at),
+                );
+            }
+        }
+        Op::Resend(n) => {
+            if let Some(i) = nth_order(orders, *n) {
+                let _ = memory.observe(orders[i].clone());
+            }
+        }
+        Op::Merge(a, b) => drop(memory.merge(id(*a), id(*b))),
+        Op::Split(a) => drop(memory.split(id(*a))),
+        Op::PinApart(a, b) => drop(memory.pin_apart(id(*a), id(*b))),
+        Op::PinTogether(a, b) => drop(memory.pin_together(id(*a), id(*b))),
+        Op::Unpin(a, b) => memory.unpin(id(*a), id(*b)),
+        Op::NoFuss(a, on) => drop(memory.update_profile(id(*a), ProfileChange::PrefersNoFuss(*on))),
+        Op::ResolveSame(r, p) => {
+            let review = memory.reviews().nth(usize::from(*r)).map(ReviewItem::id);
+            if let Some(review) = review {
+                let _ = memory.resolve_review(review, ReviewDecision::SamePerson(id(*p)));
+            }
+        }
+        Op::ResolveDifferent(r) => {
+            let review = memory.reviews().nth(usize::from(*r)).map(ReviewItem::id);
+            if let Some(review) = review {
+                let _ = memory.resolve_review(review, ReviewDecision::Different);
+            }
+        }
+        Op::Tick(days) => drop(memory.tick(order_time() + TimeDelta::days(i64::from(*days)))),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Whatever calls are made, succeeding or refused, a memory reopened from the journal
+    /// is the memory that wrote it, and a plain memory given the same calls agrees.
+    #[test]
+    fn any_sequence_of_calls_survives_a_restart(ops in proptest::collection::vec(op(), 1..60)) {
+        let clock = ManualClock::new(t0());
+        let journal = SharedJournal::default();
+        let mut memory = config(&clock).journal(journal.clone()).build().expect("opens");
+        define_catalog(&mut memory);
+        let mut twin = plain(&clock);
+        let (mut orders, mut twin_orders) = (Vec::new(), Vec::new());
+        for op in &ops {
+            apply(&mut memory, op, &mut orders);
+            apply(&mut twin, op, &mut twin_orders);
+        }
+        let mut reopened = config(&clock).journal(journal.copy()).build().expect("replays");
+        prop_assert_eq!(view(&reopened), view(&memory));
+        prop_assert_eq!(view(&memory), view(&twin));
+        prop_assert_eq!(reopened.last_seq(), memory.last_seq());
+        // The same future: pins (which no view shows) decide which merges go through.
+        let merges = |memory: &mut Memory| {
+            let mut results = Vec::new();
+            for a in 1..7 {
+                for b in 1..7 {
+                    let (a, b) = (PatronId::from_u64(a), PatronId::from_u64(b));
+                    results.push(memory.merge(a, b));
+                }
+            }
+            results
+        };
+        let then = merges(&mut memory);
+        prop_assert_eq!(merges(&mut reopened), then.clone());
+        prop_assert_eq!(merges(&mut twin), then);
+        prop_assert_eq!(view(&reopened), view(&memory));
+    }
+
+    /// A record with a valid frame but any content is an error naming it, never a panic.
+    #[test]
+    fn arbitrary_records_are_refused_by_seq(body in proptest::collection::vec(any::<u8>(), 0..200)) {
+        let mut journal = MemoryJournal::new();
+        let mut record = vec![1u8];
+        record.extend_from_slice(&body);
+        journal.append(&record).expect("append");
+        match Memory::builder().journal(journal).build() {
+            Ok(memory) => prop_assert_eq!(memory.last_seq(), 1),
+            Err(Error::JournalReplay { seq, .. }) => prop_assert_eq!(seq, 1),
+            Err(other) => prop_assert!(false, "unexpected error {other}"),
+        }
+    }
+}
