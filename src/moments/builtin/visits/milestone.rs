@@ -199,8 +199,10 @@ impl MomentRule for Milestone {
         let stats = patron.stats();
         let attended = stats.performances_attended();
         let n = u64::from(attended);
-        // Every booking ahead is a ticket they hold: no more than that many can come first.
-        let held = u64::from(stats.tickets());
+        // Every booking ahead is a ticket they hold and did not use for a performance
+        // attended: no more than that many can come first. (Refunds count on the buyer's
+        // figures, not the holder's, so they cannot tighten this bound.)
+        let held = u64::from(stats.tickets().saturating_sub(attended));
         let since = stats.first_attended_at();
         match ctx.trigger() {
             Trigger::Ticket(ticket) => {
