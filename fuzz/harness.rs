@@ -365,8 +365,11 @@ pub fn recognize(data: &[u8]) {
 /// `OrderCsv` over the input, each good row observed: errors name a line within the file,
 /// rows come in line order, and what `observe` refuses is named by line too.
 pub fn import_csv(data: &[u8]) {
-    // A record's line cannot be past the last line of the input.
-    let lines = 1 + data.iter().filter(|&&b| b == b'\n').count() as u64;
+    // A record's line cannot be past the last line of the input. Lines end in "\r\n",
+    // "\n" or a lone "\r", as the CSV reader reads them.
+    let crlf = data.windows(2).filter(|w| w == b"\r\n").count();
+    let breaks = data.iter().filter(|&&b| b == b'\r' || b == b'\n').count() - crlf;
+    let lines = 1 + breaks as u64;
     let reader = match OrderCsv::from_reader(data) {
         Ok(reader) => reader,
         Err(error) => {

@@ -832,3 +832,42 @@ fn a_token_with_a_space_or_a_control_character_says_which() {
         .expect_err("long system");
     assert_eq!(reason(&err), &Rejection::TooLong { max_bytes: 32 });
 }
+
+#[test]
+fn an_export_with_old_mac_line_endings_names_each_row_by_its_line() {
+    // Found by the import fuzzer: the CSV reader ends a record at a lone "\r", but only
+    // "\n" was counted, so every row was "line 1".
+    let csv = "record_id,given_name\rr-1,Ana\rr-2,\"Be\rn\"\rr-3,Cleo\r\nr-4,Dora\n\nr-5,Eve";
+    let lines: Vec<u64> = OrderCsv::from_reader(csv.as_bytes())
+        .expect("header")
+        .map(|row| row.expect("good row").line())
+        .collect();
+    assert_eq!(lines, [2, 3, 5, 6, 8]);
+    let csv = "record_id,birth_date\rr-1,1980-01-01\rr-2,yesterday\r";
+    let rows: Vec<_> = OrderCsv::from_reader(csv.as_bytes())
+        .expect("header")
+        .collect();
+    let err = rows[1].as_ref().expect_err("bad date");
+    assert_eq!((err.line(), err.column()), (Some(3), Some("birth_date")));
+
+    // Past the point where the reader drops bytes it has counted, with every ending.
+    let mut csv = String::from("record_id,given_name,address\r");
+    let mut expected = Vec::new();
+    let mut line = 2;
+    for i in 0..6000 {
+        expected.push(line);
+        let ending = ["\r", "\n", "\r\n"][i % 3];
+        if i % 5 == 0 {
+            csv.push_str(&format!("r-{i},Ana,\"1 High St\rFlat {i}\"{ending}"));
+            line += 2;
+        } else {
+            csv.push_str(&format!("r-{i},Ana,1 High St{ending}"));
+            line += 1;
+        }
+    }
+    let lines: Vec<u64> = OrderCsv::from_reader(csv.as_bytes())
+        .expect("header")
+        .map(|row| row.expect("good row").line())
+        .collect();
+    assert_eq!(lines, expected);
+}
