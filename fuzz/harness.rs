@@ -25,7 +25,7 @@ pub type Harness = fn(&[u8]);
 
 /// The targets, by name: each has a file in `fuzz/fuzz_targets/` and a directory in
 /// `fuzz/regressions/`.
-pub const TARGETS: [(&str, Harness); 7] = [
+pub const TARGETS: [(&str, Harness); 8] = [
     ("email", email),
     ("phone", phone),
     ("name", name),
@@ -33,6 +33,7 @@ pub const TARGETS: [(&str, Harness); 7] = [
     ("country", country),
     ("recognize", recognize),
     ("import_csv", import_csv),
+    ("events", events),
 ];
 
 /// Countries the phone and postcode targets pick from with the input's first byte: every
@@ -272,6 +273,14 @@ pub fn seeded_memory() -> Memory {
             fuzz_now() + TimeDelta::days(7),
         ))
         .expect("performance");
+    memory
+        .define_performance(Performance::new(
+            "hamlet-2",
+            "hamlet",
+            "main",
+            fuzz_now() - TimeDelta::days(7),
+        ))
+        .expect("performance");
     let born = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("valid date");
     let people = [
         Signals::new()
@@ -415,4 +424,354 @@ fn check_import_error(error: &ImportError, lines: u64) {
             "line {line} of {lines}: {error}"
         );
     }
+}
+
+// ---------------------------------------------------------------- event sequences
+
+/// Reads the fuzzer's bytes as a little program of calls. Every read succeeds: past the
+/// end of the input it yields zeros and empty strings, so every input is a program.
+struct Program<'a> {
+    data: &'a [u8],
+}
+
+impl Program<'_> {
+    fn is_done(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    fn byte(&mut self) -> u8 {
+        match self.data.split_first() {
+            Some((&b, rest)) => {
+                self.data = rest;
+                b
+            }
+            None => 0,
+        }
+    }
+
+    fn flag(&mut self) -> bool {
+        self.byte() & 1 == 1
+    }
+
+    fn int(&mut self) -> i64 {
+        let mut bytes = [0u8; 8];
+        for b in &mut bytes {
+            *b = self.byte();
+        }
+        i64::from_le_bytes(bytes)
+    }
+
+    /// Text of a length given by the next byte (at most 63 bytes, or a 2000-byte run of
+    /// one character when the length byte says so, for size limits).
+    fn text(&mut self) -> String {
+        let len = self.byte();
+        if len == 0xFF {
+            let c = char::from(self.byte());
+            return c.to_string().repeat(2000);
+        }
+        let len = usize::from(len % 64).min(self.data.len());
+        let (head, rest) = self.data.split_at(len);
+        self.data = rest;
+        String::from_utf8_lossy(head).into_owned()
+    }
+
+    /// One of `known` (usually), or text from the input.
+    fn pick(&mut self, known: &[&str]) -> String {
+        let i = usize::from(self.byte());
+        match known.get(i % (known.len() + 1)) {
+            Some(id) => (*id).to_owned(),
+            None => self.text(),
+        }
+    }
+
+    fn amount(&mut self) -> regulars::Money {
+        let minor = match self.byte() % 4 {
+            0 => self.int(),
+            _ => i64::from(self.byte()) * 100,
+        };
+        let currency = if self.flag() {
+            Currency::GBP
+        } else {
+            Currency::EUR
+        };
+        regulars::Money::new(minor, currency)
+    }
+
+    /// A time near the catalog's performances, or anywhere chrono can go.
+    fn time(&mut self) -> Option<DateTime<Utc>> {
+        match self.byte() % 4 {
+            0 => None,
+            1 => Utc.timestamp_opt(self.int(), 0).single(),
+            _ => Some(fuzz_now() + TimeDelta::hours(i64::from(self.byte()) - 128)),
+        }
+    }
+
+    fn date(&mut self) -> NaiveDate {
+        let days = match self.byte() % 4 {
+            0 => self.int() % 200_000_000,
+            _ => 20_000 + i64::from(self.byte()) * 7,
+        };
+        epoch()
+            .checked_add_signed(TimeDelta::days(days))
+            .unwrap_or(NaiveDate::MIN)
+    }
+
+    fn signals(&mut self) -> Signals {
+        const PEOPLE: [(&str, &str, &str, &str); 4] = [
+            ("Ana", "Silva", "ana.silva@example.org", "020 7946 0018"),
+            ("Ann", "Silva", "a@b.co", "+44 20 7946 0019"),
+            ("Ben", "Silva", "ana.silva@example.org", "07700 900123"),
+            ("Cleo", "Marsh", "cleo@example.com", "020 7946 0018"),
+        ];
+        let which = self.byte();
+        let (given, family, email, phone) = PEOPLE[usize::from(which % 4)];
+        let mut signals = Signals::new();
+        // Each field present or not, from the pool or from the input.
+        let fields = self.byte();
+        let value = |bit: u8, pooled: &str, p: &mut Self| -> Option<String> {
+            match (fields >> bit) & 1 {
+                0 => None,
+                _ if which >= 0xF0 => Some(p.text()),
+                _ => Some(pooled.to_owned()),
+            }
+        };
+        if let Some(v) = value(0, given, self) {
+            signals = signals.given_name(v);
+        }
+        if let Some(v) = value(1, family, self) {
+            signals = signals.family_name(v);
+        }
+        if let Some(v) = value(2, email, self) {
+            signals = signals.email(v);
+        }
+        if let Some(v) = value(3, phone, self) {
+            signals = signals.phone(v);
+        }
+        if let Some(v) = value(4, "SW1A 1AA", self) {
+            signals = signals.postcode(v);
+        }
+        if let Some(v) = value(5, "tok_1", self) {
+            signals = signals.card_token(v);
+        }
+        if (fields >> 6) & 1 == 1 {
+            signals = signals.birth_date(self.date());
+        }
+        signals
+    }
+}
+
+const EVENTS: [&str; 3] = ["ev-1", "ev-2", "ev-3"];
+const ORDERS: [&str; 3] = ["o-1", "o-2", "o-3"];
+const TICKETS: [&str; 4] = ["t-1", "t-2", "t-3", "t-4"];
+const PERFORMANCES: [&str; 2] = ["hamlet-1", "hamlet-2"];
+
+/// Everything a failed call must leave as it was, in a comparable form.
+fn digest(memory: &Memory) -> String {
+    let mut out = format!("{} {}\n", memory.patron_count(), memory.event_count());
+    for patron in memory.patrons() {
+        out.push_str(&format!(
+            "{} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?} {:?}\n",
+            patron.id(),
+            patron.names(),
+            patron.identifiers(),
+            patron.addresses(),
+            patron.birth_date(),
+            patron.history(),
+            patron.stats(),
+            patron.flags(),
+            patron.notes().len(),
+            patron.consents(),
+        ));
+    }
+    for id in TICKETS {
+        if let Some(ticket) = memory.ticket(id) {
+            out.push_str(&format!(
+                "{id} {} {} {} {}\n",
+                ticket.buyer(),
+                ticket.holder(),
+                ticket.is_refunded(),
+                ticket.is_scanned_in()
+            ));
+        }
+    }
+    out
+}
+
+/// Runs one call of the program on `memory`; the answer, as text, for comparing runs.
+fn step(memory: &mut Memory, p: &mut Program<'_>) -> String {
+    use regulars::{
+        Donation, LineItem, Membership, Note, PatronId, ProfileChange, Purchase, Refund,
+        ReviewDecision, Scan, Ticket,
+    };
+    let before = digest(memory);
+    let event_id = |p: &mut Program<'_>| p.pick(&EVENTS);
+    let outcome: Result<String, regulars::Error> = match p.byte() % 12 {
+        0..=2 => {
+            let id = event_id(p);
+            let mut order = Order::new(p.pick(&ORDERS), p.signals());
+            for _ in 0..p.byte() % 3 {
+                let mut ticket = Ticket::new(p.pick(&TICKETS), p.pick(&PERFORMANCES));
+                if p.flag() {
+                    ticket = ticket.seat_label(p.pick(&["F12", "A1"]));
+                }
+                if p.flag() {
+                    ticket = ticket.price(p.amount());
+                }
+                if p.flag() {
+                    ticket = ticket.holder(p.signals());
+                }
+                order = order.ticket(ticket);
+            }
+            observe(memory, Event::order(id, order), p)
+        }
+        3 => {
+            let id = event_id(p);
+            let ticket = p.pick(&TICKETS);
+            let mut scan = if p.flag() {
+                Scan::entry(ticket)
+            } else {
+                Scan::exit(ticket)
+            };
+            if p.flag() {
+                scan = scan.scan_id(p.pick(&["s-1", "s-2"]));
+            }
+            observe(memory, Event::scan(id, scan), p)
+        }
+        4 => {
+            let id = event_id(p);
+            let order = p.pick(&ORDERS);
+            let mut refund = if p.flag() {
+                Refund::whole_order(order)
+            } else {
+                Refund::tickets(order, [p.pick(&TICKETS)])
+            };
+            if p.flag() {
+                refund = refund.amount(p.amount());
+            }
+            observe(memory, Event::refund(id, refund), p)
+        }
+        5 => {
+            let id = event_id(p);
+            let donation = Donation::new(p.signals(), p.amount());
+            observe(memory, Event::donation(id, donation), p)
+        }
+        6 => {
+            let id = event_id(p);
+            let membership = Membership::new(p.signals(), p.pick(&["Friends"]), p.date(), p.date());
+            observe(memory, Event::membership(id, membership), p)
+        }
+        7 => {
+            let id = event_id(p);
+            let mut purchase = Purchase::new(p.signals());
+            if p.flag() {
+                purchase = purchase.at_performance(p.pick(&PERFORMANCES));
+            }
+            let quantity = u32::from(p.byte());
+            purchase = purchase.item(LineItem::new(p.pick(&["wine"]), quantity, p.amount()));
+            observe(memory, Event::purchase(id, purchase), p)
+        }
+        8 => {
+            let signals = p.signals();
+            let first = memory.recognize(&signals);
+            let again = memory.recognize(&signals);
+            assert_eq!(
+                first.as_ref().map(|r| r.explain()),
+                again.as_ref().map(|r| r.explain()),
+                "recognize answered differently twice"
+            );
+            first.map(|r| r.explain())
+        }
+        9 => {
+            let patron = PatronId::from_u64(u64::from(p.byte() % 8));
+            let change = match p.byte() % 3 {
+                0 => ProfileChange::PrefersNoFuss(p.flag()),
+                1 => ProfileChange::AddNote(Note::new(p.text(), p.time().unwrap_or(fuzz_now()))),
+                _ => ProfileChange::CustomPreference {
+                    key: p.text(),
+                    value: p.flag().then(|| p.text()),
+                },
+            };
+            memory
+                .update_profile(patron, change)
+                .map(|()| String::new())
+        }
+        10 => {
+            let id = p.pick(&PERFORMANCES);
+            let at = p.time().unwrap_or(fuzz_now());
+            memory
+                .define_performance(Performance::new(id, "hamlet", "main", at))
+                .map(|()| String::new())
+        }
+        _ => {
+            let a = PatronId::from_u64(u64::from(p.byte() % 8));
+            let b = PatronId::from_u64(u64::from(p.byte() % 8));
+            match p.byte() % 5 {
+                0 => memory.merge(a, b).map(|id| id.to_string()),
+                1 => memory.split(a).map(|id| id.to_string()),
+                2 => memory.pin_apart(a, b).map(|()| String::new()),
+                3 => memory.pin_together(a, b).map(|id| id.to_string()),
+                _ => {
+                    let decision = if p.flag() {
+                        ReviewDecision::SamePerson(a)
+                    } else {
+                        ReviewDecision::Different
+                    };
+                    memory
+                        .resolve_review(u64::from(p.byte() % 4), decision)
+                        .map(|()| String::new())
+                }
+            }
+        }
+    };
+    match outcome {
+        Ok(answer) => answer,
+        Err(error) => {
+            assert_eq!(
+                digest(memory),
+                before,
+                "a failed call changed memory: {error}"
+            );
+            error.to_string()
+        }
+    }
+}
+
+fn observe(
+    memory: &mut Memory,
+    event: Event,
+    p: &mut Program<'_>,
+) -> Result<String, regulars::Error> {
+    let event = match p.time() {
+        Some(at) => event.at(at),
+        None => event,
+    };
+    let seen = memory.observe(event)?;
+    assert!(memory.patron(seen.patron()).is_some());
+    let moments: Vec<&str> = seen.moments().iter().map(|m| m.message()).collect();
+    Ok(format!(
+        "{} {} {:?} {}",
+        seen.patron(),
+        seen.recognition().explain(),
+        moments,
+        seen.is_replay()
+    ))
+}
+
+/// A sequence of calls (orders, scans, refunds, donations, memberships, purchases,
+/// recognitions, profile changes, catalog changes, merges, splits, pins, reviews) read
+/// from the input, run on two memories: no call panics, a failed call changes nothing,
+/// and the two memories (each with its own hash seeds) answer every call alike.
+pub fn events(data: &[u8]) {
+    let mut first = seeded_memory();
+    let mut second = seeded_memory();
+    let (mut a, mut b) = (Program { data }, Program { data });
+    // Bounded, so one input cannot run for long.
+    for _ in 0..64 {
+        if a.is_done() {
+            break;
+        }
+        let answer = step(&mut first, &mut a);
+        assert_eq!(answer, step(&mut second, &mut b), "memories disagree");
+    }
+    assert_eq!(digest(&first), digest(&second));
 }

@@ -85,3 +85,8 @@ fn recognize() {
 fn import_csv() {
     run("import_csv");
 }
+
+#[test]
+fn events() {
+    run("events");
+}
