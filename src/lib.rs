@@ -62,9 +62,9 @@
 
 mod clock;
 mod error;
-pub mod journal;
 #[cfg(feature = "csv")]
 pub mod import;
+pub mod journal;
 mod memory;
 mod model;
 mod moments;
