@@ -279,6 +279,7 @@ impl fmt::Debug for Signals {
 const MAX_EXTERNAL_IDS: usize = 8;
 const MAX_TEXT_BYTES: usize = 512;
 const MAX_TOKEN_BYTES: usize = 128;
+const MAX_SYSTEM_BYTES: usize = 32;
 
 /// Display text (names as written, street, city): bounded, no control characters,
 /// invisible and bidi-control characters removed (they can make a name render as another),
@@ -303,25 +304,38 @@ fn token(raw: &str) -> Result<&str, Rejection> {
     if value.is_empty() {
         return Err(Rejection::Empty);
     }
-    if let Some(position) = value
-        .chars()
-        .position(|c| c.is_control() || c.is_whitespace())
-    {
-        return Err(Rejection::ControlCharacter { position });
+    if let Some(position) = value.chars().position(char::is_control) {
+        // Positions count in the input as given, before the trim.
+        let leading = raw.len() - raw.trim_start().len();
+        let skipped = raw.get(..leading).map_or(0, |s| s.chars().count());
+        return Err(Rejection::ControlCharacter {
+            position: skipped + position,
+        });
+    }
+    if value.contains(char::is_whitespace) {
+        return Err(Rejection::Malformed {
+            expected: "no whitespace inside the value",
+        });
     }
     Ok(value)
 }
 
 /// The name of an external system, folded: `"Loyalty "` and `"loyalty"` are one system.
 fn external_system(raw: &str) -> Result<String, Rejection> {
-    let system = raw.trim().to_ascii_lowercase();
+    let system = raw.trim();
     if system.is_empty() {
         return Err(Rejection::Empty);
     }
-    if system.len() > 32
-        || !system
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+    // Measured before the copy is made, so a megabyte costs nothing to refuse.
+    if system.len() > MAX_SYSTEM_BYTES {
+        return Err(Rejection::TooLong {
+            max_bytes: MAX_SYSTEM_BYTES,
+        });
+    }
+    let system = system.to_ascii_lowercase();
+    if !system
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
     {
         return Err(Rejection::Malformed {
             expected: "a system name of at most 32 letters, digits, '-', '_' or '.'",

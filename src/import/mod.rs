@@ -26,7 +26,8 @@
 //! | `loyalty_id` | [`Signals::external_id`]`("loyalty", …)` |
 //!
 //! Values are trimmed. A UTF-8 byte-order mark at the start of the file is dropped,
-//! quoted fields may hold commas, quotes and line breaks, and lines end in `\n` or `\r\n`.
+//! quoted fields may hold commas, quotes and line breaks, and lines end in `\n`, `\r\n` or
+//! a lone `\r` (old Mac exports); lines in errors count all three.
 //! A value longer than [`MAX_FIELD_BYTES`] is refused, and reading stops at a record
 //! longer than [`MAX_RECORD_BYTES`].
 //!

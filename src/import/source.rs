@@ -32,8 +32,11 @@ pub(super) struct Guarded<R> {
     window_start: u64,
     /// How many bytes at the front of `window` are released.
     released: usize,
-    /// Line feeds before the first byte not released.
+    /// Line breaks before the first byte not released.
     lines_before: u64,
+    /// The byte before `window`'s first, once bytes were dropped from it: a `\n` right
+    /// after a `\r` ends no line of its own.
+    before_window: u8,
 }
 
 impl<R: Read> Guarded<R> {
@@ -51,6 +54,7 @@ impl<R: Read> Guarded<R> {
             window_start: 0,
             released: 0,
             lines_before: 0,
+            before_window: 0,
         }
     }
 
@@ -71,10 +75,11 @@ impl<R: Read> Guarded<R> {
             .iter()
             .take_while(|b| matches!(b, b'\r' | b'\n'))
             .count();
-        let line = 1 + self.lines_before + line_feeds(&self.window[released..start + lead]);
-        self.lines_before += line_feeds(&self.window[released..end]);
+        let line = 1 + self.lines_before + self.line_breaks(released, start + lead);
+        self.lines_before += self.line_breaks(released, end);
         self.released = end;
         if self.released >= COMPACT_AT {
+            self.before_window = self.window[self.released - 1];
             self.window.drain(..self.released);
             self.window_start += self.released as u64;
             self.released = 0;
@@ -144,8 +149,25 @@ impl<R: Read> Read for Guarded<R> {
     }
 }
 
-fn line_feeds(bytes: &[u8]) -> u64 {
-    bytes.iter().filter(|&&b| b == b'\n').count() as u64
+impl<R> Guarded<R> {
+    /// How many lines end in `window[from..to]`. A line ends in `\r\n`, `\n` or a lone
+    /// `\r` (old Mac exports), as the CSV reader reads them: each `\r` counts, and each
+    /// `\n` that does not follow one. Looking back rather than ahead means a `\r` at the
+    /// end of what was read so far is counted right.
+    fn line_breaks(&self, from: usize, to: usize) -> u64 {
+        let mut previous = match from.checked_sub(1) {
+            Some(i) => self.window[i],
+            None => self.before_window,
+        };
+        let mut breaks = 0;
+        for &b in &self.window[from..to] {
+            if b == b'\r' || (b == b'\n' && previous != b'\r') {
+                breaks += 1;
+            }
+            previous = b;
+        }
+        breaks
+    }
 }
 
 fn too_long() -> io::Error {

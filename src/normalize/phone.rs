@@ -116,8 +116,9 @@ fn finish(digits: &[u8], paren_zero: Option<usize>) -> Result<String, Rejection>
         (Some(plan), _) if plan.has_zero_trunk() && digits.get(code_len) == Some(&b'0') => {
             Some(code_len)
         }
-        // Where there is no trunk prefix (Italy), a 0 can only be part of the number.
-        (Some(plan), Some(i)) if plan.trunk_prefix.is_some() => Some(i),
+        // Where there is no trunk prefix (Italy), a 0 can only be part of the number; and
+        // a "(0)" inside the calling code ("+4(0)…" is Romania's 40) is one of its digits.
+        (Some(plan), Some(i)) if plan.trunk_prefix.is_some() && i >= code_len => Some(i),
         _ => None,
     };
 
@@ -128,6 +129,12 @@ fn finish(digits: &[u8], paren_zero: Option<usize>) -> Result<String, Rejection>
         }
     }
     let number = number.as_slice();
+    // The result is checked by the plan its own digits name, which is the plan that reads
+    // it when it is normalized again: dropping "(0)" after a code this crate has no plan
+    // for can leave digits that start with another country's code ("+5 (0)2…" is "+52…",
+    // Mexico).
+    let plan = plan_by_calling_code(number);
+    let code_len = plan.map_or(0, |plan| plan.calling_code.len());
 
     if number.first() == Some(&b'0') {
         return Err(Rejection::Malformed {
