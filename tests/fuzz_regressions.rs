@@ -90,3 +90,13 @@ fn import_csv() {
 fn events() {
     run("events");
 }
+
+#[test]
+fn snapshot() {
+    run("snapshot");
+}
+
+#[test]
+fn journal() {
+    run("journal");
+}
