@@ -15,6 +15,10 @@ use crate::memory::PatronView;
 use crate::model::ids::PatronId;
 use crate::model::profile::{Channel, Purpose};
 
+/// Rules whose due times fit on the stack: every built-in one, so refiling after each
+/// event allocates nothing.
+const DUE_INLINE: usize = 32;
+
 /// Most moments one patron gets at one performance unless configured.
 pub(crate) const DEFAULT_PER_VISIT: usize = 3;
 
@@ -303,7 +307,7 @@ impl Engine {
         patron: &PatronView<'_>,
         now: DateTime<Utc>,
         handled: Option<(RuleIdx, DateTime<Utc>)>,
-    ) -> SmallVec<[(RuleIdx, Option<DateTime<Utc>>); 4]> {
+    ) -> SmallVec<[(RuleIdx, Option<DateTime<Utc>>); DUE_INLINE]> {
         let mut due = SmallVec::new();
         for (idx, registered) in self.rules.iter().enumerate() {
             let Ok(idx) = RuleIdx::try_from(idx) else {
