@@ -193,6 +193,25 @@ pub enum Error {
     /// from its journal to continue; it then holds exactly what the journal holds.
     #[error("memory refuses writes until it is reopened: journaling failed earlier: {0}")]
     JournalFailed(Box<Error>),
+    /// Recording this would take a patron's history past
+    /// [`Limits::history_per_patron`](crate::Limits::history_per_patron); memory is
+    /// unchanged. Nothing is evicted: see that setter for why.
+    #[error(
+        "{location}: patron {patron} has {len} interactions; \
+         {adding} more would pass the history_per_patron limit of {max}"
+    )]
+    HistoryFull {
+        /// Where the patron came from: the event and field, or the identity operation.
+        location: String,
+        /// The patron whose history is full.
+        patron: crate::PatronId,
+        /// Interactions in that patron's history now.
+        len: usize,
+        /// How many the call would add.
+        adding: usize,
+        /// The limit.
+        max: usize,
+    },
 }
 
 /// `Result` with this crate's [`Error`].

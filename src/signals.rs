@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
 use crate::error::{Error, Result};
+use crate::memory::Limits;
 use crate::model::profile::{Address, Identifier, IdentifierKind, PersonName};
 use crate::normalize::{self, Country, Rejection, text};
 use crate::pii::Pii;
@@ -129,23 +130,46 @@ impl Signals {
         &self,
         default_country: Option<Country>,
         today: NaiveDate,
+        limits: &Limits,
         location: &dyn Fn(&str) -> String,
     ) -> Result<NormalizedSignals> {
         let field = |name: &str, reason: Rejection| Error::InvalidInput {
             location: location(name),
             reason,
         };
+        // Every value is measured before any work is done on it, so an oversized one
+        // costs nothing to refuse.
+        let max_bytes = limits.max_signal_bytes();
+        let values = [
+            ("given_name", &self.given_name),
+            ("family_name", &self.family_name),
+            ("email", &self.email),
+            ("phone", &self.phone),
+            ("street", &self.street),
+            ("postcode", &self.postcode),
+            ("city", &self.city),
+            ("country", &self.country),
+            ("card_token", &self.card_token),
+        ];
+        for (name, value) in values {
+            if let Some(raw) = value {
+                text::check_length(raw, max_bytes).map_err(|r| field(name, r))?;
+            }
+        }
+        for (_, value) in self.external_ids.iter().take(MAX_EXTERNAL_IDS + 1) {
+            text::check_length(value, max_bytes).map_err(|r| field("external_ids.value", r))?;
+        }
 
         let given = match &self.given_name {
             Some(raw) => Some((
-                clean_text(raw).map_err(|r| field("given_name", r))?,
+                clean_text(raw, max_bytes).map_err(|r| field("given_name", r))?,
                 normalize::name(raw).map_err(|r| field("given_name", r))?,
             )),
             None => None,
         };
         let family = match &self.family_name {
             Some(raw) => Some((
-                clean_text(raw).map_err(|r| field("family_name", r))?,
+                clean_text(raw, max_bytes).map_err(|r| field("family_name", r))?,
                 normalize::name(raw).map_err(|r| field("family_name", r))?,
             )),
             None => None,
@@ -211,11 +235,11 @@ impl Signals {
             None => None,
         };
         let street = match &self.street {
-            Some(raw) => Some(Pii::new(clean_text(raw).map_err(|r| field("street", r))?)),
+            Some(raw) => Some(Pii::new(clean_text(raw, max_bytes).map_err(|r| field("street", r))?)),
             None => None,
         };
         let city = match &self.city {
-            Some(raw) => Some(Pii::new(clean_text(raw).map_err(|r| field("city", r))?)),
+            Some(raw) => Some(Pii::new(clean_text(raw, max_bytes).map_err(|r| field("city", r))?)),
             None => None,
         };
         let address = Address {
@@ -277,15 +301,14 @@ impl fmt::Debug for Signals {
 }
 
 const MAX_EXTERNAL_IDS: usize = 8;
-const MAX_TEXT_BYTES: usize = 512;
 const MAX_TOKEN_BYTES: usize = 128;
 const MAX_SYSTEM_BYTES: usize = 32;
 
 /// Display text (names as written, street, city): bounded, no control characters,
 /// invisible and bidi-control characters removed (they can make a name render as another),
 /// whitespace collapsed.
-fn clean_text(raw: &str) -> Result<String, Rejection> {
-    text::screen(raw, MAX_TEXT_BYTES)?;
+fn clean_text(raw: &str, max_bytes: usize) -> Result<String, Rejection> {
+    text::screen(raw, max_bytes)?;
     let text: String = text::visible(raw).collect();
     if text.is_empty() {
         return Err(Rejection::Empty);

@@ -4,6 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use super::Memory;
+use super::limits::Limits;
 use super::state::State;
 use crate::clock::{Clock, SystemClock};
 use crate::error::{Error, Result};
@@ -42,7 +43,7 @@ pub struct MemoryBuilder {
     per_visit: usize,
     ignored: Vec<Signals>,
     shared_limit: usize,
-    review_limit: usize,
+    limits: Limits,
     /// The journal and its options (methods in `durable.rs`).
     pub(super) durable: super::durable::DurableOptions,
 }
@@ -61,6 +62,7 @@ impl fmt::Debug for MemoryBuilder {
             .field("per_visit", &self.per_visit)
             .field("ignored", &self.ignored)
             .field("shared_limit", &self.shared_limit)
+            .field("limits", &self.limits)
             .field("durable", &self.durable)
             .finish_non_exhaustive()
     }
@@ -81,7 +83,7 @@ impl MemoryBuilder {
             per_visit: DEFAULT_PER_VISIT,
             ignored: Vec::new(),
             shared_limit: super::index::Neutralized::DEFAULT_SHARED_LIMIT,
-            review_limit: 10_000,
+            limits: Limits::default(),
             durable: Default::default(),
         }
     }
@@ -222,23 +224,52 @@ impl MemoryBuilder {
 
     /// How many review items are kept (default 10,000); when full, the oldest is dropped
     /// and its provisional patron simply stays a patron of its own. Zero keeps none.
+    ///
+    /// A shortcut for [`Limits::review_queue`] on the builder's current
+    /// [`limits`](Self::limits).
     pub fn review_limit(mut self, items: usize) -> Self {
-        self.review_limit = items;
+        self.limits = self.limits.review_queue(items);
+        self
+    }
+
+    /// How much memory accepts in one event and keeps per patron (see [`Limits`]).
+    /// Replaces every limit set before, the [`review_limit`](Self::review_limit)
+    /// included. Building fails with [`Error::InvalidConfig`] for limits that cannot work
+    /// (a zero where at least one is needed).
+    ///
+    /// Limits are configuration: reopen a data directory with the limits that wrote it.
+    ///
+    /// ```
+    /// use regulars::{Error, Limits, Memory};
+    /// let memory = Memory::builder()
+    ///     .limits(Limits::default().tickets_per_order(100).history_per_patron(5_000))
+    ///     .build()?;
+    /// assert_eq!(memory.limits().max_tickets_per_order(), 100);
+    ///
+    /// let zero = Memory::builder().limits(Limits::default().identifiers_per_patron(0)).build();
+    /// assert!(matches!(zero, Err(Error::InvalidConfig(_))));
+    /// # Ok::<(), regulars::Error>(())
+    /// ```
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
         self
     }
 
     /// Builds the memory.
     ///
     /// Errors when there is no strategy, two rules share an id, an ignored identifier is
-    /// invalid, or the thresholds are not finite or not ordered `review <= known <= merge`.
+    /// invalid, the thresholds are not finite or not ordered `review <= known <= merge`, or
+    /// a [limit](Self::limits) cannot work.
     pub fn build(mut self) -> Result<Memory> {
+        self.limits.validate()?;
         let ignored = std::mem::take(&mut self.ignored);
         let policies = std::mem::take(&mut self.policies);
         let durable = std::mem::take(&mut self.durable);
         let mut memory = self.build_unchecked();
         let today = memory.clock.now().date_naive();
         for (i, signals) in ignored.iter().enumerate() {
-            let normalized = signals.normalize(memory.default_country, today, &|field| {
+            let limits = &memory.limits;
+            let normalized = signals.normalize(memory.default_country, today, limits, &|field| {
                 format!("ignore_identifiers[{i}].{field}")
             })?;
             for identifier in normalized.identifiers() {
@@ -336,7 +367,8 @@ impl MemoryBuilder {
         suppressors.extend(self.suppressors);
         let mut state = State::default();
         state.neutralized.shared_limit = self.shared_limit;
-        state.identity.review_limit = self.review_limit;
+        state.identity.review_limit = self.limits.max_review_queue();
+        state.identity.longest_history = Some(0);
         Memory {
             default_country: self.default_country,
             thresholds: self.thresholds,
@@ -349,6 +381,7 @@ impl MemoryBuilder {
             },
             state,
             durable: None,
+            limits: self.limits,
         }
     }
 }

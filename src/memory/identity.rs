@@ -10,6 +10,7 @@ use smallvec::SmallVec;
 use super::Memory;
 use super::command::Command;
 use super::derive;
+use super::limits::Limits;
 use super::state::{PatronRecord, State, slot};
 use crate::error::{Error, Result};
 use crate::model::ids::{EventId, PatronId};
@@ -128,6 +129,11 @@ pub(crate) struct Identity {
     /// Configuration, not memory: set by the builder, never saved.
     #[serde(skip)]
     pub(crate) review_limit: usize,
+    /// At least the longest live history, kept so the history limit is only checked
+    /// against recognition when some patron is near it; `None` when not known yet (after
+    /// a snapshot is loaded). Not memory: derived, never saved.
+    #[serde(skip)]
+    pub(crate) longest_history: Option<usize>,
 }
 
 /// The most household links one patron keeps: a shared placeholder would otherwise link
@@ -170,7 +176,13 @@ impl State {
     }
 
     /// Merges `absorbed` into `survivor` (both live). Cannot fail once called.
-    pub(crate) fn merge_live(&mut self, survivor: PatronId, absorbed: PatronId, cause: MergeCause) {
+    pub(crate) fn merge_live(
+        &mut self,
+        survivor: PatronId,
+        absorbed: PatronId,
+        cause: MergeCause,
+        limits: &Limits,
+    ) {
         let (Some(s), Some(a)) = (self.patron(survivor), self.patron(absorbed)) else {
             return;
         };
@@ -184,13 +196,19 @@ impl State {
         record.history.extend(taken.history.iter().cloned());
         record.history.sort_by_key(|i| i.at());
         let profile = &mut record.profile;
+        // Within the limits: the survivor's names and identifiers first, the newest
+        // addresses last (the oldest go).
         for name in &taken.profile.names {
-            if !profile.names.iter().any(|n| n.same_keys(name)) {
+            if profile.names.len() < limits.max_names_per_patron()
+                && !profile.names.iter().any(|n| n.same_keys(name))
+            {
                 profile.names.push(name.clone());
             }
         }
         for identifier in &taken.profile.identifiers {
-            if !profile.identifiers.contains(identifier) {
+            if profile.identifiers.len() < limits.max_identifiers_per_patron()
+                && !profile.identifiers.contains(identifier)
+            {
                 profile.identifiers.push(identifier.clone());
             }
         }
@@ -199,6 +217,11 @@ impl State {
                 profile.addresses.push(address.clone());
             }
         }
+        let excess = profile
+            .addresses
+            .len()
+            .saturating_sub(limits.max_addresses_per_patron());
+        profile.addresses.drain(..excess);
         if profile.birth_date.is_none() {
             profile.birth_date = taken.profile.birth_date;
         }
@@ -226,6 +249,10 @@ impl State {
         record.absorbed.push(absorbed);
         record.created_at = record.created_at.min(taken.created_at);
         derive::rebuild(record, catalog);
+        let merged_len = record.history.len();
+        if let Some(longest) = &mut self.identity.longest_history {
+            *longest = (*longest).max(merged_len);
+        }
         if let Some(a) = slot(absorbed).and_then(|i| self.patrons.get_mut(i)) {
             a.merged_into = Some(survivor);
         }
@@ -319,7 +346,20 @@ impl Memory {
         if state.pinned_apart(s, a) {
             return Err(Error::PinnedApart(survivor, absorbed));
         }
-        state.merge_live(s, a, cause);
+        // Figures are recomputed from the joint history, so it must fit whole.
+        let len = |id| state.patron(id).map_or(0, |r| r.history.len());
+        let (kept, adding) = (len(s), len(a));
+        let max = self.limits.max_history_per_patron();
+        if kept.saturating_add(adding) > max {
+            return Err(Error::HistoryFull {
+                location: format!("merge of patrons {s} and {a}"),
+                patron: s,
+                len: kept,
+                adding,
+                max,
+            });
+        }
+        state.merge_live(s, a, cause, &self.limits);
         Ok(s)
     }
 

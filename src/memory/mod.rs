@@ -7,6 +7,7 @@ mod derive;
 mod durable;
 mod identity;
 mod index;
+mod limits;
 mod observation;
 mod snapshot;
 mod state;
@@ -20,6 +21,7 @@ use std::sync::Arc;
 pub use builder::MemoryBuilder;
 pub use identity::{IdentityChange, MergeCause, ReviewDecision, ReviewItem};
 pub use index::IndexView;
+pub use limits::Limits;
 pub use observation::{Observation, Participant};
 pub use stats::{MembershipSpan, PatronStats, ProductionVisits};
 pub use view::{PatronView, TicketView};
@@ -78,6 +80,8 @@ pub struct Memory {
     state: State,
     /// The journal every change is written to, if memory is durable.
     durable: Option<durable::Durable>,
+    /// How much memory accepts and keeps: configuration, never journaled.
+    limits: Limits,
 }
 
 impl fmt::Debug for Memory {
@@ -129,7 +133,7 @@ impl Memory {
     /// Errors when a signal is unusable (an e-mail without `@`, an empty name…).
     pub fn recognize(&self, signals: &Signals) -> Result<Recognition> {
         let today = self.clock.now().date_naive();
-        let normalized = signals.normalize(self.default_country, today, &|field| {
+        let normalized = signals.normalize(self.default_country, today, &self.limits, &|field| {
             if field.is_empty() {
                 "signals".to_owned()
             } else {
@@ -229,6 +233,11 @@ impl Memory {
                 .iter()
                 .filter_map(|id| self.ticket(id.as_str())),
         )
+    }
+
+    /// The limits memory was built with.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
     }
 
     /// The clock memory reads when an event carries no time.

@@ -27,18 +27,6 @@ use crate::normalize::Rejection;
 use crate::recognize::{Agreement, Evidence, EvidenceItem, Field, Recognition};
 use crate::signals::{NormalizedSignals, Signals};
 
-/// Most tickets one order may carry.
-const MAX_TICKETS_PER_ORDER: usize = 10_000;
-/// Most lines one bar or shop purchase may carry.
-const MAX_ITEMS_PER_PURCHASE: usize = 1_000;
-/// Most distinct names, identifiers and addresses kept per patron; past these, new ones
-/// are not added (the patron is still recognized by the ones kept).
-const MAX_NAMES: usize = 8;
-const MAX_IDENTIFIERS: usize = 32;
-const MAX_ADDRESSES: usize = 8;
-/// Longest free text (titles, schemes, funds, notes) accepted, in bytes.
-const MAX_TEXT_BYTES: usize = 4096;
-
 /// The fingerprint of an event: the same in every run and build, so a replayed event is
 /// recognized as one even after a restart from a snapshot.
 fn fingerprint(event: &Event) -> u64 {
@@ -59,12 +47,11 @@ fn check_id(event: &str, field: &str, id: &str) -> Result<()> {
     check_vendor_id(id).map_err(|r| invalid(event, field, r))
 }
 
-/// Free text: bounded, and no control characters except line breaks and tabs in notes.
-fn check_text(text: &str, multiline: bool) -> Result<(), Rejection> {
-    if text.len() > MAX_TEXT_BYTES {
-        return Err(Rejection::TooLong {
-            max_bytes: MAX_TEXT_BYTES,
-        });
+/// Free text: at most [`Limits::text_bytes`](super::Limits::text_bytes), and no control
+/// characters except line breaks and tabs in notes.
+fn check_text(text: &str, multiline: bool, max_bytes: usize) -> Result<(), Rejection> {
+    if text.len() > max_bytes {
+        return Err(Rejection::TooLong { max_bytes });
     }
     if text.trim().is_empty() {
         return Err(Rejection::Empty);
@@ -185,7 +172,7 @@ impl Memory {
         let pending = self.begin(&Command::DefineVenue(Cow::Borrowed(&venue)))?;
         let id = venue.id().as_str();
         check_vendor_id(id).map_err(|r| catalog_error("venue", id, "id", r))?;
-        check_text(venue.name(), false).map_err(|r| catalog_error("venue", id, "name", r))?;
+        check_text(venue.name(), false, self.limits.max_text_bytes()).map_err(|r| catalog_error("venue", id, "name", r))?;
         // Defining the catalog again at every start is common: the same entry changes
         // nothing, so it is not journaled again.
         let changed = self.state.catalog.venue(id) != Some(&venue);
@@ -200,7 +187,7 @@ impl Memory {
         let id = production.id().as_str();
         let error = |field, r| catalog_error("production", id, field, r);
         check_vendor_id(id).map_err(|r| error("id", r))?;
-        check_text(production.title(), false).map_err(|r| error("title", r))?;
+        check_text(production.title(), false, self.limits.max_text_bytes()).map_err(|r| error("title", r))?;
         for genre in production.genres() {
             check_vendor_id(genre).map_err(|r| error("genres", r))?;
         }
@@ -269,8 +256,9 @@ impl Memory {
             return Err(Error::UnknownPatron(patron));
         }
         let location = |field: &str| format!("patron {patron}: {field}");
+        let max_bytes = self.limits.max_text_bytes();
         let check = |field: &str, text: &str, multiline: bool| {
-            check_text(text, multiline).map_err(|reason| Error::InvalidInput {
+            check_text(text, multiline, max_bytes).map_err(|reason| Error::InvalidInput {
                 location: location(field),
                 reason,
             })
@@ -341,7 +329,7 @@ impl Memory {
         path: &str,
         today: NaiveDate,
     ) -> Result<NormalizedSignals> {
-        signals.normalize(self.default_country, today, &|field| {
+        signals.normalize(self.default_country, today, &self.limits, &|field| {
             if field.is_empty() {
                 at(event, path)
             } else {
@@ -365,13 +353,12 @@ impl Memory {
                 id: shown(order.id.as_str()),
             });
         }
-        if order.tickets.len() > MAX_TICKETS_PER_ORDER {
+        let max_tickets = self.limits.max_tickets_per_order();
+        if order.tickets.len() > max_tickets {
             return Err(invalid(
                 ev,
                 "order.tickets",
-                Rejection::Malformed {
-                    expected: "at most 10000 tickets",
-                },
+                Rejection::TooMany { max: max_tickets },
             ));
         }
         let today = now.date_naive();
@@ -414,16 +401,29 @@ impl Memory {
             };
             planned.push((performance, holder));
         }
+        let adding = super::Limits::order_interactions(order.tickets.len());
+        let buyer_recognition = self.recognize_normalized(&buyer);
+        self.check_recognized_history(&buyer_recognition, adding, || at(ev, "order.buyer"))?;
+        if self.longest_history().saturating_add(adding) > self.limits.max_history_per_patron() {
+            for (i, (_, holder)) in planned.iter().enumerate() {
+                if let Some(signals) = holder {
+                    let recognition = self.recognize_normalized(signals);
+                    self.check_recognized_history(&recognition, adding, || {
+                        at(ev, format_args!("order.tickets[{i}].holder"))
+                    })?;
+                }
+            }
+        }
 
         // Every check passed: from here on nothing fails.
-        let (buyer_id, recognition) = self.resolve(&buyer, event, now);
+        let (buyer_id, recognition) = self.settle(buyer_recognition, &buyer, event, now, adding);
         let mut participants = Vec::new();
         let mut holders = Vec::with_capacity(planned.len());
         let mut amount: SmallVec<[Money; 1]> = SmallVec::new();
         for (ticket, (performance, holder)) in order.tickets.iter().zip(planned) {
             let holder_id = match holder {
                 Some(signals) => {
-                    let (id, recognition) = self.resolve(&signals, event, now);
+                    let (id, recognition) = self.resolve(&signals, event, now, adding);
                     // Naming yourself as the holder does not make you a participant.
                     if id != buyer_id {
                         participants.push(Participant {
@@ -576,6 +576,7 @@ impl Memory {
                 ticket: shown(scan.ticket.as_str()),
             });
         }
+        self.check_history(holder, 1, || at(ev, "scan.ticket"))?;
 
         // Every check passed: from here on nothing fails.
         if let Some(scan_id) = &scan.scan_id {
@@ -669,6 +670,7 @@ impl Memory {
         if let Some(amount) = &refund.amount {
             check_amount(amount).map_err(|r| invalid(ev, "refund.amount", r))?;
         }
+        self.check_history(buyer, 1, || at(ev, "refund.order"))?;
 
         // Every check passed: from here on nothing fails. Tickets refunded before are
         // left alone, so a partial refund followed by a whole-order one counts each once.
@@ -758,10 +760,12 @@ impl Memory {
         let donor = self.normalize(&donation.donor, ev, "donation.donor", now.date_naive())?;
         check_amount(&donation.amount).map_err(|r| invalid(ev, "donation.amount", r))?;
         if let Some(fund) = &donation.fund {
-            check_text(fund, false).map_err(|r| invalid(ev, "donation.fund", r))?;
+            check_text(fund, false, self.limits.max_text_bytes()).map_err(|r| invalid(ev, "donation.fund", r))?;
         }
 
-        let (patron, recognition) = self.resolve(&donor, event, now);
+        let recognition = self.recognize_normalized(&donor);
+        self.check_recognized_history(&recognition, 1, || at(ev, "donation.donor"))?;
+        let (patron, recognition) = self.settle(recognition, &donor, event, now, 1);
         let amount = donation.amount;
         self.record(
             patron,
@@ -798,7 +802,7 @@ impl Memory {
             "membership.member",
             now.date_naive(),
         )?;
-        check_text(&membership.scheme, false).map_err(|r| invalid(ev, "membership.scheme", r))?;
+        check_text(&membership.scheme, false, self.limits.max_text_bytes()).map_err(|r| invalid(ev, "membership.scheme", r))?;
         if membership.valid_from > membership.valid_to {
             return Err(invalid(
                 ev,
@@ -812,7 +816,9 @@ impl Memory {
             check_amount(price).map_err(|r| invalid(ev, "membership.price", r))?;
         }
 
-        let (patron, recognition) = self.resolve(&member, event, now);
+        let recognition = self.recognize_normalized(&member);
+        self.check_recognized_history(&recognition, 1, || at(ev, "membership.member"))?;
+        let (patron, recognition) = self.settle(recognition, &member, event, now, 1);
         let span = MembershipSpan {
             scheme: membership.scheme.clone(),
             valid_from: membership.valid_from,
@@ -869,13 +875,12 @@ impl Memory {
                 )?),
                 None => None,
             };
-        if purchase.items.len() > MAX_ITEMS_PER_PURCHASE {
+        let max_items = self.limits.max_items_per_purchase();
+        if purchase.items.len() > max_items {
             return Err(invalid(
                 ev,
                 "purchase.items",
-                Rejection::Malformed {
-                    expected: "at most 1000 items",
-                },
+                Rejection::TooMany { max: max_items },
             ));
         }
         let mut totals: SmallVec<[Money; 1]> = SmallVec::new();
@@ -904,7 +909,9 @@ impl Memory {
             add_money(&mut totals, total);
         }
 
-        let (patron, recognition) = self.resolve(&customer, event, now);
+        let recognition = self.recognize_normalized(&customer);
+        self.check_recognized_history(&recognition, 1, || at(ev, "purchase.customer"))?;
+        let (patron, recognition) = self.settle(recognition, &customer, event, now, 1);
         let performance_id = performance.and_then(|idx| {
             self.state
                 .catalog
@@ -974,15 +981,30 @@ impl Memory {
     /// A `Review` keeps the record on a new, provisional patron and queues a review item:
     /// linking on doubt risks showing one person another's history. A `Known` record that
     /// proves other patrons to be the same person merges them, unless they are pinned
-    /// apart or their own profiles say they are different people. Household members the
-    /// recognition found are linked.
+    /// apart, their own profiles say they are different people, or the joint history and
+    /// the `adding` interactions this event brings would not fit the history limit.
+    /// Household members the recognition found are linked.
     fn resolve(
         &mut self,
         signals: &NormalizedSignals,
         event: &EventId,
         now: DateTime<Utc>,
+        adding: usize,
     ) -> (PatronId, Recognition) {
         let recognition = self.recognize_normalized(signals);
+        self.settle(recognition, signals, event, now, adding)
+    }
+
+    /// [`resolve`](Self::resolve) with the recognition already made (by the checks,
+    /// against this same memory).
+    fn settle(
+        &mut self,
+        recognition: Recognition,
+        signals: &NormalizedSignals,
+        event: &EventId,
+        now: DateTime<Utc>,
+        adding: usize,
+    ) -> (PatronId, Recognition) {
         let patron = match &recognition {
             Recognition::Known {
                 patron, duplicates, ..
@@ -990,7 +1012,11 @@ impl Memory {
                 let mut patron = *patron;
                 for &duplicate in duplicates {
                     let (p, d) = (self.state.live(patron), self.state.live(duplicate));
-                    if p != d && !self.state.pinned_apart(p, d) && !self.profiles_conflict(p, d) {
+                    if p != d
+                        && !self.state.pinned_apart(p, d)
+                        && !self.profiles_conflict(p, d)
+                        && self.merged_history_fits(p, d, adding)
+                    {
                         // The older id survives, so long-lived ids stay stable.
                         let (survivor, absorbed) = if p < d { (p, d) } else { (d, p) };
                         self.state.merge_live(
@@ -999,6 +1025,7 @@ impl Memory {
                             MergeCause::Automatic {
                                 event: event.clone(),
                             },
+                            &self.limits,
                         );
                         patron = survivor;
                     }
@@ -1017,6 +1044,61 @@ impl Memory {
             self.state.link_household(patron, member);
         }
         (patron, recognition)
+    }
+
+    /// Whether two patrons' joint history, and `adding` more, fit the history limit.
+    fn merged_history_fits(&self, a: PatronId, b: PatronId, adding: usize) -> bool {
+        let len = |id| self.state.patron(id).map_or(0, |r| r.history.len());
+        len(a).saturating_add(len(b)).saturating_add(adding)
+            <= self.limits.max_history_per_patron()
+    }
+
+    /// Errors with [`Error::HistoryFull`] unless `adding` interactions fit in the history
+    /// of the patron `patron` stands for now.
+    fn check_history(
+        &self,
+        patron: PatronId,
+        adding: usize,
+        location: impl FnOnce() -> String,
+    ) -> Result<()> {
+        let patron = self.state.live(patron);
+        let len = self.state.patron(patron).map_or(0, |r| r.history.len());
+        let max = self.limits.max_history_per_patron();
+        if len.saturating_add(adding) > max {
+            return Err(Error::HistoryFull {
+                location: location(),
+                patron,
+                len,
+                adding,
+                max,
+            });
+        }
+        Ok(())
+    }
+
+    /// [`check_history`](Self::check_history) for the patron a recognition links to; a
+    /// new patron starts empty, and the builder made sure the largest event fits that.
+    fn check_recognized_history(
+        &self,
+        recognition: &Recognition,
+        adding: usize,
+        location: impl FnOnce() -> String,
+    ) -> Result<()> {
+        match recognition.known_patron() {
+            Some(patron) => self.check_history(patron, adding, location),
+            None => Ok(()),
+        }
+    }
+
+    /// At least the longest history of any live patron; worked out once after a snapshot
+    /// was loaded, then kept up by `record` and merges.
+    fn longest_history(&mut self) -> usize {
+        let state = &mut self.state;
+        let patrons = &state.patrons;
+        *state
+            .identity
+            .longest_history
+            .get_or_insert_with(|| patrons.iter().map(|r| r.history.len()).max().unwrap_or(0))
     }
 
     /// Whether two patrons' own profiles say they are different people.
@@ -1041,10 +1123,11 @@ impl Memory {
         let Some(record) = state.patron_mut(id) else {
             return;
         };
+        let limits = &self.limits;
         let profile = &mut record.profile;
         let mut learned = false;
         if let Some(name) = signals.name()
-            && profile.names.len() < MAX_NAMES
+            && profile.names.len() < limits.max_names_per_patron()
             && !profile.names.iter().any(|n| n.same_keys(name))
         {
             profile.names.push(name.clone());
@@ -1052,7 +1135,7 @@ impl Memory {
         }
         let mut new_identifiers: SmallVec<[&crate::Identifier; 4]> = SmallVec::new();
         for identifier in signals.identifiers() {
-            if profile.identifiers.len() < MAX_IDENTIFIERS
+            if profile.identifiers.len() < limits.max_identifiers_per_patron()
                 && !profile.identifiers.contains(identifier)
             {
                 profile.identifiers.push(identifier.clone());
@@ -1064,9 +1147,10 @@ impl Memory {
         if !address.is_empty() && profile.addresses.last() != Some(address) {
             learned |= !profile.addresses.contains(address);
             profile.addresses.retain(|a| a != address);
-            if profile.addresses.len() == MAX_ADDRESSES {
-                profile.addresses.remove(0);
-            }
+            // The oldest addresses go first: the latest one matters most.
+            let keep = limits.max_addresses_per_patron().saturating_sub(1);
+            let excess = profile.addresses.len().saturating_sub(keep);
+            profile.addresses.drain(..excess);
             profile.addresses.push(address.clone());
         }
         if profile.birth_date.is_none() && signals.birth_date().is_some() {
@@ -1095,10 +1179,21 @@ impl Memory {
         interaction: Interaction,
         update: impl FnOnce(&mut super::stats::PatronStats),
     ) {
+        let max = self.limits.max_history_per_patron();
         if let Some(record) = self.state.patron_mut(patron) {
             record.stats.seen(interaction.at());
             update(&mut record.stats);
-            record.history.push(interaction);
+            // The limit was checked before the write began, against the patron each
+            // person was recognized as then. This only keeps memory bounded should a
+            // ticket holder resolve, once the buyer is recorded, to a patron that check
+            // could not foresee: the interaction is counted but not kept.
+            if record.history.len() < max {
+                record.history.push(interaction);
+            }
+            let len = record.history.len();
+            if let Some(longest) = &mut self.state.identity.longest_history {
+                *longest = (*longest).max(len);
+            }
         }
     }
 

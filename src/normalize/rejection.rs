@@ -54,4 +54,10 @@ pub enum Rejection {
     /// A valid country this crate has no telephone numbering data for.
     #[error("is for a country without phone numbering data")]
     UnsupportedCountry,
+    /// Has more entries than accepted (tickets in an order, lines in a purchase).
+    #[error("has more than {max} entries")]
+    TooMany {
+        /// The largest accepted number of entries.
+        max: usize,
+    },
 }
