@@ -112,11 +112,11 @@ mod stable_hash;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, Result};
+pub use memory::Limits;
 pub use memory::{
     IdentityChange, IndexView, MembershipSpan, Memory, MemoryBuilder, MergeCause, Observation,
     Participant, PatronStats, PatronView, ProductionVisits, ReviewDecision, ReviewItem, TicketView,
 };
-pub use memory::Limits;
 pub use model::catalog::{Catalog, Performance, Production, Venue};
 pub use model::event::{
     Donation, Event, EventKind, LineItem, Membership, Order, Purchase, Refund, Scan, Ticket,

@@ -235,11 +235,15 @@ impl Signals {
             None => None,
         };
         let street = match &self.street {
-            Some(raw) => Some(Pii::new(clean_text(raw, max_bytes).map_err(|r| field("street", r))?)),
+            Some(raw) => Some(Pii::new(
+                clean_text(raw, max_bytes).map_err(|r| field("street", r))?,
+            )),
             None => None,
         };
         let city = match &self.city {
-            Some(raw) => Some(Pii::new(clean_text(raw, max_bytes).map_err(|r| field("city", r))?)),
+            Some(raw) => Some(Pii::new(
+                clean_text(raw, max_bytes).map_err(|r| field("city", r))?,
+            )),
             None => None,
         };
         let address = Address {

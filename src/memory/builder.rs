@@ -269,9 +269,10 @@ impl MemoryBuilder {
         let today = memory.clock.now().date_naive();
         for (i, signals) in ignored.iter().enumerate() {
             let limits = &memory.limits;
-            let normalized = signals.normalize(memory.default_country, today, limits, &|field| {
-                format!("ignore_identifiers[{i}].{field}")
-            })?;
+            let normalized =
+                signals.normalize(memory.default_country, today, limits, &|field| {
+                    format!("ignore_identifiers[{i}].{field}")
+                })?;
             for identifier in normalized.identifiers() {
                 memory
                     .state

@@ -172,7 +172,8 @@ impl Memory {
         let pending = self.begin(&Command::DefineVenue(Cow::Borrowed(&venue)))?;
         let id = venue.id().as_str();
         check_vendor_id(id).map_err(|r| catalog_error("venue", id, "id", r))?;
-        check_text(venue.name(), false, self.limits.max_text_bytes()).map_err(|r| catalog_error("venue", id, "name", r))?;
+        check_text(venue.name(), false, self.limits.max_text_bytes())
+            .map_err(|r| catalog_error("venue", id, "name", r))?;
         // Defining the catalog again at every start is common: the same entry changes
         // nothing, so it is not journaled again.
         let changed = self.state.catalog.venue(id) != Some(&venue);
@@ -187,7 +188,8 @@ impl Memory {
         let id = production.id().as_str();
         let error = |field, r| catalog_error("production", id, field, r);
         check_vendor_id(id).map_err(|r| error("id", r))?;
-        check_text(production.title(), false, self.limits.max_text_bytes()).map_err(|r| error("title", r))?;
+        check_text(production.title(), false, self.limits.max_text_bytes())
+            .map_err(|r| error("title", r))?;
         for genre in production.genres() {
             check_vendor_id(genre).map_err(|r| error("genres", r))?;
         }
@@ -760,7 +762,8 @@ impl Memory {
         let donor = self.normalize(&donation.donor, ev, "donation.donor", now.date_naive())?;
         check_amount(&donation.amount).map_err(|r| invalid(ev, "donation.amount", r))?;
         if let Some(fund) = &donation.fund {
-            check_text(fund, false, self.limits.max_text_bytes()).map_err(|r| invalid(ev, "donation.fund", r))?;
+            check_text(fund, false, self.limits.max_text_bytes())
+                .map_err(|r| invalid(ev, "donation.fund", r))?;
         }
 
         let recognition = self.recognize_normalized(&donor);
@@ -802,7 +805,8 @@ impl Memory {
             "membership.member",
             now.date_naive(),
         )?;
-        check_text(&membership.scheme, false, self.limits.max_text_bytes()).map_err(|r| invalid(ev, "membership.scheme", r))?;
+        check_text(&membership.scheme, false, self.limits.max_text_bytes())
+            .map_err(|r| invalid(ev, "membership.scheme", r))?;
         if membership.valid_from > membership.valid_to {
             return Err(invalid(
                 ev,
@@ -1049,8 +1053,7 @@ impl Memory {
     /// Whether two patrons' joint history, and `adding` more, fit the history limit.
     fn merged_history_fits(&self, a: PatronId, b: PatronId, adding: usize) -> bool {
         let len = |id| self.state.patron(id).map_or(0, |r| r.history.len());
-        len(a).saturating_add(len(b)).saturating_add(adding)
-            <= self.limits.max_history_per_patron()
+        len(a).saturating_add(len(b)).saturating_add(adding) <= self.limits.max_history_per_patron()
     }
 
     /// Errors with [`Error::HistoryFull`] unless `adding` interactions fit in the history
