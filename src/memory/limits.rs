@@ -100,7 +100,8 @@ impl Limits {
     /// Names as written, street and city are kept up to this length. Fields whose format
     /// has its own, tighter bound keep it whatever this is: an e-mail is at most 254
     /// bytes once normalized, a phone number or postcode at most 64 bytes as given, a card
-    /// token or external id at most 128, a folded name at most 256. At least 1.
+    /// token or external id at most 128, a name at most 1024 as given and 256 once folded.
+    /// At least 1.
     #[must_use]
     pub fn signal_bytes(mut self, bytes: usize) -> Self {
         self.signal_bytes = bytes;

@@ -133,14 +133,14 @@ impl Memory {
     /// Errors when a signal is unusable (an e-mail without `@`, an empty name…).
     pub fn recognize(&self, signals: &Signals) -> Result<Recognition> {
         let today = self.clock.now().date_naive();
-        let normalized =
-            signals.normalize(self.default_country, today, &self.limits, &|field| {
-                if field.is_empty() {
-                    "signals".to_owned()
-                } else {
-                    format!("signals.{field}")
-                }
-            })?;
+        let limits = &self.limits;
+        let normalized = signals.normalize(self.default_country, today, limits, &|field| {
+            if field.is_empty() {
+                "signals".to_owned()
+            } else {
+                format!("signals.{field}")
+            }
+        })?;
         Ok(self.recognize_normalized(&normalized))
     }
 
