@@ -6,15 +6,19 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use common::*;
 use proptest::prelude::*;
 use regulars::normalize::Rejection;
 use regulars::{
+    BlockingKey, BlockingKeys, Candidates, Evidence, IndexView, Limits, NormalizedSignals,
+    PatronId, PatronView, Strategy as RecognitionStrategy, Thresholds,
+};
+use regulars::{
     Donation, Error, Event, LineItem, ManualClock, Membership, Memory, MemoryBuilder, Note,
     Production, ProfileChange, Purchase, Refund, Scan, Signals, Venue,
 };
-use regulars::{Limits, PatronId, Thresholds};
 
 /// A memory with the test catalog, the test clock and these limits.
 fn limited(limits: Limits) -> Memory {
@@ -430,6 +434,55 @@ fn identifiers_past_identifiers_per_patron_are_not_kept_or_indexed() {
         .recognize(&Signals::new().external_id("crm", "C-1"))
         .expect("recognize");
     assert_eq!(dropped.known_patron(), None);
+}
+
+/// A strategy that files every patron under a key per family name, and reports who is
+/// filed under the family name asked about: what a plugin sees of the index.
+#[derive(Debug, Default)]
+struct FamilyProbe {
+    filed: Arc<Mutex<Vec<PatronId>>>,
+}
+
+impl RecognitionStrategy for FamilyProbe {
+    fn name(&self) -> &str {
+        "family-probe"
+    }
+    fn blocking_keys(&self, signals: &NormalizedSignals, out: &mut BlockingKeys) {
+        if let Some(family) = signals.family_key() {
+            out.push(BlockingKey::of("probe", family));
+        }
+    }
+    fn candidates(&self, signals: &NormalizedSignals, index: &IndexView<'_>, _: &mut Candidates) {
+        if let Some(family) = signals.family_key() {
+            let filed = index.patrons_under(BlockingKey::of("probe", family));
+            *self.filed.lock().expect("probe") = filed.to_vec();
+        }
+    }
+    fn score(&self, _: &NormalizedSignals, _: &PatronView<'_>, _: &mut Evidence) {}
+}
+
+#[test]
+fn a_name_not_kept_is_not_filed_under_blocking_keys() {
+    let filed = Arc::new(Mutex::new(Vec::new()));
+    let probe = FamilyProbe {
+        filed: Arc::clone(&filed),
+    };
+    let mut memory = build(limited_builder(Limits::default().names_per_patron(2)).strategy(probe));
+    let ana_id = observe(&mut memory, bare_order(1, ana())).patron();
+    observe(&mut memory, bare_order(2, ana().family_name("Silvaa")));
+    // A new address makes the third event teach memory something, with a name it will
+    // not keep.
+    let third = bare_order(3, ana().family_name("Sillva").postcode("SW1A 1AA"));
+    assert_eq!(observe(&mut memory, third).patron(), ana_id);
+    let filed_under = |family: &str| {
+        memory
+            .recognize(&Signals::new().family_name(family))
+            .expect("recognize");
+        filed.lock().expect("probe").clone()
+    };
+    assert_eq!(filed_under("Silva"), [ana_id]);
+    assert_eq!(filed_under("Silvaa"), [ana_id], "exactly at the limit");
+    assert_eq!(filed_under("Sillva"), [], "not kept, so not filed");
 }
 
 #[test]

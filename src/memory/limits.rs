@@ -127,8 +127,9 @@ impl Limits {
     }
 
     /// Most distinct names kept per patron (default 8). Past it, a new spelling is not
-    /// added; the event is still recorded and the patron is still recognized by the names
-    /// kept. A merge keeps the survivor's names first. At least 1.
+    /// added, nor filed under blocking keys; the event is still recorded and the patron is
+    /// still recognized by the names kept. A merge keeps the survivor's names first. At
+    /// least 1.
     #[must_use]
     pub fn names_per_patron(mut self, names: usize) -> Self {
         self.names_per_patron = names;
@@ -136,9 +137,9 @@ impl Limits {
     }
 
     /// Most distinct identifiers (e-mails, phones, card tokens, external ids) kept per
-    /// patron (default 32). Past it, a new identifier is not added: the event is still
-    /// recorded, and the patron is still recognized by the identifiers kept. A merge keeps
-    /// the survivor's identifiers first. At least 1.
+    /// patron (default 32). Past it, a new identifier is not added, indexed or filed under
+    /// blocking keys: the event is still recorded, and the patron is still recognized by
+    /// the identifiers kept. A merge keeps the survivor's identifiers first. At least 1.
     #[must_use]
     pub fn identifiers_per_patron(mut self, identifiers: usize) -> Self {
         self.identifiers_per_patron = identifiers;

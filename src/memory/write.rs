@@ -1160,6 +1160,32 @@ impl Memory {
             profile.birth_date = signals.birth_date();
             learned = true;
         }
+        // Only what was kept is filed under blocking keys: a name or identifier refused
+        // by the limits must not make the patron a candidate for it, nor let a flood of
+        // junk grow the index.
+        let kept_name = signals
+            .name()
+            .is_none_or(|name| profile.names.iter().any(|n| n.same_keys(name)));
+        let kept_identifiers = signals
+            .identifiers()
+            .iter()
+            .all(|i| profile.identifiers.contains(i));
+        let trimmed;
+        let filed = if kept_name && kept_identifiers {
+            signals
+        } else {
+            trimmed = NormalizedSignals::from_parts(
+                signals.name().filter(|_| kept_name).cloned(),
+                signals
+                    .identifiers()
+                    .iter()
+                    .filter(|i| profile.identifiers.contains(i))
+                    .cloned(),
+                signals.address().clone(),
+                signals.birth_date(),
+            );
+            &trimmed
+        };
         for identifier in new_identifiers {
             state.identifiers.insert(identifier.clone(), id);
         }
@@ -1167,7 +1193,7 @@ impl Memory {
             let mut keys = crate::recognize::BlockingKeys::default();
             for strategy in &self.strategies {
                 keys.clear();
-                strategy.blocking_keys(signals, &mut keys);
+                strategy.blocking_keys(filed, &mut keys);
                 for &key in keys.as_slice() {
                     state.blocking.insert(key, id);
                 }
