@@ -193,6 +193,10 @@ pub enum Error {
     /// from its journal to continue; it then holds exactly what the journal holds.
     #[error("memory refuses writes until it is reopened: journaling failed earlier: {0}")]
     JournalFailed(Box<Error>),
+    /// The patron was erased ([`Memory::erase`](crate::Memory::erase)): nothing about them
+    /// can be read, changed or merged any more. A person who comes back is a new patron.
+    #[error("patron {0} was erased")]
+    ErasedPatron(crate::PatronId),
 }
 
 /// `Result` with this crate's [`Error`].

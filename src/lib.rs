@@ -106,6 +106,7 @@ mod model;
 mod moments;
 pub mod normalize;
 mod pii;
+mod privacy;
 mod recognize;
 mod signals;
 mod stable_hash;
@@ -135,6 +136,7 @@ pub use moments::{
     Policy, Priority, RuleContext, SilencedMoment, Suppression, Suppressor, TicketInfo, Trigger,
     rule_fn,
 };
+pub use privacy::{Erasure, PatronExport};
 pub use recognize::{
     Agreement, BlockingKey, BlockingKeys, Candidate, Candidates, Comparison, Evidence,
     EvidenceItem, ExactIdentifiers, ExactWeights, Field, Level, LevelChange, LevelWeight,

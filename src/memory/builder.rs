@@ -43,6 +43,7 @@ pub struct MemoryBuilder {
     ignored: Vec<Signals>,
     shared_limit: usize,
     review_limit: usize,
+    keep_anonymous_aggregates: bool,
     /// The journal and its options (methods in `durable.rs`).
     pub(super) durable: super::durable::DurableOptions,
 }
@@ -61,6 +62,7 @@ impl fmt::Debug for MemoryBuilder {
             .field("per_visit", &self.per_visit)
             .field("ignored", &self.ignored)
             .field("shared_limit", &self.shared_limit)
+            .field("keep_anonymous_aggregates", &self.keep_anonymous_aggregates)
             .field("durable", &self.durable)
             .finish_non_exhaustive()
     }
@@ -82,6 +84,7 @@ impl MemoryBuilder {
             ignored: Vec::new(),
             shared_limit: super::index::Neutralized::DEFAULT_SHARED_LIMIT,
             review_limit: 10_000,
+            keep_anonymous_aggregates: false,
             durable: Default::default(),
         }
     }
@@ -227,6 +230,25 @@ impl MemoryBuilder {
         self
     }
 
+    /// Whether [`Memory::erase`] keeps the erased patron's figures ([`PatronStats`](crate::PatronStats):
+    /// counts, spend, attendance dates) on the anonymous tombstone left behind, readable
+    /// with [`Memory::erased_stats`]. Off by default: erasure then keeps nothing but the
+    /// id. Names, identifiers, addresses, notes and history go either way.
+    ///
+    /// ```
+    /// use regulars::{Event, Memory, Order, Signals};
+    /// let mut memory = Memory::builder().keep_anonymous_aggregates(true).build()?;
+    /// let ana = memory.observe(Event::order("e-1", Order::new("o-1", Signals::new().email("ana@example.org"))))?.patron();
+    /// memory.erase(ana)?;
+    /// assert!(memory.patron(ana).is_none());
+    /// assert_eq!(memory.erased_stats(ana).map(|s| s.orders()), Some(1));
+    /// # Ok::<(), regulars::Error>(())
+    /// ```
+    pub fn keep_anonymous_aggregates(mut self, keep: bool) -> Self {
+        self.keep_anonymous_aggregates = keep;
+        self
+    }
+
     /// Builds the memory.
     ///
     /// Errors when there is no strategy, two rules share an id, an ignored identifier is
@@ -337,6 +359,7 @@ impl MemoryBuilder {
         let mut state = State::default();
         state.neutralized.shared_limit = self.shared_limit;
         state.identity.review_limit = self.review_limit;
+        state.privacy.keep_aggregates = self.keep_anonymous_aggregates;
         Memory {
             default_country: self.default_country,
             thresholds: self.thresholds,

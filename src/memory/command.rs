@@ -69,6 +69,15 @@ pub(crate) enum Command<'a> {
     Tick {
         now: DateTime<Utc>,
     },
+    Erase {
+        patron: PatronId,
+    },
+    OptOut {
+        patron: PatronId,
+    },
+    OptIn {
+        patron: PatronId,
+    },
 }
 
 impl Command<'_> {
@@ -143,6 +152,9 @@ impl Memory {
             }
             Command::ResolveReview { review, decision } => self.resolve_review(review, decision),
             Command::Tick { now } => self.try_tick(now).map(drop),
+            Command::Erase { patron } => self.erase(patron).map(drop),
+            Command::OptOut { patron } => self.opt_out(patron),
+            Command::OptIn { patron } => self.opt_in(patron),
         }
     }
 }

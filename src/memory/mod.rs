@@ -2,14 +2,14 @@
 
 mod briefing;
 mod builder;
-mod command;
+pub(crate) mod command;
 mod derive;
 mod durable;
-mod identity;
-mod index;
+pub(crate) mod identity;
+pub(crate) mod index;
 mod observation;
 mod snapshot;
-mod state;
+pub(crate) mod state;
 mod stats;
 mod view;
 mod write;
@@ -32,7 +32,7 @@ use crate::moments::engine::Engine;
 use crate::normalize::Country;
 use crate::recognize::{Candidate, Candidates, Evidence, Recognition, Strategy, Thresholds};
 use crate::signals::{NormalizedSignals, Signals};
-use state::State;
+pub(crate) use state::State;
 
 /// A venue's memory of its patrons.
 ///
@@ -74,8 +74,8 @@ pub struct Memory {
     thresholds: Thresholds,
     clock: Arc<dyn Clock>,
     strategies: Vec<Arc<dyn Strategy>>,
-    engine: Engine,
-    state: State,
+    pub(crate) engine: Engine,
+    pub(crate) state: State,
     /// The journal every change is written to, if memory is durable.
     durable: Option<durable::Durable>,
 }
@@ -164,7 +164,10 @@ impl Memory {
                 Some(Candidate::new(id, evidence))
             })
             .collect();
-        self.thresholds.decide(scored, self.patron_count())
+        crate::privacy::screen(
+            &self.state,
+            self.thresholds.decide(scored, self.patron_count()),
+        )
     }
 
     /// Memory's indexes and records, read-only (for training).
@@ -173,7 +176,8 @@ impl Memory {
     }
 
     /// The patron with this id. A merged id gives the patron it was merged into, whose
-    /// [`id`](PatronView::id) is the survivor's.
+    /// [`id`](PatronView::id) is the survivor's. An [erased](Self::erase) id gives `None`,
+    /// as an unknown one does ([`Memory::is_erased`] tells them apart).
     pub fn patron(&self, id: PatronId) -> Option<PatronView<'_>> {
         self.state.live_patron(id).map(|record| PatronView {
             record,
@@ -186,16 +190,19 @@ impl Memory {
         self.state
             .patrons
             .iter()
-            .filter(|record| record.merged_into.is_none())
+            .filter(|record| record.merged_into.is_none() && !self.state.is_erased(record.id))
             .map(|record| PatronView {
                 record,
                 state: &self.state,
             })
     }
 
-    /// How many patrons memory knows (merged ones count once, as their survivor).
+    /// How many patrons memory knows (merged ones count once, as their survivor; erased
+    /// ones not at all).
     pub fn patron_count(&self) -> usize {
-        self.state.patrons.len() - self.state.identity.merges.len()
+        self.state.patrons.len()
+            - self.state.identity.merges.len()
+            - self.state.privacy.erased.len()
     }
 
     /// How many distinct events memory has observed.

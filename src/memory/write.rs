@@ -265,9 +265,7 @@ impl Memory {
             patron,
             change: Cow::Borrowed(&change),
         })?;
-        if self.state.patron(patron).is_none() {
-            return Err(Error::UnknownPatron(patron));
-        }
+        self.state.require(patron)?;
         let location = |field: &str| format!("patron {patron}: {field}");
         let check = |field: &str, text: &str, multiline: bool| {
             check_text(text, multiline).map_err(|reason| Error::InvalidInput {
@@ -990,7 +988,13 @@ impl Memory {
                 let mut patron = *patron;
                 for &duplicate in duplicates {
                     let (p, d) = (self.state.live(patron), self.state.live(duplicate));
-                    if p != d && !self.state.pinned_apart(p, d) && !self.profiles_conflict(p, d) {
+                    // An opted-out patron is not merged automatically: that would learn.
+                    if p != d
+                        && !self.state.pinned_apart(p, d)
+                        && !self.profiles_conflict(p, d)
+                        && !self.state.holds_back(p)
+                        && !self.state.holds_back(d)
+                    {
                         // The older id survives, so long-lived ids stay stable.
                         let (survivor, absorbed) = if p < d { (p, d) } else { (d, p) };
                         self.state.merge_live(
@@ -1037,6 +1041,9 @@ impl Memory {
     /// Adds what the signals say that the patron's profile does not have yet, and files
     /// the patron under the strategies' blocking keys when something was new.
     fn learn(&mut self, id: PatronId, signals: &NormalizedSignals) {
+        if self.state.holds_back(id) {
+            return;
+        }
         let state = &mut self.state;
         let Some(record) = state.patron_mut(id) else {
             return;
@@ -1095,6 +1102,11 @@ impl Memory {
         interaction: Interaction,
         update: impl FnOnce(&mut super::stats::PatronStats),
     ) {
+        // Nothing is recorded about an erased or opted-out patron; the ticket records
+        // that door scans need are kept apart from history.
+        if self.state.holds_back(patron) {
+            return;
+        }
         if let Some(record) = self.state.patron_mut(patron) {
             record.stats.seen(interaction.at());
             update(&mut record.stats);
@@ -1104,6 +1116,9 @@ impl Memory {
 
     /// Counts an attendance once per patron and performance; returns whether it was new.
     fn attend(&mut self, patron: PatronId, performance: PerformanceIdx) -> bool {
+        if self.state.holds_back(patron) {
+            return false;
+        }
         let state = &mut self.state;
         match super::state::slot(patron).and_then(|i| state.patrons.get_mut(i)) {
             Some(record) => super::derive::attend(record, &state.catalog, performance),
@@ -1146,7 +1161,11 @@ impl Memory {
         now: DateTime<Utc>,
         only: Option<RuleIdx>,
     ) -> Proposal {
-        let Some(view) = self.patron(patron) else {
+        // No moment of any kind fires for a patron who opted out.
+        let Some(view) = self
+            .patron(patron)
+            .filter(|v| !self.state.is_opted_out(v.id()))
+        else {
             return Proposal::default();
         };
         let ctx = RuleContext::new(view, trigger, &self.state.catalog, now);
@@ -1184,7 +1203,10 @@ impl Memory {
         now: DateTime<Utc>,
         handled: Option<(RuleIdx, DateTime<Utc>)>,
     ) {
-        let Some(view) = self.patron(patron) else {
+        let Some(view) = self
+            .patron(patron)
+            .filter(|v| !self.state.is_opted_out(v.id()))
+        else {
             return;
         };
         let due = self.engine.due_times(&view, now, handled);

@@ -1,0 +1,578 @@
+//! Privacy: erasure leaves no personal data in memory or on disk, export holds everything
+//! memory knows, opting out stops learning and moments, `Debug` never shows personal data.
+
+mod common;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use common::*;
+use regulars::journal::{FileJournal, Journal, Recovery, SyncPolicy};
+use regulars::{
+    Channel, Consent, Error, Flag, FlagKind, ManualClock, Memory, MemoryBuilder, Note, PatronId,
+    ProfileChange, Purpose, SeatPreference, Signals,
+};
+
+// ---------------------------------------------------------------- helpers
+
+/// A fresh directory under the system temp dir, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let path = std::env::temp_dir().join(format!(
+            "regulars-privacy-{}-{n}-{name}",
+            std::process::id()
+        ));
+        let _ = fs::remove_dir_all(&path);
+        TempDir(path)
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Every file's bytes under `dir`, lower-cased (ASCII), with its name.
+fn files_of(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in fs::read_dir(&dir).expect("readable directory") {
+            let path = entry.expect("directory entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let bytes = fs::read(&path).expect("readable file");
+                out.push((path.display().to_string(), bytes.to_ascii_lowercase()));
+            }
+        }
+    }
+    assert!(!out.is_empty(), "the data dir holds no file");
+    out
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    let needle = needle.to_ascii_lowercase();
+    haystack
+        .windows(needle.len())
+        .any(|window| window == needle.as_bytes())
+}
+
+/// The files of `dir` that hold `needle` (case-insensitively).
+fn files_holding(dir: &Path, needle: &str) -> Vec<String> {
+    files_of(dir)
+        .into_iter()
+        .filter(|(_, bytes)| contains(bytes, needle))
+        .map(|(name, _)| name)
+        .collect()
+}
+
+// Anastasia Featherstonehaugh: every kind of personal data, each value distinctive
+// enough that finding its bytes by chance is impossible.
+const GIVEN: &str = "Anastasia";
+const FAMILY: &str = "Featherstonehaugh";
+const EMAIL: &str = "anastasia.f@featherstone.example";
+const WORK_EMAIL: &str = "a.featherstonehaugh@quillworks.example";
+const PHONE: &str = "020 7946 0321";
+const PHONE_DIGITS: &str = "2079460321";
+const CARD: &str = "tok_anastasia_9137";
+const LOYALTY: &str = "LOY-558812";
+const STREET: &str = "17 Cherry Orchard Lane";
+const CITY: &str = "Wolverhampton";
+const NOTE: &str = "Anastasia prefers the quiet foyer";
+const FLAG_DETAIL: &str = "needs the hearing loop in row Q";
+const PREFERENCE: &str = "oat milk flat white";
+
+fn anastasia() -> Signals {
+    Signals::new()
+        .given_name(GIVEN)
+        .family_name(FAMILY)
+        .email(EMAIL)
+        .phone(PHONE)
+        .card_token(CARD)
+        .external_id("loyalty", LOYALTY)
+        .street(STREET)
+        .city(CITY)
+        .postcode("WV1 4QQ")
+        .country("GB")
+        .birth_date(date(1984, 7, 19))
+}
+
+/// The same person under her work e-mail only.
+fn anastasia_at_work() -> Signals {
+    Signals::new()
+        .given_name(GIVEN)
+        .family_name(FAMILY)
+        .email(WORK_EMAIL)
+}
+
+/// Every value of Anastasia's that must not survive an erasure, as it would be stored
+/// (raw or normalized).
+const ANASTASIA_SECRETS: [&str; 13] = [
+    GIVEN,
+    FAMILY,
+    EMAIL,
+    WORK_EMAIL,
+    PHONE_DIGITS,
+    CARD,
+    LOYALTY,
+    STREET,
+    CITY,
+    "WV14QQ",
+    NOTE,
+    FLAG_DETAIL,
+    PREFERENCE,
+];
+
+const BEN_EMAIL: &str = "ben.okafor@example.net";
+
+/// Fills a memory with Anastasia (two records merged, a profile full of data, tickets,
+/// a scan, moments), Ben and Cleo. Returns Anastasia's two ids.
+fn fill(memory: &mut Memory) -> (PatronId, PatronId) {
+    define_catalog(memory);
+    let ana = observe(
+        memory,
+        order(
+            "e-1",
+            "o-1",
+            anastasia(),
+            [seated("t-1", "hamlet-1", "F12")],
+        ),
+    )
+    .patron();
+    scan_in(memory, "e-2", "t-1");
+    // Her work e-mail arrives as someone else first, then staff merge the two.
+    let work = observe(
+        memory,
+        order(
+            "e-3",
+            "o-2",
+            Signals::new().email(WORK_EMAIL),
+            [seated("t-2", "hamlet-2", "F13")],
+        ),
+    )
+    .patron();
+    assert_ne!(work, ana, "the work record starts as its own patron");
+    memory
+        .update_profile(work, ProfileChange::AddNote(Note::new(NOTE, t0())))
+        .expect("note");
+    memory.merge(ana, work).expect("merge");
+    for change in [
+        ProfileChange::AddFlag(Flag::new(FlagKind::AccessNeeds).detail(FLAG_DETAIL)),
+        ProfileChange::CustomPreference {
+            key: "coffee".to_owned(),
+            value: Some(PREFERENCE.to_owned()),
+        },
+        ProfileChange::SeatPreference(Some(SeatPreference::aisle())),
+        ProfileChange::Consent(Consent::granted(Channel::Email, Purpose::Marketing, t0())),
+    ] {
+        memory.update_profile(ana, change).expect("profile change");
+    }
+    observe(
+        memory,
+        order("e-4", "o-3", ben(), [seated("t-3", "hamlet-1", "F14")]),
+    );
+    observe(
+        memory,
+        order("e-5", "o-4", cleo(), [ticket("t-4", "nutcracker-1")]),
+    );
+    observe(
+        memory,
+        order(
+            "e-6",
+            "o-5",
+            anastasia_at_work(),
+            [seated("t-5", "hamlet-3", "A1")],
+        ),
+    );
+    (ana, work)
+}
+
+fn durable_builder(clock: &ManualClock) -> MemoryBuilder {
+    builder(clock).sync_policy(SyncPolicy::EveryAppend)
+}
+
+// ---------------------------------------------------------------- erase
+
+#[test]
+fn erase_leaves_no_personal_data_in_any_file_of_the_data_dir() {
+    let dir = TempDir::new("erase");
+    let clock = ManualClock::new(t0());
+    let (ana, work) = {
+        let mut memory = durable_builder(&clock).open(dir.path()).expect("open");
+        let (ana, work) = fill(&mut memory);
+        // Some of it in a snapshot, some only in the journal after it.
+        memory.checkpoint().expect("checkpoint");
+        observe(
+            &mut memory,
+            order("e-7", "o-6", anastasia(), [ticket("t-6", "hamlet-4")]),
+        );
+        memory.sync().expect("sync");
+        for secret in [GIVEN, EMAIL, WORK_EMAIL, PHONE_DIGITS, NOTE] {
+            assert!(
+                !files_holding(dir.path(), secret).is_empty(),
+                "before erasure, {secret:?} is on disk (the scan can see it)"
+            );
+        }
+
+        let erasure = memory.erase(work).expect("erase");
+        assert_eq!(erasure.patrons(), &[ana, work], "the merged records go too");
+        assert_eq!(erasure.names(), 1);
+        assert_eq!(
+            erasure.identifiers(),
+            5,
+            "two e-mails, phone, card, loyalty id"
+        );
+        assert!(erasure.interactions() > 0);
+        assert_eq!(erasure.notes(), 1);
+        assert!(erasure.moments() > 0, "her first-visit moment goes");
+        assert_eq!(erasure.checkpoint(), Some(memory.last_seq()));
+        (ana, work)
+    };
+
+    for secret in ANASTASIA_SECRETS {
+        let holding = files_holding(dir.path(), secret);
+        assert!(
+            holding.is_empty(),
+            "{secret:?} survived the erasure in {holding:?}"
+        );
+    }
+    assert!(
+        !files_holding(dir.path(), BEN_EMAIL).is_empty(),
+        "another patron's e-mail is still on disk"
+    );
+
+    // Reopened: she is gone, the others are intact.
+    let mut memory = durable_builder(&clock).open(dir.path()).expect("reopen");
+    for id in [ana, work] {
+        assert!(memory.patron(id).is_none());
+        assert!(memory.is_erased(id));
+        assert_eq!(memory.export(id).unwrap_err(), Error::ErasedPatron(id));
+    }
+    assert_eq!(memory.patron_count(), 2);
+    let ben = memory
+        .recognize(&ben())
+        .expect("recognize")
+        .known_patron()
+        .expect("Ben is still known");
+    let ben_view = memory.patron(ben).expect("Ben");
+    assert_eq!(ben_view.identifiers()[0].value(), BEN_EMAIL);
+    assert_eq!(ben_view.stats().orders(), 1);
+    assert!(
+        memory
+            .brief("hamlet-1")
+            .expect("brief")
+            .entries()
+            .all(|e| e.patron() != ana),
+        "her moments left the brief"
+    );
+    assert!(memory.moments_of(ana).next().is_none());
+
+    // She comes back: a new patron with a new id, who knows nothing of the old one.
+    let seen = observe(
+        &mut memory,
+        order("e-20", "o-20", anastasia(), [ticket("t-20", "hamlet-4")]),
+    );
+    assert_eq!(seen.recognition().decision(), "new");
+    let new = seen.patron();
+    assert!(new > work && new > ana, "ids are never reused");
+    let view = memory.patron(new).expect("the new patron");
+    assert_eq!(view.stats().orders(), 1);
+    assert!(view.notes().is_empty());
+    // An old event sent again is a replay: it does not bring the erased person back.
+    let replay = memory
+        .observe(order(
+            "e-1",
+            "o-1",
+            anastasia(),
+            [seated("t-1", "hamlet-1", "F12")],
+        ))
+        .expect("replay");
+    assert!(replay.is_replay());
+    assert!(memory.patron(replay.patron()).is_none());
+}
+
+#[test]
+fn erase_clears_memory_everywhere_without_a_journal() {
+    let clock = ManualClock::new(t0());
+    let mut memory = builder(&clock).build().expect("build");
+    let (ana, work) = fill(&mut memory);
+    let ben = memory.recognize(&ben()).unwrap().known_patron().unwrap();
+    let erasure = memory.erase(ana).expect("erase");
+    assert_eq!(erasure.checkpoint(), None);
+    assert_eq!(erasure.patrons(), &[ana, work]);
+
+    // Nothing of hers in the snapshot image, which holds everything memory knows.
+    let image = memory.snapshot().to_ascii_lowercase();
+    for secret in ANASTASIA_SECRETS {
+        assert!(!contains(&image, secret), "{secret:?} is still in memory");
+    }
+    assert!(contains(&image, BEN_EMAIL));
+
+    // Nobody can reach her by any identifier, and nothing can change her.
+    for signals in [
+        Signals::new().email(EMAIL),
+        Signals::new().phone(PHONE),
+        Signals::new().card_token(CARD),
+        Signals::new().external_id("loyalty", LOYALTY),
+        Signals::new().given_name(GIVEN).family_name(FAMILY),
+    ] {
+        let recognition = memory.recognize(&signals).expect("recognize");
+        assert_eq!(recognition.decision(), "new");
+    }
+    assert_eq!(
+        memory.update_profile(ana, ProfileChange::PrefersNoFuss(true)),
+        Err(Error::ErasedPatron(ana))
+    );
+    assert_eq!(memory.merge(ben, ana), Err(Error::ErasedPatron(ana)));
+    assert_eq!(memory.split(work), Err(Error::ErasedPatron(work)));
+    assert_eq!(memory.opt_out(ana), Err(Error::ErasedPatron(ana)));
+    assert_eq!(memory.patrons().count(), 2);
+    // A second erasure has nothing left to do.
+    assert!(
+        memory
+            .erase(work)
+            .expect("erase again")
+            .patrons()
+            .is_empty()
+    );
+    assert_eq!(
+        memory.erase(PatronId::from_u64(999)).unwrap_err(),
+        Error::UnknownPatron(PatronId::from_u64(999))
+    );
+
+    // Her ticket still opens the door, and records nothing about anyone.
+    let scan = scan_in(&mut memory, "e-30", "t-5");
+    assert_eq!(scan.patron(), ana);
+    assert!(scan.moments().is_empty());
+    assert!(memory.patron(ana).is_none());
+    let image = memory.snapshot().to_ascii_lowercase();
+    for secret in ANASTASIA_SECRETS {
+        assert!(!contains(&image, secret), "{secret:?} came back");
+    }
+}
+
+#[test]
+fn anonymous_aggregates_are_kept_only_when_configured() {
+    for keep in [false, true] {
+        let clock = ManualClock::new(t0());
+        let mut memory = builder(&clock)
+            .keep_anonymous_aggregates(keep)
+            .build()
+            .expect("build");
+        let (ana, work) = fill(&mut memory);
+        let orders = memory.patron(ana).unwrap().stats().orders();
+        memory.erase(ana).expect("erase");
+        let stats = memory.erased_stats(ana);
+        if keep {
+            assert_eq!(stats.map(|s| s.orders()), Some(orders));
+            assert_eq!(stats.map(|s| s.performances_attended()), Some(1));
+        } else {
+            assert!(stats.is_none());
+        }
+        assert!(memory.erased_stats(work).is_none_or(|s| s.orders() == 0));
+        assert!(memory.patron(ana).is_none());
+    }
+}
+
+/// A file journal that cannot write snapshots: the erasure is journaled, its checkpoint
+/// fails, as if the process died between the two.
+#[derive(Debug)]
+struct NoSnapshots(FileJournal);
+
+impl Journal for NoSnapshots {
+    fn append(&mut self, payload: &[u8]) -> regulars::Result<u64> {
+        self.0.append(payload)
+    }
+    fn sync(&mut self) -> regulars::Result<u64> {
+        self.0.sync()
+    }
+    fn durable_seq(&self) -> u64 {
+        self.0.durable_seq()
+    }
+    fn last_seq(&self) -> u64 {
+        self.0.last_seq()
+    }
+    fn replay(
+        &mut self,
+        after_seq: u64,
+        visit: &mut dyn FnMut(u64, &[u8]) -> regulars::Result<()>,
+    ) -> regulars::Result<Recovery> {
+        self.0.replay(after_seq, visit)
+    }
+    fn write_snapshot(&mut self, _seq: u64, _bytes: &[u8]) -> regulars::Result<()> {
+        Err(Error::InvalidConfig(
+            "snapshots are switched off".to_owned(),
+        ))
+    }
+    fn latest_snapshot(&mut self) -> regulars::Result<Option<(u64, Vec<u8>)>> {
+        self.0.latest_snapshot()
+    }
+}
+
+#[test]
+fn an_erasure_whose_checkpoint_failed_is_completed_when_memory_is_opened() {
+    let dir = TempDir::new("interrupted");
+    let clock = ManualClock::new(t0());
+    let ana = {
+        let journal = FileJournal::open(dir.path(), SyncPolicy::EveryAppend).expect("journal");
+        let mut memory = builder(&clock)
+            .journal(NoSnapshots(journal))
+            .build()
+            .expect("build");
+        let (ana, _) = fill(&mut memory);
+        assert!(memory.erase(ana).is_err(), "the checkpoint failed");
+        assert!(
+            !files_holding(dir.path(), EMAIL).is_empty(),
+            "until a checkpoint, her records are on disk"
+        );
+        ana
+    };
+    let memory = durable_builder(&clock).open(dir.path()).expect("reopen");
+    assert!(memory.is_erased(ana));
+    for secret in ANASTASIA_SECRETS {
+        let holding = files_holding(dir.path(), secret);
+        assert!(holding.is_empty(), "{secret:?} survived in {holding:?}");
+    }
+    assert!(!files_holding(dir.path(), BEN_EMAIL).is_empty());
+}
+
+#[test]
+fn erasure_is_journaled_and_replayed() {
+    let dir = TempDir::new("replayed");
+    let clock = ManualClock::new(t0());
+    let (ana, seq) = {
+        let mut memory = durable_builder(&clock)
+            .checkpoint_every(0)
+            .open(dir.path())
+            .expect("open");
+        let (ana, _) = fill(&mut memory);
+        memory.erase(ana).expect("erase");
+        // Work after the erasure lives in the journal only.
+        memory
+            .opt_out(memory.recognize(&ben()).unwrap().known_patron().unwrap())
+            .expect("opt out");
+        (ana, memory.last_seq())
+    };
+    let memory = durable_builder(&clock).open(dir.path()).expect("reopen");
+    assert_eq!(memory.last_seq(), seq);
+    assert!(memory.is_erased(ana));
+    let ben = memory.recognize(&ben()).unwrap().known_patron().unwrap();
+    assert!(memory.is_opted_out(ben));
+    assert_eq!(memory.patron_count(), 2);
+}
+
+#[test]
+fn erasing_a_household_member_unlinks_them() {
+    let mut memory = memory();
+    // Two people sharing one phone: a household, never merged.
+    let shared = "020 7946 0999";
+    let a = observe(
+        &mut memory,
+        order(
+            "e-1",
+            "o-1",
+            Signals::new()
+                .given_name("Ottoline")
+                .family_name("Quince")
+                .phone(shared),
+            [],
+        ),
+    )
+    .patron();
+    let b = observe(
+        &mut memory,
+        order(
+            "e-2",
+            "o-2",
+            Signals::new()
+                .given_name("Barnaby")
+                .family_name("Quince")
+                .phone(shared),
+            [],
+        ),
+    )
+    .patron();
+    assert_ne!(a, b);
+    assert_eq!(
+        memory.patron(b).unwrap().household().collect::<Vec<_>>(),
+        vec![a]
+    );
+    memory.erase(a).expect("erase");
+    assert_eq!(memory.patron(b).unwrap().household().count(), 0);
+    let image = memory.snapshot().to_ascii_lowercase();
+    assert!(!contains(&image, "ottoline"));
+    assert!(contains(&image, "barnaby"));
+    // The phone is Barnaby's alone now.
+    let recognition = memory
+        .recognize(&Signals::new().given_name("Barnaby").phone(shared))
+        .unwrap();
+    assert_eq!(recognition.known_patron(), Some(b));
+}
+
+/// Astrid, then "A. Lindqvist" with a phone: a review item with Astrid as candidate.
+fn astrid_and_a_doubtful_record(memory: &mut Memory) -> (PatronId, PatronId) {
+    let astrid = observe(
+        memory,
+        order(
+            "e-1",
+            "o-1",
+            Signals::new()
+                .given_name("Astrid")
+                .family_name("Lindqvist")
+                .email("astrid@example.org"),
+            [],
+        ),
+    )
+    .patron();
+    let unsure = observe(
+        memory,
+        order(
+            "e-2",
+            "o-2",
+            Signals::new()
+                .given_name("A.")
+                .family_name("Lindqvist")
+                .phone("+46 70 123 45 67"),
+            [],
+        ),
+    )
+    .patron();
+    assert_eq!(memory.reviews().count(), 1, "the doubtful record is queued");
+    (astrid, unsure)
+}
+
+#[test]
+fn erasing_the_only_candidate_of_a_review_drops_the_review() {
+    let mut memory = memory();
+    let (astrid, unsure) = astrid_and_a_doubtful_record(&mut memory);
+    let erasure = memory.erase(astrid).expect("erase");
+    assert_eq!(erasure.reviews(), 1);
+    assert_eq!(memory.reviews().count(), 0);
+    assert!(memory.patron(unsure).is_some());
+    let image = memory.snapshot().to_ascii_lowercase();
+    assert!(!contains(&image, "astrid"));
+    assert!(contains(&image, "+46701234567"));
+}
+
+#[test]
+fn erasing_the_subject_of_a_review_drops_the_review() {
+    let mut memory = memory();
+    let (astrid, unsure) = astrid_and_a_doubtful_record(&mut memory);
+    memory.erase(unsure).expect("erase");
+    assert_eq!(memory.reviews().count(), 0);
+    assert!(memory.patron(astrid).is_some());
+    let image = memory.snapshot().to_ascii_lowercase();
+    assert!(!contains(&image, "+46701234567"));
+    assert!(contains(&image, "astrid@example.org"));
+}
