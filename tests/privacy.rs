@@ -7,11 +7,13 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use chrono::TimeDelta;
 use common::*;
 use regulars::journal::{FileJournal, Journal, Recovery, SyncPolicy};
 use regulars::{
-    Channel, Consent, Error, Flag, FlagKind, ManualClock, Memory, MemoryBuilder, Note, PatronId,
-    ProfileChange, Purpose, SeatPreference, Signals,
+    Channel, Consent, Donation, Error, Event, Flag, FlagKind, LineItem, ManualClock, Membership,
+    Memory, MemoryBuilder, Note, PatronId, ProfileChange, Purchase, Purpose, Recognition, Refund,
+    SeatPreference, Signals,
 };
 
 // ---------------------------------------------------------------- helpers
@@ -575,4 +577,402 @@ fn erasing_the_subject_of_a_review_drops_the_review() {
     let image = memory.snapshot().to_ascii_lowercase();
     assert!(!contains(&image, "+46701234567"));
     assert!(contains(&image, "astrid@example.org"));
+}
+
+// ---------------------------------------------------------------- export
+
+/// The export of `patron`, parsed.
+fn export_json(memory: &Memory, patron: PatronId) -> serde_json::Value {
+    let json = memory.export(patron).expect("export").to_json();
+    serde_json::from_str(&json).expect("the export is valid JSON")
+}
+
+fn strings_of(values: &serde_json::Value, field: &str) -> Vec<String> {
+    values
+        .as_array()
+        .expect("an array")
+        .iter()
+        .filter_map(|v| v[field].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[test]
+fn export_holds_everything_memory_knows_about_the_patron() {
+    let clock = ManualClock::new(t0());
+    let mut memory = builder(&clock).build().expect("build");
+    let (ana, work) = fill(&mut memory);
+    // Every kind of interaction.
+    observe(
+        &mut memory,
+        Event::donation(
+            "e-40",
+            Donation::new(anastasia_at_work(), gbp(5000)).fund("Youth theatre"),
+        )
+        .at(order_time()),
+    );
+    observe(
+        &mut memory,
+        Event::membership(
+            "e-41",
+            Membership::new(
+                anastasia_at_work(),
+                "Friends",
+                date(2026, 2, 1),
+                date(2027, 1, 31),
+            )
+            .price(gbp(6000)),
+        )
+        .at(order_time()),
+    );
+    observe(
+        &mut memory,
+        Event::purchase(
+            "e-42",
+            Purchase::new(anastasia_at_work())
+                .at_performance("hamlet-1")
+                .item(LineItem::new("programme-hamlet", 2, gbp(500))),
+        )
+        .at(order_time()),
+    );
+    observe(
+        &mut memory,
+        Event::refund("e-43", Refund::whole_order("o-2")).at(order_time()),
+    );
+    let ben = memory.recognize(&ben()).unwrap().known_patron().unwrap();
+    let patron = memory.patron(ana).expect("Anastasia");
+    let fired: Vec<String> = memory
+        .moments_of(ana)
+        .map(|m| m.rule().to_owned())
+        .collect();
+    assert!(!fired.is_empty(), "the fixture fires moments for her");
+    let history_len = patron.history().len();
+    let export = export_json(&memory, work);
+
+    assert_eq!(export["patron"], ana.as_u64());
+    assert_eq!(
+        export["ids"],
+        serde_json::json!([ana.as_u64(), work.as_u64()])
+    );
+    assert_eq!(export["opted_out"], false);
+    assert_eq!(export["names"][0]["given"], GIVEN);
+    assert_eq!(export["names"][0]["family"], FAMILY);
+    let mut identifiers = strings_of(&export["identifiers"], "value");
+    identifiers.sort();
+    let mut expected = vec![
+        EMAIL.to_owned(),
+        WORK_EMAIL.to_owned(),
+        "+44".to_owned() + PHONE_DIGITS,
+        CARD.to_owned(),
+        LOYALTY.to_owned(),
+    ];
+    expected.sort();
+    assert_eq!(identifiers, expected);
+    let loyalty = export["identifiers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["value"] == LOYALTY)
+        .unwrap();
+    assert_eq!(loyalty["system"], "loyalty");
+    let address = &export["addresses"][0];
+    assert_eq!(address["street"], STREET);
+    assert_eq!(address["city"], CITY);
+    assert!(address["postcode"].as_str().unwrap().contains("WV1"));
+    assert_eq!(export["birth_date"], "1984-07-19");
+    assert_eq!(export["preferences"]["no_fuss"], false);
+    assert_eq!(export["preferences"]["seat"]["aisle"], true);
+    assert_eq!(
+        export["preferences"]["custom"],
+        serde_json::json!([["coffee", PREFERENCE]])
+    );
+    assert_eq!(export["consents"][0]["channel"], "Email");
+    assert_eq!(export["consents"][0]["purpose"], "Marketing");
+    assert_eq!(export["consents"][0]["granted"], true);
+    assert_eq!(export["flags"][0]["detail"], FLAG_DETAIL);
+    assert_eq!(export["notes"][0]["text"], NOTE);
+
+    let history = export["history"].as_array().unwrap();
+    assert_eq!(history.len(), history_len);
+    let events: Vec<&str> = history.iter().filter_map(|h| h["event"].as_str()).collect();
+    for event in ["e-1", "e-2", "e-3", "e-6", "e-40", "e-41", "e-42", "e-43"] {
+        assert!(
+            events.contains(&event),
+            "history misses {event}: {events:?}"
+        );
+    }
+    let text = export.to_string();
+    for fact in ["Youth theatre", "Friends", "programme-hamlet"] {
+        assert!(text.contains(fact), "the export misses {fact:?}");
+    }
+
+    assert_eq!(export["stats"]["orders"], 3);
+    assert_eq!(export["stats"]["performances_attended"], 1);
+    assert_eq!(export["stats"]["donations"], 1);
+    let tickets = strings_of(&export["tickets"], "ticket");
+    assert_eq!(tickets, ["t-1", "t-2", "t-5"]);
+    let t1 = &export["tickets"][0];
+    assert_eq!(t1["performance"], "hamlet-1");
+    assert_eq!(t1["seat"]["label"], "F12");
+    assert_eq!(t1["scanned_in"], true);
+    assert_eq!(t1["price"]["minor"], 3000);
+    assert_eq!(export["tickets"][1]["refunded"], true);
+
+    let exported_rules = strings_of(&export["moments"], "rule");
+    for rule in &fired {
+        assert!(exported_rules.contains(rule), "moment {rule} missing");
+    }
+    assert!(
+        export["moments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|m| m["standing"].is_string() && m["message"].is_string())
+    );
+    let identity = export["identity"].as_array().unwrap();
+    assert!(
+        identity
+            .iter()
+            .any(|c| c["Merged"]["absorbed"] == work.as_u64()),
+        "the merge is in the export: {identity:?}"
+    );
+    assert!(export["household"].as_array().unwrap().is_empty());
+    assert!(export["reviews"].as_array().unwrap().is_empty());
+
+    // Nobody else's data.
+    assert!(!text.contains(BEN_EMAIL));
+    assert!(!text.contains("Okafor"));
+    assert!(!text.contains("\"t-3\""), "Ben's ticket is not hers");
+    let ben_export = export_json(&memory, ben);
+    assert!(!ben_export.to_string().contains(GIVEN));
+}
+
+#[test]
+fn export_of_unknown_or_erased_patrons_is_an_error() {
+    let mut memory = memory();
+    let unknown = PatronId::from_u64(42);
+    assert_eq!(
+        memory.export(unknown).unwrap_err(),
+        Error::UnknownPatron(unknown)
+    );
+    let id = observe(&mut memory, order("e-1", "o-1", ana(), [])).patron();
+    memory.erase(id).expect("erase");
+    assert_eq!(memory.export(id).unwrap_err(), Error::ErasedPatron(id));
+    let ben = observe(&mut memory, order("e-2", "o-2", ben(), [])).patron();
+    let export = memory.export(ben);
+    let debug = format!("{:?}", export.expect("export"));
+    assert_no_secrets("PatronExport Debug", &debug, &["Ben", "Okafor", BEN_EMAIL]);
+}
+
+// ---------------------------------------------------------------- opt-out
+
+#[test]
+fn an_opted_out_patron_is_recognized_but_nothing_is_learned_and_no_moment_fires() {
+    let (mut memory, _clock) = memory_with_clock();
+    let id = observe(
+        &mut memory,
+        order("e-1", "o-1", ana(), [seated("t-1", "hamlet-1", "F12")]),
+    )
+    .patron();
+    assert!(!memory.moments_of(id).collect::<Vec<_>>().is_empty());
+    let before = memory.export(id).expect("export").to_json();
+    memory.opt_out(id).expect("opt out");
+    assert!(memory.is_opted_out(id));
+    assert_eq!(
+        memory.moments_of(id).count(),
+        0,
+        "pending moments are retired"
+    );
+    assert_eq!(
+        memory.pending_ticks(),
+        0,
+        "no time-based rule waits for her"
+    );
+
+    // She comes back with a new phone and an address: still her, nothing learned.
+    let signals = ana()
+        .phone("+44 7700 900123")
+        .street("1 New Street")
+        .postcode("SW1A 1AA")
+        .country("GB");
+    let seen = observe(
+        &mut memory,
+        order(
+            "e-2",
+            "o-2",
+            signals.clone(),
+            [seated("t-2", "hamlet-2", "G1")],
+        ),
+    );
+    assert_eq!(seen.patron(), id);
+    assert!(seen.moments().is_empty());
+    let scan = scan_in(&mut memory, "e-3", "t-2");
+    assert_eq!(scan.patron(), id);
+    assert!(scan.moments().is_empty());
+    assert!(scan_in(&mut memory, "e-4", "t-1").moments().is_empty());
+    assert!(
+        memory
+            .tick(starts("nutcracker-2") + TimeDelta::days(800))
+            .is_empty()
+    );
+    // Her tickets are still valid at the door.
+    assert!(memory.ticket("t-2").expect("ticket").is_scanned_in());
+    let after = memory.export(id).expect("export").to_json();
+    let (before, after): (serde_json::Value, serde_json::Value) = (
+        serde_json::from_str(&before).unwrap(),
+        serde_json::from_str(&after).unwrap(),
+    );
+    for field in [
+        "names",
+        "identifiers",
+        "addresses",
+        "birth_date",
+        "history",
+        "stats",
+        "household",
+    ] {
+        assert_eq!(
+            before[field], after[field],
+            "{field} changed after the opt-out"
+        );
+    }
+    assert_eq!(after["opted_out"], true);
+    assert_eq!(
+        strings_of(&after["tickets"], "ticket"),
+        ["t-1", "t-2"],
+        "the export still shows the tickets issued after the opt-out"
+    );
+    assert!(memory.recognize(&signals).unwrap().known_patron() == Some(id));
+}
+
+/// Whether the recognition offers `patron` as anything but its sure answer.
+fn offers(recognition: &Recognition, patron: PatronId) -> bool {
+    recognition.household().contains(&patron)
+        || match recognition {
+            Recognition::Review { candidates, .. } => {
+                candidates.iter().any(|c| c.patron() == patron)
+            }
+            Recognition::New { nearest, .. } => {
+                nearest.as_ref().is_some_and(|c| c.patron() == patron)
+            }
+            _ => false,
+        }
+}
+
+#[test]
+fn an_opted_out_patron_is_never_evidence_for_someone_else() {
+    let mut memory = memory();
+    let astrid = observe(
+        &mut memory,
+        order(
+            "e-1",
+            "o-1",
+            Signals::new()
+                .given_name("Astrid")
+                .family_name("Lindqvist")
+                .email("astrid@example.org"),
+            [],
+        ),
+    )
+    .patron();
+    let doubtful = Signals::new()
+        .given_name("A.")
+        .family_name("Lindqvist")
+        .phone("+46 70 999 88 77");
+    let before = memory.recognize(&doubtful).unwrap();
+    assert!(
+        offers(&before, astrid),
+        "before the opt-out she is a candidate: {before:?}"
+    );
+    memory.opt_out(astrid).expect("opt out");
+    let after = memory.recognize(&doubtful).unwrap();
+    assert!(!offers(&after, astrid), "after it she is not: {after:?}");
+    let seen = observe(&mut memory, order("e-9", "o-9", doubtful, []));
+    assert_ne!(seen.patron(), astrid);
+    assert!(
+        memory
+            .reviews()
+            .all(|r| r.candidates().iter().all(|c| c.patron() != astrid))
+    );
+
+    // Sharing her e-mail makes no household link either.
+    let partner = observe(
+        &mut memory,
+        order(
+            "e-10",
+            "o-10",
+            Signals::new()
+                .given_name("Bjorn")
+                .family_name("Lindqvist")
+                .email("astrid@example.org"),
+            [],
+        ),
+    )
+    .patron();
+    assert_eq!(memory.patron(astrid).unwrap().household().count(), 0);
+    assert_eq!(memory.reviews().count(), 0);
+    assert!(
+        memory
+            .patron(partner)
+            .unwrap()
+            .household()
+            .all(|h| h != astrid)
+    );
+}
+
+#[test]
+fn opting_in_again_resumes_learning() {
+    let mut memory = memory();
+    let id = observe(&mut memory, order("e-1", "o-1", ana(), [])).patron();
+    memory.opt_out(id).expect("opt out");
+    observe(&mut memory, order("e-2", "o-2", ana(), []));
+    assert_eq!(memory.patron(id).unwrap().stats().orders(), 1);
+    memory.opt_in(id).expect("opt in");
+    assert!(!memory.is_opted_out(id));
+    observe(&mut memory, order("e-3", "o-3", ana(), []));
+    assert_eq!(memory.patron(id).unwrap().stats().orders(), 2);
+}
+
+#[test]
+fn opt_out_survives_a_restart() {
+    let dir = TempDir::new("opt-out");
+    let clock = ManualClock::new(t0());
+    let id = {
+        let mut memory = durable_builder(&clock).open(dir.path()).expect("open");
+        define_catalog(&mut memory);
+        let id = observe(&mut memory, order("e-1", "o-1", ana(), [])).patron();
+        let seq = memory.last_seq();
+        memory.opt_out(id).expect("opt out");
+        assert_eq!(memory.last_seq(), seq + 1, "the opt-out is journaled");
+        memory.opt_out(id).expect("again");
+        assert_eq!(
+            memory.last_seq(),
+            seq + 1,
+            "a second opt-out changes nothing"
+        );
+        id
+    };
+    {
+        let mut memory = durable_builder(&clock).open(dir.path()).expect("reopen");
+        assert!(memory.is_opted_out(id));
+        memory.checkpoint().expect("checkpoint");
+    }
+    let mut memory = durable_builder(&clock)
+        .open(dir.path())
+        .expect("from the snapshot");
+    assert!(memory.is_opted_out(id));
+    let seen = observe(
+        &mut memory,
+        order("e-2", "o-2", ana(), [ticket("t-2", "hamlet-2")]),
+    );
+    assert!(seen.moments().is_empty());
+    assert_eq!(memory.patron(id).unwrap().stats().orders(), 1);
+}
+
+#[test]
+fn opting_out_takes_the_patron_out_of_open_reviews() {
+    let mut memory = memory();
+    let (astrid, unsure) = astrid_and_a_doubtful_record(&mut memory);
+    memory.opt_out(astrid).expect("opt out");
+    assert_eq!(memory.reviews().count(), 0, "its only candidate opted out");
+    assert!(memory.patron(unsure).is_some());
 }

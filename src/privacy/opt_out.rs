@@ -21,8 +21,9 @@ impl Memory {
     ///   (who holds which ticket, whether it was scanned or refunded) are still kept:
     ///   the door needs them.
     /// - They are linked only on a sure decision (`Known`): on doubt they are left out,
-    ///   so they never appear as a review candidate, a household member, a duplicate
-    ///   or the nearest candidate in another person's recognition.
+    ///   so they never appear as a review candidate (they leave open review items too;
+    ///   an item left without candidates goes), a household member, a duplicate or the
+    ///   nearest candidate in another person's recognition.
     ///   [`recognize`](Self::recognize) reports them as `Known` like anyone;
     ///   [`is_opted_out`](Self::is_opted_out) tells them apart.
     /// - No moment fires for them, on events or on [`tick`](Self::tick); their pending
@@ -60,7 +61,7 @@ impl Memory {
             let rules = RuleIdx::try_from(self.engine.rules.len()).unwrap_or(RuleIdx::MAX);
             let cluster = self.state.cluster(live);
             let ledger = &mut self.state.ledger;
-            for member in cluster {
+            for &member in &cluster {
                 for rule in 0..rules {
                     ledger.schedule(member, rule, None);
                 }
@@ -73,6 +74,11 @@ impl Memory {
                     ledger.set_standing(idx, Standing::Retired);
                 }
             }
+            // Nor do they stay a candidate in someone else's open review.
+            self.state.identity.reviews.retain(|_, item| {
+                item.candidates.retain(|c| !cluster.contains(&c.patron()));
+                !item.candidates.is_empty()
+            });
         }
         self.commit(pending, changed)
     }
