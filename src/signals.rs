@@ -347,13 +347,24 @@ fn external_system(raw: &str) -> Result<String, Rejection> {
 /// Signals after normalization: what recognition strategies compare.
 ///
 /// Built once per observed person and shared by every strategy, so each comparison is
-/// against precomputed keys.
-#[derive(Clone, Debug, PartialEq)]
+/// against precomputed keys. `Debug` hides every value.
+#[derive(Clone, PartialEq)]
 pub struct NormalizedSignals {
     name: Option<PersonName>,
     identifiers: SmallVec<[Identifier; 4]>,
     address: Address,
     birth_date: Option<NaiveDate>,
+}
+
+impl fmt::Debug for NormalizedSignals {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NormalizedSignals")
+            .field("name", &self.name)
+            .field("identifiers", &self.identifiers)
+            .field("address", &self.address)
+            .field("birth_date", &self.birth_date.map(|_| crate::pii::REDACTED))
+            .finish()
+    }
 }
 
 impl NormalizedSignals {

@@ -976,3 +976,175 @@ fn opting_out_takes_the_patron_out_of_open_reviews() {
     assert_eq!(memory.reviews().count(), 0, "its only candidate opted out");
     assert!(memory.patron(unsure).is_some());
 }
+
+// ---------------------------------------------------------------- Debug
+
+/// Everything of Anastasia's `Debug` must never show, in any spelling memory keeps.
+const DEBUG_SECRETS: [&str; 19] = [
+    GIVEN,
+    FAMILY,
+    "anastasia",
+    "featherstonehaugh",
+    EMAIL,
+    WORK_EMAIL,
+    PHONE,
+    PHONE_DIGITS,
+    CARD,
+    LOYALTY,
+    STREET,
+    CITY,
+    "WV1",
+    "1984",
+    NOTE,
+    "Rosalind Stagehand",
+    FLAG_DETAIL,
+    PREFERENCE,
+    "Dear Anastasia",
+];
+
+/// A strategy that writes down the `Debug` of everything it is shown.
+#[derive(Debug, Default, Clone)]
+struct Spy(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+impl Spy {
+    fn note(&self, text: String) {
+        self.0.lock().expect("spy log").push(text);
+    }
+}
+
+impl regulars::Strategy for Spy {
+    fn name(&self) -> &str {
+        "spy"
+    }
+    fn candidates(
+        &self,
+        signals: &regulars::NormalizedSignals,
+        index: &regulars::IndexView<'_>,
+        _out: &mut regulars::Candidates,
+    ) {
+        self.note(format!("{signals:?}"));
+        self.note(format!("{index:?}"));
+    }
+    fn score(
+        &self,
+        signals: &regulars::NormalizedSignals,
+        patron: &regulars::PatronView<'_>,
+        _out: &mut regulars::Evidence,
+    ) {
+        self.note(format!("{signals:?} {patron:?}"));
+    }
+}
+
+#[test]
+fn debug_output_never_shows_personal_data() {
+    let spy = Spy::default();
+    let rule_log = Spy::default();
+    let greeter = {
+        let log = rule_log.clone();
+        regulars::rule_fn("greeter", move |ctx, out| {
+            log.note(format!("{ctx:?}"));
+            let name = ctx
+                .patron()
+                .latest_name()
+                .and_then(|n| n.given())
+                .unwrap_or("friend");
+            out.push(
+                regulars::Moment::new(
+                    regulars::MomentKind::Welcome,
+                    regulars::Action::FrontOfHouse,
+                    format!("Dear {name}, welcome"),
+                )
+                .explain(format!("{name} is here"))
+                .dedupe_by(ctx.now().to_rfc3339()),
+            );
+        })
+    };
+    let clock = ManualClock::new(t0());
+    let builder = builder(&clock)
+        .strategy(spy.clone())
+        .rule(greeter)
+        .ignore_identifiers(Signals::new().email(WORK_EMAIL));
+    let builder_debug = format!("{builder:?}");
+    let mut memory = builder.build().expect("build");
+    let (ana, _) = {
+        let mut log = Vec::new();
+        define_catalog(&mut memory);
+        let event = order(
+            "e-1",
+            "o-1",
+            anastasia(),
+            [seated("t-1", "hamlet-1", "F12")],
+        );
+        log.push(format!("{event:?}"));
+        let seen = memory.observe(event).expect("order");
+        log.push(format!("{seen:?}"));
+        log.push(format!("{:?}", seen.recognition()));
+        let scan = scan_in(&mut memory, "e-2", "t-1");
+        log.push(format!("{scan:?}"));
+        let ana = seen.patron();
+        let changes = [
+            ProfileChange::AddNote(Note::new(NOTE, t0()).by("Rosalind Stagehand")),
+            ProfileChange::AddFlag(Flag::new(FlagKind::AccessNeeds).detail(FLAG_DETAIL)),
+            ProfileChange::CustomPreference {
+                key: "coffee".to_owned(),
+                value: Some(PREFERENCE.to_owned()),
+            },
+        ];
+        for change in changes {
+            log.push(format!("{change:?}"));
+            memory.update_profile(ana, change).expect("change");
+        }
+        let again = memory
+            .observe(order("e-3", "o-3", anastasia(), []))
+            .expect("again");
+        log.push(format!("{again:?}"));
+        let view = memory.patron(ana).expect("view");
+        log.push(format!("{view:?}"));
+        log.push(format!("{:?}", view.names()));
+        log.push(format!("{:?}", view.identifiers()));
+        log.push(format!("{:?}", view.addresses()));
+        log.push(format!("{:?}", view.notes()));
+        log.push(format!("{:?}", view.flags()));
+        log.push(format!("{:?}", view.preferences()));
+        log.push(format!("{:?}", view.history()));
+        log.push(format!("{:?}", view.stats()));
+        log.push(format!("{:?}", memory.moments_of(ana).collect::<Vec<_>>()));
+        log.push(format!("{:?}", memory.brief("hamlet-1").expect("brief")));
+        log.push(format!("{:?}", memory.ticket("t-1").expect("ticket")));
+        log.push(format!("{:?}", memory.export(ana).expect("export")));
+        log.push(format!(
+            "{:?}",
+            memory.recognize(&anastasia()).expect("recognize")
+        ));
+        log.push(format!("{:?}", anastasia()));
+        log.push(format!("{memory:?}"));
+        log.push(builder_debug.clone());
+        let error = memory
+            .observe(order("e-4", "o-4", anastasia().email("anastasia@@bad"), []))
+            .unwrap_err();
+        log.push(format!("{error:?}"));
+        log.push(error.to_string());
+        for (i, text) in log.iter().enumerate() {
+            assert_no_secrets(&format!("Debug #{i}"), text, &DEBUG_SECRETS);
+        }
+        (ana, ())
+    };
+    // What the plugins were shown.
+    let seen_by_plugins = spy.0.lock().unwrap().clone();
+    assert!(seen_by_plugins.len() >= 3, "the spy saw the recognitions");
+    for text in seen_by_plugins
+        .iter()
+        .chain(rule_log.0.lock().unwrap().iter())
+    {
+        assert_no_secrets("a plugin's view", text, &DEBUG_SECRETS);
+    }
+    // The data is there, only hidden: the accessors and the moment's text show it.
+    let view = memory.patron(ana).expect("view");
+    assert_eq!(view.names()[0].given(), Some(GIVEN));
+    assert!(
+        memory
+            .moments_of(ana)
+            .any(|m| m.message().contains("Dear Anastasia"))
+    );
+    assert_eq!(view.notes()[0].author(), Some("Rosalind Stagehand"));
+}

@@ -62,6 +62,10 @@ impl Default for Priority {
 
 /// A small personal gesture proposed by a rule for one patron.
 ///
+/// `Debug` shows everything but the message and explanation, which rules may write the
+/// patron's name or history into; [`Display`](std::fmt::Display) and the accessors show
+/// them.
+///
 /// Rules build moments with [`Moment::new`] and the setters; memory fills in the rule id
 /// and the patron, and fires each `(rule, patron, dedupe key)` at most once, ever.
 ///
@@ -74,7 +78,7 @@ impl Default for Priority {
 ///     .explain("attended hamlet-1 and hamlet-2");
 /// assert_eq!(note.dedupe_key(), "hamlet-3");
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Moment {
     rule: String,
     patron: PatronId,
@@ -238,6 +242,26 @@ impl Moment {
     /// The purposes it uses personal data for (after memory stamped it, never empty).
     pub fn purposes(&self) -> &[Purpose] {
         &self.purposes
+    }
+}
+
+impl fmt::Debug for Moment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Moment")
+            .field("rule", &self.rule)
+            .field("patron", &self.patron)
+            .field("kind", &self.kind)
+            .field("action", &self.action)
+            .field("performance", &self.performance)
+            .field("ticket", &self.ticket)
+            .field("seat", &self.seat)
+            .field("message", &crate::pii::REDACTED)
+            .field("priority", &self.priority)
+            .field("dedupe_key", &self.dedupe_key)
+            .field("explanation", &crate::pii::REDACTED)
+            .field("channel", &self.channel)
+            .field("purposes", &self.purposes)
+            .finish()
     }
 }
 
