@@ -1148,3 +1148,194 @@ fn debug_output_never_shows_personal_data() {
     );
     assert_eq!(view.notes()[0].author(), Some("Rosalind Stagehand"));
 }
+
+// ---------------------------------------------------------------- keyed identifiers
+
+const KEY: [u8; 32] = *b"the venue's secret identifier k1";
+const OTHER_KEY: [u8; 32] = *b"another venue's secret identifie";
+
+/// Raw identifier values as they would be stored without a key.
+const RAW_IDENTIFIERS: [&str; 5] = [EMAIL, PHONE_DIGITS, CARD, LOYALTY, BEN_EMAIL];
+
+#[test]
+fn keyed_identifiers_match_exactly_and_never_reach_the_disk() {
+    let dir = TempDir::new("keyed");
+    let clock = ManualClock::new(t0());
+    let keyed = |key: [u8; 32]| durable_builder(&clock).identifier_key(key);
+    let ana = {
+        let mut memory = keyed(KEY).open(dir.path()).expect("open");
+        define_catalog(&mut memory);
+        let ana = observe(
+            &mut memory,
+            order(
+                "e-1",
+                "o-1",
+                anastasia(),
+                [seated("t-1", "hamlet-1", "F12")],
+            ),
+        )
+        .patron();
+        observe(&mut memory, order("e-2", "o-2", ben(), []));
+        // The same e-mail however written, the phone alone, the loyalty id alone.
+        for (i, signals) in [
+            Signals::new().email(EMAIL.to_uppercase()),
+            Signals::new().phone("+44 20 7946 0321"),
+            Signals::new().external_id("Loyalty", LOYALTY),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let seen = observe(
+                &mut memory,
+                order(&format!("e-1{i}"), &format!("o-1{i}"), signals, []),
+            );
+            assert_eq!(seen.patron(), ana, "matched exactly by its hash");
+        }
+        // A re-sent event is still a replay.
+        assert!(
+            memory
+                .observe(order(
+                    "e-1",
+                    "o-1",
+                    anastasia(),
+                    [seated("t-1", "hamlet-1", "F12")]
+                ))
+                .expect("re-sent")
+                .is_replay()
+        );
+        let stored: Vec<String> = memory
+            .patron(ana)
+            .unwrap()
+            .identifiers()
+            .iter()
+            .map(|i| i.value().to_owned())
+            .collect();
+        assert_eq!(stored.len(), 4);
+        assert!(
+            stored.iter().all(|v| v.starts_with("k:") && v.len() == 34),
+            "{stored:?}"
+        );
+        memory.sync().expect("sync");
+        ana
+    };
+    let no_raw_identifier = |when: &str| {
+        for raw in RAW_IDENTIFIERS {
+            let holding = files_holding(dir.path(), raw);
+            assert!(
+                holding.is_empty(),
+                "{when}: {raw:?} is on disk in {holding:?}"
+            );
+        }
+        assert!(
+            !files_holding(dir.path(), "Okafor").is_empty(),
+            "{when}: names are kept (the scan sees the files)"
+        );
+    };
+    no_raw_identifier("in the journal");
+
+    // Same key: the same memory, and new events still match.
+    {
+        let mut memory = keyed(KEY).open(dir.path()).expect("reopen");
+        assert_eq!(memory.patron_count(), 2);
+        let again = memory
+            .recognize(&Signals::new().email(EMAIL))
+            .expect("recognize");
+        assert_eq!(again.known_patron(), Some(ana));
+        let seen = observe(
+            &mut memory,
+            order("e-20", "o-20", Signals::new().card_token(CARD), []),
+        );
+        assert_eq!(seen.patron(), ana);
+        memory.checkpoint().expect("checkpoint");
+    }
+    no_raw_identifier("in the snapshot");
+    {
+        let memory = keyed(KEY).open(dir.path()).expect("from the snapshot");
+        let again = memory
+            .recognize(&Signals::new().phone(PHONE))
+            .expect("recognize");
+        assert_eq!(again.known_patron(), Some(ana));
+    }
+
+    // Another key: memory opens, but nobody matches by identifier any more.
+    {
+        let memory = keyed(OTHER_KEY).open(dir.path()).expect("other key");
+        assert_eq!(memory.patron_count(), 2);
+        for signals in [
+            Signals::new().email(EMAIL),
+            Signals::new().phone(PHONE),
+            Signals::new().card_token(CARD),
+            Signals::new().email(BEN_EMAIL),
+        ] {
+            let recognition = memory.recognize(&signals).expect("recognize");
+            assert_eq!(recognition.decision(), "new", "{recognition:?}");
+        }
+    }
+}
+
+#[test]
+fn a_keyed_journal_does_not_open_without_its_key() {
+    let dir = TempDir::new("keyless");
+    let clock = ManualClock::new(t0());
+    {
+        let mut memory = durable_builder(&clock)
+            .identifier_key(KEY)
+            .open(dir.path())
+            .expect("open");
+        observe(&mut memory, order("e-1", "o-1", ben(), []));
+    }
+    let error = durable_builder(&clock).open(dir.path()).unwrap_err();
+    assert!(
+        matches!(error, Error::JournalReplay { seq: 1, .. }),
+        "{error}"
+    );
+}
+
+#[test]
+fn sealed_values_are_refused_from_vendors_without_a_key_and_checked_with_one() {
+    let mut plain = memory();
+    let sealed = format!("\u{1}k:{}", "0".repeat(32));
+    let error = plain
+        .observe(order(
+            "e-1",
+            "o-1",
+            Signals::new().email(sealed.clone()),
+            [],
+        ))
+        .unwrap_err();
+    assert!(matches!(error, Error::InvalidInput { .. }), "{error}");
+    assert_eq!(plain.patron_count(), 0);
+
+    let clock = ManualClock::new(t0());
+    let mut keyed = builder(&clock).identifier_key(KEY).build().expect("build");
+    let error = keyed
+        .observe(order(
+            "e-1",
+            "o-1",
+            Signals::new().card_token("\u{1}k:not-hex"),
+            [],
+        ))
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("card_token"),
+        "the error names the field: {error}"
+    );
+    assert_eq!(keyed.patron_count(), 0);
+}
+
+#[test]
+fn keyed_memory_erases_and_exports_like_any_other() {
+    let clock = ManualClock::new(t0());
+    let mut memory = builder(&clock).identifier_key(KEY).build().expect("build");
+    let (ana, _) = fill(&mut memory);
+    let export = export_json(&memory, ana);
+    assert!(!export.to_string().contains(EMAIL));
+    assert_eq!(export["names"][0]["given"], GIVEN);
+    memory.erase(ana).expect("erase");
+    let image = memory.snapshot().to_ascii_lowercase();
+    for secret in ANASTASIA_SECRETS {
+        assert!(!contains(&image, secret), "{secret:?} is still in memory");
+    }
+    let back = observe(&mut memory, order("e-50", "o-50", anastasia(), []));
+    assert_eq!(back.recognition().decision(), "new");
+}

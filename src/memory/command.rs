@@ -138,7 +138,11 @@ impl Memory {
             Command::DefinePerformance(performance) => {
                 self.define_performance(performance.into_owned())
             }
-            Command::Observe { event, at } => self.observe_at(&event, at).map(drop),
+            // Sealing is idempotent: a journal written with the key replays as written.
+            Command::Observe { event, at } => {
+                let sealed = self.sealed_event(&event);
+                self.observe_at(&sealed, at).map(drop)
+            }
             Command::UpdateProfile { patron, change } => {
                 self.update_profile(patron, change.into_owned())
             }

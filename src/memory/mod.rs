@@ -70,7 +70,7 @@ pub(crate) use state::State;
 /// # Ok::<(), regulars::Error>(())
 /// ```
 pub struct Memory {
-    default_country: Option<Country>,
+    pub(crate) default_country: Option<Country>,
     thresholds: Thresholds,
     clock: Arc<dyn Clock>,
     strategies: Vec<Arc<dyn Strategy>>,
@@ -78,6 +78,8 @@ pub struct Memory {
     pub(crate) state: State,
     /// The journal every change is written to, if memory is durable.
     durable: Option<durable::Durable>,
+    /// Identifiers are kept as keyed hashes under this key, if set.
+    pub(crate) identifier_key: Option<crate::privacy::IdentifierKey>,
 }
 
 impl fmt::Debug for Memory {
@@ -129,13 +131,20 @@ impl Memory {
     /// Errors when a signal is unusable (an e-mail without `@`, an empty name…).
     pub fn recognize(&self, signals: &Signals) -> Result<Recognition> {
         let today = self.clock.now().date_naive();
-        let normalized = signals.normalize(self.default_country, today, &|field| {
+        let signals = self.sealed_signals(signals);
+        let location = |field: &str| {
             if field.is_empty() {
                 "signals".to_owned()
             } else {
                 format!("signals.{field}")
             }
-        })?;
+        };
+        let normalized = signals.normalize(
+            self.default_country,
+            today,
+            &location,
+            self.seals_identifiers(),
+        )?;
         Ok(self.recognize_normalized(&normalized))
     }
 

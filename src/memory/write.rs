@@ -119,14 +119,18 @@ impl Memory {
     /// ```
     pub fn observe(&mut self, event: Event) -> Result<Observation> {
         let at = event.occurred_at().unwrap_or_else(|| self.clock.now());
+        // With an identifier key, the sealed event is the one journaled, fingerprinted
+        // and recorded: no raw identifier goes further.
+        let sealed = self.sealed_event(&event);
+        let event: &Event = &sealed;
         let pending = self.begin(&Command::Observe {
-            event: Cow::Borrowed(&event),
+            event: Cow::Borrowed(event),
             at,
         })?;
         // A seen event changes nothing (even if it is a scan seen under another event
         // id, that id is new and recorded), so only a new event id is journaled.
         let new = !self.state.events.contains_key(event.id().as_str());
-        let observation = self.observe_at(&event, at)?;
+        let observation = self.observe_at(event, at)?;
         self.commit(pending, new)?;
         Ok(observation)
     }
@@ -339,13 +343,20 @@ impl Memory {
         path: &str,
         today: NaiveDate,
     ) -> Result<NormalizedSignals> {
-        signals.normalize(self.default_country, today, &|field| {
+        let location = |field: &str| {
             if field.is_empty() {
                 at(event, path)
             } else {
                 at(event, format_args!("{path}.{field}"))
             }
-        })
+        };
+        // Events reach here sealed already when memory has an identifier key.
+        signals.normalize(
+            self.default_country,
+            today,
+            &location,
+            self.seals_identifiers(),
+        )
     }
 
     fn observe_order(

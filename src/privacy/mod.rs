@@ -12,6 +12,7 @@
 
 mod erase;
 mod export;
+mod keyed;
 mod opt_out;
 
 use std::collections::BTreeSet;
@@ -20,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 pub use erase::Erasure;
 pub use export::PatronExport;
+pub(crate) use keyed::{IdentifierKey, check_sealed};
 pub(crate) use opt_out::screen;
 
 use crate::memory::State;
