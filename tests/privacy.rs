@@ -313,6 +313,15 @@ fn erase_clears_memory_everywhere_without_a_journal() {
     let erasure = memory.erase(ana).expect("erase");
     assert_eq!(erasure.checkpoint(), None);
     assert_eq!(erasure.patrons(), &[ana, work]);
+    let erased: Vec<PatronId> = memory
+        .identity_changes(0)
+        .iter()
+        .filter_map(|change| match change {
+            regulars::IdentityChange::Erased { patron } => Some(*patron),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(erased, [ana, work], "the change feed tells other systems");
 
     // Nothing of hers in the snapshot image, which holds everything memory knows.
     let image = memory.snapshot().to_ascii_lowercase();
@@ -1338,4 +1347,61 @@ fn keyed_memory_erases_and_exports_like_any_other() {
     }
     let back = observe(&mut memory, order("e-50", "o-50", anastasia(), []));
     assert_eq!(back.recognition().decision(), "new");
+}
+
+#[test]
+fn erasure_redacts_their_name_in_other_patrons_moments() {
+    // A venue rule that writes who sits next to whom into the seat note.
+    let neighbours = regulars::rule_fn("neighbours", |ctx, out| {
+        let Some(name) = ctx.patron().latest_name().map(|n| n.display()) else {
+            return;
+        };
+        let message = match name.as_str() {
+            "Ben Okafor" => "Ben sits next to Anastasia Featherstonehaugh",
+            "Anastasia Brown" => "Anastasia Brown, not to be confused with Featherstonehaugh",
+            _ => return,
+        };
+        out.push(
+            regulars::Moment::new(
+                regulars::MomentKind::Welcome,
+                regulars::Action::SeatNote,
+                message,
+            )
+            .dedupe_by("once"),
+        );
+    });
+    let clock = ManualClock::new(t0());
+    let mut memory = builder(&clock).rule(neighbours).build().expect("build");
+    let (ana, _) = fill(&mut memory);
+    let brown = observe(
+        &mut memory,
+        order(
+            "e-60",
+            "o-60",
+            Signals::new()
+                .given_name(GIVEN)
+                .family_name("Brown")
+                .email("a.brown@example.org"),
+            [],
+        ),
+    )
+    .patron();
+    let ben = memory.recognize(&ben()).unwrap().known_patron().unwrap();
+    memory.erase(ana).expect("erase");
+
+    let message_of = |patron| {
+        memory
+            .moments_of(patron)
+            .find(|m| m.rule() == "neighbours")
+            .map(|m| m.message().to_owned())
+            .expect("the moment stays")
+    };
+    assert_eq!(message_of(ben), "Ben sits next to <erased> <erased>");
+    assert_eq!(
+        message_of(brown),
+        "Anastasia Brown, not to be confused with <erased>",
+        "her own name is hers to keep"
+    );
+    let image = memory.snapshot().to_ascii_lowercase();
+    assert!(!contains(&image, FAMILY));
 }

@@ -62,6 +62,12 @@ pub enum IdentityChange {
         /// The other.
         b: PatronId,
     },
+    /// The patron was erased ([`Memory::erase`]): the id answers nothing any more and
+    /// everything held under it elsewhere should go too.
+    Erased {
+        /// The erased id (one change per id merged into the erased person too).
+        patron: PatronId,
+    },
 }
 
 /// A record memory was unsure about: it was kept on a provisional patron, and a person

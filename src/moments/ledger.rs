@@ -193,6 +193,11 @@ impl MomentLedger {
         before - self.moments.len()
     }
 
+    /// Every fired moment, to redact what they say (erasure).
+    pub(crate) fn moments_mut(&mut self) -> impl Iterator<Item = &mut Moment> {
+        self.moments.iter_mut().map(|fired| &mut fired.moment)
+    }
+
     /// How many (patron, rule) pairs wait for a tick.
     pub(crate) fn due_count(&self) -> usize {
         self.due.len()

@@ -245,6 +245,56 @@ impl Moment {
     }
 }
 
+impl Moment {
+    /// Replaces every whole word of the message and explanation that is one of `words`
+    /// (lower-case) by `<erased>`, for erasure. Returns whether anything changed.
+    pub(crate) fn redact_words(&mut self, words: &[String]) -> bool {
+        let message = redact_words(&self.message, words);
+        let explanation = redact_words(&self.explanation, words);
+        let changed = message.is_some() || explanation.is_some();
+        if let Some(message) = message {
+            self.message = message;
+        }
+        if let Some(explanation) = explanation {
+            self.explanation = explanation;
+        }
+        changed
+    }
+}
+
+/// `text` with each whole word found in `words` (compared lower-cased) replaced, or
+/// `None` if there is none.
+fn redact_words(text: &str, words: &[String]) -> Option<String> {
+    let mut out = String::new();
+    let mut copied = 0;
+    let mut changed = false;
+    let mut start = None;
+    // A sentinel non-word character at the end closes the last word.
+    for (i, c) in text
+        .char_indices()
+        .chain(std::iter::once((text.len(), ' ')))
+    {
+        match (start, c.is_alphanumeric()) {
+            (None, true) => start = Some(i),
+            (Some(s), false) => {
+                start = None;
+                let word = &text[s..i];
+                if words.iter().any(|w| *w == word.to_lowercase()) {
+                    out.push_str(&text[copied..s]);
+                    out.push_str("<erased>");
+                    copied = i;
+                    changed = true;
+                }
+            }
+            _ => {}
+        }
+    }
+    changed.then(|| {
+        out.push_str(&text[copied..]);
+        out
+    })
+}
+
 impl fmt::Debug for Moment {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Moment")

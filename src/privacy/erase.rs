@@ -91,7 +91,10 @@ impl Memory {
     /// and blocking indexes, household links and pins to them, and the copies merge
     /// records keep so a merge can be undone.
     ///
-    /// What stays: the ids, as tombstones (ids are never reused). An erased id answers
+    /// What stays: the ids, as tombstones (ids are never reused), and the
+    /// [identity changes](Self::identity_changes) that name them (ids only), followed by
+    /// an [`IdentityChange::Erased`](crate::IdentityChange::Erased) for each, so systems
+    /// fed by that feed can erase them too. An erased id answers
     /// [`patron`](Self::patron) with `None`, [`is_erased`](Self::is_erased) with `true`,
     /// and [`Error::ErasedPatron`] to every call that would change or read them. Tickets
     /// and orders stay, with no personal data, so door scans and refunds of tickets
@@ -108,7 +111,10 @@ impl Memory {
     /// encrypted file system where that matters.
     ///
     /// Erasing an erased patron changes nothing and returns an empty [`Erasure`].
-    /// Errors: [`Error::UnknownPatron`], or the journal's errors.
+    /// Errors: [`Error::UnknownPatron`], or the journal's errors. If the erasure was
+    /// journaled but its checkpoint failed, memory is erased and the error is returned:
+    /// the files still hold the person's data until [`checkpoint`](Self::checkpoint)
+    /// succeeds or the memory is opened again (which writes it).
     ///
     /// Erasure walks the blocking index and the fired moments once: it costs time in
     /// proportion to memory's size, unlike the calls on the hot path.
@@ -160,6 +166,16 @@ impl Memory {
         }
         self.state.patron(patron).map(|record| &record.stats)
     }
+}
+
+/// The lower-cased words of a patron's names.
+fn own_words(names: &[crate::PersonName]) -> Vec<String> {
+    names
+        .iter()
+        .flat_map(|n| n.given().into_iter().chain(n.family()))
+        .flat_map(|part| part.split(|c: char| !c.is_alphanumeric()))
+        .map(str::to_lowercase)
+        .collect()
 }
 
 impl State {
@@ -239,7 +255,46 @@ impl State {
             }
         }
 
+        // Other patrons' moments that name them (a rule may write "Ana's partner"):
+        // the words of every name they used, unless the moment's own patron uses the
+        // same word (another Ana's "Welcome back, Ana" stays).
+        let mut words: Vec<String> = Vec::new();
+        for &member in &cluster {
+            let records = self.patron(member).into_iter().chain(
+                self.identity
+                    .merges
+                    .get(&member)
+                    .map(|merge| &*merge.survivor_before),
+            );
+            for record in records {
+                for name in &record.profile.names {
+                    for part in name.given().into_iter().chain(name.family()) {
+                        words.extend(
+                            part.split(|c: char| !c.is_alphanumeric())
+                                .filter(|w| w.chars().count() >= 2)
+                                .map(str::to_lowercase),
+                        );
+                    }
+                }
+            }
+        }
+        words.sort_unstable();
+        words.dedup();
         erasure.moments = self.ledger.forget(&cluster);
+        if !words.is_empty() {
+            let patrons = &self.patrons;
+            for moment in self.ledger.moments_mut() {
+                let own = crate::memory::state::slot(moment.patron())
+                    .and_then(|i| patrons.get(i))
+                    .map(|r| own_words(&r.profile.names))
+                    .unwrap_or_default();
+                let foreign: Vec<String> =
+                    words.iter().filter(|w| !own.contains(w)).cloned().collect();
+                if !foreign.is_empty() {
+                    moment.redact_words(&foreign);
+                }
+            }
+        }
 
         let keep = self.privacy.keep_aggregates;
         for &member in &cluster {
@@ -256,6 +311,9 @@ impl State {
                 tombstone.attended = std::mem::take(&mut record.attended);
             }
             *record = tombstone;
+            self.identity
+                .changes
+                .push(crate::memory::IdentityChange::Erased { patron: member });
             self.privacy.erased.insert(member);
             self.privacy.opted_out.remove(&member);
         }

@@ -208,6 +208,7 @@ impl Memory {
                 ids.contains(survivor) || ids.contains(restored)
             }
             IdentityChange::Household { a, b } => ids.contains(a) || ids.contains(b),
+            IdentityChange::Erased { patron } => ids.contains(patron),
         };
 
         Ok(PatronExport {
