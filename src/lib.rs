@@ -58,7 +58,8 @@
 //! changes memory (`observe`, `define_*`, `update_profile`, `merge`, `split`, the pins,
 //! `resolve_review`, a `tick` that had something due, `erase`, `opt_out`, `opt_in`) is
 //! then appended to the journal as a command before it returns; calls that change
-//! nothing (a re-sent event, a failed call, the same catalog entry again) append nothing. Opening loads the latest
+//! nothing (a re-sent event, a failed call, the same catalog entry again) append nothing.
+//! Opening loads the latest
 //! snapshot and replays the commands after it through the same methods, so by
 //! determinism the memory is the one that was left: same ids, figures, indexes, fired
 //! moments and due times. Open it with the same configuration (strategies, rules,
