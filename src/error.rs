@@ -212,6 +212,10 @@ pub enum Error {
         /// The limit.
         max: usize,
     },
+    /// The patron was erased ([`Memory::erase`](crate::Memory::erase)): nothing about them
+    /// can be read, changed or merged any more. A person who comes back is a new patron.
+    #[error("patron {0} was erased")]
+    ErasedPatron(crate::PatronId),
 }
 
 /// `Result` with this crate's [`Error`].

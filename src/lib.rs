@@ -43,8 +43,12 @@
 //!   and a split gives it back its own patron.
 //! - No full scans on the hot path: recognition probes indexes, and the figures rules
 //!   read are kept up to date as interactions arrive.
-//! - Privacy by default: `Debug` output never shows names, e-mails, phones or addresses,
-//!   and error messages never quote personal data.
+//! - Privacy by default: `Debug` output never shows names, e-mails, phones, addresses,
+//!   birth dates or notes, and error messages never quote personal data.
+//!   [`Memory::erase`] leaves nothing of a person in memory or in its files,
+//!   [`Memory::export`] gives everything memory holds about them, [`Memory::opt_out`]
+//!   stops memory learning about them, and [`MemoryBuilder::identifier_key`] keeps
+//!   identifiers only as keyed hashes.
 //!
 //! ## Durability
 //!
@@ -52,9 +56,10 @@
 //! [`Memory::open`] or [`MemoryBuilder::open`] (a [`journal::FileJournal`] with group
 //! commit), or give [`MemoryBuilder::journal`] any [`journal::Journal`]. Every call that
 //! changes memory (`observe`, `define_*`, `update_profile`, `merge`, `split`, the pins,
-//! `resolve_review`, a `tick` that had something due) is then appended to the journal
-//! as a command before it returns; calls that change nothing (a re-sent event, a failed
-//! call, the same catalog entry again) append nothing. Opening loads the latest
+//! `resolve_review`, a `tick` that had something due, `erase`, `opt_out`, `opt_in`) is
+//! then appended to the journal as a command before it returns; calls that change
+//! nothing (a re-sent event, a failed call, the same catalog entry again) append nothing.
+//! Opening loads the latest
 //! snapshot and replays the commands after it through the same methods, so by
 //! determinism the memory is the one that was left: same ids, figures, indexes, fired
 //! moments and due times. Open it with the same configuration (strategies, rules,
@@ -106,6 +111,7 @@ mod model;
 mod moments;
 pub mod normalize;
 mod pii;
+mod privacy;
 mod recognize;
 mod signals;
 mod stable_hash;
@@ -136,6 +142,7 @@ pub use moments::{
     Policy, Priority, RuleContext, SilencedMoment, Suppression, Suppressor, TicketInfo, Trigger,
     rule_fn,
 };
+pub use privacy::{Erasure, PatronExport};
 pub use recognize::{
     Agreement, BlockingKey, BlockingKeys, Candidate, Candidates, Comparison, Evidence,
     EvidenceItem, ExactIdentifiers, ExactWeights, Field, Level, LevelChange, LevelWeight,

@@ -11,6 +11,20 @@ use serde::{Deserialize, Serialize};
 #[serde(transparent)]
 pub(crate) struct Pii(Box<str>);
 
+/// What `Debug` prints in place of a personal value.
+pub(crate) const REDACTED: Redacted = Redacted;
+
+/// Prints `<redacted>` in `Debug`: stands in for a value that is not a [`Pii`] (a birth
+/// date, a staff member's name).
+#[derive(Clone, Copy)]
+pub(crate) struct Redacted;
+
+impl fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
 impl Pii {
     pub(crate) fn new(value: impl Into<Box<str>>) -> Self {
         Self(value.into())

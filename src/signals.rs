@@ -125,14 +125,28 @@ impl Signals {
     }
 
     /// Normalizes and checks every signal. `location` names where the signals sit in the
-    /// event (e.g. ``event `e-7`: order.buyer``) for error messages.
+    /// event (e.g. ``event `e-7`: order.buyer``) for error messages. With `sealed` (a
+    /// memory with an identifier key), identifiers sealed by [`seal`](Self::seal) are
+    /// taken as they are.
     pub(crate) fn normalize(
         &self,
         default_country: Option<Country>,
         today: NaiveDate,
         limits: &Limits,
         location: &dyn Fn(&str) -> String,
+        sealed: bool,
     ) -> Result<NormalizedSignals> {
+        let unseal = |raw: &str, name: &str| -> Result<Option<String>> {
+            match raw.strip_prefix(SEALED_MARK) {
+                Some(value) if sealed => crate::privacy::check_sealed(value)
+                    .map(|()| Some(value.to_owned()))
+                    .map_err(|reason| Error::InvalidInput {
+                        location: location(name),
+                        reason,
+                    }),
+                _ => Ok(None),
+            }
+        };
         let field = |name: &str, reason: Rejection| Error::InvalidInput {
             location: location(name),
             reason,
@@ -191,11 +205,27 @@ impl Signals {
         };
 
         let mut identifiers = SmallVec::new();
-        if let Some(raw) = &self.email {
+        if let Some(value) = self
+            .email
+            .as_deref()
+            .map(|raw| unseal(raw, "email"))
+            .transpose()?
+            .flatten()
+        {
+            identifiers.push(Identifier::new(IdentifierKind::Email, &value));
+        } else if let Some(raw) = &self.email {
             let email = normalize::email(raw).map_err(|r| field("email", r))?;
             identifiers.push(Identifier::new(IdentifierKind::Email, &email));
         }
-        if let Some(raw) = &self.phone {
+        if let Some(value) = self
+            .phone
+            .as_deref()
+            .map(|raw| unseal(raw, "phone"))
+            .transpose()?
+            .flatten()
+        {
+            identifiers.push(Identifier::new(IdentifierKind::Phone, &value));
+        } else if let Some(raw) = &self.phone {
             let phone = match country.or(default_country) {
                 Some(home) => normalize::phone(raw, home),
                 // With no home country only numbers written with `+` can be read, and
@@ -206,7 +236,15 @@ impl Signals {
             .map_err(|r| field("phone", r))?;
             identifiers.push(Identifier::new(IdentifierKind::Phone, &phone));
         }
-        if let Some(raw) = &self.card_token {
+        if let Some(value) = self
+            .card_token
+            .as_deref()
+            .map(|raw| unseal(raw, "card_token"))
+            .transpose()?
+            .flatten()
+        {
+            identifiers.push(Identifier::new(IdentifierKind::CardToken, &value));
+        } else if let Some(raw) = &self.card_token {
             let token = token(raw).map_err(|r| field("card_token", r))?;
             identifiers.push(Identifier::new(IdentifierKind::CardToken, token));
         }
@@ -220,8 +258,13 @@ impl Signals {
         }
         for (system, value) in &self.external_ids {
             let system = external_system(system).map_err(|r| field("external_ids.system", r))?;
-            let value = token(value).map_err(|r| field("external_ids.value", r))?;
-            let id = Identifier::external(&system, value);
+            let id = match unseal(value, "external_ids.value")? {
+                Some(sealed) => Identifier::external(&system, &sealed),
+                None => {
+                    let value = token(value).map_err(|r| field("external_ids.value", r))?;
+                    Identifier::external(&system, value)
+                }
+            };
             if !identifiers.contains(&id) {
                 identifiers.push(id);
             }
@@ -277,6 +320,58 @@ impl Signals {
             address,
             birth_date: self.birth_date,
         })
+    }
+}
+
+/// Marks an identifier signal already sealed (replaced by its keyed hash), so that a
+/// memory with an identifier key takes it as it is. A control character: no vendor
+/// value that normalizes can start with it.
+pub(crate) const SEALED_MARK: char = '\u{1}';
+
+impl Signals {
+    /// A copy whose identifier signals (e-mail, phone, card token, external ids) are
+    /// replaced by `seal` of their normalized form, marked with [`SEALED_MARK`]. A value
+    /// that does not normalize is left as it is, so that normalizing the copy reports it
+    /// as usual; one already sealed stays.
+    pub(crate) fn seal(
+        &self,
+        default_country: Option<Country>,
+        seal: &dyn Fn(&Identifier) -> String,
+    ) -> Signals {
+        let mut sealed = self.clone();
+        let country = self.country.as_deref().and_then(|c| Country::parse(c).ok());
+        let marked =
+            |identifier: Identifier| Pii::new(format!("{SEALED_MARK}{}", seal(&identifier)));
+        let is_sealed = |raw: &Pii| raw.starts_with(SEALED_MARK);
+        if let Some(raw) = self.email.as_ref().filter(|r| !is_sealed(r))
+            && let Ok(email) = normalize::email(raw)
+        {
+            sealed.email = Some(marked(Identifier::new(IdentifierKind::Email, &email)));
+        }
+        if let Some(raw) = self.phone.as_ref().filter(|r| !is_sealed(r)) {
+            let phone = match country.or(default_country) {
+                Some(home) => normalize::phone(raw, home),
+                None if raw.trim_start().starts_with('+') => normalize::phone(raw, Country::GB),
+                None => Err(Rejection::UnsupportedCountry),
+            };
+            if let Ok(phone) = phone {
+                sealed.phone = Some(marked(Identifier::new(IdentifierKind::Phone, &phone)));
+            }
+        }
+        if let Some(raw) = self.card_token.as_ref().filter(|r| !is_sealed(r))
+            && let Ok(card) = token(raw)
+        {
+            sealed.card_token = Some(marked(Identifier::new(IdentifierKind::CardToken, card)));
+        }
+        for (system, value) in &mut sealed.external_ids {
+            if is_sealed(value) {
+                continue;
+            }
+            if let (Ok(folded), Ok(id)) = (external_system(system), token(value)) {
+                *value = marked(Identifier::external(&folded, id));
+            }
+        }
+        sealed
     }
 }
 
@@ -374,13 +469,24 @@ fn external_system(raw: &str) -> Result<String, Rejection> {
 /// Signals after normalization: what recognition strategies compare.
 ///
 /// Built once per observed person and shared by every strategy, so each comparison is
-/// against precomputed keys.
-#[derive(Clone, Debug, PartialEq)]
+/// against precomputed keys. `Debug` hides every value.
+#[derive(Clone, PartialEq)]
 pub struct NormalizedSignals {
     name: Option<PersonName>,
     identifiers: SmallVec<[Identifier; 4]>,
     address: Address,
     birth_date: Option<NaiveDate>,
+}
+
+impl fmt::Debug for NormalizedSignals {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NormalizedSignals")
+            .field("name", &self.name)
+            .field("identifiers", &self.identifiers)
+            .field("address", &self.address)
+            .field("birth_date", &self.birth_date.map(|_| crate::pii::REDACTED))
+            .finish()
+    }
 }
 
 impl NormalizedSignals {

@@ -1,6 +1,7 @@
 //! Reading segments: buffered frame parsing for replay and recovery, and the search for
 //! a valid frame after damage that tells a torn tail from corruption in the middle.
 
+use std::fmt;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -21,8 +22,8 @@ pub(super) fn corrupt(path: &Path, offset: u64, reason: impl Into<String>) -> Er
     }
 }
 
-/// What the next bytes of a segment hold.
-#[derive(Debug)]
+/// What the next bytes of a segment hold. `Debug` shows a payload's length, not its
+/// bytes (records hold personal data).
 pub(super) enum Next<'a> {
     /// A frame whose checksum is right.
     Record {
@@ -38,7 +39,6 @@ pub(super) enum Next<'a> {
 
 /// Parses the frames of one segment from a reusable buffer; payloads are handed out as
 /// slices of it, so reading allocates only when a record is larger than the buffer.
-#[derive(Debug)]
 pub(super) struct SegmentReader {
     file: File,
     path: PathBuf,
@@ -53,6 +53,41 @@ pub(super) struct SegmentReader {
     /// own idea of where the segment ends.
     len: u64,
     first_seq: u64,
+}
+
+impl fmt::Debug for Next<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Next::Record {
+                seq,
+                offset,
+                payload,
+            } => f
+                .debug_struct("Record")
+                .field("seq", seq)
+                .field("offset", offset)
+                .field("payload_len", &payload.len())
+                .finish(),
+            Next::End => f.write_str("End"),
+            Next::Damaged { offset, reason } => f
+                .debug_struct("Damaged")
+                .field("offset", offset)
+                .field("reason", reason)
+                .finish(),
+        }
+    }
+}
+
+impl fmt::Debug for SegmentReader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SegmentReader")
+            .field("path", &self.path)
+            .field("buffered", &self.end.saturating_sub(self.start))
+            .field("buf_offset", &self.buf_offset)
+            .field("len", &self.len)
+            .field("first_seq", &self.first_seq)
+            .finish_non_exhaustive()
+    }
 }
 
 impl SegmentReader {

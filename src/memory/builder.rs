@@ -44,6 +44,8 @@ pub struct MemoryBuilder {
     ignored: Vec<Signals>,
     shared_limit: usize,
     limits: Limits,
+    keep_anonymous_aggregates: bool,
+    identifier_key: Option<crate::privacy::IdentifierKey>,
     /// The journal and its options (methods in `durable.rs`).
     pub(super) durable: super::durable::DurableOptions,
 }
@@ -63,6 +65,8 @@ impl fmt::Debug for MemoryBuilder {
             .field("ignored", &self.ignored)
             .field("shared_limit", &self.shared_limit)
             .field("limits", &self.limits)
+            .field("keep_anonymous_aggregates", &self.keep_anonymous_aggregates)
+            .field("identifier_key", &self.identifier_key)
             .field("durable", &self.durable)
             .finish_non_exhaustive()
     }
@@ -84,6 +88,8 @@ impl MemoryBuilder {
             ignored: Vec::new(),
             shared_limit: super::index::Neutralized::DEFAULT_SHARED_LIMIT,
             limits: Limits::default(),
+            keep_anonymous_aggregates: false,
+            identifier_key: None,
             durable: Default::default(),
         }
     }
@@ -255,6 +261,61 @@ impl MemoryBuilder {
         self
     }
 
+    /// Whether [`Memory::erase`] keeps the erased patron's figures ([`PatronStats`](crate::PatronStats):
+    /// counts, spend, attendance dates) on the anonymous tombstone left behind, readable
+    /// with [`Memory::erased_stats`]. Off by default: erasure then keeps nothing but the
+    /// id. Names, identifiers, addresses, notes and history go either way.
+    ///
+    /// ```
+    /// use regulars::{Event, Memory, Order, Signals};
+    /// let mut memory = Memory::builder().keep_anonymous_aggregates(true).build()?;
+    /// let ana = memory.observe(Event::order("e-1", Order::new("o-1", Signals::new().email("ana@example.org"))))?.patron();
+    /// memory.erase(ana)?;
+    /// assert!(memory.patron(ana).is_none());
+    /// assert_eq!(memory.erased_stats(ana).map(|s| s.orders()), Some(1));
+    /// # Ok::<(), regulars::Error>(())
+    /// ```
+    pub fn keep_anonymous_aggregates(mut self, keep: bool) -> Self {
+        self.keep_anonymous_aggregates = keep;
+        self
+    }
+
+    /// Keeps identifiers (e-mails, phones, card tokens, external ids) only as keyed
+    /// hashes: in memory, in its indexes, snapshots and journal. The embedding product
+    /// supplies the 32-byte key and keeps it secret; memory never stores it.
+    ///
+    /// Every identifier is normalized, then replaced by the first 128 bits of its
+    /// BLAKE3 keyed hash (with its kind and system), written `k:` and 32 hex digits; the
+    /// events memory journals carry these sealed values instead of the raw ones. Exact
+    /// matching works as before: the same e-mail, however written, gives the same hash.
+    /// What does not: graded comparisons of e-mails and phones (same local part at
+    /// another domain, one typo, one digit off) see only whether two hashes are equal,
+    /// and [`PatronView::identifiers`](crate::PatronView::identifiers) and
+    /// [`Memory::export`] show the sealed values. Names, addresses and birth dates are
+    /// not hashed: fuzzy name matching needs them.
+    ///
+    /// Open a memory with the key it was written with: with another key, memory opens
+    /// (the journal holds sealed values) but no new event matches anyone by identifier;
+    /// without a key, opening fails with [`Error::JournalReplay`]. Set the key when the
+    /// memory is created: a memory written without one keeps its raw identifiers in its
+    /// snapshot until it is rebuilt.
+    ///
+    /// ```
+    /// use regulars::{Event, Memory, Order, Signals};
+    /// let key = [7u8; 32]; // from the product's secret store
+    /// let mut memory = Memory::builder().identifier_key(key).build()?;
+    /// let ana = memory.observe(Event::order("e-1", Order::new("o-1", Signals::new().email("ana@example.org"))))?.patron();
+    /// let again = memory.recognize(&Signals::new().email(" Ana@Example.ORG"))?;
+    /// assert_eq!(again.known_patron(), Some(ana));
+    /// let stored = memory.patron(ana).unwrap().identifiers()[0].value().to_owned();
+    /// assert!(stored.starts_with("k:") && !stored.contains("ana"));
+    /// # Ok::<(), regulars::Error>(())
+    /// ```
+    pub fn identifier_key(mut self, key: [u8; 32]) -> Self {
+        self.identifier_key = Some(crate::privacy::IdentifierKey::new(&key));
+        self
+    }
+
     /// Builds the memory.
     ///
     /// Errors when there is no strategy, two rules share an id, an ignored identifier is
@@ -268,11 +329,14 @@ impl MemoryBuilder {
         let mut memory = self.build_unchecked();
         let today = memory.clock.now().date_naive();
         for (i, signals) in ignored.iter().enumerate() {
-            let limits = &memory.limits;
-            let normalized =
-                signals.normalize(memory.default_country, today, limits, &|field| {
-                    format!("ignore_identifiers[{i}].{field}")
-                })?;
+            let signals = memory.sealed_signals(signals);
+            let normalized = signals.normalize(
+                memory.default_country,
+                today,
+                &memory.limits,
+                &|field| format!("ignore_identifiers[{i}].{field}"),
+                memory.seals_identifiers(),
+            )?;
             for identifier in normalized.identifiers() {
                 memory
                     .state
@@ -370,6 +434,7 @@ impl MemoryBuilder {
         state.neutralized.shared_limit = self.shared_limit;
         state.identity.review_limit = self.limits.max_review_queue();
         state.identity.longest_history = Some(0);
+        state.privacy.keep_aggregates = self.keep_anonymous_aggregates;
         Memory {
             default_country: self.default_country,
             thresholds: self.thresholds,
@@ -383,6 +448,7 @@ impl MemoryBuilder {
             state,
             durable: None,
             limits: self.limits,
+            identifier_key: self.identifier_key,
         }
     }
 }

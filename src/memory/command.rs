@@ -69,6 +69,15 @@ pub(crate) enum Command<'a> {
     Tick {
         now: DateTime<Utc>,
     },
+    Erase {
+        patron: PatronId,
+    },
+    OptOut {
+        patron: PatronId,
+    },
+    OptIn {
+        patron: PatronId,
+    },
 }
 
 impl Command<'_> {
@@ -129,7 +138,11 @@ impl Memory {
             Command::DefinePerformance(performance) => {
                 self.define_performance(performance.into_owned())
             }
-            Command::Observe { event, at } => self.observe_at(&event, at).map(drop),
+            // Sealing is idempotent: a journal written with the key replays as written.
+            Command::Observe { event, at } => {
+                let sealed = self.sealed_event(&event);
+                self.observe_at(&sealed, at).map(drop)
+            }
             Command::UpdateProfile { patron, change } => {
                 self.update_profile(patron, change.into_owned())
             }
@@ -143,6 +156,9 @@ impl Memory {
             }
             Command::ResolveReview { review, decision } => self.resolve_review(review, decision),
             Command::Tick { now } => self.try_tick(now).map(drop),
+            Command::Erase { patron } => self.erase(patron).map(drop),
+            Command::OptOut { patron } => self.opt_out(patron),
+            Command::OptIn { patron } => self.opt_in(patron),
         }
     }
 }

@@ -72,9 +72,11 @@ impl DurableOptions {
         };
         // Memory holds no journal while replaying, so the commands are applied through
         // the public methods without being journaled again.
+        let mut replayed_erasure = false;
         let recovery = journal.replay(after, &mut |seq, record| {
             let command =
                 command::decode(record).map_err(|reason| Error::JournalReplay { seq, reason })?;
+            replayed_erasure |= matches!(command, Command::Erase { .. });
             memory.apply(command).map_err(|e| Error::JournalReplay {
                 seq,
                 reason: e.to_string(),
@@ -88,6 +90,11 @@ impl DurableOptions {
             since_checkpoint: recovery.records(),
             recovery,
         });
+        // An erasure whose checkpoint a crash interrupted: the records before it still
+        // hold the person's data on disk until a snapshot covers them.
+        if replayed_erasure {
+            memory.checkpoint()?;
+        }
         Ok(memory)
     }
 }
@@ -331,6 +338,19 @@ impl Memory {
         self.durable
             .as_ref()
             .and_then(|durable| durable.failed.as_ref())
+    }
+
+    /// Whether memory writes a journal.
+    pub(crate) fn has_journal(&self) -> bool {
+        self.durable.is_some()
+    }
+
+    /// Drops the encoding buffer: its spare capacity may still hold an earlier record's
+    /// bytes (an erased person's event).
+    pub(crate) fn release_scratch(&mut self) {
+        if let Some(durable) = &mut self.durable {
+            durable.scratch = Vec::new();
+        }
     }
 
     /// Starts a write: refuses it if memory refuses writes, and encodes its command if

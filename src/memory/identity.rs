@@ -63,6 +63,12 @@ pub enum IdentityChange {
         /// The other.
         b: PatronId,
     },
+    /// The patron was erased ([`Memory::erase`]): the id answers nothing any more and
+    /// everything held under it elsewhere should go too.
+    Erased {
+        /// The erased id (one change per id merged into the erased person too).
+        patron: PatronId,
+    },
 }
 
 /// A record memory was unsure about: it was kept on a provisional patron, and a person
@@ -170,9 +176,13 @@ impl State {
         })
     }
 
-    /// Errors unless the patron exists.
-    fn require(&self, id: PatronId) -> Result<()> {
-        self.patron(id).map(|_| ()).ok_or(Error::UnknownPatron(id))
+    /// Errors unless the patron exists and was not erased.
+    pub(crate) fn require(&self, id: PatronId) -> Result<()> {
+        self.patron(id).ok_or(Error::UnknownPatron(id))?;
+        if self.is_erased(id) {
+            return Err(Error::ErasedPatron(id));
+        }
+        Ok(())
     }
 
     /// Merges `absorbed` into `survivor` (both live). Cannot fail once called.
@@ -273,7 +283,8 @@ impl State {
     /// Links two different people who share contact details.
     pub(crate) fn link_household(&mut self, a: PatronId, b: PatronId) {
         let (a, b) = (self.live(a), self.live(b));
-        if a == b {
+        // Nobody is linked to an erased or opted-out patron: that too is learning.
+        if a == b || self.holds_back(a) || self.holds_back(b) {
             return;
         }
         let mut linked = false;

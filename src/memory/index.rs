@@ -32,6 +32,17 @@ impl IdentifierIndex {
     pub(crate) fn len(&self) -> usize {
         self.map.len()
     }
+
+    /// Takes these patrons off an identifier, dropping the identifier once nobody uses
+    /// it (erasure: the key itself is personal data).
+    pub(crate) fn remove(&mut self, identifier: &Identifier, patrons: &[PatronId]) {
+        if let Some(list) = self.map.get_mut(identifier) {
+            list.retain(|p| !patrons.contains(p));
+            if list.is_empty() {
+                self.map.remove(identifier);
+            }
+        }
+    }
 }
 
 /// Blocking key → patrons filed under it, oldest first.
@@ -59,6 +70,16 @@ impl BlockingIndex {
         {
             patrons.push(patron);
         }
+    }
+
+    /// Takes these patrons off every key, dropping keys nobody is filed under any more.
+    /// Walks the whole index: only erasure calls it, and keys are one-way hashes that
+    /// cannot be recomputed from an erased profile with certainty.
+    pub(crate) fn remove_everywhere(&mut self, patrons: &[PatronId]) {
+        self.map.retain(|_, list| {
+            list.retain(|p| !patrons.contains(p));
+            !list.is_empty()
+        });
     }
 }
 

@@ -2,7 +2,7 @@
 
 mod briefing;
 mod builder;
-mod command;
+pub(crate) mod command;
 mod derive;
 mod durable;
 mod identity;
@@ -10,7 +10,7 @@ mod index;
 mod limits;
 mod observation;
 mod snapshot;
-mod state;
+pub(crate) mod state;
 mod stats;
 mod view;
 mod write;
@@ -34,7 +34,7 @@ use crate::moments::engine::Engine;
 use crate::normalize::Country;
 use crate::recognize::{Candidate, Candidates, Evidence, Recognition, Strategy, Thresholds};
 use crate::signals::{NormalizedSignals, Signals};
-use state::State;
+pub(crate) use state::State;
 
 /// A venue's memory of its patrons.
 ///
@@ -72,16 +72,18 @@ use state::State;
 /// # Ok::<(), regulars::Error>(())
 /// ```
 pub struct Memory {
-    default_country: Option<Country>,
+    pub(crate) default_country: Option<Country>,
     thresholds: Thresholds,
     clock: Arc<dyn Clock>,
     strategies: Vec<Arc<dyn Strategy>>,
-    engine: Engine,
-    state: State,
+    pub(crate) engine: Engine,
+    pub(crate) state: State,
     /// The journal every change is written to, if memory is durable.
     durable: Option<durable::Durable>,
     /// How much memory accepts and keeps: configuration, never journaled.
     limits: Limits,
+    /// Identifiers are kept as keyed hashes under this key, if set.
+    pub(crate) identifier_key: Option<crate::privacy::IdentifierKey>,
 }
 
 impl fmt::Debug for Memory {
@@ -133,14 +135,21 @@ impl Memory {
     /// Errors when a signal is unusable (an e-mail without `@`, an empty name…).
     pub fn recognize(&self, signals: &Signals) -> Result<Recognition> {
         let today = self.clock.now().date_naive();
-        let limits = &self.limits;
-        let normalized = signals.normalize(self.default_country, today, limits, &|field| {
+        let signals = self.sealed_signals(signals);
+        let location = |field: &str| {
             if field.is_empty() {
                 "signals".to_owned()
             } else {
                 format!("signals.{field}")
             }
-        })?;
+        };
+        let normalized = signals.normalize(
+            self.default_country,
+            today,
+            &self.limits,
+            &location,
+            self.seals_identifiers(),
+        )?;
         Ok(self.recognize_normalized(&normalized))
     }
 
@@ -169,7 +178,10 @@ impl Memory {
                 Some(Candidate::new(id, evidence))
             })
             .collect();
-        self.thresholds.decide(scored, self.patron_count())
+        crate::privacy::screen(
+            &self.state,
+            self.thresholds.decide(scored, self.patron_count()),
+        )
     }
 
     /// Memory's indexes and records, read-only (for training).
@@ -178,7 +190,8 @@ impl Memory {
     }
 
     /// The patron with this id. A merged id gives the patron it was merged into, whose
-    /// [`id`](PatronView::id) is the survivor's.
+    /// [`id`](PatronView::id) is the survivor's. An [erased](Self::erase) id gives `None`,
+    /// as an unknown one does ([`Memory::is_erased`] tells them apart).
     pub fn patron(&self, id: PatronId) -> Option<PatronView<'_>> {
         self.state.live_patron(id).map(|record| PatronView {
             record,
@@ -191,16 +204,19 @@ impl Memory {
         self.state
             .patrons
             .iter()
-            .filter(|record| record.merged_into.is_none())
+            .filter(|record| record.merged_into.is_none() && !self.state.is_erased(record.id))
             .map(|record| PatronView {
                 record,
                 state: &self.state,
             })
     }
 
-    /// How many patrons memory knows (merged ones count once, as their survivor).
+    /// How many patrons memory knows (merged ones count once, as their survivor; erased
+    /// ones not at all).
     pub fn patron_count(&self) -> usize {
-        self.state.patrons.len() - self.state.identity.merges.len()
+        self.state.patrons.len()
+            - self.state.identity.merges.len()
+            - self.state.privacy.erased.len()
     }
 
     /// How many distinct events memory has observed.

@@ -16,10 +16,14 @@ use crate::error::{Error, Result};
 use crate::model::catalog::Catalog;
 use crate::model::ids::{EventId, OrderId, PatronId, ScanId, TicketId};
 use crate::moments::ledger::MomentLedger;
+use crate::privacy::PrivacyState;
 
 /// The first bytes of every snapshot, then the format version.
 const MAGIC: &[u8; 8] = b"RGLRSNAP";
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
+/// Version 1 images (before erasure and opt-out) are still read: they had no privacy
+/// section.
+const VERSION_WITHOUT_PRIVACY: u32 = 1;
 
 type Map<K, V> = std::collections::HashMap<K, V, ahash::RandomState>;
 type Set<K> = std::collections::HashSet<K, ahash::RandomState>;
@@ -38,6 +42,7 @@ struct Saved<'a> {
     ledger: &'a MomentLedger,
     due: Vec<(DateTime<Utc>, PatronId, &'a str)>,
     identity: &'a Identity,
+    privacy: &'a PrivacyState,
 }
 
 /// The same, owned, as loaded.
@@ -54,6 +59,12 @@ struct Loaded {
     ledger: MomentLedger,
     due: Vec<(DateTime<Utc>, PatronId, String)>,
     identity: Identity,
+}
+
+/// The part of a snapshot written since version 2, after the rest.
+#[derive(Deserialize)]
+struct LoadedPrivacy {
+    privacy: PrivacyState,
 }
 
 fn corrupt(reason: impl Into<String>) -> Error {
@@ -95,6 +106,7 @@ impl Memory {
                 .filter_map(|(at, patron, rule)| Some((at, patron, rule_id(rule)?)))
                 .collect(),
             identity: &state.identity,
+            privacy: &state.privacy,
         };
         let mut bytes = Vec::with_capacity(1 << 16);
         bytes.extend_from_slice(MAGIC);
@@ -126,13 +138,20 @@ impl Memory {
             return Err(corrupt("checksum mismatch"));
         }
         let version = u32::from_le_bytes([body[8], body[9], body[10], body[11]]);
-        if version != VERSION {
+        if version != VERSION && version != VERSION_WITHOUT_PRIVACY {
             return Err(corrupt(format!(
                 "format version {version}, this build reads {VERSION}"
             )));
         }
-        let loaded: Loaded = postcard::from_bytes(&body[header..])
+        let (loaded, rest): (Loaded, _) = postcard::take_from_bytes(&body[header..])
             .map_err(|e| corrupt(format!("undecodable: {e}")))?;
+        let privacy = if version == VERSION_WITHOUT_PRIVACY {
+            PrivacyState::default()
+        } else {
+            let (loaded, _): (LoadedPrivacy, _) = postcard::take_from_bytes(rest)
+                .map_err(|e| corrupt(format!("undecodable privacy section: {e}")))?;
+            loaded.privacy
+        };
         // Ids are positions in the patron table: a hostile image must not break that.
         for (i, record) in loaded.patrons.iter().enumerate() {
             if super::state::slot(record.id) != Some(i) {
@@ -155,8 +174,10 @@ impl Memory {
             scans: loaded.scans,
             ledger: loaded.ledger,
             identity: loaded.identity,
+            privacy,
         };
         state.identity.review_limit = defaults.identity.review_limit;
+        state.privacy.keep_aggregates = defaults.privacy.keep_aggregates;
         state.ledger.reindex();
         for (at, patron, rule) in loaded.due {
             // A rule no longer configured has nothing to wake.

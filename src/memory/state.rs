@@ -33,6 +33,8 @@ pub(crate) struct State {
     /// Moments fired, their once-per keys and the due-time index of time-based rules.
     pub(crate) ledger: crate::moments::ledger::MomentLedger,
     pub(crate) identity: Identity,
+    /// Erased and opted-out patrons.
+    pub(crate) privacy: crate::privacy::PrivacyState,
 }
 
 impl State {
@@ -58,8 +60,13 @@ impl State {
     }
 
     /// The patron an id stands for now, if it exists.
+    /// Erased patrons are not: their tombstone holds nothing to read.
     pub(crate) fn live_patron(&self, id: PatronId) -> Option<&PatronRecord> {
-        self.patron(self.live(id))
+        let live = self.live(id);
+        if self.is_erased(live) {
+            return None;
+        }
+        self.patron(live)
     }
 
     pub(crate) fn next_patron_id(&self) -> PatronId {

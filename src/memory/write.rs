@@ -106,14 +106,18 @@ impl Memory {
     /// ```
     pub fn observe(&mut self, event: Event) -> Result<Observation> {
         let at = event.occurred_at().unwrap_or_else(|| self.clock.now());
+        // With an identifier key, the sealed event is the one journaled, fingerprinted
+        // and recorded: no raw identifier goes further.
+        let sealed = self.sealed_event(&event);
+        let event: &Event = &sealed;
         let pending = self.begin(&Command::Observe {
-            event: Cow::Borrowed(&event),
+            event: Cow::Borrowed(event),
             at,
         })?;
         // A seen event changes nothing (even if it is a scan seen under another event
         // id, that id is new and recorded), so only a new event id is journaled.
         let new = !self.state.events.contains_key(event.id().as_str());
-        let observation = self.observe_at(&event, at)?;
+        let observation = self.observe_at(event, at)?;
         self.commit(pending, new)?;
         Ok(observation)
     }
@@ -254,9 +258,7 @@ impl Memory {
             patron,
             change: Cow::Borrowed(&change),
         })?;
-        if self.state.patron(patron).is_none() {
-            return Err(Error::UnknownPatron(patron));
-        }
+        self.state.require(patron)?;
         let location = |field: &str| format!("patron {patron}: {field}");
         let max_bytes = self.limits.max_text_bytes();
         let check = |field: &str, text: &str, multiline: bool| {
@@ -331,13 +333,21 @@ impl Memory {
         path: &str,
         today: NaiveDate,
     ) -> Result<NormalizedSignals> {
-        signals.normalize(self.default_country, today, &self.limits, &|field| {
+        let location = |field: &str| {
             if field.is_empty() {
                 at(event, path)
             } else {
                 at(event, format_args!("{path}.{field}"))
             }
-        })
+        };
+        // Events reach here sealed already when memory has an identifier key.
+        signals.normalize(
+            self.default_country,
+            today,
+            &self.limits,
+            &location,
+            self.seals_identifiers(),
+        )
     }
 
     fn observe_order(
@@ -1016,9 +1026,12 @@ impl Memory {
                 let mut patron = *patron;
                 for &duplicate in duplicates {
                     let (p, d) = (self.state.live(patron), self.state.live(duplicate));
+                    // An opted-out patron is not merged automatically: that would learn.
                     if p != d
                         && !self.state.pinned_apart(p, d)
                         && !self.profiles_conflict(p, d)
+                        && !self.state.holds_back(p)
+                        && !self.state.holds_back(d)
                         && self.merged_history_fits(p, d, adding)
                     {
                         // The older id survives, so long-lived ids stay stable.
@@ -1122,6 +1135,9 @@ impl Memory {
     /// Adds what the signals say that the patron's profile does not have yet, and files
     /// the patron under the strategies' blocking keys when something was new.
     fn learn(&mut self, id: PatronId, signals: &NormalizedSignals) {
+        if self.state.holds_back(id) {
+            return;
+        }
         let state = &mut self.state;
         let Some(record) = state.patron_mut(id) else {
             return;
@@ -1208,6 +1224,11 @@ impl Memory {
         interaction: Interaction,
         update: impl FnOnce(&mut super::stats::PatronStats),
     ) {
+        // Nothing is recorded about an erased or opted-out patron; the ticket records
+        // that door scans need are kept apart from history.
+        if self.state.holds_back(patron) {
+            return;
+        }
         let max = self.limits.max_history_per_patron();
         if let Some(record) = self.state.patron_mut(patron) {
             record.stats.seen(interaction.at());
@@ -1228,6 +1249,9 @@ impl Memory {
 
     /// Counts an attendance once per patron and performance; returns whether it was new.
     fn attend(&mut self, patron: PatronId, performance: PerformanceIdx) -> bool {
+        if self.state.holds_back(patron) {
+            return false;
+        }
         let state = &mut self.state;
         match super::state::slot(patron).and_then(|i| state.patrons.get_mut(i)) {
             Some(record) => super::derive::attend(record, &state.catalog, performance),
@@ -1270,7 +1294,11 @@ impl Memory {
         now: DateTime<Utc>,
         only: Option<RuleIdx>,
     ) -> Proposal {
-        let Some(view) = self.patron(patron) else {
+        // No moment of any kind fires for a patron who opted out.
+        let Some(view) = self
+            .patron(patron)
+            .filter(|v| !self.state.is_opted_out(v.id()))
+        else {
             return Proposal::default();
         };
         let ctx = RuleContext::new(view, trigger, &self.state.catalog, now);
@@ -1308,7 +1336,10 @@ impl Memory {
         now: DateTime<Utc>,
         handled: Option<(RuleIdx, DateTime<Utc>)>,
     ) {
-        let Some(view) = self.patron(patron) else {
+        let Some(view) = self
+            .patron(patron)
+            .filter(|v| !self.state.is_opted_out(v.id()))
+        else {
             return;
         };
         let due = self.engine.due_times(&view, now, handled);

@@ -242,8 +242,8 @@ impl SeatPreference {
 }
 
 /// What a patron asked for: typed preferences the built-in rules understand, and free-form
-/// ones for the venue's own rules.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// ones for the venue's own rules. `Debug` shows the free-form keys, not their values.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Preferences {
     seat: Option<SeatPreference>,
     no_fuss: bool,
@@ -269,6 +269,18 @@ impl Preferences {
     /// All free-form preferences, in the order first set.
     pub fn all_custom(&self) -> impl Iterator<Item = (&str, &str)> {
         self.custom.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+}
+
+impl fmt::Debug for Preferences {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Free-form values are whatever staff typed ("allergic to nuts"): keys only.
+        let keys: Vec<&str> = self.custom.iter().map(|(k, _)| k.as_str()).collect();
+        f.debug_struct("Preferences")
+            .field("seat", &self.seat)
+            .field("no_fuss", &self.no_fuss)
+            .field("custom_keys", &keys)
+            .finish()
     }
 }
 
@@ -435,8 +447,8 @@ impl Flag {
     }
 }
 
-/// A note staff wrote about a patron.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// A note staff wrote about a patron. `Debug` hides its text and author.
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Note {
     at: DateTime<Utc>,
     author: Option<String>,
@@ -472,9 +484,23 @@ impl Note {
     }
 }
 
+impl fmt::Debug for Note {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Note")
+            .field("at", &self.at)
+            .field(
+                "author",
+                &self.author.as_ref().map(|_| crate::pii::REDACTED),
+            )
+            .field("text", &self.text)
+            .finish()
+    }
+}
+
 /// One change to a patron's profile, applied with
-/// [`Memory::update_profile`](crate::Memory::update_profile).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// [`Memory::update_profile`](crate::Memory::update_profile). `Debug` hides personal
+/// values (a free-form preference's value, a note, a flag's detail).
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum ProfileChange {
     /// Sets or clears the seat preference.
@@ -498,8 +524,30 @@ pub enum ProfileChange {
     AddNote(Note),
 }
 
+impl fmt::Debug for ProfileChange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProfileChange::SeatPreference(seat) => {
+                f.debug_tuple("SeatPreference").field(seat).finish()
+            }
+            ProfileChange::PrefersNoFuss(no_fuss) => {
+                f.debug_tuple("PrefersNoFuss").field(no_fuss).finish()
+            }
+            ProfileChange::CustomPreference { key, value } => f
+                .debug_struct("CustomPreference")
+                .field("key", key)
+                .field("value", &value.as_ref().map(|_| crate::pii::REDACTED))
+                .finish(),
+            ProfileChange::Consent(consent) => f.debug_tuple("Consent").field(consent).finish(),
+            ProfileChange::AddFlag(flag) => f.debug_tuple("AddFlag").field(flag).finish(),
+            ProfileChange::RemoveFlag(kind) => f.debug_tuple("RemoveFlag").field(kind).finish(),
+            ProfileChange::AddNote(note) => f.debug_tuple("AddNote").field(note).finish(),
+        }
+    }
+}
+
 /// The profile part of a patron: everything but history and stats.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Profile {
     pub(crate) names: Vec<PersonName>,
     pub(crate) identifiers: Vec<Identifier>,
@@ -509,6 +557,21 @@ pub(crate) struct Profile {
     pub(crate) consents: Vec<Consent>,
     pub(crate) flags: Vec<Flag>,
     pub(crate) notes: Vec<Note>,
+}
+
+impl fmt::Debug for Profile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Profile")
+            .field("names", &self.names)
+            .field("identifiers", &self.identifiers)
+            .field("addresses", &self.addresses)
+            .field("birth_date", &self.birth_date.map(|_| crate::pii::REDACTED))
+            .field("preferences", &self.preferences)
+            .field("consents", &self.consents)
+            .field("flags", &self.flags)
+            .field("notes", &self.notes)
+            .finish()
+    }
 }
 
 impl Profile {

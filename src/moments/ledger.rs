@@ -178,6 +178,26 @@ impl MomentLedger {
         self.due.iter().copied()
     }
 
+    /// Forgets these patrons entirely, for erasure: their fired moments (a message may
+    /// name them), once-per keys, cooldowns and due times. Walks every fired moment:
+    /// erasure is rare and must not miss one. Returns how many moments went.
+    pub(crate) fn forget(&mut self, patrons: &[PatronId]) -> usize {
+        let before = self.moments.len();
+        self.moments
+            .retain(|fired| !patrons.contains(&fired.moment.patron()));
+        self.fired.retain(|key| !patrons.contains(&key.patron));
+        self.last_fired.retain(|(_, p), _| !patrons.contains(p));
+        self.due.retain(|(_, p, _)| !patrons.contains(p));
+        self.due_of.retain(|(p, _), _| !patrons.contains(p));
+        self.reindex();
+        before - self.moments.len()
+    }
+
+    /// Every fired moment, to redact what they say (erasure).
+    pub(crate) fn moments_mut(&mut self) -> impl Iterator<Item = &mut Moment> {
+        self.moments.iter_mut().map(|fired| &mut fired.moment)
+    }
+
     /// How many (patron, rule) pairs wait for a tick.
     pub(crate) fn due_count(&self) -> usize {
         self.due.len()

@@ -62,6 +62,10 @@ impl Default for Priority {
 
 /// A small personal gesture proposed by a rule for one patron.
 ///
+/// `Debug` shows everything but the message and explanation, which rules may write the
+/// patron's name or history into; [`Display`](std::fmt::Display) and the accessors show
+/// them.
+///
 /// Rules build moments with [`Moment::new`] and the setters; memory fills in the rule id
 /// and the patron, and fires each `(rule, patron, dedupe key)` at most once, ever.
 ///
@@ -74,7 +78,7 @@ impl Default for Priority {
 ///     .explain("attended hamlet-1 and hamlet-2");
 /// assert_eq!(note.dedupe_key(), "hamlet-3");
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Moment {
     rule: String,
     patron: PatronId,
@@ -238,6 +242,76 @@ impl Moment {
     /// The purposes it uses personal data for (after memory stamped it, never empty).
     pub fn purposes(&self) -> &[Purpose] {
         &self.purposes
+    }
+}
+
+impl Moment {
+    /// Replaces every whole word of the message and explanation that is one of `words`
+    /// (lower-case) by `<erased>`, for erasure. Returns whether anything changed.
+    pub(crate) fn redact_words(&mut self, words: &[String]) -> bool {
+        let message = redact_words(&self.message, words);
+        let explanation = redact_words(&self.explanation, words);
+        let changed = message.is_some() || explanation.is_some();
+        if let Some(message) = message {
+            self.message = message;
+        }
+        if let Some(explanation) = explanation {
+            self.explanation = explanation;
+        }
+        changed
+    }
+}
+
+/// `text` with each whole word found in `words` (compared lower-cased) replaced, or
+/// `None` if there is none.
+fn redact_words(text: &str, words: &[String]) -> Option<String> {
+    let mut out = String::new();
+    let mut copied = 0;
+    let mut changed = false;
+    let mut start = None;
+    // A sentinel non-word character at the end closes the last word.
+    for (i, c) in text
+        .char_indices()
+        .chain(std::iter::once((text.len(), ' ')))
+    {
+        match (start, c.is_alphanumeric()) {
+            (None, true) => start = Some(i),
+            (Some(s), false) => {
+                start = None;
+                let word = &text[s..i];
+                if words.iter().any(|w| *w == word.to_lowercase()) {
+                    out.push_str(&text[copied..s]);
+                    out.push_str("<erased>");
+                    copied = i;
+                    changed = true;
+                }
+            }
+            _ => {}
+        }
+    }
+    changed.then(|| {
+        out.push_str(&text[copied..]);
+        out
+    })
+}
+
+impl fmt::Debug for Moment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Moment")
+            .field("rule", &self.rule)
+            .field("patron", &self.patron)
+            .field("kind", &self.kind)
+            .field("action", &self.action)
+            .field("performance", &self.performance)
+            .field("ticket", &self.ticket)
+            .field("seat", &self.seat)
+            .field("message", &crate::pii::REDACTED)
+            .field("priority", &self.priority)
+            .field("dedupe_key", &self.dedupe_key)
+            .field("explanation", &crate::pii::REDACTED)
+            .field("channel", &self.channel)
+            .field("purposes", &self.purposes)
+            .finish()
     }
 }
 
