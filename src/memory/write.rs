@@ -1179,19 +1179,16 @@ impl Memory {
         // Only what was kept is filed under blocking keys: a name or identifier refused
         // by the limits must not make the patron a candidate for it, nor let a flood of
         // junk grow the index.
-        let kept_name = signals
-            .name()
-            .is_none_or(|name| profile.names.iter().any(|n| n.same_keys(name)));
-        let kept_identifiers = signals
-            .identifiers()
-            .iter()
-            .all(|i| profile.identifiers.contains(i));
-        let trimmed;
-        let filed = if kept_name && kept_identifiers {
-            signals
-        } else {
-            trimmed = NormalizedSignals::from_parts(
-                signals.name().filter(|_| kept_name).cloned(),
+        let kept_name = |name: &crate::PersonName| profile.names.iter().any(|n| n.same_keys(name));
+        let refused_some = learned
+            && (signals.name().is_some_and(|name| !kept_name(name))
+                || signals
+                    .identifiers()
+                    .iter()
+                    .any(|i| !profile.identifiers.contains(i)));
+        let trimmed = refused_some.then(|| {
+            NormalizedSignals::from_parts(
+                signals.name().filter(|name| kept_name(name)).cloned(),
                 signals
                     .identifiers()
                     .iter()
@@ -1199,9 +1196,9 @@ impl Memory {
                     .cloned(),
                 signals.address().clone(),
                 signals.birth_date(),
-            );
-            &trimmed
-        };
+            )
+        });
+        let filed = trimmed.as_ref().unwrap_or(signals);
         for identifier in new_identifiers {
             state.identifiers.insert(identifier.clone(), id);
         }
