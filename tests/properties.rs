@@ -499,6 +499,10 @@ enum Call {
     PinApart(u64, u64),
     PinTogether(u64, u64),
     ResolveReview(u64, Option<u64>),
+    Erase(u64),
+    Export(u64),
+    OptOut(u64),
+    OptIn(u64),
 }
 
 /// Event ids: mostly fresh, sometimes one already used (a replay or a conflict).
@@ -738,6 +742,10 @@ fn call() -> BoxedStrategy<Call> {
         1 => (patron_id(), patron_id()).prop_map(|(a, b)| Call::PinTogether(a, b)),
         1 => (prop_oneof![0u64..4, any::<u64>()], proptest::option::of(patron_id()))
             .prop_map(|(r, p)| Call::ResolveReview(r, p)),
+        1 => patron_id().prop_map(Call::Erase),
+        1 => patron_id().prop_map(Call::Export),
+        1 => patron_id().prop_map(Call::OptOut),
+        1 => patron_id().prop_map(Call::OptIn),
     ]
     .boxed()
 }
@@ -782,6 +790,22 @@ fn apply(memory: &mut Memory, call: Call) -> Result<(), TestCaseError> {
             };
             memory.resolve_review(review, decision).err()
         }
+        Call::Erase(patron) => memory.erase(PatronId::from_u64(patron)).err(),
+        Call::Export(patron) => {
+            let outcome = memory.export(PatronId::from_u64(patron));
+            // Read-only, and what it gives is a JSON document.
+            prop_assert_eq!(snapshot(memory), before.clone());
+            match outcome {
+                Ok(export) => {
+                    let json = export.to_json();
+                    prop_assert!(serde_json::from_str::<serde_json::Value>(&json).is_ok());
+                    None
+                }
+                Err(e) => Some(e),
+            }
+        }
+        Call::OptOut(patron) => memory.opt_out(PatronId::from_u64(patron)).err(),
+        Call::OptIn(patron) => memory.opt_in(PatronId::from_u64(patron)).err(),
     };
     if let Some(error) = failed {
         prop_assert!(!error.to_string().is_empty());
