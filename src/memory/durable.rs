@@ -73,12 +73,11 @@ impl DurableOptions {
         // Memory holds no journal while replaying, so the commands are applied through
         // the public methods without being journaled again.
         let recovery = journal.replay(after, &mut |seq, record| {
-            let command =
+            let replayed =
                 command::decode(record).map_err(|reason| Error::JournalReplay { seq, reason })?;
-            memory.apply(command).map_err(|e| Error::JournalReplay {
-                seq,
-                reason: e.to_string(),
-            })
+            memory
+                .apply_replayed(replayed)
+                .map_err(|reason| Error::JournalReplay { seq, reason })
         })?;
         memory.durable = Some(Durable {
             journal,
@@ -344,6 +343,7 @@ impl Memory {
         let mut record = std::mem::take(&mut durable.scratch);
         record.clear();
         command.encode(&mut record)?;
+        self.state.decisions.record();
         Ok(Some(Pending(record)))
     }
 
@@ -351,10 +351,11 @@ impl Memory {
     /// writes an automatic checkpoint when one is due. If the journal fails, memory
     /// (already changed) refuses writes from now on and the error is returned.
     pub(crate) fn commit(&mut self, pending: Option<Pending>, changed: bool) -> Result<()> {
-        let (Some(Pending(record)), Some(durable)) = (pending, &mut self.durable) else {
+        let (Some(Pending(mut record)), Some(durable)) = (pending, &mut self.durable) else {
             return Ok(());
         };
         let appended = if changed {
+            command::append_decisions(&mut record, self.state.decisions.recorded());
             durable.journal.append(&record).map(drop)
         } else {
             Ok(())

@@ -155,6 +155,7 @@ impl Memory {
             scans: loaded.scans,
             ledger: loaded.ledger,
             identity: loaded.identity,
+            decisions: defaults.decisions,
         };
         state.identity.review_limit = defaults.identity.review_limit;
         state.ledger.reindex();

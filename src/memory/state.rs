@@ -33,6 +33,9 @@ pub(crate) struct State {
     /// Moments fired, their once-per keys and the due-time index of time-based rules.
     pub(crate) ledger: crate::moments::ledger::MomentLedger,
     pub(crate) identity: Identity,
+    /// Recognition decisions of the call being journaled or replayed (not saved in
+    /// snapshots: they only live for one call).
+    pub(crate) decisions: super::command::Decisions,
 }
 
 impl State {

@@ -982,7 +982,12 @@ impl Memory {
         event: &EventId,
         now: DateTime<Utc>,
     ) -> (PatronId, Recognition) {
-        let recognition = self.recognize_normalized(signals);
+        // Replaying a journal applies the decision it recorded instead of scoring again.
+        let recognition = match self.recorded_recognition() {
+            Some(recorded) => recorded,
+            None => self.recognize_normalized(signals),
+        };
+        self.note_recognition(&recognition);
         let patron = match &recognition {
             Recognition::Known {
                 patron, duplicates, ..
