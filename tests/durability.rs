@@ -1355,3 +1355,190 @@ proptest! {
         }
     }
 }
+
+// ---------------------------------------------------------------- older formats
+
+/// The configuration and events the files under `tests/fixtures/v1` were written with,
+/// by the build before journal records carried recognition decisions (record format 1)
+/// and snapshots were cut into sections (snapshot version 1): a catalog of 200
+/// performances, then 60 events, every other one an order by one of 20 people and the
+/// others the entry scan of the ticket just ordered.
+mod v1 {
+    use super::*;
+    use chrono::TimeZone;
+    use regulars::normalize::Country;
+    use regulars::{Performance, Ticket};
+
+    pub const EVENTS: usize = 60;
+    const PERFORMANCES: usize = 200;
+
+    fn start() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 1, 1, 19, 30, 0).unwrap()
+    }
+
+    pub fn config() -> MemoryBuilder {
+        Memory::builder()
+            .default_country(Country::GB)
+            .clock(ManualClock::new(start()))
+    }
+
+    pub fn define_catalog(memory: &mut Memory) {
+        memory
+            .define_venue(Venue::new("main", "Main House"))
+            .unwrap();
+        memory
+            .define_production(Production::new("rep", "Repertory").genre("drama"))
+            .unwrap();
+        for p in 0..PERFORMANCES {
+            memory
+                .define_performance(Performance::new(
+                    format!("perf-{p}"),
+                    "rep",
+                    "main",
+                    start() + TimeDelta::days(p as i64),
+                ))
+                .unwrap();
+        }
+    }
+
+    pub fn event(n: usize) -> Event {
+        let patrons = EVENTS / 3;
+        let at = start() + TimeDelta::seconds(n as i64);
+        let order = n / 2;
+        if n % 2 == 1 {
+            return Event::scan(format!("s-{order}"), Scan::entry(format!("t-{order}"))).at(at);
+        }
+        let i = (order * 7919) % patrons;
+        let buyer = Signals::new()
+            .given_name(format!("Given{i}"))
+            .family_name(format!("Family{}", i % 997))
+            .email(format!("patron.{i}@example.org"))
+            .phone(format!("07700 9{:05}", i % 100_000));
+        let order = Order::new(format!("o-{order}"), buyer).ticket(
+            Ticket::new(
+                format!("t-{order}"),
+                format!("perf-{}", order % PERFORMANCES),
+            )
+            .seat_label("F12"),
+        );
+        Event::order(format!("e-{n}"), order).at(at)
+    }
+
+    pub fn fixture(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/v1")
+            .join(name)
+    }
+}
+
+#[test]
+fn journals_and_snapshots_of_the_previous_formats_still_open_to_the_same_memory() {
+    let mut now = v1::config().build().unwrap();
+    v1::define_catalog(&mut now);
+    for n in 0..v1::EVENTS {
+        observe(&mut now, v1::event(n));
+    }
+    assert!(now.patron_count() > 1);
+
+    // A journal of format 1 records, replayed by scoring again.
+    let dir = TempDir::new("v1-journal");
+    fs::create_dir_all(dir.path()).unwrap();
+    let segment = "journal-00000000000000000001.log";
+    fs::copy(v1::fixture(segment), dir.path().join(segment)).unwrap();
+    let mut reopened = v1::config()
+        .open(dir.path())
+        .expect("a format 1 journal opens");
+    assert_eq!(
+        reopened.recovery().unwrap().records(),
+        (2 + 200 + v1::EVENTS) as u64,
+        "the catalog and the events"
+    );
+    assert_eq!(snapshot(&reopened), snapshot(&now));
+
+    // Records appended now carry decisions; a journal mixing both formats replays.
+    let more = |memory: &mut Memory| {
+        for n in v1::EVENTS..v1::EVENTS + 10 {
+            observe(memory, v1::event(n));
+        }
+    };
+    more(&mut reopened);
+    more(&mut now);
+    reopened.sync().unwrap();
+    drop(reopened);
+    let mixed = v1::config()
+        .open(dir.path())
+        .expect("a mixed journal opens");
+    assert_eq!(snapshot(&mixed), snapshot(&now));
+
+    // A version 1 snapshot image.
+    let image = fs::read(v1::fixture("snapshot-v1.bin")).unwrap();
+    assert_eq!(&image[8..12], &1u32.to_le_bytes());
+    let restored = v1::config()
+        .build_from_snapshot(&image)
+        .expect("a version 1 snapshot loads");
+    let mut expected = v1::config().build().unwrap();
+    v1::define_catalog(&mut expected);
+    for n in 0..v1::EVENTS {
+        observe(&mut expected, v1::event(n));
+    }
+    assert_eq!(snapshot(&restored), snapshot(&expected));
+    // And a version 2 image of the same memory loads to it too.
+    let again = v1::config()
+        .build_from_snapshot(&restored.snapshot())
+        .expect("a version 2 snapshot loads");
+    assert_eq!(snapshot(&again), snapshot(&expected));
+}
+
+/// A version 2 image with valid framing and checksum: its sections' bytes.
+fn sectioned_image(sections: &[Vec<u8>]) -> Vec<u8> {
+    let mut image = b"RGLRSNAP".to_vec();
+    image.extend_from_slice(&2u32.to_le_bytes());
+    for section in sections {
+        image.extend_from_slice(&(section.len() as u64).to_le_bytes());
+        image.extend_from_slice(section);
+    }
+    let crc = crc32fast::hash(&image);
+    image.extend_from_slice(&crc.to_le_bytes());
+    image
+}
+
+#[test]
+fn a_sectioned_snapshot_with_bad_sections_is_refused_with_a_reason() {
+    let reason = |image: &[u8]| match Memory::builder().build_from_snapshot(image) {
+        Err(Error::InvalidSnapshot(reason)) => reason,
+        other => panic!("expected InvalidSnapshot, got {other:?}"),
+    };
+    assert!(reason(&sectioned_image(&[])).contains("section 0"));
+    let empty = vec![Vec::new(); 4];
+    assert!(reason(&sectioned_image(&empty)).contains("undecodable"));
+    // A length running past the end of the image.
+    let mut image = sectioned_image(&[vec![0; 4]]);
+    image[12] = 0xff;
+    let body = image.len() - 4;
+    let crc = crc32fast::hash(&image[..body]);
+    image[body..].copy_from_slice(&crc.to_le_bytes());
+    assert!(reason(&image).contains("longer than the image"));
+    // A map claiming 2^60 entries allocates nothing for them.
+    let mut huge = vec![0u8; 9];
+    huge[..9].copy_from_slice(&[0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x10]);
+    let sections = [vec![0, 0, 0, 0, 0], vec![0, 0, 0], huge, vec![0]];
+    assert!(reason(&sectioned_image(&sections)).contains("undecodable"));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Arbitrary sections, with valid framing and checksum, give an error or a memory
+    /// whose ids hold, never a panic.
+    #[test]
+    fn arbitrary_sectioned_snapshots_never_panic(
+        sections in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..64), 4)
+    ) {
+        let image = sectioned_image(&sections);
+        if let Ok(memory) = Memory::builder().build_from_snapshot(&image) {
+            for patron in memory.patrons() {
+                prop_assert_eq!(memory.patron(patron.id()).map(|p| p.id()), Some(patron.id()));
+            }
+        }
+    }
+}

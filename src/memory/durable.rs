@@ -123,10 +123,16 @@ impl MemoryBuilder {
     /// latest snapshot, replays the records after it, and from then on every change is
     /// appended to the journal before the call that made it returns.
     ///
-    /// The configuration (strategies, rules, thresholds, country, identifier limits)
-    /// must be the one the journal was written with: replay re-runs the calls, so
-    /// another configuration could give another memory. A record that can no longer be
-    /// applied fails the build with [`Error::JournalReplay`] naming its seq.
+    /// Replay re-runs the calls through the same write path, except recognition: each
+    /// event's record carries what recognition decided for it (which patron, which
+    /// duplicates were merged, which candidates went to review, which household members
+    /// were linked), and replay applies that decision instead of scoring candidates
+    /// again. So changing strategies or thresholds later changes how *new* events are
+    /// recognized, never who past events were about. The rest of the configuration
+    /// (rules, policies, country, identifier limits, review limit) must be the one the
+    /// journal was written with, or replay could give another memory. A record that can
+    /// no longer be applied, or whose recorded decision names a patron memory does not
+    /// hold, fails the build with [`Error::JournalReplay`] naming its seq.
     ///
     /// ```
     /// use regulars::journal::MemoryJournal;

@@ -4,9 +4,19 @@
 //! A snapshot holds what memory learned (catalog, patrons, indexes, tickets, orders, seen
 //! events, fired moments, the identity graph), never its configuration (strategies,
 //! rules, thresholds, clock), which comes from the builder that loads it.
+//!
+//! Loading a large memory is mostly allocating its many small values and filing them in
+//! hash tables, so the image is cut into independent sections that are encoded and
+//! decoded on separate threads, and every hash table is sized once for the entries the
+//! image holds instead of growing (and hashing every key again) step by step.
+
+use std::cell::Cell;
+use std::hash::Hash;
+use std::marker::PhantomData;
 
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
+use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::Memory;
 use super::identity::Identity;
@@ -19,13 +29,15 @@ use crate::moments::ledger::MomentLedger;
 
 /// The first bytes of every snapshot, then the format version.
 const MAGIC: &[u8; 8] = b"RGLRSNAP";
-const VERSION: u32 = 1;
+/// The version this build writes: the body in [`SECTIONS`] independent sections.
+const VERSION: u32 = 2;
+/// The version before it, still read: the body as one postcard value ([`Loaded`]).
+const VERSION_WHOLE: u32 = 1;
 
 type Map<K, V> = std::collections::HashMap<K, V, ahash::RandomState>;
 type Set<K> = std::collections::HashSet<K, ahash::RandomState>;
 
 /// What a snapshot saves, borrowed from memory.
-#[derive(Serialize)]
 struct Saved<'a> {
     catalog: &'a Catalog,
     patrons: &'a [PatronRecord],
@@ -40,24 +52,239 @@ struct Saved<'a> {
     identity: &'a Identity,
 }
 
-/// The same, owned, as loaded.
+/// The same, owned, as loaded (a version 1 image is exactly this).
 #[derive(Deserialize)]
 struct Loaded {
     catalog: Catalog,
     patrons: Vec<PatronRecord>,
     identifiers: IdentifierIndex,
     blocking: BlockingIndex,
-    tickets: Map<TicketId, TicketRecord>,
-    orders: Map<OrderId, OrderRecord>,
-    events: Map<EventId, SeenEvent>,
-    scans: Set<ScanId>,
+    tickets: Presized<Map<TicketId, TicketRecord>>,
+    orders: Presized<Map<OrderId, OrderRecord>>,
+    events: Presized<Map<EventId, SeenEvent>>,
+    scans: Presized<Set<ScanId>>,
     ledger: MomentLedger,
     due: Vec<(DateTime<Utc>, PatronId, String)>,
     identity: Identity,
 }
 
+/// A version 2 body: the fields of [`Saved`] in this many sections, each a `u64` length
+/// then the section's fields in postcard, in [`Section`]'s order (catalog and patrons;
+/// identifier index, blocking index and scans; tickets, orders and events; moment
+/// ledger, due times and identity graph). Sections do not refer to each other, so they
+/// are encoded and decoded on separate threads.
+const SECTIONS: usize = 4;
+
+thread_local! {
+    /// Bytes of the image being decoded on this thread: a bound on how many entries a
+    /// map can really hold, so a hostile length cannot make [`Presized`] reserve more.
+    static DECODING_BYTES: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Decodes `bytes` as a `T`, letting maps reserve room for the entries `bytes` can hold.
+fn decode<'de, T: Deserialize<'de>>(bytes: &'de [u8]) -> Result<T> {
+    let before = DECODING_BYTES.replace(bytes.len());
+    let decoded = postcard::from_bytes(bytes);
+    DECODING_BYTES.set(before);
+    decoded.map_err(|e| corrupt(format!("undecodable: {e}")))
+}
+
+/// A hash map or set decoded into a table sized once for all its entries: growing it
+/// step by step would hash every key again at each step, a third of loading a large
+/// snapshot.
+struct Presized<T>(T);
+
+/// Room to reserve for a map said to hold `claimed` entries: each takes at least one
+/// byte of the image.
+fn room(claimed: Option<usize>) -> usize {
+    claimed.unwrap_or(0).min(DECODING_BYTES.get())
+}
+
+impl<'de, K, V> Deserialize<'de> for Presized<Map<K, V>>
+where
+    K: Deserialize<'de> + Eq + Hash,
+    V: Deserialize<'de>,
+{
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct MapVisitor<K, V>(PhantomData<(K, V)>);
+        impl<'de, K, V> Visitor<'de> for MapVisitor<K, V>
+        where
+            K: Deserialize<'de> + Eq + Hash,
+            V: Deserialize<'de>,
+        {
+            type Value = Map<K, V>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<Self::Value, A::Error> {
+                let mut map = Map::with_capacity_and_hasher(
+                    room(access.size_hint()),
+                    ahash::RandomState::default(),
+                );
+                while let Some((key, value)) = access.next_entry()? {
+                    map.insert(key, value);
+                }
+                Ok(map)
+            }
+        }
+        deserializer
+            .deserialize_map(MapVisitor(PhantomData))
+            .map(Presized)
+    }
+}
+
+impl<'de, K> Deserialize<'de> for Presized<Set<K>>
+where
+    K: Deserialize<'de> + Eq + Hash,
+{
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct SetVisitor<K>(PhantomData<K>);
+        impl<'de, K> Visitor<'de> for SetVisitor<K>
+        where
+            K: Deserialize<'de> + Eq + Hash,
+        {
+            type Value = Set<K>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a set")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(
+                self,
+                mut access: A,
+            ) -> std::result::Result<Self::Value, A::Error> {
+                let mut set = Set::with_capacity_and_hasher(
+                    room(access.size_hint()),
+                    ahash::RandomState::default(),
+                );
+                while let Some(key) = access.next_element()? {
+                    set.insert(key);
+                }
+                Ok(set)
+            }
+        }
+        deserializer
+            .deserialize_seq(SetVisitor(PhantomData))
+            .map(Presized)
+    }
+}
+
 fn corrupt(reason: impl Into<String>) -> Error {
     Error::InvalidSnapshot(reason.into())
+}
+
+/// Runs `jobs` on scoped threads (the first on this one) and returns their results in
+/// order: one after the other on a single core, or where a thread cannot be had.
+fn in_parallel<T: Send>(jobs: &[&(dyn Fn() -> T + Sync)]) -> Vec<T> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let Some((first, rest)) = jobs.split_first() else {
+        return Vec::new();
+    };
+    if cores < 2 || rest.is_empty() {
+        return jobs.iter().map(|job| job()).collect();
+    }
+    std::thread::scope(|scope| {
+        let spawned: Vec<_> = rest
+            .iter()
+            .map(|&job| {
+                (
+                    job,
+                    std::thread::Builder::new().spawn_scoped(scope, job).ok(),
+                )
+            })
+            .collect();
+        let mut results = Vec::with_capacity(jobs.len());
+        results.push(first());
+        for (job, thread) in spawned {
+            results.push(match thread {
+                Some(thread) => thread
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                None => job(),
+            });
+        }
+        results
+    })
+}
+
+/// One decoded section of a version 2 body.
+enum Section {
+    Patrons(Catalog, Vec<PatronRecord>),
+    Indexes(IdentifierIndex, BlockingIndex, Set<ScanId>),
+    Records(
+        Map<TicketId, TicketRecord>,
+        Map<OrderId, OrderRecord>,
+        Map<EventId, SeenEvent>,
+    ),
+    Moments(
+        MomentLedger,
+        Vec<(DateTime<Utc>, PatronId, String)>,
+        Identity,
+    ),
+}
+
+/// Splits a version 2 body into its sections' bytes.
+fn split_sections(mut body: &[u8]) -> Result<[&[u8]; SECTIONS]> {
+    let mut sections = [&body[..0]; SECTIONS];
+    for (i, section) in sections.iter_mut().enumerate() {
+        let Some((len, rest)) = body.split_first_chunk::<8>() else {
+            return Err(corrupt(format!("section {i}: length cut short")));
+        };
+        let len = usize::try_from(u64::from_le_bytes(*len))
+            .ok()
+            .filter(|&len| len <= rest.len())
+            .ok_or_else(|| corrupt(format!("section {i}: longer than the image")))?;
+        (*section, body) = rest.split_at(len);
+    }
+    if !body.is_empty() {
+        return Err(corrupt(format!("{} bytes after the sections", body.len())));
+    }
+    Ok(sections)
+}
+
+impl Loaded {
+    /// A version 2 body's sections, decoded in parallel.
+    fn from_sections(body: &[u8]) -> Result<Loaded> {
+        let [patrons, indexes, records, moments] = split_sections(body)?;
+        let decoded = in_parallel::<Result<Section>>(&[
+            &|| decode(patrons).map(|(c, p)| Section::Patrons(c, p)),
+            &|| decode(indexes).map(|(i, b, Presized(s))| Section::Indexes(i, b, s)),
+            &|| {
+                decode(records)
+                    .map(|(Presized(t), Presized(o), Presized(e))| Section::Records(t, o, e))
+            },
+            &|| decode(moments).map(|(l, d, i)| Section::Moments(l, d, i)),
+        ]);
+        let mut decoded = decoded.into_iter();
+        let mut next = || {
+            decoded
+                .next()
+                .unwrap_or_else(|| Err(corrupt("a section is missing")))
+        };
+        let (
+            Section::Patrons(catalog, patrons),
+            Section::Indexes(identifiers, blocking, scans),
+            Section::Records(tickets, orders, events),
+            Section::Moments(ledger, due, identity),
+        ) = (next()?, next()?, next()?, next()?)
+        else {
+            return Err(corrupt("sections out of order"));
+        };
+        Ok(Loaded {
+            catalog,
+            patrons,
+            identifiers,
+            blocking,
+            tickets: Presized(tickets),
+            orders: Presized(orders),
+            events: Presized(events),
+            scans: Presized(scans),
+            ledger,
+            due,
+            identity,
+        })
+    }
 }
 
 impl Memory {
@@ -96,15 +323,29 @@ impl Memory {
                 .collect(),
             identity: &state.identity,
         };
-        let mut bytes = Vec::with_capacity(1 << 16);
+        // Plain data always encodes; should a section not, the image is refused on load
+        // by its checksum rather than panicking here.
+        let sections = in_parallel::<Vec<u8>>(&[
+            &|| postcard::to_stdvec(&(saved.catalog, saved.patrons)).unwrap_or_default(),
+            &|| {
+                postcard::to_stdvec(&(saved.identifiers, saved.blocking, saved.scans))
+                    .unwrap_or_default()
+            },
+            &|| {
+                postcard::to_stdvec(&(saved.tickets, saved.orders, saved.events))
+                    .unwrap_or_default()
+            },
+            &|| {
+                postcard::to_stdvec(&(saved.ledger, &saved.due, saved.identity)).unwrap_or_default()
+            },
+        ]);
+        let len = sections.iter().map(|s| 8 + s.len()).sum::<usize>();
+        let mut bytes = Vec::with_capacity(MAGIC.len() + 4 + len + 4);
         bytes.extend_from_slice(MAGIC);
         bytes.extend_from_slice(&VERSION.to_le_bytes());
-        // Serializing plain data into a Vec cannot fail; should it, the image is refused
-        // on load by its checksum rather than panicking here.
-        if let Ok(body) = postcard::to_extend(&saved, bytes) {
-            bytes = body;
-        } else {
-            bytes = Vec::new();
+        for section in &sections {
+            bytes.extend_from_slice(&(section.len() as u64).to_le_bytes());
+            bytes.extend_from_slice(section);
         }
         let crc = crc32fast::hash(&bytes);
         bytes.extend_from_slice(&crc.to_le_bytes());
@@ -126,13 +367,15 @@ impl Memory {
             return Err(corrupt("checksum mismatch"));
         }
         let version = u32::from_le_bytes([body[8], body[9], body[10], body[11]]);
-        if version != VERSION {
-            return Err(corrupt(format!(
-                "format version {version}, this build reads {VERSION}"
-            )));
-        }
-        let loaded: Loaded = postcard::from_bytes(&body[header..])
-            .map_err(|e| corrupt(format!("undecodable: {e}")))?;
+        let loaded = match version {
+            VERSION => Loaded::from_sections(&body[header..])?,
+            VERSION_WHOLE => decode::<Loaded>(&body[header..])?,
+            _ => {
+                return Err(corrupt(format!(
+                    "format version {version}, this build reads {VERSION_WHOLE} and {VERSION}"
+                )));
+            }
+        };
         // Ids are positions in the patron table: a hostile image must not break that.
         for (i, record) in loaded.patrons.iter().enumerate() {
             if super::state::slot(record.id) != Some(i) {
@@ -149,10 +392,10 @@ impl Memory {
             identifiers: loaded.identifiers,
             blocking: loaded.blocking,
             neutralized: defaults.neutralized,
-            tickets: loaded.tickets,
-            orders: loaded.orders,
-            events: loaded.events,
-            scans: loaded.scans,
+            tickets: loaded.tickets.0,
+            orders: loaded.orders.0,
+            events: loaded.events.0,
+            scans: loaded.scans.0,
             ledger: loaded.ledger,
             identity: loaded.identity,
             decisions: defaults.decisions,
