@@ -163,8 +163,8 @@ impl MemoryBuilder {
     ///
     /// A checkpoint bounds how much opening has to replay, and frees the disk space of
     /// the records it covers. It costs a pause in the write that triggers it: memory is
-    /// encoded (in sections, on as many threads), written and fsynced: about 0.2 s for a
-    /// memory holding 100,000 events and 3 s for 1,000,000 on a 2-vCPU cloud machine
+    /// encoded whole, written and fsynced: about 0.2 s for a memory holding 100,000
+    /// events and 3 s for 1,000,000 on a 2-vCPU cloud machine
     /// (see `BENCHMARKS.md`). Loading a snapshot takes about a third of the work of
     /// replaying the records it covers, and opening replays at most `records` records
     /// after it. Where pauses matter more than opening time, set `0` and call
@@ -236,9 +236,8 @@ impl Memory {
     /// loads the snapshot and replays only what came after it. Returns the snapshot's
     /// seq.
     ///
-    /// Memory is encoded whole (its independent sections on separate threads where
-    /// the machine has more than one core), so this pauses writes for as long as that,
-    /// the write and an fsync take. Errors if memory has no journal
+    /// Memory is encoded whole, so this pauses writes for as long as that, the write
+    /// and an fsync take. Errors if memory has no journal
     /// ([`Error::InvalidConfig`]), refuses writes ([`Error::JournalFailed`]), or the
     /// journal fails.
     ///

@@ -6,17 +6,16 @@
 //! rules, thresholds, clock), which comes from the builder that loads it.
 //!
 //! Loading a large memory is mostly allocating its many small values and filing them in
-//! hash tables, so the image is cut into independent sections that are encoded and
-//! decoded on separate threads, and every hash table is sized once for the entries the
-//! image holds instead of growing (and hashing every key again) step by step.
+//! hash tables: the tables of tickets, orders, events and scans are sized once for the
+//! entries the image holds instead of growing (and hashing every key again) step by step.
 
 use std::cell::Cell;
 use std::hash::Hash;
 use std::marker::PhantomData;
 
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
 use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Serialize};
 
 use super::Memory;
 use super::identity::Identity;
@@ -29,15 +28,13 @@ use crate::moments::ledger::MomentLedger;
 
 /// The first bytes of every snapshot, then the format version.
 const MAGIC: &[u8; 8] = b"RGLRSNAP";
-/// The version this build writes: the body in [`SECTIONS`] independent sections.
-const VERSION: u32 = 2;
-/// The version before it, still read: the body as one postcard value ([`Loaded`]).
-const VERSION_WHOLE: u32 = 1;
+const VERSION: u32 = 1;
 
 type Map<K, V> = std::collections::HashMap<K, V, ahash::RandomState>;
 type Set<K> = std::collections::HashSet<K, ahash::RandomState>;
 
 /// What a snapshot saves, borrowed from memory.
+#[derive(Serialize)]
 struct Saved<'a> {
     catalog: &'a Catalog,
     patrons: &'a [PatronRecord],
@@ -52,7 +49,7 @@ struct Saved<'a> {
     identity: &'a Identity,
 }
 
-/// The same, owned, as loaded (a version 1 image is exactly this).
+/// The same, owned, as loaded.
 #[derive(Deserialize)]
 struct Loaded {
     catalog: Catalog,
@@ -67,13 +64,6 @@ struct Loaded {
     due: Vec<(DateTime<Utc>, PatronId, String)>,
     identity: Identity,
 }
-
-/// A version 2 body: the fields of [`Saved`] in this many sections, each a `u64` length
-/// then the section's fields in postcard, in [`Section`]'s order (catalog and patrons;
-/// identifier index, blocking index and scans; tickets, orders and events; moment
-/// ledger, due times and identity graph). Sections do not refer to each other, so they
-/// are encoded and decoded on separate threads.
-const SECTIONS: usize = 4;
 
 thread_local! {
     /// Bytes of the image being decoded on this thread: a bound on how many entries a
@@ -90,8 +80,7 @@ fn decode<'de, T: Deserialize<'de>>(bytes: &'de [u8]) -> Result<T> {
 }
 
 /// A hash map or set decoded into a table sized once for all its entries: growing it
-/// step by step would hash every key again at each step, a third of loading a large
-/// snapshot.
+/// step by step would allocate and hash every key again at each step.
 struct Presized<T>(T);
 
 /// Room to reserve for a map said to hold `claimed` entries: each takes at least one
@@ -174,119 +163,6 @@ fn corrupt(reason: impl Into<String>) -> Error {
     Error::InvalidSnapshot(reason.into())
 }
 
-/// Runs `jobs` on scoped threads (the first on this one) and returns their results in
-/// order: one after the other on a single core, or where a thread cannot be had.
-fn in_parallel<T: Send>(jobs: &[&(dyn Fn() -> T + Sync)]) -> Vec<T> {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let Some((first, rest)) = jobs.split_first() else {
-        return Vec::new();
-    };
-    if cores < 2 || rest.is_empty() {
-        return jobs.iter().map(|job| job()).collect();
-    }
-    std::thread::scope(|scope| {
-        let spawned: Vec<_> = rest
-            .iter()
-            .map(|&job| {
-                (
-                    job,
-                    std::thread::Builder::new().spawn_scoped(scope, job).ok(),
-                )
-            })
-            .collect();
-        let mut results = Vec::with_capacity(jobs.len());
-        results.push(first());
-        for (job, thread) in spawned {
-            results.push(match thread {
-                Some(thread) => thread
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-                None => job(),
-            });
-        }
-        results
-    })
-}
-
-/// One decoded section of a version 2 body.
-enum Section {
-    Patrons(Catalog, Vec<PatronRecord>),
-    Indexes(IdentifierIndex, BlockingIndex, Set<ScanId>),
-    Records(
-        Map<TicketId, TicketRecord>,
-        Map<OrderId, OrderRecord>,
-        Map<EventId, SeenEvent>,
-    ),
-    Moments(
-        MomentLedger,
-        Vec<(DateTime<Utc>, PatronId, String)>,
-        Identity,
-    ),
-}
-
-/// Splits a version 2 body into its sections' bytes.
-fn split_sections(mut body: &[u8]) -> Result<[&[u8]; SECTIONS]> {
-    let mut sections = [&body[..0]; SECTIONS];
-    for (i, section) in sections.iter_mut().enumerate() {
-        let Some((len, rest)) = body.split_first_chunk::<8>() else {
-            return Err(corrupt(format!("section {i}: length cut short")));
-        };
-        let len = usize::try_from(u64::from_le_bytes(*len))
-            .ok()
-            .filter(|&len| len <= rest.len())
-            .ok_or_else(|| corrupt(format!("section {i}: longer than the image")))?;
-        (*section, body) = rest.split_at(len);
-    }
-    if !body.is_empty() {
-        return Err(corrupt(format!("{} bytes after the sections", body.len())));
-    }
-    Ok(sections)
-}
-
-impl Loaded {
-    /// A version 2 body's sections, decoded in parallel.
-    fn from_sections(body: &[u8]) -> Result<Loaded> {
-        let [patrons, indexes, records, moments] = split_sections(body)?;
-        let decoded = in_parallel::<Result<Section>>(&[
-            &|| decode(patrons).map(|(c, p)| Section::Patrons(c, p)),
-            &|| decode(indexes).map(|(i, b, Presized(s))| Section::Indexes(i, b, s)),
-            &|| {
-                decode(records)
-                    .map(|(Presized(t), Presized(o), Presized(e))| Section::Records(t, o, e))
-            },
-            &|| decode(moments).map(|(l, d, i)| Section::Moments(l, d, i)),
-        ]);
-        let mut decoded = decoded.into_iter();
-        let mut next = || {
-            decoded
-                .next()
-                .unwrap_or_else(|| Err(corrupt("a section is missing")))
-        };
-        let (
-            Section::Patrons(catalog, patrons),
-            Section::Indexes(identifiers, blocking, scans),
-            Section::Records(tickets, orders, events),
-            Section::Moments(ledger, due, identity),
-        ) = (next()?, next()?, next()?, next()?)
-        else {
-            return Err(corrupt("sections out of order"));
-        };
-        Ok(Loaded {
-            catalog,
-            patrons,
-            identifiers,
-            blocking,
-            tickets: Presized(tickets),
-            orders: Presized(orders),
-            events: Presized(events),
-            scans: Presized(scans),
-            ledger,
-            due,
-            identity,
-        })
-    }
-}
-
 impl Memory {
     /// Memory as one binary image: everything it learned, none of its configuration.
     /// Load it with [`MemoryBuilder::build_from_snapshot`](crate::MemoryBuilder::build_from_snapshot).
@@ -323,29 +199,15 @@ impl Memory {
                 .collect(),
             identity: &state.identity,
         };
-        // Plain data always encodes; should a section not, the image is refused on load
-        // by its checksum rather than panicking here.
-        let sections = in_parallel::<Vec<u8>>(&[
-            &|| postcard::to_stdvec(&(saved.catalog, saved.patrons)).unwrap_or_default(),
-            &|| {
-                postcard::to_stdvec(&(saved.identifiers, saved.blocking, saved.scans))
-                    .unwrap_or_default()
-            },
-            &|| {
-                postcard::to_stdvec(&(saved.tickets, saved.orders, saved.events))
-                    .unwrap_or_default()
-            },
-            &|| {
-                postcard::to_stdvec(&(saved.ledger, &saved.due, saved.identity)).unwrap_or_default()
-            },
-        ]);
-        let len = sections.iter().map(|s| 8 + s.len()).sum::<usize>();
-        let mut bytes = Vec::with_capacity(MAGIC.len() + 4 + len + 4);
+        let mut bytes = Vec::with_capacity(1 << 16);
         bytes.extend_from_slice(MAGIC);
         bytes.extend_from_slice(&VERSION.to_le_bytes());
-        for section in &sections {
-            bytes.extend_from_slice(&(section.len() as u64).to_le_bytes());
-            bytes.extend_from_slice(section);
+        // Serializing plain data into a Vec cannot fail; should it, the image is refused
+        // on load by its checksum rather than panicking here.
+        if let Ok(body) = postcard::to_extend(&saved, bytes) {
+            bytes = body;
+        } else {
+            bytes = Vec::new();
         }
         let crc = crc32fast::hash(&bytes);
         bytes.extend_from_slice(&crc.to_le_bytes());
@@ -367,15 +229,12 @@ impl Memory {
             return Err(corrupt("checksum mismatch"));
         }
         let version = u32::from_le_bytes([body[8], body[9], body[10], body[11]]);
-        let loaded = match version {
-            VERSION => Loaded::from_sections(&body[header..])?,
-            VERSION_WHOLE => decode::<Loaded>(&body[header..])?,
-            _ => {
-                return Err(corrupt(format!(
-                    "format version {version}, this build reads {VERSION_WHOLE} and {VERSION}"
-                )));
-            }
-        };
+        if version != VERSION {
+            return Err(corrupt(format!(
+                "format version {version}, this build reads {VERSION}"
+            )));
+        }
+        let loaded: Loaded = decode(&body[header..])?;
         // Ids are positions in the patron table: a hostile image must not break that.
         for (i, record) in loaded.patrons.iter().enumerate() {
             if super::state::slot(record.id) != Some(i) {
