@@ -4,17 +4,8 @@
 //! A snapshot holds what memory learned (catalog, patrons, indexes, tickets, orders, seen
 //! events, fired moments, the identity graph), never its configuration (strategies,
 //! rules, thresholds, clock), which comes from the builder that loads it.
-//!
-//! Loading a large memory is mostly allocating its many small values and filing them in
-//! hash tables: the tables of tickets, orders, events and scans are sized once for the
-//! entries the image holds instead of growing (and hashing every key again) step by step.
-
-use std::cell::Cell;
-use std::hash::Hash;
-use std::marker::PhantomData;
 
 use chrono::{DateTime, Utc};
-use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 use super::Memory;
@@ -56,107 +47,13 @@ struct Loaded {
     patrons: Vec<PatronRecord>,
     identifiers: IdentifierIndex,
     blocking: BlockingIndex,
-    tickets: Presized<Map<TicketId, TicketRecord>>,
-    orders: Presized<Map<OrderId, OrderRecord>>,
-    events: Presized<Map<EventId, SeenEvent>>,
-    scans: Presized<Set<ScanId>>,
+    tickets: Map<TicketId, TicketRecord>,
+    orders: Map<OrderId, OrderRecord>,
+    events: Map<EventId, SeenEvent>,
+    scans: Set<ScanId>,
     ledger: MomentLedger,
     due: Vec<(DateTime<Utc>, PatronId, String)>,
     identity: Identity,
-}
-
-thread_local! {
-    /// Bytes of the image being decoded on this thread: a bound on how many entries a
-    /// map can really hold, so a hostile length cannot make [`Presized`] reserve more.
-    static DECODING_BYTES: Cell<usize> = const { Cell::new(0) };
-}
-
-/// Decodes `bytes` as a `T`, letting maps reserve room for the entries `bytes` can hold.
-fn decode<'de, T: Deserialize<'de>>(bytes: &'de [u8]) -> Result<T> {
-    let before = DECODING_BYTES.replace(bytes.len());
-    let decoded = postcard::from_bytes(bytes);
-    DECODING_BYTES.set(before);
-    decoded.map_err(|e| corrupt(format!("undecodable: {e}")))
-}
-
-/// A hash map or set decoded into a table sized once for all its entries: growing it
-/// step by step would allocate and hash every key again at each step.
-struct Presized<T>(T);
-
-/// Room to reserve for a map said to hold `claimed` entries: each takes at least one
-/// byte of the image.
-fn room(claimed: Option<usize>) -> usize {
-    claimed.unwrap_or(0).min(DECODING_BYTES.get())
-}
-
-impl<'de, K, V> Deserialize<'de> for Presized<Map<K, V>>
-where
-    K: Deserialize<'de> + Eq + Hash,
-    V: Deserialize<'de>,
-{
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
-        struct MapVisitor<K, V>(PhantomData<(K, V)>);
-        impl<'de, K, V> Visitor<'de> for MapVisitor<K, V>
-        where
-            K: Deserialize<'de> + Eq + Hash,
-            V: Deserialize<'de>,
-        {
-            type Value = Map<K, V>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a map")
-            }
-            fn visit_map<A: MapAccess<'de>>(
-                self,
-                mut access: A,
-            ) -> std::result::Result<Self::Value, A::Error> {
-                let mut map = Map::with_capacity_and_hasher(
-                    room(access.size_hint()),
-                    ahash::RandomState::default(),
-                );
-                while let Some((key, value)) = access.next_entry()? {
-                    map.insert(key, value);
-                }
-                Ok(map)
-            }
-        }
-        deserializer
-            .deserialize_map(MapVisitor(PhantomData))
-            .map(Presized)
-    }
-}
-
-impl<'de, K> Deserialize<'de> for Presized<Set<K>>
-where
-    K: Deserialize<'de> + Eq + Hash,
-{
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
-        struct SetVisitor<K>(PhantomData<K>);
-        impl<'de, K> Visitor<'de> for SetVisitor<K>
-        where
-            K: Deserialize<'de> + Eq + Hash,
-        {
-            type Value = Set<K>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a set")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(
-                self,
-                mut access: A,
-            ) -> std::result::Result<Self::Value, A::Error> {
-                let mut set = Set::with_capacity_and_hasher(
-                    room(access.size_hint()),
-                    ahash::RandomState::default(),
-                );
-                while let Some(key) = access.next_element()? {
-                    set.insert(key);
-                }
-                Ok(set)
-            }
-        }
-        deserializer
-            .deserialize_seq(SetVisitor(PhantomData))
-            .map(Presized)
-    }
 }
 
 fn corrupt(reason: impl Into<String>) -> Error {
@@ -234,7 +131,8 @@ impl Memory {
                 "format version {version}, this build reads {VERSION}"
             )));
         }
-        let loaded: Loaded = decode(&body[header..])?;
+        let loaded: Loaded = postcard::from_bytes(&body[header..])
+            .map_err(|e| corrupt(format!("undecodable: {e}")))?;
         // Ids are positions in the patron table: a hostile image must not break that.
         for (i, record) in loaded.patrons.iter().enumerate() {
             if super::state::slot(record.id) != Some(i) {
@@ -251,10 +149,10 @@ impl Memory {
             identifiers: loaded.identifiers,
             blocking: loaded.blocking,
             neutralized: defaults.neutralized,
-            tickets: loaded.tickets.0,
-            orders: loaded.orders.0,
-            events: loaded.events.0,
-            scans: loaded.scans.0,
+            tickets: loaded.tickets,
+            orders: loaded.orders,
+            events: loaded.events,
+            scans: loaded.scans,
             ledger: loaded.ledger,
             identity: loaded.identity,
             decisions: defaults.decisions,
