@@ -1,5 +1,6 @@
 //! What durability costs: appending to the journal, observing through it, checkpoints,
-//! and opening a memory from its journal.
+//! and opening a memory from its journal (replaying every record, a snapshot and the
+//! records after it, a snapshot alone).
 //!
 //! ```sh
 //! cargo bench --bench journal -- --warm-up-time 1 --measurement-time 4
@@ -163,8 +164,9 @@ fn observe(c: &mut Criterion) {
     group.finish();
 }
 
-/// Writes a journal of `events` events to `dir`; returns how long observing them took.
-fn write_journal(dir: &Path, events: usize) -> Duration {
+/// Writes a journal of `events` events to `dir`, with a checkpoint after the first
+/// `checkpoint_at` of them if given; returns how long observing them took.
+fn write_journal(dir: &Path, events: usize, checkpoint_at: Option<usize>) -> Duration {
     let mut memory = config()
         .sync_policy(SyncPolicy::Os)
         .checkpoint_every(0)
@@ -172,21 +174,46 @@ fn write_journal(dir: &Path, events: usize) -> Duration {
         .expect("memory");
     define_catalog(&mut memory);
     let patrons = events / 3;
-    let started = Instant::now();
+    let mut took = Duration::ZERO;
+    let mut started = Instant::now();
     for n in 0..events {
+        if checkpoint_at == Some(n) {
+            took += started.elapsed();
+            memory.checkpoint().expect("checkpoint");
+            started = Instant::now();
+        }
         memory.observe(event(n, patrons)).expect("event");
     }
-    let took = started.elapsed();
+    took += started.elapsed();
     memory.sync().expect("sync");
     took
 }
 
-/// Opening a memory from a journal of N events: replaying every record, and loading a
-/// snapshot instead. Also the raw journal read and a checkpoint, to see where time goes.
+/// Copies the files of directory `from` into a new directory `to`.
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("directory");
+    for entry in std::fs::read_dir(from).expect("directory") {
+        let entry = entry.expect("entry");
+        std::fs::copy(entry.path(), to.join(entry.file_name())).expect("copy");
+    }
+}
+
+/// Opening a memory from a journal of N events (throughput counts the N events):
+///
+/// - `replay_every_record`: no snapshot, every record replayed through the write path
+///   (with the recognition decisions the records carry);
+/// - `snapshot_and_tail`: a snapshot covering the first 90 % and the last 10 % replayed,
+///   what a restart finds under automatic checkpoints in the worst case (the default
+///   `checkpoint_every` of 100,000 records leaves at most 100,000 to replay);
+/// - `load_snapshot`: a snapshot covering everything (a restart after a checkpoint).
+///
+/// Also the raw journal read and a checkpoint, to see where time goes. The journals are
+/// written under `SyncPolicy::Os` and opened with the default group commit (opening
+/// only reads; the policy decides how appends after it are synced).
 fn recover(c: &mut Criterion) {
     let events = events();
     let dir = TempDir::new("recover");
-    let observed = write_journal(&dir.0, events);
+    let observed = write_journal(&dir.0, events, None);
     eprintln!(
         "recover: observing the {events} events took {:.2} s ({:.0} events/s)",
         observed.as_secs_f64(),
@@ -220,10 +247,23 @@ fn recover(c: &mut Criterion) {
             memory
         })
     });
+    drop(dir);
 
-    // The same memory from a snapshot.
+    // A snapshot at 90 %, then the tail.
+    let tail_dir = TempDir::new("recover-tail");
+    write_journal(&tail_dir.0, events, Some(events - events / 10));
+    group.bench_function(format!("snapshot_and_tail/{events}"), |b| {
+        b.iter_with_large_drop(|| {
+            let memory = config().open(&tail_dir.0).expect("memory");
+            assert_eq!(memory.last_seq(), records);
+            memory
+        })
+    });
+
+    // The same memory from a snapshot of everything.
     let snapshot_dir = TempDir::new("recover-snapshot");
-    write_journal(&snapshot_dir.0, events);
+    copy_dir(&tail_dir.0, &snapshot_dir.0);
+    drop(tail_dir);
     let mut memory = config()
         .sync_policy(SyncPolicy::Os)
         .open(&snapshot_dir.0)

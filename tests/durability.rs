@@ -1119,3 +1119,390 @@ proptest! {
         }
     }
 }
+
+// ---------------------------------------------------------------- recorded recognition
+
+/// Thresholds no patron's evidence reaches: scoring again under them would make every
+/// order's buyer someone new.
+fn nobody_is_known() -> regulars::Thresholds {
+    regulars::Thresholds::default()
+        .review(900.0)
+        .known(1000.0)
+        .merge(2000.0)
+}
+
+/// The records of `journal`, in order.
+fn records(journal: &mut MemoryJournal) -> Vec<Vec<u8>> {
+    let mut records = Vec::new();
+    journal
+        .replay(0, &mut |_, record| {
+            records.push(record.to_vec());
+            Ok(())
+        })
+        .expect("replay");
+    records
+}
+
+/// A journal holding `records`, in order.
+fn journal_of(records: &[Vec<u8>]) -> MemoryJournal {
+    let mut journal = MemoryJournal::new();
+    for record in records {
+        journal.append(record).expect("append");
+    }
+    journal
+}
+
+#[test]
+fn recorded_recognition_wins_over_a_configuration_that_would_decide_otherwise() {
+    let clock = ManualClock::new(t0());
+    let journal = SharedJournal::default();
+    let memory = {
+        let mut memory = config(&clock).journal(journal.clone()).build().unwrap();
+        define_catalog(&mut memory);
+        live(&mut memory, &clock);
+        memory
+    };
+    assert!(memory.reviews().next().is_some(), "the life queued reviews");
+    assert!(
+        memory.identity_changes(0).len() > 1,
+        "the life merged patrons"
+    );
+
+    // The journal's decisions are what the events were: replaying them under thresholds
+    // that would decide otherwise gives the memory that was journaled.
+    let clock = ManualClock::new(t0());
+    let reopened = config(&clock)
+        .thresholds(nobody_is_known())
+        .journal(journal.copy())
+        .build()
+        .expect("replay");
+    assert_eq!(
+        memory.recognize(&ana()).unwrap().decision(),
+        "known",
+        "ana is a patron"
+    );
+    assert_eq!(
+        reopened.recognize(&ana()).unwrap().decision(),
+        "new",
+        "the reopened memory scores under the new thresholds"
+    );
+    assert_eq!(snapshot(&reopened), snapshot(&memory));
+    assert_eq!(
+        reopened.reviews().cloned().collect::<Vec<_>>(),
+        memory.reviews().cloned().collect::<Vec<_>>()
+    );
+    assert_eq!(
+        reopened.identity_changes(0).to_vec(),
+        memory.identity_changes(0).to_vec()
+    );
+    assert_eq!(reopened.pending_ticks(), memory.pending_ticks());
+}
+
+/// A journal of three orders, the second by the patron of the first: its record ends
+/// with the decision "known patron 1, no duplicates, no household".
+fn returning_patron_journal() -> (Vec<Vec<u8>>, Memory) {
+    let clock = ManualClock::new(t0());
+    let journal = SharedJournal::default();
+    let mut memory = config(&clock).journal(journal.clone()).build().unwrap();
+    define_catalog(&mut memory);
+    let first = observe(
+        &mut memory,
+        order("e-1", "o-1", ana(), [ticket("t-1", "hamlet-1")]),
+    );
+    let again = observe(
+        &mut memory,
+        order("e-2", "o-2", ana(), [ticket("t-2", "hamlet-2")]),
+    );
+    observe(
+        &mut memory,
+        order("e-3", "o-3", ben(), [ticket("t-3", "hamlet-2")]),
+    );
+    assert_eq!(first.patron(), PatronId::from_u64(1));
+    assert_eq!(again.patron(), first.patron());
+    assert_eq!(again.recognition().decision(), "known");
+    (records(&mut journal.copy()), memory)
+}
+
+/// Format 2 records: the command, then the decisions in postcard — here one decision
+/// (`01`), `Known` (`00`), patron 1 (`01`), no duplicates (`00`), no household (`00`).
+const KNOWN_PATRON_1: [u8; 5] = [1, 0, 1, 0, 0];
+
+#[test]
+fn a_recorded_decision_that_does_not_fit_memory_is_refused_by_seq() {
+    let (records, _) = returning_patron_journal();
+    let seq = records.len() - 1; // the second order's record
+    let record = &records[seq - 1];
+    assert_eq!(record[0], 2, "an order's record carries its decisions");
+    assert!(record.ends_with(&KNOWN_PATRON_1), "{record:?}");
+    let body = &record[..record.len() - KNOWN_PATRON_1.len()];
+
+    let replay_with = |decisions: &[u8]| {
+        let mut tampered = records.clone();
+        tampered[seq - 1] = [body, decisions].concat();
+        let clock = ManualClock::new(t0());
+        config(&clock).journal(journal_of(&tampered)).build()
+    };
+    let refusals = [
+        (&[1, 0, 99, 0, 0][..], "known patron P99"),
+        (&[1, 0, 1, 1, 42, 0][..], "duplicate patron P42"),
+        (&[1, 0, 1, 0, 1, 7][..], "household patron P7"),
+        (&[0][..], "more recognition decisions"),
+        (&[2, 0, 1, 0, 0, 2, 0][..], "did not need"),
+        (&[1, 9][..], "undecodable recognition decisions"),
+        (&[1, 0, 1, 0, 0, 0][..], "bytes after the decisions"),
+    ];
+    for (decisions, expected) in refusals {
+        match replay_with(decisions) {
+            Err(Error::JournalReplay { seq: at, reason }) => {
+                assert_eq!(at, seq as u64, "{decisions:?}");
+                assert!(reason.contains(expected), "{decisions:?}: {reason}");
+            }
+            other => panic!("{decisions:?}: expected JournalReplay, got {other:?}"),
+        }
+    }
+    // The untampered journal replays.
+    assert!(replay_with(&KNOWN_PATRON_1).is_ok());
+}
+
+#[test]
+fn a_decision_naming_a_merged_patron_is_refused() {
+    let clock = ManualClock::new(t0());
+    let journal = SharedJournal::default();
+    {
+        let mut memory = config(&clock).journal(journal.clone()).build().unwrap();
+        define_catalog(&mut memory);
+        observe(&mut memory, order("e-1", "o-1", ana(), []));
+        observe(&mut memory, order("e-2", "o-2", ben(), []));
+        memory
+            .merge(PatronId::from_u64(1), PatronId::from_u64(2))
+            .expect("merge");
+        observe(&mut memory, order("e-3", "o-3", ben(), []));
+    }
+    let mut records = records(&mut journal.copy());
+    let last = records.last_mut().expect("records");
+    assert!(last.ends_with(&KNOWN_PATRON_1), "ben is patron 1 now");
+    let at = last.len() - 3;
+    last[at] = 2; // the absorbed id
+    match config(&clock).journal(journal_of(&records)).build() {
+        Err(Error::JournalReplay { seq, reason }) => {
+            assert_eq!(seq, records.len() as u64);
+            assert!(reason.contains("merged"), "{reason}");
+        }
+        other => panic!("expected JournalReplay, got {other:?}"),
+    }
+}
+
+#[test]
+fn records_without_decisions_are_replayed_by_scoring_again() {
+    let (records, memory) = returning_patron_journal();
+    // The same journal as a build that did not record decisions wrote it: format 1,
+    // the command alone. The first and third orders were new patrons (`01 02 00`: one
+    // decision, `New`, no household).
+    const NEW_PATRON: [u8; 3] = [1, 2, 0];
+    let n = records.len();
+    let mut old = records.clone();
+    for (i, record) in old.iter_mut().enumerate() {
+        let decisions = match i {
+            _ if i == n - 2 => &KNOWN_PATRON_1[..],
+            _ if i == n - 3 || i == n - 1 => &NEW_PATRON[..],
+            _ => {
+                assert_eq!(record[0], 1, "catalog records carry no decisions");
+                continue;
+            }
+        };
+        assert_eq!(record[0], 2);
+        assert!(record.ends_with(decisions), "record {i}: {record:?}");
+        record.truncate(record.len() - decisions.len());
+        record[0] = 1;
+    }
+    let clock = ManualClock::new(t0());
+    let reopened = config(&clock).journal(journal_of(&old)).build().unwrap();
+    assert_eq!(snapshot(&reopened), snapshot(&memory));
+    // Scoring again follows the configuration: under thresholds nobody reaches, the
+    // returning patron is someone new.
+    let strict = config(&clock)
+        .thresholds(nobody_is_known())
+        .journal(journal_of(&old))
+        .build()
+        .unwrap();
+    assert_eq!(strict.patron_count(), memory.patron_count() + 1);
+    let recorded = config(&clock)
+        .thresholds(nobody_is_known())
+        .journal(journal_of(&records))
+        .build()
+        .unwrap();
+    assert_eq!(recorded.patron_count(), memory.patron_count());
+}
+
+proptest! {
+    /// A record with decisions after a valid command, whatever they are, is applied or
+    /// refused naming its seq, never a panic.
+    #[test]
+    fn arbitrary_decisions_are_applied_or_refused_by_seq(
+        decisions in proptest::collection::vec(any::<u8>(), 0..40)
+    ) {
+        let (records, _) = returning_patron_journal();
+        let seq = records.len() - 1;
+        let record = &records[seq - 1];
+        let body = &record[..record.len() - KNOWN_PATRON_1.len()];
+        let mut tampered = records.clone();
+        tampered[seq - 1] = [body, &decisions[..]].concat();
+        let clock = ManualClock::new(t0());
+        match config(&clock).journal(journal_of(&tampered)).build() {
+            Ok(memory) => prop_assert_eq!(memory.last_seq(), records.len() as u64),
+            Err(Error::JournalReplay { seq: at, .. }) => prop_assert_eq!(at, seq as u64),
+            Err(other) => prop_assert!(false, "unexpected error {other}"),
+        }
+    }
+}
+
+// ---------------------------------------------------------------- older formats
+
+/// The configuration and events the files under `tests/fixtures/v1` were written with,
+/// by the build before journal records carried recognition decisions (record format 1;
+/// snapshot version 1, which is still the format written): a catalog of 200
+/// performances, then 60 events, every other one an order by one of 20 people and the
+/// others the entry scan of the ticket just ordered.
+mod v1 {
+    use super::*;
+    use chrono::TimeZone;
+    use regulars::normalize::Country;
+    use regulars::{Performance, Ticket};
+
+    pub const EVENTS: usize = 60;
+    const PERFORMANCES: usize = 200;
+
+    fn start() -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 1, 1, 19, 30, 0).unwrap()
+    }
+
+    pub fn config() -> MemoryBuilder {
+        Memory::builder()
+            .default_country(Country::GB)
+            .clock(ManualClock::new(start()))
+    }
+
+    pub fn define_catalog(memory: &mut Memory) {
+        memory
+            .define_venue(Venue::new("main", "Main House"))
+            .unwrap();
+        memory
+            .define_production(Production::new("rep", "Repertory").genre("drama"))
+            .unwrap();
+        for p in 0..PERFORMANCES {
+            memory
+                .define_performance(Performance::new(
+                    format!("perf-{p}"),
+                    "rep",
+                    "main",
+                    start() + TimeDelta::days(p as i64),
+                ))
+                .unwrap();
+        }
+    }
+
+    pub fn event(n: usize) -> Event {
+        let patrons = EVENTS / 3;
+        let at = start() + TimeDelta::seconds(n as i64);
+        let order = n / 2;
+        if n % 2 == 1 {
+            return Event::scan(format!("s-{order}"), Scan::entry(format!("t-{order}"))).at(at);
+        }
+        let i = (order * 7919) % patrons;
+        let buyer = Signals::new()
+            .given_name(format!("Given{i}"))
+            .family_name(format!("Family{}", i % 997))
+            .email(format!("patron.{i}@example.org"))
+            .phone(format!("07700 9{:05}", i % 100_000));
+        let order = Order::new(format!("o-{order}"), buyer).ticket(
+            Ticket::new(
+                format!("t-{order}"),
+                format!("perf-{}", order % PERFORMANCES),
+            )
+            .seat_label("F12"),
+        );
+        Event::order(format!("e-{n}"), order).at(at)
+    }
+
+    pub fn fixture(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/v1")
+            .join(name)
+    }
+}
+
+#[test]
+fn journals_and_snapshots_of_the_previous_formats_still_open_to_the_same_memory() {
+    let mut now = v1::config().build().unwrap();
+    v1::define_catalog(&mut now);
+    for n in 0..v1::EVENTS {
+        observe(&mut now, v1::event(n));
+    }
+    assert!(now.patron_count() > 1);
+
+    // A journal of format 1 records, replayed by scoring again.
+    let dir = TempDir::new("v1-journal");
+    fs::create_dir_all(dir.path()).unwrap();
+    let segment = "journal-00000000000000000001.log";
+    fs::copy(v1::fixture(segment), dir.path().join(segment)).unwrap();
+    let mut reopened = v1::config()
+        .open(dir.path())
+        .expect("a format 1 journal opens");
+    assert_eq!(
+        reopened.recovery().unwrap().records(),
+        (2 + 200 + v1::EVENTS) as u64,
+        "the catalog and the events"
+    );
+    assert_eq!(snapshot(&reopened), snapshot(&now));
+
+    // Records appended now carry decisions; a journal mixing both formats replays.
+    let more = |memory: &mut Memory| {
+        for n in v1::EVENTS..v1::EVENTS + 10 {
+            observe(memory, v1::event(n));
+        }
+    };
+    more(&mut reopened);
+    more(&mut now);
+    reopened.sync().unwrap();
+    drop(reopened);
+    let mixed = v1::config()
+        .open(dir.path())
+        .expect("a mixed journal opens");
+    assert_eq!(snapshot(&mixed), snapshot(&now));
+
+    // A version 1 snapshot image.
+    let image = fs::read(v1::fixture("snapshot-v1.bin")).unwrap();
+    assert_eq!(&image[8..12], &1u32.to_le_bytes());
+    let restored = v1::config()
+        .build_from_snapshot(&image)
+        .expect("a version 1 snapshot loads");
+    let mut expected = v1::config().build().unwrap();
+    v1::define_catalog(&mut expected);
+    for n in 0..v1::EVENTS {
+        observe(&mut expected, v1::event(n));
+    }
+    assert_eq!(snapshot(&restored), snapshot(&expected));
+    // An image written now is the current format (2: erased and opted-out patrons), and
+    // loads to the same memory.
+    let again = restored.snapshot();
+    assert_eq!(&again[..8], &image[..8]);
+    assert_eq!(&again[8..12], &2u32.to_le_bytes());
+    let again = v1::config().build_from_snapshot(&again).expect("it loads");
+    assert_eq!(snapshot(&again), snapshot(&expected));
+}
+
+#[test]
+fn a_snapshot_claiming_more_entries_than_it_holds_reserves_nothing_for_them() {
+    // A version 1 image: an empty catalog (4 empty lists), no patrons, empty identifier
+    // and blocking indexes, then a ticket table claiming 2^60 entries.
+    let mut image = b"RGLRSNAP".to_vec();
+    image.extend_from_slice(&1u32.to_le_bytes());
+    image.extend_from_slice(&[0, 0, 0, 0, 0, 0, 0]);
+    image.extend_from_slice(&[0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x10]);
+    let crc = crc32fast::hash(&image);
+    image.extend_from_slice(&crc.to_le_bytes());
+    match Memory::builder().build_from_snapshot(&image) {
+        Err(Error::InvalidSnapshot(reason)) => assert!(reason.contains("undecodable"), "{reason}"),
+        other => panic!("expected InvalidSnapshot, got {other:?}"),
+    }
+}

@@ -74,13 +74,12 @@ impl DurableOptions {
         // the public methods without being journaled again.
         let mut replayed_erasure = false;
         let recovery = journal.replay(after, &mut |seq, record| {
-            let command =
+            let replayed =
                 command::decode(record).map_err(|reason| Error::JournalReplay { seq, reason })?;
-            replayed_erasure |= matches!(command, Command::Erase { .. });
-            memory.apply(command).map_err(|e| Error::JournalReplay {
-                seq,
-                reason: e.to_string(),
-            })
+            replayed_erasure |= matches!(replayed.command, Command::Erase { .. });
+            memory
+                .apply_replayed(replayed)
+                .map_err(|reason| Error::JournalReplay { seq, reason })
         })?;
         memory.durable = Some(Durable {
             journal,
@@ -131,10 +130,16 @@ impl MemoryBuilder {
     /// latest snapshot, replays the records after it, and from then on every change is
     /// appended to the journal before the call that made it returns.
     ///
-    /// The configuration (strategies, rules, thresholds, country, identifier limits)
-    /// must be the one the journal was written with: replay re-runs the calls, so
-    /// another configuration could give another memory. A record that can no longer be
-    /// applied fails the build with [`Error::JournalReplay`] naming its seq.
+    /// Replay re-runs the calls through the same write path, except recognition: each
+    /// event's record carries what recognition decided for it (which patron, which
+    /// duplicates were merged, which candidates went to review, which household members
+    /// were linked), and replay applies that decision instead of scoring candidates
+    /// again. So changing strategies or thresholds later changes how *new* events are
+    /// recognized, never who past events were about. The rest of the configuration
+    /// (rules, policies, country, identifier limits, review limit) must be the one the
+    /// journal was written with, or replay could give another memory. A record that can
+    /// no longer be applied, or whose recorded decision names a patron memory does not
+    /// hold, fails the build with [`Error::JournalReplay`] naming its seq.
     ///
     /// ```
     /// use regulars::journal::MemoryJournal;
@@ -166,9 +171,10 @@ impl MemoryBuilder {
     /// A checkpoint bounds how much opening has to replay, and frees the disk space of
     /// the records it covers. It costs a pause in the write that triggers it: memory is
     /// encoded whole, written and fsynced: about 0.2 s for a memory holding 100,000
-    /// events and 3 s for 1,000,000 on a 2-vCPU cloud machine (see `BENCHMARKS.md`).
-    /// Opening from a snapshot is about 5 times faster than replaying the records it
-    /// covers. Where pauses matter more than opening time, set `0` and call
+    /// events and 3 s for 1,000,000 on a 2-vCPU cloud machine
+    /// (see `BENCHMARKS.md`). Loading a snapshot takes about a third of the work of
+    /// replaying the records it covers, and opening replays at most `records` records
+    /// after it. Where pauses matter more than opening time, set `0` and call
     /// [`Memory::checkpoint`] at a quiet moment.
     pub fn checkpoint_every(mut self, records: u64) -> Self {
         self.durable.checkpoint_every = records;
@@ -364,6 +370,7 @@ impl Memory {
         let mut record = std::mem::take(&mut durable.scratch);
         record.clear();
         command.encode(&mut record)?;
+        self.state.decisions.record();
         Ok(Some(Pending(record)))
     }
 
@@ -371,10 +378,11 @@ impl Memory {
     /// writes an automatic checkpoint when one is due. If the journal fails, memory
     /// (already changed) refuses writes from now on and the error is returned.
     pub(crate) fn commit(&mut self, pending: Option<Pending>, changed: bool) -> Result<()> {
-        let (Some(Pending(record)), Some(durable)) = (pending, &mut self.durable) else {
+        let (Some(Pending(mut record)), Some(durable)) = (pending, &mut self.durable) else {
             return Ok(());
         };
         let appended = if changed {
+            command::append_decisions(&mut record, self.state.decisions.recorded());
             durable.journal.append(&record).map(drop)
         } else {
             Ok(())

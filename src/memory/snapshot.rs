@@ -175,6 +175,7 @@ impl Memory {
             ledger: loaded.ledger,
             identity: loaded.identity,
             privacy,
+            decisions: defaults.decisions,
         };
         state.identity.review_limit = defaults.identity.review_limit;
         state.privacy.keep_aggregates = defaults.privacy.keep_aggregates;

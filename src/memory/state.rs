@@ -35,6 +35,9 @@ pub(crate) struct State {
     pub(crate) identity: Identity,
     /// Erased and opted-out patrons.
     pub(crate) privacy: crate::privacy::PrivacyState,
+    /// Recognition decisions of the call being journaled or replayed (not saved in
+    /// snapshots: they only live for one call).
+    pub(crate) decisions: super::command::Decisions,
 }
 
 impl State {

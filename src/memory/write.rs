@@ -414,7 +414,7 @@ impl Memory {
             planned.push((performance, holder));
         }
         let adding = super::Limits::order_interactions(order.tickets.len());
-        let buyer_recognition = self.recognize_normalized(&buyer);
+        let buyer_recognition = self.recognition_for_write(&buyer);
         self.check_recognized_history(&buyer_recognition, adding, || at(ev, "order.buyer"))?;
         if self.longest_history().saturating_add(adding) > self.limits.max_history_per_patron() {
             for (i, (_, holder)) in planned.iter().enumerate() {
@@ -776,7 +776,7 @@ impl Memory {
                 .map_err(|r| invalid(ev, "donation.fund", r))?;
         }
 
-        let recognition = self.recognize_normalized(&donor);
+        let recognition = self.recognition_for_write(&donor);
         self.check_recognized_history(&recognition, 1, || at(ev, "donation.donor"))?;
         let (patron, recognition) = self.settle(recognition, &donor, event, now, 1);
         let amount = donation.amount;
@@ -830,7 +830,7 @@ impl Memory {
             check_amount(price).map_err(|r| invalid(ev, "membership.price", r))?;
         }
 
-        let recognition = self.recognize_normalized(&member);
+        let recognition = self.recognition_for_write(&member);
         self.check_recognized_history(&recognition, 1, || at(ev, "membership.member"))?;
         let (patron, recognition) = self.settle(recognition, &member, event, now, 1);
         let span = MembershipSpan {
@@ -923,7 +923,7 @@ impl Memory {
             add_money(&mut totals, total);
         }
 
-        let recognition = self.recognize_normalized(&customer);
+        let recognition = self.recognition_for_write(&customer);
         self.check_recognized_history(&recognition, 1, || at(ev, "purchase.customer"))?;
         let (patron, recognition) = self.settle(recognition, &customer, event, now, 1);
         let performance_id = performance.and_then(|idx| {
@@ -1005,8 +1005,17 @@ impl Memory {
         now: DateTime<Utc>,
         adding: usize,
     ) -> (PatronId, Recognition) {
-        let recognition = self.recognize_normalized(signals);
+        let recognition = self.recognition_for_write(signals);
         self.settle(recognition, signals, event, now, adding)
+    }
+
+    /// The recognition a write goes by: while a journal is replayed, the decision it
+    /// recorded (so replay does not score again); otherwise a fresh one.
+    fn recognition_for_write(&mut self, signals: &NormalizedSignals) -> Recognition {
+        match self.recorded_recognition() {
+            Some(recorded) => recorded,
+            None => self.recognize_normalized(signals),
+        }
     }
 
     /// [`resolve`](Self::resolve) with the recognition already made (by the checks,
@@ -1019,6 +1028,7 @@ impl Memory {
         now: DateTime<Utc>,
         adding: usize,
     ) -> (PatronId, Recognition) {
+        self.note_recognition(&recognition);
         let patron = match &recognition {
             Recognition::Known {
                 patron, duplicates, ..
