@@ -463,7 +463,15 @@ impl Memory {
                     now,
                     InteractionKind::Ticketed {
                         ticket: ticket.id.clone(),
-                        performance: ticket.performance.clone(),
+                        // The catalog's copy: clones of an id share its text.
+                        performance: self
+                            .state
+                            .catalog
+                            .performance_entry(performance)
+                            .map_or_else(
+                                || ticket.performance.clone(),
+                                |e| e.performance.id().clone(),
+                            ),
                         seat: ticket.seat.clone(),
                         order: order.id.clone(),
                     },
@@ -599,7 +607,12 @@ impl Memory {
                 event.clone(),
                 now,
                 InteractionKind::Scanned {
-                    ticket: scan.ticket.clone(),
+                    // The ticket table's copy: clones of an id share its text.
+                    ticket: self
+                        .state
+                        .tickets
+                        .get_key_value(scan.ticket.as_str())
+                        .map_or_else(|| scan.ticket.clone(), |(id, _)| id.clone()),
                     performance: performance_id,
                     direction: scan.direction,
                 },
