@@ -401,7 +401,9 @@ fn time_recognize(
             histogram.record(started.elapsed());
         }
     }
-    let cpu = cpu_time().zip(cpu_before).map(|(after, before)| after.saturating_sub(before));
+    let cpu = cpu_time()
+        .zip(cpu_before)
+        .map(|(after, before)| after.saturating_sub(before));
     (histogram, cpu)
 }
 
@@ -503,7 +505,10 @@ fn main() -> Result<()> {
     ] {
         let (histogram, cpu) = time_recognize(&memory, queries, calls);
         let rate = cpu.map_or("unknown".to_owned(), |cpu| {
-            format!("{:.0}", histogram.total as f64 / cpu.as_secs_f64().max(1e-9))
+            format!(
+                "{:.0}",
+                histogram.total as f64 / cpu.as_secs_f64().max(1e-9)
+            )
         });
         println!(
             "  {name:<6} {}   {rate} calls per CPU-second, {} distinct queries",
