@@ -558,6 +558,7 @@ fn main() -> Result<()> {
     );
     let events = memory.event_count();
     drop(memory);
+    let heap_before_restore = live_heap();
     let started = Instant::now();
     let restored = builder(&options).build_from_snapshot(&image)?;
     println!(
@@ -566,6 +567,14 @@ fn main() -> Result<()> {
         restored.patron_count(),
         restored.event_count()
     );
+    if options.heap {
+        let heap = live_heap() - heap_before_restore;
+        println!(
+            "  live heap held by the restored memory: {} ({:.0} bytes per patron)",
+            mib(Some(heap.max(0) as u64)),
+            heap as f64 / patrons as f64
+        );
+    }
     if restored.patron_count() != patrons || restored.event_count() != events {
         return Err("the restored memory differs from the one snapshotted".into());
     }
