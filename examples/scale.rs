@@ -15,6 +15,8 @@
 //! donations) over a catalog of three stages and seven seasons. Building stops once memory
 //! holds `--patrons` patrons.
 //!
+//! Memory has the default rules unless `--all-rules` (every built-in rule) or `--no-rules`
+//! (none: the difference is what remembering fired moments costs).
 //! `--heap` counts the bytes the program holds on the heap (a counting allocator: it
 //! costs a little observe speed, so throughput figures are taken without it).
 //! `--journal DIR` builds a durable memory in DIR (group commit) and reopens it at the
