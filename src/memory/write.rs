@@ -475,7 +475,15 @@ impl Memory {
                     now,
                     InteractionKind::Ticketed {
                         ticket: ticket.id.clone(),
-                        performance: ticket.performance.clone(),
+                        // The catalog's copy: clones of an id share its text.
+                        performance: self
+                            .state
+                            .catalog
+                            .performance_entry(performance)
+                            .map_or_else(
+                                || ticket.performance.clone(),
+                                |e| e.performance.id().clone(),
+                            ),
                         seat: ticket.seat.clone(),
                         order: order.id.clone(),
                     },
@@ -612,7 +620,12 @@ impl Memory {
                 event.clone(),
                 now,
                 InteractionKind::Scanned {
-                    ticket: scan.ticket.clone(),
+                    // The ticket table's copy: clones of an id share its text.
+                    ticket: self
+                        .state
+                        .tickets
+                        .get_key_value(scan.ticket.as_str())
+                        .map_or_else(|| scan.ticket.clone(), |(id, _)| id.clone()),
                     performance: performance_id,
                     direction: scan.direction,
                 },
@@ -1244,10 +1257,16 @@ impl Memory {
             // person was recognized as then. This only keeps memory bounded should a
             // ticket holder resolve, once the buyer is recorded, to a patron that check
             // could not foresee: the interaction is counted but not kept.
-            if record.history.len() < max {
-                record.history.push(interaction);
+            let history = &mut record.history;
+            if history.len() < max {
+                // Histories grow by a quarter, not by doubling: a million patrons with
+                // ten entries each would otherwise carry six empty 96-byte slots apiece.
+                if history.len() == history.capacity() {
+                    history.reserve_exact((history.len() / 4).max(2));
+                }
+                history.push(interaction);
             }
-            let len = record.history.len();
+            let len = history.len();
             if let Some(longest) = &mut self.state.identity.longest_history {
                 *longest = (*longest).max(len);
             }

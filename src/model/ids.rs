@@ -2,8 +2,9 @@
 
 use std::borrow::Borrow;
 use std::fmt;
+use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A patron's id in this memory. Ids are handed out in increasing order, never reused,
 /// and survive merges (a merged id keeps forwarding to the patron it was merged into).
@@ -42,14 +43,15 @@ macro_rules! vendor_id {
         ///
         /// Any string the vendor uses; it is checked (non-empty, at most
         /// 128 bytes, no control characters) when memory first sees it.
-        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Serialize, Deserialize)]
-        #[serde(transparent)]
-        pub struct $name(Box<str>);
+        ///
+        /// Cloning is cheap: clones share one copy of the text.
+        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+        pub struct $name(Arc<str>);
 
         impl $name {
             /// Wraps the vendor's id.
             pub fn new(id: impl Into<String>) -> Self {
-                Self(id.into().into_boxed_str())
+                Self(Arc::from(id.into()))
             }
 
             /// The id as the vendor gave it.
@@ -85,6 +87,19 @@ macro_rules! vendor_id {
         impl AsRef<str> for $name {
             fn as_ref(&self) -> &str {
                 &self.0
+            }
+        }
+
+        // Serialized as the bare string, as before ids were shared.
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(&self.0)
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                String::deserialize(deserializer).map(Self::new)
             }
         }
     };
