@@ -1086,6 +1086,7 @@ impl Memory {
                 }
             }
         }
+        state.refresh_comparison_keys(id);
     }
 
     /// Appends to a patron's history and updates their figures.

@@ -21,7 +21,7 @@ pub use person::{
     Training, TrainingOptions,
 };
 pub(crate) use person::{
-    person_agrees, person_conflict, profiles_conflict, shares_household_field,
+    encode_profile_keys, person_agrees, person_conflict, profiles_conflict, shares_household_field,
 };
 
 use crate::memory::{IndexView, PatronView};
@@ -77,6 +77,22 @@ pub trait Strategy: Send + Sync + Debug {
     fn blocking_keys(&self, signals: &NormalizedSignals, out: &mut BlockingKeys) {
         let _ = (signals, out);
     }
+
+    /// Scores every candidate of one recognition: adds to `out[i]` what speaks for or
+    /// against `patrons[i]`. Memory calls this rather than [`Strategy::score`], so a
+    /// strategy can work out its side of the signals once instead of once per candidate.
+    /// The default calls [`Strategy::score`] for each; an override must add the same
+    /// evidence it would.
+    fn score_each(
+        &self,
+        signals: &NormalizedSignals,
+        patrons: &[PatronView<'_>],
+        out: &mut [Evidence],
+    ) {
+        for (patron, evidence) in patrons.iter().zip(out) {
+            self.score(signals, patron, evidence);
+        }
+    }
 }
 
 impl<S: Strategy + ?Sized> Strategy for Arc<S> {
@@ -92,6 +108,14 @@ impl<S: Strategy + ?Sized> Strategy for Arc<S> {
     fn score(&self, signals: &NormalizedSignals, patron: &PatronView<'_>, out: &mut Evidence) {
         (**self).score(signals, patron, out);
     }
+    fn score_each(
+        &self,
+        signals: &NormalizedSignals,
+        patrons: &[PatronView<'_>],
+        out: &mut [Evidence],
+    ) {
+        (**self).score_each(signals, patrons, out);
+    }
 }
 
 impl<S: Strategy + ?Sized> Strategy for Box<S> {
@@ -106,6 +130,14 @@ impl<S: Strategy + ?Sized> Strategy for Box<S> {
     }
     fn score(&self, signals: &NormalizedSignals, patron: &PatronView<'_>, out: &mut Evidence) {
         (**self).score(signals, patron, out);
+    }
+    fn score_each(
+        &self,
+        signals: &NormalizedSignals,
+        patrons: &[PatronView<'_>],
+        out: &mut [Evidence],
+    ) {
+        (**self).score_each(signals, patrons, out);
     }
 }
 
