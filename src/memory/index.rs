@@ -174,9 +174,17 @@ impl<'a> IndexView<'a> {
     /// Whether this identifier must not count as evidence: it is on the blocklist, or more
     /// patrons than the configured limit use it.
     pub fn is_neutralized(&self, identifier: &Identifier) -> bool {
+        self.counted_patrons_with(identifier).is_none()
+    }
+
+    /// The patrons that used this identifier, or `None` if it must not count as evidence
+    /// (see [`is_neutralized`](Self::is_neutralized)): one lookup for both questions.
+    pub(crate) fn counted_patrons_with(&self, identifier: &Identifier) -> Option<&'a [PatronId]> {
         let neutralized = &self.state.neutralized;
-        neutralized.blocklist.contains(identifier)
-            || self.patrons_with(identifier).len() > neutralized.shared_limit
+        let patrons = self.patrons_with(identifier);
+        let blocked = patrons.len() > neutralized.shared_limit
+            || (!neutralized.blocklist.is_empty() && neutralized.blocklist.contains(identifier));
+        (!blocked).then_some(patrons)
     }
 
     /// The compact copy of a patron's compared values, if it is up to date with the

@@ -54,9 +54,56 @@ const MAX_SCORED: usize = 8;
 /// assert!(seen.explain().contains("given name partly agrees (nickname)"));
 /// # Ok::<(), regulars::Error>(())
 /// ```
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct PersonMatcher {
     model: PersonModel,
+    /// The model's weight of every level of every field, worked out once.
+    bits: Box<[[Option<f64>; LEVELS]; FIELDS]>,
+}
+
+impl Default for PersonMatcher {
+    fn default() -> Self {
+        Self::with_model(PersonModel::default())
+    }
+}
+
+/// Every field the model can weigh, in table order.
+const FIELDS: usize = 11;
+/// Every level, in table order.
+const LEVELS: usize = 13;
+
+fn field_slot(field: Field) -> usize {
+    match field {
+        Field::GivenName => 0,
+        Field::FamilyName => 1,
+        Field::BirthDate => 2,
+        Field::Email => 3,
+        Field::Phone => 4,
+        Field::CardToken => 5,
+        Field::ExternalId => 6,
+        Field::Postcode => 7,
+        Field::Address => 8,
+        Field::Ticket => 9,
+        Field::Event => 10,
+    }
+}
+
+fn level_slot(level: Level) -> usize {
+    match level {
+        Level::Exact => 0,
+        Level::Nickname => 1,
+        Level::Close => 2,
+        Level::Phonetic => 3,
+        Level::Initial => 4,
+        Level::Partial => 5,
+        Level::Swapped => 6,
+        Level::OneDigit => 7,
+        Level::YearOnly => 8,
+        Level::SameLocal => 9,
+        Level::OneEdit => 10,
+        Level::Near => 11,
+        Level::Different => 12,
+    }
 }
 
 impl PersonMatcher {
@@ -67,7 +114,21 @@ impl PersonMatcher {
 
     /// With these weights (for example from [`Memory::train`](crate::Memory::train)).
     pub fn with_model(model: PersonModel) -> Self {
-        Self { model }
+        let mut bits = Box::new([[None; LEVELS]; FIELDS]);
+        // The first comparison of a field wins, as in `PersonModel::bits`.
+        for comparison in model.comparisons.iter().rev() {
+            let row = &mut bits[field_slot(comparison.field)];
+            *row = [None; LEVELS];
+            for weight in comparison.levels.iter().rev() {
+                row[level_slot(weight.level)] = Some(weight.bits());
+            }
+        }
+        Self { model, bits }
+    }
+
+    /// The weight of `level` for `field`, as [`PersonModel::bits`] gives it.
+    fn bits(&self, field: Field, level: Level) -> Option<f64> {
+        self.bits[field_slot(field)][level_slot(level)]
     }
 
     /// The weights.
@@ -111,7 +172,7 @@ impl PersonMatcher {
             Level::Different => Agreement::Disagrees,
             _ => Agreement::Partly,
         };
-        let base = self.model.bits(field, level).unwrap_or(0.0);
+        let base = self.bits(field, level).unwrap_or(0.0);
         if level != Level::Exact {
             return EvidenceItem::new(field, agreement, level.name(), base);
         }
@@ -131,11 +192,11 @@ impl PersonMatcher {
                 }
             },
             ValueRef::Frequency(tag, value) => {
-                let count = prepared.frequency(tag, value);
-                let weight = self
-                    .model
-                    .exact_bits_with_frequency(field, count, prepared.index.patron_count())
-                    .unwrap_or(base);
+                let weight = prepared.frequency_weight(tag, value, |count| {
+                    self.model
+                        .exact_bits_with_frequency(field, count, prepared.index.patron_count())
+                        .unwrap_or(base)
+                });
                 EvidenceItem::new(field, agreement, "exact", weight)
             }
             ValueRef::None => EvidenceItem::new(field, agreement, level.name(), base),
@@ -205,9 +266,9 @@ struct Prepared<'a> {
     side: SignalSide<'a>,
     index: IndexView<'a>,
     sharing: SmallVec<[Sharing; 4]>,
-    /// Patrons filed under the signals' own given name, family name and postcode, looked
-    /// up on first need.
-    frequencies: [std::cell::Cell<Option<usize>>; 3],
+    /// The weight of an exact match on the signals' own given name, family name and
+    /// postcode (which depends on how many patrons share it), worked out on first need.
+    frequency_weights: [std::cell::Cell<Option<f64>>; 3],
 }
 
 impl<'a> Prepared<'a> {
@@ -216,18 +277,16 @@ impl<'a> Prepared<'a> {
             .identifiers()
             .iter()
             .map(|identifier| {
-                if index.is_neutralized(identifier) {
-                    Sharing::Neutralized
-                } else {
-                    Sharing::Users(index.patrons_with(identifier).len())
-                }
+                index
+                    .counted_patrons_with(identifier)
+                    .map_or(Sharing::Neutralized, |users| Sharing::Users(users.len()))
             })
             .collect();
         Self {
             side: SignalSide::new(signals),
             index,
             sharing,
-            frequencies: Default::default(),
+            frequency_weights: Default::default(),
         }
     }
 
@@ -240,13 +299,21 @@ impl<'a> Prepared<'a> {
             .and_then(|at| self.sharing.get(at))
         {
             Some(&sharing) => sharing,
-            None if self.index.is_neutralized(identifier) => Sharing::Neutralized,
-            None => Sharing::Users(self.index.patrons_with(identifier).len()),
+            None => self
+                .index
+                .counted_patrons_with(identifier)
+                .map_or(Sharing::Neutralized, |users| Sharing::Users(users.len())),
         }
     }
 
-    /// How many patrons are filed under `value` for `tag`.
-    fn frequency(&self, tag: &'static str, value: &str) -> usize {
+    /// The weight `weigh` gives an exact match on `value`, from how many patrons are filed
+    /// under it for `tag`.
+    fn frequency_weight(
+        &self,
+        tag: &'static str,
+        value: &str,
+        weigh: impl Fn(usize) -> f64,
+    ) -> f64 {
         let signals = self.side.signals;
         let own = match tag {
             GIVEN_TAG => signals.given_key(),
@@ -259,17 +326,17 @@ impl<'a> Prepared<'a> {
             FAMILY_TAG => 1,
             _ => 2,
         };
-        let lookup = || self.index.patrons_under(BlockingKey::of(tag, value)).len();
+        let lookup = || weigh(self.index.patrons_under(BlockingKey::of(tag, value)).len());
         if own.is_none_or(|own| !std::ptr::eq(own, value)) {
             return lookup();
         }
-        let cell = &self.frequencies[slot];
-        if let Some(count) = cell.get() {
-            return count;
+        let cell = &self.frequency_weights[slot];
+        if let Some(weight) = cell.get() {
+            return weight;
         }
-        let count = lookup();
-        cell.set(Some(count));
-        count
+        let weight = lookup();
+        cell.set(Some(weight));
+        weight
     }
 }
 
@@ -668,10 +735,9 @@ impl Strategy for PersonMatcher {
         // expensive part, and a patron found by one loose key rarely wins.
         let mut found: SmallVec<[(PatronId, u32); 128]> = SmallVec::new();
         for identifier in signals.identifiers() {
-            if index.is_neutralized(identifier) {
-                continue;
+            if let Some(patrons) = index.counted_patrons_with(identifier) {
+                found.extend(patrons.iter().map(|&p| (p, 4)));
             }
-            found.extend(index.patrons_with(identifier).iter().map(|&p| (p, 4)));
         }
         let mut keys = BlockingKeys::default();
         query_keys(signals, &mut keys);
