@@ -10,9 +10,9 @@
 use chrono::NaiveDate;
 use smallvec::SmallVec;
 
-use crate::recognize::compare;
 use crate::memory::PatronView;
 use crate::model::profile::{IdentifierKind, Profile};
+use crate::recognize::compare;
 
 /// One identifier of a patron: its kind, its system (external ids only) and its value.
 #[derive(Clone, Copy, Debug)]
@@ -57,13 +57,12 @@ impl<'a> ProfileKeys<'a> {
             birth_date: patron.birth_date(),
             ..Self::default()
         };
-        keys.names
-            .extend(patron.names().iter().map(|n| NameKeys {
-                given: n.given_key(),
-                family: n.family_key(),
-                given_sound: None,
-                family_sound: None,
-            }));
+        keys.names.extend(patron.names().iter().map(|n| NameKeys {
+            given: n.given_key(),
+            family: n.family_key(),
+            given_sound: None,
+            family_sound: None,
+        }));
         keys.identifiers
             .extend(patron.identifiers().iter().map(|i| IdentifierKey {
                 kind: i.kind(),

@@ -5,8 +5,8 @@ mod keys;
 mod model;
 mod train;
 
-use keys::{NameKeys, ProfileKeys};
 pub(crate) use keys::encode as encode_profile_keys;
+use keys::{NameKeys, ProfileKeys};
 
 use smallvec::SmallVec;
 
@@ -684,7 +684,7 @@ fn family_level(side: &NameSide<'_>, b: &str, b_sound: Option<&[u8]>) -> Level {
         let words_a = a.split(' ');
         if words_a
             .clone()
-            .any(|w| w.len() > 1 && b.split(' ').any(|v| v == w))
+            .any(|w| w.len() > 1 && !is_particle(w) && b.split(' ').any(|v| v == w))
         {
             return Level::Partial;
         }
@@ -693,6 +693,46 @@ fn family_level(side: &NameSide<'_>, b: &str, b_sound: Option<&[u8]>) -> Level {
         return Level::Phonetic;
     }
     Level::Different
+}
+
+/// Whether a word of a family name is a particle ("van", "de", "von"): shared by
+/// thousands of unrelated names, so sharing it says nothing.
+fn is_particle(word: &str) -> bool {
+    matches!(
+        word,
+        "van"
+            | "von"
+            | "de"
+            | "der"
+            | "den"
+            | "del"
+            | "della"
+            | "di"
+            | "da"
+            | "dos"
+            | "das"
+            | "du"
+            | "des"
+            | "la"
+            | "le"
+            | "les"
+            | "el"
+            | "al"
+            | "ten"
+            | "ter"
+            | "te"
+            | "zu"
+            | "zur"
+            | "vom"
+            | "af"
+            | "av"
+            | "mac"
+            | "mc"
+            | "st"
+            | "saint"
+            | "jr"
+            | "sr"
+    )
 }
 
 /// Whether a comparison says these are two different people, whatever else they share:
@@ -914,6 +954,7 @@ pub(crate) fn profiles_conflict<'a>(a: &PatronView<'a>, b: &PatronView<'a>) -> b
         && !gb.is_empty()
         && !ga.iter().any(|x| {
             let x = NameSide::new(x);
-            gb.iter().any(|y| given_level(&x, y, None) != Level::Different)
+            gb.iter()
+                .any(|y| given_level(&x, y, None) != Level::Different)
         })
 }
