@@ -1,14 +1,16 @@
 //! Hash indexes from normalized identifiers and blocking keys to patrons.
 
 use std::collections::{HashMap, HashSet};
+use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
-use super::state::State;
+use super::state::{State, slot};
+use super::view::PatronView;
 use crate::model::ids::PatronId;
-use crate::model::profile::Identifier;
-use crate::recognize::BlockingKey;
+use crate::model::profile::{Identifier, Profile};
+use crate::recognize::{BlockingKey, encode_profile_keys};
 
 /// Identifier → patrons that used it. Most identifiers belong to one patron, so the list
 /// lives inline.
@@ -49,6 +51,72 @@ impl IdentifierIndex {
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub(crate) struct BlockingIndex {
     map: HashMap<BlockingKey, SmallVec<[PatronId; 2]>, ahash::RandomState>,
+    /// The compared values of each patron's profile, derived (not saved in snapshots).
+    #[serde(skip)]
+    pub(crate) comparison: ComparisonKeys,
+}
+
+/// Per patron slot, a compact copy of the profile values recognition compares (names,
+/// identifiers, addresses, birth date) in one small block, so that scoring a candidate
+/// reads one or two cache lines instead of a dozen scattered allocations.
+///
+/// The copy is derived: each block carries a stamp of the profile it was written from,
+/// and a block whose stamp no longer matches the profile (a merge or split changed it,
+/// or memory came from a snapshot) is ignored, so recognition then reads the profile
+/// itself and the outcome is the same either way.
+#[derive(Default, Clone)]
+pub(crate) struct ComparisonKeys {
+    blocks: Vec<Option<(u64, Box<str>)>>,
+}
+
+impl fmt::Debug for ComparisonKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The blocks hold personal data: show only how many there are.
+        f.debug_struct("ComparisonKeys")
+            .field("blocks", &self.blocks.iter().flatten().count())
+            .finish()
+    }
+}
+
+/// A fingerprint of where a profile's compared values live and how many there are. Any
+/// change to them by merge or split reallocates or resizes a list (or sets the birth
+/// date), so a block written before such a change no longer matches.
+fn stamp(profile: &Profile) -> u64 {
+    let parts = [
+        profile.names.as_ptr() as u64,
+        profile.names.len() as u64,
+        profile.identifiers.as_ptr() as u64,
+        profile.identifiers.len() as u64,
+        profile.addresses.as_ptr() as u64,
+        profile.addresses.len() as u64,
+        profile
+            .birth_date
+            .map_or(u64::MAX, |d| chrono::Datelike::num_days_from_ce(&d) as u64),
+    ];
+    parts.iter().fold(0x9e37_79b9_7f4a_7c15, |h, &p| {
+        (h ^ p).wrapping_mul(0x0100_0000_01b3).rotate_left(29)
+    })
+}
+
+impl State {
+    /// Rewrites the compact copy of a patron's compared values; the write path calls it
+    /// after learning about the patron.
+    pub(crate) fn refresh_comparison_keys(&mut self, id: PatronId) {
+        let Some(at) = slot(id) else {
+            return;
+        };
+        let Some(record) = self.patrons.get(at) else {
+            return;
+        };
+        let blocks = &mut self.blocking.comparison.blocks;
+        if blocks.len() <= at {
+            blocks.resize(at + 1, None);
+        }
+        if let Some(entry) = blocks.get_mut(at) {
+            *entry =
+                encode_profile_keys(&record.profile).map(|block| (stamp(&record.profile), block));
+        }
+    }
 }
 
 impl BlockingIndex {
@@ -127,9 +195,25 @@ impl<'a> IndexView<'a> {
     /// Whether this identifier must not count as evidence: it is on the blocklist, or more
     /// patrons than the configured limit use it.
     pub fn is_neutralized(&self, identifier: &Identifier) -> bool {
+        self.counted_patrons_with(identifier).is_none()
+    }
+
+    /// The patrons that used this identifier, or `None` if it must not count as evidence
+    /// (see [`is_neutralized`](Self::is_neutralized)): one lookup for both questions.
+    pub(crate) fn counted_patrons_with(&self, identifier: &Identifier) -> Option<&'a [PatronId]> {
         let neutralized = &self.state.neutralized;
-        neutralized.blocklist.contains(identifier)
-            || self.patrons_with(identifier).len() > neutralized.shared_limit
+        let patrons = self.patrons_with(identifier);
+        let blocked = patrons.len() > neutralized.shared_limit
+            || (!neutralized.blocklist.is_empty() && neutralized.blocklist.contains(identifier));
+        (!blocked).then_some(patrons)
+    }
+
+    /// The compact copy of a patron's compared values, if it is up to date with the
+    /// profile (see [`ComparisonKeys`]).
+    pub(crate) fn comparison_keys(&self, patron: &PatronView<'_>) -> Option<&'a str> {
+        let at = slot(patron.record.id)?;
+        let (stamped, block) = self.state.blocking.comparison.blocks.get(at)?.as_ref()?;
+        (*stamped == stamp(&patron.record.profile)).then_some(&**block)
     }
 
     /// How many patrons memory holds (merged ones included), for frequency weights.

@@ -160,23 +160,25 @@ impl Memory {
             strategy.candidates(signals, &index, &mut candidates);
         }
         // Index entries of merged patrons stand for their survivor.
-        let mut live: Vec<PatronId> = Vec::with_capacity(candidates.len());
+        let mut live: smallvec::SmallVec<[PatronId; 16]> = smallvec::SmallVec::new();
         for &id in candidates.as_slice() {
             let id = self.state.live(id);
             if !live.contains(&id) {
                 live.push(id);
             }
         }
-        let scored = live
+        let views: smallvec::SmallVec<[PatronView<'_>; 16]> =
+            live.iter().filter_map(|&id| self.patron(id)).collect();
+        // Room for the person strategy's comparisons, so scoring does not reallocate.
+        let mut evidence: Vec<Evidence> =
+            views.iter().map(|_| Evidence::with_capacity(12)).collect();
+        for strategy in &self.strategies {
+            strategy.score_each(signals, &views, &mut evidence);
+        }
+        let scored = views
             .iter()
-            .filter_map(|&id| {
-                let view = self.patron(id)?;
-                let mut evidence = Evidence::new();
-                for strategy in &self.strategies {
-                    strategy.score(signals, &view, &mut evidence);
-                }
-                Some(Candidate::new(id, evidence))
-            })
+            .zip(evidence)
+            .map(|(view, evidence)| Candidate::new(view.id(), evidence))
             .collect();
         crate::privacy::screen(
             &self.state,

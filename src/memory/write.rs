@@ -1235,6 +1235,7 @@ impl Memory {
                 }
             }
         }
+        state.refresh_comparison_keys(id);
     }
 
     /// Appends to a patron's history and updates their figures.

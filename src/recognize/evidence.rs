@@ -132,6 +132,12 @@ impl Evidence {
     pub fn new() -> Self {
         Self::default()
     }
+    /// No evidence yet, with room for `items` comparisons.
+    pub(crate) fn with_capacity(items: usize) -> Self {
+        Self {
+            items: Vec::with_capacity(items),
+        }
+    }
     /// Adds a comparison.
     pub fn push(&mut self, item: EvidenceItem) {
         self.items.push(item);

@@ -21,7 +21,7 @@ pub use person::{
     Training, TrainingOptions,
 };
 pub(crate) use person::{
-    person_agrees, person_conflict, profiles_conflict, shares_household_field,
+    encode_profile_keys, person_agrees, person_conflict, profiles_conflict, shares_household_field,
 };
 
 use crate::memory::{IndexView, PatronView};
@@ -77,6 +77,22 @@ pub trait Strategy: Send + Sync + Debug {
     fn blocking_keys(&self, signals: &NormalizedSignals, out: &mut BlockingKeys) {
         let _ = (signals, out);
     }
+
+    /// Scores every candidate of one recognition: adds to `out[i]` what speaks for or
+    /// against `patrons[i]`. Memory calls this rather than [`Strategy::score`], so a
+    /// strategy can work out its side of the signals once instead of once per candidate.
+    /// The default calls [`Strategy::score`] for each; an override must add the same
+    /// evidence it would.
+    fn score_each(
+        &self,
+        signals: &NormalizedSignals,
+        patrons: &[PatronView<'_>],
+        out: &mut [Evidence],
+    ) {
+        for (patron, evidence) in patrons.iter().zip(out) {
+            self.score(signals, patron, evidence);
+        }
+    }
 }
 
 impl<S: Strategy + ?Sized> Strategy for Arc<S> {
@@ -92,6 +108,14 @@ impl<S: Strategy + ?Sized> Strategy for Arc<S> {
     fn score(&self, signals: &NormalizedSignals, patron: &PatronView<'_>, out: &mut Evidence) {
         (**self).score(signals, patron, out);
     }
+    fn score_each(
+        &self,
+        signals: &NormalizedSignals,
+        patrons: &[PatronView<'_>],
+        out: &mut [Evidence],
+    ) {
+        (**self).score_each(signals, patrons, out);
+    }
 }
 
 impl<S: Strategy + ?Sized> Strategy for Box<S> {
@@ -106,6 +130,14 @@ impl<S: Strategy + ?Sized> Strategy for Box<S> {
     }
     fn score(&self, signals: &NormalizedSignals, patron: &PatronView<'_>, out: &mut Evidence) {
         (**self).score(signals, patron, out);
+    }
+    fn score_each(
+        &self,
+        signals: &NormalizedSignals,
+        patrons: &[PatronView<'_>],
+        out: &mut [Evidence],
+    ) {
+        (**self).score_each(signals, patrons, out);
     }
 }
 
@@ -524,8 +556,10 @@ impl Thresholds {
         // Two patrons are proven one person only when the record's own person evidence
         // (a given name or birth date) agrees with both, not just shared identifiers.
         let vouched = |c: &Candidate| person_agrees(&c.evidence);
-        let proven = best_weight >= self.merge
-            && second_weight >= self.merge
+        // Proof is judged against the raised merge threshold, as each duplicate is: two
+        // namesakes that merely clear the unraised one prove nothing.
+        let proven = best_weight >= merge_at
+            && second_weight >= merge_at
             && compatible.first().is_some_and(vouched);
         if best_weight >= known_at && (clear_lead || proven) {
             let duplicates = if proven {
@@ -573,5 +607,42 @@ impl Thresholds {
             candidates,
             household,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names_only(patron: u64, bits: f64) -> Candidate {
+        let mut evidence = Evidence::new();
+        evidence.push(EvidenceItem::new(
+            Field::GivenName,
+            Agreement::Agrees,
+            "exact",
+            bits / 2.0,
+        ));
+        evidence.push(EvidenceItem::new(
+            Field::FamilyName,
+            Agreement::Agrees,
+            "exact",
+            bits / 2.0,
+        ));
+        Candidate::new(PatronId::from_u64(patron), evidence)
+    }
+
+    /// Two namesakes tied above the built-in merge threshold, but below it once raised
+    /// for a memory of 5,000 patrons: neither is proven, so a person must decide.
+    #[test]
+    fn namesakes_tied_below_the_raised_merge_threshold_are_reviewed() {
+        let thresholds = Thresholds::default();
+        let patrons = 5000;
+        let bits = thresholds.merge_at() + 0.1;
+        assert!(bits < thresholds.merge_at() + thresholds.raise_for(patrons));
+        let decided = thresholds.decide(vec![names_only(1, bits), names_only(2, bits)], patrons);
+        assert_eq!(decided.decision(), "review", "{}", decided.explain());
+        // Where the threshold is not raised, the same tie proves one person.
+        let small = thresholds.decide(vec![names_only(1, bits), names_only(2, bits)], 500);
+        assert_eq!(small.decision(), "known", "{}", small.explain());
     }
 }

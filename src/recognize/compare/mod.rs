@@ -46,4 +46,4 @@ pub(crate) use edit::{phone_one_digit_off, within_one_edit};
 pub(crate) use email::{EmailLevel, email_level, split_email};
 pub(crate) use jaro::jaro_winkler;
 pub(crate) use nicknames::{NicknameGroup, are_nicknames, nickname_groups};
-pub(crate) use phonetic::{phonetic_key, phonetic_key_word, phonetic_keys_word};
+pub(crate) use phonetic::{PhoneticKey, phonetic_key, phonetic_key_word, phonetic_keys_word};

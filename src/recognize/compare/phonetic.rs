@@ -38,6 +38,11 @@ impl PhoneticKey {
         std::str::from_utf8(used).unwrap_or_default()
     }
 
+    /// The code's characters, such as `b"SM0"` for `smith`.
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        self.bytes.get(..usize::from(self.len)).unwrap_or_default()
+    }
+
     /// Whether the input had nothing to encode.
     pub(crate) fn is_empty(&self) -> bool {
         self.len == 0

@@ -1,8 +1,12 @@
 //! The probabilistic person strategy (Fellegi-Sunter): graded comparisons of every field,
 //! weighted by how often true matches and strangers agree that way.
 
+mod keys;
 mod model;
 mod train;
+
+pub(crate) use keys::encode as encode_profile_keys;
+use keys::{NameKeys, ProfileKeys};
 
 use smallvec::SmallVec;
 
@@ -15,7 +19,7 @@ use super::{
 };
 use crate::memory::{IndexView, PatronView};
 use crate::model::ids::PatronId;
-use crate::model::profile::{Identifier, IdentifierKind, PersonName};
+use crate::model::profile::{Identifier, IdentifierKind};
 use crate::signals::NormalizedSignals;
 
 /// How many of the most recent patrons under one blocking key are proposed: a key shared
@@ -50,9 +54,56 @@ const MAX_SCORED: usize = 8;
 /// assert!(seen.explain().contains("given name partly agrees (nickname)"));
 /// # Ok::<(), regulars::Error>(())
 /// ```
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct PersonMatcher {
     model: PersonModel,
+    /// The model's weight of every level of every field, worked out once.
+    bits: Box<[[Option<f64>; LEVELS]; FIELDS]>,
+}
+
+impl Default for PersonMatcher {
+    fn default() -> Self {
+        Self::with_model(PersonModel::default())
+    }
+}
+
+/// Every field the model can weigh, in table order.
+const FIELDS: usize = 11;
+/// Every level, in table order.
+const LEVELS: usize = 13;
+
+fn field_slot(field: Field) -> usize {
+    match field {
+        Field::GivenName => 0,
+        Field::FamilyName => 1,
+        Field::BirthDate => 2,
+        Field::Email => 3,
+        Field::Phone => 4,
+        Field::CardToken => 5,
+        Field::ExternalId => 6,
+        Field::Postcode => 7,
+        Field::Address => 8,
+        Field::Ticket => 9,
+        Field::Event => 10,
+    }
+}
+
+fn level_slot(level: Level) -> usize {
+    match level {
+        Level::Exact => 0,
+        Level::Nickname => 1,
+        Level::Close => 2,
+        Level::Phonetic => 3,
+        Level::Initial => 4,
+        Level::Partial => 5,
+        Level::Swapped => 6,
+        Level::OneDigit => 7,
+        Level::YearOnly => 8,
+        Level::SameLocal => 9,
+        Level::OneEdit => 10,
+        Level::Near => 11,
+        Level::Different => 12,
+    }
 }
 
 impl PersonMatcher {
@@ -63,7 +114,21 @@ impl PersonMatcher {
 
     /// With these weights (for example from [`Memory::train`](crate::Memory::train)).
     pub fn with_model(model: PersonModel) -> Self {
-        Self { model }
+        let mut bits = Box::new([[None; LEVELS]; FIELDS]);
+        // The first comparison of a field wins, as in `PersonModel::bits`.
+        for comparison in model.comparisons.iter().rev() {
+            let row = &mut bits[field_slot(comparison.field)];
+            *row = [None; LEVELS];
+            for weight in comparison.levels.iter().rev() {
+                row[level_slot(weight.level)] = Some(weight.bits());
+            }
+        }
+        Self { model, bits }
+    }
+
+    /// The weight of `level` for `field`, as [`PersonModel::bits`] gives it.
+    fn bits(&self, field: Field, level: Level) -> Option<f64> {
+        self.bits[field_slot(field)][level_slot(level)]
     }
 
     /// The weights.
@@ -71,28 +136,34 @@ impl PersonMatcher {
         &self.model
     }
 
-    /// Compares the signals with a patron, one evidence item per comparison (missing
-    /// values included, at zero weight); exact matches are weighed by how many patrons
-    /// share the value.
-    fn compare(
+    /// Compares the prepared signals with a patron, one evidence item per comparison
+    /// (missing values included, at zero weight); exact matches are weighed by how many
+    /// patrons share the value.
+    fn compare(&self, prepared: &Prepared<'_>, patron: &PatronView<'_>, out: &mut Evidence) {
+        let block = prepared.index.comparison_keys(patron);
+        self.compare_block(prepared, patron, block, out);
+    }
+
+    /// [`compare`](Self::compare) with the patron's compact block already looked up.
+    fn compare_block(
         &self,
-        signals: &NormalizedSignals,
+        prepared: &Prepared<'_>,
         patron: &PatronView<'_>,
-        index: &IndexView<'_>,
+        block: Option<&str>,
         out: &mut Evidence,
     ) {
-        let levels = levels(signals, patron);
+        // The compact copy memory keeps when it is current, else the profile itself:
+        // both give the same keys.
+        let keys = block
+            .and_then(ProfileKeys::decode)
+            .unwrap_or_else(|| ProfileKeys::of_view(patron));
+        let levels = levels_of(&prepared.side, &keys);
         for (field, level) in levels.iter() {
-            out.push(self.item(*field, *level, index));
+            out.push(self.item(*field, *level, prepared));
         }
     }
 
-    fn item(
-        &self,
-        field: Field,
-        level: Option<(Level, ValueRef<'_>)>,
-        index: &IndexView<'_>,
-    ) -> EvidenceItem {
+    fn item(&self, field: Field, level: Compared<'_>, prepared: &Prepared<'_>) -> EvidenceItem {
         let Some((level, value)) = level else {
             return EvidenceItem::new(field, Agreement::Missing, "missing on one side", 0.0);
         };
@@ -101,35 +172,171 @@ impl PersonMatcher {
             Level::Different => Agreement::Disagrees,
             _ => Agreement::Partly,
         };
-        let base = self.model.bits(field, level).unwrap_or(0.0);
+        let base = self.bits(field, level).unwrap_or(0.0);
         if level != Level::Exact {
             return EvidenceItem::new(field, agreement, level.name(), base);
         }
         match value {
-            ValueRef::Identifier(identifier) => {
-                if index.is_neutralized(identifier) {
-                    return EvidenceItem::new(
-                        field,
-                        Agreement::Missing,
-                        "shared by too many patrons: not counted",
-                        0.0,
-                    );
+            ValueRef::Identifier(identifier) => match prepared.sharing(identifier) {
+                Sharing::Neutralized => EvidenceItem::new(
+                    field,
+                    Agreement::Missing,
+                    "shared by too many patrons: not counted",
+                    0.0,
+                ),
+                Sharing::Users(users) => {
+                    let users = users.max(1);
+                    let weight = base - (users as f64).log2();
+                    let detail = if users > 1 { "exact, shared" } else { "exact" };
+                    EvidenceItem::new(field, agreement, detail, weight)
                 }
-                let users = index.patrons_with(identifier).len().max(1);
-                let weight = base - (users as f64).log2();
-                let detail = if users > 1 { "exact, shared" } else { "exact" };
-                EvidenceItem::new(field, agreement, detail, weight)
-            }
+            },
             ValueRef::Frequency(tag, value) => {
-                let count = index.patrons_under(BlockingKey::of(tag, value)).len();
-                let weight = self
-                    .model
-                    .exact_bits_with_frequency(field, count, index.patron_count())
-                    .unwrap_or(base);
+                let weight = prepared.frequency_weight(tag, value, |count| {
+                    self.model
+                        .exact_bits_with_frequency(field, count, prepared.index.patron_count())
+                        .unwrap_or(base)
+                });
                 EvidenceItem::new(field, agreement, "exact", weight)
             }
             ValueRef::None => EvidenceItem::new(field, agreement, level.name(), base),
         }
+    }
+}
+
+/// How many patrons use one of the signals' identifiers.
+#[derive(Clone, Copy, Debug)]
+enum Sharing {
+    /// On the blocklist or past the shared limit: not counted.
+    Neutralized,
+    /// Used by this many patrons.
+    Users(usize),
+}
+
+/// One side of a name comparison, worked out once: the folded name, its first word and
+/// its sound.
+#[derive(Clone, Copy, Debug)]
+struct NameSide<'a> {
+    key: &'a str,
+    first: &'a str,
+    sound: compare::PhoneticKey,
+}
+
+impl<'a> NameSide<'a> {
+    fn new(key: &'a str) -> Self {
+        Self {
+            key,
+            first: key.split(' ').next().unwrap_or(""),
+            sound: compare::phonetic_key(key),
+        }
+    }
+
+    /// Whether `other` (whose sound is `other_sound`, if known) sounds like this name.
+    fn sounds_like(&self, other: &str, other_sound: Option<&[u8]>) -> bool {
+        match other_sound {
+            Some(sound) => self.sound.as_bytes() == sound,
+            None => self.sound == compare::phonetic_key(other),
+        }
+    }
+}
+
+/// The signals' side of every comparison that does not need memory.
+#[derive(Debug)]
+struct SignalSide<'a> {
+    signals: &'a NormalizedSignals,
+    given: Option<NameSide<'a>>,
+    family: Option<NameSide<'a>>,
+}
+
+impl<'a> SignalSide<'a> {
+    fn new(signals: &'a NormalizedSignals) -> Self {
+        Self {
+            signals,
+            given: signals.given_key().map(NameSide::new),
+            family: signals.family_key().map(NameSide::new),
+        }
+    }
+}
+
+/// The signals prepared once per recognition and reused for every candidate: the sounds
+/// of their names, how many patrons share each identifier and each exact name and
+/// postcode (these only depend on the signals, not on the candidate).
+#[derive(Debug)]
+struct Prepared<'a> {
+    side: SignalSide<'a>,
+    index: IndexView<'a>,
+    sharing: SmallVec<[Sharing; 4]>,
+    /// The weight of an exact match on the signals' own given name, family name and
+    /// postcode (which depends on how many patrons share it), worked out on first need.
+    frequency_weights: [std::cell::Cell<Option<f64>>; 3],
+}
+
+impl<'a> Prepared<'a> {
+    fn new(signals: &'a NormalizedSignals, index: IndexView<'a>) -> Self {
+        let sharing = signals
+            .identifiers()
+            .iter()
+            .map(|identifier| {
+                index
+                    .counted_patrons_with(identifier)
+                    .map_or(Sharing::Neutralized, |users| Sharing::Users(users.len()))
+            })
+            .collect();
+        Self {
+            side: SignalSide::new(signals),
+            index,
+            sharing,
+            frequency_weights: Default::default(),
+        }
+    }
+
+    /// How many patrons share one of the signals' identifiers.
+    fn sharing(&self, identifier: &Identifier) -> Sharing {
+        let identifiers = self.side.signals.identifiers();
+        match identifiers
+            .iter()
+            .position(|i| std::ptr::eq(i, identifier))
+            .and_then(|at| self.sharing.get(at))
+        {
+            Some(&sharing) => sharing,
+            None => self
+                .index
+                .counted_patrons_with(identifier)
+                .map_or(Sharing::Neutralized, |users| Sharing::Users(users.len())),
+        }
+    }
+
+    /// The weight `weigh` gives an exact match on `value`, from how many patrons are filed
+    /// under it for `tag`.
+    fn frequency_weight(
+        &self,
+        tag: &'static str,
+        value: &str,
+        weigh: impl Fn(usize) -> f64,
+    ) -> f64 {
+        let signals = self.side.signals;
+        let own = match tag {
+            GIVEN_TAG => signals.given_key(),
+            FAMILY_TAG => signals.family_key(),
+            POSTCODE_TAG => signals.address().postcode(),
+            _ => None,
+        };
+        let slot = match tag {
+            GIVEN_TAG => 0,
+            FAMILY_TAG => 1,
+            _ => 2,
+        };
+        let lookup = || weigh(self.index.patrons_under(BlockingKey::of(tag, value)).len());
+        if own.is_none_or(|own| !std::ptr::eq(own, value)) {
+            return lookup();
+        }
+        let cell = &self.frequency_weights[slot];
+        if let Some(weight) = cell.get() {
+            return weight;
+        }
+        let weight = lookup();
+        cell.set(Some(weight));
+        weight
     }
 }
 
@@ -152,13 +359,19 @@ type Levels<'a> = SmallVec<[(Field, Compared<'a>); 10]>;
 
 /// Every comparison between signals and a patron, in a fixed order.
 fn levels<'a>(signals: &'a NormalizedSignals, patron: &PatronView<'a>) -> Levels<'a> {
+    levels_of(&SignalSide::new(signals), &ProfileKeys::of_view(patron))
+}
+
+/// [`levels`], with the signals' side worked out beforehand.
+fn levels_of<'a>(side: &SignalSide<'a>, patron: &ProfileKeys<'_>) -> Levels<'a> {
+    let signals = side.signals;
     let mut out = Levels::new();
-    let (given, family) = compare_names(signals, patron.names());
+    let (given, family) = compare_names(side, &patron.names);
     out.push((Field::GivenName, given));
     out.push((Field::FamilyName, family));
     out.push((
         Field::BirthDate,
-        signals.birth_date().zip(patron.birth_date()).map(|(a, b)| {
+        signals.birth_date().zip(patron.birth_date).map(|(a, b)| {
             let level = match compare::compare_dates(a, b) {
                 DateLevel::Exact => Level::Exact,
                 DateLevel::DayMonthSwapped => Level::Swapped,
@@ -236,14 +449,14 @@ fn rank(level: Level) -> u8 {
 /// The best level between any signal identifier of `kind` and any of the patron's.
 fn best_identifier<'a>(
     signals: &'a NormalizedSignals,
-    patron: &PatronView<'a>,
+    patron: &ProfileKeys<'_>,
     kind: IdentifierKind,
     level: impl Fn(&str, &str) -> Level,
 ) -> Option<(Level, ValueRef<'a>)> {
     let mut best: Option<(Level, ValueRef<'a>)> = None;
     for mine in signals.identifiers().iter().filter(|i| i.kind() == kind) {
-        for theirs in patron.identifiers().iter().filter(|i| i.kind() == kind) {
-            let l = level(mine.value(), theirs.value());
+        for theirs in patron.identifiers.iter().filter(|i| i.kind == kind) {
+            let l = level(mine.value(), theirs.value);
             if best.is_none_or(|(b, _)| rank(l) < rank(b)) {
                 best = Some((l, ValueRef::Identifier(mine)));
             }
@@ -256,7 +469,7 @@ fn best_identifier<'a>(
 /// museum pass.
 fn compare_external<'a>(
     signals: &'a NormalizedSignals,
-    patron: &PatronView<'a>,
+    patron: &ProfileKeys<'_>,
 ) -> Option<(Level, ValueRef<'a>)> {
     let mut best: Option<(Level, ValueRef<'a>)> = None;
     for mine in signals
@@ -264,11 +477,11 @@ fn compare_external<'a>(
         .iter()
         .filter(|i| i.kind() == IdentifierKind::External)
     {
-        for theirs in patron.identifiers().iter() {
-            if theirs.kind() != IdentifierKind::External || theirs.system() != mine.system() {
+        for theirs in patron.identifiers.iter() {
+            if theirs.kind != IdentifierKind::External || theirs.system != mine.system() {
                 continue;
             }
-            let l = if theirs == mine {
+            let l = if theirs.value == mine.value() {
                 Level::Exact
             } else {
                 Level::Different
@@ -283,12 +496,12 @@ fn compare_external<'a>(
 
 fn compare_streets<'a>(
     signals: &'a NormalizedSignals,
-    patron: &PatronView<'a>,
+    patron: &ProfileKeys<'_>,
 ) -> Option<(Level, ValueRef<'a>)> {
     let street = signals.address().street()?;
     let mut best: Option<f64> = None;
-    for address in patron.addresses() {
-        if let Some(theirs) = address.street() {
+    for &(theirs, _) in &patron.addresses {
+        if let Some(theirs) = theirs {
             let s = compare::address_similarity(street, theirs);
             best = Some(best.map_or(s, |b: f64| b.max(s)));
         }
@@ -306,12 +519,12 @@ fn compare_streets<'a>(
 
 fn compare_postcodes<'a>(
     signals: &'a NormalizedSignals,
-    patron: &PatronView<'a>,
+    patron: &ProfileKeys<'_>,
 ) -> Option<(Level, ValueRef<'a>)> {
     let postcode = signals.address().postcode()?;
     let mut best: Option<Level> = None;
-    for address in patron.addresses() {
-        if let Some(theirs) = address.postcode() {
+    for &(_, theirs) in &patron.addresses {
+        if let Some(theirs) = theirs {
             let l = match compare::postcode_level(postcode, theirs) {
                 PostcodeLevel::Exact => Level::Exact,
                 PostcodeLevel::Near => Level::Near,
@@ -335,19 +548,20 @@ fn compare_postcodes<'a>(
 /// Compares given and family names against every name the patron has used, in both
 /// orders (people swap them on forms), keeping the best pair.
 fn compare_names<'a>(
-    signals: &'a NormalizedSignals,
-    names: &[PersonName],
+    side: &SignalSide<'a>,
+    names: &[NameKeys<'_>],
 ) -> (Compared<'a>, Compared<'a>) {
-    let given = signals.given_key();
-    let family = signals.family_key();
+    let given = side.given;
+    let family = side.family;
     let mut best_given: Option<Level> = None;
     let mut best_family: Option<Level> = None;
     let mut best_score = u8::MAX;
     let mut swapped = false;
     for name in names {
+        let (their_given, their_family) = (name.given, name.family);
         // Swapped order is only worth comparing when a name sits in the other's place.
-        let swapped_fits = given.is_some_and(|g| name.family_key() == Some(g))
-            || family.is_some_and(|f| name.given_key() == Some(f));
+        let swapped_fits = given.is_some_and(|g| their_family == Some(g.key))
+            || family.is_some_and(|f| their_given == Some(f.key));
         for swap in [false, true] {
             if swap && !swapped_fits {
                 continue;
@@ -357,8 +571,20 @@ fn compare_names<'a>(
             } else {
                 (given, family)
             };
-            let gl = g.zip(name.given_key()).map(|(a, b)| given_level(a, b));
-            let fl = f.zip(name.family_key()).map(|(a, b)| family_level(a, b));
+            // The stored sounds are of the names in their own places.
+            let (given_sound, family_sound) = if swap {
+                (None, None)
+            } else {
+                (name.given_sound, name.family_sound)
+            };
+            let gl = g
+                .as_ref()
+                .zip(their_given)
+                .map(|(a, b)| given_level(a, b, given_sound));
+            let fl = f
+                .as_ref()
+                .zip(their_family)
+                .map(|(a, b)| family_level(a, b, family_sound));
             // Swapping only counts when it explains both names.
             if swap && !(gl.is_some_and(|l| rank(l) <= 2) && fl.is_some_and(|l| rank(l) <= 2)) {
                 continue;
@@ -372,8 +598,9 @@ fn compare_names<'a>(
             }
         }
     }
-    let given_value = if swapped { family } else { given };
-    let family_value = if swapped { given } else { family };
+    let key = |side: Option<NameSide<'a>>| side.map(|s| s.key);
+    let given_value = if swapped { key(family) } else { key(given) };
+    let family_value = if swapped { key(given) } else { key(family) };
     let with_value = |level: Option<Level>, tag: &'static str, value: Option<&'a str>| {
         level.map(|l| match (l, value) {
             (Level::Exact, Some(v)) => (l, ValueRef::Frequency(tag, v)),
@@ -386,13 +613,15 @@ fn compare_names<'a>(
     )
 }
 
-fn given_level<'a>(a: &'a str, b: &'a str) -> Level {
+/// How a given name compares with one the patron used.
+/// `b_sound` is the sound of `b` if known beforehand.
+fn given_level(side: &NameSide<'_>, b: &str, b_sound: Option<&[u8]>) -> Level {
+    let a = side.key;
     if a == b {
         return Level::Exact;
     }
     let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
-    let first = |s: &'a str| s.split(' ').next().unwrap_or("");
-    let (fa, fb) = (first(a), first(b));
+    let (fa, fb) = (side.first, b.split(' ').next().unwrap_or(""));
     if fa == fb && !fa.is_empty() {
         // "Anna Maria" and "Anna": the first given name agrees.
         return Level::Close;
@@ -413,7 +642,7 @@ fn given_level<'a>(a: &'a str, b: &'a str) -> Level {
     let jw = compare::jaro_winkler(a, b);
     let level = if compare::within_one_edit(a, b) || jw >= 0.94 {
         Level::Close
-    } else if jw >= 0.8 && compare::phonetic_key(a) == compare::phonetic_key(b) {
+    } else if jw >= 0.8 && side.sounds_like(b, b_sound) {
         Level::Phonetic
     } else {
         return Level::Different;
@@ -442,7 +671,8 @@ fn gendered_pair(a: &str, b: &str) -> bool {
     a != b && stem(a) == stem(b)
 }
 
-fn family_level(a: &str, b: &str) -> Level {
+fn family_level(side: &NameSide<'_>, b: &str, b_sound: Option<&[u8]>) -> Level {
+    let a = side.key;
     if a == b {
         return Level::Exact;
     }
@@ -454,15 +684,55 @@ fn family_level(a: &str, b: &str) -> Level {
         let words_a = a.split(' ');
         if words_a
             .clone()
-            .any(|w| w.len() > 1 && b.split(' ').any(|v| v == w))
+            .any(|w| w.len() > 1 && !is_particle(w) && b.split(' ').any(|v| v == w))
         {
             return Level::Partial;
         }
     }
-    if compare::phonetic_key(a) == compare::phonetic_key(b) {
+    if side.sounds_like(b, b_sound) {
         return Level::Phonetic;
     }
     Level::Different
+}
+
+/// Whether a word of a family name is a particle ("van", "de", "von"): shared by
+/// thousands of unrelated names, so sharing it says nothing.
+fn is_particle(word: &str) -> bool {
+    matches!(
+        word,
+        "van"
+            | "von"
+            | "de"
+            | "der"
+            | "den"
+            | "del"
+            | "della"
+            | "di"
+            | "da"
+            | "dos"
+            | "das"
+            | "du"
+            | "des"
+            | "la"
+            | "le"
+            | "les"
+            | "el"
+            | "al"
+            | "ten"
+            | "ter"
+            | "te"
+            | "zu"
+            | "zur"
+            | "vom"
+            | "af"
+            | "av"
+            | "mac"
+            | "mc"
+            | "st"
+            | "saint"
+            | "jr"
+            | "sr"
+    )
 }
 
 /// Whether a comparison says these are two different people, whatever else they share:
@@ -503,12 +773,11 @@ impl Strategy for PersonMatcher {
         // Count how strongly the indexes point at each patron (a shared identifier counts
         // as much as four blocking keys) and score only the strongest: scoring is the
         // expensive part, and a patron found by one loose key rarely wins.
-        let mut found: Vec<(PatronId, u32)> = Vec::with_capacity(128);
+        let mut found: SmallVec<[(PatronId, u32); 128]> = SmallVec::new();
         for identifier in signals.identifiers() {
-            if index.is_neutralized(identifier) {
-                continue;
+            if let Some(patrons) = index.counted_patrons_with(identifier) {
+                found.extend(patrons.iter().map(|&p| (p, 4)));
             }
-            found.extend(index.patrons_with(identifier).iter().map(|&p| (p, 4)));
         }
         let mut keys = BlockingKeys::default();
         query_keys(signals, &mut keys);
@@ -516,25 +785,59 @@ impl Strategy for PersonMatcher {
             let patrons = index.patrons_under(key);
             found.extend(patrons.iter().rev().take(PER_KEY).map(|&p| (p, 1)));
         }
-        // Sum the hits per patron: sort by patron, then fold runs.
+        // Sum the hits per patron: sort by patron, then fold runs in place.
         found.sort_unstable_by_key(|&(p, _)| p);
-        let mut hits: Vec<(PatronId, u32)> = Vec::with_capacity(found.len());
-        for (patron, weight) in found {
-            match hits.last_mut() {
-                Some((last, total)) if *last == patron => *total += weight,
-                _ => hits.push((patron, weight)),
+        let mut kept = 0;
+        for i in 0..found.len() {
+            let (patron, weight) = found[i];
+            if kept > 0 && found[kept - 1].0 == patron {
+                found[kept - 1].1 += weight;
+            } else {
+                found[kept] = (patron, weight);
+                kept += 1;
             }
         }
+        found.truncate(kept);
+        let mut hits = found;
         // Strongest first; among equals the newer patron, deterministically.
-        hits.sort_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
+        hits.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
         for &(patron, _) in hits.iter().take(MAX_SCORED) {
             out.push(patron);
         }
     }
 
     fn score(&self, signals: &NormalizedSignals, patron: &PatronView<'_>, out: &mut Evidence) {
-        let index = patron.index();
-        self.compare(signals, patron, &index, out);
+        let prepared = Prepared::new(signals, patron.index());
+        self.compare(&prepared, patron, out);
+    }
+
+    fn score_each(
+        &self,
+        signals: &NormalizedSignals,
+        patrons: &[PatronView<'_>],
+        out: &mut [Evidence],
+    ) {
+        let Some(first) = patrons.first() else {
+            return;
+        };
+        let prepared = Prepared::new(signals, first.index());
+        // Look every candidate's block up, and read its first byte, before scoring any:
+        // these loads do not depend on each other, so their cache misses overlap instead
+        // of each candidate waiting for its own.
+        let blocks: SmallVec<[Option<&str>; 16]> = patrons
+            .iter()
+            .map(|p| prepared.index.comparison_keys(p))
+            .collect();
+        let first_bytes: u32 = blocks
+            .iter()
+            .flatten()
+            .filter_map(|b| b.as_bytes().first())
+            .map(|&b| u32::from(b))
+            .sum();
+        std::hint::black_box(first_bytes);
+        for ((patron, evidence), block) in patrons.iter().zip(out).zip(blocks) {
+            self.compare_block(&prepared, patron, block, evidence);
+        }
     }
 
     fn blocking_keys(&self, signals: &NormalizedSignals, out: &mut BlockingKeys) {
@@ -649,7 +952,9 @@ pub(crate) fn profiles_conflict<'a>(a: &PatronView<'a>, b: &PatronView<'a>) -> b
     let (ga, gb) = (given(a), given(b));
     !ga.is_empty()
         && !gb.is_empty()
-        && !ga
-            .iter()
-            .any(|x| gb.iter().any(|y| given_level(x, y) != Level::Different))
+        && !ga.iter().any(|x| {
+            let x = NameSide::new(x);
+            gb.iter()
+                .any(|y| given_level(&x, y, None) != Level::Different)
+        })
 }
