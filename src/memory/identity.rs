@@ -278,6 +278,8 @@ impl State {
             absorbed,
             cause,
         });
+        // Recognition compares the survivor's profile as it now is.
+        self.refresh_comparison_keys(survivor);
     }
 
     /// Links two different people who share contact details.
@@ -474,6 +476,9 @@ impl Memory {
             survivor,
             restored: absorbed,
         });
+        // Both profiles changed: recognition compares them as they now are.
+        state.refresh_comparison_keys(survivor);
+        state.refresh_comparison_keys(absorbed);
         Ok(survivor)
     }
 

@@ -69,6 +69,14 @@ pub(crate) struct ComparisonKeys {
     blocks: Vec<Option<(u64, Box<str>)>>,
 }
 
+#[cfg(test)]
+impl ComparisonKeys {
+    /// Whether a compact copy is kept for this patron slot.
+    pub(crate) fn holds(&self, slot: usize) -> bool {
+        matches!(self.blocks.get(slot), Some(Some(_)))
+    }
+}
+
 impl fmt::Debug for ComparisonKeys {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The blocks hold personal data: show only how many there are.
@@ -148,6 +156,12 @@ impl BlockingIndex {
             list.retain(|p| !patrons.contains(p));
             !list.is_empty()
         });
+        // Their compact copies hold names and identifiers too.
+        for &patron in patrons {
+            if let Some(entry) = slot(patron).and_then(|at| self.comparison.blocks.get_mut(at)) {
+                *entry = None;
+            }
+        }
     }
 }
 

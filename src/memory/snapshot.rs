@@ -180,6 +180,11 @@ impl Memory {
         state.identity.review_limit = defaults.identity.review_limit;
         state.privacy.keep_aggregates = defaults.privacy.keep_aggregates;
         state.ledger.reindex();
+        // The compact copies recognition compares are derived, not saved.
+        let ids: Vec<PatronId> = state.patrons.iter().map(|record| record.id).collect();
+        for id in ids {
+            state.refresh_comparison_keys(id);
+        }
         for (at, patron, rule) in loaded.due {
             // A rule no longer configured has nothing to wake.
             if let Some(idx) = self.engine.rules.iter().position(|r| r.rule.id() == rule)

@@ -320,3 +320,29 @@ impl State {
         erasure
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{Event, Memory, Order, Signals};
+
+    /// The compact copy of compared values recognition keeps per patron holds names and
+    /// identifiers too: erasure must not leave it behind in memory.
+    #[test]
+    fn erasure_drops_the_compact_copy_recognition_compares() -> crate::Result<()> {
+        let mut memory = Memory::new();
+        let ana = Signals::new()
+            .given_name("Ana")
+            .family_name("Quintero")
+            .email("ana@example.org");
+        let ben = Signals::new().given_name("Ben").email("ben@example.org");
+        let first = memory.observe(Event::order("e-1", Order::new("o-1", ana)))?;
+        memory.observe(Event::order("e-2", Order::new("o-2", ben)))?;
+        let slot = |id: crate::PatronId| usize::try_from(id.as_u64() - 1).unwrap();
+        let held = |memory: &Memory, at: usize| memory.state.blocking.comparison.holds(at);
+        assert!(held(&memory, slot(first.patron())));
+        memory.erase(first.patron())?;
+        assert!(!held(&memory, slot(first.patron())));
+        assert!(held(&memory, 1), "the other patron's copy stays");
+        Ok(())
+    }
+}

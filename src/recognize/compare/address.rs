@@ -213,7 +213,7 @@ impl Number<'_> {
 }
 
 /// The words and numbers of one street line.
-#[derive(Debug)]
+// No `Debug`: it holds personal data.
 struct Tokens<'a> {
     /// Canonical words, in order.
     words: [&'a str; MAX_WORDS],
@@ -394,7 +394,7 @@ pub(crate) fn postcode_level(a: &str, b: &str) -> PostcodeLevel {
 }
 
 /// A postcode's letters and digits, uppercased, on the stack.
-#[derive(Debug)]
+// No `Debug`: it holds personal data.
 struct Postcode {
     /// The characters.
     buf: [u8; MAX_POSTCODE],

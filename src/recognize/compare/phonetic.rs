@@ -118,7 +118,7 @@ enum Which {
 
 /// The input, uppercased into a stack buffer, with the bounds-checked lookups the rules
 /// use: anything outside the word reads as no match.
-#[derive(Debug)]
+// No `Debug`: it holds personal data.
 struct Word {
     /// Uppercase ASCII bytes; other bytes as given.
     buf: [u8; MAX_INPUT],
