@@ -158,6 +158,7 @@ impl Memory {
         };
         state.identity.review_limit = defaults.identity.review_limit;
         state.ledger.reindex();
+        state.refresh_all_held();
         for (at, patron, rule) in loaded.due {
             // A rule no longer configured has nothing to wake.
             if let Some(idx) = self.engine.rules.iter().position(|r| r.rule.id() == rule)

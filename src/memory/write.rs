@@ -470,6 +470,7 @@ impl Memory {
                 ),
                 |stats| stats.tickets = stats.tickets.saturating_add(1),
             );
+            self.state.hold(holder_id, &ticket.id, performance);
         }
         let ticket_count = u32::try_from(order.tickets.len()).unwrap_or(u32::MAX);
         self.record(
@@ -586,6 +587,7 @@ impl Memory {
             && let Some(ticket) = self.state.tickets.get_mut(scan.ticket.as_str())
         {
             ticket.scanned_in = true;
+            self.state.release(scan.ticket.as_str());
         }
         let performance_id = self
             .state
@@ -684,6 +686,9 @@ impl Memory {
                 }
                 refunded.push(id);
             }
+        }
+        for id in &refunded {
+            self.state.release(id.as_str());
         }
         // A stated amount replaces the ticket prices, but only for tickets this event
         // really refunded: a re-sent refund returns nothing twice.
@@ -1188,9 +1193,7 @@ impl Memory {
             return;
         };
         let due = self.engine.due_times(&view, now, handled);
-        for (rule, at) in due {
-            self.state.ledger.schedule(patron, rule, at);
-        }
+        self.state.ledger.schedule_patron(patron, &due);
     }
 
     /// Runs the time-based rules due at or before `now` (going quiet, a membership

@@ -153,8 +153,7 @@ impl MomentRule for RepeatProduction {
                 let visits = patron.visits_to(production.id().as_str());
                 let here = ticket.performance().starts_at();
                 let mut later: Vec<_> = patron
-                    .tickets()
-                    .filter(|t| !t.is_refunded() && !t.is_scanned_in())
+                    .unused_tickets()
                     .filter_map(|t| Some((t, t.performance()?)))
                     .filter(|(_, p)| {
                         p.production() == production.id()
