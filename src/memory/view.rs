@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::index::IndexView;
 use super::state::{PatronRecord, State, TicketRecord};
 use super::stats::{PatronStats, ProductionVisits};
-use crate::model::catalog::Performance;
+use crate::model::catalog::{Performance, PerformanceIdx, ProductionIdx};
 use crate::model::history::{Interaction, InteractionKind, Seat};
 use crate::model::ids::{OrderId, PatronId, TicketId};
 use crate::model::money::Money;
@@ -248,14 +248,28 @@ impl<'a> PatronView<'a> {
     pub(crate) fn bookings_ahead(
         &self,
         now: DateTime<Utc>,
-    ) -> impl Iterator<Item = (&'a TicketId, &'a Performance)> + use<'a> {
+    ) -> impl Iterator<Item = (&'a TicketId, PerformanceIdx, &'a Performance)> + use<'a> {
         let record = self.record;
         let catalog = &self.state.catalog;
         record.held.iter().filter_map(move |held| {
             let performance = &catalog.performance_entry(held.performance)?.performance;
-            (performance.starts_at() > now && !record.has_attended(held.performance))
-                .then_some((&held.ticket, performance))
+            (performance.starts_at() > now && !record.has_attended(held.performance)).then_some((
+                &held.ticket,
+                held.performance,
+                performance,
+            ))
         })
+    }
+    /// Whether they attended the performance at this catalog position.
+    pub(crate) fn attended_at(&self, performance: PerformanceIdx) -> bool {
+        self.record.has_attended(performance)
+    }
+    /// How often they attended the production at this catalog position.
+    pub(crate) fn visits_to_at(&self, production: ProductionIdx) -> ProductionVisits {
+        self.record
+            .visits_to(production)
+            .copied()
+            .unwrap_or_default()
     }
     /// The seat of a ticket memory has seen.
     pub(crate) fn seat_of(&self, ticket: &TicketId) -> Option<&'a Seat> {

@@ -505,7 +505,7 @@ impl Memory {
             tickets: order.tickets.len(),
         };
         let proposed = self.propose(buyer_id, &trigger, now);
-        self.admit(proposed, &mut moments);
+        self.admit_unfiled(proposed, &mut moments);
         for (ticket, &(holder, performance)) in order.tickets.iter().zip(&holders) {
             let proposed = {
                 let Some(info) = self.ticket_info(
@@ -520,7 +520,18 @@ impl Memory {
                 };
                 self.propose(holder, &Trigger::Ticket(info), now)
             };
-            self.admit(proposed, &mut moments);
+            self.admit_unfiled(proposed, &mut moments);
+        }
+        // Each patron's due times are refiled once, after all their moments: they depend
+        // on the patron, not on the moments.
+        let mut refile: SmallVec<[PatronId; 4]> = std::iter::once(buyer_id)
+            .chain(holders.iter().map(|&(holder, _)| holder))
+            .map(|p| self.state.live(p))
+            .collect();
+        refile.sort_unstable();
+        refile.dedup();
+        for patron in refile {
+            self.reschedule(patron, now, None);
         }
         Ok(Observation {
             patron: buyer_id,
@@ -1135,6 +1146,8 @@ impl Memory {
             seat,
             buyer,
             holder,
+            performance_idx: performance,
+            production_idx: entry.production,
         })
     }
 
@@ -1165,6 +1178,16 @@ impl Memory {
     /// twice for one person.
     fn admit(&mut self, proposal: Proposal, out: &mut Outcome) {
         self.admit_handled(proposal, out, None);
+    }
+
+    /// Fires what the engine admits; the caller refiles the patron's due times.
+    fn admit_unfiled(&mut self, proposal: Proposal, out: &mut Outcome) {
+        let Some((patron, _)) = proposal.subject() else {
+            return;
+        };
+        let cluster = self.state.cluster(patron);
+        self.engine
+            .admit(proposal, &mut self.state.ledger, &cluster, out);
     }
 
     fn admit_handled(

@@ -149,17 +149,20 @@ impl Engine {
             if !policy.is_active_on(today) {
                 continue;
             }
-            if let Some(cooldown) = policy.cooldown_period() {
-                let cooling = cluster.iter().any(|&member| {
+            rule.evaluate(ctx, &mut buffer);
+            // Rules only read, so whether the rule is cooling down is asked only when it
+            // proposed something: most evaluations propose nothing.
+            if !buffer.is_empty()
+                && let Some(cooldown) = policy.cooldown_period()
+                && cluster.iter().any(|&member| {
                     ledger
                         .last_fired(rule.id(), member)
                         .is_some_and(|at| now < at + cooldown)
-                });
-                if cooling {
-                    continue;
-                }
+                })
+            {
+                buffer.clear();
+                continue;
             }
-            rule.evaluate(ctx, &mut buffer);
             for mut moment in buffer.drain(..) {
                 moment.stamp(rule.id(), patron.id());
                 if let Some((by, suppression)) =

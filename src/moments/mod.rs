@@ -19,7 +19,7 @@ pub use policy::{OncePer, Policy};
 pub use suppress::{SilencedMoment, Suppression, Suppressor};
 
 use crate::memory::PatronView;
-use crate::model::catalog::{Catalog, Performance, Production};
+use crate::model::catalog::{Catalog, Performance, PerformanceIdx, Production, ProductionIdx};
 use crate::model::event::LineItem;
 use crate::model::history::{Direction, Seat};
 use crate::model::ids::{OrderId, PatronId, TicketId};
@@ -312,6 +312,10 @@ pub struct TicketInfo<'a> {
     pub(crate) seat: Option<&'a Seat>,
     pub(crate) buyer: PatronId,
     pub(crate) holder: PatronId,
+    /// Where the performance and production sit in the catalog, so rules look up the
+    /// patron's figures without hashing ids.
+    pub(crate) performance_idx: PerformanceIdx,
+    pub(crate) production_idx: ProductionIdx,
 }
 
 impl<'a> TicketInfo<'a> {

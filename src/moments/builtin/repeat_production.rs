@@ -87,7 +87,7 @@ impl NoteFor<'_> {
         let message = format!("{} visit to {title}", ordinal(self.previous + 1));
         let last = self
             .last_seen
-            .map(|at| format!(", last on {}", at.format("%-d %b %Y")))
+            .map(|at| format!(", last on {}", super::short_date(at.date_naive())))
             .unwrap_or_default();
         let explanation = format!(
             "attended {} performance(s) of {title} before{last}",
@@ -127,9 +127,10 @@ impl MomentRule for RepeatProduction {
         match ctx.trigger() {
             Trigger::Ticket(ticket) => {
                 let production = ticket.production();
-                let visits = patron.visits_to(production.id().as_str());
+                let visits = patron.visits_to_at(ticket.production_idx);
                 let performance = ticket.performance().id();
-                if visits.count() < self.min_previous || patron.attended(performance.as_str()) {
+                if visits.count() < self.min_previous || patron.attended_at(ticket.performance_idx)
+                {
                     return;
                 }
                 out.push(
@@ -150,7 +151,7 @@ impl MomentRule for RepeatProduction {
                 ..
             } => {
                 let production = ticket.production();
-                let visits = patron.visits_to(production.id().as_str());
+                let visits = patron.visits_to_at(ticket.production_idx);
                 let here = ticket.performance().starts_at();
                 let mut later: Vec<_> = patron
                     .unused_tickets()

@@ -8,7 +8,7 @@ use chrono::{DateTime, Months, NaiveDate, Utc};
 use smallvec::SmallVec;
 
 use crate::memory::PatronView;
-use crate::model::catalog::Performance;
+use crate::model::catalog::{Performance, PerformanceIdx};
 use crate::model::history::Seat;
 use crate::model::ids::{PerformanceId, TicketId};
 use crate::moments::{Action, Moment, MomentKind, TicketInfo};
@@ -18,6 +18,7 @@ use crate::moments::{Action, Moment, MomentKind, TicketInfo};
 pub(super) struct Booking<'a> {
     pub(super) ticket: &'a TicketId,
     pub(super) performance: &'a Performance,
+    performance_idx: PerformanceIdx,
     seat: SeatOf<'a>,
 }
 
@@ -34,8 +35,14 @@ impl<'a> Booking<'a> {
         Self {
             ticket: ticket.id(),
             performance: ticket.performance(),
+            performance_idx: ticket.performance_idx,
             seat: SeatOf::Known(ticket.seat()),
         }
+    }
+
+    /// Whether the patron attended this booking's performance.
+    pub(super) fn attended_by(&self, patron: &PatronView<'_>) -> bool {
+        patron.attended_at(self.performance_idx)
     }
 
     fn seat(&self) -> Option<&'a Seat> {
@@ -78,9 +85,10 @@ pub(super) fn upcoming<'a>(
     let view = *patron;
     patron
         .bookings_ahead(now)
-        .map(move |(ticket, performance)| Booking {
+        .map(move |(ticket, performance_idx, performance)| Booking {
             ticket,
             performance,
+            performance_idx,
             seat: SeatOf::Held(view),
         })
 }
@@ -170,7 +178,7 @@ pub(super) fn visits(n: u32) -> String {
 
 /// "1 Mar 2026".
 pub(super) fn day(at: DateTime<Utc>) -> impl std::fmt::Display {
-    at.format("%-d %b %Y")
+    crate::moments::builtin::short_date(at.date_naive())
 }
 
 /// "March 2026".
