@@ -8,11 +8,13 @@ use chrono::{DateTime, Datelike, Utc};
 use smallvec::SmallVec;
 
 use super::ledger::{FiredKey, MomentLedger, RuleIdx, Standing};
+use super::moment::{channel_of, dedupe_key_of, default_purpose};
 use super::{
-    Moment, MomentKind, MomentRule, OncePer, Policy, RuleContext, SilencedMoment, Suppressor,
+    Action, Moment, MomentKind, MomentRule, OncePer, Policy, RuleContext, SilencedMoment,
+    Suppressor,
 };
 use crate::memory::PatronView;
-use crate::model::ids::PatronId;
+use crate::model::ids::{PatronId, PerformanceId};
 use crate::model::profile::{Channel, Purpose};
 
 /// Rules whose due times fit on the stack: every built-in one, so refiling after each
@@ -52,6 +54,61 @@ impl Default for Engine {
             suppressors: Vec::new(),
             per_visit: DEFAULT_PER_VISIT,
         }
+    }
+}
+
+/// What the engine will do with the moments of the rule it is asking: enough to tell a
+/// moment it would drop unseen before the rule builds it.
+#[derive(Clone, Copy)]
+pub(crate) struct Admission<'a> {
+    ledger: &'a MomentLedger,
+    cluster: &'a [PatronId],
+    rule: &'a str,
+    policy: &'a Policy,
+    /// No suppressor is active for the patron.
+    quiet: bool,
+}
+
+impl fmt::Debug for Admission<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Admission")
+            .field("rule", &self.rule)
+            .field("quiet", &self.quiet)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Admission<'_> {
+    /// See [`RuleContext::drops_unseen`]: the same checks as [`Engine::propose`], in the
+    /// same order, on the fields they read.
+    pub(crate) fn drops_unseen(
+        &self,
+        ctx: &RuleContext<'_>,
+        kind: MomentKind,
+        action: Action,
+        performance: Option<&PerformanceId>,
+        dedupe_key: Option<&str>,
+    ) -> bool {
+        if !self.quiet
+            || !consent_allows(
+                ctx.patron(),
+                channel_of(None, action),
+                default_purpose(kind),
+            )
+        {
+            return false;
+        }
+        let dedupe_key = dedupe_key_of(dedupe_key, performance);
+        let scope = scope_of(self.policy.scope(), performance, dedupe_key, ctx, ctx.now());
+        let mut key = FiredKey {
+            rule: self.rule.into(),
+            patron: ctx.patron().id(),
+            scope,
+        };
+        self.cluster.iter().any(|&member| {
+            key.patron = member;
+            self.ledger.has_fired(&key)
+        })
     }
 }
 
@@ -141,6 +198,7 @@ impl Engine {
             ..Proposal::default()
         };
         let mut buffer = Vec::new();
+        let quiet = suppressions.is_empty();
         for (idx, registered) in self.rules.iter().enumerate() {
             if only.is_some_and(|only| usize::from(only) != idx) {
                 continue;
@@ -149,7 +207,14 @@ impl Engine {
             if !policy.is_active_on(today) {
                 continue;
             }
-            rule.evaluate(ctx, &mut buffer);
+            let rule_ctx = ctx.for_rule(Admission {
+                ledger,
+                cluster,
+                rule: rule.id(),
+                policy,
+                quiet,
+            });
+            rule.evaluate(&rule_ctx, &mut buffer);
             // Rules only read, so whether the rule is cooling down is asked only when it
             // proposed something: most evaluations propose nothing.
             if !buffer.is_empty()
@@ -186,7 +251,13 @@ impl Engine {
                     proposal.silenced.push(SilencedMoment::new(moment, reason));
                     continue;
                 }
-                let scope = scope_of(policy.scope(), &moment, ctx, now);
+                let scope = scope_of(
+                    policy.scope(),
+                    moment.performance(),
+                    moment.dedupe_key(),
+                    ctx,
+                    now,
+                );
                 let mut key = FiredKey {
                     rule: rule.id().into(),
                     patron: patron.id(),
@@ -329,22 +400,27 @@ impl Engine {
     }
 }
 
-/// The once-per scope key of a moment.
-fn scope_of(once: OncePer, moment: &Moment, ctx: &RuleContext<'_>, now: DateTime<Utc>) -> Box<str> {
-    let performance = moment.performance();
+/// The once-per scope key of a moment for this performance (if any) with this dedupe key.
+fn scope_of(
+    once: OncePer,
+    performance: Option<&PerformanceId>,
+    dedupe_key: &str,
+    ctx: &RuleContext<'_>,
+    now: DateTime<Utc>,
+) -> Box<str> {
     match once {
         OncePer::Patron => "patron".into(),
         OncePer::Year => format!("year {}", now.year()).into(),
         OncePer::Performance => match performance {
             Some(p) => format!("performance {p}").into(),
-            None => moment.dedupe_key().into(),
+            None => dedupe_key.into(),
         },
         OncePer::Production => {
             match performance.and_then(|p| ctx.catalog().performance(p.as_str())) {
                 Some(p) => format!("production {}", p.production()).into(),
-                None => moment.dedupe_key().into(),
+                None => dedupe_key.into(),
             }
         }
-        _ => moment.dedupe_key().into(),
+        _ => dedupe_key.into(),
     }
 }

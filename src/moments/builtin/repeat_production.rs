@@ -81,7 +81,19 @@ struct NoteFor<'a> {
     last_seen: Option<DateTime<Utc>>,
 }
 
+/// What its notes are.
+const KIND: MomentKind = MomentKind::Celebration;
+
 impl NoteFor<'_> {
+    /// A seat note with a seat, a front-of-house item without one.
+    fn action(&self) -> Action {
+        if self.seat.is_some() {
+            Action::SeatNote
+        } else {
+            Action::FrontOfHouse
+        }
+    }
+
     fn moment(&self) -> Moment {
         let title = self.production.title();
         let message = format!("{} visit to {title}", ordinal(self.previous + 1));
@@ -98,10 +110,10 @@ impl NoteFor<'_> {
         } else {
             SECOND_VISIT_NOTE
         };
+        let moment = Moment::new(KIND, self.action(), message);
         let moment = match self.seat {
-            Some(seat) => Moment::new(MomentKind::Celebration, Action::SeatNote, message)
-                .at_seat(seat.clone()),
-            None => Moment::new(MomentKind::Celebration, Action::FrontOfHouse, message),
+            Some(seat) => moment.at_seat(seat.clone()),
+            None => moment,
         };
         moment
             .for_performance(self.performance.clone())
@@ -133,17 +145,19 @@ impl MomentRule for RepeatProduction {
                 {
                     return;
                 }
-                out.push(
-                    NoteFor {
-                        production,
-                        performance,
-                        ticket: ticket.id(),
-                        seat: ticket.seat(),
-                        previous: visits.count(),
-                        last_seen: visits.last_at(),
-                    }
-                    .moment(),
-                );
+                let note = NoteFor {
+                    production,
+                    performance,
+                    ticket: ticket.id(),
+                    seat: ticket.seat(),
+                    previous: visits.count(),
+                    last_seen: visits.last_at(),
+                };
+                // Booking the same performance again: the note stands already.
+                if ctx.drops_unseen(KIND, note.action(), Some(performance), None) {
+                    return;
+                }
+                out.push(note.moment());
             }
             Trigger::Scan {
                 ticket,
