@@ -63,7 +63,7 @@ impl Default for Engine {
 pub(crate) struct Admission<'a> {
     ledger: &'a MomentLedger,
     cluster: &'a [PatronId],
-    rule: &'a str,
+    rule: &'a dyn MomentRule,
     policy: &'a Policy,
     /// No suppressor is active for the patron.
     quiet: bool,
@@ -72,7 +72,7 @@ pub(crate) struct Admission<'a> {
 impl fmt::Debug for Admission<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Admission")
-            .field("rule", &self.rule)
+            .field("rule", &self.rule.id())
             .field("quiet", &self.quiet)
             .finish_non_exhaustive()
     }
@@ -101,7 +101,7 @@ impl Admission<'_> {
         let dedupe_key = dedupe_key_of(dedupe_key, performance);
         let scope = scope_of(self.policy.scope(), performance, dedupe_key, ctx, ctx.now());
         let mut key = FiredKey {
-            rule: self.rule.into(),
+            rule: self.rule.id().into(),
             patron: ctx.patron().id(),
             scope,
         };
@@ -210,15 +210,18 @@ impl Engine {
             let rule_ctx = ctx.for_rule(Admission {
                 ledger,
                 cluster,
-                rule: rule.id(),
+                rule: &**rule,
                 policy,
                 quiet,
             });
             rule.evaluate(&rule_ctx, &mut buffer);
+            if buffer.is_empty() {
+                // Most evaluations propose nothing.
+                continue;
+            }
             // Rules only read, so whether the rule is cooling down is asked only when it
-            // proposed something: most evaluations propose nothing.
-            if !buffer.is_empty()
-                && let Some(cooldown) = policy.cooldown_period()
+            // proposed something.
+            if let Some(cooldown) = policy.cooldown_period()
                 && cluster.iter().any(|&member| {
                     ledger
                         .last_fired(rule.id(), member)
@@ -310,7 +313,7 @@ impl Engine {
             let batch_start = out.fired.len();
             let rivals: SmallVec<[(u32, crate::Priority, bool, bool); 4]> = cluster
                 .iter()
-                .flat_map(|&member| ledger.of_patron(member))
+                .flat_map(|&member| ledger.of_visit(member, performance.as_ref()))
                 .filter(|(_, fired)| fired.standing == Standing::Active)
                 // Operational moments serve the visit: the cap never counts or drops them.
                 .filter(|(_, fired)| {

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
 use super::Moment;
-use crate::model::ids::{PatronId, TicketId};
+use crate::model::ids::{PatronId, PerformanceId, TicketId};
 
 type Map<K, V> = HashMap<K, V, ahash::RandomState>;
 type Set<K> = HashSet<K, ahash::RandomState>;
@@ -58,8 +58,10 @@ pub(crate) struct MomentLedger {
     )]
     last_fired: Map<PatronId, LastFired>,
     moments: Vec<FiredMoment>,
+    /// Each patron's moments (index, and a fingerprint of the performance, so finding
+    /// the moments of one visit reads only theirs).
     #[serde(skip)]
-    by_patron: Map<PatronId, SmallVec<[u32; 2]>>,
+    by_patron: Map<PatronId, SmallVec<[(u32, u64); 2]>>,
     #[serde(skip)]
     due: BTreeSet<(DateTime<Utc>, PatronId, RuleIdx)>,
     /// The due times filed per patron, so refiling a patron's rules after an event is one
@@ -70,6 +72,20 @@ pub(crate) struct MomentLedger {
 
 /// The due times filed for one patron, by rule.
 type DueTimes = SmallVec<[(RuleIdx, DateTime<Utc>); 2]>;
+
+/// A fingerprint of the performance a moment is for (0 for none), to skip the moments of
+/// other visits without reading them.
+fn visit_key(performance: Option<&PerformanceId>) -> u64 {
+    use std::hash::Hasher;
+    match performance {
+        None => 0,
+        Some(performance) => {
+            let mut hasher = crate::stable_hash::StableHasher::new(0);
+            hasher.write(performance.as_str().as_bytes());
+            hasher.finish() | 1
+        }
+    }
+}
 
 /// When each rule last fired for one patron.
 type LastFired = SmallVec<[(Box<str>, DateTime<Utc>); 2]>;
@@ -123,6 +139,7 @@ impl MomentLedger {
         at: DateTime<Utc>,
     ) {
         let patron = moment.patron();
+        let visit = visit_key(moment.performance());
         let rules = self.last_fired.entry(patron).or_default();
         match rules.iter_mut().find(|(r, _)| *r == key.rule) {
             Some((_, last)) => *last = at,
@@ -136,7 +153,7 @@ impl MomentLedger {
             group,
             standing: Standing::Active,
         });
-        self.by_patron.entry(patron).or_default().push(idx);
+        self.by_patron.entry(patron).or_default().push((idx, visit));
     }
 
     /// The moments fired for a patron (under this id only), oldest first, with their index.
@@ -145,7 +162,24 @@ impl MomentLedger {
             .get(&patron)
             .into_iter()
             .flatten()
-            .filter_map(|&i| Some((i, self.moments.get(i as usize)?)))
+            .filter_map(|&(i, _)| Some((i, self.moments.get(i as usize)?)))
+    }
+
+    /// The moments fired for a patron (under this id only) at one performance, or
+    /// without one, oldest first, with their index.
+    pub(crate) fn of_visit<'a>(
+        &'a self,
+        patron: PatronId,
+        performance: Option<&'a PerformanceId>,
+    ) -> impl Iterator<Item = (u32, &'a FiredMoment)> + 'a {
+        let key = visit_key(performance);
+        self.by_patron
+            .get(&patron)
+            .into_iter()
+            .flatten()
+            .filter(move |&&(_, k)| k == key)
+            .filter_map(|&(i, _)| Some((i, self.moments.get(i as usize)?)))
+            .filter(move |(_, fired)| fired.moment.performance() == performance)
     }
 
     pub(crate) fn set_standing(&mut self, idx: u32, standing: Standing) {
@@ -161,7 +195,7 @@ impl MomentLedger {
         let Some(indices) = self.by_patron.get(&patron) else {
             return;
         };
-        for &i in indices {
+        for &(i, _) in indices {
             if let Some(fired) = self.moments.get_mut(i as usize)
                 && fired.standing == Standing::Active
                 && fired.moment.ticket().is_some_and(|t| tickets.contains(t))
@@ -245,7 +279,7 @@ impl MomentLedger {
             self.by_patron
                 .entry(fired.moment.patron())
                 .or_default()
-                .push(idx);
+                .push((idx, visit_key(fired.moment.performance())));
         }
     }
 
