@@ -266,6 +266,7 @@ impl State {
         if let Some(a) = slot(absorbed).and_then(|i| self.patrons.get_mut(i)) {
             a.merged_into = Some(survivor);
         }
+        self.refresh_held(survivor);
         self.identity.merges.insert(
             absorbed,
             MergeRecord {
@@ -472,6 +473,8 @@ impl Memory {
         if let Some(record) = slot(absorbed).and_then(|i| state.patrons.get_mut(i)) {
             record.merged_into = None;
         }
+        state.refresh_held(survivor);
+        state.refresh_held(absorbed);
         state.identity.changes.push(IdentityChange::Split {
             survivor,
             restored: absorbed,

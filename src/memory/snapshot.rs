@@ -185,6 +185,7 @@ impl Memory {
         for id in ids {
             state.refresh_comparison_keys(id);
         }
+        state.refresh_all_held();
         for (at, patron, rule) in loaded.due {
             // A rule no longer configured has nothing to wake.
             if let Some(idx) = self.engine.rules.iter().position(|r| r.rule.id() == rule)

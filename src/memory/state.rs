@@ -75,6 +75,73 @@ impl State {
     pub(crate) fn next_patron_id(&self) -> PatronId {
         PatronId::from_u64(self.patrons.len() as u64 + 1)
     }
+
+    /// Files a ticket just issued (recorded in `holder`'s history) as held by them.
+    pub(crate) fn hold(
+        &mut self,
+        holder: PatronId,
+        ticket: &TicketId,
+        performance: PerformanceIdx,
+    ) {
+        if let Some(record) = self.patron_mut(holder) {
+            record.held.push(HeldTicket {
+                ticket: ticket.clone(),
+                performance,
+            });
+        }
+    }
+
+    /// Takes a ticket off its holder's held list: it was refunded or scanned in.
+    pub(crate) fn release(&mut self, ticket: &str) {
+        let Some(holder) = self.tickets.get(ticket).map(|t| t.holder) else {
+            return;
+        };
+        let holder = self.live(holder);
+        if let Some(record) = self.patron_mut(holder) {
+            // Every copy: a history reshaped by merges and splits may list a ticket twice.
+            record.held.retain(|h| h.ticket.as_str() != ticket);
+        }
+    }
+
+    /// Recomputes a patron's held tickets from their history, after a merge or split
+    /// reshaped it or a snapshot was loaded: the tickets in it they hold now (a merged
+    /// holder's are the survivor's), not refunded and not scanned in.
+    pub(crate) fn refresh_held(&mut self, patron: PatronId) {
+        let Some(record) = self.patron(patron) else {
+            return;
+        };
+        let held: SmallVec<[HeldTicket; 2]> = record
+            .history
+            .iter()
+            .filter_map(|interaction| match interaction.kind() {
+                crate::model::history::InteractionKind::Ticketed { ticket, .. } => {
+                    let t = self.tickets.get(ticket.as_str())?;
+                    (self.live(t.holder) == patron && !t.refunded && !t.scanned_in).then(|| {
+                        HeldTicket {
+                            ticket: ticket.clone(),
+                            performance: t.performance,
+                        }
+                    })
+                }
+                _ => None,
+            })
+            .collect();
+        if let Some(record) = self.patron_mut(patron) {
+            record.held = held;
+        }
+    }
+
+    /// Recomputes every patron's held tickets (after loading a snapshot).
+    pub(crate) fn refresh_all_held(&mut self) {
+        for i in 0..self.patrons.len() {
+            let id = self.patrons[i].id;
+            if self.patrons[i].merged_into.is_none() {
+                self.refresh_held(id);
+            } else {
+                self.patrons[i].held.clear();
+            }
+        }
+    }
 }
 
 /// Where a patron's record sits in the dense table: ids are handed out from 1.
@@ -101,6 +168,18 @@ pub(crate) struct PatronRecord {
     pub(crate) absorbed: SmallVec<[PatronId; 1]>,
     /// Other people sharing contact details (household members).
     pub(crate) household: SmallVec<[PatronId; 2]>,
+    /// Tickets in their history they hold and have not used: not refunded, not scanned
+    /// in, in the order issued. Derived (see [`State::refresh_held`]), so the visit rules
+    /// find bookings ahead without walking the whole history.
+    #[serde(skip)]
+    pub(crate) held: SmallVec<[HeldTicket; 2]>,
+}
+
+/// A ticket a patron holds and has not used yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct HeldTicket {
+    pub(crate) ticket: TicketId,
+    pub(crate) performance: PerformanceIdx,
 }
 
 impl PatronRecord {
@@ -117,6 +196,7 @@ impl PatronRecord {
             merged_into: None,
             absorbed: SmallVec::new(),
             household: SmallVec::new(),
+            held: SmallVec::new(),
         }
     }
 

@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::index::IndexView;
 use super::state::{PatronRecord, State, TicketRecord};
 use super::stats::{PatronStats, ProductionVisits};
-use crate::model::catalog::Performance;
+use crate::model::catalog::{Performance, PerformanceIdx, ProductionIdx};
 use crate::model::history::{Interaction, InteractionKind, Seat};
 use crate::model::ids::{OrderId, PatronId, TicketId};
 use crate::model::money::Money;
@@ -211,6 +211,69 @@ impl<'a> PatronView<'a> {
                 }
                 _ => None,
             })
+    }
+    /// The tickets they hold and have not used yet (not refunded, not scanned in), in the
+    /// order issued: the same tickets as `tickets()` filtered that way, past performances
+    /// included (a no-show's ticket stays unused). Memory keeps this list as tickets are
+    /// issued, scanned and refunded, so reading it costs one step per unused ticket, not
+    /// one per interaction.
+    ///
+    /// ```
+    /// use regulars::{Event, Memory, Order, Performance, Production, Scan, Signals, Ticket, Venue};
+    /// use chrono::{TimeZone, Utc};
+    /// let mut memory = Memory::new();
+    /// memory.define_venue(Venue::new("main", "Main House"))?;
+    /// memory.define_production(Production::new("hamlet", "Hamlet"))?;
+    /// let at = Utc.with_ymd_and_hms(2026, 3, 1, 19, 30, 0).unwrap();
+    /// memory.define_performance(Performance::new("hamlet-1", "hamlet", "main", at))?;
+    /// let order = Order::new("o-1", Signals::new().email("ana@example.org"))
+    ///     .ticket(Ticket::new("t-1", "hamlet-1"))
+    ///     .ticket(Ticket::new("t-2", "hamlet-1"));
+    /// let ana = memory.observe(Event::order("e-1", order))?.patron();
+    /// memory.observe(Event::scan("e-2", Scan::entry("t-1")))?;
+    /// let unused: Vec<String> = memory.patron(ana).unwrap().unused_tickets().map(|t| t.id().as_str().to_owned()).collect();
+    /// assert_eq!(unused, ["t-2"]);
+    /// # Ok::<(), regulars::Error>(())
+    /// ```
+    pub fn unused_tickets(&self) -> impl Iterator<Item = TicketView<'a>> + use<'a> {
+        let state = self.state;
+        self.record.held.iter().filter_map(move |held| {
+            let (id, record) = state.tickets.get_key_value(held.ticket.as_str())?;
+            Some(TicketView { id, record, state })
+        })
+    }
+    /// Their unused tickets (see [`unused_tickets`](Self::unused_tickets)) for
+    /// performances they have not attended that start after `now`, with the performance:
+    /// their bookings still ahead. No ticket table lookup: only the catalog's.
+    pub(crate) fn bookings_ahead(
+        &self,
+        now: DateTime<Utc>,
+    ) -> impl Iterator<Item = (&'a TicketId, PerformanceIdx, &'a Performance)> + use<'a> {
+        let record = self.record;
+        let catalog = &self.state.catalog;
+        record.held.iter().filter_map(move |held| {
+            let performance = &catalog.performance_entry(held.performance)?.performance;
+            (performance.starts_at() > now && !record.has_attended(held.performance)).then_some((
+                &held.ticket,
+                held.performance,
+                performance,
+            ))
+        })
+    }
+    /// Whether they attended the performance at this catalog position.
+    pub(crate) fn attended_at(&self, performance: PerformanceIdx) -> bool {
+        self.record.has_attended(performance)
+    }
+    /// How often they attended the production at this catalog position.
+    pub(crate) fn visits_to_at(&self, production: ProductionIdx) -> ProductionVisits {
+        self.record
+            .visits_to(production)
+            .copied()
+            .unwrap_or_default()
+    }
+    /// The seat of a ticket memory has seen.
+    pub(crate) fn seat_of(&self, ticket: &TicketId) -> Option<&'a Seat> {
+        self.state.tickets.get(ticket.as_str())?.seat.as_ref()
     }
     /// Attendances per genre, most attended first.
     pub fn genres(&self) -> Vec<(&'a str, u32)> {

@@ -490,6 +490,7 @@ impl Memory {
                 ),
                 |stats| stats.tickets = stats.tickets.saturating_add(1),
             );
+            self.state.hold(holder_id, &ticket.id, performance);
         }
         let ticket_count = u32::try_from(order.tickets.len()).unwrap_or(u32::MAX);
         self.record(
@@ -524,7 +525,7 @@ impl Memory {
             tickets: order.tickets.len(),
         };
         let proposed = self.propose(buyer_id, &trigger, now);
-        self.admit(proposed, &mut moments);
+        self.admit_unfiled(proposed, &mut moments);
         for (ticket, &(holder, performance)) in order.tickets.iter().zip(&holders) {
             let proposed = {
                 let Some(info) = self.ticket_info(
@@ -539,7 +540,18 @@ impl Memory {
                 };
                 self.propose(holder, &Trigger::Ticket(info), now)
             };
-            self.admit(proposed, &mut moments);
+            self.admit_unfiled(proposed, &mut moments);
+        }
+        // Each patron's due times are refiled once, after all their moments: they depend
+        // on the patron, not on the moments.
+        let mut refile: SmallVec<[PatronId; 4]> = std::iter::once(buyer_id)
+            .chain(holders.iter().map(|&(holder, _)| holder))
+            .map(|p| self.state.live(p))
+            .collect();
+        refile.sort_unstable();
+        refile.dedup();
+        for patron in refile {
+            self.reschedule(patron, now, None);
         }
         Ok(Observation {
             patron: buyer_id,
@@ -607,6 +619,7 @@ impl Memory {
             && let Some(ticket) = self.state.tickets.get_mut(scan.ticket.as_str())
         {
             ticket.scanned_in = true;
+            self.state.release(scan.ticket.as_str());
         }
         let performance_id = self
             .state
@@ -711,6 +724,9 @@ impl Memory {
                 }
                 refunded.push(id);
             }
+        }
+        for id in &refunded {
+            self.state.release(id.as_str());
         }
         // A stated amount replaces the ticket prices, but only for tickets this event
         // really refunded: a re-sent refund returns nothing twice.
@@ -1305,6 +1321,8 @@ impl Memory {
             seat,
             buyer,
             holder,
+            performance_idx: performance,
+            production_idx: entry.production,
         })
     }
 
@@ -1341,6 +1359,16 @@ impl Memory {
         self.admit_handled(proposal, out, None);
     }
 
+    /// Fires what the engine admits; the caller refiles the patron's due times.
+    fn admit_unfiled(&mut self, proposal: Proposal, out: &mut Outcome) {
+        let Some((patron, _)) = proposal.subject() else {
+            return;
+        };
+        let cluster = self.state.cluster(patron);
+        self.engine
+            .admit(proposal, &mut self.state.ledger, &cluster, out);
+    }
+
     fn admit_handled(
         &mut self,
         proposal: Proposal,
@@ -1370,9 +1398,7 @@ impl Memory {
             return;
         };
         let due = self.engine.due_times(&view, now, handled);
-        for (rule, at) in due {
-            self.state.ledger.schedule(patron, rule, at);
-        }
+        self.state.ledger.schedule_patron(patron, &due);
     }
 
     /// Runs the time-based rules due at or before `now` (going quiet, a membership

@@ -8,11 +8,13 @@ use chrono::{DateTime, Datelike, Utc};
 use smallvec::SmallVec;
 
 use super::ledger::{FiredKey, MomentLedger, RuleIdx, Standing};
+use super::moment::{channel_of, dedupe_key_of, default_purpose};
 use super::{
-    Moment, MomentKind, MomentRule, OncePer, Policy, RuleContext, SilencedMoment, Suppressor,
+    Action, Moment, MomentKind, MomentRule, OncePer, Policy, RuleContext, SilencedMoment,
+    Suppressor,
 };
 use crate::memory::PatronView;
-use crate::model::ids::PatronId;
+use crate::model::ids::{PatronId, PerformanceId};
 use crate::model::profile::{Channel, Purpose};
 
 /// Rules whose due times fit on the stack: every built-in one, so refiling after each
@@ -52,6 +54,61 @@ impl Default for Engine {
             suppressors: Vec::new(),
             per_visit: DEFAULT_PER_VISIT,
         }
+    }
+}
+
+/// What the engine will do with the moments of the rule it is asking: enough to tell a
+/// moment it would drop unseen before the rule builds it.
+#[derive(Clone, Copy)]
+pub(crate) struct Admission<'a> {
+    ledger: &'a MomentLedger,
+    cluster: &'a [PatronId],
+    rule: &'a dyn MomentRule,
+    policy: &'a Policy,
+    /// No suppressor is active for the patron.
+    quiet: bool,
+}
+
+impl fmt::Debug for Admission<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Admission")
+            .field("rule", &self.rule.id())
+            .field("quiet", &self.quiet)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Admission<'_> {
+    /// See [`RuleContext::drops_unseen`]: the same checks as [`Engine::propose`], in the
+    /// same order, on the fields they read.
+    pub(crate) fn drops_unseen(
+        &self,
+        ctx: &RuleContext<'_>,
+        kind: MomentKind,
+        action: Action,
+        performance: Option<&PerformanceId>,
+        dedupe_key: Option<&str>,
+    ) -> bool {
+        if !self.quiet
+            || !consent_allows(
+                ctx.patron(),
+                channel_of(None, action),
+                default_purpose(kind),
+            )
+        {
+            return false;
+        }
+        let dedupe_key = dedupe_key_of(dedupe_key, performance);
+        let scope = scope_of(self.policy.scope(), performance, dedupe_key, ctx, ctx.now());
+        let mut key = FiredKey {
+            rule: self.rule.id().into(),
+            patron: ctx.patron().id(),
+            scope,
+        };
+        self.cluster.iter().any(|&member| {
+            key.patron = member;
+            self.ledger.has_fired(&key)
+        })
     }
 }
 
@@ -141,6 +198,7 @@ impl Engine {
             ..Proposal::default()
         };
         let mut buffer = Vec::new();
+        let quiet = suppressions.is_empty();
         for (idx, registered) in self.rules.iter().enumerate() {
             if only.is_some_and(|only| usize::from(only) != idx) {
                 continue;
@@ -149,17 +207,30 @@ impl Engine {
             if !policy.is_active_on(today) {
                 continue;
             }
-            if let Some(cooldown) = policy.cooldown_period() {
-                let cooling = cluster.iter().any(|&member| {
+            let rule_ctx = ctx.for_rule(Admission {
+                ledger,
+                cluster,
+                rule: &**rule,
+                policy,
+                quiet,
+            });
+            rule.evaluate(&rule_ctx, &mut buffer);
+            if buffer.is_empty() {
+                // Most evaluations propose nothing.
+                continue;
+            }
+            // Rules only read, so whether the rule is cooling down is asked only when it
+            // proposed something.
+            if let Some(cooldown) = policy.cooldown_period()
+                && cluster.iter().any(|&member| {
                     ledger
                         .last_fired(rule.id(), member)
                         .is_some_and(|at| now < at + cooldown)
-                });
-                if cooling {
-                    continue;
-                }
+                })
+            {
+                buffer.clear();
+                continue;
             }
-            rule.evaluate(ctx, &mut buffer);
             for mut moment in buffer.drain(..) {
                 moment.stamp(rule.id(), patron.id());
                 if let Some((by, suppression)) =
@@ -183,7 +254,13 @@ impl Engine {
                     proposal.silenced.push(SilencedMoment::new(moment, reason));
                     continue;
                 }
-                let scope = scope_of(policy.scope(), &moment, ctx, now);
+                let scope = scope_of(
+                    policy.scope(),
+                    moment.performance(),
+                    moment.dedupe_key(),
+                    ctx,
+                    now,
+                );
                 let mut key = FiredKey {
                     rule: rule.id().into(),
                     patron: patron.id(),
@@ -236,7 +313,7 @@ impl Engine {
             let batch_start = out.fired.len();
             let rivals: SmallVec<[(u32, crate::Priority, bool, bool); 4]> = cluster
                 .iter()
-                .flat_map(|&member| ledger.of_patron(member))
+                .flat_map(|&member| ledger.of_visit(member, performance.as_ref()))
                 .filter(|(_, fired)| fired.standing == Standing::Active)
                 // Operational moments serve the visit: the cap never counts or drops them.
                 .filter(|(_, fired)| {
@@ -326,22 +403,27 @@ impl Engine {
     }
 }
 
-/// The once-per scope key of a moment.
-fn scope_of(once: OncePer, moment: &Moment, ctx: &RuleContext<'_>, now: DateTime<Utc>) -> Box<str> {
-    let performance = moment.performance();
+/// The once-per scope key of a moment for this performance (if any) with this dedupe key.
+fn scope_of(
+    once: OncePer,
+    performance: Option<&PerformanceId>,
+    dedupe_key: &str,
+    ctx: &RuleContext<'_>,
+    now: DateTime<Utc>,
+) -> Box<str> {
     match once {
         OncePer::Patron => "patron".into(),
         OncePer::Year => format!("year {}", now.year()).into(),
         OncePer::Performance => match performance {
             Some(p) => format!("performance {p}").into(),
-            None => moment.dedupe_key().into(),
+            None => dedupe_key.into(),
         },
         OncePer::Production => {
             match performance.and_then(|p| ctx.catalog().performance(p.as_str())) {
                 Some(p) => format!("production {}", p.production()).into(),
-                None => moment.dedupe_key().into(),
+                None => dedupe_key.into(),
             }
         }
-        _ => moment.dedupe_key().into(),
+        _ => dedupe_key.into(),
     }
 }

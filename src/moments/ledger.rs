@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
 use super::Moment;
-use crate::model::ids::{PatronId, TicketId};
+use crate::model::ids::{PatronId, PerformanceId, TicketId};
 
 type Map<K, V> = HashMap<K, V, ahash::RandomState>;
 type Set<K> = HashSet<K, ahash::RandomState>;
@@ -50,14 +50,71 @@ pub(crate) struct FiredMoment {
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub(crate) struct MomentLedger {
     fired: Set<FiredKey>,
-    last_fired: Map<(Box<str>, PatronId), DateTime<Utc>>,
+    /// When each rule last fired for a patron, per patron so a cooldown check needs no
+    /// owned key. Saved as one map keyed by (rule id, patron).
+    #[serde(
+        serialize_with = "save_last_fired",
+        deserialize_with = "load_last_fired"
+    )]
+    last_fired: Map<PatronId, LastFired>,
     moments: Vec<FiredMoment>,
+    /// Each patron's moments (index, and a fingerprint of the performance, so finding
+    /// the moments of one visit reads only theirs).
     #[serde(skip)]
-    by_patron: Map<PatronId, SmallVec<[u32; 2]>>,
+    by_patron: Map<PatronId, SmallVec<[(u32, u64); 2]>>,
     #[serde(skip)]
     due: BTreeSet<(DateTime<Utc>, PatronId, RuleIdx)>,
+    /// The due times filed per patron, so refiling a patron's rules after an event is one
+    /// lookup, not one per rule.
     #[serde(skip)]
-    due_of: Map<(PatronId, RuleIdx), DateTime<Utc>>,
+    due_of: Map<PatronId, DueTimes>,
+}
+
+/// The due times filed for one patron, by rule.
+type DueTimes = SmallVec<[(RuleIdx, DateTime<Utc>); 2]>;
+
+/// A fingerprint of the performance a moment is for (0 for none), to skip the moments of
+/// other visits without reading them.
+fn visit_key(performance: Option<&PerformanceId>) -> u64 {
+    use std::hash::Hasher;
+    match performance {
+        None => 0,
+        Some(performance) => {
+            let mut hasher = crate::stable_hash::StableHasher::new(0);
+            hasher.write(performance.as_str().as_bytes());
+            hasher.finish() | 1
+        }
+    }
+}
+
+/// When each rule last fired for one patron.
+type LastFired = SmallVec<[(Box<str>, DateTime<Utc>); 2]>;
+
+fn save_last_fired<S: serde::Serializer>(
+    last_fired: &Map<PatronId, LastFired>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    // The length first: compact formats need it before the entries.
+    let len = last_fired.values().map(SmallVec::len).sum();
+    let mut map = serializer.serialize_map(Some(len))?;
+    for (&patron, rules) in last_fired {
+        for (rule, at) in rules {
+            map.serialize_entry(&(&**rule, patron), at)?;
+        }
+    }
+    map.end()
+}
+
+fn load_last_fired<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Map<PatronId, LastFired>, D::Error> {
+    let flat: Map<(Box<str>, PatronId), DateTime<Utc>> = Deserialize::deserialize(deserializer)?;
+    let mut last_fired: Map<PatronId, LastFired> = Map::default();
+    for ((rule, patron), at) in flat {
+        last_fired.entry(patron).or_default().push((rule, at));
+    }
+    Ok(last_fired)
 }
 
 impl MomentLedger {
@@ -66,9 +123,11 @@ impl MomentLedger {
     }
 
     pub(crate) fn last_fired(&self, rule: &str, patron: PatronId) -> Option<DateTime<Utc>> {
-        // Keyed by an owned rule id; a lookup by `&str` would need a borrowed key type,
-        // and cooldown checks are rare enough (rules with a cooldown only) not to matter.
-        self.last_fired.get(&(rule.into(), patron)).copied()
+        self.last_fired
+            .get(&patron)?
+            .iter()
+            .find(|(r, _)| &**r == rule)
+            .map(|&(_, at)| at)
     }
 
     /// Records a fired moment.
@@ -80,7 +139,12 @@ impl MomentLedger {
         at: DateTime<Utc>,
     ) {
         let patron = moment.patron();
-        self.last_fired.insert((key.rule.clone(), patron), at);
+        let visit = visit_key(moment.performance());
+        let rules = self.last_fired.entry(patron).or_default();
+        match rules.iter_mut().find(|(r, _)| *r == key.rule) {
+            Some((_, last)) => *last = at,
+            None => rules.push((key.rule.clone(), at)),
+        }
         self.fired.insert(key.clone());
         let idx = u32::try_from(self.moments.len()).unwrap_or(u32::MAX);
         self.moments.push(FiredMoment {
@@ -89,7 +153,7 @@ impl MomentLedger {
             group,
             standing: Standing::Active,
         });
-        self.by_patron.entry(patron).or_default().push(idx);
+        self.by_patron.entry(patron).or_default().push((idx, visit));
     }
 
     /// The moments fired for a patron (under this id only), oldest first, with their index.
@@ -98,7 +162,24 @@ impl MomentLedger {
             .get(&patron)
             .into_iter()
             .flatten()
-            .filter_map(|&i| Some((i, self.moments.get(i as usize)?)))
+            .filter_map(|&(i, _)| Some((i, self.moments.get(i as usize)?)))
+    }
+
+    /// The moments fired for a patron (under this id only) at one performance, or
+    /// without one, oldest first, with their index.
+    pub(crate) fn of_visit<'a>(
+        &'a self,
+        patron: PatronId,
+        performance: Option<&'a PerformanceId>,
+    ) -> impl Iterator<Item = (u32, &'a FiredMoment)> + 'a {
+        let key = visit_key(performance);
+        self.by_patron
+            .get(&patron)
+            .into_iter()
+            .flatten()
+            .filter(move |&&(_, k)| k == key)
+            .filter_map(|&(i, _)| Some((i, self.moments.get(i as usize)?)))
+            .filter(move |(_, fired)| fired.moment.performance() == performance)
     }
 
     pub(crate) fn set_standing(&mut self, idx: u32, standing: Standing) {
@@ -114,7 +195,7 @@ impl MomentLedger {
         let Some(indices) = self.by_patron.get(&patron) else {
             return;
         };
-        for &i in indices {
+        for &(i, _) in indices {
             if let Some(fired) = self.moments.get_mut(i as usize)
                 && fired.standing == Standing::Active
                 && fired.moment.ticket().is_some_and(|t| tickets.contains(t))
@@ -127,18 +208,44 @@ impl MomentLedger {
 
     /// Files (or refiles, or removes) when `rule` is next due for `patron`.
     pub(crate) fn schedule(&mut self, patron: PatronId, rule: RuleIdx, due: Option<DateTime<Utc>>) {
-        let old = match due {
-            Some(due) => self.due_of.insert((patron, rule), due),
-            None => self.due_of.remove(&(patron, rule)),
+        self.schedule_patron(patron, &[(rule, due)]);
+    }
+
+    /// Files (or refiles, or removes) when each of these rules is next due for `patron`.
+    pub(crate) fn schedule_patron(
+        &mut self,
+        patron: PatronId,
+        due: &[(RuleIdx, Option<DateTime<Utc>>)],
+    ) {
+        let filed = match self.due_of.get_mut(&patron) {
+            Some(filed) => filed,
+            // Most patrons have nothing filed and nothing to file.
+            None if due.iter().all(|(_, at)| at.is_none()) => return,
+            None => self.due_of.entry(patron).or_default(),
         };
-        if old == due {
-            return;
+        for &(rule, at) in due {
+            let i = filed.iter().position(|(r, _)| *r == rule);
+            let old = i.and_then(|i| filed.get(i)).map(|&(_, old)| old);
+            if old == at {
+                continue;
+            }
+            if let Some(old) = old {
+                self.due.remove(&(old, patron, rule));
+            }
+            match (i, at) {
+                (Some(i), Some(at)) => filed[i].1 = at,
+                (Some(i), None) => {
+                    filed.remove(i);
+                }
+                (None, Some(at)) => filed.push((rule, at)),
+                (None, None) => {}
+            }
+            if let Some(at) = at {
+                self.due.insert((at, patron, rule));
+            }
         }
-        if let Some(old) = old {
-            self.due.remove(&(old, patron, rule));
-        }
-        if let Some(due) = due {
-            self.due.insert((due, patron, rule));
+        if filed.is_empty() {
+            self.due_of.remove(&patron);
         }
     }
 
@@ -153,7 +260,12 @@ impl MomentLedger {
                 break;
             }
             self.due.pop_first();
-            self.due_of.remove(&(first.1, first.2));
+            if let Some(filed) = self.due_of.get_mut(&first.1) {
+                filed.retain(|(rule, _)| *rule != first.2);
+                if filed.is_empty() {
+                    self.due_of.remove(&first.1);
+                }
+            }
             taken.push(first);
         }
         taken
@@ -167,7 +279,7 @@ impl MomentLedger {
             self.by_patron
                 .entry(fired.moment.patron())
                 .or_default()
-                .push(idx);
+                .push((idx, visit_key(fired.moment.performance())));
         }
     }
 
@@ -186,9 +298,9 @@ impl MomentLedger {
         self.moments
             .retain(|fired| !patrons.contains(&fired.moment.patron()));
         self.fired.retain(|key| !patrons.contains(&key.patron));
-        self.last_fired.retain(|(_, p), _| !patrons.contains(p));
+        self.last_fired.retain(|p, _| !patrons.contains(p));
         self.due.retain(|(_, p, _)| !patrons.contains(p));
-        self.due_of.retain(|(p, _), _| !patrons.contains(p));
+        self.due_of.retain(|p, _| !patrons.contains(p));
         self.reindex();
         before - self.moments.len()
     }

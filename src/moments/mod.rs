@@ -19,7 +19,7 @@ pub use policy::{OncePer, Policy};
 pub use suppress::{SilencedMoment, Suppression, Suppressor};
 
 use crate::memory::PatronView;
-use crate::model::catalog::{Catalog, Performance, Production};
+use crate::model::catalog::{Catalog, Performance, PerformanceIdx, Production, ProductionIdx};
 use crate::model::event::LineItem;
 use crate::model::history::{Direction, Seat};
 use crate::model::ids::{OrderId, PatronId, TicketId};
@@ -185,6 +185,8 @@ pub struct RuleContext<'a> {
     trigger: &'a Trigger<'a>,
     catalog: &'a Catalog,
     now: DateTime<Utc>,
+    /// Set while the engine asks one rule: what it would do with that rule's moments.
+    admission: Option<engine::Admission<'a>>,
 }
 
 impl<'a> RuleContext<'a> {
@@ -199,7 +201,38 @@ impl<'a> RuleContext<'a> {
             trigger,
             catalog,
             now,
+            admission: None,
         }
+    }
+
+    /// The same context, as seen by one rule the engine is about to ask.
+    pub(crate) fn for_rule<'b>(&self, admission: engine::Admission<'b>) -> RuleContext<'b>
+    where
+        'a: 'b,
+    {
+        RuleContext {
+            patron: self.patron,
+            trigger: self.trigger,
+            catalog: self.catalog,
+            now: self.now,
+            admission: Some(admission),
+        }
+    }
+
+    /// Whether the engine would drop, unseen, the moment the rule being asked would
+    /// propose with these fields (and no channel or purposes of its own): it fired
+    /// already in its once-per scope, while no suppressor or missing consent would report
+    /// it as silenced. A rule skips building such a moment's messages.
+    pub(crate) fn drops_unseen(
+        &self,
+        kind: MomentKind,
+        action: Action,
+        performance: Option<&crate::model::ids::PerformanceId>,
+        dedupe_key: Option<&str>,
+    ) -> bool {
+        self.admission
+            .as_ref()
+            .is_some_and(|a| a.drops_unseen(self, kind, action, performance, dedupe_key))
     }
     /// The patron, with what just happened already recorded.
     pub fn patron(&self) -> &PatronView<'a> {
@@ -312,6 +345,10 @@ pub struct TicketInfo<'a> {
     pub(crate) seat: Option<&'a Seat>,
     pub(crate) buyer: PatronId,
     pub(crate) holder: PatronId,
+    /// Where the performance and production sit in the catalog, so rules look up the
+    /// patron's figures without hashing ids.
+    pub(crate) performance_idx: PerformanceIdx,
+    pub(crate) production_idx: ProductionIdx,
 }
 
 impl<'a> TicketInfo<'a> {

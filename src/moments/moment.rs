@@ -174,11 +174,7 @@ impl Moment {
         rule.clone_into(&mut self.rule);
         self.patron = patron;
         if self.purposes.is_empty() {
-            self.purposes.push(match self.kind {
-                MomentKind::Operational => Purpose::Operational,
-                MomentKind::Marketing => Purpose::Marketing,
-                _ => Purpose::Personalisation,
-            });
+            self.purposes.push(default_purpose(self.kind));
         }
     }
 
@@ -220,11 +216,7 @@ impl Moment {
     }
     /// The dedupe key in force.
     pub fn dedupe_key(&self) -> &str {
-        match (&self.dedupe_key, &self.performance) {
-            (Some(key), _) => key,
-            (None, Some(performance)) => performance.as_str(),
-            (None, None) => "once",
-        }
+        dedupe_key_of(self.dedupe_key.as_deref(), self.performance.as_ref())
     }
     /// Why it was proposed.
     pub fn explanation(&self) -> &str {
@@ -233,11 +225,7 @@ impl Moment {
     /// How it reaches the patron: staff in person for everything at the venue, the
     /// channel set with [`via`](Moment::via) (e-mail by default) for follow-ups.
     pub fn channel(&self) -> Channel {
-        match (self.channel, self.action) {
-            (Some(channel), _) => channel,
-            (None, Action::FollowUp) => Channel::Email,
-            (None, _) => Channel::InPerson,
-        }
+        channel_of(self.channel, self.action)
     }
     /// The purposes it uses personal data for (after memory stamped it, never empty).
     pub fn purposes(&self) -> &[Purpose] {
@@ -312,6 +300,36 @@ impl fmt::Debug for Moment {
             .field("channel", &self.channel)
             .field("purposes", &self.purposes)
             .finish()
+    }
+}
+
+/// The dedupe key of a moment with this key set (or none) for this performance (or none).
+pub(crate) fn dedupe_key_of<'a>(
+    key: Option<&'a str>,
+    performance: Option<&'a PerformanceId>,
+) -> &'a str {
+    match (key, performance) {
+        (Some(key), _) => key,
+        (None, Some(performance)) => performance.as_str(),
+        (None, None) => "once",
+    }
+}
+
+/// The channel of a moment with this channel set (or none) and action.
+pub(crate) fn channel_of(channel: Option<Channel>, action: Action) -> Channel {
+    match (channel, action) {
+        (Some(channel), _) => channel,
+        (None, Action::FollowUp) => Channel::Email,
+        (None, _) => Channel::InPerson,
+    }
+}
+
+/// What a moment of this kind relies on when its rule named nothing.
+pub(crate) fn default_purpose(kind: MomentKind) -> Purpose {
+    match kind {
+        MomentKind::Operational => Purpose::Operational,
+        MomentKind::Marketing => Purpose::Marketing,
+        _ => Purpose::Personalisation,
     }
 }
 

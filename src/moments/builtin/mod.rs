@@ -62,6 +62,33 @@ pub(crate) fn standard_suppressors() -> Vec<Arc<dyn super::Suppressor>> {
 }
 
 /// "1st", "2nd", "3rd", "11th"…
+/// "1 Mar 2026": what chrono writes for `%-d %b %Y`, without parsing a format string
+/// each time (messages are built on every event a rule proposes a moment for).
+pub(crate) fn short_date(date: chrono::NaiveDate) -> ShortDate {
+    ShortDate(date)
+}
+
+/// See [`short_date`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ShortDate(chrono::NaiveDate);
+
+impl std::fmt::Display for ShortDate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use chrono::Datelike;
+        const MONTHS: [&str; 12] = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        let date = self.0;
+        match MONTHS.get(date.month0() as usize) {
+            // chrono pads years to four digits and signs the others.
+            Some(month) if (0..=9999).contains(&date.year()) => {
+                write!(f, "{} {month} {:04}", date.day(), date.year())
+            }
+            _ => write!(f, "{}", date.format("%-d %b %Y")),
+        }
+    }
+}
+
 pub(crate) fn ordinal(n: u32) -> String {
     let suffix = match (n % 10, n % 100) {
         (_, 11..=13) => "th",

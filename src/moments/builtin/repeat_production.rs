@@ -81,13 +81,25 @@ struct NoteFor<'a> {
     last_seen: Option<DateTime<Utc>>,
 }
 
+/// What its notes are.
+const KIND: MomentKind = MomentKind::Celebration;
+
 impl NoteFor<'_> {
+    /// A seat note with a seat, a front-of-house item without one.
+    fn action(&self) -> Action {
+        if self.seat.is_some() {
+            Action::SeatNote
+        } else {
+            Action::FrontOfHouse
+        }
+    }
+
     fn moment(&self) -> Moment {
         let title = self.production.title();
         let message = format!("{} visit to {title}", ordinal(self.previous + 1));
         let last = self
             .last_seen
-            .map(|at| format!(", last on {}", at.format("%-d %b %Y")))
+            .map(|at| format!(", last on {}", super::short_date(at.date_naive())))
             .unwrap_or_default();
         let explanation = format!(
             "attended {} performance(s) of {title} before{last}",
@@ -98,10 +110,10 @@ impl NoteFor<'_> {
         } else {
             SECOND_VISIT_NOTE
         };
+        let moment = Moment::new(KIND, self.action(), message);
         let moment = match self.seat {
-            Some(seat) => Moment::new(MomentKind::Celebration, Action::SeatNote, message)
-                .at_seat(seat.clone()),
-            None => Moment::new(MomentKind::Celebration, Action::FrontOfHouse, message),
+            Some(seat) => moment.at_seat(seat.clone()),
+            None => moment,
         };
         moment
             .for_performance(self.performance.clone())
@@ -127,22 +139,25 @@ impl MomentRule for RepeatProduction {
         match ctx.trigger() {
             Trigger::Ticket(ticket) => {
                 let production = ticket.production();
-                let visits = patron.visits_to(production.id().as_str());
+                let visits = patron.visits_to_at(ticket.production_idx);
                 let performance = ticket.performance().id();
-                if visits.count() < self.min_previous || patron.attended(performance.as_str()) {
+                if visits.count() < self.min_previous || patron.attended_at(ticket.performance_idx)
+                {
                     return;
                 }
-                out.push(
-                    NoteFor {
-                        production,
-                        performance,
-                        ticket: ticket.id(),
-                        seat: ticket.seat(),
-                        previous: visits.count(),
-                        last_seen: visits.last_at(),
-                    }
-                    .moment(),
-                );
+                let note = NoteFor {
+                    production,
+                    performance,
+                    ticket: ticket.id(),
+                    seat: ticket.seat(),
+                    previous: visits.count(),
+                    last_seen: visits.last_at(),
+                };
+                // Booking the same performance again: the note stands already.
+                if ctx.drops_unseen(KIND, note.action(), Some(performance), None) {
+                    return;
+                }
+                out.push(note.moment());
             }
             Trigger::Scan {
                 ticket,
@@ -150,11 +165,10 @@ impl MomentRule for RepeatProduction {
                 ..
             } => {
                 let production = ticket.production();
-                let visits = patron.visits_to(production.id().as_str());
+                let visits = patron.visits_to_at(ticket.production_idx);
                 let here = ticket.performance().starts_at();
                 let mut later: Vec<_> = patron
-                    .tickets()
-                    .filter(|t| !t.is_refunded() && !t.is_scanned_in())
+                    .unused_tickets()
                     .filter_map(|t| Some((t, t.performance()?)))
                     .filter(|(_, p)| {
                         p.production() == production.id()

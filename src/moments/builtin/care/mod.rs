@@ -37,7 +37,7 @@ const MAX_MONTHS: u32 = 1200;
 
 /// "14 Mar 2026", as staff read dates.
 fn long_date(date: NaiveDate) -> impl Display {
-    date.format("%-d %b %Y")
+    super::short_date(date)
 }
 
 /// The day a performance falls on (UTC, like [`RuleContext::today`](crate::RuleContext::today)).

@@ -120,7 +120,7 @@ impl FirstVisitAnniversary {
             let date = p.starts_at().date_naive();
             from <= date && date <= to
         };
-        if patron.attended(this.id().as_str())
+        if booking.attended_by(patron)
             || patron.attendances().any(&in_window)
             || booked::booked_before(patron, this, ctx.now(), 0, in_window) > 0
         {

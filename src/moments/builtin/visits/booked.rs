@@ -8,7 +8,7 @@ use chrono::{DateTime, Months, NaiveDate, Utc};
 use smallvec::SmallVec;
 
 use crate::memory::PatronView;
-use crate::model::catalog::Performance;
+use crate::model::catalog::{Performance, PerformanceIdx};
 use crate::model::history::Seat;
 use crate::model::ids::{PerformanceId, TicketId};
 use crate::moments::{Action, Moment, MomentKind, TicketInfo};
@@ -18,7 +18,16 @@ use crate::moments::{Action, Moment, MomentKind, TicketInfo};
 pub(super) struct Booking<'a> {
     pub(super) ticket: &'a TicketId,
     pub(super) performance: &'a Performance,
-    pub(super) seat: Option<&'a Seat>,
+    performance_idx: PerformanceIdx,
+    seat: SeatOf<'a>,
+}
+
+/// Where a booking's seat comes from: the trigger's ticket has it at hand, a held one is
+/// looked up only when a moment is made for it.
+#[derive(Clone, Copy, Debug)]
+enum SeatOf<'a> {
+    Known(Option<&'a Seat>),
+    Held(PatronView<'a>),
 }
 
 impl<'a> Booking<'a> {
@@ -26,7 +35,20 @@ impl<'a> Booking<'a> {
         Self {
             ticket: ticket.id(),
             performance: ticket.performance(),
-            seat: ticket.seat(),
+            performance_idx: ticket.performance_idx,
+            seat: SeatOf::Known(ticket.seat()),
+        }
+    }
+
+    /// Whether the patron attended this booking's performance.
+    pub(super) fn attended_by(&self, patron: &PatronView<'_>) -> bool {
+        patron.attended_at(self.performance_idx)
+    }
+
+    fn seat(&self) -> Option<&'a Seat> {
+        match self.seat {
+            SeatOf::Known(seat) => seat,
+            SeatOf::Held(patron) => patron.seat_of(self.ticket),
         }
     }
 
@@ -36,7 +58,7 @@ impl<'a> Booking<'a> {
         let moment = Moment::new(kind, action, message)
             .for_performance(self.performance.id().clone())
             .for_ticket(self.ticket.clone());
-        match self.seat {
+        match self.seat() {
             Some(seat) => moment.at_seat(seat.clone()),
             None => moment,
         }
@@ -44,7 +66,7 @@ impl<'a> Booking<'a> {
 
     /// A seat note with a seat, a front-of-house item without one.
     pub(super) fn note_action(&self) -> Action {
-        if self.seat.is_some() {
+        if self.seat().is_some() {
             Action::SeatNote
         } else {
             Action::FrontOfHouse
@@ -53,24 +75,21 @@ impl<'a> Booking<'a> {
 }
 
 /// The patron's bookings still ahead: tickets they hold (not refunded, not scanned in)
-/// for performances they have not attended that start after `now`. A booking whose
-/// performance has started without a scan is a no-show and no longer counts.
-pub(super) fn upcoming<'v, 'a>(
-    patron: &'v PatronView<'a>,
+/// for performances they have not attended that start after `now`, in the order issued.
+/// A booking whose performance has started without a scan is a no-show and no longer
+/// counts. Memory keeps the unused tickets per patron, so this never walks the history.
+pub(super) fn upcoming<'a>(
+    patron: &PatronView<'a>,
     now: DateTime<Utc>,
-) -> impl Iterator<Item = Booking<'a>> + use<'v, 'a> {
+) -> impl Iterator<Item = Booking<'a>> + use<'a> {
+    let view = *patron;
     patron
-        .tickets()
-        .filter(|t| !t.is_refunded() && !t.is_scanned_in())
-        .filter_map(|t| {
-            Some(Booking {
-                ticket: t.id(),
-                performance: t.performance()?,
-                seat: t.seat(),
-            })
-        })
-        .filter(move |b| {
-            b.performance.starts_at() > now && !patron.attended(b.performance.id().as_str())
+        .bookings_ahead(now)
+        .map(move |(ticket, performance_idx, performance)| Booking {
+            ticket,
+            performance,
+            performance_idx,
+            seat: SeatOf::Held(view),
         })
 }
 
@@ -159,7 +178,7 @@ pub(super) fn visits(n: u32) -> String {
 
 /// "1 Mar 2026".
 pub(super) fn day(at: DateTime<Utc>) -> impl std::fmt::Display {
-    at.format("%-d %b %Y")
+    crate::moments::builtin::short_date(at.date_naive())
 }
 
 /// "March 2026".

@@ -207,7 +207,7 @@ impl MomentRule for Milestone {
         match ctx.trigger() {
             Trigger::Ticket(ticket) => {
                 let this = ticket.performance();
-                if !self.any_in(n + 1, n + held) || patron.attended(this.id().as_str()) {
+                if !self.any_in(n + 1, n + held) || patron.attended_at(ticket.performance_idx) {
                     return;
                 }
                 let Some(&largest) = self.thresholds.last() else {

@@ -166,7 +166,7 @@ impl NewGenre {
         let patron = ctx.patron();
         let catalog = ctx.catalog();
         let this = booking.performance;
-        if patron.attended(this.id().as_str()) {
+        if booking.attended_by(patron) {
             return None;
         }
         let mut new = new_genres(patron, catalog, this);

@@ -126,7 +126,7 @@ impl SecondVisit {
         let this = booking.performance;
         if !self.in_window(first.starts_at(), this)
             || (!at_door
-                && (patron.attended(this.id().as_str())
+                && (booking.attended_by(patron)
                     || booked::booked_before(patron, this, ctx.now(), 0, |_| true) > 0))
         {
             return None;

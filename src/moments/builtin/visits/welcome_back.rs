@@ -104,7 +104,7 @@ impl WelcomeBack {
             .is_some_and(|back| starts.date_naive() >= back);
         if !away_enough
             || starts <= last_at
-            || patron.attended(this.id().as_str())
+            || booking.attended_by(patron)
             || booked::booked_before(patron, this, ctx.now(), 0, |_| true) > 0
         {
             return None;
