@@ -172,7 +172,7 @@ impl MemoryBuilder {
     /// the records it covers. It costs a pause in the write that triggers it: memory is
     /// encoded whole, written and fsynced: about 0.2 s for a memory holding 100,000
     /// events and 3 s for 1,000,000 on a 2-vCPU cloud machine
-    /// (see `BENCHMARKS.md`). Loading a snapshot takes about a third of the work of
+    /// (see `BENCHMARKS.md`). Loading a snapshot takes less than half the work of
     /// replaying the records it covers, and opening replays at most `records` records
     /// after it. Where pauses matter more than opening time, set `0` and call
     /// [`Memory::checkpoint`] at a quiet moment.
