@@ -62,9 +62,12 @@
 //! Opening loads the latest
 //! snapshot and replays the commands after it through the same methods, so by
 //! determinism the memory is the one that was left: same ids, figures, indexes, fired
-//! moments and due times. Open it with the same configuration (strategies, rules,
-//! thresholds) that wrote the journal; a command that no longer applies fails opening
-//! with [`Error::JournalReplay`] naming its seq. [`Memory::checkpoint`] (and
+//! moments and due times. Each event's record also carries what recognition decided
+//! for it, and replay applies that decision instead of scoring again: changing
+//! strategies or thresholds changes how new events are recognized, never who past
+//! events were about. Open it with the same rules, policies and [`Limits`] that wrote
+//! the journal; a command that no longer applies fails opening with
+//! [`Error::JournalReplay`] naming its seq. [`Memory::checkpoint`] (and
 //! automatically every [`MemoryBuilder::checkpoint_every`] records) writes a snapshot
 //! and drops the records it covers.
 //!
