@@ -220,7 +220,7 @@ impl Model {
 
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: 128,
+        cases: 256,
         failure_persistence: Some(Box::new(FileFailurePersistence::Off)),
         ..ProptestConfig::default()
     })]
@@ -265,6 +265,19 @@ proptest! {
             for (i, &id) in ids.iter().enumerate() {
                 prop_assert_eq!(memory.patron(id).map(|v| v.id()), Some(ids[model.live(i)]));
             }
+            // Contact details follow too: each patron's e-mail is on the patron it stands
+            // for now, and nowhere else.
+            for patron in memory.patrons() {
+                let mut emails: Vec<String> =
+                    patron.identifiers().iter().map(|i| i.value().to_owned()).collect();
+                emails.sort();
+                let mut expected: Vec<String> = (0..5)
+                    .filter(|&i| ids[model.live(i)] == patron.id())
+                    .map(|i| format!("patron{i}@example.org"))
+                    .collect();
+                expected.sort();
+                prop_assert_eq!(emails, expected, "e-mails of {}", patron.id());
+            }
             let expected: Vec<(usize, PatronId)> = model
                 .owner
                 .iter()
@@ -273,4 +286,33 @@ proptest! {
             assert_held_by(&memory, &expected);
         }
     }
+}
+
+/// The e-mails a patron's profile holds, sorted.
+fn emails(memory: &Memory, id: PatronId) -> Vec<String> {
+    let mut out: Vec<String> = memory
+        .patron(id)
+        .map(|p| {
+            p.identifiers()
+                .iter()
+                .map(|i| i.value().to_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+#[test]
+fn contact_details_of_a_patron_split_off_earlier_do_not_come_back() {
+    let (mut memory, p) = four();
+    let (a, b, e) = (p[0], p[1], p[3]);
+    memory.merge(a, e).expect("a takes e");
+    memory.merge(a, b).expect("a takes b");
+    assert_eq!(memory.split(e), Ok(a));
+    assert_eq!(memory.split(b), Ok(a));
+    assert_eq!(emails(&memory, a), vec!["patron0@example.org".to_owned()]);
+    assert_eq!(emails(&memory, b), vec!["patron1@example.org".to_owned()]);
+    assert_eq!(emails(&memory, e), vec!["patron3@example.org".to_owned()]);
+    assert_held_by(&memory, &[(0, a), (1, b), (3, e)]);
 }

@@ -536,6 +536,23 @@ impl Memory {
             }
             derive::rebuild(record, catalog);
         }
+        // Later merges into the chain remember their survivor as it was then, with what
+        // `absorbed` brought: that goes too, or splitting them would bring it back.
+        let later: SmallVec<[PatronId; 4]> = chain
+            .iter()
+            .filter_map(|&id| state.patron(id))
+            .flat_map(|record| record.absorbed.iter().copied())
+            .filter(|&p| p != absorbed)
+            .collect();
+        for p in later {
+            if let Some(merge) = state.identity.merges.get_mut(&p) {
+                let earlier = &mut merge.survivor_before;
+                for interaction in &taken.history {
+                    remove_one(&mut earlier.history, interaction);
+                }
+                drop_brought(&mut earlier.profile, &before.profile, &taken.profile);
+            }
+        }
         if let Some(record) = slot(absorbed).and_then(|i| state.patrons.get_mut(i)) {
             record.merged_into = None;
         }
