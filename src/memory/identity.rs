@@ -450,7 +450,10 @@ impl Memory {
 
     /// Undoes the merge of `absorbed`: it becomes its own patron again with the history
     /// and profile it brought, and the patron it was merged into loses them. What arrived
-    /// after the merge stays with that patron. Returns the patron it was split from.
+    /// after the merge stays with that patron. This holds along chains too: if that
+    /// patron took in others or was merged on since, they keep what they brought, and
+    /// every interaction stays with exactly one patron. Returns the live patron it was
+    /// split from.
     ///
     /// Errors: an unknown patron, one that was never merged, or a merge pinned together.
     pub fn split(&mut self, absorbed: PatronId) -> Result<PatronId> {
@@ -536,8 +539,8 @@ impl Memory {
             }
             derive::rebuild(record, catalog);
         }
-        // Later merges into the chain remember their survivor as it was then, with what
-        // `absorbed` brought: that goes too, or splitting them would bring it back.
+        // The other merges into the chain remember their survivor as it was then, perhaps
+        // with what `absorbed` brought: that goes too, or undoing them would bring it back.
         let later: SmallVec<[PatronId; 4]> = chain
             .iter()
             .filter_map(|&id| state.patron(id))
