@@ -14,6 +14,7 @@ use super::limits::Limits;
 use super::state::{PatronRecord, State, slot};
 use crate::error::{Error, Result};
 use crate::model::ids::{EventId, PatronId};
+use crate::model::profile::Profile;
 use crate::recognize::Candidate;
 
 /// Why two patrons were merged.
@@ -315,6 +316,76 @@ fn remove_one<T: PartialEq>(from: &mut Vec<T>, item: &T) {
     }
 }
 
+/// The direct survivor's profile after a split: as it was before the merge, plus what it
+/// learned since that the absorbed patron did not bring.
+fn restore_profile(current: &Profile, before: &Profile, brought: &Profile) -> Profile {
+    let mut profile = before.clone();
+    for name in &current.names {
+        let known = |names: &[crate::PersonName]| names.iter().any(|n| n.same_keys(name));
+        if !known(&profile.names) && !known(&brought.names) {
+            profile.names.push(name.clone());
+        }
+    }
+    for identifier in &current.identifiers {
+        if !profile.identifiers.contains(identifier) && !brought.identifiers.contains(identifier) {
+            profile.identifiers.push(identifier.clone());
+        }
+    }
+    for address in &current.addresses {
+        if !profile.addresses.contains(address) && !brought.addresses.contains(address) {
+            profile.addresses.push(address.clone());
+        }
+    }
+    if profile.birth_date.is_none() && current.birth_date != brought.birth_date {
+        profile.birth_date = current.birth_date;
+    }
+    for consent in &current.consents {
+        if !brought.consents.contains(consent) {
+            profile.apply(crate::ProfileChange::Consent(*consent));
+        }
+    }
+    for flag in &current.flags {
+        if !profile.flags.contains(flag) && !brought.flags.contains(flag) {
+            profile.flags.push(flag.clone());
+        }
+    }
+    let mut notes = current.notes.clone();
+    for note in before.notes.iter().chain(&brought.notes) {
+        remove_one(&mut notes, note);
+    }
+    profile.notes.extend(notes);
+    if current.preferences != brought.preferences {
+        profile.preferences = current.preferences.clone();
+    }
+    profile
+}
+
+/// Drops from the profile of a patron the direct survivor was merged into since what the
+/// split patron brought and the direct survivor did not have before. (Consents, birth
+/// date and preferences stay: that patron may have given them itself.)
+fn drop_brought(profile: &mut Profile, before: &Profile, brought: &Profile) {
+    let has = |names: &[crate::PersonName], name: &crate::PersonName| {
+        names.iter().any(|n| n.same_keys(name))
+    };
+    profile
+        .names
+        .retain(|name| !has(&brought.names, name) || has(&before.names, name));
+    profile
+        .identifiers
+        .retain(|i| !brought.identifiers.contains(i) || before.identifiers.contains(i));
+    profile
+        .addresses
+        .retain(|a| !brought.addresses.contains(a) || before.addresses.contains(a));
+    profile
+        .flags
+        .retain(|f| !brought.flags.contains(f) || before.flags.contains(f));
+    for note in &brought.notes {
+        if !before.notes.contains(note) {
+            remove_one(&mut profile.notes, note);
+        }
+    }
+}
+
 impl Memory {
     /// Merges patron `absorbed` into `survivor`: one history, one profile, figures
     /// recomputed. `absorbed`'s id forwards to the survivor from now on, and
@@ -379,7 +450,10 @@ impl Memory {
 
     /// Undoes the merge of `absorbed`: it becomes its own patron again with the history
     /// and profile it brought, and the patron it was merged into loses them. What arrived
-    /// after the merge stays with that patron. Returns the patron it was split from.
+    /// after the merge stays with that patron. This holds along chains too: if that
+    /// patron took in others or was merged on since, they keep what they brought, and
+    /// every interaction stays with exactly one patron. Returns the live patron it was
+    /// split from.
     ///
     /// Errors: an unknown patron, one that was never merged, or a merge pinned together.
     pub fn split(&mut self, absorbed: PatronId) -> Result<PatronId> {
@@ -410,65 +484,77 @@ impl Memory {
         let Some(taken) = state.patron(absorbed).cloned() else {
             return Err(Error::UnknownPatron(absorbed));
         };
+        // The patron `absorbed` was merged into, and every patron that one was merged into
+        // since, up to the live survivor: each holds what `absorbed` brought, and each
+        // gives it back, so that a later split of any of them restores nothing twice.
+        let direct = merge.survivor;
+        let mut chain: SmallVec<[PatronId; 2]> = smallvec::smallvec![direct];
+        while let Some(next) = chain
+            .last()
+            .and_then(|&id| state.patron(id))
+            .and_then(|r| r.merged_into)
+            .filter(|_| chain.len() < 64)
+        {
+            chain.push(next);
+        }
+        // The direct survivor is as old as it was before the merge, or as the patrons it
+        // took in since (each is as old as its own oldest member).
+        let created_at = state.patron(direct).map_or(before.created_at, |record| {
+            record
+                .absorbed
+                .iter()
+                .filter(|&&p| p != absorbed)
+                .filter_map(|&p| state.patron(p))
+                .map(|r| r.created_at)
+                .fold(before.created_at, DateTime::min)
+        });
         let catalog = &state.catalog;
-        if let Some(record) = slot(survivor).and_then(|i| state.patrons.get_mut(i)) {
-            // The survivor goes back to what it was before the merge, plus whatever
-            // arrived after it: those records were linked to the merged patron, so they
-            // stay with the survivor.
-            let mut after = std::mem::take(&mut record.history);
-            for interaction in before.history.iter().chain(&taken.history) {
-                remove_one(&mut after, interaction);
+        for &id in &chain {
+            let Some(record) = slot(id).and_then(|i| state.patrons.get_mut(i)) else {
+                continue;
+            };
+            // What the merge brought leaves, one copy per copy brought; whatever arrived
+            // after it stays (those records were linked to the merged patron).
+            let mut remaining = std::mem::take(&mut record.history);
+            for interaction in &taken.history {
+                remove_one(&mut remaining, interaction);
             }
-            let mut history = before.history.clone();
-            history.extend(after);
-            record.history = history;
-
-            let current = std::mem::take(&mut record.profile);
-            let mut profile = before.profile.clone();
-            let brought = &taken.profile;
-            for name in &current.names {
-                let known = |names: &[crate::PersonName]| names.iter().any(|n| n.same_keys(name));
-                if !known(&profile.names) && !known(&brought.names) {
-                    profile.names.push(name.clone());
+            if id == direct {
+                // The direct survivor's own interactions go back in the order it had
+                // them, then what arrived since.
+                let mut history = Vec::with_capacity(remaining.len());
+                for interaction in &before.history {
+                    if let Some(i) = remaining.iter().position(|x| x == interaction) {
+                        history.push(remaining.remove(i));
+                    }
                 }
+                history.extend(remaining);
+                record.history = history;
+                record.profile = restore_profile(&record.profile, &before.profile, &taken.profile);
+                record.absorbed.retain(|p| *p != absorbed);
+                record.created_at = created_at;
+            } else {
+                record.history = remaining;
+                drop_brought(&mut record.profile, &before.profile, &taken.profile);
             }
-            for identifier in &current.identifiers {
-                if !profile.identifiers.contains(identifier)
-                    && !brought.identifiers.contains(identifier)
-                {
-                    profile.identifiers.push(identifier.clone());
-                }
-            }
-            for address in &current.addresses {
-                if !profile.addresses.contains(address) && !brought.addresses.contains(address) {
-                    profile.addresses.push(address.clone());
-                }
-            }
-            if profile.birth_date.is_none() && current.birth_date != brought.birth_date {
-                profile.birth_date = current.birth_date;
-            }
-            for consent in &current.consents {
-                if !brought.consents.contains(consent) {
-                    profile.apply(crate::ProfileChange::Consent(*consent));
-                }
-            }
-            for flag in &current.flags {
-                if !profile.flags.contains(flag) && !brought.flags.contains(flag) {
-                    profile.flags.push(flag.clone());
-                }
-            }
-            let mut notes = current.notes.clone();
-            for note in before.profile.notes.iter().chain(&brought.notes) {
-                remove_one(&mut notes, note);
-            }
-            profile.notes.extend(notes);
-            if current.preferences != brought.preferences {
-                profile.preferences = current.preferences.clone();
-            }
-            record.profile = profile;
-            record.absorbed.retain(|p| *p != absorbed);
-            record.created_at = before.created_at;
             derive::rebuild(record, catalog);
+        }
+        // The other merges into the chain remember their survivor as it was then, perhaps
+        // with what `absorbed` brought: that goes too, or undoing them would bring it back.
+        let later: SmallVec<[PatronId; 4]> = chain
+            .iter()
+            .filter_map(|&id| state.patron(id))
+            .flat_map(|record| record.absorbed.iter().copied())
+            .filter(|&p| p != absorbed)
+            .collect();
+        for p in later {
+            if let Some(merge) = state.identity.merges.get_mut(&p) {
+                let earlier = &mut merge.survivor_before;
+                for interaction in &taken.history {
+                    remove_one(&mut earlier.history, interaction);
+                }
+                drop_brought(&mut earlier.profile, &before.profile, &taken.profile);
+            }
         }
         if let Some(record) = slot(absorbed).and_then(|i| state.patrons.get_mut(i)) {
             record.merged_into = None;
