@@ -14,7 +14,7 @@ use super::index::{BlockingIndex, IdentifierIndex};
 use super::state::{OrderRecord, PatronRecord, SeenEvent, State, TicketRecord};
 use crate::error::{Error, Result};
 use crate::model::catalog::Catalog;
-use crate::model::ids::{EventId, OrderId, PatronId, ScanId, TicketId};
+use crate::model::ids::{EventId, OrderId, PatronId, ScanId, SharedIds, TicketId};
 use crate::moments::ledger::MomentLedger;
 use crate::privacy::PrivacyState;
 
@@ -143,6 +143,9 @@ impl Memory {
                 "format version {version}, this build reads {VERSION}"
             )));
         }
+        // Each id is saved once per copy; reading them back through a table of recent ids
+        // makes most copies share an allocation again, as in the memory that was saved.
+        let sharing = SharedIds::start();
         let (loaded, rest): (Loaded, _) = postcard::take_from_bytes(&body[header..])
             .map_err(|e| corrupt(format!("undecodable: {e}")))?;
         let privacy = if version == VERSION_WITHOUT_PRIVACY {
@@ -152,6 +155,7 @@ impl Memory {
                 .map_err(|e| corrupt(format!("undecodable privacy section: {e}")))?;
             loaded.privacy
         };
+        drop(sharing);
         // Ids are positions in the patron table: a hostile image must not break that.
         for (i, record) in loaded.patrons.iter().enumerate() {
             if super::state::slot(record.id) != Some(i) {
@@ -196,5 +200,57 @@ impl Memory {
         }
         self.state = state;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::model::catalog::{Performance, Production, Venue};
+    use crate::model::history::InteractionKind;
+    use crate::{Event, Order, Signals, Ticket};
+
+    #[test]
+    fn restored_ids_share_one_copy_between_history_and_tables() {
+        let mut memory = Memory::new();
+        let starts = Utc.with_ymd_and_hms(2026, 3, 1, 19, 30, 0).unwrap();
+        memory
+            .define_venue(Venue::new("main", "Main House"))
+            .unwrap();
+        memory
+            .define_production(Production::new("hamlet", "Hamlet"))
+            .unwrap();
+        memory
+            .define_performance(Performance::new("hamlet-1", "hamlet", "main", starts))
+            .unwrap();
+        let order = Order::new("o-1", Signals::new().email("ana@example.org"))
+            .ticket(Ticket::new("t-1", "hamlet-1"));
+        memory.observe(Event::order("e-1", order)).unwrap();
+        let restored = Memory::builder()
+            .build_from_snapshot(&memory.snapshot())
+            .unwrap();
+
+        let state = &restored.state;
+        let history = &state.patrons[0].history;
+        let (ticket, order) = history
+            .iter()
+            .find_map(|interaction| match interaction.kind() {
+                InteractionKind::Ticketed { ticket, order, .. } => Some((ticket, order)),
+                _ => None,
+            })
+            .unwrap();
+        let (table_ticket, _) = state.tickets.get_key_value("t-1").unwrap();
+        assert!(std::ptr::eq(ticket.as_str(), table_ticket.as_str()));
+        let (table_order, _) = state.orders.get_key_value("o-1").unwrap();
+        assert!(std::ptr::eq(order.as_str(), table_order.as_str()));
+        let (table_event, _) = state.events.get_key_value("e-1").unwrap();
+        assert!(
+            history.iter().all(|interaction| std::ptr::eq(
+                interaction.event().as_str(),
+                table_event.as_str()
+            ))
+        );
     }
 }

@@ -1,9 +1,11 @@
 //! Identifiers: the crate's own patron ids and the vendor's ids for everything else.
 
 use std::borrow::Borrow;
+use std::cell::RefCell;
 use std::fmt;
 use std::sync::Arc;
 
+use serde::de::Visitor;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A patron's id in this memory. Ids are handed out in increasing order, never reused,
@@ -38,7 +40,7 @@ impl fmt::Display for PatronId {
 }
 
 macro_rules! vendor_id {
-    ($(#[$doc:meta])* $name:ident) => {
+    ($(#[$doc:meta])* $name:ident, $kind:expr) => {
         $(#[$doc])*
         ///
         /// Any string the vendor uses; it is checked (non-empty, at most
@@ -99,7 +101,7 @@ macro_rules! vendor_id {
 
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                String::deserialize(deserializer).map(Self::new)
+                deserializer.deserialize_str(SharedText($kind)).map(Self)
             }
         }
     };
@@ -108,32 +110,134 @@ macro_rules! vendor_id {
 vendor_id!(
     /// The vendor's id of one event (an order placed, a door scan, a donation…); memory
     /// uses it to recognize a replayed event.
-    EventId
+    EventId,
+    0
 );
 vendor_id!(
     /// The vendor's id of an order.
-    OrderId
+    OrderId,
+    1
 );
 vendor_id!(
     /// The vendor's id of a ticket (usually its barcode).
-    TicketId
+    TicketId,
+    2
 );
 vendor_id!(
     /// The scanner's id of one door scan, so that a scanner re-sending it counts once.
-    ScanId
+    ScanId,
+    3
 );
 vendor_id!(
     /// The vendor's id of a venue.
-    VenueId
+    VenueId,
+    4
 );
 vendor_id!(
     /// The vendor's id of a production (a show, whatever its dates).
-    ProductionId
+    ProductionId,
+    5
 );
 vendor_id!(
     /// The vendor's id of one performance of a production.
-    PerformanceId
+    PerformanceId,
+    6
 );
+
+thread_local! {
+    /// Ids read recently while [`SharedIds`] is alive, so that copies of one id read
+    /// back from a snapshot share one allocation, as observed ids do.
+    static SHARED_IDS: RefCell<Option<SharedTables>> = const { RefCell::new(None) };
+}
+
+/// How many kinds of vendor id there are.
+const ID_KINDS: usize = 7;
+
+/// Slots per kind of id (a power of two). Copies of one id mostly sit close together
+/// in a snapshot, so a small table that forgets shares most of them and stays in
+/// cache: a table of every id shared all of them but made loading 60 % slower, missing
+/// the cache on almost every lookup.
+const SHARED_SLOTS: usize = 256;
+
+/// The tables: [`SHARED_SLOTS`] slots per kind, picked by the text's hash, each holding
+/// the latest id that fell in it.
+struct SharedTables {
+    hasher: ahash::RandomState,
+    tables: [Vec<Option<Arc<str>>>; ID_KINDS],
+}
+
+/// While alive, a vendor id deserialized on this thread shares the copy of the last id
+/// of its kind read into its slot when their texts are equal. Dropping it forgets the copies it kept, so it holds nothing once a
+/// load is done.
+pub(crate) struct SharedIds {
+    /// Whether an outer guard was already sharing (then it keeps the tables).
+    nested: bool,
+}
+
+impl SharedIds {
+    /// Starts sharing the ids deserialized on this thread.
+    pub(crate) fn start() -> Self {
+        let nested = SHARED_IDS.with(|shared| {
+            let mut shared = shared.borrow_mut();
+            let nested = shared.is_some();
+            if !nested {
+                *shared = Some(SharedTables {
+                    hasher: ahash::RandomState::new(),
+                    tables: std::array::from_fn(|_| vec![None; SHARED_SLOTS]),
+                });
+            }
+            nested
+        });
+        Self { nested }
+    }
+}
+
+impl Drop for SharedIds {
+    fn drop(&mut self) {
+        if !self.nested {
+            // Taken out first so the tables are freed outside the borrow.
+            let tables = SHARED_IDS.with(|shared| shared.borrow_mut().take());
+            drop(tables);
+        }
+    }
+}
+
+/// The text of an id: the shared copy while [`SharedIds`] is alive, a new one otherwise.
+fn shared_text(kind: usize, text: &str) -> Arc<str> {
+    SHARED_IDS.with(|shared| {
+        let mut shared = shared.borrow_mut();
+        let Some(shared) = shared.as_mut() else {
+            return Arc::from(text);
+        };
+        let hash = shared.hasher.hash_one(text);
+        let Some(table) = shared.tables.get_mut(kind) else {
+            return Arc::from(text);
+        };
+        // The low bits of the hash pick the slot: dropping the high ones is the point.
+        #[allow(clippy::cast_possible_truncation)]
+        let slot = hash as usize & (SHARED_SLOTS - 1);
+        match table.get_mut(slot) {
+            Some(Some(copy)) if &**copy == text => Arc::clone(copy),
+            Some(entry) => Arc::clone(entry.insert(Arc::from(text))),
+            None => Arc::from(text),
+        }
+    })
+}
+
+/// Reads an id's text without an intermediate `String`.
+struct SharedText(usize);
+
+impl Visitor<'_> for SharedText {
+    type Value = Arc<str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an id (a string)")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Self::Value, E> {
+        Ok(shared_text(self.0, text))
+    }
+}
 
 /// Longest vendor id accepted, in bytes.
 pub(crate) const MAX_ID_BYTES: usize = 128;
