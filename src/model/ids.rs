@@ -155,7 +155,7 @@ const ID_KINDS: usize = 7;
 
 /// Slots per kind of id (a power of two). Copies of one id mostly sit close together
 /// in a snapshot, so a small table that forgets shares most of them and stays in
-/// cache: a table of every id shared all of them but made loading 60 % slower, missing
+/// cache: a table of every id shared all of them but made loading 70 % slower, missing
 /// the cache on almost every lookup.
 const SHARED_SLOTS: usize = 256;
 
@@ -167,8 +167,8 @@ struct SharedTables {
 }
 
 /// While alive, a vendor id deserialized on this thread shares the copy of the last id
-/// of its kind read into its slot when their texts are equal. Dropping it forgets the copies it kept, so it holds nothing once a
-/// load is done.
+/// of its kind read into its slot when their texts are equal. Dropping it forgets the
+/// copies it kept, so it holds nothing once a load is done.
 pub(crate) struct SharedIds {
     /// Whether an outer guard was already sharing (then it keeps the tables).
     nested: bool,
