@@ -3,9 +3,10 @@
 
 mod common;
 
+use common::TempDir;
+
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::path::Path;
 
 use chrono::TimeDelta;
 use common::*;
@@ -17,32 +18,6 @@ use regulars::{
 };
 
 // ---------------------------------------------------------------- helpers
-
-/// A fresh directory under the system temp dir, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> TempDir {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let path = std::env::temp_dir().join(format!(
-            "regulars-privacy-{}-{n}-{name}",
-            std::process::id()
-        ));
-        let _ = fs::remove_dir_all(&path);
-        TempDir(path)
-    }
-
-    fn path(&self) -> &Path {
-        &self.0
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
 
 /// Every file's bytes under `dir`, lower-cased (ASCII), with its name.
 fn files_of(dir: &Path) -> Vec<(String, Vec<u8>)> {
