@@ -33,7 +33,7 @@ use regulars::PatronId;
 use regulars::normalize;
 
 use population::{
-    CSV_HEADER, Channel, IdentifierKind, Pairwise, Population, Record, Relation, Stream,
+    CSV_HEADER, Channel, IdentifierKind, Pairwise, Population, Quirk, Record, Relation, Stream,
 };
 
 type Result<T> = std::result::Result<T, Box<dyn Error>>;
@@ -94,6 +94,7 @@ fn main() -> Result<()> {
     let analysis = Analysis::new(&population, &patrons);
     print_false_merges(&population, &analysis);
     print_missed_links(&population, &analysis);
+    print_decisions_by_scenario(&population, &stream);
     if let Some(path) = &options.csv {
         println!("\nrecords written to {}", path.display());
     }
@@ -611,6 +612,312 @@ fn percent(share: f64) -> String {
 
 fn ratio(a: usize, b: usize) -> f64 {
     a as f64 / b.max(1) as f64
+}
+
+// ================================================================ decisions, by scenario
+
+/// What went wrong when one record arrived, judged against the truth at that moment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum WrongStep {
+    /// Linked (`Known`) to a patron holding none of this person's records, though this
+    /// person was known already under another patron.
+    LinkedToAnotherPersonAndMissed(Relation),
+    /// Linked (`Known`) to a patron holding none of this person's records (a first record).
+    LinkedToAnotherPerson(Relation),
+    /// Merged patrons holding different persons' records.
+    MergedDifferentPersons(Relation),
+    /// Not linked ("review" or "new") though the person was known already.
+    Missed(&'static str),
+}
+
+impl std::fmt::Display for WrongStep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WrongStep::LinkedToAnotherPersonAndMissed(r) => {
+                write!(f, "known to another person ({r}), own patron missed")
+            }
+            WrongStep::LinkedToAnotherPerson(r) => write!(f, "known to another person ({r})"),
+            WrongStep::MergedDifferentPersons(r) => write!(f, "merged two persons ({r})"),
+            WrongStep::Missed(decision) => write!(f, "missed: decided {decision}"),
+        }
+    }
+}
+
+/// Replays the stream's decisions against the truth, record by record: which decision
+/// went wrong, for which scenario (the record's channel and quirks), and how many record
+/// pairs it cost at that moment.
+fn print_decisions_by_scenario(population: &Population, stream: &Stream) {
+    let records = &population.records;
+    // Union of patron ids as memory merged them; each cluster's records by person.
+    let mut forward: BTreeMap<PatronId, PatronId> = BTreeMap::new();
+    let mut persons: BTreeMap<PatronId, BTreeMap<usize, usize>> = BTreeMap::new();
+    let mut seen_person: BTreeMap<usize, usize> = BTreeMap::new();
+    fn live(forward: &BTreeMap<PatronId, PatronId>, mut id: PatronId) -> PatronId {
+        while let Some(&next) = forward.get(&id) {
+            id = next;
+        }
+        id
+    }
+    let mut steps: Vec<(WrongStep, usize, usize)> = Vec::new();
+    let mut shapes: Vec<(&'static str, usize, usize, Option<f64>)> = Vec::new();
+    let mut loose: BTreeMap<&'static str, (usize, usize)> = BTreeMap::new();
+    let mut review_of: BTreeMap<PatronId, Vec<PatronId>> = BTreeMap::new();
+    for (i, record) in records.iter().enumerate() {
+        let Some(patron) = stream.assigned[i] else {
+            continue;
+        };
+        let (decision, _) = stream.decided[i];
+        let person = record.person_id;
+        let patron = live(&forward, patron);
+        for &d in &stream.merged[i] {
+            let d = live(&forward, d);
+            if d == patron {
+                continue;
+            }
+            let absorbed = persons.remove(&d).unwrap_or_default();
+            let into = persons.entry(patron).or_default();
+            let mut cost = 0;
+            let mut relation = None;
+            for (&p, &n) in &absorbed {
+                for (&q, &m) in into.iter() {
+                    if p != q {
+                        cost += n * m;
+                        relation.get_or_insert(population.relation(p, q));
+                    }
+                }
+            }
+            if let Some(relation) = relation {
+                steps.push((WrongStep::MergedDifferentPersons(relation), i, cost));
+            }
+            for (p, n) in absorbed {
+                *into.entry(p).or_default() += n;
+            }
+            forward.insert(d, patron);
+        }
+        // What a looser merge rule would do: the runner-up of a Known decision that is
+        // compatible, vouched for and would be known by itself, while the best reaches the
+        // merge threshold.
+        if decision == "known"
+            && let [(_, best), (second_id, second)] = &stream.scored[i][..]
+        {
+            let thresholds = regulars::Thresholds::default();
+            let raise = thresholds.raise_for(stream.patrons_before[i]);
+            let conflict = second.items().iter().any(|e| {
+                e.agreement() == regulars::Agreement::Disagrees
+                    && matches!(
+                        e.field(),
+                        regulars::Field::GivenName | regulars::Field::BirthDate
+                    )
+            });
+            let vouched = second.items().iter().any(|e| {
+                e.weight() > 0.0
+                    && matches!(
+                        e.field(),
+                        regulars::Field::GivenName | regulars::Field::BirthDate
+                    )
+            });
+            let second_live = live(&forward, *second_id);
+            if !conflict
+                && vouched
+                && second_live != patron
+                && best.weight() >= thresholds.merge_at() + raise
+                && second.weight() >= thresholds.known_at() + raise
+                && second.weight() < thresholds.merge_at() + raise
+            {
+                let cluster = persons.get(&second_live).cloned().unwrap_or_default();
+                let own = cluster.get(&person).copied().unwrap_or(0);
+                let total: usize = cluster.values().sum();
+                let beyond_names = second.items().iter().any(|e| {
+                    e.weight() > 0.0
+                        && !matches!(
+                            e.field(),
+                            regulars::Field::GivenName | regulars::Field::FamilyName
+                        )
+                });
+                let other = cluster.keys().find(|&&p| p != person).copied();
+                let reviewed = |x: PatronId, y: PatronId| {
+                    review_of
+                        .get(&x)
+                        .is_some_and(|c| c.iter().any(|&c| live(&forward, c) == y))
+                };
+                let pending = reviewed(*second_id, patron) || reviewed(patron, second_live);
+                let kind: &'static str = if own == total {
+                    Box::leak(
+                        format!("own, beyond names {beyond_names}, review pending {pending}")
+                            .into_boxed_str(),
+                    )
+                } else {
+                    let relation = other.map(|o| population.relation(person, o));
+                    Box::leak(format!("another ({relation:?}), beyond names {beyond_names}, review pending {pending}").into_boxed_str())
+                };
+                let entry = loose.entry(kind).or_default();
+                entry.0 += 1;
+                entry.1 += total;
+            }
+        }
+        if decision == "review" {
+            review_of.insert(patron, stream.scored[i].iter().map(|(id, _)| *id).collect());
+        }
+        let earlier = seen_person.get(&person).copied().unwrap_or(0);
+        let cluster = persons.entry(patron).or_default().clone();
+        let own_here = cluster.get(&person).copied().unwrap_or(0);
+        let others: usize = cluster
+            .iter()
+            .filter(|(p, _)| **p != person)
+            .map(|(_, n)| n)
+            .sum();
+        if decision == "known" && own_here == 0 && others > 0 {
+            let main = cluster
+                .iter()
+                .filter(|(p, _)| **p != person)
+                .max_by_key(|(_, n)| **n)
+                .map(|(p, _)| *p)
+                .unwrap_or(person);
+            let relation = population.relation(person, main);
+            let step = match earlier {
+                0 => WrongStep::LinkedToAnotherPerson(relation),
+                _ => WrongStep::LinkedToAnotherPersonAndMissed(relation),
+            };
+            steps.push((step, i, others + earlier));
+            let label: &'static str = Box::leak(format!("wrong: {step}").into_boxed_str());
+            let known_at = regulars::Thresholds::default().known_at()
+                + regulars::Thresholds::default().raise_for(stream.patrons_before[i]);
+            let gap = stream.scored[i].first().map(|(_, e)| e.weight() - known_at);
+            shapes.push((label, i, others + earlier, gap));
+        } else if earlier > own_here {
+            steps.push((WrongStep::Missed(decision), i, earlier - own_here));
+            let owner = |id: PatronId| {
+                let live = live(&forward, id);
+                persons.get(&live).is_some_and(|c| c.contains_key(&person))
+            };
+            let scored = &stream.scored[i];
+            let own: Vec<bool> = scored.iter().map(|(id, _)| owner(*id)).collect();
+            let shape = match (decision, own.first(), own.get(1)) {
+                ("known", _, Some(true)) => "known to one fragment, runner-up another own",
+                ("known", _, _) => "known to one fragment, runner-up not own",
+                (d, Some(true), Some(true)) => {
+                    if d == "review" {
+                        "review: own fragments competed"
+                    } else {
+                        "new: own fragments"
+                    }
+                }
+                ("review", Some(true), Some(false)) => "review: own top, another person second",
+                ("review", Some(true), None) => "review: own top, alone",
+                ("review", Some(false), _) if own.contains(&true) => {
+                    "review: another person top, own lower"
+                }
+                ("review", _, _) => "review: own not a candidate",
+                ("new", Some(true), _) => "new: nearest own",
+                ("new", Some(false), _) => "new: nearest another person",
+                _ => "new: no candidate",
+            };
+            let known_at = regulars::Thresholds::default().known_at()
+                + regulars::Thresholds::default().raise_for(stream.patrons_before[i]);
+            let gap = scored
+                .iter()
+                .zip(&own)
+                .find(|(_, o)| **o)
+                .map(|((_, e), _)| e.weight() - known_at);
+            shapes.push((shape, i, earlier - own_here, gap));
+        }
+        *persons
+            .entry(patron)
+            .or_default()
+            .entry(person)
+            .or_default() += 1;
+        *seen_person.entry(person).or_default() += 1;
+    }
+
+    println!("\nDecisions that went wrong, record by record (pairs: record pairs it cost then)");
+    let mut by_step: BTreeMap<WrongStep, (usize, usize)> = BTreeMap::new();
+    for &(step, _, cost) in &steps {
+        let entry = by_step.entry(step).or_default();
+        entry.0 += 1;
+        entry.1 += cost;
+    }
+    let mut by_step: Vec<_> = by_step.into_iter().collect();
+    by_step.sort_by(|a, b| b.1.1.cmp(&a.1.1).then(a.0.cmp(&b.0)));
+    println!("  records    pairs  what");
+    for (step, (n, cost)) in &by_step {
+        println!("  {n:>7} {cost:>8}  {step}");
+    }
+    let mut by_shape: BTreeMap<&str, (usize, usize, Vec<usize>)> = BTreeMap::new();
+    for &(shape, i, cost, gap) in &shapes {
+        let entry = by_shape.entry(shape).or_default();
+        entry.0 += 1;
+        entry.1 += cost;
+        if let Some(gap) = gap {
+            let bucket = (gap / 2.0).floor().clamp(-6.0, 5.0) as i64 + 6;
+            entry.2.resize(12, 0);
+            entry.2[bucket as usize] += 1;
+        }
+        let _ = i;
+    }
+    println!("\n  a looser merge rule (runner-up known by itself, best at merge): {loose:?}");
+    println!(
+        "\n  misses and wrong links by what recognition saw (gap: best own candidate, or the linked one, minus the Known threshold, 2-bit buckets from -12)"
+    );
+    println!("  records    pairs  shape");
+    for (shape, (n, cost, gaps)) in &by_shape {
+        println!("  {n:>7} {cost:>8}  {shape}  {gaps:?}");
+    }
+    if std::env::var_os("ACCURACY_SHAPES").is_some() {
+        let wanted = std::env::var("ACCURACY_SHAPES").unwrap_or_default();
+        for &(shape, i, _, gap) in shapes
+            .iter()
+            .filter(|s| s.0.contains(wanted.as_str()))
+            .take(25)
+        {
+            println!("\n  {shape} (gap {gap:?})");
+            print_record(&records[i]);
+            for (id, evidence) in &stream.scored[i] {
+                let items: Vec<String> = evidence
+                    .items()
+                    .iter()
+                    .filter(|e| e.weight() != 0.0)
+                    .map(|e| format!("{:?}:{} {:+.1}", e.field(), e.detail(), e.weight()))
+                    .collect();
+                println!("      {id} {:.1}: {}", evidence.weight(), items.join(", "));
+                let first = (0..i).find(|&j| {
+                    stream.assigned[j].is_some_and(|a| live(&forward, a) == live(&forward, *id))
+                });
+                if let Some(j) = first {
+                    print_record(&records[j]);
+                }
+            }
+        }
+    }
+    for (title, wrong_link) in [("wrong links and merges", true), ("misses", false)] {
+        let mut by_scenario: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+        for &(step, i, cost) in &steps {
+            if matches!(step, WrongStep::Missed(_)) == wrong_link {
+                continue;
+            }
+            let record = &records[i];
+            let mut labels: Vec<String> = record.quirks.iter().map(Quirk::to_string).collect();
+            labels.sort();
+            labels.dedup();
+            if labels.is_empty() {
+                labels.push("(no quirk)".into());
+            }
+            labels.push(format!("channel {}", record.channel));
+            for label in labels {
+                let entry = by_scenario.entry(label).or_default();
+                entry.0 += 1;
+                entry.1 += cost;
+            }
+        }
+        let mut by_scenario: Vec<_> = by_scenario.into_iter().collect();
+        by_scenario.sort_by(|a, b| b.1.1.cmp(&a.1.1).then(a.0.cmp(&b.0)));
+        println!(
+            "\n  {title}, by the record's scenario (a record counts under each of its quirks)"
+        );
+        println!("  records    pairs  scenario");
+        for (label, (n, cost)) in by_scenario {
+            println!("  {n:>7} {cost:>8}  {label}");
+        }
+    }
 }
 
 // ================================================================ CSV

@@ -2076,6 +2076,80 @@ pub struct Record {
     pub loyalty_id: Option<String>,
     /// Ground truth: who really placed the order.
     pub person_id: usize,
+    /// Ground truth: how this record departs from the person's usual, current details
+    /// (for explaining errors by scenario; never given to memory).
+    pub quirks: Vec<Quirk>,
+}
+
+/// One way a record departs from the person's usual, current details: truth-only labels
+/// for breaking recognition errors down by the scenario that caused them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Quirk {
+    Initial,
+    ShortForm,
+    FullNameOfShortForm,
+    DiacriticsChanged,
+    UmlautsWrittenOut,
+    GivenTypo,
+    FamilyTypo,
+    Capitals,
+    SwappedNames,
+    MarriedName,
+    MaidenName,
+    SecondSurname,
+    Junior,
+    BorrowedMailbox,
+    OldEmail,
+    NewEmail,
+    GmailVariant,
+    PlusTag,
+    EmailTypo,
+    DomainTypo,
+    Landline,
+    NewMobile,
+    WrongDigit,
+    Moved,
+    PartnersCard,
+    NewCard,
+    PlaceholderEmail,
+    VenuePhone,
+    BirthDateSwapped,
+}
+
+impl fmt::Display for Quirk {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Quirk::Initial => "initial only",
+            Quirk::ShortForm => "short form of the given name",
+            Quirk::FullNameOfShortForm => "full name by one who goes by a short form",
+            Quirk::DiacriticsChanged => "diacritics lost or added",
+            Quirk::UmlautsWrittenOut => "umlauts written out",
+            Quirk::GivenTypo => "typo in the given name",
+            Quirk::FamilyTypo => "typo in the family name",
+            Quirk::Capitals => "all capitals or lower case",
+            Quirk::SwappedNames => "given and family name swapped",
+            Quirk::MarriedName => "family name changed at marriage",
+            Quirk::MaidenName => "maiden name after marriage",
+            Quirk::SecondSurname => "second surname written",
+            Quirk::Junior => "Jr. suffix",
+            Quirk::BorrowedMailbox => "household member's or joint mailbox",
+            Quirk::OldEmail => "old e-mail after a change",
+            Quirk::NewEmail => "new e-mail (changed in the window)",
+            Quirk::GmailVariant => "Gmail dots or googlemail",
+            Quirk::PlusTag => "+tag in the e-mail",
+            Quirk::EmailTypo => "typo in the e-mail",
+            Quirk::DomainTypo => "typo in the e-mail domain",
+            Quirk::Landline => "household landline",
+            Quirk::NewMobile => "new mobile (changed in the window)",
+            Quirk::WrongDigit => "phone with a wrong digit",
+            Quirk::Moved => "address after a move",
+            Quirk::PartnersCard => "partner's card",
+            Quirk::NewCard => "new card (changed in the window)",
+            Quirk::PlaceholderEmail => "box-office placeholder e-mail",
+            Quirk::VenuePhone => "venue's own phone",
+            Quirk::BirthDateSwapped => "birth date day and month swapped",
+        })
+    }
 }
 
 /// The CSV columns, in order.
@@ -2114,6 +2188,7 @@ impl Record {
             card_token: None,
             loyalty_id: None,
             person_id,
+            quirks: Vec::new(),
         }
     }
 
@@ -2257,22 +2332,27 @@ impl World {
     }
 
     fn record(&self, person: &Person, t: DateTime<Utc>, channel: Channel, rng: &mut Rng) -> Record {
-        let home = self.households[person.household].homes.at(t);
+        let homes = &self.households[person.household].homes;
+        let home = homes.at(t);
         let mut record = Record::blank(person.id, t, channel);
-        let (given, family) = written_name(person, t, channel, rng);
+        let q = &mut record.quirks;
+        if homes.before(t).is_some() {
+            q.push(Quirk::Moved);
+        }
+        let (given, family) = written_name(person, t, channel, rng, q);
         record.given_name = Some(given);
         record.family_name = Some(family);
         match channel {
             Channel::Web => {
-                record.email = Some(email_written(person, t, rng));
+                record.email = Some(email_written(person, t, rng, &mut record.quirks));
                 if rng.chance(WEB_PHONE) {
-                    record.phone = phone_written(person, home, t, rng);
+                    record.phone = phone_written(person, home, t, rng, &mut record.quirks);
                 }
                 if rng.chance(WEB_ADDRESS) {
                     write_address(&mut record, home, rng);
                 }
                 if rng.chance(WEB_CARD) {
-                    record.card_token = self.card_used(person, t, rng);
+                    record.card_token = self.card_used(person, t, rng, &mut record.quirks);
                 }
                 if rng.chance(WEB_LOYALTY) {
                     record.loyalty_id = person.loyalty.clone();
@@ -2281,11 +2361,16 @@ impl World {
                     record.birth_date = Some(birth_date_written(person.birth_date, rng));
                 }
             }
-            Channel::Guest => record.email = Some(email_written(person, t, rng)),
+            Channel::Guest => {
+                record.email = Some(email_written(person, t, rng, &mut record.quirks));
+            }
             Channel::BoxOffice => self.counter_record(&mut record, person, home, rng),
         }
         if record.phone.is_some() || record.postcode.is_some() {
             record.country = Some(country_written(person.land, rng));
+        }
+        if record.birth_date.is_some_and(|d| d != person.birth_date) {
+            record.quirks.push(Quirk::BirthDateSwapped);
         }
         record
     }
@@ -2293,21 +2378,25 @@ impl World {
     /// What box-office staff type besides the name.
     fn counter_record(&self, record: &mut Record, person: &Person, home: &Home, rng: &mut Rng) {
         let t = record.ts;
-        let phone = phone_written(person, home, t, rng);
+        let phone = phone_written(person, home, t, rng, &mut record.quirks);
         match (rng.weighted(&COUNTER_CONTACTS), phone) {
             (CounterContact::Phone, Some(phone)) => record.phone = Some(phone),
             (CounterContact::PhoneAndPostcode, Some(phone)) => {
                 record.phone = Some(phone);
                 record.postcode = Some(postcode_written(home, rng));
             }
-            (CounterContact::Email, _) => record.email = Some(email_written(person, t, rng)),
+            (CounterContact::Email, _) => {
+                record.email = Some(email_written(person, t, rng, &mut record.quirks));
+            }
             // No phone to give: the postcode will do.
             _ => record.postcode = Some(postcode_written(home, rng)),
         }
         if record.email.is_none() && rng.chance(PLACEHOLDER_EMAIL_RATE) {
             record.email = Some(PLACEHOLDER_EMAIL.to_owned());
+            record.quirks.push(Quirk::PlaceholderEmail);
         }
         if record.phone.is_none() && rng.chance(VENUE_PHONE_RATE) {
+            record.quirks.push(Quirk::VenuePhone);
             let style = rng.pick(&[PhoneStyle::National, PhoneStyle::NationalCompact]);
             record.phone = Some(person.land.venue_phone().written(style));
         }
@@ -2320,13 +2409,27 @@ impl World {
     }
 
     /// Their own card, or now and then their partner's.
-    fn card_used(&self, person: &Person, t: DateTime<Utc>, rng: &mut Rng) -> Option<String> {
+    fn card_used(
+        &self,
+        person: &Person,
+        t: DateTime<Utc>,
+        rng: &mut Rng,
+        q: &mut Vec<Quirk>,
+    ) -> Option<String> {
         let partners = person
             .partner
             .and_then(|p| self.persons[p].cards.at(t).clone());
         match partners {
-            Some(card) if rng.chance(PARTNERS_CARD) => Some(card),
-            _ => person.cards.at(t).clone(),
+            Some(card) if rng.chance(PARTNERS_CARD) => {
+                q.push(Quirk::PartnersCard);
+                Some(card)
+            }
+            _ => {
+                if person.cards.before(t).is_some() {
+                    q.push(Quirk::NewCard);
+                }
+                person.cards.at(t).clone()
+            }
         }
     }
 }
@@ -2361,18 +2464,27 @@ fn written_name(
     t: DateTime<Utc>,
     channel: Channel,
     rng: &mut Rng,
+    q: &mut Vec<Quirk>,
 ) -> (String, String) {
     let counter = channel == Channel::BoxOffice;
-    let mut given = given_written(person, counter, rng);
-    let mut family = family_written(person, t, rng);
+    let mut given = given_written(person, counter, rng, q);
+    let mut family = family_written(person, t, rng, q);
     // A form or keyboard without diacritics, or the reverse for someone who usually drops
     // them.
     let plain = match person.writes_plain {
         true => !rng.chance(DIACRITICS_WRITTEN),
         false => rng.chance(DIACRITICS_LOST),
     };
+    let has_diacritics =
+        without_diacritics(&given, false) != given || without_diacritics(&family, false) != family;
+    if has_diacritics && plain != person.writes_plain {
+        q.push(Quirk::DiacriticsChanged);
+    }
     if plain {
         let write_out = person.culture.writes_out_umlauts() && rng.chance(0.4);
+        if write_out && has_diacritics {
+            q.push(Quirk::UmlautsWrittenOut);
+        }
         given = without_diacritics(&given, write_out);
         family = without_diacritics(&family, write_out);
     }
@@ -2383,28 +2495,34 @@ fn written_name(
     };
     if rng.chance(typo) {
         given = with_typo(&given, rng);
+        q.push(Quirk::GivenTypo);
     }
     if rng.chance(typo) {
         family = with_typo(&family, rng);
+        q.push(Quirk::FamilyTypo);
     }
     if rng.chance(ALL_CAPS) {
         (given, family) = (given.to_uppercase(), family.to_uppercase());
+        q.push(Quirk::Capitals);
     } else if rng.chance(ALL_LOWER) {
         (given, family) = (given.to_lowercase(), family.to_lowercase());
+        q.push(Quirk::Capitals);
     }
     if !counter && rng.chance(SWAPPED_NAMES) {
+        q.push(Quirk::SwappedNames);
         return (family, given);
     }
     (given, family)
 }
 
-fn given_written(person: &Person, counter: bool, rng: &mut Rng) -> String {
+fn given_written(person: &Person, counter: bool, rng: &mut Rng, q: &mut Vec<Quirk>) -> String {
     let initial = if counter {
         COUNTER_INITIAL
     } else {
         WEB_INITIAL
     };
     if rng.chance(initial) {
+        q.push(Quirk::Initial);
         let first: String = person.given.chars().take(1).collect();
         return match rng.chance(0.7) {
             true => format!("{first}."),
@@ -2413,9 +2531,13 @@ fn given_written(person: &Person, counter: bool, rng: &mut Rng) -> String {
     }
     let short_forms = diminutives(person.given);
     let name = match person.goes_by {
-        Some(_) if rng.chance(OCCASIONAL_FULL_NAME) => person.given,
+        Some(_) if rng.chance(OCCASIONAL_FULL_NAME) => {
+            q.push(Quirk::FullNameOfShortForm);
+            person.given
+        }
         Some(short) => short,
         None if !short_forms.is_empty() && rng.chance(OCCASIONAL_SHORT_FORM) => {
+            q.push(Quirk::ShortForm);
             rng.pick(short_forms)
         }
         None => person.given,
@@ -2423,19 +2545,28 @@ fn given_written(person: &Person, counter: bool, rng: &mut Rng) -> String {
     name.to_owned()
 }
 
-fn family_written(person: &Person, t: DateTime<Utc>, rng: &mut Rng) -> String {
+fn family_written(person: &Person, t: DateTime<Utc>, rng: &mut Rng, q: &mut Vec<Quirk>) -> String {
     let current = person.family.at(t);
     let mut family = match (&person.maiden, person.family.before(t)) {
-        (Some(maiden), Some(_)) if rng.chance(MAIDEN_NAME) => maiden.clone(),
+        (Some(maiden), Some(_)) if rng.chance(MAIDEN_NAME) => {
+            q.push(Quirk::MaidenName);
+            maiden.clone()
+        }
+        (_, Some(_)) => {
+            q.push(Quirk::MarriedName);
+            current.clone()
+        }
         _ => current.clone(),
     };
     if let Some(second) = &person.second_surname
         && rng.chance(SECOND_SURNAME)
     {
         family = format!("{family} {second}");
+        q.push(Quirk::SecondSurname);
     }
     if person.role == Role::Son && rng.chance(JUNIOR_SUFFIX) {
         family.push_str(" Jr.");
+        q.push(Quirk::Junior);
     }
     family
 }
@@ -2531,22 +2662,34 @@ fn neighbouring_key(c: char, rng: &mut Rng) -> char {
 // ---------------------------------------------------------------- contacts as written
 
 /// The mailbox they use today, written as they write it today.
-fn email_written(person: &Person, t: DateTime<Utc>, rng: &mut Rng) -> String {
+fn email_written(person: &Person, t: DateTime<Utc>, rng: &mut Rng, q: &mut Vec<Quirk>) -> String {
     let mailbox = match (&person.borrowed_email, person.emails.before(t)) {
-        (Some((shared, share)), _) if rng.chance(*share) => shared,
-        (_, Some(old)) if rng.chance(OLD_EMAIL) => old,
-        _ => person.emails.at(t),
+        (Some((shared, share)), _) if rng.chance(*share) => {
+            q.push(Quirk::BorrowedMailbox);
+            shared
+        }
+        (_, Some(old)) if rng.chance(OLD_EMAIL) => {
+            q.push(Quirk::OldEmail);
+            old
+        }
+        (_, old) => {
+            if old.is_some() {
+                q.push(Quirk::NewEmail);
+            }
+            person.emails.at(t)
+        }
     };
-    email_variant(mailbox, rng)
+    email_variant(mailbox, rng, q)
 }
 
 /// A spelling of a mailbox: Gmail dots and `googlemail.com`, `+tags`, capitals, spaces,
 /// and rarely a typo that makes it another address.
-fn email_variant(mailbox: &str, rng: &mut Rng) -> String {
+fn email_variant(mailbox: &str, rng: &mut Rng, q: &mut Vec<Quirk>) -> String {
     let (local, domain) = mailbox.split_once('@').expect("a mailbox has an @");
     let (mut local, mut domain) = (local.to_owned(), domain.to_owned());
     let gmail = domain == "gmail.com" || domain == "googlemail.com";
     if gmail && local.len() > 1 && rng.chance(GMAIL_DOTS) {
+        q.push(Quirk::GmailVariant);
         local = match local.contains('.') {
             true => local.replace('.', ""),
             false => {
@@ -2556,9 +2699,11 @@ fn email_variant(mailbox: &str, rng: &mut Rng) -> String {
         };
     }
     if gmail && rng.chance(GOOGLEMAIL) {
+        q.push(Quirk::GmailVariant);
         domain = "googlemail.com".to_owned();
     }
     if rng.chance(PLUS_TAG) {
+        q.push(Quirk::PlusTag);
         local = format!(
             "{local}+{}",
             rng.pick(&["tickets", "theatre", "shows", "news"])
@@ -2566,8 +2711,10 @@ fn email_variant(mailbox: &str, rng: &mut Rng) -> String {
     }
     if rng.chance(EMAIL_TYPO) {
         local = with_typo(&local, rng);
+        q.push(Quirk::EmailTypo);
     } else if rng.chance(DOMAIN_TYPO) {
         domain = domain_with_typo(&domain);
+        q.push(Quirk::DomainTypo);
     }
     let mut email = format!("{local}@{domain}");
     if rng.chance(CAPITALIZED_EMAIL) {
@@ -2607,11 +2754,31 @@ fn capitalized(text: &str) -> String {
 
 /// Their mobile or the household's landline, written their way (or another way today),
 /// now and then with a wrong digit.
-fn phone_written(person: &Person, home: &Home, t: DateTime<Utc>, rng: &mut Rng) -> Option<String> {
+fn phone_written(
+    person: &Person,
+    home: &Home,
+    t: DateTime<Utc>,
+    rng: &mut Rng,
+    q: &mut Vec<Quirk>,
+) -> Option<String> {
+    let new_mobile = person.mobile.before(t).is_some();
     let phone = match (person.mobile.at(t), &home.landline) {
-        (Some(mobile), Some(_)) if rng.chance(MOBILE_OVER_LANDLINE) => mobile,
-        (_, Some(landline)) => landline,
-        (Some(mobile), None) => mobile,
+        (Some(mobile), Some(_)) if rng.chance(MOBILE_OVER_LANDLINE) => {
+            if new_mobile {
+                q.push(Quirk::NewMobile);
+            }
+            mobile
+        }
+        (_, Some(landline)) => {
+            q.push(Quirk::Landline);
+            landline
+        }
+        (Some(mobile), None) => {
+            if new_mobile {
+                q.push(Quirk::NewMobile);
+            }
+            mobile
+        }
         (None, None) => return None,
     };
     let style = match rng.chance(USUAL_PHONE_STYLE) {
@@ -2619,7 +2786,10 @@ fn phone_written(person: &Person, home: &Home, t: DateTime<Utc>, rng: &mut Rng) 
         false => rng.weighted(&PHONE_STYLES),
     };
     Some(match rng.chance(WRONG_DIGIT) {
-        true => phone.with_wrong_digit(rng).written(style),
+        true => {
+            q.push(Quirk::WrongDigit);
+            phone.with_wrong_digit(rng).written(style)
+        }
         false => phone.written(style),
     })
 }
@@ -2722,12 +2892,13 @@ pub fn memory() -> regulars::Result<Memory> {
 
 /// Environment variables that change recognition settings, for trying settings without
 /// recompiling. None is read unless set, so by default the figures are the shipped ones.
-pub const TUNING_KNOBS: [&str; 5] = [
+pub const TUNING_KNOBS: [&str; 6] = [
     "TUNE_BONUS",
     "TUNE_GROWTH",
     "TUNE_KNOWN",
     "TUNE_REVIEW",
     "TUNE_MARGIN",
+    "TUNE_MERGE",
 ];
 
 /// The tuning knobs that are set, with their values.
@@ -2760,6 +2931,7 @@ fn tuned(mut builder: regulars::MemoryBuilder) -> regulars::MemoryBuilder {
             "TUNE_GROWTH" => thresholds = thresholds.growth(value),
             "TUNE_KNOWN" => thresholds = thresholds.known(value),
             "TUNE_REVIEW" => thresholds = thresholds.review(value),
+            "TUNE_MERGE" => thresholds = thresholds.merge(value),
             _ => thresholds = thresholds.margin(value),
         }
     }
@@ -2775,6 +2947,16 @@ pub struct Stream {
     pub decisions: BTreeMap<&'static str, usize>,
     /// Records memory rejected, with the error.
     pub rejected: Vec<(usize, regulars::Error)>,
+    /// Each record's decision ("known", "review", "new"; "" if rejected), and how many
+    /// patrons its observation merged into the one it was linked to.
+    pub decided: Vec<(&'static str, usize)>,
+    /// The patrons each record's observation really merged into the one it was linked to.
+    pub merged: Vec<Vec<PatronId>>,
+    /// The candidates each recognition names (the known patron and its runner-up, the
+    /// review candidates, or the nearest), best first.
+    pub scored: Vec<Vec<(PatronId, regulars::Evidence)>>,
+    /// How many patrons memory knew when each record arrived.
+    pub patrons_before: Vec<usize>,
     /// Time spent in `observe` alone.
     pub observing: Duration,
 }
@@ -2785,16 +2967,49 @@ pub fn stream(memory: &mut Memory, records: &[Record]) -> Stream {
     let mut stream = Stream::default();
     let started = Instant::now();
     for (i, event) in events.into_iter().enumerate() {
+        stream.patrons_before.push(memory.patron_count());
         match memory.observe(event) {
             Ok(seen) => {
-                *stream
-                    .decisions
-                    .entry(seen.recognition().decision())
-                    .or_default() += 1;
-                stream.assigned.push(Some(seen.patron()));
+                stream.scored.push(match seen.recognition() {
+                    regulars::Recognition::Known {
+                        patron,
+                        evidence,
+                        runner_up,
+                        ..
+                    } => std::iter::once((*patron, evidence.clone()))
+                        .chain(runner_up.iter().map(|c| (c.patron(), c.evidence().clone())))
+                        .collect(),
+                    regulars::Recognition::Review { candidates, .. } => candidates
+                        .iter()
+                        .map(|c| (c.patron(), c.evidence().clone()))
+                        .collect(),
+                    regulars::Recognition::New { nearest, .. } => nearest
+                        .iter()
+                        .map(|c| (c.patron(), c.evidence().clone()))
+                        .collect(),
+                    _ => Vec::new(),
+                });
+                let decision = seen.recognition().decision();
+                *stream.decisions.entry(decision).or_default() += 1;
+                let duplicates = match seen.recognition() {
+                    regulars::Recognition::Known { duplicates, .. } => duplicates.clone(),
+                    _ => Vec::new(),
+                };
+                let patron = seen.patron();
+                stream.decided.push((decision, duplicates.len()));
+                stream.assigned.push(Some(patron));
+                let live = |id| memory.patron(id).map(|p| p.id());
+                let merged = duplicates
+                    .into_iter()
+                    .filter(|&d| live(d) == live(patron))
+                    .collect();
+                stream.merged.push(merged);
             }
             Err(error) => {
                 stream.rejected.push((i, error));
+                stream.decided.push(("", 0));
+                stream.scored.push(Vec::new());
+                stream.merged.push(Vec::new());
                 stream.assigned.push(None);
             }
         }

@@ -387,6 +387,9 @@ fn levels_of<'a>(side: &SignalSide<'a>, patron: &ProfileKeys<'_>) -> Levels<'a> 
         best_identifier(signals, patron, IdentifierKind::Email, |a, b| {
             match compare::email_level(a, b) {
                 EmailLevel::Exact => Level::Exact,
+                // john.smith@ at two providers is what anyone named John Smith picks:
+                // the names already count, so the mailbox adds nothing of its own.
+                EmailLevel::SameLocal if local_is_name(a, side) => Level::Different,
                 EmailLevel::SameLocal => Level::SameLocal,
                 // smith1@ and smith2@ are two accounts, not a typo.
                 EmailLevel::OneEdit if differ_in_digits(a, b) => Level::Different,
@@ -421,6 +424,33 @@ fn levels_of<'a>(side: &SignalSide<'a>, patron: &ProfileKeys<'_>) -> Levels<'a> 
     ));
     out.push((Field::ExternalId, compare_external(signals, patron)));
     out
+}
+
+/// Whether an e-mail's local part is spelled from the signals' own names alone (with
+/// dots, digits and the like left out): `john.smith`, `jsmith`, `smith.j`, `john`.
+fn local_is_name(email: &str, side: &SignalSide<'_>) -> bool {
+    type Letters = SmallVec<[u8; 32]>;
+    let letters = |s: &str| -> Letters { s.bytes().filter(u8::is_ascii_lowercase).collect() };
+    let Some((local, _)) = compare::split_email(email) else {
+        return false;
+    };
+    let local = letters(local);
+    let g = letters(side.given.map_or("", |n| n.key));
+    let f = letters(side.family.map_or("", |n| n.key));
+    let (gi, fi) = (&g[..g.len().min(1)], &f[..f.len().min(1)]);
+    let spelled = |a: &[u8], b: &[u8]| {
+        a.len() + b.len() > 0
+            && local.len() == a.len() + b.len()
+            && local.starts_with(a)
+            && local.ends_with(b)
+    };
+    spelled(&g, &f)
+        || spelled(&f, &g)
+        || spelled(gi, &f)
+        || spelled(&f, gi)
+        || spelled(&g, fi)
+        || spelled(&g, &[])
+        || spelled(&f, &[])
 }
 
 /// Whether two strings differ only where one of them has a digit.
@@ -618,7 +648,12 @@ fn compare_names<'a>(
 fn given_level(side: &NameSide<'_>, b: &str, b_sound: Option<&[u8]>) -> Level {
     let a = side.key;
     if a == b {
-        return Level::Exact;
+        // Two initials that agree say no more than an initial that fits a name.
+        return if a.len() == 1 {
+            Level::Initial
+        } else {
+            Level::Exact
+        };
     }
     let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
     let (fa, fb) = (side.first, b.split(' ').next().unwrap_or(""));
@@ -673,7 +708,8 @@ fn gendered_pair(a: &str, b: &str) -> bool {
 
 fn family_level(side: &NameSide<'_>, b: &str, b_sound: Option<&[u8]>) -> Level {
     let a = side.key;
-    if a == b {
+    // Müller written Mueller is the same name, not a typo.
+    if a == b || compare::same_but_umlauts(a, b) {
         return Level::Exact;
     }
     if compare::within_one_edit(a, b) || compare::jaro_winkler(a, b) >= 0.94 {
