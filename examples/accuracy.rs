@@ -95,6 +95,26 @@ fn main() -> Result<()> {
     print_false_merges(&population, &analysis);
     print_missed_links(&population, &analysis);
     print_decisions_by_scenario(&population, &stream);
+    if std::env::var_os("ACCURACY_MIXED").is_some() {
+        for &(patron, _, _) in analysis.mixed_patrons.iter().take(8) {
+            println!("\nmixed patron {patron}");
+            for (i, record) in population.records.iter().enumerate() {
+                if patrons[i] == Some(patron) {
+                    print!("  {:<7}{:?} ", stream.decided[i].0, stream.assigned[i]);
+                    print_record(record);
+                    if let Some((id, evidence)) = stream.scored[i].first() {
+                        let items: Vec<String> = evidence
+                            .items()
+                            .iter()
+                            .filter(|e| e.weight() != 0.0)
+                            .map(|e| format!("{:?}:{} {:+.1}", e.field(), e.detail(), e.weight()))
+                            .collect();
+                        println!("           -> {id} {:.1}: {}", evidence.weight(), items.join(", "));
+                    }
+                }
+            }
+        }
+    }
     if let Some(path) = &options.csv {
         println!("\nrecords written to {}", path.display());
     }
