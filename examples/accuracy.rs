@@ -95,6 +95,10 @@ fn main() -> Result<()> {
     print_false_merges(&population, &analysis);
     print_missed_links(&population, &analysis);
     print_decisions_by_scenario(&population, &stream);
+    if std::env::var_os("ACCURACY_TRAIN").is_some() {
+        let training = memory.train(&regulars::TrainingOptions::default());
+        println!("\n{}", training.explain());
+    }
     if std::env::var_os("ACCURACY_MIXED").is_some() {
         for &(patron, _, _) in analysis.mixed_patrons.iter().take(8) {
             println!("\nmixed patron {patron}");
@@ -109,7 +113,11 @@ fn main() -> Result<()> {
                             .filter(|e| e.weight() != 0.0)
                             .map(|e| format!("{:?}:{} {:+.1}", e.field(), e.detail(), e.weight()))
                             .collect();
-                        println!("           -> {id} {:.1}: {}", evidence.weight(), items.join(", "));
+                        println!(
+                            "           -> {id} {:.1}: {}",
+                            evidence.weight(),
+                            items.join(", ")
+                        );
                     }
                 }
             }

@@ -587,8 +587,13 @@ fn compare_names<'a>(
     let mut best_family: Option<Level> = None;
     let mut best_score = u8::MAX;
     let mut swapped = false;
+    // An initial the patron once gave stands for their full given name, not for every
+    // name with that letter: once memory knows a full one, a full name is compared with
+    // the full ones only (Mary is not "M." Tumton when that M is Mike).
+    let knows_full_given = names.iter().any(|n| n.given.is_some_and(is_full_name));
     for name in names {
         let (their_given, their_family) = (name.given, name.family);
+        let only_an_initial = their_given.is_some_and(|g| !is_full_name(g));
         // Swapped order is only worth comparing when a name sits in the other's place.
         let swapped_fits = given.is_some_and(|g| their_family == Some(g.key))
             || family.is_some_and(|f| their_given == Some(f.key));
@@ -601,6 +606,9 @@ fn compare_names<'a>(
             } else {
                 (given, family)
             };
+            if knows_full_given && only_an_initial && g.is_some_and(|g| is_full_name(g.key)) {
+                continue;
+            }
             // The stored sounds are of the names in their own places.
             let (given_sound, family_sound) = if swap {
                 (None, None)
@@ -641,6 +649,11 @@ fn compare_names<'a>(
         with_value(best_given, GIVEN_TAG, given_value),
         with_value(best_family, FAMILY_TAG, family_value),
     )
+}
+
+/// Whether a folded given name is more than an initial.
+fn is_full_name(name: &str) -> bool {
+    name.len() > 1
 }
 
 /// How a given name compares with one the patron used.
@@ -982,8 +995,13 @@ pub(crate) fn profiles_conflict<'a>(a: &PatronView<'a>, b: &PatronView<'a>) -> b
     {
         return true;
     }
+    // Initials stand for the full names beside them, as in `compare_names`.
     let given = |v: &PatronView<'a>| -> Vec<&'a str> {
-        v.names().iter().filter_map(|n| n.given_key()).collect()
+        let all: Vec<&'a str> = v.names().iter().filter_map(|n| n.given_key()).collect();
+        match all.iter().any(|g| is_full_name(g)) {
+            true => all.into_iter().filter(|g| is_full_name(g)).collect(),
+            false => all,
+        }
     };
     let (ga, gb) = (given(a), given(b));
     !ga.is_empty()
