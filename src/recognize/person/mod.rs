@@ -728,6 +728,12 @@ fn family_level(side: &NameSide<'_>, b: &str, b_sound: Option<&[u8]>) -> Level {
     if compare::within_one_edit(a, b) || compare::jaro_winkler(a, b) >= 0.94 {
         return Level::Close;
     }
+    // "garcia lopez" and "garcia", "martin durand" and "martin": the whole of one name
+    // begins or ends the other, which only adds a second surname (or a partner's at
+    // marriage). That is the same family name written in full, not just a shared word.
+    if added_surname(a, b) || added_surname(b, a) {
+        return Level::Exact;
+    }
     // "smith jones" and "smith": a double-barrelled or changed family name.
     if a.contains(' ') || b.contains(' ') {
         let words_a = a.split(' ');
@@ -742,6 +748,19 @@ fn family_level(side: &NameSide<'_>, b: &str, b_sound: Option<&[u8]>) -> Level {
         return Level::Phonetic;
     }
     Level::Different
+}
+
+/// Whether `long` is `short` with a surname added before or after it: `short` has a word
+/// that is not a particle, and what `long` adds is a word of its own, not only a particle
+/// or a suffix ("smith jr" is someone's son as often as it is Smith himself).
+fn added_surname(short: &str, long: &str) -> bool {
+    let added = match (long.strip_prefix(short), long.strip_suffix(short)) {
+        (Some(rest), _) if rest.starts_with(' ') => rest,
+        (_, Some(rest)) if rest.ends_with(' ') => rest,
+        _ => return false,
+    };
+    let real_word = |w: &&str| w.len() > 1 && !is_particle(w);
+    short.split(' ').any(|w| real_word(&w)) && added.split(' ').any(|w| real_word(&w))
 }
 
 /// Whether a word of a family name is a particle ("van", "de", "von"): shared by
