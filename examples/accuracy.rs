@@ -17,6 +17,19 @@
 //! ```
 //!
 //! `--csv` also writes the records, with the truth in the last column (`person_id`).
+//!
+//! After the pairwise figures it replays memory's decisions against the truth, record by
+//! record, and breaks the errors down: which decision went wrong (a link to another
+//! person, a merge of two persons, a returning person not linked), what recognition saw
+//! (the shapes of its candidates, and how far the right one was from the threshold), and
+//! which of the generator's scenarios (the record's quirks: a nickname, a move, a new
+//! e-mail, …) the record came from. Environment variables print more:
+//!
+//! - `ACCURACY_SHAPES=<text>`: examples of the errors whose shape contains the text, with
+//!   every candidate's evidence (`ACCURACY_SHAPES="review: own top"`, `="wrong:"`);
+//! - `ACCURACY_MIXED=1`: the records of the patrons mixing the most persons, each with the
+//!   decision that put it there;
+//! - `ACCURACY_TRAIN=1`: what training on the final memory estimates (see `Memory::train`).
 
 #[path = "support/population.rs"]
 #[allow(dead_code)]
@@ -104,7 +117,7 @@ fn main() -> Result<()> {
             println!("\nmixed patron {patron}");
             for (i, record) in population.records.iter().enumerate() {
                 if patrons[i] == Some(patron) {
-                    print!("  {:<7}{:?} ", stream.decided[i].0, stream.assigned[i]);
+                    print!("  {:<7}{:?} ", stream.decided[i], stream.assigned[i]);
                     print_record(record);
                     if let Some((id, evidence)) = stream.scored[i].first() {
                         let items: Vec<String> = evidence
@@ -687,14 +700,17 @@ fn print_decisions_by_scenario(population: &Population, stream: &Stream) {
         id
     }
     let mut steps: Vec<(WrongStep, usize, usize)> = Vec::new();
-    let mut shapes: Vec<(&'static str, usize, usize, Option<f64>)> = Vec::new();
-    let mut loose: BTreeMap<&'static str, (usize, usize)> = BTreeMap::new();
-    let mut review_of: BTreeMap<PatronId, Vec<PatronId>> = BTreeMap::new();
+    // Each error with the shape of what recognition saw, and how far the best own (or
+    // the wrongly linked) candidate was from the Known threshold of that moment.
+    let mut shapes: Vec<(String, usize, usize, Option<f64>)> = Vec::new();
+    let thresholds = regulars::Thresholds::default();
+    let known_at =
+        |i: usize| thresholds.known_at() + thresholds.raise_for(stream.patrons_before[i]);
     for (i, record) in records.iter().enumerate() {
         let Some(patron) = stream.assigned[i] else {
             continue;
         };
-        let (decision, _) = stream.decided[i];
+        let decision = stream.decided[i];
         let person = record.person_id;
         let patron = live(&forward, patron);
         for &d in &stream.merged[i] {
@@ -722,70 +738,6 @@ fn print_decisions_by_scenario(population: &Population, stream: &Stream) {
             }
             forward.insert(d, patron);
         }
-        // What a looser merge rule would do: the runner-up of a Known decision that is
-        // compatible, vouched for and would be known by itself, while the best reaches the
-        // merge threshold.
-        if decision == "known"
-            && let [(_, best), (second_id, second)] = &stream.scored[i][..]
-        {
-            let thresholds = regulars::Thresholds::default();
-            let raise = thresholds.raise_for(stream.patrons_before[i]);
-            let conflict = second.items().iter().any(|e| {
-                e.agreement() == regulars::Agreement::Disagrees
-                    && matches!(
-                        e.field(),
-                        regulars::Field::GivenName | regulars::Field::BirthDate
-                    )
-            });
-            let vouched = second.items().iter().any(|e| {
-                e.weight() > 0.0
-                    && matches!(
-                        e.field(),
-                        regulars::Field::GivenName | regulars::Field::BirthDate
-                    )
-            });
-            let second_live = live(&forward, *second_id);
-            if !conflict
-                && vouched
-                && second_live != patron
-                && best.weight() >= thresholds.merge_at() + raise
-                && second.weight() >= thresholds.known_at() + raise
-                && second.weight() < thresholds.merge_at() + raise
-            {
-                let cluster = persons.get(&second_live).cloned().unwrap_or_default();
-                let own = cluster.get(&person).copied().unwrap_or(0);
-                let total: usize = cluster.values().sum();
-                let beyond_names = second.items().iter().any(|e| {
-                    e.weight() > 0.0
-                        && !matches!(
-                            e.field(),
-                            regulars::Field::GivenName | regulars::Field::FamilyName
-                        )
-                });
-                let other = cluster.keys().find(|&&p| p != person).copied();
-                let reviewed = |x: PatronId, y: PatronId| {
-                    review_of
-                        .get(&x)
-                        .is_some_and(|c| c.iter().any(|&c| live(&forward, c) == y))
-                };
-                let pending = reviewed(*second_id, patron) || reviewed(patron, second_live);
-                let kind: &'static str = if own == total {
-                    Box::leak(
-                        format!("own, beyond names {beyond_names}, review pending {pending}")
-                            .into_boxed_str(),
-                    )
-                } else {
-                    let relation = other.map(|o| population.relation(person, o));
-                    Box::leak(format!("another ({relation:?}), beyond names {beyond_names}, review pending {pending}").into_boxed_str())
-                };
-                let entry = loose.entry(kind).or_default();
-                entry.0 += 1;
-                entry.1 += total;
-            }
-        }
-        if decision == "review" {
-            review_of.insert(patron, stream.scored[i].iter().map(|(id, _)| *id).collect());
-        }
         let earlier = seen_person.get(&person).copied().unwrap_or(0);
         let cluster = persons.entry(patron).or_default().clone();
         let own_here = cluster.get(&person).copied().unwrap_or(0);
@@ -807,11 +759,10 @@ fn print_decisions_by_scenario(population: &Population, stream: &Stream) {
                 _ => WrongStep::LinkedToAnotherPersonAndMissed(relation),
             };
             steps.push((step, i, others + earlier));
-            let label: &'static str = Box::leak(format!("wrong: {step}").into_boxed_str());
-            let known_at = regulars::Thresholds::default().known_at()
-                + regulars::Thresholds::default().raise_for(stream.patrons_before[i]);
-            let gap = stream.scored[i].first().map(|(_, e)| e.weight() - known_at);
-            shapes.push((label, i, others + earlier, gap));
+            let gap = stream.scored[i]
+                .first()
+                .map(|(_, e)| e.weight() - known_at(i));
+            shapes.push((format!("wrong: {step}"), i, others + earlier, gap));
         } else if earlier > own_here {
             steps.push((WrongStep::Missed(decision), i, earlier - own_here));
             let owner = |id: PatronId| {
@@ -840,14 +791,12 @@ fn print_decisions_by_scenario(population: &Population, stream: &Stream) {
                 ("new", Some(false), _) => "new: nearest another person",
                 _ => "new: no candidate",
             };
-            let known_at = regulars::Thresholds::default().known_at()
-                + regulars::Thresholds::default().raise_for(stream.patrons_before[i]);
             let gap = scored
                 .iter()
                 .zip(&own)
                 .find(|(_, o)| **o)
-                .map(|((_, e), _)| e.weight() - known_at);
-            shapes.push((shape, i, earlier - own_here, gap));
+                .map(|((_, e), _)| e.weight() - known_at(i));
+            shapes.push((shape.to_owned(), i, earlier - own_here, gap));
         }
         *persons
             .entry(patron)
@@ -871,7 +820,8 @@ fn print_decisions_by_scenario(population: &Population, stream: &Stream) {
         println!("  {n:>7} {cost:>8}  {step}");
     }
     let mut by_shape: BTreeMap<&str, (usize, usize, Vec<usize>)> = BTreeMap::new();
-    for &(shape, i, cost, gap) in &shapes {
+    for (shape, _, cost, gap) in &shapes {
+        let (cost, gap) = (*cost, *gap);
         let entry = by_shape.entry(shape).or_default();
         entry.0 += 1;
         entry.1 += cost;
@@ -880,9 +830,7 @@ fn print_decisions_by_scenario(population: &Population, stream: &Stream) {
             entry.2.resize(12, 0);
             entry.2[bucket as usize] += 1;
         }
-        let _ = i;
     }
-    println!("\n  a looser merge rule (runner-up known by itself, best at merge): {loose:?}");
     println!(
         "\n  misses and wrong links by what recognition saw (gap: best own candidate, or the linked one, minus the Known threshold, 2-bit buckets from -12)"
     );
@@ -890,13 +838,13 @@ fn print_decisions_by_scenario(population: &Population, stream: &Stream) {
     for (shape, (n, cost, gaps)) in &by_shape {
         println!("  {n:>7} {cost:>8}  {shape}  {gaps:?}");
     }
-    if std::env::var_os("ACCURACY_SHAPES").is_some() {
-        let wanted = std::env::var("ACCURACY_SHAPES").unwrap_or_default();
-        for &(shape, i, _, gap) in shapes
+    if let Ok(wanted) = std::env::var("ACCURACY_SHAPES") {
+        for (shape, i, _, gap) in shapes
             .iter()
             .filter(|s| s.0.contains(wanted.as_str()))
             .take(25)
         {
+            let i = *i;
             println!("\n  {shape} (gap {gap:?})");
             print_record(&records[i]);
             for (id, evidence) in &stream.scored[i] {

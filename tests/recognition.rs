@@ -1091,3 +1091,204 @@ fn a_shared_name_particle_is_not_a_shared_family_name() {
         married.explain()
     );
 }
+
+/// The detail and agreement of one field's comparison in a recognition's best evidence.
+fn compared(recognition: &Recognition, field: Field) -> (String, Agreement) {
+    let item = evidence_of(recognition)
+        .items()
+        .iter()
+        .find(|i| i.field() == field)
+        .unwrap_or_else(|| panic!("{field:?} compared: {}", recognition.explain()));
+    (item.detail().to_owned(), item.agreement())
+}
+
+#[test]
+fn an_initial_a_patron_gave_does_not_let_another_given_name_in() {
+    let mut memory = memory();
+    let mike = seed(
+        &mut memory,
+        "mike",
+        Signals::new()
+            .given_name("Mike")
+            .family_name("Tumton")
+            .email("michael.tumton@example.org")
+            .street("201 Highbury Grove")
+            .postcode("E2 9ED"),
+    );
+    // Mike again, writing only his initial: memory now knows him as Mike and as M.
+    let again = seed(
+        &mut memory,
+        "m",
+        Signals::new()
+            .given_name("M.")
+            .family_name("Tumton")
+            .email("michael.tumton@example.org"),
+    );
+    assert_eq!(again, mike);
+    // Mary at the same address is his household, not him: the initial stands for Mike.
+    let mary = recognize(
+        &memory,
+        Signals::new()
+            .given_name("Mary")
+            .family_name("Tumton")
+            .email("tumton.mary@example.net")
+            .street("201 Highbury Grove")
+            .postcode("E2 9ED"),
+    );
+    assert_ne!(mary.known_patron(), Some(mike), "{}", mary.explain());
+    assert_eq!(mary.household(), [mike], "{}", mary.explain());
+    // An initial on the record still fits him.
+    let initial = recognize(
+        &memory,
+        Signals::new()
+            .given_name("M")
+            .family_name("Tumton")
+            .email("michael.tumton@example.org"),
+    );
+    assert_eq!(initial.known_patron(), Some(mike), "{}", initial.explain());
+}
+
+#[test]
+fn two_initials_that_agree_count_as_an_initial_not_as_a_name() {
+    let (memory, _) = seeded(
+        Signals::new()
+            .given_name("T.")
+            .family_name("Mollenkamp")
+            .postcode("10437")
+            .country("DE"),
+    );
+    let seen = recognize(
+        &memory,
+        Signals::new()
+            .given_name("T")
+            .family_name("Mollenkamp")
+            .postcode("10437")
+            .country("DE"),
+    );
+    let (detail, agreement) = compared(&seen, Field::GivenName);
+    assert_eq!(detail, "initial only", "{}", seen.explain());
+    assert_eq!(agreement, Agreement::Partly);
+}
+
+#[test]
+fn umlauts_written_out_or_dropped_are_one_family_name() {
+    let (memory, sabine) = seeded(
+        Signals::new()
+            .given_name("Sabine")
+            .family_name("Müller")
+            .phone("+49 40 39812641"),
+    );
+    for written in ["Mueller", "Muller", "MUELLER"] {
+        let seen = recognize(
+            &memory,
+            Signals::new()
+                .given_name("Sabine")
+                .family_name(written)
+                .phone("040 39812641")
+                .country("DE"),
+        );
+        assert_eq!(seen.known_patron(), Some(sabine), "{written}");
+        let (detail, agreement) = compared(&seen, Field::FamilyName);
+        assert_eq!(
+            (detail.as_str(), agreement),
+            ("exact", Agreement::Agrees),
+            "{written}: {}",
+            seen.explain()
+        );
+    }
+}
+
+#[test]
+fn a_second_surname_written_out_is_the_same_family_name() {
+    let (memory, _) = seeded(
+        Signals::new()
+            .given_name("Antonio")
+            .family_name("Turana")
+            .email("turanaa@example.org"),
+    );
+    let seen = recognize(
+        &memory,
+        Signals::new()
+            .given_name("Antonio")
+            .family_name("Turana Cuestana")
+            .postcode("M21 8JT"),
+    );
+    let (detail, agreement) = compared(&seen, Field::FamilyName);
+    assert_eq!((detail.as_str(), agreement), ("exact", Agreement::Agrees));
+    // A suffix is not a surname: Smith Jr. is Smith's son as often as Smith himself.
+    let (memory, _) = seeded(Signals::new().given_name("Sebastian").family_name("Kocher"));
+    let junior = recognize(
+        &memory,
+        Signals::new()
+            .given_name("Sebastian")
+            .family_name("Kocher Jr."),
+    );
+    let (detail, _) = compared(&junior, Field::FamilyName);
+    assert_ne!(detail, "exact", "{}", junior.explain());
+}
+
+#[test]
+fn a_mailbox_spelled_from_the_name_at_another_provider_is_no_second_clue() {
+    let (memory, _) = seeded(
+        Signals::new()
+            .given_name("John")
+            .family_name("Johnson")
+            .email("john.johnson@example.org"),
+    );
+    // Any John Johnson might pick john.johnson@ anywhere: the names already count.
+    let namesake = recognize(
+        &memory,
+        Signals::new()
+            .given_name("John")
+            .family_name("Johnson")
+            .email("john.johnson@example.net"),
+    );
+    let (_, agreement) = compared(&namesake, Field::Email);
+    assert_eq!(agreement, Agreement::Disagrees, "{}", namesake.explain());
+    // A handle of their own at another provider still speaks for them.
+    let (memory, _) = seeded(
+        Signals::new()
+            .given_name("Isabelle")
+            .family_name("Tausse")
+            .email("fjord63@example.org"),
+    );
+    let handle = recognize(
+        &memory,
+        Signals::new()
+            .given_name("Isabelle")
+            .family_name("Tausse")
+            .email("fjord63@example.net"),
+    );
+    let (detail, agreement) = compared(&handle, Field::Email);
+    assert_eq!(
+        (detail.as_str(), agreement),
+        ("same name at another domain", Agreement::Partly)
+    );
+}
+
+#[test]
+fn common_diminutives_are_nicknames() {
+    for (name, short) in [
+        ("Ursula", "Uschi"),
+        ("Catherine", "Kate"),
+        ("Joachim", "Achim"),
+    ] {
+        let (memory, patron) = seeded(
+            Signals::new()
+                .given_name(name)
+                .family_name("Drechel")
+                .phone("+31 6 42848962"),
+        );
+        let seen = recognize(
+            &memory,
+            Signals::new()
+                .given_name(short)
+                .family_name("Drechel")
+                .phone("06 42848962")
+                .country("NL"),
+        );
+        assert_eq!(seen.known_patron(), Some(patron), "{short}");
+        let (detail, _) = compared(&seen, Field::GivenName);
+        assert_eq!(detail, "nickname", "{name}/{short}: {}", seen.explain());
+    }
+}

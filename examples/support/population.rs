@@ -2947,9 +2947,8 @@ pub struct Stream {
     pub decisions: BTreeMap<&'static str, usize>,
     /// Records memory rejected, with the error.
     pub rejected: Vec<(usize, regulars::Error)>,
-    /// Each record's decision ("known", "review", "new"; "" if rejected), and how many
-    /// patrons its observation merged into the one it was linked to.
-    pub decided: Vec<(&'static str, usize)>,
+    /// Each record's decision ("known", "review", "new"; "" if rejected).
+    pub decided: Vec<&'static str>,
     /// The patrons each record's observation really merged into the one it was linked to.
     pub merged: Vec<Vec<PatronId>>,
     /// The candidates each recognition names (the known patron and its runner-up, the
@@ -2965,56 +2964,59 @@ pub struct Stream {
 pub fn stream(memory: &mut Memory, records: &[Record]) -> Stream {
     let events: Vec<Event> = records.iter().map(Record::event).collect();
     let mut stream = Stream::default();
-    let started = Instant::now();
     for (i, event) in events.into_iter().enumerate() {
         stream.patrons_before.push(memory.patron_count());
-        match memory.observe(event) {
-            Ok(seen) => {
-                stream.scored.push(match seen.recognition() {
-                    regulars::Recognition::Known {
-                        patron,
-                        evidence,
-                        runner_up,
-                        ..
-                    } => std::iter::once((*patron, evidence.clone()))
-                        .chain(runner_up.iter().map(|c| (c.patron(), c.evidence().clone())))
-                        .collect(),
-                    regulars::Recognition::Review { candidates, .. } => candidates
-                        .iter()
-                        .map(|c| (c.patron(), c.evidence().clone()))
-                        .collect(),
-                    regulars::Recognition::New { nearest, .. } => nearest
-                        .iter()
-                        .map(|c| (c.patron(), c.evidence().clone()))
-                        .collect(),
-                    _ => Vec::new(),
-                });
-                let decision = seen.recognition().decision();
-                *stream.decisions.entry(decision).or_default() += 1;
-                let duplicates = match seen.recognition() {
-                    regulars::Recognition::Known { duplicates, .. } => duplicates.clone(),
-                    _ => Vec::new(),
-                };
-                let patron = seen.patron();
-                stream.decided.push((decision, duplicates.len()));
-                stream.assigned.push(Some(patron));
-                let live = |id| memory.patron(id).map(|p| p.id());
-                let merged = duplicates
-                    .into_iter()
-                    .filter(|&d| live(d) == live(patron))
-                    .collect();
-                stream.merged.push(merged);
-            }
+        let started = Instant::now();
+        let seen = memory.observe(event);
+        stream.observing += started.elapsed();
+        let seen = match seen {
+            Ok(seen) => seen,
             Err(error) => {
                 stream.rejected.push((i, error));
-                stream.decided.push(("", 0));
+                stream.decided.push("");
                 stream.scored.push(Vec::new());
                 stream.merged.push(Vec::new());
                 stream.assigned.push(None);
+                continue;
             }
-        }
+        };
+        let recognition = seen.recognition();
+        let candidate = |c: &regulars::Candidate| (c.patron(), c.evidence().clone());
+        let (scored, duplicates) = match recognition {
+            regulars::Recognition::Known {
+                patron,
+                evidence,
+                runner_up,
+                duplicates,
+                ..
+            } => (
+                std::iter::once((*patron, evidence.clone()))
+                    .chain(runner_up.as_deref().map(candidate))
+                    .collect(),
+                duplicates.clone(),
+            ),
+            regulars::Recognition::Review { candidates, .. } => {
+                (candidates.iter().map(candidate).collect(), Vec::new())
+            }
+            regulars::Recognition::New { nearest, .. } => {
+                (nearest.iter().map(candidate).collect(), Vec::new())
+            }
+            _ => (Vec::new(), Vec::new()),
+        };
+        let decision = recognition.decision();
+        *stream.decisions.entry(decision).or_default() += 1;
+        let patron = seen.patron();
+        let live = |id| memory.patron(id).map(|p| p.id());
+        stream.decided.push(decision);
+        stream.scored.push(scored);
+        stream.merged.push(
+            duplicates
+                .into_iter()
+                .filter(|&d| live(d) == live(patron))
+                .collect(),
+        );
+        stream.assigned.push(Some(patron));
     }
-    stream.observing = started.elapsed();
     stream
 }
 
