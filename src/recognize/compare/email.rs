@@ -32,6 +32,9 @@ pub(crate) fn split_email(email: &str) -> Option<(&str, &str)> {
 /// [`OneEdit`](EmailLevel::OneEdit), else [`Different`](EmailLevel::Different).
 ///
 /// So a typo in the domain of the same local part (`anna.berg@gmial.com`) is `SameLocal`.
+/// A `+tag` (sub-address) is left out of the local parts before they are compared:
+/// normalization keeps it at providers not known to deliver `name+tag@` to `name@`, but
+/// only the owner of `anna@web.de` writes `anna+tickets@web.de`, so the two are `Exact`.
 /// An empty address on either side is `Different` (a missing value, not an agreement).
 /// Addresses without an `@` can still be `Exact` or `OneEdit`. Allocation-free.
 pub(crate) fn email_level(a: &str, b: &str) -> EmailLevel {
@@ -41,7 +44,15 @@ pub(crate) fn email_level(a: &str, b: &str) -> EmailLevel {
     if a == b {
         return EmailLevel::Exact;
     }
-    if let (Some((local_a, domain_a)), Some((local_b, domain_b))) = (split_email(a), split_email(b))
+    let parts = |e| split_email(e).map(|(local, domain)| (untagged(local), domain));
+    if let (Some((local_a, domain_a)), Some((local_b, domain_b))) = (parts(a), parts(b))
+        && local_a == local_b
+        && domain_a == domain_b
+        && !local_a.is_empty()
+    {
+        return EmailLevel::Exact;
+    }
+    if let (Some((local_a, domain_a)), Some((local_b, domain_b))) = (parts(a), parts(b))
         && local_a == local_b
         && domain_a != domain_b
         && local_a.len() >= MIN_SHARED_LOCAL
@@ -52,6 +63,11 @@ pub(crate) fn email_level(a: &str, b: &str) -> EmailLevel {
         return EmailLevel::OneEdit;
     }
     EmailLevel::Different
+}
+
+/// A local part without its `+tag`, if it has one.
+pub(crate) fn untagged(local: &str) -> &str {
+    local.split_once('+').map_or(local, |(mailbox, _)| mailbox)
 }
 
 #[cfg(test)]
@@ -97,5 +113,13 @@ mod tests {
         assert_eq!(email_level("", "a@b.c"), Different);
         assert_eq!(email_level("noat", "noat"), Exact);
         assert_eq!(email_level("zoë@x.de", "zoe@x.de"), Different);
+        // A sub-address is its mailbox, wherever it is kept as typed.
+        assert_eq!(email_level("anna+tickets@web.de", "anna@web.de"), Exact);
+        assert_eq!(email_level("anna+news@web.de", "anna+shows@web.de"), Exact);
+        assert_eq!(
+            email_level("anna.berg+news@web.de", "anna.berg@gmx.de"),
+            SameLocal
+        );
+        assert_eq!(email_level("+news@web.de", "+shows@web.de"), Different);
     }
 }

@@ -43,7 +43,7 @@ mod phonetic;
 pub(crate) use address::{PostcodeLevel, address_similarity, postcode_level};
 pub(crate) use dates::{DateLevel, compare_dates};
 pub(crate) use edit::{phone_one_digit_off, same_but_umlauts, within_one_edit};
-pub(crate) use email::{EmailLevel, email_level, split_email};
+pub(crate) use email::{EmailLevel, email_level, split_email, untagged};
 pub(crate) use jaro::jaro_winkler;
 pub(crate) use nicknames::{NicknameGroup, are_nicknames, nickname_groups};
 pub(crate) use phonetic::{PhoneticKey, phonetic_key, phonetic_key_word, phonetic_keys_word};

@@ -434,7 +434,7 @@ fn local_is_name(email: &str, side: &SignalSide<'_>) -> bool {
     let Some((local, _)) = compare::split_email(email) else {
         return false;
     };
-    let local = letters(local);
+    let local = letters(compare::untagged(local));
     let g = letters(side.given.map_or("", |n| n.key));
     let f = letters(side.family.map_or("", |n| n.key));
     let (gi, fi) = (&g[..g.len().min(1)], &f[..f.len().min(1)]);
