@@ -47,17 +47,14 @@ pub(crate) fn email_level(a: &str, b: &str) -> EmailLevel {
     let parts = |e| split_email(e).map(|(local, domain)| (untagged(local), domain));
     if let (Some((local_a, domain_a)), Some((local_b, domain_b))) = (parts(a), parts(b))
         && local_a == local_b
-        && domain_a == domain_b
         && !local_a.is_empty()
     {
-        return EmailLevel::Exact;
-    }
-    if let (Some((local_a, domain_a)), Some((local_b, domain_b))) = (parts(a), parts(b))
-        && local_a == local_b
-        && domain_a != domain_b
-        && local_a.len() >= MIN_SHARED_LOCAL
-    {
-        return EmailLevel::SameLocal;
+        if domain_a == domain_b {
+            return EmailLevel::Exact;
+        }
+        if local_a.len() >= MIN_SHARED_LOCAL {
+            return EmailLevel::SameLocal;
+        }
     }
     if within_one_edit(a, b) {
         return EmailLevel::OneEdit;
