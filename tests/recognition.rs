@@ -1292,3 +1292,39 @@ fn common_diminutives_are_nicknames() {
         assert_eq!(detail, "nickname", "{name}/{short}: {}", seen.explain());
     }
 }
+
+#[test]
+fn a_typo_in_a_nickname_still_finds_the_person_but_two_real_names_stay_two() {
+    let (memory, michael) = seeded(
+        Signals::new()
+            .given_name("Michael")
+            .family_name("Laster")
+            .email("michael.laster@example.org"),
+    );
+    let typo = recognize(
+        &memory,
+        Signals::new()
+            .given_name("Mickk")
+            .family_name("Laster")
+            .email("michael.laster@example.org"),
+    );
+    assert_eq!(typo.known_patron(), Some(michael), "{}", typo.explain());
+    let (detail, _) = compared(&typo, Field::GivenName);
+    assert_eq!(detail, "close spelling");
+    // Hanna is a name of its own, not a typo of Anna's nickname.
+    let (memory, anna) = seeded(
+        Signals::new()
+            .given_name("Anna")
+            .family_name("Draunke")
+            .email("draunke@example.org"),
+    );
+    let twin = recognize(
+        &memory,
+        Signals::new()
+            .given_name("Hanna")
+            .family_name("Draunke")
+            .email("draunke@example.org"),
+    );
+    assert_ne!(twin.known_patron(), Some(anna), "{}", twin.explain());
+    assert_eq!(twin.household(), [anna], "{}", twin.explain());
+}

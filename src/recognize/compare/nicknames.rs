@@ -20,7 +20,6 @@ pub(crate) struct NicknameGroup(u32);
 
 impl NicknameGroup {
     /// The names of the group, canonical name first (`robert`, `bob`, `bobby`, …).
-    #[cfg(test)]
     pub(crate) fn names(self) -> &'static [Box<str>] {
         let groups = &table().groups;
         usize::try_from(self.0)

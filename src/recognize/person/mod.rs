@@ -693,7 +693,7 @@ fn given_level(side: &NameSide<'_>, b: &str, b_sound: Option<&[u8]>) -> Level {
     } else if jw >= 0.8 && side.sounds_like(b, b_sound) {
         Level::Phonetic
     } else {
-        return Level::Different;
+        return typo_of_a_nickname(fa, fb);
     };
     // Two spellings that are both real names (Anna and Hanna, Jon and Joan) are two people
     // more often than one person's typo: twins and spouses share everything else.
@@ -701,6 +701,25 @@ fn given_level(side: &NameSide<'_>, b: &str, b_sound: Option<&[u8]>) -> Level {
         return Level::Different;
     }
     level
+}
+
+/// `Close` when one name is a typo of a nickname of the other ("Mickk" for Michael,
+/// "Ullla" for Ursula), else `Different`. Only a name the table does not know can be a
+/// typo: two real names (Anna and Hanna) stay two people.
+fn typo_of_a_nickname(a: &str, b: &str) -> Level {
+    let (typed, name) = match (known_name(a), known_name(b)) {
+        (false, true) => (a, b),
+        (true, false) => (b, a),
+        _ => return Level::Different,
+    };
+    let fits = typed.len() >= 3
+        && compare::nickname_groups(name).iter().any(|group| {
+            group
+                .names()
+                .iter()
+                .any(|short| short.as_ref() != name && compare::within_one_edit(typed, short))
+        });
+    if fits { Level::Close } else { Level::Different }
 }
 
 fn known_name(name: &str) -> bool {
