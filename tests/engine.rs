@@ -275,7 +275,10 @@ fn a_later_higher_priority_group_moment_replaces_an_earlier_one() {
         order("e-2", "o-2", ana(), [ticket("t-2", "hamlet-1")]),
     );
     assert_eq!(fired(&second, "late"), 1);
-    let active: Vec<&str> = memory.moments_of(patron).map(Moment::rule).collect();
+    let active: Vec<String> = memory
+        .moments_of(patron)
+        .map(|m| m.rule().to_owned())
+        .collect();
     assert_eq!(active, ["late"], "the early greeting was replaced");
 }
 
