@@ -214,7 +214,7 @@ impl Memory {
         };
         state.identity.review_limit = defaults.identity.review_limit;
         state.privacy.keep_aggregates = defaults.privacy.keep_aggregates;
-        state.ledger.reindex().map_err(corrupt)?;
+        state.ledger.reindex(state.patrons.len()).map_err(corrupt)?;
         // The compact copies recognition compares are derived, not saved.
         let ids: Vec<PatronId> = state.patrons.iter().map(|record| record.id).collect();
         for id in ids {

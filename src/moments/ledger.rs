@@ -57,7 +57,8 @@ impl OnceKey {
     }
 
     pub(crate) fn finish(&self) -> u64 {
-        self.0.finish()
+        // 0 marks a released key.
+        self.0.finish().max(1)
     }
 }
 
@@ -234,13 +235,11 @@ impl<'de> Deserialize<'de> for Texts {
 pub(crate) struct MomentLedger {
     texts: Texts,
     moments: Vec<FiredMoment>,
-    /// The once-per keys held, by patron.
+    /// Each patron's moments, by the patron's position in memory's table: one lookup
+    /// answers both "fired already?" and "what else is there at this visit?", reading
+    /// only that patron's entries.
     #[serde(skip)]
-    fired: Set<(PatronId, u64)>,
-    /// Each patron's moments (index, and a fingerprint of the performance, so finding
-    /// the moments of one visit reads only theirs).
-    #[serde(skip)]
-    by_patron: Map<PatronId, SmallVec<[(u32, u32); 2]>>,
+    by_patron: Vec<SmallVec<[Filed; 2]>>,
     #[serde(skip)]
     due: BTreeSet<(DateTime<Utc>, PatronId, RuleIdx)>,
     /// The due times filed per patron, so refiling a patron's rules after an event is one
@@ -248,6 +247,20 @@ pub(crate) struct MomentLedger {
     #[serde(skip)]
     due_of: Map<PatronId, DueTimes>,
 }
+
+/// One of a patron's fired moments, as the per-patron index files it.
+#[derive(Debug, Clone, Copy)]
+struct Filed {
+    /// Its index in the ledger.
+    idx: u32,
+    /// A fingerprint of its performance (see [`visit_key`]).
+    visit: u32,
+    /// The once-per key it holds, or [`RELEASED`].
+    key: u64,
+}
+
+/// The key of a moment that holds none (its ticket was refunded); never a once-per key.
+const RELEASED: u64 = 0;
 
 /// The due times filed for one patron, by rule.
 type DueTimes = SmallVec<[(RuleIdx, DateTime<Utc>); 2]>;
@@ -269,17 +282,23 @@ fn visit_key(performance: Option<&PerformanceId>) -> u32 {
 impl MomentLedger {
     /// Whether `patron` holds the once-per key `key` (see [`once_key`]).
     pub(crate) fn has_fired(&self, patron: PatronId, key: u64) -> bool {
-        self.fired.contains(&(patron, key))
+        self.filed(patron).iter().any(|filed| filed.key == key)
+    }
+
+    /// A patron's index entries, oldest first.
+    fn filed(&self, patron: PatronId) -> &[Filed] {
+        crate::memory::state::slot(patron)
+            .and_then(|slot| self.by_patron.get(slot))
+            .map_or(&[], |filed| filed.as_slice())
     }
 
     /// When `rule` last fired for `patron` (under this id only).
     pub(crate) fn last_fired(&self, rule: &str, patron: PatronId) -> Option<DateTime<Utc>> {
         let rule = self.texts.id_of(rule)?;
-        self.by_patron
-            .get(&patron)?
+        self.filed(patron)
             .iter()
             .rev()
-            .filter_map(|&(i, _)| self.moments.get(i as usize))
+            .filter_map(|filed| self.moments.get(filed.idx as usize))
             .find(|fired| fired.rule == rule)
             .map(|fired| fired.at)
     }
@@ -314,15 +333,27 @@ impl MomentLedger {
             standing: Standing::Active,
             holds_key: true,
         };
-        let visit = visit_key(fired.performance.as_ref());
-        self.fired.insert((fired.patron, key));
         let idx = u32::try_from(self.moments.len()).unwrap_or(u32::MAX);
-        self.by_patron
-            .entry(fired.patron)
-            .or_default()
-            .push((idx, visit));
+        self.file(&fired, idx);
         self.moments.push(fired);
         idx
+    }
+
+    /// Adds a moment to its patron's index entries.
+    fn file(&mut self, fired: &FiredMoment, idx: u32) {
+        let Some(slot) = crate::memory::state::slot(fired.patron) else {
+            return;
+        };
+        if self.by_patron.len() <= slot {
+            self.by_patron.resize_with(slot + 1, SmallVec::new);
+        }
+        if let Some(filed) = self.by_patron.get_mut(slot) {
+            filed.push(Filed {
+                idx,
+                visit: visit_key(fired.performance.as_ref()),
+                key: if fired.holds_key { fired.key } else { RELEASED },
+            });
+        }
     }
 
     /// The moment as rules proposed it, its texts shared with the ledger's copies.
@@ -355,11 +386,9 @@ impl MomentLedger {
 
     /// The moments fired for a patron (under this id only), oldest first, with their index.
     pub(crate) fn of_patron(&self, patron: PatronId) -> impl Iterator<Item = (u32, &FiredMoment)> {
-        self.by_patron
-            .get(&patron)
-            .into_iter()
-            .flatten()
-            .filter_map(|&(i, _)| Some((i, self.moments.get(i as usize)?)))
+        self.filed(patron)
+            .iter()
+            .filter_map(|filed| Some((filed.idx, self.moments.get(filed.idx as usize)?)))
     }
 
     /// The moments fired for a patron (under this id only) at one performance, or
@@ -369,13 +398,11 @@ impl MomentLedger {
         patron: PatronId,
         performance: Option<&'a PerformanceId>,
     ) -> impl Iterator<Item = (u32, &'a FiredMoment)> + 'a {
-        let key = visit_key(performance);
-        self.by_patron
-            .get(&patron)
-            .into_iter()
-            .flatten()
-            .filter(move |&&(_, k)| k == key)
-            .filter_map(|&(i, _)| Some((i, self.moments.get(i as usize)?)))
+        let visit = visit_key(performance);
+        self.filed(patron)
+            .iter()
+            .filter(move |filed| filed.visit == visit)
+            .filter_map(|filed| Some((filed.idx, self.moments.get(filed.idx as usize)?)))
             .filter(move |(_, fired)| fired.performance.as_ref() == performance)
     }
 
@@ -389,19 +416,19 @@ impl MomentLedger {
     /// once-per keys: a moment for a visit that will not happen may fire again for the
     /// visit that does (a refunded birthday booking does not use up the birthday).
     pub(crate) fn retire_tickets(&mut self, patron: PatronId, tickets: &[TicketId]) {
-        let Some(indices) = self.by_patron.get(&patron) else {
+        let Some(filed) =
+            crate::memory::state::slot(patron).and_then(|slot| self.by_patron.get_mut(slot))
+        else {
             return;
         };
-        for &(i, _) in indices {
-            if let Some(fired) = self.moments.get_mut(i as usize)
+        for filed in filed {
+            if let Some(fired) = self.moments.get_mut(filed.idx as usize)
                 && fired.standing == Standing::Active
                 && fired.ticket.as_ref().is_some_and(|t| tickets.contains(t))
             {
                 fired.standing = Standing::Retired;
-                if fired.holds_key {
-                    fired.holds_key = false;
-                    self.fired.remove(&(fired.patron, fired.key));
-                }
+                fired.holds_key = false;
+                filed.key = RELEASED;
             }
         }
     }
@@ -471,9 +498,10 @@ impl MomentLedger {
         taken
     }
 
-    /// Rebuilds the per-patron index and the once-per keys held after loading; refuses
-    /// moments naming texts the image does not hold.
-    pub(crate) fn reindex(&mut self) -> Result<(), String> {
+    /// Rebuilds the per-patron index (with the once-per keys held) after loading;
+    /// refuses moments naming texts the image does not hold, or patrons beyond the
+    /// `patrons` memory has.
+    pub(crate) fn reindex(&mut self, patrons: usize) -> Result<(), String> {
         let texts = self.texts.all.len();
         let known = |id: TextId| (id as usize) < texts;
         let optional = |id: TextId| id == NO_TEXT || known(id);
@@ -488,18 +516,21 @@ impl MomentLedger {
                 "fired moment {i} names a text the image does not hold"
             ));
         }
-        self.by_patron.clear();
-        self.fired.clear();
-        for (i, fired) in self.moments.iter().enumerate() {
-            let idx = u32::try_from(i).unwrap_or(u32::MAX);
-            self.by_patron
-                .entry(fired.patron)
-                .or_default()
-                .push((idx, visit_key(fired.performance.as_ref())));
-            if fired.holds_key {
-                self.fired.insert((fired.patron, fired.key));
-            }
+        if let Some(i) = self
+            .moments
+            .iter()
+            .position(|f| crate::memory::state::slot(f.patron).is_none_or(|slot| slot >= patrons))
+        {
+            return Err(format!(
+                "fired moment {i} is for a patron memory does not have"
+            ));
         }
+        let moments = std::mem::take(&mut self.moments);
+        self.by_patron.clear();
+        for (i, fired) in moments.iter().enumerate() {
+            self.file(fired, u32::try_from(i).unwrap_or(u32::MAX));
+        }
+        self.moments = moments;
         Ok(())
     }
 
@@ -521,8 +552,8 @@ impl MomentLedger {
         self.due.retain(|(_, p, _)| !patrons.contains(p));
         self.due_of.retain(|p, _| !patrons.contains(p));
         self.compact_texts();
-        // The moments kept are consistent: reindexing cannot fail here.
-        let _ = self.reindex();
+        // The moments kept are for patrons already filed: reindexing cannot fail here.
+        let _ = self.reindex(self.by_patron.len());
         before - self.moments.len()
     }
 
@@ -634,6 +665,7 @@ impl LegacyLedger {
                 fired.holds_key = holds_key;
             }
         }
+        // The index is rebuilt, with the keys held, when the image is loaded.
         ledger
     }
 }
