@@ -1447,6 +1447,15 @@ fn journals_and_snapshots_of_the_previous_formats_still_open_to_the_same_memory(
         observe(&mut expected, v1::event(n));
     }
     assert_eq!(snapshot(&restored), snapshot(&expected));
+    // Its fired moments (saved with their strings then) read back the same.
+    let moments = |memory: &Memory| -> Vec<regulars::Moment> {
+        memory
+            .patrons()
+            .flat_map(|p| memory.moments_of(p.id()).collect::<Vec<_>>())
+            .collect()
+    };
+    assert!(!moments(&expected).is_empty());
+    assert_eq!(moments(&restored), moments(&expected));
     // An image written now is the current format (3: compact fired moments), and loads
     // to the same memory.
     let again = restored.snapshot();
