@@ -24,6 +24,15 @@ impl Memory {
     /// # Ok::<(), regulars::Error>(())
     /// ```
     pub fn moments_of(&self, patron: PatronId) -> impl Iterator<Item = Moment> + '_ {
+        let ledger = &self.state.ledger;
+        self.active_fired(patron)
+            .into_iter()
+            .map(move |fired| ledger.moment(fired))
+    }
+
+    /// The fired moments of a patron and everyone merged into them that are still to be
+    /// acted on, oldest first, as the ledger keeps them (read before building any).
+    fn active_fired(&self, patron: PatronId) -> Vec<&FiredMoment> {
         let live = self.state.live(patron);
         let cluster = self.state.cluster(live);
         let ledger = &self.state.ledger;
@@ -33,9 +42,7 @@ impl Memory {
             .filter(|(_, fired)| fired.standing == Standing::Active)
             .collect();
         moments.sort_by_key(|&(i, _)| i);
-        moments
-            .into_iter()
-            .map(move |(_, fired)| ledger.moment(fired))
+        moments.into_iter().map(|(_, fired)| fired).collect()
     }
 
     /// How many (patron, time-based rule) pairs wait for [`tick`](Memory::tick).
@@ -89,12 +96,15 @@ impl Memory {
             }
             tickets += 1;
             let holder = ticket.holder();
+            let ledger = &self.state.ledger;
             let mut moments: Vec<Moment> = self
-                .moments_of(holder)
+                .active_fired(holder)
+                .into_iter()
                 .filter(|m| match m.performance() {
                     Some(p) => p == this && m.ticket().is_none_or(|t| t == ticket.id()),
                     None => m.kind() == MomentKind::Operational,
                 })
+                .map(|fired| ledger.moment(fired))
                 .collect();
             if moments.is_empty() {
                 continue;

@@ -240,8 +240,9 @@ impl Engine {
                 buffer.clear();
                 continue;
             }
+            let rule_text = ledger.rule_text(rule.id());
             for mut moment in buffer.drain(..) {
-                moment.stamp(rule.id(), patron.id());
+                moment.stamp(rule_text.clone(), patron.id());
                 if let Some((by, suppression)) =
                     suppressions.iter().find(|(_, s)| s.silences(&moment))
                 {

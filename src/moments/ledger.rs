@@ -121,6 +121,9 @@ impl FiredMoment {
     pub(crate) fn performance(&self) -> Option<&PerformanceId> {
         self.performance.as_ref()
     }
+    pub(crate) fn ticket(&self) -> Option<&TicketId> {
+        self.ticket.as_ref()
+    }
     pub(crate) fn kind(&self) -> MomentKind {
         self.kind
     }
@@ -353,6 +356,14 @@ impl MomentLedger {
                 visit: visit_key(fired.performance.as_ref()),
                 key: if fired.holds_key { fired.key } else { RELEASED },
             });
+        }
+    }
+
+    /// A rule id as moments hold it: sharing the ledger's copy once the rule has fired.
+    pub(crate) fn rule_text(&self, rule: &str) -> Text {
+        match self.texts.id_of(rule) {
+            Some(id) => self.texts.text(id),
+            None => Text::Owned(rule.to_owned()),
         }
     }
 

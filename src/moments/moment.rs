@@ -237,8 +237,8 @@ impl Moment {
         self
     }
 
-    pub(crate) fn stamp(&mut self, rule: &str, patron: PatronId) {
-        self.rule = Text::Owned(rule.to_owned());
+    pub(crate) fn stamp(&mut self, rule: Text, patron: PatronId) {
+        self.rule = rule;
         self.patron = patron;
         if self.purposes.is_empty() {
             self.purposes.push(default_purpose(self.kind));
