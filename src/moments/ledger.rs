@@ -539,7 +539,19 @@ impl MomentLedger {
                 "fired moment {i} is for a patron memory does not have"
             ));
         }
-        let moments = std::mem::take(&mut self.moments);
+        let mut moments = std::mem::take(&mut self.moments);
+        // Loaded seats are copies each; moments at the same seat share one again, as
+        // moments fired from tickets do.
+        let mut seats: Set<Seat> = Set::default();
+        for seat in moments.iter_mut().filter_map(|fired| fired.seat.as_mut()) {
+            match seats.get(seat) {
+                Some(shared) => *seat = shared.clone(),
+                None => {
+                    seats.insert(seat.clone());
+                }
+            }
+        }
+        drop(seats);
         self.by_patron.clear();
         for (i, fired) in moments.iter().enumerate() {
             self.file(fired, u32::try_from(i).unwrap_or(u32::MAX));
