@@ -164,7 +164,7 @@ fn view(memory: &Memory) -> View {
         memory: snapshot(memory),
         moments: memory
             .patrons()
-            .flat_map(|p| memory.moments_of(p.id()).cloned().collect::<Vec<_>>())
+            .flat_map(|p| memory.moments_of(p.id()).collect::<Vec<_>>())
             .collect(),
         pending_ticks: memory.pending_ticks(),
         identity: memory.identity_changes(0).to_vec(),
@@ -1447,11 +1447,20 @@ fn journals_and_snapshots_of_the_previous_formats_still_open_to_the_same_memory(
         observe(&mut expected, v1::event(n));
     }
     assert_eq!(snapshot(&restored), snapshot(&expected));
-    // An image written now is the current format (2: erased and opted-out patrons), and
-    // loads to the same memory.
+    // Its fired moments (saved with their strings then) read back the same.
+    let moments = |memory: &Memory| -> Vec<regulars::Moment> {
+        memory
+            .patrons()
+            .flat_map(|p| memory.moments_of(p.id()).collect::<Vec<_>>())
+            .collect()
+    };
+    assert!(!moments(&expected).is_empty());
+    assert_eq!(moments(&restored), moments(&expected));
+    // An image written now is the current format (3: compact fired moments), and loads
+    // to the same memory.
     let again = restored.snapshot();
     assert_eq!(&again[..8], &image[..8]);
-    assert_eq!(&again[8..12], &2u32.to_le_bytes());
+    assert_eq!(&again[8..12], &3u32.to_le_bytes());
     let again = v1::config().build_from_snapshot(&again).expect("it loads");
     assert_eq!(snapshot(&again), snapshot(&expected));
 }

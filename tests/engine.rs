@@ -275,7 +275,10 @@ fn a_later_higher_priority_group_moment_replaces_an_earlier_one() {
         order("e-2", "o-2", ana(), [ticket("t-2", "hamlet-1")]),
     );
     assert_eq!(fired(&second, "late"), 1);
-    let active: Vec<&str> = memory.moments_of(patron).map(Moment::rule).collect();
+    let active: Vec<String> = memory
+        .moments_of(patron)
+        .map(|m| m.rule().to_owned())
+        .collect();
     assert_eq!(active, ["late"], "the early greeting was replaced");
 }
 
@@ -790,5 +793,79 @@ fn a_refunded_moment_may_fire_again_for_the_visit_that_happens() {
         fired(&again, "p"),
         0,
         "once per production holds for live ones"
+    );
+}
+
+// ---------------------------------------------------------------- restored ledgers
+
+#[test]
+fn a_restored_memory_remembers_what_fired_what_was_refunded_and_cooldowns() {
+    let (b, clock) = bare(t0());
+    let configure = |b: regulars::MemoryBuilder| {
+        b.rule(per_ticket("note", MomentKind::Welcome, Priority::NORMAL))
+            .rule_with_policy(per_order("thanks"), Policy::new().cooldown(days(30)))
+    };
+    let mut memory = build(configure(b));
+    let start = order_time();
+    let first = observe(
+        &mut memory,
+        order_at(
+            "e-1",
+            "o-1",
+            ana(),
+            [
+                seated("t-1", "hamlet-1", "A1"),
+                seated("t-2", "hamlet-2", "A2"),
+            ],
+            start,
+        ),
+    );
+    assert_eq!(fired(&first, "note"), 2);
+    assert_eq!(fired(&first, "thanks"), 1);
+    // The refund releases hamlet-1's note: a new booking of it may have one again.
+    observe(
+        &mut memory,
+        Event::refund("e-2", Refund::tickets("o-1", ["t-1"])).at(start + days(1)),
+    );
+    let before: Vec<Moment> = memory.moments_of(first.patron()).collect();
+
+    let image = memory.snapshot();
+    let mut restored = configure(builder(&clock).without_default_rules())
+        .build_from_snapshot(&image)
+        .expect("the image loads");
+    assert_eq!(
+        restored.moments_of(first.patron()).collect::<Vec<_>>(),
+        before
+    );
+    for memory in [&mut memory, &mut restored] {
+        let again = observe(
+            memory,
+            order_at(
+                "e-3",
+                "o-3",
+                ana(),
+                [
+                    seated("t-3", "hamlet-1", "B1"),
+                    seated("t-4", "hamlet-2", "B2"),
+                ],
+                start + days(10),
+            ),
+        );
+        let notes: Vec<&str> = moments_of(&again, "note")
+            .iter()
+            .map(|m| m.performance().unwrap().as_str())
+            .collect();
+        assert_eq!(
+            notes,
+            ["hamlet-1"],
+            "hamlet-2's note stands, hamlet-1's was released"
+        );
+        assert_eq!(fired(&again, "thanks"), 0, "cooling down since day 0");
+        let later = observe(memory, order_at("e-4", "o-4", ana(), [], start + days(30)));
+        assert_eq!(fired(&later, "thanks"), 1, "the cooldown is over");
+    }
+    assert_eq!(
+        restored.moments_of(first.patron()).collect::<Vec<_>>(),
+        memory.moments_of(first.patron()).collect::<Vec<_>>()
     );
 }

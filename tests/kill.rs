@@ -229,7 +229,7 @@ fn run_child(dir: &Path, policy: &str, delay: Duration) -> Vec<String> {
 fn view(memory: &Memory) -> (Snapshot, Vec<Moment>, usize) {
     let moments = memory
         .patrons()
-        .flat_map(|p| memory.moments_of(p.id()).cloned().collect::<Vec<_>>())
+        .flat_map(|p| memory.moments_of(p.id()).collect::<Vec<_>>())
         .collect();
     (snapshot(memory), moments, memory.pending_ticks())
 }

@@ -192,7 +192,6 @@ impl House {
         self.memory
             .moments_of(self.patron(who))
             .filter(|m| m.rule() == rule)
-            .cloned()
             .collect()
     }
 }

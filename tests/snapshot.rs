@@ -92,7 +92,7 @@ fn carry_on(memory: &mut Memory) -> Vec<Observation> {
 fn all_moments(memory: &Memory) -> Vec<Moment> {
     memory
         .patrons()
-        .flat_map(|p| memory.moments_of(p.id()).cloned().collect::<Vec<_>>())
+        .flat_map(|p| memory.moments_of(p.id()).collect::<Vec<_>>())
         .collect()
 }
 

@@ -4,7 +4,7 @@ use super::Memory;
 use crate::error::{Error, Result, shown};
 use crate::model::ids::PatronId;
 use crate::moments::brief::{Brief, BriefEntry, BriefSection};
-use crate::moments::ledger::Standing;
+use crate::moments::ledger::{FiredMoment, Standing};
 use crate::moments::{Moment, MomentKind};
 use crate::pii::Pii;
 
@@ -13,6 +13,9 @@ impl Memory {
     /// acted on, oldest first: not replaced by a higher-priority one, not for a refunded
     /// ticket.
     ///
+    /// Memory keeps fired moments compactly and rebuilds each one as it is read; the
+    /// moments share memory's copies of their texts, so reading them allocates little.
+    ///
     /// ```
     /// use regulars::{Event, Memory, Order, Signals};
     /// let mut memory = Memory::new();
@@ -20,18 +23,26 @@ impl Memory {
     /// assert_eq!(memory.moments_of(seen.patron()).count(), seen.moments().len());
     /// # Ok::<(), regulars::Error>(())
     /// ```
-    pub fn moments_of(&self, patron: PatronId) -> impl Iterator<Item = &Moment> {
+    pub fn moments_of(&self, patron: PatronId) -> impl Iterator<Item = Moment> + '_ {
+        let ledger = &self.state.ledger;
+        self.active_fired(patron)
+            .into_iter()
+            .map(move |fired| ledger.moment(fired))
+    }
+
+    /// The fired moments of a patron and everyone merged into them that are still to be
+    /// acted on, oldest first, as the ledger keeps them (read before building any).
+    fn active_fired(&self, patron: PatronId) -> Vec<&FiredMoment> {
         let live = self.state.live(patron);
         let cluster = self.state.cluster(live);
         let ledger = &self.state.ledger;
-        let mut moments: Vec<(u32, &Moment)> = cluster
+        let mut moments: Vec<(u32, &FiredMoment)> = cluster
             .iter()
             .flat_map(|&member| ledger.of_patron(member))
             .filter(|(_, fired)| fired.standing == Standing::Active)
-            .map(|(i, fired)| (i, &fired.moment))
             .collect();
         moments.sort_by_key(|&(i, _)| i);
-        moments.into_iter().map(|(_, m)| m)
+        moments.into_iter().map(|(_, fired)| fired).collect()
     }
 
     /// How many (patron, time-based rule) pairs wait for [`tick`](Memory::tick).
@@ -85,13 +96,15 @@ impl Memory {
             }
             tickets += 1;
             let holder = ticket.holder();
+            let ledger = &self.state.ledger;
             let mut moments: Vec<Moment> = self
-                .moments_of(holder)
+                .active_fired(holder)
+                .into_iter()
                 .filter(|m| match m.performance() {
                     Some(p) => p == this && m.ticket().is_none_or(|t| t == ticket.id()),
                     None => m.kind() == MomentKind::Operational,
                 })
-                .cloned()
+                .map(|fired| ledger.moment(fired))
                 .collect();
             if moments.is_empty() {
                 continue;

@@ -15,15 +15,18 @@ use super::state::{OrderRecord, PatronRecord, SeenEvent, State, TicketRecord};
 use crate::error::{Error, Result};
 use crate::model::catalog::Catalog;
 use crate::model::ids::{EventId, OrderId, PatronId, ScanId, SharedIds, TicketId};
-use crate::moments::ledger::MomentLedger;
+use crate::moments::ledger::{LegacyLedger, MomentLedger};
 use crate::privacy::PrivacyState;
 
 /// The first bytes of every snapshot, then the format version.
 const MAGIC: &[u8; 8] = b"RGLRSNAP";
-const VERSION: u32 = 2;
+const VERSION: u32 = 3;
 /// Version 1 images (before erasure and opt-out) are still read: they had no privacy
 /// section.
 const VERSION_WITHOUT_PRIVACY: u32 = 1;
+/// Version 2 images (and 1) are still read: they saved fired moments with their strings,
+/// which loading converts to today's compact ledger.
+const VERSION_WITH_STRING_MOMENTS: u32 = 2;
 
 type Map<K, V> = std::collections::HashMap<K, V, ahash::RandomState>;
 type Set<K> = std::collections::HashSet<K, ahash::RandomState>;
@@ -45,9 +48,9 @@ struct Saved<'a> {
     privacy: &'a PrivacyState,
 }
 
-/// The same, owned, as loaded.
+/// The same, owned, as loaded (with the ledger in the shape of the image's version).
 #[derive(Deserialize)]
-struct Loaded {
+struct Loaded<Ledger = MomentLedger> {
     catalog: Catalog,
     patrons: Vec<PatronRecord>,
     identifiers: IdentifierIndex,
@@ -56,9 +59,28 @@ struct Loaded {
     orders: Map<OrderId, OrderRecord>,
     events: Map<EventId, SeenEvent>,
     scans: Set<ScanId>,
-    ledger: MomentLedger,
+    ledger: Ledger,
     due: Vec<(DateTime<Utc>, PatronId, String)>,
     identity: Identity,
+}
+
+impl Loaded<LegacyLedger> {
+    /// An older image's contents with its fired moments in today's shape.
+    fn upgrade(self) -> Loaded {
+        Loaded {
+            catalog: self.catalog,
+            patrons: self.patrons,
+            identifiers: self.identifiers,
+            blocking: self.blocking,
+            tickets: self.tickets,
+            orders: self.orders,
+            events: self.events,
+            scans: self.scans,
+            ledger: self.ledger.upgrade(),
+            due: self.due,
+            identity: self.identity,
+        }
+    }
 }
 
 /// The part of a snapshot written since version 2, after the rest.
@@ -138,7 +160,10 @@ impl Memory {
             return Err(corrupt("checksum mismatch"));
         }
         let version = u32::from_le_bytes([body[8], body[9], body[10], body[11]]);
-        if version != VERSION && version != VERSION_WITHOUT_PRIVACY {
+        if version != VERSION
+            && version != VERSION_WITH_STRING_MOMENTS
+            && version != VERSION_WITHOUT_PRIVACY
+        {
             return Err(corrupt(format!(
                 "format version {version}, this build reads {VERSION}"
             )));
@@ -146,8 +171,14 @@ impl Memory {
         // Each id is saved once per copy; reading them back through a table of recent ids
         // makes most copies share an allocation again, as in the memory that was saved.
         let sharing = SharedIds::start();
-        let (loaded, rest): (Loaded, _) = postcard::take_from_bytes(&body[header..])
-            .map_err(|e| corrupt(format!("undecodable: {e}")))?;
+        let undecodable = |e: postcard::Error| corrupt(format!("undecodable: {e}"));
+        let (loaded, rest): (Loaded, _) = if version == VERSION {
+            postcard::take_from_bytes(&body[header..]).map_err(undecodable)?
+        } else {
+            let (loaded, rest): (Loaded<LegacyLedger>, _) =
+                postcard::take_from_bytes(&body[header..]).map_err(undecodable)?;
+            (loaded.upgrade(), rest)
+        };
         let privacy = if version == VERSION_WITHOUT_PRIVACY {
             PrivacyState::default()
         } else {
@@ -183,7 +214,7 @@ impl Memory {
         };
         state.identity.review_limit = defaults.identity.review_limit;
         state.privacy.keep_aggregates = defaults.privacy.keep_aggregates;
-        state.ledger.reindex();
+        state.ledger.reindex(state.patrons.len()).map_err(corrupt)?;
         // The compact copies recognition compares are derived, not saved.
         let ids: Vec<PatronId> = state.patrons.iter().map(|record| record.id).collect();
         for id in ids {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Datelike, Utc};
 use smallvec::SmallVec;
 
-use super::ledger::{FiredKey, MomentLedger, RuleIdx, Standing};
+use super::ledger::{MomentLedger, RuleIdx, Standing, once_key};
 use super::moment::{channel_of, dedupe_key_of, default_purpose};
 use super::{
     Action, Moment, MomentKind, MomentRule, OncePer, Policy, RuleContext, SilencedMoment,
@@ -99,16 +99,17 @@ impl Admission<'_> {
             return false;
         }
         let dedupe_key = dedupe_key_of(dedupe_key, performance);
-        let scope = scope_of(self.policy.scope(), performance, dedupe_key, ctx, ctx.now());
-        let mut key = FiredKey {
-            rule: self.rule.id().into(),
-            patron: ctx.patron().id(),
-            scope,
-        };
-        self.cluster.iter().any(|&member| {
-            key.patron = member;
-            self.ledger.has_fired(&key)
-        })
+        let key = key_of(
+            self.rule.id(),
+            self.policy.scope(),
+            performance,
+            dedupe_key,
+            ctx,
+            ctx.now(),
+        );
+        self.cluster
+            .iter()
+            .any(|&member| self.ledger.has_fired(member, key))
     }
 }
 
@@ -116,8 +117,10 @@ impl Admission<'_> {
 #[derive(Debug)]
 pub(crate) struct Candidate {
     moment: Moment,
-    key: FiredKey,
-    group: Option<Box<str>>,
+    /// Its once-per key.
+    key: u64,
+    /// The rule that proposed it, whose policy names its exclusive group.
+    rule: RuleIdx,
 }
 
 /// What the rules proposed for one patron and one trigger.
@@ -141,6 +144,9 @@ impl Proposal {
 pub(crate) struct Outcome {
     pub(crate) fired: Vec<Moment>,
     pub(crate) silenced: Vec<SilencedMoment>,
+    /// The ledger index of the first moment fired in this call: the ones from there on
+    /// were fired by it.
+    first_fired: Option<u32>,
 }
 
 /// Whether the patron's answers allow using their data for `purpose` on `channel`.
@@ -203,6 +209,9 @@ impl Engine {
             if only.is_some_and(|only| usize::from(only) != idx) {
                 continue;
             }
+            let Ok(rule_idx) = RuleIdx::try_from(idx) else {
+                break;
+            };
             let (rule, policy) = (&registered.rule, &registered.policy);
             if !policy.is_active_on(today) {
                 continue;
@@ -231,8 +240,9 @@ impl Engine {
                 buffer.clear();
                 continue;
             }
+            let rule_text = ledger.rule_text(rule.id());
             for mut moment in buffer.drain(..) {
-                moment.stamp(rule.id(), patron.id());
+                moment.stamp(rule_text.clone(), patron.id());
                 if let Some((by, suppression)) =
                     suppressions.iter().find(|(_, s)| s.silences(&moment))
                 {
@@ -254,30 +264,21 @@ impl Engine {
                     proposal.silenced.push(SilencedMoment::new(moment, reason));
                     continue;
                 }
-                let scope = scope_of(
+                let key = key_of(
+                    rule.id(),
                     policy.scope(),
                     moment.performance(),
                     moment.dedupe_key(),
                     ctx,
                     now,
                 );
-                let mut key = FiredKey {
-                    rule: rule.id().into(),
-                    patron: patron.id(),
-                    scope,
-                };
-                let fired_before = cluster.iter().any(|&member| {
-                    key.patron = member;
-                    ledger.has_fired(&key)
-                });
-                key.patron = patron.id();
-                if fired_before {
+                if cluster.iter().any(|&member| ledger.has_fired(member, key)) {
                     continue;
                 }
                 proposal.candidates.push(Candidate {
                     moment,
                     key,
-                    group: policy.group().map(Into::into),
+                    rule: rule_idx,
                 });
             }
         }
@@ -295,7 +296,7 @@ impl Engine {
         cluster: &[PatronId],
         out: &mut Outcome,
     ) {
-        let Some((_, now)) = proposal.subject() else {
+        let Some((patron, now)) = proposal.subject() else {
             return;
         };
         out.silenced.extend(proposal.silenced);
@@ -303,34 +304,35 @@ impl Engine {
         // Stable: among equal priorities, registration order decides.
         candidates.sort_by_key(|c| std::cmp::Reverse(c.moment.priority()));
         for candidate in candidates {
-            if ledger.has_fired(&candidate.key) {
+            if ledger.has_fired(patron, candidate.key) {
                 continue;
             }
-            let performance = candidate.moment.performance().cloned();
+            let group = self
+                .rules
+                .get(usize::from(candidate.rule))
+                .and_then(|r| r.policy.group());
+            let performance = candidate.moment.performance();
             let priority = candidate.moment.priority();
+            let first_fired = out.first_fired;
             // Earlier moments at the same performance, or fired in this call when the
-            // moment has none: (index, priority, group).
-            let batch_start = out.fired.len();
+            // moment has none: (index, priority, same group, operational).
             let rivals: SmallVec<[(u32, crate::Priority, bool, bool); 4]> = cluster
                 .iter()
-                .flat_map(|&member| ledger.of_visit(member, performance.as_ref()))
+                .flat_map(|&member| ledger.of_visit(member, performance))
                 .filter(|(_, fired)| fired.standing == Standing::Active)
-                // Operational moments serve the visit: the cap never counts or drops them.
-                .filter(|(_, fired)| {
-                    fired.moment.kind() != MomentKind::Operational
-                        || (candidate.group.is_some() && fired.group == candidate.group)
-                })
-                .filter(|(_, fired)| match &performance {
-                    Some(p) => fired.moment.performance() == Some(p),
-                    None => {
-                        fired.moment.performance().is_none()
-                            && out.fired[..batch_start].contains(&fired.moment)
-                    }
-                })
                 .map(|(i, fired)| {
-                    let same_group = candidate.group.is_some() && fired.group == candidate.group;
-                    let operational = fired.moment.kind() == MomentKind::Operational;
-                    (i, fired.moment.priority(), same_group, operational)
+                    let same_group = ledger.in_group(fired, group);
+                    let operational = fired.kind() == MomentKind::Operational;
+                    (i, fired, same_group, operational)
+                })
+                // Operational moments serve the visit: the cap never counts or drops them.
+                .filter(|&(_, _, same_group, operational)| !operational || same_group)
+                .filter(|&(i, fired, ..)| {
+                    performance.is_some()
+                        || (fired.performance().is_none() && first_fired.is_some_and(|f| i >= f))
+                })
+                .map(|(i, fired, same_group, operational)| {
+                    (i, fired.priority(), same_group, operational)
                 })
                 .collect();
             let mut displaced: SmallVec<[u32; 2]> = SmallVec::new();
@@ -338,7 +340,7 @@ impl Engine {
                 if rival >= priority {
                     let reason = format!(
                         "exclusive group {}: an earlier moment won",
-                        candidate.group.as_deref().unwrap_or_default()
+                        group.unwrap_or_default()
                     );
                     out.silenced
                         .push(SilencedMoment::new(candidate.moment, reason));
@@ -372,8 +374,11 @@ impl Engine {
             for i in displaced {
                 ledger.set_standing(i, Standing::Superseded);
             }
-            out.fired.push(candidate.moment.clone());
-            ledger.fire(candidate.key, candidate.moment, candidate.group, now);
+            let idx = ledger.fire(&candidate.moment, candidate.key, group, now);
+            out.first_fired.get_or_insert(idx);
+            // The caller gets the moment the rule built; the ledger keeps its own compact
+            // record of it, so nothing is copied.
+            out.fired.push(candidate.moment);
         }
     }
 
@@ -403,27 +408,30 @@ impl Engine {
     }
 }
 
-/// The once-per scope key of a moment for this performance (if any) with this dedupe key.
-fn scope_of(
+/// The once-per key of `rule`'s moment for this performance (if any) with this dedupe
+/// key: a hash of the scope text, which is the performance, production, year or dedupe
+/// key the policy's [`OncePer`] names (see [`once_key`]).
+fn key_of(
+    rule: &str,
     once: OncePer,
     performance: Option<&PerformanceId>,
     dedupe_key: &str,
     ctx: &RuleContext<'_>,
     now: DateTime<Utc>,
-) -> Box<str> {
+) -> u64 {
     match once {
-        OncePer::Patron => "patron".into(),
-        OncePer::Year => format!("year {}", now.year()).into(),
+        OncePer::Patron => once_key(rule, format_args!("patron")),
+        OncePer::Year => once_key(rule, format_args!("year {}", now.year())),
         OncePer::Performance => match performance {
-            Some(p) => format!("performance {p}").into(),
-            None => dedupe_key.into(),
+            Some(p) => once_key(rule, format_args!("performance {p}")),
+            None => once_key(rule, format_args!("{dedupe_key}")),
         },
         OncePer::Production => {
             match performance.and_then(|p| ctx.catalog().performance(p.as_str())) {
-                Some(p) => format!("production {}", p.production()).into(),
-                None => dedupe_key.into(),
+                Some(p) => once_key(rule, format_args!("production {}", p.production())),
+                None => once_key(rule, format_args!("{dedupe_key}")),
             }
         }
-        _ => dedupe_key.into(),
+        _ => once_key(rule, format_args!("{dedupe_key}")),
     }
 }

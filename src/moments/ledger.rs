@@ -3,13 +3,20 @@
 //! rule is next due for each patron.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::fmt::Write as _;
+use std::hash::Hasher as _;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
-use super::Moment;
+use super::moment::Text;
+use super::{Action, Moment, MomentKind, Priority};
+use crate::model::history::Seat;
 use crate::model::ids::{PatronId, PerformanceId, TicketId};
+use crate::model::profile::{Channel, Purpose};
+use crate::stable_hash::StableHasher;
 
 type Map<K, V> = HashMap<K, V, ahash::RandomState>;
 type Set<K> = HashSet<K, ahash::RandomState>;
@@ -17,12 +24,57 @@ type Set<K> = HashSet<K, ahash::RandomState>;
 /// A rule's index in the engine's registration order.
 pub(crate) type RuleIdx = u16;
 
-/// One firing of a rule for a patron within its once-per scope.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub(crate) struct FiredKey {
-    pub(crate) rule: Box<str>,
-    pub(crate) patron: PatronId,
-    pub(crate) scope: Box<str>,
+/// One of the ledger's texts (rule ids, group names, messages, explanations, dedupe
+/// keys), by its position in the ledger's table.
+type TextId = u32;
+
+/// No text (no dedupe key, no group).
+const NO_TEXT: TextId = TextId::MAX;
+
+/// Seeds the once-per key hash, so it differs from the crate's other stable hashes.
+const ONCE_PER_SEED: u64 = 0x6f6e_6365_2d70_6572;
+
+/// The once-per key of a rule's moment: a stable 64-bit hash of the rule id and the
+/// scope text (`"patron"`, `"year 2026"`, `"performance hamlet-3"`, `"production
+/// hamlet"` or the dedupe key), the same text memory used to keep as the key itself.
+///
+/// Why a hash is safe for this: the key is only compared with the keys of the *same
+/// patron* (the ledger files keys by exact patron id), so a false "fired already" needs
+/// two of one patron's (rule, scope) pairs to collide. With k keys per patron the odds
+/// are about k² / 2⁶⁵: for a million patrons with a thousand keys each, about 3 in 10⁸
+/// over the life of the memory, and a collision only withholds one moment. Nothing
+/// depends on it beyond that. The rule id is length-prefixed, so no two (rule, scope)
+/// pairs feed the hasher the same bytes. The hash is the crate's stable one: keys are
+/// saved in snapshots.
+pub(crate) struct OnceKey(StableHasher);
+
+impl OnceKey {
+    pub(crate) fn new(rule: &str) -> Self {
+        let mut hasher = StableHasher::new(ONCE_PER_SEED);
+        hasher.write_usize(rule.len());
+        hasher.write(rule.as_bytes());
+        Self(hasher)
+    }
+
+    pub(crate) fn finish(&self) -> u64 {
+        // 0 marks a released key.
+        self.0.finish().max(1)
+    }
+}
+
+impl std::fmt::Write for OnceKey {
+    fn write_str(&mut self, text: &str) -> std::fmt::Result {
+        self.0.write(text.as_bytes());
+        Ok(())
+    }
+}
+
+/// The once-per key of `rule`'s moment for this scope text.
+pub(crate) fn once_key(rule: &str, scope: std::fmt::Arguments<'_>) -> u64 {
+    let mut key = OnceKey::new(rule);
+    // Writing into a hasher cannot fail.
+    let _ = key.write_fmt(scope);
+    key.finish()
 }
 
 /// Whether a fired moment is still to be acted on.
@@ -31,37 +83,169 @@ pub(crate) enum Standing {
     Active,
     /// A higher-priority moment took its place (per-visit cap or exclusive group).
     Superseded,
-    /// Its ticket was refunded.
+    /// Its ticket was refunded, or the patron opted out.
     Retired,
 }
 
+/// One fired moment as the ledger keeps it: the moment's fields, with every text an
+/// index into the ledger's table of distinct texts (most messages and explanations are
+/// shared by many patrons: "2nd visit to Hamlet") and ids, seats and tickets sharing
+/// memory's one copy: 96 bytes, where the moment with its strings took about 500.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct FiredMoment {
-    pub(crate) moment: Moment,
-    /// Its once-per key, released if the moment is retired.
-    pub(crate) key: FiredKey,
-    pub(crate) group: Option<Box<str>>,
+    patron: PatronId,
+    /// When it fired, for cooldowns.
+    at: DateTime<Utc>,
+    /// Its once-per key (see [`OnceKey`]).
+    key: u64,
+    performance: Option<PerformanceId>,
+    ticket: Option<TicketId>,
+    seat: Option<Seat>,
+    rule: TextId,
+    message: TextId,
+    explanation: TextId,
+    dedupe_key: TextId,
+    group: TextId,
+    kind: MomentKind,
+    action: Action,
+    priority: Priority,
+    channel: Option<Channel>,
+    purposes: PackedPurposes,
     pub(crate) standing: Standing,
+    /// Whether it still holds its once-per key: a refund releases it (the moment may fire
+    /// again for the visit that does happen); an opt-out or a rival does not.
+    holds_key: bool,
 }
 
-/// Saved in snapshots: the fired keys, cooldown times and moments. The per-patron index is
-/// rebuilt from the moments, and the due index is saved by rule id (rule indices are
-/// configuration, which may change between runs).
+// Kept small: one per fired moment, and most patrons have some.
+const _: () = assert!(std::mem::size_of::<FiredMoment>() <= 96);
+
+impl FiredMoment {
+    pub(crate) fn performance(&self) -> Option<&PerformanceId> {
+        self.performance.as_ref()
+    }
+    pub(crate) fn ticket(&self) -> Option<&TicketId> {
+        self.ticket.as_ref()
+    }
+    pub(crate) fn kind(&self) -> MomentKind {
+        self.kind
+    }
+    pub(crate) fn priority(&self) -> Priority {
+        self.priority
+    }
+}
+
+/// A moment's purposes in their order, two bits each (at most one of each of the three).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+struct PackedPurposes(u8);
+
+impl PackedPurposes {
+    fn pack(purposes: &[Purpose]) -> Self {
+        let mut packed = 0u8;
+        for (i, purpose) in purposes.iter().take(4).enumerate() {
+            let code = match purpose {
+                Purpose::Operational => 1,
+                Purpose::Personalisation => 2,
+                Purpose::Marketing => 3,
+            };
+            packed |= code << (2 * i);
+        }
+        Self(packed)
+    }
+
+    fn unpack(self) -> SmallVec<[Purpose; 3]> {
+        (0..4)
+            .map_while(|i| match (self.0 >> (2 * i)) & 3 {
+                1 => Some(Purpose::Operational),
+                2 => Some(Purpose::Personalisation),
+                3 => Some(Purpose::Marketing),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// The ledger's distinct texts, each kept once and shared by every moment that says it.
+/// `Debug` shows how many: messages may name patrons.
+#[derive(Default)]
+struct Texts {
+    all: Vec<Arc<str>>,
+    ids: Map<Arc<str>, TextId>,
+}
+
+impl Texts {
+    fn intern(&mut self, text: &str) -> TextId {
+        if let Some(&id) = self.ids.get(text) {
+            return id;
+        }
+        let id = TextId::try_from(self.all.len()).unwrap_or(NO_TEXT);
+        let text: Arc<str> = Arc::from(text);
+        self.all.push(Arc::clone(&text));
+        self.ids.insert(text, id);
+        id
+    }
+
+    fn intern_optional(&mut self, text: Option<&str>) -> TextId {
+        text.map_or(NO_TEXT, |text| self.intern(text))
+    }
+
+    fn id_of(&self, text: &str) -> Option<TextId> {
+        self.ids.get(text).copied()
+    }
+
+    fn get(&self, id: TextId) -> Option<&Arc<str>> {
+        self.all.get(id as usize)
+    }
+
+    /// The text as a moment holds it, sharing this copy.
+    fn text(&self, id: TextId) -> Text {
+        self.get(id)
+            .map_or_else(Text::default, |text| Text::Shared(Arc::clone(text)))
+    }
+}
+
+impl std::fmt::Debug for Texts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Texts")
+            .field("count", &self.all.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Serialize for Texts {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.all.iter().map(|text| &**text))
+    }
+}
+
+impl<'de> Deserialize<'de> for Texts {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let all: Vec<String> = Deserialize::deserialize(deserializer)?;
+        let mut texts = Texts::default();
+        for text in all {
+            let id = TextId::try_from(texts.all.len()).unwrap_or(NO_TEXT);
+            let text: Arc<str> = Arc::from(text);
+            // A repeated text keeps its first id; later ones still read back.
+            texts.ids.entry(Arc::clone(&text)).or_insert(id);
+            texts.all.push(text);
+        }
+        Ok(texts)
+    }
+}
+
+/// Saved in snapshots: the distinct texts and the fired moments. The once-per keys still
+/// held and the per-patron index are rebuilt from the moments; the due index is saved by
+/// rule id (rule indices are configuration, which may change between runs).
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub(crate) struct MomentLedger {
-    fired: Set<FiredKey>,
-    /// When each rule last fired for a patron, per patron so a cooldown check needs no
-    /// owned key. Saved as one map keyed by (rule id, patron).
-    #[serde(
-        serialize_with = "save_last_fired",
-        deserialize_with = "load_last_fired"
-    )]
-    last_fired: Map<PatronId, LastFired>,
+    texts: Texts,
     moments: Vec<FiredMoment>,
-    /// Each patron's moments (index, and a fingerprint of the performance, so finding
-    /// the moments of one visit reads only theirs).
+    /// Each patron's moments, by the patron's position in memory's table: one lookup
+    /// answers both "fired already?" and "what else is there at this visit?", reading
+    /// only that patron's entries.
     #[serde(skip)]
-    by_patron: Map<PatronId, SmallVec<[(u32, u64); 2]>>,
+    by_patron: Vec<SmallVec<[Filed; 2]>>,
     #[serde(skip)]
     due: BTreeSet<(DateTime<Utc>, PatronId, RuleIdx)>,
     /// The due times filed per patron, so refiling a patron's rules after an event is one
@@ -70,99 +254,155 @@ pub(crate) struct MomentLedger {
     due_of: Map<PatronId, DueTimes>,
 }
 
+/// One of a patron's fired moments, as the per-patron index files it.
+#[derive(Debug, Clone, Copy)]
+struct Filed {
+    /// Its index in the ledger.
+    idx: u32,
+    /// A fingerprint of its performance (see [`visit_key`]).
+    visit: u32,
+    /// The once-per key it holds, or [`RELEASED`].
+    key: u64,
+}
+
+/// The key of a moment that holds none (its ticket was refunded); never a once-per key.
+const RELEASED: u64 = 0;
+
 /// The due times filed for one patron, by rule.
 type DueTimes = SmallVec<[(RuleIdx, DateTime<Utc>); 2]>;
 
 /// A fingerprint of the performance a moment is for (0 for none), to skip the moments of
 /// other visits without reading them.
-fn visit_key(performance: Option<&PerformanceId>) -> u64 {
-    use std::hash::Hasher;
+fn visit_key(performance: Option<&PerformanceId>) -> u32 {
     match performance {
         None => 0,
         Some(performance) => {
-            let mut hasher = crate::stable_hash::StableHasher::new(0);
+            let mut hasher = StableHasher::new(0);
             hasher.write(performance.as_str().as_bytes());
-            hasher.finish() | 1
+            // The low half, never 0.
+            (hasher.finish() as u32) | 1
         }
     }
-}
-
-/// When each rule last fired for one patron.
-type LastFired = SmallVec<[(Box<str>, DateTime<Utc>); 2]>;
-
-fn save_last_fired<S: serde::Serializer>(
-    last_fired: &Map<PatronId, LastFired>,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    use serde::ser::SerializeMap;
-    // The length first: compact formats need it before the entries.
-    let len = last_fired.values().map(SmallVec::len).sum();
-    let mut map = serializer.serialize_map(Some(len))?;
-    for (&patron, rules) in last_fired {
-        for (rule, at) in rules {
-            map.serialize_entry(&(&**rule, patron), at)?;
-        }
-    }
-    map.end()
-}
-
-fn load_last_fired<'de, D: serde::Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Map<PatronId, LastFired>, D::Error> {
-    let flat: Map<(Box<str>, PatronId), DateTime<Utc>> = Deserialize::deserialize(deserializer)?;
-    let mut last_fired: Map<PatronId, LastFired> = Map::default();
-    for ((rule, patron), at) in flat {
-        last_fired.entry(patron).or_default().push((rule, at));
-    }
-    Ok(last_fired)
 }
 
 impl MomentLedger {
-    pub(crate) fn has_fired(&self, key: &FiredKey) -> bool {
-        self.fired.contains(key)
+    /// Whether `patron` holds the once-per key `key` (see [`once_key`]).
+    pub(crate) fn has_fired(&self, patron: PatronId, key: u64) -> bool {
+        self.filed(patron).iter().any(|filed| filed.key == key)
     }
 
+    /// A patron's index entries, oldest first.
+    fn filed(&self, patron: PatronId) -> &[Filed] {
+        crate::memory::state::slot(patron)
+            .and_then(|slot| self.by_patron.get(slot))
+            .map_or(&[], |filed| filed.as_slice())
+    }
+
+    /// When `rule` last fired for `patron` (under this id only).
     pub(crate) fn last_fired(&self, rule: &str, patron: PatronId) -> Option<DateTime<Utc>> {
-        self.last_fired
-            .get(&patron)?
+        let rule = self.texts.id_of(rule)?;
+        self.filed(patron)
             .iter()
-            .find(|(r, _)| &**r == rule)
-            .map(|&(_, at)| at)
+            .rev()
+            .filter_map(|filed| self.moments.get(filed.idx as usize))
+            .find(|fired| fired.rule == rule)
+            .map(|fired| fired.at)
     }
 
-    /// Records a fired moment.
+    /// Records a fired moment (stamped with its rule and patron) under its once-per key.
+    /// Returns its index.
     pub(crate) fn fire(
         &mut self,
-        key: FiredKey,
-        moment: Moment,
-        group: Option<Box<str>>,
+        moment: &Moment,
+        key: u64,
+        group: Option<&str>,
         at: DateTime<Utc>,
-    ) {
-        let patron = moment.patron();
-        let visit = visit_key(moment.performance());
-        let rules = self.last_fired.entry(patron).or_default();
-        match rules.iter_mut().find(|(r, _)| *r == key.rule) {
-            Some((_, last)) => *last = at,
-            None => rules.push((key.rule.clone(), at)),
-        }
-        self.fired.insert(key.clone());
-        let idx = u32::try_from(self.moments.len()).unwrap_or(u32::MAX);
-        self.moments.push(FiredMoment {
-            moment,
+    ) -> u32 {
+        let texts = &mut self.texts;
+        let fired = FiredMoment {
+            patron: moment.patron,
+            at,
             key,
-            group,
+            performance: moment.performance.clone(),
+            ticket: moment.ticket.clone(),
+            seat: moment.seat.clone(),
+            rule: texts.intern(&moment.rule),
+            message: texts.intern(&moment.message),
+            explanation: texts.intern(&moment.explanation),
+            dedupe_key: texts.intern_optional(moment.dedupe_key.as_deref()),
+            group: texts.intern_optional(group),
+            kind: moment.kind,
+            action: moment.action,
+            priority: moment.priority,
+            channel: moment.channel,
+            purposes: PackedPurposes::pack(&moment.purposes),
             standing: Standing::Active,
-        });
-        self.by_patron.entry(patron).or_default().push((idx, visit));
+            holds_key: true,
+        };
+        let idx = u32::try_from(self.moments.len()).unwrap_or(u32::MAX);
+        self.file(&fired, idx);
+        self.moments.push(fired);
+        idx
+    }
+
+    /// Adds a moment to its patron's index entries.
+    fn file(&mut self, fired: &FiredMoment, idx: u32) {
+        let Some(slot) = crate::memory::state::slot(fired.patron) else {
+            return;
+        };
+        if self.by_patron.len() <= slot {
+            self.by_patron.resize_with(slot + 1, SmallVec::new);
+        }
+        if let Some(filed) = self.by_patron.get_mut(slot) {
+            filed.push(Filed {
+                idx,
+                visit: visit_key(fired.performance.as_ref()),
+                key: if fired.holds_key { fired.key } else { RELEASED },
+            });
+        }
+    }
+
+    /// A rule id as moments hold it: sharing the ledger's copy once the rule has fired.
+    pub(crate) fn rule_text(&self, rule: &str) -> Text {
+        match self.texts.id_of(rule) {
+            Some(id) => self.texts.text(id),
+            None => Text::Owned(rule.to_owned()),
+        }
+    }
+
+    /// The moment as rules proposed it, its texts shared with the ledger's copies.
+    pub(crate) fn moment(&self, fired: &FiredMoment) -> Moment {
+        let texts = &self.texts;
+        Moment {
+            rule: texts.text(fired.rule),
+            patron: fired.patron,
+            kind: fired.kind,
+            action: fired.action,
+            performance: fired.performance.clone(),
+            ticket: fired.ticket.clone(),
+            seat: fired.seat.clone(),
+            message: texts.text(fired.message),
+            priority: fired.priority,
+            dedupe_key: (fired.dedupe_key != NO_TEXT).then(|| texts.text(fired.dedupe_key)),
+            explanation: texts.text(fired.explanation),
+            channel: fired.channel,
+            purposes: fired.purposes.unpack(),
+        }
+    }
+
+    /// Whether a fired moment is in `group` (an exclusive group's name, or none).
+    pub(crate) fn in_group(&self, fired: &FiredMoment, group: Option<&str>) -> bool {
+        match (group, self.texts.get(fired.group)) {
+            (Some(group), Some(its)) => **its == *group,
+            _ => false,
+        }
     }
 
     /// The moments fired for a patron (under this id only), oldest first, with their index.
     pub(crate) fn of_patron(&self, patron: PatronId) -> impl Iterator<Item = (u32, &FiredMoment)> {
-        self.by_patron
-            .get(&patron)
-            .into_iter()
-            .flatten()
-            .filter_map(|&(i, _)| Some((i, self.moments.get(i as usize)?)))
+        self.filed(patron)
+            .iter()
+            .filter_map(|filed| Some((filed.idx, self.moments.get(filed.idx as usize)?)))
     }
 
     /// The moments fired for a patron (under this id only) at one performance, or
@@ -172,14 +412,12 @@ impl MomentLedger {
         patron: PatronId,
         performance: Option<&'a PerformanceId>,
     ) -> impl Iterator<Item = (u32, &'a FiredMoment)> + 'a {
-        let key = visit_key(performance);
-        self.by_patron
-            .get(&patron)
-            .into_iter()
-            .flatten()
-            .filter(move |&&(_, k)| k == key)
-            .filter_map(|&(i, _)| Some((i, self.moments.get(i as usize)?)))
-            .filter(move |(_, fired)| fired.moment.performance() == performance)
+        let visit = visit_key(performance);
+        self.filed(patron)
+            .iter()
+            .filter(move |filed| filed.visit == visit)
+            .filter_map(|filed| Some((filed.idx, self.moments.get(filed.idx as usize)?)))
+            .filter(move |(_, fired)| fired.performance.as_ref() == performance)
     }
 
     pub(crate) fn set_standing(&mut self, idx: u32, standing: Standing) {
@@ -192,16 +430,19 @@ impl MomentLedger {
     /// once-per keys: a moment for a visit that will not happen may fire again for the
     /// visit that does (a refunded birthday booking does not use up the birthday).
     pub(crate) fn retire_tickets(&mut self, patron: PatronId, tickets: &[TicketId]) {
-        let Some(indices) = self.by_patron.get(&patron) else {
+        let Some(filed) =
+            crate::memory::state::slot(patron).and_then(|slot| self.by_patron.get_mut(slot))
+        else {
             return;
         };
-        for &(i, _) in indices {
-            if let Some(fired) = self.moments.get_mut(i as usize)
+        for filed in filed {
+            if let Some(fired) = self.moments.get_mut(filed.idx as usize)
                 && fired.standing == Standing::Active
-                && fired.moment.ticket().is_some_and(|t| tickets.contains(t))
+                && fired.ticket.as_ref().is_some_and(|t| tickets.contains(t))
             {
                 fired.standing = Standing::Retired;
-                self.fired.remove(&fired.key);
+                fired.holds_key = false;
+                filed.key = RELEASED;
             }
         }
     }
@@ -271,16 +512,52 @@ impl MomentLedger {
         taken
     }
 
-    /// Rebuilds the per-patron index after loading.
-    pub(crate) fn reindex(&mut self) {
-        self.by_patron.clear();
-        for (i, fired) in self.moments.iter().enumerate() {
-            let idx = u32::try_from(i).unwrap_or(u32::MAX);
-            self.by_patron
-                .entry(fired.moment.patron())
-                .or_default()
-                .push((idx, visit_key(fired.moment.performance())));
+    /// Rebuilds the per-patron index (with the once-per keys held) after loading;
+    /// refuses moments naming texts the image does not hold, or patrons beyond the
+    /// `patrons` memory has.
+    pub(crate) fn reindex(&mut self, patrons: usize) -> Result<(), String> {
+        let texts = self.texts.all.len();
+        let known = |id: TextId| (id as usize) < texts;
+        let optional = |id: TextId| id == NO_TEXT || known(id);
+        if let Some(i) = self.moments.iter().position(|f| {
+            !(known(f.rule)
+                && known(f.message)
+                && known(f.explanation)
+                && optional(f.dedupe_key)
+                && optional(f.group))
+        }) {
+            return Err(format!(
+                "fired moment {i} names a text the image does not hold"
+            ));
         }
+        if let Some(i) = self
+            .moments
+            .iter()
+            .position(|f| crate::memory::state::slot(f.patron).is_none_or(|slot| slot >= patrons))
+        {
+            return Err(format!(
+                "fired moment {i} is for a patron memory does not have"
+            ));
+        }
+        let mut moments = std::mem::take(&mut self.moments);
+        // Loaded seats are copies each; moments at the same seat share one again, as
+        // moments fired from tickets do.
+        let mut seats: Set<Seat> = Set::default();
+        for seat in moments.iter_mut().filter_map(|fired| fired.seat.as_mut()) {
+            match seats.get(seat) {
+                Some(shared) => *seat = shared.clone(),
+                None => {
+                    seats.insert(seat.clone());
+                }
+            }
+        }
+        drop(seats);
+        self.by_patron.clear();
+        for (i, fired) in moments.iter().enumerate() {
+            self.file(fired, u32::try_from(i).unwrap_or(u32::MAX));
+        }
+        self.moments = moments;
+        Ok(())
     }
 
     /// The due index, in order, for saving.
@@ -291,27 +568,130 @@ impl MomentLedger {
     }
 
     /// Forgets these patrons entirely, for erasure: their fired moments (a message may
-    /// name them), once-per keys, cooldowns and due times. Walks every fired moment:
-    /// erasure is rare and must not miss one. Returns how many moments went.
+    /// name them) and the texts only they used, once-per keys, cooldowns and due times.
+    /// Walks every fired moment: erasure is rare and must not miss one. Returns how many
+    /// moments went.
     pub(crate) fn forget(&mut self, patrons: &[PatronId]) -> usize {
         let before = self.moments.len();
         self.moments
-            .retain(|fired| !patrons.contains(&fired.moment.patron()));
-        self.fired.retain(|key| !patrons.contains(&key.patron));
-        self.last_fired.retain(|p, _| !patrons.contains(p));
+            .retain(|fired| !patrons.contains(&fired.patron));
         self.due.retain(|(_, p, _)| !patrons.contains(p));
         self.due_of.retain(|p, _| !patrons.contains(p));
-        self.reindex();
+        self.compact_texts();
+        // The moments kept are for patrons already filed: reindexing cannot fail here.
+        let _ = self.reindex(self.by_patron.len());
         before - self.moments.len()
     }
 
-    /// Every fired moment, to redact what they say (erasure).
-    pub(crate) fn moments_mut(&mut self) -> impl Iterator<Item = &mut Moment> {
-        self.moments.iter_mut().map(|fired| &mut fired.moment)
+    /// Redacts every fired moment's message and explanation, for erasure: `words_for`
+    /// gives, for the patron a moment is for, the whole words (lower-case) to replace by
+    /// `<erased>`. Texts no moment says any more are dropped. Returns how many moments
+    /// changed.
+    pub(crate) fn redact(&mut self, mut words_for: impl FnMut(PatronId) -> Vec<String>) -> usize {
+        let mut changed = 0;
+        for i in 0..self.moments.len() {
+            let Some(fired) = self.moments.get(i) else {
+                break;
+            };
+            let words = words_for(fired.patron);
+            if words.is_empty() {
+                continue;
+            }
+            let (message, explanation) = (fired.message, fired.explanation);
+            let redact = |texts: &mut Texts, id: TextId| {
+                let redacted = texts
+                    .get(id)
+                    .and_then(|text| super::moment::redact_words(text, &words))?;
+                Some(texts.intern(&redacted))
+            };
+            let message = redact(&mut self.texts, message);
+            let explanation = redact(&mut self.texts, explanation);
+            if let Some(fired) = self.moments.get_mut(i) {
+                if let Some(message) = message {
+                    fired.message = message;
+                }
+                if let Some(explanation) = explanation {
+                    fired.explanation = explanation;
+                }
+            }
+            changed += usize::from(message.is_some() || explanation.is_some());
+        }
+        if changed > 0 {
+            self.compact_texts();
+        }
+        changed
+    }
+
+    /// Keeps only the texts some fired moment says, in the order the moments first say
+    /// them, so an erased patron's name leaves no copy behind.
+    fn compact_texts(&mut self) {
+        let old = std::mem::take(&mut self.texts);
+        let keep = |id: TextId, texts: &mut Texts| match old.get(id) {
+            Some(text) => texts.intern(text),
+            None => NO_TEXT,
+        };
+        for fired in &mut self.moments {
+            fired.rule = keep(fired.rule, &mut self.texts);
+            fired.message = keep(fired.message, &mut self.texts);
+            fired.explanation = keep(fired.explanation, &mut self.texts);
+            fired.dedupe_key = keep(fired.dedupe_key, &mut self.texts);
+            fired.group = keep(fired.group, &mut self.texts);
+        }
     }
 
     /// How many (patron, rule) pairs wait for a tick.
     pub(crate) fn due_count(&self) -> usize {
         self.due.len()
+    }
+}
+
+/// The ledger as snapshot versions 1 and 2 saved it: each moment with its strings, the
+/// once-per keys as strings, and when each rule last fired per patron. Read only to
+/// upgrade.
+#[derive(Deserialize)]
+pub(crate) struct LegacyLedger {
+    fired: Set<LegacyKey>,
+    last_fired: Map<(Box<str>, PatronId), DateTime<Utc>>,
+    moments: Vec<LegacyFired>,
+}
+
+#[derive(Deserialize, PartialEq, Eq, Hash)]
+struct LegacyKey {
+    rule: Box<str>,
+    patron: PatronId,
+    scope: Box<str>,
+}
+
+#[derive(Deserialize)]
+struct LegacyFired {
+    moment: Moment,
+    key: LegacyKey,
+    group: Option<Box<str>>,
+    standing: Standing,
+}
+
+impl LegacyLedger {
+    /// The same moments, keys and cooldowns in today's shape. The once-per key hashes
+    /// the old key's text, so every key still held stays held.
+    pub(crate) fn upgrade(self) -> MomentLedger {
+        let mut ledger = MomentLedger::default();
+        for old in self.moments {
+            let key = once_key(&old.key.rule, format_args!("{}", old.key.scope));
+            // Only the last firing of a rule was kept: each of its moments gets that
+            // time, which is all a cooldown reads.
+            let at = self
+                .last_fired
+                .get(&(old.key.rule.clone(), old.moment.patron))
+                .copied()
+                .unwrap_or_default();
+            let idx = ledger.fire(&old.moment, key, old.group.as_deref(), at);
+            let holds_key = self.fired.contains(&old.key);
+            if let Some(fired) = ledger.moments.get_mut(idx as usize) {
+                fired.standing = old.standing;
+                fired.holds_key = holds_key;
+            }
+        }
+        // The index is rebuilt, with the keys held, when the image is loaded.
+        ledger
     }
 }

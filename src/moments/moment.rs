@@ -1,8 +1,11 @@
 //! A proposed personal gesture.
 
 use std::fmt;
+use std::ops::Deref;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 
 use crate::model::history::Seat;
 use crate::model::ids::{PatronId, PerformanceId, TicketId};
@@ -80,38 +83,102 @@ impl Default for Priority {
 /// ```
 #[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Moment {
-    rule: String,
-    patron: PatronId,
-    kind: MomentKind,
-    action: Action,
-    performance: Option<PerformanceId>,
-    ticket: Option<TicketId>,
-    seat: Option<Seat>,
-    message: String,
-    priority: Priority,
-    dedupe_key: Option<String>,
-    explanation: String,
-    channel: Option<Channel>,
-    purposes: Vec<Purpose>,
+    pub(crate) rule: Text,
+    pub(crate) patron: PatronId,
+    pub(crate) kind: MomentKind,
+    pub(crate) action: Action,
+    pub(crate) performance: Option<PerformanceId>,
+    pub(crate) ticket: Option<TicketId>,
+    pub(crate) seat: Option<Seat>,
+    pub(crate) message: Text,
+    pub(crate) priority: Priority,
+    pub(crate) dedupe_key: Option<Text>,
+    pub(crate) explanation: Text,
+    pub(crate) channel: Option<Channel>,
+    /// At most one of each purpose, so three fit without allocating.
+    pub(crate) purposes: SmallVec<[Purpose; 3]>,
+}
+
+/// A moment's text: owned as the rule wrote it, or shared with memory's one copy of it
+/// (moments read back from memory share their texts, so reading one allocates nothing).
+/// Compared, hashed and serialized as the text.
+#[derive(Clone)]
+pub(crate) enum Text {
+    Owned(String),
+    Shared(Arc<str>),
+}
+
+impl Default for Text {
+    fn default() -> Self {
+        Text::Owned(String::new())
+    }
+}
+
+impl Deref for Text {
+    type Target = str;
+    fn deref(&self) -> &str {
+        match self {
+            Text::Owned(text) => text,
+            Text::Shared(text) => text,
+        }
+    }
+}
+
+impl From<String> for Text {
+    fn from(text: String) -> Self {
+        Text::Owned(text)
+    }
+}
+
+impl PartialEq for Text {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for Text {}
+
+impl std::hash::Hash for Text {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        (**self).hash(state);
+    }
+}
+
+impl fmt::Debug for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl Serialize for Text {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Text::Owned)
+    }
 }
 
 impl Moment {
     /// A moment of `kind`, acted on by `action`, with the `message` staff will see.
     pub fn new(kind: MomentKind, action: Action, message: impl Into<String>) -> Self {
         Self {
-            rule: String::new(),
+            rule: Text::default(),
             patron: PatronId::from_u64(0),
             kind,
             action,
             performance: None,
             ticket: None,
             seat: None,
-            message: message.into(),
+            message: Text::Owned(message.into()),
             priority: Priority::NORMAL,
             dedupe_key: None,
-            explanation: String::new(),
+            explanation: Text::default(),
             channel: None,
-            purposes: Vec::new(),
+            purposes: SmallVec::new(),
         }
     }
     /// The performance it is for.
@@ -142,13 +209,13 @@ impl Moment {
     /// performance id, or to `"once"` (once per patron, ever) without a performance.
     #[must_use]
     pub fn dedupe_by(mut self, key: impl Into<String>) -> Self {
-        self.dedupe_key = Some(key.into());
+        self.dedupe_key = Some(Text::Owned(key.into()));
         self
     }
     /// The facts that justify it, for staff who wonder why.
     #[must_use]
     pub fn explain(mut self, explanation: impl Into<String>) -> Self {
-        self.explanation = explanation.into();
+        self.explanation = Text::Owned(explanation.into());
         self
     }
 
@@ -170,8 +237,8 @@ impl Moment {
         self
     }
 
-    pub(crate) fn stamp(&mut self, rule: &str, patron: PatronId) {
-        rule.clone_into(&mut self.rule);
+    pub(crate) fn stamp(&mut self, rule: Text, patron: PatronId) {
+        self.rule = rule;
         self.patron = patron;
         if self.purposes.is_empty() {
             self.purposes.push(default_purpose(self.kind));
@@ -233,26 +300,9 @@ impl Moment {
     }
 }
 
-impl Moment {
-    /// Replaces every whole word of the message and explanation that is one of `words`
-    /// (lower-case) by `<erased>`, for erasure. Returns whether anything changed.
-    pub(crate) fn redact_words(&mut self, words: &[String]) -> bool {
-        let message = redact_words(&self.message, words);
-        let explanation = redact_words(&self.explanation, words);
-        let changed = message.is_some() || explanation.is_some();
-        if let Some(message) = message {
-            self.message = message;
-        }
-        if let Some(explanation) = explanation {
-            self.explanation = explanation;
-        }
-        changed
-    }
-}
-
 /// `text` with each whole word found in `words` (compared lower-cased) replaced, or
 /// `None` if there is none.
-fn redact_words(text: &str, words: &[String]) -> Option<String> {
+pub(crate) fn redact_words(text: &str, words: &[String]) -> Option<String> {
     let mut out = String::new();
     let mut copied = 0;
     let mut changed = false;
@@ -286,7 +336,7 @@ fn redact_words(text: &str, words: &[String]) -> Option<String> {
 impl fmt::Debug for Moment {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Moment")
-            .field("rule", &self.rule)
+            .field("rule", &&*self.rule)
             .field("patron", &self.patron)
             .field("kind", &self.kind)
             .field("action", &self.action)
@@ -295,7 +345,7 @@ impl fmt::Debug for Moment {
             .field("seat", &self.seat)
             .field("message", &crate::pii::REDACTED)
             .field("priority", &self.priority)
-            .field("dedupe_key", &self.dedupe_key)
+            .field("dedupe_key", &self.dedupe_key.as_deref())
             .field("explanation", &crate::pii::REDACTED)
             .field("channel", &self.channel)
             .field("purposes", &self.purposes)
@@ -335,7 +385,7 @@ pub(crate) fn default_purpose(kind: MomentKind) -> Purpose {
 
 impl fmt::Display for Moment {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "[{}] {}", self.rule, self.message)?;
+        write!(f, "[{}] {}", &*self.rule, &*self.message)?;
         if let Some(seat) = &self.seat {
             write!(f, " (seat {seat})")?;
         }

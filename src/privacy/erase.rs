@@ -283,17 +283,13 @@ impl State {
         erasure.moments = self.ledger.forget(&cluster);
         if !words.is_empty() {
             let patrons = &self.patrons;
-            for moment in self.ledger.moments_mut() {
-                let own = crate::memory::state::slot(moment.patron())
+            self.ledger.redact(|patron| {
+                let own = crate::memory::state::slot(patron)
                     .and_then(|i| patrons.get(i))
                     .map(|r| own_words(&r.profile.names))
                     .unwrap_or_default();
-                let foreign: Vec<String> =
-                    words.iter().filter(|w| !own.contains(w)).cloned().collect();
-                if !foreign.is_empty() {
-                    moment.redact_words(&foreign);
-                }
-            }
+                words.iter().filter(|w| !own.contains(w)).cloned().collect()
+            });
         }
 
         let keep = self.privacy.keep_aggregates;

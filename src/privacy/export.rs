@@ -192,7 +192,7 @@ impl Memory {
                 (
                     idx,
                     ExportedMoment {
-                        moment: fired.moment.clone(),
+                        moment: state.ledger.moment(fired),
                         standing,
                     },
                 )

@@ -89,13 +89,25 @@ impl std::fmt::Display for ShortDate {
     }
 }
 
-pub(crate) fn ordinal(n: u32) -> String {
-    let suffix = match (n % 10, n % 100) {
-        (_, 11..=13) => "th",
-        (1, _) => "st",
-        (2, _) => "nd",
-        (3, _) => "rd",
-        _ => "th",
-    };
-    format!("{n}{suffix}")
+/// "1st", "2nd", "3rd", "11th"… written where it is used, without a string of its own.
+pub(crate) fn ordinal(n: u32) -> Ordinal {
+    Ordinal(n)
+}
+
+/// See [`ordinal`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Ordinal(u32);
+
+impl std::fmt::Display for Ordinal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let n = self.0;
+        let suffix = match (n % 10, n % 100) {
+            (_, 11..=13) => "th",
+            (1, _) => "st",
+            (2, _) => "nd",
+            (3, _) => "rd",
+            _ => "th",
+        };
+        write!(f, "{n}{suffix}")
+    }
 }

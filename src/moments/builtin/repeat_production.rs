@@ -95,16 +95,25 @@ impl NoteFor<'_> {
     }
 
     fn moment(&self) -> Moment {
+        use std::fmt::Write as _;
         let title = self.production.title();
-        let message = format!("{} visit to {title}", ordinal(self.previous + 1));
-        let last = self
-            .last_seen
-            .map(|at| format!(", last on {}", super::short_date(at.date_naive())))
-            .unwrap_or_default();
-        let explanation = format!(
-            "attended {} performance(s) of {title} before{last}",
+        // Each text written once into a string of about its size: notes are built on
+        // every booking that earns one.
+        let mut message = String::with_capacity(title.len() + 16);
+        let _ = write!(message, "{} visit to {title}", ordinal(self.previous + 1));
+        let mut explanation = String::with_capacity(title.len() + 56);
+        let _ = write!(
+            explanation,
+            "attended {} performance(s) of {title} before",
             self.previous
         );
+        if let Some(at) = self.last_seen {
+            let _ = write!(
+                explanation,
+                ", last on {}",
+                super::short_date(at.date_naive())
+            );
+        }
         let priority = if self.previous >= 2 {
             Priority::HIGH
         } else {
