@@ -1447,11 +1447,11 @@ fn journals_and_snapshots_of_the_previous_formats_still_open_to_the_same_memory(
         observe(&mut expected, v1::event(n));
     }
     assert_eq!(snapshot(&restored), snapshot(&expected));
-    // An image written now is the current format (2: erased and opted-out patrons), and
-    // loads to the same memory.
+    // An image written now is the current format (3: ids as handles into the id
+    // tables), and loads to the same memory.
     let again = restored.snapshot();
     assert_eq!(&again[..8], &image[..8]);
-    assert_eq!(&again[8..12], &2u32.to_le_bytes());
+    assert_eq!(&again[8..12], &3u32.to_le_bytes());
     let again = v1::config().build_from_snapshot(&again).expect("it loads");
     assert_eq!(snapshot(&again), snapshot(&expected));
 }

@@ -258,3 +258,198 @@ pub(crate) fn check_vendor_id(id: &str) -> Result<(), crate::normalize::Rejectio
     }
     Ok(())
 }
+
+/// A dense handle: an id's position in its [`IdTable`]. Four bytes wherever memory
+/// refers to an id, instead of a 16-byte shared pointer.
+pub(crate) type Handle = u32;
+
+/// Most ids of one kind a table holds: handles are `u32` positions.
+pub(crate) const MAX_HANDLES: usize = u32::MAX as usize;
+
+/// Vendor ids of one kind, each stored once, in the order first seen, with what memory
+/// keeps about it.
+///
+/// A handle (the position) names an id elsewhere in memory. The hash index holds
+/// handles only (4 bytes and a control byte a slot), so the records sit packed in a
+/// vector rather than spread over hash buckets, and iteration follows insertion order,
+/// never hash order.
+#[derive(Clone)]
+pub(crate) struct IdTable<K, V> {
+    keys: Vec<K>,
+    values: Vec<V>,
+    index: hashbrown::HashTable<Handle>,
+    hasher: ahash::RandomState,
+}
+
+impl<K, V> Default for IdTable<K, V> {
+    fn default() -> Self {
+        Self {
+            keys: Vec::new(),
+            values: Vec::new(),
+            index: hashbrown::HashTable::new(),
+            hasher: ahash::RandomState::new(),
+        }
+    }
+}
+
+impl<K: fmt::Debug, V: fmt::Debug> fmt::Debug for IdTable<K, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.keys.iter().zip(&self.values))
+            .finish()
+    }
+}
+
+impl<K: Borrow<str>, V> IdTable<K, V> {
+    /// How many ids it holds.
+    pub(crate) fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// The handle of an id, if the table holds it.
+    pub(crate) fn handle(&self, id: &str) -> Option<Handle> {
+        let hash = self.hasher.hash_one(id);
+        let keys = &self.keys;
+        self.index
+            .find(hash, |&h| {
+                keys.get(h as usize).is_some_and(|key| key.borrow() == id)
+            })
+            .copied()
+    }
+
+    /// Whether the table holds an id.
+    pub(crate) fn contains_key(&self, id: &str) -> bool {
+        self.handle(id).is_some()
+    }
+
+    /// What is kept about an id.
+    pub(crate) fn get(&self, id: &str) -> Option<&V> {
+        self.values.get(self.handle(id)? as usize)
+    }
+
+    /// The stored id and what is kept about it.
+    pub(crate) fn get_key_value(&self, id: &str) -> Option<(&K, &V)> {
+        self.entry(self.handle(id)?)
+    }
+
+    /// The id a handle names.
+    pub(crate) fn key(&self, handle: Handle) -> Option<&K> {
+        self.keys.get(handle as usize)
+    }
+
+    /// What is kept about the id a handle names.
+    pub(crate) fn value(&self, handle: Handle) -> Option<&V> {
+        self.values.get(handle as usize)
+    }
+
+    /// What is kept about the id a handle names, to change it.
+    pub(crate) fn value_mut(&mut self, handle: Handle) -> Option<&mut V> {
+        self.values.get_mut(handle as usize)
+    }
+
+    /// The id a handle names and what is kept about it.
+    pub(crate) fn entry(&self, handle: Handle) -> Option<(&K, &V)> {
+        Some((self.key(handle)?, self.value(handle)?))
+    }
+
+    /// Files an id (or replaces what is kept about it) and gives its handle; `None`
+    /// only once the table holds [`MAX_HANDLES`] ids (callers check
+    /// [`has_room`](Self::has_room) before they change anything).
+    pub(crate) fn insert(&mut self, key: K, value: V) -> Option<Handle> {
+        if let Some(handle) = self.handle(key.borrow()) {
+            if let Some(slot) = self.values.get_mut(handle as usize) {
+                *slot = value;
+            }
+            return Some(handle);
+        }
+        let handle = Handle::try_from(self.keys.len()).ok()?;
+        let hash = self.hasher.hash_one(key.borrow());
+        let (keys, hasher) = (&self.keys, &self.hasher);
+        self.index.insert_unique(hash, handle, |&h| {
+            keys.get(h as usize)
+                .map_or(0, |key| hasher.hash_one(key.borrow()))
+        });
+        self.keys.push(key);
+        self.values.push(value);
+        Some(handle)
+    }
+
+    /// Takes back the id filed last (an observation that failed after filing it).
+    pub(crate) fn remove_last(&mut self) {
+        let Some(key) = self.keys.pop() else {
+            return;
+        };
+        self.values.pop();
+        let Ok(handle) = Handle::try_from(self.keys.len()) else {
+            return;
+        };
+        let hash = self.hasher.hash_one(key.borrow());
+        if let Ok(entry) = self.index.find_entry(hash, |&h| h == handle) {
+            entry.remove();
+        }
+    }
+
+    /// Whether `more` new ids still fit.
+    pub(crate) fn has_room(&self, more: usize) -> bool {
+        self.keys.len().saturating_add(more) <= MAX_HANDLES
+    }
+
+    /// Every id with what is kept about it, in the order first seen.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
+        self.keys.iter().zip(&self.values)
+    }
+}
+
+// Saved as a map from id to record (a sequence of pairs, in the order first seen), so
+// handles read back as they were.
+impl<K: Serialize, V: Serialize> Serialize for IdTable<K, V> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.keys.iter().zip(&self.values))
+    }
+}
+
+impl<'de, K, V> Deserialize<'de> for IdTable<K, V>
+where
+    K: Deserialize<'de> + Borrow<str>,
+    V: Deserialize<'de>,
+{
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(TableVisitor(std::marker::PhantomData))
+    }
+}
+
+/// Reads a table back, refusing an id listed twice (a handle must name one id).
+struct TableVisitor<K, V>(std::marker::PhantomData<(K, V)>);
+
+impl<'de, K, V> Visitor<'de> for TableVisitor<K, V>
+where
+    K: Deserialize<'de> + Borrow<str>,
+    V: Deserialize<'de>,
+{
+    type Value = IdTable<K, V>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a table of ids")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut table = IdTable::default();
+        // The size hint comes from the input: bounded, so a hostile one cannot make us
+        // reserve gigabytes up front.
+        let expected = map.size_hint().unwrap_or(0).min(1 << 16);
+        table.keys.reserve(expected);
+        table.values.reserve(expected);
+        while let Some((key, value)) = map.next_entry::<K, V>()? {
+            if table.contains_key(key.borrow()) {
+                return Err(serde::de::Error::custom(format_args!(
+                    "id {:?} listed twice",
+                    key.borrow()
+                )));
+            }
+            if table.insert(key, value).is_none() {
+                return Err(serde::de::Error::custom("more ids than a table holds"));
+            }
+        }
+        Ok(table)
+    }
+}
