@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::model::catalog::{Catalog, PerformanceIdx};
 use crate::model::history::{Entry, EntryKind, Interaction, InteractionKind, Seat};
 use crate::model::ids::Handle;
-use crate::model::ids::{EventId, IdTable, OrderId, PatronId, ScanId, SharedIds, TicketId};
+use crate::model::ids::{IdTable, OrderId, PatronId, SharedIds, TextTable, TicketId};
 use crate::model::money::Money;
 use crate::moments::ledger::MomentLedger;
 use crate::privacy::PrivacyState;
@@ -40,8 +40,8 @@ struct Saved<'a> {
     blocking: &'a BlockingIndex,
     tickets: &'a IdTable<TicketId, TicketRecord>,
     orders: &'a IdTable<OrderId, OrderRecord>,
-    events: &'a IdTable<EventId, SeenEvent>,
-    scans: &'a IdTable<ScanId, ()>,
+    events: &'a TextTable<SeenEvent>,
+    scans: &'a TextTable<()>,
     ledger: &'a MomentLedger,
     due: Vec<(DateTime<Utc>, PatronId, &'a str)>,
     identity: &'a Identity,
@@ -57,8 +57,8 @@ struct Loaded {
     blocking: BlockingIndex,
     tickets: IdTable<TicketId, TicketRecord>,
     orders: IdTable<OrderId, OrderRecord>,
-    events: IdTable<EventId, SeenEvent>,
-    scans: IdTable<ScanId, ()>,
+    events: TextTable<SeenEvent>,
+    scans: TextTable<()>,
     ledger: MomentLedger,
     due: Vec<(DateTime<Utc>, PatronId, String)>,
     identity: Identity,
@@ -74,8 +74,8 @@ struct LoadedLegacy {
     blocking: BlockingIndex,
     tickets: Vec<(TicketId, LegacyTicket)>,
     orders: Vec<(OrderId, LegacyOrder)>,
-    events: IdTable<EventId, SeenEvent>,
-    scans: IdTable<ScanId, ()>,
+    events: TextTable<SeenEvent>,
+    scans: TextTable<()>,
     ledger: MomentLedger,
     due: Vec<(DateTime<Utc>, PatronId, String)>,
     identity: Identity,
@@ -313,6 +313,7 @@ impl Memory {
             ledger: loaded.ledger,
             identity: loaded.identity,
             privacy,
+            seats: defaults.seats,
             decisions: defaults.decisions,
         };
         // Handles are positions in the id tables: a hostile image must not break that.
@@ -328,6 +329,7 @@ impl Memory {
             state.refresh_comparison_keys(id);
         }
         state.refresh_all_held();
+        state.share_all_seats();
         for (at, patron, rule) in loaded.due {
             // A rule no longer configured has nothing to wake.
             if let Some(idx) = self.engine.rules.iter().position(|r| r.rule.id() == rule)
@@ -387,12 +389,15 @@ mod tests {
         assert!(std::ptr::eq(ticket.as_str(), table_ticket.as_str()));
         let (table_order, _) = state.orders.get_key_value("o-1").unwrap();
         assert!(std::ptr::eq(order.as_str(), table_order.as_str()));
-        let (table_event, _) = state.events.get_key_value("e-1").unwrap();
+        // Event ids are kept once, end to end in the events table.
+        assert_eq!(state.events.len(), 1);
         assert!(
-            history.iter().all(|interaction| std::ptr::eq(
-                interaction.event().as_str(),
-                table_event.as_str()
-            ))
+            history
+                .iter()
+                .all(|interaction| interaction.event().as_str() == "e-1")
         );
+        // Every ticket's seat is the shared copy of that seat.
+        let mut seats = state.tickets.iter().filter_map(|(_, t)| t.seat.as_ref());
+        assert!(seats.all(|seat| state.seats.get(seat).is_some_and(|s| s.is_same_copy(seat))));
     }
 }

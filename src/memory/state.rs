@@ -11,7 +11,7 @@ use super::stats::{PatronStats, ProductionVisits};
 use crate::model::catalog::{Catalog, GenreIdx, PerformanceIdx, ProductionIdx};
 use crate::model::history::{Entry, EntryKind, Interaction, InteractionKind, Seat};
 use crate::model::ids::{
-    EventId, Handle, IdTable, OrderId, PatronId, PerformanceId, ScanId, TicketId,
+    EventId, Handle, IdTable, OrderId, PatronId, PerformanceId, TextTable, TicketId,
 };
 use crate::model::money::Money;
 use crate::model::profile::Profile;
@@ -27,8 +27,11 @@ pub(crate) struct State {
     /// Every vendor id is kept once, in its table; elsewhere a 4-byte handle names it.
     pub(crate) tickets: IdTable<TicketId, TicketRecord>,
     pub(crate) orders: IdTable<OrderId, OrderRecord>,
-    pub(crate) events: IdTable<EventId, SeenEvent>,
-    pub(crate) scans: IdTable<ScanId, ()>,
+    pub(crate) events: TextTable<SeenEvent>,
+    pub(crate) scans: TextTable<()>,
+    /// One copy of each distinct seat: seat labels repeat at every performance, so
+    /// tickets share them (derived: rebuilt from the tickets when a snapshot loads).
+    pub(crate) seats: std::collections::HashSet<Seat, ahash::RandomState>,
     /// Moments fired, their once-per keys and the due-time index of time-based rules.
     pub(crate) ledger: crate::moments::ledger::MomentLedger,
     pub(crate) identity: Identity,
@@ -85,6 +88,33 @@ impl State {
         }
     }
 
+    /// The shared copy of a seat (filed on first sight), so a million tickets do not
+    /// each carry their own.
+    pub(crate) fn share_seat(&mut self, seat: &Seat) -> Seat {
+        if let Some(shared) = self.seats.get(seat) {
+            return shared.clone();
+        }
+        self.seats.insert(seat.clone());
+        seat.clone()
+    }
+
+    /// Makes every ticket's seat the shared copy (after loading a snapshot, which reads
+    /// one copy per ticket).
+    pub(crate) fn share_all_seats(&mut self) {
+        let mut seats = std::mem::take(&mut self.seats);
+        for ticket in self.tickets.values_mut() {
+            if let Some(seat) = &mut ticket.seat {
+                match seats.get(&*seat) {
+                    Some(shared) => *seat = shared.clone(),
+                    None => {
+                        seats.insert(seat.clone());
+                    }
+                }
+            }
+        }
+        self.seats = seats;
+    }
+
     /// Takes a ticket off its holder's held list: it was refunded or scanned in.
     pub(crate) fn release(&mut self, ticket: Handle) {
         let Some(holder) = self.tickets.value(ticket).map(|t| t.holder) else {
@@ -101,7 +131,7 @@ impl State {
     /// and order details read from the tables; `None` only if a handle names nothing
     /// (which loading a snapshot rules out).
     pub(crate) fn interaction(&self, entry: &Entry) -> Option<Interaction> {
-        let event = self.events.key(entry.event)?.clone();
+        let event = EventId::new(self.events.key(entry.event)?);
         let kind = match &entry.kind {
             EntryKind::Ordered { order } => {
                 let record = self.orders.value(*order)?;

@@ -157,7 +157,7 @@ impl Memory {
         // Filed first, so the history it records names it (and rules reading that
         // history see it); taken back if the event is refused.
         self.state.events.insert(
-            id.clone(),
+            id.as_str(),
             SeenEvent {
                 fingerprint,
                 patron: PatronId::from_u64(0),
@@ -185,7 +185,7 @@ impl Memory {
             .silenced
             .retain(|s| !observation.moments.contains(s.moment()));
         self.state.events.insert(
-            id.clone(),
+            id.as_str(),
             SeenEvent {
                 fingerprint,
                 patron: observation.patron,
@@ -498,12 +498,13 @@ impl Memory {
             if let Some(price) = ticket.price {
                 add_money(&mut amount, price);
             }
+            let seat = ticket.seat.as_ref().map(|seat| self.state.share_seat(seat));
             let Some(ticket_handle) = self.state.tickets.insert(
                 ticket.id.clone(),
                 TicketRecord {
                     order: order_handle,
                     performance,
-                    seat: ticket.seat.clone(),
+                    seat,
                     price: ticket.price,
                     buyer: buyer_id,
                     holder: holder_id,
@@ -649,7 +650,7 @@ impl Memory {
 
         // Every check passed: from here on nothing fails.
         if let Some(scan_id) = &scan.scan_id {
-            self.state.scans.insert(scan_id.clone(), ());
+            self.state.scans.insert(scan_id.as_str(), ());
         }
         let first_entry = scan.direction == Direction::Entry && self.attend(holder, performance);
         if scan.direction == Direction::Entry

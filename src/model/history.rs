@@ -57,6 +57,11 @@ impl Seat {
     pub fn section(&self) -> Option<&str> {
         self.parts.section.as_deref()
     }
+    /// Whether both are the same shared copy (not just equal).
+    #[cfg(test)]
+    pub(crate) fn is_same_copy(&self, other: &Seat) -> bool {
+        Arc::ptr_eq(&self.parts, &other.parts)
+    }
 }
 
 impl fmt::Debug for Seat {

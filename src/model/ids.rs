@@ -374,24 +374,14 @@ impl<K: Borrow<str>, V> IdTable<K, V> {
         Some(handle)
     }
 
-    /// Takes back the id filed last (an observation that failed after filing it).
-    pub(crate) fn remove_last(&mut self) {
-        let Some(key) = self.keys.pop() else {
-            return;
-        };
-        self.values.pop();
-        let Ok(handle) = Handle::try_from(self.keys.len()) else {
-            return;
-        };
-        let hash = self.hasher.hash_one(key.borrow());
-        if let Ok(entry) = self.index.find_entry(hash, |&h| h == handle) {
-            entry.remove();
-        }
-    }
-
     /// Whether `more` new ids still fit.
     pub(crate) fn has_room(&self, more: usize) -> bool {
         self.keys.len().saturating_add(more) <= MAX_HANDLES
+    }
+
+    /// What is kept about every id, to change it, in the order first seen.
+    pub(crate) fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
+        self.values.iter_mut()
     }
 
     /// Every id with what is kept about it, in the order first seen.
@@ -451,5 +441,217 @@ where
             }
         }
         Ok(table)
+    }
+}
+
+/// Vendor ids of one kind that memory only looks up and never lends out (event and scan
+/// ids), with what memory keeps about each: the texts sit end to end in one string, so
+/// an id costs its bytes and a 4-byte end offset rather than an allocation of its own.
+/// Handles and insertion order work as in [`IdTable`].
+#[derive(Clone)]
+pub(crate) struct TextTable<V> {
+    text: String,
+    /// Where each id's text ends in `text`; it starts where the one before ends.
+    ends: Vec<u32>,
+    values: Vec<V>,
+    index: hashbrown::HashTable<Handle>,
+    hasher: ahash::RandomState,
+}
+
+impl<V> Default for TextTable<V> {
+    fn default() -> Self {
+        Self {
+            text: String::new(),
+            ends: Vec::new(),
+            values: Vec::new(),
+            index: hashbrown::HashTable::new(),
+            hasher: ahash::RandomState::new(),
+        }
+    }
+}
+
+impl<V: fmt::Debug> fmt::Debug for TextTable<V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+/// The text of id `handle` in a table's arena.
+fn text_at<'t>(text: &'t str, ends: &[u32], handle: Handle) -> Option<&'t str> {
+    let i = handle as usize;
+    let end = *ends.get(i)? as usize;
+    let start = match i.checked_sub(1) {
+        Some(before) => *ends.get(before)? as usize,
+        None => 0,
+    };
+    text.get(start..end)
+}
+
+impl<V> TextTable<V> {
+    /// How many ids it holds.
+    pub(crate) fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// The handle of an id, if the table holds it.
+    pub(crate) fn handle(&self, id: &str) -> Option<Handle> {
+        let hash = self.hasher.hash_one(id);
+        let (text, ends) = (&self.text, &self.ends);
+        self.index
+            .find(hash, |&h| text_at(text, ends, h) == Some(id))
+            .copied()
+    }
+
+    /// Whether the table holds an id.
+    pub(crate) fn contains_key(&self, id: &str) -> bool {
+        self.handle(id).is_some()
+    }
+
+    /// What is kept about an id.
+    pub(crate) fn get(&self, id: &str) -> Option<&V> {
+        self.values.get(self.handle(id)? as usize)
+    }
+
+    /// The id a handle names.
+    pub(crate) fn key(&self, handle: Handle) -> Option<&str> {
+        text_at(&self.text, &self.ends, handle)
+    }
+
+    /// Files an id (or replaces what is kept about it) and gives its handle; `None`
+    /// only once the table is full (callers check [`has_room`](Self::has_room) before
+    /// they change anything).
+    pub(crate) fn insert(&mut self, id: &str, value: V) -> Option<Handle> {
+        if let Some(handle) = self.handle(id) {
+            if let Some(slot) = self.values.get_mut(handle as usize) {
+                *slot = value;
+            }
+            return Some(handle);
+        }
+        let handle = Handle::try_from(self.ends.len()).ok()?;
+        let end = u32::try_from(self.text.len().checked_add(id.len())?).ok()?;
+        let hash = self.hasher.hash_one(id);
+        let (text, ends, hasher) = (&self.text, &self.ends, &self.hasher);
+        self.index.insert_unique(hash, handle, |&h| {
+            text_at(text, ends, h).map_or(0, |id| hasher.hash_one(id))
+        });
+        self.text.push_str(id);
+        self.ends.push(end);
+        self.values.push(value);
+        Some(handle)
+    }
+
+    /// Takes back the id filed last (an observation that failed after filing it).
+    pub(crate) fn remove_last(&mut self) {
+        let Some(last) = self.ends.len().checked_sub(1) else {
+            return;
+        };
+        let Ok(handle) = Handle::try_from(last) else {
+            return;
+        };
+        if let Some(id) = self.key(handle) {
+            let hash = self.hasher.hash_one(id);
+            if let Ok(entry) = self.index.find_entry(hash, |&h| h == handle) {
+                entry.remove();
+            }
+        }
+        let start = match last.checked_sub(1) {
+            Some(before) => self.ends.get(before).map_or(0, |&end| end as usize),
+            None => 0,
+        };
+        self.text.truncate(start);
+        self.ends.pop();
+        self.values.pop();
+    }
+
+    /// Whether `more` new ids (of at most [`MAX_ID_BYTES`] each) still fit.
+    pub(crate) fn has_room(&self, more: usize) -> bool {
+        let bytes = more.saturating_mul(MAX_ID_BYTES);
+        self.ends.len().saturating_add(more) <= MAX_HANDLES
+            && self.text.len().saturating_add(bytes) <= u32::MAX as usize
+    }
+
+    /// Every id with what is kept about it, in the order first seen.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &V)> {
+        (0..self.ends.len()).filter_map(move |i| {
+            let handle = Handle::try_from(i).ok()?;
+            Some((self.key(handle)?, self.values.get(i)?))
+        })
+    }
+}
+
+// Saved as a map from id to record, in the order first seen, exactly as an
+// [`IdTable`] of the same ids is.
+impl<V: Serialize> Serialize for TextTable<V> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        // The length first: compact formats need it up front.
+        let mut map = serializer.serialize_map(Some(self.len()))?;
+        for (id, value) in self.iter() {
+            map.serialize_entry(id, value)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for TextTable<V> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(TextTableVisitor(std::marker::PhantomData))
+    }
+}
+
+/// Reads a text table back, refusing an id listed twice.
+struct TextTableVisitor<V>(std::marker::PhantomData<V>);
+
+impl<'de, V: Deserialize<'de>> Visitor<'de> for TextTableVisitor<V> {
+    type Value = TextTable<V>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a table of ids")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut table = TextTable::default();
+        // Bounded: the hint comes from the input.
+        let expected = map.size_hint().unwrap_or(0).min(1 << 16);
+        table.ends.reserve(expected);
+        table.values.reserve(expected);
+        while let Some(id) = map.next_key::<IdText<'_>>()? {
+            let value = map.next_value::<V>()?;
+            if table.contains_key(&id.0) {
+                return Err(serde::de::Error::custom(format_args!(
+                    "id {:?} listed twice",
+                    id.0
+                )));
+            }
+            if table.insert(&id.0, value).is_none() {
+                return Err(serde::de::Error::custom("more ids than a table holds"));
+            }
+        }
+        Ok(table)
+    }
+}
+
+/// An id's text as read, borrowed from the input when it can be.
+struct IdText<'de>(std::borrow::Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for IdText<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Text;
+        impl<'de> Visitor<'de> for Text {
+            type Value = IdText<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an id (a string)")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(
+                self,
+                v: &'de str,
+            ) -> Result<Self::Value, E> {
+                Ok(IdText(std::borrow::Cow::Borrowed(v)))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(IdText(std::borrow::Cow::Owned(v.to_owned())))
+            }
+        }
+        deserializer.deserialize_str(Text)
     }
 }
