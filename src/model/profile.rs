@@ -5,6 +5,7 @@ use std::fmt;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 
 use crate::normalize::Country;
 use crate::pii::Pii;
@@ -549,11 +550,13 @@ impl fmt::Debug for ProfileChange {
 /// The profile part of a patron: everything but history and stats.
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Profile {
-    pub(crate) names: Vec<PersonName>,
-    pub(crate) identifiers: Vec<Identifier>,
-    pub(crate) addresses: Vec<Address>,
+    // Inline room for what most patrons have (one name, two identifiers, one address):
+    // a vector's first allocation holds four, so one name cost a 256-byte block.
+    pub(crate) names: SmallVec<[PersonName; 1]>,
+    pub(crate) identifiers: SmallVec<[Identifier; 2]>,
+    pub(crate) addresses: SmallVec<[Address; 1]>,
     pub(crate) birth_date: Option<NaiveDate>,
-    pub(crate) preferences: Preferences,
+    pub(crate) preferences: SparsePreferences,
     pub(crate) consents: Vec<Consent>,
     pub(crate) flags: Vec<Flag>,
     pub(crate) notes: Vec<Note>,
@@ -577,16 +580,18 @@ impl fmt::Debug for Profile {
 impl Profile {
     pub(crate) fn apply(&mut self, change: ProfileChange) {
         match change {
-            ProfileChange::SeatPreference(seat) => self.preferences.seat = seat,
-            ProfileChange::PrefersNoFuss(no_fuss) => self.preferences.no_fuss = no_fuss,
+            ProfileChange::SeatPreference(seat) => self.preferences.make_mut().seat = seat,
+            ProfileChange::PrefersNoFuss(no_fuss) => {
+                self.preferences.make_mut().no_fuss = no_fuss;
+            }
             ProfileChange::CustomPreference { key, value } => {
                 let existing = self.preferences.custom.iter().position(|(k, _)| *k == key);
                 match (existing, value) {
-                    (Some(i), Some(value)) => self.preferences.custom[i].1 = value,
+                    (Some(i), Some(value)) => self.preferences.make_mut().custom[i].1 = value,
                     (Some(i), None) => {
-                        self.preferences.custom.remove(i);
+                        self.preferences.make_mut().custom.remove(i);
                     }
-                    (None, Some(value)) => self.preferences.custom.push((key, value)),
+                    (None, Some(value)) => self.preferences.make_mut().custom.push((key, value)),
                     (None, None) => {}
                 }
             }
@@ -610,5 +615,61 @@ impl Profile {
             ProfileChange::RemoveFlag(kind) => self.flags.retain(|f| f.kind != kind),
             ProfileChange::AddNote(note) => self.notes.push(note),
         }
+    }
+}
+
+/// Preferences as a profile keeps them: nothing but a null pointer for the many patrons
+/// who never stated any (8 bytes instead of 64), boxed once someone does. Reads as
+/// [`Preferences`]; saved exactly as they are.
+#[derive(Clone, Default)]
+pub(crate) struct SparsePreferences(Option<Box<Preferences>>);
+
+/// What no stated preference reads as.
+static NO_PREFERENCES: Preferences = Preferences {
+    seat: None,
+    no_fuss: false,
+    custom: Vec::new(),
+};
+
+impl SparsePreferences {
+    /// The preferences, to change them (boxed from here on).
+    pub(crate) fn make_mut(&mut self) -> &mut Preferences {
+        self.0.get_or_insert_with(Box::default)
+    }
+}
+
+impl std::ops::Deref for SparsePreferences {
+    type Target = Preferences;
+    fn deref(&self) -> &Preferences {
+        self.0.as_deref().unwrap_or(&NO_PREFERENCES)
+    }
+}
+
+impl PartialEq for SparsePreferences {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl fmt::Debug for SparsePreferences {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        (**self).fmt(f)
+    }
+}
+
+impl Serialize for SparsePreferences {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        (**self).serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for SparsePreferences {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let preferences = Preferences::deserialize(deserializer)?;
+        Ok(if preferences == NO_PREFERENCES {
+            Self(None)
+        } else {
+            Self(Some(Box::new(preferences)))
+        })
     }
 }

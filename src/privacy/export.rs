@@ -235,9 +235,9 @@ impl Memory {
                     value: i.value().to_owned(),
                 })
                 .collect(),
-            addresses: profile.addresses.clone(),
+            addresses: profile.addresses.to_vec(),
             birth_date: profile.birth_date,
-            preferences: profile.preferences.clone(),
+            preferences: (*profile.preferences).clone(),
             consents: profile.consents.clone(),
             flags: profile.flags.clone(),
             notes: profile.notes.clone(),
