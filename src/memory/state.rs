@@ -394,3 +394,44 @@ const _: () = {
     assert!(std::mem::size_of::<PatronRecord>() <= 680);
     assert!(std::mem::size_of::<Profile>() <= 264);
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_history_entry_naming_nothing_is_a_broken_reference() {
+        let mut state = State::default();
+        let at = DateTime::<Utc>::UNIX_EPOCH;
+        let mut record = PatronRecord::new(PatronId::from_u64(1), at);
+        record.history.push(Entry {
+            at,
+            event: 0,
+            kind: EntryKind::Ticketed { ticket: 7 },
+        });
+        state.patrons.push(record);
+        state.events.insert(
+            "e-1",
+            SeenEvent {
+                fingerprint: 0,
+                patron: PatronId::from_u64(1),
+            },
+        );
+        assert!(state.broken_reference().is_some());
+        state.patrons[0].history[0].kind = EntryKind::Other(Box::new(InteractionKind::Donated {
+            amount: Money::new(100, crate::Currency::GBP),
+            fund: None,
+        }));
+        assert_eq!(state.broken_reference(), None);
+        // An order listing tickets past the end of the tickets table is broken too.
+        state.orders.insert(
+            OrderId::new("o-1"),
+            OrderRecord {
+                buyer: PatronId::from_u64(1),
+                first_ticket: 0,
+                tickets: 2,
+            },
+        );
+        assert!(state.broken_reference().is_some());
+    }
+}

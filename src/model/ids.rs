@@ -655,3 +655,66 @@ impl<'de> Deserialize<'de> for IdText<'de> {
         deserializer.deserialize_str(Text)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn id_tables_hand_out_positions_in_insertion_order() {
+        let mut table: IdTable<TicketId, u32> = IdTable::default();
+        assert_eq!(table.insert(TicketId::new("t-2"), 20), Some(0));
+        assert_eq!(table.insert(TicketId::new("t-1"), 10), Some(1));
+        // Filing an id again replaces its record and keeps its handle.
+        assert_eq!(table.insert(TicketId::new("t-2"), 21), Some(0));
+        assert_eq!(table.len(), 2);
+        assert_eq!(table.handle("t-1"), Some(1));
+        assert_eq!(table.get("t-2"), Some(&21));
+        assert_eq!(table.key(1).map(TicketId::as_str), Some("t-1"));
+        assert_eq!(table.value(2), None);
+        assert!(!table.contains_key("t-3"));
+        let order: Vec<&str> = table.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(order, ["t-2", "t-1"]);
+    }
+
+    #[test]
+    fn text_tables_keep_ids_end_to_end_and_take_back_the_last() {
+        let mut table: TextTable<u8> = TextTable::default();
+        assert_eq!(table.insert("e-1", 1), Some(0));
+        assert_eq!(table.insert("event-two", 2), Some(1));
+        assert_eq!(table.insert("e-3", 3), Some(2));
+        assert_eq!(table.key(1), Some("event-two"));
+        assert_eq!(table.get("e-3"), Some(&3));
+        table.remove_last();
+        assert_eq!(table.len(), 2);
+        assert!(!table.contains_key("e-3"));
+        assert_eq!(table.key(2), None);
+        // The taken-back id can be filed again, at the same position.
+        assert_eq!(table.insert("e-4", 4), Some(2));
+        assert_eq!(table.key(2), Some("e-4"));
+        assert_eq!(table.handle("e-1"), Some(0));
+    }
+
+    #[test]
+    fn tables_save_as_maps_and_refuse_an_id_listed_twice() {
+        let mut ids: IdTable<EventId, u8> = IdTable::default();
+        let mut texts: TextTable<u8> = TextTable::default();
+        for (i, id) in ["b", "a", "c"].into_iter().enumerate() {
+            let value = u8::try_from(i).unwrap();
+            ids.insert(EventId::new(id), value);
+            texts.insert(id, value);
+        }
+        let json = serde_json::to_string(&texts).unwrap();
+        assert_eq!(json, r#"{"b":0,"a":1,"c":2}"#);
+        assert_eq!(serde_json::to_string(&ids).unwrap(), json);
+        let bytes = postcard::to_stdvec(&texts).unwrap();
+        assert_eq!(postcard::to_stdvec(&ids).unwrap(), bytes);
+        let back: TextTable<u8> = postcard::from_bytes(&bytes).unwrap();
+        assert_eq!(back.handle("c"), Some(2));
+        let back: IdTable<EventId, u8> = postcard::from_bytes(&bytes).unwrap();
+        assert_eq!(back.handle("a"), Some(1));
+        let twice = r#"{"b":0,"b":1}"#;
+        assert!(serde_json::from_str::<TextTable<u8>>(twice).is_err());
+        assert!(serde_json::from_str::<IdTable<EventId, u8>>(twice).is_err());
+    }
+}
