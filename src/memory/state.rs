@@ -390,9 +390,8 @@ const _: () = {
     assert!(std::mem::size_of::<OrderRecord>() == 16);
     assert!(std::mem::size_of::<SeenEvent>() == 16);
     assert!(std::mem::size_of::<HeldTicket>() == 8);
-    // Inline room for one name, two identifiers and one address is part of it.
-    assert!(std::mem::size_of::<PatronRecord>() <= 680);
-    assert!(std::mem::size_of::<Profile>() <= 264);
+    assert!(std::mem::size_of::<PatronRecord>() == 576);
+    assert!(std::mem::size_of::<Profile>() == 160);
 };
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ use crate::model::history::{Direction, Entry, EntryKind, InteractionKind};
 use crate::model::ids::{EventId, PatronId, TicketId, check_vendor_id};
 use crate::model::ids::{Handle, MAX_HANDLES};
 use crate::model::money::{Money, check_amount};
-use crate::model::profile::{FlagKind, ProfileChange};
+use crate::model::profile::{FlagKind, ProfileChange, push_exact};
 use crate::moments::engine::{Outcome, Proposal};
 use crate::moments::ledger::RuleIdx;
 use crate::moments::{Moment, RuleContext, TicketInfo, Trigger};
@@ -1216,7 +1216,7 @@ impl Memory {
             && profile.names.len() < limits.max_names_per_patron()
             && !profile.names.iter().any(|n| n.same_keys(name))
         {
-            profile.names.push(name.clone());
+            push_exact(&mut profile.names, name.clone());
             learned = true;
         }
         let mut new_identifiers: SmallVec<[&crate::Identifier; 4]> = SmallVec::new();
@@ -1224,7 +1224,7 @@ impl Memory {
             if profile.identifiers.len() < limits.max_identifiers_per_patron()
                 && !profile.identifiers.contains(identifier)
             {
-                profile.identifiers.push(identifier.clone());
+                push_exact(&mut profile.identifiers, identifier.clone());
                 new_identifiers.push(identifier);
                 learned = true;
             }
@@ -1237,7 +1237,7 @@ impl Memory {
             let keep = limits.max_addresses_per_patron().saturating_sub(1);
             let excess = profile.addresses.len().saturating_sub(keep);
             profile.addresses.drain(..excess);
-            profile.addresses.push(address.clone());
+            push_exact(&mut profile.addresses, address.clone());
         }
         if profile.birth_date.is_none() && signals.birth_date().is_some() {
             profile.birth_date = signals.birth_date();

@@ -5,7 +5,6 @@ use std::fmt;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use smallvec::SmallVec;
 
 use crate::normalize::Country;
 use crate::pii::Pii;
@@ -550,11 +549,11 @@ impl fmt::Debug for ProfileChange {
 /// The profile part of a patron: everything but history and stats.
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Profile {
-    // Inline room for what most patrons have (one name, two identifiers, one address):
-    // a vector's first allocation holds four, so one name cost a 256-byte block.
-    pub(crate) names: SmallVec<[PersonName; 1]>,
-    pub(crate) identifiers: SmallVec<[Identifier; 2]>,
-    pub(crate) addresses: SmallVec<[Address; 1]>,
+    // Grown one at a time (`push_exact`): where they live is part of the stamp that
+    // tells recognition its compact copy of them is current, so they stay vectors.
+    pub(crate) names: Vec<PersonName>,
+    pub(crate) identifiers: Vec<Identifier>,
+    pub(crate) addresses: Vec<Address>,
     pub(crate) birth_date: Option<NaiveDate>,
     pub(crate) preferences: SparsePreferences,
     pub(crate) consents: Vec<Consent>,
@@ -616,6 +615,14 @@ impl Profile {
             ProfileChange::AddNote(note) => self.notes.push(note),
         }
     }
+}
+
+/// Appends to a profile list, growing it by exactly one: most patrons have one name and
+/// one address, and a vector's first allocation holds four (one name cost a 256-byte
+/// block).
+pub(crate) fn push_exact<T>(list: &mut Vec<T>, item: T) {
+    list.reserve_exact(1);
+    list.push(item);
 }
 
 /// Preferences as a profile keeps them: nothing but a null pointer for the many patrons

@@ -235,7 +235,7 @@ impl Memory {
                     value: i.value().to_owned(),
                 })
                 .collect(),
-            addresses: profile.addresses.to_vec(),
+            addresses: profile.addresses.clone(),
             birth_date: profile.birth_date,
             preferences: (*profile.preferences).clone(),
             consents: profile.consents.clone(),

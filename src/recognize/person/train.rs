@@ -1041,7 +1041,7 @@ impl<'m> Trainer<'m> {
             });
             record.id = view.id();
             record.profile.names = profile.names.last().cloned().into_iter().collect();
-            record.profile.identifiers = last.into();
+            record.profile.identifiers = last;
             record.profile.addresses = profile.addresses.last().cloned().into_iter().collect();
             record.profile.birth_date = profile.birth_date;
             let latest = PatronView {
