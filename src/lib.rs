@@ -122,6 +122,7 @@ mod stable_hash;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, Result};
 pub use memory::Limits;
+pub use memory::{History, HistoryIter};
 pub use memory::{
     IdentityChange, IndexView, MembershipSpan, Memory, MemoryBuilder, MergeCause, Observation,
     Participant, PatronStats, PatronView, ProductionVisits, ReviewDecision, ReviewItem, TicketView,

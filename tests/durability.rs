@@ -1456,8 +1456,8 @@ fn journals_and_snapshots_of_the_previous_formats_still_open_to_the_same_memory(
     };
     assert!(!moments(&expected).is_empty());
     assert_eq!(moments(&restored), moments(&expected));
-    // An image written now is the current format (3: compact fired moments), and loads
-    // to the same memory.
+    // An image written now is the current format (3: ids as handles into the id tables,
+    // compact fired moments), and loads to the same memory.
     let again = restored.snapshot();
     assert_eq!(&again[..8], &image[..8]);
     assert_eq!(&again[8..12], &3u32.to_le_bytes());

@@ -604,13 +604,13 @@ fn out_of_order_events_keep_first_and_last_seen_by_time_not_arrival() {
     assert_eq!(patron.stats().first_seen_at(), Some(early));
     assert_eq!(patron.stats().last_seen_at(), Some(late));
     // History is in the order memory learned it.
-    let events: Vec<&str> = patron
+    let events: Vec<String> = patron
         .history()
         .iter()
-        .map(|i| i.event().as_str())
+        .map(|i| i.event().to_string())
         .collect();
-    assert_eq!(events.first(), Some(&"e-late"));
-    assert_eq!(events.last(), Some(&"e-early"));
+    assert_eq!(events.first().map(String::as_str), Some("e-late"));
+    assert_eq!(events.last().map(String::as_str), Some("e-early"));
 }
 
 // ---------------------------------------------------------------- money

@@ -68,3 +68,34 @@ fn money_serializes_as_amount_and_currency() {
     assert_ne!(Some(back), None);
     assert_eq!(format!("{price:?}"), "Money { minor: 4500, currency: GBP }");
 }
+
+#[test]
+fn a_refused_event_leaves_no_trace_and_its_id_stays_free() {
+    use regulars::{Event, Memory, Order, Signals, Ticket};
+    let mut memory = Memory::new();
+    memory
+        .observe(Event::order(
+            "e-1",
+            Order::new("o-1", Signals::new().email("ana@example.org")),
+        ))
+        .expect("first order");
+    // A ticket for a performance memory does not know: refused.
+    let refused = Order::new("o-2", Signals::new().email("ana@example.org"))
+        .ticket(Ticket::new("t-1", "nowhere"));
+    assert!(memory.observe(Event::order("e-2", refused)).is_err());
+    assert_eq!(memory.event_count(), 1);
+    // The same event id, sent again correctly, is new (not a replay, not a conflict),
+    // and the history names it.
+    let fixed = Order::new("o-2", Signals::new().email("ana@example.org"));
+    let seen = memory
+        .observe(Event::order("e-2", fixed))
+        .expect("accepted");
+    assert!(!seen.is_replay());
+    assert_eq!(memory.event_count(), 2);
+    let history = memory.patron(seen.patron()).expect("ana").history();
+    let events: Vec<String> = history.iter().map(|i| i.event().to_string()).collect();
+    assert_eq!(events, ["e-1", "e-2"]);
+    assert_eq!(history.len(), 2);
+    assert_eq!(history.last(), history.get(1));
+    assert_eq!(history.iter().next_back(), history.last());
+}

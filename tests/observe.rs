@@ -385,14 +385,14 @@ fn refunds_count_each_ticket_once_and_lower_spend() {
     );
     assert_eq!(stats(&memory).orders(), 1);
 
-    let refunded: Vec<Vec<&str>> = memory
+    let refunded: Vec<Vec<String>> = memory
         .patron(ana)
         .expect("ana")
         .history()
         .iter()
         .filter_map(|i| match i.kind() {
             InteractionKind::Refunded { tickets, .. } => {
-                Some(tickets.iter().map(|t| t.as_str()).collect())
+                Some(tickets.iter().map(|t| t.to_string()).collect())
             }
             _ => None,
         })
@@ -558,7 +558,7 @@ fn memberships_are_recorded_and_answer_membership_on() {
     let stats = patron.stats();
     assert_eq!(stats.memberships().len(), 1);
     assert!(matches!(
-        patron.history()[0].kind(),
+        patron.history().first().expect("membership").kind(),
         InteractionKind::Membership { scheme, valid_from, valid_to, price }
             if scheme == "Friends" && *valid_from == date(2026, 1, 1)
                 && *valid_to == date(2026, 12, 31) && *price == Some(gbp(6000))

@@ -1,11 +1,20 @@
 //! A patron's figures from their history: the same rules the write path applies one
 //! interaction at a time, run over a whole history when a merge or split reshapes it.
 
-use super::state::PatronRecord;
+use super::state::{OrderRecord, PatronRecord, TicketRecord};
 use super::stats::{PatronStats, add_money};
 use crate::model::catalog::{Catalog, PerformanceIdx};
-use crate::model::history::{Direction, InteractionKind};
+use crate::model::history::{Direction, EntryKind, InteractionKind};
+use crate::model::ids::{IdTable, OrderId, TicketId};
 use crate::model::money::Money;
+
+/// The tables history entries refer to.
+#[derive(Clone, Copy)]
+pub(crate) struct Tables<'a> {
+    pub(crate) catalog: &'a Catalog,
+    pub(crate) tickets: &'a IdTable<TicketId, TicketRecord>,
+    pub(crate) orders: &'a IdTable<OrderId, OrderRecord>,
+}
 
 /// Counts an attendance once per patron and performance; returns whether it was new.
 pub(crate) fn attend(
@@ -41,34 +50,42 @@ pub(crate) fn attend(
 }
 
 /// Recomputes every figure of a patron from their history (in any order).
-pub(crate) fn rebuild(record: &mut PatronRecord, catalog: &Catalog) {
+pub(crate) fn rebuild(record: &mut PatronRecord, tables: Tables<'_>) {
+    let catalog = tables.catalog;
     record.stats = PatronStats::default();
     record.genres.clear();
     record.visits.clear();
     record.attended.clear();
     let history = std::mem::take(&mut record.history);
-    for interaction in &history {
+    for entry in &history {
         let stats = &mut record.stats;
-        stats.seen(interaction.at());
-        match interaction.kind() {
-            InteractionKind::Ordered { amount, .. } => {
+        stats.seen(entry.at());
+        let kind = match &entry.kind {
+            EntryKind::Ordered { order } => {
                 stats.orders = stats.orders.saturating_add(1);
-                for money in amount {
-                    add_money(&mut stats.spend, *money);
+                let tickets = tables.orders.value(*order).map(OrderRecord::ticket_handles);
+                for ticket in tickets.into_iter().flatten() {
+                    if let Some(price) = tables.tickets.value(ticket).and_then(|t| t.price) {
+                        add_money(&mut stats.spend, price);
+                    }
                 }
+                continue;
             }
-            InteractionKind::Ticketed { .. } => stats.tickets = stats.tickets.saturating_add(1),
-            InteractionKind::Scanned {
-                performance,
-                direction,
-                ..
-            } => {
+            EntryKind::Ticketed { .. } => {
+                stats.tickets = stats.tickets.saturating_add(1);
+                continue;
+            }
+            EntryKind::Scanned { ticket, direction } => {
                 if *direction == Direction::Entry
-                    && let Some(idx) = catalog.performance_idx(performance.as_str())
+                    && let Some(t) = tables.tickets.value(*ticket)
                 {
-                    attend(record, catalog, idx);
+                    attend(record, catalog, t.performance);
                 }
+                continue;
             }
+            EntryKind::Other(kind) => &**kind,
+        };
+        match kind {
             InteractionKind::Refunded {
                 tickets, amount, ..
             } => {
@@ -106,6 +123,10 @@ pub(crate) fn rebuild(record: &mut PatronRecord, catalog: &Catalog) {
                     add_money(&mut stats.spend, total);
                 }
             }
+            // Stored in their compact form, counted above.
+            InteractionKind::Ordered { .. }
+            | InteractionKind::Ticketed { .. }
+            | InteractionKind::Scanned { .. } => {}
         }
     }
     record.history = history;

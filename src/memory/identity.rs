@@ -199,7 +199,11 @@ impl State {
         };
         let before = Box::new(s.clone());
         let taken = a.clone();
-        let catalog = &self.catalog;
+        let tables = derive::Tables {
+            catalog: &self.catalog,
+            tickets: &self.tickets,
+            orders: &self.orders,
+        };
         let Some(record) = slot(survivor).and_then(|i| self.patrons.get_mut(i)) else {
             return;
         };
@@ -259,7 +263,7 @@ impl State {
         record.household.retain(|h| *h != absorbed);
         record.absorbed.push(absorbed);
         record.created_at = record.created_at.min(taken.created_at);
-        derive::rebuild(record, catalog);
+        derive::rebuild(record, tables);
         let merged_len = record.history.len();
         if let Some(longest) = &mut self.identity.longest_history {
             *longest = (*longest).max(merged_len);
@@ -508,7 +512,11 @@ impl Memory {
                 .map(|r| r.created_at)
                 .fold(before.created_at, DateTime::min)
         });
-        let catalog = &state.catalog;
+        let tables = derive::Tables {
+            catalog: &state.catalog,
+            tickets: &state.tickets,
+            orders: &state.orders,
+        };
         for &id in &chain {
             let Some(record) = slot(id).and_then(|i| state.patrons.get_mut(i)) else {
                 continue;
@@ -537,7 +545,7 @@ impl Memory {
                 record.history = remaining;
                 drop_brought(&mut record.profile, &before.profile, &taken.profile);
             }
-            derive::rebuild(record, catalog);
+            derive::rebuild(record, tables);
         }
         // The other merges into the chain remember their survivor as it was then, perhaps
         // with what `absorbed` brought: that goes too, or undoing them would bring it back.

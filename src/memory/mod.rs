@@ -24,7 +24,7 @@ pub use index::IndexView;
 pub use limits::Limits;
 pub use observation::{Observation, Participant};
 pub use stats::{MembershipSpan, PatronStats, ProductionVisits};
-pub use view::{PatronView, TicketView};
+pub use view::{History, HistoryIter, PatronView, TicketView};
 
 use crate::clock::Clock;
 use crate::error::Result;
@@ -233,12 +233,7 @@ impl Memory {
 
     /// A ticket memory has seen.
     pub fn ticket(&self, id: &str) -> Option<TicketView<'_>> {
-        let (id, record) = self.state.tickets.get_key_value(id)?;
-        Some(TicketView {
-            id,
-            record,
-            state: &self.state,
-        })
+        TicketView::find(&self.state, id)
     }
 
     /// The tickets issued for a performance, in issue order (refunded ones included);

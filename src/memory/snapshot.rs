@@ -13,23 +13,24 @@ use super::identity::Identity;
 use super::index::{BlockingIndex, IdentifierIndex};
 use super::state::{OrderRecord, PatronRecord, SeenEvent, State, TicketRecord};
 use crate::error::{Error, Result};
-use crate::model::catalog::Catalog;
-use crate::model::ids::{EventId, OrderId, PatronId, ScanId, SharedIds, TicketId};
+use crate::model::catalog::{Catalog, PerformanceIdx};
+use crate::model::history::{Entry, EntryKind, Interaction, InteractionKind, Seat};
+use crate::model::ids::Handle;
+use crate::model::ids::{IdTable, OrderId, PatronId, SharedIds, TextTable, TicketId};
+use crate::model::money::Money;
 use crate::moments::ledger::{LegacyLedger, MomentLedger};
 use crate::privacy::PrivacyState;
 
 /// The first bytes of every snapshot, then the format version.
 const MAGIC: &[u8; 8] = b"RGLRSNAP";
+/// Version 3: history, tickets and orders refer to ids by their handle (position) in
+/// the id tables, and fired moments are compact records.
 const VERSION: u32 = 3;
-/// Version 1 images (before erasure and opt-out) are still read: they had no privacy
-/// section.
+/// Version 1: as version 2, before erasure and opt-out (no privacy section).
 const VERSION_WITHOUT_PRIVACY: u32 = 1;
-/// Version 2 images (and 1) are still read: they saved fired moments with their strings,
-/// which loading converts to today's compact ledger.
+/// Version 2: ids spelled out in history, tickets and orders, and fired moments saved
+/// with their strings. Loading converts both to today's shape.
 const VERSION_WITH_STRING_MOMENTS: u32 = 2;
-
-type Map<K, V> = std::collections::HashMap<K, V, ahash::RandomState>;
-type Set<K> = std::collections::HashSet<K, ahash::RandomState>;
 
 /// What a snapshot saves, borrowed from memory.
 #[derive(Serialize)]
@@ -38,48 +39,154 @@ struct Saved<'a> {
     patrons: &'a [PatronRecord],
     identifiers: &'a IdentifierIndex,
     blocking: &'a BlockingIndex,
-    tickets: &'a Map<TicketId, TicketRecord>,
-    orders: &'a Map<OrderId, OrderRecord>,
-    events: &'a Map<EventId, SeenEvent>,
-    scans: &'a Set<ScanId>,
+    tickets: &'a IdTable<TicketId, TicketRecord>,
+    orders: &'a IdTable<OrderId, OrderRecord>,
+    events: &'a TextTable<SeenEvent>,
+    scans: &'a TextTable<()>,
     ledger: &'a MomentLedger,
     due: Vec<(DateTime<Utc>, PatronId, &'a str)>,
     identity: &'a Identity,
     privacy: &'a PrivacyState,
 }
 
-/// The same, owned, as loaded (with the ledger in the shape of the image's version).
+/// The same, owned, as loaded.
 #[derive(Deserialize)]
-struct Loaded<Ledger = MomentLedger> {
+struct Loaded {
     catalog: Catalog,
     patrons: Vec<PatronRecord>,
     identifiers: IdentifierIndex,
     blocking: BlockingIndex,
-    tickets: Map<TicketId, TicketRecord>,
-    orders: Map<OrderId, OrderRecord>,
-    events: Map<EventId, SeenEvent>,
-    scans: Set<ScanId>,
-    ledger: Ledger,
+    tickets: IdTable<TicketId, TicketRecord>,
+    orders: IdTable<OrderId, OrderRecord>,
+    events: TextTable<SeenEvent>,
+    scans: TextTable<()>,
+    ledger: MomentLedger,
     due: Vec<(DateTime<Utc>, PatronId, String)>,
     identity: Identity,
 }
 
-impl Loaded<LegacyLedger> {
-    /// An older image's contents with its fired moments in today's shape.
-    fn upgrade(self) -> Loaded {
-        Loaded {
+/// What versions 1 and 2 saved: ids spelled out in history, tickets and orders. Read
+/// once and turned into handles, so older images still load.
+#[derive(Deserialize)]
+struct LoadedLegacy {
+    catalog: Catalog,
+    patrons: Vec<PatronRecord<Interaction>>,
+    identifiers: IdentifierIndex,
+    blocking: BlockingIndex,
+    tickets: Vec<(TicketId, LegacyTicket)>,
+    orders: Vec<(OrderId, LegacyOrder)>,
+    events: TextTable<SeenEvent>,
+    scans: TextTable<()>,
+    ledger: LegacyLedger,
+    due: Vec<(DateTime<Utc>, PatronId, String)>,
+    identity: Identity,
+}
+
+/// A ticket as versions 1 and 2 saved it.
+#[derive(Deserialize)]
+struct LegacyTicket {
+    _order: OrderId,
+    performance: PerformanceIdx,
+    seat: Option<Seat>,
+    price: Option<Money>,
+    buyer: PatronId,
+    holder: PatronId,
+    refunded: bool,
+    scanned_in: bool,
+}
+
+/// An order as versions 1 and 2 saved it.
+#[derive(Deserialize)]
+struct LegacyOrder {
+    buyer: PatronId,
+    tickets: Vec<TicketId>,
+}
+
+impl LoadedLegacy {
+    /// Files every id in its table, in the order saved, each order's tickets together,
+    /// and rewrites history with handles.
+    fn upgrade(self) -> Result<Loaded> {
+        let mut loose: std::collections::HashMap<TicketId, LegacyTicket, ahash::RandomState> =
+            self.tickets.into_iter().collect();
+        let mut tickets = IdTable::default();
+        let mut orders = IdTable::default();
+        let full = || corrupt("more ids than a table holds");
+        for (order_id, order) in self.orders {
+            let handle = Handle::try_from(orders.len()).map_err(|_| full())?;
+            let first_ticket = Handle::try_from(tickets.len()).map_err(|_| full())?;
+            let mut count = 0u32;
+            for id in order.tickets {
+                let Some(t) = loose.remove(id.as_str()) else {
+                    continue;
+                };
+                let record = TicketRecord {
+                    order: handle,
+                    performance: t.performance,
+                    seat: t.seat,
+                    price: t.price,
+                    buyer: t.buyer,
+                    holder: t.holder,
+                    refunded: t.refunded,
+                    scanned_in: t.scanned_in,
+                };
+                tickets.insert(id, record).ok_or_else(full)?;
+                count = count.saturating_add(1);
+            }
+            let record = OrderRecord {
+                buyer: order.buyer,
+                first_ticket,
+                tickets: count,
+            };
+            orders.insert(order_id, record).ok_or_else(full)?;
+        }
+        let mut patrons = Vec::with_capacity(self.patrons.len());
+        for mut record in self.patrons {
+            let history = std::mem::take(&mut record.history);
+            let mut entries = Vec::with_capacity(history.len());
+            for interaction in history {
+                let unknown = || {
+                    corrupt(format!(
+                        "patron {} has history naming an unknown event, order or ticket",
+                        record.id
+                    ))
+                };
+                let event = self
+                    .events
+                    .handle(interaction.event().as_str())
+                    .ok_or_else(unknown)?;
+                let at = interaction.at();
+                let kind = match interaction.into_kind() {
+                    InteractionKind::Ordered { order, .. } => EntryKind::Ordered {
+                        order: orders.handle(order.as_str()).ok_or_else(unknown)?,
+                    },
+                    InteractionKind::Ticketed { ticket, .. } => EntryKind::Ticketed {
+                        ticket: tickets.handle(ticket.as_str()).ok_or_else(unknown)?,
+                    },
+                    InteractionKind::Scanned {
+                        ticket, direction, ..
+                    } => EntryKind::Scanned {
+                        ticket: tickets.handle(ticket.as_str()).ok_or_else(unknown)?,
+                        direction,
+                    },
+                    other => EntryKind::Other(Box::new(other)),
+                };
+                entries.push(Entry { at, event, kind });
+            }
+            patrons.push(record.with_history(entries));
+        }
+        Ok(Loaded {
             catalog: self.catalog,
-            patrons: self.patrons,
+            patrons,
             identifiers: self.identifiers,
             blocking: self.blocking,
-            tickets: self.tickets,
-            orders: self.orders,
+            tickets,
+            orders,
             events: self.events,
             scans: self.scans,
             ledger: self.ledger.upgrade(),
             due: self.due,
             identity: self.identity,
-        }
+        })
     }
 }
 
@@ -160,9 +267,12 @@ impl Memory {
             return Err(corrupt("checksum mismatch"));
         }
         let version = u32::from_le_bytes([body[8], body[9], body[10], body[11]]);
-        if version != VERSION
-            && version != VERSION_WITH_STRING_MOMENTS
-            && version != VERSION_WITHOUT_PRIVACY
+        if ![
+            VERSION,
+            VERSION_WITH_STRING_MOMENTS,
+            VERSION_WITHOUT_PRIVACY,
+        ]
+        .contains(&version)
         {
             return Err(corrupt(format!(
                 "format version {version}, this build reads {VERSION}"
@@ -172,12 +282,12 @@ impl Memory {
         // makes most copies share an allocation again, as in the memory that was saved.
         let sharing = SharedIds::start();
         let undecodable = |e: postcard::Error| corrupt(format!("undecodable: {e}"));
-        let (loaded, rest): (Loaded, _) = if version == VERSION {
-            postcard::take_from_bytes(&body[header..]).map_err(undecodable)?
+        let (loaded, rest) = if version == VERSION {
+            postcard::take_from_bytes::<Loaded>(&body[header..]).map_err(undecodable)?
         } else {
-            let (loaded, rest): (Loaded<LegacyLedger>, _) =
-                postcard::take_from_bytes(&body[header..]).map_err(undecodable)?;
-            (loaded.upgrade(), rest)
+            let (legacy, rest) =
+                postcard::take_from_bytes::<LoadedLegacy>(&body[header..]).map_err(undecodable)?;
+            (legacy.upgrade()?, rest)
         };
         let privacy = if version == VERSION_WITHOUT_PRIVACY {
             PrivacyState::default()
@@ -210,8 +320,13 @@ impl Memory {
             ledger: loaded.ledger,
             identity: loaded.identity,
             privacy,
+            seats: defaults.seats,
             decisions: defaults.decisions,
         };
+        // Handles are positions in the id tables: a hostile image must not break that.
+        if let Some(reason) = state.broken_reference() {
+            return Err(corrupt(reason));
+        }
         state.identity.review_limit = defaults.identity.review_limit;
         state.privacy.keep_aggregates = defaults.privacy.keep_aggregates;
         state.ledger.reindex(state.patrons.len()).map_err(corrupt)?;
@@ -221,6 +336,7 @@ impl Memory {
             state.refresh_comparison_keys(id);
         }
         state.refresh_all_held();
+        state.share_all_seats();
         for (at, patron, rule) in loaded.due {
             // A rule no longer configured has nothing to wake.
             if let Some(idx) = self.engine.rules.iter().position(|r| r.rule.id() == rule)
@@ -264,7 +380,11 @@ mod tests {
             .unwrap();
 
         let state = &restored.state;
-        let history = &state.patrons[0].history;
+        let history: Vec<_> = state.patrons[0]
+            .history
+            .iter()
+            .filter_map(|entry| state.interaction(entry))
+            .collect();
         let (ticket, order) = history
             .iter()
             .find_map(|interaction| match interaction.kind() {
@@ -276,12 +396,15 @@ mod tests {
         assert!(std::ptr::eq(ticket.as_str(), table_ticket.as_str()));
         let (table_order, _) = state.orders.get_key_value("o-1").unwrap();
         assert!(std::ptr::eq(order.as_str(), table_order.as_str()));
-        let (table_event, _) = state.events.get_key_value("e-1").unwrap();
+        // Event ids are kept once, end to end in the events table.
+        assert_eq!(state.events.len(), 1);
         assert!(
-            history.iter().all(|interaction| std::ptr::eq(
-                interaction.event().as_str(),
-                table_event.as_str()
-            ))
+            history
+                .iter()
+                .all(|interaction| interaction.event().as_str() == "e-1")
         );
+        // Every ticket's seat is the shared copy of that seat.
+        let mut seats = state.tickets.iter().filter_map(|(_, t)| t.seat.as_ref());
+        assert!(seats.all(|seat| state.seats.get(seat).is_some_and(|s| s.is_same_copy(seat))));
     }
 }

@@ -1,22 +1,20 @@
 //! Everything memory holds, in one place, so the write path and the views share one shape.
 
-use std::collections::{HashMap, HashSet};
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
 use super::identity::Identity;
 use super::index::{BlockingIndex, IdentifierIndex, Neutralized};
+use super::stats::add_money;
 use super::stats::{PatronStats, ProductionVisits};
 use crate::model::catalog::{Catalog, GenreIdx, PerformanceIdx, ProductionIdx};
-use crate::model::history::{Interaction, Seat};
-use crate::model::ids::{EventId, OrderId, PatronId, ScanId, TicketId};
+use crate::model::history::{Entry, EntryKind, Interaction, InteractionKind, Seat};
+use crate::model::ids::{
+    EventId, Handle, IdTable, OrderId, PatronId, PerformanceId, TextTable, TicketId,
+};
 use crate::model::money::Money;
 use crate::model::profile::Profile;
-
-type Map<K, V> = HashMap<K, V, ahash::RandomState>;
-type Set<K> = HashSet<K, ahash::RandomState>;
 
 #[derive(Debug, Default)]
 pub(crate) struct State {
@@ -26,10 +24,14 @@ pub(crate) struct State {
     pub(crate) identifiers: IdentifierIndex,
     pub(crate) blocking: BlockingIndex,
     pub(crate) neutralized: Neutralized,
-    pub(crate) tickets: Map<TicketId, TicketRecord>,
-    pub(crate) orders: Map<OrderId, OrderRecord>,
-    pub(crate) events: Map<EventId, SeenEvent>,
-    pub(crate) scans: Set<ScanId>,
+    /// Every vendor id is kept once, in its table; elsewhere a 4-byte handle names it.
+    pub(crate) tickets: IdTable<TicketId, TicketRecord>,
+    pub(crate) orders: IdTable<OrderId, OrderRecord>,
+    pub(crate) events: TextTable<SeenEvent>,
+    pub(crate) scans: TextTable<()>,
+    /// One copy of each distinct seat: seat labels repeat at every performance, so
+    /// tickets share them (derived: rebuilt from the tickets when a snapshot loads).
+    pub(crate) seats: std::collections::HashSet<Seat, ahash::RandomState>,
     /// Moments fired, their once-per keys and the due-time index of time-based rules.
     pub(crate) ledger: crate::moments::ledger::MomentLedger,
     pub(crate) identity: Identity,
@@ -77,30 +79,140 @@ impl State {
     }
 
     /// Files a ticket just issued (recorded in `holder`'s history) as held by them.
-    pub(crate) fn hold(
-        &mut self,
-        holder: PatronId,
-        ticket: &TicketId,
-        performance: PerformanceIdx,
-    ) {
+    pub(crate) fn hold(&mut self, holder: PatronId, ticket: Handle, performance: PerformanceIdx) {
         if let Some(record) = self.patron_mut(holder) {
             record.held.push(HeldTicket {
-                ticket: ticket.clone(),
+                ticket,
                 performance,
             });
         }
     }
 
+    /// The shared copy of a seat (filed on first sight), so a million tickets do not
+    /// each carry their own.
+    pub(crate) fn share_seat(&mut self, seat: &Seat) -> Seat {
+        if let Some(shared) = self.seats.get(seat) {
+            return shared.clone();
+        }
+        self.seats.insert(seat.clone());
+        seat.clone()
+    }
+
+    /// Makes every ticket's seat the shared copy (after loading a snapshot, which reads
+    /// one copy per ticket).
+    pub(crate) fn share_all_seats(&mut self) {
+        let mut seats = std::mem::take(&mut self.seats);
+        for ticket in self.tickets.values_mut() {
+            if let Some(seat) = &mut ticket.seat {
+                match seats.get(&*seat) {
+                    Some(shared) => *seat = shared.clone(),
+                    None => {
+                        seats.insert(seat.clone());
+                    }
+                }
+            }
+        }
+        self.seats = seats;
+    }
+
     /// Takes a ticket off its holder's held list: it was refunded or scanned in.
-    pub(crate) fn release(&mut self, ticket: &str) {
-        let Some(holder) = self.tickets.get(ticket).map(|t| t.holder) else {
+    pub(crate) fn release(&mut self, ticket: Handle) {
+        let Some(holder) = self.tickets.value(ticket).map(|t| t.holder) else {
             return;
         };
         let holder = self.live(holder);
         if let Some(record) = self.patron_mut(holder) {
             // Every copy: a history reshaped by merges and splits may list a ticket twice.
-            record.held.retain(|h| h.ticket.as_str() != ticket);
+            record.held.retain(|h| h.ticket != ticket);
         }
+    }
+
+    /// A stored history entry as the public [`Interaction`], its ids and the ticket
+    /// and order details read from the tables; `None` only if a handle names nothing
+    /// (which loading a snapshot rules out).
+    pub(crate) fn interaction(&self, entry: &Entry) -> Option<Interaction> {
+        let event = EventId::new(self.events.key(entry.event)?);
+        let kind = match &entry.kind {
+            EntryKind::Ordered { order } => {
+                let record = self.orders.value(*order)?;
+                let mut amount: SmallVec<[Money; 1]> = SmallVec::new();
+                for ticket in record.ticket_handles() {
+                    if let Some(price) = self.tickets.value(ticket).and_then(|t| t.price) {
+                        add_money(&mut amount, price);
+                    }
+                }
+                InteractionKind::Ordered {
+                    order: self.orders.key(*order)?.clone(),
+                    tickets: record.tickets,
+                    amount: amount.to_vec(),
+                }
+            }
+            EntryKind::Ticketed { ticket } => {
+                let (id, record) = self.tickets.entry(*ticket)?;
+                InteractionKind::Ticketed {
+                    ticket: id.clone(),
+                    performance: self.performance_id(record.performance),
+                    seat: record.seat.clone(),
+                    order: self.orders.key(record.order)?.clone(),
+                }
+            }
+            EntryKind::Scanned { ticket, direction } => {
+                let (id, record) = self.tickets.entry(*ticket)?;
+                InteractionKind::Scanned {
+                    ticket: id.clone(),
+                    performance: self.performance_id(record.performance),
+                    direction: *direction,
+                }
+            }
+            EntryKind::Other(kind) => (**kind).clone(),
+        };
+        Some(Interaction::new(event, entry.at, kind))
+    }
+
+    /// The catalog's id of a performance (empty should the catalog not hold it, as
+    /// scans recorded it before).
+    fn performance_id(&self, performance: PerformanceIdx) -> PerformanceId {
+        self.catalog
+            .performance_entry(performance)
+            .map_or_else(|| PerformanceId::new(""), |e| e.performance.id().clone())
+    }
+
+    /// What a loaded snapshot must hold for every handle to name something: the
+    /// first broken reference found, if any.
+    pub(crate) fn broken_reference(&self) -> Option<String> {
+        let tickets = self.tickets.len();
+        for (id, record) in self.orders.iter() {
+            let end = u64::from(record.first_ticket) + u64::from(record.tickets);
+            if end > tickets as u64 {
+                return Some(format!("order {id} lists tickets the table does not hold"));
+            }
+        }
+        for (id, record) in self.tickets.iter() {
+            if self.orders.key(record.order).is_none() {
+                return Some(format!(
+                    "ticket {id} names an order the table does not hold"
+                ));
+            }
+        }
+        for record in &self.patrons {
+            for entry in &record.history {
+                let known = self.events.key(entry.event).is_some()
+                    && match &entry.kind {
+                        EntryKind::Ordered { order } => self.orders.key(*order).is_some(),
+                        EntryKind::Ticketed { ticket } | EntryKind::Scanned { ticket, .. } => {
+                            self.tickets.key(*ticket).is_some()
+                        }
+                        EntryKind::Other(_) => true,
+                    };
+                if !known {
+                    return Some(format!(
+                        "patron {} has history naming an unknown event, order or ticket",
+                        record.id
+                    ));
+                }
+            }
+        }
+        None
     }
 
     /// Recomputes a patron's held tickets from their history, after a merge or split
@@ -113,15 +225,15 @@ impl State {
         let held: SmallVec<[HeldTicket; 2]> = record
             .history
             .iter()
-            .filter_map(|interaction| match interaction.kind() {
-                crate::model::history::InteractionKind::Ticketed { ticket, .. } => {
-                    let t = self.tickets.get(ticket.as_str())?;
-                    (self.live(t.holder) == patron && !t.refunded && !t.scanned_in).then(|| {
+            .filter_map(|entry| match entry.kind {
+                EntryKind::Ticketed { ticket } => {
+                    let t = self.tickets.value(ticket)?;
+                    (self.live(t.holder) == patron && !t.refunded && !t.scanned_in).then_some(
                         HeldTicket {
-                            ticket: ticket.clone(),
+                            ticket,
                             performance: t.performance,
-                        }
-                    })
+                        },
+                    )
                 }
                 _ => None,
             })
@@ -149,12 +261,14 @@ pub(crate) fn slot(id: PatronId) -> Option<usize> {
     usize::try_from(id.as_u64()).ok()?.checked_sub(1)
 }
 
+/// A patron's record; `H` is how history entries are stored (the compact [`Entry`],
+/// or the spelled-out [`Interaction`] of snapshots before version 3).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct PatronRecord {
+pub(crate) struct PatronRecord<H = Entry> {
     pub(crate) id: PatronId,
     pub(crate) created_at: DateTime<Utc>,
     pub(crate) profile: Profile,
-    pub(crate) history: Vec<Interaction>,
+    pub(crate) history: Vec<H>,
     pub(crate) stats: PatronStats,
     /// Attendances per genre, sorted by genre.
     pub(crate) genres: SmallVec<[(GenreIdx, u32); 4]>,
@@ -176,13 +290,14 @@ pub(crate) struct PatronRecord {
 }
 
 /// A ticket a patron holds and has not used yet.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct HeldTicket {
-    pub(crate) ticket: TicketId,
+    /// Handle in the tickets table.
+    pub(crate) ticket: Handle,
     pub(crate) performance: PerformanceIdx,
 }
 
-impl PatronRecord {
+impl<H> PatronRecord<H> {
     pub(crate) fn new(id: PatronId, created_at: DateTime<Utc>) -> Self {
         Self {
             id,
@@ -200,6 +315,24 @@ impl PatronRecord {
         }
     }
 
+    /// The same record with its history stored another way.
+    pub(crate) fn with_history<T>(self, history: Vec<T>) -> PatronRecord<T> {
+        PatronRecord {
+            id: self.id,
+            created_at: self.created_at,
+            profile: self.profile,
+            history,
+            stats: self.stats,
+            genres: self.genres,
+            visits: self.visits,
+            attended: self.attended,
+            merged_into: self.merged_into,
+            absorbed: self.absorbed,
+            household: self.household,
+            held: self.held,
+        }
+    }
+
     pub(crate) fn has_attended(&self, performance: PerformanceIdx) -> bool {
         self.attended.binary_search(&performance).is_ok()
     }
@@ -214,7 +347,8 @@ impl PatronRecord {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct TicketRecord {
-    pub(crate) order: OrderId,
+    /// Handle in the orders table.
+    pub(crate) order: Handle,
     pub(crate) performance: PerformanceIdx,
     pub(crate) seat: Option<Seat>,
     pub(crate) price: Option<Money>,
@@ -224,14 +358,79 @@ pub(crate) struct TicketRecord {
     pub(crate) scanned_in: bool,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// An order: its tickets were filed together, so their handles are consecutive.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub(crate) struct OrderRecord {
     pub(crate) buyer: PatronId,
-    pub(crate) tickets: Vec<TicketId>,
+    /// Handle of its first ticket in the tickets table.
+    pub(crate) first_ticket: Handle,
+    /// How many tickets it has.
+    pub(crate) tickets: u32,
+}
+
+impl OrderRecord {
+    /// Its tickets' handles, in the order given.
+    pub(crate) fn ticket_handles(&self) -> impl Iterator<Item = Handle> + use<> {
+        let end = self.first_ticket.saturating_add(self.tickets);
+        self.first_ticket..end
+    }
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub(crate) struct SeenEvent {
     pub(crate) fingerprint: u64,
     pub(crate) patron: PatronId,
+}
+
+// The records every patron, ticket and order holds: a byte here is a megabyte at a
+// million patrons.
+#[cfg(target_pointer_width = "64")]
+const _: () = {
+    assert!(std::mem::size_of::<TicketRecord>() == 56);
+    assert!(std::mem::size_of::<OrderRecord>() == 16);
+    assert!(std::mem::size_of::<SeenEvent>() == 16);
+    assert!(std::mem::size_of::<HeldTicket>() == 8);
+    assert!(std::mem::size_of::<PatronRecord>() == 576);
+    assert!(std::mem::size_of::<Profile>() == 160);
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_history_entry_naming_nothing_is_a_broken_reference() {
+        let mut state = State::default();
+        let at = DateTime::<Utc>::UNIX_EPOCH;
+        let mut record = PatronRecord::new(PatronId::from_u64(1), at);
+        record.history.push(Entry {
+            at,
+            event: 0,
+            kind: EntryKind::Ticketed { ticket: 7 },
+        });
+        state.patrons.push(record);
+        state.events.insert(
+            "e-1",
+            SeenEvent {
+                fingerprint: 0,
+                patron: PatronId::from_u64(1),
+            },
+        );
+        assert!(state.broken_reference().is_some());
+        state.patrons[0].history[0].kind = EntryKind::Other(Box::new(InteractionKind::Donated {
+            amount: Money::new(100, crate::Currency::GBP),
+            fund: None,
+        }));
+        assert_eq!(state.broken_reference(), None);
+        // An order listing tickets past the end of the tickets table is broken too.
+        state.orders.insert(
+            OrderId::new("o-1"),
+            OrderRecord {
+                buyer: PatronId::from_u64(1),
+                first_ticket: 0,
+                tickets: 2,
+            },
+        );
+        assert!(state.broken_reference().is_some());
+    }
 }

@@ -8,7 +8,8 @@ use super::index::IndexView;
 use super::state::{PatronRecord, State, TicketRecord};
 use super::stats::{PatronStats, ProductionVisits};
 use crate::model::catalog::{Performance, PerformanceIdx, ProductionIdx};
-use crate::model::history::{Interaction, InteractionKind, Seat};
+use crate::model::history::{Entry, EntryKind, Interaction, Seat};
+use crate::model::ids::Handle;
 use crate::model::ids::{OrderId, PatronId, TicketId};
 use crate::model::money::Money;
 use crate::model::profile::{
@@ -140,8 +141,23 @@ impl<'a> PatronView<'a> {
         &self.record.profile.notes
     }
     /// Everything that happened with them, in the order memory learned it.
-    pub fn history(&self) -> &'a [Interaction] {
-        &self.record.history
+    ///
+    /// ```
+    /// use regulars::{Event, InteractionKind, Memory, Order, Signals};
+    /// let mut memory = Memory::new();
+    /// let seen = memory.observe(Event::order("e-1", Order::new("o-1", Signals::new().email("ana@example.org"))))?;
+    /// let history = memory.patron(seen.patron()).expect("just created").history();
+    /// assert_eq!(history.len(), 1);
+    /// let ordered = history.last().expect("one entry");
+    /// assert_eq!(ordered.event().as_str(), "e-1");
+    /// assert!(matches!(ordered.kind(), InteractionKind::Ordered { order, .. } if order.as_str() == "o-1"));
+    /// # Ok::<(), regulars::Error>(())
+    /// ```
+    pub fn history(&self) -> History<'a> {
+        History {
+            entries: &self.record.history,
+            state: self.state,
+        }
     }
     /// Their running figures.
     pub fn stats(&self) -> &'a PatronStats {
@@ -203,11 +219,11 @@ impl<'a> PatronView<'a> {
         self.record
             .history
             .iter()
-            .filter_map(move |interaction| match interaction.kind() {
-                InteractionKind::Ticketed { ticket, .. } => {
-                    let (id, record) = state.tickets.get_key_value(ticket.as_str())?;
+            .filter_map(move |entry| match entry.kind {
+                EntryKind::Ticketed { ticket } => {
+                    let view = TicketView::at(state, ticket)?;
                     // A merged holder's tickets are the survivor's.
-                    (state.live(record.holder) == me).then_some(TicketView { id, record, state })
+                    (state.live(view.record.holder) == me).then_some(view)
                 }
                 _ => None,
             })
@@ -237,10 +253,10 @@ impl<'a> PatronView<'a> {
     /// ```
     pub fn unused_tickets(&self) -> impl Iterator<Item = TicketView<'a>> + use<'a> {
         let state = self.state;
-        self.record.held.iter().filter_map(move |held| {
-            let (id, record) = state.tickets.get_key_value(held.ticket.as_str())?;
-            Some(TicketView { id, record, state })
-        })
+        self.record
+            .held
+            .iter()
+            .filter_map(move |held| TicketView::at(state, held.ticket))
     }
     /// Their unused tickets (see [`unused_tickets`](Self::unused_tickets)) for
     /// performances they have not attended that start after `now`, with the performance:
@@ -250,11 +266,17 @@ impl<'a> PatronView<'a> {
         now: DateTime<Utc>,
     ) -> impl Iterator<Item = (&'a TicketId, PerformanceIdx, &'a Performance)> + use<'a> {
         let record = self.record;
-        let catalog = &self.state.catalog;
+        let state = self.state;
         record.held.iter().filter_map(move |held| {
-            let performance = &catalog.performance_entry(held.performance)?.performance;
-            (performance.starts_at() > now && !record.has_attended(held.performance)).then_some((
-                &held.ticket,
+            let performance = &state
+                .catalog
+                .performance_entry(held.performance)?
+                .performance;
+            if performance.starts_at() <= now || record.has_attended(held.performance) {
+                return None;
+            }
+            Some((
+                state.tickets.key(held.ticket)?,
                 held.performance,
                 performance,
             ))
@@ -292,6 +314,7 @@ impl<'a> PatronView<'a> {
 #[derive(Clone, Copy)]
 pub struct TicketView<'a> {
     pub(crate) id: &'a TicketId,
+    pub(crate) order: &'a OrderId,
     pub(crate) record: &'a TicketRecord,
     pub(crate) state: &'a State,
 }
@@ -307,13 +330,29 @@ impl fmt::Debug for TicketView<'_> {
 }
 
 impl<'a> TicketView<'a> {
+    /// The ticket a handle names.
+    pub(crate) fn at(state: &'a State, ticket: Handle) -> Option<Self> {
+        let (id, record) = state.tickets.entry(ticket)?;
+        Some(Self {
+            id,
+            order: state.orders.key(record.order)?,
+            record,
+            state,
+        })
+    }
+
+    /// The ticket with this id.
+    pub(crate) fn find(state: &'a State, ticket: &str) -> Option<Self> {
+        Self::at(state, state.tickets.handle(ticket)?)
+    }
+
     /// The ticket id.
     pub fn id(&self) -> &'a TicketId {
         self.id
     }
     /// The order it came in.
     pub fn order(&self) -> &'a OrderId {
-        &self.record.order
+        self.order
     }
     /// Its performance.
     pub fn performance(&self) -> Option<&'a Performance> {
@@ -345,5 +384,157 @@ impl<'a> TicketView<'a> {
     /// Whether it was scanned in.
     pub fn is_scanned_in(&self) -> bool {
         self.record.scanned_in
+    }
+}
+
+/// A patron's history: everything that happened with them, in the order memory learned
+/// it. Memory stores it compactly (ids as handles into its tables); each
+/// [`Interaction`] is put together as it is read, its ids sharing memory's copies.
+///
+/// ```
+/// use regulars::{Event, Memory, Order, Signals};
+/// let mut memory = Memory::new();
+/// let ana = memory.observe(Event::order("e-1", Order::new("o-1", Signals::new().email("ana@example.org"))))?.patron();
+/// memory.observe(Event::order("e-2", Order::new("o-2", Signals::new().email("ana@example.org"))))?;
+/// let history = memory.patron(ana).expect("known").history();
+/// let events: Vec<String> = history.iter().map(|i| i.event().to_string()).collect();
+/// assert_eq!(events, ["e-1", "e-2"]);
+/// assert_eq!(history.get(1), history.last());
+/// # Ok::<(), regulars::Error>(())
+/// ```
+#[derive(Clone, Copy)]
+pub struct History<'a> {
+    entries: &'a [Entry],
+    state: &'a State,
+}
+
+impl<'a> History<'a> {
+    /// How many interactions it holds.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+    /// The interaction at a position (0 is the first memory learned).
+    pub fn get(&self, position: usize) -> Option<Interaction> {
+        self.state.interaction(self.entries.get(position)?)
+    }
+    /// The first interaction memory learned.
+    pub fn first(&self) -> Option<Interaction> {
+        self.get(0)
+    }
+    /// The latest interaction memory learned.
+    pub fn last(&self) -> Option<Interaction> {
+        self.state.interaction(self.entries.last()?)
+    }
+    /// Every interaction, in the order memory learned them.
+    pub fn iter(&self) -> HistoryIter<'a> {
+        HistoryIter {
+            entries: self.entries.iter(),
+            state: self.state,
+        }
+    }
+    /// Every interaction, copied out.
+    pub fn to_vec(&self) -> Vec<Interaction> {
+        self.iter().collect()
+    }
+    /// The refunds, donations, memberships and purchases, with their positions, as
+    /// stored (borrowed, not copied out).
+    pub(crate) fn stored_kinds(
+        &self,
+    ) -> impl Iterator<Item = (usize, &'a crate::model::history::InteractionKind)> + use<'a> {
+        self.entries
+            .iter()
+            .enumerate()
+            .filter_map(|(i, entry)| match &entry.kind {
+                EntryKind::Other(kind) => Some((i, &**kind)),
+                _ => None,
+            })
+    }
+}
+
+impl fmt::Debug for History<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl PartialEq for History<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl PartialEq<[Interaction]> for History<'_> {
+    fn eq(&self, other: &[Interaction]) -> bool {
+        self.len() == other.len() && self.iter().zip(other).all(|(a, b)| a == *b)
+    }
+}
+
+impl PartialEq<&[Interaction]> for History<'_> {
+    fn eq(&self, other: &&[Interaction]) -> bool {
+        *self == **other
+    }
+}
+
+impl PartialEq<Vec<Interaction>> for History<'_> {
+    fn eq(&self, other: &Vec<Interaction>) -> bool {
+        *self == other[..]
+    }
+}
+
+impl<'a> IntoIterator for History<'a> {
+    type Item = Interaction;
+    type IntoIter = HistoryIter<'a>;
+    fn into_iter(self) -> HistoryIter<'a> {
+        self.iter()
+    }
+}
+
+impl<'a> IntoIterator for &History<'a> {
+    type Item = Interaction;
+    type IntoIter = HistoryIter<'a>;
+    fn into_iter(self) -> HistoryIter<'a> {
+        self.iter()
+    }
+}
+
+/// The interactions of a [`History`], in order (see [`History::iter`]).
+#[derive(Clone)]
+pub struct HistoryIter<'a> {
+    entries: std::slice::Iter<'a, Entry>,
+    state: &'a State,
+}
+
+impl fmt::Debug for HistoryIter<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HistoryIter")
+            .field("remaining", &self.entries.len())
+            .finish()
+    }
+}
+
+impl Iterator for HistoryIter<'_> {
+    type Item = Interaction;
+    fn next(&mut self) -> Option<Interaction> {
+        // Every handle names something (loading a snapshot checks it), so nothing is
+        // skipped in practice.
+        self.entries.find_map(|entry| self.state.interaction(entry))
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (0, Some(self.entries.len()))
+    }
+}
+
+impl DoubleEndedIterator for HistoryIter<'_> {
+    fn next_back(&mut self) -> Option<Interaction> {
+        while let Some(entry) = self.entries.next_back() {
+            if let Some(interaction) = self.state.interaction(entry) {
+                return Some(interaction);
+            }
+        }
+        None
     }
 }

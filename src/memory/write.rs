@@ -16,10 +16,11 @@ use super::stats::{MembershipSpan, add_money};
 use crate::error::{Error, Result, at, shown};
 use crate::model::catalog::{Performance, PerformanceIdx, Production, Venue};
 use crate::model::event::{Donation, Event, EventKind, Membership, Order, Purchase, Refund, Scan};
-use crate::model::history::{Direction, Interaction, InteractionKind};
-use crate::model::ids::{EventId, PatronId, check_vendor_id};
+use crate::model::history::{Direction, Entry, EntryKind, InteractionKind};
+use crate::model::ids::{EventId, PatronId, TicketId, check_vendor_id};
+use crate::model::ids::{Handle, MAX_HANDLES};
 use crate::model::money::{Money, check_amount};
-use crate::model::profile::{FlagKind, ProfileChange};
+use crate::model::profile::{FlagKind, ProfileChange, push_exact};
 use crate::moments::engine::{Outcome, Proposal};
 use crate::moments::ledger::RuleIdx;
 use crate::moments::{Moment, RuleContext, TicketInfo, Trigger};
@@ -147,13 +148,35 @@ impl Memory {
                 replayed: true,
             });
         }
-        let mut observation = match event.kind() {
-            EventKind::Order(order) => self.observe_order(id, now, order)?,
-            EventKind::Scan(scan) => self.observe_scan(id, now, scan)?,
-            EventKind::Refund(refund) => self.observe_refund(id, now, refund)?,
-            EventKind::Donation(donation) => self.observe_donation(id, now, donation)?,
-            EventKind::Membership(membership) => self.observe_membership(id, now, membership)?,
-            EventKind::Purchase(purchase) => self.observe_purchase(id, now, purchase)?,
+        if !self.state.events.has_room(1) {
+            return Err(Error::InvalidInput {
+                location: "event id".to_owned(),
+                reason: Rejection::TooMany { max: MAX_HANDLES },
+            });
+        }
+        // Filed first, so the history it records names it (and rules reading that
+        // history see it); taken back if the event is refused.
+        self.state.events.insert(
+            id.as_str(),
+            SeenEvent {
+                fingerprint,
+                patron: PatronId::from_u64(0),
+            },
+        );
+        let observed = match event.kind() {
+            EventKind::Order(order) => self.observe_order(id, now, order),
+            EventKind::Scan(scan) => self.observe_scan(id, now, scan),
+            EventKind::Refund(refund) => self.observe_refund(id, now, refund),
+            EventKind::Donation(donation) => self.observe_donation(id, now, donation),
+            EventKind::Membership(membership) => self.observe_membership(id, now, membership),
+            EventKind::Purchase(purchase) => self.observe_purchase(id, now, purchase),
+        };
+        let mut observation = match observed {
+            Ok(observation) => observation,
+            Err(error) => {
+                self.state.events.remove_last();
+                return Err(error);
+            }
         };
         observation
             .moments
@@ -162,7 +185,7 @@ impl Memory {
             .silenced
             .retain(|s| !observation.moments.contains(s.moment()));
         self.state.events.insert(
-            id.clone(),
+            id.as_str(),
             SeenEvent {
                 fingerprint,
                 patron: observation.patron,
@@ -427,8 +450,31 @@ impl Memory {
             }
         }
 
+        if !self.state.orders.has_room(1) || !self.state.tickets.has_room(order.tickets.len()) {
+            return Err(invalid(
+                ev,
+                "order.tickets",
+                Rejection::TooMany { max: MAX_HANDLES },
+            ));
+        }
+
         // Every check passed: from here on nothing fails.
         let (buyer_id, recognition) = self.settle(buyer_recognition, &buyer, event, now, adding);
+        // The order is filed first, its tickets right after: their handles follow on.
+        let ticket_count = u32::try_from(order.tickets.len()).unwrap_or(u32::MAX);
+        let first_ticket = Handle::try_from(self.state.tickets.len()).unwrap_or(Handle::MAX);
+        let order_handle = self
+            .state
+            .orders
+            .insert(
+                order.id.clone(),
+                OrderRecord {
+                    buyer: buyer_id,
+                    first_ticket,
+                    tickets: ticket_count,
+                },
+            )
+            .unwrap_or(Handle::MAX);
         let mut participants = Vec::new();
         let mut holders = Vec::with_capacity(planned.len());
         let mut amount: SmallVec<[Money; 1]> = SmallVec::new();
@@ -452,70 +498,46 @@ impl Memory {
             if let Some(price) = ticket.price {
                 add_money(&mut amount, price);
             }
-            self.state.tickets.insert(
+            let seat = ticket.seat.as_ref().map(|seat| self.state.share_seat(seat));
+            let Some(ticket_handle) = self.state.tickets.insert(
                 ticket.id.clone(),
                 TicketRecord {
-                    order: order.id.clone(),
+                    order: order_handle,
                     performance,
-                    seat: ticket.seat.clone(),
+                    seat,
                     price: ticket.price,
                     buyer: buyer_id,
                     holder: holder_id,
                     refunded: false,
                     scanned_in: false,
                 },
-            );
+            ) else {
+                continue;
+            };
             if let Some(entry) = self.state.catalog.performance_entry_mut(performance) {
                 entry.tickets.push(ticket.id.clone());
             }
             self.record(
                 holder_id,
-                Interaction::new(
-                    event.clone(),
-                    now,
-                    InteractionKind::Ticketed {
-                        ticket: ticket.id.clone(),
-                        // The catalog's copy: clones of an id share its text.
-                        performance: self
-                            .state
-                            .catalog
-                            .performance_entry(performance)
-                            .map_or_else(
-                                || ticket.performance.clone(),
-                                |e| e.performance.id().clone(),
-                            ),
-                        seat: ticket.seat.clone(),
-                        order: order.id.clone(),
-                    },
-                ),
+                now,
+                EntryKind::Ticketed {
+                    ticket: ticket_handle,
+                },
                 |stats| stats.tickets = stats.tickets.saturating_add(1),
             );
-            self.state.hold(holder_id, &ticket.id, performance);
+            self.state.hold(holder_id, ticket_handle, performance);
         }
-        let ticket_count = u32::try_from(order.tickets.len()).unwrap_or(u32::MAX);
         self.record(
             buyer_id,
-            Interaction::new(
-                event.clone(),
-                now,
-                InteractionKind::Ordered {
-                    order: order.id.clone(),
-                    tickets: ticket_count,
-                    amount: amount.to_vec(),
-                },
-            ),
+            now,
+            EntryKind::Ordered {
+                order: order_handle,
+            },
             |stats| {
                 stats.orders = stats.orders.saturating_add(1);
                 for money in &amount {
                     add_money(&mut stats.spend, *money);
                 }
-            },
-        );
-        self.state.orders.insert(
-            order.id.clone(),
-            OrderRecord {
-                buyer: buyer_id,
-                tickets: order.tickets.iter().map(|t| t.id.clone()).collect(),
             },
         );
 
@@ -574,24 +596,33 @@ impl Memory {
         if let Some(scan_id) = &scan.scan_id {
             check_id(ev, "scan.scan_id", scan_id.as_str())?;
         }
+        let unknown = || Error::UnknownTicket {
+            location: at(ev, "scan.ticket"),
+            ticket: shown(scan.ticket.as_str()),
+        };
+        let ticket_handle = self
+            .state
+            .tickets
+            .handle(scan.ticket.as_str())
+            .ok_or_else(unknown)?;
         let ticket = self
             .state
             .tickets
-            .get(scan.ticket.as_str())
-            .ok_or_else(|| Error::UnknownTicket {
-                location: at(ev, "scan.ticket"),
-                ticket: shown(scan.ticket.as_str()),
-            })?;
+            .value(ticket_handle)
+            .ok_or_else(unknown)?;
         let (holder, buyer, performance) = (
             self.state.live(ticket.holder),
             self.state.live(ticket.buyer),
             ticket.performance,
         );
-        let (order, seat) = (ticket.order.clone(), ticket.seat.clone());
+        let (order, seat) = (
+            self.state.orders.key(ticket.order).cloned(),
+            ticket.seat.clone(),
+        );
         let replayed_scan = scan
             .scan_id
             .as_ref()
-            .is_some_and(|id| self.state.scans.contains(id.as_str()));
+            .is_some_and(|id| self.state.scans.contains_key(id.as_str()));
         if replayed_scan {
             return Ok(Observation {
                 patron: holder,
@@ -609,51 +640,46 @@ impl Memory {
             });
         }
         self.check_history(holder, 1, || at(ev, "scan.ticket"))?;
+        if !self.state.scans.has_room(1) {
+            return Err(invalid(
+                ev,
+                "scan.scan_id",
+                Rejection::TooMany { max: MAX_HANDLES },
+            ));
+        }
 
         // Every check passed: from here on nothing fails.
         if let Some(scan_id) = &scan.scan_id {
-            self.state.scans.insert(scan_id.clone());
+            self.state.scans.insert(scan_id.as_str(), ());
         }
         let first_entry = scan.direction == Direction::Entry && self.attend(holder, performance);
         if scan.direction == Direction::Entry
-            && let Some(ticket) = self.state.tickets.get_mut(scan.ticket.as_str())
+            && let Some(ticket) = self.state.tickets.value_mut(ticket_handle)
         {
             ticket.scanned_in = true;
-            self.state.release(scan.ticket.as_str());
+            self.state.release(ticket_handle);
         }
-        let performance_id = self
-            .state
-            .catalog
-            .performance_entry(performance)
-            .map(|e| e.performance.id().clone())
-            .unwrap_or_else(|| "".into());
         self.record(
             holder,
-            Interaction::new(
-                event.clone(),
-                now,
-                InteractionKind::Scanned {
-                    // The ticket table's copy: clones of an id share its text.
-                    ticket: self
-                        .state
-                        .tickets
-                        .get_key_value(scan.ticket.as_str())
-                        .map_or_else(|| scan.ticket.clone(), |(id, _)| id.clone()),
-                    performance: performance_id,
-                    direction: scan.direction,
-                },
-            ),
+            now,
+            EntryKind::Scanned {
+                ticket: ticket_handle,
+                direction: scan.direction,
+            },
             |_| {},
         );
         let mut moments = Outcome::default();
-        let proposed = match self.ticket_info(
-            &scan.ticket,
-            &order,
-            performance,
-            seat.as_ref(),
-            buyer,
-            holder,
-        ) {
+        let info = order.as_ref().and_then(|order| {
+            self.ticket_info(
+                &scan.ticket,
+                order,
+                performance,
+                seat.as_ref(),
+                buyer,
+                holder,
+            )
+        });
+        let proposed = match info {
             Some(info) => {
                 let trigger = Trigger::Scan {
                     ticket: info,
@@ -683,7 +709,7 @@ impl Memory {
     ) -> Result<Observation> {
         let ev = event.as_str();
         check_id(ev, "refund.order", refund.order.as_str())?;
-        let order = self
+        let order = *self
             .state
             .orders
             .get(refund.order.as_str())
@@ -692,18 +718,23 @@ impl Memory {
                 order: shown(refund.order.as_str()),
             })?;
         let buyer = self.state.live(order.buyer);
-        let requested = if refund.tickets.is_empty() {
-            order.tickets.clone()
+        let requested: Vec<Handle> = if refund.tickets.is_empty() {
+            order.ticket_handles().collect()
         } else {
+            let mut requested = Vec::with_capacity(refund.tickets.len());
             for (i, ticket) in refund.tickets.iter().enumerate() {
-                if !order.tickets.contains(ticket) {
-                    return Err(Error::UnknownTicket {
+                let handle = self
+                    .state
+                    .tickets
+                    .handle(ticket.as_str())
+                    .filter(|h| order.ticket_handles().any(|t| t == *h))
+                    .ok_or_else(|| Error::UnknownTicket {
                         location: at(ev, format_args!("refund.tickets[{i}]")),
                         ticket: shown(ticket.as_str()),
-                    });
-                }
+                    })?;
+                requested.push(handle);
             }
-            refund.tickets.clone()
+            requested
         };
         if let Some(amount) = &refund.amount {
             check_amount(amount).map_err(|r| invalid(ev, "refund.amount", r))?;
@@ -712,22 +743,26 @@ impl Memory {
 
         // Every check passed: from here on nothing fails. Tickets refunded before are
         // left alone, so a partial refund followed by a whole-order one counts each once.
-        let mut refunded = Vec::new();
+        let mut refunded_handles: SmallVec<[Handle; 4]> = SmallVec::new();
         let mut returned: SmallVec<[Money; 1]> = SmallVec::new();
-        for id in requested {
-            if let Some(ticket) = self.state.tickets.get_mut(id.as_str())
+        for handle in requested {
+            if let Some(ticket) = self.state.tickets.value_mut(handle)
                 && !ticket.refunded
             {
                 ticket.refunded = true;
                 if let Some(price) = ticket.price {
                     add_money(&mut returned, price);
                 }
-                refunded.push(id);
+                refunded_handles.push(handle);
             }
         }
-        for id in &refunded {
-            self.state.release(id.as_str());
+        for &handle in &refunded_handles {
+            self.state.release(handle);
         }
+        let refunded: Vec<TicketId> = refunded_handles
+            .iter()
+            .filter_map(|&handle| self.state.tickets.key(handle).cloned())
+            .collect();
         // A stated amount replaces the ticket prices, but only for tickets this event
         // really refunded: a re-sent refund returns nothing twice.
         if let Some(amount) = refund.amount {
@@ -738,17 +773,19 @@ impl Memory {
             };
         }
         let count = u32::try_from(refunded.len()).unwrap_or(u32::MAX);
+        let order_id = self
+            .state
+            .orders
+            .get_key_value(refund.order.as_str())
+            .map_or_else(|| refund.order.clone(), |(id, _)| id.clone());
         self.record(
             buyer,
-            Interaction::new(
-                event.clone(),
-                now,
-                InteractionKind::Refunded {
-                    order: refund.order.clone(),
-                    tickets: refunded.clone(),
-                    amount: returned.first().copied(),
-                },
-            ),
+            now,
+            EntryKind::Other(Box::new(InteractionKind::Refunded {
+                order: order_id,
+                tickets: refunded.clone(),
+                amount: returned.first().copied(),
+            })),
             |stats| {
                 stats.tickets_refunded = stats.tickets_refunded.saturating_add(count);
                 for money in &returned {
@@ -811,14 +848,11 @@ impl Memory {
         let amount = donation.amount;
         self.record(
             patron,
-            Interaction::new(
-                event.clone(),
-                now,
-                InteractionKind::Donated {
-                    amount,
-                    fund: donation.fund.clone(),
-                },
-            ),
+            now,
+            EntryKind::Other(Box::new(InteractionKind::Donated {
+                amount,
+                fund: donation.fund.clone(),
+            })),
             |stats| {
                 stats.donations = stats.donations.saturating_add(1);
                 add_money(&mut stats.donated, amount);
@@ -870,16 +904,13 @@ impl Memory {
         let price = membership.price;
         self.record(
             patron,
-            Interaction::new(
-                event.clone(),
-                now,
-                InteractionKind::Membership {
-                    scheme: membership.scheme.clone(),
-                    valid_from: membership.valid_from,
-                    valid_to: membership.valid_to,
-                    price,
-                },
-            ),
+            now,
+            EntryKind::Other(Box::new(InteractionKind::Membership {
+                scheme: membership.scheme.clone(),
+                valid_from: membership.valid_from,
+                valid_to: membership.valid_to,
+                price,
+            })),
             |stats| {
                 stats.memberships.push(span);
                 if let Some(price) = price {
@@ -963,14 +994,11 @@ impl Memory {
         });
         self.record(
             patron,
-            Interaction::new(
-                event.clone(),
-                now,
-                InteractionKind::Purchased {
-                    performance: performance_id,
-                    items: purchase.items.clone(),
-                },
-            ),
+            now,
+            EntryKind::Other(Box::new(InteractionKind::Purchased {
+                performance: performance_id,
+                items: purchase.items.clone(),
+            })),
             |stats| {
                 stats.purchases = stats.purchases.saturating_add(1);
                 for money in &totals {
@@ -1188,7 +1216,7 @@ impl Memory {
             && profile.names.len() < limits.max_names_per_patron()
             && !profile.names.iter().any(|n| n.same_keys(name))
         {
-            profile.names.push(name.clone());
+            push_exact(&mut profile.names, name.clone());
             learned = true;
         }
         let mut new_identifiers: SmallVec<[&crate::Identifier; 4]> = SmallVec::new();
@@ -1196,7 +1224,7 @@ impl Memory {
             if profile.identifiers.len() < limits.max_identifiers_per_patron()
                 && !profile.identifiers.contains(identifier)
             {
-                profile.identifiers.push(identifier.clone());
+                push_exact(&mut profile.identifiers, identifier.clone());
                 new_identifiers.push(identifier);
                 learned = true;
             }
@@ -1209,7 +1237,7 @@ impl Memory {
             let keep = limits.max_addresses_per_patron().saturating_sub(1);
             let excess = profile.addresses.len().saturating_sub(keep);
             profile.addresses.drain(..excess);
-            profile.addresses.push(address.clone());
+            push_exact(&mut profile.addresses, address.clone());
         }
         if profile.birth_date.is_none() && signals.birth_date().is_some() {
             profile.birth_date = signals.birth_date();
@@ -1258,7 +1286,8 @@ impl Memory {
     fn record(
         &mut self,
         patron: PatronId,
-        interaction: Interaction,
+        at: DateTime<Utc>,
+        kind: EntryKind,
         update: impl FnOnce(&mut super::stats::PatronStats),
     ) {
         // Nothing is recorded about an erased or opted-out patron; the ticket records
@@ -1266,6 +1295,17 @@ impl Memory {
         if self.state.holds_back(patron) {
             return;
         }
+        // The event being observed was filed last, before it was observed.
+        let Some(event) = self
+            .state
+            .events
+            .len()
+            .checked_sub(1)
+            .and_then(|last| Handle::try_from(last).ok())
+        else {
+            return;
+        };
+        let interaction = Entry { at, event, kind };
         let max = self.limits.max_history_per_patron();
         if let Some(record) = self.state.patron_mut(patron) {
             record.stats.seen(interaction.at());

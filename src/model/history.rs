@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::ids::{EventId, OrderId, PerformanceId, TicketId};
+use super::ids::{EventId, Handle, OrderId, PerformanceId, TicketId};
 use super::money::Money;
 
 /// A seat: a label such as `F12`, optionally in a section such as `Stalls`.
@@ -56,6 +56,11 @@ impl Seat {
     /// The section, if given.
     pub fn section(&self) -> Option<&str> {
         self.parts.section.as_deref()
+    }
+    /// Whether both are the same shared copy (not just equal).
+    #[cfg(test)]
+    pub(crate) fn is_same_copy(&self, other: &Seat) -> bool {
+        Arc::ptr_eq(&self.parts, &other.parts)
     }
 }
 
@@ -111,6 +116,10 @@ pub struct Interaction {
 impl Interaction {
     pub(crate) fn new(event: EventId, at: DateTime<Utc>, kind: InteractionKind) -> Self {
         Self { event, at, kind }
+    }
+    /// Takes it apart (for the stored form).
+    pub(crate) fn into_kind(self) -> InteractionKind {
+        self.kind
     }
     /// The event that recorded it.
     pub fn event(&self) -> &EventId {
@@ -194,3 +203,52 @@ pub enum InteractionKind {
         items: Vec<super::event::LineItem>,
     },
 }
+
+/// One history entry as memory stores it (32 bytes): ids are handles into memory's
+/// tables, where each id's text is kept once, and what the ticket and order tables already
+/// say (performance, seat, order, prices) is read from them, not repeated. The public
+/// [`Interaction`] is rebuilt from it on read.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Entry {
+    pub(crate) at: DateTime<Utc>,
+    /// The event that recorded it (a handle in the events table).
+    pub(crate) event: Handle,
+    pub(crate) kind: EntryKind,
+}
+
+impl Entry {
+    /// When it happened.
+    pub(crate) fn at(&self) -> DateTime<Utc> {
+        self.at
+    }
+}
+
+/// What happened, in the stored form.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) enum EntryKind {
+    /// An order placed as the buyer: the ticket count and amount are its tickets'.
+    Ordered {
+        /// Handle in the orders table.
+        order: Handle,
+    },
+    /// A ticket held: its performance, seat and order are in the ticket table.
+    Ticketed {
+        /// Handle in the tickets table.
+        ticket: Handle,
+    },
+    /// A door scan of a ticket.
+    Scanned {
+        /// Handle in the tickets table.
+        ticket: Handle,
+        /// In or out.
+        direction: Direction,
+    },
+    /// Refunds, donations, memberships and purchases, which are rarer and carry their
+    /// own data, kept whole.
+    Other(Box<InteractionKind>),
+}
+
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(std::mem::size_of::<Entry>() == 32);
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(std::mem::size_of::<EntryKind>() == 16);

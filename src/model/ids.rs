@@ -258,3 +258,463 @@ pub(crate) fn check_vendor_id(id: &str) -> Result<(), crate::normalize::Rejectio
     }
     Ok(())
 }
+
+/// A dense handle: an id's position in its [`IdTable`]. Four bytes wherever memory
+/// refers to an id, instead of a 16-byte shared pointer.
+pub(crate) type Handle = u32;
+
+/// Most ids of one kind a table holds: handles are `u32` positions.
+pub(crate) const MAX_HANDLES: usize = u32::MAX as usize;
+
+/// Vendor ids of one kind, each stored once, in the order first seen, with what memory
+/// keeps about it.
+///
+/// A handle (the position) names an id elsewhere in memory. The hash index holds
+/// handles only (4 bytes and a control byte a slot), so the records sit packed in a
+/// vector rather than spread over hash buckets, and iteration follows insertion order,
+/// never hash order.
+#[derive(Clone)]
+pub(crate) struct IdTable<K, V> {
+    keys: Vec<K>,
+    values: Vec<V>,
+    index: hashbrown::HashTable<Handle>,
+    hasher: ahash::RandomState,
+}
+
+impl<K, V> Default for IdTable<K, V> {
+    fn default() -> Self {
+        Self {
+            keys: Vec::new(),
+            values: Vec::new(),
+            index: hashbrown::HashTable::new(),
+            hasher: ahash::RandomState::new(),
+        }
+    }
+}
+
+impl<K: fmt::Debug, V: fmt::Debug> fmt::Debug for IdTable<K, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.keys.iter().zip(&self.values))
+            .finish()
+    }
+}
+
+impl<K: Borrow<str>, V> IdTable<K, V> {
+    /// How many ids it holds.
+    pub(crate) fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// The handle of an id, if the table holds it.
+    pub(crate) fn handle(&self, id: &str) -> Option<Handle> {
+        let hash = self.hasher.hash_one(id);
+        let keys = &self.keys;
+        self.index
+            .find(hash, |&h| {
+                keys.get(h as usize).is_some_and(|key| key.borrow() == id)
+            })
+            .copied()
+    }
+
+    /// Whether the table holds an id.
+    pub(crate) fn contains_key(&self, id: &str) -> bool {
+        self.handle(id).is_some()
+    }
+
+    /// What is kept about an id.
+    pub(crate) fn get(&self, id: &str) -> Option<&V> {
+        self.values.get(self.handle(id)? as usize)
+    }
+
+    /// The stored id and what is kept about it.
+    pub(crate) fn get_key_value(&self, id: &str) -> Option<(&K, &V)> {
+        self.entry(self.handle(id)?)
+    }
+
+    /// The id a handle names.
+    pub(crate) fn key(&self, handle: Handle) -> Option<&K> {
+        self.keys.get(handle as usize)
+    }
+
+    /// What is kept about the id a handle names.
+    pub(crate) fn value(&self, handle: Handle) -> Option<&V> {
+        self.values.get(handle as usize)
+    }
+
+    /// What is kept about the id a handle names, to change it.
+    pub(crate) fn value_mut(&mut self, handle: Handle) -> Option<&mut V> {
+        self.values.get_mut(handle as usize)
+    }
+
+    /// The id a handle names and what is kept about it.
+    pub(crate) fn entry(&self, handle: Handle) -> Option<(&K, &V)> {
+        Some((self.key(handle)?, self.value(handle)?))
+    }
+
+    /// Files an id (or replaces what is kept about it) and gives its handle; `None`
+    /// only once the table holds [`MAX_HANDLES`] ids (callers check
+    /// [`has_room`](Self::has_room) before they change anything).
+    pub(crate) fn insert(&mut self, key: K, value: V) -> Option<Handle> {
+        if let Some(handle) = self.handle(key.borrow()) {
+            if let Some(slot) = self.values.get_mut(handle as usize) {
+                *slot = value;
+            }
+            return Some(handle);
+        }
+        let handle = Handle::try_from(self.keys.len()).ok()?;
+        let hash = self.hasher.hash_one(key.borrow());
+        let (keys, hasher) = (&self.keys, &self.hasher);
+        self.index.insert_unique(hash, handle, |&h| {
+            keys.get(h as usize)
+                .map_or(0, |key| hasher.hash_one(key.borrow()))
+        });
+        self.keys.push(key);
+        self.values.push(value);
+        Some(handle)
+    }
+
+    /// Whether `more` new ids still fit.
+    pub(crate) fn has_room(&self, more: usize) -> bool {
+        self.keys.len().saturating_add(more) <= MAX_HANDLES
+    }
+
+    /// What is kept about every id, to change it, in the order first seen.
+    pub(crate) fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
+        self.values.iter_mut()
+    }
+
+    /// Every id with what is kept about it, in the order first seen.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
+        self.keys.iter().zip(&self.values)
+    }
+}
+
+// Saved as a map from id to record (a sequence of pairs, in the order first seen), so
+// handles read back as they were.
+impl<K: Serialize, V: Serialize> Serialize for IdTable<K, V> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.keys.iter().zip(&self.values))
+    }
+}
+
+impl<'de, K, V> Deserialize<'de> for IdTable<K, V>
+where
+    K: Deserialize<'de> + Borrow<str>,
+    V: Deserialize<'de>,
+{
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(TableVisitor(std::marker::PhantomData))
+    }
+}
+
+/// Reads a table back, refusing an id listed twice (a handle must name one id).
+struct TableVisitor<K, V>(std::marker::PhantomData<(K, V)>);
+
+impl<'de, K, V> Visitor<'de> for TableVisitor<K, V>
+where
+    K: Deserialize<'de> + Borrow<str>,
+    V: Deserialize<'de>,
+{
+    type Value = IdTable<K, V>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a table of ids")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut table = IdTable::default();
+        // The size hint comes from the input: bounded, so a hostile one cannot make us
+        // reserve gigabytes up front.
+        let expected = map.size_hint().unwrap_or(0).min(1 << 16);
+        table.keys.reserve(expected);
+        table.values.reserve(expected);
+        while let Some((key, value)) = map.next_entry::<K, V>()? {
+            if table.contains_key(key.borrow()) {
+                return Err(serde::de::Error::custom(format_args!(
+                    "id {:?} listed twice",
+                    key.borrow()
+                )));
+            }
+            if table.insert(key, value).is_none() {
+                return Err(serde::de::Error::custom("more ids than a table holds"));
+            }
+        }
+        Ok(table)
+    }
+}
+
+/// Vendor ids of one kind that memory only looks up and never lends out (event and scan
+/// ids), with what memory keeps about each: the texts sit end to end in one string, so
+/// an id costs its bytes and a 4-byte end offset rather than an allocation of its own.
+/// Handles and insertion order work as in [`IdTable`].
+#[derive(Clone)]
+pub(crate) struct TextTable<V> {
+    text: String,
+    /// Where each id's text ends in `text`; it starts where the one before ends.
+    ends: Vec<u32>,
+    values: Vec<V>,
+    index: hashbrown::HashTable<Handle>,
+    hasher: ahash::RandomState,
+}
+
+impl<V> Default for TextTable<V> {
+    fn default() -> Self {
+        Self {
+            text: String::new(),
+            ends: Vec::new(),
+            values: Vec::new(),
+            index: hashbrown::HashTable::new(),
+            hasher: ahash::RandomState::new(),
+        }
+    }
+}
+
+impl<V: fmt::Debug> fmt::Debug for TextTable<V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+/// The text of id `handle` in a table's arena.
+fn text_at<'t>(text: &'t str, ends: &[u32], handle: Handle) -> Option<&'t str> {
+    let i = handle as usize;
+    let end = *ends.get(i)? as usize;
+    let start = match i.checked_sub(1) {
+        Some(before) => *ends.get(before)? as usize,
+        None => 0,
+    };
+    text.get(start..end)
+}
+
+impl<V> TextTable<V> {
+    /// How many ids it holds.
+    pub(crate) fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// The handle of an id, if the table holds it.
+    pub(crate) fn handle(&self, id: &str) -> Option<Handle> {
+        let hash = self.hasher.hash_one(id);
+        let (text, ends) = (&self.text, &self.ends);
+        self.index
+            .find(hash, |&h| text_at(text, ends, h) == Some(id))
+            .copied()
+    }
+
+    /// Whether the table holds an id.
+    pub(crate) fn contains_key(&self, id: &str) -> bool {
+        self.handle(id).is_some()
+    }
+
+    /// What is kept about an id.
+    pub(crate) fn get(&self, id: &str) -> Option<&V> {
+        self.values.get(self.handle(id)? as usize)
+    }
+
+    /// The id a handle names.
+    pub(crate) fn key(&self, handle: Handle) -> Option<&str> {
+        text_at(&self.text, &self.ends, handle)
+    }
+
+    /// Files an id (or replaces what is kept about it) and gives its handle; `None`
+    /// only once the table is full (callers check [`has_room`](Self::has_room) before
+    /// they change anything).
+    pub(crate) fn insert(&mut self, id: &str, value: V) -> Option<Handle> {
+        if let Some(handle) = self.handle(id) {
+            if let Some(slot) = self.values.get_mut(handle as usize) {
+                *slot = value;
+            }
+            return Some(handle);
+        }
+        let handle = Handle::try_from(self.ends.len()).ok()?;
+        let end = u32::try_from(self.text.len().checked_add(id.len())?).ok()?;
+        let hash = self.hasher.hash_one(id);
+        let (text, ends, hasher) = (&self.text, &self.ends, &self.hasher);
+        self.index.insert_unique(hash, handle, |&h| {
+            text_at(text, ends, h).map_or(0, |id| hasher.hash_one(id))
+        });
+        self.text.push_str(id);
+        self.ends.push(end);
+        self.values.push(value);
+        Some(handle)
+    }
+
+    /// Takes back the id filed last (an observation that failed after filing it).
+    pub(crate) fn remove_last(&mut self) {
+        let Some(last) = self.ends.len().checked_sub(1) else {
+            return;
+        };
+        let Ok(handle) = Handle::try_from(last) else {
+            return;
+        };
+        if let Some(id) = self.key(handle) {
+            let hash = self.hasher.hash_one(id);
+            if let Ok(entry) = self.index.find_entry(hash, |&h| h == handle) {
+                entry.remove();
+            }
+        }
+        let start = match last.checked_sub(1) {
+            Some(before) => self.ends.get(before).map_or(0, |&end| end as usize),
+            None => 0,
+        };
+        self.text.truncate(start);
+        self.ends.pop();
+        self.values.pop();
+    }
+
+    /// Whether `more` new ids (of at most [`MAX_ID_BYTES`] each) still fit.
+    pub(crate) fn has_room(&self, more: usize) -> bool {
+        let bytes = more.saturating_mul(MAX_ID_BYTES);
+        self.ends.len().saturating_add(more) <= MAX_HANDLES
+            && self.text.len().saturating_add(bytes) <= u32::MAX as usize
+    }
+
+    /// Every id with what is kept about it, in the order first seen.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &V)> {
+        (0..self.ends.len()).filter_map(move |i| {
+            let handle = Handle::try_from(i).ok()?;
+            Some((self.key(handle)?, self.values.get(i)?))
+        })
+    }
+}
+
+// Saved as a map from id to record, in the order first seen, exactly as an
+// [`IdTable`] of the same ids is.
+impl<V: Serialize> Serialize for TextTable<V> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        // The length first: compact formats need it up front.
+        let mut map = serializer.serialize_map(Some(self.len()))?;
+        for (id, value) in self.iter() {
+            map.serialize_entry(id, value)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de, V: Deserialize<'de>> Deserialize<'de> for TextTable<V> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(TextTableVisitor(std::marker::PhantomData))
+    }
+}
+
+/// Reads a text table back, refusing an id listed twice.
+struct TextTableVisitor<V>(std::marker::PhantomData<V>);
+
+impl<'de, V: Deserialize<'de>> Visitor<'de> for TextTableVisitor<V> {
+    type Value = TextTable<V>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a table of ids")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut table = TextTable::default();
+        // Bounded: the hint comes from the input.
+        let expected = map.size_hint().unwrap_or(0).min(1 << 16);
+        table.ends.reserve(expected);
+        table.values.reserve(expected);
+        while let Some(id) = map.next_key::<IdText<'_>>()? {
+            let value = map.next_value::<V>()?;
+            if table.contains_key(&id.0) {
+                return Err(serde::de::Error::custom(format_args!(
+                    "id {:?} listed twice",
+                    id.0
+                )));
+            }
+            if table.insert(&id.0, value).is_none() {
+                return Err(serde::de::Error::custom("more ids than a table holds"));
+            }
+        }
+        Ok(table)
+    }
+}
+
+/// An id's text as read, borrowed from the input when it can be.
+struct IdText<'de>(std::borrow::Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for IdText<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Text;
+        impl<'de> Visitor<'de> for Text {
+            type Value = IdText<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an id (a string)")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(
+                self,
+                v: &'de str,
+            ) -> Result<Self::Value, E> {
+                Ok(IdText(std::borrow::Cow::Borrowed(v)))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(IdText(std::borrow::Cow::Owned(v.to_owned())))
+            }
+        }
+        deserializer.deserialize_str(Text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn id_tables_hand_out_positions_in_insertion_order() {
+        let mut table: IdTable<TicketId, u32> = IdTable::default();
+        assert_eq!(table.insert(TicketId::new("t-2"), 20), Some(0));
+        assert_eq!(table.insert(TicketId::new("t-1"), 10), Some(1));
+        // Filing an id again replaces its record and keeps its handle.
+        assert_eq!(table.insert(TicketId::new("t-2"), 21), Some(0));
+        assert_eq!(table.len(), 2);
+        assert_eq!(table.handle("t-1"), Some(1));
+        assert_eq!(table.get("t-2"), Some(&21));
+        assert_eq!(table.key(1).map(TicketId::as_str), Some("t-1"));
+        assert_eq!(table.value(2), None);
+        assert!(!table.contains_key("t-3"));
+        let order: Vec<&str> = table.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(order, ["t-2", "t-1"]);
+    }
+
+    #[test]
+    fn text_tables_keep_ids_end_to_end_and_take_back_the_last() {
+        let mut table: TextTable<u8> = TextTable::default();
+        assert_eq!(table.insert("e-1", 1), Some(0));
+        assert_eq!(table.insert("event-two", 2), Some(1));
+        assert_eq!(table.insert("e-3", 3), Some(2));
+        assert_eq!(table.key(1), Some("event-two"));
+        assert_eq!(table.get("e-3"), Some(&3));
+        table.remove_last();
+        assert_eq!(table.len(), 2);
+        assert!(!table.contains_key("e-3"));
+        assert_eq!(table.key(2), None);
+        // The taken-back id can be filed again, at the same position.
+        assert_eq!(table.insert("e-4", 4), Some(2));
+        assert_eq!(table.key(2), Some("e-4"));
+        assert_eq!(table.handle("e-1"), Some(0));
+    }
+
+    #[test]
+    fn tables_save_as_maps_and_refuse_an_id_listed_twice() {
+        let mut ids: IdTable<EventId, u8> = IdTable::default();
+        let mut texts: TextTable<u8> = TextTable::default();
+        for (i, id) in ["b", "a", "c"].into_iter().enumerate() {
+            let value = u8::try_from(i).unwrap();
+            ids.insert(EventId::new(id), value);
+            texts.insert(id, value);
+        }
+        let json = serde_json::to_string(&texts).unwrap();
+        assert_eq!(json, r#"{"b":0,"a":1,"c":2}"#);
+        assert_eq!(serde_json::to_string(&ids).unwrap(), json);
+        let bytes = postcard::to_stdvec(&texts).unwrap();
+        assert_eq!(postcard::to_stdvec(&ids).unwrap(), bytes);
+        let back: TextTable<u8> = postcard::from_bytes(&bytes).unwrap();
+        assert_eq!(back.handle("c"), Some(2));
+        let back: IdTable<EventId, u8> = postcard::from_bytes(&bytes).unwrap();
+        assert_eq!(back.handle("a"), Some(1));
+        let twice = r#"{"b":0,"b":1}"#;
+        assert!(serde_json::from_str::<TextTable<u8>>(twice).is_err());
+        assert!(serde_json::from_str::<IdTable<EventId, u8>>(twice).is_err());
+    }
+}

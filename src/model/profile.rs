@@ -549,11 +549,13 @@ impl fmt::Debug for ProfileChange {
 /// The profile part of a patron: everything but history and stats.
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Profile {
+    // Grown one at a time (`push_exact`): where they live is part of the stamp that
+    // tells recognition its compact copy of them is current, so they stay vectors.
     pub(crate) names: Vec<PersonName>,
     pub(crate) identifiers: Vec<Identifier>,
     pub(crate) addresses: Vec<Address>,
     pub(crate) birth_date: Option<NaiveDate>,
-    pub(crate) preferences: Preferences,
+    pub(crate) preferences: SparsePreferences,
     pub(crate) consents: Vec<Consent>,
     pub(crate) flags: Vec<Flag>,
     pub(crate) notes: Vec<Note>,
@@ -577,16 +579,18 @@ impl fmt::Debug for Profile {
 impl Profile {
     pub(crate) fn apply(&mut self, change: ProfileChange) {
         match change {
-            ProfileChange::SeatPreference(seat) => self.preferences.seat = seat,
-            ProfileChange::PrefersNoFuss(no_fuss) => self.preferences.no_fuss = no_fuss,
+            ProfileChange::SeatPreference(seat) => self.preferences.make_mut().seat = seat,
+            ProfileChange::PrefersNoFuss(no_fuss) => {
+                self.preferences.make_mut().no_fuss = no_fuss;
+            }
             ProfileChange::CustomPreference { key, value } => {
                 let existing = self.preferences.custom.iter().position(|(k, _)| *k == key);
                 match (existing, value) {
-                    (Some(i), Some(value)) => self.preferences.custom[i].1 = value,
+                    (Some(i), Some(value)) => self.preferences.make_mut().custom[i].1 = value,
                     (Some(i), None) => {
-                        self.preferences.custom.remove(i);
+                        self.preferences.make_mut().custom.remove(i);
                     }
-                    (None, Some(value)) => self.preferences.custom.push((key, value)),
+                    (None, Some(value)) => self.preferences.make_mut().custom.push((key, value)),
                     (None, None) => {}
                 }
             }
@@ -610,5 +614,69 @@ impl Profile {
             ProfileChange::RemoveFlag(kind) => self.flags.retain(|f| f.kind != kind),
             ProfileChange::AddNote(note) => self.notes.push(note),
         }
+    }
+}
+
+/// Appends to a profile list, growing it by exactly one: most patrons have one name and
+/// one address, and a vector's first allocation holds four (one name cost a 256-byte
+/// block).
+pub(crate) fn push_exact<T>(list: &mut Vec<T>, item: T) {
+    list.reserve_exact(1);
+    list.push(item);
+}
+
+/// Preferences as a profile keeps them: nothing but a null pointer for the many patrons
+/// who never stated any (8 bytes instead of 64), boxed once someone does. Reads as
+/// [`Preferences`]; saved exactly as they are.
+#[derive(Clone, Default)]
+pub(crate) struct SparsePreferences(Option<Box<Preferences>>);
+
+/// What no stated preference reads as.
+static NO_PREFERENCES: Preferences = Preferences {
+    seat: None,
+    no_fuss: false,
+    custom: Vec::new(),
+};
+
+impl SparsePreferences {
+    /// The preferences, to change them (boxed from here on).
+    pub(crate) fn make_mut(&mut self) -> &mut Preferences {
+        self.0.get_or_insert_with(Box::default)
+    }
+}
+
+impl std::ops::Deref for SparsePreferences {
+    type Target = Preferences;
+    fn deref(&self) -> &Preferences {
+        self.0.as_deref().unwrap_or(&NO_PREFERENCES)
+    }
+}
+
+impl PartialEq for SparsePreferences {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl fmt::Debug for SparsePreferences {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        (**self).fmt(f)
+    }
+}
+
+impl Serialize for SparsePreferences {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        (**self).serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for SparsePreferences {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let preferences = Preferences::deserialize(deserializer)?;
+        Ok(if preferences == NO_PREFERENCES {
+            Self(None)
+        } else {
+            Self(Some(Box::new(preferences)))
+        })
     }
 }

@@ -163,19 +163,21 @@ impl Memory {
             .tickets
             .iter()
             .filter(|(_, t)| ids.contains(&t.buyer) || ids.contains(&t.holder))
-            .map(|(id, t)| ExportedTicket {
-                ticket: id.clone(),
-                order: t.order.clone(),
-                performance: state
-                    .catalog
-                    .performance_entry(t.performance)
-                    .map(|e| e.performance.id().clone()),
-                seat: t.seat.clone(),
-                price: t.price,
-                buyer: state.live(t.buyer),
-                holder: state.live(t.holder),
-                refunded: t.refunded,
-                scanned_in: t.scanned_in,
+            .filter_map(|(id, t)| {
+                Some(ExportedTicket {
+                    ticket: id.clone(),
+                    order: state.orders.key(t.order)?.clone(),
+                    performance: state
+                        .catalog
+                        .performance_entry(t.performance)
+                        .map(|e| e.performance.id().clone()),
+                    seat: t.seat.clone(),
+                    price: t.price,
+                    buyer: state.live(t.buyer),
+                    holder: state.live(t.holder),
+                    refunded: t.refunded,
+                    scanned_in: t.scanned_in,
+                })
             })
             .collect();
         tickets.sort_by(|a, b| a.ticket.as_str().cmp(b.ticket.as_str()));
@@ -235,11 +237,15 @@ impl Memory {
                 .collect(),
             addresses: profile.addresses.clone(),
             birth_date: profile.birth_date,
-            preferences: profile.preferences.clone(),
+            preferences: (*profile.preferences).clone(),
             consents: profile.consents.clone(),
             flags: profile.flags.clone(),
             notes: profile.notes.clone(),
-            history: record.history.clone(),
+            history: record
+                .history
+                .iter()
+                .filter_map(|entry| state.interaction(entry))
+                .collect(),
             stats: record.stats.clone(),
             tickets,
             moments: moments.into_iter().map(|(_, m)| m).collect(),

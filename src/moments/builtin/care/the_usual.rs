@@ -104,8 +104,8 @@ impl TheUsual {
 fn usual_item<'a>(patron: &PatronView<'a>, min_count: u32) -> Option<(&'a str, u32)> {
     // (sku, purchases with it, position of the latest); inline for a typical bar menu.
     let mut counts: SmallVec<[(&'a str, u32, usize); 8]> = SmallVec::new();
-    for (at, interaction) in patron.history().iter().enumerate() {
-        let InteractionKind::Purchased { items, .. } = interaction.kind() else {
+    for (at, kind) in patron.history().stored_kinds() {
+        let InteractionKind::Purchased { items, .. } = kind else {
             continue;
         };
         for (i, item) in items.iter().enumerate() {
