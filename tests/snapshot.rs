@@ -174,6 +174,47 @@ fn a_damaged_image_is_refused_with_a_reason() {
     let crc = crc32(&other_version);
     other_version.extend_from_slice(&crc.to_le_bytes());
     assert!(reason(&other_version).contains("version 99"));
+
+    // Version 3 images are two sections, the first one's length first: a length
+    // running past the image, or one that splits the sections in the wrong place, is
+    // refused and says so.
+    assert_eq!(&image[8..12], &3u32.to_le_bytes());
+    let reforged = |first_section_len: u64| {
+        let mut forged = image[..image.len() - 4].to_vec();
+        forged[12..20].copy_from_slice(&first_section_len.to_le_bytes());
+        let crc = crc32(&forged);
+        forged.extend_from_slice(&crc.to_le_bytes());
+        forged
+    };
+    let len = u64::from_le_bytes(image[12..20].try_into().unwrap());
+    assert!(reason(&reforged(u64::MAX)).contains("first section of"));
+    assert!(reason(&reforged(image.len() as u64)).contains("first section of"));
+    for wrong in [len - 1, len + 1, 0] {
+        let reason = reason(&reforged(wrong));
+        assert!(
+            reason.contains("section") && reason.contains("undecodable")
+                || reason.contains("bytes after"),
+            "{wrong}: {reason}"
+        );
+    }
+    assert!(load(&reforged(len)).is_ok());
+    assert!(reason(&image[..16]).contains("checksum"));
+    let mut short = image[..14].to_vec();
+    let crc = crc32(&short);
+    short.extend_from_slice(&crc.to_le_bytes());
+    assert!(reason(&short).contains("too short"));
+}
+
+#[test]
+fn restoring_twice_gives_the_same_memory_whichever_thread_finishes_first() {
+    // The two sections are decoded on two threads; the result must not depend on
+    // which finishes first.
+    let (original, clock) = lived_in(6);
+    let image = original.snapshot();
+    let expected = snapshot(&original);
+    for _ in 0..4 {
+        assert_eq!(snapshot(&build_from(&clock, &image)), expected);
+    }
 }
 
 /// The CRC-32 snapshots end with, so a test can forge a well-formed image.
@@ -187,9 +228,18 @@ proptest! {
     /// Arbitrary bytes, even with a valid header and checksum, give an error, never a
     /// panic or a memory with broken ids.
     #[test]
-    fn arbitrary_images_never_panic(body in proptest::collection::vec(any::<u8>(), 0..512)) {
+    fn arbitrary_images_never_panic(
+        body in proptest::collection::vec(any::<u8>(), 0..512),
+        version in 1u32..=3,
+        split in any::<prop::sample::Index>(),
+    ) {
         let mut image = b"RGLRSNAP".to_vec();
-        image.extend_from_slice(&1u32.to_le_bytes());
+        image.extend_from_slice(&version.to_le_bytes());
+        if version == 3 {
+            // A first section that fits, so that both sections get decoded.
+            let first = split.index(body.len() + 1) as u64;
+            image.extend_from_slice(&first.to_le_bytes());
+        }
         image.extend_from_slice(&body);
         let crc = crc32(&image);
         image.extend_from_slice(&crc.to_le_bytes());

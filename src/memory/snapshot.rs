@@ -4,6 +4,13 @@
 //! A snapshot holds what memory learned (catalog, patrons, indexes, tickets, orders, seen
 //! events, fired moments, the identity graph), never its configuration (strategies,
 //! rules, thresholds, clock), which comes from the builder that loads it.
+//!
+//! Since version 3 the body is two sections, each decodable alone, so that loading uses
+//! two threads: the patrons with the tables their histories name (catalog, tickets,
+//! orders, events, scans), and the rest (indexes, fired moments, due times, identity
+//! graph, privacy state). The first section's length comes first, as a `u64`. Loading
+//! gives the same memory whichever thread finishes first: each section is decoded on
+//! its own, and they are put together in one order.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -20,32 +27,63 @@ use crate::privacy::PrivacyState;
 
 /// The first bytes of every snapshot, then the format version.
 const MAGIC: &[u8; 8] = b"RGLRSNAP";
-const VERSION: u32 = 2;
+const VERSION: u32 = 3;
+/// Version 2 images (before times were integers) are still read: they hold the same
+/// sections, with times as RFC 3339 text.
+const VERSION_WITH_TEXT_TIMES: u32 = 2;
 /// Version 1 images (before erasure and opt-out) are still read: they had no privacy
-/// section.
+/// section, and times as text.
 const VERSION_WITHOUT_PRIVACY: u32 = 1;
 
 type Map<K, V> = std::collections::HashMap<K, V, ahash::RandomState>;
 type Set<K> = std::collections::HashSet<K, ahash::RandomState>;
 
-/// What a snapshot saves, borrowed from memory.
+/// The first section of a snapshot, borrowed from memory: the patrons and the tables
+/// their histories name (decoded on one thread, so the ids they share are shared again).
 #[derive(Serialize)]
-struct Saved<'a> {
+struct SavedPatrons<'a> {
     catalog: &'a Catalog,
     patrons: &'a [PatronRecord],
-    identifiers: &'a IdentifierIndex,
-    blocking: &'a BlockingIndex,
     tickets: &'a Map<TicketId, TicketRecord>,
     orders: &'a Map<OrderId, OrderRecord>,
     events: &'a Map<EventId, SeenEvent>,
     scans: &'a Set<ScanId>,
+}
+
+/// The second section: everything else.
+#[derive(Serialize)]
+struct SavedRest<'a> {
+    identifiers: &'a IdentifierIndex,
+    blocking: &'a BlockingIndex,
     ledger: &'a MomentLedger,
-    due: Vec<(DateTime<Utc>, PatronId, &'a str)>,
+    due: Vec<Due<&'a str>>,
     identity: &'a Identity,
     privacy: &'a PrivacyState,
 }
 
-/// The same, owned, as loaded.
+/// The first section, owned, as loaded.
+#[derive(Deserialize)]
+struct LoadedPatrons {
+    catalog: Catalog,
+    patrons: Vec<PatronRecord>,
+    tickets: Map<TicketId, TicketRecord>,
+    orders: Map<OrderId, OrderRecord>,
+    events: Map<EventId, SeenEvent>,
+    scans: Set<ScanId>,
+}
+
+/// The second section, owned, as loaded.
+#[derive(Deserialize)]
+struct LoadedRest {
+    identifiers: IdentifierIndex,
+    blocking: BlockingIndex,
+    ledger: MomentLedger,
+    due: Vec<Due<String>>,
+    identity: Identity,
+    privacy: PrivacyState,
+}
+
+/// A version 1 or 2 image, as loaded: one section, in this order.
 #[derive(Deserialize)]
 struct Loaded {
     catalog: Catalog,
@@ -57,11 +95,20 @@ struct Loaded {
     events: Map<EventId, SeenEvent>,
     scans: Set<ScanId>,
     ledger: MomentLedger,
-    due: Vec<(DateTime<Utc>, PatronId, String)>,
+    due: Vec<Due<String>>,
     identity: Identity,
 }
 
-/// The part of a snapshot written since version 2, after the rest.
+/// When a time-based rule (by id) is next due for a patron.
+#[derive(Serialize, Deserialize)]
+struct Due<Rule> {
+    #[serde(with = "super::binary_time")]
+    at: DateTime<Utc>,
+    patron: PatronId,
+    rule: Rule,
+}
+
+/// The part of a version 2 image after the rest (version 1 had none).
 #[derive(Deserialize)]
 struct LoadedPrivacy {
     privacy: PrivacyState,
@@ -69,6 +116,107 @@ struct LoadedPrivacy {
 
 fn corrupt(reason: impl Into<String>) -> Error {
     Error::InvalidSnapshot(reason.into())
+}
+
+/// Decodes the first section of a version 3 body.
+fn decode_patrons(section: &[u8]) -> Result<LoadedPatrons> {
+    // Each id is saved once per copy; reading them back through a table of recent ids
+    // makes most copies share an allocation again, as in the memory that was saved.
+    let _sharing = SharedIds::start();
+    let (patrons, rest) = postcard::take_from_bytes::<LoadedPatrons>(section)
+        .map_err(|e| corrupt(format!("undecodable patrons section: {e}")))?;
+    if !rest.is_empty() {
+        return Err(corrupt(format!(
+            "{} bytes after the patrons section",
+            rest.len()
+        )));
+    }
+    Ok(patrons)
+}
+
+/// Decodes the second section of a version 3 body, and rebuilds the fired moments'
+/// per-patron index (derived, not saved).
+fn decode_rest(section: &[u8]) -> Result<LoadedRest> {
+    let _sharing = SharedIds::start();
+    let (mut rest, after) = postcard::take_from_bytes::<LoadedRest>(section)
+        .map_err(|e| corrupt(format!("undecodable indexes section: {e}")))?;
+    if !after.is_empty() {
+        return Err(corrupt(format!(
+            "{} bytes after the last section",
+            after.len()
+        )));
+    }
+    rest.ledger.reindex();
+    Ok(rest)
+}
+
+/// Decodes a version 3 body (the first section's length, then both sections), the second
+/// section on a thread of its own while this one decodes the first. Without a second
+/// thread (spawning failed), one after the other: the memory is the same either way.
+fn decode_sections(body: &[u8]) -> Result<(LoadedPatrons, LoadedRest)> {
+    let Some((len, sections)) = body.split_first_chunk::<8>() else {
+        return Err(corrupt("too short for the length of its first section"));
+    };
+    let len = u64::from_le_bytes(*len);
+    let Some(split) = usize::try_from(len)
+        .ok()
+        .filter(|&len| len <= sections.len())
+    else {
+        return Err(corrupt(format!(
+            "first section of {len} bytes, but only {} follow",
+            sections.len()
+        )));
+    };
+    let (first, second) = sections.split_at(split);
+    std::thread::scope(|scope| {
+        let other = std::thread::Builder::new()
+            .name("regulars-snapshot".to_owned())
+            .spawn_scoped(scope, || decode_rest(second));
+        let patrons = decode_patrons(first);
+        let rest = match other {
+            Ok(handle) => handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            Err(_) => decode_rest(second),
+        };
+        Ok((patrons?, rest?))
+    })
+}
+
+/// Decodes a version 1 or 2 body: one section, times as text, privacy state only in
+/// version 2.
+fn decode_text_times(body: &[u8], version: u32) -> Result<(LoadedPatrons, LoadedRest)> {
+    let _sharing = SharedIds::start();
+    let _text_times = super::binary_time::TextTimes::start();
+    let (loaded, rest): (Loaded, _) =
+        postcard::take_from_bytes(body).map_err(|e| corrupt(format!("undecodable: {e}")))?;
+    let privacy = if version == VERSION_WITHOUT_PRIVACY {
+        PrivacyState::default()
+    } else {
+        let (loaded, _): (LoadedPrivacy, _) = postcard::take_from_bytes(rest)
+            .map_err(|e| corrupt(format!("undecodable privacy section: {e}")))?;
+        loaded.privacy
+    };
+    let mut ledger = loaded.ledger;
+    ledger.reindex();
+    Ok((
+        LoadedPatrons {
+            catalog: loaded.catalog,
+            patrons: loaded.patrons,
+            tickets: loaded.tickets,
+            orders: loaded.orders,
+            events: loaded.events,
+            scans: loaded.scans,
+        },
+        LoadedRest {
+            identifiers: loaded.identifiers,
+            blocking: loaded.blocking,
+            ledger,
+            due: loaded.due,
+            identity: loaded.identity,
+            privacy,
+        },
+    ))
 }
 
 impl Memory {
@@ -90,20 +238,28 @@ impl Memory {
     pub fn snapshot(&self) -> Vec<u8> {
         let state = &self.state;
         let rule_id = |idx: u16| self.engine.rules.get(usize::from(idx)).map(|r| r.rule.id());
-        let saved = Saved {
+        let patrons = SavedPatrons {
             catalog: &state.catalog,
             patrons: &state.patrons,
-            identifiers: &state.identifiers,
-            blocking: &state.blocking,
             tickets: &state.tickets,
             orders: &state.orders,
             events: &state.events,
             scans: &state.scans,
+        };
+        let rest = SavedRest {
+            identifiers: &state.identifiers,
+            blocking: &state.blocking,
             ledger: &state.ledger,
             due: state
                 .ledger
                 .due_entries()
-                .filter_map(|(at, patron, rule)| Some((at, patron, rule_id(rule)?)))
+                .filter_map(|(at, patron, rule)| {
+                    Some(Due {
+                        at,
+                        patron,
+                        rule: rule_id(rule)?,
+                    })
+                })
                 .collect(),
             identity: &state.identity,
             privacy: &state.privacy,
@@ -111,13 +267,16 @@ impl Memory {
         let mut bytes = Vec::with_capacity(1 << 16);
         bytes.extend_from_slice(MAGIC);
         bytes.extend_from_slice(&VERSION.to_le_bytes());
+        let section_len_at = bytes.len();
+        bytes.extend_from_slice(&0u64.to_le_bytes());
         // Serializing plain data into a Vec cannot fail; should it, the image is refused
-        // on load by its checksum rather than panicking here.
-        if let Ok(body) = postcard::to_extend(&saved, bytes) {
-            bytes = body;
-        } else {
-            bytes = Vec::new();
-        }
+        // on load (too short, or a section that does not decode) rather than panicking.
+        let encoded = postcard::to_extend(&patrons, bytes).and_then(|mut bytes| {
+            let section_len = (bytes.len() - section_len_at - 8) as u64;
+            bytes[section_len_at..section_len_at + 8].copy_from_slice(&section_len.to_le_bytes());
+            postcard::to_extend(&rest, bytes)
+        });
+        let mut bytes = encoded.unwrap_or_default();
         let crc = crc32fast::hash(&bytes);
         bytes.extend_from_slice(&crc.to_le_bytes());
         bytes
@@ -138,24 +297,17 @@ impl Memory {
             return Err(corrupt("checksum mismatch"));
         }
         let version = u32::from_le_bytes([body[8], body[9], body[10], body[11]]);
-        if version != VERSION && version != VERSION_WITHOUT_PRIVACY {
+        if ![VERSION, VERSION_WITH_TEXT_TIMES, VERSION_WITHOUT_PRIVACY].contains(&version) {
             return Err(corrupt(format!(
                 "format version {version}, this build reads {VERSION}"
             )));
         }
-        // Each id is saved once per copy; reading them back through a table of recent ids
-        // makes most copies share an allocation again, as in the memory that was saved.
-        let sharing = SharedIds::start();
-        let (loaded, rest): (Loaded, _) = postcard::take_from_bytes(&body[header..])
-            .map_err(|e| corrupt(format!("undecodable: {e}")))?;
-        let privacy = if version == VERSION_WITHOUT_PRIVACY {
-            PrivacyState::default()
+        let sections = &body[header..];
+        let (loaded, rest) = if version == VERSION {
+            decode_sections(sections)?
         } else {
-            let (loaded, _): (LoadedPrivacy, _) = postcard::take_from_bytes(rest)
-                .map_err(|e| corrupt(format!("undecodable privacy section: {e}")))?;
-            loaded.privacy
+            decode_text_times(sections, version)?
         };
-        drop(sharing);
         // Ids are positions in the patron table: a hostile image must not break that.
         for (i, record) in loaded.patrons.iter().enumerate() {
             if super::state::slot(record.id) != Some(i) {
@@ -169,28 +321,27 @@ impl Memory {
         let mut state = State {
             catalog: loaded.catalog,
             patrons: loaded.patrons,
-            identifiers: loaded.identifiers,
-            blocking: loaded.blocking,
+            identifiers: rest.identifiers,
+            blocking: rest.blocking,
             neutralized: defaults.neutralized,
             tickets: loaded.tickets,
             orders: loaded.orders,
             events: loaded.events,
             scans: loaded.scans,
-            ledger: loaded.ledger,
-            identity: loaded.identity,
-            privacy,
+            ledger: rest.ledger,
+            identity: rest.identity,
+            privacy: rest.privacy,
             decisions: defaults.decisions,
         };
         state.identity.review_limit = defaults.identity.review_limit;
         state.privacy.keep_aggregates = defaults.privacy.keep_aggregates;
-        state.ledger.reindex();
         // The compact copies recognition compares are derived, not saved.
         let ids: Vec<PatronId> = state.patrons.iter().map(|record| record.id).collect();
         for id in ids {
             state.refresh_comparison_keys(id);
         }
         state.refresh_all_held();
-        for (at, patron, rule) in loaded.due {
+        for Due { at, patron, rule } in rest.due {
             // A rule no longer configured has nothing to wake.
             if let Some(idx) = self.engine.rules.iter().position(|r| r.rule.id() == rule)
                 && let Ok(idx) = u16::try_from(idx)
