@@ -104,6 +104,7 @@ pub enum Direction {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Interaction {
     event: EventId,
+    #[serde(with = "crate::memory::binary_time")]
     at: DateTime<Utc>,
     kind: InteractionKind,
 }
