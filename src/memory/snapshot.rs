@@ -7,10 +7,14 @@
 //!
 //! Since version 3 the body is two sections, each decodable alone, so that loading uses
 //! two threads: the patrons with the tables their histories name (catalog, tickets,
-//! orders, events, scans), and the rest (indexes, fired moments, due times, identity
+//! orders, seen events), and the rest (scans, indexes, fired moments, due times, identity
 //! graph, privacy state). The first section's length comes first, as a `u64`. Loading
 //! gives the same memory whichever thread finishes first: each section is decoded on
-//! its own, and they are put together in one order.
+//! its own, and they are put together in one order. Within a section each vendor id is
+//! written whole once and by number after (see `NumberedIds`), so its copies load as one
+//! shared allocation without a lookup by text, and times are integers (see
+//! [`binary_time`](super::binary_time)). Versions 1 and 2 (one section, ids and times as
+//! text) still load.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -21,7 +25,7 @@ use super::index::{BlockingIndex, IdentifierIndex};
 use super::state::{OrderRecord, PatronRecord, SeenEvent, State, TicketRecord};
 use crate::error::{Error, Result};
 use crate::model::catalog::Catalog;
-use crate::model::ids::{EventId, OrderId, PatronId, ScanId, SharedIds, TicketId};
+use crate::model::ids::{EventId, NumberedIds, OrderId, PatronId, ScanId, SharedIds, TicketId};
 use crate::moments::ledger::MomentLedger;
 use crate::privacy::PrivacyState;
 
@@ -47,12 +51,12 @@ struct SavedPatrons<'a> {
     tickets: &'a Map<TicketId, TicketRecord>,
     orders: &'a Map<OrderId, OrderRecord>,
     events: &'a Map<EventId, SeenEvent>,
-    scans: &'a Set<ScanId>,
 }
 
 /// The second section: everything else.
 #[derive(Serialize)]
 struct SavedRest<'a> {
+    scans: &'a Set<ScanId>,
     identifiers: &'a IdentifierIndex,
     blocking: &'a BlockingIndex,
     ledger: &'a MomentLedger,
@@ -69,12 +73,12 @@ struct LoadedPatrons {
     tickets: Map<TicketId, TicketRecord>,
     orders: Map<OrderId, OrderRecord>,
     events: Map<EventId, SeenEvent>,
-    scans: Set<ScanId>,
 }
 
 /// The second section, owned, as loaded.
 #[derive(Deserialize)]
 struct LoadedRest {
+    scans: Set<ScanId>,
     identifiers: IdentifierIndex,
     blocking: BlockingIndex,
     ledger: MomentLedger,
@@ -120,9 +124,9 @@ fn corrupt(reason: impl Into<String>) -> Error {
 
 /// Decodes the first section of a version 3 body.
 fn decode_patrons(section: &[u8]) -> Result<LoadedPatrons> {
-    // Each id is saved once per copy; reading them back through a table of recent ids
-    // makes most copies share an allocation again, as in the memory that was saved.
-    let _sharing = SharedIds::start();
+    // Each id is saved whole once, then by number: its copies share one allocation
+    // again, as in the memory that was saved.
+    let _numbered = NumberedIds::reading();
     let (patrons, rest) = postcard::take_from_bytes::<LoadedPatrons>(section)
         .map_err(|e| corrupt(format!("undecodable patrons section: {e}")))?;
     if !rest.is_empty() {
@@ -137,7 +141,7 @@ fn decode_patrons(section: &[u8]) -> Result<LoadedPatrons> {
 /// Decodes the second section of a version 3 body, and rebuilds the fired moments'
 /// per-patron index (derived, not saved).
 fn decode_rest(section: &[u8]) -> Result<LoadedRest> {
-    let _sharing = SharedIds::start();
+    let _numbered = NumberedIds::reading();
     let (mut rest, after) = postcard::take_from_bytes::<LoadedRest>(section)
         .map_err(|e| corrupt(format!("undecodable indexes section: {e}")))?;
     if !after.is_empty() {
@@ -186,6 +190,8 @@ fn decode_sections(body: &[u8]) -> Result<(LoadedPatrons, LoadedRest)> {
 /// Decodes a version 1 or 2 body: one section, times as text, privacy state only in
 /// version 2.
 fn decode_text_times(body: &[u8], version: u32) -> Result<(LoadedPatrons, LoadedRest)> {
+    // Each id was saved once per copy; reading them back through a table of recent ids
+    // makes most copies share an allocation again, as in the memory that was saved.
     let _sharing = SharedIds::start();
     let _text_times = super::binary_time::TextTimes::start();
     let (loaded, rest): (Loaded, _) =
@@ -206,9 +212,9 @@ fn decode_text_times(body: &[u8], version: u32) -> Result<(LoadedPatrons, Loaded
             tickets: loaded.tickets,
             orders: loaded.orders,
             events: loaded.events,
-            scans: loaded.scans,
         },
         LoadedRest {
+            scans: loaded.scans,
             identifiers: loaded.identifiers,
             blocking: loaded.blocking,
             ledger,
@@ -244,9 +250,9 @@ impl Memory {
             tickets: &state.tickets,
             orders: &state.orders,
             events: &state.events,
-            scans: &state.scans,
         };
         let rest = SavedRest {
+            scans: &state.scans,
             identifiers: &state.identifiers,
             blocking: &state.blocking,
             ledger: &state.ledger,
@@ -271,9 +277,15 @@ impl Memory {
         bytes.extend_from_slice(&0u64.to_le_bytes());
         // Serializing plain data into a Vec cannot fail; should it, the image is refused
         // on load (too short, or a section that does not decode) rather than panicking.
-        let encoded = postcard::to_extend(&patrons, bytes).and_then(|mut bytes| {
+        // Each section numbers its ids afresh, so it can be read alone.
+        let encoded = {
+            let _numbered = NumberedIds::writing();
+            postcard::to_extend(&patrons, bytes)
+        }
+        .and_then(|mut bytes| {
             let section_len = (bytes.len() - section_len_at - 8) as u64;
             bytes[section_len_at..section_len_at + 8].copy_from_slice(&section_len.to_le_bytes());
+            let _numbered = NumberedIds::writing();
             postcard::to_extend(&rest, bytes)
         });
         let mut bytes = encoded.unwrap_or_default();
@@ -327,7 +339,7 @@ impl Memory {
             tickets: loaded.tickets,
             orders: loaded.orders,
             events: loaded.events,
-            scans: loaded.scans,
+            scans: rest.scans,
             ledger: rest.ledger,
             identity: rest.identity,
             privacy: rest.privacy,
@@ -362,6 +374,31 @@ mod tests {
     use crate::model::catalog::{Performance, Production, Venue};
     use crate::model::history::InteractionKind;
     use crate::{Event, Order, Signals, Ticket};
+
+    #[test]
+    fn numbered_ids_read_back_as_one_copy_and_refuse_numbers_not_read_yet() {
+        let first = TicketId::new("t-1");
+        let ids = vec![first.clone(), TicketId::new("t-2"), first.clone(), first];
+        let numbered = {
+            let _numbered = NumberedIds::writing();
+            postcard::to_allocvec(&ids).unwrap()
+        };
+        let bare = postcard::to_allocvec(&ids).unwrap();
+        assert!(numbered.len() < bare.len(), "later copies are numbers");
+        let read: Vec<TicketId> = {
+            let _numbered = NumberedIds::reading();
+            postcard::from_bytes(&numbered).unwrap()
+        };
+        assert_eq!(read, ids);
+        assert!(std::ptr::eq(read[0].as_str(), read[2].as_str()));
+        assert!(std::ptr::eq(read[0].as_str(), read[3].as_str()));
+        // Outside a snapshot, ids are bare strings both ways.
+        assert_eq!(postcard::from_bytes::<Vec<TicketId>>(&bare).unwrap(), ids);
+        // One id, by number 5, before any was read: an error, not a panic.
+        let forged = [1, 1, 5];
+        let _numbered = NumberedIds::reading();
+        assert!(postcard::from_bytes::<Vec<TicketId>>(&forged).is_err());
+    }
 
     #[test]
     fn restored_ids_share_one_copy_between_history_and_tables() {

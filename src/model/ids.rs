@@ -92,16 +92,16 @@ macro_rules! vendor_id {
             }
         }
 
-        // Serialized as the bare string, as before ids were shared.
+        // Serialized as the bare string, except by a snapshot (see `NumberedIds`).
         impl Serialize for $name {
             fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(&self.0)
+                write_id($kind, &self.0, serializer)
             }
         }
 
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                deserializer.deserialize_str(SharedText($kind)).map(Self)
+                read_id($kind, deserializer).map(Self)
             }
         }
     };
@@ -257,4 +257,138 @@ pub(crate) fn check_vendor_id(id: &str) -> Result<(), crate::normalize::Rejectio
         return Err(Rejection::ControlCharacter { position });
     }
     Ok(())
+}
+
+// ---------------------------------------------------------------- numbered ids
+
+thread_local! {
+    /// The ids written or read so far while a [`NumberedIds`] guard is alive.
+    static NUMBERED_IDS: RefCell<Option<Numbering>> = const { RefCell::new(None) };
+}
+
+/// Ids of each kind, numbered in the order they were first written or read.
+enum Numbering {
+    /// Writing: the number of each id allocation written (keyed by its address; the
+    /// clone kept alongside keeps the address from being reused meanwhile).
+    Writing([ahash::AHashMap<usize, (u32, Arc<str>)>; ID_KINDS]),
+    /// Reading: every id read so far, by number.
+    Reading([Vec<Arc<str>>; ID_KINDS]),
+}
+
+/// While alive, vendor ids serialized or deserialized on this thread are numbered: the
+/// first time an id is written it is written whole, and every later copy of the same id
+/// as its number, so reading gives back one shared copy per id without looking up its
+/// text. Snapshots use it (each section under one guard, written and read in the same
+/// order); everything else writes and reads ids as bare strings.
+pub(crate) struct NumberedIds {
+    previous: Option<Numbering>,
+}
+
+impl NumberedIds {
+    /// Starts numbering the ids serialized on this thread.
+    pub(crate) fn writing() -> Self {
+        Self::start(Numbering::Writing(Default::default()))
+    }
+
+    /// Starts reading ids numbered by [`writing`](Self::writing) on this thread.
+    pub(crate) fn reading() -> Self {
+        Self::start(Numbering::Reading(Default::default()))
+    }
+
+    fn start(numbering: Numbering) -> Self {
+        let previous = NUMBERED_IDS.with(|numbered| numbered.borrow_mut().replace(numbering));
+        Self { previous }
+    }
+}
+
+impl Drop for NumberedIds {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        // Taken out first so the tables are freed outside the borrow.
+        let numbering =
+            NUMBERED_IDS.with(|numbered| std::mem::replace(&mut *numbered.borrow_mut(), previous));
+        drop(numbering);
+    }
+}
+
+/// An id as a snapshot writes it: whole the first time, by number after.
+#[derive(Serialize)]
+enum WrittenId<'a> {
+    New(&'a str),
+    Seen(u32),
+}
+
+/// The same, read back.
+#[derive(Deserialize)]
+enum ReadId {
+    New(FreshText),
+    Seen(u32),
+}
+
+/// An id's text read into a new shared copy, without an intermediate `String`.
+struct FreshText(Arc<str>);
+
+impl<'de> Deserialize<'de> for FreshText {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Text;
+        impl Visitor<'_> for Text {
+            type Value = Arc<str>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an id (a string)")
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Self::Value, E> {
+                Ok(Arc::from(text))
+            }
+        }
+        deserializer.deserialize_str(Text).map(FreshText)
+    }
+}
+
+fn write_id<S: Serializer>(kind: usize, id: &Arc<str>, serializer: S) -> Result<S::Ok, S::Error> {
+    let number = NUMBERED_IDS.with(|numbered| match &mut *numbered.borrow_mut() {
+        Some(Numbering::Writing(tables)) => {
+            let table = tables.get_mut(kind)?;
+            let next = u32::try_from(table.len()).unwrap_or(u32::MAX);
+            let (number, _) = table
+                .entry(Arc::as_ptr(id).cast::<u8>() as usize)
+                .or_insert_with(|| (next, Arc::clone(id)));
+            Some((*number != next).then_some(*number))
+        }
+        _ => None,
+    });
+    match number {
+        None => serializer.serialize_str(id),
+        Some(None) => WrittenId::New(id).serialize(serializer),
+        Some(Some(number)) => WrittenId::Seen(number).serialize(serializer),
+    }
+}
+
+fn read_id<'de, D: Deserializer<'de>>(kind: usize, deserializer: D) -> Result<Arc<str>, D::Error> {
+    let reading =
+        NUMBERED_IDS.with(|numbered| matches!(&*numbered.borrow(), Some(Numbering::Reading(_))));
+    if !reading {
+        return deserializer.deserialize_str(SharedText(kind));
+    }
+    let read = ReadId::deserialize(deserializer)?;
+    NUMBERED_IDS.with(|numbered| {
+        let mut numbered = numbered.borrow_mut();
+        let Some(Numbering::Reading(tables)) = &mut *numbered else {
+            return Err(serde::de::Error::custom("id numbering ended while reading"));
+        };
+        let Some(table) = tables.get_mut(kind) else {
+            return Err(serde::de::Error::custom("unknown kind of id"));
+        };
+        match read {
+            ReadId::New(FreshText(text)) => {
+                table.push(Arc::clone(&text));
+                Ok(text)
+            }
+            ReadId::Seen(number) => table.get(number as usize).cloned().ok_or_else(|| {
+                serde::de::Error::custom(format!(
+                    "id number {number} refers to an id not read yet ({} were)",
+                    table.len()
+                ))
+            }),
+        }
+    })
 }
