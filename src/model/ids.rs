@@ -262,24 +262,44 @@ pub(crate) fn check_vendor_id(id: &str) -> Result<(), crate::normalize::Rejectio
 // ---------------------------------------------------------------- numbered ids
 
 thread_local! {
-    /// The ids written or read so far while a [`NumberedIds`] guard is alive.
+    /// The recent ids written or read while a [`NumberedIds`] guard is alive.
     static NUMBERED_IDS: RefCell<Option<Numbering>> = const { RefCell::new(None) };
 }
 
-/// Ids of each kind, numbered in the order they were first written or read.
+/// How many of the latest ids of each kind written whole a later copy can refer to by
+/// number (a power of two). Small on purpose: the referred copy is then still in cache
+/// on both sides (a table of every id shared them all but was slower to read than
+/// allocating a copy each time), and copies of one id mostly sit close together.
+const RECENT_IDS: usize = 256;
+
+/// Per kind of id, the latest ids written whole, by their number modulo [`RECENT_IDS`].
 enum Numbering {
-    /// Writing: the number of each id allocation written (keyed by its address; the
-    /// clone kept alongside keeps the address from being reused meanwhile).
-    Writing([ahash::AHashMap<usize, (u32, Arc<str>)>; ID_KINDS]),
-    /// Reading: every id read so far, by number.
-    Reading([Vec<Arc<str>>; ID_KINDS]),
+    /// Writing: in each slot (picked by the allocation's address), an id allocation and
+    /// the number it was written whole under. Holding the clone keeps its address from
+    /// being reused meanwhile.
+    Writing([RecentWritten; ID_KINDS]),
+    /// Reading: in slot `n % RECENT_IDS`, the id written whole as number `n`.
+    Reading([RecentRead; ID_KINDS]),
 }
 
-/// While alive, vendor ids serialized or deserialized on this thread are numbered: the
-/// first time an id is written it is written whole, and every later copy of the same id
-/// as its number, so reading gives back one shared copy per id without looking up its
-/// text. Snapshots use it (each section under one guard, written and read in the same
-/// order); everything else writes and reads ids as bare strings.
+#[derive(Default)]
+struct RecentWritten {
+    written: u64,
+    slots: Vec<Option<(Arc<str>, u64)>>,
+}
+
+#[derive(Default)]
+struct RecentRead {
+    read: u64,
+    slots: Vec<Option<Arc<str>>>,
+}
+
+/// While alive, vendor ids serialized or deserialized on this thread are numbered: an id
+/// is written whole, and a copy of an id written whole shortly before (among the last
+/// [`RECENT_IDS`] of its kind) as the number of that copy, so that reading gives back one
+/// shared allocation for both without looking up their text. Snapshots use it (each
+/// section under one guard, written and read in the same order); everything else
+/// writes and reads ids as bare strings.
 pub(crate) struct NumberedIds {
     previous: Option<Numbering>,
 }
@@ -311,18 +331,18 @@ impl Drop for NumberedIds {
     }
 }
 
-/// An id as a snapshot writes it: whole the first time, by number after.
+/// An id as a snapshot writes it: whole, or as the slot of a recent copy.
 #[derive(Serialize)]
 enum WrittenId<'a> {
     New(&'a str),
-    Seen(u32),
+    Recent(u16),
 }
 
 /// The same, read back.
 #[derive(Deserialize)]
 enum ReadId {
     New(FreshText),
-    Seen(u32),
+    Recent(u16),
 }
 
 /// An id's text read into a new shared copy, without an intermediate `String`.
@@ -344,22 +364,43 @@ impl<'de> Deserialize<'de> for FreshText {
     }
 }
 
+/// The slot of a recent id: `number` modulo [`RECENT_IDS`].
+#[allow(clippy::cast_possible_truncation)]
+fn recent_slot(number: u64) -> usize {
+    number as usize & (RECENT_IDS - 1)
+}
+
 fn write_id<S: Serializer>(kind: usize, id: &Arc<str>, serializer: S) -> Result<S::Ok, S::Error> {
-    let number = NUMBERED_IDS.with(|numbered| match &mut *numbered.borrow_mut() {
+    let recent = NUMBERED_IDS.with(|numbered| match &mut *numbered.borrow_mut() {
         Some(Numbering::Writing(tables)) => {
             let table = tables.get_mut(kind)?;
-            let next = u32::try_from(table.len()).unwrap_or(u32::MAX);
-            let (number, _) = table
-                .entry(Arc::as_ptr(id).cast::<u8>() as usize)
-                .or_insert_with(|| (next, Arc::clone(id)));
-            Some((*number != next).then_some(*number))
+            if table.slots.is_empty() {
+                table.slots = vec![None; RECENT_IDS];
+            }
+            // Where this allocation was last noted: its address picks the slot.
+            let at = (Arc::as_ptr(id).cast::<u8>() as usize >> 4) & (RECENT_IDS - 1);
+            let written = table.written;
+            let slot = table.slots.get_mut(at)?;
+            match slot {
+                // Still in the reader's window of the last RECENT_IDS written whole.
+                Some((copy, number))
+                    if Arc::ptr_eq(copy, id) && written - *number <= RECENT_IDS as u64 =>
+                {
+                    u16::try_from(recent_slot(*number)).ok().map(Some)
+                }
+                _ => {
+                    *slot = Some((Arc::clone(id), written));
+                    table.written += 1;
+                    Some(None)
+                }
+            }
         }
         _ => None,
     });
-    match number {
+    match recent {
         None => serializer.serialize_str(id),
         Some(None) => WrittenId::New(id).serialize(serializer),
-        Some(Some(number)) => WrittenId::Seen(number).serialize(serializer),
+        Some(Some(slot)) => WrittenId::Recent(slot).serialize(serializer),
     }
 }
 
@@ -378,17 +419,25 @@ fn read_id<'de, D: Deserializer<'de>>(kind: usize, deserializer: D) -> Result<Ar
         let Some(table) = tables.get_mut(kind) else {
             return Err(serde::de::Error::custom("unknown kind of id"));
         };
+        if table.slots.is_empty() {
+            table.slots = vec![None; RECENT_IDS];
+        }
         match read {
             ReadId::New(FreshText(text)) => {
-                table.push(Arc::clone(&text));
+                let at = recent_slot(table.read);
+                if let Some(slot) = table.slots.get_mut(at) {
+                    *slot = Some(Arc::clone(&text));
+                }
+                table.read += 1;
                 Ok(text)
             }
-            ReadId::Seen(number) => table.get(number as usize).cloned().ok_or_else(|| {
-                serde::de::Error::custom(format!(
-                    "id number {number} refers to an id not read yet ({} were)",
-                    table.len()
-                ))
-            }),
+            ReadId::Recent(at) => table
+                .slots
+                .get(usize::from(at))
+                .and_then(Option::clone)
+                .ok_or_else(|| {
+                    serde::de::Error::custom(format!("id slot {at} refers to no id read yet"))
+                }),
         }
     })
 }
