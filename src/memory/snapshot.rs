@@ -6,8 +6,8 @@
 //! rules, thresholds, clock), which comes from the builder that loads it.
 //!
 //! Since version 3 the body is two sections, each decodable alone, so that loading uses
-//! two threads: the patrons with the tickets their histories name (and the catalog), and
-//! the rest (orders, seen events, scans, indexes, fired moments, due times, identity
+//! two threads: the patrons with the tickets their histories name (and the catalog and
+//! scans), and the rest (orders, seen events, indexes, fired moments, due times, identity
 //! graph, privacy state), about the same work each once the first thread has also
 //! derived what it can from the patrons alone. The first section's length comes first, as a `u64`. Loading
 //! gives the same memory whichever thread finishes first: each section is decoded on
@@ -50,6 +50,7 @@ struct SavedPatrons<'a> {
     catalog: &'a Catalog,
     patrons: &'a [PatronRecord],
     tickets: &'a Map<TicketId, TicketRecord>,
+    scans: &'a Set<ScanId>,
 }
 
 /// The second section: everything else.
@@ -57,7 +58,6 @@ struct SavedPatrons<'a> {
 struct SavedRest<'a> {
     orders: &'a Map<OrderId, OrderRecord>,
     events: &'a Map<EventId, SeenEvent>,
-    scans: &'a Set<ScanId>,
     identifiers: &'a IdentifierIndex,
     blocking: &'a BlockingIndex,
     ledger: &'a MomentLedger,
@@ -72,6 +72,7 @@ struct LoadedPatrons {
     catalog: Catalog,
     patrons: Vec<PatronRecord>,
     tickets: Map<TicketId, TicketRecord>,
+    scans: Set<ScanId>,
 }
 
 /// The second section, owned, as loaded.
@@ -79,7 +80,6 @@ struct LoadedPatrons {
 struct LoadedRest {
     orders: Map<OrderId, OrderRecord>,
     events: Map<EventId, SeenEvent>,
-    scans: Set<ScanId>,
     identifiers: IdentifierIndex,
     blocking: BlockingIndex,
     ledger: MomentLedger,
@@ -155,7 +155,7 @@ fn decode_rest(section: &[u8]) -> Result<LoadedRest> {
     Ok(rest)
 }
 
-/// Memory holding the first section (patrons, tickets, catalog), with what is
+/// Memory holding the first section (patrons, tickets, catalog, scans), with what is
 /// derived from it alone: the compact copies recognition compares (kept in a blocking
 /// index of their own until the saved one is loaded) and the tickets each patron holds.
 fn patrons_state(loaded: LoadedPatrons) -> Result<State> {
@@ -172,6 +172,7 @@ fn patrons_state(loaded: LoadedPatrons) -> Result<State> {
         catalog: loaded.catalog,
         patrons: loaded.patrons,
         tickets: loaded.tickets,
+        scans: loaded.scans,
         ..State::default()
     };
     let ids: Vec<PatronId> = state.patrons.iter().map(|record| record.id).collect();
@@ -242,11 +243,11 @@ fn decode_text_times(body: &[u8], version: u32) -> Result<(LoadedPatrons, Loaded
             catalog: loaded.catalog,
             patrons: loaded.patrons,
             tickets: loaded.tickets,
+            scans: loaded.scans,
         },
         LoadedRest {
             orders: loaded.orders,
             events: loaded.events,
-            scans: loaded.scans,
             identifiers: loaded.identifiers,
             blocking: loaded.blocking,
             ledger,
@@ -280,11 +281,11 @@ impl Memory {
             catalog: &state.catalog,
             patrons: &state.patrons,
             tickets: &state.tickets,
+            scans: &state.scans,
         };
         let rest = SavedRest {
             orders: &state.orders,
             events: &state.events,
-            scans: &state.scans,
             identifiers: &state.identifiers,
             blocking: &state.blocking,
             ledger: &state.ledger,
@@ -361,7 +362,6 @@ impl Memory {
         state.neutralized = defaults.neutralized;
         state.orders = rest.orders;
         state.events = rest.events;
-        state.scans = rest.scans;
         state.ledger = rest.ledger;
         state.identity = rest.identity;
         state.privacy = rest.privacy;
