@@ -264,6 +264,8 @@ impl Memory {
     ///
     /// The image starts with a magic number and format version and ends with a CRC-32 of
     /// everything before it. It holds personal data: store it as carefully as the memory.
+    /// Its body is two sections that loading decodes on two threads (one after the other
+    /// where a thread cannot be started); the memory loaded is the same either way.
     ///
     /// ```
     /// use regulars::{Event, Memory, Order, Signals};
@@ -344,7 +346,7 @@ impl Memory {
         let version = u32::from_le_bytes([body[8], body[9], body[10], body[11]]);
         if ![VERSION, VERSION_WITH_TEXT_TIMES, VERSION_WITHOUT_PRIVACY].contains(&version) {
             return Err(corrupt(format!(
-                "format version {version}, this build reads {VERSION}"
+                "format version {version}, this build reads versions 1 to {VERSION}"
             )));
         }
         let sections = &body[header..];
