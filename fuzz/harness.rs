@@ -803,12 +803,13 @@ fn crc32(bytes: &[u8]) -> u32 {
 pub fn snapshot(data: &[u8]) {
     let _ = Memory::builder().build_from_snapshot(data);
     // As a version 1 body (one section, times and ids as text), and as a version 3 body
-    // (two sections split in the middle, decoded on two threads).
+    // (three sections, split in thirds, decoded on two threads).
     let mut first = b"RGLRSNAP".to_vec();
     first.extend_from_slice(&1u32.to_le_bytes());
     let mut current = b"RGLRSNAP".to_vec();
     current.extend_from_slice(&3u32.to_le_bytes());
-    current.extend_from_slice(&(data.len() as u64 / 2).to_le_bytes());
+    current.extend_from_slice(&(data.len() as u64 / 3).to_le_bytes());
+    current.extend_from_slice(&(data.len() as u64 / 3).to_le_bytes());
     for mut image in [first, current] {
         image.extend_from_slice(data);
         let crc = crc32(&image);

@@ -175,31 +175,33 @@ fn a_damaged_image_is_refused_with_a_reason() {
     other_version.extend_from_slice(&crc.to_le_bytes());
     assert!(reason(&other_version).contains("version 99"));
 
-    // Version 3 images are two sections, the first one's length first: a length
-    // running past the image, or one that splits the sections in the wrong place, is
-    // refused and says so.
+    // Version 3 images are three sections, the lengths of the first two first: lengths
+    // running past the image, or splitting the sections in the wrong place, are refused
+    // and say so.
     assert_eq!(&image[8..12], &3u32.to_le_bytes());
-    let reforged = |first_section_len: u64| {
+    let reforged = |at: usize, section_len: u64| {
         let mut forged = image[..image.len() - 4].to_vec();
-        forged[12..20].copy_from_slice(&first_section_len.to_le_bytes());
+        forged[at..at + 8].copy_from_slice(&section_len.to_le_bytes());
         let crc = crc32(&forged);
         forged.extend_from_slice(&crc.to_le_bytes());
         forged
     };
-    let len = u64::from_le_bytes(image[12..20].try_into().unwrap());
-    assert!(reason(&reforged(u64::MAX)).contains("first section of"));
-    assert!(reason(&reforged(image.len() as u64)).contains("first section of"));
-    for wrong in [len - 1, len + 1, 0] {
-        let reason = reason(&reforged(wrong));
-        assert!(
-            reason.contains("section") && reason.contains("undecodable")
-                || reason.contains("bytes after"),
-            "{wrong}: {reason}"
-        );
+    for at in [12, 20] {
+        let len = u64::from_le_bytes(image[at..at + 8].try_into().unwrap());
+        assert!(reason(&reforged(at, u64::MAX)).contains("first sections of"));
+        assert!(reason(&reforged(at, image.len() as u64)).contains("first sections of"));
+        for wrong in [len - 1, len + 1, 0] {
+            let reason = reason(&reforged(at, wrong));
+            assert!(
+                reason.contains("section") && reason.contains("undecodable")
+                    || reason.contains("bytes after"),
+                "{at} {wrong}: {reason}"
+            );
+        }
+        assert!(load(&reforged(at, len)).is_ok());
     }
-    assert!(load(&reforged(len)).is_ok());
     assert!(reason(&image[..16]).contains("checksum"));
-    let mut short = image[..14].to_vec();
+    let mut short = image[..22].to_vec();
     let crc = crc32(&short);
     short.extend_from_slice(&crc.to_le_bytes());
     assert!(reason(&short).contains("too short"));
@@ -236,9 +238,11 @@ proptest! {
         let mut image = b"RGLRSNAP".to_vec();
         image.extend_from_slice(&version.to_le_bytes());
         if version == 3 {
-            // A first section that fits, so that both sections get decoded.
-            let first = split.index(body.len() + 1) as u64;
-            image.extend_from_slice(&first.to_le_bytes());
+            // First sections that fit, so that all three get decoded.
+            let first = split.index(body.len() + 1);
+            let second = split.index(body.len() - first + 1);
+            image.extend_from_slice(&(first as u64).to_le_bytes());
+            image.extend_from_slice(&(second as u64).to_le_bytes());
         }
         image.extend_from_slice(&body);
         let crc = crc32(&image);

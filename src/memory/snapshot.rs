@@ -5,17 +5,18 @@
 //! events, fired moments, the identity graph), never its configuration (strategies,
 //! rules, thresholds, clock), which comes from the builder that loads it.
 //!
-//! Since version 3 the body is two sections, each decodable alone, so that loading uses
-//! two threads: the patrons with the tickets their histories name (and the catalog and
-//! scans), and the rest (orders, seen events, indexes, fired moments, due times, identity
-//! graph, privacy state), about the same work each once the first thread has also
-//! derived what it can from the patrons alone. The first section's length comes first, as a `u64`. Loading
-//! gives the same memory whichever thread finishes first: each section is decoded on
-//! its own, and they are put together in one order. Within a section each vendor id is
-//! written whole once and by number after (see `NumberedIds`), so its copies load as one
-//! shared allocation without a lookup by text, and times are integers (see
-//! [`binary_time`](super::binary_time)). Versions 1 and 2 (one section, ids and times as
-//! text) still load.
+//! Since version 3 the body is three sections, each decodable alone, so that loading
+//! uses two threads: the patrons with the tickets their histories name (and the catalog
+//! and scans), decoded on one thread, which then derives what it can from them alone;
+//! the rest (orders, indexes, fired moments, due times, identity graph, privacy state),
+//! decoded on the other; and the seen events in between, taken by whichever thread is
+//! free first. The lengths of the first two sections come first, as two `u64`s. Loading
+//! gives the same memory however the work was shared: each section is decoded on its
+//! own, and they are put together in one order. Within a section a vendor id repeated
+//! shortly after it was written whole is written as a slot number (see `NumberedIds`),
+//! so its copies load as one shared allocation without a lookup by text, and times are
+//! integers (see [`binary_time`](super::binary_time)). Versions 1 and 2 (one section,
+//! ids and times as text) still load.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -53,11 +54,10 @@ struct SavedPatrons<'a> {
     scans: &'a Set<ScanId>,
 }
 
-/// The second section: everything else.
+/// The last section: everything else but the seen events (the section between).
 #[derive(Serialize)]
 struct SavedRest<'a> {
     orders: &'a Map<OrderId, OrderRecord>,
-    events: &'a Map<EventId, SeenEvent>,
     identifiers: &'a IdentifierIndex,
     blocking: &'a BlockingIndex,
     ledger: &'a MomentLedger,
@@ -75,11 +75,10 @@ struct LoadedPatrons {
     scans: Set<ScanId>,
 }
 
-/// The second section, owned, as loaded.
+/// The last section, owned, as loaded.
 #[derive(Deserialize)]
 struct LoadedRest {
     orders: Map<OrderId, OrderRecord>,
-    events: Map<EventId, SeenEvent>,
     identifiers: IdentifierIndex,
     blocking: BlockingIndex,
     ledger: MomentLedger,
@@ -121,6 +120,41 @@ struct LoadedPrivacy {
 
 fn corrupt(reason: impl Into<String>) -> Error {
     Error::InvalidSnapshot(reason.into())
+}
+
+/// Appends `value` as one section of a version 3 body, its ids numbered afresh so that
+/// it can be read alone, and writes its length at `length_at` if given.
+fn encode_section<T: Serialize>(
+    bytes: Vec<u8>,
+    length_at: Option<usize>,
+    value: &T,
+) -> postcard::Result<Vec<u8>> {
+    let start = bytes.len();
+    let _numbered = NumberedIds::writing();
+    let mut bytes = postcard::to_extend(value, bytes)?;
+    if let Some(at) = length_at {
+        let len = (bytes.len() - start) as u64;
+        bytes[at..at + 8].copy_from_slice(&len.to_le_bytes());
+    }
+    Ok(bytes)
+}
+
+/// What a snapshot body decodes to: memory holding the first section (with what is
+/// derived from it), the seen events, and the last section.
+type Sections<S = State> = (S, Map<EventId, SeenEvent>, LoadedRest);
+
+/// Decodes the seen-event section of a version 3 body.
+fn decode_events(section: &[u8]) -> Result<Map<EventId, SeenEvent>> {
+    let _numbered = NumberedIds::reading();
+    let (events, rest) = postcard::take_from_bytes::<Map<EventId, SeenEvent>>(section)
+        .map_err(|e| corrupt(format!("undecodable seen events section: {e}")))?;
+    if !rest.is_empty() {
+        return Err(corrupt(format!(
+            "{} bytes after the seen events section",
+            rest.len()
+        )));
+    }
+    Ok(events)
 }
 
 /// Decodes the first section of a version 3 body.
@@ -183,46 +217,64 @@ fn patrons_state(loaded: LoadedPatrons) -> Result<State> {
     Ok(state)
 }
 
-/// Decodes a version 3 body (the first section's length, then both sections): the
-/// second section on a thread of its own while this one decodes the first and runs
-/// `derive` on it. Without a second thread (spawning failed), one after the other: the
-/// memory is the same either way.
+/// Decodes a version 3 body: the lengths of its first two sections, then the patrons
+/// (decoded here, then `derive`d), the seen events, and the rest (decoded on a thread of
+/// its own). The seen events go to whichever thread is free first, so the two stay
+/// about as busy at any size of memory. Without a second thread (spawning failed), one
+/// after the other. Each section is decoded alone, so the memory is the same however
+/// the work was shared.
 fn decode_sections(
     body: &[u8],
     derive: impl FnOnce(LoadedPatrons) -> Result<State>,
-) -> Result<(State, LoadedRest)> {
-    let Some((len, sections)) = body.split_first_chunk::<8>() else {
-        return Err(corrupt("too short for the length of its first section"));
+) -> Result<Sections> {
+    let Some((lengths, sections)) = body.split_first_chunk::<16>() else {
+        return Err(corrupt("too short for the lengths of its sections"));
     };
-    let len = u64::from_le_bytes(*len);
-    let Some(split) = usize::try_from(len)
+    let (first, second) = lengths.split_at(8);
+    let first = u64::from_le_bytes(first.try_into().unwrap_or_default());
+    let second = u64::from_le_bytes(second.try_into().unwrap_or_default());
+    let Some((first_len, second_len)) = usize::try_from(first)
         .ok()
-        .filter(|&len| len <= sections.len())
+        .zip(usize::try_from(second).ok())
+        .filter(|&(a, b)| a.checked_add(b).is_some_and(|end| end <= sections.len()))
     else {
         return Err(corrupt(format!(
-            "first section of {len} bytes, but only {} follow",
+            "first sections of {first} and {second} bytes, but only {} follow",
             sections.len()
         )));
     };
-    let (first, second) = sections.split_at(split);
+    let (patrons, sections) = sections.split_at(first_len);
+    let (events, rest) = sections.split_at(second_len);
+    let events_taken = std::sync::atomic::AtomicBool::new(false);
+    let take_events = || {
+        (!events_taken.swap(true, std::sync::atomic::Ordering::AcqRel))
+            .then(|| decode_events(events))
+    };
     std::thread::scope(|scope| {
         let other = std::thread::Builder::new()
             .name("regulars-snapshot".to_owned())
-            .spawn_scoped(scope, || decode_rest(second));
-        let patrons = decode_patrons(first).and_then(derive);
-        let rest = match other {
+            .spawn_scoped(scope, || {
+                let rest = decode_rest(rest);
+                (rest, take_events())
+            });
+        let state = decode_patrons(patrons).and_then(derive);
+        let events_here = take_events();
+        let (rest, events_there) = match other {
             Ok(handle) => handle
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-            Err(_) => decode_rest(second),
+            Err(_) => (decode_rest(rest), take_events()),
         };
-        Ok((patrons?, rest?))
+        let events = events_here
+            .or(events_there)
+            .unwrap_or_else(|| Err(corrupt("seen events section never decoded")));
+        Ok((state?, events?, rest?))
     })
 }
 
 /// Decodes a version 1 or 2 body: one section, times as text, privacy state only in
 /// version 2.
-fn decode_text_times(body: &[u8], version: u32) -> Result<(LoadedPatrons, LoadedRest)> {
+fn decode_text_times(body: &[u8], version: u32) -> Result<Sections<LoadedPatrons>> {
     // Each id was saved once per copy; reading them back through a table of recent ids
     // makes most copies share an allocation again, as in the memory that was saved.
     let _sharing = SharedIds::start();
@@ -245,9 +297,9 @@ fn decode_text_times(body: &[u8], version: u32) -> Result<(LoadedPatrons, Loaded
             tickets: loaded.tickets,
             scans: loaded.scans,
         },
+        loaded.events,
         LoadedRest {
             orders: loaded.orders,
-            events: loaded.events,
             identifiers: loaded.identifiers,
             blocking: loaded.blocking,
             ledger,
@@ -287,7 +339,6 @@ impl Memory {
         };
         let rest = SavedRest {
             orders: &state.orders,
-            events: &state.events,
             identifiers: &state.identifiers,
             blocking: &state.blocking,
             ledger: &state.ledger,
@@ -308,21 +359,14 @@ impl Memory {
         let mut bytes = Vec::with_capacity(1 << 16);
         bytes.extend_from_slice(MAGIC);
         bytes.extend_from_slice(&VERSION.to_le_bytes());
-        let section_len_at = bytes.len();
-        bytes.extend_from_slice(&0u64.to_le_bytes());
+        let lengths_at = bytes.len();
+        bytes.extend_from_slice(&[0; 16]);
         // Serializing plain data into a Vec cannot fail; should it, the image is refused
         // on load (too short, or a section that does not decode) rather than panicking.
         // Each section numbers its ids afresh, so it can be read alone.
-        let encoded = {
-            let _numbered = NumberedIds::writing();
-            postcard::to_extend(&patrons, bytes)
-        }
-        .and_then(|mut bytes| {
-            let section_len = (bytes.len() - section_len_at - 8) as u64;
-            bytes[section_len_at..section_len_at + 8].copy_from_slice(&section_len.to_le_bytes());
-            let _numbered = NumberedIds::writing();
-            postcard::to_extend(&rest, bytes)
-        });
+        let encoded = encode_section(bytes, Some(lengths_at), &patrons)
+            .and_then(|bytes| encode_section(bytes, Some(lengths_at + 8), &state.events))
+            .and_then(|bytes| encode_section(bytes, None, &rest));
         let mut bytes = encoded.unwrap_or_default();
         let crc = crc32fast::hash(&bytes);
         bytes.extend_from_slice(&crc.to_le_bytes());
@@ -350,12 +394,13 @@ impl Memory {
             )));
         }
         let sections = &body[header..];
-        let (mut state, rest) = if version == VERSION {
+        let (mut state, events, rest) = if version == VERSION {
             decode_sections(sections, patrons_state)?
         } else {
-            let (patrons, rest) = decode_text_times(sections, version)?;
-            (patrons_state(patrons)?, rest)
+            let (patrons, events, rest) = decode_text_times(sections, version)?;
+            (patrons_state(patrons)?, events, rest)
         };
+        state.events = events;
         let defaults = std::mem::take(&mut self.state);
         let comparison = std::mem::take(&mut state.blocking.comparison);
         state.identifiers = rest.identifiers;
@@ -363,7 +408,6 @@ impl Memory {
         state.blocking.comparison = comparison;
         state.neutralized = defaults.neutralized;
         state.orders = rest.orders;
-        state.events = rest.events;
         state.ledger = rest.ledger;
         state.identity = rest.identity;
         state.privacy = rest.privacy;
