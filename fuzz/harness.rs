@@ -802,23 +802,31 @@ fn crc32(bytes: &[u8]) -> u32 {
 /// saves an image that loads to the same patrons.
 pub fn snapshot(data: &[u8]) {
     let _ = Memory::builder().build_from_snapshot(data);
-    let mut image = b"RGLRSNAP".to_vec();
-    image.extend_from_slice(&1u32.to_le_bytes());
-    image.extend_from_slice(data);
-    let crc = crc32(&image);
-    image.extend_from_slice(&crc.to_le_bytes());
-    if let Ok(memory) = Memory::builder().build_from_snapshot(&image) {
-        for patron in memory.patrons() {
-            assert_eq!(
-                memory.patron(patron.id()).map(|p| p.id()),
-                Some(patron.id())
-            );
+    // As a version 1 body (one section, times and ids as text), and as a version 3 body
+    // (three sections, split in thirds, decoded on two threads).
+    let mut first = b"RGLRSNAP".to_vec();
+    first.extend_from_slice(&1u32.to_le_bytes());
+    let mut current = b"RGLRSNAP".to_vec();
+    current.extend_from_slice(&3u32.to_le_bytes());
+    current.extend_from_slice(&(data.len() as u64 / 3).to_le_bytes());
+    current.extend_from_slice(&(data.len() as u64 / 3).to_le_bytes());
+    for mut image in [first, current] {
+        image.extend_from_slice(data);
+        let crc = crc32(&image);
+        image.extend_from_slice(&crc.to_le_bytes());
+        if let Ok(memory) = Memory::builder().build_from_snapshot(&image) {
+            for patron in memory.patrons() {
+                assert_eq!(
+                    memory.patron(patron.id()).map(|p| p.id()),
+                    Some(patron.id())
+                );
+            }
+            let again = Memory::builder()
+                .build_from_snapshot(&memory.snapshot())
+                .expect("a memory's own image loads");
+            assert_eq!(again.patron_count(), memory.patron_count());
+            assert_eq!(again.event_count(), memory.event_count());
         }
-        let again = Memory::builder()
-            .build_from_snapshot(&memory.snapshot())
-            .expect("a memory's own image loads");
-        assert_eq!(again.patron_count(), memory.patron_count());
-        assert_eq!(again.event_count(), memory.event_count());
     }
 }
 

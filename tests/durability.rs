@@ -1188,7 +1188,7 @@ fn returning_patron_journal() -> (Vec<Vec<u8>>, Memory) {
     (records(&mut journal.copy()), memory)
 }
 
-/// Format 2 records: the command, then the decisions in postcard — here one decision
+/// Format 4 records: the command, then the decisions in postcard — here one decision
 /// (`01`), `Known` (`00`), patron 1 (`01`), no duplicates (`00`), no household (`00`).
 const KNOWN_PATRON_1: [u8; 5] = [1, 0, 1, 0, 0];
 
@@ -1197,7 +1197,7 @@ fn a_recorded_decision_that_does_not_fit_memory_is_refused_by_seq() {
     let (records, _) = returning_patron_journal();
     let seq = records.len() - 1; // the second order's record
     let record = &records[seq - 1];
-    assert_eq!(record[0], 2, "an order's record carries its decisions");
+    assert_eq!(record[0], 4, "an order's record carries its decisions");
     assert!(record.ends_with(&KNOWN_PATRON_1), "{record:?}");
     let body = &record[..record.len() - KNOWN_PATRON_1.len()];
 
@@ -1260,7 +1260,7 @@ fn a_decision_naming_a_merged_patron_is_refused() {
 #[test]
 fn records_without_decisions_are_replayed_by_scoring_again() {
     let (records, memory) = returning_patron_journal();
-    // The same journal as a build that did not record decisions wrote it: format 1,
+    // The same journal as a build that did not record decisions wrote it: format 3,
     // the command alone. The first and third orders were new patrons (`01 02 00`: one
     // decision, `New`, no household).
     const NEW_PATRON: [u8; 3] = [1, 2, 0];
@@ -1271,14 +1271,14 @@ fn records_without_decisions_are_replayed_by_scoring_again() {
             _ if i == n - 2 => &KNOWN_PATRON_1[..],
             _ if i == n - 3 || i == n - 1 => &NEW_PATRON[..],
             _ => {
-                assert_eq!(record[0], 1, "catalog records carry no decisions");
+                assert_eq!(record[0], 3, "catalog records carry no decisions");
                 continue;
             }
         };
-        assert_eq!(record[0], 2);
+        assert_eq!(record[0], 4);
         assert!(record.ends_with(decisions), "record {i}: {record:?}");
         record.truncate(record.len() - decisions.len());
-        record[0] = 1;
+        record[0] = 3;
     }
     let clock = ManualClock::new(t0());
     let reopened = config(&clock).journal(journal_of(&old)).build().unwrap();
@@ -1457,7 +1457,7 @@ fn journals_and_snapshots_of_the_previous_formats_still_open_to_the_same_memory(
     assert!(!moments(&expected).is_empty());
     assert_eq!(moments(&restored), moments(&expected));
     // An image written now is the current format (3: ids as handles into the id tables,
-    // compact fired moments), and loads to the same memory.
+    // compact fired moments, times as integers), and loads to the same memory.
     let again = restored.snapshot();
     assert_eq!(&again[..8], &image[..8]);
     assert_eq!(&again[8..12], &3u32.to_le_bytes());

@@ -174,6 +174,49 @@ fn a_damaged_image_is_refused_with_a_reason() {
     let crc = crc32(&other_version);
     other_version.extend_from_slice(&crc.to_le_bytes());
     assert!(reason(&other_version).contains("version 99"));
+
+    // Version 3 images are three sections, the lengths of the first two first: lengths
+    // running past the image, or splitting the sections in the wrong place, are refused
+    // and say so.
+    assert_eq!(&image[8..12], &3u32.to_le_bytes());
+    let reforged = |at: usize, section_len: u64| {
+        let mut forged = image[..image.len() - 4].to_vec();
+        forged[at..at + 8].copy_from_slice(&section_len.to_le_bytes());
+        let crc = crc32(&forged);
+        forged.extend_from_slice(&crc.to_le_bytes());
+        forged
+    };
+    for at in [12, 20] {
+        let len = u64::from_le_bytes(image[at..at + 8].try_into().unwrap());
+        assert!(reason(&reforged(at, u64::MAX)).contains("first sections of"));
+        assert!(reason(&reforged(at, image.len() as u64)).contains("first sections of"));
+        for wrong in [len - 1, len + 1, 0] {
+            let reason = reason(&reforged(at, wrong));
+            assert!(
+                reason.contains("section") && reason.contains("undecodable")
+                    || reason.contains("bytes after"),
+                "{at} {wrong}: {reason}"
+            );
+        }
+        assert!(load(&reforged(at, len)).is_ok());
+    }
+    assert!(reason(&image[..16]).contains("checksum"));
+    let mut short = image[..22].to_vec();
+    let crc = crc32(&short);
+    short.extend_from_slice(&crc.to_le_bytes());
+    assert!(reason(&short).contains("too short"));
+}
+
+#[test]
+fn restoring_twice_gives_the_same_memory_whichever_thread_finishes_first() {
+    // The two sections are decoded on two threads; the result must not depend on
+    // which finishes first.
+    let (original, clock) = lived_in(6);
+    let image = original.snapshot();
+    let expected = snapshot(&original);
+    for _ in 0..4 {
+        assert_eq!(snapshot(&build_from(&clock, &image)), expected);
+    }
 }
 
 /// The CRC-32 snapshots end with, so a test can forge a well-formed image.
@@ -187,9 +230,20 @@ proptest! {
     /// Arbitrary bytes, even with a valid header and checksum, give an error, never a
     /// panic or a memory with broken ids.
     #[test]
-    fn arbitrary_images_never_panic(body in proptest::collection::vec(any::<u8>(), 0..512)) {
+    fn arbitrary_images_never_panic(
+        body in proptest::collection::vec(any::<u8>(), 0..512),
+        version in 1u32..=3,
+        split in any::<prop::sample::Index>(),
+    ) {
         let mut image = b"RGLRSNAP".to_vec();
-        image.extend_from_slice(&1u32.to_le_bytes());
+        image.extend_from_slice(&version.to_le_bytes());
+        if version == 3 {
+            // First sections that fit, so that all three get decoded.
+            let first = split.index(body.len() + 1);
+            let second = split.index(body.len() - first + 1);
+            image.extend_from_slice(&(first as u64).to_le_bytes());
+            image.extend_from_slice(&(second as u64).to_le_bytes());
+        }
         image.extend_from_slice(&body);
         let crc = crc32(&image);
         image.extend_from_slice(&crc.to_le_bytes());

@@ -19,10 +19,13 @@
 //! whose event needed more or fewer decisions than it carries. Moments, figures, indexes
 //! and due times are recomputed by the write path as before.
 //!
-//! A record is a format byte, then the command in postcard; under format 2 the command
-//! is followed by the decisions (a postcard sequence of [`Decision`]). Format 1 records
-//! (journals written before decisions were recorded, or a command whose decisions would
-//! not fit in one record) are replayed by scoring again.
+//! A record is a format byte, then the command in postcard; under formats 2 and 4 the
+//! command is followed by the decisions (a postcard sequence of [`Decision`]). Records
+//! without decisions (formats 1 and 3: journals written before decisions were recorded,
+//! or a command whose decisions would not fit in one record) are replayed by scoring
+//! again. Formats 3 and 4, written now, hold times as integers
+//! ([`binary_time`](super::binary_time)); 1 and 2 hold them as RFC 3339 text and are still
+//! read.
 
 use std::borrow::Cow;
 
@@ -41,10 +44,13 @@ use crate::model::profile::ProfileChange;
 use crate::recognize::{Agreement, Candidate, Evidence, EvidenceItem, Field, Recognition};
 
 /// The first byte of a record holding a command alone.
-const FORMAT: u8 = 1;
+const FORMAT: u8 = 3;
 /// The first byte of a record holding a command, then the recognition decisions made
 /// while applying it.
-const FORMAT_WITH_DECISIONS: u8 = 2;
+const FORMAT_WITH_DECISIONS: u8 = 4;
+/// [`FORMAT`] and [`FORMAT_WITH_DECISIONS`] as written before times were integers.
+const TEXT_TIMES_FORMAT: u8 = 1;
+const TEXT_TIMES_FORMAT_WITH_DECISIONS: u8 = 2;
 
 /// One change asked of memory. Borrowed when journaling, owned when replaying.
 ///
@@ -60,6 +66,7 @@ pub(crate) enum Command<'a> {
     /// the time it was applied at.
     Observe {
         event: Cow<'a, Event>,
+        #[serde(with = "super::binary_time")]
         at: DateTime<Utc>,
     },
     UpdateProfile {
@@ -90,6 +97,7 @@ pub(crate) enum Command<'a> {
         decision: ReviewDecision,
     },
     Tick {
+        #[serde(with = "super::binary_time")]
         now: DateTime<Utc>,
     },
     Erase {
@@ -163,9 +171,14 @@ pub(crate) struct Replayed {
 /// Reads a record written by [`Command::encode`] (and [`append_decisions`]); the error
 /// says why it cannot be read.
 pub(crate) fn decode(record: &[u8]) -> std::result::Result<Replayed, String> {
+    let _text_times = matches!(
+        record.first(),
+        Some(&(TEXT_TIMES_FORMAT | TEXT_TIMES_FORMAT_WITH_DECISIONS))
+    )
+    .then(super::binary_time::TextTimes::start);
     match record.split_first() {
         None => Err("empty record".to_owned()),
-        Some((&FORMAT, body)) => {
+        Some((&(FORMAT | TEXT_TIMES_FORMAT), body)) => {
             let (command, rest) = postcard::take_from_bytes::<Command<'static>>(body)
                 .map_err(|e| format!("undecodable command: {e}"))?;
             if rest.is_empty() {
@@ -177,7 +190,7 @@ pub(crate) fn decode(record: &[u8]) -> std::result::Result<Replayed, String> {
                 Err(format!("{} bytes after the command", rest.len()))
             }
         }
-        Some((&FORMAT_WITH_DECISIONS, body)) => {
+        Some((&(FORMAT_WITH_DECISIONS | TEXT_TIMES_FORMAT_WITH_DECISIONS), body)) => {
             let (command, rest) = postcard::take_from_bytes::<Command<'static>>(body)
                 .map_err(|e| format!("undecodable command: {e}"))?;
             let (decisions, rest) = postcard::take_from_bytes::<Vec<Decision>>(rest)
@@ -192,7 +205,7 @@ pub(crate) fn decode(record: &[u8]) -> std::result::Result<Replayed, String> {
             }
         }
         Some((format, _)) => Err(format!(
-            "record format {format}, this build reads formats {FORMAT} and {FORMAT_WITH_DECISIONS}"
+            "record format {format}, this build reads formats 1 to {FORMAT_WITH_DECISIONS}"
         )),
     }
 }

@@ -1,5 +1,7 @@
 //! `Memory`: patrons, their history, derived figures and indexes, and the one write path.
 
+/// Times as integers in snapshots and journal records.
+pub(crate) mod binary_time;
 mod briefing;
 mod builder;
 pub(crate) mod command;

@@ -4,6 +4,19 @@
 //! A snapshot holds what memory learned (catalog, patrons, indexes, tickets, orders, seen
 //! events, fired moments, the identity graph), never its configuration (strategies,
 //! rules, thresholds, clock), which comes from the builder that loads it.
+//!
+//! Since version 3 the body is three sections, each decodable alone, so that loading
+//! uses two threads: the patrons with the tickets their histories name (and the catalog
+//! and scans), decoded on one thread, which then derives what it can from them alone;
+//! the rest (orders, indexes, fired moments, due times, identity graph, privacy state),
+//! decoded on the other; and the seen events in between, taken by whichever thread is
+//! free first. The lengths of the first two sections come first, as two `u64`s. Loading
+//! gives the same memory however the work was shared: each section is decoded on its
+//! own, and they are put together in one order. Within a section a vendor id repeated
+//! shortly after it was written whole is written as a slot number (see `NumberedIds`),
+//! so its copies load as one shared allocation without a lookup by text, and times are
+//! integers (see [`binary_time`](super::binary_time)). Versions 1 and 2 (one section,
+//! ids and times as text) still load.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -15,54 +28,65 @@ use super::state::{OrderRecord, PatronRecord, SeenEvent, State, TicketRecord};
 use crate::error::{Error, Result};
 use crate::model::catalog::{Catalog, PerformanceIdx};
 use crate::model::history::{Entry, EntryKind, Interaction, InteractionKind, Seat};
-use crate::model::ids::Handle;
-use crate::model::ids::{IdTable, OrderId, PatronId, SharedIds, TextTable, TicketId};
+use crate::model::ids::{
+    Handle, IdTable, NumberedIds, OrderId, PatronId, SharedIds, TextTable, TicketId,
+};
 use crate::model::money::Money;
 use crate::moments::ledger::{LegacyLedger, MomentLedger};
 use crate::privacy::PrivacyState;
 
 /// The first bytes of every snapshot, then the format version.
 const MAGIC: &[u8; 8] = b"RGLRSNAP";
-/// Version 3: history, tickets and orders refer to ids by their handle (position) in
-/// the id tables, and fired moments are compact records.
+/// Version 3: three sections, times as integers, history, tickets and orders referring
+/// to ids by their handle (position) in the id tables, fired moments as compact records.
 const VERSION: u32 = 3;
+/// Version 2: one section, times as RFC 3339 text, ids spelled out in history, tickets
+/// and orders, fired moments saved with their strings. Loading converts it.
+const VERSION_WITH_TEXT_TIMES: u32 = 2;
 /// Version 1: as version 2, before erasure and opt-out (no privacy section).
 const VERSION_WITHOUT_PRIVACY: u32 = 1;
-/// Version 2: ids spelled out in history, tickets and orders, and fired moments saved
-/// with their strings. Loading converts both to today's shape.
-const VERSION_WITH_STRING_MOMENTS: u32 = 2;
 
-/// What a snapshot saves, borrowed from memory.
+/// The first section of a snapshot, borrowed from memory: the patrons and the tickets
+/// their histories name (decoded on one thread, so the ids they share are shared again).
 #[derive(Serialize)]
-struct Saved<'a> {
+struct SavedPatrons<'a> {
     catalog: &'a Catalog,
     patrons: &'a [PatronRecord],
+    tickets: &'a IdTable<TicketId, TicketRecord>,
+    scans: &'a TextTable<()>,
+}
+
+/// The last section: everything else but the seen events (the section between).
+#[derive(Serialize)]
+struct SavedRest<'a> {
+    orders: &'a IdTable<OrderId, OrderRecord>,
     identifiers: &'a IdentifierIndex,
     blocking: &'a BlockingIndex,
-    tickets: &'a IdTable<TicketId, TicketRecord>,
-    orders: &'a IdTable<OrderId, OrderRecord>,
-    events: &'a TextTable<SeenEvent>,
-    scans: &'a TextTable<()>,
     ledger: &'a MomentLedger,
-    due: Vec<(DateTime<Utc>, PatronId, &'a str)>,
+    due: Vec<Due<&'a str>>,
     identity: &'a Identity,
     privacy: &'a PrivacyState,
 }
 
-/// The same, owned, as loaded.
+/// The first section, owned, as loaded.
 #[derive(Deserialize)]
-struct Loaded {
+struct LoadedPatrons {
     catalog: Catalog,
     patrons: Vec<PatronRecord>,
+    tickets: IdTable<TicketId, TicketRecord>,
+    scans: TextTable<()>,
+}
+
+/// The last section, owned, as loaded.
+#[derive(Deserialize)]
+struct LoadedRest {
+    orders: IdTable<OrderId, OrderRecord>,
     identifiers: IdentifierIndex,
     blocking: BlockingIndex,
-    tickets: IdTable<TicketId, TicketRecord>,
-    orders: IdTable<OrderId, OrderRecord>,
-    events: TextTable<SeenEvent>,
-    scans: TextTable<()>,
     ledger: MomentLedger,
-    due: Vec<(DateTime<Utc>, PatronId, String)>,
+    due: Vec<Due<String>>,
     identity: Identity,
+    privacy: PrivacyState,
 }
 
 /// What versions 1 and 2 saved: ids spelled out in history, tickets and orders. Read
@@ -78,7 +102,7 @@ struct LoadedLegacy {
     events: TextTable<SeenEvent>,
     scans: TextTable<()>,
     ledger: LegacyLedger,
-    due: Vec<(DateTime<Utc>, PatronId, String)>,
+    due: Vec<Due<String>>,
     identity: Identity,
 }
 
@@ -105,7 +129,7 @@ struct LegacyOrder {
 impl LoadedLegacy {
     /// Files every id in its table, in the order saved, each order's tickets together,
     /// and rewrites history with handles.
-    fn upgrade(self) -> Result<Loaded> {
+    fn upgrade(self, privacy: PrivacyState) -> Result<Sections<LoadedPatrons>> {
         let mut loose: std::collections::HashMap<TicketId, LegacyTicket, ahash::RandomState> =
             self.tickets.into_iter().collect();
         let mut tickets = IdTable::default();
@@ -174,23 +198,37 @@ impl LoadedLegacy {
             }
             patrons.push(record.with_history(entries));
         }
-        Ok(Loaded {
-            catalog: self.catalog,
-            patrons,
-            identifiers: self.identifiers,
-            blocking: self.blocking,
-            tickets,
-            orders,
-            events: self.events,
-            scans: self.scans,
-            ledger: self.ledger.upgrade(),
-            due: self.due,
-            identity: self.identity,
-        })
+        Ok((
+            LoadedPatrons {
+                catalog: self.catalog,
+                patrons,
+                tickets,
+                scans: self.scans,
+            },
+            self.events,
+            LoadedRest {
+                orders,
+                identifiers: self.identifiers,
+                blocking: self.blocking,
+                ledger: self.ledger.upgrade(),
+                due: self.due,
+                identity: self.identity,
+                privacy,
+            },
+        ))
     }
 }
 
-/// The part of a snapshot written since version 2, after the rest.
+/// When a time-based rule (by id) is next due for a patron.
+#[derive(Serialize, Deserialize)]
+struct Due<Rule> {
+    #[serde(with = "super::binary_time")]
+    at: DateTime<Utc>,
+    patron: PatronId,
+    rule: Rule,
+}
+
+/// The part of a version 2 image after the rest (version 1 had none).
 #[derive(Deserialize)]
 struct LoadedPrivacy {
     privacy: PrivacyState,
@@ -200,12 +238,181 @@ fn corrupt(reason: impl Into<String>) -> Error {
     Error::InvalidSnapshot(reason.into())
 }
 
+/// Appends `value` as one section of a version 3 body, its ids numbered afresh so that
+/// it can be read alone, and writes its length at `length_at` if given.
+fn encode_section<T: Serialize>(
+    bytes: Vec<u8>,
+    length_at: Option<usize>,
+    value: &T,
+) -> postcard::Result<Vec<u8>> {
+    let start = bytes.len();
+    let _numbered = NumberedIds::writing();
+    let mut bytes = postcard::to_extend(value, bytes)?;
+    if let Some(at) = length_at {
+        let len = (bytes.len() - start) as u64;
+        bytes[at..at + 8].copy_from_slice(&len.to_le_bytes());
+    }
+    Ok(bytes)
+}
+
+/// What a snapshot body decodes to: memory holding the first section (with what is
+/// derived from it), the seen events, and the last section.
+type Sections<S = State> = (S, TextTable<SeenEvent>, LoadedRest);
+
+/// Decodes the seen-event section of a version 3 body.
+fn decode_events(section: &[u8]) -> Result<TextTable<SeenEvent>> {
+    let _numbered = NumberedIds::reading();
+    let (events, rest) = postcard::take_from_bytes::<TextTable<SeenEvent>>(section)
+        .map_err(|e| corrupt(format!("undecodable seen events section: {e}")))?;
+    if !rest.is_empty() {
+        return Err(corrupt(format!(
+            "{} bytes after the seen events section",
+            rest.len()
+        )));
+    }
+    Ok(events)
+}
+
+/// Decodes the first section of a version 3 body.
+fn decode_patrons(section: &[u8]) -> Result<LoadedPatrons> {
+    // Each id is saved whole once, then by number: its copies share one allocation
+    // again, as in the memory that was saved.
+    let _numbered = NumberedIds::reading();
+    let (patrons, rest) = postcard::take_from_bytes::<LoadedPatrons>(section)
+        .map_err(|e| corrupt(format!("undecodable patrons section: {e}")))?;
+    if !rest.is_empty() {
+        return Err(corrupt(format!(
+            "{} bytes after the patrons section",
+            rest.len()
+        )));
+    }
+    Ok(patrons)
+}
+
+/// Decodes the last section of a version 3 body.
+fn decode_rest(section: &[u8]) -> Result<LoadedRest> {
+    let _numbered = NumberedIds::reading();
+    let (rest, after) = postcard::take_from_bytes::<LoadedRest>(section)
+        .map_err(|e| corrupt(format!("undecodable indexes section: {e}")))?;
+    if !after.is_empty() {
+        return Err(corrupt(format!(
+            "{} bytes after the last section",
+            after.len()
+        )));
+    }
+    Ok(rest)
+}
+
+/// Memory holding the first section (patrons, tickets, catalog, scans), with what is
+/// derived from it alone: the compact copies recognition compares (kept in a blocking
+/// index of their own until the saved one is loaded) and the tickets each patron holds.
+fn patrons_state(loaded: LoadedPatrons) -> Result<State> {
+    // Ids are positions in the patron table: a hostile image must not break that.
+    for (i, record) in loaded.patrons.iter().enumerate() {
+        if super::state::slot(record.id) != Some(i) {
+            return Err(corrupt(format!(
+                "patron {} stored at position {i}",
+                record.id
+            )));
+        }
+    }
+    let mut state = State {
+        catalog: loaded.catalog,
+        patrons: loaded.patrons,
+        tickets: loaded.tickets,
+        scans: loaded.scans,
+        ..State::default()
+    };
+    let ids: Vec<PatronId> = state.patrons.iter().map(|record| record.id).collect();
+    for id in ids {
+        state.refresh_comparison_keys(id);
+    }
+    state.refresh_all_held();
+    Ok(state)
+}
+
+/// Decodes a version 3 body: the lengths of its first two sections, then the patrons
+/// (decoded here, then `derive`d), the seen events, and the rest (decoded on a thread of
+/// its own). The seen events go to whichever thread is free first, so the two stay
+/// about as busy at any size of memory. Without a second thread (spawning failed), one
+/// after the other. Each section is decoded alone, so the memory is the same however
+/// the work was shared.
+fn decode_sections(
+    body: &[u8],
+    derive: impl FnOnce(LoadedPatrons) -> Result<State>,
+) -> Result<Sections> {
+    let Some((lengths, sections)) = body.split_first_chunk::<16>() else {
+        return Err(corrupt("too short for the lengths of its sections"));
+    };
+    let (first, second) = lengths.split_at(8);
+    let first = u64::from_le_bytes(first.try_into().unwrap_or_default());
+    let second = u64::from_le_bytes(second.try_into().unwrap_or_default());
+    let Some((first_len, second_len)) = usize::try_from(first)
+        .ok()
+        .zip(usize::try_from(second).ok())
+        .filter(|&(a, b)| a.checked_add(b).is_some_and(|end| end <= sections.len()))
+    else {
+        return Err(corrupt(format!(
+            "first sections of {first} and {second} bytes, but only {} follow",
+            sections.len()
+        )));
+    };
+    let (patrons, sections) = sections.split_at(first_len);
+    let (events, rest) = sections.split_at(second_len);
+    let events_taken = std::sync::atomic::AtomicBool::new(false);
+    let take_events = || {
+        (!events_taken.swap(true, std::sync::atomic::Ordering::AcqRel))
+            .then(|| decode_events(events))
+    };
+    std::thread::scope(|scope| {
+        let other = std::thread::Builder::new()
+            .name("regulars-snapshot".to_owned())
+            .spawn_scoped(scope, || {
+                let rest = decode_rest(rest);
+                (rest, take_events())
+            });
+        let state = decode_patrons(patrons).and_then(derive);
+        let events_here = take_events();
+        let (rest, events_there) = match other {
+            Ok(handle) => handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            Err(_) => (decode_rest(rest), take_events()),
+        };
+        let events = events_here
+            .or(events_there)
+            .unwrap_or_else(|| Err(corrupt("seen events section never decoded")));
+        Ok((state?, events?, rest?))
+    })
+}
+
+/// Decodes a version 1 or 2 body: one section, times as text, ids spelled out, fired
+/// moments with their strings, privacy state only in version 2.
+fn decode_legacy(body: &[u8], version: u32) -> Result<Sections<LoadedPatrons>> {
+    // Each id was saved once per copy; reading them back through a table of recent ids
+    // makes most copies share an allocation again, as in the memory that was saved.
+    let _sharing = SharedIds::start();
+    let _text_times = super::binary_time::TextTimes::start();
+    let (loaded, rest): (LoadedLegacy, _) =
+        postcard::take_from_bytes(body).map_err(|e| corrupt(format!("undecodable: {e}")))?;
+    let privacy = if version == VERSION_WITHOUT_PRIVACY {
+        PrivacyState::default()
+    } else {
+        let (loaded, _): (LoadedPrivacy, _) = postcard::take_from_bytes(rest)
+            .map_err(|e| corrupt(format!("undecodable privacy section: {e}")))?;
+        loaded.privacy
+    };
+    loaded.upgrade(privacy)
+}
+
 impl Memory {
     /// Memory as one binary image: everything it learned, none of its configuration.
     /// Load it with [`MemoryBuilder::build_from_snapshot`](crate::MemoryBuilder::build_from_snapshot).
     ///
     /// The image starts with a magic number and format version and ends with a CRC-32 of
     /// everything before it. It holds personal data: store it as carefully as the memory.
+    /// Its body is two sections that loading decodes on two threads (one after the other
+    /// where a thread cannot be started); the memory loaded is the same either way.
     ///
     /// ```
     /// use regulars::{Event, Memory, Order, Signals};
@@ -219,20 +426,27 @@ impl Memory {
     pub fn snapshot(&self) -> Vec<u8> {
         let state = &self.state;
         let rule_id = |idx: u16| self.engine.rules.get(usize::from(idx)).map(|r| r.rule.id());
-        let saved = Saved {
+        let patrons = SavedPatrons {
             catalog: &state.catalog,
             patrons: &state.patrons,
+            tickets: &state.tickets,
+            scans: &state.scans,
+        };
+        let rest = SavedRest {
+            orders: &state.orders,
             identifiers: &state.identifiers,
             blocking: &state.blocking,
-            tickets: &state.tickets,
-            orders: &state.orders,
-            events: &state.events,
-            scans: &state.scans,
             ledger: &state.ledger,
             due: state
                 .ledger
                 .due_entries()
-                .filter_map(|(at, patron, rule)| Some((at, patron, rule_id(rule)?)))
+                .filter_map(|(at, patron, rule)| {
+                    Some(Due {
+                        at,
+                        patron,
+                        rule: rule_id(rule)?,
+                    })
+                })
                 .collect(),
             identity: &state.identity,
             privacy: &state.privacy,
@@ -240,13 +454,15 @@ impl Memory {
         let mut bytes = Vec::with_capacity(1 << 16);
         bytes.extend_from_slice(MAGIC);
         bytes.extend_from_slice(&VERSION.to_le_bytes());
+        let lengths_at = bytes.len();
+        bytes.extend_from_slice(&[0; 16]);
         // Serializing plain data into a Vec cannot fail; should it, the image is refused
-        // on load by its checksum rather than panicking here.
-        if let Ok(body) = postcard::to_extend(&saved, bytes) {
-            bytes = body;
-        } else {
-            bytes = Vec::new();
-        }
+        // on load (too short, or a section that does not decode) rather than panicking.
+        // Each section numbers its ids afresh, so it can be read alone.
+        let encoded = encode_section(bytes, Some(lengths_at), &patrons)
+            .and_then(|bytes| encode_section(bytes, Some(lengths_at + 8), &state.events))
+            .and_then(|bytes| encode_section(bytes, None, &rest));
+        let mut bytes = encoded.unwrap_or_default();
         let crc = crc32fast::hash(&bytes);
         bytes.extend_from_slice(&crc.to_le_bytes());
         bytes
@@ -267,77 +483,41 @@ impl Memory {
             return Err(corrupt("checksum mismatch"));
         }
         let version = u32::from_le_bytes([body[8], body[9], body[10], body[11]]);
-        if ![
-            VERSION,
-            VERSION_WITH_STRING_MOMENTS,
-            VERSION_WITHOUT_PRIVACY,
-        ]
-        .contains(&version)
-        {
+        if ![VERSION, VERSION_WITH_TEXT_TIMES, VERSION_WITHOUT_PRIVACY].contains(&version) {
             return Err(corrupt(format!(
-                "format version {version}, this build reads {VERSION}"
+                "format version {version}, this build reads versions 1 to {VERSION}"
             )));
         }
-        // Each id is saved once per copy; reading them back through a table of recent ids
-        // makes most copies share an allocation again, as in the memory that was saved.
-        let sharing = SharedIds::start();
-        let undecodable = |e: postcard::Error| corrupt(format!("undecodable: {e}"));
-        let (loaded, rest) = if version == VERSION {
-            postcard::take_from_bytes::<Loaded>(&body[header..]).map_err(undecodable)?
+        let sections = &body[header..];
+        let (mut state, events, rest) = if version == VERSION {
+            decode_sections(sections, patrons_state)?
         } else {
-            let (legacy, rest) =
-                postcard::take_from_bytes::<LoadedLegacy>(&body[header..]).map_err(undecodable)?;
-            (legacy.upgrade()?, rest)
+            let (patrons, events, rest) = decode_legacy(sections, version)?;
+            (patrons_state(patrons)?, events, rest)
         };
-        let privacy = if version == VERSION_WITHOUT_PRIVACY {
-            PrivacyState::default()
-        } else {
-            let (loaded, _): (LoadedPrivacy, _) = postcard::take_from_bytes(rest)
-                .map_err(|e| corrupt(format!("undecodable privacy section: {e}")))?;
-            loaded.privacy
-        };
-        drop(sharing);
-        // Ids are positions in the patron table: a hostile image must not break that.
-        for (i, record) in loaded.patrons.iter().enumerate() {
-            if super::state::slot(record.id) != Some(i) {
-                return Err(corrupt(format!(
-                    "patron {} stored at position {i}",
-                    record.id
-                )));
-            }
-        }
+        state.events = events;
         let defaults = std::mem::take(&mut self.state);
-        let mut state = State {
-            catalog: loaded.catalog,
-            patrons: loaded.patrons,
-            identifiers: loaded.identifiers,
-            blocking: loaded.blocking,
-            neutralized: defaults.neutralized,
-            tickets: loaded.tickets,
-            orders: loaded.orders,
-            events: loaded.events,
-            scans: loaded.scans,
-            ledger: loaded.ledger,
-            identity: loaded.identity,
-            privacy,
-            seats: defaults.seats,
-            decisions: defaults.decisions,
-        };
+        let comparison = std::mem::take(&mut state.blocking.comparison);
+        state.identifiers = rest.identifiers;
+        state.blocking = rest.blocking;
+        state.blocking.comparison = comparison;
+        state.neutralized = defaults.neutralized;
+        state.orders = rest.orders;
+        state.ledger = rest.ledger;
+        state.identity = rest.identity;
+        state.privacy = rest.privacy;
+        state.decisions = defaults.decisions;
+        state.seats = defaults.seats;
         // Handles are positions in the id tables: a hostile image must not break that.
         if let Some(reason) = state.broken_reference() {
             return Err(corrupt(reason));
         }
         state.identity.review_limit = defaults.identity.review_limit;
         state.privacy.keep_aggregates = defaults.privacy.keep_aggregates;
+        // The fired moments' per-patron index is derived, not saved.
         state.ledger.reindex(state.patrons.len()).map_err(corrupt)?;
-        // The compact copies recognition compares are derived, not saved.
-        let ids: Vec<PatronId> = state.patrons.iter().map(|record| record.id).collect();
-        for id in ids {
-            state.refresh_comparison_keys(id);
-        }
-        state.refresh_all_held();
         state.share_all_seats();
-        for (at, patron, rule) in loaded.due {
+        for Due { at, patron, rule } in rest.due {
             // A rule no longer configured has nothing to wake.
             if let Some(idx) = self.engine.rules.iter().position(|r| r.rule.id() == rule)
                 && let Ok(idx) = u16::try_from(idx)
@@ -358,6 +538,31 @@ mod tests {
     use crate::model::catalog::{Performance, Production, Venue};
     use crate::model::history::InteractionKind;
     use crate::{Event, Order, Signals, Ticket};
+
+    #[test]
+    fn numbered_ids_read_back_as_one_copy_and_refuse_numbers_not_read_yet() {
+        let first = TicketId::new("t-1");
+        let ids = vec![first.clone(), TicketId::new("t-2"), first.clone(), first];
+        let numbered = {
+            let _numbered = NumberedIds::writing();
+            postcard::to_allocvec(&ids).unwrap()
+        };
+        let bare = postcard::to_allocvec(&ids).unwrap();
+        assert!(numbered.len() < bare.len(), "later copies are numbers");
+        let read: Vec<TicketId> = {
+            let _numbered = NumberedIds::reading();
+            postcard::from_bytes(&numbered).unwrap()
+        };
+        assert_eq!(read, ids);
+        assert!(std::ptr::eq(read[0].as_str(), read[2].as_str()));
+        assert!(std::ptr::eq(read[0].as_str(), read[3].as_str()));
+        // Outside a snapshot, ids are bare strings both ways.
+        assert_eq!(postcard::from_bytes::<Vec<TicketId>>(&bare).unwrap(), ids);
+        // One id, by number 5, before any was read: an error, not a panic.
+        let forged = [1, 1, 5];
+        let _numbered = NumberedIds::reading();
+        assert!(postcard::from_bytes::<Vec<TicketId>>(&forged).is_err());
+    }
 
     #[test]
     fn restored_ids_share_one_copy_between_history_and_tables() {

@@ -266,6 +266,7 @@ pub(crate) fn slot(id: PatronId) -> Option<usize> {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct PatronRecord<H = Entry> {
     pub(crate) id: PatronId,
+    #[serde(with = "super::binary_time")]
     pub(crate) created_at: DateTime<Utc>,
     pub(crate) profile: Profile,
     pub(crate) history: Vec<H>,

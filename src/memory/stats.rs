@@ -13,7 +13,9 @@ use crate::model::money::Money;
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PatronStats {
     pub(crate) performances_attended: u32,
+    #[serde(with = "crate::memory::binary_time::option")]
     pub(crate) first_attended_at: Option<DateTime<Utc>>,
+    #[serde(with = "crate::memory::binary_time::option")]
     pub(crate) last_attended_at: Option<DateTime<Utc>>,
     pub(crate) orders: u32,
     pub(crate) tickets: u32,
@@ -23,7 +25,9 @@ pub struct PatronStats {
     pub(crate) donated: SmallVec<[Money; 1]>,
     pub(crate) purchases: u32,
     pub(crate) memberships: Vec<MembershipSpan>,
+    #[serde(with = "crate::memory::binary_time::option")]
     pub(crate) first_seen_at: Option<DateTime<Utc>>,
+    #[serde(with = "crate::memory::binary_time::option")]
     pub(crate) last_seen_at: Option<DateTime<Utc>>,
 }
 
@@ -156,7 +160,9 @@ impl MembershipSpan {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProductionVisits {
     pub(crate) count: u32,
+    #[serde(with = "crate::memory::binary_time::option")]
     pub(crate) first_at: Option<DateTime<Utc>>,
+    #[serde(with = "crate::memory::binary_time::option")]
     pub(crate) last_at: Option<DateTime<Utc>>,
 }
 

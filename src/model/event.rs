@@ -26,6 +26,7 @@ use crate::signals::Signals;
 #[derive(Clone, Debug, PartialEq, Hash, Serialize, Deserialize)]
 pub struct Event {
     id: EventId,
+    #[serde(with = "crate::memory::binary_time::option")]
     at: Option<DateTime<Utc>>,
     kind: EventKind,
 }

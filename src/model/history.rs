@@ -109,6 +109,7 @@ pub enum Direction {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Interaction {
     event: EventId,
+    #[serde(with = "crate::memory::binary_time")]
     at: DateTime<Utc>,
     kind: InteractionKind,
 }
@@ -210,6 +211,7 @@ pub enum InteractionKind {
 /// [`Interaction`] is rebuilt from it on read.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Entry {
+    #[serde(with = "crate::memory::binary_time")]
     pub(crate) at: DateTime<Utc>,
     /// The event that recorded it (a handle in the events table).
     pub(crate) event: Handle,

@@ -92,16 +92,16 @@ macro_rules! vendor_id {
             }
         }
 
-        // Serialized as the bare string, as before ids were shared.
+        // Serialized as the bare string, except by a snapshot (see `NumberedIds`).
         impl Serialize for $name {
             fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(&self.0)
+                write_id($kind, &self.0, serializer)
             }
         }
 
         impl<'de> Deserialize<'de> for $name {
             fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                deserializer.deserialize_str(SharedText($kind)).map(Self)
+                read_id($kind, deserializer).map(Self)
             }
         }
     };
@@ -717,4 +717,187 @@ mod tests {
         assert!(serde_json::from_str::<TextTable<u8>>(twice).is_err());
         assert!(serde_json::from_str::<IdTable<EventId, u8>>(twice).is_err());
     }
+}
+
+// ---------------------------------------------------------------- numbered ids
+
+thread_local! {
+    /// The recent ids written or read while a [`NumberedIds`] guard is alive.
+    static NUMBERED_IDS: RefCell<Option<Numbering>> = const { RefCell::new(None) };
+}
+
+/// How many of the latest ids of each kind written whole a later copy can refer to by
+/// number (a power of two). Small on purpose: the referred copy is then still in cache
+/// on both sides (a table of every id shared them all but was slower to read than
+/// allocating a copy each time), and copies of one id mostly sit close together.
+const RECENT_IDS: usize = 256;
+
+/// Per kind of id, the latest ids written whole, by their number modulo [`RECENT_IDS`].
+enum Numbering {
+    /// Writing: in each slot (picked by the allocation's address), an id allocation and
+    /// the number it was written whole under. Holding the clone keeps its address from
+    /// being reused meanwhile.
+    Writing([RecentWritten; ID_KINDS]),
+    /// Reading: in slot `n % RECENT_IDS`, the id written whole as number `n`.
+    Reading([RecentRead; ID_KINDS]),
+}
+
+#[derive(Default)]
+struct RecentWritten {
+    written: u64,
+    slots: Vec<Option<(Arc<str>, u64)>>,
+}
+
+#[derive(Default)]
+struct RecentRead {
+    read: u64,
+    slots: Vec<Option<Arc<str>>>,
+}
+
+/// While alive, vendor ids serialized or deserialized on this thread are numbered: an id
+/// is written whole, and a copy of an id written whole shortly before (among the last
+/// [`RECENT_IDS`] of its kind) as the number of that copy, so that reading gives back one
+/// shared allocation for both without looking up their text. Snapshots use it (each
+/// section under one guard, written and read in the same order); everything else
+/// writes and reads ids as bare strings.
+pub(crate) struct NumberedIds {
+    previous: Option<Numbering>,
+}
+
+impl NumberedIds {
+    /// Starts numbering the ids serialized on this thread.
+    pub(crate) fn writing() -> Self {
+        Self::start(Numbering::Writing(Default::default()))
+    }
+
+    /// Starts reading ids numbered by [`writing`](Self::writing) on this thread.
+    pub(crate) fn reading() -> Self {
+        Self::start(Numbering::Reading(Default::default()))
+    }
+
+    fn start(numbering: Numbering) -> Self {
+        let previous = NUMBERED_IDS.with(|numbered| numbered.borrow_mut().replace(numbering));
+        Self { previous }
+    }
+}
+
+impl Drop for NumberedIds {
+    fn drop(&mut self) {
+        let previous = self.previous.take();
+        // Taken out first so the tables are freed outside the borrow.
+        let numbering =
+            NUMBERED_IDS.with(|numbered| std::mem::replace(&mut *numbered.borrow_mut(), previous));
+        drop(numbering);
+    }
+}
+
+/// An id as a snapshot writes it: whole, or as the slot of a recent copy.
+#[derive(Serialize)]
+enum WrittenId<'a> {
+    New(&'a str),
+    Recent(u16),
+}
+
+/// The same, read back.
+#[derive(Deserialize)]
+enum ReadId {
+    New(FreshText),
+    Recent(u16),
+}
+
+/// An id's text read into a new shared copy, without an intermediate `String`.
+struct FreshText(Arc<str>);
+
+impl<'de> Deserialize<'de> for FreshText {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Text;
+        impl Visitor<'_> for Text {
+            type Value = Arc<str>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an id (a string)")
+            }
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Self::Value, E> {
+                Ok(Arc::from(text))
+            }
+        }
+        deserializer.deserialize_str(Text).map(FreshText)
+    }
+}
+
+/// The slot of a recent id: `number` modulo [`RECENT_IDS`].
+#[allow(clippy::cast_possible_truncation)]
+fn recent_slot(number: u64) -> usize {
+    number as usize & (RECENT_IDS - 1)
+}
+
+fn write_id<S: Serializer>(kind: usize, id: &Arc<str>, serializer: S) -> Result<S::Ok, S::Error> {
+    let recent = NUMBERED_IDS.with(|numbered| match &mut *numbered.borrow_mut() {
+        Some(Numbering::Writing(tables)) => {
+            let table = tables.get_mut(kind)?;
+            if table.slots.is_empty() {
+                table.slots = vec![None; RECENT_IDS];
+            }
+            // Where this allocation was last noted: its address picks the slot.
+            let at = (Arc::as_ptr(id).cast::<u8>() as usize >> 4) & (RECENT_IDS - 1);
+            let written = table.written;
+            let slot = table.slots.get_mut(at)?;
+            match slot {
+                // Still in the reader's window of the last RECENT_IDS written whole.
+                Some((copy, number))
+                    if Arc::ptr_eq(copy, id) && written - *number <= RECENT_IDS as u64 =>
+                {
+                    u16::try_from(recent_slot(*number)).ok().map(Some)
+                }
+                _ => {
+                    *slot = Some((Arc::clone(id), written));
+                    table.written += 1;
+                    Some(None)
+                }
+            }
+        }
+        _ => None,
+    });
+    match recent {
+        None => serializer.serialize_str(id),
+        Some(None) => WrittenId::New(id).serialize(serializer),
+        Some(Some(slot)) => WrittenId::Recent(slot).serialize(serializer),
+    }
+}
+
+fn read_id<'de, D: Deserializer<'de>>(kind: usize, deserializer: D) -> Result<Arc<str>, D::Error> {
+    let reading =
+        NUMBERED_IDS.with(|numbered| matches!(&*numbered.borrow(), Some(Numbering::Reading(_))));
+    if !reading {
+        return deserializer.deserialize_str(SharedText(kind));
+    }
+    let read = ReadId::deserialize(deserializer)?;
+    NUMBERED_IDS.with(|numbered| {
+        let mut numbered = numbered.borrow_mut();
+        let Some(Numbering::Reading(tables)) = &mut *numbered else {
+            return Err(serde::de::Error::custom("id numbering ended while reading"));
+        };
+        let Some(table) = tables.get_mut(kind) else {
+            return Err(serde::de::Error::custom("unknown kind of id"));
+        };
+        if table.slots.is_empty() {
+            table.slots = vec![None; RECENT_IDS];
+        }
+        match read {
+            ReadId::New(FreshText(text)) => {
+                let at = recent_slot(table.read);
+                if let Some(slot) = table.slots.get_mut(at) {
+                    *slot = Some(Arc::clone(&text));
+                }
+                table.read += 1;
+                Ok(text)
+            }
+            ReadId::Recent(at) => table
+                .slots
+                .get(usize::from(at))
+                .and_then(Option::clone)
+                .ok_or_else(|| {
+                    serde::de::Error::custom(format!("id slot {at} refers to no id read yet"))
+                }),
+        }
+    })
 }
