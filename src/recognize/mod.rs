@@ -239,7 +239,10 @@ pub enum Recognition {
         confidence: f64,
         /// Why.
         evidence: Evidence,
-        /// The next best candidate and why it lost, if there was one.
+        /// The next best candidate and why it lost, if one was scored. A record whose
+        /// identifiers only one patron uses is decided without scoring anyone else when
+        /// nobody else could come within the margin or be proven the same person (see
+        /// [`PersonMatcher`]); it then has no runner-up.
         runner_up: Option<Box<Candidate>>,
         /// Other patrons this record proves to be the same person (each reached the merge
         /// threshold with nothing against it). Observing the record merges them into

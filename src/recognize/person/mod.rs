@@ -43,6 +43,15 @@ const IDENTIFIER_HOLDER: u32 = 1 << 31;
 /// name with birth year or postcode, sound of both names, given name with birth date,
 /// e-mail local part), never from a scan.
 ///
+/// Patrons holding one of the record's identifiers are always among those scored. When
+/// the record's identifiers are used by one patron only, memory scores that patron first
+/// and decides without scoring anyone else if it provably makes no difference: the holder
+/// agrees with the record, is sure enough to be known, and the best anyone else could
+/// score (their names at best, their other fields as they compare, or every field at
+/// best) trails it by the margin and stays under the merge threshold, with nobody else
+/// sharing an identifier or a street. The decision is then the one scoring everyone
+/// gives, without a runner-up.
+///
 /// This is memory's default strategy.
 ///
 /// ```
@@ -240,21 +249,14 @@ impl PersonMatcher {
 
     /// The most the given and family name comparisons can add together, whoever the
     /// patron: each at its best level, exact matches at the weight their frequency gives
-    /// them (impossible for a name nobody is filed under).
+    /// them.
     fn most_for_names(&self, prepared: &Prepared<'_>) -> f64 {
         let signals = prepared.side.signals;
-        // An exact match on a name nobody is filed under is impossible; otherwise it weighs
-        // what the name's frequency gives it.
+        // An exact match weighs what the name's frequency gives it, even for a name nobody
+        // is filed under (memory restored from a snapshot taken with other strategies
+        // lacks those keys, yet compares names all the same).
         let name = |field: Field, tag: &'static str, value: &str| {
-            let filed = prepared
-                .index
-                .patrons_under(BlockingKey::of(tag, value))
-                .len();
-            let exact = if filed == 0 {
-                f64::NEG_INFINITY
-            } else {
-                self.exact_weight_for(field, filed, prepared)
-            };
+            let exact = self.exact_frequency_weight(field, tag, value, prepared);
             self.most_inexact(field).max(exact)
         };
         let (given, family) = (signals.given_key(), signals.family_key());
