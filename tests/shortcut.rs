@@ -1,7 +1,9 @@
 //! Recognition decides a record whose identifiers only one patron uses without scoring
 //! everyone else when nobody else could compete. These tests hold it to the decision
 //! scoring every candidate gives: a memory whose person strategy is wrapped (so memory
-//! cannot take the shortcut) must decide every record the same way.
+//! cannot take the shortcut) must decide every record the same way. (The two may differ
+//! only when scoring would not even look at the identifier's holder; this population has
+//! no such record.)
 
 #[path = "../examples/support/population.rs"]
 #[allow(dead_code)]

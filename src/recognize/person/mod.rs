@@ -30,9 +30,6 @@ const PER_KEY: usize = 12;
 /// How many of the candidates the indexes point at most strongly are scored.
 const MAX_SCORED: usize = 8;
 
-/// Marks an index hit on one of the signals' identifiers (the high bit of the hit count).
-const IDENTIFIER_HOLDER: u32 = 1 << 31;
-
 /// Recognizes people the way a careful box-office clerk would: it compares names
 /// (nicknames, typos, sound-alikes, initials, swapped order), birth dates, e-mails, phones,
 /// addresses, postcodes, card tokens and external ids, each at graded levels, and adds up
@@ -43,14 +40,13 @@ const IDENTIFIER_HOLDER: u32 = 1 << 31;
 /// name with birth year or postcode, sound of both names, given name with birth date,
 /// e-mail local part), never from a scan.
 ///
-/// Patrons holding one of the record's identifiers are always among those scored. When
-/// the record's identifiers are used by one patron only, memory scores that patron first
-/// and decides without scoring anyone else if it provably makes no difference: the holder
-/// agrees with the record, is sure enough to be known, and the best anyone else could
-/// score (their names at best, their other fields as they compare, or every field at
-/// best) trails it by the margin and stays under the merge threshold, with nobody else
-/// sharing an identifier or a street. The decision is then the one scoring everyone
-/// gives, without a runner-up.
+/// When the record's identifiers are used by one patron only, memory scores that patron
+/// first and decides without scoring anyone else if nobody else could change the
+/// outcome: the holder agrees with the record, is sure enough to be known, and the best
+/// anyone else could score (their names at best and their other fields as they compare,
+/// or, before looking for candidates, every field at its best) trails it by the margin
+/// and stays under the merge threshold, with nobody else sharing an identifier or a
+/// street. The decision is then the one scoring everyone gives, without a runner-up.
 ///
 /// This is memory's default strategy.
 ///
@@ -361,6 +357,7 @@ impl PersonMatcher {
 /// confidence; no duplicates or household, because nobody else can reach the merge
 /// threshold or share an identifier or a street), except that no runner-up is reported:
 /// nobody else was scored, and everyone else provably trails by at least the margin.
+/// ([`Shortcut::decide_among`] decides only when the holder is among the candidates.)
 #[derive(Debug)]
 pub(crate) struct Shortcut<'a> {
     matcher: &'a PersonMatcher,
@@ -393,6 +390,11 @@ impl Shortcut<'_> {
     /// Whether the holder is known before looking for candidates, because nobody at all
     /// could compete: every field at its best level for anyone who does not hold the
     /// record's identifiers (and the record has no street, which would make a household).
+    ///
+    /// This is the decision scoring the candidates gives whenever the holder is among
+    /// them. In the rare case it is not (eight other patrons filed under more of the
+    /// record's blocking keys), scoring would settle for someone who trails the holder by
+    /// the margin; the holder is linked instead, as scoring it would have.
     pub(crate) fn decides_alone(&self) -> bool {
         let signals = self.prepared.side.signals;
         signals.address().street().is_none()
@@ -1122,7 +1124,7 @@ impl Strategy for PersonMatcher {
         let mut found: SmallVec<[(PatronId, u32); 128]> = SmallVec::new();
         for identifier in signals.identifiers() {
             if let Some(patrons) = index.counted_patrons_with(identifier) {
-                found.extend(patrons.iter().map(|&p| (p, 4 | IDENTIFIER_HOLDER)));
+                found.extend(patrons.iter().map(|&p| (p, 4)));
             }
         }
         let mut keys = BlockingKeys::default();
@@ -1137,9 +1139,7 @@ impl Strategy for PersonMatcher {
         for i in 0..found.len() {
             let (patron, weight) = found[i];
             if kept > 0 && found[kept - 1].0 == patron {
-                let sum = found[kept - 1].1;
-                found[kept - 1].1 = ((sum & !IDENTIFIER_HOLDER) + (weight & !IDENTIFIER_HOLDER))
-                    | ((sum | weight) & IDENTIFIER_HOLDER);
+                found[kept - 1].1 += weight;
             } else {
                 found[kept] = (patron, weight);
                 kept += 1;
@@ -1147,9 +1147,7 @@ impl Strategy for PersonMatcher {
         }
         found.truncate(kept);
         let mut hits = found;
-        // Holders of the signals' identifiers first (so the one patron an identifier
-        // names is always scored), then the strongest; among equals the newer patron,
-        // deterministically.
+        // Strongest first; among equals the newer patron, deterministically.
         hits.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
         for &(patron, _) in hits.iter().take(MAX_SCORED) {
             out.push(patron);
