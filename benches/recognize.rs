@@ -1,7 +1,9 @@
 //! Recognition on realistic people: the accuracy generator's population (nicknames,
 //! typos, new e-mails, households, common names), with memory built from the first 90 %
 //! of the order stream and the last 10 % recognized read-only. Most of those records are
-//! returning people typed differently; the rest are new people who look like others.
+//! returning people typed differently; the rest are new people who look like others
+//! (`fuzzy_mix`). `exact_hit` asks about people memory has seen, by the name and e-mail
+//! of one of their orders, as a returning web buyer writes them.
 //!
 //! Run with `cargo bench --bench recognize`; figures are recorded in BENCHMARKS.md.
 
@@ -17,8 +19,9 @@ use regulars::{Memory, Signals, TrainingOptions};
 
 const PERSONS: [usize; 2] = [10_000, 100_000];
 
-/// Memory from the first 90 % of the stream; the signals of the last 10 %.
-fn split_stream(persons: usize) -> (Memory, Vec<Signals>) {
+/// Memory from the first 90 % of the stream; the signals of the last 10 %, and the name
+/// and e-mail of every 20th order memory saw that has an e-mail.
+fn split_stream(persons: usize) -> (Memory, Vec<Signals>, Vec<Signals>) {
     let population = population::Population::generate(persons, 7);
     let held_out = population.records.len() / 10;
     let (seen, queries) = population
@@ -26,12 +29,27 @@ fn split_stream(persons: usize) -> (Memory, Vec<Signals>) {
         .split_at(population.records.len() - held_out);
     let mut memory = population::memory().expect("valid configuration");
     population::stream(&mut memory, seen);
-    (memory, queries.iter().map(|r| r.signals()).collect())
+    let exact = seen
+        .iter()
+        .filter(|r| r.email.is_some())
+        .step_by(20)
+        .map(|r| {
+            let mut signals = Signals::new();
+            if let Some(given) = &r.given_name {
+                signals = signals.given_name(given.clone());
+            }
+            if let Some(family) = &r.family_name {
+                signals = signals.family_name(family.clone());
+            }
+            signals.email(r.email.clone().unwrap_or_default())
+        })
+        .collect();
+    (memory, queries.iter().map(|r| r.signals()).collect(), exact)
 }
 
 /// Per-call latency percentiles, printed once per size: criterion reports the mean of
 /// batches, which hides the tail.
-fn print_percentiles(persons: usize, memory: &Memory, queries: &[Signals]) {
+fn print_percentiles(name: &str, persons: usize, memory: &Memory, queries: &[Signals]) {
     let mut nanos: Vec<u128> = queries
         .iter()
         .map(|q| {
@@ -43,7 +61,7 @@ fn print_percentiles(persons: usize, memory: &Memory, queries: &[Signals]) {
     nanos.sort_unstable();
     let at = |p: f64| nanos[((nanos.len() - 1) as f64 * p) as usize] as f64 / 1000.0;
     eprintln!(
-        "recognize/fuzzy_mix/{persons}: {} patrons, {} queries: p50 {:.2} µs, p99 {:.2} µs, max {:.2} µs",
+        "recognize/{name}/{persons}: {} patrons, {} queries: p50 {:.2} µs, p99 {:.2} µs, max {:.2} µs",
         memory.patron_count(),
         nanos.len(),
         at(0.5),
@@ -55,15 +73,17 @@ fn print_percentiles(persons: usize, memory: &Memory, queries: &[Signals]) {
 fn recognize(c: &mut Criterion) {
     let mut group = c.benchmark_group("recognize");
     for &persons in &PERSONS {
-        let (memory, queries) = split_stream(persons);
-        print_percentiles(persons, &memory, &queries);
-        let mut k = 0;
-        group.bench_with_input(BenchmarkId::new("fuzzy_mix", persons), &persons, |b, _| {
-            b.iter(|| {
-                k = (k + 1) % queries.len();
-                black_box(memory.recognize(&queries[k]))
-            })
-        });
+        let (memory, queries, exact) = split_stream(persons);
+        for (name, queries) in [("fuzzy_mix", &queries), ("exact_hit", &exact)] {
+            print_percentiles(name, persons, &memory, queries);
+            let mut k = 0;
+            group.bench_with_input(BenchmarkId::new(name, persons), &persons, |b, _| {
+                b.iter(|| {
+                    k = (k + 1) % queries.len();
+                    black_box(memory.recognize(&queries[k]))
+                })
+            });
+        }
     }
     group.finish();
 }
@@ -71,7 +91,7 @@ fn recognize(c: &mut Criterion) {
 /// Estimating the weights from memory itself (expectation maximisation), on the 10k
 /// population's memory.
 fn train(c: &mut Criterion) {
-    let (memory, _) = split_stream(10_000);
+    let (memory, _, _) = split_stream(10_000);
     let mut group = c.benchmark_group("train");
     group.sample_size(10);
     group.bench_function("em_10000_persons", |b| {

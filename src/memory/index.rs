@@ -230,6 +230,15 @@ impl<'a> IndexView<'a> {
         (*stamped == stamp(&patron.record.profile)).then_some(&**block)
     }
 
+    /// The live patron an index entry stands for (a merged id gives its survivor); `None`
+    /// for an erased or unknown one.
+    pub(crate) fn patron(&self, id: PatronId) -> Option<PatronView<'a>> {
+        self.state.live_patron(id).map(|record| PatronView {
+            record,
+            state: self.state,
+        })
+    }
+
     /// How many patrons memory holds (merged ones included), for frequency weights.
     pub fn patron_count(&self) -> usize {
         self.state.patrons.len()

@@ -157,6 +157,20 @@ impl Memory {
 
     pub(crate) fn recognize_normalized(&self, signals: &NormalizedSignals) -> Recognition {
         let index = IndexView { state: &self.state };
+        // A record whose identifiers only one patron uses may be decided without scoring
+        // everyone (see `PersonMatcher::shortcut`).
+        let shortcut = match self.strategies.as_slice() {
+            [only] => only.as_person_matcher().and_then(|person| {
+                person.shortcut(signals, index, &self.thresholds, self.patron_count())
+            }),
+            _ => None,
+        };
+        let shortcut = match shortcut {
+            Some(alone) if alone.decides_alone() => {
+                return crate::privacy::screen(&self.state, alone.known());
+            }
+            other => other,
+        };
         let mut candidates = Candidates::default();
         for strategy in &self.strategies {
             strategy.candidates(signals, &index, &mut candidates);
@@ -171,6 +185,9 @@ impl Memory {
         }
         let views: smallvec::SmallVec<[PatronView<'_>; 16]> =
             live.iter().filter_map(|&id| self.patron(id)).collect();
+        if let Some(known) = shortcut.and_then(|s| s.decide_among(&views)) {
+            return crate::privacy::screen(&self.state, known);
+        }
         // Room for the person strategy's comparisons, so scoring does not reallocate.
         let mut evidence: Vec<Evidence> =
             views.iter().map(|_| Evidence::with_capacity(12)).collect();
@@ -180,8 +197,7 @@ impl Memory {
         let scored = views
             .iter()
             .zip(evidence)
-            .map(|(view, evidence)| Candidate::new(view.id(), evidence))
-            .collect();
+            .map(|(view, evidence)| Candidate::new(view.id(), evidence));
         crate::privacy::screen(
             &self.state,
             self.thresholds.decide(scored, self.patron_count()),

@@ -93,11 +93,22 @@ pub trait Strategy: Send + Sync + Debug {
             self.score(signals, patron, evidence);
         }
     }
+
+    /// Memory's built-in person strategy, if this is it: memory then takes the person
+    /// strategy's shortcut for identifiers only one patron uses. Not meant to be
+    /// overridden (the default, `None`, is right for every other strategy).
+    #[doc(hidden)]
+    fn as_person_matcher(&self) -> Option<&PersonMatcher> {
+        None
+    }
 }
 
 impl<S: Strategy + ?Sized> Strategy for Arc<S> {
     fn name(&self) -> &str {
         (**self).name()
+    }
+    fn as_person_matcher(&self) -> Option<&PersonMatcher> {
+        (**self).as_person_matcher()
     }
     fn blocking_keys(&self, signals: &NormalizedSignals, out: &mut BlockingKeys) {
         (**self).blocking_keys(signals, out);
@@ -121,6 +132,9 @@ impl<S: Strategy + ?Sized> Strategy for Arc<S> {
 impl<S: Strategy + ?Sized> Strategy for Box<S> {
     fn name(&self) -> &str {
         (**self).name()
+    }
+    fn as_person_matcher(&self) -> Option<&PersonMatcher> {
+        (**self).as_person_matcher()
     }
     fn blocking_keys(&self, signals: &NormalizedSignals, out: &mut BlockingKeys) {
         (**self).blocking_keys(signals, out);
@@ -225,7 +239,10 @@ pub enum Recognition {
         confidence: f64,
         /// Why.
         evidence: Evidence,
-        /// The next best candidate and why it lost, if there was one.
+        /// The next best candidate and why it lost, if one was scored. A record whose
+        /// identifiers only one patron uses is decided without scoring anyone else when
+        /// nobody else could come within the margin or be proven the same person (see
+        /// [`PersonMatcher`]); it then has no runner-up.
         runner_up: Option<Box<Candidate>>,
         /// Other patrons this record proves to be the same person (each reached the merge
         /// threshold with nothing against it). Observing the record merges them into
@@ -518,96 +535,128 @@ impl Thresholds {
     /// A candidate whose given name or birth date disagrees is someone else, however much
     /// else agrees: it is never linked, and if it shares an identifier or an address it is
     /// reported as household.
-    pub(crate) fn decide(&self, mut scored: Vec<Candidate>, patrons: usize) -> Recognition {
+    pub(crate) fn decide(
+        &self,
+        scored: impl IntoIterator<Item = Candidate>,
+        patrons: usize,
+    ) -> Recognition {
         let raise = self.raise_for(patrons);
         let (known_at, review_at, merge_at) =
             (self.known + raise, self.review + raise, self.merge + raise);
-        scored.sort_by(|a, b| {
-            b.evidence
-                .weight()
-                .total_cmp(&a.evidence.weight())
-                .then(a.patron.cmp(&b.patron))
-        });
-        let (compatible, others): (Vec<Candidate>, Vec<Candidate>) = scored
+        // Each weight is a sum over the evidence and each conflict a search of it: work
+        // them out once per candidate.
+        let mut ranked: SmallVec<[Ranked; 16]> = scored
             .into_iter()
-            .partition(|c| !person_conflict(&c.evidence));
-        let mut household: Vec<PatronId> = others
+            .map(|candidate| Ranked {
+                weight: candidate.evidence.weight(),
+                conflict: person_conflict(&candidate.evidence),
+                candidate,
+            })
+            .collect();
+        // Best first, ties to the older patron: every choice below is "the first in this
+        // order that …".
+        ranked.sort_by(|a, b| {
+            b.weight
+                .total_cmp(&a.weight)
+                .then(a.candidate.patron.cmp(&b.candidate.patron))
+        });
+        let weight = |at: usize| ranked.get(at).map_or(f64::NEG_INFINITY, |r| r.weight);
+        let compatible: SmallVec<[usize; 16]> = (0..ranked.len())
+            .filter(|&at| !ranked[at].conflict)
+            .collect();
+        let mut household: Vec<PatronId> = ranked
             .iter()
-            .filter(|c| shares_household_field(&c.evidence))
-            .map(|c| c.patron)
+            .filter(|r| r.conflict && shares_household_field(&r.candidate.evidence))
+            .map(|r| r.candidate.patron)
             .collect();
         household.sort();
         let best_weight = compatible
             .first()
-            .map_or(f64::NEG_INFINITY, |c| c.evidence.weight());
+            .map_or(f64::NEG_INFINITY, |&at| weight(at));
         if best_weight < review_at {
-            let nearest = compatible.into_iter().chain(others).max_by(|a, b| {
-                a.evidence
-                    .weight()
-                    .total_cmp(&b.evidence.weight())
-                    .then(b.patron.cmp(&a.patron))
-            });
+            // The nearest is the best of everyone, conflicting candidates included.
+            let nearest = ranked.into_iter().next().map(|r| r.candidate);
             return Recognition::New { nearest, household };
         }
         let second_weight = compatible
             .get(1)
-            .map_or(f64::NEG_INFINITY, |c| c.evidence.weight());
+            .map_or(f64::NEG_INFINITY, |&at| weight(at));
         let clear_lead = best_weight - second_weight >= self.margin;
         // Two patrons are proven one person only when the record's own person evidence
         // (a given name or birth date) agrees with both, not just shared identifiers.
-        let vouched = |c: &Candidate| person_agrees(&c.evidence);
+        let vouched = |at: usize| {
+            ranked
+                .get(at)
+                .is_some_and(|r| person_agrees(&r.candidate.evidence))
+        };
         // Proof is judged against the raised merge threshold, as each duplicate is: two
         // namesakes that merely clear the unraised one prove nothing.
         let proven = best_weight >= merge_at
             && second_weight >= merge_at
-            && compatible.first().is_some_and(vouched);
-        if best_weight >= known_at && (clear_lead || proven) {
-            let duplicates = if proven {
-                compatible[1..]
+            && compatible.first().is_some_and(|&at| vouched(at));
+        if best_weight >= known_at
+            && (clear_lead || proven)
+            && let Some(&best_at) = compatible.first()
+        {
+            let duplicates: SmallVec<[usize; 4]> = if proven {
+                compatible
                     .iter()
-                    .filter(|c| c.evidence.weight() >= merge_at && vouched(c))
-                    .map(|c| c.patron)
+                    .skip(1)
+                    .copied()
+                    .filter(|&at| weight(at) >= merge_at && vouched(at))
                     .collect()
             } else {
-                Vec::new()
+                SmallVec::new()
             };
-            let mut rest = compatible.into_iter();
-            let Some(best) = rest.next() else {
+            // The runner-up is the best of everyone else, conflicting candidates included:
+            // "why not the twin" is the question staff ask.
+            let runner_up_at =
+                (0..ranked.len()).find(|at| *at != best_at && !duplicates.contains(at));
+            let mut best = None;
+            let mut runner_up = None;
+            let mut duplicate_ids = Vec::with_capacity(duplicates.len());
+            for (at, r) in ranked.into_iter().enumerate() {
+                if at == best_at {
+                    best = Some(r.candidate);
+                } else if Some(at) == runner_up_at {
+                    runner_up = Some(Box::new(r.candidate));
+                } else if duplicates.contains(&at) {
+                    duplicate_ids.push(r.candidate.patron);
+                }
+            }
+            let Some(best) = best else {
                 return Recognition::New {
                     nearest: None,
                     household,
                 };
             };
-            // The runner-up is the best of everyone else, conflicting candidates included:
-            // "why not the twin" is the question staff ask.
-            let runner_up = rest
-                .chain(others)
-                .filter(|c| !duplicates.contains(&c.patron))
-                .max_by(|a, b| {
-                    a.evidence
-                        .weight()
-                        .total_cmp(&b.evidence.weight())
-                        .then(b.patron.cmp(&a.patron))
-                })
-                .map(Box::new);
             return Recognition::Known {
                 patron: best.patron,
                 confidence: best.evidence.confidence(),
                 evidence: best.evidence,
                 runner_up,
-                duplicates,
+                duplicates: duplicate_ids,
                 household,
             };
         }
-        let candidates = compatible
+        let candidates = ranked
             .into_iter()
-            .filter(|c| c.evidence.weight() >= review_at)
+            .filter(|r| !r.conflict && r.weight >= review_at)
+            .map(|r| r.candidate)
             .collect();
         Recognition::Review {
             candidates,
             household,
         }
     }
+}
+
+/// A scored candidate with its total weight and whether its person evidence conflicts,
+/// each worked out once.
+struct Ranked {
+    weight: f64,
+    conflict: bool,
+    candidate: Candidate,
 }
 
 #[cfg(test)]

@@ -15,7 +15,8 @@ pub use train::{LevelChange, RuleEstimate, Training, TrainingOptions};
 
 use super::compare::{self, DateLevel, EmailLevel, PostcodeLevel};
 use super::{
-    Agreement, BlockingKey, BlockingKeys, Candidates, Evidence, EvidenceItem, Field, Strategy,
+    Agreement, BlockingKey, BlockingKeys, Candidates, Evidence, EvidenceItem, Field, Recognition,
+    Strategy, Thresholds,
 };
 use crate::memory::{IndexView, PatronView};
 use crate::model::ids::PatronId;
@@ -38,6 +39,14 @@ const MAX_SCORED: usize = 8;
 /// Candidates come from identifier indexes and from blocking keys (sound of the family
 /// name with birth year or postcode, sound of both names, given name with birth date,
 /// e-mail local part), never from a scan.
+///
+/// When the record's identifiers are used by one patron only, memory scores that patron
+/// first and decides without scoring anyone else if nobody else could change the
+/// outcome: the holder agrees with the record, is sure enough to be known, and the best
+/// anyone else could score (their names at best and their other fields as they compare,
+/// or, before looking for candidates, every field at its best) trails it by the margin
+/// and stays under the merge threshold, with nobody else sharing an identifier or a
+/// street. The decision is then the one scoring everyone gives, without a runner-up.
 ///
 /// This is memory's default strategy.
 ///
@@ -192,16 +201,262 @@ impl PersonMatcher {
                 }
             },
             ValueRef::Frequency(tag, value) => {
-                let weight = prepared.frequency_weight(tag, value, |count| {
-                    self.model
-                        .exact_bits_with_frequency(field, count, prepared.index.patron_count())
-                        .unwrap_or(base)
-                });
+                let weight = self.exact_frequency_weight(field, tag, value, prepared);
                 EvidenceItem::new(field, agreement, "exact", weight)
             }
             ValueRef::None => EvidenceItem::new(field, agreement, level.name(), base),
         }
     }
+}
+
+impl PersonMatcher {
+    /// The weight of an exact match on `value` (one of the signals' own names or
+    /// postcode), filed under `tag`: less for a common value.
+    fn exact_frequency_weight(
+        &self,
+        field: Field,
+        tag: &'static str,
+        value: &str,
+        prepared: &Prepared<'_>,
+    ) -> f64 {
+        prepared.frequency_weight(tag, value, |count| {
+            self.exact_weight_for(field, count, prepared)
+        })
+    }
+
+    /// The weight of an exact match on a value `count` patrons are filed under.
+    fn exact_weight_for(&self, field: Field, count: usize, prepared: &Prepared<'_>) -> f64 {
+        let base = self.bits(field, Level::Exact).unwrap_or(0.0);
+        self.model
+            .exact_bits_with_frequency(field, count, prepared.index.patron_count())
+            .unwrap_or(base)
+    }
+
+    /// The most a comparison of `field` can add at any level other than an exact match
+    /// (never less than nothing: a missing value adds nothing).
+    fn most_inexact(&self, field: Field) -> f64 {
+        self.bits[field_slot(field)]
+            .iter()
+            .enumerate()
+            .filter(|&(slot, _)| slot != level_slot(Level::Exact))
+            .map(|(_, bits)| bits.unwrap_or(0.0))
+            .fold(0.0, f64::max)
+    }
+
+    /// The most the given and family name comparisons can add together, whoever the
+    /// patron: each at its best level, exact matches at the weight their frequency gives
+    /// them.
+    fn most_for_names(&self, prepared: &Prepared<'_>) -> f64 {
+        let signals = prepared.side.signals;
+        // An exact match weighs what the name's frequency gives it, even for a name nobody
+        // is filed under (memory restored from a snapshot taken with other strategies
+        // lacks those keys, yet compares names all the same).
+        let name = |field: Field, tag: &'static str, value: &str| {
+            let exact = self.exact_frequency_weight(field, tag, value, prepared);
+            self.most_inexact(field).max(exact)
+        };
+        let (given, family) = (signals.given_key(), signals.family_key());
+        let in_place = given.map_or(0.0, |g| name(Field::GivenName, GIVEN_TAG, g))
+            + family.map_or(0.0, |f| name(Field::FamilyName, FAMILY_TAG, f));
+        // People swap names on forms: the family name compared with a given name, and the
+        // other way round (only ever counted when both names are given).
+        let swapped = match (given, family) {
+            (Some(g), Some(f)) => {
+                name(Field::GivenName, GIVEN_TAG, f) + name(Field::FamilyName, FAMILY_TAG, g)
+            }
+            _ => f64::NEG_INFINITY,
+        };
+        in_place.max(swapped)
+    }
+
+    /// The most weight any patron could get from these signals without sharing one of
+    /// their identifiers or their street: every field at its best level (exact names and
+    /// postcode at the weight their frequency gives them), identifiers at their best
+    /// level short of exact.
+    fn most_without_identifiers(&self, prepared: &Prepared<'_>, names: f64) -> f64 {
+        let signals = prepared.side.signals;
+        let mut total = names;
+        if signals.birth_date().is_some() {
+            let exact = self.bits(Field::BirthDate, Level::Exact).unwrap_or(0.0);
+            total += self.most_inexact(Field::BirthDate).max(exact);
+        }
+        if let Some(postcode) = signals.address().postcode() {
+            total += self
+                .most_inexact(Field::Postcode)
+                .max(self.exact_frequency_weight(
+                    Field::Postcode,
+                    POSTCODE_TAG,
+                    postcode,
+                    prepared,
+                ));
+        }
+        for (kind, field) in [
+            (IdentifierKind::Email, Field::Email),
+            (IdentifierKind::Phone, Field::Phone),
+            (IdentifierKind::CardToken, Field::CardToken),
+            (IdentifierKind::External, Field::ExternalId),
+        ] {
+            if signals.identifiers().iter().any(|i| i.kind() == kind) {
+                total += self.most_inexact(field);
+            }
+        }
+        total
+    }
+
+    /// Prepares the shortcut for a record whose identifiers only one patron uses: that
+    /// patron scored, compatible with the record and sure enough to be known. `None`
+    /// when the shortcut cannot apply (recognition then scores every candidate).
+    pub(crate) fn shortcut<'a>(
+        &'a self,
+        signals: &'a NormalizedSignals,
+        index: IndexView<'a>,
+        thresholds: &Thresholds,
+        patrons: usize,
+    ) -> Option<Shortcut<'a>> {
+        if signals.identifiers().is_empty() {
+            return None;
+        }
+        let mut holder: Option<PatronView<'a>> = None;
+        for identifier in signals.identifiers() {
+            // A neutralized identifier (a placeholder) proves nothing either way.
+            for &user in index.counted_patrons_with(identifier)? {
+                let user = index.patron(user)?;
+                match holder {
+                    Some(h) if h.id() != user.id() => return None,
+                    Some(_) => {}
+                    None => holder = Some(user),
+                }
+            }
+        }
+        let holder = holder?;
+        let prepared = Prepared::new(signals, index);
+        let mut evidence = Evidence::with_capacity(12);
+        self.compare(&prepared, &holder, &mut evidence);
+        let weight = evidence.weight();
+        let raise = thresholds.raise_for(patrons);
+        if person_conflict(&evidence) || weight < thresholds.known_at() + raise {
+            return None;
+        }
+        Some(Shortcut {
+            matcher: self,
+            names: self.most_for_names(&prepared),
+            prepared,
+            holder: holder.id(),
+            evidence,
+            weight,
+            merge_at: thresholds.merge_at() + raise,
+            margin: thresholds.margin_needed(),
+        })
+    }
+}
+
+/// The holder of a record's identifiers, scored, and what deciding without scoring
+/// anyone else must prove: see [`Shortcut::decides_alone`] and [`Shortcut::decide_among`].
+///
+/// Both give the decision scoring every candidate would (the same patron, evidence and
+/// confidence; no duplicates or household, because nobody else can reach the merge
+/// threshold or share an identifier or a street), except that no runner-up is reported:
+/// nobody else was scored, and everyone else provably trails by at least the margin.
+/// ([`Shortcut::decide_among`] decides only when the holder is among the candidates.)
+#[derive(Debug)]
+pub(crate) struct Shortcut<'a> {
+    matcher: &'a PersonMatcher,
+    prepared: Prepared<'a>,
+    /// The most the names can add, whoever the patron.
+    names: f64,
+    holder: PatronId,
+    evidence: Evidence,
+    weight: f64,
+    merge_at: f64,
+    margin: f64,
+}
+
+impl Shortcut<'_> {
+    /// Sums taken in another order may differ in the last bits: a hair of slack.
+    const SLACK: f64 = 1e-9;
+
+    /// Whether a patron who may score up to `most` cannot change the decision: the holder
+    /// leads them by the margin, and they cannot be proven a duplicate.
+    fn outscores(&self, most: f64) -> bool {
+        let most = most + Self::SLACK;
+        self.weight > most && self.weight - most >= self.margin && most < self.merge_at
+    }
+
+    /// The decision: the holder is known.
+    pub(crate) fn known(self) -> Recognition {
+        Recognition::known(self.holder, self.evidence)
+    }
+
+    /// Whether the holder is known before looking for candidates, because nobody at all
+    /// could compete: every field at its best level for anyone who does not hold the
+    /// record's identifiers (and the record has no street, which would make a household).
+    ///
+    /// This is the decision scoring the candidates gives whenever the holder is among
+    /// them. In the rare case it is not (eight other patrons filed under more of the
+    /// record's blocking keys), scoring would settle for someone who trails the holder by
+    /// the margin; the holder is linked instead, as scoring it would have.
+    pub(crate) fn decides_alone(&self) -> bool {
+        let signals = self.prepared.side.signals;
+        signals.address().street().is_none()
+            && self.outscores(
+                self.matcher
+                    .most_without_identifiers(&self.prepared, self.names),
+            )
+    }
+
+    /// Decides among the candidates recognition would score, when none of the others can
+    /// compete: each at its names' best levels plus what its other fields actually
+    /// compare at. `None` when one might compete or shares an identifier or a street.
+    pub(crate) fn decide_among(self, candidates: &[PatronView<'_>]) -> Option<Recognition> {
+        if !candidates.iter().any(|c| c.id() == self.holder) {
+            return None;
+        }
+        let signals = self.prepared.side.signals;
+        let others: SmallVec<[(&PatronView<'_>, Option<&str>); 16]> = candidates
+            .iter()
+            .filter(|c| c.id() != self.holder)
+            .map(|c| (c, self.prepared.index.comparison_keys(c)))
+            .collect();
+        // Read every block's first byte before comparing any, so their cache misses
+        // overlap (as scoring does).
+        touch(others.iter().map(|(_, block)| *block));
+        for (candidate, block) in others {
+            let keys = block
+                .and_then(ProfileKeys::decode)
+                .unwrap_or_else(|| ProfileKeys::of_view(candidate));
+            let mut levels = Levels::new();
+            push_other_levels(signals, &keys, &mut levels);
+            let mut most = self.names;
+            for &(field, level) in &levels {
+                let item = self.matcher.item(field, level, &self.prepared);
+                // Agreeing on a household field with another name makes a household.
+                if item.agreement() == Agreement::Agrees
+                    && matches!(
+                        field,
+                        Field::Email | Field::Phone | Field::CardToken | Field::Address
+                    )
+                {
+                    return None;
+                }
+                most += item.weight();
+            }
+            if !self.outscores(most) {
+                return None;
+            }
+        }
+        Some(self.known())
+    }
+}
+
+/// Reads the first byte of every block: these loads do not depend on each other, so
+/// their cache misses overlap instead of each candidate waiting for its own.
+fn touch<'b>(blocks: impl Iterator<Item = Option<&'b str>>) {
+    let first_bytes: u32 = blocks
+        .flatten()
+        .filter_map(|b| b.as_bytes().first())
+        .map(|&b| u32::from(b))
+        .sum();
+    std::hint::black_box(first_bytes);
 }
 
 /// How many patrons use one of the signals' identifiers.
@@ -246,6 +501,9 @@ struct SignalSide<'a> {
     signals: &'a NormalizedSignals,
     given: Option<NameSide<'a>>,
     family: Option<NameSide<'a>>,
+    /// Name comparisons already made in this recognition: candidates found through one
+    /// blocking key often share a name, and the spelling comparisons are the costly part.
+    names_compared: NameMemo,
 }
 
 impl<'a> SignalSide<'a> {
@@ -254,7 +512,80 @@ impl<'a> SignalSide<'a> {
             signals,
             given: signals.given_key().map(NameSide::new),
             family: signals.family_key().map(NameSide::new),
+            names_compared: NameMemo::default(),
         }
+    }
+}
+
+/// Which comparison a remembered name level came from: the name function used, and
+/// whether the signals' names were swapped.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum NameComparison {
+    Given { swapped: bool },
+    Family { swapped: bool },
+}
+
+/// One remembered name comparison: the candidate's folded name (kept inline, so
+/// remembering allocates nothing) and the level it compared at.
+#[derive(Clone, Copy, Debug)]
+struct RememberedName {
+    comparison: NameComparison,
+    len: u8,
+    name: [u8; NameMemo::LONGEST],
+    level: Level,
+}
+
+/// The levels of name comparisons made so far in one recognition, looked up by the
+/// candidate's name. The level depends only on the two names, so reusing it gives the
+/// same evidence as comparing again.
+#[derive(Debug, Default)]
+struct NameMemo {
+    remembered: std::cell::RefCell<SmallVec<[RememberedName; 8]>>,
+}
+
+impl NameMemo {
+    /// Names longer than this are compared every time.
+    const LONGEST: usize = 30;
+    /// Remembering stops here: a recognition scores at most a few candidates.
+    const MOST: usize = 32;
+
+    /// The level of `comparison` against `name`, worked out by `compare` unless already
+    /// known.
+    fn level(
+        &self,
+        comparison: NameComparison,
+        name: &str,
+        compare: impl FnOnce() -> Level,
+    ) -> Level {
+        let bytes = name.as_bytes();
+        if bytes.len() > Self::LONGEST {
+            return compare();
+        }
+        if let Ok(remembered) = self.remembered.try_borrow()
+            && let Some(hit) = remembered.iter().find(|r| {
+                r.comparison == comparison
+                    && usize::from(r.len) == bytes.len()
+                    && r.name.get(..bytes.len()) == Some(bytes)
+            })
+        {
+            return hit.level;
+        }
+        let level = compare();
+        if let Ok(mut remembered) = self.remembered.try_borrow_mut()
+            && remembered.len() < Self::MOST
+        {
+            let mut entry = RememberedName {
+                comparison,
+                len: bytes.len() as u8,
+                name: [0; Self::LONGEST],
+                level,
+            };
+            if let Some(slot) = entry.name.get_mut(..bytes.len()) {
+                slot.copy_from_slice(bytes);
+                remembered.push(entry);
+            }
+        }
+        level
     }
 }
 
@@ -364,11 +695,20 @@ fn levels<'a>(signals: &'a NormalizedSignals, patron: &PatronView<'a>) -> Levels
 
 /// [`levels`], with the signals' side worked out beforehand.
 fn levels_of<'a>(side: &SignalSide<'a>, patron: &ProfileKeys<'_>) -> Levels<'a> {
-    let signals = side.signals;
     let mut out = Levels::new();
     let (given, family) = compare_names(side, &patron.names);
     out.push((Field::GivenName, given));
     out.push((Field::FamilyName, family));
+    push_other_levels(side.signals, patron, &mut out);
+    out
+}
+
+/// Every comparison but the names (the cheap ones), in [`levels_of`]'s order.
+fn push_other_levels<'a>(
+    signals: &'a NormalizedSignals,
+    patron: &ProfileKeys<'_>,
+    out: &mut Levels<'a>,
+) {
     out.push((
         Field::BirthDate,
         signals.birth_date().zip(patron.birth_date).map(|(a, b)| {
@@ -423,7 +763,6 @@ fn levels_of<'a>(side: &SignalSide<'a>, patron: &ProfileKeys<'_>) -> Levels<'a> 
         }),
     ));
     out.push((Field::ExternalId, compare_external(signals, patron)));
-    out
 }
 
 /// Whether an e-mail's local part is spelled from the signals' own names alone (with
@@ -615,14 +954,23 @@ fn compare_names<'a>(
             } else {
                 (name.given_sound, name.family_sound)
             };
-            let gl = g
-                .as_ref()
-                .zip(their_given)
-                .map(|(a, b)| given_level(a, b, given_sound));
-            let fl = f
-                .as_ref()
-                .zip(their_family)
-                .map(|(a, b)| family_level(a, b, family_sound));
+            let memo = &side.names_compared;
+            let gl = g.as_ref().zip(their_given).map(|(a, b)| {
+                if a.key == b {
+                    return Level::Exact;
+                }
+                memo.level(NameComparison::Given { swapped: swap }, b, || {
+                    given_level(a, b, given_sound)
+                })
+            });
+            let fl = f.as_ref().zip(their_family).map(|(a, b)| {
+                if a.key == b {
+                    return Level::Exact;
+                }
+                memo.level(NameComparison::Family { swapped: swap }, b, || {
+                    family_level(a, b, family_sound)
+                })
+            });
             // Swapping only counts when it explains both names.
             if swap && !(gl.is_some_and(|l| rank(l) <= 2) && fl.is_some_and(|l| rank(l) <= 2)) {
                 continue;
@@ -915,13 +1263,7 @@ impl Strategy for PersonMatcher {
             .iter()
             .map(|p| prepared.index.comparison_keys(p))
             .collect();
-        let first_bytes: u32 = blocks
-            .iter()
-            .flatten()
-            .filter_map(|b| b.as_bytes().first())
-            .map(|&b| u32::from(b))
-            .sum();
-        std::hint::black_box(first_bytes);
+        touch(blocks.iter().copied());
         for ((patron, evidence), block) in patrons.iter().zip(out).zip(blocks) {
             self.compare_block(&prepared, patron, block, evidence);
         }
@@ -929,6 +1271,10 @@ impl Strategy for PersonMatcher {
 
     fn blocking_keys(&self, signals: &NormalizedSignals, out: &mut BlockingKeys) {
         index_keys(signals, out);
+    }
+
+    fn as_person_matcher(&self) -> Option<&PersonMatcher> {
+        Some(self)
     }
 }
 
