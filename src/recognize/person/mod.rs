@@ -411,7 +411,6 @@ impl Shortcut<'_> {
         if !candidates.iter().any(|c| c.id() == self.holder) {
             return None;
         }
-        let signals = self.prepared.side.signals;
         let others: SmallVec<[(&PatronView<'_>, Option<&str>); 16]> = candidates
             .iter()
             .filter(|c| c.id() != self.holder)
@@ -425,7 +424,7 @@ impl Shortcut<'_> {
                 .and_then(ProfileKeys::decode)
                 .unwrap_or_else(|| ProfileKeys::of_view(candidate));
             let mut levels = Levels::new();
-            push_other_levels(signals, &keys, &mut levels);
+            push_other_levels(&self.prepared.side, &keys, &mut levels);
             let mut most = self.names;
             for &(field, level) in &levels {
                 let item = self.matcher.item(field, level, &self.prepared);
@@ -699,16 +698,13 @@ fn levels_of<'a>(side: &SignalSide<'a>, patron: &ProfileKeys<'_>) -> Levels<'a> 
     let (given, family) = compare_names(side, &patron.names);
     out.push((Field::GivenName, given));
     out.push((Field::FamilyName, family));
-    push_other_levels(side.signals, patron, &mut out);
+    push_other_levels(side, patron, &mut out);
     out
 }
 
 /// Every comparison but the names (the cheap ones), in [`levels_of`]'s order.
-fn push_other_levels<'a>(
-    signals: &'a NormalizedSignals,
-    patron: &ProfileKeys<'_>,
-    out: &mut Levels<'a>,
-) {
+fn push_other_levels<'a>(side: &SignalSide<'a>, patron: &ProfileKeys<'_>, out: &mut Levels<'a>) {
+    let signals = side.signals;
     out.push((
         Field::BirthDate,
         signals.birth_date().zip(patron.birth_date).map(|(a, b)| {
@@ -956,7 +952,9 @@ fn compare_names<'a>(
             };
             let memo = &side.names_compared;
             let gl = g.as_ref().zip(their_given).map(|(a, b)| {
-                if a.key == b {
+                // Two initials that agree are left to `given_level`: they count as an
+                // initial, not as a name.
+                if a.key == b && b.len() > 1 {
                     return Level::Exact;
                 }
                 memo.level(NameComparison::Given { swapped: swap }, b, || {
