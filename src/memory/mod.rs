@@ -183,10 +183,18 @@ impl Memory {
                 live.push(id);
             }
         }
-        let views: smallvec::SmallVec<[PatronView<'_>; 16]> =
+        let mut views: smallvec::SmallVec<[PatronView<'_>; 16]> =
             live.iter().filter_map(|&id| self.patron(id)).collect();
-        if let Some(known) = shortcut.and_then(|s| s.decide_among(&views)) {
-            return crate::privacy::screen(&self.state, known);
+        // The holder the shortcut scored is not compared again.
+        let mut holder = None;
+        if let Some(shortcut) = shortcut {
+            match shortcut.decide_among(&views) {
+                Ok(known) => return crate::privacy::screen(&self.state, known),
+                Err(scored) => holder = scored,
+            }
+        }
+        if let Some(scored) = &holder {
+            views.retain(|view| view.id() != scored.patron());
         }
         // Room for the person strategy's comparisons, so scoring does not reallocate.
         let mut evidence: Vec<Evidence> =
@@ -197,7 +205,8 @@ impl Memory {
         let scored = views
             .iter()
             .zip(evidence)
-            .map(|(view, evidence)| Candidate::new(view.id(), evidence));
+            .map(|(view, evidence)| Candidate::new(view.id(), evidence))
+            .chain(holder);
         crate::privacy::screen(
             &self.state,
             self.thresholds.decide(scored, self.patron_count()),

@@ -15,8 +15,8 @@ pub use train::{LevelChange, RuleEstimate, Training, TrainingOptions};
 
 use super::compare::{self, DateLevel, EmailLevel, PostcodeLevel};
 use super::{
-    Agreement, BlockingKey, BlockingKeys, Candidates, Evidence, EvidenceItem, Field, Recognition,
-    Strategy, Thresholds,
+    Agreement, BlockingKey, BlockingKeys, Candidate, Candidates, Evidence, EvidenceItem, Field,
+    Recognition, Strategy, Thresholds,
 };
 use crate::memory::{IndexView, PatronView};
 use crate::model::ids::PatronId;
@@ -334,10 +334,9 @@ impl PersonMatcher {
         self.compare(&prepared, &holder, &mut evidence);
         let weight = evidence.weight();
         let raise = thresholds.raise_for(patrons);
-        if person_conflict(&evidence) || weight < thresholds.known_at() + raise {
-            return None;
-        }
+        let usable = !person_conflict(&evidence) && weight >= thresholds.known_at() + raise;
         Some(Shortcut {
+            usable,
             matcher: self,
             names: self.most_for_names(&prepared),
             prepared,
@@ -360,6 +359,9 @@ impl PersonMatcher {
 /// ([`Shortcut::decide_among`] decides only when the holder is among the candidates.)
 #[derive(Debug)]
 pub(crate) struct Shortcut<'a> {
+    /// Whether the holder agrees with the record and is sure enough to be known: if not,
+    /// the shortcut never decides, but the holder's evidence is reused when scoring.
+    usable: bool,
     matcher: &'a PersonMatcher,
     prepared: Prepared<'a>,
     /// The most the names can add, whoever the patron.
@@ -379,7 +381,10 @@ impl Shortcut<'_> {
     /// leads them by the margin, and they cannot be proven a duplicate.
     fn outscores(&self, most: f64) -> bool {
         let most = most + Self::SLACK;
-        self.weight > most && self.weight - most >= self.margin && most < self.merge_at
+        self.usable
+            && self.weight > most
+            && self.weight - most >= self.margin
+            && most < self.merge_at
     }
 
     /// The decision: the holder is known.
@@ -407,9 +412,19 @@ impl Shortcut<'_> {
     /// Decides among the candidates recognition would score, when none of the others can
     /// compete: each at its names' best levels plus what its other fields actually
     /// compare at. `None` when one might compete or shares an identifier or a street.
-    pub(crate) fn decide_among(self, candidates: &[PatronView<'_>]) -> Option<Recognition> {
+    ///
+    /// When it does not decide, it hands back the holder's scored evidence if the holder
+    /// is among the candidates, so scoring need not compare them again.
+    pub(crate) fn decide_among(
+        self,
+        candidates: &[PatronView<'_>],
+    ) -> Result<Recognition, Option<Candidate>> {
         if !candidates.iter().any(|c| c.id() == self.holder) {
-            return None;
+            return Err(None);
+        }
+        let scored = |shortcut: Self| Err(Some(Candidate::new(shortcut.holder, shortcut.evidence)));
+        if !self.usable {
+            return scored(self);
         }
         let others: SmallVec<[(&PatronView<'_>, Option<&str>); 16]> = candidates
             .iter()
@@ -435,15 +450,15 @@ impl Shortcut<'_> {
                         Field::Email | Field::Phone | Field::CardToken | Field::Address
                     )
                 {
-                    return None;
+                    return scored(self);
                 }
                 most += item.weight();
             }
             if !self.outscores(most) {
-                return None;
+                return scored(self);
             }
         }
-        Some(self.known())
+        Ok(self.known())
     }
 }
 
