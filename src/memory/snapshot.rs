@@ -29,7 +29,7 @@ use crate::error::{Error, Result};
 use crate::model::catalog::{Catalog, PerformanceIdx};
 use crate::model::history::{Entry, EntryKind, Interaction, InteractionKind, Seat};
 use crate::model::ids::{
-    Handle, IdTable, NumberedIds, OrderId, PatronId, SharedIds, TextTable, TicketId,
+    Handle, IdTable, NumberedIds, OrderId, PatronId, ReserveBudget, SharedIds, TextTable, TicketId,
 };
 use crate::model::money::Money;
 use crate::moments::ledger::{LegacyLedger, MomentLedger};
@@ -255,6 +255,14 @@ fn encode_section<T: Serialize>(
     Ok(bytes)
 }
 
+/// The room the tables of a section may reserve up front from the lengths it
+/// announces: a few times its size, as memory holds more per entry than the image
+/// does, so that real tables are reserved once and a hostile length reserves no more
+/// than the image could fill.
+fn reserve_budget(section: &[u8]) -> ReserveBudget {
+    ReserveBudget::start(section.len().saturating_mul(4))
+}
+
 /// What a snapshot body decodes to: memory holding the first section (with what is
 /// derived from it), the seen events, and the last section.
 type Sections<S = State> = (S, TextTable<SeenEvent>, LoadedRest);
@@ -262,6 +270,7 @@ type Sections<S = State> = (S, TextTable<SeenEvent>, LoadedRest);
 /// Decodes the seen-event section of a version 3 body.
 fn decode_events(section: &[u8]) -> Result<TextTable<SeenEvent>> {
     let _numbered = NumberedIds::reading();
+    let _budget = reserve_budget(section);
     let (events, rest) = postcard::take_from_bytes::<TextTable<SeenEvent>>(section)
         .map_err(|e| corrupt(format!("undecodable seen events section: {e}")))?;
     if !rest.is_empty() {
@@ -278,6 +287,7 @@ fn decode_patrons(section: &[u8]) -> Result<LoadedPatrons> {
     // Each id is saved whole once, then by number: its copies share one allocation
     // again, as in the memory that was saved.
     let _numbered = NumberedIds::reading();
+    let _budget = reserve_budget(section);
     let (patrons, rest) = postcard::take_from_bytes::<LoadedPatrons>(section)
         .map_err(|e| corrupt(format!("undecodable patrons section: {e}")))?;
     if !rest.is_empty() {
@@ -292,6 +302,7 @@ fn decode_patrons(section: &[u8]) -> Result<LoadedPatrons> {
 /// Decodes the last section of a version 3 body.
 fn decode_rest(section: &[u8]) -> Result<LoadedRest> {
     let _numbered = NumberedIds::reading();
+    let _budget = reserve_budget(section);
     let (rest, after) = postcard::take_from_bytes::<LoadedRest>(section)
         .map_err(|e| corrupt(format!("undecodable indexes section: {e}")))?;
     if !after.is_empty() {
