@@ -5,11 +5,12 @@
 //! events, fired moments, the identity graph), never its configuration (strategies,
 //! rules, thresholds, clock), which comes from the builder that loads it.
 //!
-//! Since version 3 the body is three sections, each decodable alone, so that loading
+//! Since version 4 the body is three sections, each decodable alone, so that loading
 //! uses two threads: the patrons with the tickets their histories name (and the catalog
 //! and scans), decoded on one thread, which then derives what it can from them alone;
 //! the rest (orders, indexes, fired moments, due times, identity graph, privacy state),
-//! decoded on the other; and the seen events in between, taken by whichever thread is
+//! decoded on the other, which then indexes the fired moments by patron (the section
+//! gives the patron count to check them against); and the seen events in between, taken by whichever thread is
 //! free first. The lengths of the first two sections come first, as two `u64`s. Loading
 //! gives the same memory however the work was shared: each section is decoded on its
 //! own, and they are put together in one order. Within a section a vendor id repeated
@@ -29,7 +30,7 @@ use crate::error::{Error, Result};
 use crate::model::catalog::{Catalog, PerformanceIdx};
 use crate::model::history::{Entry, EntryKind, Interaction, InteractionKind, Seat};
 use crate::model::ids::{
-    Handle, IdTable, NumberedIds, OrderId, PatronId, SharedIds, TextTable, TicketId,
+    Handle, IdTable, NumberedIds, OrderId, PatronId, ReserveBudget, SharedIds, TextTable, TicketId,
 };
 use crate::model::money::Money;
 use crate::moments::ledger::{LegacyLedger, MomentLedger};
@@ -37,9 +38,11 @@ use crate::privacy::PrivacyState;
 
 /// The first bytes of every snapshot, then the format version.
 const MAGIC: &[u8; 8] = b"RGLRSNAP";
-/// Version 3: three sections, times as integers, history, tickets and orders referring
-/// to ids by their handle (position) in the id tables, fired moments as compact records.
-const VERSION: u32 = 3;
+/// Version 4: three sections, times as integers, history, tickets and orders referring
+/// to ids by their handle (position) in the id tables, fired moments as compact records,
+/// the last section giving the patron count. (Version 3, as 4 without that count, was
+/// never released: it is refused like any unknown version.)
+const VERSION: u32 = 4;
 /// Version 2: one section, times as RFC 3339 text, ids spelled out in history, tickets
 /// and orders, fired moments saved with their strings. Loading converts it.
 const VERSION_WITH_TEXT_TIMES: u32 = 2;
@@ -66,6 +69,9 @@ struct SavedRest<'a> {
     due: Vec<Due<&'a str>>,
     identity: &'a Identity,
     privacy: &'a PrivacyState,
+    /// How many patrons the first section holds, so that the fired moments can be
+    /// checked and indexed on the thread that decodes this section.
+    patrons: u64,
 }
 
 /// The first section, owned, as loaded.
@@ -87,6 +93,7 @@ struct LoadedRest {
     due: Vec<Due<String>>,
     identity: Identity,
     privacy: PrivacyState,
+    patrons: u64,
 }
 
 /// What versions 1 and 2 saved: ids spelled out in history, tickets and orders. Read
@@ -163,6 +170,7 @@ impl LoadedLegacy {
             };
             orders.insert(order_id, record).ok_or_else(full)?;
         }
+        let patron_count = self.patrons.len() as u64;
         let mut patrons = Vec::with_capacity(self.patrons.len());
         for mut record in self.patrons {
             let history = std::mem::take(&mut record.history);
@@ -214,6 +222,7 @@ impl LoadedLegacy {
                 due: self.due,
                 identity: self.identity,
                 privacy,
+                patrons: patron_count,
             },
         ))
     }
@@ -238,7 +247,7 @@ fn corrupt(reason: impl Into<String>) -> Error {
     Error::InvalidSnapshot(reason.into())
 }
 
-/// Appends `value` as one section of a version 3 body, its ids numbered afresh so that
+/// Appends `value` as one section of a version 4 body, its ids numbered afresh so that
 /// it can be read alone, and writes its length at `length_at` if given.
 fn encode_section<T: Serialize>(
     bytes: Vec<u8>,
@@ -255,13 +264,22 @@ fn encode_section<T: Serialize>(
     Ok(bytes)
 }
 
+/// The room the tables of a section may reserve up front from the lengths it
+/// announces: a few times its size, as memory holds more per entry than the image
+/// does, so that real tables are reserved once and a hostile length reserves no more
+/// than the image could fill.
+fn reserve_budget(section: &[u8]) -> ReserveBudget {
+    ReserveBudget::start(section.len().saturating_mul(4))
+}
+
 /// What a snapshot body decodes to: memory holding the first section (with what is
 /// derived from it), the seen events, and the last section.
 type Sections<S = State> = (S, TextTable<SeenEvent>, LoadedRest);
 
-/// Decodes the seen-event section of a version 3 body.
+/// Decodes the seen-event section of a version 4 body.
 fn decode_events(section: &[u8]) -> Result<TextTable<SeenEvent>> {
     let _numbered = NumberedIds::reading();
+    let _budget = reserve_budget(section);
     let (events, rest) = postcard::take_from_bytes::<TextTable<SeenEvent>>(section)
         .map_err(|e| corrupt(format!("undecodable seen events section: {e}")))?;
     if !rest.is_empty() {
@@ -273,11 +291,12 @@ fn decode_events(section: &[u8]) -> Result<TextTable<SeenEvent>> {
     Ok(events)
 }
 
-/// Decodes the first section of a version 3 body.
+/// Decodes the first section of a version 4 body.
 fn decode_patrons(section: &[u8]) -> Result<LoadedPatrons> {
     // Each id is saved whole once, then by number: its copies share one allocation
     // again, as in the memory that was saved.
     let _numbered = NumberedIds::reading();
+    let _budget = reserve_budget(section);
     let (patrons, rest) = postcard::take_from_bytes::<LoadedPatrons>(section)
         .map_err(|e| corrupt(format!("undecodable patrons section: {e}")))?;
     if !rest.is_empty() {
@@ -289,9 +308,10 @@ fn decode_patrons(section: &[u8]) -> Result<LoadedPatrons> {
     Ok(patrons)
 }
 
-/// Decodes the last section of a version 3 body.
+/// Decodes the last section of a version 4 body.
 fn decode_rest(section: &[u8]) -> Result<LoadedRest> {
     let _numbered = NumberedIds::reading();
+    let _budget = reserve_budget(section);
     let (rest, after) = postcard::take_from_bytes::<LoadedRest>(section)
         .map_err(|e| corrupt(format!("undecodable indexes section: {e}")))?;
     if !after.is_empty() {
@@ -300,6 +320,14 @@ fn decode_rest(section: &[u8]) -> Result<LoadedRest> {
             after.len()
         )));
     }
+    Ok(rest)
+}
+
+/// The last section with the per-patron index of its fired moments built (it is derived,
+/// not saved), checked against the patron count the section gives.
+fn index_rest(mut rest: LoadedRest) -> Result<LoadedRest> {
+    let patrons = usize::try_from(rest.patrons).unwrap_or(usize::MAX);
+    rest.ledger.reindex(patrons).map_err(corrupt)?;
     Ok(rest)
 }
 
@@ -328,10 +356,11 @@ fn patrons_state(loaded: LoadedPatrons) -> Result<State> {
         state.refresh_comparison_keys(id);
     }
     state.refresh_all_held();
+    state.share_all_seats();
     Ok(state)
 }
 
-/// Decodes a version 3 body: the lengths of its first two sections, then the patrons
+/// Decodes a version 4 body: the lengths of its first two sections, then the patrons
 /// (decoded here, then `derive`d), the seen events, and the rest (decoded on a thread of
 /// its own). The seen events go to whichever thread is free first, so the two stay
 /// about as busy at any size of memory. Without a second thread (spawning failed), one
@@ -368,7 +397,7 @@ fn decode_sections(
         let other = std::thread::Builder::new()
             .name("regulars-snapshot".to_owned())
             .spawn_scoped(scope, || {
-                let rest = decode_rest(rest);
+                let rest = decode_rest(rest).and_then(index_rest);
                 (rest, take_events())
             });
         let state = decode_patrons(patrons).and_then(derive);
@@ -377,7 +406,7 @@ fn decode_sections(
             Ok(handle) => handle
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
-            Err(_) => (decode_rest(rest), take_events()),
+            Err(_) => (decode_rest(rest).and_then(index_rest), take_events()),
         };
         let events = events_here
             .or(events_there)
@@ -450,6 +479,7 @@ impl Memory {
                 .collect(),
             identity: &state.identity,
             privacy: &state.privacy,
+            patrons: state.patrons.len() as u64,
         };
         let mut bytes = Vec::with_capacity(1 << 16);
         bytes.extend_from_slice(MAGIC);
@@ -485,7 +515,7 @@ impl Memory {
         let version = u32::from_le_bytes([body[8], body[9], body[10], body[11]]);
         if ![VERSION, VERSION_WITH_TEXT_TIMES, VERSION_WITHOUT_PRIVACY].contains(&version) {
             return Err(corrupt(format!(
-                "format version {version}, this build reads versions 1 to {VERSION}"
+                "format version {version}, this build reads versions 1, 2 and {VERSION}"
             )));
         }
         let sections = &body[header..];
@@ -493,7 +523,7 @@ impl Memory {
             decode_sections(sections, patrons_state)?
         } else {
             let (patrons, events, rest) = decode_legacy(sections, version)?;
-            (patrons_state(patrons)?, events, rest)
+            (patrons_state(patrons)?, events, index_rest(rest)?)
         };
         state.events = events;
         let defaults = std::mem::take(&mut self.state);
@@ -507,16 +537,20 @@ impl Memory {
         state.identity = rest.identity;
         state.privacy = rest.privacy;
         state.decisions = defaults.decisions;
-        state.seats = defaults.seats;
         // Handles are positions in the id tables: a hostile image must not break that.
         if let Some(reason) = state.broken_reference() {
             return Err(corrupt(reason));
         }
         state.identity.review_limit = defaults.identity.review_limit;
         state.privacy.keep_aggregates = defaults.privacy.keep_aggregates;
-        // The fired moments' per-patron index is derived, not saved.
-        state.ledger.reindex(state.patrons.len()).map_err(corrupt)?;
-        state.share_all_seats();
+        // The fired moments were checked against this count on the other thread.
+        if rest.patrons != state.patrons.len() as u64 {
+            return Err(corrupt(format!(
+                "the last section counts {} patrons, the first holds {}",
+                rest.patrons,
+                state.patrons.len()
+            )));
+        }
         for Due { at, patron, rule } in rest.due {
             // A rule no longer configured has nothing to wake.
             if let Some(idx) = self.engine.rules.iter().position(|r| r.rule.id() == rule)
@@ -611,5 +645,50 @@ mod tests {
         // Every ticket's seat is the shared copy of that seat.
         let mut seats = state.tickets.iter().filter_map(|(_, t)| t.seat.as_ref());
         assert!(seats.all(|seat| state.seats.get(seat).is_some_and(|s| s.is_same_copy(seat))));
+    }
+
+    /// The image with its byte at `at` set to `value` and its checksum made right again.
+    fn forged(image: &[u8], at: usize, value: u8) -> Vec<u8> {
+        let mut forged = image.to_vec();
+        forged[at] = value;
+        let body = forged.len() - 4;
+        let crc = crc32fast::hash(&forged[..body]);
+        forged[body..].copy_from_slice(&crc.to_le_bytes());
+        forged
+    }
+
+    #[test]
+    fn the_patron_count_in_the_last_section_must_match_the_first() {
+        let mut memory = Memory::new();
+        for (i, email) in ["ana@example.org", "bo@example.org"].iter().enumerate() {
+            let order = Order::new(format!("o-{i}"), Signals::new().email(*email));
+            memory
+                .observe(Event::order(format!("e-{i}"), order))
+                .unwrap();
+        }
+        let image = memory.snapshot();
+        // The count is the last thing before the checksum (one byte while under 128).
+        let at = image.len() - 5;
+        assert_eq!(image[at], 2);
+        let restored = Memory::builder().build_from_snapshot(&image).unwrap();
+        assert_eq!(restored.patron_count(), 2);
+        for count in [1, 3] {
+            let refused = Memory::builder().build_from_snapshot(&forged(&image, at, count));
+            assert!(
+                matches!(&refused, Err(Error::InvalidSnapshot(reason)) if reason.contains("patrons")),
+                "{refused:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_image_of_the_unreleased_version_3_is_refused_by_name() {
+        let image = Memory::new().snapshot();
+        assert_eq!(&image[8..12], &VERSION.to_le_bytes());
+        let refused = Memory::builder().build_from_snapshot(&forged(&image, 8, 3));
+        assert!(
+            matches!(&refused, Err(Error::InvalidSnapshot(reason)) if reason.contains("version 3")),
+            "{refused:?}"
+        );
     }
 }

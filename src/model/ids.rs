@@ -398,6 +398,54 @@ impl<K: Serialize, V: Serialize> Serialize for IdTable<K, V> {
     }
 }
 
+thread_local! {
+    /// Bytes the tables being read on this thread may still reserve up front, while a
+    /// [`ReserveBudget`] is open (see there).
+    static RESERVE_BUDGET: std::cell::Cell<Option<usize>> = const { std::cell::Cell::new(None) };
+}
+
+/// Most entries a table reserves up front from its input's length when no
+/// [`ReserveBudget`] is open.
+const UNBUDGETED_RESERVE: usize = 1 << 16;
+
+/// How much room the tables decoded on this thread may reserve from the lengths their
+/// input announces, while it lives: at most `bytes` in all. With it, a table announcing
+/// a million entries is reserved once instead of growing twenty times; without it, a
+/// table reserves at most [`UNBUDGETED_RESERVE`] entries. A hostile length can make
+/// memory reserve no more than the budget, and the budget is spent in the order the
+/// tables are read, so what is reserved does not depend on timing.
+pub(crate) struct ReserveBudget {
+    previous: Option<usize>,
+}
+
+impl ReserveBudget {
+    /// Opens a budget of `bytes` on this thread until the value is dropped.
+    pub(crate) fn start(bytes: usize) -> Self {
+        Self {
+            previous: RESERVE_BUDGET.with(|budget| budget.replace(Some(bytes))),
+        }
+    }
+}
+
+impl Drop for ReserveBudget {
+    fn drop(&mut self) {
+        RESERVE_BUDGET.with(|budget| budget.set(self.previous));
+    }
+}
+
+/// How many of the `announced` entries (of about `entry_bytes` each) a table being read
+/// reserves room for now, taken from this thread's budget.
+fn entries_to_reserve(announced: usize, entry_bytes: usize) -> usize {
+    RESERVE_BUDGET.with(|budget| match budget.get() {
+        None => announced.min(UNBUDGETED_RESERVE),
+        Some(left) => {
+            let entries = announced.min(left / entry_bytes.max(1));
+            budget.set(Some(left - entries * entry_bytes.max(1)));
+            entries
+        }
+    })
+}
+
 impl<'de, K, V> Deserialize<'de> for IdTable<K, V>
 where
     K: Deserialize<'de> + Borrow<str>,
@@ -424,21 +472,47 @@ where
 
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut table = IdTable::default();
-        // The size hint comes from the input: bounded, so a hostile one cannot make us
-        // reserve gigabytes up front.
-        let expected = map.size_hint().unwrap_or(0).min(1 << 16);
-        table.keys.reserve(expected);
-        table.values.reserve(expected);
+        // The size hint comes from the input: bounded by the budget, so a hostile one
+        // cannot make us reserve gigabytes up front.
+        let entry_bytes = size_of::<K>() + size_of::<V>() + size_of::<Handle>() + 1;
+        let expected = entries_to_reserve(map.size_hint().unwrap_or(0), entry_bytes);
+        table.keys.reserve_exact(expected);
+        table.values.reserve_exact(expected);
+        let hasher = &table.hasher;
+        let keys = &table.keys;
+        table.index.reserve(expected, |&h| {
+            keys.get(h as usize)
+                .map_or(0, |key: &K| hasher.hash_one(Borrow::<str>::borrow(key)))
+        });
         while let Some((key, value)) = map.next_entry::<K, V>()? {
-            if table.contains_key(key.borrow()) {
-                return Err(serde::de::Error::custom(format_args!(
-                    "id {:?} listed twice",
-                    key.borrow()
-                )));
+            let handle = Handle::try_from(table.keys.len())
+                .map_err(|_| serde::de::Error::custom("more ids than a table holds"))?;
+            // One hash and one probe per id: find a copy, or file it.
+            let hash = table.hasher.hash_one(key.borrow());
+            let (keys, hasher) = (&table.keys, &table.hasher);
+            match table.index.entry(
+                hash,
+                |&h| {
+                    keys.get(h as usize)
+                        .is_some_and(|k: &K| Borrow::<str>::borrow(k) == key.borrow())
+                },
+                |&h| {
+                    keys.get(h as usize)
+                        .map_or(0, |k: &K| hasher.hash_one(Borrow::<str>::borrow(k)))
+                },
+            ) {
+                hashbrown::hash_table::Entry::Occupied(_) => {
+                    return Err(serde::de::Error::custom(format_args!(
+                        "id {:?} listed twice",
+                        key.borrow()
+                    )));
+                }
+                hashbrown::hash_table::Entry::Vacant(slot) => {
+                    slot.insert(handle);
+                }
             }
-            if table.insert(key, value).is_none() {
-                return Err(serde::de::Error::custom("more ids than a table holds"));
-            }
+            table.keys.push(key);
+            table.values.push(value);
         }
         Ok(table)
     }
@@ -611,21 +685,47 @@ impl<'de, V: Deserialize<'de>> Visitor<'de> for TextTableVisitor<V> {
 
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut table = TextTable::default();
-        // Bounded: the hint comes from the input.
-        let expected = map.size_hint().unwrap_or(0).min(1 << 16);
-        table.ends.reserve(expected);
-        table.values.reserve(expected);
+        // Bounded by the budget: the hint comes from the input.
+        let entry_bytes = size_of::<u32>() + size_of::<V>() + size_of::<Handle>() + 1;
+        let expected = entries_to_reserve(map.size_hint().unwrap_or(0), entry_bytes);
+        table.ends.reserve_exact(expected);
+        table.values.reserve_exact(expected);
+        let (text, ends, hasher) = (&table.text, &table.ends, &table.hasher);
+        table.index.reserve(expected, |&h| {
+            text_at(text, ends, h).map_or(0, |id| hasher.hash_one(id))
+        });
         while let Some(id) = map.next_key::<IdText<'_>>()? {
             let value = map.next_value::<V>()?;
-            if table.contains_key(&id.0) {
-                return Err(serde::de::Error::custom(format_args!(
-                    "id {:?} listed twice",
-                    id.0
-                )));
-            }
-            if table.insert(&id.0, value).is_none() {
+            let id = &*id.0;
+            let handle = Handle::try_from(table.ends.len()).ok();
+            let end = table
+                .text
+                .len()
+                .checked_add(id.len())
+                .and_then(|end| u32::try_from(end).ok());
+            let (Some(handle), Some(end)) = (handle, end) else {
                 return Err(serde::de::Error::custom("more ids than a table holds"));
+            };
+            // One hash and one probe per id: find a copy, or file it.
+            let hash = table.hasher.hash_one(id);
+            let (text, ends, hasher) = (&table.text, &table.ends, &table.hasher);
+            match table.index.entry(
+                hash,
+                |&h| text_at(text, ends, h) == Some(id),
+                |&h| text_at(text, ends, h).map_or(0, |id| hasher.hash_one(id)),
+            ) {
+                hashbrown::hash_table::Entry::Occupied(_) => {
+                    return Err(serde::de::Error::custom(format_args!(
+                        "id {id:?} listed twice"
+                    )));
+                }
+                hashbrown::hash_table::Entry::Vacant(slot) => {
+                    slot.insert(handle);
+                }
             }
+            table.text.push_str(id);
+            table.ends.push(end);
+            table.values.push(value);
         }
         Ok(table)
     }
@@ -716,6 +816,47 @@ mod tests {
         let twice = r#"{"b":0,"b":1}"#;
         assert!(serde_json::from_str::<TextTable<u8>>(twice).is_err());
         assert!(serde_json::from_str::<IdTable<EventId, u8>>(twice).is_err());
+        let bytes = postcard::to_stdvec(&[("b", 0u8), ("b", 1)]).unwrap();
+        let _budget = ReserveBudget::start(1 << 20);
+        assert!(postcard::from_bytes::<TextTable<u8>>(&bytes).is_err());
+        assert!(postcard::from_bytes::<IdTable<EventId, u8>>(&bytes).is_err());
+    }
+
+    #[test]
+    fn tables_reserve_what_their_input_announces_within_the_budget() {
+        let mut texts: TextTable<u32> = TextTable::default();
+        for i in 0..5000u32 {
+            texts.insert(&format!("e-{i}"), i);
+        }
+        let bytes = postcard::to_stdvec(&texts).unwrap();
+        {
+            let _budget = ReserveBudget::start(bytes.len() * 4);
+            let back: TextTable<u32> = postcard::from_bytes(&bytes).unwrap();
+            // Reserved once, exactly: no growth while reading.
+            assert_eq!(back.values.capacity(), 5000);
+            assert!(back.index.capacity() >= 5000);
+            assert_eq!(
+                back.iter().collect::<Vec<_>>(),
+                texts.iter().collect::<Vec<_>>()
+            );
+        }
+        {
+            let _budget = ReserveBudget::start(bytes.len() * 4);
+            let back: IdTable<EventId, u32> = postcard::from_bytes(&bytes).unwrap();
+            assert_eq!(back.values.capacity(), 5000);
+            assert_eq!(back.handle("e-4999"), Some(4999));
+        }
+        // A hostile length (four billion entries, none following) reserves no more than
+        // the budget and is refused.
+        let hostile = [0xff, 0xff, 0xff, 0xff, 0x0f];
+        let _budget = ReserveBudget::start(1000);
+        let read = postcard::from_bytes::<IdTable<EventId, u64>>(&hostile);
+        assert!(read.is_err());
+        let left = RESERVE_BUDGET.with(std::cell::Cell::get).unwrap();
+        assert!(left < 1000);
+        // What is left is all that can still be reserved, once.
+        assert_eq!(entries_to_reserve(usize::MAX, 1), left);
+        assert_eq!(entries_to_reserve(usize::MAX, 1), 0);
     }
 }
 
