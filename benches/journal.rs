@@ -15,24 +15,16 @@ use std::hint::black_box;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use regulars::journal::{FileJournal, Journal, SyncPolicy};
-use regulars::normalize::Country;
-use regulars::{
-    Event, ManualClock, Memory, MemoryBuilder, Order, Performance, Production, Scan, Signals,
-    Ticket, Venue,
-};
 
-const PERFORMANCES: usize = 200;
+#[path = "../examples/support/door_stream.rs"]
+#[allow(dead_code)]
+mod door_stream;
+use door_stream::{config, define_catalog, event};
+
 /// Events per measured batch of the observe benches.
 const BATCH: u64 = 1000;
-
-fn start() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 1, 1, 19, 30, 0)
-        .single()
-        .expect("valid date")
-}
 
 fn group_commit() -> SyncPolicy {
     SyncPolicy::GroupCommit {
@@ -67,57 +59,6 @@ impl Drop for TempDir {
     }
 }
 
-fn config() -> MemoryBuilder {
-    Memory::builder()
-        .default_country(Country::GB)
-        .clock(ManualClock::new(start()))
-}
-
-fn define_catalog(memory: &mut Memory) {
-    memory
-        .define_venue(Venue::new("main", "Main House"))
-        .expect("venue");
-    memory
-        .define_production(Production::new("rep", "Repertory").genre("drama"))
-        .expect("production");
-    for p in 0..PERFORMANCES {
-        memory
-            .define_performance(Performance::new(
-                format!("perf-{p}"),
-                "rep",
-                "main",
-                start() + TimeDelta::days(p as i64),
-            ))
-            .expect("performance");
-    }
-}
-
-/// Event `n` of a stream like a box office's: every other event an order with one seated
-/// ticket, by one of `patrons` people (a third of them new on their first order, the
-/// rest returning, typed with a name, e-mail and phone); the others the entry scan of
-/// the ticket just ordered.
-fn event(n: usize, patrons: usize) -> Event {
-    let at = start() + TimeDelta::seconds(n as i64);
-    let order = n / 2;
-    if n % 2 == 1 {
-        return Event::scan(format!("s-{order}"), Scan::entry(format!("t-{order}"))).at(at);
-    }
-    let i = (order * 7919) % patrons;
-    let buyer = Signals::new()
-        .given_name(format!("Given{i}"))
-        .family_name(format!("Family{}", i % 997))
-        .email(format!("patron.{i}@example.org"))
-        .phone(format!("07700 9{:05}", i % 100_000));
-    let order = Order::new(format!("o-{order}"), buyer).ticket(
-        Ticket::new(
-            format!("t-{order}"),
-            format!("perf-{}", order % PERFORMANCES),
-        )
-        .seat_label("F12"),
-    );
-    Event::order(format!("e-{n}"), order).at(at)
-}
-
 // ---------------------------------------------------------------- the journal alone
 
 fn append(c: &mut Criterion) {
@@ -150,7 +91,7 @@ fn observe(c: &mut Criterion) {
         .expect("memory");
     let mut plain = config().build().expect("memory");
     for (name, memory) in [("group_commit", &mut durable), ("no_journal", &mut plain)] {
-        define_catalog(memory);
+        define_catalog(memory).expect("catalog");
         let mut n = 0;
         group.bench_function(format!("{name}/order_or_scan"), |b| {
             b.iter(|| {
@@ -172,7 +113,7 @@ fn write_journal(dir: &Path, events: usize, checkpoint_at: Option<usize>) -> Dur
         .checkpoint_every(0)
         .open(dir)
         .expect("memory");
-    define_catalog(&mut memory);
+    define_catalog(&mut memory).expect("catalog");
     let patrons = events / 3;
     let mut took = Duration::ZERO;
     let mut started = Instant::now();

@@ -29,68 +29,17 @@ use std::error::Error;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use regulars::journal::SyncPolicy;
-use regulars::normalize::Country;
-use regulars::{
-    Event, ManualClock, Memory, MemoryBuilder, Order, Performance, Production, Scan, Signals,
-    Ticket, Venue,
-};
 
 type Result<T> = std::result::Result<T, Box<dyn Error>>;
 
-const PERFORMANCES: usize = 200;
+#[path = "support/door_stream.rs"]
+#[allow(dead_code)]
+mod door_stream;
+use door_stream::{config, define_catalog, event};
+
 const USAGE: &str =
     "usage: recovery [--events N] [--runs N] [--dir DIR] [--open replay,tail,snapshot]";
-
-fn start() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 1, 1, 19, 30, 0)
-        .single()
-        .expect("valid date")
-}
-
-fn config() -> MemoryBuilder {
-    Memory::builder()
-        .default_country(Country::GB)
-        .clock(ManualClock::new(start()))
-}
-
-fn define_catalog(memory: &mut Memory) -> Result<()> {
-    memory.define_venue(Venue::new("main", "Main House"))?;
-    memory.define_production(Production::new("rep", "Repertory").genre("drama"))?;
-    for p in 0..PERFORMANCES {
-        memory.define_performance(Performance::new(
-            format!("perf-{p}"),
-            "rep",
-            "main",
-            start() + TimeDelta::days(p as i64),
-        ))?;
-    }
-    Ok(())
-}
-
-/// Event `n` of the journal bench's stream (see the module docs).
-fn event(n: usize, patrons: usize) -> Event {
-    let at = start() + TimeDelta::seconds(n as i64);
-    let order = n / 2;
-    if n % 2 == 1 {
-        return Event::scan(format!("s-{order}"), Scan::entry(format!("t-{order}"))).at(at);
-    }
-    let i = (order * 7919) % patrons;
-    let buyer = Signals::new()
-        .given_name(format!("Given{i}"))
-        .family_name(format!("Family{}", i % 997))
-        .email(format!("patron.{i}@example.org"))
-        .phone(format!("07700 9{:05}", i % 100_000));
-    let order = Order::new(format!("o-{order}"), buyer).ticket(
-        Ticket::new(
-            format!("t-{order}"),
-            format!("perf-{}", order % PERFORMANCES),
-        )
-        .seat_label("F12"),
-    );
-    Event::order(format!("e-{n}"), order).at(at)
-}
 
 /// Writes the journal of `events` events into `dir`, with a checkpoint after the first
 /// `checkpoint_at` of them if given.
