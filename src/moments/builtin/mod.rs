@@ -75,6 +75,7 @@ pub(crate) struct ShortDate(chrono::NaiveDate);
 impl std::fmt::Display for ShortDate {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         use chrono::Datelike;
+        use std::fmt::Write as _;
         const MONTHS: [&str; 12] = [
             "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
         ];
@@ -82,7 +83,21 @@ impl std::fmt::Display for ShortDate {
         match MONTHS.get(date.month0() as usize) {
             // chrono pads years to four digits and signs the others.
             Some(month) if (0..=9999).contains(&date.year()) => {
-                write!(f, "{} {month} {:04}", date.day(), date.year())
+                // Digits written by hand: the formatter's padding machinery costs more
+                // than the rest of a note's message.
+                let (day, year) = (date.day(), date.year().unsigned_abs());
+                let digit = |n: u32| char::from(b'0' + (n % 10) as u8);
+                if day >= 10 {
+                    f.write_char(digit(day / 10))?;
+                }
+                f.write_char(digit(day))?;
+                f.write_char(' ')?;
+                f.write_str(month)?;
+                f.write_char(' ')?;
+                for power in [1000, 100, 10, 1] {
+                    f.write_char(digit(year / power))?;
+                }
+                Ok(())
             }
             _ => write!(f, "{}", date.format("%-d %b %Y")),
         }
@@ -108,6 +123,31 @@ impl std::fmt::Display for Ordinal {
             (3, _) => "rd",
             _ => "th",
         };
-        write!(f, "{n}{suffix}")
+        std::fmt::Display::fmt(&n, f)?;
+        f.write_str(suffix)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    use super::short_date;
+
+    /// The hand-written digits say what chrono's `%-d %b %Y` says, for one- and two-digit
+    /// days, every month, and years chrono pads or signs.
+    #[test]
+    fn short_date_writes_what_chrono_writes() {
+        for year in [-44, 0, 7, 999, 1000, 2026, 9999, 10_000] {
+            for month in 1..=12 {
+                for day in [1, 9, 10, 28] {
+                    let date = NaiveDate::from_ymd_opt(year, month, day).expect("a date");
+                    assert_eq!(
+                        short_date(date).to_string(),
+                        date.format("%-d %b %Y").to_string()
+                    );
+                }
+            }
+        }
     }
 }

@@ -114,16 +114,18 @@ pub(super) fn booked_before(
     limit: usize,
     counts: impl Fn(&Performance) -> bool,
 ) -> usize {
-    // Holding two tickets to one performance is one visit.
-    let mut seen: SmallVec<[&PerformanceId; 8]> = SmallVec::new();
+    // Holding two tickets to one performance is one visit. Performances are told apart
+    // by catalog position, not by comparing ids: a patron with many bookings ahead would
+    // otherwise compare strings for every pair. `precedes` is strict, so `this` itself
+    // never counts.
+    let mut seen: SmallVec<[PerformanceIdx; 16]> = SmallVec::new();
     for booking in upcoming(patron, now) {
         let performance = booking.performance;
-        if performance.id() != this.id()
-            && precedes(performance, this)
-            && !seen.contains(&performance.id())
+        if precedes(performance, this)
+            && !seen.contains(&booking.performance_idx)
             && counts(performance)
         {
-            seen.push(performance.id());
+            seen.push(booking.performance_idx);
             if seen.len() > limit {
                 break;
             }
