@@ -8,16 +8,18 @@
 //! Since version 4 the body is three sections, each decodable alone, so that loading
 //! uses two threads: the patrons with the tickets their histories name (and the catalog
 //! and scans), decoded on one thread, which then derives what it can from them alone;
-//! the rest (orders, indexes, fired moments, due times, identity graph, privacy state),
-//! decoded on the other, which then indexes the fired moments by patron (the section
-//! gives the patron count to check them against); and the seen events in between, taken by whichever thread is
-//! free first. The lengths of the first two sections come first, as two `u64`s. Loading
-//! gives the same memory however the work was shared: each section is decoded on its
-//! own, and they are put together in one order. Within a section a vendor id repeated
-//! shortly after it was written whole is written as a slot number (see `NumberedIds`),
-//! so its copies load as one shared allocation without a lookup by text, and times are
-//! integers (see [`binary_time`](super::binary_time)). Versions 1 and 2 (one section,
-//! ids and times as text) still load.
+//! the rest (orders, indexes, fired moments, due times, identity graph, privacy state,
+//! the patron count), decoded on the other, which then checks the fired moments against
+//! that count and indexes them by patron; and the seen events in between, taken by
+//! whichever thread is free first. The lengths of the first two sections come first, as
+//! two `u64`s. Loading gives the same memory however the work was shared: each section
+//! is decoded on its own, and they are put together in one order. History, tickets and
+//! orders name vendor ids by their handle in the id tables; within a section a vendor id
+//! repeated shortly after it was written whole is written as a slot number (see
+//! `NumberedIds`), so its copies load as one shared allocation without a lookup by text;
+//! times are integers (see [`binary_time`](super::binary_time)). Versions 1 and 2 (one
+//! section, ids spelled out, times as text, fired moments with their strings) still
+//! load, converted.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
