@@ -27,8 +27,8 @@ mod population;
 #[path = "../examples/support/workload.rs"]
 #[allow(dead_code)]
 mod workload;
+use workload::EventStream;
 
-use std::collections::VecDeque;
 use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, RwLock};
@@ -37,7 +37,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use regulars::normalize::Country;
-use regulars::{Event, ManualClock, Memory, Signals};
+use regulars::{ManualClock, Memory, Signals};
 
 const PATRONS: usize = 50_000;
 const SEED: u64 = 11;
@@ -113,23 +113,6 @@ fn read_once(memory: &Memory, query: &Signals) -> u32 {
         })
 }
 
-/// The writer's events, generated a batch at a time outside any lock.
-struct Stream {
-    queue: VecDeque<Event>,
-    next_batch: usize,
-}
-
-impl Stream {
-    fn next(&mut self) -> Event {
-        if self.queue.is_empty() {
-            let batch = workload::batch(self.next_batch, 1_000, SEED, 10.0, 0);
-            self.next_batch += 1;
-            self.queue = batch.events.iter().map(|p| batch.event(p)).collect();
-        }
-        self.queue.pop_front().expect("a batch has events")
-    }
-}
-
 /// Waits for the lock, in nanoseconds, kept whole (runs are short).
 #[derive(Default)]
 struct Waits(Vec<u64>);
@@ -153,7 +136,7 @@ impl Waits {
 }
 
 /// A writer and `readers` readers for [`FAIRNESS_RUN`]: how often each side gets in.
-fn fairness<S: Shared>(shared: &S, queries: &[Signals], stream: &mut Stream, readers: usize) {
+fn fairness<S: Shared>(shared: &S, queries: &[Signals], stream: &mut EventStream, readers: usize) {
     let stop = AtomicBool::new(false);
     let started = Instant::now();
     let (writes, mut write_waits, reads, mut read_waits) = thread::scope(|scope| {
@@ -180,7 +163,7 @@ fn fairness<S: Shared>(shared: &S, queries: &[Signals], stream: &mut Stream, rea
         let mut waits = Waits::default();
         let mut writes = 0;
         while started.elapsed() < FAIRNESS_RUN {
-            let event = stream.next();
+            let event = stream.next_event();
             let asked = Instant::now();
             shared.write(|memory| {
                 waits.0.push(asked.elapsed().as_nanos() as u64);
@@ -229,7 +212,12 @@ fn timed_reads<S: Shared>(shared: &S, queries: &[Signals], readers: usize, iters
     started.elapsed()
 }
 
-fn bench_model<S: Shared>(c: &mut Criterion, shared: &S, queries: &[Signals], stream: &mut Stream) {
+fn bench_model<S: Shared>(
+    c: &mut Criterion,
+    shared: &S,
+    queries: &[Signals],
+    stream: &mut EventStream,
+) {
     for readers in READERS {
         fairness(shared, queries, stream, readers);
     }
@@ -251,7 +239,7 @@ fn bench_model<S: Shared>(c: &mut Criterion, shared: &S, queries: &[Signals], st
             let stop = &stop;
             let writer = scope.spawn(|| {
                 while !stop.load(Ordering::Relaxed) {
-                    let event = stream.next();
+                    let event = stream.next_event();
                     shared.write(|memory| black_box(memory.observe(event).is_ok()));
                 }
             });
@@ -283,7 +271,7 @@ fn bench_model<S: Shared>(c: &mut Criterion, shared: &S, queries: &[Signals], st
                 b.iter_custom(|iters| {
                     let mut total = Duration::ZERO;
                     for _ in 0..iters {
-                        let event = stream.next();
+                        let event = stream.next_event();
                         let started = Instant::now();
                         shared.write(|memory| black_box(memory.observe(event).is_ok()));
                         total += started.elapsed();
@@ -307,10 +295,7 @@ fn concurrency(c: &mut Criterion) {
         queries.len(),
         thread::available_parallelism().map_or(1, |n| n.get())
     );
-    let mut stream = Stream {
-        queue: VecDeque::new(),
-        next_batch,
-    };
+    let mut stream = EventStream::new(next_batch, 1_000, SEED);
     let shared = RwLock::new(memory);
     bench_model(c, &shared, &queries, &mut stream);
     let memory = shared.into_inner().unwrap_or_else(|e| e.into_inner());

@@ -33,16 +33,7 @@ fn split_stream(persons: usize) -> (Memory, Vec<Signals>, Vec<Signals>) {
         .iter()
         .filter(|r| r.email.is_some())
         .step_by(20)
-        .map(|r| {
-            let mut signals = Signals::new();
-            if let Some(given) = &r.given_name {
-                signals = signals.given_name(given.clone());
-            }
-            if let Some(family) = &r.family_name {
-                signals = signals.family_name(family.clone());
-            }
-            signals.email(r.email.clone().unwrap_or_default())
-        })
+        .map(|r| r.exact_signals())
         .collect();
     (memory, queries.iter().map(|r| r.signals()).collect(), exact)
 }

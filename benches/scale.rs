@@ -23,14 +23,14 @@ mod population;
 #[path = "../examples/support/workload.rs"]
 #[allow(dead_code)]
 mod workload;
+use workload::EventStream;
 
-use std::collections::VecDeque;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use regulars::normalize::Country;
-use regulars::{Event, ManualClock, Memory, Signals};
+use regulars::{ManualClock, Memory, Signals};
 
 const SIZES: [usize; 3] = [10_000, 100_000, 1_000_000];
 const SEED: u64 = 7;
@@ -169,37 +169,17 @@ fn recognize(c: &mut Criterion) {
     group.finish();
 }
 
-/// The next events of the workload, made a batch at a time outside the timed part.
-struct Stream {
-    queue: VecDeque<Event>,
-    next_batch: usize,
-}
-
-impl Stream {
-    fn next(&mut self) -> Event {
-        if self.queue.is_empty() {
-            let batch = workload::batch(self.next_batch, 2_000, SEED, 10.0, 0);
-            self.next_batch += 1;
-            self.queue = batch.events.iter().map(|p| batch.event(p)).collect();
-        }
-        self.queue.pop_front().expect("a batch has events")
-    }
-}
-
 fn observe(c: &mut Criterion) {
     let mut group = c.benchmark_group("observe");
     group.throughput(Throughput::Elements(1));
     for size in sizes().into_iter().filter(|&s| s <= 100_000) {
         let mut built = build(size, 10.0);
-        let mut stream = Stream {
-            queue: VecDeque::new(),
-            next_batch: built.next_batch,
-        };
+        let mut stream = EventStream::new(built.next_batch, 2_000, SEED);
         group.bench_with_input(BenchmarkId::new("realistic_mix", size), &size, |b, _| {
             b.iter_custom(|iters| {
                 let mut total = Duration::ZERO;
                 for _ in 0..iters {
-                    let event = stream.next();
+                    let event = stream.next_event();
                     let started = Instant::now();
                     let _ = black_box(built.memory.observe(event));
                     total += started.elapsed();

@@ -2171,6 +2171,19 @@ pub const CSV_HEADER: [&str; 14] = [
 ];
 
 impl Record {
+    /// The record's names and e-mail as written: how a returning patron is recognized
+    /// by an exact identifier.
+    pub fn exact_signals(&self) -> Signals {
+        let mut signals = Signals::new();
+        if let Some(given) = &self.given_name {
+            signals = signals.given_name(given.clone());
+        }
+        if let Some(family) = &self.family_name {
+            signals = signals.family_name(family.clone());
+        }
+        signals.email(self.email.clone().unwrap_or_default())
+    }
+
     fn blank(person_id: usize, ts: DateTime<Utc>, channel: Channel) -> Self {
         Record {
             record_id: String::new(),

@@ -350,15 +350,38 @@ impl Batch {
             .iter()
             .zip(&self.held_out)
             .filter(|(r, held)| !**held && r.email.is_some())
-            .map(|(r, _)| {
-                let mut signals = Signals::new();
-                if let Some(given) = &r.given_name {
-                    signals = signals.given_name(given.clone());
-                }
-                if let Some(family) = &r.family_name {
-                    signals = signals.family_name(family.clone());
-                }
-                signals.email(r.email.clone().unwrap_or_default())
-            })
+            .map(|(r, _)| r.exact_signals())
+    }
+}
+
+/// The workload's events after the first `next_batch` batches, one at a time, each
+/// batch of `persons` people generated when the last one is used up (so a benchmark
+/// generates them outside its timed part).
+pub struct EventStream {
+    queue: std::collections::VecDeque<Event>,
+    next_batch: usize,
+    persons: usize,
+    seed: u64,
+}
+
+impl EventStream {
+    /// Starts at batch `next_batch` of the workload of `seed`, `persons` people a batch.
+    pub fn new(next_batch: usize, persons: usize, seed: u64) -> Self {
+        Self {
+            queue: std::collections::VecDeque::new(),
+            next_batch,
+            persons,
+            seed,
+        }
+    }
+
+    /// The next event.
+    pub fn next_event(&mut self) -> Event {
+        if self.queue.is_empty() {
+            let batch = batch(self.next_batch, self.persons, self.seed, 10.0, 0);
+            self.next_batch += 1;
+            self.queue = batch.events.iter().map(|p| batch.event(p)).collect();
+        }
+        self.queue.pop_front().expect("a batch has events")
     }
 }
