@@ -2,7 +2,7 @@
 //! decision printed as it is made.
 //!
 //! ```text
-//! cargo run --release --example replay -- [--country XX] [--clusters FILE] [--skip-bad] [--data-dir DIR] INPUT.csv
+//! cargo run --release --example replay -- [--country XX] [--clusters FILE] [--skip-bad] [--data-dir DIR] [--moments] INPUT.csv
 //! ```
 //!
 //! Each row of `INPUT.csv` (format: see `regulars::import`) is observed, in file order, as
@@ -21,31 +21,43 @@
 //! written. A row printed was durable; a row done but not yet printed when the run was
 //! killed is skipped by the next run, never printed twice.
 //!
+//! An import of past orders proposes no moments: a gesture for an order placed years ago
+//! has no one to reach, and the moments an import would fire are not the ones the box
+//! office should act on. So memory is built without moment rules, which also spares the
+//! import their cost. `--moments` keeps memory's default rules, for a data dir that is to
+//! carry on live with the ledger of what they would have fired (decisions, the printed
+//! rows and `--clusters` are the same either way).
+//!
+//! The file is read and parsed on a second thread, a few hundred rows ahead, while the
+//! main thread observes them in file order: the output is the same as one thread's.
+//!
 //! Stderr gets a progress bar (on a terminal, for files over 1 MiB) and a summary. A bad
 //! row stops the run with exit code 2 and a one-line error naming its line and column;
 //! with `--skip-bad` it is reported, counted and skipped. Usage errors exit with 2 too.
 
-use std::borrow::Cow;
 use std::ffi::OsString;
 use std::fmt;
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
-use regulars::import::{ImportError, OrderCsv};
+use regulars::import::{ImportError, ImportedRecord, OrderCsv};
 use regulars::normalize::Country;
 use regulars::{Error, Memory, PatronId};
 
 const USAGE: &str = "\
-usage: replay [--country XX] [--clusters FILE] [--skip-bad] [--data-dir DIR] INPUT.csv
+usage: replay [--country XX] [--clusters FILE] [--skip-bad] [--data-dir DIR] [--moments] INPUT.csv
 
   --country XX      read national phone numbers as this country's (ISO 3166-1 alpha-2)
   --clusters FILE   write record_id,patron_id for every row at the end, after merges
   --skip-bad        skip bad rows (and count them) instead of stopping at the first
   --data-dir DIR    keep memory in DIR: start from it, print rows once durable, skip rows seen
+  --moments         run memory's default moment rules on the imported orders (off: past
+                    orders propose no moments)
   -h, --help        this help";
 
 /// Files under this size get no progress bar: they are done before it would show.
@@ -54,6 +66,12 @@ const PROGRESS_MIN_BYTES: u64 = 1 << 20;
 const PROGRESS_EVERY: u64 = 4096;
 /// With `--skip-bad`, this many skipped rows are reported one by one; the rest counted.
 const SKIPS_SHOWN: u64 = 20;
+/// The reader thread sends rows on this many at a time, so that the two threads meet
+/// once per batch rather than once per row.
+const BATCH_ROWS: usize = 256;
+/// The reader thread stays at most this many batches ahead: memory use stays bounded
+/// however long the file.
+const BATCHES_AHEAD: usize = 8;
 
 fn main() -> ExitCode {
     let options = match parse_args(std::env::args_os().skip(1)) {
@@ -80,6 +98,8 @@ struct Options {
     country: Option<Country>,
     skip_bad: bool,
     data_dir: Option<PathBuf>,
+    /// Run memory's default moment rules on the imported orders.
+    moments: bool,
 }
 
 enum Parsed {
@@ -94,6 +114,7 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, Failur
     let mut country = None;
     let mut skip_bad = false;
     let mut data_dir = None;
+    let mut moments = false;
     let mut only_paths = false;
     while let Some(arg) = args.next() {
         let text = arg.to_str().filter(|_| !only_paths);
@@ -118,6 +139,7 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, Failur
             "--" => only_paths = true,
             "-h" | "--help" => return Ok(Parsed::Help),
             "--skip-bad" => skip_bad = true,
+            "--moments" => moments = true,
             "--clusters" => clusters = Some(PathBuf::from(value(flag)?)),
             "--country" => country = Some(parse_country(&value(flag)?)?),
             "--data-dir" => data_dir = Some(PathBuf::from(value(flag)?)),
@@ -133,6 +155,7 @@ fn parse_args(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, Failur
         country,
         skip_bad,
         data_dir,
+        moments,
     }))
 }
 
@@ -215,112 +238,203 @@ fn replay(options: &Options) -> Result<(), Failure> {
         Some(path) => Some(File::create(path).map_err(output(path))?),
         None => None,
     };
-    let mut memory = build_memory(options.country, options.data_dir.as_deref())?;
-    let durable = options.data_dir.is_some();
-    let mut rows =
+    let mut memory = build_memory(options)?;
+    let rows =
         OrderCsv::from_reader(file).map_err(|e| Failure::Input(format!("{input_name}: {e}")))?;
 
     let progress = progress_bar(size);
-    let stdout = io::stdout().lock();
-    let mut out = BufWriter::new(stdout);
-    writeln!(out, "record_id,patron_id,decision,score").map_err(stdout_failure)?;
-
-    let mut tally = Tally::default();
-    let mut decided: Vec<(String, PatronId)> = Vec::new();
-    // Rows decided but not durable yet (`--data-dir`), each with its journal seq.
-    let mut waiting = Waiting::default();
-    while let Some(row) = rows.next() {
-        tally.rows += 1;
-        if tally.rows % PROGRESS_EVERY == 0 {
-            progress.set_position(rows.bytes_read());
-        }
-        match observe_row(&mut memory, row) {
-            // Done by an earlier run (or earlier in this file): not printed again.
-            Ok(Row {
-                record_id,
-                patron,
-                seen: true,
-                ..
-            }) if durable => {
-                tally.seen += 1;
-                decided.push((record_id, patron));
-            }
-            Ok(Row {
-                record_id,
-                patron,
-                decision,
-                score,
-                ..
-            }) => {
-                count_decision(&mut tally, decision);
-                if durable {
-                    let mut line = Vec::new();
-                    write_row(&mut line, &record_id, patron, decision, score)
-                        .map_err(stdout_failure)?;
-                    waiting.push(memory.last_seq(), line);
-                    waiting
-                        .print_durable(&mut out, memory.durable_seq())
-                        .map_err(stdout_failure)?;
-                } else {
-                    write_row(&mut out, &record_id, patron, decision, score)
-                        .map_err(stdout_failure)?;
-                }
-                decided.push((record_id, patron));
-            }
-            Err(RowError::Memory(error)) => {
-                progress.finish_and_clear();
-                out.flush().map_err(stdout_failure)?;
-                return Err(Failure::Memory(error));
-            }
-            Err(RowError::Import(error)) if options.skip_bad && !error.is_fatal() => {
-                tally.skipped += 1;
-                if tally.skipped <= SKIPS_SHOWN {
-                    progress.suspend(|| eprintln!("replay: {input_name}: skipped {error}"));
-                } else if tally.skipped == SKIPS_SHOWN + 1 {
-                    progress.suspend(|| eprintln!("replay: further bad rows are counted only"));
-                }
-            }
-            Err(RowError::Import(error)) => {
-                progress.finish_and_clear();
-                // What was decided before the bad row is made durable and printed.
-                let synced = memory.sync().map_err(Failure::Memory)?;
-                waiting
-                    .print_durable(&mut out, synced)
-                    .map_err(stdout_failure)?;
-                out.flush().map_err(stdout_failure)?;
-                return Err(Failure::Input(format!("{input_name}: {error}")));
-            }
-        }
-    }
+    let mut run = Run {
+        options,
+        input_name: &input_name,
+        progress: &progress,
+        out: BufWriter::new(io::stdout().lock()),
+        tally: Tally::default(),
+        decided: Decided::new(options.clusters.is_some()),
+        waiting: Waiting::default(),
+        line: Vec::with_capacity(64),
+    };
+    writeln!(run.out, "record_id,patron_id,decision,score").map_err(stdout_failure)?;
+    // The reader parses ahead on its own thread; rows arrive here in file order. When
+    // this thread stops early, dropping `batches` ends the reader at its next send.
+    std::thread::scope(|scope| {
+        let (sender, batches) = mpsc::sync_channel(BATCHES_AHEAD);
+        scope.spawn(move || read_ahead(rows, &sender));
+        run.observe_all(&mut memory, &batches)
+    })?;
     let synced = memory.sync().map_err(Failure::Memory)?;
+    let Run {
+        mut out,
+        tally,
+        mut decided,
+        mut waiting,
+        ..
+    } = run;
     waiting
         .print_durable(&mut out, synced)
         .map_err(stdout_failure)?;
     out.flush().map_err(stdout_failure)?;
     progress.finish_and_clear();
 
-    let moved = survivors(&memory, &mut decided);
+    let moved = decided.follow_merges(&memory);
     if let (Some(file), Some(path)) = (clusters_file, &options.clusters) {
-        write_clusters(file, &decided).map_err(output(path))?;
+        decided.write_clusters(file).map_err(output(path))?;
     }
     print_summary(&tally, memory.patron_count(), moved, started.elapsed());
-    if durable {
+    if options.data_dir.is_some() {
         eprintln!(
             "replay: {} rows were in memory already (not printed again); memory is durable up to record {}",
             tally.seen,
             memory.durable_seq()
         );
+    } else {
+        // The process ends now: freeing every patron one by one would only add to the
+        // run's time. (A journaled memory is dropped, so its journal closes properly.)
+        std::mem::forget(memory);
     }
     Ok(())
 }
 
-fn build_memory(country: Option<Country>, data_dir: Option<&Path>) -> Result<Memory, Failure> {
-    let builder = Memory::builder();
-    let builder = match country {
-        Some(country) => builder.default_country(country),
-        None => builder,
-    };
-    match data_dir {
+/// Rows the reader thread parsed, in file order, and how far into the file it was.
+struct Batch {
+    rows: Vec<Result<ImportedRecord, ImportError>>,
+    bytes_read: u64,
+}
+
+/// Parses the export and sends its rows on in batches, until the file ends, a fatal error
+/// ends the reader, or nobody listens any more.
+fn read_ahead(mut rows: OrderCsv<File>, sender: &SyncSender<Batch>) {
+    loop {
+        let batch: Vec<_> = rows.by_ref().take(BATCH_ROWS).collect();
+        if batch.is_empty() {
+            return;
+        }
+        let batch = Batch {
+            rows: batch,
+            bytes_read: rows.bytes_read(),
+        };
+        if sender.send(batch).is_err() {
+            return;
+        }
+    }
+}
+
+/// The main thread's side of a run: memory is fed the rows, and their decisions printed.
+struct Run<'a, W: Write> {
+    options: &'a Options,
+    input_name: &'a str,
+    progress: &'a ProgressBar,
+    out: W,
+    tally: Tally,
+    decided: Decided,
+    /// Rows decided but not durable yet (`--data-dir`), each with its journal seq.
+    waiting: Waiting,
+    /// The row being printed; reused, so that printing a row allocates nothing.
+    line: Vec<u8>,
+}
+
+impl<W: Write> Run<'_, W> {
+    fn observe_all(
+        &mut self,
+        memory: &mut Memory,
+        batches: &Receiver<Batch>,
+    ) -> Result<(), Failure> {
+        let mut next_progress = PROGRESS_EVERY;
+        for batch in batches {
+            for row in batch.rows {
+                self.tally.rows += 1;
+                self.observe(memory, row)?;
+            }
+            if self.tally.rows >= next_progress {
+                self.progress.set_position(batch.bytes_read);
+                next_progress = self.tally.rows + PROGRESS_EVERY;
+            }
+        }
+        Ok(())
+    }
+
+    /// Observes one row and prints its decision (once durable, with `--data-dir`).
+    fn observe(
+        &mut self,
+        memory: &mut Memory,
+        row: Result<ImportedRecord, ImportError>,
+    ) -> Result<(), Failure> {
+        let durable = self.options.data_dir.is_some();
+        let row = match row {
+            Ok(row) => row,
+            Err(error) => return self.bad_row(memory, error),
+        };
+        let line = row.line();
+        // The record id is put in the printed line (and the clusters' list) before the
+        // event, which holds the only other copy, goes to memory.
+        self.line.clear();
+        write_field(&mut self.line, row.record_id());
+        let seen = match memory.observe(row.into_event()) {
+            Ok(seen) => seen,
+            // The journal failing is not the row's fault, and no row can go on after it.
+            Err(
+                error @ (Error::Io { .. } | Error::JournalFailed(_) | Error::RecordTooLarge { .. }),
+            ) => {
+                self.progress.finish_and_clear();
+                self.out.flush().map_err(stdout_failure)?;
+                return Err(Failure::Memory(error));
+            }
+            Err(error) => return self.bad_row(memory, ImportError::from_observe(line, &error)),
+        };
+        let patron = seen.patron();
+        self.decided.push(&self.line, patron);
+        // Done by an earlier run (or earlier in this file): not printed again.
+        if durable && seen.is_replay() {
+            self.tally.seen += 1;
+            return Ok(());
+        }
+        let recognition = seen.recognition();
+        let decision = recognition.decision();
+        count_decision(&mut self.tally, decision);
+        finish_row(&mut self.line, patron, decision, recognition.score());
+        if durable {
+            self.waiting.push(memory.last_seq(), self.line.clone());
+            self.waiting
+                .print_durable(&mut self.out, memory.durable_seq())
+                .map_err(stdout_failure)
+        } else {
+            self.out.write_all(&self.line).map_err(stdout_failure)
+        }
+    }
+
+    /// A row that could not be observed: skipped with `--skip-bad`, else the end of the run.
+    fn bad_row(&mut self, memory: &mut Memory, error: ImportError) -> Result<(), Failure> {
+        let input_name = self.input_name;
+        if self.options.skip_bad && !error.is_fatal() {
+            self.tally.skipped += 1;
+            if self.tally.skipped <= SKIPS_SHOWN {
+                self.progress
+                    .suspend(|| eprintln!("replay: {input_name}: skipped {error}"));
+            } else if self.tally.skipped == SKIPS_SHOWN + 1 {
+                self.progress
+                    .suspend(|| eprintln!("replay: further bad rows are counted only"));
+            }
+            return Ok(());
+        }
+        self.progress.finish_and_clear();
+        // What was decided before the bad row is made durable and printed.
+        let synced = memory.sync().map_err(Failure::Memory)?;
+        self.waiting
+            .print_durable(&mut self.out, synced)
+            .map_err(stdout_failure)?;
+        self.out.flush().map_err(stdout_failure)?;
+        Err(Failure::Input(format!("{input_name}: {error}")))
+    }
+}
+
+fn build_memory(options: &Options) -> Result<Memory, Failure> {
+    let mut builder = Memory::builder();
+    if let Some(country) = options.country {
+        builder = builder.default_country(country);
+    }
+    if !options.moments {
+        builder = builder.without_default_rules();
+    }
+    match &options.data_dir {
         Some(dir) => builder.open(dir).map_err(Failure::Memory),
         None => builder
             .build()
@@ -328,45 +442,65 @@ fn build_memory(country: Option<Country>, data_dir: Option<&Path>) -> Result<Mem
     }
 }
 
-/// What became of one row.
-struct Row {
-    record_id: String,
-    patron: PatronId,
-    decision: &'static str,
-    score: Option<f64>,
-    /// Memory had seen its record id before: nothing changed.
-    seen: bool,
+/// Every row observed, in file order: the patron memory gave it, and (for `--clusters`)
+/// its record id as printed, all ids in one buffer rather than one allocation each.
+struct Decided {
+    patrons: Vec<PatronId>,
+    /// The printed record ids one after the other, and where each ends; empty unless
+    /// the clusters are asked for.
+    record_ids: Vec<u8>,
+    ends: Vec<usize>,
+    keep_ids: bool,
 }
 
-/// Why a row stopped: it was bad, or memory could not journal it.
-enum RowError {
-    Import(ImportError),
-    Memory(Error),
-}
-
-/// One row, observed.
-fn observe_row(
-    memory: &mut Memory,
-    row: Result<regulars::import::ImportedRecord, ImportError>,
-) -> Result<Row, RowError> {
-    let row = row.map_err(RowError::Import)?;
-    let line = row.line();
-    let record_id = row.record_id().to_owned();
-    let seen = memory.observe(row.into_event()).map_err(|e| match e {
-        // The journal failing is not the row's fault, and no row can go on after it.
-        Error::Io { .. } | Error::JournalFailed(_) | Error::RecordTooLarge { .. } => {
-            RowError::Memory(e)
+impl Decided {
+    fn new(keep_ids: bool) -> Self {
+        Self {
+            patrons: Vec::new(),
+            record_ids: Vec::new(),
+            ends: Vec::new(),
+            keep_ids,
         }
-        _ => RowError::Import(ImportError::from_observe(line, &e)),
-    })?;
-    let recognition = seen.recognition();
-    Ok(Row {
-        record_id,
-        patron: seen.patron(),
-        decision: recognition.decision(),
-        score: recognition.score(),
-        seen: seen.is_replay(),
-    })
+    }
+
+    /// Files a row: `field` starts with the record id as printed, then a comma.
+    fn push(&mut self, field: &[u8], patron: PatronId) {
+        self.patrons.push(patron);
+        if self.keep_ids {
+            let id = field.strip_suffix(b",").unwrap_or(field);
+            self.record_ids.extend_from_slice(id);
+            self.ends.push(self.record_ids.len());
+        }
+    }
+
+    /// Points every row at the patron its patron id forwards to now (a merged id forwards
+    /// to the survivor); returns how many rows moved.
+    fn follow_merges(&mut self, memory: &Memory) -> u64 {
+        let mut moved = 0;
+        for patron in &mut self.patrons {
+            if let Some(now) = memory.patron(*patron).map(|p| p.id())
+                && now != *patron
+            {
+                *patron = now;
+                moved += 1;
+            }
+        }
+        moved
+    }
+
+    fn write_clusters(&self, file: File) -> io::Result<()> {
+        let mut out = BufWriter::new(file);
+        writeln!(out, "record_id,patron_id")?;
+        let mut start = 0;
+        for (&end, patron) in self.ends.iter().zip(&self.patrons) {
+            out.write_all(&self.record_ids[start..end])?;
+            writeln!(out, ",{}", patron.as_u64())?;
+            start = end;
+        }
+        out.into_inner()
+            .map_err(io::IntoInnerError::into_error)?
+            .sync_all()
+    }
 }
 
 /// Printed rows waiting for memory to make them durable, oldest first.
@@ -401,45 +535,15 @@ fn count_decision(tally: &mut Tally, decision: &str) {
     }
 }
 
-fn write_row(
-    out: &mut impl Write,
-    record_id: &str,
-    patron: PatronId,
-    decision: &str,
-    score: Option<f64>,
-) -> io::Result<()> {
-    let record_id = csv_field(record_id);
+/// Ends a printed row, which holds its record id and a comma: patron id, decision and
+/// score, then the line break.
+fn finish_row(line: &mut Vec<u8>, patron: PatronId, decision: &str, score: Option<f64>) {
     let patron = patron.as_u64();
-    match score {
-        Some(score) => writeln!(out, "{record_id},{patron},{decision},{score:.2}"),
-        None => writeln!(out, "{record_id},{patron},{decision},"),
-    }
-}
-
-/// Points every row at the patron its patron id forwards to now (a merged id forwards to
-/// the survivor); returns how many rows moved.
-fn survivors(memory: &Memory, decided: &mut [(String, PatronId)]) -> u64 {
-    let mut moved = 0;
-    for (_, patron) in decided.iter_mut() {
-        if let Some(now) = memory.patron(*patron).map(|p| p.id())
-            && now != *patron
-        {
-            *patron = now;
-            moved += 1;
-        }
-    }
-    moved
-}
-
-fn write_clusters(file: File, decided: &[(String, PatronId)]) -> io::Result<()> {
-    let mut out = BufWriter::new(file);
-    writeln!(out, "record_id,patron_id")?;
-    for (record_id, patron) in decided {
-        writeln!(out, "{},{}", csv_field(record_id), patron.as_u64())?;
-    }
-    out.into_inner()
-        .map_err(io::IntoInnerError::into_error)?
-        .sync_all()
+    // Writing to a `Vec` cannot fail.
+    let _ = match score {
+        Some(score) => writeln!(line, "{patron},{decision},{score:.2}"),
+        None => writeln!(line, "{patron},{decision},"),
+    };
 }
 
 fn print_summary(tally: &Tally, patrons: usize, moved: u64, elapsed: Duration) {
@@ -470,16 +574,25 @@ fn progress_bar(size: u64) -> ProgressBar {
 
 // ================================================================ text
 
-/// A CSV field: quoted when it holds a comma, a quote, a line break or edge spaces.
-fn csv_field(text: &str) -> Cow<'_, str> {
+/// Appends a CSV field and a comma: the field quoted when it holds a comma, a quote, a
+/// line break or edge spaces.
+fn write_field(out: &mut Vec<u8>, text: &str) {
     let needs_quotes = text.contains([',', '"', '\n', '\r'])
         || text.starts_with(char::is_whitespace)
         || text.ends_with(char::is_whitespace);
     if needs_quotes {
-        Cow::Owned(format!("\"{}\"", text.replace('"', "\"\"")))
+        out.push(b'"');
+        for part in text.split_inclusive('"') {
+            out.extend_from_slice(part.as_bytes());
+            if part.ends_with('"') {
+                out.push(b'"');
+            }
+        }
+        out.push(b'"');
     } else {
-        Cow::Borrowed(text)
+        out.extend_from_slice(text.as_bytes());
     }
+    out.push(b',');
 }
 
 /// An option as typed, escaped and cut short: it is untrusted text.
