@@ -28,8 +28,9 @@
 //! carry on live with the ledger of what they would have fired (decisions, the printed
 //! rows and `--clusters` are the same either way).
 //!
-//! The file is read and parsed on a second thread, a few hundred rows ahead, while the
-//! main thread observes them in file order: the output is the same as one thread's.
+//! The file is read and parsed, and each row's signals normalized (with
+//! [`Memory::preparer`]), on a second thread a few hundred rows ahead, while the main
+//! thread observes the rows in file order: the output is the same as one thread's.
 //!
 //! Stderr gets a progress bar (on a terminal, for files over 1 MiB) and a summary. A bad
 //! row stops the run with exit code 2 and a one-line error naming its line and column;
@@ -45,9 +46,9 @@ use std::sync::mpsc::{self, Receiver, SyncSender};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
-use regulars::import::{ImportError, ImportedRecord, OrderCsv};
+use regulars::import::{ImportError, OrderCsv};
 use regulars::normalize::Country;
-use regulars::{Error, Memory, PatronId};
+use regulars::{Error, Memory, PatronId, PreparedEvent, Preparer};
 
 const USAGE: &str = "\
 usage: replay [--country XX] [--clusters FILE] [--skip-bad] [--data-dir DIR] [--moments] INPUT.csv
@@ -258,7 +259,8 @@ fn replay(options: &Options) -> Result<(), Failure> {
     // this thread stops early, dropping `batches` ends the reader at its next send.
     std::thread::scope(|scope| {
         let (sender, batches) = mpsc::sync_channel(BATCHES_AHEAD);
-        scope.spawn(move || read_ahead(rows, &sender));
+        let preparer = memory.preparer();
+        scope.spawn(move || read_ahead(rows, &preparer, &sender));
         run.observe_all(&mut memory, &batches)
     })?;
     let synced = memory.sync().map_err(Failure::Memory)?;
@@ -294,17 +296,35 @@ fn replay(options: &Options) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Rows the reader thread parsed, in file order, and how far into the file it was.
+/// Rows the reader thread parsed and prepared, in file order, and how far into the file
+/// it was.
 struct Batch {
-    rows: Vec<Result<ImportedRecord, ImportError>>,
+    rows: Vec<Result<ReadRow, ImportError>>,
     bytes_read: u64,
 }
 
-/// Parses the export and sends its rows on in batches, until the file ends, a fatal error
-/// ends the reader, or nobody listens any more.
-fn read_ahead(mut rows: OrderCsv<File>, sender: &SyncSender<Batch>) {
+/// A row as the reader thread hands it on: its line, and its event with the signals
+/// normalized already.
+struct ReadRow {
+    line: u64,
+    event: PreparedEvent,
+}
+
+/// Parses the export and normalizes its rows' signals (memory's own work, done here so
+/// that memory's thread has less of it), then sends them on in batches, until the file
+/// ends, a fatal error ends the reader, or nobody listens any more.
+fn read_ahead(mut rows: OrderCsv<File>, preparer: &Preparer, sender: &SyncSender<Batch>) {
     loop {
-        let batch: Vec<_> = rows.by_ref().take(BATCH_ROWS).collect();
+        let batch: Vec<_> = rows
+            .by_ref()
+            .take(BATCH_ROWS)
+            .map(|row| {
+                row.map(|row| ReadRow {
+                    line: row.line(),
+                    event: preparer.prepare(row.into_event()),
+                })
+            })
+            .collect();
         if batch.is_empty() {
             return;
         }
@@ -356,19 +376,19 @@ impl<W: Write> Run<'_, W> {
     fn observe(
         &mut self,
         memory: &mut Memory,
-        row: Result<ImportedRecord, ImportError>,
+        row: Result<ReadRow, ImportError>,
     ) -> Result<(), Failure> {
         let durable = self.options.data_dir.is_some();
         let row = match row {
             Ok(row) => row,
             Err(error) => return self.bad_row(memory, error),
         };
-        let line = row.line();
-        // The record id is put in the printed line (and the clusters' list) before the
-        // event, which holds the only other copy, goes to memory.
+        let ReadRow { line, event } = row;
+        // The record id (the event id) is put in the printed line (and the clusters'
+        // list) before the event, which holds the only other copy, goes to memory.
         self.line.clear();
-        write_field(&mut self.line, row.record_id());
-        let seen = match memory.observe(row.into_event()) {
+        write_field(&mut self.line, event.event().id().as_str());
+        let seen = match memory.observe_prepared(event) {
             Ok(seen) => seen,
             // The journal failing is not the row's fault, and no row can go on after it.
             Err(

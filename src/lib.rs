@@ -127,6 +127,7 @@ pub use memory::{
     IdentityChange, IndexView, MembershipSpan, Memory, MemoryBuilder, MergeCause, Observation,
     Participant, PatronStats, PatronView, ProductionVisits, ReviewDecision, ReviewItem, TicketView,
 };
+pub use memory::{PreparedEvent, Preparer};
 pub use model::catalog::{Catalog, Performance, Production, Venue};
 pub use model::event::{
     Donation, Event, EventKind, LineItem, Membership, Order, Purchase, Refund, Scan, Ticket,

@@ -11,6 +11,7 @@ mod identity;
 mod index;
 mod limits;
 mod observation;
+mod prepare;
 mod snapshot;
 pub(crate) mod state;
 mod stats;
@@ -25,6 +26,7 @@ pub use identity::{IdentityChange, MergeCause, ReviewDecision, ReviewItem};
 pub use index::IndexView;
 pub use limits::Limits;
 pub use observation::{Observation, Participant};
+pub use prepare::{PreparedEvent, Preparer};
 pub use stats::{MembershipSpan, PatronStats, ProductionVisits};
 pub use view::{History, HistoryIter, PatronView, TicketView};
 

@@ -106,6 +106,16 @@ impl Memory {
     /// # Ok::<(), regulars::Error>(())
     /// ```
     pub fn observe(&mut self, event: Event) -> Result<Observation> {
+        self.observe_with(event, None)
+    }
+
+    /// [`observe`](Self::observe), with the order buyer's signals normalized already if
+    /// `buyer` is given (see [`Memory::observe_prepared`]).
+    pub(super) fn observe_with(
+        &mut self,
+        event: Event,
+        buyer: Option<Result<NormalizedSignals>>,
+    ) -> Result<Observation> {
         let at = event.occurred_at().unwrap_or_else(|| self.clock.now());
         // With an identifier key, the sealed event is the one journaled, fingerprinted
         // and recorded: no raw identifier goes further.
@@ -118,7 +128,7 @@ impl Memory {
         // A seen event changes nothing (even if it is a scan seen under another event
         // id, that id is new and recorded), so only a new event id is journaled.
         let new = !self.state.events.contains_key(event.id().as_str());
-        let observation = self.observe_at(event, at)?;
+        let observation = self.observe_at_with(event, at, buyer)?;
         self.commit(pending, new)?;
         Ok(observation)
     }
@@ -126,6 +136,17 @@ impl Memory {
     /// Observes an event at `now` (its own time, or the clock's when it was first
     /// observed): the write path of [`observe`](Self::observe) and of its replay.
     pub(crate) fn observe_at(&mut self, event: &Event, now: DateTime<Utc>) -> Result<Observation> {
+        self.observe_at_with(event, now, None)
+    }
+
+    /// [`observe_at`](Self::observe_at), with the order buyer's signals normalized
+    /// already if `buyer` is given.
+    fn observe_at_with(
+        &mut self,
+        event: &Event,
+        now: DateTime<Utc>,
+        buyer: Option<Result<NormalizedSignals>>,
+    ) -> Result<Observation> {
         let id = event.id();
         check_vendor_id(id.as_str()).map_err(|reason| Error::InvalidInput {
             location: "event id".to_owned(),
@@ -164,7 +185,7 @@ impl Memory {
             },
         );
         let observed = match event.kind() {
-            EventKind::Order(order) => self.observe_order(id, now, order),
+            EventKind::Order(order) => self.observe_order(id, now, order, buyer),
             EventKind::Scan(scan) => self.observe_scan(id, now, scan),
             EventKind::Refund(refund) => self.observe_refund(id, now, refund),
             EventKind::Donation(donation) => self.observe_donation(id, now, donation),
@@ -378,6 +399,7 @@ impl Memory {
         event: &EventId,
         now: DateTime<Utc>,
         order: &Order,
+        buyer: Option<Result<NormalizedSignals>>,
     ) -> Result<Observation> {
         let ev = event.as_str();
         check_id(ev, "order.id", order.id.as_str())?;
@@ -397,7 +419,10 @@ impl Memory {
             ));
         }
         let today = now.date_naive();
-        let buyer = self.normalize(&order.buyer, ev, "order.buyer", today)?;
+        let buyer = match buyer {
+            Some(prepared) => prepared?,
+            None => self.normalize(&order.buyer, ev, "order.buyer", today)?,
+        };
         let mut planned: Vec<(PerformanceIdx, Option<NormalizedSignals>)> =
             Vec::with_capacity(order.tickets.len());
         let mut in_this_order = HashSet::with_capacity(order.tickets.len());
