@@ -665,3 +665,293 @@ proptest! {
         }
     }
 }
+
+// ---------------------------------------------------------------- prepared rows
+
+#[allow(dead_code)]
+mod common;
+#[path = "../examples/support/population.rs"]
+#[allow(dead_code)]
+mod population;
+
+/// A generated export of recurring, differently-typed people, then rows `observe` refuses.
+fn population_export(persons: usize, seed: u64) -> String {
+    let people = population::Population::generate(persons, seed);
+    let mut csv = population::CSV_HEADER.join(",");
+    csv.push('\n');
+    for record in &people.records {
+        let row: Vec<String> = record
+            .csv_row()
+            .iter()
+            .map(|field| format!("\"{}\"", field.replace('"', "\"\"")))
+            .collect();
+        csv.push_str(&row.join(","));
+        csv.push('\n');
+    }
+    csv.push_str("bad-1,2026-01-01,Ana,Silva,not-an-address,,,,,,,,,\n");
+    csv.push_str("bad-2,2026-01-02,Ben,,,12,,,,,,,,\n");
+    csv
+}
+
+/// Feeds every good row of `csv` to `memory` through `feed`; what each row became.
+fn feed_all(
+    memory: &mut Memory,
+    csv: &str,
+    mut feed: impl FnMut(&mut Memory, Event) -> Result<regulars::Observation, Error>,
+) -> Vec<String> {
+    reader(csv)
+        .map(|row| {
+            let row = row.expect("a good row");
+            match feed(memory, row.into_event()) {
+                Ok(seen) => {
+                    let recognition = seen.recognition();
+                    format!(
+                        "{} {} {:?}",
+                        seen.patron().as_u64(),
+                        recognition.decision(),
+                        recognition.score()
+                    )
+                }
+                Err(error) => format!("error: {error}"),
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn prepared_rows_are_observed_exactly_as_plain_ones() {
+    let csv = population_export(400, 11);
+    let mut plain = memory();
+    let expected = feed_all(&mut plain, &csv, |memory, event| memory.observe(event));
+
+    let mut again = memory();
+    let same = feed_all(&mut again, &csv, |memory, event| memory.observe(event));
+    assert_eq!(same, expected);
+    assert_same_memory(&again, &plain);
+
+    let mut prepared = memory();
+    let preparer = prepared.preparer();
+    let got = feed_all(&mut prepared, &csv, |memory, event| {
+        let event = preparer.prepare(event);
+        assert!(event.is_prepared(), "a timed order is prepared");
+        memory.observe_prepared(event)
+    });
+    assert_eq!(got, expected);
+    // The export recognizes people and refuses its two bad rows, by column.
+    assert!(expected.iter().any(|row| row.contains(" known ")));
+    let errors: Vec<&String> = expected.iter().filter(|r| r.starts_with("error")).collect();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(
+        errors[0].contains("event `bad-1`: order.buyer.email"),
+        "{}",
+        errors[0]
+    );
+    assert!(errors[1].contains("order.buyer.phone"), "{}", errors[1]);
+    assert_same_memory(&prepared, &plain);
+}
+
+#[test]
+fn rows_prepared_on_another_thread_come_out_in_file_order() {
+    let csv = population_export(300, 12);
+    let mut plain = memory();
+    let expected = feed_all(&mut plain, &csv, |memory, event| memory.observe(event));
+
+    let mut threaded = memory();
+    let preparer = threaded.preparer();
+    let got: Vec<String> = std::thread::scope(|scope| {
+        let (send, receive) = std::sync::mpsc::sync_channel(4);
+        scope.spawn(|| {
+            for row in reader(&csv) {
+                let event = preparer.prepare(row.expect("a good row").into_event());
+                if send.send(event).is_err() {
+                    return;
+                }
+            }
+            drop(send);
+        });
+        receive
+            .iter()
+            .map(|event| match threaded.observe_prepared(event) {
+                Ok(seen) => format!(
+                    "{} {} {:?}",
+                    seen.patron().as_u64(),
+                    seen.recognition().decision(),
+                    seen.recognition().score()
+                ),
+                Err(error) => format!("error: {error}"),
+            })
+            .collect()
+    });
+    assert_eq!(got, expected);
+    assert_same_memory(&threaded, &plain);
+}
+
+/// Panics unless two memories show the same through the public API (not printed when
+/// they differ: the snapshots are long).
+#[track_caller]
+fn assert_same_memory(a: &Memory, b: &Memory) {
+    let (a, b) = (common::snapshot(a), common::snapshot(b));
+    let differ = a.patrons.iter().zip(&b.patrons).position(|(x, y)| x != y);
+    assert!(
+        a == b,
+        "memories differ: {} and {} patrons, {} and {} events, first different patron at {differ:?}",
+        a.patron_count,
+        b.patron_count,
+        a.event_count,
+        b.event_count
+    );
+}
+
+/// An order at a fixed time, by a buyer with these signals.
+fn timed_order(id: &str, buyer: Signals) -> Event {
+    let at = Utc
+        .with_ymd_and_hms(2026, 2, 1, 10, 0, 0)
+        .single()
+        .expect("valid time");
+    Event::order(id, Order::new(id, buyer)).at(at)
+}
+
+#[test]
+fn a_prepared_error_comes_where_observe_would_give_it() {
+    let mut memory = memory();
+    let preparer = memory.preparer();
+    let ana = Signals::new().email("ana@example.org");
+    memory
+        .observe_prepared(preparer.prepare(timed_order("e-1", ana)))
+        .expect("a good order");
+
+    // A seen event id with other content conflicts, before its signals are looked at.
+    let bad = Signals::new().email("not-an-address");
+    let conflict = memory.observe_prepared(preparer.prepare(timed_order("e-1", bad.clone())));
+    assert!(
+        matches!(conflict, Err(Error::ConflictingEvent { .. })),
+        "{conflict:?}"
+    );
+    // An id `observe` refuses is refused first too.
+    let bad_id = memory.observe_prepared(preparer.prepare(timed_order("", bad.clone())));
+    let plain_bad_id = memory.observe(timed_order("", bad.clone()));
+    assert_eq!(
+        bad_id.map(|_| ()).map_err(|e| e.to_string()),
+        plain_bad_id.map(|_| ()).map_err(|e| e.to_string())
+    );
+    // A new event with a bad e-mail: the same error as observe's, and nothing changes.
+    let before = common::snapshot(&memory);
+    let prepared = memory
+        .observe_prepared(preparer.prepare(timed_order("e-2", bad.clone())))
+        .expect_err("a malformed e-mail");
+    let plain = memory
+        .observe(timed_order("e-2", bad))
+        .expect_err("a malformed e-mail");
+    assert_eq!(prepared.to_string(), plain.to_string());
+    assert!(
+        prepared.to_string().contains("order.buyer.email"),
+        "{prepared}"
+    );
+    assert!(common::snapshot(&memory) == before, "memory changed");
+    assert_eq!(memory.event_count(), 1);
+}
+
+#[test]
+fn what_was_prepared_with_other_settings_is_normalized_again() {
+    // A national number means something with a default country and nothing without one.
+    let national = || {
+        timed_order(
+            "e-1",
+            Signals::new().given_name("Ben").phone("07700 900123"),
+        )
+    };
+    let without_country = Memory::new();
+    let with_country = memory();
+
+    let mut plain = Memory::new();
+    let expected = plain
+        .observe(national())
+        .map(|seen| seen.recognition().decision());
+    let mut target = Memory::new();
+    let got = target
+        .observe_prepared(with_country.preparer().prepare(national()))
+        .map(|seen| seen.recognition().decision());
+    assert_eq!(
+        got.map_err(|e| e.to_string()),
+        expected.map_err(|e| e.to_string())
+    );
+    assert_same_memory(&target, &plain);
+
+    let mut plain = memory();
+    plain.observe(national()).expect("a GB mobile");
+    let mut target = memory();
+    target
+        .observe_prepared(without_country.preparer().prepare(national()))
+        .expect("normalized again with GB");
+    assert_same_memory(&target, &plain);
+}
+
+#[test]
+fn untimed_events_and_sealing_memories_are_left_to_observe() {
+    let memory = memory();
+    let untimed = Event::order(
+        "e-1",
+        Order::new("o-1", Signals::new().email("ana@example.org")),
+    );
+    assert!(!memory.preparer().prepare(untimed.clone()).is_prepared());
+
+    let mut sealing = Memory::builder()
+        .identifier_key([7; 32])
+        .build()
+        .expect("valid configuration");
+    let preparer = sealing.preparer();
+    let timed = timed_order("e-1", Signals::new().email("ana@example.org"));
+    let prepared = preparer.prepare(timed.clone());
+    assert!(!prepared.is_prepared());
+    assert_eq!(prepared.event(), &timed);
+    let ana = sealing
+        .observe_prepared(prepared)
+        .expect("observed")
+        .patron();
+    let again = sealing
+        .recognize(&Signals::new().email(" Ana@Example.ORG"))
+        .expect("valid signals");
+    assert_eq!(again.known_patron(), Some(ana));
+    let stored = sealing.patron(ana).expect("a patron").identifiers()[0]
+        .value()
+        .to_owned();
+    assert!(stored.starts_with("k:"), "sealed");
+    assert_eq!(
+        preparer.prepare(untimed.clone()).into_event(),
+        untimed,
+        "the event is handed back as it was"
+    );
+}
+
+#[test]
+fn prepared_rows_are_journaled_like_plain_ones() {
+    let dir = std::env::temp_dir().join(format!(
+        "regulars-import-prepared-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
+    ));
+    let csv = population_export(200, 13);
+    let open = || {
+        Memory::builder()
+            .default_country(Country::GB)
+            .open(&dir)
+            .expect("a data dir")
+    };
+    let mut durable = open();
+    let preparer = durable.preparer();
+    let rows = feed_all(&mut durable, &csv, |memory, event| {
+        memory.observe_prepared(preparer.prepare(event))
+    });
+    assert!(rows.len() > 200);
+    durable.sync().expect("synced");
+    let before = common::snapshot(&durable);
+    drop(durable);
+    let reopened = open();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        common::snapshot(&reopened) == before,
+        "the journal replays to another memory"
+    );
+}
