@@ -668,7 +668,6 @@ proptest! {
 
 // ---------------------------------------------------------------- prepared rows
 
-#[allow(dead_code)]
 mod common;
 #[path = "../examples/support/population.rs"]
 #[allow(dead_code)]

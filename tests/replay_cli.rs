@@ -103,6 +103,23 @@ fn happy_path_prints_each_decision_and_the_clusters() {
     assert!(stderr.contains("2 known, 0 review, 2 new"), "{stderr}");
     assert!(stderr.contains("2 patrons"), "{stderr}");
     assert!(stderr.contains("rows/s"), "{stderr}");
+
+    // Running the moment rules changes no decision and no cluster.
+    let with_moments = dir.0.join("with-moments.csv");
+    let again = replay(&[
+        "--country",
+        "GB",
+        "--moments",
+        "--clusters",
+        path(&with_moments),
+        path(&input),
+    ]);
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    assert_eq!(text(&again.stdout), stdout);
+    assert_eq!(
+        fs::read_to_string(&with_moments).expect("clusters written"),
+        clusters
+    );
 }
 
 #[test]
@@ -314,6 +331,23 @@ fn a_run_killed_twice_and_resumed_ends_like_an_uninterrupted_one() {
     ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(fs::read_to_string(&plain).expect("clusters"), expected);
+    assert_eq!(rows_of(&text(&out.stdout)), all_rows);
+    // So does one that runs the moment rules on the imported orders.
+    let with_moments = dir.0.join("moments.csv");
+    let out = replay(&[
+        "--country",
+        "GB",
+        "--skip-bad",
+        "--moments",
+        "--clusters",
+        path(&with_moments),
+        path(&input),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        fs::read_to_string(&with_moments).expect("clusters"),
+        expected
+    );
     assert_eq!(rows_of(&text(&out.stdout)), all_rows);
 
     #[cfg(unix)]

@@ -6,6 +6,12 @@
 //! person the other columns describe, at the row's `ts` if it has one. Feed each event to
 //! [`Memory::observe`](crate::Memory::observe) in file order.
 //!
+//! A large export goes faster on two threads: one reads rows and normalizes their
+//! signals with a [`Preparer`](crate::Preparer) (from
+//! [`Memory::preparer`](crate::Memory::preparer)), the other feeds them in file order to
+//! [`Memory::observe_prepared`](crate::Memory::observe_prepared), with the same results.
+//! The `replay` example does this.
+//!
 //! # Format
 //!
 //! Columns are found by name in the header: in any order, names trimmed and compared
