@@ -1328,3 +1328,99 @@ fn a_typo_in_a_nickname_still_finds_the_person_but_two_real_names_stay_two() {
     assert_ne!(twin.known_patron(), Some(anna), "{}", twin.explain());
     assert_eq!(twin.household(), [anna], "{}", twin.explain());
 }
+
+#[test]
+fn a_letter_far_away_on_the_keyboard_makes_another_name_but_a_slip_does_not() {
+    // Twins at one address with one mailbox: Jonas and Jonah differ by one letter, but
+    // `s` and `h` are far apart on a keyboard and the names sound different.
+    let (memory, jonas) = seeded(
+        Signals::new()
+            .given_name("Jonas")
+            .family_name("Reinecker")
+            .email("reinecker.twins@example.org")
+            .street("Twijnstraat 89")
+            .postcode("3539 TZ")
+            .country("NL"),
+    );
+    let jonah = recognize(
+        &memory,
+        Signals::new()
+            .given_name("Jonah")
+            .family_name("Reinecker")
+            .email("reinecker.twins@example.org")
+            .street("Twijnstraat 89")
+            .postcode("3539 TZ")
+            .country("NL"),
+    );
+    assert_ne!(jonah.known_patron(), Some(jonas), "{}", jonah.explain());
+    assert_eq!(jonah.household(), [jonas], "{}", jonah.explain());
+    let (detail, agreement) = compared(&jonah, Field::GivenName);
+    assert_eq!((detail.as_str(), agreement), ("different", Agreement::Disagrees));
+    // A finger slipping to the neighbouring key (`a` for `s`) is still him.
+    let slip = recognize(
+        &memory,
+        Signals::new()
+            .given_name("Jonaa")
+            .family_name("Reinecker")
+            .email("reinecker.twins@example.org"),
+    );
+    assert_eq!(slip.known_patron(), Some(jonas), "{}", slip.explain());
+    assert_eq!(compared(&slip, Field::GivenName).0, "close spelling");
+    // And a letter far away that sounds the same (Jakob, Jacob) is one name misheard.
+    let (memory, jakob) = seeded(
+        Signals::new()
+            .given_name("Jakob")
+            .family_name("Reinecker")
+            .email("jakob.r@example.org"),
+    );
+    let jacob = recognize(
+        &memory,
+        Signals::new()
+            .given_name("Jacob")
+            .family_name("Reinecker")
+            .email("jakob.r@example.org"),
+    );
+    assert_eq!(jacob.known_patron(), Some(jakob), "{}", jacob.explain());
+}
+
+#[test]
+fn a_junior_suffix_on_one_side_only_is_another_family_name() {
+    // The father, seen first, at his address.
+    let (memory, father) = seeded(
+        Signals::new()
+            .given_name("Cornelis")
+            .family_name("Boonstrak")
+            .email("cornelis.boonstrak@example.org")
+            .street("Keizersgracht 32")
+            .postcode("1106 CP")
+            .country("NL"),
+    );
+    // His son of the same name, writing "Jr.", at the same address with his own mailbox.
+    let son = Signals::new()
+        .given_name("Cornelis")
+        .family_name("Boonstrak Jr.")
+        .email("kees.b@example.net")
+        .street("Keizersgracht 32")
+        .postcode("1106 CP")
+        .country("NL");
+    let seen = recognize(&memory, son);
+    let (detail, agreement) = compared(&seen, Field::FamilyName);
+    assert_eq!((detail.as_str(), agreement), ("different", Agreement::Disagrees));
+    assert_ne!(seen.known_patron(), Some(father), "{}", seen.explain());
+    // The son, once known with his suffix, is found by it.
+    let (memory, junior) = seeded(
+        Signals::new()
+            .given_name("Cornelis")
+            .family_name("Boonstrak Jr")
+            .email("kees.b@example.net"),
+    );
+    let again = recognize(
+        &memory,
+        Signals::new()
+            .given_name("Cornelis")
+            .family_name("Boonstrak Jr.")
+            .email("kees.b@example.net"),
+    );
+    assert_eq!(again.known_patron(), Some(junior), "{}", again.explain());
+    assert_eq!(compared(&again, Field::FamilyName).0, "exact");
+}
