@@ -1359,7 +1359,10 @@ fn a_letter_far_away_on_the_keyboard_makes_another_name_but_a_slip_does_not() {
     assert_ne!(jonah.known_patron(), Some(jonas), "{}", jonah.explain());
     assert_eq!(jonah.household(), [jonas], "{}", jonah.explain());
     let (detail, agreement) = compared(&jonah, Field::GivenName);
-    assert_eq!((detail.as_str(), agreement), ("different", Agreement::Disagrees));
+    assert_eq!(
+        (detail.as_str(), agreement),
+        ("different", Agreement::Disagrees)
+    );
     // A finger slipping to the neighbouring key (`a` for `s`) is still him.
     let slip = recognize(
         &memory,
@@ -1410,7 +1413,10 @@ fn a_junior_suffix_on_one_side_only_is_another_family_name() {
         .country("NL");
     let seen = recognize(&memory, son);
     let (detail, agreement) = compared(&seen, Field::FamilyName);
-    assert_eq!((detail.as_str(), agreement), ("different", Agreement::Disagrees));
+    assert_eq!(
+        (detail.as_str(), agreement),
+        ("different", Agreement::Disagrees)
+    );
     assert_ne!(seen.known_patron(), Some(father), "{}", seen.explain());
     // The son, once known with his suffix, is found by it.
     let (memory, junior) = seeded(
