@@ -26,7 +26,9 @@ use crate::signals::NormalizedSignals;
 pub enum MergeCause {
     /// [`Memory::merge`] was called.
     Manual,
-    /// A record carried enough evidence for both (see [`Thresholds::merge`](crate::Thresholds::merge)).
+    /// A record carried enough evidence for both (see [`Thresholds::merge`](crate::Thresholds::merge)),
+    /// or taught one patron of an open [review](ReviewItem) enough that its profile now
+    /// matches the other's as surely as a record is linked.
     Automatic {
         /// The event whose record proved it.
         event: EventId,
@@ -77,6 +79,15 @@ pub enum IdentityChange {
 
 /// A record memory was unsure about: it was kept on a provisional patron, and a person
 /// should say whether that patron is one of the candidates.
+///
+/// Memory settles an item itself when later records prove it: each time a record is
+/// linked to the provisional patron or to a candidate, the provisional patron's profile
+/// is compared with each candidate's, as if it were one record, and merged into the one
+/// it now matches as surely as a Known record (over the raised Known threshold, leading
+/// the other candidates by the margin, its given name or birth date agreeing, something
+/// beyond the names agreeing, nothing saying they are two people, not pinned apart).
+/// The merge appears in [`Memory::identity_changes`] as
+/// [`MergeCause::Automatic`], and [`Memory::split`] undoes it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ReviewItem {
     pub(crate) id: u64,
