@@ -541,3 +541,118 @@ fn a_survivor_holds_the_tickets_of_the_patron_merged_into_it() {
     assert_eq!(held, ["t-ana", "t-ben"]);
     assert_eq!(survivor.stats().tickets(), 2);
 }
+
+/// A memory whose merge threshold no single record below reaches, journaled in `dir` so
+/// it can be reopened: only re-checking the review can join the two patrons.
+fn strict_merging(dir: &std::path::Path) -> regulars::Memory {
+    let clock = regulars::ManualClock::new(t0());
+    let mut memory = builder(&clock)
+        .thresholds(regulars::Thresholds::default().merge(40.0))
+        .open(dir)
+        .expect("opens");
+    if memory.last_seq() == 0 {
+        define_catalog(&mut memory);
+    }
+    memory
+}
+
+#[test]
+fn a_review_is_merged_once_later_records_prove_its_patrons_one_person() {
+    let dir = TempDir::new("review-merged");
+    let mut memory = strict_merging(dir.path());
+    let anna = seed(
+        &mut memory,
+        "anna",
+        Signals::new()
+            .given_name("Anna")
+            .family_name("Rumstrom")
+            .email("anna.rumstrom@example.org")
+            .postcode("3578 PZ")
+            .country("NL"),
+    );
+    // At the box office, an initial and a phone: maybe her, maybe not. Queued for review.
+    let box_office = || {
+        Signals::new()
+            .given_name("A.")
+            .family_name("Rumstrom")
+            .phone("+31 6 54257179")
+            .country("NL")
+    };
+    let provisional = seed(&mut memory, "box-1", box_office());
+    assert_ne!(provisional, anna);
+    let reviews: Vec<_> = memory
+        .reviews()
+        .map(|r| (r.patron(), r.candidates()[0].patron()))
+        .collect();
+    assert_eq!(reviews, [(provisional, anna)]);
+    // Back with the same phone and her postcode: the record goes to the provisional
+    // patron, which now matches Anna's profile on her initial, family name and postcode.
+    let again = seed(&mut memory, "box-2", box_office().postcode("3578 PZ"));
+    assert_eq!(again, anna, "the older id survives");
+    assert_eq!(memory.patron(provisional).map(|p| p.id()), Some(anna));
+    assert_eq!(memory.reviews().count(), 0, "the review is settled");
+    let merged = memory.identity_changes(0).iter().any(|change| {
+        matches!(change, IdentityChange::Merged { survivor, absorbed, cause: MergeCause::Automatic { .. } }
+            if *survivor == anna && *absorbed == provisional)
+    });
+    assert!(merged, "{:?}", memory.identity_changes(0));
+    // Replaying the journal makes the same decision.
+    let before = snapshot(&memory);
+    drop(memory);
+    let reopened = strict_merging(dir.path());
+    assert_eq!(snapshot(&reopened), before);
+}
+
+#[test]
+fn a_review_stays_open_while_the_profiles_prove_nothing_more() {
+    let dir = TempDir::new("review-open");
+    let mut memory = strict_merging(dir.path());
+    let anna = seed(
+        &mut memory,
+        "anna",
+        Signals::new()
+            .given_name("Anna")
+            .family_name("Rumstrom")
+            .email("anna.rumstrom@example.org")
+            .postcode("3578 PZ")
+            .country("NL"),
+    );
+    let box_office = || {
+        Signals::new()
+            .given_name("A.")
+            .family_name("Rumstrom")
+            .phone("+31 6 54257179")
+            .country("NL")
+    };
+    let provisional = seed(&mut memory, "box-1", box_office());
+    // The same phone with another postcode: still only an initial and a family name in
+    // common with Anna.
+    let again = seed(&mut memory, "box-2", box_office().postcode("1011 AB"));
+    assert_eq!(again, provisional);
+    assert_ne!(memory.patron(provisional).map(|p| p.id()), Some(anna));
+    assert_eq!(memory.reviews().count(), 1);
+    // And a birth date that differs from Anna's says they are two people, however much
+    // else later agrees.
+    let other = TempDir::new("review-conflict");
+    let mut memory = strict_merging(other.path());
+    let anna = seed(
+        &mut memory,
+        "anna",
+        Signals::new()
+            .given_name("Anna")
+            .family_name("Rumstrom")
+            .postcode("3578 PZ")
+            .country("NL")
+            .birth_date(date(1980, 5, 1)),
+    );
+    let provisional = seed(&mut memory, "box-1", box_office());
+    let again = seed(
+        &mut memory,
+        "box-2",
+        box_office()
+            .postcode("3578 PZ")
+            .birth_date(date(1999, 2, 3)),
+    );
+    assert_ne!(memory.patron(again).map(|p| p.id()), Some(anna));
+    assert_ne!(memory.patron(provisional).map(|p| p.id()), Some(anna));
+}

@@ -1094,7 +1094,11 @@ fn a_shared_name_particle_is_not_a_shared_family_name() {
 
 /// The detail and agreement of one field's comparison in a recognition's best evidence.
 fn compared(recognition: &Recognition, field: Field) -> (String, Agreement) {
-    let item = evidence_of(recognition)
+    // The linked patron's evidence, or the best unlinked candidate's.
+    let evidence = recognition
+        .evidence()
+        .unwrap_or_else(|| panic!("no candidate: {}", recognition.explain()));
+    let item = evidence
         .items()
         .iter()
         .find(|i| i.field() == field)
@@ -1327,4 +1331,107 @@ fn a_typo_in_a_nickname_still_finds_the_person_but_two_real_names_stay_two() {
     );
     assert_ne!(twin.known_patron(), Some(anna), "{}", twin.explain());
     assert_eq!(twin.household(), [anna], "{}", twin.explain());
+}
+
+#[test]
+fn a_letter_far_away_on_the_keyboard_makes_another_name_but_a_slip_does_not() {
+    // Twins at one address with one mailbox: Jonas and Jonah differ by one letter, but
+    // `s` and `h` are far apart on a keyboard and the names sound different.
+    let (memory, jonas) = seeded(
+        Signals::new()
+            .given_name("Jonas")
+            .family_name("Reinecker")
+            .email("reinecker.twins@example.org")
+            .street("Twijnstraat 89")
+            .postcode("3539 TZ")
+            .country("NL"),
+    );
+    let jonah = recognize(
+        &memory,
+        Signals::new()
+            .given_name("Jonah")
+            .family_name("Reinecker")
+            .email("reinecker.twins@example.org")
+            .street("Twijnstraat 89")
+            .postcode("3539 TZ")
+            .country("NL"),
+    );
+    assert_ne!(jonah.known_patron(), Some(jonas), "{}", jonah.explain());
+    assert_eq!(jonah.household(), [jonas], "{}", jonah.explain());
+    let (detail, agreement) = compared(&jonah, Field::GivenName);
+    assert_eq!(
+        (detail.as_str(), agreement),
+        ("different", Agreement::Disagrees)
+    );
+    // A finger slipping to the neighbouring key (`a` for `s`) is still him.
+    let slip = recognize(
+        &memory,
+        Signals::new()
+            .given_name("Jonaa")
+            .family_name("Reinecker")
+            .email("reinecker.twins@example.org"),
+    );
+    assert_eq!(slip.known_patron(), Some(jonas), "{}", slip.explain());
+    assert_eq!(compared(&slip, Field::GivenName).0, "close spelling");
+    // And a letter far away that sounds the same (Aiden, Aidan) is one name misspelled.
+    let (memory, aiden) = seeded(
+        Signals::new()
+            .given_name("Aiden")
+            .family_name("Reinecker")
+            .email("aiden.r@example.org"),
+    );
+    let aidan = recognize(
+        &memory,
+        Signals::new()
+            .given_name("Aidan")
+            .family_name("Reinecker")
+            .email("aiden.r@example.org"),
+    );
+    assert_eq!(aidan.known_patron(), Some(aiden), "{}", aidan.explain());
+    assert_eq!(compared(&aidan, Field::GivenName).0, "close spelling");
+}
+
+#[test]
+fn a_junior_suffix_on_one_side_only_is_another_family_name() {
+    // The father, seen first, at his address.
+    let (memory, father) = seeded(
+        Signals::new()
+            .given_name("Cornelis")
+            .family_name("Boonstrak")
+            .email("cornelis.boonstrak@example.org")
+            .street("Keizersgracht 32")
+            .postcode("1106 CP")
+            .country("NL"),
+    );
+    // His son of the same name, writing "Jr.", at the box office: a postcode and his
+    // own phone.
+    let son = Signals::new()
+        .given_name("Cornelis")
+        .family_name("Boonstrak Jr.")
+        .phone("+31 6 57493154")
+        .postcode("1106 CP")
+        .country("NL");
+    let seen = recognize(&memory, son);
+    let (detail, agreement) = compared(&seen, Field::FamilyName);
+    assert_eq!(
+        (detail.as_str(), agreement),
+        ("different", Agreement::Disagrees)
+    );
+    assert_ne!(seen.known_patron(), Some(father), "{}", seen.explain());
+    // The son, once known with his suffix, is found by it.
+    let (memory, junior) = seeded(
+        Signals::new()
+            .given_name("Cornelis")
+            .family_name("Boonstrak Jr")
+            .email("kees.b@example.net"),
+    );
+    let again = recognize(
+        &memory,
+        Signals::new()
+            .given_name("Cornelis")
+            .family_name("Boonstrak Jr.")
+            .email("kees.b@example.net"),
+    );
+    assert_eq!(again.known_patron(), Some(junior), "{}", again.explain());
+    assert_eq!(compared(&again, Field::FamilyName).0, "exact");
 }

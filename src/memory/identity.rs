@@ -1,7 +1,7 @@
 //! The identity graph: merges and splits, pins that automatic decisions respect, the
 //! review queue, and the change feed the embedding product consumes.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -15,7 +15,10 @@ use super::state::{PatronRecord, State, slot};
 use crate::error::{Error, Result};
 use crate::model::ids::{EventId, PatronId};
 use crate::model::profile::Profile;
-use crate::recognize::Candidate;
+use crate::recognize::{
+    Candidate, Evidence, EvidenceItem, Field, Strategy, person_agrees, person_conflict,
+};
+use crate::signals::NormalizedSignals;
 
 /// Why two patrons were merged.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,7 +26,9 @@ use crate::recognize::Candidate;
 pub enum MergeCause {
     /// [`Memory::merge`] was called.
     Manual,
-    /// A record carried enough evidence for both (see [`Thresholds::merge`](crate::Thresholds::merge)).
+    /// A record carried enough evidence for both (see [`Thresholds::merge`](crate::Thresholds::merge)),
+    /// or taught one patron of an open [review](ReviewItem) enough that its profile now
+    /// matches the other's as surely as a record is linked.
     Automatic {
         /// The event whose record proved it.
         event: EventId,
@@ -74,6 +79,15 @@ pub enum IdentityChange {
 
 /// A record memory was unsure about: it was kept on a provisional patron, and a person
 /// should say whether that patron is one of the candidates.
+///
+/// Memory settles an item itself when later records prove it: each time a record is
+/// linked to the provisional patron or to a candidate, the provisional patron's profile
+/// is compared with each candidate's, as if it were one record, and merged into the one
+/// it now matches as surely as a Known record (over the raised Known threshold, leading
+/// the other candidates by the margin, its given name or birth date agreeing, something
+/// beyond the names agreeing, nothing saying they are two people, not pinned apart).
+/// The merge appears in [`Memory::identity_changes`] as
+/// [`MergeCause::Automatic`], and [`Memory::split`] undoes it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ReviewItem {
     pub(crate) id: u64,
@@ -141,6 +155,59 @@ pub(crate) struct Identity {
     /// a snapshot is loaded). Not memory: derived, never saved.
     #[serde(skip)]
     pub(crate) longest_history: Option<usize>,
+    /// The open review items each patron is in (as the provisional patron or as a
+    /// candidate), by the id the item names; `None` until first needed (after a snapshot
+    /// is loaded). Not memory: derived, never saved. Entries of items that left the queue
+    /// may linger; lookups skip them.
+    #[serde(skip)]
+    pub(crate) reviews_by_patron: Option<ReviewsByPatron>,
+}
+
+/// Review item ids by patron.
+pub(crate) type ReviewsByPatron = HashMap<PatronId, SmallVec<[u64; 2]>, ahash::RandomState>;
+
+/// The most names, and addresses, of a patron compared with the other patron of a review
+/// when it is checked again: the latest ones.
+const RECHECKED_NAMES: usize = 4;
+const RECHECKED_ADDRESSES: usize = 2;
+
+impl ReviewItem {
+    /// The provisional patron and every candidate, as the item names them.
+    fn members(&self) -> impl Iterator<Item = PatronId> + '_ {
+        std::iter::once(self.patron).chain(self.candidates.iter().map(Candidate::patron))
+    }
+}
+
+impl Identity {
+    /// The review index, built from the queue if it is not yet.
+    fn reviews_by_patron(&mut self) -> &mut ReviewsByPatron {
+        let reviews = &self.reviews;
+        self.reviews_by_patron.get_or_insert_with(|| {
+            let mut index = ReviewsByPatron::default();
+            for item in reviews.values() {
+                for member in item.members() {
+                    index.entry(member).or_default().push(item.id);
+                }
+            }
+            index
+        })
+    }
+
+    /// Takes a review item out of the queue and the index.
+    fn remove_review(&mut self, review: u64) -> Option<ReviewItem> {
+        let item = self.reviews.remove(&review)?;
+        if let Some(index) = &mut self.reviews_by_patron {
+            for member in item.members() {
+                if let Some(ids) = index.get_mut(&member) {
+                    ids.retain(|id| *id != review);
+                    if ids.is_empty() {
+                        index.remove(&member);
+                    }
+                }
+            }
+        }
+        Some(item)
+    }
 }
 
 /// The most household links one patron keeps: a shared placeholder would otherwise link
@@ -672,7 +739,7 @@ impl Memory {
                 }
             }
         }
-        self.state.identity.reviews.remove(&review);
+        self.state.identity.remove_review(review);
         self.commit(pending, true)
     }
 
@@ -690,19 +757,189 @@ impl Memory {
             return;
         }
         while identity.reviews.len() >= identity.review_limit {
-            identity.reviews.pop_first();
+            let Some(&oldest) = identity.reviews.keys().next() else {
+                break;
+            };
+            identity.remove_review(oldest);
         }
         identity.next_review += 1;
         let id = identity.next_review;
-        identity.reviews.insert(
+        let item = ReviewItem {
             id,
-            ReviewItem {
-                id,
-                patron,
+            patron,
+            event: event.clone(),
+            at,
+            candidates,
+        };
+        if let Some(index) = &mut identity.reviews_by_patron {
+            for member in item.members() {
+                index.entry(member).or_default().push(id);
+            }
+        }
+        identity.reviews.insert(id, item);
+    }
+
+    /// After a record was linked to `patron` and taught it what the record said: checks
+    /// again every open review `patron` is in, comparing the provisional patron's profile
+    /// with each candidate's as if it were one record, and merges the provisional patron
+    /// into the candidate it now matches as surely as a record is linked: the weight
+    /// reaches the (raised) Known threshold and leads every other candidate by the margin,
+    /// the given name or birth date speaks for it, something beyond the names agrees, and
+    /// nothing says they are two people. The review item then leaves the queue. Returns
+    /// the patron `patron` now stands for.
+    ///
+    /// Only the reviews `patron` is in are read (through an index), so the cost does not
+    /// grow with the queue.
+    pub(crate) fn merge_proven_reviews(
+        &mut self,
+        patron: PatronId,
+        event: &EventId,
+        adding: usize,
+    ) -> PatronId {
+        let mut current = self.state.live(patron);
+        if self.state.identity.reviews.is_empty() {
+            return current;
+        }
+        let members = self.state.cluster(current);
+        let index = self.state.identity.reviews_by_patron();
+        let mut reviews: SmallVec<[u64; 4]> = members
+            .iter()
+            .filter_map(|member| index.get(member))
+            .flatten()
+            .copied()
+            .collect();
+        if reviews.is_empty() {
+            return current;
+        }
+        reviews.sort_unstable();
+        reviews.dedup();
+        for review in reviews {
+            let Some(item) = self.state.identity.reviews.get(&review) else {
+                continue;
+            };
+            let provisional = self.state.live(item.patron);
+            let mut candidates: SmallVec<[PatronId; 4]> = SmallVec::new();
+            for candidate in &item.candidates {
+                let live = self.state.live(candidate.patron());
+                if live != provisional && !candidates.contains(&live) {
+                    candidates.push(live);
+                }
+            }
+            let Some(same) = self.reviewed_match(provisional, &candidates, adding) else {
+                continue;
+            };
+            // The older id survives, so long-lived ids stay stable.
+            let (survivor, absorbed) = if provisional < same {
+                (provisional, same)
+            } else {
+                (same, provisional)
+            };
+            let cause = MergeCause::Automatic {
                 event: event.clone(),
-                at,
-                candidates,
-            },
-        );
+            };
+            self.state
+                .merge_live(survivor, absorbed, cause, &self.limits);
+            self.state.identity.remove_review(review);
+            current = self.state.live(current);
+        }
+        current
+    }
+
+    /// The candidate the provisional patron of a review now matches surely enough to be
+    /// merged into it (see [`merge_proven_reviews`](Self::merge_proven_reviews)), if any.
+    fn reviewed_match(
+        &self,
+        provisional: PatronId,
+        candidates: &[PatronId],
+        adding: usize,
+    ) -> Option<PatronId> {
+        let raise = self.thresholds.raise_for(self.patron_count());
+        let known_at = self.thresholds.known_at() + raise;
+        let mut best: Option<(f64, PatronId)> = None;
+        let mut second = f64::NEG_INFINITY;
+        for &candidate in candidates {
+            let Some((weight, qualifies)) = self.profile_weight(provisional, candidate) else {
+                continue;
+            };
+            if !qualifies {
+                // It cannot be proven, but it still competes.
+                second = second.max(weight);
+                continue;
+            }
+            match best {
+                Some((top, _)) if weight <= top => second = second.max(weight),
+                _ => {
+                    second = best.map_or(second, |(top, _)| second.max(top));
+                    best = Some((weight, candidate));
+                }
+            }
+        }
+        let (weight, candidate) = best?;
+        let sure = weight >= known_at && weight - second >= self.thresholds.margin_needed();
+        (sure && self.may_merge(provisional, candidate, adding)).then_some(candidate)
+    }
+
+    /// Whether two patrons may be merged automatically: not pinned apart, neither erased
+    /// nor opted out, their profiles do not say they are two people, and their joint
+    /// history (and `adding` more) fits.
+    fn may_merge(&self, a: PatronId, b: PatronId, adding: usize) -> bool {
+        let state = &self.state;
+        if state.pinned_apart(a, b) || state.holds_back(a) || state.holds_back(b) {
+            return false;
+        }
+        let (Some(va), Some(vb)) = (self.patron(a), self.patron(b)) else {
+            return false;
+        };
+        let history = va.record.history.len() + vb.record.history.len();
+        history.saturating_add(adding) <= self.limits.max_history_per_patron()
+            && !crate::recognize::profiles_conflict(&va, &vb)
+    }
+
+    /// The best weight of patron `a`'s profile compared with patron `b` as one record
+    /// (each of its latest names and addresses with all its identifiers and birth date)
+    /// where nothing says they are two people, and whether that comparison could prove
+    /// them one: the given name or birth date speaks for `b` and something beyond the
+    /// names agrees. `None` when every comparison conflicts.
+    fn profile_weight(&self, a: PatronId, b: PatronId) -> Option<(f64, bool)> {
+        let matcher = self.strategies.iter().find_map(|s| s.as_person_matcher())?;
+        let (va, vb) = (self.patron(a)?, self.patron(b)?);
+        let no_address = [crate::Address::default()];
+        let addresses = match va.addresses() {
+            [] => &no_address[..],
+            all => &all[all.len().saturating_sub(RECHECKED_ADDRESSES)..],
+        };
+        let names = va.names();
+        let names = &names[names.len().saturating_sub(RECHECKED_NAMES)..];
+        let mut best: Option<(f64, bool)> = None;
+        for name in names.iter().rev() {
+            for address in addresses.iter().rev() {
+                let signals = NormalizedSignals::from_parts(
+                    Some(name.clone()),
+                    va.identifiers().iter().cloned(),
+                    address.clone(),
+                    va.birth_date(),
+                );
+                let mut evidence = Evidence::with_capacity(12);
+                matcher.score(&signals, &vb, &mut evidence);
+                let beyond_names: f64 = evidence
+                    .items()
+                    .iter()
+                    .filter(|i| !matches!(i.field(), Field::GivenName | Field::FamilyName))
+                    .map(EvidenceItem::weight)
+                    .sum();
+                if person_conflict(&evidence) {
+                    continue;
+                }
+                let found = (
+                    evidence.weight(),
+                    beyond_names > 0.0 && person_agrees(&evidence),
+                );
+                // The heavier comparison wins; on a tie, one that can prove.
+                if best.is_none_or(|b| found.0 > b.0 || (found.0 == b.0 && found.1 && !b.1)) {
+                    best = Some(found);
+                }
+            }
+        }
+        best
     }
 }

@@ -1140,7 +1140,8 @@ impl Memory {
                     }
                 }
                 self.learn(patron, signals);
-                patron
+                // What it learned may prove an open review's two patrons one person.
+                self.merge_proven_reviews(patron, event, adding)
             }
             Recognition::Review { candidates, .. } => {
                 let patron = self.create_patron(signals, now);

@@ -153,3 +153,68 @@ mod umlaut_tests {
         assert!(!same_but_umlauts("mueller", "mullers"));
     }
 }
+
+/// The two letters of a one-letter substitution between equal-length names (`jonas` and
+/// `jonah` give `(b's', b'h')`), or `None` when they differ in any other way.
+/// Allocation-free.
+pub(crate) fn substituted_letters(a: &str, b: &str) -> Option<(u8, u8)> {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() || a == b {
+        return None;
+    }
+    let p = common_prefix(a, b);
+    if !substituted_at(a, b, p) {
+        return None;
+    }
+    Some((a[p], b[p]))
+}
+
+/// Whether two letters sit next to each other on a QWERTY keyboard (or are the same):
+/// a slipped finger hits a neighbour, so a substitution of two keys far apart is
+/// another name more often than a typo (Jonas and Jonah, Mia and Pia).
+pub(crate) fn neighbouring_keys(x: u8, y: u8) -> bool {
+    const ROWS: [&[u8]; 3] = [b"qwertyuiop", b"asdfghjkl", b"zxcvbnm"];
+    let place = |c: u8| {
+        let c = c.to_ascii_lowercase();
+        ROWS.iter()
+            .enumerate()
+            .find_map(|(row, keys)| keys.iter().position(|&k| k == c).map(|col| (row, col)))
+    };
+    if x.eq_ignore_ascii_case(&y) {
+        return true;
+    }
+    match (place(x), place(y)) {
+        // Rows are staggered by about half a key: a neighbour in the next row is at the
+        // same column or one either side.
+        (Some((r1, c1)), Some((r2, c2))) => r1.abs_diff(r2) <= 1 && c1.abs_diff(c2) <= 1,
+        // Not a letter on the keyboard (an accent, a digit): no claim either way.
+        _ => true,
+    }
+}
+
+#[cfg(test)]
+mod keyboard_tests {
+    use super::{neighbouring_keys, substituted_letters};
+
+    #[test]
+    fn one_letter_substitutions_name_their_letters() {
+        assert_eq!(substituted_letters("jonas", "jonah"), Some((b's', b'h')));
+        assert_eq!(substituted_letters("mia", "pia"), Some((b'm', b'p')));
+        assert_eq!(substituted_letters("anna", "anna"), None);
+        assert_eq!(substituted_letters("anna", "hanna"), None);
+        assert_eq!(substituted_letters("micheal", "michael"), None);
+        assert_eq!(substituted_letters("jonas", "jotah"), None);
+    }
+
+    #[test]
+    fn neighbours_on_the_keyboard() {
+        assert!(neighbouring_keys(b'e', b'w'));
+        assert!(neighbouring_keys(b'a', b's'));
+        assert!(neighbouring_keys(b'g', b'b'));
+        assert!(neighbouring_keys(b'q', b'a'));
+        assert!(!neighbouring_keys(b's', b'h'));
+        assert!(!neighbouring_keys(b'm', b'p'));
+        assert!(!neighbouring_keys(b'q', b'p'));
+        assert!(neighbouring_keys(b'1', b'p'));
+    }
+}

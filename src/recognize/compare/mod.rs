@@ -42,7 +42,9 @@ mod phonetic;
 
 pub(crate) use address::{PostcodeLevel, address_similarity, postcode_level};
 pub(crate) use dates::{DateLevel, compare_dates};
-pub(crate) use edit::{phone_one_digit_off, same_but_umlauts, within_one_edit};
+pub(crate) use edit::{
+    neighbouring_keys, phone_one_digit_off, same_but_umlauts, substituted_letters, within_one_edit,
+};
 pub(crate) use email::{EmailLevel, email_level, split_email, untagged};
 pub(crate) use jaro::jaro_winkler;
 pub(crate) use nicknames::{NicknameGroup, are_nicknames, nickname_groups};

@@ -1049,7 +1049,9 @@ fn given_level(side: &NameSide<'_>, b: &str, b_sound: Option<&[u8]>) -> Level {
         return Level::Different;
     }
     let jw = compare::jaro_winkler(a, b);
-    let level = if compare::within_one_edit(a, b) || jw >= 0.94 {
+    let level = if another_letter_and_sound(side, b, b_sound) {
+        return Level::Different;
+    } else if compare::within_one_edit(a, b) || jw >= 0.94 {
         Level::Close
     } else if jw >= 0.8 && side.sounds_like(b, b_sound) {
         Level::Phonetic
@@ -1062,6 +1064,16 @@ fn given_level(side: &NameSide<'_>, b: &str, b_sound: Option<&[u8]>) -> Level {
         return Level::Different;
     }
     level
+}
+
+/// Whether `b` is the signals' name with one letter replaced by a key far from it on the
+/// keyboard, and sounds different: Jonas and Jonah, Mia and Pia are twins' names, not a
+/// slip of the finger (a slip hits a neighbouring key; a misheard name still sounds
+/// alike, as Jakob and Jacob do).
+fn another_letter_and_sound(side: &NameSide<'_>, b: &str, b_sound: Option<&[u8]>) -> bool {
+    compare::substituted_letters(side.key, b)
+        .is_some_and(|(x, y)| !compare::neighbouring_keys(x, y))
+        && !side.sounds_like(b, b_sound)
 }
 
 /// `Close` when one name is a typo of a nickname of the other ("Mickk" for Michael,
@@ -1105,6 +1117,11 @@ fn family_level(side: &NameSide<'_>, b: &str, b_sound: Option<&[u8]>) -> Level {
     if a == b || compare::same_but_umlauts(a, b) {
         return Level::Exact;
     }
+    // "Smith Jr." beside "Smith" is a son beside his father of the same name far more
+    // often than one man who sometimes writes his suffix: two people.
+    if generation(a) != generation(b) {
+        return Level::Different;
+    }
     if compare::within_one_edit(a, b) || compare::jaro_winkler(a, b) >= 0.94 {
         return Level::Close;
     }
@@ -1128,6 +1145,20 @@ fn family_level(side: &NameSide<'_>, b: &str, b_sound: Option<&[u8]>) -> Level {
         return Level::Phonetic;
     }
     Level::Different
+}
+
+/// The generation suffix a folded family name ends with ("jr", "sr", "iii"), as one
+/// generation: `None` for none.
+fn generation(family: &str) -> Option<&'static str> {
+    let (_, last) = family.rsplit_once(' ')?;
+    match last {
+        "jr" | "junior" | "jnr" => Some("junior"),
+        "sr" | "senior" | "snr" => Some("senior"),
+        "ii" => Some("ii"),
+        "iii" => Some("iii"),
+        "iv" => Some("iv"),
+        _ => None,
+    }
 }
 
 /// Whether `long` is `short` with a surname added before or after it: `short` has a word
