@@ -165,12 +165,6 @@ impl Memory {
             }),
             _ => None,
         };
-        let shortcut = match shortcut {
-            Some(alone) if alone.decides_alone() => {
-                return crate::privacy::screen(&self.state, alone.known());
-            }
-            other => other,
-        };
         let mut candidates = Candidates::default();
         for strategy in &self.strategies {
             strategy.candidates(signals, &index, &mut candidates);
@@ -188,7 +182,7 @@ impl Memory {
         // The holder the shortcut scored is not compared again.
         let mut holder = None;
         if let Some(shortcut) = shortcut {
-            match shortcut.decide_among(&views) {
+            match shortcut.decide(&views) {
                 Ok(known) => return crate::privacy::screen(&self.state, known),
                 Err(scored) => holder = scored,
             }

@@ -41,12 +41,14 @@ const MAX_SCORED: usize = 8;
 /// e-mail local part), never from a scan.
 ///
 /// When the record's identifiers are used by one patron only, memory scores that patron
-/// first and decides without scoring anyone else if nobody else could change the
+/// first and decides without comparing everyone's names if nobody else could change the
 /// outcome: the holder agrees with the record, is sure enough to be known, and the best
 /// anyone else could score (their names at best and their other fields as they compare,
-/// or, before looking for candidates, every field at its best) trails it by the margin
-/// and stays under the merge threshold, with nobody else sharing an identifier or a
-/// street. The decision is then the one scoring everyone gives, without a runner-up.
+/// or every field at its best) trails it by the margin and stays under the merge
+/// threshold, with nobody else sharing an identifier or a street. The runner-up is then
+/// found by branch and bound: the other candidates are scored in decreasing order of the
+/// most they could score, until the next could no longer beat the best found. The
+/// decision, runner-up included, is the one scoring every candidate gives.
 ///
 /// This is memory's default strategy.
 ///
@@ -350,13 +352,13 @@ impl PersonMatcher {
 }
 
 /// The holder of a record's identifiers, scored, and what deciding without scoring
-/// anyone else must prove: see [`Shortcut::decides_alone`] and [`Shortcut::decide_among`].
+/// every candidate must prove: see [`Shortcut::decide`].
 ///
-/// Both give the decision scoring every candidate would (the same patron, evidence and
+/// The decision is the one scoring every candidate gives: the same patron, evidence and
 /// confidence; no duplicates or household, because nobody else can reach the merge
-/// threshold or share an identifier or a street), except that no runner-up is reported:
-/// nobody else was scored, and everyone else provably trails by at least the margin.
-/// ([`Shortcut::decide_among`] decides only when the holder is among the candidates.)
+/// threshold or share an identifier or a street; and the same runner-up, found by branch
+/// and bound (candidates scored in decreasing order of the most they could score, until
+/// the next could no longer beat the best found).
 #[derive(Debug)]
 pub(crate) struct Shortcut<'a> {
     /// Whether the holder agrees with the record and is sure enough to be known: if not,
@@ -373,6 +375,13 @@ pub(crate) struct Shortcut<'a> {
     margin: f64,
 }
 
+/// A candidate other than the holder, with the most it could score.
+struct Bounded<'v, 'a> {
+    view: &'v PatronView<'a>,
+    block: Option<&'a str>,
+    most: f64,
+}
+
 impl Shortcut<'_> {
     /// Sums taken in another order may differ in the last bits: a hair of slack.
     const SLACK: f64 = 1e-9;
@@ -387,20 +396,10 @@ impl Shortcut<'_> {
             && most < self.merge_at
     }
 
-    /// The decision: the holder is known.
-    pub(crate) fn known(self) -> Recognition {
-        Recognition::known(self.holder, self.evidence)
-    }
-
-    /// Whether the holder is known before looking for candidates, because nobody at all
-    /// could compete: every field at its best level for anyone who does not hold the
-    /// record's identifiers (and the record has no street, which would make a household).
-    ///
-    /// This is the decision scoring the candidates gives whenever the holder is among
-    /// them. In the rare case it is not (eight other patrons filed under more of the
-    /// record's blocking keys), scoring would settle for someone who trails the holder by
-    /// the margin; the holder is linked instead, as scoring it would have.
-    pub(crate) fn decides_alone(&self) -> bool {
+    /// Whether nobody at all could compete with the holder: every field at its best level
+    /// for anyone who does not hold the record's identifiers (and the record has no
+    /// street, which would make a household).
+    fn nobody_competes(&self) -> bool {
         let signals = self.prepared.side.signals;
         signals.address().street().is_none()
             && self.outscores(
@@ -411,40 +410,53 @@ impl Shortcut<'_> {
 
     /// Decides among the candidates recognition would score, when none of the others can
     /// compete: each at its names' best levels plus what its other fields actually
-    /// compare at. `None` when one might compete or shares an identifier or a street.
+    /// compare at (or, when [nobody at all could](Self::nobody_competes), without
+    /// checking each). The runner-up is then the one scoring every candidate reports.
+    ///
+    /// When nobody at all could compete, the holder is known even if the candidates do
+    /// not include them (eight other patrons filed under more of the record's blocking
+    /// keys): scoring would settle for someone who trails the holder by the margin, and
+    /// the holder is linked instead, as scoring it would have.
     ///
     /// When it does not decide, it hands back the holder's scored evidence if the holder
     /// is among the candidates, so scoring need not compare them again.
-    pub(crate) fn decide_among(
+    pub(crate) fn decide(
         self,
         candidates: &[PatronView<'_>],
     ) -> Result<Recognition, Option<Candidate>> {
-        if !candidates.iter().any(|c| c.id() == self.holder) {
+        let alone = self.nobody_competes();
+        if !alone && !candidates.iter().any(|c| c.id() == self.holder) {
             return Err(None);
         }
         let scored = |shortcut: Self| Err(Some(Candidate::new(shortcut.holder, shortcut.evidence)));
         if !self.usable {
             return scored(self);
         }
-        let others: SmallVec<[(&PatronView<'_>, Option<&str>); 16]> = candidates
+        let mut others: SmallVec<[Bounded<'_, '_>; 16]> = candidates
             .iter()
             .filter(|c| c.id() != self.holder)
-            .map(|c| (c, self.prepared.index.comparison_keys(c)))
+            .map(|view| Bounded {
+                view,
+                block: self.prepared.index.comparison_keys(view),
+                most: f64::INFINITY,
+            })
             .collect();
         // Read every block's first byte before comparing any, so their cache misses
         // overlap (as scoring does).
-        touch(others.iter().map(|(_, block)| *block));
-        for (candidate, block) in others {
-            let keys = block
+        touch(others.iter().map(|other| other.block));
+        for other in &mut others {
+            let keys = other
+                .block
                 .and_then(ProfileKeys::decode)
-                .unwrap_or_else(|| ProfileKeys::of_view(candidate));
+                .unwrap_or_else(|| ProfileKeys::of_view(other.view));
             let mut levels = Levels::new();
             push_other_levels(&self.prepared.side, &keys, &mut levels);
             let mut most = self.names;
             for &(field, level) in &levels {
                 let item = self.matcher.item(field, level, &self.prepared);
                 // Agreeing on a household field with another name makes a household.
-                if item.agreement() == Agreement::Agrees
+                if !alone
+                    && item.agreement() == Agreement::Agrees
                     && matches!(
                         field,
                         Field::Email | Field::Phone | Field::CardToken | Field::Address
@@ -454,11 +466,54 @@ impl Shortcut<'_> {
                 }
                 most += item.weight();
             }
-            if !self.outscores(most) {
+            if !alone && !self.outscores(most) {
                 return scored(self);
             }
+            other.most = most;
         }
-        Ok(self.known())
+        let runner_up = self.runner_up(&mut others);
+        Ok(Recognition::known_over(
+            self.holder,
+            self.evidence,
+            runner_up,
+        ))
+    }
+
+    /// The best of the other candidates as scoring every candidate ranks them (the
+    /// highest weight, ties to the older patron), scoring only those whose bound could
+    /// still beat the best found.
+    fn runner_up(&self, others: &mut [Bounded<'_, '_>]) -> Option<Candidate> {
+        // Most promising first; among equal bounds the older patron, so a tie is met in
+        // the order ranking breaks it.
+        others.sort_unstable_by(|a, b| {
+            b.most
+                .total_cmp(&a.most)
+                .then(a.view.id().cmp(&b.view.id()))
+        });
+        let mut best: Option<(f64, Candidate)> = None;
+        for other in others.iter() {
+            if let Some((weight, _)) = &best
+                && other.most + Self::SLACK < *weight
+            {
+                // Bounds only fall from here: nobody left can beat or tie the best.
+                break;
+            }
+            let mut evidence = Evidence::with_capacity(12);
+            self.matcher
+                .compare_block(&self.prepared, other.view, other.block, &mut evidence);
+            let weight = evidence.weight();
+            let id = other.view.id();
+            let beats = best.as_ref().is_none_or(|(best_weight, best)| {
+                weight
+                    .total_cmp(best_weight)
+                    .then(best.patron().cmp(&id))
+                    .is_gt()
+            });
+            if beats {
+                best = Some((weight, Candidate::new(id, evidence)));
+            }
+        }
+        best.map(|(_, candidate)| candidate)
     }
 }
 
