@@ -157,8 +157,9 @@ impl Memory {
 
     pub(crate) fn recognize_normalized(&self, signals: &NormalizedSignals) -> Recognition {
         let index = IndexView { state: &self.state };
-        // A record whose identifiers only one patron uses may be decided without scoring
-        // everyone (see `PersonMatcher::shortcut`).
+        // A record whose identifiers only one patron uses may be decided from bounds on
+        // the other candidates, scoring only those that could be the runner-up (see
+        // `PersonMatcher::shortcut`).
         let shortcut = match self.strategies.as_slice() {
             [only] => only.as_person_matcher().and_then(|person| {
                 person.shortcut(signals, index, &self.thresholds, self.patron_count())
@@ -169,16 +170,15 @@ impl Memory {
         for strategy in &self.strategies {
             strategy.candidates(signals, &index, &mut candidates);
         }
-        // Index entries of merged patrons stand for their survivor.
-        let mut live: smallvec::SmallVec<[PatronId; 16]> = smallvec::SmallVec::new();
+        // Index entries of merged patrons stand for their survivor (once each).
+        let mut views: smallvec::SmallVec<[PatronView<'_>; 16]> = smallvec::SmallVec::new();
         for &id in candidates.as_slice() {
-            let id = self.state.live(id);
-            if !live.contains(&id) {
-                live.push(id);
+            if let Some(view) = self.patron(id)
+                && !views.iter().any(|seen| seen.id() == view.id())
+            {
+                views.push(view);
             }
         }
-        let mut views: smallvec::SmallVec<[PatronView<'_>; 16]> =
-            live.iter().filter_map(|&id| self.patron(id)).collect();
         // The holder the shortcut scored is not compared again.
         let mut holder = None;
         if let Some(shortcut) = shortcut {

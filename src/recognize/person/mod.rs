@@ -319,9 +319,12 @@ impl PersonMatcher {
             return None;
         }
         let mut holder: Option<PatronView<'a>> = None;
+        let mut sharing = SmallVec::new();
         for identifier in signals.identifiers() {
             // A neutralized identifier (a placeholder) proves nothing either way.
-            for &user in index.counted_patrons_with(identifier)? {
+            let users = index.counted_patrons_with(identifier)?;
+            sharing.push(Sharing::Users(users.len()));
+            for &user in users {
                 let user = index.patron(user)?;
                 match holder {
                     Some(h) if h.id() != user.id() => return None,
@@ -331,7 +334,8 @@ impl PersonMatcher {
             }
         }
         let holder = holder?;
-        let prepared = Prepared::new(signals, index);
+        // The identifiers were just looked up: their sharing is known.
+        let prepared = Prepared::with_sharing(signals, index, sharing);
         let mut evidence = Evidence::with_capacity(12);
         self.compare(&prepared, &holder, &mut evidence);
         let weight = evidence.weight();
@@ -375,10 +379,12 @@ pub(crate) struct Shortcut<'a> {
     margin: f64,
 }
 
-/// A candidate other than the holder, with the most it could score.
-struct Bounded<'v, 'a> {
-    view: &'v PatronView<'a>,
-    block: Option<&'a str>,
+/// A candidate other than the holder: its compared values, the evidence of every field
+/// but the names (as [`levels_of`] orders them), and the most it could score.
+struct Bounded<'a> {
+    patron: PatronId,
+    keys: ProfileKeys<'a>,
+    others: SmallVec<[EvidenceItem; 8]>,
     most: f64,
 }
 
@@ -420,9 +426,9 @@ impl Shortcut<'_> {
     ///
     /// When it does not decide, it hands back the holder's scored evidence if the holder
     /// is among the candidates, so scoring need not compare them again.
-    pub(crate) fn decide(
+    pub(crate) fn decide<'v>(
         self,
-        candidates: &[PatronView<'_>],
+        candidates: &[PatronView<'v>],
     ) -> Result<Recognition, Option<Candidate>> {
         let alone = self.nobody_competes();
         if !alone && !candidates.iter().any(|c| c.id() == self.holder) {
@@ -432,26 +438,23 @@ impl Shortcut<'_> {
         if !self.usable {
             return scored(self);
         }
-        let mut others: SmallVec<[Bounded<'_, '_>; 16]> = candidates
+        let blocks: SmallVec<[(&PatronView<'v>, Option<&str>); 16]> = candidates
             .iter()
             .filter(|c| c.id() != self.holder)
-            .map(|view| Bounded {
-                view,
-                block: self.prepared.index.comparison_keys(view),
-                most: f64::INFINITY,
-            })
+            .map(|c| (c, self.prepared.index.comparison_keys(c)))
             .collect();
         // Read every block's first byte before comparing any, so their cache misses
         // overlap (as scoring does).
-        touch(others.iter().map(|other| other.block));
-        for other in &mut others {
-            let keys = other
-                .block
+        touch(blocks.iter().map(|(_, block)| *block));
+        let mut others: SmallVec<[Bounded<'_>; 8]> = SmallVec::with_capacity(blocks.len());
+        for (candidate, block) in blocks {
+            let keys = block
                 .and_then(ProfileKeys::decode)
-                .unwrap_or_else(|| ProfileKeys::of_view(other.view));
+                .unwrap_or_else(|| ProfileKeys::of_view(candidate));
             let mut levels = Levels::new();
             push_other_levels(&self.prepared.side, &keys, &mut levels);
             let mut most = self.names;
+            let mut items = SmallVec::new();
             for &(field, level) in &levels {
                 let item = self.matcher.item(field, level, &self.prepared);
                 // Agreeing on a household field with another name makes a household.
@@ -465,13 +468,19 @@ impl Shortcut<'_> {
                     return scored(self);
                 }
                 most += item.weight();
+                items.push(item);
             }
             if !alone && !self.outscores(most) {
                 return scored(self);
             }
-            other.most = most;
+            others.push(Bounded {
+                patron: candidate.id(),
+                keys,
+                others: items,
+                most,
+            });
         }
-        let runner_up = self.runner_up(&mut others);
+        let runner_up = self.runner_up(&others);
         Ok(Recognition::known_over(
             self.holder,
             self.evidence,
@@ -482,38 +491,46 @@ impl Shortcut<'_> {
     /// The best of the other candidates as scoring every candidate ranks them (the
     /// highest weight, ties to the older patron), scoring only those whose bound could
     /// still beat the best found.
-    fn runner_up(&self, others: &mut [Bounded<'_, '_>]) -> Option<Candidate> {
+    fn runner_up(&self, others: &[Bounded<'_>]) -> Option<Candidate> {
         // Most promising first; among equal bounds the older patron, so a tie is met in
         // the order ranking breaks it.
-        others.sort_unstable_by(|a, b| {
-            b.most
-                .total_cmp(&a.most)
-                .then(a.view.id().cmp(&b.view.id()))
+        let mut order: SmallVec<[usize; 8]> = (0..others.len()).collect();
+        order.sort_unstable_by(|&a, &b| {
+            let (a, b) = (&others[a], &others[b]);
+            b.most.total_cmp(&a.most).then(a.patron.cmp(&b.patron))
         });
-        let mut best: Option<(f64, Candidate)> = None;
-        for other in others.iter() {
-            if let Some((weight, _)) = &best
-                && other.most + Self::SLACK < *weight
+        let mut best: Option<(f64, PatronId)> = None;
+        let mut best_evidence = Evidence::with_capacity(12);
+        let mut scratch = Evidence::with_capacity(12);
+        for other in order.iter().filter_map(|&at| others.get(at)) {
+            if let Some((weight, _)) = best
+                && other.most + Self::SLACK < weight
             {
                 // Bounds only fall from here: nobody left can beat or tie the best.
                 break;
             }
-            let mut evidence = Evidence::with_capacity(12);
-            self.matcher
-                .compare_block(&self.prepared, other.view, other.block, &mut evidence);
-            let weight = evidence.weight();
-            let id = other.view.id();
-            let beats = best.as_ref().is_none_or(|(best_weight, best)| {
+            // What `compare_block` adds, with the fields other than the names reused
+            // from the bound: the names first, then the rest in `levels_of`'s order.
+            scratch.clear();
+            let (given, family) = compare_names(&self.prepared.side, &other.keys.names);
+            scratch.push(self.matcher.item(Field::GivenName, given, &self.prepared));
+            scratch.push(self.matcher.item(Field::FamilyName, family, &self.prepared));
+            for item in &other.others {
+                scratch.push(item.clone());
+            }
+            let weight = scratch.weight();
+            let beats = best.is_none_or(|(best_weight, best)| {
                 weight
-                    .total_cmp(best_weight)
-                    .then(best.patron().cmp(&id))
+                    .total_cmp(&best_weight)
+                    .then(best.cmp(&other.patron))
                     .is_gt()
             });
             if beats {
-                best = Some((weight, Candidate::new(id, evidence)));
+                best = Some((weight, other.patron));
+                std::mem::swap(&mut best_evidence, &mut scratch);
             }
         }
-        best.map(|(_, candidate)| candidate)
+        best.map(|(_, patron)| Candidate::new(patron, best_evidence))
     }
 }
 
@@ -682,6 +699,16 @@ impl<'a> Prepared<'a> {
                     .map_or(Sharing::Neutralized, |users| Sharing::Users(users.len()))
             })
             .collect();
+        Self::with_sharing(signals, index, sharing)
+    }
+
+    /// [`new`](Self::new), with how many patrons share each of the signals' identifiers
+    /// (in their order) already looked up.
+    fn with_sharing(
+        signals: &'a NormalizedSignals,
+        index: IndexView<'a>,
+        sharing: SmallVec<[Sharing; 4]>,
+    ) -> Self {
         Self {
             side: SignalSide::new(signals),
             index,
