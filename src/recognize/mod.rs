@@ -239,11 +239,13 @@ pub enum Recognition {
         confidence: f64,
         /// Why.
         evidence: Evidence,
-        /// The next best candidate and why it lost: the best scoring of everyone else
-        /// the indexes proposed (ties to the older patron), conflicting candidates
-        /// included; `None` only when nobody else was proposed. A record decided by
-        /// the identifier shortcut (see [`PersonMatcher`]) reports the same runner-up as
-        /// scoring every candidate would.
+        /// The next best candidate and why it lost: the best scoring of the other
+        /// candidates the indexes proposed (ties to the older patron), conflicting ones
+        /// included, duplicates not. `None` when there was nobody else, when the event
+        /// itself named the patron (a scanned ticket, a decision replayed from the
+        /// journal), or when the runner-up opted out. A record decided by the identifier
+        /// shortcut (see [`PersonMatcher`]) reports the same runner-up as scoring every
+        /// candidate would.
         runner_up: Option<Box<Candidate>>,
         /// Other patrons this record proves to be the same person (each reached the merge
         /// threshold with nothing against it). Observing the record merges them into
