@@ -159,38 +159,32 @@ impl Memory {
 
     pub(crate) fn recognize_normalized(&self, signals: &NormalizedSignals) -> Recognition {
         let index = IndexView { state: &self.state };
-        // A record whose identifiers only one patron uses may be decided without scoring
-        // everyone (see `PersonMatcher::shortcut`).
+        // A record whose identifiers only one patron uses may be decided from bounds on
+        // the other candidates, scoring only those that could be the runner-up (see
+        // `PersonMatcher::shortcut`).
         let shortcut = match self.strategies.as_slice() {
             [only] => only.as_person_matcher().and_then(|person| {
                 person.shortcut(signals, index, &self.thresholds, self.patron_count())
             }),
             _ => None,
         };
-        let shortcut = match shortcut {
-            Some(alone) if alone.decides_alone() => {
-                return crate::privacy::screen(&self.state, alone.known());
-            }
-            other => other,
-        };
         let mut candidates = Candidates::default();
         for strategy in &self.strategies {
             strategy.candidates(signals, &index, &mut candidates);
         }
-        // Index entries of merged patrons stand for their survivor.
-        let mut live: smallvec::SmallVec<[PatronId; 16]> = smallvec::SmallVec::new();
+        // Index entries of merged patrons stand for their survivor (once each).
+        let mut views: smallvec::SmallVec<[PatronView<'_>; 16]> = smallvec::SmallVec::new();
         for &id in candidates.as_slice() {
-            let id = self.state.live(id);
-            if !live.contains(&id) {
-                live.push(id);
+            if let Some(view) = self.patron(id)
+                && !views.iter().any(|seen| seen.id() == view.id())
+            {
+                views.push(view);
             }
         }
-        let mut views: smallvec::SmallVec<[PatronView<'_>; 16]> =
-            live.iter().filter_map(|&id| self.patron(id)).collect();
         // The holder the shortcut scored is not compared again.
         let mut holder = None;
         if let Some(shortcut) = shortcut {
-            match shortcut.decide_among(&views) {
+            match shortcut.decide(&views) {
                 Ok(known) => return crate::privacy::screen(&self.state, known),
                 Err(scored) => holder = scored,
             }

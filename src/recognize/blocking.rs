@@ -42,7 +42,9 @@ impl BlockingKey {
 /// The keys one set of signals files under, without repeats.
 #[derive(Clone, Debug, Default)]
 pub struct BlockingKeys {
-    keys: SmallVec<[BlockingKey; 8]>,
+    /// Room for every key inline: a recognition looks up about twenty, and spilling to
+    /// the heap would allocate on every call.
+    keys: SmallVec<[BlockingKey; BlockingKeys::CAP]>,
 }
 
 impl BlockingKeys {

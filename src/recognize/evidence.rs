@@ -142,6 +142,10 @@ impl Evidence {
     pub fn push(&mut self, item: EvidenceItem) {
         self.items.push(item);
     }
+    /// Removes every comparison, keeping the room they took.
+    pub(crate) fn clear(&mut self) {
+        self.items.clear();
+    }
     /// The comparisons, in the order made.
     pub fn items(&self) -> &[EvidenceItem] {
         &self.items

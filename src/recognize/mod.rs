@@ -239,10 +239,13 @@ pub enum Recognition {
         confidence: f64,
         /// Why.
         evidence: Evidence,
-        /// The next best candidate and why it lost, if one was scored. A record whose
-        /// identifiers only one patron uses is decided without scoring anyone else when
-        /// nobody else could come within the margin or be proven the same person (see
-        /// [`PersonMatcher`]); it then has no runner-up.
+        /// The next best candidate and why it lost: the best scoring of the other
+        /// candidates the indexes proposed (ties to the older patron), conflicting ones
+        /// included, duplicates not. `None` when there was nobody else, when the event
+        /// itself named the patron (a scanned ticket, a decision replayed from the
+        /// journal), or when the runner-up opted out. A record decided by the identifier
+        /// shortcut (see [`PersonMatcher`]) reports the same runner-up as scoring every
+        /// candidate would.
         runner_up: Option<Box<Candidate>>,
         /// Other patrons this record proves to be the same person (each reached the merge
         /// threshold with nothing against it). Observing the record merges them into
@@ -427,11 +430,20 @@ impl Recognition {
     }
 
     pub(crate) fn known(patron: PatronId, evidence: Evidence) -> Self {
+        Self::known_over(patron, evidence, None)
+    }
+
+    /// `patron` known, ahead of `runner_up`, with no duplicates or household.
+    pub(crate) fn known_over(
+        patron: PatronId,
+        evidence: Evidence,
+        runner_up: Option<Candidate>,
+    ) -> Self {
         Recognition::Known {
             patron,
             confidence: evidence.confidence(),
             evidence,
-            runner_up: None,
+            runner_up: runner_up.map(Box::new),
             duplicates: Vec::new(),
             household: Vec::new(),
         }

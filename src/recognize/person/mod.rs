@@ -41,12 +41,14 @@ const MAX_SCORED: usize = 8;
 /// e-mail local part), never from a scan.
 ///
 /// When the record's identifiers are used by one patron only, memory scores that patron
-/// first and decides without scoring anyone else if nobody else could change the
+/// first and decides without comparing everyone's names if nobody else could change the
 /// outcome: the holder agrees with the record, is sure enough to be known, and the best
 /// anyone else could score (their names at best and their other fields as they compare,
-/// or, before looking for candidates, every field at its best) trails it by the margin
-/// and stays under the merge threshold, with nobody else sharing an identifier or a
-/// street. The decision is then the one scoring everyone gives, without a runner-up.
+/// or every field at its best) trails it by the margin and stays under the merge
+/// threshold, with nobody else sharing an identifier or a street. The runner-up is then
+/// found by branch and bound: the other candidates are scored in decreasing order of the
+/// most they could score, until the next could no longer beat the best found. The
+/// decision, runner-up included, is the one scoring every candidate gives.
 ///
 /// This is memory's default strategy.
 ///
@@ -317,9 +319,12 @@ impl PersonMatcher {
             return None;
         }
         let mut holder: Option<PatronView<'a>> = None;
+        let mut sharing = SmallVec::new();
         for identifier in signals.identifiers() {
             // A neutralized identifier (a placeholder) proves nothing either way.
-            for &user in index.counted_patrons_with(identifier)? {
+            let users = index.counted_patrons_with(identifier)?;
+            sharing.push(Sharing::Users(users.len()));
+            for &user in users {
                 let user = index.patron(user)?;
                 match holder {
                     Some(h) if h.id() != user.id() => return None,
@@ -329,7 +334,8 @@ impl PersonMatcher {
             }
         }
         let holder = holder?;
-        let prepared = Prepared::new(signals, index);
+        // The identifiers were just looked up: their sharing is known.
+        let prepared = Prepared::with_sharing(signals, index, sharing);
         let mut evidence = Evidence::with_capacity(12);
         self.compare(&prepared, &holder, &mut evidence);
         let weight = evidence.weight();
@@ -350,13 +356,13 @@ impl PersonMatcher {
 }
 
 /// The holder of a record's identifiers, scored, and what deciding without scoring
-/// anyone else must prove: see [`Shortcut::decides_alone`] and [`Shortcut::decide_among`].
+/// every candidate must prove: see [`Shortcut::decide`].
 ///
-/// Both give the decision scoring every candidate would (the same patron, evidence and
+/// The decision is the one scoring every candidate gives: the same patron, evidence and
 /// confidence; no duplicates or household, because nobody else can reach the merge
-/// threshold or share an identifier or a street), except that no runner-up is reported:
-/// nobody else was scored, and everyone else provably trails by at least the margin.
-/// ([`Shortcut::decide_among`] decides only when the holder is among the candidates.)
+/// threshold or share an identifier or a street; and the same runner-up, found by branch
+/// and bound (candidates scored in decreasing order of the most they could score, until
+/// the next could no longer beat the best found).
 #[derive(Debug)]
 pub(crate) struct Shortcut<'a> {
     /// Whether the holder agrees with the record and is sure enough to be known: if not,
@@ -373,6 +379,15 @@ pub(crate) struct Shortcut<'a> {
     margin: f64,
 }
 
+/// A candidate other than the holder: its compared values, the evidence of every field
+/// but the names (as [`levels_of`] orders them), and the most it could score.
+struct Bounded<'a> {
+    patron: PatronId,
+    keys: ProfileKeys<'a>,
+    others: SmallVec<[EvidenceItem; 8]>,
+    most: f64,
+}
+
 impl Shortcut<'_> {
     /// Sums taken in another order may differ in the last bits: a hair of slack.
     const SLACK: f64 = 1e-9;
@@ -387,20 +402,10 @@ impl Shortcut<'_> {
             && most < self.merge_at
     }
 
-    /// The decision: the holder is known.
-    pub(crate) fn known(self) -> Recognition {
-        Recognition::known(self.holder, self.evidence)
-    }
-
-    /// Whether the holder is known before looking for candidates, because nobody at all
-    /// could compete: every field at its best level for anyone who does not hold the
-    /// record's identifiers (and the record has no street, which would make a household).
-    ///
-    /// This is the decision scoring the candidates gives whenever the holder is among
-    /// them. In the rare case it is not (eight other patrons filed under more of the
-    /// record's blocking keys), scoring would settle for someone who trails the holder by
-    /// the margin; the holder is linked instead, as scoring it would have.
-    pub(crate) fn decides_alone(&self) -> bool {
+    /// Whether nobody at all could compete with the holder: every field at its best level
+    /// for anyone who does not hold the record's identifiers (and the record has no
+    /// street, which would make a household).
+    fn nobody_competes(&self) -> bool {
         let signals = self.prepared.side.signals;
         signals.address().street().is_none()
             && self.outscores(
@@ -411,40 +416,50 @@ impl Shortcut<'_> {
 
     /// Decides among the candidates recognition would score, when none of the others can
     /// compete: each at its names' best levels plus what its other fields actually
-    /// compare at. `None` when one might compete or shares an identifier or a street.
+    /// compare at (or, when [nobody at all could](Self::nobody_competes), without
+    /// checking each). The runner-up is then the one scoring every candidate reports.
+    ///
+    /// When nobody at all could compete, the holder is known even if the candidates do
+    /// not include them (eight other patrons filed under more of the record's blocking
+    /// keys): scoring would settle for someone who trails the holder by the margin, and
+    /// the holder is linked instead, as scoring it would have.
     ///
     /// When it does not decide, it hands back the holder's scored evidence if the holder
     /// is among the candidates, so scoring need not compare them again.
-    pub(crate) fn decide_among(
+    pub(crate) fn decide<'v>(
         self,
-        candidates: &[PatronView<'_>],
+        candidates: &[PatronView<'v>],
     ) -> Result<Recognition, Option<Candidate>> {
-        if !candidates.iter().any(|c| c.id() == self.holder) {
+        let alone = self.nobody_competes();
+        if !alone && !candidates.iter().any(|c| c.id() == self.holder) {
             return Err(None);
         }
         let scored = |shortcut: Self| Err(Some(Candidate::new(shortcut.holder, shortcut.evidence)));
         if !self.usable {
             return scored(self);
         }
-        let others: SmallVec<[(&PatronView<'_>, Option<&str>); 16]> = candidates
+        let blocks: SmallVec<[(&PatronView<'v>, Option<&str>); 16]> = candidates
             .iter()
             .filter(|c| c.id() != self.holder)
             .map(|c| (c, self.prepared.index.comparison_keys(c)))
             .collect();
         // Read every block's first byte before comparing any, so their cache misses
         // overlap (as scoring does).
-        touch(others.iter().map(|(_, block)| *block));
-        for (candidate, block) in others {
+        touch(blocks.iter().map(|(_, block)| *block));
+        let mut others: SmallVec<[Bounded<'_>; 8]> = SmallVec::with_capacity(blocks.len());
+        for (candidate, block) in blocks {
             let keys = block
                 .and_then(ProfileKeys::decode)
                 .unwrap_or_else(|| ProfileKeys::of_view(candidate));
             let mut levels = Levels::new();
             push_other_levels(&self.prepared.side, &keys, &mut levels);
             let mut most = self.names;
+            let mut items = SmallVec::new();
             for &(field, level) in &levels {
                 let item = self.matcher.item(field, level, &self.prepared);
                 // Agreeing on a household field with another name makes a household.
-                if item.agreement() == Agreement::Agrees
+                if !alone
+                    && item.agreement() == Agreement::Agrees
                     && matches!(
                         field,
                         Field::Email | Field::Phone | Field::CardToken | Field::Address
@@ -453,12 +468,69 @@ impl Shortcut<'_> {
                     return scored(self);
                 }
                 most += item.weight();
+                items.push(item);
             }
-            if !self.outscores(most) {
+            if !alone && !self.outscores(most) {
                 return scored(self);
             }
+            others.push(Bounded {
+                patron: candidate.id(),
+                keys,
+                others: items,
+                most,
+            });
         }
-        Ok(self.known())
+        let runner_up = self.runner_up(&others);
+        Ok(Recognition::known_over(
+            self.holder,
+            self.evidence,
+            runner_up,
+        ))
+    }
+
+    /// The best of the other candidates as scoring every candidate ranks them (the
+    /// highest weight, ties to the older patron), scoring only those whose bound could
+    /// still beat the best found.
+    fn runner_up(&self, others: &[Bounded<'_>]) -> Option<Candidate> {
+        // Most promising first; among equal bounds the older patron, so a tie is met in
+        // the order ranking breaks it.
+        let mut order: SmallVec<[usize; 8]> = (0..others.len()).collect();
+        order.sort_unstable_by(|&a, &b| {
+            let (a, b) = (&others[a], &others[b]);
+            b.most.total_cmp(&a.most).then(a.patron.cmp(&b.patron))
+        });
+        let mut best: Option<(f64, PatronId)> = None;
+        let mut best_evidence = Evidence::with_capacity(12);
+        let mut scratch = Evidence::with_capacity(12);
+        for other in order.iter().filter_map(|&at| others.get(at)) {
+            if let Some((weight, _)) = best
+                && other.most + Self::SLACK < weight
+            {
+                // Bounds only fall from here: nobody left can beat or tie the best.
+                break;
+            }
+            // What `compare_block` adds, with the fields other than the names reused
+            // from the bound: the names first, then the rest in `levels_of`'s order.
+            scratch.clear();
+            let (given, family) = compare_names(&self.prepared.side, &other.keys.names);
+            scratch.push(self.matcher.item(Field::GivenName, given, &self.prepared));
+            scratch.push(self.matcher.item(Field::FamilyName, family, &self.prepared));
+            for item in &other.others {
+                scratch.push(item.clone());
+            }
+            let weight = scratch.weight();
+            let beats = best.is_none_or(|(best_weight, best)| {
+                weight
+                    .total_cmp(&best_weight)
+                    .then(best.cmp(&other.patron))
+                    .is_gt()
+            });
+            if beats {
+                best = Some((weight, other.patron));
+                std::mem::swap(&mut best_evidence, &mut scratch);
+            }
+        }
+        best.map(|(_, patron)| Candidate::new(patron, best_evidence))
     }
 }
 
@@ -627,6 +699,16 @@ impl<'a> Prepared<'a> {
                     .map_or(Sharing::Neutralized, |users| Sharing::Users(users.len()))
             })
             .collect();
+        Self::with_sharing(signals, index, sharing)
+    }
+
+    /// [`new`](Self::new), with how many patrons share each of the signals' identifiers
+    /// (in their order) already looked up.
+    fn with_sharing(
+        signals: &'a NormalizedSignals,
+        index: IndexView<'a>,
+        sharing: SmallVec<[Sharing; 4]>,
+    ) -> Self {
         Self {
             side: SignalSide::new(signals),
             index,
