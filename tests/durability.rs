@@ -1188,45 +1188,92 @@ fn returning_patron_journal() -> (Vec<Vec<u8>>, Memory) {
     (records(&mut journal.copy()), memory)
 }
 
-/// Format 4 records: the command, then the decisions in postcard — here one decision
-/// (`01`), `Known` (`00`), patron 1 (`01`), no duplicates (`00`), no household (`00`).
+/// Format 5 records: the command, then the decisions in postcard — here one decision
+/// (`01`), `Known` (`00`), patron 1 (`01`), no duplicates (`00`), no household (`00`) —
+/// then the proposing rules.
 const KNOWN_PATRON_1: [u8; 5] = [1, 0, 1, 0, 0];
+
+/// Whether `bytes` are exactly the proposing rules of `askings` askings of the rules, as
+/// postcard writes them when every rule index is below 128 (one byte each): the count,
+/// then for each asking the number of rules and their indices.
+fn are_proposing_rules(bytes: &[u8], askings: u8) -> bool {
+    let mut bytes = bytes.iter().copied();
+    if bytes.next() != Some(askings) {
+        return false;
+    }
+    for _ in 0..askings {
+        let Some(rules) = bytes.next().filter(|&n| n < 128) else {
+            return false;
+        };
+        for _ in 0..rules {
+            if !bytes.next().is_some_and(|rule| rule < 128) {
+                return false;
+            }
+        }
+    }
+    bytes.next().is_none()
+}
+
+/// Splits a format 5 record whose decisions end with `decisions` into the command (with
+/// its format byte), the decisions and the proposing rules of `askings` askings.
+fn split_record<'r>(record: &'r [u8], decisions: &'r [u8], askings: u8) -> [&'r [u8]; 3] {
+    assert_eq!(record[0], 5, "a record with decisions and proposing rules");
+    (0..record.len())
+        .rev()
+        .find_map(|end| {
+            let (head, plans) = record.split_at(end);
+            let command = head.strip_suffix(decisions)?;
+            are_proposing_rules(plans, askings).then_some([command, decisions, plans])
+        })
+        .unwrap_or_else(|| panic!("{record:?} ends with {decisions:?} and {askings} askings"))
+}
 
 #[test]
 fn a_recorded_decision_that_does_not_fit_memory_is_refused_by_seq() {
     let (records, _) = returning_patron_journal();
     let seq = records.len() - 1; // the second order's record
     let record = &records[seq - 1];
-    assert_eq!(record[0], 4, "an order's record carries its decisions");
-    assert!(record.ends_with(&KNOWN_PATRON_1), "{record:?}");
-    let body = &record[..record.len() - KNOWN_PATRON_1.len()];
+    // The buyer's order and the ticket: the rules were asked twice.
+    let [command, _, plans] = split_record(record, &KNOWN_PATRON_1, 2);
 
-    let replay_with = |decisions: &[u8]| {
+    let replay_with = |decisions: &[u8], plans: &[u8]| {
         let mut tampered = records.clone();
-        tampered[seq - 1] = [body, decisions].concat();
+        tampered[seq - 1] = [command, decisions, plans].concat();
         let clock = ManualClock::new(t0());
         config(&clock).journal(journal_of(&tampered)).build()
     };
+    let with_plans = |decisions: &'static [u8]| (decisions, plans);
+    let with_decisions = |plans: &'static [u8]| (&KNOWN_PATRON_1[..], plans);
     let refusals = [
-        (&[1, 0, 99, 0, 0][..], "known patron P99"),
-        (&[1, 0, 1, 1, 42, 0][..], "duplicate patron P42"),
-        (&[1, 0, 1, 0, 1, 7][..], "household patron P7"),
-        (&[0][..], "more recognition decisions"),
-        (&[2, 0, 1, 0, 0, 2, 0][..], "did not need"),
-        (&[1, 9][..], "undecodable recognition decisions"),
-        (&[1, 0, 1, 0, 0, 0][..], "bytes after the decisions"),
+        (with_plans(&[1, 0, 99, 0, 0]), "known patron P99"),
+        (with_plans(&[1, 0, 1, 1, 42, 0]), "duplicate patron P42"),
+        (with_plans(&[1, 0, 1, 0, 1, 7]), "household patron P7"),
+        (with_plans(&[0]), "more recognition decisions"),
+        (with_plans(&[2, 0, 1, 0, 0, 2, 0]), "did not need"),
+        (with_plans(&[1, 9]), "undecodable recognition decisions"),
+        (with_decisions(&[1, 0]), "asked them 2 times"),
+        (with_decisions(&[3, 0, 0, 0]), "for 3 askings"),
+        (with_decisions(&[2, 1, 99, 0]), "names moment rule 99"),
+        (with_decisions(&[2, 1]), "undecodable proposing rules"),
+        (
+            with_decisions(&[2, 0, 0, 0]),
+            "bytes after the proposing rules",
+        ),
     ];
-    for (decisions, expected) in refusals {
-        match replay_with(decisions) {
+    for ((decisions, plans), expected) in refusals {
+        match replay_with(decisions, plans) {
             Err(Error::JournalReplay { seq: at, reason }) => {
-                assert_eq!(at, seq as u64, "{decisions:?}");
-                assert!(reason.contains(expected), "{decisions:?}: {reason}");
+                assert_eq!(at, seq as u64, "{decisions:?} {plans:?}");
+                assert!(
+                    reason.contains(expected),
+                    "{decisions:?} {plans:?}: {reason}"
+                );
             }
-            other => panic!("{decisions:?}: expected JournalReplay, got {other:?}"),
+            other => panic!("{decisions:?} {plans:?}: expected JournalReplay, got {other:?}"),
         }
     }
     // The untampered journal replays.
-    assert!(replay_with(&KNOWN_PATRON_1).is_ok());
+    assert!(replay_with(&KNOWN_PATRON_1, plans).is_ok());
 }
 
 #[test]
@@ -1245,9 +1292,10 @@ fn a_decision_naming_a_merged_patron_is_refused() {
     }
     let mut records = records(&mut journal.copy());
     let last = records.last_mut().expect("records");
-    assert!(last.ends_with(&KNOWN_PATRON_1), "ben is patron 1 now");
-    let at = last.len() - 3;
-    last[at] = 2; // the absorbed id
+    // An order without tickets: the rules were asked once, about the buyer.
+    let [command, ..] = split_record(last, &KNOWN_PATRON_1, 1);
+    let at = command.len() + 2;
+    last[at] = 2; // the absorbed id, where ben is patron 1 now
     match config(&clock).journal(journal_of(&records)).build() {
         Err(Error::JournalReplay { seq, reason }) => {
             assert_eq!(seq, records.len() as u64);
@@ -1275,10 +1323,10 @@ fn records_without_decisions_are_replayed_by_scoring_again() {
                 continue;
             }
         };
-        assert_eq!(record[0], 4);
-        assert!(record.ends_with(decisions), "record {i}: {record:?}");
-        record.truncate(record.len() - decisions.len());
-        record[0] = 3;
+        let [command, ..] = split_record(record, decisions, 2);
+        let mut command = command.to_vec();
+        command[0] = 3;
+        *record = command;
     }
     let clock = ManualClock::new(t0());
     let reopened = config(&clock).journal(journal_of(&old)).build().unwrap();
@@ -1308,10 +1356,9 @@ proptest! {
     ) {
         let (records, _) = returning_patron_journal();
         let seq = records.len() - 1;
-        let record = &records[seq - 1];
-        let body = &record[..record.len() - KNOWN_PATRON_1.len()];
+        let [command, _, plans] = split_record(&records[seq - 1], &KNOWN_PATRON_1, 2);
         let mut tampered = records.clone();
-        tampered[seq - 1] = [body, &decisions[..]].concat();
+        tampered[seq - 1] = [command, &decisions[..], plans].concat();
         let clock = ManualClock::new(t0());
         match config(&clock).journal(journal_of(&tampered)).build() {
             Ok(memory) => prop_assert_eq!(memory.last_seq(), records.len() as u64),

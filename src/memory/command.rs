@@ -16,18 +16,28 @@
 //! Recorded decisions are *trusted, and checked for consistency*: replay does not score
 //! again to confirm them, but refuses (with [`Error::JournalReplay`] naming the seq) a
 //! decision that names a patron memory does not hold, links a merged patron, or a record
-//! whose event needed more or fewer decisions than it carries. Moments, figures, indexes
-//! and due times are recomputed by the write path as before.
+//! whose event needed more or fewer decisions than it carries.
 //!
-//! A record is a format byte, then the command in postcard; under formats 2 and 4 the
-//! command is followed by the decisions (a postcard sequence of [`Decision`]). Records
-//! without decisions (formats 1 and 3: journals written before decisions were recorded,
-//! or a command whose decisions would not fit in one record) are replayed by scoring
-//! again. Formats 3 and 4, written now, hold times as integers
-//! ([`binary_time`](super::binary_time)); 1 and 2 hold them as RFC 3339 text and are still
-//! read.
+//! Moments are recomputed by the write path, but a record also says which rules proposed
+//! moments each time the rules were asked while applying it (most of the time: none).
+//! Replay asks only those rules, and skips asking when none did: a rule that proposed
+//! nothing then proposes nothing now (rules only read memory, which is the same), and the
+//! engine admits the same candidates, so the same moments fire with the same once-per
+//! keys, and the same due times are filed. A record whose call asked the rules more or
+//! fewer times than it says, or that names a rule memory does not have, is refused like
+//! an inconsistent decision.
+//!
+//! A record is a format byte, then the command in postcard. Format 5, written now, follows
+//! the command with the decisions (a postcard sequence of [`Decision`]) and, for each time
+//! the rules were asked, the indices (in registration order) of the rules that proposed.
+//! Format 3 is the command alone: a call that neither recognized anyone nor asked the
+//! rules, or one whose decisions would not fit in one record; replay scores and asks every
+//! rule again for it. Earlier formats are still read: 4 (command and decisions; replay
+//! asks every rule), and 1 and 2 (as 3 and 4, with times as RFC 3339 text rather than
+//! integers, see [`binary_time`](super::binary_time)).
 
 use std::borrow::Cow;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -41,6 +51,8 @@ use crate::model::catalog::{Performance, Production, Venue};
 use crate::model::event::Event;
 use crate::model::ids::PatronId;
 use crate::model::profile::ProfileChange;
+use crate::moments::engine::Proposal;
+use crate::moments::ledger::RuleIdx;
 use crate::recognize::{Agreement, Candidate, Evidence, EvidenceItem, Field, Recognition};
 
 /// The first byte of a record holding a command alone.
@@ -48,6 +60,9 @@ const FORMAT: u8 = 3;
 /// The first byte of a record holding a command, then the recognition decisions made
 /// while applying it.
 const FORMAT_WITH_DECISIONS: u8 = 4;
+/// The first byte of a record holding a command, the recognition decisions made while
+/// applying it, then the rules that proposed moments each time the rules were asked.
+const FORMAT_WITH_PLANS: u8 = 5;
 /// [`FORMAT`] and [`FORMAT_WITH_DECISIONS`] as written before times were integers.
 const TEXT_TIMES_FORMAT: u8 = 1;
 const TEXT_TIMES_FORMAT_WITH_DECISIONS: u8 = 2;
@@ -138,35 +153,49 @@ impl Command<'_> {
     }
 }
 
-/// Appends the recognition decisions made while applying the command already encoded
-/// in `record` (by [`Command::encode`]), turning it into a format 2 record. Leaves the
-/// record as it was (format 1: replay will score again) if they would make it too large.
-pub(crate) fn append_decisions(record: &mut Vec<u8>, decisions: &[Decision]) {
-    if decisions.is_empty() || record.first() != Some(&FORMAT) {
+/// Appends what was recorded while applying the command already encoded in `record` (by
+/// [`Command::encode`]): the recognition decisions and the rules that proposed moments,
+/// turning it into a format 5 record. Leaves the record as it was (the command alone:
+/// replay will score and ask every rule again) if nothing was recorded or it would make
+/// the record too large.
+pub(crate) fn append_recorded(record: &mut Vec<u8>, recorded: &Decisions) {
+    let Mode::Recording { decisions, plans } = &recorded.mode else {
+        return;
+    };
+    if (decisions.is_empty() && plans.is_empty()) || record.first() != Some(&FORMAT) {
         return;
     }
     let len = record.len();
     let buffer = std::mem::take(record);
-    match postcard::to_extend(decisions, buffer) {
+    let extended = postcard::to_extend(decisions, buffer)
+        .and_then(|buffer| postcard::to_extend(plans, buffer));
+    match extended {
         Ok(mut extended) if extended.len() <= MAX_RECORD_BYTES => {
-            extended[0] = FORMAT_WITH_DECISIONS;
+            extended[0] = FORMAT_WITH_PLANS;
             *record = extended;
         }
         Ok(mut extended) => {
             extended.truncate(len);
             *record = extended;
         }
-        // Plain data always encodes; should it not, the record keeps the command alone.
+        // Plain data always encodes; should it not, the record keeps the command alone
+        // (the buffer went with the error: encoding it again costs only this rare case).
         Err(_) => {}
     }
 }
 
-/// A record read back: the command, and the decisions recorded with it (format 2).
+/// A record read back: the command, the decisions recorded with it (formats 2, 4 and 5)
+/// and the rules that proposed moments (format 5).
 #[derive(Debug)]
 pub(crate) struct Replayed {
     pub(crate) command: Command<'static>,
     pub(crate) decisions: Option<Vec<Decision>>,
+    pub(crate) plans: Option<Vec<ProposingRules>>,
 }
+
+/// The rules (by registration index, in that order) whose moments waited for admission
+/// when the rules were asked once: usually none, rarely more than one.
+pub(crate) type ProposingRules = smallvec::SmallVec<[RuleIdx; 2]>;
 
 /// Reads a record written by [`Command::encode`] (and [`append_decisions`]); the error
 /// says why it cannot be read.
@@ -185,6 +214,7 @@ pub(crate) fn decode(record: &[u8]) -> std::result::Result<Replayed, String> {
                 Ok(Replayed {
                     command,
                     decisions: None,
+                    plans: None,
                 })
             } else {
                 Err(format!("{} bytes after the command", rest.len()))
@@ -199,13 +229,31 @@ pub(crate) fn decode(record: &[u8]) -> std::result::Result<Replayed, String> {
                 Ok(Replayed {
                     command,
                     decisions: Some(decisions),
+                    plans: None,
                 })
             } else {
                 Err(format!("{} bytes after the decisions", rest.len()))
             }
         }
+        Some((&FORMAT_WITH_PLANS, body)) => {
+            let (command, rest) = postcard::take_from_bytes::<Command<'static>>(body)
+                .map_err(|e| format!("undecodable command: {e}"))?;
+            let (decisions, rest) = postcard::take_from_bytes::<Vec<Decision>>(rest)
+                .map_err(|e| format!("undecodable recognition decisions: {e}"))?;
+            let (plans, rest) = postcard::take_from_bytes::<Vec<ProposingRules>>(rest)
+                .map_err(|e| format!("undecodable proposing rules: {e}"))?;
+            if rest.is_empty() {
+                Ok(Replayed {
+                    command,
+                    decisions: Some(decisions),
+                    plans: Some(plans),
+                })
+            } else {
+                Err(format!("{} bytes after the proposing rules", rest.len()))
+            }
+        }
         Some((format, _)) => Err(format!(
-            "record format {format}, this build reads formats 1 to {FORMAT_WITH_DECISIONS}"
+            "record format {format}, this build reads formats 1 to {FORMAT_WITH_PLANS}"
         )),
     }
 }
@@ -321,24 +369,34 @@ impl Decision {
     }
 }
 
-/// The recognition decisions of the command being applied: recorded while a journaled
-/// memory applies a call, handed back in order while replaying a format 2 record.
+/// What the command being applied decided: recorded while a journaled memory applies a
+/// call, handed back in order while replaying a record that holds it.
 #[derive(Debug, Default)]
 pub(crate) struct Decisions {
     mode: Mode,
+    /// How many times the rules were asked so far while replaying a format 5 record: the
+    /// position of the next of its proposing rules. Asking reads memory only (`&self`),
+    /// hence the atomic; replay runs on one thread, so it is never contended.
+    next_plan: AtomicUsize,
 }
 
 #[derive(Debug, Default)]
 enum Mode {
-    /// Neither: a memory without a journal, or a format 1 record being replayed.
+    /// Neither: a memory without a journal, or a format 1 or 3 record being replayed.
     #[default]
     Off,
-    Recording(Vec<Decision>),
+    Recording {
+        decisions: Vec<Decision>,
+        plans: Vec<ProposingRules>,
+    },
     Replaying {
         recorded: std::vec::IntoIter<Decision>,
         /// Why a recorded decision could not be applied (scoring was used instead, and
         /// replay fails once the command is applied).
         refused: Option<String>,
+        /// The proposing rules of each time the rules were asked (format 5), or `None`
+        /// to ask every rule.
+        plans: Option<Vec<ProposingRules>>,
     },
 }
 
@@ -347,16 +405,16 @@ impl Decisions {
     /// that failed before it was journaled).
     pub(crate) fn record(&mut self) {
         match &mut self.mode {
-            Mode::Recording(made) => made.clear(),
-            mode => *mode = Mode::Recording(Vec::new()),
-        }
-    }
-
-    /// The decisions recorded since [`record`](Self::record).
-    pub(crate) fn recorded(&self) -> &[Decision] {
-        match &self.mode {
-            Mode::Recording(made) => made,
-            _ => &[],
+            Mode::Recording { decisions, plans } => {
+                decisions.clear();
+                plans.clear();
+            }
+            mode => {
+                *mode = Mode::Recording {
+                    decisions: Vec::new(),
+                    plans: Vec::new(),
+                }
+            }
         }
     }
 }
@@ -367,7 +425,10 @@ impl Memory {
     /// recorded decision is inconsistent with memory: that refuses the record once it
     /// is applied).
     pub(crate) fn recorded_recognition(&mut self) -> Option<Recognition> {
-        let Mode::Replaying { recorded, refused } = &mut self.state.decisions.mode else {
+        let Mode::Replaying {
+            recorded, refused, ..
+        } = &mut self.state.decisions.mode
+        else {
             return None;
         };
         if refused.is_some() {
@@ -391,9 +452,39 @@ impl Memory {
 
     /// Notes what recognition decided, when the call is being journaled.
     pub(crate) fn note_recognition(&mut self, recognition: &Recognition) {
-        if let Mode::Recording(made) = &mut self.state.decisions.mode {
-            made.push(Decision::of(recognition));
+        if let Mode::Recording { decisions, .. } = &mut self.state.decisions.mode {
+            decisions.push(Decision::of(recognition));
         }
+    }
+
+    /// Notes which rules proposed moments, when the call is being journaled. Called with
+    /// every proposal the write path admits; one without a subject (no rule was asked)
+    /// is not noted, just as asking rules about nobody takes no plan while replaying.
+    pub(crate) fn note_proposal(&mut self, proposal: &Proposal) {
+        if let Mode::Recording { plans, .. } = &mut self.state.decisions.mode
+            && proposal.subject().is_some()
+        {
+            plans.push(proposal.proposing_rules());
+        }
+    }
+
+    /// While replaying a format 5 record, the rules that proposed moments the next time
+    /// the rules are asked (an empty slice: none did); `None` to ask every rule. Called
+    /// once each time the rules are about to be asked about a patron.
+    pub(crate) fn planned_rules(&self) -> Option<&[RuleIdx]> {
+        let Mode::Replaying {
+            plans: Some(plans), ..
+        } = &self.state.decisions.mode
+        else {
+            return None;
+        };
+        // Counted even past the end, so the record is refused once applied.
+        let next = self
+            .state
+            .decisions
+            .next_plan
+            .fetch_add(1, Ordering::Relaxed);
+        plans.get(next).map(|plan| plan.as_slice())
     }
 
     /// Applies a replayed record through the same method the original call went
@@ -405,14 +496,34 @@ impl Memory {
             self.state.decisions.mode = Mode::Off;
             return self.apply(replayed.command).map_err(|e| e.to_string());
         };
+        let rules = self.engine.rules.len();
+        if let Some(rule) = replayed
+            .plans
+            .iter()
+            .flatten()
+            .flatten()
+            .find(|&&rule| usize::from(rule) >= rules)
+        {
+            return Err(format!(
+                "it names moment rule {rule}, and memory has {rules} rules \
+                 (configured with other rules than the journal was written with?)"
+            ));
+        }
         self.state.decisions.mode = Mode::Replaying {
             recorded: decisions.into_iter(),
             refused: None,
+            plans: replayed.plans,
         };
+        self.state.decisions.next_plan = AtomicUsize::new(0);
         let applied = self.apply(replayed.command);
         let mode = std::mem::take(&mut self.state.decisions.mode);
         applied.map_err(|e| e.to_string())?;
-        let Mode::Replaying { recorded, refused } = mode else {
+        let Mode::Replaying {
+            recorded,
+            refused,
+            plans,
+        } = mode
+        else {
             return Ok(());
         };
         if let Some(reason) = refused {
@@ -424,7 +535,15 @@ impl Memory {
                 recorded.len()
             ));
         }
-        Ok(())
+        let asked = *self.state.decisions.next_plan.get_mut();
+        match plans {
+            Some(plans) if plans.len() != asked => Err(format!(
+                "it records proposing rules for {} askings of the rules, and applying it \
+                 asked them {asked} times",
+                plans.len()
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// Applies a replayed command through the same method the original call went

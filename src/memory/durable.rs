@@ -382,7 +382,7 @@ impl Memory {
             return Ok(());
         };
         let appended = if changed {
-            command::append_decisions(&mut record, self.state.decisions.recorded());
+            command::append_recorded(&mut record, &self.state.decisions);
             durable.journal.append(&record).map(drop)
         } else {
             Ok(())

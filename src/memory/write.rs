@@ -1386,6 +1386,12 @@ impl Memory {
         else {
             return Proposal::default();
         };
+        // Replaying a record that says which rules proposed moments asks only those.
+        let only = match self.planned_rules() {
+            Some([]) => return Proposal::nothing_for(view.id(), now),
+            Some(&[rule]) if only.is_none_or(|only| only == rule) => Some(rule),
+            _ => only,
+        };
         let ctx = RuleContext::new(view, trigger, &self.state.catalog, now);
         let cluster = self.state.cluster(view.id());
         self.engine
@@ -1401,6 +1407,7 @@ impl Memory {
 
     /// Fires what the engine admits; the caller refiles the patron's due times.
     fn admit_unfiled(&mut self, proposal: Proposal, out: &mut Outcome) {
+        self.note_proposal(&proposal);
         let Some((patron, _)) = proposal.subject() else {
             return;
         };
@@ -1415,6 +1422,7 @@ impl Memory {
         out: &mut Outcome,
         handled: Option<(RuleIdx, DateTime<Utc>)>,
     ) {
+        self.note_proposal(&proposal);
         let Some((patron, now)) = proposal.subject() else {
             return;
         };

@@ -137,6 +137,28 @@ impl Proposal {
     pub(crate) fn subject(&self) -> Option<(PatronId, DateTime<Utc>)> {
         Some((self.patron?, self.now?))
     }
+
+    /// What asking rules that propose nothing gives for `patron` at `now`: admitting it
+    /// fires nothing (a journal replay that knows no rule proposed skips asking them).
+    pub(crate) fn nothing_for(patron: PatronId, now: DateTime<Utc>) -> Proposal {
+        Proposal {
+            patron: Some(patron),
+            now: Some(now),
+            ..Proposal::default()
+        }
+    }
+
+    /// The rules with moments waiting for admission, in registration order, each once:
+    /// asking only them again gives these same candidates.
+    pub(crate) fn proposing_rules(&self) -> SmallVec<[RuleIdx; 2]> {
+        let mut rules: SmallVec<[RuleIdx; 2]> = SmallVec::new();
+        for candidate in &self.candidates {
+            if rules.last() != Some(&candidate.rule) {
+                rules.push(candidate.rule);
+            }
+        }
+        rules
+    }
 }
 
 /// Moments fired and silenced while handling one call.
