@@ -1368,6 +1368,110 @@ proptest! {
     }
 }
 
+// ---------------------------------------------------------------- recorded proposing rules
+
+/// Proposes nothing, and counts how often it is asked.
+#[derive(Debug, Clone, Default)]
+struct Counting(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Counting {
+    fn asked(&self) -> usize {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl MomentRule for Counting {
+    fn id(&self) -> &str {
+        "counting"
+    }
+    fn evaluate(&self, _ctx: &RuleContext<'_>, _out: &mut Vec<Moment>) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Every moment memory holds, patron by patron.
+fn all_moments(memory: &Memory) -> Vec<Moment> {
+    memory
+        .patrons()
+        .flat_map(|p| memory.moments_of(p.id()).collect::<Vec<_>>())
+        .collect()
+}
+
+#[test]
+fn replay_asks_only_the_rules_that_proposed_and_gives_the_same_moments() {
+    let clock = ManualClock::new(t0());
+    let journal = SharedJournal::default();
+    let live_counter = Counting::default();
+    let mut memory = config(&clock)
+        .rule(live_counter.clone())
+        .journal(journal.clone())
+        .build()
+        .unwrap();
+    define_catalog(&mut memory);
+    live(&mut memory, &clock);
+    assert!(!all_moments(&memory).is_empty(), "the life fired moments");
+    assert!(live_counter.asked() > 100, "{}", live_counter.asked());
+
+    let replay_counter = Counting::default();
+    let clock = ManualClock::new(t0());
+    let reopened = config(&clock)
+        .rule(replay_counter.clone())
+        .journal(journal.copy())
+        .build()
+        .expect("replay");
+    // A rule that never proposed is asked again only where other rules proposed
+    // together (then every rule is asked), which is rare.
+    assert!(
+        replay_counter.asked() * 10 < live_counter.asked(),
+        "asked {} times while replaying, {} times live",
+        replay_counter.asked(),
+        live_counter.asked()
+    );
+    assert_eq!(snapshot(&reopened), snapshot(&memory));
+    assert_eq!(all_moments(&reopened), all_moments(&memory));
+    assert_eq!(reopened.pending_ticks(), memory.pending_ticks());
+    // The once-per keys came back too: the same tick fires nothing again in either.
+    let mut memory = memory;
+    let mut reopened = reopened;
+    let again = utc(2026, 6, 1, 9, 0);
+    assert_eq!(
+        reopened.try_tick(again).unwrap(),
+        memory.try_tick(again).unwrap()
+    );
+    let later = utc(2026, 9, 1, 9, 0);
+    assert_eq!(
+        reopened.try_tick(later).unwrap(),
+        memory.try_tick(later).unwrap()
+    );
+    assert_eq!(snapshot(&reopened), snapshot(&memory));
+}
+
+#[test]
+fn a_journal_replayed_with_another_rule_set_is_refused_where_a_rule_is_missing() {
+    let clock = ManualClock::new(t0());
+    let journal = SharedJournal::default();
+    let mut memory = config(&clock).journal(journal.clone()).build().unwrap();
+    define_catalog(&mut memory);
+    live(&mut memory, &clock);
+    // Without the default rules, only `Quiet30` is left: the first record naming a
+    // rule past it is refused, naming its seq.
+    let clock = ManualClock::new(t0());
+    match Memory::builder()
+        .default_country(regulars::normalize::Country::GB)
+        .clock(clock)
+        .without_default_rules()
+        .rule(Quiet30)
+        .journal(journal.copy())
+        .build()
+    {
+        Err(Error::JournalReplay { seq, reason }) => {
+            assert!(seq > 0 && seq <= memory.last_seq());
+            assert!(reason.contains("names moment rule"), "{reason}");
+        }
+        other => panic!("expected JournalReplay, got {other:?}"),
+    }
+}
+
 // ---------------------------------------------------------------- older formats
 
 /// The configuration and events the files under `tests/fixtures/v1` were written with,
@@ -1481,6 +1585,35 @@ fn journals_and_snapshots_of_the_previous_formats_still_open_to_the_same_memory(
         .open(dir.path())
         .expect("a mixed journal opens");
     assert_eq!(snapshot(&mixed), snapshot(&now));
+
+    // A journal of format 4 records (decisions, no proposing rules: replay asks every
+    // rule), written by the build before this one from the same catalog and events.
+    let dir = TempDir::new("v4-journal");
+    fs::create_dir_all(dir.path()).unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/records-v4");
+    fs::copy(fixture.join(segment), dir.path().join(segment)).unwrap();
+    let mut reopened = v1::config()
+        .open(dir.path())
+        .expect("a format 4 journal opens");
+    assert_eq!(
+        reopened.recovery().unwrap().records(),
+        (2 + 200 + v1::EVENTS) as u64
+    );
+    let mut expected = v1::config().build().unwrap();
+    v1::define_catalog(&mut expected);
+    for n in 0..v1::EVENTS {
+        observe(&mut expected, v1::event(n));
+    }
+    assert_eq!(snapshot(&reopened), snapshot(&expected));
+    // Records appended now are format 5; a journal mixing both replays.
+    more(&mut reopened);
+    more(&mut expected);
+    reopened.sync().unwrap();
+    drop(reopened);
+    let mixed = v1::config()
+        .open(dir.path())
+        .expect("a mixed journal opens");
+    assert_eq!(snapshot(&mixed), snapshot(&expected));
 
     // A version 1 snapshot image.
     let image = fs::read(v1::fixture("snapshot-v1.bin")).unwrap();
