@@ -1190,13 +1190,13 @@ fn returning_patron_journal() -> (Vec<Vec<u8>>, Memory) {
 
 /// Format 5 records: the command, then the decisions in postcard — here one decision
 /// (`01`), `Known` (`00`), patron 1 (`01`), no duplicates (`00`), no household (`00`) —
-/// then the proposing rules.
+/// then the fired rules.
 const KNOWN_PATRON_1: [u8; 5] = [1, 0, 1, 0, 0];
 
-/// Whether `bytes` are exactly the proposing rules of `askings` askings of the rules, as
+/// Whether `bytes` are exactly the fired rules of `askings` askings of the rules, as
 /// postcard writes them when every rule index is below 128 (one byte each): the count,
 /// then for each asking the number of rules and their indices.
-fn are_proposing_rules(bytes: &[u8], askings: u8) -> bool {
+fn are_fired_rules(bytes: &[u8], askings: u8) -> bool {
     let mut bytes = bytes.iter().copied();
     if bytes.next() != Some(askings) {
         return false;
@@ -1215,15 +1215,15 @@ fn are_proposing_rules(bytes: &[u8], askings: u8) -> bool {
 }
 
 /// Splits a format 5 record whose decisions end with `decisions` into the command (with
-/// its format byte), the decisions and the proposing rules of `askings` askings.
+/// its format byte), the decisions and the fired rules of `askings` askings.
 fn split_record<'r>(record: &'r [u8], decisions: &'r [u8], askings: u8) -> [&'r [u8]; 3] {
-    assert_eq!(record[0], 5, "a record with decisions and proposing rules");
+    assert_eq!(record[0], 5, "a record with decisions and fired rules");
     (0..record.len())
         .rev()
         .find_map(|end| {
             let (head, plans) = record.split_at(end);
             let command = head.strip_suffix(decisions)?;
-            are_proposing_rules(plans, askings).then_some([command, decisions, plans])
+            are_fired_rules(plans, askings).then_some([command, decisions, plans])
         })
         .unwrap_or_else(|| panic!("{record:?} ends with {decisions:?} and {askings} askings"))
 }
@@ -1254,11 +1254,8 @@ fn a_recorded_decision_that_does_not_fit_memory_is_refused_by_seq() {
         (with_decisions(&[1, 0]), "asked them 2 times"),
         (with_decisions(&[3, 0, 0, 0]), "for 3 askings"),
         (with_decisions(&[2, 1, 99, 0]), "names moment rule 99"),
-        (with_decisions(&[2, 1]), "undecodable proposing rules"),
-        (
-            with_decisions(&[2, 0, 0, 0]),
-            "bytes after the proposing rules",
-        ),
+        (with_decisions(&[2, 1]), "undecodable fired rules"),
+        (with_decisions(&[2, 0, 0, 0]), "bytes after the fired rules"),
     ];
     for ((decisions, plans), expected) in refusals {
         match replay_with(decisions, plans) {
@@ -1368,7 +1365,7 @@ proptest! {
     }
 }
 
-// ---------------------------------------------------------------- recorded proposing rules
+// ---------------------------------------------------------------- recorded fired rules
 
 /// Proposes nothing, and counts how often it is asked.
 #[derive(Debug, Clone, Default)]
@@ -1419,8 +1416,8 @@ fn replay_asks_only_the_rules_that_proposed_and_gives_the_same_moments() {
         .journal(journal.copy())
         .build()
         .expect("replay");
-    // A rule that never proposed is asked again only where other rules proposed
-    // together (then every rule is asked), which is rare.
+    // A rule whose moments never fired is asked again only where the moments of more
+    // than one rule fired together (then every rule is asked), which is rare.
     assert!(
         replay_counter.asked() * 10 < live_counter.asked(),
         "asked {} times while replaying, {} times live",
@@ -1586,7 +1583,7 @@ fn journals_and_snapshots_of_the_previous_formats_still_open_to_the_same_memory(
         .expect("a mixed journal opens");
     assert_eq!(snapshot(&mixed), snapshot(&now));
 
-    // A journal of format 4 records (decisions, no proposing rules: replay asks every
+    // A journal of format 4 records (decisions, no fired rules: replay asks every
     // rule), written by the build before this one from the same catalog and events.
     let dir = TempDir::new("v4-journal");
     fs::create_dir_all(dir.path()).unwrap();

@@ -18,18 +18,20 @@
 //! decision that names a patron memory does not hold, links a merged patron, or a record
 //! whose event needed more or fewer decisions than it carries.
 //!
-//! Moments are recomputed by the write path, but a record also says which rules proposed
-//! moments each time the rules were asked while applying it (most of the time: none).
-//! Replay asks only those rules, and skips asking when none did: a rule that proposed
-//! nothing then proposes nothing now (rules only read memory, which is the same), and the
-//! engine admits the same candidates, so the same moments fire with the same once-per
-//! keys, and the same due times are filed. A record whose call asked the rules more or
-//! fewer times than it says, or that names a rule memory does not have, is refused like
-//! an inconsistent decision.
+//! Moments are recomputed by the write path, but a record also says whose moments fired
+//! each time the rules were asked while applying it (most of the time: no rule's). Replay
+//! asks only those rules, and skips asking when none fired. That fires the same moments:
+//! rules only read memory, which is the same, so those rules propose what they proposed
+//! then; the engine admits candidates one by one and a candidate it did not fire changed
+//! nothing, so leaving out the other rules' candidates leaves the fate of these as it was.
+//! The same once-per keys are held and the same due times filed. A record whose call
+//! asked the rules more or fewer times than it says, or that names a rule memory does not
+//! have, is refused like an inconsistent decision.
 //!
 //! A record is a format byte, then the command in postcard. Format 5, written now, follows
 //! the command with the decisions (a postcard sequence of [`Decision`]) and, for each time
-//! the rules were asked, the indices (in registration order) of the rules that proposed.
+//! the rules were asked, the indices (in registration order) of the rules whose moments
+//! fired.
 //! Format 3 is the command alone: a call that neither recognized anyone nor asked the
 //! rules, or one whose decisions would not fit in one record; replay scores and asks every
 //! rule again for it. Earlier formats are still read: 4 (command and decisions; replay
@@ -51,7 +53,7 @@ use crate::model::catalog::{Performance, Production, Venue};
 use crate::model::event::Event;
 use crate::model::ids::PatronId;
 use crate::model::profile::ProfileChange;
-use crate::moments::engine::Proposal;
+use crate::moments::Moment;
 use crate::moments::ledger::RuleIdx;
 use crate::recognize::{Agreement, Candidate, Evidence, EvidenceItem, Field, Recognition};
 
@@ -61,7 +63,7 @@ const FORMAT: u8 = 3;
 /// while applying it.
 const FORMAT_WITH_DECISIONS: u8 = 4;
 /// The first byte of a record holding a command, the recognition decisions made while
-/// applying it, then the rules that proposed moments each time the rules were asked.
+/// applying it, then the rules whose moments fired each time the rules were asked.
 const FORMAT_WITH_PLANS: u8 = 5;
 /// [`FORMAT`] and [`FORMAT_WITH_DECISIONS`] as written before times were integers.
 const TEXT_TIMES_FORMAT: u8 = 1;
@@ -154,7 +156,7 @@ impl Command<'_> {
 }
 
 /// Appends what was recorded while applying the command already encoded in `record` (by
-/// [`Command::encode`]): the recognition decisions and the rules that proposed moments,
+/// [`Command::encode`]): the recognition decisions and the rules whose moments fired,
 /// turning it into a format 5 record. Leaves the record as it was (the command alone:
 /// replay will score and ask every rule again) if nothing was recorded or it would make
 /// the record too large.
@@ -185,17 +187,17 @@ pub(crate) fn append_recorded(record: &mut Vec<u8>, recorded: &Decisions) {
 }
 
 /// A record read back: the command, the decisions recorded with it (formats 2, 4 and 5)
-/// and the rules that proposed moments (format 5).
+/// and the rules whose moments fired (format 5).
 #[derive(Debug)]
 pub(crate) struct Replayed {
     pub(crate) command: Command<'static>,
     pub(crate) decisions: Option<Vec<Decision>>,
-    pub(crate) plans: Option<Vec<ProposingRules>>,
+    pub(crate) plans: Option<Vec<FiredRules>>,
 }
 
-/// The rules (by registration index, in that order) whose moments waited for admission
-/// when the rules were asked once: usually none, rarely more than one.
-pub(crate) type ProposingRules = smallvec::SmallVec<[RuleIdx; 2]>;
+/// The rules (by registration index, in that order) whose moments fired when the rules
+/// were asked once: usually none, rarely more than one.
+pub(crate) type FiredRules = smallvec::SmallVec<[RuleIdx; 2]>;
 
 /// Reads a record written by [`Command::encode`] (and [`append_decisions`]); the error
 /// says why it cannot be read.
@@ -240,8 +242,8 @@ pub(crate) fn decode(record: &[u8]) -> std::result::Result<Replayed, String> {
                 .map_err(|e| format!("undecodable command: {e}"))?;
             let (decisions, rest) = postcard::take_from_bytes::<Vec<Decision>>(rest)
                 .map_err(|e| format!("undecodable recognition decisions: {e}"))?;
-            let (plans, rest) = postcard::take_from_bytes::<Vec<ProposingRules>>(rest)
-                .map_err(|e| format!("undecodable proposing rules: {e}"))?;
+            let (plans, rest) = postcard::take_from_bytes::<Vec<FiredRules>>(rest)
+                .map_err(|e| format!("undecodable fired rules: {e}"))?;
             if rest.is_empty() {
                 Ok(Replayed {
                     command,
@@ -249,7 +251,7 @@ pub(crate) fn decode(record: &[u8]) -> std::result::Result<Replayed, String> {
                     plans: Some(plans),
                 })
             } else {
-                Err(format!("{} bytes after the proposing rules", rest.len()))
+                Err(format!("{} bytes after the fired rules", rest.len()))
             }
         }
         Some((format, _)) => Err(format!(
@@ -375,7 +377,7 @@ impl Decision {
 pub(crate) struct Decisions {
     mode: Mode,
     /// How many times the rules were asked so far while replaying a format 5 record: the
-    /// position of the next of its proposing rules. Asking reads memory only (`&self`),
+    /// position of the next of its fired rules. Asking reads memory only (`&self`),
     /// hence the atomic; replay runs on one thread, so it is never contended.
     next_plan: AtomicUsize,
 }
@@ -387,16 +389,16 @@ enum Mode {
     Off,
     Recording {
         decisions: Vec<Decision>,
-        plans: Vec<ProposingRules>,
+        plans: Vec<FiredRules>,
     },
     Replaying {
         recorded: std::vec::IntoIter<Decision>,
         /// Why a recorded decision could not be applied (scoring was used instead, and
         /// replay fails once the command is applied).
         refused: Option<String>,
-        /// The proposing rules of each time the rules were asked (format 5), or `None`
+        /// The fired rules of each time the rules were asked (format 5), or `None`
         /// to ask every rule.
-        plans: Option<Vec<ProposingRules>>,
+        plans: Option<Vec<FiredRules>>,
     },
 }
 
@@ -457,20 +459,29 @@ impl Memory {
         }
     }
 
-    /// Notes which rules proposed moments, when the call is being journaled. Called with
-    /// every proposal the write path admits; one without a subject (no rule was asked)
-    /// is not noted, just as asking rules about nobody takes no plan while replaying.
-    pub(crate) fn note_proposal(&mut self, proposal: &Proposal) {
-        if let Mode::Recording { plans, .. } = &mut self.state.decisions.mode
-            && proposal.subject().is_some()
-        {
-            plans.push(proposal.proposing_rules());
-        }
+    /// Notes whose moments fired when the rules were asked once (`fired`: what that
+    /// admission fired), when the call is being journaled. Called after every admission
+    /// of a proposal about a patron: each time the rules were asked, as replay counts.
+    pub(crate) fn note_fired(&mut self, fired: &[Moment]) {
+        let Mode::Recording { plans, .. } = &mut self.state.decisions.mode else {
+            return;
+        };
+        // By id: every rule registered under a fired moment's id is named, so two rules
+        // sharing an id are both asked again (asking more rules than fired is harmless).
+        let rules = self
+            .engine
+            .rules
+            .iter()
+            .enumerate()
+            .filter(|(_, registered)| fired.iter().any(|m| m.rule() == registered.rule.id()))
+            .filter_map(|(idx, _)| RuleIdx::try_from(idx).ok())
+            .collect();
+        plans.push(rules);
     }
 
-    /// While replaying a format 5 record, the rules that proposed moments the next time
-    /// the rules are asked (an empty slice: none did); `None` to ask every rule. Called
-    /// once each time the rules are about to be asked about a patron.
+    /// While replaying a format 5 record, the rules whose moments fired the next time the
+    /// rules are asked (an empty slice: none); `None` to ask every rule. Called once each
+    /// time the rules are about to be asked about a patron.
     pub(crate) fn planned_rules(&self) -> Option<&[RuleIdx]> {
         let Mode::Replaying {
             plans: Some(plans), ..
@@ -538,7 +549,7 @@ impl Memory {
         let asked = *self.state.decisions.next_plan.get_mut();
         match plans {
             Some(plans) if plans.len() != asked => Err(format!(
-                "it records proposing rules for {} askings of the rules, and applying it \
+                "it records fired rules for {} askings of the rules, and applying it \
                  asked them {asked} times",
                 plans.len()
             )),

@@ -135,11 +135,14 @@ impl MemoryBuilder {
     /// duplicates were merged, which candidates went to review, which household members
     /// were linked), and replay applies that decision instead of scoring candidates
     /// again. So changing strategies or thresholds later changes how *new* events are
-    /// recognized, never who past events were about. The rest of the configuration
-    /// (rules, policies, country, identifier limits, review limit) must be the one the
-    /// journal was written with, or replay could give another memory. A record that can
-    /// no longer be applied, or whose recorded decision names a patron memory does not
-    /// hold, fails the build with [`Error::JournalReplay`] naming its seq.
+    /// recognized, never who past events were about. Each record also says which moment
+    /// rules proposed moments while it was applied, so replay asks only those rules (and
+    /// none, most of the time) and fires the same moments. The rest of the configuration
+    /// (rules and their order, policies, country, identifier limits, review limit) must be
+    /// the one the journal was written with, or replay could give another memory. A record
+    /// that can no longer be applied, whose recorded decision names a patron memory does
+    /// not hold, or that names a moment rule memory does not have, fails the build with
+    /// [`Error::JournalReplay`] naming its seq.
     ///
     /// ```
     /// use regulars::journal::MemoryJournal;

@@ -1230,7 +1230,11 @@ impl Memory {
             }
         }
         let address = signals.address();
+        // Whether the compared values changed at all (a known address moving to the
+        // front changes their order without teaching anything).
+        let mut changed = false;
         if !address.is_empty() && profile.addresses.last() != Some(address) {
+            changed = true;
             learned |= !profile.addresses.contains(address);
             profile.addresses.retain(|a| a != address);
             // The oldest addresses go first: the latest one matters most.
@@ -1279,7 +1283,18 @@ impl Memory {
                 }
             }
         }
-        state.refresh_comparison_keys(id);
+        // A returning patron usually brings nothing new: their compact copy, if it is up
+        // to date, would be written again the same.
+        let current = || {
+            let index = super::index::IndexView { state };
+            state
+                .patron(id)
+                .map(|record| super::view::PatronView { record, state })
+                .is_some_and(|view| index.comparison_keys(&view).is_some())
+        };
+        if learned || changed || !current() {
+            state.refresh_comparison_keys(id);
+        }
     }
 
     /// Appends to a patron's history and updates their figures.
@@ -1386,7 +1401,7 @@ impl Memory {
         else {
             return Proposal::default();
         };
-        // Replaying a record that says which rules proposed moments asks only those.
+        // Replaying a record that says whose moments fired asks only those rules.
         let only = match self.planned_rules() {
             Some([]) => return Proposal::nothing_for(view.id(), now),
             Some(&[rule]) if only.is_none_or(|only| only == rule) => Some(rule),
@@ -1407,13 +1422,14 @@ impl Memory {
 
     /// Fires what the engine admits; the caller refiles the patron's due times.
     fn admit_unfiled(&mut self, proposal: Proposal, out: &mut Outcome) {
-        self.note_proposal(&proposal);
         let Some((patron, _)) = proposal.subject() else {
             return;
         };
         let cluster = self.state.cluster(patron);
+        let before = out.fired.len();
         self.engine
             .admit(proposal, &mut self.state.ledger, &cluster, out);
+        self.note_fired(&out.fired[before..]);
     }
 
     fn admit_handled(
@@ -1422,13 +1438,14 @@ impl Memory {
         out: &mut Outcome,
         handled: Option<(RuleIdx, DateTime<Utc>)>,
     ) {
-        self.note_proposal(&proposal);
         let Some((patron, now)) = proposal.subject() else {
             return;
         };
         let cluster = self.state.cluster(patron);
+        let before = out.fired.len();
         self.engine
             .admit(proposal, &mut self.state.ledger, &cluster, out);
+        self.note_fired(&out.fired[before..]);
         self.reschedule(patron, now, handled);
     }
 

@@ -147,18 +147,6 @@ impl Proposal {
             ..Proposal::default()
         }
     }
-
-    /// The rules with moments waiting for admission, in registration order, each once:
-    /// asking only them again gives these same candidates.
-    pub(crate) fn proposing_rules(&self) -> SmallVec<[RuleIdx; 2]> {
-        let mut rules: SmallVec<[RuleIdx; 2]> = SmallVec::new();
-        for candidate in &self.candidates {
-            if rules.last() != Some(&candidate.rule) {
-                rules.push(candidate.rule);
-            }
-        }
-        rules
-    }
 }
 
 /// Moments fired and silenced while handling one call.
