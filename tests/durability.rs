@@ -1206,7 +1206,7 @@ fn are_fired_rules(bytes: &[u8], askings: u8) -> bool {
             return false;
         };
         for _ in 0..rules {
-            if !bytes.next().is_some_and(|rule| rule < 128) {
+            if bytes.next().is_none_or(|rule| rule >= 128) {
                 return false;
             }
         }
