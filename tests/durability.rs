@@ -1163,6 +1163,68 @@ fn recorded_recognition_wins_over_a_configuration_that_would_decide_otherwise() 
     assert_eq!(reopened.pending_ticks(), memory.pending_ticks());
 }
 
+#[test]
+fn recorded_normalization_wins_over_a_configuration_that_would_normalize_otherwise() {
+    let clock = ManualClock::new(t0());
+    let journal = SharedJournal::default();
+    let memory = {
+        let mut memory = config(&clock).journal(journal.clone()).build().unwrap();
+        define_catalog(&mut memory);
+        live(&mut memory, &clock);
+        memory
+    };
+    // Phones were given in British national form: under another default country they
+    // read differently (or not at all), but replay takes them as they were normalized.
+    let clock = ManualClock::new(t0());
+    let reopened = config(&clock)
+        .default_country(regulars::normalize::Country::US)
+        .journal(journal.copy())
+        .build()
+        .expect("replay");
+    assert_eq!(snapshot(&reopened), snapshot(&memory));
+    assert_eq!(all_moments(&reopened), all_moments(&memory));
+}
+
+#[test]
+fn a_journal_written_without_an_identifier_key_and_opened_with_one_seals_what_it_replays() {
+    let clock = ManualClock::new(t0());
+    let journal = SharedJournal::default();
+    let memory = {
+        let mut memory = config(&clock).journal(journal.clone()).build().unwrap();
+        define_catalog(&mut memory);
+        observe(&mut memory, order("e-1", "o-1", ana(), []));
+        observe(&mut memory, order("e-2", "o-2", ben(), []));
+        memory
+    };
+    let identifiers = |memory: &Memory| -> Vec<String> {
+        memory
+            .patrons()
+            .flat_map(|p| {
+                p.identifiers()
+                    .iter()
+                    .map(|i| i.value().to_owned())
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    };
+    assert!(identifiers(&memory).iter().all(|v| !v.starts_with("k:")));
+    // The records hold the people as normalized without a key; a memory with one seals
+    // them instead of taking them as they were.
+    let clock = ManualClock::new(t0());
+    let reopened = config(&clock)
+        .identifier_key(*b"the venue's secret identifier k1")
+        .journal(journal.copy())
+        .build()
+        .expect("replay");
+    assert_eq!(reopened.patron_count(), memory.patron_count());
+    let sealed = identifiers(&reopened);
+    assert_eq!(sealed.len(), identifiers(&memory).len());
+    assert!(
+        sealed.iter().all(|v| v.starts_with("k:") && v.len() == 34),
+        "{sealed:?}"
+    );
+}
+
 /// A journal of three orders, the second by the patron of the first: its record ends
 /// with the decision "known patron 1, no duplicates, no household".
 fn returning_patron_journal() -> (Vec<Vec<u8>>, Memory) {
@@ -1190,42 +1252,52 @@ fn returning_patron_journal() -> (Vec<Vec<u8>>, Memory) {
 
 /// Format 5 records: the command, then the decisions in postcard — here one decision
 /// (`01`), `Known` (`00`), patron 1 (`01`), no duplicates (`00`), no household (`00`) —
-/// then the fired rules.
+/// then the fired rules, then the people as normalized.
 const KNOWN_PATRON_1: [u8; 5] = [1, 0, 1, 0, 0];
 
-/// Whether `bytes` are exactly the fired rules of `askings` askings of the rules, as
-/// postcard writes them when every rule index is below 128 (one byte each): the count,
-/// then for each asking the number of rules and their indices.
-fn are_fired_rules(bytes: &[u8], askings: u8) -> bool {
-    let mut bytes = bytes.iter().copied();
-    if bytes.next() != Some(askings) {
-        return false;
+/// How many bytes at the start of `bytes` are the fired rules of `askings` askings of
+/// the rules, as postcard writes them when every rule index is below 128 (one byte
+/// each): the count, then for each asking the number of rules and their indices.
+fn fired_rules_len(bytes: &[u8], askings: u8) -> Option<usize> {
+    let mut at = 0;
+    let mut next = || {
+        let byte = *bytes.get(at).filter(|&&b| b < 128)?;
+        at += 1;
+        Some(byte)
+    };
+    if next()? != askings {
+        return None;
     }
     for _ in 0..askings {
-        let Some(rules) = bytes.next().filter(|&n| n < 128) else {
-            return false;
-        };
-        for _ in 0..rules {
-            if bytes.next().is_none_or(|rule| rule >= 128) {
-                return false;
-            }
+        for _ in 0..next()? {
+            next()?;
         }
     }
-    bytes.next().is_none()
+    Some(at)
 }
 
-/// Splits a format 5 record whose decisions end with `decisions` into the command (with
-/// its format byte), the decisions and the fired rules of `askings` askings.
-fn split_record<'r>(record: &'r [u8], decisions: &'r [u8], askings: u8) -> [&'r [u8]; 3] {
-    assert_eq!(record[0], 5, "a record with decisions and fired rules");
+/// Splits a format 5 record whose decisions are `decisions` into the command (with its
+/// format byte), the decisions, the fired rules of `askings` askings and the `people`
+/// people as normalized.
+fn split_record<'r>(
+    record: &'r [u8],
+    decisions: &'r [u8],
+    askings: u8,
+    people: u8,
+) -> [&'r [u8]; 4] {
+    assert_eq!(
+        record[0], 5,
+        "a record with decisions, fired rules and people"
+    );
     (0..record.len())
         .rev()
         .find_map(|end| {
-            let (head, plans) = record.split_at(end);
+            let (head, tail) = record.split_at(end);
             let command = head.strip_suffix(decisions)?;
-            are_fired_rules(plans, askings).then_some([command, decisions, plans])
+            let (plans, normalized) = tail.split_at(fired_rules_len(tail, askings)?);
+            (normalized.first() == Some(&people)).then_some([command, decisions, plans, normalized])
         })
-        .unwrap_or_else(|| panic!("{record:?} ends with {decisions:?} and {askings} askings"))
+        .unwrap_or_else(|| panic!("{record:?}: {decisions:?}, {askings} askings, {people} people"))
 }
 
 #[test]
@@ -1233,44 +1305,51 @@ fn a_recorded_decision_that_does_not_fit_memory_is_refused_by_seq() {
     let (records, _) = returning_patron_journal();
     let seq = records.len() - 1; // the second order's record
     let record = &records[seq - 1];
-    // The buyer's order and the ticket: the rules were asked twice.
-    let [command, _, plans] = split_record(record, &KNOWN_PATRON_1, 2);
+    // The buyer's order and the ticket: the rules were asked twice, about one person.
+    let [command, _, plans, people] = split_record(record, &KNOWN_PATRON_1, 2, 1);
 
-    let replay_with = |decisions: &[u8], plans: &[u8]| {
+    let replay_with = |parts: [&[u8]; 3]| {
         let mut tampered = records.clone();
-        tampered[seq - 1] = [command, decisions, plans].concat();
+        tampered[seq - 1] = [command, parts[0], parts[1], parts[2]].concat();
         let clock = ManualClock::new(t0());
         config(&clock).journal(journal_of(&tampered)).build()
     };
-    let with_plans = |decisions: &'static [u8]| (decisions, plans);
-    let with_decisions = |plans: &'static [u8]| (&KNOWN_PATRON_1[..], plans);
+    let known = &KNOWN_PATRON_1[..];
+    let decisions = |decisions: &'static [u8]| [decisions, plans, people];
+    let fired = |plans: &'static [u8]| [known, plans, people];
+    let normalized = |people: &'static [u8]| [known, plans, people];
+    let ana_twice = [&[2][..], &people[1..], &people[1..]].concat();
+    let one_byte_more = [people, &[0]].concat();
     let refusals = [
-        (with_plans(&[1, 0, 99, 0, 0]), "known patron P99"),
-        (with_plans(&[1, 0, 1, 1, 42, 0]), "duplicate patron P42"),
-        (with_plans(&[1, 0, 1, 0, 1, 7]), "household patron P7"),
-        (with_plans(&[0]), "more recognition decisions"),
-        (with_plans(&[2, 0, 1, 0, 0, 2, 0]), "did not need"),
-        (with_plans(&[1, 9]), "undecodable recognition decisions"),
-        (with_decisions(&[1, 0]), "asked them 2 times"),
-        (with_decisions(&[3, 0, 0, 0]), "for 3 askings"),
-        (with_decisions(&[2, 1, 99, 0]), "names moment rule 99"),
-        (with_decisions(&[2, 1]), "undecodable fired rules"),
-        (with_decisions(&[2, 0, 0, 0]), "bytes after the fired rules"),
+        (decisions(&[1, 0, 99, 0, 0]), "known patron P99"),
+        (decisions(&[1, 0, 1, 1, 42, 0]), "duplicate patron P42"),
+        (decisions(&[1, 0, 1, 0, 1, 7]), "household patron P7"),
+        (decisions(&[0]), "more recognition decisions"),
+        (decisions(&[2, 0, 1, 0, 0, 2, 0]), "did not need"),
+        (decisions(&[1, 9]), "undecodable recognition decisions"),
+        (fired(&[1, 0]), "asked them 2 times"),
+        (fired(&[3, 0, 0, 0]), "for 3 askings"),
+        (fired(&[2, 1, 99, 0]), "names moment rule 99"),
+        ([known, &[2, 1], &[]], "undecodable fired rules"),
+        (normalized(&[0]), "normalized more people than it recorded"),
+        ([known, plans, &ana_twice], "did not normalize"),
+        (normalized(&[1, 1]), "undecodable normalized signals"),
+        (
+            [known, plans, &one_byte_more],
+            "bytes after the normalized signals",
+        ),
     ];
-    for ((decisions, plans), expected) in refusals {
-        match replay_with(decisions, plans) {
+    for (parts, expected) in refusals {
+        match replay_with(parts) {
             Err(Error::JournalReplay { seq: at, reason }) => {
-                assert_eq!(at, seq as u64, "{decisions:?} {plans:?}");
-                assert!(
-                    reason.contains(expected),
-                    "{decisions:?} {plans:?}: {reason}"
-                );
+                assert_eq!(at, seq as u64, "{parts:?}");
+                assert!(reason.contains(expected), "{parts:?}: {reason}");
             }
-            other => panic!("{decisions:?} {plans:?}: expected JournalReplay, got {other:?}"),
+            other => panic!("{parts:?}: expected JournalReplay, got {other:?}"),
         }
     }
     // The untampered journal replays.
-    assert!(replay_with(&KNOWN_PATRON_1, plans).is_ok());
+    assert!(replay_with([known, plans, people]).is_ok());
 }
 
 #[test]
@@ -1290,7 +1369,7 @@ fn a_decision_naming_a_merged_patron_is_refused() {
     let mut records = records(&mut journal.copy());
     let last = records.last_mut().expect("records");
     // An order without tickets: the rules were asked once, about the buyer.
-    let [command, ..] = split_record(last, &KNOWN_PATRON_1, 1);
+    let [command, ..] = split_record(last, &KNOWN_PATRON_1, 1, 1);
     let at = command.len() + 2;
     last[at] = 2; // the absorbed id, where ben is patron 1 now
     match config(&clock).journal(journal_of(&records)).build() {
@@ -1320,7 +1399,7 @@ fn records_without_decisions_are_replayed_by_scoring_again() {
                 continue;
             }
         };
-        let [command, ..] = split_record(record, decisions, 2);
+        let [command, ..] = split_record(record, decisions, 2, 1);
         let mut command = command.to_vec();
         command[0] = 3;
         *record = command;
@@ -1353,9 +1432,9 @@ proptest! {
     ) {
         let (records, _) = returning_patron_journal();
         let seq = records.len() - 1;
-        let [command, _, plans] = split_record(&records[seq - 1], &KNOWN_PATRON_1, 2);
+        let [command, _, plans, people] = split_record(&records[seq - 1], &KNOWN_PATRON_1, 2, 1);
         let mut tampered = records.clone();
-        tampered[seq - 1] = [command, &decisions[..], plans].concat();
+        tampered[seq - 1] = [command, &decisions[..], plans, people].concat();
         let clock = ManualClock::new(t0());
         match config(&clock).journal(journal_of(&tampered)).build() {
             Ok(memory) => prop_assert_eq!(memory.last_seq(), records.len() as u64),

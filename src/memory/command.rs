@@ -5,7 +5,13 @@
 //! Replaying the commands through the same methods, in the same order, gives the same
 //! memory, because every write is deterministic (see the crate's invariants).
 //!
-//! It also journals the one decision that is expensive to make again: what recognition
+//! It also journals what is expensive to work out again. First, what normalizing each
+//! person's signals gave (names folded, e-mails and phones in canonical form, address,
+//! birth date): replay takes them from the record instead of normalizing again, so a
+//! journal written before a change to normalization still replays to the memory it was.
+//! A memory with an identifier key records none and normalizes again: its identifiers
+//! are sealed already (cheap to take as they are), and that checks them against the key.
+//! Second, the one decision that is expensive to make again: what recognition
 //! decided for each set of signals an event carried (known patron and the duplicates it
 //! proved, review with its candidates, or new; household members in each case). Replay
 //! applies those [`Decision`]s instead of scoring candidates again, through the same write
@@ -29,19 +35,19 @@
 //! have, is refused like an inconsistent decision.
 //!
 //! A record is a format byte, then the command in postcard. Format 5, written now, follows
-//! the command with the decisions (a postcard sequence of [`Decision`]) and, for each time
-//! the rules were asked, the indices (in registration order) of the rules whose moments
-//! fired.
-//! Format 3 is the command alone: a call that neither recognized anyone nor asked the
-//! rules, or one whose decisions would not fit in one record; replay scores and asks every
-//! rule again for it. Earlier formats are still read: 4 (command and decisions; replay
+//! the command with the decisions (a postcard sequence of [`Decision`]), for each time the
+//! rules were asked the indices (in registration order) of the rules whose moments fired,
+//! and the people as normalized (a sequence of name, identifiers, address, birth date) in
+//! the order the call normalized them. Format 3 is the command alone: a call that neither
+//! normalized nor recognized anyone nor asked the rules, or one whose record would not fit
+//! otherwise; replay normalizes, scores and asks every rule again for it. Earlier formats are still read: 4 (command and decisions; replay
 //! asks every rule), and 1 and 2 (as 3 and 4, with times as RFC 3339 text rather than
 //! integers, see [`binary_time`](super::binary_time)).
 
 use std::borrow::Cow;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::Memory;
@@ -52,10 +58,11 @@ use crate::journal::MAX_RECORD_BYTES;
 use crate::model::catalog::{Performance, Production, Venue};
 use crate::model::event::Event;
 use crate::model::ids::PatronId;
-use crate::model::profile::ProfileChange;
+use crate::model::profile::{Address, Identifier, PersonName, ProfileChange};
 use crate::moments::Moment;
 use crate::moments::ledger::RuleIdx;
 use crate::recognize::{Agreement, Candidate, Evidence, EvidenceItem, Field, Recognition};
+use crate::signals::NormalizedSignals;
 
 /// The first byte of a record holding a command alone.
 const FORMAT: u8 = 3;
@@ -156,21 +163,40 @@ impl Command<'_> {
 }
 
 /// Appends what was recorded while applying the command already encoded in `record` (by
-/// [`Command::encode`]): the recognition decisions and the rules whose moments fired,
+/// [`Command::encode`]): the recognition decisions, the rules whose moments fired and the
+/// people as normalizing their signals gave them,
 /// turning it into a format 5 record. Leaves the record as it was (the command alone:
 /// replay will score and ask every rule again) if nothing was recorded or it would make
 /// the record too large.
 pub(crate) fn append_recorded(record: &mut Vec<u8>, recorded: &Decisions) {
-    let Mode::Recording { decisions, plans } = &recorded.mode else {
+    let Mode::Recording {
+        decisions,
+        plans,
+        people,
+        people_count,
+    } = &recorded.mode
+    else {
         return;
     };
-    if (decisions.is_empty() && plans.is_empty()) || record.first() != Some(&FORMAT) {
+    // `usize::MAX` people: one could not be encoded, so the record keeps the command
+    // alone.
+    if (decisions.is_empty() && plans.is_empty() && *people_count == 0)
+        || *people_count == usize::MAX
+        || record.first() != Some(&FORMAT)
+    {
         return;
     }
     let len = record.len();
     let buffer = std::mem::take(record);
+    // The people are encoded already, one after the other: with their count in front
+    // they read back as a sequence.
     let extended = postcard::to_extend(decisions, buffer)
-        .and_then(|buffer| postcard::to_extend(plans, buffer));
+        .and_then(|buffer| postcard::to_extend(plans, buffer))
+        .and_then(|buffer| postcard::to_extend(people_count, buffer))
+        .map(|mut buffer| {
+            buffer.extend_from_slice(people);
+            buffer
+        });
     match extended {
         Ok(mut extended) if extended.len() <= MAX_RECORD_BYTES => {
             extended[0] = FORMAT_WITH_PLANS;
@@ -193,6 +219,37 @@ pub(crate) struct Replayed {
     pub(crate) command: Command<'static>,
     pub(crate) decisions: Option<Vec<Decision>>,
     pub(crate) plans: Option<Vec<FiredRules>>,
+    pub(crate) people: Option<Vec<NormalizedSignals>>,
+}
+
+/// One person's signals as normalizing gave them, as a record holds them (written from
+/// borrowed parts, read back owned).
+#[derive(Serialize)]
+struct PersonRecord<'a> {
+    name: Option<&'a PersonName>,
+    identifiers: &'a [Identifier],
+    address: &'a Address,
+    birth_date: Option<NaiveDate>,
+}
+
+/// [`PersonRecord`] read back.
+#[derive(Deserialize)]
+struct ReadPerson {
+    name: Option<PersonName>,
+    identifiers: Vec<Identifier>,
+    address: Address,
+    birth_date: Option<NaiveDate>,
+}
+
+impl From<ReadPerson> for NormalizedSignals {
+    fn from(person: ReadPerson) -> Self {
+        NormalizedSignals::from_parts(
+            person.name,
+            person.identifiers,
+            person.address,
+            person.birth_date,
+        )
+    }
 }
 
 /// The rules (by registration index, in that order) whose moments fired when the rules
@@ -217,6 +274,7 @@ pub(crate) fn decode(record: &[u8]) -> std::result::Result<Replayed, String> {
                     command,
                     decisions: None,
                     plans: None,
+                    people: None,
                 })
             } else {
                 Err(format!("{} bytes after the command", rest.len()))
@@ -232,6 +290,7 @@ pub(crate) fn decode(record: &[u8]) -> std::result::Result<Replayed, String> {
                     command,
                     decisions: Some(decisions),
                     plans: None,
+                    people: None,
                 })
             } else {
                 Err(format!("{} bytes after the decisions", rest.len()))
@@ -244,14 +303,17 @@ pub(crate) fn decode(record: &[u8]) -> std::result::Result<Replayed, String> {
                 .map_err(|e| format!("undecodable recognition decisions: {e}"))?;
             let (plans, rest) = postcard::take_from_bytes::<Vec<FiredRules>>(rest)
                 .map_err(|e| format!("undecodable fired rules: {e}"))?;
+            let (people, rest) = postcard::take_from_bytes::<Vec<ReadPerson>>(rest)
+                .map_err(|e| format!("undecodable normalized signals: {e}"))?;
             if rest.is_empty() {
                 Ok(Replayed {
                     command,
                     decisions: Some(decisions),
                     plans: Some(plans),
+                    people: Some(people.into_iter().map(NormalizedSignals::from).collect()),
                 })
             } else {
-                Err(format!("{} bytes after the fired rules", rest.len()))
+                Err(format!("{} bytes after the normalized signals", rest.len()))
             }
         }
         Some((format, _)) => Err(format!(
@@ -390,6 +452,9 @@ enum Mode {
     Recording {
         decisions: Vec<Decision>,
         plans: Vec<FiredRules>,
+        /// The people normalized, each encoded as a [`PersonRecord`].
+        people: Vec<u8>,
+        people_count: usize,
     },
     Replaying {
         recorded: std::vec::IntoIter<Decision>,
@@ -399,6 +464,9 @@ enum Mode {
         /// The fired rules of each time the rules were asked (format 5), or `None`
         /// to ask every rule.
         plans: Option<Vec<FiredRules>>,
+        /// The people as normalizing gave them (format 5), in the order the call
+        /// normalized them, or `None` to normalize again.
+        people: Option<std::vec::IntoIter<NormalizedSignals>>,
     },
 }
 
@@ -407,14 +475,23 @@ impl Decisions {
     /// that failed before it was journaled).
     pub(crate) fn record(&mut self) {
         match &mut self.mode {
-            Mode::Recording { decisions, plans } => {
+            Mode::Recording {
+                decisions,
+                plans,
+                people,
+                people_count,
+            } => {
                 decisions.clear();
                 plans.clear();
+                people.clear();
+                *people_count = 0;
             }
             mode => {
                 *mode = Mode::Recording {
                     decisions: Vec::new(),
                     plans: Vec::new(),
+                    people: Vec::new(),
+                    people_count: 0,
                 }
             }
         }
@@ -479,6 +556,60 @@ impl Memory {
         plans.push(rules);
     }
 
+    /// Notes a person's normalized signals, when the call is being journaled by a memory
+    /// without an identifier key (with one, replay normalizes again: taking sealed
+    /// identifiers as they are costs little, and it checks them against the key).
+    pub(crate) fn note_person(&mut self, person: &NormalizedSignals) {
+        if self.seals_identifiers() {
+            return;
+        }
+        let Mode::Recording {
+            people,
+            people_count,
+            ..
+        } = &mut self.state.decisions.mode
+        else {
+            return;
+        };
+        let record = PersonRecord {
+            name: person.name(),
+            identifiers: person.identifiers(),
+            address: person.address(),
+            birth_date: person.birth_date(),
+        };
+        if *people_count == usize::MAX {
+            return;
+        }
+        // Plain data always encodes; should it not, the record must not name fewer
+        // people than the call normalized, so it is written with the command alone.
+        match postcard::to_extend(&record, std::mem::take(people)) {
+            Ok(encoded) => {
+                *people = encoded;
+                *people_count += 1;
+            }
+            Err(_) => *people_count = usize::MAX,
+        }
+    }
+
+    /// While replaying a format 5 record, the next person as normalizing their signals
+    /// gave them when the record was written; `None` to normalize them again (and when
+    /// the record holds fewer people than its call normalizes: that refuses it).
+    pub(crate) fn recorded_person(&mut self) -> Option<NormalizedSignals> {
+        let Mode::Replaying {
+            people: Some(people),
+            refused,
+            ..
+        } = &mut self.state.decisions.mode
+        else {
+            return None;
+        };
+        let next = people.next();
+        if next.is_none() && refused.is_none() {
+            *refused = Some("its event normalized more people than it recorded".to_owned());
+        }
+        next
+    }
+
     /// While replaying a format 5 record, the rules whose moments fired the next time the
     /// rules are asked (an empty slice: none); `None` to ask every rule. Called once each
     /// time the rules are about to be asked about a patron.
@@ -524,6 +655,12 @@ impl Memory {
             recorded: decisions.into_iter(),
             refused: None,
             plans: replayed.plans,
+            // A memory with an identifier key seals what it normalizes: it normalizes
+            // again rather than take people a memory without one recorded.
+            people: replayed
+                .people
+                .filter(|_| !self.seals_identifiers())
+                .map(Vec::into_iter),
         };
         self.state.decisions.next_plan = AtomicUsize::new(0);
         let applied = self.apply(replayed.command);
@@ -533,6 +670,7 @@ impl Memory {
             recorded,
             refused,
             plans,
+            people,
         } = mode
         else {
             return Ok(());
@@ -544,6 +682,12 @@ impl Memory {
             return Err(format!(
                 "{} recognition decisions recorded that its event did not need",
                 recorded.len()
+            ));
+        }
+        if let Some(people) = people.filter(|people| !people.as_slice().is_empty()) {
+            return Err(format!(
+                "{} people recorded that its event did not normalize",
+                people.len()
             ));
         }
         let asked = *self.state.decisions.next_plan.get_mut();

@@ -350,12 +350,16 @@ impl Memory {
     }
 
     fn normalize(
-        &self,
+        &mut self,
         signals: &Signals,
         event: &str,
         path: &str,
         today: NaiveDate,
     ) -> Result<NormalizedSignals> {
+        // Replaying a record that holds what normalizing gave takes it from there.
+        if let Some(recorded) = self.recorded_person() {
+            return Ok(recorded);
+        }
         let location = |field: &str| {
             if field.is_empty() {
                 at(event, path)
@@ -364,13 +368,15 @@ impl Memory {
             }
         };
         // Events reach here sealed already when memory has an identifier key.
-        signals.normalize(
+        let normalized = signals.normalize(
             self.default_country,
             today,
             &self.limits,
             &location,
             self.seals_identifiers(),
-        )
+        )?;
+        self.note_person(&normalized);
+        Ok(normalized)
     }
 
     fn observe_order(
