@@ -11,8 +11,7 @@
 //! journal written before a change to normalization still replays to the memory it was.
 //! A memory with an identifier key records none and normalizes again: its identifiers
 //! are sealed already (cheap to take as they are), and that checks them against the key.
-//! Second, the one decision that is expensive to make again: what recognition
-//! decided for each set of signals an event carried (known patron and the duplicates it
+//! Second, what recognition decided for each set of signals an event carried (known patron and the duplicates it
 //! proved, review with its candidates, or new; household members in each case). Replay
 //! applies those [`Decision`]s instead of scoring candidates again, through the same write
 //! path (`resolve` takes the recorded decision where it would have asked the strategies),

@@ -135,9 +135,11 @@ impl MemoryBuilder {
     /// duplicates were merged, which candidates went to review, which household members
     /// were linked), and replay applies that decision instead of scoring candidates
     /// again. So changing strategies or thresholds later changes how *new* events are
-    /// recognized, never who past events were about. Each record also says which moment
-    /// rules proposed moments while it was applied, so replay asks only those rules (and
-    /// none, most of the time) and fires the same moments. The rest of the configuration
+    /// recognized, never who past events were about. Each record also holds the people as
+    /// normalizing their signals gave them (replay takes them rather than normalizing
+    /// again; a memory with an [`identifier_key`](Self::identifier_key) normalizes again)
+    /// and which rules' moments fired while it was applied, so replay asks only those
+    /// rules (none, most of the time) and fires the same moments. The rest of the configuration
     /// (rules and their order, policies, country, identifier limits, review limit) must be
     /// the one the journal was written with, or replay could give another memory. A record
     /// that can no longer be applied, whose recorded decision names a patron memory does
