@@ -1255,11 +1255,13 @@ fn returning_patron_journal() -> (Vec<Vec<u8>>, Memory) {
 /// then the fired rules, then the people as normalized.
 const KNOWN_PATRON_1: [u8; 5] = [1, 0, 1, 0, 0];
 
-/// How many bytes at the start of `bytes` are the fired rules of `askings` askings of
-/// the rules, as postcard writes them when every rule index is below 128 (one byte
-/// each): the count, then for each asking the number of rules and their indices.
-fn fired_rules_len(bytes: &[u8], askings: u8) -> Option<usize> {
-    let mut at = 0;
+/// How many bytes at the start of `bytes` are the rule set's fingerprint (a postcard
+/// varint), and how many then are the fired rules of `askings` askings of the rules, as
+/// postcard writes them when every rule index is below 128 (one byte each): the count,
+/// then for each asking the number of rules and their indices.
+fn fired_rules_len(bytes: &[u8], askings: u8) -> Option<(usize, usize)> {
+    let rule_set = bytes.iter().position(|&b| b < 128)? + 1;
+    let mut at = rule_set;
     let mut next = || {
         let byte = *bytes.get(at).filter(|&&b| b < 128)?;
         at += 1;
@@ -1273,18 +1275,18 @@ fn fired_rules_len(bytes: &[u8], askings: u8) -> Option<usize> {
             next()?;
         }
     }
-    Some(at)
+    Some((rule_set, at - rule_set))
 }
 
 /// Splits a format 5 record whose decisions are `decisions` into the command (with its
-/// format byte), the decisions, the fired rules of `askings` askings and the `people`
-/// people as normalized.
+/// format byte), the decisions, the rule set's fingerprint, the fired rules of `askings`
+/// askings and the `people` people as normalized.
 fn split_record<'r>(
     record: &'r [u8],
     decisions: &'r [u8],
     askings: u8,
     people: u8,
-) -> [&'r [u8]; 4] {
+) -> [&'r [u8]; 5] {
     assert_eq!(
         record[0], 5,
         "a record with decisions, fired rules and people"
@@ -1294,8 +1296,11 @@ fn split_record<'r>(
         .find_map(|end| {
             let (head, tail) = record.split_at(end);
             let command = head.strip_suffix(decisions)?;
-            let (plans, normalized) = tail.split_at(fired_rules_len(tail, askings)?);
-            (normalized.first() == Some(&people)).then_some([command, decisions, plans, normalized])
+            let (rule_set, plans) = fired_rules_len(tail, askings)?;
+            let (rule_set, tail) = tail.split_at(rule_set);
+            let (plans, normalized) = tail.split_at(plans);
+            (normalized.first() == Some(&people))
+                .then_some([command, decisions, rule_set, plans, normalized])
         })
         .unwrap_or_else(|| panic!("{record:?}: {decisions:?}, {askings} askings, {people} people"))
 }
@@ -1306,14 +1311,15 @@ fn a_recorded_decision_that_does_not_fit_memory_is_refused_by_seq() {
     let seq = records.len() - 1; // the second order's record
     let record = &records[seq - 1];
     // The buyer's order and the ticket: the rules were asked twice, about one person.
-    let [command, _, plans, people] = split_record(record, &KNOWN_PATRON_1, 2, 1);
+    let [command, _, rule_set, plans, people] = split_record(record, &KNOWN_PATRON_1, 2, 1);
 
-    let replay_with = |parts: [&[u8]; 3]| {
+    let replay_under = |rule_set: &[u8], parts: [&[u8]; 3]| {
         let mut tampered = records.clone();
-        tampered[seq - 1] = [command, parts[0], parts[1], parts[2]].concat();
+        tampered[seq - 1] = [command, parts[0], rule_set, parts[1], parts[2]].concat();
         let clock = ManualClock::new(t0());
         config(&clock).journal(journal_of(&tampered)).build()
     };
+    let replay_with = |parts: [&[u8]; 3]| replay_under(rule_set, parts);
     let known = &KNOWN_PATRON_1[..];
     let decisions = |decisions: &'static [u8]| [decisions, plans, people];
     let fired = |plans: &'static [u8]| [known, plans, people];
@@ -1350,6 +1356,11 @@ fn a_recorded_decision_that_does_not_fit_memory_is_refused_by_seq() {
     }
     // The untampered journal replays.
     assert!(replay_with([known, plans, people]).is_ok());
+    // Fired rules written under another rule set name other rules: every rule is asked
+    // instead, so even a rule position this memory lacks is no reason to refuse.
+    let other_rule_set = [0];
+    assert_ne!(rule_set, &other_rule_set[..]);
+    assert!(replay_under(&other_rule_set, [known, &[2, 1, 99, 0], people]).is_ok());
 }
 
 #[test]
@@ -1432,9 +1443,10 @@ proptest! {
     ) {
         let (records, _) = returning_patron_journal();
         let seq = records.len() - 1;
-        let [command, _, plans, people] = split_record(&records[seq - 1], &KNOWN_PATRON_1, 2, 1);
+        let [command, _, rule_set, plans, people] =
+            split_record(&records[seq - 1], &KNOWN_PATRON_1, 2, 1);
         let mut tampered = records.clone();
-        tampered[seq - 1] = [command, &decisions[..], plans, people].concat();
+        tampered[seq - 1] = [command, &decisions[..], rule_set, plans, people].concat();
         let clock = ManualClock::new(t0());
         match config(&clock).journal(journal_of(&tampered)).build() {
             Ok(memory) => prop_assert_eq!(memory.last_seq(), records.len() as u64),
@@ -1523,29 +1535,40 @@ fn replay_asks_only_the_rules_that_proposed_and_gives_the_same_moments() {
 }
 
 #[test]
-fn a_journal_replayed_with_another_rule_set_is_refused_where_a_rule_is_missing() {
+fn a_journal_replayed_with_another_rule_set_asks_every_rule_of_that_set() {
     let clock = ManualClock::new(t0());
     let journal = SharedJournal::default();
     let mut memory = config(&clock).journal(journal.clone()).build().unwrap();
     define_catalog(&mut memory);
     live(&mut memory, &clock);
-    // Without the default rules, only `Quiet30` is left: the first record naming a
-    // rule past it is refused, naming its seq.
+    assert!(!all_moments(&memory).is_empty(), "the life fired moments");
+    // Records name fired rules by position; under another rule set (here the default
+    // rules left out, and a counting rule first) those positions name other rules, so
+    // replay asks every rule again, as the same life lived under that set would.
+    let other_rules = |clock: &ManualClock, counter: &Counting| {
+        Memory::builder()
+            .default_country(regulars::normalize::Country::GB)
+            .clock(clock.clone())
+            .without_default_rules()
+            .rule(counter.clone())
+            .rule(Quiet30)
+    };
+    let live_counter = Counting::default();
     let clock = ManualClock::new(t0());
-    match Memory::builder()
-        .default_country(regulars::normalize::Country::GB)
-        .clock(clock)
-        .without_default_rules()
-        .rule(Quiet30)
+    let mut lived = other_rules(&clock, &live_counter).build().unwrap();
+    define_catalog(&mut lived);
+    live(&mut lived, &clock);
+
+    let replay_counter = Counting::default();
+    let clock = ManualClock::new(t0());
+    let reopened = other_rules(&clock, &replay_counter)
         .journal(journal.copy())
         .build()
-    {
-        Err(Error::JournalReplay { seq, reason }) => {
-            assert!(seq > 0 && seq <= memory.last_seq());
-            assert!(reason.contains("names moment rule"), "{reason}");
-        }
-        other => panic!("expected JournalReplay, got {other:?}"),
-    }
+        .expect("a journal opens under another rule set");
+    assert_eq!(replay_counter.asked(), live_counter.asked());
+    assert_eq!(all_moments(&reopened), all_moments(&lived));
+    assert_eq!(reopened.pending_ticks(), lived.pending_ticks());
+    assert_ne!(all_moments(&reopened), all_moments(&memory));
 }
 
 // ---------------------------------------------------------------- older formats

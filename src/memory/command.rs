@@ -29,12 +29,16 @@
 //! rules only read memory, which is the same, so those rules propose what they proposed
 //! then; the engine admits candidates one by one and a candidate it did not fire changed
 //! nothing, so leaving out the other rules' candidates leaves the fate of these as it was.
-//! The same once-per keys are held and the same due times filed. A record whose call
-//! asked the rules more or fewer times than it says, or that names a rule memory does not
-//! have, is refused like an inconsistent decision.
+//! The same once-per keys are held and the same due times filed. Rules are named by
+//! position, so a record also carries a fingerprint of the rule set that wrote it (the
+//! rule ids in registration order): a memory opened with other rules (added, removed or
+//! reordered) asks every rule again for it, as for a record without fired rules. A record
+//! whose call asked the rules more or fewer times than it says, or that names a rule
+//! position past the end of its own rule set, is refused like an inconsistent decision.
 //!
 //! A record is a format byte, then the command in postcard. Format 5, written now, follows
-//! the command with the decisions (a postcard sequence of [`Decision`]), for each time the
+//! the command with the decisions (a postcard sequence of [`Decision`]), the rule set's
+//! fingerprint (a `u32`), for each time the
 //! rules were asked the indices (in registration order) of the rules whose moments fired,
 //! and the people as normalized (a sequence of name, identifiers, address, birth date) in
 //! the order the call normalized them. Format 3 is the command alone: a call that neither
@@ -167,7 +171,7 @@ impl Command<'_> {
 /// turning it into a format 5 record. Leaves the record as it was (the command alone:
 /// replay will score and ask every rule again) if nothing was recorded or it would make
 /// the record too large.
-pub(crate) fn append_recorded(record: &mut Vec<u8>, recorded: &Decisions) {
+pub(crate) fn append_recorded(record: &mut Vec<u8>, recorded: &Decisions, rule_set: u32) {
     let Mode::Recording {
         decisions,
         plans,
@@ -190,6 +194,7 @@ pub(crate) fn append_recorded(record: &mut Vec<u8>, recorded: &Decisions) {
     // The people are encoded already, one after the other: with their count in front
     // they read back as a sequence.
     let extended = postcard::to_extend(decisions, buffer)
+        .and_then(|buffer| postcard::to_extend(&rule_set, buffer))
         .and_then(|buffer| postcard::to_extend(plans, buffer))
         .and_then(|buffer| postcard::to_extend(people_count, buffer))
         .map(|mut buffer| {
@@ -217,7 +222,8 @@ pub(crate) fn append_recorded(record: &mut Vec<u8>, recorded: &Decisions) {
 pub(crate) struct Replayed {
     pub(crate) command: Command<'static>,
     pub(crate) decisions: Option<Vec<Decision>>,
-    pub(crate) plans: Option<Vec<FiredRules>>,
+    /// The fingerprint of the rule set that wrote them, and the fired rules.
+    pub(crate) plans: Option<(u32, Vec<FiredRules>)>,
     pub(crate) people: Option<Vec<NormalizedSignals>>,
 }
 
@@ -300,6 +306,8 @@ pub(crate) fn decode(record: &[u8]) -> std::result::Result<Replayed, String> {
                 .map_err(|e| format!("undecodable command: {e}"))?;
             let (decisions, rest) = postcard::take_from_bytes::<Vec<Decision>>(rest)
                 .map_err(|e| format!("undecodable recognition decisions: {e}"))?;
+            let (rule_set, rest) = postcard::take_from_bytes::<u32>(rest)
+                .map_err(|e| format!("undecodable rule set: {e}"))?;
             let (plans, rest) = postcard::take_from_bytes::<Vec<FiredRules>>(rest)
                 .map_err(|e| format!("undecodable fired rules: {e}"))?;
             let (people, rest) = postcard::take_from_bytes::<Vec<ReadPerson>>(rest)
@@ -308,7 +316,7 @@ pub(crate) fn decode(record: &[u8]) -> std::result::Result<Replayed, String> {
                 Ok(Replayed {
                     command,
                     decisions: Some(decisions),
-                    plans: Some(plans),
+                    plans: Some((rule_set, plans)),
                     people: Some(people.into_iter().map(NormalizedSignals::from).collect()),
                 })
             } else {
@@ -441,6 +449,8 @@ pub(crate) struct Decisions {
     /// position of the next of its fired rules. Asking reads memory only (`&self`),
     /// hence the atomic; replay runs on one thread, so it is never contended.
     next_plan: AtomicUsize,
+    /// The fingerprint of memory's rule set (see [`Memory::rule_set`]), computed once.
+    rule_set: std::sync::OnceLock<u32>,
 }
 
 #[derive(Debug, Default)]
@@ -498,6 +508,24 @@ impl Decisions {
 }
 
 impl Memory {
+    /// A fingerprint of the moment rules memory asks, in registration order: records
+    /// name fired rules by position, which means the same rules only under the same
+    /// fingerprint.
+    pub(crate) fn rule_set(&self) -> u32 {
+        *self.state.decisions.rule_set.get_or_init(|| {
+            use std::hash::Hasher;
+            let mut hasher = crate::stable_hash::StableHasher::new(0x5275_6c65_5365_7421);
+            hasher.write_usize(self.engine.rules.len());
+            for registered in &self.engine.rules {
+                let id = registered.rule.id();
+                hasher.write_usize(id.len());
+                hasher.write(id.as_bytes());
+            }
+            // The low half of a well-mixed hash: one rule set in four billion collides.
+            hasher.finish() as u32
+        })
+    }
+
     /// The recognition a replayed record decided, if it recorded one: the write path
     /// acts on it instead of scoring candidates again. `None` otherwise (and when the
     /// recorded decision is inconsistent with memory: that refuses the record once it
@@ -637,23 +665,28 @@ impl Memory {
             self.state.decisions.mode = Mode::Off;
             return self.apply(replayed.command).map_err(|e| e.to_string());
         };
-        let rules = self.engine.rules.len();
-        if let Some(rule) = replayed
+        // Rules are named by where they were registered: under another rule set (added,
+        // removed or reordered rules) that names other rules, so every rule is asked
+        // again, as for records written before format 5.
+        let rule_set = self.rule_set();
+        let plans = replayed
             .plans
+            .and_then(|(written_by, plans)| (written_by == rule_set).then_some(plans));
+        let rules = self.engine.rules.len();
+        if let Some(rule) = plans
             .iter()
             .flatten()
             .flatten()
             .find(|&&rule| usize::from(rule) >= rules)
         {
             return Err(format!(
-                "it names moment rule {rule}, and memory has {rules} rules \
-                 (configured with other rules than the journal was written with?)"
+                "it names moment rule {rule}, and memory has {rules} rules"
             ));
         }
         self.state.decisions.mode = Mode::Replaying {
             recorded: decisions.into_iter(),
             refused: None,
-            plans: replayed.plans,
+            plans,
             // A memory with an identifier key seals what it normalizes: it normalizes
             // again rather than take people a memory without one recorded.
             people: replayed

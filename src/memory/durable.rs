@@ -383,11 +383,12 @@ impl Memory {
     /// writes an automatic checkpoint when one is due. If the journal fails, memory
     /// (already changed) refuses writes from now on and the error is returned.
     pub(crate) fn commit(&mut self, pending: Option<Pending>, changed: bool) -> Result<()> {
+        let rule_set = self.rule_set();
         let (Some(Pending(mut record)), Some(durable)) = (pending, &mut self.durable) else {
             return Ok(());
         };
         let appended = if changed {
-            command::append_recorded(&mut record, &self.state.decisions);
+            command::append_recorded(&mut record, &self.state.decisions, rule_set);
             durable.journal.append(&record).map(drop)
         } else {
             Ok(())
