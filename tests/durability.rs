@@ -1163,6 +1163,68 @@ fn recorded_recognition_wins_over_a_configuration_that_would_decide_otherwise() 
     assert_eq!(reopened.pending_ticks(), memory.pending_ticks());
 }
 
+#[test]
+fn recorded_normalization_wins_over_a_configuration_that_would_normalize_otherwise() {
+    let clock = ManualClock::new(t0());
+    let journal = SharedJournal::default();
+    let memory = {
+        let mut memory = config(&clock).journal(journal.clone()).build().unwrap();
+        define_catalog(&mut memory);
+        live(&mut memory, &clock);
+        memory
+    };
+    // Phones were given in British national form: under another default country they
+    // read differently (or not at all), but replay takes them as they were normalized.
+    let clock = ManualClock::new(t0());
+    let reopened = config(&clock)
+        .default_country(regulars::normalize::Country::US)
+        .journal(journal.copy())
+        .build()
+        .expect("replay");
+    assert_eq!(snapshot(&reopened), snapshot(&memory));
+    assert_eq!(all_moments(&reopened), all_moments(&memory));
+}
+
+#[test]
+fn a_journal_written_without_an_identifier_key_and_opened_with_one_seals_what_it_replays() {
+    let clock = ManualClock::new(t0());
+    let journal = SharedJournal::default();
+    let memory = {
+        let mut memory = config(&clock).journal(journal.clone()).build().unwrap();
+        define_catalog(&mut memory);
+        observe(&mut memory, order("e-1", "o-1", ana(), []));
+        observe(&mut memory, order("e-2", "o-2", ben(), []));
+        memory
+    };
+    let identifiers = |memory: &Memory| -> Vec<String> {
+        memory
+            .patrons()
+            .flat_map(|p| {
+                p.identifiers()
+                    .iter()
+                    .map(|i| i.value().to_owned())
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    };
+    assert!(identifiers(&memory).iter().all(|v| !v.starts_with("k:")));
+    // The records hold the people as normalized without a key; a memory with one seals
+    // them instead of taking them as they were.
+    let clock = ManualClock::new(t0());
+    let reopened = config(&clock)
+        .identifier_key(*b"the venue's secret identifier k1")
+        .journal(journal.copy())
+        .build()
+        .expect("replay");
+    assert_eq!(reopened.patron_count(), memory.patron_count());
+    let sealed = identifiers(&reopened);
+    assert_eq!(sealed.len(), identifiers(&memory).len());
+    assert!(
+        sealed.iter().all(|v| v.starts_with("k:") && v.len() == 34),
+        "{sealed:?}"
+    );
+}
+
 /// A journal of three orders, the second by the patron of the first: its record ends
 /// with the decision "known patron 1, no duplicates, no household".
 fn returning_patron_journal() -> (Vec<Vec<u8>>, Memory) {
@@ -1188,45 +1250,117 @@ fn returning_patron_journal() -> (Vec<Vec<u8>>, Memory) {
     (records(&mut journal.copy()), memory)
 }
 
-/// Format 4 records: the command, then the decisions in postcard — here one decision
-/// (`01`), `Known` (`00`), patron 1 (`01`), no duplicates (`00`), no household (`00`).
+/// Format 5 records: the command, then the decisions in postcard — here one decision
+/// (`01`), `Known` (`00`), patron 1 (`01`), no duplicates (`00`), no household (`00`) —
+/// then the fired rules, then the people as normalized.
 const KNOWN_PATRON_1: [u8; 5] = [1, 0, 1, 0, 0];
+
+/// How many bytes at the start of `bytes` are the rule set's fingerprint (a postcard
+/// varint), and how many then are the fired rules of `askings` askings of the rules, as
+/// postcard writes them when every rule index is below 128 (one byte each): the count,
+/// then for each asking the number of rules and their indices.
+fn fired_rules_len(bytes: &[u8], askings: u8) -> Option<(usize, usize)> {
+    let rule_set = bytes.iter().position(|&b| b < 128)? + 1;
+    let mut at = rule_set;
+    let mut next = || {
+        let byte = *bytes.get(at).filter(|&&b| b < 128)?;
+        at += 1;
+        Some(byte)
+    };
+    if next()? != askings {
+        return None;
+    }
+    for _ in 0..askings {
+        for _ in 0..next()? {
+            next()?;
+        }
+    }
+    Some((rule_set, at - rule_set))
+}
+
+/// Splits a format 5 record whose decisions are `decisions` into the command (with its
+/// format byte), the decisions, the rule set's fingerprint, the fired rules of `askings`
+/// askings and the `people` people as normalized.
+fn split_record<'r>(
+    record: &'r [u8],
+    decisions: &'r [u8],
+    askings: u8,
+    people: u8,
+) -> [&'r [u8]; 5] {
+    assert_eq!(
+        record[0], 5,
+        "a record with decisions, fired rules and people"
+    );
+    (0..record.len())
+        .rev()
+        .find_map(|end| {
+            let (head, tail) = record.split_at(end);
+            let command = head.strip_suffix(decisions)?;
+            let (rule_set, plans) = fired_rules_len(tail, askings)?;
+            let (rule_set, tail) = tail.split_at(rule_set);
+            let (plans, normalized) = tail.split_at(plans);
+            (normalized.first() == Some(&people))
+                .then_some([command, decisions, rule_set, plans, normalized])
+        })
+        .unwrap_or_else(|| panic!("{record:?}: {decisions:?}, {askings} askings, {people} people"))
+}
 
 #[test]
 fn a_recorded_decision_that_does_not_fit_memory_is_refused_by_seq() {
     let (records, _) = returning_patron_journal();
     let seq = records.len() - 1; // the second order's record
     let record = &records[seq - 1];
-    assert_eq!(record[0], 4, "an order's record carries its decisions");
-    assert!(record.ends_with(&KNOWN_PATRON_1), "{record:?}");
-    let body = &record[..record.len() - KNOWN_PATRON_1.len()];
+    // The buyer's order and the ticket: the rules were asked twice, about one person.
+    let [command, _, rule_set, plans, people] = split_record(record, &KNOWN_PATRON_1, 2, 1);
 
-    let replay_with = |decisions: &[u8]| {
+    let replay_under = |rule_set: &[u8], parts: [&[u8]; 3]| {
         let mut tampered = records.clone();
-        tampered[seq - 1] = [body, decisions].concat();
+        tampered[seq - 1] = [command, parts[0], rule_set, parts[1], parts[2]].concat();
         let clock = ManualClock::new(t0());
         config(&clock).journal(journal_of(&tampered)).build()
     };
+    let replay_with = |parts: [&[u8]; 3]| replay_under(rule_set, parts);
+    let known = &KNOWN_PATRON_1[..];
+    let decisions = |decisions: &'static [u8]| [decisions, plans, people];
+    let fired = |plans: &'static [u8]| [known, plans, people];
+    let normalized = |people: &'static [u8]| [known, plans, people];
+    let ana_twice = [&[2][..], &people[1..], &people[1..]].concat();
+    let one_byte_more = [people, &[0]].concat();
     let refusals = [
-        (&[1, 0, 99, 0, 0][..], "known patron P99"),
-        (&[1, 0, 1, 1, 42, 0][..], "duplicate patron P42"),
-        (&[1, 0, 1, 0, 1, 7][..], "household patron P7"),
-        (&[0][..], "more recognition decisions"),
-        (&[2, 0, 1, 0, 0, 2, 0][..], "did not need"),
-        (&[1, 9][..], "undecodable recognition decisions"),
-        (&[1, 0, 1, 0, 0, 0][..], "bytes after the decisions"),
+        (decisions(&[1, 0, 99, 0, 0]), "known patron P99"),
+        (decisions(&[1, 0, 1, 1, 42, 0]), "duplicate patron P42"),
+        (decisions(&[1, 0, 1, 0, 1, 7]), "household patron P7"),
+        (decisions(&[0]), "more recognition decisions"),
+        (decisions(&[2, 0, 1, 0, 0, 2, 0]), "did not need"),
+        (decisions(&[1, 9]), "undecodable recognition decisions"),
+        (fired(&[1, 0]), "asked them 2 times"),
+        (fired(&[3, 0, 0, 0]), "for 3 askings"),
+        (fired(&[2, 1, 99, 0]), "names moment rule 99"),
+        ([known, &[2, 1], &[]], "undecodable fired rules"),
+        (normalized(&[0]), "normalized more people than it recorded"),
+        ([known, plans, &ana_twice], "did not normalize"),
+        (normalized(&[1, 1]), "undecodable normalized signals"),
+        (
+            [known, plans, &one_byte_more],
+            "bytes after the normalized signals",
+        ),
     ];
-    for (decisions, expected) in refusals {
-        match replay_with(decisions) {
+    for (parts, expected) in refusals {
+        match replay_with(parts) {
             Err(Error::JournalReplay { seq: at, reason }) => {
-                assert_eq!(at, seq as u64, "{decisions:?}");
-                assert!(reason.contains(expected), "{decisions:?}: {reason}");
+                assert_eq!(at, seq as u64, "{parts:?}");
+                assert!(reason.contains(expected), "{parts:?}: {reason}");
             }
-            other => panic!("{decisions:?}: expected JournalReplay, got {other:?}"),
+            other => panic!("{parts:?}: expected JournalReplay, got {other:?}"),
         }
     }
     // The untampered journal replays.
-    assert!(replay_with(&KNOWN_PATRON_1).is_ok());
+    assert!(replay_with([known, plans, people]).is_ok());
+    // Fired rules written under another rule set name other rules: every rule is asked
+    // instead, so even a rule position this memory lacks is no reason to refuse.
+    let other_rule_set = [0];
+    assert_ne!(rule_set, &other_rule_set[..]);
+    assert!(replay_under(&other_rule_set, [known, &[2, 1, 99, 0], people]).is_ok());
 }
 
 #[test]
@@ -1245,9 +1379,10 @@ fn a_decision_naming_a_merged_patron_is_refused() {
     }
     let mut records = records(&mut journal.copy());
     let last = records.last_mut().expect("records");
-    assert!(last.ends_with(&KNOWN_PATRON_1), "ben is patron 1 now");
-    let at = last.len() - 3;
-    last[at] = 2; // the absorbed id
+    // An order without tickets: the rules were asked once, about the buyer.
+    let [command, ..] = split_record(last, &KNOWN_PATRON_1, 1, 1);
+    let at = command.len() + 2;
+    last[at] = 2; // the absorbed id, where ben is patron 1 now
     match config(&clock).journal(journal_of(&records)).build() {
         Err(Error::JournalReplay { seq, reason }) => {
             assert_eq!(seq, records.len() as u64);
@@ -1275,10 +1410,10 @@ fn records_without_decisions_are_replayed_by_scoring_again() {
                 continue;
             }
         };
-        assert_eq!(record[0], 4);
-        assert!(record.ends_with(decisions), "record {i}: {record:?}");
-        record.truncate(record.len() - decisions.len());
-        record[0] = 3;
+        let [command, ..] = split_record(record, decisions, 2, 1);
+        let mut command = command.to_vec();
+        command[0] = 3;
+        *record = command;
     }
     let clock = ManualClock::new(t0());
     let reopened = config(&clock).journal(journal_of(&old)).build().unwrap();
@@ -1308,10 +1443,10 @@ proptest! {
     ) {
         let (records, _) = returning_patron_journal();
         let seq = records.len() - 1;
-        let record = &records[seq - 1];
-        let body = &record[..record.len() - KNOWN_PATRON_1.len()];
+        let [command, _, rule_set, plans, people] =
+            split_record(&records[seq - 1], &KNOWN_PATRON_1, 2, 1);
         let mut tampered = records.clone();
-        tampered[seq - 1] = [body, &decisions[..]].concat();
+        tampered[seq - 1] = [command, &decisions[..], rule_set, plans, people].concat();
         let clock = ManualClock::new(t0());
         match config(&clock).journal(journal_of(&tampered)).build() {
             Ok(memory) => prop_assert_eq!(memory.last_seq(), records.len() as u64),
@@ -1319,6 +1454,121 @@ proptest! {
             Err(other) => prop_assert!(false, "unexpected error {other}"),
         }
     }
+}
+
+// ---------------------------------------------------------------- recorded fired rules
+
+/// Proposes nothing, and counts how often it is asked.
+#[derive(Debug, Clone, Default)]
+struct Counting(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Counting {
+    fn asked(&self) -> usize {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl MomentRule for Counting {
+    fn id(&self) -> &str {
+        "counting"
+    }
+    fn evaluate(&self, _ctx: &RuleContext<'_>, _out: &mut Vec<Moment>) {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Every moment memory holds, patron by patron.
+fn all_moments(memory: &Memory) -> Vec<Moment> {
+    memory
+        .patrons()
+        .flat_map(|p| memory.moments_of(p.id()).collect::<Vec<_>>())
+        .collect()
+}
+
+#[test]
+fn replay_asks_only_the_rules_that_proposed_and_gives_the_same_moments() {
+    let clock = ManualClock::new(t0());
+    let journal = SharedJournal::default();
+    let live_counter = Counting::default();
+    let mut memory = config(&clock)
+        .rule(live_counter.clone())
+        .journal(journal.clone())
+        .build()
+        .unwrap();
+    define_catalog(&mut memory);
+    live(&mut memory, &clock);
+    assert!(!all_moments(&memory).is_empty(), "the life fired moments");
+    assert!(live_counter.asked() > 100, "{}", live_counter.asked());
+
+    let replay_counter = Counting::default();
+    let clock = ManualClock::new(t0());
+    let reopened = config(&clock)
+        .rule(replay_counter.clone())
+        .journal(journal.copy())
+        .build()
+        .expect("replay");
+    // A rule whose moments never fired is asked again only where the moments of more
+    // than one rule fired together (then every rule is asked), which is rare.
+    assert!(
+        replay_counter.asked() * 10 < live_counter.asked(),
+        "asked {} times while replaying, {} times live",
+        replay_counter.asked(),
+        live_counter.asked()
+    );
+    assert_eq!(snapshot(&reopened), snapshot(&memory));
+    assert_eq!(all_moments(&reopened), all_moments(&memory));
+    assert_eq!(reopened.pending_ticks(), memory.pending_ticks());
+    // The once-per keys came back too: the same tick fires nothing again in either.
+    let mut memory = memory;
+    let mut reopened = reopened;
+    let again = utc(2026, 6, 1, 9, 0);
+    assert_eq!(
+        reopened.try_tick(again).unwrap(),
+        memory.try_tick(again).unwrap()
+    );
+    let later = utc(2026, 9, 1, 9, 0);
+    assert_eq!(
+        reopened.try_tick(later).unwrap(),
+        memory.try_tick(later).unwrap()
+    );
+    assert_eq!(snapshot(&reopened), snapshot(&memory));
+}
+
+#[test]
+fn a_journal_replayed_with_another_rule_set_asks_every_rule_of_that_set() {
+    let clock = ManualClock::new(t0());
+    let journal = SharedJournal::default();
+    let mut memory = config(&clock).journal(journal.clone()).build().unwrap();
+    define_catalog(&mut memory);
+    live(&mut memory, &clock);
+    assert!(!all_moments(&memory).is_empty(), "the life fired moments");
+    // Records name fired rules by position; under another rule set (here the default
+    // rules left out, and a counting rule first) those positions name other rules, so
+    // replay asks every rule again, as the same life lived under that set would.
+    let other_rules = |clock: &ManualClock, counter: &Counting| {
+        Memory::builder()
+            .default_country(regulars::normalize::Country::GB)
+            .clock(clock.clone())
+            .without_default_rules()
+            .rule(counter.clone())
+            .rule(Quiet30)
+    };
+    let live_counter = Counting::default();
+    let clock = ManualClock::new(t0());
+    let mut lived = other_rules(&clock, &live_counter).build().unwrap();
+    define_catalog(&mut lived);
+    live(&mut lived, &clock);
+
+    let replay_counter = Counting::default();
+    let clock = ManualClock::new(t0());
+    let reopened = other_rules(&clock, &replay_counter)
+        .journal(journal.copy())
+        .build()
+        .expect("a journal opens under another rule set");
+    assert_eq!(replay_counter.asked(), live_counter.asked());
+    assert_eq!(all_moments(&reopened), all_moments(&lived));
+    assert_eq!(reopened.pending_ticks(), lived.pending_ticks());
+    assert_ne!(all_moments(&reopened), all_moments(&memory));
 }
 
 // ---------------------------------------------------------------- older formats
@@ -1434,6 +1684,35 @@ fn journals_and_snapshots_of_the_previous_formats_still_open_to_the_same_memory(
         .open(dir.path())
         .expect("a mixed journal opens");
     assert_eq!(snapshot(&mixed), snapshot(&now));
+
+    // A journal of format 4 records (decisions, no fired rules: replay asks every
+    // rule), written by the build before this one from the same catalog and events.
+    let dir = TempDir::new("v4-journal");
+    fs::create_dir_all(dir.path()).unwrap();
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/records-v4");
+    fs::copy(fixture.join(segment), dir.path().join(segment)).unwrap();
+    let mut reopened = v1::config()
+        .open(dir.path())
+        .expect("a format 4 journal opens");
+    assert_eq!(
+        reopened.recovery().unwrap().records(),
+        (2 + 200 + v1::EVENTS) as u64
+    );
+    let mut expected = v1::config().build().unwrap();
+    v1::define_catalog(&mut expected);
+    for n in 0..v1::EVENTS {
+        observe(&mut expected, v1::event(n));
+    }
+    assert_eq!(snapshot(&reopened), snapshot(&expected));
+    // Records appended now are format 5; a journal mixing both replays.
+    more(&mut reopened);
+    more(&mut expected);
+    reopened.sync().unwrap();
+    drop(reopened);
+    let mixed = v1::config()
+        .open(dir.path())
+        .expect("a mixed journal opens");
+    assert_eq!(snapshot(&mixed), snapshot(&expected));
 
     // A version 1 snapshot image.
     let image = fs::read(v1::fixture("snapshot-v1.bin")).unwrap();

@@ -5,8 +5,13 @@
 //! Replaying the commands through the same methods, in the same order, gives the same
 //! memory, because every write is deterministic (see the crate's invariants).
 //!
-//! It also journals the one decision that is expensive to make again: what recognition
-//! decided for each set of signals an event carried (known patron and the duplicates it
+//! It also journals what is expensive to work out again. First, what normalizing each
+//! person's signals gave (names folded, e-mails and phones in canonical form, address,
+//! birth date): replay takes them from the record instead of normalizing again, so a
+//! journal written before a change to normalization still replays to the memory it was.
+//! A memory with an identifier key records none and normalizes again: its identifiers
+//! are sealed already (cheap to take as they are), and that checks them against the key.
+//! Second, what recognition decided for each set of signals an event carried (known patron and the duplicates it
 //! proved, review with its candidates, or new; household members in each case). Replay
 //! applies those [`Decision`]s instead of scoring candidates again, through the same write
 //! path (`resolve` takes the recorded decision where it would have asked the strategies),
@@ -16,20 +21,36 @@
 //! Recorded decisions are *trusted, and checked for consistency*: replay does not score
 //! again to confirm them, but refuses (with [`Error::JournalReplay`] naming the seq) a
 //! decision that names a patron memory does not hold, links a merged patron, or a record
-//! whose event needed more or fewer decisions than it carries. Moments, figures, indexes
-//! and due times are recomputed by the write path as before.
+//! whose event needed more or fewer decisions than it carries.
 //!
-//! A record is a format byte, then the command in postcard; under formats 2 and 4 the
-//! command is followed by the decisions (a postcard sequence of [`Decision`]). Records
-//! without decisions (formats 1 and 3: journals written before decisions were recorded,
-//! or a command whose decisions would not fit in one record) are replayed by scoring
-//! again. Formats 3 and 4, written now, hold times as integers
-//! ([`binary_time`](super::binary_time)); 1 and 2 hold them as RFC 3339 text and are still
-//! read.
+//! Moments are recomputed by the write path, but a record also says whose moments fired
+//! each time the rules were asked while applying it (most of the time: no rule's). Replay
+//! asks only those rules, and skips asking when none fired. That fires the same moments:
+//! rules only read memory, which is the same, so those rules propose what they proposed
+//! then; the engine admits candidates one by one and a candidate it did not fire changed
+//! nothing, so leaving out the other rules' candidates leaves the fate of these as it was.
+//! The same once-per keys are held and the same due times filed. Rules are named by
+//! position, so a record also carries a fingerprint of the rule set that wrote it (the
+//! rule ids in registration order): a memory opened with other rules (added, removed or
+//! reordered) asks every rule again for it, as for a record without fired rules. A record
+//! whose call asked the rules more or fewer times than it says, or that names a rule
+//! position past the end of its own rule set, is refused like an inconsistent decision.
+//!
+//! A record is a format byte, then the command in postcard. Format 5, written now, follows
+//! the command with the decisions (a postcard sequence of [`Decision`]), the rule set's
+//! fingerprint (a `u32`), for each time the
+//! rules were asked the indices (in registration order) of the rules whose moments fired,
+//! and the people as normalized (a sequence of name, identifiers, address, birth date) in
+//! the order the call normalized them. Format 3 is the command alone: a call that neither
+//! normalized nor recognized anyone nor asked the rules, or one whose record would not fit
+//! otherwise; replay normalizes, scores and asks every rule again for it. Earlier formats are still read: 4 (command and decisions; replay
+//! asks every rule), and 1 and 2 (as 3 and 4, with times as RFC 3339 text rather than
+//! integers, see [`binary_time`](super::binary_time)).
 
 use std::borrow::Cow;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::Memory;
@@ -40,14 +61,20 @@ use crate::journal::MAX_RECORD_BYTES;
 use crate::model::catalog::{Performance, Production, Venue};
 use crate::model::event::Event;
 use crate::model::ids::PatronId;
-use crate::model::profile::ProfileChange;
+use crate::model::profile::{Address, Identifier, PersonName, ProfileChange};
+use crate::moments::Moment;
+use crate::moments::ledger::RuleIdx;
 use crate::recognize::{Agreement, Candidate, Evidence, EvidenceItem, Field, Recognition};
+use crate::signals::NormalizedSignals;
 
 /// The first byte of a record holding a command alone.
 const FORMAT: u8 = 3;
 /// The first byte of a record holding a command, then the recognition decisions made
 /// while applying it.
 const FORMAT_WITH_DECISIONS: u8 = 4;
+/// The first byte of a record holding a command, the recognition decisions made while
+/// applying it, then the rules whose moments fired each time the rules were asked.
+const FORMAT_WITH_PLANS: u8 = 5;
 /// [`FORMAT`] and [`FORMAT_WITH_DECISIONS`] as written before times were integers.
 const TEXT_TIMES_FORMAT: u8 = 1;
 const TEXT_TIMES_FORMAT_WITH_DECISIONS: u8 = 2;
@@ -138,35 +165,101 @@ impl Command<'_> {
     }
 }
 
-/// Appends the recognition decisions made while applying the command already encoded
-/// in `record` (by [`Command::encode`]), turning it into a format 2 record. Leaves the
-/// record as it was (format 1: replay will score again) if they would make it too large.
-pub(crate) fn append_decisions(record: &mut Vec<u8>, decisions: &[Decision]) {
-    if decisions.is_empty() || record.first() != Some(&FORMAT) {
+/// Appends what was recorded while applying the command already encoded in `record` (by
+/// [`Command::encode`]): the recognition decisions, the rules whose moments fired and the
+/// people as normalizing their signals gave them,
+/// turning it into a format 5 record. Leaves the record as it was (the command alone:
+/// replay will score and ask every rule again) if nothing was recorded or it would make
+/// the record too large.
+pub(crate) fn append_recorded(record: &mut Vec<u8>, recorded: &Decisions, rule_set: u32) {
+    let Mode::Recording {
+        decisions,
+        plans,
+        people,
+        people_count,
+    } = &recorded.mode
+    else {
+        return;
+    };
+    // `usize::MAX` people: one could not be encoded, so the record keeps the command
+    // alone.
+    if (decisions.is_empty() && plans.is_empty() && *people_count == 0)
+        || *people_count == usize::MAX
+        || record.first() != Some(&FORMAT)
+    {
         return;
     }
     let len = record.len();
     let buffer = std::mem::take(record);
-    match postcard::to_extend(decisions, buffer) {
+    // The people are encoded already, one after the other: with their count in front
+    // they read back as a sequence.
+    let extended = postcard::to_extend(decisions, buffer)
+        .and_then(|buffer| postcard::to_extend(&rule_set, buffer))
+        .and_then(|buffer| postcard::to_extend(plans, buffer))
+        .and_then(|buffer| postcard::to_extend(people_count, buffer))
+        .map(|mut buffer| {
+            buffer.extend_from_slice(people);
+            buffer
+        });
+    match extended {
         Ok(mut extended) if extended.len() <= MAX_RECORD_BYTES => {
-            extended[0] = FORMAT_WITH_DECISIONS;
+            extended[0] = FORMAT_WITH_PLANS;
             *record = extended;
         }
         Ok(mut extended) => {
             extended.truncate(len);
             *record = extended;
         }
-        // Plain data always encodes; should it not, the record keeps the command alone.
+        // Plain data always encodes; should it not, the record keeps the command alone
+        // (the buffer went with the error: encoding it again costs only this rare case).
         Err(_) => {}
     }
 }
 
-/// A record read back: the command, and the decisions recorded with it (format 2).
+/// A record read back: the command, the decisions recorded with it (formats 2, 4 and 5)
+/// and the rules whose moments fired (format 5).
 #[derive(Debug)]
 pub(crate) struct Replayed {
     pub(crate) command: Command<'static>,
     pub(crate) decisions: Option<Vec<Decision>>,
+    /// The fingerprint of the rule set that wrote them, and the fired rules.
+    pub(crate) plans: Option<(u32, Vec<FiredRules>)>,
+    pub(crate) people: Option<Vec<NormalizedSignals>>,
 }
+
+/// One person's signals as normalizing gave them, as a record holds them (written from
+/// borrowed parts, read back owned).
+#[derive(Serialize)]
+struct PersonRecord<'a> {
+    name: Option<&'a PersonName>,
+    identifiers: &'a [Identifier],
+    address: &'a Address,
+    birth_date: Option<NaiveDate>,
+}
+
+/// [`PersonRecord`] read back.
+#[derive(Deserialize)]
+struct ReadPerson {
+    name: Option<PersonName>,
+    identifiers: Vec<Identifier>,
+    address: Address,
+    birth_date: Option<NaiveDate>,
+}
+
+impl From<ReadPerson> for NormalizedSignals {
+    fn from(person: ReadPerson) -> Self {
+        NormalizedSignals::from_parts(
+            person.name,
+            person.identifiers,
+            person.address,
+            person.birth_date,
+        )
+    }
+}
+
+/// The rules (by registration index, in that order) whose moments fired when the rules
+/// were asked once: usually none, rarely more than one.
+pub(crate) type FiredRules = smallvec::SmallVec<[RuleIdx; 2]>;
 
 /// Reads a record written by [`Command::encode`] (and [`append_decisions`]); the error
 /// says why it cannot be read.
@@ -185,6 +278,8 @@ pub(crate) fn decode(record: &[u8]) -> std::result::Result<Replayed, String> {
                 Ok(Replayed {
                     command,
                     decisions: None,
+                    plans: None,
+                    people: None,
                 })
             } else {
                 Err(format!("{} bytes after the command", rest.len()))
@@ -199,13 +294,37 @@ pub(crate) fn decode(record: &[u8]) -> std::result::Result<Replayed, String> {
                 Ok(Replayed {
                     command,
                     decisions: Some(decisions),
+                    plans: None,
+                    people: None,
                 })
             } else {
                 Err(format!("{} bytes after the decisions", rest.len()))
             }
         }
+        Some((&FORMAT_WITH_PLANS, body)) => {
+            let (command, rest) = postcard::take_from_bytes::<Command<'static>>(body)
+                .map_err(|e| format!("undecodable command: {e}"))?;
+            let (decisions, rest) = postcard::take_from_bytes::<Vec<Decision>>(rest)
+                .map_err(|e| format!("undecodable recognition decisions: {e}"))?;
+            let (rule_set, rest) = postcard::take_from_bytes::<u32>(rest)
+                .map_err(|e| format!("undecodable rule set: {e}"))?;
+            let (plans, rest) = postcard::take_from_bytes::<Vec<FiredRules>>(rest)
+                .map_err(|e| format!("undecodable fired rules: {e}"))?;
+            let (people, rest) = postcard::take_from_bytes::<Vec<ReadPerson>>(rest)
+                .map_err(|e| format!("undecodable normalized signals: {e}"))?;
+            if rest.is_empty() {
+                Ok(Replayed {
+                    command,
+                    decisions: Some(decisions),
+                    plans: Some((rule_set, plans)),
+                    people: Some(people.into_iter().map(NormalizedSignals::from).collect()),
+                })
+            } else {
+                Err(format!("{} bytes after the normalized signals", rest.len()))
+            }
+        }
         Some((format, _)) => Err(format!(
-            "record format {format}, this build reads formats 1 to {FORMAT_WITH_DECISIONS}"
+            "record format {format}, this build reads formats 1 to {FORMAT_WITH_PLANS}"
         )),
     }
 }
@@ -321,24 +440,42 @@ impl Decision {
     }
 }
 
-/// The recognition decisions of the command being applied: recorded while a journaled
-/// memory applies a call, handed back in order while replaying a format 2 record.
+/// What the command being applied decided: recorded while a journaled memory applies a
+/// call, handed back in order while replaying a record that holds it.
 #[derive(Debug, Default)]
 pub(crate) struct Decisions {
     mode: Mode,
+    /// How many times the rules were asked so far while replaying a format 5 record: the
+    /// position of the next of its fired rules. Asking reads memory only (`&self`),
+    /// hence the atomic; replay runs on one thread, so it is never contended.
+    next_plan: AtomicUsize,
+    /// The fingerprint of memory's rule set (see [`Memory::rule_set`]), computed once.
+    rule_set: std::sync::OnceLock<u32>,
 }
 
 #[derive(Debug, Default)]
 enum Mode {
-    /// Neither: a memory without a journal, or a format 1 record being replayed.
+    /// Neither: a memory without a journal, or a format 1 or 3 record being replayed.
     #[default]
     Off,
-    Recording(Vec<Decision>),
+    Recording {
+        decisions: Vec<Decision>,
+        plans: Vec<FiredRules>,
+        /// The people normalized, each encoded as a [`PersonRecord`].
+        people: Vec<u8>,
+        people_count: usize,
+    },
     Replaying {
         recorded: std::vec::IntoIter<Decision>,
         /// Why a recorded decision could not be applied (scoring was used instead, and
         /// replay fails once the command is applied).
         refused: Option<String>,
+        /// The fired rules of each time the rules were asked (format 5), or `None`
+        /// to ask every rule.
+        plans: Option<Vec<FiredRules>>,
+        /// The people as normalizing gave them (format 5), in the order the call
+        /// normalized them, or `None` to normalize again.
+        people: Option<std::vec::IntoIter<NormalizedSignals>>,
     },
 }
 
@@ -347,27 +484,57 @@ impl Decisions {
     /// that failed before it was journaled).
     pub(crate) fn record(&mut self) {
         match &mut self.mode {
-            Mode::Recording(made) => made.clear(),
-            mode => *mode = Mode::Recording(Vec::new()),
-        }
-    }
-
-    /// The decisions recorded since [`record`](Self::record).
-    pub(crate) fn recorded(&self) -> &[Decision] {
-        match &self.mode {
-            Mode::Recording(made) => made,
-            _ => &[],
+            Mode::Recording {
+                decisions,
+                plans,
+                people,
+                people_count,
+            } => {
+                decisions.clear();
+                plans.clear();
+                people.clear();
+                *people_count = 0;
+            }
+            mode => {
+                *mode = Mode::Recording {
+                    decisions: Vec::new(),
+                    plans: Vec::new(),
+                    people: Vec::new(),
+                    people_count: 0,
+                }
+            }
         }
     }
 }
 
 impl Memory {
+    /// A fingerprint of the moment rules memory asks, in registration order: records
+    /// name fired rules by position, which means the same rules only under the same
+    /// fingerprint.
+    pub(crate) fn rule_set(&self) -> u32 {
+        *self.state.decisions.rule_set.get_or_init(|| {
+            use std::hash::Hasher;
+            let mut hasher = crate::stable_hash::StableHasher::new(0x5275_6c65_5365_7421);
+            hasher.write_usize(self.engine.rules.len());
+            for registered in &self.engine.rules {
+                let id = registered.rule.id();
+                hasher.write_usize(id.len());
+                hasher.write(id.as_bytes());
+            }
+            // The low half of a well-mixed hash: one rule set in four billion collides.
+            hasher.finish() as u32
+        })
+    }
+
     /// The recognition a replayed record decided, if it recorded one: the write path
     /// acts on it instead of scoring candidates again. `None` otherwise (and when the
     /// recorded decision is inconsistent with memory: that refuses the record once it
     /// is applied).
     pub(crate) fn recorded_recognition(&mut self) -> Option<Recognition> {
-        let Mode::Replaying { recorded, refused } = &mut self.state.decisions.mode else {
+        let Mode::Replaying {
+            recorded, refused, ..
+        } = &mut self.state.decisions.mode
+        else {
             return None;
         };
         if refused.is_some() {
@@ -391,9 +558,102 @@ impl Memory {
 
     /// Notes what recognition decided, when the call is being journaled.
     pub(crate) fn note_recognition(&mut self, recognition: &Recognition) {
-        if let Mode::Recording(made) = &mut self.state.decisions.mode {
-            made.push(Decision::of(recognition));
+        if let Mode::Recording { decisions, .. } = &mut self.state.decisions.mode {
+            decisions.push(Decision::of(recognition));
         }
+    }
+
+    /// Notes whose moments fired when the rules were asked once (`fired`: what that
+    /// admission fired), when the call is being journaled. Called after every admission
+    /// of a proposal about a patron: each time the rules were asked, as replay counts.
+    pub(crate) fn note_fired(&mut self, fired: &[Moment]) {
+        let Mode::Recording { plans, .. } = &mut self.state.decisions.mode else {
+            return;
+        };
+        // By id: every rule registered under a fired moment's id is named, so two rules
+        // sharing an id are both asked again (asking more rules than fired is harmless).
+        let rules = self
+            .engine
+            .rules
+            .iter()
+            .enumerate()
+            .filter(|(_, registered)| fired.iter().any(|m| m.rule() == registered.rule.id()))
+            .filter_map(|(idx, _)| RuleIdx::try_from(idx).ok())
+            .collect();
+        plans.push(rules);
+    }
+
+    /// Notes a person's normalized signals, when the call is being journaled by a memory
+    /// without an identifier key (with one, replay normalizes again: taking sealed
+    /// identifiers as they are costs little, and it checks them against the key).
+    pub(crate) fn note_person(&mut self, person: &NormalizedSignals) {
+        if self.seals_identifiers() {
+            return;
+        }
+        let Mode::Recording {
+            people,
+            people_count,
+            ..
+        } = &mut self.state.decisions.mode
+        else {
+            return;
+        };
+        let record = PersonRecord {
+            name: person.name(),
+            identifiers: person.identifiers(),
+            address: person.address(),
+            birth_date: person.birth_date(),
+        };
+        if *people_count == usize::MAX {
+            return;
+        }
+        // Plain data always encodes; should it not, the record must not name fewer
+        // people than the call normalized, so it is written with the command alone.
+        match postcard::to_extend(&record, std::mem::take(people)) {
+            Ok(encoded) => {
+                *people = encoded;
+                *people_count += 1;
+            }
+            Err(_) => *people_count = usize::MAX,
+        }
+    }
+
+    /// While replaying a format 5 record, the next person as normalizing their signals
+    /// gave them when the record was written; `None` to normalize them again (and when
+    /// the record holds fewer people than its call normalizes: that refuses it).
+    pub(crate) fn recorded_person(&mut self) -> Option<NormalizedSignals> {
+        let Mode::Replaying {
+            people: Some(people),
+            refused,
+            ..
+        } = &mut self.state.decisions.mode
+        else {
+            return None;
+        };
+        let next = people.next();
+        if next.is_none() && refused.is_none() {
+            *refused = Some("its event normalized more people than it recorded".to_owned());
+        }
+        next
+    }
+
+    /// While replaying a format 5 record, the rules whose moments fired the next time the
+    /// rules are asked (an empty slice: none); `None` to ask every rule. Called once each
+    /// time the rules are about to be asked about a patron.
+    pub(crate) fn planned_rules(&self) -> Option<&[RuleIdx]> {
+        let Mode::Replaying {
+            plans: Some(plans), ..
+        } = &self.state.decisions.mode
+        else {
+            return None;
+        };
+        // Counted even past the end, so the record is refused once applied.
+        let next = self
+            .state
+            .decisions
+            .next_plan
+            .fetch_add(1, Ordering::Relaxed);
+        plans.get(next).map(|plan| plan.as_slice())
     }
 
     /// Applies a replayed record through the same method the original call went
@@ -405,14 +665,46 @@ impl Memory {
             self.state.decisions.mode = Mode::Off;
             return self.apply(replayed.command).map_err(|e| e.to_string());
         };
+        // Rules are named by where they were registered: under another rule set (added,
+        // removed or reordered rules) that names other rules, so every rule is asked
+        // again, as for records written before format 5.
+        let rule_set = self.rule_set();
+        let plans = replayed
+            .plans
+            .and_then(|(written_by, plans)| (written_by == rule_set).then_some(plans));
+        let rules = self.engine.rules.len();
+        if let Some(rule) = plans
+            .iter()
+            .flatten()
+            .flatten()
+            .find(|&&rule| usize::from(rule) >= rules)
+        {
+            return Err(format!(
+                "it names moment rule {rule}, and memory has {rules} rules"
+            ));
+        }
         self.state.decisions.mode = Mode::Replaying {
             recorded: decisions.into_iter(),
             refused: None,
+            plans,
+            // A memory with an identifier key seals what it normalizes: it normalizes
+            // again rather than take people a memory without one recorded.
+            people: replayed
+                .people
+                .filter(|_| !self.seals_identifiers())
+                .map(Vec::into_iter),
         };
+        self.state.decisions.next_plan = AtomicUsize::new(0);
         let applied = self.apply(replayed.command);
         let mode = std::mem::take(&mut self.state.decisions.mode);
         applied.map_err(|e| e.to_string())?;
-        let Mode::Replaying { recorded, refused } = mode else {
+        let Mode::Replaying {
+            recorded,
+            refused,
+            plans,
+            people,
+        } = mode
+        else {
             return Ok(());
         };
         if let Some(reason) = refused {
@@ -424,7 +716,21 @@ impl Memory {
                 recorded.len()
             ));
         }
-        Ok(())
+        if let Some(people) = people.filter(|people| !people.as_slice().is_empty()) {
+            return Err(format!(
+                "{} people recorded that its event did not normalize",
+                people.len()
+            ));
+        }
+        let asked = *self.state.decisions.next_plan.get_mut();
+        match plans {
+            Some(plans) if plans.len() != asked => Err(format!(
+                "it records fired rules for {} askings of the rules, and applying it \
+                 asked them {asked} times",
+                plans.len()
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// Applies a replayed command through the same method the original call went

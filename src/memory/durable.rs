@@ -135,11 +135,16 @@ impl MemoryBuilder {
     /// duplicates were merged, which candidates went to review, which household members
     /// were linked), and replay applies that decision instead of scoring candidates
     /// again. So changing strategies or thresholds later changes how *new* events are
-    /// recognized, never who past events were about. The rest of the configuration
-    /// (rules, policies, country, identifier limits, review limit) must be the one the
-    /// journal was written with, or replay could give another memory. A record that can
-    /// no longer be applied, or whose recorded decision names a patron memory does not
-    /// hold, fails the build with [`Error::JournalReplay`] naming its seq.
+    /// recognized, never who past events were about. Each record also holds the people as
+    /// normalizing their signals gave them (replay takes them rather than normalizing
+    /// again; a memory with an [`identifier_key`](Self::identifier_key) normalizes again)
+    /// and which rules' moments fired while it was applied, so replay asks only those
+    /// rules (none, most of the time) and fires the same moments. The rest of the configuration
+    /// (rules and their order, policies, country, identifier limits, review limit) must be
+    /// the one the journal was written with, or replay could give another memory. A record
+    /// that can no longer be applied, whose recorded decision names a patron memory does
+    /// not hold, or that names a moment rule memory does not have, fails the build with
+    /// [`Error::JournalReplay`] naming its seq.
     ///
     /// ```
     /// use regulars::journal::MemoryJournal;
@@ -378,11 +383,12 @@ impl Memory {
     /// writes an automatic checkpoint when one is due. If the journal fails, memory
     /// (already changed) refuses writes from now on and the error is returned.
     pub(crate) fn commit(&mut self, pending: Option<Pending>, changed: bool) -> Result<()> {
+        let rule_set = self.rule_set();
         let (Some(Pending(mut record)), Some(durable)) = (pending, &mut self.durable) else {
             return Ok(());
         };
         let appended = if changed {
-            command::append_decisions(&mut record, self.state.decisions.recorded());
+            command::append_recorded(&mut record, &self.state.decisions, rule_set);
             durable.journal.append(&record).map(drop)
         } else {
             Ok(())

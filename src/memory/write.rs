@@ -371,12 +371,16 @@ impl Memory {
     }
 
     fn normalize(
-        &self,
+        &mut self,
         signals: &Signals,
         event: &str,
         path: &str,
         today: NaiveDate,
     ) -> Result<NormalizedSignals> {
+        // Replaying a record that holds what normalizing gave takes it from there.
+        if let Some(recorded) = self.recorded_person() {
+            return Ok(recorded);
+        }
         let location = |field: &str| {
             if field.is_empty() {
                 at(event, path)
@@ -385,13 +389,15 @@ impl Memory {
             }
         };
         // Events reach here sealed already when memory has an identifier key.
-        signals.normalize(
+        let normalized = signals.normalize(
             self.default_country,
             today,
             &self.limits,
             &location,
             self.seals_identifiers(),
-        )
+        )?;
+        self.note_person(&normalized);
+        Ok(normalized)
     }
 
     fn observe_order(
@@ -1256,7 +1262,11 @@ impl Memory {
             }
         }
         let address = signals.address();
+        // Whether the compared values changed at all (a known address moving to the
+        // front changes their order without teaching anything).
+        let mut changed = false;
         if !address.is_empty() && profile.addresses.last() != Some(address) {
+            changed = true;
             learned |= !profile.addresses.contains(address);
             profile.addresses.retain(|a| a != address);
             // The oldest addresses go first: the latest one matters most.
@@ -1305,7 +1315,18 @@ impl Memory {
                 }
             }
         }
-        state.refresh_comparison_keys(id);
+        // A returning patron usually brings nothing new: their compact copy, if it is up
+        // to date, would be written again the same.
+        let current = || {
+            let index = super::index::IndexView { state };
+            state
+                .patron(id)
+                .map(|record| super::view::PatronView { record, state })
+                .is_some_and(|view| index.comparison_keys(&view).is_some())
+        };
+        if learned || changed || !current() {
+            state.refresh_comparison_keys(id);
+        }
     }
 
     /// Appends to a patron's history and updates their figures.
@@ -1412,6 +1433,12 @@ impl Memory {
         else {
             return Proposal::default();
         };
+        // Replaying a record that says whose moments fired asks only those rules.
+        let only = match self.planned_rules() {
+            Some([]) => return Proposal::nothing_for(view.id(), now),
+            Some(&[rule]) if only.is_none_or(|only| only == rule) => Some(rule),
+            _ => only,
+        };
         let ctx = RuleContext::new(view, trigger, &self.state.catalog, now);
         let cluster = self.state.cluster(view.id());
         self.engine
@@ -1431,8 +1458,10 @@ impl Memory {
             return;
         };
         let cluster = self.state.cluster(patron);
+        let before = out.fired.len();
         self.engine
             .admit(proposal, &mut self.state.ledger, &cluster, out);
+        self.note_fired(&out.fired[before..]);
     }
 
     fn admit_handled(
@@ -1445,8 +1474,10 @@ impl Memory {
             return;
         };
         let cluster = self.state.cluster(patron);
+        let before = out.fired.len();
         self.engine
             .admit(proposal, &mut self.state.ledger, &cluster, out);
+        self.note_fired(&out.fired[before..]);
         self.reschedule(patron, now, handled);
     }
 

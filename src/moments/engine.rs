@@ -137,6 +137,16 @@ impl Proposal {
     pub(crate) fn subject(&self) -> Option<(PatronId, DateTime<Utc>)> {
         Some((self.patron?, self.now?))
     }
+
+    /// What asking rules that propose nothing gives for `patron` at `now`: admitting it
+    /// fires nothing (a journal replay that knows no rule proposed skips asking them).
+    pub(crate) fn nothing_for(patron: PatronId, now: DateTime<Utc>) -> Proposal {
+        Proposal {
+            patron: Some(patron),
+            now: Some(now),
+            ..Proposal::default()
+        }
+    }
 }
 
 /// Moments fired and silenced while handling one call.
