@@ -426,7 +426,12 @@ impl Memory {
         }
         let today = now.date_naive();
         let buyer = match buyer {
-            Some(prepared) => prepared?,
+            Some(prepared) => {
+                let buyer = prepared?;
+                // Journaled as if normalized here: replay takes it from the record.
+                self.note_person(&buyer);
+                buyer
+            }
             None => self.normalize(&order.buyer, ev, "order.buyer", today)?,
         };
         let mut planned: Vec<(PerformanceIdx, Option<NormalizedSignals>)> =
