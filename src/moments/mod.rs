@@ -82,6 +82,34 @@ pub trait MomentRule: Send + Sync + fmt::Debug {
         let _ = (patron, now);
         None
     }
+
+    /// Whether [`next_due`](MomentRule::next_due) may ever answer `Some`. Memory asks
+    /// once, when it is built, and from then on asks `next_due` after each change to a
+    /// patron only of the rules that said yes: a rule that never wakes on a tick should
+    /// say `false`, so events do not pay for asking it.
+    ///
+    /// The default, `true`, is right for every rule (a rule saying `true` whose
+    /// `next_due` always answers `None` only costs that call); saying `false` while
+    /// implementing `next_due` means the rule is never woken by a tick.
+    ///
+    /// ```
+    /// use regulars::{Moment, MomentRule, RuleContext};
+    ///
+    /// /// Looks only at what happens, never at time passing.
+    /// #[derive(Debug)]
+    /// struct OnEventsOnly;
+    ///
+    /// impl MomentRule for OnEventsOnly {
+    ///     fn id(&self) -> &str { "on-events-only" }
+    ///     fn evaluate(&self, _ctx: &RuleContext<'_>, _out: &mut Vec<Moment>) {}
+    ///     fn has_due_times(&self) -> bool { false }
+    /// }
+    /// let memory = regulars::Memory::builder().rule(OnEventsOnly).build()?;
+    /// # Ok::<(), regulars::Error>(())
+    /// ```
+    fn has_due_times(&self) -> bool {
+        true
+    }
 }
 
 impl<R: MomentRule + ?Sized> MomentRule for Arc<R> {
@@ -96,6 +124,9 @@ impl<R: MomentRule + ?Sized> MomentRule for Arc<R> {
     }
     fn next_due(&self, patron: &PatronView<'_>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         (**self).next_due(patron, now)
+    }
+    fn has_due_times(&self) -> bool {
+        (**self).has_due_times()
     }
 }
 
@@ -112,6 +143,9 @@ impl<R: MomentRule + ?Sized> MomentRule for Box<R> {
     fn next_due(&self, patron: &PatronView<'_>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         (**self).next_due(patron, now)
     }
+    fn has_due_times(&self) -> bool {
+        (**self).has_due_times()
+    }
 }
 
 impl<R: MomentRule + ?Sized> MomentRule for &R {
@@ -126,6 +160,9 @@ impl<R: MomentRule + ?Sized> MomentRule for &R {
     }
     fn next_due(&self, patron: &PatronView<'_>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         (**self).next_due(patron, now)
+    }
+    fn has_due_times(&self) -> bool {
+        (**self).has_due_times()
     }
 }
 
@@ -154,6 +191,10 @@ where
     }
     fn evaluate(&self, ctx: &RuleContext<'_>, out: &mut Vec<Moment>) {
         (self.f)(ctx, out);
+    }
+    /// A closure only proposes moments: it has no due times.
+    fn has_due_times(&self) -> bool {
+        false
     }
 }
 

@@ -137,6 +137,11 @@ impl MomentRule for RepeatProduction {
         Self::ID
     }
 
+    /// It looks at events only.
+    fn has_due_times(&self) -> bool {
+        false
+    }
+
     /// An arrival greeting (see [`Policy::exclusive_group`]): a returning patron's note
     /// about the production replaces a plainer greeting for the same performance.
     fn policy(&self) -> Policy {

@@ -86,6 +86,11 @@ impl MomentRule for AccessNeeds {
         Self::ID
     }
 
+    /// It looks at events only.
+    fn has_due_times(&self) -> bool {
+        false
+    }
+
     fn evaluate(&self, ctx: &RuleContext<'_>, out: &mut Vec<Moment>) {
         let (ticket, action) = match ctx.trigger() {
             Trigger::Ticket(ticket) => (ticket, Action::FrontOfHouse),

@@ -118,6 +118,11 @@ impl MomentRule for Birthday {
         Self::ID
     }
 
+    /// It looks at events only.
+    fn has_due_times(&self) -> bool {
+        false
+    }
+
     fn evaluate(&self, ctx: &RuleContext<'_>, out: &mut Vec<Moment>) {
         let Trigger::Ticket(ticket) = ctx.trigger() else {
             return;

@@ -133,6 +133,11 @@ impl MomentRule for DonorRecognition {
         Self::ID
     }
 
+    /// It looks at events only.
+    fn has_due_times(&self) -> bool {
+        false
+    }
+
     fn policy(&self) -> Policy {
         if self.cooldown > TimeDelta::zero() {
             Policy::new().cooldown(self.cooldown)

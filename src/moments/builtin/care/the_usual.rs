@@ -144,6 +144,11 @@ impl MomentRule for TheUsual {
         Self::ID
     }
 
+    /// It looks at events only.
+    fn has_due_times(&self) -> bool {
+        false
+    }
+
     fn evaluate(&self, ctx: &RuleContext<'_>, out: &mut Vec<Moment>) {
         let Some(ticket) = first_entry(ctx.trigger()) else {
             return;

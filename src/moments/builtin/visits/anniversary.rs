@@ -161,6 +161,11 @@ impl MomentRule for FirstVisitAnniversary {
         Self::ID
     }
 
+    /// It looks at events only.
+    fn has_due_times(&self) -> bool {
+        false
+    }
+
     fn evaluate(&self, ctx: &RuleContext<'_>, out: &mut Vec<Moment>) {
         match ctx.trigger() {
             Trigger::Ticket(ticket) => out.extend(self.decide(ctx, Booking::of(ticket))),

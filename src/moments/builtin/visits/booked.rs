@@ -118,20 +118,49 @@ pub(super) fn booked_before(
     // by catalog position, not by comparing ids: a patron with many bookings ahead would
     // otherwise compare strings for every pair. `precedes` is strict, so `this` itself
     // never counts.
-    let mut seen: SmallVec<[PerformanceIdx; 16]> = SmallVec::new();
-    for booking in upcoming(patron, now) {
-        let performance = booking.performance;
-        if precedes(performance, this)
-            && !seen.contains(&booking.performance_idx)
-            && counts(performance)
-        {
-            seen.push(booking.performance_idx);
+    let mut seen = Distinct::default();
+    for (_, idx, performance) in patron.bookings_ahead(now) {
+        if precedes(performance, this) && !seen.contains(idx) && counts(performance) {
+            seen.insert(idx);
             if seen.len() > limit {
                 break;
             }
         }
     }
     seen.len()
+}
+
+/// Distinct catalog positions, for counting performances: a bit per position (modulo
+/// 256) answers most "seen already?" questions without reading the list, which a patron
+/// with many bookings ahead would otherwise walk for each of them.
+#[derive(Default)]
+struct Distinct {
+    bits: [u64; 4],
+    all: SmallVec<[PerformanceIdx; 32]>,
+}
+
+impl Distinct {
+    fn bit(idx: PerformanceIdx) -> (usize, u64) {
+        let idx = idx as usize % 256;
+        (idx / 64, 1 << (idx % 64))
+    }
+
+    fn contains(&self, idx: PerformanceIdx) -> bool {
+        let (word, bit) = Self::bit(idx);
+        self.bits.get(word).is_some_and(|w| w & bit != 0) && self.all.contains(&idx)
+    }
+
+    fn insert(&mut self, idx: PerformanceIdx) {
+        let (word, bit) = Self::bit(idx);
+        if let Some(w) = self.bits.get_mut(word) {
+            *w |= bit;
+        }
+        self.all.push(idx);
+    }
+
+    fn len(&self) -> usize {
+        self.all.len()
+    }
 }
 
 /// The patron's next booking (see [`upcoming`]).

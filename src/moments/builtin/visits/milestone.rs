@@ -194,6 +194,11 @@ impl MomentRule for Milestone {
         Self::ID
     }
 
+    /// It looks at events only.
+    fn has_due_times(&self) -> bool {
+        false
+    }
+
     fn evaluate(&self, ctx: &RuleContext<'_>, out: &mut Vec<Moment>) {
         let patron = ctx.patron();
         let stats = patron.stats();

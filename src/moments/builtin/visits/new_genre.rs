@@ -193,6 +193,11 @@ impl MomentRule for NewGenre {
         Self::ID
     }
 
+    /// It looks at events only.
+    fn has_due_times(&self) -> bool {
+        false
+    }
+
     fn evaluate(&self, ctx: &RuleContext<'_>, out: &mut Vec<Moment>) {
         let patron = ctx.patron();
         let catalog = ctx.catalog();

@@ -97,6 +97,11 @@ impl MomentRule for BroughtANewcomer {
         Self::ID
     }
 
+    /// It looks at events only.
+    fn has_due_times(&self) -> bool {
+        false
+    }
+
     fn evaluate(&self, ctx: &RuleContext<'_>, out: &mut Vec<Moment>) {
         let Trigger::Ticket(ticket) = ctx.trigger() else {
             return;

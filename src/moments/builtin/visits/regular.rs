@@ -112,6 +112,11 @@ impl MomentRule for Regular {
         Self::ID
     }
 
+    /// It looks at events only.
+    fn has_due_times(&self) -> bool {
+        false
+    }
+
     /// Quiet for [`cooldown_days`](Regular::cooldown_days) after firing.
     fn policy(&self) -> Policy {
         Policy::new().cooldown(TimeDelta::days(i64::from(self.cooldown_days)))

@@ -135,6 +135,11 @@ impl MomentRule for WelcomeBack {
         Self::ID
     }
 
+    /// It looks at events only.
+    fn has_due_times(&self) -> bool {
+        false
+    }
+
     /// One arrival greeting per performance (see [`Policy::exclusive_group`]).
     fn policy(&self) -> Policy {
         Policy::new().exclusive_group(GREETING)
