@@ -351,6 +351,14 @@ impl MomentLedger {
         })
     }
 
+    /// Reads the patron's line of the per-patron index and answers its key filter, for
+    /// callers that will ask about the patron soon (see [`Engine::propose`]).
+    ///
+    /// [`Engine::propose`]: super::engine::Engine::propose
+    pub(crate) fn warm(&self, patron: PatronId) -> u64 {
+        self.index_of(patron).map_or(0, |index| index.keys)
+    }
+
     /// A patron's part of the per-patron index, if anything was filed for them.
     fn index_of(&self, patron: PatronId) -> Option<&PatronFiled> {
         crate::memory::state::slot(patron).and_then(|slot| self.by_patron.get(slot))

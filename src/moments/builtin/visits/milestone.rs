@@ -4,7 +4,9 @@ use chrono::{DateTime, Utc};
 
 use super::booked::{self, Booking, month};
 use crate::moments::builtin::ordinal;
-use crate::moments::{Action, Moment, MomentKind, MomentRule, Priority, RuleContext, Trigger};
+use crate::moments::{
+    Action, Moment, MomentKind, MomentRule, Priority, RuleContext, Trigger, TriggerKinds,
+};
 
 /// Fires for the visit that makes a patron's 10th, 25th, 50th or 100th distinct
 /// performance attended ([`thresholds`] configurable): a seat note for that performance,
@@ -192,6 +194,10 @@ impl Milestone {
 impl MomentRule for Milestone {
     fn id(&self) -> &str {
         Self::ID
+    }
+
+    fn triggers(&self) -> TriggerKinds {
+        TriggerKinds::TICKET | TriggerKinds::SCAN | TriggerKinds::REFUND
     }
 
     /// It looks at events only.
