@@ -15,6 +15,12 @@
 //! repeat-production note (and, once per patron, the 10th-visit milestone) fires: what a
 //! first booking of a show costs. In both, patrons keep the bookings they make, so each
 //! holds more bookings ahead the longer a run lasts.
+//!
+//! `tick_one_percent_due/N` is a tick over `N` patrons of whom 1 % are due, each tick the
+//! next 1 % (a rule wakes every patron once every 100 days, on a day of their own, and
+//! proposes nothing: what finding and refiling the due ones costs). Proportional to the
+//! due ones, 1,000,000 patrons cost ten times 100,000; `tick_nothing_due/1000000` shows
+//! the patrons not due cost nothing.
 
 use std::hint::black_box;
 
@@ -22,8 +28,9 @@ use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use regulars::normalize::Country;
 use regulars::{
-    Event, ManualClock, Memory, MemoryBuilder, Order, Performance, Production, Scan, Seat, Signals,
-    Ticket, Venue,
+    Event, ExactIdentifiers, ManualClock, Memory, MemoryBuilder, Moment, MomentRule, Order,
+    PatronView, Performance, Production, RuleContext, Scan, Seat, Signals, Ticket, TriggerKinds,
+    Venue,
 };
 
 const PATRONS: usize = 10_000;
@@ -191,5 +198,87 @@ fn brief(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, rules, brief);
+/// Days between two wake-ups of a patron, and how many patrons share a wake-up day: 1 %.
+const PERIOD_DAYS: i64 = 100;
+
+/// Wakes each patron every [`PERIOD_DAYS`], starting the day after they were last seen,
+/// and proposes nothing.
+#[derive(Debug)]
+struct EveryHundredDays;
+
+impl MomentRule for EveryHundredDays {
+    fn id(&self) -> &str {
+        "every-hundred-days"
+    }
+    fn evaluate(&self, _ctx: &RuleContext<'_>, _out: &mut Vec<Moment>) {}
+    fn next_due(&self, patron: &PatronView<'_>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let first = patron.stats().last_seen_at()? + TimeDelta::days(1);
+        if now < first {
+            return Some(first);
+        }
+        let periods = (now - first).num_days() / PERIOD_DAYS + 1;
+        Some(first + TimeDelta::days(periods * PERIOD_DAYS))
+    }
+    fn triggers(&self) -> TriggerKinds {
+        TriggerKinds::TICK
+    }
+}
+
+/// `patrons` people, each seen once on one of [`PERIOD_DAYS`] days (an order without
+/// tickets), with [`EveryHundredDays`] the only rule.
+fn memory_due_in_turn(patrons: usize) -> Memory {
+    let mut memory = Memory::builder()
+        // Each order is someone new: only exact identifiers, so building a million
+        // patrons does not score family-name blocks.
+        .without_default_strategies()
+        .strategy(ExactIdentifiers::new())
+        .without_default_rules()
+        .rule(EveryHundredDays)
+        .default_country(Country::GB)
+        .clock(ManualClock::new(start()))
+        .build()
+        .expect("valid configuration");
+    for i in 0..patrons {
+        let at = start() + TimeDelta::days(i as i64 % PERIOD_DAYS);
+        let order = Order::new(
+            format!("o-{i}"),
+            Signals::new().email(format!("p{i}@example.org")),
+        );
+        memory
+            .observe(Event::order(format!("e-{i}"), order).at(at))
+            .expect("order");
+    }
+    memory
+}
+
+/// Ticks a day at a time over a memory where 1 % of patrons are due each day.
+fn tick_scale(c: &mut Criterion) {
+    let mut group = c.benchmark_group("moments");
+    // Each tick handles thousands of patrons: fewer, longer samples.
+    group.sample_size(10);
+    for patrons in [100_000, 1_000_000] {
+        let mut memory = memory_due_in_turn(patrons);
+        assert_eq!(memory.pending_ticks(), patrons);
+        let mut day = 0;
+        group.bench_function(BenchmarkId::new("tick_one_percent_due", patrons), |b| {
+            b.iter(|| {
+                day += 1;
+                let now = start() + TimeDelta::days(day);
+                black_box(memory.tick(now).len())
+            })
+        });
+        // Every patron is still filed: the due ones were refiled a period later.
+        assert_eq!(memory.pending_ticks(), patrons);
+        if patrons == 1_000_000 {
+            group.sample_size(100);
+            let quiet = start();
+            group.bench_function(BenchmarkId::new("tick_nothing_due", patrons), |b| {
+                b.iter(|| black_box(memory.tick(quiet).len()))
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, rules, brief, tick_scale);
 criterion_main!(benches);
