@@ -207,6 +207,8 @@ fn channel_name(channel: Channel) -> &'static str {
 }
 
 impl Engine {
+    /// The engine of these rules and suppressors; asks each rule here, once, whether it
+    /// has due times and which triggers it looks at.
     pub(crate) fn new(
         rules: Vec<Registered>,
         suppressors: Vec<Arc<dyn Suppressor>>,
@@ -267,12 +269,11 @@ impl Engine {
             ));
         }
         for (idx, registered) in self.rules.iter().enumerate() {
-            if only.is_some_and(|only| usize::from(only) != idx)
-                || !self
-                    .interest
-                    .get(idx)
-                    .is_none_or(|interest| interest.contains(kind))
-            {
+            let interested = self
+                .interest
+                .get(idx)
+                .is_none_or(|interest| interest.contains(kind));
+            if !interested || only.is_some_and(|only| usize::from(only) != idx) {
                 continue;
             }
             let Ok(rule_idx) = RuleIdx::try_from(idx) else {
@@ -451,8 +452,9 @@ impl Engine {
         }
     }
 
-    /// When each rule that may have due times is next due for the patron. A rule just handled by a tick is only
-    /// refiled for a later time than the one handled, so a tick never loops.
+    /// When each rule that may have due times is next due for the patron. A rule just
+    /// handled by a tick is only refiled for a later time than the one handled, so a tick
+    /// never loops.
     pub(crate) fn due_times(
         &self,
         patron: &PatronView<'_>,

@@ -542,15 +542,19 @@ impl MomentLedger {
         patron: PatronId,
         due: &[(RuleIdx, Option<DateTime<Utc>>)],
     ) {
-        let fingerprint = due_fingerprint(due);
-        if self
-            .index_of(patron)
-            .is_some_and(|index| index.due == fingerprint)
-        {
+        if due.is_empty() {
+            // No rule has due times.
             return;
         }
+        let fingerprint = due_fingerprint(due);
+        let index = self.index_of(patron);
+        if index.is_some_and(|index| index.due == fingerprint) {
+            return;
+        }
+        // A patron with nothing filed gets an index entry only for due times to keep.
+        let keep = index.is_some() || due.iter().any(|(_, at)| at.is_some());
         self.file_due(patron, due);
-        if let Some(index) = self.index_of_mut(patron) {
+        if keep && let Some(index) = self.index_of_mut(patron) {
             index.due = fingerprint;
         }
     }
