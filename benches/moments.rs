@@ -19,9 +19,9 @@
 //! `tick_one_percent_due/1000000` is a tick over a million patrons of whom 1 % are due,
 //! each tick the next 1 % (a rule wakes every patron once every 100 days, at a time of
 //! their own, and proposes nothing: what finding and refiling the due ones costs);
-//! `tick_tenth_percent_due` the same with 0.1 % due. A tick costs in proportion to the
-//! due ones when the first is ten times the second; `tick_nothing_due/1000000` shows
-//! that the patrons not due cost nothing.
+//! `tick_tenth_percent_due` the same with 0.1 % due: the two give what a tick costs per
+//! due patron, at ten times fewer due. `tick_nothing_due/1000000` shows that the
+//! patrons not due cost nothing.
 
 use std::hint::black_box;
 
