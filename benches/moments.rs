@@ -15,6 +15,13 @@
 //! repeat-production note (and, once per patron, the 10th-visit milestone) fires: what a
 //! first booking of a show costs. In both, patrons keep the bookings they make, so each
 //! holds more bookings ahead the longer a run lasts.
+//!
+//! `tick_one_percent_due/1000000` is a tick over a million patrons of whom 1 % are due,
+//! each tick the next 1 % (a rule wakes every patron once every 100 days, at a time of
+//! their own, and proposes nothing: what finding and refiling the due ones costs);
+//! `tick_tenth_percent_due` the same with 0.1 % due: the two give what a tick costs per
+//! due patron, at ten times fewer due. `tick_nothing_due/1000000` shows that the
+//! patrons not due cost nothing.
 
 use std::hint::black_box;
 
@@ -22,8 +29,9 @@ use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use regulars::normalize::Country;
 use regulars::{
-    Event, ManualClock, Memory, MemoryBuilder, Order, Performance, Production, Scan, Seat, Signals,
-    Ticket, Venue,
+    Event, ExactIdentifiers, ManualClock, Memory, MemoryBuilder, Moment, MomentRule, Order,
+    PatronView, Performance, Production, RuleContext, Scan, Seat, Signals, Ticket, TriggerKinds,
+    Venue,
 };
 
 const PATRONS: usize = 10_000;
@@ -191,5 +199,88 @@ fn brief(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, rules, brief);
+/// Days between two wake-ups of a patron.
+const PERIOD_DAYS: i64 = 100;
+/// The wake-up times in a period, each shared by 0.1 % of patrons: one every 144 minutes.
+const SLOTS: i64 = 1_000;
+const SLOT_MINUTES: i64 = PERIOD_DAYS * 24 * 60 / SLOTS;
+
+/// Wakes each patron every [`PERIOD_DAYS`], starting a day after they were last seen,
+/// and proposes nothing.
+#[derive(Debug)]
+struct EveryHundredDays;
+
+impl MomentRule for EveryHundredDays {
+    fn id(&self) -> &str {
+        "every-hundred-days"
+    }
+    fn evaluate(&self, _ctx: &RuleContext<'_>, _out: &mut Vec<Moment>) {}
+    fn next_due(&self, patron: &PatronView<'_>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let first = patron.stats().last_seen_at()? + TimeDelta::days(1);
+        if now < first {
+            return Some(first);
+        }
+        let periods = (now - first).num_days() / PERIOD_DAYS + 1;
+        Some(first + TimeDelta::days(periods * PERIOD_DAYS))
+    }
+    fn triggers(&self) -> TriggerKinds {
+        TriggerKinds::TICK
+    }
+}
+
+/// `patrons` people, each seen once (an order without tickets) in one of [`SLOTS`]
+/// slots of a period, with [`EveryHundredDays`] the only rule.
+fn memory_due_in_turn(patrons: usize) -> Memory {
+    let mut memory = Memory::builder()
+        // Each order is someone new: only exact identifiers, so building a million
+        // patrons does not score family-name blocks.
+        .without_default_strategies()
+        .strategy(ExactIdentifiers::new())
+        .without_default_rules()
+        .rule(EveryHundredDays)
+        .default_country(Country::GB)
+        .clock(ManualClock::new(start()))
+        .build()
+        .expect("valid configuration");
+    for i in 0..patrons {
+        let at = start() + TimeDelta::minutes(i as i64 % SLOTS * SLOT_MINUTES);
+        let order = Order::new(
+            format!("o-{i}"),
+            Signals::new().email(format!("p{i}@example.org")),
+        );
+        memory
+            .observe(Event::order(format!("e-{i}"), order).at(at))
+            .expect("order");
+    }
+    memory
+}
+
+/// Ticks over a million patrons, each tick a slot (0.1 % due) or ten (1 % due) later.
+fn tick_scale(c: &mut Criterion) {
+    const PATRONS: usize = 1_000_000;
+    let mut memory = memory_due_in_turn(PATRONS);
+    assert_eq!(memory.pending_ticks(), PATRONS);
+    let mut group = c.benchmark_group("moments");
+    let mut now = start() + TimeDelta::days(1);
+    for (name, slots) in [("tick_tenth_percent_due", 1), ("tick_one_percent_due", 10)] {
+        // Each tick handles thousands of patrons: fewer, longer samples.
+        group.sample_size(10);
+        group.bench_function(BenchmarkId::new(name, PATRONS), |b| {
+            b.iter(|| {
+                now += TimeDelta::minutes(slots * SLOT_MINUTES);
+                black_box(memory.tick(now).len())
+            })
+        });
+    }
+    // Every patron is still filed: the due ones were refiled a period later.
+    assert_eq!(memory.pending_ticks(), PATRONS);
+    group.sample_size(100);
+    let before_any = start();
+    group.bench_function(BenchmarkId::new("tick_nothing_due", PATRONS), |b| {
+        b.iter(|| black_box(memory.tick(before_any).len()))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, rules, brief, tick_scale);
 criterion_main!(benches);

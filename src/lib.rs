@@ -141,6 +141,7 @@ pub use model::profile::{
     Address, Channel, Consent, Flag, FlagKind, Identifier, IdentifierKind, Note, PersonName,
     Preferences, ProfileChange, Purpose, SeatPreference,
 };
+pub use moments::TriggerKinds;
 pub use moments::builtin::*;
 pub use moments::{
     Action, Brief, BriefEntry, BriefSection, FnRule, Moment, MomentKind, MomentRule, OncePer,

@@ -12,7 +12,7 @@ use proptest::prelude::*;
 use regulars::{
     Action, Channel, Clock, Consent, Donation, Error, Event, Memory, Moment, MomentKind,
     MomentRule, OncePer, PatronView, Policy, Priority, ProfileChange, Purpose, Refund, RuleContext,
-    Seat, Suppression, Suppressor, Ticket, Trigger, rule_fn,
+    Seat, Suppression, Suppressor, Ticket, Trigger, TriggerKinds, rule_fn,
 };
 
 fn days(n: i64) -> TimeDelta {
@@ -667,6 +667,171 @@ fn tick_looks_only_at_what_is_due_and_fires_once() {
     observe(&mut memory, again);
     assert_eq!(memory.pending_ticks(), 1);
     assert_eq!(memory.tick(start + days(71)).len(), 1);
+}
+
+/// Wakes at a fixed time, whatever happens; says whether it has due times as told, and
+/// counts how often memory asks when it is next due.
+#[derive(Debug)]
+struct WakesAt {
+    at: DateTime<Utc>,
+    has_due_times: bool,
+    asked: Arc<AtomicUsize>,
+}
+
+impl MomentRule for WakesAt {
+    fn id(&self) -> &str {
+        "wakes-at"
+    }
+    fn evaluate(&self, ctx: &RuleContext<'_>, out: &mut Vec<Moment>) {
+        if let Trigger::Tick { due, .. } = ctx.trigger() {
+            out.push(
+                Moment::new(MomentKind::Welcome, Action::FollowUp, "good morning")
+                    .dedupe_by(due.to_rfc3339()),
+            );
+        }
+    }
+    fn next_due(&self, _patron: &PatronView<'_>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.asked.fetch_add(1, Ordering::Relaxed);
+        (now < self.at).then_some(self.at)
+    }
+    fn has_due_times(&self) -> bool {
+        self.has_due_times
+    }
+}
+
+#[test]
+fn a_rule_saying_it_has_no_due_times_is_never_asked_when_it_is_due() {
+    let at = order_time() + days(30);
+    let quiet = Arc::new(AtomicUsize::new(0));
+    let timed = Arc::new(AtomicUsize::new(0));
+    let (b, _) = bare(t0());
+    let mut memory = build(
+        b.rule(WakesAt {
+            at,
+            has_due_times: false,
+            asked: quiet.clone(),
+        })
+        .rule_with_policy(
+            // The same rule under another id, saying yes (the default for any rule).
+            rule_with_id(WakesAt {
+                at,
+                has_due_times: true,
+                asked: timed.clone(),
+            }),
+            Policy::new(),
+        ),
+    );
+    observe(&mut memory, order("e-1", "o-1", ana(), []));
+    observe(&mut memory, order("e-2", "o-2", ben(), []));
+    assert_eq!(quiet.load(Ordering::Relaxed), 0, "never asked");
+    assert_eq!(timed.load(Ordering::Relaxed), 2, "asked once per event");
+    assert_eq!(memory.pending_ticks(), 2, "only the rule with due times");
+    let fired = memory.tick(at);
+    assert_eq!(fired.len(), 2);
+    assert!(fired.iter().all(|m| m.rule() == "wakes-at-2"));
+}
+
+/// A rule under another id, forwarding everything else (as an embedding product would
+/// register one rule twice).
+#[derive(Debug)]
+struct Renamed<R>(R, &'static str);
+
+impl<R: MomentRule> MomentRule for Renamed<R> {
+    fn id(&self) -> &str {
+        self.1
+    }
+    fn evaluate(&self, ctx: &RuleContext<'_>, out: &mut Vec<Moment>) {
+        self.0.evaluate(ctx, out);
+    }
+    fn next_due(&self, patron: &PatronView<'_>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.0.next_due(patron, now)
+    }
+    // `has_due_times` left to its default: yes.
+}
+
+fn rule_with_id<R: MomentRule>(rule: R) -> Renamed<R> {
+    Renamed(rule, "wakes-at-2")
+}
+
+#[test]
+fn due_times_filed_again_after_a_tick_took_them_are_due_again() {
+    // The rule answers the same due time after every event: memory files it once, and
+    // again after a tick took it and an event asked again.
+    let first = order_time() + days(30);
+    let asked = Arc::new(AtomicUsize::new(0));
+    let (b, _) = bare(t0());
+    let mut memory = build(b.rule(Quiet30 {
+        asked: asked.clone(),
+    }));
+    let at = order_time();
+    observe(&mut memory, order_at("e-1", "o-1", ana(), [], at));
+    // Seen again at the same time: the same due time, filed once.
+    observe(&mut memory, order_at("e-2", "o-2", ana(), [], at));
+    assert_eq!(memory.pending_ticks(), 1);
+    assert_eq!(memory.tick(first).len(), 1);
+    assert_eq!(
+        memory.pending_ticks(),
+        0,
+        "handled, not refiled for the same time"
+    );
+    // An event that leaves their last visit where it was: due at the same time again,
+    // which the tick took, so it must be filed again.
+    observe(&mut memory, order_at("e-3", "o-3", ana(), [], at));
+    assert_eq!(memory.pending_ticks(), 1, "filed again");
+    // A tick at that same time fires nothing new: its moment is keyed by the due time.
+    assert!(memory.tick(first + days(1)).is_empty());
+    assert_eq!(asked.load(Ordering::Relaxed), 2);
+}
+
+/// Thanks donors, looking at donations only; counts how often it is asked.
+#[derive(Debug)]
+struct ThankDonors {
+    asked: Arc<AtomicUsize>,
+}
+
+impl MomentRule for ThankDonors {
+    fn id(&self) -> &str {
+        "thank-donors"
+    }
+    fn evaluate(&self, ctx: &RuleContext<'_>, out: &mut Vec<Moment>) {
+        self.asked.fetch_add(1, Ordering::Relaxed);
+        if let Trigger::Donation { amount, .. } = ctx.trigger() {
+            out.push(
+                Moment::new(MomentKind::Celebration, Action::FollowUp, "thank you")
+                    .dedupe_by(amount.minor().to_string()),
+            );
+        }
+    }
+    fn triggers(&self) -> TriggerKinds {
+        TriggerKinds::DONATION
+    }
+}
+
+#[test]
+fn a_rule_is_asked_only_about_the_triggers_it_looks_at() {
+    let asked = Arc::new(AtomicUsize::new(0));
+    let (b, _) = bare(t0());
+    let mut memory = build(b.rule(ThankDonors {
+        asked: asked.clone(),
+    }));
+    // An order with two tickets: one order trigger and two ticket triggers, none asked.
+    let seen = observe(
+        &mut memory,
+        order(
+            "e-1",
+            "o-1",
+            ana(),
+            [ticket("t-1", "hamlet-1"), ticket("t-2", "hamlet-2")],
+        ),
+    );
+    assert!(seen.moments().is_empty());
+    assert_eq!(asked.load(Ordering::Relaxed), 0);
+    let seen = observe(
+        &mut memory,
+        Event::donation("e-2", Donation::new(ana(), gbp(2500))).at(order_time()),
+    );
+    assert_eq!(asked.load(Ordering::Relaxed), 1);
+    assert_eq!(fired(&seen, "thank-donors"), 1);
 }
 
 // ---------------------------------------------------------------- properties

@@ -440,11 +440,7 @@ impl MemoryBuilder {
             thresholds: self.thresholds,
             clock: self.clock,
             strategies,
-            engine: Engine {
-                rules,
-                suppressors,
-                per_visit: self.per_visit,
-            },
+            engine: Engine::new(rules, suppressors, self.per_visit),
             state,
             durable: None,
             limits: self.limits,

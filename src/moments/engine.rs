@@ -1,6 +1,7 @@
 //! The engine: asks the rules, then applies each rule's policy, the suppressors, consent,
 //! exclusive groups and the per-visit cap, so rules only say what would be fitting.
 
+use std::cell::OnceCell;
 use std::fmt;
 use std::sync::Arc;
 
@@ -11,7 +12,7 @@ use super::ledger::{MomentLedger, RuleIdx, Standing, once_key};
 use super::moment::{channel_of, dedupe_key_of, default_purpose};
 use super::{
     Action, Moment, MomentKind, MomentRule, OncePer, Policy, RuleContext, SilencedMoment,
-    Suppressor,
+    Suppressor, TriggerKinds,
 };
 use crate::memory::PatronView;
 use crate::model::ids::{PatronId, PerformanceId};
@@ -45,15 +46,44 @@ pub(crate) struct Engine {
     pub(crate) rules: Vec<Registered>,
     pub(crate) suppressors: Vec<Arc<dyn Suppressor>>,
     pub(crate) per_visit: usize,
+    /// The rules that may have due times ([`MomentRule::has_due_times`], asked once
+    /// here): the only ones asked [`MomentRule::next_due`] after each event.
+    timed: Vec<RuleIdx>,
+    /// The triggers each rule looks at ([`MomentRule::triggers`], asked once here), by
+    /// registration order: a rule is not asked about the others.
+    interest: Vec<TriggerKinds>,
 }
 
 impl Default for Engine {
     fn default() -> Self {
-        Self {
-            rules: Vec::new(),
-            suppressors: Vec::new(),
-            per_visit: DEFAULT_PER_VISIT,
-        }
+        Self::new(Vec::new(), Vec::new(), DEFAULT_PER_VISIT)
+    }
+}
+
+/// What the suppressors active for one patron say: (suppressor's position, suppression).
+type Suppressions = SmallVec<[(usize, super::Suppression); 1]>;
+
+/// The suppressors' answers for the patron being asked about, worked out when first
+/// needed: most events make no rule propose anything, and then no suppressor is asked.
+pub(crate) struct LazySuppressions<'a> {
+    suppressors: &'a [Arc<dyn Suppressor>],
+    answers: OnceCell<Suppressions>,
+}
+
+impl LazySuppressions<'_> {
+    fn get(&self, ctx: &RuleContext<'_>) -> &Suppressions {
+        self.answers.get_or_init(|| {
+            self.suppressors
+                .iter()
+                .enumerate()
+                .filter_map(|(i, s)| Some((i, s.suppress(ctx)?)))
+                .collect()
+        })
+    }
+
+    /// The id of the suppressor at this position.
+    fn id(&self, i: usize) -> &str {
+        self.suppressors.get(i).map_or("", |s| s.id())
     }
 }
 
@@ -65,15 +95,13 @@ pub(crate) struct Admission<'a> {
     cluster: &'a [PatronId],
     rule: &'a dyn MomentRule,
     policy: &'a Policy,
-    /// No suppressor is active for the patron.
-    quiet: bool,
+    suppressions: &'a LazySuppressions<'a>,
 }
 
 impl fmt::Debug for Admission<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Admission")
             .field("rule", &self.rule.id())
-            .field("quiet", &self.quiet)
             .finish_non_exhaustive()
     }
 }
@@ -89,15 +117,8 @@ impl Admission<'_> {
         performance: Option<&PerformanceId>,
         dedupe_key: Option<&str>,
     ) -> bool {
-        if !self.quiet
-            || !consent_allows(
-                ctx.patron(),
-                channel_of(None, action),
-                default_purpose(kind),
-            )
-        {
-            return false;
-        }
+        // The ledger first: a moment not fired yet is not dropped, whatever the
+        // suppressors would say, and asking them costs more.
         let dedupe_key = dedupe_key_of(dedupe_key, performance);
         let key = key_of(
             self.rule.id(),
@@ -110,6 +131,12 @@ impl Admission<'_> {
         self.cluster
             .iter()
             .any(|&member| self.ledger.has_fired(member, key))
+            && consent_allows(
+                ctx.patron(),
+                channel_of(None, action),
+                default_purpose(kind),
+            )
+            && self.suppressions.get(ctx).is_empty()
     }
 }
 
@@ -190,6 +217,32 @@ fn channel_name(channel: Channel) -> &'static str {
 }
 
 impl Engine {
+    /// The engine of these rules and suppressors; asks each rule here, once, whether it
+    /// has due times and which triggers it looks at.
+    pub(crate) fn new(
+        rules: Vec<Registered>,
+        suppressors: Vec<Arc<dyn Suppressor>>,
+        per_visit: usize,
+    ) -> Self {
+        let timed = rules
+            .iter()
+            .enumerate()
+            .filter(|(_, registered)| registered.rule.has_due_times())
+            .map_while(|(idx, _)| RuleIdx::try_from(idx).ok())
+            .collect();
+        let interest = rules
+            .iter()
+            .map(|registered| registered.rule.triggers())
+            .collect();
+        Self {
+            rules,
+            suppressors,
+            per_visit,
+            timed,
+            interest,
+        }
+    }
+
     /// Asks the rules (all, or only `only`) about the context's patron and applies the
     /// checks that need no writing: date windows, cooldowns, suppressors, consent and
     /// the once-per scope. `cluster` is the patron and everyone merged into them.
@@ -203,20 +256,34 @@ impl Engine {
         let patron = ctx.patron();
         let now = ctx.now();
         let today = ctx.today();
-        let suppressions: SmallVec<[(&str, super::Suppression); 1]> = self
-            .suppressors
-            .iter()
-            .filter_map(|s| Some((s.id(), s.suppress(ctx)?)))
-            .collect();
+        let suppressions = LazySuppressions {
+            suppressors: &self.suppressors,
+            answers: OnceCell::new(),
+        };
         let mut proposal = Proposal {
             patron: Some(patron.id()),
             now: Some(now),
             ..Proposal::default()
         };
         let mut buffer = Vec::new();
-        let quiet = suppressions.is_empty();
+        let kind = TriggerKinds::of(ctx.trigger());
+        if self.interest.iter().any(|interest| interest.contains(kind)) {
+            // The rules read the patron's attendances, then ask the ledger what fired:
+            // reading the first line of each now, together, lets their cache misses
+            // overlap instead of following one another.
+            let record = patron.record;
+            std::hint::black_box((
+                ledger.warm(patron.id()),
+                record.visits.first().map(|v| v.0),
+                record.attended.first().copied(),
+            ));
+        }
         for (idx, registered) in self.rules.iter().enumerate() {
-            if only.is_some_and(|only| usize::from(only) != idx) {
+            let interested = self
+                .interest
+                .get(idx)
+                .is_none_or(|interest| interest.contains(kind));
+            if !interested || only.is_some_and(|only| usize::from(only) != idx) {
                 continue;
             }
             let Ok(rule_idx) = RuleIdx::try_from(idx) else {
@@ -231,7 +298,7 @@ impl Engine {
                 cluster,
                 rule: &**rule,
                 policy,
-                quiet,
+                suppressions: &suppressions,
             });
             rule.evaluate(&rule_ctx, &mut buffer);
             if buffer.is_empty() {
@@ -253,9 +320,12 @@ impl Engine {
             let rule_text = ledger.rule_text(rule.id());
             for mut moment in buffer.drain(..) {
                 moment.stamp(rule_text.clone(), patron.id());
-                if let Some((by, suppression)) =
-                    suppressions.iter().find(|(_, s)| s.silences(&moment))
+                if let Some((by, suppression)) = suppressions
+                    .get(ctx)
+                    .iter()
+                    .find(|(_, s)| s.silences(&moment))
                 {
+                    let by = suppressions.id(*by);
                     let reason = format!("{by}: {}", suppression.reason());
                     proposal.silenced.push(SilencedMoment::new(moment, reason));
                     continue;
@@ -392,8 +462,9 @@ impl Engine {
         }
     }
 
-    /// When each rule is next due for the patron. A rule just handled by a tick is only
-    /// refiled for a later time than the one handled, so a tick never loops.
+    /// When each rule that may have due times is next due for the patron. A rule just
+    /// handled by a tick is only refiled for a later time than the one handled, so a tick
+    /// never loops.
     pub(crate) fn due_times(
         &self,
         patron: &PatronView<'_>,
@@ -401,9 +472,9 @@ impl Engine {
         handled: Option<(RuleIdx, DateTime<Utc>)>,
     ) -> SmallVec<[(RuleIdx, Option<DateTime<Utc>>); DUE_INLINE]> {
         let mut due = SmallVec::new();
-        for (idx, registered) in self.rules.iter().enumerate() {
-            let Ok(idx) = RuleIdx::try_from(idx) else {
-                break;
+        for &idx in &self.timed {
+            let Some(registered) = self.rules.get(usize::from(idx)) else {
+                continue;
             };
             let mut next = registered.rule.next_due(patron, now);
             if let Some((rule, at)) = handled

@@ -245,7 +245,7 @@ pub(crate) struct MomentLedger {
     /// answers both "fired already?" and "what else is there at this visit?", reading
     /// only that patron's entries.
     #[serde(skip)]
-    by_patron: Vec<SmallVec<[Filed; 2]>>,
+    by_patron: Vec<PatronFiled>,
     #[serde(skip)]
     due: BTreeSet<(DateTime<Utc>, PatronId, RuleIdx)>,
     /// The due times filed per patron, so refiling a patron's rules after an event is one
@@ -253,6 +253,64 @@ pub(crate) struct MomentLedger {
     #[serde(skip)]
     due_of: Map<PatronId, DueTimes>,
 }
+
+/// A patron's part of the per-patron index: one cache line, so asking whether a moment
+/// fired already, what else there is at a visit, or whether the due times changed,
+/// usually reads nothing else.
+#[derive(Debug, Clone, Default)]
+#[repr(align(64))]
+struct PatronFiled {
+    /// One bit per once-per key held (see [`filter_bit`]): a clear bit proves the key
+    /// is not held, without reading the entries. A released key keeps its bit (the
+    /// entries then answer).
+    keys: u64,
+    /// One bit per visit fingerprint filed, likewise.
+    visits: u64,
+    /// A fingerprint of the due times last filed for the patron by
+    /// [`MomentLedger::schedule_patron`] (see [`due_fingerprint`]), or [`UNKNOWN_DUE`]
+    /// once anything else changed them.
+    due: u64,
+    /// Its moments, oldest first.
+    filed: SmallVec<[Filed; 2]>,
+}
+
+// One cache line per patron: the index is read on every event that asks the rules.
+const _: () = assert!(std::mem::size_of::<PatronFiled>() == 64);
+
+/// The bit a 64-bit fingerprint sets in a [`PatronFiled`] filter: its top six bits.
+fn filter_bit(fingerprint: u64) -> u64 {
+    1 << (fingerprint >> 58)
+}
+
+/// The bit of a visit fingerprint (32 bits; its top six).
+fn visit_bit(visit: u32) -> u64 {
+    filter_bit(u64::from(visit) << 32)
+}
+
+/// No fingerprint of due times: the next [`MomentLedger::schedule_patron`] files them.
+const UNKNOWN_DUE: u64 = 0;
+
+/// A fingerprint of the due times computed for a patron, never [`UNKNOWN_DUE`]. Equal
+/// fingerprints are taken as equal due times, with the odds of a false match those of
+/// the once-per keys (see [`OnceKey`]), for the same patron's consecutive refilings.
+fn due_fingerprint(due: &[(RuleIdx, Option<DateTime<Utc>>)]) -> u64 {
+    let mut hasher = StableHasher::new(DUE_SEED);
+    for &(rule, at) in due {
+        hasher.write_u16(rule);
+        match at {
+            Some(at) => {
+                hasher.write_u8(1);
+                hasher.write_i64(at.timestamp());
+                hasher.write_u32(at.timestamp_subsec_nanos());
+            }
+            None => hasher.write_u8(0),
+        }
+    }
+    hasher.finish().max(1)
+}
+
+/// Seeds the due-times fingerprint.
+const DUE_SEED: u64 = 0x6475_652d_7469_6d65;
 
 /// One of a patron's fired moments, as the per-patron index files it.
 #[derive(Debug, Clone, Copy)]
@@ -288,14 +346,37 @@ fn visit_key(performance: Option<&PerformanceId>) -> u32 {
 impl MomentLedger {
     /// Whether `patron` holds the once-per key `key` (see [`once_key`]).
     pub(crate) fn has_fired(&self, patron: PatronId, key: u64) -> bool {
-        self.filed(patron).iter().any(|filed| filed.key == key)
+        self.index_of(patron).is_some_and(|index| {
+            index.keys & filter_bit(key) != 0 && index.filed.iter().any(|filed| filed.key == key)
+        })
+    }
+
+    /// Reads the patron's line of the per-patron index and answers its key filter, for
+    /// callers that will ask about the patron soon (see [`Engine::propose`]).
+    ///
+    /// [`Engine::propose`]: super::engine::Engine::propose
+    pub(crate) fn warm(&self, patron: PatronId) -> u64 {
+        self.index_of(patron).map_or(0, |index| index.keys)
+    }
+
+    /// A patron's part of the per-patron index, if anything was filed for them.
+    fn index_of(&self, patron: PatronId) -> Option<&PatronFiled> {
+        crate::memory::state::slot(patron).and_then(|slot| self.by_patron.get(slot))
+    }
+
+    /// A patron's part of the per-patron index, made if need be.
+    fn index_of_mut(&mut self, patron: PatronId) -> Option<&mut PatronFiled> {
+        let slot = crate::memory::state::slot(patron)?;
+        if self.by_patron.len() <= slot {
+            self.by_patron.resize_with(slot + 1, PatronFiled::default);
+        }
+        self.by_patron.get_mut(slot)
     }
 
     /// A patron's index entries, oldest first.
     fn filed(&self, patron: PatronId) -> &[Filed] {
-        crate::memory::state::slot(patron)
-            .and_then(|slot| self.by_patron.get(slot))
-            .map_or(&[], |filed| filed.as_slice())
+        self.index_of(patron)
+            .map_or(&[], |index| index.filed.as_slice())
     }
 
     /// When `rule` last fired for `patron` (under this id only).
@@ -347,19 +428,14 @@ impl MomentLedger {
 
     /// Adds a moment to its patron's index entries.
     fn file(&mut self, fired: &FiredMoment, idx: u32) {
-        let Some(slot) = crate::memory::state::slot(fired.patron) else {
+        let Some(index) = self.index_of_mut(fired.patron) else {
             return;
         };
-        if self.by_patron.len() <= slot {
-            self.by_patron.resize_with(slot + 1, SmallVec::new);
-        }
-        if let Some(filed) = self.by_patron.get_mut(slot) {
-            filed.push(Filed {
-                idx,
-                visit: visit_key(fired.performance.as_ref()),
-                key: if fired.holds_key { fired.key } else { RELEASED },
-            });
-        }
+        let visit = visit_key(fired.performance.as_ref());
+        let key = if fired.holds_key { fired.key } else { RELEASED };
+        index.keys |= filter_bit(key);
+        index.visits |= visit_bit(visit);
+        index.filed.push(Filed { idx, visit, key });
     }
 
     /// A rule id as moments hold it: sharing the ledger's copy once the rule has fired.
@@ -413,7 +489,12 @@ impl MomentLedger {
         performance: Option<&'a PerformanceId>,
     ) -> impl Iterator<Item = (u32, &'a FiredMoment)> + 'a {
         let visit = visit_key(performance);
-        self.filed(patron)
+        let filed = match self.index_of(patron) {
+            Some(index) if index.visits & visit_bit(visit) != 0 => index.filed.as_slice(),
+            // No moment at this visit: its entries need not be read.
+            _ => &[],
+        };
+        filed
             .iter()
             .filter(move |filed| filed.visit == visit)
             .filter_map(|filed| Some((filed.idx, self.moments.get(filed.idx as usize)?)))
@@ -430,12 +511,12 @@ impl MomentLedger {
     /// once-per keys: a moment for a visit that will not happen may fire again for the
     /// visit that does (a refunded birthday booking does not use up the birthday).
     pub(crate) fn retire_tickets(&mut self, patron: PatronId, tickets: &[TicketId]) {
-        let Some(filed) =
+        let Some(index) =
             crate::memory::state::slot(patron).and_then(|slot| self.by_patron.get_mut(slot))
         else {
             return;
         };
-        for filed in filed {
+        for filed in &mut index.filed {
             if let Some(fired) = self.moments.get_mut(filed.idx as usize)
                 && fired.standing == Standing::Active
                 && fired.ticket.as_ref().is_some_and(|t| tickets.contains(t))
@@ -449,15 +530,48 @@ impl MomentLedger {
 
     /// Files (or refiles, or removes) when `rule` is next due for `patron`.
     pub(crate) fn schedule(&mut self, patron: PatronId, rule: RuleIdx, due: Option<DateTime<Utc>>) {
-        self.schedule_patron(patron, &[(rule, due)]);
+        self.file_due(patron, &[(rule, due)]);
+        self.forget_due_fingerprint(patron);
     }
 
-    /// Files (or refiles, or removes) when each of these rules is next due for `patron`.
+    /// Files (or refiles, or removes) when each of these rules is next due for `patron`:
+    /// every rule memory asks after a change to them. Nothing is looked up when they are
+    /// the due times filed last time, as after most events.
     pub(crate) fn schedule_patron(
         &mut self,
         patron: PatronId,
         due: &[(RuleIdx, Option<DateTime<Utc>>)],
     ) {
+        if due.is_empty() {
+            // No rule has due times.
+            return;
+        }
+        let fingerprint = due_fingerprint(due);
+        let index = self.index_of(patron);
+        if index.is_some_and(|index| index.due == fingerprint) {
+            return;
+        }
+        // A patron with nothing filed gets an index entry only for due times to keep.
+        let keep = index.is_some() || due.iter().any(|(_, at)| at.is_some());
+        self.file_due(patron, due);
+        if keep && let Some(index) = self.index_of_mut(patron) {
+            index.due = fingerprint;
+        }
+    }
+
+    /// After a change to a patron's due times other than [`schedule_patron`]'s: the
+    /// next one files them whatever they are.
+    ///
+    /// [`schedule_patron`]: MomentLedger::schedule_patron
+    fn forget_due_fingerprint(&mut self, patron: PatronId) {
+        if let Some(index) =
+            crate::memory::state::slot(patron).and_then(|slot| self.by_patron.get_mut(slot))
+        {
+            index.due = UNKNOWN_DUE;
+        }
+    }
+
+    fn file_due(&mut self, patron: PatronId, due: &[(RuleIdx, Option<DateTime<Utc>>)]) {
         let filed = match self.due_of.get_mut(&patron) {
             Some(filed) => filed,
             // Most patrons have nothing filed and nothing to file.
@@ -501,6 +615,7 @@ impl MomentLedger {
                 break;
             }
             self.due.pop_first();
+            self.forget_due_fingerprint(first.1);
             if let Some(filed) = self.due_of.get_mut(&first.1) {
                 filed.retain(|(rule, _)| *rule != first.2);
                 if filed.is_empty() {

@@ -82,6 +82,165 @@ pub trait MomentRule: Send + Sync + fmt::Debug {
         let _ = (patron, now);
         None
     }
+
+    /// Whether [`next_due`](MomentRule::next_due) may ever answer `Some`. Memory asks
+    /// once, when it is built, and from then on asks `next_due` after each change to a
+    /// patron only of the rules that said yes: a rule that never wakes on a tick should
+    /// say `false`, so events do not pay for asking it.
+    ///
+    /// The default, `true`, is right for every rule (a rule saying `true` whose
+    /// `next_due` always answers `None` only costs that call); saying `false` while
+    /// implementing `next_due` means the rule is never woken by a tick.
+    ///
+    /// ```
+    /// use regulars::{Moment, MomentRule, RuleContext};
+    ///
+    /// /// Looks only at what happens, never at time passing.
+    /// #[derive(Debug)]
+    /// struct OnEventsOnly;
+    ///
+    /// impl MomentRule for OnEventsOnly {
+    ///     fn id(&self) -> &str { "on-events-only" }
+    ///     fn evaluate(&self, _ctx: &RuleContext<'_>, _out: &mut Vec<Moment>) {}
+    ///     fn has_due_times(&self) -> bool { false }
+    /// }
+    /// let memory = regulars::Memory::builder().rule(OnEventsOnly).build()?;
+    /// # Ok::<(), regulars::Error>(())
+    /// ```
+    fn has_due_times(&self) -> bool {
+        true
+    }
+
+    /// The kinds of [`Trigger`] [`evaluate`](MomentRule::evaluate) looks at: memory
+    /// asks the rule only about those. Memory asks once, when it is built. The default
+    /// is every kind; a rule that looks at few should say which, so other events do not
+    /// pay for asking it.
+    ///
+    /// ```
+    /// use regulars::{Moment, MomentRule, RuleContext, Trigger, TriggerKinds};
+    ///
+    /// /// Thanks donors.
+    /// #[derive(Debug)]
+    /// struct ThankDonors;
+    ///
+    /// impl MomentRule for ThankDonors {
+    ///     fn id(&self) -> &str { "thank-donors" }
+    ///     fn evaluate(&self, ctx: &RuleContext<'_>, out: &mut Vec<Moment>) {
+    ///         if let Trigger::Donation { .. } = ctx.trigger() {
+    ///             // …
+    ///         }
+    ///     }
+    ///     fn triggers(&self) -> TriggerKinds { TriggerKinds::DONATION }
+    /// }
+    /// assert!(ThankDonors.triggers().contains(TriggerKinds::DONATION));
+    /// assert!(!ThankDonors.triggers().contains(TriggerKinds::ORDER));
+    /// ```
+    fn triggers(&self) -> TriggerKinds {
+        TriggerKinds::ALL
+    }
+}
+
+/// A set of [`Trigger`] kinds: the ones a rule looks at (see [`MomentRule::triggers`]).
+/// Combine them with `|`.
+///
+/// ```
+/// use regulars::TriggerKinds;
+/// let at_the_door = TriggerKinds::TICKET | TriggerKinds::SCAN;
+/// assert!(at_the_door.contains(TriggerKinds::SCAN));
+/// assert!(!at_the_door.contains(TriggerKinds::REFUND));
+/// assert!(TriggerKinds::ALL.contains(at_the_door));
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct TriggerKinds(u16);
+
+impl TriggerKinds {
+    /// [`Trigger::Order`].
+    pub const ORDER: Self = Self(1);
+    /// [`Trigger::Ticket`].
+    pub const TICKET: Self = Self(1 << 1);
+    /// [`Trigger::Scan`].
+    pub const SCAN: Self = Self(1 << 2);
+    /// [`Trigger::Refund`].
+    pub const REFUND: Self = Self(1 << 3);
+    /// [`Trigger::Donation`].
+    pub const DONATION: Self = Self(1 << 4);
+    /// [`Trigger::Membership`].
+    pub const MEMBERSHIP: Self = Self(1 << 5);
+    /// [`Trigger::Purchase`].
+    pub const PURCHASE: Self = Self(1 << 6);
+    /// [`Trigger::Tick`].
+    pub const TICK: Self = Self(1 << 7);
+    /// Every kind, including kinds later versions add.
+    pub const ALL: Self = Self(u16::MAX);
+    /// No kind: a rule that is never asked.
+    pub const NONE: Self = Self(0);
+
+    /// Every kind in `self` or in `other`.
+    #[must_use]
+    pub const fn or(self, other: Self) -> Self {
+        Self(self.0 | other.0)
+    }
+
+    /// Whether every kind in `other` is in `self`.
+    pub const fn contains(self, other: Self) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    /// The kind of this trigger.
+    ///
+    /// ```
+    /// use regulars::{rule_fn, TriggerKinds};
+    /// let at_the_door = rule_fn("at-the-door", |ctx, _out| {
+    ///     if TriggerKinds::of(ctx.trigger()) == TriggerKinds::SCAN {
+    ///         // …
+    ///     }
+    /// });
+    /// ```
+    pub fn of(trigger: &Trigger<'_>) -> Self {
+        match trigger {
+            Trigger::Order { .. } => Self::ORDER,
+            Trigger::Ticket(_) => Self::TICKET,
+            Trigger::Scan { .. } => Self::SCAN,
+            Trigger::Refund { .. } => Self::REFUND,
+            Trigger::Donation { .. } => Self::DONATION,
+            Trigger::Membership { .. } => Self::MEMBERSHIP,
+            Trigger::Purchase { .. } => Self::PURCHASE,
+            Trigger::Tick { .. } => Self::TICK,
+        }
+    }
+}
+
+impl std::ops::BitOr for TriggerKinds {
+    type Output = Self;
+    fn bitor(self, other: Self) -> Self {
+        self.or(other)
+    }
+}
+
+impl fmt::Debug for TriggerKinds {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const NAMES: [(TriggerKinds, &str); 8] = [
+            (TriggerKinds::ORDER, "Order"),
+            (TriggerKinds::TICKET, "Ticket"),
+            (TriggerKinds::SCAN, "Scan"),
+            (TriggerKinds::REFUND, "Refund"),
+            (TriggerKinds::DONATION, "Donation"),
+            (TriggerKinds::MEMBERSHIP, "Membership"),
+            (TriggerKinds::PURCHASE, "Purchase"),
+            (TriggerKinds::TICK, "Tick"),
+        ];
+        if *self == Self::ALL {
+            return f.write_str("TriggerKinds(ALL)");
+        }
+        f.debug_set()
+            .entries(
+                NAMES
+                    .iter()
+                    .filter(|(kind, _)| self.contains(*kind))
+                    .map(|(_, name)| name),
+            )
+            .finish()
+    }
 }
 
 impl<R: MomentRule + ?Sized> MomentRule for Arc<R> {
@@ -96,6 +255,12 @@ impl<R: MomentRule + ?Sized> MomentRule for Arc<R> {
     }
     fn next_due(&self, patron: &PatronView<'_>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         (**self).next_due(patron, now)
+    }
+    fn has_due_times(&self) -> bool {
+        (**self).has_due_times()
+    }
+    fn triggers(&self) -> TriggerKinds {
+        (**self).triggers()
     }
 }
 
@@ -112,6 +277,12 @@ impl<R: MomentRule + ?Sized> MomentRule for Box<R> {
     fn next_due(&self, patron: &PatronView<'_>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         (**self).next_due(patron, now)
     }
+    fn has_due_times(&self) -> bool {
+        (**self).has_due_times()
+    }
+    fn triggers(&self) -> TriggerKinds {
+        (**self).triggers()
+    }
 }
 
 impl<R: MomentRule + ?Sized> MomentRule for &R {
@@ -126,6 +297,12 @@ impl<R: MomentRule + ?Sized> MomentRule for &R {
     }
     fn next_due(&self, patron: &PatronView<'_>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         (**self).next_due(patron, now)
+    }
+    fn has_due_times(&self) -> bool {
+        (**self).has_due_times()
+    }
+    fn triggers(&self) -> TriggerKinds {
+        (**self).triggers()
     }
 }
 
@@ -154,6 +331,10 @@ where
     }
     fn evaluate(&self, ctx: &RuleContext<'_>, out: &mut Vec<Moment>) {
         (self.f)(ctx, out);
+    }
+    /// A closure only proposes moments: it has no due times.
+    fn has_due_times(&self) -> bool {
+        false
     }
 }
 

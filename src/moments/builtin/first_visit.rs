@@ -2,7 +2,7 @@
 
 use super::GREETING;
 use crate::moments::{
-    Action, Moment, MomentKind, MomentRule, Policy, Priority, RuleContext, Trigger,
+    Action, Moment, MomentKind, MomentRule, Policy, Priority, RuleContext, Trigger, TriggerKinds,
 };
 
 /// Fires when a ticket is issued to a patron who has never attended a performance
@@ -36,6 +36,15 @@ impl FirstVisit {
 impl MomentRule for FirstVisit {
     fn id(&self) -> &str {
         Self::ID
+    }
+
+    fn triggers(&self) -> TriggerKinds {
+        TriggerKinds::TICKET
+    }
+
+    /// It looks at events only.
+    fn has_due_times(&self) -> bool {
+        false
     }
 
     /// One arrival greeting per performance (see [`Policy::exclusive_group`]).

@@ -72,10 +72,16 @@ pub(crate) fn short_date(date: chrono::NaiveDate) -> ShortDate {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct ShortDate(chrono::NaiveDate);
 
-impl std::fmt::Display for ShortDate {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl ShortDate {
+    /// Appends the date to `out`: what `Display` writes, without the formatter's
+    /// indirection for every character.
+    pub(crate) fn push_to(self, out: &mut String) {
+        // Writing into a string cannot fail.
+        let _ = self.write_to(out);
+    }
+
+    fn write_to(self, f: &mut impl std::fmt::Write) -> std::fmt::Result {
         use chrono::Datelike;
-        use std::fmt::Write as _;
         const MONTHS: [&str; 12] = [
             "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
         ];
@@ -104,6 +110,50 @@ impl std::fmt::Display for ShortDate {
     }
 }
 
+impl std::fmt::Display for ShortDate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.write_to(f)
+    }
+}
+
+/// Appends `n` in decimal to `out`, as `Display` writes it, without the formatting
+/// machinery: moment messages are written on every booking that earns one.
+pub(crate) fn push_decimal(out: &mut String, n: u32) {
+    let mut digits = [0u8; 10];
+    let mut start = digits.len();
+    let mut rest = n;
+    loop {
+        start -= 1;
+        if let Some(digit) = digits.get_mut(start) {
+            *digit = b'0' + (rest % 10) as u8;
+        }
+        rest /= 10;
+        if rest == 0 || start == 0 {
+            break;
+        }
+    }
+    for &digit in digits.get(start..).unwrap_or_default() {
+        out.push(char::from(digit));
+    }
+}
+
+/// Appends [`ordinal`]`(n)` to `out` (see [`push_decimal`]).
+pub(crate) fn push_ordinal(out: &mut String, n: u32) {
+    push_decimal(out, n);
+    out.push_str(ordinal_suffix(n));
+}
+
+/// "st", "nd", "rd" or "th".
+fn ordinal_suffix(n: u32) -> &'static str {
+    match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    }
+}
+
 /// "1st", "2nd", "3rd", "11th"… written where it is used, without a string of its own.
 pub(crate) fn ordinal(n: u32) -> Ordinal {
     Ordinal(n)
@@ -116,15 +166,8 @@ pub(crate) struct Ordinal(u32);
 impl std::fmt::Display for Ordinal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let n = self.0;
-        let suffix = match (n % 10, n % 100) {
-            (_, 11..=13) => "th",
-            (1, _) => "st",
-            (2, _) => "nd",
-            (3, _) => "rd",
-            _ => "th",
-        };
         std::fmt::Display::fmt(&n, f)?;
-        f.write_str(suffix)
+        f.write_str(ordinal_suffix(n))
     }
 }
 
@@ -132,7 +175,21 @@ impl std::fmt::Display for Ordinal {
 mod tests {
     use chrono::NaiveDate;
 
-    use super::short_date;
+    use super::{ordinal, push_decimal, push_ordinal, short_date};
+
+    /// The hand-written numbers say what `Display` says.
+    #[test]
+    fn pushed_numbers_and_ordinals_read_as_displayed() {
+        let samples = (0..=1_200).chain([9_999, 10_000, 65_535, 1_000_001, u32::MAX - 1, u32::MAX]);
+        for n in samples {
+            let mut decimal = String::from("x");
+            push_decimal(&mut decimal, n);
+            assert_eq!(decimal, format!("x{n}"));
+            let mut nth = String::new();
+            push_ordinal(&mut nth, n);
+            assert_eq!(nth, ordinal(n).to_string());
+        }
+    }
 
     /// The hand-written digits say what chrono's `%-d %b %Y` says, for one- and two-digit
     /// days, every month, and years chrono pads or signs.
@@ -146,6 +203,9 @@ mod tests {
                         short_date(date).to_string(),
                         date.format("%-d %b %Y").to_string()
                     );
+                    let mut pushed = String::new();
+                    short_date(date).push_to(&mut pushed);
+                    assert_eq!(pushed, date.format("%-d %b %Y").to_string());
                 }
             }
         }

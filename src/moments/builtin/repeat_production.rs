@@ -2,12 +2,12 @@
 
 use chrono::{DateTime, Utc};
 
-use super::ordinal;
+use super::{push_decimal, push_ordinal};
 use crate::model::catalog::Production;
 use crate::model::history::Seat;
 use crate::model::ids::{PerformanceId, TicketId};
 use crate::moments::{
-    Action, Moment, MomentKind, MomentRule, Policy, Priority, RuleContext, Trigger,
+    Action, Moment, MomentKind, MomentRule, Policy, Priority, RuleContext, Trigger, TriggerKinds,
 };
 
 /// Fires when a patron holds a ticket for a production they have already attended at a
@@ -95,24 +95,23 @@ impl NoteFor<'_> {
     }
 
     fn moment(&self) -> Moment {
-        use std::fmt::Write as _;
         let title = self.production.title();
-        // Each text written once into a string of about its size: notes are built on
-        // every booking that earns one.
+        // Each text written once, by hand, into a string of about its size: notes are
+        // built on every booking that earns one, and the formatting machinery would cost
+        // more than the rest of the note.
         let mut message = String::with_capacity(title.len() + 16);
-        let _ = write!(message, "{} visit to {title}", ordinal(self.previous + 1));
+        push_ordinal(&mut message, self.previous + 1);
+        message.push_str(" visit to ");
+        message.push_str(title);
         let mut explanation = String::with_capacity(title.len() + 56);
-        let _ = write!(
-            explanation,
-            "attended {} performance(s) of {title} before",
-            self.previous
-        );
+        explanation.push_str("attended ");
+        push_decimal(&mut explanation, self.previous);
+        explanation.push_str(" performance(s) of ");
+        explanation.push_str(title);
+        explanation.push_str(" before");
         if let Some(at) = self.last_seen {
-            let _ = write!(
-                explanation,
-                ", last on {}",
-                super::short_date(at.date_naive())
-            );
+            explanation.push_str(", last on ");
+            super::short_date(at.date_naive()).push_to(&mut explanation);
         }
         let priority = if self.previous >= 2 {
             Priority::HIGH
@@ -135,6 +134,15 @@ impl NoteFor<'_> {
 impl MomentRule for RepeatProduction {
     fn id(&self) -> &str {
         Self::ID
+    }
+
+    fn triggers(&self) -> TriggerKinds {
+        TriggerKinds::TICKET | TriggerKinds::SCAN
+    }
+
+    /// It looks at events only.
+    fn has_due_times(&self) -> bool {
+        false
     }
 
     /// An arrival greeting (see [`Policy::exclusive_group`]): a returning patron's note

@@ -3,7 +3,9 @@
 use super::{at_ticket, first_entry, long_date, performance_day};
 use crate::memory::PatronView;
 use crate::model::profile::{Channel, Flag, FlagKind, Purpose};
-use crate::moments::{Action, Moment, MomentKind, MomentRule, Priority, RuleContext, Trigger};
+use crate::moments::{
+    Action, Moment, MomentKind, MomentRule, Priority, RuleContext, Trigger, TriggerKinds,
+};
 
 /// Fires when a patron whose access-needs flag ([`FlagKind::AccessNeeds`]) holds on the
 /// performance's day is issued a ticket: a front-of-house item for that performance and
@@ -84,6 +86,15 @@ fn validity(flag: &Flag) -> String {
 impl MomentRule for AccessNeeds {
     fn id(&self) -> &str {
         Self::ID
+    }
+
+    fn triggers(&self) -> TriggerKinds {
+        TriggerKinds::TICKET | TriggerKinds::SCAN
+    }
+
+    /// It looks at events only.
+    fn has_due_times(&self) -> bool {
+        false
     }
 
     fn evaluate(&self, ctx: &RuleContext<'_>, out: &mut Vec<Moment>) {

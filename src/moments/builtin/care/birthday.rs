@@ -5,7 +5,9 @@ use chrono::{Datelike, NaiveDate};
 use super::{at_ticket, days, performance_day};
 use crate::memory::PatronView;
 use crate::model::profile::{Channel, Purpose};
-use crate::moments::{Action, Moment, MomentKind, MomentRule, Priority, RuleContext, Trigger};
+use crate::moments::{
+    Action, Moment, MomentKind, MomentRule, Priority, RuleContext, Trigger, TriggerKinds,
+};
 
 /// Widest configurable window, in days either side.
 const MAX_WINDOW_DAYS: u32 = 31;
@@ -116,6 +118,15 @@ fn nearest_birthday(birth: NaiveDate, day: NaiveDate) -> Option<(NaiveDate, i64)
 impl MomentRule for Birthday {
     fn id(&self) -> &str {
         Self::ID
+    }
+
+    fn triggers(&self) -> TriggerKinds {
+        TriggerKinds::TICKET
+    }
+
+    /// It looks at events only.
+    fn has_due_times(&self) -> bool {
+        false
     }
 
     fn evaluate(&self, ctx: &RuleContext<'_>, out: &mut Vec<Moment>) {

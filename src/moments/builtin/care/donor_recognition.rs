@@ -8,7 +8,7 @@ use crate::model::history::{InteractionKind, Seat};
 use crate::model::ids::{PerformanceId, TicketId};
 use crate::model::money::{Currency, Money};
 use crate::moments::{
-    Action, Moment, MomentKind, MomentRule, Policy, Priority, RuleContext, Trigger,
+    Action, Moment, MomentKind, MomentRule, Policy, Priority, RuleContext, Trigger, TriggerKinds,
 };
 
 /// Fires when a patron whose donations over the trailing 12 months reach the
@@ -131,6 +131,15 @@ impl DonorRecognition {
 impl MomentRule for DonorRecognition {
     fn id(&self) -> &str {
         Self::ID
+    }
+
+    fn triggers(&self) -> TriggerKinds {
+        TriggerKinds::TICKET | TriggerKinds::DONATION
+    }
+
+    /// It looks at events only.
+    fn has_due_times(&self) -> bool {
+        false
     }
 
     fn policy(&self) -> Policy {

@@ -5,7 +5,9 @@ use chrono::{DateTime, Datelike, Months, TimeDelta, Utc};
 use super::{MAX_MONTHS, bookings_after, long_date};
 use crate::memory::PatronView;
 use crate::model::profile::Channel;
-use crate::moments::{Action, Moment, MomentKind, MomentRule, Priority, RuleContext, Trigger};
+use crate::moments::{
+    Action, Moment, MomentKind, MomentRule, Priority, RuleContext, Trigger, TriggerKinds,
+};
 
 /// How long after a booked performance a patron is looked at again: time for the door
 /// scans of that evening to arrive before they are taken for absent.
@@ -135,6 +137,10 @@ fn whole_months(from: DateTime<Utc>, to: DateTime<Utc>) -> u32 {
 impl MomentRule for GoingQuiet {
     fn id(&self) -> &str {
         Self::ID
+    }
+
+    fn triggers(&self) -> TriggerKinds {
+        TriggerKinds::TICK
     }
 
     fn next_due(&self, patron: &PatronView<'_>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {

@@ -1,7 +1,7 @@
 //! Member at the door: thanking a member as they come in.
 
 use super::{at_ticket, first_entry, long_date, performance_day};
-use crate::moments::{Action, Moment, MomentKind, MomentRule, Priority, RuleContext};
+use crate::moments::{Action, Moment, MomentKind, MomentRule, Priority, RuleContext, TriggerKinds};
 
 /// Fires when a patron with a membership valid on the performance's day is scanned in:
 /// a message on the door scanner ("Member (Friends) until 31 Aug 2026"), so the person
@@ -62,6 +62,15 @@ impl MemberAtDoor {
 impl MomentRule for MemberAtDoor {
     fn id(&self) -> &str {
         Self::ID
+    }
+
+    fn triggers(&self) -> TriggerKinds {
+        TriggerKinds::SCAN
+    }
+
+    /// It looks at events only.
+    fn has_due_times(&self) -> bool {
+        false
     }
 
     fn evaluate(&self, ctx: &RuleContext<'_>, out: &mut Vec<Moment>) {

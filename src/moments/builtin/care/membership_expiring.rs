@@ -5,7 +5,9 @@ use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
 use super::{days, long_date};
 use crate::memory::{MembershipSpan, PatronView};
 use crate::model::profile::Channel;
-use crate::moments::{Action, Moment, MomentKind, MomentRule, Priority, RuleContext, Trigger};
+use crate::moments::{
+    Action, Moment, MomentKind, MomentRule, Priority, RuleContext, Trigger, TriggerKinds,
+};
 
 /// Longest configurable notice, in days.
 const MAX_DAYS_BEFORE: u32 = 366;
@@ -102,6 +104,10 @@ fn latest<'a>(patron: &PatronView<'a>) -> Option<&'a MembershipSpan> {
 impl MomentRule for MembershipExpiring {
     fn id(&self) -> &str {
         Self::ID
+    }
+
+    fn triggers(&self) -> TriggerKinds {
+        TriggerKinds::TICK
     }
 
     fn next_due(&self, patron: &PatronView<'_>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {

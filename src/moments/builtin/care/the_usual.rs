@@ -6,7 +6,7 @@ use super::{at_ticket, first_entry};
 use crate::memory::PatronView;
 use crate::model::history::InteractionKind;
 use crate::model::profile::SeatPreference;
-use crate::moments::{Action, Moment, MomentKind, MomentRule, Priority, RuleContext};
+use crate::moments::{Action, Moment, MomentKind, MomentRule, Priority, RuleContext, TriggerKinds};
 
 /// Fires when a patron with a known habit is scanned in: a quiet message on the door
 /// scanner ("The usual: espresso (5 times); likes an aisle seat in the Stalls").
@@ -142,6 +142,15 @@ fn seat_words(seat: &SeatPreference) -> Option<String> {
 impl MomentRule for TheUsual {
     fn id(&self) -> &str {
         Self::ID
+    }
+
+    fn triggers(&self) -> TriggerKinds {
+        TriggerKinds::SCAN
+    }
+
+    /// It looks at events only.
+    fn has_due_times(&self) -> bool {
+        false
     }
 
     fn evaluate(&self, ctx: &RuleContext<'_>, out: &mut Vec<Moment>) {

@@ -2,7 +2,7 @@
 
 use super::{at_ticket, first_entry, long_date, performance_day};
 use crate::model::profile::FlagKind;
-use crate::moments::{Action, Moment, MomentKind, MomentRule, Priority, RuleContext};
+use crate::moments::{Action, Moment, MomentKind, MomentRule, Priority, RuleContext, TriggerKinds};
 
 /// Fires when a patron whose VIP flag ([`FlagKind::Vip`], or the
 /// [`flag`](VipArrival::flag) configured) holds on the performance's day is scanned in:
@@ -70,6 +70,15 @@ impl VipArrival {
 impl MomentRule for VipArrival {
     fn id(&self) -> &str {
         Self::ID
+    }
+
+    fn triggers(&self) -> TriggerKinds {
+        TriggerKinds::SCAN
+    }
+
+    /// It looks at events only.
+    fn has_due_times(&self) -> bool {
+        false
     }
 
     fn evaluate(&self, ctx: &RuleContext<'_>, out: &mut Vec<Moment>) {

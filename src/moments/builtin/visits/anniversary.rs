@@ -4,7 +4,9 @@ use chrono::{Days, NaiveDate};
 
 use super::booked::{self, Booking, add_months, day};
 use crate::model::catalog::Performance;
-use crate::moments::{Moment, MomentKind, MomentRule, Priority, RuleContext, Trigger};
+use crate::moments::{
+    Moment, MomentKind, MomentRule, Priority, RuleContext, Trigger, TriggerKinds,
+};
 
 /// Fires for a visit around the anniversary of a patron's first attendance: a seat note
 /// for that performance, "1 year since their first visit — Hamlet, 1 Mar 2026" (a
@@ -159,6 +161,15 @@ impl FirstVisitAnniversary {
 impl MomentRule for FirstVisitAnniversary {
     fn id(&self) -> &str {
         Self::ID
+    }
+
+    fn triggers(&self) -> TriggerKinds {
+        TriggerKinds::TICKET | TriggerKinds::REFUND
+    }
+
+    /// It looks at events only.
+    fn has_due_times(&self) -> bool {
+        false
     }
 
     fn evaluate(&self, ctx: &RuleContext<'_>, out: &mut Vec<Moment>) {

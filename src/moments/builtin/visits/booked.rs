@@ -118,20 +118,49 @@ pub(super) fn booked_before(
     // by catalog position, not by comparing ids: a patron with many bookings ahead would
     // otherwise compare strings for every pair. `precedes` is strict, so `this` itself
     // never counts.
-    let mut seen: SmallVec<[PerformanceIdx; 16]> = SmallVec::new();
-    for booking in upcoming(patron, now) {
-        let performance = booking.performance;
-        if precedes(performance, this)
-            && !seen.contains(&booking.performance_idx)
-            && counts(performance)
-        {
-            seen.push(booking.performance_idx);
+    let mut seen = Distinct::default();
+    for (_, idx, performance) in patron.bookings_ahead(now) {
+        if precedes(performance, this) && !seen.contains(idx) && counts(performance) {
+            seen.insert(idx);
             if seen.len() > limit {
                 break;
             }
         }
     }
     seen.len()
+}
+
+/// Distinct catalog positions, for counting performances: a bit per position (modulo
+/// 256) answers most "seen already?" questions without reading the list, which a patron
+/// with many bookings ahead would otherwise walk for each of them.
+#[derive(Default)]
+struct Distinct {
+    bits: [u64; 4],
+    all: SmallVec<[PerformanceIdx; 32]>,
+}
+
+impl Distinct {
+    fn bit(idx: PerformanceIdx) -> (usize, u64) {
+        let idx = idx as usize % 256;
+        (idx / 64, 1 << (idx % 64))
+    }
+
+    fn contains(&self, idx: PerformanceIdx) -> bool {
+        let (word, bit) = Self::bit(idx);
+        self.bits.get(word).is_some_and(|w| w & bit != 0) && self.all.contains(&idx)
+    }
+
+    fn insert(&mut self, idx: PerformanceIdx) {
+        let (word, bit) = Self::bit(idx);
+        if let Some(w) = self.bits.get_mut(word) {
+            *w |= bit;
+        }
+        self.all.push(idx);
+    }
+
+    fn len(&self) -> usize {
+        self.all.len()
+    }
 }
 
 /// The patron's next booking (see [`upcoming`]).
@@ -183,7 +212,62 @@ pub(super) fn day(at: DateTime<Utc>) -> impl std::fmt::Display {
     crate::moments::builtin::short_date(at.date_naive())
 }
 
-/// "March 2026".
-pub(super) fn month(at: DateTime<Utc>) -> impl std::fmt::Display {
-    at.format("%B %Y")
+/// "March 2026": what chrono writes for `%B %Y`, without parsing a format string each
+/// time (greetings and milestone notes name the month on every booking that earns one).
+pub(super) fn month(at: DateTime<Utc>) -> MonthOf {
+    MonthOf(at.date_naive())
+}
+
+/// See [`month`].
+#[derive(Clone, Copy, Debug)]
+pub(super) struct MonthOf(NaiveDate);
+
+impl std::fmt::Display for MonthOf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use chrono::Datelike;
+        const MONTHS: [&str; 12] = [
+            "January",
+            "February",
+            "March",
+            "April",
+            "May",
+            "June",
+            "July",
+            "August",
+            "September",
+            "October",
+            "November",
+            "December",
+        ];
+        let date = self.0;
+        match MONTHS.get(date.month0() as usize) {
+            // chrono pads years to four digits and signs the others.
+            Some(month) if (0..=9999).contains(&date.year()) => {
+                write!(f, "{month} {:04}", date.year())
+            }
+            _ => write!(f, "{}", date.format("%B %Y")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{NaiveDate, NaiveTime};
+
+    use super::month;
+
+    /// The month is written as chrono's `%B %Y` writes it, for every month and for
+    /// years chrono pads or signs.
+    #[test]
+    fn month_writes_what_chrono_writes() {
+        for year in [-44, 0, 7, 999, 1000, 2026, 9999, 10_000] {
+            for m in 1..=12 {
+                let at = NaiveDate::from_ymd_opt(year, m, 28)
+                    .expect("a date")
+                    .and_time(NaiveTime::MIN)
+                    .and_utc();
+                assert_eq!(month(at).to_string(), at.format("%B %Y").to_string());
+            }
+        }
+    }
 }

@@ -3,8 +3,10 @@
 use chrono::{DateTime, Utc};
 
 use super::booked::{self, Booking, month};
-use crate::moments::builtin::ordinal;
-use crate::moments::{Action, Moment, MomentKind, MomentRule, Priority, RuleContext, Trigger};
+use crate::moments::builtin::{push_decimal, push_ordinal};
+use crate::moments::{
+    Action, Moment, MomentKind, MomentRule, Priority, RuleContext, Trigger, TriggerKinds,
+};
 
 /// Fires for the visit that makes a patron's 10th, 25th, 50th or 100th distinct
 /// performance attended ([`thresholds`] configurable): a seat note for that performance,
@@ -111,6 +113,17 @@ impl Milestone {
     }
 }
 
+/// Appends `n` in decimal (see [`push_decimal`]); counts past `u32::MAX` the slow way.
+fn push_count(out: &mut String, n: u64) {
+    match u32::try_from(n) {
+        Ok(n) => push_decimal(out, n),
+        Err(_) => {
+            use std::fmt::Write as _;
+            let _ = write!(out, "{n}");
+        }
+    }
+}
+
 /// The visit a note is for.
 struct Note<'a> {
     visit: u64,
@@ -123,36 +136,39 @@ struct Note<'a> {
 
 impl Note<'_> {
     fn moment(&self) -> Moment {
-        let nth = ordinal(u32::try_from(self.visit).unwrap_or(u32::MAX));
-        let message = match self.since {
-            Some(since) => format!("{nth} visit — coming since {}", month(since)),
-            None => format!("{nth} visit"),
-        };
-        let (action, explanation) = if self.at_door {
-            (
-                Action::ScanAttention,
-                format!(
-                    "{} performance(s) attended with this one; no note was made for it ahead",
-                    self.attended
-                ),
-            )
+        use std::fmt::Write as _;
+        // Written by hand where it is plain text and numbers: the formatting machinery
+        // costs more than the rest of the note, made on every booking that earns one.
+        let nth = u32::try_from(self.visit).unwrap_or(u32::MAX);
+        let mut message = String::with_capacity(48);
+        push_ordinal(&mut message, nth);
+        message.push_str(" visit");
+        if let Some(since) = self.since {
+            // Writing into a string cannot fail.
+            let _ = write!(message, " — coming since {}", month(since));
+        }
+        let mut explanation = String::with_capacity(96);
+        push_count(&mut explanation, u64::from(self.attended));
+        let action = if self.at_door {
+            explanation
+                .push_str(" performance(s) attended with this one; no note was made for it ahead");
+            Action::ScanAttention
         } else {
-            (
-                self.booking.note_action(),
-                format!(
-                    "{} performance(s) attended, {} booked before this one: this is the {nth}",
-                    self.attended, self.booked_before
-                ),
-            )
+            explanation.push_str(" performance(s) attended, ");
+            push_count(&mut explanation, self.booked_before);
+            explanation.push_str(" booked before this one: this is the ");
+            push_ordinal(&mut explanation, nth);
+            self.booking.note_action()
         };
+        let performance = self.booking.performance.id().as_str();
+        let mut dedupe_key = String::with_capacity(performance.len() + 8);
+        push_count(&mut dedupe_key, self.visit);
+        dedupe_key.push_str(" at ");
+        dedupe_key.push_str(performance);
         self.booking
             .moment(MomentKind::Celebration, action, message)
             .with_priority(Priority::HIGH)
-            .dedupe_by(format!(
-                "{} at {}",
-                self.visit,
-                self.booking.performance.id()
-            ))
+            .dedupe_by(dedupe_key)
             .explain(explanation)
     }
 }
@@ -192,6 +208,15 @@ impl Milestone {
 impl MomentRule for Milestone {
     fn id(&self) -> &str {
         Self::ID
+    }
+
+    fn triggers(&self) -> TriggerKinds {
+        TriggerKinds::TICKET | TriggerKinds::SCAN | TriggerKinds::REFUND
+    }
+
+    /// It looks at events only.
+    fn has_due_times(&self) -> bool {
+        false
     }
 
     fn evaluate(&self, ctx: &RuleContext<'_>, out: &mut Vec<Moment>) {

@@ -5,7 +5,9 @@ use smallvec::SmallVec;
 use super::booked::{self, Booking};
 use crate::memory::PatronView;
 use crate::model::catalog::{Catalog, Performance};
-use crate::moments::{Action, Moment, MomentKind, MomentRule, Priority, RuleContext, Trigger};
+use crate::moments::{
+    Action, Moment, MomentKind, MomentRule, Priority, RuleContext, Trigger, TriggerKinds,
+};
 
 /// Fires for a patron's first visit in a genre after [`min_visits`] (default 3) or more
 /// attendances in other genres: a front-of-house item for that performance and seat, "New
@@ -191,6 +193,15 @@ impl NewGenre {
 impl MomentRule for NewGenre {
     fn id(&self) -> &str {
         Self::ID
+    }
+
+    fn triggers(&self) -> TriggerKinds {
+        TriggerKinds::TICKET | TriggerKinds::SCAN | TriggerKinds::REFUND
+    }
+
+    /// It looks at events only.
+    fn has_due_times(&self) -> bool {
+        false
     }
 
     fn evaluate(&self, ctx: &RuleContext<'_>, out: &mut Vec<Moment>) {

@@ -3,7 +3,9 @@
 use super::booked::{self, Booking};
 use crate::model::profile::{Channel, Purpose};
 use crate::moments::engine::consent_allows;
-use crate::moments::{Action, Moment, MomentKind, MomentRule, Priority, RuleContext, Trigger};
+use crate::moments::{
+    Action, Moment, MomentKind, MomentRule, Priority, RuleContext, Trigger, TriggerKinds,
+};
 
 /// Fires when a regular — a buyer with at least [`min_visits`] (default 5) performances
 /// attended — buys a ticket held by someone else who has never attended: a front-of-house
@@ -95,6 +97,15 @@ impl BroughtANewcomer {
 impl MomentRule for BroughtANewcomer {
     fn id(&self) -> &str {
         Self::ID
+    }
+
+    fn triggers(&self) -> TriggerKinds {
+        TriggerKinds::TICKET
+    }
+
+    /// It looks at events only.
+    fn has_due_times(&self) -> bool {
+        false
     }
 
     fn evaluate(&self, ctx: &RuleContext<'_>, out: &mut Vec<Moment>) {

@@ -5,7 +5,7 @@ use chrono::{Days, TimeDelta};
 use super::booked::{Booking, day};
 use crate::moments::builtin::ordinal;
 use crate::moments::{
-    Action, Moment, MomentKind, MomentRule, Policy, Priority, RuleContext, Trigger,
+    Action, Moment, MomentKind, MomentRule, Policy, Priority, RuleContext, Trigger, TriggerKinds,
 };
 
 /// Fires at the door when a patron's visit makes at least [`visits`] (default 4)
@@ -110,6 +110,15 @@ impl Regular {
 impl MomentRule for Regular {
     fn id(&self) -> &str {
         Self::ID
+    }
+
+    fn triggers(&self) -> TriggerKinds {
+        TriggerKinds::SCAN
+    }
+
+    /// It looks at events only.
+    fn has_due_times(&self) -> bool {
+        false
     }
 
     /// Quiet for [`cooldown_days`](Regular::cooldown_days) after firing.

@@ -6,7 +6,7 @@ use super::booked::{self, Booking, add_months, day, month};
 use crate::model::catalog::Performance;
 use crate::moments::builtin::GREETING;
 use crate::moments::{
-    Action, Moment, MomentKind, MomentRule, Policy, Priority, RuleContext, Trigger,
+    Action, Moment, MomentKind, MomentRule, Policy, Priority, RuleContext, Trigger, TriggerKinds,
 };
 
 /// Fires for a patron's second visit when it comes within [`within_months`] (default 12)
@@ -160,6 +160,15 @@ impl SecondVisit {
 impl MomentRule for SecondVisit {
     fn id(&self) -> &str {
         Self::ID
+    }
+
+    fn triggers(&self) -> TriggerKinds {
+        TriggerKinds::TICKET | TriggerKinds::SCAN | TriggerKinds::REFUND
+    }
+
+    /// It looks at events only.
+    fn has_due_times(&self) -> bool {
+        false
     }
 
     /// One arrival greeting per performance (see [`Policy::exclusive_group`]).

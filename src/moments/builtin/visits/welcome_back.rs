@@ -3,7 +3,7 @@
 use super::booked::{self, Booking, add_months, day, months_between};
 use crate::moments::builtin::GREETING;
 use crate::moments::{
-    Action, Moment, MomentKind, MomentRule, Policy, Priority, RuleContext, Trigger,
+    Action, Moment, MomentKind, MomentRule, Policy, Priority, RuleContext, Trigger, TriggerKinds,
 };
 
 /// Fires for a patron's first visit after [`after_months`] (default 18) or more without
@@ -133,6 +133,15 @@ impl WelcomeBack {
 impl MomentRule for WelcomeBack {
     fn id(&self) -> &str {
         Self::ID
+    }
+
+    fn triggers(&self) -> TriggerKinds {
+        TriggerKinds::TICKET | TriggerKinds::REFUND
+    }
+
+    /// It looks at events only.
+    fn has_due_times(&self) -> bool {
+        false
     }
 
     /// One arrival greeting per performance (see [`Policy::exclusive_group`]).
