@@ -435,7 +435,7 @@ impl Drop for ReserveBudget {
 
 /// How many of the `announced` entries (of about `entry_bytes` each) a table being read
 /// reserves room for now, taken from this thread's budget.
-fn entries_to_reserve(announced: usize, entry_bytes: usize) -> usize {
+pub(crate) fn entries_to_reserve(announced: usize, entry_bytes: usize) -> usize {
     RESERVE_BUDGET.with(|budget| match budget.get() {
         None => announced.min(UNBUDGETED_RESERVE),
         Some(left) => {
@@ -731,14 +731,21 @@ impl<'de, V: Deserialize<'de>> Visitor<'de> for TextTableVisitor<V> {
     }
 }
 
-/// An id's text as read, borrowed from the input when it can be.
-struct IdText<'de>(std::borrow::Cow<'de, str>);
+/// An id's (or any) text as read, borrowed from the input when it can be.
+pub(crate) struct IdText<'de>(std::borrow::Cow<'de, str>);
 
-impl<'de> Deserialize<'de> for IdText<'de> {
+impl IdText<'_> {
+    /// The text.
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for IdText<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Text;
-        impl<'de> Visitor<'de> for Text {
-            type Value = IdText<'de>;
+        struct Text<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for Text<'a> {
+            type Value = IdText<'a>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("an id (a string)")
             }
@@ -752,7 +759,7 @@ impl<'de> Deserialize<'de> for IdText<'de> {
                 Ok(IdText(std::borrow::Cow::Owned(v.to_owned())))
             }
         }
-        deserializer.deserialize_str(Text)
+        deserializer.deserialize_str(Text(std::marker::PhantomData))
     }
 }
 
