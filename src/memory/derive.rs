@@ -5,15 +5,15 @@ use super::state::{OrderRecord, PatronRecord, TicketRecord};
 use super::stats::{PatronStats, add_money};
 use crate::model::catalog::{Catalog, PerformanceIdx};
 use crate::model::history::{Direction, EntryKind, InteractionKind};
-use crate::model::ids::{IdTable, OrderId, TicketId};
+use crate::model::ids::TextTable;
 use crate::model::money::Money;
 
 /// The tables history entries refer to.
 #[derive(Clone, Copy)]
 pub(crate) struct Tables<'a> {
     pub(crate) catalog: &'a Catalog,
-    pub(crate) tickets: &'a IdTable<TicketId, TicketRecord>,
-    pub(crate) orders: &'a IdTable<OrderId, OrderRecord>,
+    pub(crate) tickets: &'a TextTable<TicketRecord>,
+    pub(crate) orders: &'a TextTable<OrderRecord>,
 }
 
 /// Counts an attendance once per patron and performance; returns whether it was new.

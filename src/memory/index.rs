@@ -8,8 +8,8 @@ use smallvec::SmallVec;
 
 use super::state::{State, slot};
 use super::view::PatronView;
-use crate::model::ids::entries_to_reserve;
 use crate::model::ids::PatronId;
+use crate::model::ids::entries_to_reserve;
 use crate::model::profile::{Identifier, Profile};
 use crate::recognize::{BlockingKey, encode_profile_keys};
 
@@ -179,7 +179,7 @@ impl Posting {
 
     fn list(&self) -> Option<usize> {
         let raw = self.0.as_u64();
-        (raw & Self::LIST != 0).then(|| (raw & !Self::LIST) as usize)
+        (raw & Self::LIST != 0).then_some((raw & !Self::LIST) as usize)
     }
 }
 
@@ -249,10 +249,10 @@ impl<K: Eq + std::hash::Hash> PostingMap<K> {
                 }
             }
             Some(at) => {
-                if let Some(list) = self.lists.get_mut(at) {
-                    if !filed(list) {
-                        list.push(patron);
-                    }
+                if let Some(list) = self.lists.get_mut(at)
+                    && !filed(list)
+                {
+                    list.push(patron);
                 }
             }
         }
@@ -349,9 +349,7 @@ impl<'de, K: Deserialize<'de> + Eq + std::hash::Hash> Deserialize<'de> for Posti
                 let entry_bytes = size_of::<K>() + size_of::<Posting>() + 1;
                 let expected = entries_to_reserve(map.size_hint().unwrap_or(0), entry_bytes);
                 postings.map.reserve(expected);
-                while let Some((key, patrons)) =
-                    map.next_entry::<K, SmallVec<[PatronId; 2]>>()?
-                {
+                while let Some((key, patrons)) = map.next_entry::<K, SmallVec<[PatronId; 2]>>()? {
                     if patrons.iter().any(|p| p.as_u64() & Posting::LIST != 0) {
                         return Err(serde::de::Error::custom(
                             "an index names a patron id out of range",

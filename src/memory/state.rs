@@ -10,11 +10,10 @@ use super::stats::add_money;
 use super::stats::{PatronStats, ProductionVisits};
 use crate::model::catalog::{Catalog, GenreIdx, PerformanceIdx, ProductionIdx};
 use crate::model::history::{Entry, EntryKind, Interaction, InteractionKind, Seat};
-use crate::model::ids::{
-    EventId, Handle, IdTable, OrderId, PatronId, PerformanceId, TextTable, TicketId,
-};
+use crate::model::ids::{EventId, Handle, OrderId, PatronId, PerformanceId, TextTable, TicketId};
 use crate::model::money::Money;
 use crate::model::profile::Profile;
+use crate::model::sparse::Sparse;
 
 #[derive(Debug, Default)]
 pub(crate) struct State {
@@ -25,8 +24,8 @@ pub(crate) struct State {
     pub(crate) blocking: BlockingIndex,
     pub(crate) neutralized: Neutralized,
     /// Every vendor id is kept once, in its table; elsewhere a 4-byte handle names it.
-    pub(crate) tickets: IdTable<TicketId, TicketRecord>,
-    pub(crate) orders: IdTable<OrderId, OrderRecord>,
+    pub(crate) tickets: TextTable<TicketRecord>,
+    pub(crate) orders: TextTable<OrderRecord>,
     pub(crate) events: TextTable<SeenEvent>,
     pub(crate) scans: TextTable<()>,
     /// One copy of each distinct seat: seat labels repeat at every performance, so
@@ -142,7 +141,7 @@ impl State {
                     }
                 }
                 InteractionKind::Ordered {
-                    order: self.orders.key(*order)?.clone(),
+                    order: OrderId::new(self.orders.key(*order)?),
                     tickets: record.tickets,
                     amount: amount.to_vec(),
                 }
@@ -150,16 +149,16 @@ impl State {
             EntryKind::Ticketed { ticket } => {
                 let (id, record) = self.tickets.entry(*ticket)?;
                 InteractionKind::Ticketed {
-                    ticket: id.clone(),
+                    ticket: TicketId::new(id),
                     performance: self.performance_id(record.performance),
                     seat: record.seat.clone(),
-                    order: self.orders.key(record.order)?.clone(),
+                    order: OrderId::new(self.orders.key(record.order)?),
                 }
             }
             EntryKind::Scanned { ticket, direction } => {
                 let (id, record) = self.tickets.entry(*ticket)?;
                 InteractionKind::Scanned {
-                    ticket: id.clone(),
+                    ticket: TicketId::new(id),
                     performance: self.performance_id(record.performance),
                     direction: *direction,
                 }
@@ -280,9 +279,9 @@ pub(crate) struct PatronRecord<H = Entry> {
     /// The survivor this patron was merged into.
     pub(crate) merged_into: Option<PatronId>,
     /// Patrons merged into this one, in merge order.
-    pub(crate) absorbed: SmallVec<[PatronId; 1]>,
+    pub(crate) absorbed: Sparse<PatronId>,
     /// Other people sharing contact details (household members).
-    pub(crate) household: SmallVec<[PatronId; 2]>,
+    pub(crate) household: Sparse<PatronId>,
     /// Tickets in their history they hold and have not used: not refunded, not scanned
     /// in, in the order issued. Derived (see [`State::refresh_held`]), so the visit rules
     /// find bookings ahead without walking the whole history.
@@ -310,8 +309,8 @@ impl<H> PatronRecord<H> {
             visits: SmallVec::new(),
             attended: SmallVec::new(),
             merged_into: None,
-            absorbed: SmallVec::new(),
-            household: SmallVec::new(),
+            absorbed: Sparse::default(),
+            household: Sparse::default(),
             held: SmallVec::new(),
         }
     }
@@ -391,8 +390,8 @@ const _: () = {
     assert!(std::mem::size_of::<OrderRecord>() == 16);
     assert!(std::mem::size_of::<SeenEvent>() == 16);
     assert!(std::mem::size_of::<HeldTicket>() == 8);
-    assert!(std::mem::size_of::<PatronRecord>() == 576);
-    assert!(std::mem::size_of::<Profile>() == 160);
+    assert!(std::mem::size_of::<PatronRecord>() == 480);
+    assert!(std::mem::size_of::<Profile>() == 112);
 };
 
 #[cfg(test)]
@@ -425,7 +424,7 @@ mod tests {
         assert_eq!(state.broken_reference(), None);
         // An order listing tickets past the end of the tickets table is broken too.
         state.orders.insert(
-            OrderId::new("o-1"),
+            "o-1",
             OrderRecord {
                 buyer: PatronId::from_u64(1),
                 first_ticket: 0,

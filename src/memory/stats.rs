@@ -24,7 +24,7 @@ pub struct PatronStats {
     pub(crate) donations: u32,
     pub(crate) donated: SmallVec<[Money; 1]>,
     pub(crate) purchases: u32,
-    pub(crate) memberships: Vec<MembershipSpan>,
+    pub(crate) memberships: crate::model::sparse::Sparse<MembershipSpan>,
     #[serde(with = "crate::memory::binary_time::option")]
     pub(crate) first_seen_at: Option<DateTime<Utc>>,
     #[serde(with = "crate::memory::binary_time::option")]

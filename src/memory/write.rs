@@ -17,7 +17,7 @@ use crate::error::{Error, Result, at, shown};
 use crate::model::catalog::{Performance, PerformanceIdx, Production, Venue};
 use crate::model::event::{Donation, Event, EventKind, Membership, Order, Purchase, Refund, Scan};
 use crate::model::history::{Direction, Entry, EntryKind, InteractionKind};
-use crate::model::ids::{EventId, PatronId, TicketId, check_vendor_id};
+use crate::model::ids::{EventId, OrderId, PatronId, TicketId, check_vendor_id};
 use crate::model::ids::{Handle, MAX_HANDLES};
 use crate::model::money::{Money, check_amount};
 use crate::model::profile::{FlagKind, ProfileChange, push_exact};
@@ -467,7 +467,7 @@ impl Memory {
             .state
             .orders
             .insert(
-                order.id.clone(),
+                order.id.as_str(),
                 OrderRecord {
                     buyer: buyer_id,
                     first_ticket,
@@ -500,7 +500,7 @@ impl Memory {
             }
             let seat = ticket.seat.as_ref().map(|seat| self.state.share_seat(seat));
             let Some(ticket_handle) = self.state.tickets.insert(
-                ticket.id.clone(),
+                ticket.id.as_str(),
                 TicketRecord {
                     order: order_handle,
                     performance,
@@ -515,7 +515,7 @@ impl Memory {
                 continue;
             };
             if let Some(entry) = self.state.catalog.performance_entry_mut(performance) {
-                entry.tickets.push(ticket.id.clone());
+                entry.tickets.push(ticket_handle);
             }
             self.record(
                 holder_id,
@@ -616,7 +616,7 @@ impl Memory {
             ticket.performance,
         );
         let (order, seat) = (
-            self.state.orders.key(ticket.order).cloned(),
+            self.state.orders.key(ticket.order).map(OrderId::new),
             ticket.seat.clone(),
         );
         let replayed_scan = scan
@@ -761,7 +761,7 @@ impl Memory {
         }
         let refunded: Vec<TicketId> = refunded_handles
             .iter()
-            .filter_map(|&handle| self.state.tickets.key(handle).cloned())
+            .filter_map(|&handle| self.state.tickets.key(handle).map(TicketId::new))
             .collect();
         // A stated amount replaces the ticket prices, but only for tickets this event
         // really refunded: a re-sent refund returns nothing twice.
@@ -773,11 +773,7 @@ impl Memory {
             };
         }
         let count = u32::try_from(refunded.len()).unwrap_or(u32::MAX);
-        let order_id = self
-            .state
-            .orders
-            .get_key_value(refund.order.as_str())
-            .map_or_else(|| refund.order.clone(), |(id, _)| id.clone());
+        let order_id = refund.order.clone();
         self.record(
             buyer,
             now,

@@ -7,8 +7,9 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::normalize::Country;
 use crate::model::ids::IdText as Text;
+use crate::model::sparse::Sparse;
+use crate::normalize::Country;
 use crate::pii::Pii;
 
 /// What kind of identifier a value is.
@@ -784,9 +785,10 @@ pub(crate) struct Profile {
     pub(crate) addresses: Vec<Address>,
     pub(crate) birth_date: Option<NaiveDate>,
     pub(crate) preferences: SparsePreferences,
-    pub(crate) consents: Vec<Consent>,
-    pub(crate) flags: Vec<Flag>,
-    pub(crate) notes: Vec<Note>,
+    // Few patrons have any: a null pointer each until they do.
+    pub(crate) consents: Sparse<Consent>,
+    pub(crate) flags: Sparse<Flag>,
+    pub(crate) notes: Sparse<Note>,
 }
 
 impl fmt::Debug for Profile {
