@@ -452,3 +452,77 @@ impl<'a> IndexView<'a> {
         self.state.patrons.len()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(raw: &[u64]) -> Vec<PatronId> {
+        raw.iter().copied().map(PatronId::from_u64).collect()
+    }
+
+    #[test]
+    fn a_key_keeps_its_one_patron_inline_and_several_in_a_list() {
+        let mut map: PostingMap<u64> = PostingMap::default();
+        let filed = |list: &[PatronId], p: PatronId| list.contains(&p);
+        map.insert_unless(7, PatronId::from_u64(1), |l| {
+            filed(l, PatronId::from_u64(1))
+        });
+        assert_eq!(map.get(&7), ids(&[1]));
+        assert!(map.lists.is_empty(), "one patron needs no list");
+        map.insert_unless(7, PatronId::from_u64(1), |l| {
+            filed(l, PatronId::from_u64(1))
+        });
+        map.insert_unless(7, PatronId::from_u64(2), |l| {
+            filed(l, PatronId::from_u64(2))
+        });
+        map.insert_unless(7, PatronId::from_u64(3), |l| {
+            filed(l, PatronId::from_u64(3))
+        });
+        map.insert_unless(7, PatronId::from_u64(3), |l| {
+            filed(l, PatronId::from_u64(3))
+        });
+        assert_eq!(map.get(&7), ids(&[1, 2, 3]));
+        map.insert_unless(8, PatronId::from_u64(2), |l| {
+            filed(l, PatronId::from_u64(2))
+        });
+        assert_eq!(map.get(&9), ids(&[]));
+
+        // Down to one patron, the key goes back inline and its list's place is reused.
+        map.remove(&7, &ids(&[1, 3]));
+        assert_eq!(map.get(&7), ids(&[2]));
+        assert_eq!(map.free.len(), 1);
+        map.insert_unless(8, PatronId::from_u64(4), |l| {
+            filed(l, PatronId::from_u64(4))
+        });
+        assert_eq!(map.get(&8), ids(&[2, 4]));
+        assert!(map.free.is_empty());
+        assert_eq!(map.lists.len(), 1);
+
+        // Taking a patron off everywhere drops the keys nobody is under any more.
+        map.remove_everywhere(&ids(&[2]));
+        assert_eq!(map.get(&7), ids(&[]));
+        assert_eq!(map.get(&8), ids(&[4]));
+        assert_eq!(map.len(), 1);
+    }
+
+    #[test]
+    fn postings_save_as_lists_and_refuse_ids_out_of_range() {
+        let mut map: PostingMap<u64> = PostingMap::default();
+        for (key, patron) in [(1, 10), (1, 11), (2, 12)] {
+            map.insert_unless(key, PatronId::from_u64(patron), |_| false);
+        }
+        let json = serde_json::to_value(&map).unwrap();
+        assert_eq!(json["1"], serde_json::json!([10, 11]));
+        assert_eq!(json["2"], serde_json::json!([12]));
+        let bytes = postcard::to_stdvec(&map).unwrap();
+        let back: PostingMap<u64> = postcard::from_bytes(&bytes).unwrap();
+        assert_eq!(back.get(&1), ids(&[10, 11]));
+        assert_eq!(back.get(&2), ids(&[12]));
+        // An id with the list mark set would read as a list position: refused.
+        let forged = postcard::to_stdvec(&[(3u64, vec![Posting::LIST | 5])]).unwrap();
+        assert!(postcard::from_bytes::<PostingMap<u64>>(&forged).is_err());
+        let twice = postcard::to_stdvec(&[(3u64, vec![1u64]), (3, vec![2])]).unwrap();
+        assert!(postcard::from_bytes::<PostingMap<u64>>(&twice).is_err());
+    }
+}

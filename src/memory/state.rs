@@ -390,7 +390,7 @@ const _: () = {
     assert!(std::mem::size_of::<OrderRecord>() == 16);
     assert!(std::mem::size_of::<SeenEvent>() == 16);
     assert!(std::mem::size_of::<HeldTicket>() == 8);
-    assert!(std::mem::size_of::<PatronRecord>() == 480);
+    assert!(std::mem::size_of::<PatronRecord>() == 464);
     assert!(std::mem::size_of::<Profile>() == 112);
 };
 

@@ -113,3 +113,31 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Sparse<T> {
 
 #[cfg(target_pointer_width = "64")]
 const _: () = assert!(std::mem::size_of::<Sparse<u64>>() == 8);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_list_holds_no_box_and_saves_as_a_vector_does() {
+        let mut list: Sparse<u32> = Sparse::default();
+        assert!(list.0.is_none() && list.is_empty());
+        list.extend([]);
+        assert!(list.0.is_none(), "extending by nothing boxes nothing");
+        list.push(3);
+        list.extend([4, 5]);
+        assert_eq!(&*list, [3, 4, 5]);
+        let bytes = postcard::to_stdvec(&list).unwrap();
+        assert_eq!(bytes, postcard::to_stdvec(&vec![3u32, 4, 5]).unwrap());
+        let back: Sparse<u32> = postcard::from_bytes(&bytes).unwrap();
+        assert_eq!(back, list);
+        list.retain(|&n| n > 3);
+        assert_eq!(list.take(), [4, 5]);
+        assert!(list.0.is_none());
+        list.push(1);
+        list.retain(|_| false);
+        assert!(list.0.is_none(), "emptied, the box is freed");
+        let empty: Sparse<u32> = postcard::from_bytes(&[0]).unwrap();
+        assert!(empty.0.is_none());
+    }
+}
