@@ -65,7 +65,8 @@ pub(crate) fn rebuild(record: &mut PatronRecord, tables: Tables<'_>) {
                 stats.orders = stats.orders.saturating_add(1);
                 let tickets = tables.orders.value(*order).map(OrderRecord::ticket_handles);
                 for ticket in tickets.into_iter().flatten() {
-                    if let Some(price) = tables.tickets.value(ticket).and_then(|t| t.price) {
+                    if let Some(price) = tables.tickets.value(ticket).and_then(TicketRecord::price)
+                    {
                         add_money(&mut stats.spend, price);
                     }
                 }

@@ -14,12 +14,15 @@
 //! whichever thread is free first. The lengths of the first two sections come first, as
 //! two `u64`s. Loading gives the same memory however the work was shared: each section
 //! is decoded on its own, and they are put together in one order. History, tickets and
-//! orders name vendor ids by their handle in the id tables; within a section a vendor id
-//! repeated shortly after it was written whole is written as a slot number (see
-//! `NumberedIds`), so its copies load as one shared allocation without a lookup by text;
-//! times are integers (see [`binary_time`](super::binary_time)). Versions 1 and 2 (one
-//! section, ids spelled out, times as text, fired moments with their strings) still
-//! load, converted.
+//! orders name vendor ids by their handle in the id tables; since version 5 the ticket
+//! and order tables save their ids as plain strings (memory keeps them end to end in one
+//! text per table) and each performance's tickets are not saved but derived from the
+//! tickets table on load; within a section another vendor id repeated shortly after it
+//! was written whole is written as a slot number (see `NumberedIds`), so its copies load
+//! as one shared allocation without a lookup by text; times are integers (see
+//! [`binary_time`](super::binary_time)). Version 4 (ticket and order ids numbered, the
+//! catalog listing each performance's ticket ids) and versions 1 and 2 (one section, ids
+//! spelled out, times as text, fired moments with their strings) still load, converted.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -204,16 +207,10 @@ impl LoadedLegacy {
                 let Some(t) = loose.remove(id.as_str()) else {
                     continue;
                 };
-                let record = TicketRecord {
-                    order: handle,
-                    performance: t.performance,
-                    seat: t.seat,
-                    price: t.price,
-                    buyer: t.buyer,
-                    holder: t.holder,
-                    refunded: t.refunded,
-                    scanned_in: t.scanned_in,
-                };
+                let mut record =
+                    TicketRecord::new(handle, t.performance, t.seat, t.price, t.buyer, t.holder);
+                record.refunded = t.refunded;
+                record.scanned_in = t.scanned_in;
                 tickets.insert(id.as_str(), record).ok_or_else(full)?;
                 count = count.saturating_add(1);
             }

@@ -136,7 +136,7 @@ impl State {
                 let record = self.orders.value(*order)?;
                 let mut amount: SmallVec<[Money; 1]> = SmallVec::new();
                 for ticket in record.ticket_handles() {
-                    if let Some(price) = self.tickets.value(ticket).and_then(|t| t.price) {
+                    if let Some(price) = self.tickets.value(ticket).and_then(TicketRecord::price) {
                         add_money(&mut amount, price);
                     }
                 }
@@ -345,17 +345,100 @@ impl<H> PatronRecord<H> {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// A ticket as memory keeps it (48 bytes: the price's amount and currency sit apart, the
+/// currency beside the flags, so that an optional price costs 9 bytes rather than 16).
+/// Saved as the fields it reads as.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(from = "SavedTicket")]
 pub(crate) struct TicketRecord {
     /// Handle in the orders table.
     pub(crate) order: Handle,
     pub(crate) performance: PerformanceIdx,
     pub(crate) seat: Option<Seat>,
-    pub(crate) price: Option<Money>,
+    /// The price in minor units (0 with no price).
+    price_minor: i64,
     pub(crate) buyer: PatronId,
     pub(crate) holder: PatronId,
+    /// The price's currency; `None` with no price.
+    price_currency: Option<crate::Currency>,
     pub(crate) refunded: bool,
     pub(crate) scanned_in: bool,
+}
+
+impl TicketRecord {
+    /// A ticket just issued: not refunded, not scanned in.
+    pub(crate) fn new(
+        order: Handle,
+        performance: PerformanceIdx,
+        seat: Option<Seat>,
+        price: Option<Money>,
+        buyer: PatronId,
+        holder: PatronId,
+    ) -> Self {
+        Self {
+            order,
+            performance,
+            seat,
+            price_minor: price.map_or(0, |p| p.minor()),
+            buyer,
+            holder,
+            price_currency: price.map(|p| p.currency()),
+            refunded: false,
+            scanned_in: false,
+        }
+    }
+
+    /// What was paid for it.
+    pub(crate) fn price(&self) -> Option<Money> {
+        self.price_currency
+            .map(|currency| Money::new(self.price_minor, currency))
+    }
+}
+
+/// A ticket as snapshots save it.
+#[derive(Serialize, Deserialize)]
+#[serde(rename = "TicketRecord")]
+struct SavedTicket<Seats = Option<Seat>> {
+    order: Handle,
+    performance: PerformanceIdx,
+    seat: Seats,
+    price: Option<Money>,
+    buyer: PatronId,
+    holder: PatronId,
+    refunded: bool,
+    scanned_in: bool,
+}
+
+impl Serialize for TicketRecord {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        SavedTicket {
+            order: self.order,
+            performance: self.performance,
+            seat: &self.seat,
+            price: self.price(),
+            buyer: self.buyer,
+            holder: self.holder,
+            refunded: self.refunded,
+            scanned_in: self.scanned_in,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl From<SavedTicket> for TicketRecord {
+    fn from(saved: SavedTicket) -> Self {
+        let mut record = Self::new(
+            saved.order,
+            saved.performance,
+            saved.seat,
+            saved.price,
+            saved.buyer,
+            saved.holder,
+        );
+        record.refunded = saved.refunded;
+        record.scanned_in = saved.scanned_in;
+        record
+    }
 }
 
 /// An order: its tickets were filed together, so their handles are consecutive.
@@ -386,7 +469,7 @@ pub(crate) struct SeenEvent {
 // million patrons.
 #[cfg(target_pointer_width = "64")]
 const _: () = {
-    assert!(std::mem::size_of::<TicketRecord>() == 56);
+    assert!(std::mem::size_of::<TicketRecord>() == 48);
     assert!(std::mem::size_of::<OrderRecord>() == 16);
     assert!(std::mem::size_of::<SeenEvent>() == 16);
     assert!(std::mem::size_of::<HeldTicket>() == 8);

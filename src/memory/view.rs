@@ -384,7 +384,7 @@ impl<'a> TicketView<'a> {
     }
     /// What was paid.
     pub fn price(&self) -> Option<Money> {
-        self.record.price
+        self.record.price()
     }
     /// Who bought it.
     pub fn buyer(&self) -> PatronId {

@@ -501,16 +501,14 @@ impl Memory {
             let seat = ticket.seat.as_ref().map(|seat| self.state.share_seat(seat));
             let Some(ticket_handle) = self.state.tickets.insert(
                 ticket.id.as_str(),
-                TicketRecord {
-                    order: order_handle,
+                TicketRecord::new(
+                    order_handle,
                     performance,
                     seat,
-                    price: ticket.price,
-                    buyer: buyer_id,
-                    holder: holder_id,
-                    refunded: false,
-                    scanned_in: false,
-                },
+                    ticket.price,
+                    buyer_id,
+                    holder_id,
+                ),
             ) else {
                 continue;
             };
@@ -750,7 +748,7 @@ impl Memory {
                 && !ticket.refunded
             {
                 ticket.refunded = true;
-                if let Some(price) = ticket.price {
+                if let Some(price) = ticket.price() {
                     add_money(&mut returned, price);
                 }
                 refunded_handles.push(handle);

@@ -172,7 +172,7 @@ impl Memory {
                         .performance_entry(t.performance)
                         .map(|e| e.performance.id().clone()),
                     seat: t.seat.clone(),
-                    price: t.price,
+                    price: t.price(),
                     buyer: state.live(t.buyer),
                     holder: state.live(t.holder),
                     refunded: t.refunded,
