@@ -271,9 +271,9 @@ pub(crate) struct PatronRecord<H = Entry> {
     pub(crate) history: Vec<H>,
     pub(crate) stats: PatronStats,
     /// Attendances per genre, sorted by genre.
-    pub(crate) genres: SmallVec<[(GenreIdx, u32); 4]>,
+    pub(crate) genres: SmallVec<[(GenreIdx, u32); 2]>,
     /// Productions attended, sorted, with their visits.
-    pub(crate) visits: SmallVec<[(ProductionIdx, ProductionVisits); 2]>,
+    pub(crate) visits: SmallVec<[(ProductionIdx, ProductionVisits); 1]>,
     /// Performances attended, sorted.
     pub(crate) attended: SmallVec<[PerformanceIdx; 4]>,
     /// The survivor this patron was merged into.
@@ -473,7 +473,7 @@ const _: () = {
     assert!(std::mem::size_of::<OrderRecord>() == 16);
     assert!(std::mem::size_of::<SeenEvent>() == 16);
     assert!(std::mem::size_of::<HeldTicket>() == 8);
-    assert!(std::mem::size_of::<PatronRecord>() == 464);
+    assert!(std::mem::size_of::<PatronRecord>() == 416);
     assert!(std::mem::size_of::<Profile>() == 112);
 };
 
