@@ -169,6 +169,19 @@ fn names_addresses_and_identifiers_serialize_as_their_parts() {
 }
 
 #[test]
+fn line_items_serialize_as_before() {
+    let item = regulars::LineItem::new("espresso", 2, Money::new(250, Currency::GBP));
+    let json = serde_json::to_string(&item).unwrap();
+    assert_eq!(
+        json,
+        r#"{"sku":"espresso","quantity":2,"unit_price":{"minor":250,"currency":"GBP"}}"#
+    );
+    let back: regulars::LineItem = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, item);
+    assert_eq!(back.sku(), "espresso");
+}
+
+#[test]
 fn ticket_views_lend_their_ids_as_text() {
     use chrono::{TimeZone, Utc};
     use regulars::{Event, Memory, Order, Performance, Production, Signals, Ticket, Venue};

@@ -441,6 +441,7 @@ fn patrons_state(loaded: LoadedPatrons) -> Result<State> {
     }
     state.refresh_all_held();
     state.share_all_seats();
+    state.share_all_skus();
     Ok(state)
 }
 
@@ -804,6 +805,52 @@ mod tests {
             .unwrap()
             .map(|t| t.id().to_owned())
             .collect()
+    }
+
+    #[test]
+    fn purchases_of_one_product_share_its_code_before_and_after_a_restore() {
+        use crate::{Currency, LineItem, Money, Purchase};
+        let mut memory = Memory::new();
+        for (i, email) in ["ana@example.org", "bo@example.org"].iter().enumerate() {
+            let purchase = Purchase::new(Signals::new().email(*email))
+                .item(LineItem::new("espresso", 1, Money::new(250, Currency::GBP)))
+                .item(LineItem::new(
+                    format!("cake-{i}"),
+                    2,
+                    Money::new(300, Currency::GBP),
+                ));
+            memory
+                .observe(Event::purchase(format!("e-{i}"), purchase))
+                .unwrap();
+        }
+        let skus = |memory: &Memory| -> Vec<Vec<*const u8>> {
+            memory
+                .patrons()
+                .map(|patron| {
+                    patron
+                        .history()
+                        .iter()
+                        .flat_map(|interaction| match interaction.kind() {
+                            InteractionKind::Purchased { items, .. } => {
+                                items.iter().map(|i| i.sku().as_ptr()).collect()
+                            }
+                            _ => Vec::new(),
+                        })
+                        .collect()
+                })
+                .collect()
+        };
+        let restored = Memory::builder()
+            .build_from_snapshot(&memory.snapshot())
+            .unwrap();
+        for memory in [&memory, &restored] {
+            let skus = skus(memory);
+            assert_eq!(skus.len(), 2);
+            // The espressos are one copy; the cakes are two different products.
+            assert_eq!(skus[0][0], skus[1][0]);
+            assert_ne!(skus[0][1], skus[1][1]);
+            assert_eq!(memory.state.skus.len(), 3);
+        }
     }
 
     #[test]

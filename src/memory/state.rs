@@ -31,6 +31,9 @@ pub(crate) struct State {
     /// One copy of each distinct seat: seat labels repeat at every performance, so
     /// tickets share them (derived: rebuilt from the tickets when a snapshot loads).
     pub(crate) seats: std::collections::HashSet<Seat, ahash::RandomState>,
+    /// One copy of each product code bought (derived: rebuilt from the histories when a
+    /// snapshot loads).
+    pub(crate) skus: crate::model::event::SharedSkus,
     /// Moments fired, their once-per keys and the due-time index of time-based rules.
     pub(crate) ledger: crate::moments::ledger::MomentLedger,
     pub(crate) identity: Identity,
@@ -112,6 +115,35 @@ impl State {
             }
         }
         self.seats = seats;
+    }
+
+    /// Purchase items naming the shared copies of their product codes.
+    pub(crate) fn share_items(&mut self, items: &[crate::LineItem]) -> Vec<crate::LineItem> {
+        items
+            .iter()
+            .map(|item| {
+                let mut item = item.clone();
+                item.share_sku(&mut self.skus);
+                item
+            })
+            .collect()
+    }
+
+    /// Makes every purchase item in every history name the shared copy of its product
+    /// code (after loading a snapshot, which reads one copy per item).
+    pub(crate) fn share_all_skus(&mut self) {
+        let skus = &mut self.skus;
+        for record in &mut self.patrons {
+            for entry in &mut record.history {
+                if let EntryKind::Other(kind) = &mut entry.kind
+                    && let InteractionKind::Purchased { items, .. } = &mut **kind
+                {
+                    for item in items {
+                        item.share_sku(skus);
+                    }
+                }
+            }
+        }
     }
 
     /// Takes a ticket off its holder's held list: it was refunded or scanned in.

@@ -986,12 +986,13 @@ impl Memory {
                 .performance_entry(idx)
                 .map(|e| e.performance.id().clone())
         });
+        let items = self.state.share_items(&purchase.items);
         self.record(
             patron,
             now,
             EntryKind::Other(Box::new(InteractionKind::Purchased {
                 performance: performance_id,
-                items: purchase.items.clone(),
+                items,
             })),
             |stats| {
                 stats.purchases = stats.purchases.saturating_add(1);
