@@ -289,12 +289,12 @@ impl Signals {
             )),
             None => None,
         };
-        let address = Address {
-            street,
-            postcode,
-            city,
+        let address = Address::new(
+            street.as_deref(),
+            postcode.as_deref(),
+            city.as_deref(),
             country,
-        };
+        );
 
         if let Some(date) = self.birth_date {
             // Nobody alive was born before 1880; a date after the event is a typo.

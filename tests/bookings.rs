@@ -26,7 +26,7 @@ fn unused(memory: &Memory, patron: PatronId) -> Vec<String> {
         .patron(patron)
         .expect("known patron")
         .unused_tickets()
-        .map(|t| t.id().as_str().to_owned())
+        .map(|t| t.id().to_owned())
         .collect()
 }
 
@@ -37,7 +37,7 @@ fn unused_by_hand(memory: &Memory, patron: PatronId) -> Vec<String> {
         .expect("known patron")
         .tickets()
         .filter(|t| !t.is_refunded() && !t.is_scanned_in())
-        .map(|t| t.id().as_str().to_owned())
+        .map(|t| t.id().to_owned())
         .collect()
 }
 

@@ -251,7 +251,7 @@ fn a_later_higher_priority_group_moment_replaces_an_earlier_one() {
     // Proposes only once the patron holds two tickets for the performance.
     let late = rule_fn("late", |ctx, out| {
         if let Trigger::Ticket(ticket) = ctx.trigger()
-            && ticket.id().as_str() == "t-2"
+            && ticket.id() == "t-2"
         {
             out.push(
                 Moment::new(MomentKind::Welcome, Action::FrontOfHouse, "late")

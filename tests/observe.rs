@@ -696,7 +696,7 @@ fn tickets_for_lists_a_performances_tickets_in_issue_order() {
     assert!(memory.tickets_for("no-such-performance").is_none());
 
     let tickets: Vec<_> = memory.tickets_for("hamlet-1").expect("known").collect();
-    assert_eq!(tickets[0].order().as_str(), "o-1");
+    assert_eq!(tickets[0].order(), "o-1");
     assert_eq!(tickets[0].seat().map(|s| s.label()), Some("B2"));
     assert_eq!(tickets[0].price(), Some(gbp(3000)));
     assert_eq!(

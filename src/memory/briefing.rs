@@ -2,7 +2,7 @@
 
 use super::Memory;
 use crate::error::{Error, Result, shown};
-use crate::model::ids::PatronId;
+use crate::model::ids::{PatronId, TicketId};
 use crate::moments::brief::{Brief, BriefEntry, BriefSection};
 use crate::moments::ledger::{FiredMoment, Standing};
 use crate::moments::{Moment, MomentKind};
@@ -89,7 +89,7 @@ impl Memory {
         for ticket in entry
             .tickets
             .iter()
-            .filter_map(|id| self.ticket(id.as_str()))
+            .filter_map(|&ticket| super::TicketView::at(&self.state, ticket))
         {
             if ticket.is_refunded() {
                 continue;
@@ -118,7 +118,7 @@ impl Memory {
             let seat = ticket.seat().cloned();
             let section = seat.as_ref().and_then(|s| s.section()).map(str::to_owned);
             let entry = BriefEntry {
-                ticket: ticket.id().clone(),
+                ticket: TicketId::from(ticket.id()),
                 seat,
                 patron: holder,
                 name,

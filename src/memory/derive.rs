@@ -5,15 +5,15 @@ use super::state::{OrderRecord, PatronRecord, TicketRecord};
 use super::stats::{PatronStats, add_money};
 use crate::model::catalog::{Catalog, PerformanceIdx};
 use crate::model::history::{Direction, EntryKind, InteractionKind};
-use crate::model::ids::{IdTable, OrderId, TicketId};
+use crate::model::ids::TextTable;
 use crate::model::money::Money;
 
 /// The tables history entries refer to.
 #[derive(Clone, Copy)]
 pub(crate) struct Tables<'a> {
     pub(crate) catalog: &'a Catalog,
-    pub(crate) tickets: &'a IdTable<TicketId, TicketRecord>,
-    pub(crate) orders: &'a IdTable<OrderId, OrderRecord>,
+    pub(crate) tickets: &'a TextTable<TicketRecord>,
+    pub(crate) orders: &'a TextTable<OrderRecord>,
 }
 
 /// Counts an attendance once per patron and performance; returns whether it was new.
@@ -65,7 +65,8 @@ pub(crate) fn rebuild(record: &mut PatronRecord, tables: Tables<'_>) {
                 stats.orders = stats.orders.saturating_add(1);
                 let tickets = tables.orders.value(*order).map(OrderRecord::ticket_handles);
                 for ticket in tickets.into_iter().flatten() {
-                    if let Some(price) = tables.tickets.value(ticket).and_then(|t| t.price) {
+                    if let Some(price) = tables.tickets.value(ticket).and_then(TicketRecord::price)
+                    {
                         add_money(&mut stats.spend, price);
                     }
                 }

@@ -420,7 +420,7 @@ fn restore_profile(current: &Profile, before: &Profile, brought: &Profile) -> Pr
             profile.flags.push(flag.clone());
         }
     }
-    let mut notes = current.notes.clone();
+    let mut notes = current.notes.to_vec();
     for note in before.notes.iter().chain(&brought.notes) {
         remove_one(&mut notes, note);
     }
@@ -452,7 +452,9 @@ fn drop_brought(profile: &mut Profile, before: &Profile, brought: &Profile) {
         .retain(|f| !brought.flags.contains(f) || before.flags.contains(f));
     for note in &brought.notes {
         if !before.notes.contains(note) {
-            remove_one(&mut profile.notes, note);
+            let mut notes = profile.notes.take();
+            remove_one(&mut notes, note);
+            profile.notes.extend(notes);
         }
     }
 }

@@ -9,26 +9,25 @@ use smallvec::SmallVec;
 use super::state::{State, slot};
 use super::view::PatronView;
 use crate::model::ids::PatronId;
+use crate::model::ids::entries_to_reserve;
 use crate::model::profile::{Identifier, Profile};
 use crate::recognize::{BlockingKey, encode_profile_keys};
 
-/// Identifier → patrons that used it. Most identifiers belong to one patron, so the list
-/// lives inline.
+/// Identifier → patrons that used it. Most identifiers belong to one patron, who is
+/// kept inline (see [`PostingMap`]).
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub(crate) struct IdentifierIndex {
-    map: HashMap<Identifier, SmallVec<[PatronId; 1]>, ahash::RandomState>,
+    map: PostingMap<Identifier>,
 }
 
 impl IdentifierIndex {
     pub(crate) fn get(&self, identifier: &Identifier) -> &[PatronId] {
-        self.map.get(identifier).map_or(&[], |v| v.as_slice())
+        self.map.get(identifier)
     }
 
     pub(crate) fn insert(&mut self, identifier: Identifier, patron: PatronId) {
-        let patrons = self.map.entry(identifier).or_default();
-        if !patrons.contains(&patron) {
-            patrons.push(patron);
-        }
+        self.map
+            .insert_unless(identifier, patron, |patrons| patrons.contains(&patron));
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -38,19 +37,14 @@ impl IdentifierIndex {
     /// Takes these patrons off an identifier, dropping the identifier once nobody uses
     /// it (erasure: the key itself is personal data).
     pub(crate) fn remove(&mut self, identifier: &Identifier, patrons: &[PatronId]) {
-        if let Some(list) = self.map.get_mut(identifier) {
-            list.retain(|p| !patrons.contains(p));
-            if list.is_empty() {
-                self.map.remove(identifier);
-            }
-        }
+        self.map.remove(identifier, patrons);
     }
 }
 
 /// Blocking key → patrons filed under it, oldest first.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub(crate) struct BlockingIndex {
-    map: HashMap<BlockingKey, SmallVec<[PatronId; 2]>, ahash::RandomState>,
+    map: PostingMap<BlockingKey>,
     /// The compared values of each patron's profile, derived (not saved in snapshots).
     #[serde(skip)]
     pub(crate) comparison: ComparisonKeys,
@@ -133,35 +127,249 @@ impl BlockingIndex {
     const DEDUPE_WINDOW: usize = 32;
 
     pub(crate) fn get(&self, key: BlockingKey) -> &[PatronId] {
-        self.map.get(&key).map_or(&[], |v| v.as_slice())
+        self.map.get(&key)
     }
 
     pub(crate) fn insert(&mut self, key: BlockingKey, patron: PatronId) {
-        let patrons = self.map.entry(key).or_default();
-        if !patrons
-            .iter()
-            .rev()
-            .take(Self::DEDUPE_WINDOW)
-            .any(|&p| p == patron)
-        {
-            patrons.push(patron);
-        }
+        self.map.insert_unless(key, patron, |patrons| {
+            patrons
+                .iter()
+                .rev()
+                .take(Self::DEDUPE_WINDOW)
+                .any(|&p| p == patron)
+        });
     }
 
     /// Takes these patrons off every key, dropping keys nobody is filed under any more.
     /// Walks the whole index: only erasure calls it, and keys are one-way hashes that
     /// cannot be recomputed from an erased profile with certainty.
     pub(crate) fn remove_everywhere(&mut self, patrons: &[PatronId]) {
-        self.map.retain(|_, list| {
-            list.retain(|p| !patrons.contains(p));
-            !list.is_empty()
-        });
+        self.map.remove_everywhere(patrons);
         // Their compact copies hold names and identifiers too.
         for &patron in patrons {
             if let Some(entry) = slot(patron).and_then(|at| self.comparison.blocks.get_mut(at)) {
                 *entry = None;
             }
         }
+    }
+}
+
+/// Keys to the patrons filed under each, oldest first, in one word a key: most keys
+/// name one patron, kept inline, and a key shared by several points at its list.
+///
+/// Saved as a map from key to its list of patrons.
+#[derive(Clone)]
+pub(crate) struct PostingMap<K> {
+    map: HashMap<K, Posting, ahash::RandomState>,
+    /// The lists of keys filed under more than one patron; a freed list's place is
+    /// reused by the next key that needs one.
+    lists: Vec<Vec<PatronId>>,
+    free: Vec<u32>,
+}
+
+/// What a key holds: its only patron, or (with [`Posting::LIST`] set) where its list is.
+/// A `PatronId` rather than a bare `u64` so that the one patron can be lent as a slice.
+#[derive(Clone, Copy)]
+struct Posting(PatronId);
+
+impl Posting {
+    /// Marks a list position. Patron ids are handed out densely from 1 and never reach
+    /// it; ids read from a snapshot that do are refused.
+    const LIST: u64 = 1 << 63;
+
+    fn list(&self) -> Option<usize> {
+        let raw = self.0.as_u64();
+        (raw & Self::LIST != 0).then_some((raw & !Self::LIST) as usize)
+    }
+}
+
+impl<K> Default for PostingMap<K> {
+    fn default() -> Self {
+        Self {
+            map: HashMap::default(),
+            lists: Vec::new(),
+            free: Vec::new(),
+        }
+    }
+}
+
+impl<K: Eq + std::hash::Hash> PostingMap<K> {
+    fn patrons<'a>(lists: &'a [Vec<PatronId>], posting: &'a Posting) -> &'a [PatronId] {
+        match posting.list() {
+            Some(at) => lists.get(at).map_or(&[], Vec::as_slice),
+            None => std::slice::from_ref(&posting.0),
+        }
+    }
+
+    pub(crate) fn get<Q>(&self, key: &Q) -> &[PatronId]
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Eq + std::hash::Hash + ?Sized,
+    {
+        self.map
+            .get(key)
+            .map_or(&[], |posting| Self::patrons(&self.lists, posting))
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// A list holding `patrons`, in a freed place if there is one; `None` once the
+    /// positions run out (then the key keeps what it had).
+    fn new_list(&mut self, patrons: Vec<PatronId>) -> Option<Posting> {
+        let at = match self.free.pop() {
+            Some(at) => {
+                *self.lists.get_mut(at as usize)? = patrons;
+                u64::from(at)
+            }
+            None => {
+                let at = u32::try_from(self.lists.len()).ok()?;
+                self.lists.push(patrons);
+                u64::from(at)
+            }
+        };
+        Some(Posting(PatronId::from_u64(Posting::LIST | at)))
+    }
+
+    /// Files `patron` under `key` unless `filed` says the key's list already has them.
+    fn insert_unless(&mut self, key: K, patron: PatronId, filed: impl Fn(&[PatronId]) -> bool) {
+        let posting = match self.map.get(&key) {
+            None => {
+                self.map.insert(key, Posting(patron));
+                return;
+            }
+            Some(posting) => *posting,
+        };
+        match posting.list() {
+            None if posting.0 == patron => {}
+            None => {
+                if let Some(list) = self.new_list(vec![posting.0, patron]) {
+                    self.map.insert(key, list);
+                }
+            }
+            Some(at) => {
+                if let Some(list) = self.lists.get_mut(at)
+                    && !filed(list)
+                {
+                    list.push(patron);
+                }
+            }
+        }
+    }
+
+    /// Takes these patrons off a key's list; `true` once nobody is left under it. A
+    /// list down to one patron goes back inline.
+    fn remove_from(
+        lists: &mut [Vec<PatronId>],
+        freed: &mut Vec<u32>,
+        posting: &mut Posting,
+        patrons: &[PatronId],
+    ) -> bool {
+        let Some(at) = posting.list() else {
+            return patrons.contains(&posting.0);
+        };
+        let Some(list) = lists.get_mut(at) else {
+            return true;
+        };
+        list.retain(|p| !patrons.contains(p));
+        let left = list.len();
+        if left <= 1 {
+            let only = list.first().copied();
+            *list = Vec::new();
+            if let Ok(position) = u32::try_from(at) {
+                freed.push(position);
+            }
+            match only {
+                Some(patron) => *posting = Posting(patron),
+                None => return true,
+            }
+        }
+        false
+    }
+
+    /// Takes these patrons off one key, dropping the key once nobody is under it.
+    fn remove<Q>(&mut self, key: &Q, patrons: &[PatronId])
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Eq + std::hash::Hash + ?Sized,
+    {
+        let Some(posting) = self.map.get_mut(key) else {
+            return;
+        };
+        if Self::remove_from(&mut self.lists, &mut self.free, posting, patrons) {
+            self.map.remove(key);
+        }
+    }
+
+    /// Takes these patrons off every key (a walk over the whole map).
+    fn remove_everywhere(&mut self, patrons: &[PatronId]) {
+        let (lists, free) = (&mut self.lists, &mut self.free);
+        self.map
+            .retain(|_, posting| !Self::remove_from(lists, free, posting, patrons));
+    }
+}
+
+impl<K: fmt::Debug + Eq + std::hash::Hash> fmt::Debug for PostingMap<K> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(
+                self.map
+                    .iter()
+                    .map(|(key, posting)| (key, Self::patrons(&self.lists, posting))),
+            )
+            .finish()
+    }
+}
+
+impl<K: Serialize + Eq + std::hash::Hash> Serialize for PostingMap<K> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(
+            self.map
+                .iter()
+                .map(|(key, posting)| (key, Self::patrons(&self.lists, posting))),
+        )
+    }
+}
+
+impl<'de, K: Deserialize<'de> + Eq + std::hash::Hash> Deserialize<'de> for PostingMap<K> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Reader<K>(std::marker::PhantomData<K>);
+        impl<'de, K: Deserialize<'de> + Eq + std::hash::Hash> serde::de::Visitor<'de> for Reader<K> {
+            type Value = PostingMap<K>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map from keys to patrons")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut postings = PostingMap::default();
+                // The hint comes from the input: bounded by the loading budget.
+                let entry_bytes = size_of::<K>() + size_of::<Posting>() + 1;
+                let expected = entries_to_reserve(map.size_hint().unwrap_or(0), entry_bytes);
+                postings.map.reserve(expected);
+                while let Some((key, patrons)) = map.next_entry::<K, SmallVec<[PatronId; 2]>>()? {
+                    if patrons.iter().any(|p| p.as_u64() & Posting::LIST != 0) {
+                        return Err(serde::de::Error::custom(
+                            "an index names a patron id out of range",
+                        ));
+                    }
+                    let posting = match patrons.as_slice() {
+                        [] => continue,
+                        [only] => Posting(*only),
+                        _ => postings.new_list(patrons.to_vec()).ok_or_else(|| {
+                            serde::de::Error::custom("more shared keys than an index holds")
+                        })?,
+                    };
+                    if postings.map.insert(key, posting).is_some() {
+                        return Err(serde::de::Error::custom("an index lists a key twice"));
+                    }
+                }
+                Ok(postings)
+            }
+        }
+        deserializer.deserialize_map(Reader(std::marker::PhantomData))
     }
 }
 
@@ -242,5 +450,79 @@ impl<'a> IndexView<'a> {
     /// How many patrons memory holds (merged ones included), for frequency weights.
     pub fn patron_count(&self) -> usize {
         self.state.patrons.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(raw: &[u64]) -> Vec<PatronId> {
+        raw.iter().copied().map(PatronId::from_u64).collect()
+    }
+
+    #[test]
+    fn a_key_keeps_its_one_patron_inline_and_several_in_a_list() {
+        let mut map: PostingMap<u64> = PostingMap::default();
+        let filed = |list: &[PatronId], p: PatronId| list.contains(&p);
+        map.insert_unless(7, PatronId::from_u64(1), |l| {
+            filed(l, PatronId::from_u64(1))
+        });
+        assert_eq!(map.get(&7), ids(&[1]));
+        assert!(map.lists.is_empty(), "one patron needs no list");
+        map.insert_unless(7, PatronId::from_u64(1), |l| {
+            filed(l, PatronId::from_u64(1))
+        });
+        map.insert_unless(7, PatronId::from_u64(2), |l| {
+            filed(l, PatronId::from_u64(2))
+        });
+        map.insert_unless(7, PatronId::from_u64(3), |l| {
+            filed(l, PatronId::from_u64(3))
+        });
+        map.insert_unless(7, PatronId::from_u64(3), |l| {
+            filed(l, PatronId::from_u64(3))
+        });
+        assert_eq!(map.get(&7), ids(&[1, 2, 3]));
+        map.insert_unless(8, PatronId::from_u64(2), |l| {
+            filed(l, PatronId::from_u64(2))
+        });
+        assert_eq!(map.get(&9), ids(&[]));
+
+        // Down to one patron, the key goes back inline and its list's place is reused.
+        map.remove(&7, &ids(&[1, 3]));
+        assert_eq!(map.get(&7), ids(&[2]));
+        assert_eq!(map.free.len(), 1);
+        map.insert_unless(8, PatronId::from_u64(4), |l| {
+            filed(l, PatronId::from_u64(4))
+        });
+        assert_eq!(map.get(&8), ids(&[2, 4]));
+        assert!(map.free.is_empty());
+        assert_eq!(map.lists.len(), 1);
+
+        // Taking a patron off everywhere drops the keys nobody is under any more.
+        map.remove_everywhere(&ids(&[2]));
+        assert_eq!(map.get(&7), ids(&[]));
+        assert_eq!(map.get(&8), ids(&[4]));
+        assert_eq!(map.len(), 1);
+    }
+
+    #[test]
+    fn postings_save_as_lists_and_refuse_ids_out_of_range() {
+        let mut map: PostingMap<u64> = PostingMap::default();
+        for (key, patron) in [(1, 10), (1, 11), (2, 12)] {
+            map.insert_unless(key, PatronId::from_u64(patron), |_| false);
+        }
+        let json = serde_json::to_value(&map).unwrap();
+        assert_eq!(json["1"], serde_json::json!([10, 11]));
+        assert_eq!(json["2"], serde_json::json!([12]));
+        let bytes = postcard::to_stdvec(&map).unwrap();
+        let back: PostingMap<u64> = postcard::from_bytes(&bytes).unwrap();
+        assert_eq!(back.get(&1), ids(&[10, 11]));
+        assert_eq!(back.get(&2), ids(&[12]));
+        // An id with the list mark set would read as a list position: refused.
+        let forged = postcard::to_stdvec(&[(3u64, vec![Posting::LIST | 5])]).unwrap();
+        assert!(postcard::from_bytes::<PostingMap<u64>>(&forged).is_err());
+        let twice = postcard::to_stdvec(&[(3u64, vec![1u64]), (3, vec![2])]).unwrap();
+        assert!(postcard::from_bytes::<PostingMap<u64>>(&twice).is_err());
     }
 }

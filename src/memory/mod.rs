@@ -268,7 +268,7 @@ impl Memory {
             entry
                 .tickets
                 .iter()
-                .filter_map(|id| self.ticket(id.as_str())),
+                .filter_map(|&ticket| TicketView::at(&self.state, ticket)),
         )
     }
 

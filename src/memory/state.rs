@@ -10,11 +10,10 @@ use super::stats::add_money;
 use super::stats::{PatronStats, ProductionVisits};
 use crate::model::catalog::{Catalog, GenreIdx, PerformanceIdx, ProductionIdx};
 use crate::model::history::{Entry, EntryKind, Interaction, InteractionKind, Seat};
-use crate::model::ids::{
-    EventId, Handle, IdTable, OrderId, PatronId, PerformanceId, TextTable, TicketId,
-};
+use crate::model::ids::{EventId, Handle, OrderId, PatronId, PerformanceId, TextTable, TicketId};
 use crate::model::money::Money;
 use crate::model::profile::Profile;
+use crate::model::sparse::Sparse;
 
 #[derive(Debug, Default)]
 pub(crate) struct State {
@@ -25,13 +24,16 @@ pub(crate) struct State {
     pub(crate) blocking: BlockingIndex,
     pub(crate) neutralized: Neutralized,
     /// Every vendor id is kept once, in its table; elsewhere a 4-byte handle names it.
-    pub(crate) tickets: IdTable<TicketId, TicketRecord>,
-    pub(crate) orders: IdTable<OrderId, OrderRecord>,
+    pub(crate) tickets: TextTable<TicketRecord>,
+    pub(crate) orders: TextTable<OrderRecord>,
     pub(crate) events: TextTable<SeenEvent>,
     pub(crate) scans: TextTable<()>,
     /// One copy of each distinct seat: seat labels repeat at every performance, so
     /// tickets share them (derived: rebuilt from the tickets when a snapshot loads).
     pub(crate) seats: std::collections::HashSet<Seat, ahash::RandomState>,
+    /// One copy of each product code bought (derived: rebuilt from the histories when a
+    /// snapshot loads).
+    pub(crate) skus: crate::model::event::SharedSkus,
     /// Moments fired, their once-per keys and the due-time index of time-based rules.
     pub(crate) ledger: crate::moments::ledger::MomentLedger,
     pub(crate) identity: Identity,
@@ -115,6 +117,35 @@ impl State {
         self.seats = seats;
     }
 
+    /// Purchase items naming the shared copies of their product codes.
+    pub(crate) fn share_items(&mut self, items: &[crate::LineItem]) -> Vec<crate::LineItem> {
+        items
+            .iter()
+            .map(|item| {
+                let mut item = item.clone();
+                item.share_sku(&mut self.skus);
+                item
+            })
+            .collect()
+    }
+
+    /// Makes every purchase item in every history name the shared copy of its product
+    /// code (after loading a snapshot, which reads one copy per item).
+    pub(crate) fn share_all_skus(&mut self) {
+        let skus = &mut self.skus;
+        for record in &mut self.patrons {
+            for entry in &mut record.history {
+                if let EntryKind::Other(kind) = &mut entry.kind
+                    && let InteractionKind::Purchased { items, .. } = &mut **kind
+                {
+                    for item in items {
+                        item.share_sku(skus);
+                    }
+                }
+            }
+        }
+    }
+
     /// Takes a ticket off its holder's held list: it was refunded or scanned in.
     pub(crate) fn release(&mut self, ticket: Handle) {
         let Some(holder) = self.tickets.value(ticket).map(|t| t.holder) else {
@@ -137,12 +168,12 @@ impl State {
                 let record = self.orders.value(*order)?;
                 let mut amount: SmallVec<[Money; 1]> = SmallVec::new();
                 for ticket in record.ticket_handles() {
-                    if let Some(price) = self.tickets.value(ticket).and_then(|t| t.price) {
+                    if let Some(price) = self.tickets.value(ticket).and_then(TicketRecord::price) {
                         add_money(&mut amount, price);
                     }
                 }
                 InteractionKind::Ordered {
-                    order: self.orders.key(*order)?.clone(),
+                    order: OrderId::new(self.orders.key(*order)?),
                     tickets: record.tickets,
                     amount: amount.to_vec(),
                 }
@@ -150,16 +181,16 @@ impl State {
             EntryKind::Ticketed { ticket } => {
                 let (id, record) = self.tickets.entry(*ticket)?;
                 InteractionKind::Ticketed {
-                    ticket: id.clone(),
+                    ticket: TicketId::new(id),
                     performance: self.performance_id(record.performance),
                     seat: record.seat.clone(),
-                    order: self.orders.key(record.order)?.clone(),
+                    order: OrderId::new(self.orders.key(record.order)?),
                 }
             }
             EntryKind::Scanned { ticket, direction } => {
                 let (id, record) = self.tickets.entry(*ticket)?;
                 InteractionKind::Scanned {
-                    ticket: id.clone(),
+                    ticket: TicketId::new(id),
                     performance: self.performance_id(record.performance),
                     direction: *direction,
                 }
@@ -272,17 +303,17 @@ pub(crate) struct PatronRecord<H = Entry> {
     pub(crate) history: Vec<H>,
     pub(crate) stats: PatronStats,
     /// Attendances per genre, sorted by genre.
-    pub(crate) genres: SmallVec<[(GenreIdx, u32); 4]>,
+    pub(crate) genres: SmallVec<[(GenreIdx, u32); 2]>,
     /// Productions attended, sorted, with their visits.
-    pub(crate) visits: SmallVec<[(ProductionIdx, ProductionVisits); 2]>,
+    pub(crate) visits: SmallVec<[(ProductionIdx, ProductionVisits); 1]>,
     /// Performances attended, sorted.
     pub(crate) attended: SmallVec<[PerformanceIdx; 4]>,
     /// The survivor this patron was merged into.
     pub(crate) merged_into: Option<PatronId>,
     /// Patrons merged into this one, in merge order.
-    pub(crate) absorbed: SmallVec<[PatronId; 1]>,
+    pub(crate) absorbed: Sparse<PatronId>,
     /// Other people sharing contact details (household members).
-    pub(crate) household: SmallVec<[PatronId; 2]>,
+    pub(crate) household: Sparse<PatronId>,
     /// Tickets in their history they hold and have not used: not refunded, not scanned
     /// in, in the order issued. Derived (see [`State::refresh_held`]), so the visit rules
     /// find bookings ahead without walking the whole history.
@@ -310,8 +341,8 @@ impl<H> PatronRecord<H> {
             visits: SmallVec::new(),
             attended: SmallVec::new(),
             merged_into: None,
-            absorbed: SmallVec::new(),
-            household: SmallVec::new(),
+            absorbed: Sparse::default(),
+            household: Sparse::default(),
             held: SmallVec::new(),
         }
     }
@@ -346,17 +377,100 @@ impl<H> PatronRecord<H> {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// A ticket as memory keeps it (48 bytes: the price's amount and currency sit apart, the
+/// currency beside the flags, so that an optional price costs 9 bytes rather than 16).
+/// Saved as the fields it reads as.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(from = "SavedTicket")]
 pub(crate) struct TicketRecord {
     /// Handle in the orders table.
     pub(crate) order: Handle,
     pub(crate) performance: PerformanceIdx,
     pub(crate) seat: Option<Seat>,
-    pub(crate) price: Option<Money>,
+    /// The price in minor units (0 with no price).
+    price_minor: i64,
     pub(crate) buyer: PatronId,
     pub(crate) holder: PatronId,
+    /// The price's currency; `None` with no price.
+    price_currency: Option<crate::Currency>,
     pub(crate) refunded: bool,
     pub(crate) scanned_in: bool,
+}
+
+impl TicketRecord {
+    /// A ticket just issued: not refunded, not scanned in.
+    pub(crate) fn new(
+        order: Handle,
+        performance: PerformanceIdx,
+        seat: Option<Seat>,
+        price: Option<Money>,
+        buyer: PatronId,
+        holder: PatronId,
+    ) -> Self {
+        Self {
+            order,
+            performance,
+            seat,
+            price_minor: price.map_or(0, |p| p.minor()),
+            buyer,
+            holder,
+            price_currency: price.map(|p| p.currency()),
+            refunded: false,
+            scanned_in: false,
+        }
+    }
+
+    /// What was paid for it.
+    pub(crate) fn price(&self) -> Option<Money> {
+        self.price_currency
+            .map(|currency| Money::new(self.price_minor, currency))
+    }
+}
+
+/// A ticket as snapshots save it.
+#[derive(Serialize, Deserialize)]
+#[serde(rename = "TicketRecord")]
+struct SavedTicket<Seats = Option<Seat>> {
+    order: Handle,
+    performance: PerformanceIdx,
+    seat: Seats,
+    price: Option<Money>,
+    buyer: PatronId,
+    holder: PatronId,
+    refunded: bool,
+    scanned_in: bool,
+}
+
+impl Serialize for TicketRecord {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        SavedTicket {
+            order: self.order,
+            performance: self.performance,
+            seat: &self.seat,
+            price: self.price(),
+            buyer: self.buyer,
+            holder: self.holder,
+            refunded: self.refunded,
+            scanned_in: self.scanned_in,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl From<SavedTicket> for TicketRecord {
+    fn from(saved: SavedTicket) -> Self {
+        let mut record = Self::new(
+            saved.order,
+            saved.performance,
+            saved.seat,
+            saved.price,
+            saved.buyer,
+            saved.holder,
+        );
+        record.refunded = saved.refunded;
+        record.scanned_in = saved.scanned_in;
+        record
+    }
 }
 
 /// An order: its tickets were filed together, so their handles are consecutive.
@@ -387,12 +501,12 @@ pub(crate) struct SeenEvent {
 // million patrons.
 #[cfg(target_pointer_width = "64")]
 const _: () = {
-    assert!(std::mem::size_of::<TicketRecord>() == 56);
+    assert!(std::mem::size_of::<TicketRecord>() == 48);
     assert!(std::mem::size_of::<OrderRecord>() == 16);
     assert!(std::mem::size_of::<SeenEvent>() == 16);
     assert!(std::mem::size_of::<HeldTicket>() == 8);
-    assert!(std::mem::size_of::<PatronRecord>() == 576);
-    assert!(std::mem::size_of::<Profile>() == 160);
+    assert!(std::mem::size_of::<PatronRecord>() == 416);
+    assert!(std::mem::size_of::<Profile>() == 112);
 };
 
 #[cfg(test)]
@@ -425,7 +539,7 @@ mod tests {
         assert_eq!(state.broken_reference(), None);
         // An order listing tickets past the end of the tickets table is broken too.
         state.orders.insert(
-            OrderId::new("o-1"),
+            "o-1",
             OrderRecord {
                 buyer: PatronId::from_u64(1),
                 first_ticket: 0,

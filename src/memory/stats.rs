@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
 use crate::model::money::Money;
+use crate::model::sparse::Sparse;
 
 /// A patron's running figures.
 ///
@@ -22,9 +23,10 @@ pub struct PatronStats {
     pub(crate) tickets_refunded: u32,
     pub(crate) spend: SmallVec<[Money; 1]>,
     pub(crate) donations: u32,
-    pub(crate) donated: SmallVec<[Money; 1]>,
+    /// Few patrons donate: a null pointer until they do.
+    pub(crate) donated: Sparse<Money>,
     pub(crate) purchases: u32,
-    pub(crate) memberships: Vec<MembershipSpan>,
+    pub(crate) memberships: Sparse<MembershipSpan>,
     #[serde(with = "crate::memory::binary_time::option")]
     pub(crate) first_seen_at: Option<DateTime<Utc>>,
     #[serde(with = "crate::memory::binary_time::option")]
@@ -117,8 +119,26 @@ impl PatronStats {
     }
 }
 
+/// Running totals, one per currency.
+pub(crate) trait Totals: std::ops::DerefMut<Target = [Money]> {
+    /// Starts the total of a new currency.
+    fn start(&mut self, amount: Money);
+}
+
+impl Totals for SmallVec<[Money; 1]> {
+    fn start(&mut self, amount: Money) {
+        self.push(amount);
+    }
+}
+
+impl Totals for Sparse<Money> {
+    fn start(&mut self, amount: Money) {
+        self.push(amount);
+    }
+}
+
 /// Adds `amount` (negative to subtract) to the running total in its currency, saturating.
-pub(crate) fn add_money(totals: &mut SmallVec<[Money; 1]>, amount: Money) {
+pub(crate) fn add_money(totals: &mut impl Totals, amount: Money) {
     match totals
         .iter_mut()
         .find(|m| m.currency() == amount.currency())
@@ -129,7 +149,7 @@ pub(crate) fn add_money(totals: &mut SmallVec<[Money; 1]>, amount: Money) {
                 amount.currency(),
             )
         }
-        None => totals.push(amount),
+        None => totals.start(amount),
     }
 }
 

@@ -10,7 +10,7 @@ use super::stats::{PatronStats, ProductionVisits};
 use crate::model::catalog::{Performance, PerformanceIdx, ProductionIdx};
 use crate::model::history::{Entry, EntryKind, Interaction, Seat};
 use crate::model::ids::Handle;
-use crate::model::ids::{OrderId, PatronId, TicketId};
+use crate::model::ids::PatronId;
 use crate::model::money::Money;
 use crate::model::profile::{
     Address, Channel, Consent, Flag, FlagKind, Identifier, Note, PersonName, Preferences, Purpose,
@@ -247,7 +247,7 @@ impl<'a> PatronView<'a> {
     ///     .ticket(Ticket::new("t-2", "hamlet-1"));
     /// let ana = memory.observe(Event::order("e-1", order))?.patron();
     /// memory.observe(Event::scan("e-2", Scan::entry("t-1")))?;
-    /// let unused: Vec<String> = memory.patron(ana).unwrap().unused_tickets().map(|t| t.id().as_str().to_owned()).collect();
+    /// let unused: Vec<String> = memory.patron(ana).unwrap().unused_tickets().map(|t| t.id().to_owned()).collect();
     /// assert_eq!(unused, ["t-2"]);
     /// # Ok::<(), regulars::Error>(())
     /// ```
@@ -264,7 +264,7 @@ impl<'a> PatronView<'a> {
     pub(crate) fn bookings_ahead(
         &self,
         now: DateTime<Utc>,
-    ) -> impl Iterator<Item = (&'a TicketId, PerformanceIdx, &'a Performance)> + use<'a> {
+    ) -> impl Iterator<Item = (&'a str, PerformanceIdx, &'a Performance)> + use<'a> {
         let record = self.record;
         let state = self.state;
         record.held.iter().filter_map(move |held| {
@@ -294,8 +294,8 @@ impl<'a> PatronView<'a> {
             .unwrap_or_default()
     }
     /// The seat of a ticket memory has seen.
-    pub(crate) fn seat_of(&self, ticket: &TicketId) -> Option<&'a Seat> {
-        self.state.tickets.get(ticket.as_str())?.seat.as_ref()
+    pub(crate) fn seat_of(&self, ticket: &str) -> Option<&'a Seat> {
+        self.state.tickets.get(ticket)?.seat.as_ref()
     }
     /// Attendances per genre, most attended first.
     pub fn genres(&self) -> Vec<(&'a str, u32)> {
@@ -313,8 +313,8 @@ impl<'a> PatronView<'a> {
 /// A ticket memory has seen, as issued.
 #[derive(Clone, Copy)]
 pub struct TicketView<'a> {
-    pub(crate) id: &'a TicketId,
-    pub(crate) order: &'a OrderId,
+    pub(crate) id: &'a str,
+    pub(crate) order: &'a str,
     pub(crate) record: &'a TicketRecord,
     pub(crate) state: &'a State,
 }
@@ -322,7 +322,7 @@ pub struct TicketView<'a> {
 impl fmt::Debug for TicketView<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TicketView")
-            .field("id", self.id)
+            .field("id", &self.id)
             .field("holder", &self.record.holder)
             .field("refunded", &self.record.refunded)
             .finish_non_exhaustive()
@@ -346,12 +346,29 @@ impl<'a> TicketView<'a> {
         Self::at(state, state.tickets.handle(ticket)?)
     }
 
-    /// The ticket id.
-    pub fn id(&self) -> &'a TicketId {
+    /// The ticket id, as the vendor gave it (memory keeps each id's text once, end to
+    /// end with the others; [`TicketId::from`](crate::TicketId) makes an owned copy).
+    ///
+    /// ```
+    /// use regulars::{Event, Memory, Order, Performance, Production, Signals, Ticket, Venue};
+    /// use chrono::{TimeZone, Utc};
+    /// let mut memory = Memory::new();
+    /// memory.define_venue(Venue::new("main", "Main House"))?;
+    /// memory.define_production(Production::new("hamlet", "Hamlet"))?;
+    /// let at = Utc.with_ymd_and_hms(2026, 3, 1, 19, 30, 0).unwrap();
+    /// memory.define_performance(Performance::new("hamlet-1", "hamlet", "main", at))?;
+    /// let order = Order::new("o-1", Signals::new().email("ana@example.org"))
+    ///     .ticket(Ticket::new("t-1", "hamlet-1"));
+    /// memory.observe(Event::order("e-1", order))?;
+    /// let ticket = memory.ticket("t-1").expect("issued");
+    /// assert_eq!((ticket.id(), ticket.order()), ("t-1", "o-1"));
+    /// # Ok::<(), regulars::Error>(())
+    /// ```
+    pub fn id(&self) -> &'a str {
         self.id
     }
-    /// The order it came in.
-    pub fn order(&self) -> &'a OrderId {
+    /// The id of the order it came in, as the vendor gave it.
+    pub fn order(&self) -> &'a str {
         self.order
     }
     /// Its performance.
@@ -367,7 +384,7 @@ impl<'a> TicketView<'a> {
     }
     /// What was paid.
     pub fn price(&self) -> Option<Money> {
-        self.record.price
+        self.record.price()
     }
     /// Who bought it.
     pub fn buyer(&self) -> PatronId {

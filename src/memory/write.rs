@@ -17,7 +17,7 @@ use crate::error::{Error, Result, at, shown};
 use crate::model::catalog::{Performance, PerformanceIdx, Production, Venue};
 use crate::model::event::{Donation, Event, EventKind, Membership, Order, Purchase, Refund, Scan};
 use crate::model::history::{Direction, Entry, EntryKind, InteractionKind};
-use crate::model::ids::{EventId, PatronId, TicketId, check_vendor_id};
+use crate::model::ids::{EventId, OrderId, PatronId, TicketId, check_vendor_id};
 use crate::model::ids::{Handle, MAX_HANDLES};
 use crate::model::money::{Money, check_amount};
 use crate::model::profile::{FlagKind, ProfileChange, push_exact};
@@ -503,7 +503,7 @@ impl Memory {
             .state
             .orders
             .insert(
-                order.id.clone(),
+                order.id.as_str(),
                 OrderRecord {
                     buyer: buyer_id,
                     first_ticket,
@@ -536,22 +536,20 @@ impl Memory {
             }
             let seat = ticket.seat.as_ref().map(|seat| self.state.share_seat(seat));
             let Some(ticket_handle) = self.state.tickets.insert(
-                ticket.id.clone(),
-                TicketRecord {
-                    order: order_handle,
+                ticket.id.as_str(),
+                TicketRecord::new(
+                    order_handle,
                     performance,
                     seat,
-                    price: ticket.price,
-                    buyer: buyer_id,
-                    holder: holder_id,
-                    refunded: false,
-                    scanned_in: false,
-                },
+                    ticket.price,
+                    buyer_id,
+                    holder_id,
+                ),
             ) else {
                 continue;
             };
             if let Some(entry) = self.state.catalog.performance_entry_mut(performance) {
-                entry.tickets.push(ticket.id.clone());
+                entry.tickets.push(ticket_handle);
             }
             self.record(
                 holder_id,
@@ -652,7 +650,7 @@ impl Memory {
             ticket.performance,
         );
         let (order, seat) = (
-            self.state.orders.key(ticket.order).cloned(),
+            self.state.orders.key(ticket.order).map(OrderId::new),
             ticket.seat.clone(),
         );
         let replayed_scan = scan
@@ -786,7 +784,7 @@ impl Memory {
                 && !ticket.refunded
             {
                 ticket.refunded = true;
-                if let Some(price) = ticket.price {
+                if let Some(price) = ticket.price() {
                     add_money(&mut returned, price);
                 }
                 refunded_handles.push(handle);
@@ -797,7 +795,7 @@ impl Memory {
         }
         let refunded: Vec<TicketId> = refunded_handles
             .iter()
-            .filter_map(|&handle| self.state.tickets.key(handle).cloned())
+            .filter_map(|&handle| self.state.tickets.key(handle).map(TicketId::new))
             .collect();
         // A stated amount replaces the ticket prices, but only for tickets this event
         // really refunded: a re-sent refund returns nothing twice.
@@ -809,11 +807,7 @@ impl Memory {
             };
         }
         let count = u32::try_from(refunded.len()).unwrap_or(u32::MAX);
-        let order_id = self
-            .state
-            .orders
-            .get_key_value(refund.order.as_str())
-            .map_or_else(|| refund.order.clone(), |(id, _)| id.clone());
+        let order_id = refund.order.clone();
         self.record(
             buyer,
             now,
@@ -1028,12 +1022,13 @@ impl Memory {
                 .performance_entry(idx)
                 .map(|e| e.performance.id().clone())
         });
+        let items = self.state.share_items(&purchase.items);
         self.record(
             patron,
             now,
             EntryKind::Other(Box::new(InteractionKind::Purchased {
                 performance: performance_id,
-                items: purchase.items.clone(),
+                items,
             })),
             |stats| {
                 stats.purchases = stats.purchases.saturating_add(1);

@@ -157,11 +157,81 @@ pub struct Catalog {
 
 /// The serialized form of a catalog: everything but the lookup tables, which are rebuilt.
 #[derive(Deserialize)]
-struct CatalogData {
+struct CatalogData<P = PerformanceEntry> {
     venues: Vec<Venue>,
     productions: Vec<ProductionEntry>,
-    performances: Vec<PerformanceEntry>,
+    performances: Vec<P>,
     genres: Vec<String>,
+}
+
+/// A catalog as snapshots before version 5 saved it: each performance with the ids of
+/// its tickets, which memory now derives from its tickets table.
+#[derive(Deserialize)]
+#[serde(transparent)]
+pub(crate) struct CatalogWithTickets(CatalogData<PerformanceWithTickets>);
+
+#[derive(Deserialize)]
+struct PerformanceWithTickets {
+    performance: Performance,
+    production: ProductionIdx,
+    _tickets: Vec<super::ids::TicketId>,
+}
+
+impl Catalog {
+    /// The catalog as version 4 snapshots saved it, each performance with its tickets'
+    /// ids (`id_of` names a ticket handle), to check that such images still load.
+    #[cfg(test)]
+    pub(crate) fn saved_with_ticket_ids(
+        &self,
+        id_of: impl Fn(super::ids::Handle) -> Option<super::ids::TicketId>,
+    ) -> impl Serialize + '_ {
+        #[derive(Serialize)]
+        struct Saved<'a> {
+            venues: &'a [Venue],
+            productions: &'a [ProductionEntry],
+            performances: Vec<SavedPerformance<'a>>,
+            genres: &'a [String],
+        }
+        #[derive(Serialize)]
+        struct SavedPerformance<'a> {
+            performance: &'a Performance,
+            production: ProductionIdx,
+            tickets: Vec<super::ids::TicketId>,
+        }
+        Saved {
+            venues: &self.venues,
+            productions: &self.productions,
+            performances: self
+                .performances
+                .iter()
+                .map(|entry| SavedPerformance {
+                    performance: &entry.performance,
+                    production: entry.production,
+                    tickets: entry.tickets.iter().filter_map(|&h| id_of(h)).collect(),
+                })
+                .collect(),
+            genres: &self.genres,
+        }
+    }
+}
+
+impl From<CatalogWithTickets> for Catalog {
+    fn from(CatalogWithTickets(data): CatalogWithTickets) -> Self {
+        Self::from(CatalogData {
+            venues: data.venues,
+            productions: data.productions,
+            performances: data
+                .performances
+                .into_iter()
+                .map(|p| PerformanceEntry {
+                    performance: p.performance,
+                    production: p.production,
+                    tickets: Vec::new(),
+                })
+                .collect(),
+            genres: data.genres,
+        })
+    }
 }
 
 impl From<CatalogData> for Catalog {
@@ -213,8 +283,10 @@ pub(crate) struct ProductionEntry {
 pub(crate) struct PerformanceEntry {
     pub(crate) performance: Performance,
     pub(crate) production: ProductionIdx,
-    /// Tickets issued for this performance, in issue order.
-    pub(crate) tickets: Vec<super::ids::TicketId>,
+    /// Tickets issued for this performance (handles in the tickets table), in issue
+    /// order. Derived: rebuilt from the tickets table when a snapshot loads.
+    #[serde(skip)]
+    pub(crate) tickets: Vec<super::ids::Handle>,
 }
 
 #[derive(Clone, Debug, Default)]

@@ -1,5 +1,7 @@
 //! What a vendor sends: one event per order, scan, refund, donation, membership or purchase.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -7,6 +9,30 @@ use super::history::{Direction, Seat};
 use super::ids::{EventId, OrderId, PerformanceId, ScanId, TicketId};
 use super::money::Money;
 use crate::signals::Signals;
+
+/// One copy of each product code memory has seen in a purchase.
+pub(crate) type SharedSkus = std::collections::HashSet<Arc<str>, ahash::RandomState>;
+
+/// Serializes shared text as a plain string.
+mod shared_text {
+    use std::sync::Arc;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(
+        text: &Arc<str>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(text)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Arc<str>, D::Error> {
+        let text = crate::model::ids::IdText::deserialize(deserializer)?;
+        Ok(Arc::from(text.as_str()))
+    }
+}
 
 /// One thing that happened at the venue, as the vendor reports it.
 ///
@@ -386,7 +412,9 @@ impl Purchase {
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct LineItem {
-    sku: String,
+    /// Shared: memory keeps one copy of each product code for every purchase of it.
+    #[serde(with = "shared_text")]
+    sku: Arc<str>,
     quantity: u32,
     unit_price: Money,
 }
@@ -395,9 +423,20 @@ impl LineItem {
     /// `quantity` of the product `sku` at `unit_price` each.
     pub fn new(sku: impl Into<String>, quantity: u32, unit_price: Money) -> Self {
         Self {
-            sku: sku.into(),
+            sku: Arc::from(sku.into()),
             quantity,
             unit_price,
+        }
+    }
+
+    /// The same item naming `skus`' copy of its product code (filed there on first
+    /// sight), so that a million purchases of an espresso hold one "espresso".
+    pub(crate) fn share_sku(&mut self, skus: &mut SharedSkus) {
+        match skus.get(&*self.sku) {
+            Some(shared) => self.sku = Arc::clone(shared),
+            None => {
+                skus.insert(Arc::clone(&self.sku));
+            }
         }
     }
     /// The product code or name.

@@ -68,6 +68,18 @@ macro_rules! vendor_id {
             }
         }
 
+        impl PartialEq<str> for $name {
+            fn eq(&self, other: &str) -> bool {
+                *self.0 == *other
+            }
+        }
+
+        impl PartialEq<&str> for $name {
+            fn eq(&self, other: &&str) -> bool {
+                *self.0 == **other
+            }
+        }
+
         impl From<&str> for $name {
             fn from(id: &str) -> Self {
                 Self::new(id)
@@ -266,13 +278,10 @@ pub(crate) type Handle = u32;
 /// Most ids of one kind a table holds: handles are `u32` positions.
 pub(crate) const MAX_HANDLES: usize = u32::MAX as usize;
 
-/// Vendor ids of one kind, each stored once, in the order first seen, with what memory
-/// keeps about it.
-///
-/// A handle (the position) names an id elsewhere in memory. The hash index holds
-/// handles only (4 bytes and a control byte a slot), so the records sit packed in a
-/// vector rather than spread over hash buckets, and iteration follows insertion order,
-/// never hash order.
+/// Vendor ids of one kind, each a value of its own, in the order first seen, with what
+/// memory kept about it: how version 4 snapshots saved the ticket and order tables
+/// (their ids numbered, see [`NumberedIds`]). Loading reads one and files its ids in a
+/// [`TextTable`], where a handle (the position) names the same id.
 #[derive(Clone)]
 pub(crate) struct IdTable<K, V> {
     keys: Vec<K>,
@@ -301,12 +310,8 @@ impl<K: fmt::Debug, V: fmt::Debug> fmt::Debug for IdTable<K, V> {
 }
 
 impl<K: Borrow<str>, V> IdTable<K, V> {
-    /// How many ids it holds.
-    pub(crate) fn len(&self) -> usize {
-        self.keys.len()
-    }
-
     /// The handle of an id, if the table holds it.
+    #[cfg(test)]
     pub(crate) fn handle(&self, id: &str) -> Option<Handle> {
         let hash = self.hasher.hash_one(id);
         let keys = &self.keys;
@@ -317,44 +322,8 @@ impl<K: Borrow<str>, V> IdTable<K, V> {
             .copied()
     }
 
-    /// Whether the table holds an id.
-    pub(crate) fn contains_key(&self, id: &str) -> bool {
-        self.handle(id).is_some()
-    }
-
-    /// What is kept about an id.
-    pub(crate) fn get(&self, id: &str) -> Option<&V> {
-        self.values.get(self.handle(id)? as usize)
-    }
-
-    /// The stored id and what is kept about it.
-    pub(crate) fn get_key_value(&self, id: &str) -> Option<(&K, &V)> {
-        self.entry(self.handle(id)?)
-    }
-
-    /// The id a handle names.
-    pub(crate) fn key(&self, handle: Handle) -> Option<&K> {
-        self.keys.get(handle as usize)
-    }
-
-    /// What is kept about the id a handle names.
-    pub(crate) fn value(&self, handle: Handle) -> Option<&V> {
-        self.values.get(handle as usize)
-    }
-
-    /// What is kept about the id a handle names, to change it.
-    pub(crate) fn value_mut(&mut self, handle: Handle) -> Option<&mut V> {
-        self.values.get_mut(handle as usize)
-    }
-
-    /// The id a handle names and what is kept about it.
-    pub(crate) fn entry(&self, handle: Handle) -> Option<(&K, &V)> {
-        Some((self.key(handle)?, self.value(handle)?))
-    }
-
-    /// Files an id (or replaces what is kept about it) and gives its handle; `None`
-    /// only once the table holds [`MAX_HANDLES`] ids (callers check
-    /// [`has_room`](Self::has_room) before they change anything).
+    /// Files an id (or replaces what is kept about it) and gives its handle.
+    #[cfg(test)]
     pub(crate) fn insert(&mut self, key: K, value: V) -> Option<Handle> {
         if let Some(handle) = self.handle(key.borrow()) {
             if let Some(slot) = self.values.get_mut(handle as usize) {
@@ -374,19 +343,9 @@ impl<K: Borrow<str>, V> IdTable<K, V> {
         Some(handle)
     }
 
-    /// Whether `more` new ids still fit.
-    pub(crate) fn has_room(&self, more: usize) -> bool {
-        self.keys.len().saturating_add(more) <= MAX_HANDLES
-    }
-
-    /// What is kept about every id, to change it, in the order first seen.
-    pub(crate) fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
-        self.values.iter_mut()
-    }
-
-    /// Every id with what is kept about it, in the order first seen.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = (&K, &V)> {
-        self.keys.iter().zip(&self.values)
+    /// Every id with what is kept about it, in the order first seen, taken apart.
+    pub(crate) fn into_entries(self) -> impl Iterator<Item = (K, V)> {
+        self.keys.into_iter().zip(self.values)
     }
 }
 
@@ -435,7 +394,7 @@ impl Drop for ReserveBudget {
 
 /// How many of the `announced` entries (of about `entry_bytes` each) a table being read
 /// reserves room for now, taken from this thread's budget.
-fn entries_to_reserve(announced: usize, entry_bytes: usize) -> usize {
+pub(crate) fn entries_to_reserve(announced: usize, entry_bytes: usize) -> usize {
     RESERVE_BUDGET.with(|budget| match budget.get() {
         None => announced.min(UNBUDGETED_RESERVE),
         Some(left) => {
@@ -614,6 +573,26 @@ impl<V> TextTable<V> {
         Some(handle)
     }
 
+    /// What is kept about the id a handle names.
+    pub(crate) fn value(&self, handle: Handle) -> Option<&V> {
+        self.values.get(handle as usize)
+    }
+
+    /// What is kept about the id a handle names, to change it.
+    pub(crate) fn value_mut(&mut self, handle: Handle) -> Option<&mut V> {
+        self.values.get_mut(handle as usize)
+    }
+
+    /// The id a handle names and what is kept about it.
+    pub(crate) fn entry(&self, handle: Handle) -> Option<(&str, &V)> {
+        Some((self.key(handle)?, self.value(handle)?))
+    }
+
+    /// What is kept about every id, to change it, in the order first seen.
+    pub(crate) fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
+        self.values.iter_mut()
+    }
+
     /// Takes back the id filed last (an observation that failed after filing it).
     pub(crate) fn remove_last(&mut self) {
         let Some(last) = self.ends.len().checked_sub(1) else {
@@ -731,14 +710,21 @@ impl<'de, V: Deserialize<'de>> Visitor<'de> for TextTableVisitor<V> {
     }
 }
 
-/// An id's text as read, borrowed from the input when it can be.
-struct IdText<'de>(std::borrow::Cow<'de, str>);
+/// An id's (or any) text as read, borrowed from the input when it can be.
+pub(crate) struct IdText<'de>(std::borrow::Cow<'de, str>);
 
-impl<'de> Deserialize<'de> for IdText<'de> {
+impl IdText<'_> {
+    /// The text.
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for IdText<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Text;
-        impl<'de> Visitor<'de> for Text {
-            type Value = IdText<'de>;
+        struct Text<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for Text<'a> {
+            type Value = IdText<'a>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("an id (a string)")
             }
@@ -752,30 +738,13 @@ impl<'de> Deserialize<'de> for IdText<'de> {
                 Ok(IdText(std::borrow::Cow::Owned(v.to_owned())))
             }
         }
-        deserializer.deserialize_str(Text)
+        deserializer.deserialize_str(Text(std::marker::PhantomData))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn id_tables_hand_out_positions_in_insertion_order() {
-        let mut table: IdTable<TicketId, u32> = IdTable::default();
-        assert_eq!(table.insert(TicketId::new("t-2"), 20), Some(0));
-        assert_eq!(table.insert(TicketId::new("t-1"), 10), Some(1));
-        // Filing an id again replaces its record and keeps its handle.
-        assert_eq!(table.insert(TicketId::new("t-2"), 21), Some(0));
-        assert_eq!(table.len(), 2);
-        assert_eq!(table.handle("t-1"), Some(1));
-        assert_eq!(table.get("t-2"), Some(&21));
-        assert_eq!(table.key(1).map(TicketId::as_str), Some("t-1"));
-        assert_eq!(table.value(2), None);
-        assert!(!table.contains_key("t-3"));
-        let order: Vec<&str> = table.iter().map(|(id, _)| id.as_str()).collect();
-        assert_eq!(order, ["t-2", "t-1"]);
-    }
 
     #[test]
     fn text_tables_keep_ids_end_to_end_and_take_back_the_last() {

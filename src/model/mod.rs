@@ -6,3 +6,4 @@ pub(crate) mod history;
 pub(crate) mod ids;
 pub(crate) mod money;
 pub(crate) mod profile;
+pub(crate) mod sparse;

@@ -2,10 +2,13 @@
 //! preferences, consent, flags and notes.
 
 use std::fmt;
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::model::ids::IdText as Text;
+use crate::model::sparse::Sparse;
 use crate::normalize::Country;
 use crate::pii::Pii;
 
@@ -54,11 +57,11 @@ impl fmt::Display for IdentifierKind {
 ///
 /// Identifiers are made by memory from [`Signals`](crate::Signals), already normalized,
 /// so two identifiers are equal exactly when they match. `Debug` hides the value.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Identifier {
-    /// `tag:value` or `x:system:value`: one allocation, hashed as one string.
-    key: Pii,
+    /// `tag:value` or `x:system:value`: one allocation, hashed as one string, and
+    /// shared by the profile that holds the identifier and the index that files it.
+    key: Arc<str>,
 }
 
 impl Identifier {
@@ -67,13 +70,13 @@ impl Identifier {
         key.push(kind.tag());
         key.push(':');
         key.push_str(value);
-        Self { key: Pii::new(key) }
+        Self { key: key.into() }
     }
 
     /// An external id; `system` has been checked to contain no `:`.
     pub(crate) fn external(system: &str, value: &str) -> Self {
         Self {
-            key: Pii::new(format!("x:{system}:{value}")),
+            key: format!("x:{system}:{value}").into(),
         }
     }
 
@@ -114,40 +117,132 @@ impl fmt::Debug for Identifier {
     }
 }
 
+/// Up to `N` optional texts end to end in one allocation, so that the parts of a name
+/// or an address cost one allocation rather than one each (at a million patrons, each
+/// allocation saved is tens of megabytes).
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct Parts<const N: usize> {
+    /// The present parts, in order; `None` when they are all absent or empty.
+    text: Option<Pii>,
+    /// Each part's length in `text`, or [`Parts::ABSENT`].
+    lens: [u32; N],
+}
+
+impl<const N: usize> Parts<N> {
+    const ABSENT: u32 = u32::MAX;
+
+    fn new(parts: [Option<&str>; N]) -> Self {
+        let total: usize = parts.iter().flatten().map(|part| part.len()).sum();
+        let mut text = String::with_capacity(total);
+        let mut lens = [Self::ABSENT; N];
+        for (len, part) in lens.iter_mut().zip(parts) {
+            if let Some(part) = part {
+                // Parts are bounded by the text limits, far below 4 GiB; a longer one
+                // would read back as absent rather than wrong.
+                *len = u32::try_from(part.len()).unwrap_or(Self::ABSENT);
+                if *len != Self::ABSENT {
+                    text.push_str(part);
+                }
+            }
+        }
+        Self {
+            text: (!text.is_empty()).then(|| Pii::new(text)),
+            lens,
+        }
+    }
+
+    fn get(&self, at: usize) -> Option<&str> {
+        let len = *self.lens.get(at)?;
+        if len == Self::ABSENT {
+            return None;
+        }
+        let start: usize = self.lens[..at]
+            .iter()
+            .filter(|&&len| len != Self::ABSENT)
+            .map(|&len| len as usize)
+            .sum();
+        let text = self.text.as_deref().unwrap_or_default();
+        text.get(start..start + len as usize)
+    }
+
+    fn is_empty(&self) -> bool {
+        self.lens.iter().all(|&len| len == Self::ABSENT)
+    }
+}
+
+impl<const N: usize> Default for Parts<N> {
+    fn default() -> Self {
+        Self {
+            text: None,
+            lens: [Self::ABSENT; N],
+        }
+    }
+}
+
+// Saved as its key, a bare string.
+impl Serialize for Identifier {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.key)
+    }
+}
+
+impl<'de> Deserialize<'de> for Identifier {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let key = Text::deserialize(deserializer)?;
+        Ok(Self {
+            key: Arc::from(key.as_str()),
+        })
+    }
+}
+
 /// A name a patron used, as given and as folded for comparison.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct PersonName {
-    given: Option<Pii>,
-    family: Option<Pii>,
-    given_key: Option<Pii>,
-    family_key: Option<Pii>,
+    /// Given, given key, family, family key.
+    parts: Parts<4>,
 }
 
 impl PersonName {
+    const GIVEN: usize = 0;
+    const GIVEN_KEY: usize = 1;
+    const FAMILY: usize = 2;
+    const FAMILY_KEY: usize = 3;
+
     pub(crate) fn new(given: Option<(&str, &str)>, family: Option<(&str, &str)>) -> Self {
+        Self::from_parts(
+            given.map(|(raw, _)| raw),
+            family.map(|(raw, _)| raw),
+            given.map(|(_, key)| key),
+            family.map(|(_, key)| key),
+        )
+    }
+
+    fn from_parts(
+        given: Option<&str>,
+        family: Option<&str>,
+        given_key: Option<&str>,
+        family_key: Option<&str>,
+    ) -> Self {
         Self {
-            given: given.map(|(raw, _)| Pii::new(raw)),
-            given_key: given.map(|(_, key)| Pii::new(key)),
-            family: family.map(|(raw, _)| Pii::new(raw)),
-            family_key: family.map(|(_, key)| Pii::new(key)),
+            parts: Parts::new([given, given_key, family, family_key]),
         }
     }
 
     /// The given name as the patron wrote it (trimmed).
     pub fn given(&self) -> Option<&str> {
-        self.given.as_deref()
+        self.parts.get(Self::GIVEN)
     }
     /// The family name as the patron wrote it (trimmed).
     pub fn family(&self) -> Option<&str> {
-        self.family.as_deref()
+        self.parts.get(Self::FAMILY)
     }
     /// The given name folded for comparison (see [`normalize::name`](crate::normalize::name)).
     pub fn given_key(&self) -> Option<&str> {
-        self.given_key.as_deref()
+        self.parts.get(Self::GIVEN_KEY)
     }
     /// The family name folded for comparison.
     pub fn family_key(&self) -> Option<&str> {
-        self.family_key.as_deref()
+        self.parts.get(Self::FAMILY_KEY)
     }
     /// "Given Family", or whichever part is known.
     pub fn display(&self) -> String {
@@ -158,41 +253,175 @@ impl PersonName {
         }
     }
     pub(crate) fn same_keys(&self, other: &PersonName) -> bool {
-        self.given_key == other.given_key && self.family_key == other.family_key
+        self.given_key() == other.given_key() && self.family_key() == other.family_key()
+    }
+}
+
+/// Shows which parts are known, never what they say.
+fn redacted(part: Option<&str>) -> Option<crate::pii::Redacted> {
+    part.map(|_| crate::pii::REDACTED)
+}
+
+impl fmt::Debug for PersonName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PersonName")
+            .field("given", &redacted(self.given()))
+            .field("family", &redacted(self.family()))
+            .field("given_key", &redacted(self.given_key()))
+            .field("family_key", &redacted(self.family_key()))
+            .finish()
+    }
+}
+
+/// A name as saved: its parts spelled out, as before they shared one allocation.
+#[derive(Serialize)]
+#[serde(rename = "PersonName")]
+struct SavedName<'a> {
+    given: Option<&'a str>,
+    family: Option<&'a str>,
+    given_key: Option<&'a str>,
+    family_key: Option<&'a str>,
+}
+
+/// The same, read back (borrowing the input's text where it can).
+#[derive(Deserialize)]
+#[serde(rename = "PersonName")]
+struct LoadedName<'a> {
+    #[serde(borrow)]
+    given: Option<Text<'a>>,
+    #[serde(borrow)]
+    family: Option<Text<'a>>,
+    #[serde(borrow)]
+    given_key: Option<Text<'a>>,
+    #[serde(borrow)]
+    family_key: Option<Text<'a>>,
+}
+
+impl Serialize for PersonName {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        SavedName {
+            given: self.given(),
+            family: self.family(),
+            given_key: self.given_key(),
+            family_key: self.family_key(),
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for PersonName {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let saved = LoadedName::deserialize(deserializer)?;
+        Ok(Self::from_parts(
+            saved.given.as_ref().map(Text::as_str),
+            saved.family.as_ref().map(Text::as_str),
+            saved.given_key.as_ref().map(Text::as_str),
+            saved.family_key.as_ref().map(Text::as_str),
+        ))
     }
 }
 
 /// A postal address as last given.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
 pub struct Address {
-    pub(crate) street: Option<Pii>,
-    pub(crate) postcode: Option<Pii>,
-    pub(crate) city: Option<Pii>,
-    pub(crate) country: Option<Country>,
+    /// Street, postcode, city.
+    parts: Parts<3>,
+    country: Option<Country>,
 }
 
 impl Address {
+    const STREET: usize = 0;
+    const POSTCODE: usize = 1;
+    const CITY: usize = 2;
+
+    pub(crate) fn new(
+        street: Option<&str>,
+        postcode: Option<&str>,
+        city: Option<&str>,
+        country: Option<Country>,
+    ) -> Self {
+        Self {
+            parts: Parts::new([street, postcode, city]),
+            country,
+        }
+    }
+
     /// Street and house, as given (trimmed).
     pub fn street(&self) -> Option<&str> {
-        self.street.as_deref()
+        self.parts.get(Self::STREET)
     }
     /// Postcode, normalized.
     pub fn postcode(&self) -> Option<&str> {
-        self.postcode.as_deref()
+        self.parts.get(Self::POSTCODE)
     }
     /// City, as given (trimmed).
     pub fn city(&self) -> Option<&str> {
-        self.city.as_deref()
+        self.parts.get(Self::CITY)
     }
     /// Country.
     pub fn country(&self) -> Option<Country> {
         self.country
     }
     pub(crate) fn is_empty(&self) -> bool {
-        self.street.is_none()
-            && self.postcode.is_none()
-            && self.city.is_none()
-            && self.country.is_none()
+        self.parts.is_empty() && self.country.is_none()
+    }
+}
+
+impl fmt::Debug for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Address")
+            .field("street", &redacted(self.street()))
+            .field("postcode", &redacted(self.postcode()))
+            .field("city", &redacted(self.city()))
+            .field("country", &self.country)
+            .finish()
+    }
+}
+
+/// An address as saved: its parts spelled out.
+#[derive(Serialize)]
+#[serde(rename = "Address")]
+struct SavedAddress<'a> {
+    street: Option<&'a str>,
+    postcode: Option<&'a str>,
+    city: Option<&'a str>,
+    country: Option<Country>,
+}
+
+/// The same, read back.
+#[derive(Deserialize)]
+#[serde(rename = "Address")]
+struct LoadedAddress<'a> {
+    #[serde(borrow)]
+    street: Option<Text<'a>>,
+    #[serde(borrow)]
+    postcode: Option<Text<'a>>,
+    #[serde(borrow)]
+    city: Option<Text<'a>>,
+    country: Option<Country>,
+}
+
+impl Serialize for Address {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        SavedAddress {
+            street: self.street(),
+            postcode: self.postcode(),
+            city: self.city(),
+            country: self.country,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Address {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let saved = LoadedAddress::deserialize(deserializer)?;
+        Ok(Self::new(
+            saved.street.as_ref().map(Text::as_str),
+            saved.postcode.as_ref().map(Text::as_str),
+            saved.city.as_ref().map(Text::as_str),
+            saved.country,
+        ))
     }
 }
 
@@ -556,9 +785,10 @@ pub(crate) struct Profile {
     pub(crate) addresses: Vec<Address>,
     pub(crate) birth_date: Option<NaiveDate>,
     pub(crate) preferences: SparsePreferences,
-    pub(crate) consents: Vec<Consent>,
-    pub(crate) flags: Vec<Flag>,
-    pub(crate) notes: Vec<Note>,
+    // Few patrons have any: a null pointer each until they do.
+    pub(crate) consents: Sparse<Consent>,
+    pub(crate) flags: Sparse<Flag>,
+    pub(crate) notes: Sparse<Note>,
 }
 
 impl fmt::Debug for Profile {

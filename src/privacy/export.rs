@@ -165,14 +165,14 @@ impl Memory {
             .filter(|(_, t)| ids.contains(&t.buyer) || ids.contains(&t.holder))
             .filter_map(|(id, t)| {
                 Some(ExportedTicket {
-                    ticket: id.clone(),
-                    order: state.orders.key(t.order)?.clone(),
+                    ticket: TicketId::new(id),
+                    order: OrderId::new(state.orders.key(t.order)?),
                     performance: state
                         .catalog
                         .performance_entry(t.performance)
                         .map(|e| e.performance.id().clone()),
                     seat: t.seat.clone(),
-                    price: t.price,
+                    price: t.price(),
                     buyer: state.live(t.buyer),
                     holder: state.live(t.holder),
                     refunded: t.refunded,
@@ -238,9 +238,9 @@ impl Memory {
             addresses: profile.addresses.clone(),
             birth_date: profile.birth_date,
             preferences: (*profile.preferences).clone(),
-            consents: profile.consents.clone(),
-            flags: profile.flags.clone(),
-            notes: profile.notes.clone(),
+            consents: profile.consents.to_vec(),
+            flags: profile.flags.to_vec(),
+            notes: profile.notes.to_vec(),
             history: record
                 .history
                 .iter()

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use super::{push_decimal, push_ordinal};
 use crate::model::catalog::Production;
 use crate::model::history::Seat;
-use crate::model::ids::{PerformanceId, TicketId};
+use crate::model::ids::PerformanceId;
 use crate::moments::{
     Action, Moment, MomentKind, MomentRule, Policy, Priority, RuleContext, Trigger, TriggerKinds,
 };
@@ -75,7 +75,7 @@ impl RepeatProduction {
 struct NoteFor<'a> {
     production: &'a Production,
     performance: &'a PerformanceId,
-    ticket: &'a TicketId,
+    ticket: &'a str,
     seat: Option<&'a Seat>,
     previous: u32,
     last_seen: Option<DateTime<Utc>>,
@@ -125,7 +125,7 @@ impl NoteFor<'_> {
         };
         moment
             .for_performance(self.performance.clone())
-            .for_ticket(self.ticket.clone())
+            .for_ticket(self.ticket)
             .with_priority(priority)
             .explain(explanation)
     }
@@ -165,7 +165,7 @@ impl MomentRule for RepeatProduction {
                 let note = NoteFor {
                     production,
                     performance,
-                    ticket: ticket.id(),
+                    ticket: ticket.id().as_str(),
                     seat: ticket.seat(),
                     previous: visits.count(),
                     last_seen: visits.last_at(),
@@ -193,7 +193,7 @@ impl MomentRule for RepeatProduction {
                             && !patron.attended(p.id().as_str())
                     })
                     .collect();
-                later.sort_by_key(|(t, p)| (p.starts_at(), t.id().clone()));
+                later.sort_by_key(|(t, p)| (p.starts_at(), t.id()));
                 later.dedup_by(|a, b| a.1.id() == b.1.id());
                 for (k, (t, p)) in later.iter().enumerate() {
                     let previous = visits.count() + k as u32;

@@ -966,10 +966,12 @@ impl<'m> Trainer<'m> {
         // The strategy's key functions, fed only this rule's fields.
         let (given, family) = (signals.given_key(), signals.family_key());
         let only = |postcode: bool, birth: bool| {
-            let address = Address {
-                postcode: signals.address().postcode.clone().filter(|_| postcode),
-                ..Address::default()
-            };
+            let address = Address::new(
+                None,
+                signals.address().postcode().filter(|_| postcode),
+                None,
+                None,
+            );
             NormalizedSignals::from_parts(None, [], address, signals.birth_date().filter(|_| birth))
         };
         keys.clear();

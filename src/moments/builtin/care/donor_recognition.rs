@@ -5,7 +5,7 @@ use chrono::{DateTime, Months, TimeDelta, Utc};
 use super::{MAX_MONTHS, bookings_after, long_date};
 use crate::memory::PatronView;
 use crate::model::history::{InteractionKind, Seat};
-use crate::model::ids::{PerformanceId, TicketId};
+use crate::model::ids::PerformanceId;
 use crate::model::money::{Currency, Money};
 use crate::moments::{
     Action, Moment, MomentKind, MomentRule, Policy, Priority, RuleContext, Trigger, TriggerKinds,
@@ -67,7 +67,7 @@ impl Default for DonorRecognition {
 /// The ticket an item is for.
 struct Target<'a> {
     performance: &'a PerformanceId,
-    ticket: &'a TicketId,
+    ticket: &'a str,
     seat: Option<&'a Seat>,
 }
 
@@ -172,7 +172,7 @@ impl MomentRule for DonorRecognition {
                 }
                 Target {
                     performance: ticket.performance().id(),
-                    ticket: ticket.id(),
+                    ticket: ticket.id().as_str(),
                     seat: ticket.seat(),
                 }
             }
@@ -208,7 +208,7 @@ impl MomentRule for DonorRecognition {
             ),
         )
         .for_performance(target.performance.clone())
-        .for_ticket(target.ticket.clone())
+        .for_ticket(target.ticket)
         .with_priority(Priority::HIGH)
         .explain(format!(
             "{gifts} gift(s) since {}, at least the {} tier; their next booked performance",

@@ -10,13 +10,13 @@ use smallvec::SmallVec;
 use crate::memory::PatronView;
 use crate::model::catalog::{Performance, PerformanceIdx};
 use crate::model::history::Seat;
-use crate::model::ids::{PerformanceId, TicketId};
+use crate::model::ids::PerformanceId;
 use crate::moments::{Action, Moment, MomentKind, TicketInfo};
 
 /// A ticket a moment can be for: the one just issued or scanned, or one held for later.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Booking<'a> {
-    pub(super) ticket: &'a TicketId,
+    pub(super) ticket: &'a str,
     pub(super) performance: &'a Performance,
     performance_idx: PerformanceIdx,
     seat: SeatOf<'a>,
@@ -33,7 +33,7 @@ enum SeatOf<'a> {
 impl<'a> Booking<'a> {
     pub(super) fn of(ticket: &TicketInfo<'a>) -> Self {
         Self {
-            ticket: ticket.id(),
+            ticket: ticket.id().as_str(),
             performance: ticket.performance(),
             performance_idx: ticket.performance_idx,
             seat: SeatOf::Known(ticket.seat()),
@@ -57,7 +57,7 @@ impl<'a> Booking<'a> {
     pub(super) fn moment(&self, kind: MomentKind, action: Action, message: String) -> Moment {
         let moment = Moment::new(kind, action, message)
             .for_performance(self.performance.id().clone())
-            .for_ticket(self.ticket.clone());
+            .for_ticket(self.ticket);
         match self.seat() {
             Some(seat) => moment.at_seat(seat.clone()),
             None => moment,
@@ -100,7 +100,7 @@ pub(super) fn precedes(a: &Performance, b: &Performance) -> bool {
 }
 
 /// The order bookings happen in: by performance, then ticket id.
-fn order_key<'a>(b: &Booking<'a>) -> (DateTime<Utc>, &'a PerformanceId, &'a TicketId) {
+fn order_key<'a>(b: &Booking<'a>) -> (DateTime<Utc>, &'a PerformanceId, &'a str) {
     (b.performance.starts_at(), b.performance.id(), b.ticket)
 }
 
