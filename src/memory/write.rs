@@ -1122,6 +1122,7 @@ impl Memory {
                 patron, duplicates, ..
             } => {
                 let mut patron = *patron;
+                let mut merged = false;
                 for &duplicate in duplicates {
                     let (p, d) = (self.state.live(patron), self.state.live(duplicate));
                     // An opted-out patron is not merged automatically: that would learn.
@@ -1143,11 +1144,16 @@ impl Memory {
                             &self.limits,
                         );
                         patron = survivor;
+                        merged = true;
                     }
                 }
-                self.learn(patron, signals);
-                // What it learned may prove an open review's two patrons one person.
-                self.merge_proven_reviews(patron, event, adding)
+                // What it learned (or a merge brought) may prove an open review's two
+                // patrons one person; a profile that did not change proves nothing new.
+                if self.learn(patron, signals) || merged {
+                    self.merge_proven_reviews(patron, event, adding)
+                } else {
+                    self.state.live(patron)
+                }
             }
             Recognition::Review { candidates, .. } => {
                 let patron = self.create_patron(signals, now);
@@ -1233,13 +1239,15 @@ impl Memory {
 
     /// Adds what the signals say that the patron's profile does not have yet, and files
     /// the patron under the strategies' blocking keys when something was new.
-    fn learn(&mut self, id: PatronId, signals: &NormalizedSignals) {
+    /// Returns whether the patron's compared values changed (something new, or a known
+    /// address moved to the front).
+    fn learn(&mut self, id: PatronId, signals: &NormalizedSignals) -> bool {
         if self.state.holds_back(id) {
-            return;
+            return false;
         }
         let state = &mut self.state;
         let Some(record) = state.patron_mut(id) else {
-            return;
+            return false;
         };
         let limits = &self.limits;
         let profile = &mut record.profile;
@@ -1327,6 +1335,7 @@ impl Memory {
         if learned || changed || !current() {
             state.refresh_comparison_keys(id);
         }
+        learned || changed
     }
 
     /// Appends to a patron's history and updates their figures.
