@@ -269,7 +269,7 @@ impl LoadedLegacy {
                 orders,
                 identifiers: self.identifiers,
                 blocking: self.blocking,
-                ledger: self.ledger.upgrade(),
+                ledger: self.ledger.upgrade(patron_count).map_err(corrupt)?,
                 due: self.due,
                 identity: self.identity,
                 privacy,
@@ -649,6 +649,13 @@ impl Memory {
             )));
         }
         for Due { at, patron, rule } in rest.due {
+            // The ledger's index has a slot per patron: a forged id must not size it.
+            if state.patron(patron).is_none() {
+                return Err(corrupt(format!(
+                    "a due time names patron {patron}, and the image holds {}",
+                    state.patrons.len()
+                )));
+            }
             // A rule no longer configured has nothing to wake.
             if let Some(idx) = self.engine.rules.iter().position(|r| r.rule.id() == rule)
                 && let Ok(idx) = u16::try_from(idx)

@@ -788,9 +788,17 @@ struct LegacyFired {
 impl LegacyLedger {
     /// The same moments, keys and cooldowns in today's shape. The once-per key hashes
     /// the old key's text, so every key still held stays held.
-    pub(crate) fn upgrade(self) -> MomentLedger {
+    /// Refuses (naming it) a moment for a patron past the `patrons` the image holds: the
+    /// index has a slot per patron, so a forged id must not size it.
+    pub(crate) fn upgrade(self, patrons: u64) -> Result<MomentLedger, String> {
         let mut ledger = MomentLedger::default();
         for old in self.moments {
+            if old.moment.patron.as_u64() == 0 || old.moment.patron.as_u64() > patrons {
+                return Err(format!(
+                    "a fired moment names patron {}, and the image holds {patrons}",
+                    old.moment.patron
+                ));
+            }
             let key = once_key(&old.key.rule, format_args!("{}", old.key.scope));
             // Only the last firing of a rule was kept: each of its moments gets that
             // time, which is all a cooldown reads.
@@ -807,6 +815,6 @@ impl LegacyLedger {
             }
         }
         // The index is rebuilt, with the keys held, when the image is loaded.
-        ledger
+        Ok(ledger)
     }
 }
