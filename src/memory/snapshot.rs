@@ -351,51 +351,36 @@ fn reserve_budget(section: &[u8]) -> ReserveBudget {
 /// derived from it), the seen events, and the last section.
 type Sections<S = State> = (S, TextTable<SeenEvent>, LoadedRest);
 
-/// Decodes the seen-event section of a version 4 body.
-fn decode_events(section: &[u8]) -> Result<TextTable<SeenEvent>> {
-    let _numbered = NumberedIds::reading();
-    let _budget = reserve_budget(section);
-    let (events, rest) = postcard::take_from_bytes::<TextTable<SeenEvent>>(section)
-        .map_err(|e| corrupt(format!("undecodable seen events section: {e}")))?;
-    if !rest.is_empty() {
-        return Err(corrupt(format!(
-            "{} bytes after the seen events section",
-            rest.len()
-        )));
-    }
-    Ok(events)
-}
-
-/// Decodes the first section of a version 5 (or, as `PatronsV4`, 4) body.
-fn decode_patrons<P: serde::de::DeserializeOwned>(section: &[u8]) -> Result<P> {
+/// Decodes one section of a version 5 (or 4) body, named `what` in errors.
+fn decode_section<T: serde::de::DeserializeOwned>(section: &[u8], what: &str) -> Result<T> {
     // Each id is saved whole once, then by number: its copies share one allocation
     // again, as in the memory that was saved.
     let _numbered = NumberedIds::reading();
     let _budget = reserve_budget(section);
-    let (patrons, rest) = postcard::take_from_bytes::<P>(section)
-        .map_err(|e| corrupt(format!("undecodable patrons section: {e}")))?;
+    let (value, rest) = postcard::take_from_bytes::<T>(section)
+        .map_err(|e| corrupt(format!("undecodable {what} section: {e}")))?;
     if !rest.is_empty() {
         return Err(corrupt(format!(
-            "{} bytes after the patrons section",
+            "{} bytes after the {what} section",
             rest.len()
         )));
     }
-    Ok(patrons)
+    Ok(value)
+}
+
+/// Decodes the seen-events section.
+fn decode_events(section: &[u8]) -> Result<TextTable<SeenEvent>> {
+    decode_section(section, "seen events")
+}
+
+/// Decodes the first section of a version 5 (or, as `PatronsV4`, 4) body.
+fn decode_patrons<P: serde::de::DeserializeOwned>(section: &[u8]) -> Result<P> {
+    decode_section(section, "patrons")
 }
 
 /// Decodes the last section of a version 5 (or, as `RestV4`, 4) body.
 fn decode_rest<R: serde::de::DeserializeOwned>(section: &[u8]) -> Result<R> {
-    let _numbered = NumberedIds::reading();
-    let _budget = reserve_budget(section);
-    let (rest, after) = postcard::take_from_bytes::<R>(section)
-        .map_err(|e| corrupt(format!("undecodable indexes section: {e}")))?;
-    if !after.is_empty() {
-        return Err(corrupt(format!(
-            "{} bytes after the last section",
-            after.len()
-        )));
-    }
-    Ok(rest)
+    decode_section(section, "indexes")
 }
 
 /// The last section with the per-patron index of its fired moments built (it is derived,
