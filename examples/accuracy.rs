@@ -120,17 +120,7 @@ fn main() -> Result<()> {
                     print!("  {:<7}{:?} ", stream.decided[i], stream.assigned[i]);
                     print_record(record);
                     if let Some((id, evidence)) = stream.scored[i].first() {
-                        let items: Vec<String> = evidence
-                            .items()
-                            .iter()
-                            .filter(|e| e.weight() != 0.0)
-                            .map(|e| format!("{:?}:{} {:+.1}", e.field(), e.detail(), e.weight()))
-                            .collect();
-                        println!(
-                            "           -> {id} {:.1}: {}",
-                            evidence.weight(),
-                            items.join(", ")
-                        );
+                        println!("           -> {id} {}", weighed(evidence));
                     }
                 }
             }
@@ -617,6 +607,17 @@ fn round_robin(groups: &[&[usize]], n: usize) -> Vec<usize> {
 }
 
 /// One record on one line, fields as typed (quoted where spacing or case matter).
+/// The total weight, then every comparison that moved it: `12.3: Email:exact +9.1, …`.
+fn weighed(evidence: &regulars::Evidence) -> String {
+    let items: Vec<String> = evidence
+        .items()
+        .iter()
+        .filter(|e| e.weight() != 0.0)
+        .map(|e| format!("{:?}:{} {:+.1}", e.field(), e.detail(), e.weight()))
+        .collect();
+    format!("{:.1}: {}", evidence.weight(), items.join(", "))
+}
+
 fn print_record(record: &Record) {
     let mut fields = vec![format!(
         "{:?} {:?}",
@@ -848,13 +849,7 @@ fn print_decisions_by_scenario(population: &Population, stream: &Stream) {
             println!("\n  {shape} (gap {gap:?})");
             print_record(&records[i]);
             for (id, evidence) in &stream.scored[i] {
-                let items: Vec<String> = evidence
-                    .items()
-                    .iter()
-                    .filter(|e| e.weight() != 0.0)
-                    .map(|e| format!("{:?}:{} {:+.1}", e.field(), e.detail(), e.weight()))
-                    .collect();
-                println!("      {id} {:.1}: {}", evidence.weight(), items.join(", "));
+                println!("      {id} {}", weighed(evidence));
                 let first = (0..i).find(|&j| {
                     stream.assigned[j].is_some_and(|a| live(&forward, a) == live(&forward, *id))
                 });
