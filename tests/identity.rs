@@ -656,3 +656,44 @@ fn a_review_stays_open_while_the_profiles_prove_nothing_more() {
     assert_ne!(memory.patron(again).map(|p| p.id()), Some(anna));
     assert_ne!(memory.patron(provisional).map(|p| p.id()), Some(anna));
 }
+
+#[test]
+fn a_review_is_not_settled_on_a_shared_home_when_each_has_contact_details_of_his_own() {
+    let dir = TempDir::new("review-home");
+    let mut memory = strict_merging(dir.path());
+    // The father, with his own mobile, at the family's postcode.
+    let father = seed(
+        &mut memory,
+        "father",
+        Signals::new()
+            .given_name("Dennis")
+            .family_name("Groungsma")
+            .phone("+31 6 85060636")
+            .postcode("3578 TJ")
+            .country("NL"),
+    );
+    // His son of the same name at the box office, an initial and a mobile of his own:
+    // maybe the father, maybe not. Queued for review.
+    let son = || {
+        Signals::new()
+            .given_name("D.")
+            .family_name("Groungsma")
+            .phone("+31 6 98381961")
+            .country("NL")
+    };
+    let provisional = seed(&mut memory, "son-1", son());
+    assert_ne!(provisional, father);
+    assert_eq!(memory.reviews().count(), 1);
+    // Back with the family's postcode: his profile now shares the name and the home with
+    // his father's, but his mobile is not his father's. That is what a father and a son
+    // of one name look like: the review stays for a person to decide.
+    let again = seed(&mut memory, "son-2", son().postcode("3578 TJ"));
+    assert_eq!(again, provisional);
+    assert_ne!(memory.patron(provisional).map(|p| p.id()), Some(father));
+    assert_eq!(memory.reviews().count(), 1);
+    // Replaying the journal keeps them apart alike.
+    let before = snapshot(&memory);
+    drop(memory);
+    let reopened = strict_merging(dir.path());
+    assert_eq!(snapshot(&reopened), before);
+}

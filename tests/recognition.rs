@@ -1435,3 +1435,52 @@ fn a_junior_suffix_on_one_side_only_is_another_family_name() {
     assert_eq!(again.known_patron(), Some(junior), "{}", again.explain());
     assert_eq!(compared(&again, Field::FamilyName).0, "exact");
 }
+
+#[test]
+fn a_record_proves_no_merge_with_a_namesake_who_only_shares_its_home() {
+    let clock = regulars::ManualClock::new(t0());
+    // Merging on little evidence, so that the name and the home would be enough.
+    let mut memory = build(builder(&clock).thresholds(regulars::Thresholds::default().merge(13.0)));
+    let father = seed(
+        &mut memory,
+        "father",
+        Signals::new()
+            .given_name("Dennis")
+            .family_name("Groungsma")
+            .phone("+31 6 85060636")
+            .postcode("3578 TJ")
+            .country("NL"),
+    );
+    // His son of the same name, with his own mailbox and mobile, writing an initial: not
+    // linked on the name.
+    let son = || {
+        Signals::new()
+            .given_name("D.")
+            .family_name("Groungsma")
+            .email("dennis.groungsma@example.org")
+            .phone("+31 6 98381961")
+            .country("NL")
+    };
+    let provisional = seed(&mut memory, "son-1", son());
+    assert_ne!(provisional, father);
+    // The son again, at home: surely him, and for the father only the name and the home
+    // agree while the mobile is not his. That proves nothing about the father.
+    let again = recognize(&memory, son().postcode("3578 TJ"));
+    assert_eq!(
+        again.known_patron(),
+        Some(provisional),
+        "{}",
+        again.explain()
+    );
+    match &again {
+        Recognition::Known { duplicates, .. } => assert!(duplicates.is_empty(), "{duplicates:?}"),
+        other => panic!("{other:?}"),
+    }
+    seed(&mut memory, "son-2", son().postcode("3578 TJ"));
+    let (f, s) = (memory.patron(father), memory.patron(provisional));
+    assert_ne!(
+        f.map(|p| p.id()),
+        s.map(|p| p.id()),
+        "father and son stay two"
+    );
+}

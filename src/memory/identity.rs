@@ -16,7 +16,8 @@ use crate::error::{Error, Result};
 use crate::model::ids::{EventId, PatronId};
 use crate::model::profile::Profile;
 use crate::recognize::{
-    Candidate, Evidence, EvidenceItem, Field, Strategy, person_agrees, person_conflict,
+    Candidate, Evidence, EvidenceItem, Field, Strategy, only_the_home_agrees, person_agrees,
+    person_conflict,
 };
 use crate::signals::NormalizedSignals;
 
@@ -85,7 +86,9 @@ pub enum IdentityChange {
 /// is compared with each candidate's, as if it were one record, and merged into the one
 /// it now matches as surely as a Known record (over the raised Known threshold, leading
 /// the other candidates by the margin, its given name or birth date agreeing, something
-/// beyond the names agreeing, nothing saying they are two people, not pinned apart).
+/// beyond the names agreeing, nothing saying they are two people, not pinned apart). A
+/// shared home is not enough when each has an e-mail or phone the other never used: a
+/// father and a son of one name look just like that.
 /// The merge appears in [`Memory::identity_changes`] as
 /// [`MergeCause::Automatic`], and [`Memory::split`] undoes it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -934,7 +937,9 @@ impl Memory {
                 }
                 let found = (
                     evidence.weight(),
-                    beyond_names > 0.0 && person_agrees(&evidence),
+                    beyond_names > 0.0
+                        && person_agrees(&evidence)
+                        && !only_the_home_agrees(&evidence),
                 );
                 // The heavier comparison wins; on a tie, one that can prove.
                 if best.is_none_or(|b| found.0 > b.0 || (found.0 == b.0 && found.1 && !b.1)) {

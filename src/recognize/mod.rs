@@ -21,7 +21,8 @@ pub use person::{
     Training, TrainingOptions,
 };
 pub(crate) use person::{
-    encode_profile_keys, person_agrees, person_conflict, profiles_conflict, shares_household_field,
+    encode_profile_keys, only_the_home_agrees, person_agrees, person_conflict, profiles_conflict,
+    shares_household_field,
 };
 
 use crate::memory::{IndexView, PatronView};
@@ -456,6 +457,11 @@ impl Recognition {
 /// runner-up by at least `margin`; otherwise candidates reaching `review` make a `Review`;
 /// otherwise the person is `New`.
 ///
+/// A candidate that shares only the names and the home with a record whose e-mail or
+/// phone it never used (a father and a son of one name look just like that) is never
+/// proven the same person as the one the record is linked to, however much it weighs:
+/// the two are not merged.
+///
 /// ```
 /// use regulars::Thresholds;
 /// let strict = Thresholds::default().known(12.0);
@@ -615,7 +621,11 @@ impl Thresholds {
                     .iter()
                     .skip(1)
                     .copied()
-                    .filter(|&at| weight(at) >= merge_at && vouched(at))
+                    .filter(|&at| {
+                        weight(at) >= merge_at
+                            && vouched(at)
+                            && !only_the_home_agrees(&ranked[at].candidate.evidence)
+                    })
                     .collect()
             } else {
                 SmallVec::new()

@@ -1314,6 +1314,34 @@ pub(crate) fn person_agrees(evidence: &Evidence) -> bool {
         .any(|i| i.weight() > 0.0 && matches!(i.field(), Field::GivenName | Field::BirthDate))
 }
 
+/// Whether the candidate's only link beyond the names is the home it shares with the
+/// record, while the record's own e-mail or phone is one the candidate never used: no
+/// identifier and no birth date agree. A father and his son of the same name at one
+/// address look exactly like this (each with his own mailbox and mobile), so it proves
+/// no more than "someone of this name lives there": never enough to merge two patrons.
+pub(crate) fn only_the_home_agrees(evidence: &Evidence) -> bool {
+    let mut home = false;
+    let mut own_contact_differs = false;
+    for item in evidence.items() {
+        match (item.field(), item.agreement()) {
+            (
+                Field::Email
+                | Field::Phone
+                | Field::CardToken
+                | Field::ExternalId
+                | Field::BirthDate,
+                Agreement::Agrees | Agreement::Partly,
+            ) => return false,
+            (Field::Email | Field::Phone, Agreement::Disagrees) => own_contact_differs = true,
+            (Field::Address | Field::Postcode, Agreement::Agrees | Agreement::Partly) => {
+                home = true;
+            }
+            _ => {}
+        }
+    }
+    home && own_contact_differs
+}
+
 /// Whether two records share something a household shares: an identifier or an address.
 pub(crate) fn shares_household_field(evidence: &Evidence) -> bool {
     evidence.items().iter().any(|i| {
