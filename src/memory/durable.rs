@@ -73,16 +73,13 @@ impl DurableOptions {
         // Memory holds no journal while replaying, so the commands are applied through
         // the public methods without being journaled again.
         let mut replayed_erasure = false;
-        let mut growth = TableGrowth::new(&memory, journal.last_seq().saturating_sub(after));
         let recovery = journal.replay(after, &mut |seq, record| {
             let replayed =
                 command::decode(record).map_err(|reason| Error::JournalReplay { seq, reason })?;
             replayed_erasure |= matches!(replayed.command, Command::Erase { .. });
             memory
                 .apply_replayed(replayed)
-                .map_err(|reason| Error::JournalReplay { seq, reason })?;
-            growth.replayed(&mut memory);
-            Ok(())
+                .map_err(|reason| Error::JournalReplay { seq, reason })
         })?;
         memory.durable = Some(Durable {
             journal,
@@ -98,98 +95,6 @@ impl DurableOptions {
             memory.checkpoint()?;
         }
         Ok(memory)
-    }
-}
-
-/// Records replayed before memory's tables are first grown ahead of replay.
-const FIRST_PROJECTION: u64 = 4096;
-
-/// How many times the records replayed so far each projection looks ahead, at most: the
-/// count of records still to come is the journal's word, so what is reserved stays
-/// within this many times what replay has actually filed.
-const PROJECTION_REACH: u64 = 16;
-
-/// Memory's largest tables, and how many entries each held when replay began.
-#[derive(Clone, Copy, Default)]
-struct TableSizes {
-    events: usize,
-    orders: usize,
-    tickets: usize,
-    scans: usize,
-    patrons: usize,
-    identifiers: usize,
-    blocking: usize,
-}
-
-impl TableSizes {
-    fn of(memory: &Memory) -> Self {
-        let state = &memory.state;
-        Self {
-            events: state.events.len(),
-            orders: state.orders.len(),
-            tickets: state.tickets.len(),
-            scans: state.scans.len(),
-            patrons: state.patrons.len(),
-            identifiers: state.identifiers.len(),
-            blocking: state.blocking.len(),
-        }
-    }
-}
-
-/// Grows memory's tables ahead of replay instead of letting each double (and rehash
-/// everything it holds) a dozen times on the way to a million entries: after
-/// [`FIRST_PROJECTION`] records and at every [`PROJECTION_REACH`]-fold after that, each
-/// table makes room for what it would file over the rest of the journal at the rate it
-/// filed so far. The rate is what this journal did, not a guess about its data.
-struct TableGrowth {
-    at_start: TableSizes,
-    /// Records the journal says come after the snapshot.
-    expected: u64,
-    replayed: u64,
-    next_projection: u64,
-}
-
-impl TableGrowth {
-    fn new(memory: &Memory, expected: u64) -> Self {
-        Self {
-            at_start: TableSizes::of(memory),
-            expected,
-            replayed: 0,
-            next_projection: FIRST_PROJECTION,
-        }
-    }
-
-    /// Counts one record replayed, and grows the tables when a projection is due.
-    fn replayed(&mut self, memory: &mut Memory) {
-        self.replayed += 1;
-        if self.replayed < self.next_projection {
-            return;
-        }
-        self.next_projection = self.replayed.saturating_mul(PROJECTION_REACH);
-        let to_come = self
-            .expected
-            .saturating_sub(self.replayed)
-            .min(self.replayed.saturating_mul(PROJECTION_REACH - 1));
-        if to_come == 0 {
-            return;
-        }
-        let now = TableSizes::of(memory);
-        let (done, to_come) = (self.replayed as u128, to_come as u128);
-        // What a table filed per record so far, times the records to come.
-        let more = |now: usize, start: usize| {
-            let filed = now.saturating_sub(start) as u128;
-            usize::try_from(filed * to_come / done).unwrap_or(usize::MAX)
-        };
-        let (start, state) = (self.at_start, &mut memory.state);
-        state.events.reserve(more(now.events, start.events));
-        state.orders.reserve(more(now.orders, start.orders));
-        state.tickets.reserve(more(now.tickets, start.tickets));
-        state.scans.reserve(more(now.scans, start.scans));
-        state.patrons.reserve(more(now.patrons, start.patrons));
-        state
-            .identifiers
-            .reserve(more(now.identifiers, start.identifiers));
-        state.blocking.reserve(more(now.blocking, start.blocking));
     }
 }
 

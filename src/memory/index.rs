@@ -34,11 +34,6 @@ impl IdentifierIndex {
         self.map.len()
     }
 
-    /// Makes room for `additional` more identifiers without rehashing.
-    pub(crate) fn reserve(&mut self, additional: usize) {
-        self.map.map.reserve(additional);
-    }
-
     /// Takes these patrons off an identifier, dropping the identifier once nobody uses
     /// it (erasure: the key itself is personal data).
     pub(crate) fn remove(&mut self, identifier: &Identifier, patrons: &[PatronId]) {
@@ -133,16 +128,6 @@ impl BlockingIndex {
 
     pub(crate) fn get(&self, key: BlockingKey) -> &[PatronId] {
         self.map.get(&key)
-    }
-
-    /// Makes room for `additional` more keys without rehashing.
-    pub(crate) fn reserve(&mut self, additional: usize) {
-        self.map.map.reserve(additional);
-    }
-
-    /// How many keys patrons are filed under.
-    pub(crate) fn len(&self) -> usize {
-        self.map.len()
     }
 
     pub(crate) fn insert(&mut self, key: BlockingKey, patron: PatronId) {
@@ -363,9 +348,7 @@ impl<'de, K: Deserialize<'de> + Eq + std::hash::Hash> Deserialize<'de> for Posti
                 // The hint comes from the input: bounded by the loading budget.
                 let entry_bytes = size_of::<K>() + size_of::<Posting>() + 1;
                 let expected = entries_to_reserve(map.size_hint().unwrap_or(0), entry_bytes);
-                // A quarter more: the records replayed after a snapshot file more keys,
-                // and an index loaded full would rehash whole on the first of them.
-                postings.map.reserve(expected + expected / 4);
+                postings.map.reserve(expected);
                 while let Some((key, patrons)) = map.next_entry::<K, SmallVec<[PatronId; 2]>>()? {
                     if patrons.iter().any(|p| p.as_u64() & Posting::LIST != 0) {
                         return Err(serde::de::Error::custom(

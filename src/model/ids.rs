@@ -623,15 +623,6 @@ impl<V> TextTable<V> {
             && self.text.len().saturating_add(bytes) <= u32::MAX as usize
     }
 
-    /// Makes room in the lookup index for `additional` more ids, so that filing them
-    /// does not rehash it (what journal replay does once it can tell how many come).
-    pub(crate) fn reserve(&mut self, additional: usize) {
-        let (text, ends, hasher) = (&self.text, &self.ends, &self.hasher);
-        self.index.reserve(additional, |&h| {
-            text_at(text, ends, h).map_or(0, |id| hasher.hash_one(id))
-        });
-    }
-
     /// Every id with what is kept about it, in the order first seen.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &V)> {
         (0..self.ends.len()).filter_map(move |i| {
@@ -679,9 +670,7 @@ impl<'de, V: Deserialize<'de>> Visitor<'de> for TextTableVisitor<V> {
         table.ends.reserve_exact(expected);
         table.values.reserve_exact(expected);
         let (text, ends, hasher) = (&table.text, &table.ends, &table.hasher);
-        // A quarter more in the index: the records replayed after a snapshot file more
-        // ids, and a table loaded full would rehash whole on the first of them.
-        table.index.reserve(expected + expected / 4, |&h| {
+        table.index.reserve(expected, |&h| {
             text_at(text, ends, h).map_or(0, |id| hasher.hash_one(id))
         });
         while let Some(id) = map.next_key::<IdText<'_>>()? {
