@@ -1767,10 +1767,9 @@ fn a_snapshot_claiming_more_entries_than_it_holds_reserves_nothing_for_them() {
 #[allow(dead_code)]
 mod door_stream;
 
-/// A journal long enough that replay grows memory's tables ahead of the records it has
-/// yet to apply (past the first few thousand) gives back the memory that wrote it, both
-/// when every record is replayed and when a snapshot (whose tables were loaded with
-/// room to spare) comes before a long tail.
+/// A journal of thousands of door events (tables growing many times over while it is
+/// replayed) gives back the memory that wrote it, both when every record is replayed
+/// and when a snapshot comes before a tail of thousands of records.
 #[test]
 fn a_long_journal_replays_to_the_memory_that_wrote_it_with_and_without_a_snapshot() {
     const EVENTS: usize = 12_000;
