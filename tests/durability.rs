@@ -1760,3 +1760,49 @@ fn a_snapshot_claiming_more_entries_than_it_holds_reserves_nothing_for_them() {
         other => panic!("expected InvalidSnapshot, got {other:?}"),
     }
 }
+
+// ---------------------------------------------------------------- long journals
+
+#[path = "../examples/support/door_stream.rs"]
+#[allow(dead_code)]
+mod door_stream;
+
+/// A journal of thousands of door events (tables growing many times over while it is
+/// replayed) gives back the memory that wrote it, both when every record is replayed
+/// and when a snapshot comes before a tail of thousands of records.
+#[test]
+fn a_long_journal_replays_to_the_memory_that_wrote_it_with_and_without_a_snapshot() {
+    const EVENTS: usize = 12_000;
+    for checkpoint_at in [None, Some(EVENTS / 4)] {
+        let dir = TempDir::new("long");
+        let (written, last_seq, checkpoint_seq) = {
+            let mut memory = door_stream::config()
+                .sync_policy(SyncPolicy::Os)
+                .checkpoint_every(0)
+                .open(dir.path())
+                .expect("the journal opens");
+            door_stream::define_catalog(&mut memory).expect("the catalog");
+            let mut checkpoint_seq = 0;
+            for n in 0..EVENTS {
+                if checkpoint_at == Some(n) {
+                    checkpoint_seq = memory.checkpoint().expect("checkpoint");
+                }
+                memory
+                    .observe(door_stream::event(n, EVENTS / 3))
+                    .expect("observed");
+            }
+            memory.sync().expect("sync");
+            (view(&memory), memory.last_seq(), checkpoint_seq)
+        };
+        let reopened = door_stream::config()
+            .open(dir.path())
+            .expect("the journal reopens");
+        let replayed = reopened.recovery().expect("journaled").records();
+        assert_eq!(replayed, last_seq - checkpoint_seq, "{checkpoint_at:?}");
+        assert!(
+            replayed > 8192,
+            "long enough to grow tables ahead: {replayed}"
+        );
+        assert_eq!(view(&reopened), written, "{checkpoint_at:?}");
+    }
+}

@@ -237,11 +237,13 @@ struct PersonRecord<'a> {
     birth_date: Option<NaiveDate>,
 }
 
-/// [`PersonRecord`] read back.
+/// [`PersonRecord`] read back. The identifiers are read straight into the inline
+/// storage [`NormalizedSignals`] keeps them in (a slice and a small vector are written
+/// alike), rather than into a vector copied there and freed.
 #[derive(Deserialize)]
 struct ReadPerson {
     name: Option<PersonName>,
-    identifiers: Vec<Identifier>,
+    identifiers: smallvec::SmallVec<[Identifier; 4]>,
     address: Address,
     birth_date: Option<NaiveDate>,
 }
