@@ -725,9 +725,9 @@ mod tests {
         )
     }
 
-    #[test]
-    fn version_4_images_load_into_the_same_memory() {
-        let mut memory = Memory::builder().without_default_rules().build().unwrap();
+    /// Defines Hamlet at the main house with `performances` of it, `hamlet-1`, `hamlet-2`, …
+    /// one day apart.
+    fn define_hamlet(memory: &mut Memory, performances: i64) {
         let starts = Utc.with_ymd_and_hms(2026, 3, 1, 19, 30, 0).unwrap();
         memory
             .define_venue(Venue::new("main", "Main House"))
@@ -735,13 +735,19 @@ mod tests {
         memory
             .define_production(Production::new("hamlet", "Hamlet"))
             .unwrap();
-        for n in 1..=2 {
+        for n in 1..=performances {
             let id = format!("hamlet-{n}");
-            let at = starts + chrono::TimeDelta::days(n);
+            let at = starts + chrono::TimeDelta::days(n - 1);
             memory
                 .define_performance(Performance::new(id, "hamlet", "main", at))
                 .unwrap();
         }
+    }
+
+    #[test]
+    fn version_4_images_load_into_the_same_memory() {
+        let mut memory = Memory::builder().without_default_rules().build().unwrap();
+        define_hamlet(&mut memory, 2);
         let ana = Signals::new().email("ana@example.org");
         let order = Order::new("o-1", ana.clone())
             .ticket(Ticket::new("t-1", "hamlet-1"))
@@ -848,16 +854,7 @@ mod tests {
     #[test]
     fn restored_ids_are_kept_once_in_their_tables() {
         let mut memory = Memory::new();
-        let starts = Utc.with_ymd_and_hms(2026, 3, 1, 19, 30, 0).unwrap();
-        memory
-            .define_venue(Venue::new("main", "Main House"))
-            .unwrap();
-        memory
-            .define_production(Production::new("hamlet", "Hamlet"))
-            .unwrap();
-        memory
-            .define_performance(Performance::new("hamlet-1", "hamlet", "main", starts))
-            .unwrap();
+        define_hamlet(&mut memory, 1);
         let order = Order::new("o-1", Signals::new().email("ana@example.org"))
             .ticket(Ticket::new("t-1", "hamlet-1"));
         memory.observe(Event::order("e-1", order)).unwrap();
