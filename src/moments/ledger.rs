@@ -77,6 +77,17 @@ pub(crate) fn once_key(rule: &str, scope: std::fmt::Arguments<'_>) -> u64 {
     key.finish()
 }
 
+/// The once-per key of `rule`'s moment for the scope text made of these parts, the same
+/// as [`once_key`] for the text they make together, without the formatting machinery: it
+/// is asked on every event for each rule that might propose something.
+pub(crate) fn once_key_of(rule: &str, scope: &[&str]) -> u64 {
+    let mut key = OnceKey::new(rule);
+    for part in scope {
+        key.0.write(part.as_bytes());
+    }
+    key.finish()
+}
+
 /// Whether a fired moment is still to be acted on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum Standing {
@@ -816,5 +827,34 @@ impl LegacyLedger {
         }
         // The index is rebuilt, with the keys held, when the image is loaded.
         Ok(ledger)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{once_key, once_key_of};
+
+    /// Keys are saved in snapshots: the one made from parts must be the formatted one.
+    #[test]
+    fn once_key_of_parts_is_the_formatted_key() {
+        for (rule, performance) in [("repeat-production", "hamlet-3"), ("x", ""), ("", "é")] {
+            assert_eq!(
+                once_key_of(rule, &["performance ", performance]),
+                once_key(rule, format_args!("performance {performance}"))
+            );
+            assert_eq!(
+                once_key_of(rule, &[performance]),
+                once_key(rule, format_args!("{performance}"))
+            );
+            assert_eq!(
+                once_key_of(rule, &["production ", performance]),
+                once_key(rule, format_args!("production {performance}"))
+            );
+        }
+        assert_eq!(
+            once_key_of("first-visit", &["patron"]),
+            once_key("first-visit", format_args!("patron"))
+        );
+        assert_ne!(once_key_of("a", &["b"]), once_key_of("ab", &[""]));
     }
 }

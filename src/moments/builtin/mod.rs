@@ -211,3 +211,22 @@ mod tests {
         }
     }
 }
+
+/// The ticket a built-in rule's moment is for: the trigger's own ticket, whose id memory
+/// already holds as shared text (the moment takes a cheap clone of it), or another ticket
+/// the patron holds, read from the tickets table (its id is copied into the moment).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum TicketRef<'a> {
+    Id(&'a crate::model::ids::TicketId),
+    Text(&'a str),
+}
+
+impl TicketRef<'_> {
+    /// The id as a moment holds it.
+    pub(crate) fn to_id(self) -> crate::model::ids::TicketId {
+        match self {
+            TicketRef::Id(id) => id.clone(),
+            TicketRef::Text(text) => crate::model::ids::TicketId::new(text),
+        }
+    }
+}

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{push_decimal, push_ordinal};
+use super::{TicketRef, push_decimal, push_ordinal};
 use crate::model::catalog::Production;
 use crate::model::history::Seat;
 use crate::model::ids::PerformanceId;
@@ -75,7 +75,7 @@ impl RepeatProduction {
 struct NoteFor<'a> {
     production: &'a Production,
     performance: &'a PerformanceId,
-    ticket: &'a str,
+    ticket: TicketRef<'a>,
     seat: Option<&'a Seat>,
     previous: u32,
     last_seen: Option<DateTime<Utc>>,
@@ -125,7 +125,7 @@ impl NoteFor<'_> {
         };
         moment
             .for_performance(self.performance.clone())
-            .for_ticket(self.ticket)
+            .for_ticket(self.ticket.to_id())
             .with_priority(priority)
             .explain(explanation)
     }
@@ -165,7 +165,7 @@ impl MomentRule for RepeatProduction {
                 let note = NoteFor {
                     production,
                     performance,
-                    ticket: ticket.id().as_str(),
+                    ticket: TicketRef::Id(ticket.id()),
                     seat: ticket.seat(),
                     previous: visits.count(),
                     last_seen: visits.last_at(),
@@ -204,7 +204,7 @@ impl MomentRule for RepeatProduction {
                         NoteFor {
                             production,
                             performance: p.id(),
-                            ticket: t.id(),
+                            ticket: TicketRef::Text(t.id()),
                             seat: t.seat(),
                             previous,
                             last_seen: visits.last_at(),
