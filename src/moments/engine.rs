@@ -268,14 +268,16 @@ impl Engine {
         let mut buffer = Vec::new();
         let kind = TriggerKinds::of(ctx.trigger());
         if self.interest.iter().any(|interest| interest.contains(kind)) {
-            // The rules read the patron's attendances, then ask the ledger what fired:
-            // reading the first line of each now, together, lets their cache misses
-            // overlap instead of following one another.
+            // The rules read the patron's attendances, genres and bookings, then ask the
+            // ledger what fired: reading the first line of each now, together, lets their
+            // cache misses overlap instead of following one another.
             let record = patron.record;
             std::hint::black_box((
                 ledger.warm(patron.id()),
                 record.visits.first().map(|v| v.0),
                 record.attended.first().copied(),
+                record.held.first().map(|held| held.performance),
+                record.genres.first().map(|g| g.0),
             ));
         }
         for (idx, registered) in self.rules.iter().enumerate() {

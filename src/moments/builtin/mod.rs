@@ -76,6 +76,8 @@ impl ShortDate {
     /// Appends the date to `out`: what `Display` writes, without the formatter's
     /// indirection for every character.
     pub(crate) fn push_to(self, out: &mut String) {
+        // At most "31 Dec 9999": room made once, not character by character.
+        out.reserve(11);
         // Writing into a string cannot fail.
         let _ = self.write_to(out);
     }

@@ -103,7 +103,9 @@ impl NoteFor<'_> {
         push_ordinal(&mut message, self.previous + 1);
         message.push_str(" visit to ");
         message.push_str(title);
-        let mut explanation = String::with_capacity(title.len() + 56);
+        // "attended 10 performance(s) of  before, last on 31 Dec 2026" is 58 bytes
+        // besides the title: room for it once, not grown twice.
+        let mut explanation = String::with_capacity(title.len() + 72);
         explanation.push_str("attended ");
         push_decimal(&mut explanation, self.previous);
         explanation.push_str(" performance(s) of ");
