@@ -2,7 +2,7 @@
 //! moments themselves (for briefs, caps and exclusive groups), and when each time-based
 //! rule is next due for each patron.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::hash::Hasher as _;
 use std::sync::Arc;
@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
+use super::due::DueIndex;
 use super::moment::Text;
 use super::{Action, Moment, MomentKind, Priority};
 use crate::model::history::Seat;
@@ -258,7 +259,7 @@ pub(crate) struct MomentLedger {
     #[serde(skip)]
     by_patron: Vec<PatronFiled>,
     #[serde(skip)]
-    due: BTreeSet<(DateTime<Utc>, PatronId, RuleIdx)>,
+    due: DueIndex,
     /// The due times filed per patron, so refiling a patron's rules after an event is one
     /// lookup, not one per rule.
     #[serde(skip)]
@@ -620,20 +621,15 @@ impl MomentLedger {
         &mut self,
         now: DateTime<Utc>,
     ) -> Vec<(DateTime<Utc>, PatronId, RuleIdx)> {
-        let mut taken = Vec::new();
-        while let Some(&first) = self.due.first() {
-            if first.0 > now {
-                break;
-            }
-            self.due.pop_first();
-            self.forget_due_fingerprint(first.1);
-            if let Some(filed) = self.due_of.get_mut(&first.1) {
-                filed.retain(|(rule, _)| *rule != first.2);
+        let taken = self.due.take_until(now);
+        for &(_, patron, rule) in &taken {
+            self.forget_due_fingerprint(patron);
+            if let Some(filed) = self.due_of.get_mut(&patron) {
+                filed.retain(|(r, _)| *r != rule);
                 if filed.is_empty() {
-                    self.due_of.remove(&first.1);
+                    self.due_of.remove(&patron);
                 }
             }
-            taken.push(first);
         }
         taken
     }
@@ -690,7 +686,7 @@ impl MomentLedger {
     pub(crate) fn due_entries(
         &self,
     ) -> impl Iterator<Item = (DateTime<Utc>, PatronId, RuleIdx)> + '_ {
-        self.due.iter().copied()
+        self.due.iter()
     }
 
     /// Forgets these patrons entirely, for erasure: their fired moments (a message may
@@ -701,8 +697,12 @@ impl MomentLedger {
         let before = self.moments.len();
         self.moments
             .retain(|fired| !patrons.contains(&fired.patron));
-        self.due.retain(|(_, p, _)| !patrons.contains(p));
-        self.due_of.retain(|p, _| !patrons.contains(p));
+        // Their due times, found from their own list: the index is not walked.
+        for &patron in patrons {
+            for (rule, at) in self.due_of.remove(&patron).unwrap_or_default() {
+                self.due.remove(&(at, patron, rule));
+            }
+        }
         self.compact_texts();
         // The moments kept are for patrons already filed: reindexing cannot fail here.
         let _ = self.reindex(self.by_patron.len());
