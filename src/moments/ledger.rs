@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
+use super::chunked::Chunked;
 use super::due::DueIndex;
 use super::moment::Text;
 use super::{Action, Moment, MomentKind, Priority};
@@ -252,7 +253,7 @@ impl<'de> Deserialize<'de> for Texts {
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub(crate) struct MomentLedger {
     texts: Texts,
-    moments: Vec<FiredMoment>,
+    moments: Chunked<FiredMoment>,
     /// Each patron's moments, by the patron's position in memory's table: one lookup
     /// answers both "fired already?" and "what else is there at this visit?", reading
     /// only that patron's entries.
@@ -756,7 +757,7 @@ impl MomentLedger {
             Some(text) => texts.intern(text),
             None => NO_TEXT,
         };
-        for fired in &mut self.moments {
+        for fired in self.moments.iter_mut() {
             fired.rule = keep(fired.rule, &mut self.texts);
             fired.message = keep(fired.message, &mut self.texts);
             fired.explanation = keep(fired.explanation, &mut self.texts);
