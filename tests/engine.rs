@@ -669,6 +669,137 @@ fn tick_looks_only_at_what_is_due_and_fires_once() {
     assert_eq!(memory.tick(start + days(71)).len(), 1);
 }
 
+/// Observes an order without tickets by `who` at `at`; returns the patron.
+fn seen_at(memory: &mut Memory, who: &str, at: DateTime<Utc>) -> regulars::PatronId {
+    let person = regulars::Signals::new().email(format!("{who}@example.org"));
+    let event = format!("e-{who}-{}", at.timestamp());
+    let order = format!("o-{who}-{}", at.timestamp());
+    observe(memory, order_at(&event, &order, person, [], at)).patron()
+}
+
+#[test]
+fn tick_takes_what_is_due_exactly_at_now_and_across_ten_minute_edges() {
+    let (b, _) = bare(t0());
+    let mut memory = build(b.rule(Quiet30 {
+        asked: Arc::new(AtomicUsize::new(0)),
+    }));
+    // A time on a ten-minute edge, and one inside those ten minutes.
+    let edge = utc(2026, 3, 3, 10, 0);
+    let second = TimeDelta::seconds(1);
+    let minutes = TimeDelta::minutes;
+    let due = [
+        ("before-edge", edge - second),
+        ("on-edge", edge),
+        ("after-edge", edge + second),
+        ("mid", edge + minutes(3)),
+        ("end", edge + minutes(10) - second),
+        ("next-edge", edge + minutes(10)),
+        ("far", edge + days(40)),
+    ];
+    for (who, at) in due {
+        seen_at(&mut memory, who, at - days(30));
+    }
+    assert_eq!(memory.pending_ticks(), due.len());
+
+    let took = |memory: &mut Memory, now| {
+        let mut fired: Vec<String> = memory
+            .tick(now)
+            .iter()
+            .map(|m| m.dedupe_key().to_owned())
+            .collect();
+        fired.sort();
+        fired
+    };
+    let key = |at: DateTime<Utc>| at.to_rfc3339();
+    assert!(took(&mut memory, edge - second - TimeDelta::nanoseconds(1)).is_empty());
+    assert_eq!(
+        took(&mut memory, edge),
+        [key(edge - second), key(edge)],
+        "due by now, the one due exactly now included"
+    );
+    assert_eq!(
+        took(&mut memory, edge + minutes(3)),
+        [key(edge + second), key(edge + minutes(3))]
+    );
+    assert_eq!(
+        took(&mut memory, edge + minutes(10) - second),
+        [key(edge + minutes(10) - second)]
+    );
+    assert_eq!(memory.pending_ticks(), 2);
+    assert_eq!(took(&mut memory, edge + days(1)), [key(edge + minutes(10))]);
+    assert_eq!(memory.pending_ticks(), 1, "the far one waits");
+    assert_eq!(took(&mut memory, edge + days(40)), [key(edge + days(40))]);
+    assert_eq!(memory.pending_ticks(), 0);
+}
+
+/// Due at a fixed time, an hour earlier for each order the patron placed after the
+/// first, or a day later for each ticket refunded: an event can move it either way.
+#[derive(Debug)]
+struct DueMoves {
+    at: DateTime<Utc>,
+}
+
+impl MomentRule for DueMoves {
+    fn id(&self) -> &str {
+        "due-moves"
+    }
+    fn evaluate(&self, ctx: &RuleContext<'_>, out: &mut Vec<Moment>) {
+        if let Trigger::Tick { due, .. } = ctx.trigger() {
+            out.push(
+                Moment::new(MomentKind::Welcome, Action::FollowUp, "on time")
+                    .dedupe_by(due.to_rfc3339()),
+            );
+        }
+    }
+    fn next_due(&self, patron: &PatronView<'_>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let earlier = i64::from(patron.stats().orders().saturating_sub(1));
+        let at = self.at - TimeDelta::hours(earlier);
+        (now < at).then_some(at)
+    }
+}
+
+#[test]
+fn a_due_time_refiled_earlier_or_later_is_due_only_at_its_new_time() {
+    let at = order_time() + days(30);
+    let (b, _) = bare(t0());
+    let mut memory = build(b.rule(DueMoves { at }));
+    seen_at(&mut memory, "ana", order_time());
+    seen_at(&mut memory, "ben", order_time());
+    assert_eq!(memory.pending_ticks(), 2);
+    // Ana orders twice more: due two hours earlier, in another ten minutes.
+    seen_at(&mut memory, "ana", order_time() + days(1));
+    seen_at(&mut memory, "ana", order_time() + days(2));
+    assert_eq!(memory.pending_ticks(), 2, "refiled, not filed twice");
+    let early = memory.tick(at - TimeDelta::hours(2));
+    assert_eq!(early.len(), 1);
+    assert_eq!(
+        early[0].dedupe_key(),
+        (at - TimeDelta::hours(2)).to_rfc3339()
+    );
+    assert_eq!(memory.pending_ticks(), 1);
+    let on_time = memory.tick(at);
+    assert_eq!(on_time.len(), 1, "ben's, at the time first filed");
+    assert_eq!(on_time[0].dedupe_key(), at.to_rfc3339());
+    assert_eq!(memory.pending_ticks(), 0);
+}
+
+#[test]
+fn erasing_a_patron_removes_their_due_times() {
+    let (b, _) = bare(t0());
+    let mut memory = build(b.rule(Quiet30 {
+        asked: Arc::new(AtomicUsize::new(0)),
+    }));
+    let ana = seen_at(&mut memory, "ana", order_time());
+    seen_at(&mut memory, "ben", order_time());
+    assert_eq!(memory.pending_ticks(), 2);
+    memory.erase(ana).expect("erase");
+    assert_eq!(memory.pending_ticks(), 1);
+    let fired = memory.tick(order_time() + days(31));
+    assert_eq!(fired.len(), 1, "only ben's");
+    assert_ne!(fired[0].patron(), ana);
+    assert_eq!(memory.pending_ticks(), 0);
+}
+
 /// Wakes at a fixed time, whatever happens; says whether it has due times as told, and
 /// counts how often memory asks when it is next due.
 #[derive(Debug)]

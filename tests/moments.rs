@@ -946,3 +946,50 @@ fn the_catch_up_respects_min_previous_visits() {
         "hamlet-2 would be only the 2nd"
     );
 }
+
+// ---------------------------------------------------------------- many moments
+
+#[test]
+fn thousands_of_fired_moments_read_back_the_same_after_a_snapshot_and_an_erasure() {
+    // More moments than memory keeps in one block, so reading, saving, loading and
+    // erasing cross its edges.
+    let (mut memory, clock) = memory_with_clock();
+    let mut patrons = Vec::new();
+    for i in 0..2_600 {
+        let who = Signals::new().email(format!("patron.{i}@example.org"));
+        let ticket = Ticket::new(format!("t-{i}"), "hamlet-1").seat_label(format!("A{i}"));
+        let seen = observe(
+            &mut memory,
+            order(&format!("e-{i}"), &format!("o-{i}"), who, [ticket]),
+        );
+        assert_eq!(moments_of(&seen, FIRST_VISIT).len(), 1, "patron {i}");
+        patrons.push(seen.patron());
+    }
+    let moments_of_each = |memory: &Memory| -> Vec<Vec<Moment>> {
+        patrons
+            .iter()
+            .map(|&p| memory.moments_of(p).collect())
+            .collect()
+    };
+    let before = moments_of_each(&memory);
+    assert!(before.iter().all(|m| m.len() == 1));
+    assert_eq!(
+        before[2_047][0].seat(),
+        Some(&Seat::new("A2047")),
+        "each patron's own moment"
+    );
+
+    let image = memory.snapshot();
+    let loaded = builder(&clock).build_from_snapshot(&image).expect("loads");
+    assert_eq!(moments_of_each(&loaded), before);
+
+    // Erasing one patron early on moves every later moment down: each still reads back.
+    memory.erase(patrons[5]).expect("erase");
+    let after = moments_of_each(&memory);
+    assert!(after[5].is_empty());
+    for (i, (after, before)) in after.iter().zip(&before).enumerate() {
+        if i != 5 {
+            assert_eq!(after, before, "patron {i}");
+        }
+    }
+}

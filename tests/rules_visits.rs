@@ -594,6 +594,32 @@ fn welcome_back_starts_on_the_date_eighteen_months_on() {
 }
 
 #[test]
+fn welcome_back_after_one_month_counts_calendar_months_at_month_ends() {
+    // The shortest month: 31 January to 28 February is a month, and only 28 days.
+    let rule = || WelcomeBack::new().after_months(1);
+    let end_of_january = utc(2026, 1, 31, 19, 30);
+    assert!(welcomes_back(
+        rule(),
+        end_of_january,
+        utc(2026, 2, 28, 19, 30)
+    ));
+    assert!(!welcomes_back(
+        rule(),
+        end_of_january,
+        utc(2026, 2, 27, 19, 30)
+    ));
+    // In a leap year, 29 February.
+    let leap = utc(2024, 1, 31, 19, 30);
+    assert!(welcomes_back(rule(), leap, utc(2024, 2, 29, 19, 30)));
+    assert!(!welcomes_back(rule(), leap, utc(2024, 2, 28, 19, 30)));
+    // Three months from 30 November, across February: 28 February, 90 days on.
+    let three = || WelcomeBack::new().after_months(3);
+    let november = utc(2025, 11, 30, 19, 30);
+    assert!(welcomes_back(three(), november, utc(2026, 2, 28, 19, 30)));
+    assert!(!welcomes_back(three(), november, utc(2026, 2, 27, 19, 30)));
+}
+
+#[test]
 fn welcome_back_needs_a_visit_before() {
     let mut house = House::new(WelcomeBack::new());
     house.show("hamlet-1", "hamlet", utc(2026, 3, 1, 19, 30));

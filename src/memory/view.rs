@@ -260,11 +260,12 @@ impl<'a> PatronView<'a> {
     }
     /// Their unused tickets (see [`unused_tickets`](Self::unused_tickets)) for
     /// performances they have not attended that start after `now`, with the performance:
-    /// their bookings still ahead. No ticket table lookup: only the catalog's.
+    /// their bookings still ahead, each ticket by its handle in the tickets table. No
+    /// ticket table lookup: only the catalog's.
     pub(crate) fn bookings_ahead(
         &self,
         now: DateTime<Utc>,
-    ) -> impl Iterator<Item = (&'a str, PerformanceIdx, &'a Performance)> + use<'a> {
+    ) -> impl Iterator<Item = (Handle, PerformanceIdx, &'a Performance)> + use<'a> {
         let record = self.record;
         let state = self.state;
         record.held.iter().filter_map(move |held| {
@@ -275,11 +276,7 @@ impl<'a> PatronView<'a> {
             if performance.starts_at() <= now || record.has_attended(held.performance) {
                 return None;
             }
-            Some((
-                state.tickets.key(held.ticket)?,
-                held.performance,
-                performance,
-            ))
+            Some((held.ticket, held.performance, performance))
         })
     }
     /// Whether they attended the performance at this catalog position.
@@ -292,10 +289,6 @@ impl<'a> PatronView<'a> {
             .visits_to(production)
             .copied()
             .unwrap_or_default()
-    }
-    /// The seat of a ticket memory has seen.
-    pub(crate) fn seat_of(&self, ticket: &str) -> Option<&'a Seat> {
-        self.state.tickets.get(ticket)?.seat.as_ref()
     }
     /// Attendances per genre, most attended first.
     pub fn genres(&self) -> Vec<(&'a str, u32)> {

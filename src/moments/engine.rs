@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Datelike, Utc};
 use smallvec::SmallVec;
 
-use super::ledger::{MomentLedger, RuleIdx, Standing, once_key};
+use super::ledger::{MomentLedger, RuleIdx, Standing, once_key, once_key_of};
 use super::moment::{channel_of, dedupe_key_of, default_purpose};
 use super::{
     Action, Moment, MomentKind, MomentRule, OncePer, Policy, RuleContext, SilencedMoment,
@@ -268,14 +268,16 @@ impl Engine {
         let mut buffer = Vec::new();
         let kind = TriggerKinds::of(ctx.trigger());
         if self.interest.iter().any(|interest| interest.contains(kind)) {
-            // The rules read the patron's attendances, then ask the ledger what fired:
-            // reading the first line of each now, together, lets their cache misses
-            // overlap instead of following one another.
+            // The rules read the patron's attendances, genres and bookings, then ask the
+            // ledger what fired: reading the first line of each now, together, lets their
+            // cache misses overlap instead of following one another.
             let record = patron.record;
             std::hint::black_box((
                 ledger.warm(patron.id()),
                 record.visits.first().map(|v| v.0),
                 record.attended.first().copied(),
+                record.held.first().map(|held| held.performance),
+                record.genres.first().map(|g| g.0),
             ));
         }
         for (idx, registered) in self.rules.iter().enumerate() {
@@ -501,18 +503,18 @@ fn key_of(
     now: DateTime<Utc>,
 ) -> u64 {
     match once {
-        OncePer::Patron => once_key(rule, format_args!("patron")),
+        OncePer::Patron => once_key_of(rule, &["patron"]),
         OncePer::Year => once_key(rule, format_args!("year {}", now.year())),
         OncePer::Performance => match performance {
-            Some(p) => once_key(rule, format_args!("performance {p}")),
-            None => once_key(rule, format_args!("{dedupe_key}")),
+            Some(p) => once_key_of(rule, &["performance ", p.as_str()]),
+            None => once_key_of(rule, &[dedupe_key]),
         },
         OncePer::Production => {
             match performance.and_then(|p| ctx.catalog().performance(p.as_str())) {
-                Some(p) => once_key(rule, format_args!("production {}", p.production())),
-                None => once_key(rule, format_args!("{dedupe_key}")),
+                Some(p) => once_key_of(rule, &["production ", p.production().as_str()]),
+                None => once_key_of(rule, &[dedupe_key]),
             }
         }
-        _ => once_key(rule, format_args!("{dedupe_key}")),
+        _ => once_key_of(rule, &[dedupe_key]),
     }
 }

@@ -2,7 +2,7 @@
 //! moments themselves (for briefs, caps and exclusive groups), and when each time-based
 //! rule is next due for each patron.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use std::hash::Hasher as _;
 use std::sync::Arc;
@@ -11,6 +11,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
+use super::chunked::Chunked;
+use super::due::DueIndex;
 use super::moment::Text;
 use super::{Action, Moment, MomentKind, Priority};
 use crate::model::history::Seat;
@@ -74,6 +76,17 @@ pub(crate) fn once_key(rule: &str, scope: std::fmt::Arguments<'_>) -> u64 {
     let mut key = OnceKey::new(rule);
     // Writing into a hasher cannot fail.
     let _ = key.write_fmt(scope);
+    key.finish()
+}
+
+/// The once-per key of `rule`'s moment for the scope text made of these parts, the same
+/// as [`once_key`] for the text they make together, without the formatting machinery: it
+/// is asked on every event for each rule that might propose something.
+pub(crate) fn once_key_of(rule: &str, scope: &[&str]) -> u64 {
+    let mut key = OnceKey::new(rule);
+    for part in scope {
+        key.0.write(part.as_bytes());
+    }
     key.finish()
 }
 
@@ -240,14 +253,14 @@ impl<'de> Deserialize<'de> for Texts {
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub(crate) struct MomentLedger {
     texts: Texts,
-    moments: Vec<FiredMoment>,
+    moments: Chunked<FiredMoment>,
     /// Each patron's moments, by the patron's position in memory's table: one lookup
     /// answers both "fired already?" and "what else is there at this visit?", reading
     /// only that patron's entries.
     #[serde(skip)]
     by_patron: Vec<PatronFiled>,
     #[serde(skip)]
-    due: BTreeSet<(DateTime<Utc>, PatronId, RuleIdx)>,
+    due: DueIndex,
     /// The due times filed per patron, so refiling a patron's rules after an event is one
     /// lookup, not one per rule.
     #[serde(skip)]
@@ -609,20 +622,15 @@ impl MomentLedger {
         &mut self,
         now: DateTime<Utc>,
     ) -> Vec<(DateTime<Utc>, PatronId, RuleIdx)> {
-        let mut taken = Vec::new();
-        while let Some(&first) = self.due.first() {
-            if first.0 > now {
-                break;
-            }
-            self.due.pop_first();
-            self.forget_due_fingerprint(first.1);
-            if let Some(filed) = self.due_of.get_mut(&first.1) {
-                filed.retain(|(rule, _)| *rule != first.2);
+        let taken = self.due.take_until(now);
+        for &(_, patron, rule) in &taken {
+            self.forget_due_fingerprint(patron);
+            if let Some(filed) = self.due_of.get_mut(&patron) {
+                filed.retain(|(r, _)| *r != rule);
                 if filed.is_empty() {
-                    self.due_of.remove(&first.1);
+                    self.due_of.remove(&patron);
                 }
             }
-            taken.push(first);
         }
         taken
     }
@@ -679,7 +687,7 @@ impl MomentLedger {
     pub(crate) fn due_entries(
         &self,
     ) -> impl Iterator<Item = (DateTime<Utc>, PatronId, RuleIdx)> + '_ {
-        self.due.iter().copied()
+        self.due.iter()
     }
 
     /// Forgets these patrons entirely, for erasure: their fired moments (a message may
@@ -690,8 +698,12 @@ impl MomentLedger {
         let before = self.moments.len();
         self.moments
             .retain(|fired| !patrons.contains(&fired.patron));
-        self.due.retain(|(_, p, _)| !patrons.contains(p));
-        self.due_of.retain(|p, _| !patrons.contains(p));
+        // Their due times, found from their own list: the index is not walked.
+        for &patron in patrons {
+            for (rule, at) in self.due_of.remove(&patron).unwrap_or_default() {
+                self.due.remove(&(at, patron, rule));
+            }
+        }
         self.compact_texts();
         // The moments kept are for patrons already filed: reindexing cannot fail here.
         let _ = self.reindex(self.by_patron.len());
@@ -745,7 +757,7 @@ impl MomentLedger {
             Some(text) => texts.intern(text),
             None => NO_TEXT,
         };
-        for fired in &mut self.moments {
+        for fired in self.moments.iter_mut() {
             fired.rule = keep(fired.rule, &mut self.texts);
             fired.message = keep(fired.message, &mut self.texts);
             fired.explanation = keep(fired.explanation, &mut self.texts);
@@ -816,5 +828,34 @@ impl LegacyLedger {
         }
         // The index is rebuilt, with the keys held, when the image is loaded.
         Ok(ledger)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{once_key, once_key_of};
+
+    /// Keys are saved in snapshots: the one made from parts must be the formatted one.
+    #[test]
+    fn once_key_of_parts_is_the_formatted_key() {
+        for (rule, performance) in [("repeat-production", "hamlet-3"), ("x", ""), ("", "é")] {
+            assert_eq!(
+                once_key_of(rule, &["performance ", performance]),
+                once_key(rule, format_args!("performance {performance}"))
+            );
+            assert_eq!(
+                once_key_of(rule, &[performance]),
+                once_key(rule, format_args!("{performance}"))
+            );
+            assert_eq!(
+                once_key_of(rule, &["production ", performance]),
+                once_key(rule, format_args!("production {performance}"))
+            );
+        }
+        assert_eq!(
+            once_key_of("first-visit", &["patron"]),
+            once_key("first-visit", format_args!("patron"))
+        );
+        assert_ne!(once_key_of("a", &["b"]), once_key_of("ab", &[""]));
     }
 }

@@ -76,6 +76,8 @@ impl ShortDate {
     /// Appends the date to `out`: what `Display` writes, without the formatter's
     /// indirection for every character.
     pub(crate) fn push_to(self, out: &mut String) {
+        // At most "31 Dec 9999": room made once, not character by character.
+        out.reserve(11);
         // Writing into a string cannot fail.
         let _ = self.write_to(out);
     }
@@ -208,6 +210,25 @@ mod tests {
                     assert_eq!(pushed, date.format("%-d %b %Y").to_string());
                 }
             }
+        }
+    }
+}
+
+/// The ticket a built-in rule's moment is for: the trigger's own ticket, whose id memory
+/// already holds as shared text (the moment takes a cheap clone of it), or another ticket
+/// the patron holds, read from the tickets table (its id is copied into the moment).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum TicketRef<'a> {
+    Id(&'a crate::model::ids::TicketId),
+    Text(&'a str),
+}
+
+impl TicketRef<'_> {
+    /// The id as a moment holds it.
+    pub(crate) fn to_id(self) -> crate::model::ids::TicketId {
+        match self {
+            TicketRef::Id(id) => id.clone(),
+            TicketRef::Text(text) => crate::model::ids::TicketId::new(text),
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::{push_decimal, push_ordinal};
+use super::{TicketRef, push_decimal, push_ordinal};
 use crate::model::catalog::Production;
 use crate::model::history::Seat;
 use crate::model::ids::PerformanceId;
@@ -75,7 +75,7 @@ impl RepeatProduction {
 struct NoteFor<'a> {
     production: &'a Production,
     performance: &'a PerformanceId,
-    ticket: &'a str,
+    ticket: TicketRef<'a>,
     seat: Option<&'a Seat>,
     previous: u32,
     last_seen: Option<DateTime<Utc>>,
@@ -103,7 +103,9 @@ impl NoteFor<'_> {
         push_ordinal(&mut message, self.previous + 1);
         message.push_str(" visit to ");
         message.push_str(title);
-        let mut explanation = String::with_capacity(title.len() + 56);
+        // "attended 10 performance(s) of  before, last on 31 Dec 2026" is 58 bytes
+        // besides the title: room for it once, not grown twice.
+        let mut explanation = String::with_capacity(title.len() + 72);
         explanation.push_str("attended ");
         push_decimal(&mut explanation, self.previous);
         explanation.push_str(" performance(s) of ");
@@ -125,7 +127,7 @@ impl NoteFor<'_> {
         };
         moment
             .for_performance(self.performance.clone())
-            .for_ticket(self.ticket)
+            .for_ticket(self.ticket.to_id())
             .with_priority(priority)
             .explain(explanation)
     }
@@ -165,7 +167,7 @@ impl MomentRule for RepeatProduction {
                 let note = NoteFor {
                     production,
                     performance,
-                    ticket: ticket.id().as_str(),
+                    ticket: TicketRef::Id(ticket.id()),
                     seat: ticket.seat(),
                     previous: visits.count(),
                     last_seen: visits.last_at(),
@@ -204,7 +206,7 @@ impl MomentRule for RepeatProduction {
                         NoteFor {
                             production,
                             performance: p.id(),
-                            ticket: t.id(),
+                            ticket: TicketRef::Text(t.id()),
                             seat: t.seat(),
                             previous,
                             last_seen: visits.last_at(),

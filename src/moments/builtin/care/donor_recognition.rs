@@ -7,6 +7,7 @@ use crate::memory::PatronView;
 use crate::model::history::{InteractionKind, Seat};
 use crate::model::ids::PerformanceId;
 use crate::model::money::{Currency, Money};
+use crate::moments::builtin::TicketRef;
 use crate::moments::{
     Action, Moment, MomentKind, MomentRule, Policy, Priority, RuleContext, Trigger, TriggerKinds,
 };
@@ -67,7 +68,7 @@ impl Default for DonorRecognition {
 /// The ticket an item is for.
 struct Target<'a> {
     performance: &'a PerformanceId,
-    ticket: &'a str,
+    ticket: TicketRef<'a>,
     seat: Option<&'a Seat>,
 }
 
@@ -172,7 +173,7 @@ impl MomentRule for DonorRecognition {
                 }
                 Target {
                     performance: ticket.performance().id(),
-                    ticket: ticket.id().as_str(),
+                    ticket: TicketRef::Id(ticket.id()),
                     seat: ticket.seat(),
                 }
             }
@@ -185,7 +186,7 @@ impl MomentRule for DonorRecognition {
                 };
                 Target {
                     performance: performance.id(),
-                    ticket: ticket.id(),
+                    ticket: TicketRef::Text(ticket.id()),
                     seat: ticket.seat(),
                 }
             }
@@ -208,7 +209,7 @@ impl MomentRule for DonorRecognition {
             ),
         )
         .for_performance(target.performance.clone())
-        .for_ticket(target.ticket)
+        .for_ticket(target.ticket.to_id())
         .with_priority(Priority::HIGH)
         .explain(format!(
             "{gifts} gift(s) since {}, at least the {} tier; their next booked performance",

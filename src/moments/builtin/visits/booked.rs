@@ -8,36 +8,42 @@ use chrono::{DateTime, Months, NaiveDate, Utc};
 use smallvec::SmallVec;
 
 use crate::memory::PatronView;
+use crate::memory::state::State;
 use crate::model::catalog::{Performance, PerformanceIdx};
 use crate::model::history::Seat;
-use crate::model::ids::PerformanceId;
+use crate::model::ids::{Handle, TicketId};
 use crate::moments::{Action, Moment, MomentKind, TicketInfo};
 
 /// A ticket a moment can be for: the one just issued or scanned, or one held for later.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Booking<'a> {
-    pub(super) ticket: &'a str,
     pub(super) performance: &'a Performance,
     performance_idx: PerformanceIdx,
-    seat: SeatOf<'a>,
+    ticket: TicketOf<'a>,
 }
 
-/// Where a booking's seat comes from: the trigger's ticket has it at hand, a held one is
-/// looked up only when a moment is made for it.
+/// Where a booking's ticket id and seat come from: the trigger's ticket has them at hand
+/// (its id as memory's shared text); a held one is read from the tickets table only when
+/// a moment is made for it, so counting bookings reads no ticket.
 #[derive(Clone, Copy, Debug)]
-enum SeatOf<'a> {
-    Known(Option<&'a Seat>),
-    Held(PatronView<'a>),
+enum TicketOf<'a> {
+    Known(&'a TicketId, Option<&'a Seat>),
+    Held(Handle, &'a State),
 }
 
 impl<'a> Booking<'a> {
+    /// The trigger's ticket.
     pub(super) fn of(ticket: &TicketInfo<'a>) -> Self {
         Self {
-            ticket: ticket.id().as_str(),
             performance: ticket.performance(),
             performance_idx: ticket.performance_idx,
-            seat: SeatOf::Known(ticket.seat()),
+            ticket: TicketOf::Known(ticket.id(), ticket.seat()),
         }
+    }
+
+    /// Where this booking's performance sits in the catalog.
+    pub(super) fn performance_idx(&self) -> PerformanceIdx {
+        self.performance_idx
     }
 
     /// Whether the patron attended this booking's performance.
@@ -45,10 +51,19 @@ impl<'a> Booking<'a> {
         patron.attended_at(self.performance_idx)
     }
 
+    /// The ticket's id (empty for a handle the tickets table does not hold, which memory
+    /// never files).
+    fn ticket_text(&self) -> &'a str {
+        match self.ticket {
+            TicketOf::Known(id, _) => id.as_str(),
+            TicketOf::Held(ticket, state) => state.tickets.key(ticket).unwrap_or_default(),
+        }
+    }
+
     fn seat(&self) -> Option<&'a Seat> {
-        match self.seat {
-            SeatOf::Known(seat) => seat,
-            SeatOf::Held(patron) => patron.seat_of(self.ticket),
+        match self.ticket {
+            TicketOf::Known(_, seat) => seat,
+            TicketOf::Held(ticket, state) => state.tickets.value(ticket)?.seat.as_ref(),
         }
     }
 
@@ -57,7 +72,10 @@ impl<'a> Booking<'a> {
     pub(super) fn moment(&self, kind: MomentKind, action: Action, message: String) -> Moment {
         let moment = Moment::new(kind, action, message)
             .for_performance(self.performance.id().clone())
-            .for_ticket(self.ticket);
+            .for_ticket(match self.ticket {
+                TicketOf::Known(id, _) => id.clone(),
+                TicketOf::Held(..) => TicketId::new(self.ticket_text()),
+            });
         match self.seat() {
             Some(seat) => moment.at_seat(seat.clone()),
             None => moment,
@@ -82,14 +100,13 @@ pub(super) fn upcoming<'a>(
     patron: &PatronView<'a>,
     now: DateTime<Utc>,
 ) -> impl Iterator<Item = Booking<'a>> + use<'a> {
-    let view = *patron;
+    let state = patron.state;
     patron
         .bookings_ahead(now)
         .map(move |(ticket, performance_idx, performance)| Booking {
-            ticket,
             performance,
             performance_idx,
-            seat: SeatOf::Held(view),
+            ticket: TicketOf::Held(ticket, state),
         })
 }
 
@@ -99,9 +116,11 @@ pub(super) fn precedes(a: &Performance, b: &Performance) -> bool {
     (a.starts_at(), a.id()) < (b.starts_at(), b.id())
 }
 
-/// The order bookings happen in: by performance, then ticket id.
-fn order_key<'a>(b: &Booking<'a>) -> (DateTime<Utc>, &'a PerformanceId, &'a str) {
-    (b.performance.starts_at(), b.performance.id(), b.ticket)
+/// The order bookings happen in: by performance, then ticket id (read only for a tie).
+fn in_booking_order(a: &Booking<'_>, b: &Booking<'_>) -> std::cmp::Ordering {
+    (a.performance.starts_at(), a.performance.id())
+        .cmp(&(b.performance.starts_at(), b.performance.id()))
+        .then_with(|| a.ticket_text().cmp(b.ticket_text()))
 }
 
 /// How many distinct performances other than `this` the patron has booked ahead of it
@@ -165,14 +184,14 @@ impl Distinct {
 
 /// The patron's next booking (see [`upcoming`]).
 pub(super) fn next<'a>(patron: &PatronView<'a>, now: DateTime<Utc>) -> Option<Booking<'a>> {
-    upcoming(patron, now).min_by(|a, b| order_key(a).cmp(&order_key(b)))
+    upcoming(patron, now).min_by(in_booking_order)
 }
 
 /// The patron's bookings still ahead in the order they will happen, one per performance
 /// (its lowest ticket id).
 pub(super) fn in_order<'a>(patron: &PatronView<'a>, now: DateTime<Utc>) -> Vec<Booking<'a>> {
     let mut bookings: Vec<_> = upcoming(patron, now).collect();
-    bookings.sort_by(|a, b| order_key(a).cmp(&order_key(b)));
+    bookings.sort_by(in_booking_order);
     bookings.dedup_by(|later, earlier| later.performance.id() == earlier.performance.id());
     bookings
 }

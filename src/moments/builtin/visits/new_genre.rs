@@ -4,7 +4,7 @@ use smallvec::SmallVec;
 
 use super::booked::{self, Booking};
 use crate::memory::PatronView;
-use crate::model::catalog::{Catalog, Performance};
+use crate::model::catalog::{Catalog, GenreIdx, PerformanceIdx};
 use crate::moments::{
     Action, Moment, MomentKind, MomentRule, Priority, RuleContext, Trigger, TriggerKinds,
 };
@@ -99,7 +99,7 @@ impl NewGenre {
     /// Distinct performances attended in productions with genres, counted up to `limit`.
     fn in_genres(patron: &PatronView<'_>, catalog: &Catalog, limit: u32) -> u32 {
         let mut count = 0;
-        for performance in patron.attendances() {
+        for &performance in &patron.record.attended {
             if has_genres(catalog, performance) {
                 count += 1;
                 if count >= limit {
@@ -111,25 +111,41 @@ impl NewGenre {
     }
 }
 
-fn has_genres(catalog: &Catalog, performance: &Performance) -> bool {
+/// The genres of the production of the performance at this catalog position, as catalog
+/// positions: rules compare genres without hashing their names.
+fn genres_at(catalog: &Catalog, performance: PerformanceIdx) -> &[GenreIdx] {
     catalog
-        .production_of(performance)
-        .is_some_and(|p| !p.genres().is_empty())
+        .performance_entry(performance)
+        .map_or(&[], |entry| catalog.genres_of(entry.production))
+}
+
+fn has_genres(catalog: &Catalog, performance: PerformanceIdx) -> bool {
+    !genres_at(catalog, performance).is_empty()
 }
 
 /// The genres of a performance's production the patron never attended.
-fn new_genres<'a>(
+fn new_genres(
     patron: &PatronView<'_>,
-    catalog: &'a Catalog,
-    performance: &Performance,
-) -> SmallVec<[&'a str; 4]> {
-    catalog
-        .production_of(performance)
-        .map(|p| p.genres())
-        .unwrap_or_default()
+    catalog: &Catalog,
+    performance: PerformanceIdx,
+) -> SmallVec<[GenreIdx; 4]> {
+    let attended = &patron.record.genres;
+    genres_at(catalog, performance)
         .iter()
-        .map(String::as_str)
-        .filter(|g| patron.attendances_in_genre(g) == 0)
+        .copied()
+        .filter(|g| {
+            attended
+                .binary_search_by_key(g, |&(genre, _)| genre)
+                .map_or(true, |i| attended.get(i).is_none_or(|&(_, n)| n == 0))
+        })
+        .collect()
+}
+
+/// The names of these genres, in the same order.
+fn names<'a>(catalog: &'a Catalog, genres: &[GenreIdx]) -> SmallVec<[&'a str; 4]> {
+    genres
+        .iter()
+        .filter_map(|&g| catalog.genre_name(g))
         .collect()
 }
 
@@ -171,22 +187,23 @@ impl NewGenre {
         if booking.attended_by(patron) {
             return None;
         }
-        let mut new = new_genres(patron, catalog, this);
+        let mut new = new_genres(patron, catalog, booking.performance_idx());
         if new.is_empty() || Self::in_genres(patron, catalog, self.min_visits) < self.min_visits {
             return None;
         }
         // A booking in the genre that comes first is their first visit in it.
         for earlier in booked::upcoming(patron, ctx.now()) {
-            let earlier = earlier.performance;
-            if earlier.id() != this.id() && booked::precedes(earlier, this) {
-                let genres = catalog.production_of(earlier).map(|p| p.genres());
-                new.retain(|g| !genres.is_some_and(|gs| gs.iter().any(|e| e == g)));
+            if earlier.performance_idx() != booking.performance_idx()
+                && booked::precedes(earlier.performance, this)
+            {
+                let genres = genres_at(catalog, earlier.performance_idx());
+                new.retain(|g| !genres.contains(g));
                 if new.is_empty() {
                     return None;
                 }
             }
         }
-        Some(self.moment(patron, booking, &new))
+        Some(self.moment(patron, booking, &names(catalog, &new)))
     }
 }
 
@@ -223,22 +240,22 @@ impl MomentRule for NewGenre {
             } => {
                 // Only the scan that reaches the count: before it nothing qualified, after
                 // it every booking was checked when issued.
-                if !has_genres(catalog, ticket.performance())
+                if !has_genres(catalog, ticket.performance_idx)
                     || Self::in_genres(patron, catalog, self.min_visits + 1) != self.min_visits
                 {
                     return;
                 }
-                let mut claimed: SmallVec<[&str; 4]> = SmallVec::new();
+                let mut claimed: SmallVec<[GenreIdx; 4]> = SmallVec::new();
                 for booking in booked::in_order(patron, ctx.now()) {
-                    let new = new_genres(patron, catalog, booking.performance);
-                    let fresh: SmallVec<[&str; 4]> = new
+                    let new = new_genres(patron, catalog, booking.performance_idx());
+                    let fresh: SmallVec<[GenreIdx; 4]> = new
                         .iter()
                         .filter(|g| !claimed.contains(g))
                         .copied()
                         .collect();
                     claimed.extend(new);
                     if !fresh.is_empty() {
-                        out.push(self.moment(patron, booking, &fresh));
+                        out.push(self.moment(patron, booking, &names(catalog, &fresh)));
                     }
                 }
             }

@@ -100,6 +100,12 @@ impl WelcomeBack {
         let last_at = patron.stats().last_attended_at()?;
         let this = booking.performance;
         let starts = this.starts_at();
+        // Every month has at least 28 days: sooner than that many days a month, they were
+        // not away long enough, and the calendar need not be asked (most bookings).
+        let soonest = i64::from(self.after_months) * 28;
+        if (starts.date_naive() - last_at.date_naive()).num_days() < soonest {
+            return None;
+        }
         let away_enough = add_months(last_at.date_naive(), self.after_months)
             .is_some_and(|back| starts.date_naive() >= back);
         if !away_enough
