@@ -542,20 +542,20 @@ mod tests {
         Ok(cleaned)
     }
 
+    /// Name parts (given, given key, family, family key), identifier keys, and address
+    /// parts (street, postcode, city).
+    type Expected = (
+        Option<[Option<String>; 4]>,
+        Vec<String>,
+        [Option<String>; 3],
+    );
+    /// The field that failed, and why.
+    type Failure = (&'static str, Rejection);
+
     /// What normalizing must give, put together from the public normalizers one value
     /// at a time: the first field that fails (in the order normalizing reads them)
     /// names the error, and otherwise every value is what its normalizer says.
-    fn expected(
-        signals: &Signals,
-        max_bytes: usize,
-    ) -> std::result::Result<
-        (
-            Option<[Option<String>; 4]>,
-            Vec<String>,
-            [Option<String>; 3],
-        ),
-        (&'static str, Rejection),
-    > {
+    fn expected(signals: &Signals, max_bytes: usize) -> std::result::Result<Expected, Failure> {
         let fail = |field: &'static str| move |r: Rejection| (field, r);
         // Every value is measured before any is read.
         let measured = [
