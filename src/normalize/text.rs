@@ -184,7 +184,8 @@ pub(crate) fn clean_into(raw: &str, max_bytes: usize, out: &mut Buf) -> Result<(
 /// Text being written on the stack: a normalized value, or several end to end, that fits
 /// in [`Buf::INLINE`] bytes is built without touching the heap, so that the one owned
 /// copy made of it at the end is the only allocation.
-#[derive(Debug, Default, Clone)]
+// No `Debug`: it holds personal data.
+#[derive(Default)]
 pub(crate) struct Buf {
     /// Valid UTF-8 at every step: only whole characters are appended and cut.
     bytes: SmallVec<[u8; Buf::INLINE]>,
