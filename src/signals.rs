@@ -9,7 +9,8 @@ use smallvec::SmallVec;
 use crate::error::{Error, Result};
 use crate::memory::Limits;
 use crate::model::profile::{Address, Identifier, IdentifierKind, PersonName};
-use crate::normalize::{self, Country, Rejection, text};
+use crate::normalize::text::{self, Buf};
+use crate::normalize::{self, Country, Rejection};
 use crate::pii::Pii;
 
 /// Everything an event says about a person, exactly as the vendor sent it.
@@ -128,28 +129,26 @@ impl Signals {
     /// event (e.g. ``event `e-7`: order.buyer``) for error messages. With `sealed` (a
     /// memory with an identifier key), identifiers sealed by [`seal`](Self::seal) are
     /// taken as they are.
-    pub(crate) fn normalize(
-        &self,
+    pub(crate) fn normalize<'a>(
+        &'a self,
         default_country: Option<Country>,
         today: NaiveDate,
         limits: &Limits,
         location: &dyn Fn(&str) -> String,
         sealed: bool,
     ) -> Result<NormalizedSignals> {
-        let unseal = |raw: &str, name: &str| -> Result<Option<String>> {
-            match raw.strip_prefix(SEALED_MARK) {
-                Some(value) if sealed => crate::privacy::check_sealed(value)
-                    .map(|()| Some(value.to_owned()))
-                    .map_err(|reason| Error::InvalidInput {
-                        location: location(name),
-                        reason,
-                    }),
-                _ => Ok(None),
-            }
-        };
         let field = |name: &str, reason: Rejection| Error::InvalidInput {
             location: location(name),
             reason,
+        };
+        // A sealed identifier is taken as it is, once checked.
+        let unseal = |raw: &'a str, name: &str| -> Result<Option<&'a str>> {
+            match raw.strip_prefix(SEALED_MARK) {
+                Some(value) if sealed => crate::privacy::check_sealed(value)
+                    .map(|()| Some(value))
+                    .map_err(|reason| field(name, reason)),
+                _ => Ok(None),
+            }
         };
         // Every value is measured before any work is done on it, so an oversized one
         // costs nothing to refuse.
@@ -165,39 +164,49 @@ impl Signals {
             ("country", &self.country),
             ("card_token", &self.card_token),
         ];
+        // Each value's first byte is read here too: values sit in separate allocations,
+        // often not in cache, and asking for them all at once lets the memory system
+        // fetch them side by side rather than one after another as each is reached.
+        let mut first_bytes = 0u8;
         for (name, value) in values {
             if let Some(raw) = value {
                 text::check_length(raw, max_bytes).map_err(|r| field(name, r))?;
+                first_bytes ^= raw.as_bytes().first().copied().unwrap_or_default();
             }
         }
+        std::hint::black_box(first_bytes);
         for (_, value) in self.external_ids.iter().take(MAX_EXTERNAL_IDS + 1) {
             text::check_length(value, max_bytes).map_err(|r| field("external_ids.value", r))?;
         }
 
-        let given = match &self.given_name {
-            Some(raw) => Some((
-                clean_text(raw, max_bytes).map_err(|r| field("given_name", r))?,
-                normalize::name(raw).map_err(|r| field("given_name", r))?,
-            )),
-            None => None,
-        };
-        let family = match &self.family_name {
-            Some(raw) => Some((
-                clean_text(raw, max_bytes).map_err(|r| field("family_name", r))?,
-                normalize::name(raw).map_err(|r| field("family_name", r))?,
-            )),
-            None => None,
-        };
-        let name = (given.is_some() || family.is_some()).then(|| {
-            PersonName::new(
-                given
-                    .as_ref()
-                    .map(|(raw, key)| (raw.as_str(), key.as_str())),
-                family
-                    .as_ref()
-                    .map(|(raw, key)| (raw.as_str(), key.as_str())),
-            )
+        // Values are written on the stack, and each stored value is copied out of it
+        // once, straight into the allocation that keeps it.
+        let mut written = Buf::new();
+
+        // Given name as written, its key, family name as written, its key: the order a
+        // `PersonName` keeps them in.
+        let mut name_spans: [Option<core::ops::Range<usize>>; 4] = Default::default();
+        let parts = [
+            ("given_name", &self.given_name),
+            ("family_name", &self.family_name),
+        ];
+        for ((name, value), spans) in parts.into_iter().zip(name_spans.chunks_exact_mut(2)) {
+            if let Some(raw) = value {
+                let start = written.len();
+                text::clean_into(raw, max_bytes, &mut written).map_err(|r| field(name, r))?;
+                let folded = written.len();
+                normalize::name_key_into(raw, &mut written).map_err(|r| field(name, r))?;
+                spans[0] = Some(start..folded);
+                spans[1] = Some(folded..written.len());
+            }
+        }
+        let name = (self.given_name.is_some() || self.family_name.is_some()).then(|| {
+            let text = written.as_str();
+            let [given, given_key, family, family_key] =
+                name_spans.map(|span| span.and_then(|span| text.get(span)));
+            PersonName::new(given.zip(given_key), family.zip(family_key))
         });
+        written.truncate(0);
 
         let country = match &self.country {
             Some(raw) => Some(Country::parse(raw).map_err(|r| field("country", r))?),
@@ -205,48 +214,41 @@ impl Signals {
         };
 
         let mut identifiers = SmallVec::new();
-        if let Some(value) = self
-            .email
-            .as_deref()
-            .map(|raw| unseal(raw, "email"))
-            .transpose()?
-            .flatten()
-        {
-            identifiers.push(Identifier::new(IdentifierKind::Email, &value));
-        } else if let Some(raw) = &self.email {
-            let email = normalize::email(raw).map_err(|r| field("email", r))?;
-            identifiers.push(Identifier::new(IdentifierKind::Email, &email));
-        }
-        if let Some(value) = self
-            .phone
-            .as_deref()
-            .map(|raw| unseal(raw, "phone"))
-            .transpose()?
-            .flatten()
-        {
-            identifiers.push(Identifier::new(IdentifierKind::Phone, &value));
-        } else if let Some(raw) = &self.phone {
-            let phone = match country.or(default_country) {
-                Some(home) => normalize::phone(raw, home),
-                // With no home country only numbers written with `+` can be read, and
-                // for those the country passed is never consulted.
-                None if raw.trim_start().starts_with('+') => normalize::phone(raw, Country::GB),
-                None => Err(Rejection::UnsupportedCountry),
+        if let Some(raw) = &self.email {
+            match unseal(raw, "email")? {
+                Some(value) => identifiers.push(Identifier::new(IdentifierKind::Email, value)),
+                None => {
+                    normalize::email_into(raw, &mut written).map_err(|r| field("email", r))?;
+                    identifiers.push(Identifier::new(IdentifierKind::Email, written.as_str()));
+                    written.truncate(0);
+                }
             }
-            .map_err(|r| field("phone", r))?;
-            identifiers.push(Identifier::new(IdentifierKind::Phone, &phone));
         }
-        if let Some(value) = self
-            .card_token
-            .as_deref()
-            .map(|raw| unseal(raw, "card_token"))
-            .transpose()?
-            .flatten()
-        {
-            identifiers.push(Identifier::new(IdentifierKind::CardToken, &value));
-        } else if let Some(raw) = &self.card_token {
-            let token = token(raw).map_err(|r| field("card_token", r))?;
-            identifiers.push(Identifier::new(IdentifierKind::CardToken, token));
+        if let Some(raw) = &self.phone {
+            match unseal(raw, "phone")? {
+                Some(value) => identifiers.push(Identifier::new(IdentifierKind::Phone, value)),
+                None => {
+                    match country.or(default_country) {
+                        Some(home) => normalize::phone_into(raw, home, &mut written),
+                        // With no home country only numbers written with `+` can be
+                        // read, and for those the country passed is never consulted.
+                        None if raw.trim_start().starts_with('+') => {
+                            normalize::phone_into(raw, Country::GB, &mut written)
+                        }
+                        None => Err(Rejection::UnsupportedCountry),
+                    }
+                    .map_err(|r| field("phone", r))?;
+                    identifiers.push(Identifier::new(IdentifierKind::Phone, written.as_str()));
+                    written.truncate(0);
+                }
+            }
+        }
+        if let Some(raw) = &self.card_token {
+            let value = match unseal(raw, "card_token")? {
+                Some(value) => value,
+                None => token(raw).map_err(|r| field("card_token", r))?,
+            };
+            identifiers.push(Identifier::new(IdentifierKind::CardToken, value));
         }
         if self.external_ids.len() > MAX_EXTERNAL_IDS {
             return Err(field(
@@ -257,44 +259,49 @@ impl Signals {
             ));
         }
         for (system, value) in &self.external_ids {
-            let system = external_system(system).map_err(|r| field("external_ids.system", r))?;
-            let id = match unseal(value, "external_ids.value")? {
-                Some(sealed) => Identifier::external(&system, &sealed),
-                None => {
-                    let value = token(value).map_err(|r| field("external_ids.value", r))?;
-                    Identifier::external(&system, value)
-                }
+            external_system_into(system, &mut written)
+                .map_err(|r| field("external_ids.system", r))?;
+            let value = match unseal(value, "external_ids.value")? {
+                Some(sealed) => sealed,
+                None => token(value).map_err(|r| field("external_ids.value", r))?,
             };
+            let id = Identifier::external(written.as_str(), value);
+            written.truncate(0);
             if !identifiers.contains(&id) {
                 identifiers.push(id);
             }
         }
 
+        // Postcode first, as its errors come first; the address keeps street, postcode
+        // and city in that order, whatever order they were written in here.
         let postcode = match &self.postcode {
-            Some(raw) => Some(Pii::new(
-                normalize::postcode(raw, country.or(default_country))
-                    .map_err(|r| field("postcode", r))?,
-            )),
+            Some(raw) => {
+                let start = written.len();
+                normalize::postcode_into(raw, country.or(default_country), &mut written)
+                    .map_err(|r| field("postcode", r))?;
+                Some(start..written.len())
+            }
             None => None,
         };
         let street = match &self.street {
-            Some(raw) => Some(Pii::new(
-                clean_text(raw, max_bytes).map_err(|r| field("street", r))?,
-            )),
+            Some(raw) => {
+                let start = written.len();
+                text::clean_into(raw, max_bytes, &mut written).map_err(|r| field("street", r))?;
+                Some(start..written.len())
+            }
             None => None,
         };
         let city = match &self.city {
-            Some(raw) => Some(Pii::new(
-                clean_text(raw, max_bytes).map_err(|r| field("city", r))?,
-            )),
+            Some(raw) => {
+                let start = written.len();
+                text::clean_into(raw, max_bytes, &mut written).map_err(|r| field("city", r))?;
+                Some(start..written.len())
+            }
             None => None,
         };
-        let address = Address::new(
-            street.as_deref(),
-            postcode.as_deref(),
-            city.as_deref(),
-            country,
-        );
+        let text = written.as_str();
+        let part = |span: Option<core::ops::Range<usize>>| span.and_then(|span| text.get(span));
+        let address = Address::new(part(street), part(postcode), part(city), country);
 
         if let Some(date) = self.birth_date {
             // Nobody alive was born before 1880; a date after the event is a typo.
@@ -367,8 +374,9 @@ impl Signals {
             if is_sealed(value) {
                 continue;
             }
-            if let (Ok(folded), Ok(id)) = (external_system(system), token(value)) {
-                *value = marked(Identifier::external(&folded, id));
+            let mut folded = Buf::new();
+            if let (Ok(()), Ok(id)) = (external_system_into(system, &mut folded), token(value)) {
+                *value = marked(Identifier::external(folded.as_str(), id));
             }
         }
         sealed
@@ -403,18 +411,6 @@ const MAX_EXTERNAL_IDS: usize = 8;
 const MAX_TOKEN_BYTES: usize = 128;
 const MAX_SYSTEM_BYTES: usize = 32;
 
-/// Display text (names as written, street, city): bounded, no control characters,
-/// invisible and bidi-control characters removed (they can make a name render as another),
-/// whitespace collapsed.
-fn clean_text(raw: &str, max_bytes: usize) -> Result<String, Rejection> {
-    text::screen(raw, max_bytes)?;
-    let text: String = text::visible(raw).collect();
-    if text.is_empty() {
-        return Err(Rejection::Empty);
-    }
-    Ok(text)
-}
-
 /// An opaque token or external id value: trimmed, bounded, no spaces or control characters.
 fn token(raw: &str) -> Result<&str, Rejection> {
     if raw.len() > MAX_TOKEN_BYTES {
@@ -442,19 +438,19 @@ fn token(raw: &str) -> Result<&str, Rejection> {
     Ok(value)
 }
 
-/// The name of an external system, folded: `"Loyalty "` and `"loyalty"` are one system.
-fn external_system(raw: &str) -> Result<String, Rejection> {
+/// The name of an external system, folded, appended to `out`: `"Loyalty "` and
+/// `"loyalty"` are one system.
+fn external_system_into(raw: &str, out: &mut Buf) -> Result<(), Rejection> {
     let system = raw.trim();
     if system.is_empty() {
         return Err(Rejection::Empty);
     }
-    // Measured before the copy is made, so a megabyte costs nothing to refuse.
+    // Measured before anything is written, so a megabyte costs nothing to refuse.
     if system.len() > MAX_SYSTEM_BYTES {
         return Err(Rejection::TooLong {
             max_bytes: MAX_SYSTEM_BYTES,
         });
     }
-    let system = system.to_ascii_lowercase();
     if !system
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
@@ -463,7 +459,10 @@ fn external_system(raw: &str) -> Result<String, Rejection> {
             expected: "a system name of at most 32 letters, digits, '-', '_' or '.'",
         });
     }
-    Ok(system)
+    for b in system.bytes() {
+        out.push(char::from(b.to_ascii_lowercase()));
+    }
+    Ok(())
 }
 
 /// Signals after normalization: what recognition strategies compare.
@@ -529,5 +528,196 @@ impl NormalizedSignals {
     /// The birth date given.
     pub fn birth_date(&self) -> Option<NaiveDate> {
         self.birth_date
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Display text as the public pieces give it: screened, invisible characters
+    /// dropped, whitespace collapsed.
+    fn clean(raw: &str, max_bytes: usize) -> std::result::Result<String, Rejection> {
+        text::screen(raw, max_bytes)?;
+        let cleaned: String = text::visible(raw).collect();
+        if cleaned.is_empty() {
+            return Err(Rejection::Empty);
+        }
+        Ok(cleaned)
+    }
+
+    /// Name parts (given, given key, family, family key), identifier keys, and address
+    /// parts (street, postcode, city).
+    type Expected = (
+        Option<[Option<String>; 4]>,
+        Vec<String>,
+        [Option<String>; 3],
+    );
+    /// The field that failed, and why.
+    type Failure = (&'static str, Rejection);
+
+    /// What normalizing must give, put together from the public normalizers one value
+    /// at a time: the first field that fails (in the order normalizing reads them)
+    /// names the error, and otherwise every value is what its normalizer says.
+    fn expected(signals: &Signals, max_bytes: usize) -> std::result::Result<Expected, Failure> {
+        let fail = |field: &'static str| move |r: Rejection| (field, r);
+        // Every value is measured before any is read.
+        let measured = [
+            ("given_name", &signals.given_name),
+            ("family_name", &signals.family_name),
+            ("email", &signals.email),
+            ("phone", &signals.phone),
+            ("street", &signals.street),
+            ("postcode", &signals.postcode),
+            ("city", &signals.city),
+            ("country", &signals.country),
+        ];
+        for (field, raw) in measured {
+            if let Some(raw) = raw {
+                text::check_length(raw, max_bytes).map_err(fail(field))?;
+            }
+        }
+        let mut name = None;
+        if signals.given_name.is_some() || signals.family_name.is_some() {
+            let mut parts: [Option<String>; 4] = Default::default();
+            for (i, field, raw) in [
+                (0, "given_name", &signals.given_name),
+                (2, "family_name", &signals.family_name),
+            ] {
+                if let Some(raw) = raw {
+                    parts[i] = Some(clean(raw, max_bytes).map_err(fail(field))?);
+                    parts[i + 1] = Some(normalize::name(raw).map_err(fail(field))?);
+                }
+            }
+            name = Some(parts);
+        }
+        let country = signals
+            .country
+            .as_deref()
+            .map(Country::parse)
+            .transpose()
+            .map_err(fail("country"))?;
+        let mut identifiers = Vec::new();
+        if let Some(raw) = &signals.email {
+            identifiers.push(format!(
+                "e:{}",
+                normalize::email(raw).map_err(fail("email"))?
+            ));
+        }
+        if let Some(raw) = &signals.phone {
+            let home = country.unwrap_or(Country::GB);
+            identifiers.push(format!(
+                "p:{}",
+                normalize::phone(raw, home).map_err(fail("phone"))?
+            ));
+        }
+        let postcode = signals
+            .postcode
+            .as_deref()
+            .map(|raw| normalize::postcode(raw, Some(country.unwrap_or(Country::GB))))
+            .transpose()
+            .map_err(fail("postcode"))?;
+        let street = signals
+            .street
+            .as_deref()
+            .map(|raw| clean(raw, max_bytes))
+            .transpose()
+            .map_err(fail("street"))?;
+        let city = signals
+            .city
+            .as_deref()
+            .map(|raw| clean(raw, max_bytes))
+            .transpose()
+            .map_err(fail("city"))?;
+        Ok((name, identifiers, [street, postcode, city]))
+    }
+
+    fn value() -> impl Strategy<Value = Option<String>> {
+        let chars = prop_oneof![
+            6 => prop::char::range('a', 'z'),
+            2 => prop::char::range('A', 'Z'),
+            2 => prop::char::range('0', '9'),
+            3 => prop::sample::select(vec![
+                ' ', '\t', '\'', '-', '.', '@', '+', '(', ')', '\u{1}', '\u{A0}', '\u{200B}',
+                'é', 'ß', 'Ł', 'И', '１', '😀', '\u{301}',
+            ]),
+        ];
+        prop::option::of(prop_oneof![
+            8 => prop::collection::vec(chars, 0..24).prop_map(|cs| cs.into_iter().collect()),
+            1 => any::<String>(),
+            1 => "[a-z ]{500,600}",
+        ])
+    }
+
+    fn email_or_any() -> impl Strategy<Value = Option<String>> {
+        prop_oneof![
+            value(),
+            (
+                "[A-Za-z.+]{1,12}",
+                prop::sample::select(vec!["gmail.com", "Example.org", "outlook.com"])
+            )
+                .prop_map(|(local, domain)| Some(format!(" {local}@{domain} "))),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(1000))]
+
+        /// Normalizing a whole record in one buffer gives, value for value and error for
+        /// error, what the public normalizers give one value at a time.
+        #[test]
+        fn a_record_normalizes_as_its_values_do(
+            given in value(),
+            family in value(),
+            email in email_or_any(),
+            phone in prop_oneof![value(), Just(Some("020 7946 0018".to_owned()))],
+            postcode in prop_oneof![value(), Just(Some("sw1a 1aa".to_owned()))],
+            street in value(),
+            city in value(),
+            country in prop::option::of(prop::sample::select(vec!["GB", "us", "XX"])),
+        ) {
+            let mut signals = Signals::new();
+            signals.given_name = given.map(Pii::new);
+            signals.family_name = family.map(Pii::new);
+            signals.email = email.map(Pii::new);
+            signals.phone = phone.map(Pii::new);
+            signals.postcode = postcode.map(Pii::new);
+            signals.street = street.map(Pii::new);
+            signals.city = city.map(Pii::new);
+            signals.country = country.map(Pii::new);
+            let limits = Limits::default();
+            let today = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap_or_default();
+            let location = |field: &str| field.to_owned();
+            let got = signals.normalize(Some(Country::GB), today, &limits, &location, false);
+            match (got, expected(&signals, limits.max_signal_bytes())) {
+                (Ok(got), Ok((name, identifiers, [street, postcode, city]))) => {
+                    let name_parts = got.name().map(|n| {
+                        [n.given(), n.given_key(), n.family(), n.family_key()]
+                            .map(|part| part.map(str::to_owned))
+                    });
+                    prop_assert_eq!(name_parts, name);
+                    let keys: Vec<String> = got
+                        .identifiers()
+                        .iter()
+                        .map(|i| format!("{}:{}", &i.kind().name()[..1], i.value()))
+                        .collect();
+                    prop_assert_eq!(keys, identifiers);
+                    let address = got.address();
+                    prop_assert_eq!(address.street().map(str::to_owned), street);
+                    prop_assert_eq!(address.postcode().map(str::to_owned), postcode);
+                    prop_assert_eq!(address.city().map(str::to_owned), city);
+                }
+                (Err(Error::InvalidInput { location, reason }), Err((field, rejection))) => {
+                    prop_assert_eq!(location, field);
+                    prop_assert_eq!(reason, rejection);
+                }
+                (Err(Error::NoIdentity { .. }), Ok((None, identifiers, _))) => {
+                    prop_assert!(identifiers.is_empty());
+                }
+                (got, want) => prop_assert!(false, "got {got:?}, want {want:?}"),
+            }
+        }
     }
 }

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::ids::IdText as Text;
 use crate::model::sparse::Sparse;
 use crate::normalize::Country;
+use crate::normalize::text::Buf;
 use crate::pii::Pii;
 
 /// What kind of identifier a value is.
@@ -66,17 +67,25 @@ pub struct Identifier {
 
 impl Identifier {
     pub(crate) fn new(kind: IdentifierKind, value: &str) -> Self {
-        let mut key = String::with_capacity(value.len() + 2);
+        // Put together on the stack, so that the shared key is the one allocation.
+        let mut key = Buf::new();
         key.push(kind.tag());
         key.push(':');
         key.push_str(value);
-        Self { key: key.into() }
+        Self {
+            key: Arc::from(key.as_str()),
+        }
     }
 
     /// An external id; `system` has been checked to contain no `:`.
     pub(crate) fn external(system: &str, value: &str) -> Self {
+        let mut key = Buf::new();
+        key.push_str("x:");
+        key.push_str(system);
+        key.push(':');
+        key.push_str(value);
         Self {
-            key: format!("x:{system}:{value}").into(),
+            key: Arc::from(key.as_str()),
         }
     }
 

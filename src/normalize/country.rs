@@ -268,10 +268,66 @@ impl PhonePlan {
 ///
 /// Country calling codes form a prefix-free code, so the first match is the only one.
 pub(crate) fn plan_by_calling_code(digits: &[u8]) -> Option<PhonePlan> {
+    // Codes have at most three digits, so three digits name the plan: one table read
+    // instead of comparing every code.
+    if let [a, b, c, ..] = *digits
+        && a.is_ascii_digit()
+        && b.is_ascii_digit()
+        && c.is_ascii_digit()
+    {
+        let first_three = usize::from(a - b'0') * 100 + usize::from(b - b'0') * 10;
+        let entry = *PLAN_BY_FIRST_THREE_DIGITS.get(first_three + usize::from(c - b'0'))?;
+        return match entry {
+            NO_PLAN => None,
+            index => PHONE_PLANS.get(usize::from(index)).map(|(_, plan)| *plan),
+        };
+    }
+    plan_by_calling_code_scan(digits)
+}
+
+/// [`plan_by_calling_code`] by comparing every calling code.
+fn plan_by_calling_code_scan(digits: &[u8]) -> Option<PhonePlan> {
     PHONE_PLANS
         .iter()
         .map(|(_, plan)| *plan)
         .find(|plan| digits.starts_with(plan.calling_code.as_bytes()))
+}
+
+/// [`PLAN_BY_FIRST_THREE_DIGITS`] where no calling code starts the digits.
+const NO_PLAN: u8 = u8::MAX;
+
+/// For every three digits (as a number), the index in [`PHONE_PLANS`] of the first plan
+/// whose calling code they start with, or [`NO_PLAN`].
+static PLAN_BY_FIRST_THREE_DIGITS: [u8; 1000] = plan_table();
+
+const fn plan_table() -> [u8; 1000] {
+    let mut table = [NO_PLAN; 1000];
+    // Backwards, so the first plan with a shared code (NANP) is the one kept.
+    let mut i = PHONE_PLANS.len();
+    while i > 0 {
+        i -= 1;
+        let code = PHONE_PLANS[i].1.calling_code.as_bytes();
+        let mut prefix = 0;
+        let mut k = 0;
+        while k < code.len() {
+            prefix = prefix * 10 + (code[k] - b'0') as usize;
+            k += 1;
+        }
+        // Every three digits that start with the code: the code, then any digits.
+        let mut span = 1;
+        let mut filled = code.len();
+        while filled < 3 {
+            prefix *= 10;
+            span *= 10;
+            filled += 1;
+        }
+        let mut j = 0;
+        while j < span {
+            table[prefix + j] = i as u8;
+            j += 1;
+        }
+    }
+    table
 }
 
 const fn plan(
@@ -399,6 +455,30 @@ mod tests {
                 }
             }
             assert_eq!(country.phone_plan(), Some(*plan));
+        }
+    }
+
+    #[test]
+    fn three_digit_table_finds_what_comparing_every_code_finds() {
+        assert!(PHONE_PLANS.len() < usize::from(NO_PLAN));
+        assert!(
+            PHONE_PLANS
+                .iter()
+                .all(|(_, plan)| plan.calling_code.len() <= 3)
+        );
+        // Every digit string of up to five digits, and some non-digits.
+        let mut inputs: Vec<Vec<u8>> = vec![Vec::new(), b"44a".to_vec(), b"a44".to_vec()];
+        for len in 1..=5u32 {
+            for n in 0..10usize.pow(len) {
+                inputs.push(format!("{n:0width$}", width = len as usize).into_bytes());
+            }
+        }
+        for digits in inputs {
+            assert_eq!(
+                plan_by_calling_code(&digits),
+                plan_by_calling_code_scan(&digits),
+                "{digits:?}"
+            );
         }
     }
 

@@ -1,7 +1,7 @@
 //! Email addresses.
 
 use super::Rejection;
-use super::text;
+use super::text::{self, Buf, Visible};
 
 /// Longest address accepted (RFC 5321's limit on a forward path, less the brackets).
 const MAX_BYTES: usize = 254;
@@ -96,82 +96,156 @@ const PROVIDERS: &[Provider] = &[
 ///   literals are not addresses); and for a local part that is empty once a provider's
 ///   rules are applied (`+tag@gmail.com`).
 pub fn email(raw: &str) -> Result<String, Rejection> {
+    let mut out = Buf::new();
+    email_into(raw, &mut out)?;
+    Ok(out.as_str().to_owned())
+}
+
+/// Appends the address [`email`] gives for `raw` to `out`. On error `out` may hold part
+/// of it.
+pub(crate) fn email_into(raw: &str, out: &mut Buf) -> Result<(), Rejection> {
     if raw.len() > MAX_RAW_BYTES {
         return Err(Rejection::TooLong {
             max_bytes: MAX_BYTES,
         });
     }
     text::screen(raw, MAX_RAW_BYTES)?;
+    if raw.is_ascii() {
+        canonical_ascii(raw.as_bytes(), out)
+    } else {
+        canonical(text::visible(raw), out)
+    }
+}
 
-    let mut out = String::with_capacity(raw.len().min(MAX_BYTES));
+/// What an address may not contain, and the error for it, whichever part it is in.
+fn check_anywhere(c: char) -> Result<(), Rejection> {
+    match c {
+        ' ' => Err(malformed("no whitespace inside the address")),
+        '"' => Err(malformed("an unquoted local part")),
+        '(' | ')' | ',' | ':' | ';' | '<' | '>' | '[' | '\\' | ']' => Err(malformed(
+            "a bare address, without brackets, commas, colons or semicolons",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// What a domain may not contain.
+fn check_in_domain(c: char) -> Result<(), Rejection> {
+    if c.is_ascii() && !(c.is_ascii_alphanumeric() || c == '-' || c == '.') {
+        return Err(malformed("only letters, digits, '-' and '.' in the domain"));
+    }
+    Ok(())
+}
+
+/// [`canonical`] for screened ASCII input: every byte is checked in order, as
+/// [`canonical`] checks characters, then the address is copied and lowercased in one
+/// piece. Gives exactly what [`canonical`] gives.
+pub(super) fn canonical_ascii(raw: &[u8], out: &mut Buf) -> Result<(), Rejection> {
+    let address = text::trim_ascii_space(raw);
     let mut at = None;
-    for c in text::visible(raw) {
-        match c {
-            ' ' => return Err(malformed("no whitespace inside the address")),
-            '"' => return Err(malformed("an unquoted local part")),
-            '(' | ')' | ',' | ':' | ';' | '<' | '>' | '[' | '\\' | ']' => {
-                return Err(malformed(
-                    "a bare address, without brackets, commas, colons or semicolons",
-                ));
+    for (i, &b) in address.iter().enumerate() {
+        // Whitespace left after trimming is inside the address.
+        let c = if text::is_ascii_space(b) {
+            ' '
+        } else {
+            char::from(b)
+        };
+        check_anywhere(c)?;
+        if c == '@' {
+            if at.is_some() {
+                return Err(malformed("exactly one '@'"));
             }
-            '@' if at.is_some() => return Err(malformed("exactly one '@'")),
-            '@' => {
-                at = Some(out.len());
-                out.push('@');
-            }
-            c if at.is_some()
-                && c.is_ascii()
-                && !(c.is_ascii_alphanumeric() || c == '-' || c == '.') =>
-            {
-                return Err(malformed("only letters, digits, '-' and '.' in the domain"));
-            }
-            c if c.is_ascii() => out.push(c.to_ascii_lowercase()),
-            // Per-character lowercasing (no final-sigma rule) keeps this idempotent.
-            c => out.extend(c.to_lowercase()),
+            at = Some(i);
+        } else if at.is_some() {
+            check_in_domain(c)?;
         }
     }
-    if out.is_empty() {
+    let start = out.len();
+    out.push_ascii(address);
+    out.make_ascii_lowercase_from(start);
+    finish(out, start, at)
+}
+
+/// Writes the canonical form of the visible characters of a screened address to the end
+/// of `out`.
+pub(super) fn canonical(chars: Visible<'_>, out: &mut Buf) -> Result<(), Rejection> {
+    let start = out.len();
+    // Where the '@' is, from `start`.
+    let mut at = None;
+    for c in chars {
+        check_anywhere(c)?;
+        if c == '@' {
+            if at.is_some() {
+                return Err(malformed("exactly one '@'"));
+            }
+            at = Some(out.len() - start);
+        } else if at.is_some() {
+            check_in_domain(c)?;
+        }
+        if c.is_ascii() {
+            out.push(c.to_ascii_lowercase());
+        } else {
+            // Per-character lowercasing (no final-sigma rule) keeps this idempotent.
+            for lower in c.to_lowercase() {
+                out.push(lower);
+            }
+        }
+    }
+    finish(out, start, at)
+}
+
+/// Checks the address written to `out` from `start` (its `@` at `at` from there) and
+/// applies its provider's rules.
+fn finish(out: &mut Buf, start: usize, at: Option<usize>) -> Result<(), Rejection> {
+    if out.len() == start {
         return Err(Rejection::Empty);
     }
     let Some(at) = at else {
         return Err(malformed("exactly one '@'"));
     };
     // A fully qualified domain may end in a dot; mail systems ignore it.
-    if out.len() > at + 1 && out.ends_with('.') {
-        out.pop();
+    if out.len() - start > at + 1 && out.last_byte() == Some(b'.') {
+        out.pop_ascii();
     }
 
-    let (local, domain) = split(&out, at);
+    let address = out.as_str().get(start..).unwrap_or_default();
+    let (local, domain) = split(address, at);
     if local.is_empty() {
         return Err(malformed("a local part before the '@'"));
     }
     if domain.is_empty() {
         return Err(malformed("a domain after the '@'"));
     }
-    if !domain.contains('.') {
+    let labels = domain.as_bytes();
+    if !labels.contains(&b'.') {
         return Err(malformed("a domain with a '.'"));
     }
-    if domain.split('.').any(str::is_empty) {
+    // An empty label: a dot at either end, or two together.
+    if labels.first() == Some(&b'.')
+        || labels.last() == Some(&b'.')
+        || labels.windows(2).any(|pair| pair == b"..")
+    {
         return Err(malformed("no empty labels in the domain"));
     }
 
     if let Some(provider) = PROVIDERS.iter().find(|p| p.domains.contains(&domain)) {
-        apply(provider, &mut out);
+        apply(provider, out, start);
     }
 
-    let at = out.find('@').unwrap_or(0);
+    let address = out.as_str().get(start..).unwrap_or_default();
+    let at = address.bytes().position(|b| b == b'@').unwrap_or(0);
     if at == 0 {
         return Err(malformed("a local part that is not only dots or a '+' tag"));
     }
     if at > MAX_LOCAL_BYTES {
         return Err(malformed("a local part of at most 64 bytes"));
     }
-    if out.len() > MAX_BYTES {
+    if address.len() > MAX_BYTES {
         return Err(Rejection::TooLong {
             max_bytes: MAX_BYTES,
         });
     }
-    Ok(out)
+    Ok(())
 }
 
 fn malformed(expected: &'static str) -> Rejection {
@@ -185,30 +259,39 @@ fn split(address: &str, at: usize) -> (&str, &str) {
     (local, domain)
 }
 
-/// Rewrites `address` (lowercase, with one `@`) by `provider`'s rules, in place.
-fn apply(provider: &Provider, address: &mut String) {
+/// Rewrites the address at the end of `out` from `start` (lowercase, with one `@`) by
+/// `provider`'s rules, in place.
+fn apply(provider: &Provider, out: &mut Buf, start: usize) {
     let mut in_local = true;
     let mut tagged = false;
-    address.retain(|c| {
+    // By bytes: every byte the rules look at is ASCII, and a character's continuation
+    // bytes share the fate of its first (all are in the local part, after a tag or not).
+    out.retain_from(start, |b| {
         if !in_local {
             return true;
         }
-        match c {
-            '@' => {
+        match b {
+            b'@' => {
                 in_local = false;
                 true
             }
-            '+' => {
+            b'+' => {
                 tagged = true;
                 false
             }
-            '.' if provider.ignores_dots => false,
+            b'.' if provider.ignores_dots => false,
             _ => !tagged,
         }
     });
-    if let (Some(domain), Some(at)) = (provider.canonical_domain, address.find('@')) {
-        address.truncate(at + 1);
-        address.push_str(domain);
+    if let Some(domain) = provider.canonical_domain {
+        let at = out
+            .as_str()
+            .get(start..)
+            .and_then(|address| address.find('@'));
+        if let Some(at) = at {
+            out.truncate(start + at + 1);
+            out.push_str(domain);
+        }
     }
 }
 

@@ -28,3 +28,11 @@ pub use name::name;
 pub use phone::phone;
 pub use postcode::postcode;
 pub use rejection::Rejection;
+
+pub(crate) use email::email_into;
+pub(crate) use name::key_into as name_key_into;
+pub(crate) use phone::phone_into;
+pub(crate) use postcode::postcode_into;
+
+#[cfg(test)]
+mod fast_path_tests;

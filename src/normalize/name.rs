@@ -1,7 +1,7 @@
 //! Personal names.
 
 use super::Rejection;
-use super::text;
+use super::text::{self, Buf, Visible};
 
 /// Raw input past this is refused before any other work.
 const MAX_RAW_BYTES: usize = 1024;
@@ -43,14 +43,80 @@ const MAX_KEY_BYTES: usize = 256;
 /// tab, line feed and carriage return, and [`Rejection::NoLetters`] when the key would
 /// have no letter in it (`"!!!"`, `"😀"`, `"42"`).
 pub fn name(raw: &str) -> Result<String, Rejection> {
-    text::screen(raw, MAX_RAW_BYTES)?;
+    let mut key = Buf::new();
+    key_into(raw, &mut key)?;
+    Ok(key.as_str().to_owned())
+}
 
+/// Appends the key [`name`] gives for `raw` to `out`. On error `out` may hold part of it.
+pub(crate) fn key_into(raw: &str, out: &mut Buf) -> Result<(), Rejection> {
+    text::screen(raw, MAX_RAW_BYTES)?;
+    if raw.is_ascii() {
+        fold_ascii(raw.as_bytes(), out)
+    } else {
+        fold(text::visible(raw), out)
+    }
+}
+
+/// [`fold`] for screened ASCII input, by bytes: the key is built in a fixed buffer and
+/// appended in one piece. Gives exactly what [`fold`] gives.
+pub(super) fn fold_ascii(raw: &[u8], out: &mut Buf) -> Result<(), Rejection> {
+    let too_long = Rejection::TooLong {
+        max_bytes: MAX_KEY_BYTES,
+    };
+    // Room for a key at the limit, plus a space and a character past it: the most one
+    // step can add before the length is checked.
+    let mut key = [0u8; MAX_KEY_BYTES + 2];
+    let mut len = 0;
+    let mut space_pending = false;
+    let mut empty = true;
+    let mut has_letter = false;
+    for &b in raw {
+        if text::is_ascii_space(b) {
+            // Whitespace is a separator (inside) or nothing (at either end).
+            space_pending = true;
+            continue;
+        }
+        empty = false;
+        if b == b'\'' || b == b'`' {
+            continue;
+        }
+        if !b.is_ascii_alphanumeric() {
+            space_pending = true;
+            continue;
+        }
+        if space_pending && len > 0 {
+            *key.get_mut(len).ok_or_else(|| too_long.clone())? = b' ';
+            len += 1;
+        }
+        space_pending = false;
+        has_letter |= b.is_ascii_alphabetic();
+        *key.get_mut(len).ok_or_else(|| too_long.clone())? = b.to_ascii_lowercase();
+        len += 1;
+        if len > MAX_KEY_BYTES {
+            return Err(too_long);
+        }
+    }
+    if empty {
+        return Err(Rejection::Empty);
+    }
+    if !has_letter {
+        return Err(Rejection::NoLetters);
+    }
+    out.push_ascii(key.get(..len).unwrap_or_default());
+    Ok(())
+}
+
+/// Folds the visible characters of a screened name into its key, appended to `out`.
+pub(super) fn fold(chars: Visible<'_>, out: &mut Buf) -> Result<(), Rejection> {
     let mut key = Key {
-        out: String::with_capacity(raw.len().min(MAX_KEY_BYTES)),
+        start: out.len(),
+        out,
         space_pending: false,
+        has_letter: false,
     };
     let mut empty = true;
-    for c in text::visible(raw) {
+    for c in chars {
         empty = false;
         if is_apostrophe(c) {
             continue;
@@ -81,7 +147,7 @@ pub fn name(raw: &str) -> Result<String, Rejection> {
             // the letter before them (decomposed "Zoë") and so must not split the word.
             key.separate();
         }
-        if key.out.len() > MAX_KEY_BYTES {
+        if key.len() > MAX_KEY_BYTES {
             // The key never ends in a space, so it can only grow from here.
             return Err(Rejection::TooLong {
                 max_bytes: MAX_KEY_BYTES,
@@ -91,32 +157,45 @@ pub fn name(raw: &str) -> Result<String, Rejection> {
     if empty {
         return Err(Rejection::Empty);
     }
-    if !key.out.bytes().any(|b| b.is_ascii_lowercase()) {
+    if !key.has_letter {
         return Err(Rejection::NoLetters);
     }
-    Ok(key.out)
+    Ok(())
 }
 
-/// The key being built: words separated by single spaces, none at either end.
-struct Key {
-    out: String,
+/// The key being built at the end of `out`: words separated by single spaces, none at
+/// either end.
+struct Key<'a> {
+    out: &'a mut Buf,
+    /// Where the key starts in `out`.
+    start: usize,
     /// A separator was seen since the last character; it becomes a space only if
     /// another character follows.
     space_pending: bool,
+    /// A letter (not only digits) has been written.
+    has_letter: bool,
 }
 
-impl Key {
+impl Key<'_> {
     /// Appends an ASCII letter or digit, lowercased.
+    #[inline]
     fn push(&mut self, c: char) {
-        if self.space_pending && !self.out.is_empty() {
+        if self.space_pending && self.len() > 0 {
             self.out.push(' ');
         }
         self.space_pending = false;
+        self.has_letter |= c.is_ascii_alphabetic();
         self.out.push(c.to_ascii_lowercase());
     }
 
+    #[inline]
     fn separate(&mut self) {
         self.space_pending = true;
+    }
+
+    /// Bytes of key written so far.
+    fn len(&self) -> usize {
+        self.out.len() - self.start
     }
 }
 

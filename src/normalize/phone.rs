@@ -1,7 +1,8 @@
 //! Telephone numbers.
 
 use super::country::{PhonePlan, plan_by_calling_code};
-use super::{Country, Rejection, text};
+use super::text::{self, Buf};
+use super::{Country, Rejection};
 
 /// Raw input past this is refused before any other work; a formatted number with an
 /// extension fits in well under it.
@@ -62,6 +63,17 @@ const MAX_E164_DIGITS: usize = 15;
 /// - [`Rejection::UnsupportedCountry`] for a national number when this crate has no
 ///   numbering data for `default_country` (international numbers do not need it).
 pub fn phone(raw: &str, default_country: Country) -> Result<String, Rejection> {
+    let mut out = Buf::new();
+    phone_into(raw, default_country, &mut out)?;
+    Ok(out.as_str().to_owned())
+}
+
+/// Appends the number [`phone`] gives for `raw` to `out`; `out` is unchanged on error.
+pub(crate) fn phone_into(
+    raw: &str,
+    default_country: Country,
+    out: &mut Buf,
+) -> Result<(), Rejection> {
     text::screen(raw, MAX_RAW_BYTES)?;
     let lexed = lex(raw)?;
     let digits = lexed.digits.as_slice();
@@ -74,14 +86,14 @@ pub fn phone(raw: &str, default_country: Country) -> Result<String, Rejection> {
     }
 
     if lexed.plus {
-        return finish(digits, lexed.paren_zero);
+        return finish(digits, lexed.paren_zero, out);
     }
     let plan = default_country
         .phone_plan()
         .ok_or(Rejection::UnsupportedCountry)?;
     if let Some(prefix) = international_prefix(&plan, digits) {
         let paren_zero = lexed.paren_zero.and_then(|i| i.checked_sub(prefix.len()));
-        return finish(digits.get(prefix.len()..).unwrap_or(&[]), paren_zero);
+        return finish(digits.get(prefix.len()..).unwrap_or(&[]), paren_zero, out);
     }
 
     let national = plan
@@ -91,7 +103,7 @@ pub fn phone(raw: &str, default_country: Country) -> Result<String, Rejection> {
     let mut full = Digits::new();
     full.extend(plan.calling_code.as_bytes());
     full.extend(national);
-    finish(full.as_slice(), None)
+    finish(full.as_slice(), None, out)
 }
 
 /// The longest of the plan's international call prefixes that `digits` starts with.
@@ -104,8 +116,9 @@ fn international_prefix(plan: &PhonePlan, digits: &[u8]) -> Option<&'static str>
 }
 
 /// Checks and formats an international number: `digits` are ASCII digits starting with
-/// the calling code; `paren_zero` is the index of a digit written as `(0)`.
-fn finish(digits: &[u8], paren_zero: Option<usize>) -> Result<String, Rejection> {
+/// the calling code; `paren_zero` is the index of a digit written as `(0)`. Appends the
+/// number to `out`.
+fn finish(digits: &[u8], paren_zero: Option<usize>, out: &mut Buf) -> Result<(), Rejection> {
     let plan = plan_by_calling_code(digits);
     let code_len = plan.map_or(0, |plan| plan.calling_code.len());
     let drop = match (plan, paren_zero) {
@@ -171,10 +184,9 @@ fn finish(digits: &[u8], paren_zero: Option<usize>) -> Result<String, Rejection>
         });
     }
 
-    let mut out = String::with_capacity(1 + number.len());
     out.push('+');
-    out.extend(number.iter().map(|&d| char::from(d)));
-    Ok(out)
+    out.push_ascii(number);
+    Ok(())
 }
 
 /// What [`lex`] found in a number.

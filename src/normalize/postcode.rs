@@ -1,6 +1,7 @@
 //! Postal codes.
 
-use super::{Country, Rejection, text};
+use super::text::{self, Buf, Visible};
+use super::{Country, Rejection};
 
 /// Raw input past this is refused before any other work.
 const MAX_RAW_BYTES: usize = 64;
@@ -33,11 +34,62 @@ const MAX_CHARS: usize = 12;
 /// - For the US: [`Rejection::TooFewDigits`] under 5 digits, and
 ///   [`Rejection::Malformed`] for letters or a length other than 5 or 9 digits.
 pub fn postcode(raw: &str, country: Option<Country>) -> Result<String, Rejection> {
-    text::screen(raw, MAX_RAW_BYTES)?;
+    let mut out = Buf::new();
+    postcode_into(raw, country, &mut out)?;
+    Ok(out.as_str().to_owned())
+}
 
-    let mut out = String::with_capacity(MAX_CHARS);
+/// Appends the postcode [`postcode`] gives for `raw` to `out`. On error `out` may hold
+/// part of it.
+pub(crate) fn postcode_into(
+    raw: &str,
+    country: Option<Country>,
+    out: &mut Buf,
+) -> Result<(), Rejection> {
+    text::screen(raw, MAX_RAW_BYTES)?;
+    if raw.is_ascii() {
+        canonical_ascii(raw.as_bytes(), country, out)
+    } else {
+        canonical(text::visible(raw), country, out)
+    }
+}
+
+/// [`canonical`] for screened ASCII input, by bytes. Gives exactly what [`canonical`]
+/// gives.
+pub(super) fn canonical_ascii(
+    raw: &[u8],
+    country: Option<Country>,
+    out: &mut Buf,
+) -> Result<(), Rejection> {
+    let start = out.len();
     let mut empty = true;
-    for c in text::visible(raw) {
+    for &b in raw {
+        if text::is_ascii_space(b) {
+            continue;
+        }
+        empty = false;
+        if b.is_ascii_alphanumeric() {
+            out.push(char::from(b.to_ascii_uppercase()));
+        } else if b != b'-' {
+            return Err(malformed("letters, digits, spaces and hyphens"));
+        }
+        if out.len() - start > MAX_CHARS {
+            return Err(malformed("at most 12 letters and digits"));
+        }
+    }
+    check(out, start, empty, country)
+}
+
+/// Writes the canonical form of the visible characters of a screened postcode to the
+/// end of `out`.
+pub(super) fn canonical(
+    chars: Visible<'_>,
+    country: Option<Country>,
+    out: &mut Buf,
+) -> Result<(), Rejection> {
+    let start = out.len();
+    let mut empty = true;
+    for c in chars {
         empty = false;
         if c.is_ascii_alphanumeric() {
             out.push(c.to_ascii_uppercase());
@@ -48,38 +100,51 @@ pub fn postcode(raw: &str, country: Option<Country>) -> Result<String, Rejection
                 Some(ascii)
                     if !ascii.is_empty() && ascii.bytes().all(|b| b.is_ascii_alphanumeric()) =>
                 {
-                    out.extend(ascii.chars().map(|t| t.to_ascii_uppercase()));
+                    for t in ascii.chars() {
+                        out.push(t.to_ascii_uppercase());
+                    }
                 }
                 _ => return Err(malformed("letters, digits, spaces and hyphens")),
             }
         } else {
             return Err(malformed("letters, digits, spaces and hyphens"));
         }
-        if out.len() > MAX_CHARS {
+        if out.len() - start > MAX_CHARS {
             return Err(malformed("at most 12 letters and digits"));
         }
     }
+    check(out, start, empty, country)
+}
+
+/// Checks the code written to `out` from `start`, and cuts a ZIP+4 code to its ZIP code.
+fn check(
+    out: &mut Buf,
+    start: usize,
+    empty: bool,
+    country: Option<Country>,
+) -> Result<(), Rejection> {
     if empty {
         return Err(Rejection::Empty);
     }
-    if out.is_empty() {
+    let code = out.as_str().get(start..).unwrap_or_default();
+    if code.is_empty() {
         return Err(malformed("letters or digits"));
     }
 
     if country == Some(Country::US) {
-        if !out.bytes().all(|b| b.is_ascii_digit()) {
+        if !code.bytes().all(|b| b.is_ascii_digit()) {
             return Err(malformed("a ZIP code of digits only"));
         }
-        match out.len() {
+        match code.len() {
             0..5 => return Err(Rejection::TooFewDigits { min: 5 }),
             5 => {}
             // ZIP+4 names a delivery segment within the ZIP code; the patron's address
             // is the same with or without it.
-            9 => out.truncate(5),
+            9 => out.truncate(start + 5),
             _ => return Err(malformed("5 digits, or 9 for ZIP+4")),
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 fn malformed(expected: &'static str) -> Rejection {

@@ -1,8 +1,14 @@
 //! Screening shared by every normalizer: length limits, control characters, invisible
-//! characters and whitespace.
+//! characters and whitespace; and [`Buf`], where normalized values are written.
+//!
+//! Most values people type are plain ASCII. For them, each normalizer has a path that
+//! reads bytes and skips the Unicode tables ([`is_ascii_space`] stands in for
+//! [`char::is_whitespace`]; ASCII has no invisible characters), giving exactly what its
+//! general path gives; the checks after the first pass are shared.
 
 use super::Rejection;
 use core::str::Chars;
+use smallvec::SmallVec;
 
 /// Rejects `raw` if it is longer than `max_bytes`.
 ///
@@ -29,8 +35,23 @@ pub(crate) fn is_forbidden_control(c: char) -> bool {
 /// Rejects `raw` if it is longer than `max_bytes` or has a forbidden control character.
 pub(crate) fn screen(raw: &str, max_bytes: usize) -> Result<(), Rejection> {
     check_length(raw, max_bytes)?;
-    match raw.chars().position(is_forbidden_control) {
-        Some(position) => Err(Rejection::ControlCharacter { position }),
+    // Bytes first: in the ASCII prefix a byte's index is its character's index, so
+    // only input with something else in it is read as characters, from there on.
+    let bytes = raw.as_bytes();
+    let Some(at) = bytes
+        .iter()
+        .position(|&b| !matches!(b, b' '..=b'~' | b'\t' | b'\n' | b'\r'))
+    else {
+        return Ok(());
+    };
+    if bytes.get(at).is_some_and(u8::is_ascii) {
+        return Err(Rejection::ControlCharacter { position: at });
+    }
+    let rest = raw.get(at..).unwrap_or_default();
+    match rest.chars().position(is_forbidden_control) {
+        Some(position) => Err(Rejection::ControlCharacter {
+            position: at + position,
+        }),
         None => Ok(()),
     }
 }
@@ -70,6 +91,26 @@ pub(crate) fn visible(raw: &str) -> Visible<'_> {
     }
 }
 
+/// Whether an ASCII byte is whitespace as [`char::is_whitespace`] sees it: space, and tab
+/// to carriage return (which includes the vertical tab and form feed).
+#[inline]
+pub(crate) fn is_ascii_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t'..=b'\r')
+}
+
+/// `raw` without whitespace at either end, for ASCII input ([`is_ascii_space`]).
+pub(crate) fn trim_ascii_space(raw: &[u8]) -> &[u8] {
+    let start = raw
+        .iter()
+        .position(|&b| !is_ascii_space(b))
+        .unwrap_or(raw.len());
+    let end = raw
+        .iter()
+        .rposition(|&b| !is_ascii_space(b))
+        .map_or(start, |i| i + 1);
+    raw.get(start..end).unwrap_or_default()
+}
+
 /// Iterator returned by [`visible`].
 #[derive(Debug, Clone)]
 pub(crate) struct Visible<'a> {
@@ -86,6 +127,7 @@ pub(crate) struct Visible<'a> {
 impl Iterator for Visible<'_> {
     type Item = char;
 
+    #[inline]
     fn next(&mut self) -> Option<char> {
         if let Some(c) = self.held.take() {
             return Some(c);
@@ -107,6 +149,127 @@ impl Iterator for Visible<'_> {
             }
             return Some(c);
         }
+    }
+}
+
+/// Appends the [`visible`] text of `raw` to `out`, after [`screen`]ing it against
+/// `max_bytes`: display text (names as written, street, city).
+///
+/// # Errors
+///
+/// What [`screen`] refuses, and [`Rejection::Empty`] when nothing visible is left.
+pub(crate) fn clean_into(raw: &str, max_bytes: usize, out: &mut Buf) -> Result<(), Rejection> {
+    screen(raw, max_bytes)?;
+    let start = out.len();
+    if raw.is_ascii() {
+        // Whole words at a time, one space between.
+        let words = trim_ascii_space(raw.as_bytes()).split(|&b| is_ascii_space(b));
+        for word in words.filter(|word| !word.is_empty()) {
+            if out.len() > start {
+                out.push(' ');
+            }
+            out.push_ascii(word);
+        }
+    } else {
+        for c in visible(raw) {
+            out.push(c);
+        }
+    }
+    if out.len() == start {
+        return Err(Rejection::Empty);
+    }
+    Ok(())
+}
+
+/// Text being written on the stack: a normalized value, or several end to end, that fits
+/// in [`Buf::INLINE`] bytes is built without touching the heap, so that the one owned
+/// copy made of it at the end is the only allocation.
+// No `Debug`: it holds personal data.
+#[derive(Default)]
+pub(crate) struct Buf {
+    /// Valid UTF-8 at every step: only whole characters are appended and cut.
+    bytes: SmallVec<[u8; Buf::INLINE]>,
+}
+
+impl Buf {
+    /// Bytes held before spilling to the heap: a whole name (as written and folded,
+    /// given and family) or address of ordinary length fits.
+    pub(crate) const INLINE: usize = 256;
+
+    pub(crate) fn new() -> Self {
+        Self::default()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    #[inline(always)]
+    pub(crate) fn push(&mut self, c: char) {
+        if c.is_ascii() {
+            self.bytes.push(c as u8);
+        } else {
+            let mut utf8 = [0; 4];
+            self.bytes
+                .extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
+        }
+    }
+
+    pub(crate) fn push_str(&mut self, s: &str) {
+        self.bytes.extend_from_slice(s.as_bytes());
+    }
+
+    /// Appends ASCII text given as bytes; anything else is left out (callers only pass
+    /// ASCII, and the text must stay UTF-8).
+    pub(crate) fn push_ascii(&mut self, bytes: &[u8]) {
+        if bytes.is_ascii() {
+            self.bytes.extend_from_slice(bytes);
+        }
+    }
+
+    /// Lowercases the ASCII letters from byte `from` on.
+    pub(crate) fn make_ascii_lowercase_from(&mut self, from: usize) {
+        if let Some(tail) = self.bytes.get_mut(from..) {
+            tail.make_ascii_lowercase();
+        }
+    }
+
+    /// The last byte written (always a whole character when it is ASCII).
+    pub(crate) fn last_byte(&self) -> Option<u8> {
+        self.bytes.last().copied()
+    }
+
+    /// Removes the last byte, which the caller knows is an ASCII character.
+    pub(crate) fn pop_ascii(&mut self) {
+        if self.last_byte().is_some_and(|b| b.is_ascii()) {
+            self.bytes.pop();
+        }
+    }
+
+    /// Cuts the text to `len` bytes, where the caller knows a character starts.
+    pub(crate) fn truncate(&mut self, len: usize) {
+        self.bytes.truncate(len);
+    }
+
+    /// Keeps, from byte `from` on, the bytes `keep` accepts; the caller keeps or drops
+    /// whole characters (`keep` decides by ASCII bytes, and continuation bytes follow
+    /// the decision on their lead byte's character).
+    pub(crate) fn retain_from(&mut self, from: usize, mut keep: impl FnMut(u8) -> bool) {
+        let mut write = from;
+        for read in from..self.bytes.len() {
+            let b = self.bytes[read];
+            if keep(b) {
+                self.bytes[write] = b;
+                write += 1;
+            }
+        }
+        self.bytes.truncate(write);
+    }
+
+    /// The text.
+    pub(crate) fn as_str(&self) -> &str {
+        // Only whole characters are ever written, so this never falls back.
+        core::str::from_utf8(&self.bytes).unwrap_or_default()
     }
 }
 
@@ -144,6 +307,37 @@ mod tests {
             screen("é\u{85}", 10),
             Err(Rejection::ControlCharacter { position: 1 })
         );
+        assert_eq!(
+            screen("ab\u{7F}", 10),
+            Err(Rejection::ControlCharacter { position: 2 })
+        );
+        assert_eq!(
+            screen("aé\u{1}", 10),
+            Err(Rejection::ControlCharacter { position: 2 })
+        );
         assert_eq!(screen("a\tb\r\n", 10), Ok(()));
+        assert_eq!(
+            screen("a\u{B}", 10),
+            Err(Rejection::ControlCharacter { position: 1 })
+        );
+    }
+
+    #[test]
+    fn buffer_keeps_whole_characters() {
+        let mut buf = Buf::new();
+        buf.push('a');
+        buf.push('é');
+        buf.push_str("+x@");
+        assert_eq!(buf.as_str(), "aé+x@");
+        buf.retain_from(1, |b| b != b'+');
+        assert_eq!(buf.as_str(), "aéx@");
+        buf.pop_ascii();
+        assert_eq!(buf.as_str(), "aéx");
+        buf.truncate(1);
+        assert_eq!(buf.as_str(), "a");
+        let long = "ß".repeat(Buf::INLINE);
+        buf.push_str(&long);
+        assert_eq!(buf.len(), 1 + 2 * Buf::INLINE);
+        assert!(buf.as_str().ends_with(&long));
     }
 }
