@@ -130,6 +130,17 @@ fn a_restored_memory_is_the_same_memory() {
 }
 
 #[test]
+fn the_same_memory_saves_the_same_bytes() {
+    // Two memories that lived the same events (each with its own random hashers), and
+    // the image of a restored memory: byte for byte one image.
+    let (first, clock) = lived_in(3);
+    let (second, _) = lived_in(3);
+    let image = first.snapshot();
+    assert_eq!(second.snapshot(), image);
+    assert_eq!(build_from(&clock, &image).snapshot(), image);
+}
+
+#[test]
 fn recognition_answers_the_same_after_a_restore() {
     let (original, clock) = lived_in(4);
     let restored = build_from(&clock, &original.snapshot());

@@ -145,7 +145,9 @@ pub(crate) struct MergeRecord {
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub(crate) struct Identity {
     pub(crate) merges: BTreeMap<PatronId, MergeRecord>,
+    #[serde(serialize_with = "save_pins_in_order")]
     pub(crate) apart: HashSet<(PatronId, PatronId), ahash::RandomState>,
+    #[serde(serialize_with = "save_pins_in_order")]
     pub(crate) together: HashSet<(PatronId, PatronId), ahash::RandomState>,
     pub(crate) changes: Vec<IdentityChange>,
     pub(crate) reviews: BTreeMap<u64, ReviewItem>,
@@ -164,6 +166,17 @@ pub(crate) struct Identity {
     /// may linger; lookups skip them.
     #[serde(skip)]
     pub(crate) reviews_by_patron: Option<ReviewsByPatron>,
+}
+
+/// Saves pinned pairs in order, not the hash set's (which depends on its random hasher),
+/// so the same memory saves the same bytes.
+fn save_pins_in_order<S: serde::Serializer>(
+    pins: &HashSet<(PatronId, PatronId), ahash::RandomState>,
+    serializer: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    let mut pins: Vec<_> = pins.iter().collect();
+    pins.sort_unstable();
+    serializer.collect_seq(pins)
 }
 
 /// Review item ids by patron.

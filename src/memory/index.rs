@@ -322,11 +322,15 @@ impl<K: fmt::Debug + Eq + std::hash::Hash> fmt::Debug for PostingMap<K> {
     }
 }
 
-impl<K: Serialize + Eq + std::hash::Hash> Serialize for PostingMap<K> {
+// Saved in key order, not the hash table's: the table's order depends on its random
+// hasher and on how it grew, and the same memory must save the same bytes.
+impl<K: Serialize + Ord + std::hash::Hash> Serialize for PostingMap<K> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut entries: Vec<(&K, &Posting)> = self.map.iter().collect();
+        entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
         serializer.collect_map(
-            self.map
-                .iter()
+            entries
+                .into_iter()
                 .map(|(key, posting)| (key, Self::patrons(&self.lists, posting))),
         )
     }
