@@ -163,8 +163,11 @@ impl Memory {
         // the other candidates, scoring only those that could be the runner-up (see
         // `PersonMatcher::shortcut`).
         let shortcut = match self.strategies.as_slice() {
-            [only] => only.as_person_matcher().and_then(|person| {
-                person.shortcut(signals, index, &self.thresholds, self.patron_count())
+            [only] => only.as_person_matcher().map(|person| {
+                (
+                    person,
+                    person.shortcut(signals, index, &self.thresholds, self.patron_count()),
+                )
             }),
             _ => None,
         };
@@ -181,22 +184,34 @@ impl Memory {
                 views.push(view);
             }
         }
-        // The holder the shortcut scored is not compared again.
-        let mut holder = None;
-        if let Some(shortcut) = shortcut {
-            match shortcut.decide(&views) {
+        // The holder the shortcut scored is not compared again, and the person strategy
+        // alone reuses the signals' side the shortcut worked out.
+        let unsettled = match shortcut {
+            Some((person, shortcut)) => match shortcut.decide(&views) {
                 Ok(known) => return crate::privacy::screen(&self.state, known),
-                Err(scored) => holder = scored,
-            }
-        }
-        if let Some(scored) = &holder {
+                Err(unsettled) => Some((person, unsettled)),
+            },
+            None => None,
+        };
+        let mut holder = None;
+        if let Some((_, unsettled)) = &unsettled
+            && let Some(scored) = &unsettled.holder
+        {
             views.retain(|view| view.id() != scored.patron());
         }
-        // Room for the person strategy's comparisons, so scoring does not reallocate.
-        let mut evidence: Vec<Evidence> =
-            views.iter().map(|_| Evidence::with_capacity(12)).collect();
-        for strategy in &self.strategies {
-            strategy.score_each(signals, &views, &mut evidence);
+        // Each evidence list keeps the person strategy's comparisons inline.
+        let mut evidence: smallvec::SmallVec<[Evidence; 16]> =
+            views.iter().map(|_| Evidence::new()).collect();
+        match unsettled {
+            Some((person, mut unsettled)) => {
+                person.score_unsettled(&unsettled, &views, &mut evidence);
+                holder = unsettled.holder.take();
+            }
+            None => {
+                for strategy in &self.strategies {
+                    strategy.score_each(signals, &views, &mut evidence);
+                }
+            }
         }
         let scored = views
             .iter()

@@ -306,53 +306,84 @@ impl PersonMatcher {
     }
 
     /// Prepares the shortcut for a record whose identifiers only one patron uses: that
-    /// patron scored, compatible with the record and sure enough to be known. `None`
-    /// when the shortcut cannot apply (recognition then scores every candidate).
+    /// patron scored, compatible with the record and sure enough to be known. Whether or
+    /// not the shortcut can apply, the signals' side is worked out here once and handed
+    /// on to scoring (see [`Shortcut::decide`]).
     pub(crate) fn shortcut<'a>(
         &'a self,
         signals: &'a NormalizedSignals,
         index: IndexView<'a>,
         thresholds: &Thresholds,
         patrons: usize,
-    ) -> Option<Shortcut<'a>> {
-        if signals.identifiers().is_empty() {
-            return None;
-        }
-        let mut holder: Option<PatronView<'a>> = None;
-        let mut sharing = SmallVec::new();
-        for identifier in signals.identifiers() {
-            // A neutralized identifier (a placeholder) proves nothing either way.
-            let users = index.counted_patrons_with(identifier)?;
-            sharing.push(Sharing::Users(users.len()));
-            for &user in users {
-                let user = index.patron(user)?;
-                match holder {
-                    Some(h) if h.id() != user.id() => return None,
-                    Some(_) => {}
-                    None => holder = Some(user),
-                }
-            }
-        }
-        let holder = holder?;
-        // The identifiers were just looked up: their sharing is known.
-        let prepared = Prepared::with_sharing(signals, index, sharing);
-        let mut evidence = Evidence::with_capacity(12);
-        self.compare(&prepared, &holder, &mut evidence);
-        let weight = evidence.weight();
+    ) -> Shortcut<'a> {
+        let prepared = Prepared::new(signals, index);
         let raise = thresholds.raise_for(patrons);
-        let usable = !person_conflict(&evidence) && weight >= thresholds.known_at() + raise;
-        Some(Shortcut {
-            usable,
+        let mut shortcut = Shortcut {
+            usable: false,
             matcher: self,
-            names: self.most_for_names(&prepared),
-            prepared,
-            holder: holder.id(),
-            evidence,
-            weight,
+            names: 0.0,
+            holder: None,
+            evidence: Evidence::new(),
+            weight: f64::NEG_INFINITY,
             merge_at: thresholds.merge_at() + raise,
             margin: thresholds.margin_needed(),
-        })
+            prepared,
+        };
+        let Some(holder) = shortcut.prepared.sole_holder() else {
+            return shortcut;
+        };
+        let mut evidence = Evidence::new();
+        self.compare(&shortcut.prepared, &holder, &mut evidence);
+        let weight = evidence.weight();
+        shortcut.usable = !person_conflict(&evidence) && weight >= thresholds.known_at() + raise;
+        if shortcut.usable {
+            shortcut.names = self.most_for_names(&shortcut.prepared);
+        }
+        shortcut.holder = Some(holder.id());
+        shortcut.evidence = evidence;
+        shortcut.weight = weight;
+        shortcut
     }
+
+    /// Scores candidates with the signals' side already worked out by
+    /// [`shortcut`](Self::shortcut): the same evidence [`Strategy::score_each`] gives.
+    pub(crate) fn score_unsettled(
+        &self,
+        unsettled: &Unsettled<'_>,
+        patrons: &[PatronView<'_>],
+        out: &mut [Evidence],
+    ) {
+        self.score_prepared(&unsettled.prepared, patrons, out);
+    }
+
+    /// Scores each patron against prepared signals, one evidence list each.
+    fn score_prepared(
+        &self,
+        prepared: &Prepared<'_>,
+        patrons: &[PatronView<'_>],
+        out: &mut [Evidence],
+    ) {
+        // Look every candidate's block up, and read its first byte, before scoring any:
+        // these loads do not depend on each other, so their cache misses overlap instead
+        // of each candidate waiting for its own.
+        let blocks: SmallVec<[Option<&str>; 16]> = patrons
+            .iter()
+            .map(|p| prepared.index.comparison_keys(p))
+            .collect();
+        touch(blocks.iter().copied());
+        for ((patron, evidence), block) in patrons.iter().zip(out).zip(blocks) {
+            self.compare_block(prepared, patron, block, evidence);
+        }
+    }
+}
+
+/// What the shortcut leaves to scoring when it does not decide: the holder's evidence if
+/// it was scored, and the signals' side worked out once.
+#[derive(Debug)]
+pub(crate) struct Unsettled<'a> {
+    /// The holder of the record's identifiers, scored, when it is among the candidates.
+    pub(crate) holder: Option<Candidate>,
+    prepared: Prepared<'a>,
 }
 
 /// The holder of a record's identifiers, scored, and what deciding without scoring
@@ -370,9 +401,10 @@ pub(crate) struct Shortcut<'a> {
     usable: bool,
     matcher: &'a PersonMatcher,
     prepared: Prepared<'a>,
-    /// The most the names can add, whoever the patron.
+    /// The most the names can add, whoever the patron (worked out when usable).
     names: f64,
-    holder: PatronId,
+    /// The sole holder of the record's identifiers, if there is one.
+    holder: Option<PatronId>,
     evidence: Evidence,
     weight: f64,
     merge_at: f64,
@@ -388,7 +420,7 @@ struct Bounded<'a> {
     most: f64,
 }
 
-impl Shortcut<'_> {
+impl<'a> Shortcut<'a> {
     /// Sums taken in another order may differ in the last bits: a hair of slack.
     const SLACK: f64 = 1e-9;
 
@@ -425,22 +457,26 @@ impl Shortcut<'_> {
     /// the holder is linked instead, as scoring it would have.
     ///
     /// When it does not decide, it hands back the holder's scored evidence if the holder
-    /// is among the candidates, so scoring need not compare them again.
+    /// is among the candidates, so scoring need not compare them again, and the signals'
+    /// side for [`PersonMatcher::score_unsettled`].
     pub(crate) fn decide<'v>(
         self,
         candidates: &[PatronView<'v>],
-    ) -> Result<Recognition, Option<Candidate>> {
+    ) -> Result<Recognition, Unsettled<'a>> {
+        let Some(holder) = self.holder else {
+            return Err(self.unsettled(false));
+        };
         let alone = self.nobody_competes();
-        if !alone && !candidates.iter().any(|c| c.id() == self.holder) {
-            return Err(None);
+        if !alone && !candidates.iter().any(|c| c.id() == holder) {
+            return Err(self.unsettled(false));
         }
-        let scored = |shortcut: Self| Err(Some(Candidate::new(shortcut.holder, shortcut.evidence)));
+        let scored = |shortcut: Self| Err(shortcut.unsettled(true));
         if !self.usable {
             return scored(self);
         }
         let blocks: SmallVec<[(&PatronView<'v>, Option<&str>); 16]> = candidates
             .iter()
-            .filter(|c| c.id() != self.holder)
+            .filter(|c| c.id() != holder)
             .map(|c| (c, self.prepared.index.comparison_keys(c)))
             .collect();
         // Read every block's first byte before comparing any, so their cache misses
@@ -481,11 +517,20 @@ impl Shortcut<'_> {
             });
         }
         let runner_up = self.runner_up(&others);
-        Ok(Recognition::known_over(
-            self.holder,
-            self.evidence,
-            runner_up,
-        ))
+        Ok(Recognition::known_over(holder, self.evidence, runner_up))
+    }
+
+    /// What scoring needs: the holder's evidence when `with_holder` (and there is a
+    /// holder), and the signals' side.
+    fn unsettled(self, with_holder: bool) -> Unsettled<'a> {
+        let holder = match self.holder {
+            Some(holder) if with_holder => Some(Candidate::new(holder, self.evidence)),
+            _ => None,
+        };
+        Unsettled {
+            holder,
+            prepared: self.prepared,
+        }
     }
 
     /// The best of the other candidates as scoring every candidate ranks them (the
@@ -500,8 +545,8 @@ impl Shortcut<'_> {
             b.most.total_cmp(&a.most).then(a.patron.cmp(&b.patron))
         });
         let mut best: Option<(f64, PatronId)> = None;
-        let mut best_evidence = Evidence::with_capacity(12);
-        let mut scratch = Evidence::with_capacity(12);
+        let mut best_evidence = Evidence::new();
+        let mut scratch = Evidence::new();
         for other in order.iter().filter_map(|&at| others.get(at)) {
             if let Some((weight, _)) = best
                 && other.most + Self::SLACK < weight
@@ -626,7 +671,8 @@ struct RememberedName {
 /// same evidence as comparing again.
 #[derive(Debug, Default)]
 struct NameMemo {
-    remembered: std::cell::RefCell<SmallVec<[RememberedName; 8]>>,
+    /// Room for all of them inline: spilling to the heap would allocate every call.
+    remembered: std::cell::RefCell<SmallVec<[RememberedName; NameMemo::MOST]>>,
 }
 
 impl NameMemo {
@@ -682,59 +728,67 @@ impl NameMemo {
 struct Prepared<'a> {
     side: SignalSide<'a>,
     index: IndexView<'a>,
-    sharing: SmallVec<[Sharing; 4]>,
+    /// The patrons using each of the signals' identifiers, in their order; `None` for a
+    /// neutralized one.
+    users: SmallVec<[Option<&'a [PatronId]>; 4]>,
     /// The weight of an exact match on the signals' own given name, family name and
-    /// postcode (which depends on how many patrons share it), worked out on first need.
-    frequency_weights: [std::cell::Cell<Option<f64>>; 3],
+    /// postcode (which depends on how many patrons share it), then on the family name
+    /// filed as a given name and the given name as a family name, worked out on first
+    /// need.
+    frequency_weights: [std::cell::Cell<Option<f64>>; 5],
 }
 
 impl<'a> Prepared<'a> {
     fn new(signals: &'a NormalizedSignals, index: IndexView<'a>) -> Self {
-        let sharing = signals
+        let users = signals
             .identifiers()
             .iter()
-            .map(|identifier| {
-                index
-                    .counted_patrons_with(identifier)
-                    .map_or(Sharing::Neutralized, |users| Sharing::Users(users.len()))
-            })
+            .map(|identifier| index.counted_patrons_with(identifier))
             .collect();
-        Self::with_sharing(signals, index, sharing)
-    }
-
-    /// [`new`](Self::new), with how many patrons share each of the signals' identifiers
-    /// (in their order) already looked up.
-    fn with_sharing(
-        signals: &'a NormalizedSignals,
-        index: IndexView<'a>,
-        sharing: SmallVec<[Sharing; 4]>,
-    ) -> Self {
         Self {
             side: SignalSide::new(signals),
             index,
-            sharing,
+            users,
             frequency_weights: Default::default(),
         }
+    }
+
+    /// The one live patron using every identifier of the signals that anyone uses, if
+    /// there is one: `None` when there are no identifiers, nobody uses them, one is
+    /// neutralized (a placeholder proves nothing either way) or two patrons use them.
+    fn sole_holder(&self) -> Option<PatronView<'a>> {
+        let mut holder: Option<PatronView<'a>> = None;
+        for users in &self.users {
+            for &user in (*users)? {
+                let user = self.index.patron(user)?;
+                match holder {
+                    Some(h) if h.id() != user.id() => return None,
+                    Some(_) => {}
+                    None => holder = Some(user),
+                }
+            }
+        }
+        holder
     }
 
     /// How many patrons share one of the signals' identifiers.
     fn sharing(&self, identifier: &Identifier) -> Sharing {
         let identifiers = self.side.signals.identifiers();
-        match identifiers
+        let users = match identifiers
             .iter()
             .position(|i| std::ptr::eq(i, identifier))
-            .and_then(|at| self.sharing.get(at))
+            .and_then(|at| self.users.get(at))
         {
-            Some(&sharing) => sharing,
-            None => self
-                .index
-                .counted_patrons_with(identifier)
-                .map_or(Sharing::Neutralized, |users| Sharing::Users(users.len())),
-        }
+            Some(&users) => users,
+            None => self.index.counted_patrons_with(identifier),
+        };
+        users.map_or(Sharing::Neutralized, |users| Sharing::Users(users.len()))
     }
 
     /// The weight `weigh` gives an exact match on `value`, from how many patrons are filed
-    /// under it for `tag`.
+    /// under it for `tag`. The signals' own names and postcode are looked up once per
+    /// recognition, each name under both tags (swapped names compare a family name with
+    /// given names).
     fn frequency_weight(
         &self,
         tag: &'static str,
@@ -742,22 +796,19 @@ impl<'a> Prepared<'a> {
         weigh: impl Fn(usize) -> f64,
     ) -> f64 {
         let signals = self.side.signals;
-        let own = match tag {
-            GIVEN_TAG => signals.given_key(),
-            FAMILY_TAG => signals.family_key(),
-            POSTCODE_TAG => signals.address().postcode(),
+        let is_own = |own: Option<&str>| own.is_some_and(|own| std::ptr::eq(own, value));
+        let slot = match tag {
+            GIVEN_TAG if is_own(signals.given_key()) => Some(0),
+            FAMILY_TAG if is_own(signals.family_key()) => Some(1),
+            POSTCODE_TAG if is_own(signals.address().postcode()) => Some(2),
+            GIVEN_TAG if is_own(signals.family_key()) => Some(3),
+            FAMILY_TAG if is_own(signals.given_key()) => Some(4),
             _ => None,
         };
-        let slot = match tag {
-            GIVEN_TAG => 0,
-            FAMILY_TAG => 1,
-            _ => 2,
-        };
         let lookup = || weigh(self.index.patrons_under(BlockingKey::of(tag, value)).len());
-        if own.is_none_or(|own| !std::ptr::eq(own, value)) {
+        let Some(cell) = slot.and_then(|slot| self.frequency_weights.get(slot)) else {
             return lookup();
-        }
-        let cell = &self.frequency_weights[slot];
+        };
         if let Some(weight) = cell.get() {
             return weight;
         }
@@ -1334,7 +1385,10 @@ impl Strategy for PersonMatcher {
         // Count how strongly the indexes point at each patron (a shared identifier counts
         // as much as four blocking keys) and score only the strongest: scoring is the
         // expensive part, and a patron found by one loose key rarely wins.
-        let mut found: SmallVec<[(PatronId, u32); 128]> = SmallVec::new();
+        // Room for every hit inline (each key proposes at most `PER_KEY`), so nothing
+        // allocates.
+        let mut found: SmallVec<[(PatronId, u32); 8 + PER_KEY * BlockingKeys::CAP]> =
+            SmallVec::new();
         for identifier in signals.identifiers() {
             if let Some(patrons) = index.counted_patrons_with(identifier) {
                 found.extend(patrons.iter().map(|&p| (p, 4)));
@@ -1342,8 +1396,14 @@ impl Strategy for PersonMatcher {
         }
         let mut keys = BlockingKeys::default();
         query_keys(signals, &mut keys);
-        for &key in keys.as_slice() {
-            let patrons = index.patrons_under(key);
+        // Every key's lookup first, then their patrons: the lookups do not depend on each
+        // other, so their cache misses overlap instead of each waiting for the last.
+        let filed: SmallVec<[&[PatronId]; BlockingKeys::CAP]> = keys
+            .as_slice()
+            .iter()
+            .map(|&key| index.patrons_under(key))
+            .collect();
+        for patrons in filed {
             found.extend(patrons.iter().rev().take(PER_KEY).map(|&p| (p, 1)));
         }
         // Sum the hits per patron: sort by patron, then fold runs in place.
@@ -1382,17 +1442,7 @@ impl Strategy for PersonMatcher {
             return;
         };
         let prepared = Prepared::new(signals, first.index());
-        // Look every candidate's block up, and read its first byte, before scoring any:
-        // these loads do not depend on each other, so their cache misses overlap instead
-        // of each candidate waiting for its own.
-        let blocks: SmallVec<[Option<&str>; 16]> = patrons
-            .iter()
-            .map(|p| prepared.index.comparison_keys(p))
-            .collect();
-        touch(blocks.iter().copied());
-        for ((patron, evidence), block) in patrons.iter().zip(out).zip(blocks) {
-            self.compare_block(&prepared, patron, block, evidence);
-        }
+        self.score_prepared(&prepared, patrons, out);
     }
 
     fn blocking_keys(&self, signals: &NormalizedSignals, out: &mut BlockingKeys) {
