@@ -172,8 +172,14 @@ impl Memory {
             _ => None,
         };
         let mut candidates = Candidates::default();
-        for strategy in &self.strategies {
-            strategy.candidates(signals, &index, &mut candidates);
+        match &shortcut {
+            // The same candidates, without looking the identifiers up again.
+            Some((_, shortcut)) => shortcut.candidates(&mut candidates),
+            None => {
+                for strategy in &self.strategies {
+                    strategy.candidates(signals, &index, &mut candidates);
+                }
+            }
         }
         // Index entries of merged patrons stand for their survivor (once each).
         let mut views: smallvec::SmallVec<[PatronView<'_>; 16]> = smallvec::SmallVec::new();

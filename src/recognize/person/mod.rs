@@ -421,6 +421,14 @@ struct Bounded<'a> {
 }
 
 impl<'a> Shortcut<'a> {
+    /// The person strategy's candidates (as [`Strategy::candidates`] proposes them),
+    /// with the identifier lookups already made.
+    pub(crate) fn candidates(&self, out: &mut Candidates) {
+        let prepared = &self.prepared;
+        let users = prepared.users.iter().copied();
+        propose(prepared.side.signals, &prepared.index, users, out);
+    }
+
     /// Sums taken in another order may differ in the last bits: a hair of slack.
     const SLACK: f64 = 1e-9;
 
@@ -579,15 +587,18 @@ impl<'a> Shortcut<'a> {
     }
 }
 
-/// Reads the first byte of every block: these loads do not depend on each other, so
-/// their cache misses overlap instead of each candidate waiting for its own.
+/// Reads a byte of every cache line of every block: these loads do not depend on each
+/// other, so their cache misses overlap instead of each candidate waiting for its own
+/// as its block is decoded.
 fn touch<'b>(blocks: impl Iterator<Item = Option<&'b str>>) {
-    let first_bytes: u32 = blocks
+    /// The cache line of every current x86-64 and most Arm cores.
+    const LINE: usize = 64;
+    let sampled: u32 = blocks
         .flatten()
-        .filter_map(|b| b.as_bytes().first())
+        .flat_map(|b| b.as_bytes().iter().step_by(LINE))
         .map(|&b| u32::from(b))
         .sum();
-    std::hint::black_box(first_bytes);
+    std::hint::black_box(sampled);
 }
 
 /// How many patrons use one of the signals' identifiers.
@@ -671,8 +682,9 @@ struct RememberedName {
 /// same evidence as comparing again.
 #[derive(Debug, Default)]
 struct NameMemo {
-    /// Room for all of them inline: spilling to the heap would allocate every call.
-    remembered: std::cell::RefCell<SmallVec<[RememberedName; NameMemo::MOST]>>,
+    /// Room inline for the names of a usual recognition (eight candidates, a name or two
+    /// each): spilling to the heap would allocate every call.
+    remembered: std::cell::RefCell<SmallVec<[RememberedName; NameMemo::INLINE]>>,
 }
 
 impl NameMemo {
@@ -680,6 +692,8 @@ impl NameMemo {
     const LONGEST: usize = 30;
     /// Remembering stops here: a recognition scores at most a few candidates.
     const MOST: usize = 32;
+    /// Remembered without allocating.
+    const INLINE: usize = 16;
 
     /// The level of `comparison` against `name`, worked out by `compare` unless already
     /// known.
@@ -736,6 +750,10 @@ struct Prepared<'a> {
     /// filed as a given name and the given name as a family name, worked out on first
     /// need.
     frequency_weights: [std::cell::Cell<Option<f64>>; 5],
+    /// How many patrons are filed under the signals' own given name, family name and
+    /// postcode: looked up together up front, so their cache misses overlap, as nearly
+    /// every recognition weighs an exact match on one of them.
+    own_counts: [Option<usize>; 3],
 }
 
 impl<'a> Prepared<'a> {
@@ -745,11 +763,20 @@ impl<'a> Prepared<'a> {
             .iter()
             .map(|identifier| index.counted_patrons_with(identifier))
             .collect();
+        let count = |tag: &str, value: Option<&str>| {
+            value.map(|value| index.patrons_under(BlockingKey::of(tag, value)).len())
+        };
+        let own_counts = [
+            count(GIVEN_TAG, signals.given_key()),
+            count(FAMILY_TAG, signals.family_key()),
+            count(POSTCODE_TAG, signals.address().postcode()),
+        ];
         Self {
             side: SignalSide::new(signals),
             index,
             users,
             frequency_weights: Default::default(),
+            own_counts,
         }
     }
 
@@ -805,7 +832,13 @@ impl<'a> Prepared<'a> {
             FAMILY_TAG if is_own(signals.given_key()) => Some(4),
             _ => None,
         };
-        let lookup = || weigh(self.index.patrons_under(BlockingKey::of(tag, value)).len());
+        let lookup = || {
+            let counted = slot.and_then(|slot| self.own_counts.get(slot).copied().flatten());
+            weigh(
+                counted
+                    .unwrap_or_else(|| self.index.patrons_under(BlockingKey::of(tag, value)).len()),
+            )
+        };
         let Some(cell) = slot.and_then(|slot| self.frequency_weights.get(slot)) else {
             return lookup();
         };
@@ -1382,49 +1415,11 @@ impl Strategy for PersonMatcher {
     }
 
     fn candidates(&self, signals: &NormalizedSignals, index: &IndexView<'_>, out: &mut Candidates) {
-        // Count how strongly the indexes point at each patron (a shared identifier counts
-        // as much as four blocking keys) and score only the strongest: scoring is the
-        // expensive part, and a patron found by one loose key rarely wins.
-        // Room for every hit inline (each key proposes at most `PER_KEY`), so nothing
-        // allocates.
-        let mut found: SmallVec<[(PatronId, u32); 8 + PER_KEY * BlockingKeys::CAP]> =
-            SmallVec::new();
-        for identifier in signals.identifiers() {
-            if let Some(patrons) = index.counted_patrons_with(identifier) {
-                found.extend(patrons.iter().map(|&p| (p, 4)));
-            }
-        }
-        let mut keys = BlockingKeys::default();
-        query_keys(signals, &mut keys);
-        // Every key's lookup first, then their patrons: the lookups do not depend on each
-        // other, so their cache misses overlap instead of each waiting for the last.
-        let filed: SmallVec<[&[PatronId]; BlockingKeys::CAP]> = keys
-            .as_slice()
+        let users = signals
+            .identifiers()
             .iter()
-            .map(|&key| index.patrons_under(key))
-            .collect();
-        for patrons in filed {
-            found.extend(patrons.iter().rev().take(PER_KEY).map(|&p| (p, 1)));
-        }
-        // Sum the hits per patron: sort by patron, then fold runs in place.
-        found.sort_unstable_by_key(|&(p, _)| p);
-        let mut kept = 0;
-        for i in 0..found.len() {
-            let (patron, weight) = found[i];
-            if kept > 0 && found[kept - 1].0 == patron {
-                found[kept - 1].1 += weight;
-            } else {
-                found[kept] = (patron, weight);
-                kept += 1;
-            }
-        }
-        found.truncate(kept);
-        let mut hits = found;
-        // Strongest first; among equals the newer patron, deterministically.
-        hits.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
-        for &(patron, _) in hits.iter().take(MAX_SCORED) {
-            out.push(patron);
-        }
+            .map(|identifier| index.counted_patrons_with(identifier));
+        propose(signals, index, users, out);
     }
 
     fn score(&self, signals: &NormalizedSignals, patron: &PatronView<'_>, out: &mut Evidence) {
@@ -1451,6 +1446,56 @@ impl Strategy for PersonMatcher {
 
     fn as_person_matcher(&self) -> Option<&PersonMatcher> {
         Some(self)
+    }
+}
+
+/// The candidates worth scoring (see [`Strategy::candidates`]), given the patrons using
+/// each of the signals' identifiers (`None` for a neutralized one).
+fn propose<'a>(
+    signals: &NormalizedSignals,
+    index: &IndexView<'a>,
+    users: impl Iterator<Item = Option<&'a [PatronId]>>,
+    out: &mut Candidates,
+) {
+    // Count how strongly the indexes point at each patron (a shared identifier counts
+    // as much as four blocking keys) and score only the strongest: scoring is the
+    // expensive part, and a patron found by one loose key rarely wins.
+    // Room for every hit inline (each key proposes at most `PER_KEY`), so nothing
+    // allocates.
+    let mut found: SmallVec<[(PatronId, u32); 8 + PER_KEY * BlockingKeys::CAP]> = SmallVec::new();
+    for patrons in users.flatten() {
+        found.extend(patrons.iter().map(|&p| (p, 4)));
+    }
+    let mut keys = BlockingKeys::default();
+    query_keys(signals, &mut keys);
+    // Every key's lookup first, then their patrons: the lookups do not depend on each
+    // other, so their cache misses overlap instead of each waiting for the last.
+    let filed: SmallVec<[&[PatronId]; BlockingKeys::CAP]> = keys
+        .as_slice()
+        .iter()
+        .map(|&key| index.patrons_under(key))
+        .collect();
+    for patrons in filed {
+        found.extend(patrons.iter().rev().take(PER_KEY).map(|&p| (p, 1)));
+    }
+    // Sum the hits per patron: sort by patron, then fold runs in place.
+    found.sort_unstable_by_key(|&(p, _)| p);
+    let mut kept = 0;
+    for i in 0..found.len() {
+        let (patron, weight) = found[i];
+        if kept > 0 && found[kept - 1].0 == patron {
+            found[kept - 1].1 += weight;
+        } else {
+            found[kept] = (patron, weight);
+            kept += 1;
+        }
+    }
+    found.truncate(kept);
+    let mut hits = found;
+    // Strongest first; among equals the newer patron, deterministically.
+    hits.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
+    for &(patron, _) in hits.iter().take(MAX_SCORED) {
+        out.push(patron);
     }
 }
 
