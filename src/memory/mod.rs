@@ -36,7 +36,9 @@ use crate::model::catalog::Catalog;
 use crate::model::ids::PatronId;
 use crate::moments::engine::Engine;
 use crate::normalize::Country;
-use crate::recognize::{Candidate, Candidates, Evidence, Recognition, Strategy, Thresholds};
+use crate::recognize::{
+    Candidate, Candidates, Decided, Evidence, PersonMatcher, Recognition, Strategy, Thresholds,
+};
 use crate::signals::{NormalizedSignals, Signals};
 pub(crate) use state::State;
 
@@ -162,19 +164,20 @@ impl Memory {
         // A record whose identifiers only one patron uses may be decided from bounds on
         // the other candidates, scoring only those that could be the runner-up (see
         // `PersonMatcher::shortcut`).
-        let shortcut = match self.strategies.as_slice() {
-            [only] => only.as_person_matcher().map(|person| {
-                (
-                    person,
-                    person.shortcut(signals, index, &self.thresholds, self.patron_count()),
-                )
-            }),
+        // The person strategy alone works out the signals' side once, for the shortcut,
+        // candidate generation and scoring.
+        let person = match self.strategies.as_slice() {
+            [only] => only.as_person_matcher(),
             _ => None,
         };
+        let prepared = person.map(|_| PersonMatcher::prepare(signals, index));
+        let shortcut = person.zip(prepared.as_ref()).map(|(person, prepared)| {
+            person.shortcut(prepared, &self.thresholds, self.patron_count())
+        });
         let mut candidates = Candidates::default();
-        match &shortcut {
+        match &prepared {
             // The same candidates, without looking the identifiers up again.
-            Some((_, shortcut)) => shortcut.candidates(&mut candidates),
+            Some(prepared) => prepared.candidates(&mut candidates),
             None => {
                 for strategy in &self.strategies {
                     strategy.candidates(signals, &index, &mut candidates);
@@ -190,29 +193,22 @@ impl Memory {
                 views.push(view);
             }
         }
-        // The holder the shortcut scored is not compared again, and the person strategy
-        // alone reuses the signals' side the shortcut worked out.
-        let unsettled = match shortcut {
-            Some((person, shortcut)) => match shortcut.decide(&views) {
-                Ok(known) => return crate::privacy::screen(&self.state, known),
-                Err(unsettled) => Some((person, unsettled)),
-            },
-            None => None,
-        };
+        // The holder the shortcut scored is not compared again.
         let mut holder = None;
-        if let Some((_, unsettled)) = &unsettled
-            && let Some(scored) = &unsettled.holder
-        {
+        if let Some(shortcut) = shortcut {
+            match shortcut.decide(&views) {
+                Decided::Known(known) => return crate::privacy::screen(&self.state, known),
+                Decided::Undecided(scored) => holder = scored,
+            }
+        }
+        if let Some(scored) = &holder {
             views.retain(|view| view.id() != scored.patron());
         }
         // Each evidence list keeps the person strategy's comparisons inline.
         let mut evidence: smallvec::SmallVec<[Evidence; 16]> =
             views.iter().map(|_| Evidence::new()).collect();
-        match unsettled {
-            Some((person, mut unsettled)) => {
-                person.score_unsettled(&unsettled, &views, &mut evidence);
-                holder = unsettled.holder.take();
-            }
+        match person.zip(prepared.as_ref()) {
+            Some((person, prepared)) => person.score_prepared(prepared, &views, &mut evidence),
             None => {
                 for strategy in &self.strategies {
                     strategy.score_each(signals, &views, &mut evidence);

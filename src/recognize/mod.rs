@@ -21,7 +21,8 @@ pub use person::{
     Training, TrainingOptions,
 };
 pub(crate) use person::{
-    encode_profile_keys, person_agrees, person_conflict, profiles_conflict, shares_household_field,
+    Decided, encode_profile_keys, person_agrees, person_conflict, profiles_conflict,
+    shares_household_field,
 };
 
 use crate::memory::{IndexView, PatronView};

@@ -305,18 +305,24 @@ impl PersonMatcher {
         total
     }
 
-    /// Prepares the shortcut for a record whose identifiers only one patron uses: that
-    /// patron scored, compatible with the record and sure enough to be known. Whether or
-    /// not the shortcut can apply, the signals' side is worked out here once and handed
-    /// on to scoring (see [`Shortcut::decide`]).
-    pub(crate) fn shortcut<'a>(
-        &'a self,
+    /// Works out the signals' side of every comparison once per recognition, for the
+    /// shortcut, candidate generation and scoring to share.
+    pub(crate) fn prepare<'a>(
         signals: &'a NormalizedSignals,
         index: IndexView<'a>,
+    ) -> Prepared<'a> {
+        Prepared::new(signals, index)
+    }
+
+    /// Prepares the shortcut for a record whose identifiers only one patron uses: that
+    /// patron scored, compatible with the record and sure enough to be known. Without
+    /// such a patron the shortcut never decides (see [`Shortcut::decide`]).
+    pub(crate) fn shortcut<'p, 'a>(
+        &'p self,
+        prepared: &'p Prepared<'a>,
         thresholds: &Thresholds,
         patrons: usize,
-    ) -> Shortcut<'a> {
-        let prepared = Prepared::new(signals, index);
+    ) -> Shortcut<'p, 'a> {
         let raise = thresholds.raise_for(patrons);
         let mut shortcut = Shortcut {
             usable: false,
@@ -329,15 +335,15 @@ impl PersonMatcher {
             margin: thresholds.margin_needed(),
             prepared,
         };
-        let Some(holder) = shortcut.prepared.sole_holder() else {
+        let Some(holder) = prepared.sole_holder() else {
             return shortcut;
         };
         let mut evidence = Evidence::new();
-        self.compare(&shortcut.prepared, &holder, &mut evidence);
+        self.compare(prepared, &holder, &mut evidence);
         let weight = evidence.weight();
         shortcut.usable = !person_conflict(&evidence) && weight >= thresholds.known_at() + raise;
         if shortcut.usable {
-            shortcut.names = self.most_for_names(&shortcut.prepared);
+            shortcut.names = self.most_for_names(prepared);
         }
         shortcut.holder = Some(holder.id());
         shortcut.evidence = evidence;
@@ -345,19 +351,9 @@ impl PersonMatcher {
         shortcut
     }
 
-    /// Scores candidates with the signals' side already worked out by
-    /// [`shortcut`](Self::shortcut): the same evidence [`Strategy::score_each`] gives.
-    pub(crate) fn score_unsettled(
-        &self,
-        unsettled: &Unsettled<'_>,
-        patrons: &[PatronView<'_>],
-        out: &mut [Evidence],
-    ) {
-        self.score_prepared(&unsettled.prepared, patrons, out);
-    }
-
-    /// Scores each patron against prepared signals, one evidence list each.
-    fn score_prepared(
+    /// Scores each patron against prepared signals, one evidence list each: the same
+    /// evidence [`Strategy::score_each`] gives.
+    pub(crate) fn score_prepared(
         &self,
         prepared: &Prepared<'_>,
         patrons: &[PatronView<'_>],
@@ -377,15 +373,6 @@ impl PersonMatcher {
     }
 }
 
-/// What the shortcut leaves to scoring when it does not decide: the holder's evidence if
-/// it was scored, and the signals' side worked out once.
-#[derive(Debug)]
-pub(crate) struct Unsettled<'a> {
-    /// The holder of the record's identifiers, scored, when it is among the candidates.
-    pub(crate) holder: Option<Candidate>,
-    prepared: Prepared<'a>,
-}
-
 /// The holder of a record's identifiers, scored, and what deciding without scoring
 /// every candidate must prove: see [`Shortcut::decide`].
 ///
@@ -395,12 +382,12 @@ pub(crate) struct Unsettled<'a> {
 /// and bound (candidates scored in decreasing order of the most they could score, until
 /// the next could no longer beat the best found).
 #[derive(Debug)]
-pub(crate) struct Shortcut<'a> {
+pub(crate) struct Shortcut<'p, 'a> {
     /// Whether the holder agrees with the record and is sure enough to be known: if not,
     /// the shortcut never decides, but the holder's evidence is reused when scoring.
     usable: bool,
-    matcher: &'a PersonMatcher,
-    prepared: Prepared<'a>,
+    matcher: &'p PersonMatcher,
+    prepared: &'p Prepared<'a>,
     /// The most the names can add, whoever the patron (worked out when usable).
     names: f64,
     /// The sole holder of the record's identifiers, if there is one.
@@ -409,6 +396,16 @@ pub(crate) struct Shortcut<'a> {
     weight: f64,
     merge_at: f64,
     margin: f64,
+}
+
+/// What [`Shortcut::decide`] settled.
+#[derive(Debug)]
+pub(crate) enum Decided {
+    /// The decision scoring every candidate gives.
+    Known(Recognition),
+    /// Not decided: the holder's evidence, if the holder is among the candidates, so
+    /// scoring need not compare them again.
+    Undecided(Option<Candidate>),
 }
 
 /// A candidate other than the holder: its compared values, the evidence of every field
@@ -420,15 +417,7 @@ struct Bounded<'a> {
     most: f64,
 }
 
-impl<'a> Shortcut<'a> {
-    /// The person strategy's candidates (as [`Strategy::candidates`] proposes them),
-    /// with the identifier lookups already made.
-    pub(crate) fn candidates(&self, out: &mut Candidates) {
-        let prepared = &self.prepared;
-        let users = prepared.users.iter().copied();
-        propose(prepared.side.signals, &prepared.index, users, out);
-    }
-
+impl Shortcut<'_, '_> {
     /// Sums taken in another order may differ in the last bits: a hair of slack.
     const SLACK: f64 = 1e-9;
 
@@ -450,7 +439,7 @@ impl<'a> Shortcut<'a> {
         signals.address().street().is_none()
             && self.outscores(
                 self.matcher
-                    .most_without_identifiers(&self.prepared, self.names),
+                    .most_without_identifiers(self.prepared, self.names),
             )
     }
 
@@ -466,19 +455,17 @@ impl<'a> Shortcut<'a> {
     ///
     /// When it does not decide, it hands back the holder's scored evidence if the holder
     /// is among the candidates, so scoring need not compare them again, and the signals'
-    /// side for [`PersonMatcher::score_unsettled`].
-    pub(crate) fn decide<'v>(
-        self,
-        candidates: &[PatronView<'v>],
-    ) -> Result<Recognition, Unsettled<'a>> {
+    /// side for [`PersonMatcher::score_prepared`].
+    pub(crate) fn decide<'v>(self, candidates: &[PatronView<'v>]) -> Decided {
         let Some(holder) = self.holder else {
-            return Err(self.unsettled(false));
+            return Decided::Undecided(None);
         };
         let alone = self.nobody_competes();
         if !alone && !candidates.iter().any(|c| c.id() == holder) {
-            return Err(self.unsettled(false));
+            return Decided::Undecided(None);
         }
-        let scored = |shortcut: Self| Err(shortcut.unsettled(true));
+        let scored =
+            |shortcut: Self| Decided::Undecided(Some(Candidate::new(holder, shortcut.evidence)));
         if !self.usable {
             return scored(self);
         }
@@ -500,7 +487,7 @@ impl<'a> Shortcut<'a> {
             let mut most = self.names;
             let mut items = SmallVec::new();
             for &(field, level) in &levels {
-                let item = self.matcher.item(field, level, &self.prepared);
+                let item = self.matcher.item(field, level, self.prepared);
                 // Agreeing on a household field with another name makes a household.
                 if !alone
                     && item.agreement() == Agreement::Agrees
@@ -525,20 +512,7 @@ impl<'a> Shortcut<'a> {
             });
         }
         let runner_up = self.runner_up(&others);
-        Ok(Recognition::known_over(holder, self.evidence, runner_up))
-    }
-
-    /// What scoring needs: the holder's evidence when `with_holder` (and there is a
-    /// holder), and the signals' side.
-    fn unsettled(self, with_holder: bool) -> Unsettled<'a> {
-        let holder = match self.holder {
-            Some(holder) if with_holder => Some(Candidate::new(holder, self.evidence)),
-            _ => None,
-        };
-        Unsettled {
-            holder,
-            prepared: self.prepared,
-        }
+        Decided::Known(Recognition::known_over(holder, self.evidence, runner_up))
     }
 
     /// The best of the other candidates as scoring every candidate ranks them (the
@@ -566,8 +540,8 @@ impl<'a> Shortcut<'a> {
             // from the bound: the names first, then the rest in `levels_of`'s order.
             scratch.clear();
             let (given, family) = compare_names(&self.prepared.side, &other.keys.names);
-            scratch.push(self.matcher.item(Field::GivenName, given, &self.prepared));
-            scratch.push(self.matcher.item(Field::FamilyName, family, &self.prepared));
+            scratch.push(self.matcher.item(Field::GivenName, given, self.prepared));
+            scratch.push(self.matcher.item(Field::FamilyName, family, self.prepared));
             for item in &other.others {
                 scratch.push(item.clone());
             }
@@ -739,7 +713,7 @@ impl NameMemo {
 /// of their names, how many patrons share each identifier and each exact name and
 /// postcode (these only depend on the signals, not on the candidate).
 #[derive(Debug)]
-struct Prepared<'a> {
+pub(crate) struct Prepared<'a> {
     side: SignalSide<'a>,
     index: IndexView<'a>,
     /// The patrons using each of the signals' identifiers, in their order; `None` for a
@@ -778,6 +752,13 @@ impl<'a> Prepared<'a> {
             frequency_weights: Default::default(),
             own_counts,
         }
+    }
+
+    /// The person strategy's candidates (as [`Strategy::candidates`] proposes them),
+    /// with the identifier lookups already made.
+    pub(crate) fn candidates(&self, out: &mut Candidates) {
+        let users = self.users.iter().copied();
+        propose(self.side.signals, &self.index, users, out);
     }
 
     /// The one live patron using every identifier of the signals that anyone uses, if
