@@ -359,9 +359,9 @@ impl PersonMatcher {
         patrons: &[PatronView<'_>],
         out: &mut [Evidence],
     ) {
-        // Look every candidate's block up, and read its first byte, before scoring any:
-        // these loads do not depend on each other, so their cache misses overlap instead
-        // of each candidate waiting for its own.
+        // Look every candidate's block up, and read each of its cache lines, before
+        // scoring any: these loads do not depend on each other, so their cache misses
+        // overlap instead of each candidate waiting for its own.
         let blocks: SmallVec<[Option<&str>; 16]> = patrons
             .iter()
             .map(|p| prepared.index.comparison_keys(p))
@@ -454,8 +454,7 @@ impl Shortcut<'_, '_> {
     /// the holder is linked instead, as scoring it would have.
     ///
     /// When it does not decide, it hands back the holder's scored evidence if the holder
-    /// is among the candidates, so scoring need not compare them again, and the signals'
-    /// side for [`PersonMatcher::score_prepared`].
+    /// is among the candidates, so scoring need not compare them again.
     pub(crate) fn decide<'v>(self, candidates: &[PatronView<'v>]) -> Decided {
         let Some(holder) = self.holder else {
             return Decided::Undecided(None);
