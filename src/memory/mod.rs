@@ -36,7 +36,9 @@ use crate::model::catalog::Catalog;
 use crate::model::ids::PatronId;
 use crate::moments::engine::Engine;
 use crate::normalize::Country;
-use crate::recognize::{Candidate, Candidates, Evidence, Recognition, Strategy, Thresholds};
+use crate::recognize::{
+    Candidate, Candidates, Decided, Evidence, PersonMatcher, Recognition, Strategy, Thresholds,
+};
 use crate::signals::{NormalizedSignals, Signals};
 pub(crate) use state::State;
 
@@ -162,15 +164,25 @@ impl Memory {
         // A record whose identifiers only one patron uses may be decided from bounds on
         // the other candidates, scoring only those that could be the runner-up (see
         // `PersonMatcher::shortcut`).
-        let shortcut = match self.strategies.as_slice() {
-            [only] => only.as_person_matcher().and_then(|person| {
-                person.shortcut(signals, index, &self.thresholds, self.patron_count())
-            }),
+        // The person strategy alone works out the signals' side once, for the shortcut,
+        // candidate generation and scoring.
+        let person = match self.strategies.as_slice() {
+            [only] => only.as_person_matcher(),
             _ => None,
         };
+        let prepared = person.map(|_| PersonMatcher::prepare(signals, index));
+        let shortcut = person.zip(prepared.as_ref()).map(|(person, prepared)| {
+            person.shortcut(prepared, &self.thresholds, self.patron_count())
+        });
         let mut candidates = Candidates::default();
-        for strategy in &self.strategies {
-            strategy.candidates(signals, &index, &mut candidates);
+        match &prepared {
+            // The same candidates, without looking the identifiers up again.
+            Some(prepared) => prepared.candidates(&mut candidates),
+            None => {
+                for strategy in &self.strategies {
+                    strategy.candidates(signals, &index, &mut candidates);
+                }
+            }
         }
         // Index entries of merged patrons stand for their survivor (once each).
         let mut views: smallvec::SmallVec<[PatronView<'_>; 16]> = smallvec::SmallVec::new();
@@ -185,18 +197,23 @@ impl Memory {
         let mut holder = None;
         if let Some(shortcut) = shortcut {
             match shortcut.decide(&views) {
-                Ok(known) => return crate::privacy::screen(&self.state, known),
-                Err(scored) => holder = scored,
+                Decided::Known(known) => return crate::privacy::screen(&self.state, known),
+                Decided::Undecided(scored) => holder = scored,
             }
         }
         if let Some(scored) = &holder {
             views.retain(|view| view.id() != scored.patron());
         }
-        // Room for the person strategy's comparisons, so scoring does not reallocate.
-        let mut evidence: Vec<Evidence> =
-            views.iter().map(|_| Evidence::with_capacity(12)).collect();
-        for strategy in &self.strategies {
-            strategy.score_each(signals, &views, &mut evidence);
+        // Each evidence list keeps the person strategy's comparisons inline.
+        let mut evidence: smallvec::SmallVec<[Evidence; 16]> =
+            views.iter().map(|_| Evidence::new()).collect();
+        match person.zip(prepared.as_ref()) {
+            Some((person, prepared)) => person.score_prepared(prepared, &views, &mut evidence),
+            None => {
+                for strategy in &self.strategies {
+                    strategy.score_each(signals, &views, &mut evidence);
+                }
+            }
         }
         let scored = views
             .iter()

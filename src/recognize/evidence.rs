@@ -4,6 +4,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 
 /// What a piece of evidence compared.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
@@ -124,10 +125,15 @@ impl EvidenceItem {
 /// ```
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Evidence {
-    items: Vec<EvidenceItem>,
+    /// Inline room for every comparison the person strategy makes: recognition scores
+    /// several candidates a call, and a heap list each would allocate every time.
+    items: SmallVec<[EvidenceItem; Evidence::INLINE]>,
 }
 
 impl Evidence {
+    /// Comparisons kept without allocating: the person strategy makes nine.
+    const INLINE: usize = 10;
+
     /// No evidence yet.
     pub fn new() -> Self {
         Self::default()
@@ -135,7 +141,7 @@ impl Evidence {
     /// No evidence yet, with room for `items` comparisons.
     pub(crate) fn with_capacity(items: usize) -> Self {
         Self {
-            items: Vec::with_capacity(items),
+            items: SmallVec::with_capacity(items),
         }
     }
     /// Adds a comparison.

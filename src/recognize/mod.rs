@@ -21,8 +21,8 @@ pub use person::{
     Training, TrainingOptions,
 };
 pub(crate) use person::{
-    encode_profile_keys, only_the_home_agrees, person_agrees, person_conflict, profiles_conflict,
-    shares_household_field,
+    Decided, encode_profile_keys, only_the_home_agrees, person_agrees, person_conflict,
+    profiles_conflict, shares_household_field,
 };
 
 use crate::memory::{IndexView, PatronView};
@@ -563,21 +563,34 @@ impl Thresholds {
             (self.known + raise, self.review + raise, self.merge + raise);
         // Each weight is a sum over the evidence and each conflict a search of it: work
         // them out once per candidate.
-        let mut ranked: SmallVec<[Ranked; 16]> = scored
+        let mut unranked: SmallVec<[Option<Ranked>; 16]> = scored
             .into_iter()
-            .map(|candidate| Ranked {
-                weight: candidate.evidence.weight(),
-                conflict: person_conflict(&candidate.evidence),
-                candidate,
+            .map(|candidate| {
+                Some(Ranked {
+                    weight: candidate.evidence.weight(),
+                    conflict: person_conflict(&candidate.evidence),
+                    candidate,
+                })
             })
             .collect();
         // Best first, ties to the older patron: every choice below is "the first in this
-        // order that …".
-        ranked.sort_by(|a, b| {
-            b.weight
-                .total_cmp(&a.weight)
-                .then(a.candidate.patron.cmp(&b.candidate.patron))
+        // order that …". Positions are sorted rather than the candidates, whose evidence
+        // is kept inline and costly to move.
+        let mut order: SmallVec<[usize; 16]> = (0..unranked.len()).collect();
+        let key = |at: usize| {
+            unranked
+                .get(at)
+                .and_then(Option::as_ref)
+                .map(|r| (r.weight, r.candidate.patron))
+        };
+        order.sort_by(|&a, &b| match (key(a), key(b)) {
+            (Some((wa, pa)), Some((wb, pb))) => wb.total_cmp(&wa).then(pa.cmp(&pb)),
+            _ => std::cmp::Ordering::Equal,
         });
+        let ranked: SmallVec<[Ranked; 16]> = order
+            .iter()
+            .filter_map(|&at| unranked.get_mut(at).and_then(Option::take))
+            .collect();
         let weight = |at: usize| ranked.get(at).map_or(f64::NEG_INFINITY, |r| r.weight);
         let compatible: SmallVec<[usize; 16]> = (0..ranked.len())
             .filter(|&at| !ranked[at].conflict)

@@ -305,53 +305,71 @@ impl PersonMatcher {
         total
     }
 
-    /// Prepares the shortcut for a record whose identifiers only one patron uses: that
-    /// patron scored, compatible with the record and sure enough to be known. `None`
-    /// when the shortcut cannot apply (recognition then scores every candidate).
-    pub(crate) fn shortcut<'a>(
-        &'a self,
+    /// Works out the signals' side of every comparison once per recognition, for the
+    /// shortcut, candidate generation and scoring to share.
+    pub(crate) fn prepare<'a>(
         signals: &'a NormalizedSignals,
         index: IndexView<'a>,
+    ) -> Prepared<'a> {
+        Prepared::new(signals, index)
+    }
+
+    /// Prepares the shortcut for a record whose identifiers only one patron uses: that
+    /// patron scored, compatible with the record and sure enough to be known. Without
+    /// such a patron the shortcut never decides (see [`Shortcut::decide`]).
+    pub(crate) fn shortcut<'p, 'a>(
+        &'p self,
+        prepared: &'p Prepared<'a>,
         thresholds: &Thresholds,
         patrons: usize,
-    ) -> Option<Shortcut<'a>> {
-        if signals.identifiers().is_empty() {
-            return None;
-        }
-        let mut holder: Option<PatronView<'a>> = None;
-        let mut sharing = SmallVec::new();
-        for identifier in signals.identifiers() {
-            // A neutralized identifier (a placeholder) proves nothing either way.
-            let users = index.counted_patrons_with(identifier)?;
-            sharing.push(Sharing::Users(users.len()));
-            for &user in users {
-                let user = index.patron(user)?;
-                match holder {
-                    Some(h) if h.id() != user.id() => return None,
-                    Some(_) => {}
-                    None => holder = Some(user),
-                }
-            }
-        }
-        let holder = holder?;
-        // The identifiers were just looked up: their sharing is known.
-        let prepared = Prepared::with_sharing(signals, index, sharing);
-        let mut evidence = Evidence::with_capacity(12);
-        self.compare(&prepared, &holder, &mut evidence);
-        let weight = evidence.weight();
+    ) -> Shortcut<'p, 'a> {
         let raise = thresholds.raise_for(patrons);
-        let usable = !person_conflict(&evidence) && weight >= thresholds.known_at() + raise;
-        Some(Shortcut {
-            usable,
+        let mut shortcut = Shortcut {
+            usable: false,
             matcher: self,
-            names: self.most_for_names(&prepared),
-            prepared,
-            holder: holder.id(),
-            evidence,
-            weight,
+            names: 0.0,
+            holder: None,
+            evidence: Evidence::new(),
+            weight: f64::NEG_INFINITY,
             merge_at: thresholds.merge_at() + raise,
             margin: thresholds.margin_needed(),
-        })
+            prepared,
+        };
+        let Some(holder) = prepared.sole_holder() else {
+            return shortcut;
+        };
+        let mut evidence = Evidence::new();
+        self.compare(prepared, &holder, &mut evidence);
+        let weight = evidence.weight();
+        shortcut.usable = !person_conflict(&evidence) && weight >= thresholds.known_at() + raise;
+        if shortcut.usable {
+            shortcut.names = self.most_for_names(prepared);
+        }
+        shortcut.holder = Some(holder.id());
+        shortcut.evidence = evidence;
+        shortcut.weight = weight;
+        shortcut
+    }
+
+    /// Scores each patron against prepared signals, one evidence list each: the same
+    /// evidence [`Strategy::score_each`] gives.
+    pub(crate) fn score_prepared(
+        &self,
+        prepared: &Prepared<'_>,
+        patrons: &[PatronView<'_>],
+        out: &mut [Evidence],
+    ) {
+        // Look every candidate's block up, and read each of its cache lines, before
+        // scoring any: these loads do not depend on each other, so their cache misses
+        // overlap instead of each candidate waiting for its own.
+        let blocks: SmallVec<[Option<&str>; 16]> = patrons
+            .iter()
+            .map(|p| prepared.index.comparison_keys(p))
+            .collect();
+        touch(blocks.iter().copied());
+        for ((patron, evidence), block) in patrons.iter().zip(out).zip(blocks) {
+            self.compare_block(prepared, patron, block, evidence);
+        }
     }
 }
 
@@ -364,19 +382,30 @@ impl PersonMatcher {
 /// and bound (candidates scored in decreasing order of the most they could score, until
 /// the next could no longer beat the best found).
 #[derive(Debug)]
-pub(crate) struct Shortcut<'a> {
+pub(crate) struct Shortcut<'p, 'a> {
     /// Whether the holder agrees with the record and is sure enough to be known: if not,
     /// the shortcut never decides, but the holder's evidence is reused when scoring.
     usable: bool,
-    matcher: &'a PersonMatcher,
-    prepared: Prepared<'a>,
-    /// The most the names can add, whoever the patron.
+    matcher: &'p PersonMatcher,
+    prepared: &'p Prepared<'a>,
+    /// The most the names can add, whoever the patron (worked out when usable).
     names: f64,
-    holder: PatronId,
+    /// The sole holder of the record's identifiers, if there is one.
+    holder: Option<PatronId>,
     evidence: Evidence,
     weight: f64,
     merge_at: f64,
     margin: f64,
+}
+
+/// What [`Shortcut::decide`] settled.
+#[derive(Debug)]
+pub(crate) enum Decided {
+    /// The decision scoring every candidate gives.
+    Known(Recognition),
+    /// Not decided: the holder's evidence, if the holder is among the candidates, so
+    /// scoring need not compare them again.
+    Undecided(Option<Candidate>),
 }
 
 /// A candidate other than the holder: its compared values, the evidence of every field
@@ -388,7 +417,7 @@ struct Bounded<'a> {
     most: f64,
 }
 
-impl Shortcut<'_> {
+impl Shortcut<'_, '_> {
     /// Sums taken in another order may differ in the last bits: a hair of slack.
     const SLACK: f64 = 1e-9;
 
@@ -410,7 +439,7 @@ impl Shortcut<'_> {
         signals.address().street().is_none()
             && self.outscores(
                 self.matcher
-                    .most_without_identifiers(&self.prepared, self.names),
+                    .most_without_identifiers(self.prepared, self.names),
             )
     }
 
@@ -426,21 +455,22 @@ impl Shortcut<'_> {
     ///
     /// When it does not decide, it hands back the holder's scored evidence if the holder
     /// is among the candidates, so scoring need not compare them again.
-    pub(crate) fn decide<'v>(
-        self,
-        candidates: &[PatronView<'v>],
-    ) -> Result<Recognition, Option<Candidate>> {
+    pub(crate) fn decide<'v>(self, candidates: &[PatronView<'v>]) -> Decided {
+        let Some(holder) = self.holder else {
+            return Decided::Undecided(None);
+        };
         let alone = self.nobody_competes();
-        if !alone && !candidates.iter().any(|c| c.id() == self.holder) {
-            return Err(None);
+        if !alone && !candidates.iter().any(|c| c.id() == holder) {
+            return Decided::Undecided(None);
         }
-        let scored = |shortcut: Self| Err(Some(Candidate::new(shortcut.holder, shortcut.evidence)));
+        let scored =
+            |shortcut: Self| Decided::Undecided(Some(Candidate::new(holder, shortcut.evidence)));
         if !self.usable {
             return scored(self);
         }
         let blocks: SmallVec<[(&PatronView<'v>, Option<&str>); 16]> = candidates
             .iter()
-            .filter(|c| c.id() != self.holder)
+            .filter(|c| c.id() != holder)
             .map(|c| (c, self.prepared.index.comparison_keys(c)))
             .collect();
         // Read every block's first byte before comparing any, so their cache misses
@@ -456,7 +486,7 @@ impl Shortcut<'_> {
             let mut most = self.names;
             let mut items = SmallVec::new();
             for &(field, level) in &levels {
-                let item = self.matcher.item(field, level, &self.prepared);
+                let item = self.matcher.item(field, level, self.prepared);
                 // Agreeing on a household field with another name makes a household.
                 if !alone
                     && item.agreement() == Agreement::Agrees
@@ -481,11 +511,7 @@ impl Shortcut<'_> {
             });
         }
         let runner_up = self.runner_up(&others);
-        Ok(Recognition::known_over(
-            self.holder,
-            self.evidence,
-            runner_up,
-        ))
+        Decided::Known(Recognition::known_over(holder, self.evidence, runner_up))
     }
 
     /// The best of the other candidates as scoring every candidate ranks them (the
@@ -500,8 +526,8 @@ impl Shortcut<'_> {
             b.most.total_cmp(&a.most).then(a.patron.cmp(&b.patron))
         });
         let mut best: Option<(f64, PatronId)> = None;
-        let mut best_evidence = Evidence::with_capacity(12);
-        let mut scratch = Evidence::with_capacity(12);
+        let mut best_evidence = Evidence::new();
+        let mut scratch = Evidence::new();
         for other in order.iter().filter_map(|&at| others.get(at)) {
             if let Some((weight, _)) = best
                 && other.most + Self::SLACK < weight
@@ -513,8 +539,8 @@ impl Shortcut<'_> {
             // from the bound: the names first, then the rest in `levels_of`'s order.
             scratch.clear();
             let (given, family) = compare_names(&self.prepared.side, &other.keys.names);
-            scratch.push(self.matcher.item(Field::GivenName, given, &self.prepared));
-            scratch.push(self.matcher.item(Field::FamilyName, family, &self.prepared));
+            scratch.push(self.matcher.item(Field::GivenName, given, self.prepared));
+            scratch.push(self.matcher.item(Field::FamilyName, family, self.prepared));
             for item in &other.others {
                 scratch.push(item.clone());
             }
@@ -534,15 +560,18 @@ impl Shortcut<'_> {
     }
 }
 
-/// Reads the first byte of every block: these loads do not depend on each other, so
-/// their cache misses overlap instead of each candidate waiting for its own.
+/// Reads a byte of every cache line of every block: these loads do not depend on each
+/// other, so their cache misses overlap instead of each candidate waiting for its own
+/// as its block is decoded.
 fn touch<'b>(blocks: impl Iterator<Item = Option<&'b str>>) {
-    let first_bytes: u32 = blocks
+    /// The cache line of every current x86-64 and most Arm cores.
+    const LINE: usize = 64;
+    let sampled: u32 = blocks
         .flatten()
-        .filter_map(|b| b.as_bytes().first())
+        .flat_map(|b| b.as_bytes().iter().step_by(LINE))
         .map(|&b| u32::from(b))
         .sum();
-    std::hint::black_box(first_bytes);
+    std::hint::black_box(sampled);
 }
 
 /// How many patrons use one of the signals' identifiers.
@@ -626,7 +655,9 @@ struct RememberedName {
 /// same evidence as comparing again.
 #[derive(Debug, Default)]
 struct NameMemo {
-    remembered: std::cell::RefCell<SmallVec<[RememberedName; 8]>>,
+    /// Room inline for the names of a usual recognition (eight candidates, a name or two
+    /// each): spilling to the heap would allocate every call.
+    remembered: std::cell::RefCell<SmallVec<[RememberedName; NameMemo::INLINE]>>,
 }
 
 impl NameMemo {
@@ -634,6 +665,8 @@ impl NameMemo {
     const LONGEST: usize = 30;
     /// Remembering stops here: a recognition scores at most a few candidates.
     const MOST: usize = 32;
+    /// Remembered without allocating.
+    const INLINE: usize = 16;
 
     /// The level of `comparison` against `name`, worked out by `compare` unless already
     /// known.
@@ -679,62 +712,90 @@ impl NameMemo {
 /// of their names, how many patrons share each identifier and each exact name and
 /// postcode (these only depend on the signals, not on the candidate).
 #[derive(Debug)]
-struct Prepared<'a> {
+pub(crate) struct Prepared<'a> {
     side: SignalSide<'a>,
     index: IndexView<'a>,
-    sharing: SmallVec<[Sharing; 4]>,
+    /// The patrons using each of the signals' identifiers, in their order; `None` for a
+    /// neutralized one.
+    users: SmallVec<[Option<&'a [PatronId]>; 4]>,
     /// The weight of an exact match on the signals' own given name, family name and
-    /// postcode (which depends on how many patrons share it), worked out on first need.
-    frequency_weights: [std::cell::Cell<Option<f64>>; 3],
+    /// postcode (which depends on how many patrons share it), then on the family name
+    /// filed as a given name and the given name as a family name, worked out on first
+    /// need.
+    frequency_weights: [std::cell::Cell<Option<f64>>; 5],
+    /// How many patrons are filed under the signals' own given name, family name and
+    /// postcode: looked up together up front, so their cache misses overlap, as nearly
+    /// every recognition weighs an exact match on one of them.
+    own_counts: [Option<usize>; 3],
 }
 
 impl<'a> Prepared<'a> {
     fn new(signals: &'a NormalizedSignals, index: IndexView<'a>) -> Self {
-        let sharing = signals
+        let users = signals
             .identifiers()
             .iter()
-            .map(|identifier| {
-                index
-                    .counted_patrons_with(identifier)
-                    .map_or(Sharing::Neutralized, |users| Sharing::Users(users.len()))
-            })
+            .map(|identifier| index.counted_patrons_with(identifier))
             .collect();
-        Self::with_sharing(signals, index, sharing)
-    }
-
-    /// [`new`](Self::new), with how many patrons share each of the signals' identifiers
-    /// (in their order) already looked up.
-    fn with_sharing(
-        signals: &'a NormalizedSignals,
-        index: IndexView<'a>,
-        sharing: SmallVec<[Sharing; 4]>,
-    ) -> Self {
+        let count = |tag: &str, value: Option<&str>| {
+            value.map(|value| index.patrons_under(BlockingKey::of(tag, value)).len())
+        };
+        let own_counts = [
+            count(GIVEN_TAG, signals.given_key()),
+            count(FAMILY_TAG, signals.family_key()),
+            count(POSTCODE_TAG, signals.address().postcode()),
+        ];
         Self {
             side: SignalSide::new(signals),
             index,
-            sharing,
+            users,
             frequency_weights: Default::default(),
+            own_counts,
         }
+    }
+
+    /// The person strategy's candidates (as [`Strategy::candidates`] proposes them),
+    /// with the identifier lookups already made.
+    pub(crate) fn candidates(&self, out: &mut Candidates) {
+        let users = self.users.iter().copied();
+        propose(self.side.signals, &self.index, users, out);
+    }
+
+    /// The one live patron using every identifier of the signals that anyone uses, if
+    /// there is one: `None` when there are no identifiers, nobody uses them, one is
+    /// neutralized (a placeholder proves nothing either way) or two patrons use them.
+    fn sole_holder(&self) -> Option<PatronView<'a>> {
+        let mut holder: Option<PatronView<'a>> = None;
+        for users in &self.users {
+            for &user in (*users)? {
+                let user = self.index.patron(user)?;
+                match holder {
+                    Some(h) if h.id() != user.id() => return None,
+                    Some(_) => {}
+                    None => holder = Some(user),
+                }
+            }
+        }
+        holder
     }
 
     /// How many patrons share one of the signals' identifiers.
     fn sharing(&self, identifier: &Identifier) -> Sharing {
         let identifiers = self.side.signals.identifiers();
-        match identifiers
+        let users = match identifiers
             .iter()
             .position(|i| std::ptr::eq(i, identifier))
-            .and_then(|at| self.sharing.get(at))
+            .and_then(|at| self.users.get(at))
         {
-            Some(&sharing) => sharing,
-            None => self
-                .index
-                .counted_patrons_with(identifier)
-                .map_or(Sharing::Neutralized, |users| Sharing::Users(users.len())),
-        }
+            Some(&users) => users,
+            None => self.index.counted_patrons_with(identifier),
+        };
+        users.map_or(Sharing::Neutralized, |users| Sharing::Users(users.len()))
     }
 
     /// The weight `weigh` gives an exact match on `value`, from how many patrons are filed
-    /// under it for `tag`.
+    /// under it for `tag`. The signals' own names and postcode are looked up once per
+    /// recognition, each name under both tags (swapped names compare a family name with
+    /// given names).
     fn frequency_weight(
         &self,
         tag: &'static str,
@@ -742,22 +803,25 @@ impl<'a> Prepared<'a> {
         weigh: impl Fn(usize) -> f64,
     ) -> f64 {
         let signals = self.side.signals;
-        let own = match tag {
-            GIVEN_TAG => signals.given_key(),
-            FAMILY_TAG => signals.family_key(),
-            POSTCODE_TAG => signals.address().postcode(),
+        let is_own = |own: Option<&str>| own.is_some_and(|own| std::ptr::eq(own, value));
+        let slot = match tag {
+            GIVEN_TAG if is_own(signals.given_key()) => Some(0),
+            FAMILY_TAG if is_own(signals.family_key()) => Some(1),
+            POSTCODE_TAG if is_own(signals.address().postcode()) => Some(2),
+            GIVEN_TAG if is_own(signals.family_key()) => Some(3),
+            FAMILY_TAG if is_own(signals.given_key()) => Some(4),
             _ => None,
         };
-        let slot = match tag {
-            GIVEN_TAG => 0,
-            FAMILY_TAG => 1,
-            _ => 2,
+        let lookup = || {
+            let counted = slot.and_then(|slot| self.own_counts.get(slot).copied().flatten());
+            weigh(
+                counted
+                    .unwrap_or_else(|| self.index.patrons_under(BlockingKey::of(tag, value)).len()),
+            )
         };
-        let lookup = || weigh(self.index.patrons_under(BlockingKey::of(tag, value)).len());
-        if own.is_none_or(|own| !std::ptr::eq(own, value)) {
+        let Some(cell) = slot.and_then(|slot| self.frequency_weights.get(slot)) else {
             return lookup();
-        }
-        let cell = &self.frequency_weights[slot];
+        };
         if let Some(weight) = cell.get() {
             return weight;
         }
@@ -1359,40 +1423,11 @@ impl Strategy for PersonMatcher {
     }
 
     fn candidates(&self, signals: &NormalizedSignals, index: &IndexView<'_>, out: &mut Candidates) {
-        // Count how strongly the indexes point at each patron (a shared identifier counts
-        // as much as four blocking keys) and score only the strongest: scoring is the
-        // expensive part, and a patron found by one loose key rarely wins.
-        let mut found: SmallVec<[(PatronId, u32); 128]> = SmallVec::new();
-        for identifier in signals.identifiers() {
-            if let Some(patrons) = index.counted_patrons_with(identifier) {
-                found.extend(patrons.iter().map(|&p| (p, 4)));
-            }
-        }
-        let mut keys = BlockingKeys::default();
-        query_keys(signals, &mut keys);
-        for &key in keys.as_slice() {
-            let patrons = index.patrons_under(key);
-            found.extend(patrons.iter().rev().take(PER_KEY).map(|&p| (p, 1)));
-        }
-        // Sum the hits per patron: sort by patron, then fold runs in place.
-        found.sort_unstable_by_key(|&(p, _)| p);
-        let mut kept = 0;
-        for i in 0..found.len() {
-            let (patron, weight) = found[i];
-            if kept > 0 && found[kept - 1].0 == patron {
-                found[kept - 1].1 += weight;
-            } else {
-                found[kept] = (patron, weight);
-                kept += 1;
-            }
-        }
-        found.truncate(kept);
-        let mut hits = found;
-        // Strongest first; among equals the newer patron, deterministically.
-        hits.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
-        for &(patron, _) in hits.iter().take(MAX_SCORED) {
-            out.push(patron);
-        }
+        let users = signals
+            .identifiers()
+            .iter()
+            .map(|identifier| index.counted_patrons_with(identifier));
+        propose(signals, index, users, out);
     }
 
     fn score(&self, signals: &NormalizedSignals, patron: &PatronView<'_>, out: &mut Evidence) {
@@ -1410,17 +1445,7 @@ impl Strategy for PersonMatcher {
             return;
         };
         let prepared = Prepared::new(signals, first.index());
-        // Look every candidate's block up, and read its first byte, before scoring any:
-        // these loads do not depend on each other, so their cache misses overlap instead
-        // of each candidate waiting for its own.
-        let blocks: SmallVec<[Option<&str>; 16]> = patrons
-            .iter()
-            .map(|p| prepared.index.comparison_keys(p))
-            .collect();
-        touch(blocks.iter().copied());
-        for ((patron, evidence), block) in patrons.iter().zip(out).zip(blocks) {
-            self.compare_block(&prepared, patron, block, evidence);
-        }
+        self.score_prepared(&prepared, patrons, out);
     }
 
     fn blocking_keys(&self, signals: &NormalizedSignals, out: &mut BlockingKeys) {
@@ -1429,6 +1454,56 @@ impl Strategy for PersonMatcher {
 
     fn as_person_matcher(&self) -> Option<&PersonMatcher> {
         Some(self)
+    }
+}
+
+/// The candidates worth scoring (see [`Strategy::candidates`]), given the patrons using
+/// each of the signals' identifiers (`None` for a neutralized one).
+fn propose<'a>(
+    signals: &NormalizedSignals,
+    index: &IndexView<'a>,
+    users: impl Iterator<Item = Option<&'a [PatronId]>>,
+    out: &mut Candidates,
+) {
+    // Count how strongly the indexes point at each patron (a shared identifier counts
+    // as much as four blocking keys) and score only the strongest: scoring is the
+    // expensive part, and a patron found by one loose key rarely wins.
+    // Room for every hit inline (each key proposes at most `PER_KEY`), so nothing
+    // allocates.
+    let mut found: SmallVec<[(PatronId, u32); 8 + PER_KEY * BlockingKeys::CAP]> = SmallVec::new();
+    for patrons in users.flatten() {
+        found.extend(patrons.iter().map(|&p| (p, 4)));
+    }
+    let mut keys = BlockingKeys::default();
+    query_keys(signals, &mut keys);
+    // Every key's lookup first, then their patrons: the lookups do not depend on each
+    // other, so their cache misses overlap instead of each waiting for the last.
+    let filed: SmallVec<[&[PatronId]; BlockingKeys::CAP]> = keys
+        .as_slice()
+        .iter()
+        .map(|&key| index.patrons_under(key))
+        .collect();
+    for patrons in filed {
+        found.extend(patrons.iter().rev().take(PER_KEY).map(|&p| (p, 1)));
+    }
+    // Sum the hits per patron: sort by patron, then fold runs in place.
+    found.sort_unstable_by_key(|&(p, _)| p);
+    let mut kept = 0;
+    for i in 0..found.len() {
+        let (patron, weight) = found[i];
+        if kept > 0 && found[kept - 1].0 == patron {
+            found[kept - 1].1 += weight;
+        } else {
+            found[kept] = (patron, weight);
+            kept += 1;
+        }
+    }
+    found.truncate(kept);
+    let mut hits = found;
+    // Strongest first; among equals the newer patron, deterministically.
+    hits.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
+    for &(patron, _) in hits.iter().take(MAX_SCORED) {
+        out.push(patron);
     }
 }
 
