@@ -175,9 +175,9 @@ impl Memory {
                 reason: Rejection::TooMany { max: MAX_HANDLES },
             });
         }
-        // Filed first, so the history it records names it (and rules reading that
-        // history see it); taken back if the event is refused.
-        self.state.events.insert(
+        // Filed first (the lookup above missed), so the history it records names it
+        // (and rules reading that history see it); taken back if the event is refused.
+        let filed = self.state.events.insert_absent(
             id.as_str(),
             SeenEvent {
                 fingerprint,
@@ -205,13 +205,11 @@ impl Memory {
         observation
             .silenced
             .retain(|s| !observation.moments.contains(s.moment()));
-        self.state.events.insert(
-            id.as_str(),
-            SeenEvent {
-                fingerprint,
-                patron: observation.patron,
-            },
-        );
+        // The patron is known now: completed through the handle, without looking the id
+        // up again.
+        if let Some(seen) = filed.and_then(|handle| self.state.events.value_mut(handle)) {
+            seen.patron = observation.patron;
+        }
         Ok(observation)
     }
 

@@ -560,6 +560,14 @@ impl<V> TextTable<V> {
             }
             return Some(handle);
         }
+        self.insert_absent(id, value)
+    }
+
+    /// Files an id the caller has just found absent, without looking it up again;
+    /// `None` only once the table is full. Filing an id the table holds would give it
+    /// two handles, so only call it right after a lookup missed.
+    pub(crate) fn insert_absent(&mut self, id: &str, value: V) -> Option<Handle> {
+        debug_assert!(self.handle(id).is_none(), "an id filed twice");
         let handle = Handle::try_from(self.ends.len()).ok()?;
         let end = u32::try_from(self.text.len().checked_add(id.len())?).ok()?;
         let hash = self.hasher.hash_one(id);
