@@ -215,9 +215,11 @@ impl Memory {
                 }
             }
         }
+        // Drained, not moved: the inline lists are kilobytes, and moving them into the
+        // iterator (and on into `decide`) copied them whole on every call.
         let scored = views
             .iter()
-            .zip(evidence)
+            .zip(evidence.drain(..))
             .map(|(view, evidence)| Candidate::new(view.id(), evidence))
             .chain(holder);
         crate::privacy::screen(

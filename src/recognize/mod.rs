@@ -563,7 +563,7 @@ impl Thresholds {
             (self.known + raise, self.review + raise, self.merge + raise);
         // Each weight is a sum over the evidence and each conflict a search of it: work
         // them out once per candidate.
-        let mut unranked: SmallVec<[Option<Ranked>; 16]> = scored
+        let mut ranked: SmallVec<[Option<Ranked>; 16]> = scored
             .into_iter()
             .map(|candidate| {
                 Some(Ranked {
@@ -575,10 +575,10 @@ impl Thresholds {
             .collect();
         // Best first, ties to the older patron: every choice below is "the first in this
         // order that …". Positions are sorted rather than the candidates, whose evidence
-        // is kept inline and costly to move.
-        let mut order: SmallVec<[usize; 16]> = (0..unranked.len()).collect();
+        // is kept inline and costly to move; a candidate is only moved out once chosen.
+        let mut order: SmallVec<[usize; 16]> = (0..ranked.len()).collect();
         let key = |at: usize| {
-            unranked
+            ranked
                 .get(at)
                 .and_then(Option::as_ref)
                 .map(|r| (r.weight, r.candidate.patron))
@@ -587,16 +587,20 @@ impl Thresholds {
             (Some((wa, pa)), Some((wb, pb))) => wb.total_cmp(&wa).then(pa.cmp(&pb)),
             _ => std::cmp::Ordering::Equal,
         });
-        let ranked: SmallVec<[Ranked; 16]> = order
-            .iter()
-            .filter_map(|&at| unranked.get_mut(at).and_then(Option::take))
-            .collect();
-        let weight = |at: usize| ranked.get(at).map_or(f64::NEG_INFINITY, |r| r.weight);
-        let compatible: SmallVec<[usize; 16]> = (0..ranked.len())
-            .filter(|&at| !ranked[at].conflict)
+        // From here `at` is a rank (0 is the best).
+        let rank = |at: usize| {
+            order
+                .get(at)
+                .and_then(|&i| ranked.get(i))
+                .and_then(Option::as_ref)
+        };
+        let weight = |at: usize| rank(at).map_or(f64::NEG_INFINITY, |r| r.weight);
+        let compatible: SmallVec<[usize; 16]> = (0..order.len())
+            .filter(|&at| rank(at).is_some_and(|r| !r.conflict))
             .collect();
         let mut household: Vec<PatronId> = ranked
             .iter()
+            .flatten()
             .filter(|r| r.conflict && shares_household_field(&r.candidate.evidence))
             .map(|r| r.candidate.patron)
             .collect();
@@ -606,7 +610,11 @@ impl Thresholds {
             .map_or(f64::NEG_INFINITY, |&at| weight(at));
         if best_weight < review_at {
             // The nearest is the best of everyone, conflicting candidates included.
-            let nearest = ranked.into_iter().next().map(|r| r.candidate);
+            let nearest = order
+                .first()
+                .and_then(|&i| ranked.get_mut(i))
+                .and_then(Option::take)
+                .map(|r| r.candidate);
             return Recognition::New { nearest, household };
         }
         let second_weight = compatible
@@ -615,11 +623,7 @@ impl Thresholds {
         let clear_lead = best_weight - second_weight >= self.margin;
         // Two patrons are proven one person only when the record's own person evidence
         // (a given name or birth date) agrees with both, not just shared identifiers.
-        let vouched = |at: usize| {
-            ranked
-                .get(at)
-                .is_some_and(|r| person_agrees(&r.candidate.evidence))
-        };
+        let vouched = |at: usize| rank(at).is_some_and(|r| person_agrees(&r.candidate.evidence));
         // Proof is judged against the raised merge threshold, as each duplicate is: two
         // namesakes that merely clear the unraised one prove nothing.
         let proven = best_weight >= merge_at
@@ -637,7 +641,8 @@ impl Thresholds {
                     .filter(|&at| {
                         weight(at) >= merge_at
                             && vouched(at)
-                            && !only_the_home_agrees(&ranked[at].candidate.evidence)
+                            && rank(at)
+                                .is_some_and(|r| !only_the_home_agrees(&r.candidate.evidence))
                     })
                     .collect()
             } else {
@@ -646,11 +651,14 @@ impl Thresholds {
             // The runner-up is the best of everyone else, conflicting candidates included:
             // "why not the twin" is the question staff ask.
             let runner_up_at =
-                (0..ranked.len()).find(|at| *at != best_at && !duplicates.contains(at));
+                (0..order.len()).find(|at| *at != best_at && !duplicates.contains(at));
             let mut best = None;
             let mut runner_up = None;
             let mut duplicate_ids = Vec::with_capacity(duplicates.len());
-            for (at, r) in ranked.into_iter().enumerate() {
+            for (at, &i) in order.iter().enumerate() {
+                let Some(r) = ranked.get_mut(i).and_then(Option::take) else {
+                    continue;
+                };
                 if at == best_at {
                     best = Some(r.candidate);
                 } else if Some(at) == runner_up_at {
@@ -674,8 +682,9 @@ impl Thresholds {
                 household,
             };
         }
-        let candidates = ranked
-            .into_iter()
+        let candidates = order
+            .iter()
+            .filter_map(|&i| ranked.get_mut(i).and_then(Option::take))
             .filter(|r| !r.conflict && r.weight >= review_at)
             .map(|r| r.candidate)
             .collect();
