@@ -662,25 +662,10 @@ fn a_review_is_not_settled_on_a_shared_home_when_each_has_contact_details_of_his
     let dir = TempDir::new("review-home");
     let mut memory = strict_merging(dir.path());
     // The father, with his own mobile, at the family's postcode.
-    let father = seed(
-        &mut memory,
-        "father",
-        Signals::new()
-            .given_name("Dennis")
-            .family_name("Groungsma")
-            .phone("+31 6 85060636")
-            .postcode("3578 TJ")
-            .country("NL"),
-    );
+    let father = seed(&mut memory, "father", dennis_senior());
     // His son of the same name at the box office, an initial and a mobile of his own:
     // maybe the father, maybe not. Queued for review.
-    let son = || {
-        Signals::new()
-            .given_name("D.")
-            .family_name("Groungsma")
-            .phone("+31 6 98381961")
-            .country("NL")
-    };
+    let son = dennis_junior;
     let provisional = seed(&mut memory, "son-1", son());
     assert_ne!(provisional, father);
     assert_eq!(memory.reviews().count(), 1);

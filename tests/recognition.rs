@@ -1441,26 +1441,10 @@ fn a_record_proves_no_merge_with_a_namesake_who_only_shares_its_home() {
     let clock = regulars::ManualClock::new(t0());
     // Merging on little evidence, so that the name and the home would be enough.
     let mut memory = build(builder(&clock).thresholds(regulars::Thresholds::default().merge(13.0)));
-    let father = seed(
-        &mut memory,
-        "father",
-        Signals::new()
-            .given_name("Dennis")
-            .family_name("Groungsma")
-            .phone("+31 6 85060636")
-            .postcode("3578 TJ")
-            .country("NL"),
-    );
+    let father = seed(&mut memory, "father", dennis_senior());
     // His son of the same name, with his own mailbox and mobile, writing an initial: not
     // linked on the name.
-    let son = || {
-        Signals::new()
-            .given_name("D.")
-            .family_name("Groungsma")
-            .email("dennis.groungsma@example.org")
-            .phone("+31 6 98381961")
-            .country("NL")
-    };
+    let son = || dennis_junior().email("dennis.groungsma@example.org");
     let provisional = seed(&mut memory, "son-1", son());
     assert_ne!(provisional, father);
     // The son again, at home: surely him, and for the father only the name and the home

@@ -147,6 +147,25 @@ pub fn cleo() -> Signals {
         .email("cleo@example.com")
 }
 
+/// Dennis Groungsma senior: his own mobile, at the family's postcode.
+pub fn dennis_senior() -> Signals {
+    Signals::new()
+        .given_name("Dennis")
+        .family_name("Groungsma")
+        .phone("+31 6 85060636")
+        .postcode("3578 TJ")
+        .country("NL")
+}
+
+/// His son of the same name, at the box office: an initial and a mobile of his own.
+pub fn dennis_junior() -> Signals {
+    Signals::new()
+        .given_name("D.")
+        .family_name("Groungsma")
+        .phone("+31 6 98381961")
+        .country("NL")
+}
+
 // ---------------------------------------------------------------- events
 
 /// Pounds sterling, in pence.
