@@ -556,28 +556,32 @@ fn strict_merging(dir: &std::path::Path) -> regulars::Memory {
     memory
 }
 
+/// Anna Rumstrom, who ordered online: her e-mail and postcode.
+fn anna_rumstrom() -> Signals {
+    Signals::new()
+        .given_name("Anna")
+        .family_name("Rumstrom")
+        .email("anna.rumstrom@example.org")
+        .postcode("3578 PZ")
+        .country("NL")
+}
+
+/// Someone at the box office who may be Anna: an initial and a phone.
+fn anna_at_the_box_office() -> Signals {
+    Signals::new()
+        .given_name("A.")
+        .family_name("Rumstrom")
+        .phone("+31 6 54257179")
+        .country("NL")
+}
+
 #[test]
 fn a_review_is_merged_once_later_records_prove_its_patrons_one_person() {
     let dir = TempDir::new("review-merged");
     let mut memory = strict_merging(dir.path());
-    let anna = seed(
-        &mut memory,
-        "anna",
-        Signals::new()
-            .given_name("Anna")
-            .family_name("Rumstrom")
-            .email("anna.rumstrom@example.org")
-            .postcode("3578 PZ")
-            .country("NL"),
-    );
+    let anna = seed(&mut memory, "anna", anna_rumstrom());
     // At the box office, an initial and a phone: maybe her, maybe not. Queued for review.
-    let box_office = || {
-        Signals::new()
-            .given_name("A.")
-            .family_name("Rumstrom")
-            .phone("+31 6 54257179")
-            .country("NL")
-    };
+    let box_office = anna_at_the_box_office;
     let provisional = seed(&mut memory, "box-1", box_office());
     assert_ne!(provisional, anna);
     let reviews: Vec<_> = memory
@@ -607,23 +611,8 @@ fn a_review_is_merged_once_later_records_prove_its_patrons_one_person() {
 fn a_review_stays_open_while_the_profiles_prove_nothing_more() {
     let dir = TempDir::new("review-open");
     let mut memory = strict_merging(dir.path());
-    let anna = seed(
-        &mut memory,
-        "anna",
-        Signals::new()
-            .given_name("Anna")
-            .family_name("Rumstrom")
-            .email("anna.rumstrom@example.org")
-            .postcode("3578 PZ")
-            .country("NL"),
-    );
-    let box_office = || {
-        Signals::new()
-            .given_name("A.")
-            .family_name("Rumstrom")
-            .phone("+31 6 54257179")
-            .country("NL")
-    };
+    let anna = seed(&mut memory, "anna", anna_rumstrom());
+    let box_office = anna_at_the_box_office;
     let provisional = seed(&mut memory, "box-1", box_office());
     // The same phone with another postcode: still only an initial and a family name in
     // common with Anna.
