@@ -205,8 +205,9 @@ impl Memory {
             views.retain(|view| view.id() != scored.patron());
         }
         // Each evidence list keeps the person strategy's comparisons inline.
-        let mut evidence: smallvec::SmallVec<[Evidence; 16]> =
-            views.iter().map(|_| Evidence::new()).collect();
+        // Filled in place (see `Thresholds::decide`): the inline room is kilobytes.
+        let mut evidence: smallvec::SmallVec<[Evidence; 16]> = smallvec::SmallVec::new();
+        evidence.extend(views.iter().map(|_| Evidence::new()));
         match person.zip(prepared.as_ref()) {
             Some((person, prepared)) => person.score_prepared(prepared, &views, &mut evidence),
             None => {

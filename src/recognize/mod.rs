@@ -563,16 +563,16 @@ impl Thresholds {
             (self.known + raise, self.review + raise, self.merge + raise);
         // Each weight is a sum over the evidence and each conflict a search of it: work
         // them out once per candidate.
-        let mut ranked: SmallVec<[Option<Ranked>; 16]> = scored
-            .into_iter()
-            .map(|candidate| {
-                Some(Ranked {
-                    weight: candidate.evidence.weight(),
-                    conflict: person_conflict(&candidate.evidence),
-                    candidate,
-                })
+        // Filled in place: collecting would build the kilobytes of inline room elsewhere
+        // and copy them here.
+        let mut ranked: SmallVec<[Option<Ranked>; 16]> = SmallVec::new();
+        ranked.extend(scored.into_iter().map(|candidate| {
+            Some(Ranked {
+                weight: candidate.evidence.weight(),
+                conflict: person_conflict(&candidate.evidence),
+                candidate,
             })
-            .collect();
+        }));
         // Best first, ties to the older patron: every choice below is "the first in this
         // order that …". Positions are sorted rather than the candidates, whose evidence
         // is kept inline and costly to move; a candidate is only moved out once chosen.
