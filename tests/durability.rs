@@ -376,6 +376,15 @@ fn steps() -> Vec<Step> {
     ]
 }
 
+/// A memory that lived every step with the catalog defined, and the journal it wrote.
+fn lived_journaled(clock: &ManualClock) -> (Memory, SharedJournal) {
+    let journal = SharedJournal::default();
+    let mut memory = config(clock).journal(journal.clone()).build().unwrap();
+    define_catalog(&mut memory);
+    live(&mut memory, clock);
+    (memory, journal)
+}
+
 /// Lives every step.
 fn live(memory: &mut Memory, clock: &ManualClock) {
     for (_, step) in steps() {
@@ -1120,13 +1129,7 @@ fn journal_of(records: &[Vec<u8>]) -> MemoryJournal {
 #[test]
 fn recorded_recognition_wins_over_a_configuration_that_would_decide_otherwise() {
     let clock = ManualClock::new(t0());
-    let journal = SharedJournal::default();
-    let memory = {
-        let mut memory = config(&clock).journal(journal.clone()).build().unwrap();
-        define_catalog(&mut memory);
-        live(&mut memory, &clock);
-        memory
-    };
+    let (memory, journal) = lived_journaled(&clock);
     assert!(memory.reviews().next().is_some(), "the life queued reviews");
     assert!(
         memory.identity_changes(0).len() > 1,
@@ -1166,13 +1169,7 @@ fn recorded_recognition_wins_over_a_configuration_that_would_decide_otherwise() 
 #[test]
 fn recorded_normalization_wins_over_a_configuration_that_would_normalize_otherwise() {
     let clock = ManualClock::new(t0());
-    let journal = SharedJournal::default();
-    let memory = {
-        let mut memory = config(&clock).journal(journal.clone()).build().unwrap();
-        define_catalog(&mut memory);
-        live(&mut memory, &clock);
-        memory
-    };
+    let (memory, journal) = lived_journaled(&clock);
     // Phones were given in British national form: under another default country they
     // read differently (or not at all), but replay takes them as they were normalized.
     let clock = ManualClock::new(t0());
@@ -1537,10 +1534,7 @@ fn replay_asks_only_the_rules_that_proposed_and_gives_the_same_moments() {
 #[test]
 fn a_journal_replayed_with_another_rule_set_asks_every_rule_of_that_set() {
     let clock = ManualClock::new(t0());
-    let journal = SharedJournal::default();
-    let mut memory = config(&clock).journal(journal.clone()).build().unwrap();
-    define_catalog(&mut memory);
-    live(&mut memory, &clock);
+    let (memory, journal) = lived_journaled(&clock);
     assert!(!all_moments(&memory).is_empty(), "the life fired moments");
     // Records name fired rules by position; under another rule set (here the default
     // rules left out, and a counting rule first) those positions name other rules, so
