@@ -1800,3 +1800,27 @@ fn a_long_journal_replays_to_the_memory_that_wrote_it_with_and_without_a_snapsho
         assert_eq!(view(&reopened), written, "{checkpoint_at:?}");
     }
 }
+
+#[test]
+fn only_an_event_id_not_seen_before_is_journaled() {
+    let clock = ManualClock::new(t0());
+    let mut memory = config(&clock)
+        .journal(SharedJournal::default())
+        .build()
+        .unwrap();
+    define_catalog(&mut memory);
+    let start = memory.last_seq();
+    let event = order("e-1", "o-1", ana(), [ticket("t-1", "hamlet-1")]);
+    memory.observe(event.clone()).unwrap();
+    assert_eq!(memory.last_seq(), start + 1);
+    assert!(memory.observe(event).unwrap().is_replay());
+    assert_eq!(
+        memory.last_seq(),
+        start + 1,
+        "a seen event is not journaled again"
+    );
+    // One ticket scanned under two event ids: the second id is new, so it is journaled.
+    scan_in(&mut memory, "s-1", "t-1");
+    scan_in(&mut memory, "s-2", "t-1");
+    assert_eq!(memory.last_seq(), start + 3);
+}

@@ -126,9 +126,11 @@ impl Memory {
             at,
         })?;
         // A seen event changes nothing (even if it is a scan seen under another event
-        // id, that id is new and recorded), so only a new event id is journaled.
-        let new = !self.state.events.contains_key(event.id().as_str());
+        // id, that id is new and recorded), so only a new event id is journaled: one
+        // the observation filed, which the table's length tells without a lookup.
+        let events_before = self.state.events.len();
         let observation = self.observe_at_with(event, at, buyer)?;
+        let new = self.state.events.len() > events_before;
         self.commit(pending, new)?;
         Ok(observation)
     }
