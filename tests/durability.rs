@@ -1474,14 +1474,6 @@ impl MomentRule for Counting {
     }
 }
 
-/// Every moment memory holds, patron by patron.
-fn all_moments(memory: &Memory) -> Vec<Moment> {
-    memory
-        .patrons()
-        .flat_map(|p| memory.moments_of(p.id()).collect::<Vec<_>>())
-        .collect()
-}
-
 #[test]
 fn replay_asks_only_the_rules_that_proposed_and_gives_the_same_moments() {
     let clock = ManualClock::new(t0());

@@ -10,7 +10,7 @@ mod population;
 use chrono::TimeDelta;
 use common::*;
 use proptest::prelude::*;
-use regulars::{Error, Event, Memory, Moment, Observation, ProfileChange, Refund};
+use regulars::{Error, Event, Memory, Observation, ProfileChange, Refund};
 
 /// A memory that went through everything that leaves a trace: a synthetic population's
 /// orders (with reviews, merges and households), tickets, scans, a refund, a profile
@@ -87,13 +87,6 @@ fn carry_on(memory: &mut Memory) -> Vec<Observation> {
         order("e-n3", "o-n3", cleo(), [ticket("t-n3", "hamlet-2")]),
     ];
     events.into_iter().map(|e| observe(memory, e)).collect()
-}
-
-fn all_moments(memory: &Memory) -> Vec<Moment> {
-    memory
-        .patrons()
-        .flat_map(|p| memory.moments_of(p.id()).collect::<Vec<_>>())
-        .collect()
 }
 
 #[test]

@@ -237,6 +237,14 @@ pub fn observe(memory: &mut Memory, event: Event) -> Observation {
         .unwrap_or_else(|e| panic!("event {id} should be accepted: {e}"))
 }
 
+/// Every moment memory holds, patron by patron.
+pub fn all_moments(memory: &Memory) -> Vec<Moment> {
+    memory
+        .patrons()
+        .flat_map(|p| memory.moments_of(p.id()).collect::<Vec<_>>())
+        .collect()
+}
+
 /// The moments proposed by one rule.
 pub fn moments_of<'a>(observation: &'a Observation, rule: &str) -> Vec<&'a Moment> {
     observation
