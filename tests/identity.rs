@@ -671,3 +671,54 @@ fn a_review_is_not_settled_on_a_shared_home_when_each_has_contact_details_of_his
     let reopened = strict_merging(dir.path());
     assert_eq!(snapshot(&reopened), before);
 }
+
+/// Two patrons of one name seen apart, one by a mailbox and one by a phone, then a
+/// record with both: the patrons' ids and whether they are one now.
+fn proven_by_both_contacts(first: &str, second: &str) -> (PatronId, PatronId, bool) {
+    let clock = regulars::ManualClock::new(t0());
+    // Merging on little evidence, so that the shared contact details prove one person.
+    let mut memory = build(builder(&clock).thresholds(regulars::Thresholds::default().merge(13.0)));
+    let by_email = seed(
+        &mut memory,
+        "email",
+        Signals::new()
+            .given_name("John")
+            .family_name(first)
+            .email("j.oyelaran@example.org"),
+    );
+    let by_phone = seed(
+        &mut memory,
+        "phone",
+        Signals::new()
+            .given_name("John")
+            .family_name(second)
+            .phone("+44 20 7946 0311"),
+    );
+    assert_ne!(by_email, by_phone, "seen apart first");
+    let proof = Signals::new()
+        .given_name("John")
+        .family_name("Oyelaran")
+        .email("j.oyelaran@example.org")
+        .phone("+44 20 7946 0311");
+    let recognition = memory.recognize(&proof).expect("recognized");
+    assert!(
+        matches!(&recognition, Recognition::Known { duplicates, .. } if !duplicates.is_empty()),
+        "the record proves both: {}",
+        recognition.explain()
+    );
+    seed(&mut memory, "proof", proof);
+    let one = memory.patron(by_email).map(|p| p.id()) == memory.patron(by_phone).map(|p| p.id());
+    (by_email, by_phone, one)
+}
+
+#[test]
+fn a_junior_and_a_senior_of_one_name_are_never_merged_automatically() {
+    // "Jr." on one patron's records and "Sr." on the other's: two men, whatever a record
+    // sharing both their contact details says.
+    let (_, _, one) = proven_by_both_contacts("Oyelaran Jr.", "Oyelaran Sr.");
+    assert!(!one, "junior and senior stay two patrons");
+    // A name without a suffix says nothing: a son writes his only now and then, so his
+    // patron with "Jr." and his patron without are merged once a record proves them one.
+    let (_, _, one) = proven_by_both_contacts("Oyelaran Jr.", "Oyelaran");
+    assert!(one, "a suffix on one side only is no conflict");
+}

@@ -1468,3 +1468,146 @@ fn a_record_proves_no_merge_with_a_namesake_who_only_shares_its_home() {
         "father and son stay two"
     );
 }
+
+/// The father at home, with his own mailbox and mobile.
+fn dennis_at_home() -> Signals {
+    Signals::new()
+        .given_name("Dennis")
+        .family_name("Groungsma")
+        .email("d.groungsma@example.org")
+        .phone("+31 6 85060636")
+        .street("Nobelstraat 132-7")
+        .postcode("3578 TJ")
+        .country("NL")
+}
+
+#[test]
+fn a_namesake_at_home_with_a_mailbox_and_a_mobile_of_his_own_is_reviewed_not_linked() {
+    let (memory, father) = seeded(dennis_at_home());
+    // His son of the same name at the same address, with a mailbox and a mobile the
+    // father never used: the names and the home weigh far past the Known threshold, yet
+    // they prove only "a Dennis Groungsma lives there".
+    let son = || {
+        Signals::new()
+            .given_name("Dennis")
+            .family_name("Groungsma")
+            .street("Nobelstraat 132-7")
+            .postcode("3578 TJ")
+            .country("NL")
+    };
+    let seen = recognize(
+        &memory,
+        son()
+            .email("dennisgroungsma@example.net")
+            .phone("+31 6 98381961"),
+    );
+    assert_eq!(seen.decision(), "review", "{}", seen.explain());
+    assert_eq!(seen.known_patron(), None);
+    let weight = seen.evidence().map(Evidence::weight).unwrap_or_default();
+    assert!(
+        weight >= regulars::Thresholds::default().known_at(),
+        "the rule, not the weight, holds it back: {}",
+        seen.explain()
+    );
+    // One new contact detail alone is what a returning person brings (a new mailbox,
+    // the same home): still him.
+    let new_mailbox = recognize(&memory, son().email("dennisgroungsma@example.net"));
+    assert_eq!(
+        new_mailbox.known_patron(),
+        Some(father),
+        "{}",
+        new_mailbox.explain()
+    );
+    // His own mobile at home is him, whatever the mailbox.
+    let own_mobile = recognize(
+        &memory,
+        son()
+            .email("dennisgroungsma@example.net")
+            .phone("+31 6 85060636"),
+    );
+    assert_eq!(
+        own_mobile.known_patron(),
+        Some(father),
+        "{}",
+        own_mobile.explain()
+    );
+}
+
+/// One twin at home with her own mailbox and her birth date.
+fn emma_at_home() -> Signals {
+    Signals::new()
+        .given_name("Emma")
+        .family_name("van den Berg")
+        .email("emma.vandenberg@example.org")
+        .postcode("3539 JV")
+        .birth_date(date(1971, 4, 2))
+        .country("NL")
+}
+
+#[test]
+fn a_nickname_at_home_with_a_mailbox_of_her_own_is_reviewed_not_linked() {
+    let (memory, emma) = seeded(emma_at_home());
+    // Her twin: "Emmy" is in the nickname table as a short form of Emma, and twins share
+    // the family name, the home and the birth date. Her own mailbox says she is someone
+    // else as often as not.
+    let emmy = || {
+        Signals::new()
+            .given_name("Emmy")
+            .family_name("van den Berg")
+            .postcode("3539 JV")
+            .birth_date(date(1971, 4, 2))
+            .country("NL")
+    };
+    let seen = recognize(&memory, emmy().email("emmy.vandenberg@example.org"));
+    assert_eq!(seen.decision(), "review", "{}", seen.explain());
+    assert_eq!(
+        compared(&seen, Field::GivenName),
+        ("nickname".to_owned(), Agreement::Partly)
+    );
+    // Without a contact detail of her own, the nickname at home is still Emma.
+    let no_contact = recognize(&memory, emmy());
+    assert_eq!(
+        no_contact.known_patron(),
+        Some(emma),
+        "{}",
+        no_contact.explain()
+    );
+    // A nickname with Emma's own mailbox is Emma.
+    let her_mailbox = recognize(&memory, emmy().email("emma.vandenberg@example.org"));
+    assert_eq!(
+        her_mailbox.known_patron(),
+        Some(emma),
+        "{}",
+        her_mailbox.explain()
+    );
+}
+
+#[test]
+fn a_mailbox_one_letter_off_in_the_given_name_is_another_persons() {
+    let (memory, _) = seeded(emma_at_home());
+    // emmy.vandenberg@ is one edit from emma.vandenberg@, but the edit is the name: her
+    // twin's mailbox, not a typo of Emma's.
+    let twin = recognize(
+        &memory,
+        Signals::new()
+            .given_name("Emmy")
+            .family_name("van den Berg")
+            .email("emmy.vandenberg@example.org"),
+    );
+    assert_eq!(
+        compared(&twin, Field::Email),
+        ("different".to_owned(), Agreement::Disagrees)
+    );
+    // A slip in the family name part is still a typo of her mailbox.
+    let typo = recognize(
+        &memory,
+        Signals::new()
+            .given_name("Emma")
+            .family_name("van den Berg")
+            .email("emma.vandenbergh@example.org"),
+    );
+    assert_eq!(
+        compared(&typo, Field::Email),
+        ("one edit apart".to_owned(), Agreement::Partly)
+    );
+}

@@ -16,6 +16,7 @@ use smallvec::SmallVec;
 pub use blocking::{BlockingKey, BlockingKeys};
 pub use evidence::{Agreement, Evidence, EvidenceItem, Field};
 pub use exact::{ExactIdentifiers, ExactWeights};
+pub(crate) use person::housemate_not_proven;
 pub use person::{
     Comparison, Level, LevelChange, LevelWeight, PersonMatcher, PersonModel, RuleEstimate,
     Training, TrainingOptions,
@@ -629,9 +630,14 @@ impl Thresholds {
         let proven = best_weight >= merge_at
             && second_weight >= merge_at
             && compatible.first().is_some_and(|&at| vouched(at));
+        // A housemate the record only shares a home with (or a nickname at home) is a
+        // question for a person, however heavy the names and the home weigh.
+        let housemate =
+            |at: usize| rank(at).is_some_and(|r| housemate_not_proven(&r.candidate.evidence));
         if best_weight >= known_at
             && (clear_lead || proven)
             && let Some(&best_at) = compatible.first()
+            && !housemate(best_at)
         {
             let duplicates: SmallVec<[usize; 4]> = if proven {
                 compatible

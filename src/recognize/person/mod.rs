@@ -890,6 +890,9 @@ fn push_other_levels<'a>(side: &SignalSide<'a>, patron: &ProfileKeys<'_>, out: &
                 EmailLevel::SameLocal => Level::SameLocal,
                 // smith1@ and smith2@ are two accounts, not a typo.
                 EmailLevel::OneEdit if differ_in_digits(a, b) => Level::Different,
+                // emma.berg@ and emmy.berg@ are two sisters' mailboxes, not a typo: the
+                // one edit falls in the given name the record's mailbox is spelled from.
+                EmailLevel::OneEdit if edit_changes_own_given_name(a, b, side) => Level::Different,
                 EmailLevel::OneEdit => Level::OneEdit,
                 EmailLevel::Different => Level::Different,
             }
@@ -947,6 +950,21 @@ fn local_is_name(email: &str, side: &SignalSide<'_>) -> bool {
         || spelled(&g, fi)
         || spelled(&g, &[])
         || spelled(&f, &[])
+}
+
+/// Whether the record's e-mail `mine` spells the record's own given name (of three
+/// letters or more) in its local part and the patron's `theirs` does not: a one-edit
+/// difference between them is then a different name, a sibling's or twin's mailbox
+/// (`emma.berg@` and `emmy.berg@`), rather than a typo of the same one.
+fn edit_changes_own_given_name(mine: &str, theirs: &str, side: &SignalSide<'_>) -> bool {
+    let Some(given) = side.given.map(|g| g.first).filter(|g| g.len() >= 3) else {
+        return false;
+    };
+    let local = |email| compare::split_email(email).map(|(local, _)| compare::untagged(local));
+    match (local(mine), local(theirs)) {
+        (Some(mine), Some(theirs)) => mine.contains(given) && !theirs.contains(given),
+        _ => false,
+    }
 }
 
 /// Whether two strings differ only where one of them has a digit.
@@ -1406,6 +1424,48 @@ pub(crate) fn only_the_home_agrees(evidence: &Evidence) -> bool {
     home && own_contact_differs
 }
 
+/// Whether a candidate the record shares a home with is not proven to be the record's
+/// person, however heavy the names and the home weigh, so the record goes to review
+/// instead of being linked:
+///
+/// - **each has a mailbox and a mobile of his own**: beyond the names only the home
+///   agrees ([`only_the_home_agrees`]), and the record's e-mail *and* its phone are both
+///   ones the candidate never used. A father and son of one name living together look
+///   exactly like this; one person changing mailbox and mobile at once, while keeping the
+///   address, is far rarer.
+/// - **a nickname at home**: the given names agree only as a nickname (Emmy for Emma),
+///   the home agrees, no identifier does, and the record's e-mail or phone is one the
+///   candidate never used. Siblings and twins in one household are given related names,
+///   and twins share the birth date too, so a nickname with a contact of one's own is a
+///   second person as often as the same one.
+pub(crate) fn housemate_not_proven(evidence: &Evidence) -> bool {
+    let mut home = false;
+    let mut identifier_agrees = false;
+    let mut nickname = false;
+    let (mut email_differs, mut phone_differs) = (false, false);
+    for item in evidence.items() {
+        match (item.field(), item.agreement()) {
+            (
+                Field::Email | Field::Phone | Field::CardToken | Field::ExternalId,
+                Agreement::Agrees | Agreement::Partly,
+            ) => identifier_agrees = true,
+            (Field::Email, Agreement::Disagrees) => email_differs = true,
+            (Field::Phone, Agreement::Disagrees) => phone_differs = true,
+            (Field::Address | Field::Postcode, Agreement::Agrees | Agreement::Partly) => {
+                home = true;
+            }
+            (Field::GivenName, Agreement::Partly) => {
+                nickname = item.detail() == Level::Nickname.name();
+            }
+            _ => {}
+        }
+    }
+    let own_contacts = email_differs && phone_differs && only_the_home_agrees(evidence);
+    let nickname_at_home =
+        home && nickname && !identifier_agrees && (email_differs || phone_differs);
+    own_contacts || nickname_at_home
+}
+
 /// Whether two records share something a household shares: an identifier or an address.
 pub(crate) fn shares_household_field(evidence: &Evidence) -> bool {
     evidence.items().iter().any(|i| {
@@ -1606,6 +1666,23 @@ pub(crate) fn profiles_conflict<'a>(a: &PatronView<'a>, b: &PatronView<'a>) -> b
     if let (Some(x), Some(y)) = (a.birth_date(), b.birth_date())
         && compare::compare_dates(x, y) == DateLevel::Different
     {
+        return true;
+    }
+    // "Smith Jr." and "Smith Sr." are two men. A name without a suffix says nothing (a
+    // son writes his only now and then), so only two patrons who each wrote one, and
+    // never the same one, conflict.
+    let generations = |v: &PatronView<'a>| -> SmallVec<[&'static str; 2]> {
+        let mut all: SmallVec<[&'static str; 2]> = v
+            .names()
+            .iter()
+            .filter_map(|n| n.family_key().and_then(generation))
+            .collect();
+        all.sort_unstable();
+        all.dedup();
+        all
+    };
+    let (ga, gb) = (generations(a), generations(b));
+    if !ga.is_empty() && !gb.is_empty() && !ga.iter().any(|g| gb.contains(g)) {
         return true;
     }
     // Initials stand for the full names beside them, as in `compare_names`.
