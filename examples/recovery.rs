@@ -126,7 +126,8 @@ fn main() -> Result<()> {
         ),
     };
     println!(
-        "recovery: {events} events ({} people), {} runs each",
+        "recovery: {events} events ({} people), {} runs each; journals written with \
+         SyncPolicy::Os, opened with the default sync policy (group commit, 2 ms)",
         events / 3,
         options.runs
     );

@@ -259,6 +259,37 @@ impl From<ReadPerson> for NormalizedSignals {
     }
 }
 
+/// The people of a record, read straight into the normalized signals replay hands out
+/// (rather than into a vector of [`ReadPerson`] converted into a second one).
+struct ReadPeople(Vec<NormalizedSignals>);
+
+impl<'de> Deserialize<'de> for ReadPeople {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        struct People;
+        impl<'de> serde::de::Visitor<'de> for People {
+            type Value = ReadPeople;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a sequence of normalized people")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> std::result::Result<Self::Value, A::Error> {
+                // The count comes from the record: a few people at most in practice, and
+                // a larger claim only costs what the record's bytes can fill.
+                let mut people = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(8));
+                while let Some(person) = seq.next_element::<ReadPerson>()? {
+                    people.push(NormalizedSignals::from(person));
+                }
+                Ok(ReadPeople(people))
+            }
+        }
+        deserializer.deserialize_seq(People)
+    }
+}
+
 /// The rules (by registration index, in that order) whose moments fired when the rules
 /// were asked once: usually none, rarely more than one.
 pub(crate) type FiredRules = smallvec::SmallVec<[RuleIdx; 2]>;
@@ -312,14 +343,14 @@ pub(crate) fn decode(record: &[u8]) -> std::result::Result<Replayed, String> {
                 .map_err(|e| format!("undecodable rule set: {e}"))?;
             let (plans, rest) = postcard::take_from_bytes::<Vec<FiredRules>>(rest)
                 .map_err(|e| format!("undecodable fired rules: {e}"))?;
-            let (people, rest) = postcard::take_from_bytes::<Vec<ReadPerson>>(rest)
+            let (ReadPeople(people), rest) = postcard::take_from_bytes::<ReadPeople>(rest)
                 .map_err(|e| format!("undecodable normalized signals: {e}"))?;
             if rest.is_empty() {
                 Ok(Replayed {
                     command,
                     decisions: Some(decisions),
                     plans: Some((rule_set, plans)),
-                    people: Some(people.into_iter().map(NormalizedSignals::from).collect()),
+                    people: Some(people),
                 })
             } else {
                 Err(format!("{} bytes after the normalized signals", rest.len()))

@@ -18,7 +18,7 @@ use crate::model::catalog::{Performance, PerformanceIdx, Production, Venue};
 use crate::model::event::{Donation, Event, EventKind, Membership, Order, Purchase, Refund, Scan};
 use crate::model::history::{Direction, Entry, EntryKind, InteractionKind};
 use crate::model::ids::{EventId, OrderId, PatronId, TicketId, check_vendor_id};
-use crate::model::ids::{Handle, MAX_HANDLES};
+use crate::model::ids::{Filing, Handle, MAX_HANDLES};
 use crate::model::money::{Money, check_amount};
 use crate::model::profile::{FlagKind, ProfileChange, push_exact};
 use crate::moments::engine::{Outcome, Proposal};
@@ -155,37 +155,39 @@ impl Memory {
             reason,
         })?;
         let fingerprint = fingerprint(event);
-        if let Some(seen) = self.state.events.get(id.as_str()) {
-            if seen.fingerprint != fingerprint {
-                return Err(Error::ConflictingEvent {
-                    event: shown(id.as_str()),
+        // Filed first, in the one probe that looks for it, so the history it records
+        // names it (and rules reading that history see it); taken back if the event is
+        // refused.
+        let filed = self.state.events.file_new(id.as_str(), || SeenEvent {
+            fingerprint,
+            patron: PatronId::from_u64(0),
+        });
+        let filed = match filed {
+            Filing::New(handle) => handle,
+            Filing::Held(handle) => {
+                let seen = self.state.events.value(handle).copied();
+                let Some(seen) = seen.filter(|seen| seen.fingerprint == fingerprint) else {
+                    return Err(Error::ConflictingEvent {
+                        event: shown(id.as_str()),
+                    });
+                };
+                let patron = self.state.live(seen.patron);
+                return Ok(Observation {
+                    patron,
+                    recognition: certain(patron, Field::Event, "event observed before"),
+                    participants: Vec::new(),
+                    moments: Vec::new(),
+                    silenced: Vec::new(),
+                    replayed: true,
                 });
             }
-            let patron = self.state.live(seen.patron);
-            return Ok(Observation {
-                patron,
-                recognition: certain(patron, Field::Event, "event observed before"),
-                participants: Vec::new(),
-                moments: Vec::new(),
-                silenced: Vec::new(),
-                replayed: true,
-            });
-        }
-        if !self.state.events.has_room(1) {
-            return Err(Error::InvalidInput {
-                location: "event id".to_owned(),
-                reason: Rejection::TooMany { max: MAX_HANDLES },
-            });
-        }
-        // Filed first (the lookup above missed), so the history it records names it
-        // (and rules reading that history see it); taken back if the event is refused.
-        let filed = self.state.events.insert_absent(
-            id.as_str(),
-            SeenEvent {
-                fingerprint,
-                patron: PatronId::from_u64(0),
-            },
-        );
+            Filing::Full => {
+                return Err(Error::InvalidInput {
+                    location: "event id".to_owned(),
+                    reason: Rejection::TooMany { max: MAX_HANDLES },
+                });
+            }
+        };
         let observed = match event.kind() {
             EventKind::Order(order) => self.observe_order(id, now, order, buyer),
             EventKind::Scan(scan) => self.observe_scan(id, now, scan),
@@ -209,7 +211,7 @@ impl Memory {
             .retain(|s| !observation.moments.contains(s.moment()));
         // The patron is known now: completed through the handle, without looking the id
         // up again.
-        if let Some(seen) = filed.and_then(|handle| self.state.events.value_mut(handle)) {
+        if let Some(seen) = self.state.events.value_mut(filed) {
             seen.patron = observation.patron;
         }
         Ok(observation)
@@ -436,12 +438,15 @@ impl Memory {
         };
         let mut planned: Vec<(PerformanceIdx, Option<NormalizedSignals>)> =
             Vec::with_capacity(order.tickets.len());
-        let mut in_this_order = HashSet::with_capacity(order.tickets.len());
+        // Only an order of several tickets can repeat one: a one-ticket order (most of
+        // them) allocates no set.
+        let mut in_this_order = HashSet::new();
+        let several = order.tickets.len() > 1;
         for (i, ticket) in order.tickets.iter().enumerate() {
             let field = |f: &str| format!("order.tickets[{i}].{f}");
             check_id(ev, &field("id"), ticket.id.as_str())?;
             if self.state.tickets.contains_key(ticket.id.as_str())
-                || !in_this_order.insert(ticket.id.as_str())
+                || (several && !in_this_order.insert(ticket.id.as_str()))
             {
                 return Err(Error::DuplicateId {
                     event: shown(ev),
@@ -499,10 +504,12 @@ impl Memory {
         // The order is filed first, its tickets right after: their handles follow on.
         let ticket_count = u32::try_from(order.tickets.len()).unwrap_or(u32::MAX);
         let first_ticket = Handle::try_from(self.state.tickets.len()).unwrap_or(Handle::MAX);
+        // The checks found the order's and tickets' ids absent: filed without looking
+        // them up again.
         let order_handle = self
             .state
             .orders
-            .insert(
+            .insert_absent(
                 order.id.as_str(),
                 OrderRecord {
                     buyer: buyer_id,
@@ -535,7 +542,7 @@ impl Memory {
                 add_money(&mut amount, price);
             }
             let seat = ticket.seat.as_ref().map(|seat| self.state.share_seat(seat));
-            let Some(ticket_handle) = self.state.tickets.insert(
+            let Some(ticket_handle) = self.state.tickets.insert_absent(
                 ticket.id.as_str(),
                 TicketRecord::new(
                     order_handle,

@@ -509,6 +509,17 @@ impl<V: fmt::Debug> fmt::Debug for TextTable<V> {
     }
 }
 
+/// What [`TextTable::file_new`] did with an id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Filing {
+    /// Filed now, under this handle.
+    New(Handle),
+    /// Held already, under this handle; nothing changed.
+    Held(Handle),
+    /// New, and the table has no room for it; nothing changed.
+    Full,
+}
+
 /// The text of id `handle` in a table's arena.
 fn text_at<'t>(text: &'t str, ends: &[u32], handle: Handle) -> Option<&'t str> {
     let i = handle as usize;
@@ -579,6 +590,38 @@ impl<V> TextTable<V> {
         self.ends.push(end);
         self.values.push(value);
         Some(handle)
+    }
+
+    /// Files an id unless the table holds it, with one hash and one probe (the write
+    /// path's lookup of a new event id misses the cache; a second probe to file it
+    /// would be pure overhead). `value` is only made for a new id.
+    pub(crate) fn file_new(&mut self, id: &str, value: impl FnOnce() -> V) -> Filing {
+        let hash = self.hasher.hash_one(id);
+        let room = self.has_room(1);
+        let (text, ends, hasher) = (&self.text, &self.ends, &self.hasher);
+        let entry = self.index.entry(
+            hash,
+            |&h| text_at(text, ends, h) == Some(id),
+            |&h| text_at(text, ends, h).map_or(0, |id| hasher.hash_one(id)),
+        );
+        let slot = match entry {
+            hashbrown::hash_table::Entry::Occupied(held) => return Filing::Held(*held.get()),
+            hashbrown::hash_table::Entry::Vacant(slot) => slot,
+        };
+        let handle = Handle::try_from(self.ends.len()).ok();
+        let end = self
+            .text
+            .len()
+            .checked_add(id.len())
+            .and_then(|end| u32::try_from(end).ok());
+        let (true, Some(handle), Some(end)) = (room, handle, end) else {
+            return Filing::Full;
+        };
+        slot.insert(handle);
+        self.text.push_str(id);
+        self.ends.push(end);
+        self.values.push(value());
+        Filing::New(handle)
     }
 
     /// What is kept about the id a handle names.
