@@ -1796,10 +1796,10 @@ fn a_long_journal_replays_to_the_memory_that_wrote_it_with_and_without_a_snapsho
             "long enough to grow tables ahead: {replayed}"
         );
         assert_eq!(view(&reopened), written, "{checkpoint_at:?}");
-        // A snapshot taken after replay holds the same memory. (Not always the same
-        // bytes: a snapshot writes a repeated id as a reference to a recent copy that
-        // shares its allocation, and replay's copies come from decoded records.)
+        // A snapshot taken after replay is the writer's snapshot, byte for byte, and
+        // holds the same memory.
         let image = reopened.snapshot();
+        assert!(image == written_image, "{checkpoint_at:?}");
         let restored = door_stream::config()
             .build_from_snapshot(&image)
             .expect("the replayed memory's snapshot loads");

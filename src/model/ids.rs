@@ -895,9 +895,8 @@ const RECENT_IDS: usize = 256;
 
 /// Per kind of id, the latest ids written whole, by their number modulo [`RECENT_IDS`].
 enum Numbering {
-    /// Writing: in each slot (picked by the allocation's address), an id allocation and
-    /// the number it was written whole under. Holding the clone keeps its address from
-    /// being reused meanwhile.
+    /// Writing: in each slot (picked by a checksum of the id's text), an id and the
+    /// number it was written whole under.
     Writing([RecentWritten; ID_KINDS]),
     /// Reading: in slot `n % RECENT_IDS`, the id written whole as number `n`.
     Reading([RecentRead; ID_KINDS]),
@@ -998,14 +997,17 @@ fn write_id<S: Serializer>(kind: usize, id: &Arc<str>, serializer: S) -> Result<
             if table.slots.is_empty() {
                 table.slots = vec![None; RECENT_IDS];
             }
-            // Where this allocation was last noted: its address picks the slot.
-            let at = (Arc::as_ptr(id).cast::<u8>() as usize >> 4) & (RECENT_IDS - 1);
+            // Where this text was last noted: the text picks the slot, never the
+            // allocation's address, so the same memory (built live, replayed or
+            // restored) always writes the same bytes.
+            let at = recent_slot(u64::from(crc32fast::hash(id.as_bytes())));
             let written = table.written;
             let slot = table.slots.get_mut(at)?;
             match slot {
                 // Still in the reader's window of the last RECENT_IDS written whole.
                 Some((copy, number))
-                    if Arc::ptr_eq(copy, id) && written - *number <= RECENT_IDS as u64 =>
+                    if (Arc::ptr_eq(copy, id) || **copy == **id)
+                        && written - *number <= RECENT_IDS as u64 =>
                 {
                     u16::try_from(recent_slot(*number)).ok().map(Some)
                 }
