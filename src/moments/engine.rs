@@ -1,14 +1,14 @@
 //! The engine: asks the rules, then applies each rule's policy, the suppressors, consent,
 //! exclusive groups and the per-visit cap, so rules only say what would be fitting.
 
-use std::cell::OnceCell;
+use std::cell::{Cell, OnceCell};
 use std::fmt;
 use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, Utc};
 use smallvec::SmallVec;
 
-use super::ledger::{MomentLedger, RuleIdx, Standing, once_key, once_key_of};
+use super::ledger::{MomentLedger, OnceKey, RuleIdx, Standing};
 use super::moment::{channel_of, dedupe_key_of, default_purpose};
 use super::{
     Action, Moment, MomentKind, MomentRule, OncePer, Policy, RuleContext, SilencedMoment,
@@ -52,6 +52,9 @@ pub(crate) struct Engine {
     /// The triggers each rule looks at ([`MomentRule::triggers`], asked once here), by
     /// registration order: a rule is not asked about the others.
     interest: Vec<TriggerKinds>,
+    /// Each rule's once-per key with its id hashed already, by registration order: its
+    /// keys go on from there (see [`OnceKey::with_scope`]).
+    once_keys: Vec<OnceKey>,
 }
 
 impl Default for Engine {
@@ -96,6 +99,26 @@ pub(crate) struct Admission<'a> {
     rule: &'a dyn MomentRule,
     policy: &'a Policy,
     suppressions: &'a LazySuppressions<'a>,
+    once_key: &'a OnceKey,
+    /// The key [`drops_unseen`](Admission::drops_unseen) worked out last for this rule.
+    asked: &'a Cell<Option<AskedKey>>,
+}
+
+/// A once-per key asked about for a moment at this performance (or none) without a
+/// dedupe key of its own: the moment the rule then proposes usually has the same
+/// fields, and its key is not hashed twice.
+struct AskedKey {
+    performance: Option<PerformanceId>,
+    key: u64,
+}
+
+impl AskedKey {
+    /// The key, if `moment` has the fields it was worked out from (the rule's scope and
+    /// the time are the same for every moment of one asking).
+    fn key_for(&self, moment: &Moment) -> Option<u64> {
+        (moment.dedupe_key.is_none() && moment.performance() == self.performance.as_ref())
+            .then_some(self.key)
+    }
 }
 
 impl fmt::Debug for Admission<'_> {
@@ -119,15 +142,22 @@ impl Admission<'_> {
     ) -> bool {
         // The ledger first: a moment not fired yet is not dropped, whatever the
         // suppressors would say, and asking them costs more.
+        let own_key = dedupe_key.is_some();
         let dedupe_key = dedupe_key_of(dedupe_key, performance);
         let key = key_of(
-            self.rule.id(),
+            self.once_key,
             self.policy.scope(),
             performance,
             dedupe_key,
             ctx,
             ctx.now(),
         );
+        if !own_key {
+            self.asked.set(Some(AskedKey {
+                performance: performance.cloned(),
+                key,
+            }));
+        }
         self.cluster
             .iter()
             .any(|&member| self.ledger.has_fired(member, key))
@@ -234,12 +264,17 @@ impl Engine {
             .iter()
             .map(|registered| registered.rule.triggers())
             .collect();
+        let once_keys = rules
+            .iter()
+            .map(|registered| OnceKey::new(registered.rule.id()))
+            .collect();
         Self {
             rules,
             suppressors,
             per_visit,
             timed,
             interest,
+            once_keys,
         }
     }
 
@@ -295,18 +330,25 @@ impl Engine {
             if !policy.is_active_on(today) {
                 continue;
             }
+            let Some(once_key) = self.once_keys.get(idx) else {
+                break;
+            };
+            let asked = Cell::new(None);
             let rule_ctx = ctx.for_rule(Admission {
                 ledger,
                 cluster,
                 rule: &**rule,
                 policy,
                 suppressions: &suppressions,
+                once_key,
+                asked: &asked,
             });
             rule.evaluate(&rule_ctx, &mut buffer);
             if buffer.is_empty() {
                 // Most evaluations propose nothing.
                 continue;
             }
+            let asked = asked.take();
             // Rules only read, so whether the rule is cooling down is asked only when it
             // proposed something.
             if let Some(cooldown) = policy.cooldown_period()
@@ -319,7 +361,7 @@ impl Engine {
                 buffer.clear();
                 continue;
             }
-            let rule_text = ledger.rule_text(rule.id());
+            let rule_text = ledger.rule_text_of(rule.id(), rule_idx);
             for mut moment in buffer.drain(..) {
                 moment.stamp(rule_text.clone(), patron.id());
                 if let Some((by, suppression)) = suppressions
@@ -346,14 +388,17 @@ impl Engine {
                     proposal.silenced.push(SilencedMoment::new(moment, reason));
                     continue;
                 }
-                let key = key_of(
-                    rule.id(),
-                    policy.scope(),
-                    moment.performance(),
-                    moment.dedupe_key(),
-                    ctx,
-                    now,
-                );
+                let key = match asked.as_ref().and_then(|asked| asked.key_for(&moment)) {
+                    Some(key) => key,
+                    None => key_of(
+                        once_key,
+                        policy.scope(),
+                        moment.performance(),
+                        moment.dedupe_key(),
+                        ctx,
+                        now,
+                    ),
+                };
                 if cluster.iter().any(|&member| ledger.has_fired(member, key)) {
                     continue;
                 }
@@ -456,7 +501,13 @@ impl Engine {
             for i in displaced {
                 ledger.set_standing(i, Standing::Superseded);
             }
-            let idx = ledger.fire(&candidate.moment, candidate.key, group, now);
+            let idx = ledger.fire_from(
+                &candidate.moment,
+                candidate.key,
+                group,
+                now,
+                Some(candidate.rule),
+            );
             out.first_fired.get_or_insert(idx);
             // The caller gets the moment the rule built; the ledger keeps its own compact
             // record of it, so nothing is copied.
@@ -491,30 +542,38 @@ impl Engine {
     }
 }
 
-/// The once-per key of `rule`'s moment for this performance (if any) with this dedupe
+/// The once-per key of a rule's moment for this performance (if any) with this dedupe
 /// key: a hash of the scope text, which is the performance, production, year or dedupe
-/// key the policy's [`OncePer`] names (see [`once_key`]).
+/// key the policy's [`OncePer`] names, going on from the rule's `once_key` (see
+/// [`OnceKey`]).
 fn key_of(
-    rule: &str,
+    once_key: &OnceKey,
     once: OncePer,
     performance: Option<&PerformanceId>,
     dedupe_key: &str,
     ctx: &RuleContext<'_>,
     now: DateTime<Utc>,
 ) -> u64 {
+    let key = *once_key;
     match once {
-        OncePer::Patron => once_key_of(rule, &["patron"]),
-        OncePer::Year => once_key(rule, format_args!("year {}", now.year())),
+        OncePer::Patron => key.with_scope(&["patron"]),
+        OncePer::Year => {
+            use std::fmt::Write as _;
+            let mut key = key;
+            // Writing into a hasher cannot fail.
+            let _ = write!(key, "year {}", now.year());
+            key.finish()
+        }
         OncePer::Performance => match performance {
-            Some(p) => once_key_of(rule, &["performance ", p.as_str()]),
-            None => once_key_of(rule, &[dedupe_key]),
+            Some(p) => key.with_scope(&["performance ", p.as_str()]),
+            None => key.with_scope(&[dedupe_key]),
         },
         OncePer::Production => {
             match performance.and_then(|p| ctx.catalog().performance(p.as_str())) {
-                Some(p) => once_key_of(rule, &["production ", p.production().as_str()]),
-                None => once_key_of(rule, &[dedupe_key]),
+                Some(p) => key.with_scope(&["production ", p.production().as_str()]),
+                None => key.with_scope(&[dedupe_key]),
             }
         }
-        _ => once_key_of(rule, &[dedupe_key]),
+        _ => key.with_scope(&[dedupe_key]),
     }
 }
