@@ -1312,3 +1312,32 @@ fn a_restored_memory_remembers_what_fired_what_was_refunded_and_cooldowns() {
         memory.moments_of(first.patron()).collect::<Vec<_>>()
     );
 }
+
+#[test]
+fn two_moments_with_one_key_in_one_call_fire_once() {
+    let (b, _) = bare(t0());
+    let twice = rule_fn("twice", |ctx, out| {
+        if let Trigger::Ticket(_) = ctx.trigger() {
+            for (message, priority) in [("first", Priority::LOW), ("second", Priority::HIGH)] {
+                out.push(
+                    Moment::new(MomentKind::Celebration, Action::BoxOfficeAlert, message)
+                        .dedupe_by("one key")
+                        .with_priority(priority),
+                );
+            }
+        }
+    });
+    let mut memory = build(b.rule(twice));
+    let seen = observe(
+        &mut memory,
+        order("e-1", "o-1", ana(), [ticket("t-1", "hamlet-1")]),
+    );
+    let messages: Vec<&str> = seen.moments().iter().map(Moment::message).collect();
+    // The higher priority is admitted first and holds the key.
+    assert_eq!(messages, ["second"]);
+    let again = observe(
+        &mut memory,
+        order("e-2", "o-2", ana(), [ticket("t-2", "hamlet-2")]),
+    );
+    assert!(again.moments().is_empty(), "{:?}", again.moments());
+}

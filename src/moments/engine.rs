@@ -110,14 +110,17 @@ pub(crate) struct Admission<'a> {
 struct AskedKey {
     performance: Option<PerformanceId>,
     key: u64,
+    /// Whether the patron or anyone merged into them held the key when asked: the
+    /// ledger does not change while the rules are asked.
+    fired: bool,
 }
 
 impl AskedKey {
-    /// The key, if `moment` has the fields it was worked out from (the rule's scope and
-    /// the time are the same for every moment of one asking).
-    fn key_for(&self, moment: &Moment) -> Option<u64> {
+    /// The key and whether it was held, if `moment` has the fields it was worked out
+    /// from (the rule's scope and the time are the same for every moment of one asking).
+    fn key_for(&self, moment: &Moment) -> Option<(u64, bool)> {
         (moment.dedupe_key.is_none() && moment.performance() == self.performance.as_ref())
-            .then_some(self.key)
+            .then_some((self.key, self.fired))
     }
 }
 
@@ -152,15 +155,18 @@ impl Admission<'_> {
             ctx,
             ctx.now(),
         );
+        let fired = self
+            .cluster
+            .iter()
+            .any(|&member| self.ledger.has_fired(member, key));
         if !own_key {
             self.asked.set(Some(AskedKey {
                 performance: performance.cloned(),
                 key,
+                fired,
             }));
         }
-        self.cluster
-            .iter()
-            .any(|&member| self.ledger.has_fired(member, key))
+        fired
             && consent_allows(
                 ctx.patron(),
                 channel_of(None, action),
@@ -388,18 +394,24 @@ impl Engine {
                     proposal.silenced.push(SilencedMoment::new(moment, reason));
                     continue;
                 }
-                let key = match asked.as_ref().and_then(|asked| asked.key_for(&moment)) {
-                    Some(key) => key,
-                    None => key_of(
-                        once_key,
-                        policy.scope(),
-                        moment.performance(),
-                        moment.dedupe_key(),
-                        ctx,
-                        now,
-                    ),
+                let (key, fired) = match asked.as_ref().and_then(|asked| asked.key_for(&moment)) {
+                    Some(asked) => asked,
+                    None => {
+                        let key = key_of(
+                            once_key,
+                            policy.scope(),
+                            moment.performance(),
+                            moment.dedupe_key(),
+                            ctx,
+                            now,
+                        );
+                        (
+                            key,
+                            cluster.iter().any(|&member| ledger.has_fired(member, key)),
+                        )
+                    }
                 };
-                if cluster.iter().any(|&member| ledger.has_fired(member, key)) {
+                if fired {
                     continue;
                 }
                 proposal.candidates.push(Candidate {
@@ -416,6 +428,9 @@ impl Engine {
     ///
     /// A new moment displaces an earlier, lower-priority one of the same patron at the same
     /// performance (same group, or the cap reached); on equal priority the earlier stays.
+    ///
+    /// `ledger` is the one the proposal was made from, unchanged since: memory admits each
+    /// proposal right after making it.
     pub(crate) fn admit(
         &self,
         proposal: Proposal,
@@ -430,8 +445,12 @@ impl Engine {
         let mut candidates = proposal.candidates;
         // Stable: among equal priorities, registration order decides.
         candidates.sort_by_key(|c| std::cmp::Reverse(c.moment.priority()));
+        // The ledger is as the proposal found it, which kept no candidate holding a key
+        // already, until this call fires one: only then can a later candidate's key be
+        // held (two moments of one rule with one key).
+        let mut fired_here = false;
         for candidate in candidates {
-            if ledger.has_fired(patron, candidate.key) {
+            if fired_here && ledger.has_fired(patron, candidate.key) {
                 continue;
             }
             let group = self
@@ -508,6 +527,7 @@ impl Engine {
                 now,
                 Some(candidate.rule),
             );
+            fired_here = true;
             out.first_fired.get_or_insert(idx);
             // The caller gets the moment the rule built; the ledger keeps its own compact
             // record of it, so nothing is copied.
