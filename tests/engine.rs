@@ -590,6 +590,153 @@ fn a_brief_groups_by_section_and_orders_by_priority_then_seat() {
     ));
 }
 
+/// A rule that, for each ticket, notes the ticket at its performance, reminds the box
+/// office of it (operational, at no performance) and thanks the patron (at no
+/// performance, not operational).
+fn notes_and_reminders() -> impl MomentRule {
+    rule_fn("notes", |ctx, out| {
+        if let Trigger::Ticket(ticket) = ctx.trigger() {
+            let id = ticket.id().as_str();
+            out.push(
+                Moment::new(
+                    MomentKind::Celebration,
+                    Action::FrontOfHouse,
+                    format!("note {id}"),
+                )
+                .for_performance(ticket.performance().id().clone())
+                .for_ticket(ticket.id().clone())
+                .dedupe_by(format!("note {id}")),
+            );
+            out.push(
+                Moment::new(
+                    MomentKind::Operational,
+                    Action::BoxOfficeAlert,
+                    format!("reminder {id}"),
+                )
+                .dedupe_by(format!("reminder {id}")),
+            );
+            out.push(
+                Moment::new(
+                    MomentKind::Celebration,
+                    Action::FollowUp,
+                    format!("thanks {id}"),
+                )
+                .dedupe_by(format!("thanks {id}")),
+            );
+        }
+    })
+}
+
+#[test]
+fn a_brief_lists_the_holders_moments_at_that_performance_and_operational_ones_in_firing_order() {
+    let (b, _) = bare(t0());
+    let mut memory = build(b.rule(notes_and_reminders()).moments_per_visit(10));
+    // Ana books hamlet-2 twice (two tickets), then other performances, then hamlet-2
+    // again: many moments at other performances, some at none.
+    let tickets = [
+        ("t-1", "hamlet-2"),
+        ("t-2", "hamlet-1"),
+        ("t-3", "hamlet-2"),
+        ("t-4", "nutcracker-1"),
+        ("t-5", "hamlet-3"),
+        ("t-6", "hamlet-2"),
+    ];
+    for (i, (id, performance)) in tickets.into_iter().enumerate() {
+        observe(
+            &mut memory,
+            order(
+                &format!("e-{i}"),
+                &format!("o-{i}"),
+                ana(),
+                [ticket(id, performance)],
+            ),
+        );
+    }
+    let brief = memory.brief("hamlet-2").unwrap();
+    assert_eq!(brief.tickets(), 3);
+    let entries: Vec<(&str, Vec<&str>)> = brief
+        .entries()
+        .map(|e| {
+            (
+                e.ticket().as_str(),
+                e.moments().iter().map(Moment::message).collect(),
+            )
+        })
+        .collect();
+    // Each ticket: its own note (not the other tickets' at the same performance) and
+    // every reminder at no performance, in the order they fired (all of one priority);
+    // never the thanks.
+    for (ticket, moments) in &entries {
+        let mut expected = Vec::new();
+        for (id, _) in tickets {
+            if id == *ticket {
+                expected.push(format!("note {id}"));
+            }
+            expected.push(format!("reminder {id}"));
+        }
+        assert_eq!(moments, &expected, "{ticket}");
+    }
+    let mut listed: Vec<&str> = entries.iter().map(|(t, _)| *t).collect();
+    listed.sort_unstable();
+    assert_eq!(listed, ["t-1", "t-3", "t-6"]);
+    // A performance she holds nothing for has no entry for her.
+    assert_eq!(memory.brief("hamlet-4").unwrap().tickets(), 0);
+}
+
+#[test]
+fn a_brief_orders_seats_naturally_and_unseated_tickets_last_by_ticket() {
+    let (b, _) = bare(t0());
+    let mut memory = build(b.rule(per_ticket("p", MomentKind::Welcome, Priority::NORMAL)));
+    let tickets = [
+        ("t-9", Some("B10")),
+        ("t-8", Some("B2")),
+        ("t-7", None),
+        ("t-6", Some("AA1")),
+        ("t-5", Some("B02")),
+        ("t-4", Some("Box")),
+        ("t-3", None),
+        ("t-2", Some("A12345678901234567890")),
+        ("t-1", Some("A9")),
+    ];
+    for (i, (id, seat)) in tickets.into_iter().enumerate() {
+        let person = regulars::Signals::new()
+            .given_name(format!("P{i}"))
+            .family_name("Test")
+            .email(format!("p{i}@example.org"));
+        let ticket = match seat {
+            Some(label) => Ticket::new(id, "hamlet-1").seat(Seat::new(label)),
+            None => Ticket::new(id, "hamlet-1"),
+        };
+        observe(
+            &mut memory,
+            order(&format!("e-{i}"), &format!("o-{i}"), person, [ticket]),
+        );
+    }
+    let brief = memory.brief("hamlet-1").unwrap();
+    let order: Vec<String> = brief
+        .entries()
+        .map(|e| match e.seat() {
+            Some(seat) => seat.label().to_owned(),
+            None => e.ticket().as_str().to_owned(),
+        })
+        .collect();
+    // Row letters, then the number as a number (its first 18 digits), then the label.
+    assert_eq!(
+        order,
+        [
+            "A9",
+            "A12345678901234567890",
+            "AA1",
+            "B02",
+            "B2",
+            "B10",
+            "Box",
+            "t-3",
+            "t-7"
+        ]
+    );
+}
+
 // ---------------------------------------------------------------- ticks
 
 /// Wakes 30 days after a patron was last seen; counts how often it is asked.
@@ -1164,4 +1311,33 @@ fn a_restored_memory_remembers_what_fired_what_was_refunded_and_cooldowns() {
         restored.moments_of(first.patron()).collect::<Vec<_>>(),
         memory.moments_of(first.patron()).collect::<Vec<_>>()
     );
+}
+
+#[test]
+fn two_moments_with_one_key_in_one_call_fire_once() {
+    let (b, _) = bare(t0());
+    let twice = rule_fn("twice", |ctx, out| {
+        if let Trigger::Ticket(_) = ctx.trigger() {
+            for (message, priority) in [("first", Priority::LOW), ("second", Priority::HIGH)] {
+                out.push(
+                    Moment::new(MomentKind::Celebration, Action::BoxOfficeAlert, message)
+                        .dedupe_by("one key")
+                        .with_priority(priority),
+                );
+            }
+        }
+    });
+    let mut memory = build(b.rule(twice));
+    let seen = observe(
+        &mut memory,
+        order("e-1", "o-1", ana(), [ticket("t-1", "hamlet-1")]),
+    );
+    let messages: Vec<&str> = seen.moments().iter().map(Moment::message).collect();
+    // The higher priority is admitted first and holds the key.
+    assert_eq!(messages, ["second"]);
+    let again = observe(
+        &mut memory,
+        order("e-2", "o-2", ana(), [ticket("t-2", "hamlet-2")]),
+    );
+    assert!(again.moments().is_empty(), "{:?}", again.moments());
 }

@@ -993,3 +993,90 @@ fn thousands_of_fired_moments_read_back_the_same_after_a_snapshot_and_an_erasure
         }
     }
 }
+
+/// The ledger renumbers its texts when an erasure drops the ones only the erased patron
+/// used; the rule ids and once-per keys of later moments must not notice.
+#[test]
+fn notes_after_an_erasure_name_their_rule_and_still_fire_once_per_performance() {
+    let mut memory = memory();
+    // Ben's moments come first in the ledger, so erasing him moves every later text.
+    let ben_id = observe(
+        &mut memory,
+        order("e-b1", "o-b1", ben(), [seated("t-b1", "hamlet-1", "A1")]),
+    )
+    .patron();
+    scan_in(&mut memory, "e-b2", "t-b1");
+    observe(
+        &mut memory,
+        order_at(
+            "e-b3",
+            "o-b2",
+            ben(),
+            [seated("t-b2", "hamlet-2", "A2")],
+            starts("hamlet-1") + days(1),
+        ),
+    );
+    observe(
+        &mut memory,
+        order("e-1", "o-1", ana(), [seated("t-1", "hamlet-1", "F12")]),
+    );
+    scan_in(&mut memory, "e-2", "t-1");
+    let before = observe(
+        &mut memory,
+        order_at(
+            "e-3",
+            "o-2",
+            ana(),
+            [seated("t-2", "hamlet-2", "F1")],
+            starts("hamlet-1") + days(1),
+        ),
+    );
+    assert_eq!(moments_of(&before, REPEAT).len(), 1);
+    memory.erase(ben_id).unwrap();
+
+    // The same performance again: the note stands already.
+    let again = observe(
+        &mut memory,
+        order_at(
+            "e-4",
+            "o-3",
+            ana(),
+            [seated("t-3", "hamlet-2", "F2")],
+            starts("hamlet-1") + days(2),
+        ),
+    );
+    assert!(
+        moments_of(&again, REPEAT).is_empty(),
+        "{:?}",
+        again.moments()
+    );
+    // Another performance: a note, named for its rule.
+    let next = observe(
+        &mut memory,
+        order_at(
+            "e-5",
+            "o-4",
+            ana(),
+            [seated("t-4", "hamlet-3", "F3")],
+            starts("hamlet-1") + days(2),
+        ),
+    );
+    let notes = moments_of(&next, REPEAT);
+    assert_eq!(notes.len(), 1, "{:?}", next.moments());
+    assert_eq!(notes[0].rule(), REPEAT);
+    assert_eq!(notes[0].message(), "2nd visit to Hamlet");
+    let rules: Vec<String> = memory
+        .moments_of(next.patron())
+        .map(|m| m.rule().to_owned())
+        .collect();
+    assert!(
+        rules.iter().filter(|r| *r == REPEAT).count() == 2,
+        "{rules:?}"
+    );
+    // What memory holds reads back the same from a snapshot.
+    let clock = regulars::ManualClock::new(t0());
+    let loaded = builder(&clock)
+        .build_from_snapshot(&memory.snapshot())
+        .expect("loads");
+    assert_eq!(all_moments(&loaded), all_moments(&memory));
+}

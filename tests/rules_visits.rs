@@ -1086,8 +1086,22 @@ fn anniversary_window_is_fourteen_days_either_side() {
         first,
         utc(2027, 3, 2, 12, 0)
     ));
-    // 29 February: the anniversary is 28 February.
+    // The window's first day is 365 days less its width after the first visit at the
+    // least (29 February to 28 February): the widest window, and the closest first day.
+    assert!(marks_anniversary(
+        rule().days(180),
+        first,
+        utc(2026, 9, 2, 19, 30)
+    ));
+    assert!(!marks_anniversary(
+        rule().days(180),
+        first,
+        utc(2026, 9, 1, 19, 30)
+    ));
     let leap = utc(2028, 2, 29, 19, 30);
+    assert!(marks_anniversary(rule(), leap, utc(2029, 2, 14, 10, 0)));
+    assert!(!marks_anniversary(rule(), leap, utc(2029, 2, 13, 23, 0)));
+    // 29 February: the anniversary is 28 February.
     assert!(marks_anniversary(
         rule().days(0),
         leap,

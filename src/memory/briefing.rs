@@ -8,6 +8,8 @@ use crate::moments::ledger::{FiredMoment, Standing};
 use crate::moments::{Moment, MomentKind};
 use crate::pii::Pii;
 
+use smallvec::SmallVec;
+
 impl Memory {
     /// The moments fired for a patron (and anyone merged into them) that are still to be
     /// acted on, oldest first: not replaced by a higher-priority one, not for a refunded
@@ -97,14 +99,26 @@ impl Memory {
             tickets += 1;
             let holder = ticket.holder();
             let ledger = &self.state.ledger;
-            let mut moments: Vec<Moment> = self
-                .active_fired(holder)
-                .into_iter()
-                .filter(|m| match m.performance() {
-                    Some(p) => p == this && m.ticket().is_none_or(|t| t == ticket.id()),
+            // Only the holder's moments at this performance and those at none are read
+            // (the ledger's index tells them apart), in the order they fired.
+            let cluster = self.state.cluster(self.state.live(holder));
+            let mut fired: SmallVec<[(u32, &FiredMoment); 8]> = cluster
+                .iter()
+                .flat_map(|&member| {
+                    ledger
+                        .of_visit(member, Some(this))
+                        .chain(ledger.of_visit(member, None))
+                })
+                .filter(|(_, fired)| fired.standing == Standing::Active)
+                .filter(|(_, m)| match m.performance() {
+                    Some(_) => m.ticket().is_none_or(|t| t == ticket.id()),
                     None => m.kind() == MomentKind::Operational,
                 })
-                .map(|fired| ledger.moment(fired))
+                .collect();
+            fired.sort_unstable_by_key(|&(i, _)| i);
+            let mut moments: Vec<Moment> = fired
+                .iter()
+                .map(|&(_, fired)| ledger.moment(fired))
                 .collect();
             if moments.is_empty() {
                 continue;
@@ -141,10 +155,27 @@ impl Memory {
             (None, None) => std::cmp::Ordering::Equal,
         });
         for section in &mut sections {
-            section.entries.sort_by_cached_key(|e| {
-                let top = e.moments.first().map(Moment::priority);
-                (std::cmp::Reverse(top), seat_order(e))
-            });
+            // Each entry's key worked out once, borrowing its labels; (key, position)
+            // pairs are all distinct, so the order is the stable one.
+            let mut order: Vec<_> = section
+                .entries
+                .iter()
+                .enumerate()
+                .map(|(i, e)| {
+                    let top = e.moments.first().map(Moment::priority);
+                    ((std::cmp::Reverse(top), seat_order(e)), i)
+                })
+                .collect();
+            order.sort_unstable();
+            let order: Vec<usize> = order.into_iter().map(|(_, i)| i).collect();
+            let mut entries: Vec<Option<BriefEntry>> = std::mem::take(&mut section.entries)
+                .into_iter()
+                .map(Some)
+                .collect();
+            section.entries = order
+                .into_iter()
+                .filter_map(|i| entries.get_mut(i).and_then(Option::take))
+                .collect();
         }
         Ok(Brief {
             performance: this.clone(),
@@ -156,21 +187,21 @@ impl Memory {
     }
 }
 
-/// Sorts seat labels naturally: row letters, then the seat number as a number.
-fn seat_order(entry: &BriefEntry) -> (bool, String, u64, String) {
+/// Sorts seat labels naturally: row letters, then the seat number as a number (its
+/// first 18 digits), then the label; entries without a seat last, by ticket.
+fn seat_order(entry: &BriefEntry) -> (bool, &str, u64, &str) {
     let Some(seat) = &entry.seat else {
-        return (true, String::new(), 0, entry.ticket.as_str().to_owned());
+        return (true, "", 0, entry.ticket.as_str());
     };
     let label = seat.label();
     let split = label
         .find(|c: char| c.is_ascii_digit())
         .unwrap_or(label.len());
     let (row, rest) = label.split_at(split);
-    let digits: String = rest
-        .chars()
-        .take_while(char::is_ascii_digit)
+    let number = rest
+        .bytes()
+        .take_while(u8::is_ascii_digit)
         .take(18)
-        .collect();
-    let number = digits.parse().unwrap_or(0);
-    (false, row.to_owned(), number, label.to_owned())
+        .fold(0u64, |n, digit| n * 10 + u64::from(digit - b'0'));
+    (false, row, number, label)
 }

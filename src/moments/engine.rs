@@ -1,14 +1,14 @@
 //! The engine: asks the rules, then applies each rule's policy, the suppressors, consent,
 //! exclusive groups and the per-visit cap, so rules only say what would be fitting.
 
-use std::cell::OnceCell;
+use std::cell::{Cell, OnceCell};
 use std::fmt;
 use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, Utc};
 use smallvec::SmallVec;
 
-use super::ledger::{MomentLedger, RuleIdx, Standing, once_key, once_key_of};
+use super::ledger::{MomentLedger, OnceKey, RuleIdx, Standing};
 use super::moment::{channel_of, dedupe_key_of, default_purpose};
 use super::{
     Action, Moment, MomentKind, MomentRule, OncePer, Policy, RuleContext, SilencedMoment,
@@ -52,6 +52,9 @@ pub(crate) struct Engine {
     /// The triggers each rule looks at ([`MomentRule::triggers`], asked once here), by
     /// registration order: a rule is not asked about the others.
     interest: Vec<TriggerKinds>,
+    /// Each rule's once-per key with its id hashed already, by registration order: its
+    /// keys go on from there (see [`OnceKey::with_scope`]).
+    once_keys: Vec<OnceKey>,
 }
 
 impl Default for Engine {
@@ -96,6 +99,29 @@ pub(crate) struct Admission<'a> {
     rule: &'a dyn MomentRule,
     policy: &'a Policy,
     suppressions: &'a LazySuppressions<'a>,
+    once_key: &'a OnceKey,
+    /// The key [`drops_unseen`](Admission::drops_unseen) worked out last for this rule.
+    asked: &'a Cell<Option<AskedKey>>,
+}
+
+/// A once-per key asked about for a moment at this performance (or none) without a
+/// dedupe key of its own: the moment the rule then proposes usually has the same
+/// fields, and its key is not hashed twice.
+struct AskedKey {
+    performance: Option<PerformanceId>,
+    key: u64,
+    /// Whether the patron or anyone merged into them held the key when asked: the
+    /// ledger does not change while the rules are asked.
+    fired: bool,
+}
+
+impl AskedKey {
+    /// The key and whether it was held, if `moment` has the fields it was worked out
+    /// from (the rule's scope and the time are the same for every moment of one asking).
+    fn key_for(&self, moment: &Moment) -> Option<(u64, bool)> {
+        (moment.dedupe_key.is_none() && moment.performance() == self.performance.as_ref())
+            .then_some((self.key, self.fired))
+    }
 }
 
 impl fmt::Debug for Admission<'_> {
@@ -119,18 +145,28 @@ impl Admission<'_> {
     ) -> bool {
         // The ledger first: a moment not fired yet is not dropped, whatever the
         // suppressors would say, and asking them costs more.
+        let own_key = dedupe_key.is_some();
         let dedupe_key = dedupe_key_of(dedupe_key, performance);
         let key = key_of(
-            self.rule.id(),
+            self.once_key,
             self.policy.scope(),
             performance,
             dedupe_key,
             ctx,
             ctx.now(),
         );
-        self.cluster
+        let fired = self
+            .cluster
             .iter()
-            .any(|&member| self.ledger.has_fired(member, key))
+            .any(|&member| self.ledger.has_fired(member, key));
+        if !own_key {
+            self.asked.set(Some(AskedKey {
+                performance: performance.cloned(),
+                key,
+                fired,
+            }));
+        }
+        fired
             && consent_allows(
                 ctx.patron(),
                 channel_of(None, action),
@@ -234,12 +270,17 @@ impl Engine {
             .iter()
             .map(|registered| registered.rule.triggers())
             .collect();
+        let once_keys = rules
+            .iter()
+            .map(|registered| OnceKey::new(registered.rule.id()))
+            .collect();
         Self {
             rules,
             suppressors,
             per_visit,
             timed,
             interest,
+            once_keys,
         }
     }
 
@@ -295,18 +336,25 @@ impl Engine {
             if !policy.is_active_on(today) {
                 continue;
             }
+            let Some(once_key) = self.once_keys.get(idx) else {
+                break;
+            };
+            let asked = Cell::new(None);
             let rule_ctx = ctx.for_rule(Admission {
                 ledger,
                 cluster,
                 rule: &**rule,
                 policy,
                 suppressions: &suppressions,
+                once_key,
+                asked: &asked,
             });
             rule.evaluate(&rule_ctx, &mut buffer);
             if buffer.is_empty() {
                 // Most evaluations propose nothing.
                 continue;
             }
+            let asked = asked.take();
             // Rules only read, so whether the rule is cooling down is asked only when it
             // proposed something.
             if let Some(cooldown) = policy.cooldown_period()
@@ -319,7 +367,7 @@ impl Engine {
                 buffer.clear();
                 continue;
             }
-            let rule_text = ledger.rule_text(rule.id());
+            let rule_text = ledger.rule_text_of(rule.id(), rule_idx);
             for mut moment in buffer.drain(..) {
                 moment.stamp(rule_text.clone(), patron.id());
                 if let Some((by, suppression)) = suppressions
@@ -346,15 +394,24 @@ impl Engine {
                     proposal.silenced.push(SilencedMoment::new(moment, reason));
                     continue;
                 }
-                let key = key_of(
-                    rule.id(),
-                    policy.scope(),
-                    moment.performance(),
-                    moment.dedupe_key(),
-                    ctx,
-                    now,
-                );
-                if cluster.iter().any(|&member| ledger.has_fired(member, key)) {
+                let (key, fired) = match asked.as_ref().and_then(|asked| asked.key_for(&moment)) {
+                    Some(asked) => asked,
+                    None => {
+                        let key = key_of(
+                            once_key,
+                            policy.scope(),
+                            moment.performance(),
+                            moment.dedupe_key(),
+                            ctx,
+                            now,
+                        );
+                        (
+                            key,
+                            cluster.iter().any(|&member| ledger.has_fired(member, key)),
+                        )
+                    }
+                };
+                if fired {
                     continue;
                 }
                 proposal.candidates.push(Candidate {
@@ -371,6 +428,9 @@ impl Engine {
     ///
     /// A new moment displaces an earlier, lower-priority one of the same patron at the same
     /// performance (same group, or the cap reached); on equal priority the earlier stays.
+    ///
+    /// `ledger` is the one the proposal was made from, unchanged since: memory admits each
+    /// proposal right after making it.
     pub(crate) fn admit(
         &self,
         proposal: Proposal,
@@ -385,8 +445,12 @@ impl Engine {
         let mut candidates = proposal.candidates;
         // Stable: among equal priorities, registration order decides.
         candidates.sort_by_key(|c| std::cmp::Reverse(c.moment.priority()));
+        // The ledger is as the proposal found it, which kept no candidate holding a key
+        // already, until this call fires one: only then can a later candidate's key be
+        // held (two moments of one rule with one key).
+        let mut fired_here = false;
         for candidate in candidates {
-            if ledger.has_fired(patron, candidate.key) {
+            if fired_here && ledger.has_fired(patron, candidate.key) {
                 continue;
             }
             let group = self
@@ -456,7 +520,14 @@ impl Engine {
             for i in displaced {
                 ledger.set_standing(i, Standing::Superseded);
             }
-            let idx = ledger.fire(&candidate.moment, candidate.key, group, now);
+            let idx = ledger.fire_from(
+                &candidate.moment,
+                candidate.key,
+                group,
+                now,
+                Some(candidate.rule),
+            );
+            fired_here = true;
             out.first_fired.get_or_insert(idx);
             // The caller gets the moment the rule built; the ledger keeps its own compact
             // record of it, so nothing is copied.
@@ -491,30 +562,38 @@ impl Engine {
     }
 }
 
-/// The once-per key of `rule`'s moment for this performance (if any) with this dedupe
+/// The once-per key of a rule's moment for this performance (if any) with this dedupe
 /// key: a hash of the scope text, which is the performance, production, year or dedupe
-/// key the policy's [`OncePer`] names (see [`once_key`]).
+/// key the policy's [`OncePer`] names, going on from the rule's `once_key` (see
+/// [`OnceKey`]).
 fn key_of(
-    rule: &str,
+    once_key: &OnceKey,
     once: OncePer,
     performance: Option<&PerformanceId>,
     dedupe_key: &str,
     ctx: &RuleContext<'_>,
     now: DateTime<Utc>,
 ) -> u64 {
+    let key = *once_key;
     match once {
-        OncePer::Patron => once_key_of(rule, &["patron"]),
-        OncePer::Year => once_key(rule, format_args!("year {}", now.year())),
+        OncePer::Patron => key.with_scope(&["patron"]),
+        OncePer::Year => {
+            use std::fmt::Write as _;
+            let mut key = key;
+            // Writing into a hasher cannot fail.
+            let _ = write!(key, "year {}", now.year());
+            key.finish()
+        }
         OncePer::Performance => match performance {
-            Some(p) => once_key_of(rule, &["performance ", p.as_str()]),
-            None => once_key_of(rule, &[dedupe_key]),
+            Some(p) => key.with_scope(&["performance ", p.as_str()]),
+            None => key.with_scope(&[dedupe_key]),
         },
         OncePer::Production => {
             match performance.and_then(|p| ctx.catalog().performance(p.as_str())) {
-                Some(p) => once_key_of(rule, &["production ", p.production().as_str()]),
-                None => once_key_of(rule, &[dedupe_key]),
+                Some(p) => key.with_scope(&["production ", p.production().as_str()]),
+                None => key.with_scope(&[dedupe_key]),
             }
         }
-        _ => once_key_of(rule, &[dedupe_key]),
+        _ => key.with_scope(&[dedupe_key]),
     }
 }

@@ -48,6 +48,10 @@ const ONCE_PER_SEED: u64 = 0x6f6e_6365_2d70_6572;
 /// depends on it beyond that. The rule id is length-prefixed, so no two (rule, scope)
 /// pairs feed the hasher the same bytes. The hash is the crate's stable one: keys are
 /// saved in snapshots.
+///
+/// A `OnceKey` made for a rule is the hash of its id so far: the engine keeps one per
+/// rule and goes on from a copy of it for each scope (see [`OnceKey::with_scope`]).
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct OnceKey(StableHasher);
 
 impl OnceKey {
@@ -61,6 +65,16 @@ impl OnceKey {
     pub(crate) fn finish(&self) -> u64 {
         // 0 marks a released key.
         self.0.finish().max(1)
+    }
+
+    /// The once-per key of the rule this was made for, for the scope text made of these
+    /// parts: what [`once_key`] gives for the text they make together, without hashing
+    /// the rule id again or the formatting machinery.
+    pub(crate) fn with_scope(mut self, scope: &[&str]) -> u64 {
+        for part in scope {
+            self.0.write(part.as_bytes());
+        }
+        self.finish()
     }
 }
 
@@ -76,17 +90,6 @@ pub(crate) fn once_key(rule: &str, scope: std::fmt::Arguments<'_>) -> u64 {
     let mut key = OnceKey::new(rule);
     // Writing into a hasher cannot fail.
     let _ = key.write_fmt(scope);
-    key.finish()
-}
-
-/// The once-per key of `rule`'s moment for the scope text made of these parts, the same
-/// as [`once_key`] for the text they make together, without the formatting machinery: it
-/// is asked on every event for each rule that might propose something.
-pub(crate) fn once_key_of(rule: &str, scope: &[&str]) -> u64 {
-    let mut key = OnceKey::new(rule);
-    for part in scope {
-        key.0.write(part.as_bytes());
-    }
     key.finish()
 }
 
@@ -203,6 +206,26 @@ impl Texts {
         text.map_or(NO_TEXT, |text| self.intern(text))
     }
 
+    /// [`intern`](Texts::intern), trying `hint` first: the id this text had last time,
+    /// which is still its id unless erasure compacted the table (then the text is
+    /// looked up as usual). Comparing the text costs less than hashing it.
+    fn intern_hinted(&mut self, text: &str, hint: TextId) -> TextId {
+        if self.get(hint).is_some_and(|known| **known == *text) {
+            return hint;
+        }
+        self.intern(text)
+    }
+
+    /// [`id_of`](Texts::id_of), trying `hint` first (see [`intern_hinted`]).
+    ///
+    /// [`intern_hinted`]: Texts::intern_hinted
+    fn id_of_hinted(&self, text: &str, hint: TextId) -> Option<TextId> {
+        if self.get(hint).is_some_and(|known| **known == *text) {
+            return Some(hint);
+        }
+        self.id_of(text)
+    }
+
     fn id_of(&self, text: &str) -> Option<TextId> {
         self.ids.get(text).copied()
     }
@@ -265,6 +288,19 @@ pub(crate) struct MomentLedger {
     /// lookup, not one per rule.
     #[serde(skip)]
     due_of: Map<PatronId, DueTimes>,
+    /// The text id each rule's id had when the rule last fired, by registration
+    /// position, and the last exclusive group's: hints that spare hashing them on each
+    /// moment (see [`Texts::intern_hinted`]). Checked before use, so a stale one costs
+    /// a lookup, never a wrong text.
+    #[serde(skip)]
+    hints: TextHints,
+}
+
+/// See [`MomentLedger::hints`].
+#[derive(Debug, Default)]
+struct TextHints {
+    rules: Vec<TextId>,
+    group: TextId,
 }
 
 /// A patron's part of the per-patron index: one cache line, so asking whether a moment
@@ -381,6 +417,13 @@ impl MomentLedger {
     fn index_of_mut(&mut self, patron: PatronId) -> Option<&mut PatronFiled> {
         let slot = crate::memory::state::slot(patron)?;
         if self.by_patron.len() <= slot {
+            if self.by_patron.capacity() <= slot {
+                // Grown by an eighth, not doubled: a line per patron, and most patrons
+                // get one, so doubling would leave up to half the lines unused. (A large
+                // block grows in place or by remapping, not by copying.)
+                let more = (slot + 1 - self.by_patron.len()).max(self.by_patron.len() / 8);
+                self.by_patron.reserve_exact(more);
+            }
             self.by_patron.resize_with(slot + 1, PatronFiled::default);
         }
         self.by_patron.get_mut(slot)
@@ -412,7 +455,40 @@ impl MomentLedger {
         group: Option<&str>,
         at: DateTime<Utc>,
     ) -> u32 {
+        self.fire_from(moment, key, group, at, None)
+    }
+
+    /// [`fire`](MomentLedger::fire) for the rule registered at `rule`, whose id's text
+    /// id is remembered for its next moments (see [`rule_text_of`]).
+    ///
+    /// [`rule_text_of`]: MomentLedger::rule_text_of
+    pub(crate) fn fire_from(
+        &mut self,
+        moment: &Moment,
+        key: u64,
+        group: Option<&str>,
+        at: DateTime<Utc>,
+        rule: Option<RuleIdx>,
+    ) -> u32 {
         let texts = &mut self.texts;
+        let hints = &mut self.hints;
+        let rule_hint = rule.and_then(|rule| hints.rules.get(usize::from(rule)).copied());
+        let rule_id = texts.intern_hinted(&moment.rule, rule_hint.unwrap_or(NO_TEXT));
+        if let Some(rule) = rule.map(usize::from) {
+            if hints.rules.len() <= rule {
+                hints.rules.resize(rule + 1, NO_TEXT);
+            }
+            if let Some(hint) = hints.rules.get_mut(rule) {
+                *hint = rule_id;
+            }
+        }
+        let group = match group {
+            Some(group) => {
+                hints.group = texts.intern_hinted(group, hints.group);
+                hints.group
+            }
+            None => NO_TEXT,
+        };
         let fired = FiredMoment {
             patron: moment.patron,
             at,
@@ -420,11 +496,11 @@ impl MomentLedger {
             performance: moment.performance.clone(),
             ticket: moment.ticket.clone(),
             seat: moment.seat.clone(),
-            rule: texts.intern(&moment.rule),
+            rule: rule_id,
             message: texts.intern(&moment.message),
             explanation: texts.intern(&moment.explanation),
             dedupe_key: texts.intern_optional(moment.dedupe_key.as_deref()),
-            group: texts.intern_optional(group),
+            group,
             kind: moment.kind,
             action: moment.action,
             priority: moment.priority,
@@ -451,9 +527,18 @@ impl MomentLedger {
         index.filed.push(Filed { idx, visit, key });
     }
 
-    /// A rule id as moments hold it: sharing the ledger's copy once the rule has fired.
-    pub(crate) fn rule_text(&self, rule: &str) -> Text {
-        match self.texts.id_of(rule) {
+    /// [`rule_text`](MomentLedger::rule_text) of the rule registered at `idx`, found
+    /// without hashing its id when it fired before (see [`fire_from`]).
+    ///
+    /// [`fire_from`]: MomentLedger::fire_from
+    pub(crate) fn rule_text_of(&self, rule: &str, idx: RuleIdx) -> Text {
+        let hint = self
+            .hints
+            .rules
+            .get(usize::from(idx))
+            .copied()
+            .unwrap_or(NO_TEXT);
+        match self.texts.id_of_hinted(rule, hint) {
             Some(id) => self.texts.text(id),
             None => Text::Owned(rule.to_owned()),
         }
@@ -833,7 +918,16 @@ impl LegacyLedger {
 
 #[cfg(test)]
 mod tests {
-    use super::{once_key, once_key_of};
+    use super::{OnceKey, once_key};
+
+    /// The key of `rule`'s moment for the scope text made of `scope`, as the engine
+    /// makes it: from the rule's key made once.
+    fn once_key_of(rule: &str, scope: &[&str]) -> u64 {
+        let made_once = OnceKey::new(rule);
+        // Going on from a copy leaves the rule's key as it was for the next scope.
+        let _ = made_once.with_scope(&["something else"]);
+        made_once.with_scope(scope)
+    }
 
     /// Keys are saved in snapshots: the one made from parts must be the formatted one.
     #[test]

@@ -121,6 +121,10 @@ impl GoingQuiet {
     }
 }
 
+/// A last visit before this year has a window of at most [`MAX_MONTHS`] that chrono can
+/// write down (its dates end in year 262142).
+const LAST_YEAR_WITH_A_WINDOW: i32 = 262_000;
+
 /// Whole calendar months from `from` to `to` (`to` not earlier).
 fn whole_months(from: DateTime<Utc>, to: DateTime<Utc>) -> u32 {
     let months = (to.year() - from.year()) * 12 + to.month() as i32 - from.month() as i32;
@@ -145,14 +149,17 @@ impl MomentRule for GoingQuiet {
 
     fn next_due(&self, patron: &PatronView<'_>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
         let last = patron.stats().last_attended_at()?;
-        let (start, end) = self.window(last)?;
-        if now >= end {
-            return None;
-        }
-        if now < start {
+        let start = last.checked_add_months(Months::new(self.after))?;
+        // The window's end is later than its start, and exists unless the last visit is
+        // within a hundred years of the last date chrono knows.
+        if now < start && last.year() < LAST_YEAR_WITH_A_WINDOW {
             // Bookings are looked at when it is due: most patrons are far from the window,
             // and this runs after every change to them.
             return Some(start);
+        }
+        let (start, end) = self.window(last)?;
+        if now >= end {
+            return None;
         }
         let due = match bookings_after(patron, now).map(|(_, starts)| starts).max() {
             Some(booked) => booked.checked_add_signed(AFTER_BOOKING)?.max(start),

@@ -93,6 +93,12 @@ impl FirstVisitAnniversary {
     /// The anniversary whose window holds `date`: (years, first day, last day).
     fn window(&self, first: NaiveDate, date: NaiveDate) -> Option<(u32, NaiveDate, NaiveDate)> {
         use chrono::Datelike;
+        // Twelve months after any date are at least 365 days after it (29 Feb goes to
+        // 28 Feb), so a date before the first window's first day is in no window: most
+        // patrons who came for the first time this year, skipped without calendar sums.
+        if (date - first).num_days() < 365 - i64::from(self.days) {
+            return None;
+        }
         let years = u32::try_from(date.year() - first.year()).ok()?;
         let span = Days::new(u64::from(self.days));
         // The window of `years` can reach into the next or previous calendar year.
