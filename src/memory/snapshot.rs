@@ -251,9 +251,9 @@ impl LoadedLegacy {
                         ticket: tickets.handle(ticket.as_str()).ok_or_else(unknown)?,
                         direction,
                     },
-                    other => EntryKind::Other(Box::new(other)),
+                    other => EntryKind::Other(other),
                 };
-                entries.push(Entry { at, event, kind });
+                entries.push(Entry::new(at, event, kind));
             }
             patrons.push(record.with_history(entries));
         }

@@ -135,9 +135,7 @@ impl State {
         let skus = &mut self.skus;
         for record in &mut self.patrons {
             for entry in &mut record.history {
-                if let EntryKind::Other(kind) = &mut entry.kind
-                    && let InteractionKind::Purchased { items, .. } = &mut **kind
-                {
+                if let Some(InteractionKind::Purchased { items, .. }) = entry.other_mut() {
                     for item in items {
                         item.share_sku(skus);
                     }
@@ -162,10 +160,10 @@ impl State {
     /// and order details read from the tables; `None` only if a handle names nothing
     /// (which loading a snapshot rules out).
     pub(crate) fn interaction(&self, entry: &Entry) -> Option<Interaction> {
-        let event = EventId::new(self.events.key(entry.event)?);
-        let kind = match &entry.kind {
+        let event = EventId::new(self.events.key(entry.event())?);
+        let kind = match entry.kind() {
             EntryKind::Ordered { order } => {
-                let record = self.orders.value(*order)?;
+                let record = self.orders.value(order)?;
                 let mut amount: SmallVec<[Money; 1]> = SmallVec::new();
                 for ticket in record.ticket_handles() {
                     if let Some(price) = self.tickets.value(ticket).and_then(TicketRecord::price) {
@@ -173,13 +171,13 @@ impl State {
                     }
                 }
                 InteractionKind::Ordered {
-                    order: OrderId::new(self.orders.key(*order)?),
+                    order: OrderId::new(self.orders.key(order)?),
                     tickets: record.tickets,
                     amount: amount.to_vec(),
                 }
             }
             EntryKind::Ticketed { ticket } => {
-                let (id, record) = self.tickets.entry(*ticket)?;
+                let (id, record) = self.tickets.entry(ticket)?;
                 InteractionKind::Ticketed {
                     ticket: TicketId::new(id),
                     performance: self.performance_id(record.performance),
@@ -188,16 +186,16 @@ impl State {
                 }
             }
             EntryKind::Scanned { ticket, direction } => {
-                let (id, record) = self.tickets.entry(*ticket)?;
+                let (id, record) = self.tickets.entry(ticket)?;
                 InteractionKind::Scanned {
                     ticket: TicketId::new(id),
                     performance: self.performance_id(record.performance),
-                    direction: *direction,
+                    direction,
                 }
             }
-            EntryKind::Other(kind) => (**kind).clone(),
+            EntryKind::Other(kind) => kind.clone(),
         };
-        Some(Interaction::new(event, entry.at, kind))
+        Some(Interaction::new(event, entry.at(), kind))
     }
 
     /// The catalog's id of a performance (empty should the catalog not hold it, as
@@ -227,11 +225,11 @@ impl State {
         }
         for record in &self.patrons {
             for entry in &record.history {
-                let known = self.events.key(entry.event).is_some()
-                    && match &entry.kind {
-                        EntryKind::Ordered { order } => self.orders.key(*order).is_some(),
+                let known = self.events.key(entry.event()).is_some()
+                    && match entry.kind() {
+                        EntryKind::Ordered { order } => self.orders.key(order).is_some(),
                         EntryKind::Ticketed { ticket } | EntryKind::Scanned { ticket, .. } => {
-                            self.tickets.key(*ticket).is_some()
+                            self.tickets.key(ticket).is_some()
                         }
                         EntryKind::Other(_) => true,
                     };
@@ -256,7 +254,7 @@ impl State {
         let held: SmallVec<[HeldTicket; 2]> = record
             .history
             .iter()
-            .filter_map(|entry| match entry.kind {
+            .filter_map(|entry| match entry.kind() {
                 EntryKind::Ticketed { ticket } => {
                     let t = self.tickets.value(ticket)?;
                     (self.live(t.holder) == patron && !t.refunded && !t.scanned_in).then_some(
@@ -518,11 +516,9 @@ mod tests {
         let mut state = State::default();
         let at = DateTime::<Utc>::UNIX_EPOCH;
         let mut record = PatronRecord::new(PatronId::from_u64(1), at);
-        record.history.push(Entry {
-            at,
-            event: 0,
-            kind: EntryKind::Ticketed { ticket: 7 },
-        });
+        record
+            .history
+            .push(Entry::new(at, 0, EntryKind::Ticketed { ticket: 7 }));
         state.patrons.push(record);
         state.events.insert(
             "e-1",
@@ -532,10 +528,14 @@ mod tests {
             },
         );
         assert!(state.broken_reference().is_some());
-        state.patrons[0].history[0].kind = EntryKind::Other(Box::new(InteractionKind::Donated {
-            amount: Money::new(100, crate::Currency::GBP),
-            fund: None,
-        }));
+        state.patrons[0].history[0] = Entry::new(
+            at,
+            0,
+            EntryKind::Other(InteractionKind::Donated {
+                amount: Money::new(100, crate::Currency::GBP),
+                fund: None,
+            }),
+        );
         assert_eq!(state.broken_reference(), None);
         // An order listing tickets past the end of the tickets table is broken too.
         state.orders.insert(

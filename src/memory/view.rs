@@ -219,7 +219,7 @@ impl<'a> PatronView<'a> {
         self.record
             .history
             .iter()
-            .filter_map(move |entry| match entry.kind {
+            .filter_map(move |entry| match entry.kind() {
                 EntryKind::Ticketed { ticket } => {
                     let view = TicketView::at(state, ticket)?;
                     // A merged holder's tickets are the survivor's.
@@ -458,8 +458,8 @@ impl<'a> History<'a> {
         self.entries
             .iter()
             .enumerate()
-            .filter_map(|(i, entry)| match &entry.kind {
-                EntryKind::Other(kind) => Some((i, &**kind)),
+            .filter_map(|(i, entry)| match entry.kind() {
+                EntryKind::Other(kind) => Some((i, kind)),
                 _ => None,
             })
     }

@@ -811,11 +811,11 @@ impl Memory {
         self.record(
             buyer,
             now,
-            EntryKind::Other(Box::new(InteractionKind::Refunded {
+            EntryKind::Other(InteractionKind::Refunded {
                 order: order_id,
                 tickets: refunded.clone(),
                 amount: returned.first().copied(),
-            })),
+            }),
             |stats| {
                 stats.tickets_refunded = stats.tickets_refunded.saturating_add(count);
                 for money in &returned {
@@ -879,10 +879,10 @@ impl Memory {
         self.record(
             patron,
             now,
-            EntryKind::Other(Box::new(InteractionKind::Donated {
+            EntryKind::Other(InteractionKind::Donated {
                 amount,
                 fund: donation.fund.clone(),
-            })),
+            }),
             |stats| {
                 stats.donations = stats.donations.saturating_add(1);
                 add_money(&mut stats.donated, amount);
@@ -935,12 +935,12 @@ impl Memory {
         self.record(
             patron,
             now,
-            EntryKind::Other(Box::new(InteractionKind::Membership {
+            EntryKind::Other(InteractionKind::Membership {
                 scheme: membership.scheme.clone(),
                 valid_from: membership.valid_from,
                 valid_to: membership.valid_to,
                 price,
-            })),
+            }),
             |stats| {
                 stats.memberships.push(span);
                 if let Some(price) = price {
@@ -1026,10 +1026,10 @@ impl Memory {
         self.record(
             patron,
             now,
-            EntryKind::Other(Box::new(InteractionKind::Purchased {
+            EntryKind::Other(InteractionKind::Purchased {
                 performance: performance_id,
                 items,
-            })),
+            }),
             |stats| {
                 stats.purchases = stats.purchases.saturating_add(1);
                 for money in &totals {
@@ -1361,7 +1361,7 @@ impl Memory {
         else {
             return;
         };
-        let interaction = Entry { at, event, kind };
+        let interaction = Entry::new(at, event, kind);
         let max = self.limits.max_history_per_patron();
         if let Some(record) = self.state.patron_mut(patron) {
             record.stats.seen(interaction.at());
