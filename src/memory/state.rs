@@ -10,7 +10,9 @@ use super::stats::add_money;
 use super::stats::{PatronStats, ProductionVisits};
 use crate::model::catalog::{Catalog, GenreIdx, PerformanceIdx, ProductionIdx};
 use crate::model::history::{Entry, EntryKind, Interaction, InteractionKind, Seat};
-use crate::model::ids::{EventId, Handle, OrderId, PatronId, PerformanceId, TextTable, TicketId};
+use crate::model::ids::{
+    CompactPatronId, EventId, Handle, OrderId, PatronId, PerformanceId, TextTable, TicketId,
+};
 use crate::model::money::Money;
 use crate::model::profile::Profile;
 use crate::model::sparse::Sparse;
@@ -146,7 +148,7 @@ impl State {
 
     /// Takes a ticket off its holder's held list: it was refunded or scanned in.
     pub(crate) fn release(&mut self, ticket: Handle) {
-        let Some(holder) = self.tickets.value(ticket).map(|t| t.holder) else {
+        let Some(holder) = self.tickets.value(ticket).map(TicketRecord::holder) else {
             return;
         };
         let holder = self.live(holder);
@@ -257,7 +259,7 @@ impl State {
             .filter_map(|entry| match entry.kind() {
                 EntryKind::Ticketed { ticket } => {
                     let t = self.tickets.value(ticket)?;
-                    (self.live(t.holder) == patron && !t.refunded && !t.scanned_in).then_some(
+                    (self.live(t.holder()) == patron && !t.refunded && !t.scanned_in).then_some(
                         HeldTicket {
                             ticket,
                             performance: t.performance,
@@ -375,9 +377,9 @@ impl<H> PatronRecord<H> {
     }
 }
 
-/// A ticket as memory keeps it (48 bytes: the price's amount and currency sit apart, the
-/// currency beside the flags, so that an optional price costs 9 bytes rather than 16).
-/// Saved as the fields it reads as.
+/// A ticket as memory keeps it (40 bytes: the price's amount and currency sit apart, the
+/// currency beside the flags, so that an optional price costs 9 bytes rather than 16, and
+/// buyer and holder take four bytes each). Saved as the fields it reads as.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(from = "SavedTicket")]
 pub(crate) struct TicketRecord {
@@ -387,8 +389,8 @@ pub(crate) struct TicketRecord {
     pub(crate) seat: Option<Seat>,
     /// The price in minor units (0 with no price).
     price_minor: i64,
-    pub(crate) buyer: PatronId,
-    pub(crate) holder: PatronId,
+    buyer: CompactPatronId,
+    holder: CompactPatronId,
     /// The price's currency; `None` with no price.
     price_currency: Option<crate::Currency>,
     pub(crate) refunded: bool,
@@ -402,8 +404,8 @@ impl TicketRecord {
         performance: PerformanceIdx,
         seat: Option<Seat>,
         price: Option<Money>,
-        buyer: PatronId,
-        holder: PatronId,
+        buyer: CompactPatronId,
+        holder: CompactPatronId,
     ) -> Self {
         Self {
             order,
@@ -416,6 +418,16 @@ impl TicketRecord {
             refunded: false,
             scanned_in: false,
         }
+    }
+
+    /// Who bought it (as recorded: a merged buyer forwards to the survivor).
+    pub(crate) fn buyer(&self) -> PatronId {
+        self.buyer.get()
+    }
+
+    /// Who holds it (as recorded: a merged holder forwards to the survivor).
+    pub(crate) fn holder(&self) -> PatronId {
+        self.holder.get()
     }
 
     /// What was paid for it.
@@ -433,8 +445,8 @@ struct SavedTicket<Seats = Option<Seat>> {
     performance: PerformanceIdx,
     seat: Seats,
     price: Option<Money>,
-    buyer: PatronId,
-    holder: PatronId,
+    buyer: CompactPatronId,
+    holder: CompactPatronId,
     refunded: bool,
     scanned_in: bool,
 }
@@ -474,7 +486,7 @@ impl From<SavedTicket> for TicketRecord {
 /// An order: its tickets were filed together, so their handles are consecutive.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub(crate) struct OrderRecord {
-    pub(crate) buyer: PatronId,
+    pub(crate) buyer: CompactPatronId,
     /// Handle of its first ticket in the tickets table.
     pub(crate) first_ticket: Handle,
     /// How many tickets it has.
@@ -489,19 +501,61 @@ impl OrderRecord {
     }
 }
 
+/// An event seen (12 bytes): its fingerprint, in two halves so the record needs only
+/// four-byte alignment, and the patron it was about. Saved as the fingerprint and the id.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(from = "SavedSeenEvent", into = "SavedSeenEvent")]
 pub(crate) struct SeenEvent {
-    pub(crate) fingerprint: u64,
-    pub(crate) patron: PatronId,
+    fingerprint: [u32; 2],
+    /// The patron it was about (as recorded: a merged patron forwards to the survivor).
+    pub(crate) patron: CompactPatronId,
+}
+
+impl SeenEvent {
+    pub(crate) fn new(fingerprint: u64, patron: CompactPatronId) -> Self {
+        // The halves of a u64, high first.
+        let fingerprint = [(fingerprint >> 32) as u32, fingerprint as u32];
+        Self {
+            fingerprint,
+            patron,
+        }
+    }
+
+    /// The fingerprint of the event as first seen.
+    pub(crate) fn fingerprint(&self) -> u64 {
+        (u64::from(self.fingerprint[0]) << 32) | u64::from(self.fingerprint[1])
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename = "SeenEvent")]
+struct SavedSeenEvent {
+    fingerprint: u64,
+    patron: CompactPatronId,
+}
+
+impl From<SavedSeenEvent> for SeenEvent {
+    fn from(saved: SavedSeenEvent) -> Self {
+        SeenEvent::new(saved.fingerprint, saved.patron)
+    }
+}
+
+impl From<SeenEvent> for SavedSeenEvent {
+    fn from(seen: SeenEvent) -> Self {
+        SavedSeenEvent {
+            fingerprint: seen.fingerprint(),
+            patron: seen.patron,
+        }
+    }
 }
 
 // The records every patron, ticket and order holds: a byte here is a megabyte at a
 // million patrons.
 #[cfg(target_pointer_width = "64")]
 const _: () = {
-    assert!(std::mem::size_of::<TicketRecord>() == 48);
-    assert!(std::mem::size_of::<OrderRecord>() == 16);
-    assert!(std::mem::size_of::<SeenEvent>() == 16);
+    assert!(std::mem::size_of::<TicketRecord>() == 40);
+    assert!(std::mem::size_of::<OrderRecord>() == 12);
+    assert!(std::mem::size_of::<SeenEvent>() == 12);
     assert!(std::mem::size_of::<HeldTicket>() == 8);
     assert!(std::mem::size_of::<PatronRecord>() == 416);
     assert!(std::mem::size_of::<Profile>() == 112);
@@ -522,10 +576,7 @@ mod tests {
         state.patrons.push(record);
         state.events.insert(
             "e-1",
-            SeenEvent {
-                fingerprint: 0,
-                patron: PatronId::from_u64(1),
-            },
+            SeenEvent::new(0, CompactPatronId::of_held(PatronId::from_u64(1))),
         );
         assert!(state.broken_reference().is_some());
         state.patrons[0].history[0] = Entry::new(
@@ -541,7 +592,7 @@ mod tests {
         state.orders.insert(
             "o-1",
             OrderRecord {
-                buyer: PatronId::from_u64(1),
+                buyer: CompactPatronId::of_held(PatronId::from_u64(1)),
                 first_ticket: 0,
                 tickets: 2,
             },

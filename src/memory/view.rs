@@ -223,7 +223,7 @@ impl<'a> PatronView<'a> {
                 EntryKind::Ticketed { ticket } => {
                     let view = TicketView::at(state, ticket)?;
                     // A merged holder's tickets are the survivor's.
-                    (state.live(view.record.holder) == me).then_some(view)
+                    (state.live(view.record.holder()) == me).then_some(view)
                 }
                 _ => None,
             })
@@ -316,7 +316,7 @@ impl fmt::Debug for TicketView<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TicketView")
             .field("id", &self.id)
-            .field("holder", &self.record.holder)
+            .field("holder", &self.record.holder())
             .field("refunded", &self.record.refunded)
             .finish_non_exhaustive()
     }
@@ -381,11 +381,11 @@ impl<'a> TicketView<'a> {
     }
     /// Who bought it.
     pub fn buyer(&self) -> PatronId {
-        self.state.live(self.record.buyer)
+        self.state.live(self.record.buyer())
     }
     /// Who holds it.
     pub fn holder(&self) -> PatronId {
-        self.state.live(self.record.holder)
+        self.state.live(self.record.holder())
     }
     /// Whether it was refunded.
     pub fn is_refunded(&self) -> bool {

@@ -17,8 +17,8 @@ use crate::error::{Error, Result, at, shown};
 use crate::model::catalog::{Performance, PerformanceIdx, Production, Venue};
 use crate::model::event::{Donation, Event, EventKind, Membership, Order, Purchase, Refund, Scan};
 use crate::model::history::{Direction, Entry, EntryKind, InteractionKind};
+use crate::model::ids::{CompactPatronId, Handle, MAX_HANDLES, MAX_PATRONS};
 use crate::model::ids::{EventId, OrderId, PatronId, TicketId, check_vendor_id};
-use crate::model::ids::{Handle, MAX_HANDLES};
 use crate::model::money::{Money, check_amount};
 use crate::model::profile::{FlagKind, ProfileChange, push_exact};
 use crate::moments::engine::{Outcome, Proposal};
@@ -156,12 +156,12 @@ impl Memory {
         })?;
         let fingerprint = fingerprint(event);
         if let Some(seen) = self.state.events.get(id.as_str()) {
-            if seen.fingerprint != fingerprint {
+            if seen.fingerprint() != fingerprint {
                 return Err(Error::ConflictingEvent {
                     event: shown(id.as_str()),
                 });
             }
-            let patron = self.state.live(seen.patron);
+            let patron = self.state.live(seen.patron.get());
             return Ok(Observation {
                 patron,
                 recognition: certain(patron, Field::Event, "event observed before"),
@@ -177,14 +177,20 @@ impl Memory {
                 reason: Rejection::TooMany { max: MAX_HANDLES },
             });
         }
+        // An event creates at most its buyer and one holder per ticket; patron ids must
+        // fit the four bytes tickets, orders and events keep them in.
+        let creatable = self.limits.max_tickets_per_order().saturating_add(1);
+        if self.state.patrons.len().saturating_add(creatable) > MAX_PATRONS {
+            return Err(Error::InvalidInput {
+                location: "patrons".to_owned(),
+                reason: Rejection::TooMany { max: MAX_PATRONS },
+            });
+        }
         // Filed first (the lookup above missed), so the history it records names it
         // (and rules reading that history see it); taken back if the event is refused.
         let filed = self.state.events.insert_absent(
             id.as_str(),
-            SeenEvent {
-                fingerprint,
-                patron: PatronId::from_u64(0),
-            },
+            SeenEvent::new(fingerprint, CompactPatronId::of_held(PatronId::from_u64(0))),
         );
         let observed = match event.kind() {
             EventKind::Order(order) => self.observe_order(id, now, order, buyer),
@@ -210,7 +216,7 @@ impl Memory {
         // The patron is known now: completed through the handle, without looking the id
         // up again.
         if let Some(seen) = filed.and_then(|handle| self.state.events.value_mut(handle)) {
-            seen.patron = observation.patron;
+            seen.patron = CompactPatronId::of_held(observation.patron);
         }
         Ok(observation)
     }
@@ -505,7 +511,7 @@ impl Memory {
             .insert(
                 order.id.as_str(),
                 OrderRecord {
-                    buyer: buyer_id,
+                    buyer: CompactPatronId::of_held(buyer_id),
                     first_ticket,
                     tickets: ticket_count,
                 },
@@ -542,8 +548,8 @@ impl Memory {
                     performance,
                     seat,
                     ticket.price,
-                    buyer_id,
-                    holder_id,
+                    CompactPatronId::of_held(buyer_id),
+                    CompactPatronId::of_held(holder_id),
                 ),
             ) else {
                 continue;
@@ -645,8 +651,8 @@ impl Memory {
             .value(ticket_handle)
             .ok_or_else(unknown)?;
         let (holder, buyer, performance) = (
-            self.state.live(ticket.holder),
-            self.state.live(ticket.buyer),
+            self.state.live(ticket.holder()),
+            self.state.live(ticket.buyer()),
             ticket.performance,
         );
         let (order, seat) = (
@@ -751,7 +757,7 @@ impl Memory {
                 location: at(ev, "refund.order"),
                 order: shown(refund.order.as_str()),
             })?;
-        let buyer = self.state.live(order.buyer);
+        let buyer = self.state.live(order.buyer.get());
         let requested: Vec<Handle> = if refund.tickets.is_empty() {
             order.ticket_handles().collect()
         } else {
@@ -829,7 +835,12 @@ impl Memory {
         // Moments for refunded tickets are no longer to be acted on, and the holders'
         // time-based rules may see them differently now (no future ticket).
         for id in &refunded {
-            if let Some(holder) = self.state.tickets.get(id.as_str()).map(|t| t.holder) {
+            if let Some(holder) = self
+                .state
+                .tickets
+                .get(id.as_str())
+                .map(TicketRecord::holder)
+            {
                 let holder = self.state.live(holder);
                 for member in self.state.cluster(holder) {
                     self.state
