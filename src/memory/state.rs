@@ -61,7 +61,7 @@ impl State {
         // Merge chains are short; the bound only guards against a cycle bug looping forever.
         for _ in 0..64 {
             match self.patron(current).and_then(|r| r.merged_into) {
-                Some(next) => current = next,
+                Some(next) => current = next.get(),
                 None => break,
             }
         }
@@ -308,8 +308,8 @@ pub(crate) struct PatronRecord<H = Entry> {
     pub(crate) visits: SmallVec<[(ProductionIdx, ProductionVisits); 1]>,
     /// Performances attended, sorted.
     pub(crate) attended: SmallVec<[PerformanceIdx; 4]>,
-    /// The survivor this patron was merged into.
-    pub(crate) merged_into: Option<PatronId>,
+    /// The survivor this patron was merged into (four bytes: see [`CompactPatronId`]).
+    pub(crate) merged_into: Option<CompactPatronId>,
     /// Patrons merged into this one, in merge order.
     pub(crate) absorbed: Sparse<PatronId>,
     /// Other people sharing contact details (household members).
@@ -557,7 +557,7 @@ const _: () = {
     assert!(std::mem::size_of::<OrderRecord>() == 12);
     assert!(std::mem::size_of::<SeenEvent>() == 12);
     assert!(std::mem::size_of::<HeldTicket>() == 8);
-    assert!(std::mem::size_of::<PatronRecord>() == 416);
+    assert!(std::mem::size_of::<PatronRecord>() == 408);
     assert!(std::mem::size_of::<Profile>() == 112);
 };
 
