@@ -10,11 +10,14 @@ mod population;
 use chrono::TimeDelta;
 use common::*;
 use proptest::prelude::*;
-use regulars::{Error, Event, Memory, Observation, ProfileChange, Refund};
+use regulars::{
+    Currency, Donation, Error, Event, LineItem, Membership, Memory, Money, Observation,
+    ProfileChange, Purchase, Refund,
+};
 
 /// A memory that went through everything that leaves a trace: a synthetic population's
-/// orders (with reviews, merges and households), tickets, scans, a refund, a profile
-/// change, a manual merge and a pin.
+/// orders (with reviews, merges and households), tickets, scans, a refund, a donation, a
+/// membership, a purchase, a profile change, a manual merge and a pin.
 fn lived_in(seed: u64) -> (Memory, regulars::ManualClock) {
     let (mut memory, clock) = memory_with_clock();
     let population = population::Population::generate(300, seed);
@@ -43,6 +46,36 @@ fn lived_in(seed: u64) -> (Memory, regulars::ManualClock) {
         &mut memory,
         Event::refund("e-r", Refund::tickets("o-a2", ["t-a3"]))
             .at(order_time() + TimeDelta::days(2)),
+    );
+    // A donation, a membership and a bar purchase: the history kinds kept whole.
+    let later = order_time() + TimeDelta::days(3);
+    observe(
+        &mut memory,
+        Event::donation(
+            "e-g",
+            Donation::new(ana(), Money::new(2_500, Currency::GBP)).fund("roof"),
+        )
+        .at(later),
+    );
+    let from = later.date_naive();
+    observe(
+        &mut memory,
+        Event::membership(
+            "e-m",
+            Membership::new(ana(), "Friends", from, from + TimeDelta::days(365))
+                .price(Money::new(4_000, Currency::GBP)),
+        )
+        .at(later),
+    );
+    observe(
+        &mut memory,
+        Event::purchase(
+            "e-p",
+            Purchase::new(ana())
+                .at_performance("hamlet-1")
+                .item(LineItem::new("wine", 2, Money::new(650, Currency::GBP))),
+        )
+        .at(later),
     );
     memory
         .update_profile(ana_seen.patron(), ProfileChange::PrefersNoFuss(true))

@@ -60,10 +60,10 @@ pub(crate) fn rebuild(record: &mut PatronRecord, tables: Tables<'_>) {
     for entry in &history {
         let stats = &mut record.stats;
         stats.seen(entry.at());
-        let kind = match &entry.kind {
+        let kind = match entry.kind() {
             EntryKind::Ordered { order } => {
                 stats.orders = stats.orders.saturating_add(1);
-                let tickets = tables.orders.value(*order).map(OrderRecord::ticket_handles);
+                let tickets = tables.orders.value(order).map(OrderRecord::ticket_handles);
                 for ticket in tickets.into_iter().flatten() {
                     if let Some(price) = tables.tickets.value(ticket).and_then(TicketRecord::price)
                     {
@@ -77,14 +77,14 @@ pub(crate) fn rebuild(record: &mut PatronRecord, tables: Tables<'_>) {
                 continue;
             }
             EntryKind::Scanned { ticket, direction } => {
-                if *direction == Direction::Entry
-                    && let Some(t) = tables.tickets.value(*ticket)
+                if direction == Direction::Entry
+                    && let Some(t) = tables.tickets.value(ticket)
                 {
                     attend(record, catalog, t.performance);
                 }
                 continue;
             }
-            EntryKind::Other(kind) => &**kind,
+            EntryKind::Other(kind) => kind,
         };
         match kind {
             InteractionKind::Refunded {

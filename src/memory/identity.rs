@@ -13,7 +13,7 @@ use super::derive;
 use super::limits::Limits;
 use super::state::{PatronRecord, State, slot};
 use crate::error::{Error, Result};
-use crate::model::ids::{EventId, PatronId};
+use crate::model::ids::{CompactPatronId, EventId, PatronId};
 use crate::model::profile::Profile;
 use crate::recognize::{
     Candidate, Evidence, EvidenceItem, Field, Strategy, only_the_home_agrees, person_agrees,
@@ -352,7 +352,7 @@ impl State {
             *longest = (*longest).max(merged_len);
         }
         if let Some(a) = slot(absorbed).and_then(|i| self.patrons.get_mut(i)) {
-            a.merged_into = Some(survivor);
+            a.merged_into = Some(CompactPatronId::of_held(survivor));
         }
         self.refresh_held(survivor);
         self.identity.merges.insert(
@@ -582,6 +582,7 @@ impl Memory {
             .last()
             .and_then(|&id| state.patron(id))
             .and_then(|r| r.merged_into)
+            .map(CompactPatronId::get)
             .filter(|_| chain.len() < 64)
         {
             chain.push(next);

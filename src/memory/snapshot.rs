@@ -35,7 +35,8 @@ use crate::error::{Error, Result};
 use crate::model::catalog::{Catalog, CatalogWithTickets, PerformanceIdx};
 use crate::model::history::{Entry, EntryKind, Interaction, InteractionKind, Seat};
 use crate::model::ids::{
-    Handle, IdTable, NumberedIds, OrderId, PatronId, ReserveBudget, SharedIds, TextTable, TicketId,
+    CompactPatronId, Handle, IdTable, NumberedIds, OrderId, PatronId, ReserveBudget, SharedIds,
+    TextTable, TicketId,
 };
 use crate::model::money::Money;
 use crate::moments::ledger::{LegacyLedger, MomentLedger};
@@ -190,6 +191,16 @@ struct LegacyOrder {
     tickets: Vec<TicketId>,
 }
 
+/// A patron id as the four bytes memory keeps for tickets and orders; one past
+/// [`MAX_PATRONS`](crate::model::ids::MAX_PATRONS) is refused.
+fn compact(id: PatronId) -> Result<CompactPatronId> {
+    CompactPatronId::new(id).ok_or_else(|| {
+        corrupt(format!(
+            "patron id {id} is past the most patrons memory holds"
+        ))
+    })
+}
+
 impl LoadedLegacy {
     /// Files every id in its table, in the order saved, each order's tickets together,
     /// and rewrites history with handles.
@@ -207,15 +218,21 @@ impl LoadedLegacy {
                 let Some(t) = loose.remove(id.as_str()) else {
                     continue;
                 };
-                let mut record =
-                    TicketRecord::new(handle, t.performance, t.seat, t.price, t.buyer, t.holder);
+                let mut record = TicketRecord::new(
+                    handle,
+                    t.performance,
+                    t.seat,
+                    t.price,
+                    compact(t.buyer)?,
+                    compact(t.holder)?,
+                );
                 record.refunded = t.refunded;
                 record.scanned_in = t.scanned_in;
                 tickets.insert(id.as_str(), record).ok_or_else(full)?;
                 count = count.saturating_add(1);
             }
             let record = OrderRecord {
-                buyer: order.buyer,
+                buyer: compact(order.buyer)?,
                 first_ticket,
                 tickets: count,
             };
@@ -251,9 +268,9 @@ impl LoadedLegacy {
                         ticket: tickets.handle(ticket.as_str()).ok_or_else(unknown)?,
                         direction,
                     },
-                    other => EntryKind::Other(Box::new(other)),
+                    other => EntryKind::Other(other),
                 };
-                entries.push(Entry { at, event, kind });
+                entries.push(Entry::new(at, event, kind));
             }
             patrons.push(record.with_history(entries));
         }

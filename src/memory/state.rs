@@ -10,7 +10,9 @@ use super::stats::add_money;
 use super::stats::{PatronStats, ProductionVisits};
 use crate::model::catalog::{Catalog, GenreIdx, PerformanceIdx, ProductionIdx};
 use crate::model::history::{Entry, EntryKind, Interaction, InteractionKind, Seat};
-use crate::model::ids::{EventId, Handle, OrderId, PatronId, PerformanceId, TextTable, TicketId};
+use crate::model::ids::{
+    CompactPatronId, EventId, Handle, OrderId, PatronId, PerformanceId, TextTable, TicketId,
+};
 use crate::model::money::Money;
 use crate::model::profile::Profile;
 use crate::model::sparse::Sparse;
@@ -59,7 +61,7 @@ impl State {
         // Merge chains are short; the bound only guards against a cycle bug looping forever.
         for _ in 0..64 {
             match self.patron(current).and_then(|r| r.merged_into) {
-                Some(next) => current = next,
+                Some(next) => current = next.get(),
                 None => break,
             }
         }
@@ -135,9 +137,7 @@ impl State {
         let skus = &mut self.skus;
         for record in &mut self.patrons {
             for entry in &mut record.history {
-                if let EntryKind::Other(kind) = &mut entry.kind
-                    && let InteractionKind::Purchased { items, .. } = &mut **kind
-                {
+                if let Some(InteractionKind::Purchased { items, .. }) = entry.other_mut() {
                     for item in items {
                         item.share_sku(skus);
                     }
@@ -148,7 +148,7 @@ impl State {
 
     /// Takes a ticket off its holder's held list: it was refunded or scanned in.
     pub(crate) fn release(&mut self, ticket: Handle) {
-        let Some(holder) = self.tickets.value(ticket).map(|t| t.holder) else {
+        let Some(holder) = self.tickets.value(ticket).map(TicketRecord::holder) else {
             return;
         };
         let holder = self.live(holder);
@@ -162,10 +162,10 @@ impl State {
     /// and order details read from the tables; `None` only if a handle names nothing
     /// (which loading a snapshot rules out).
     pub(crate) fn interaction(&self, entry: &Entry) -> Option<Interaction> {
-        let event = EventId::new(self.events.key(entry.event)?);
-        let kind = match &entry.kind {
+        let event = EventId::new(self.events.key(entry.event())?);
+        let kind = match entry.kind() {
             EntryKind::Ordered { order } => {
-                let record = self.orders.value(*order)?;
+                let record = self.orders.value(order)?;
                 let mut amount: SmallVec<[Money; 1]> = SmallVec::new();
                 for ticket in record.ticket_handles() {
                     if let Some(price) = self.tickets.value(ticket).and_then(TicketRecord::price) {
@@ -173,13 +173,13 @@ impl State {
                     }
                 }
                 InteractionKind::Ordered {
-                    order: OrderId::new(self.orders.key(*order)?),
+                    order: OrderId::new(self.orders.key(order)?),
                     tickets: record.tickets,
                     amount: amount.to_vec(),
                 }
             }
             EntryKind::Ticketed { ticket } => {
-                let (id, record) = self.tickets.entry(*ticket)?;
+                let (id, record) = self.tickets.entry(ticket)?;
                 InteractionKind::Ticketed {
                     ticket: TicketId::new(id),
                     performance: self.performance_id(record.performance),
@@ -188,16 +188,16 @@ impl State {
                 }
             }
             EntryKind::Scanned { ticket, direction } => {
-                let (id, record) = self.tickets.entry(*ticket)?;
+                let (id, record) = self.tickets.entry(ticket)?;
                 InteractionKind::Scanned {
                     ticket: TicketId::new(id),
                     performance: self.performance_id(record.performance),
-                    direction: *direction,
+                    direction,
                 }
             }
-            EntryKind::Other(kind) => (**kind).clone(),
+            EntryKind::Other(kind) => kind.clone(),
         };
-        Some(Interaction::new(event, entry.at, kind))
+        Some(Interaction::new(event, entry.at(), kind))
     }
 
     /// The catalog's id of a performance (empty should the catalog not hold it, as
@@ -227,11 +227,11 @@ impl State {
         }
         for record in &self.patrons {
             for entry in &record.history {
-                let known = self.events.key(entry.event).is_some()
-                    && match &entry.kind {
-                        EntryKind::Ordered { order } => self.orders.key(*order).is_some(),
+                let known = self.events.key(entry.event()).is_some()
+                    && match entry.kind() {
+                        EntryKind::Ordered { order } => self.orders.key(order).is_some(),
                         EntryKind::Ticketed { ticket } | EntryKind::Scanned { ticket, .. } => {
-                            self.tickets.key(*ticket).is_some()
+                            self.tickets.key(ticket).is_some()
                         }
                         EntryKind::Other(_) => true,
                     };
@@ -256,10 +256,10 @@ impl State {
         let held: SmallVec<[HeldTicket; 2]> = record
             .history
             .iter()
-            .filter_map(|entry| match entry.kind {
+            .filter_map(|entry| match entry.kind() {
                 EntryKind::Ticketed { ticket } => {
                     let t = self.tickets.value(ticket)?;
-                    (self.live(t.holder) == patron && !t.refunded && !t.scanned_in).then_some(
+                    (self.live(t.holder()) == patron && !t.refunded && !t.scanned_in).then_some(
                         HeldTicket {
                             ticket,
                             performance: t.performance,
@@ -308,8 +308,8 @@ pub(crate) struct PatronRecord<H = Entry> {
     pub(crate) visits: SmallVec<[(ProductionIdx, ProductionVisits); 1]>,
     /// Performances attended, sorted.
     pub(crate) attended: SmallVec<[PerformanceIdx; 4]>,
-    /// The survivor this patron was merged into.
-    pub(crate) merged_into: Option<PatronId>,
+    /// The survivor this patron was merged into (four bytes: see [`CompactPatronId`]).
+    pub(crate) merged_into: Option<CompactPatronId>,
     /// Patrons merged into this one, in merge order.
     pub(crate) absorbed: Sparse<PatronId>,
     /// Other people sharing contact details (household members).
@@ -377,9 +377,9 @@ impl<H> PatronRecord<H> {
     }
 }
 
-/// A ticket as memory keeps it (48 bytes: the price's amount and currency sit apart, the
-/// currency beside the flags, so that an optional price costs 9 bytes rather than 16).
-/// Saved as the fields it reads as.
+/// A ticket as memory keeps it (40 bytes: the price's amount and currency sit apart, the
+/// currency beside the flags, so that an optional price costs 9 bytes rather than 16, and
+/// buyer and holder take four bytes each). Saved as the fields it reads as.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(from = "SavedTicket")]
 pub(crate) struct TicketRecord {
@@ -389,8 +389,8 @@ pub(crate) struct TicketRecord {
     pub(crate) seat: Option<Seat>,
     /// The price in minor units (0 with no price).
     price_minor: i64,
-    pub(crate) buyer: PatronId,
-    pub(crate) holder: PatronId,
+    buyer: CompactPatronId,
+    holder: CompactPatronId,
     /// The price's currency; `None` with no price.
     price_currency: Option<crate::Currency>,
     pub(crate) refunded: bool,
@@ -404,8 +404,8 @@ impl TicketRecord {
         performance: PerformanceIdx,
         seat: Option<Seat>,
         price: Option<Money>,
-        buyer: PatronId,
-        holder: PatronId,
+        buyer: CompactPatronId,
+        holder: CompactPatronId,
     ) -> Self {
         Self {
             order,
@@ -418,6 +418,16 @@ impl TicketRecord {
             refunded: false,
             scanned_in: false,
         }
+    }
+
+    /// Who bought it (as recorded: a merged buyer forwards to the survivor).
+    pub(crate) fn buyer(&self) -> PatronId {
+        self.buyer.get()
+    }
+
+    /// Who holds it (as recorded: a merged holder forwards to the survivor).
+    pub(crate) fn holder(&self) -> PatronId {
+        self.holder.get()
     }
 
     /// What was paid for it.
@@ -435,8 +445,8 @@ struct SavedTicket<Seats = Option<Seat>> {
     performance: PerformanceIdx,
     seat: Seats,
     price: Option<Money>,
-    buyer: PatronId,
-    holder: PatronId,
+    buyer: CompactPatronId,
+    holder: CompactPatronId,
     refunded: bool,
     scanned_in: bool,
 }
@@ -476,7 +486,7 @@ impl From<SavedTicket> for TicketRecord {
 /// An order: its tickets were filed together, so their handles are consecutive.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub(crate) struct OrderRecord {
-    pub(crate) buyer: PatronId,
+    pub(crate) buyer: CompactPatronId,
     /// Handle of its first ticket in the tickets table.
     pub(crate) first_ticket: Handle,
     /// How many tickets it has.
@@ -491,21 +501,63 @@ impl OrderRecord {
     }
 }
 
+/// An event seen (12 bytes): its fingerprint, in two halves so the record needs only
+/// four-byte alignment, and the patron it was about. Saved as the fingerprint and the id.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+#[serde(from = "SavedSeenEvent", into = "SavedSeenEvent")]
 pub(crate) struct SeenEvent {
-    pub(crate) fingerprint: u64,
-    pub(crate) patron: PatronId,
+    fingerprint: [u32; 2],
+    /// The patron it was about (as recorded: a merged patron forwards to the survivor).
+    pub(crate) patron: CompactPatronId,
+}
+
+impl SeenEvent {
+    pub(crate) fn new(fingerprint: u64, patron: CompactPatronId) -> Self {
+        // The halves of a u64, high first.
+        let fingerprint = [(fingerprint >> 32) as u32, fingerprint as u32];
+        Self {
+            fingerprint,
+            patron,
+        }
+    }
+
+    /// The fingerprint of the event as first seen.
+    pub(crate) fn fingerprint(&self) -> u64 {
+        (u64::from(self.fingerprint[0]) << 32) | u64::from(self.fingerprint[1])
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(rename = "SeenEvent")]
+struct SavedSeenEvent {
+    fingerprint: u64,
+    patron: CompactPatronId,
+}
+
+impl From<SavedSeenEvent> for SeenEvent {
+    fn from(saved: SavedSeenEvent) -> Self {
+        SeenEvent::new(saved.fingerprint, saved.patron)
+    }
+}
+
+impl From<SeenEvent> for SavedSeenEvent {
+    fn from(seen: SeenEvent) -> Self {
+        SavedSeenEvent {
+            fingerprint: seen.fingerprint(),
+            patron: seen.patron,
+        }
+    }
 }
 
 // The records every patron, ticket and order holds: a byte here is a megabyte at a
 // million patrons.
 #[cfg(target_pointer_width = "64")]
 const _: () = {
-    assert!(std::mem::size_of::<TicketRecord>() == 48);
-    assert!(std::mem::size_of::<OrderRecord>() == 16);
-    assert!(std::mem::size_of::<SeenEvent>() == 16);
+    assert!(std::mem::size_of::<TicketRecord>() == 40);
+    assert!(std::mem::size_of::<OrderRecord>() == 12);
+    assert!(std::mem::size_of::<SeenEvent>() == 12);
     assert!(std::mem::size_of::<HeldTicket>() == 8);
-    assert!(std::mem::size_of::<PatronRecord>() == 416);
+    assert!(std::mem::size_of::<PatronRecord>() == 408);
     assert!(std::mem::size_of::<Profile>() == 112);
 };
 
@@ -518,30 +570,29 @@ mod tests {
         let mut state = State::default();
         let at = DateTime::<Utc>::UNIX_EPOCH;
         let mut record = PatronRecord::new(PatronId::from_u64(1), at);
-        record.history.push(Entry {
-            at,
-            event: 0,
-            kind: EntryKind::Ticketed { ticket: 7 },
-        });
+        record
+            .history
+            .push(Entry::new(at, 0, EntryKind::Ticketed { ticket: 7 }));
         state.patrons.push(record);
         state.events.insert(
             "e-1",
-            SeenEvent {
-                fingerprint: 0,
-                patron: PatronId::from_u64(1),
-            },
+            SeenEvent::new(0, CompactPatronId::of_held(PatronId::from_u64(1))),
         );
         assert!(state.broken_reference().is_some());
-        state.patrons[0].history[0].kind = EntryKind::Other(Box::new(InteractionKind::Donated {
-            amount: Money::new(100, crate::Currency::GBP),
-            fund: None,
-        }));
+        state.patrons[0].history[0] = Entry::new(
+            at,
+            0,
+            EntryKind::Other(InteractionKind::Donated {
+                amount: Money::new(100, crate::Currency::GBP),
+                fund: None,
+            }),
+        );
         assert_eq!(state.broken_reference(), None);
         // An order listing tickets past the end of the tickets table is broken too.
         state.orders.insert(
             "o-1",
             OrderRecord {
-                buyer: PatronId::from_u64(1),
+                buyer: CompactPatronId::of_held(PatronId::from_u64(1)),
                 first_ticket: 0,
                 tickets: 2,
             },

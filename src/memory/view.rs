@@ -219,11 +219,11 @@ impl<'a> PatronView<'a> {
         self.record
             .history
             .iter()
-            .filter_map(move |entry| match entry.kind {
+            .filter_map(move |entry| match entry.kind() {
                 EntryKind::Ticketed { ticket } => {
                     let view = TicketView::at(state, ticket)?;
                     // A merged holder's tickets are the survivor's.
-                    (state.live(view.record.holder) == me).then_some(view)
+                    (state.live(view.record.holder()) == me).then_some(view)
                 }
                 _ => None,
             })
@@ -316,7 +316,7 @@ impl fmt::Debug for TicketView<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TicketView")
             .field("id", &self.id)
-            .field("holder", &self.record.holder)
+            .field("holder", &self.record.holder())
             .field("refunded", &self.record.refunded)
             .finish_non_exhaustive()
     }
@@ -381,11 +381,11 @@ impl<'a> TicketView<'a> {
     }
     /// Who bought it.
     pub fn buyer(&self) -> PatronId {
-        self.state.live(self.record.buyer)
+        self.state.live(self.record.buyer())
     }
     /// Who holds it.
     pub fn holder(&self) -> PatronId {
-        self.state.live(self.record.holder)
+        self.state.live(self.record.holder())
     }
     /// Whether it was refunded.
     pub fn is_refunded(&self) -> bool {
@@ -458,8 +458,8 @@ impl<'a> History<'a> {
         self.entries
             .iter()
             .enumerate()
-            .filter_map(|(i, entry)| match &entry.kind {
-                EntryKind::Other(kind) => Some((i, &**kind)),
+            .filter_map(|(i, entry)| match entry.kind() {
+                EntryKind::Other(kind) => Some((i, kind)),
                 _ => None,
             })
     }

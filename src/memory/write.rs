@@ -17,8 +17,8 @@ use crate::error::{Error, Result, at, shown};
 use crate::model::catalog::{Performance, PerformanceIdx, Production, Venue};
 use crate::model::event::{Donation, Event, EventKind, Membership, Order, Purchase, Refund, Scan};
 use crate::model::history::{Direction, Entry, EntryKind, InteractionKind};
+use crate::model::ids::{CompactPatronId, Filing, Handle, MAX_HANDLES, MAX_PATRONS};
 use crate::model::ids::{EventId, OrderId, PatronId, TicketId, check_vendor_id};
-use crate::model::ids::{Filing, Handle, MAX_HANDLES};
 use crate::model::money::{Money, check_amount};
 use crate::model::profile::{FlagKind, ProfileChange, push_exact};
 use crate::moments::engine::{Outcome, Proposal};
@@ -158,20 +158,19 @@ impl Memory {
         // Filed first, in the one probe that looks for it, so the history it records
         // names it (and rules reading that history see it); taken back if the event is
         // refused.
-        let filed = self.state.events.file_new(id.as_str(), || SeenEvent {
-            fingerprint,
-            patron: PatronId::from_u64(0),
+        let filed = self.state.events.file_new(id.as_str(), || {
+            SeenEvent::new(fingerprint, CompactPatronId::of_held(PatronId::from_u64(0)))
         });
         let filed = match filed {
             Filing::New(handle) => handle,
             Filing::Held(handle) => {
                 let seen = self.state.events.value(handle).copied();
-                let Some(seen) = seen.filter(|seen| seen.fingerprint == fingerprint) else {
+                let Some(seen) = seen.filter(|seen| seen.fingerprint() == fingerprint) else {
                     return Err(Error::ConflictingEvent {
                         event: shown(id.as_str()),
                     });
                 };
-                let patron = self.state.live(seen.patron);
+                let patron = self.state.live(seen.patron.get());
                 return Ok(Observation {
                     patron,
                     recognition: certain(patron, Field::Event, "event observed before"),
@@ -188,6 +187,16 @@ impl Memory {
                 });
             }
         };
+        // An event creates at most its buyer and one holder per ticket; patron ids must
+        // fit the four bytes tickets, orders and events keep them in.
+        let creatable = self.limits.max_tickets_per_order().saturating_add(1);
+        if self.state.patrons.len().saturating_add(creatable) > MAX_PATRONS {
+            self.state.events.remove_last();
+            return Err(Error::InvalidInput {
+                location: "patrons".to_owned(),
+                reason: Rejection::TooMany { max: MAX_PATRONS },
+            });
+        }
         let observed = match event.kind() {
             EventKind::Order(order) => self.observe_order(id, now, order, buyer),
             EventKind::Scan(scan) => self.observe_scan(id, now, scan),
@@ -212,7 +221,7 @@ impl Memory {
         // The patron is known now: completed through the handle, without looking the id
         // up again.
         if let Some(seen) = self.state.events.value_mut(filed) {
-            seen.patron = observation.patron;
+            seen.patron = CompactPatronId::of_held(observation.patron);
         }
         Ok(observation)
     }
@@ -512,7 +521,7 @@ impl Memory {
             .insert_absent(
                 order.id.as_str(),
                 OrderRecord {
-                    buyer: buyer_id,
+                    buyer: CompactPatronId::of_held(buyer_id),
                     first_ticket,
                     tickets: ticket_count,
                 },
@@ -549,8 +558,8 @@ impl Memory {
                     performance,
                     seat,
                     ticket.price,
-                    buyer_id,
-                    holder_id,
+                    CompactPatronId::of_held(buyer_id),
+                    CompactPatronId::of_held(holder_id),
                 ),
             ) else {
                 continue;
@@ -652,8 +661,8 @@ impl Memory {
             .value(ticket_handle)
             .ok_or_else(unknown)?;
         let (holder, buyer, performance) = (
-            self.state.live(ticket.holder),
-            self.state.live(ticket.buyer),
+            self.state.live(ticket.holder()),
+            self.state.live(ticket.buyer()),
             ticket.performance,
         );
         let (order, seat) = (
@@ -758,7 +767,7 @@ impl Memory {
                 location: at(ev, "refund.order"),
                 order: shown(refund.order.as_str()),
             })?;
-        let buyer = self.state.live(order.buyer);
+        let buyer = self.state.live(order.buyer.get());
         let requested: Vec<Handle> = if refund.tickets.is_empty() {
             order.ticket_handles().collect()
         } else {
@@ -818,11 +827,11 @@ impl Memory {
         self.record(
             buyer,
             now,
-            EntryKind::Other(Box::new(InteractionKind::Refunded {
+            EntryKind::Other(InteractionKind::Refunded {
                 order: order_id,
                 tickets: refunded.clone(),
                 amount: returned.first().copied(),
-            })),
+            }),
             |stats| {
                 stats.tickets_refunded = stats.tickets_refunded.saturating_add(count);
                 for money in &returned {
@@ -836,7 +845,12 @@ impl Memory {
         // Moments for refunded tickets are no longer to be acted on, and the holders'
         // time-based rules may see them differently now (no future ticket).
         for id in &refunded {
-            if let Some(holder) = self.state.tickets.get(id.as_str()).map(|t| t.holder) {
+            if let Some(holder) = self
+                .state
+                .tickets
+                .get(id.as_str())
+                .map(TicketRecord::holder)
+            {
                 let holder = self.state.live(holder);
                 for member in self.state.cluster(holder) {
                     self.state
@@ -886,10 +900,10 @@ impl Memory {
         self.record(
             patron,
             now,
-            EntryKind::Other(Box::new(InteractionKind::Donated {
+            EntryKind::Other(InteractionKind::Donated {
                 amount,
                 fund: donation.fund.clone(),
-            })),
+            }),
             |stats| {
                 stats.donations = stats.donations.saturating_add(1);
                 add_money(&mut stats.donated, amount);
@@ -942,12 +956,12 @@ impl Memory {
         self.record(
             patron,
             now,
-            EntryKind::Other(Box::new(InteractionKind::Membership {
+            EntryKind::Other(InteractionKind::Membership {
                 scheme: membership.scheme.clone(),
                 valid_from: membership.valid_from,
                 valid_to: membership.valid_to,
                 price,
-            })),
+            }),
             |stats| {
                 stats.memberships.push(span);
                 if let Some(price) = price {
@@ -1033,10 +1047,10 @@ impl Memory {
         self.record(
             patron,
             now,
-            EntryKind::Other(Box::new(InteractionKind::Purchased {
+            EntryKind::Other(InteractionKind::Purchased {
                 performance: performance_id,
                 items,
-            })),
+            }),
             |stats| {
                 stats.purchases = stats.purchases.saturating_add(1);
                 for money in &totals {
@@ -1368,7 +1382,7 @@ impl Memory {
         else {
             return;
         };
-        let interaction = Entry { at, event, kind };
+        let interaction = Entry::new(at, event, kind);
         let max = self.limits.max_history_per_patron();
         if let Some(record) = self.state.patron_mut(patron) {
             record.stats.seen(interaction.at());

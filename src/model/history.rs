@@ -205,29 +205,149 @@ pub enum InteractionKind {
     },
 }
 
-/// One history entry as memory stores it (32 bytes): ids are handles into memory's
+/// One history entry as memory stores it (24 bytes): ids are handles into memory's
 /// tables, where each id's text is kept once, and what the ticket and order tables already
 /// say (performance, seat, order, prices) is read from them, not repeated. The public
 /// [`Interaction`] is rebuilt from it on read.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub(crate) struct Entry {
-    #[serde(with = "crate::memory::binary_time")]
-    pub(crate) at: DateTime<Utc>,
-    /// The event that recorded it (a handle in the events table).
-    pub(crate) event: Handle,
-    pub(crate) kind: EntryKind,
+///
+/// The common entries (orders, tickets, scans) hold their time and handles inline; the
+/// rarer ones that carry their own data (refunds, donations, memberships, purchases) keep
+/// time, event and data together in one box, so that a pointer-sized variant does not
+/// widen every entry to 32 bytes. Saved as before: time, event, then the kind.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Entry {
+    /// An order placed as the buyer.
+    Ordered {
+        at: DateTime<Utc>,
+        event: Handle,
+        order: Handle,
+    },
+    /// A ticket held.
+    Ticketed {
+        at: DateTime<Utc>,
+        event: Handle,
+        ticket: Handle,
+    },
+    /// A door scan of a ticket.
+    Scanned {
+        at: DateTime<Utc>,
+        event: Handle,
+        ticket: Handle,
+        direction: Direction,
+    },
+    /// Refunds, donations, memberships and purchases.
+    Other(Box<OtherEntry>),
+}
+
+/// A rarer history entry, kept whole in its box.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct OtherEntry {
+    at: DateTime<Utc>,
+    event: Handle,
+    kind: InteractionKind,
 }
 
 impl Entry {
+    /// An entry recorded at `at` by the event with handle `event`.
+    pub(crate) fn new(at: DateTime<Utc>, event: Handle, kind: EntryKind) -> Self {
+        match kind {
+            EntryKind::Ordered { order } => Entry::Ordered { at, event, order },
+            EntryKind::Ticketed { ticket } => Entry::Ticketed { at, event, ticket },
+            EntryKind::Scanned { ticket, direction } => Entry::Scanned {
+                at,
+                event,
+                ticket,
+                direction,
+            },
+            EntryKind::Other(kind) => Entry::Other(Box::new(OtherEntry { at, event, kind })),
+        }
+    }
+
     /// When it happened.
     pub(crate) fn at(&self) -> DateTime<Utc> {
-        self.at
+        match self {
+            Entry::Ordered { at, .. } | Entry::Ticketed { at, .. } | Entry::Scanned { at, .. } => {
+                *at
+            }
+            Entry::Other(other) => other.at,
+        }
+    }
+
+    /// The handle of the event that recorded it (in the events table).
+    pub(crate) fn event(&self) -> Handle {
+        match self {
+            Entry::Ordered { event, .. }
+            | Entry::Ticketed { event, .. }
+            | Entry::Scanned { event, .. } => *event,
+            Entry::Other(other) => other.event,
+        }
+    }
+
+    /// What happened, borrowed.
+    pub(crate) fn kind(&self) -> EntryKind<&InteractionKind> {
+        match self {
+            Entry::Ordered { order, .. } => EntryKind::Ordered { order: *order },
+            Entry::Ticketed { ticket, .. } => EntryKind::Ticketed { ticket: *ticket },
+            Entry::Scanned {
+                ticket, direction, ..
+            } => EntryKind::Scanned {
+                ticket: *ticket,
+                direction: *direction,
+            },
+            Entry::Other(other) => EntryKind::Other(&other.kind),
+        }
+    }
+
+    /// The data of a refund, donation, membership or purchase, to change it.
+    pub(crate) fn other_mut(&mut self) -> Option<&mut InteractionKind> {
+        match self {
+            Entry::Other(other) => Some(&mut other.kind),
+            _ => None,
+        }
     }
 }
 
-/// What happened, in the stored form.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub(crate) enum EntryKind {
+/// An entry as snapshots save it (the shape entries had when they were a struct).
+#[derive(Serialize)]
+#[serde(rename = "Entry")]
+struct SavedEntryRef<'a> {
+    #[serde(with = "crate::memory::binary_time")]
+    at: DateTime<Utc>,
+    event: Handle,
+    kind: EntryKind<&'a InteractionKind>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename = "Entry")]
+struct SavedEntry {
+    #[serde(with = "crate::memory::binary_time")]
+    at: DateTime<Utc>,
+    event: Handle,
+    kind: EntryKind,
+}
+
+impl Serialize for Entry {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        SavedEntryRef {
+            at: self.at(),
+            event: self.event(),
+            kind: self.kind(),
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for Entry {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let saved = SavedEntry::deserialize(deserializer)?;
+        Ok(Entry::new(saved.at, saved.event, saved.kind))
+    }
+}
+
+/// What happened, in the stored form: `O` is the data of the rarer kinds, owned when an
+/// entry is made ([`Entry::new`]) and borrowed when one is read ([`Entry::kind`]).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) enum EntryKind<O = InteractionKind> {
     /// An order placed as the buyer: the ticket count and amount are its tickets'.
     Ordered {
         /// Handle in the orders table.
@@ -247,10 +367,74 @@ pub(crate) enum EntryKind {
     },
     /// Refunds, donations, memberships and purchases, which are rarer and carry their
     /// own data, kept whole.
-    Other(Box<InteractionKind>),
+    Other(O),
 }
 
 #[cfg(target_pointer_width = "64")]
-const _: () = assert!(std::mem::size_of::<Entry>() == 32);
-#[cfg(target_pointer_width = "64")]
-const _: () = assert!(std::mem::size_of::<EntryKind>() == 16);
+const _: () = assert!(std::mem::size_of::<Entry>() == 24);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::money::Money;
+
+    /// The shape entries were saved in when they were a struct (snapshot versions 3 to 5).
+    #[derive(Serialize)]
+    struct StructEntry {
+        #[serde(with = "crate::memory::binary_time")]
+        at: DateTime<Utc>,
+        event: Handle,
+        kind: EntryKind<Box<InteractionKind>>,
+    }
+
+    #[test]
+    fn entries_of_every_kind_save_as_the_struct_did_and_load_back() {
+        let at = DateTime::<Utc>::from_timestamp(1_770_000_000, 123_456_789).expect("a time");
+        let donated = InteractionKind::Donated {
+            amount: Money::new(2_500, crate::Currency::GBP),
+            fund: Some("roof".to_owned()),
+        };
+        let kinds = [
+            EntryKind::Ordered { order: 3 },
+            EntryKind::Ticketed { ticket: 4 },
+            EntryKind::Scanned {
+                ticket: 5,
+                direction: Direction::Exit,
+            },
+            EntryKind::Other(donated),
+        ];
+        for (event, kind) in kinds.into_iter().enumerate() {
+            let event = event as Handle + 10;
+            let entry = Entry::new(at, event, kind.clone());
+            assert_eq!((entry.at(), entry.event()), (at, event));
+            let boxed = match kind.clone() {
+                EntryKind::Ordered { order } => EntryKind::Ordered { order },
+                EntryKind::Ticketed { ticket } => EntryKind::Ticketed { ticket },
+                EntryKind::Scanned { ticket, direction } => {
+                    EntryKind::Scanned { ticket, direction }
+                }
+                EntryKind::Other(other) => EntryKind::Other(Box::new(other)),
+            };
+            let before = postcard::to_allocvec(&StructEntry {
+                at,
+                event,
+                kind: boxed,
+            })
+            .expect("saved");
+            let saved = postcard::to_allocvec(&entry).expect("saved");
+            assert_eq!(saved, before);
+            let loaded: Entry = postcard::from_bytes(&saved).expect("loaded");
+            assert_eq!(loaded, entry);
+            let expected = match &kind {
+                EntryKind::Other(other) => EntryKind::Other(other),
+                EntryKind::Ordered { order } => EntryKind::Ordered { order: *order },
+                EntryKind::Ticketed { ticket } => EntryKind::Ticketed { ticket: *ticket },
+                EntryKind::Scanned { ticket, direction } => EntryKind::Scanned {
+                    ticket: *ticket,
+                    direction: *direction,
+                },
+            };
+            assert_eq!(loaded.kind(), expected);
+        }
+    }
+}

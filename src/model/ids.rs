@@ -39,6 +39,52 @@ impl fmt::Display for PatronId {
     }
 }
 
+/// Most patrons memory holds: a patron id fits the four bytes of a [`CompactPatronId`]
+/// (`u32::MAX` itself is kept free, so that no id names a patron by saturating).
+pub(crate) const MAX_PATRONS: usize = u32::MAX as usize - 1;
+
+/// A [`PatronId`] in four bytes, for the records memory keeps by the million (tickets,
+/// orders, events seen): memory refuses to create a patron past [`MAX_PATRONS`], so the
+/// id of every patron it holds fits. Saved exactly as the [`PatronId`] it stands for;
+/// loading refuses one that does not fit.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub(crate) struct CompactPatronId(u32);
+
+impl CompactPatronId {
+    /// The id, if it fits.
+    pub(crate) fn new(id: PatronId) -> Option<Self> {
+        u32::try_from(id.as_u64()).ok().map(Self)
+    }
+
+    /// The id of a patron memory holds (which fits: see [`MAX_PATRONS`]). One that does
+    /// not fit becomes `u32::MAX`, which names no patron, rather than another's id.
+    pub(crate) fn of_held(id: PatronId) -> Self {
+        Self::new(id).unwrap_or(Self(u32::MAX))
+    }
+
+    /// The id it stands for.
+    pub(crate) fn get(self) -> PatronId {
+        PatronId::from_u64(u64::from(self.0))
+    }
+}
+
+impl Serialize for CompactPatronId {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.get().serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for CompactPatronId {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let id = PatronId::deserialize(deserializer)?;
+        Self::new(id).ok_or_else(|| {
+            serde::de::Error::custom(format_args!(
+                "patron id {id} is past the most patrons memory holds ({MAX_PATRONS})"
+            ))
+        })
+    }
+}
+
 macro_rules! vendor_id {
     ($(#[$doc:meta])* $name:ident, $kind:expr) => {
         $(#[$doc])*
@@ -796,6 +842,27 @@ impl<'de: 'a, 'a> Deserialize<'de> for IdText<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn compact_patron_ids_save_as_patron_ids_and_refuse_what_does_not_fit() {
+        for raw in [0, 1, 300, u64::from(u32::MAX)] {
+            let id = PatronId::from_u64(raw);
+            let compact = CompactPatronId::new(id).expect("fits");
+            assert_eq!(compact.get(), id);
+            let saved = postcard::to_allocvec(&compact).expect("saved");
+            assert_eq!(saved, postcard::to_allocvec(&id).expect("saved"));
+            let loaded: CompactPatronId = postcard::from_bytes(&saved).expect("loaded");
+            assert_eq!(loaded, compact);
+        }
+        let too_big = PatronId::from_u64(u64::from(u32::MAX) + 1);
+        assert_eq!(CompactPatronId::new(too_big), None);
+        let saved = postcard::to_allocvec(&too_big).expect("saved");
+        let refused = postcard::from_bytes::<CompactPatronId>(&saved);
+        assert!(refused.is_err());
+        // Ids past the limit never name a patron memory could hold.
+        let held = CompactPatronId::of_held(too_big).get().as_u64();
+        assert!(held > MAX_PATRONS as u64);
+    }
 
     #[test]
     fn text_tables_keep_ids_end_to_end_and_take_back_the_last() {
