@@ -583,20 +583,23 @@ enum Sharing {
     Users(usize),
 }
 
-/// One side of a name comparison, worked out once: the folded name, its first word and
-/// its sound.
+/// One side of a name comparison, worked out once: the folded name, its first word, the
+/// first word's place in the nickname table and the name's sound.
 #[derive(Clone, Copy, Debug)]
 struct NameSide<'a> {
     key: &'a str,
     first: &'a str,
+    first_nicknames: compare::NicknameEntry,
     sound: compare::PhoneticKey,
 }
 
 impl<'a> NameSide<'a> {
     fn new(key: &'a str) -> Self {
+        let first = key.split(' ').next().unwrap_or("");
         Self {
             key,
-            first: key.split(' ').next().unwrap_or(""),
+            first,
+            first_nicknames: compare::NicknameEntry::of(first),
             sound: compare::phonetic_key(key),
         }
     }
@@ -616,6 +619,8 @@ struct SignalSide<'a> {
     signals: &'a NormalizedSignals,
     given: Option<NameSide<'a>>,
     family: Option<NameSide<'a>>,
+    /// The street line read once: every candidate's streets are compared with it.
+    street: Option<compare::PreparedStreet>,
     /// Name comparisons already made in this recognition: candidates found through one
     /// blocking key often share a name, and the spelling comparisons are the costly part.
     names_compared: NameMemo,
@@ -627,6 +632,10 @@ impl<'a> SignalSide<'a> {
             signals,
             given: signals.given_key().map(NameSide::new),
             family: signals.family_key().map(NameSide::new),
+            street: signals
+                .address()
+                .street()
+                .and_then(compare::PreparedStreet::new),
             names_compared: NameMemo::default(),
         }
     }
@@ -907,7 +916,7 @@ fn push_other_levels<'a>(side: &SignalSide<'a>, patron: &ProfileKeys<'_>, out: &
             }
         }),
     ));
-    out.push((Field::Address, compare_streets(signals, patron)));
+    out.push((Field::Address, compare_streets(side, patron)));
     out.push((Field::Postcode, compare_postcodes(signals, patron)));
     out.push((
         Field::CardToken,
@@ -1021,14 +1030,18 @@ fn compare_external<'a>(
 }
 
 fn compare_streets<'a>(
-    signals: &'a NormalizedSignals,
+    side: &SignalSide<'a>,
     patron: &ProfileKeys<'_>,
 ) -> Option<(Level, ValueRef<'a>)> {
-    let street = signals.address().street()?;
+    let street = side.signals.address().street()?;
     let mut best: Option<f64> = None;
     for &(theirs, _) in &patron.addresses {
         if let Some(theirs) = theirs {
-            let s = compare::address_similarity(street, theirs);
+            // The record's line was read once for every candidate.
+            let s = match &side.street {
+                Some(prepared) => prepared.similarity(theirs),
+                None => compare::address_similarity(street, theirs),
+            };
             best = Some(best.map_or(s, |b: f64| b.max(s)));
         }
     }
@@ -1181,7 +1194,9 @@ fn given_level(side: &NameSide<'_>, b: &str, b_sound: Option<&[u8]>) -> Level {
         // "Anna Maria" and "Anna": the first given name agrees.
         return Level::Close;
     }
-    if compare::are_nicknames(fa, fb) {
+    // Each side's table entry is looked up once: the record's with the record.
+    let (ea, eb) = (side.first_nicknames, compare::NicknameEntry::of(fb));
+    if compare::are_nicknames_known(fa, ea, fb, eb) {
         return Level::Nickname;
     }
     if short.len() == 1 {
@@ -1194,7 +1209,12 @@ fn given_level(side: &NameSide<'_>, b: &str, b_sound: Option<&[u8]>) -> Level {
     if gendered_pair(fa, fb) {
         return Level::Different;
     }
-    let jw = compare::jaro_winkler(a, b);
+    // Below 0.8 both thresholds fail alike: unlike names skip the full score.
+    let jw = if compare::jaro_winkler_could_reach(a, b, 0.8) {
+        compare::jaro_winkler(a, b)
+    } else {
+        0.0
+    };
     let level = if another_letter_and_sound(side, b, b_sound) {
         return Level::Different;
     } else if compare::within_one_edit(a, b) || jw >= 0.94 {
@@ -1202,11 +1222,11 @@ fn given_level(side: &NameSide<'_>, b: &str, b_sound: Option<&[u8]>) -> Level {
     } else if jw >= 0.8 && side.sounds_like(b, b_sound) {
         Level::Phonetic
     } else {
-        return typo_of_a_nickname(fa, fb);
+        return typo_of_a_nickname((fa, ea), (fb, eb));
     };
     // Two spellings that are both real names (Anna and Hanna, Jon and Joan) are two people
     // more often than one person's typo: twins and spouses share everything else.
-    if known_name(fa) && known_name(fb) {
+    if known_name(ea) && known_name(eb) {
         return Level::Different;
     }
     level
@@ -1225,14 +1245,18 @@ fn another_letter_and_sound(side: &NameSide<'_>, b: &str, b_sound: Option<&[u8]>
 /// `Close` when one name is a typo of a nickname of the other ("Mickk" for Michael,
 /// "Ullla" for Ursula), else `Different`. Only a name the table does not know can be a
 /// typo: two real names (Anna and Hanna) stay two people.
-fn typo_of_a_nickname(a: &str, b: &str) -> Level {
-    let (typed, name) = match (known_name(a), known_name(b)) {
+/// Each name comes with its nickname table entry.
+fn typo_of_a_nickname(
+    a: (&str, compare::NicknameEntry),
+    b: (&str, compare::NicknameEntry),
+) -> Level {
+    let ((typed, _), (name, entry)) = match (known_name(a.1), known_name(b.1)) {
         (false, true) => (a, b),
         (true, false) => (b, a),
         _ => return Level::Different,
     };
     let fits = typed.len() >= 3
-        && compare::nickname_groups(name).iter().any(|group| {
+        && entry.groups().iter().any(|group| {
             group
                 .names()
                 .iter()
@@ -1241,8 +1265,9 @@ fn typo_of_a_nickname(a: &str, b: &str) -> Level {
     if fits { Level::Close } else { Level::Different }
 }
 
-fn known_name(name: &str) -> bool {
-    !compare::nickname_groups(name).is_empty()
+/// Whether the table knows the name whose entry this is.
+fn known_name(entry: compare::NicknameEntry) -> bool {
+    !entry.groups().is_empty()
 }
 
 /// Names that differ only by a final vowel are usually two names, not a typo: Mario and
@@ -1268,7 +1293,9 @@ fn family_level(side: &NameSide<'_>, b: &str, b_sound: Option<&[u8]>) -> Level {
     if generation(a) != generation(b) {
         return Level::Different;
     }
-    if compare::within_one_edit(a, b) || compare::jaro_winkler(a, b) >= 0.94 {
+    if compare::within_one_edit(a, b)
+        || (compare::jaro_winkler_could_reach(a, b, 0.94) && compare::jaro_winkler(a, b) >= 0.94)
+    {
         return Level::Close;
     }
     // "garcia lopez" and "garcia", "martin durand" and "martin": the whole of one name
