@@ -41,17 +41,15 @@ pub(crate) fn jaro_winkler(a: &str, b: &str) -> f64 {
 /// proves the score is below `threshold`; `true` only says it may not be.
 pub(crate) fn jaro_winkler_could_reach(a: &str, b: &str, threshold: f64) -> bool {
     let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a.is_empty() || b.is_empty() || a == b || !a.is_ascii() || !b.is_ascii() {
-        // Nothing cheaper to say: these are quick to score, or (beyond ASCII) not bounded.
+    if a.is_empty() || b.is_empty() {
+        // Nothing cheaper to say: these are quick to score.
         return true;
     }
-    let set = |s: &[u8]| s.iter().fold(0u128, |set, &c| set | (1u128 << (c & 0x7f)));
+    // Each byte sets bit `byte % 64`: bytes sharing a bit (a digit and a letter, or bytes
+    // beyond ASCII) only make the bound looser, never wrong.
+    let set = |s: &[u8]| s.iter().fold(0u64, |set, &c| set | (1 << (c & 63)));
     let (in_a, in_b) = (set(a), set(b));
-    let present = |s: &[u8], set: u128| {
-        s.iter()
-            .filter(|&&c| set & (1u128 << (c & 0x7f)) != 0)
-            .count()
-    };
+    let present = |s: &[u8], set: u64| s.iter().filter(|&&c| set & (1 << (c & 63)) != 0).count();
     let most_matches = present(a, in_b).min(present(b, in_a));
     if most_matches == 0 {
         return threshold <= 0.0;

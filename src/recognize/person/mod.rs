@@ -1206,6 +1206,13 @@ fn given_level(side: &NameSide<'_>, b: &str, b_sound: Option<&[u8]>) -> Level {
             Level::Different
         };
     }
+    // Two real names that are not nicknames of each other end at `Different` whatever
+    // the spelling comparisons below find (both known demotes a close spelling or sound,
+    // and only an unknown name can be a typo of a nickname): settled without them. Keep
+    // in step with the rules below.
+    if known_name(ea) && known_name(eb) {
+        return Level::Different;
+    }
     if gendered_pair(fa, fb) {
         return Level::Different;
     }
@@ -1323,6 +1330,10 @@ fn family_level(side: &NameSide<'_>, b: &str, b_sound: Option<&[u8]>) -> Level {
 /// The generation suffix a folded family name ends with ("jr", "sr", "iii"), as one
 /// generation: `None` for none.
 fn generation(family: &str) -> Option<&'static str> {
+    // Every suffix below ends in r, i or v: most names are settled without a search.
+    if !matches!(family.as_bytes().last(), Some(b'r' | b'i' | b'v')) {
+        return None;
+    }
     let (_, last) = family.rsplit_once(' ')?;
     match last {
         "jr" | "junior" | "jnr" => Some("junior"),
