@@ -119,6 +119,22 @@ impl NicknameEntry {
         Self(table().entry(name))
     }
 
+    /// The entry as four numbers, to be kept beside a name (`None` for a name the table
+    /// does not know). They stand for places in the table of this build of the crate, so
+    /// they are only kept in memory, never saved.
+    pub(crate) fn parts(self) -> Option<[u32; 4]> {
+        self.0
+            .map(|entry| [entry.on.0, entry.on.1, entry.heads.0, entry.heads.1])
+    }
+
+    /// The entry [`parts`](Self::parts) gave.
+    pub(crate) fn from_parts([on, on_len, heads, heads_len]: [u32; 4]) -> Self {
+        Self(Some(Entry {
+            on: (on, on_len),
+            heads: (heads, heads_len),
+        }))
+    }
+
     /// [`nickname_groups`] of the name this entry was looked up for.
     pub(crate) fn groups(self) -> &'static [NicknameGroup] {
         self.0.map_or(&[], |entry| table().run(entry.on))
@@ -364,6 +380,10 @@ mod tests {
         ];
         for a in names {
             assert_eq!(NicknameEntry::of(a).groups(), nickname_groups(a), "{a}");
+            let kept = NicknameEntry::of(a)
+                .parts()
+                .map_or_else(NicknameEntry::default, NicknameEntry::from_parts);
+            assert_eq!(kept.groups(), nickname_groups(a), "{a}");
             for b in names {
                 let known = are_nicknames_known(a, NicknameEntry::of(a), b, NicknameEntry::of(b));
                 assert_eq!(known, are_nicknames(a, b), "{a} {b}");

@@ -1132,7 +1132,7 @@ fn compare_names<'a>(
                     return Level::Exact;
                 }
                 memo.level(NameComparison::Given { swapped: swap }, b, || {
-                    given_level(a, b, given_sound)
+                    given_level(a, b, given_sound, name.given_nicknames)
                 })
             });
             let fl = f.as_ref().zip(their_family).map(|(a, b)| {
@@ -1177,8 +1177,14 @@ fn is_full_name(name: &str) -> bool {
 }
 
 /// How a given name compares with one the patron used.
-/// `b_sound` is the sound of `b` if known beforehand.
-fn given_level(side: &NameSide<'_>, b: &str, b_sound: Option<&[u8]>) -> Level {
+/// `b_sound` is the sound of `b`, and `b_nicknames` the nickname table entry of its first
+/// word, if known beforehand.
+fn given_level(
+    side: &NameSide<'_>,
+    b: &str,
+    b_sound: Option<&[u8]>,
+    b_nicknames: Option<compare::NicknameEntry>,
+) -> Level {
     let a = side.key;
     if a == b {
         // Two initials that agree say no more than an initial that fits a name.
@@ -1194,8 +1200,10 @@ fn given_level(side: &NameSide<'_>, b: &str, b_sound: Option<&[u8]>) -> Level {
         // "Anna Maria" and "Anna": the first given name agrees.
         return Level::Close;
     }
-    // Each side's table entry is looked up once: the record's with the record.
-    let (ea, eb) = (side.first_nicknames, compare::NicknameEntry::of(fb));
+    // Each side's table entry is looked up once: the record's with the record, the
+    // patron's when memory wrote their compact block.
+    let eb = b_nicknames.unwrap_or_else(|| compare::NicknameEntry::of(fb));
+    let ea = side.first_nicknames;
     if compare::are_nicknames_known(fa, ea, fb, eb) {
         return Level::Nickname;
     }
@@ -1660,6 +1668,6 @@ pub(crate) fn profiles_conflict<'a>(a: &PatronView<'a>, b: &PatronView<'a>) -> b
         && !ga.iter().any(|x| {
             let x = NameSide::new(x);
             gb.iter()
-                .any(|y| given_level(&x, y, None) != Level::Different)
+                .any(|y| given_level(&x, y, None, None) != Level::Different)
         })
 }
