@@ -584,22 +584,33 @@ enum Sharing {
 }
 
 /// One side of a name comparison, worked out once: the folded name, its first word, the
-/// first word's place in the nickname table and the name's sound.
+/// first word's place in the nickname table (if looked up beforehand) and the name's sound.
 #[derive(Clone, Copy, Debug)]
 struct NameSide<'a> {
     key: &'a str,
     first: &'a str,
-    first_nicknames: compare::NicknameEntry,
+    first_nicknames: Option<compare::NicknameEntry>,
     sound: compare::PhoneticKey,
 }
 
 impl<'a> NameSide<'a> {
+    /// A given name: compared as one with every candidate's, so its table entry is
+    /// looked up now.
     fn new(key: &'a str) -> Self {
-        let first = key.split(' ').next().unwrap_or("");
+        let side = Self::without_nicknames(key);
+        Self {
+            first_nicknames: Some(compare::NicknameEntry::of(side.first)),
+            ..side
+        }
+    }
+
+    /// A family name: compared as a given name only when the names look swapped, so its
+    /// table entry is looked up then.
+    fn without_nicknames(key: &'a str) -> Self {
         Self {
             key,
-            first,
-            first_nicknames: compare::NicknameEntry::of(first),
+            first: key.split(' ').next().unwrap_or(""),
+            first_nicknames: None,
             sound: compare::phonetic_key(key),
         }
     }
@@ -631,7 +642,7 @@ impl<'a> SignalSide<'a> {
         Self {
             signals,
             given: signals.given_key().map(NameSide::new),
-            family: signals.family_key().map(NameSide::new),
+            family: signals.family_key().map(NameSide::without_nicknames),
             street: signals
                 .address()
                 .street()
@@ -1203,7 +1214,9 @@ fn given_level(
     // Each side's table entry is looked up once: the record's with the record, the
     // patron's when memory wrote their compact block.
     let eb = b_nicknames.unwrap_or_else(|| compare::NicknameEntry::of(fb));
-    let ea = side.first_nicknames;
+    let ea = side
+        .first_nicknames
+        .unwrap_or_else(|| compare::NicknameEntry::of(fa));
     if compare::are_nicknames_known(fa, ea, fb, eb) {
         return Level::Nickname;
     }
