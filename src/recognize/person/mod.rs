@@ -409,11 +409,13 @@ pub(crate) enum Decided {
 }
 
 /// A candidate other than the holder: its compared values, the evidence of every field
-/// but the names (as [`levels_of`] orders them), and the most it could score.
+/// but the names (as [`levels_of`] orders them), the names' evidence if already compared,
+/// and the most it could score.
 struct Bounded<'a> {
     patron: PatronId,
     keys: ProfileKeys<'a>,
     others: SmallVec<[EvidenceItem; 8]>,
+    names: Option<[EvidenceItem; 2]>,
     most: f64,
 }
 
@@ -483,7 +485,7 @@ impl Shortcut<'_, '_> {
                 .unwrap_or_else(|| ProfileKeys::of_view(candidate));
             let mut levels = Levels::new();
             push_other_levels(&self.prepared.side, &keys, &mut levels);
-            let mut most = self.names;
+            let mut rest = 0.0;
             let mut items = SmallVec::new();
             for &(field, level) in &levels {
                 let item = self.matcher.item(field, level, self.prepared);
@@ -497,21 +499,41 @@ impl Shortcut<'_, '_> {
                 {
                     return scored(self);
                 }
-                most += item.weight();
+                rest += item.weight();
                 items.push(item);
             }
+            let mut most = self.names + rest;
+            let mut names = None;
             if !alone && !self.outscores(most) {
-                return scored(self);
+                // With their names at best they could compete: compare the names, so the
+                // bound is their actual score (and the comparison is kept for ranking).
+                let compared = self.names_of(&keys);
+                most = compared[0].weight() + compared[1].weight() + rest;
+                names = Some(compared);
+                if !self.outscores(most) {
+                    return scored(self);
+                }
             }
             others.push(Bounded {
                 patron: candidate.id(),
                 keys,
                 others: items,
+                names,
                 most,
             });
         }
         let runner_up = self.runner_up(&others);
         Decided::Known(Recognition::known_over(holder, self.evidence, runner_up))
+    }
+
+    /// The evidence of the given and family names of a candidate, as `compare_block`
+    /// gives it.
+    fn names_of(&self, keys: &ProfileKeys<'_>) -> [EvidenceItem; 2] {
+        let (given, family) = compare_names(&self.prepared.side, &keys.names);
+        [
+            self.matcher.item(Field::GivenName, given, self.prepared),
+            self.matcher.item(Field::FamilyName, family, self.prepared),
+        ]
     }
 
     /// The best of the other candidates as scoring every candidate ranks them (the
@@ -538,9 +560,13 @@ impl Shortcut<'_, '_> {
             // What `compare_block` adds, with the fields other than the names reused
             // from the bound: the names first, then the rest in `levels_of`'s order.
             scratch.clear();
-            let (given, family) = compare_names(&self.prepared.side, &other.keys.names);
-            scratch.push(self.matcher.item(Field::GivenName, given, self.prepared));
-            scratch.push(self.matcher.item(Field::FamilyName, family, self.prepared));
+            let names = match &other.names {
+                Some(names) => names.clone(),
+                None => self.names_of(&other.keys),
+            };
+            for item in names {
+                scratch.push(item);
+            }
             for item in &other.others {
                 scratch.push(item.clone());
             }
