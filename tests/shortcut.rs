@@ -301,3 +301,37 @@ fn a_typo_in_a_namesakes_email_keeps_the_merge_proof() {
     );
     same_decision(&shortcut, &everyone, &person("max.quack@example.org"));
 }
+
+#[test]
+fn a_twin_who_could_compete_by_name_alone_is_weighed_on_her_own_name() {
+    // Twins: one family name, one birth date, two given names the table knows. With her
+    // names at their best the sister could come near the holder; on her own name she
+    // cannot, and the decision (runner-up included) is still the one scoring everyone gives.
+    let (mut shortcut, mut everyone) = with_and_without_shortcut();
+    let born = chrono::NaiveDate::from_ymd_opt(1984, 3, 2).expect("date");
+    let oskar = Signals::new()
+        .given_name("Oskar")
+        .family_name("Lindqvist")
+        .birth_date(born)
+        .postcode("SW1A 1AA")
+        .email("oskar.lindqvist@example.org");
+    let maja = Signals::new()
+        .given_name("Maja")
+        .family_name("Lindqvist")
+        .birth_date(born)
+        .postcode("SW1A 1AA")
+        .email("maja.l@example.net");
+    let patrons = observe_all([&mut shortcut, &mut everyone], &[oskar.clone(), maja]);
+    assert_ne!(patrons[0], patrons[1], "twins are two patrons");
+    let fast = same_decision(&shortcut, &everyone, &oskar);
+    assert_eq!(fast.known_patron(), Some(patrons[0]));
+    let runner_up = runner_up_of(&fast).expect("the sister is reported");
+    assert_eq!(runner_up.patron(), patrons[1]);
+    let given = runner_up
+        .evidence()
+        .items()
+        .iter()
+        .find(|item| item.field() == Field::GivenName)
+        .expect("given names compared");
+    assert_eq!(given.agreement(), Agreement::Disagrees);
+}

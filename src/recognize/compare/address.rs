@@ -107,6 +107,122 @@ pub(crate) fn address_similarity(a: &str, b: &str) -> f64 {
     let mut buf_b = [0u8; MAX_LINE];
     let a = Tokens::read(lowercase(a, &mut buf_a));
     let b = Tokens::read(lowercase(b, &mut buf_b));
+    similarity(&a, &b)
+}
+
+/// A street line read once (lowercased, split into canonical words and numbers), to be
+/// compared with many others: [`PreparedStreet::similarity`] answers exactly as
+/// [`address_similarity`] with this line first, without reading this line again.
+// No `Debug` derive: it holds personal data.
+pub(crate) struct PreparedStreet {
+    /// The lowercased line the pieces point into.
+    line: [u8; MAX_LINE],
+    words: [Piece; MAX_WORDS],
+    word_count: usize,
+    /// Main part and suffix of each number.
+    numbers: [(Piece, Piece); MAX_NUMBERS],
+    number_count: usize,
+}
+
+/// Where a word of a prepared line is: a stretch of the lowercased line, or a canonical
+/// spelling it was mapped to.
+#[derive(Clone, Copy)]
+enum Piece {
+    Line { start: u8, len: u8 },
+    Canonical(&'static str),
+}
+
+impl std::fmt::Debug for PreparedStreet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PreparedStreet")
+            .field("words", &self.word_count)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PreparedStreet {
+    /// Reads `line` once; `None` only if a piece cannot be kept (never for the lines
+    /// [`address_similarity`] reads, which are cut to fit).
+    pub(crate) fn new(line: &str) -> Option<Self> {
+        let mut buf = [0u8; MAX_LINE];
+        let lowered = lowercase(line, &mut buf);
+        let tokens = Tokens::read(lowered);
+        let base = lowered.as_ptr() as usize;
+        let piece = |text: &str| -> Option<Piece> {
+            let at = (text.as_ptr() as usize).wrapping_sub(base);
+            if text.is_empty() {
+                return Some(Piece::Canonical(""));
+            }
+            if at < lowered.len() && at + text.len() <= lowered.len() {
+                return Some(Piece::Line {
+                    start: u8::try_from(at).ok()?,
+                    len: u8::try_from(text.len()).ok()?,
+                });
+            }
+            // Not a stretch of the line: one of the canonical spellings.
+            CANONICAL
+                .iter()
+                .chain(COMPOUND_ENDINGS)
+                .map(|&(_, canon)| canon)
+                .find(|&canon| canon == text)
+                .map(Piece::Canonical)
+        };
+        let mut prepared = Self {
+            line: [0; MAX_LINE],
+            words: [Piece::Canonical(""); MAX_WORDS],
+            word_count: 0,
+            numbers: [(Piece::Canonical(""), Piece::Canonical("")); MAX_NUMBERS],
+            number_count: 0,
+        };
+        for (slot, word) in prepared.words.iter_mut().zip(tokens.words()) {
+            *slot = piece(word)?;
+            prepared.word_count += 1;
+        }
+        for (slot, number) in prepared.numbers.iter_mut().zip(tokens.numbers().iter()) {
+            *slot = (piece(number.main)?, piece(number.suffix)?);
+            prepared.number_count += 1;
+        }
+        prepared.line = buf;
+        Some(prepared)
+    }
+
+    /// [`address_similarity`] of this line and `other`.
+    pub(crate) fn similarity(&self, other: &str) -> f64 {
+        let mut buf = [0u8; MAX_LINE];
+        let other = Tokens::read(lowercase(other, &mut buf));
+        similarity(&self.tokens(), &other)
+    }
+
+    /// The words and numbers as [`Tokens::read`] gave them.
+    fn tokens(&self) -> Tokens<'_> {
+        let text = |piece: Piece| -> &str {
+            match piece {
+                Piece::Line { start, len } => {
+                    let (start, len) = (usize::from(start), usize::from(len));
+                    self.line
+                        .get(start..start + len)
+                        .and_then(|bytes| std::str::from_utf8(bytes).ok())
+                        .unwrap_or_default()
+                }
+                Piece::Canonical(canon) => canon,
+            }
+        };
+        let mut tokens = Tokens::empty();
+        for &word in self.words.iter().take(self.word_count) {
+            tokens.push_word(text(word));
+        }
+        for &(main, suffix) in self.numbers.iter().take(self.number_count) {
+            tokens.push_number(Number {
+                main: text(main),
+                suffix: text(suffix),
+            });
+        }
+        tokens
+    }
+}
+
+/// [`address_similarity`] of two lines already read.
+fn similarity(a: &Tokens<'_>, b: &Tokens<'_>) -> f64 {
     let (words_a, words_b) = (a.words(), b.words());
     let (numbers_a, numbers_b) = (a.numbers(), b.numbers());
     if (words_a.is_empty() && numbers_a.is_empty()) || (words_b.is_empty() && numbers_b.is_empty())
@@ -228,12 +344,7 @@ struct Tokens<'a> {
 impl<'a> Tokens<'a> {
     /// Splits a lowercased line into canonical words and numbers.
     fn read(line: &'a str) -> Self {
-        let mut tokens = Tokens {
-            words: [""; MAX_WORDS],
-            word_count: 0,
-            numbers: [Number::default(); MAX_NUMBERS],
-            number_count: 0,
-        };
+        let mut tokens = Tokens::empty();
         let mut after_number = false;
         for token in line
             .split(|c: char| !c.is_alphanumeric())
@@ -272,6 +383,16 @@ impl<'a> Tokens<'a> {
             }
         }
         tokens
+    }
+
+    /// No words and no numbers.
+    fn empty() -> Self {
+        Tokens {
+            words: [""; MAX_WORDS],
+            word_count: 0,
+            numbers: [Number::default(); MAX_NUMBERS],
+            number_count: 0,
+        }
     }
 
     /// Adds a word, unless the line already has as many as are read.
@@ -447,8 +568,31 @@ mod tests {
     fn sim(a: &str, b: &str) -> f64 {
         let s = address_similarity(a, b);
         assert!((s - address_similarity(b, a)).abs() < 1e-9, "{a} | {b}");
+        assert_same_prepared(a, b);
+        assert_same_prepared(b, a);
         assert!((0.0..=1.0).contains(&s));
         s
+    }
+
+    /// A line read once compares with another exactly as reading both each time does.
+    fn assert_same_prepared(a: &str, b: &str) {
+        let prepared = PreparedStreet::new(a).map(|p| p.similarity(b).to_bits());
+        assert_eq!(
+            prepared,
+            Some(address_similarity(a, b).to_bits()),
+            "{a} | {b}"
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn prepared_lines_compare_as_plain_ones(
+            a in "([0-9]{1,3}[a-c]? |[A-Za-z]{1,9}(str|straße|platz)? |(St|Rd|Flat|apt|ß|é) |[,/-]){0,20}",
+            b in "([0-9]{1,3}[a-c]? |[A-Za-z]{1,9}(str|straße|platz)? |(St|Rd|Flat|apt|ß|é) |[,/-]){0,20}",
+        ) {
+            assert_same_prepared(&a, &b);
+            assert_same_prepared(&b, &a);
+        }
     }
 
     #[test]

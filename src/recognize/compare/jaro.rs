@@ -35,6 +35,42 @@ pub(crate) fn jaro_winkler(a: &str, b: &str) -> f64 {
     j + f64::from(prefix as u8) * PREFIX_SCALE * (1.0 - j)
 }
 
+/// Whether [`jaro_winkler`] of `a` and `b` could be `threshold` or more, from a bound that
+/// costs a pass over each string: a byte of one that does not occur in the other can never
+/// be a match, and Jaro with `m` matches is at most `(m/|a| + m/|b| + 1) / 3`. `false`
+/// proves the score is below `threshold`; `true` only says it may not be.
+pub(crate) fn jaro_winkler_could_reach(a: &str, b: &str, threshold: f64) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.is_empty() || b.is_empty() {
+        // Nothing cheaper to say: these are quick to score.
+        return true;
+    }
+    // Each byte sets bit `byte % 64`: bytes sharing a bit (a digit and a letter, or bytes
+    // beyond ASCII) only make the bound looser, never wrong.
+    let set = |s: &[u8]| s.iter().fold(0u64, |set, &c| set | (1 << (c & 63)));
+    let (in_a, in_b) = (set(a), set(b));
+    let present = |s: &[u8], set: u64| s.iter().filter(|&&c| set & (1 << (c & 63)) != 0).count();
+    let most_matches = present(a, in_b).min(present(b, in_a));
+    if most_matches == 0 {
+        return threshold <= 0.0;
+    }
+    let m = most_matches as f64;
+    let jaro = (m / a.len() as f64 + m / b.len() as f64 + 1.0) / 3.0;
+    let most = if jaro < BOOST_THRESHOLD {
+        jaro
+    } else {
+        let prefix = a
+            .iter()
+            .zip(b)
+            .take(MAX_PREFIX)
+            .take_while(|(x, y)| x == y)
+            .count();
+        jaro + f64::from(prefix as u8) * PREFIX_SCALE * (1.0 - jaro)
+    };
+    // Rounding may take the bound a hair under a score it equals.
+    most + 1e-9 >= threshold
+}
+
 /// The plain Jaro similarity of two byte strings.
 fn jaro(a: &[u8], b: &[u8]) -> f64 {
     if a.is_empty() && b.is_empty() {
@@ -146,6 +182,31 @@ impl Iterator for SetBits<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The bound never rules out a score the strings reach.
+        #[test]
+        fn the_bound_is_never_below_the_score(
+            a in "[a-fé ]{0,12}",
+            b in "[a-fé ]{0,12}",
+            threshold in 0.0f64..1.0,
+        ) {
+            let score = jaro_winkler(&a, &b);
+            for threshold in [threshold, 0.8, 0.94, score] {
+                if !jaro_winkler_could_reach(&a, &b, threshold) {
+                    proptest::prop_assert!(score < threshold, "{a} {b} {score} {threshold}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_bound_rules_out_unlike_names() {
+        assert!(!jaro_winkler_could_reach("john", "mary", 0.8));
+        assert!(!jaro_winkler_could_reach("anderson", "ng", 0.8));
+        assert!(jaro_winkler_could_reach("martha", "marhta", 0.94));
+        assert!(jaro_winkler_could_reach("dwayne", "duane", 0.8));
+    }
 
     fn close(x: f64, y: f64) -> bool {
         (x - y).abs() < 1e-4

@@ -10,7 +10,7 @@
 //! | name | [`jaro_winkler`] | similarity in `0.0..=1.0` |
 //! | name | [`phonetic_key`], [`phonetic_key_word`] | Double Metaphone code, equal keys sound alike |
 //! | name | [`within_one_edit`] | one typo apart (Damerau) |
-//! | given name | [`are_nicknames`], [`nickname_groups`] | `bob` is `robert`, `hans` is `johannes` |
+//! | given name | [`are_nicknames_known`] (with each name's [`NicknameEntry`], looked up once), [`nickname_groups`] | `bob` is `robert`, `hans` is `johannes` |
 //! | birth date | [`compare_dates`] | [`DateLevel`] |
 //! | phone | [`phone_one_digit_off`] | one digit mistyped or two swapped |
 //! | e-mail | [`email_level`], [`split_email`] | [`EmailLevel`] |
@@ -40,12 +40,12 @@ mod jaro;
 mod nicknames;
 mod phonetic;
 
-pub(crate) use address::{PostcodeLevel, address_similarity, postcode_level};
+pub(crate) use address::{PostcodeLevel, PreparedStreet, address_similarity, postcode_level};
 pub(crate) use dates::{DateLevel, compare_dates};
 pub(crate) use edit::{
     neighbouring_keys, phone_one_digit_off, same_but_umlauts, substituted_letters, within_one_edit,
 };
 pub(crate) use email::{EmailLevel, email_level, split_email, untagged};
-pub(crate) use jaro::jaro_winkler;
-pub(crate) use nicknames::{NicknameGroup, are_nicknames, nickname_groups};
+pub(crate) use jaro::{jaro_winkler, jaro_winkler_could_reach};
+pub(crate) use nicknames::{NicknameEntry, NicknameGroup, are_nicknames_known, nickname_groups};
 pub(crate) use phonetic::{PhoneticKey, phonetic_key, phonetic_key_word, phonetic_keys_word};

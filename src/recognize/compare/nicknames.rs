@@ -97,7 +97,57 @@ fn table() -> &'static Table {
 /// [`nickname_groups`] for that looser relation. Pass single words (split `anna maria`
 /// first); empty names never match. Two hash probes and a merge of short sorted lists;
 /// nothing allocates after the first call, which parses the table.
+#[cfg(test)]
 pub(crate) fn are_nicknames(a: &str, b: &str) -> bool {
+    let (a, b) = (a.trim(), b.trim());
+    if a.is_empty() || b.is_empty() {
+        return false;
+    }
+    are_nicknames_known(a, NicknameEntry::of(a), b, NicknameEntry::of(b))
+}
+
+/// Where a name stands in the nickname table, looked up once: a name compared with many
+/// others (the record's given name against every candidate's) needs one hash probe, not
+/// one per comparison. [`are_nicknames_known`] and [`NicknameEntry::groups`] answer as
+/// [`are_nicknames`] and [`nickname_groups`] do for the name it was looked up for.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct NicknameEntry(Option<Entry>);
+
+impl NicknameEntry {
+    /// The entry of a folded given name (none for a name the table does not know).
+    pub(crate) fn of(name: &str) -> Self {
+        Self(table().entry(name))
+    }
+
+    /// The entry as four numbers, to be kept beside a name (`None` for a name the table
+    /// does not know). They stand for places in the table of this build of the crate, so
+    /// they are only kept in memory, never saved.
+    pub(crate) fn parts(self) -> Option<[u32; 4]> {
+        self.0
+            .map(|entry| [entry.on.0, entry.on.1, entry.heads.0, entry.heads.1])
+    }
+
+    /// The entry [`parts`](Self::parts) gave.
+    pub(crate) fn from_parts([on, on_len, heads, heads_len]: [u32; 4]) -> Self {
+        Self(Some(Entry {
+            on: (on, on_len),
+            heads: (heads, heads_len),
+        }))
+    }
+
+    /// [`nickname_groups`] of the name this entry was looked up for.
+    pub(crate) fn groups(self) -> &'static [NicknameGroup] {
+        self.0.map_or(&[], |entry| table().run(entry.on))
+    }
+}
+
+/// [`are_nicknames`] of `a` and `b`, given the [`NicknameEntry`] of each.
+pub(crate) fn are_nicknames_known(
+    a: &str,
+    a_entry: NicknameEntry,
+    b: &str,
+    b_entry: NicknameEntry,
+) -> bool {
     let (a, b) = (a.trim(), b.trim());
     if a.is_empty() || b.is_empty() {
         return false;
@@ -105,10 +155,10 @@ pub(crate) fn are_nicknames(a: &str, b: &str) -> bool {
     if a.eq_ignore_ascii_case(b) {
         return true;
     }
-    let table = table();
-    let (Some(x), Some(y)) = (table.entry(a), table.entry(b)) else {
+    let (Some(x), Some(y)) = (a_entry.0, b_entry.0) else {
         return false;
     };
+    let table = table();
     intersect(table.run(x.heads), table.run(y.on)) || intersect(table.run(y.heads), table.run(x.on))
 }
 
@@ -313,6 +363,32 @@ mod tests {
         assert!(NicknameGroup(u32::MAX).names().is_empty());
         // Dotted initials are folded like input names.
         assert!(are_nicknames("k c", "casey"));
+    }
+
+    #[test]
+    fn entries_answer_as_lookups_do() {
+        let names = [
+            "bob",
+            "robert",
+            "Bob",
+            " alex ",
+            "alexandra",
+            "xqzv",
+            "",
+            "liz",
+            "betty",
+        ];
+        for a in names {
+            assert_eq!(NicknameEntry::of(a).groups(), nickname_groups(a), "{a}");
+            let kept = NicknameEntry::of(a)
+                .parts()
+                .map_or_else(NicknameEntry::default, NicknameEntry::from_parts);
+            assert_eq!(kept.groups(), nickname_groups(a), "{a}");
+            for b in names {
+                let known = are_nicknames_known(a, NicknameEntry::of(a), b, NicknameEntry::of(b));
+                assert_eq!(known, are_nicknames(a, b), "{a} {b}");
+            }
+        }
     }
 
     #[test]

@@ -22,14 +22,16 @@ pub(super) struct IdentifierKey<'a> {
     pub(super) value: &'a str,
 }
 
-/// One name a patron used: folded given and family name, and the sound of each when it
-/// was worked out beforehand (`None`: work it out when needed).
+/// One name a patron used: folded given and family name, the sound of each and the
+/// nickname table entry of the given name's first word, when worked out beforehand
+/// (`None`: work it out when needed).
 #[derive(Clone, Copy, Debug)]
 pub(super) struct NameKeys<'a> {
     pub(super) given: Option<&'a str>,
     pub(super) family: Option<&'a str>,
     pub(super) given_sound: Option<&'a [u8]>,
     pub(super) family_sound: Option<&'a [u8]>,
+    pub(super) given_nicknames: Option<compare::NicknameEntry>,
 }
 
 /// The values of a patron's profile that the person strategy compares.
@@ -62,6 +64,7 @@ impl<'a> ProfileKeys<'a> {
             family: n.family_key(),
             given_sound: None,
             family_sound: None,
+            given_nicknames: None,
         }));
         keys.identifiers
             .extend(patron.identifiers().iter().map(|i| IdentifierKey {
@@ -96,6 +99,15 @@ impl<'a> ProfileKeys<'a> {
                 family: reader.text()?,
                 given_sound: reader.text()?.map(str::as_bytes),
                 family_sound: reader.text()?.map(str::as_bytes),
+                given_nicknames: Some(match reader.number(1)? {
+                    0 => compare::NicknameEntry::default(),
+                    _ => compare::NicknameEntry::from_parts([
+                        reader.entry_part()?,
+                        reader.entry_part()?,
+                        reader.entry_part()?,
+                        reader.entry_part()?,
+                    ]),
+                }),
             });
         }
         for _ in 0..reader.number(1)? {
@@ -136,6 +148,20 @@ pub(crate) fn encode(profile: &Profile) -> Option<Box<str>> {
         text(&mut out, name.family_key())?;
         text(&mut out, given_sound.as_ref().map(code))?;
         text(&mut out, family_sound.as_ref().map(code))?;
+        // The table entry scoring looks up for every candidate's given name, looked up
+        // once here: a flag, then the entry of a name the table knows.
+        let first = name
+            .given_key()
+            .map(|given| given.split(' ').next().unwrap_or(""));
+        match first.and_then(|first| compare::NicknameEntry::of(first).parts()) {
+            Some(parts) => {
+                number(&mut out, 1, 1)?;
+                for part in parts {
+                    number(&mut out, usize::try_from(part).ok()?, NUMBER_BYTES)?;
+                }
+            }
+            None => number(&mut out, 0, 1)?,
+        }
     }
     number(&mut out, profile.identifiers.len(), 1)?;
     for identifier in &profile.identifiers {
@@ -201,6 +227,11 @@ impl<'a> Reader<'a> {
                 .fold(0usize, |n, &d| (n << 7) | usize::from(d & 0x7f)),
         )
     }
+    /// One of the four numbers of a nickname table entry.
+    fn entry_part(&mut self) -> Option<u32> {
+        u32::try_from(self.number(NUMBER_BYTES)?).ok()
+    }
+
     /// An optional string: `Some(None)` for an absent one, `None` for a broken block.
     fn text(&mut self) -> Option<Option<&'a str>> {
         let len = self.number(NUMBER_BYTES)?;

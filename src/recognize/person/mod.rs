@@ -409,11 +409,13 @@ pub(crate) enum Decided {
 }
 
 /// A candidate other than the holder: its compared values, the evidence of every field
-/// but the names (as [`levels_of`] orders them), and the most it could score.
+/// but the names (as [`levels_of`] orders them), the names' evidence if already compared,
+/// and the most it could score.
 struct Bounded<'a> {
     patron: PatronId,
     keys: ProfileKeys<'a>,
     others: SmallVec<[EvidenceItem; 8]>,
+    names: Option<[EvidenceItem; 2]>,
     most: f64,
 }
 
@@ -483,7 +485,7 @@ impl Shortcut<'_, '_> {
                 .unwrap_or_else(|| ProfileKeys::of_view(candidate));
             let mut levels = Levels::new();
             push_other_levels(&self.prepared.side, &keys, &mut levels);
-            let mut most = self.names;
+            let mut rest = 0.0;
             let mut items = SmallVec::new();
             for &(field, level) in &levels {
                 let item = self.matcher.item(field, level, self.prepared);
@@ -497,21 +499,41 @@ impl Shortcut<'_, '_> {
                 {
                     return scored(self);
                 }
-                most += item.weight();
+                rest += item.weight();
                 items.push(item);
             }
+            let mut most = self.names + rest;
+            let mut names = None;
             if !alone && !self.outscores(most) {
-                return scored(self);
+                // With their names at best they could compete: compare the names, so the
+                // bound is their actual score (and the comparison is kept for ranking).
+                let compared = self.names_of(&keys);
+                most = compared[0].weight() + compared[1].weight() + rest;
+                names = Some(compared);
+                if !self.outscores(most) {
+                    return scored(self);
+                }
             }
             others.push(Bounded {
                 patron: candidate.id(),
                 keys,
                 others: items,
+                names,
                 most,
             });
         }
         let runner_up = self.runner_up(&others);
         Decided::Known(Recognition::known_over(holder, self.evidence, runner_up))
+    }
+
+    /// The evidence of the given and family names of a candidate, as `compare_block`
+    /// gives it.
+    fn names_of(&self, keys: &ProfileKeys<'_>) -> [EvidenceItem; 2] {
+        let (given, family) = compare_names(&self.prepared.side, &keys.names);
+        [
+            self.matcher.item(Field::GivenName, given, self.prepared),
+            self.matcher.item(Field::FamilyName, family, self.prepared),
+        ]
     }
 
     /// The best of the other candidates as scoring every candidate ranks them (the
@@ -538,9 +560,13 @@ impl Shortcut<'_, '_> {
             // What `compare_block` adds, with the fields other than the names reused
             // from the bound: the names first, then the rest in `levels_of`'s order.
             scratch.clear();
-            let (given, family) = compare_names(&self.prepared.side, &other.keys.names);
-            scratch.push(self.matcher.item(Field::GivenName, given, self.prepared));
-            scratch.push(self.matcher.item(Field::FamilyName, family, self.prepared));
+            let names = match &other.names {
+                Some(names) => names.clone(),
+                None => self.names_of(&other.keys),
+            };
+            for item in names {
+                scratch.push(item);
+            }
             for item in &other.others {
                 scratch.push(item.clone());
             }
@@ -583,20 +609,34 @@ enum Sharing {
     Users(usize),
 }
 
-/// One side of a name comparison, worked out once: the folded name, its first word and
-/// its sound.
+/// One side of a name comparison, worked out once: the folded name, its first word, the
+/// first word's place in the nickname table (if looked up beforehand) and the name's sound.
 #[derive(Clone, Copy, Debug)]
 struct NameSide<'a> {
     key: &'a str,
     first: &'a str,
+    first_nicknames: Option<compare::NicknameEntry>,
     sound: compare::PhoneticKey,
 }
 
 impl<'a> NameSide<'a> {
+    /// A given name: compared as one with every candidate's, so its table entry is
+    /// looked up now.
     fn new(key: &'a str) -> Self {
+        let side = Self::without_nicknames(key);
+        Self {
+            first_nicknames: Some(compare::NicknameEntry::of(side.first)),
+            ..side
+        }
+    }
+
+    /// A family name: compared as a given name only when the names look swapped, so its
+    /// table entry is looked up then.
+    fn without_nicknames(key: &'a str) -> Self {
         Self {
             key,
             first: key.split(' ').next().unwrap_or(""),
+            first_nicknames: None,
             sound: compare::phonetic_key(key),
         }
     }
@@ -616,6 +656,8 @@ struct SignalSide<'a> {
     signals: &'a NormalizedSignals,
     given: Option<NameSide<'a>>,
     family: Option<NameSide<'a>>,
+    /// The street line read once: every candidate's streets are compared with it.
+    street: Option<compare::PreparedStreet>,
     /// Name comparisons already made in this recognition: candidates found through one
     /// blocking key often share a name, and the spelling comparisons are the costly part.
     names_compared: NameMemo,
@@ -626,7 +668,11 @@ impl<'a> SignalSide<'a> {
         Self {
             signals,
             given: signals.given_key().map(NameSide::new),
-            family: signals.family_key().map(NameSide::new),
+            family: signals.family_key().map(NameSide::without_nicknames),
+            street: signals
+                .address()
+                .street()
+                .and_then(compare::PreparedStreet::new),
             names_compared: NameMemo::default(),
         }
     }
@@ -910,7 +956,7 @@ fn push_other_levels<'a>(side: &SignalSide<'a>, patron: &ProfileKeys<'_>, out: &
             }
         }),
     ));
-    out.push((Field::Address, compare_streets(signals, patron)));
+    out.push((Field::Address, compare_streets(side, patron)));
     out.push((Field::Postcode, compare_postcodes(signals, patron)));
     out.push((
         Field::CardToken,
@@ -1039,14 +1085,18 @@ fn compare_external<'a>(
 }
 
 fn compare_streets<'a>(
-    signals: &'a NormalizedSignals,
+    side: &SignalSide<'a>,
     patron: &ProfileKeys<'_>,
 ) -> Option<(Level, ValueRef<'a>)> {
-    let street = signals.address().street()?;
+    let street = side.signals.address().street()?;
     let mut best: Option<f64> = None;
     for &(theirs, _) in &patron.addresses {
         if let Some(theirs) = theirs {
-            let s = compare::address_similarity(street, theirs);
+            // The record's line was read once for every candidate.
+            let s = match &side.street {
+                Some(prepared) => prepared.similarity(theirs),
+                None => compare::address_similarity(street, theirs),
+            };
             best = Some(best.map_or(s, |b: f64| b.max(s)));
         }
     }
@@ -1137,7 +1187,7 @@ fn compare_names<'a>(
                     return Level::Exact;
                 }
                 memo.level(NameComparison::Given { swapped: swap }, b, || {
-                    given_level(a, b, given_sound)
+                    given_level(a, b, given_sound, name.given_nicknames)
                 })
             });
             let fl = f.as_ref().zip(their_family).map(|(a, b)| {
@@ -1182,8 +1232,14 @@ fn is_full_name(name: &str) -> bool {
 }
 
 /// How a given name compares with one the patron used.
-/// `b_sound` is the sound of `b` if known beforehand.
-fn given_level(side: &NameSide<'_>, b: &str, b_sound: Option<&[u8]>) -> Level {
+/// `b_sound` is the sound of `b`, and `b_nicknames` the nickname table entry of its first
+/// word, if known beforehand.
+fn given_level(
+    side: &NameSide<'_>,
+    b: &str,
+    b_sound: Option<&[u8]>,
+    b_nicknames: Option<compare::NicknameEntry>,
+) -> Level {
     let a = side.key;
     if a == b {
         // Two initials that agree say no more than an initial that fits a name.
@@ -1199,7 +1255,13 @@ fn given_level(side: &NameSide<'_>, b: &str, b_sound: Option<&[u8]>) -> Level {
         // "Anna Maria" and "Anna": the first given name agrees.
         return Level::Close;
     }
-    if compare::are_nicknames(fa, fb) {
+    // Each side's table entry is looked up once: the record's with the record, the
+    // patron's when memory wrote their compact block.
+    let eb = b_nicknames.unwrap_or_else(|| compare::NicknameEntry::of(fb));
+    let ea = side
+        .first_nicknames
+        .unwrap_or_else(|| compare::NicknameEntry::of(fa));
+    if compare::are_nicknames_known(fa, ea, fb, eb) {
         return Level::Nickname;
     }
     if short.len() == 1 {
@@ -1209,10 +1271,22 @@ fn given_level(side: &NameSide<'_>, b: &str, b_sound: Option<&[u8]>) -> Level {
             Level::Different
         };
     }
+    // Two real names that are not nicknames of each other end at `Different` whatever
+    // the spelling comparisons below find (both known demotes a close spelling or sound,
+    // and only an unknown name can be a typo of a nickname): settled without them. Keep
+    // in step with the rules below.
+    if known_name(ea) && known_name(eb) {
+        return Level::Different;
+    }
     if gendered_pair(fa, fb) {
         return Level::Different;
     }
-    let jw = compare::jaro_winkler(a, b);
+    // Below 0.8 both thresholds fail alike: unlike names skip the full score.
+    let jw = if compare::jaro_winkler_could_reach(a, b, 0.8) {
+        compare::jaro_winkler(a, b)
+    } else {
+        0.0
+    };
     let level = if another_letter_and_sound(side, b, b_sound) {
         return Level::Different;
     } else if compare::within_one_edit(a, b) || jw >= 0.94 {
@@ -1220,11 +1294,11 @@ fn given_level(side: &NameSide<'_>, b: &str, b_sound: Option<&[u8]>) -> Level {
     } else if jw >= 0.8 && side.sounds_like(b, b_sound) {
         Level::Phonetic
     } else {
-        return typo_of_a_nickname(fa, fb);
+        return typo_of_a_nickname((fa, ea), (fb, eb));
     };
     // Two spellings that are both real names (Anna and Hanna, Jon and Joan) are two people
     // more often than one person's typo: twins and spouses share everything else.
-    if known_name(fa) && known_name(fb) {
+    if known_name(ea) && known_name(eb) {
         return Level::Different;
     }
     level
@@ -1243,14 +1317,18 @@ fn another_letter_and_sound(side: &NameSide<'_>, b: &str, b_sound: Option<&[u8]>
 /// `Close` when one name is a typo of a nickname of the other ("Mickk" for Michael,
 /// "Ullla" for Ursula), else `Different`. Only a name the table does not know can be a
 /// typo: two real names (Anna and Hanna) stay two people.
-fn typo_of_a_nickname(a: &str, b: &str) -> Level {
-    let (typed, name) = match (known_name(a), known_name(b)) {
+/// Each name comes with its nickname table entry.
+fn typo_of_a_nickname(
+    a: (&str, compare::NicknameEntry),
+    b: (&str, compare::NicknameEntry),
+) -> Level {
+    let ((typed, _), (name, entry)) = match (known_name(a.1), known_name(b.1)) {
         (false, true) => (a, b),
         (true, false) => (b, a),
         _ => return Level::Different,
     };
     let fits = typed.len() >= 3
-        && compare::nickname_groups(name).iter().any(|group| {
+        && entry.groups().iter().any(|group| {
             group
                 .names()
                 .iter()
@@ -1259,8 +1337,9 @@ fn typo_of_a_nickname(a: &str, b: &str) -> Level {
     if fits { Level::Close } else { Level::Different }
 }
 
-fn known_name(name: &str) -> bool {
-    !compare::nickname_groups(name).is_empty()
+/// Whether the table knows the name whose entry this is.
+fn known_name(entry: compare::NicknameEntry) -> bool {
+    !entry.groups().is_empty()
 }
 
 /// Names that differ only by a final vowel are usually two names, not a typo: Mario and
@@ -1286,7 +1365,9 @@ fn family_level(side: &NameSide<'_>, b: &str, b_sound: Option<&[u8]>) -> Level {
     if generation(a) != generation(b) {
         return Level::Different;
     }
-    if compare::within_one_edit(a, b) || compare::jaro_winkler(a, b) >= 0.94 {
+    if compare::within_one_edit(a, b)
+        || (compare::jaro_winkler_could_reach(a, b, 0.94) && compare::jaro_winkler(a, b) >= 0.94)
+    {
         return Level::Close;
     }
     // "garcia lopez" and "garcia", "martin durand" and "martin": the whole of one name
@@ -1314,6 +1395,10 @@ fn family_level(side: &NameSide<'_>, b: &str, b_sound: Option<&[u8]>) -> Level {
 /// The generation suffix a folded family name ends with ("jr", "sr", "iii"), as one
 /// generation: `None` for none.
 fn generation(family: &str) -> Option<&'static str> {
+    // Every suffix below ends in r, i or v: most names are settled without a search.
+    if !matches!(family.as_bytes().last(), Some(b'r' | b'i' | b'v')) {
+        return None;
+    }
     let (_, last) = family.rsplit_once(' ')?;
     match last {
         "jr" | "junior" | "jnr" => Some("junior"),
@@ -1699,6 +1784,6 @@ pub(crate) fn profiles_conflict<'a>(a: &PatronView<'a>, b: &PatronView<'a>) -> b
         && !ga.iter().any(|x| {
             let x = NameSide::new(x);
             gb.iter()
-                .any(|y| given_level(&x, y, None) != Level::Different)
+                .any(|y| given_level(&x, y, None, None) != Level::Different)
         })
 }
