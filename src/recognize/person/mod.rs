@@ -311,7 +311,7 @@ impl PersonMatcher {
         signals: &'a NormalizedSignals,
         index: IndexView<'a>,
     ) -> Prepared<'a> {
-        Prepared::new(signals, index)
+        Prepared::with_candidates(signals, index)
     }
 
     /// Prepares the shortcut for a record whose identifiers only one patron uses: that
@@ -724,40 +724,76 @@ pub(crate) struct Prepared<'a> {
     /// need.
     frequency_weights: [std::cell::Cell<Option<f64>>; 5],
     /// How many patrons are filed under the signals' own given name, family name and
-    /// postcode: looked up together up front, so their cache misses overlap, as nearly
-    /// every recognition weighs an exact match on one of them.
-    own_counts: [Option<usize>; 3],
+    /// postcode, then under the family name as a given name and the given name as a
+    /// family name (as [`frequency_weight`](Self::frequency_weight) numbers them).
+    own_counts: [Option<usize>; 5],
+    /// The patrons filed under each of the signals' blocking keys, for the candidates.
+    filed: SmallVec<[&'a [PatronId]; BlockingKeys::CAP]>,
 }
 
 impl<'a> Prepared<'a> {
+    /// For scoring only: no candidates are proposed from it.
     fn new(signals: &'a NormalizedSignals, index: IndexView<'a>) -> Self {
+        Self::looked_up(signals, index, &BlockingKeys::default())
+    }
+
+    /// For a whole recognition: candidates included.
+    fn with_candidates(signals: &'a NormalizedSignals, index: IndexView<'a>) -> Self {
+        let mut keys = BlockingKeys::default();
+        query_keys(signals, &mut keys);
+        Self::looked_up(signals, index, &keys)
+    }
+
+    /// Prepared with the patrons filed under these candidate keys.
+    fn looked_up(
+        signals: &'a NormalizedSignals,
+        index: IndexView<'a>,
+        keys: &BlockingKeys,
+    ) -> Self {
         let users = signals
             .identifiers()
             .iter()
             .map(|identifier| index.counted_patrons_with(identifier))
             .collect();
-        let count = |tag: &str, value: Option<&str>| {
-            value.map(|value| index.patrons_under(BlockingKey::of(tag, value)).len())
-        };
-        let own_counts = [
-            count(GIVEN_TAG, signals.given_key()),
-            count(FAMILY_TAG, signals.family_key()),
-            count(POSTCODE_TAG, signals.address().postcode()),
+        // The candidates' blocking keys and the keys whose counts weigh exact matches on
+        // the signals' own values are looked up in one batch, so that all their cache
+        // misses overlap: nearly every recognition needs both.
+        let candidate_keys = keys.as_slice().len();
+        let (given, family) = (signals.given_key(), signals.family_key());
+        let counted = [
+            (GIVEN_TAG, given),
+            (FAMILY_TAG, family),
+            (POSTCODE_TAG, signals.address().postcode()),
+            (GIVEN_TAG, family),
+            (FAMILY_TAG, given),
         ];
+        let mut looked_up: SmallVec<[BlockingKey; BlockingKeys::CAP + 5]> = SmallVec::new();
+        looked_up.extend_from_slice(keys.as_slice());
+        looked_up.extend(
+            counted
+                .iter()
+                .filter_map(|&(tag, value)| value.map(|value| BlockingKey::of(tag, value))),
+        );
+        let mut found: SmallVec<[&'a [PatronId]; BlockingKeys::CAP + 5]> = SmallVec::new();
+        index.patrons_under_each(&looked_up, &mut found);
+        let mut counts = found.get(candidate_keys..).unwrap_or_default().iter();
+        let own_counts = counted
+            .map(|(_, value)| value.and_then(|_| counts.next().map(|patrons| patrons.len())));
+        found.truncate(candidate_keys);
         Self {
             side: SignalSide::new(signals),
             index,
             users,
             frequency_weights: Default::default(),
             own_counts,
+            filed: found.into_iter().collect(),
         }
     }
 
     /// The person strategy's candidates (as [`Strategy::candidates`] proposes them),
-    /// with the identifier lookups already made.
+    /// with the identifier and blocking key lookups already made.
     pub(crate) fn candidates(&self, out: &mut Candidates) {
-        let users = self.users.iter().copied();
-        propose(self.side.signals, &self.index, users, out);
+        propose(self.users.iter().copied(), &self.filed, out);
     }
 
     /// The one live patron using every identifier of the signals that anyone uses, if
@@ -814,10 +850,7 @@ impl<'a> Prepared<'a> {
         };
         let lookup = || {
             let counted = slot.and_then(|slot| self.own_counts.get(slot).copied().flatten());
-            weigh(
-                counted
-                    .unwrap_or_else(|| self.index.patrons_under(BlockingKey::of(tag, value)).len()),
-            )
+            weigh(counted.unwrap_or_else(|| self.index.count_under(BlockingKey::of(tag, value))))
         };
         let Some(cell) = slot.and_then(|slot| self.frequency_weights.get(slot)) else {
             return lookup();
@@ -1427,7 +1460,11 @@ impl Strategy for PersonMatcher {
             .identifiers()
             .iter()
             .map(|identifier| index.counted_patrons_with(identifier));
-        propose(signals, index, users, out);
+        let mut keys = BlockingKeys::default();
+        query_keys(signals, &mut keys);
+        let mut filed: SmallVec<[&[PatronId]; BlockingKeys::CAP]> = SmallVec::new();
+        index.patrons_under_each(keys.as_slice(), &mut filed);
+        propose(users, &filed, out);
     }
 
     fn score(&self, signals: &NormalizedSignals, patron: &PatronView<'_>, out: &mut Evidence) {
@@ -1458,11 +1495,11 @@ impl Strategy for PersonMatcher {
 }
 
 /// The candidates worth scoring (see [`Strategy::candidates`]), given the patrons using
-/// each of the signals' identifiers (`None` for a neutralized one).
+/// each of the signals' identifiers (`None` for a neutralized one) and the patrons filed
+/// under each of their blocking keys.
 fn propose<'a>(
-    signals: &NormalizedSignals,
-    index: &IndexView<'a>,
     users: impl Iterator<Item = Option<&'a [PatronId]>>,
+    filed: &[&'a [PatronId]],
     out: &mut Candidates,
 ) {
     // Count how strongly the indexes point at each patron (a shared identifier counts
@@ -1474,15 +1511,6 @@ fn propose<'a>(
     for patrons in users.flatten() {
         found.extend(patrons.iter().map(|&p| (p, 4)));
     }
-    let mut keys = BlockingKeys::default();
-    query_keys(signals, &mut keys);
-    // Every key's lookup first, then their patrons: the lookups do not depend on each
-    // other, so their cache misses overlap instead of each waiting for the last.
-    let filed: SmallVec<[&[PatronId]; BlockingKeys::CAP]> = keys
-        .as_slice()
-        .iter()
-        .map(|&key| index.patrons_under(key))
-        .collect();
     for patrons in filed {
         found.extend(patrons.iter().rev().take(PER_KEY).map(|&p| (p, 1)));
     }
