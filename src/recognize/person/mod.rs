@@ -725,10 +725,11 @@ pub(crate) struct Prepared<'a> {
     frequency_weights: [std::cell::Cell<Option<f64>>; 5],
     /// How many patrons are filed under the signals' own given name, family name and
     /// postcode, then under the family name as a given name and the given name as a
-    /// family name (as [`frequency_weight`](Self::frequency_weight) numbers them).
+    /// family name (as [`frequency_weight`](Self::frequency_weight) numbers them); `None`
+    /// where the signals lack the value or it is looked up on need.
     own_counts: [Option<usize>; 5],
-    /// The patrons filed under each of the signals' blocking keys, for the candidates.
-    filed: SmallVec<[&'a [PatronId]; BlockingKeys::CAP]>,
+    /// The person strategy's candidates, proposed from the lookups made here.
+    proposed: Candidates,
 }
 
 impl<'a> Prepared<'a> {
@@ -750,7 +751,7 @@ impl<'a> Prepared<'a> {
         index: IndexView<'a>,
         keys: &BlockingKeys,
     ) -> Self {
-        let users = signals
+        let users: SmallVec<[Option<&'a [PatronId]>; 4]> = signals
             .identifiers()
             .iter()
             .map(|identifier| index.counted_patrons_with(identifier))
@@ -760,12 +761,15 @@ impl<'a> Prepared<'a> {
         // misses overlap: nearly every recognition needs both.
         let candidate_keys = keys.as_slice().len();
         let (given, family) = (signals.given_key(), signals.family_key());
+        // Names swapped only weigh in when someone holds the record's identifiers (the
+        // shortcut's bound on names): a stranger counts them only if scoring needs them.
+        let held = users.iter().flatten().any(|patrons| !patrons.is_empty());
         let counted = [
             (GIVEN_TAG, given),
             (FAMILY_TAG, family),
             (POSTCODE_TAG, signals.address().postcode()),
-            (GIVEN_TAG, family),
-            (FAMILY_TAG, given),
+            (GIVEN_TAG, family.filter(|_| held)),
+            (FAMILY_TAG, given.filter(|_| held)),
         ];
         let mut looked_up: SmallVec<[BlockingKey; BlockingKeys::CAP + 5]> = SmallVec::new();
         looked_up.extend_from_slice(keys.as_slice());
@@ -780,20 +784,24 @@ impl<'a> Prepared<'a> {
         let own_counts = counted
             .map(|(_, value)| value.and_then(|_| counts.next().map(|patrons| patrons.len())));
         found.truncate(candidate_keys);
+        let mut proposed = Candidates::default();
+        propose(users.iter().copied(), &found, &mut proposed);
         Self {
             side: SignalSide::new(signals),
             index,
             users,
             frequency_weights: Default::default(),
             own_counts,
-            filed: found.into_iter().collect(),
+            proposed,
         }
     }
 
     /// The person strategy's candidates (as [`Strategy::candidates`] proposes them),
     /// with the identifier and blocking key lookups already made.
     pub(crate) fn candidates(&self, out: &mut Candidates) {
-        propose(self.users.iter().copied(), &self.filed, out);
+        for &patron in self.proposed.as_slice() {
+            out.push(patron);
+        }
     }
 
     /// The one live patron using every identifier of the signals that anyone uses, if
@@ -1571,6 +1579,12 @@ fn name_keys(
     signals: &NormalizedSignals,
     out: &mut BlockingKeys,
 ) {
+    let postcode = signals.address().postcode();
+    let birth = signals.birth_date();
+    // Every key combines two values: a name alone (a given name with nothing else, say)
+    // files under none, and its sounds need not be worked out.
+    let given = given.filter(|_| family.is_some() || postcode.is_some() || birth.is_some());
+    let family = family.filter(|_| given.is_some() || postcode.is_some() || birth.is_some());
     let given_sound = given
         .map(compare::phonetic_key_word)
         .filter(|k| !k.is_empty());
@@ -1578,8 +1592,6 @@ fn name_keys(
     let given_groups: &[compare::NicknameGroup] = given
         .and_then(|g| g.split(' ').next())
         .map_or(&[], compare::nickname_groups);
-    let postcode = signals.address().postcode();
-    let birth = signals.birth_date();
     if let Some(family) = family {
         // Each word of a double-barrelled name, so "Smith-Jones" finds "Smith"; both
         // Double Metaphone codes, so "Schmidt" finds "Smith".
