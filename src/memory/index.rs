@@ -44,7 +44,7 @@ impl IdentifierIndex {
 /// Blocking key → patrons filed under it, oldest first.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub(crate) struct BlockingIndex {
-    map: PostingMap<BlockingKey>,
+    map: KeyTable,
     /// The compared values of each patron's profile, derived (not saved in snapshots).
     #[serde(skip)]
     pub(crate) comparison: ComparisonKeys,
@@ -127,7 +127,12 @@ impl BlockingIndex {
     const DEDUPE_WINDOW: usize = 32;
 
     pub(crate) fn get(&self, key: BlockingKey) -> &[PatronId] {
-        self.map.get(&key)
+        self.map.get(key)
+    }
+
+    /// How many patrons are filed under `key`, without reading their list.
+    pub(crate) fn count(&self, key: BlockingKey) -> usize {
+        self.map.count(key)
     }
 
     pub(crate) fn insert(&mut self, key: BlockingKey, patron: PatronId) {
@@ -301,13 +306,6 @@ impl<K: Eq + std::hash::Hash> PostingMap<K> {
             self.map.remove(key);
         }
     }
-
-    /// Takes these patrons off every key (a walk over the whole map).
-    fn remove_everywhere(&mut self, patrons: &[PatronId]) {
-        let (lists, free) = (&mut self.lists, &mut self.free);
-        self.map
-            .retain(|_, posting| !Self::remove_from(lists, free, posting, patrons));
-    }
 }
 
 impl<K: fmt::Debug + Eq + std::hash::Hash> fmt::Debug for PostingMap<K> {
@@ -377,6 +375,440 @@ impl<'de, K: Deserialize<'de> + Eq + std::hash::Hash> Deserialize<'de> for Posti
     }
 }
 
+/// Blocking keys to the patrons filed under each, oldest first: an open-addressing table
+/// on the key itself (already a well-mixed 64-bit hash), one 16-byte slot a key. A lookup
+/// reads one slot in the usual case, where a general-purpose map hashes the key again and
+/// reads a control byte and then a bucket; with millions of keys each read is a cache
+/// miss.
+///
+/// Slots are kept in Robin Hood order (no key farther from its home slot than a key it
+/// passed on the way), so looking up an absent key stops after a slot or two. Most keys
+/// name one patron, kept in the slot; a key shared by several keeps its list aside and
+/// the list's length in the slot, so counting a key's patrons never reads the list.
+///
+/// Saved as a map from key to its list of patrons, in key order, as [`PostingMap`] is.
+#[derive(Clone, Default)]
+pub(crate) struct KeyTable {
+    /// A power of two many slots (or none), at most three quarters in use.
+    slots: Vec<KeySlot>,
+    /// Slots in use.
+    len: usize,
+    /// The lists of keys filed under more than one patron; a freed list's place is
+    /// reused by the next key that needs one.
+    lists: Vec<Vec<PatronId>>,
+    free: Vec<u32>,
+}
+
+/// One slot: a key and what it holds.
+#[derive(Clone, Copy)]
+struct KeySlot {
+    key: u64,
+    /// The only patron; or, with [`Posting::LIST`] set, the list's length in bits 32 to
+    /// 62 and its place in bits 0 to 31; or, all bits set, no key at all. A `PatronId`
+    /// rather than a bare `u64` so that the one patron can be lent as a slice.
+    posting: PatronId,
+}
+
+impl KeySlot {
+    /// No key: a list mark with a length no list reaches.
+    const EMPTY: KeySlot = KeySlot {
+        key: 0,
+        posting: PatronId::from_u64(u64::MAX),
+    };
+    /// The longest list a key keeps: its length fits 31 bits and never reads as empty.
+    const LONGEST: usize = (1 << 31) - 2;
+
+    fn is_empty(self) -> bool {
+        self.posting.as_u64() == u64::MAX
+    }
+
+    /// The list's place and length, for a key shared by several patrons.
+    fn list(self) -> Option<(usize, usize)> {
+        let raw = self.posting.as_u64();
+        (raw & Posting::LIST != 0).then_some((
+            (raw & 0xffff_ffff) as usize,
+            ((raw >> 32) & 0x7fff_ffff) as usize,
+        ))
+    }
+
+    fn listed(key: u64, at: u32, len: usize) -> Self {
+        let raw = Posting::LIST | ((len as u64) << 32) | u64::from(at);
+        Self {
+            key,
+            posting: PatronId::from_u64(raw),
+        }
+    }
+
+    /// How many patrons the key names.
+    fn count(self) -> usize {
+        match self.list() {
+            Some((_, len)) => len,
+            None => usize::from(!self.is_empty()),
+        }
+    }
+}
+
+impl KeyTable {
+    /// The fewest slots a table that holds anything has.
+    const MIN_SLOTS: usize = 16;
+
+    /// Fibonacci hashing: the key's top bits (mixed once more) pick its home slot.
+    fn home(&self, key: u64) -> usize {
+        let bits = self.slots.len().trailing_zeros();
+        if bits == 0 {
+            return 0;
+        }
+        (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - bits)) as usize
+    }
+
+    fn mask(&self) -> usize {
+        self.slots.len().wrapping_sub(1)
+    }
+
+    /// How far slot `at`, holding `key`, is from the key's home.
+    fn distance(&self, at: usize, key: u64) -> usize {
+        at.wrapping_sub(self.home(key)) & self.mask()
+    }
+
+    /// Where `key` sits, given a copy of its home slot already read.
+    fn find_from(&self, key: u64, home: usize, first: KeySlot) -> Option<usize> {
+        if first.is_empty() {
+            return None;
+        }
+        if first.key == key {
+            return Some(home);
+        }
+        let mask = self.mask();
+        let mut at = home;
+        for distance in 1..self.slots.len() {
+            at = (at + 1) & mask;
+            let slot = *self.slots.get(at)?;
+            // A key nearer its home than this one would be means it is not here.
+            if slot.is_empty() || self.distance(at, slot.key) < distance {
+                return None;
+            }
+            if slot.key == key {
+                return Some(at);
+            }
+        }
+        None
+    }
+
+    fn find(&self, key: u64) -> Option<usize> {
+        let home = self.home(key);
+        let first = *self.slots.get(home)?;
+        self.find_from(key, home, first)
+    }
+
+    fn slot(&self, key: BlockingKey) -> Option<KeySlot> {
+        self.find(key.as_u64())
+            .and_then(|at| self.slots.get(at).copied())
+    }
+
+    fn patrons<'a>(lists: &'a [Vec<PatronId>], slot: &'a KeySlot) -> &'a [PatronId] {
+        match slot.list() {
+            Some((at, _)) => lists.get(at).map_or(&[], Vec::as_slice),
+            None if slot.is_empty() => &[],
+            None => std::slice::from_ref(&slot.posting),
+        }
+    }
+
+    pub(crate) fn get(&self, key: BlockingKey) -> &[PatronId] {
+        match self.find(key.as_u64()).and_then(|at| self.slots.get(at)) {
+            Some(slot) => Self::patrons(&self.lists, slot),
+            None => &[],
+        }
+    }
+
+    /// How many patrons are filed under `key`.
+    pub(crate) fn count(&self, key: BlockingKey) -> usize {
+        self.slot(key).map_or(0, KeySlot::count)
+    }
+
+    /// The patrons filed under each of `keys`, in order, appended to `out`. Every key's
+    /// home slot is read before any is examined, and every list's place before any list:
+    /// these reads do not depend on each other, so their cache misses overlap instead of
+    /// each key waiting for the last.
+    pub(crate) fn get_each<'a>(
+        &'a self,
+        keys: &[BlockingKey],
+        out: &mut impl Extend<&'a [PatronId]>,
+    ) {
+        if self.slots.is_empty() {
+            out.extend(keys.iter().map(|_| &[][..]));
+            return;
+        }
+        let homes: SmallVec<[(usize, KeySlot); 40]> = keys
+            .iter()
+            .map(|key| {
+                let home = self.home(key.as_u64());
+                (
+                    home,
+                    self.slots.get(home).copied().unwrap_or(KeySlot::EMPTY),
+                )
+            })
+            .collect();
+        out.extend(keys.iter().zip(homes).map(|(key, (home, first))| {
+            match self
+                .find_from(key.as_u64(), home, first)
+                .and_then(|at| self.slots.get(at))
+            {
+                Some(slot) => Self::patrons(&self.lists, slot),
+                None => &[],
+            }
+        }));
+    }
+
+    /// Room for one more key, growing (and refiling every key) past three quarters full.
+    fn reserve_one(&mut self) {
+        if (self.len + 1) * 4 <= self.slots.len() * 3 {
+            return;
+        }
+        let wanted = (self.slots.len() * 2).max(Self::MIN_SLOTS);
+        self.resize(wanted);
+    }
+
+    fn resize(&mut self, slots: usize) {
+        let old = std::mem::replace(&mut self.slots, vec![KeySlot::EMPTY; slots]);
+        self.len = 0;
+        for slot in old.into_iter().filter(|s| !s.is_empty()) {
+            self.place(slot);
+        }
+    }
+
+    /// Puts a key known to be absent into a table with room for it.
+    fn place(&mut self, mut entry: KeySlot) {
+        let mask = self.mask();
+        let mut at = self.home(entry.key);
+        let mut distance = 0;
+        for _ in 0..self.slots.len() {
+            let theirs = match self.slots.get(at) {
+                Some(slot) if slot.is_empty() => None,
+                Some(slot) => Some(self.distance(at, slot.key)),
+                None => return,
+            };
+            let Some(slot) = self.slots.get_mut(at) else {
+                return;
+            };
+            match theirs {
+                None => {
+                    *slot = entry;
+                    self.len += 1;
+                    return;
+                }
+                // Robin Hood: the key nearer its home gives its place up and moves on.
+                Some(theirs) if theirs < distance => {
+                    std::mem::swap(slot, &mut entry);
+                    distance = theirs;
+                }
+                Some(_) => {}
+            }
+            at = (at + 1) & mask;
+            distance += 1;
+        }
+    }
+
+    /// A list holding `patrons`, in a freed place if there is one; `None` once the
+    /// positions run out (then the key keeps what it had).
+    fn new_list(&mut self, patrons: Vec<PatronId>) -> Option<u32> {
+        match self.free.pop() {
+            Some(at) => {
+                *self.lists.get_mut(at as usize)? = patrons;
+                Some(at)
+            }
+            None => {
+                // The last position stays unused: a slot of all ones reads as empty.
+                let at = u32::try_from(self.lists.len())
+                    .ok()
+                    .filter(|&at| at < u32::MAX)?;
+                self.lists.push(patrons);
+                Some(at)
+            }
+        }
+    }
+
+    /// Files `patron` under `key` unless `filed` says the key's list already has them.
+    pub(crate) fn insert_unless(
+        &mut self,
+        key: BlockingKey,
+        patron: PatronId,
+        filed: impl Fn(&[PatronId]) -> bool,
+    ) {
+        let key = key.as_u64();
+        let Some(at) = self.find(key) else {
+            self.reserve_one();
+            self.place(KeySlot {
+                key,
+                posting: patron,
+            });
+            return;
+        };
+        let Some(slot) = self.slots.get(at).copied() else {
+            return;
+        };
+        let updated = match slot.list() {
+            None if slot.posting == patron => return,
+            None => match self.new_list(vec![slot.posting, patron]) {
+                Some(list) => KeySlot::listed(key, list, 2),
+                None => return,
+            },
+            Some((list, _)) => {
+                let Some(patrons) = self.lists.get_mut(list) else {
+                    return;
+                };
+                if filed(patrons) || patrons.len() >= KeySlot::LONGEST {
+                    return;
+                }
+                patrons.push(patron);
+                KeySlot::listed(key, list as u32, patrons.len())
+            }
+        };
+        if let Some(slot) = self.slots.get_mut(at) {
+            *slot = updated;
+        }
+    }
+
+    /// Takes these patrons off every key, dropping the keys nobody is under any more
+    /// (a walk over the whole table, which is then refiled).
+    pub(crate) fn remove_everywhere(&mut self, patrons: &[PatronId]) {
+        let mut kept = Vec::with_capacity(self.len);
+        for slot in std::mem::take(&mut self.slots) {
+            if slot.is_empty() {
+                continue;
+            }
+            let Some((at, _)) = slot.list() else {
+                if !patrons.contains(&slot.posting) {
+                    kept.push(slot);
+                }
+                continue;
+            };
+            let Some(list) = self.lists.get_mut(at) else {
+                continue;
+            };
+            list.retain(|p| !patrons.contains(p));
+            let left = list.len();
+            if left > 1 {
+                kept.push(KeySlot::listed(slot.key, at as u32, left));
+                continue;
+            }
+            // Down to one patron, the key goes back inline and its list's place is freed.
+            let only = list.first().copied();
+            *list = Vec::new();
+            self.free.push(at as u32);
+            if let Some(patron) = only {
+                kept.push(KeySlot {
+                    key: slot.key,
+                    posting: patron,
+                });
+            }
+        }
+        self.len = 0;
+        let mut slots = Self::MIN_SLOTS;
+        while slots * 3 < kept.len() * 4 {
+            slots *= 2;
+        }
+        self.slots = if kept.is_empty() {
+            Vec::new()
+        } else {
+            vec![KeySlot::EMPTY; slots]
+        };
+        for slot in kept {
+            self.place(slot);
+        }
+    }
+
+    /// Every key and its patrons, in no particular order.
+    fn entries(&self) -> impl Iterator<Item = (BlockingKey, &[PatronId])> {
+        self.slots
+            .iter()
+            .filter(|slot| !slot.is_empty())
+            .map(|slot| {
+                (
+                    BlockingKey::from_u64(slot.key),
+                    Self::patrons(&self.lists, slot),
+                )
+            })
+    }
+}
+
+impl fmt::Debug for KeyTable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.entries()).finish()
+    }
+}
+
+// Saved in key order, as `PostingMap` is: the same memory saves the same bytes.
+impl Serialize for KeyTable {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut entries: Vec<(BlockingKey, &[PatronId])> = self.entries().collect();
+        entries.sort_unstable_by_key(|(key, _)| *key);
+        serializer.collect_map(entries)
+    }
+}
+
+impl<'de> Deserialize<'de> for KeyTable {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Reader;
+        impl<'de> serde::de::Visitor<'de> for Reader {
+            type Value = KeyTable;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map from keys to patrons")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut table = KeyTable::default();
+                // The hint comes from the input: bounded by the loading budget.
+                let expected =
+                    entries_to_reserve(map.size_hint().unwrap_or(0), size_of::<KeySlot>() + 1);
+                if expected > 0 {
+                    let mut slots = KeyTable::MIN_SLOTS;
+                    while slots * 3 < expected * 4 {
+                        slots *= 2;
+                    }
+                    table.slots = vec![KeySlot::EMPTY; slots];
+                }
+                while let Some((key, patrons)) =
+                    map.next_entry::<BlockingKey, SmallVec<[PatronId; 2]>>()?
+                {
+                    if patrons.iter().any(|p| p.as_u64() & Posting::LIST != 0) {
+                        return Err(serde::de::Error::custom(
+                            "an index names a patron id out of range",
+                        ));
+                    }
+                    if table.find(key.as_u64()).is_some() {
+                        return Err(serde::de::Error::custom("an index lists a key twice"));
+                    }
+                    let slot = match patrons.as_slice() {
+                        [] => continue,
+                        [only] => KeySlot {
+                            key: key.as_u64(),
+                            posting: *only,
+                        },
+                        _ if patrons.len() > KeySlot::LONGEST => {
+                            return Err(serde::de::Error::custom(
+                                "a key lists more patrons than an index holds",
+                            ));
+                        }
+                        _ => {
+                            let len = patrons.len();
+                            let at = table.new_list(patrons.to_vec()).ok_or_else(|| {
+                                serde::de::Error::custom("more shared keys than an index holds")
+                            })?;
+                            KeySlot::listed(key.as_u64(), at, len)
+                        }
+                    };
+                    table.reserve_one();
+                    table.place(slot);
+                }
+                Ok(table)
+            }
+        }
+        deserializer.deserialize_map(Reader)
+    }
+}
+
 /// Identifiers that never count as evidence: the configured blocklist, plus the limit
 /// past which an identifier is taken to be a placeholder (a box-office e-mail, the
 /// venue's own phone).
@@ -416,6 +848,21 @@ impl<'a> IndexView<'a> {
     /// [`Strategy::blocking_keys`](crate::Strategy::blocking_keys)).
     pub fn patrons_under(&self, key: BlockingKey) -> &'a [PatronId] {
         self.state.blocking.get(key)
+    }
+
+    /// The patrons filed under each of `keys`, in order, appended to `out`: looked up
+    /// together, so that their cache misses overlap (see [`KeyTable::get_each`]).
+    pub(crate) fn patrons_under_each(
+        &self,
+        keys: &[BlockingKey],
+        out: &mut impl Extend<&'a [PatronId]>,
+    ) {
+        self.state.blocking.map.get_each(keys, out);
+    }
+
+    /// How many patrons are filed under a blocking key, without reading their list.
+    pub(crate) fn count_under(&self, key: BlockingKey) -> usize {
+        self.state.blocking.count(key)
     }
 
     /// Whether this identifier must not count as evidence: it is on the blocklist, or more
@@ -502,12 +949,112 @@ mod tests {
         assert_eq!(map.get(&8), ids(&[2, 4]));
         assert!(map.free.is_empty());
         assert_eq!(map.lists.len(), 1);
+    }
 
-        // Taking a patron off everywhere drops the keys nobody is under any more.
-        map.remove_everywhere(&ids(&[2]));
-        assert_eq!(map.get(&7), ids(&[]));
-        assert_eq!(map.get(&8), ids(&[4]));
-        assert_eq!(map.len(), 1);
+    /// A key table and the map it replaced, filed the same way.
+    fn both(filings: &[(u64, u64)]) -> (KeyTable, PostingMap<BlockingKey>) {
+        let mut table = KeyTable::default();
+        let mut map: PostingMap<BlockingKey> = PostingMap::default();
+        for &(key, patron) in filings {
+            let (key, patron) = (BlockingKey::from_u64(key), PatronId::from_u64(patron));
+            table.insert_unless(key, patron, |l| l.contains(&patron));
+            map.insert_unless(key, patron, |l| l.contains(&patron));
+        }
+        (table, map)
+    }
+
+    /// Keys that crowd a few home slots (their top bits agree), with some shared.
+    fn crowded_filings(keys: u64) -> Vec<(u64, u64)> {
+        (0..keys)
+            .flat_map(|k| {
+                let key = (k % 7) << 61 | k.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 8;
+                let sharers = 1 + k % 4;
+                (0..sharers).map(move |s| (key, 1 + (k * 3 + s) % 50))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_key_table_finds_what_a_map_finds_and_saves_the_same_bytes() {
+        let filings = crowded_filings(3_000);
+        let (table, map) = both(&filings);
+        let absent = (0..500u64).map(|k| k.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
+        for key in filings.iter().map(|&(k, _)| k).chain(absent) {
+            let key = BlockingKey::from_u64(key);
+            assert_eq!(table.get(key), map.get(&key), "key {key:?}");
+            assert_eq!(table.count(key), map.get(&key).len());
+        }
+        let keys: Vec<BlockingKey> = filings
+            .iter()
+            .map(|&(k, _)| BlockingKey::from_u64(k))
+            .step_by(5)
+            .chain([BlockingKey::from_u64(12_345)])
+            .collect();
+        let mut each: Vec<&[PatronId]> = Vec::new();
+        table.get_each(&keys, &mut each);
+        let expected: Vec<&[PatronId]> = keys.iter().map(|k| map.get(k)).collect();
+        assert_eq!(each, expected);
+        // Snapshots hold the same bytes whichever structure wrote them, and read back.
+        let bytes = postcard::to_stdvec(&table).unwrap();
+        assert_eq!(bytes, postcard::to_stdvec(&map).unwrap());
+        let back: KeyTable = postcard::from_bytes(&bytes).unwrap();
+        assert_eq!(postcard::to_stdvec(&back).unwrap(), bytes);
+        for &(key, _) in &filings {
+            let key = BlockingKey::from_u64(key);
+            assert_eq!(back.get(key), table.get(key));
+        }
+    }
+
+    #[test]
+    fn a_key_table_takes_patrons_off_everywhere_and_keeps_the_rest() {
+        let filings = crowded_filings(2_000);
+        let (mut table, _) = both(&filings);
+        let gone = ids(&[1, 2, 3, 10, 49]);
+        table.remove_everywhere(&gone);
+        let kept: Vec<(u64, u64)> = filings
+            .iter()
+            .copied()
+            .filter(|&(_, p)| !gone.contains(&PatronId::from_u64(p)))
+            .collect();
+        let (_, expected) = both(&kept);
+        assert_eq!(
+            postcard::to_stdvec(&table).unwrap(),
+            postcard::to_stdvec(&expected).unwrap()
+        );
+        for &(key, _) in &filings {
+            let key = BlockingKey::from_u64(key);
+            assert_eq!(table.get(key), expected.get(&key));
+            for patron in table.get(key) {
+                assert!(!gone.contains(patron));
+            }
+        }
+        // Lists freed by the removal are reused.
+        let lists = table.lists.len();
+        table.insert_unless(BlockingKey::from_u64(77), PatronId::from_u64(1), |_| false);
+        table.insert_unless(BlockingKey::from_u64(77), PatronId::from_u64(2), |_| false);
+        assert_eq!(table.get(BlockingKey::from_u64(77)), ids(&[1, 2]));
+        assert_eq!(table.lists.len(), lists);
+        // Everyone gone leaves nothing.
+        let everyone: Vec<PatronId> = (1..=50).map(PatronId::from_u64).collect();
+        table.remove_everywhere(&everyone);
+        assert!(table.entries().next().is_none());
+        assert_eq!(table.get(BlockingKey::from_u64(77)), ids(&[]));
+    }
+
+    #[test]
+    fn a_key_table_refuses_forged_snapshots() {
+        let fine = postcard::to_stdvec(&vec![(3u64, vec![1u64, 2]), (4, vec![2])]).unwrap();
+        let table = postcard::from_bytes::<KeyTable>(&fine).unwrap();
+        assert_eq!(table.get(BlockingKey::from_u64(3)), ids(&[1, 2]));
+        let forged = postcard::to_stdvec(&vec![(3u64, vec![Posting::LIST | 5])]).unwrap();
+        assert!(postcard::from_bytes::<KeyTable>(&forged).is_err());
+        let twice = postcard::to_stdvec(&vec![(3u64, vec![1u64]), (3, vec![2])]).unwrap();
+        assert!(postcard::from_bytes::<KeyTable>(&twice).is_err());
+        // A key nobody is filed under is skipped.
+        let empty = postcard::to_stdvec(&vec![(3u64, Vec::<u64>::new()), (4, vec![9])]).unwrap();
+        let table = postcard::from_bytes::<KeyTable>(&empty).unwrap();
+        assert_eq!(table.get(BlockingKey::from_u64(3)), ids(&[]));
+        assert_eq!(table.get(BlockingKey::from_u64(4)), ids(&[9]));
     }
 
     #[test]

@@ -184,6 +184,16 @@ impl Memory {
                 }
             }
         }
+        // Read every candidate's record before resolving any: these reads do not depend
+        // on each other, so their cache misses overlap instead of each waiting for the
+        // last.
+        let merged = candidates
+            .as_slice()
+            .iter()
+            .filter_map(|&id| self.state.patron(id))
+            .filter(|record| record.merged_into.is_some())
+            .count();
+        std::hint::black_box(merged);
         // Index entries of merged patrons stand for their survivor (once each).
         let mut views: smallvec::SmallVec<[PatronView<'_>; 16]> = smallvec::SmallVec::new();
         for &id in candidates.as_slice() {

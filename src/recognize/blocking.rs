@@ -37,6 +37,11 @@ impl BlockingKey {
     pub fn as_u64(self) -> u64 {
         self.0
     }
+
+    /// The key with this raw hash (as an index keeps it).
+    pub(crate) fn from_u64(raw: u64) -> Self {
+        Self(raw)
+    }
 }
 
 /// The keys one set of signals files under, without repeats.

@@ -311,7 +311,7 @@ impl PersonMatcher {
         signals: &'a NormalizedSignals,
         index: IndexView<'a>,
     ) -> Prepared<'a> {
-        Prepared::new(signals, index)
+        Prepared::with_candidates(signals, index)
     }
 
     /// Prepares the shortcut for a record whose identifiers only one patron uses: that
@@ -770,40 +770,84 @@ pub(crate) struct Prepared<'a> {
     /// need.
     frequency_weights: [std::cell::Cell<Option<f64>>; 5],
     /// How many patrons are filed under the signals' own given name, family name and
-    /// postcode: looked up together up front, so their cache misses overlap, as nearly
-    /// every recognition weighs an exact match on one of them.
-    own_counts: [Option<usize>; 3],
+    /// postcode, then under the family name as a given name and the given name as a
+    /// family name (as [`frequency_weight`](Self::frequency_weight) numbers them); `None`
+    /// where the signals lack the value or it is looked up on need.
+    own_counts: [Option<usize>; 5],
+    /// The person strategy's candidates, proposed from the lookups made here.
+    proposed: Candidates,
 }
 
 impl<'a> Prepared<'a> {
+    /// For scoring only: no candidates are proposed from it.
     fn new(signals: &'a NormalizedSignals, index: IndexView<'a>) -> Self {
-        let users = signals
+        Self::looked_up(signals, index, &BlockingKeys::default())
+    }
+
+    /// For a whole recognition: candidates included.
+    fn with_candidates(signals: &'a NormalizedSignals, index: IndexView<'a>) -> Self {
+        let mut keys = BlockingKeys::default();
+        query_keys(signals, &mut keys);
+        Self::looked_up(signals, index, &keys)
+    }
+
+    /// Prepared with the patrons filed under these candidate keys.
+    fn looked_up(
+        signals: &'a NormalizedSignals,
+        index: IndexView<'a>,
+        keys: &BlockingKeys,
+    ) -> Self {
+        let users: SmallVec<[Option<&'a [PatronId]>; 4]> = signals
             .identifiers()
             .iter()
             .map(|identifier| index.counted_patrons_with(identifier))
             .collect();
-        let count = |tag: &str, value: Option<&str>| {
-            value.map(|value| index.patrons_under(BlockingKey::of(tag, value)).len())
-        };
-        let own_counts = [
-            count(GIVEN_TAG, signals.given_key()),
-            count(FAMILY_TAG, signals.family_key()),
-            count(POSTCODE_TAG, signals.address().postcode()),
+        // The candidates' blocking keys and the keys whose counts weigh exact matches on
+        // the signals' own values are looked up in one batch, so that all their cache
+        // misses overlap: nearly every recognition needs both.
+        let candidate_keys = keys.as_slice().len();
+        let (given, family) = (signals.given_key(), signals.family_key());
+        // Names swapped only weigh in when someone holds the record's identifiers (the
+        // shortcut's bound on names): a stranger counts them only if scoring needs them.
+        let held = users.iter().flatten().any(|patrons| !patrons.is_empty());
+        let counted = [
+            (GIVEN_TAG, given),
+            (FAMILY_TAG, family),
+            (POSTCODE_TAG, signals.address().postcode()),
+            (GIVEN_TAG, family.filter(|_| held)),
+            (FAMILY_TAG, given.filter(|_| held)),
         ];
+        let mut looked_up: SmallVec<[BlockingKey; BlockingKeys::CAP + 5]> = SmallVec::new();
+        looked_up.extend_from_slice(keys.as_slice());
+        looked_up.extend(
+            counted
+                .iter()
+                .filter_map(|&(tag, value)| value.map(|value| BlockingKey::of(tag, value))),
+        );
+        let mut found: SmallVec<[&'a [PatronId]; BlockingKeys::CAP + 5]> = SmallVec::new();
+        index.patrons_under_each(&looked_up, &mut found);
+        let mut counts = found.get(candidate_keys..).unwrap_or_default().iter();
+        let own_counts = counted
+            .map(|(_, value)| value.and_then(|_| counts.next().map(|patrons| patrons.len())));
+        found.truncate(candidate_keys);
+        let mut proposed = Candidates::default();
+        propose(users.iter().copied(), &found, &mut proposed);
         Self {
             side: SignalSide::new(signals),
             index,
             users,
             frequency_weights: Default::default(),
             own_counts,
+            proposed,
         }
     }
 
     /// The person strategy's candidates (as [`Strategy::candidates`] proposes them),
-    /// with the identifier lookups already made.
+    /// with the identifier and blocking key lookups already made.
     pub(crate) fn candidates(&self, out: &mut Candidates) {
-        let users = self.users.iter().copied();
-        propose(self.side.signals, &self.index, users, out);
+        for &patron in self.proposed.as_slice() {
+            out.push(patron);
+        }
     }
 
     /// The one live patron using every identifier of the signals that anyone uses, if
@@ -860,10 +904,7 @@ impl<'a> Prepared<'a> {
         };
         let lookup = || {
             let counted = slot.and_then(|slot| self.own_counts.get(slot).copied().flatten());
-            weigh(
-                counted
-                    .unwrap_or_else(|| self.index.patrons_under(BlockingKey::of(tag, value)).len()),
-            )
+            weigh(counted.unwrap_or_else(|| self.index.count_under(BlockingKey::of(tag, value))))
         };
         let Some(cell) = slot.and_then(|slot| self.frequency_weights.get(slot)) else {
             return lookup();
@@ -1572,7 +1613,11 @@ impl Strategy for PersonMatcher {
             .identifiers()
             .iter()
             .map(|identifier| index.counted_patrons_with(identifier));
-        propose(signals, index, users, out);
+        let mut keys = BlockingKeys::default();
+        query_keys(signals, &mut keys);
+        let mut filed: SmallVec<[&[PatronId]; BlockingKeys::CAP]> = SmallVec::new();
+        index.patrons_under_each(keys.as_slice(), &mut filed);
+        propose(users, &filed, out);
     }
 
     fn score(&self, signals: &NormalizedSignals, patron: &PatronView<'_>, out: &mut Evidence) {
@@ -1603,11 +1648,11 @@ impl Strategy for PersonMatcher {
 }
 
 /// The candidates worth scoring (see [`Strategy::candidates`]), given the patrons using
-/// each of the signals' identifiers (`None` for a neutralized one).
+/// each of the signals' identifiers (`None` for a neutralized one) and the patrons filed
+/// under each of their blocking keys.
 fn propose<'a>(
-    signals: &NormalizedSignals,
-    index: &IndexView<'a>,
     users: impl Iterator<Item = Option<&'a [PatronId]>>,
+    filed: &[&'a [PatronId]],
     out: &mut Candidates,
 ) {
     // Count how strongly the indexes point at each patron (a shared identifier counts
@@ -1619,15 +1664,13 @@ fn propose<'a>(
     for patrons in users.flatten() {
         found.extend(patrons.iter().map(|&p| (p, 4)));
     }
-    let mut keys = BlockingKeys::default();
-    query_keys(signals, &mut keys);
-    // Every key's lookup first, then their patrons: the lookups do not depend on each
-    // other, so their cache misses overlap instead of each waiting for the last.
-    let filed: SmallVec<[&[PatronId]; BlockingKeys::CAP]> = keys
-        .as_slice()
+    // Read the newest patrons of every key before taking any: in a loop of nothing but
+    // reads, many keys' cache misses are under way at once.
+    let newest = filed
         .iter()
-        .map(|&key| index.patrons_under(key))
-        .collect();
+        .flat_map(|patrons| patrons.iter().rev().take(PER_KEY))
+        .fold(0, |sum: u64, patron| sum ^ patron.as_u64());
+    std::hint::black_box(newest);
     for patrons in filed {
         found.extend(patrons.iter().rev().take(PER_KEY).map(|&p| (p, 1)));
     }
@@ -1681,6 +1724,12 @@ fn name_keys(
     signals: &NormalizedSignals,
     out: &mut BlockingKeys,
 ) {
+    let postcode = signals.address().postcode();
+    let birth = signals.birth_date();
+    // Every key combines two values: a name alone (a given name with nothing else, say)
+    // files under none, and its sounds need not be worked out.
+    let given = given.filter(|_| family.is_some() || postcode.is_some() || birth.is_some());
+    let family = family.filter(|_| given.is_some() || postcode.is_some() || birth.is_some());
     let given_sound = given
         .map(compare::phonetic_key_word)
         .filter(|k| !k.is_empty());
@@ -1688,8 +1737,6 @@ fn name_keys(
     let given_groups: &[compare::NicknameGroup] = given
         .and_then(|g| g.split(' ').next())
         .map_or(&[], compare::nickname_groups);
-    let postcode = signals.address().postcode();
-    let birth = signals.birth_date();
     if let Some(family) = family {
         // Each word of a double-barrelled name, so "Smith-Jones" finds "Smith"; both
         // Double Metaphone codes, so "Schmidt" finds "Smith".
