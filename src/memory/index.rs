@@ -397,6 +397,10 @@ pub(crate) struct KeyTable {
     /// reused by the next key that needs one.
     lists: Vec<Vec<PatronId>>,
     free: Vec<u32>,
+    /// Picks each key's home slot. Keys are stable hashes of vendor text (the same in
+    /// every process), so placing them by a hash keyed per table keeps crafted names
+    /// from piling up in one run of slots.
+    placement: ahash::RandomState,
 }
 
 /// One slot: a key and what it holds.
@@ -452,13 +456,14 @@ impl KeyTable {
     /// The fewest slots a table that holds anything has.
     const MIN_SLOTS: usize = 16;
 
-    /// Fibonacci hashing: the key's top bits (mixed once more) pick its home slot.
+    /// The key, hashed by this table's own keyed hash, picks its home slot by its top
+    /// bits.
     fn home(&self, key: u64) -> usize {
         let bits = self.slots.len().trailing_zeros();
         if bits == 0 {
             return 0;
         }
-        (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - bits)) as usize
+        (self.placement.hash_one(key) >> (64 - bits)) as usize
     }
 
     fn mask(&self) -> usize {
@@ -1002,6 +1007,32 @@ mod tests {
         for &(key, _) in &filings {
             let key = BlockingKey::from_u64(key);
             assert_eq!(back.get(key), table.get(key));
+        }
+    }
+
+    #[test]
+    fn keys_crafted_to_share_a_home_slot_do_not_pile_up() {
+        // Keys whose Fibonacci home (the fixed multiplier a vendor could know) is the
+        // same slot for any table size up to 2^20: placement by the table's own keyed
+        // hash spreads them like any other keys.
+        const FIBONACCI: u64 = 0x9e37_79b9_7f4a_7c15;
+        let inverse = (0..6).fold(FIBONACCI, |x, _| {
+            x.wrapping_mul(2u64.wrapping_sub(FIBONACCI.wrapping_mul(x)))
+        });
+        assert_eq!(FIBONACCI.wrapping_mul(inverse), 1);
+        let mut table = KeyTable::default();
+        for n in 0..4_000u64 {
+            let key = BlockingKey::from_u64((n + 1).wrapping_mul(inverse));
+            table.insert_unless(key, PatronId::from_u64(n), |_| false);
+        }
+        let farthest = (0..table.slots.len())
+            .filter(|&at| !table.slots[at].is_empty())
+            .map(|at| table.distance(at, table.slots[at].key))
+            .max();
+        assert!(farthest.is_some_and(|d| d < 64), "{farthest:?}");
+        for n in 0..4_000u64 {
+            let key = BlockingKey::from_u64((n + 1).wrapping_mul(inverse));
+            assert_eq!(table.get(key), [PatronId::from_u64(n)]);
         }
     }
 
