@@ -387,7 +387,7 @@ impl<'de, K: Deserialize<'de> + Eq + std::hash::Hash> Deserialize<'de> for Posti
 /// the list's length in the slot, so counting a key's patrons never reads the list.
 ///
 /// Saved as a map from key to its list of patrons, in key order, as [`PostingMap`] is.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub(crate) struct KeyTable {
     /// A power of two many slots (or none), at most three quarters in use.
     slots: Vec<KeySlot>,
@@ -397,10 +397,22 @@ pub(crate) struct KeyTable {
     /// reused by the next key that needs one.
     lists: Vec<Vec<PatronId>>,
     free: Vec<u32>,
-    /// Picks each key's home slot. Keys are stable hashes of vendor text (the same in
-    /// every process), so placing them by a hash keyed per table keeps crafted names
-    /// from piling up in one run of slots.
-    placement: ahash::RandomState,
+    /// Mixed into each key before it picks its home slot. Keys are stable hashes of
+    /// vendor text (the same in every process), so placing them by a mix keyed per
+    /// table keeps crafted names from piling up in one run of slots.
+    seed: u64,
+}
+
+impl Default for KeyTable {
+    fn default() -> Self {
+        Self {
+            slots: Vec::new(),
+            len: 0,
+            lists: Vec::new(),
+            free: Vec::new(),
+            seed: ahash::RandomState::new().hash_one(0x5eed_u64),
+        }
+    }
 }
 
 /// One slot: a key and what it holds.
@@ -456,14 +468,17 @@ impl KeyTable {
     /// The fewest slots a table that holds anything has.
     const MIN_SLOTS: usize = 16;
 
-    /// The key, hashed by this table's own keyed hash, picks its home slot by its top
-    /// bits.
+    /// The key, mixed with the table's seed (a folded multiply: both halves of the
+    /// 128-bit product, so every key bit reaches the top bits), picks its home slot by
+    /// its top bits.
     fn home(&self, key: u64) -> usize {
         let bits = self.slots.len().trailing_zeros();
         if bits == 0 {
             return 0;
         }
-        (self.placement.hash_one(key) >> (64 - bits)) as usize
+        let product = u128::from(key ^ self.seed) * 0x9e37_79b9_7f4a_7c15_u128;
+        let mixed = (product as u64) ^ ((product >> 64) as u64);
+        (mixed >> (64 - bits)) as usize
     }
 
     fn mask(&self) -> usize {
