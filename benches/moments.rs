@@ -16,6 +16,13 @@
 //! first booking of a show costs. In both, patrons keep the bookings they make, so each
 //! holds more bookings ahead the longer a run lasts.
 //!
+//! Criterion measures the two configurations minutes apart, and on a shared machine
+//! their difference (a microsecond or two of some ten) moves by as much as itself. So the
+//! bench also prints a paired figure for each kind of order: both memories are observed in
+//! alternating rounds of 50 orders, and the median over 400 rounds of (every rule − no
+//! rule) is the rules' extra per observation; rounds are short enough that most run
+//! uninterrupted, and the load a round sees is shared by both halves.
+//!
 //! `tick_one_percent_due/1000000` is a tick over a million patrons of whom 1 % are due,
 //! each tick the next 1 % (a rule wakes every patron once every 100 days, at a time of
 //! their own, and proposes nothing: what finding and refiling the due ones costs);
@@ -24,6 +31,7 @@
 //! patrons not due cost nothing.
 
 use std::hint::black_box;
+use std::time::Instant;
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
@@ -171,6 +179,86 @@ fn rules(c: &mut Criterion) {
     group.finish();
 }
 
+/// The rules' extra per observation, paired: rounds of `PER_ROUND` orders alternate
+/// between a memory with every built-in rule and one without, and the median of the
+/// per-round differences is printed (after both memories are warmed up as criterion's
+/// would be).
+fn print_paired_extra(name: &str, looped: fn(&mut Memory, &mut usize) -> usize) {
+    const WARM_UP: usize = 20_000;
+    const ROUNDS: usize = 400;
+    const PER_ROUND: usize = 50;
+    let mut none = memory_with(Memory::builder().without_default_rules(), PATRONS);
+    let mut every = memory_with(Memory::builder().all_builtin_rules(), PATRONS);
+    let (mut n_none, mut n_every) = (0, 0);
+    for _ in 0..WARM_UP {
+        black_box(looped(&mut none, &mut n_none));
+        black_box(looped(&mut every, &mut n_every));
+    }
+    let round = |memory: &mut Memory, n: &mut usize| {
+        let started = Instant::now();
+        for _ in 0..PER_ROUND {
+            black_box(looped(memory, n));
+        }
+        started.elapsed().as_secs_f64() * 1e6 / PER_ROUND as f64
+    };
+    let mut extra: Vec<f64> = (0..ROUNDS)
+        .map(|_| {
+            let without = round(&mut none, &mut n_none);
+            round(&mut every, &mut n_every) - without
+        })
+        .collect();
+    extra.sort_by(f64::total_cmp);
+    eprintln!(
+        "moments/paired_extra/{name}/{PATRONS}: every built-in rule adds {:.2} µs per \
+         observation (median of {ROUNDS} paired rounds; quartiles {:.2} to {:.2} µs)",
+        extra[ROUNDS / 2],
+        extra[ROUNDS / 4],
+        extra[ROUNDS * 3 / 4],
+    );
+}
+
+/// The paired figures, unless a filter on the command line leaves them out.
+fn paired(_: &mut Criterion) {
+    // Criterion's options that take a value; anything else not starting with `--` is a
+    // filter.
+    const WITH_VALUE: [&str; 12] = [
+        "--warm-up-time",
+        "--measurement-time",
+        "--sample-size",
+        "--nresamples",
+        "--noise-threshold",
+        "--confidence-level",
+        "--significance-level",
+        "--save-baseline",
+        "--baseline",
+        "--load-baseline",
+        "--profile-time",
+        "--color",
+    ];
+    let mut filters: Vec<String> = Vec::new();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        if WITH_VALUE.contains(&arg.as_str()) {
+            args.next();
+        } else if !arg.starts_with("--") {
+            filters.push(arg);
+        }
+    }
+    let wanted = |name: &str| {
+        let id = format!("moments/paired_extra/{name}");
+        filters.is_empty() || filters.iter().any(|f| id.contains(f.as_str()))
+    };
+    if std::env::args().any(|arg| arg == "--list") {
+        return;
+    }
+    if wanted("order") {
+        print_paired_extra("order", order_loop);
+    }
+    if wanted("new_booking") {
+        print_paired_extra("new_booking", new_booking_loop);
+    }
+}
+
 /// A sold-out house: 2,000 patrons, each with a seat and their moments.
 fn brief(c: &mut Criterion) {
     const SEATS: usize = 2_000;
@@ -282,5 +370,5 @@ fn tick_scale(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, rules, brief, tick_scale);
+criterion_group!(benches, rules, paired, brief, tick_scale);
 criterion_main!(benches);
