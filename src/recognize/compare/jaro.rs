@@ -21,7 +21,12 @@ const STACK_WORDS: usize = 4;
 /// 0.961, `dwayne`/`duane` 0.84.
 pub(crate) fn jaro_winkler(a: &str, b: &str) -> f64 {
     let (a, b) = (a.as_bytes(), b.as_bytes());
-    let j = jaro(a, b);
+    winkler(jaro(a, b), a, b)
+}
+
+/// Winkler's boost of a Jaro score `j` for the prefix `a` and `b` share (up to
+/// [`MAX_PREFIX`] bytes), given only to scores of [`BOOST_THRESHOLD`] or more.
+fn winkler(j: f64, a: &[u8], b: &[u8]) -> f64 {
     if j < BOOST_THRESHOLD {
         return j;
     }
@@ -56,17 +61,7 @@ pub(crate) fn jaro_winkler_could_reach(a: &str, b: &str, threshold: f64) -> bool
     }
     let m = most_matches as f64;
     let jaro = (m / a.len() as f64 + m / b.len() as f64 + 1.0) / 3.0;
-    let most = if jaro < BOOST_THRESHOLD {
-        jaro
-    } else {
-        let prefix = a
-            .iter()
-            .zip(b)
-            .take(MAX_PREFIX)
-            .take_while(|(x, y)| x == y)
-            .count();
-        jaro + f64::from(prefix as u8) * PREFIX_SCALE * (1.0 - jaro)
-    };
+    let most = winkler(jaro, a, b);
     // Rounding may take the bound a hair under a score it equals.
     most + 1e-9 >= threshold
 }
