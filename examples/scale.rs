@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! cargo run --release --example scale -- [--patrons 100000] [--interactions-per-patron 10]
-//!     [--seed 7] [--batch 20000] [--queries 10000] [--all-rules | --no-rules] [--heap] [--journal DIR]
+//!     [--seed 7] [--batch 20000] [--queries 10000] [--all-rules | --no-rules] [--heap] [--footprint] [--journal DIR]
 //! ```
 //!
 //! People come from the accuracy generator (`support/population.rs`: households,
@@ -19,6 +19,9 @@
 //! (none: the difference is what remembering fired moments costs).
 //! `--heap` counts the bytes the program holds on the heap (a counting allocator: it
 //! costs a little observe speed, so throughput figures are taken without it).
+//! `--footprint` prints what memory holds on the heap structure by structure (bytes per
+//! patron used, reserved, and an estimate of what is resident), after the build
+//! and again after restoring the snapshot, beside the resident memory it explains.
 //! `--journal DIR` builds a durable memory in DIR (group commit) and reopens it at the
 //! end to time recovery; DIR must not exist or be empty.
 //!
@@ -110,6 +113,11 @@ fn cpu_time() -> Option<Duration> {
     Some(Duration::from_nanos(nanos))
 }
 
+/// Anonymous resident memory (the heap and other private mappings), on Linux.
+fn rss_anon() -> Option<u64> {
+    proc_status("RssAnon:")
+}
+
 fn rss() -> Option<u64> {
     proc_status("VmRSS:")
 }
@@ -194,6 +202,97 @@ impl Histogram {
     }
 }
 
+// ================================================================ footprint
+
+/// What glibc's allocator says it holds (`mallinfo2`): bytes in use, and bytes free but
+/// kept in its heap (holes between live allocations). Other C libraries: unknown.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn allocator_figures() -> Option<(u64, u64)> {
+    /// glibc's `struct mallinfo2`: ten `size_t` fields.
+    #[repr(C)]
+    struct MallInfo2 {
+        arena: usize,
+        ordblks: usize,
+        smblks: usize,
+        hblks: usize,
+        hblkhd: usize,
+        usmblks: usize,
+        fsmblks: usize,
+        uordblks: usize,
+        fordblks: usize,
+        keepcost: usize,
+    }
+    unsafe extern "C" {
+        fn mallinfo2() -> MallInfo2;
+    }
+    // SAFETY: mallinfo2 takes no arguments and returns a plain struct by value.
+    let info = unsafe { mallinfo2() };
+    let _ = (info.arena, info.ordblks, info.smblks, info.hblks);
+    let _ = (info.usmblks, info.fsmblks, info.keepcost);
+    Some(((info.uordblks + info.hblkhd) as u64, info.fordblks as u64))
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn allocator_figures() -> Option<(u64, u64)> {
+    None
+}
+
+/// Asks glibc's allocator to give free pages back to the system (`malloc_trim`), so
+/// that resident memory shows what is live; elsewhere does nothing.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn give_back_free_pages() {
+    unsafe extern "C" {
+        fn malloc_trim(pad: usize) -> i32;
+    }
+    // SAFETY: malloc_trim only releases memory the allocator holds free.
+    unsafe {
+        malloc_trim(0);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn give_back_free_pages() {}
+
+/// Prints memory's heap account beside the growth of anonymous resident memory.
+fn print_footprint(memory: &Memory, what: &str, anon_before: Option<u64>, anon: Option<u64>) {
+    let started = Instant::now();
+    let footprint = memory.footprint();
+    println!();
+    println!(
+        "footprint of the {what} memory (walked in {:.2} s)",
+        started.elapsed().as_secs_f64()
+    );
+    for line in footprint.to_string().lines() {
+        println!("  {line}");
+    }
+    if let (Some(before), Some(after)) = (anon_before, anon) {
+        let growth = after.saturating_sub(before) as f64;
+        let accounted = footprint.total_resident_estimate() as f64;
+        let patrons = footprint.patrons().max(1) as f64;
+        println!(
+            "  anonymous RSS growth {:.0} bytes per patron; its estimate from the footprint \
+             {:.0}; not accounted for {:.0}",
+            growth / patrons,
+            accounted / patrons,
+            (growth - accounted) / patrons
+        );
+        if let Some((in_use, free)) = allocator_figures() {
+            println!(
+                "  the allocator: {:.0} bytes per patron in use, {:.0} free but kept in its heap",
+                in_use as f64 / patrons,
+                free as f64 / patrons
+            );
+        }
+        give_back_free_pages();
+        if let Some(trimmed) = rss_anon() {
+            println!(
+                "  anonymous RSS growth once free pages are given back: {:.0} bytes per patron",
+                trimmed.saturating_sub(before) as f64 / patrons
+            );
+        }
+    }
+}
+
 // ================================================================ options
 
 struct Options {
@@ -205,11 +304,12 @@ struct Options {
     all_rules: bool,
     no_rules: bool,
     heap: bool,
+    footprint: bool,
     journal: Option<PathBuf>,
 }
 
 const USAGE: &str = "usage: scale [--patrons N] [--interactions-per-patron N] [--seed S] \
-     [--batch PERSONS] [--queries N] [--all-rules | --no-rules] [--heap] [--journal DIR]";
+     [--batch PERSONS] [--queries N] [--all-rules | --no-rules] [--heap] [--footprint] [--journal DIR]";
 
 fn options() -> Result<Options> {
     let mut options = Options {
@@ -221,6 +321,7 @@ fn options() -> Result<Options> {
         all_rules: false,
         no_rules: false,
         heap: false,
+        footprint: false,
         journal: None,
     };
     let mut args = std::env::args().skip(1);
@@ -235,6 +336,7 @@ fn options() -> Result<Options> {
             "--all-rules" => options.all_rules = true,
             "--no-rules" => options.no_rules = true,
             "--heap" => options.heap = true,
+            "--footprint" => options.footprint = true,
             "--journal" => options.journal = Some(value()?.into()),
             "--help" | "-h" => {
                 println!("{USAGE}");
@@ -432,6 +534,7 @@ fn main() -> Result<()> {
     };
     let performances = workload::define_catalog(&mut memory)?;
     let rss_before = rss();
+    let anon_before = rss_anon();
     COUNTING.store(options.heap, Ordering::Relaxed);
     let heap_before = live_heap();
 
@@ -442,6 +545,7 @@ fn main() -> Result<()> {
     let patrons = memory.patron_count();
     let entries: usize = memory.patrons().map(|p| p.history().len()).sum();
     let rss_built = rss();
+    let anon_built = rss_anon();
     let peak_built = peak_rss();
     let heap_built = live_heap();
 
@@ -547,6 +651,10 @@ fn main() -> Result<()> {
         );
     }
 
+    if options.footprint {
+        print_footprint(&memory, "built", anon_before, anon_built);
+    }
+
     println!();
     println!("snapshot and recovery");
     let started = Instant::now();
@@ -576,6 +684,9 @@ fn main() -> Result<()> {
             mib(Some(heap.max(0) as u64)),
             heap as f64 / patrons as f64
         );
+    }
+    if options.footprint {
+        print_footprint(&restored, "restored", anon_before, rss_anon());
     }
     if restored.patron_count() != patrons || restored.event_count() != events {
         return Err("the restored memory differs from the one snapshotted".into());

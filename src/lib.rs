@@ -122,6 +122,8 @@ mod stable_hash;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, Result};
 pub use memory::Limits;
+#[doc(hidden)]
+pub use memory::{Footprint, FootprintLine};
 pub use memory::{History, HistoryIter};
 pub use memory::{
     IdentityChange, IndexView, MembershipSpan, Memory, MemoryBuilder, MergeCause, Observation,

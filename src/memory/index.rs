@@ -852,6 +852,56 @@ impl Default for Neutralized {
     }
 }
 
+/// Counting the indexes for [`Footprint`](crate::Footprint) (a diagnostic walk).
+impl State {
+    /// The identifier index's table and lists (the keys' text is counted with the
+    /// profiles, which share it).
+    pub(crate) fn tally_identifier_index(&self, tally: &mut super::footprint::Tally) {
+        self.identifiers.map.tally(tally);
+    }
+
+    /// The blocking index's slots and lists.
+    pub(crate) fn tally_blocking_index(&self, tally: &mut super::footprint::Tally) {
+        let map = &self.blocking.map;
+        tally.block(
+            map.len * size_of::<KeySlot>(),
+            map.slots.capacity() * size_of::<KeySlot>(),
+        );
+        tally.vec(&map.lists);
+        for list in &map.lists {
+            tally.vec(list);
+        }
+        tally.vec(&map.free);
+    }
+
+    /// The compact copies of compared values.
+    pub(crate) fn tally_comparison_keys(&self, tally: &mut super::footprint::Tally) {
+        let blocks = &self.blocking.comparison.blocks;
+        tally.vec(blocks);
+        for (_, block) in blocks.iter().flatten() {
+            tally.text(block.len(), block.len());
+        }
+    }
+
+    /// The neutralized identifiers' set.
+    pub(crate) fn tally_neutralized(&self, tally: &mut super::footprint::Tally) {
+        let set = &self.neutralized.blocklist;
+        tally.table(set.len(), set.capacity(), size_of::<Identifier>());
+    }
+}
+
+impl<K> PostingMap<K> {
+    fn tally(&self, tally: &mut super::footprint::Tally) {
+        let item = size_of::<K>() + size_of::<Posting>();
+        tally.table(self.map.len(), self.map.capacity(), item);
+        tally.vec(&self.lists);
+        for list in &self.lists {
+            tally.vec(list);
+        }
+        tally.vec(&self.free);
+    }
+}
+
 /// Read-only access to memory's indexes, for [`Strategy`](crate::Strategy) implementations.
 #[derive(Debug, Clone, Copy)]
 pub struct IndexView<'a> {

@@ -7,6 +7,7 @@ mod builder;
 pub(crate) mod command;
 mod derive;
 mod durable;
+pub(crate) mod footprint;
 mod identity;
 mod index;
 mod limits;
@@ -22,6 +23,7 @@ use std::fmt;
 use std::sync::Arc;
 
 pub use builder::MemoryBuilder;
+pub use footprint::{Footprint, FootprintLine};
 pub use identity::{IdentityChange, MergeCause, ReviewDecision, ReviewItem};
 pub use index::IndexView;
 pub use limits::Limits;
@@ -264,6 +266,19 @@ impl Memory {
                 record,
                 state: &self.state,
             })
+    }
+
+    /// What memory holds on the heap, structure by structure (a diagnostic for sizing:
+    /// it walks every patron, so call it between batches, not per event).
+    ///
+    /// ```
+    /// let memory = regulars::Memory::new();
+    /// let footprint = memory.footprint();
+    /// assert_eq!(footprint.patrons(), 0);
+    /// ```
+    #[doc(hidden)]
+    pub fn footprint(&self) -> Footprint {
+        self.state.footprint(self.patron_count())
     }
 
     /// How many patrons memory knows (merged ones count once, as their survivor; erased

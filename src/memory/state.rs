@@ -253,7 +253,7 @@ impl State {
         let Some(record) = self.patron(patron) else {
             return;
         };
-        let held: SmallVec<[HeldTicket; 2]> = record
+        let held: Sparse<HeldTicket> = record
             .history
             .iter()
             .filter_map(|entry| match entry.kind() {
@@ -281,7 +281,7 @@ impl State {
             if self.patrons[i].merged_into.is_none() {
                 self.refresh_held(id);
             } else {
-                self.patrons[i].held.clear();
+                self.patrons[i].held = Sparse::default();
             }
         }
     }
@@ -318,7 +318,7 @@ pub(crate) struct PatronRecord<H = Entry> {
     /// in, in the order issued. Derived (see [`State::refresh_held`]), so the visit rules
     /// find bookings ahead without walking the whole history.
     #[serde(skip)]
-    pub(crate) held: SmallVec<[HeldTicket; 2]>,
+    pub(crate) held: Sparse<HeldTicket>,
 }
 
 /// A ticket a patron holds and has not used yet.
@@ -343,7 +343,7 @@ impl<H> PatronRecord<H> {
             merged_into: None,
             absorbed: Sparse::default(),
             household: Sparse::default(),
-            held: SmallVec::new(),
+            held: Sparse::default(),
         }
     }
 
@@ -557,7 +557,7 @@ const _: () = {
     assert!(std::mem::size_of::<OrderRecord>() == 12);
     assert!(std::mem::size_of::<SeenEvent>() == 12);
     assert!(std::mem::size_of::<HeldTicket>() == 8);
-    assert!(std::mem::size_of::<PatronRecord>() == 408);
+    assert!(std::mem::size_of::<PatronRecord>() == 392);
     assert!(std::mem::size_of::<Profile>() == 112);
 };
 

@@ -298,6 +298,57 @@ struct Lookup {
 }
 
 impl Catalog {
+    /// Counts the tickets filed per performance into `tickets` and the rest of the
+    /// catalog into `rest` (see [`Footprint`](crate::Footprint)); ids count at their
+    /// length plus a shared string's counters, wherever they are shared.
+    pub(crate) fn tally(
+        &self,
+        tickets: &mut crate::memory::footprint::Tally,
+        rest: &mut crate::memory::footprint::Tally,
+    ) {
+        rest.vec(&self.venues);
+        for venue in &self.venues {
+            rest.shared_text(venue.id.as_str().len());
+            rest.text(venue.name.len(), venue.name.capacity());
+        }
+        rest.vec(&self.productions);
+        for entry in &self.productions {
+            let production = &entry.production;
+            rest.shared_text(production.id.as_str().len());
+            rest.text(production.title.len(), production.title.capacity());
+            rest.vec(&production.genres);
+            for genre in &production.genres {
+                rest.text(genre.len(), genre.capacity());
+            }
+            rest.vec(&entry.genres);
+        }
+        rest.vec(&self.performances);
+        for entry in &self.performances {
+            rest.shared_text(entry.performance.id.as_str().len());
+            tickets.vec(&entry.tickets);
+        }
+        rest.vec(&self.genres);
+        for genre in &self.genres {
+            rest.text(genre.len(), genre.capacity());
+        }
+        let lookup = &self.lookup;
+        let pair = |k: usize, v: usize| k + v.max(4);
+        rest.table(lookup.venues.len(), lookup.venues.capacity(), pair(8, 4));
+        rest.table(
+            lookup.productions.len(),
+            lookup.productions.capacity(),
+            pair(8, 4),
+        );
+        rest.table(
+            lookup.performances.len(),
+            lookup.performances.capacity(),
+            pair(8, 4),
+        );
+        rest.table(lookup.genres.len(), lookup.genres.capacity(), pair(24, 8));
+    }
+}
+
+impl Catalog {
     /// The venue with this id.
     pub fn venue(&self, id: &str) -> Option<&Venue> {
         let idx = *self.lookup.venues.get(id)?;

@@ -720,6 +720,15 @@ impl<V> TextTable<V> {
             && self.text.len().saturating_add(bytes) <= u32::MAX as usize
     }
 
+    /// Counts its text, ends, values and hash index (see
+    /// [`Footprint`](crate::Footprint)); what the values own is the caller's to count.
+    pub(crate) fn tally(&self, tally: &mut crate::memory::footprint::Tally) {
+        tally.text(self.text.len(), self.text.capacity());
+        tally.vec(&self.ends);
+        tally.vec(&self.values);
+        tally.table(self.index.len(), self.index.capacity(), size_of::<Handle>());
+    }
+
     /// Every id with what is kept about it, in the order first seen.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &V)> {
         (0..self.ends.len()).filter_map(move |i| {

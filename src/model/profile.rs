@@ -878,6 +878,21 @@ static NO_PREFERENCES: Preferences = Preferences {
 };
 
 impl SparsePreferences {
+    /// Counts the box and what it owns (see [`Footprint`](crate::Footprint)).
+    pub(crate) fn tally(&self, tally: &mut crate::memory::footprint::Tally) {
+        if let Some(preferences) = &self.0 {
+            tally.block(size_of::<Preferences>(), size_of::<Preferences>());
+            if let Some(section) = preferences.seat.as_ref().and_then(|s| s.section.as_ref()) {
+                tally.text(section.len(), section.capacity());
+            }
+            tally.vec(&preferences.custom);
+            for (key, value) in &preferences.custom {
+                tally.text(key.len(), key.capacity());
+                tally.text(value.len(), value.capacity());
+            }
+        }
+    }
+
     /// The preferences, to change them (boxed from here on).
     pub(crate) fn make_mut(&mut self) -> &mut Preferences {
         self.0.get_or_insert_with(Box::default)

@@ -3,15 +3,18 @@
 use std::ops::{Deref, DerefMut};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use smallvec::SmallVec;
+
+/// The boxed part of a [`Sparse`] list: its one item inline, so the usual list of one
+/// is a single allocation (a box around a vector would be two).
+type Items<T> = SmallVec<[T; 1]>;
 
 /// A list that most records leave empty (consents, flags, notes, memberships, household
-/// links, merged ids): a null pointer while empty, 8 bytes instead of a vector's 24, and
-/// boxed with its first item. Reads as a slice; saved exactly as a vector is.
+/// links, merged ids, held tickets): a null pointer while empty, 8 bytes instead of a
+/// vector's 24; one allocation holding the item when there is one, and a second one
+/// only for a longer list. Reads as a slice; saved exactly as a vector is.
 #[derive(Clone, PartialEq, Eq, Hash)]
-// The box is the point: one pointer in the record, the vector's three words only once
-// there is something to list.
-#[allow(clippy::box_collection)]
-pub(crate) struct Sparse<T>(Option<Box<Vec<T>>>);
+pub(crate) struct Sparse<T>(Option<Box<Items<T>>>);
 
 impl<T> Default for Sparse<T> {
     fn default() -> Self {
@@ -21,7 +24,7 @@ impl<T> Default for Sparse<T> {
 
 impl<T> Sparse<T> {
     /// The list, to grow or change (boxed now if it was empty).
-    pub(crate) fn make_mut(&mut self) -> &mut Vec<T> {
+    fn make_mut(&mut self) -> &mut Items<T> {
         self.0.get_or_insert_with(Box::default)
     }
 
@@ -33,9 +36,9 @@ impl<T> Sparse<T> {
     }
 
     /// Keeps the items `keep` says to, freeing the box once none is left.
-    pub(crate) fn retain(&mut self, keep: impl FnMut(&T) -> bool) {
+    pub(crate) fn retain(&mut self, mut keep: impl FnMut(&T) -> bool) {
         if let Some(list) = &mut self.0 {
-            list.retain(keep);
+            list.retain(|item| keep(item));
             if list.is_empty() {
                 self.0 = None;
             }
@@ -44,7 +47,18 @@ impl<T> Sparse<T> {
 
     /// Takes the items out, leaving it empty.
     pub(crate) fn take(&mut self) -> Vec<T> {
-        self.0.take().map_or_else(Vec::new, |list| *list)
+        self.0.take().map_or_else(Vec::new, |list| list.into_vec())
+    }
+
+    /// Counts its box and, for a longer list, the items' own buffer (see
+    /// [`Footprint`](crate::Footprint)).
+    pub(crate) fn tally(&self, tally: &mut crate::memory::footprint::Tally) {
+        if let Some(list) = &self.0 {
+            let boxed = size_of::<Items<T>>();
+            let inline = if list.spilled() { 0 } else { list.len() };
+            tally.block(inline * size_of::<T>(), boxed);
+            tally.small(list);
+        }
     }
 }
 
@@ -65,7 +79,13 @@ impl<T> FromIterator<T> for Sparse<T> {
 
 impl<T> From<Vec<T>> for Sparse<T> {
     fn from(list: Vec<T>) -> Self {
-        Self((!list.is_empty()).then(|| Box::new(list)))
+        if list.is_empty() {
+            return Self(None);
+        }
+        // Exact: these lists rarely grow once made (one item moves inline).
+        let mut items = Items::from_vec(list);
+        items.shrink_to_fit();
+        Self(Some(Box::new(items)))
     }
 }
 
@@ -80,13 +100,13 @@ impl<'a, T> IntoIterator for &'a Sparse<T> {
 impl<T> Deref for Sparse<T> {
     type Target = [T];
     fn deref(&self) -> &[T] {
-        self.0.as_deref().map_or(&[], Vec::as_slice)
+        self.0.as_deref().map_or(&[], Items::as_slice)
     }
 }
 
 impl<T> DerefMut for Sparse<T> {
     fn deref_mut(&mut self) -> &mut [T] {
-        self.0.as_deref_mut().map_or(&mut [], Vec::as_mut_slice)
+        self.0.as_deref_mut().map_or(&mut [], Items::as_mut_slice)
     }
 }
 
@@ -104,10 +124,7 @@ impl<T: Serialize> Serialize for Sparse<T> {
 
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Sparse<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Vec::<T>::deserialize(deserializer).map(|mut list| {
-            list.shrink_to_fit();
-            Self::from(list)
-        })
+        Vec::<T>::deserialize(deserializer).map(Self::from)
     }
 }
 
@@ -139,5 +156,30 @@ mod tests {
         assert!(list.0.is_none(), "emptied, the box is freed");
         let empty: Sparse<u32> = postcard::from_bytes(&[0]).unwrap();
         assert!(empty.0.is_none());
+    }
+
+    #[test]
+    fn a_list_of_one_is_one_allocation_and_longer_lists_read_the_same() {
+        let mut list: Sparse<u64> = Sparse::default();
+        list.push(7);
+        let boxed = list.0.as_ref().unwrap();
+        assert!(!boxed.spilled(), "the one item sits in the box");
+        let mut tally = crate::memory::footprint::Tally::default();
+        list.tally(&mut tally);
+        let mut one = crate::memory::footprint::Account::default();
+        one.line("list", tally);
+        assert_eq!(one.finish(1).total_allocations(), 1);
+        list.push(8);
+        list.push(9);
+        assert_eq!(&*list, [7, 8, 9]);
+        let read: Sparse<u64> = Sparse::from(vec![7, 8, 9]);
+        assert_eq!(read, list);
+        let single: Sparse<u64> =
+            postcard::from_bytes(&postcard::to_stdvec(&vec![5u64]).unwrap()).unwrap();
+        assert!(
+            !single.0.as_ref().unwrap().spilled(),
+            "read back inline too"
+        );
+        assert_eq!(&*single, [5]);
     }
 }

@@ -29,6 +29,14 @@ impl<T> Default for Chunked<T> {
 }
 
 impl<T> Chunked<T> {
+    /// Counts the chunks and the list of them (see [`Footprint`](crate::Footprint)).
+    pub(crate) fn tally(&self, tally: &mut crate::memory::footprint::Tally) {
+        tally.vec(&self.chunks);
+        for chunk in &self.chunks {
+            tally.vec(chunk);
+        }
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.len
     }

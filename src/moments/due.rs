@@ -34,6 +34,17 @@ pub(crate) struct DueIndex {
 }
 
 impl DueIndex {
+    /// Counts the buckets' tables and the ordered times (see
+    /// [`Footprint`](crate::Footprint)).
+    pub(crate) fn tally(&self, tally: &mut crate::memory::footprint::Tally) {
+        let set = size_of::<HashSet<DueEntry, ahash::RandomState>>();
+        tally.table(self.buckets.len(), self.buckets.capacity(), 8 + set);
+        for entries in self.buckets.values() {
+            tally.table(entries.len(), entries.capacity(), size_of::<DueEntry>());
+        }
+        tally.btree(self.times.len(), 8);
+    }
+
     /// Files an entry; `false` if it was filed already.
     pub(crate) fn insert(&mut self, entry: DueEntry) -> bool {
         let bucket = bucket_of(entry.0);

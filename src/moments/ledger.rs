@@ -393,6 +393,41 @@ fn visit_key(performance: Option<&PerformanceId>) -> u32 {
 }
 
 impl MomentLedger {
+    /// Counts the fired moments (and the ids they own) into `moments`, the per-patron
+    /// index into `by_patron`, the due times into `due` and the texts into `texts`
+    /// (see [`Footprint`](crate::Footprint)).
+    pub(crate) fn tally(
+        &self,
+        moments: &mut crate::memory::footprint::Tally,
+        by_patron: &mut crate::memory::footprint::Tally,
+        due: &mut crate::memory::footprint::Tally,
+        texts: &mut crate::memory::footprint::Tally,
+    ) {
+        self.moments.tally(moments);
+        for moment in self.moments.iter() {
+            // Ticket ids are the moment's own copy; performances and seats are shared.
+            if let Some(ticket) = &moment.ticket {
+                moments.shared_text(ticket.as_str().len());
+            }
+        }
+        by_patron.vec(&self.by_patron);
+        for filed in &self.by_patron {
+            by_patron.small(&filed.filed);
+        }
+        self.due.tally(due);
+        let times = size_of::<DueTimes>();
+        due.table(self.due_of.len(), self.due_of.capacity(), 8 + times);
+        for times in self.due_of.values() {
+            due.small(times);
+        }
+        texts.vec(&self.texts.all);
+        for text in &self.texts.all {
+            texts.shared_text(text.len());
+        }
+        texts.table(self.texts.ids.len(), self.texts.ids.capacity(), 16 + 4);
+        texts.vec(&self.hints.rules);
+    }
+
     /// Whether `patron` holds the once-per key `key` (see [`once_key`]).
     pub(crate) fn has_fired(&self, patron: PatronId, key: u64) -> bool {
         self.index_of(patron).is_some_and(|index| {
