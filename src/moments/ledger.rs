@@ -425,7 +425,6 @@ impl MomentLedger {
             texts.shared_text(text.len());
         }
         texts.table(self.texts.ids.len(), self.texts.ids.capacity(), 16 + 4);
-        texts.vec(&self.hints.rules);
     }
 
     /// Whether `patron` holds the once-per key `key` (see [`once_key`]).
