@@ -5,14 +5,16 @@ use std::ops::{Deref, DerefMut};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use smallvec::SmallVec;
 
-/// The boxed part of a [`Sparse`] list: its one item inline, so the usual list of one
-/// is a single allocation (a box around a vector would be two).
-type Items<T> = SmallVec<[T; 1]>;
+/// The boxed part of a [`Sparse`] list: its first two items inline, so the usual short
+/// list is a single allocation (a box around a vector would be two). For items of up to
+/// 8 bytes (patron ids, held tickets) room for two costs no more than room for one: the
+/// heap pointer and length of a longer list take 16 bytes anyway.
+type Items<T> = SmallVec<[T; 2]>;
 
 /// A list that most records leave empty (consents, flags, notes, memberships, household
 /// links, merged ids, held tickets): a null pointer while empty, 8 bytes instead of a
-/// vector's 24; one allocation holding the item when there is one, and a second one
-/// only for a longer list. Reads as a slice; saved exactly as a vector is.
+/// vector's 24; one allocation holding the items while there are one or two, and a
+/// second one only for a longer list. Reads as a slice; saved exactly as a vector is.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub(crate) struct Sparse<T>(Option<Box<Items<T>>>);
 
@@ -82,7 +84,7 @@ impl<T> From<Vec<T>> for Sparse<T> {
         if list.is_empty() {
             return Self(None);
         }
-        // Exact: these lists rarely grow once made (one item moves inline).
+        // Exact: these lists rarely grow once made (up to two items move inline).
         let mut items = Items::from_vec(list);
         items.shrink_to_fit();
         Self(Some(Box::new(items)))
@@ -159,7 +161,7 @@ mod tests {
     }
 
     #[test]
-    fn a_list_of_one_is_one_allocation_and_longer_lists_read_the_same() {
+    fn a_list_of_one_or_two_is_one_allocation_and_longer_lists_read_the_same() {
         let mut list: Sparse<u64> = Sparse::default();
         list.push(7);
         let boxed = list.0.as_ref().unwrap();
@@ -170,7 +172,12 @@ mod tests {
         one.line("list", tally);
         assert_eq!(one.finish(1).total_allocations(), 1);
         list.push(8);
+        assert!(
+            !list.0.as_ref().unwrap().spilled(),
+            "two items still sit in the box"
+        );
         list.push(9);
+        assert!(list.0.as_ref().unwrap().spilled(), "a third moves them out");
         assert_eq!(&*list, [7, 8, 9]);
         let read: Sparse<u64> = Sparse::from(vec![7, 8, 9]);
         assert_eq!(read, list);
