@@ -111,11 +111,12 @@ fn written_and_key_ascii(raw: &[u8], out: &mut Buf) -> Result<usize, Rejection> 
             separator_pending = true;
             continue;
         }
-        if space_pending && written_len > 0 {
-            if let Some(slot) = written.get_mut(written_len) {
-                *slot = b' ';
-                written_len += 1;
-            }
+        if space_pending
+            && written_len > 0
+            && let Some(slot) = written.get_mut(written_len)
+        {
+            *slot = b' ';
+            written_len += 1;
         }
         space_pending = false;
         if let Some(slot) = written.get_mut(written_len) {
@@ -126,11 +127,12 @@ fn written_and_key_ascii(raw: &[u8], out: &mut Buf) -> Result<usize, Rejection> 
             APOSTROPHE => {}
             SEPARATOR => separator_pending = true,
             _ => {
-                if separator_pending && key_len > 0 {
-                    if let Some(slot) = key.get_mut(key_len) {
-                        *slot = b' ';
-                        key_len += 1;
-                    }
+                if separator_pending
+                    && key_len > 0
+                    && let Some(slot) = key.get_mut(key_len)
+                {
+                    *slot = b' ';
+                    key_len += 1;
                 }
                 separator_pending = false;
                 has_letter |= class == LETTER;
