@@ -16,6 +16,8 @@ use regulars::{Event, Memory, Order, Signals};
 /// some not.
 const ASCII_NAMES: [&str; 4] = ["Anne-Marie", "  O'Neill ", "MCDONALD", "van der Berg"];
 const UNICODE_NAMES: [&str; 4] = ["Zoë", "Śmietana-Łukasik", "Иван", "Øster\u{200B}gaard"];
+/// Latin-1 names, as most European box offices see them.
+const LATIN1_NAMES: [&str; 4] = ["Zoë", "Müller-Lüdenscheidt", "José María", "Ångström"];
 const EMAILS: [&str; 4] = [
     "Anne.Marie@Example.org",
     " j.o.neill+tickets@GoogleMail.com ",
@@ -43,6 +45,9 @@ fn fields(c: &mut Criterion) {
     group.bench_function("name_unicode", |b| {
         b.iter(|| normalize::name(black_box(UNICODE_NAMES[next()])))
     });
+    group.bench_function("name_latin1", |b| {
+        b.iter(|| normalize::name(black_box(LATIN1_NAMES[next()])))
+    });
     group.bench_function("email", |b| {
         b.iter(|| normalize::email(black_box(EMAILS[next()])))
     });
@@ -55,9 +60,20 @@ fn fields(c: &mut Criterion) {
     group.finish();
 }
 
-/// Orders whose buyer gives a name and an e-mail (a web checkout), or everything a box
-/// office form asks for; every one is checked to normalize.
-fn orders(memory: &Memory, full: bool, names: &[&str; 4]) -> Vec<Event> {
+/// What an order's buyer gives.
+#[derive(Clone, Copy)]
+enum Record {
+    /// A web checkout: given name, family name, e-mail.
+    WebOrder,
+    /// A box office sale: given name, family name, phone, postcode.
+    BoxOffice,
+    /// Everything a form asks for: names, e-mail, phone, street, postcode, city,
+    /// country, birth date.
+    Full,
+}
+
+/// Orders whose buyer gives what `record` says; every one is checked to normalize.
+fn orders(memory: &Memory, record: Record, names: &[&str; 4]) -> Vec<Event> {
     let at = Utc
         .with_ymd_and_hms(2026, 3, 1, 19, 30, 0)
         .single()
@@ -66,9 +82,14 @@ fn orders(memory: &Memory, full: bool, names: &[&str; 4]) -> Vec<Event> {
         .map(|i| {
             let mut buyer = Signals::new()
                 .given_name(names[i])
-                .family_name(names[(i + 1) % 4])
-                .email(EMAILS[i]);
-            if full {
+                .family_name(names[(i + 1) % 4]);
+            if let Record::WebOrder | Record::Full = record {
+                buyer = buyer.email(EMAILS[i]);
+            }
+            if let Record::BoxOffice = record {
+                buyer = buyer.phone(PHONES[i]).postcode(POSTCODES[i]);
+            }
+            if let Record::Full = record {
                 buyer = buyer
                     .phone(PHONES[i])
                     .street(format!("{} High Street", 10 + i))
@@ -92,9 +113,24 @@ fn records(c: &mut Criterion) {
     let preparer = memory.preparer();
     let mut group = c.benchmark_group("normalize_record");
     for (name, events) in [
-        ("name_and_email", orders(&memory, false, &ASCII_NAMES)),
-        ("full_ascii", orders(&memory, true, &ASCII_NAMES)),
-        ("full_unicode", orders(&memory, true, &UNICODE_NAMES)),
+        (
+            "name_and_email",
+            orders(&memory, Record::WebOrder, &ASCII_NAMES),
+        ),
+        (
+            "name_and_email_latin1",
+            orders(&memory, Record::WebOrder, &LATIN1_NAMES),
+        ),
+        (
+            "box_office",
+            orders(&memory, Record::BoxOffice, &ASCII_NAMES),
+        ),
+        ("full_ascii", orders(&memory, Record::Full, &ASCII_NAMES)),
+        ("full_latin1", orders(&memory, Record::Full, &LATIN1_NAMES)),
+        (
+            "full_unicode",
+            orders(&memory, Record::Full, &UNICODE_NAMES),
+        ),
     ] {
         let mut k = 0;
         // The event is cloned outside the timed part, and what was prepared is dropped

@@ -193,9 +193,8 @@ impl Signals {
         for ((name, value), spans) in parts.into_iter().zip(name_spans.chunks_exact_mut(2)) {
             if let Some(raw) = value {
                 let start = written.len();
-                text::clean_into(raw, max_bytes, &mut written).map_err(|r| field(name, r))?;
-                let folded = written.len();
-                normalize::name_key_into(raw, &mut written).map_err(|r| field(name, r))?;
+                let folded = normalize::name_written_and_key_into(raw, max_bytes, &mut written)
+                    .map_err(|r| field(name, r))?;
                 spans[0] = Some(start..folded);
                 spans[1] = Some(folded..written.len());
             }
@@ -218,8 +217,10 @@ impl Signals {
             match unseal(raw, "email")? {
                 Some(value) => identifiers.push(Identifier::new(IdentifierKind::Email, value)),
                 None => {
+                    // The key is put together here: its prefix, then the address.
+                    written.push_str(Identifier::key_prefix(IdentifierKind::Email));
                     normalize::email_into(raw, &mut written).map_err(|r| field("email", r))?;
-                    identifiers.push(Identifier::new(IdentifierKind::Email, written.as_str()));
+                    identifiers.push(Identifier::from_key(written.as_str()));
                     written.truncate(0);
                 }
             }
@@ -228,6 +229,7 @@ impl Signals {
             match unseal(raw, "phone")? {
                 Some(value) => identifiers.push(Identifier::new(IdentifierKind::Phone, value)),
                 None => {
+                    written.push_str(Identifier::key_prefix(IdentifierKind::Phone));
                     match country.or(default_country) {
                         Some(home) => normalize::phone_into(raw, home, &mut written),
                         // With no home country only numbers written with `+` can be
@@ -238,7 +240,7 @@ impl Signals {
                         None => Err(Rejection::UnsupportedCountry),
                     }
                     .map_err(|r| field("phone", r))?;
-                    identifiers.push(Identifier::new(IdentifierKind::Phone, written.as_str()));
+                    identifiers.push(Identifier::from_key(written.as_str()));
                     written.truncate(0);
                 }
             }

@@ -77,6 +77,25 @@ impl Identifier {
         }
     }
 
+    /// What the key of an identifier of `kind` starts with, before its value: a value
+    /// written right after it gives the key [`from_key`](Self::from_key) takes, so the
+    /// key is put together where the value is normalized, with no copy on the way.
+    pub(crate) fn key_prefix(kind: IdentifierKind) -> &'static str {
+        match kind {
+            IdentifierKind::Email => "e:",
+            IdentifierKind::Phone => "p:",
+            IdentifierKind::CardToken => "c:",
+            IdentifierKind::External => "x:",
+        }
+    }
+
+    /// The identifier whose key is `key`: [`key_prefix`](Self::key_prefix) and a value.
+    pub(crate) fn from_key(key: &str) -> Self {
+        Self {
+            key: Arc::from(key),
+        }
+    }
+
     /// An external id; `system` has been checked to contain no `:`.
     pub(crate) fn external(system: &str, value: &str) -> Self {
         let mut key = Buf::new();

@@ -109,8 +109,7 @@ pub(crate) fn email_into(raw: &str, out: &mut Buf) -> Result<(), Rejection> {
             max_bytes: MAX_BYTES,
         });
     }
-    text::screen(raw, MAX_RAW_BYTES)?;
-    if raw.is_ascii() {
+    if text::screen_ascii(raw, MAX_RAW_BYTES)? {
         canonical_ascii(raw.as_bytes(), out)
     } else {
         canonical(text::visible(raw), out)
@@ -142,6 +141,64 @@ fn check_in_domain(c: char) -> Result<(), Rejection> {
 /// piece. Gives exactly what [`canonical`] gives.
 pub(super) fn canonical_ascii(raw: &[u8], out: &mut Buf) -> Result<(), Rejection> {
     let address = text::trim_ascii_space(raw);
+    // Most addresses pass every check: the local part and the domain are each checked
+    // with one table read a byte, and only an address that fails is read again, byte by
+    // byte in order, to find the first error.
+    let at = match address.iter().position(|&b| b == b'@') {
+        Some(at) if passes_checks(address, at) => Some(at),
+        _ => first_error_ascii(address)?,
+    };
+    let start = out.len();
+    out.push_ascii(address);
+    out.make_ascii_lowercase_from(start);
+    finish(out, start, at)
+}
+
+/// Whether an address (ASCII, trimmed) with its first `@` at `at` has nothing the checks
+/// of [`first_error_ascii`] refuse: no second `@`, and only the characters each part
+/// allows.
+fn passes_checks(address: &[u8], at: usize) -> bool {
+    let (Some(local), Some(domain)) = (address.get(..at), address.get(at + 1..)) else {
+        return false;
+    };
+    let allowed = |b: &u8, part: u8| {
+        ADDRESS_CLASS
+            .get(usize::from(*b))
+            .is_some_and(|c| c & part != 0)
+    };
+    local.iter().all(|b| allowed(b, IN_LOCAL)) && domain.iter().all(|b| allowed(b, IN_DOMAIN))
+}
+
+/// Bit in [`ADDRESS_CLASS`]: allowed in the local part (not `@`).
+const IN_LOCAL: u8 = 1;
+/// Bit in [`ADDRESS_CLASS`]: allowed in the domain.
+const IN_DOMAIN: u8 = 2;
+
+/// For every ASCII byte, where in an address [`first_error_ascii`] lets it through.
+static ADDRESS_CLASS: [u8; 128] = {
+    let mut table = [0; 128];
+    let mut b = 0;
+    while b < 128 {
+        let byte = b as u8;
+        let anywhere = byte.is_ascii_graphic()
+            && !matches!(
+                byte,
+                b'@' | b'"' | b'(' | b')' | b',' | b':' | b';' | b'<' | b'>' | b'[' | b'\\' | b']'
+            );
+        if anywhere {
+            table[b] = IN_LOCAL;
+            if byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'.' {
+                table[b] |= IN_DOMAIN;
+            }
+        }
+        b += 1;
+    }
+    table
+};
+
+/// Checks every byte of an address (ASCII, trimmed) in order, as [`canonical`] checks
+/// characters, and returns where its `@` is.
+fn first_error_ascii(address: &[u8]) -> Result<Option<usize>, Rejection> {
     let mut at = None;
     for (i, &b) in address.iter().enumerate() {
         // Whitespace left after trimming is inside the address.
@@ -160,10 +217,7 @@ pub(super) fn canonical_ascii(raw: &[u8], out: &mut Buf) -> Result<(), Rejection
             check_in_domain(c)?;
         }
     }
-    let start = out.len();
-    out.push_ascii(address);
-    out.make_ascii_lowercase_from(start);
-    finish(out, start, at)
+    Ok(at)
 }
 
 /// Writes the canonical form of the visible characters of a screened address to the end
@@ -208,7 +262,8 @@ fn finish(out: &mut Buf, start: usize, at: Option<usize>) -> Result<(), Rejectio
         out.pop_ascii();
     }
 
-    let address = out.as_str().get(start..).unwrap_or_default();
+    // By bytes: every check is on ASCII bytes, and `at` is where the '@' is.
+    let address = out.bytes_from(start);
     let (local, domain) = split(address, at);
     if local.is_empty() {
         return Err(malformed("a local part before the '@'"));
@@ -216,7 +271,7 @@ fn finish(out: &mut Buf, start: usize, at: Option<usize>) -> Result<(), Rejectio
     if domain.is_empty() {
         return Err(malformed("a domain after the '@'"));
     }
-    let labels = domain.as_bytes();
+    let labels = domain;
     if !labels.contains(&b'.') {
         return Err(malformed("a domain with a '.'"));
     }
@@ -228,12 +283,15 @@ fn finish(out: &mut Buf, start: usize, at: Option<usize>) -> Result<(), Rejectio
         return Err(malformed("no empty labels in the domain"));
     }
 
-    if let Some(provider) = PROVIDERS.iter().find(|p| p.domains.contains(&domain)) {
+    let provider = PROVIDERS
+        .iter()
+        .find(|p| p.domains.iter().any(|d| d.as_bytes() == domain));
+    if let Some(provider) = provider {
         apply(provider, out, start);
     }
 
-    let address = out.as_str().get(start..).unwrap_or_default();
-    let at = address.bytes().position(|b| b == b'@').unwrap_or(0);
+    let address = out.bytes_from(start);
+    let at = address.iter().position(|&b| b == b'@').unwrap_or(0);
     if at == 0 {
         return Err(malformed("a local part that is not only dots or a '+' tag"));
     }
@@ -253,9 +311,9 @@ fn malformed(expected: &'static str) -> Rejection {
 }
 
 /// The local part and domain of `address`, whose `@` is at byte `at`.
-fn split(address: &str, at: usize) -> (&str, &str) {
-    let local = address.get(..at).unwrap_or("");
-    let domain = address.get(at + 1..).unwrap_or("");
+fn split(address: &[u8], at: usize) -> (&[u8], &[u8]) {
+    let local = address.get(..at).unwrap_or_default();
+    let domain = address.get(at + 1..).unwrap_or_default();
     (local, domain)
 }
 
@@ -284,10 +342,7 @@ fn apply(provider: &Provider, out: &mut Buf, start: usize) {
         }
     });
     if let Some(domain) = provider.canonical_domain {
-        let at = out
-            .as_str()
-            .get(start..)
-            .and_then(|address| address.find('@'));
+        let at = out.bytes_from(start).iter().position(|&b| b == b'@');
         if let Some(at) = at {
             out.truncate(start + at + 1);
             out.push_str(domain);

@@ -34,6 +34,15 @@ fn email_general(raw: &str) -> Result<String, Rejection> {
     Ok(out.as_str().to_owned())
 }
 
+/// The number through the general (Unicode) reading only.
+fn phone_general(raw: &str, country: Country) -> Result<String, Rejection> {
+    text::screen(raw, 64)?;
+    let lexed = super::phone::lex(raw)?;
+    let mut out = Buf::new();
+    super::phone::lexed_into(&lexed, country, &mut out)?;
+    Ok(out.as_str().to_owned())
+}
+
 fn postcode_general(raw: &str, country: Option<Country>) -> Result<String, Rejection> {
     text::screen(raw, 64)?;
     let mut out = Buf::new();
@@ -80,7 +89,7 @@ fn tricky_char() -> impl Strategy<Value = char> {
             '\u{0}', '\u{1}', '\u{1F}', '\u{7F}', '\u{85}', '\u{9F}', '\u{A0}', '\u{AD}',
             '\u{200B}', '\u{200D}', '\u{202E}', '\u{FEFF}', '\u{2019}', '\u{301}', '\u{3000}',
             'é', 'É', 'ß', 'ø', 'Ł', 'æ', 'И', 'Σ', 'ς', '北', '１', '٣', '😀', '\u{2010}',
-            'İ', 'ﬁ',
+            'İ', 'ﬁ', 'א', 'ع', '\u{200F}', '\u{2067}', 'Ä', 'ñ', 'Ø', 'þ', '×', '\u{B4}',
         ]),
         1 => any::<char>(),
     ]
@@ -127,6 +136,24 @@ fn email_like() -> impl Strategy<Value = String> {
             format!("{local}@{domain}")
         }
     })
+}
+
+/// Values shaped like phone numbers: digits with the formatting people type, sometimes
+/// an extension, sometimes something that does not belong.
+fn phone_like() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        6 => "[0-9]{1,4}",
+        2 => prop::sample::select(vec![
+            " ", "-", ".", "/", "(", ")", "(0)", "(0", "+", "00", "011", "  ", "\t",
+        ])
+        .prop_map(str::to_owned),
+        1 => prop::sample::select(vec![
+            " x12", " ext. 34", ";ext=5", "#7", " extension: 8", "x", "ext", "FLOWERS", "e",
+            "\u{A0}", "\u{200B}", "１", "－",
+        ])
+        .prop_map(str::to_owned),
+    ];
+    prop::collection::vec(piece, 0..10).prop_map(|pieces| pieces.concat())
 }
 
 fn country() -> impl Strategy<Value = Option<Country>> {
@@ -176,6 +203,31 @@ proptest! {
     }
 
     #[test]
+    fn name_written_and_key_match_cleaning_then_folding(
+        raw in prop_oneof![any_value(), ascii_string(200), "[A-Za-z' `.-]{100,160}"],
+        max_bytes in prop::sample::select(vec![16usize, 130, 512, 1024, 4096]),
+        prefix in tricky_string(8),
+    ) {
+        // The text written first, with its errors; then the key, with its.
+        let general = clean_general(&raw, max_bytes)
+            .and_then(|written| Ok((written, name_general(&raw)?)));
+        let mut out = Buf::new();
+        out.push_str(&prefix);
+        let fused = super::name::written_and_key_into(&raw, max_bytes, &mut out).map(|key_start| {
+            let text = out.as_str();
+            prop_assert!(text.starts_with(&prefix), "the prefix was changed");
+            prop_assert!(key_start >= prefix.len());
+            let written = text.get(prefix.len()..key_start).unwrap_or_default().to_owned();
+            let key = text.get(key_start..).unwrap_or_default().to_owned();
+            Ok((written, key))
+        });
+        match fused {
+            Ok(parts) => prop_assert_eq!(Ok(parts?), general),
+            Err(rejection) => prop_assert_eq!(Err(rejection), general),
+        }
+    }
+
+    #[test]
     fn email_matches_the_general_path(
         raw in prop_oneof![email_like(), any_value()],
         prefix in tricky_string(8),
@@ -200,6 +252,14 @@ proptest! {
     }
 
     #[test]
+    fn phone_matches_the_general_path(
+        raw in prop_oneof![phone_like(), tricky_string(24), any_value()],
+        country in prop::sample::select(vec![Country::GB, Country::US, Country::IT, Country::DE]),
+    ) {
+        prop_assert_eq!(phone(&raw, country), phone_general(&raw, country));
+    }
+
+    #[test]
     fn phone_written_after_other_text_is_the_same(
         raw in prop_oneof![tricky_string(24), any_value()],
         prefix in tricky_string(8),
@@ -209,4 +269,20 @@ proptest! {
             after_prefix(&prefix, |out| super::phone::phone_into(&raw, Country::GB, out));
         prop_assert_eq!(shared, alone);
     }
+}
+
+#[test]
+fn latin1_letters_are_alphabetic() {
+    let latin1 = (0x80..=0xFF).filter_map(char::from_u32);
+    for c in latin1 {
+        if super::name::is_latin1_letter(c) {
+            assert!(c.is_alphabetic(), "{c:?}");
+        }
+    }
+    // All 62 of them, so the shortcut is taken for every one.
+    let count = (0x80..=0xFF)
+        .filter_map(char::from_u32)
+        .filter(|&c| super::name::is_latin1_letter(c))
+        .count();
+    assert_eq!(count, 62);
 }

@@ -30,7 +30,7 @@ pub use postcode::postcode;
 pub use rejection::Rejection;
 
 pub(crate) use email::email_into;
-pub(crate) use name::key_into as name_key_into;
+pub(crate) use name::written_and_key_into as name_written_and_key_into;
 pub(crate) use phone::phone_into;
 pub(crate) use postcode::postcode_into;
 

@@ -74,8 +74,20 @@ pub(crate) fn phone_into(
     default_country: Country,
     out: &mut Buf,
 ) -> Result<(), Rejection> {
-    text::screen(raw, MAX_RAW_BYTES)?;
-    let lexed = lex(raw)?;
+    let lexed = if text::screen_ascii(raw, MAX_RAW_BYTES)? {
+        lex_ascii(raw)?
+    } else {
+        lex(raw)?
+    };
+    lexed_into(&lexed, default_country, out)
+}
+
+/// Appends the number read by [`lex`] (or [`lex_ascii`]) to `out`.
+pub(super) fn lexed_into(
+    lexed: &Lexed,
+    default_country: Country,
+    out: &mut Buf,
+) -> Result<(), Rejection> {
     let digits = lexed.digits.as_slice();
     if digits.is_empty() {
         return Err(if lexed.empty {
@@ -190,7 +202,7 @@ fn finish(digits: &[u8], paren_zero: Option<usize>, out: &mut Buf) -> Result<(),
 }
 
 /// What [`lex`] found in a number.
-struct Lexed {
+pub(super) struct Lexed {
     /// The digits, as ASCII, extension excluded.
     digits: Digits,
     /// The number started with `+`.
@@ -202,7 +214,7 @@ struct Lexed {
 }
 
 /// Reads the digits out of a formatted number, dropping formatting and an extension.
-fn lex(raw: &str) -> Result<Lexed, Rejection> {
+pub(super) fn lex(raw: &str) -> Result<Lexed, Rejection> {
     let mut lexed = Lexed {
         digits: Digits::new(),
         plus: false,
@@ -237,6 +249,54 @@ fn lex(raw: &str) -> Result<Lexed, Rejection> {
             }
             c if is_separator(c) => {}
             _ if !lexed.digits.is_empty() && is_extension(rest) => break,
+            _ => return Err(Rejection::Malformed { expected: "digits" }),
+        }
+    }
+    Ok(lexed)
+}
+
+/// [`lex`] for screened ASCII input, by bytes: ASCII has no invisible characters, its
+/// whitespace is what [`text::is_ascii_space`] says and its digits are `0`–`9`, so each
+/// step is the one [`lex`] takes for the same character.
+fn lex_ascii(raw: &str) -> Result<Lexed, Rejection> {
+    let mut lexed = Lexed {
+        digits: Digits::new(),
+        plus: false,
+        paren_zero: None,
+        empty: true,
+    };
+    let bytes = raw.as_bytes();
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        i += 1;
+        if text::is_ascii_space(b) {
+            continue;
+        }
+        lexed.empty = false;
+        if b.is_ascii_digit() {
+            lexed.digits.push(b);
+            continue;
+        }
+        let rest = bytes.get(i - 1..).unwrap_or_default();
+        match b {
+            b'+' => {
+                if lexed.plus || !lexed.digits.is_empty() {
+                    return Err(Rejection::Malformed {
+                        expected: "'+' only before the first digit",
+                    });
+                }
+                lexed.plus = true;
+            }
+            b'(' if !lexed.digits.is_empty() && rest.starts_with(b"(0)") => {
+                lexed.paren_zero = Some(lexed.digits.len());
+                lexed.digits.push(b'0');
+                // Skip the "0)" just read.
+                i += 2;
+            }
+            b'.' | b'-' | b'/' | b'(' | b')' => {}
+            _ if !lexed.digits.is_empty() && is_extension(raw.get(i - 1..).unwrap_or_default()) => {
+                break;
+            }
             _ => return Err(Rejection::Malformed { expected: "digits" }),
         }
     }

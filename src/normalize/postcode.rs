@@ -46,8 +46,7 @@ pub(crate) fn postcode_into(
     country: Option<Country>,
     out: &mut Buf,
 ) -> Result<(), Rejection> {
-    text::screen(raw, MAX_RAW_BYTES)?;
-    if raw.is_ascii() {
+    if text::screen_ascii(raw, MAX_RAW_BYTES)? {
         canonical_ascii(raw.as_bytes(), country, out)
     } else {
         canonical(text::visible(raw), country, out)

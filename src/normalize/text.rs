@@ -33,7 +33,15 @@ pub(crate) fn is_forbidden_control(c: char) -> bool {
 }
 
 /// Rejects `raw` if it is longer than `max_bytes` or has a forbidden control character.
+#[cfg(test)]
 pub(crate) fn screen(raw: &str, max_bytes: usize) -> Result<(), Rejection> {
+    screen_ascii(raw, max_bytes).map(|_| ())
+}
+
+/// [`screen`], telling also whether `raw` is ASCII: then every byte is printable, a tab,
+/// a line feed or a carriage return, and a fast path may read it by bytes. The one pass
+/// that screens also answers this, so no fast path reads its input an extra time.
+pub(crate) fn screen_ascii(raw: &str, max_bytes: usize) -> Result<bool, Rejection> {
     check_length(raw, max_bytes)?;
     // Bytes first: in the ASCII prefix a byte's index is its character's index, so
     // only input with something else in it is read as characters, from there on.
@@ -42,7 +50,7 @@ pub(crate) fn screen(raw: &str, max_bytes: usize) -> Result<(), Rejection> {
         .iter()
         .position(|&b| !matches!(b, b' '..=b'~' | b'\t' | b'\n' | b'\r'))
     else {
-        return Ok(());
+        return Ok(true);
     };
     if bytes.get(at).is_some_and(u8::is_ascii) {
         return Err(Rejection::ControlCharacter { position: at });
@@ -52,7 +60,7 @@ pub(crate) fn screen(raw: &str, max_bytes: usize) -> Result<(), Rejection> {
         Some(position) => Err(Rejection::ControlCharacter {
             position: at + position,
         }),
-        None => Ok(()),
+        None => Ok(false),
     }
 }
 
@@ -61,6 +69,7 @@ pub(crate) fn screen(raw: &str, max_bytes: usize) -> Result<(), Rejection> {
 /// These render as nothing, so two values that look identical on screen can differ only
 /// by them (copy-paste from web pages and chat apps adds them; bidi overrides are also a
 /// spoofing trick). Deleting them makes such values compare equal.
+#[inline]
 pub(crate) fn is_invisible(c: char) -> bool {
     matches!(
         c,
@@ -94,7 +103,7 @@ pub(crate) fn visible(raw: &str) -> Visible<'_> {
 /// Whether an ASCII byte is whitespace as [`char::is_whitespace`] sees it: space, and tab
 /// to carriage return (which includes the vertical tab and form feed).
 #[inline]
-pub(crate) fn is_ascii_space(b: u8) -> bool {
+pub(crate) const fn is_ascii_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t'..=b'\r')
 }
 
@@ -134,10 +143,16 @@ impl Iterator for Visible<'_> {
         }
         loop {
             let c = self.chars.next()?;
-            if is_invisible(c) {
+            // ASCII has no invisible characters, and its whitespace is what
+            // `is_ascii_space` says: the Unicode tables are read only for the rest.
+            let space = if c.is_ascii() {
+                is_ascii_space(c as u8)
+            } else if is_invisible(c) {
                 continue;
-            }
-            if c.is_whitespace() {
+            } else {
+                c.is_whitespace()
+            };
+            if space {
                 self.space_pending = self.started;
                 continue;
             }
@@ -159,9 +174,14 @@ impl Iterator for Visible<'_> {
 ///
 /// What [`screen`] refuses, and [`Rejection::Empty`] when nothing visible is left.
 pub(crate) fn clean_into(raw: &str, max_bytes: usize, out: &mut Buf) -> Result<(), Rejection> {
-    screen(raw, max_bytes)?;
+    let ascii = screen_ascii(raw, max_bytes)?;
+    clean_screened_into(raw, ascii, out)
+}
+
+/// [`clean_into`] for `raw` that [`screen_ascii`] accepted, saying whether it is `ascii`.
+pub(crate) fn clean_screened_into(raw: &str, ascii: bool, out: &mut Buf) -> Result<(), Rejection> {
     let start = out.len();
-    if raw.is_ascii() {
+    if ascii {
         // Whole words at a time, one space between.
         let words = trim_ascii_space(raw.as_bytes()).split(|&b| is_ascii_space(b));
         for word in words.filter(|word| !word.is_empty()) {
@@ -255,15 +275,27 @@ impl Buf {
     /// whole characters (`keep` decides by ASCII bytes, and continuation bytes follow
     /// the decision on their lead byte's character).
     pub(crate) fn retain_from(&mut self, from: usize, mut keep: impl FnMut(u8) -> bool) {
-        let mut write = from;
-        for read in from..self.bytes.len() {
-            let b = self.bytes[read];
+        // On the bytes as one slice: indexing the vector itself asks at every byte
+        // whether it is inline or on the heap.
+        let Some(tail) = self.bytes.get_mut(from..) else {
+            return;
+        };
+        let mut kept = 0;
+        for read in 0..tail.len() {
+            let Some(&b) = tail.get(read) else { break };
             if keep(b) {
-                self.bytes[write] = b;
-                write += 1;
+                if let Some(slot) = tail.get_mut(kept) {
+                    *slot = b;
+                }
+                kept += 1;
             }
         }
-        self.bytes.truncate(write);
+        self.bytes.truncate(from + kept);
+    }
+
+    /// The bytes from byte `from` on.
+    pub(crate) fn bytes_from(&self, from: usize) -> &[u8] {
+        self.bytes.get(from..).unwrap_or_default()
     }
 
     /// The text.
