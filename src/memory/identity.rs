@@ -964,7 +964,13 @@ impl Memory {
     /// date, the address or the postcode) can prove them one: near misses on every field
     /// are what two strangers with similar details look like.
     fn profile_weight_with(&self, a: PatronId, b: PatronId, shared: bool) -> Option<(f64, bool)> {
-        let matcher = self.strategies.iter().find_map(|s| s.as_person_matcher())?;
+        // The person strategy, or (when a vendor wrapped or replaced it) the first one:
+        // profiles are compared by whatever scores records.
+        let matcher: &dyn crate::recognize::Strategy =
+            match self.strategies.iter().find_map(|s| s.as_person_matcher()) {
+                Some(person) => person,
+                None => self.strategies.first()?.as_ref(),
+            };
         let (va, vb) = (self.patron(a)?, self.patron(b)?);
         let no_address = [crate::Address::default()];
         let addresses = match va.addresses() {
