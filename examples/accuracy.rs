@@ -29,7 +29,10 @@
 //!   every candidate's evidence (`ACCURACY_SHAPES="review: own top"`, `="wrong:"`);
 //! - `ACCURACY_MIXED=1`: the records of the patrons mixing the most persons, each with the
 //!   decision that put it there;
-//! - `ACCURACY_TRAIN=1`: what training on the final memory estimates (see `Memory::train`).
+//! - `ACCURACY_TRAIN=1`: what training on the final memory estimates (see `Memory::train`);
+//!   `ACCURACY_TRAIN=<file.json>` also writes the trained model there;
+//! - `ACCURACY_MODEL=<file.json>`: recognizes with this person model (a serialized
+//!   `PersonModel`, e.g. one a training run wrote) instead of the built-in weights.
 
 #[path = "support/population.rs"]
 #[allow(dead_code)]
@@ -91,7 +94,7 @@ fn main() -> Result<()> {
         write_csv(path, &population.records)?;
     }
 
-    let mut memory = population::memory()?;
+    let mut memory = memory()?;
     let stream = population::stream(&mut memory, &population.records);
     let patrons = population::current_patrons(&memory, &stream.assigned);
     let pairs = Pairwise::count(&population.truth(), &patrons);
@@ -111,6 +114,9 @@ fn main() -> Result<()> {
     if std::env::var_os("ACCURACY_TRAIN").is_some() {
         let training = memory.train(&regulars::TrainingOptions::default());
         println!("\n{}", training.explain());
+        if let Some(path) = std::env::var_os("ACCURACY_TRAIN").filter(|p| p != "1") {
+            std::fs::write(&path, serde_json::to_string_pretty(training.model())?)?;
+        }
     }
     if std::env::var_os("ACCURACY_MIXED").is_some() {
         for &(patron, _, _) in analysis.mixed_patrons.iter().take(8) {
@@ -130,6 +136,22 @@ fn main() -> Result<()> {
         println!("\nrecords written to {}", path.display());
     }
     Ok(())
+}
+
+/// The memory the records stream into: the population's, or one recognizing with the
+/// person model `ACCURACY_MODEL` names.
+fn memory() -> Result<regulars::Memory> {
+    let Some(path) = std::env::var_os("ACCURACY_MODEL") else {
+        return Ok(population::memory()?);
+    };
+    let model: regulars::PersonModel = serde_json::from_str(&std::fs::read_to_string(&path)?)?;
+    println!("person model from {}", Path::new(&path).display());
+    Ok(regulars::Memory::builder()
+        .default_country(normalize::Country::GB)
+        .clock(regulars::ManualClock::new(population::window_end()))
+        .without_default_strategies()
+        .strategy(regulars::PersonMatcher::with_model(model))
+        .build()?)
 }
 
 // ================================================================ figures
@@ -703,7 +725,7 @@ fn print_decisions_by_scenario(population: &Population, stream: &Stream) {
     let mut steps: Vec<(WrongStep, usize, usize)> = Vec::new();
     // Each error with the shape of what recognition saw, and how far the best own (or
     // the wrongly linked) candidate was from the Known threshold of that moment.
-    let mut shapes: Vec<(String, usize, usize, Option<f64>)> = Vec::new();
+    let mut shapes: Vec<(String, usize, usize, Option<f64>, String)> = Vec::new();
     let thresholds = regulars::Thresholds::default();
     let known_at =
         |i: usize| thresholds.known_at() + thresholds.raise_for(stream.patrons_before[i]);
@@ -760,10 +782,16 @@ fn print_decisions_by_scenario(population: &Population, stream: &Stream) {
                 _ => WrongStep::LinkedToAnotherPersonAndMissed(relation),
             };
             steps.push((step, i, others + earlier));
-            let gap = stream.scored[i]
-                .first()
-                .map(|(_, e)| e.weight() - known_at(i));
-            shapes.push((format!("wrong: {step}"), i, others + earlier, gap));
+            let linked = stream.scored[i].first().map(|(_, e)| e);
+            let gap = linked.map(|e| e.weight() - known_at(i));
+            let signature = linked.map_or_else(String::new, signature);
+            shapes.push((
+                format!("wrong: {step}"),
+                i,
+                others + earlier,
+                gap,
+                signature,
+            ));
         } else if earlier > own_here {
             steps.push((WrongStep::Missed(decision), i, earlier - own_here));
             let owner = |id: PatronId| {
@@ -792,12 +820,14 @@ fn print_decisions_by_scenario(population: &Population, stream: &Stream) {
                 ("new", Some(false), _) => "new: nearest another person",
                 _ => "new: no candidate",
             };
-            let gap = scored
+            let own_evidence = scored
                 .iter()
                 .zip(&own)
                 .find(|(_, o)| **o)
-                .map(|((_, e), _)| e.weight() - known_at(i));
-            shapes.push((shape.to_owned(), i, earlier - own_here, gap));
+                .map(|((_, e), _)| e);
+            let gap = own_evidence.map(|e| e.weight() - known_at(i));
+            let signature = own_evidence.map_or_else(String::new, signature);
+            shapes.push((shape.to_owned(), i, earlier - own_here, gap, signature));
         }
         *persons
             .entry(patron)
@@ -821,7 +851,7 @@ fn print_decisions_by_scenario(population: &Population, stream: &Stream) {
         println!("  {n:>7} {cost:>8}  {step}");
     }
     let mut by_shape: BTreeMap<&str, (usize, usize, Vec<usize>)> = BTreeMap::new();
-    for (shape, _, cost, gap) in &shapes {
+    for (shape, _, cost, gap, _) in &shapes {
         let (cost, gap) = (*cost, *gap);
         let entry = by_shape.entry(shape).or_default();
         entry.0 += 1;
@@ -839,8 +869,11 @@ fn print_decisions_by_scenario(population: &Population, stream: &Stream) {
     for (shape, (n, cost, gaps)) in &by_shape {
         println!("  {n:>7} {cost:>8}  {shape}  {gaps:?}");
     }
+    if std::env::var_os("ACCURACY_SIGNATURES").is_some() {
+        print_signatures(&shapes);
+    }
     if let Ok(wanted) = std::env::var("ACCURACY_SHAPES") {
-        for (shape, i, _, gap) in shapes
+        for (shape, i, _, gap, _) in shapes
             .iter()
             .filter(|s| s.0.contains(wanted.as_str()))
             .take(25)
@@ -888,6 +921,45 @@ fn print_decisions_by_scenario(population: &Population, stream: &Stream) {
         for (label, (n, cost)) in by_scenario {
             println!("  {n:>7} {cost:>8}  {label}");
         }
+    }
+}
+
+/// The evidence's levels, field by field, in a fixed order: what kind of match it was,
+/// whatever the exact weights.
+fn signature(evidence: &regulars::Evidence) -> String {
+    let mut items: Vec<String> = evidence
+        .items()
+        .iter()
+        .map(|i| format!("{:?}:{}", i.field(), i.detail()))
+        .collect();
+    items.sort();
+    items.join(" ")
+}
+
+/// The misses and wrong links tallied by the evidence signature of the own (or the wrongly
+/// linked) candidate and by the shape of the decision: which kinds of evidence are left
+/// below the thresholds, and which link the wrong person.
+fn print_signatures(shapes: &[(String, usize, usize, Option<f64>, String)]) {
+    let mut tally: BTreeMap<(&str, &str), (usize, usize, f64)> = BTreeMap::new();
+    for (shape, _, cost, gap, signature) in shapes {
+        let kind = if shape.starts_with("wrong") {
+            "wrong"
+        } else if shape.starts_with("known") {
+            "known to a fragment"
+        } else {
+            shape.split(':').next().unwrap_or("")
+        };
+        let entry = tally.entry((kind, signature)).or_default();
+        entry.0 += 1;
+        entry.1 += cost;
+        entry.2 += gap.unwrap_or(0.0);
+    }
+    let mut rows: Vec<_> = tally.into_iter().collect();
+    rows.sort_by_key(|row| std::cmp::Reverse(row.1.1));
+    println!("\n  errors by evidence signature (records, pairs, mean gap to Known)");
+    for ((kind, signature), (n, cost, gap)) in rows.iter().take(60) {
+        let mean = gap / *n as f64;
+        println!("  {n:>7} {cost:>8} {mean:>6.1}  {kind:<20} {signature}");
     }
 }
 

@@ -722,3 +722,157 @@ fn a_junior_and_a_senior_of_one_name_are_never_merged_automatically() {
     let (_, _, one) = proven_by_both_contacts("Oyelaran Jr.", "Oyelaran");
     assert!(one, "a suffix on one side only is no conflict");
 }
+
+/// A memory that links a record at 20 bits, merges on one record at 40, and keeps no
+/// review queue (so no review item ties two patrons together), journaled in `dir`.
+fn without_reviews(dir: &std::path::Path) -> regulars::Memory {
+    let clock = regulars::ManualClock::new(t0());
+    let mut memory = builder(&clock)
+        .thresholds(regulars::Thresholds::default().known(20.0).merge(40.0))
+        .review_limit(0)
+        .open(dir)
+        .expect("opens");
+    if memory.last_seq() == 0 {
+        define_catalog(&mut memory);
+    }
+    memory
+}
+
+#[test]
+fn a_runner_up_whose_profile_proves_the_known_patron_one_person_is_merged() {
+    let dir = TempDir::new("runner-up-merged");
+    let mut memory = without_reviews(dir.path());
+    let anna = || Signals::new().given_name("Anna").family_name("Rumstrom");
+    let born = date(1980, 5, 1);
+    // At the box office: her phone and her birth date.
+    let by_phone = seed(
+        &mut memory,
+        "phone",
+        anna().phone("+31 6 54257179").birth_date(born),
+    );
+    // Online, a mailbox and a card: the names alone do not link her.
+    let by_email = seed(
+        &mut memory,
+        "email",
+        anna()
+            .email("anna.rumstrom@example.org")
+            .card_token("tok_5f03e181"),
+    );
+    assert_ne!(by_email, by_phone, "seen apart first");
+    // Online again, with her birth date: linked by mailbox and card, the phone patron a
+    // runner-up the record alone cannot prove (below the merge threshold).
+    let again = seed(
+        &mut memory,
+        "email-2",
+        anna()
+            .email("anna.rumstrom@example.org")
+            .card_token("tok_5f03e181")
+            .birth_date(born),
+    );
+    assert_eq!(memory.patron(again).map(|p| p.id()), Some(by_email));
+    assert_ne!(
+        memory.patron(by_phone).map(|p| p.id()),
+        Some(by_email),
+        "one record proves nothing more than its own evidence"
+    );
+    // The next record brings the two together again: the mailbox patron's profile (her
+    // names and birth date) now proves the phone patron to be her.
+    let recognition = memory
+        .recognize(&anna().email("anna.rumstrom@example.org"))
+        .expect("recognized");
+    assert!(
+        matches!(&recognition, Recognition::Known { runner_up: Some(r), .. } if r.patron() == by_phone),
+        "{}",
+        recognition.explain()
+    );
+    let last = seed(
+        &mut memory,
+        "email-3",
+        anna().email("anna.rumstrom@example.org"),
+    );
+    assert_eq!(
+        memory.patron(by_phone).map(|p| p.id()),
+        Some(by_phone),
+        "the older id survives"
+    );
+    assert_eq!(memory.patron(last).map(|p| p.id()), Some(by_phone));
+    assert_eq!(memory.patron_count(), 1);
+    let merged = memory.identity_changes(0).iter().any(|change| {
+        matches!(change, IdentityChange::Merged { survivor, absorbed, cause: MergeCause::Automatic { .. } }
+            if *survivor == by_phone && *absorbed == by_email)
+    });
+    assert!(merged, "{:?}", memory.identity_changes(0));
+    // Replaying the journal makes the same merge.
+    let before = snapshot(&memory);
+    drop(memory);
+    let reopened = without_reviews(dir.path());
+    assert_eq!(snapshot(&reopened), before);
+}
+
+#[test]
+fn a_runner_up_whose_profile_says_another_person_is_not_merged() {
+    let dir = TempDir::new("runner-up-apart");
+    let mut memory = without_reviews(dir.path());
+    let anna = || Signals::new().given_name("Anna").family_name("Rumstrom");
+    // Two women of one name: the second's birth date is not the first's.
+    let first = seed(
+        &mut memory,
+        "phone",
+        anna().phone("+31 6 54257179").birth_date(date(1980, 5, 1)),
+    );
+    let second = seed(
+        &mut memory,
+        "email",
+        anna()
+            .email("anna.rumstrom@example.org")
+            .card_token("tok_5f03e181")
+            .birth_date(date(1999, 2, 3)),
+    );
+    assert_ne!(first, second);
+    let last = seed(
+        &mut memory,
+        "email-2",
+        anna().email("anna.rumstrom@example.org"),
+    );
+    assert_eq!(memory.patron(last).map(|p| p.id()), Some(second));
+    assert_eq!(memory.patron_count(), 2, "the names alone prove nothing");
+    // Nor does a home they share while each keeps a mobile of her own.
+    let other = TempDir::new("runner-up-home");
+    let mut memory = without_reviews(other.path());
+    let first = seed(
+        &mut memory,
+        "phone",
+        anna()
+            .phone("+31 6 54257179")
+            .postcode("3578 PZ")
+            .country("NL"),
+    );
+    let second = seed(
+        &mut memory,
+        "email",
+        anna()
+            .email("anna.rumstrom@example.org")
+            .phone("+31 6 11122233")
+            .card_token("tok_5f03e181"),
+    );
+    assert_ne!(first, second);
+    seed(
+        &mut memory,
+        "email-2",
+        anna()
+            .email("anna.rumstrom@example.org")
+            .card_token("tok_5f03e181")
+            .postcode("3578 PZ")
+            .country("NL"),
+    );
+    seed(
+        &mut memory,
+        "email-3",
+        anna().email("anna.rumstrom@example.org"),
+    );
+    assert_eq!(
+        memory.patron_count(),
+        2,
+        "a shared home with contacts of their own"
+    );
+}

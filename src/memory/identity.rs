@@ -179,6 +179,15 @@ fn save_pins_in_order<S: serde::Serializer>(
     serializer.collect_seq(pins)
 }
 
+/// Whether something beyond the names is exactly the same on both sides.
+fn something_shared(evidence: &Evidence) -> bool {
+    evidence.items().iter().any(|i| {
+        i.agreement() == crate::Agreement::Agrees
+            && i.weight() > 0.0
+            && !matches!(i.field(), Field::GivenName | Field::FamilyName)
+    })
+}
+
 /// Review item ids by patron.
 pub(crate) type ReviewsByPatron = HashMap<PatronId, SmallVec<[u64; 2]>, ahash::RandomState>;
 
@@ -898,6 +907,33 @@ impl Memory {
         (sure && self.may_merge(provisional, candidate, adding)).then_some(candidate)
     }
 
+    /// Whether the runner-up of a Known record is the same person as the patron it was
+    /// linked to, proven by their own profiles: the record made memory compare the two
+    /// (it agrees with both, though it could not prove them one by itself), and the
+    /// runner-up's profile, as one record, matches the patron as surely as a record is
+    /// linked, under the same conditions as a review's provisional patron (see
+    /// [`merge_proven_reviews`](Self::merge_proven_reviews)). Fragments of one person that
+    /// never shared a review item are merged this way once a record brings them together.
+    pub(crate) fn runner_up_proven(
+        &self,
+        patron: PatronId,
+        runner_up: &Candidate,
+        adding: usize,
+    ) -> bool {
+        let raise = self.thresholds.raise_for(self.patron_count());
+        let evidence = runner_up.evidence();
+        if person_conflict(evidence) || evidence.weight() < self.thresholds.review_at() + raise {
+            return false;
+        }
+        let (a, b) = (self.state.live(runner_up.patron()), self.state.live(patron));
+        if a == b {
+            return false;
+        }
+        let known_at = self.thresholds.known_at() + raise;
+        let proves = |x, y| matches!(self.profile_weight_with(x, y, true), Some((weight, true)) if weight >= known_at);
+        (proves(a, b) || proves(b, a)) && self.may_merge(a, b, adding)
+    }
+
     /// Whether two patrons may be merged automatically: not pinned apart, neither erased
     /// nor opted out, their profiles do not say they are two people, and their joint
     /// history (and `adding` more) fits.
@@ -920,7 +956,21 @@ impl Memory {
     /// them one: the given name or birth date speaks for `b` and something beyond the
     /// names agrees. `None` when every comparison conflicts.
     fn profile_weight(&self, a: PatronId, b: PatronId) -> Option<(f64, bool)> {
-        let matcher = self.strategies.iter().find_map(|s| s.as_person_matcher())?;
+        self.profile_weight_with(a, b, false)
+    }
+
+    /// [`profile_weight`](Self::profile_weight), where with `shared` only a comparison
+    /// in which something beyond the names is exactly the same (an identifier, the birth
+    /// date, the address or the postcode) can prove them one: near misses on every field
+    /// are what two strangers with similar details look like.
+    fn profile_weight_with(&self, a: PatronId, b: PatronId, shared: bool) -> Option<(f64, bool)> {
+        // The person strategy, or (when a vendor wrapped or replaced it) the first one:
+        // profiles are compared by whatever scores records.
+        let matcher: &dyn crate::recognize::Strategy =
+            match self.strategies.iter().find_map(|s| s.as_person_matcher()) {
+                Some(person) => person,
+                None => self.strategies.first()?.as_ref(),
+            };
         let (va, vb) = (self.patron(a)?, self.patron(b)?);
         let no_address = [crate::Address::default()];
         let addresses = match va.addresses() {
@@ -953,7 +1003,8 @@ impl Memory {
                     evidence.weight(),
                     beyond_names > 0.0
                         && person_agrees(&evidence)
-                        && !only_the_home_agrees(&evidence),
+                        && !only_the_home_agrees(&evidence)
+                        && (!shared || something_shared(&evidence)),
                 );
                 // The heavier comparison wins; on a tie, one that can prove.
                 if best.is_none_or(|b| found.0 > b.0 || (found.0 == b.0 && found.1 && !b.1)) {

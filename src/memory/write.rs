@@ -1137,6 +1137,20 @@ impl Memory {
         now: DateTime<Utc>,
         adding: usize,
     ) -> (PatronId, Recognition) {
+        let mut recognition = recognition;
+        // Checked before the decision is noted, so a journal replays the merge as one of
+        // the decision's duplicates.
+        if let Recognition::Known {
+            patron,
+            runner_up: Some(runner_up),
+            duplicates,
+            ..
+        } = &mut recognition
+            && !duplicates.contains(&runner_up.patron())
+            && self.runner_up_proven(*patron, runner_up, adding)
+        {
+            duplicates.push(runner_up.patron());
+        }
         self.note_recognition(&recognition);
         let patron = match &recognition {
             Recognition::Known {
