@@ -13,8 +13,11 @@
 //! order books a performance again: the rules look, and their notes stand already.
 //! `new_booking_*` gives each patron a performance they have not booked yet, so the
 //! repeat-production note (and, once per patron, the 10th-visit milestone) fires: what a
-//! first booking of a show costs. In both, patrons keep the bookings they make, so each
-//! holds more bookings ahead the longer a run lasts.
+//! first booking of a show costs. After a patron has booked all [`FUTURE`] performances,
+//! the next [`FUTURE`] bookings go to a fresh copy of them (same productions, same dates,
+//! new ids), so however long a run lasts, every booking is a first booking. In both,
+//! patrons keep the bookings they make, so each holds more bookings ahead the longer a
+//! run lasts.
 //!
 //! Criterion measures the two configurations minutes apart, and on a shared machine
 //! their difference (a microsecond or two of some ten) moves by as much as itself. So the
@@ -31,7 +34,7 @@
 //! patrons not due cost nothing.
 
 use std::hint::black_box;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeDelta, TimeZone, Utc};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
@@ -126,15 +129,49 @@ fn order_loop(memory: &mut Memory, n: &mut usize) -> usize {
     seen.moments().len()
 }
 
+/// The id of the future performance `p` in copy `copy` of the future performances: the
+/// catalog's own for copy 0, and for the others a performance defined by
+/// [`define_future_copy`] at the same date, of the same production.
+fn future_performance(p: usize, copy: usize) -> String {
+    if copy == 0 {
+        performance(p)
+    } else {
+        format!("perf-{p}-copy-{copy}")
+    }
+}
+
+/// Defines copy `copy` of the future performances (see [`future_performance`]).
+fn define_future_copy(memory: &mut Memory, copy: usize) {
+    let productions = ["drama", "opera", "dance"];
+    for p in PAST..PAST + FUTURE {
+        memory
+            .define_performance(Performance::new(
+                future_performance(p, copy),
+                productions[p % 3],
+                "main",
+                start() + TimeDelta::days(p as i64),
+            ))
+            .expect("performance");
+    }
+}
+
 /// Observes an order of one known patron for a performance they have not booked yet: the
-/// `k`th time a patron is picked, the `k`th performance after their own first one.
+/// `k`th time a patron is picked, the `k`th performance after their own first one, in
+/// copy `k / FUTURE` of the future performances (each patron is picked once every
+/// [`PATRONS`] calls, so copy `c` is first needed at call `c × FUTURE × PATRONS` and
+/// defined then).
 fn new_booking_loop(memory: &mut Memory, n: &mut usize) -> usize {
     *n += 1;
     let i = (*n * 7919) % PATRONS;
-    let p = PAST + (i + *n / PATRONS) % FUTURE;
+    let picked = *n / PATRONS;
+    let copy = picked / FUTURE;
+    if copy > 0 && n.is_multiple_of(FUTURE * PATRONS) {
+        define_future_copy(memory, copy);
+    }
+    let p = PAST + (i + picked) % FUTURE;
     let at = start() + TimeDelta::days(PAST as i64);
     let order = Order::new(format!("new-o-{n}"), buyer(i)).ticket(
-        Ticket::new(format!("new-t-{n}"), performance(p))
+        Ticket::new(format!("new-t-{n}"), future_performance(p, copy))
             .seat(Seat::new("B1").in_section("Stalls")),
     );
     let seen = memory
@@ -157,6 +194,9 @@ fn rules(c: &mut Criterion) {
         }),
     ];
     for (name, builder) in configurations {
+        if !wanted(&format!("moments/{name}/{PATRONS}")) {
+            continue;
+        }
         let mut memory = memory_with(builder(), PATRONS);
         let mut n = 0;
         group.bench_function(BenchmarkId::new(name, PATRONS), |b| {
@@ -164,18 +204,23 @@ fn rules(c: &mut Criterion) {
         });
     }
     for (name, builder) in configurations {
+        let name = name.replacen("order_", "new_booking_", 1);
+        if !wanted(&format!("moments/{name}/{PATRONS}")) {
+            continue;
+        }
         let mut memory = memory_with(builder(), PATRONS);
         let mut n = 0;
-        let name = name.replacen("order_", "new_booking_", 1);
         group.bench_function(BenchmarkId::new(name, PATRONS), |b| {
             b.iter(|| black_box(new_booking_loop(&mut memory, &mut n)))
         });
     }
-    let mut memory = memory_with(Memory::builder().all_builtin_rules(), PATRONS);
-    let quiet = start() + TimeDelta::days(PAST as i64);
-    group.bench_function(BenchmarkId::new("tick_nothing_due", PATRONS), |b| {
-        b.iter(|| black_box(memory.tick(quiet).len()))
-    });
+    if wanted(&format!("moments/tick_nothing_due/{PATRONS}")) {
+        let mut memory = memory_with(Memory::builder().all_builtin_rules(), PATRONS);
+        let quiet = start() + TimeDelta::days(PAST as i64);
+        group.bench_function(BenchmarkId::new("tick_nothing_due", PATRONS), |b| {
+            b.iter(|| black_box(memory.tick(quiet).len()))
+        });
+    }
     group.finish();
 }
 
@@ -194,31 +239,78 @@ fn print_paired_extra(name: &str, looped: fn(&mut Memory, &mut usize) -> usize) 
         black_box(looped(&mut none, &mut n_none));
         black_box(looped(&mut every, &mut n_every));
     }
+    // Microseconds per observation of one round: wall time, and the thread's CPU time
+    // where the platform gives it.
     let round = |memory: &mut Memory, n: &mut usize| {
-        let started = Instant::now();
+        let (started, cpu_started) = (Instant::now(), thread_cpu_time());
         for _ in 0..PER_ROUND {
             black_box(looped(memory, n));
         }
-        started.elapsed().as_secs_f64() * 1e6 / PER_ROUND as f64
+        let per = |d: Duration| d.as_secs_f64() * 1e6 / PER_ROUND as f64;
+        let cpu = cpu_started
+            .zip(thread_cpu_time())
+            .map(|(from, to)| per(to.saturating_sub(from)));
+        (per(started.elapsed()), cpu)
     };
-    let mut extra: Vec<f64> = (0..ROUNDS)
-        .map(|_| {
-            let without = round(&mut none, &mut n_none);
-            round(&mut every, &mut n_every) - without
-        })
-        .collect();
-    extra.sort_by(f64::total_cmp);
+    let (mut extra, mut extra_cpu) = (Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        let (without, without_cpu) = round(&mut none, &mut n_none);
+        let (with, with_cpu) = round(&mut every, &mut n_every);
+        extra.push(with - without);
+        if let Some((with, without)) = with_cpu.zip(without_cpu) {
+            extra_cpu.push(with - without);
+        }
+    }
+    let quartiles = |extra: &mut Vec<f64>| {
+        extra.sort_by(f64::total_cmp);
+        let n = extra.len();
+        (extra[n / 2], extra[n / 4], extra[n * 3 / 4])
+    };
+    let (median, low, high) = quartiles(&mut extra);
     eprintln!(
-        "moments/paired_extra/{name}/{PATRONS}: every built-in rule adds {:.2} µs per \
-         observation (median of {ROUNDS} paired rounds; quartiles {:.2} to {:.2} µs)",
-        extra[ROUNDS / 2],
-        extra[ROUNDS / 4],
-        extra[ROUNDS * 3 / 4],
+        "moments/paired_extra/{name}/{PATRONS}: every built-in rule adds {median:.2} µs per \
+         observation (median of {ROUNDS} paired rounds; quartiles {low:.2} to {high:.2} µs)",
     );
+    if extra_cpu.len() == ROUNDS {
+        let (median, low, high) = quartiles(&mut extra_cpu);
+        eprintln!(
+            "moments/paired_extra_cpu/{name}/{PATRONS}: the same in the thread's CPU time: \
+             {median:.2} µs (quartiles {low:.2} to {high:.2} µs)",
+        );
+    }
 }
 
-/// The paired figures, unless a filter on the command line leaves them out.
-fn paired(_: &mut Criterion) {
+/// The CPU time this thread has used, where the platform says (Linux): unlike wall time,
+/// it does not count the time other processes on a shared machine had the core.
+#[cfg(target_os = "linux")]
+fn thread_cpu_time() -> Option<Duration> {
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `clock_gettime` writes one `timespec` through a pointer to a live one.
+    let failed = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut now) } != 0;
+    if failed {
+        return None;
+    }
+    Some(Duration::new(
+        u64::try_from(now.tv_sec).ok()?,
+        u32::try_from(now.tv_nsec).ok()?,
+    ))
+}
+
+/// See the Linux version: elsewhere only wall time is reported.
+#[cfg(not(target_os = "linux"))]
+fn thread_cpu_time() -> Option<Duration> {
+    None
+}
+
+/// Whether a filter on the command line asks for the bench with this id (criterion's
+/// `group/name/parameter`), so setting up memories only benches left out would use is
+/// skipped (a filter naming more than the id, as `brief/full_house/2000`, asks for it
+/// too). Criterion takes a filter as a regular expression: one with characters other
+/// than letters, digits, `_`, `/` and `-` is taken to ask for everything.
+fn wanted(id: &str) -> bool {
     // Criterion's options that take a value; anything else not starting with `--` is a
     // filter.
     const WITH_VALUE: [&str; 12] = [
@@ -240,21 +332,36 @@ fn paired(_: &mut Criterion) {
     while let Some(arg) = args.next() {
         if WITH_VALUE.contains(&arg.as_str()) {
             args.next();
+        } else if arg == "--list" {
+            // Listing names every bench: each must be registered.
+            return true;
         } else if !arg.starts_with("--") {
             filters.push(arg);
         }
     }
-    let wanted = |name: &str| {
-        let id = format!("moments/paired_extra/{name}");
-        filters.is_empty() || filters.iter().any(|f| id.contains(f.as_str()))
+    let plain = |f: &str| {
+        f.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '/' | '-'))
     };
+    if !filters.iter().all(|f| plain(f)) {
+        return true;
+    }
+    filters.is_empty()
+        || filters
+            .iter()
+            .any(|f| id.contains(f.as_str()) || f.contains(id))
+}
+
+/// The paired figures, unless a filter on the command line leaves them out (they are
+/// printed, not registered with criterion, so `--list` does not name them).
+fn paired(_: &mut Criterion) {
     if std::env::args().any(|arg| arg == "--list") {
         return;
     }
-    if wanted("order") {
+    if wanted("moments/paired_extra/order") {
         print_paired_extra("order", order_loop);
     }
-    if wanted("new_booking") {
+    if wanted("moments/paired_extra/new_booking") {
         print_paired_extra("new_booking", new_booking_loop);
     }
 }
@@ -262,6 +369,9 @@ fn paired(_: &mut Criterion) {
 /// A sold-out house: 2,000 patrons, each with a seat and their moments.
 fn brief(c: &mut Criterion) {
     const SEATS: usize = 2_000;
+    if !wanted("brief/full_house") {
+        return;
+    }
     let mut memory = memory_with(Memory::builder().all_builtin_rules(), SEATS);
     let tonight = performance(PAST + 1);
     let at = start() + TimeDelta::days(PAST as i64 - 1);
@@ -346,6 +456,16 @@ fn memory_due_in_turn(patrons: usize) -> Memory {
 /// Ticks over a million patrons, each tick a slot (0.1 % due) or ten (1 % due) later.
 fn tick_scale(c: &mut Criterion) {
     const PATRONS: usize = 1_000_000;
+    if ![
+        "tick_tenth_percent_due",
+        "tick_one_percent_due",
+        "tick_nothing_due",
+    ]
+    .iter()
+    .any(|name| wanted(&format!("moments/{name}/{PATRONS}")))
+    {
+        return;
+    }
     let mut memory = memory_due_in_turn(PATRONS);
     assert_eq!(memory.pending_ticks(), PATRONS);
     let mut group = c.benchmark_group("moments");

@@ -9,7 +9,7 @@ use chrono::{DateTime, Datelike, Utc};
 use smallvec::SmallVec;
 
 use super::ledger::{MomentLedger, OnceKey, RuleIdx, Standing};
-use super::moment::{channel_of, dedupe_key_of, default_purpose};
+use super::moment::{Text, channel_of, dedupe_key_of, default_purpose};
 use super::{
     Action, Moment, MomentKind, MomentRule, OncePer, Policy, RuleContext, SilencedMoment,
     Suppressor, TriggerKinds,
@@ -55,6 +55,9 @@ pub(crate) struct Engine {
     /// Each rule's once-per key with its id hashed already, by registration order: its
     /// keys go on from there (see [`OnceKey::with_scope`]).
     once_keys: Vec<OnceKey>,
+    /// Each rule's id as its moments carry it, by registration order: stamping a moment
+    /// shares this copy instead of looking the id up.
+    rule_texts: Vec<Text>,
 }
 
 impl Default for Engine {
@@ -191,7 +194,8 @@ pub(crate) struct Candidate {
 pub(crate) struct Proposal {
     patron: Option<PatronId>,
     now: Option<DateTime<Utc>>,
-    candidates: Vec<Candidate>,
+    /// Most proposals hold one moment or none: one is kept without allocating.
+    candidates: SmallVec<[Candidate; 1]>,
     silenced: Vec<SilencedMoment>,
 }
 
@@ -274,6 +278,10 @@ impl Engine {
             .iter()
             .map(|registered| OnceKey::new(registered.rule.id()))
             .collect();
+        let rule_texts = rules
+            .iter()
+            .map(|registered| Text::Shared(Arc::from(registered.rule.id())))
+            .collect();
         Self {
             rules,
             suppressors,
@@ -281,6 +289,7 @@ impl Engine {
             timed,
             interest,
             once_keys,
+            rule_texts,
         }
     }
 
@@ -367,7 +376,10 @@ impl Engine {
                 buffer.clear();
                 continue;
             }
-            let rule_text = ledger.rule_text_of(rule.id(), rule_idx);
+            let rule_text = match self.rule_texts.get(idx) {
+                Some(text) => text.clone(),
+                None => Text::Owned(rule.id().to_owned()),
+            };
             for mut moment in buffer.drain(..) {
                 moment.stamp(rule_text.clone(), patron.id());
                 if let Some((by, suppression)) = suppressions

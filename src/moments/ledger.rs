@@ -184,21 +184,61 @@ impl PackedPurposes {
 
 /// The ledger's distinct texts, each kept once and shared by every moment that says it.
 /// `Debug` shows how many: messages may name patrons.
+///
+/// Found by a hash of the text: a table of ids (4 bytes a slot, so it stays small
+/// enough to be read from cache) and, in front of it, the ids of the texts interned
+/// lately, by their hash. Moments fired around the same time tend to say the same
+/// things ("2nd visit to Hamlet" for everyone booking Hamlet this week), and a text said
+/// lately is found there without reading the table.
 #[derive(Default)]
 struct Texts {
     all: Vec<Arc<str>>,
-    ids: Map<Arc<str>, TextId>,
+    /// Ids by the hash of their text.
+    ids: hashbrown::HashTable<TextId>,
+    hasher: ahash::RandomState,
+    /// The latest text interned for each value of a hash's low bits, with its full hash:
+    /// [`RECENT`] slots, made on first use.
+    recent: Vec<(u64, TextId)>,
 }
+
+/// Slots of [`Texts::recent`] (a power of two): 16 KiB per memory.
+const RECENT: usize = 1024;
 
 impl Texts {
     fn intern(&mut self, text: &str) -> TextId {
-        if let Some(&id) = self.ids.get(text) {
+        let hash = self.hasher.hash_one(text);
+        let slot = (hash as usize) & (RECENT - 1);
+        if let Some(&(known, id)) = self.recent.get(slot)
+            && known == hash
+            && self.get(id).is_some_and(|known| **known == *text)
+        {
             return id;
         }
+        let all = &self.all;
+        let id = match self.ids.find(hash, |&id| {
+            all.get(id as usize).is_some_and(|known| **known == *text)
+        }) {
+            Some(&id) => id,
+            None => self.insert_new(hash, Arc::from(text)),
+        };
+        if self.recent.is_empty() {
+            self.recent = vec![(0, NO_TEXT); RECENT];
+        }
+        if let Some(recent) = self.recent.get_mut(slot) {
+            *recent = (hash, id);
+        }
+        id
+    }
+
+    /// Adds a text not in the table (its hash is `hash`) and returns its id.
+    fn insert_new(&mut self, hash: u64, text: Arc<str>) -> TextId {
         let id = TextId::try_from(self.all.len()).unwrap_or(NO_TEXT);
-        let text: Arc<str> = Arc::from(text);
-        self.all.push(Arc::clone(&text));
-        self.ids.insert(text, id);
+        self.all.push(text);
+        let (all, hasher) = (&self.all, &self.hasher);
+        self.ids.insert_unique(hash, id, |&id| {
+            all.get(id as usize)
+                .map_or(0, |text| hasher.hash_one(&**text))
+        });
         id
     }
 
@@ -216,18 +256,13 @@ impl Texts {
         self.intern(text)
     }
 
-    /// [`id_of`](Texts::id_of), trying `hint` first (see [`intern_hinted`]).
-    ///
-    /// [`intern_hinted`]: Texts::intern_hinted
-    fn id_of_hinted(&self, text: &str, hint: TextId) -> Option<TextId> {
-        if self.get(hint).is_some_and(|known| **known == *text) {
-            return Some(hint);
-        }
-        self.id_of(text)
-    }
-
     fn id_of(&self, text: &str) -> Option<TextId> {
-        self.ids.get(text).copied()
+        let all = &self.all;
+        self.ids
+            .find(self.hasher.hash_one(text), |&id| {
+                all.get(id as usize).is_some_and(|known| **known == *text)
+            })
+            .copied()
     }
 
     fn get(&self, id: TextId) -> Option<&Arc<str>> {
@@ -260,11 +295,14 @@ impl<'de> Deserialize<'de> for Texts {
         let all: Vec<String> = Deserialize::deserialize(deserializer)?;
         let mut texts = Texts::default();
         for text in all {
-            let id = TextId::try_from(texts.all.len()).unwrap_or(NO_TEXT);
-            let text: Arc<str> = Arc::from(text);
             // A repeated text keeps its first id; later ones still read back.
-            texts.ids.entry(Arc::clone(&text)).or_insert(id);
-            texts.all.push(text);
+            match texts.id_of(&text) {
+                Some(_) => texts.all.push(Arc::from(text)),
+                None => {
+                    let hash = texts.hasher.hash_one(text.as_str());
+                    texts.insert_new(hash, Arc::from(text));
+                }
+            }
         }
         Ok(texts)
     }
@@ -493,9 +531,7 @@ impl MomentLedger {
     }
 
     /// [`fire`](MomentLedger::fire) for the rule registered at `rule`, whose id's text
-    /// id is remembered for its next moments (see [`rule_text_of`]).
-    ///
-    /// [`rule_text_of`]: MomentLedger::rule_text_of
+    /// id is remembered for its next moments.
     pub(crate) fn fire_from(
         &mut self,
         moment: &Moment,
@@ -559,23 +595,6 @@ impl MomentLedger {
         index.keys |= filter_bit(key);
         index.visits |= visit_bit(visit);
         index.filed.push(Filed { idx, visit, key });
-    }
-
-    /// [`rule_text`](MomentLedger::rule_text) of the rule registered at `idx`, found
-    /// without hashing its id when it fired before (see [`fire_from`]).
-    ///
-    /// [`fire_from`]: MomentLedger::fire_from
-    pub(crate) fn rule_text_of(&self, rule: &str, idx: RuleIdx) -> Text {
-        let hint = self
-            .hints
-            .rules
-            .get(usize::from(idx))
-            .copied()
-            .unwrap_or(NO_TEXT);
-        match self.texts.id_of_hinted(rule, hint) {
-            Some(id) => self.texts.text(id),
-            None => Text::Owned(rule.to_owned()),
-        }
     }
 
     /// The moment as rules proposed it, its texts shared with the ledger's copies.
@@ -952,7 +971,58 @@ impl LegacyLedger {
 
 #[cfg(test)]
 mod tests {
-    use super::{OnceKey, once_key};
+    use super::{OnceKey, RECENT, Texts, once_key};
+
+    /// A text interned again gets its first id, whether it is still among the recent
+    /// ones or only in the table; different texts get different ids, in order.
+    #[test]
+    fn interning_gives_each_distinct_text_one_id() {
+        let mut texts = Texts::default();
+        let count = RECENT * 3;
+        let ids: Vec<u32> = (0..count)
+            .map(|i| texts.intern(&format!("attended {i} performance(s)")))
+            .collect();
+        assert_eq!(ids, (0..count as u32).collect::<Vec<_>>());
+        // Long evicted from the recent ones (each slot was written about three times),
+        // found in the table; then found among the recent ones.
+        for _ in 0..2 {
+            for (i, &id) in ids.iter().enumerate() {
+                assert_eq!(texts.intern(&format!("attended {i} performance(s)")), id);
+                assert_eq!(
+                    texts.id_of(&format!("attended {i} performance(s)")),
+                    Some(id)
+                );
+            }
+        }
+        assert_eq!(texts.all.len(), count);
+        assert_eq!(texts.id_of("never said"), None);
+        assert_eq!(texts.intern(""), count as u32);
+        assert_eq!(texts.intern(""), count as u32);
+    }
+
+    /// Saved texts read back with the same ids, a repeated one (as older images may
+    /// hold) keeping its first id while the later copy still reads back.
+    #[test]
+    fn texts_read_back_with_their_ids() {
+        let saved = vec!["2nd visit to Hamlet", "First visit", "2nd visit to Hamlet"];
+        let bytes = postcard::to_allocvec(&saved).expect("encodes");
+        let mut texts: Texts = postcard::from_bytes(&bytes).expect("decodes");
+        assert_eq!(texts.all.len(), 3);
+        assert_eq!(texts.get(2).map(|t| &**t), Some("2nd visit to Hamlet"));
+        assert_eq!(texts.id_of("2nd visit to Hamlet"), Some(0));
+        assert_eq!(texts.intern("First visit"), 1);
+        assert_eq!(texts.intern("3rd visit to Hamlet"), 3);
+        let again = postcard::to_allocvec(&texts).expect("encodes");
+        assert_eq!(
+            postcard::from_bytes::<Vec<String>>(&again).expect("decodes"),
+            [
+                "2nd visit to Hamlet",
+                "First visit",
+                "2nd visit to Hamlet",
+                "3rd visit to Hamlet"
+            ]
+        );
+    }
 
     /// The key of `rule`'s moment for the scope text made of `scope`, as the engine
     /// makes it: from the rule's key made once.
