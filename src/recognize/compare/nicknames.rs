@@ -56,22 +56,38 @@ struct Table {
     memberships: Vec<NicknameGroup>,
     /// The names of each group, canonical name first.
     groups: Vec<Box<[Box<str>]>>,
-    /// Per name, where its [`Neighbours`] list is, at the start of its run of groups in
-    /// [`memberships`](Self::memberships) (each name's run starts at a place of its own).
-    neighbours_at: Vec<(u32, u32)>,
-    /// The lists [`neighbours_at`](Self::neighbours_at) points into.
-    neighbours: Neighbours,
 }
 
 /// For each name of the table, every name on any of its groups (itself included), once
 /// each and shortest first, in one flat buffer: asking whether a name is one typo from
 /// any of them reads a few adjacent bytes instead of chasing every group's names.
+/// Worked out on first need, apart from the table, so that the first recognition of a
+/// process pays for it only if it compares such a typo.
 #[derive(Debug, Default)]
 struct Neighbours {
+    /// Per name, where its list is in `spans`, at the start of its run of groups in
+    /// [`Table::memberships`] (each name's run starts at a place of its own).
+    at: Vec<(u32, u32)>,
     /// Every name of the table, once, back to back.
     text: String,
     /// The lists, back to back: each name as its start in `text` and its length.
     spans: Vec<(u32, u32)>,
+}
+
+impl Neighbours {
+    /// The names on the groups of the name whose run of groups starts at `on`, shortest
+    /// first, as start and length in `text`.
+    fn of(&self, on: u32) -> &[(u32, u32)] {
+        let Some(&(start, len)) = usize::try_from(on).ok().and_then(|at| self.at.get(at)) else {
+            return &[];
+        };
+        let (Ok(start), Ok(len)) = (usize::try_from(start), usize::try_from(len)) else {
+            return &[];
+        };
+        self.spans
+            .get(start..start.saturating_add(len))
+            .unwrap_or_default()
+    }
 }
 
 impl Table {
@@ -94,30 +110,18 @@ impl Table {
         };
         self.index.get(key).copied()
     }
-
-    /// The names on the groups of the name whose run of groups starts at `on`, shortest
-    /// first, as start and length in [`Neighbours::text`].
-    fn neighbours(&self, on: u32) -> &[(u32, u32)] {
-        let Some(&(start, len)) = usize::try_from(on)
-            .ok()
-            .and_then(|at| self.neighbours_at.get(at))
-        else {
-            return &[];
-        };
-        let (Ok(start), Ok(len)) = (usize::try_from(start), usize::try_from(len)) else {
-            return &[];
-        };
-        self.neighbours
-            .spans
-            .get(start..start.saturating_add(len))
-            .unwrap_or_default()
-    }
 }
 
 /// The table, parsed on first use.
 fn table() -> &'static Table {
     static TABLE: OnceLock<Table> = OnceLock::new();
     TABLE.get_or_init(|| parse(DATA))
+}
+
+/// The table's [`Neighbours`], listed on first use.
+fn neighbours() -> &'static Neighbours {
+    static NEIGHBOURS: OnceLock<Neighbours> = OnceLock::new();
+    NEIGHBOURS.get_or_init(|| list_neighbours(table()))
 }
 
 /// Whether one folded given name is a nickname or diminutive of the other: the same name,
@@ -183,8 +187,8 @@ impl NicknameEntry {
         let Some(entry) = self.0 else {
             return false;
         };
-        let table = table();
-        let spans = table.neighbours(entry.on.0);
+        let neighbours = neighbours();
+        let spans = neighbours.of(entry.on.0);
         let shortest = typed.len().saturating_sub(1);
         let from = spans.partition_point(|&(_, len)| (len as usize) < shortest);
         spans
@@ -194,8 +198,7 @@ impl NicknameEntry {
             .take_while(|&&(_, len)| len as usize <= typed.len().saturating_add(1))
             .filter_map(|&(start, len)| {
                 let start = usize::try_from(start).ok()?;
-                table
-                    .neighbours
+                neighbours
                     .text
                     .get(start..start.saturating_add(len as usize))
             })
@@ -309,12 +312,11 @@ fn parse(data: &str) -> Table {
         };
         table.index.insert(name, Entry { on, heads });
     }
-    add_neighbours(&mut table);
     table
 }
 
 /// Lists, for every name of the table, the names on its groups (see [`Neighbours`]).
-fn add_neighbours(table: &mut Table) {
+fn list_neighbours(table: &Table) -> Neighbours {
     // Each distinct name once in the text.
     let mut placed: HashMap<&str, (u32, u32), ahash::RandomState> = HashMap::default();
     let mut neighbours = Neighbours::default();
@@ -326,12 +328,12 @@ fn add_neighbours(table: &mut Table) {
             u32::try_from(neighbours.text.len()),
             u32::try_from(name.len()),
         ) else {
-            return;
+            return neighbours;
         };
         neighbours.text.push_str(name);
         placed.insert(name, (start, len));
     }
-    let mut neighbours_at = vec![(0, 0); table.memberships.len()];
+    neighbours.at = vec![(0, 0); table.memberships.len()];
     for entry in table.index.values() {
         let mut spans: Vec<(u32, u32)> = table
             .run(entry.on)
@@ -345,18 +347,17 @@ fn add_neighbours(table: &mut Table) {
             u32::try_from(neighbours.spans.len()),
             u32::try_from(spans.len()),
         ) else {
-            return;
+            return neighbours;
         };
         if let Some(slot) = usize::try_from(entry.on.0)
             .ok()
-            .and_then(|at| neighbours_at.get_mut(at))
+            .and_then(|at| neighbours.at.get_mut(at))
         {
             *slot = (start, len);
             neighbours.spans.extend(spans);
         }
     }
-    table.neighbours_at = neighbours_at;
-    table.neighbours = neighbours;
+    neighbours
 }
 
 /// Appends `run` to `all` and returns its start and length, or `None` past `u32`.
