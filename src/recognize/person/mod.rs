@@ -1702,57 +1702,23 @@ fn propose<'a>(
             .iter()
             .map(|patrons| patrons.len().min(PER_KEY))
             .sum::<usize>();
-    let mut counts = HitCounts::with_room_for(hits);
-    for &patrons in &users {
-        for &patron in patrons {
-            counts.add(patron, 4);
-        }
+    if hits == 0 {
+        // A stranger: nobody to count.
+        return;
     }
-    for patrons in filed {
-        for &patron in patrons.iter().rev().take(PER_KEY) {
-            counts.add(patron, 1);
-        }
-    }
-    // Strongest first; among equals the newer patron, deterministically (patrons are
-    // distinct, so this order is total and the strongest few are the same however
-    // they were counted).
-    let strongest_first =
-        |a: &(PatronId, u32), b: &(PatronId, u32)| b.1.cmp(&a.1).then(b.0.cmp(&a.0));
-    let mut hits: SmallVec<[(PatronId, u32); 64]> = counts.into_hits().collect();
-    if hits.len() > MAX_SCORED {
-        hits.select_nth_unstable_by(MAX_SCORED - 1, strongest_first);
-        hits.truncate(MAX_SCORED);
-    }
-    hits.sort_unstable_by(strongest_first);
-    for &(patron, _) in &hits {
-        out.push(patron);
-    }
-}
-
-/// How many hits each patron got from the indexes, summed in a small open-addressing
-/// table on the stack: no sort of every hit, and nothing allocates for a usual
-/// recognition's few dozen hits.
-struct HitCounts {
-    /// Power of two many slots, at most half in use; a weight of 0 marks an empty slot.
-    slots: SmallVec<[(PatronId, u32); 128]>,
-}
-
-impl HitCounts {
-    fn with_room_for(hits: usize) -> Self {
-        let len = hits.saturating_mul(2).next_power_of_two().max(16);
-        Self {
-            slots: smallvec::smallvec![(PatronId::from_u64(0), 0); len],
-        }
-    }
-
-    /// Adds `weight` (never 0) to the patron's hits.
-    fn add(&mut self, patron: PatronId, weight: u32) {
-        let mask = self.slots.len() - 1;
-        let bits = self.slots.len().trailing_zeros();
-        let mut at = (patron.as_u64().wrapping_mul(0x9e37_79b9_7f4a_7c15) >> (64 - bits)) as usize;
-        // Never more hits than room for twice as many: a free slot is always found.
-        for _ in 0..self.slots.len() {
-            let Some(slot) = self.slots.get_mut(at) else {
+    // Each patron's summed hits, in an open-addressing table built in place (power of
+    // two many slots, at most half in use; a weight of 0 marks an empty slot), so that
+    // nothing allocates or moves for a usual recognition's few dozen hits.
+    let len = hits.saturating_mul(2).next_power_of_two().max(16);
+    let mut counts: SmallVec<[(PatronId, u32); 128]> =
+        smallvec::smallvec![(PatronId::from_u64(0), 0); len];
+    let mut add = |patron: PatronId, weight: u32| {
+        let mask = len - 1;
+        let mut at = (patron.as_u64().wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            >> (64 - len.trailing_zeros())) as usize;
+        // Never more hits than half the slots: a free slot is always found.
+        for _ in 0..len {
+            let Some(slot) = counts.get_mut(at) else {
                 return;
             };
             if slot.1 == 0 {
@@ -1765,11 +1731,34 @@ impl HitCounts {
             }
             at = (at + 1) & mask;
         }
+    };
+    for &patrons in &users {
+        for &patron in patrons {
+            add(patron, 4);
+        }
     }
-
-    /// Every patron hit, with their summed weight, in no particular order.
-    fn into_hits(self) -> impl Iterator<Item = (PatronId, u32)> {
-        self.slots.into_iter().filter(|&(_, weight)| weight > 0)
+    for patrons in filed {
+        for &patron in patrons.iter().rev().take(PER_KEY) {
+            add(patron, 1);
+        }
+    }
+    // Strongest first; among equals the newer patron, deterministically (patrons are
+    // distinct, so this order is total and the strongest few are the same however
+    // they were counted).
+    let strongest_first =
+        |a: &(PatronId, u32), b: &(PatronId, u32)| b.1.cmp(&a.1).then(b.0.cmp(&a.0));
+    let mut strongest: SmallVec<[(PatronId, u32); 32]> = counts
+        .iter()
+        .copied()
+        .filter(|&(_, weight)| weight > 0)
+        .collect();
+    if strongest.len() > MAX_SCORED {
+        strongest.select_nth_unstable_by(MAX_SCORED - 1, strongest_first);
+        strongest.truncate(MAX_SCORED);
+    }
+    strongest.sort_unstable_by(strongest_first);
+    for &(patron, _) in &strongest {
+        out.push(patron);
     }
 }
 
