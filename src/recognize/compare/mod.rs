@@ -8,7 +8,7 @@
 //! | field | function | answer |
 //! | --- | --- | --- |
 //! | name | [`jaro_winkler`] | similarity in `0.0..=1.0` |
-//! | name | [`phonetic_key`], [`phonetic_key_word`] | Double Metaphone code, equal keys sound alike |
+//! | name | [`phonetic_key`], [`phonetic_keys_word`] | Double Metaphone code, equal keys sound alike |
 //! | name | [`within_one_edit`] | one typo apart (Damerau) |
 //! | given name | [`are_nicknames_known`] (with each name's [`NicknameEntry`], looked up once), [`nickname_groups`] | `bob` is `robert`, `hans` is `johannes` |
 //! | birth date | [`compare_dates`] | [`DateLevel`] |
@@ -48,4 +48,6 @@ pub(crate) use edit::{
 pub(crate) use email::{EmailLevel, email_level, split_email, untagged};
 pub(crate) use jaro::{jaro_winkler, jaro_winkler_could_reach};
 pub(crate) use nicknames::{NicknameEntry, NicknameGroup, are_nicknames_known, nickname_groups};
-pub(crate) use phonetic::{PhoneticKey, phonetic_key, phonetic_key_word, phonetic_keys_word};
+#[cfg(test)]
+pub(crate) use phonetic::phonetic_key_word;
+pub(crate) use phonetic::{PhoneticKey, phonetic_key, phonetic_keys_word};

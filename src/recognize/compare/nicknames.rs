@@ -7,6 +7,8 @@
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+use super::edit::within_one_edit;
+
 /// The nickname table, one group a line; see the file's header for its format and sources.
 const DATA: &str = include_str!("nicknames.csv");
 
@@ -20,6 +22,7 @@ pub(crate) struct NicknameGroup(u32);
 
 impl NicknameGroup {
     /// The names of the group, canonical name first (`robert`, `bob`, `bobby`, …).
+    #[cfg(test)]
     pub(crate) fn names(self) -> &'static [Box<str>] {
         let groups = &table().groups;
         usize::try_from(self.0)
@@ -51,10 +54,40 @@ struct Table {
     index: HashMap<Box<str>, Entry, ahash::RandomState>,
     /// The runs [`Entry`] points into.
     memberships: Vec<NicknameGroup>,
-    /// The names of each group, canonical name first (read by the tests, which check the
-    /// table was parsed as written).
-    #[cfg_attr(not(test), allow(dead_code))]
+    /// The names of each group, canonical name first.
     groups: Vec<Box<[Box<str>]>>,
+}
+
+/// For each name of the table, every name on any of its groups (itself included), once
+/// each and shortest first, in one flat buffer: asking whether a name is one typo from
+/// any of them reads a few adjacent bytes instead of chasing every group's names.
+/// Worked out on first need, apart from the table, so that the first recognition of a
+/// process pays for it only if it compares such a typo.
+#[derive(Debug, Default)]
+struct Neighbours {
+    /// Per name, where its list is in `spans`, at the start of its run of groups in
+    /// [`Table::memberships`] (each name's run starts at a place of its own).
+    at: Vec<(u32, u32)>,
+    /// Every name of the table, once, back to back.
+    text: String,
+    /// The lists, back to back: each name as its start in `text` and its length.
+    spans: Vec<(u32, u32)>,
+}
+
+impl Neighbours {
+    /// The names on the groups of the name whose run of groups starts at `on`, shortest
+    /// first, as start and length in `text`.
+    fn of(&self, on: u32) -> &[(u32, u32)] {
+        let Some(&(start, len)) = usize::try_from(on).ok().and_then(|at| self.at.get(at)) else {
+            return &[];
+        };
+        let (Ok(start), Ok(len)) = (usize::try_from(start), usize::try_from(len)) else {
+            return &[];
+        };
+        self.spans
+            .get(start..start.saturating_add(len))
+            .unwrap_or_default()
+    }
 }
 
 impl Table {
@@ -83,6 +116,12 @@ impl Table {
 fn table() -> &'static Table {
     static TABLE: OnceLock<Table> = OnceLock::new();
     TABLE.get_or_init(|| parse(DATA))
+}
+
+/// The table's [`Neighbours`], listed on first use.
+fn neighbours() -> &'static Neighbours {
+    static NEIGHBOURS: OnceLock<Neighbours> = OnceLock::new();
+    NEIGHBOURS.get_or_init(|| list_neighbours(table()))
 }
 
 /// Whether one folded given name is a nickname or diminutive of the other: the same name,
@@ -138,6 +177,32 @@ impl NicknameEntry {
     /// [`nickname_groups`] of the name this entry was looked up for.
     pub(crate) fn groups(self) -> &'static [NicknameGroup] {
         self.0.map_or(&[], |entry| table().run(entry.on))
+    }
+
+    /// Whether `typed` is at most one edit (see `within_one_edit`) from a name other than
+    /// `name` on one of this entry's [`groups`](Self::groups): "mickk" for a nickname of
+    /// `michael`. The same answer as walking every name of every group, reading only the
+    /// names within a letter of `typed`'s length (no other is one edit away).
+    pub(crate) fn one_edit_from_a_name_on_its_groups(self, typed: &str, name: &str) -> bool {
+        let Some(entry) = self.0 else {
+            return false;
+        };
+        let neighbours = neighbours();
+        let spans = neighbours.of(entry.on.0);
+        let shortest = typed.len().saturating_sub(1);
+        let from = spans.partition_point(|&(_, len)| (len as usize) < shortest);
+        spans
+            .get(from..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|&&(_, len)| len as usize <= typed.len().saturating_add(1))
+            .filter_map(|&(start, len)| {
+                let start = usize::try_from(start).ok()?;
+                neighbours
+                    .text
+                    .get(start..start.saturating_add(len as usize))
+            })
+            .any(|short| short != name && within_one_edit(typed, short))
     }
 }
 
@@ -248,6 +313,51 @@ fn parse(data: &str) -> Table {
         table.index.insert(name, Entry { on, heads });
     }
     table
+}
+
+/// Lists, for every name of the table, the names on its groups (see [`Neighbours`]).
+fn list_neighbours(table: &Table) -> Neighbours {
+    // Each distinct name once in the text.
+    let mut placed: HashMap<&str, (u32, u32), ahash::RandomState> = HashMap::default();
+    let mut neighbours = Neighbours::default();
+    for name in table.groups.iter().flat_map(|names| names.iter()) {
+        if placed.contains_key(&**name) {
+            continue;
+        }
+        let (Ok(start), Ok(len)) = (
+            u32::try_from(neighbours.text.len()),
+            u32::try_from(name.len()),
+        ) else {
+            return neighbours;
+        };
+        neighbours.text.push_str(name);
+        placed.insert(name, (start, len));
+    }
+    neighbours.at = vec![(0, 0); table.memberships.len()];
+    for entry in table.index.values() {
+        let mut spans: Vec<(u32, u32)> = table
+            .run(entry.on)
+            .iter()
+            .flat_map(|group| table.groups.get(group.0 as usize).into_iter().flatten())
+            .filter_map(|name| placed.get(&**name).copied())
+            .collect();
+        spans.sort_unstable_by_key(|&(start, len)| (len, start));
+        spans.dedup();
+        let (Ok(start), Ok(len)) = (
+            u32::try_from(neighbours.spans.len()),
+            u32::try_from(spans.len()),
+        ) else {
+            return neighbours;
+        };
+        if let Some(slot) = usize::try_from(entry.on.0)
+            .ok()
+            .and_then(|at| neighbours.at.get_mut(at))
+        {
+            *slot = (start, len);
+            neighbours.spans.extend(spans);
+        }
+    }
+    neighbours
 }
 
 /// Appends `run` to `all` and returns its start and length, or `None` past `u32`.
@@ -389,6 +499,78 @@ mod tests {
                 assert_eq!(known, are_nicknames(a, b), "{a} {b}");
             }
         }
+    }
+
+    /// Every name within one edit of `name`'s length class: itself, each letter dropped,
+    /// doubled, replaced by `x`, and each pair of letters swapped.
+    fn typos(name: &str) -> Vec<String> {
+        let bytes = name.as_bytes();
+        let mut out = vec![name.to_string()];
+        for at in 0..bytes.len() {
+            let mut dropped = bytes.to_vec();
+            dropped.remove(at);
+            let mut doubled = bytes.to_vec();
+            doubled.insert(at, bytes[at]);
+            let mut replaced = bytes.to_vec();
+            replaced[at] = b'x';
+            let mut swapped = bytes.to_vec();
+            if at + 1 < bytes.len() {
+                swapped.swap(at, at + 1);
+            }
+            for typo in [dropped, doubled, replaced, swapped] {
+                out.extend(String::from_utf8(typo).ok());
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn one_edit_from_a_name_on_its_groups_answers_as_walking_every_group() {
+        let walk = |typed: &str, name: &str, entry: NicknameEntry| {
+            entry.groups().iter().any(|group| {
+                group
+                    .names()
+                    .iter()
+                    .any(|short| &**short != name && within_one_edit(typed, short))
+            })
+        };
+        let mut names: Vec<&str> = table().index.keys().map(|n| &**n).collect();
+        names.sort_unstable();
+        let (mut fits, mut checked) = (0, 0);
+        // Every tenth name of the table against typos of the names on its groups, and
+        // against names of other groups.
+        for (i, &name) in names.iter().enumerate().step_by(10) {
+            let entry = NicknameEntry::of(name);
+            let mut typed: Vec<String> = entry
+                .groups()
+                .iter()
+                .flat_map(|g| g.names().iter())
+                .flat_map(|n| typos(n))
+                .collect();
+            typed.extend(names.iter().skip(i + 1).take(20).map(|n| n.to_string()));
+            typed.extend(["", "a", "zz", "bobb", "\u{e9}lise"].map(String::from));
+            for typed in &typed {
+                let expected = walk(typed, name, entry);
+                assert_eq!(
+                    entry.one_edit_from_a_name_on_its_groups(typed, name),
+                    expected,
+                    "{typed} for {name}"
+                );
+                fits += usize::from(expected);
+                checked += 1;
+            }
+        }
+        assert!(fits > 1_000 && fits < checked, "{fits} of {checked}");
+        // A name the table does not know has no groups.
+        assert!(!NicknameEntry::of("xqzv").one_edit_from_a_name_on_its_groups("xqzw", "xqzv"));
+        assert!(
+            NicknameEntry::of("michael").one_edit_from_a_name_on_its_groups("mickk", "michael")
+        );
+        // A kept entry answers as a looked-up one.
+        let kept = NicknameEntry::of("ursula")
+            .parts()
+            .map_or_else(NicknameEntry::default, NicknameEntry::from_parts);
+        assert!(kept.one_edit_from_a_name_on_its_groups("ullla", "ursula"));
     }
 
     #[test]

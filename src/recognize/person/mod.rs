@@ -610,13 +610,18 @@ enum Sharing {
 }
 
 /// One side of a name comparison, worked out once: the folded name, its first word, the
-/// first word's place in the nickname table (if looked up beforehand) and the name's sound.
+/// first word's place in the nickname table (if looked up beforehand), the name's sound
+/// and both sounds of its first word (which its blocking keys combine).
 #[derive(Clone, Copy, Debug)]
 struct NameSide<'a> {
     key: &'a str,
     first: &'a str,
     first_nicknames: Option<compare::NicknameEntry>,
     sound: compare::PhoneticKey,
+    /// The first whitespace-separated word, and both its Double Metaphone codes (as
+    /// [`compare::phonetic_keys_word`] gives them).
+    word: &'a str,
+    word_sounds: (compare::PhoneticKey, compare::PhoneticKey),
 }
 
 impl<'a> NameSide<'a> {
@@ -633,12 +638,41 @@ impl<'a> NameSide<'a> {
     /// A family name: compared as a given name only when the names look swapped, so its
     /// table entry is looked up then.
     fn without_nicknames(key: &'a str) -> Self {
+        let word = first_word(key);
+        let word_sounds = compare::phonetic_keys_word(key);
+        // A one-word name sounds as its word does: Double Metaphone is worked out once
+        // for both (the primary code does not depend on asking for the alternate too).
+        let sound = if word == key {
+            word_sounds.0
+        } else {
+            compare::phonetic_key(key)
+        };
         Self {
             key,
             first: key.split(' ').next().unwrap_or(""),
             first_nicknames: None,
-            sound: compare::phonetic_key(key),
+            sound,
+            word,
+            word_sounds,
         }
+    }
+
+    /// Both sounds of the first word of `text` (a word of this name), as
+    /// [`compare::phonetic_keys_word`] gives them: the name's own first word's are known.
+    fn sounds_of_word(&self, text: &str) -> (compare::PhoneticKey, compare::PhoneticKey) {
+        if first_word(text) == self.word {
+            self.word_sounds
+        } else {
+            compare::phonetic_keys_word(text)
+        }
+    }
+
+    /// The nickname table groups of the name's first word.
+    fn nickname_groups(&self) -> &'static [compare::NicknameGroup] {
+        self.first_nicknames.map_or_else(
+            || compare::nickname_groups(self.first),
+            compare::NicknameEntry::groups,
+        )
     }
 
     /// Whether `other` (whose sound is `other_sound`, if known) sounds like this name.
@@ -648,6 +682,11 @@ impl<'a> NameSide<'a> {
             None => self.sound == compare::phonetic_key(other),
         }
     }
+}
+
+/// The first whitespace-separated word of `text` (the word the phonetic functions read).
+fn first_word(text: &str) -> &str {
+    text.split_whitespace().next().unwrap_or_default()
 }
 
 /// The signals' side of every comparison that does not need memory.
@@ -781,22 +820,20 @@ pub(crate) struct Prepared<'a> {
 impl<'a> Prepared<'a> {
     /// For scoring only: no candidates are proposed from it.
     fn new(signals: &'a NormalizedSignals, index: IndexView<'a>) -> Self {
-        Self::looked_up(signals, index, &BlockingKeys::default())
+        Self::looked_up(SignalSide::new(signals), index, &BlockingKeys::default())
     }
 
     /// For a whole recognition: candidates included.
     fn with_candidates(signals: &'a NormalizedSignals, index: IndexView<'a>) -> Self {
+        let mut side = SignalSide::new(signals);
         let mut keys = BlockingKeys::default();
-        query_keys(signals, &mut keys);
-        Self::looked_up(signals, index, &keys)
+        query_keys(&mut side, &mut keys);
+        Self::looked_up(side, index, &keys)
     }
 
     /// Prepared with the patrons filed under these candidate keys.
-    fn looked_up(
-        signals: &'a NormalizedSignals,
-        index: IndexView<'a>,
-        keys: &BlockingKeys,
-    ) -> Self {
+    fn looked_up(side: SignalSide<'a>, index: IndexView<'a>, keys: &BlockingKeys) -> Self {
+        let signals = side.signals;
         let users: SmallVec<[Option<&'a [PatronId]>; 4]> = signals
             .identifiers()
             .iter()
@@ -833,7 +870,7 @@ impl<'a> Prepared<'a> {
         let mut proposed = Candidates::default();
         propose(users.iter().copied(), &found, &mut proposed);
         Self {
-            side: SignalSide::new(signals),
+            side,
             index,
             users,
             frequency_weights: Default::default(),
@@ -1368,13 +1405,7 @@ fn typo_of_a_nickname(
         (true, false) => (b, a),
         _ => return Level::Different,
     };
-    let fits = typed.len() >= 3
-        && entry.groups().iter().any(|group| {
-            group
-                .names()
-                .iter()
-                .any(|short| short.as_ref() != name && compare::within_one_edit(typed, short))
-        });
+    let fits = typed.len() >= 3 && entry.one_edit_from_a_name_on_its_groups(typed, name);
     if fits { Level::Close } else { Level::Different }
 }
 
@@ -1614,7 +1645,7 @@ impl Strategy for PersonMatcher {
             .iter()
             .map(|identifier| index.counted_patrons_with(identifier));
         let mut keys = BlockingKeys::default();
-        query_keys(signals, &mut keys);
+        query_keys(&mut SignalSide::new(signals), &mut keys);
         let mut filed: SmallVec<[&[PatronId]; BlockingKeys::CAP]> = SmallVec::new();
         index.patrons_under_each(keys.as_slice(), &mut filed);
         propose(users, &filed, out);
@@ -1658,12 +1689,7 @@ fn propose<'a>(
     // Count how strongly the indexes point at each patron (a shared identifier counts
     // as much as four blocking keys) and score only the strongest: scoring is the
     // expensive part, and a patron found by one loose key rarely wins.
-    // Room for every hit inline (each key proposes at most `PER_KEY`), so nothing
-    // allocates.
-    let mut found: SmallVec<[(PatronId, u32); 8 + PER_KEY * BlockingKeys::CAP]> = SmallVec::new();
-    for patrons in users.flatten() {
-        found.extend(patrons.iter().map(|&p| (p, 4)));
-    }
+    let users: SmallVec<[&'a [PatronId]; 4]> = users.flatten().collect();
     // Read the newest patrons of every key before taking any: in a loop of nothing but
     // reads, many keys' cache misses are under way at once.
     let newest = filed
@@ -1671,26 +1697,67 @@ fn propose<'a>(
         .flat_map(|patrons| patrons.iter().rev().take(PER_KEY))
         .fold(0, |sum: u64, patron| sum ^ patron.as_u64());
     std::hint::black_box(newest);
-    for patrons in filed {
-        found.extend(patrons.iter().rev().take(PER_KEY).map(|&p| (p, 1)));
+    let hits = users.iter().map(|patrons| patrons.len()).sum::<usize>()
+        + filed
+            .iter()
+            .map(|patrons| patrons.len().min(PER_KEY))
+            .sum::<usize>();
+    if hits == 0 {
+        // A stranger: nobody to count.
+        return;
     }
-    // Sum the hits per patron: sort by patron, then fold runs in place.
-    found.sort_unstable_by_key(|&(p, _)| p);
-    let mut kept = 0;
-    for i in 0..found.len() {
-        let (patron, weight) = found[i];
-        if kept > 0 && found[kept - 1].0 == patron {
-            found[kept - 1].1 += weight;
-        } else {
-            found[kept] = (patron, weight);
-            kept += 1;
+    // Each patron's summed hits, in an open-addressing table built in place (power of
+    // two many slots, at most half in use; a weight of 0 marks an empty slot), so that
+    // nothing allocates or moves for a usual recognition's few dozen hits.
+    let len = hits.saturating_mul(2).next_power_of_two().max(16);
+    let mut counts: SmallVec<[(PatronId, u32); 128]> =
+        smallvec::smallvec![(PatronId::from_u64(0), 0); len];
+    let mut add = |patron: PatronId, weight: u32| {
+        let mask = len - 1;
+        let mut at = (patron.as_u64().wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            >> (64 - len.trailing_zeros())) as usize;
+        // Never more hits than half the slots: a free slot is always found.
+        for _ in 0..len {
+            let Some(slot) = counts.get_mut(at) else {
+                return;
+            };
+            if slot.1 == 0 {
+                *slot = (patron, weight);
+                return;
+            }
+            if slot.0 == patron {
+                slot.1 += weight;
+                return;
+            }
+            at = (at + 1) & mask;
+        }
+    };
+    for &patrons in &users {
+        for &patron in patrons {
+            add(patron, 4);
         }
     }
-    found.truncate(kept);
-    let mut hits = found;
-    // Strongest first; among equals the newer patron, deterministically.
-    hits.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
-    for &(patron, _) in hits.iter().take(MAX_SCORED) {
+    for patrons in filed {
+        for &patron in patrons.iter().rev().take(PER_KEY) {
+            add(patron, 1);
+        }
+    }
+    // Strongest first; among equals the newer patron, deterministically (patrons are
+    // distinct, so this order is total and the strongest few are the same however
+    // they were counted).
+    let strongest_first =
+        |a: &(PatronId, u32), b: &(PatronId, u32)| b.1.cmp(&a.1).then(b.0.cmp(&a.0));
+    let mut strongest: SmallVec<[(PatronId, u32); 32]> = counts
+        .iter()
+        .copied()
+        .filter(|&(_, weight)| weight > 0)
+        .collect();
+    if strongest.len() > MAX_SCORED {
+        strongest.select_nth_unstable_by(MAX_SCORED - 1, strongest_first);
+        strongest.truncate(MAX_SCORED);
+    }
+    strongest.sort_unstable_by(strongest_first);
+    for &(patron, _) in &strongest {
         out.push(patron);
     }
 }
@@ -1711,37 +1778,58 @@ fn index_keys(signals: &NormalizedSignals, out: &mut BlockingKeys) {
     email_local_keys(signals, out);
 }
 
-/// The keys to look up: the index keys, plus the names swapped.
-fn query_keys(signals: &NormalizedSignals, out: &mut BlockingKeys) {
-    name_keys(signals.given_key(), signals.family_key(), signals, out);
-    name_keys(signals.family_key(), signals.given_key(), signals, out);
+/// The keys to look up: the index keys, plus the names swapped. The names' sounds and
+/// table entries come from the signals' side, where comparisons read them too (the
+/// family name's table entry, looked up here, is kept for swapped comparisons).
+fn query_keys(side: &mut SignalSide<'_>, out: &mut BlockingKeys) {
+    let signals = side.signals;
+    let has_other = signals.address().postcode().is_some() || signals.birth_date().is_some();
+    if let Some(family) = side.family.as_mut()
+        && (side.given.is_some() || has_other)
+        && family.first_nicknames.is_none()
+    {
+        family.first_nicknames = Some(compare::NicknameEntry::of(family.first));
+    }
+    name_keys_of(side.given.as_ref(), side.family.as_ref(), signals, out);
+    name_keys_of(side.family.as_ref(), side.given.as_ref(), signals, out);
     email_local_keys(signals, out);
 }
 
+/// The blocking keys of a given and a family name with the signals' postcode and birth
+/// date (see [`name_keys_of`]).
 fn name_keys(
     given: Option<&str>,
     family: Option<&str>,
     signals: &NormalizedSignals,
     out: &mut BlockingKeys,
 ) {
+    let given = given.map(NameSide::new);
+    let family = family.map(NameSide::without_nicknames);
+    name_keys_of(given.as_ref(), family.as_ref(), signals, out);
+}
+
+/// [`name_keys`], with each name's sounds and table entry worked out beforehand.
+fn name_keys_of(
+    given: Option<&NameSide<'_>>,
+    family: Option<&NameSide<'_>>,
+    signals: &NormalizedSignals,
+    out: &mut BlockingKeys,
+) {
     let postcode = signals.address().postcode();
     let birth = signals.birth_date();
     // Every key combines two values: a name alone (a given name with nothing else, say)
-    // files under none, and its sounds need not be worked out.
+    // files under none.
     let given = given.filter(|_| family.is_some() || postcode.is_some() || birth.is_some());
     let family = family.filter(|_| given.is_some() || postcode.is_some() || birth.is_some());
-    let given_sound = given
-        .map(compare::phonetic_key_word)
-        .filter(|k| !k.is_empty());
+    let given_sound = given.map(|g| g.word_sounds.0).filter(|k| !k.is_empty());
     // Nicknames sound nothing alike (Bob, Robert): their table groups block together.
-    let given_groups: &[compare::NicknameGroup] = given
-        .and_then(|g| g.split(' ').next())
-        .map_or(&[], compare::nickname_groups);
-    if let Some(family) = family {
+    let given_groups: &[compare::NicknameGroup] = given.map_or(&[], NameSide::nickname_groups);
+    let given = given.map(|g| g.key);
+    if let Some(family_side) = family {
         // Each word of a double-barrelled name, so "Smith-Jones" finds "Smith"; both
         // Double Metaphone codes, so "Schmidt" finds "Smith".
-        for word in family.split(' ').filter(|w| w.len() > 1).take(2) {
-            let (primary, alternate) = compare::phonetic_keys_word(word);
+        for word in family_side.key.split(' ').filter(|w| w.len() > 1).take(2) {
+            let (primary, alternate) = family_side.sounds_of_word(word);
             let sounds = [Some(primary), (alternate != primary).then_some(alternate)];
             for sound in sounds.into_iter().flatten().filter(|k| !k.is_empty()) {
                 if let Some(g) = given_sound {
@@ -1833,4 +1921,220 @@ pub(crate) fn profiles_conflict<'a>(a: &PatronView<'a>, b: &PatronView<'a>) -> b
             gb.iter()
                 .any(|y| given_level(&x, y, None, None) != Level::Different)
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::profile::{Address, PersonName};
+
+    /// The blocking keys of a given and a family name as they were worked out before the
+    /// names' sounds were shared with comparisons: each sound and table entry computed
+    /// where used. Patrons are filed under these keys in memories and snapshots already
+    /// written, so the keys must not change.
+    fn name_keys_as_first_written(
+        given: Option<&str>,
+        family: Option<&str>,
+        signals: &NormalizedSignals,
+        out: &mut BlockingKeys,
+    ) {
+        let postcode = signals.address().postcode();
+        let birth = signals.birth_date();
+        let given = given.filter(|_| family.is_some() || postcode.is_some() || birth.is_some());
+        let family = family.filter(|_| given.is_some() || postcode.is_some() || birth.is_some());
+        let given_sound = given
+            .map(compare::phonetic_key_word)
+            .filter(|k| !k.is_empty());
+        let given_groups: &[compare::NicknameGroup] = given
+            .and_then(|g| g.split(' ').next())
+            .map_or(&[], compare::nickname_groups);
+        if let Some(family) = family {
+            for word in family.split(' ').filter(|w| w.len() > 1).take(2) {
+                let (primary, alternate) = compare::phonetic_keys_word(word);
+                let sounds = [Some(primary), (alternate != primary).then_some(alternate)];
+                for sound in sounds.into_iter().flatten().filter(|k| !k.is_empty()) {
+                    if let Some(g) = given_sound {
+                        out.push(BlockingKey::of("names", &(g, sound)));
+                    }
+                    if let Some(initial) = given.and_then(|g| g.bytes().next()) {
+                        out.push(BlockingKey::of("family+initial", &(sound, initial)));
+                    }
+                    for group in given_groups.iter().take(3) {
+                        out.push(BlockingKey::of("nickname+family", &(group, sound)));
+                    }
+                    if let Some(p) = postcode {
+                        out.push(BlockingKey::of("family+postcode", &(sound, p)));
+                    }
+                    if let Some(b) = birth {
+                        out.push(BlockingKey::of(
+                            "family+year",
+                            &(sound, chrono::Datelike::year(&b)),
+                        ));
+                    }
+                }
+            }
+        }
+        if let Some(g) = given_sound {
+            if let Some(b) = birth {
+                out.push(BlockingKey::of("given+birth", &(g, b)));
+            }
+            if let Some(p) = postcode {
+                out.push(BlockingKey::of("given+postcode", &(g, p)));
+            }
+        }
+    }
+
+    fn signals(
+        given: Option<&str>,
+        family: Option<&str>,
+        postcode: Option<&str>,
+        birth: Option<chrono::NaiveDate>,
+    ) -> NormalizedSignals {
+        let name = PersonName::new(given.map(|g| (g, g)), family.map(|f| (f, f)));
+        NormalizedSignals::from_parts(
+            Some(name),
+            [],
+            Address::new(None, postcode, None, None),
+            birth,
+        )
+    }
+
+    #[test]
+    fn names_file_under_the_keys_they_were_first_filed_under() {
+        let names = [
+            None,
+            Some(""),
+            Some("a"),
+            Some("bob"),
+            Some("robert"),
+            Some("anna maria"),
+            Some("jean luc"),
+            Some("smith"),
+            Some("schmidt"),
+            Some("smith jones"),
+            Some("van der berg"),
+            Some("o brien"),
+            Some("garcia lopez"),
+            Some("x"),
+            Some("ursula"),
+            Some("mickk"),
+            Some(" anna"),
+            Some("anna  maria"),
+            Some("zoë"),
+            Some("christopher"),
+        ];
+        let birth = chrono::NaiveDate::from_ymd_opt(1971, 4, 2);
+        let mut filed = 0;
+        for given in names {
+            for family in names {
+                for (postcode, birth) in [
+                    (None, None),
+                    (Some("sw1a 1aa"), None),
+                    (None, birth),
+                    (Some("75011"), birth),
+                ] {
+                    let signals = signals(given, family, postcode, birth);
+                    let (g, f) = (signals.given_key(), signals.family_key());
+                    let mut expected = BlockingKeys::default();
+                    name_keys_as_first_written(g, f, &signals, &mut expected);
+                    let mut keys = BlockingKeys::default();
+                    name_keys(g, f, &signals, &mut keys);
+                    assert_eq!(keys.as_slice(), expected.as_slice(), "{g:?} {f:?}");
+                    // A recognition looks its names up both ways round.
+                    name_keys_as_first_written(f, g, &signals, &mut expected);
+                    email_local_keys(&signals, &mut expected);
+                    let mut queried = BlockingKeys::default();
+                    query_keys(&mut SignalSide::new(&signals), &mut queried);
+                    assert_eq!(queried.as_slice(), expected.as_slice(), "{g:?} {f:?}");
+                    filed += expected.as_slice().len();
+                }
+            }
+        }
+        assert!(filed > 1_000, "{filed}");
+    }
+
+    /// The candidates as proposed before hits were counted in a table: every hit sorted
+    /// by patron and summed, then all sorted by strength.
+    fn propose_as_first_written(users: &[&[PatronId]], filed: &[&[PatronId]]) -> Vec<PatronId> {
+        let mut found: Vec<(PatronId, u32)> = Vec::new();
+        for patrons in users {
+            found.extend(patrons.iter().map(|&p| (p, 4)));
+        }
+        for patrons in filed {
+            found.extend(patrons.iter().rev().take(PER_KEY).map(|&p| (p, 1)));
+        }
+        found.sort_unstable_by_key(|&(p, _)| p);
+        let mut summed: Vec<(PatronId, u32)> = Vec::new();
+        for (patron, weight) in found {
+            match summed.last_mut() {
+                Some(last) if last.0 == patron => last.1 += weight,
+                _ => summed.push((patron, weight)),
+            }
+        }
+        summed.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(b.0.cmp(&a.0)));
+        summed.iter().take(MAX_SCORED).map(|&(p, _)| p).collect()
+    }
+
+    #[test]
+    fn candidates_are_the_strongest_hits_whatever_the_mix() {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |below: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % below
+        };
+        for round in 0..2_000 {
+            // Few patrons, so hits collide often; now and then many keys and long lists.
+            let population = 1 + next(if round % 3 == 0 { 12 } else { 400 });
+            let keys = next(if round % 5 == 0 { 32 } else { 12 }) as usize;
+            let lists: Vec<Vec<PatronId>> = (0..keys + 3)
+                .map(|_| {
+                    let len = next(if round % 7 == 0 { 40 } else { 4 });
+                    (0..len)
+                        .map(|_| PatronId::from_u64(1 + next(population)))
+                        .collect()
+                })
+                .collect();
+            let (users, filed) = lists.split_at(next(3) as usize);
+            let users: Vec<&[PatronId]> = users.iter().map(Vec::as_slice).collect();
+            let filed: Vec<&[PatronId]> = filed.iter().map(Vec::as_slice).collect();
+            let mut proposed = Candidates::default();
+            propose(users.iter().map(|&u| Some(u)), &filed, &mut proposed);
+            assert_eq!(
+                proposed.as_slice(),
+                propose_as_first_written(&users, &filed),
+                "round {round}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_name_sounds_as_it_did_when_worked_out_on_its_own() {
+        for name in [
+            "",
+            "a",
+            "smith",
+            "schmidt",
+            "anna maria",
+            "van der berg",
+            " anna",
+            "zoë",
+            "o brien",
+        ] {
+            let side = NameSide::new(name);
+            assert_eq!(side.sound, compare::phonetic_key(name), "{name:?}");
+            assert_eq!(
+                side.word_sounds,
+                compare::phonetic_keys_word(name),
+                "{name:?}"
+            );
+            assert_eq!(
+                side.word_sounds.0,
+                compare::phonetic_key_word(name),
+                "{name:?}"
+            );
+            assert_eq!(side.nickname_groups(), compare::nickname_groups(side.first));
+        }
+    }
 }
