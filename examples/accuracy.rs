@@ -52,6 +52,17 @@ use population::{
     CSV_HEADER, Channel, IdentifierKind, Pairwise, Population, Quirk, Record, Relation, Stream,
 };
 
+/// Prints a line of the report; when whoever reads it has gone (`| head`), stops quietly
+/// instead of panicking as `println!` does.
+macro_rules! say {
+    () => { say!("") };
+    ($($arg:tt)*) => {
+        if writeln!(std::io::stdout().lock(), $($arg)*).is_err() {
+            std::process::exit(0);
+        }
+    };
+}
+
 type Result<T> = std::result::Result<T, Box<dyn Error>>;
 
 /// How many examples of each kind of error to print.
@@ -103,7 +114,7 @@ fn main() -> Result<()> {
         "regulars accuracy: {} persons, seed {}",
         options.persons, options.seed
     );
-    println!("{title}\n{}\n", "=".repeat(title.len()));
+    say!("{title}\n{}\n", "=".repeat(title.len()));
     print_population(&population, generating.as_secs_f64());
     print_results(&stream, &pairs, memory.patron_count());
 
@@ -113,27 +124,27 @@ fn main() -> Result<()> {
     print_decisions_by_scenario(&population, &stream);
     if std::env::var_os("ACCURACY_TRAIN").is_some() {
         let training = memory.train(&regulars::TrainingOptions::default());
-        println!("\n{}", training.explain());
+        say!("\n{}", training.explain());
         if let Some(path) = std::env::var_os("ACCURACY_TRAIN").filter(|p| p != "1") {
             std::fs::write(&path, serde_json::to_string_pretty(training.model())?)?;
         }
     }
     if std::env::var_os("ACCURACY_MIXED").is_some() {
         for &(patron, _, _) in analysis.mixed_patrons.iter().take(8) {
-            println!("\nmixed patron {patron}");
+            say!("\nmixed patron {patron}");
             for (i, record) in population.records.iter().enumerate() {
                 if patrons[i] == Some(patron) {
                     print!("  {:<7}{:?} ", stream.decided[i], stream.assigned[i]);
                     print_record(record);
                     if let Some((id, evidence)) = stream.scored[i].first() {
-                        println!("           -> {id} {}", weighed(evidence));
+                        say!("           -> {id} {}", weighed(evidence));
                     }
                 }
             }
         }
     }
     if let Some(path) = &options.csv {
-        println!("\nrecords written to {}", path.display());
+        say!("\nrecords written to {}", path.display());
     }
     Ok(())
 }
@@ -145,7 +156,7 @@ fn memory() -> Result<regulars::Memory> {
         return Ok(population::memory()?);
     };
     let model: regulars::PersonModel = serde_json::from_str(&std::fs::read_to_string(&path)?)?;
-    println!("person model from {}", Path::new(&path).display());
+    say!("person model from {}", Path::new(&path).display());
     Ok(regulars::Memory::builder()
         .default_country(normalize::Country::GB)
         .clock(regulars::ManualClock::new(population::window_end()))
@@ -174,12 +185,12 @@ fn print_population(population: &Population, generating_secs: f64) {
     let counter = channel(Channel::BoxOffice);
     let born = share(records.iter().filter(|r| r.birth_date.is_some()).count());
 
-    println!("Population");
-    println!("  persons     {persons} in {households} households, {returning} order again");
-    println!("  orders      at most {most} per person");
-    println!("  namesakes   {namesakes} pairs of different persons share a full name");
-    println!("  records     {n} ({per:.2} per person), generated in {ms:.0} ms");
-    println!("  channels    web {web}, guest {guest}, box office {counter}; birth date on {born}");
+    say!("Population");
+    say!("  persons     {persons} in {households} households, {returning} order again");
+    say!("  orders      at most {most} per person");
+    say!("  namesakes   {namesakes} pairs of different persons share a full name");
+    say!("  records     {n} ({per:.2} per person), generated in {ms:.0} ms");
+    say!("  channels    web {web}, guest {guest}, box office {counter}; birth date on {born}");
 }
 
 fn print_results(stream: &Stream, pairs: &Pairwise, patrons: usize) {
@@ -195,21 +206,21 @@ fn print_results(stream: &Stream, pairs: &Pairwise, patrons: usize) {
     let (ms, rate) = (secs * 1e3, observed as f64 / secs.max(1e-9) / 1e3);
     let micros = secs * 1e6 / observed.max(1) as f64;
 
-    println!("\nWhat memory made of it");
+    say!("\nWhat memory made of it");
     let knobs = population::tuning();
     if !knobs.is_empty() {
-        println!("  TUNED       {knobs:?}: not the shipped settings");
+        say!("  TUNED       {knobs:?}: not the shipped settings");
     }
-    println!("  decisions   known {known}, review {review}, new {new} -> {patrons} patrons");
-    println!("  rejected    {rejected} records (an input the normalizers refused)");
+    say!("  decisions   known {known}, review {review}, new {new} -> {patrons} patrons");
+    say!("  rejected    {rejected} records (an input the normalizers refused)");
     print_rejections(stream);
-    println!("  precision   {precision:.4}");
-    println!("  recall      {recall:.4}");
-    println!("  F1          {f1:.4}");
-    println!("  pairs       {predicted} predicted, {truth} true, {both} both");
-    println!("  false merge {wrong} pairs ({wrong_share} of predicted pairs)");
-    println!("  missed      {missed} pairs ({missed_share} of true pairs)");
-    println!(
+    say!("  precision   {precision:.4}");
+    say!("  recall      {recall:.4}");
+    say!("  F1          {f1:.4}");
+    say!("  pairs       {predicted} predicted, {truth} true, {both} both");
+    say!("  false merge {wrong} pairs ({wrong_share} of predicted pairs)");
+    say!("  missed      {missed} pairs ({missed_share} of true pairs)");
+    say!(
         "  speed       {observed} records in {ms:.0} ms: {rate:.0}k records/s, {micros:.2} µs/record"
     );
 }
@@ -225,7 +236,7 @@ fn print_rejections(stream: &Stream) {
         *reasons.entry(reason.to_owned()).or_default() += 1;
     }
     for (reason, n) in reasons {
-        println!("              {n} × {reason}");
+        say!("              {n} × {reason}");
     }
 }
 
@@ -549,24 +560,24 @@ fn print_false_merges(population: &Population, analysis: &Analysis) {
             .iter()
             .map(|m| ((m.relation, m.link), m.record_pairs)),
     );
-    println!(
+    say!(
         "\nFalse merges: {} pairs of persons made one patron",
         merges.len()
     );
-    println!("  persons  record pairs  relation · most alike records");
+    say!("  persons  record pairs  relation · most alike records");
     for ((relation, link), tally) in &kinds {
         let (n, records) = (tally.count, tally.records);
-        println!("  {n:>7} {records:>13}  {relation} · {link}");
+        say!("  {n:>7} {records:>13}  {relation} · {link}");
     }
     print_largest_mixed_patrons(analysis);
     let groups: Vec<&[usize]> = kinds.iter().map(|(_, t)| t.items.as_slice()).collect();
     let examples = round_robin(&groups, EXAMPLES);
     if !examples.is_empty() {
-        println!("\nExamples of false merges");
+        say!("\nExamples of false merges");
     }
     for m in examples {
         let merge = &merges[m];
-        println!("  {} · {}", merge.relation, merge.link);
+        say!("  {} · {}", merge.relation, merge.link);
         print_record(&population.records[merge.records.0]);
         print_record(&population.records[merge.records.1]);
     }
@@ -576,20 +587,20 @@ fn print_missed_links(population: &Population, analysis: &Analysis) {
     let fragments = &analysis.fragments;
     let causes = tally(fragments.iter().map(|f| (f.cause.clone(), f.size)));
     let extra = fragments.len();
-    println!("\nMissed links: {extra} extra patrons (a person's records outside their main one)");
-    println!("  fragments  records  why the first record was not linked");
+    say!("\nMissed links: {extra} extra patrons (a person's records outside their main one)");
+    say!("  fragments  records  why the first record was not linked");
     for (cause, tally) in &causes {
         let (n, records, label) = (tally.count, tally.records, cause.label());
-        println!("  {n:>9} {records:>8}  {label}");
+        say!("  {n:>9} {records:>8}  {label}");
     }
     let groups: Vec<&[usize]> = causes.iter().map(|(_, t)| t.items.as_slice()).collect();
     let examples = round_robin(&groups, EXAMPLES);
     if !examples.is_empty() {
-        println!("\nExamples of missed links (a main-patron record, then the one not linked)");
+        say!("\nExamples of missed links (a main-patron record, then the one not linked)");
     }
     for f in examples {
         let fragment = &fragments[f];
-        println!("  {}", fragment.cause.label());
+        say!("  {}", fragment.cause.label());
         print_record(&population.records[fragment.records.0]);
         print_record(&population.records[fragment.records.1]);
     }
@@ -604,7 +615,7 @@ fn print_largest_mixed_patrons(analysis: &Analysis) {
         .map(|(patron, records, persons)| format!("{patron} {records} records of {persons}"))
         .collect();
     let (n, largest) = (mixed.len(), largest.join(", "));
-    println!("  {n} patrons hold records of {persons} different persons; largest: {largest}");
+    say!("  {n} patrons hold records of {persons} different persons; largest: {largest}");
 }
 
 /// Up to `n` items, taking the first of each group in turn, so that every kind shows.
@@ -662,7 +673,7 @@ fn print_record(record: &Record) {
     fields.extend(record.card_token.clone());
     fields.extend(record.loyalty_id.clone());
     let (id, date) = (&record.record_id, record.ts.format("%Y-%m-%d"));
-    println!(
+    say!(
         "    {id} {date} {:<10} {} [person {}]",
         record.channel.to_string(),
         fields.join(" · "),
@@ -837,7 +848,7 @@ fn print_decisions_by_scenario(population: &Population, stream: &Stream) {
         *seen_person.entry(person).or_default() += 1;
     }
 
-    println!("\nDecisions that went wrong, record by record (pairs: record pairs it cost then)");
+    say!("\nDecisions that went wrong, record by record (pairs: record pairs it cost then)");
     let mut by_step: BTreeMap<WrongStep, (usize, usize)> = BTreeMap::new();
     for &(step, _, cost) in &steps {
         let entry = by_step.entry(step).or_default();
@@ -846,9 +857,9 @@ fn print_decisions_by_scenario(population: &Population, stream: &Stream) {
     }
     let mut by_step: Vec<_> = by_step.into_iter().collect();
     by_step.sort_by(|a, b| b.1.1.cmp(&a.1.1).then(a.0.cmp(&b.0)));
-    println!("  records    pairs  what");
+    say!("  records    pairs  what");
     for (step, (n, cost)) in &by_step {
-        println!("  {n:>7} {cost:>8}  {step}");
+        say!("  {n:>7} {cost:>8}  {step}");
     }
     let mut by_shape: BTreeMap<&str, (usize, usize, Vec<usize>)> = BTreeMap::new();
     for (shape, _, cost, gap, _) in &shapes {
@@ -862,12 +873,12 @@ fn print_decisions_by_scenario(population: &Population, stream: &Stream) {
             entry.2[bucket as usize] += 1;
         }
     }
-    println!(
+    say!(
         "\n  misses and wrong links by what recognition saw (gap: best own candidate, or the linked one, minus the Known threshold, 2-bit buckets from -12)"
     );
-    println!("  records    pairs  shape");
+    say!("  records    pairs  shape");
     for (shape, (n, cost, gaps)) in &by_shape {
-        println!("  {n:>7} {cost:>8}  {shape}  {gaps:?}");
+        say!("  {n:>7} {cost:>8}  {shape}  {gaps:?}");
     }
     if std::env::var_os("ACCURACY_SIGNATURES").is_some() {
         print_signatures(&shapes);
@@ -879,10 +890,10 @@ fn print_decisions_by_scenario(population: &Population, stream: &Stream) {
             .take(25)
         {
             let i = *i;
-            println!("\n  {shape} (gap {gap:?})");
+            say!("\n  {shape} (gap {gap:?})");
             print_record(&records[i]);
             for (id, evidence) in &stream.scored[i] {
-                println!("      {id} {}", weighed(evidence));
+                say!("      {id} {}", weighed(evidence));
                 let first = (0..i).find(|&j| {
                     stream.assigned[j].is_some_and(|a| live(&forward, a) == live(&forward, *id))
                 });
@@ -914,12 +925,10 @@ fn print_decisions_by_scenario(population: &Population, stream: &Stream) {
         }
         let mut by_scenario: Vec<_> = by_scenario.into_iter().collect();
         by_scenario.sort_by(|a, b| b.1.1.cmp(&a.1.1).then(a.0.cmp(&b.0)));
-        println!(
-            "\n  {title}, by the record's scenario (a record counts under each of its quirks)"
-        );
-        println!("  records    pairs  scenario");
+        say!("\n  {title}, by the record's scenario (a record counts under each of its quirks)");
+        say!("  records    pairs  scenario");
         for (label, (n, cost)) in by_scenario {
-            println!("  {n:>7} {cost:>8}  {label}");
+            say!("  {n:>7} {cost:>8}  {label}");
         }
     }
 }
@@ -956,10 +965,10 @@ fn print_signatures(shapes: &[(String, usize, usize, Option<f64>, String)]) {
     }
     let mut rows: Vec<_> = tally.into_iter().collect();
     rows.sort_by_key(|row| std::cmp::Reverse(row.1.1));
-    println!("\n  errors by evidence signature (records, pairs, mean gap to Known)");
+    say!("\n  errors by evidence signature (records, pairs, mean gap to Known)");
     for ((kind, signature), (n, cost, gap)) in rows.iter().take(60) {
         let mean = gap / *n as f64;
-        println!("  {n:>7} {cost:>8} {mean:>6.1}  {kind:<20} {signature}");
+        say!("  {n:>7} {cost:>8} {mean:>6.1}  {kind:<20} {signature}");
     }
 }
 
