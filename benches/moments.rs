@@ -24,7 +24,14 @@
 //! bench also prints a paired figure for each kind of order: both memories are observed in
 //! alternating rounds of 50 orders, and the median over 400 rounds of (every rule − no
 //! rule) is the rules' extra per observation; rounds are short enough that most run
-//! uninterrupted, and the load a round sees is shared by both halves.
+//! uninterrupted, and the load a round sees is shared by both halves. `paired_extra_long`
+//! is the same after 500,000 orders per memory, when each patron holds some 50 bookings
+//! ahead, as in criterion's rows by the end of their measurement.
+//!
+//! `rules_extra_order` and `rules_extra_new_booking` are the same paired measure as
+//! criterion rows: each iteration observes one order in each memory, in alternating
+//! rounds of up to 50, and criterion is handed the difference, so its statistics (and
+//! its median over samples) are of the rules' extra itself.
 //!
 //! `tick_one_percent_due/1000000` is a tick over a million patrons of whom 1 % are due,
 //! each tick the next 1 % (a rule wakes every patron once every 100 days, at a time of
@@ -214,6 +221,15 @@ fn rules(c: &mut Criterion) {
             b.iter(|| black_box(new_booking_loop(&mut memory, &mut n)))
         });
     }
+    let kinds: [(&str, ObserveLoop); 2] = [
+        ("rules_extra_order", order_loop),
+        ("rules_extra_new_booking", new_booking_loop),
+    ];
+    for (name, looped) in kinds {
+        if wanted(&format!("moments/{name}/{PATRONS}")) {
+            bench_rules_extra(&mut group, name, looped);
+        }
+    }
     if wanted(&format!("moments/tick_nothing_due/{PATRONS}")) {
         let mut memory = memory_with(Memory::builder().all_builtin_rules(), PATRONS);
         let quiet = start() + TimeDelta::days(PAST as i64);
@@ -224,18 +240,66 @@ fn rules(c: &mut Criterion) {
     group.finish();
 }
 
+/// One step of a bench's stream: observes the next event and returns what it proposed.
+type ObserveLoop = fn(&mut Memory, &mut usize) -> usize;
+
+/// The rules' extra per observation as a criterion row: each iteration observes one
+/// order in a memory with every built-in rule and the same order in one without, in
+/// alternating rounds of up to 50, and criterion is given the time of the first minus
+/// the time of the second. Both memories see the same orders in the same order, so
+/// what they hold grows alike however long criterion runs.
+fn bench_rules_extra(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    name: &str,
+    looped: ObserveLoop,
+) {
+    const PER_ROUND: u64 = 50;
+    let mut none = memory_with(Memory::builder().without_default_rules(), PATRONS);
+    let mut every = memory_with(Memory::builder().all_builtin_rules(), PATRONS);
+    let (mut n_none, mut n_every) = (0, 0);
+    group.bench_function(BenchmarkId::new(name, PATRONS), |b| {
+        b.iter_custom(|iters| {
+            let mut extra = 0.0_f64;
+            let mut left = iters;
+            while left > 0 {
+                let round = left.min(PER_ROUND);
+                let started = Instant::now();
+                for _ in 0..round {
+                    black_box(looped(&mut none, &mut n_none));
+                }
+                let without = started.elapsed();
+                let started = Instant::now();
+                for _ in 0..round {
+                    black_box(looped(&mut every, &mut n_every));
+                }
+                extra += started.elapsed().as_secs_f64() - without.as_secs_f64();
+                left -= round;
+            }
+            // A sample whose rounds ran faster with the rules (noise) counts as 1 ns per
+            // observation: criterion refuses a zero, and raising a sample can only raise
+            // the figure.
+            Duration::from_secs_f64(extra.max(iters as f64 * 1e-9))
+        })
+    });
+}
+
+/// Orders observed by each memory before the paired rounds: two per patron.
+const PAIRED_WARM_UP: usize = 20_000;
+/// The same for the long paired figures: fifty per patron, about what criterion's rows
+/// have observed by the end of their measurement.
+const LONG_WARM_UP: usize = 500_000;
+
 /// The rules' extra per observation, paired: rounds of `PER_ROUND` orders alternate
 /// between a memory with every built-in rule and one without, and the median of the
 /// per-round differences is printed (after both memories are warmed up as criterion's
 /// would be).
-fn print_paired_extra(name: &str, looped: fn(&mut Memory, &mut usize) -> usize) {
-    const WARM_UP: usize = 20_000;
+fn print_paired_extra(name: &str, looped: fn(&mut Memory, &mut usize) -> usize, warm_up: usize) {
     const ROUNDS: usize = 400;
     const PER_ROUND: usize = 50;
     let mut none = memory_with(Memory::builder().without_default_rules(), PATRONS);
     let mut every = memory_with(Memory::builder().all_builtin_rules(), PATRONS);
     let (mut n_none, mut n_every) = (0, 0);
-    for _ in 0..WARM_UP {
+    for _ in 0..warm_up {
         black_box(looped(&mut none, &mut n_none));
         black_box(looped(&mut every, &mut n_every));
     }
@@ -267,14 +331,19 @@ fn print_paired_extra(name: &str, looped: fn(&mut Memory, &mut usize) -> usize) 
         (extra[n / 2], extra[n / 4], extra[n * 3 / 4])
     };
     let (median, low, high) = quartiles(&mut extra);
+    let (wall, cpu) = if warm_up > PAIRED_WARM_UP {
+        ("paired_extra_long", "paired_extra_long_cpu")
+    } else {
+        ("paired_extra", "paired_extra_cpu")
+    };
     eprintln!(
-        "moments/paired_extra/{name}/{PATRONS}: every built-in rule adds {median:.2} µs per \
+        "moments/{wall}/{name}/{PATRONS}: every built-in rule adds {median:.2} µs per \
          observation (median of {ROUNDS} paired rounds; quartiles {low:.2} to {high:.2} µs)",
     );
     if extra_cpu.len() == ROUNDS {
         let (median, low, high) = quartiles(&mut extra_cpu);
         eprintln!(
-            "moments/paired_extra_cpu/{name}/{PATRONS}: the same in the thread's CPU time: \
+            "moments/{cpu}/{name}/{PATRONS}: the same in the thread's CPU time: \
              {median:.2} µs (quartiles {low:.2} to {high:.2} µs)",
         );
     }
@@ -359,10 +428,18 @@ fn paired(_: &mut Criterion) {
         return;
     }
     if wanted("moments/paired_extra/order") {
-        print_paired_extra("order", order_loop);
+        print_paired_extra("order", order_loop, PAIRED_WARM_UP);
     }
     if wanted("moments/paired_extra/new_booking") {
-        print_paired_extra("new_booking", new_booking_loop);
+        print_paired_extra("new_booking", new_booking_loop, PAIRED_WARM_UP);
+    }
+    // After as many orders as criterion's rows observe: every patron holds some 50
+    // bookings ahead, so a rule whose cost grew with them would show here.
+    if wanted("moments/paired_extra_long/order") {
+        print_paired_extra("order", order_loop, LONG_WARM_UP);
+    }
+    if wanted("moments/paired_extra_long/new_booking") {
+        print_paired_extra("new_booking", new_booking_loop, LONG_WARM_UP);
     }
 }
 

@@ -447,6 +447,7 @@ impl Decision {
                     runner_up: None,
                     duplicates,
                     household,
+                    others_at_most: None,
                 })
             }
             Decision::Review {

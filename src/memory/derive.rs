@@ -29,6 +29,8 @@ pub(crate) fn attend(
         return false;
     };
     record.attended.insert(at, performance);
+    // A ticket still held for it is no booking ahead any more.
+    record.held.attended(performance);
     let starts_at = entry.performance.starts_at();
     let production = entry.production;
     match record.visits.binary_search_by_key(&production, |(p, _)| *p) {

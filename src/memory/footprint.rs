@@ -210,6 +210,15 @@ impl Tally {
         self.filled(list.len() * size, list.capacity() * size);
     }
 
+    /// A vector's buffer in which only `used` of its `written` bytes hold values: the
+    /// rest are places kept free for reuse (written, so resident, but holding nothing).
+    pub(crate) fn with_holes(&mut self, used: usize, written: usize, reserved: usize) {
+        self.filled(written, reserved);
+        self.used = self
+            .used
+            .saturating_sub(written.saturating_sub(used) as u64);
+    }
+
     /// A small vector's buffer, once it spilled to the heap.
     pub(crate) fn small<A: Array>(&mut self, list: &SmallVec<A>) {
         if list.spilled() {

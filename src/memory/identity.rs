@@ -181,11 +181,7 @@ fn save_pins_in_order<S: serde::Serializer>(
 
 /// Whether something beyond the names is exactly the same on both sides.
 fn something_shared(evidence: &Evidence) -> bool {
-    evidence.items().iter().any(|i| {
-        i.agreement() == crate::Agreement::Agrees
-            && i.weight() > 0.0
-            && !matches!(i.field(), Field::GivenName | Field::FamilyName)
-    })
+    crate::recognize::agrees_exactly_beyond_names(evidence)
 }
 
 /// Review item ids by patron.
@@ -914,6 +910,12 @@ impl Memory {
     /// linked, under the same conditions as a review's provisional patron (see
     /// [`merge_proven_reviews`](Self::merge_proven_reviews)). Fragments of one person that
     /// never shared a review item are merged this way once a record brings them together.
+    ///
+    /// The record must agree exactly with the runner-up on something beyond the names
+    /// (as with a record's [duplicates](crate::Recognition::Known)): a patron the record
+    /// only resembles by name and near misses was kept apart when their own records
+    /// arrived, and a record that exactly identifies someone else is no reason to compare
+    /// them again.
     pub(crate) fn runner_up_proven(
         &self,
         patron: PatronId,
@@ -922,7 +924,10 @@ impl Memory {
     ) -> bool {
         let raise = self.thresholds.raise_for(self.patron_count());
         let evidence = runner_up.evidence();
-        if person_conflict(evidence) || evidence.weight() < self.thresholds.review_at() + raise {
+        if person_conflict(evidence)
+            || evidence.weight() < self.thresholds.review_at() + raise
+            || !something_shared(evidence)
+        {
             return false;
         }
         let (a, b) = (self.state.live(runner_up.patron()), self.state.live(patron));

@@ -6,7 +6,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
-use super::state::{State, slot};
+use super::state::State;
 use super::view::PatronView;
 use crate::model::ids::PatronId;
 use crate::model::ids::entries_to_reserve;
@@ -45,14 +45,15 @@ impl IdentifierIndex {
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub(crate) struct BlockingIndex {
     map: KeyTable,
-    /// The compared values of each patron's profile, derived (not saved in snapshots).
-    #[serde(skip)]
-    pub(crate) comparison: ComparisonKeys,
 }
 
-/// Per patron slot, a compact copy of the profile values recognition compares (names,
+/// A patron's compact copy of the profile values recognition compares (names,
 /// identifiers, addresses, birth date) in one small block, so that scoring a candidate
 /// reads one or two cache lines instead of a dozen scattered allocations.
+///
+/// Kept in the patron's record, which recognition reads anyway to resolve the candidate:
+/// the block's address is at hand with no lookup of its own (one cache miss less per
+/// candidate than a separate table of blocks).
 ///
 /// The copy is derived: each block carries a stamp of the profile it was written from,
 /// and a block whose stamp no longer matches the profile (a merge or split changed it,
@@ -60,22 +61,27 @@ pub(crate) struct BlockingIndex {
 /// itself and the outcome is the same either way.
 #[derive(Default, Clone)]
 pub(crate) struct ComparisonKeys {
-    blocks: Vec<Option<(u64, Box<str>)>>,
+    block: Option<(u64, Box<str>)>,
 }
 
-#[cfg(test)]
 impl ComparisonKeys {
-    /// Whether a compact copy is kept for this patron slot.
-    pub(crate) fn holds(&self, slot: usize) -> bool {
-        matches!(self.blocks.get(slot), Some(Some(_)))
+    /// Whether a compact copy is kept.
+    #[cfg(test)]
+    pub(crate) fn is_held(&self) -> bool {
+        self.block.is_some()
+    }
+
+    /// Drops the copy (erasure: it holds names and identifiers).
+    pub(crate) fn clear(&mut self) {
+        self.block = None;
     }
 }
 
 impl fmt::Debug for ComparisonKeys {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // The blocks hold personal data: show only how many there are.
+        // The block holds personal data: show only whether there is one.
         f.debug_struct("ComparisonKeys")
-            .field("blocks", &self.blocks.iter().flatten().count())
+            .field("held", &self.block.is_some())
             .finish()
     }
 }
@@ -104,20 +110,11 @@ impl State {
     /// Rewrites the compact copy of a patron's compared values; the write path calls it
     /// after learning about the patron.
     pub(crate) fn refresh_comparison_keys(&mut self, id: PatronId) {
-        let Some(at) = slot(id) else {
+        let Some(record) = self.patron_mut(id) else {
             return;
         };
-        let Some(record) = self.patrons.get(at) else {
-            return;
-        };
-        let blocks = &mut self.blocking.comparison.blocks;
-        if blocks.len() <= at {
-            blocks.resize(at + 1, None);
-        }
-        if let Some(entry) = blocks.get_mut(at) {
-            *entry =
-                encode_profile_keys(&record.profile).map(|block| (stamp(&record.profile), block));
-        }
+        record.comparison.block =
+            encode_profile_keys(&record.profile).map(|block| (stamp(&record.profile), block));
     }
 }
 
@@ -150,41 +147,244 @@ impl BlockingIndex {
     /// cannot be recomputed from an erased profile with certainty.
     pub(crate) fn remove_everywhere(&mut self, patrons: &[PatronId]) {
         self.map.remove_everywhere(patrons);
-        // Their compact copies hold names and identifiers too.
-        for &patron in patrons {
-            if let Some(entry) = slot(patron).and_then(|at| self.comparison.blocks.get_mut(at)) {
-                *entry = None;
-            }
-        }
     }
 }
 
 /// Keys to the patrons filed under each, oldest first, in one word a key: most keys
-/// name one patron, kept inline, and a key shared by several points at its list.
+/// name one patron, kept inline, and a key shared by several holds where its list is
+/// in a [`ListArena`] and how long it is, so a shared key's patrons are one read away.
 ///
 /// Saved as a map from key to its list of patrons.
 #[derive(Clone)]
 pub(crate) struct PostingMap<K> {
     map: HashMap<K, Posting, ahash::RandomState>,
-    /// The lists of keys filed under more than one patron; a freed list's place is
-    /// reused by the next key that needs one.
-    lists: Vec<Vec<PatronId>>,
-    free: Vec<u32>,
+    lists: ListArena,
 }
 
-/// What a key holds: its only patron, or (with [`Posting::LIST`] set) where its list is.
-/// A `PatronId` rather than a bare `u64` so that the one patron can be lent as a slice.
-#[derive(Clone, Copy)]
+/// What a key holds: its only patron, or (with [`Posting::LIST`] set) its list's length
+/// in bits 32 to 62 and its place in the [`ListArena`] in bits 0 to 31. A `PatronId`
+/// rather than a bare `u64` so that the one patron can be lent as a slice.
+#[derive(Clone, Copy, PartialEq, Eq)]
 struct Posting(PatronId);
 
 impl Posting {
-    /// Marks a list position. Patron ids are handed out densely from 1 and never reach
-    /// it; ids read from a snapshot that do are refused.
+    /// Marks a list. Patron ids are handed out densely from 1 and never reach it; ids
+    /// read from a snapshot that do are refused.
     const LIST: u64 = 1 << 63;
+    /// The longest list a key keeps: its length fits 31 bits and never reads as an
+    /// empty key-table slot (all bits set).
+    const LONGEST: usize = (1 << 31) - 2;
 
-    fn list(&self) -> Option<usize> {
+    fn one(patron: PatronId) -> Self {
+        Self(patron)
+    }
+
+    /// A list of `len` patrons at `at` in the arena.
+    fn listed(at: u32, len: usize) -> Self {
+        let len = len.min(Self::LONGEST) as u64;
+        Self(PatronId::from_u64(Self::LIST | (len << 32) | u64::from(at)))
+    }
+
+    /// The list's place and length, for a key shared by several patrons.
+    fn list(self) -> Option<(usize, usize)> {
         let raw = self.0.as_u64();
-        (raw & Self::LIST != 0).then_some((raw & !Self::LIST) as usize)
+        (raw & Self::LIST != 0).then_some((
+            (raw & 0xffff_ffff) as usize,
+            ((raw >> 32) & 0x7fff_ffff) as usize,
+        ))
+    }
+
+    /// How many patrons the key names, without reading its list.
+    fn count(self) -> usize {
+        self.list().map_or(1, |(_, len)| len)
+    }
+
+    /// The patrons the key names, its list read from `lists`.
+    fn patrons<'a>(posting: &'a Posting, lists: &'a ListArena) -> &'a [PatronId] {
+        match posting.list() {
+            Some((at, len)) => lists.get(at, len),
+            None => std::slice::from_ref(&posting.0),
+        }
+    }
+}
+
+/// The lists of keys filed under more than one patron, back to back in one vector. A
+/// key holds its list's place and length itself, so reading a shared key's patrons is
+/// one read after the key's own: no list header stands between them.
+///
+/// A list of `n` patrons has a block of `n.next_power_of_two()` places, so it grows in
+/// place until its block is full and then moves to a block twice the size, like a
+/// vector. A move leaves a hole that the next list needing a block of that size takes.
+/// Every hole was once a smaller block of a list still held, so the holes never hold
+/// more places than the lists do; should they ever (lists shortened one by one),
+/// the arena is rewritten without them, which the many inserts since pay for.
+#[derive(Clone, Default)]
+struct ListArena {
+    entries: Vec<PatronId>,
+    /// Holes by size: `holes[c]` holds where free blocks of `1 << c` places start.
+    holes: Vec<Vec<u32>>,
+    /// Places in holes.
+    idle: usize,
+}
+
+impl ListArena {
+    /// The places a list of `len` patrons has.
+    fn block(len: usize) -> usize {
+        len.next_power_of_two()
+    }
+
+    fn get(&self, at: usize, len: usize) -> &[PatronId] {
+        self.entries
+            .get(at..at.saturating_add(len))
+            .unwrap_or_default()
+    }
+
+    /// Whether the holes have come to outweigh the lists.
+    fn wasteful(&self) -> bool {
+        self.idle > 64 && self.idle * 2 > self.entries.len()
+    }
+
+    /// A block with room for `len` patrons, a hole of its size if there is one; `None`
+    /// once places run out (they are counted in 32 bits).
+    fn take_block(&mut self, len: usize) -> Option<usize> {
+        let size = Self::block(len);
+        let class = size.trailing_zeros() as usize;
+        if let Some(at) = self.holes.get_mut(class).and_then(Vec::pop) {
+            self.idle -= size;
+            return Some(at as usize);
+        }
+        let at = self.entries.len();
+        let end = at
+            .checked_add(size)
+            .filter(|&end| end <= u32::MAX as usize)?;
+        if end > self.entries.capacity() {
+            // Grown by half rather than doubled: this is one of memory's larger vectors.
+            let capacity = self.entries.capacity();
+            let wanted = (capacity + capacity / 2).max(end).max(64);
+            self.entries.reserve_exact(wanted - at);
+        }
+        self.entries.resize(end, PatronId::from_u64(0));
+        Some(at)
+    }
+
+    /// Gives a block back, as a hole for the next list of its size.
+    fn release(&mut self, at: usize, size: usize) {
+        let class = size.trailing_zeros() as usize;
+        if self.holes.len() <= class {
+            self.holes.resize_with(class + 1, Vec::new);
+        }
+        if let (Some(holes), Ok(at)) = (self.holes.get_mut(class), u32::try_from(at)) {
+            holes.push(at);
+            self.idle += size;
+        }
+    }
+
+    /// A new list holding `patrons`.
+    fn alloc(&mut self, patrons: &[PatronId]) -> Option<Posting> {
+        if patrons.len() > Posting::LONGEST {
+            return None;
+        }
+        let at = self.take_block(patrons.len())?;
+        self.entries
+            .get_mut(at..at + patrons.len())?
+            .copy_from_slice(patrons);
+        Some(Posting::listed(u32::try_from(at).ok()?, patrons.len()))
+    }
+
+    /// What a key holding `posting` holds once `patron` is filed under it too, unless
+    /// `filed` says its list already has them (`None`: nothing changes).
+    fn add(
+        &mut self,
+        posting: Posting,
+        patron: PatronId,
+        filed: impl Fn(&[PatronId]) -> bool,
+    ) -> Option<Posting> {
+        let Some((at, len)) = posting.list() else {
+            return (posting.0 != patron)
+                .then(|| self.alloc(&[posting.0, patron]))
+                .flatten();
+        };
+        if filed(self.get(at, len)) || len >= Posting::LONGEST {
+            return None;
+        }
+        if len < Self::block(len) {
+            *self.entries.get_mut(at + len)? = patron;
+            return Some(Posting::listed(u32::try_from(at).ok()?, len + 1));
+        }
+        // The block is full: the list moves to one twice the size.
+        let to = self.take_block(len + 1)?;
+        self.entries.copy_within(at..at + len, to);
+        *self.entries.get_mut(to + len)? = patron;
+        self.release(at, Self::block(len));
+        Some(Posting::listed(u32::try_from(to).ok()?, len + 1))
+    }
+
+    /// What a key holding `posting` holds once these patrons are taken off it: `None`
+    /// once nobody is left. A list down to one patron goes back inline; a list that
+    /// needs a smaller block keeps the front of its own and gives the rest back.
+    fn retain(&mut self, posting: Posting, patrons: &[PatronId]) -> Option<Posting> {
+        let Some((at, len)) = posting.list() else {
+            return (!patrons.contains(&posting.0)).then_some(posting);
+        };
+        let list = self.entries.get_mut(at..at + len)?;
+        let mut left = 0;
+        for read in 0..list.len() {
+            let Some(&patron) = list.get(read) else { break };
+            if !patrons.contains(&patron)
+                && let Some(place) = list.get_mut(left)
+            {
+                *place = patron;
+                left += 1;
+            }
+        }
+        let only = list.first().copied();
+        let size = Self::block(len);
+        if left <= 1 {
+            self.release(at, size);
+            return only.filter(|_| left == 1).map(Posting::one);
+        }
+        // The block's back halves, largest first, become holes (each a power of two,
+        // as every block is).
+        let mut kept = Self::block(left);
+        while kept < size {
+            self.release(at + kept, kept);
+            kept *= 2;
+        }
+        Some(Posting::listed(u32::try_from(at).ok()?, left))
+    }
+
+    /// The arena rewritten without holes: each list in `postings` (in their order) is
+    /// copied over and its posting updated.
+    fn compact<'p>(&mut self, postings: impl Iterator<Item = &'p mut Posting>) {
+        let old = std::mem::take(self);
+        let live = old.entries.len() - old.idle;
+        self.entries.reserve_exact(live);
+        for posting in postings {
+            let Some((at, len)) = posting.list() else {
+                continue;
+            };
+            // The arena only shrinks, so a block is always found.
+            if let Some(moved) = self.alloc(old.get(at, len)) {
+                *posting = moved;
+            }
+        }
+    }
+
+    /// The lists' places count as used, the holes and their bookkeeping only as
+    /// reserved: memory read back from a snapshot holds the same lists without holes.
+    fn tally(&self, tally: &mut super::footprint::Tally) {
+        let size = size_of::<PatronId>();
+        tally.with_holes(
+            (self.entries.len() - self.idle) * size,
+            self.entries.len() * size,
+            self.entries.capacity() * size,
+        );
+        let bookkeeping = self.holes.capacity() * size_of::<Vec<u32>>();
+        tally.with_holes(0, bookkeeping, bookkeeping);
+        for holes in &self.holes {
+            let bytes = holes.capacity() * size_of::<u32>();
+            tally.with_holes(0, bytes, bytes);
+        }
     }
 }
 
@@ -192,20 +392,12 @@ impl<K> Default for PostingMap<K> {
     fn default() -> Self {
         Self {
             map: HashMap::default(),
-            lists: Vec::new(),
-            free: Vec::new(),
+            lists: ListArena::default(),
         }
     }
 }
 
 impl<K: Eq + std::hash::Hash> PostingMap<K> {
-    fn patrons<'a>(lists: &'a [Vec<PatronId>], posting: &'a Posting) -> &'a [PatronId] {
-        match posting.list() {
-            Some(at) => lists.get(at).map_or(&[], Vec::as_slice),
-            None => std::slice::from_ref(&posting.0),
-        }
-    }
-
     pub(crate) fn get<Q>(&self, key: &Q) -> &[PatronId]
     where
         K: std::borrow::Borrow<Q>,
@@ -213,84 +405,28 @@ impl<K: Eq + std::hash::Hash> PostingMap<K> {
     {
         self.map
             .get(key)
-            .map_or(&[], |posting| Self::patrons(&self.lists, posting))
+            .map_or(&[], |posting| Posting::patrons(posting, &self.lists))
     }
 
     pub(crate) fn len(&self) -> usize {
         self.map.len()
     }
 
-    /// A list holding `patrons`, in a freed place if there is one; `None` once the
-    /// positions run out (then the key keeps what it had).
-    fn new_list(&mut self, patrons: Vec<PatronId>) -> Option<Posting> {
-        let at = match self.free.pop() {
-            Some(at) => {
-                *self.lists.get_mut(at as usize)? = patrons;
-                u64::from(at)
-            }
-            None => {
-                let at = u32::try_from(self.lists.len()).ok()?;
-                self.lists.push(patrons);
-                u64::from(at)
-            }
-        };
-        Some(Posting(PatronId::from_u64(Posting::LIST | at)))
-    }
-
     /// Files `patron` under `key` unless `filed` says the key's list already has them.
     fn insert_unless(&mut self, key: K, patron: PatronId, filed: impl Fn(&[PatronId]) -> bool) {
-        let posting = match self.map.get(&key) {
-            None => {
-                self.map.insert(key, Posting(patron));
+        let posting = match self.map.entry(key) {
+            std::collections::hash_map::Entry::Vacant(vacant) => {
+                vacant.insert(Posting::one(patron));
                 return;
             }
-            Some(posting) => *posting,
+            std::collections::hash_map::Entry::Occupied(occupied) => occupied.into_mut(),
         };
-        match posting.list() {
-            None if posting.0 == patron => {}
-            None => {
-                if let Some(list) = self.new_list(vec![posting.0, patron]) {
-                    self.map.insert(key, list);
-                }
-            }
-            Some(at) => {
-                if let Some(list) = self.lists.get_mut(at)
-                    && !filed(list)
-                {
-                    list.push(patron);
-                }
-            }
+        if let Some(updated) = self.lists.add(*posting, patron, filed) {
+            *posting = updated;
         }
-    }
-
-    /// Takes these patrons off a key's list; `true` once nobody is left under it. A
-    /// list down to one patron goes back inline.
-    fn remove_from(
-        lists: &mut [Vec<PatronId>],
-        freed: &mut Vec<u32>,
-        posting: &mut Posting,
-        patrons: &[PatronId],
-    ) -> bool {
-        let Some(at) = posting.list() else {
-            return patrons.contains(&posting.0);
-        };
-        let Some(list) = lists.get_mut(at) else {
-            return true;
-        };
-        list.retain(|p| !patrons.contains(p));
-        let left = list.len();
-        if left <= 1 {
-            let only = list.first().copied();
-            *list = Vec::new();
-            if let Ok(position) = u32::try_from(at) {
-                freed.push(position);
-            }
-            match only {
-                Some(patron) => *posting = Posting(patron),
-                None => return true,
-            }
+        if self.lists.wasteful() {
+            self.lists.compact(self.map.values_mut());
         }
-        false
     }
 
     /// Takes these patrons off one key, dropping the key once nobody is under it.
@@ -302,8 +438,14 @@ impl<K: Eq + std::hash::Hash> PostingMap<K> {
         let Some(posting) = self.map.get_mut(key) else {
             return;
         };
-        if Self::remove_from(&mut self.lists, &mut self.free, posting, patrons) {
-            self.map.remove(key);
+        match self.lists.retain(*posting, patrons) {
+            Some(kept) => *posting = kept,
+            None => {
+                self.map.remove(key);
+            }
+        }
+        if self.lists.wasteful() {
+            self.lists.compact(self.map.values_mut());
         }
     }
 }
@@ -314,7 +456,7 @@ impl<K: fmt::Debug + Eq + std::hash::Hash> fmt::Debug for PostingMap<K> {
             .entries(
                 self.map
                     .iter()
-                    .map(|(key, posting)| (key, Self::patrons(&self.lists, posting))),
+                    .map(|(key, posting)| (key, Posting::patrons(posting, &self.lists))),
             )
             .finish()
     }
@@ -329,7 +471,7 @@ impl<K: Serialize + Ord + std::hash::Hash> Serialize for PostingMap<K> {
         serializer.collect_map(
             entries
                 .into_iter()
-                .map(|(key, posting)| (key, Self::patrons(&self.lists, posting))),
+                .map(|(key, posting)| (key, Posting::patrons(posting, &self.lists))),
         )
     }
 }
@@ -352,18 +494,8 @@ impl<'de, K: Deserialize<'de> + Eq + std::hash::Hash> Deserialize<'de> for Posti
                 let expected = entries_to_reserve(map.size_hint().unwrap_or(0), entry_bytes);
                 postings.map.reserve(expected);
                 while let Some((key, patrons)) = map.next_entry::<K, SmallVec<[PatronId; 2]>>()? {
-                    if patrons.iter().any(|p| p.as_u64() & Posting::LIST != 0) {
-                        return Err(serde::de::Error::custom(
-                            "an index names a patron id out of range",
-                        ));
-                    }
-                    let posting = match patrons.as_slice() {
-                        [] => continue,
-                        [only] => Posting(*only),
-                        _ => postings.new_list(patrons.to_vec()).ok_or_else(|| {
-                            serde::de::Error::custom("more shared keys than an index holds")
-                        })?,
-                    };
+                    let posting = read_posting(&mut postings.lists, &patrons)?;
+                    let Some(posting) = posting else { continue };
                     if postings.map.insert(key, posting).is_some() {
                         return Err(serde::de::Error::custom("an index lists a key twice"));
                     }
@@ -375,6 +507,28 @@ impl<'de, K: Deserialize<'de> + Eq + std::hash::Hash> Deserialize<'de> for Posti
     }
 }
 
+/// What a key read from a snapshot holds (`None`: nobody, so the key is skipped), its
+/// list filed in `lists`.
+fn read_posting<E: serde::de::Error>(
+    lists: &mut ListArena,
+    patrons: &[PatronId],
+) -> Result<Option<Posting>, E> {
+    if patrons.iter().any(|p| p.as_u64() & Posting::LIST != 0) {
+        return Err(E::custom("an index names a patron id out of range"));
+    }
+    match patrons {
+        [] => Ok(None),
+        [only] => Ok(Some(Posting::one(*only))),
+        _ if patrons.len() > Posting::LONGEST => {
+            Err(E::custom("a key lists more patrons than an index holds"))
+        }
+        _ => lists
+            .alloc(patrons)
+            .map(Some)
+            .ok_or_else(|| E::custom("more shared keys than an index holds")),
+    }
+}
+
 /// Blocking keys to the patrons filed under each, oldest first: an open-addressing table
 /// on the key itself (already a well-mixed 64-bit hash), one 16-byte slot a key. A lookup
 /// reads one slot in the usual case, where a general-purpose map hashes the key again and
@@ -383,8 +537,9 @@ impl<'de, K: Deserialize<'de> + Eq + std::hash::Hash> Deserialize<'de> for Posti
 ///
 /// Slots are kept in Robin Hood order (no key farther from its home slot than a key it
 /// passed on the way), so looking up an absent key stops after a slot or two. Most keys
-/// name one patron, kept in the slot; a key shared by several keeps its list aside and
-/// the list's length in the slot, so counting a key's patrons never reads the list.
+/// name one patron, kept in the slot; a key shared by several keeps its list in a
+/// [`ListArena`] and the list's place and length in the slot, so counting a key's
+/// patrons never reads the list, and reading them is one read after the slot.
 ///
 /// Saved as a map from key to its list of patrons, in key order, as [`PostingMap`] is.
 #[derive(Clone)]
@@ -393,10 +548,8 @@ pub(crate) struct KeyTable {
     slots: Vec<KeySlot>,
     /// Slots in use.
     len: usize,
-    /// The lists of keys filed under more than one patron; a freed list's place is
-    /// reused by the next key that needs one.
-    lists: Vec<Vec<PatronId>>,
-    free: Vec<u32>,
+    /// The lists of keys filed under more than one patron.
+    lists: ListArena,
     /// Mixed into each key before it picks its home slot. Keys are stable hashes of
     /// vendor text (the same in every process), so placing them by a mix keyed per
     /// table keeps crafted names from piling up in one run of slots.
@@ -408,58 +561,36 @@ impl Default for KeyTable {
         Self {
             slots: Vec::new(),
             len: 0,
-            lists: Vec::new(),
-            free: Vec::new(),
+            lists: ListArena::default(),
             seed: ahash::RandomState::new().hash_one(0x5eed_u64),
         }
     }
 }
 
-/// One slot: a key and what it holds.
+/// One slot: a key and what it holds (see [`Posting`]); all bits set, no key at all.
 #[derive(Clone, Copy)]
 struct KeySlot {
     key: u64,
-    /// The only patron; or, with [`Posting::LIST`] set, the list's length in bits 32 to
-    /// 62 and its place in bits 0 to 31; or, all bits set, no key at all. A `PatronId`
-    /// rather than a bare `u64` so that the one patron can be lent as a slice.
-    posting: PatronId,
+    posting: Posting,
 }
 
 impl KeySlot {
     /// No key: a list mark with a length no list reaches.
     const EMPTY: KeySlot = KeySlot {
         key: 0,
-        posting: PatronId::from_u64(u64::MAX),
+        posting: Posting(PatronId::from_u64(u64::MAX)),
     };
-    /// The longest list a key keeps: its length fits 31 bits and never reads as empty.
-    const LONGEST: usize = (1 << 31) - 2;
 
     fn is_empty(self) -> bool {
-        self.posting.as_u64() == u64::MAX
-    }
-
-    /// The list's place and length, for a key shared by several patrons.
-    fn list(self) -> Option<(usize, usize)> {
-        let raw = self.posting.as_u64();
-        (raw & Posting::LIST != 0).then_some((
-            (raw & 0xffff_ffff) as usize,
-            ((raw >> 32) & 0x7fff_ffff) as usize,
-        ))
-    }
-
-    fn listed(key: u64, at: u32, len: usize) -> Self {
-        let raw = Posting::LIST | ((len as u64) << 32) | u64::from(at);
-        Self {
-            key,
-            posting: PatronId::from_u64(raw),
-        }
+        self.posting.0.as_u64() == u64::MAX
     }
 
     /// How many patrons the key names.
     fn count(self) -> usize {
-        match self.list() {
-            Some((_, len)) => len,
-            None => usize::from(!self.is_empty()),
+        if self.is_empty() {
+            0
+        } else {
+            self.posting.count()
         }
     }
 }
@@ -525,12 +656,11 @@ impl KeyTable {
             .and_then(|at| self.slots.get(at).copied())
     }
 
-    fn patrons<'a>(lists: &'a [Vec<PatronId>], slot: &'a KeySlot) -> &'a [PatronId] {
-        match slot.list() {
-            Some((at, _)) => lists.get(at).map_or(&[], Vec::as_slice),
-            None if slot.is_empty() => &[],
-            None => std::slice::from_ref(&slot.posting),
+    fn patrons<'a>(lists: &'a ListArena, slot: &'a KeySlot) -> &'a [PatronId] {
+        if slot.is_empty() {
+            return &[];
         }
+        Posting::patrons(&slot.posting, lists)
     }
 
     pub(crate) fn get(&self, key: BlockingKey) -> &[PatronId] {
@@ -546,9 +676,10 @@ impl KeyTable {
     }
 
     /// The patrons filed under each of `keys`, in order, appended to `out`. Every key's
-    /// home slot is read before any is examined, and every list's place before any list:
-    /// these reads do not depend on each other, so their cache misses overlap instead of
-    /// each key waiting for the last.
+    /// home slot is read before any is examined: these reads do not depend on each
+    /// other, so their cache misses overlap instead of each key waiting for the last.
+    /// Nothing here reads a list itself (a slot says where it is and how long), so a
+    /// caller that only counts never waits for one.
     pub(crate) fn get_each<'a>(
         &'a self,
         keys: &[BlockingKey],
@@ -628,25 +759,6 @@ impl KeyTable {
         }
     }
 
-    /// A list holding `patrons`, in a freed place if there is one; `None` once the
-    /// positions run out (then the key keeps what it had).
-    fn new_list(&mut self, patrons: Vec<PatronId>) -> Option<u32> {
-        match self.free.pop() {
-            Some(at) => {
-                *self.lists.get_mut(at as usize)? = patrons;
-                Some(at)
-            }
-            None => {
-                // The last position stays unused: a slot of all ones reads as empty.
-                let at = u32::try_from(self.lists.len())
-                    .ok()
-                    .filter(|&at| at < u32::MAX)?;
-                self.lists.push(patrons);
-                Some(at)
-            }
-        }
-    }
-
     /// Files `patron` under `key` unless `filed` says the key's list already has them.
     pub(crate) fn insert_unless(
         &mut self,
@@ -659,67 +771,43 @@ impl KeyTable {
             self.reserve_one();
             self.place(KeySlot {
                 key,
-                posting: patron,
+                posting: Posting::one(patron),
             });
             return;
         };
-        let Some(slot) = self.slots.get(at).copied() else {
+        let Some(slot) = self.slots.get_mut(at) else {
             return;
         };
-        let updated = match slot.list() {
-            None if slot.posting == patron => return,
-            None => match self.new_list(vec![slot.posting, patron]) {
-                Some(list) => KeySlot::listed(key, list, 2),
-                None => return,
-            },
-            Some((list, _)) => {
-                let Some(patrons) = self.lists.get_mut(list) else {
-                    return;
-                };
-                if filed(patrons) || patrons.len() >= KeySlot::LONGEST {
-                    return;
-                }
-                patrons.push(patron);
-                KeySlot::listed(key, list as u32, patrons.len())
-            }
-        };
-        if let Some(slot) = self.slots.get_mut(at) {
-            *slot = updated;
+        if let Some(updated) = self.lists.add(slot.posting, patron, filed) {
+            slot.posting = updated;
+        }
+        if self.lists.wasteful() {
+            self.compact();
         }
     }
 
+    /// The lists rewritten without holes.
+    fn compact(&mut self) {
+        let postings = self
+            .slots
+            .iter_mut()
+            .filter(|slot| !slot.is_empty())
+            .map(|slot| &mut slot.posting);
+        self.lists.compact(postings);
+    }
+
     /// Takes these patrons off every key, dropping the keys nobody is under any more
-    /// (a walk over the whole table, which is then refiled).
+    /// (a walk over the whole table, which is then refiled, its lists rewritten
+    /// without holes).
     pub(crate) fn remove_everywhere(&mut self, patrons: &[PatronId]) {
         let mut kept = Vec::with_capacity(self.len);
-        for slot in std::mem::take(&mut self.slots) {
+        for mut slot in std::mem::take(&mut self.slots) {
             if slot.is_empty() {
                 continue;
             }
-            let Some((at, _)) = slot.list() else {
-                if !patrons.contains(&slot.posting) {
-                    kept.push(slot);
-                }
-                continue;
-            };
-            let Some(list) = self.lists.get_mut(at) else {
-                continue;
-            };
-            list.retain(|p| !patrons.contains(p));
-            let left = list.len();
-            if left > 1 {
-                kept.push(KeySlot::listed(slot.key, at as u32, left));
-                continue;
-            }
-            // Down to one patron, the key goes back inline and its list's place is freed.
-            let only = list.first().copied();
-            *list = Vec::new();
-            self.free.push(at as u32);
-            if let Some(patron) = only {
-                kept.push(KeySlot {
-                    key: slot.key,
-                    posting: patron,
-                });
+            if let Some(posting) = self.lists.retain(slot.posting, patrons) {
+                slot.posting = posting;
+                kept.push(slot);
             }
         }
         self.len = 0;
@@ -735,6 +823,7 @@ impl KeyTable {
         for slot in kept {
             self.place(slot);
         }
+        self.compact();
     }
 
     /// Every key and its patrons, in no particular order.
@@ -792,35 +881,17 @@ impl<'de> Deserialize<'de> for KeyTable {
                 while let Some((key, patrons)) =
                     map.next_entry::<BlockingKey, SmallVec<[PatronId; 2]>>()?
                 {
-                    if patrons.iter().any(|p| p.as_u64() & Posting::LIST != 0) {
-                        return Err(serde::de::Error::custom(
-                            "an index names a patron id out of range",
-                        ));
-                    }
                     if table.find(key.as_u64()).is_some() {
                         return Err(serde::de::Error::custom("an index lists a key twice"));
                     }
-                    let slot = match patrons.as_slice() {
-                        [] => continue,
-                        [only] => KeySlot {
-                            key: key.as_u64(),
-                            posting: *only,
-                        },
-                        _ if patrons.len() > KeySlot::LONGEST => {
-                            return Err(serde::de::Error::custom(
-                                "a key lists more patrons than an index holds",
-                            ));
-                        }
-                        _ => {
-                            let len = patrons.len();
-                            let at = table.new_list(patrons.to_vec()).ok_or_else(|| {
-                                serde::de::Error::custom("more shared keys than an index holds")
-                            })?;
-                            KeySlot::listed(key.as_u64(), at, len)
-                        }
+                    let Some(posting) = read_posting(&mut table.lists, &patrons)? else {
+                        continue;
                     };
                     table.reserve_one();
-                    table.place(slot);
+                    table.place(KeySlot {
+                        key: key.as_u64(),
+                        posting,
+                    });
                 }
                 Ok(table)
             }
@@ -867,18 +938,17 @@ impl State {
             map.len * size_of::<KeySlot>(),
             map.slots.capacity() * size_of::<KeySlot>(),
         );
-        tally.vec(&map.lists);
-        for list in &map.lists {
-            tally.vec(list);
-        }
-        tally.vec(&map.free);
+        map.lists.tally(tally);
     }
 
     /// The compact copies of compared values.
     pub(crate) fn tally_comparison_keys(&self, tally: &mut super::footprint::Tally) {
-        let blocks = &self.blocking.comparison.blocks;
-        tally.vec(blocks);
-        for (_, block) in blocks.iter().flatten() {
+        // The slot each takes in its record is counted with the records.
+        for (_, block) in self
+            .patrons
+            .iter()
+            .filter_map(|r| r.comparison.block.as_ref())
+        {
             tally.text(block.len(), block.len());
         }
     }
@@ -894,11 +964,7 @@ impl<K> PostingMap<K> {
     fn tally(&self, tally: &mut super::footprint::Tally) {
         let item = size_of::<K>() + size_of::<Posting>();
         tally.table(self.map.len(), self.map.capacity(), item);
-        tally.vec(&self.lists);
-        for list in &self.lists {
-            tally.vec(list);
-        }
-        tally.vec(&self.free);
+        self.lists.tally(tally);
     }
 }
 
@@ -953,9 +1019,8 @@ impl<'a> IndexView<'a> {
 
     /// The compact copy of a patron's compared values, if it is up to date with the
     /// profile (see [`ComparisonKeys`]).
-    pub(crate) fn comparison_keys(&self, patron: &PatronView<'_>) -> Option<&'a str> {
-        let at = slot(patron.record.id)?;
-        let (stamped, block) = self.state.blocking.comparison.blocks.get(at)?.as_ref()?;
+    pub(crate) fn comparison_keys(&self, patron: &PatronView<'a>) -> Option<&'a str> {
+        let (stamped, block) = patron.record.comparison.block.as_ref()?;
         (*stamped == stamp(&patron.record.profile)).then_some(&**block)
     }
 
@@ -990,7 +1055,7 @@ mod tests {
             filed(l, PatronId::from_u64(1))
         });
         assert_eq!(map.get(&7), ids(&[1]));
-        assert!(map.lists.is_empty(), "one patron needs no list");
+        assert!(map.lists.entries.is_empty(), "one patron needs no list");
         map.insert_unless(7, PatronId::from_u64(1), |l| {
             filed(l, PatronId::from_u64(1))
         });
@@ -1009,16 +1074,129 @@ mod tests {
         });
         assert_eq!(map.get(&9), ids(&[]));
 
-        // Down to one patron, the key goes back inline and its list's place is reused.
+        // Down to one patron, the key goes back inline and its list's block (four
+        // places) is a hole beside the one of two it grew from; the next lists of two
+        // and of three or four take them.
         map.remove(&7, &ids(&[1, 3]));
         assert_eq!(map.get(&7), ids(&[2]));
-        assert_eq!(map.free.len(), 1);
-        map.insert_unless(8, PatronId::from_u64(4), |l| {
-            filed(l, PatronId::from_u64(4))
-        });
-        assert_eq!(map.get(&8), ids(&[2, 4]));
-        assert!(map.free.is_empty());
-        assert_eq!(map.lists.len(), 1);
+        assert_eq!(map.lists.idle, 6);
+        for patron in [4, 5] {
+            map.insert_unless(8, PatronId::from_u64(patron), |l| {
+                filed(l, PatronId::from_u64(patron))
+            });
+        }
+        assert_eq!(map.get(&8), ids(&[2, 4, 5]));
+        assert_eq!(map.lists.entries.len(), 6, "the hole was reused");
+        assert_eq!(map.lists.idle, 2, "the list of two it grew from is a hole");
+        tiles(&map.lists, map.map.values().copied());
+    }
+
+    /// The lists' blocks and the holes cover the arena exactly once: nothing is lost
+    /// and no two lists share a place.
+    fn tiles(lists: &ListArena, postings: impl Iterator<Item = Posting>) {
+        let mut blocks: Vec<(usize, usize)> = postings
+            .filter_map(Posting::list)
+            .map(|(at, len)| (at, ListArena::block(len)))
+            .collect();
+        let mut idle = 0;
+        for (class, holes) in lists.holes.iter().enumerate() {
+            blocks.extend(holes.iter().map(|&at| (at as usize, 1 << class)));
+            idle += holes.len() << class;
+        }
+        assert_eq!(idle, lists.idle);
+        blocks.sort_unstable();
+        let mut end = 0;
+        for (at, size) in blocks {
+            assert_eq!(at, end, "a gap or an overlap at {at}");
+            assert_eq!(at % size.min(2), 0);
+            end = at + size;
+        }
+        assert_eq!(end, lists.entries.len());
+    }
+
+    /// A small deterministic generator for the mixes below.
+    fn next(state: &mut u64) -> u64 {
+        *state ^= *state << 13;
+        *state ^= *state >> 7;
+        *state ^= *state << 17;
+        *state
+    }
+
+    #[test]
+    fn lists_grow_move_and_shrink_without_losing_a_place() {
+        // Keys of very different lengths, filed in an interleaved order so that lists
+        // move past each other's holes; then patrons taken off a few at a time.
+        let mut map: PostingMap<u64> = PostingMap::default();
+        let mut expected: HashMap<u64, Vec<PatronId>> = HashMap::new();
+        let mut table = KeyTable::default();
+        let mut state = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..20_000 {
+            let key = next(&mut state) % 64;
+            // Key k holds up to 4 * (k + 1) patrons.
+            let patron = PatronId::from_u64(1 + next(&mut state) % (4 * (key + 1)));
+            map.insert_unless(key, patron, |l| l.contains(&patron));
+            table.insert_unless(BlockingKey::from_u64(key), patron, |l| l.contains(&patron));
+            let list = expected.entry(key).or_default();
+            if !list.contains(&patron) {
+                list.push(patron);
+            }
+        }
+        for (key, list) in &expected {
+            assert_eq!(map.get(key), list.as_slice(), "key {key}");
+            assert_eq!(table.get(BlockingKey::from_u64(*key)), list.as_slice());
+            assert_eq!(table.count(BlockingKey::from_u64(*key)), list.len());
+        }
+        tiles(&map.lists, map.map.values().copied());
+        let slots = || {
+            table
+                .slots
+                .iter()
+                .filter(|s| !s.is_empty())
+                .map(|s| s.posting)
+        };
+        tiles(&table.lists, slots());
+        let live: usize = map
+            .map
+            .values()
+            .map(|p| p.list().map_or(0, |(_, len)| ListArena::block(len)))
+            .sum();
+        assert!(
+            map.lists.idle <= live,
+            "holes {} outgrew lists {live}",
+            map.lists.idle
+        );
+        for round in 0..40 {
+            let gone: Vec<PatronId> = (0..5)
+                .map(|_| PatronId::from_u64(1 + next(&mut state) % 256))
+                .collect();
+            table.remove_everywhere(&gone);
+            assert_eq!(table.lists.idle, 0);
+            for key in 0..64u64 {
+                map.remove(&key, &gone);
+                if let Some(list) = expected.get_mut(&key) {
+                    list.retain(|p| !gone.contains(p));
+                    if list.is_empty() {
+                        expected.remove(&key);
+                    }
+                }
+            }
+            for key in 0..64u64 {
+                let want = expected.get(&key).map_or(&[][..], Vec::as_slice);
+                assert_eq!(map.get(&key), want, "round {round}, key {key}");
+                assert_eq!(table.get(BlockingKey::from_u64(key)), want);
+            }
+            let slots = || {
+                table
+                    .slots
+                    .iter()
+                    .filter(|s| !s.is_empty())
+                    .map(|s| s.posting)
+            };
+            tiles(&table.lists, slots());
+            tiles(&map.lists, map.map.values().copied());
+            assert!(!map.lists.wasteful(), "round {round}: holes left standing");
+        }
+        assert_eq!(map.len(), expected.len());
     }
 
     /// A key table and the map it replaced, filed the same way.
@@ -1124,12 +1302,19 @@ mod tests {
                 assert!(!gone.contains(patron));
             }
         }
-        // Lists freed by the removal are reused.
-        let lists = table.lists.len();
+        // The lists are rewritten without holes, each in the smallest block it fits.
+        assert_eq!(table.lists.idle, 0);
+        tiles(
+            &table.lists,
+            table
+                .slots
+                .iter()
+                .filter(|s| !s.is_empty())
+                .map(|s| s.posting),
+        );
         table.insert_unless(BlockingKey::from_u64(77), PatronId::from_u64(1), |_| false);
         table.insert_unless(BlockingKey::from_u64(77), PatronId::from_u64(2), |_| false);
         assert_eq!(table.get(BlockingKey::from_u64(77)), ids(&[1, 2]));
-        assert_eq!(table.lists.len(), lists);
         // Everyone gone leaves nothing.
         let everyone: Vec<PatronId> = (1..=50).map(PatronId::from_u64).collect();
         table.remove_everywhere(&everyone);

@@ -8,6 +8,7 @@ pub(crate) mod command;
 mod derive;
 mod durable;
 pub(crate) mod footprint;
+pub(crate) mod held;
 mod identity;
 mod index;
 mod limits;
@@ -39,7 +40,7 @@ use crate::model::ids::PatronId;
 use crate::moments::engine::Engine;
 use crate::normalize::Country;
 use crate::recognize::{
-    Candidate, Candidates, Decided, Evidence, PersonMatcher, Recognition, Strategy, Thresholds,
+    Candidate, Candidates, Decided, Evidence, Recognition, Strategy, Thresholds,
 };
 use crate::signals::{NormalizedSignals, Signals};
 pub(crate) use state::State;
@@ -164,18 +165,26 @@ impl Memory {
     pub(crate) fn recognize_normalized(&self, signals: &NormalizedSignals) -> Recognition {
         let index = IndexView { state: &self.state };
         // A record whose identifiers only one patron uses may be decided from bounds on
-        // the other candidates, scoring only those that could be the runner-up (see
-        // `PersonMatcher::shortcut`).
+        // everyone else (see `PersonMatcher::shortcut`), in stages:
+        // 1. the identifiers, the counts that weigh the holder's names, the holder scored:
+        //    when nobody else could compete, the holder is known without looking up any
+        //    blocking key, proposing or scoring anyone else;
+        // 2. otherwise the candidates, from the lookups already made, and only those that
+        //    could be the runner-up scored.
         // The person strategy alone works out the signals' side once, for the shortcut,
         // candidate generation and scoring.
         let person = match self.strategies.as_slice() {
             [only] => only.as_person_matcher(),
             _ => None,
         };
-        let prepared = person.map(|_| PersonMatcher::prepare(signals, index));
-        let shortcut = person.zip(prepared.as_ref()).map(|(person, prepared)| {
+        let prepared = person
+            .map(|person| person.prepare(signals, index, &self.thresholds, self.patron_count()));
+        let mut shortcut = person.zip(prepared.as_ref()).map(|(person, prepared)| {
             person.shortcut(prepared, &self.thresholds, self.patron_count())
         });
+        if let Some(known) = shortcut.as_mut().and_then(|shortcut| shortcut.settle()) {
+            return crate::privacy::screen(&self.state, known);
+        }
         let mut candidates = Candidates::default();
         match &prepared {
             // The same candidates, without looking the identifiers up again.

@@ -626,10 +626,8 @@ impl Memory {
         };
         state.events = events;
         let defaults = std::mem::take(&mut self.state);
-        let comparison = std::mem::take(&mut state.blocking.comparison);
         state.identifiers = rest.identifiers;
         state.blocking = rest.blocking;
-        state.blocking.comparison = comparison;
         state.neutralized = defaults.neutralized;
         state.orders = rest.orders;
         state.ledger = rest.ledger;

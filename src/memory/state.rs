@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
+use super::held::HeldTickets;
 use super::identity::Identity;
 use super::index::{BlockingIndex, IdentifierIndex, Neutralized};
 use super::stats::add_money;
@@ -84,11 +85,34 @@ impl State {
 
     /// Files a ticket just issued (recorded in `holder`'s history) as held by them.
     pub(crate) fn hold(&mut self, holder: PatronId, ticket: Handle, performance: PerformanceIdx) {
-        if let Some(record) = self.patron_mut(holder) {
-            record.held.push(HeldTicket {
+        let catalog = &self.catalog;
+        if let Some(record) = slot(holder).and_then(|i| self.patrons.get_mut(i)) {
+            let attended = record.has_attended(performance);
+            let held = HeldTicket {
                 ticket,
                 performance,
-            });
+            };
+            record.held.hold(held, catalog, attended);
+        }
+    }
+
+    /// Puts the bookings of everyone holding a ticket for `performance` back in date
+    /// order: it was rescheduled.
+    pub(crate) fn reorder_held(&mut self, performance: PerformanceIdx) {
+        let Some(entry) = self.catalog.performance_entry(performance) else {
+            return;
+        };
+        let holders: Vec<PatronId> = entry
+            .tickets
+            .iter()
+            .filter_map(|&t| self.tickets.value(t))
+            .map(|t| self.live(t.holder()))
+            .collect();
+        let catalog = &self.catalog;
+        for holder in holders {
+            if let Some(record) = slot(holder).and_then(|i| self.patrons.get_mut(i)) {
+                record.held.reorder(catalog);
+            }
         }
     }
 
@@ -154,7 +178,7 @@ impl State {
         let holder = self.live(holder);
         if let Some(record) = self.patron_mut(holder) {
             // Every copy: a history reshaped by merges and splits may list a ticket twice.
-            record.held.retain(|h| h.ticket != ticket);
+            record.held.release(ticket);
         }
     }
 
@@ -253,7 +277,7 @@ impl State {
         let Some(record) = self.patron(patron) else {
             return;
         };
-        let held: Sparse<HeldTicket> = record
+        let issued = record
             .history
             .iter()
             .filter_map(|entry| match entry.kind() {
@@ -267,8 +291,8 @@ impl State {
                     )
                 }
                 _ => None,
-            })
-            .collect();
+            });
+        let held = HeldTickets::derive(issued, |p| record.has_attended(p), &self.catalog);
         if let Some(record) = self.patron_mut(patron) {
             record.held = held;
         }
@@ -281,7 +305,7 @@ impl State {
             if self.patrons[i].merged_into.is_none() {
                 self.refresh_held(id);
             } else {
-                self.patrons[i].held = Sparse::default();
+                self.patrons[i].held = HeldTickets::default();
             }
         }
     }
@@ -318,7 +342,11 @@ pub(crate) struct PatronRecord<H = Entry> {
     /// in, in the order issued. Derived (see [`State::refresh_held`]), so the visit rules
     /// find bookings ahead without walking the whole history.
     #[serde(skip)]
-    pub(crate) held: Sparse<HeldTicket>,
+    pub(crate) held: HeldTickets,
+    /// The compact copy of the profile's compared values (derived; see
+    /// [`ComparisonKeys`](super::index::ComparisonKeys)).
+    #[serde(skip)]
+    pub(crate) comparison: super::index::ComparisonKeys,
 }
 
 /// A ticket a patron holds and has not used yet.
@@ -343,7 +371,8 @@ impl<H> PatronRecord<H> {
             merged_into: None,
             absorbed: Sparse::default(),
             household: Sparse::default(),
-            held: Sparse::default(),
+            held: HeldTickets::default(),
+            comparison: super::index::ComparisonKeys::default(),
         }
     }
 
@@ -362,6 +391,7 @@ impl<H> PatronRecord<H> {
             absorbed: self.absorbed,
             household: self.household,
             held: self.held,
+            comparison: self.comparison,
         }
     }
 
@@ -557,7 +587,8 @@ const _: () = {
     assert!(std::mem::size_of::<OrderRecord>() == 12);
     assert!(std::mem::size_of::<SeenEvent>() == 12);
     assert!(std::mem::size_of::<HeldTicket>() == 8);
-    assert!(std::mem::size_of::<PatronRecord>() == 392);
+    // 24 bytes of it are the compact copy recognition compares (once a table of its own).
+    assert!(std::mem::size_of::<PatronRecord>() == 416);
     assert!(std::mem::size_of::<Profile>() == 112);
 };
 

@@ -292,9 +292,20 @@ impl Memory {
             });
         }
         let changed = catalog.performance(performance.id().as_str()) != Some(&performance);
+        // Patrons keep their bookings in date order: a new start moves this one.
+        let rescheduled = catalog
+            .performance_idx(performance.id().as_str())
+            .filter(|&idx| {
+                catalog
+                    .performance_entry(idx)
+                    .is_some_and(|e| e.performance.starts_at() != performance.starts_at())
+            });
         self.state
             .catalog
             .upsert_performance(performance, production);
+        if let Some(idx) = rescheduled {
+            self.state.reorder_held(idx);
+        }
         self.commit(pending, changed)
     }
 

@@ -326,7 +326,7 @@ impl Engine {
                 ledger.warm(patron.id()),
                 record.visits.first().map(|v| v.0),
                 record.attended.first().copied(),
-                record.held.first().map(|held| held.performance),
+                record.held.performances().first().copied(),
                 record.genres.first().map(|g| g.0),
             ));
         }

@@ -129,6 +129,7 @@ pub(crate) fn screen(state: &State, recognition: Recognition) -> Recognition {
             mut runner_up,
             mut duplicates,
             mut household,
+            others_at_most,
         } => {
             if out(&patron) {
                 duplicates.clear();
@@ -147,6 +148,7 @@ pub(crate) fn screen(state: &State, recognition: Recognition) -> Recognition {
                 runner_up,
                 duplicates,
                 household,
+                others_at_most,
             }
         }
         Recognition::Review {

@@ -245,17 +245,49 @@ pub enum Recognition {
         /// candidates the indexes proposed (ties to the older patron), conflicting ones
         /// included, duplicates not. `None` when there was nobody else, when the event
         /// itself named the patron (a scanned ticket, a decision replayed from the
-        /// journal), or when the runner-up opted out. A record decided by the identifier
-        /// shortcut (see [`PersonMatcher`]) reports the same runner-up as scoring every
-        /// candidate would.
+        /// journal), when the runner-up opted out, or when the record's identifiers
+        /// settled it before any other candidate was looked up (`others_at_most` then
+        /// says how far behind everyone else is). A record otherwise decided by the
+        /// identifier shortcut (see [`PersonMatcher`]) reports the same runner-up as
+        /// scoring every candidate would.
         runner_up: Option<Box<Candidate>>,
         /// Other patrons this record proves to be the same person (each reached the merge
-        /// threshold with nothing against it). Observing the record merges them into
-        /// `patron` unless they are pinned apart or their own profiles conflict.
+        /// threshold with nothing against it, and agrees with the record exactly on
+        /// something beyond the names: an identifier, the birth date, the address or the
+        /// postcode). Observing the record merges them into `patron` unless they are
+        /// pinned apart or their own profiles conflict. A patron that only shares the
+        /// names and near misses (an e-mail one letter off) is a namesake kept apart, not
+        /// a duplicate: close enough, it sends the record to review instead.
         duplicates: Vec<PatronId>,
         /// Patrons who share an identifier or address with the record but are someone
         /// else (a different given name or birth date): the household.
         household: Vec<PatronId>,
+        /// The most any other patron could score for this record, in bits, when the
+        /// record's identifiers settled it before any other candidate was looked up: the
+        /// patron alone uses them, and nobody else, with every other field agreeing at
+        /// its best level, could come within the margin. Nor could anyone else be merged
+        /// on this record: without a birth date or postcode nobody else can agree with it
+        /// exactly beyond the names, which a merge needs; with one, the bound stays under
+        /// the merge and review thresholds. The runner-up is then not looked for
+        /// (`runner_up` is `None`) and `explain` names this bound instead of why the
+        /// runner-up lost; it is at least the score the runner-up would have had. `None`
+        /// for every other decision.
+        ///
+        /// ```
+        /// use regulars::{Event, Memory, Order, Recognition, Signals};
+        /// let mut memory = Memory::new();
+        /// let ana = Signals::new().given_name("Ana").email("ana.lindqvist@example.org");
+        /// memory.observe(Event::order("e-1", Order::new("o-1", ana.clone())))?;
+        /// let seen = memory.recognize(&ana)?;
+        /// let Recognition::Known { evidence, others_at_most: Some(most), .. } = &seen else {
+        ///     panic!("settled by the e-mail: {}", seen.explain());
+        /// };
+        /// assert!(evidence.weight() - most >= regulars::Thresholds::default().margin_needed());
+        /// assert!(seen.explain().contains("nobody else could come within"));
+        /// # Ok::<(), regulars::Error>(())
+        /// ```
+        #[serde(default)]
+        others_at_most: Option<f64>,
     },
     /// Maybe one of these patrons, but not sure enough to link: a person should look.
     /// Best candidate first. Observing such a record keeps it on a provisional patron and
@@ -374,6 +406,7 @@ impl Recognition {
                 runner_up,
                 duplicates,
                 household: h,
+                others_at_most,
                 ..
             } => {
                 let _ = writeln!(
@@ -391,6 +424,14 @@ impl Recognition {
                         evidence.weight() - r.evidence.weight()
                     );
                     candidate(&mut out, r);
+                }
+                if let Some(most) = others_at_most {
+                    let _ = writeln!(
+                        out,
+                        "  no runner-up looked for: nobody else could come within {:.1} bits (any other patron scores at most {:+.1} bits)",
+                        evidence.weight() - most,
+                        most
+                    );
                 }
                 if !duplicates.is_empty() {
                     let ids: Vec<String> = duplicates
@@ -448,6 +489,21 @@ impl Recognition {
             runner_up: runner_up.map(Box::new),
             duplicates: Vec::new(),
             household: Vec::new(),
+            others_at_most: None,
+        }
+    }
+
+    /// `patron` known from identifiers nobody else uses, with nobody else able to score
+    /// more than `others_at_most`: no runner-up looked for, no duplicates or household.
+    pub(crate) fn known_alone(patron: PatronId, evidence: Evidence, others_at_most: f64) -> Self {
+        Recognition::Known {
+            patron,
+            confidence: evidence.confidence(),
+            evidence,
+            runner_up: None,
+            duplicates: Vec::new(),
+            household: Vec::new(),
+            others_at_most: Some(others_at_most),
         }
     }
 }
@@ -627,9 +683,17 @@ impl Thresholds {
         let vouched = |at: usize| rank(at).is_some_and(|r| person_agrees(&r.candidate.evidence));
         // Proof is judged against the raised merge threshold, as each duplicate is: two
         // namesakes that merely clear the unraised one prove nothing.
+        // A duplicate agrees exactly with the record on something beyond the names (an
+        // identifier, the birth date, the address or the postcode): names with near
+        // misses on the rest are what a namesake kept apart looks like (see
+        // `agrees_exactly_beyond_names`).
+        let exactly = |at: usize| {
+            rank(at).is_some_and(|r| agrees_exactly_beyond_names(&r.candidate.evidence))
+        };
         let proven = best_weight >= merge_at
             && second_weight >= merge_at
-            && compatible.first().is_some_and(|&at| vouched(at));
+            && compatible.first().is_some_and(|&at| vouched(at))
+            && compatible.get(1).is_some_and(|&at| exactly(at));
         // A housemate the record only shares a home with (or a nickname at home) is a
         // question for a person, however heavy the names and the home weigh.
         let housemate =
@@ -647,6 +711,7 @@ impl Thresholds {
                     .filter(|&at| {
                         weight(at) >= merge_at
                             && vouched(at)
+                            && exactly(at)
                             && rank(at)
                                 .is_some_and(|r| !only_the_home_agrees(&r.candidate.evidence))
                     })
@@ -686,6 +751,7 @@ impl Thresholds {
                 runner_up,
                 duplicates: duplicate_ids,
                 household,
+                others_at_most: None,
             };
         }
         let candidates = order
@@ -699,6 +765,23 @@ impl Thresholds {
             household,
         }
     }
+}
+
+/// Whether the evidence agrees exactly, with positive weight, on something beyond the
+/// names: an identifier, the birth date, the address or the postcode.
+///
+/// An automatic merge a record brings about (a duplicate, or a runner-up proven by its
+/// profile) needs it. A namesake whose details are near misses of the record's (an
+/// e-mail one edit away) was kept apart when their own records arrived, or they would
+/// have been linked then; a record that exactly identifies another patron is weak
+/// evidence for merging them now, so such a record goes to review instead when the
+/// namesake competes, and is linked without a merge when it does not.
+pub(crate) fn agrees_exactly_beyond_names(evidence: &Evidence) -> bool {
+    evidence.items().iter().any(|item| {
+        item.agreement() == Agreement::Agrees
+            && item.weight() > 0.0
+            && !matches!(item.field(), Field::GivenName | Field::FamilyName)
+    })
 }
 
 /// A scored candidate with its total weight and whether its person evidence conflicts,
@@ -738,10 +821,56 @@ mod tests {
         let patrons = 5000;
         let bits = thresholds.merge_at() + 0.1;
         assert!(bits < thresholds.merge_at() + thresholds.raise_for(patrons));
-        let decided = thresholds.decide(vec![names_only(1, bits), names_only(2, bits)], patrons);
+        let decided = thresholds.decide(
+            vec![
+                with_postcode(names_only(1, bits)),
+                with_postcode(names_only(2, bits)),
+            ],
+            patrons,
+        );
         assert_eq!(decided.decision(), "review", "{}", decided.explain());
         // Where the threshold is not raised, the same tie proves one person.
-        let small = thresholds.decide(vec![names_only(1, bits), names_only(2, bits)], 500);
+        let small = thresholds.decide(
+            vec![
+                with_postcode(names_only(1, bits)),
+                with_postcode(names_only(2, bits)),
+            ],
+            500,
+        );
         assert_eq!(small.decision(), "known", "{}", small.explain());
+    }
+
+    /// The names' candidate agreeing exactly on the postcode too (a light weight).
+    fn with_postcode(candidate: Candidate) -> Candidate {
+        let mut evidence = candidate.evidence().clone();
+        evidence.push(EvidenceItem::new(
+            Field::Postcode,
+            Agreement::Agrees,
+            "exact",
+            0.5,
+        ));
+        Candidate::new(candidate.patron(), evidence)
+    }
+
+    /// Namesakes tied above the merge threshold on the names alone (and near misses):
+    /// a merge needs an exact agreement beyond the names, so a person must decide.
+    #[test]
+    fn namesakes_tied_on_names_alone_are_reviewed_not_merged() {
+        let thresholds = Thresholds::default();
+        let bits = thresholds.merge_at() + 2.0;
+        let decided = thresholds.decide(vec![names_only(1, bits), names_only(2, bits)], 500);
+        assert_eq!(decided.decision(), "review", "{}", decided.explain());
+        // One of them ahead by the margin is linked, the other not merged into them.
+        let ahead = thresholds.decide(
+            vec![
+                names_only(1, bits + thresholds.margin_needed()),
+                names_only(2, bits),
+            ],
+            500,
+        );
+        let Recognition::Known { duplicates, .. } = &ahead else {
+            panic!("known: {}", ahead.explain());
+        };
+        assert!(duplicates.is_empty(), "{}", ahead.explain());
     }
 }

@@ -13,7 +13,7 @@
 //! | given name | [`are_nicknames_known`] (with each name's [`NicknameEntry`], looked up once), [`nickname_groups`] | `bob` is `robert`, `hans` is `johannes` |
 //! | birth date | [`compare_dates`] | [`DateLevel`] |
 //! | phone | [`phone_one_digit_off`] | one digit mistyped or two swapped |
-//! | e-mail | [`email_level`], [`split_email`] | [`EmailLevel`] |
+//! | e-mail | [`PreparedEmail::level`] (`email_level` in tests), [`split_email`] | [`EmailLevel`] |
 //! | street line | [`address_similarity`] | token overlap in `0.0..=1.0`, house numbers must agree |
 //! | postcode | [`postcode_level`] | [`PostcodeLevel`] |
 //!
@@ -45,7 +45,7 @@ pub(crate) use dates::{DateLevel, compare_dates};
 pub(crate) use edit::{
     neighbouring_keys, phone_one_digit_off, same_but_umlauts, substituted_letters, within_one_edit,
 };
-pub(crate) use email::{EmailLevel, email_level, split_email, untagged};
+pub(crate) use email::{EmailLevel, PreparedEmail, split_email, untagged};
 pub(crate) use jaro::{jaro_winkler, jaro_winkler_could_reach};
 pub(crate) use nicknames::{NicknameEntry, NicknameGroup, are_nicknames_known, nickname_groups};
 #[cfg(test)]

@@ -45,10 +45,14 @@ pub(super) struct ProfileKeys<'a> {
 }
 
 /// Numbers are written 7 bits a byte, so the whole block stays ASCII framing around the
-/// (UTF-8) values and can be kept as a `str`: reading it back needs no UTF-8 check.
-const NUMBER_BYTES: usize = 3;
-/// The length written for an absent value.
-const ABSENT: usize = (1 << (7 * NUMBER_BYTES)) - 1;
+/// (UTF-8) values and can be kept as a `str`.
+/// Lengths and table positions are written short: one byte below [`LONG`], else
+/// [`LONG`] and then [`LONG_BYTES`] bytes; so that most blocks fit memory's fixed slot.
+const LONG: usize = 0x7e;
+/// The bytes of a long number after its [`LONG`] mark.
+const LONG_BYTES: usize = 3;
+/// The length written for an absent value (one byte).
+const ABSENT: usize = 0x7f;
 /// Birth dates are written as days from the common era, shifted to be positive.
 const DAYS_SHIFT: i64 = 1 << 27;
 
@@ -157,7 +161,7 @@ pub(crate) fn encode(profile: &Profile) -> Option<Box<str>> {
             Some(parts) => {
                 number(&mut out, 1, 1)?;
                 for part in parts {
-                    number(&mut out, usize::try_from(part).ok()?, NUMBER_BYTES)?;
+                    short(&mut out, usize::try_from(part).ok()?)?;
                 }
             }
             None => number(&mut out, 0, 1)?,
@@ -199,15 +203,24 @@ fn number(out: &mut String, value: usize, bytes: usize) -> Option<()> {
     Some(())
 }
 
+/// Writes a length or table position short (see [`LONG`]); `None` if it does not fit.
+fn short(out: &mut String, value: usize) -> Option<()> {
+    if value < LONG {
+        number(out, value, 1)
+    } else {
+        number(out, LONG, 1)?;
+        number(out, value, LONG_BYTES)
+    }
+}
+
 fn text(out: &mut String, value: Option<&str>) -> Option<()> {
     match value {
-        Some(value) if value.len() < ABSENT => {
-            number(out, value.len(), NUMBER_BYTES)?;
+        Some(value) => {
+            short(out, value.len())?;
             out.push_str(value);
             Some(())
         }
-        Some(_) => None,
-        None => number(out, ABSENT, NUMBER_BYTES),
+        None => number(out, ABSENT, 1),
     }
 }
 
@@ -227,20 +240,107 @@ impl<'a> Reader<'a> {
                 .fold(0usize, |n, &d| (n << 7) | usize::from(d & 0x7f)),
         )
     }
+    /// A length or table position written short (see [`LONG`]); `Err(())` for the
+    /// absent mark, `None` for a broken block.
+    fn short(&mut self) -> Option<Result<usize, ()>> {
+        Some(match self.number(1)? {
+            LONG => Ok(self.number(LONG_BYTES)?),
+            ABSENT => Err(()),
+            n => Ok(n),
+        })
+    }
+
     /// One of the four numbers of a nickname table entry.
     fn entry_part(&mut self) -> Option<u32> {
-        u32::try_from(self.number(NUMBER_BYTES)?).ok()
+        u32::try_from(self.short()?.ok()?).ok()
     }
 
     /// An optional string: `Some(None)` for an absent one, `None` for a broken block.
     fn text(&mut self) -> Option<Option<&'a str>> {
-        let len = self.number(NUMBER_BYTES)?;
-        if len == ABSENT {
+        let Ok(len) = self.short()? else {
             return Some(None);
-        }
+        };
         let end = self.at.checked_add(len)?;
         let value = self.block.get(self.at..end)?;
         self.at = end;
         Some(Some(value))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Event, Memory, Order, PatronId, Signals};
+
+    /// What a block and the profile both give, in a form that compares: the sounds and
+    /// nickname entries a block adds are left out (the profile works them out on need).
+    fn plain(keys: &ProfileKeys<'_>) -> String {
+        let names: Vec<_> = keys.names.iter().map(|n| (n.given, n.family)).collect();
+        let identifiers: Vec<_> = keys
+            .identifiers
+            .iter()
+            .map(|i| (i.kind, i.system, i.value))
+            .collect();
+        format!(
+            "{names:?} {identifiers:?} {:?} {:?}",
+            keys.addresses, keys.birth_date
+        )
+    }
+
+    /// A block gives back every value of the profile it was written from, long ones
+    /// (written with a long length) and absent ones included.
+    #[test]
+    fn a_block_gives_back_the_profile_it_was_written_from() -> crate::Result<()> {
+        let mut memory = Memory::new();
+        let long_street = format!("12 {}Road", "Longacre ".repeat(16));
+        let records = [
+            Signals::new()
+                .given_name("Ana Maria")
+                .family_name("Quintero de la Vega")
+                .email("ana.quintero+tickets@example.org")
+                .phone("+44 20 7946 0311")
+                .street(long_street.as_str())
+                .postcode("SW1A 1AA")
+                .birth_date(chrono::NaiveDate::from_ymd_opt(1984, 2, 29).expect("a date"))
+                .card_token("tok_4242")
+                .external_id("loyalty", "L-77"),
+            Signals::new().email("only@example.org"),
+            Signals::new().given_name("Bob").postcode("SW1A 2AA"),
+        ];
+        for (n, signals) in records.into_iter().enumerate() {
+            let order = Order::new(format!("o-{n}"), signals);
+            memory.observe(Event::order(format!("e-{n}"), order))?;
+        }
+        for id in 1..=3 {
+            let state = &memory.state;
+            let record = state.patron(PatronId::from_u64(id)).expect("observed");
+            let view = PatronView { record, state };
+            let block = encode(&record.profile).expect("fits the format");
+            let decoded = ProfileKeys::decode(&block).expect("a block it wrote");
+            if id == 1 {
+                let longest = decoded.addresses.iter().filter_map(|&(street, _)| street);
+                assert!(
+                    longest.map(str::len).max() >= Some(LONG),
+                    "a street long enough to be written long"
+                );
+            }
+            assert_eq!(plain(&decoded), plain(&ProfileKeys::of_view(&view)));
+            // Every given name's table entry and sound are written beside it.
+            for name in &decoded.names {
+                assert_eq!(name.given_sound.is_some(), name.given.is_some());
+                assert!(name.given_nicknames.is_some());
+            }
+        }
+        Ok(())
+    }
+
+    /// A cut or padded block is refused rather than read wrong.
+    #[test]
+    fn a_broken_block_is_refused() {
+        let profile = Profile::default();
+        let block = encode(&profile).expect("an empty profile fits");
+        assert!(ProfileKeys::decode(&block).is_some());
+        assert!(ProfileKeys::decode(&block[..block.len() - 1]).is_none());
+        assert!(ProfileKeys::decode(&format!("{block}x")).is_none());
     }
 }

@@ -43,12 +43,26 @@ const MAX_SCORED: usize = 8;
 /// When the record's identifiers are used by one patron only, memory scores that patron
 /// first and decides without comparing everyone's names if nobody else could change the
 /// outcome: the holder agrees with the record, is sure enough to be known, and the best
-/// anyone else could score (their names at best and their other fields as they compare,
-/// or every field at its best) trails it by the margin and stays under the merge
-/// threshold, with nobody else sharing an identifier or a street. The runner-up is then
-/// found by branch and bound: the other candidates are scored in decreasing order of the
-/// most they could score, until the next could no longer beat the best found. The
-/// decision, runner-up included, is the one scoring every candidate gives.
+/// anyone else could score trails it by the margin, with nobody else sharing an
+/// identifier or a street, and nobody else able to be merged on the record (a merge
+/// needs an exact agreement beyond the names, and a score at the merge threshold, or for
+/// a runner-up the review threshold). It goes in two stages:
+///
+/// 1. Before any blocking key is looked up: with every field at its best level for
+///    anyone who does not hold the record's identifiers (names swapped only if someone
+///    else is filed under a name in the other's place, or at a name's most until that is
+///    looked up), the holder is known, no other candidate is proposed or scored, and
+///    [`Recognition::Known`]'s `others_at_most` reports that bound in place of a
+///    runner-up. A record without a birth date, postcode or street (a name and an
+///    e-mail, say) is settled here whenever the holder leads that bound by the margin:
+///    nobody else can agree with it exactly beyond the names.
+/// 2. Otherwise, among the candidates, each at its names' best levels and its other
+///    fields as they compare; the runner-up is then found by branch and bound: the other
+///    candidates are scored in decreasing order of the most they could score, until the
+///    next could no longer beat the best found.
+///
+/// Either way the decision (patron, evidence, confidence, no duplicates or household) is
+/// the one scoring every candidate gives, and so is the runner-up in the second stage.
 ///
 /// This is memory's default strategy.
 ///
@@ -247,8 +261,9 @@ impl PersonMatcher {
 
     /// The most the given and family name comparisons can add together, whoever the
     /// patron: each at its best level, exact matches at the weight their frequency gives
-    /// them.
-    fn most_for_names(&self, prepared: &Prepared<'_>) -> f64 {
+    /// them; with the names swapped too unless `swappable` is false (nobody it bounds can
+    /// compare that way).
+    fn most_for_names(&self, prepared: &Prepared<'_>, swappable: bool) -> f64 {
         let signals = prepared.side.signals;
         // An exact match weighs what the name's frequency gives it, even for a name nobody
         // is filed under (memory restored from a snapshot taken with other strategies
@@ -263,12 +278,31 @@ impl PersonMatcher {
         // People swap names on forms: the family name compared with a given name, and the
         // other way round (only ever counted when both names are given).
         let swapped = match (given, family) {
-            (Some(g), Some(f)) => {
+            (Some(g), Some(f)) if swappable => {
                 name(Field::GivenName, GIVEN_TAG, f) + name(Field::FamilyName, FAMILY_TAG, g)
             }
             _ => f64::NEG_INFINITY,
         };
         in_place.max(swapped)
+    }
+
+    /// [`most_for_names`](Self::most_for_names) without looking up who is filed under the
+    /// names swapped: the swap at the most any name's frequency can give it (a rare
+    /// name's cap), never less than the exact bound.
+    fn most_for_names_capped(&self, prepared: &Prepared<'_>) -> f64 {
+        let signals = prepared.side.signals;
+        let rare_bonus = self.model.rare_bonus.max(0.0);
+        let at_cap = |field: Field| {
+            let exact = self.bits(field, Level::Exact).unwrap_or(0.0) + rare_bonus;
+            self.most_inexact(field).max(exact)
+        };
+        let in_place = self.most_for_names(prepared, false);
+        match (signals.given_key(), signals.family_key()) {
+            (Some(_), Some(_)) => {
+                in_place.max(at_cap(Field::GivenName) + at_cap(Field::FamilyName))
+            }
+            _ => in_place,
+        }
     }
 
     /// The most weight any patron could get from these signals without sharing one of
@@ -306,12 +340,77 @@ impl PersonMatcher {
     }
 
     /// Works out the signals' side of every comparison once per recognition, for the
-    /// shortcut, candidate generation and scoring to share.
+    /// shortcut, candidate generation and scoring to share. When one patron alone holds
+    /// the signals' identifiers and bounds could settle the record (see
+    /// [`could_settle_early`](Self::could_settle_early)), the blocking keys are left
+    /// for [`Prepared::candidates`] to look up if they do not.
     pub(crate) fn prepare<'a>(
+        &self,
         signals: &'a NormalizedSignals,
         index: IndexView<'a>,
+        thresholds: &Thresholds,
+        patrons: usize,
     ) -> Prepared<'a> {
-        Prepared::with_candidates(signals, index)
+        Prepared::with_candidates(signals, index, || {
+            self.could_settle_early(signals, thresholds, patrons)
+        })
+    }
+
+    /// Whether bounds alone might settle a record with these signals, judged before any
+    /// count is looked up: the record has no street, and either nothing but its
+    /// identifiers could agree exactly with another patron's (no birth date or
+    /// postcode), or the most anyone without its identifiers could score, with exact
+    /// names and postcode at the most their frequency can give them, stays under the
+    /// merge threshold and the runner-up's (see
+    /// [`Shortcut::settle`]). Only decides whether the
+    /// blocking keys are looked up with the counts or after them, never the decision:
+    /// names at that most are the common case in a large memory, where a record failing
+    /// this needs the candidates anyway and its lookups should overlap.
+    fn could_settle_early(
+        &self,
+        signals: &NormalizedSignals,
+        thresholds: &Thresholds,
+        patrons: usize,
+    ) -> bool {
+        if signals.address().street().is_some() {
+            return false;
+        }
+        if signals.birth_date().is_none() && signals.address().postcode().is_none() {
+            // Only the margin can stop the holder, and it depends on their score.
+            return true;
+        }
+        let rare_bonus = self.model.rare_bonus.max(0.0);
+        let most_exact_or_not = |field: Field, frequency: bool| {
+            let exact = self.bits(field, Level::Exact).unwrap_or(0.0);
+            let exact = if frequency { exact + rare_bonus } else { exact };
+            self.most_inexact(field).max(exact)
+        };
+        let names = [
+            (signals.given_key(), Field::GivenName),
+            (signals.family_key(), Field::FamilyName),
+        ];
+        let mut most: f64 = names
+            .iter()
+            .filter(|(value, _)| value.is_some())
+            .map(|&(_, field)| most_exact_or_not(field, true))
+            .sum();
+        if signals.birth_date().is_some() {
+            most += most_exact_or_not(Field::BirthDate, false);
+        }
+        if signals.address().postcode().is_some() {
+            most += most_exact_or_not(Field::Postcode, true);
+        }
+        for (kind, field) in [
+            (IdentifierKind::Email, Field::Email),
+            (IdentifierKind::Phone, Field::Phone),
+            (IdentifierKind::CardToken, Field::CardToken),
+            (IdentifierKind::External, Field::ExternalId),
+        ] {
+            if signals.identifiers().iter().any(|i| i.kind() == kind) {
+                most += self.most_inexact(field);
+            }
+        }
+        most < thresholds.merge_at().min(thresholds.review_at()) + thresholds.raise_for(patrons)
     }
 
     /// Prepares the shortcut for a record whose identifiers only one patron uses: that
@@ -328,10 +427,12 @@ impl PersonMatcher {
             usable: false,
             matcher: self,
             names: 0.0,
+            names_capped: false,
             holder: None,
             evidence: Evidence::new(),
             weight: f64::NEG_INFINITY,
             merge_at: thresholds.merge_at() + raise,
+            runner_up_merge_at: thresholds.review_at() + raise,
             margin: thresholds.margin_needed(),
             prepared,
         };
@@ -343,7 +444,15 @@ impl PersonMatcher {
         let weight = evidence.weight();
         shortcut.usable = !person_conflict(&evidence) && weight >= thresholds.known_at() + raise;
         if shortcut.usable {
-            shortcut.names = self.most_for_names(prepared);
+            // The bound is on everyone but the holder. Until the patrons filed under the
+            // names swapped are looked up, the swap counts at the most any name's
+            // frequency can give it: a bound that usually settles the record as well.
+            if prepared.in_the_others_place.get().is_some() {
+                shortcut.uncap();
+            } else {
+                shortcut.names = self.most_for_names_capped(prepared);
+                shortcut.names_capped = true;
+            }
         }
         shortcut.holder = Some(holder.id());
         shortcut.evidence = evidence;
@@ -374,13 +483,15 @@ impl PersonMatcher {
 }
 
 /// The holder of a record's identifiers, scored, and what deciding without scoring
-/// every candidate must prove: see [`Shortcut::decide`].
+/// every candidate must prove: see [`Shortcut::settle`] and [`Shortcut::decide`].
 ///
 /// The decision is the one scoring every candidate gives: the same patron, evidence and
 /// confidence; no duplicates or household, because nobody else can reach the merge
-/// threshold or share an identifier or a street; and the same runner-up, found by branch
-/// and bound (candidates scored in decreasing order of the most they could score, until
-/// the next could no longer beat the best found).
+/// threshold or share an identifier or a street. When nobody at all could compete it is
+/// taken before any candidate is looked up, with a bound on everyone else's score in
+/// place of the runner-up; otherwise the runner-up is the same, found by branch and
+/// bound (candidates scored in decreasing order of the most they could score, until the
+/// next could no longer beat the best found).
 #[derive(Debug)]
 pub(crate) struct Shortcut<'p, 'a> {
     /// Whether the holder agrees with the record and is sure enough to be known: if not,
@@ -390,11 +501,19 @@ pub(crate) struct Shortcut<'p, 'a> {
     prepared: &'p Prepared<'a>,
     /// The most the names can add, whoever the patron (worked out when usable).
     names: f64,
+    /// Whether `names` counts the names swapped at their frequency cap rather than at
+    /// what the patrons filed that way give (see [`uncap`](Self::uncap)).
+    names_capped: bool,
     /// The sole holder of the record's identifiers, if there is one.
     holder: Option<PatronId>,
     evidence: Evidence,
     weight: f64,
     merge_at: f64,
+    /// The weight from which a runner-up agreeing exactly with the record beyond the
+    /// names may be merged into the holder when their profiles prove them one (the
+    /// raised review threshold): a record settled without its runner-up must rule that
+    /// out.
+    runner_up_merge_at: f64,
     margin: f64,
 }
 
@@ -423,46 +542,95 @@ impl Shortcut<'_, '_> {
     /// Sums taken in another order may differ in the last bits: a hair of slack.
     const SLACK: f64 = 1e-9;
 
+    /// The names' bound from the patrons actually filed under the names swapped (looked
+    /// up now if they were not).
+    fn uncap(&mut self) {
+        let prepared = self.prepared;
+        self.names = self
+            .matcher
+            .most_for_names(prepared, !prepared.only_the_holder_swaps());
+        self.names_capped = false;
+    }
+
     /// Whether a patron who may score up to `most` cannot change the decision: the holder
-    /// leads them by the margin, and they cannot be proven a duplicate.
-    fn outscores(&self, most: f64) -> bool {
+    /// leads them by the margin, and they cannot be proven a duplicate. Only a patron
+    /// who could agree exactly with the record beyond the names (`could_agree_exactly`)
+    /// can be a duplicate, whatever they score (see
+    /// [`agrees_exactly_beyond_names`](crate::recognize::agrees_exactly_beyond_names)).
+    fn outscores(&self, most: f64, could_agree_exactly: bool) -> bool {
         let most = most + Self::SLACK;
         self.usable
             && self.weight > most
             && self.weight - most >= self.margin
-            && most < self.merge_at
+            && (!could_agree_exactly || most < self.merge_at)
     }
 
-    /// Whether nobody at all could compete with the holder: every field at its best level
-    /// for anyone who does not hold the record's identifiers (and the record has no
-    /// street, which would make a household).
-    fn nobody_competes(&self) -> bool {
+    /// The most anyone but the holder could score, if nobody at all could compete with
+    /// the holder: every field at its best level for anyone who does not hold the
+    /// record's identifiers (and the record has no street, which would make a household).
+    ///
+    /// Nobody else holds the record's identifiers, so only its birth date or postcode
+    /// could agree exactly with someone else's: without them nobody else can be a
+    /// duplicate or a runner-up merged by its profile, however close their names and
+    /// near misses bring them. With them, the bound must stay under both thresholds.
+    fn nobody_competes(&self) -> Option<f64> {
         let signals = self.prepared.side.signals;
-        signals.address().street().is_none()
-            && self.outscores(
-                self.matcher
-                    .most_without_identifiers(self.prepared, self.names),
-            )
+        if self.holder.is_none() || signals.address().street().is_some() {
+            return None;
+        }
+        let most = self
+            .matcher
+            .most_without_identifiers(self.prepared, self.names);
+        let could_agree_exactly =
+            signals.birth_date().is_some() || signals.address().postcode().is_some();
+        let no_runner_up_merge =
+            !could_agree_exactly || most + Self::SLACK < self.runner_up_merge_at;
+        (self.outscores(most, could_agree_exactly) && no_runner_up_merge).then_some(most)
+    }
+
+    /// The decision, taken before any candidate is looked up, when nobody at all could
+    /// compete with the holder: the holder known, with no duplicates or household (nobody
+    /// else can be merged on the record or share an identifier or a street), and the
+    /// most anyone else could score in place of the runner-up. Scoring every candidate
+    /// links the same patron with the same evidence, since whoever it would rank second
+    /// trails by the margin. (Were the holder not among the candidates, eight other
+    /// patrons being filed under more of the record's blocking keys, scoring would link
+    /// someone trailing the holder by the margin: the holder is linked instead, as
+    /// scoring them would.)
+    ///
+    /// `None` when it does not settle the record; the holder's evidence is then kept for
+    /// [`decide`](Self::decide).
+    pub(crate) fn settle(&mut self) -> Option<Recognition> {
+        let most = match self.nobody_competes() {
+            Some(most) => most,
+            None if self.names_capped => {
+                self.uncap();
+                self.nobody_competes()?
+            }
+            None => return None,
+        };
+        let holder = self.holder?;
+        let evidence = std::mem::replace(&mut self.evidence, Evidence::new());
+        Some(Recognition::known_alone(holder, evidence, most))
     }
 
     /// Decides among the candidates recognition would score, when none of the others can
     /// compete: each at its names' best levels plus what its other fields actually
-    /// compare at (or, when [nobody at all could](Self::nobody_competes), without
-    /// checking each). The runner-up is then the one scoring every candidate reports.
-    ///
-    /// When nobody at all could compete, the holder is known even if the candidates do
-    /// not include them (eight other patrons filed under more of the record's blocking
-    /// keys): scoring would settle for someone who trails the holder by the margin, and
-    /// the holder is linked instead, as scoring it would have.
+    /// compare at. The runner-up is then the one scoring every candidate reports.
+    /// (A record nobody at all could compete for was [settled](Self::settle) before the
+    /// candidates were looked up.)
     ///
     /// When it does not decide, it hands back the holder's scored evidence if the holder
     /// is among the candidates, so scoring need not compare them again.
-    pub(crate) fn decide<'v>(self, candidates: &[PatronView<'v>]) -> Decided {
+    pub(crate) fn decide<'v>(mut self, candidates: &[PatronView<'v>]) -> Decided {
         let Some(holder) = self.holder else {
             return Decided::Undecided(None);
         };
-        let alone = self.nobody_competes();
-        if !alone && !candidates.iter().any(|c| c.id() == holder) {
+        if self.names_capped {
+            // Candidates are bounded one by one: the tighter bound skips more of them.
+            self.uncap();
+        }
+        if !candidates.iter().any(|c| c.id() == holder) {
             return Decided::Undecided(None);
         }
         let scored =
@@ -490,8 +658,7 @@ impl Shortcut<'_, '_> {
             for &(field, level) in &levels {
                 let item = self.matcher.item(field, level, self.prepared);
                 // Agreeing on a household field with another name makes a household.
-                if !alone
-                    && item.agreement() == Agreement::Agrees
+                if item.agreement() == Agreement::Agrees
                     && matches!(
                         field,
                         Field::Email | Field::Phone | Field::CardToken | Field::Address
@@ -502,15 +669,18 @@ impl Shortcut<'_, '_> {
                 rest += item.weight();
                 items.push(item);
             }
+            let agrees_exactly = items.iter().any(|item: &EvidenceItem| {
+                item.agreement() == Agreement::Agrees && item.weight() > 0.0
+            });
             let mut most = self.names + rest;
             let mut names = None;
-            if !alone && !self.outscores(most) {
+            if !self.outscores(most, agrees_exactly) {
                 // With their names at best they could compete: compare the names, so the
                 // bound is their actual score (and the comparison is kept for ranking).
                 let compared = self.names_of(&keys);
                 most = compared[0].weight() + compared[1].weight() + rest;
                 names = Some(compared);
-                if !self.outscores(most) {
+                if !self.outscores(most, agrees_exactly) {
                     return scored(self);
                 }
             }
@@ -697,6 +867,9 @@ struct SignalSide<'a> {
     family: Option<NameSide<'a>>,
     /// The street line read once: every candidate's streets are compared with it.
     street: Option<compare::PreparedStreet>,
+    /// The e-mail signals, in their order, each split once with what only depends on
+    /// the record worked out: on first need, as most calls compare no e-mail.
+    emails: std::cell::OnceCell<SmallVec<[EmailSide<'a>; 1]>>,
     /// Name comparisons already made in this recognition: candidates found through one
     /// blocking key often share a name, and the spelling comparisons are the costly part.
     names_compared: NameMemo,
@@ -712,8 +885,100 @@ impl<'a> SignalSide<'a> {
                 .address()
                 .street()
                 .and_then(compare::PreparedStreet::new),
+            emails: std::cell::OnceCell::new(),
             names_compared: NameMemo::default(),
         }
+    }
+
+    /// The e-mail signals, prepared (see [`EmailSide`]).
+    fn emails(&self) -> &[EmailSide<'a>] {
+        self.emails.get_or_init(|| {
+            self.signals
+                .identifiers()
+                .iter()
+                .filter(|i| i.kind() == IdentifierKind::Email)
+                .map(|identifier| EmailSide::new(identifier, self))
+                .collect()
+        })
+    }
+}
+
+/// One of the signals' e-mails, split once, with the answers that depend on the record
+/// alone: whether its mailbox is spelled from the record's names, and the record's given
+/// name when the mailbox spells it.
+#[derive(Debug)]
+struct EmailSide<'a> {
+    identifier: &'a Identifier,
+    email: compare::PreparedEmail<'a>,
+    /// See [`local_is_name`]: worked out when a patron first shares the mailbox name.
+    local_is_name: std::cell::Cell<Option<bool>>,
+    /// The record's given name (its first word, of three letters or more) when the local
+    /// part spells it: see [`EmailSide::edit_changes_own_given_name`].
+    spelled_given: Option<&'a str>,
+}
+
+impl<'a> EmailSide<'a> {
+    fn new(identifier: &'a Identifier, side: &SignalSide<'a>) -> Self {
+        let email = compare::PreparedEmail::new(identifier.value());
+        let spelled_given = side
+            .given
+            .map(|g| g.first)
+            .filter(|g| g.len() >= 3)
+            .filter(|g| {
+                email
+                    .untagged_local()
+                    .is_some_and(|local| local.contains(g))
+            });
+        Self {
+            identifier,
+            email,
+            local_is_name: std::cell::Cell::new(None),
+            spelled_given,
+        }
+    }
+
+    /// How the record's address compares with a patron's, as `push_other_levels` grades
+    /// it.
+    fn level(&self, theirs: &str, side: &SignalSide<'_>) -> Level {
+        match self.email.level(theirs) {
+            EmailLevel::Exact => Level::Exact,
+            // john.smith@ at two providers is what anyone named John Smith picks:
+            // the names already count, so the mailbox adds nothing of its own.
+            EmailLevel::SameLocal if self.local_is_name(side) => Level::Different,
+            EmailLevel::SameLocal => Level::SameLocal,
+            // smith1@ and smith2@ are two accounts, not a typo.
+            EmailLevel::OneEdit if differ_in_digits(self.identifier.value(), theirs) => {
+                Level::Different
+            }
+            // emma.berg@ and emmy.berg@ are two sisters' mailboxes, not a typo: the one
+            // edit falls in the given name the record's mailbox is spelled from.
+            EmailLevel::OneEdit if self.edit_changes_own_given_name(theirs) => Level::Different,
+            EmailLevel::OneEdit => Level::OneEdit,
+            EmailLevel::Different => Level::Different,
+        }
+    }
+
+    /// [`local_is_name`] of this address, worked out once.
+    fn local_is_name(&self, side: &SignalSide<'_>) -> bool {
+        if let Some(known) = self.local_is_name.get() {
+            return known;
+        }
+        let answer = local_is_name(self.identifier.value(), side);
+        self.local_is_name.set(Some(answer));
+        answer
+    }
+
+    /// Whether the record's e-mail spells the record's own given name (of three letters
+    /// or more) in its local part and the patron's `theirs` does not: a one-edit
+    /// difference between them is then a different name, a sibling's or twin's mailbox
+    /// (`emma.berg@` and `emmy.berg@`), rather than a typo of the same one.
+    fn edit_changes_own_given_name(&self, theirs: &str) -> bool {
+        let Some(given) = self.spelled_given else {
+            return false;
+        };
+        compare::split_email(theirs)
+            .map(|(local, _)| compare::untagged(local))
+            .is_some_and(|theirs| !theirs.contains(given))
     }
 }
 
@@ -813,40 +1078,89 @@ pub(crate) struct Prepared<'a> {
     /// family name (as [`frequency_weight`](Self::frequency_weight) numbers them); `None`
     /// where the signals lack the value or it is looked up on need.
     own_counts: [Option<usize>; 5],
-    /// The person strategy's candidates, proposed from the lookups made here.
-    proposed: Candidates,
+    /// The patrons filed under the signals' family name as a given name and under their
+    /// given name as a family name: the only ones the names can compare with swapped
+    /// (empty where the signals lack a name). Looked up with the other counts when the
+    /// blocking keys are; for a record the holder's score may settle, only if the
+    /// names' most at their frequency cap does not (see
+    /// [`PersonMatcher::shortcut`]).
+    in_the_others_place: std::cell::OnceCell<[&'a [PatronId]; 2]>,
+    /// The one live patron using the signals' identifiers, if there is one (looked for
+    /// only for a whole recognition).
+    holder: Option<PatronView<'a>>,
+    /// The person strategy's candidates, when their blocking keys were looked up with
+    /// the counts; `None` until [`candidates`](Self::candidates) looks them up.
+    proposed: Option<Candidates>,
 }
 
 impl<'a> Prepared<'a> {
-    /// For scoring only: no candidates are proposed from it.
+    /// For scoring only: no candidates are proposed from it, and no holder looked for.
     fn new(signals: &'a NormalizedSignals, index: IndexView<'a>) -> Self {
-        Self::looked_up(SignalSide::new(signals), index, &BlockingKeys::default())
+        let users = Self::users_of(signals, index);
+        Self::looked_up(
+            SignalSide::new(signals),
+            index,
+            users,
+            None,
+            Some(&BlockingKeys::default()),
+        )
     }
 
-    /// For a whole recognition: candidates included.
-    fn with_candidates(signals: &'a NormalizedSignals, index: IndexView<'a>) -> Self {
+    /// For a whole recognition, in stages. The identifiers are looked up first: when one
+    /// patron alone holds them and `could_settle` says bounds might settle the record,
+    /// only the counts their score and the shortcut's bound need are looked up now, and
+    /// the blocking keys only if the shortcut does not settle it
+    /// ([`candidates`](Self::candidates)). Otherwise the blocking keys are looked up
+    /// now, with the counts, in one batch.
+    fn with_candidates(
+        signals: &'a NormalizedSignals,
+        index: IndexView<'a>,
+        could_settle: impl FnOnce() -> bool,
+    ) -> Self {
+        let users = Self::users_of(signals, index);
+        let holder = sole_holder(&users, index);
         let mut side = SignalSide::new(signals);
+        if holder.is_some() && could_settle() {
+            return Self::looked_up(side, index, users, holder, None);
+        }
         let mut keys = BlockingKeys::default();
         query_keys(&mut side, &mut keys);
-        Self::looked_up(side, index, &keys)
+        Self::looked_up(side, index, users, holder, Some(&keys))
     }
 
-    /// Prepared with the patrons filed under these candidate keys.
-    fn looked_up(side: SignalSide<'a>, index: IndexView<'a>, keys: &BlockingKeys) -> Self {
-        let signals = side.signals;
-        let users: SmallVec<[Option<&'a [PatronId]>; 4]> = signals
+    /// The patrons using each of the signals' identifiers, in their order; `None` for a
+    /// neutralized one.
+    fn users_of(
+        signals: &'a NormalizedSignals,
+        index: IndexView<'a>,
+    ) -> SmallVec<[Option<&'a [PatronId]>; 4]> {
+        signals
             .identifiers()
             .iter()
             .map(|identifier| index.counted_patrons_with(identifier))
-            .collect();
+            .collect()
+    }
+
+    /// Prepared with the counts of the signals' own names and postcode, and, given
+    /// candidate keys, the patrons filed under them (candidates proposed).
+    fn looked_up(
+        side: SignalSide<'a>,
+        index: IndexView<'a>,
+        users: SmallVec<[Option<&'a [PatronId]>; 4]>,
+        holder: Option<PatronView<'a>>,
+        keys: Option<&BlockingKeys>,
+    ) -> Self {
+        let signals = side.signals;
         // The candidates' blocking keys and the keys whose counts weigh exact matches on
         // the signals' own values are looked up in one batch, so that all their cache
         // misses overlap: nearly every recognition needs both.
-        let candidate_keys = keys.as_slice().len();
+        let candidate_keys = keys.map_or(0, |keys| keys.as_slice().len());
         let (given, family) = (signals.given_key(), signals.family_key());
         // Names swapped only weigh in when someone holds the record's identifiers (the
-        // shortcut's bound on names): a stranger counts them only if scoring needs them.
-        let held = users.iter().flatten().any(|patrons| !patrons.is_empty());
+        // shortcut's bound on names): a stranger counts them only if scoring needs them,
+        // and a record the holder may settle only if the bound at the names' cap does
+        // not (they are looked up on need).
+        let held = keys.is_some() && users.iter().flatten().any(|patrons| !patrons.is_empty());
         let counted = [
             (GIVEN_TAG, given),
             (FAMILY_TAG, family),
@@ -855,7 +1169,9 @@ impl<'a> Prepared<'a> {
             (FAMILY_TAG, given.filter(|_| held)),
         ];
         let mut looked_up: SmallVec<[BlockingKey; BlockingKeys::CAP + 5]> = SmallVec::new();
-        looked_up.extend_from_slice(keys.as_slice());
+        if let Some(keys) = keys {
+            looked_up.extend_from_slice(keys.as_slice());
+        }
         looked_up.extend(
             counted
                 .iter()
@@ -863,46 +1179,100 @@ impl<'a> Prepared<'a> {
         );
         let mut found: SmallVec<[&'a [PatronId]; BlockingKeys::CAP + 5]> = SmallVec::new();
         index.patrons_under_each(&looked_up, &mut found);
-        let mut counts = found.get(candidate_keys..).unwrap_or_default().iter();
-        let own_counts = counted
-            .map(|(_, value)| value.and_then(|_| counts.next().map(|patrons| patrons.len())));
+        let mut filed = found.get(candidate_keys..).unwrap_or_default().iter();
+        let own_filed = counted.map(|(_, value)| value.and_then(|_| filed.next().copied()));
+        let own_counts = own_filed.map(|patrons| patrons.map(<[PatronId]>::len));
+        let [_, _, _, family_as_given, given_as_family] = own_filed;
+        let in_the_others_place = std::cell::OnceCell::new();
+        if held {
+            let _ = in_the_others_place.set([
+                family_as_given.unwrap_or_default(),
+                given_as_family.unwrap_or_default(),
+            ]);
+        }
         found.truncate(candidate_keys);
-        let mut proposed = Candidates::default();
-        propose(users.iter().copied(), &found, &mut proposed);
+        let proposed = keys.map(|_| {
+            let mut proposed = Candidates::default();
+            propose(users.iter().copied(), &found, &mut proposed);
+            proposed
+        });
         Self {
             side,
             index,
             users,
             frequency_weights: Default::default(),
             own_counts,
+            in_the_others_place,
+            holder,
             proposed,
         }
     }
 
     /// The person strategy's candidates (as [`Strategy::candidates`] proposes them),
-    /// with the identifier and blocking key lookups already made.
+    /// without looking the identifiers up again; the blocking keys are looked up now
+    /// unless they already were.
     pub(crate) fn candidates(&self, out: &mut Candidates) {
-        for &patron in self.proposed.as_slice() {
-            out.push(patron);
+        if let Some(proposed) = &self.proposed {
+            for &patron in proposed.as_slice() {
+                out.push(patron);
+            }
+            return;
         }
+        // The shortcut holds the signals' side, read-only: the family name's table entry
+        // is looked up on a copy.
+        let mut keys = BlockingKeys::default();
+        let family = family_with_nicknames(&self.side);
+        let (given, signals) = (self.side.given.as_ref(), self.side.signals);
+        name_keys_of(given, family.as_ref(), signals, &mut keys);
+        name_keys_of(family.as_ref(), given, signals, &mut keys);
+        email_local_keys(signals, &mut keys);
+        let mut filed: SmallVec<[&'a [PatronId]; BlockingKeys::CAP]> = SmallVec::new();
+        self.index.patrons_under_each(keys.as_slice(), &mut filed);
+        propose(self.users.iter().copied(), &filed, out);
     }
 
     /// The one live patron using every identifier of the signals that anyone uses, if
-    /// there is one: `None` when there are no identifiers, nobody uses them, one is
-    /// neutralized (a placeholder proves nothing either way) or two patrons use them.
+    /// there is one (see [`sole_holder`]).
     fn sole_holder(&self) -> Option<PatronView<'a>> {
-        let mut holder: Option<PatronView<'a>> = None;
-        for users in &self.users {
-            for &user in (*users)? {
-                let user = self.index.patron(user)?;
-                match holder {
-                    Some(h) if h.id() != user.id() => return None,
-                    Some(_) => {}
-                    None => holder = Some(user),
-                }
-            }
+        self.holder
+    }
+
+    /// Whether no patron but the holder can compare with the signals' names swapped:
+    /// swapping is only tried for a patron whose family name is the signals' given name
+    /// or whose given name is their family name, exactly, and memory files every patron
+    /// under each of their given and family names. Nobody else being filed there, a
+    /// bound on anyone else's names need not consider the swap. (An entry under another
+    /// id merged into the holder counts as someone else: reading records to resolve it
+    /// would cost more than the rare miss.)
+    fn only_the_holder_swaps(&self) -> bool {
+        let Some(holder) = self.holder else {
+            return false;
+        };
+        let signals = self.side.signals;
+        if signals.given_key().is_none() || signals.family_key().is_none() {
+            // Swapping only counts when both names are given.
+            return true;
         }
-        holder
+        self.in_the_others_place()
+            .iter()
+            .all(|patrons| patrons.iter().all(|&patron| patron == holder.id()))
+    }
+
+    /// The patrons filed under the signals' family name as a given name and under their
+    /// given name as a family name, looked up now unless they already were.
+    fn in_the_others_place(&self) -> &[&'a [PatronId]; 2] {
+        self.in_the_others_place.get_or_init(|| {
+            let signals = self.side.signals;
+            let swapped = [
+                signals.family_key().map(|f| BlockingKey::of(GIVEN_TAG, f)),
+                signals.given_key().map(|g| BlockingKey::of(FAMILY_TAG, g)),
+            ];
+            let keys: SmallVec<[BlockingKey; 2]> = swapped.iter().flatten().copied().collect();
+            let mut found: SmallVec<[&'a [PatronId]; 2]> = SmallVec::new();
+            self.index.patrons_under_each(&keys, &mut found);
+            let mut found = found.into_iter();
+            swapped.map(|key| key.and_then(|_| found.next()).unwrap_or_default())
+        })
     }
 
     /// How many patrons share one of the signals' identifiers.
@@ -941,6 +1311,16 @@ impl<'a> Prepared<'a> {
         };
         let lookup = || {
             let counted = slot.and_then(|slot| self.own_counts.get(slot).copied().flatten());
+            // The names swapped, if not counted with the rest, are read with the patrons
+            // filed there (the shortcut's bound reads both).
+            let swapped = match slot {
+                Some(3) => Some(0),
+                Some(4) => Some(1),
+                _ => None,
+            };
+            let counted = counted.or_else(|| {
+                swapped.and_then(|at| self.in_the_others_place().get(at).map(|p| p.len()))
+            });
             weigh(counted.unwrap_or_else(|| self.index.count_under(BlockingKey::of(tag, value))))
         };
         let Some(cell) = slot.and_then(|slot| self.frequency_weights.get(slot)) else {
@@ -953,6 +1333,27 @@ impl<'a> Prepared<'a> {
         cell.set(Some(weight));
         weight
     }
+}
+
+/// The one live patron using every identifier of the signals that anyone uses, if there
+/// is one: `None` when there are no identifiers, nobody uses them, one is neutralized (a
+/// placeholder proves nothing either way) or two patrons use them.
+fn sole_holder<'a>(
+    users: &[Option<&'a [PatronId]>],
+    index: IndexView<'a>,
+) -> Option<PatronView<'a>> {
+    let mut holder: Option<PatronView<'a>> = None;
+    for users in users {
+        for &user in (*users)? {
+            let user = index.patron(user)?;
+            match holder {
+                Some(h) if h.id() != user.id() => return None,
+                Some(_) => {}
+                None => holder = Some(user),
+            }
+        }
+    }
+    holder
 }
 
 /// What an exact match was on, for frequency adjustment.
@@ -1003,25 +1404,7 @@ fn push_other_levels<'a>(side: &SignalSide<'a>, patron: &ProfileKeys<'_>, out: &
             (level, ValueRef::None)
         }),
     ));
-    out.push((
-        Field::Email,
-        best_identifier(signals, patron, IdentifierKind::Email, |a, b| {
-            match compare::email_level(a, b) {
-                EmailLevel::Exact => Level::Exact,
-                // john.smith@ at two providers is what anyone named John Smith picks:
-                // the names already count, so the mailbox adds nothing of its own.
-                EmailLevel::SameLocal if local_is_name(a, side) => Level::Different,
-                EmailLevel::SameLocal => Level::SameLocal,
-                // smith1@ and smith2@ are two accounts, not a typo.
-                EmailLevel::OneEdit if differ_in_digits(a, b) => Level::Different,
-                // emma.berg@ and emmy.berg@ are two sisters' mailboxes, not a typo: the
-                // one edit falls in the given name the record's mailbox is spelled from.
-                EmailLevel::OneEdit if edit_changes_own_given_name(a, b, side) => Level::Different,
-                EmailLevel::OneEdit => Level::OneEdit,
-                EmailLevel::Different => Level::Different,
-            }
-        }),
-    ));
+    out.push((Field::Email, compare_emails(side, patron)));
     out.push((
         Field::Phone,
         best_identifier(signals, patron, IdentifierKind::Phone, |a, b| {
@@ -1076,21 +1459,6 @@ fn local_is_name(email: &str, side: &SignalSide<'_>) -> bool {
         || spelled(&f, &[])
 }
 
-/// Whether the record's e-mail `mine` spells the record's own given name (of three
-/// letters or more) in its local part and the patron's `theirs` does not: a one-edit
-/// difference between them is then a different name, a sibling's or twin's mailbox
-/// (`emma.berg@` and `emmy.berg@`), rather than a typo of the same one.
-fn edit_changes_own_given_name(mine: &str, theirs: &str, side: &SignalSide<'_>) -> bool {
-    let Some(given) = side.given.map(|g| g.first).filter(|g| g.len() >= 3) else {
-        return false;
-    };
-    let local = |email| compare::split_email(email).map(|(local, _)| compare::untagged(local));
-    match (local(mine), local(theirs)) {
-        (Some(mine), Some(theirs)) => mine.contains(given) && !theirs.contains(given),
-        _ => false,
-    }
-}
-
 /// Whether two strings differ only where one of them has a digit.
 fn differ_in_digits(a: &str, b: &str) -> bool {
     fn letters(s: &str) -> impl Iterator<Item = u8> + '_ {
@@ -1112,6 +1480,33 @@ fn rank(level: Level) -> u8 {
         Level::Initial | Level::YearOnly => 4,
         Level::Different => 5,
     }
+}
+
+/// The best level between any of the signals' e-mails and any of the patron's, as
+/// [`best_identifier`] finds it, with each of the signals' e-mails split once.
+fn compare_emails<'a>(side: &SignalSide<'a>, patron: &ProfileKeys<'_>) -> Compared<'a> {
+    let mut best: Compared<'a> = None;
+    // Nothing to compare: the signals' e-mails need not be prepared.
+    if !patron
+        .identifiers
+        .iter()
+        .any(|i| i.kind == IdentifierKind::Email)
+    {
+        return best;
+    }
+    for mine in side.emails() {
+        for theirs in patron
+            .identifiers
+            .iter()
+            .filter(|i| i.kind == IdentifierKind::Email)
+        {
+            let l = mine.level(theirs.value, side);
+            if best.is_none_or(|(b, _)| rank(l) < rank(b)) {
+                best = Some((l, ValueRef::Identifier(mine.identifier)));
+            }
+        }
+    }
+    best
 }
 
 /// The best level between any signal identifier of `kind` and any of the patron's.
@@ -1782,17 +2177,22 @@ fn index_keys(signals: &NormalizedSignals, out: &mut BlockingKeys) {
 /// table entries come from the signals' side, where comparisons read them too (the
 /// family name's table entry, looked up here, is kept for swapped comparisons).
 fn query_keys(side: &mut SignalSide<'_>, out: &mut BlockingKeys) {
+    side.family = family_with_nicknames(side);
+    name_keys_of(side.given.as_ref(), side.family.as_ref(), side.signals, out);
+    name_keys_of(side.family.as_ref(), side.given.as_ref(), side.signals, out);
+    email_local_keys(side.signals, out);
+}
+
+/// The signals' family name with its table entry looked up where its blocking keys
+/// need it (as the given name of the swapped keys).
+fn family_with_nicknames<'a>(side: &SignalSide<'a>) -> Option<NameSide<'a>> {
     let signals = side.signals;
     let has_other = signals.address().postcode().is_some() || signals.birth_date().is_some();
-    if let Some(family) = side.family.as_mut()
-        && (side.given.is_some() || has_other)
-        && family.first_nicknames.is_none()
-    {
+    let mut family = side.family?;
+    if (side.given.is_some() || has_other) && family.first_nicknames.is_none() {
         family.first_nicknames = Some(compare::NicknameEntry::of(family.first));
     }
-    name_keys_of(side.given.as_ref(), side.family.as_ref(), signals, out);
-    name_keys_of(side.family.as_ref(), side.given.as_ref(), signals, out);
-    email_local_keys(signals, out);
+    Some(family)
 }
 
 /// The blocking keys of a given and a family name with the signals' postcode and birth

@@ -130,7 +130,7 @@ impl FirstVisitAnniversary {
         };
         if booking.attended_by(patron)
             || patron.attendances().any(&in_window)
-            || booked::booked_before(patron, this, ctx.now(), 0, in_window) > 0
+            || booked::booked_before_within(patron, this, ctx.now(), from, to)
         {
             return None;
         }

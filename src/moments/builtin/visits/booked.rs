@@ -4,15 +4,14 @@
 //! visits made so far. A booking is their next visit unless they hold another booking
 //! that comes first; the rules number it after both.
 
-use chrono::{DateTime, Months, NaiveDate, Utc};
-use smallvec::SmallVec;
-
 use crate::memory::PatronView;
+use crate::memory::held::chronological;
 use crate::memory::state::State;
 use crate::model::catalog::{Performance, PerformanceIdx};
 use crate::model::history::Seat;
 use crate::model::ids::{Handle, TicketId};
 use crate::moments::{Action, Moment, MomentKind, TicketInfo};
+use chrono::{DateTime, Months, NaiveDate, Utc};
 
 /// A ticket a moment can be for: the one just issued or scanned, or one held for later.
 #[derive(Clone, Copy, Debug)]
@@ -110,12 +109,6 @@ pub(super) fn upcoming<'a>(
         })
 }
 
-/// Whether `a` comes before `b`: by start, then by id so that two performances starting
-/// together still have an order.
-pub(super) fn precedes(a: &Performance, b: &Performance) -> bool {
-    (a.starts_at(), a.id()) < (b.starts_at(), b.id())
-}
-
 /// The order bookings happen in: by performance, then ticket id (read only for a tie).
 fn in_booking_order(a: &Booking<'_>, b: &Booking<'_>) -> std::cmp::Ordering {
     (a.performance.starts_at(), a.performance.id())
@@ -123,68 +116,86 @@ fn in_booking_order(a: &Booking<'_>, b: &Booking<'_>) -> std::cmp::Ordering {
         .then_with(|| a.ticket_text().cmp(b.ticket_text()))
 }
 
-/// How many distinct performances other than `this` the patron has booked ahead of it
-/// (see [`upcoming`]) among those `counts` accepts. Stops counting past `limit`, so the
-/// answer is exact up to `limit + 1`.
+/// The distinct performances the patron has booked ahead (see [`upcoming`]), in the order
+/// they happen: memory keeps them so, so this is one binary search (past `now`), not a
+/// walk of the bookings.
+pub(super) fn ahead<'a>(patron: &PatronView<'a>, now: DateTime<Utc>) -> &'a [PerformanceIdx] {
+    let catalog = &patron.state.catalog;
+    let all = patron.record.held.performances();
+    // A performance that has started without a scan is a no-show: no booking.
+    let from = all.partition_point(|&p| chronological(catalog, p).is_none_or(|(at, _)| at <= now));
+    all.get(from..).unwrap_or_default()
+}
+
+/// The distinct performances the patron has booked ahead of `this` (see [`ahead`]), in the
+/// order they happen; `this` itself never counts.
+pub(super) fn ahead_of<'a>(
+    patron: &PatronView<'a>,
+    this: &Performance,
+    now: DateTime<Utc>,
+) -> &'a [PerformanceIdx] {
+    let catalog = &patron.state.catalog;
+    let ahead = ahead(patron, now);
+    let key = (this.starts_at(), this.id().as_str());
+    let before = ahead.partition_point(|&p| chronological(catalog, p).is_none_or(|k| k < key));
+    ahead.get(..before).unwrap_or_default()
+}
+
+/// How many distinct performances other than `this` the patron has booked ahead of it.
 pub(super) fn booked_before(
     patron: &PatronView<'_>,
     this: &Performance,
     now: DateTime<Utc>,
-    limit: usize,
-    counts: impl Fn(&Performance) -> bool,
 ) -> usize {
-    // Holding two tickets to one performance is one visit. Performances are told apart
-    // by catalog position, not by comparing ids: a patron with many bookings ahead would
-    // otherwise compare strings for every pair. `precedes` is strict, so `this` itself
-    // never counts.
-    let mut seen = Distinct::default();
-    for (_, idx, performance) in patron.bookings_ahead(now) {
-        if precedes(performance, this) && !seen.contains(idx) && counts(performance) {
-            seen.insert(idx);
-            if seen.len() > limit {
-                break;
-            }
-        }
-    }
-    seen.len()
+    ahead_of(patron, this, now).len()
 }
 
-/// Distinct catalog positions, for counting performances: a bit per position (modulo
-/// 256) answers most "seen already?" questions without reading the list, which a patron
-/// with many bookings ahead would otherwise walk for each of them.
-#[derive(Default)]
-struct Distinct {
-    bits: [u64; 4],
-    all: SmallVec<[PerformanceIdx; 32]>,
+/// Whether the patron has booked a performance ahead of `this` that starts on a day from
+/// `from` to `to`.
+pub(super) fn booked_before_within(
+    patron: &PatronView<'_>,
+    this: &Performance,
+    now: DateTime<Utc>,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> bool {
+    let catalog = &patron.state.catalog;
+    let day = |p: PerformanceIdx| chronological(catalog, p).map(|(at, _)| at.date_naive());
+    // In date order, those in the window are together: the first one on or after `from`
+    // is in it if any is.
+    let before = ahead_of(patron, this, now);
+    let first = before.partition_point(|&p| day(p).is_none_or(|d| d < from));
+    before
+        .get(first)
+        .and_then(|&p| day(p))
+        .is_some_and(|d| d <= to)
 }
 
-impl Distinct {
-    fn bit(idx: PerformanceIdx) -> (usize, u64) {
-        let idx = idx as usize % 256;
-        (idx / 64, 1 << (idx % 64))
-    }
-
-    fn contains(&self, idx: PerformanceIdx) -> bool {
-        let (word, bit) = Self::bit(idx);
-        self.bits.get(word).is_some_and(|w| w & bit != 0) && self.all.contains(&idx)
-    }
-
-    fn insert(&mut self, idx: PerformanceIdx) {
-        let (word, bit) = Self::bit(idx);
-        if let Some(w) = self.bits.get_mut(word) {
-            *w |= bit;
-        }
-        self.all.push(idx);
-    }
-
-    fn len(&self) -> usize {
-        self.all.len()
-    }
+/// The booking of `performance`: its lowest ticket id among those the patron holds
+/// unused, as [`in_order`] picks it. `None` if they hold none for it.
+pub(super) fn booking_at<'a>(
+    patron: &PatronView<'a>,
+    performance: PerformanceIdx,
+) -> Option<Booking<'a>> {
+    let state = patron.state;
+    let entry = state.catalog.performance_entry(performance)?;
+    patron
+        .record
+        .held
+        .iter()
+        .filter(|held| held.performance == performance)
+        .map(|held| Booking {
+            performance: &entry.performance,
+            performance_idx: performance,
+            ticket: TicketOf::Held(held.ticket, state),
+        })
+        .min_by(|a, b| a.ticket_text().cmp(b.ticket_text()))
 }
 
 /// The patron's next booking (see [`upcoming`]).
 pub(super) fn next<'a>(patron: &PatronView<'a>, now: DateTime<Utc>) -> Option<Booking<'a>> {
-    upcoming(patron, now).min_by(in_booking_order)
+    let &first = ahead(patron, now).first()?;
+    booking_at(patron, first)
 }
 
 /// The patron's bookings still ahead in the order they will happen, one per performance

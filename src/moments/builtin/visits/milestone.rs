@@ -30,6 +30,9 @@ use crate::moments::{
 /// ([`OncePer::Key`](crate::OncePer::Key), keyed by threshold and performance). A note
 /// decided ahead stands if a visit booked later comes first: only refunds retire moments.
 ///
+/// Memory keeps each patron's bookings ahead in date order, so numbering a booking costs
+/// two binary searches however many bookings the patron holds.
+///
 /// [`MomentKind::Celebration`], [`Priority::HIGH`].
 ///
 /// [`thresholds`]: Milestone::thresholds
@@ -181,26 +184,36 @@ impl Milestone {
         if !self.any_in(n + 1, n + held) {
             return;
         }
-        let ahead = booked::upcoming(ctx.patron(), ctx.now()).count() as u64;
-        if !self.any_in(n + 1, n + ahead) {
-            return;
-        }
         let patron = ctx.patron();
+        // Memory keeps the bookings in date order: the one reaching a threshold is read
+        // by its position, whatever the number held.
+        let ahead = booked::ahead(patron, ctx.now());
+        let count = ahead.len() as u64;
         let since = patron.stats().first_attended_at();
         let attended = patron.stats().performances_attended();
-        for (k, booking) in booked::in_order(patron, ctx.now()).into_iter().enumerate() {
-            let visit = n + 1 + k as u64;
-            if self.is_threshold(visit) {
-                let note = Note {
-                    visit,
-                    booking,
-                    attended,
-                    booked_before: k as u64,
-                    since,
-                    at_door: false,
-                };
-                out.push(note.moment());
+        let from = self.thresholds.partition_point(|&t| u64::from(t) < n + 1);
+        for &threshold in self.thresholds.get(from..).unwrap_or_default() {
+            let visit = u64::from(threshold);
+            if visit > n + count {
+                break;
             }
+            let k = visit - n - 1;
+            let Some(booking) = usize::try_from(k)
+                .ok()
+                .and_then(|k| ahead.get(k))
+                .and_then(|&p| booked::booking_at(patron, p))
+            else {
+                continue;
+            };
+            let note = Note {
+                visit,
+                booking,
+                attended,
+                booked_before: k,
+                since,
+                at_door: false,
+            };
+            out.push(note.moment());
         }
     }
 }
@@ -235,13 +248,7 @@ impl MomentRule for Milestone {
                 if !self.any_in(n + 1, n + held) || patron.attended_at(ticket.performance_idx) {
                     return;
                 }
-                let Some(&largest) = self.thresholds.last() else {
-                    return;
-                };
-                let limit =
-                    usize::try_from(u64::from(largest).saturating_sub(n + 1)).unwrap_or(usize::MAX);
-                let before = booked::booked_before(patron, this, ctx.now(), limit, |_| true);
-                let before = before as u64;
+                let before = booked::booked_before(patron, this, ctx.now()) as u64;
                 let visit = n + 1 + before;
                 if self.is_threshold(visit) {
                     let note = Note {

@@ -192,15 +192,12 @@ impl NewGenre {
             return None;
         }
         // A booking in the genre that comes first is their first visit in it.
-        for earlier in booked::upcoming(patron, ctx.now()) {
-            if earlier.performance_idx() != booking.performance_idx()
-                && booked::precedes(earlier.performance, this)
-            {
-                let genres = genres_at(catalog, earlier.performance_idx());
-                new.retain(|g| !genres.contains(g));
-                if new.is_empty() {
-                    return None;
-                }
+        // Only the bookings before this one are read, not every one held.
+        for &earlier in booked::ahead_of(patron, this, ctx.now()) {
+            let genres = genres_at(catalog, earlier);
+            new.retain(|g| !genres.contains(g));
+            if new.is_empty() {
+                return None;
             }
         }
         Some(self.moment(patron, booking, &names(catalog, &new)))

@@ -127,7 +127,7 @@ impl SecondVisit {
         if !self.in_window(first.starts_at(), this)
             || (!at_door
                 && (booking.attended_by(patron)
-                    || booked::booked_before(patron, this, ctx.now(), 0, |_| true) > 0))
+                    || booked::booked_before(patron, this, ctx.now()) > 0))
         {
             return None;
         }

@@ -111,7 +111,7 @@ impl WelcomeBack {
         if !away_enough
             || starts <= last_at
             || booking.attended_by(patron)
-            || booked::booked_before(patron, this, ctx.now(), 0, |_| true) > 0
+            || booked::booked_before(patron, this, ctx.now()) > 0
         {
             return None;
         }
