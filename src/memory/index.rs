@@ -1114,6 +1114,15 @@ mod tests {
         assert_eq!(end, lists.entries.len());
     }
 
+    /// The postings of a table's filled slots.
+    fn table_postings(table: &KeyTable) -> impl Iterator<Item = Posting> + '_ {
+        table
+            .slots
+            .iter()
+            .filter(|s| !s.is_empty())
+            .map(|s| s.posting)
+    }
+
     /// A small deterministic generator for the mixes below.
     fn next(state: &mut u64) -> u64 {
         *state ^= *state << 13;
@@ -1147,14 +1156,7 @@ mod tests {
             assert_eq!(table.count(BlockingKey::from_u64(*key)), list.len());
         }
         tiles(&map.lists, map.map.values().copied());
-        let slots = || {
-            table
-                .slots
-                .iter()
-                .filter(|s| !s.is_empty())
-                .map(|s| s.posting)
-        };
-        tiles(&table.lists, slots());
+        tiles(&table.lists, table_postings(&table));
         let live: usize = map
             .map
             .values()
@@ -1185,14 +1187,7 @@ mod tests {
                 assert_eq!(map.get(&key), want, "round {round}, key {key}");
                 assert_eq!(table.get(BlockingKey::from_u64(key)), want);
             }
-            let slots = || {
-                table
-                    .slots
-                    .iter()
-                    .filter(|s| !s.is_empty())
-                    .map(|s| s.posting)
-            };
-            tiles(&table.lists, slots());
+            tiles(&table.lists, table_postings(&table));
             tiles(&map.lists, map.map.values().copied());
             assert!(!map.lists.wasteful(), "round {round}: holes left standing");
         }
