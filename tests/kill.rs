@@ -4,7 +4,9 @@
 //! memory fed the same prefix of events. Hundreds of short trials, in directories that
 //! live through many crashes (so recovery itself is crashed into), under both fsyncing
 //! policies, with small segments and frequent checkpoints so that kills land in
-//! rotations and snapshot writes too.
+//! rotations and snapshot writes too. A quarter of the kills wait for the child's first
+//! acknowledgement before the random delay, so every run checks acknowledged events even
+//! when a loaded machine keeps the child from writing within the delay.
 //!
 //! The child is this test binary itself, re-run with an environment variable on the
 //! `child_writes_until_killed` test, which does nothing without it.
@@ -165,8 +167,19 @@ impl Drop for TempDir {
     }
 }
 
+/// When the parent starts counting the delay before the kill.
+#[derive(Clone, Copy, Debug)]
+enum KillAfter {
+    /// From when the child has recovered and starts writing.
+    Ready,
+    /// From the child's first acknowledgement, so that a loaded machine, where the child
+    /// may not get to write within the delay, still has trials that kill a child with
+    /// acknowledged events.
+    FirstAck,
+}
+
 /// What the child printed before it died: the events it acknowledged as durable.
-fn run_child(dir: &Path, policy: &str, delay: Duration) -> Vec<String> {
+fn run_child(dir: &Path, policy: &str, kill_after: KillAfter, delay: Duration) -> Vec<String> {
     let exe = std::env::current_exe().expect("the test binary");
     let mut child = Command::new(exe)
         .args([
@@ -192,17 +205,24 @@ fn run_child(dir: &Path, policy: &str, delay: Duration) -> Vec<String> {
             }
         }
     });
-    // The delay counts from when the child has recovered and starts writing.
     let mut acks = Vec::new();
+    let mut ready = false;
     loop {
+        let started = match kill_after {
+            KillAfter::Ready => ready,
+            KillAfter::FirstAck => !acks.is_empty(),
+        };
+        if started {
+            break;
+        }
         match lines.recv_timeout(Duration::from_secs(60)) {
             // The harness may print the test's name on the same line first.
-            Ok(line) if line.ends_with("ready") => break,
+            Ok(line) if line.ends_with("ready") => ready = true,
             Ok(line) => acks.extend(line.strip_prefix("ack ").map(str::to_owned)),
             Err(_) => {
                 let _ = child.kill();
                 let status = child.wait();
-                panic!("the child never got ready: {status:?}");
+                panic!("the child never got to {kill_after:?}: {status:?}");
             }
         }
     }
@@ -254,7 +274,12 @@ fn killed_writers_lose_no_acknowledged_event() {
             "every-append"
         };
         let delay = Duration::from_micros(rng.below(MAX_DELAY_MICROS));
-        let acks = run_child(dir, policy, delay);
+        let kill_after = if trial.is_multiple_of(4) {
+            KillAfter::FirstAck
+        } else {
+            KillAfter::Ready
+        };
+        let acks = run_child(dir, policy, kill_after, delay);
         acked_total += acks.len();
         for ack in &acks {
             let i = ack
@@ -274,7 +299,7 @@ fn killed_writers_lose_no_acknowledged_event() {
         if let Some(&last) = acked.last() {
             assert!(
                 last < n,
-                "trial {trial} ({policy}, {delay:?}): event e-{last} was acknowledged, \
+                "trial {trial} ({policy}, {kill_after:?} + {delay:?}): event e-{last} was acknowledged, \
                  memory holds only {n} events"
             );
         }
@@ -291,7 +316,7 @@ fn killed_writers_lose_no_acknowledged_event() {
         }
         assert!(
             view(&memory) == view(&twin),
-            "trial {trial} ({policy}, {delay:?}): memory after recovery differs from a \
+            "trial {trial} ({policy}, {kill_after:?} + {delay:?}): memory after recovery differs from a \
              fresh memory fed its {n} events"
         );
         // Acknowledged events are seen: sending them again changes nothing.
