@@ -19,6 +19,8 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 thread_local! {
     /// Whether binary formats being read on this thread hold times as text.
     static TEXT_TIMES: Cell<bool> = const { Cell::new(false) };
+    /// Whether the fields marked [`moment`] being read on this thread hold times as text.
+    static TEXT_MOMENT_TIMES: Cell<bool> = const { Cell::new(false) };
 }
 
 /// While alive, times in binary formats read on this thread are expected as RFC 3339
@@ -38,6 +40,26 @@ impl TextTimes {
 impl Drop for TextTimes {
     fn drop(&mut self) {
         TEXT_TIMES.set(self.previous);
+    }
+}
+
+/// While alive, the fields marked [`moment`] read on this thread are expected as RFC
+/// 3339 text, as snapshots before version 6 hold them (and written so, as those were).
+pub(crate) struct TextMomentTimes {
+    previous: bool,
+}
+
+impl TextMomentTimes {
+    pub(crate) fn start() -> TextMomentTimes {
+        TextMomentTimes {
+            previous: TEXT_MOMENT_TIMES.replace(true),
+        }
+    }
+}
+
+impl Drop for TextMomentTimes {
+    fn drop(&mut self) {
+        TEXT_MOMENT_TIMES.set(self.previous);
     }
 }
 
@@ -63,6 +85,32 @@ pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
             "time {seconds} s {nanos} ns after 1970 is out of range"
         ))
     })
+}
+
+/// The same for a time that formats kept as text for longer: a fired moment's, written
+/// as text in snapshots before version 6 (read under a [`TextMomentTimes`] guard).
+pub(crate) mod moment {
+    use super::{DateTime, Deserialize, Deserializer, Serialize, Serializer, Utc};
+
+    pub(crate) fn serialize<S: Serializer>(
+        at: &DateTime<Utc>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        // Under the guard, as those snapshots were written (for tests of loading them).
+        if super::TEXT_MOMENT_TIMES.get() {
+            return at.serialize(serializer);
+        }
+        super::serialize(at, serializer)
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<DateTime<Utc>, D::Error> {
+        if super::TEXT_MOMENT_TIMES.get() && !deserializer.is_human_readable() {
+            return DateTime::<Utc>::deserialize(deserializer);
+        }
+        super::deserialize(deserializer)
+    }
 }
 
 /// The same for an optional time.
@@ -168,6 +216,45 @@ mod tests {
             postcard::from_bytes::<Times>(&bytes).unwrap()
         };
         assert_eq!(read, times);
+    }
+
+    #[test]
+    fn moment_times_are_integers_and_text_only_under_their_guard() {
+        #[derive(Debug, PartialEq, Serialize, Deserialize)]
+        struct Fired {
+            #[serde(with = "super::moment")]
+            at: DateTime<Utc>,
+        }
+        #[derive(Serialize)]
+        struct Earlier {
+            at: DateTime<Utc>,
+        }
+        let fired = Fired { at: sample().at };
+        let bytes = postcard::to_allocvec(&fired).unwrap();
+        assert!(bytes.len() <= 12, "{} bytes", bytes.len());
+        assert_eq!(postcard::from_bytes::<Fired>(&bytes).unwrap(), fired);
+        let text = postcard::to_allocvec(&Earlier { at: fired.at }).unwrap();
+        // Text read as integers gives some other time (or none), never this one.
+        assert_ne!(
+            postcard::from_bytes::<Fired>(&text).ok(),
+            Some(Fired { at: fired.at })
+        );
+        let read = {
+            let _text = TextMomentTimes::start();
+            postcard::from_bytes::<Fired>(&text).unwrap()
+        };
+        assert_eq!(read, fired);
+        // The guard ends with its scope, and leaves other times binary meanwhile.
+        assert_ne!(
+            postcard::from_bytes::<Fired>(&text).ok(),
+            Some(Fired { at: fired.at })
+        );
+        let _text = TextMomentTimes::start();
+        let times = sample();
+        let binary = postcard::to_allocvec(&times).unwrap();
+        assert_eq!(postcard::from_bytes::<Times>(&binary).unwrap(), times);
+        let json = serde_json::to_string(&fired).unwrap();
+        assert_eq!(serde_json::from_str::<Fired>(&json).unwrap(), fired);
     }
 
     #[test]
