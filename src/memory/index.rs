@@ -11,7 +11,7 @@ use super::view::PatronView;
 use crate::model::ids::PatronId;
 use crate::model::ids::entries_to_reserve;
 use crate::model::profile::{Identifier, Profile};
-use crate::recognize::{BlockingKey, encode_profile_keys};
+use crate::recognize::{BlockingKey, KnownSounds, encode_with};
 
 /// Identifier → patrons that used it. Most identifiers belong to one patron, who is
 /// kept inline (see [`PostingMap`]).
@@ -71,6 +71,12 @@ impl ComparisonKeys {
         self.block.is_some()
     }
 
+    /// The block kept, if any.
+    #[cfg(test)]
+    pub(crate) fn block(&self) -> Option<&str> {
+        self.block.as_ref().map(|(_, block)| &**block)
+    }
+
     /// Drops the copy (erasure: it holds names and identifiers).
     pub(crate) fn clear(&mut self) {
         self.block = None;
@@ -110,11 +116,17 @@ impl State {
     /// Rewrites the compact copy of a patron's compared values; the write path calls it
     /// after learning about the patron.
     pub(crate) fn refresh_comparison_keys(&mut self, id: PatronId) {
+        self.refresh_comparison_keys_with(id, &KnownSounds::default());
+    }
+
+    /// [`refresh_comparison_keys`](Self::refresh_comparison_keys), taking the sounds of
+    /// names filing their blocking keys worked out already.
+    pub(crate) fn refresh_comparison_keys_with(&mut self, id: PatronId, known: &KnownSounds<'_>) {
         let Some(record) = self.patron_mut(id) else {
             return;
         };
         record.comparison.block =
-            encode_profile_keys(&record.profile).map(|block| (stamp(&record.profile), block));
+            encode_with(&record.profile, known).map(|block| (stamp(&record.profile), block));
     }
 }
 

@@ -1382,11 +1382,17 @@ impl Memory {
         for identifier in new_identifiers {
             state.identifiers.insert(identifier.clone(), id);
         }
+        // The person strategy's keys need the names' sounds, which the comparison block
+        // holds too: worked out once for both.
+        let mut known = crate::recognize::KnownSounds::default();
         if learned {
             let mut keys = crate::recognize::BlockingKeys::default();
             for strategy in &self.strategies {
                 keys.clear();
-                strategy.blocking_keys(filed, &mut keys);
+                match strategy.as_person_matcher() {
+                    Some(person) => known = person.blocking_keys_and_sounds(filed, &mut keys),
+                    None => strategy.blocking_keys(filed, &mut keys),
+                }
                 for &key in keys.as_slice() {
                     state.blocking.insert(key, id);
                 }
@@ -1402,7 +1408,7 @@ impl Memory {
                 .is_some_and(|view| index.comparison_keys(&view).is_some())
         };
         if learned || changed || !current() {
-            state.refresh_comparison_keys(id);
+            state.refresh_comparison_keys_with(id, &known);
         }
         learned || changed
     }
