@@ -450,10 +450,7 @@ fn patrons_state(loaded: LoadedPatrons) -> Result<State> {
             entry.tickets.push(handle);
         }
     }
-    let ids: Vec<PatronId> = state.patrons.iter().map(|record| record.id).collect();
-    for id in ids {
-        state.refresh_comparison_keys(id);
-    }
+    super::index::refresh_all_comparison_keys(&mut state.patrons);
     state.refresh_all_held();
     state.share_all_seats();
     state.share_all_skus();
@@ -884,6 +881,42 @@ mod tests {
             Memory::builder().build_from_snapshot(&relabelled),
             Err(Error::InvalidSnapshot(_))
         ));
+    }
+
+    /// A memory large enough that loading writes its patrons' compact copies on two
+    /// threads gets the copies the write path kept.
+    #[test]
+    fn restored_comparison_blocks_are_the_ones_memory_kept() {
+        let mut memory = Memory::builder().without_default_rules().build().unwrap();
+        let given = ["Ana", "Bob", "José Luis", "Zoë", "Mary Ann", "Li"];
+        let family = [
+            "Smith-Jones",
+            "Quintero",
+            "Okafor",
+            "Łukasiewicz",
+            "Schmidt",
+        ];
+        let patrons = super::super::index::PARALLEL_REFRESH_MIN + 100;
+        for n in 0..patrons {
+            let signals = Signals::new()
+                .given_name(given[n % given.len()])
+                .family_name(format!("{}{}", family[n % family.len()], n % 97))
+                .email(format!("p{n}@example.org"));
+            let order = Order::new(format!("o-{n}"), signals);
+            memory
+                .observe(Event::order(format!("e-{n}"), order))
+                .unwrap();
+        }
+        assert_eq!(memory.patron_count(), patrons);
+        let restored = Memory::builder()
+            .without_default_rules()
+            .build_from_snapshot(&memory.snapshot())
+            .unwrap();
+        for (kept, loaded) in memory.state.patrons.iter().zip(&restored.state.patrons) {
+            let block = kept.comparison.block();
+            assert!(block.is_some());
+            assert_eq!(loaded.comparison.block(), block);
+        }
     }
 
     fn ids_of(memory: &Memory, performance: &str) -> Vec<String> {
