@@ -35,7 +35,7 @@ use super::index::{BlockingIndex, IdentifierIndex};
 use super::state::{OrderRecord, PatronRecord, SeenEvent, State, TicketRecord};
 use crate::error::{Error, Result};
 use crate::model::catalog::{Catalog, CatalogWithTickets, PerformanceIdx};
-use crate::model::history::{Entry, EntryKind, Interaction, InteractionKind, Seat};
+use crate::model::history::{Entry, EntryKind, Interaction, InteractionKind, Seat, SharedSeats};
 use crate::model::ids::{
     CompactPatronId, Handle, IdTable, NumberedIds, OrderId, PatronId, ReserveBudget, SharedIds,
     TextTable, TicketId,
@@ -380,6 +380,8 @@ fn decode_section<T: serde::de::DeserializeOwned>(section: &[u8], what: &str) ->
     // Each id is saved whole once, then by number: its copies share one allocation
     // again, as in the memory that was saved.
     let _numbered = NumberedIds::reading();
+    // A copy per ticket and fired moment, of a few seats: each read once.
+    let _seats = SharedSeats::start();
     let _budget = reserve_budget(section);
     let (value, rest) = postcard::take_from_bytes::<T>(section)
         .map_err(|e| corrupt(format!("undecodable {what} section: {e}")))?;
@@ -519,6 +521,7 @@ fn decode_legacy(body: &[u8], version: u32) -> Result<Sections<LoadedPatrons>> {
     // Each id was saved once per copy; reading them back through a table of recent ids
     // makes most copies share an allocation again, as in the memory that was saved.
     let _sharing = SharedIds::start();
+    let _seats = SharedSeats::start();
     let _text_times = super::binary_time::TextTimes::start();
     let (loaded, rest): (LoadedLegacy, _) =
         postcard::take_from_bytes(body).map_err(|e| corrupt(format!("undecodable: {e}")))?;
