@@ -1721,14 +1721,26 @@ fn journals_and_snapshots_of_the_previous_formats_still_open_to_the_same_memory(
     };
     assert!(!moments(&expected).is_empty());
     assert_eq!(moments(&restored), moments(&expected));
-    // An image written now is the current format (5: ids as handles into the id tables,
-    // ticket and order ids end to end, compact fired moments, times as integers), and
-    // loads to the same memory.
+    // An image written now is the current format (6: ids as handles into the id tables,
+    // ticket and order ids end to end, compact fired moments, every time an integer),
+    // and loads to the same memory.
     let again = restored.snapshot();
     assert_eq!(&again[..8], &image[..8]);
-    assert_eq!(&again[8..12], &5u32.to_le_bytes());
+    assert_eq!(&again[8..12], &6u32.to_le_bytes());
     let again = v1::config().build_from_snapshot(&again).expect("it loads");
     assert_eq!(snapshot(&again), snapshot(&expected));
+
+    // A version 5 image (fired moments' times as text), written by the build before
+    // version 6 from the same catalog and events.
+    let image =
+        fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/v5/snapshot-v5.bin"))
+            .unwrap();
+    assert_eq!(&image[8..12], &5u32.to_le_bytes());
+    let restored = v1::config()
+        .build_from_snapshot(&image)
+        .expect("a version 5 snapshot loads");
+    assert_eq!(snapshot(&restored), snapshot(&expected));
+    assert_eq!(moments(&restored), moments(&expected));
 }
 
 #[test]

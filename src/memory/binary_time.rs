@@ -12,13 +12,15 @@
 
 use std::cell::Cell;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 thread_local! {
     /// Whether binary formats being read on this thread hold times as text.
     static TEXT_TIMES: Cell<bool> = const { Cell::new(false) };
+    /// Whether the fields marked [`moment`] being read on this thread hold times as text.
+    static TEXT_MOMENT_TIMES: Cell<bool> = const { Cell::new(false) };
 }
 
 /// While alive, times in binary formats read on this thread are expected as RFC 3339
@@ -41,6 +43,26 @@ impl Drop for TextTimes {
     }
 }
 
+/// While alive, the fields marked [`moment`] read on this thread are expected as RFC
+/// 3339 text, as snapshots before version 6 hold them (and written so, as those were).
+pub(crate) struct TextMomentTimes {
+    previous: bool,
+}
+
+impl TextMomentTimes {
+    pub(crate) fn start() -> TextMomentTimes {
+        TextMomentTimes {
+            previous: TEXT_MOMENT_TIMES.replace(true),
+        }
+    }
+}
+
+impl Drop for TextMomentTimes {
+    fn drop(&mut self) {
+        TEXT_MOMENT_TIMES.set(self.previous);
+    }
+}
+
 pub(crate) fn serialize<S: Serializer>(
     at: &DateTime<Utc>,
     serializer: S,
@@ -58,11 +80,74 @@ pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
         return DateTime::<Utc>::deserialize(deserializer);
     }
     let (seconds, nanos): (i64, u32) = Deserialize::deserialize(deserializer)?;
-    DateTime::from_timestamp(seconds, nanos).ok_or_else(|| {
+    from_timestamp(seconds, nanos).ok_or_else(|| {
         D::Error::custom(format!(
             "time {seconds} s {nanos} ns after 1970 is out of range"
         ))
     })
+}
+
+/// Days since the Unix epoch of 0001-01-01 (day 1 of the common era).
+const EPOCH_DAYS_FROM_CE: i64 = 719_163;
+
+/// Slots of [`RECENT_DAYS`] (a power of two).
+const RECENT_DAY_SLOTS: usize = 16;
+
+thread_local! {
+    /// The dates of days read lately on this thread (days since the epoch, each in the
+    /// slot its low bits pick): the times of a snapshot or journal fall on few days, and
+    /// working out a day's date was most of reading a time.
+    static RECENT_DAYS: [Cell<(i64, NaiveDate)>; RECENT_DAY_SLOTS] =
+        const { [const { Cell::new((i64::MIN, NaiveDate::MIN)) }; RECENT_DAY_SLOTS] };
+}
+
+/// [`DateTime::from_timestamp`], the same time (or `None`) for every input, with the
+/// date of a day read lately taken from [`RECENT_DAYS`].
+fn from_timestamp(seconds: i64, nanos: u32) -> Option<DateTime<Utc>> {
+    let day = seconds.div_euclid(86_400);
+    let second_of_day = u32::try_from(seconds.rem_euclid(86_400)).ok()?;
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let slot = day as usize & (RECENT_DAY_SLOTS - 1);
+    let date = RECENT_DAYS.with(|days| {
+        let recent = days.get(slot)?;
+        let (seen, date) = recent.get();
+        if seen == day {
+            return Some(date);
+        }
+        let date = i32::try_from(day.checked_add(EPOCH_DAYS_FROM_CE)?)
+            .ok()
+            .and_then(NaiveDate::from_num_days_from_ce_opt)?;
+        recent.set((day, date));
+        Some(date)
+    })?;
+    let time = NaiveTime::from_num_seconds_from_midnight_opt(second_of_day, nanos)?;
+    Some(date.and_time(time).and_utc())
+}
+
+/// The same for a time that formats kept as text for longer: a fired moment's, written
+/// as text in snapshots before version 6 (read under a [`TextMomentTimes`] guard).
+pub(crate) mod moment {
+    use super::{DateTime, Deserialize, Deserializer, Serialize, Serializer, Utc};
+
+    pub(crate) fn serialize<S: Serializer>(
+        at: &DateTime<Utc>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        // Under the guard, as those snapshots were written (for tests of loading them).
+        if super::TEXT_MOMENT_TIMES.get() {
+            return at.serialize(serializer);
+        }
+        super::serialize(at, serializer)
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<DateTime<Utc>, D::Error> {
+        if super::TEXT_MOMENT_TIMES.get() && !deserializer.is_human_readable() {
+            return DateTime::<Utc>::deserialize(deserializer);
+        }
+        super::deserialize(deserializer)
+    }
 }
 
 /// The same for an optional time.
@@ -168,6 +253,95 @@ mod tests {
             postcard::from_bytes::<Times>(&bytes).unwrap()
         };
         assert_eq!(read, times);
+    }
+
+    #[test]
+    fn moment_times_are_integers_and_text_only_under_their_guard() {
+        #[derive(Debug, PartialEq, Serialize, Deserialize)]
+        struct Fired {
+            #[serde(with = "super::moment")]
+            at: DateTime<Utc>,
+        }
+        #[derive(Serialize)]
+        struct Earlier {
+            at: DateTime<Utc>,
+        }
+        let fired = Fired { at: sample().at };
+        let bytes = postcard::to_allocvec(&fired).unwrap();
+        assert!(bytes.len() <= 12, "{} bytes", bytes.len());
+        assert_eq!(postcard::from_bytes::<Fired>(&bytes).unwrap(), fired);
+        let text = postcard::to_allocvec(&Earlier { at: fired.at }).unwrap();
+        // Text read as integers gives some other time (or none), never this one.
+        assert_ne!(
+            postcard::from_bytes::<Fired>(&text).ok(),
+            Some(Fired { at: fired.at })
+        );
+        let read = {
+            let _text = TextMomentTimes::start();
+            postcard::from_bytes::<Fired>(&text).unwrap()
+        };
+        assert_eq!(read, fired);
+        // The guard ends with its scope, and leaves other times binary meanwhile.
+        assert_ne!(
+            postcard::from_bytes::<Fired>(&text).ok(),
+            Some(Fired { at: fired.at })
+        );
+        let _text = TextMomentTimes::start();
+        let times = sample();
+        let binary = postcard::to_allocvec(&times).unwrap();
+        assert_eq!(postcard::from_bytes::<Times>(&binary).unwrap(), times);
+        let json = serde_json::to_string(&fired).unwrap();
+        assert_eq!(serde_json::from_str::<Fired>(&json).unwrap(), fired);
+    }
+
+    #[test]
+    fn times_read_are_the_times_chrono_gives_for_every_input() {
+        let mut seconds: Vec<i64> = vec![
+            0,
+            -1,
+            1,
+            86_399,
+            86_400,
+            -86_400,
+            -86_401,
+            1_772_393_405,
+            i64::MAX,
+            i64::MIN,
+            i64::MAX / 86_400 * 86_400,
+            8_210_266_876_799,
+            8_210_266_876_800,
+            -62_135_596_800,
+            -62_135_596_801,
+            -8_334_632_851_200,
+            -8_334_632_851_201,
+        ];
+        // Days read in turn, so that every slot is hit and replaced many times.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            #[allow(clippy::cast_possible_wrap)]
+            let spread = (x % 4_000_000_000) as i64 - 1_000_000_000;
+            seconds.push(spread);
+            seconds.push(1_772_393_405 + spread % 864_000);
+        }
+        for &s in &seconds {
+            for nanos in [
+                0,
+                1,
+                999_999_999,
+                1_000_000_000,
+                1_999_999_999,
+                2_000_000_000,
+            ] {
+                assert_eq!(
+                    from_timestamp(s, nanos),
+                    DateTime::from_timestamp(s, nanos),
+                    "{s} s {nanos} ns"
+                );
+            }
+        }
     }
 
     #[test]

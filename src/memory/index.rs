@@ -6,12 +6,12 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
-use super::state::State;
+use super::state::{PatronRecord, State};
 use super::view::PatronView;
 use crate::model::ids::PatronId;
 use crate::model::ids::entries_to_reserve;
 use crate::model::profile::{Identifier, Profile};
-use crate::recognize::{BlockingKey, encode_profile_keys};
+use crate::recognize::{BlockingKey, KnownSounds, encode_with};
 
 /// Identifier → patrons that used it. Most identifiers belong to one patron, who is
 /// kept inline (see [`PostingMap`]).
@@ -71,6 +71,12 @@ impl ComparisonKeys {
         self.block.is_some()
     }
 
+    /// The block kept, if any.
+    #[cfg(test)]
+    pub(crate) fn block(&self) -> Option<&str> {
+        self.block.as_ref().map(|(_, block)| &**block)
+    }
+
     /// Drops the copy (erasure: it holds names and identifiers).
     pub(crate) fn clear(&mut self) {
         self.block = None;
@@ -110,11 +116,61 @@ impl State {
     /// Rewrites the compact copy of a patron's compared values; the write path calls it
     /// after learning about the patron.
     pub(crate) fn refresh_comparison_keys(&mut self, id: PatronId) {
-        let Some(record) = self.patron_mut(id) else {
-            return;
-        };
-        record.comparison.block =
-            encode_profile_keys(&record.profile).map(|block| (stamp(&record.profile), block));
+        self.refresh_comparison_keys_with(id, &KnownSounds::default());
+    }
+
+    /// [`refresh_comparison_keys`](Self::refresh_comparison_keys), taking the sounds of
+    /// names filing their blocking keys worked out already.
+    pub(crate) fn refresh_comparison_keys_with(&mut self, id: PatronId, known: &KnownSounds<'_>) {
+        if let Some(record) = self.patron_mut(id) {
+            refresh_record(record, known);
+        }
+    }
+}
+
+/// Writes the compact copy of one patron's compared values.
+fn refresh_record(record: &mut PatronRecord, known: &KnownSounds<'_>) {
+    record.comparison.block =
+        encode_with(&record.profile, known).map(|block| (stamp(&record.profile), block));
+}
+
+/// Below this many patrons, loading writes their compact copies on one thread: starting
+/// another costs more than it saves.
+pub(crate) const PARALLEL_REFRESH_MIN: usize = 4096;
+
+/// Writes the compact copy of every patron's compared values, as loading a snapshot does:
+/// half of them on a thread of its own for a large memory (on this one if it cannot be
+/// started). Each copy depends on its patron's profile alone, so they are the same
+/// however the work was shared.
+pub(crate) fn refresh_all_comparison_keys(patrons: &mut [PatronRecord]) {
+    let refresh = |records: &mut [PatronRecord]| {
+        for record in records {
+            refresh_record(record, &KnownSounds::default());
+        }
+    };
+    if patrons.len() < PARALLEL_REFRESH_MIN {
+        refresh(patrons);
+        return;
+    }
+    let half = patrons.len() / 2;
+    let shared = std::thread::scope(|scope| {
+        let (first, second) = patrons.split_at_mut(half);
+        let other = std::thread::Builder::new()
+            .name("regulars-snapshot-keys".to_owned())
+            .spawn_scoped(scope, || refresh(second));
+        refresh(first);
+        match other {
+            Ok(handle) => {
+                handle
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                true
+            }
+            Err(_) => false,
+        }
+    });
+    if !shared {
+        refresh(&mut patrons[half..]);
     }
 }
 

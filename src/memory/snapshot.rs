@@ -20,9 +20,11 @@
 //! tickets table on load; within a section another vendor id repeated shortly after it
 //! was written whole is written as a slot number (see `NumberedIds`), so its copies load
 //! as one shared allocation without a lookup by text; times are integers (see
-//! [`binary_time`](super::binary_time)). Version 4 (ticket and order ids numbered, the
-//! catalog listing each performance's ticket ids) and versions 1 and 2 (one section, ids
-//! spelled out, times as text, fired moments with their strings) still load, converted.
+//! [`binary_time`](super::binary_time)), since version 6 fired moments' too. Version 5
+//! (fired moments' times as text), version 4 (as 5, with ticket and order ids numbered and
+//! the catalog listing each performance's ticket ids) and versions 1 and 2 (one section,
+//! ids spelled out, times as text, fired moments with their strings) still load,
+//! converted.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -33,7 +35,7 @@ use super::index::{BlockingIndex, IdentifierIndex};
 use super::state::{OrderRecord, PatronRecord, SeenEvent, State, TicketRecord};
 use crate::error::{Error, Result};
 use crate::model::catalog::{Catalog, CatalogWithTickets, PerformanceIdx};
-use crate::model::history::{Entry, EntryKind, Interaction, InteractionKind, Seat};
+use crate::model::history::{Entry, EntryKind, Interaction, InteractionKind, Seat, SharedSeats};
 use crate::model::ids::{
     CompactPatronId, Handle, IdTable, NumberedIds, OrderId, PatronId, ReserveBudget, SharedIds,
     TextTable, TicketId,
@@ -52,7 +54,12 @@ const MAGIC: &[u8; 8] = b"RGLRSNAP";
 /// Version 5: as 4, with ticket and order ids kept end to end in one text per table
 /// (saved as plain strings), and each performance's tickets derived from the tickets
 /// table rather than saved with the catalog.
-const VERSION: u32 = 5;
+///
+/// Version 6: as 5, with the time each fired moment fired as an integer like every other
+/// time (until then it was RFC 3339 text, whose parsing was a tenth of loading).
+const VERSION: u32 = 6;
+/// Version 5: fired moments' times as text. Loading reads them so.
+const VERSION_WITH_TEXT_MOMENT_TIMES: u32 = 5;
 /// Version 4: ticket and order ids saved as numbered ids, and the catalog listing each
 /// performance's ticket ids. Loading converts it.
 const VERSION_WITH_NUMBERED_TICKETS: u32 = 4;
@@ -373,6 +380,8 @@ fn decode_section<T: serde::de::DeserializeOwned>(section: &[u8], what: &str) ->
     // Each id is saved whole once, then by number: its copies share one allocation
     // again, as in the memory that was saved.
     let _numbered = NumberedIds::reading();
+    // A copy per ticket and fired moment, of a few seats: each read once.
+    let _seats = SharedSeats::start();
     let _budget = reserve_budget(section);
     let (value, rest) = postcard::take_from_bytes::<T>(section)
         .map_err(|e| corrupt(format!("undecodable {what} section: {e}")))?;
@@ -398,6 +407,12 @@ fn decode_patrons<P: serde::de::DeserializeOwned>(section: &[u8]) -> Result<P> {
 /// Decodes the last section of a version 5 (or, as `RestV4`, 4) body.
 fn decode_rest<R: serde::de::DeserializeOwned>(section: &[u8]) -> Result<R> {
     decode_section(section, "indexes")
+}
+
+/// Decodes the last section of a version 4 or 5 body: its fired moments' times are text.
+fn decode_rest_with_text_moment_times<R: serde::de::DeserializeOwned>(section: &[u8]) -> Result<R> {
+    let _text_moment_times = super::binary_time::TextMomentTimes::start();
+    decode_rest(section)
 }
 
 /// The last section with the per-patron index of its fired moments built (it is derived,
@@ -437,10 +452,7 @@ fn patrons_state(loaded: LoadedPatrons) -> Result<State> {
             entry.tickets.push(handle);
         }
     }
-    let ids: Vec<PatronId> = state.patrons.iter().map(|record| record.id).collect();
-    for id in ids {
-        state.refresh_comparison_keys(id);
-    }
+    super::index::refresh_all_comparison_keys(&mut state.patrons);
     state.refresh_all_held();
     state.share_all_seats();
     state.share_all_skus();
@@ -509,6 +521,7 @@ fn decode_legacy(body: &[u8], version: u32) -> Result<Sections<LoadedPatrons>> {
     // Each id was saved once per copy; reading them back through a table of recent ids
     // makes most copies share an allocation again, as in the memory that was saved.
     let _sharing = SharedIds::start();
+    let _seats = SharedSeats::start();
     let _text_times = super::binary_time::TextTimes::start();
     let (loaded, rest): (LoadedLegacy, _) =
         postcard::take_from_bytes(body).map_err(|e| corrupt(format!("undecodable: {e}")))?;
@@ -541,6 +554,12 @@ impl Memory {
     /// # Ok::<(), regulars::Error>(())
     /// ```
     pub fn snapshot(&self) -> Vec<u8> {
+        self.image_of_version(VERSION)
+    }
+
+    /// The image [`snapshot`](Self::snapshot) writes, marked as `version` (whose layout
+    /// it must have: version 5 under a `TextMomentTimes` guard).
+    fn image_of_version(&self, version: u32) -> Vec<u8> {
         let state = &self.state;
         let rule_id = |idx: u16| self.engine.rules.get(usize::from(idx)).map(|r| r.rule.id());
         let patrons = SavedPatrons {
@@ -569,7 +588,7 @@ impl Memory {
             privacy: &state.privacy,
             patrons: state.patrons.len() as u64,
         };
-        image(VERSION, &patrons, &state.events, &rest)
+        image(version, &patrons, &state.events, &rest)
     }
 
     /// Replaces what this (freshly built) memory learned with a snapshot's.
@@ -589,6 +608,7 @@ impl Memory {
         let version = u32::from_le_bytes([body[8], body[9], body[10], body[11]]);
         if ![
             VERSION,
+            VERSION_WITH_TEXT_MOMENT_TIMES,
             VERSION_WITH_NUMBERED_TICKETS,
             VERSION_WITH_TEXT_TIMES,
             VERSION_WITHOUT_PRIVACY,
@@ -596,7 +616,7 @@ impl Memory {
         .contains(&version)
         {
             return Err(corrupt(format!(
-                "format version {version}, this build reads versions 1, 2, 4 and {VERSION}"
+                "format version {version}, this build reads versions 1, 2, 4, 5 and {VERSION}"
             )));
         }
         let sections = &body[header..];
@@ -605,6 +625,14 @@ impl Memory {
                 sections,
                 |section| decode_patrons::<LoadedPatrons>(section).and_then(patrons_state),
                 |section| decode_rest::<LoadedRest>(section).and_then(index_rest),
+            )?
+        } else if version == VERSION_WITH_TEXT_MOMENT_TIMES {
+            decode_sections(
+                sections,
+                |section| decode_patrons::<LoadedPatrons>(section).and_then(patrons_state),
+                |section| {
+                    decode_rest_with_text_moment_times::<LoadedRest>(section).and_then(index_rest)
+                },
             )?
         } else if version == VERSION_WITH_NUMBERED_TICKETS {
             decode_sections(
@@ -615,7 +643,7 @@ impl Memory {
                         .and_then(patrons_state)
                 },
                 |section| {
-                    decode_rest::<RestV4>(section)
+                    decode_rest_with_text_moment_times::<RestV4>(section)
                         .and_then(RestV4::upgrade)
                         .and_then(index_rest)
                 },
@@ -808,7 +836,7 @@ mod tests {
             assert_eq!(ids(&restored), ids(&memory));
         }
         assert_eq!(ids_of(&restored, "hamlet-1"), ["t-1", "t-3"]);
-        // Saved again, it is a version 5 image of the same memory.
+        // Saved again, it is a current image of the same memory.
         let again = Memory::builder()
             .without_default_rules()
             .build_from_snapshot(&restored.snapshot())
@@ -818,6 +846,80 @@ mod tests {
             again.recognize(&ana).unwrap(),
             memory.recognize(&ana).unwrap()
         );
+    }
+
+    #[test]
+    fn version_5_images_with_fired_moments_load_into_the_same_memory() {
+        let mut memory = Memory::new();
+        define_hamlet(&mut memory, 2);
+        for (n, email) in ["ana@example.org", "bo@example.org", "ana@example.org"]
+            .iter()
+            .enumerate()
+        {
+            let order = Order::new(format!("o-{n}"), Signals::new().email(*email)).ticket(
+                Ticket::new(format!("t-{n}"), format!("hamlet-{}", n % 2 + 1)),
+            );
+            memory
+                .observe(Event::order(format!("e-{n}"), order))
+                .unwrap();
+        }
+        let ana = memory.patrons().next().unwrap().id();
+        assert!(memory.moments_of(ana).next().is_some(), "moments fired");
+        let version_5 = {
+            let _text = super::super::binary_time::TextMomentTimes::start();
+            memory.image_of_version(VERSION_WITH_TEXT_MOMENT_TIMES)
+        };
+        let current = memory.snapshot();
+        assert_ne!(version_5, current, "fired moments' times written as text");
+        let restored = Memory::builder().build_from_snapshot(&version_5).unwrap();
+        assert_eq!(restored.snapshot(), current);
+        let moments = |m: &Memory| m.moments_of(ana).collect::<Vec<_>>();
+        assert_eq!(moments(&restored), moments(&memory));
+        // Read as version 6, the text does not decode: the version decides.
+        let mut relabelled = version_5[..version_5.len() - 4].to_vec();
+        relabelled[8..12].copy_from_slice(&VERSION.to_le_bytes());
+        let crc = crc32fast::hash(&relabelled);
+        relabelled.extend_from_slice(&crc.to_le_bytes());
+        assert!(matches!(
+            Memory::builder().build_from_snapshot(&relabelled),
+            Err(Error::InvalidSnapshot(_))
+        ));
+    }
+
+    /// A memory large enough that loading writes its patrons' compact copies on two
+    /// threads gets the copies the write path kept.
+    #[test]
+    fn restored_comparison_blocks_are_the_ones_memory_kept() {
+        let mut memory = Memory::builder().without_default_rules().build().unwrap();
+        let given = ["Ana", "Bob", "José Luis", "Zoë", "Mary Ann", "Li"];
+        let family = [
+            "Smith-Jones",
+            "Quintero",
+            "Okafor",
+            "Łukasiewicz",
+            "Schmidt",
+        ];
+        let patrons = super::super::index::PARALLEL_REFRESH_MIN + 100;
+        for n in 0..patrons {
+            let signals = Signals::new()
+                .given_name(given[n % given.len()])
+                .family_name(format!("{}{}", family[n % family.len()], n % 97))
+                .email(format!("p{n}@example.org"));
+            let order = Order::new(format!("o-{n}"), signals);
+            memory
+                .observe(Event::order(format!("e-{n}"), order))
+                .unwrap();
+        }
+        assert_eq!(memory.patron_count(), patrons);
+        let restored = Memory::builder()
+            .without_default_rules()
+            .build_from_snapshot(&memory.snapshot())
+            .unwrap();
+        for (kept, loaded) in memory.state.patrons.iter().zip(&restored.state.patrons) {
+            let block = kept.comparison.block();
+            assert!(block.is_some());
+            assert_eq!(loaded.comparison.block(), block);
+        }
     }
 
     fn ids_of(memory: &Memory, performance: &str) -> Vec<String> {

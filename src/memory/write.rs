@@ -44,8 +44,23 @@ fn invalid(event: &str, field: impl std::fmt::Display, reason: Rejection) -> Err
     }
 }
 
-fn check_id(event: &str, field: &str, id: &str) -> Result<()> {
+fn check_id(event: &str, field: impl std::fmt::Display, id: &str) -> Result<()> {
     check_vendor_id(id).map_err(|r| invalid(event, field, r))
+}
+
+/// The name of one field of an event's list entry, e.g. `order.tickets[2].holder`:
+/// written out only for an error, so a valid event formats no field names.
+#[derive(Clone, Copy)]
+struct ItemField {
+    list: &'static str,
+    index: usize,
+    field: &'static str,
+}
+
+impl std::fmt::Display for ItemField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}[{}].{}", self.list, self.index, self.field)
+    }
 }
 
 /// Free text: at most [`Limits::text_bytes`](super::Limits::text_bytes), and no control
@@ -396,7 +411,7 @@ impl Memory {
         &mut self,
         signals: &Signals,
         event: &str,
-        path: &str,
+        path: impl std::fmt::Display,
         today: NaiveDate,
     ) -> Result<NormalizedSignals> {
         // Replaying a record that holds what normalizing gave takes it from there.
@@ -405,7 +420,7 @@ impl Memory {
         }
         let location = |field: &str| {
             if field.is_empty() {
-                at(event, path)
+                at(event, &path)
             } else {
                 at(event, format_args!("{path}.{field}"))
             }
@@ -463,8 +478,12 @@ impl Memory {
         let mut in_this_order = HashSet::new();
         let several = order.tickets.len() > 1;
         for (i, ticket) in order.tickets.iter().enumerate() {
-            let field = |f: &str| format!("order.tickets[{i}].{f}");
-            check_id(ev, &field("id"), ticket.id.as_str())?;
+            let field = |field| ItemField {
+                list: "order.tickets",
+                index: i,
+                field,
+            };
+            check_id(ev, field("id"), ticket.id.as_str())?;
             if self.state.tickets.contains_key(ticket.id.as_str())
                 || (several && !in_this_order.insert(ticket.id.as_str()))
             {
@@ -492,7 +511,7 @@ impl Memory {
                 }
             }
             let holder = match &ticket.holder {
-                Some(signals) => Some(self.normalize(signals, ev, &field("holder"), today)?),
+                Some(signals) => Some(self.normalize(signals, ev, field("holder"), today)?),
                 None => None,
             };
             planned.push((performance, holder));
@@ -1021,7 +1040,11 @@ impl Memory {
         }
         let mut totals: SmallVec<[Money; 1]> = SmallVec::new();
         for (i, item) in purchase.items.iter().enumerate() {
-            let field = |f: &str| format!("purchase.items[{i}].{f}");
+            let field = |field| ItemField {
+                list: "purchase.items",
+                index: i,
+                field,
+            };
             check_vendor_id(item.sku()).map_err(|r| invalid(ev, field("sku"), r))?;
             if item.quantity() == 0 {
                 return Err(invalid(
@@ -1359,11 +1382,17 @@ impl Memory {
         for identifier in new_identifiers {
             state.identifiers.insert(identifier.clone(), id);
         }
+        // The person strategy's keys need the names' sounds, which the comparison block
+        // holds too: worked out once for both.
+        let mut known = crate::recognize::KnownSounds::default();
         if learned {
             let mut keys = crate::recognize::BlockingKeys::default();
             for strategy in &self.strategies {
                 keys.clear();
-                strategy.blocking_keys(filed, &mut keys);
+                match strategy.as_person_matcher() {
+                    Some(person) => known = person.blocking_keys_and_sounds(filed, &mut keys),
+                    None => strategy.blocking_keys(filed, &mut keys),
+                }
                 for &key in keys.as_slice() {
                     state.blocking.insert(key, id);
                 }
@@ -1379,7 +1408,7 @@ impl Memory {
                 .is_some_and(|view| index.comparison_keys(&view).is_some())
         };
         if learned || changed || !current() {
-            state.refresh_comparison_keys(id);
+            state.refresh_comparison_keys_with(id, &known);
         }
         learned || changed
     }

@@ -1,12 +1,13 @@
 //! What happened with a patron, as memory records it.
 
+use std::cell::RefCell;
 use std::fmt;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::ids::{EventId, Handle, OrderId, PerformanceId, TicketId};
+use super::ids::{EventId, Handle, IdText, OrderId, PerformanceId, TicketId};
 use super::money::Money;
 
 /// A seat: a label such as `F12`, optionally in a section such as `Stalls`.
@@ -26,7 +27,7 @@ pub struct Seat {
 }
 
 /// What a seat says; serialized as the seat (section, then label).
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename = "Seat")]
 struct SeatParts {
     section: Option<Box<str>>,
@@ -79,11 +80,101 @@ impl Serialize for Seat {
     }
 }
 
+/// A seat as read, its text borrowed from the input where the format allows.
+#[derive(Deserialize)]
+#[serde(rename = "Seat")]
+struct ReadSeat<'a> {
+    #[serde(borrow)]
+    section: Option<IdText<'a>>,
+    #[serde(borrow)]
+    label: IdText<'a>,
+}
+
+impl ReadSeat<'_> {
+    fn section(&self) -> Option<&str> {
+        self.section.as_ref().map(IdText::as_str)
+    }
+
+    fn to_seat(&self) -> Seat {
+        Seat {
+            parts: Arc::new(SeatParts {
+                section: self.section().map(Box::from),
+                label: Box::from(self.label.as_str()),
+            }),
+        }
+    }
+}
+
+thread_local! {
+    /// The seats read on this thread while [`SharedSeats`] is alive.
+    static SHARED_SEATS: RefCell<Option<SeatTable>> = const { RefCell::new(None) };
+}
+
+/// Every distinct seat read so far, by its section and label.
+struct SeatTable {
+    hasher: ahash::RandomState,
+    seats: hashbrown::HashTable<Seat>,
+}
+
+/// While alive, every copy of one seat deserialized on this thread is one shared copy
+/// (a snapshot holds a copy per ticket and fired moment, and a venue has few seats):
+/// loading allocates each seat once. Dropping it forgets the seats it kept.
+pub(crate) struct SharedSeats {
+    /// Whether an outer guard was already sharing (then it keeps the table).
+    nested: bool,
+}
+
+impl SharedSeats {
+    /// Starts sharing the seats deserialized on this thread.
+    pub(crate) fn start() -> Self {
+        let nested = SHARED_SEATS.with(|shared| {
+            let mut shared = shared.borrow_mut();
+            let nested = shared.is_some();
+            if !nested {
+                *shared = Some(SeatTable {
+                    hasher: ahash::RandomState::new(),
+                    seats: hashbrown::HashTable::new(),
+                });
+            }
+            nested
+        });
+        Self { nested }
+    }
+}
+
+impl Drop for SharedSeats {
+    fn drop(&mut self) {
+        if !self.nested {
+            // Taken out first so the table is freed outside the borrow.
+            let table = SHARED_SEATS.with(|shared| shared.borrow_mut().take());
+            drop(table);
+        }
+    }
+}
+
 impl<'de> Deserialize<'de> for Seat {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        SeatParts::deserialize(deserializer).map(|parts| Seat {
-            parts: Arc::new(parts),
-        })
+        let read = ReadSeat::deserialize(deserializer)?;
+        Ok(SHARED_SEATS.with(|shared| {
+            let mut shared = shared.borrow_mut();
+            let Some(table) = shared.as_mut() else {
+                return read.to_seat();
+            };
+            let (section, label) = (read.section(), read.label.as_str());
+            let hasher = &table.hasher;
+            let hash = hasher.hash_one((section, label));
+            let found = table.seats.find(hash, |seat| {
+                seat.section() == section && seat.label() == label
+            });
+            if let Some(seat) = found {
+                return seat.clone();
+            }
+            let seat = read.to_seat();
+            table.seats.insert_unique(hash, seat.clone(), |seat| {
+                hasher.hash_one((seat.section(), seat.label()))
+            });
+            seat
+        }))
     }
 }
 
@@ -376,6 +467,42 @@ const _: () = assert!(std::mem::size_of::<Entry>() == 24);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn seats_read_while_shared_are_one_copy_and_read_alike_otherwise() {
+        let seats = vec![
+            Seat::new("F12").in_section("Stalls"),
+            Seat::new("F12"),
+            Seat::new("F12").in_section("Stalls"),
+            Seat::new("F12"),
+            Seat::new("F13").in_section("Stalls"),
+        ];
+        let bytes = postcard::to_allocvec(&seats).unwrap();
+        let read: Vec<Seat> = postcard::from_bytes(&bytes).unwrap();
+        assert_eq!(read, seats);
+        assert!(
+            !read[0].is_same_copy(&read[2]),
+            "not shared without the guard"
+        );
+        let shared: Vec<Seat> = {
+            let _shared = SharedSeats::start();
+            postcard::from_bytes(&bytes).unwrap()
+        };
+        assert_eq!(shared, seats);
+        assert!(shared[0].is_same_copy(&shared[2]));
+        assert!(shared[1].is_same_copy(&shared[3]));
+        assert!(!shared[0].is_same_copy(&shared[1]));
+        assert!(!shared[0].is_same_copy(&shared[4]));
+        // Formats that cannot lend their text (escapes in JSON) read the same, and share.
+        let json = r#"[{"section":"St\u0061lls","label":"F12"},{"section":"Stalls","label":"F12"},{"section":null,"label":"F12"}]"#;
+        let _shared = SharedSeats::start();
+        let from_json: Vec<Seat> = serde_json::from_str(json).unwrap();
+        assert_eq!(
+            from_json,
+            [seats[0].clone(), seats[0].clone(), seats[1].clone()]
+        );
+        assert!(from_json[0].is_same_copy(&from_json[1]));
+    }
     use crate::model::money::Money;
 
     /// The shape entries were saved in when they were a struct (snapshot versions 3 to 5).

@@ -111,6 +111,7 @@ pub(crate) enum Standing {
 pub(crate) struct FiredMoment {
     patron: PatronId,
     /// When it fired, for cooldowns.
+    #[serde(with = "crate::memory::binary_time::moment")]
     at: DateTime<Utc>,
     /// Its once-per key (see [`OnceKey`]).
     key: u64,

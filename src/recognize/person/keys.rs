@@ -136,9 +136,29 @@ impl<'a> ProfileKeys<'a> {
     }
 }
 
+/// The sounds and nickname table entry of one person's names, worked out for filing
+/// their blocking keys: [`encode_with`] takes them for a profile name with the same
+/// keys rather than working them out again.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct KnownSounds<'a> {
+    /// A given name, its sound and the table entry of its first word.
+    pub(super) given: Option<(&'a str, compare::PhoneticKey, compare::NicknameEntry)>,
+    /// A family name and its sound.
+    pub(super) family: Option<(&'a str, compare::PhoneticKey)>,
+}
+
 /// Writes the compared values of a profile as one block; `None` when the profile is too
 /// large for the format (such a patron is compared through the profile itself).
+#[cfg(test)]
 pub(crate) fn encode(profile: &Profile) -> Option<Box<str>> {
+    encode_with(profile, &KnownSounds::default())
+}
+
+/// Writes the compared values of a profile as one block, taking the sounds and table
+/// entry of names `known` holds from there rather than working them out again (the
+/// block is the same); `None` when the profile is too large for the format (such a
+/// patron is compared through the profile itself).
+pub(crate) fn encode_with(profile: &Profile, known: &KnownSounds<'_>) -> Option<Box<str>> {
     let mut out = String::with_capacity(128);
     let days = profile.birth_date.map_or(0, |date| {
         i64::from(chrono::Datelike::num_days_from_ce(&date)) + DAYS_SHIFT
@@ -146,8 +166,17 @@ pub(crate) fn encode(profile: &Profile) -> Option<Box<str>> {
     number(&mut out, usize::try_from(days).ok()?, 5)?;
     number(&mut out, profile.names.len(), 1)?;
     for name in &profile.names {
-        let sound = |key: Option<&str>| key.map(compare::phonetic_key);
-        let (given_sound, family_sound) = (sound(name.given_key()), sound(name.family_key()));
+        let known_given = known
+            .given
+            .filter(|&(key, _, _)| name.given_key() == Some(key));
+        let given_sound = match known_given {
+            Some((_, sound, _)) => Some(sound),
+            None => name.given_key().map(compare::phonetic_key),
+        };
+        let family_sound = match known.family {
+            Some((key, sound)) if name.family_key() == Some(key) => Some(sound),
+            _ => name.family_key().map(compare::phonetic_key),
+        };
         text(&mut out, name.given_key())?;
         text(&mut out, name.family_key())?;
         text(&mut out, given_sound.as_ref().map(code))?;
@@ -157,7 +186,11 @@ pub(crate) fn encode(profile: &Profile) -> Option<Box<str>> {
         let first = name
             .given_key()
             .map(|given| given.split(' ').next().unwrap_or(""));
-        match first.and_then(|first| compare::NicknameEntry::of(first).parts()) {
+        let entry = match known_given {
+            Some((_, _, entry)) => Some(entry),
+            None => first.map(compare::NicknameEntry::of),
+        };
+        match entry.and_then(compare::NicknameEntry::parts) {
             Some(parts) => {
                 number(&mut out, 1, 1)?;
                 for part in parts {
@@ -331,6 +364,67 @@ mod tests {
                 assert!(name.given_nicknames.is_some());
             }
         }
+        Ok(())
+    }
+
+    /// The blocks the write path keeps, written with the sounds worked out for filing
+    /// blocking keys, are the blocks worked out from the profile alone: for one-word and
+    /// several-word names, nicknames, names the table does not know, a second name
+    /// learned later and a name with only one part.
+    #[test]
+    fn blocks_written_with_known_sounds_are_the_blocks_of_the_profile() -> crate::Result<()> {
+        let mut memory = Memory::new();
+        let people = [
+            Signals::new()
+                .given_name("Ana Maria")
+                .family_name("Quintero de la Vega")
+                .email("ana@example.org")
+                .postcode("SW1A 1AA"),
+            Signals::new()
+                .given_name("Bob")
+                .family_name("Smith-Jones")
+                .email("bob@example.org"),
+            Signals::new()
+                .given_name("Zoë")
+                .family_name("Łukasiewicz")
+                .email("zoe@example.org"),
+            Signals::new()
+                .given_name("José Luis")
+                .family_name("Jiménez")
+                .email("jose@example.org"),
+            // Ana again under a married name: a second name learned.
+            Signals::new()
+                .given_name("Ana")
+                .family_name("Schmidt")
+                .email("ana@example.org"),
+            Signals::new()
+                .family_name("Okafor")
+                .email("okafor@example.org"),
+            Signals::new().given_name("Xq").email("xq@example.org"),
+        ];
+        for (n, signals) in people.into_iter().enumerate() {
+            let order = Order::new(format!("o-{n}"), signals);
+            memory.observe(Event::order(format!("e-{n}"), order))?;
+        }
+        let mut names = 0;
+        for record in &memory.state.patrons {
+            let kept = record.comparison.block().expect("a block is kept");
+            assert_eq!(Some(kept), encode(&record.profile).as_deref());
+            names += record.profile.names.len();
+        }
+        assert!(names >= 7, "{names} names");
+        // Sounds known for another name are not taken for this one.
+        let state = &memory.state;
+        let ana = &state.patrons[0].profile;
+        let other = KnownSounds {
+            given: Some((
+                "bob",
+                compare::phonetic_key("bob"),
+                compare::NicknameEntry::of("bob"),
+            )),
+            family: Some(("smith", compare::phonetic_key("smith"))),
+        };
+        assert_eq!(encode_with(ana, &other), encode(ana));
         Ok(())
     }
 

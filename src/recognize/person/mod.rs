@@ -5,7 +5,7 @@ mod keys;
 mod model;
 mod train;
 
-pub(crate) use keys::encode as encode_profile_keys;
+pub(crate) use keys::{KnownSounds, encode_with};
 use keys::{NameKeys, ProfileKeys};
 
 use smallvec::SmallVec;
@@ -2029,6 +2029,18 @@ pub(crate) fn shares_household_field(evidence: &Evidence) -> bool {
     })
 }
 
+impl PersonMatcher {
+    /// [`Strategy::blocking_keys`], also giving the sounds and table entry of the
+    /// signals' names worked out for them (for their comparison block).
+    pub(crate) fn blocking_keys_and_sounds<'a>(
+        &self,
+        signals: &'a NormalizedSignals,
+        out: &mut BlockingKeys,
+    ) -> KnownSounds<'a> {
+        index_keys(signals, out)
+    }
+}
+
 impl Strategy for PersonMatcher {
     fn name(&self) -> &str {
         "person"
@@ -2159,7 +2171,7 @@ fn propose<'a>(
 
 /// The keys a patron is filed under for these signals: blocking keys plus the plain
 /// values whose frequency weights exact matches.
-fn index_keys(signals: &NormalizedSignals, out: &mut BlockingKeys) {
+fn index_keys<'a>(signals: &'a NormalizedSignals, out: &mut BlockingKeys) -> KnownSounds<'a> {
     if let Some(given) = signals.given_key() {
         out.push(BlockingKey::of(GIVEN_TAG, given));
     }
@@ -2169,8 +2181,9 @@ fn index_keys(signals: &NormalizedSignals, out: &mut BlockingKeys) {
     if let Some(postcode) = signals.address().postcode() {
         out.push(BlockingKey::of(POSTCODE_TAG, postcode));
     }
-    name_keys(signals.given_key(), signals.family_key(), signals, out);
+    let sounds = name_keys(signals.given_key(), signals.family_key(), signals, out);
     email_local_keys(signals, out);
+    sounds
 }
 
 /// The keys to look up: the index keys, plus the names swapped. The names' sounds and
@@ -2197,15 +2210,20 @@ fn family_with_nicknames<'a>(side: &SignalSide<'a>) -> Option<NameSide<'a>> {
 
 /// The blocking keys of a given and a family name with the signals' postcode and birth
 /// date (see [`name_keys_of`]).
-fn name_keys(
-    given: Option<&str>,
-    family: Option<&str>,
+/// Returns the names' sounds and the given name's table entry, worked out for them.
+fn name_keys<'a>(
+    given: Option<&'a str>,
+    family: Option<&'a str>,
     signals: &NormalizedSignals,
     out: &mut BlockingKeys,
-) {
+) -> KnownSounds<'a> {
     let given = given.map(NameSide::new);
     let family = family.map(NameSide::without_nicknames);
     name_keys_of(given.as_ref(), family.as_ref(), signals, out);
+    KnownSounds {
+        given: given.and_then(|g| Some((g.key, g.sound, g.first_nicknames?))),
+        family: family.map(|f| (f.key, f.sound)),
+    }
 }
 
 /// [`name_keys`], with each name's sounds and table entry worked out beforehand.
