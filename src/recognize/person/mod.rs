@@ -1738,7 +1738,8 @@ fn given_level(
         return Level::Nickname;
     }
     if short.len() == 1 {
-        return if long.starts_with(short) {
+        let long_entry = if short == a { eb } else { ea };
+        return if long.starts_with(short) || long_entry.stands_for_a_name_starting_with(short) {
             Level::Initial
         } else {
             Level::Different
@@ -1751,7 +1752,7 @@ fn given_level(
     if known_name(ea) && known_name(eb) {
         return Level::Different;
     }
-    if gendered_pair(fa, fb) {
+    if gendered_pair(fa, fb) && !slipped_ending((fa, ea), (fb, eb)) {
         return Level::Different;
     }
     // Below 0.8 both thresholds fail alike: unlike names skip the full score.
@@ -1807,6 +1808,27 @@ fn typo_of_a_nickname(
 /// Whether the table knows the name whose entry this is.
 fn known_name(entry: compare::NicknameEntry) -> bool {
     !entry.groups().is_empty()
+}
+
+/// Whether one name is the other, a name the table knows, with its last letter dropped
+/// or doubled by a slip of the finger, the slip making a name the table does not know:
+/// "Laur" and "Pierr" for Laura and Pierre, "Miaa" for Mia. Two names of a gendered pair
+/// (Daniel and Daniela) are both names, so a known shorter one is not a slip.
+fn slipped_ending(a: (&str, compare::NicknameEntry), b: (&str, compare::NicknameEntry)) -> bool {
+    let ((short, short_entry), (long, long_entry)) = if a.0.len() < b.0.len() {
+        (a, b)
+    } else {
+        (b, a)
+    };
+    if long.len() != short.len() + 1 || !long.starts_with(short) {
+        return false;
+    }
+    let doubled = long.as_bytes().last() == short.as_bytes().last();
+    if doubled {
+        known_name(short_entry) && !known_name(long_entry)
+    } else {
+        known_name(long_entry) && !known_name(short_entry)
+    }
 }
 
 /// Names that differ only by a final vowel are usually two names, not a typo: Mario and
@@ -2536,5 +2558,61 @@ mod tests {
             );
             assert_eq!(side.nickname_groups(), compare::nickname_groups(side.first));
         }
+    }
+
+    /// The level of two given names, compared both ways round.
+    fn given_levels(a: &str, b: &str) -> (Level, Level) {
+        (
+            given_level(&NameSide::new(a), b, None, None),
+            given_level(&NameSide::new(b), a, None, None),
+        )
+    }
+
+    #[test]
+    fn an_initial_fits_the_full_names_of_a_nickname() {
+        for (initial, nickname) in [
+            ("c", "katie"),
+            ("c", "lottie"),
+            ("p", "trish"),
+            ("w", "bill"),
+        ] {
+            assert_eq!(
+                given_levels(initial, nickname),
+                (Level::Initial, Level::Initial),
+                "{initial} {nickname}"
+            );
+        }
+        assert_eq!(given_levels("k", "katie").0, Level::Initial);
+        // Katie stands for no name beginning with a D.
+        assert_eq!(
+            given_levels("d", "katie"),
+            (Level::Different, Level::Different)
+        );
+        assert_eq!(given_levels("x", "xqzv"), (Level::Initial, Level::Initial));
+        assert_eq!(
+            given_levels("y", "xqzv"),
+            (Level::Different, Level::Different)
+        );
+    }
+
+    #[test]
+    fn a_slipped_last_letter_is_a_typo_not_a_gendered_pair() {
+        for (typed, name) in [("laur", "laura"), ("pierr", "pierre"), ("miaa", "mia")] {
+            assert_eq!(
+                given_levels(typed, name),
+                (Level::Close, Level::Close),
+                "{typed} {name}"
+            );
+        }
+        // Both are names: a brother and a sister, not a slip.
+        assert_eq!(
+            given_levels("daniel", "daniela"),
+            (Level::Different, Level::Different)
+        );
+        // Neither is known: a gendered pair stays two names.
+        assert_eq!(
+            given_levels("mario", "maria"),
+            (Level::Different, Level::Different)
+        );
     }
 }
