@@ -1750,7 +1750,12 @@ fn given_level(
     // and only an unknown name can be a typo of a nickname): settled without them. Keep
     // in step with the rules below.
     if known_name(ea) && known_name(eb) {
-        return Level::Different;
+        // Ana and Anna, Michael and Micheal: one name spelled two ways.
+        return if compare::doubled_or_swapped_letter(a, b) {
+            Level::Close
+        } else {
+            Level::Different
+        };
     }
     if gendered_pair(fa, fb) && !slipped_ending((fa, ea), (fb, eb)) {
         return Level::Different;
@@ -2612,6 +2617,25 @@ mod tests {
         // Neither is known: a gendered pair stays two names.
         assert_eq!(
             given_levels("mario", "maria"),
+            (Level::Different, Level::Different)
+        );
+    }
+
+    #[test]
+    fn a_known_name_spelled_with_a_doubled_or_swapped_letter_is_close() {
+        // One known name spelled two ways.
+        assert_eq!(given_levels("ana", "anna"), (Level::Close, Level::Close));
+        assert_eq!(
+            given_levels("michael", "micheal"),
+            (Level::Close, Level::Close)
+        );
+        // Two known names a letter apart are still two names.
+        assert_eq!(
+            given_levels("anna", "hanna"),
+            (Level::Different, Level::Different)
+        );
+        assert_eq!(
+            given_levels("louis", "luis"),
             (Level::Different, Level::Different)
         );
     }
