@@ -179,23 +179,6 @@ impl NicknameEntry {
         self.0.map_or(&[], |entry| table().run(entry.on))
     }
 
-    /// Whether the name this entry was looked up for is a nickname of a name beginning
-    /// with `initial`: "C." for Katie (Catherine), "W." for Bill (William). People who go
-    /// by a nickname write the initial of their full name on forms.
-    pub(crate) fn stands_for_a_name_starting_with(self, initial: &str) -> bool {
-        if initial.is_empty() {
-            return false;
-        }
-        let groups = &table().groups;
-        self.groups().iter().any(|group| {
-            usize::try_from(group.0)
-                .ok()
-                .and_then(|i| groups.get(i))
-                .and_then(|names| names.first())
-                .is_some_and(|full| full.starts_with(initial))
-        })
-    }
-
     /// Whether `typed` is at most one edit (see `within_one_edit`) from a name other than
     /// `name` on one of this entry's [`groups`](Self::groups): "mickk" for a nickname of
     /// `michael`. The same answer as walking every name of every group, reading only the
@@ -593,17 +576,6 @@ mod tests {
             .parts()
             .map_or_else(NicknameEntry::default, NicknameEntry::from_parts);
         assert!(kept.one_edit_from_a_name_on_its_groups("ullla", "ursula"));
-    }
-
-    #[test]
-    fn nicknames_stand_for_the_initials_of_their_full_names() {
-        let starts = |name: &str, initial: &str| {
-            NicknameEntry::of(name).stands_for_a_name_starting_with(initial)
-        };
-        assert!(starts("katie", "c") && starts("katie", "k"));
-        assert!(starts("bill", "w") && starts("peggy", "m") && starts("trish", "p"));
-        assert!(!starts("katie", "d") && !starts("katie", ""));
-        assert!(!starts("xqzv", "x"));
     }
 
     #[test]

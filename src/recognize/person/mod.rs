@@ -1738,8 +1738,7 @@ fn given_level(
         return Level::Nickname;
     }
     if short.len() == 1 {
-        let long_entry = if short == a { eb } else { ea };
-        return if long.starts_with(short) || long_entry.stands_for_a_name_starting_with(short) {
+        return if long.starts_with(short) {
             Level::Initial
         } else {
             Level::Different
@@ -2571,33 +2570,6 @@ mod tests {
             given_level(&NameSide::new(a), b, None, None),
             given_level(&NameSide::new(b), a, None, None),
         )
-    }
-
-    #[test]
-    fn an_initial_fits_the_full_names_of_a_nickname() {
-        for (initial, nickname) in [
-            ("c", "katie"),
-            ("c", "lottie"),
-            ("p", "trish"),
-            ("w", "bill"),
-        ] {
-            assert_eq!(
-                given_levels(initial, nickname),
-                (Level::Initial, Level::Initial),
-                "{initial} {nickname}"
-            );
-        }
-        assert_eq!(given_levels("k", "katie").0, Level::Initial);
-        // Katie stands for no name beginning with a D.
-        assert_eq!(
-            given_levels("d", "katie"),
-            (Level::Different, Level::Different)
-        );
-        assert_eq!(given_levels("x", "xqzv"), (Level::Initial, Level::Initial));
-        assert_eq!(
-            given_levels("y", "xqzv"),
-            (Level::Different, Level::Different)
-        );
     }
 
     #[test]
