@@ -31,6 +31,9 @@
 //!   decision that put it there;
 //! - `ACCURACY_TRAIN=1`: what training on the final memory estimates (see `Memory::train`);
 //!   `ACCURACY_TRAIN=<file.json>` also writes the trained model there;
+//! - `ACCURACY_FRAGMENTS=1`: the missed fragments by what their first record shares with
+//!   the nearest record of the person's main patron (an identifier, the given name exactly
+//!   or as an initial, the family name, the postcode), with examples;
 //! - `ACCURACY_MODEL=<file.json>`: recognizes with this person model (a serialized
 //!   `PersonModel`, e.g. one a training run wrote) instead of the built-in weights.
 
@@ -297,6 +300,57 @@ impl Keys {
         }
     }
 
+    /// What two records have in common, spelled out field by field, with a rank (lower
+    /// shares more): an identifier, the given name (exactly, or one's initial fitting the
+    /// other), the family name, the postcode.
+    fn shared(&self, other: &Keys) -> (u8, String) {
+        let identifier = self
+            .identifiers
+            .iter()
+            .filter(|id| other.identifiers.contains(id))
+            .map(|(kind, _)| *kind)
+            .min();
+        let same = |a: &Option<String>, b: &Option<String>| a.is_some() && a == b;
+        let initial = match (&self.given, &other.given) {
+            (Some(a), Some(b)) => {
+                let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+                short.len() == 1 && long.starts_with(short.as_str())
+            }
+            _ => false,
+        };
+        let mut parts = Vec::new();
+        let mut rank = 0;
+        if let Some(kind) = identifier {
+            parts.push(format!("{kind}"));
+        } else {
+            rank += 8;
+        }
+        if same(&self.given, &other.given) {
+            parts.push("given name".to_string());
+        } else if initial {
+            parts.push("initial".to_string());
+            rank += 1;
+        } else {
+            rank += 2;
+        }
+        if same(&self.family, &other.family) {
+            parts.push("family name".to_string());
+        } else {
+            rank += 2;
+        }
+        if same(&self.postcode, &other.postcode) {
+            parts.push("postcode".to_string());
+        } else {
+            rank += 1;
+        }
+        let what = if parts.is_empty() {
+            "nothing".to_string()
+        } else {
+            parts.join(" + ")
+        };
+        (rank, what)
+    }
+
     fn link(&self, other: &Keys) -> Link {
         let shared = self
             .identifiers
@@ -346,6 +400,9 @@ impl MissCause {
 /// One fragment: records of one person in a patron that is not their main one.
 struct Fragment {
     cause: MissCause,
+    /// What its first record shares with the main patron's most alike record, and that
+    /// record (see [`Keys::shared`]).
+    shared: (String, usize),
     /// A record of the main patron that shows the cause best, and the fragment's first.
     records: (usize, usize),
     size: usize,
@@ -456,8 +513,15 @@ fn fragments_of(
     for (g, group) in groups.iter().enumerate() {
         if g != main {
             let (cause, shown) = miss_cause(population, keys, &groups[main], group[0]);
+            let shared = groups[main]
+                .iter()
+                .map(|&j| (keys[group[0]].shared(&keys[j]), j))
+                .min()
+                .map(|((_, what), j)| (what, j))
+                .unwrap_or_default();
             fragments.push(Fragment {
                 cause,
+                shared,
                 records: (shown, group[0]),
                 size: group.len(),
             });
@@ -602,6 +666,22 @@ fn print_missed_links(population: &Population, analysis: &Analysis) {
         let fragment = &fragments[f];
         say!("  {}", fragment.cause.label());
         print_record(&population.records[fragment.records.0]);
+        print_record(&population.records[fragment.records.1]);
+    }
+    if std::env::var_os("ACCURACY_FRAGMENTS").is_none() {
+        return;
+    }
+    let shared = tally(fragments.iter().map(|f| (f.shared.0.clone(), f.size)));
+    say!("\nMissed fragments by what their first record shares with the main patron");
+    say!("  fragments  records  shared");
+    for (what, tally) in &shared {
+        say!("  {:>9} {:>8}  {what}", tally.count, tally.records);
+    }
+    let groups: Vec<&[usize]> = shared.iter().map(|(_, t)| t.items.as_slice()).collect();
+    for f in round_robin(&groups, EXAMPLES) {
+        let fragment = &fragments[f];
+        say!("  shares {}", fragment.shared.0);
+        print_record(&population.records[fragment.shared.1]);
         print_record(&population.records[fragment.records.1]);
     }
 }

@@ -169,6 +169,25 @@ pub(crate) fn substituted_letters(a: &str, b: &str) -> Option<(u8, u8)> {
     Some((a[p], b[p]))
 }
 
+/// Whether two names differ only by one letter written once or twice (`ana` and `anna`,
+/// `philip` and `phillip`) or by two neighbouring letters swapped (`michael` and
+/// `micheal`): spellings of one name, or a slip writing it, rather than two names.
+/// Allocation-free.
+pub(crate) fn doubled_or_swapped_letter(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a == b {
+        return false;
+    }
+    let p = common_prefix(a, b);
+    if a.len() == b.len() {
+        // Swapped neighbours: `..xy..` against `..yx..`, the rest equal.
+        return p + 1 < a.len() && a[p] == b[p + 1] && a[p + 1] == b[p] && a[p + 2..] == b[p + 2..];
+    }
+    let (short, long) = if a.len() < b.len() { (a, b) } else { (b, a) };
+    // One letter more, and it repeats the letter before it.
+    long.len() == short.len() + 1 && p > 0 && long[p] == long[p - 1] && long[p + 1..] == short[p..]
+}
+
 /// Whether two letters sit next to each other on a QWERTY keyboard (or are the same):
 /// a slipped finger hits a neighbour, so a substitution of two keys far apart is
 /// another name more often than a typo (Jonas and Jonah, Mia and Pia).
@@ -194,7 +213,37 @@ pub(crate) fn neighbouring_keys(x: u8, y: u8) -> bool {
 
 #[cfg(test)]
 mod keyboard_tests {
-    use super::{neighbouring_keys, substituted_letters};
+    use super::{doubled_or_swapped_letter, neighbouring_keys, substituted_letters};
+
+    #[test]
+    fn doubled_and_swapped_letters() {
+        for (a, b) in [
+            ("ana", "anna"),
+            ("phillip", "philip"),
+            ("mia", "miaa"),
+            ("michael", "micheal"),
+            ("ab", "ba"),
+        ] {
+            assert!(doubled_or_swapped_letter(a, b), "{a} {b}");
+            assert!(doubled_or_swapped_letter(b, a), "{b} {a}");
+        }
+        for (a, b) in [
+            ("anna", "anna"),
+            ("anna", "hanna"),
+            ("louis", "luis"),
+            ("jonas", "jonah"),
+            ("ana", "anaba"),
+            ("abc", "cba"),
+            ("a", ""),
+            ("", ""),
+            ("\u{e9}", "\u{e9}\u{e9}x"),
+        ] {
+            assert!(!doubled_or_swapped_letter(a, b), "{a} {b}");
+            assert!(!doubled_or_swapped_letter(b, a), "{b} {a}");
+        }
+        // Bytes of one character doubled or swapped: any input answers, none panics.
+        let _ = doubled_or_swapped_letter("\u{e9}", "\u{e9}\u{a9}");
+    }
 
     #[test]
     fn one_letter_substitutions_name_their_letters() {

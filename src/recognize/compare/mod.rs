@@ -43,7 +43,8 @@ mod phonetic;
 pub(crate) use address::{PostcodeLevel, PreparedStreet, address_similarity, postcode_level};
 pub(crate) use dates::{DateLevel, compare_dates};
 pub(crate) use edit::{
-    neighbouring_keys, phone_one_digit_off, same_but_umlauts, substituted_letters, within_one_edit,
+    doubled_or_swapped_letter, neighbouring_keys, phone_one_digit_off, same_but_umlauts,
+    substituted_letters, within_one_edit,
 };
 pub(crate) use email::{EmailLevel, PreparedEmail, split_email, untagged};
 pub(crate) use jaro::{jaro_winkler, jaro_winkler_could_reach};

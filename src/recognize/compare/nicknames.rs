@@ -433,6 +433,11 @@ mod tests {
             ("sanne", "susanne"),
             ("kees", "cornelis"),
             ("kalle", "karl"),
+            ("nell", "eleanor"),
+            ("may", "mary"),
+            ("ev", "eva"),
+            ("evie", "eva"),
+            ("gert", "gerrit"),
         ] {
             assert!(are_nicknames(a, b), "{a} {b}");
             assert!(are_nicknames(b, a), "{b} {a}");

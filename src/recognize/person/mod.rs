@@ -1749,9 +1749,14 @@ fn given_level(
     // and only an unknown name can be a typo of a nickname): settled without them. Keep
     // in step with the rules below.
     if known_name(ea) && known_name(eb) {
-        return Level::Different;
+        // Ana and Anna, Michael and Micheal: one name spelled two ways.
+        return if compare::doubled_or_swapped_letter(a, b) {
+            Level::Close
+        } else {
+            Level::Different
+        };
     }
-    if gendered_pair(fa, fb) {
+    if gendered_pair(fa, fb) && !slipped_ending((fa, ea), (fb, eb)) {
         return Level::Different;
     }
     // Below 0.8 both thresholds fail alike: unlike names skip the full score.
@@ -1807,6 +1812,27 @@ fn typo_of_a_nickname(
 /// Whether the table knows the name whose entry this is.
 fn known_name(entry: compare::NicknameEntry) -> bool {
     !entry.groups().is_empty()
+}
+
+/// Whether one name is the other, a name the table knows, with its last letter dropped
+/// or doubled by a slip of the finger, the slip making a name the table does not know:
+/// "Laur" and "Pierr" for Laura and Pierre, "Miaa" for Mia. Two names of a gendered pair
+/// (Daniel and Daniela) are both names, so a known shorter one is not a slip.
+fn slipped_ending(a: (&str, compare::NicknameEntry), b: (&str, compare::NicknameEntry)) -> bool {
+    let ((short, short_entry), (long, long_entry)) = if a.0.len() < b.0.len() {
+        (a, b)
+    } else {
+        (b, a)
+    };
+    if long.len() != short.len() + 1 || !long.starts_with(short) {
+        return false;
+    }
+    let doubled = long.as_bytes().last() == short.as_bytes().last();
+    if doubled {
+        known_name(short_entry) && !known_name(long_entry)
+    } else {
+        known_name(long_entry) && !known_name(short_entry)
+    }
 }
 
 /// Names that differ only by a final vowel are usually two names, not a typo: Mario and
@@ -2554,5 +2580,53 @@ mod tests {
             );
             assert_eq!(side.nickname_groups(), compare::nickname_groups(side.first));
         }
+    }
+
+    /// The level of two given names, compared both ways round.
+    fn given_levels(a: &str, b: &str) -> (Level, Level) {
+        (
+            given_level(&NameSide::new(a), b, None, None),
+            given_level(&NameSide::new(b), a, None, None),
+        )
+    }
+
+    #[test]
+    fn a_slipped_last_letter_is_a_typo_not_a_gendered_pair() {
+        for (typed, name) in [("laur", "laura"), ("pierr", "pierre"), ("miaa", "mia")] {
+            assert_eq!(
+                given_levels(typed, name),
+                (Level::Close, Level::Close),
+                "{typed} {name}"
+            );
+        }
+        // Both are names: a brother and a sister, not a slip.
+        assert_eq!(
+            given_levels("daniel", "daniela"),
+            (Level::Different, Level::Different)
+        );
+        // Neither is known: a gendered pair stays two names.
+        assert_eq!(
+            given_levels("mario", "maria"),
+            (Level::Different, Level::Different)
+        );
+    }
+
+    #[test]
+    fn a_known_name_spelled_with_a_doubled_or_swapped_letter_is_close() {
+        // One known name spelled two ways.
+        assert_eq!(given_levels("ana", "anna"), (Level::Close, Level::Close));
+        assert_eq!(
+            given_levels("michael", "micheal"),
+            (Level::Close, Level::Close)
+        );
+        // Two known names a letter apart are still two names.
+        assert_eq!(
+            given_levels("anna", "hanna"),
+            (Level::Different, Level::Different)
+        );
+        assert_eq!(
+            given_levels("louis", "luis"),
+            (Level::Different, Level::Different)
+        );
     }
 }
