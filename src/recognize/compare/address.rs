@@ -119,9 +119,10 @@ pub(crate) struct PreparedStreet {
     line: [u8; MAX_LINE],
     /// How many bytes of `line` are used.
     line_len: usize,
-    /// The line's similarity with itself: a line that lowercases to this one (the same
-    /// person typing their address the same way) reads the same, so needs no reading.
-    itself: f64,
+    /// The line's similarity with itself, worked out on first need: a line that
+    /// lowercases to this one (the same person typing their address the same way) reads
+    /// the same, so needs no reading.
+    itself: std::cell::OnceCell<f64>,
     words: [Piece; MAX_WORDS],
     word_count: usize,
     /// Main part and suffix of each number.
@@ -175,7 +176,7 @@ impl PreparedStreet {
         let mut prepared = Self {
             line: [0; MAX_LINE],
             line_len: lowered.len(),
-            itself: similarity(&tokens, &tokens),
+            itself: std::cell::OnceCell::new(),
             words: [Piece::Canonical(""); MAX_WORDS],
             word_count: 0,
             numbers: [(Piece::Canonical(""), Piece::Canonical("")); MAX_NUMBERS],
@@ -197,7 +198,10 @@ impl PreparedStreet {
     pub(crate) fn similarity(&self, other: &str) -> f64 {
         let line = self.line.get(..self.line_len).unwrap_or_default();
         if other.len() <= MAX_LINE && other.as_bytes().eq_ignore_ascii_case(line) {
-            return self.itself;
+            return *self.itself.get_or_init(|| {
+                let tokens = self.tokens();
+                similarity(&tokens, &tokens)
+            });
         }
         let mut buf = [0u8; MAX_LINE];
         let other = Tokens::read(lowercase(other, &mut buf));
