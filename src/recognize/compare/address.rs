@@ -71,6 +71,42 @@ const COMPOUND_ENDINGS: &[(&str, &str)] = &[
 /// The stem left by a compound ending must be at least this long (`weg` alone stays).
 const MIN_STEM: usize = 3;
 
+/// Longest word [`IGNORED`] or [`CANONICAL`] lists, and shortest word a compound ending
+/// can be split from: a word outside these lengths is not looked for in those lists.
+const LONGEST_LISTED: usize = max_len(IGNORED, CANONICAL);
+const SHORTEST_COMPOUND: usize = MIN_STEM + min_len(COMPOUND_ENDINGS);
+
+const fn max_len(words: &[&str], pairs: &[(&str, &str)]) -> usize {
+    let mut longest = 0;
+    let mut i = 0;
+    while i < words.len() {
+        if words[i].len() > longest {
+            longest = words[i].len();
+        }
+        i += 1;
+    }
+    let mut i = 0;
+    while i < pairs.len() {
+        if pairs[i].0.len() > longest {
+            longest = pairs[i].0.len();
+        }
+        i += 1;
+    }
+    longest
+}
+
+const fn min_len(pairs: &[(&str, &str)]) -> usize {
+    let mut shortest = usize::MAX;
+    let mut i = 0;
+    while i < pairs.len() {
+        if pairs[i].0.len() < shortest {
+            shortest = pairs[i].0.len();
+        }
+        i += 1;
+    }
+    shortest
+}
+
 /// Words that only say a flat or floor follows; they carry nothing about the street.
 const IGNORED: &[&str] = &[
     "flat",
@@ -407,17 +443,22 @@ impl<'a> Tokens<'a> {
                 continue;
             }
             after_number = false;
-            if IGNORED.contains(&token) {
+            let listed = token.len() <= LONGEST_LISTED;
+            if listed && IGNORED.contains(&token) {
                 continue;
             }
-            if let Some(&(_, canon)) = CANONICAL.iter().find(|(k, _)| *k == token) {
+            if listed && let Some(&(_, canon)) = CANONICAL.iter().find(|(k, _)| *k == token) {
                 tokens.push_word(canon);
                 continue;
             }
-            let compound = COMPOUND_ENDINGS.iter().find_map(|&(ending, canon)| {
-                let stem = token.strip_suffix(ending)?;
-                (stem.len() >= MIN_STEM).then_some((stem, canon))
-            });
+            let compound = (token.len() >= SHORTEST_COMPOUND)
+                .then(|| {
+                    COMPOUND_ENDINGS.iter().find_map(|&(ending, canon)| {
+                        let stem = token.strip_suffix(ending)?;
+                        (stem.len() >= MIN_STEM).then_some((stem, canon))
+                    })
+                })
+                .flatten();
             match compound {
                 Some((stem, canon)) => {
                     tokens.push_word(stem);
