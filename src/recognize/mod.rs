@@ -214,6 +214,10 @@ impl Candidate {
     pub(crate) fn new(patron: PatronId, evidence: Evidence) -> Self {
         Self { patron, evidence }
     }
+    /// Moved out, its evidence left empty: for choosing among candidates kept in place.
+    fn take(&mut self) -> Self {
+        Self::new(self.patron, std::mem::take(&mut self.evidence))
+    }
     /// The patron.
     pub fn patron(&self) -> PatronId {
         self.patron
@@ -618,46 +622,37 @@ impl Thresholds {
         let raise = self.raise_for(patrons);
         let (known_at, review_at, merge_at) =
             (self.known + raise, self.review + raise, self.merge + raise);
+        // Filled in place: collecting would build the kilobytes of inline room elsewhere
+        // and copy them here; and kept as they came, each moved once more only if chosen.
+        let mut candidates: SmallVec<[Candidate; 16]> = SmallVec::new();
+        candidates.extend(scored);
         // Each weight is a sum over the evidence and each conflict a search of it: work
         // them out once per candidate.
-        // Filled in place: collecting would build the kilobytes of inline room elsewhere
-        // and copy them here.
-        let mut ranked: SmallVec<[Option<Ranked>; 16]> = SmallVec::new();
-        ranked.extend(scored.into_iter().map(|candidate| {
-            Some(Ranked {
+        let ranked: SmallVec<[Ranked<'_>; 16]> = candidates
+            .iter()
+            .map(|candidate| Ranked {
                 weight: candidate.evidence.weight(),
                 conflict: person_conflict(&candidate.evidence),
                 candidate,
             })
-        }));
+            .collect();
         // Best first, ties to the older patron: every choice below is "the first in this
         // order that …". Positions are sorted rather than the candidates, whose evidence
-        // is kept inline and costly to move; a candidate is only moved out once chosen.
+        // is kept inline and costly to move.
         let mut order: SmallVec<[usize; 16]> = (0..ranked.len()).collect();
-        let key = |at: usize| {
-            ranked
-                .get(at)
-                .and_then(Option::as_ref)
-                .map(|r| (r.weight, r.candidate.patron))
-        };
+        let key = |at: usize| ranked.get(at).map(|r| (r.weight, r.candidate.patron));
         order.sort_by(|&a, &b| match (key(a), key(b)) {
             (Some((wa, pa)), Some((wb, pb))) => wb.total_cmp(&wa).then(pa.cmp(&pb)),
             _ => std::cmp::Ordering::Equal,
         });
         // From here `at` is a rank (0 is the best).
-        let rank = |at: usize| {
-            order
-                .get(at)
-                .and_then(|&i| ranked.get(i))
-                .and_then(Option::as_ref)
-        };
+        let rank = |at: usize| order.get(at).and_then(|&i| ranked.get(i));
         let weight = |at: usize| rank(at).map_or(f64::NEG_INFINITY, |r| r.weight);
         let compatible: SmallVec<[usize; 16]> = (0..order.len())
             .filter(|&at| rank(at).is_some_and(|r| !r.conflict))
             .collect();
         let mut household: Vec<PatronId> = ranked
             .iter()
-            .flatten()
             .filter(|r| r.conflict && shares_household_field(&r.candidate.evidence))
             .map(|r| r.candidate.patron)
             .collect();
@@ -667,11 +662,11 @@ impl Thresholds {
             .map_or(f64::NEG_INFINITY, |&at| weight(at));
         if best_weight < review_at {
             // The nearest is the best of everyone, conflicting candidates included.
+            drop(ranked);
             let nearest = order
                 .first()
-                .and_then(|&i| ranked.get_mut(i))
-                .and_then(Option::take)
-                .map(|r| r.candidate);
+                .and_then(|&i| candidates.get_mut(i))
+                .map(Candidate::take);
             return Recognition::New { nearest, household };
         }
         let second_weight = compatible
@@ -726,16 +721,17 @@ impl Thresholds {
             let mut best = None;
             let mut runner_up = None;
             let mut duplicate_ids = Vec::with_capacity(duplicates.len());
+            drop(ranked);
             for (at, &i) in order.iter().enumerate() {
-                let Some(r) = ranked.get_mut(i).and_then(Option::take) else {
+                let Some(candidate) = candidates.get_mut(i) else {
                     continue;
                 };
                 if at == best_at {
-                    best = Some(r.candidate);
+                    best = Some(candidate.take());
                 } else if Some(at) == runner_up_at {
-                    runner_up = Some(Box::new(r.candidate));
+                    runner_up = Some(Box::new(candidate.take()));
                 } else if duplicates.contains(&at) {
-                    duplicate_ids.push(r.candidate.patron);
+                    duplicate_ids.push(candidate.patron);
                 }
             }
             let Some(best) = best else {
@@ -754,14 +750,24 @@ impl Thresholds {
                 others_at_most: None,
             };
         }
-        let candidates = order
+        let reviewed: SmallVec<[usize; 16]> = order
             .iter()
-            .filter_map(|&i| ranked.get_mut(i).and_then(Option::take))
-            .filter(|r| !r.conflict && r.weight >= review_at)
-            .map(|r| r.candidate)
+            .copied()
+            .filter(|&i| {
+                ranked
+                    .get(i)
+                    .is_some_and(|r| !r.conflict && r.weight >= review_at)
+            })
             .collect();
+        drop(ranked);
+        let mut chosen = Vec::with_capacity(reviewed.len());
+        for &i in &reviewed {
+            if let Some(candidate) = candidates.get_mut(i) {
+                chosen.push(candidate.take());
+            }
+        }
         Recognition::Review {
-            candidates,
+            candidates: chosen,
             household,
         }
     }
@@ -786,10 +792,10 @@ pub(crate) fn agrees_exactly_beyond_names(evidence: &Evidence) -> bool {
 
 /// A scored candidate with its total weight and whether its person evidence conflicts,
 /// each worked out once.
-struct Ranked {
+struct Ranked<'c> {
     weight: f64,
     conflict: bool,
-    candidate: Candidate,
+    candidate: &'c Candidate,
 }
 
 #[cfg(test)]

@@ -71,6 +71,42 @@ const COMPOUND_ENDINGS: &[(&str, &str)] = &[
 /// The stem left by a compound ending must be at least this long (`weg` alone stays).
 const MIN_STEM: usize = 3;
 
+/// Longest word [`IGNORED`] or [`CANONICAL`] lists, and shortest word a compound ending
+/// can be split from: a word outside these lengths is not looked for in those lists.
+const LONGEST_LISTED: usize = max_len(IGNORED, CANONICAL);
+const SHORTEST_COMPOUND: usize = MIN_STEM + min_len(COMPOUND_ENDINGS);
+
+const fn max_len(words: &[&str], pairs: &[(&str, &str)]) -> usize {
+    let mut longest = 0;
+    let mut i = 0;
+    while i < words.len() {
+        if words[i].len() > longest {
+            longest = words[i].len();
+        }
+        i += 1;
+    }
+    let mut i = 0;
+    while i < pairs.len() {
+        if pairs[i].0.len() > longest {
+            longest = pairs[i].0.len();
+        }
+        i += 1;
+    }
+    longest
+}
+
+const fn min_len(pairs: &[(&str, &str)]) -> usize {
+    let mut shortest = usize::MAX;
+    let mut i = 0;
+    while i < pairs.len() {
+        if pairs[i].0.len() < shortest {
+            shortest = pairs[i].0.len();
+        }
+        i += 1;
+    }
+    shortest
+}
+
 /// Words that only say a flat or floor follows; they carry nothing about the street.
 const IGNORED: &[&str] = &[
     "flat",
@@ -117,6 +153,12 @@ pub(crate) fn address_similarity(a: &str, b: &str) -> f64 {
 pub(crate) struct PreparedStreet {
     /// The lowercased line the pieces point into.
     line: [u8; MAX_LINE],
+    /// How many bytes of `line` are used.
+    line_len: usize,
+    /// The line's similarity with itself, worked out on first need: a line that
+    /// lowercases to this one (the same person typing their address the same way) reads
+    /// the same, so needs no reading.
+    itself: std::cell::OnceCell<f64>,
     words: [Piece; MAX_WORDS],
     word_count: usize,
     /// Main part and suffix of each number.
@@ -169,6 +211,8 @@ impl PreparedStreet {
         };
         let mut prepared = Self {
             line: [0; MAX_LINE],
+            line_len: lowered.len(),
+            itself: std::cell::OnceCell::new(),
             words: [Piece::Canonical(""); MAX_WORDS],
             word_count: 0,
             numbers: [(Piece::Canonical(""), Piece::Canonical("")); MAX_NUMBERS],
@@ -188,6 +232,13 @@ impl PreparedStreet {
 
     /// [`address_similarity`] of this line and `other`.
     pub(crate) fn similarity(&self, other: &str) -> f64 {
+        let line = self.line.get(..self.line_len).unwrap_or_default();
+        if other.len() <= MAX_LINE && other.as_bytes().eq_ignore_ascii_case(line) {
+            return *self.itself.get_or_init(|| {
+                let tokens = self.tokens();
+                similarity(&tokens, &tokens)
+            });
+        }
         let mut buf = [0u8; MAX_LINE];
         let other = Tokens::read(lowercase(other, &mut buf));
         similarity(&self.tokens(), &other)
@@ -195,14 +246,17 @@ impl PreparedStreet {
 
     /// The words and numbers as [`Tokens::read`] gave them.
     fn tokens(&self) -> Tokens<'_> {
+        // Checked once here rather than piece by piece: it was the lowercased line.
+        let line = self
+            .line
+            .get(..self.line_len)
+            .and_then(|bytes| std::str::from_utf8(bytes).ok())
+            .unwrap_or_default();
         let text = |piece: Piece| -> &str {
             match piece {
                 Piece::Line { start, len } => {
                     let (start, len) = (usize::from(start), usize::from(len));
-                    self.line
-                        .get(start..start + len)
-                        .and_then(|bytes| std::str::from_utf8(bytes).ok())
-                        .unwrap_or_default()
+                    line.get(start..start + len).unwrap_or_default()
                 }
                 Piece::Canonical(canon) => canon,
             }
@@ -328,6 +382,35 @@ impl Number<'_> {
     }
 }
 
+/// The runs of letters and digits of `line` (what splitting on anything else and dropping
+/// the empty pieces gives), reading ASCII bytes without decoding them.
+fn alphanumeric_runs(line: &str) -> impl Iterator<Item = &str> {
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        let bytes = line.as_bytes();
+        let mut start = None;
+        while let Some(&byte) = bytes.get(at) {
+            let (alphanumeric, width) = if byte.is_ascii() {
+                (byte.is_ascii_alphanumeric(), 1)
+            } else {
+                let c = line.get(at..).and_then(|rest| rest.chars().next())?;
+                (c.is_alphanumeric(), c.len_utf8())
+            };
+            match (alphanumeric, start) {
+                (true, None) => start = Some(at),
+                (false, Some(from)) => {
+                    let run = line.get(from..at);
+                    at += width;
+                    return run;
+                }
+                _ => {}
+            }
+            at += width;
+        }
+        start.and_then(|from| line.get(from..))
+    })
+}
+
 /// The words and numbers of one street line.
 // No `Debug`: it holds personal data.
 struct Tokens<'a> {
@@ -346,10 +429,7 @@ impl<'a> Tokens<'a> {
     fn read(line: &'a str) -> Self {
         let mut tokens = Tokens::empty();
         let mut after_number = false;
-        for token in line
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|t| !t.is_empty())
-        {
+        for token in alphanumeric_runs(line) {
             if token.bytes().any(|b| b.is_ascii_digit()) {
                 tokens.push_number(Number {
                     main: token,
@@ -363,17 +443,22 @@ impl<'a> Tokens<'a> {
                 continue;
             }
             after_number = false;
-            if IGNORED.contains(&token) {
+            let listed = token.len() <= LONGEST_LISTED;
+            if listed && IGNORED.contains(&token) {
                 continue;
             }
-            if let Some(&(_, canon)) = CANONICAL.iter().find(|(k, _)| *k == token) {
+            if listed && let Some(&(_, canon)) = CANONICAL.iter().find(|(k, _)| *k == token) {
                 tokens.push_word(canon);
                 continue;
             }
-            let compound = COMPOUND_ENDINGS.iter().find_map(|&(ending, canon)| {
-                let stem = token.strip_suffix(ending)?;
-                (stem.len() >= MIN_STEM).then_some((stem, canon))
-            });
+            let compound = (token.len() >= SHORTEST_COMPOUND)
+                .then(|| {
+                    COMPOUND_ENDINGS.iter().find_map(|&(ending, canon)| {
+                        let stem = token.strip_suffix(ending)?;
+                        (stem.len() >= MIN_STEM).then_some((stem, canon))
+                    })
+                })
+                .flatten();
             match compound {
                 Some((stem, canon)) => {
                     tokens.push_word(stem);
@@ -592,6 +677,27 @@ mod tests {
         ) {
             assert_same_prepared(&a, &b);
             assert_same_prepared(&b, &a);
+            // A line written as the prepared one, or in other capitals, is not read again.
+            assert_same_prepared(&a, &a);
+            assert_same_prepared(&a, &a.to_uppercase());
+        }
+
+        #[test]
+        fn runs_are_the_pieces_between_other_characters(line in "[a-z0-9 ,./ßéΩ\u{300}-]{0,40}") {
+            let split: Vec<&str> = line
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|t| !t.is_empty())
+                .collect();
+            proptest::prop_assert_eq!(alphanumeric_runs(&line).collect::<Vec<_>>(), split);
+        }
+    }
+
+    #[test]
+    fn a_line_typed_as_the_prepared_one_scores_as_read() {
+        let long = format!("{} 12 high street", "é".repeat(100));
+        for line in ["12 High Street", "", "!!!", "12", long.as_str()] {
+            assert_same_prepared(line, line);
+            assert_same_prepared(line, &line.to_uppercase());
         }
     }
 

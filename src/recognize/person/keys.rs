@@ -59,46 +59,115 @@ const DAYS_SHIFT: i64 = 1 << 27;
 impl<'a> ProfileKeys<'a> {
     /// Read from the patron's profile itself.
     pub(super) fn of_view(patron: &PatronView<'a>) -> Self {
-        let mut keys = Self {
-            birth_date: patron.birth_date(),
-            ..Self::default()
-        };
-        keys.names.extend(patron.names().iter().map(|n| NameKeys {
+        let mut keys = Self::default();
+        keys.fill_from_view(patron);
+        keys
+    }
+
+    /// Read from a block written by [`encode`]; `None` if it is not one.
+    #[cfg(test)]
+    pub(super) fn decode(block: &'a str) -> Option<Self> {
+        let mut keys = Self::default();
+        keys.fill_from_block(block).then_some(keys)
+    }
+
+    /// Refilled, in place, with the patron's keys: from `block` (the compact copy memory
+    /// keeps when it is current) unless it is not one, else from the profile itself. Both
+    /// give the same keys. In place because the inline room is most of a kilobyte, and
+    /// moving it for every candidate compared cost more than reading the block. Whether
+    /// the block was read.
+    pub(super) fn refill(&mut self, block: Option<&'a str>, patron: &PatronView<'a>) -> bool {
+        let read = block.is_some_and(|block| self.fill_from_block(block));
+        if !read {
+            self.fill_from_view(patron);
+        }
+        read
+    }
+
+    /// Only the names, as [`refill`](Self::refill) reads them, for a block `refill` read
+    /// (or `None`): a block's names come first, so the rest is not read.
+    pub(super) fn refill_names(&mut self, block: Option<&'a str>, patron: &PatronView<'a>) {
+        self.clear();
+        let read = block.is_some_and(|block| {
+            let mut reader = Reader { block, at: 0 };
+            reader.number(5).is_some() && self.read_names(&mut reader).is_some()
+        });
+        if !read {
+            self.fill_from_view(patron);
+        }
+    }
+
+    fn clear(&mut self) {
+        self.names.clear();
+        self.identifiers.clear();
+        self.addresses.clear();
+        self.birth_date = None;
+    }
+
+    fn fill_from_view(&mut self, patron: &PatronView<'a>) {
+        self.clear();
+        self.birth_date = patron.birth_date();
+        self.names.extend(patron.names().iter().map(|n| NameKeys {
             given: n.given_key(),
             family: n.family_key(),
             given_sound: None,
             family_sound: None,
             given_nicknames: None,
         }));
-        keys.identifiers
+        self.identifiers
             .extend(patron.identifiers().iter().map(|i| IdentifierKey {
                 kind: i.kind(),
                 system: i.system(),
                 value: i.value(),
             }));
-        keys.addresses.extend(
+        self.addresses.extend(
             patron
                 .addresses()
                 .iter()
                 .map(|a| (a.street(), a.postcode())),
         );
-        keys
     }
 
-    /// Read from a block written by [`encode`]; `None` if it is not one.
-    pub(super) fn decode(block: &'a str) -> Option<Self> {
+    /// Whether `block` was one written by [`encode`]; if not, `self` is left partly
+    /// filled.
+    fn fill_from_block(&mut self, block: &'a str) -> bool {
+        self.clear();
         let mut reader = Reader { block, at: 0 };
-        let mut keys = Self {
-            birth_date: match reader.number(5)? {
-                0 => None,
-                days => i32::try_from(days as i64 - DAYS_SHIFT)
-                    .ok()
-                    .and_then(NaiveDate::from_num_days_from_ce_opt),
-            },
-            ..Self::default()
+        self.read_block(&mut reader).is_some() && reader.at == block.len()
+    }
+
+    fn read_block(&mut self, reader: &mut Reader<'a>) -> Option<()> {
+        self.birth_date = match reader.number(5)? {
+            0 => None,
+            days => i32::try_from(days as i64 - DAYS_SHIFT)
+                .ok()
+                .and_then(NaiveDate::from_num_days_from_ce_opt),
         };
+        self.read_names(reader)?;
         for _ in 0..reader.number(1)? {
-            keys.names.push(NameKeys {
+            let kind = match reader.number(1)? {
+                0 => IdentifierKind::Email,
+                1 => IdentifierKind::Phone,
+                2 => IdentifierKind::CardToken,
+                _ => IdentifierKind::External,
+            };
+            let system = reader.text()?;
+            let value = reader.text()?.unwrap_or_default();
+            self.identifiers.push(IdentifierKey {
+                kind,
+                system,
+                value,
+            });
+        }
+        for _ in 0..reader.number(1)? {
+            self.addresses.push((reader.text()?, reader.text()?));
+        }
+        Some(())
+    }
+
+    fn read_names(&mut self, reader: &mut Reader<'a>) -> Option<()> {
+        for _ in 0..reader.number(1)? {
+            self.names.push(NameKeys {
                 given: reader.text()?,
                 family: reader.text()?,
                 given_sound: reader.text()?.map(str::as_bytes),
@@ -114,25 +183,7 @@ impl<'a> ProfileKeys<'a> {
                 }),
             });
         }
-        for _ in 0..reader.number(1)? {
-            let kind = match reader.number(1)? {
-                0 => IdentifierKind::Email,
-                1 => IdentifierKind::Phone,
-                2 => IdentifierKind::CardToken,
-                _ => IdentifierKind::External,
-            };
-            let system = reader.text()?;
-            let value = reader.text()?.unwrap_or_default();
-            keys.identifiers.push(IdentifierKey {
-                kind,
-                system,
-                value,
-            });
-        }
-        for _ in 0..reader.number(1)? {
-            keys.addresses.push((reader.text()?, reader.text()?));
-        }
-        (reader.at == block.len()).then_some(keys)
+        Some(())
     }
 }
 

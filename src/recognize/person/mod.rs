@@ -166,23 +166,21 @@ impl PersonMatcher {
     /// patrons share the value.
     fn compare(&self, prepared: &Prepared<'_>, patron: &PatronView<'_>, out: &mut Evidence) {
         let block = prepared.index.comparison_keys(patron);
-        self.compare_block(prepared, patron, block, out);
+        self.compare_block(prepared, patron, block, &mut ProfileKeys::default(), out);
     }
 
-    /// [`compare`](Self::compare) with the patron's compact block already looked up.
-    fn compare_block(
+    /// [`compare`](Self::compare) with the patron's compact block already looked up, its
+    /// keys read into `keys` (room reused from one candidate to the next).
+    fn compare_block<'k>(
         &self,
         prepared: &Prepared<'_>,
-        patron: &PatronView<'_>,
-        block: Option<&str>,
+        patron: &PatronView<'k>,
+        block: Option<&'k str>,
+        keys: &mut ProfileKeys<'k>,
         out: &mut Evidence,
     ) {
-        // The compact copy memory keeps when it is current, else the profile itself:
-        // both give the same keys.
-        let keys = block
-            .and_then(ProfileKeys::decode)
-            .unwrap_or_else(|| ProfileKeys::of_view(patron));
-        let levels = levels_of(&prepared.side, &keys);
+        keys.refill(block, patron);
+        let levels = levels_of(&prepared.side, keys);
         for (field, level) in levels.iter() {
             out.push(self.item(*field, *level, prepared));
         }
@@ -476,8 +474,9 @@ impl PersonMatcher {
             .map(|p| prepared.index.comparison_keys(p))
             .collect();
         touch(blocks.iter().copied());
+        let mut keys = ProfileKeys::default();
         for ((patron, evidence), block) in patrons.iter().zip(out).zip(blocks) {
-            self.compare_block(prepared, patron, block, evidence);
+            self.compare_block(prepared, patron, block, &mut keys, evidence);
         }
     }
 }
@@ -527,12 +526,12 @@ pub(crate) enum Decided {
     Undecided(Option<Candidate>),
 }
 
-/// A candidate other than the holder: its compared values, the evidence of every field
-/// but the names (as [`levels_of`] orders them), the names' evidence if already compared,
-/// and the most it could score.
-struct Bounded<'a> {
-    patron: PatronId,
-    keys: ProfileKeys<'a>,
+/// A candidate other than the holder: where its compared values are (its block, if that
+/// was read), the evidence of every field but the names (as [`levels_of`] orders them),
+/// the names' evidence if already compared, and the most it could score.
+struct Bounded<'c> {
+    patron: &'c PatronView<'c>,
+    block: Option<&'c str>,
     others: SmallVec<[EvidenceItem; 8]>,
     names: Option<[EvidenceItem; 2]>,
     most: f64,
@@ -647,10 +646,9 @@ impl Shortcut<'_, '_> {
         // overlap (as scoring does).
         touch(blocks.iter().map(|(_, block)| *block));
         let mut others: SmallVec<[Bounded<'_>; 8]> = SmallVec::with_capacity(blocks.len());
+        let mut keys = ProfileKeys::default();
         for (candidate, block) in blocks {
-            let keys = block
-                .and_then(ProfileKeys::decode)
-                .unwrap_or_else(|| ProfileKeys::of_view(candidate));
+            let read = keys.refill(block, candidate);
             let mut levels = Levels::new();
             push_other_levels(&self.prepared.side, &keys, &mut levels);
             let mut rest = 0.0;
@@ -685,8 +683,8 @@ impl Shortcut<'_, '_> {
                 }
             }
             others.push(Bounded {
-                patron: candidate.id(),
-                keys,
+                patron: candidate,
+                block: block.filter(|_| read),
                 others: items,
                 names,
                 most,
@@ -715,11 +713,14 @@ impl Shortcut<'_, '_> {
         let mut order: SmallVec<[usize; 8]> = (0..others.len()).collect();
         order.sort_unstable_by(|&a, &b| {
             let (a, b) = (&others[a], &others[b]);
-            b.most.total_cmp(&a.most).then(a.patron.cmp(&b.patron))
+            b.most
+                .total_cmp(&a.most)
+                .then(a.patron.id().cmp(&b.patron.id()))
         });
         let mut best: Option<(f64, PatronId)> = None;
         let mut best_evidence = Evidence::new();
         let mut scratch = Evidence::new();
+        let mut keys = ProfileKeys::default();
         for other in order.iter().filter_map(|&at| others.get(at)) {
             if let Some((weight, _)) = best
                 && other.most + Self::SLACK < weight
@@ -732,7 +733,10 @@ impl Shortcut<'_, '_> {
             scratch.clear();
             let names = match &other.names {
                 Some(names) => names.clone(),
-                None => self.names_of(&other.keys),
+                None => {
+                    keys.refill_names(other.block, other.patron);
+                    self.names_of(&keys)
+                }
             };
             for item in names {
                 scratch.push(item);
@@ -744,11 +748,11 @@ impl Shortcut<'_, '_> {
             let beats = best.is_none_or(|(best_weight, best)| {
                 weight
                     .total_cmp(&best_weight)
-                    .then(best.cmp(&other.patron))
+                    .then(best.cmp(&other.patron.id()))
                     .is_gt()
             });
             if beats {
-                best = Some((weight, other.patron));
+                best = Some((weight, other.patron.id()));
                 std::mem::swap(&mut best_evidence, &mut scratch);
             }
         }
