@@ -732,6 +732,34 @@ fn leftovers_of_a_crash_during_a_snapshot_are_ignored_and_removed() {
 }
 
 #[test]
+fn a_large_snapshot_reads_back_whole_and_damage_anywhere_in_it_is_caught() {
+    let dir = TempDir::new("large-snapshot");
+    let name = "snapshot-00000000000000000001.snap";
+    // Several pieces of the reading (and a part piece at the end), every byte different
+    // from its neighbours, so a piece read twice or skipped would not compare equal.
+    let image: Vec<u8> = (0..3_000_001u32).map(|i| (i % 251) as u8).collect();
+    {
+        let mut journal = open(dir.path()).expect("open");
+        journal.append(b"one").expect("append");
+        journal.write_snapshot(1, &image).expect("snapshot");
+    }
+    let mut journal = open(dir.path()).expect("open");
+    assert_eq!(
+        journal.latest_snapshot().expect("snapshot"),
+        Some((1, image))
+    );
+    drop(journal);
+    // The header is 32 bytes: the first byte of the body, one in the middle, the last.
+    for offset in [32, 32 + 1_500_000, 32 + 3_000_000] {
+        flip_byte(&dir.path().join(name), offset);
+        let mut journal = open(dir.path()).expect("the header is fine");
+        assert_corrupt(journal.latest_snapshot().expect_err("checksum"), name, 32);
+        drop(journal);
+        flip_byte(&dir.path().join(name), offset);
+    }
+}
+
+#[test]
 fn a_damaged_snapshot_is_an_error_naming_it() {
     let dir = TempDir::new("bad-snapshot");
     let name = "snapshot-00000000000000000002.snap";

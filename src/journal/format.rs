@@ -135,11 +135,18 @@ pub(super) fn parse_snapshot_header(
 }
 
 /// CRC of a snapshot: the header fields after the magic, then the body.
+#[cfg(test)]
 pub(super) fn snapshot_crc(h: &[u8; SNAPSHOT_HEADER_LEN], body: &[u8]) -> u32 {
-    let mut crc = crc32fast::Hasher::new();
-    crc.update(&h[8..28]);
+    let mut crc = snapshot_crc_start(h);
     crc.update(body);
     crc.finalize()
+}
+
+/// The CRC of a snapshot with only its header fed in: the body follows in pieces.
+pub(super) fn snapshot_crc_start(h: &[u8; SNAPSHOT_HEADER_LEN]) -> crc32fast::Hasher {
+    let mut crc = crc32fast::Hasher::new();
+    crc.update(&h[8..28]);
+    crc
 }
 
 /// Appends one frame to `out`. The caller has checked the payload against

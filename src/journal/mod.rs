@@ -193,7 +193,8 @@ pub trait Journal: Send + Sync + fmt::Debug {
     fn write_snapshot(&mut self, seq: u64, bytes: &[u8]) -> Result<()>;
 
     /// The newest snapshot as `(seq, bytes)`, checksum verified, or `None` if there is
-    /// none. A damaged snapshot is an error naming it, never a silent fallback.
+    /// none. A damaged snapshot is an error naming it, never a silent fallback. Memory
+    /// relies on this check: it does not checksum the bytes a journal hands back again.
     fn latest_snapshot(&mut self) -> Result<Option<(u64, Vec<u8>)>>;
 }
 

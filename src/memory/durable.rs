@@ -60,7 +60,7 @@ impl DurableOptions {
         };
         let after = match journal.latest_snapshot()? {
             Some((seq, image)) => {
-                memory.restore(&image).map_err(|e| match e {
+                memory.restore_verified(&image).map_err(|e| match e {
                     Error::InvalidSnapshot(reason) => {
                         Error::InvalidSnapshot(format!("snapshot at seq {seq}: {reason}"))
                     }

@@ -235,27 +235,34 @@ impl State {
     /// What a loaded snapshot must hold for every handle to name something: the
     /// first broken reference found, if any.
     pub(crate) fn broken_reference(&self) -> Option<String> {
-        let tickets = self.tickets.len();
-        for (id, record) in self.orders.iter() {
-            let end = u64::from(record.first_ticket) + u64::from(record.tickets);
-            if end > tickets as u64 {
-                return Some(format!("order {id} lists tickets the table does not hold"));
-            }
+        // Ids are looked up only for the message: reading each one's text costs more
+        // than the check.
+        let tickets = self.tickets.len() as u64;
+        if let Some(at) = self
+            .orders
+            .values()
+            .position(|record| u64::from(record.first_ticket) + u64::from(record.tickets) > tickets)
+        {
+            let id = self.orders.iter().nth(at).map_or("", |(id, _)| id);
+            return Some(format!("order {id} lists tickets the table does not hold"));
         }
-        for (id, record) in self.tickets.iter() {
-            if self.orders.key(record.order).is_none() {
-                return Some(format!(
-                    "ticket {id} names an order the table does not hold"
-                ));
-            }
+        if let Some(at) = self
+            .tickets
+            .values()
+            .position(|record| !self.orders.holds(record.order))
+        {
+            let id = self.tickets.iter().nth(at).map_or("", |(id, _)| id);
+            return Some(format!(
+                "ticket {id} names an order the table does not hold"
+            ));
         }
         for record in &self.patrons {
             for entry in &record.history {
-                let known = self.events.key(entry.event()).is_some()
+                let known = self.events.holds(entry.event())
                     && match entry.kind() {
-                        EntryKind::Ordered { order } => self.orders.key(order).is_some(),
+                        EntryKind::Ordered { order } => self.orders.holds(order),
                         EntryKind::Ticketed { ticket } | EntryKind::Scanned { ticket, .. } => {
-                            self.tickets.key(ticket).is_some()
+                            self.tickets.holds(ticket)
                         }
                         EntryKind::Other(_) => true,
                     };
@@ -628,6 +635,17 @@ mod tests {
                 tickets: 2,
             },
         );
-        assert!(state.broken_reference().is_some());
+        let broken = state.broken_reference().expect("tickets past the end");
+        assert!(broken.contains("order o-1"), "{broken}");
+        // Once the tickets are there, a ticket naming an order past the end of the
+        // orders table is broken.
+        let holder = CompactPatronId::of_held(PatronId::from_u64(1));
+        let ticket = |order| TicketRecord::new(order, 0, None, None, holder, holder);
+        state.tickets.insert("t-1", ticket(0));
+        state.tickets.insert("t-2", ticket(1));
+        let broken = state.broken_reference().expect("an order past the end");
+        assert!(broken.contains("ticket t-2"), "{broken}");
+        state.tickets.values_mut().for_each(|t| t.order = 0);
+        assert_eq!(state.broken_reference(), None);
     }
 }

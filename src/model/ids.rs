@@ -607,6 +607,12 @@ impl<V> TextTable<V> {
         text_at(&self.text, &self.ends, handle)
     }
 
+    /// Whether a handle names an id of the table (as [`key`](Self::key) being `Some`,
+    /// without slicing the text: every id filed has its text).
+    pub(crate) fn holds(&self, handle: Handle) -> bool {
+        (handle as usize) < self.ends.len()
+    }
+
     /// Files an id (or replaces what is kept about it) and gives its handle; `None`
     /// only once the table is full (callers check [`has_room`](Self::has_room) before
     /// they change anything).
@@ -686,6 +692,11 @@ impl<V> TextTable<V> {
     }
 
     /// What is kept about every id, to change it, in the order first seen.
+    /// What is kept about each id, in the order filed (handle order).
+    pub(crate) fn values(&self) -> impl Iterator<Item = &V> {
+        self.values.iter()
+    }
+
     pub(crate) fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
         self.values.iter_mut()
     }
@@ -889,6 +900,12 @@ mod tests {
         assert_eq!(table.insert("e-4", 4), Some(2));
         assert_eq!(table.key(2), Some("e-4"));
         assert_eq!(table.handle("e-1"), Some(0));
+        // `holds` answers as `key` does, without reading the text.
+        table.remove_last();
+        for handle in 0..5 {
+            assert_eq!(table.holds(handle), table.key(handle).is_some(), "{handle}");
+        }
+        assert!(table.holds(1) && !table.holds(2));
     }
 
     #[test]

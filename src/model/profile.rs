@@ -179,6 +179,34 @@ impl<const N: usize> Parts<N> {
         }
     }
 
+    /// [`new`](Self::new) from parts read as bytes: their UTF-8 is checked once for all
+    /// of them together (checking each short part alone cost more than reading it), and
+    /// each part must end on a character boundary, so each is UTF-8 on its own.
+    fn from_bytes(parts: [Option<&[u8]>; N]) -> Result<Self, &'static str> {
+        let total: usize = parts.iter().flatten().map(|part| part.len()).sum();
+        let mut bytes = Vec::with_capacity(total);
+        let mut lens = [Self::ABSENT; N];
+        let mut ends = [0; N];
+        for ((len, end), part) in lens.iter_mut().zip(&mut ends).zip(parts) {
+            if let Some(part) = part {
+                // As in `new`: a part too long for its length reads back as absent.
+                *len = u32::try_from(part.len()).unwrap_or(Self::ABSENT);
+                if *len != Self::ABSENT {
+                    bytes.extend_from_slice(part);
+                }
+            }
+            *end = bytes.len();
+        }
+        let text = String::from_utf8(bytes).map_err(|_| "text that is not UTF-8")?;
+        if !ends.iter().all(|&end| text.is_char_boundary(end)) {
+            return Err("a part that is not UTF-8 on its own");
+        }
+        Ok(Self {
+            text: (!text.is_empty()).then(|| Pii::new(text)),
+            lens,
+        })
+    }
+
     fn get(&self, at: usize) -> Option<&str> {
         let len = *self.lens.get(at)?;
         if len == Self::ABSENT {
@@ -337,8 +365,66 @@ impl Serialize for PersonName {
     }
 }
 
+/// A name as a binary format saved it, its parts read as bytes (a text is saved as its
+/// bytes there) and checked together by [`Parts::from_bytes`].
+#[derive(Deserialize)]
+#[serde(rename = "PersonName")]
+struct LoadedNameBytes<'a> {
+    #[serde(borrow)]
+    given: Option<PartBytes<'a>>,
+    #[serde(borrow)]
+    family: Option<PartBytes<'a>>,
+    #[serde(borrow)]
+    given_key: Option<PartBytes<'a>>,
+    #[serde(borrow)]
+    family_key: Option<PartBytes<'a>>,
+}
+
+/// A text's bytes as a binary format holds them, borrowed from the input when it can be.
+struct PartBytes<'a>(std::borrow::Cow<'a, [u8]>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for PartBytes<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Bytes<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Bytes<'a> {
+            type Value = PartBytes<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a text")
+            }
+            fn visit_borrowed_bytes<E: serde::de::Error>(
+                self,
+                v: &'de [u8],
+            ) -> Result<Self::Value, E> {
+                Ok(PartBytes(std::borrow::Cow::Borrowed(v)))
+            }
+            fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Self::Value, E> {
+                Ok(PartBytes(std::borrow::Cow::Owned(v.to_vec())))
+            }
+            fn visit_byte_buf<E: serde::de::Error>(self, v: Vec<u8>) -> Result<Self::Value, E> {
+                Ok(PartBytes(std::borrow::Cow::Owned(v)))
+            }
+        }
+        deserializer.deserialize_bytes(Bytes(std::marker::PhantomData))
+    }
+}
+
+fn part_bytes<'p>(part: Option<&'p PartBytes<'_>>) -> Option<&'p [u8]> {
+    part.map(|part| &*part.0)
+}
+
 impl<'de> Deserialize<'de> for PersonName {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        if !deserializer.is_human_readable() {
+            let saved = LoadedNameBytes::deserialize(deserializer)?;
+            let parts = Parts::from_bytes([
+                part_bytes(saved.given.as_ref()),
+                part_bytes(saved.given_key.as_ref()),
+                part_bytes(saved.family.as_ref()),
+                part_bytes(saved.family_key.as_ref()),
+            ])
+            .map_err(serde::de::Error::custom)?;
+            return Ok(Self { parts });
+        }
         let saved = LoadedName::deserialize(deserializer)?;
         Ok(Self::from_parts(
             saved.given.as_ref().map(Text::as_str),
@@ -951,5 +1037,59 @@ impl<'de> Deserialize<'de> for SparsePreferences {
         } else {
             Self(Some(Box::new(preferences)))
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_read_back_from_bytes_as_written_and_refuse_what_is_not_utf8() {
+        let names = [
+            PersonName::new(
+                Some(("Zoë", "zoe")),
+                Some(("Ørsted-Łukasz", "orstedlukasz")),
+            ),
+            PersonName::new(None, Some(("Ng", "ng"))),
+            PersonName::new(Some(("", "")), None),
+            PersonName::new(None, None),
+        ];
+        for name in names {
+            let bytes = postcard::to_allocvec(&name).unwrap();
+            let back: PersonName = postcard::from_bytes(&bytes).unwrap();
+            assert_eq!(back, name);
+            assert_eq!(
+                (
+                    back.given(),
+                    back.given_key(),
+                    back.family(),
+                    back.family_key()
+                ),
+                (
+                    name.given(),
+                    name.given_key(),
+                    name.family(),
+                    name.family_key()
+                )
+            );
+            // The human-readable way still reads texts.
+            let json = serde_json::to_string(&name).unwrap();
+            assert_eq!(serde_json::from_str::<PersonName>(&json).unwrap(), name);
+        }
+        // Saved in the order given, family, given key, family key; a text is its length
+        // and bytes, as a byte sequence is.
+        let saved = |given: &[u8], given_key: &[u8]| {
+            postcard::to_allocvec(&(Some(given), None::<&str>, Some(given_key), None::<&str>))
+                .unwrap()
+        };
+        let fine = saved("Zoë".as_bytes(), b"zoe");
+        let name: PersonName = postcard::from_bytes(&fine).unwrap();
+        assert_eq!((name.given(), name.given_key()), (Some("Zoë"), Some("zoe")));
+        // "Zo" and half of "ë", then its other half: together UTF-8, apart not.
+        let split = saved(b"Zo\xc3", b"\xabe");
+        assert!(postcard::from_bytes::<PersonName>(&split).is_err());
+        let invalid = saved(b"Zo\xff", b"zo");
+        assert!(postcard::from_bytes::<PersonName>(&invalid).is_err());
     }
 }
