@@ -1611,3 +1611,46 @@ fn a_mailbox_one_letter_off_in_the_given_name_is_another_persons() {
         ("one edit apart".to_owned(), Agreement::Partly)
     );
 }
+
+// ---------------------------------------------------------------- kinds of phone line
+
+/// The phone item of the best candidate's evidence for `signals`.
+fn phone_item(memory: &Memory, signals: Signals) -> (Agreement, String, f64) {
+    let recognition = recognize(memory, signals);
+    evidence_of(&recognition)
+        .items()
+        .iter()
+        .find(|i| i.field() == Field::Phone)
+        .map(|i| (i.agreement(), i.detail().to_owned(), i.weight()))
+        .expect("a phone item")
+}
+
+#[test]
+fn a_landline_beside_a_mobile_weighs_nothing_two_mobiles_that_differ_do() {
+    let mut memory = memory();
+    let ana = || {
+        Signals::new()
+            .given_name("Ana")
+            .family_name("Lindqvist")
+            .postcode("SW1A 1AA")
+            .country("GB")
+    };
+    seed(&mut memory, "1", ana().phone("07700 900123"));
+
+    // The home's landline: another kind of line, no evidence either way, though still a
+    // number the patron never gave.
+    let (agreement, detail, weight) = phone_item(&memory, ana().phone("020 7946 0018"));
+    assert_eq!(agreement, Agreement::Disagrees);
+    assert_eq!(detail, "another kind of line");
+    assert_eq!(weight, 0.0);
+
+    // Another mobile counts against.
+    let (agreement, detail, weight) = phone_item(&memory, ana().phone("07700 900999"));
+    assert_eq!(agreement, Agreement::Disagrees);
+    assert_ne!(detail, "another kind of line");
+    assert!(weight < 0.0, "{weight}");
+
+    // A number whose kind the numbering plan does not tell counts against too.
+    let (_, _, weight) = phone_item(&memory, ana().phone("+1 415 555 0132"));
+    assert!(weight < 0.0, "{weight}");
+}

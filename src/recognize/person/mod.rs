@@ -195,6 +195,9 @@ impl PersonMatcher {
             Level::Different => Agreement::Disagrees,
             _ => Agreement::Partly,
         };
+        if let ValueRef::OtherLine = value {
+            return EvidenceItem::new(field, agreement, "another kind of line", 0.0);
+        }
         let base = self.bits(field, level).unwrap_or(0.0);
         if level != Level::Exact {
             return EvidenceItem::new(field, agreement, level.name(), base);
@@ -218,7 +221,9 @@ impl PersonMatcher {
                 let weight = self.exact_frequency_weight(field, tag, value, prepared);
                 EvidenceItem::new(field, agreement, "exact", weight)
             }
-            ValueRef::None => EvidenceItem::new(field, agreement, level.name(), base),
+            ValueRef::OtherLine | ValueRef::None => {
+                EvidenceItem::new(field, agreement, level.name(), base)
+            }
         }
     }
 }
@@ -1365,6 +1370,9 @@ fn sole_holder<'a>(
 enum ValueRef<'a> {
     Identifier(&'a Identifier),
     Frequency(&'static str, &'a str),
+    /// Phones that differ, but are lines of different kinds (see `only_other_lines`):
+    /// they weigh nothing, yet still show a contact of the record's own.
+    OtherLine,
     None,
 }
 
@@ -1409,18 +1417,22 @@ fn push_other_levels<'a>(side: &SignalSide<'a>, patron: &ProfileKeys<'_>, out: &
         }),
     ));
     out.push((Field::Email, compare_emails(side, patron)));
-    out.push((
-        Field::Phone,
-        best_identifier(signals, patron, IdentifierKind::Phone, |a, b| {
-            if a == b {
-                Level::Exact
-            } else if compare::phone_one_digit_off(a, b) {
-                Level::OneDigit
-            } else {
-                Level::Different
-            }
-        }),
-    ));
+    let phone = best_identifier(signals, patron, IdentifierKind::Phone, |a, b| {
+        if a == b {
+            Level::Exact
+        } else if compare::phone_one_digit_off(a, b) {
+            Level::OneDigit
+        } else {
+            Level::Different
+        }
+    });
+    let phone = match phone {
+        Some((Level::Different, _)) if only_other_lines(signals, patron) => {
+            Some((Level::Different, ValueRef::OtherLine))
+        }
+        phone => phone,
+    };
+    out.push((Field::Phone, phone));
     out.push((Field::Address, compare_streets(side, patron)));
     out.push((Field::Postcode, compare_postcodes(signals, patron)));
     out.push((
@@ -1530,6 +1542,46 @@ fn best_identifier<'a>(
         }
     }
     best
+}
+
+/// Whether the record's phones and the patron's are all of known kinds, and none of the
+/// record's is of a kind the patron gave: a landline beside mobiles, or a mobile beside
+/// landlines. A person gives their mobile on one order and the home's landline on
+/// another, so such numbers differing says nothing (two mobiles differing does).
+fn only_other_lines(signals: &NormalizedSignals, patron: &ProfileKeys<'_>) -> bool {
+    let mine = line_kinds(
+        signals
+            .identifiers()
+            .iter()
+            .filter(|i| i.kind() == IdentifierKind::Phone)
+            .map(|i| i.value()),
+    );
+    let theirs = line_kinds(
+        patron
+            .identifiers
+            .iter()
+            .filter(|i| i.kind == IdentifierKind::Phone)
+            .map(|i| i.value),
+    );
+    match (mine, theirs) {
+        (Some((mobile, fixed)), Some((their_mobile, their_fixed))) => {
+            !(mobile && their_mobile || fixed && their_fixed)
+        }
+        _ => false,
+    }
+}
+
+/// Whether any of `numbers` is a mobile, and whether any is a fixed line; `None` when the
+/// kind of one of them is unknown.
+fn line_kinds<'v>(numbers: impl Iterator<Item = &'v str>) -> Option<(bool, bool)> {
+    let (mut mobile, mut fixed) = (false, false);
+    for number in numbers {
+        match compare::line_kind(number)? {
+            compare::LineKind::Mobile => mobile = true,
+            compare::LineKind::Fixed => fixed = true,
+        }
+    }
+    Some((mobile, fixed))
 }
 
 /// External ids only compare within one system: a loyalty number is no evidence against a
