@@ -1654,3 +1654,70 @@ fn a_landline_beside_a_mobile_weighs_nothing_two_mobiles_that_differ_do() {
     let (_, _, weight) = phone_item(&memory, ana().phone("+1 415 555 0132"));
     assert!(weight < 0.0, "{weight}");
 }
+
+// ---------------------------------------------------------------- namesakes' mailboxes
+
+/// The e-mail item of the best candidate's evidence for `signals`.
+fn email_item(memory: &Memory, signals: Signals) -> (Agreement, String, f64) {
+    let recognition = recognize(memory, signals);
+    evidence_of(&recognition)
+        .items()
+        .iter()
+        .find(|i| i.field() == Field::Email)
+        .map(|i| (i.agreement(), i.detail().to_owned(), i.weight()))
+        .expect("an e-mail item")
+}
+
+fn saskia() -> Signals {
+    Signals::new()
+        .given_name("Saskia")
+        .family_name("van den Berg")
+        .country("NL")
+}
+
+#[test]
+fn two_mailboxes_spelled_from_one_name_count_against_more_than_any_other() {
+    let (memory, _) = seeded(saskia().email("saskia.vandenberg@example.org"));
+
+    // Each Saskia van den Berg has a mailbox spelled from her name: differing only by a
+    // year, or by how the name is written, they are two namesakes' as often as not.
+    let (agreement, detail, namesake) =
+        email_item(&memory, saskia().email("saskia.vandenberg57@example.net"));
+    assert_eq!(agreement, Agreement::Disagrees);
+    assert_eq!(detail, "another mailbox of the same name");
+    let (_, detail, _) = email_item(&memory, saskia().email("svandenberg@example.org"));
+    assert_eq!(detail, "another mailbox of the same name");
+
+    // A mailbox not spelled from her name (a handle, a household member's) is only
+    // another mailbox, and weighs less against her.
+    let (agreement, detail, other) = email_item(&memory, saskia().email("fjord63@example.net"));
+    assert_eq!(
+        (agreement, detail.as_str()),
+        (Agreement::Disagrees, "different")
+    );
+    let (_, detail, household) = email_item(&memory, saskia().email("piet.vandenberg@example.org"));
+    assert_eq!(detail, "different");
+    assert!(namesake < other - 1.0, "{namesake} vs {other}");
+    assert_eq!(other, household);
+}
+
+#[test]
+fn a_namesake_writing_from_her_own_mailbox_is_not_linked_on_the_name() {
+    // A Known threshold low enough that the names and another mailbox link: a second
+    // mailbox spelled from the very name keeps the stranger apart.
+    let clock = regulars::ManualClock::new(t0());
+    let mut memory = build(builder(&clock).thresholds(regulars::Thresholds::default().known(10.0)));
+    let saskia_patron = seed(
+        &mut memory,
+        "first",
+        saskia().email("saskia.vandenberg@example.org"),
+    );
+    assert_known(
+        &memory,
+        saskia().email("fjord63@example.net"),
+        saskia_patron,
+        "a handle of her own",
+    );
+    let namesake = recognize(&memory, saskia().email("saskia.vandenberg57@example.net"));
+    assert!(namesake.known_patron().is_none(), "{}", namesake.explain());
+}

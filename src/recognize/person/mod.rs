@@ -95,7 +95,7 @@ impl Default for PersonMatcher {
 /// Every field the model can weigh, in table order.
 const FIELDS: usize = 11;
 /// Every level, in table order.
-const LEVELS: usize = 13;
+const LEVELS: usize = 14;
 
 fn field_slot(field: Field) -> usize {
     match field {
@@ -128,6 +128,7 @@ fn level_slot(level: Level) -> usize {
         Level::OneEdit => 10,
         Level::Near => 11,
         Level::Different => 12,
+        Level::NamesakeMailbox => 13,
     }
 }
 
@@ -146,6 +147,12 @@ impl PersonMatcher {
             *row = [None; LEVELS];
             for weight in comparison.levels.iter().rev() {
                 row[level_slot(weight.level)] = Some(weight.bits());
+            }
+            // A model from before two mailboxes of one name were told apart weighs them
+            // as any other difference.
+            let namesake = level_slot(Level::NamesakeMailbox);
+            if row[namesake].is_none() {
+                row[namesake] = row[level_slot(Level::Different)];
             }
         }
         Self { model, bits }
@@ -192,7 +199,7 @@ impl PersonMatcher {
         };
         let agreement = match level {
             Level::Exact => Agreement::Agrees,
-            Level::Different => Agreement::Disagrees,
+            Level::Different | Level::NamesakeMailbox => Agreement::Disagrees,
             _ => Agreement::Partly,
         };
         if let ValueRef::OtherLine = value {
@@ -957,13 +964,23 @@ impl<'a> EmailSide<'a> {
             EmailLevel::SameLocal => Level::SameLocal,
             // smith1@ and smith2@ are two accounts, not a typo.
             EmailLevel::OneEdit if differ_in_digits(self.identifier.value(), theirs) => {
-                Level::Different
+                self.different(theirs, side)
             }
             // emma.berg@ and emmy.berg@ are two sisters' mailboxes, not a typo: the one
             // edit falls in the given name the record's mailbox is spelled from.
             EmailLevel::OneEdit if self.edit_changes_own_given_name(theirs) => Level::Different,
             EmailLevel::OneEdit => Level::OneEdit,
-            EmailLevel::Different => Level::Different,
+            EmailLevel::Different => self.different(theirs, side),
+        }
+    }
+
+    /// How a mailbox other than the patron's `theirs` compares: a namesake's when both
+    /// are spelled from the record's names alone, else just different.
+    fn different(&self, theirs: &str, side: &SignalSide<'_>) -> Level {
+        if self.local_is_name(side) && local_is_name(theirs, side) {
+            Level::NamesakeMailbox
+        } else {
+            Level::Different
         }
     }
 
@@ -1494,7 +1511,10 @@ fn rank(level: Level) -> u8 {
         Level::Close | Level::OneEdit | Level::OneDigit | Level::Partial | Level::Near => 2,
         Level::Phonetic => 3,
         Level::Initial | Level::YearOnly => 4,
-        Level::Different => 5,
+        // Two mailboxes of one name speak against the patron more than any other
+        // difference: found among the patron's mailboxes, it is the one reported.
+        Level::NamesakeMailbox => 5,
+        Level::Different => 6,
     }
 }
 

@@ -35,6 +35,10 @@ pub enum Level {
     OneEdit,
     /// Nearby (the same postcode district).
     Near,
+    /// Each has a mailbox of their own spelled from the one name they share
+    /// (`saskia.vandenberg57@` and `saskia.vandenberg@`): two namesakes' mailboxes as
+    /// often as one person's old and new one.
+    NamesakeMailbox,
     /// Different.
     Different,
 }
@@ -55,6 +59,7 @@ impl Level {
             Level::SameLocal => "same name at another domain",
             Level::OneEdit => "one edit apart",
             Level::Near => "nearby",
+            Level::NamesakeMailbox => "another mailbox of the same name",
             Level::Different => "different",
         }
     }
@@ -193,6 +198,13 @@ impl Default for PersonModel {
                     (Exact, 0.55, 0.00002),
                     (SameLocal, 0.05, 0.001),
                     (OneEdit, 0.03, 0.0002),
+                    // Both mailboxes spelled from the one name the two share, yet
+                    // different: one person's old and new mailbox (few of a person's
+                    // pairs), or two namesakes' own, which is how namesakes' mailboxes
+                    // usually compare. Its rates are among people of one name, the
+                    // only ones it is ever seen between: about a quarter of those
+                    // strangers, 2 % of a person's pairs (-3.6 bits; kept by training).
+                    (NamesakeMailbox, 0.02, 0.25),
                     (Different, 0.37, 0.999),
                 ],
             ),
