@@ -2086,7 +2086,10 @@ pub(crate) fn only_the_home_agrees(evidence: &Evidence) -> bool {
 ///   agrees ([`only_the_home_agrees`]), and the record's e-mail *and* its phone are both
 ///   ones the candidate never used. A father and son of one name living together look
 ///   exactly like this; one person changing mailbox and mobile at once, while keeping the
-///   address, is far rarer.
+///   address, is far rarer. So is a mailbox of one's own spelled from the name the
+///   candidate's is spelled from ([`Level::NamesakeMailbox`]), even without a phone: a
+///   son named after his father writes one, where a returning person rarely changes to
+///   one.
 /// - **a nickname at home**: the given names agree only as a nickname (Emmy for Emma),
 ///   the home agrees, no identifier does, and the record's e-mail or phone is one the
 ///   candidate never used. Siblings and twins in one household are given related names,
@@ -2097,13 +2100,17 @@ pub(crate) fn housemate_not_proven(evidence: &Evidence) -> bool {
     let mut identifier_agrees = false;
     let mut nickname = false;
     let (mut email_differs, mut phone_differs) = (false, false);
+    let mut namesake_mailbox = false;
     for item in evidence.items() {
         match (item.field(), item.agreement()) {
             (
                 Field::Email | Field::Phone | Field::CardToken | Field::ExternalId,
                 Agreement::Agrees | Agreement::Partly,
             ) => identifier_agrees = true,
-            (Field::Email, Agreement::Disagrees) => email_differs = true,
+            (Field::Email, Agreement::Disagrees) => {
+                email_differs = true;
+                namesake_mailbox = item.detail() == Level::NamesakeMailbox.name();
+            }
             (Field::Phone, Agreement::Disagrees) => phone_differs = true,
             (Field::Address | Field::Postcode, Agreement::Agrees | Agreement::Partly) => {
                 home = true;
@@ -2114,7 +2121,8 @@ pub(crate) fn housemate_not_proven(evidence: &Evidence) -> bool {
             _ => {}
         }
     }
-    let own_contacts = email_differs && phone_differs && only_the_home_agrees(evidence);
+    let own_contacts =
+        (email_differs && phone_differs || namesake_mailbox) && only_the_home_agrees(evidence);
     let nickname_at_home =
         home && nickname && !identifier_agrees && (email_differs || phone_differs);
     own_contacts || nickname_at_home
