@@ -1730,3 +1730,37 @@ fn a_namesake_writing_from_her_own_mailbox_is_not_linked_on_the_name() {
     let namesake = recognize(&memory, saskia().email("saskia.vandenberg57@example.net"));
     assert!(namesake.known_patron().is_none(), "{}", namesake.explain());
 }
+
+#[test]
+fn a_households_mailbox_beside_a_persons_own_weighs_nothing() {
+    let (memory, _) = seeded(saskia().email("saskia.vandenberg@example.org"));
+    // The family's mailbox on one order, her own on another: no evidence either way,
+    // though still a mailbox the patron never gave.
+    for household in [
+        "thevandenbergs@example.net",
+        "vandenberg.home@example.net",
+        "vandenbergfamily@example.net",
+        "saskia.piet.vandenberg@example.net",
+    ] {
+        let (agreement, detail, weight) = email_item(&memory, saskia().email(household));
+        assert_eq!(agreement, Agreement::Disagrees, "{household}");
+        assert_eq!(detail, "a household's mailbox", "{household}");
+        assert_eq!(weight, 0.0, "{household}");
+    }
+    // The patron known only by the household's mailbox, the record with her own.
+    let (memory, _) = seeded(saskia().email("thevandenbergs@example.net"));
+    let (_, detail, weight) = email_item(&memory, saskia().email("fjord63@example.org"));
+    assert_eq!((detail.as_str(), weight), ("a household's mailbox", 0.0));
+
+    // A person's own mailbox that differs still counts against.
+    let (memory, _) = seeded(saskia().email("saskia.vandenberg@example.org"));
+    for own in [
+        "fjord63@example.net",
+        "s.berg@example.net",
+        "anderson@example.net",
+    ] {
+        let (_, detail, weight) = email_item(&memory, saskia().email(own));
+        assert_ne!(detail, "a household's mailbox", "{own}");
+        assert!(weight < 0.0, "{own}: {weight}");
+    }
+}

@@ -205,6 +205,9 @@ impl PersonMatcher {
         if let ValueRef::OtherLine = value {
             return EvidenceItem::new(field, agreement, "another kind of line", 0.0);
         }
+        if let ValueRef::HouseholdMailbox = value {
+            return EvidenceItem::new(field, agreement, "a household's mailbox", 0.0);
+        }
         let base = self.bits(field, level).unwrap_or(0.0);
         if level != Level::Exact {
             return EvidenceItem::new(field, agreement, level.name(), base);
@@ -228,7 +231,7 @@ impl PersonMatcher {
                 let weight = self.exact_frequency_weight(field, tag, value, prepared);
                 EvidenceItem::new(field, agreement, "exact", weight)
             }
-            ValueRef::OtherLine | ValueRef::None => {
+            ValueRef::OtherLine | ValueRef::HouseholdMailbox | ValueRef::None => {
                 EvidenceItem::new(field, agreement, level.name(), base)
             }
         }
@@ -1390,6 +1393,9 @@ enum ValueRef<'a> {
     /// Phones that differ, but are lines of different kinds (see `only_other_lines`):
     /// they weigh nothing, yet still show a contact of the record's own.
     OtherLine,
+    /// E-mails that differ where one side is a household's mailbox (see
+    /// `household_mailbox_either_side`): they weigh nothing, yet still differ.
+    HouseholdMailbox,
     None,
 }
 
@@ -1542,7 +1548,65 @@ fn compare_emails<'a>(side: &SignalSide<'a>, patron: &ProfileKeys<'_>) -> Compar
             }
         }
     }
-    best
+    match best {
+        Some((Level::Different, _)) if household_mailbox_either_side(side, patron) => {
+            Some((Level::Different, ValueRef::HouseholdMailbox))
+        }
+        best => best,
+    }
+}
+
+/// Whether the record's e-mail, or every one the patron gave, is a household's mailbox
+/// rather than a person's own: spelled from the record's family name with a household
+/// word (`smithfamily@`, `thesmiths@`, `smith.home@`) or with two given names
+/// (`john.mary.smith@`). A person writes the household's mailbox on some orders and
+/// their own on others, and a stranger of the name has a household too: the two
+/// differing says nothing either way.
+fn household_mailbox_either_side(side: &SignalSide<'_>, patron: &ProfileKeys<'_>) -> bool {
+    let mine = side
+        .emails()
+        .iter()
+        .any(|e| is_household_mailbox(e.identifier.value(), side));
+    mine || {
+        let mut theirs = patron
+            .identifiers
+            .iter()
+            .filter(|i| i.kind == IdentifierKind::Email)
+            .peekable();
+        theirs.peek().is_some() && theirs.all(|i| is_household_mailbox(i.value, side))
+    }
+}
+
+/// See [`household_mailbox_either_side`].
+fn is_household_mailbox(email: &str, side: &SignalSide<'_>) -> bool {
+    type Letters = SmallVec<[u8; 32]>;
+    let letters = |s: &str| -> Letters { s.bytes().filter(u8::is_ascii_lowercase).collect() };
+    let Some((local, _)) = compare::split_email(email) else {
+        return false;
+    };
+    let local = letters(compare::untagged(local));
+    let family = letters(side.family.map_or("", |n| n.key));
+    if family.len() < 3 {
+        return false;
+    }
+    let Some(at) = local
+        .windows(family.len())
+        .position(|w| w == family.as_slice())
+    else {
+        return false;
+    };
+    let rest: Letters = local[..at]
+        .iter()
+        .chain(&local[at + family.len()..])
+        .copied()
+        .collect();
+    let has = |word: &[u8]| rest.windows(word.len()).any(|w| w == word);
+    if rest.starts_with(b"the") || has(b"family") || has(b"home") {
+        return true;
+    }
+    // Two given names: the record's own and someone else's (three letters or more).
+    let given = letters(side.given.map_or("", |n| n.first));
+    given.len() >= 3 && has(&given) && rest.len() >= given.len() + 3
 }
 
 /// The best level between any signal identifier of `kind` and any of the patron's.
