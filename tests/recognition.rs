@@ -1764,3 +1764,62 @@ fn a_households_mailbox_beside_a_persons_own_weighs_nothing() {
         assert!(weight < 0.0, "{own}: {weight}");
     }
 }
+
+// ---------------------------------------------------------------- a birth year in the mailbox
+
+/// The birth-date item of the best candidate's evidence for `signals`.
+fn birth_item(memory: &Memory, signals: Signals) -> (Agreement, String, f64) {
+    let recognition = recognize(memory, signals);
+    evidence_of(&recognition)
+        .items()
+        .iter()
+        .find(|i| i.field() == Field::BirthDate)
+        .map(|i| (i.agreement(), i.detail().to_owned(), i.weight()))
+        .expect("a birth-date item")
+}
+
+#[test]
+fn a_birth_year_in_the_mailbox_speaks_for_the_patron_born_that_year() {
+    // Known by her birth date, the record by a mailbox ending in its year.
+    let (memory, _) = seeded(saskia().birth_date(date(1957, 11, 23)));
+    let (agreement, detail, weight) =
+        birth_item(&memory, saskia().email("saskia.vandenberg57@example.net"));
+    assert_eq!(
+        (agreement, detail.as_str()),
+        (Agreement::Partly, "birth year in the mailbox")
+    );
+    assert!(weight > 2.0, "{weight}");
+    // Other digits, three digits, or none: nothing to compare.
+    for other in [
+        "saskia.vandenberg62@example.net",
+        "saskia.vandenberg157@example.net",
+        "saskia.vandenberg@example.net",
+    ] {
+        let (agreement, _, weight) = birth_item(&memory, saskia().email(other));
+        assert_eq!((agreement, weight), (Agreement::Missing, 0.0), "{other}");
+    }
+    // The other way round: her mailbox known, the record with her birth date.
+    let (memory, _) = seeded(saskia().email("saskia.vandenberg57@example.net"));
+    let (_, detail, weight) = birth_item(&memory, saskia().birth_date(date(1957, 11, 23)));
+    assert_eq!(detail, "birth year in the mailbox");
+    assert!(weight > 2.0, "{weight}");
+}
+
+#[test]
+fn a_second_mailbox_of_the_name_with_her_birth_year_is_still_her() {
+    let (memory, saskia_patron) = seeded(
+        saskia()
+            .email("saskia.vandenberg@example.org")
+            .birth_date(date(1957, 11, 23)),
+    );
+    // Another mailbox of the name counts against, but the year in it is hers.
+    assert_known(
+        &memory,
+        saskia().email("saskia.vandenberg57@example.net"),
+        saskia_patron,
+        "her birth year in the new mailbox",
+    );
+    // Another year: a namesake's mailbox.
+    let namesake = recognize(&memory, saskia().email("saskia.vandenberg62@example.net"));
+    assert!(namesake.known_patron().is_none(), "{}", namesake.explain());
+}

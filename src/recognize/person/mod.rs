@@ -95,7 +95,7 @@ impl Default for PersonMatcher {
 /// Every field the model can weigh, in table order.
 const FIELDS: usize = 11;
 /// Every level, in table order.
-const LEVELS: usize = 14;
+const LEVELS: usize = 15;
 
 fn field_slot(field: Field) -> usize {
     match field {
@@ -129,6 +129,7 @@ fn level_slot(level: Level) -> usize {
         Level::Near => 11,
         Level::Different => 12,
         Level::NamesakeMailbox => 13,
+        Level::MailboxYear => 14,
     }
 }
 
@@ -325,7 +326,7 @@ impl PersonMatcher {
     fn most_without_identifiers(&self, prepared: &Prepared<'_>, names: f64) -> f64 {
         let signals = prepared.side.signals;
         let mut total = names;
-        if signals.birth_date().is_some() {
+        if signals.birth_date().is_some() || has_mailbox_year(signals) {
             let exact = self.bits(Field::BirthDate, Level::Exact).unwrap_or(0.0);
             total += self.most_inexact(Field::BirthDate).max(exact);
         }
@@ -407,7 +408,7 @@ impl PersonMatcher {
             .filter(|(value, _)| value.is_some())
             .map(|&(_, field)| most_exact_or_not(field, true))
             .sum();
-        if signals.birth_date().is_some() {
+        if signals.birth_date().is_some() || has_mailbox_year(signals) {
             most += most_exact_or_not(Field::BirthDate, false);
         }
         if signals.address().postcode().is_some() {
@@ -1426,19 +1427,29 @@ fn levels_of<'a>(side: &SignalSide<'a>, patron: &ProfileKeys<'_>) -> Levels<'a> 
 /// Every comparison but the names (the cheap ones), in [`levels_of`]'s order.
 fn push_other_levels<'a>(side: &SignalSide<'a>, patron: &ProfileKeys<'_>, out: &mut Levels<'a>) {
     let signals = side.signals;
-    out.push((
-        Field::BirthDate,
-        signals.birth_date().zip(patron.birth_date).map(|(a, b)| {
-            let level = match compare::compare_dates(a, b) {
-                DateLevel::Exact => Level::Exact,
-                DateLevel::DayMonthSwapped => Level::Swapped,
-                DateLevel::OneDigitOff => Level::OneDigit,
-                DateLevel::YearOnly => Level::YearOnly,
-                DateLevel::Different => Level::Different,
-            };
-            (level, ValueRef::None)
+    let birth = match (signals.birth_date(), patron.birth_date) {
+        (Some(a), Some(b)) => Some(match compare::compare_dates(a, b) {
+            DateLevel::Exact => Level::Exact,
+            DateLevel::DayMonthSwapped => Level::Swapped,
+            DateLevel::OneDigitOff => Level::OneDigit,
+            DateLevel::YearOnly => Level::YearOnly,
+            DateLevel::Different => Level::Different,
         }),
-    ));
+        (None, Some(theirs)) => signals
+            .identifiers()
+            .iter()
+            .filter(|i| i.kind() == IdentifierKind::Email)
+            .any(|i| mailbox_year(i.value()) == Some(two_digit_year(theirs)))
+            .then_some(Level::MailboxYear),
+        (Some(mine), None) => patron
+            .identifiers
+            .iter()
+            .filter(|i| i.kind == IdentifierKind::Email)
+            .any(|i| mailbox_year(i.value) == Some(two_digit_year(mine)))
+            .then_some(Level::MailboxYear),
+        (None, None) => None,
+    };
+    out.push((Field::BirthDate, birth.map(|level| (level, ValueRef::None))));
     out.push((Field::Email, compare_emails(side, patron)));
     let phone = best_identifier(signals, patron, IdentifierKind::Phone, |a, b| {
         if a == b {
@@ -1498,6 +1509,36 @@ fn local_is_name(email: &str, side: &SignalSide<'_>) -> bool {
         || spelled(&f, &[])
 }
 
+/// The two digits a mailbox's local part ends with (`anna.berg84@` gives 84), if it ends
+/// with exactly two after a letter or a separator: often the owner's birth year.
+fn mailbox_year(email: &str) -> Option<u8> {
+    let (local, _) = compare::split_email(email)?;
+    let local = compare::untagged(local).as_bytes();
+    match local {
+        [.., before, tens, units]
+            if !before.is_ascii_digit() && tens.is_ascii_digit() && units.is_ascii_digit() =>
+        {
+            Some((tens - b'0') * 10 + (units - b'0'))
+        }
+        _ => None,
+    }
+}
+
+/// A birth date's year as people write it in a mailbox: its last two digits.
+fn two_digit_year(date: chrono::NaiveDate) -> u8 {
+    use chrono::Datelike;
+    date.year().rem_euclid(100) as u8
+}
+
+/// Whether a record without a birth date could still compare on one: a mailbox of its
+/// ends in two digits, to be read as a birth year (see [`Level::MailboxYear`]).
+fn has_mailbox_year(signals: &NormalizedSignals) -> bool {
+    signals
+        .identifiers()
+        .iter()
+        .any(|i| i.kind() == IdentifierKind::Email && mailbox_year(i.value()).is_some())
+}
+
 /// Whether two strings differ only where one of them has a digit.
 fn differ_in_digits(a: &str, b: &str) -> bool {
     fn letters(s: &str) -> impl Iterator<Item = u8> + '_ {
@@ -1516,7 +1557,7 @@ fn rank(level: Level) -> u8 {
         Level::Swapped | Level::Nickname | Level::SameLocal => 1,
         Level::Close | Level::OneEdit | Level::OneDigit | Level::Partial | Level::Near => 2,
         Level::Phonetic => 3,
-        Level::Initial | Level::YearOnly => 4,
+        Level::Initial | Level::YearOnly | Level::MailboxYear => 4,
         // Two mailboxes of one name speak against the patron more than any other
         // difference: found among the patron's mailboxes, it is the one reported.
         Level::NamesakeMailbox => 5,

@@ -35,6 +35,9 @@ pub enum Level {
     OneEdit,
     /// Nearby (the same postcode district).
     Near,
+    /// One side's birth year is the two digits the other's mailbox ends with
+    /// (`anna.berg84@`, born 1984).
+    MailboxYear,
     /// Each has a mailbox of their own spelled from the one name they share
     /// (`saskia.vandenberg57@` and `saskia.vandenberg@`): two namesakes' mailboxes as
     /// often as one person's old and new one.
@@ -59,6 +62,7 @@ impl Level {
             Level::SameLocal => "same name at another domain",
             Level::OneEdit => "one edit apart",
             Level::Near => "nearby",
+            Level::MailboxYear => "birth year in the mailbox",
             Level::NamesakeMailbox => "another mailbox of the same name",
             Level::Different => "different",
         }
@@ -189,6 +193,11 @@ impl Default for PersonModel {
                     (Swapped, 0.01, 0.0003),
                     (OneDigit, 0.02, 0.004),
                     (YearOnly, 0.005, 0.015),
+                    // Only one birth date given, and the other side's mailbox ends in
+                    // its year's two digits: people put their birth year there (about
+                    // half the mailboxes ending in two digits), a stranger's digits
+                    // hit it about one time in sixty (+4.6 bits).
+                    (MailboxYear, 0.01, 0.0004),
                     (Different, 0.015, 0.98),
                 ],
             ),
