@@ -262,6 +262,14 @@ impl PersonMatcher {
             .unwrap_or(base)
     }
 
+    /// The most a birth date compares at for a record without one: its mailbox's year
+    /// (see [`Level::MailboxYear`]), or nothing.
+    fn mailbox_year_bits(&self) -> f64 {
+        self.bits(Field::BirthDate, Level::MailboxYear)
+            .unwrap_or(0.0)
+            .max(0.0)
+    }
+
     /// The most a comparison of `field` can add at any level other than an exact match
     /// (never less than nothing: a missing value adds nothing).
     fn most_inexact(&self, field: Field) -> f64 {
@@ -326,9 +334,11 @@ impl PersonMatcher {
     fn most_without_identifiers(&self, prepared: &Prepared<'_>, names: f64) -> f64 {
         let signals = prepared.side.signals;
         let mut total = names;
-        if signals.birth_date().is_some() || has_mailbox_year(signals) {
+        if signals.birth_date().is_some() {
             let exact = self.bits(Field::BirthDate, Level::Exact).unwrap_or(0.0);
             total += self.most_inexact(Field::BirthDate).max(exact);
+        } else if has_mailbox_year(signals) {
+            total += self.mailbox_year_bits();
         }
         if let Some(postcode) = signals.address().postcode() {
             total += self
@@ -408,8 +418,10 @@ impl PersonMatcher {
             .filter(|(value, _)| value.is_some())
             .map(|&(_, field)| most_exact_or_not(field, true))
             .sum();
-        if signals.birth_date().is_some() || has_mailbox_year(signals) {
+        if signals.birth_date().is_some() {
             most += most_exact_or_not(Field::BirthDate, false);
+        } else if has_mailbox_year(signals) {
+            most += self.mailbox_year_bits();
         }
         if signals.address().postcode().is_some() {
             most += most_exact_or_not(Field::Postcode, true);
@@ -893,6 +905,26 @@ struct SignalSide<'a> {
     /// Name comparisons already made in this recognition: candidates found through one
     /// blocking key often share a name, and the spelling comparisons are the costly part.
     names_compared: NameMemo,
+    /// The names' letters as mailboxes spell them, on first need.
+    name_letters: std::cell::OnceCell<NameLetters>,
+    /// Whether one of the signals' e-mails is a household's mailbox, on first need.
+    household_mailbox: std::cell::OnceCell<bool>,
+}
+
+/// Letters only, as a mailbox spells a name (`van den Berg` is `vandenberg`).
+type Letters = SmallVec<[u8; 32]>;
+
+fn letters(s: &str) -> Letters {
+    s.bytes().filter(u8::is_ascii_lowercase).collect()
+}
+
+/// The signals' names as mailboxes spell them: the whole given name, its first word,
+/// and the family name.
+#[derive(Debug)]
+struct NameLetters {
+    given: Letters,
+    first_given: Letters,
+    family: Letters,
 }
 
 impl<'a> SignalSide<'a> {
@@ -907,7 +939,28 @@ impl<'a> SignalSide<'a> {
                 .and_then(compare::PreparedStreet::new),
             emails: std::cell::OnceCell::new(),
             names_compared: NameMemo::default(),
+            name_letters: std::cell::OnceCell::new(),
+            household_mailbox: std::cell::OnceCell::new(),
         }
+    }
+
+    /// See [`NameLetters`].
+    fn name_letters(&self) -> &NameLetters {
+        self.name_letters.get_or_init(|| NameLetters {
+            given: letters(self.given.map_or("", |n| n.key)),
+            first_given: letters(self.given.map_or("", |n| n.first)),
+            family: letters(self.family.map_or("", |n| n.key)),
+        })
+    }
+
+    /// Whether one of the signals' e-mails is a household's mailbox (see
+    /// [`is_household_mailbox`]).
+    fn has_household_mailbox(&self) -> bool {
+        *self.household_mailbox.get_or_init(|| {
+            self.emails()
+                .iter()
+                .any(|e| is_household_mailbox(e.identifier.value(), self))
+        })
     }
 
     /// The e-mail signals, prepared (see [`EmailSide`]).
@@ -1485,28 +1538,29 @@ fn push_other_levels<'a>(side: &SignalSide<'a>, patron: &ProfileKeys<'_>, out: &
 /// Whether an e-mail's local part is spelled from the signals' own names alone (with
 /// dots, digits and the like left out): `john.smith`, `jsmith`, `smith.j`, `john`.
 fn local_is_name(email: &str, side: &SignalSide<'_>) -> bool {
-    type Letters = SmallVec<[u8; 32]>;
-    let letters = |s: &str| -> Letters { s.bytes().filter(u8::is_ascii_lowercase).collect() };
     let Some((local, _)) = compare::split_email(email) else {
         return false;
     };
-    let local = letters(compare::untagged(local));
-    let g = letters(side.given.map_or("", |n| n.key));
-    let f = letters(side.family.map_or("", |n| n.key));
+    // Compared letter by letter without copying: most candidates' mailboxes fail on
+    // their length already.
+    let local = compare::untagged(local).as_bytes();
+    let local_letters = || local.iter().copied().filter(u8::is_ascii_lowercase);
+    let count = local_letters().count();
+    let names = side.name_letters();
+    let (g, f) = (names.given.as_slice(), names.family.as_slice());
     let (gi, fi) = (&g[..g.len().min(1)], &f[..f.len().min(1)]);
     let spelled = |a: &[u8], b: &[u8]| {
         a.len() + b.len() > 0
-            && local.len() == a.len() + b.len()
-            && local.starts_with(a)
-            && local.ends_with(b)
+            && count == a.len() + b.len()
+            && local_letters().eq(a.iter().chain(b).copied())
     };
-    spelled(&g, &f)
-        || spelled(&f, &g)
-        || spelled(gi, &f)
-        || spelled(&f, gi)
-        || spelled(&g, fi)
-        || spelled(&g, &[])
-        || spelled(&f, &[])
+    spelled(g, f)
+        || spelled(f, g)
+        || spelled(gi, f)
+        || spelled(f, gi)
+        || spelled(g, fi)
+        || spelled(g, &[])
+        || spelled(f, &[])
 }
 
 /// The two digits a mailbox's local part ends with (`anna.berg84@` gives 84), if it ends
@@ -1604,11 +1658,7 @@ fn compare_emails<'a>(side: &SignalSide<'a>, patron: &ProfileKeys<'_>) -> Compar
 /// their own on others, and a stranger of the name has a household too: the two
 /// differing says nothing either way.
 fn household_mailbox_either_side(side: &SignalSide<'_>, patron: &ProfileKeys<'_>) -> bool {
-    let mine = side
-        .emails()
-        .iter()
-        .any(|e| is_household_mailbox(e.identifier.value(), side));
-    mine || {
+    side.has_household_mailbox() || {
         let mut theirs = patron
             .identifiers
             .iter()
@@ -1620,16 +1670,20 @@ fn household_mailbox_either_side(side: &SignalSide<'_>, patron: &ProfileKeys<'_>
 
 /// See [`household_mailbox_either_side`].
 fn is_household_mailbox(email: &str, side: &SignalSide<'_>) -> bool {
-    type Letters = SmallVec<[u8; 32]>;
-    let letters = |s: &str| -> Letters { s.bytes().filter(u8::is_ascii_lowercase).collect() };
-    let Some((local, _)) = compare::split_email(email) else {
-        return false;
-    };
-    let local = letters(compare::untagged(local));
-    let family = letters(side.family.map_or("", |n| n.key));
+    let names = side.name_letters();
+    let family = &names.family;
     if family.len() < 3 {
         return false;
     }
+    let Some((local, _)) = compare::split_email(email) else {
+        return false;
+    };
+    let local = compare::untagged(local);
+    // Every household form adds three letters or more to the family name.
+    if local.bytes().filter(u8::is_ascii_lowercase).count() < family.len() + 3 {
+        return false;
+    }
+    let local = letters(local);
     let Some(at) = local
         .windows(family.len())
         .position(|w| w == family.as_slice())
@@ -1646,8 +1700,8 @@ fn is_household_mailbox(email: &str, side: &SignalSide<'_>) -> bool {
         return true;
     }
     // Two given names: the record's own and someone else's (three letters or more).
-    let given = letters(side.given.map_or("", |n| n.first));
-    given.len() >= 3 && has(&given) && rest.len() >= given.len() + 3
+    let given = &names.first_given;
+    given.len() >= 3 && has(given) && rest.len() >= given.len() + 3
 }
 
 /// The best level between any signal identifier of `kind` and any of the patron's.
