@@ -1511,12 +1511,21 @@ fn a_namesake_at_home_with_a_mailbox_and_a_mobile_of_his_own_is_reviewed_not_lin
     );
     // One new contact detail alone is what a returning person brings (a new mailbox,
     // the same home): still him.
-    let new_mailbox = recognize(&memory, son().email("dennisgroungsma@example.net"));
+    let new_mailbox = recognize(&memory, son().email("blue.heron@example.net"));
     assert_eq!(
         new_mailbox.known_patron(),
         Some(father),
         "{}",
         new_mailbox.explain()
+    );
+    // Unless that mailbox is spelled from the very name his own is: a second mailbox of
+    // the name at one home is the son's as often as a new one of the father's.
+    let namesake_mailbox = recognize(&memory, son().email("dennisgroungsma@example.net"));
+    assert_eq!(
+        namesake_mailbox.decision(),
+        "review",
+        "{}",
+        namesake_mailbox.explain()
     );
     // His own mobile at home is him, whatever the mailbox.
     let own_mobile = recognize(
@@ -1610,4 +1619,207 @@ fn a_mailbox_one_letter_off_in_the_given_name_is_another_persons() {
         compared(&typo, Field::Email),
         ("one edit apart".to_owned(), Agreement::Partly)
     );
+}
+
+// ---------------------------------------------------------------- kinds of phone line
+
+/// The phone item of the best candidate's evidence for `signals`.
+fn phone_item(memory: &Memory, signals: Signals) -> (Agreement, String, f64) {
+    let recognition = recognize(memory, signals);
+    evidence_of(&recognition)
+        .items()
+        .iter()
+        .find(|i| i.field() == Field::Phone)
+        .map(|i| (i.agreement(), i.detail().to_owned(), i.weight()))
+        .expect("a phone item")
+}
+
+#[test]
+fn a_landline_beside_a_mobile_weighs_nothing_two_mobiles_that_differ_do() {
+    let mut memory = memory();
+    let ana = || {
+        Signals::new()
+            .given_name("Ana")
+            .family_name("Lindqvist")
+            .postcode("SW1A 1AA")
+            .country("GB")
+    };
+    seed(&mut memory, "1", ana().phone("07700 900123"));
+
+    // The home's landline: another kind of line, no evidence either way, though still a
+    // number the patron never gave.
+    let (agreement, detail, weight) = phone_item(&memory, ana().phone("020 7946 0018"));
+    assert_eq!(agreement, Agreement::Disagrees);
+    assert_eq!(detail, "another kind of line");
+    assert_eq!(weight, 0.0);
+
+    // Another mobile counts against.
+    let (agreement, detail, weight) = phone_item(&memory, ana().phone("07700 900999"));
+    assert_eq!(agreement, Agreement::Disagrees);
+    assert_ne!(detail, "another kind of line");
+    assert!(weight < 0.0, "{weight}");
+
+    // A number whose kind the numbering plan does not tell counts against too.
+    let (_, _, weight) = phone_item(&memory, ana().phone("+1 415 555 0132"));
+    assert!(weight < 0.0, "{weight}");
+}
+
+// ---------------------------------------------------------------- namesakes' mailboxes
+
+/// The e-mail item of the best candidate's evidence for `signals`.
+fn email_item(memory: &Memory, signals: Signals) -> (Agreement, String, f64) {
+    let recognition = recognize(memory, signals);
+    evidence_of(&recognition)
+        .items()
+        .iter()
+        .find(|i| i.field() == Field::Email)
+        .map(|i| (i.agreement(), i.detail().to_owned(), i.weight()))
+        .expect("an e-mail item")
+}
+
+fn saskia() -> Signals {
+    Signals::new()
+        .given_name("Saskia")
+        .family_name("van den Berg")
+        .country("NL")
+}
+
+#[test]
+fn two_mailboxes_spelled_from_one_name_count_against_more_than_any_other() {
+    let (memory, _) = seeded(saskia().email("saskia.vandenberg@example.org"));
+
+    // Each Saskia van den Berg has a mailbox spelled from her name: differing only by a
+    // year, or by how the name is written, they are two namesakes' as often as not.
+    let (agreement, detail, namesake) =
+        email_item(&memory, saskia().email("saskia.vandenberg57@example.net"));
+    assert_eq!(agreement, Agreement::Disagrees);
+    assert_eq!(detail, "another mailbox of the same name");
+    let (_, detail, _) = email_item(&memory, saskia().email("svandenberg@example.org"));
+    assert_eq!(detail, "another mailbox of the same name");
+
+    // A mailbox not spelled from her name (a handle, a household member's) is only
+    // another mailbox, and weighs less against her.
+    let (agreement, detail, other) = email_item(&memory, saskia().email("fjord63@example.net"));
+    assert_eq!(
+        (agreement, detail.as_str()),
+        (Agreement::Disagrees, "different")
+    );
+    let (_, detail, household) = email_item(&memory, saskia().email("piet.vandenberg@example.org"));
+    assert_eq!(detail, "different");
+    assert!(namesake < other - 1.0, "{namesake} vs {other}");
+    assert_eq!(other, household);
+}
+
+#[test]
+fn a_namesake_writing_from_her_own_mailbox_is_not_linked_on_the_name() {
+    // A Known threshold low enough that the names and another mailbox link: a second
+    // mailbox spelled from the very name keeps the stranger apart.
+    let clock = regulars::ManualClock::new(t0());
+    let mut memory = build(builder(&clock).thresholds(regulars::Thresholds::default().known(10.0)));
+    let saskia_patron = seed(
+        &mut memory,
+        "first",
+        saskia().email("saskia.vandenberg@example.org"),
+    );
+    assert_known(
+        &memory,
+        saskia().email("fjord63@example.net"),
+        saskia_patron,
+        "a handle of her own",
+    );
+    let namesake = recognize(&memory, saskia().email("saskia.vandenberg57@example.net"));
+    assert!(namesake.known_patron().is_none(), "{}", namesake.explain());
+}
+
+#[test]
+fn a_households_mailbox_beside_a_persons_own_weighs_nothing() {
+    let (memory, _) = seeded(saskia().email("saskia.vandenberg@example.org"));
+    // The family's mailbox on one order, her own on another: no evidence either way,
+    // though still a mailbox the patron never gave.
+    for household in [
+        "thevandenbergs@example.net",
+        "vandenberg.home@example.net",
+        "vandenbergfamily@example.net",
+        "saskia.piet.vandenberg@example.net",
+    ] {
+        let (agreement, detail, weight) = email_item(&memory, saskia().email(household));
+        assert_eq!(agreement, Agreement::Disagrees, "{household}");
+        assert_eq!(detail, "a household's mailbox", "{household}");
+        assert_eq!(weight, 0.0, "{household}");
+    }
+    // The patron known only by the household's mailbox, the record with her own.
+    let (memory, _) = seeded(saskia().email("thevandenbergs@example.net"));
+    let (_, detail, weight) = email_item(&memory, saskia().email("fjord63@example.org"));
+    assert_eq!((detail.as_str(), weight), ("a household's mailbox", 0.0));
+
+    // A person's own mailbox that differs still counts against.
+    let (memory, _) = seeded(saskia().email("saskia.vandenberg@example.org"));
+    for own in [
+        "fjord63@example.net",
+        "s.berg@example.net",
+        "anderson@example.net",
+    ] {
+        let (_, detail, weight) = email_item(&memory, saskia().email(own));
+        assert_ne!(detail, "a household's mailbox", "{own}");
+        assert!(weight < 0.0, "{own}: {weight}");
+    }
+}
+
+// ---------------------------------------------------------------- a birth year in the mailbox
+
+/// The birth-date item of the best candidate's evidence for `signals`.
+fn birth_item(memory: &Memory, signals: Signals) -> (Agreement, String, f64) {
+    let recognition = recognize(memory, signals);
+    evidence_of(&recognition)
+        .items()
+        .iter()
+        .find(|i| i.field() == Field::BirthDate)
+        .map(|i| (i.agreement(), i.detail().to_owned(), i.weight()))
+        .expect("a birth-date item")
+}
+
+#[test]
+fn a_birth_year_in_the_mailbox_speaks_for_the_patron_born_that_year() {
+    // Known by her birth date, the record by a mailbox ending in its year.
+    let (memory, _) = seeded(saskia().birth_date(date(1957, 11, 23)));
+    let (agreement, detail, weight) =
+        birth_item(&memory, saskia().email("saskia.vandenberg57@example.net"));
+    assert_eq!(
+        (agreement, detail.as_str()),
+        (Agreement::Partly, "birth year in the mailbox")
+    );
+    assert!(weight > 2.0, "{weight}");
+    // Other digits, three digits, or none: nothing to compare.
+    for other in [
+        "saskia.vandenberg62@example.net",
+        "saskia.vandenberg157@example.net",
+        "saskia.vandenberg@example.net",
+    ] {
+        let (agreement, _, weight) = birth_item(&memory, saskia().email(other));
+        assert_eq!((agreement, weight), (Agreement::Missing, 0.0), "{other}");
+    }
+    // The other way round: her mailbox known, the record with her birth date.
+    let (memory, _) = seeded(saskia().email("saskia.vandenberg57@example.net"));
+    let (_, detail, weight) = birth_item(&memory, saskia().birth_date(date(1957, 11, 23)));
+    assert_eq!(detail, "birth year in the mailbox");
+    assert!(weight > 2.0, "{weight}");
+}
+
+#[test]
+fn a_second_mailbox_of_the_name_with_her_birth_year_is_still_her() {
+    let (memory, saskia_patron) = seeded(
+        saskia()
+            .email("saskia.vandenberg@example.org")
+            .birth_date(date(1957, 11, 23)),
+    );
+    // Another mailbox of the name counts against, but the year in it is hers.
+    assert_known(
+        &memory,
+        saskia().email("saskia.vandenberg57@example.net"),
+        saskia_patron,
+        "her birth year in the new mailbox",
+    );
+    // Another year: a namesake's mailbox.
+    let namesake = recognize(&memory, saskia().email("saskia.vandenberg62@example.net"));
+    assert!(namesake.known_patron().is_none(), "{}", namesake.explain());
 }

@@ -338,6 +338,19 @@ fn trained_weights_keep_their_order() {
     assert!(training.iterations() >= 1);
     assert!(training.variant_pairs() > 0);
 
+    // Two mailboxes of one name are seen only between people who share the name: random
+    // pairs cannot estimate them, so training keeps the starting rates (still against).
+    let start = options().starting_model;
+    assert_eq!(
+        model
+            .comparison(Field::Email)
+            .and_then(|c| c.level(Level::NamesakeMailbox)),
+        start
+            .comparison(Field::Email)
+            .and_then(|c| c.level(Level::NamesakeMailbox))
+    );
+    assert!(bits(Field::Email, Level::NamesakeMailbox) < bits(Field::Email, Level::Different));
+
     // A trained model drives a strategy.
     let matcher = PersonMatcher::with_model(training.model().clone());
     assert_eq!(matcher.model(), training.model());

@@ -13,6 +13,7 @@
 //! | given name | [`are_nicknames_known`] (with each name's [`NicknameEntry`], looked up once), [`nickname_groups`] | `bob` is `robert`, `hans` is `johannes` |
 //! | birth date | [`compare_dates`] | [`DateLevel`] |
 //! | phone | [`phone_one_digit_off`] | one digit mistyped or two swapped |
+//! | phone | [`line_kind`] | [`LineKind`]: a mobile or a fixed line, if the numbering plan tells |
 //! | e-mail | [`PreparedEmail::level`] (`email_level` in tests), [`split_email`] | [`EmailLevel`] |
 //! | street line | [`address_similarity`] | token overlap in `0.0..=1.0`, house numbers must agree |
 //! | postcode | [`postcode_level`] | [`PostcodeLevel`] |
@@ -38,6 +39,7 @@ mod edit;
 mod email;
 mod jaro;
 mod nicknames;
+mod phone;
 mod phonetic;
 
 pub(crate) use address::{PostcodeLevel, PreparedStreet, address_similarity, postcode_level};
@@ -49,6 +51,7 @@ pub(crate) use edit::{
 pub(crate) use email::{EmailLevel, PreparedEmail, split_email, untagged};
 pub(crate) use jaro::{jaro_winkler, jaro_winkler_could_reach};
 pub(crate) use nicknames::{NicknameEntry, NicknameGroup, are_nicknames_known, nickname_groups};
+pub(crate) use phone::{LineKind, line_kind};
 #[cfg(test)]
 pub(crate) use phonetic::phonetic_key_word;
 pub(crate) use phonetic::{PhoneticKey, phonetic_key, phonetic_keys_word};

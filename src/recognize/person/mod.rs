@@ -95,7 +95,7 @@ impl Default for PersonMatcher {
 /// Every field the model can weigh, in table order.
 const FIELDS: usize = 11;
 /// Every level, in table order.
-const LEVELS: usize = 13;
+const LEVELS: usize = 15;
 
 fn field_slot(field: Field) -> usize {
     match field {
@@ -128,6 +128,8 @@ fn level_slot(level: Level) -> usize {
         Level::OneEdit => 10,
         Level::Near => 11,
         Level::Different => 12,
+        Level::NamesakeMailbox => 13,
+        Level::MailboxYear => 14,
     }
 }
 
@@ -146,6 +148,12 @@ impl PersonMatcher {
             *row = [None; LEVELS];
             for weight in comparison.levels.iter().rev() {
                 row[level_slot(weight.level)] = Some(weight.bits());
+            }
+            // A model from before two mailboxes of one name were told apart weighs them
+            // as any other difference.
+            let namesake = level_slot(Level::NamesakeMailbox);
+            if row[namesake].is_none() {
+                row[namesake] = row[level_slot(Level::Different)];
             }
         }
         Self { model, bits }
@@ -192,9 +200,15 @@ impl PersonMatcher {
         };
         let agreement = match level {
             Level::Exact => Agreement::Agrees,
-            Level::Different => Agreement::Disagrees,
+            Level::Different | Level::NamesakeMailbox => Agreement::Disagrees,
             _ => Agreement::Partly,
         };
+        if let ValueRef::OtherLine = value {
+            return EvidenceItem::new(field, agreement, "another kind of line", 0.0);
+        }
+        if let ValueRef::HouseholdMailbox = value {
+            return EvidenceItem::new(field, agreement, "a household's mailbox", 0.0);
+        }
         let base = self.bits(field, level).unwrap_or(0.0);
         if level != Level::Exact {
             return EvidenceItem::new(field, agreement, level.name(), base);
@@ -218,7 +232,9 @@ impl PersonMatcher {
                 let weight = self.exact_frequency_weight(field, tag, value, prepared);
                 EvidenceItem::new(field, agreement, "exact", weight)
             }
-            ValueRef::None => EvidenceItem::new(field, agreement, level.name(), base),
+            ValueRef::OtherLine | ValueRef::HouseholdMailbox | ValueRef::None => {
+                EvidenceItem::new(field, agreement, level.name(), base)
+            }
         }
     }
 }
@@ -244,6 +260,14 @@ impl PersonMatcher {
         self.model
             .exact_bits_with_frequency(field, count, prepared.index.patron_count())
             .unwrap_or(base)
+    }
+
+    /// The most a birth date compares at for a record without one: its mailbox's year
+    /// (see [`Level::MailboxYear`]), or nothing.
+    fn mailbox_year_bits(&self) -> f64 {
+        self.bits(Field::BirthDate, Level::MailboxYear)
+            .unwrap_or(0.0)
+            .max(0.0)
     }
 
     /// The most a comparison of `field` can add at any level other than an exact match
@@ -313,6 +337,8 @@ impl PersonMatcher {
         if signals.birth_date().is_some() {
             let exact = self.bits(Field::BirthDate, Level::Exact).unwrap_or(0.0);
             total += self.most_inexact(Field::BirthDate).max(exact);
+        } else if has_mailbox_year(signals) {
+            total += self.mailbox_year_bits();
         }
         if let Some(postcode) = signals.address().postcode() {
             total += self
@@ -394,6 +420,8 @@ impl PersonMatcher {
             .sum();
         if signals.birth_date().is_some() {
             most += most_exact_or_not(Field::BirthDate, false);
+        } else if has_mailbox_year(signals) {
+            most += self.mailbox_year_bits();
         }
         if signals.address().postcode().is_some() {
             most += most_exact_or_not(Field::Postcode, true);
@@ -877,6 +905,26 @@ struct SignalSide<'a> {
     /// Name comparisons already made in this recognition: candidates found through one
     /// blocking key often share a name, and the spelling comparisons are the costly part.
     names_compared: NameMemo,
+    /// The names' letters as mailboxes spell them, on first need.
+    name_letters: std::cell::OnceCell<NameLetters>,
+    /// Whether one of the signals' e-mails is a household's mailbox, on first need.
+    household_mailbox: std::cell::OnceCell<bool>,
+}
+
+/// Letters only, as a mailbox spells a name (`van den Berg` is `vandenberg`).
+type Letters = SmallVec<[u8; 32]>;
+
+fn letters(s: &str) -> Letters {
+    s.bytes().filter(u8::is_ascii_lowercase).collect()
+}
+
+/// The signals' names as mailboxes spell them: the whole given name, its first word,
+/// and the family name.
+#[derive(Debug)]
+struct NameLetters {
+    given: Letters,
+    first_given: Letters,
+    family: Letters,
 }
 
 impl<'a> SignalSide<'a> {
@@ -891,7 +939,28 @@ impl<'a> SignalSide<'a> {
                 .and_then(compare::PreparedStreet::new),
             emails: std::cell::OnceCell::new(),
             names_compared: NameMemo::default(),
+            name_letters: std::cell::OnceCell::new(),
+            household_mailbox: std::cell::OnceCell::new(),
         }
+    }
+
+    /// See [`NameLetters`].
+    fn name_letters(&self) -> &NameLetters {
+        self.name_letters.get_or_init(|| NameLetters {
+            given: letters(self.given.map_or("", |n| n.key)),
+            first_given: letters(self.given.map_or("", |n| n.first)),
+            family: letters(self.family.map_or("", |n| n.key)),
+        })
+    }
+
+    /// Whether one of the signals' e-mails is a household's mailbox (see
+    /// [`is_household_mailbox`]).
+    fn has_household_mailbox(&self) -> bool {
+        *self.household_mailbox.get_or_init(|| {
+            self.emails()
+                .iter()
+                .any(|e| is_household_mailbox(e.identifier.value(), self))
+        })
     }
 
     /// The e-mail signals, prepared (see [`EmailSide`]).
@@ -952,13 +1021,23 @@ impl<'a> EmailSide<'a> {
             EmailLevel::SameLocal => Level::SameLocal,
             // smith1@ and smith2@ are two accounts, not a typo.
             EmailLevel::OneEdit if differ_in_digits(self.identifier.value(), theirs) => {
-                Level::Different
+                self.different(theirs, side)
             }
             // emma.berg@ and emmy.berg@ are two sisters' mailboxes, not a typo: the one
             // edit falls in the given name the record's mailbox is spelled from.
             EmailLevel::OneEdit if self.edit_changes_own_given_name(theirs) => Level::Different,
             EmailLevel::OneEdit => Level::OneEdit,
-            EmailLevel::Different => Level::Different,
+            EmailLevel::Different => self.different(theirs, side),
+        }
+    }
+
+    /// How a mailbox other than the patron's `theirs` compares: a namesake's when both
+    /// are spelled from the record's names alone, else just different.
+    fn different(&self, theirs: &str, side: &SignalSide<'_>) -> Level {
+        if self.local_is_name(side) && local_is_name(theirs, side) {
+            Level::NamesakeMailbox
+        } else {
+            Level::Different
         }
     }
 
@@ -1365,6 +1444,12 @@ fn sole_holder<'a>(
 enum ValueRef<'a> {
     Identifier(&'a Identifier),
     Frequency(&'static str, &'a str),
+    /// Phones that differ, but are lines of different kinds (see `only_other_lines`):
+    /// they weigh nothing, yet still show a contact of the record's own.
+    OtherLine,
+    /// E-mails that differ where one side is a household's mailbox (see
+    /// `household_mailbox_either_side`): they weigh nothing, yet still differ.
+    HouseholdMailbox,
     None,
 }
 
@@ -1395,32 +1480,46 @@ fn levels_of<'a>(side: &SignalSide<'a>, patron: &ProfileKeys<'_>) -> Levels<'a> 
 /// Every comparison but the names (the cheap ones), in [`levels_of`]'s order.
 fn push_other_levels<'a>(side: &SignalSide<'a>, patron: &ProfileKeys<'_>, out: &mut Levels<'a>) {
     let signals = side.signals;
-    out.push((
-        Field::BirthDate,
-        signals.birth_date().zip(patron.birth_date).map(|(a, b)| {
-            let level = match compare::compare_dates(a, b) {
-                DateLevel::Exact => Level::Exact,
-                DateLevel::DayMonthSwapped => Level::Swapped,
-                DateLevel::OneDigitOff => Level::OneDigit,
-                DateLevel::YearOnly => Level::YearOnly,
-                DateLevel::Different => Level::Different,
-            };
-            (level, ValueRef::None)
+    let birth = match (signals.birth_date(), patron.birth_date) {
+        (Some(a), Some(b)) => Some(match compare::compare_dates(a, b) {
+            DateLevel::Exact => Level::Exact,
+            DateLevel::DayMonthSwapped => Level::Swapped,
+            DateLevel::OneDigitOff => Level::OneDigit,
+            DateLevel::YearOnly => Level::YearOnly,
+            DateLevel::Different => Level::Different,
         }),
-    ));
+        (None, Some(theirs)) => signals
+            .identifiers()
+            .iter()
+            .filter(|i| i.kind() == IdentifierKind::Email)
+            .any(|i| mailbox_year(i.value()) == Some(two_digit_year(theirs)))
+            .then_some(Level::MailboxYear),
+        (Some(mine), None) => patron
+            .identifiers
+            .iter()
+            .filter(|i| i.kind == IdentifierKind::Email)
+            .any(|i| mailbox_year(i.value) == Some(two_digit_year(mine)))
+            .then_some(Level::MailboxYear),
+        (None, None) => None,
+    };
+    out.push((Field::BirthDate, birth.map(|level| (level, ValueRef::None))));
     out.push((Field::Email, compare_emails(side, patron)));
-    out.push((
-        Field::Phone,
-        best_identifier(signals, patron, IdentifierKind::Phone, |a, b| {
-            if a == b {
-                Level::Exact
-            } else if compare::phone_one_digit_off(a, b) {
-                Level::OneDigit
-            } else {
-                Level::Different
-            }
-        }),
-    ));
+    let phone = best_identifier(signals, patron, IdentifierKind::Phone, |a, b| {
+        if a == b {
+            Level::Exact
+        } else if compare::phone_one_digit_off(a, b) {
+            Level::OneDigit
+        } else {
+            Level::Different
+        }
+    });
+    let phone = match phone {
+        Some((Level::Different, _)) if only_other_lines(signals, patron) => {
+            Some((Level::Different, ValueRef::OtherLine))
+        }
+        phone => phone,
+    };
+    out.push((Field::Phone, phone));
     out.push((Field::Address, compare_streets(side, patron)));
     out.push((Field::Postcode, compare_postcodes(signals, patron)));
     out.push((
@@ -1439,28 +1538,59 @@ fn push_other_levels<'a>(side: &SignalSide<'a>, patron: &ProfileKeys<'_>, out: &
 /// Whether an e-mail's local part is spelled from the signals' own names alone (with
 /// dots, digits and the like left out): `john.smith`, `jsmith`, `smith.j`, `john`.
 fn local_is_name(email: &str, side: &SignalSide<'_>) -> bool {
-    type Letters = SmallVec<[u8; 32]>;
-    let letters = |s: &str| -> Letters { s.bytes().filter(u8::is_ascii_lowercase).collect() };
     let Some((local, _)) = compare::split_email(email) else {
         return false;
     };
-    let local = letters(compare::untagged(local));
-    let g = letters(side.given.map_or("", |n| n.key));
-    let f = letters(side.family.map_or("", |n| n.key));
+    // Compared letter by letter without copying: most candidates' mailboxes fail on
+    // their length already.
+    let local = compare::untagged(local).as_bytes();
+    let local_letters = || local.iter().copied().filter(u8::is_ascii_lowercase);
+    let count = local_letters().count();
+    let names = side.name_letters();
+    let (g, f) = (names.given.as_slice(), names.family.as_slice());
     let (gi, fi) = (&g[..g.len().min(1)], &f[..f.len().min(1)]);
     let spelled = |a: &[u8], b: &[u8]| {
         a.len() + b.len() > 0
-            && local.len() == a.len() + b.len()
-            && local.starts_with(a)
-            && local.ends_with(b)
+            && count == a.len() + b.len()
+            && local_letters().eq(a.iter().chain(b).copied())
     };
-    spelled(&g, &f)
-        || spelled(&f, &g)
-        || spelled(gi, &f)
-        || spelled(&f, gi)
-        || spelled(&g, fi)
-        || spelled(&g, &[])
-        || spelled(&f, &[])
+    spelled(g, f)
+        || spelled(f, g)
+        || spelled(gi, f)
+        || spelled(f, gi)
+        || spelled(g, fi)
+        || spelled(g, &[])
+        || spelled(f, &[])
+}
+
+/// The two digits a mailbox's local part ends with (`anna.berg84@` gives 84), if it ends
+/// with exactly two after a letter or a separator: often the owner's birth year.
+fn mailbox_year(email: &str) -> Option<u8> {
+    let (local, _) = compare::split_email(email)?;
+    let local = compare::untagged(local).as_bytes();
+    match local {
+        [.., before, tens, units]
+            if !before.is_ascii_digit() && tens.is_ascii_digit() && units.is_ascii_digit() =>
+        {
+            Some((tens - b'0') * 10 + (units - b'0'))
+        }
+        _ => None,
+    }
+}
+
+/// A birth date's year as people write it in a mailbox: its last two digits.
+fn two_digit_year(date: chrono::NaiveDate) -> u8 {
+    use chrono::Datelike;
+    date.year().rem_euclid(100) as u8
+}
+
+/// Whether a record without a birth date could still compare on one: a mailbox of its
+/// ends in two digits, to be read as a birth year (see [`Level::MailboxYear`]).
+fn has_mailbox_year(signals: &NormalizedSignals) -> bool {
+    signals
+        .identifiers()
+        .iter()
+        .any(|i| i.kind() == IdentifierKind::Email && mailbox_year(i.value()).is_some())
 }
 
 /// Whether two strings differ only where one of them has a digit.
@@ -1481,8 +1611,11 @@ fn rank(level: Level) -> u8 {
         Level::Swapped | Level::Nickname | Level::SameLocal => 1,
         Level::Close | Level::OneEdit | Level::OneDigit | Level::Partial | Level::Near => 2,
         Level::Phonetic => 3,
-        Level::Initial | Level::YearOnly => 4,
-        Level::Different => 5,
+        Level::Initial | Level::YearOnly | Level::MailboxYear => 4,
+        // Two mailboxes of one name speak against the patron more than any other
+        // difference: found among the patron's mailboxes, it is the one reported.
+        Level::NamesakeMailbox => 5,
+        Level::Different => 6,
     }
 }
 
@@ -1510,7 +1643,65 @@ fn compare_emails<'a>(side: &SignalSide<'a>, patron: &ProfileKeys<'_>) -> Compar
             }
         }
     }
-    best
+    match best {
+        Some((Level::Different, _)) if household_mailbox_either_side(side, patron) => {
+            Some((Level::Different, ValueRef::HouseholdMailbox))
+        }
+        best => best,
+    }
+}
+
+/// Whether the record's e-mail, or every one the patron gave, is a household's mailbox
+/// rather than a person's own: spelled from the record's family name with a household
+/// word (`smithfamily@`, `thesmiths@`, `smith.home@`) or with two given names
+/// (`john.mary.smith@`). A person writes the household's mailbox on some orders and
+/// their own on others, and a stranger of the name has a household too: the two
+/// differing says nothing either way.
+fn household_mailbox_either_side(side: &SignalSide<'_>, patron: &ProfileKeys<'_>) -> bool {
+    side.has_household_mailbox() || {
+        let mut theirs = patron
+            .identifiers
+            .iter()
+            .filter(|i| i.kind == IdentifierKind::Email)
+            .peekable();
+        theirs.peek().is_some() && theirs.all(|i| is_household_mailbox(i.value, side))
+    }
+}
+
+/// See [`household_mailbox_either_side`].
+fn is_household_mailbox(email: &str, side: &SignalSide<'_>) -> bool {
+    let names = side.name_letters();
+    let family = &names.family;
+    if family.len() < 3 {
+        return false;
+    }
+    let Some((local, _)) = compare::split_email(email) else {
+        return false;
+    };
+    let local = compare::untagged(local);
+    // Every household form adds three letters or more to the family name.
+    if local.bytes().filter(u8::is_ascii_lowercase).count() < family.len() + 3 {
+        return false;
+    }
+    let local = letters(local);
+    let Some(at) = local
+        .windows(family.len())
+        .position(|w| w == family.as_slice())
+    else {
+        return false;
+    };
+    let rest: Letters = local[..at]
+        .iter()
+        .chain(&local[at + family.len()..])
+        .copied()
+        .collect();
+    let has = |word: &[u8]| rest.windows(word.len()).any(|w| w == word);
+    if rest.starts_with(b"the") || has(b"family") || has(b"home") {
+        return true;
+    }
+    // Two given names: the record's own and someone else's (three letters or more).
+    let given = &names.first_given;
+    given.len() >= 3 && has(given) && rest.len() >= given.len() + 3
 }
 
 /// The best level between any signal identifier of `kind` and any of the patron's.
@@ -1530,6 +1721,46 @@ fn best_identifier<'a>(
         }
     }
     best
+}
+
+/// Whether the record's phones and the patron's are all of known kinds, and none of the
+/// record's is of a kind the patron gave: a landline beside mobiles, or a mobile beside
+/// landlines. A person gives their mobile on one order and the home's landline on
+/// another, so such numbers differing says nothing (two mobiles differing does).
+fn only_other_lines(signals: &NormalizedSignals, patron: &ProfileKeys<'_>) -> bool {
+    let mine = line_kinds(
+        signals
+            .identifiers()
+            .iter()
+            .filter(|i| i.kind() == IdentifierKind::Phone)
+            .map(|i| i.value()),
+    );
+    let theirs = line_kinds(
+        patron
+            .identifiers
+            .iter()
+            .filter(|i| i.kind == IdentifierKind::Phone)
+            .map(|i| i.value),
+    );
+    match (mine, theirs) {
+        (Some((mobile, fixed)), Some((their_mobile, their_fixed))) => {
+            !(mobile && their_mobile || fixed && their_fixed)
+        }
+        _ => false,
+    }
+}
+
+/// Whether any of `numbers` is a mobile, and whether any is a fixed line; `None` when the
+/// kind of one of them is unknown.
+fn line_kinds<'v>(numbers: impl Iterator<Item = &'v str>) -> Option<(bool, bool)> {
+    let (mut mobile, mut fixed) = (false, false);
+    for number in numbers {
+        match compare::line_kind(number)? {
+            compare::LineKind::Mobile => mobile = true,
+            compare::LineKind::Fixed => fixed = true,
+        }
+    }
+    Some((mobile, fixed))
 }
 
 /// External ids only compare within one system: a loyalty number is no evidence against a
@@ -2014,7 +2245,10 @@ pub(crate) fn only_the_home_agrees(evidence: &Evidence) -> bool {
 ///   agrees ([`only_the_home_agrees`]), and the record's e-mail *and* its phone are both
 ///   ones the candidate never used. A father and son of one name living together look
 ///   exactly like this; one person changing mailbox and mobile at once, while keeping the
-///   address, is far rarer.
+///   address, is far rarer. So is a mailbox of one's own spelled from the name the
+///   candidate's is spelled from ([`Level::NamesakeMailbox`]), even without a phone: a
+///   son named after his father writes one, where a returning person rarely changes to
+///   one.
 /// - **a nickname at home**: the given names agree only as a nickname (Emmy for Emma),
 ///   the home agrees, no identifier does, and the record's e-mail or phone is one the
 ///   candidate never used. Siblings and twins in one household are given related names,
@@ -2025,13 +2259,17 @@ pub(crate) fn housemate_not_proven(evidence: &Evidence) -> bool {
     let mut identifier_agrees = false;
     let mut nickname = false;
     let (mut email_differs, mut phone_differs) = (false, false);
+    let mut namesake_mailbox = false;
     for item in evidence.items() {
         match (item.field(), item.agreement()) {
             (
                 Field::Email | Field::Phone | Field::CardToken | Field::ExternalId,
                 Agreement::Agrees | Agreement::Partly,
             ) => identifier_agrees = true,
-            (Field::Email, Agreement::Disagrees) => email_differs = true,
+            (Field::Email, Agreement::Disagrees) => {
+                email_differs = true;
+                namesake_mailbox = item.detail() == Level::NamesakeMailbox.name();
+            }
             (Field::Phone, Agreement::Disagrees) => phone_differs = true,
             (Field::Address | Field::Postcode, Agreement::Agrees | Agreement::Partly) => {
                 home = true;
@@ -2042,7 +2280,8 @@ pub(crate) fn housemate_not_proven(evidence: &Evidence) -> bool {
             _ => {}
         }
     }
-    let own_contacts = email_differs && phone_differs && only_the_home_agrees(evidence);
+    let own_contacts =
+        (email_differs && phone_differs || namesake_mailbox) && only_the_home_agrees(evidence);
     let nickname_at_home =
         home && nickname && !identifier_agrees && (email_differs || phone_differs);
     own_contacts || nickname_at_home

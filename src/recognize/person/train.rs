@@ -416,6 +416,9 @@ impl crate::Memory {
     ///   keep their starting `m`; the levels with data share what remains. Estimated `m`
     ///   and `u` are kept within `[1e-6, 1 − 1e-6]`. On an empty memory the result is the
     ///   starting model.
+    /// - **Two mailboxes of one name** ([`Level::NamesakeMailbox`]) count as `different`
+    ///   and keep their starting `m` and `u`: the level speaks only between people who
+    ///   share a name, which random pairs almost never do.
     ///
     /// Deterministic: the same memory and options give the same [`Training`]. Read-only,
     /// and it costs time in proportion to the pairs sampled, not to the square of the
@@ -647,6 +650,10 @@ impl<'m> Trainer<'m> {
             {
                 level = Level::Different;
             }
+            if level == Level::NamesakeMailbox {
+                // Counted as the difference it is; its own rates are not trained.
+                level = Level::Different;
+            }
             if let Some((c, l)) = self.layout.code(field, level)
                 && out[c] == MISSING
             {
@@ -787,13 +794,17 @@ impl<'m> Trainer<'m> {
         let mut model = start.clone();
         for (c, comparison) in start.comparisons.iter().enumerate() {
             for (l, before) in comparison.levels.iter().enumerate() {
+                // A level that only means something between people of one name keeps
+                // its starting rates: random pairs almost never share a name, so they
+                // would make it look rare among strangers, the opposite of what it says.
+                let kept = before.level == Level::NamesakeMailbox;
                 let change = LevelChange {
                     field: comparison.field,
                     level: before.level,
                     m_before: before.m,
-                    m_after: m[c][l],
+                    m_after: if kept { before.m } else { m[c][l] },
                     u_before: before.u,
-                    u_after: u[c][l],
+                    u_after: if kept { before.u } else { u[c][l] },
                     pairs_at_level: pairs.counts.0[c][l],
                     random_at_level: random.0[c][l],
                     variants_at_level: variants.0[c][l],
