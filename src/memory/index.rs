@@ -55,10 +55,13 @@ pub(crate) struct BlockingIndex {
 /// the block's address is at hand with no lookup of its own (one cache miss less per
 /// candidate than a separate table of blocks).
 ///
-/// The copy is derived: each block carries a stamp of the profile it was written from,
-/// and a block whose stamp no longer matches the profile (a merge or split changed it,
-/// or memory came from a snapshot) is ignored, so recognition then reads the profile
-/// itself and the outcome is the same either way.
+/// The copy is derived, and every change to a profile's compared values rewrites it
+/// (learning, merge and split) or drops it (erasure); loading a snapshot writes them
+/// all. Recognition therefore reads the block without looking at the profile: checking
+/// it against the profile would read one or two more of the record's cache lines per
+/// candidate. Each block carries a stamp of the profile it was written from, which the
+/// write path checks before trusting a returning patron's copy and debug builds check
+/// on every read.
 #[derive(Default, Clone)]
 pub(crate) struct ComparisonKeys {
     block: Option<(u64, Box<str>)>,
@@ -1073,9 +1076,22 @@ impl<'a> IndexView<'a> {
         (!blocked).then_some(patrons)
     }
 
-    /// The compact copy of a patron's compared values, if it is up to date with the
-    /// profile (see [`ComparisonKeys`]).
+    /// The compact copy of a patron's compared values, if one is kept: current with the
+    /// profile, as every write keeps it (see [`ComparisonKeys`]), so the profile is not
+    /// read to check it.
     pub(crate) fn comparison_keys(&self, patron: &PatronView<'a>) -> Option<&'a str> {
+        let (stamped, block) = patron.record.comparison.block.as_ref()?;
+        debug_assert_eq!(
+            *stamped,
+            stamp(&patron.record.profile),
+            "a comparison block kept past a change to its profile"
+        );
+        Some(&**block)
+    }
+
+    /// [`comparison_keys`](Self::comparison_keys), only if its stamp says it was written
+    /// from the profile as it is now (for the write path, which may find it otherwise).
+    pub(crate) fn current_comparison_keys(&self, patron: &PatronView<'a>) -> Option<&'a str> {
         let (stamped, block) = patron.record.comparison.block.as_ref()?;
         (*stamped == stamp(&patron.record.profile)).then_some(&**block)
     }

@@ -1405,7 +1405,7 @@ impl Memory {
             state
                 .patron(id)
                 .map(|record| super::view::PatronView { record, state })
-                .is_some_and(|view| index.comparison_keys(&view).is_some())
+                .is_some_and(|view| index.current_comparison_keys(&view).is_some())
         };
         if learned || changed || !current() {
             state.refresh_comparison_keys_with(id, &known);

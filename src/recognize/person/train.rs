@@ -1050,6 +1050,9 @@ impl<'m> Trainer<'m> {
             let record = scratch.get_or_insert_with(|| {
                 let mut record = view.record.clone();
                 record.history = Vec::new();
+                // Its profile is replaced below: a copy of the first patron's compared
+                // values would stand for every profile it holds.
+                record.comparison.clear();
                 record
             });
             record.id = view.id();
