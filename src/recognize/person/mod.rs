@@ -915,7 +915,35 @@ struct SignalSide<'a> {
 type Letters = SmallVec<[u8; 32]>;
 
 fn letters(s: &str) -> Letters {
-    s.bytes().filter(u8::is_ascii_lowercase).collect()
+    let bytes = s.as_bytes();
+    if bytes.len() > 32 {
+        return bytes
+            .iter()
+            .copied()
+            .filter(u8::is_ascii_lowercase)
+            .collect();
+    }
+    // Every candidate's mailbox goes through here: copy each byte and advance only past
+    // letters, without a branch or a growth check per byte.
+    let mut kept = [0u8; 32];
+    let mut len = 0;
+    for &b in bytes {
+        kept[len] = b;
+        len += usize::from(b.is_ascii_lowercase());
+    }
+    Letters::from_slice(&kept[..len])
+}
+
+/// Where `word` (non-empty) first occurs in `text`. Recognition looks for words in every
+/// candidate's mailbox: testing the first letter before comparing the rest keeps most
+/// windows from costing a comparison call.
+fn find_word(text: &[u8], word: &[u8]) -> Option<usize> {
+    let (&first, rest) = word.split_first()?;
+    if text.len() < word.len() {
+        return None;
+    }
+    text.windows(word.len())
+        .position(|w| w[0] == first && &w[1..] == rest)
 }
 
 /// The signals' names as mailboxes spell them: the whole given name, its first word,
@@ -1684,18 +1712,12 @@ fn is_household_mailbox(email: &str, side: &SignalSide<'_>) -> bool {
         return false;
     }
     let local = letters(local);
-    let Some(at) = local
-        .windows(family.len())
-        .position(|w| w == family.as_slice())
-    else {
+    let Some(at) = find_word(&local, family) else {
         return false;
     };
-    let rest: Letters = local[..at]
-        .iter()
-        .chain(&local[at + family.len()..])
-        .copied()
-        .collect();
-    let has = |word: &[u8]| rest.windows(word.len()).any(|w| w == word);
+    let mut rest = Letters::from_slice(&local[..at]);
+    rest.extend_from_slice(&local[at + family.len()..]);
+    let has = |word: &[u8]| find_word(&rest, word).is_some();
     if rest.starts_with(b"the") || has(b"family") || has(b"home") {
         return true;
     }
