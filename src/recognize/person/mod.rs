@@ -95,7 +95,7 @@ impl Default for PersonMatcher {
 /// Every field the model can weigh, in table order.
 const FIELDS: usize = 11;
 /// Every level, in table order.
-const LEVELS: usize = 15;
+const LEVELS: usize = 16;
 
 fn field_slot(field: Field) -> usize {
     match field {
@@ -130,6 +130,7 @@ fn level_slot(level: Level) -> usize {
         Level::Different => 12,
         Level::NamesakeMailbox => 13,
         Level::MailboxYear => 14,
+        Level::MailboxOtherYear => 15,
     }
 }
 
@@ -201,6 +202,8 @@ impl PersonMatcher {
         let agreement = match level {
             Level::Exact => Agreement::Agrees,
             Level::Different | Level::NamesakeMailbox => Agreement::Disagrees,
+            // The birth date is missing on one side; the mailbox only hints.
+            Level::MailboxOtherYear => Agreement::Missing,
             _ => Agreement::Partly,
         };
         if let ValueRef::OtherLine = value {
@@ -1516,18 +1519,40 @@ fn push_other_levels<'a>(side: &SignalSide<'a>, patron: &ProfileKeys<'_>, out: &
             DateLevel::YearOnly => Level::YearOnly,
             DateLevel::Different => Level::Different,
         }),
-        (None, Some(theirs)) => signals
-            .identifiers()
-            .iter()
-            .filter(|i| i.kind() == IdentifierKind::Email)
-            .any(|i| mailbox_year(i.value()) == Some(two_digit_year(theirs)))
-            .then_some(Level::MailboxYear),
-        (Some(mine), None) => patron
-            .identifiers
-            .iter()
-            .filter(|i| i.kind == IdentifierKind::Email)
-            .any(|i| mailbox_year(i.value) == Some(two_digit_year(mine)))
-            .then_some(Level::MailboxYear),
+        (None, Some(theirs)) => {
+            let mine = || {
+                signals
+                    .identifiers()
+                    .iter()
+                    .filter(|i| i.kind() == IdentifierKind::Email)
+                    .map(|i| i.value())
+            };
+            let their_emails = || {
+                patron
+                    .identifiers
+                    .iter()
+                    .filter(|i| i.kind == IdentifierKind::Email)
+                    .map(|i| i.value)
+            };
+            mailbox_year_level(mine(), their_emails, theirs)
+        }
+        (Some(mine), None) => {
+            let their_emails = || {
+                patron
+                    .identifiers
+                    .iter()
+                    .filter(|i| i.kind == IdentifierKind::Email)
+                    .map(|i| i.value)
+            };
+            let my_emails = || {
+                signals
+                    .identifiers()
+                    .iter()
+                    .filter(|i| i.kind() == IdentifierKind::Email)
+                    .map(|i| i.value())
+            };
+            mailbox_year_level(their_emails(), my_emails, mine)
+        }
         (None, None) => None,
     };
     out.push((Field::BirthDate, birth.map(|level| (level, ValueRef::None))));
@@ -1606,6 +1631,30 @@ fn mailbox_year(email: &str) -> Option<u8> {
     }
 }
 
+/// How one side's mailboxes compare with the other side's birth date: one ends in its
+/// year's two digits ([`Level::MailboxYear`]), else one the birth date's side never used
+/// ends in two other digits ([`Level::MailboxOtherYear`]), else they say nothing. A
+/// mailbox both sides used is left out of the second: beside the birth date it shows only
+/// that its digits are not that person's year.
+fn mailbox_year_level<'v, I: Iterator<Item = &'v str>>(
+    emails: impl Iterator<Item = &'v str>,
+    birth_side_emails: impl Fn() -> I,
+    birth: chrono::NaiveDate,
+) -> Option<Level> {
+    let year = two_digit_year(birth);
+    let mut level = None;
+    for email in emails {
+        match mailbox_year(email) {
+            Some(digits) if digits == year => return Some(Level::MailboxYear),
+            Some(_) if level.is_none() && !birth_side_emails().any(|own| own == email) => {
+                level = Some(Level::MailboxOtherYear);
+            }
+            _ => {}
+        }
+    }
+    level
+}
+
 /// A birth date's year as people write it in a mailbox: its last two digits.
 fn two_digit_year(date: chrono::NaiveDate) -> u8 {
     use chrono::Datelike;
@@ -1639,7 +1688,7 @@ fn rank(level: Level) -> u8 {
         Level::Swapped | Level::Nickname | Level::SameLocal => 1,
         Level::Close | Level::OneEdit | Level::OneDigit | Level::Partial | Level::Near => 2,
         Level::Phonetic => 3,
-        Level::Initial | Level::YearOnly | Level::MailboxYear => 4,
+        Level::Initial | Level::YearOnly | Level::MailboxYear | Level::MailboxOtherYear => 4,
         // Two mailboxes of one name speak against the patron more than any other
         // difference: found among the patron's mailboxes, it is the one reported.
         Level::NamesakeMailbox => 5,

@@ -38,6 +38,10 @@ pub enum Level {
     /// One side's birth year is the two digits the other's mailbox ends with
     /// (`anna.berg84@`, born 1984).
     MailboxYear,
+    /// One side's birth year is not the two digits the other's mailbox ends with
+    /// (`anna.berg84@`, born 1991): the birth date is missing on one side, and the
+    /// mailbox's digits speak a little against the other.
+    MailboxOtherYear,
     /// Each has a mailbox of their own spelled from the one name they share
     /// (`saskia.vandenberg57@` and `saskia.vandenberg@`): two namesakes' mailboxes as
     /// often as one person's old and new one.
@@ -63,6 +67,7 @@ impl Level {
             Level::OneEdit => "one edit apart",
             Level::Near => "nearby",
             Level::MailboxYear => "birth year in the mailbox",
+            Level::MailboxOtherYear => "another year in the mailbox",
             Level::NamesakeMailbox => "another mailbox of the same name",
             Level::Different => "different",
         }
@@ -198,6 +203,12 @@ impl Default for PersonModel {
                     // half the mailboxes ending in two digits), a stranger's digits
                     // hit it about one time in sixty (+4.6 bits).
                     (MailboxYear, 0.01, 0.0004),
+                    // Only one birth date given, and the other side's mailbox ends in
+                    // two digits that are not its year: as many of a person's pairs as
+                    // the year itself (the other half of such mailboxes), but most
+                    // strangers' digits (-1.3 bits). The birth date still counts as
+                    // missing: digits prove no one a different person.
+                    (MailboxOtherYear, 0.01, 0.024),
                     (Different, 0.015, 0.98),
                 ],
             ),
