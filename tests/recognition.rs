@@ -1859,6 +1859,34 @@ fn another_year_in_the_mailbox_can_keep_a_names_only_record_apart() {
 }
 
 #[test]
+fn a_namesake_known_by_the_name_alone_does_not_hold_back_a_matching_home() {
+    let oyelaran = |given: &str| Signals::new().given_name(given).family_name("Oyelaran");
+    let build = |namesake: Signals| {
+        let mut memory = memory();
+        let namesake = seed(&mut memory, "namesake", namesake);
+        let home = seed(
+            &mut memory,
+            "home",
+            oyelaran("J.").postcode("SW1A 1AA").country("GB"),
+        );
+        assert_ne!(namesake, home);
+        (memory, home)
+    };
+    let record = || oyelaran("Joseph").postcode("SW1A 1AA").country("GB");
+    // A Joseph Oyelaran known by his mailbox only shares nothing but the name with the
+    // record: the patron whose postcode matches too is linked, though the full name
+    // brings the namesake within the margin.
+    let (memory, home) = build(oyelaran("Joseph").email("joseph.o@example.org"));
+    let seen = recognize(&memory, record());
+    assert_eq!(seen.known_patron(), Some(home), "{}", seen.explain());
+    // A namesake living nearby (a postcode of the same district) competes: a person
+    // has to look.
+    let (memory, _) = build(oyelaran("Joseph").postcode("SW1A 2AA").country("GB"));
+    let seen = recognize(&memory, record());
+    assert_eq!(seen.decision(), "review", "{}", seen.explain());
+}
+
+#[test]
 fn a_second_mailbox_of_the_name_with_her_birth_year_is_still_her() {
     let (memory, saskia_patron) = seeded(
         saskia()

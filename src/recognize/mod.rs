@@ -672,7 +672,6 @@ impl Thresholds {
         let second_weight = compatible
             .get(1)
             .map_or(f64::NEG_INFINITY, |&at| weight(at));
-        let clear_lead = best_weight - second_weight >= self.margin;
         // Two patrons are proven one person only when the record's own person evidence
         // (a given name or birth date) agrees with both, not just shared identifiers.
         let vouched = |at: usize| rank(at).is_some_and(|r| person_agrees(&r.candidate.evidence));
@@ -685,6 +684,19 @@ impl Thresholds {
         let exactly = |at: usize| {
             rank(at).is_some_and(|r| agrees_exactly_beyond_names(&r.candidate.evidence))
         };
+        // Runners-up the record shares nothing but a name with (none of their other
+        // details compare) are what any patron of the name looks like: they do not hold
+        // back a best candidate that also agrees exactly beyond the names (the postcode,
+        // a phone), as a clerk would pick the one whose details match.
+        let only_names_behind = || {
+            compatible.first().is_some_and(|&at| exactly(at))
+                && compatible
+                    .iter()
+                    .skip(1)
+                    .take_while(|&&at| best_weight - weight(at) < self.margin)
+                    .all(|&at| rank(at).is_some_and(|r| only_names_compare(&r.candidate.evidence)))
+        };
+        let clear_lead = best_weight - second_weight >= self.margin || only_names_behind();
         let proven = best_weight >= merge_at
             && second_weight >= merge_at
             && compatible.first().is_some_and(|&at| vouched(at))
@@ -787,6 +799,14 @@ pub(crate) fn agrees_exactly_beyond_names(evidence: &Evidence) -> bool {
         item.agreement() == Agreement::Agrees
             && item.weight() > 0.0
             && !matches!(item.field(), Field::GivenName | Field::FamilyName)
+    })
+}
+
+/// Whether nothing but the names compares: every other field is missing on one side.
+pub(crate) fn only_names_compare(evidence: &Evidence) -> bool {
+    evidence.items().iter().all(|item| {
+        item.agreement() == Agreement::Missing
+            || matches!(item.field(), Field::GivenName | Field::FamilyName)
     })
 }
 
