@@ -1664,6 +1664,40 @@ fn a_landline_beside_a_mobile_weighs_nothing_two_mobiles_that_differ_do() {
     assert!(weight < 0.0, "{weight}");
 }
 
+#[test]
+fn a_new_mobile_beside_a_home_landline_is_no_line_of_ones_own() {
+    // Known from an order with his mailbox, the home's landline and the address.
+    let pieter = || {
+        Signals::new()
+            .given_name("Pieter")
+            .family_name("Lindqvist")
+            .street("14 Mill Lane")
+            .postcode("W11 3TZ")
+            .country("GB")
+    };
+    let at_home = |landline: &str| {
+        let mut memory = memory();
+        let patron = seed(
+            &mut memory,
+            "1",
+            pieter()
+                .email("pieter.lindqvist@example.org")
+                .phone(landline),
+        );
+        (memory, patron)
+    };
+    // A new mailbox and his mobile: a landline beside a mobile shows no line of his own,
+    // so only the mailbox differs, as when anyone changes mailbox at home.
+    let (memory, patron) = at_home("020 8123 4567");
+    let again = || pieter().email("redfox@example.net").phone("07700 900123");
+    assert_known(&memory, again(), patron, "a new mailbox and his mobile");
+    // A mobile he never gave beside the one he did, with a new mailbox: a son of his
+    // name living there looks just like that, so a person has to look.
+    let (memory, _) = at_home("07700 900999");
+    let son = recognize(&memory, again());
+    assert_eq!(son.decision(), "review", "{}", son.explain());
+}
+
 // ---------------------------------------------------------------- namesakes' mailboxes
 
 /// The e-mail item of the best candidate's evidence for `signals`.

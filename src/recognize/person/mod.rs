@@ -207,7 +207,7 @@ impl PersonMatcher {
             _ => Agreement::Partly,
         };
         if let ValueRef::OtherLine = value {
-            return EvidenceItem::new(field, agreement, "another kind of line", 0.0);
+            return EvidenceItem::new(field, agreement, OTHER_LINE, 0.0);
         }
         if let ValueRef::HouseholdMailbox = value {
             return EvidenceItem::new(field, agreement, "a household's mailbox", 0.0);
@@ -1484,6 +1484,9 @@ enum ValueRef<'a> {
     None,
 }
 
+/// How phones that are lines of different kinds (see `only_other_lines`) are reported.
+const OTHER_LINE: &str = "another kind of line";
+
 const GIVEN_TAG: &str = "given";
 const FAMILY_TAG: &str = "family";
 const POSTCODE_TAG: &str = "postcode";
@@ -2341,7 +2344,9 @@ pub(crate) fn housemate_not_proven(evidence: &Evidence) -> bool {
                 email_differs = true;
                 namesake_mailbox = item.detail() == Level::NamesakeMailbox.name();
             }
-            (Field::Phone, Agreement::Disagrees) => phone_differs = true,
+            // A mobile beside a patron who gave only a landline (or the other way round)
+            // is no line of one's own: people have both.
+            (Field::Phone, Agreement::Disagrees) => phone_differs |= item.detail() != OTHER_LINE,
             (Field::Address | Field::Postcode, Agreement::Agrees | Agreement::Partly) => {
                 home = true;
             }
