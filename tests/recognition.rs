@@ -1698,6 +1698,35 @@ fn a_new_mobile_beside_a_home_landline_is_no_line_of_ones_own() {
     assert_eq!(son.decision(), "review", "{}", son.explain());
 }
 
+#[test]
+fn another_family_name_at_home_with_a_mailbox_of_her_own_is_reviewed() {
+    let maria = |family: &str| {
+        Signals::new()
+            .given_name("Maria")
+            .family_name(family)
+            .street("43 Mill Lane")
+            .postcode("W11 3TZ")
+            .country("GB")
+    };
+    let mut memory = memory();
+    let patron = seed(
+        &mut memory,
+        "1",
+        maria("Roenke").email("maria.r@example.org"),
+    );
+    // Her mailbox under her married name: the same woman.
+    assert_known(
+        &memory,
+        maria("Wolf").email("maria.r@example.org"),
+        patron,
+        "married, her mailbox kept",
+    );
+    // Another family name at her address, from a mailbox the patron never used: a
+    // daughter or an in-law of the same given name as often as her, married.
+    let other = recognize(&memory, maria("Wolf").email("sunflower@example.net"));
+    assert_eq!(other.decision(), "review", "{}", other.explain());
+}
+
 // ---------------------------------------------------------------- namesakes' mailboxes
 
 /// The e-mail item of the best candidate's evidence for `signals`.

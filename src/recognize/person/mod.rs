@@ -2323,6 +2323,10 @@ pub(crate) fn only_the_home_agrees(evidence: &Evidence) -> bool {
 ///   candidate's is spelled from ([`Level::NamesakeMailbox`]), even without a phone: a
 ///   son named after his father writes one, where a returning person rarely changes to
 ///   one.
+/// - **another family name at home**: the given names agree, the family names differ,
+///   and beyond them only the home agrees while the record's e-mail or phone is one the
+///   candidate never used. A mother and a daughter (or two in-laws) of one given name
+///   look like that as often as one woman who married and kept her address.
 /// - **a nickname at home**: the given names agree only as a nickname (Emmy for Emma),
 ///   the home agrees, no identifier does, and the record's e-mail or phone is one the
 ///   candidate never used. Siblings and twins in one household are given related names,
@@ -2334,6 +2338,7 @@ pub(crate) fn housemate_not_proven(evidence: &Evidence) -> bool {
     let mut nickname = false;
     let (mut email_differs, mut phone_differs) = (false, false);
     let mut namesake_mailbox = false;
+    let mut family_differs = false;
     for item in evidence.items() {
         match (item.field(), item.agreement()) {
             (
@@ -2353,6 +2358,7 @@ pub(crate) fn housemate_not_proven(evidence: &Evidence) -> bool {
             (Field::GivenName, Agreement::Partly) => {
                 nickname = item.detail() == Level::Nickname.name();
             }
+            (Field::FamilyName, Agreement::Disagrees) => family_differs = true,
             _ => {}
         }
     }
@@ -2360,7 +2366,8 @@ pub(crate) fn housemate_not_proven(evidence: &Evidence) -> bool {
         (email_differs && phone_differs || namesake_mailbox) && only_the_home_agrees(evidence);
     let nickname_at_home =
         home && nickname && !identifier_agrees && (email_differs || phone_differs);
-    own_contacts || nickname_at_home
+    let other_family_at_home = family_differs && only_the_home_agrees(evidence);
+    own_contacts || nickname_at_home || other_family_at_home
 }
 
 /// Whether two records share something a household shares: an identifier or an address.
