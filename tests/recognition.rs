@@ -1727,6 +1727,29 @@ fn another_family_name_at_home_with_a_mailbox_of_her_own_is_reviewed() {
     assert_eq!(other.decision(), "review", "{}", other.explain());
 }
 
+#[test]
+fn a_loyalty_number_of_ones_own_at_home_is_reviewed() {
+    let thomas = || {
+        Signals::new()
+            .given_name("Thomas")
+            .family_name("Lindqvist")
+            .postcode("W11 3TZ")
+            .country("GB")
+    };
+    let mut memory = memory();
+    let patron = seed(&mut memory, "1", thomas().external_id("loyalty", "LY1001"));
+    assert_known(
+        &memory,
+        thomas().external_id("loyalty", "LY1001"),
+        patron,
+        "his loyalty number",
+    );
+    // Another member of the scheme with his name at his postcode: a son of his name with
+    // his own card looks just like that.
+    let other = recognize(&memory, thomas().external_id("loyalty", "LY2002"));
+    assert_eq!(other.decision(), "review", "{}", other.explain());
+}
+
 // ---------------------------------------------------------------- namesakes' mailboxes
 
 /// The e-mail item of the best candidate's evidence for `signals`.

@@ -2284,7 +2284,8 @@ pub(crate) fn person_agrees(evidence: &Evidence) -> bool {
 }
 
 /// Whether the candidate's only link beyond the names is the home it shares with the
-/// record, while the record's own e-mail or phone is one the candidate never used: no
+/// record, while the record's own e-mail, phone or membership number is one the candidate
+/// never used: no
 /// identifier and no birth date agree. A father and his son of the same name at one
 /// address look exactly like this (each with his own mailbox and mobile), so it proves
 /// no more than "someone of this name lives there": never enough to merge two patrons.
@@ -2301,7 +2302,9 @@ pub(crate) fn only_the_home_agrees(evidence: &Evidence) -> bool {
                 | Field::BirthDate,
                 Agreement::Agrees | Agreement::Partly,
             ) => return false,
-            (Field::Email | Field::Phone, Agreement::Disagrees) => own_contact_differs = true,
+            (Field::Email | Field::Phone | Field::ExternalId, Agreement::Disagrees) => {
+                own_contact_differs = true;
+            }
             (Field::Address | Field::Postcode, Agreement::Agrees | Agreement::Partly) => {
                 home = true;
             }
@@ -2322,7 +2325,8 @@ pub(crate) fn only_the_home_agrees(evidence: &Evidence) -> bool {
 ///   address, is far rarer. So is a mailbox of one's own spelled from the name the
 ///   candidate's is spelled from ([`Level::NamesakeMailbox`]), even without a phone: a
 ///   son named after his father writes one, where a returning person rarely changes to
-///   one.
+///   one. So is a membership number of one's own (another loyalty number in the same
+///   scheme): a person keeps one, each of two housemates has their own.
 /// - **another family name at home**: the given names agree, the family names differ,
 ///   and beyond them only the home agrees while the record's e-mail or phone is one the
 ///   candidate never used. A mother and a daughter (or two in-laws) of one given name
@@ -2339,6 +2343,7 @@ pub(crate) fn housemate_not_proven(evidence: &Evidence) -> bool {
     let (mut email_differs, mut phone_differs) = (false, false);
     let mut namesake_mailbox = false;
     let mut family_differs = false;
+    let mut own_number = false;
     for item in evidence.items() {
         match (item.field(), item.agreement()) {
             (
@@ -2359,11 +2364,12 @@ pub(crate) fn housemate_not_proven(evidence: &Evidence) -> bool {
                 nickname = item.detail() == Level::Nickname.name();
             }
             (Field::FamilyName, Agreement::Disagrees) => family_differs = true,
+            (Field::ExternalId, Agreement::Disagrees) => own_number = true,
             _ => {}
         }
     }
-    let own_contacts =
-        (email_differs && phone_differs || namesake_mailbox) && only_the_home_agrees(evidence);
+    let own_contacts = (email_differs && phone_differs || namesake_mailbox || own_number)
+        && only_the_home_agrees(evidence);
     let nickname_at_home =
         home && nickname && !identifier_agrees && (email_differs || phone_differs);
     let other_family_at_home = family_differs && only_the_home_agrees(evidence);
