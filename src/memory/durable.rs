@@ -17,6 +17,10 @@ const DEFAULT_POLICY: SyncPolicy = SyncPolicy::GroupCommit {
     max_batch: 1024,
 };
 
+/// A snapshot image this large is freed on a thread of its own while the journal
+/// replays.
+const LARGE_IMAGE: usize = 8 << 20;
+
 /// Records between automatic checkpoints unless told otherwise.
 const DEFAULT_CHECKPOINT_EVERY: u64 = 100_000;
 
@@ -58,7 +62,7 @@ impl DurableOptions {
         let Some(mut journal) = self.journal else {
             return Ok(memory);
         };
-        let after = match journal.latest_snapshot()? {
+        let (after, image) = match journal.latest_snapshot()? {
             Some((seq, image)) => {
                 memory.restore_verified(&image).map_err(|e| match e {
                     Error::InvalidSnapshot(reason) => {
@@ -66,20 +70,33 @@ impl DurableOptions {
                     }
                     other => other,
                 })?;
-                seq
+                (seq, image)
             }
-            None => 0,
+            None => (0, Vec::new()),
         };
         // Memory holds no journal while replaying, so the commands are applied through
         // the public methods without being journaled again.
         let mut replayed_erasure = false;
-        let recovery = journal.replay(after, &mut |seq, record| {
-            let replayed =
-                command::decode(record).map_err(|reason| Error::JournalReplay { seq, reason })?;
-            replayed_erasure |= matches!(replayed.command, Command::Erase { .. });
-            memory
-                .apply_replayed(replayed)
-                .map_err(|reason| Error::JournalReplay { seq, reason })
+        let recovery = std::thread::scope(|scope| {
+            // Handing a large image back to the system (unmapping it page by page) takes
+            // about as long as replaying a thousand records: done beside replay.
+            if image.len() >= LARGE_IMAGE {
+                let freed = std::thread::Builder::new()
+                    .name("regulars-free-snapshot".to_owned())
+                    .spawn_scoped(scope, move || drop(image));
+                // Without a thread, the image went with the closure, here.
+                drop(freed);
+            } else {
+                drop(image);
+            }
+            journal.replay(after, &mut |seq, record| {
+                let replayed = command::decode(record)
+                    .map_err(|reason| Error::JournalReplay { seq, reason })?;
+                replayed_erasure |= matches!(replayed.command, Command::Erase { .. });
+                memory
+                    .apply_replayed(replayed)
+                    .map_err(|reason| Error::JournalReplay { seq, reason })
+            })
         })?;
         memory.durable = Some(Durable {
             journal,
