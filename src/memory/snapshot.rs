@@ -465,7 +465,7 @@ fn index_rest(mut rest: LoadedRest) -> Result<LoadedRest> {
 /// Memory holding the first section (patrons, tickets, catalog, scans), with what is
 /// derived from it alone: the compact copies recognition compares (kept in a blocking
 /// index of their own until the saved one is loaded) and the tickets each patron holds.
-fn patrons_state(loaded: LoadedPatrons) -> Result<(State, Reach)> {
+fn patrons_state(loaded: LoadedPatrons, meanwhile: impl FnOnce()) -> Result<(State, Reach)> {
     let mut reach = Reach::default();
     // Ids are positions in the patron table: a hostile image must not break that.
     for (i, record) in loaded.patrons.iter().enumerate() {
@@ -503,10 +503,12 @@ fn patrons_state(loaded: LoadedPatrons) -> Result<(State, Reach)> {
             entry.tickets.push(handle);
         }
     }
-    super::index::refresh_all_comparison_keys(&mut state.patrons);
     state.refresh_all_held();
     state.share_all_seats();
     state.share_all_skus();
+    // The compact copies (a large part of loading, and split across threads at will)
+    // come last, beside `meanwhile`: the held tickets, seats and codes do not read them.
+    super::index::refresh_all_comparison_keys(&mut state.patrons, meanwhile);
     Ok((state, reach))
 }
 
@@ -518,7 +520,7 @@ fn patrons_state(loaded: LoadedPatrons) -> Result<(State, Reach)> {
 /// the work was shared.
 fn decode_sections(
     body: &[u8],
-    decode_patrons: impl FnOnce(&[u8]) -> Result<(State, Reach)>,
+    decode_patrons: impl FnOnce(&[u8], &mut dyn FnMut()) -> Result<(State, Reach)>,
     decode_rest: impl Fn(&[u8]) -> Result<LoadedRest> + Sync,
 ) -> Result<Sections> {
     let Some((lengths, sections)) = body.split_first_chunk::<16>() else {
@@ -551,8 +553,11 @@ fn decode_sections(
                 let rest = decode_rest(rest);
                 (rest, take_events())
             });
-        let state = decode_patrons(patrons);
-        let events_here = take_events();
+        // The seen events, if still there, are decoded while another thread starts on
+        // the patrons' compact copies (or after the patrons, if decoding them failed).
+        let mut events_here = None;
+        let state = decode_patrons(patrons, &mut || events_here = take_events());
+        let events_here = events_here.or_else(take_events);
         let (rest, events_there) = match other {
             Ok(handle) => handle
                 .join()
@@ -687,13 +692,19 @@ impl Memory {
         let ((mut state, reach), events, rest) = if version == VERSION {
             decode_sections(
                 sections,
-                |section| decode_patrons::<LoadedPatrons>(section).and_then(patrons_state),
+                |section, meanwhile| {
+                    decode_patrons::<LoadedPatrons>(section)
+                        .and_then(|loaded| patrons_state(loaded, meanwhile))
+                },
                 |section| decode_rest::<LoadedRest>(section).and_then(index_rest),
             )?
         } else if version == VERSION_WITH_TEXT_MOMENT_TIMES {
             decode_sections(
                 sections,
-                |section| decode_patrons::<LoadedPatrons>(section).and_then(patrons_state),
+                |section, meanwhile| {
+                    decode_patrons::<LoadedPatrons>(section)
+                        .and_then(|loaded| patrons_state(loaded, meanwhile))
+                },
                 |section| {
                     decode_rest_with_text_moment_times::<LoadedRest>(section).and_then(index_rest)
                 },
@@ -701,10 +712,10 @@ impl Memory {
         } else if version == VERSION_WITH_NUMBERED_TICKETS {
             decode_sections(
                 sections,
-                |section| {
+                |section, meanwhile| {
                     decode_patrons::<PatronsV4>(section)
                         .and_then(PatronsV4::upgrade)
-                        .and_then(patrons_state)
+                        .and_then(|loaded| patrons_state(loaded, meanwhile))
                 },
                 |section| {
                     decode_rest_with_text_moment_times::<RestV4>(section)
@@ -714,7 +725,7 @@ impl Memory {
             )?
         } else {
             let (patrons, events, rest) = decode_legacy(sections, version)?;
-            (patrons_state(patrons)?, events, index_rest(rest)?)
+            (patrons_state(patrons, || {})?, events, index_rest(rest)?)
         };
         state.events = events;
         let defaults = std::mem::take(&mut self.state);
