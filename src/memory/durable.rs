@@ -62,7 +62,7 @@ impl DurableOptions {
         let Some(mut journal) = self.journal else {
             return Ok(memory);
         };
-        let (after, image) = match journal.latest_snapshot()? {
+        let after = match journal.latest_snapshot()? {
             Some((seq, image)) => {
                 memory.restore_verified(&image).map_err(|e| match e {
                     Error::InvalidSnapshot(reason) => {
@@ -70,33 +70,21 @@ impl DurableOptions {
                     }
                     other => other,
                 })?;
-                (seq, image)
+                free_beside(image);
+                seq
             }
-            None => (0, Vec::new()),
+            None => 0,
         };
         // Memory holds no journal while replaying, so the commands are applied through
         // the public methods without being journaled again.
         let mut replayed_erasure = false;
-        let recovery = std::thread::scope(|scope| {
-            // Handing a large image back to the system (unmapping it page by page) takes
-            // about as long as replaying a thousand records: done beside replay.
-            if image.len() >= LARGE_IMAGE {
-                let freed = std::thread::Builder::new()
-                    .name("regulars-free-snapshot".to_owned())
-                    .spawn_scoped(scope, move || drop(image));
-                // Without a thread, the image went with the closure, here.
-                drop(freed);
-            } else {
-                drop(image);
-            }
-            journal.replay(after, &mut |seq, record| {
-                let replayed = command::decode(record)
-                    .map_err(|reason| Error::JournalReplay { seq, reason })?;
-                replayed_erasure |= matches!(replayed.command, Command::Erase { .. });
-                memory
-                    .apply_replayed(replayed)
-                    .map_err(|reason| Error::JournalReplay { seq, reason })
-            })
+        let recovery = journal.replay(after, &mut |seq, record| {
+            let replayed =
+                command::decode(record).map_err(|reason| Error::JournalReplay { seq, reason })?;
+            replayed_erasure |= matches!(replayed.command, Command::Erase { .. });
+            memory
+                .apply_replayed(replayed)
+                .map_err(|reason| Error::JournalReplay { seq, reason })
         })?;
         memory.durable = Some(Durable {
             journal,
@@ -113,6 +101,20 @@ impl DurableOptions {
         }
         Ok(memory)
     }
+}
+
+/// Hands a loaded snapshot image back to the system: a large one on a thread of its own,
+/// so that unmapping it page by page (about as long as replaying a thousand records)
+/// happens beside replay rather than before it. Nothing waits for that thread: it only
+/// frees memory.
+fn free_beside(image: Vec<u8>) {
+    if image.len() < LARGE_IMAGE {
+        return;
+    }
+    // Without a thread, the image goes with the closure, here.
+    let _ = std::thread::Builder::new()
+        .name("regulars-free-snapshot".to_owned())
+        .spawn(move || drop(image));
 }
 
 /// A journaled memory's journal and what it needs to keep it in step.
