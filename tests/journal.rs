@@ -749,8 +749,9 @@ fn a_large_snapshot_reads_back_whole_and_damage_anywhere_in_it_is_caught() {
         Some((1, image))
     );
     drop(journal);
-    // The header is 32 bytes: the first byte of the body, one in the middle, the last.
-    for offset in [32, 32 + 1_500_000, 32 + 3_000_000] {
+    // The header is 32 bytes: the first byte of the body, the last of its first half and
+    // the first of its second (a large snapshot is read in two halves), the last.
+    for offset in [32, 32 + 1_499_999, 32 + 1_500_000, 32 + 3_000_000] {
         flip_byte(&dir.path().join(name), offset);
         let mut journal = open(dir.path()).expect("the header is fine");
         assert_corrupt(journal.latest_snapshot().expect_err("checksum"), name, 32);

@@ -17,6 +17,10 @@ const DEFAULT_POLICY: SyncPolicy = SyncPolicy::GroupCommit {
     max_batch: 1024,
 };
 
+/// A snapshot image this large is freed on a thread of its own while the journal
+/// replays.
+const LARGE_IMAGE: usize = 8 << 20;
+
 /// Records between automatic checkpoints unless told otherwise.
 const DEFAULT_CHECKPOINT_EVERY: u64 = 100_000;
 
@@ -66,6 +70,7 @@ impl DurableOptions {
                     }
                     other => other,
                 })?;
+                free_beside(image);
                 seq
             }
             None => 0,
@@ -96,6 +101,20 @@ impl DurableOptions {
         }
         Ok(memory)
     }
+}
+
+/// Hands a loaded snapshot image back to the system: a large one on a thread of its own,
+/// so that unmapping it page by page (about as long as replaying a thousand records)
+/// happens beside replay rather than before it. Nothing waits for that thread: it only
+/// frees memory.
+fn free_beside(image: Vec<u8>) {
+    if image.len() < LARGE_IMAGE {
+        return;
+    }
+    // Without a thread, the image goes with the closure, here.
+    let _ = std::thread::Builder::new()
+        .name("regulars-free-snapshot".to_owned())
+        .spawn(move || drop(image));
 }
 
 /// A journaled memory's journal and what it needs to keep it in step.

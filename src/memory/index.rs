@@ -141,40 +141,52 @@ fn refresh_record(record: &mut PatronRecord, known: &KnownSounds<'_>) {
 /// another costs more than it saves.
 pub(crate) const PARALLEL_REFRESH_MIN: usize = 4096;
 
-/// Writes the compact copy of every patron's compared values, as loading a snapshot does:
-/// half of them on a thread of its own for a large memory (on this one if it cannot be
-/// started). Each copy depends on its patron's profile alone, so they are the same
-/// however the work was shared.
-pub(crate) fn refresh_all_comparison_keys(patrons: &mut [PatronRecord]) {
+/// Patrons whose compact copies a thread writes before it takes more.
+const REFRESH_CHUNK: usize = 2048;
+
+/// Writes the compact copy of every patron's compared values, as loading a snapshot does,
+/// while this thread also does `meanwhile` (other loading work): for a large memory, a
+/// thread of its own starts on the copies at once and this one joins it once `meanwhile`
+/// is done, both taking patrons a chunk at a time, so they finish together however long
+/// `meanwhile` takes (on this thread alone if another cannot be started). Each copy
+/// depends on its patron's profile alone, so they are the same however the work was
+/// shared.
+pub(crate) fn refresh_all_comparison_keys(patrons: &mut [PatronRecord], meanwhile: impl FnOnce()) {
     let refresh = |records: &mut [PatronRecord]| {
         for record in records {
             refresh_record(record, &KnownSounds::default());
         }
     };
     if patrons.len() < PARALLEL_REFRESH_MIN {
+        meanwhile();
         refresh(patrons);
         return;
     }
-    let half = patrons.len() / 2;
-    let shared = std::thread::scope(|scope| {
-        let (first, second) = patrons.split_at_mut(half);
+    let chunks = std::sync::Mutex::new(patrons.chunks_mut(REFRESH_CHUNK));
+    let drain = || {
+        loop {
+            let next = chunks
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .next();
+            match next {
+                Some(chunk) => refresh(chunk),
+                None => break,
+            }
+        }
+    };
+    std::thread::scope(|scope| {
         let other = std::thread::Builder::new()
             .name("regulars-snapshot-keys".to_owned())
-            .spawn_scoped(scope, || refresh(second));
-        refresh(first);
-        match other {
-            Ok(handle) => {
-                handle
-                    .join()
-                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-                true
-            }
-            Err(_) => false,
+            .spawn_scoped(scope, drain);
+        meanwhile();
+        drain();
+        if let Ok(handle) = other {
+            handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         }
     });
-    if !shared {
-        refresh(&mut patrons[half..]);
-    }
 }
 
 impl BlockingIndex {

@@ -133,6 +133,7 @@ impl RestV4 {
             identity: self.identity,
             privacy: self.privacy,
             patrons: self.patrons,
+            ticket_reach: 0,
         })
     }
 }
@@ -159,6 +160,36 @@ struct LoadedRest<O = TextTable<OrderRecord>> {
     identity: Identity,
     privacy: PrivacyState,
     patrons: u64,
+    /// One past the last ticket handle the orders name: worked out after loading (see
+    /// [`Reach`]).
+    #[serde(skip)]
+    ticket_reach: u64,
+}
+
+/// How far the records of the first section reach into the tables of the others: one
+/// past the largest handle they name in each. Worked out on the thread that decoded
+/// them, so that checking every handle once the sections are put together compares a
+/// few lengths instead of walking memory again on one thread (a cache-cold pass over
+/// every patron's history, a twentieth of loading).
+#[derive(Debug, Default, Clone, Copy)]
+struct Reach {
+    events: u64,
+    orders: u64,
+    tickets: u64,
+}
+
+impl Reach {
+    fn event(&mut self, handle: Handle) {
+        self.events = self.events.max(u64::from(handle) + 1);
+    }
+
+    fn order(&mut self, handle: Handle) {
+        self.orders = self.orders.max(u64::from(handle) + 1);
+    }
+
+    fn ticket(&mut self, handle: Handle) {
+        self.tickets = self.tickets.max(u64::from(handle) + 1);
+    }
 }
 
 /// What versions 1 and 2 saved: ids spelled out in history, tickets and orders. Read
@@ -298,6 +329,7 @@ impl LoadedLegacy {
                 identity: self.identity,
                 privacy,
                 patrons: patron_count,
+                ticket_reach: 0,
             },
         ))
     }
@@ -372,8 +404,8 @@ fn reserve_budget(section: &[u8]) -> ReserveBudget {
 }
 
 /// What a snapshot body decodes to: memory holding the first section (with what is
-/// derived from it), the seen events, and the last section.
-type Sections<S = State> = (S, TextTable<SeenEvent>, LoadedRest);
+/// derived from it, and how far it reaches), the seen events, and the last section.
+type Sections<S = (State, Reach)> = (S, TextTable<SeenEvent>, LoadedRest);
 
 /// Decodes one section of a version 5 (or 4) body, named `what` in errors.
 fn decode_section<T: serde::de::DeserializeOwned>(section: &[u8], what: &str) -> Result<T> {
@@ -416,17 +448,25 @@ fn decode_rest_with_text_moment_times<R: serde::de::DeserializeOwned>(section: &
 }
 
 /// The last section with the per-patron index of its fired moments built (it is derived,
-/// not saved), checked against the patron count the section gives.
+/// not saved), checked against the patron count the section gives, and the reach of its
+/// orders into the tickets table worked out.
 fn index_rest(mut rest: LoadedRest) -> Result<LoadedRest> {
     let patrons = usize::try_from(rest.patrons).unwrap_or(usize::MAX);
     rest.ledger.reindex(patrons).map_err(corrupt)?;
+    rest.ticket_reach = rest
+        .orders
+        .values()
+        .map(|order| u64::from(order.first_ticket) + u64::from(order.tickets))
+        .max()
+        .unwrap_or(0);
     Ok(rest)
 }
 
 /// Memory holding the first section (patrons, tickets, catalog, scans), with what is
 /// derived from it alone: the compact copies recognition compares (kept in a blocking
 /// index of their own until the saved one is loaded) and the tickets each patron holds.
-fn patrons_state(loaded: LoadedPatrons) -> Result<State> {
+fn patrons_state(loaded: LoadedPatrons, meanwhile: impl FnOnce()) -> Result<(State, Reach)> {
+    let mut reach = Reach::default();
     // Ids are positions in the patron table: a hostile image must not break that.
     for (i, record) in loaded.patrons.iter().enumerate() {
         if super::state::slot(record.id) != Some(i) {
@@ -434,6 +474,16 @@ fn patrons_state(loaded: LoadedPatrons) -> Result<State> {
                 "patron {} stored at position {i}",
                 record.id
             )));
+        }
+        for entry in &record.history {
+            reach.event(entry.event());
+            match entry.kind() {
+                EntryKind::Ordered { order } => reach.order(order),
+                EntryKind::Ticketed { ticket } | EntryKind::Scanned { ticket, .. } => {
+                    reach.ticket(ticket);
+                }
+                EntryKind::Other(_) => {}
+            }
         }
     }
     let mut state = State {
@@ -445,6 +495,7 @@ fn patrons_state(loaded: LoadedPatrons) -> Result<State> {
     };
     // Each performance's tickets, in issue order: the order of their handles.
     for (at, (_, ticket)) in state.tickets.iter().enumerate() {
+        reach.order(ticket.order);
         if let (Ok(handle), Some(entry)) = (
             Handle::try_from(at),
             state.catalog.performance_entry_mut(ticket.performance),
@@ -452,11 +503,13 @@ fn patrons_state(loaded: LoadedPatrons) -> Result<State> {
             entry.tickets.push(handle);
         }
     }
-    super::index::refresh_all_comparison_keys(&mut state.patrons);
     state.refresh_all_held();
     state.share_all_seats();
     state.share_all_skus();
-    Ok(state)
+    // The compact copies (a large part of loading, and split across threads at will)
+    // come last, beside `meanwhile`: the held tickets, seats and codes do not read them.
+    super::index::refresh_all_comparison_keys(&mut state.patrons, meanwhile);
+    Ok((state, reach))
 }
 
 /// Decodes a version 4 body: the lengths of its first two sections, then the patrons
@@ -467,7 +520,7 @@ fn patrons_state(loaded: LoadedPatrons) -> Result<State> {
 /// the work was shared.
 fn decode_sections(
     body: &[u8],
-    decode_patrons: impl FnOnce(&[u8]) -> Result<State>,
+    decode_patrons: impl FnOnce(&[u8], &mut dyn FnMut()) -> Result<(State, Reach)>,
     decode_rest: impl Fn(&[u8]) -> Result<LoadedRest> + Sync,
 ) -> Result<Sections> {
     let Some((lengths, sections)) = body.split_first_chunk::<16>() else {
@@ -500,8 +553,11 @@ fn decode_sections(
                 let rest = decode_rest(rest);
                 (rest, take_events())
             });
-        let state = decode_patrons(patrons);
-        let events_here = take_events();
+        // The seen events, if still there, are decoded while another thread starts on
+        // the patrons' compact copies (or after the patrons, if decoding them failed).
+        let mut events_here = None;
+        let state = decode_patrons(patrons, &mut || events_here = take_events());
+        let events_here = events_here.or_else(take_events);
         let (rest, events_there) = match other {
             Ok(handle) => handle
                 .join()
@@ -633,16 +689,22 @@ impl Memory {
             )));
         }
         let sections = &body[header..];
-        let (mut state, events, rest) = if version == VERSION {
+        let ((mut state, reach), events, rest) = if version == VERSION {
             decode_sections(
                 sections,
-                |section| decode_patrons::<LoadedPatrons>(section).and_then(patrons_state),
+                |section, meanwhile| {
+                    decode_patrons::<LoadedPatrons>(section)
+                        .and_then(|loaded| patrons_state(loaded, meanwhile))
+                },
                 |section| decode_rest::<LoadedRest>(section).and_then(index_rest),
             )?
         } else if version == VERSION_WITH_TEXT_MOMENT_TIMES {
             decode_sections(
                 sections,
-                |section| decode_patrons::<LoadedPatrons>(section).and_then(patrons_state),
+                |section, meanwhile| {
+                    decode_patrons::<LoadedPatrons>(section)
+                        .and_then(|loaded| patrons_state(loaded, meanwhile))
+                },
                 |section| {
                     decode_rest_with_text_moment_times::<LoadedRest>(section).and_then(index_rest)
                 },
@@ -650,10 +712,10 @@ impl Memory {
         } else if version == VERSION_WITH_NUMBERED_TICKETS {
             decode_sections(
                 sections,
-                |section| {
+                |section, meanwhile| {
                     decode_patrons::<PatronsV4>(section)
                         .and_then(PatronsV4::upgrade)
-                        .and_then(patrons_state)
+                        .and_then(|loaded| patrons_state(loaded, meanwhile))
                 },
                 |section| {
                     decode_rest_with_text_moment_times::<RestV4>(section)
@@ -663,7 +725,7 @@ impl Memory {
             )?
         } else {
             let (patrons, events, rest) = decode_legacy(sections, version)?;
-            (patrons_state(patrons)?, events, index_rest(rest)?)
+            (patrons_state(patrons, || {})?, events, index_rest(rest)?)
         };
         state.events = events;
         let defaults = std::mem::take(&mut self.state);
@@ -676,7 +738,16 @@ impl Memory {
         state.privacy = rest.privacy;
         state.decisions = defaults.decisions;
         // Handles are positions in the id tables: a hostile image must not break that.
-        if let Some(reason) = state.broken_reference() {
+        // Which handle is broken is looked for only once the reaches say one is.
+        let within = |reach: u64, len: usize| reach <= len as u64;
+        if !(within(reach.events, state.events.len())
+            && within(reach.orders, state.orders.len())
+            && within(reach.tickets, state.tickets.len())
+            && within(rest.ticket_reach, state.tickets.len()))
+        {
+            let reason = state
+                .broken_reference()
+                .unwrap_or_else(|| "a handle names nothing in its table".to_owned());
             return Err(corrupt(reason));
         }
         state.identity.review_limit = defaults.identity.review_limit;
@@ -1064,6 +1135,127 @@ mod tests {
                 matches!(&refused, Err(Error::InvalidSnapshot(reason)) if reason.contains("patrons")),
                 "{refused:?}"
             );
+        }
+    }
+
+    /// All but the last entry of `table`, in order.
+    fn without_last<V: Clone>(table: &TextTable<V>) -> TextTable<V> {
+        let mut fewer = TextTable::default();
+        for (id, value) in table.iter().take(table.len() - 1) {
+            fewer.insert(id, value.clone()).unwrap();
+        }
+        fewer
+    }
+
+    /// An image of `memory` with these tables in place of its own.
+    fn image_with(
+        memory: &Memory,
+        events: &TextTable<SeenEvent>,
+        orders: &TextTable<OrderRecord>,
+        tickets: &TextTable<TicketRecord>,
+    ) -> Vec<u8> {
+        let state = &memory.state;
+        let patrons = SavedPatrons {
+            catalog: &state.catalog,
+            patrons: &state.patrons,
+            tickets,
+            scans: &state.scans,
+        };
+        let rest = SavedRest {
+            orders,
+            identifiers: &state.identifiers,
+            blocking: &state.blocking,
+            ledger: &state.ledger,
+            due: Vec::new(),
+            identity: &state.identity,
+            privacy: &state.privacy,
+            patrons: state.patrons.len() as u64,
+        };
+        image(VERSION, &patrons, events, &rest)
+    }
+
+    /// Handles are checked by how far each section reaches into the others' tables: each
+    /// way a handle can name nothing is refused, and the message still names the record.
+    #[test]
+    fn a_loaded_image_whose_handles_name_nothing_is_refused_by_name() {
+        let mut memory = Memory::builder().without_default_rules().build().unwrap();
+        define_hamlet(&mut memory, 1);
+        for n in 0..3 {
+            let order = Order::new(
+                format!("o-{n}"),
+                Signals::new().email(format!("p{n}@example.org")),
+            )
+            .ticket(Ticket::new(format!("t-{n}"), "hamlet-1"));
+            memory
+                .observe(Event::order(format!("e-{n}"), order))
+                .unwrap();
+        }
+        let state = &memory.state;
+        let load = |image: Vec<u8>| {
+            Memory::builder()
+                .without_default_rules()
+                .build_from_snapshot(&image)
+                .map(drop)
+        };
+        assert_eq!(
+            load(image_with(
+                &memory,
+                &state.events,
+                &state.orders,
+                &state.tickets
+            )),
+            Ok(())
+        );
+        // The last order claiming one ticket more than the table holds: named by no
+        // history, only the orders reach past the end.
+        let mut overreaching = TextTable::default();
+        for (at, (id, order)) in state.orders.iter().enumerate() {
+            let mut order = *order;
+            if at + 1 == state.orders.len() {
+                order.tickets += 1;
+            }
+            overreaching.insert(id, order).unwrap();
+        }
+        let refused = [
+            (
+                image_with(&memory, &state.events, &overreaching, &state.tickets),
+                "order o-2 lists tickets the table does not hold",
+            ),
+            (
+                image_with(
+                    &memory,
+                    &without_last(&state.events),
+                    &state.orders,
+                    &state.tickets,
+                ),
+                "has history naming an unknown event",
+            ),
+            (
+                image_with(
+                    &memory,
+                    &state.events,
+                    &without_last(&state.orders),
+                    &state.tickets,
+                ),
+                "ticket t-2 names an order the table does not hold",
+            ),
+            (
+                image_with(
+                    &memory,
+                    &state.events,
+                    &state.orders,
+                    &without_last(&state.tickets),
+                ),
+                "order o-2 lists tickets the table does not hold",
+            ),
+        ];
+        for (image, expected) in refused {
+            match load(image) {
+                Err(Error::InvalidSnapshot(reason)) => {
+                    assert!(reason.contains(expected), "{reason}");
+                }
+                other => panic!("expected {expected:?}, got {other:?}"),
+            }
         }
     }
 

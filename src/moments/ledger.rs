@@ -815,6 +815,14 @@ impl MomentLedger {
         }
         drop(seats);
         self.by_patron.clear();
+        // Sized once for the last patron filed: grown an eighth at a time from empty,
+        // loading copied the index some twenty times.
+        let lines = moments
+            .iter()
+            .filter_map(|fired| crate::memory::state::slot(fired.patron))
+            .max()
+            .map_or(0, |slot| slot + 1);
+        self.by_patron.reserve_exact(lines);
         for (i, fired) in moments.iter().enumerate() {
             self.file(fired, u32::try_from(i).unwrap_or(u32::MAX));
         }
