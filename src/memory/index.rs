@@ -145,19 +145,22 @@ pub(crate) const PARALLEL_REFRESH_MIN: usize = 4096;
 /// half of them on a thread of its own for a large memory (on this one if it cannot be
 /// started). Each copy depends on its patron's profile alone, so they are the same
 /// however the work was shared.
-pub(crate) fn refresh_all_comparison_keys(patrons: &mut [PatronRecord]) {
-    let refresh = |records: &mut [PatronRecord]| {
-        for record in records {
+pub(crate) fn refresh_all_comparison_keys(patrons: &mut crate::chunked::Chunked<PatronRecord>) {
+    let refresh = |chunks: &mut [&mut [PatronRecord]]| {
+        for record in chunks.iter_mut().flat_map(|chunk| chunk.iter_mut()) {
             refresh_record(record, &KnownSounds::default());
         }
     };
-    if patrons.len() < PARALLEL_REFRESH_MIN {
-        refresh(patrons);
+    let parallel = patrons.len() >= PARALLEL_REFRESH_MIN;
+    let mut chunks = patrons.chunks_mut();
+    if !parallel {
+        refresh(&mut chunks);
         return;
     }
-    let half = patrons.len() / 2;
+    // Every chunk but the last is full: half the chunks hold about half the records.
+    let half = chunks.len() / 2;
+    let (first, second) = chunks.split_at_mut(half);
     let shared = std::thread::scope(|scope| {
-        let (first, second) = patrons.split_at_mut(half);
         let other = std::thread::Builder::new()
             .name("regulars-snapshot-keys".to_owned())
             .spawn_scoped(scope, || refresh(second));
@@ -173,7 +176,7 @@ pub(crate) fn refresh_all_comparison_keys(patrons: &mut [PatronRecord]) {
         }
     });
     if !shared {
-        refresh(&mut patrons[half..]);
+        refresh(second);
     }
 }
 

@@ -11,10 +11,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
-use super::chunked::Chunked;
 use super::due::DueIndex;
 use super::moment::Text;
 use super::{Action, Moment, MomentKind, Priority};
+use crate::chunked::Chunked;
 use crate::model::history::Seat;
 use crate::model::ids::{PatronId, PerformanceId, TicketId};
 use crate::model::profile::{Channel, Purpose};
@@ -320,7 +320,7 @@ pub(crate) struct MomentLedger {
     /// answers both "fired already?" and "what else is there at this visit?", reading
     /// only that patron's entries.
     #[serde(skip)]
-    by_patron: Vec<PatronFiled>,
+    by_patron: Chunked<PatronFiled>,
     #[serde(skip)]
     due: DueIndex,
     /// The due times filed per patron, so refiling a patron's rules after an event is one
@@ -449,7 +449,7 @@ impl MomentLedger {
                 moments.shared_text(ticket.as_str().len());
             }
         }
-        by_patron.vec(&self.by_patron);
+        self.by_patron.tally(by_patron);
         for filed in &self.by_patron {
             by_patron.small(&filed.filed);
         }
@@ -489,16 +489,9 @@ impl MomentLedger {
     /// A patron's part of the per-patron index, made if need be.
     fn index_of_mut(&mut self, patron: PatronId) -> Option<&mut PatronFiled> {
         let slot = crate::memory::state::slot(patron)?;
-        if self.by_patron.len() <= slot {
-            if self.by_patron.capacity() <= slot {
-                // Grown by an eighth, not doubled: a line per patron, and most patrons
-                // get one, so doubling would leave up to half the lines unused. (A large
-                // block grows in place or by remapping, not by copying.)
-                let more = (slot + 1 - self.by_patron.len()).max(self.by_patron.len() / 8);
-                self.by_patron.reserve_exact(more);
-            }
-            self.by_patron.resize_with(slot + 1, PatronFiled::default);
-        }
+        // In fixed chunks: a line per patron, and most patrons get one, so a doubling
+        // vector would leave up to half the lines unused (or copy them all as it grows).
+        self.by_patron.resize_with(slot + 1, PatronFiled::default);
         self.by_patron.get_mut(slot)
     }
 
@@ -814,7 +807,7 @@ impl MomentLedger {
             }
         }
         drop(seats);
-        self.by_patron.clear();
+        self.by_patron = Chunked::default();
         for (i, fired) in moments.iter().enumerate() {
             self.file(fired, u32::try_from(i).unwrap_or(u32::MAX));
         }
