@@ -217,6 +217,93 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Chunked<T> {
     }
 }
 
+/// Bytes of text a [`ChunkedText`] chunk holds.
+const TEXT_CHUNK: usize = 64 * 1024;
+
+/// Texts end to end, in chunks of [`TEXT_CHUNK`] bytes, none split between two chunks
+/// (one that does not fit in the last chunk starts the next). Positions are offsets as
+/// if the chunks lay end to end, full: chunk `k` covers `k * TEXT_CHUNK` onwards, so a
+/// text is found from where it ends and where the one before it ends.
+#[derive(Clone, Default)]
+pub(crate) struct ChunkedText {
+    chunks: Vec<String>,
+}
+
+impl ChunkedText {
+    /// Where the next text would start if it fits in the last chunk: the offset after
+    /// the last text.
+    pub(crate) fn len(&self) -> usize {
+        match self.chunks.split_last() {
+            Some((last, before)) => before.len() * TEXT_CHUNK + last.len(),
+            None => 0,
+        }
+    }
+
+    /// Where a text of `len` bytes would end, appended now; `None` if no chunk holds
+    /// that much.
+    pub(crate) fn end_after(&self, len: usize) -> Option<usize> {
+        if len > TEXT_CHUNK {
+            return None;
+        }
+        let end = self.len();
+        // After an exactly full chunk, `end` is the next one's start: a whole chunk of room.
+        let room = TEXT_CHUNK - end % TEXT_CHUNK;
+        if len <= room {
+            Some(end + len)
+        } else {
+            Some(end.next_multiple_of(TEXT_CHUNK) + len)
+        }
+    }
+
+    /// Appends a text and returns where it ends (as [`end_after`](Self::end_after) said).
+    pub(crate) fn push(&mut self, text: &str) -> Option<usize> {
+        let end = self.end_after(text.len())?;
+        let chunk = match self.chunks.last_mut() {
+            Some(chunk) if chunk.len() + text.len() <= TEXT_CHUNK => chunk,
+            _ => {
+                self.chunks.push(String::with_capacity(TEXT_CHUNK));
+                self.chunks.last_mut()?
+            }
+        };
+        chunk.push_str(text);
+        Some(end)
+    }
+
+    /// The text ending at `end` whose predecessor ends at `previous_end` (0 for the
+    /// first); `None` if those offsets name no text.
+    pub(crate) fn get(&self, previous_end: usize, end: usize) -> Option<&str> {
+        if end <= previous_end {
+            return (end == previous_end).then_some("");
+        }
+        // It lies whole in the chunk of its last byte, from its start or after the text
+        // before it, whichever comes later.
+        let chunk = (end - 1) / TEXT_CHUNK;
+        let base = chunk * TEXT_CHUNK;
+        let start = previous_end.max(base);
+        self.chunks.get(chunk)?.get(start - base..end - base)
+    }
+
+    /// Drops everything from offset `len` on (a text appended last, taken back: `len`
+    /// is where the one before it ends).
+    pub(crate) fn truncate(&mut self, len: usize) {
+        while self.chunks.len() > 1 && (self.chunks.len() - 1) * TEXT_CHUNK >= len {
+            self.chunks.pop();
+        }
+        let base = self.chunks.len().saturating_sub(1) * TEXT_CHUNK;
+        if let Some(last) = self.chunks.last_mut() {
+            last.truncate(len.saturating_sub(base));
+        }
+    }
+
+    /// Counts the chunks and the list of them (see [`Footprint`](crate::Footprint)).
+    pub(crate) fn tally(&self, tally: &mut crate::memory::footprint::Tally) {
+        tally.vec(&self.chunks);
+        for chunk in &self.chunks {
+            tally.text(chunk.len(), chunk.capacity());
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -300,5 +387,50 @@ mod tests {
         let mut list: Chunked<u32> = (0..50_000).collect();
         list.retain(|v| v % 3 == 0);
         assert!(list.iter().copied().eq((0..50_000).filter(|v| v % 3 == 0)));
+    }
+
+    #[test]
+    fn texts_are_found_from_their_ends_across_chunks() {
+        let mut text = ChunkedText::default();
+        let mut ends = Vec::new();
+        let word = "x".repeat(100);
+        for i in 0..5000 {
+            let id = format!("{i}-{}", &word[..i % 100]);
+            ends.push((text.push(&id).unwrap(), id));
+        }
+        ends.push((text.push("").unwrap(), String::new()));
+        assert!(text.chunks.len() > 2);
+        assert!(text.chunks.iter().all(|c| c.len() <= TEXT_CHUNK));
+        let mut previous = 0;
+        for (end, id) in &ends {
+            assert_eq!(text.get(previous, *end), Some(id.as_str()));
+            previous = *end;
+        }
+        assert_eq!(text.end_after(TEXT_CHUNK + 1), None);
+        assert_eq!(text.push(&"y".repeat(TEXT_CHUNK + 1)), None);
+        assert_eq!(text.get(10, 5), None);
+    }
+
+    #[test]
+    fn a_full_chunk_is_followed_at_its_end() {
+        let mut text = ChunkedText::default();
+        let half = "h".repeat(TEXT_CHUNK / 2);
+        assert_eq!(text.push(&half), Some(TEXT_CHUNK / 2));
+        assert_eq!(text.push(&half), Some(TEXT_CHUNK));
+        assert_eq!(text.push("next"), Some(TEXT_CHUNK + 4));
+        assert_eq!(text.get(TEXT_CHUNK, TEXT_CHUNK + 4), Some("next"));
+        assert_eq!(text.get(TEXT_CHUNK / 2, TEXT_CHUNK), Some(half.as_str()));
+        // Too long for what is left of a chunk: it starts the next one.
+        let mut text = ChunkedText::default();
+        text.push(&"a".repeat(TEXT_CHUNK - 2)).unwrap();
+        let end = text.push("bcd").unwrap();
+        assert_eq!(end, TEXT_CHUNK + 3);
+        assert_eq!(text.get(TEXT_CHUNK - 2, end), Some("bcd"));
+        // Taking it back leaves the first chunk as it was.
+        text.truncate(TEXT_CHUNK - 2);
+        assert_eq!(text.len(), TEXT_CHUNK - 2);
+        assert_eq!(text.push("ef"), Some(TEXT_CHUNK));
+        text.truncate(0);
+        assert_eq!(text.len(), 0);
     }
 }
