@@ -80,12 +80,14 @@ impl<T> Chunked<T> {
         self.len += 1;
     }
 
+    #[inline]
     pub(crate) fn get(&self, i: usize) -> Option<&T> {
         self.chunks
             .get(i >> Self::SHIFT)?
             .get(i & (Self::PER_CHUNK - 1))
     }
 
+    #[inline]
     pub(crate) fn get_mut(&mut self, i: usize) -> Option<&mut T> {
         self.chunks
             .get_mut(i >> Self::SHIFT)?
@@ -137,12 +139,14 @@ impl<T> Chunked<T> {
 impl<T> Index<usize> for Chunked<T> {
     type Output = T;
 
+    #[inline]
     fn index(&self, i: usize) -> &T {
         &self.chunks[i >> Self::SHIFT][i & (Self::PER_CHUNK - 1)]
     }
 }
 
 impl<T> IndexMut<usize> for Chunked<T> {
+    #[inline]
     fn index_mut(&mut self, i: usize) -> &mut T {
         &mut self.chunks[i >> Self::SHIFT][i & (Self::PER_CHUNK - 1)]
     }
@@ -271,6 +275,7 @@ impl ChunkedText {
 
     /// The text ending at `end` whose predecessor ends at `previous_end` (0 for the
     /// first); `None` if those offsets name no text.
+    #[inline]
     pub(crate) fn get(&self, previous_end: usize, end: usize) -> Option<&str> {
         if end <= previous_end {
             return (end == previous_end).then_some("");

@@ -570,6 +570,7 @@ pub(crate) enum Filing {
 }
 
 /// The text of id `handle` in a table's arena.
+#[inline]
 fn text_at<'t>(text: &'t ChunkedText, ends: &Chunked<u32>, handle: Handle) -> Option<&'t str> {
     let i = handle as usize;
     let end = *ends.get(i)? as usize;
