@@ -104,6 +104,7 @@
     rust_2018_idioms
 )]
 
+mod chunked;
 mod clock;
 mod error;
 #[cfg(feature = "csv")]

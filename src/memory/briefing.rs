@@ -111,7 +111,7 @@ impl Memory {
                 })
                 .filter(|(_, fired)| fired.standing == Standing::Active)
                 .filter(|(_, m)| match m.performance() {
-                    Some(_) => m.ticket().is_none_or(|t| t == ticket.id()),
+                    Some(_) => ledger.ticket_of(m).is_none_or(|t| t == ticket.id()),
                     None => m.kind() == MomentKind::Operational,
                 })
                 .collect();

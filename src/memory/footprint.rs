@@ -310,7 +310,7 @@ impl State {
     pub(crate) fn footprint(&self, patrons: usize) -> Footprint {
         let mut account = Account::default();
         let mut records = Tally::default();
-        records.vec(&self.patrons);
+        self.patrons.tally(&mut records);
         account.line("patrons: records", records);
         let mut lines = PatronLines::default();
         for record in &self.patrons {

@@ -285,7 +285,11 @@ impl State {
         let (Some(s), Some(a)) = (self.patron(survivor), self.patron(absorbed)) else {
             return;
         };
-        let before = Box::new(s.clone());
+        let mut before = Box::new(s.clone());
+        // Derived (never saved, rebuilt on a split): a copy kept for every merge would only
+        // hold memory.
+        before.comparison.clear();
+        before.held = super::held::HeldTickets::default();
         let taken = a.clone();
         let tables = derive::Tables {
             catalog: &self.catalog,

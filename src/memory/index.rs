@@ -151,18 +151,27 @@ const REFRESH_CHUNK: usize = 2048;
 /// `meanwhile` takes (on this thread alone if another cannot be started). Each copy
 /// depends on its patron's profile alone, so they are the same however the work was
 /// shared.
-pub(crate) fn refresh_all_comparison_keys(patrons: &mut [PatronRecord], meanwhile: impl FnOnce()) {
+pub(crate) fn refresh_all_comparison_keys(
+    patrons: &mut crate::chunked::Chunked<PatronRecord>,
+    meanwhile: impl FnOnce(),
+) {
     let refresh = |records: &mut [PatronRecord]| {
         for record in records {
             refresh_record(record, &KnownSounds::default());
         }
     };
-    if patrons.len() < PARALLEL_REFRESH_MIN {
+    let parallel = patrons.len() >= PARALLEL_REFRESH_MIN;
+    let stored = patrons.chunks_mut();
+    if !parallel {
         meanwhile();
-        refresh(patrons);
+        stored.into_iter().for_each(refresh);
         return;
     }
-    let chunks = std::sync::Mutex::new(patrons.chunks_mut(REFRESH_CHUNK));
+    let chunks = std::sync::Mutex::new(
+        stored
+            .into_iter()
+            .flat_map(|records| records.chunks_mut(REFRESH_CHUNK)),
+    );
     let drain = || {
         loop {
             let next = chunks

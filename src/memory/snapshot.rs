@@ -33,6 +33,7 @@ use super::Memory;
 use super::identity::Identity;
 use super::index::{BlockingIndex, IdentifierIndex};
 use super::state::{OrderRecord, PatronRecord, SeenEvent, State, TicketRecord};
+use crate::chunked::Chunked;
 use crate::error::{Error, Result};
 use crate::model::catalog::{Catalog, CatalogWithTickets, PerformanceIdx};
 use crate::model::history::{Entry, EntryKind, Interaction, InteractionKind, Seat, SharedSeats};
@@ -74,7 +75,7 @@ const VERSION_WITHOUT_PRIVACY: u32 = 1;
 #[derive(Serialize)]
 struct SavedPatrons<'a, C = &'a Catalog, T = &'a TextTable<TicketRecord>> {
     catalog: C,
-    patrons: &'a [PatronRecord],
+    patrons: &'a Chunked<PatronRecord>,
     tickets: T,
     scans: &'a TextTable<()>,
 }
@@ -99,7 +100,7 @@ struct SavedRest<'a, O = &'a TextTable<OrderRecord>> {
 #[derive(Deserialize)]
 struct LoadedPatrons<C = Catalog, T = TextTable<TicketRecord>> {
     catalog: C,
-    patrons: Vec<PatronRecord>,
+    patrons: Chunked<PatronRecord>,
     tickets: T,
     scans: TextTable<()>,
 }
@@ -277,7 +278,7 @@ impl LoadedLegacy {
             orders.insert(order_id.as_str(), record).ok_or_else(full)?;
         }
         let patron_count = self.patrons.len() as u64;
-        let mut patrons = Vec::with_capacity(self.patrons.len());
+        let mut patrons = Chunked::default();
         for mut record in self.patrons {
             let history = std::mem::take(&mut record.history);
             let mut entries = Vec::with_capacity(history.len());

@@ -22,7 +22,7 @@ use crate::model::sparse::Sparse;
 pub(crate) struct State {
     pub(crate) catalog: Catalog,
     /// Patron `n` lives at index `n - 1`: ids are dense and never reused.
-    pub(crate) patrons: Vec<PatronRecord>,
+    pub(crate) patrons: crate::chunked::Chunked<PatronRecord>,
     pub(crate) identifiers: IdentifierIndex,
     pub(crate) blocking: BlockingIndex,
     pub(crate) neutralized: Neutralized,

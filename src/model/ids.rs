@@ -8,6 +8,8 @@ use std::sync::Arc;
 use serde::de::Visitor;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use crate::chunked::{Chunked, ChunkedText};
+
 /// A patron's id in this memory. Ids are handed out in increasing order, never reused,
 /// and survive merges (a merged id keeps forwarding to the patron it was merged into).
 ///
@@ -529,10 +531,11 @@ where
 /// Handles and insertion order work as in [`IdTable`].
 #[derive(Clone)]
 pub(crate) struct TextTable<V> {
-    text: String,
-    /// Where each id's text ends in `text`; it starts where the one before ends.
-    ends: Vec<u32>,
-    values: Vec<V>,
+    text: ChunkedText,
+    /// Where each id's text ends in `text`; it starts where the one before ends (or at
+    /// the start of its chunk, see [`ChunkedText`]).
+    ends: Chunked<u32>,
+    values: Chunked<V>,
     index: hashbrown::HashTable<Handle>,
     hasher: ahash::RandomState,
 }
@@ -540,9 +543,9 @@ pub(crate) struct TextTable<V> {
 impl<V> Default for TextTable<V> {
     fn default() -> Self {
         Self {
-            text: String::new(),
-            ends: Vec::new(),
-            values: Vec::new(),
+            text: ChunkedText::default(),
+            ends: Chunked::default(),
+            values: Chunked::default(),
             index: hashbrown::HashTable::new(),
             hasher: ahash::RandomState::new(),
         }
@@ -567,14 +570,15 @@ pub(crate) enum Filing {
 }
 
 /// The text of id `handle` in a table's arena.
-fn text_at<'t>(text: &'t str, ends: &[u32], handle: Handle) -> Option<&'t str> {
+#[inline]
+fn text_at<'t>(text: &'t ChunkedText, ends: &Chunked<u32>, handle: Handle) -> Option<&'t str> {
     let i = handle as usize;
     let end = *ends.get(i)? as usize;
-    let start = match i.checked_sub(1) {
+    let previous_end = match i.checked_sub(1) {
         Some(before) => *ends.get(before)? as usize,
         None => 0,
     };
-    text.get(start..end)
+    text.get(previous_end, end)
 }
 
 impl<V> TextTable<V> {
@@ -632,13 +636,13 @@ impl<V> TextTable<V> {
     pub(crate) fn insert_absent(&mut self, id: &str, value: V) -> Option<Handle> {
         debug_assert!(self.handle(id).is_none(), "an id filed twice");
         let handle = Handle::try_from(self.ends.len()).ok()?;
-        let end = u32::try_from(self.text.len().checked_add(id.len())?).ok()?;
+        let end = u32::try_from(self.text.end_after(id.len())?).ok()?;
         let hash = self.hasher.hash_one(id);
         let (text, ends, hasher) = (&self.text, &self.ends, &self.hasher);
         self.index.insert_unique(hash, handle, |&h| {
             text_at(text, ends, h).map_or(0, |id| hasher.hash_one(id))
         });
-        self.text.push_str(id);
+        self.text.push(id);
         self.ends.push(end);
         self.values.push(value);
         Some(handle)
@@ -663,14 +667,13 @@ impl<V> TextTable<V> {
         let handle = Handle::try_from(self.ends.len()).ok();
         let end = self
             .text
-            .len()
-            .checked_add(id.len())
+            .end_after(id.len())
             .and_then(|end| u32::try_from(end).ok());
         let (true, Some(handle), Some(end)) = (room, handle, end) else {
             return Filing::Full;
         };
         slot.insert(handle);
-        self.text.push_str(id);
+        self.text.push(id);
         self.ends.push(end);
         self.values.push(value());
         Filing::New(handle)
@@ -726,7 +729,9 @@ impl<V> TextTable<V> {
 
     /// Whether `more` new ids (of at most [`MAX_ID_BYTES`] each) still fit.
     pub(crate) fn has_room(&self, more: usize) -> bool {
-        let bytes = more.saturating_mul(MAX_ID_BYTES);
+        // An id that does not fit in what is left of a text chunk starts the next one:
+        // up to its own length again in offsets.
+        let bytes = more.saturating_mul(2 * MAX_ID_BYTES);
         self.ends.len().saturating_add(more) <= MAX_HANDLES
             && self.text.len().saturating_add(bytes) <= u32::MAX as usize
     }
@@ -734,9 +739,9 @@ impl<V> TextTable<V> {
     /// Counts its text, ends, values and hash index (see
     /// [`Footprint`](crate::Footprint)); what the values own is the caller's to count.
     pub(crate) fn tally(&self, tally: &mut crate::memory::footprint::Tally) {
-        tally.text(self.text.len(), self.text.capacity());
-        tally.vec(&self.ends);
-        tally.vec(&self.values);
+        self.text.tally(tally);
+        self.ends.tally(tally);
+        self.values.tally(tally);
         tally.table(self.index.len(), self.index.capacity(), size_of::<Handle>());
     }
 
@@ -784,8 +789,6 @@ impl<'de, V: Deserialize<'de>> Visitor<'de> for TextTableVisitor<V> {
         // Bounded by the budget: the hint comes from the input.
         let entry_bytes = size_of::<u32>() + size_of::<V>() + size_of::<Handle>() + 1;
         let expected = entries_to_reserve(map.size_hint().unwrap_or(0), entry_bytes);
-        table.ends.reserve_exact(expected);
-        table.values.reserve_exact(expected);
         let (text, ends, hasher) = (&table.text, &table.ends, &table.hasher);
         table.index.reserve(expected, |&h| {
             text_at(text, ends, h).map_or(0, |id| hasher.hash_one(id))
@@ -796,8 +799,7 @@ impl<'de, V: Deserialize<'de>> Visitor<'de> for TextTableVisitor<V> {
             let handle = Handle::try_from(table.ends.len()).ok();
             let end = table
                 .text
-                .len()
-                .checked_add(id.len())
+                .end_after(id.len())
                 .and_then(|end| u32::try_from(end).ok());
             let (Some(handle), Some(end)) = (handle, end) else {
                 return Err(serde::de::Error::custom("more ids than a table holds"));
@@ -819,7 +821,7 @@ impl<'de, V: Deserialize<'de>> Visitor<'de> for TextTableVisitor<V> {
                     slot.insert(handle);
                 }
             }
-            table.text.push_str(id);
+            table.text.push(id);
             table.ends.push(end);
             table.values.push(value);
         }
@@ -945,8 +947,7 @@ mod tests {
         {
             let _budget = ReserveBudget::start(bytes.len() * 4);
             let back: TextTable<u32> = postcard::from_bytes(&bytes).unwrap();
-            // Reserved once, exactly: no growth while reading.
-            assert_eq!(back.values.capacity(), 5000);
+            // The index reserved once (the values go in fixed chunks: nothing to reserve).
             assert!(back.index.capacity() >= 5000);
             assert_eq!(
                 back.iter().collect::<Vec<_>>(),

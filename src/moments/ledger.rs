@@ -11,12 +11,12 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
-use super::chunked::Chunked;
 use super::due::DueIndex;
 use super::moment::Text;
 use super::{Action, Moment, MomentKind, Priority};
+use crate::chunked::Chunked;
 use crate::model::history::Seat;
-use crate::model::ids::{PatronId, PerformanceId, TicketId};
+use crate::model::ids::{Filing, Handle, PatronId, PerformanceId, TextTable, TicketId};
 use crate::model::profile::{Channel, Purpose};
 use crate::stable_hash::StableHasher;
 
@@ -106,9 +106,12 @@ pub(crate) enum Standing {
 /// One fired moment as the ledger keeps it: the moment's fields, with every text an
 /// index into the ledger's table of distinct texts (most messages and explanations are
 /// shared by many patrons: "2nd visit to Hamlet") and ids, seats and tickets sharing
-/// memory's one copy: 96 bytes, where the moment with its strings took about 500.
+/// memory's one copy: 88 bytes, where the moment with its strings took about 500.
+///
+/// `T` is how the ticket is held: a [`TicketRef`] into the ledger's table of ticket ids
+/// in memory, the ticket id itself in snapshots (saved as it always was).
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct FiredMoment {
+pub(crate) struct FiredMoment<T = TicketRef> {
     patron: PatronId,
     /// When it fired, for cooldowns.
     #[serde(with = "crate::memory::binary_time::moment")]
@@ -116,7 +119,7 @@ pub(crate) struct FiredMoment {
     /// Its once-per key (see [`OnceKey`]).
     key: u64,
     performance: Option<PerformanceId>,
-    ticket: Option<TicketId>,
+    ticket: T,
     seat: Option<Seat>,
     rule: TextId,
     message: TextId,
@@ -135,14 +138,45 @@ pub(crate) struct FiredMoment {
 }
 
 // Kept small: one per fired moment, and most patrons have some.
-const _: () = assert!(std::mem::size_of::<FiredMoment>() <= 96);
+const _: () = assert!(std::mem::size_of::<FiredMoment>() <= 88);
+
+/// A fired moment's ticket: its handle in the ledger's table of ticket ids, or
+/// [`NO_TICKET`]. Most moments are for a ticket, and each ticket's id kept in a shared
+/// allocation of its own cost a moment about 50 bytes.
+pub(crate) type TicketRef = Handle;
+
+/// No ticket (never a handle: a table holds fewer ids).
+const NO_TICKET: TicketRef = TicketRef::MAX;
+
+impl<T> FiredMoment<T> {
+    /// The same moment holding its ticket as `ticket`.
+    fn with_ticket<U>(&self, ticket: U) -> FiredMoment<U> {
+        FiredMoment {
+            patron: self.patron,
+            at: self.at,
+            key: self.key,
+            performance: self.performance.clone(),
+            ticket,
+            seat: self.seat.clone(),
+            rule: self.rule,
+            message: self.message,
+            explanation: self.explanation,
+            dedupe_key: self.dedupe_key,
+            group: self.group,
+            kind: self.kind,
+            action: self.action,
+            priority: self.priority,
+            channel: self.channel,
+            purposes: self.purposes,
+            standing: self.standing,
+            holds_key: self.holds_key,
+        }
+    }
+}
 
 impl FiredMoment {
     pub(crate) fn performance(&self) -> Option<&PerformanceId> {
         self.performance.as_ref()
-    }
-    pub(crate) fn ticket(&self) -> Option<&TicketId> {
-        self.ticket.as_ref()
     }
     pub(crate) fn kind(&self) -> MomentKind {
         self.kind
@@ -312,27 +346,127 @@ impl<'de> Deserialize<'de> for Texts {
 /// Saved in snapshots: the distinct texts and the fired moments. The once-per keys still
 /// held and the per-patron index are rebuilt from the moments; the due index is saved by
 /// rule id (rule indices are configuration, which may change between runs).
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Default)]
 pub(crate) struct MomentLedger {
     texts: Texts,
     moments: Chunked<FiredMoment>,
+    /// The ticket ids fired moments name, each once (see [`TicketRef`]); derived: saved
+    /// within the moments.
+    tickets: TextTable<()>,
     /// Each patron's moments, by the patron's position in memory's table: one lookup
     /// answers both "fired already?" and "what else is there at this visit?", reading
     /// only that patron's entries.
-    #[serde(skip)]
-    by_patron: Vec<PatronFiled>,
-    #[serde(skip)]
+    by_patron: Chunked<PatronFiled>,
     due: DueIndex,
     /// The due times filed per patron, so refiling a patron's rules after an event is one
     /// lookup, not one per rule.
-    #[serde(skip)]
     due_of: Map<PatronId, DueTimes>,
     /// The text id each rule's id had when the rule last fired, by registration
     /// position, and the last exclusive group's: hints that spare hashing them on each
     /// moment (see [`Texts::intern_hinted`]). Checked before use, so a stale one costs
     /// a lookup, never a wrong text.
-    #[serde(skip)]
     hints: TextHints,
+}
+
+/// The ledger as snapshots hold it: the texts, then the moments, each with its ticket id.
+#[derive(Serialize)]
+#[serde(rename = "MomentLedger")]
+struct SavedLedger<'a> {
+    texts: &'a Texts,
+    moments: SavedMoments<'a>,
+}
+
+/// The fired moments, each with its ticket id in place of its handle.
+struct SavedMoments<'a>(&'a MomentLedger);
+
+impl Serialize for SavedMoments<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq as _;
+        let ledger = self.0;
+        let mut seq = serializer.serialize_seq(Some(ledger.moments.len()))?;
+        for fired in ledger.moments.iter() {
+            let ticket = ledger.ticket_of(fired).map(TicketId::new);
+            seq.serialize_element(&fired.with_ticket(ticket))?;
+        }
+        seq.end()
+    }
+}
+
+impl Serialize for MomentLedger {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        SavedLedger {
+            texts: &self.texts,
+            moments: SavedMoments(self),
+        }
+        .serialize(serializer)
+    }
+}
+
+/// The ledger as read from a snapshot: its moments with their tickets filed.
+#[derive(Deserialize)]
+#[serde(rename = "MomentLedger")]
+struct LoadedLedger {
+    texts: Texts,
+    moments: LoadedMoments,
+}
+
+/// Fired moments read one at a time, each ticket id filed as it is read.
+#[derive(Default)]
+struct LoadedMoments {
+    moments: Chunked<FiredMoment>,
+    tickets: TextTable<()>,
+}
+
+impl<'de> Deserialize<'de> for LoadedMoments {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct MomentsVisitor;
+
+        impl<'de> serde::de::Visitor<'de> for MomentsVisitor {
+            type Value = LoadedMoments;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("fired moments")
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<LoadedMoments, A::Error> {
+                let mut loaded = LoadedMoments::default();
+                while let Some(fired) = seq.next_element::<FiredMoment<Option<TicketId>>>()? {
+                    let ticket = match &fired.ticket {
+                        Some(ticket) => file_ticket(&mut loaded.tickets, ticket.as_str())
+                            .ok_or_else(|| serde::de::Error::custom("too many ticket ids"))?,
+                        None => NO_TICKET,
+                    };
+                    loaded.moments.push(fired.with_ticket(ticket));
+                }
+                Ok(loaded)
+            }
+        }
+
+        deserializer.deserialize_seq(MomentsVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for MomentLedger {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let loaded = LoadedLedger::deserialize(deserializer)?;
+        Ok(MomentLedger {
+            texts: loaded.texts,
+            moments: loaded.moments.moments,
+            tickets: loaded.moments.tickets,
+            ..MomentLedger::default()
+        })
+    }
+}
+
+/// A ticket id's handle in `tickets`, filed if new; `None` only once the table is full.
+fn file_ticket(tickets: &mut TextTable<()>, ticket: &str) -> Option<TicketRef> {
+    match tickets.file_new(ticket, || ()) {
+        Filing::New(handle) | Filing::Held(handle) if handle != NO_TICKET => Some(handle),
+        _ => None,
+    }
 }
 
 /// See [`MomentLedger::hints`].
@@ -442,14 +576,11 @@ impl MomentLedger {
         due: &mut crate::memory::footprint::Tally,
         texts: &mut crate::memory::footprint::Tally,
     ) {
+        // Performances and seats are shared with memory's copies; ticket ids are kept
+        // in the ledger's table.
         self.moments.tally(moments);
-        for moment in self.moments.iter() {
-            // Ticket ids are the moment's own copy; performances and seats are shared.
-            if let Some(ticket) = &moment.ticket {
-                moments.shared_text(ticket.as_str().len());
-            }
-        }
-        by_patron.vec(&self.by_patron);
+        self.tickets.tally(moments);
+        self.by_patron.tally(by_patron);
         for filed in &self.by_patron {
             by_patron.small(&filed.filed);
         }
@@ -489,16 +620,9 @@ impl MomentLedger {
     /// A patron's part of the per-patron index, made if need be.
     fn index_of_mut(&mut self, patron: PatronId) -> Option<&mut PatronFiled> {
         let slot = crate::memory::state::slot(patron)?;
-        if self.by_patron.len() <= slot {
-            if self.by_patron.capacity() <= slot {
-                // Grown by an eighth, not doubled: a line per patron, and most patrons
-                // get one, so doubling would leave up to half the lines unused. (A large
-                // block grows in place or by remapping, not by copying.)
-                let more = (slot + 1 - self.by_patron.len()).max(self.by_patron.len() / 8);
-                self.by_patron.reserve_exact(more);
-            }
-            self.by_patron.resize_with(slot + 1, PatronFiled::default);
-        }
+        // In fixed chunks: a line per patron, and most patrons get one, so a doubling
+        // vector would leave up to half the lines unused (or copy them all as it grows).
+        self.by_patron.resize_with(slot + 1, PatronFiled::default);
         self.by_patron.get_mut(slot)
     }
 
@@ -565,7 +689,12 @@ impl MomentLedger {
             at,
             key,
             performance: moment.performance.clone(),
-            ticket: moment.ticket.clone(),
+            // Full only past four billion ids (memory's own ticket table fills first).
+            ticket: moment
+                .ticket
+                .as_ref()
+                .and_then(|ticket| file_ticket(&mut self.tickets, ticket.as_str()))
+                .unwrap_or(NO_TICKET),
             seat: moment.seat.clone(),
             rule: rule_id,
             message: texts.intern(&moment.message),
@@ -607,7 +736,7 @@ impl MomentLedger {
             kind: fired.kind,
             action: fired.action,
             performance: fired.performance.clone(),
-            ticket: fired.ticket.clone(),
+            ticket: self.ticket_of(fired).map(TicketId::new),
             seat: fired.seat.clone(),
             message: texts.text(fired.message),
             priority: fired.priority,
@@ -616,6 +745,11 @@ impl MomentLedger {
             channel: fired.channel,
             purposes: fired.purposes.unpack(),
         }
+    }
+
+    /// The id of the ticket a fired moment is for, if any.
+    pub(crate) fn ticket_of(&self, fired: &FiredMoment) -> Option<&str> {
+        self.tickets.key(fired.ticket)
     }
 
     /// Whether a fired moment is in `group` (an exclusive group's name, or none).
@@ -668,10 +802,13 @@ impl MomentLedger {
         else {
             return;
         };
+        let ticket_ids = &self.tickets;
         for filed in &mut index.filed {
             if let Some(fired) = self.moments.get_mut(filed.idx as usize)
                 && fired.standing == Standing::Active
-                && fired.ticket.as_ref().is_some_and(|t| tickets.contains(t))
+                && ticket_ids
+                    .key(fired.ticket)
+                    .is_some_and(|id| tickets.iter().any(|t| t.as_str() == id))
             {
                 fired.standing = Standing::Retired;
                 fired.holds_key = false;
@@ -814,15 +951,7 @@ impl MomentLedger {
             }
         }
         drop(seats);
-        self.by_patron.clear();
-        // Sized once for the last patron filed: grown an eighth at a time from empty,
-        // loading copied the index some twenty times.
-        let lines = moments
-            .iter()
-            .filter_map(|fired| crate::memory::state::slot(fired.patron))
-            .max()
-            .map_or(0, |slot| slot + 1);
-        self.by_patron.reserve_exact(lines);
+        self.by_patron = Chunked::default();
         for (i, fired) in moments.iter().enumerate() {
             self.file(fired, u32::try_from(i).unwrap_or(u32::MAX));
         }
@@ -852,6 +981,7 @@ impl MomentLedger {
             }
         }
         self.compact_texts();
+        self.compact_tickets();
         // The moments kept are for patrons already filed: reindexing cannot fail here.
         let _ = self.reindex(self.by_patron.len());
         before - self.moments.len()
@@ -910,6 +1040,17 @@ impl MomentLedger {
             fired.explanation = keep(fired.explanation, &mut self.texts);
             fired.dedupe_key = keep(fired.dedupe_key, &mut self.texts);
             fired.group = keep(fired.group, &mut self.texts);
+        }
+    }
+
+    /// Keeps only the ticket ids some fired moment names.
+    fn compact_tickets(&mut self) {
+        let old = std::mem::take(&mut self.tickets);
+        for fired in self.moments.iter_mut() {
+            fired.ticket = old
+                .key(fired.ticket)
+                .and_then(|id| file_ticket(&mut self.tickets, id))
+                .unwrap_or(NO_TICKET);
         }
     }
 
@@ -1064,5 +1205,64 @@ mod tests {
             once_key("first-visit", format_args!("patron"))
         );
         assert_ne!(once_key_of("a", &["b"]), once_key_of("ab", &[""]));
+    }
+
+    /// Ticket ids are kept once in the ledger's table and saved within each moment as
+    /// the old shape saved them (the moment with its ticket id): the same bytes, read
+    /// back to the same tickets; forgetting a patron drops ids only they named.
+    #[test]
+    fn ticket_ids_are_saved_within_their_moments_and_read_back() {
+        use super::{FiredMoment, MomentLedger};
+        use crate::model::ids::{PatronId, TicketId};
+        use crate::moments::{Action, Moment, MomentKind};
+        let at = chrono::DateTime::<chrono::Utc>::from_timestamp(1_700_000_000, 0).unwrap();
+        let (ana, ben) = (PatronId::from_u64(1), PatronId::from_u64(2));
+        let mut ledger = MomentLedger::default();
+        let moment = |patron, ticket: Option<&str>| {
+            let mut moment = Moment::new(MomentKind::Welcome, Action::BoxOfficeAlert, "Hello");
+            moment.patron = patron;
+            match ticket {
+                Some(ticket) => moment.for_ticket(ticket),
+                None => moment,
+            }
+        };
+        ledger.fire(&moment(ana, Some("T-1")), 1, None, at);
+        ledger.fire(&moment(ben, Some("T-1")), 2, None, at);
+        ledger.fire(&moment(ben, Some("T-2")), 3, None, at);
+        ledger.fire(&moment(ana, None), 4, None, at);
+        assert_eq!(ledger.tickets.len(), 2);
+        let tickets = |ledger: &MomentLedger| -> Vec<Option<TicketId>> {
+            ledger
+                .moments
+                .iter()
+                .map(|f| ledger.moment(f).ticket)
+                .collect()
+        };
+        let expected = vec![
+            Some(TicketId::new("T-1")),
+            Some(TicketId::new("T-1")),
+            Some(TicketId::new("T-2")),
+            None,
+        ];
+        assert_eq!(tickets(&ledger), expected);
+
+        let saved = postcard::to_allocvec(&ledger).unwrap();
+        let old_shape: Vec<FiredMoment<Option<TicketId>>> = ledger
+            .moments
+            .iter()
+            .map(|f| f.with_ticket(ledger.ticket_of(f).map(TicketId::new)))
+            .collect();
+        assert_eq!(
+            saved,
+            postcard::to_allocvec(&(&ledger.texts, &old_shape)).unwrap()
+        );
+        let mut loaded: MomentLedger = postcard::from_bytes(&saved).unwrap();
+        loaded.reindex(2).unwrap();
+        assert_eq!(tickets(&loaded), expected);
+        assert_eq!(loaded.tickets.len(), 2);
+
+        assert_eq!(loaded.forget(&[ben]), 2);
+        assert_eq!(tickets(&loaded), vec![Some(TicketId::new("T-1")), None]);
+        assert_eq!(loaded.tickets.len(), 1);
     }
 }

@@ -2,7 +2,6 @@
 
 pub(crate) mod brief;
 pub(crate) mod builtin;
-mod chunked;
 mod due;
 pub(crate) mod engine;
 pub(crate) mod ledger;
