@@ -225,28 +225,37 @@ impl Memory {
         if let Some(scored) = &holder {
             views.retain(|view| view.id() != scored.patron());
         }
-        // Each evidence list keeps the person strategy's comparisons inline.
-        // Filled in place (see `Thresholds::decide`): the inline room is kilobytes.
-        let mut evidence: smallvec::SmallVec<[Evidence; 16]> = smallvec::SmallVec::new();
-        evidence.extend(views.iter().map(|_| Evidence::new()));
+        // Each evidence list keeps the person strategy's comparisons inline: the
+        // candidates are scored where they are decided, never moved (the inline room is
+        // kilobytes).
+        let mut scored: smallvec::SmallVec<[Candidate; 16]> = smallvec::SmallVec::new();
+        scored.extend(
+            views
+                .iter()
+                .map(|view| Candidate::new(view.id(), Evidence::new())),
+        );
         match person.zip(prepared.as_ref()) {
-            Some((person, prepared)) => person.score_prepared(prepared, &views, &mut evidence),
+            Some((person, prepared)) => person.score_prepared(
+                prepared,
+                &views,
+                scored.iter_mut().map(Candidate::evidence_mut),
+            ),
             None => {
+                let mut evidence: smallvec::SmallVec<[Evidence; 16]> = smallvec::SmallVec::new();
+                evidence.extend(views.iter().map(|_| Evidence::new()));
                 for strategy in &self.strategies {
                     strategy.score_each(signals, &views, &mut evidence);
                 }
+                for (candidate, evidence) in scored.iter_mut().zip(evidence.drain(..)) {
+                    *candidate.evidence_mut() = evidence;
+                }
             }
         }
-        // Drained, not moved: the inline lists are kilobytes, and moving them into the
-        // iterator (and on into `decide`) copied them whole on every call.
-        let scored = views
-            .iter()
-            .zip(evidence.drain(..))
-            .map(|(view, evidence)| Candidate::new(view.id(), evidence))
-            .chain(holder);
+        scored.extend(holder);
         crate::privacy::screen(
             &self.state,
-            self.thresholds.decide(scored, self.patron_count()),
+            self.thresholds
+                .decide_among(&mut scored, self.patron_count()),
         )
     }
 

@@ -488,11 +488,11 @@ impl PersonMatcher {
 
     /// Scores each patron against prepared signals, one evidence list each: the same
     /// evidence [`Strategy::score_each`] gives.
-    pub(crate) fn score_prepared(
+    pub(crate) fn score_prepared<'e>(
         &self,
         prepared: &Prepared<'_>,
         patrons: &[PatronView<'_>],
-        out: &mut [Evidence],
+        out: impl IntoIterator<Item = &'e mut Evidence>,
     ) {
         // Look every candidate's block up, and read each of its cache lines, before
         // scoring any: these loads do not depend on each other, so their cache misses
