@@ -188,7 +188,9 @@ impl PersonMatcher {
         out: &mut Evidence,
     ) {
         keys.refill(block, patron);
-        let levels = levels_of(&prepared.side, keys);
+        // Filled here rather than returned: the list is half a kilobyte, copied on return.
+        let mut levels = Levels::new();
+        push_levels(&prepared.side, keys, &mut levels);
         for (field, level) in levels.iter() {
             out.push(self.item(*field, *level, prepared));
         }
@@ -1498,11 +1500,16 @@ fn levels<'a>(signals: &'a NormalizedSignals, patron: &PatronView<'a>) -> Levels
 /// [`levels`], with the signals' side worked out beforehand.
 fn levels_of<'a>(side: &SignalSide<'a>, patron: &ProfileKeys<'_>) -> Levels<'a> {
     let mut out = Levels::new();
+    push_levels(side, patron, &mut out);
+    out
+}
+
+/// [`levels_of`], added to `out`.
+fn push_levels<'a>(side: &SignalSide<'a>, patron: &ProfileKeys<'_>, out: &mut Levels<'a>) {
     let (given, family) = compare_names(side, &patron.names);
     out.push((Field::GivenName, given));
     out.push((Field::FamilyName, family));
-    push_other_levels(side, patron, &mut out);
-    out
+    push_other_levels(side, patron, out);
 }
 
 /// Every comparison but the names (the cheap ones), in [`levels_of`]'s order.
