@@ -22,7 +22,7 @@ pub use person::{
     Training, TrainingOptions,
 };
 pub(crate) use person::{
-    Decided, KnownSounds, encode_with, only_the_home_agrees, person_agrees, person_conflict,
+    KnownSounds, encode_with, only_the_home_agrees, person_agrees, person_conflict,
     profiles_conflict, shares_household_field,
 };
 

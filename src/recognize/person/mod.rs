@@ -546,16 +546,6 @@ pub(crate) struct Shortcut<'p, 'a> {
     margin: f64,
 }
 
-/// What [`Shortcut::decide`] settled.
-#[derive(Debug)]
-pub(crate) enum Decided {
-    /// The decision scoring every candidate gives.
-    Known(Recognition),
-    /// Not decided: the holder's evidence, if the holder is among the candidates, so
-    /// scoring need not compare them again.
-    Undecided(Option<Candidate>),
-}
-
 /// A candidate other than the holder: where its compared values are (its block, if that
 /// was read), the evidence of every field but the names (as [`levels_of`] orders them),
 /// the names' evidence if already compared, and the most it could score.
@@ -649,23 +639,25 @@ impl Shortcut<'_, '_> {
     /// (A record nobody at all could compete for was [settled](Self::settle) before the
     /// candidates were looked up.)
     ///
-    /// When it does not decide, it hands back the holder's scored evidence if the holder
-    /// is among the candidates, so scoring need not compare them again.
-    pub(crate) fn decide<'v>(mut self, candidates: &[PatronView<'v>]) -> Decided {
-        let Some(holder) = self.holder else {
-            return Decided::Undecided(None);
-        };
+    /// The decision scoring every candidate gives, or `None`: it then adds to `scored`
+    /// every candidate it compared (the holder if among the candidates, and the others
+    /// compared before it gave up), each with the evidence scoring gives, so scoring need
+    /// not compare them again.
+    pub(crate) fn decide<'v>(
+        mut self,
+        candidates: &[PatronView<'v>],
+        scored: &mut impl Extend<Candidate>,
+    ) -> Option<Recognition> {
+        let holder = self.holder?;
         if self.names_capped {
             // Candidates are bounded one by one: the tighter bound skips more of them.
             self.uncap();
         }
         if !candidates.iter().any(|c| c.id() == holder) {
-            return Decided::Undecided(None);
+            return None;
         }
-        let scored =
-            |shortcut: Self| Decided::Undecided(Some(Candidate::new(holder, shortcut.evidence)));
         if !self.usable {
-            return scored(self);
+            return self.hand_back(&[], scored);
         }
         let blocks: SmallVec<[(&PatronView<'v>, Option<&str>); 16]> = candidates
             .iter()
@@ -692,7 +684,7 @@ impl Shortcut<'_, '_> {
                         Field::Email | Field::Phone | Field::CardToken | Field::Address
                     )
                 {
-                    return scored(self);
+                    return self.hand_back(&others, scored);
                 }
                 rest += item.weight();
                 items.push(item);
@@ -708,10 +700,8 @@ impl Shortcut<'_, '_> {
                 let compared = self.names_of(&keys);
                 most = compared[0].weight() + compared[1].weight() + rest;
                 names = Some(compared);
-                if !self.outscores(most, agrees_exactly) {
-                    return scored(self);
-                }
             }
+            let could_compete = !self.outscores(most, agrees_exactly);
             others.push(Bounded {
                 patron: candidate,
                 block: block.filter(|_| read),
@@ -719,9 +709,55 @@ impl Shortcut<'_, '_> {
                 names,
                 most,
             });
+            if could_compete {
+                return self.hand_back(&others, scored);
+            }
         }
         let runner_up = self.runner_up(&others);
-        Decided::Known(Recognition::known_over(holder, self.evidence, runner_up))
+        Some(Recognition::known_over(holder, self.evidence, runner_up))
+    }
+
+    /// Gives up: adds the holder and every other candidate compared so far to `scored`,
+    /// with the evidence `compare_block` gives them.
+    fn hand_back(
+        self,
+        others: &[Bounded<'_>],
+        scored: &mut impl Extend<Candidate>,
+    ) -> Option<Recognition> {
+        let mut keys = ProfileKeys::default();
+        for other in others {
+            let mut evidence = Evidence::new();
+            self.fill_evidence(other, &mut keys, &mut evidence);
+            scored.extend(Some(Candidate::new(other.patron.id(), evidence)));
+        }
+        if let Some(holder) = self.holder {
+            scored.extend(Some(Candidate::new(holder, self.evidence)));
+        }
+        None
+    }
+
+    /// What `compare_block` adds for a bounded candidate, with the fields other than the
+    /// names reused from the bound: the names first (compared now unless they were),
+    /// then the rest in `levels_of`'s order.
+    fn fill_evidence<'c>(
+        &self,
+        other: &Bounded<'c>,
+        keys: &mut ProfileKeys<'c>,
+        out: &mut Evidence,
+    ) {
+        let names = match &other.names {
+            Some(names) => names.clone(),
+            None => {
+                keys.refill_names(other.block, other.patron);
+                self.names_of(keys)
+            }
+        };
+        for item in names {
+            out.push(item);
+        }
+        for item in &other.others {
+            out.push(item.clone());
+        }
     }
 
     /// The evidence of the given and family names of a candidate, as `compare_block`
@@ -758,22 +794,8 @@ impl Shortcut<'_, '_> {
                 // Bounds only fall from here: nobody left can beat or tie the best.
                 break;
             }
-            // What `compare_block` adds, with the fields other than the names reused
-            // from the bound: the names first, then the rest in `levels_of`'s order.
             scratch.clear();
-            let names = match &other.names {
-                Some(names) => names.clone(),
-                None => {
-                    keys.refill_names(other.block, other.patron);
-                    self.names_of(&keys)
-                }
-            };
-            for item in names {
-                scratch.push(item);
-            }
-            for item in &other.others {
-                scratch.push(item.clone());
-            }
+            self.fill_evidence(other, &mut keys, &mut scratch);
             let weight = scratch.weight();
             let beats = best.is_none_or(|(best_weight, best)| {
                 weight
