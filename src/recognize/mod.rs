@@ -214,7 +214,7 @@ impl Candidate {
     pub(crate) fn new(patron: PatronId, evidence: Evidence) -> Self {
         Self { patron, evidence }
     }
-    /// Its evidence, for scoring in place (the inline list is most of a kilobyte).
+    /// Its evidence, for scoring in place (the inline list is some 400 bytes).
     pub(crate) fn evidence_mut(&mut self) -> &mut Evidence {
         &mut self.evidence
     }
@@ -632,7 +632,7 @@ impl Thresholds {
     /// reported as household.
     ///
     /// The candidates are decided where they were scored: only those chosen are moved
-    /// (their evidence taken), as each keeps most of a kilobyte of evidence inline.
+    /// (their evidence taken), as each keeps some 400 bytes of evidence inline.
     pub(crate) fn decide_among(&self, candidates: &mut [Candidate], patrons: usize) -> Recognition {
         let raise = self.raise_for(patrons);
         let (known_at, review_at, merge_at) =
