@@ -39,9 +39,7 @@ use crate::model::catalog::Catalog;
 use crate::model::ids::PatronId;
 use crate::moments::engine::Engine;
 use crate::normalize::Country;
-use crate::recognize::{
-    Candidate, Candidates, Decided, Evidence, Recognition, Strategy, Thresholds,
-};
+use crate::recognize::{Candidate, Candidates, Evidence, Recognition, Strategy, Thresholds};
 use crate::signals::{NormalizedSignals, Signals};
 pub(crate) use state::State;
 
@@ -214,39 +212,45 @@ impl Memory {
                 views.push(view);
             }
         }
-        // The holder the shortcut scored is not compared again.
-        let mut holder = None;
-        if let Some(shortcut) = shortcut {
-            match shortcut.decide(&views) {
-                Decided::Known(known) => return crate::privacy::screen(&self.state, known),
-                Decided::Undecided(scored) => holder = scored,
-            }
+        // Each evidence list keeps the person strategy's comparisons inline: the
+        // candidates are scored where they are decided, never moved (the inline room is
+        // kilobytes).
+        let mut scored: smallvec::SmallVec<[Candidate; 16]> = smallvec::SmallVec::new();
+        if let Some(shortcut) = shortcut
+            && let Some(known) = shortcut.decide(&views, &mut scored)
+        {
+            return crate::privacy::screen(&self.state, known);
         }
-        if let Some(scored) = &holder {
-            views.retain(|view| view.id() != scored.patron());
-        }
-        // Each evidence list keeps the person strategy's comparisons inline.
-        // Filled in place (see `Thresholds::decide`): the inline room is kilobytes.
-        let mut evidence: smallvec::SmallVec<[Evidence; 16]> = smallvec::SmallVec::new();
-        evidence.extend(views.iter().map(|_| Evidence::new()));
+        // The candidates the shortcut compared are not compared again.
+        views.retain(|view| !scored.iter().any(|c| c.patron() == view.id()));
+        let compared = scored.len();
+        scored.extend(
+            views
+                .iter()
+                .map(|view| Candidate::new(view.id(), Evidence::new())),
+        );
+        let to_score = scored.get_mut(compared..).unwrap_or_default();
         match person.zip(prepared.as_ref()) {
-            Some((person, prepared)) => person.score_prepared(prepared, &views, &mut evidence),
+            Some((person, prepared)) => person.score_prepared(
+                prepared,
+                &views,
+                to_score.iter_mut().map(Candidate::evidence_mut),
+            ),
             None => {
+                let mut evidence: smallvec::SmallVec<[Evidence; 16]> = smallvec::SmallVec::new();
+                evidence.extend(views.iter().map(|_| Evidence::new()));
                 for strategy in &self.strategies {
                     strategy.score_each(signals, &views, &mut evidence);
                 }
+                for (candidate, evidence) in to_score.iter_mut().zip(evidence.drain(..)) {
+                    *candidate.evidence_mut() = evidence;
+                }
             }
         }
-        // Drained, not moved: the inline lists are kilobytes, and moving them into the
-        // iterator (and on into `decide`) copied them whole on every call.
-        let scored = views
-            .iter()
-            .zip(evidence.drain(..))
-            .map(|(view, evidence)| Candidate::new(view.id(), evidence))
-            .chain(holder);
         crate::privacy::screen(
             &self.state,
-            self.thresholds.decide(scored, self.patron_count()),
+            self.thresholds
+                .decide_among(&mut scored, self.patron_count()),
         )
     }
 

@@ -22,7 +22,7 @@ pub use person::{
     Training, TrainingOptions,
 };
 pub(crate) use person::{
-    Decided, KnownSounds, encode_with, only_the_home_agrees, person_agrees, person_conflict,
+    KnownSounds, encode_with, only_the_home_agrees, person_agrees, person_conflict,
     profiles_conflict, shares_household_field,
 };
 
@@ -213,6 +213,10 @@ pub struct Candidate {
 impl Candidate {
     pub(crate) fn new(patron: PatronId, evidence: Evidence) -> Self {
         Self { patron, evidence }
+    }
+    /// Its evidence, for scoring in place (the inline list is some 400 bytes).
+    pub(crate) fn evidence_mut(&mut self) -> &mut Evidence {
+        &mut self.evidence
     }
     /// Moved out, its evidence left empty: for choosing among candidates kept in place.
     fn take(&mut self) -> Self {
@@ -608,24 +612,31 @@ impl Thresholds {
         self.margin
     }
 
+    /// [`decide_among`](Self::decide_among) candidates handed over by value.
+    #[cfg(test)]
+    pub(crate) fn decide(
+        &self,
+        scored: impl IntoIterator<Item = Candidate>,
+        patrons: usize,
+    ) -> Recognition {
+        let mut candidates: SmallVec<[Candidate; 16]> = SmallVec::new();
+        candidates.extend(scored);
+        self.decide_among(&mut candidates, patrons)
+    }
+
     /// Decides from scored candidates (any order). Ties break towards the older patron,
     /// so the outcome never depends on hash order.
     ///
     /// A candidate whose given name or birth date disagrees is someone else, however much
     /// else agrees: it is never linked, and if it shares an identifier or an address it is
     /// reported as household.
-    pub(crate) fn decide(
-        &self,
-        scored: impl IntoIterator<Item = Candidate>,
-        patrons: usize,
-    ) -> Recognition {
+    ///
+    /// The candidates are decided where they were scored: only those chosen are moved
+    /// (their evidence taken), as each keeps some 400 bytes of evidence inline.
+    pub(crate) fn decide_among(&self, candidates: &mut [Candidate], patrons: usize) -> Recognition {
         let raise = self.raise_for(patrons);
         let (known_at, review_at, merge_at) =
             (self.known + raise, self.review + raise, self.merge + raise);
-        // Filled in place: collecting would build the kilobytes of inline room elsewhere
-        // and copy them here; and kept as they came, each moved once more only if chosen.
-        let mut candidates: SmallVec<[Candidate; 16]> = SmallVec::new();
-        candidates.extend(scored);
         // Each weight is a sum over the evidence and each conflict a search of it: work
         // them out once per candidate.
         let ranked: SmallVec<[Ranked<'_>; 16]> = candidates

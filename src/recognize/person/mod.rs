@@ -189,7 +189,9 @@ impl PersonMatcher {
         out: &mut Evidence,
     ) {
         keys.refill(block, patron);
-        let levels = levels_of(&prepared.side, keys);
+        // Filled here rather than returned: the list is half a kilobyte, copied on return.
+        let mut levels = Levels::new();
+        push_levels(&prepared.side, keys, &mut levels);
         for (field, level) in levels.iter() {
             out.push(self.item(*field, *level, prepared));
         }
@@ -491,11 +493,11 @@ impl PersonMatcher {
 
     /// Scores each patron against prepared signals, one evidence list each: the same
     /// evidence [`Strategy::score_each`] gives.
-    pub(crate) fn score_prepared(
+    pub(crate) fn score_prepared<'e>(
         &self,
         prepared: &Prepared<'_>,
         patrons: &[PatronView<'_>],
-        out: &mut [Evidence],
+        out: impl IntoIterator<Item = &'e mut Evidence>,
     ) {
         // Look every candidate's block up, and read each of its cache lines, before
         // scoring any: these loads do not depend on each other, so their cache misses
@@ -545,16 +547,6 @@ pub(crate) struct Shortcut<'p, 'a> {
     /// out.
     runner_up_merge_at: f64,
     margin: f64,
-}
-
-/// What [`Shortcut::decide`] settled.
-#[derive(Debug)]
-pub(crate) enum Decided {
-    /// The decision scoring every candidate gives.
-    Known(Recognition),
-    /// Not decided: the holder's evidence, if the holder is among the candidates, so
-    /// scoring need not compare them again.
-    Undecided(Option<Candidate>),
 }
 
 /// A candidate other than the holder: where its compared values are (its block, if that
@@ -650,23 +642,25 @@ impl Shortcut<'_, '_> {
     /// (A record nobody at all could compete for was [settled](Self::settle) before the
     /// candidates were looked up.)
     ///
-    /// When it does not decide, it hands back the holder's scored evidence if the holder
-    /// is among the candidates, so scoring need not compare them again.
-    pub(crate) fn decide<'v>(mut self, candidates: &[PatronView<'v>]) -> Decided {
-        let Some(holder) = self.holder else {
-            return Decided::Undecided(None);
-        };
+    /// The decision scoring every candidate gives, or `None`: it then adds to `scored`
+    /// every candidate it compared (the holder if among the candidates, and the others
+    /// compared before it gave up), each with the evidence scoring gives, so scoring need
+    /// not compare them again.
+    pub(crate) fn decide<'v>(
+        mut self,
+        candidates: &[PatronView<'v>],
+        scored: &mut impl Extend<Candidate>,
+    ) -> Option<Recognition> {
+        let holder = self.holder?;
         if self.names_capped {
             // Candidates are bounded one by one: the tighter bound skips more of them.
             self.uncap();
         }
         if !candidates.iter().any(|c| c.id() == holder) {
-            return Decided::Undecided(None);
+            return None;
         }
-        let scored =
-            |shortcut: Self| Decided::Undecided(Some(Candidate::new(holder, shortcut.evidence)));
         if !self.usable {
-            return scored(self);
+            return self.hand_back(&[], scored);
         }
         let blocks: SmallVec<[(&PatronView<'v>, Option<&str>); 16]> = candidates
             .iter()
@@ -693,7 +687,7 @@ impl Shortcut<'_, '_> {
                         Field::Email | Field::Phone | Field::CardToken | Field::Address
                     )
                 {
-                    return scored(self);
+                    return self.hand_back(&others, scored);
                 }
                 rest += item.weight();
                 items.push(item);
@@ -709,10 +703,8 @@ impl Shortcut<'_, '_> {
                 let compared = self.names_of(&keys);
                 most = compared[0].weight() + compared[1].weight() + rest;
                 names = Some(compared);
-                if !self.outscores(most, agrees_exactly) {
-                    return scored(self);
-                }
             }
+            let could_compete = !self.outscores(most, agrees_exactly);
             others.push(Bounded {
                 patron: candidate,
                 block: block.filter(|_| read),
@@ -720,9 +712,55 @@ impl Shortcut<'_, '_> {
                 names,
                 most,
             });
+            if could_compete {
+                return self.hand_back(&others, scored);
+            }
         }
         let runner_up = self.runner_up(&others);
-        Decided::Known(Recognition::known_over(holder, self.evidence, runner_up))
+        Some(Recognition::known_over(holder, self.evidence, runner_up))
+    }
+
+    /// Gives up: adds the holder and every other candidate compared so far to `scored`,
+    /// with the evidence `compare_block` gives them.
+    fn hand_back(
+        self,
+        others: &[Bounded<'_>],
+        scored: &mut impl Extend<Candidate>,
+    ) -> Option<Recognition> {
+        let mut keys = ProfileKeys::default();
+        for other in others {
+            let mut evidence = Evidence::new();
+            self.fill_evidence(other, &mut keys, &mut evidence);
+            scored.extend(Some(Candidate::new(other.patron.id(), evidence)));
+        }
+        if let Some(holder) = self.holder {
+            scored.extend(Some(Candidate::new(holder, self.evidence)));
+        }
+        None
+    }
+
+    /// What `compare_block` adds for a bounded candidate, with the fields other than the
+    /// names reused from the bound: the names first (compared now unless they were),
+    /// then the rest in `levels_of`'s order.
+    fn fill_evidence<'c>(
+        &self,
+        other: &Bounded<'c>,
+        keys: &mut ProfileKeys<'c>,
+        out: &mut Evidence,
+    ) {
+        let names = match &other.names {
+            Some(names) => names.clone(),
+            None => {
+                keys.refill_names(other.block, other.patron);
+                self.names_of(keys)
+            }
+        };
+        for item in names {
+            out.push(item);
+        }
+        for item in &other.others {
+            out.push(item.clone());
+        }
     }
 
     /// The evidence of the given and family names of a candidate, as `compare_block`
@@ -759,22 +797,8 @@ impl Shortcut<'_, '_> {
                 // Bounds only fall from here: nobody left can beat or tie the best.
                 break;
             }
-            // What `compare_block` adds, with the fields other than the names reused
-            // from the bound: the names first, then the rest in `levels_of`'s order.
             scratch.clear();
-            let names = match &other.names {
-                Some(names) => names.clone(),
-                None => {
-                    keys.refill_names(other.block, other.patron);
-                    self.names_of(&keys)
-                }
-            };
-            for item in names {
-                scratch.push(item);
-            }
-            for item in &other.others {
-                scratch.push(item.clone());
-            }
+            self.fill_evidence(other, &mut keys, &mut scratch);
             let weight = scratch.weight();
             let beats = best.is_none_or(|(best_weight, best)| {
                 weight
@@ -1504,11 +1528,16 @@ fn levels<'a>(signals: &'a NormalizedSignals, patron: &PatronView<'a>) -> Levels
 /// [`levels`], with the signals' side worked out beforehand.
 fn levels_of<'a>(side: &SignalSide<'a>, patron: &ProfileKeys<'_>) -> Levels<'a> {
     let mut out = Levels::new();
+    push_levels(side, patron, &mut out);
+    out
+}
+
+/// [`levels_of`], added to `out`.
+fn push_levels<'a>(side: &SignalSide<'a>, patron: &ProfileKeys<'_>, out: &mut Levels<'a>) {
     let (given, family) = compare_names(side, &patron.names);
     out.push((Field::GivenName, given));
     out.push((Field::FamilyName, family));
-    push_other_levels(side, patron, &mut out);
-    out
+    push_other_levels(side, patron, out);
 }
 
 /// Every comparison but the names (the cheap ones), in [`levels_of`]'s order.
