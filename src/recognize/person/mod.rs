@@ -1543,6 +1543,20 @@ fn push_levels<'a>(side: &SignalSide<'a>, patron: &ProfileKeys<'_>, out: &mut Le
 /// Every comparison but the names (the cheap ones), in [`levels_of`]'s order.
 fn push_other_levels<'a>(side: &SignalSide<'a>, patron: &ProfileKeys<'_>, out: &mut Levels<'a>) {
     let signals = side.signals;
+    let my_emails = || {
+        signals
+            .identifiers()
+            .iter()
+            .filter(|i| i.kind() == IdentifierKind::Email)
+            .map(|i| i.value())
+    };
+    let their_emails = || {
+        patron
+            .identifiers
+            .iter()
+            .filter(|i| i.kind == IdentifierKind::Email)
+            .map(|i| i.value)
+    };
     let birth = match (signals.birth_date(), patron.birth_date) {
         (Some(a), Some(b)) => Some(match compare::compare_dates(a, b) {
             DateLevel::Exact => Level::Exact,
@@ -1551,40 +1565,8 @@ fn push_other_levels<'a>(side: &SignalSide<'a>, patron: &ProfileKeys<'_>, out: &
             DateLevel::YearOnly => Level::YearOnly,
             DateLevel::Different => Level::Different,
         }),
-        (None, Some(theirs)) => {
-            let mine = || {
-                signals
-                    .identifiers()
-                    .iter()
-                    .filter(|i| i.kind() == IdentifierKind::Email)
-                    .map(|i| i.value())
-            };
-            let their_emails = || {
-                patron
-                    .identifiers
-                    .iter()
-                    .filter(|i| i.kind == IdentifierKind::Email)
-                    .map(|i| i.value)
-            };
-            mailbox_year_level(mine(), their_emails, theirs)
-        }
-        (Some(mine), None) => {
-            let their_emails = || {
-                patron
-                    .identifiers
-                    .iter()
-                    .filter(|i| i.kind == IdentifierKind::Email)
-                    .map(|i| i.value)
-            };
-            let my_emails = || {
-                signals
-                    .identifiers()
-                    .iter()
-                    .filter(|i| i.kind() == IdentifierKind::Email)
-                    .map(|i| i.value())
-            };
-            mailbox_year_level(their_emails(), my_emails, mine)
-        }
+        (None, Some(theirs)) => mailbox_year_level(my_emails(), their_emails, theirs),
+        (Some(mine), None) => mailbox_year_level(their_emails(), my_emails, mine),
         (None, None) => None,
     };
     out.push((Field::BirthDate, birth.map(|level| (level, ValueRef::None))));
