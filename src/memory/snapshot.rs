@@ -843,16 +843,7 @@ mod tests {
             tickets: &tickets,
             scans: &state.scans,
         };
-        let rest = SavedRest {
-            orders: &orders,
-            identifiers: &state.identifiers,
-            blocking: &state.blocking,
-            ledger: &state.ledger,
-            due: Vec::new(),
-            identity: &state.identity,
-            privacy: &state.privacy,
-            patrons: state.patrons.len() as u64,
-        };
+        let rest = rest_without_due_times(state, &orders);
         image(
             VERSION_WITH_NUMBERED_TICKETS,
             &patrons,
@@ -1148,6 +1139,21 @@ mod tests {
         fewer
     }
 
+    /// The second section of `state` with `orders` in place of its own and no due
+    /// times, as the test images below write it.
+    fn rest_without_due_times<O>(state: &State, orders: O) -> SavedRest<'_, O> {
+        SavedRest {
+            orders,
+            identifiers: &state.identifiers,
+            blocking: &state.blocking,
+            ledger: &state.ledger,
+            due: Vec::new(),
+            identity: &state.identity,
+            privacy: &state.privacy,
+            patrons: state.patrons.len() as u64,
+        }
+    }
+
     /// An image of `memory` with these tables in place of its own.
     fn image_with(
         memory: &Memory,
@@ -1162,16 +1168,7 @@ mod tests {
             tickets,
             scans: &state.scans,
         };
-        let rest = SavedRest {
-            orders,
-            identifiers: &state.identifiers,
-            blocking: &state.blocking,
-            ledger: &state.ledger,
-            due: Vec::new(),
-            identity: &state.identity,
-            privacy: &state.privacy,
-            patrons: state.patrons.len() as u64,
-        };
+        let rest = rest_without_due_times(state, orders);
         image(VERSION, &patrons, events, &rest)
     }
 
