@@ -64,12 +64,18 @@ impl DurableOptions {
         };
         let after = match journal.latest_snapshot()? {
             Some((seq, image)) => {
-                memory.restore_verified(&image).map_err(|e| match e {
-                    Error::InvalidSnapshot(reason) => {
-                        Error::InvalidSnapshot(format!("snapshot at seq {seq}: {reason}"))
-                    }
-                    other => other,
-                })?;
+                // The id tables keep room for the records replayed next (each table at
+                // most as many again as it holds, whatever the journal claims).
+                let records = journal.last_seq().saturating_sub(seq);
+                let records = usize::try_from(records).unwrap_or(usize::MAX);
+                memory
+                    .restore_verified(&image, records)
+                    .map_err(|e| match e {
+                        Error::InvalidSnapshot(reason) => {
+                            Error::InvalidSnapshot(format!("snapshot at seq {seq}: {reason}"))
+                        }
+                        other => other,
+                    })?;
                 free_beside(image);
                 seq
             }

@@ -38,8 +38,8 @@ use crate::error::{Error, Result};
 use crate::model::catalog::{Catalog, CatalogWithTickets, PerformanceIdx};
 use crate::model::history::{Entry, EntryKind, Interaction, InteractionKind, Seat, SharedSeats};
 use crate::model::ids::{
-    CompactPatronId, Handle, IdTable, NumberedIds, OrderId, PatronId, ReserveBudget, SharedIds,
-    TextTable, TicketId,
+    CompactPatronId, Handle, IdTable, NumberedIds, OrderId, PatronId, ReserveBudget,
+    RoomForRecords, SharedIds, TextTable, TicketId,
 };
 use crate::model::money::Money;
 use crate::moments::ledger::{LegacyLedger, MomentLedger};
@@ -521,6 +521,7 @@ fn patrons_state(loaded: LoadedPatrons, meanwhile: impl FnOnce()) -> Result<(Sta
 /// the work was shared.
 fn decode_sections(
     body: &[u8],
+    records: usize,
     decode_patrons: impl FnOnce(&[u8], &mut dyn FnMut()) -> Result<(State, Reach)>,
     decode_rest: impl Fn(&[u8]) -> Result<LoadedRest> + Sync,
 ) -> Result<Sections> {
@@ -551,6 +552,7 @@ fn decode_sections(
         let other = std::thread::Builder::new()
             .name("regulars-snapshot".to_owned())
             .spawn_scoped(scope, || {
+                let _room = RoomForRecords::start(records);
                 let rest = decode_rest(rest);
                 (rest, take_events())
             });
@@ -650,19 +652,20 @@ impl Memory {
 
     /// Replaces what this (freshly built) memory learned with a snapshot's.
     pub(crate) fn restore(&mut self, image: &[u8]) -> Result<()> {
-        self.restore_checking(image, true)
+        self.restore_checking(image, true, 0)
     }
 
     /// [`restore`](Self::restore) for an image a journal read back: the journal has
     /// checked its bytes already ([`Journal::latest_snapshot`]), so the image's own
-    /// checksum is not worked out again (a pass over the whole image).
+    /// checksum is not worked out again (a pass over the whole image). The id tables
+    /// keep room for the `records` the journal replays next (see [`RoomForRecords`]).
     ///
     /// [`Journal::latest_snapshot`]: crate::journal::Journal::latest_snapshot
-    pub(crate) fn restore_verified(&mut self, image: &[u8]) -> Result<()> {
-        self.restore_checking(image, false)
+    pub(crate) fn restore_verified(&mut self, image: &[u8], records: usize) -> Result<()> {
+        self.restore_checking(image, false, records)
     }
 
-    fn restore_checking(&mut self, image: &[u8], check_sum: bool) -> Result<()> {
+    fn restore_checking(&mut self, image: &[u8], check_sum: bool, records: usize) -> Result<()> {
         let header = MAGIC.len() + 4;
         if image.len() < header + 4 {
             return Err(corrupt("too short to be a snapshot"));
@@ -690,9 +693,11 @@ impl Memory {
             )));
         }
         let sections = &body[header..];
+        let _room = RoomForRecords::start(records);
         let ((mut state, reach), events, rest) = if version == VERSION {
             decode_sections(
                 sections,
+                records,
                 |section, meanwhile| {
                     decode_patrons::<LoadedPatrons>(section)
                         .and_then(|loaded| patrons_state(loaded, meanwhile))
@@ -702,6 +707,7 @@ impl Memory {
         } else if version == VERSION_WITH_TEXT_MOMENT_TIMES {
             decode_sections(
                 sections,
+                records,
                 |section, meanwhile| {
                     decode_patrons::<LoadedPatrons>(section)
                         .and_then(|loaded| patrons_state(loaded, meanwhile))
@@ -713,6 +719,7 @@ impl Memory {
         } else if version == VERSION_WITH_NUMBERED_TICKETS {
             decode_sections(
                 sections,
+                records,
                 |section, meanwhile| {
                     decode_patrons::<PatronsV4>(section)
                         .and_then(PatronsV4::upgrade)

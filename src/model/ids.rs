@@ -440,6 +440,43 @@ impl Drop for ReserveBudget {
     }
 }
 
+thread_local! {
+    /// Records a journal will replay into the tables being read on this thread, while a
+    /// [`RoomForRecords`] is open (see there).
+    static ROOM_FOR_RECORDS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Room the text tables read on this thread keep for the records a journal replays right
+/// after the snapshot they come from, while it lives. Each record files at most about one
+/// id in each (an event, an order, a ticket, a scan); a table sized only for what it holds
+/// would grow mid-replay, and growing a table of a million ids hashes every one of them
+/// again (a sixth of replaying a hundred thousand records). A table keeps at most as many
+/// again as it holds: what growing would have given it anyway.
+pub(crate) struct RoomForRecords {
+    previous: usize,
+}
+
+impl RoomForRecords {
+    /// Keeps room for `records` more ids in each text table read on this thread until
+    /// the value is dropped.
+    pub(crate) fn start(records: usize) -> Self {
+        Self {
+            previous: ROOM_FOR_RECORDS.with(|room| room.replace(records)),
+        }
+    }
+}
+
+impl Drop for RoomForRecords {
+    fn drop(&mut self) {
+        ROOM_FOR_RECORDS.with(|room| room.set(self.previous));
+    }
+}
+
+/// The room a text table holding `entries` keeps for the records still to be replayed.
+fn room_for_records(entries: usize) -> usize {
+    ROOM_FOR_RECORDS.with(|room| room.get().min(entries))
+}
+
 /// How many of the `announced` entries (of about `entry_bytes` each) a table being read
 /// reserves room for now, taken from this thread's budget.
 pub(crate) fn entries_to_reserve(announced: usize, entry_bytes: usize) -> usize {
@@ -789,8 +826,9 @@ impl<'de, V: Deserialize<'de>> Visitor<'de> for TextTableVisitor<V> {
         // Bounded by the budget: the hint comes from the input.
         let entry_bytes = size_of::<u32>() + size_of::<V>() + size_of::<Handle>() + 1;
         let expected = entries_to_reserve(map.size_hint().unwrap_or(0), entry_bytes);
+        let room = expected.saturating_add(room_for_records(expected));
         let (text, ends, hasher) = (&table.text, &table.ends, &table.hasher);
-        table.index.reserve(expected, |&h| {
+        table.index.reserve(room, |&h| {
             text_at(text, ends, h).map_or(0, |id| hasher.hash_one(id))
         });
         while let Some(id) = map.next_key::<IdText<'_>>()? {
@@ -971,6 +1009,37 @@ mod tests {
         // What is left is all that can still be reserved, once.
         assert_eq!(entries_to_reserve(usize::MAX, 1), left);
         assert_eq!(entries_to_reserve(usize::MAX, 1), 0);
+    }
+
+    #[test]
+    fn text_tables_read_before_a_replay_keep_room_for_its_records() {
+        let mut texts: TextTable<u32> = TextTable::default();
+        for i in 0..5000u32 {
+            texts.insert(&format!("e-{i}"), i);
+        }
+        let bytes = postcard::to_stdvec(&texts).unwrap();
+        let read = |records: usize| {
+            let _budget = ReserveBudget::start(bytes.len() * 4);
+            let _room = RoomForRecords::start(records);
+            let mut back: TextTable<u32> = postcard::from_bytes(&bytes).unwrap();
+            let capacity = back.index.capacity();
+            // Filing as many ids as it kept room for grows nothing.
+            for i in 0..records.min(5000) as u32 {
+                back.insert(&format!("r-{i}"), i);
+            }
+            assert_eq!(back.handle("r-0").is_some(), records > 0);
+            (capacity, back.index.capacity())
+        };
+        let (plain, _) = read(0);
+        let (roomy, after) = read(3000);
+        assert!(roomy >= 8000 && roomy > plain);
+        assert_eq!(after, roomy, "no growth while replaying");
+        // A journal claiming more records than the table holds gets it as many again.
+        let (capped, _) = read(usize::MAX);
+        assert!(capped >= 10_000 && capped < 40_000);
+        // Room is only kept while asked for.
+        let back: TextTable<u32> = postcard::from_bytes(&bytes).unwrap();
+        assert!(back.index.capacity() < roomy);
     }
 }
 
