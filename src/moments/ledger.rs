@@ -432,7 +432,12 @@ impl<'de> Deserialize<'de> for LoadedMoments {
                 self,
                 mut seq: A,
             ) -> Result<LoadedMoments, A::Error> {
-                let mut loaded = LoadedMoments::default();
+                // Most moments name a ticket: the ticket table is reserved once for
+                // them (and the moments replay fires next), not grown as it fills.
+                let mut loaded = LoadedMoments {
+                    moments: Chunked::default(),
+                    tickets: TextTable::reserved_for(seq.size_hint().unwrap_or(0)),
+                };
                 while let Some(fired) = seq.next_element::<FiredMoment<Option<TicketId>>>()? {
                     let ticket = match &fired.ticket {
                         Some(ticket) => file_ticket(&mut loaded.tickets, ticket.as_str())
