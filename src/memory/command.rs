@@ -259,35 +259,70 @@ impl From<ReadPerson> for NormalizedSignals {
     }
 }
 
-/// The people of a record, read straight into the normalized signals replay hands out
-/// (rather than into a vector of [`ReadPerson`] converted into a second one).
-struct ReadPeople(Vec<NormalizedSignals>);
+/// A sequence read onto the end of a vector replay keeps from one record to the next, so
+/// that reading a record allocates no vector for its decisions, fired rules or people.
+/// Items are read as `R` and kept as `T` (the people straight into the normalized signals
+/// replay hands out, rather than into a vector of [`ReadPerson`] converted into a second
+/// one).
+struct ReadInto<'v, T, R>(&'v mut Vec<T>, std::marker::PhantomData<R>);
 
-impl<'de> Deserialize<'de> for ReadPeople {
+impl<'de, T, R> serde::de::DeserializeSeed<'de> for ReadInto<'_, T, R>
+where
+    R: Deserialize<'de> + Into<T>,
+{
+    type Value = ();
+
     fn deserialize<D: serde::Deserializer<'de>>(
+        self,
         deserializer: D,
-    ) -> std::result::Result<Self, D::Error> {
-        struct People;
-        impl<'de> serde::de::Visitor<'de> for People {
-            type Value = ReadPeople;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a sequence of normalized people")
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> std::result::Result<Self::Value, A::Error> {
-                // The count comes from the record: a few people at most in practice, and
-                // a larger claim only costs what the record's bytes can fill.
-                let mut people = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(8));
-                while let Some(person) = seq.next_element::<ReadPerson>()? {
-                    people.push(NormalizedSignals::from(person));
-                }
-                Ok(ReadPeople(people))
-            }
-        }
-        deserializer.deserialize_seq(People)
+    ) -> std::result::Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
     }
+}
+
+impl<'de, T, R> serde::de::Visitor<'de> for ReadInto<'_, T, R>
+where
+    R: Deserialize<'de> + Into<T>,
+{
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a sequence")
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+        self,
+        mut seq: A,
+    ) -> std::result::Result<(), A::Error> {
+        // The count comes from the record: a few items at most in practice, and a larger
+        // claim only costs what the record's bytes can fill.
+        self.0.reserve(seq.size_hint().unwrap_or(0).min(8));
+        while let Some(item) = seq.next_element::<R>()? {
+            self.0.push(item.into());
+        }
+        Ok(())
+    }
+}
+
+/// Reads a sequence from the front of `bytes` onto the end of `into`; returns the bytes
+/// after it.
+fn read_into<'de, T, R: Deserialize<'de> + Into<T>>(
+    bytes: &'de [u8],
+    into: &mut Vec<T>,
+) -> postcard::Result<&'de [u8]> {
+    use serde::de::DeserializeSeed;
+    let mut deserializer = postcard::Deserializer::from_bytes(bytes);
+    ReadInto::<T, R>(into, std::marker::PhantomData).deserialize(&mut deserializer)?;
+    deserializer.finalize()
+}
+
+/// The vectors a replayed record's decisions, fired rules and people are read into, kept
+/// (empty) from one record to the next.
+#[derive(Debug, Default)]
+pub(crate) struct ReplayBuffers {
+    decisions: Vec<Decision>,
+    plans: Vec<FiredRules>,
+    people: Vec<NormalizedSignals>,
 }
 
 /// The rules (by registration index, in that order) whose moments fired when the rules
@@ -296,7 +331,10 @@ pub(crate) type FiredRules = smallvec::SmallVec<[RuleIdx; 2]>;
 
 /// Reads a record written by [`Command::encode`] (and [`append_decisions`]); the error
 /// says why it cannot be read.
-pub(crate) fn decode(record: &[u8]) -> std::result::Result<Replayed, String> {
+///
+/// Its decisions, fired rules and people are read into the vectors of `buffers` (handed
+/// back by [`Memory::apply_replayed`] once the record is applied).
+fn decode(record: &[u8], buffers: &mut ReplayBuffers) -> std::result::Result<Replayed, String> {
     let _text_times = matches!(
         record.first(),
         Some(&(TEXT_TIMES_FORMAT | TEXT_TIMES_FORMAT_WITH_DECISIONS))
@@ -321,7 +359,9 @@ pub(crate) fn decode(record: &[u8]) -> std::result::Result<Replayed, String> {
         Some((&(FORMAT_WITH_DECISIONS | TEXT_TIMES_FORMAT_WITH_DECISIONS), body)) => {
             let (command, rest) = postcard::take_from_bytes::<Command<'static>>(body)
                 .map_err(|e| format!("undecodable command: {e}"))?;
-            let (decisions, rest) = postcard::take_from_bytes::<Vec<Decision>>(rest)
+            let mut decisions = std::mem::take(&mut buffers.decisions);
+            decisions.clear();
+            let rest = read_into::<_, Decision>(rest, &mut decisions)
                 .map_err(|e| format!("undecodable recognition decisions: {e}"))?;
             if rest.is_empty() {
                 Ok(Replayed {
@@ -337,13 +377,19 @@ pub(crate) fn decode(record: &[u8]) -> std::result::Result<Replayed, String> {
         Some((&FORMAT_WITH_PLANS, body)) => {
             let (command, rest) = postcard::take_from_bytes::<Command<'static>>(body)
                 .map_err(|e| format!("undecodable command: {e}"))?;
-            let (decisions, rest) = postcard::take_from_bytes::<Vec<Decision>>(rest)
+            let mut decisions = std::mem::take(&mut buffers.decisions);
+            decisions.clear();
+            let rest = read_into::<_, Decision>(rest, &mut decisions)
                 .map_err(|e| format!("undecodable recognition decisions: {e}"))?;
             let (rule_set, rest) = postcard::take_from_bytes::<u32>(rest)
                 .map_err(|e| format!("undecodable rule set: {e}"))?;
-            let (plans, rest) = postcard::take_from_bytes::<Vec<FiredRules>>(rest)
+            let mut plans = std::mem::take(&mut buffers.plans);
+            plans.clear();
+            let rest = read_into::<_, FiredRules>(rest, &mut plans)
                 .map_err(|e| format!("undecodable fired rules: {e}"))?;
-            let (ReadPeople(people), rest) = postcard::take_from_bytes::<ReadPeople>(rest)
+            let mut people = std::mem::take(&mut buffers.people);
+            people.clear();
+            let rest = read_into::<_, ReadPerson>(rest, &mut people)
                 .map_err(|e| format!("undecodable normalized signals: {e}"))?;
             if rest.is_empty() {
                 Ok(Replayed {
@@ -485,6 +531,8 @@ pub(crate) struct Decisions {
     next_plan: AtomicUsize,
     /// The fingerprint of memory's rule set (see [`Memory::rule_set`]), computed once.
     rule_set: std::sync::OnceLock<u32>,
+    /// What replayed records are read into.
+    buffers: ReplayBuffers,
 }
 
 #[derive(Debug, Default)]
@@ -499,8 +547,10 @@ enum Mode {
         people: Vec<u8>,
         people_count: usize,
     },
+    /// The recorded decisions and people are held last first, each taken from the
+    /// back, so that their vectors are handed back to [`ReplayBuffers`] afterwards.
     Replaying {
-        recorded: std::vec::IntoIter<Decision>,
+        recorded: Vec<Decision>,
         /// Why a recorded decision could not be applied (scoring was used instead, and
         /// replay fails once the command is applied).
         refused: Option<String>,
@@ -509,7 +559,7 @@ enum Mode {
         plans: Option<Vec<FiredRules>>,
         /// The people as normalizing gave them (format 5), in the order the call
         /// normalized them, or `None` to normalize again.
-        people: Option<std::vec::IntoIter<NormalizedSignals>>,
+        people: Option<Vec<NormalizedSignals>>,
     },
 }
 
@@ -574,7 +624,7 @@ impl Memory {
         if refused.is_some() {
             return None;
         }
-        let Some(decision) = recorded.next() else {
+        let Some(decision) = recorded.pop() else {
             *refused =
                 Some("its event needed more recognition decisions than it recorded".to_owned());
             return None;
@@ -664,7 +714,7 @@ impl Memory {
         else {
             return None;
         };
-        let next = people.next();
+        let next = people.pop();
         if next.is_none() && refused.is_none() {
             *refused = Some("its event normalized more people than it recorded".to_owned());
         }
@@ -717,8 +767,11 @@ impl Memory {
                 "it names moment rule {rule}, and memory has {rules} rules"
             ));
         }
+        // Taken from the back: last first.
+        let mut recorded = decisions;
+        recorded.reverse();
         self.state.decisions.mode = Mode::Replaying {
-            recorded: decisions.into_iter(),
+            recorded,
             refused: None,
             plans,
             // A memory with an identifier key seals what it normalizes: it normalizes
@@ -726,7 +779,10 @@ impl Memory {
             people: replayed
                 .people
                 .filter(|_| !self.seals_identifiers())
-                .map(Vec::into_iter),
+                .map(|mut people| {
+                    people.reverse();
+                    people
+                }),
         };
         self.state.decisions.next_plan = AtomicUsize::new(0);
         let applied = self.apply(replayed.command);
@@ -741,30 +797,54 @@ impl Memory {
         else {
             return Ok(());
         };
+        let unused_decisions = recorded.len();
+        let unused_people = people.as_ref().map_or(0, Vec::len);
+        let planned = plans.as_ref().map(Vec::len);
+        // The vectors go back for the next record to read into.
+        let buffers = &mut self.state.decisions.buffers;
+        buffers.decisions = recorded;
+        if let Some(plans) = plans {
+            buffers.plans = plans;
+        }
+        if let Some(people) = people {
+            buffers.people = people;
+        }
         if let Some(reason) = refused {
             return Err(reason);
         }
-        if !recorded.as_slice().is_empty() {
+        if unused_decisions > 0 {
             return Err(format!(
-                "{} recognition decisions recorded that its event did not need",
-                recorded.len()
+                "{unused_decisions} recognition decisions recorded that its event did not need"
             ));
         }
-        if let Some(people) = people.filter(|people| !people.as_slice().is_empty()) {
+        if unused_people > 0 {
             return Err(format!(
-                "{} people recorded that its event did not normalize",
-                people.len()
+                "{unused_people} people recorded that its event did not normalize"
             ));
         }
         let asked = *self.state.decisions.next_plan.get_mut();
-        match plans {
-            Some(plans) if plans.len() != asked => Err(format!(
-                "it records fired rules for {} askings of the rules, and applying it \
-                 asked them {asked} times",
-                plans.len()
+        match planned {
+            Some(planned) if planned != asked => Err(format!(
+                "it records fired rules for {planned} askings of the rules, and applying it \
+                 asked them {asked} times"
             )),
             _ => Ok(()),
         }
+    }
+
+    /// Frees the vectors replayed records were read into, once replay is over (their
+    /// spare room may still hold bits of the last records).
+    pub(crate) fn release_replay_buffers(&mut self) {
+        self.state.decisions.buffers = ReplayBuffers::default();
+    }
+
+    /// Reads a replayed record (see [`decode`]) into the vectors the previous record was
+    /// read into.
+    pub(crate) fn decode_replayed(
+        &mut self,
+        record: &[u8],
+    ) -> std::result::Result<Replayed, String> {
+        decode(record, &mut self.state.decisions.buffers)
     }
 
     /// Applies a replayed command through the same method the original call went

@@ -85,13 +85,15 @@ impl DurableOptions {
         // the public methods without being journaled again.
         let mut replayed_erasure = false;
         let recovery = journal.replay(after, &mut |seq, record| {
-            let replayed =
-                command::decode(record).map_err(|reason| Error::JournalReplay { seq, reason })?;
+            let replayed = memory
+                .decode_replayed(record)
+                .map_err(|reason| Error::JournalReplay { seq, reason })?;
             replayed_erasure |= matches!(replayed.command, Command::Erase { .. });
             memory
                 .apply_replayed(replayed)
                 .map_err(|reason| Error::JournalReplay { seq, reason })
         })?;
+        memory.release_replay_buffers();
         memory.durable = Some(Durable {
             journal,
             scratch: Vec::new(),
