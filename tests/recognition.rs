@@ -1271,6 +1271,38 @@ fn a_mailbox_spelled_from_the_name_at_another_provider_is_no_second_clue() {
 }
 
 #[test]
+fn a_slip_in_the_mailbox_provider_is_the_same_mailbox() {
+    // john.johnson@ at another provider says nothing beyond the names (see above), but at
+    // a domain one slip from theirs it is their own mailbox mistyped.
+    let (memory, patron) = seeded(
+        Signals::new()
+            .given_name("John")
+            .family_name("Johnson")
+            .email("john.johnson@hotmail.com"),
+    );
+    let slipped = recognize(
+        &memory,
+        Signals::new()
+            .given_name("John")
+            .family_name("Johnson")
+            .email("john.johnson+shows@hotmial.com"),
+    );
+    let (detail, agreement) = compared(&slipped, Field::Email);
+    assert_eq!(
+        (detail.as_str(), agreement),
+        ("one edit apart", Agreement::Partly),
+        "{}",
+        slipped.explain()
+    );
+    assert_eq!(
+        slipped.known_patron(),
+        Some(patron),
+        "{}",
+        slipped.explain()
+    );
+}
+
+#[test]
 fn common_diminutives_are_nicknames() {
     for (name, short) in [
         ("Ursula", "Uschi"),

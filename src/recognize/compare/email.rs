@@ -14,7 +14,8 @@ pub(crate) enum EmailLevel {
     /// The same local part, at least 3 bytes, at different domains: the same mailbox name
     /// at another provider (`anna.berg@gmx.de`, `anna.berg@web.de`).
     SameLocal,
-    /// The whole addresses are one Damerau edit apart: a typo (`anna@gmial.com`).
+    /// The whole addresses are one Damerau edit apart, or the local parts are the same
+    /// and the domains one edit apart: a typo (`anna@gmial.com`).
     OneEdit,
     /// None of the above.
     Different,
@@ -33,9 +34,13 @@ pub(crate) fn split_email(email: &str) -> Option<(&str, &str)> {
 
 /// Compares two normalized e-mail addresses, checking in this order and answering with the
 /// first that holds: [`Exact`](EmailLevel::Exact), [`SameLocal`](EmailLevel::SameLocal),
-/// [`OneEdit`](EmailLevel::OneEdit), else [`Different`](EmailLevel::Different).
+/// [`OneEdit`](EmailLevel::OneEdit), else [`Different`](EmailLevel::Different) (a local
+/// part's domain slip below is checked before `SameLocal`).
 ///
-/// So a typo in the domain of the same local part (`anna.berg@gmial.com`) is `SameLocal`.
+/// The same local part at a domain one Damerau edit from the other (`anna.berg@gmial.com`,
+/// `anna.berg@gmail.com`) is `OneEdit`: a slip in typing the provider, so the same mailbox,
+/// not a mailbox of that name at another provider (providers' domains are rarely one slip
+/// apart).
 /// A `+tag` (sub-address) is left out of the local parts before they are compared:
 /// normalization keeps it at providers not known to deliver `name+tag@` to `name@`, but
 /// only the owner of `anna@web.de` writes `anna+tickets@web.de`, so the two are `Exact`.
@@ -85,6 +90,9 @@ impl<'a> PreparedEmail<'a> {
         {
             if domain_a == domain_b {
                 return EmailLevel::Exact;
+            }
+            if within_one_edit(domain_a, domain_b) {
+                return EmailLevel::OneEdit;
             }
             if local_a.len() >= MIN_SHARED_LOCAL {
                 return EmailLevel::SameLocal;
@@ -153,6 +161,9 @@ mod tests {
             if da == db {
                 return EmailLevel::Exact;
             }
+            if within_one_edit(da, db) {
+                return EmailLevel::OneEdit;
+            }
             if la.len() >= MIN_SHARED_LOCAL {
                 return EmailLevel::SameLocal;
             }
@@ -205,10 +216,16 @@ mod tests {
             email_level("anna.berg@gmx.de", "anna.berg@web.de"),
             SameLocal
         );
+        // A slip in the provider's domain: the same mailbox mistyped.
         assert_eq!(
             email_level("annaberg@gmail.com", "annaberg@gmial.com"),
-            SameLocal
+            OneEdit
         );
+        assert_eq!(
+            email_level("anna.berg+news@hotmial.com", "anna.berg@hotmail.com"),
+            OneEdit
+        );
+        assert_eq!(email_level("jo@web.de", "jo@wed.de"), OneEdit);
         assert_eq!(email_level("anna@gmail.com", "anne@gmail.com"), OneEdit);
         assert_eq!(email_level("anna@gmail.com", "ana@gmail.com"), OneEdit);
         // Too short a local part to count on its own.
