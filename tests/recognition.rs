@@ -1303,6 +1303,53 @@ fn a_slip_in_the_mailbox_provider_is_the_same_mailbox() {
 }
 
 #[test]
+fn a_name_mailbox_with_and_without_a_dot_is_two_namesakes() {
+    let (memory, patron) = seeded(
+        Signals::new()
+            .given_name("Daniel")
+            .family_name("Price")
+            .email("daniel.price@hotmail.co.uk"),
+    );
+    // The second Daniel Price at that provider takes the name without the dot.
+    let namesake = recognize(
+        &memory,
+        Signals::new()
+            .given_name("Daniel")
+            .family_name("Price")
+            .email("danielprice@hotmail.co.uk"),
+    );
+    let (detail, agreement) = compared(&namesake, Field::Email);
+    assert_eq!(
+        (detail.as_str(), agreement),
+        ("another mailbox of the same name", Agreement::Disagrees),
+        "{}",
+        namesake.explain()
+    );
+    assert_ne!(
+        namesake.known_patron(),
+        Some(patron),
+        "{}",
+        namesake.explain()
+    );
+    // A handle of their own with a dot left out is still a slip of theirs.
+    let (memory, _) = seeded(
+        Signals::new()
+            .given_name("Daniel")
+            .family_name("Price")
+            .email("blue.fox88@hotmail.co.uk"),
+    );
+    let slipped = recognize(
+        &memory,
+        Signals::new()
+            .given_name("Daniel")
+            .family_name("Price")
+            .email("bluefox88@hotmail.co.uk"),
+    );
+    let (detail, _) = compared(&slipped, Field::Email);
+    assert_eq!(detail, "one edit apart", "{}", slipped.explain());
+}
+
+#[test]
 fn common_diminutives_are_nicknames() {
     for (name, short) in [
         ("Ursula", "Uschi"),

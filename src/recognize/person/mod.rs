@@ -1081,6 +1081,14 @@ impl<'a> EmailSide<'a> {
             // emma.berg@ and emmy.berg@ are two sisters' mailboxes, not a typo: the one
             // edit falls in the given name the record's mailbox is spelled from.
             EmailLevel::OneEdit if self.edit_changes_own_given_name(theirs) => Level::Different,
+            // john.smith@ and johnsmith@ at one provider are how two John Smiths' mailboxes
+            // differ (the second takes the name without the dot), not a typo.
+            EmailLevel::OneEdit
+                if differ_in_separators(self.identifier.value(), theirs)
+                    && self.local_is_name(side) =>
+            {
+                self.different(theirs, side)
+            }
             EmailLevel::OneEdit => Level::OneEdit,
             EmailLevel::Different => self.different(theirs, side),
         }
@@ -1682,6 +1690,14 @@ fn has_mailbox_year(signals: &NormalizedSignals) -> bool {
         .identifiers()
         .iter()
         .any(|i| i.kind() == IdentifierKind::Email && mailbox_year(i.value()).is_some())
+}
+
+/// Whether two strings differ only in a separator one of them has (`.`, `_`, `-`).
+fn differ_in_separators(a: &str, b: &str) -> bool {
+    fn letters(s: &str) -> impl Iterator<Item = u8> + '_ {
+        s.bytes().filter(|c| !matches!(c, b'.' | b'_' | b'-'))
+    }
+    a != b && letters(a).eq(letters(b))
 }
 
 /// Whether two strings differ only where one of them has a digit.
