@@ -1300,6 +1300,29 @@ fn a_slip_in_the_mailbox_provider_is_the_same_mailbox() {
         "{}",
         slipped.explain()
     );
+    // Gmail ignores the dots, so memory keeps its addresses without them; the slipped
+    // domain keeps them as typed, and is still that mailbox.
+    let (memory, patron) = seeded(
+        Signals::new()
+            .given_name("John")
+            .family_name("Johnson")
+            .email("john.johnson@gmail.com"),
+    );
+    let slipped = recognize(
+        &memory,
+        Signals::new()
+            .given_name("John")
+            .family_name("Johnson")
+            .email("john.johnson@gmial.com"),
+    );
+    let (detail, _) = compared(&slipped, Field::Email);
+    assert_eq!(detail, "one edit apart", "{}", slipped.explain());
+    assert_eq!(
+        slipped.known_patron(),
+        Some(patron),
+        "{}",
+        slipped.explain()
+    );
 }
 
 #[test]

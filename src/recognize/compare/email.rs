@@ -86,16 +86,20 @@ impl<'a> PreparedEmail<'a> {
         if let Some((local_a, domain_a)) = self.parts
             && !local_a.is_empty()
             && let Some((local_b, domain_b)) = split_email(other)
-            && untagged(local_b) == local_a
         {
-            if domain_a == domain_b {
-                return EmailLevel::Exact;
-            }
-            if within_one_edit(domain_a, domain_b) {
+            let local_b = untagged(local_b);
+            if local_b == local_a {
+                if domain_a == domain_b {
+                    return EmailLevel::Exact;
+                }
+                if within_one_edit(domain_a, domain_b) {
+                    return EmailLevel::OneEdit;
+                }
+                if local_a.len() >= MIN_SHARED_LOCAL {
+                    return EmailLevel::SameLocal;
+                }
+            } else if slipped_from_gmail((local_a, domain_a), (local_b, domain_b)) {
                 return EmailLevel::OneEdit;
-            }
-            if local_a.len() >= MIN_SHARED_LOCAL {
-                return EmailLevel::SameLocal;
             }
         }
         if within_one_edit(a, other) {
@@ -103,6 +107,22 @@ impl<'a> PreparedEmail<'a> {
         }
         EmailLevel::Different
     }
+}
+
+/// The domain normalization gives every Gmail address, without the dots of its local
+/// part (Gmail ignores them).
+const GMAIL: &str = "gmail.com";
+
+/// Whether one address is at Gmail and the other at a domain one slip from it, with the
+/// same local part but for dots: `john.smith@gmial.com` meant `johnsmith@gmail.com`, as
+/// memory keeps it (normalization drops the dots only where the domain is Gmail's).
+fn slipped_from_gmail(a: (&str, &str), b: (&str, &str)) -> bool {
+    fn without_dots(local: &str) -> impl Iterator<Item = u8> + '_ {
+        local.bytes().filter(|&c| c != b'.')
+    }
+    (a.1 == GMAIL) != (b.1 == GMAIL)
+        && within_one_edit(a.1, b.1)
+        && without_dots(a.0).eq(without_dots(b.0))
 }
 
 /// A local part without its `+tag`, if it has one.
@@ -155,6 +175,13 @@ mod tests {
         }
         let parts = |e| split_email(e).map(|(local, domain)| (untagged(local), domain));
         if let (Some((la, da)), Some((lb, db))) = (parts(a), parts(b))
+            && la != lb
+            && !la.is_empty()
+            && slipped_from_gmail((la, da), (lb, db))
+        {
+            return EmailLevel::OneEdit;
+        }
+        if let (Some((la, da)), Some((lb, db))) = (parts(a), parts(b))
             && la == lb
             && !la.is_empty()
         {
@@ -183,6 +210,8 @@ mod tests {
             "noat2",
             "anna@gmail.com",
             "anna@gmial.com",
+            "an.na@gmial.com",
+            "a.nna+x@gmial.com",
             "anne@gmail.com",
             "ana@gmail.com",
             "anna+news@gmail.com",
@@ -226,6 +255,15 @@ mod tests {
             OneEdit
         );
         assert_eq!(email_level("jo@web.de", "jo@wed.de"), OneEdit);
+        // Gmail's addresses are kept without dots: the slip is still found.
+        assert_eq!(
+            email_level("john.smith+news@gmial.com", "johnsmith@gmail.com"),
+            OneEdit
+        );
+        assert_eq!(
+            email_level("john.smith@gmial.com", "janesmith@gmail.com"),
+            Different
+        );
         assert_eq!(email_level("anna@gmail.com", "anne@gmail.com"), OneEdit);
         assert_eq!(email_level("anna@gmail.com", "ana@gmail.com"), OneEdit);
         // Too short a local part to count on its own.
