@@ -1300,6 +1300,28 @@ fn a_slip_in_the_mailbox_provider_is_the_same_mailbox() {
         "{}",
         slipped.explain()
     );
+    // A domain cut short at a dot is the same slip.
+    let (memory, patron) = seeded(
+        Signals::new()
+            .given_name("John")
+            .family_name("Johnson")
+            .email("john.johnson@hotmail.co.uk"),
+    );
+    let cut_short = recognize(
+        &memory,
+        Signals::new()
+            .given_name("John")
+            .family_name("Johnson")
+            .email("john.johnson@hotmail.co"),
+    );
+    let (detail, _) = compared(&cut_short, Field::Email);
+    assert_eq!(detail, "one edit apart", "{}", cut_short.explain());
+    assert_eq!(
+        cut_short.known_patron(),
+        Some(patron),
+        "{}",
+        cut_short.explain()
+    );
     // Gmail ignores the dots, so memory keeps its addresses without them; the slipped
     // domain keeps them as typed, and is still that mailbox.
     let (memory, patron) = seeded(

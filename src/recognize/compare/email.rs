@@ -37,10 +37,10 @@ pub(crate) fn split_email(email: &str) -> Option<(&str, &str)> {
 /// [`OneEdit`](EmailLevel::OneEdit), else [`Different`](EmailLevel::Different) (a local
 /// part's domain slip below is checked before `SameLocal`).
 ///
-/// The same local part at a domain one Damerau edit from the other (`anna.berg@gmial.com`,
-/// `anna.berg@gmail.com`) is `OneEdit`: a slip in typing the provider, so the same mailbox,
-/// not a mailbox of that name at another provider (providers' domains are rarely one slip
-/// apart).
+/// The same local part at a domain one slip from the other (one Damerau edit, as
+/// `anna.berg@gmial.com` for `anna.berg@gmail.com`, or cut short or run on at a dot) is
+/// `OneEdit`: a slip in typing the provider, so the same mailbox, not a mailbox of that
+/// name at another provider (providers' domains are rarely one slip apart).
 /// A `+tag` (sub-address) is left out of the local parts before they are compared:
 /// normalization keeps it at providers not known to deliver `name+tag@` to `name@`, but
 /// only the owner of `anna@web.de` writes `anna+tickets@web.de`, so the two are `Exact`.
@@ -92,7 +92,7 @@ impl<'a> PreparedEmail<'a> {
                 if domain_a == domain_b {
                     return EmailLevel::Exact;
                 }
-                if within_one_edit(domain_a, domain_b) {
+                if domain_slip(domain_a, domain_b) {
                     return EmailLevel::OneEdit;
                 }
                 if local_a.len() >= MIN_SHARED_LOCAL {
@@ -109,6 +109,17 @@ impl<'a> PreparedEmail<'a> {
     }
 }
 
+/// Whether two different domains are one typed for the other: one edit apart
+/// (`gmial.com`), or one cut short or run on at a dot (`hotmail.co` for `hotmail.co.uk`,
+/// `web.de.com` for `web.de`). Providers' real domains are not that close.
+fn domain_slip(a: &str, b: &str) -> bool {
+    let cut_short = |short: &str, long: &str| {
+        long.strip_prefix(short)
+            .is_some_and(|rest| rest.starts_with('.'))
+    };
+    within_one_edit(a, b) || cut_short(a, b) || cut_short(b, a)
+}
+
 /// The domain normalization gives every Gmail address, without the dots of its local
 /// part (Gmail ignores them).
 const GMAIL: &str = "gmail.com";
@@ -121,7 +132,7 @@ fn slipped_from_gmail(a: (&str, &str), b: (&str, &str)) -> bool {
         local.bytes().filter(|&c| c != b'.')
     }
     (a.1 == GMAIL) != (b.1 == GMAIL)
-        && within_one_edit(a.1, b.1)
+        && domain_slip(a.1, b.1)
         && without_dots(a.0).eq(without_dots(b.0))
 }
 
@@ -188,7 +199,7 @@ mod tests {
             if da == db {
                 return EmailLevel::Exact;
             }
-            if within_one_edit(da, db) {
+            if domain_slip(da, db) {
                 return EmailLevel::OneEdit;
             }
             if la.len() >= MIN_SHARED_LOCAL {
@@ -217,6 +228,8 @@ mod tests {
             "anna+news@gmail.com",
             "anna+shows@web.de",
             "anna@web.de",
+            "anna@web.de.com",
+            "an.na@gmail.com.uk",
             "jo@gmx.de",
             "jo@web.de",
             "jo@a.de",
@@ -255,6 +268,19 @@ mod tests {
             OneEdit
         );
         assert_eq!(email_level("jo@web.de", "jo@wed.de"), OneEdit);
+        assert_eq!(
+            email_level("anna.berg@hotmail.co", "anna.berg@hotmail.co.uk"),
+            OneEdit
+        );
+        assert_eq!(
+            email_level("anna.berg@web.de.com", "anna.berg@web.de"),
+            OneEdit
+        );
+        // Not cut at a dot: another domain.
+        assert_eq!(
+            email_level("anna.berg@web.dex", "anna.berg@web.de.com"),
+            SameLocal
+        );
         // Gmail's addresses are kept without dots: the slip is still found.
         assert_eq!(
             email_level("john.smith+news@gmial.com", "johnsmith@gmail.com"),
