@@ -1348,6 +1348,43 @@ fn a_slip_in_the_mailbox_provider_is_the_same_mailbox() {
 }
 
 #[test]
+fn a_slip_of_the_finger_in_the_given_name_of_a_mailbox_is_a_typo() {
+    // The mailbox memory knows was typed with a letter doubled in the given name.
+    let (memory, patron) = seeded(
+        Signals::new()
+            .given_name("Florence")
+            .family_name("Moreau")
+            .email("florennce.moreau35@example.org"),
+    );
+    let seen = recognize(
+        &memory,
+        Signals::new()
+            .given_name("Florence")
+            .family_name("Moreau")
+            .email("florence.moreau35@example.org"),
+    );
+    let (detail, _) = compared(&seen, Field::Email);
+    assert_eq!(detail, "one edit apart", "{}", seen.explain());
+    assert_eq!(seen.known_patron(), Some(patron), "{}", seen.explain());
+    // Another letter far from it on the keyboard is a sister's name, not a slip.
+    let (memory, _) = seeded(
+        Signals::new()
+            .given_name("Emmy")
+            .family_name("Moreau")
+            .email("emmy.moreau35@example.org"),
+    );
+    let sister = recognize(
+        &memory,
+        Signals::new()
+            .given_name("Emma")
+            .family_name("Moreau")
+            .email("emma.moreau35@example.org"),
+    );
+    let (detail, _) = compared(&sister, Field::Email);
+    assert_ne!(detail, "one edit apart", "{}", sister.explain());
+}
+
+#[test]
 fn a_name_mailbox_with_and_without_a_dot_is_two_namesakes() {
     let (memory, patron) = seeded(
         Signals::new()
