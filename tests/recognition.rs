@@ -1271,6 +1271,167 @@ fn a_mailbox_spelled_from_the_name_at_another_provider_is_no_second_clue() {
 }
 
 #[test]
+fn a_slip_in_the_mailbox_provider_is_the_same_mailbox() {
+    // john.johnson@ at another provider says nothing beyond the names (see above), but at
+    // a domain one slip from theirs it is their own mailbox mistyped.
+    let (memory, patron) = seeded(
+        Signals::new()
+            .given_name("John")
+            .family_name("Johnson")
+            .email("john.johnson@hotmail.com"),
+    );
+    let slipped = recognize(
+        &memory,
+        Signals::new()
+            .given_name("John")
+            .family_name("Johnson")
+            .email("john.johnson+shows@hotmial.com"),
+    );
+    let (detail, agreement) = compared(&slipped, Field::Email);
+    assert_eq!(
+        (detail.as_str(), agreement),
+        ("one edit apart", Agreement::Partly),
+        "{}",
+        slipped.explain()
+    );
+    assert_eq!(
+        slipped.known_patron(),
+        Some(patron),
+        "{}",
+        slipped.explain()
+    );
+    // A domain cut short at a dot is the same slip.
+    let (memory, patron) = seeded(
+        Signals::new()
+            .given_name("John")
+            .family_name("Johnson")
+            .email("john.johnson@hotmail.co.uk"),
+    );
+    let cut_short = recognize(
+        &memory,
+        Signals::new()
+            .given_name("John")
+            .family_name("Johnson")
+            .email("john.johnson@hotmail.co"),
+    );
+    let (detail, _) = compared(&cut_short, Field::Email);
+    assert_eq!(detail, "one edit apart", "{}", cut_short.explain());
+    assert_eq!(
+        cut_short.known_patron(),
+        Some(patron),
+        "{}",
+        cut_short.explain()
+    );
+    // Gmail ignores the dots, so memory keeps its addresses without them; the slipped
+    // domain keeps them as typed, and is still that mailbox.
+    let (memory, patron) = seeded(
+        Signals::new()
+            .given_name("John")
+            .family_name("Johnson")
+            .email("john.johnson@gmail.com"),
+    );
+    let slipped = recognize(
+        &memory,
+        Signals::new()
+            .given_name("John")
+            .family_name("Johnson")
+            .email("john.johnson@gmial.com"),
+    );
+    let (detail, _) = compared(&slipped, Field::Email);
+    assert_eq!(detail, "one edit apart", "{}", slipped.explain());
+    assert_eq!(
+        slipped.known_patron(),
+        Some(patron),
+        "{}",
+        slipped.explain()
+    );
+}
+
+#[test]
+fn a_slip_of_the_finger_in_the_given_name_of_a_mailbox_is_a_typo() {
+    // The mailbox memory knows was typed with a letter doubled in the given name.
+    let (memory, patron) = seeded(
+        Signals::new()
+            .given_name("Florence")
+            .family_name("Moreau")
+            .email("florennce.moreau35@example.org"),
+    );
+    let seen = recognize(
+        &memory,
+        Signals::new()
+            .given_name("Florence")
+            .family_name("Moreau")
+            .email("florence.moreau35@example.org"),
+    );
+    let (detail, _) = compared(&seen, Field::Email);
+    assert_eq!(detail, "one edit apart", "{}", seen.explain());
+    assert_eq!(seen.known_patron(), Some(patron), "{}", seen.explain());
+    // Another letter far from it on the keyboard is a sister's name, not a slip.
+    let (memory, _) = seeded(
+        Signals::new()
+            .given_name("Emmy")
+            .family_name("Moreau")
+            .email("emmy.moreau35@example.org"),
+    );
+    let sister = recognize(
+        &memory,
+        Signals::new()
+            .given_name("Emma")
+            .family_name("Moreau")
+            .email("emma.moreau35@example.org"),
+    );
+    let (detail, _) = compared(&sister, Field::Email);
+    assert_ne!(detail, "one edit apart", "{}", sister.explain());
+}
+
+#[test]
+fn a_name_mailbox_with_and_without_a_dot_is_two_namesakes() {
+    let (memory, patron) = seeded(
+        Signals::new()
+            .given_name("Daniel")
+            .family_name("Price")
+            .email("daniel.price@hotmail.co.uk"),
+    );
+    // The second Daniel Price at that provider takes the name without the dot.
+    let namesake = recognize(
+        &memory,
+        Signals::new()
+            .given_name("Daniel")
+            .family_name("Price")
+            .email("danielprice@hotmail.co.uk"),
+    );
+    let (detail, agreement) = compared(&namesake, Field::Email);
+    assert_eq!(
+        (detail.as_str(), agreement),
+        ("another mailbox of the same name", Agreement::Disagrees),
+        "{}",
+        namesake.explain()
+    );
+    assert_ne!(
+        namesake.known_patron(),
+        Some(patron),
+        "{}",
+        namesake.explain()
+    );
+    // A handle of their own with a dot left out is still a slip of theirs.
+    let (memory, _) = seeded(
+        Signals::new()
+            .given_name("Daniel")
+            .family_name("Price")
+            .email("blue.fox88@hotmail.co.uk"),
+    );
+    let slipped = recognize(
+        &memory,
+        Signals::new()
+            .given_name("Daniel")
+            .family_name("Price")
+            .email("bluefox88@hotmail.co.uk"),
+    );
+    let (detail, _) = compared(&slipped, Field::Email);
+    assert_eq!(detail, "one edit apart", "{}", slipped.explain());
+}
+
+#[test]
 fn common_diminutives_are_nicknames() {
     for (name, short) in [
         ("Ursula", "Uschi"),

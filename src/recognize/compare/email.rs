@@ -14,7 +14,8 @@ pub(crate) enum EmailLevel {
     /// The same local part, at least 3 bytes, at different domains: the same mailbox name
     /// at another provider (`anna.berg@gmx.de`, `anna.berg@web.de`).
     SameLocal,
-    /// The whole addresses are one Damerau edit apart: a typo (`anna@gmial.com`).
+    /// The whole addresses are one Damerau edit apart, or the local parts are the same
+    /// and the domains one edit apart: a typo (`anna@gmial.com`).
     OneEdit,
     /// None of the above.
     Different,
@@ -33,9 +34,13 @@ pub(crate) fn split_email(email: &str) -> Option<(&str, &str)> {
 
 /// Compares two normalized e-mail addresses, checking in this order and answering with the
 /// first that holds: [`Exact`](EmailLevel::Exact), [`SameLocal`](EmailLevel::SameLocal),
-/// [`OneEdit`](EmailLevel::OneEdit), else [`Different`](EmailLevel::Different).
+/// [`OneEdit`](EmailLevel::OneEdit), else [`Different`](EmailLevel::Different) (a local
+/// part's domain slip below is checked before `SameLocal`).
 ///
-/// So a typo in the domain of the same local part (`anna.berg@gmial.com`) is `SameLocal`.
+/// The same local part at a domain one slip from the other (one Damerau edit, as
+/// `anna.berg@gmial.com` for `anna.berg@gmail.com`, or cut short or run on at a dot) is
+/// `OneEdit`: a slip in typing the provider, so the same mailbox, not a mailbox of that
+/// name at another provider (providers' domains are rarely one slip apart).
 /// A `+tag` (sub-address) is left out of the local parts before they are compared:
 /// normalization keeps it at providers not known to deliver `name+tag@` to `name@`, but
 /// only the owner of `anna@web.de` writes `anna+tickets@web.de`, so the two are `Exact`.
@@ -81,13 +86,20 @@ impl<'a> PreparedEmail<'a> {
         if let Some((local_a, domain_a)) = self.parts
             && !local_a.is_empty()
             && let Some((local_b, domain_b)) = split_email(other)
-            && untagged(local_b) == local_a
         {
-            if domain_a == domain_b {
-                return EmailLevel::Exact;
-            }
-            if local_a.len() >= MIN_SHARED_LOCAL {
-                return EmailLevel::SameLocal;
+            let local_b = untagged(local_b);
+            if local_b == local_a {
+                if domain_a == domain_b {
+                    return EmailLevel::Exact;
+                }
+                if domain_slip(domain_a, domain_b) {
+                    return EmailLevel::OneEdit;
+                }
+                if local_a.len() >= MIN_SHARED_LOCAL {
+                    return EmailLevel::SameLocal;
+                }
+            } else if slipped_from_gmail((local_a, domain_a), (local_b, domain_b)) {
+                return EmailLevel::OneEdit;
             }
         }
         if within_one_edit(a, other) {
@@ -95,6 +107,33 @@ impl<'a> PreparedEmail<'a> {
         }
         EmailLevel::Different
     }
+}
+
+/// Whether two different domains are one typed for the other: one edit apart
+/// (`gmial.com`), or one cut short or run on at a dot (`hotmail.co` for `hotmail.co.uk`,
+/// `web.de.com` for `web.de`). Providers' real domains are not that close.
+fn domain_slip(a: &str, b: &str) -> bool {
+    let cut_short = |short: &str, long: &str| {
+        long.strip_prefix(short)
+            .is_some_and(|rest| rest.starts_with('.'))
+    };
+    within_one_edit(a, b) || cut_short(a, b) || cut_short(b, a)
+}
+
+/// The domain normalization gives every Gmail address, without the dots of its local
+/// part (Gmail ignores them).
+const GMAIL: &str = "gmail.com";
+
+/// Whether one address is at Gmail and the other at a domain one slip from it, with the
+/// same local part but for dots: `john.smith@gmial.com` meant `johnsmith@gmail.com`, as
+/// memory keeps it (normalization drops the dots only where the domain is Gmail's).
+fn slipped_from_gmail(a: (&str, &str), b: (&str, &str)) -> bool {
+    fn without_dots(local: &str) -> impl Iterator<Item = u8> + '_ {
+        local.bytes().filter(|&c| c != b'.')
+    }
+    (a.1 == GMAIL) != (b.1 == GMAIL)
+        && domain_slip(a.1, b.1)
+        && without_dots(a.0).eq(without_dots(b.0))
 }
 
 /// A local part without its `+tag`, if it has one.
@@ -147,11 +186,21 @@ mod tests {
         }
         let parts = |e| split_email(e).map(|(local, domain)| (untagged(local), domain));
         if let (Some((la, da)), Some((lb, db))) = (parts(a), parts(b))
+            && la != lb
+            && !la.is_empty()
+            && slipped_from_gmail((la, da), (lb, db))
+        {
+            return EmailLevel::OneEdit;
+        }
+        if let (Some((la, da)), Some((lb, db))) = (parts(a), parts(b))
             && la == lb
             && !la.is_empty()
         {
             if da == db {
                 return EmailLevel::Exact;
+            }
+            if domain_slip(da, db) {
+                return EmailLevel::OneEdit;
             }
             if la.len() >= MIN_SHARED_LOCAL {
                 return EmailLevel::SameLocal;
@@ -172,11 +221,15 @@ mod tests {
             "noat2",
             "anna@gmail.com",
             "anna@gmial.com",
+            "an.na@gmial.com",
+            "a.nna+x@gmial.com",
             "anne@gmail.com",
             "ana@gmail.com",
             "anna+news@gmail.com",
             "anna+shows@web.de",
             "anna@web.de",
+            "anna@web.de.com",
+            "an.na@gmail.com.uk",
             "jo@gmx.de",
             "jo@web.de",
             "jo@a.de",
@@ -205,9 +258,37 @@ mod tests {
             email_level("anna.berg@gmx.de", "anna.berg@web.de"),
             SameLocal
         );
+        // A slip in the provider's domain: the same mailbox mistyped.
         assert_eq!(
             email_level("annaberg@gmail.com", "annaberg@gmial.com"),
+            OneEdit
+        );
+        assert_eq!(
+            email_level("anna.berg+news@hotmial.com", "anna.berg@hotmail.com"),
+            OneEdit
+        );
+        assert_eq!(email_level("jo@web.de", "jo@wed.de"), OneEdit);
+        assert_eq!(
+            email_level("anna.berg@hotmail.co", "anna.berg@hotmail.co.uk"),
+            OneEdit
+        );
+        assert_eq!(
+            email_level("anna.berg@web.de.com", "anna.berg@web.de"),
+            OneEdit
+        );
+        // Not cut at a dot: another domain.
+        assert_eq!(
+            email_level("anna.berg@web.dex", "anna.berg@web.de.com"),
             SameLocal
+        );
+        // Gmail's addresses are kept without dots: the slip is still found.
+        assert_eq!(
+            email_level("john.smith+news@gmial.com", "johnsmith@gmail.com"),
+            OneEdit
+        );
+        assert_eq!(
+            email_level("john.smith@gmial.com", "janesmith@gmail.com"),
+            Different
         );
         assert_eq!(email_level("anna@gmail.com", "anne@gmail.com"), OneEdit);
         assert_eq!(email_level("anna@gmail.com", "ana@gmail.com"), OneEdit);

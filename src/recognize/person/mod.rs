@@ -1079,8 +1079,23 @@ impl<'a> EmailSide<'a> {
                 self.different(theirs, side)
             }
             // emma.berg@ and emmy.berg@ are two sisters' mailboxes, not a typo: the one
-            // edit falls in the given name the record's mailbox is spelled from.
-            EmailLevel::OneEdit if self.edit_changes_own_given_name(theirs) => Level::Different,
+            // edit falls in the given name the record's mailbox is spelled from. A letter
+            // doubled, two swapped or a neighbouring key (florennce.berg@) is a slip of the
+            // finger, as in a given name (see `another_letter_and_sound`).
+            EmailLevel::OneEdit
+                if self.edit_changes_own_given_name(theirs)
+                    && !slip_of_the_finger(self.identifier.value(), theirs) =>
+            {
+                Level::Different
+            }
+            // john.smith@ and johnsmith@ at one provider are how two John Smiths' mailboxes
+            // differ (the second takes the name without the dot), not a typo.
+            EmailLevel::OneEdit
+                if differ_in_separators(self.identifier.value(), theirs)
+                    && self.local_is_name(side) =>
+            {
+                self.different(theirs, side)
+            }
             EmailLevel::OneEdit => Level::OneEdit,
             EmailLevel::Different => self.different(theirs, side),
         }
@@ -1682,6 +1697,21 @@ fn has_mailbox_year(signals: &NormalizedSignals) -> bool {
         .identifiers()
         .iter()
         .any(|i| i.kind() == IdentifierKind::Email && mailbox_year(i.value()).is_some())
+}
+
+/// Whether two strings one edit apart differ by a slip of the finger: a letter written
+/// once or twice, two neighbouring letters swapped, or a key next to the right one.
+fn slip_of_the_finger(a: &str, b: &str) -> bool {
+    compare::doubled_or_swapped_letter(a, b)
+        || compare::substituted_letters(a, b).is_some_and(|(x, y)| compare::neighbouring_keys(x, y))
+}
+
+/// Whether two strings differ only in a separator one of them has (`.`, `_`, `-`).
+fn differ_in_separators(a: &str, b: &str) -> bool {
+    fn letters(s: &str) -> impl Iterator<Item = u8> + '_ {
+        s.bytes().filter(|c| !matches!(c, b'.' | b'_' | b'-'))
+    }
+    a != b && letters(a).eq(letters(b))
 }
 
 /// Whether two strings differ only where one of them has a digit.
