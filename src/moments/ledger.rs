@@ -432,7 +432,7 @@ impl<T: std::hash::Hash + Eq + Clone> Shared<T> {
         self.values.get(at as usize)
     }
 
-    /// Counts the table, not the values: they share memory's copies.
+    /// Counts the table; the values' own bytes are counted by the caller.
     fn tally(&self, tally: &mut crate::memory::footprint::Tally) {
         tally.vec(&self.values);
         tally.table(self.positions.len(), self.positions.capacity(), 4);
@@ -734,12 +734,24 @@ impl MomentLedger {
         due: &mut crate::memory::footprint::Tally,
         texts: &mut crate::memory::footprint::Tally,
     ) {
-        // Performances and seats are shared with memory's copies; ticket ids are kept
-        // in the ledger's table.
+        // Ticket ids are kept in the ledger's table. Each performance id and seat is
+        // kept once, and counted as the ledger's own: a moment fired from an event holds
+        // the event's copy of its seat, and a loaded one holds the image's.
         self.moments.tally(moments);
         self.tickets.tally(moments);
         self.performances.tally(moments);
+        for performance in &self.performances.values {
+            moments.shared_text(performance.as_str().len());
+        }
         self.seats.tally(moments);
+        for seat in &self.seats.values {
+            // Two counters, an optional section and a label.
+            moments.block(48, 48);
+            moments.text(seat.label().len(), seat.label().len());
+            if let Some(section) = seat.section() {
+                moments.text(section.len(), section.len());
+            }
+        }
         self.by_patron.tally(by_patron);
         for filed in &self.by_patron {
             by_patron.small(&filed.filed);
