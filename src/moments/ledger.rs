@@ -418,16 +418,6 @@ impl<T: std::hash::Hash + Eq + Clone> Shared<T> {
         at
     }
 
-    /// The position of `value`, if filed.
-    fn position(&self, value: &T) -> Option<SharedRef> {
-        let values = &self.values;
-        self.positions
-            .find(self.hasher.hash_one(value), |&at| {
-                values.get(at as usize) == Some(value)
-            })
-            .copied()
-    }
-
     fn get(&self, at: SharedRef) -> Option<&T> {
         self.values.get(at as usize)
     }
@@ -978,15 +968,8 @@ impl MomentLedger {
         performance: Option<&'a PerformanceId>,
     ) -> impl Iterator<Item = (u32, &'a FiredMoment)> + 'a {
         let visit = visit_key(performance);
-        // A performance no moment names has none at it.
-        let wanted = match performance {
-            Some(performance) => self.performances.position(performance),
-            None => Some(NONE_SHARED),
-        };
-        let filed = match (wanted, self.index_of(patron)) {
-            (Some(_), Some(index)) if index.visits & visit_bit(visit) != 0 => {
-                index.filed.as_slice()
-            }
+        let filed = match self.index_of(patron) {
+            Some(index) if index.visits & visit_bit(visit) != 0 => index.filed.as_slice(),
             // No moment at this visit: its entries need not be read.
             _ => &[],
         };
@@ -994,7 +977,7 @@ impl MomentLedger {
             .iter()
             .filter(move |filed| filed.visit == visit)
             .filter_map(|filed| Some((filed.idx, self.moments.get(filed.idx as usize)?)))
-            .filter(move |(_, fired)| Some(fired.performance) == wanted)
+            .filter(move |(_, fired)| self.performances.get(fired.performance) == performance)
     }
 
     pub(crate) fn set_standing(&mut self, idx: u32, standing: Standing) {
