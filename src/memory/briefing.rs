@@ -110,9 +110,9 @@ impl Memory {
                         .chain(ledger.of_visit(member, None))
                 })
                 .filter(|(_, fired)| fired.standing == Standing::Active)
-                .filter(|(_, m)| match m.performance() {
-                    Some(_) => ledger.ticket_of(m).is_none_or(|t| t == ticket.id()),
-                    None => m.kind() == MomentKind::Operational,
+                .filter(|(_, m)| match m.has_performance() {
+                    true => ledger.ticket_of(m).is_none_or(|t| t == ticket.id()),
+                    false => m.kind() == MomentKind::Operational,
                 })
                 .collect();
             fired.sort_unstable_by_key(|&(i, _)| i);

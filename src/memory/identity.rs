@@ -11,7 +11,7 @@ use super::Memory;
 use super::command::Command;
 use super::derive;
 use super::limits::Limits;
-use super::state::{PatronRecord, State, slot};
+use super::state::{MergedInto, PatronRecord, State, slot};
 use crate::error::{Error, Result};
 use crate::model::ids::{CompactPatronId, EventId, PatronId};
 use crate::model::profile::Profile;
@@ -361,7 +361,7 @@ impl State {
             *longest = (*longest).max(merged_len);
         }
         if let Some(a) = slot(absorbed).and_then(|i| self.patrons.get_mut(i)) {
-            a.merged_into = Some(CompactPatronId::of_held(survivor));
+            a.merged_into = MergedInto::into_survivor(survivor);
         }
         self.refresh_held(survivor);
         self.identity.merges.insert(
@@ -590,7 +590,7 @@ impl Memory {
         while let Some(next) = chain
             .last()
             .and_then(|&id| state.patron(id))
-            .and_then(|r| r.merged_into)
+            .and_then(|r| r.merged_into.get())
             .map(CompactPatronId::get)
             .filter(|_| chain.len() < 64)
         {
@@ -660,7 +660,7 @@ impl Memory {
             }
         }
         if let Some(record) = slot(absorbed).and_then(|i| state.patrons.get_mut(i)) {
-            record.merged_into = None;
+            record.merged_into = MergedInto::NOT;
         }
         state.refresh_held(survivor);
         state.refresh_held(absorbed);

@@ -61,7 +61,7 @@ impl State {
         let mut current = id;
         // Merge chains are short; the bound only guards against a cycle bug looping forever.
         for _ in 0..64 {
-            match self.patron(current).and_then(|r| r.merged_into) {
+            match self.patron(current).and_then(|r| r.merged_into.get()) {
                 Some(next) => current = next.get(),
                 None => break,
             }
@@ -339,8 +339,8 @@ pub(crate) struct PatronRecord<H = Entry> {
     pub(crate) visits: SmallVec<[(ProductionIdx, ProductionVisits); 1]>,
     /// Performances attended, sorted.
     pub(crate) attended: SmallVec<[PerformanceIdx; 4]>,
-    /// The survivor this patron was merged into (four bytes: see [`CompactPatronId`]).
-    pub(crate) merged_into: Option<CompactPatronId>,
+    /// The survivor this patron was merged into (see [`MergedInto`]).
+    pub(crate) merged_into: MergedInto,
     /// Patrons merged into this one, in merge order.
     pub(crate) absorbed: Sparse<PatronId>,
     /// Other people sharing contact details (household members).
@@ -354,6 +354,59 @@ pub(crate) struct PatronRecord<H = Entry> {
     /// [`ComparisonKeys`](super::index::ComparisonKeys)).
     #[serde(skip)]
     pub(crate) comparison: super::index::ComparisonKeys,
+}
+
+/// The survivor a merged patron forwards to, in four bytes rather than an optional
+/// id's eight: patron ids start at 1, so 0 says not merged. Saved as the optional
+/// patron id it stands for, as it always was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct MergedInto(u32);
+
+impl MergedInto {
+    /// Not merged.
+    pub(crate) const NOT: Self = Self(0);
+
+    /// Merged into `survivor`, a patron memory holds (whose id fits: see
+    /// [`CompactPatronId`]); one that does not fit forwards to `u32::MAX`, which names
+    /// no patron.
+    pub(crate) fn into_survivor(survivor: PatronId) -> Self {
+        match u32::try_from(survivor.as_u64()) {
+            Ok(raw) if raw != 0 => Self(raw),
+            _ => Self(u32::MAX),
+        }
+    }
+
+    /// The survivor, if merged.
+    pub(crate) fn get(self) -> Option<CompactPatronId> {
+        (self.0 != 0).then(|| CompactPatronId::of_held(PatronId::from_u64(u64::from(self.0))))
+    }
+
+    pub(crate) fn is_none(self) -> bool {
+        self.0 == 0
+    }
+
+    pub(crate) fn is_some(self) -> bool {
+        self.0 != 0
+    }
+}
+
+impl Serialize for MergedInto {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.get().serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for MergedInto {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        match Option::<CompactPatronId>::deserialize(deserializer)? {
+            None => Ok(Self::NOT),
+            // Patron 0 does not exist: merged into it would read as not merged.
+            Some(survivor) if survivor.get().as_u64() == 0 => Err(serde::de::Error::custom(
+                "a patron merged into patron 0, which does not exist",
+            )),
+            Some(survivor) => Ok(Self::into_survivor(survivor.get())),
+        }
+    }
 }
 
 /// A ticket a patron holds and has not used yet.
@@ -375,7 +428,7 @@ impl<H> PatronRecord<H> {
             genres: SmallVec::new(),
             visits: SmallVec::new(),
             attended: SmallVec::new(),
-            merged_into: None,
+            merged_into: MergedInto::NOT,
             absorbed: Sparse::default(),
             household: Sparse::default(),
             held: HeldTickets::default(),
@@ -595,13 +648,40 @@ const _: () = {
     assert!(std::mem::size_of::<SeenEvent>() == 12);
     assert!(std::mem::size_of::<HeldTicket>() == 8);
     // 24 bytes of it are the compact copy recognition compares (once a table of its own).
-    assert!(std::mem::size_of::<PatronRecord>() == 416);
+    assert!(std::mem::size_of::<PatronRecord>() == 408);
     assert!(std::mem::size_of::<Profile>() == 112);
 };
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The four-byte survivor saves as the optional patron id it replaced and reads
+    /// back the same; a survivor named 0 is refused, not read as "not merged".
+    #[test]
+    fn merged_into_saves_as_an_optional_patron_id() {
+        for survivor in [None, Some(1), Some(300), Some(u64::from(u32::MAX) - 1)] {
+            let merged = survivor.map_or(MergedInto::NOT, |raw| {
+                MergedInto::into_survivor(PatronId::from_u64(raw))
+            });
+            assert_eq!(merged.is_some(), survivor.is_some());
+            assert_eq!(merged.get().map(|s| s.get().as_u64()), survivor);
+            let saved = postcard::to_allocvec(&merged).unwrap();
+            let old: Option<PatronId> = survivor.map(PatronId::from_u64);
+            assert_eq!(saved, postcard::to_allocvec(&old).unwrap());
+            assert_eq!(postcard::from_bytes::<MergedInto>(&saved).unwrap(), merged);
+        }
+        let zero = postcard::to_allocvec(&Some(PatronId::from_u64(0))).unwrap();
+        assert!(postcard::from_bytes::<MergedInto>(&zero).is_err());
+        let too_big = postcard::to_allocvec(&Some(PatronId::from_u64(1 << 40))).unwrap();
+        assert!(postcard::from_bytes::<MergedInto>(&too_big).is_err());
+        // A survivor past the ids memory holds forwards to none it holds.
+        let past = MergedInto::into_survivor(PatronId::from_u64(1 << 40));
+        assert!(
+            past.get()
+                .is_some_and(|s| slot(s.get()) >= Some(crate::model::ids::MAX_PATRONS))
+        );
+    }
 
     #[test]
     fn a_history_entry_naming_nothing_is_a_broken_reference() {

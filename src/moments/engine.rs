@@ -487,7 +487,7 @@ impl Engine {
                 .filter(|&(_, _, same_group, operational)| !operational || same_group)
                 .filter(|&(i, fired, ..)| {
                     performance.is_some()
-                        || (fired.performance().is_none() && first_fired.is_some_and(|f| i >= f))
+                        || (!fired.has_performance() && first_fired.is_some_and(|f| i >= f))
                 })
                 .map(|(i, fired, same_group, operational)| {
                     (i, fired.priority(), same_group, operational)

@@ -16,7 +16,9 @@ use super::moment::Text;
 use super::{Action, Moment, MomentKind, Priority};
 use crate::chunked::Chunked;
 use crate::model::history::Seat;
-use crate::model::ids::{Filing, Handle, PatronId, PerformanceId, TextTable, TicketId};
+use crate::model::ids::{
+    CompactPatronId, Filing, Handle, PatronId, PerformanceId, TextTable, TicketId,
+};
 use crate::model::profile::{Channel, Purpose};
 use crate::stable_hash::StableHasher;
 
@@ -105,22 +107,21 @@ pub(crate) enum Standing {
 
 /// One fired moment as the ledger keeps it: the moment's fields, with every text an
 /// index into the ledger's table of distinct texts (most messages and explanations are
-/// shared by many patrons: "2nd visit to Hamlet") and ids, seats and tickets sharing
-/// memory's one copy: 88 bytes, where the moment with its strings took about 500.
-///
-/// `T` is how the ticket is held: a [`TicketRef`] into the ledger's table of ticket ids
-/// in memory, the ticket id itself in snapshots (saved as it always was).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct FiredMoment<T = TicketRef> {
-    patron: PatronId,
+/// shared by many patrons: "2nd visit to Hamlet") and its performance, ticket and seat
+/// handles into the ledger's tables of them: 64 bytes, where the moment with its strings
+/// took about 500.
+#[derive(Debug, Clone)]
+pub(crate) struct FiredMoment {
+    /// The patron it is for (memory holds it, so its id fits: see [`CompactPatronId`]).
+    patron: CompactPatronId,
     /// When it fired, for cooldowns.
-    #[serde(with = "crate::memory::binary_time::moment")]
     at: DateTime<Utc>,
-    /// Its once-per key (see [`OnceKey`]).
-    key: u64,
-    performance: Option<PerformanceId>,
-    ticket: T,
-    seat: Option<Seat>,
+    /// Its once-per key (see [`OnceKey`]), high half first: two halves keep the moment
+    /// at four-byte alignment.
+    key: [u32; 2],
+    performance: SharedRef,
+    ticket: TicketRef,
+    seat: SharedRef,
     rule: TextId,
     message: TextId,
     explanation: TextId,
@@ -138,7 +139,34 @@ pub(crate) struct FiredMoment<T = TicketRef> {
 }
 
 // Kept small: one per fired moment, and most patrons have some.
-const _: () = assert!(std::mem::size_of::<FiredMoment>() <= 88);
+const _: () = assert!(std::mem::size_of::<FiredMoment>() <= 64);
+
+/// A fired moment as snapshots save it: the fields it had when it held its strings and
+/// ids itself (the bytes are unchanged). `P`, `T` and `S` are how the performance id,
+/// ticket id and seat are held: borrowed from the ledger when saving, owned when loading.
+#[derive(Serialize, Deserialize)]
+#[serde(rename = "FiredMoment")]
+struct SavedMoment<P, T, S> {
+    patron: PatronId,
+    #[serde(with = "crate::memory::binary_time::moment")]
+    at: DateTime<Utc>,
+    key: u64,
+    performance: Option<P>,
+    ticket: Option<T>,
+    seat: Option<S>,
+    rule: TextId,
+    message: TextId,
+    explanation: TextId,
+    dedupe_key: TextId,
+    group: TextId,
+    kind: MomentKind,
+    action: Action,
+    priority: Priority,
+    channel: Option<Channel>,
+    purposes: PackedPurposes,
+    standing: Standing,
+    holds_key: bool,
+}
 
 /// A fired moment's ticket: its handle in the ledger's table of ticket ids, or
 /// [`NO_TICKET`]. Most moments are for a ticket, and each ticket's id kept in a shared
@@ -148,35 +176,27 @@ pub(crate) type TicketRef = Handle;
 /// No ticket (never a handle: a table holds fewer ids).
 const NO_TICKET: TicketRef = TicketRef::MAX;
 
-impl<T> FiredMoment<T> {
-    /// The same moment holding its ticket as `ticket`.
-    fn with_ticket<U>(&self, ticket: U) -> FiredMoment<U> {
-        FiredMoment {
-            patron: self.patron,
-            at: self.at,
-            key: self.key,
-            performance: self.performance.clone(),
-            ticket,
-            seat: self.seat.clone(),
-            rule: self.rule,
-            message: self.message,
-            explanation: self.explanation,
-            dedupe_key: self.dedupe_key,
-            group: self.group,
-            kind: self.kind,
-            action: self.action,
-            priority: self.priority,
-            channel: self.channel,
-            purposes: self.purposes,
-            standing: self.standing,
-            holds_key: self.holds_key,
-        }
-    }
-}
+/// A fired moment's performance or seat: its position in the ledger's [`Shared`] table
+/// of them, or [`NONE_SHARED`].
+type SharedRef = u32;
+
+/// No performance, or no seat (never a position: a table holds fewer values).
+const NONE_SHARED: SharedRef = SharedRef::MAX;
 
 impl FiredMoment {
-    pub(crate) fn performance(&self) -> Option<&PerformanceId> {
-        self.performance.as_ref()
+    /// The patron it is for.
+    fn patron(&self) -> PatronId {
+        self.patron.get()
+    }
+
+    /// Its once-per key.
+    fn key(&self) -> u64 {
+        (u64::from(self.key[0]) << 32) | u64::from(self.key[1])
+    }
+
+    /// Whether it is for a performance.
+    pub(crate) fn has_performance(&self) -> bool {
+        self.performance != NONE_SHARED
     }
     pub(crate) fn kind(&self) -> MomentKind {
         self.kind
@@ -343,6 +363,80 @@ impl<'de> Deserialize<'de> for Texts {
     }
 }
 
+/// Values fired moments name again and again (performance ids, seats), each kept once
+/// and named by its position: a moment holds four bytes rather than a pointer (or two).
+/// Not pruned on erasure: a performance id or a seat says nothing about a patron.
+struct Shared<T> {
+    values: Vec<T>,
+    /// Positions by the hash of their value.
+    positions: hashbrown::HashTable<SharedRef>,
+    hasher: ahash::RandomState,
+}
+
+impl<T> Default for Shared<T> {
+    fn default() -> Self {
+        Self {
+            values: Vec::new(),
+            positions: hashbrown::HashTable::new(),
+            hasher: ahash::RandomState::new(),
+        }
+    }
+}
+
+impl<T: std::hash::Hash + Eq + Clone> Shared<T> {
+    /// The position of `value`, filed if new; [`NONE_SHARED`] for none, or once the
+    /// table is full (past four billion values: memory's own tables fill first).
+    fn file(&mut self, value: Option<&T>) -> SharedRef {
+        let Some(value) = value else {
+            return NONE_SHARED;
+        };
+        // Moments fired together are mostly for one performance and seat.
+        if let Some(last) = self.values.len().checked_sub(1)
+            && self.values.get(last) == Some(value)
+        {
+            return SharedRef::try_from(last).unwrap_or(NONE_SHARED);
+        }
+        let hash = self.hasher.hash_one(value);
+        let values = &self.values;
+        if let Some(&at) = self
+            .positions
+            .find(hash, |&at| values.get(at as usize) == Some(value))
+        {
+            return at;
+        }
+        let Ok(at) = SharedRef::try_from(self.values.len()) else {
+            return NONE_SHARED;
+        };
+        if at == NONE_SHARED {
+            return NONE_SHARED;
+        }
+        self.values.push(value.clone());
+        let (values, hasher) = (&self.values, &self.hasher);
+        self.positions.insert_unique(hash, at, |&at| {
+            values.get(at as usize).map_or(0, |v| hasher.hash_one(v))
+        });
+        at
+    }
+
+    fn get(&self, at: SharedRef) -> Option<&T> {
+        self.values.get(at as usize)
+    }
+
+    /// Counts the table; the values' own bytes are counted by the caller.
+    fn tally(&self, tally: &mut crate::memory::footprint::Tally) {
+        tally.vec(&self.values);
+        tally.table(self.positions.len(), self.positions.capacity(), 4);
+    }
+}
+
+impl<T> std::fmt::Debug for Shared<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("count", &self.values.len())
+            .finish_non_exhaustive()
+    }
+}
+
 /// Saved in snapshots: the distinct texts and the fired moments. The once-per keys still
 /// held and the per-patron index are rebuilt from the moments; the due index is saved by
 /// rule id (rule indices are configuration, which may change between runs).
@@ -353,6 +447,9 @@ pub(crate) struct MomentLedger {
     /// The ticket ids fired moments name, each once (see [`TicketRef`]); derived: saved
     /// within the moments.
     tickets: TextTable<()>,
+    /// The performances and seats fired moments name, each once; derived likewise.
+    performances: Shared<PerformanceId>,
+    seats: Shared<Seat>,
     /// Each patron's moments, by the patron's position in memory's table: one lookup
     /// answers both "fired already?" and "what else is there at this visit?", reading
     /// only that patron's entries.
@@ -376,7 +473,7 @@ struct SavedLedger<'a> {
     moments: SavedMoments<'a>,
 }
 
-/// The fired moments, each with its ticket id in place of its handle.
+/// The fired moments, each with its performance, ticket and seat in place of its handles.
 struct SavedMoments<'a>(&'a MomentLedger);
 
 impl Serialize for SavedMoments<'_> {
@@ -385,8 +482,7 @@ impl Serialize for SavedMoments<'_> {
         let ledger = self.0;
         let mut seq = serializer.serialize_seq(Some(ledger.moments.len()))?;
         for fired in ledger.moments.iter() {
-            let ticket = ledger.ticket_of(fired).map(TicketId::new);
-            seq.serialize_element(&fired.with_ticket(ticket))?;
+            seq.serialize_element(&ledger.saved(fired))?;
         }
         seq.end()
     }
@@ -410,11 +506,14 @@ struct LoadedLedger {
     moments: LoadedMoments,
 }
 
-/// Fired moments read one at a time, each ticket id filed as it is read.
+/// Fired moments read one at a time, each performance, ticket id and seat filed as it is
+/// read.
 #[derive(Default)]
 struct LoadedMoments {
     moments: Chunked<FiredMoment>,
     tickets: TextTable<()>,
+    performances: Shared<PerformanceId>,
+    seats: Shared<Seat>,
 }
 
 impl<'de> Deserialize<'de> for LoadedMoments {
@@ -435,16 +534,12 @@ impl<'de> Deserialize<'de> for LoadedMoments {
                 // Most moments name a ticket: the ticket table is reserved once for
                 // them (and the moments replay fires next), not grown as it fills.
                 let mut loaded = LoadedMoments {
-                    moments: Chunked::default(),
                     tickets: TextTable::reserved_for(seq.size_hint().unwrap_or(0)),
+                    ..LoadedMoments::default()
                 };
-                while let Some(fired) = seq.next_element::<FiredMoment<Option<TicketId>>>()? {
-                    let ticket = match &fired.ticket {
-                        Some(ticket) => file_ticket(&mut loaded.tickets, ticket.as_str())
-                            .ok_or_else(|| serde::de::Error::custom("too many ticket ids"))?,
-                        None => NO_TICKET,
-                    };
-                    loaded.moments.push(fired.with_ticket(ticket));
+                while let Some(saved) = seq.next_element::<LoadedMoment>()? {
+                    let fired = loaded.file(saved).map_err(serde::de::Error::custom)?;
+                    loaded.moments.push(fired);
                 }
                 Ok(loaded)
             }
@@ -454,6 +549,57 @@ impl<'de> Deserialize<'de> for LoadedMoments {
     }
 }
 
+/// A fired moment as read from a snapshot.
+type LoadedMoment = SavedMoment<PerformanceId, TicketId, Seat>;
+
+impl LoadedMoments {
+    /// The moment as the ledger keeps it, its performance, ticket and seat filed.
+    fn file(&mut self, saved: LoadedMoment) -> Result<FiredMoment, String> {
+        let patron = CompactPatronId::new(saved.patron).ok_or_else(|| {
+            format!(
+                "a fired moment names patron {}, past the most memory holds",
+                saved.patron
+            )
+        })?;
+        let ticket = match &saved.ticket {
+            Some(ticket) => file_ticket(&mut self.tickets, ticket.as_str())
+                .ok_or_else(|| "too many ticket ids".to_owned())?,
+            None => NO_TICKET,
+        };
+        let performance = self.performances.file(saved.performance.as_ref());
+        let seat = self.seats.file(saved.seat.as_ref());
+        let full = |at: SharedRef, given: bool| at == NONE_SHARED && given;
+        if full(performance, saved.performance.is_some()) || full(seat, saved.seat.is_some()) {
+            return Err("too many performances or seats".to_owned());
+        }
+        Ok(FiredMoment {
+            patron,
+            at: saved.at,
+            key: split_key(saved.key),
+            performance,
+            ticket,
+            seat,
+            rule: saved.rule,
+            message: saved.message,
+            explanation: saved.explanation,
+            dedupe_key: saved.dedupe_key,
+            group: saved.group,
+            kind: saved.kind,
+            action: saved.action,
+            priority: saved.priority,
+            channel: saved.channel,
+            purposes: saved.purposes,
+            standing: saved.standing,
+            holds_key: saved.holds_key,
+        })
+    }
+}
+
+/// A once-per key in the halves a [`FiredMoment`] keeps, high first.
+fn split_key(key: u64) -> [u32; 2] {
+    [(key >> 32) as u32, key as u32]
+}
+
 impl<'de> Deserialize<'de> for MomentLedger {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let loaded = LoadedLedger::deserialize(deserializer)?;
@@ -461,6 +607,8 @@ impl<'de> Deserialize<'de> for MomentLedger {
             texts: loaded.texts,
             moments: loaded.moments.moments,
             tickets: loaded.moments.tickets,
+            performances: loaded.moments.performances,
+            seats: loaded.moments.seats,
             ..MomentLedger::default()
         })
     }
@@ -581,10 +729,24 @@ impl MomentLedger {
         due: &mut crate::memory::footprint::Tally,
         texts: &mut crate::memory::footprint::Tally,
     ) {
-        // Performances and seats are shared with memory's copies; ticket ids are kept
-        // in the ledger's table.
+        // Ticket ids are kept in the ledger's table. Each performance id and seat is
+        // kept once, and counted as the ledger's own: a moment fired from an event holds
+        // the event's copy of its seat, and a loaded one holds the image's.
         self.moments.tally(moments);
         self.tickets.tally(moments);
+        self.performances.tally(moments);
+        for performance in &self.performances.values {
+            moments.shared_text(performance.as_str().len());
+        }
+        self.seats.tally(moments);
+        for seat in &self.seats.values {
+            // Two counters, an optional section and a label.
+            moments.block(48, 48);
+            moments.text(seat.label().len(), seat.label().len());
+            if let Some(section) = seat.section() {
+                moments.text(section.len(), section.len());
+            }
+        }
         self.by_patron.tally(by_patron);
         for filed in &self.by_patron {
             by_patron.small(&filed.filed);
@@ -690,17 +852,17 @@ impl MomentLedger {
             None => NO_TEXT,
         };
         let fired = FiredMoment {
-            patron: moment.patron,
+            patron: CompactPatronId::of_held(moment.patron),
             at,
-            key,
-            performance: moment.performance.clone(),
-            // Full only past four billion ids (memory's own ticket table fills first).
+            key: split_key(key),
+            // Full only past four billion ids (memory's own tables fill first).
+            performance: self.performances.file(moment.performance.as_ref()),
             ticket: moment
                 .ticket
                 .as_ref()
                 .and_then(|ticket| file_ticket(&mut self.tickets, ticket.as_str()))
                 .unwrap_or(NO_TICKET),
-            seat: moment.seat.clone(),
+            seat: self.seats.file(moment.seat.as_ref()),
             rule: rule_id,
             message: texts.intern(&moment.message),
             explanation: texts.intern(&moment.explanation),
@@ -722,11 +884,15 @@ impl MomentLedger {
 
     /// Adds a moment to its patron's index entries.
     fn file(&mut self, fired: &FiredMoment, idx: u32) {
-        let Some(index) = self.index_of_mut(fired.patron) else {
+        let visit = visit_key(self.performances.get(fired.performance));
+        let Some(index) = self.index_of_mut(fired.patron()) else {
             return;
         };
-        let visit = visit_key(fired.performance.as_ref());
-        let key = if fired.holds_key { fired.key } else { RELEASED };
+        let key = if fired.holds_key {
+            fired.key()
+        } else {
+            RELEASED
+        };
         index.keys |= filter_bit(key);
         index.visits |= visit_bit(visit);
         index.filed.push(Filed { idx, visit, key });
@@ -737,18 +903,45 @@ impl MomentLedger {
         let texts = &self.texts;
         Moment {
             rule: texts.text(fired.rule),
-            patron: fired.patron,
+            patron: fired.patron(),
             kind: fired.kind,
             action: fired.action,
-            performance: fired.performance.clone(),
+            performance: self.performances.get(fired.performance).cloned(),
             ticket: self.ticket_of(fired).map(TicketId::new),
-            seat: fired.seat.clone(),
+            seat: self.seats.get(fired.seat).cloned(),
             message: texts.text(fired.message),
             priority: fired.priority,
             dedupe_key: (fired.dedupe_key != NO_TEXT).then(|| texts.text(fired.dedupe_key)),
             explanation: texts.text(fired.explanation),
             channel: fired.channel,
             purposes: fired.purposes.unpack(),
+        }
+    }
+
+    /// A fired moment as snapshots save it.
+    fn saved<'a>(
+        &'a self,
+        fired: &FiredMoment,
+    ) -> SavedMoment<&'a PerformanceId, TicketId, &'a Seat> {
+        SavedMoment {
+            patron: fired.patron(),
+            at: fired.at,
+            key: fired.key(),
+            performance: self.performances.get(fired.performance),
+            ticket: self.ticket_of(fired).map(TicketId::new),
+            seat: self.seats.get(fired.seat),
+            rule: fired.rule,
+            message: fired.message,
+            explanation: fired.explanation,
+            dedupe_key: fired.dedupe_key,
+            group: fired.group,
+            kind: fired.kind,
+            action: fired.action,
+            priority: fired.priority,
+            channel: fired.channel,
+            purposes: fired.purposes,
+            standing: fired.standing,
+            holds_key: fired.holds_key,
         }
     }
 
@@ -789,7 +982,7 @@ impl MomentLedger {
             .iter()
             .filter(move |filed| filed.visit == visit)
             .filter_map(|filed| Some((filed.idx, self.moments.get(filed.idx as usize)?)))
-            .filter(move |(_, fired)| fired.performance.as_ref() == performance)
+            .filter(move |(_, fired)| self.performances.get(fired.performance) == performance)
     }
 
     pub(crate) fn set_standing(&mut self, idx: u32, standing: Standing) {
@@ -937,25 +1130,14 @@ impl MomentLedger {
         if let Some(i) = self
             .moments
             .iter()
-            .position(|f| crate::memory::state::slot(f.patron).is_none_or(|slot| slot >= patrons))
+            .position(|f| crate::memory::state::slot(f.patron()).is_none_or(|slot| slot >= patrons))
         {
             return Err(format!(
                 "fired moment {i} is for a patron memory does not have"
             ));
         }
-        let mut moments = std::mem::take(&mut self.moments);
-        // Loaded seats are copies each; moments at the same seat share one again, as
-        // moments fired from tickets do.
-        let mut seats: Set<Seat> = Set::default();
-        for seat in moments.iter_mut().filter_map(|fired| fired.seat.as_mut()) {
-            match seats.get(seat) {
-                Some(shared) => *seat = shared.clone(),
-                None => {
-                    seats.insert(seat.clone());
-                }
-            }
-        }
-        drop(seats);
+        // Loaded seats were filed once each as they were read (see [`Shared`]).
+        let moments = std::mem::take(&mut self.moments);
         self.by_patron = Chunked::default();
         for (i, fired) in moments.iter().enumerate() {
             self.file(fired, u32::try_from(i).unwrap_or(u32::MAX));
@@ -978,7 +1160,7 @@ impl MomentLedger {
     pub(crate) fn forget(&mut self, patrons: &[PatronId]) -> usize {
         let before = self.moments.len();
         self.moments
-            .retain(|fired| !patrons.contains(&fired.patron));
+            .retain(|fired| !patrons.contains(&fired.patron()));
         // Their due times, found from their own list: the index is not walked.
         for &patron in patrons {
             for (rule, at) in self.due_of.remove(&patron).unwrap_or_default() {
@@ -1002,7 +1184,7 @@ impl MomentLedger {
             let Some(fired) = self.moments.get(i) else {
                 break;
             };
-            let words = words_for(fired.patron);
+            let words = words_for(fired.patron());
             if words.is_empty() {
                 continue;
             }
@@ -1212,50 +1394,113 @@ mod tests {
         assert_ne!(once_key_of("a", &["b"]), once_key_of("ab", &[""]));
     }
 
-    /// Ticket ids are kept once in the ledger's table and saved within each moment as
-    /// the old shape saved them (the moment with its ticket id): the same bytes, read
-    /// back to the same tickets; forgetting a patron drops ids only they named.
+    /// Ticket ids, performances and seats are kept once in the ledger's tables and saved
+    /// within each moment as the old shape saved them (the moment holding its ids, seat
+    /// and key itself): the same bytes, read back to the same moments; forgetting a
+    /// patron drops ticket ids only they named.
     #[test]
-    fn ticket_ids_are_saved_within_their_moments_and_read_back() {
-        use super::{FiredMoment, MomentLedger};
-        use crate::model::ids::{PatronId, TicketId};
-        use crate::moments::{Action, Moment, MomentKind};
-        let at = chrono::DateTime::<chrono::Utc>::from_timestamp(1_700_000_000, 0).unwrap();
+    fn moment_ids_and_seats_are_saved_within_their_moments_and_read_back() {
+        use super::{Channel, MomentLedger, PackedPurposes, Standing, TextId};
+        use crate::model::history::Seat;
+        use crate::model::ids::{PatronId, PerformanceId, TicketId};
+        use crate::moments::{Action, Moment, MomentKind, Priority};
+        use chrono::{DateTime, Utc};
+        use serde::Serialize;
+
+        /// The fired moment as the ledger kept it before it held handles.
+        #[derive(Serialize)]
+        struct OldShape {
+            patron: PatronId,
+            #[serde(with = "crate::memory::binary_time::moment")]
+            at: DateTime<Utc>,
+            key: u64,
+            performance: Option<PerformanceId>,
+            ticket: Option<TicketId>,
+            seat: Option<Seat>,
+            rule: TextId,
+            message: TextId,
+            explanation: TextId,
+            dedupe_key: TextId,
+            group: TextId,
+            kind: MomentKind,
+            action: Action,
+            priority: Priority,
+            channel: Option<Channel>,
+            purposes: PackedPurposes,
+            standing: Standing,
+            holds_key: bool,
+        }
+
+        let at = DateTime::<Utc>::from_timestamp(1_700_000_000, 5).unwrap();
         let (ana, ben) = (PatronId::from_u64(1), PatronId::from_u64(2));
         let mut ledger = MomentLedger::default();
-        let moment = |patron, ticket: Option<&str>| {
+        let moment = |patron, ticket: Option<&str>, performance: Option<&str>, seat| {
             let mut moment = Moment::new(MomentKind::Welcome, Action::BoxOfficeAlert, "Hello");
             moment.patron = patron;
+            if let Some(performance) = performance {
+                moment = moment.for_performance(performance);
+            }
+            if let Some(seat) = seat {
+                moment = moment.at_seat(Seat::new(seat).in_section("Stalls"));
+            }
             match ticket {
                 Some(ticket) => moment.for_ticket(ticket),
                 None => moment,
             }
         };
-        ledger.fire(&moment(ana, Some("T-1")), 1, None, at);
-        ledger.fire(&moment(ben, Some("T-1")), 2, None, at);
-        ledger.fire(&moment(ben, Some("T-2")), 3, None, at);
-        ledger.fire(&moment(ana, None), 4, None, at);
-        assert_eq!(ledger.tickets.len(), 2);
-        let tickets = |ledger: &MomentLedger| -> Vec<Option<TicketId>> {
-            ledger
-                .moments
-                .iter()
-                .map(|f| ledger.moment(f).ticket)
-                .collect()
-        };
-        let expected = vec![
-            Some(TicketId::new("T-1")),
-            Some(TicketId::new("T-1")),
-            Some(TicketId::new("T-2")),
-            None,
+        let fired = [
+            moment(ana, Some("T-1"), Some("hamlet-1"), Some("F12")),
+            moment(ben, Some("T-1"), Some("hamlet-1"), Some("F13")),
+            moment(ben, Some("T-2"), Some("lear-1"), Some("F12")),
+            moment(ana, None, None, None),
         ];
-        assert_eq!(tickets(&ledger), expected);
+        // Keys with both halves set, so a swapped or dropped half shows.
+        let key = |i: u64| 0x8123_4567_0000_0000 | (i << 40) | i;
+        for (i, m) in (1..).zip(&fired) {
+            ledger.fire(m, key(i), None, at);
+        }
+        assert_eq!(ledger.tickets.len(), 2);
+        assert_eq!(ledger.performances.values.len(), 2);
+        assert_eq!(ledger.seats.values.len(), 2);
+        let moments = |ledger: &MomentLedger| -> Vec<Moment> {
+            ledger.moments.iter().map(|f| ledger.moment(f)).collect()
+        };
+        let same = |got: &[Moment], expected: &[&Moment]| {
+            assert_eq!(got.len(), expected.len());
+            for (got, expected) in got.iter().zip(expected) {
+                assert_eq!(got.patron(), expected.patron());
+                assert_eq!(got.performance(), expected.performance());
+                assert_eq!(got.ticket(), expected.ticket());
+                assert_eq!(got.seat(), expected.seat());
+                assert_eq!(got.message(), expected.message());
+            }
+        };
+        same(&moments(&ledger), &fired.iter().collect::<Vec<_>>());
 
         let saved = postcard::to_allocvec(&ledger).unwrap();
-        let old_shape: Vec<FiredMoment<Option<TicketId>>> = ledger
-            .moments
-            .iter()
-            .map(|f| f.with_ticket(ledger.ticket_of(f).map(TicketId::new)))
+        let old_shape: Vec<OldShape> = (1..)
+            .zip(&fired)
+            .zip(ledger.moments.iter())
+            .map(|((i, m), f)| OldShape {
+                patron: m.patron(),
+                at,
+                key: key(i),
+                performance: m.performance().cloned(),
+                ticket: m.ticket().cloned(),
+                seat: m.seat().cloned(),
+                rule: f.rule,
+                message: f.message,
+                explanation: f.explanation,
+                dedupe_key: f.dedupe_key,
+                group: f.group,
+                kind: m.kind(),
+                action: m.action(),
+                priority: m.priority(),
+                channel: f.channel,
+                purposes: f.purposes,
+                standing: Standing::Active,
+                holds_key: true,
+            })
             .collect();
         assert_eq!(
             saved,
@@ -1263,11 +1508,26 @@ mod tests {
         );
         let mut loaded: MomentLedger = postcard::from_bytes(&saved).unwrap();
         loaded.reindex(2).unwrap();
-        assert_eq!(tickets(&loaded), expected);
+        same(&moments(&loaded), &fired.iter().collect::<Vec<_>>());
         assert_eq!(loaded.tickets.len(), 2);
+        assert_eq!(postcard::to_allocvec(&loaded).unwrap(), saved);
+        // The key halves read back whole: the keys are still held.
+        assert!(loaded.has_fired(ana, key(1)) && loaded.has_fired(ana, key(4)));
+        assert!(loaded.has_fired(ben, key(2)) && loaded.has_fired(ben, key(3)));
+        assert!(!loaded.has_fired(ana, key(2)));
+        // Moments at a performance are found by it, and by none when no moment names it.
+        let hamlet = PerformanceId::new("hamlet-1");
+        assert_eq!(loaded.of_visit(ben, Some(&hamlet)).count(), 1);
+        assert_eq!(loaded.of_visit(ana, None).count(), 1);
+        assert_eq!(
+            loaded
+                .of_visit(ana, Some(&PerformanceId::new("macbeth-1")))
+                .count(),
+            0
+        );
 
         assert_eq!(loaded.forget(&[ben]), 2);
-        assert_eq!(tickets(&loaded), vec![Some(TicketId::new("T-1")), None]);
+        same(&moments(&loaded), &[&fired[0], &fired[3]]);
         assert_eq!(loaded.tickets.len(), 1);
     }
 }
