@@ -6,7 +6,7 @@ mod model;
 mod train;
 
 pub(crate) use keys::{KnownSounds, encode_with};
-use keys::{NameKeys, ProfileKeys};
+use keys::{NameKeys, ProfileKeys, StreetKey};
 
 use smallvec::SmallVec;
 
@@ -1885,10 +1885,17 @@ fn compare_streets<'a>(
     let mut best: Option<f64> = None;
     for &(theirs, _) in &patron.addresses {
         if let Some(theirs) = theirs {
-            // The record's line was read once for every candidate.
-            let s = match &side.street {
-                Some(prepared) => prepared.similarity(theirs),
-                None => compare::address_similarity(street, theirs),
+            // The record's line was read once for every candidate, and a block keeps each
+            // candidate's line read.
+            let s = match (&side.street, theirs) {
+                (Some(prepared), StreetKey::Read(words)) => {
+                    prepared.similarity_read(&StreetKey::read(words))
+                }
+                (None, StreetKey::Read(words)) => {
+                    compare::address_similarity_read(street, &StreetKey::read(words))
+                }
+                (Some(prepared), StreetKey::Line(theirs)) => prepared.similarity(theirs),
+                (None, StreetKey::Line(theirs)) => compare::address_similarity(street, theirs),
             };
             best = Some(best.map_or(s, |b: f64| b.max(s)));
         }
