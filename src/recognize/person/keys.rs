@@ -54,7 +54,7 @@ impl<'a> StreetKey<'a> {
             at: 0,
         };
         // The section was checked when the block was read: nothing here fails.
-        let (words, numbers) = (reader.number(1), reader.number(1));
+        let (words, numbers) = (reader.byte(), reader.byte());
         for _ in 0..words.unwrap_or(0) {
             street.push_word(reader.text().flatten().unwrap_or_default());
         }
@@ -177,8 +177,8 @@ impl<'a> ProfileKeys<'a> {
                 .and_then(NaiveDate::from_num_days_from_ce_opt),
         };
         self.read_names(reader)?;
-        for _ in 0..reader.number(1)? {
-            let kind = match reader.number(1)? {
+        for _ in 0..reader.byte()? {
+            let kind = match reader.byte()? {
                 0 => IdentifierKind::Email,
                 1 => IdentifierKind::Phone,
                 2 => IdentifierKind::CardToken,
@@ -192,20 +192,20 @@ impl<'a> ProfileKeys<'a> {
                 value,
             });
         }
-        for _ in 0..reader.number(1)? {
+        for _ in 0..reader.byte()? {
             self.addresses.push((reader.street()?, reader.text()?));
         }
         Some(())
     }
 
     fn read_names(&mut self, reader: &mut Reader<'a>) -> Option<()> {
-        for _ in 0..reader.number(1)? {
+        for _ in 0..reader.byte()? {
             self.names.push(NameKeys {
                 given: reader.text()?,
                 family: reader.text()?,
                 given_sound: reader.text()?.map(str::as_bytes),
                 family_sound: reader.text()?.map(str::as_bytes),
-                given_nicknames: Some(match reader.number(1)? {
+                given_nicknames: Some(match reader.byte()? {
                     0 => compare::NicknameEntry::default(),
                     _ => compare::NicknameEntry::from_parts([
                         reader.entry_part()?,
@@ -378,10 +378,18 @@ impl<'a> Reader<'a> {
                 .fold(0usize, |n, &d| (n << 7) | usize::from(d & 0x7f)),
         )
     }
+    /// A number written in one byte: [`number`](Self::number)`(1)` without the loop,
+    /// as nearly every length and count a block holds is one byte.
+    fn byte(&mut self) -> Option<usize> {
+        let byte = *self.block.as_bytes().get(self.at)?;
+        self.at += 1;
+        Some(usize::from(byte & 0x7f))
+    }
+
     /// A length or table position written short (see [`LONG`]); `Err(())` for the
     /// absent mark, `None` for a broken block.
     fn short(&mut self) -> Option<Result<usize, ()>> {
-        Some(match self.number(1)? {
+        Some(match self.byte()? {
             LONG => Ok(self.number(LONG_BYTES)?),
             ABSENT => Err(()),
             n => Ok(n),
@@ -397,11 +405,11 @@ impl<'a> Reader<'a> {
     /// block.
     fn street(&mut self) -> Option<Option<StreetKey<'a>>> {
         let start = self.at;
-        let words = self.number(1)?;
+        let words = self.byte()?;
         if words == ABSENT {
             return Some(None);
         }
-        let numbers = self.number(1)?;
+        let numbers = self.byte()?;
         // Each word, and each number's two parts, is present.
         for _ in 0..words + 2 * numbers {
             self.text()??;
@@ -437,7 +445,7 @@ mod tests {
                     block: section,
                     at: 0,
                 };
-                let (words, numbers) = (reader.number(1), reader.number(1));
+                let (words, numbers) = (reader.byte(), reader.byte());
                 let words: Vec<_> = (0..words.unwrap_or(0))
                     .map(|_| reader.text().flatten().unwrap_or_default())
                     .collect();
