@@ -244,9 +244,10 @@ impl PreparedStreet {
         similarity(&self.tokens(), &other)
     }
 
-    /// [`address_similarity`] of this line and one read beforehand (see [`ReadStreet`]).
-    pub(crate) fn similarity_read(&self, other: &ReadStreet<'_>) -> f64 {
-        similarity(&self.tokens(), &other.0)
+    /// This line's words and numbers, put together once for comparing with many lines
+    /// read beforehand (see [`ReadStreet::similarity`]).
+    pub(crate) fn read(&self) -> ReadStreet<'_> {
+        ReadStreet(self.tokens())
     }
 
     /// The words and numbers as [`Tokens::read`] gave them.
@@ -300,6 +301,11 @@ impl<'a> ReadStreet<'a> {
     /// Adds a number [`read_street`] gave, in its order.
     pub(crate) fn push_number(&mut self, main: &'a str, suffix: &'a str) {
         self.0.push_number(Number { main, suffix });
+    }
+
+    /// [`address_similarity`] of the two lines these were read from.
+    pub(crate) fn similarity(&self, other: &ReadStreet<'_>) -> f64 {
+        similarity(&self.0, &other.0)
     }
 }
 
@@ -740,8 +746,8 @@ mod tests {
         assert_eq!(prepared, Some(expected), "{a} | {b}");
         let b_kept = kept(b);
         let b_read = put_back(&b_kept);
-        let prepared = PreparedStreet::new(a).map(|p| p.similarity_read(&b_read).to_bits());
-        assert_eq!(prepared, Some(expected), "{a} | kept {b}");
+        let prepared = PreparedStreet::new(a).map(|p| p.read().similarity(&b_read).to_bits());
+        assert_eq!(prepared, Some(expected), "{a} put together | kept {b}");
         assert_eq!(
             address_similarity_read(a, &b_read).to_bits(),
             expected,

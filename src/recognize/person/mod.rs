@@ -175,14 +175,19 @@ impl PersonMatcher {
     /// patrons share the value.
     fn compare(&self, prepared: &Prepared<'_>, patron: &PatronView<'_>, out: &mut Evidence) {
         let block = prepared.index.comparison_keys(patron);
-        self.compare_block(prepared, patron, block, &mut ProfileKeys::default(), out);
+        let street = prepared.side.street_read();
+        let mut keys = ProfileKeys::default();
+        self.compare_block(prepared, street.as_ref(), patron, block, &mut keys, out);
     }
 
     /// [`compare`](Self::compare) with the patron's compact block already looked up, its
-    /// keys read into `keys` (room reused from one candidate to the next).
+    /// keys read into `keys` (room reused from one candidate to the next), and the
+    /// signals' street put together once for every candidate
+    /// ([`SignalSide::street_read`]).
     fn compare_block<'k>(
         &self,
         prepared: &Prepared<'_>,
+        street: Option<&compare::ReadStreet<'_>>,
         patron: &PatronView<'k>,
         block: Option<&'k str>,
         keys: &mut ProfileKeys<'k>,
@@ -191,7 +196,7 @@ impl PersonMatcher {
         keys.refill(block, patron);
         // Filled here rather than returned: the list is half a kilobyte, copied on return.
         let mut levels = Levels::new();
-        push_levels(&prepared.side, keys, &mut levels);
+        push_levels(&prepared.side, street, keys, &mut levels);
         for (field, level) in levels.iter() {
             out.push(self.item(*field, *level, prepared));
         }
@@ -508,8 +513,16 @@ impl PersonMatcher {
             .collect();
         touch(blocks.iter().copied());
         let mut keys = ProfileKeys::default();
+        let street = prepared.side.street_read();
         for ((patron, evidence), block) in patrons.iter().zip(out).zip(blocks) {
-            self.compare_block(prepared, patron, block, &mut keys, evidence);
+            self.compare_block(
+                prepared,
+                street.as_ref(),
+                patron,
+                block,
+                &mut keys,
+                evidence,
+            );
         }
     }
 }
@@ -672,10 +685,11 @@ impl Shortcut<'_, '_> {
         touch(blocks.iter().map(|(_, block)| *block));
         let mut others: SmallVec<[Bounded<'_>; 8]> = SmallVec::with_capacity(blocks.len());
         let mut keys = ProfileKeys::default();
+        let street = self.prepared.side.street_read();
         for (candidate, block) in blocks {
             let read = keys.refill(block, candidate);
             let mut levels = Levels::new();
-            push_other_levels(&self.prepared.side, &keys, &mut levels);
+            push_other_levels(&self.prepared.side, street.as_ref(), &keys, &mut levels);
             let mut rest = 0.0;
             let mut items = SmallVec::new();
             for &(field, level) in &levels {
@@ -997,6 +1011,13 @@ impl<'a> SignalSide<'a> {
             name_letters: std::cell::OnceCell::new(),
             household_mailbox: std::cell::OnceCell::new(),
         }
+    }
+
+    /// The street line's words and numbers, put together from the line read once: for
+    /// comparing with every candidate's line a block keeps read (see
+    /// [`compare_streets`]).
+    fn street_read(&self) -> Option<compare::ReadStreet<'_>> {
+        self.street.as_ref().map(compare::PreparedStreet::read)
     }
 
     /// See [`NameLetters`].
@@ -1528,20 +1549,31 @@ fn levels<'a>(signals: &'a NormalizedSignals, patron: &PatronView<'a>) -> Levels
 /// [`levels`], with the signals' side worked out beforehand.
 fn levels_of<'a>(side: &SignalSide<'a>, patron: &ProfileKeys<'_>) -> Levels<'a> {
     let mut out = Levels::new();
-    push_levels(side, patron, &mut out);
+    push_levels(side, side.street_read().as_ref(), patron, &mut out);
     out
 }
 
-/// [`levels_of`], added to `out`.
-fn push_levels<'a>(side: &SignalSide<'a>, patron: &ProfileKeys<'_>, out: &mut Levels<'a>) {
+/// [`levels_of`], added to `out`, with the signals' street put together beforehand
+/// ([`SignalSide::street_read`]).
+fn push_levels<'a>(
+    side: &SignalSide<'a>,
+    street: Option<&compare::ReadStreet<'_>>,
+    patron: &ProfileKeys<'_>,
+    out: &mut Levels<'a>,
+) {
     let (given, family) = compare_names(side, &patron.names);
     out.push((Field::GivenName, given));
     out.push((Field::FamilyName, family));
-    push_other_levels(side, patron, out);
+    push_other_levels(side, street, patron, out);
 }
 
 /// Every comparison but the names (the cheap ones), in [`levels_of`]'s order.
-fn push_other_levels<'a>(side: &SignalSide<'a>, patron: &ProfileKeys<'_>, out: &mut Levels<'a>) {
+fn push_other_levels<'a>(
+    side: &SignalSide<'a>,
+    street: Option<&compare::ReadStreet<'_>>,
+    patron: &ProfileKeys<'_>,
+    out: &mut Levels<'a>,
+) {
     let signals = side.signals;
     let my_emails = || {
         signals
@@ -1587,7 +1619,7 @@ fn push_other_levels<'a>(side: &SignalSide<'a>, patron: &ProfileKeys<'_>, out: &
         phone => phone,
     };
     out.push((Field::Phone, phone));
-    out.push((Field::Address, compare_streets(side, patron)));
+    out.push((Field::Address, compare_streets(side, street, patron)));
     out.push((Field::Postcode, compare_postcodes(signals, patron)));
     out.push((
         Field::CardToken,
@@ -1877,25 +1909,26 @@ fn compare_external<'a>(
     best
 }
 
+/// `street` is the signals' line put together beforehand (see
+/// [`SignalSide::street_read`]).
 fn compare_streets<'a>(
     side: &SignalSide<'a>,
+    street: Option<&compare::ReadStreet<'_>>,
     patron: &ProfileKeys<'_>,
 ) -> Option<(Level, ValueRef<'a>)> {
-    let street = side.signals.address().street()?;
+    let line = side.signals.address().street()?;
     let mut best: Option<f64> = None;
     for &(theirs, _) in &patron.addresses {
         if let Some(theirs) = theirs {
             // The record's line was read once for every candidate, and a block keeps each
             // candidate's line read.
-            let s = match (&side.street, theirs) {
-                (Some(prepared), StreetKey::Read(words)) => {
-                    prepared.similarity_read(&StreetKey::read(words))
+            let s = match (theirs, street, &side.street) {
+                (StreetKey::Read(words), Some(mine), _) => mine.similarity(&StreetKey::read(words)),
+                (StreetKey::Read(words), None, _) => {
+                    compare::address_similarity_read(line, &StreetKey::read(words))
                 }
-                (None, StreetKey::Read(words)) => {
-                    compare::address_similarity_read(street, &StreetKey::read(words))
-                }
-                (Some(prepared), StreetKey::Line(theirs)) => prepared.similarity(theirs),
-                (None, StreetKey::Line(theirs)) => compare::address_similarity(street, theirs),
+                (StreetKey::Line(theirs), _, Some(prepared)) => prepared.similarity(theirs),
+                (StreetKey::Line(theirs), _, None) => compare::address_similarity(line, theirs),
             };
             best = Some(best.map_or(s, |b: f64| b.max(s)));
         }
