@@ -1035,7 +1035,7 @@ impl<'a> SignalSide<'a> {
         *self.household_mailbox.get_or_init(|| {
             self.emails()
                 .iter()
-                .any(|e| is_household_mailbox(e.identifier.value(), self))
+                .any(|e| is_household_mailbox(&e.email, self))
         })
     }
 
@@ -1088,15 +1088,15 @@ impl<'a> EmailSide<'a> {
 
     /// How the record's address compares with a patron's, as `push_other_levels` grades
     /// it.
-    fn level(&self, theirs: &str, side: &SignalSide<'_>) -> Level {
-        match self.email.level(theirs) {
+    fn level(&self, theirs: &compare::PreparedEmail<'_>, side: &SignalSide<'_>) -> Level {
+        match self.email.level_split(theirs) {
             EmailLevel::Exact => Level::Exact,
             // john.smith@ at two providers is what anyone named John Smith picks:
             // the names already count, so the mailbox adds nothing of its own.
             EmailLevel::SameLocal if self.local_is_name(side) => Level::Different,
             EmailLevel::SameLocal => Level::SameLocal,
             // smith1@ and smith2@ are two accounts, not a typo.
-            EmailLevel::OneEdit if differ_in_digits(self.identifier.value(), theirs) => {
+            EmailLevel::OneEdit if differ_in_digits(self.identifier.value(), theirs.whole()) => {
                 self.different(theirs, side)
             }
             // emma.berg@ and emmy.berg@ are two sisters' mailboxes, not a typo: the one
@@ -1109,7 +1109,7 @@ impl<'a> EmailSide<'a> {
 
     /// How a mailbox other than the patron's `theirs` compares: a namesake's when both
     /// are spelled from the record's names alone, else just different.
-    fn different(&self, theirs: &str, side: &SignalSide<'_>) -> Level {
+    fn different(&self, theirs: &compare::PreparedEmail<'_>, side: &SignalSide<'_>) -> Level {
         if self.local_is_name(side) && local_is_name(theirs, side) {
             Level::NamesakeMailbox
         } else {
@@ -1122,7 +1122,7 @@ impl<'a> EmailSide<'a> {
         if let Some(known) = self.local_is_name.get() {
             return known;
         }
-        let answer = local_is_name(self.identifier.value(), side);
+        let answer = local_is_name(&self.email, side);
         self.local_is_name.set(Some(answer));
         answer
     }
@@ -1131,12 +1131,12 @@ impl<'a> EmailSide<'a> {
     /// or more) in its local part and the patron's `theirs` does not: a one-edit
     /// difference between them is then a different name, a sibling's or twin's mailbox
     /// (`emma.berg@` and `emmy.berg@`), rather than a typo of the same one.
-    fn edit_changes_own_given_name(&self, theirs: &str) -> bool {
+    fn edit_changes_own_given_name(&self, theirs: &compare::PreparedEmail<'_>) -> bool {
         let Some(given) = self.spelled_given else {
             return false;
         };
-        compare::split_email(theirs)
-            .map(|(local, _)| compare::untagged(local))
+        theirs
+            .untagged_local()
             .is_some_and(|theirs| !theirs.contains(given))
     }
 }
@@ -1636,13 +1636,13 @@ fn push_other_levels<'a>(
 
 /// Whether an e-mail's local part is spelled from the signals' own names alone (with
 /// dots, digits and the like left out): `john.smith`, `jsmith`, `smith.j`, `john`.
-fn local_is_name(email: &str, side: &SignalSide<'_>) -> bool {
-    let Some((local, _)) = compare::split_email(email) else {
+fn local_is_name(email: &compare::PreparedEmail<'_>, side: &SignalSide<'_>) -> bool {
+    let Some(local) = email.untagged_local() else {
         return false;
     };
     // Compared letter by letter without copying: most candidates' mailboxes fail on
     // their length already.
-    let local = compare::untagged(local).as_bytes();
+    let local = local.as_bytes();
     let local_letters = || local.iter().copied().filter(u8::is_ascii_lowercase);
     let count = local_letters().count();
     let names = side.name_letters();
@@ -1751,23 +1751,27 @@ fn compare_emails<'a>(side: &SignalSide<'a>, patron: &ProfileKeys<'_>) -> Compar
         .identifiers
         .iter()
         .any(|i| i.kind == IdentifierKind::Email)
+        || side.emails().is_empty()
     {
         return best;
     }
+    // Each of the patron's e-mails split once, for every rule that reads its parts.
+    let their_emails: SmallVec<[compare::PreparedEmail<'_>; 4]> = patron
+        .identifiers
+        .iter()
+        .filter(|i| i.kind == IdentifierKind::Email)
+        .map(|i| compare::PreparedEmail::new(i.value))
+        .collect();
     for mine in side.emails() {
-        for theirs in patron
-            .identifiers
-            .iter()
-            .filter(|i| i.kind == IdentifierKind::Email)
-        {
-            let l = mine.level(theirs.value, side);
+        for theirs in &their_emails {
+            let l = mine.level(theirs, side);
             if best.is_none_or(|(b, _)| rank(l) < rank(b)) {
                 best = Some((l, ValueRef::Identifier(mine.identifier)));
             }
         }
     }
     match best {
-        Some((Level::Different, _)) if household_mailbox_either_side(side, patron) => {
+        Some((Level::Different, _)) if household_mailbox_either_side(side, &their_emails) => {
             Some((Level::Different, ValueRef::HouseholdMailbox))
         }
         best => best,
@@ -1780,28 +1784,27 @@ fn compare_emails<'a>(side: &SignalSide<'a>, patron: &ProfileKeys<'_>) -> Compar
 /// (`john.mary.smith@`). A person writes the household's mailbox on some orders and
 /// their own on others, and a stranger of the name has a household too: the two
 /// differing says nothing either way.
-fn household_mailbox_either_side(side: &SignalSide<'_>, patron: &ProfileKeys<'_>) -> bool {
-    side.has_household_mailbox() || {
-        let mut theirs = patron
-            .identifiers
-            .iter()
-            .filter(|i| i.kind == IdentifierKind::Email)
-            .peekable();
-        theirs.peek().is_some() && theirs.all(|i| is_household_mailbox(i.value, side))
-    }
+fn household_mailbox_either_side(
+    side: &SignalSide<'_>,
+    their_emails: &[compare::PreparedEmail<'_>],
+) -> bool {
+    side.has_household_mailbox()
+        || !their_emails.is_empty()
+            && their_emails
+                .iter()
+                .all(|email| is_household_mailbox(email, side))
 }
 
 /// See [`household_mailbox_either_side`].
-fn is_household_mailbox(email: &str, side: &SignalSide<'_>) -> bool {
+fn is_household_mailbox(email: &compare::PreparedEmail<'_>, side: &SignalSide<'_>) -> bool {
     let names = side.name_letters();
     let family = &names.family;
     if family.len() < 3 {
         return false;
     }
-    let Some((local, _)) = compare::split_email(email) else {
+    let Some(local) = email.untagged_local() else {
         return false;
     };
-    let local = compare::untagged(local);
     // Every household form adds three letters or more to the family name.
     if local.bytes().filter(u8::is_ascii_lowercase).count() < family.len() + 3 {
         return false;
