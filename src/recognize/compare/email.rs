@@ -53,7 +53,7 @@ pub(crate) fn email_level(a: &str, b: &str) -> EmailLevel {
 }
 
 /// One address split once into its untagged local part and domain, to be compared with
-/// many others: [`level`](Self::level) answers as [`email_level`] does.
+/// many others: [`level_split`](Self::level_split) answers as [`email_level`] does.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct PreparedEmail<'a> {
     whole: &'a str,
@@ -74,20 +74,32 @@ impl<'a> PreparedEmail<'a> {
         self.parts.map(|(local, _)| local)
     }
 
+    /// The whole address.
+    pub(crate) fn whole(&self) -> &'a str {
+        self.whole
+    }
+
     /// [`email_level`] of this address and `other`.
+    #[cfg(test)]
     pub(crate) fn level(&self, other: &str) -> EmailLevel {
-        let a = self.whole;
-        if a.is_empty() || other.is_empty() {
+        self.level_split(&PreparedEmail::new(other))
+    }
+
+    /// [`email_level`] of this address and `other`, split once too: an address compared
+    /// with many is compared with each one's parts, read once for every comparison.
+    pub(crate) fn level_split(&self, other: &PreparedEmail<'_>) -> EmailLevel {
+        let (a, other_whole) = (self.whole, other.whole);
+        if a.is_empty() || other_whole.is_empty() {
             return EmailLevel::Different;
         }
-        if a == other {
+        if a == other_whole {
             return EmailLevel::Exact;
         }
         if let Some((local_a, domain_a)) = self.parts
             && !local_a.is_empty()
-            && let Some((local_b, domain_b)) = split_email(other)
+            && let Some((local_b, domain_b)) = other.parts
         {
-            let local_b = untagged(local_b);
+            // Both local parts are already without their `+tag` (`PreparedEmail::new`).
             if local_b == local_a {
                 if domain_a == domain_b {
                     return EmailLevel::Exact;
@@ -102,7 +114,7 @@ impl<'a> PreparedEmail<'a> {
                 return EmailLevel::OneEdit;
             }
         }
-        if within_one_edit(a, other) {
+        if within_one_edit(a, other_whole) {
             return EmailLevel::OneEdit;
         }
         EmailLevel::Different

@@ -42,7 +42,10 @@ mod nicknames;
 mod phone;
 mod phonetic;
 
-pub(crate) use address::{PostcodeLevel, PreparedStreet, address_similarity, postcode_level};
+pub(crate) use address::{
+    PostcodeLevel, PreparedStreet, ReadStreet, address_similarity, address_similarity_read,
+    postcode_level, read_street,
+};
 pub(crate) use dates::{DateLevel, compare_dates};
 pub(crate) use edit::{
     doubled_or_swapped_letter, neighbouring_keys, phone_one_digit_off, same_but_umlauts,

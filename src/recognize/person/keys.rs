@@ -34,13 +34,46 @@ pub(super) struct NameKeys<'a> {
     pub(super) given_nicknames: Option<compare::NicknameEntry>,
 }
 
+/// A patron's street line: as given (read from the profile itself), or as the words and
+/// numbers comparing reads from it, kept in the block so that scoring a candidate does
+/// not read their line again.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum StreetKey<'a> {
+    Line(&'a str),
+    /// The block's section written by `street`, checked when the block was read.
+    Read(&'a str),
+}
+
+impl<'a> StreetKey<'a> {
+    /// The line's words and numbers, put back together from the block's section (see
+    /// `street`), for [`StreetKey::Read`] only.
+    pub(super) fn read(section: &'a str) -> compare::ReadStreet<'a> {
+        let mut street = compare::ReadStreet::new();
+        let mut reader = Reader {
+            block: section,
+            at: 0,
+        };
+        // The section was checked when the block was read: nothing here fails.
+        let (words, numbers) = (reader.byte(), reader.byte());
+        for _ in 0..words.unwrap_or(0) {
+            street.push_word(reader.text().flatten().unwrap_or_default());
+        }
+        for _ in 0..numbers.unwrap_or(0) {
+            let main = reader.text().flatten().unwrap_or_default();
+            let suffix = reader.text().flatten().unwrap_or_default();
+            street.push_number(main, suffix);
+        }
+        street
+    }
+}
+
 /// The values of a patron's profile that the person strategy compares.
 #[derive(Clone, Debug, Default)]
 pub(super) struct ProfileKeys<'a> {
     pub(super) names: SmallVec<[NameKeys<'a>; 4]>,
     pub(super) identifiers: SmallVec<[IdentifierKey<'a>; 6]>,
     /// Street line and postcode of every address given.
-    pub(super) addresses: SmallVec<[(Option<&'a str>, Option<&'a str>); 3]>,
+    pub(super) addresses: SmallVec<[(Option<StreetKey<'a>>, Option<&'a str>); 3]>,
     pub(super) birth_date: Option<NaiveDate>,
 }
 
@@ -124,7 +157,7 @@ impl<'a> ProfileKeys<'a> {
             patron
                 .addresses()
                 .iter()
-                .map(|a| (a.street(), a.postcode())),
+                .map(|a| (a.street().map(StreetKey::Line), a.postcode())),
         );
     }
 
@@ -144,8 +177,8 @@ impl<'a> ProfileKeys<'a> {
                 .and_then(NaiveDate::from_num_days_from_ce_opt),
         };
         self.read_names(reader)?;
-        for _ in 0..reader.number(1)? {
-            let kind = match reader.number(1)? {
+        for _ in 0..reader.byte()? {
+            let kind = match reader.byte()? {
                 0 => IdentifierKind::Email,
                 1 => IdentifierKind::Phone,
                 2 => IdentifierKind::CardToken,
@@ -159,20 +192,20 @@ impl<'a> ProfileKeys<'a> {
                 value,
             });
         }
-        for _ in 0..reader.number(1)? {
-            self.addresses.push((reader.text()?, reader.text()?));
+        for _ in 0..reader.byte()? {
+            self.addresses.push((reader.street()?, reader.text()?));
         }
         Some(())
     }
 
     fn read_names(&mut self, reader: &mut Reader<'a>) -> Option<()> {
-        for _ in 0..reader.number(1)? {
+        for _ in 0..reader.byte()? {
             self.names.push(NameKeys {
                 given: reader.text()?,
                 family: reader.text()?,
                 given_sound: reader.text()?.map(str::as_bytes),
                 family_sound: reader.text()?.map(str::as_bytes),
-                given_nicknames: Some(match reader.number(1)? {
+                given_nicknames: Some(match reader.byte()? {
                     0 => compare::NicknameEntry::default(),
                     _ => compare::NicknameEntry::from_parts([
                         reader.entry_part()?,
@@ -265,7 +298,7 @@ pub(crate) fn encode_with(profile: &Profile, known: &KnownSounds<'_>) -> Option<
     }
     number(&mut out, profile.addresses.len(), 1)?;
     for address in &profile.addresses {
-        text(&mut out, address.street())?;
+        street(&mut out, address.street())?;
         text(&mut out, address.postcode())?;
     }
     Some(out.into_boxed_str())
@@ -297,6 +330,27 @@ fn short(out: &mut String, value: usize) -> Option<()> {
     }
 }
 
+/// Writes a street line as the words and numbers comparing reads from it (see
+/// [`compare::read_street`]): how many words, how many numbers, each word, then each
+/// number's main part and suffix; [`ABSENT`] for no line.
+fn street(out: &mut String, line: Option<&str>) -> Option<()> {
+    let Some(line) = line else {
+        return number(out, ABSENT, 1);
+    };
+    compare::read_street(line, |words, numbers| {
+        number(out, words.len(), 1)?;
+        number(out, numbers.len(), 1)?;
+        for word in words {
+            text(out, Some(word))?;
+        }
+        for (main, suffix) in numbers {
+            text(out, Some(main))?;
+            text(out, Some(suffix))?;
+        }
+        Some(())
+    })
+}
+
 fn text(out: &mut String, value: Option<&str>) -> Option<()> {
     match value {
         Some(value) => {
@@ -324,10 +378,18 @@ impl<'a> Reader<'a> {
                 .fold(0usize, |n, &d| (n << 7) | usize::from(d & 0x7f)),
         )
     }
+    /// A number written in one byte: [`number`](Self::number)`(1)` without the loop,
+    /// as nearly every length and count a block holds is one byte.
+    fn byte(&mut self) -> Option<usize> {
+        let byte = *self.block.as_bytes().get(self.at)?;
+        self.at += 1;
+        Some(usize::from(byte & 0x7f))
+    }
+
     /// A length or table position written short (see [`LONG`]); `Err(())` for the
     /// absent mark, `None` for a broken block.
     fn short(&mut self) -> Option<Result<usize, ()>> {
-        Some(match self.number(1)? {
+        Some(match self.byte()? {
             LONG => Ok(self.number(LONG_BYTES)?),
             ABSENT => Err(()),
             n => Ok(n),
@@ -337,6 +399,22 @@ impl<'a> Reader<'a> {
     /// One of the four numbers of a nickname table entry.
     fn entry_part(&mut self) -> Option<u32> {
         u32::try_from(self.short()?.ok()?).ok()
+    }
+
+    /// A street written by `street`: `Some(None)` for an absent one, `None` for a broken
+    /// block.
+    fn street(&mut self) -> Option<Option<StreetKey<'a>>> {
+        let start = self.at;
+        let words = self.byte()?;
+        if words == ABSENT {
+            return Some(None);
+        }
+        let numbers = self.byte()?;
+        // Each word, and each number's two parts, is present.
+        for _ in 0..words + 2 * numbers {
+            self.text()??;
+        }
+        Some(Some(StreetKey::Read(self.block.get(start..self.at)?)))
     }
 
     /// An optional string: `Some(None)` for an absent one, `None` for a broken block.
@@ -356,8 +434,36 @@ mod tests {
     use super::*;
     use crate::{Event, Memory, Order, PatronId, Signals};
 
+    /// A street's words and numbers as comparing reads them, however it was kept.
+    fn words(street: StreetKey<'_>) -> String {
+        match street {
+            StreetKey::Line(line) => {
+                compare::read_street(line, |words, numbers| format!("{words:?} {numbers:?}"))
+            }
+            StreetKey::Read(section) => {
+                let mut reader = Reader {
+                    block: section,
+                    at: 0,
+                };
+                let (words, numbers) = (reader.byte(), reader.byte());
+                let words: Vec<_> = (0..words.unwrap_or(0))
+                    .map(|_| reader.text().flatten().unwrap_or_default())
+                    .collect();
+                let numbers: Vec<_> = (0..numbers.unwrap_or(0))
+                    .map(|_| {
+                        let main = reader.text().flatten().unwrap_or_default();
+                        (main, reader.text().flatten().unwrap_or_default())
+                    })
+                    .collect();
+                assert_eq!(reader.at, section.len(), "the whole section is read");
+                format!("{words:?} {numbers:?}")
+            }
+        }
+    }
+
     /// What a block and the profile both give, in a form that compares: the sounds and
-    /// nickname entries a block adds are left out (the profile works them out on need).
+    /// nickname entries a block adds are left out (the profile works them out on need),
+    /// and streets are compared as the words and numbers comparing reads from them.
     fn plain(keys: &ProfileKeys<'_>) -> String {
         let names: Vec<_> = keys.names.iter().map(|n| (n.given, n.family)).collect();
         let identifiers: Vec<_> = keys
@@ -365,9 +471,14 @@ mod tests {
             .iter()
             .map(|i| (i.kind, i.system, i.value))
             .collect();
+        let addresses: Vec<_> = keys
+            .addresses
+            .iter()
+            .map(|&(street, postcode)| (street.map(words), postcode))
+            .collect();
         format!(
-            "{names:?} {identifiers:?} {:?} {:?}",
-            keys.addresses, keys.birth_date
+            "{names:?} {identifiers:?} {addresses:?} {:?}",
+            keys.birth_date
         )
     }
 
@@ -376,7 +487,8 @@ mod tests {
     #[test]
     fn a_block_gives_back_the_profile_it_was_written_from() -> crate::Result<()> {
         let mut memory = Memory::new();
-        let long_street = format!("12 {}Road", "Longacre ".repeat(16));
+        // One word long enough to be written long, and more words than are compared.
+        let long_street = format!("12 a {} Road {}", "Longacre".repeat(16), "Elm ".repeat(20));
         let records = [
             Signals::new()
                 .given_name("Ana Maria")
@@ -402,10 +514,12 @@ mod tests {
             let block = encode(&record.profile).expect("fits the format");
             let decoded = ProfileKeys::decode(&block).expect("a block it wrote");
             if id == 1 {
-                let longest = decoded.addresses.iter().filter_map(|&(street, _)| street);
+                let read = decoded.addresses.iter().filter_map(|&(street, _)| street);
                 assert!(
-                    longest.map(str::len).max() >= Some(LONG),
-                    "a street long enough to be written long"
+                    read.map(words).any(
+                        |w| w.contains(&"longacre".repeat(16)) && w.contains("(\"12\", \"a\")")
+                    ),
+                    "a street with a word long enough to be written long, and its number"
                 );
             }
             assert_eq!(plain(&decoded), plain(&ProfileKeys::of_view(&view)));

@@ -6,7 +6,7 @@ mod model;
 mod train;
 
 pub(crate) use keys::{KnownSounds, encode_with};
-use keys::{NameKeys, ProfileKeys};
+use keys::{NameKeys, ProfileKeys, StreetKey};
 
 use smallvec::SmallVec;
 
@@ -175,14 +175,19 @@ impl PersonMatcher {
     /// patrons share the value.
     fn compare(&self, prepared: &Prepared<'_>, patron: &PatronView<'_>, out: &mut Evidence) {
         let block = prepared.index.comparison_keys(patron);
-        self.compare_block(prepared, patron, block, &mut ProfileKeys::default(), out);
+        let street = prepared.side.street_read();
+        let mut keys = ProfileKeys::default();
+        self.compare_block(prepared, street.as_ref(), patron, block, &mut keys, out);
     }
 
     /// [`compare`](Self::compare) with the patron's compact block already looked up, its
-    /// keys read into `keys` (room reused from one candidate to the next).
+    /// keys read into `keys` (room reused from one candidate to the next), and the
+    /// signals' street put together once for every candidate
+    /// ([`SignalSide::street_read`]).
     fn compare_block<'k>(
         &self,
         prepared: &Prepared<'_>,
+        street: Option<&compare::ReadStreet<'_>>,
         patron: &PatronView<'k>,
         block: Option<&'k str>,
         keys: &mut ProfileKeys<'k>,
@@ -191,7 +196,7 @@ impl PersonMatcher {
         keys.refill(block, patron);
         // Filled here rather than returned: the list is half a kilobyte, copied on return.
         let mut levels = Levels::new();
-        push_levels(&prepared.side, keys, &mut levels);
+        push_levels(&prepared.side, street, keys, &mut levels);
         for (field, level) in levels.iter() {
             out.push(self.item(*field, *level, prepared));
         }
@@ -508,8 +513,16 @@ impl PersonMatcher {
             .collect();
         touch(blocks.iter().copied());
         let mut keys = ProfileKeys::default();
+        let street = prepared.side.street_read();
         for ((patron, evidence), block) in patrons.iter().zip(out).zip(blocks) {
-            self.compare_block(prepared, patron, block, &mut keys, evidence);
+            self.compare_block(
+                prepared,
+                street.as_ref(),
+                patron,
+                block,
+                &mut keys,
+                evidence,
+            );
         }
     }
 }
@@ -672,10 +685,11 @@ impl Shortcut<'_, '_> {
         touch(blocks.iter().map(|(_, block)| *block));
         let mut others: SmallVec<[Bounded<'_>; 8]> = SmallVec::with_capacity(blocks.len());
         let mut keys = ProfileKeys::default();
+        let street = self.prepared.side.street_read();
         for (candidate, block) in blocks {
             let read = keys.refill(block, candidate);
             let mut levels = Levels::new();
-            push_other_levels(&self.prepared.side, &keys, &mut levels);
+            push_other_levels(&self.prepared.side, street.as_ref(), &keys, &mut levels);
             let mut rest = 0.0;
             let mut items = SmallVec::new();
             for &(field, level) in &levels {
@@ -999,6 +1013,13 @@ impl<'a> SignalSide<'a> {
         }
     }
 
+    /// The street line's words and numbers, put together from the line read once: for
+    /// comparing with every candidate's line a block keeps read (see
+    /// [`compare_streets`]).
+    fn street_read(&self) -> Option<compare::ReadStreet<'_>> {
+        self.street.as_ref().map(compare::PreparedStreet::read)
+    }
+
     /// See [`NameLetters`].
     fn name_letters(&self) -> &NameLetters {
         self.name_letters.get_or_init(|| NameLetters {
@@ -1014,7 +1035,7 @@ impl<'a> SignalSide<'a> {
         *self.household_mailbox.get_or_init(|| {
             self.emails()
                 .iter()
-                .any(|e| is_household_mailbox(e.identifier.value(), self))
+                .any(|e| is_household_mailbox(&e.email, self))
         })
     }
 
@@ -1067,15 +1088,15 @@ impl<'a> EmailSide<'a> {
 
     /// How the record's address compares with a patron's, as `push_other_levels` grades
     /// it.
-    fn level(&self, theirs: &str, side: &SignalSide<'_>) -> Level {
-        match self.email.level(theirs) {
+    fn level(&self, theirs: &compare::PreparedEmail<'_>, side: &SignalSide<'_>) -> Level {
+        match self.email.level_split(theirs) {
             EmailLevel::Exact => Level::Exact,
             // john.smith@ at two providers is what anyone named John Smith picks:
             // the names already count, so the mailbox adds nothing of its own.
             EmailLevel::SameLocal if self.local_is_name(side) => Level::Different,
             EmailLevel::SameLocal => Level::SameLocal,
             // smith1@ and smith2@ are two accounts, not a typo.
-            EmailLevel::OneEdit if differ_in_digits(self.identifier.value(), theirs) => {
+            EmailLevel::OneEdit if differ_in_digits(self.identifier.value(), theirs.whole()) => {
                 self.different(theirs, side)
             }
             // emma.berg@ and emmy.berg@ are two sisters' mailboxes, not a typo: the one
@@ -1084,14 +1105,14 @@ impl<'a> EmailSide<'a> {
             // finger, as in a given name (see `another_letter_and_sound`).
             EmailLevel::OneEdit
                 if self.edit_changes_own_given_name(theirs)
-                    && !slip_of_the_finger(self.identifier.value(), theirs) =>
+                    && !slip_of_the_finger(self.identifier.value(), theirs.whole()) =>
             {
                 Level::Different
             }
             // john.smith@ and johnsmith@ at one provider are how two John Smiths' mailboxes
             // differ (the second takes the name without the dot), not a typo.
             EmailLevel::OneEdit
-                if differ_in_separators(self.identifier.value(), theirs)
+                if differ_in_separators(self.identifier.value(), theirs.whole())
                     && self.local_is_name(side) =>
             {
                 self.different(theirs, side)
@@ -1103,7 +1124,7 @@ impl<'a> EmailSide<'a> {
 
     /// How a mailbox other than the patron's `theirs` compares: a namesake's when both
     /// are spelled from the record's names alone, else just different.
-    fn different(&self, theirs: &str, side: &SignalSide<'_>) -> Level {
+    fn different(&self, theirs: &compare::PreparedEmail<'_>, side: &SignalSide<'_>) -> Level {
         if self.local_is_name(side) && local_is_name(theirs, side) {
             Level::NamesakeMailbox
         } else {
@@ -1116,7 +1137,7 @@ impl<'a> EmailSide<'a> {
         if let Some(known) = self.local_is_name.get() {
             return known;
         }
-        let answer = local_is_name(self.identifier.value(), side);
+        let answer = local_is_name(&self.email, side);
         self.local_is_name.set(Some(answer));
         answer
     }
@@ -1125,12 +1146,12 @@ impl<'a> EmailSide<'a> {
     /// or more) in its local part and the patron's `theirs` does not: a one-edit
     /// difference between them is then a different name, a sibling's or twin's mailbox
     /// (`emma.berg@` and `emmy.berg@`), rather than a typo of the same one.
-    fn edit_changes_own_given_name(&self, theirs: &str) -> bool {
+    fn edit_changes_own_given_name(&self, theirs: &compare::PreparedEmail<'_>) -> bool {
         let Some(given) = self.spelled_given else {
             return false;
         };
-        compare::split_email(theirs)
-            .map(|(local, _)| compare::untagged(local))
+        theirs
+            .untagged_local()
             .is_some_and(|theirs| !theirs.contains(given))
     }
 }
@@ -1543,20 +1564,31 @@ fn levels<'a>(signals: &'a NormalizedSignals, patron: &PatronView<'a>) -> Levels
 /// [`levels`], with the signals' side worked out beforehand.
 fn levels_of<'a>(side: &SignalSide<'a>, patron: &ProfileKeys<'_>) -> Levels<'a> {
     let mut out = Levels::new();
-    push_levels(side, patron, &mut out);
+    push_levels(side, side.street_read().as_ref(), patron, &mut out);
     out
 }
 
-/// [`levels_of`], added to `out`.
-fn push_levels<'a>(side: &SignalSide<'a>, patron: &ProfileKeys<'_>, out: &mut Levels<'a>) {
+/// [`levels_of`], added to `out`, with the signals' street put together beforehand
+/// ([`SignalSide::street_read`]).
+fn push_levels<'a>(
+    side: &SignalSide<'a>,
+    street: Option<&compare::ReadStreet<'_>>,
+    patron: &ProfileKeys<'_>,
+    out: &mut Levels<'a>,
+) {
     let (given, family) = compare_names(side, &patron.names);
     out.push((Field::GivenName, given));
     out.push((Field::FamilyName, family));
-    push_other_levels(side, patron, out);
+    push_other_levels(side, street, patron, out);
 }
 
 /// Every comparison but the names (the cheap ones), in [`levels_of`]'s order.
-fn push_other_levels<'a>(side: &SignalSide<'a>, patron: &ProfileKeys<'_>, out: &mut Levels<'a>) {
+fn push_other_levels<'a>(
+    side: &SignalSide<'a>,
+    street: Option<&compare::ReadStreet<'_>>,
+    patron: &ProfileKeys<'_>,
+    out: &mut Levels<'a>,
+) {
     let signals = side.signals;
     let my_emails = || {
         signals
@@ -1602,7 +1634,7 @@ fn push_other_levels<'a>(side: &SignalSide<'a>, patron: &ProfileKeys<'_>, out: &
         phone => phone,
     };
     out.push((Field::Phone, phone));
-    out.push((Field::Address, compare_streets(side, patron)));
+    out.push((Field::Address, compare_streets(side, street, patron)));
     out.push((Field::Postcode, compare_postcodes(signals, patron)));
     out.push((
         Field::CardToken,
@@ -1619,13 +1651,13 @@ fn push_other_levels<'a>(side: &SignalSide<'a>, patron: &ProfileKeys<'_>, out: &
 
 /// Whether an e-mail's local part is spelled from the signals' own names alone (with
 /// dots, digits and the like left out): `john.smith`, `jsmith`, `smith.j`, `john`.
-fn local_is_name(email: &str, side: &SignalSide<'_>) -> bool {
-    let Some((local, _)) = compare::split_email(email) else {
+fn local_is_name(email: &compare::PreparedEmail<'_>, side: &SignalSide<'_>) -> bool {
+    let Some(local) = email.untagged_local() else {
         return false;
     };
     // Compared letter by letter without copying: most candidates' mailboxes fail on
     // their length already.
-    let local = compare::untagged(local).as_bytes();
+    let local = local.as_bytes();
     let local_letters = || local.iter().copied().filter(u8::is_ascii_lowercase);
     let count = local_letters().count();
     let names = side.name_letters();
@@ -1749,23 +1781,27 @@ fn compare_emails<'a>(side: &SignalSide<'a>, patron: &ProfileKeys<'_>) -> Compar
         .identifiers
         .iter()
         .any(|i| i.kind == IdentifierKind::Email)
+        || side.emails().is_empty()
     {
         return best;
     }
+    // Each of the patron's e-mails split once, for every rule that reads its parts.
+    let their_emails: SmallVec<[compare::PreparedEmail<'_>; 4]> = patron
+        .identifiers
+        .iter()
+        .filter(|i| i.kind == IdentifierKind::Email)
+        .map(|i| compare::PreparedEmail::new(i.value))
+        .collect();
     for mine in side.emails() {
-        for theirs in patron
-            .identifiers
-            .iter()
-            .filter(|i| i.kind == IdentifierKind::Email)
-        {
-            let l = mine.level(theirs.value, side);
+        for theirs in &their_emails {
+            let l = mine.level(theirs, side);
             if best.is_none_or(|(b, _)| rank(l) < rank(b)) {
                 best = Some((l, ValueRef::Identifier(mine.identifier)));
             }
         }
     }
     match best {
-        Some((Level::Different, _)) if household_mailbox_either_side(side, patron) => {
+        Some((Level::Different, _)) if household_mailbox_either_side(side, &their_emails) => {
             Some((Level::Different, ValueRef::HouseholdMailbox))
         }
         best => best,
@@ -1778,28 +1814,27 @@ fn compare_emails<'a>(side: &SignalSide<'a>, patron: &ProfileKeys<'_>) -> Compar
 /// (`john.mary.smith@`). A person writes the household's mailbox on some orders and
 /// their own on others, and a stranger of the name has a household too: the two
 /// differing says nothing either way.
-fn household_mailbox_either_side(side: &SignalSide<'_>, patron: &ProfileKeys<'_>) -> bool {
-    side.has_household_mailbox() || {
-        let mut theirs = patron
-            .identifiers
-            .iter()
-            .filter(|i| i.kind == IdentifierKind::Email)
-            .peekable();
-        theirs.peek().is_some() && theirs.all(|i| is_household_mailbox(i.value, side))
-    }
+fn household_mailbox_either_side(
+    side: &SignalSide<'_>,
+    their_emails: &[compare::PreparedEmail<'_>],
+) -> bool {
+    side.has_household_mailbox()
+        || !their_emails.is_empty()
+            && their_emails
+                .iter()
+                .all(|email| is_household_mailbox(email, side))
 }
 
 /// See [`household_mailbox_either_side`].
-fn is_household_mailbox(email: &str, side: &SignalSide<'_>) -> bool {
+fn is_household_mailbox(email: &compare::PreparedEmail<'_>, side: &SignalSide<'_>) -> bool {
     let names = side.name_letters();
     let family = &names.family;
     if family.len() < 3 {
         return false;
     }
-    let Some((local, _)) = compare::split_email(email) else {
+    let Some(local) = email.untagged_local() else {
         return false;
     };
-    let local = compare::untagged(local);
     // Every household form adds three letters or more to the family name.
     if local.bytes().filter(u8::is_ascii_lowercase).count() < family.len() + 3 {
         return false;
@@ -1907,18 +1942,26 @@ fn compare_external<'a>(
     best
 }
 
+/// `street` is the signals' line put together beforehand (see
+/// [`SignalSide::street_read`]).
 fn compare_streets<'a>(
     side: &SignalSide<'a>,
+    street: Option<&compare::ReadStreet<'_>>,
     patron: &ProfileKeys<'_>,
 ) -> Option<(Level, ValueRef<'a>)> {
-    let street = side.signals.address().street()?;
+    let line = side.signals.address().street()?;
     let mut best: Option<f64> = None;
     for &(theirs, _) in &patron.addresses {
         if let Some(theirs) = theirs {
-            // The record's line was read once for every candidate.
-            let s = match &side.street {
-                Some(prepared) => prepared.similarity(theirs),
-                None => compare::address_similarity(street, theirs),
+            // The record's line was read once for every candidate, and a block keeps each
+            // candidate's line read.
+            let s = match (theirs, street, &side.street) {
+                (StreetKey::Read(words), Some(mine), _) => mine.similarity(&StreetKey::read(words)),
+                (StreetKey::Read(words), None, _) => {
+                    compare::address_similarity_read(line, &StreetKey::read(words))
+                }
+                (StreetKey::Line(theirs), _, Some(prepared)) => prepared.similarity(theirs),
+                (StreetKey::Line(theirs), _, None) => compare::address_similarity(line, theirs),
             };
             best = Some(best.map_or(s, |b: f64| b.max(s)));
         }
