@@ -845,9 +845,8 @@ enum Sharing {
 #[derive(Clone, Debug)]
 struct NameSide<'a> {
     key: &'a str,
+    /// Up to the first space.
     first: &'a str,
-    /// The first whitespace-separated word.
-    word: &'a str,
     first_nicknames: std::cell::Cell<Option<compare::NicknameEntry>>,
     sounds: std::cell::Cell<Option<NameSounds>>,
 }
@@ -862,10 +861,14 @@ struct NameSounds {
 
 impl<'a> NameSide<'a> {
     fn new(key: &'a str) -> Self {
+        // A byte search: `split(' ')` walks a searcher through the name.
+        let first = match key.as_bytes().iter().position(|&b| b == b' ') {
+            Some(space) => key.get(..space).unwrap_or(key),
+            None => key,
+        };
         Self {
             key,
-            first: key.split(' ').next().unwrap_or(""),
-            word: first_word(key),
+            first,
             first_nicknames: std::cell::Cell::new(None),
             sounds: std::cell::Cell::new(None),
         }
@@ -889,7 +892,7 @@ impl<'a> NameSide<'a> {
         let word_sounds = compare::phonetic_keys_word(self.key);
         // A one-word name sounds as its word does: Double Metaphone is worked out once
         // for both (the primary code does not depend on asking for the alternate too).
-        let sound = if self.word == self.key {
+        let sound = if first_word(self.key) == self.key {
             word_sounds.0
         } else {
             compare::phonetic_key(self.key)
@@ -912,7 +915,7 @@ impl<'a> NameSide<'a> {
     /// Both sounds of the first word of `text` (a word of this name), as
     /// [`compare::phonetic_keys_word`] gives them: the name's own first word's are known.
     fn sounds_of_word(&self, text: &str) -> (compare::PhoneticKey, compare::PhoneticKey) {
-        if first_word(text) == self.word {
+        if first_word(text) == first_word(self.key) {
             self.word_sounds()
         } else {
             compare::phonetic_keys_word(text)
