@@ -852,59 +852,85 @@ enum Sharing {
     Users(usize),
 }
 
-/// One side of a name comparison, worked out once: the folded name, its first word, the
-/// first word's place in the nickname table (if looked up beforehand), the name's sound
-/// and both sounds of its first word (which its blocking keys combine).
-#[derive(Clone, Copy, Debug)]
+/// One side of a name comparison: the folded name, its first word, and, worked out on
+/// first need (a name that agrees exactly needs neither), the first word's place in the
+/// nickname table, the name's sound and both sounds of its first word (which its
+/// blocking keys combine).
+#[derive(Clone, Debug)]
 struct NameSide<'a> {
     key: &'a str,
+    /// Up to the first space.
     first: &'a str,
-    first_nicknames: Option<compare::NicknameEntry>,
+    first_nicknames: std::cell::Cell<Option<compare::NicknameEntry>>,
+    sounds: std::cell::Cell<Option<NameSounds>>,
+}
+
+/// A name's Double Metaphone primary code, and both codes of its first word (as
+/// [`compare::phonetic_keys_word`] gives them).
+#[derive(Clone, Copy, Debug)]
+struct NameSounds {
     sound: compare::PhoneticKey,
-    /// The first whitespace-separated word, and both its Double Metaphone codes (as
-    /// [`compare::phonetic_keys_word`] gives them).
-    word: &'a str,
     word_sounds: (compare::PhoneticKey, compare::PhoneticKey),
 }
 
 impl<'a> NameSide<'a> {
-    /// A given name: compared as one with every candidate's, so its table entry is
-    /// looked up now.
     fn new(key: &'a str) -> Self {
-        let side = Self::without_nicknames(key);
-        Self {
-            first_nicknames: Some(compare::NicknameEntry::of(side.first)),
-            ..side
-        }
-    }
-
-    /// A family name: compared as a given name only when the names look swapped, so its
-    /// table entry is looked up then.
-    fn without_nicknames(key: &'a str) -> Self {
-        let word = first_word(key);
-        let word_sounds = compare::phonetic_keys_word(key);
-        // A one-word name sounds as its word does: Double Metaphone is worked out once
-        // for both (the primary code does not depend on asking for the alternate too).
-        let sound = if word == key {
-            word_sounds.0
-        } else {
-            compare::phonetic_key(key)
+        // A byte search: `split(' ')` walks a searcher through the name.
+        let first = match key.as_bytes().iter().position(|&b| b == b' ') {
+            Some(space) => key.get(..space).unwrap_or(key),
+            None => key,
         };
         Self {
             key,
-            first: key.split(' ').next().unwrap_or(""),
-            first_nicknames: None,
-            sound,
-            word,
-            word_sounds,
+            first,
+            first_nicknames: std::cell::Cell::new(None),
+            sounds: std::cell::Cell::new(None),
         }
+    }
+
+    /// The first word's nickname table entry, looked up once.
+    fn nicknames(&self) -> compare::NicknameEntry {
+        if let Some(entry) = self.first_nicknames.get() {
+            return entry;
+        }
+        let entry = compare::NicknameEntry::of(self.first);
+        self.first_nicknames.set(Some(entry));
+        entry
+    }
+
+    /// The name's sounds, worked out once.
+    fn name_sounds(&self) -> NameSounds {
+        if let Some(sounds) = self.sounds.get() {
+            return sounds;
+        }
+        let word_sounds = compare::phonetic_keys_word(self.key);
+        // A one-word name sounds as its word does: Double Metaphone is worked out once
+        // for both (the primary code does not depend on asking for the alternate too).
+        let sound = if first_word(self.key) == self.key {
+            word_sounds.0
+        } else {
+            compare::phonetic_key(self.key)
+        };
+        let sounds = NameSounds { sound, word_sounds };
+        self.sounds.set(Some(sounds));
+        sounds
+    }
+
+    /// The name's Double Metaphone primary code.
+    fn sound(&self) -> compare::PhoneticKey {
+        self.name_sounds().sound
+    }
+
+    /// Both Double Metaphone codes of the name's first word.
+    fn word_sounds(&self) -> (compare::PhoneticKey, compare::PhoneticKey) {
+        self.name_sounds().word_sounds
     }
 
     /// Both sounds of the first word of `text` (a word of this name), as
     /// [`compare::phonetic_keys_word`] gives them: the name's own first word's are known.
     fn sounds_of_word(&self, text: &str) -> (compare::PhoneticKey, compare::PhoneticKey) {
-        if first_word(text) == self.word {
-            self.word_sounds
+        if first_word(text) == first_word(self.key) {
+            self.word_sounds()
         } else {
             compare::phonetic_keys_word(text)
         }
@@ -912,7 +938,7 @@ impl<'a> NameSide<'a> {
 
     /// The nickname table groups of the name's first word.
     fn nickname_groups(&self) -> &'static [compare::NicknameGroup] {
-        self.first_nicknames.map_or_else(
+        self.first_nicknames.get().map_or_else(
             || compare::nickname_groups(self.first),
             compare::NicknameEntry::groups,
         )
@@ -921,8 +947,8 @@ impl<'a> NameSide<'a> {
     /// Whether `other` (whose sound is `other_sound`, if known) sounds like this name.
     fn sounds_like(&self, other: &str, other_sound: Option<&[u8]>) -> bool {
         match other_sound {
-            Some(sound) => self.sound.as_bytes() == sound,
-            None => self.sound == compare::phonetic_key(other),
+            Some(sound) => self.sound().as_bytes() == sound,
+            None => self.sound() == compare::phonetic_key(other),
         }
     }
 }
@@ -1001,7 +1027,7 @@ impl<'a> SignalSide<'a> {
         Self {
             signals,
             given: signals.given_key().map(NameSide::new),
-            family: signals.family_key().map(NameSide::without_nicknames),
+            family: signals.family_key().map(NameSide::new),
             street: signals
                 .address()
                 .street()
@@ -1023,9 +1049,9 @@ impl<'a> SignalSide<'a> {
     /// See [`NameLetters`].
     fn name_letters(&self) -> &NameLetters {
         self.name_letters.get_or_init(|| NameLetters {
-            given: letters(self.given.map_or("", |n| n.key)),
-            first_given: letters(self.given.map_or("", |n| n.first)),
-            family: letters(self.family.map_or("", |n| n.key)),
+            given: letters(self.given.as_ref().map_or("", |n| n.key)),
+            first_given: letters(self.given.as_ref().map_or("", |n| n.first)),
+            family: letters(self.family.as_ref().map_or("", |n| n.key)),
         })
     }
 
@@ -1071,6 +1097,7 @@ impl<'a> EmailSide<'a> {
         let email = compare::PreparedEmail::new(identifier.value());
         let spelled_given = side
             .given
+            .as_ref()
             .map(|g| g.first)
             .filter(|g| g.len() >= 3)
             .filter(|g| {
@@ -1293,12 +1320,12 @@ impl<'a> Prepared<'a> {
     ) -> Self {
         let users = Self::users_of(signals, index);
         let holder = sole_holder(&users, index);
-        let mut side = SignalSide::new(signals);
+        let side = SignalSide::new(signals);
         if holder.is_some() && could_settle() {
             return Self::looked_up(side, index, users, holder, None);
         }
         let mut keys = BlockingKeys::default();
-        query_keys(&mut side, &mut keys);
+        query_keys(&side, &mut keys);
         Self::looked_up(side, index, users, holder, Some(&keys))
     }
 
@@ -1392,14 +1419,8 @@ impl<'a> Prepared<'a> {
             }
             return;
         }
-        // The shortcut holds the signals' side, read-only: the family name's table entry
-        // is looked up on a copy.
         let mut keys = BlockingKeys::default();
-        let family = family_with_nicknames(&self.side);
-        let (given, signals) = (self.side.given.as_ref(), self.side.signals);
-        name_keys_of(given, family.as_ref(), signals, &mut keys);
-        name_keys_of(family.as_ref(), given, signals, &mut keys);
-        email_local_keys(signals, &mut keys);
+        query_keys(&self.side, &mut keys);
         let mut filed: SmallVec<[&'a [PatronId]; BlockingKeys::CAP]> = SmallVec::new();
         self.index.patrons_under_each(keys.as_slice(), &mut filed);
         propose(self.users.iter().copied(), &filed, out);
@@ -2011,8 +2032,8 @@ fn compare_names<'a>(
     side: &SignalSide<'a>,
     names: &[NameKeys<'_>],
 ) -> (Compared<'a>, Compared<'a>) {
-    let given = side.given;
-    let family = side.family;
+    let given = side.given.as_ref();
+    let family = side.family.as_ref();
     let mut best_given: Option<Level> = None;
     let mut best_family: Option<Level> = None;
     let mut best_score = u8::MAX;
@@ -2046,7 +2067,7 @@ fn compare_names<'a>(
                 (name.given_sound, name.family_sound)
             };
             let memo = &side.names_compared;
-            let gl = g.as_ref().zip(their_given).map(|(a, b)| {
+            let gl = g.zip(their_given).map(|(a, b)| {
                 // Two initials that agree are left to `given_level`: they count as an
                 // initial, not as a name.
                 if a.key == b && b.len() > 1 {
@@ -2056,7 +2077,7 @@ fn compare_names<'a>(
                     given_level(a, b, given_sound, name.given_nicknames)
                 })
             });
-            let fl = f.as_ref().zip(their_family).map(|(a, b)| {
+            let fl = f.zip(their_family).map(|(a, b)| {
                 if a.key == b {
                     return Level::Exact;
                 }
@@ -2077,7 +2098,7 @@ fn compare_names<'a>(
             }
         }
     }
-    let key = |side: Option<NameSide<'a>>| side.map(|s| s.key);
+    let key = |side: Option<&NameSide<'a>>| side.map(|s| s.key);
     let given_value = if swapped { key(family) } else { key(given) };
     let family_value = if swapped { key(given) } else { key(family) };
     let with_value = |level: Option<Level>, tag: &'static str, value: Option<&'a str>| {
@@ -2124,9 +2145,7 @@ fn given_level(
     // Each side's table entry is looked up once: the record's with the record, the
     // patron's when memory wrote their compact block.
     let eb = b_nicknames.unwrap_or_else(|| compare::NicknameEntry::of(fb));
-    let ea = side
-        .first_nicknames
-        .unwrap_or_else(|| compare::NicknameEntry::of(fa));
+    let ea = side.nicknames();
     if compare::are_nicknames_known(fa, ea, fb, eb) {
         return Level::Nickname;
     }
@@ -2494,7 +2513,7 @@ impl Strategy for PersonMatcher {
             .iter()
             .map(|identifier| index.counted_patrons_with(identifier));
         let mut keys = BlockingKeys::default();
-        query_keys(&mut SignalSide::new(signals), &mut keys);
+        query_keys(&SignalSide::new(signals), &mut keys);
         let mut filed: SmallVec<[&[PatronId]; BlockingKeys::CAP]> = SmallVec::new();
         index.patrons_under_each(keys.as_slice(), &mut filed);
         propose(users, &filed, out);
@@ -2629,25 +2648,11 @@ fn index_keys<'a>(signals: &'a NormalizedSignals, out: &mut BlockingKeys) -> Kno
 }
 
 /// The keys to look up: the index keys, plus the names swapped. The names' sounds and
-/// table entries come from the signals' side, where comparisons read them too (the
-/// family name's table entry, looked up here, is kept for swapped comparisons).
-fn query_keys(side: &mut SignalSide<'_>, out: &mut BlockingKeys) {
-    side.family = family_with_nicknames(side);
+/// table entries come from the signals' side, where comparisons read them too.
+fn query_keys(side: &SignalSide<'_>, out: &mut BlockingKeys) {
     name_keys_of(side.given.as_ref(), side.family.as_ref(), side.signals, out);
     name_keys_of(side.family.as_ref(), side.given.as_ref(), side.signals, out);
     email_local_keys(side.signals, out);
-}
-
-/// The signals' family name with its table entry looked up where its blocking keys
-/// need it (as the given name of the swapped keys).
-fn family_with_nicknames<'a>(side: &SignalSide<'a>) -> Option<NameSide<'a>> {
-    let signals = side.signals;
-    let has_other = signals.address().postcode().is_some() || signals.birth_date().is_some();
-    let mut family = side.family?;
-    if (side.given.is_some() || has_other) && family.first_nicknames.is_none() {
-        family.first_nicknames = Some(compare::NicknameEntry::of(family.first));
-    }
-    Some(family)
 }
 
 /// The blocking keys of a given and a family name with the signals' postcode and birth
@@ -2660,11 +2665,11 @@ fn name_keys<'a>(
     out: &mut BlockingKeys,
 ) -> KnownSounds<'a> {
     let given = given.map(NameSide::new);
-    let family = family.map(NameSide::without_nicknames);
+    let family = family.map(NameSide::new);
     name_keys_of(given.as_ref(), family.as_ref(), signals, out);
     KnownSounds {
-        given: given.and_then(|g| Some((g.key, g.sound, g.first_nicknames?))),
-        family: family.map(|f| (f.key, f.sound)),
+        given: given.map(|g| (g.key, g.sound(), g.nicknames())),
+        family: family.map(|f| (f.key, f.sound())),
     }
 }
 
@@ -2681,7 +2686,7 @@ fn name_keys_of(
     // files under none.
     let given = given.filter(|_| family.is_some() || postcode.is_some() || birth.is_some());
     let family = family.filter(|_| given.is_some() || postcode.is_some() || birth.is_some());
-    let given_sound = given.map(|g| g.word_sounds.0).filter(|k| !k.is_empty());
+    let given_sound = given.map(|g| g.word_sounds().0).filter(|k| !k.is_empty());
     // Nicknames sound nothing alike (Bob, Robert): their table groups block together.
     let given_groups: &[compare::NicknameGroup] = given.map_or(&[], NameSide::nickname_groups);
     let given = given.map(|g| g.key);
@@ -2904,7 +2909,7 @@ mod tests {
                     name_keys_as_first_written(f, g, &signals, &mut expected);
                     email_local_keys(&signals, &mut expected);
                     let mut queried = BlockingKeys::default();
-                    query_keys(&mut SignalSide::new(&signals), &mut queried);
+                    query_keys(&SignalSide::new(&signals), &mut queried);
                     assert_eq!(queried.as_slice(), expected.as_slice(), "{g:?} {f:?}");
                     filed += expected.as_slice().len();
                 }
@@ -2983,14 +2988,14 @@ mod tests {
             "o brien",
         ] {
             let side = NameSide::new(name);
-            assert_eq!(side.sound, compare::phonetic_key(name), "{name:?}");
+            assert_eq!(side.sound(), compare::phonetic_key(name), "{name:?}");
             assert_eq!(
-                side.word_sounds,
+                side.word_sounds(),
                 compare::phonetic_keys_word(name),
                 "{name:?}"
             );
             assert_eq!(
-                side.word_sounds.0,
+                side.word_sounds().0,
                 compare::phonetic_key_word(name),
                 "{name:?}"
             );
