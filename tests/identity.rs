@@ -647,6 +647,47 @@ fn a_review_stays_open_while_the_profiles_prove_nothing_more() {
 }
 
 #[test]
+fn a_review_is_merged_once_its_patron_gives_the_full_name_and_nothing_else_differs() {
+    let dir = TempDir::new("review-full-name");
+    let mut memory = strict_merging(dir.path());
+    let anna = seed(&mut memory, "anna", anna_rumstrom());
+    let box_office = anna_at_the_box_office;
+    let provisional = seed(&mut memory, "box-1", box_office());
+    assert_ne!(provisional, anna);
+    assert_eq!(memory.reviews().count(), 1);
+    // Back with the same phone and her full name: the provisional patron now shares her
+    // whole name, and nothing else of the two compares (a phone on one side, a mailbox
+    // and a postcode on the other). A record of that name alone would be linked to her:
+    // the provisional patron is merged by the same standard.
+    let again = seed(&mut memory, "box-2", box_office().given_name("Anna"));
+    assert_eq!(again, anna, "the older id survives");
+    assert_eq!(memory.patron(provisional).map(|p| p.id()), Some(anna));
+    assert_eq!(memory.reviews().count(), 0, "the review is settled");
+    // Replaying the journal makes the same decision.
+    let before = snapshot(&memory);
+    drop(memory);
+    let reopened = strict_merging(dir.path());
+    assert_eq!(snapshot(&reopened), before);
+
+    // With a mailbox of its own beside hers, the rest speaks against them: the review
+    // stays for a person to decide.
+    let other = TempDir::new("review-full-name-own-mailbox");
+    let mut memory = strict_merging(other.path());
+    let anna = seed(&mut memory, "anna", anna_rumstrom());
+    let provisional = seed(&mut memory, "box-1", box_office());
+    let again = seed(
+        &mut memory,
+        "box-2",
+        box_office()
+            .given_name("Anna")
+            .email("zonnebloem77@example.net"),
+    );
+    assert_eq!(again, provisional);
+    assert_ne!(memory.patron(provisional).map(|p| p.id()), Some(anna));
+    assert_eq!(memory.reviews().count(), 1);
+}
+
+#[test]
 fn a_review_is_not_settled_on_a_shared_home_when_each_has_contact_details_of_his_own() {
     let dir = TempDir::new("review-home");
     let mut memory = strict_merging(dir.path());

@@ -2151,3 +2151,29 @@ fn a_second_mailbox_of_the_name_with_her_birth_year_is_still_her() {
     let namesake = recognize(&memory, saskia().email("saskia.vandenberg62@example.net"));
     assert!(namesake.known_patron().is_none(), "{}", namesake.explain());
 }
+
+#[test]
+fn another_mobile_beside_the_full_name_alone_is_not_enough() {
+    // A Known threshold that the full name alone clears in this young memory.
+    let clock = regulars::ManualClock::new(t0());
+    let mut memory = build(builder(&clock).thresholds(regulars::Thresholds::default().known(11.0)));
+    let name = || {
+        Signals::new()
+            .given_name("Marieke")
+            .family_name("Oosterbroek")
+            .country("GB")
+    };
+    let patron = seed(&mut memory, "1", name().phone("07700 900123"));
+    assert_known(&memory, name(), patron, "the full name alone");
+    assert_known(
+        &memory,
+        name().phone("07700 900123"),
+        patron,
+        "the name and her mobile",
+    );
+    // Another mobile beside the name: two people of one name, each with a mobile of their
+    // own, as often as one person who changed number. A mobile beside a landline is no
+    // such sign (another kind of line), so what is left differing weighs well against.
+    let other = recognize(&memory, name().phone("07700 900999"));
+    assert_eq!(other.decision(), "review", "{}", other.explain());
+}

@@ -85,10 +85,10 @@ pub enum IdentityChange {
 /// linked to the provisional patron or to a candidate, the provisional patron's profile
 /// is compared with each candidate's, as if it were one record, and merged into the one
 /// it now matches as surely as a Known record (over the raised Known threshold, leading
-/// the other candidates by the margin, its given name or birth date agreeing, something
-/// beyond the names agreeing, nothing saying they are two people, not pinned apart). A
-/// shared home is not enough when each has an e-mail or phone the other never used: a
-/// father and a son of one name look just like that.
+/// the other candidates by the margin, its given name or birth date agreeing, nothing
+/// beyond the names speaking against it, nothing saying they are two people, not pinned
+/// apart). A shared home is not enough when each has an e-mail or phone the other never
+/// used: a father and a son of one name look just like that.
 /// The merge appears in [`Memory::identity_changes`] as
 /// [`MergeCause::Automatic`], and [`Memory::split`] undoes it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -812,9 +812,9 @@ impl Memory {
     /// with each candidate's as if it were one record, and merges the provisional patron
     /// into the candidate it now matches as surely as a record is linked: the weight
     /// reaches the (raised) Known threshold and leads every other candidate by the margin,
-    /// the given name or birth date speaks for it, something beyond the names agrees, and
-    /// nothing says they are two people. The review item then leaves the queue. Returns
-    /// the patron `patron` now stands for.
+    /// the given name or birth date speaks for it, nothing beyond the names speaks against
+    /// it, and nothing says they are two people. The review item then leaves the queue.
+    /// Returns the patron `patron` now stands for.
     ///
     /// Only the reviews `patron` is in are read (through an index), so the cost does not
     /// grow with the queue.
@@ -962,8 +962,8 @@ impl Memory {
     /// The best weight of patron `a`'s profile compared with patron `b` as one record
     /// (each of its latest names and addresses with all its identifiers and birth date)
     /// where nothing says they are two people, and whether that comparison could prove
-    /// them one: the given name or birth date speaks for `b` and something beyond the
-    /// names agrees. `None` when every comparison conflicts.
+    /// them one: the given name or birth date speaks for `b` and the rest, taken together,
+    /// does not speak against it. `None` when every comparison conflicts.
     fn profile_weight(&self, a: PatronId, b: PatronId) -> Option<(f64, bool)> {
         self.profile_weight_with(a, b, false)
     }
@@ -1008,9 +1008,14 @@ impl Memory {
                 if person_conflict(&evidence) {
                     continue;
                 }
+                // Beyond the names, the rest must not speak against them: a patron whose
+                // profile shares only the names with the candidate, nothing of either
+                // compared (one seen by a phone, the other by a mailbox), is proven one by
+                // the standard a record with those names is linked by (the raised Known
+                // threshold, the margin over the others), and is left to review no longer.
                 let found = (
                     evidence.weight(),
-                    beyond_names > 0.0
+                    beyond_names >= 0.0
                         && person_agrees(&evidence)
                         && !only_the_home_agrees(&evidence)
                         && (!shared || something_shared(&evidence)),
