@@ -360,6 +360,24 @@ fn a_bad_holder_in_the_second_ticket_records_nothing() {
 }
 
 #[test]
+fn a_large_order_cannot_repeat_a_ticket() {
+    let (mut memory, _) = populated();
+    // Large orders are checked through a set, small ones in place: both refuse.
+    for size in [3, 40] {
+        let mut tickets: Vec<_> = (0..size)
+            .map(|i| ticket(&format!("t-big-{i}"), "hamlet-3"))
+            .collect();
+        tickets.push(ticket("t-big-1", "hamlet-4"));
+        let err = rejected(&mut memory, order("e-big", "o-big", cleo(), tickets));
+        assert!(
+            matches!(&err, Error::DuplicateId { kind: "ticket", id, .. } if id.contains("t-big-1")),
+            "{size} tickets: {err:?}"
+        );
+        assert!(memory.ticket("t-big-0").is_none());
+    }
+}
+
+#[test]
 fn a_ticket_id_cannot_be_used_twice() {
     let (mut memory, _) = populated();
     // Within one order.

@@ -37,6 +37,10 @@ fn fingerprint(event: &Event) -> u64 {
     hasher.finish()
 }
 
+/// Orders of up to this many tickets are checked for a repeated ticket id by comparing
+/// each with the ones before it: cheaper than a set at this size.
+const SMALL_ORDER: usize = 16;
+
 fn invalid(event: &str, field: impl std::fmt::Display, reason: Rejection) -> Error {
     Error::InvalidInput {
         location: at(event, field),
@@ -473,10 +477,11 @@ impl Memory {
         };
         let mut planned: Vec<(PerformanceIdx, Option<NormalizedSignals>)> =
             Vec::with_capacity(order.tickets.len());
-        // Only an order of several tickets can repeat one: a one-ticket order (most of
-        // them) allocates no set.
+        // Only an order of several tickets can repeat one. A small order (nearly all of
+        // them) is searched in place; a large one through a set, so that a hostile order
+        // of thousands of tickets is not searched in quadratic time.
         let mut in_this_order = HashSet::new();
-        let several = order.tickets.len() > 1;
+        let several = order.tickets.len() > SMALL_ORDER;
         for (i, ticket) in order.tickets.iter().enumerate() {
             let field = |field| ItemField {
                 list: "order.tickets",
@@ -484,9 +489,16 @@ impl Memory {
                 field,
             };
             check_id(ev, field("id"), ticket.id.as_str())?;
-            if self.state.tickets.contains_key(ticket.id.as_str())
-                || (several && !in_this_order.insert(ticket.id.as_str()))
-            {
+            let repeated = if several {
+                !in_this_order.insert(ticket.id.as_str())
+            } else {
+                order
+                    .tickets
+                    .iter()
+                    .take(i)
+                    .any(|earlier| earlier.id == ticket.id)
+            };
+            if repeated || self.state.tickets.contains_key(ticket.id.as_str()) {
                 return Err(Error::DuplicateId {
                     event: shown(ev),
                     kind: "ticket",
@@ -1523,10 +1535,12 @@ impl Memory {
             Some(&[rule]) if only.is_none_or(|only| only == rule) => Some(rule),
             _ => only,
         };
+        if !self.engine.hears(trigger) {
+            return Proposal::nothing_for(view.id(), now);
+        }
         let ctx = RuleContext::new(view, trigger, &self.state.catalog, now);
         let cluster = self.state.cluster(view.id());
-        self.engine
-            .propose(&ctx, only, &self.state.ledger, &cluster)
+        self.engine.propose(&ctx, only, &self.state.ledger, cluster)
     }
 
     /// Fires what the engine admits, then refiles the patron's due times. A merged
@@ -1538,13 +1552,11 @@ impl Memory {
 
     /// Fires what the engine admits; the caller refiles the patron's due times.
     fn admit_unfiled(&mut self, proposal: Proposal, out: &mut Outcome) {
-        let Some((patron, _)) = proposal.subject() else {
+        if proposal.subject().is_none() {
             return;
-        };
-        let cluster = self.state.cluster(patron);
+        }
         let before = out.fired.len();
-        self.engine
-            .admit(proposal, &mut self.state.ledger, &cluster, out);
+        self.engine.admit(proposal, &mut self.state.ledger, out);
         self.note_fired(&out.fired[before..]);
     }
 
@@ -1557,10 +1569,8 @@ impl Memory {
         let Some((patron, now)) = proposal.subject() else {
             return;
         };
-        let cluster = self.state.cluster(patron);
         let before = out.fired.len();
-        self.engine
-            .admit(proposal, &mut self.state.ledger, &cluster, out);
+        self.engine.admit(proposal, &mut self.state.ledger, out);
         self.note_fired(&out.fired[before..]);
         self.reschedule(patron, now, handled);
     }

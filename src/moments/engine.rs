@@ -12,7 +12,7 @@ use super::ledger::{MomentLedger, OnceKey, RuleIdx, Standing};
 use super::moment::{Text, channel_of, dedupe_key_of, default_purpose};
 use super::{
     Action, Moment, MomentKind, MomentRule, OncePer, Policy, RuleContext, SilencedMoment,
-    Suppressor, TriggerKinds,
+    Suppressor, Trigger, TriggerKinds,
 };
 use crate::memory::PatronView;
 use crate::model::ids::{PatronId, PerformanceId};
@@ -52,6 +52,9 @@ pub(crate) struct Engine {
     /// The triggers each rule looks at ([`MomentRule::triggers`], asked once here), by
     /// registration order: a rule is not asked about the others.
     interest: Vec<TriggerKinds>,
+    /// The triggers any rule looks at: about the others (orders and purchases, for the
+    /// built-in rules) nobody is asked, and memory skips asking at once.
+    heard: TriggerKinds,
     /// Each rule's once-per key with its id hashed already, by registration order: its
     /// keys go on from there (see [`OnceKey::with_scope`]).
     once_keys: Vec<OnceKey>,
@@ -197,6 +200,10 @@ pub(crate) struct Proposal {
     /// Most proposals hold one moment or none: one is kept without allocating.
     candidates: SmallVec<[Candidate; 1]>,
     silenced: Vec<SilencedMoment>,
+    /// The patron and everyone merged into them, as the proposal was made: admitting it
+    /// right after checks the candidates against what they fired without working them
+    /// out again.
+    cluster: SmallVec<[PatronId; 2]>,
 }
 
 impl Proposal {
@@ -270,10 +277,13 @@ impl Engine {
             .filter(|(_, registered)| registered.rule.has_due_times())
             .map_while(|(idx, _)| RuleIdx::try_from(idx).ok())
             .collect();
-        let interest = rules
+        let interest: Vec<TriggerKinds> = rules
             .iter()
             .map(|registered| registered.rule.triggers())
             .collect();
+        let heard = interest
+            .iter()
+            .fold(TriggerKinds::NONE, |heard, &kinds| heard | kinds);
         let once_keys = rules
             .iter()
             .map(|registered| OnceKey::new(registered.rule.id()))
@@ -288,9 +298,16 @@ impl Engine {
             per_visit,
             timed,
             interest,
+            heard,
             once_keys,
             rule_texts,
         }
+    }
+
+    /// Whether any rule looks at this kind of trigger: if none does, asking them proposes
+    /// nothing.
+    pub(crate) fn hears(&self, trigger: &Trigger<'_>) -> bool {
+        self.heard.contains(TriggerKinds::of(trigger))
     }
 
     /// Asks the rules (all, or only `only`) about the context's patron and applies the
@@ -301,7 +318,7 @@ impl Engine {
         ctx: &RuleContext<'_>,
         only: Option<RuleIdx>,
         ledger: &MomentLedger,
-        cluster: &[PatronId],
+        cluster: SmallVec<[PatronId; 2]>,
     ) -> Proposal {
         let patron = ctx.patron();
         let now = ctx.now();
@@ -351,7 +368,7 @@ impl Engine {
             let asked = Cell::new(None);
             let rule_ctx = ctx.for_rule(Admission {
                 ledger,
-                cluster,
+                cluster: &cluster,
                 rule: &**rule,
                 policy,
                 suppressions: &suppressions,
@@ -433,6 +450,7 @@ impl Engine {
                 });
             }
         }
+        proposal.cluster = cluster;
         proposal
     }
 
@@ -443,17 +461,12 @@ impl Engine {
     ///
     /// `ledger` is the one the proposal was made from, unchanged since: memory admits each
     /// proposal right after making it.
-    pub(crate) fn admit(
-        &self,
-        proposal: Proposal,
-        ledger: &mut MomentLedger,
-        cluster: &[PatronId],
-        out: &mut Outcome,
-    ) {
+    pub(crate) fn admit(&self, proposal: Proposal, ledger: &mut MomentLedger, out: &mut Outcome) {
         let Some((patron, now)) = proposal.subject() else {
             return;
         };
         out.silenced.extend(proposal.silenced);
+        let cluster = &proposal.cluster;
         let mut candidates = proposal.candidates;
         // Stable: among equal priorities, registration order decides.
         candidates.sort_by_key(|c| std::cmp::Reverse(c.moment.priority()));

@@ -59,6 +59,16 @@ impl MomentRule for FirstVisit {
         if ctx.patron().stats().performances_attended() > 0 {
             return;
         }
+        // Another ticket for the same performance: the welcome stands already.
+        let performance = ticket.performance().id();
+        if ctx.drops_unseen(
+            MomentKind::Welcome,
+            Action::FrontOfHouse,
+            Some(performance),
+            None,
+        ) {
+            return;
+        }
         let mut moment = Moment::new(
             MomentKind::Welcome,
             Action::FrontOfHouse,
@@ -67,7 +77,7 @@ impl MomentRule for FirstVisit {
                 ticket.production().title()
             ),
         )
-        .for_performance(ticket.performance().id().clone())
+        .for_performance(performance.clone())
         .for_ticket(ticket.id().clone())
         .with_priority(Priority::NORMAL)
         .explain("no attendance on record");

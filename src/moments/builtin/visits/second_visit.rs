@@ -136,6 +136,10 @@ impl SecondVisit {
         } else {
             Action::FrontOfHouse
         };
+        // Greeted for this performance already (another ticket for it): nothing to write.
+        if ctx.drops_unseen(MomentKind::Welcome, action, Some(this.id()), None) {
+            return None;
+        }
         let title = ctx.catalog().production_of(first).map_or("", |p| p.title());
         let first_at = first.starts_at();
         let days = (this.starts_at().date_naive() - first_at.date_naive()).num_days();
