@@ -469,6 +469,39 @@ fn a_flipped_byte_in_an_early_record_is_an_error_with_file_and_offset() {
 }
 
 #[test]
+fn the_first_replay_hands_out_the_newest_segment_as_opening_checked_it() {
+    // Opening reads and checks the newest segment to its end; the first replay hands
+    // out those bytes rather than read and checksum the file again. A byte changed on
+    // disk in between is not seen by it, and is by the next replay, which reads the file.
+    let dir = TempDir::new("checked-tail");
+    let offsets = write_records(dir.path(), 10, 100);
+    let mut journal = open(dir.path()).expect("open");
+    let segment = dir.path().join(FIRST_SEGMENT);
+    flip_byte(&segment, offsets[4] + FRAME_HEADER + 1);
+
+    let (records, recovery) = replay(&mut journal, 3).expect("replayed as checked");
+    assert_eq!(seqs(&records), (4..=10).collect::<Vec<_>>());
+    for (seq, bytes) in &records {
+        assert_eq!(*bytes, payload(*seq, 100), "record {seq}");
+    }
+    assert_eq!((recovery.records(), recovery.last_seq()), (7, 10));
+    let error = replay(&mut journal, 3).expect_err("the file is read again");
+    assert_corrupt(error, FIRST_SEGMENT, offsets[4]);
+
+    // An append first: replay reads the file.
+    let dir = TempDir::new("checked-tail-append");
+    let offsets = write_records(dir.path(), 10, 100);
+    let mut journal = open(dir.path()).expect("open");
+    flip_byte(
+        &dir.path().join(FIRST_SEGMENT),
+        offsets[4] + FRAME_HEADER + 1,
+    );
+    journal.append(&payload(11, 100)).expect("append");
+    let error = replay(&mut journal, 0).expect_err("the file is read");
+    assert_corrupt(error, FIRST_SEGMENT, offsets[4]);
+}
+
+#[test]
 fn an_operator_can_cut_at_damage_in_the_middle() {
     let dir = TempDir::new("cut-at-damage");
     let offsets = write_records(dir.path(), 10, 100);

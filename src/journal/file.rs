@@ -9,8 +9,8 @@ use std::thread::JoinHandle;
 
 use super::flusher::Shared;
 use super::format::{
-    self, FileKind, SEGMENT_HEADER_LEN, SNAPSHOT_HEADER_LEN, segment_header, segment_name,
-    snapshot_header, snapshot_name,
+    self, FRAME_HEADER_LEN, FileKind, SEGMENT_HEADER_LEN, SNAPSHOT_HEADER_LEN, segment_header,
+    segment_name, snapshot_header, snapshot_name,
 };
 use super::fs::{self as jfs, io_error};
 use super::reader::{Next, SegmentReader, corrupt, find_valid_frame};
@@ -18,6 +18,10 @@ use super::{Journal, Recovery, SyncPolicy, TornTail, check_len, check_snapshot_s
 use crate::{Error, Result};
 
 const DEFAULT_SEGMENT_BYTES: u64 = 64 * 1024 * 1024;
+/// The newest segment's frames are kept from opening to the first replay if they take
+/// at most this much: a full segment of the default size, with room for the record that
+/// took it past that size, unless the record is very large.
+const KEEP_CHECKED_FRAMES: usize = DEFAULT_SEGMENT_BYTES as usize + (1 << 20);
 /// The largest sequence number a file name may carry.
 const MAX_SEQ: u64 = i64::MAX as u64;
 
@@ -25,7 +29,10 @@ const MAX_SEQ: u64 = i64::MAX as u64;
 ///
 /// See the [module docs](super) for the file format and how recovery treats damage, and
 /// [`SyncPolicy`] for when appends become durable. Opening reads the newest segment to the
-/// end (truncating a torn tail); older segments are read by [`Journal::replay`].
+/// end (truncating a torn tail); older segments are read by [`Journal::replay`]. The
+/// newest segment's records, as opening read and checked them, are kept (up to 65 MiB)
+/// until the first replay, append or snapshot, so that replay after opening does not
+/// read and checksum them again.
 ///
 /// One `FileJournal` per directory: two journals appending to the same directory, in one
 /// process or two, corrupt it, and this is not detected.
@@ -63,8 +70,19 @@ pub struct FileJournal {
     /// Encoding buffer reused by every append.
     scratch: Vec<u8>,
     torn_tail: Option<TornTail>,
+    /// The newest segment's frames as opening read and checked them, until the first
+    /// replay or append: replay hands them out rather than read and checksum the file
+    /// again.
+    checked_tail: Option<CheckedTail>,
     shared: Arc<Shared>,
     flusher: Option<JoinHandle<()>>,
+}
+
+/// The good frames of the segment starting at seq `first`, read and checked (length,
+/// checksum, seqs one after the other from `first`) when the journal was opened.
+struct CheckedTail {
+    first: u64,
+    frames: Vec<u8>,
 }
 
 /// Options for opening a [`FileJournal`]; from [`FileJournal::builder`].
@@ -217,13 +235,17 @@ impl FileJournal {
         }
 
         let mut torn_tail = None;
+        let mut checked_tail = None;
         let (mut next_seq, mut segment_len) = match segments.last() {
             Some(&first) => {
                 let path = dir.join(segment_name(first));
-                let (next_seq, len, torn) = recover_segment(&path, first, truncate_at_damage)?;
-                dir_changed |= torn.is_some();
-                torn_tail = torn;
-                (next_seq, len)
+                let recovered = recover_segment(&path, first, truncate_at_damage)?;
+                dir_changed |= recovered.torn.is_some();
+                torn_tail = recovered.torn;
+                checked_tail = recovered
+                    .checked
+                    .map(|frames| CheckedTail { first, frames });
+                (recovered.next_seq, recovered.len)
             }
             None => (0, 0),
         };
@@ -272,6 +294,7 @@ impl FileJournal {
             next_seq,
             scratch: Vec::new(),
             torn_tail,
+            checked_tail,
             shared,
             flusher,
         })
@@ -379,6 +402,7 @@ impl Journal for FileJournal {
     fn append(&mut self, payload: &[u8]) -> Result<u64> {
         check_len(payload)?;
         self.check_usable()?;
+        self.checked_tail = None;
         if self.segment_has_records() && self.segment_len >= self.segment_bytes {
             self.rotate()?;
         }
@@ -441,6 +465,8 @@ impl Journal for FileJournal {
         visit: &mut dyn FnMut(u64, &[u8]) -> Result<()>,
     ) -> Result<Recovery> {
         self.check_usable()?;
+        // Whatever this replay reads, the next one reads the files.
+        let checked_tail = self.checked_tail.take();
         let mut recovery = Recovery::new(0, after_seq);
         if let Some(torn) = &self.torn_tail {
             recovery = recovery.with_torn_tail(torn.clone());
@@ -464,6 +490,14 @@ impl Journal for FileJournal {
             let first = self.segments[i];
             let path = self.dir.join(segment_name(first));
             let is_last = i + 1 == self.segments.len();
+            if let Some(tail) = checked_tail.as_ref().filter(|tail| {
+                is_last
+                    && tail.first == first
+                    && tail.frames.len() as u64 + SEGMENT_HEADER_LEN as u64 == self.segment_len
+            }) {
+                replay_checked(&path, tail, after_seq, self.next_seq, visit, &mut recovery)?;
+                continue;
+            }
             // The current segment is read only as far as this journal wrote it.
             let len = is_last.then_some(self.segment_len);
             let mut reader = SegmentReader::open(&path, first, len)?;
@@ -511,6 +545,7 @@ impl Journal for FileJournal {
 
     fn write_snapshot(&mut self, seq: u64, bytes: &[u8]) -> Result<()> {
         self.check_usable()?;
+        self.checked_tail = None;
         check_snapshot_seq(seq, self.last_seq(), self.snapshots.last().copied())?;
         // The log is durable up to the snapshot before the snapshot exists, so the
         // segments never end before the newest snapshot.
@@ -620,14 +655,80 @@ fn create_segment(dir: &Path, first: u64) -> Result<()> {
     jfs::write_atomically(dir, &segment_name(first), &[&segment_header(first)])
 }
 
-/// Reads the newest segment to its end. Returns the next seq, the length of the good
-/// part and, if its end was torn, what was truncated.
-fn recover_segment(
+/// Replays the frames of the newest segment as opening read and checked them: the same
+/// seq checks as [`FileJournal::replay`] makes on a file, without reading it or working
+/// out the checksums again.
+fn replay_checked(
     path: &Path,
-    first: u64,
-    truncate_at_damage: bool,
-) -> Result<(u64, u64, Option<TornTail>)> {
-    let mut reader = SegmentReader::open(path, first, None)?;
+    tail: &CheckedTail,
+    after_seq: u64,
+    next_seq: u64,
+    visit: &mut dyn FnMut(u64, &[u8]) -> Result<()>,
+    recovery: &mut Recovery,
+) -> Result<()> {
+    let mut expected = tail.first;
+    let mut rest = tail.frames.as_slice();
+    let mut offset = SEGMENT_HEADER_LEN as u64;
+    while !rest.is_empty() {
+        let frame = rest
+            .split_at_checked(FRAME_HEADER_LEN)
+            .and_then(|(header, after)| {
+                let header = format::parse_frame_header(header);
+                after
+                    .split_at_checked(usize::try_from(header.len).ok()?)
+                    .map(|(payload, after)| (header.seq, payload, after))
+            });
+        // Opening checked these frames: only memory changing under us gets here.
+        let Some((seq, payload, after)) = frame else {
+            return Err(corrupt(
+                path,
+                offset,
+                "frame checked when opening no longer reads",
+            ));
+        };
+        if seq != expected {
+            return Err(corrupt(
+                path,
+                offset,
+                format!("expected the record with seq {expected}, found seq {seq}"),
+            ));
+        }
+        expected += 1;
+        if seq > after_seq {
+            visit(seq, payload)?;
+            recovery.records += 1;
+            recovery.last_seq = seq;
+        }
+        offset += (FRAME_HEADER_LEN + payload.len()) as u64;
+        rest = after;
+    }
+    if expected != next_seq {
+        return Err(corrupt(
+            path,
+            offset,
+            format!(
+                "segment ends before seq {expected}, but the journal continues at seq {next_seq}"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// What opening found in the newest segment.
+struct Recovered {
+    /// The seq after its last good record.
+    next_seq: u64,
+    /// The length of its good part.
+    len: u64,
+    /// What was truncated, if its end was torn.
+    torn: Option<TornTail>,
+    /// Its good frames as read and checked, if it was small enough to keep them.
+    checked: Option<Vec<u8>>,
+}
+
+/// Reads the newest segment to its end, truncating a torn tail.
+fn recover_segment(path: &Path, first: u64, truncate_at_damage: bool) -> Result<Recovered> {
+    let mut reader = SegmentReader::open_whole(path, first, KEEP_CHECKED_FRAMES)?;
     let mut expected = first;
     let damage = loop {
         match reader.next_frame()? {
@@ -641,12 +742,20 @@ fn recover_segment(
                 }
                 expected += 1;
             }
-            Next::End => return Ok((expected, reader.offset(), None)),
+            Next::End => {
+                let len = reader.offset();
+                return Ok(Recovered {
+                    next_seq: expected,
+                    len,
+                    torn: None,
+                    checked: reader.into_checked(len),
+                });
+            }
             Next::Damaged { offset, reason } => break (offset, reason),
         }
     };
     let (offset, reason) = damage;
-    drop(reader);
+    let checked = reader.into_checked(offset);
     let file_len = std::fs::metadata(path)
         .map_err(|e| io_error(path, "could not read metadata", &e))?
         .len();
@@ -673,7 +782,12 @@ fn recover_segment(
         file_len - offset,
         reason,
     );
-    Ok((expected, offset, Some(torn)))
+    Ok(Recovered {
+        next_seq: expected,
+        len: offset,
+        torn: Some(torn),
+        checked,
+    })
 }
 
 /// Checks a snapshot's header when opening, without reading the body.

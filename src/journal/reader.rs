@@ -94,6 +94,17 @@ impl SegmentReader {
     /// Opens a segment and checks its header against the first seq its name gives.
     /// Reads up to `len` bytes, or to the end of the file if `None`.
     pub(super) fn open(path: &Path, name_seq: u64, len: Option<u64>) -> Result<Self> {
+        Self::open_buffered(path, name_seq, len, 0)
+    }
+
+    /// Opens a segment to be read to the end of the file, into one buffer the size of
+    /// the file if its frames take at most `whole` bytes (so that those found good can
+    /// be kept, see [`into_checked`](Self::into_checked)), in chunks otherwise.
+    pub(super) fn open_whole(path: &Path, name_seq: u64, whole: usize) -> Result<Self> {
+        Self::open_buffered(path, name_seq, None, whole)
+    }
+
+    fn open_buffered(path: &Path, name_seq: u64, len: Option<u64>, whole: usize) -> Result<Self> {
         let mut file = open_read(path)?;
         let file_len = file
             .metadata()
@@ -115,9 +126,13 @@ impl SegmentReader {
                 format!("header says the first seq is {first_seq}, the file name says {name_seq}"),
             ));
         }
-        let capacity = usize::try_from(len)
-            .unwrap_or(usize::MAX)
-            .clamp(FRAME_HEADER_LEN, READ_CHUNK);
+        let frames =
+            usize::try_from(len.saturating_sub(SEGMENT_HEADER_LEN as u64)).unwrap_or(usize::MAX);
+        let capacity = if frames <= whole {
+            frames.max(FRAME_HEADER_LEN)
+        } else {
+            frames.clamp(FRAME_HEADER_LEN, READ_CHUNK)
+        };
         Ok(SegmentReader {
             file,
             path: path.to_path_buf(),
@@ -141,6 +156,21 @@ impl SegmentReader {
 
     pub(super) fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The frames up to file offset `end` (where the good ones end), if the reader still
+    /// holds every byte from the first frame on: a reader from
+    /// [`open_whole`](Self::open_whole) does.
+    pub(super) fn into_checked(mut self, end: u64) -> Option<Vec<u8>> {
+        if self.buf_offset != SEGMENT_HEADER_LEN as u64 {
+            return None;
+        }
+        let held = usize::try_from(end.checked_sub(self.buf_offset)?).ok()?;
+        if held > self.end {
+            return None;
+        }
+        self.buf.truncate(held);
+        Some(self.buf)
     }
 
     /// The next frame, the clean end of the segment, or where and why it is damaged.

@@ -9,6 +9,8 @@ use super::command::{self, Command};
 use super::{Memory, MemoryBuilder};
 use crate::error::{Error, Result};
 use crate::journal::{FileJournal, Journal, Recovery, SyncPolicy};
+use crate::model::history::SharedSeats;
+use crate::model::ids::SharedIds;
 
 /// The sync policy of [`MemoryBuilder::open`] unless told otherwise: each change durable
 /// within about 2 ms, one fsync for everything appended meanwhile.
@@ -84,6 +86,10 @@ impl DurableOptions {
         // Memory holds no journal while replaying, so the commands are applied through
         // the public methods without being journaled again.
         let mut replayed_erasure = false;
+        // Records name a few performances and seats over and over: each copy read shares
+        // the last one's allocation instead of making (and soon freeing) its own, as
+        // loading a snapshot does.
+        let (seats, ids) = (SharedSeats::start(), SharedIds::start());
         let recovery = journal.replay(after, &mut |seq, record| {
             let replayed = memory
                 .decode_replayed(record)
@@ -93,6 +99,8 @@ impl DurableOptions {
                 .apply_replayed(replayed)
                 .map_err(|reason| Error::JournalReplay { seq, reason })
         })?;
+        // The copies they keep go now (an erased person's ids among them, perhaps).
+        drop((seats, ids));
         memory.release_replay_buffers();
         memory.durable = Some(Durable {
             journal,
