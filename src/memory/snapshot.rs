@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 use super::Memory;
 use super::identity::Identity;
 use super::index::{BlockingIndex, IdentifierIndex};
-use super::state::{OrderRecord, PatronRecord, SeenEvent, State, TicketRecord};
+use super::state::{OrderRecord, PatronRecord, SavedTickets, SeenEvent, State, TicketRecord};
 use crate::chunked::Chunked;
 use crate::error::{Error, Result};
 use crate::model::catalog::{Catalog, CatalogWithTickets, PerformanceIdx};
@@ -73,7 +73,7 @@ const VERSION_WITHOUT_PRIVACY: u32 = 1;
 /// The first section of a snapshot, borrowed from memory: the patrons and the tickets
 /// their histories name (decoded on one thread, so the ids they share are shared again).
 #[derive(Serialize)]
-struct SavedPatrons<'a, C = &'a Catalog, T = &'a TextTable<TicketRecord>> {
+struct SavedPatrons<'a, C = &'a Catalog, T = SavedTickets<'a>> {
     catalog: C,
     patrons: &'a Chunked<PatronRecord>,
     tickets: T,
@@ -217,7 +217,8 @@ struct LegacyTicket {
     performance: PerformanceIdx,
     seat: Option<Seat>,
     price: Option<Money>,
-    buyer: PatronId,
+    /// Its order's buyer, which the order says too.
+    _buyer: PatronId,
     holder: PatronId,
     refunded: bool,
     scanned_in: bool,
@@ -257,14 +258,8 @@ impl LoadedLegacy {
                 let Some(t) = loose.remove(id.as_str()) else {
                     continue;
                 };
-                let mut record = TicketRecord::new(
-                    handle,
-                    t.performance,
-                    t.seat,
-                    t.price,
-                    compact(t.buyer)?,
-                    compact(t.holder)?,
-                );
+                let mut record =
+                    TicketRecord::new(handle, t.performance, t.seat, t.price, compact(t.holder)?);
                 record.refunded = t.refunded;
                 record.scanned_in = t.scanned_in;
                 tickets.insert(id.as_str(), record).ok_or_else(full)?;
@@ -624,7 +619,10 @@ impl Memory {
         let patrons = SavedPatrons {
             catalog: &state.catalog,
             patrons: &state.patrons,
-            tickets: &state.tickets,
+            tickets: SavedTickets {
+                tickets: &state.tickets,
+                orders: &state.orders,
+            },
             scans: &state.scans,
         };
         let rest = SavedRest {
@@ -834,9 +832,10 @@ mod tests {
     /// (numbered), and the catalog listing each performance's ticket ids.
     fn version_4_image(memory: &Memory) -> Vec<u8> {
         let state = &memory.state;
-        let mut tickets: IdTable<TicketId, TicketRecord> = IdTable::default();
+        let mut tickets = IdTable::default();
         for (id, record) in state.tickets.iter() {
-            tickets.insert(TicketId::new(id), record.clone());
+            let buyer = CompactPatronId::of_held(state.ticket_buyer(record));
+            tickets.insert(TicketId::new(id), record.saved(buyer));
         }
         let mut orders: IdTable<OrderId, OrderRecord> = IdTable::default();
         for (id, record) in state.orders.iter() {
@@ -1172,7 +1171,7 @@ mod tests {
         let patrons = SavedPatrons {
             catalog: &state.catalog,
             patrons: &state.patrons,
-            tickets,
+            tickets: SavedTickets { tickets, orders },
             scans: &state.scans,
         };
         let rest = rest_without_due_times(state, orders);
