@@ -1721,12 +1721,12 @@ fn journals_and_snapshots_of_the_previous_formats_still_open_to_the_same_memory(
     };
     assert!(!moments(&expected).is_empty());
     assert_eq!(moments(&restored), moments(&expected));
-    // An image written now is the current format (6: ids as handles into the id tables,
-    // ticket and order ids end to end, compact fired moments, every time an integer),
-    // and loads to the same memory.
+    // An image written now is the current format (7: ids as handles into the id tables,
+    // ticket and order ids end to end, compact fired moments, every time an integer,
+    // merge records keeping what a split reads), and loads to the same memory.
     let again = restored.snapshot();
     assert_eq!(&again[..8], &image[..8]);
-    assert_eq!(&again[8..12], &6u32.to_le_bytes());
+    assert_eq!(&again[8..12], &7u32.to_le_bytes());
     let again = v1::config().build_from_snapshot(&again).expect("it loads");
     assert_eq!(snapshot(&again), snapshot(&expected));
 
