@@ -377,7 +377,10 @@ impl State {
         account.line("moments: due times", due);
         account.line("moments: texts", texts);
 
-        account.line("identity: merges and reviews", self.tally_identity());
+        let (merges, links, reviews) = self.tally_identity();
+        account.line("identity: merge records", merges);
+        account.line("identity: pins and change feed", links);
+        account.line("identity: review queue", reviews);
         let mut tally = Tally::default();
         tally.btree(self.privacy.erased.len(), 8);
         tally.btree(self.privacy.opted_out.len(), 8);
@@ -385,7 +388,8 @@ impl State {
         account.finish(patrons)
     }
 
-    fn tally_identity(&self) -> Tally {
+    /// The merge records, the pins and change feed, and the review queue.
+    fn tally_identity(&self) -> (Tally, Tally, Tally) {
         let identity = &self.identity;
         let mut tally = Tally::default();
         tally.btree(
@@ -400,10 +404,12 @@ impl State {
             tally.block(kept, kept);
             tally.add(lines.total());
         }
+        let merges = std::mem::take(&mut tally);
         let pair = size_of::<(PatronId, PatronId)>();
         tally.table(identity.apart.len(), identity.apart.capacity(), pair);
         tally.table(identity.together.len(), identity.together.capacity(), pair);
         tally.vec(&identity.changes);
+        let links = std::mem::take(&mut tally);
         tally.btree(identity.reviews.len(), 8 + size_of::<crate::ReviewItem>());
         for item in identity.reviews.values() {
             tally.shared_text(item.event().as_str().len());
@@ -425,7 +431,7 @@ impl State {
                 tally.small(items);
             }
         }
-        tally
+        (merges, links, tally)
     }
 }
 
