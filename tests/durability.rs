@@ -1721,12 +1721,12 @@ fn journals_and_snapshots_of_the_previous_formats_still_open_to_the_same_memory(
     };
     assert!(!moments(&expected).is_empty());
     assert_eq!(moments(&restored), moments(&expected));
-    // An image written now is the current format (6: ids as handles into the id tables,
-    // ticket and order ids end to end, compact fired moments, every time an integer),
-    // and loads to the same memory.
+    // An image written now is the current format (7: ids as handles into the id tables,
+    // ticket and order ids end to end, compact fired moments, every time an integer,
+    // merge records keeping what a split reads), and loads to the same memory.
     let again = restored.snapshot();
     assert_eq!(&again[..8], &image[..8]);
-    assert_eq!(&again[8..12], &6u32.to_le_bytes());
+    assert_eq!(&again[8..12], &7u32.to_le_bytes());
     let again = v1::config().build_from_snapshot(&again).expect("it loads");
     assert_eq!(snapshot(&again), snapshot(&expected));
 
@@ -1741,6 +1741,37 @@ fn journals_and_snapshots_of_the_previous_formats_still_open_to_the_same_memory(
         .expect("a version 5 snapshot loads");
     assert_eq!(snapshot(&restored), snapshot(&expected));
     assert_eq!(moments(&restored), moments(&expected));
+}
+
+/// A version 6 image (merge records holding the survivor's whole record), written by the
+/// build before version 7 from the same catalog and events and three merges: it loads to
+/// the memory this build makes of them, and its merges split alike.
+#[test]
+fn a_version_6_snapshot_with_merges_loads_and_splits_alike() {
+    let mut expected = v1::config().build().unwrap();
+    v1::define_catalog(&mut expected);
+    for n in 0..v1::EVENTS {
+        observe(&mut expected, v1::event(n));
+    }
+    let ids: Vec<PatronId> = expected.patrons().map(|p| p.id()).collect();
+    expected.merge(ids[0], ids[1]).unwrap();
+    expected.merge(ids[0], ids[2]).unwrap();
+    expected.merge(ids[3], ids[4]).unwrap();
+    let image =
+        fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/v6/snapshot-v6.bin"))
+            .unwrap();
+    assert_eq!(&image[8..12], &6u32.to_le_bytes());
+    let mut restored = v1::config()
+        .build_from_snapshot(&image)
+        .expect("a version 6 snapshot loads");
+    assert_eq!(snapshot(&restored), snapshot(&expected));
+    assert_eq!(restored.snapshot(), expected.snapshot());
+    for memory in [&mut restored, &mut expected] {
+        memory.split(ids[1]).unwrap();
+        memory.split(ids[4]).unwrap();
+    }
+    assert_eq!(snapshot(&restored), snapshot(&expected));
+    assert_eq!(restored.snapshot(), expected.snapshot());
 }
 
 #[test]

@@ -377,7 +377,10 @@ impl State {
         account.line("moments: due times", due);
         account.line("moments: texts", texts);
 
-        account.line("identity: merges and reviews", self.tally_identity());
+        let (merges, links, reviews) = self.tally_identity();
+        account.line("identity: merge records", merges);
+        account.line("identity: pins and change feed", links);
+        account.line("identity: review queue", reviews);
         let mut tally = Tally::default();
         tally.btree(self.privacy.erased.len(), 8);
         tally.btree(self.privacy.opted_out.len(), 8);
@@ -385,7 +388,8 @@ impl State {
         account.finish(patrons)
     }
 
-    fn tally_identity(&self) -> Tally {
+    /// The merge records, the pins and change feed, and the review queue.
+    fn tally_identity(&self) -> (Tally, Tally, Tally) {
         let identity = &self.identity;
         let mut tally = Tally::default();
         tally.btree(
@@ -393,16 +397,19 @@ impl State {
             8 + size_of::<super::identity::MergeRecord>(),
         );
         for merge in identity.merges.values() {
-            // The survivor's record as it was: its own lists, counted as a patron's.
+            // What is kept of the survivor as it was: its lists, counted as a patron's.
             let mut lines = PatronLines::default();
-            lines.add(&merge.survivor_before);
-            tally.block(size_of::<PatronRecord>(), size_of::<PatronRecord>());
+            lines.add_survivor_before(&merge.survivor_before);
+            let kept = size_of::<super::identity::SurvivorBefore>();
+            tally.block(kept, kept);
             tally.add(lines.total());
         }
+        let merges = std::mem::take(&mut tally);
         let pair = size_of::<(PatronId, PatronId)>();
         tally.table(identity.apart.len(), identity.apart.capacity(), pair);
         tally.table(identity.together.len(), identity.together.capacity(), pair);
         tally.vec(&identity.changes);
+        let links = std::mem::take(&mut tally);
         tally.btree(identity.reviews.len(), 8 + size_of::<crate::ReviewItem>());
         for item in identity.reviews.values() {
             tally.shared_text(item.event().as_str().len());
@@ -424,7 +431,7 @@ impl State {
                 tally.small(items);
             }
         }
-        tally
+        (merges, links, tally)
     }
 }
 
@@ -445,7 +452,33 @@ struct PatronLines {
 
 impl PatronLines {
     fn add(&mut self, record: &PatronRecord) {
-        let profile = &record.profile;
+        self.add_profile(&record.profile);
+        self.add_history(&record.history);
+
+        let stats = &record.stats;
+        self.stats.small(&stats.spend);
+        stats.donated.tally(&mut self.stats);
+        stats.memberships.tally(&mut self.stats);
+        for span in stats.memberships.iter() {
+            self.stats.text(span.scheme.len(), span.scheme.capacity());
+        }
+
+        self.attendance.small(&record.genres);
+        self.attendance.small(&record.visits);
+        self.attendance.small(&record.attended);
+        record.held.tally(&mut self.held);
+        record.absorbed.tally(&mut self.links);
+        record.household.tally(&mut self.links);
+    }
+
+    /// A survivor's copy kept for a split: its profile, history and household links.
+    fn add_survivor_before(&mut self, before: &super::identity::SurvivorBefore) {
+        self.add_profile(&before.profile);
+        self.add_history(&before.history);
+        before.household.tally(&mut self.links);
+    }
+
+    fn add_profile(&mut self, profile: &crate::model::profile::Profile) {
         self.names.vec(&profile.names);
         for name in &profile.names {
             let parts = [
@@ -487,30 +520,17 @@ impl PatronLines {
                 self.rare_profile.text(author.len(), author.len());
             }
         }
+    }
 
-        self.history.vec(&record.history);
-        for entry in &record.history {
+    fn add_history(&mut self, history: &Vec<crate::model::history::Entry>) {
+        self.history.vec(history);
+        for entry in history {
             if let EntryKind::Other(kind) = entry.kind() {
                 let boxed = size_of::<OtherEntry>();
                 self.history_boxed.block(boxed, boxed);
                 tally_kind(kind, &mut self.history_boxed);
             }
         }
-
-        let stats = &record.stats;
-        self.stats.small(&stats.spend);
-        stats.donated.tally(&mut self.stats);
-        stats.memberships.tally(&mut self.stats);
-        for span in stats.memberships.iter() {
-            self.stats.text(span.scheme.len(), span.scheme.capacity());
-        }
-
-        self.attendance.small(&record.genres);
-        self.attendance.small(&record.visits);
-        self.attendance.small(&record.attended);
-        record.held.tally(&mut self.held);
-        record.absorbed.tally(&mut self.links);
-        record.household.tally(&mut self.links);
     }
 
     fn total(&self) -> Tally {

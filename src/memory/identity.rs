@@ -13,8 +13,10 @@ use super::derive;
 use super::limits::Limits;
 use super::state::{MergedInto, PatronRecord, State, slot};
 use crate::error::{Error, Result};
+use crate::model::history::Entry;
 use crate::model::ids::{CompactPatronId, EventId, PatronId};
 use crate::model::profile::Profile;
+use crate::model::sparse::Sparse;
 use crate::recognize::{
     Candidate, Evidence, EvidenceItem, Field, Strategy, only_the_home_agrees, person_agrees,
     person_conflict,
@@ -135,11 +137,123 @@ pub enum ReviewDecision {
 }
 
 /// The record of one merge, kept so it can be undone.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug)]
 pub(crate) struct MergeRecord {
     pub(crate) survivor: PatronId,
     /// The survivor as it was just before the merge.
-    pub(crate) survivor_before: Box<PatronRecord>,
+    pub(crate) survivor_before: Box<SurvivorBefore>,
+}
+
+/// What a split needs of the survivor as it was just before the merge (its own history
+/// back in its own order, its profile, its age) and erasure (the identifiers, names and
+/// household links that copy still names). Figures, attendance and the rest of the
+/// record are derived again from the history when a split restores it, so they are not
+/// kept: a copy per merge.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct SurvivorBefore {
+    #[serde(with = "super::binary_time")]
+    pub(crate) created_at: DateTime<Utc>,
+    pub(crate) profile: Profile,
+    pub(crate) history: Vec<Entry>,
+    pub(crate) household: Sparse<PatronId>,
+}
+
+impl SurvivorBefore {
+    /// What is kept of `record`.
+    fn of(record: &PatronRecord) -> Self {
+        Self {
+            created_at: record.created_at,
+            profile: record.profile.clone(),
+            history: record.history.clone(),
+            household: record.household.clone(),
+        }
+    }
+}
+
+thread_local! {
+    /// Whether merge records read or written on this thread hold the survivor's whole
+    /// record (see [`WholeMergeCopies`]).
+    static WHOLE_MERGE_COPIES: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// While alive, merge records read on this thread are expected to hold the survivor's
+/// whole record, as snapshots before version 7 saved them (and are written so, as those
+/// were: what is not kept is written as a new patron's).
+pub(crate) struct WholeMergeCopies {
+    previous: bool,
+}
+
+impl WholeMergeCopies {
+    pub(crate) fn start() -> Self {
+        Self {
+            previous: WHOLE_MERGE_COPIES.replace(true),
+        }
+    }
+}
+
+impl Drop for WholeMergeCopies {
+    fn drop(&mut self) {
+        WHOLE_MERGE_COPIES.set(self.previous);
+    }
+}
+
+/// A merge record as snapshots save it: `S` is how the survivor's copy is saved (whole
+/// before version 7).
+#[derive(Serialize, Deserialize)]
+#[serde(rename = "MergeRecord")]
+struct SavedMergeRecord<S> {
+    survivor: PatronId,
+    survivor_before: S,
+}
+
+impl Serialize for MergeRecord {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        if WHOLE_MERGE_COPIES.get() {
+            let before = &*self.survivor_before;
+            let mut record = PatronRecord::new(self.survivor, before.created_at);
+            record.profile = before.profile.clone();
+            record.history = before.history.clone();
+            record.household = before.household.clone();
+            return SavedMergeRecord {
+                survivor: self.survivor,
+                survivor_before: record,
+            }
+            .serialize(serializer);
+        }
+        SavedMergeRecord {
+            survivor: self.survivor,
+            survivor_before: &*self.survivor_before,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for MergeRecord {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        if WHOLE_MERGE_COPIES.get() {
+            let whole = SavedMergeRecord::<PatronRecord>::deserialize(deserializer)?;
+            let record = whole.survivor_before;
+            return Ok(Self {
+                survivor: whole.survivor,
+                survivor_before: Box::new(SurvivorBefore {
+                    created_at: record.created_at,
+                    profile: record.profile,
+                    history: record.history,
+                    household: record.household,
+                }),
+            });
+        }
+        let saved = SavedMergeRecord::<Box<SurvivorBefore>>::deserialize(deserializer)?;
+        Ok(Self {
+            survivor: saved.survivor,
+            survivor_before: saved.survivor_before,
+        })
+    }
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -285,11 +399,7 @@ impl State {
         let (Some(s), Some(a)) = (self.patron(survivor), self.patron(absorbed)) else {
             return;
         };
-        let mut before = Box::new(s.clone());
-        // Derived (never saved, rebuilt on a split): a copy kept for every merge would only
-        // hold memory.
-        before.comparison.clear();
-        before.held = super::held::HeldTickets::default();
+        let before = Box::new(SurvivorBefore::of(s));
         let taken = a.clone();
         let tables = derive::Tables {
             catalog: &self.catalog,

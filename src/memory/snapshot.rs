@@ -20,7 +20,9 @@
 //! tickets table on load; within a section another vendor id repeated shortly after it
 //! was written whole is written as a slot number (see `NumberedIds`), so its copies load
 //! as one shared allocation without a lookup by text; times are integers (see
-//! [`binary_time`](super::binary_time)), since version 6 fired moments' too. Version 5
+//! [`binary_time`](super::binary_time)), since version 6 fired moments' too; since
+//! version 7 a merge record keeps only what a split reads of the survivor as it was.
+//! Version 6 (merge records with the survivor's whole record), version 5
 //! (fired moments' times as text), version 4 (as 5, with ticket and order ids numbered and
 //! the catalog listing each performance's ticket ids) and versions 1 and 2 (one section,
 //! ids spelled out, times as text, fired moments with their strings) still load,
@@ -30,9 +32,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::Memory;
-use super::identity::Identity;
+use super::identity::{Identity, WholeMergeCopies};
 use super::index::{BlockingIndex, IdentifierIndex};
-use super::state::{OrderRecord, PatronRecord, SeenEvent, State, TicketRecord};
+use super::state::{OrderRecord, PatronRecord, SavedTickets, SeenEvent, State, TicketRecord};
 use crate::chunked::Chunked;
 use crate::error::{Error, Result};
 use crate::model::catalog::{Catalog, CatalogWithTickets, PerformanceIdx};
@@ -58,7 +60,13 @@ const MAGIC: &[u8; 8] = b"RGLRSNAP";
 ///
 /// Version 6: as 5, with the time each fired moment fired as an integer like every other
 /// time (until then it was RFC 3339 text, whose parsing was a tenth of loading).
-const VERSION: u32 = 6;
+///
+/// Version 7: as 6, with each merge record keeping only what a split and erasure read
+/// of the survivor as it was (until then its whole record, figures included).
+const VERSION: u32 = 7;
+/// Version 6: merge records with the survivor's whole record. Loading keeps what
+/// version 7 keeps of it.
+const VERSION_WITH_WHOLE_MERGE_COPIES: u32 = 6;
 /// Version 5: fired moments' times as text. Loading reads them so.
 const VERSION_WITH_TEXT_MOMENT_TIMES: u32 = 5;
 /// Version 4: ticket and order ids saved as numbered ids, and the catalog listing each
@@ -73,7 +81,7 @@ const VERSION_WITHOUT_PRIVACY: u32 = 1;
 /// The first section of a snapshot, borrowed from memory: the patrons and the tickets
 /// their histories name (decoded on one thread, so the ids they share are shared again).
 #[derive(Serialize)]
-struct SavedPatrons<'a, C = &'a Catalog, T = &'a TextTable<TicketRecord>> {
+struct SavedPatrons<'a, C = &'a Catalog, T = SavedTickets<'a>> {
     catalog: C,
     patrons: &'a Chunked<PatronRecord>,
     tickets: T,
@@ -217,7 +225,8 @@ struct LegacyTicket {
     performance: PerformanceIdx,
     seat: Option<Seat>,
     price: Option<Money>,
-    buyer: PatronId,
+    /// Its order's buyer, which the order says too.
+    _buyer: PatronId,
     holder: PatronId,
     refunded: bool,
     scanned_in: bool,
@@ -257,14 +266,8 @@ impl LoadedLegacy {
                 let Some(t) = loose.remove(id.as_str()) else {
                     continue;
                 };
-                let mut record = TicketRecord::new(
-                    handle,
-                    t.performance,
-                    t.seat,
-                    t.price,
-                    compact(t.buyer)?,
-                    compact(t.holder)?,
-                );
+                let mut record =
+                    TicketRecord::new(handle, t.performance, t.seat, t.price, compact(t.holder)?);
                 record.refunded = t.refunded;
                 record.scanned_in = t.scanned_in;
                 tickets.insert(id.as_str(), record).ok_or_else(full)?;
@@ -362,6 +365,8 @@ fn image(
     events: &TextTable<SeenEvent>,
     rest: &impl Serialize,
 ) -> Vec<u8> {
+    // Versions before 7 hold whole merge copies (written only to test reading them).
+    let _whole = (version != VERSION).then(WholeMergeCopies::start);
     let mut bytes = Vec::with_capacity(1 << 16);
     bytes.extend_from_slice(MAGIC);
     bytes.extend_from_slice(&version.to_le_bytes());
@@ -582,6 +587,7 @@ fn decode_legacy(body: &[u8], version: u32) -> Result<Sections<LoadedPatrons>> {
     let _sharing = SharedIds::start();
     let _seats = SharedSeats::start();
     let _text_times = super::binary_time::TextTimes::start();
+    let _whole = WholeMergeCopies::start();
     let (loaded, rest): (LoadedLegacy, _) =
         postcard::take_from_bytes(body).map_err(|e| corrupt(format!("undecodable: {e}")))?;
     let privacy = if version == VERSION_WITHOUT_PRIVACY {
@@ -624,7 +630,10 @@ impl Memory {
         let patrons = SavedPatrons {
             catalog: &state.catalog,
             patrons: &state.patrons,
-            tickets: &state.tickets,
+            tickets: SavedTickets {
+                tickets: &state.tickets,
+                orders: &state.orders,
+            },
             scans: &state.scans,
         };
         let rest = SavedRest {
@@ -681,6 +690,7 @@ impl Memory {
         let version = u32::from_le_bytes([body[8], body[9], body[10], body[11]]);
         if ![
             VERSION,
+            VERSION_WITH_WHOLE_MERGE_COPIES,
             VERSION_WITH_TEXT_MOMENT_TIMES,
             VERSION_WITH_NUMBERED_TICKETS,
             VERSION_WITH_TEXT_TIMES,
@@ -689,7 +699,7 @@ impl Memory {
         .contains(&version)
         {
             return Err(corrupt(format!(
-                "format version {version}, this build reads versions 1, 2, 4, 5 and {VERSION}"
+                "format version {version}, this build reads versions 1, 2, 4, 5, 6 and {VERSION}"
             )));
         }
         let sections = &body[header..];
@@ -704,6 +714,19 @@ impl Memory {
                 },
                 |section| decode_rest::<LoadedRest>(section).and_then(index_rest),
             )?
+        } else if version == VERSION_WITH_WHOLE_MERGE_COPIES {
+            decode_sections(
+                sections,
+                records,
+                |section, meanwhile| {
+                    decode_patrons::<LoadedPatrons>(section)
+                        .and_then(|loaded| patrons_state(loaded, meanwhile))
+                },
+                |section| {
+                    let _whole = WholeMergeCopies::start();
+                    decode_rest::<LoadedRest>(section).and_then(index_rest)
+                },
+            )?
         } else if version == VERSION_WITH_TEXT_MOMENT_TIMES {
             decode_sections(
                 sections,
@@ -713,6 +736,7 @@ impl Memory {
                         .and_then(|loaded| patrons_state(loaded, meanwhile))
                 },
                 |section| {
+                    let _whole = WholeMergeCopies::start();
                     decode_rest_with_text_moment_times::<LoadedRest>(section).and_then(index_rest)
                 },
             )?
@@ -726,6 +750,7 @@ impl Memory {
                         .and_then(|loaded| patrons_state(loaded, meanwhile))
                 },
                 |section| {
+                    let _whole = WholeMergeCopies::start();
                     decode_rest_with_text_moment_times::<RestV4>(section)
                         .and_then(RestV4::upgrade)
                         .and_then(index_rest)
@@ -834,9 +859,10 @@ mod tests {
     /// (numbered), and the catalog listing each performance's ticket ids.
     fn version_4_image(memory: &Memory) -> Vec<u8> {
         let state = &memory.state;
-        let mut tickets: IdTable<TicketId, TicketRecord> = IdTable::default();
+        let mut tickets = IdTable::default();
         for (id, record) in state.tickets.iter() {
-            tickets.insert(TicketId::new(id), record.clone());
+            let buyer = CompactPatronId::of_held(state.ticket_buyer(record));
+            tickets.insert(TicketId::new(id), record.saved(buyer));
         }
         let mut orders: IdTable<OrderId, OrderRecord> = IdTable::default();
         for (id, record) in state.orders.iter() {
@@ -931,6 +957,63 @@ mod tests {
         );
     }
 
+    /// A version 6 image saved each merge's survivor as its whole record: it loads to
+    /// the same memory, whose splits undo the merges as the saved memory's do.
+    #[test]
+    fn version_6_images_with_whole_merge_copies_load_into_the_same_memory() {
+        let mut memory = Memory::new();
+        define_hamlet(&mut memory, 2);
+        for (n, email) in ["ana@example.org", "bo@example.org", "cy@example.org"]
+            .iter()
+            .enumerate()
+        {
+            let order = Order::new(format!("o-{n}"), Signals::new().email(*email)).ticket(
+                Ticket::new(format!("t-{n}"), format!("hamlet-{}", n % 2 + 1)),
+            );
+            memory
+                .observe(Event::order(format!("e-{n}"), order))
+                .unwrap();
+        }
+        let ids: Vec<PatronId> = memory.patrons().map(|p| p.id()).collect();
+        let (ana, bo, cy) = (ids[0], ids[1], ids[2]);
+        memory.merge(ana, bo).unwrap();
+        memory.merge(ana, cy).unwrap();
+        let version_6 = memory.image_of_version(VERSION_WITH_WHOLE_MERGE_COPIES);
+        let current = memory.snapshot();
+        assert_eq!(&version_6[8..12], &6u32.to_le_bytes());
+        assert_eq!(&current[8..12], &7u32.to_le_bytes());
+        assert!(
+            version_6.len() > current.len(),
+            "whole records saved: {} bytes against {}",
+            version_6.len(),
+            current.len()
+        );
+        let mut restored = Memory::builder().build_from_snapshot(&version_6).unwrap();
+        assert_eq!(restored.snapshot(), current);
+        // Read as version 7, the whole records do not decode: the version decides.
+        let mut relabelled = version_6[..version_6.len() - 4].to_vec();
+        relabelled[8..12].copy_from_slice(&VERSION.to_le_bytes());
+        let crc = crc32fast::hash(&relabelled);
+        relabelled.extend_from_slice(&crc.to_le_bytes());
+        assert!(Memory::builder().build_from_snapshot(&relabelled).is_err());
+        // Splits undo the merges alike.
+        for memory in [&mut memory, &mut restored] {
+            memory.split(bo).unwrap();
+        }
+        assert_eq!(restored.snapshot(), memory.snapshot());
+        let emails = |m: &Memory, id| {
+            m.patron(id)
+                .unwrap()
+                .identifiers()
+                .iter()
+                .map(|i| i.value().to_owned())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(emails(&restored, bo), ["bo@example.org"]);
+        assert_eq!(emails(&restored, ana), emails(&memory, ana));
+        assert_eq!(emails(&restored, ana).len(), 2);
+    }
+
     #[test]
     fn version_5_images_with_fired_moments_load_into_the_same_memory() {
         let mut memory = Memory::new();
@@ -960,7 +1043,7 @@ mod tests {
         assert_eq!(moments(&restored), moments(&memory));
         // Read as version 6, the text does not decode: the version decides.
         let mut relabelled = version_5[..version_5.len() - 4].to_vec();
-        relabelled[8..12].copy_from_slice(&VERSION.to_le_bytes());
+        relabelled[8..12].copy_from_slice(&VERSION_WITH_WHOLE_MERGE_COPIES.to_le_bytes());
         let crc = crc32fast::hash(&relabelled);
         relabelled.extend_from_slice(&crc.to_le_bytes());
         assert!(matches!(
@@ -1172,7 +1255,7 @@ mod tests {
         let patrons = SavedPatrons {
             catalog: &state.catalog,
             patrons: &state.patrons,
-            tickets,
+            tickets: SavedTickets { tickets, orders },
             scans: &state.scans,
         };
         let rest = rest_without_due_times(state, orders);

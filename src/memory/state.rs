@@ -56,6 +56,12 @@ impl State {
         self.patrons.get_mut(slot(id)?)
     }
 
+    /// Who bought `ticket` (as recorded: a merged buyer forwards to the survivor): its
+    /// order's buyer.
+    pub(crate) fn ticket_buyer(&self, ticket: &TicketRecord) -> PatronId {
+        buyer_of(&self.orders, ticket).get()
+    }
+
     /// The patron an id stands for now: itself, or the survivor it was merged into.
     pub(crate) fn live(&self, id: PatronId) -> PatronId {
         let mut current = id;
@@ -467,9 +473,11 @@ impl<H> PatronRecord<H> {
     }
 }
 
-/// A ticket as memory keeps it (40 bytes: the price's amount and currency sit apart, the
+/// A ticket as memory keeps it (32 bytes: the price's amount and currency sit apart, the
 /// currency beside the flags, so that an optional price costs 9 bytes rather than 16, and
-/// buyer and holder take four bytes each). Saved as the fields it reads as.
+/// the holder takes four bytes). Its buyer is its order's ([`State::ticket_buyer`]): the
+/// write path files every ticket with its order's buyer, so a copy per ticket would
+/// repeat it. Saved as the fields it reads as, the buyer included ([`SavedTickets`]).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(from = "SavedTicket")]
 pub(crate) struct TicketRecord {
@@ -479,10 +487,9 @@ pub(crate) struct TicketRecord {
     pub(crate) seat: Option<Seat>,
     /// The price in minor units (0 with no price).
     price_minor: i64,
-    buyer: CompactPatronId,
     holder: CompactPatronId,
-    /// The price's currency; `None` with no price.
-    price_currency: Option<crate::Currency>,
+    /// The price's currency ([`Currency::packed`](crate::Currency)); `None` with no price.
+    price_currency: Option<std::num::NonZeroU16>,
     pub(crate) refunded: bool,
     pub(crate) scanned_in: bool,
 }
@@ -494,7 +501,6 @@ impl TicketRecord {
         performance: PerformanceIdx,
         seat: Option<Seat>,
         price: Option<Money>,
-        buyer: CompactPatronId,
         holder: CompactPatronId,
     ) -> Self {
         Self {
@@ -502,17 +508,11 @@ impl TicketRecord {
             performance,
             seat,
             price_minor: price.map_or(0, |p| p.minor()),
-            buyer,
             holder,
-            price_currency: price.map(|p| p.currency()),
+            price_currency: price.map(|p| p.currency().packed()),
             refunded: false,
             scanned_in: false,
         }
-    }
-
-    /// Who bought it (as recorded: a merged buyer forwards to the survivor).
-    pub(crate) fn buyer(&self) -> PatronId {
-        self.buyer.get()
     }
 
     /// Who holds it (as recorded: a merged holder forwards to the survivor).
@@ -523,14 +523,15 @@ impl TicketRecord {
     /// What was paid for it.
     pub(crate) fn price(&self) -> Option<Money> {
         self.price_currency
-            .map(|currency| Money::new(self.price_minor, currency))
+            .map(|currency| Money::new(self.price_minor, crate::Currency::unpacked(currency)))
     }
 }
 
-/// A ticket as snapshots save it.
+/// A ticket as snapshots save it: with its buyer, as it always was. Read back, the buyer
+/// is left out: it is the order's, which the image saves with the order.
 #[derive(Serialize, Deserialize)]
 #[serde(rename = "TicketRecord")]
-struct SavedTicket<Seats = Option<Seat>> {
+pub(crate) struct SavedTicket<Seats = Option<Seat>> {
     order: Handle,
     performance: PerformanceIdx,
     seat: Seats,
@@ -541,20 +542,44 @@ struct SavedTicket<Seats = Option<Seat>> {
     scanned_in: bool,
 }
 
-impl Serialize for TicketRecord {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+impl TicketRecord {
+    /// The ticket as snapshots save it, bought by `buyer` (its order's).
+    pub(crate) fn saved(&self, buyer: CompactPatronId) -> SavedTicket<&Option<Seat>> {
         SavedTicket {
             order: self.order,
             performance: self.performance,
             seat: &self.seat,
             price: self.price(),
-            buyer: self.buyer,
+            buyer,
             holder: self.holder,
             refunded: self.refunded,
             scanned_in: self.scanned_in,
         }
-        .serialize(serializer)
     }
+}
+
+/// The tickets table as snapshots save it: each ticket with its order's buyer.
+#[derive(Clone, Copy)]
+pub(crate) struct SavedTickets<'a> {
+    pub(crate) tickets: &'a TextTable<TicketRecord>,
+    pub(crate) orders: &'a TextTable<OrderRecord>,
+}
+
+impl Serialize for SavedTickets<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.tickets.serialize_as(serializer, |ticket| {
+            ticket.saved(buyer_of(self.orders, ticket))
+        })
+    }
+}
+
+/// Who bought `ticket`: its order's buyer. A ticket whose order the table does not hold
+/// (which a loaded image is checked against, and the write path never files) reads as
+/// bought by its holder.
+fn buyer_of(orders: &TextTable<OrderRecord>, ticket: &TicketRecord) -> CompactPatronId {
+    orders
+        .value(ticket.order)
+        .map_or(ticket.holder, |order| order.buyer)
 }
 
 impl From<SavedTicket> for TicketRecord {
@@ -564,7 +589,6 @@ impl From<SavedTicket> for TicketRecord {
             saved.performance,
             saved.seat,
             saved.price,
-            saved.buyer,
             saved.holder,
         );
         record.refunded = saved.refunded;
@@ -643,7 +667,7 @@ impl From<SeenEvent> for SavedSeenEvent {
 // million patrons.
 #[cfg(target_pointer_width = "64")]
 const _: () = {
-    assert!(std::mem::size_of::<TicketRecord>() == 40);
+    assert!(std::mem::size_of::<TicketRecord>() == 32);
     assert!(std::mem::size_of::<OrderRecord>() == 12);
     assert!(std::mem::size_of::<SeenEvent>() == 12);
     assert!(std::mem::size_of::<HeldTicket>() == 8);
@@ -655,6 +679,107 @@ const _: () = {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Tickets keep no buyer of their own, yet save exactly as when each held one (the
+    /// fields in the order they had), their order's buyer in its place, and read back
+    /// the same.
+    #[test]
+    fn tickets_save_their_orders_buyer_as_they_did_when_they_held_it() {
+        #[derive(Serialize)]
+        struct TicketWithBuyer {
+            order: Handle,
+            performance: PerformanceIdx,
+            seat: Option<Seat>,
+            price: Option<Money>,
+            buyer: CompactPatronId,
+            holder: CompactPatronId,
+            refunded: bool,
+            scanned_in: bool,
+        }
+        let patron = |n| CompactPatronId::of_held(PatronId::from_u64(n));
+        let mut orders = TextTable::default();
+        for (id, buyer, first_ticket) in [("o-1", 7, 0), ("o-2", 9, 2)] {
+            orders.insert(
+                id,
+                OrderRecord {
+                    buyer: patron(buyer),
+                    first_ticket,
+                    tickets: 2,
+                },
+            );
+        }
+        let seat = Seat::new("F12").in_section("Stalls");
+        let price = Money::new(-2_500, crate::Currency::parse("zar").expect("a code"));
+        let mut tickets = TextTable::default();
+        let mut old = Vec::new();
+        for (id, order, price, holder, refunded, scanned_in) in [
+            ("t-1", 0, Some(price), 7, false, false),
+            ("t-2", 0, None, 8, true, false),
+            ("t-3", 1, Some(price), 9, false, true),
+            ("t-4", 1, None, 10, true, true),
+        ] {
+            let mut record =
+                TicketRecord::new(order, order + 3, Some(seat.clone()), price, patron(holder));
+            record.refunded = refunded;
+            record.scanned_in = scanned_in;
+            tickets.insert(id, record);
+            old.push((
+                id,
+                TicketWithBuyer {
+                    order,
+                    performance: order + 3,
+                    seat: Some(seat.clone()),
+                    price,
+                    buyer: patron([7, 9][order as usize]),
+                    holder: patron(holder),
+                    refunded,
+                    scanned_in,
+                },
+            ));
+        }
+        let saved = postcard::to_allocvec(&SavedTickets {
+            tickets: &tickets,
+            orders: &orders,
+        })
+        .expect("saved");
+        let before = postcard::to_allocvec(&OldTable(&old)).expect("saved");
+        assert_eq!(saved, before);
+        let read: TextTable<TicketRecord> = postcard::from_bytes(&saved).expect("read back");
+        assert_eq!(read.len(), tickets.len());
+        for ((id, read), (expected_id, expected)) in read.iter().zip(tickets.iter()) {
+            assert_eq!(id, expected_id);
+            assert_eq!(
+                (read.order, read.performance, &read.seat, read.price()),
+                (
+                    expected.order,
+                    expected.performance,
+                    &expected.seat,
+                    expected.price()
+                )
+            );
+            assert_eq!(
+                (read.holder(), read.refunded, read.scanned_in),
+                (expected.holder(), expected.refunded, expected.scanned_in)
+            );
+        }
+        let state = State {
+            orders,
+            ..State::default()
+        };
+        let buyers: Vec<u64> = read
+            .values()
+            .map(|t| state.ticket_buyer(t).as_u64())
+            .collect();
+        assert_eq!(buyers, [7, 7, 9, 9]);
+
+        /// The table as a map of ids to the old shape, as text tables save.
+        struct OldTable<'a>(&'a [(&'a str, TicketWithBuyer)]);
+        impl Serialize for OldTable<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_map(self.0.iter().map(|(id, t)| (id, t)))
+            }
+        }
+    }
 
     /// The four-byte survivor saves as the optional patron id it replaced and reads
     /// back the same; a survivor named 0 is refused, not read as "not merged".
@@ -720,7 +845,7 @@ mod tests {
         // Once the tickets are there, a ticket naming an order past the end of the
         // orders table is broken.
         let holder = CompactPatronId::of_held(PatronId::from_u64(1));
-        let ticket = |order| TicketRecord::new(order, 0, None, None, holder, holder);
+        let ticket = |order| TicketRecord::new(order, 0, None, None, holder);
         state.tickets.insert("t-1", ticket(0));
         state.tickets.insert("t-2", ticket(1));
         let broken = state.broken_reference().expect("an order past the end");

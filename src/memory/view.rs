@@ -381,7 +381,7 @@ impl<'a> TicketView<'a> {
     }
     /// Who bought it.
     pub fn buyer(&self) -> PatronId {
-        self.state.live(self.record.buyer())
+        self.state.live(self.state.ticket_buyer(self.record))
     }
     /// Who holds it.
     pub fn holder(&self) -> PatronId {

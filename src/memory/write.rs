@@ -600,7 +600,6 @@ impl Memory {
                     performance,
                     seat,
                     ticket.price,
-                    CompactPatronId::of_held(buyer_id),
                     CompactPatronId::of_held(holder_id),
                 ),
             ) else {
@@ -704,7 +703,7 @@ impl Memory {
             .ok_or_else(unknown)?;
         let (holder, buyer, performance) = (
             self.state.live(ticket.holder()),
-            self.state.live(ticket.buyer()),
+            self.state.live(self.state.ticket_buyer(ticket)),
             ticket.performance,
         );
         let (order, seat) = (

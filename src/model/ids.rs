@@ -809,15 +809,27 @@ impl<V> TextTable<V> {
 
 // Saved as a map from id to record, in the order first seen, exactly as an
 // [`IdTable`] of the same ids is.
-impl<V: Serialize> Serialize for TextTable<V> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+impl<V> TextTable<V> {
+    /// Serializes the table as it would be with each value saved as `saved` makes it
+    /// (a value can leave out what is kept elsewhere and still be saved whole).
+    pub(crate) fn serialize_as<'a, S: Serializer, W: Serialize>(
+        &'a self,
+        serializer: S,
+        saved: impl Fn(&'a V) -> W,
+    ) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         // The length first: compact formats need it up front.
         let mut map = serializer.serialize_map(Some(self.len()))?;
         for (id, value) in self.iter() {
-            map.serialize_entry(id, value)?;
+            map.serialize_entry(id, &saved(value))?;
         }
         map.end()
+    }
+}
+
+impl<V: Serialize> Serialize for TextTable<V> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.serialize_as(serializer, |value| value)
     }
 }
 

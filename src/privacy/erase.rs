@@ -266,14 +266,14 @@ impl State {
         // same word (another Ana's "Welcome back, Ana" stays).
         let mut words: Vec<String> = Vec::new();
         for &member in &cluster {
-            let records = self.patron(member).into_iter().chain(
+            let profiles = self.patron(member).map(|r| &r.profile).into_iter().chain(
                 self.identity
                     .merges
                     .get(&member)
-                    .map(|merge| &*merge.survivor_before),
+                    .map(|merge| &merge.survivor_before.profile),
             );
-            for record in records {
-                for name in &record.profile.names {
+            for profile in profiles {
+                for name in &profile.names {
                     for part in name.given().into_iter().chain(name.family()) {
                         words.extend(
                             part.split(|c: char| !c.is_alphanumeric())

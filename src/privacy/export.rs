@@ -162,7 +162,7 @@ impl Memory {
         let mut tickets: Vec<ExportedTicket> = state
             .tickets
             .iter()
-            .filter(|(_, t)| ids.contains(&t.buyer()) || ids.contains(&t.holder()))
+            .filter(|(_, t)| ids.contains(&state.ticket_buyer(t)) || ids.contains(&t.holder()))
             .filter_map(|(id, t)| {
                 Some(ExportedTicket {
                     ticket: TicketId::new(id),
@@ -173,7 +173,7 @@ impl Memory {
                         .map(|e| e.performance.id().clone()),
                     seat: t.seat.clone(),
                     price: t.price(),
-                    buyer: state.live(t.buyer()),
+                    buyer: state.live(state.ticket_buyer(t)),
                     holder: state.live(t.holder()),
                     refunded: t.refunded,
                     scanned_in: t.scanned_in,
