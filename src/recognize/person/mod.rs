@@ -964,18 +964,26 @@ struct SignalSide<'a> {
     signals: &'a NormalizedSignals,
     given: Option<NameSide<'a>>,
     family: Option<NameSide<'a>>,
-    /// The street line read once: every candidate's streets are compared with it.
-    street: Option<compare::PreparedStreet>,
     /// The e-mail signals, in their order, each split once with what only depends on
     /// the record worked out: on first need, as most calls compare no e-mail.
     emails: std::cell::OnceCell<SmallVec<[EmailSide<'a>; 1]>>,
-    /// Name comparisons already made in this recognition: candidates found through one
-    /// blocking key often share a name, and the spelling comparisons are the costly part.
-    names_compared: NameMemo,
+    /// What only comparing candidates' streets or names inexactly needs, on first need
+    /// and out of line: an exact hit neither fills nor moves its kilobyte.
+    comparing: std::cell::OnceCell<Box<Comparing>>,
     /// The names' letters as mailboxes spell them, on first need.
     name_letters: std::cell::OnceCell<NameLetters>,
     /// Whether one of the signals' e-mails is a household's mailbox, on first need.
     household_mailbox: std::cell::OnceCell<bool>,
+}
+
+/// The part of [`SignalSide`] only inexact comparisons read.
+#[derive(Debug)]
+struct Comparing {
+    /// The street line read once: every candidate's streets are compared with it.
+    street: Option<compare::PreparedStreet>,
+    /// Name comparisons already made in this recognition: candidates found through one
+    /// blocking key often share a name, and the spelling comparisons are the costly part.
+    names_compared: NameMemo,
 }
 
 /// Letters only, as a mailbox spells a name (`van den Berg` is `vandenberg`).
@@ -1028,12 +1036,8 @@ impl<'a> SignalSide<'a> {
             signals,
             given: signals.given_key().map(NameSide::new),
             family: signals.family_key().map(NameSide::new),
-            street: signals
-                .address()
-                .street()
-                .and_then(compare::PreparedStreet::new),
             emails: std::cell::OnceCell::new(),
-            names_compared: NameMemo::default(),
+            comparing: std::cell::OnceCell::new(),
             name_letters: std::cell::OnceCell::new(),
             household_mailbox: std::cell::OnceCell::new(),
         }
@@ -1043,7 +1047,27 @@ impl<'a> SignalSide<'a> {
     /// comparing with every candidate's line a block keeps read (see
     /// [`compare_streets`]).
     fn street_read(&self) -> Option<compare::ReadStreet<'_>> {
-        self.street.as_ref().map(compare::PreparedStreet::read)
+        self.street().map(compare::PreparedStreet::read)
+    }
+
+    /// The street line read once (see [`Comparing`]).
+    fn street(&self) -> Option<&compare::PreparedStreet> {
+        self.signals.address().street()?;
+        self.comparing().street.as_ref()
+    }
+
+    /// See [`Comparing`].
+    fn comparing(&self) -> &Comparing {
+        self.comparing.get_or_init(|| {
+            Box::new(Comparing {
+                street: self
+                    .signals
+                    .address()
+                    .street()
+                    .and_then(compare::PreparedStreet::new),
+                names_compared: NameMemo::default(),
+            })
+        })
     }
 
     /// See [`NameLetters`].
@@ -1976,13 +2000,15 @@ fn compare_streets<'a>(
         if let Some(theirs) = theirs {
             // The record's line was read once for every candidate, and a block keeps each
             // candidate's line read.
-            let s = match (theirs, street, &side.street) {
-                (StreetKey::Read(words), Some(mine), _) => mine.similarity(&StreetKey::read(words)),
-                (StreetKey::Read(words), None, _) => {
+            let s = match (theirs, street) {
+                (StreetKey::Read(words), Some(mine)) => mine.similarity(&StreetKey::read(words)),
+                (StreetKey::Read(words), None) => {
                     compare::address_similarity_read(line, &StreetKey::read(words))
                 }
-                (StreetKey::Line(theirs), _, Some(prepared)) => prepared.similarity(theirs),
-                (StreetKey::Line(theirs), _, None) => compare::address_similarity(line, theirs),
+                (StreetKey::Line(theirs), _) => match side.street() {
+                    Some(prepared) => prepared.similarity(theirs),
+                    None => compare::address_similarity(line, theirs),
+                },
             };
             best = Some(best.map_or(s, |b: f64| b.max(s)));
         }
@@ -2066,24 +2092,27 @@ fn compare_names<'a>(
             } else {
                 (name.given_sound, name.family_sound)
             };
-            let memo = &side.names_compared;
             let gl = g.zip(their_given).map(|(a, b)| {
                 // Two initials that agree are left to `given_level`: they count as an
                 // initial, not as a name.
                 if a.key == b && b.len() > 1 {
                     return Level::Exact;
                 }
-                memo.level(NameComparison::Given { swapped: swap }, b, || {
-                    given_level(a, b, given_sound, name.given_nicknames)
-                })
+                side.comparing().names_compared.level(
+                    NameComparison::Given { swapped: swap },
+                    b,
+                    || given_level(a, b, given_sound, name.given_nicknames),
+                )
             });
             let fl = f.zip(their_family).map(|(a, b)| {
                 if a.key == b {
                     return Level::Exact;
                 }
-                memo.level(NameComparison::Family { swapped: swap }, b, || {
-                    family_level(a, b, family_sound)
-                })
+                side.comparing().names_compared.level(
+                    NameComparison::Family { swapped: swap },
+                    b,
+                    || family_level(a, b, family_sound),
+                )
             });
             // Swapping only counts when it explains both names.
             if swap && !(gl.is_some_and(|l| rank(l) <= 2) && fl.is_some_and(|l| rank(l) <= 2)) {
