@@ -509,19 +509,12 @@ impl Journal for FileJournal {
                         offset,
                         payload,
                     } => {
-                        if seq != expected {
-                            return Err(corrupt(
-                                &path,
-                                offset,
-                                format!("expected the record with seq {expected}, found seq {seq}"),
-                            ));
-                        }
-                        expected += 1;
-                        if seq > after_seq {
-                            visit(seq, payload)?;
-                            recovery.records += 1;
-                            recovery.last_seq = seq;
-                        }
+                        let frame = Frame {
+                            seq,
+                            offset,
+                            payload,
+                        };
+                        take_frame(&path, frame, &mut expected, after_seq, visit, &mut recovery)?;
                     }
                     Next::End => break,
                     Next::Damaged { offset, reason } => {
@@ -530,15 +523,7 @@ impl Journal for FileJournal {
                 }
             }
             let next = self.segments.get(i + 1).copied().unwrap_or(self.next_seq);
-            if expected != next {
-                return Err(corrupt(
-                    reader.path(),
-                    reader.offset(),
-                    format!(
-                        "segment ends before seq {expected}, but the journal continues at seq {next}"
-                    ),
-                ));
-            }
+            check_segment_end(reader.path(), reader.offset(), expected, next)?;
         }
         Ok(recovery)
     }
@@ -686,29 +671,65 @@ fn replay_checked(
                 "frame checked when opening no longer reads",
             ));
         };
-        if seq != expected {
-            return Err(corrupt(
-                path,
-                offset,
-                format!("expected the record with seq {expected}, found seq {seq}"),
-            ));
-        }
-        expected += 1;
-        if seq > after_seq {
-            visit(seq, payload)?;
-            recovery.records += 1;
-            recovery.last_seq = seq;
-        }
+        let frame = Frame {
+            seq,
+            offset,
+            payload,
+        };
+        take_frame(path, frame, &mut expected, after_seq, visit, recovery)?;
         offset += (FRAME_HEADER_LEN + payload.len()) as u64;
         rest = after;
     }
-    if expected != next_seq {
+    check_segment_end(path, offset, expected, next_seq)
+}
+
+/// One record frame read back from a segment, where it starts in the file.
+struct Frame<'a> {
+    seq: u64,
+    offset: u64,
+    payload: &'a [u8],
+}
+
+/// Checks that `frame` is the record the sequence expects next and hands it to `visit`
+/// when it comes after `after_seq`: one rule for frames read from a file and frames
+/// opening already read, so the two replays cannot drift apart.
+fn take_frame(
+    path: &Path,
+    frame: Frame<'_>,
+    expected: &mut u64,
+    after_seq: u64,
+    visit: &mut dyn FnMut(u64, &[u8]) -> Result<()>,
+    recovery: &mut Recovery,
+) -> Result<()> {
+    let Frame {
+        seq,
+        offset,
+        payload,
+    } = frame;
+    if seq != *expected {
         return Err(corrupt(
             path,
             offset,
-            format!(
-                "segment ends before seq {expected}, but the journal continues at seq {next_seq}"
-            ),
+            format!("expected the record with seq {expected}, found seq {seq}"),
+        ));
+    }
+    *expected += 1;
+    if seq > after_seq {
+        visit(seq, payload)?;
+        recovery.records += 1;
+        recovery.last_seq = seq;
+    }
+    Ok(())
+}
+
+/// A segment must end where the next one (or the journal) continues: a gap means
+/// records were lost.
+fn check_segment_end(path: &Path, offset: u64, expected: u64, next: u64) -> Result<()> {
+    if expected != next {
+        return Err(corrupt(
+            path,
+            offset,
+            format!("segment ends before seq {expected}, but the journal continues at seq {next}"),
         ));
     }
     Ok(())
