@@ -704,42 +704,25 @@ impl Memory {
         }
         let sections = &body[header..];
         let _room = RoomForRecords::start(records);
+        // Versions 5 to 7 differ only in the last section: their patrons decode alike.
+        let current_patrons = |section: &[u8], meanwhile: &mut dyn FnMut()| {
+            decode_patrons::<LoadedPatrons>(section)
+                .and_then(|loaded| patrons_state(loaded, meanwhile))
+        };
         let ((mut state, reach), events, rest) = if version == VERSION {
-            decode_sections(
-                sections,
-                records,
-                |section, meanwhile| {
-                    decode_patrons::<LoadedPatrons>(section)
-                        .and_then(|loaded| patrons_state(loaded, meanwhile))
-                },
-                |section| decode_rest::<LoadedRest>(section).and_then(index_rest),
-            )?
+            decode_sections(sections, records, current_patrons, |section| {
+                decode_rest::<LoadedRest>(section).and_then(index_rest)
+            })?
         } else if version == VERSION_WITH_WHOLE_MERGE_COPIES {
-            decode_sections(
-                sections,
-                records,
-                |section, meanwhile| {
-                    decode_patrons::<LoadedPatrons>(section)
-                        .and_then(|loaded| patrons_state(loaded, meanwhile))
-                },
-                |section| {
-                    let _whole = WholeMergeCopies::start();
-                    decode_rest::<LoadedRest>(section).and_then(index_rest)
-                },
-            )?
+            decode_sections(sections, records, current_patrons, |section| {
+                let _whole = WholeMergeCopies::start();
+                decode_rest::<LoadedRest>(section).and_then(index_rest)
+            })?
         } else if version == VERSION_WITH_TEXT_MOMENT_TIMES {
-            decode_sections(
-                sections,
-                records,
-                |section, meanwhile| {
-                    decode_patrons::<LoadedPatrons>(section)
-                        .and_then(|loaded| patrons_state(loaded, meanwhile))
-                },
-                |section| {
-                    let _whole = WholeMergeCopies::start();
-                    decode_rest_with_text_moment_times::<LoadedRest>(section).and_then(index_rest)
-                },
-            )?
+            decode_sections(sections, records, current_patrons, |section| {
+                let _whole = WholeMergeCopies::start();
+                decode_rest_with_text_moment_times::<LoadedRest>(section).and_then(index_rest)
+            })?
         } else if version == VERSION_WITH_NUMBERED_TICKETS {
             decode_sections(
                 sections,
@@ -904,6 +887,22 @@ mod tests {
         }
     }
 
+    /// A memory with two Hamlet performances and one order of one ticket per e-mail, the
+    /// performances taken in turn.
+    fn hamlet_orders_from(emails: &[&str]) -> Memory {
+        let mut memory = Memory::new();
+        define_hamlet(&mut memory, 2);
+        for (n, email) in emails.iter().enumerate() {
+            let order = Order::new(format!("o-{n}"), Signals::new().email(*email)).ticket(
+                Ticket::new(format!("t-{n}"), format!("hamlet-{}", n % 2 + 1)),
+            );
+            memory
+                .observe(Event::order(format!("e-{n}"), order))
+                .unwrap();
+        }
+        memory
+    }
+
     #[test]
     fn version_4_images_load_into_the_same_memory() {
         let mut memory = Memory::builder().without_default_rules().build().unwrap();
@@ -961,19 +960,8 @@ mod tests {
     /// the same memory, whose splits undo the merges as the saved memory's do.
     #[test]
     fn version_6_images_with_whole_merge_copies_load_into_the_same_memory() {
-        let mut memory = Memory::new();
-        define_hamlet(&mut memory, 2);
-        for (n, email) in ["ana@example.org", "bo@example.org", "cy@example.org"]
-            .iter()
-            .enumerate()
-        {
-            let order = Order::new(format!("o-{n}"), Signals::new().email(*email)).ticket(
-                Ticket::new(format!("t-{n}"), format!("hamlet-{}", n % 2 + 1)),
-            );
-            memory
-                .observe(Event::order(format!("e-{n}"), order))
-                .unwrap();
-        }
+        let mut memory =
+            hamlet_orders_from(&["ana@example.org", "bo@example.org", "cy@example.org"]);
         let ids: Vec<PatronId> = memory.patrons().map(|p| p.id()).collect();
         let (ana, bo, cy) = (ids[0], ids[1], ids[2]);
         memory.merge(ana, bo).unwrap();
@@ -1016,19 +1004,7 @@ mod tests {
 
     #[test]
     fn version_5_images_with_fired_moments_load_into_the_same_memory() {
-        let mut memory = Memory::new();
-        define_hamlet(&mut memory, 2);
-        for (n, email) in ["ana@example.org", "bo@example.org", "ana@example.org"]
-            .iter()
-            .enumerate()
-        {
-            let order = Order::new(format!("o-{n}"), Signals::new().email(*email)).ticket(
-                Ticket::new(format!("t-{n}"), format!("hamlet-{}", n % 2 + 1)),
-            );
-            memory
-                .observe(Event::order(format!("e-{n}"), order))
-                .unwrap();
-        }
+        let memory = hamlet_orders_from(&["ana@example.org", "bo@example.org", "ana@example.org"]);
         let ana = memory.patrons().next().unwrap().id();
         assert!(memory.moments_of(ana).next().is_some(), "moments fired");
         let version_5 = {
