@@ -12,6 +12,8 @@
 
 use std::cell::Cell;
 
+use super::format_switch::Raised;
+
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -23,43 +25,25 @@ thread_local! {
     static TEXT_MOMENT_TIMES: Cell<bool> = const { Cell::new(false) };
 }
 
-/// While alive, times in binary formats read on this thread are expected as RFC 3339
-/// text, as snapshots and journal records of earlier formats hold them.
-pub(crate) struct TextTimes {
-    previous: bool,
-}
+/// While the guard `start` returns is alive, times in binary formats read on this
+/// thread are expected as RFC 3339 text, as snapshots and journal records of earlier
+/// formats hold them.
+pub(crate) struct TextTimes;
 
 impl TextTimes {
-    pub(crate) fn start() -> TextTimes {
-        TextTimes {
-            previous: TEXT_TIMES.replace(true),
-        }
+    pub(crate) fn start() -> Raised {
+        Raised::raise(&TEXT_TIMES)
     }
 }
 
-impl Drop for TextTimes {
-    fn drop(&mut self) {
-        TEXT_TIMES.set(self.previous);
-    }
-}
-
-/// While alive, the fields marked [`moment`] read on this thread are expected as RFC
-/// 3339 text, as snapshots before version 6 hold them (and written so, as those were).
-pub(crate) struct TextMomentTimes {
-    previous: bool,
-}
+/// While the guard `start` returns is alive, the fields marked [`moment`] read on this
+/// thread are expected as RFC 3339 text, as snapshots before version 6 hold them (and
+/// written so, as those were).
+pub(crate) struct TextMomentTimes;
 
 impl TextMomentTimes {
-    pub(crate) fn start() -> TextMomentTimes {
-        TextMomentTimes {
-            previous: TEXT_MOMENT_TIMES.replace(true),
-        }
-    }
-}
-
-impl Drop for TextMomentTimes {
-    fn drop(&mut self) {
-        TEXT_MOMENT_TIMES.set(self.previous);
+    pub(crate) fn start() -> Raised {
+        Raised::raise(&TEXT_MOMENT_TIMES)
     }
 }
 

@@ -10,6 +10,7 @@ use smallvec::SmallVec;
 use super::Memory;
 use super::command::Command;
 use super::derive;
+use super::format_switch::Raised;
 use super::limits::Limits;
 use super::state::{MergedInto, PatronRecord, State, slot};
 use crate::error::{Error, Result};
@@ -176,24 +177,15 @@ thread_local! {
     static WHOLE_MERGE_COPIES: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-/// While alive, merge records read on this thread are expected to hold the survivor's
-/// whole record, as snapshots before version 7 saved them (and are written so, as those
-/// were: what is not kept is written as a new patron's).
-pub(crate) struct WholeMergeCopies {
-    previous: bool,
-}
+/// While the guard `start` returns is alive, merge records read on this thread are
+/// expected to hold the survivor's whole record, as snapshots before version 7 saved
+/// them (and are written so, as those were: what is not kept is written as a new
+/// patron's).
+pub(crate) struct WholeMergeCopies;
 
 impl WholeMergeCopies {
-    pub(crate) fn start() -> Self {
-        Self {
-            previous: WHOLE_MERGE_COPIES.replace(true),
-        }
-    }
-}
-
-impl Drop for WholeMergeCopies {
-    fn drop(&mut self) {
-        WHOLE_MERGE_COPIES.set(self.previous);
+    pub(crate) fn start() -> Raised {
+        Raised::raise(&WHOLE_MERGE_COPIES)
     }
 }
 

@@ -8,6 +8,7 @@ pub(crate) mod command;
 mod derive;
 mod durable;
 pub(crate) mod footprint;
+mod format_switch;
 pub(crate) mod held;
 mod identity;
 mod index;
