@@ -89,7 +89,7 @@ impl DurableOptions {
         // Records name a few performances and seats over and over: each copy read shares
         // the last one's allocation instead of making (and soon freeing) its own, as
         // loading a snapshot does.
-        let (seats, ids) = (SharedSeats::start(), SharedIds::start());
+        let (seats, ids) = (SharedSeats::start(), SharedIds::start_for_records());
         let recovery = journal.replay(after, &mut |seq, record| {
             let replayed = memory
                 .decode_replayed(record)

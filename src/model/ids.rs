@@ -171,12 +171,12 @@ vendor_id!(
     /// The vendor's id of one event (an order placed, a door scan, a donation…); memory
     /// uses it to recognize a replayed event.
     EventId,
-    0
+    EVENT_KIND
 );
 vendor_id!(
     /// The vendor's id of an order.
     OrderId,
-    1
+    ORDER_KIND
 );
 vendor_id!(
     /// The vendor's id of a ticket (usually its barcode).
@@ -186,7 +186,7 @@ vendor_id!(
 vendor_id!(
     /// The scanner's id of one door scan, so that a scanner re-sending it counts once.
     ScanId,
-    3
+    SCAN_KIND
 );
 vendor_id!(
     /// The vendor's id of a venue.
@@ -212,6 +212,10 @@ thread_local! {
 
 /// How many kinds of vendor id there are.
 const ID_KINDS: usize = 7;
+/// The kinds of the ids each journal record names anew.
+const EVENT_KIND: usize = 0;
+const ORDER_KIND: usize = 1;
+const SCAN_KIND: usize = 3;
 
 /// Slots per kind of id (a power of two). Copies of one id mostly sit close together
 /// in a snapshot, so a small table that forgets shares most of them and stays in
@@ -237,13 +241,31 @@ pub(crate) struct SharedIds {
 impl SharedIds {
     /// Starts sharing the ids deserialized on this thread.
     pub(crate) fn start() -> Self {
+        Self::start_kinds(|_| true)
+    }
+
+    /// Starts sharing the ids deserialized on this thread that journal records name
+    /// again and again (tickets, venues, productions, performances). Each event, order
+    /// and scan id a record holds is new: looking it up would only find a miss and
+    /// evict an id that could have been shared.
+    pub(crate) fn start_for_records() -> Self {
+        Self::start_kinds(|kind| ![EVENT_KIND, ORDER_KIND, SCAN_KIND].contains(&kind))
+    }
+
+    fn start_kinds(shared_kind: impl Fn(usize) -> bool) -> Self {
         let nested = SHARED_IDS.with(|shared| {
             let mut shared = shared.borrow_mut();
             let nested = shared.is_some();
             if !nested {
                 *shared = Some(SharedTables {
                     hasher: ahash::RandomState::new(),
-                    tables: std::array::from_fn(|_| vec![None; SHARED_SLOTS]),
+                    tables: std::array::from_fn(|kind| {
+                        if shared_kind(kind) {
+                            vec![None; SHARED_SLOTS]
+                        } else {
+                            Vec::new()
+                        }
+                    }),
                 });
             }
             nested
@@ -269,10 +291,15 @@ fn shared_text(kind: usize, text: &str) -> Arc<str> {
         let Some(shared) = shared.as_mut() else {
             return Arc::from(text);
         };
-        let hash = shared.hasher.hash_one(text);
-        let Some(table) = shared.tables.get_mut(kind) else {
+        // A kind not shared has no slots.
+        let Some(table) = shared
+            .tables
+            .get_mut(kind)
+            .filter(|table| !table.is_empty())
+        else {
             return Arc::from(text);
         };
+        let hash = shared.hasher.hash_one(text);
         // The low bits of the hash pick the slot: dropping the high ones is the point.
         #[allow(clippy::cast_possible_truncation)]
         let slot = hash as usize & (SHARED_SLOTS - 1);
@@ -943,6 +970,31 @@ mod tests {
         // Ids past the limit never name a patron memory could hold.
         let held = CompactPatronId::of_held(too_big).get().as_u64();
         assert!(held > MAX_PATRONS as u64);
+    }
+
+    #[test]
+    fn ids_read_for_records_share_repeated_kinds_and_keep_no_copy_of_the_others() {
+        let saved = postcard::to_allocvec(&(
+            EventId::new("e-1"),
+            OrderId::new("o-1"),
+            ScanId::new("s-1"),
+            PerformanceId::new("hamlet-1"),
+            PerformanceId::new("hamlet-1"),
+        ))
+        .expect("saved");
+        let _sharing = SharedIds::start_for_records();
+        type Read = (EventId, OrderId, ScanId, PerformanceId, PerformanceId);
+        let (event, order, scan, first, again): Read = postcard::from_bytes(&saved).expect("read");
+        assert_eq!(
+            (event.as_str(), order.as_str(), scan.as_str()),
+            ("e-1", "o-1", "s-1")
+        );
+        // Each record's own ids are not held past the record.
+        for text in [&event.0, &order.0, &scan.0] {
+            assert_eq!(Arc::strong_count(text), 1);
+        }
+        // A performance named again shares the copy read first.
+        assert!(Arc::ptr_eq(&first.0, &again.0));
     }
 
     #[test]
