@@ -19,8 +19,8 @@ use crate::model::ids::{CompactPatronId, EventId, PatronId};
 use crate::model::profile::Profile;
 use crate::model::sparse::Sparse;
 use crate::recognize::{
-    Candidate, Evidence, EvidenceItem, Field, Strategy, only_the_home_agrees, person_agrees,
-    person_conflict,
+    Candidate, Evidence, EvidenceItem, Field, Recognition, Strategy, only_the_home_agrees,
+    person_agrees, person_conflict,
 };
 use crate::signals::NormalizedSignals;
 
@@ -1134,6 +1134,58 @@ impl Memory {
         !agrees_exactly_beyond_home(&evidence)
             && (self.only_the_home_shared(patron, duplicate)
                 || self.only_the_home_shared(duplicate, patron))
+    }
+
+    /// `decided`, or a review instead of a link to a patron who has written a generation
+    /// suffix ("Winkler Jr.") when the record gives the name without one and agrees with
+    /// him on nothing of one man's own (an identifier, the birth date). A junior has a
+    /// father of his name, often at his address: a bare name, with or without the home,
+    /// fits either of them.
+    pub(crate) fn junior_told_apart(
+        &self,
+        signals: &NormalizedSignals,
+        decided: Recognition,
+    ) -> Recognition {
+        let junior = match &decided {
+            Recognition::Known {
+                patron,
+                evidence,
+                duplicates,
+                ..
+            } => {
+                duplicates.is_empty()
+                    && !agrees_exactly_beyond_home(evidence)
+                    && self.patron(*patron).is_some_and(|view| {
+                        crate::recognize::bare_name_meets_a_junior(signals, &view)
+                    })
+            }
+            _ => false,
+        };
+        if !junior {
+            return decided;
+        }
+        let Recognition::Known {
+            patron,
+            evidence,
+            runner_up,
+            household,
+            ..
+        } = decided
+        else {
+            return decided;
+        };
+        let review_at =
+            self.thresholds.review_at() + self.thresholds.raise_for(self.patron_count());
+        let mut candidates = vec![Candidate::new(patron, evidence)];
+        candidates.extend(
+            runner_up
+                .map(|r| *r)
+                .filter(|r| r.evidence().weight() >= review_at && !person_conflict(r.evidence())),
+        );
+        Recognition::Review {
+            candidates,
+            household,
+        }
     }
 
     /// The person strategy, or (when a vendor wrapped or replaced it) the first one:

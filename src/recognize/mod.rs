@@ -22,8 +22,9 @@ pub use person::{
     Training, TrainingOptions,
 };
 pub(crate) use person::{
-    KnownSounds, encode_with, generation_written_by_one, only_the_home_agrees, person_agrees,
-    person_conflict, profiles_conflict, shares_household_field,
+    KnownSounds, bare_name_meets_a_junior, encode_with, generation_written_by_one,
+    only_the_home_agrees, person_agrees, person_conflict, profiles_conflict,
+    shares_household_field,
 };
 
 use crate::memory::{IndexView, PatronView};
