@@ -264,9 +264,12 @@ pub enum Recognition {
         /// threshold with nothing against it, and agrees with the record exactly on
         /// something beyond the names: an identifier, the birth date, the address or the
         /// postcode). Observing the record merges them into `patron` unless they are
-        /// pinned apart or their own profiles conflict. A patron that only shares the
-        /// names and near misses (an e-mail one letter off) is a namesake kept apart, not
-        /// a duplicate: close enough, it sends the record to review instead.
+        /// pinned apart, their own profiles conflict, or the record fits both only by the
+        /// name and the home while one of them has written a generation suffix ("Jr.")
+        /// and the other never has (a father and his son of one name). A patron that
+        /// only shares the names and near misses (an e-mail one letter off) is a namesake
+        /// kept apart, not a duplicate: close enough, it sends the record to review
+        /// instead.
         duplicates: Vec<PatronId>,
         /// Patrons who share an identifier or address with the record but are someone
         /// else (a different given name or birth date): the household.
