@@ -764,6 +764,62 @@ fn a_junior_and_a_senior_of_one_name_are_never_merged_automatically() {
     assert!(one, "a suffix on one side only is no conflict");
 }
 
+/// A father and his son of one name at one postcode, each seen with a mailbox and a
+/// mobile of his own (the son writing `son_family` the second time), then a record giving only the name and the postcode,
+/// which fits both: whether the two patrons are one afterwards.
+fn merged_by_name_and_postcode(son_family: &str) -> bool {
+    let clock = regulars::ManualClock::new(t0());
+    // Merging on little evidence and keeping no review queue, so that only the rule
+    // under test keeps them apart.
+    let mut memory = build(
+        builder(&clock)
+            .thresholds(regulars::Thresholds::default().merge(13.0))
+            .review_limit(0),
+    );
+    let father = seed(
+        &mut memory,
+        "father",
+        dennis_senior().email("dennis@groungsma-bouw.nl"),
+    );
+    let son = |family: &str| {
+        Signals::new()
+            .given_name("Dennis")
+            .family_name(family)
+            .email("dg.2001@gmail.com")
+            .phone("+31 6 98381961")
+            .postcode("3578 TJ")
+            .country("NL")
+    };
+    let son_first = seed(&mut memory, "son-1", son("Groungsma"));
+    let son = seed(&mut memory, "son-2", son(son_family));
+    assert_eq!(son, son_first, "his mobile links him");
+    assert_ne!(father, son, "seen apart first");
+    let bare = Signals::new()
+        .given_name("Dennis")
+        .family_name("Groungsma")
+        .postcode("3578 TJ")
+        .country("NL");
+    let recognition = memory.recognize(&bare).expect("recognized");
+    assert!(
+        matches!(&recognition, Recognition::Known { duplicates, .. } if !duplicates.is_empty()),
+        "the record fits both: {}",
+        recognition.explain()
+    );
+    seed(&mut memory, "bare", bare);
+    memory.patron(father).map(|p| p.id()) == memory.patron(son).map(|p| p.id())
+}
+
+#[test]
+fn a_name_and_a_postcode_do_not_merge_a_junior_into_his_father_of_one_name() {
+    // The son has written "Jr." and his father never has; beyond the name they share only
+    // the postcode, each with a mailbox and a mobile of his own. A record with the name and the postcode
+    // fits either man: they stay two patrons.
+    assert!(!merged_by_name_and_postcode("Groungsma Jr."));
+    // Without the suffix nothing tells a second man from one man seen twice, and the
+    // record proves them one as before.
+    assert!(merged_by_name_and_postcode("Groungsma"));
+}
+
 /// A memory that links a record at 20 bits, merges on one record at 40, and keeps no
 /// review queue (so no review item ties two patrons together), journaled in `dir`.
 fn without_reviews(dir: &std::path::Path) -> regulars::Memory {

@@ -2177,3 +2177,46 @@ fn another_mobile_beside_the_full_name_alone_is_not_enough() {
     let other = recognize(&memory, name().phone("07700 900999"));
     assert_eq!(other.decision(), "review", "{}", other.explain());
 }
+
+/// A junior of one name seen twice by his mobile, once writing `second_family`, and what
+/// a record with `bare` makes of him.
+fn junior_then(second_family: &str, bare: Signals) -> (PatronId, Recognition) {
+    let mut memory = memory();
+    let son = |family: &str| {
+        Signals::new()
+            .given_name("Dennis")
+            .family_name(family)
+            .phone("+31 6 98381961")
+            .postcode("3578 TJ")
+            .country("NL")
+    };
+    let junior = seed(&mut memory, "son-1", son("Groungsma"));
+    assert_eq!(seed(&mut memory, "son-2", son(second_family)), junior);
+    (junior, recognize(&memory, bare))
+}
+
+#[test]
+fn a_bare_name_at_a_juniors_home_is_reviewed_not_linked() {
+    let bare = || {
+        Signals::new()
+            .given_name("Dennis")
+            .family_name("Groungsma")
+            .postcode("3578 TJ")
+            .country("NL")
+    };
+    // He has written "Jr.", so a Dennis Groungsma senior exists, likely at this postcode:
+    // the name and the postcode fit the father as well as the son.
+    let (junior, seen) = junior_then("Groungsma Jr.", bare());
+    assert!(
+        matches!(&seen, Recognition::Review { candidates, .. }
+            if candidates.iter().any(|c| c.patron() == junior)),
+        "{}",
+        seen.explain()
+    );
+    // His own mobile tells him from his father: linked.
+    let (junior, seen) = junior_then("Groungsma Jr.", bare().phone("+31 6 98381961"));
+    assert_eq!(seen.known_patron(), Some(junior), "{}", seen.explain());
+    // Never having written a suffix, he is linked on the name and the postcode as before.
+    let (junior, seen) = junior_then("Groungsma", bare());
+    assert_eq!(seen.known_patron(), Some(junior), "{}", seen.explain());
+}

@@ -19,8 +19,8 @@ use crate::model::ids::{CompactPatronId, EventId, PatronId};
 use crate::model::profile::Profile;
 use crate::model::sparse::Sparse;
 use crate::recognize::{
-    Candidate, Evidence, EvidenceItem, Field, Strategy, only_the_home_agrees, person_agrees,
-    person_conflict,
+    Candidate, Evidence, EvidenceItem, Field, Recognition, Strategy, only_the_home_agrees,
+    person_agrees, person_conflict,
 };
 use crate::signals::NormalizedSignals;
 
@@ -1075,14 +1075,152 @@ impl Memory {
     /// date, the address or the postcode) can prove them one: near misses on every field
     /// are what two strangers with similar details look like.
     fn profile_weight_with(&self, a: PatronId, b: PatronId, shared: bool) -> Option<(f64, bool)> {
-        // The person strategy, or (when a vendor wrapped or replaced it) the first one:
-        // profiles are compared by whatever scores records.
-        let matcher: &dyn crate::recognize::Strategy =
-            match self.strategies.iter().find_map(|s| s.as_person_matcher()) {
-                Some(person) => person,
-                None => self.strategies.first()?.as_ref(),
-            };
-        let (va, vb) = (self.patron(a)?, self.patron(b)?);
+        let mut best: Option<(f64, bool)> = None;
+        self.compare_profiles(a, b, |evidence| {
+            let beyond_names: f64 = evidence
+                .items()
+                .iter()
+                .filter(|i| !matches!(i.field(), Field::GivenName | Field::FamilyName))
+                .map(EvidenceItem::weight)
+                .sum();
+            if person_conflict(evidence) {
+                return;
+            }
+            // Beyond the names, the rest must not speak against them: a patron whose
+            // profile shares only the names with the candidate, nothing of either
+            // compared (one seen by a phone, the other by a mailbox), is proven one by
+            // the standard a record with those names is linked by (the raised Known
+            // threshold, the margin over the others), and is left to review no longer.
+            let found = (
+                evidence.weight(),
+                beyond_names >= 0.0
+                    && person_agrees(evidence)
+                    && !only_the_home_agrees(evidence)
+                    && (!shared || something_shared(evidence)),
+            );
+            // The heavier comparison wins; on a tie, one that can prove.
+            if best.is_none_or(|b| found.0 > b.0 || (found.0 == b.0 && found.1 && !b.1)) {
+                best = Some(found);
+            }
+        });
+        best
+    }
+
+    /// Whether a record proving patron `duplicate` the same person as `patron` would
+    /// merge a father and his son of one name: one of the two has written a generation
+    /// suffix ("Winkler Jr.") and the other never has, the record agrees with `duplicate`
+    /// on nothing of one person's own (an identifier, the birth date), and the two
+    /// profiles share only the home beyond the names, one with a mailbox, phone or
+    /// number the other never used. A record giving just the name and the postcode fits
+    /// both men at that address, and proves no more than that someone of the name lives
+    /// there.
+    pub(crate) fn merge_rests_on_the_home(
+        &self,
+        signals: &NormalizedSignals,
+        patron: PatronId,
+        duplicate: PatronId,
+    ) -> bool {
+        let (Some(a), Some(b)) = (self.patron(patron), self.patron(duplicate)) else {
+            return false;
+        };
+        if !crate::recognize::generation_written_by_one(&a, &b) {
+            return false;
+        }
+        let Some(matcher) = self.profile_matcher() else {
+            return false;
+        };
+        let mut evidence = Evidence::with_capacity(12);
+        matcher.score(signals, &b, &mut evidence);
+        !agrees_exactly_beyond_home(&evidence)
+            && (self.only_the_home_shared(patron, duplicate)
+                || self.only_the_home_shared(duplicate, patron))
+    }
+
+    /// `decided`, or a review instead of a link to a patron who has written a generation
+    /// suffix ("Winkler Jr.") when the record gives the name without one and agrees with
+    /// him on nothing of one man's own (an identifier, the birth date). A junior has a
+    /// father of his name, often at his address: a bare name, with or without the home,
+    /// fits either of them.
+    pub(crate) fn junior_told_apart(
+        &self,
+        signals: &NormalizedSignals,
+        decided: Recognition,
+    ) -> Recognition {
+        let junior = match &decided {
+            Recognition::Known {
+                patron,
+                evidence,
+                duplicates,
+                ..
+            } => {
+                duplicates.is_empty()
+                    && !agrees_exactly_beyond_home(evidence)
+                    && self.patron(*patron).is_some_and(|view| {
+                        crate::recognize::bare_name_meets_a_junior(signals, &view)
+                    })
+            }
+            _ => false,
+        };
+        if !junior {
+            return decided;
+        }
+        let Recognition::Known {
+            patron,
+            evidence,
+            runner_up,
+            household,
+            ..
+        } = decided
+        else {
+            return decided;
+        };
+        let review_at =
+            self.thresholds.review_at() + self.thresholds.raise_for(self.patron_count());
+        let mut candidates = vec![Candidate::new(patron, evidence)];
+        candidates.extend(
+            runner_up
+                .map(|r| *r)
+                .filter(|r| r.evidence().weight() >= review_at && !person_conflict(r.evidence())),
+        );
+        Recognition::Review {
+            candidates,
+            household,
+        }
+    }
+
+    /// The person strategy, or (when a vendor wrapped or replaced it) the first one:
+    /// profiles are compared by whatever scores records.
+    fn profile_matcher(&self) -> Option<&dyn crate::recognize::Strategy> {
+        match self.strategies.iter().find_map(|s| s.as_person_matcher()) {
+            Some(person) => Some(person),
+            None => self.strategies.first().map(|first| first.as_ref()),
+        }
+    }
+
+    /// Whether patron `a`'s profile, compared with patron `b` as one record, shares only
+    /// the home with it beyond the names, while `a` has a mailbox, phone or number `b`
+    /// never used ([`only_the_home_agrees`]) in its heaviest comparison.
+    pub(crate) fn only_the_home_shared(&self, a: PatronId, b: PatronId) -> bool {
+        let mut best: Option<(f64, bool)> = None;
+        self.compare_profiles(a, b, |evidence| {
+            let found = (evidence.weight(), only_the_home_agrees(evidence));
+            if best.is_none_or(|b| found.0 > b.0) {
+                best = Some(found);
+            }
+        });
+        best.is_some_and(|(_, home_only)| home_only)
+    }
+
+    /// Compares patron `a`'s profile with patron `b` as one record (each of its latest
+    /// names and addresses with all its identifiers and birth date), handing each
+    /// comparison's evidence to `visit`.
+    fn compare_profiles(&self, a: PatronId, b: PatronId, mut visit: impl FnMut(&Evidence)) {
+        let Some(matcher) = self.profile_matcher() else {
+            return;
+        };
+        let (Some(va), Some(vb)) = (self.patron(a), self.patron(b)) else {
+            return;
+        };
         let no_address = [crate::Address::default()];
         let addresses = match va.addresses() {
             [] => &no_address[..],
@@ -1090,7 +1228,6 @@ impl Memory {
         };
         let names = va.names();
         let names = &names[names.len().saturating_sub(RECHECKED_NAMES)..];
-        let mut best: Option<(f64, bool)> = None;
         for name in names.iter().rev() {
             for address in addresses.iter().rev() {
                 let signals = NormalizedSignals::from_parts(
@@ -1101,33 +1238,22 @@ impl Memory {
                 );
                 let mut evidence = Evidence::with_capacity(12);
                 matcher.score(&signals, &vb, &mut evidence);
-                let beyond_names: f64 = evidence
-                    .items()
-                    .iter()
-                    .filter(|i| !matches!(i.field(), Field::GivenName | Field::FamilyName))
-                    .map(EvidenceItem::weight)
-                    .sum();
-                if person_conflict(&evidence) {
-                    continue;
-                }
-                // Beyond the names, the rest must not speak against them: a patron whose
-                // profile shares only the names with the candidate, nothing of either
-                // compared (one seen by a phone, the other by a mailbox), is proven one by
-                // the standard a record with those names is linked by (the raised Known
-                // threshold, the margin over the others), and is left to review no longer.
-                let found = (
-                    evidence.weight(),
-                    beyond_names >= 0.0
-                        && person_agrees(&evidence)
-                        && !only_the_home_agrees(&evidence)
-                        && (!shared || something_shared(&evidence)),
-                );
-                // The heavier comparison wins; on a tie, one that can prove.
-                if best.is_none_or(|b| found.0 > b.0 || (found.0 == b.0 && found.1 && !b.1)) {
-                    best = Some(found);
-                }
+                visit(&evidence);
             }
         }
-        best
     }
+}
+
+/// Whether the evidence agrees exactly, with positive weight, on something of one
+/// person's own beyond the names and the home: an identifier or the birth date. Everyone
+/// living at an address shares its street and postcode.
+fn agrees_exactly_beyond_home(evidence: &Evidence) -> bool {
+    evidence.items().iter().any(|item| {
+        item.agreement() == crate::recognize::Agreement::Agrees
+            && item.weight() > 0.0
+            && !matches!(
+                item.field(),
+                Field::GivenName | Field::FamilyName | Field::Address | Field::Postcode
+            )
+    })
 }

@@ -248,11 +248,10 @@ impl Memory {
                 }
             }
         }
-        crate::privacy::screen(
-            &self.state,
-            self.thresholds
-                .decide_among(&mut scored, self.patron_count()),
-        )
+        let decided = self
+            .thresholds
+            .decide_among(&mut scored, self.patron_count());
+        crate::privacy::screen(&self.state, self.junior_told_apart(signals, decided))
     }
 
     /// Memory's indexes and records, read-only (for training).

@@ -1149,8 +1149,10 @@ impl Memory {
     /// A `Review` keeps the record on a new, provisional patron and queues a review item:
     /// linking on doubt risks showing one person another's history. A `Known` record that
     /// proves other patrons to be the same person merges them, unless they are pinned
-    /// apart, their own profiles say they are different people, or the joint history and
-    /// the `adding` interactions this event brings would not fit the history limit.
+    /// apart, their own profiles say they are different people, the joint history and
+    /// the `adding` interactions this event brings would not fit the history limit, or
+    /// the proof rests on a home a junior shares with his father of one name
+    /// ([`merge_rests_on_the_home`](Self::merge_rests_on_the_home)).
     /// Household members the recognition found are linked.
     fn resolve(
         &mut self,
@@ -1212,6 +1214,7 @@ impl Memory {
                         && !self.state.holds_back(p)
                         && !self.state.holds_back(d)
                         && self.merged_history_fits(p, d, adding)
+                        && !self.merge_rests_on_the_home(signals, p, d)
                     {
                         // The older id survives, so long-lived ids stay stable.
                         let (survivor, absorbed) = if p < d { (p, d) } else { (d, p) };

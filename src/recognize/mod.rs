@@ -22,8 +22,9 @@ pub use person::{
     Training, TrainingOptions,
 };
 pub(crate) use person::{
-    KnownSounds, encode_with, only_the_home_agrees, person_agrees, person_conflict,
-    profiles_conflict, shares_household_field,
+    KnownSounds, bare_name_meets_a_junior, encode_with, generation_written_by_one,
+    only_the_home_agrees, person_agrees, person_conflict, profiles_conflict,
+    shares_household_field,
 };
 
 use crate::memory::{IndexView, PatronView};
@@ -263,9 +264,12 @@ pub enum Recognition {
         /// threshold with nothing against it, and agrees with the record exactly on
         /// something beyond the names: an identifier, the birth date, the address or the
         /// postcode). Observing the record merges them into `patron` unless they are
-        /// pinned apart or their own profiles conflict. A patron that only shares the
-        /// names and near misses (an e-mail one letter off) is a namesake kept apart, not
-        /// a duplicate: close enough, it sends the record to review instead.
+        /// pinned apart, their own profiles conflict, or the record fits both only by the
+        /// name and the home while one of them has written a generation suffix ("Jr.")
+        /// and the other never has (a father and his son of one name). A patron that
+        /// only shares the names and near misses (an e-mail one letter off) is a namesake
+        /// kept apart, not a duplicate: close enough, it sends the record to review
+        /// instead.
         duplicates: Vec<PatronId>,
         /// Patrons who share an identifier or address with the record but are someone
         /// else (a different given name or birth date): the household.

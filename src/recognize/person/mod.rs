@@ -2774,6 +2774,30 @@ fn email_local_keys(signals: &NormalizedSignals, out: &mut BlockingKeys) {
     }
 }
 
+/// Whether one of two patrons has written a generation suffix ("Smith Jr.") and the other
+/// never has: a son who writes his now and then, or a father and his son of one name.
+pub(crate) fn generation_written_by_one(a: &PatronView<'_>, b: &PatronView<'_>) -> bool {
+    let writes = |v: &PatronView<'_>| {
+        v.names()
+            .iter()
+            .any(|n| n.family_key().and_then(generation).is_some())
+    };
+    writes(a) != writes(b)
+}
+
+/// Whether a record written without a generation suffix is compared with a patron who
+/// has written one ("Smith Jr."): the record may be the junior or his father of one name.
+pub(crate) fn bare_name_meets_a_junior(
+    signals: &NormalizedSignals,
+    patron: &PatronView<'_>,
+) -> bool {
+    signals.family_key().and_then(generation).is_none()
+        && patron
+            .names()
+            .iter()
+            .any(|n| n.family_key().and_then(generation).is_some())
+}
+
 /// Whether two patrons' profiles say they are different people: both birth dates known
 /// and different, or no given name of one fits any given name of the other.
 pub(crate) fn profiles_conflict<'a>(a: &PatronView<'a>, b: &PatronView<'a>) -> bool {
