@@ -231,7 +231,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Chunked<T> {
 }
 
 /// Bytes of text a [`ChunkedText`] chunk holds.
-const TEXT_CHUNK: usize = 64 * 1024;
+pub(crate) const TEXT_CHUNK: usize = 64 * 1024;
 
 /// Texts end to end, in chunks of [`TEXT_CHUNK`] bytes, none split between two chunks
 /// (one that does not fit in the last chunk starts the next). Positions are offsets as

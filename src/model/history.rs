@@ -352,26 +352,22 @@ impl PackedEntry {
         if !nanos.is_multiple_of(1_000) || nanos >= 1_000_000_000 {
             return None;
         }
+        // Whole microseconds of a valid time: they read back as the same time.
         let micros = at
             .timestamp()
             .checked_mul(1_000_000)?
             .checked_add(i64::from(nanos / 1_000))?;
         let shifted = micros.checked_mul(4)?;
-        let packed = Self {
+        Some(Self {
             micros_and_kind: shifted | tag,
             event_plus_one: std::num::NonZeroU32::new(event.checked_add(1)?)?,
             handle,
-        };
-        // Every time in range reads back as it was; checked rather than trusted.
-        (packed.at() == at).then_some(packed)
+        })
     }
 
     fn at(&self) -> DateTime<Utc> {
-        let micros = self.micros_and_kind >> 2;
-        let seconds = micros.div_euclid(1_000_000);
-        let nanos = (micros.rem_euclid(1_000_000) * 1_000) as u32;
-        // In range for every value `pack` made (it checks); the epoch is never read.
-        DateTime::from_timestamp(seconds, nanos).unwrap_or_default()
+        // Every value `pack` made is a valid time: the epoch is never read.
+        DateTime::from_timestamp_micros(self.micros_and_kind >> 2).unwrap_or_default()
     }
 
     fn event(&self) -> Handle {

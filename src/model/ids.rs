@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde::de::Visitor;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::chunked::{Chunked, ChunkedText};
+use crate::chunked::{Chunked, ChunkedText, TEXT_CHUNK};
 
 /// A patron's id in this memory. Ids are handed out in increasing order, never reused,
 /// and survive merges (a merged id keeps forwarding to the patron it was merged into).
@@ -651,6 +651,14 @@ impl Spans {
         let mut end = *self.group_starts.get(first / SPAN_GROUP)? as usize;
         let lens = self.lens.run(first, i + 1)?;
         let (&own, before) = lens.split_last()?;
+        // Most often they all fit in what is left of the chunk: the lengths just add up.
+        let (sum, long) = lens.iter().fold((0, false), |(sum, long), &byte| {
+            (sum + usize::from(byte), long | (byte == LONG_ID))
+        });
+        if !long && end % TEXT_CHUNK + sum <= TEXT_CHUNK {
+            let own_start = end + sum - usize::from(own);
+            return Some((own_start, end + sum));
+        }
         for (at, &byte) in before.iter().enumerate() {
             end = ChunkedText::end_from(end, self.id_len(first + at, byte)?)?;
         }
