@@ -94,6 +94,15 @@ impl<T> Chunked<T> {
             .get_mut(i & (Self::PER_CHUNK - 1))
     }
 
+    /// The values at positions `from..to`, if they all lie in one chunk (a run within an
+    /// aligned block of a power of two up to the chunk's length always does).
+    #[inline]
+    pub(crate) fn run(&self, from: usize, to: usize) -> Option<&[T]> {
+        let chunk = self.chunks.get(from >> Self::SHIFT)?;
+        let start = from & (Self::PER_CHUNK - 1);
+        chunk.get(start..start.checked_add(to.checked_sub(from)?)?)
+    }
+
     /// Takes the last value off (its chunk stays, for the next push, unless it was
     /// empty already: then it goes, so every chunk but the last is full).
     pub(crate) fn pop(&mut self) -> Option<T> {
@@ -222,7 +231,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Chunked<T> {
 }
 
 /// Bytes of text a [`ChunkedText`] chunk holds.
-const TEXT_CHUNK: usize = 64 * 1024;
+pub(crate) const TEXT_CHUNK: usize = 64 * 1024;
 
 /// Texts end to end, in chunks of [`TEXT_CHUNK`] bytes, none split between two chunks
 /// (one that does not fit in the last chunk starts the next). Positions are offsets as
@@ -246,10 +255,16 @@ impl ChunkedText {
     /// Where a text of `len` bytes would end, appended now; `None` if no chunk holds
     /// that much.
     pub(crate) fn end_after(&self, len: usize) -> Option<usize> {
+        Self::end_from(self.len(), len)
+    }
+
+    /// Where a text of `len` bytes appended after a text ending at `end` ends; `None` if
+    /// no chunk holds that much.
+    #[inline]
+    pub(crate) fn end_from(end: usize, len: usize) -> Option<usize> {
         if len > TEXT_CHUNK {
             return None;
         }
-        let end = self.len();
         // After an exactly full chunk, `end` is the next one's start: a whole chunk of room.
         let room = TEXT_CHUNK - end % TEXT_CHUNK;
         if len <= room {
@@ -369,6 +384,22 @@ mod tests {
         let back: Chunked<u32> = postcard::from_bytes(&b).unwrap();
         assert!(back.iter().eq(values.iter()));
         assert_eq!(back.len(), values.len());
+    }
+
+    #[test]
+    fn runs_are_read_within_one_chunk() {
+        let per_chunk = Chunked::<u8>::PER_CHUNK;
+        let list: Chunked<u8> = (0..2 * per_chunk + 3).map(|i| i as u8).collect();
+        assert_eq!(list.run(16, 20), Some(&[16u8, 17, 18, 19][..]));
+        assert_eq!(list.run(per_chunk, per_chunk + 2), Some(&[0u8, 1][..]));
+        assert_eq!(list.run(per_chunk - 1, per_chunk + 1), None);
+        assert_eq!(
+            list.run(2 * per_chunk, 2 * per_chunk + 3).map(<[u8]>::len),
+            Some(3)
+        );
+        assert_eq!(list.run(2 * per_chunk, 2 * per_chunk + 4), None);
+        assert_eq!(list.run(5, 5), Some(&[][..]));
+        assert_eq!(list.run(6, 5), None);
     }
 
     #[test]

@@ -524,10 +524,10 @@ impl PatronLines {
 
     fn add_history(&mut self, history: &Vec<crate::model::history::Entry>) {
         self.history.vec(history);
-        for entry in history {
+        for entry in history.iter().filter(|entry| entry.is_boxed()) {
+            let boxed = size_of::<OtherEntry>();
+            self.history_boxed.block(boxed, boxed);
             if let EntryKind::Other(kind) = entry.kind() {
-                let boxed = size_of::<OtherEntry>();
-                self.history_boxed.block(boxed, boxed);
                 tally_kind(kind, &mut self.history_boxed);
             }
         }

@@ -624,7 +624,8 @@ fn read_posting<E: serde::de::Error>(
 /// Saved as a map from key to its list of patrons, in key order, as [`PostingMap`] is.
 #[derive(Clone)]
 pub(crate) struct KeyTable {
-    /// A power of two many slots (or none), at most three quarters in use.
+    /// The slots (none, or at least [`Self::MIN_SLOTS`]), at most four fifths in use
+    /// (see [`Self::slots_for`]).
     slots: Vec<KeySlot>,
     /// Slots in use.
     len: usize,
@@ -679,26 +680,43 @@ impl KeyTable {
     /// The fewest slots a table that holds anything has.
     const MIN_SLOTS: usize = 16;
 
-    /// The key, mixed with the table's seed (a folded multiply: both halves of the
-    /// 128-bit product, so every key bit reaches the top bits), picks its home slot by
-    /// its top bits.
-    fn home(&self, key: u64) -> usize {
-        let bits = self.slots.len().trailing_zeros();
-        if bits == 0 {
-            return 0;
-        }
-        let product = u128::from(key ^ self.seed) * 0x9e37_79b9_7f4a_7c15_u128;
-        let mixed = (product as u64) ^ ((product >> 64) as u64);
-        (mixed >> (64 - bits)) as usize
+    /// The table grows by half once more than four fifths of its slots would be in use:
+    /// with any number of slots (not only powers of two) it stays between about 53 and
+    /// 80 % full, where doubling past three quarters left it between 37 and 75 %.
+    const MAX_LOAD: (usize, usize) = (4, 5);
+
+    /// The fewest slots that hold `keys` keys within [`Self::MAX_LOAD`].
+    fn slots_for(keys: usize) -> usize {
+        let (most, of) = Self::MAX_LOAD;
+        keys.saturating_mul(of).div_ceil(most).max(Self::MIN_SLOTS)
     }
 
-    fn mask(&self) -> usize {
-        self.slots.len().wrapping_sub(1)
+    /// The key, mixed with the table's seed (a folded multiply: both halves of the
+    /// 128-bit product, so every key bit reaches the top bits), picks its home slot: the
+    /// mix scaled to the number of slots (its top bits, for any table size).
+    fn home(&self, key: u64) -> usize {
+        let product = u128::from(key ^ self.seed) * 0x9e37_79b9_7f4a_7c15_u128;
+        let mixed = (product as u64) ^ ((product >> 64) as u64);
+        ((u128::from(mixed) * self.slots.len() as u128) >> 64) as usize
+    }
+
+    /// The slot after `at`, wrapping round at the end.
+    fn next(&self, at: usize) -> usize {
+        if at + 1 >= self.slots.len() {
+            0
+        } else {
+            at + 1
+        }
     }
 
     /// How far slot `at`, holding `key`, is from the key's home.
     fn distance(&self, at: usize, key: u64) -> usize {
-        at.wrapping_sub(self.home(key)) & self.mask()
+        let home = self.home(key);
+        if at >= home {
+            at - home
+        } else {
+            at + self.slots.len() - home
+        }
     }
 
     /// Where `key` sits, given a copy of its home slot already read.
@@ -709,10 +727,9 @@ impl KeyTable {
         if first.key == key {
             return Some(home);
         }
-        let mask = self.mask();
         let mut at = home;
         for distance in 1..self.slots.len() {
-            at = (at + 1) & mask;
+            at = self.next(at);
             let slot = *self.slots.get(at)?;
             // A key nearer its home than this one would be means it is not here.
             if slot.is_empty() || self.distance(at, slot.key) < distance {
@@ -790,12 +807,13 @@ impl KeyTable {
         }));
     }
 
-    /// Room for one more key, growing (and refiling every key) past three quarters full.
+    /// Room for one more key, growing by half (and refiling every key) past
+    /// [`Self::MAX_LOAD`].
     fn reserve_one(&mut self) {
-        if (self.len + 1) * 4 <= self.slots.len() * 3 {
+        if Self::slots_for(self.len + 1) <= self.slots.len() {
             return;
         }
-        let wanted = (self.slots.len() * 2).max(Self::MIN_SLOTS);
+        let wanted = (self.slots.len() + self.slots.len() / 2).max(Self::slots_for(self.len + 1));
         self.resize(wanted);
     }
 
@@ -809,7 +827,6 @@ impl KeyTable {
 
     /// Puts a key known to be absent into a table with room for it.
     fn place(&mut self, mut entry: KeySlot) {
-        let mask = self.mask();
         let mut at = self.home(entry.key);
         let mut distance = 0;
         for _ in 0..self.slots.len() {
@@ -834,7 +851,7 @@ impl KeyTable {
                 }
                 Some(_) => {}
             }
-            at = (at + 1) & mask;
+            at = self.next(at);
             distance += 1;
         }
     }
@@ -891,14 +908,10 @@ impl KeyTable {
             }
         }
         self.len = 0;
-        let mut slots = Self::MIN_SLOTS;
-        while slots * 3 < kept.len() * 4 {
-            slots *= 2;
-        }
         self.slots = if kept.is_empty() {
             Vec::new()
         } else {
-            vec![KeySlot::EMPTY; slots]
+            vec![KeySlot::EMPTY; Self::slots_for(kept.len())]
         };
         for slot in kept {
             self.place(slot);
@@ -951,12 +964,11 @@ impl<'de> Deserialize<'de> for KeyTable {
                 // The hint comes from the input: bounded by the loading budget.
                 let expected =
                     entries_to_reserve(map.size_hint().unwrap_or(0), size_of::<KeySlot>() + 1);
+                // Room for a quarter more keys: a journal's tail replays into the table
+                // right after, and growing a table of millions refiles every key.
                 if expected > 0 {
-                    let mut slots = KeyTable::MIN_SLOTS;
-                    while slots * 3 < expected * 4 {
-                        slots *= 2;
-                    }
-                    table.slots = vec![KeySlot::EMPTY; slots];
+                    let room = expected.saturating_add(expected / 4);
+                    table.slots = vec![KeySlot::EMPTY; KeyTable::slots_for(room)];
                 }
                 while let Some((key, patrons)) =
                     map.next_entry::<BlockingKey, SmallVec<[PatronId; 2]>>()?
@@ -1338,6 +1350,34 @@ mod tests {
         for &(key, _) in &filings {
             let key = BlockingKey::from_u64(key);
             assert_eq!(back.get(key), table.get(key));
+        }
+    }
+
+    /// A growing key table is never more than four fifths full and, once past its
+    /// smallest size, never less than half full right after it grows; read back, it
+    /// keeps room for a quarter more keys, no more.
+    #[test]
+    fn a_key_table_stays_between_half_and_four_fifths_full() {
+        let mut table = KeyTable::default();
+        let mut slots = 0;
+        for n in 0..60_000u64 {
+            let key = BlockingKey::from_u64(n.wrapping_mul(0x2545_f491_4f6c_dd1d));
+            table.insert_unless(key, PatronId::from_u64(n + 1), |_| false);
+            assert!(table.len * 5 <= table.slots.len() * 4, "{n}");
+            if table.slots.len() != slots {
+                slots = table.slots.len();
+                assert!(slots == KeyTable::MIN_SLOTS || table.len * 2 > slots, "{n}");
+            }
+        }
+        let back: KeyTable = postcard::from_bytes(&postcard::to_stdvec(&table).unwrap()).unwrap();
+        assert_eq!(back.len, table.len);
+        assert_eq!(
+            back.slots.len(),
+            KeyTable::slots_for(table.len + table.len / 4)
+        );
+        for n in (0..60_000u64).step_by(7) {
+            let key = BlockingKey::from_u64(n.wrapping_mul(0x2545_f491_4f6c_dd1d));
+            assert_eq!(back.get(key), [PatronId::from_u64(n + 1)]);
         }
     }
 

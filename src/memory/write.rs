@@ -1453,7 +1453,7 @@ impl Memory {
         let interaction = Entry::new(at, event, kind);
         let max = self.limits.max_history_per_patron();
         if let Some(record) = self.state.patron_mut(patron) {
-            record.stats.seen(interaction.at());
+            record.stats.seen(at);
             update(&mut record.stats);
             // The limit was checked before the write began, against the patron each
             // person was recognized as then. This only keeps memory bounded should a

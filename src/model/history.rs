@@ -296,104 +296,163 @@ pub enum InteractionKind {
     },
 }
 
-/// One history entry as memory stores it (24 bytes): ids are handles into memory's
+/// One history entry as memory stores it (16 bytes): ids are handles into memory's
 /// tables, where each id's text is kept once, and what the ticket and order tables already
 /// say (performance, seat, order, prices) is read from them, not repeated. The public
 /// [`Interaction`] is rebuilt from it on read.
 ///
-/// The common entries (orders, tickets, scans) hold their time and handles inline; the
-/// rarer ones that carry their own data (refunds, donations, memberships, purchases) keep
-/// time, event and data together in one box, so that a pointer-sized variant does not
-/// widen every entry to 32 bytes. Saved as before: time, event, then the kind.
+/// The common entries (orders, tickets, scans) are packed inline (see [`PackedEntry`]);
+/// the rarer ones that carry their own data (refunds, donations, memberships, purchases),
+/// and a common one whose time or handle does not pack, keep time, event and data
+/// together in one box. Saved as before: time, event, then the kind.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum Entry {
-    /// An order placed as the buyer.
-    Ordered {
-        at: DateTime<Utc>,
-        event: Handle,
-        order: Handle,
-    },
-    /// A ticket held.
-    Ticketed {
-        at: DateTime<Utc>,
-        event: Handle,
-        ticket: Handle,
-    },
-    /// A door scan of a ticket.
-    Scanned {
-        at: DateTime<Utc>,
-        event: Handle,
-        ticket: Handle,
-        direction: Direction,
-    },
-    /// Refunds, donations, memberships and purchases.
-    Other(Box<OtherEntry>),
+    /// An order placed as the buyer, a ticket held or a door scan.
+    Packed(PackedEntry),
+    /// Refunds, donations, memberships and purchases (and common entries that do not pack).
+    Boxed(Box<OtherEntry>),
 }
 
-/// A rarer history entry, kept whole in its box.
+/// An order, ticket or scan entry in 16 bytes: its time in microseconds since the Unix
+/// epoch with the kind in the two low bits, its event's handle plus one (never zero, so
+/// an [`Entry`] tells the box apart by it at no extra byte) and its order's or ticket's
+/// handle.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct PackedEntry {
+    micros_and_kind: i64,
+    event_plus_one: std::num::NonZeroU32,
+    handle: Handle,
+}
+
+impl PackedEntry {
+    const ORDERED: i64 = 0;
+    const TICKETED: i64 = 1;
+    const SCANNED_IN: i64 = 2;
+    const SCANNED_OUT: i64 = 3;
+
+    /// Packs an order, ticket or scan; `None` for the other kinds, for a time with
+    /// nanoseconds finer than a microsecond (or a leap second) or beyond ±73,000 years
+    /// of 1970, and for the one handle with no successor.
+    fn pack<O>(at: DateTime<Utc>, event: Handle, kind: &EntryKind<O>) -> Option<Self> {
+        let (tag, handle) = match *kind {
+            EntryKind::Ordered { order } => (Self::ORDERED, order),
+            EntryKind::Ticketed { ticket } => (Self::TICKETED, ticket),
+            EntryKind::Scanned {
+                ticket,
+                direction: Direction::Entry,
+            } => (Self::SCANNED_IN, ticket),
+            EntryKind::Scanned {
+                ticket,
+                direction: Direction::Exit,
+            } => (Self::SCANNED_OUT, ticket),
+            EntryKind::Other(_) => return None,
+        };
+        let nanos = at.timestamp_subsec_nanos();
+        if !nanos.is_multiple_of(1_000) || nanos >= 1_000_000_000 {
+            return None;
+        }
+        // Whole microseconds of a valid time: they read back as the same time.
+        let micros = at
+            .timestamp()
+            .checked_mul(1_000_000)?
+            .checked_add(i64::from(nanos / 1_000))?;
+        let shifted = micros.checked_mul(4)?;
+        Some(Self {
+            micros_and_kind: shifted | tag,
+            event_plus_one: std::num::NonZeroU32::new(event.checked_add(1)?)?,
+            handle,
+        })
+    }
+
+    fn at(&self) -> DateTime<Utc> {
+        // Every value `pack` made is a valid time: the epoch is never read.
+        DateTime::from_timestamp_micros(self.micros_and_kind >> 2).unwrap_or_default()
+    }
+
+    fn event(&self) -> Handle {
+        self.event_plus_one.get() - 1
+    }
+
+    fn kind<O>(&self) -> EntryKind<O> {
+        let handle = self.handle;
+        match self.micros_and_kind & 3 {
+            Self::ORDERED => EntryKind::Ordered { order: handle },
+            Self::TICKETED => EntryKind::Ticketed { ticket: handle },
+            Self::SCANNED_IN => EntryKind::Scanned {
+                ticket: handle,
+                direction: Direction::Entry,
+            },
+            _ => EntryKind::Scanned {
+                ticket: handle,
+                direction: Direction::Exit,
+            },
+        }
+    }
+}
+
+/// A history entry kept whole in its box.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct OtherEntry {
     at: DateTime<Utc>,
     event: Handle,
-    kind: InteractionKind,
+    kind: EntryKind,
 }
 
 impl Entry {
     /// An entry recorded at `at` by the event with handle `event`.
     pub(crate) fn new(at: DateTime<Utc>, event: Handle, kind: EntryKind) -> Self {
-        match kind {
-            EntryKind::Ordered { order } => Entry::Ordered { at, event, order },
-            EntryKind::Ticketed { ticket } => Entry::Ticketed { at, event, ticket },
-            EntryKind::Scanned { ticket, direction } => Entry::Scanned {
-                at,
-                event,
-                ticket,
-                direction,
-            },
-            EntryKind::Other(kind) => Entry::Other(Box::new(OtherEntry { at, event, kind })),
+        match PackedEntry::pack(at, event, &kind) {
+            Some(packed) => Entry::Packed(packed),
+            None => Entry::Boxed(Box::new(OtherEntry { at, event, kind })),
         }
     }
 
     /// When it happened.
     pub(crate) fn at(&self) -> DateTime<Utc> {
         match self {
-            Entry::Ordered { at, .. } | Entry::Ticketed { at, .. } | Entry::Scanned { at, .. } => {
-                *at
-            }
-            Entry::Other(other) => other.at,
+            Entry::Packed(packed) => packed.at(),
+            Entry::Boxed(other) => other.at,
         }
     }
 
     /// The handle of the event that recorded it (in the events table).
     pub(crate) fn event(&self) -> Handle {
         match self {
-            Entry::Ordered { event, .. }
-            | Entry::Ticketed { event, .. }
-            | Entry::Scanned { event, .. } => *event,
-            Entry::Other(other) => other.event,
+            Entry::Packed(packed) => packed.event(),
+            Entry::Boxed(other) => other.event,
         }
     }
 
     /// What happened, borrowed.
     pub(crate) fn kind(&self) -> EntryKind<&InteractionKind> {
         match self {
-            Entry::Ordered { order, .. } => EntryKind::Ordered { order: *order },
-            Entry::Ticketed { ticket, .. } => EntryKind::Ticketed { ticket: *ticket },
-            Entry::Scanned {
-                ticket, direction, ..
-            } => EntryKind::Scanned {
-                ticket: *ticket,
-                direction: *direction,
+            Entry::Packed(packed) => packed.kind(),
+            Entry::Boxed(other) => match &other.kind {
+                EntryKind::Ordered { order } => EntryKind::Ordered { order: *order },
+                EntryKind::Ticketed { ticket } => EntryKind::Ticketed { ticket: *ticket },
+                EntryKind::Scanned { ticket, direction } => EntryKind::Scanned {
+                    ticket: *ticket,
+                    direction: *direction,
+                },
+                EntryKind::Other(kind) => EntryKind::Other(kind),
             },
-            Entry::Other(other) => EntryKind::Other(&other.kind),
         }
+    }
+
+    /// Whether it is kept in a box of its own (a [`OtherEntry`]).
+    pub(crate) fn is_boxed(&self) -> bool {
+        matches!(self, Entry::Boxed(_))
     }
 
     /// The data of a refund, donation, membership or purchase, to change it.
     pub(crate) fn other_mut(&mut self) -> Option<&mut InteractionKind> {
         match self {
-            Entry::Other(other) => Some(&mut other.kind),
-            _ => None,
+            Entry::Boxed(other) => match &mut other.kind {
+                EntryKind::Other(kind) => Some(kind),
+                _ => None,
+            },
+            Entry::Packed(_) => None,
         }
     }
 }
@@ -462,7 +521,7 @@ pub(crate) enum EntryKind<O = InteractionKind> {
 }
 
 #[cfg(target_pointer_width = "64")]
-const _: () = assert!(std::mem::size_of::<Entry>() == 24);
+const _: () = assert!(std::mem::size_of::<Entry>() == 16);
 
 #[cfg(test)]
 mod tests {
@@ -562,6 +621,87 @@ mod tests {
                 },
             };
             assert_eq!(loaded.kind(), expected);
+        }
+    }
+
+    /// Orders, tickets and scans are packed in 16 bytes whenever their time and handles
+    /// allow, and kept whole otherwise: either way an entry reads back exactly as made and
+    /// saves as the struct did.
+    #[test]
+    fn common_entries_pack_when_they_can_and_read_back_exactly_either_way() {
+        let time =
+            |seconds, nanos| DateTime::<Utc>::from_timestamp(seconds, nanos).expect("a time");
+        let packable = [
+            time(1_770_000_000, 0),
+            time(1_770_000_000, 123_456_000),
+            time(0, 0),
+            time(-1, 999_999_000),
+            time(-62_135_596_800, 0),
+            time(253_402_300_799, 0),
+        ];
+        let unpackable = [
+            time(1_770_000_000, 123_456_789),
+            time(1_770_000_000, 1),
+            // A leap second.
+            time(1_483_228_799, 1_500_000_000),
+            DateTime::<Utc>::MAX_UTC,
+            DateTime::<Utc>::MIN_UTC,
+        ];
+        let kinds: [EntryKind; 4] = [
+            EntryKind::Ordered { order: 3 },
+            EntryKind::Ticketed { ticket: u32::MAX },
+            EntryKind::Scanned {
+                ticket: 0,
+                direction: Direction::Entry,
+            },
+            EntryKind::Scanned {
+                ticket: 5,
+                direction: Direction::Exit,
+            },
+        ];
+        let cases = packable
+            .iter()
+            .map(|&at| (at, true))
+            .chain(unpackable.iter().map(|&at| (at, false)));
+        for (at, packs) in cases {
+            for (event, packs) in [
+                (0, packs),
+                (77, packs),
+                (u32::MAX - 1, packs),
+                (u32::MAX, false),
+            ] {
+                for kind in &kinds {
+                    let entry = Entry::new(at, event, kind.clone());
+                    assert_eq!(entry.is_boxed(), !packs, "{at:?} {event} {kind:?}");
+                    assert_eq!((entry.at(), entry.event()), (at, event));
+                    let (read, saved_kind): (EntryKind, EntryKind<Box<InteractionKind>>) =
+                        match entry.kind() {
+                            EntryKind::Ordered { order } => {
+                                (EntryKind::Ordered { order }, EntryKind::Ordered { order })
+                            }
+                            EntryKind::Ticketed { ticket } => (
+                                EntryKind::Ticketed { ticket },
+                                EntryKind::Ticketed { ticket },
+                            ),
+                            EntryKind::Scanned { ticket, direction } => (
+                                EntryKind::Scanned { ticket, direction },
+                                EntryKind::Scanned { ticket, direction },
+                            ),
+                            EntryKind::Other(_) => panic!("an order, ticket or scan"),
+                        };
+                    assert_eq!(&read, kind);
+                    let before = postcard::to_allocvec(&StructEntry {
+                        at,
+                        event,
+                        kind: saved_kind,
+                    })
+                    .expect("saved");
+                    let saved = postcard::to_allocvec(&entry).expect("saved");
+                    assert_eq!(saved, before);
+                    let loaded: Entry = postcard::from_bytes(&saved).expect("loaded");
+                    assert_eq!(loaded, entry);
+                }
+            }
         }
     }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde::de::Visitor;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::chunked::{Chunked, ChunkedText};
+use crate::chunked::{Chunked, ChunkedText, TEXT_CHUNK};
 
 /// A patron's id in this memory. Ids are handed out in increasing order, never reused,
 /// and survive merges (a merged id keeps forwarding to the patron it was merged into).
@@ -591,14 +591,14 @@ where
 
 /// Vendor ids of one kind that memory only looks up and never lends out (event and scan
 /// ids), with what memory keeps about each: the texts sit end to end in one string, so
-/// an id costs its bytes and a 4-byte end offset rather than an allocation of its own.
-/// Handles and insertion order work as in [`IdTable`].
+/// an id costs its bytes and about a byte and a quarter to find them (see [`Spans`])
+/// rather than an allocation of its own. Handles and insertion order work as in
+/// [`IdTable`].
 #[derive(Clone)]
 pub(crate) struct TextTable<V> {
     text: ChunkedText,
-    /// Where each id's text ends in `text`; it starts where the one before ends (or at
-    /// the start of its chunk, see [`ChunkedText`]).
-    ends: Chunked<u32>,
+    /// Where each id's text lies in `text`.
+    ends: Spans,
     values: Chunked<V>,
     index: hashbrown::HashTable<Handle>,
     hasher: ahash::RandomState,
@@ -608,7 +608,7 @@ impl<V> Default for TextTable<V> {
     fn default() -> Self {
         Self {
             text: ChunkedText::default(),
-            ends: Chunked::default(),
+            ends: Spans::default(),
             values: Chunked::default(),
             index: hashbrown::HashTable::new(),
             hasher: ahash::RandomState::new(),
@@ -633,15 +633,121 @@ pub(crate) enum Filing {
     Full,
 }
 
+/// Ids per group of [`Spans`]: a power of two, so no group straddles two chunks of
+/// lengths.
+const SPAN_GROUP: usize = 16;
+
+/// A length byte that means "longer: see [`Spans::long`]".
+const LONG_ID: u8 = u8::MAX;
+
+/// Where each id of a [`TextTable`] lies in its [`ChunkedText`]: each id's length in a
+/// byte, and where the text before every [`SPAN_GROUP`]th id ends, so an id is found by
+/// adding up at most fifteen lengths from there (about 1.25 bytes an id, where an end
+/// offset for each took 4). Every id the write path files is at most [`MAX_ID_BYTES`]
+/// long; a longer one (an image could hold one) keeps its length aside.
+#[derive(Clone, Default)]
+struct Spans {
+    lens: Chunked<u8>,
+    /// The end of the text before each group's first id (0 for the first group).
+    group_starts: Chunked<u32>,
+    /// The lengths of ids of [`LONG_ID`] bytes or more, by handle.
+    long: std::collections::HashMap<Handle, u32, ahash::RandomState>,
+}
+
+impl Spans {
+    fn len(&self) -> usize {
+        self.lens.len()
+    }
+
+    /// The length of id `i`, whose length byte is `byte`.
+    #[inline]
+    fn id_len(&self, i: usize, byte: u8) -> Option<usize> {
+        if byte != LONG_ID {
+            return Some(usize::from(byte));
+        }
+        let handle = Handle::try_from(i).ok()?;
+        self.long.get(&handle).map(|&len| len as usize)
+    }
+
+    /// Where the text before id `handle` ends and where its own ends (see
+    /// [`ChunkedText::get`]).
+    #[inline]
+    fn span(&self, handle: Handle) -> Option<(usize, usize)> {
+        let i = handle as usize;
+        let first = i - i % SPAN_GROUP;
+        let mut end = *self.group_starts.get(first / SPAN_GROUP)? as usize;
+        let lens = self.lens.run(first, i + 1)?;
+        let (&own, before) = lens.split_last()?;
+        // Most often they all fit in what is left of the chunk: the lengths just add up.
+        let (sum, long) = lens.iter().fold((0, false), |(sum, long), &byte| {
+            (sum + usize::from(byte), long | (byte == LONG_ID))
+        });
+        if !long && end % TEXT_CHUNK + sum <= TEXT_CHUNK {
+            let own_start = end + sum - usize::from(own);
+            return Some((own_start, end + sum));
+        }
+        for (at, &byte) in before.iter().enumerate() {
+            end = ChunkedText::end_from(end, self.id_len(first + at, byte)?)?;
+        }
+        let own_end = ChunkedText::end_from(end, self.id_len(i, own)?)?;
+        Some((end, own_end))
+    }
+
+    /// Files the length of the next id, appended to a text ending at `previous_end`.
+    fn push(&mut self, previous_end: usize, len: usize) {
+        let i = self.lens.len();
+        if i.is_multiple_of(SPAN_GROUP) {
+            self.group_starts
+                .push(u32::try_from(previous_end).unwrap_or(u32::MAX));
+        }
+        match u8::try_from(len) {
+            Ok(byte) if byte != LONG_ID => self.lens.push(byte),
+            _ => {
+                if let Ok(handle) = Handle::try_from(i) {
+                    self.long
+                        .insert(handle, u32::try_from(len).unwrap_or(u32::MAX));
+                }
+                self.lens.push(LONG_ID);
+            }
+        }
+    }
+
+    /// Forgets the last id.
+    fn pop(&mut self) {
+        let Some(last) = self.lens.len().checked_sub(1) else {
+            return;
+        };
+        if let Ok(handle) = Handle::try_from(last) {
+            self.long.remove(&handle);
+        }
+        self.lens.pop();
+        if last.is_multiple_of(SPAN_GROUP) {
+            self.group_starts.pop();
+        }
+    }
+
+    /// Every id's span, in handle order, each found from the one before.
+    fn iter(&self) -> impl Iterator<Item = Option<(usize, usize)>> {
+        let mut end = 0;
+        self.lens.iter().enumerate().map(move |(i, &byte)| {
+            let previous = end;
+            end = ChunkedText::end_from(end, self.id_len(i, byte)?)?;
+            Some((previous, end))
+        })
+    }
+
+    fn tally(&self, tally: &mut crate::memory::footprint::Tally) {
+        self.lens.tally(tally);
+        self.group_starts.tally(tally);
+        let item = size_of::<Handle>() + size_of::<u32>();
+        tally.table(self.long.len(), self.long.capacity(), item);
+    }
+}
+
 /// The text of id `handle` in a table's arena.
 #[inline]
-fn text_at<'t>(text: &'t ChunkedText, ends: &Chunked<u32>, handle: Handle) -> Option<&'t str> {
-    let i = handle as usize;
-    let end = *ends.get(i)? as usize;
-    let previous_end = match i.checked_sub(1) {
-        Some(before) => *ends.get(before)? as usize,
-        None => 0,
-    };
+fn text_at<'t>(text: &'t ChunkedText, ends: &Spans, handle: Handle) -> Option<&'t str> {
+    let (previous_end, end) = ends.span(handle)?;
     text.get(previous_end, end)
 }
 
@@ -716,14 +822,14 @@ impl<V> TextTable<V> {
     pub(crate) fn insert_absent(&mut self, id: &str, value: V) -> Option<Handle> {
         debug_assert!(self.handle(id).is_none(), "an id filed twice");
         let handle = Handle::try_from(self.ends.len()).ok()?;
-        let end = u32::try_from(self.text.end_after(id.len())?).ok()?;
+        u32::try_from(self.text.end_after(id.len())?).ok()?;
         let hash = self.hasher.hash_one(id);
         let (text, ends, hasher) = (&self.text, &self.ends, &self.hasher);
         self.index.insert_unique(hash, handle, |&h| {
             text_at(text, ends, h).map_or(0, |id| hasher.hash_one(id))
         });
+        self.ends.push(self.text.len(), id.len());
         self.text.push(id);
-        self.ends.push(end);
         self.values.push(value);
         Some(handle)
     }
@@ -745,16 +851,17 @@ impl<V> TextTable<V> {
             hashbrown::hash_table::Entry::Vacant(slot) => slot,
         };
         let handle = Handle::try_from(self.ends.len()).ok();
-        let end = self
+        // Offsets are kept in 32 bits.
+        let fits = self
             .text
             .end_after(id.len())
-            .and_then(|end| u32::try_from(end).ok());
-        let (true, Some(handle), Some(end)) = (room, handle, end) else {
+            .is_some_and(|end| u32::try_from(end).is_ok());
+        let (true, Some(handle), true) = (room, handle, fits) else {
             return Filing::Full;
         };
         slot.insert(handle);
+        self.ends.push(self.text.len(), id.len());
         self.text.push(id);
-        self.ends.push(end);
         self.values.push(value());
         Filing::New(handle)
     }
@@ -798,10 +905,10 @@ impl<V> TextTable<V> {
                 entry.remove();
             }
         }
-        let start = match last.checked_sub(1) {
-            Some(before) => self.ends.get(before).map_or(0, |&end| end as usize),
-            None => 0,
-        };
+        let start = self
+            .ends
+            .span(handle)
+            .map_or(0, |(previous_end, _)| previous_end);
         self.text.truncate(start);
         self.ends.pop();
         self.values.pop();
@@ -827,10 +934,13 @@ impl<V> TextTable<V> {
 
     /// Every id with what is kept about it, in the order first seen.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &V)> {
-        (0..self.ends.len()).filter_map(move |i| {
-            let handle = Handle::try_from(i).ok()?;
-            Some((self.key(handle)?, self.values.get(i)?))
-        })
+        self.ends
+            .iter()
+            .zip(self.values.iter())
+            .filter_map(|(span, value)| {
+                let (previous_end, end) = span?;
+                Some((self.text.get(previous_end, end)?, value))
+            })
     }
 }
 
@@ -883,11 +993,12 @@ impl<'de, V: Deserialize<'de>> Visitor<'de> for TextTableVisitor<V> {
             let value = map.next_value::<V>()?;
             let id = &*id.0;
             let handle = Handle::try_from(table.ends.len()).ok();
-            let end = table
+            // Offsets are kept in 32 bits.
+            let fits = table
                 .text
                 .end_after(id.len())
-                .and_then(|end| u32::try_from(end).ok());
-            let (Some(handle), Some(end)) = (handle, end) else {
+                .is_some_and(|end| u32::try_from(end).is_ok());
+            let (Some(handle), true) = (handle, fits) else {
                 return Err(serde::de::Error::custom("more ids than a table holds"));
             };
             // One hash and one probe per id: find a copy, or file it.
@@ -907,8 +1018,8 @@ impl<'de, V: Deserialize<'de>> Visitor<'de> for TextTableVisitor<V> {
                     slot.insert(handle);
                 }
             }
+            table.ends.push(table.text.len(), id.len());
             table.text.push(id);
-            table.ends.push(end);
             table.values.push(value);
         }
         Ok(table)
@@ -1019,6 +1130,66 @@ mod tests {
             assert_eq!(table.holds(handle), table.key(handle).is_some(), "{handle}");
         }
         assert!(table.holds(1) && !table.holds(2));
+    }
+
+    /// Ids of every length (longer than a length byte holds too), across groups and
+    /// text chunks, are found by handle and by text, listed in order, taken back one
+    /// by one and read back from their saved form.
+    #[test]
+    fn text_tables_find_ids_of_any_length_across_groups_and_chunks() {
+        let mut table: TextTable<u32> = TextTable::default();
+        let mut ids = Vec::new();
+        for i in 0..6_000u32 {
+            let len = match i % 97 {
+                0 => 254,
+                1 => 255,
+                2 => 300 + (i as usize % 7),
+                3 => 0,
+                n => n as usize,
+            };
+            let id = if len == 0 {
+                String::new()
+            } else {
+                let head = format!("{i}-");
+                format!("{head}{}", "x".repeat(len.saturating_sub(head.len())))
+            };
+            if table.contains_key(&id) {
+                continue;
+            }
+            assert_eq!(table.insert(&id, i), Some(ids.len() as Handle));
+            ids.push((id, i));
+        }
+        assert!(table.text.len() > 3 * 64 * 1024, "several text chunks");
+        let check = |table: &TextTable<u32>, ids: &[(String, u32)]| {
+            assert_eq!(table.len(), ids.len());
+            for (handle, (id, value)) in ids.iter().enumerate() {
+                let handle = handle as Handle;
+                assert_eq!(table.key(handle), Some(id.as_str()));
+                assert_eq!(table.handle(id), Some(handle));
+                assert_eq!(table.value(handle), Some(value));
+            }
+            assert_eq!(table.key(ids.len() as Handle), None);
+            assert!(
+                table
+                    .iter()
+                    .eq(ids.iter().map(|(id, value)| (id.as_str(), value)))
+            );
+        };
+        check(&table, &ids);
+        let bytes = postcard::to_stdvec(&table).unwrap();
+        let back: TextTable<u32> = postcard::from_bytes(&bytes).unwrap();
+        check(&back, &ids);
+        assert_eq!(postcard::to_stdvec(&back).unwrap(), bytes);
+        // Taking ids back crosses groups and long ids; filing them again gives the same.
+        for _ in 0..40 {
+            table.remove_last();
+        }
+        check(&table, &ids[..ids.len() - 40]);
+        for (id, value) in &ids[ids.len() - 40..] {
+            table.insert(id, *value);
+        }
+        check(&table, &ids);
+        assert_eq!(postcard::to_stdvec(&table).unwrap(), bytes);
     }
 
     #[test]
