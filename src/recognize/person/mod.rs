@@ -861,6 +861,11 @@ struct NameSide<'a> {
     key: &'a str,
     /// Up to the first space.
     first: &'a str,
+    /// The name's bytes as a set (see [`compare::byte_set`]), for the spelling bound
+    /// every candidate's name is checked against.
+    bytes: u64,
+    /// The generation suffix the name ends with (see [`generation`]).
+    generation: Option<&'static str>,
     first_nicknames: std::cell::Cell<Option<compare::NicknameEntry>>,
     sounds: std::cell::Cell<Option<NameSounds>>,
 }
@@ -883,6 +888,8 @@ impl<'a> NameSide<'a> {
         Self {
             key,
             first,
+            bytes: compare::byte_set(key.as_bytes()),
+            generation: generation(key),
             first_nicknames: std::cell::Cell::new(None),
             sounds: std::cell::Cell::new(None),
         }
@@ -2101,7 +2108,7 @@ fn compare_names<'a>(
                 side.comparing().names_compared.level(
                     NameComparison::Given { swapped: swap },
                     b,
-                    || given_level(a, b, given_sound, name.given_nicknames),
+                    || given_level(a, (b, name.given_first), given_sound, name.given_nicknames),
                 )
             });
             let fl = f.zip(their_family).map(|(a, b)| {
@@ -2147,12 +2154,12 @@ fn is_full_name(name: &str) -> bool {
     name.len() > 1
 }
 
-/// How a given name compares with one the patron used.
-/// `b_sound` is the sound of `b`, and `b_nicknames` the nickname table entry of its first
-/// word, if known beforehand.
+/// How a given name compares with one the patron used, `b` with its first word if
+/// known beforehand. `b_sound` is the sound of `b`, and `b_nicknames` the nickname table
+/// entry of its first word, if known beforehand.
 fn given_level(
     side: &NameSide<'_>,
-    b: &str,
+    (b, b_first): (&str, Option<&str>),
     b_sound: Option<&[u8]>,
     b_nicknames: Option<compare::NicknameEntry>,
 ) -> Level {
@@ -2166,7 +2173,8 @@ fn given_level(
         };
     }
     let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
-    let (fa, fb) = (side.first, b.split(' ').next().unwrap_or(""));
+    let fb = b_first.unwrap_or_else(|| b.split(' ').next().unwrap_or(""));
+    let fa = side.first;
     if fa == fb && !fa.is_empty() {
         // "Anna Maria" and "Anna": the first given name agrees.
         return Level::Close;
@@ -2201,7 +2209,7 @@ fn given_level(
         return Level::Different;
     }
     // Below 0.8 both thresholds fail alike: unlike names skip the full score.
-    let jw = if compare::jaro_winkler_could_reach(a, b, 0.8) {
+    let jw = if compare::jaro_winkler_could_reach_with((a, side.bytes), b, 0.8) {
         compare::jaro_winkler(a, b)
     } else {
         0.0
@@ -2296,11 +2304,12 @@ fn family_level(side: &NameSide<'_>, b: &str, b_sound: Option<&[u8]>) -> Level {
     }
     // "Smith Jr." beside "Smith" is a son beside his father of the same name far more
     // often than one man who sometimes writes his suffix: two people.
-    if generation(a) != generation(b) {
+    if side.generation != generation(b) {
         return Level::Different;
     }
     if compare::within_one_edit(a, b)
-        || (compare::jaro_winkler_could_reach(a, b, 0.94) && compare::jaro_winkler(a, b) >= 0.94)
+        || (compare::jaro_winkler_could_reach_with((a, side.bytes), b, 0.94)
+            && compare::jaro_winkler(a, b) >= 0.94)
     {
         return Level::Close;
     }
@@ -2813,7 +2822,7 @@ pub(crate) fn profiles_conflict<'a>(a: &PatronView<'a>, b: &PatronView<'a>) -> b
         && !ga.iter().any(|x| {
             let x = NameSide::new(x);
             gb.iter()
-                .any(|y| given_level(&x, y, None, None) != Level::Different)
+                .any(|y| given_level(&x, (y, None), None, None) != Level::Different)
         })
 }
 
@@ -3035,8 +3044,8 @@ mod tests {
     /// The level of two given names, compared both ways round.
     fn given_levels(a: &str, b: &str) -> (Level, Level) {
         (
-            given_level(&NameSide::new(a), b, None, None),
-            given_level(&NameSide::new(b), a, None, None),
+            given_level(&NameSide::new(a), (b, None), None, None),
+            given_level(&NameSide::new(b), (a, None), None, None),
         )
     }
 
