@@ -2296,6 +2296,8 @@ fn gendered_pair(a: &str, b: &str) -> bool {
     a != b && stem(a) == stem(b)
 }
 
+/// How a family name compares with one the patron used, `b_sound` being the sound of `b`
+/// if known beforehand.
 fn family_level(side: &NameSide<'_>, b: &str, b_sound: Option<&[u8]>) -> Level {
     let a = side.key;
     // Müller written Mueller is the same name, not a typo.
@@ -2316,11 +2318,14 @@ fn family_level(side: &NameSide<'_>, b: &str, b_sound: Option<&[u8]>) -> Level {
     // "garcia lopez" and "garcia", "martin durand" and "martin": the whole of one name
     // begins or ends the other, which only adds a second surname (or a partner's at
     // marriage). That is the same family name written in full, not just a shared word.
-    if added_surname(a, b) || added_surname(b, a) {
+    // The two rules below need a name of more than one word, which most pairs lack: a
+    // name is one word when its first word is all of it.
+    let spaced = side.first.len() != a.len() || b.as_bytes().contains(&b' ');
+    if spaced && (added_surname(a, b) || added_surname(b, a)) {
         return Level::Exact;
     }
     // "smith jones" and "smith": a double-barrelled or changed family name.
-    if a.contains(' ') || b.contains(' ') {
+    if spaced {
         let words_a = a.split(' ');
         if words_a
             .clone()
