@@ -862,10 +862,11 @@ struct NameSide<'a> {
     /// Up to the first space.
     first: &'a str,
     /// The name's bytes as a set (see [`compare::byte_set`]), for the spelling bound
-    /// every candidate's name is checked against.
-    bytes: u64,
-    /// The generation suffix the name ends with (see [`generation`]).
-    generation: Option<&'static str>,
+    /// every candidate's name is checked against, worked out on first need (many sides
+    /// are made for blocking keys alone).
+    bytes: std::cell::Cell<Option<u64>>,
+    /// The generation suffix the name ends with (see [`generation`]), on first need.
+    generation: std::cell::Cell<Option<Option<&'static str>>>,
     first_nicknames: std::cell::Cell<Option<compare::NicknameEntry>>,
     sounds: std::cell::Cell<Option<NameSounds>>,
 }
@@ -888,8 +889,8 @@ impl<'a> NameSide<'a> {
         Self {
             key,
             first,
-            bytes: compare::byte_set(key.as_bytes()),
-            generation: generation(key),
+            bytes: std::cell::Cell::new(None),
+            generation: std::cell::Cell::new(None),
             first_nicknames: std::cell::Cell::new(None),
             sounds: std::cell::Cell::new(None),
         }
@@ -903,6 +904,26 @@ impl<'a> NameSide<'a> {
         let entry = compare::NicknameEntry::of(self.first);
         self.first_nicknames.set(Some(entry));
         entry
+    }
+
+    /// See [`NameSide::bytes`](#structfield.bytes).
+    fn bytes(&self) -> u64 {
+        if let Some(bytes) = self.bytes.get() {
+            return bytes;
+        }
+        let bytes = compare::byte_set(self.key.as_bytes());
+        self.bytes.set(Some(bytes));
+        bytes
+    }
+
+    /// See [`NameSide::generation`](#structfield.generation).
+    fn generation(&self) -> Option<&'static str> {
+        if let Some(known) = self.generation.get() {
+            return known;
+        }
+        let known = generation(self.key);
+        self.generation.set(Some(known));
+        known
     }
 
     /// The name's sounds, worked out once.
@@ -2209,7 +2230,7 @@ fn given_level(
         return Level::Different;
     }
     // Below 0.8 both thresholds fail alike: unlike names skip the full score.
-    let jw = if compare::jaro_winkler_could_reach_with((a, side.bytes), b, 0.8) {
+    let jw = if compare::jaro_winkler_could_reach_with((a, side.bytes()), b, 0.8) {
         compare::jaro_winkler(a, b)
     } else {
         0.0
@@ -2306,11 +2327,11 @@ fn family_level(side: &NameSide<'_>, b: &str, b_sound: Option<&[u8]>) -> Level {
     }
     // "Smith Jr." beside "Smith" is a son beside his father of the same name far more
     // often than one man who sometimes writes his suffix: two people.
-    if side.generation != generation(b) {
+    if side.generation() != generation(b) {
         return Level::Different;
     }
     if compare::within_one_edit(a, b)
-        || (compare::jaro_winkler_could_reach_with((a, side.bytes), b, 0.94)
+        || (compare::jaro_winkler_could_reach_with((a, side.bytes()), b, 0.94)
             && compare::jaro_winkler(a, b) >= 0.94)
     {
         return Level::Close;
