@@ -52,7 +52,7 @@ pub(crate) use edit::{
     substituted_letters, within_one_edit,
 };
 pub(crate) use email::{EmailLevel, PreparedEmail, split_email, untagged};
-pub(crate) use jaro::{jaro_winkler, jaro_winkler_could_reach};
+pub(crate) use jaro::{byte_set, jaro_winkler, jaro_winkler_could_reach_with};
 pub(crate) use nicknames::{NicknameEntry, NicknameGroup, are_nicknames_known, nickname_groups};
 pub(crate) use phone::{LineKind, line_kind};
 #[cfg(test)]

@@ -22,12 +22,14 @@ pub(super) struct IdentifierKey<'a> {
     pub(super) value: &'a str,
 }
 
-/// One name a patron used: folded given and family name, the sound of each and the
-/// nickname table entry of the given name's first word, when worked out beforehand
-/// (`None`: work it out when needed).
+/// One name a patron used: folded given and family name, the sound of each, and the
+/// first word of the given name with its nickname table entry, when worked out
+/// beforehand (`None`: work it out when needed).
 #[derive(Clone, Copy, Debug)]
 pub(super) struct NameKeys<'a> {
     pub(super) given: Option<&'a str>,
+    /// The given name up to its first space.
+    pub(super) given_first: Option<&'a str>,
     pub(super) family: Option<&'a str>,
     pub(super) given_sound: Option<&'a [u8]>,
     pub(super) family_sound: Option<&'a [u8]>,
@@ -142,6 +144,7 @@ impl<'a> ProfileKeys<'a> {
         self.birth_date = patron.birth_date();
         self.names.extend(patron.names().iter().map(|n| NameKeys {
             given: n.given_key(),
+            given_first: None,
             family: n.family_key(),
             given_sound: None,
             family_sound: None,
@@ -200,8 +203,14 @@ impl<'a> ProfileKeys<'a> {
 
     fn read_names(&mut self, reader: &mut Reader<'a>) -> Option<()> {
         for _ in 0..reader.byte()? {
+            let given = reader.text()?;
+            let given_first = match given {
+                Some(given) => Some(given.get(..reader.short()?.ok()?)?),
+                None => None,
+            };
             self.names.push(NameKeys {
-                given: reader.text()?,
+                given,
+                given_first,
                 family: reader.text()?,
                 given_sound: reader.text()?.map(str::as_bytes),
                 family_sound: reader.text()?.map(str::as_bytes),
@@ -261,15 +270,20 @@ pub(crate) fn encode_with(profile: &Profile, known: &KnownSounds<'_>) -> Option<
             Some((key, sound)) if name.family_key() == Some(key) => Some(sound),
             _ => name.family_key().map(compare::phonetic_key),
         };
+        // A given name is followed by the length of its first word, which the nickname
+        // table and the first-name rules read.
+        let first = name
+            .given_key()
+            .map(|given| given.split(' ').next().unwrap_or(""));
         text(&mut out, name.given_key())?;
+        if let Some(first) = first {
+            short(&mut out, first.len())?;
+        }
         text(&mut out, name.family_key())?;
         text(&mut out, given_sound.as_ref().map(code))?;
         text(&mut out, family_sound.as_ref().map(code))?;
         // The table entry scoring looks up for every candidate's given name, looked up
         // once here: a flag, then the entry of a name the table knows.
-        let first = name
-            .given_key()
-            .map(|given| given.split(' ').next().unwrap_or(""));
         let entry = match known_given {
             Some((_, _, entry)) => Some(entry),
             None => first.map(compare::NicknameEntry::of),
@@ -523,8 +537,12 @@ mod tests {
                 );
             }
             assert_eq!(plain(&decoded), plain(&ProfileKeys::of_view(&view)));
-            // Every given name's table entry and sound are written beside it.
+            // Every given name's first word, table entry and sound are written beside it.
             for name in &decoded.names {
+                assert_eq!(
+                    name.given_first,
+                    name.given.map(|g| g.split(' ').next().unwrap_or(""))
+                );
                 assert_eq!(name.given_sound.is_some(), name.given.is_some());
                 assert!(name.given_nicknames.is_some());
             }

@@ -861,6 +861,12 @@ struct NameSide<'a> {
     key: &'a str,
     /// Up to the first space.
     first: &'a str,
+    /// The name's bytes as a set (see [`compare::byte_set`]), for the spelling bound
+    /// every candidate's name is checked against, worked out on first need (many sides
+    /// are made for blocking keys alone).
+    bytes: std::cell::Cell<Option<u64>>,
+    /// The generation suffix the name ends with (see [`generation`]), on first need.
+    generation: std::cell::Cell<Option<Option<&'static str>>>,
     first_nicknames: std::cell::Cell<Option<compare::NicknameEntry>>,
     sounds: std::cell::Cell<Option<NameSounds>>,
 }
@@ -883,6 +889,8 @@ impl<'a> NameSide<'a> {
         Self {
             key,
             first,
+            bytes: std::cell::Cell::new(None),
+            generation: std::cell::Cell::new(None),
             first_nicknames: std::cell::Cell::new(None),
             sounds: std::cell::Cell::new(None),
         }
@@ -896,6 +904,26 @@ impl<'a> NameSide<'a> {
         let entry = compare::NicknameEntry::of(self.first);
         self.first_nicknames.set(Some(entry));
         entry
+    }
+
+    /// See [`NameSide::bytes`](#structfield.bytes).
+    fn bytes(&self) -> u64 {
+        if let Some(bytes) = self.bytes.get() {
+            return bytes;
+        }
+        let bytes = compare::byte_set(self.key.as_bytes());
+        self.bytes.set(Some(bytes));
+        bytes
+    }
+
+    /// See [`NameSide::generation`](#structfield.generation).
+    fn generation(&self) -> Option<&'static str> {
+        if let Some(known) = self.generation.get() {
+            return known;
+        }
+        let known = generation(self.key);
+        self.generation.set(Some(known));
+        known
     }
 
     /// The name's sounds, worked out once.
@@ -2101,7 +2129,7 @@ fn compare_names<'a>(
                 side.comparing().names_compared.level(
                     NameComparison::Given { swapped: swap },
                     b,
-                    || given_level(a, b, given_sound, name.given_nicknames),
+                    || given_level(a, (b, name.given_first), given_sound, name.given_nicknames),
                 )
             });
             let fl = f.zip(their_family).map(|(a, b)| {
@@ -2147,12 +2175,12 @@ fn is_full_name(name: &str) -> bool {
     name.len() > 1
 }
 
-/// How a given name compares with one the patron used.
-/// `b_sound` is the sound of `b`, and `b_nicknames` the nickname table entry of its first
-/// word, if known beforehand.
+/// How a given name compares with one the patron used, `b` with its first word if
+/// known beforehand. `b_sound` is the sound of `b`, and `b_nicknames` the nickname table
+/// entry of its first word, if known beforehand.
 fn given_level(
     side: &NameSide<'_>,
-    b: &str,
+    (b, b_first): (&str, Option<&str>),
     b_sound: Option<&[u8]>,
     b_nicknames: Option<compare::NicknameEntry>,
 ) -> Level {
@@ -2166,7 +2194,8 @@ fn given_level(
         };
     }
     let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
-    let (fa, fb) = (side.first, b.split(' ').next().unwrap_or(""));
+    let fb = b_first.unwrap_or_else(|| b.split(' ').next().unwrap_or(""));
+    let fa = side.first;
     if fa == fb && !fa.is_empty() {
         // "Anna Maria" and "Anna": the first given name agrees.
         return Level::Close;
@@ -2201,7 +2230,7 @@ fn given_level(
         return Level::Different;
     }
     // Below 0.8 both thresholds fail alike: unlike names skip the full score.
-    let jw = if compare::jaro_winkler_could_reach(a, b, 0.8) {
+    let jw = if compare::jaro_winkler_could_reach_with((a, side.bytes()), b, 0.8) {
         compare::jaro_winkler(a, b)
     } else {
         0.0
@@ -2288,6 +2317,8 @@ fn gendered_pair(a: &str, b: &str) -> bool {
     a != b && stem(a) == stem(b)
 }
 
+/// How a family name compares with one the patron used, `b_sound` being the sound of `b`
+/// if known beforehand.
 fn family_level(side: &NameSide<'_>, b: &str, b_sound: Option<&[u8]>) -> Level {
     let a = side.key;
     // Müller written Mueller is the same name, not a typo.
@@ -2296,22 +2327,26 @@ fn family_level(side: &NameSide<'_>, b: &str, b_sound: Option<&[u8]>) -> Level {
     }
     // "Smith Jr." beside "Smith" is a son beside his father of the same name far more
     // often than one man who sometimes writes his suffix: two people.
-    if generation(a) != generation(b) {
+    if side.generation() != generation(b) {
         return Level::Different;
     }
     if compare::within_one_edit(a, b)
-        || (compare::jaro_winkler_could_reach(a, b, 0.94) && compare::jaro_winkler(a, b) >= 0.94)
+        || (compare::jaro_winkler_could_reach_with((a, side.bytes()), b, 0.94)
+            && compare::jaro_winkler(a, b) >= 0.94)
     {
         return Level::Close;
     }
     // "garcia lopez" and "garcia", "martin durand" and "martin": the whole of one name
     // begins or ends the other, which only adds a second surname (or a partner's at
     // marriage). That is the same family name written in full, not just a shared word.
-    if added_surname(a, b) || added_surname(b, a) {
+    // The two rules below need a name of more than one word, which most pairs lack: a
+    // name is one word when its first word is all of it.
+    let spaced = side.first.len() != a.len() || b.as_bytes().contains(&b' ');
+    if spaced && (added_surname(a, b) || added_surname(b, a)) {
         return Level::Exact;
     }
     // "smith jones" and "smith": a double-barrelled or changed family name.
-    if a.contains(' ') || b.contains(' ') {
+    if spaced {
         let words_a = a.split(' ');
         if words_a
             .clone()
@@ -2837,7 +2872,7 @@ pub(crate) fn profiles_conflict<'a>(a: &PatronView<'a>, b: &PatronView<'a>) -> b
         && !ga.iter().any(|x| {
             let x = NameSide::new(x);
             gb.iter()
-                .any(|y| given_level(&x, y, None, None) != Level::Different)
+                .any(|y| given_level(&x, (y, None), None, None) != Level::Different)
         })
 }
 
@@ -3059,8 +3094,8 @@ mod tests {
     /// The level of two given names, compared both ways round.
     fn given_levels(a: &str, b: &str) -> (Level, Level) {
         (
-            given_level(&NameSide::new(a), b, None, None),
-            given_level(&NameSide::new(b), a, None, None),
+            given_level(&NameSide::new(a), (b, None), None, None),
+            given_level(&NameSide::new(b), (a, None), None, None),
         )
     }
 
