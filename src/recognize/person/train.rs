@@ -1048,6 +1048,9 @@ impl<'m> Trainer<'m> {
                 profile.birth_date,
             );
             let record = scratch.get_or_insert_with(|| {
+                // Its profile is replaced below. Compact copies live in the patrons'
+                // slots, not in records: this copy has none, and training compares
+                // profiles (`levels`), never blocks.
                 let mut record = view.record.clone();
                 record.history = Vec::new();
                 record
