@@ -499,6 +499,8 @@ fn patrons_state(loaded: LoadedPatrons, meanwhile: impl FnOnce()) -> Result<(Sta
         scans: loaded.scans,
         ..State::default()
     };
+    // Before anything resolves a merged id (held tickets do): `live` reads the slots.
+    state.slots = super::slots::PatronSlots::of(&state.patrons);
     // Each performance's tickets, in issue order: the order of their handles.
     for (at, (_, ticket)) in state.tickets.iter().enumerate() {
         reach.order(ticket.order);
@@ -514,7 +516,6 @@ fn patrons_state(loaded: LoadedPatrons, meanwhile: impl FnOnce()) -> Result<(Sta
     state.share_all_skus();
     // The compact copies (a large part of loading, and split across threads at will)
     // come last, beside `meanwhile`: the held tickets, seats and codes do not read them.
-    state.slots = super::slots::PatronSlots::of(&state.patrons);
     super::index::refresh_all_comparison_keys(&state.patrons, &mut state.slots, meanwhile);
     Ok((state, reach))
 }
