@@ -325,6 +325,9 @@ impl State {
         self.tally_blocking_index(&mut tally);
         account.line("blocking index", tally);
         let mut tally = Tally::default();
+        self.slots.tally(&mut tally);
+        account.line("patron slots (derived)", tally);
+        let mut tally = Tally::default();
         self.tally_comparison_keys(&mut tally);
         account.line("comparison keys (derived)", tally);
         let mut tally = Tally::default();

@@ -462,9 +462,7 @@ impl State {
         if let Some(longest) = &mut self.identity.longest_history {
             *longest = (*longest).max(merged_len);
         }
-        if let Some(a) = slot(absorbed).and_then(|i| self.patrons.get_mut(i)) {
-            a.merged_into = MergedInto::into_survivor(survivor);
-        }
+        self.set_merged_into(absorbed, MergedInto::into_survivor(survivor));
         self.refresh_held(survivor);
         self.identity.merges.insert(
             absorbed,
@@ -761,9 +759,7 @@ impl Memory {
                 drop_brought(&mut earlier.profile, &before.profile, &taken.profile);
             }
         }
-        if let Some(record) = slot(absorbed).and_then(|i| state.patrons.get_mut(i)) {
-            record.merged_into = MergedInto::NOT;
-        }
+        state.set_merged_into(absorbed, MergedInto::NOT);
         state.refresh_held(survivor);
         state.refresh_held(absorbed);
         state.identity.changes.push(IdentityChange::Split {

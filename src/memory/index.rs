@@ -51,9 +51,9 @@ pub(crate) struct BlockingIndex {
 /// identifiers, addresses, birth date) in one small block, so that scoring a candidate
 /// reads one or two cache lines instead of a dozen scattered allocations.
 ///
-/// Kept in the patron's record, which recognition reads anyway to resolve the candidate:
-/// the block's address is at hand with no lookup of its own (one cache miss less per
-/// candidate than a separate table of blocks).
+/// Kept in the patron's slot (see [`PatronSlots`](super::slots::PatronSlots)), which
+/// recognition reads anyway to resolve the candidate: the block's address is at hand
+/// without reading the patron's record.
 ///
 /// The copy is derived, and every change to a profile's compared values rewrites it
 /// (learning, merge and split) or drops it (erasure); loading a snapshot writes them
@@ -125,16 +125,16 @@ impl State {
     /// [`refresh_comparison_keys`](Self::refresh_comparison_keys), taking the sounds of
     /// names filing their blocking keys worked out already.
     pub(crate) fn refresh_comparison_keys_with(&mut self, id: PatronId, known: &KnownSounds<'_>) {
-        if let Some(record) = self.patron_mut(id) {
-            refresh_record(record, known);
+        let record = super::state::slot(id).and_then(|at| self.patrons.get(at));
+        if let (Some(record), Some(slot)) = (record, self.slots.get_mut(id)) {
+            refresh_record(record, &mut slot.comparison, known);
         }
     }
 }
 
 /// Writes the compact copy of one patron's compared values.
-fn refresh_record(record: &mut PatronRecord, known: &KnownSounds<'_>) {
-    record.comparison.block =
-        encode_with(&record.profile, known).map(|block| (stamp(&record.profile), block));
+fn refresh_record(record: &PatronRecord, keys: &mut ComparisonKeys, known: &KnownSounds<'_>) {
+    keys.block = encode_with(&record.profile, known).map(|block| (stamp(&record.profile), block));
 }
 
 /// Below this many patrons, loading writes their compact copies on one thread: starting
@@ -152,26 +152,34 @@ const REFRESH_CHUNK: usize = 2048;
 /// depends on its patron's profile alone, so they are the same however the work was
 /// shared.
 pub(crate) fn refresh_all_comparison_keys(
-    patrons: &mut crate::chunked::Chunked<PatronRecord>,
+    patrons: &crate::chunked::Chunked<PatronRecord>,
+    slots: &mut super::slots::PatronSlots,
     meanwhile: impl FnOnce(),
 ) {
-    let refresh = |records: &mut [PatronRecord]| {
-        for record in records {
-            refresh_record(record, &KnownSounds::default());
+    // Each run of slots with the position of its first, whose record is at the same one.
+    let refresh = |(first, run): (usize, &mut [super::slots::PatronSlot])| {
+        for (at, slot) in (first..).zip(run) {
+            if let Some(record) = patrons.get(at) {
+                refresh_record(record, &mut slot.comparison, &KnownSounds::default());
+            }
         }
     };
     let parallel = patrons.len() >= PARALLEL_REFRESH_MIN;
-    let stored = patrons.chunks_mut();
+    let mut first = 0;
+    let mut runs = Vec::new();
+    for stored in slots.chunks_mut() {
+        for run in stored.chunks_mut(REFRESH_CHUNK) {
+            let len = run.len();
+            runs.push((first, run));
+            first += len;
+        }
+    }
     if !parallel {
         meanwhile();
-        stored.into_iter().for_each(refresh);
+        runs.into_iter().for_each(refresh);
         return;
     }
-    let chunks = std::sync::Mutex::new(
-        stored
-            .into_iter()
-            .flat_map(|records| records.chunks_mut(REFRESH_CHUNK)),
-    );
+    let chunks = std::sync::Mutex::new(runs.into_iter());
     let drain = || {
         loop {
             let next = chunks
@@ -1035,11 +1043,11 @@ impl State {
 
     /// The compact copies of compared values.
     pub(crate) fn tally_comparison_keys(&self, tally: &mut super::footprint::Tally) {
-        // The slot each takes in its record is counted with the records.
+        // The room each takes in its slot is counted with the slots.
         for (_, block) in self
-            .patrons
+            .slots
             .iter()
-            .filter_map(|r| r.comparison.block.as_ref())
+            .filter_map(|s| s.comparison.block.as_ref())
         {
             tally.text(block.len(), block.len());
         }
@@ -1113,7 +1121,13 @@ impl<'a> IndexView<'a> {
     /// profile, as every write keeps it (see [`ComparisonKeys`]), so the profile is not
     /// read to check it.
     pub(crate) fn comparison_keys(&self, patron: &PatronView<'a>) -> Option<&'a str> {
-        let (stamped, block) = patron.record.comparison.block.as_ref()?;
+        let (stamped, block) = self
+            .state
+            .slots
+            .get(patron.id())?
+            .comparison
+            .block
+            .as_ref()?;
         debug_assert_eq!(
             *stamped,
             stamp(&patron.record.profile),
@@ -1125,17 +1139,20 @@ impl<'a> IndexView<'a> {
     /// [`comparison_keys`](Self::comparison_keys), only if its stamp says it was written
     /// from the profile as it is now (for the write path, which may find it otherwise).
     pub(crate) fn current_comparison_keys(&self, patron: &PatronView<'a>) -> Option<&'a str> {
-        let (stamped, block) = patron.record.comparison.block.as_ref()?;
+        let (stamped, block) = self
+            .state
+            .slots
+            .get(patron.id())?
+            .comparison
+            .block
+            .as_ref()?;
         (*stamped == stamp(&patron.record.profile)).then_some(&**block)
     }
 
     /// The live patron an index entry stands for (a merged id gives its survivor); `None`
     /// for an erased or unknown one.
     pub(crate) fn patron(&self, id: PatronId) -> Option<PatronView<'a>> {
-        self.state.live_patron(id).map(|record| PatronView {
-            record,
-            state: self.state,
-        })
+        PatronView::live(self.state, id)
     }
 
     /// How many patrons memory holds (merged ones included), for frequency weights.

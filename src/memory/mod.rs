@@ -15,6 +15,7 @@ mod index;
 mod limits;
 mod observation;
 mod prepare;
+mod slots;
 mod snapshot;
 pub(crate) mod state;
 mod stats;
@@ -194,14 +195,14 @@ impl Memory {
                 }
             }
         }
-        // Read every candidate's record before resolving any: these reads do not depend
-        // on each other, so their cache misses overlap instead of each waiting for the
-        // last.
+        // Read every candidate's slot before resolving any: these reads do not depend on
+        // each other, so their cache misses overlap instead of each waiting for the last.
+        // Resolving and scoring read the slots and the compact blocks, never the records.
         let merged = candidates
             .as_slice()
             .iter()
-            .filter_map(|&id| self.state.patron(id))
-            .filter(|record| record.merged_into.is_some())
+            .filter_map(|&id| self.state.slots.get(id))
+            .filter(|slot| slot.merged_into.is_some())
             .count();
         std::hint::black_box(merged);
         // Index entries of merged patrons stand for their survivor (once each).
@@ -263,10 +264,7 @@ impl Memory {
     /// [`id`](PatronView::id) is the survivor's. An [erased](Self::erase) id gives `None`,
     /// as an unknown one does ([`Memory::is_erased`] tells them apart).
     pub fn patron(&self, id: PatronId) -> Option<PatronView<'_>> {
-        self.state.live_patron(id).map(|record| PatronView {
-            record,
-            state: &self.state,
-        })
+        PatronView::live(&self.state, id)
     }
 
     /// Every patron, oldest first.
@@ -275,10 +273,7 @@ impl Memory {
             .patrons
             .iter()
             .filter(|record| record.merged_into.is_none() && !self.state.is_erased(record.id))
-            .map(|record| PatronView {
-                record,
-                state: &self.state,
-            })
+            .map(|record| PatronView::of(record, &self.state))
     }
 
     /// What memory holds on the heap, structure by structure (a diagnostic for sizing:

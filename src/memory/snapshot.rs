@@ -499,6 +499,8 @@ fn patrons_state(loaded: LoadedPatrons, meanwhile: impl FnOnce()) -> Result<(Sta
         scans: loaded.scans,
         ..State::default()
     };
+    // Before anything resolves a merged id (held tickets do): `live` reads the slots.
+    state.slots = super::slots::PatronSlots::of(&state.patrons);
     // Each performance's tickets, in issue order: the order of their handles.
     for (at, (_, ticket)) in state.tickets.iter().enumerate() {
         reach.order(ticket.order);
@@ -514,7 +516,7 @@ fn patrons_state(loaded: LoadedPatrons, meanwhile: impl FnOnce()) -> Result<(Sta
     state.share_all_skus();
     // The compact copies (a large part of loading, and split across threads at will)
     // come last, beside `meanwhile`: the held tickets, seats and codes do not read them.
-    super::index::refresh_all_comparison_keys(&mut state.patrons, meanwhile);
+    super::index::refresh_all_comparison_keys(&state.patrons, &mut state.slots, meanwhile);
     Ok((state, reach))
 }
 
@@ -1057,11 +1059,12 @@ mod tests {
             .without_default_rules()
             .build_from_snapshot(&memory.snapshot())
             .unwrap();
-        for (kept, loaded) in memory.state.patrons.iter().zip(&restored.state.patrons) {
+        for (kept, loaded) in memory.state.slots.iter().zip(restored.state.slots.iter()) {
             let block = kept.comparison.block();
             assert!(block.is_some());
             assert_eq!(loaded.comparison.block(), block);
         }
+        restored.state.check_slots().unwrap();
     }
 
     fn ids_of(memory: &Memory, performance: &str) -> Vec<String> {

@@ -23,6 +23,9 @@ pub(crate) struct State {
     pub(crate) catalog: Catalog,
     /// Patron `n` lives at index `n - 1`: ids are dense and never reused.
     pub(crate) patrons: crate::chunked::Chunked<PatronRecord>,
+    /// What recognition reads of each patron beside their record (derived: see
+    /// [`PatronSlots`](super::slots::PatronSlots)).
+    pub(crate) slots: super::slots::PatronSlots,
     pub(crate) identifiers: IdentifierIndex,
     pub(crate) blocking: BlockingIndex,
     pub(crate) neutralized: Neutralized,
@@ -67,22 +70,13 @@ impl State {
         let mut current = id;
         // Merge chains are short; the bound only guards against a cycle bug looping forever.
         for _ in 0..64 {
-            match self.patron(current).and_then(|r| r.merged_into.get()) {
+            // The slot's copy of the forwarding: the record is not read.
+            match self.slots.get(current).and_then(|s| s.merged_into.get()) {
                 Some(next) => current = next.get(),
                 None => break,
             }
         }
         current
-    }
-
-    /// The patron an id stands for now, if it exists.
-    /// Erased patrons are not: their tombstone holds nothing to read.
-    pub(crate) fn live_patron(&self, id: PatronId) -> Option<&PatronRecord> {
-        let live = self.live(id);
-        if self.is_erased(live) {
-            return None;
-        }
-        self.patron(live)
     }
 
     pub(crate) fn next_patron_id(&self) -> PatronId {
@@ -356,10 +350,6 @@ pub(crate) struct PatronRecord<H = Entry> {
     /// find bookings ahead without walking the whole history.
     #[serde(skip)]
     pub(crate) held: HeldTickets,
-    /// The compact copy of the profile's compared values (derived; see
-    /// [`ComparisonKeys`](super::index::ComparisonKeys)).
-    #[serde(skip)]
-    pub(crate) comparison: super::index::ComparisonKeys,
 }
 
 /// The survivor a merged patron forwards to, in four bytes rather than an optional
@@ -367,6 +357,12 @@ pub(crate) struct PatronRecord<H = Entry> {
 /// patron id it stands for, as it always was.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct MergedInto(u32);
+
+impl Default for MergedInto {
+    fn default() -> Self {
+        Self::NOT
+    }
+}
 
 impl MergedInto {
     /// Not merged.
@@ -438,7 +434,6 @@ impl<H> PatronRecord<H> {
             absorbed: Sparse::default(),
             household: Sparse::default(),
             held: HeldTickets::default(),
-            comparison: super::index::ComparisonKeys::default(),
         }
     }
 
@@ -457,7 +452,6 @@ impl<H> PatronRecord<H> {
             absorbed: self.absorbed,
             household: self.household,
             held: self.held,
-            comparison: self.comparison,
         }
     }
 
@@ -671,8 +665,8 @@ const _: () = {
     assert!(std::mem::size_of::<OrderRecord>() == 12);
     assert!(std::mem::size_of::<SeenEvent>() == 12);
     assert!(std::mem::size_of::<HeldTicket>() == 8);
-    // 24 bytes of it are the compact copy recognition compares (once a table of its own).
-    assert!(std::mem::size_of::<PatronRecord>() == 408);
+    // The compact copy recognition compares lives in the patron's slot (32 bytes).
+    assert!(std::mem::size_of::<PatronRecord>() == 384);
     assert!(std::mem::size_of::<Profile>() == 112);
 };
 
@@ -816,7 +810,7 @@ mod tests {
         record
             .history
             .push(Entry::new(at, 0, EntryKind::Ticketed { ticket: 7 }));
-        state.patrons.push(record);
+        state.push_patron(record);
         state.events.insert(
             "e-1",
             SeenEvent::new(0, CompactPatronId::of_held(PatronId::from_u64(1))),

@@ -31,6 +31,9 @@ use crate::model::profile::{
 pub struct PatronView<'a> {
     pub(crate) record: &'a PatronRecord,
     pub(crate) state: &'a State,
+    /// The record's id, kept beside it: recognition tells candidates apart and orders
+    /// them by id without reading their records.
+    pub(crate) id: PatronId,
 }
 
 impl fmt::Debug for PatronView<'_> {
@@ -44,6 +47,30 @@ impl fmt::Debug for PatronView<'_> {
 }
 
 impl<'a> PatronView<'a> {
+    /// A patron's record, viewed.
+    pub(crate) fn of(record: &'a PatronRecord, state: &'a State) -> Self {
+        Self {
+            record,
+            state,
+            id: record.id,
+        }
+    }
+
+    /// The live patron `id` stands for (a merged id gives its survivor); `None` for an
+    /// erased or unknown one (an erased patron's tombstone holds nothing to read).
+    /// Reads the patrons' slots, never their records.
+    pub(crate) fn live(state: &'a State, id: PatronId) -> Option<Self> {
+        let live = state.live(id);
+        if state.is_erased(live) {
+            return None;
+        }
+        Some(Self {
+            record: state.patron(live)?,
+            state,
+            id: live,
+        })
+    }
+
     /// Memory's indexes, for strategies that weigh a match by how common the value is.
     pub fn index(&self) -> IndexView<'a> {
         IndexView { state: self.state }
@@ -51,15 +78,12 @@ impl<'a> PatronView<'a> {
 
     /// Another patron of the same memory (a merged id gives its survivor).
     pub(crate) fn other(&self, id: PatronId) -> Option<PatronView<'a>> {
-        self.state.live_patron(id).map(|record| PatronView {
-            record,
-            state: self.state,
-        })
+        Self::live(self.state, id)
     }
 
     /// Their id.
     pub fn id(&self) -> PatronId {
-        self.record.id
+        self.id
     }
     /// When memory first created them.
     pub fn created_at(&self) -> DateTime<Utc> {

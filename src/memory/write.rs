@@ -1315,7 +1315,7 @@ impl Memory {
 
     fn create_patron(&mut self, signals: &NormalizedSignals, now: DateTime<Utc>) -> PatronId {
         let id = self.state.next_patron_id();
-        self.state.patrons.push(PatronRecord::new(id, now));
+        self.state.push_patron(PatronRecord::new(id, now));
         self.learn(id, signals);
         id
     }
@@ -1418,7 +1418,7 @@ impl Memory {
             let index = super::index::IndexView { state };
             state
                 .patron(id)
-                .map(|record| super::view::PatronView { record, state })
+                .map(|record| super::view::PatronView::of(record, state))
                 .is_some_and(|view| index.current_comparison_keys(&view).is_some())
         };
         if learned || changed || !current() {

@@ -221,8 +221,8 @@ impl State {
         self.blocking.remove_everywhere(&cluster);
         // Their compact copies of compared values hold names and identifiers too.
         for &member in &cluster {
-            if let Some(record) = self.patron_mut(member) {
-                record.comparison.clear();
+            if let Some(slot) = self.slots.get_mut(member) {
+                slot.comparison.clear();
             }
         }
 
@@ -313,6 +313,8 @@ impl State {
                 tombstone.attended = std::mem::take(&mut record.attended);
             }
             *record = tombstone;
+            // The tombstone forwards nowhere: nor does its slot.
+            self.set_merged_into(member, crate::memory::state::MergedInto::NOT);
             self.identity
                 .changes
                 .push(crate::memory::IdentityChange::Erased { patron: member });
@@ -342,8 +344,9 @@ mod tests {
         let held = |memory: &Memory, id: crate::PatronId| {
             memory
                 .state
-                .patron(id)
-                .is_some_and(|record| record.comparison.is_held())
+                .slots
+                .get(id)
+                .is_some_and(|slot| slot.comparison.is_held())
         };
         assert!(held(&memory, first.patron()));
         memory.erase(first.patron())?;

@@ -524,7 +524,7 @@ mod tests {
         for id in 1..=3 {
             let state = &memory.state;
             let record = state.patron(PatronId::from_u64(id)).expect("observed");
-            let view = PatronView { record, state };
+            let view = PatronView::of(record, state);
             let block = encode(&record.profile).expect("fits the format");
             let decoded = ProfileKeys::decode(&block).expect("a block it wrote");
             if id == 1 {
@@ -590,8 +590,8 @@ mod tests {
             memory.observe(Event::order(format!("e-{n}"), order))?;
         }
         let mut names = 0;
-        for record in &memory.state.patrons {
-            let kept = record.comparison.block().expect("a block is kept");
+        for (record, slot) in memory.state.patrons.iter().zip(memory.state.slots.iter()) {
+            let kept = slot.comparison.block().expect("a block is kept");
             assert_eq!(Some(kept), encode(&record.profile).as_deref());
             names += record.profile.names.len();
         }

@@ -1048,11 +1048,11 @@ impl<'m> Trainer<'m> {
                 profile.birth_date,
             );
             let record = scratch.get_or_insert_with(|| {
+                // Its profile is replaced below. Compact copies live in the patrons'
+                // slots, not in records: this copy has none, and training compares
+                // profiles (`levels`), never blocks.
                 let mut record = view.record.clone();
                 record.history = Vec::new();
-                // Its profile is replaced below: a copy of the first patron's compared
-                // values would stand for every profile it holds.
-                record.comparison.clear();
                 record
             });
             record.id = view.id();
@@ -1060,10 +1060,7 @@ impl<'m> Trainer<'m> {
             record.profile.identifiers = last;
             record.profile.addresses = profile.addresses.last().cloned().into_iter().collect();
             record.profile.birth_date = profile.birth_date;
-            let latest = PatronView {
-                record,
-                state: self.index.state,
-            };
+            let latest = PatronView::of(record, self.index.state);
             self.encode(&earliest, &latest, [view.id(), view.id()], code);
             counts.add(code, Some(&self.layout.exact));
             pairs += 1;
