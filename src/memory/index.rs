@@ -1121,13 +1121,7 @@ impl<'a> IndexView<'a> {
     /// profile, as every write keeps it (see [`ComparisonKeys`]), so the profile is not
     /// read to check it.
     pub(crate) fn comparison_keys(&self, patron: &PatronView<'a>) -> Option<&'a str> {
-        let (stamped, block) = self
-            .state
-            .slots
-            .get(patron.id())?
-            .comparison
-            .block
-            .as_ref()?;
+        let (stamped, block) = self.stamped_block(patron)?;
         debug_assert_eq!(
             *stamped,
             stamp(&patron.record.profile),
@@ -1139,14 +1133,14 @@ impl<'a> IndexView<'a> {
     /// [`comparison_keys`](Self::comparison_keys), only if its stamp says it was written
     /// from the profile as it is now (for the write path, which may find it otherwise).
     pub(crate) fn current_comparison_keys(&self, patron: &PatronView<'a>) -> Option<&'a str> {
-        let (stamped, block) = self
-            .state
-            .slots
-            .get(patron.id())?
-            .comparison
-            .block
-            .as_ref()?;
+        let (stamped, block) = self.stamped_block(patron)?;
         (*stamped == stamp(&patron.record.profile)).then_some(&**block)
+    }
+
+    /// The patron's comparison block in its slot, with the stamp of the profile it was
+    /// written from.
+    fn stamped_block(&self, patron: &PatronView<'a>) -> Option<&'a (u64, Box<str>)> {
+        self.state.slots.get(patron.id())?.comparison.block.as_ref()
     }
 
     /// The live patron an index entry stands for (a merged id gives its survivor); `None`
