@@ -573,6 +573,22 @@ mod tests {
         kind: EntryKind<Box<InteractionKind>>,
     }
 
+    /// `entry` saves exactly as the struct `StructEntry { at, event, kind }` did, and
+    /// loads back equal (returned).
+    fn saves_as_the_struct_did(
+        entry: &Entry,
+        at: DateTime<Utc>,
+        event: Handle,
+        kind: EntryKind<Box<InteractionKind>>,
+    ) -> Entry {
+        let before = postcard::to_allocvec(&StructEntry { at, event, kind }).expect("saved");
+        let saved = postcard::to_allocvec(entry).expect("saved");
+        assert_eq!(saved, before);
+        let loaded: Entry = postcard::from_bytes(&saved).expect("loaded");
+        assert_eq!(&loaded, entry);
+        loaded
+    }
+
     #[test]
     fn entries_of_every_kind_save_as_the_struct_did_and_load_back() {
         let at = DateTime::<Utc>::from_timestamp(1_770_000_000, 123_456_789).expect("a time");
@@ -601,16 +617,7 @@ mod tests {
                 }
                 EntryKind::Other(other) => EntryKind::Other(Box::new(other)),
             };
-            let before = postcard::to_allocvec(&StructEntry {
-                at,
-                event,
-                kind: boxed,
-            })
-            .expect("saved");
-            let saved = postcard::to_allocvec(&entry).expect("saved");
-            assert_eq!(saved, before);
-            let loaded: Entry = postcard::from_bytes(&saved).expect("loaded");
-            assert_eq!(loaded, entry);
+            let loaded = saves_as_the_struct_did(&entry, at, event, boxed);
             let expected = match &kind {
                 EntryKind::Other(other) => EntryKind::Other(other),
                 EntryKind::Ordered { order } => EntryKind::Ordered { order: *order },
@@ -690,16 +697,7 @@ mod tests {
                             EntryKind::Other(_) => panic!("an order, ticket or scan"),
                         };
                     assert_eq!(&read, kind);
-                    let before = postcard::to_allocvec(&StructEntry {
-                        at,
-                        event,
-                        kind: saved_kind,
-                    })
-                    .expect("saved");
-                    let saved = postcard::to_allocvec(&entry).expect("saved");
-                    assert_eq!(saved, before);
-                    let loaded: Entry = postcard::from_bytes(&saved).expect("loaded");
-                    assert_eq!(loaded, entry);
+                    saves_as_the_struct_did(&entry, at, event, saved_kind);
                 }
             }
         }
