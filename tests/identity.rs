@@ -820,6 +820,47 @@ fn a_name_and_a_postcode_do_not_merge_a_junior_into_his_father_of_one_name() {
     assert!(merged_by_name_and_postcode("Groungsma"));
 }
 
+/// A patron seen at the box office with `first_line` and the postcode, then the same name
+/// online with a mailbox and a mobile (not linked on the name alone), then a record with
+/// the name, the mailbox, the mobile and the postcode: whether the two patrons are one
+/// afterwards.
+fn merged_across_lines(first_line: &str) -> bool {
+    let clock = regulars::ManualClock::new(t0());
+    // Linking and merging at 15 bits, with no review queue: the names alone stay short
+    // of it, so the two are seen apart first and only the rule under test decides.
+    let mut memory = build(
+        builder(&clock)
+            .thresholds(regulars::Thresholds::default().known(15.0).merge(15.0))
+            .review_limit(0),
+    );
+    let name = || Signals::new().given_name("Jan").family_name("Groungsma");
+    let at_the_box_office = seed(
+        &mut memory,
+        "box-office",
+        name().phone(first_line).postcode("3578 TJ").country("NL"),
+    );
+    let online = || {
+        name()
+            .email("jan.groungsma@example.org")
+            .phone("+31 6 98381961")
+            .country("NL")
+    };
+    let online_patron = seed(&mut memory, "online", online());
+    assert_ne!(at_the_box_office, online_patron, "seen apart first");
+    seed(&mut memory, "both", online().postcode("3578 TJ"));
+    memory.patron(at_the_box_office).map(|p| p.id()) == memory.patron(online_patron).map(|p| p.id())
+}
+
+#[test]
+fn a_landline_beside_a_mobile_is_no_line_of_ones_own() {
+    // The box office took his landline, the web shop his mobile: people have both, so the
+    // record with the name, the mobile and the postcode proves the two patrons one.
+    assert!(merged_across_lines("+31 20 612 3456"));
+    // A second mobile is a line of one's own: beyond the name only the home agrees, as
+    // with a father and his son of one name, and the two stay apart.
+    assert!(!merged_across_lines("+31 6 12345678"));
+}
+
 /// A memory that links a record at 20 bits, merges on one record at 40, and keeps no
 /// review queue (so no review item ties two patrons together), journaled in `dir`.
 fn without_reviews(dir: &std::path::Path) -> regulars::Memory {

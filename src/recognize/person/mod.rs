@@ -2453,7 +2453,8 @@ pub(crate) fn person_agrees(evidence: &Evidence) -> bool {
 /// Whether the candidate's only link beyond the names is the home it shares with the
 /// record, while the record's own e-mail, phone or membership number is one the candidate
 /// never used: no
-/// identifier and no birth date agree. A father and his son of the same name at one
+/// identifier and no birth date agree. A mobile beside the candidate's landline (or the
+/// other way round) is not a line of one's own. A father and his son of the same name at one
 /// address look exactly like this (each with his own mailbox and mobile), so it proves
 /// no more than "someone of this name lives there": never enough to merge two patrons.
 pub(crate) fn only_the_home_agrees(evidence: &Evidence) -> bool {
@@ -2469,6 +2470,9 @@ pub(crate) fn only_the_home_agrees(evidence: &Evidence) -> bool {
                 | Field::BirthDate,
                 Agreement::Agrees | Agreement::Partly,
             ) => return false,
+            // A mobile beside a patron who gave only a landline (or the other way round)
+            // is no line of one's own: people have both.
+            (Field::Phone, Agreement::Disagrees) if item.detail() == OTHER_LINE => {}
             (Field::Email | Field::Phone | Field::ExternalId, Agreement::Disagrees) => {
                 own_contact_differs = true;
             }
