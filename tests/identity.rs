@@ -861,6 +861,54 @@ fn a_landline_beside_a_mobile_is_no_line_of_ones_own() {
     assert!(!merged_across_lines("+31 6 12345678"));
 }
 
+/// A patron seen with a mailbox and the postcode (`first_phone` too, if given), then the
+/// same name with another mailbox (not linked on the name alone), then a record with the
+/// name, the second mailbox and the postcode (and `record_phone`): whether the two
+/// patrons are one afterwards.
+fn merged_by_a_second_mailbox(first_phone: Option<&str>, record_phone: Option<&str>) -> bool {
+    let clock = regulars::ManualClock::new(t0());
+    // Linking and merging at 13 bits, with no review queue: the names alone stay short
+    // of it, so the two are seen apart first and only the rule under test decides.
+    let mut memory = build(
+        builder(&clock)
+            .thresholds(regulars::Thresholds::default().known(13.0).merge(13.0))
+            .review_limit(0),
+    );
+    let name = || Signals::new().given_name("Jan").family_name("Groungsma");
+    let mut first = name()
+        .email("jan.groungsma@example.org")
+        .postcode("3578 TJ")
+        .country("NL");
+    if let Some(phone) = first_phone {
+        first = first.phone(phone);
+    }
+    let first = seed(&mut memory, "first", first);
+    let second = seed(&mut memory, "second", name().email("jg1971@example.com"));
+    assert_ne!(first, second, "seen apart first");
+    let mut both = name()
+        .email("jg1971@example.com")
+        .postcode("3578 TJ")
+        .country("NL");
+    if let Some(phone) = record_phone {
+        both = both.phone(phone);
+    }
+    seed(&mut memory, "both", both);
+    memory.patron(first).map(|p| p.id()) == memory.patron(second).map(|p| p.id())
+}
+
+#[test]
+fn a_second_mailbox_with_the_name_and_postcode_of_a_patron_proves_them_one() {
+    // The record's mailbox is the second patron's; with the first it shares the name and
+    // the postcode, and only its mailbox differs: one person with two mailboxes.
+    assert!(merged_by_a_second_mailbox(None, None));
+    // A mobile of his own beside it (the first patron gave another) is what a father
+    // and son of one name at one postcode look like: they stay apart.
+    assert!(!merged_by_a_second_mailbox(
+        Some("+31 6 98381961"),
+        Some("+31 6 12345678")
+    ));
+}
+
 /// A memory that links a record at 20 bits, merges on one record at 40, and keeps no
 /// review queue (so no review item ties two patrons together), journaled in `dir`.
 fn without_reviews(dir: &std::path::Path) -> regulars::Memory {

@@ -22,9 +22,9 @@ pub use person::{
     Training, TrainingOptions,
 };
 pub(crate) use person::{
-    KnownSounds, bare_name_meets_a_junior, encode_with, generation_written_by_one,
-    only_the_home_agrees, person_agrees, person_conflict, profiles_conflict,
-    shares_household_field,
+    KnownSounds, a_second_mailbox_at_the_postcode, bare_name_meets_a_junior, encode_with,
+    generation_written_by_one, only_the_home_agrees, person_agrees, person_conflict,
+    profiles_conflict, shares_household_field,
 };
 
 use crate::memory::{IndexView, PatronView};
@@ -529,7 +529,9 @@ impl Recognition {
 /// A candidate that shares only the names and the home with a record whose e-mail or
 /// phone it never used (a father and a son of one name look just like that) is never
 /// proven the same person as the one the record is linked to, however much it weighs:
-/// the two are not merged.
+/// the two are not merged. Unless the record's own contact is the linked patron's and,
+/// beyond the names, the other shares its postcode and differs only in the mailbox: one
+/// person writing a second mailbox.
 ///
 /// ```
 /// use regulars::Thresholds;
@@ -734,8 +736,15 @@ impl Thresholds {
                         weight(at) >= merge_at
                             && vouched(at)
                             && exactly(at)
-                            && rank(at)
-                                .is_some_and(|r| !only_the_home_agrees(&r.candidate.evidence))
+                            && rank(at).is_some_and(|r| {
+                                !only_the_home_agrees(&r.candidate.evidence)
+                                    || rank(best_at).is_some_and(|best| {
+                                        a_second_mailbox_at_the_postcode(
+                                            &best.candidate.evidence,
+                                            &r.candidate.evidence,
+                                        )
+                                    })
+                            })
                     })
                     .collect()
             } else {

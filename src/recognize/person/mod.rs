@@ -2485,6 +2485,37 @@ pub(crate) fn only_the_home_agrees(evidence: &Evidence) -> bool {
     home && own_contact_differs
 }
 
+/// Whether a duplicate that shares only the home with the record ([`only_the_home_agrees`])
+/// is still one person with the best candidate: the record's own e-mail, phone or number
+/// is the best candidate's, while with the duplicate it shares the names and the postcode
+/// (the street not compared: one of them gave only the postcode) and nothing else of it
+/// differs but the mailbox. One person writes another mailbox now and then; a father and
+/// a son of one name each have a mobile or a number of their own too, or a mailbox
+/// spelled from the name they share, and give the address where they live.
+pub(crate) fn a_second_mailbox_at_the_postcode(best: &Evidence, duplicate: &Evidence) -> bool {
+    let identified = best.items().iter().any(|item| {
+        item.agreement() == Agreement::Agrees
+            && item.weight() > 0.0
+            && matches!(
+                item.field(),
+                Field::Email | Field::Phone | Field::CardToken | Field::ExternalId
+            )
+    });
+    let mut postcode = false;
+    let mut mailbox = false;
+    for item in duplicate.items() {
+        match (item.field(), item.agreement()) {
+            (Field::GivenName | Field::FamilyName, _) | (_, Agreement::Missing) => {}
+            (Field::Postcode, Agreement::Agrees) => postcode = true,
+            (Field::Email, Agreement::Disagrees) if item.detail() == Level::Different.name() => {
+                mailbox = true;
+            }
+            _ => return false,
+        }
+    }
+    identified && postcode && mailbox
+}
+
 /// Whether a candidate the record shares a home with is not proven to be the record's
 /// person, however heavy the names and the home weigh, so the record goes to review
 /// instead of being linked:
