@@ -1979,10 +1979,13 @@ fn a_namesake_writing_from_her_own_mailbox_is_not_linked_on_the_name() {
 }
 
 #[test]
-fn a_households_mailbox_beside_a_persons_own_weighs_nothing() {
+fn a_households_mailbox_beside_a_persons_own_weighs_as_another_mailbox() {
     let (memory, _) = seeded(saskia().email("saskia.vandenberg@example.org"));
-    // The family's mailbox on one order, her own on another: no evidence either way,
-    // though still a mailbox the patron never gave.
+    // A handle of her own that differs: another mailbox.
+    let (_, _, other) = email_item(&memory, saskia().email("fjord63@example.net"));
+    assert!(other < 0.0, "{other}");
+    // The family's mailbox on one order, her own on another: a housemate of her name
+    // writes it as often as she does, so it counts against as another mailbox does.
     for household in [
         "thevandenbergs@example.net",
         "vandenberg.home@example.net",
@@ -1992,14 +1995,14 @@ fn a_households_mailbox_beside_a_persons_own_weighs_nothing() {
         let (agreement, detail, weight) = email_item(&memory, saskia().email(household));
         assert_eq!(agreement, Agreement::Disagrees, "{household}");
         assert_eq!(detail, "a household's mailbox", "{household}");
-        assert_eq!(weight, 0.0, "{household}");
+        assert_eq!(weight, other, "{household}");
     }
     // The patron known only by the household's mailbox, the record with her own.
     let (memory, _) = seeded(saskia().email("thevandenbergs@example.net"));
     let (_, detail, weight) = email_item(&memory, saskia().email("fjord63@example.org"));
-    assert_eq!((detail.as_str(), weight), ("a household's mailbox", 0.0));
+    assert_eq!((detail.as_str(), weight), ("a household's mailbox", other));
 
-    // A person's own mailbox that differs still counts against.
+    // A person's own mailbox that differs is reported as such.
     let (memory, _) = seeded(saskia().email("saskia.vandenberg@example.org"));
     for own in [
         "fjord63@example.net",
@@ -2010,6 +2013,29 @@ fn a_households_mailbox_beside_a_persons_own_weighs_nothing() {
         assert_ne!(detail, "a household's mailbox", "{own}");
         assert!(weight < 0.0, "{own}: {weight}");
     }
+}
+
+#[test]
+fn a_name_on_a_households_mailbox_is_not_linked_on_the_name_alone() {
+    // A Known threshold the full name just reaches: the household's mailbox beside her
+    // own mailbox counts against, so a housemate of her name is not linked on it.
+    let clock = regulars::ManualClock::new(t0());
+    let (memory, _) = seeded(saskia().email("saskia.vandenberg@example.org"));
+    let names = evidence_of(&recognize(&memory, saskia())).weight();
+    let mut memory =
+        build(builder(&clock).thresholds(regulars::Thresholds::default().known(names - 0.5)));
+    let saskia_patron = seed(
+        &mut memory,
+        "first",
+        saskia().email("saskia.vandenberg@example.org"),
+    );
+    assert_known(&memory, saskia(), saskia_patron, "the full name alone");
+    let household = recognize(&memory, saskia().email("thevandenbergs@example.net"));
+    assert!(
+        household.known_patron().is_none(),
+        "{}",
+        household.explain()
+    );
 }
 
 // ---------------------------------------------------------------- a birth year in the mailbox

@@ -217,7 +217,8 @@ impl PersonMatcher {
             return EvidenceItem::new(field, agreement, OTHER_LINE, 0.0);
         }
         if let ValueRef::HouseholdMailbox = value {
-            return EvidenceItem::new(field, agreement, "a household's mailbox", 0.0);
+            let weight = self.bits(field, level).unwrap_or(0.0);
+            return EvidenceItem::new(field, agreement, "a household's mailbox", weight);
         }
         let base = self.bits(field, level).unwrap_or(0.0);
         if level != Level::Exact {
@@ -1612,7 +1613,8 @@ enum ValueRef<'a> {
     /// they weigh nothing, yet still show a contact of the record's own.
     OtherLine,
     /// E-mails that differ where one side is a household's mailbox (see
-    /// `household_mailbox_either_side`): they weigh nothing, yet still differ.
+    /// `household_mailbox_either_side`): they weigh as any two mailboxes that differ,
+    /// reported apart.
     HouseholdMailbox,
     None,
 }
@@ -1885,8 +1887,8 @@ fn compare_emails<'a>(side: &SignalSide<'a>, patron: &ProfileKeys<'_>) -> Compar
 /// rather than a person's own: spelled from the record's family name with a household
 /// word (`smithfamily@`, `thesmiths@`, `smith.home@`) or with two given names
 /// (`john.mary.smith@`). A person writes the household's mailbox on some orders and
-/// their own on others, and a stranger of the name has a household too: the two
-/// differing says nothing either way.
+/// their own on others, but a housemate of the name (a parent, a spouse) writes it as
+/// often: the two differing weighs as any two mailboxes that differ.
 fn household_mailbox_either_side(
     side: &SignalSide<'_>,
     their_emails: &[compare::PreparedEmail<'_>],
