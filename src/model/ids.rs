@@ -727,9 +727,19 @@ impl Spans {
         }
     }
 
-    /// Every id's span, in handle order.
+    /// Every id's span, in handle order, each starting where the one before ended (or
+    /// at its group's start).
     fn iter(&self) -> impl Iterator<Item = Option<(usize, usize)>> {
-        (0..self.len()).map(|i| self.span(Handle::try_from(i).ok()?))
+        let mut previous = 0;
+        let mut start = 0;
+        self.ends.iter().enumerate().map(move |(i, &relative)| {
+            if i.is_multiple_of(SPAN_GROUP) {
+                start = *self.group_starts.get(i / SPAN_GROUP)? as usize;
+                previous = start;
+            }
+            let end = self.end(i, start, relative)?;
+            Some((std::mem::replace(&mut previous, end), end))
+        })
     }
 
     fn tally(&self, tally: &mut crate::memory::footprint::Tally) {
