@@ -94,15 +94,6 @@ impl<T> Chunked<T> {
             .get_mut(i & (Self::PER_CHUNK - 1))
     }
 
-    /// The values at positions `from..to`, if they all lie in one chunk (a run within an
-    /// aligned block of a power of two up to the chunk's length always does).
-    #[inline]
-    pub(crate) fn run(&self, from: usize, to: usize) -> Option<&[T]> {
-        let chunk = self.chunks.get(from >> Self::SHIFT)?;
-        let start = from & (Self::PER_CHUNK - 1);
-        chunk.get(start..start.checked_add(to.checked_sub(from)?)?)
-    }
-
     /// Takes the last value off (its chunk stays, for the next push, unless it was
     /// empty already: then it goes, so every chunk but the last is full).
     pub(crate) fn pop(&mut self) -> Option<T> {
@@ -384,22 +375,6 @@ mod tests {
         let back: Chunked<u32> = postcard::from_bytes(&b).unwrap();
         assert!(back.iter().eq(values.iter()));
         assert_eq!(back.len(), values.len());
-    }
-
-    #[test]
-    fn runs_are_read_within_one_chunk() {
-        let per_chunk = Chunked::<u8>::PER_CHUNK;
-        let list: Chunked<u8> = (0..2 * per_chunk + 3).map(|i| i as u8).collect();
-        assert_eq!(list.run(16, 20), Some(&[16u8, 17, 18, 19][..]));
-        assert_eq!(list.run(per_chunk, per_chunk + 2), Some(&[0u8, 1][..]));
-        assert_eq!(list.run(per_chunk - 1, per_chunk + 1), None);
-        assert_eq!(
-            list.run(2 * per_chunk, 2 * per_chunk + 3).map(<[u8]>::len),
-            Some(3)
-        );
-        assert_eq!(list.run(2 * per_chunk, 2 * per_chunk + 4), None);
-        assert_eq!(list.run(5, 5), Some(&[][..]));
-        assert_eq!(list.run(6, 5), None);
     }
 
     #[test]

@@ -123,6 +123,7 @@ mod stable_hash;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{Error, Result};
 pub use memory::Limits;
+pub use memory::{FiledPatrons, FiledPatronsIter};
 #[doc(hidden)]
 pub use memory::{Footprint, FootprintLine};
 pub use memory::{History, HistoryIter};

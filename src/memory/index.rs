@@ -211,7 +211,7 @@ impl BlockingIndex {
     /// being filed twice in the usual case without walking a key shared by thousands.
     const DEDUPE_WINDOW: usize = 32;
 
-    pub(crate) fn get(&self, key: BlockingKey) -> &[PatronId] {
+    pub(crate) fn get(&self, key: BlockingKey) -> FiledPatrons<'_> {
         self.map.get(key)
     }
 
@@ -226,7 +226,7 @@ impl BlockingIndex {
                 .iter()
                 .rev()
                 .take(Self::DEDUPE_WINDOW)
-                .any(|&p| p == patron)
+                .any(|p| p == patron)
         });
     }
 
@@ -246,12 +246,45 @@ impl BlockingIndex {
 #[derive(Clone)]
 pub(crate) struct PostingMap<K> {
     map: HashMap<K, Posting, ahash::RandomState>,
-    lists: ListArena,
+    lists: ListArena<Posting>,
 }
 
-/// What a key holds: its only patron, or (with [`Posting::LIST`] set) its list's length
-/// in bits 32 to 62 and its place in the [`ListArena`] in bits 0 to 31. A `PatronId`
-/// rather than a bare `u64` so that the one patron can be lent as a slice.
+/// The longest list a key keeps: its length fits 31 bits and never reads as an empty
+/// key-table slot.
+const LONGEST_LIST: usize = (1 << 31) - 2;
+
+/// What a key holds: its only patron, or where its list lies in a [`ListArena`] and how
+/// long it is. The one patron is kept as the lists keep patrons, so that it can be lent
+/// as a list of one.
+trait Listing: Copy {
+    /// A patron as the lists keep it.
+    type Id: Copy + PartialEq;
+    /// What a block's places hold before a list takes them.
+    const FILLER: Self::Id;
+    fn one(patron: Self::Id) -> Self;
+    /// A list of `len` patrons at `at` in the arena.
+    fn listed(at: u32, len: usize) -> Self;
+    /// The list's place and length, for a key shared by several patrons.
+    fn list(self) -> Option<(usize, usize)>;
+    /// The only patron, for a key that holds no list.
+    fn only(&self) -> &Self::Id;
+
+    /// How many patrons the key names, without reading its list.
+    fn count(self) -> usize {
+        self.list().map_or(1, |(_, len)| len)
+    }
+
+    /// The patrons the key names, its list read from `lists`.
+    fn patrons<'a>(&'a self, lists: &'a ListArena<Self>) -> &'a [Self::Id] {
+        match self.list() {
+            Some((at, len)) => lists.get(at, len),
+            None => std::slice::from_ref(self.only()),
+        }
+    }
+}
+
+/// What an identifier holds: its only patron, or (with [`Posting::LIST`] set) its list's
+/// length in bits 32 to 62 and its place in the [`ListArena`] in bits 0 to 31.
 #[derive(Clone, Copy, PartialEq, Eq)]
 struct Posting(PatronId);
 
@@ -259,21 +292,21 @@ impl Posting {
     /// Marks a list. Patron ids are handed out densely from 1 and never reach it; ids
     /// read from a snapshot that do are refused.
     const LIST: u64 = 1 << 63;
-    /// The longest list a key keeps: its length fits 31 bits and never reads as an
-    /// empty key-table slot (all bits set).
-    const LONGEST: usize = (1 << 31) - 2;
+}
+
+impl Listing for Posting {
+    type Id = PatronId;
+    const FILLER: PatronId = PatronId::from_u64(0);
 
     fn one(patron: PatronId) -> Self {
         Self(patron)
     }
 
-    /// A list of `len` patrons at `at` in the arena.
     fn listed(at: u32, len: usize) -> Self {
-        let len = len.min(Self::LONGEST) as u64;
+        let len = len.min(LONGEST_LIST) as u64;
         Self(PatronId::from_u64(Self::LIST | (len << 32) | u64::from(at)))
     }
 
-    /// The list's place and length, for a key shared by several patrons.
     fn list(self) -> Option<(usize, usize)> {
         let raw = self.0.as_u64();
         (raw & Self::LIST != 0).then_some((
@@ -282,19 +315,171 @@ impl Posting {
         ))
     }
 
-    /// How many patrons the key names, without reading its list.
-    fn count(self) -> usize {
-        self.list().map_or(1, |(_, len)| len)
-    }
-
-    /// The patrons the key names, its list read from `lists`.
-    fn patrons<'a>(posting: &'a Posting, lists: &'a ListArena) -> &'a [PatronId] {
-        match posting.list() {
-            Some((at, len)) => lists.get(at, len),
-            None => std::slice::from_ref(&posting.0),
-        }
+    fn only(&self) -> &PatronId {
+        &self.0
     }
 }
+
+/// What a blocking key holds: its only patron's id in four bytes (`len` 0), or where
+/// its list of four-byte ids lies in the arena (`first`) and how long it is (`len`, at
+/// least 2). Patron ids fit: memory holds at most
+/// [`MAX_PATRONS`](crate::model::ids::MAX_PATRONS) patrons.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct KeyPosting {
+    first: u32,
+    len: u32,
+}
+
+impl Listing for KeyPosting {
+    type Id = u32;
+    const FILLER: u32 = 0;
+
+    fn one(patron: u32) -> Self {
+        Self {
+            first: patron,
+            len: 0,
+        }
+    }
+
+    fn listed(at: u32, len: usize) -> Self {
+        Self {
+            first: at,
+            len: len.min(LONGEST_LIST) as u32,
+        }
+    }
+
+    fn list(self) -> Option<(usize, usize)> {
+        (self.len != 0).then_some((self.first as usize, self.len as usize))
+    }
+
+    fn only(&self) -> &u32 {
+        &self.first
+    }
+}
+
+/// A patron id as a blocking list keeps it; `None` past what memory holds.
+fn key_id(patron: PatronId) -> Option<u32> {
+    u32::try_from(patron.as_u64())
+        .ok()
+        .filter(|&id| id as usize <= crate::model::ids::MAX_PATRONS)
+}
+
+/// The patrons filed under a blocking key, oldest first (see
+/// [`IndexView::patrons_under`]), read from the index's list of four-byte ids.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+pub struct FiledPatrons<'a> {
+    ids: &'a [u32],
+}
+
+impl<'a> FiledPatrons<'a> {
+    /// Patrons with these four-byte ids (for tests of what reads them).
+    #[cfg(test)]
+    pub(crate) fn of(ids: &'a [u32]) -> Self {
+        Self { ids }
+    }
+
+    /// How many patrons are filed.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Whether nobody is filed.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// The patrons, oldest first.
+    pub fn iter(&self) -> FiledPatronsIter<'a> {
+        FiledPatronsIter {
+            ids: self.ids.iter(),
+        }
+    }
+
+    /// Whether this patron is filed.
+    pub fn contains(&self, patron: PatronId) -> bool {
+        key_id(patron).is_some_and(|id| self.ids.contains(&id))
+    }
+
+    /// The patrons, oldest first, in a vector.
+    pub fn to_vec(&self) -> Vec<PatronId> {
+        self.iter().collect()
+    }
+}
+
+impl fmt::Debug for FiledPatrons<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl PartialEq<[PatronId]> for FiledPatrons<'_> {
+    fn eq(&self, other: &[PatronId]) -> bool {
+        self.iter().eq(other.iter().copied())
+    }
+}
+
+impl PartialEq<&[PatronId]> for FiledPatrons<'_> {
+    fn eq(&self, other: &&[PatronId]) -> bool {
+        *self == **other
+    }
+}
+
+impl<const N: usize> PartialEq<[PatronId; N]> for FiledPatrons<'_> {
+    fn eq(&self, other: &[PatronId; N]) -> bool {
+        *self == other[..]
+    }
+}
+
+impl PartialEq<Vec<PatronId>> for FiledPatrons<'_> {
+    fn eq(&self, other: &Vec<PatronId>) -> bool {
+        *self == other[..]
+    }
+}
+
+impl<'a> IntoIterator for FiledPatrons<'a> {
+    type Item = PatronId;
+    type IntoIter = FiledPatronsIter<'a>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+// Saved as the list of ids it reads as.
+impl Serialize for FiledPatrons<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.iter())
+    }
+}
+
+/// The patrons of a [`FiledPatrons`], oldest first.
+#[derive(Clone, Debug)]
+pub struct FiledPatronsIter<'a> {
+    ids: std::slice::Iter<'a, u32>,
+}
+
+impl Iterator for FiledPatronsIter<'_> {
+    type Item = PatronId;
+    #[inline]
+    fn next(&mut self) -> Option<PatronId> {
+        self.ids.next().map(|&id| PatronId::from_u64(u64::from(id)))
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.ids.size_hint()
+    }
+}
+
+impl DoubleEndedIterator for FiledPatronsIter<'_> {
+    #[inline]
+    fn next_back(&mut self) -> Option<PatronId> {
+        self.ids
+            .next_back()
+            .map(|&id| PatronId::from_u64(u64::from(id)))
+    }
+}
+
+impl ExactSizeIterator for FiledPatronsIter<'_> {}
+
+impl std::iter::FusedIterator for FiledPatronsIter<'_> {}
 
 /// The lists of keys filed under more than one patron, back to back in one vector. A
 /// key holds its list's place and length itself, so reading a shared key's patrons is
@@ -306,22 +491,32 @@ impl Posting {
 /// Every hole was once a smaller block of a list still held, so the holes never hold
 /// more places than the lists do; should they ever (lists shortened one by one),
 /// the arena is rewritten without them, which the many inserts since pay for.
-#[derive(Clone, Default)]
-struct ListArena {
-    entries: Vec<PatronId>,
+#[derive(Clone)]
+struct ListArena<P: Listing> {
+    entries: Vec<P::Id>,
     /// Holes by size: `holes[c]` holds where free blocks of `1 << c` places start.
     holes: Vec<Vec<u32>>,
     /// Places in holes.
     idle: usize,
 }
 
-impl ListArena {
+impl<P: Listing> Default for ListArena<P> {
+    fn default() -> Self {
+        Self {
+            entries: Vec::new(),
+            holes: Vec::new(),
+            idle: 0,
+        }
+    }
+}
+
+impl<P: Listing> ListArena<P> {
     /// The places a list of `len` patrons has.
     fn block(len: usize) -> usize {
         len.next_power_of_two()
     }
 
-    fn get(&self, at: usize, len: usize) -> &[PatronId] {
+    fn get(&self, at: usize, len: usize) -> &[P::Id] {
         self.entries
             .get(at..at.saturating_add(len))
             .unwrap_or_default()
@@ -351,7 +546,7 @@ impl ListArena {
             let wanted = (capacity + capacity / 2).max(end).max(64);
             self.entries.reserve_exact(wanted - at);
         }
-        self.entries.resize(end, PatronId::from_u64(0));
+        self.entries.resize(end, P::FILLER);
         Some(at)
     }
 
@@ -368,51 +563,47 @@ impl ListArena {
     }
 
     /// A new list holding `patrons`.
-    fn alloc(&mut self, patrons: &[PatronId]) -> Option<Posting> {
-        if patrons.len() > Posting::LONGEST {
+    fn alloc(&mut self, patrons: &[P::Id]) -> Option<P> {
+        if patrons.len() > LONGEST_LIST {
             return None;
         }
         let at = self.take_block(patrons.len())?;
         self.entries
             .get_mut(at..at + patrons.len())?
             .copy_from_slice(patrons);
-        Some(Posting::listed(u32::try_from(at).ok()?, patrons.len()))
+        Some(P::listed(u32::try_from(at).ok()?, patrons.len()))
     }
 
     /// What a key holding `posting` holds once `patron` is filed under it too, unless
     /// `filed` says its list already has them (`None`: nothing changes).
-    fn add(
-        &mut self,
-        posting: Posting,
-        patron: PatronId,
-        filed: impl Fn(&[PatronId]) -> bool,
-    ) -> Option<Posting> {
+    fn add(&mut self, posting: P, patron: P::Id, filed: impl Fn(&[P::Id]) -> bool) -> Option<P> {
         let Some((at, len)) = posting.list() else {
-            return (posting.0 != patron)
-                .then(|| self.alloc(&[posting.0, patron]))
+            let only = *posting.only();
+            return (only != patron)
+                .then(|| self.alloc(&[only, patron]))
                 .flatten();
         };
-        if filed(self.get(at, len)) || len >= Posting::LONGEST {
+        if filed(self.get(at, len)) || len >= LONGEST_LIST {
             return None;
         }
         if len < Self::block(len) {
             *self.entries.get_mut(at + len)? = patron;
-            return Some(Posting::listed(u32::try_from(at).ok()?, len + 1));
+            return Some(P::listed(u32::try_from(at).ok()?, len + 1));
         }
         // The block is full: the list moves to one twice the size.
         let to = self.take_block(len + 1)?;
         self.entries.copy_within(at..at + len, to);
         *self.entries.get_mut(to + len)? = patron;
         self.release(at, Self::block(len));
-        Some(Posting::listed(u32::try_from(to).ok()?, len + 1))
+        Some(P::listed(u32::try_from(to).ok()?, len + 1))
     }
 
     /// What a key holding `posting` holds once these patrons are taken off it: `None`
     /// once nobody is left. A list down to one patron goes back inline; a list that
     /// needs a smaller block keeps the front of its own and gives the rest back.
-    fn retain(&mut self, posting: Posting, patrons: &[PatronId]) -> Option<Posting> {
+    fn retain(&mut self, posting: P, patrons: &[P::Id]) -> Option<P> {
         let Some((at, len)) = posting.list() else {
-            return (!patrons.contains(&posting.0)).then_some(posting);
+            return (!patrons.contains(posting.only())).then_some(posting);
         };
         let list = self.entries.get_mut(at..at + len)?;
         let mut left = 0;
@@ -429,7 +620,7 @@ impl ListArena {
         let size = Self::block(len);
         if left <= 1 {
             self.release(at, size);
-            return only.filter(|_| left == 1).map(Posting::one);
+            return only.filter(|_| left == 1).map(P::one);
         }
         // The block's back halves, largest first, become holes (each a power of two,
         // as every block is).
@@ -438,12 +629,15 @@ impl ListArena {
             self.release(at + kept, kept);
             kept *= 2;
         }
-        Some(Posting::listed(u32::try_from(at).ok()?, left))
+        Some(P::listed(u32::try_from(at).ok()?, left))
     }
 
     /// The arena rewritten without holes: each list in `postings` (in their order) is
     /// copied over and its posting updated.
-    fn compact<'p>(&mut self, postings: impl Iterator<Item = &'p mut Posting>) {
+    fn compact<'p>(&mut self, postings: impl Iterator<Item = &'p mut P>)
+    where
+        P: 'p,
+    {
         let old = std::mem::take(self);
         let live = old.entries.len() - old.idle;
         self.entries.reserve_exact(live);
@@ -461,7 +655,7 @@ impl ListArena {
     /// The lists' places count as used, the holes and their bookkeeping only as
     /// reserved: memory read back from a snapshot holds the same lists without holes.
     fn tally(&self, tally: &mut super::footprint::Tally) {
-        let size = size_of::<PatronId>();
+        let size = size_of::<P::Id>();
         tally.with_holes(
             (self.entries.len() - self.idle) * size,
             self.entries.len() * size,
@@ -493,7 +687,7 @@ impl<K: Eq + std::hash::Hash> PostingMap<K> {
     {
         self.map
             .get(key)
-            .map_or(&[], |posting| Posting::patrons(posting, &self.lists))
+            .map_or(&[], |posting| posting.patrons(&self.lists))
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -544,7 +738,7 @@ impl<K: fmt::Debug + Eq + std::hash::Hash> fmt::Debug for PostingMap<K> {
             .entries(
                 self.map
                     .iter()
-                    .map(|(key, posting)| (key, Posting::patrons(posting, &self.lists))),
+                    .map(|(key, posting)| (key, posting.patrons(&self.lists))),
             )
             .finish()
     }
@@ -559,7 +753,7 @@ impl<K: Serialize + Ord + std::hash::Hash> Serialize for PostingMap<K> {
         serializer.collect_map(
             entries
                 .into_iter()
-                .map(|(key, posting)| (key, Posting::patrons(posting, &self.lists))),
+                .map(|(key, posting)| (key, posting.patrons(&self.lists))),
         )
     }
 }
@@ -582,6 +776,11 @@ impl<'de, K: Deserialize<'de> + Eq + std::hash::Hash> Deserialize<'de> for Posti
                 let expected = entries_to_reserve(map.size_hint().unwrap_or(0), entry_bytes);
                 postings.map.reserve(expected);
                 while let Some((key, patrons)) = map.next_entry::<K, SmallVec<[PatronId; 2]>>()? {
+                    if patrons.iter().any(|p| p.as_u64() & Posting::LIST != 0) {
+                        return Err(serde::de::Error::custom(
+                            "an index names a patron id out of range",
+                        ));
+                    }
                     let posting = read_posting(&mut postings.lists, &patrons)?;
                     let Some(posting) = posting else { continue };
                     if postings.map.insert(key, posting).is_some() {
@@ -597,17 +796,14 @@ impl<'de, K: Deserialize<'de> + Eq + std::hash::Hash> Deserialize<'de> for Posti
 
 /// What a key read from a snapshot holds (`None`: nobody, so the key is skipped), its
 /// list filed in `lists`.
-fn read_posting<E: serde::de::Error>(
-    lists: &mut ListArena,
-    patrons: &[PatronId],
-) -> Result<Option<Posting>, E> {
-    if patrons.iter().any(|p| p.as_u64() & Posting::LIST != 0) {
-        return Err(E::custom("an index names a patron id out of range"));
-    }
+fn read_posting<P: Listing, E: serde::de::Error>(
+    lists: &mut ListArena<P>,
+    patrons: &[P::Id],
+) -> Result<Option<P>, E> {
     match patrons {
         [] => Ok(None),
-        [only] => Ok(Some(Posting::one(*only))),
-        _ if patrons.len() > Posting::LONGEST => {
+        [only] => Ok(Some(P::one(*only))),
+        _ if patrons.len() > LONGEST_LIST => {
             Err(E::custom("a key lists more patrons than an index holds"))
         }
         _ => lists
@@ -638,7 +834,7 @@ pub(crate) struct KeyTable {
     /// Slots in use.
     len: usize,
     /// The lists of keys filed under more than one patron.
-    lists: ListArena,
+    lists: ListArena<KeyPosting>,
     /// Mixed into each key before it picks its home slot. Keys are stable hashes of
     /// vendor text (the same in every process), so placing them by a mix keyed per
     /// table keeps crafted names from piling up in one run of slots.
@@ -660,18 +856,21 @@ impl Default for KeyTable {
 #[derive(Clone, Copy)]
 struct KeySlot {
     key: u64,
-    posting: Posting,
+    posting: KeyPosting,
 }
 
 impl KeySlot {
     /// No key: a list mark with a length no list reaches.
     const EMPTY: KeySlot = KeySlot {
         key: 0,
-        posting: Posting(PatronId::from_u64(u64::MAX)),
+        posting: KeyPosting {
+            first: u32::MAX,
+            len: u32::MAX,
+        },
     };
 
     fn is_empty(self) -> bool {
-        self.posting.0.as_u64() == u64::MAX
+        self.posting.len == u32::MAX
     }
 
     /// How many patrons the key names.
@@ -761,17 +960,19 @@ impl KeyTable {
             .and_then(|at| self.slots.get(at).copied())
     }
 
-    fn patrons<'a>(lists: &'a ListArena, slot: &'a KeySlot) -> &'a [PatronId] {
+    fn patrons<'a>(lists: &'a ListArena<KeyPosting>, slot: &'a KeySlot) -> FiledPatrons<'a> {
         if slot.is_empty() {
-            return &[];
+            return FiledPatrons::default();
         }
-        Posting::patrons(&slot.posting, lists)
+        FiledPatrons {
+            ids: slot.posting.patrons(lists),
+        }
     }
 
-    pub(crate) fn get(&self, key: BlockingKey) -> &[PatronId] {
+    pub(crate) fn get(&self, key: BlockingKey) -> FiledPatrons<'_> {
         match self.find(key.as_u64()).and_then(|at| self.slots.get(at)) {
             Some(slot) => Self::patrons(&self.lists, slot),
-            None => &[],
+            None => FiledPatrons::default(),
         }
     }
 
@@ -788,10 +989,10 @@ impl KeyTable {
     pub(crate) fn get_each<'a>(
         &'a self,
         keys: &[BlockingKey],
-        out: &mut impl Extend<&'a [PatronId]>,
+        out: &mut impl Extend<FiledPatrons<'a>>,
     ) {
         if self.slots.is_empty() {
-            out.extend(keys.iter().map(|_| &[][..]));
+            out.extend(keys.iter().map(|_| FiledPatrons::default()));
             return;
         }
         let homes: SmallVec<[(usize, KeySlot); 40]> = keys
@@ -810,7 +1011,7 @@ impl KeyTable {
                 .and_then(|at| self.slots.get(at))
             {
                 Some(slot) => Self::patrons(&self.lists, slot),
-                None => &[],
+                None => FiledPatrons::default(),
             }
         }));
     }
@@ -869,20 +1070,25 @@ impl KeyTable {
         &mut self,
         key: BlockingKey,
         patron: PatronId,
-        filed: impl Fn(&[PatronId]) -> bool,
+        filed: impl Fn(FiledPatrons<'_>) -> bool,
     ) {
+        // Never fails: memory holds no patron past what a list keeps.
+        let Some(patron) = key_id(patron) else {
+            return;
+        };
         let key = key.as_u64();
         let Some(at) = self.find(key) else {
             self.reserve_one();
             self.place(KeySlot {
                 key,
-                posting: Posting::one(patron),
+                posting: KeyPosting::one(patron),
             });
             return;
         };
         let Some(slot) = self.slots.get_mut(at) else {
             return;
         };
+        let filed = |ids: &[u32]| filed(FiledPatrons { ids });
         if let Some(updated) = self.lists.add(slot.posting, patron, filed) {
             slot.posting = updated;
         }
@@ -905,6 +1111,8 @@ impl KeyTable {
     /// (a walk over the whole table, which is then refiled, its lists rewritten
     /// without holes).
     pub(crate) fn remove_everywhere(&mut self, patrons: &[PatronId]) {
+        let patrons: Vec<u32> = patrons.iter().copied().filter_map(key_id).collect();
+        let patrons = patrons.as_slice();
         let mut kept = Vec::with_capacity(self.len);
         for mut slot in std::mem::take(&mut self.slots) {
             if slot.is_empty() {
@@ -928,7 +1136,7 @@ impl KeyTable {
     }
 
     /// Every key and its patrons, in no particular order.
-    fn entries(&self) -> impl Iterator<Item = (BlockingKey, &[PatronId])> {
+    fn entries(&self) -> impl Iterator<Item = (BlockingKey, FiledPatrons<'_>)> {
         self.slots
             .iter()
             .filter(|slot| !slot.is_empty())
@@ -950,7 +1158,7 @@ impl fmt::Debug for KeyTable {
 // Saved in key order, as `PostingMap` is: the same memory saves the same bytes.
 impl Serialize for KeyTable {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut entries: Vec<(BlockingKey, &[PatronId])> = self.entries().collect();
+        let mut entries: Vec<(BlockingKey, FiledPatrons<'_>)> = self.entries().collect();
         entries.sort_unstable_by_key(|(key, _)| *key);
         serializer.collect_map(entries)
     }
@@ -984,7 +1192,15 @@ impl<'de> Deserialize<'de> for KeyTable {
                     if table.find(key.as_u64()).is_some() {
                         return Err(serde::de::Error::custom("an index lists a key twice"));
                     }
-                    let Some(posting) = read_posting(&mut table.lists, &patrons)? else {
+                    let ids: SmallVec<[u32; 2]> = patrons
+                        .iter()
+                        .copied()
+                        .map(key_id)
+                        .collect::<Option<_>>()
+                        .ok_or_else(|| {
+                            serde::de::Error::custom("an index names a patron id out of range")
+                        })?;
+                    let Some(posting) = read_posting(&mut table.lists, &ids)? else {
                         continue;
                     };
                     table.reserve_one();
@@ -1081,8 +1297,9 @@ impl<'a> IndexView<'a> {
     }
 
     /// The patrons filed under a blocking key, oldest first (see
-    /// [`Strategy::blocking_keys`](crate::Strategy::blocking_keys)).
-    pub fn patrons_under(&self, key: BlockingKey) -> &'a [PatronId] {
+    /// [`Strategy::blocking_keys`](crate::Strategy::blocking_keys)): a view of the
+    /// index's list, which keeps each id in four bytes.
+    pub fn patrons_under(&self, key: BlockingKey) -> FiledPatrons<'a> {
         self.state.blocking.get(key)
     }
 
@@ -1091,7 +1308,7 @@ impl<'a> IndexView<'a> {
     pub(crate) fn patrons_under_each(
         &self,
         keys: &[BlockingKey],
-        out: &mut impl Extend<&'a [PatronId]>,
+        out: &mut impl Extend<FiledPatrons<'a>>,
     ) {
         self.state.blocking.map.get_each(keys, out);
     }
@@ -1209,10 +1426,10 @@ mod tests {
 
     /// The lists' blocks and the holes cover the arena exactly once: nothing is lost
     /// and no two lists share a place.
-    fn tiles(lists: &ListArena, postings: impl Iterator<Item = Posting>) {
+    fn tiles<P: Listing>(lists: &ListArena<P>, postings: impl Iterator<Item = P>) {
         let mut blocks: Vec<(usize, usize)> = postings
-            .filter_map(Posting::list)
-            .map(|(at, len)| (at, ListArena::block(len)))
+            .filter_map(P::list)
+            .map(|(at, len)| (at, ListArena::<P>::block(len)))
             .collect();
         let mut idle = 0;
         for (class, holes) in lists.holes.iter().enumerate() {
@@ -1231,7 +1448,7 @@ mod tests {
     }
 
     /// The postings of a table's filled slots.
-    fn table_postings(table: &KeyTable) -> impl Iterator<Item = Posting> + '_ {
+    fn table_postings(table: &KeyTable) -> impl Iterator<Item = KeyPosting> + '_ {
         table
             .slots
             .iter()
@@ -1260,7 +1477,7 @@ mod tests {
             // Key k holds up to 4 * (k + 1) patrons.
             let patron = PatronId::from_u64(1 + next(&mut state) % (4 * (key + 1)));
             map.insert_unless(key, patron, |l| l.contains(&patron));
-            table.insert_unless(BlockingKey::from_u64(key), patron, |l| l.contains(&patron));
+            table.insert_unless(BlockingKey::from_u64(key), patron, |l| l.contains(patron));
             let list = expected.entry(key).or_default();
             if !list.contains(&patron) {
                 list.push(patron);
@@ -1276,7 +1493,10 @@ mod tests {
         let live: usize = map
             .map
             .values()
-            .map(|p| p.list().map_or(0, |(_, len)| ListArena::block(len)))
+            .map(|p| {
+                p.list()
+                    .map_or(0, |(_, len)| ListArena::<Posting>::block(len))
+            })
             .sum();
         assert!(
             map.lists.idle <= live,
@@ -1316,7 +1536,7 @@ mod tests {
         let mut map: PostingMap<BlockingKey> = PostingMap::default();
         for &(key, patron) in filings {
             let (key, patron) = (BlockingKey::from_u64(key), PatronId::from_u64(patron));
-            table.insert_unless(key, patron, |l| l.contains(&patron));
+            table.insert_unless(key, patron, |l| l.contains(patron));
             map.insert_unless(key, patron, |l| l.contains(&patron));
         }
         (table, map)
@@ -1349,10 +1569,10 @@ mod tests {
             .step_by(5)
             .chain([BlockingKey::from_u64(12_345)])
             .collect();
-        let mut each: Vec<&[PatronId]> = Vec::new();
+        let mut each: Vec<FiledPatrons<'_>> = Vec::new();
         table.get_each(&keys, &mut each);
         let expected: Vec<&[PatronId]> = keys.iter().map(|k| map.get(k)).collect();
-        assert_eq!(each, expected);
+        assert!(each.iter().eq(expected.iter()));
         // Snapshots hold the same bytes whichever structure wrote them, and read back.
         let bytes = postcard::to_stdvec(&table).unwrap();
         assert_eq!(bytes, postcard::to_stdvec(&map).unwrap());
@@ -1438,7 +1658,7 @@ mod tests {
             let key = BlockingKey::from_u64(key);
             assert_eq!(table.get(key), expected.get(&key));
             for patron in table.get(key) {
-                assert!(!gone.contains(patron));
+                assert!(!gone.contains(&patron));
             }
         }
         // The lists are rewritten without holes, each in the smallest block it fits.
@@ -1466,8 +1686,23 @@ mod tests {
         let fine = postcard::to_stdvec(&vec![(3u64, vec![1u64, 2]), (4, vec![2])]).unwrap();
         let table = postcard::from_bytes::<KeyTable>(&fine).unwrap();
         assert_eq!(table.get(BlockingKey::from_u64(3)), ids(&[1, 2]));
-        let forged = postcard::to_stdvec(&vec![(3u64, vec![Posting::LIST | 5])]).unwrap();
-        assert!(postcard::from_bytes::<KeyTable>(&forged).is_err());
+        // Lists keep four-byte ids: an id past the most patrons memory holds is refused,
+        // the last one it holds is read back.
+        let most = crate::model::ids::MAX_PATRONS as u64;
+        for forged in [Posting::LIST | 5, u64::from(u32::MAX), 1 << 32, most + 1] {
+            let one = postcard::to_stdvec(&vec![(3u64, vec![forged])]).unwrap();
+            assert!(postcard::from_bytes::<KeyTable>(&one).is_err(), "{forged}");
+            let listed = postcard::to_stdvec(&vec![(3u64, vec![1, forged])]).unwrap();
+            assert!(
+                postcard::from_bytes::<KeyTable>(&listed).is_err(),
+                "{forged}"
+            );
+        }
+        let last = postcard::to_stdvec(&vec![(3u64, vec![1, most]), (4, vec![most])]).unwrap();
+        let table = postcard::from_bytes::<KeyTable>(&last).unwrap();
+        assert_eq!(table.get(BlockingKey::from_u64(3)), ids(&[1, most]));
+        assert_eq!(table.get(BlockingKey::from_u64(4)), ids(&[most]));
+        assert_eq!(postcard::to_stdvec(&table).unwrap(), last);
         let twice = postcard::to_stdvec(&vec![(3u64, vec![1u64]), (3, vec![2])]).unwrap();
         assert!(postcard::from_bytes::<KeyTable>(&twice).is_err());
         // A key nobody is filed under is skipped.

@@ -28,7 +28,7 @@ use std::sync::Arc;
 pub use builder::MemoryBuilder;
 pub use footprint::{Footprint, FootprintLine};
 pub use identity::{IdentityChange, MergeCause, ReviewDecision, ReviewItem};
-pub use index::IndexView;
+pub use index::{FiledPatrons, FiledPatronsIter, IndexView};
 pub use limits::Limits;
 pub use observation::{Observation, Participant};
 pub use prepare::{PreparedEvent, Preparer};

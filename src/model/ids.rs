@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde::de::Visitor;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::chunked::{Chunked, ChunkedText, TEXT_CHUNK};
+use crate::chunked::{Chunked, ChunkedText};
 
 /// A patron's id in this memory. Ids are handed out in increasing order, never reused,
 /// and survive merges (a merged id keeps forwarding to the patron it was merged into).
@@ -591,7 +591,7 @@ where
 
 /// Vendor ids of one kind that memory only looks up and never lends out (event and scan
 /// ids), with what memory keeps about each: the texts sit end to end in one string, so
-/// an id costs its bytes and about a byte and a quarter to find them (see [`Spans`])
+/// an id costs its bytes and about two bytes to find them (see [`Spans`])
 /// rather than an allocation of its own. Handles and insertion order work as in
 /// [`IdTable`].
 #[derive(Clone)]
@@ -633,40 +633,42 @@ pub(crate) enum Filing {
     Full,
 }
 
-/// Ids per group of [`Spans`]: a power of two, so no group straddles two chunks of
-/// lengths.
-const SPAN_GROUP: usize = 16;
+/// Ids per group of [`Spans`]: each group's ends are kept relative to where the text
+/// before it ends. 64 ids of at most [`MAX_ID_BYTES`] each, plus the room skipped at one
+/// chunk's end, stay well within 16 bits.
+const SPAN_GROUP: usize = 64;
 
-/// A length byte that means "longer: see [`Spans::long`]".
-const LONG_ID: u8 = u8::MAX;
+/// A relative end that means "too far: see [`Spans::far`]".
+const FAR_END: u16 = u16::MAX;
 
-/// Where each id of a [`TextTable`] lies in its [`ChunkedText`]: each id's length in a
-/// byte, and where the text before every [`SPAN_GROUP`]th id ends, so an id is found by
-/// adding up at most fifteen lengths from there (about 1.25 bytes an id, where an end
-/// offset for each took 4). Every id the write path files is at most [`MAX_ID_BYTES`]
-/// long; a longer one (an image could hold one) keeps its length aside.
+/// Where each id of a [`TextTable`] lies in its [`ChunkedText`]: where each id's text
+/// ends, in 16 bits relative to where the text before its group of [`SPAN_GROUP`] ids
+/// ends (kept in 32 bits a group), so an id's span is two reads whatever its place
+/// (about 2.06 bytes an id, where a full end offset for each took 4). Every id the
+/// write path files is at most [`MAX_ID_BYTES`] long; an end too far from its group's
+/// start (an image could hold long ids) is kept aside.
 #[derive(Clone, Default)]
 struct Spans {
-    lens: Chunked<u8>,
+    ends: Chunked<u16>,
     /// The end of the text before each group's first id (0 for the first group).
     group_starts: Chunked<u32>,
-    /// The lengths of ids of [`LONG_ID`] bytes or more, by handle.
-    long: std::collections::HashMap<Handle, u32, ahash::RandomState>,
+    /// The ends of ids whose end does not fit 16 bits from their group's start, by handle.
+    far: std::collections::HashMap<Handle, u32, ahash::RandomState>,
 }
 
 impl Spans {
     fn len(&self) -> usize {
-        self.lens.len()
+        self.ends.len()
     }
 
-    /// The length of id `i`, whose length byte is `byte`.
+    /// Where id `i` ends, given its group's start and its relative end.
     #[inline]
-    fn id_len(&self, i: usize, byte: u8) -> Option<usize> {
-        if byte != LONG_ID {
-            return Some(usize::from(byte));
+    fn end(&self, i: usize, start: usize, relative: u16) -> Option<usize> {
+        if relative != FAR_END {
+            return Some(start + usize::from(relative));
         }
         let handle = Handle::try_from(i).ok()?;
-        self.long.get(&handle).map(|&len| len as usize)
+        self.far.get(&handle).map(|&end| end as usize)
     }
 
     /// Where the text before id `handle` ends and where its own ends (see
@@ -674,73 +676,77 @@ impl Spans {
     #[inline]
     fn span(&self, handle: Handle) -> Option<(usize, usize)> {
         let i = handle as usize;
-        let first = i - i % SPAN_GROUP;
-        let mut end = *self.group_starts.get(first / SPAN_GROUP)? as usize;
-        let lens = self.lens.run(first, i + 1)?;
-        let (&own, before) = lens.split_last()?;
-        // Most often they all fit in what is left of the chunk: the lengths just add up.
-        let (sum, long) = lens.iter().fold((0, false), |(sum, long), &byte| {
-            (sum + usize::from(byte), long | (byte == LONG_ID))
-        });
-        if !long && end % TEXT_CHUNK + sum <= TEXT_CHUNK {
-            let own_start = end + sum - usize::from(own);
-            return Some((own_start, end + sum));
+        let start = *self.group_starts.get(i / SPAN_GROUP)? as usize;
+        let own = self.end(i, start, *self.ends.get(i)?)?;
+        if i.is_multiple_of(SPAN_GROUP) {
+            return Some((start, own));
         }
-        for (at, &byte) in before.iter().enumerate() {
-            end = ChunkedText::end_from(end, self.id_len(first + at, byte)?)?;
-        }
-        let own_end = ChunkedText::end_from(end, self.id_len(i, own)?)?;
-        Some((end, own_end))
+        let previous = self.end(i - 1, start, *self.ends.get(i - 1)?)?;
+        Some((previous, own))
     }
 
-    /// Files the length of the next id, appended to a text ending at `previous_end`.
+    /// Files the end of the next id, `len` bytes appended to a text ending at
+    /// `previous_end`.
     fn push(&mut self, previous_end: usize, len: usize) {
-        let i = self.lens.len();
+        let i = self.ends.len();
         if i.is_multiple_of(SPAN_GROUP) {
             self.group_starts
                 .push(u32::try_from(previous_end).unwrap_or(u32::MAX));
         }
-        match u8::try_from(len) {
-            Ok(byte) if byte != LONG_ID => self.lens.push(byte),
+        let start = self
+            .group_starts
+            .get(i / SPAN_GROUP)
+            .map_or(0, |&start| start as usize);
+        let end = ChunkedText::end_from(previous_end, len).unwrap_or(usize::MAX);
+        match end
+            .checked_sub(start)
+            .and_then(|relative| u16::try_from(relative).ok())
+        {
+            Some(relative) if relative != FAR_END => self.ends.push(relative),
             _ => {
                 if let Ok(handle) = Handle::try_from(i) {
-                    self.long
-                        .insert(handle, u32::try_from(len).unwrap_or(u32::MAX));
+                    self.far
+                        .insert(handle, u32::try_from(end).unwrap_or(u32::MAX));
                 }
-                self.lens.push(LONG_ID);
+                self.ends.push(FAR_END);
             }
         }
     }
 
     /// Forgets the last id.
     fn pop(&mut self) {
-        let Some(last) = self.lens.len().checked_sub(1) else {
+        let Some(last) = self.ends.len().checked_sub(1) else {
             return;
         };
         if let Ok(handle) = Handle::try_from(last) {
-            self.long.remove(&handle);
+            self.far.remove(&handle);
         }
-        self.lens.pop();
+        self.ends.pop();
         if last.is_multiple_of(SPAN_GROUP) {
             self.group_starts.pop();
         }
     }
 
-    /// Every id's span, in handle order, each found from the one before.
+    /// Every id's span, in handle order, each starting where the one before ended (or
+    /// at its group's start).
     fn iter(&self) -> impl Iterator<Item = Option<(usize, usize)>> {
-        let mut end = 0;
-        self.lens.iter().enumerate().map(move |(i, &byte)| {
-            let previous = end;
-            end = ChunkedText::end_from(end, self.id_len(i, byte)?)?;
-            Some((previous, end))
+        let mut previous = 0;
+        let mut start = 0;
+        self.ends.iter().enumerate().map(move |(i, &relative)| {
+            if i.is_multiple_of(SPAN_GROUP) {
+                start = *self.group_starts.get(i / SPAN_GROUP)? as usize;
+                previous = start;
+            }
+            let end = self.end(i, start, relative)?;
+            Some((std::mem::replace(&mut previous, end), end))
         })
     }
 
     fn tally(&self, tally: &mut crate::memory::footprint::Tally) {
-        self.lens.tally(tally);
+        self.ends.tally(tally);
         self.group_starts.tally(tally);
         let item = size_of::<Handle>() + size_of::<u32>();
-        tally.table(self.long.len(), self.long.capacity(), item);
+        tally.table(self.far.len(), self.far.capacity(), item);
     }
 }
 
@@ -1132,8 +1138,8 @@ mod tests {
         assert!(table.holds(1) && !table.holds(2));
     }
 
-    /// Ids of every length (longer than a length byte holds too), across groups and
-    /// text chunks, are found by handle and by text, listed in order, taken back one
+    /// Ids of every length (runs of long ones whose ends lie too far from their group's
+    /// start for 16 bits too), across groups and text chunks, are found by handle and by text, listed in order, taken back one
     /// by one and read back from their saved form.
     #[test]
     fn text_tables_find_ids_of_any_length_across_groups_and_chunks() {
@@ -1145,6 +1151,7 @@ mod tests {
                 1 => 255,
                 2 => 300 + (i as usize % 7),
                 3 => 0,
+                4..=7 => 20_000,
                 n => n as usize,
             };
             let id = if len == 0 {
@@ -1160,6 +1167,7 @@ mod tests {
             ids.push((id, i));
         }
         assert!(table.text.len() > 3 * 64 * 1024, "several text chunks");
+        assert!(!table.ends.far.is_empty(), "some ends kept aside");
         let check = |table: &TextTable<u32>, ids: &[(String, u32)]| {
             assert_eq!(table.len(), ids.len());
             for (handle, (id, value)) in ids.iter().enumerate() {

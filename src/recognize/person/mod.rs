@@ -18,7 +18,7 @@ use super::{
     Agreement, BlockingKey, BlockingKeys, Candidate, Candidates, Evidence, EvidenceItem, Field,
     Recognition, Strategy, Thresholds,
 };
-use crate::memory::{IndexView, PatronView};
+use crate::memory::{FiledPatrons, IndexView, PatronView};
 use crate::model::ids::PatronId;
 use crate::model::profile::{Identifier, IdentifierKind};
 use crate::signals::NormalizedSignals;
@@ -1338,7 +1338,7 @@ pub(crate) struct Prepared<'a> {
     /// blocking keys are; for a record the holder's score may settle, only if the
     /// names' most at their frequency cap does not (see
     /// [`PersonMatcher::shortcut`]).
-    in_the_others_place: std::cell::OnceCell<[&'a [PatronId]; 2]>,
+    in_the_others_place: std::cell::OnceCell<[FiledPatrons<'a>; 2]>,
     /// The one live patron using the signals' identifiers, if there is one (looked for
     /// only for a whole recognition).
     holder: Option<PatronView<'a>>,
@@ -1431,11 +1431,11 @@ impl<'a> Prepared<'a> {
                 .iter()
                 .filter_map(|&(tag, value)| value.map(|value| BlockingKey::of(tag, value))),
         );
-        let mut found: SmallVec<[&'a [PatronId]; BlockingKeys::CAP + 5]> = SmallVec::new();
+        let mut found: SmallVec<[FiledPatrons<'a>; BlockingKeys::CAP + 5]> = SmallVec::new();
         index.patrons_under_each(&looked_up, &mut found);
         let mut filed = found.get(candidate_keys..).unwrap_or_default().iter();
         let own_filed = counted.map(|(_, value)| value.and_then(|_| filed.next().copied()));
-        let own_counts = own_filed.map(|patrons| patrons.map(<[PatronId]>::len));
+        let own_counts = own_filed.map(|patrons| patrons.map(|patrons| patrons.len()));
         let [_, _, _, family_as_given, given_as_family] = own_filed;
         let in_the_others_place = std::cell::OnceCell::new();
         if held {
@@ -1474,7 +1474,7 @@ impl<'a> Prepared<'a> {
         }
         let mut keys = BlockingKeys::default();
         query_keys(&self.side, &mut keys);
-        let mut filed: SmallVec<[&'a [PatronId]; BlockingKeys::CAP]> = SmallVec::new();
+        let mut filed: SmallVec<[FiledPatrons<'a>; BlockingKeys::CAP]> = SmallVec::new();
         self.index.patrons_under_each(keys.as_slice(), &mut filed);
         propose(self.users.iter().copied(), &filed, out);
     }
@@ -1503,12 +1503,12 @@ impl<'a> Prepared<'a> {
         }
         self.in_the_others_place()
             .iter()
-            .all(|patrons| patrons.iter().all(|&patron| patron == holder.id()))
+            .all(|patrons| patrons.iter().all(|patron| patron == holder.id()))
     }
 
     /// The patrons filed under the signals' family name as a given name and under their
     /// given name as a family name, looked up now unless they already were.
-    fn in_the_others_place(&self) -> &[&'a [PatronId]; 2] {
+    fn in_the_others_place(&self) -> &[FiledPatrons<'a>; 2] {
         self.in_the_others_place.get_or_init(|| {
             let signals = self.side.signals;
             let swapped = [
@@ -1516,7 +1516,7 @@ impl<'a> Prepared<'a> {
                 signals.given_key().map(|g| BlockingKey::of(FAMILY_TAG, g)),
             ];
             let keys: SmallVec<[BlockingKey; 2]> = swapped.iter().flatten().copied().collect();
-            let mut found: SmallVec<[&'a [PatronId]; 2]> = SmallVec::new();
+            let mut found: SmallVec<[FiledPatrons<'a>; 2]> = SmallVec::new();
             self.index.patrons_under_each(&keys, &mut found);
             let mut found = found.into_iter();
             swapped.map(|key| key.and_then(|_| found.next()).unwrap_or_default())
@@ -2615,7 +2615,7 @@ impl Strategy for PersonMatcher {
             .map(|identifier| index.counted_patrons_with(identifier));
         let mut keys = BlockingKeys::default();
         query_keys(&SignalSide::new(signals), &mut keys);
-        let mut filed: SmallVec<[&[PatronId]; BlockingKeys::CAP]> = SmallVec::new();
+        let mut filed: SmallVec<[FiledPatrons<'_>; BlockingKeys::CAP]> = SmallVec::new();
         index.patrons_under_each(keys.as_slice(), &mut filed);
         propose(users, &filed, out);
     }
@@ -2652,7 +2652,7 @@ impl Strategy for PersonMatcher {
 /// under each of their blocking keys.
 fn propose<'a>(
     users: impl Iterator<Item = Option<&'a [PatronId]>>,
-    filed: &[&'a [PatronId]],
+    filed: &[FiledPatrons<'a>],
     out: &mut Candidates,
 ) {
     // Count how strongly the indexes point at each patron (a shared identifier counts
@@ -2707,7 +2707,7 @@ fn propose<'a>(
         }
     }
     for patrons in filed {
-        for &patron in patrons.iter().rev().take(PER_KEY) {
+        for patron in patrons.iter().rev().take(PER_KEY) {
             add(patron, 1);
         }
     }
@@ -3045,13 +3045,16 @@ mod tests {
 
     /// The candidates as proposed before hits were counted in a table: every hit sorted
     /// by patron and summed, then all sorted by strength.
-    fn propose_as_first_written(users: &[&[PatronId]], filed: &[&[PatronId]]) -> Vec<PatronId> {
+    fn propose_as_first_written(
+        users: &[&[PatronId]],
+        filed: &[FiledPatrons<'_>],
+    ) -> Vec<PatronId> {
         let mut found: Vec<(PatronId, u32)> = Vec::new();
         for patrons in users {
             found.extend(patrons.iter().map(|&p| (p, 4)));
         }
         for patrons in filed {
-            found.extend(patrons.iter().rev().take(PER_KEY).map(|&p| (p, 1)));
+            found.extend(patrons.iter().rev().take(PER_KEY).map(|p| (p, 1)));
         }
         found.sort_unstable_by_key(|&(p, _)| p);
         let mut summed: Vec<(PatronId, u32)> = Vec::new();
@@ -3078,17 +3081,24 @@ mod tests {
             // Few patrons, so hits collide often; now and then many keys and long lists.
             let population = 1 + next(if round % 3 == 0 { 12 } else { 400 });
             let keys = next(if round % 5 == 0 { 32 } else { 12 }) as usize;
-            let lists: Vec<Vec<PatronId>> = (0..keys + 3)
+            let lists: Vec<Vec<u32>> = (0..keys + 3)
                 .map(|_| {
                     let len = next(if round % 7 == 0 { 40 } else { 4 });
-                    (0..len)
-                        .map(|_| PatronId::from_u64(1 + next(population)))
-                        .collect()
+                    (0..len).map(|_| 1 + next(population) as u32).collect()
                 })
                 .collect();
             let (users, filed) = lists.split_at(next(3) as usize);
+            let users: Vec<Vec<PatronId>> = users
+                .iter()
+                .map(|ids| {
+                    ids.iter()
+                        .map(|&id| PatronId::from_u64(id.into()))
+                        .collect()
+                })
+                .collect();
             let users: Vec<&[PatronId]> = users.iter().map(Vec::as_slice).collect();
-            let filed: Vec<&[PatronId]> = filed.iter().map(Vec::as_slice).collect();
+            let filed: Vec<FiledPatrons<'_>> =
+                filed.iter().map(|ids| FiledPatrons::of(ids)).collect();
             let mut proposed = Candidates::default();
             propose(users.iter().map(|&u| Some(u)), &filed, &mut proposed);
             assert_eq!(

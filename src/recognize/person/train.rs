@@ -668,7 +668,7 @@ impl<'m> Trainer<'m> {
         self.index
             .patrons_under(BlockingKey::of(GIVEN_TAG, given))
             .iter()
-            .any(|&p| !exclude.contains(&self.index.state.live(p)))
+            .any(|p| !exclude.contains(&self.index.state.live(p)))
     }
 
     fn run(self) -> Training {
@@ -1012,7 +1012,7 @@ impl<'m> Trainer<'m> {
             Lookup::Identifier(_) => {}
         }
         for &key in keys.as_slice() {
-            for &patron in self.index.patrons_under(key).iter().rev().take(PER_KEY) {
+            for patron in self.index.patrons_under(key).iter().rev().take(PER_KEY) {
                 out.push(patron);
             }
         }
