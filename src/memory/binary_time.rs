@@ -15,7 +15,6 @@ use std::cell::Cell;
 use super::format_switch::Raised;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
-use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 thread_local! {
@@ -64,11 +63,62 @@ pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
         return DateTime::<Utc>::deserialize(deserializer);
     }
     let (seconds, nanos): (i64, u32) = Deserialize::deserialize(deserializer)?;
-    from_timestamp(seconds, nanos).ok_or_else(|| {
-        D::Error::custom(format!(
-            "time {seconds} s {nanos} ns after 1970 is out of range"
-        ))
-    })
+    from_timestamp(seconds, nanos).ok_or_else(|| out_of_range(seconds, nanos))
+}
+
+/// The error for integers that make no time.
+fn out_of_range<E: serde::de::Error>(seconds: i64, nanos: u32) -> E {
+    E::custom(format!(
+        "time {seconds} s {nanos} ns after 1970 is out of range"
+    ))
+}
+
+/// A time as [`deserialize`] reads it, before it is made a `DateTime`: a reader that
+/// keeps times as microseconds (history entries) takes them from the integers read,
+/// without working out a date and time of day it would turn straight back into them.
+pub(crate) enum ReadTime {
+    /// Seconds since the epoch and nanoseconds, as binary formats hold them.
+    Parts { seconds: i64, nanos: u32 },
+    /// A time read as text.
+    Time(DateTime<Utc>),
+}
+
+impl ReadTime {
+    /// Microseconds since the epoch, for a time read as integers holding whole ones (no
+    /// leap second) whose count fits; whether it is a time at all is for the reader to
+    /// check (see [`time`](Self::time)), as is any range it keeps.
+    pub(crate) fn whole_micros(&self) -> Option<i64> {
+        match *self {
+            Self::Parts { seconds, nanos }
+                if nanos.is_multiple_of(1_000) && nanos < 1_000_000_000 =>
+            {
+                seconds
+                    .checked_mul(1_000_000)?
+                    .checked_add(i64::from(nanos / 1_000))
+            }
+            _ => None,
+        }
+    }
+
+    /// The time, as [`deserialize`] gives it (with its error for integers out of range).
+    pub(crate) fn time<E: serde::de::Error>(self) -> Result<DateTime<Utc>, E> {
+        match self {
+            Self::Parts { seconds, nanos } => {
+                from_timestamp(seconds, nanos).ok_or_else(|| out_of_range(seconds, nanos))
+            }
+            Self::Time(at) => Ok(at),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ReadTime {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        if deserializer.is_human_readable() || TEXT_TIMES.get() {
+            return DateTime::<Utc>::deserialize(deserializer).map(Self::Time);
+        }
+        let (seconds, nanos): (i64, u32) = Deserialize::deserialize(deserializer)?;
+        Ok(Self::Parts { seconds, nanos })
+    }
 }
 
 /// Days since the Unix epoch of 0001-01-01 (day 1 of the common era).

@@ -501,8 +501,9 @@ fn patrons_state(loaded: LoadedPatrons, meanwhile: impl FnOnce()) -> Result<(Sta
     };
     // Before anything resolves a merged id (held tickets do): `live` reads the slots.
     state.slots = super::slots::PatronSlots::of(&state.patrons);
-    // Each performance's tickets, in issue order: the order of their handles.
-    for (at, (_, ticket)) in state.tickets.iter().enumerate() {
+    // Each performance's tickets, in issue order: the order of their handles (a
+    // ticket's position in the table; its id is not needed).
+    for (at, ticket) in state.tickets.values().enumerate() {
         reach.order(ticket.order);
         if let (Ok(handle), Some(entry)) = (
             Handle::try_from(at),

@@ -335,7 +335,34 @@ impl PackedEntry {
     /// nanoseconds finer than a microsecond (or a leap second) or beyond ±73,000 years
     /// of 1970, and for the one handle with no successor.
     fn pack<O>(at: DateTime<Utc>, event: Handle, kind: &EntryKind<O>) -> Option<Self> {
-        let (tag, handle) = match *kind {
+        let (tag, handle) = Self::tag(kind)?;
+        let nanos = at.timestamp_subsec_nanos();
+        if !nanos.is_multiple_of(1_000) || nanos >= 1_000_000_000 {
+            return None;
+        }
+        // Whole microseconds of a valid time: they read back as the same time.
+        let micros = at
+            .timestamp()
+            .checked_mul(1_000_000)?
+            .checked_add(i64::from(nanos / 1_000))?;
+        Self::pack_micros(micros, event, tag, handle)
+    }
+
+    /// Packs a time given as microseconds since the epoch; `None` beyond ±73,000 years
+    /// (every count within is a valid time: chrono's range is wider) and for the one
+    /// event handle with no successor.
+    fn pack_micros(micros: i64, event: Handle, tag: i64, handle: Handle) -> Option<Self> {
+        let shifted = micros.checked_mul(4)?;
+        Some(Self {
+            micros_and_kind: shifted | tag,
+            event_plus_one: std::num::NonZeroU32::new(event.checked_add(1)?)?,
+            handle,
+        })
+    }
+
+    /// The tag and handle of an order, ticket or scan; `None` for the other kinds.
+    fn tag<O>(kind: &EntryKind<O>) -> Option<(i64, Handle)> {
+        Some(match *kind {
             EntryKind::Ordered { order } => (Self::ORDERED, order),
             EntryKind::Ticketed { ticket } => (Self::TICKETED, ticket),
             EntryKind::Scanned {
@@ -347,21 +374,6 @@ impl PackedEntry {
                 direction: Direction::Exit,
             } => (Self::SCANNED_OUT, ticket),
             EntryKind::Other(_) => return None,
-        };
-        let nanos = at.timestamp_subsec_nanos();
-        if !nanos.is_multiple_of(1_000) || nanos >= 1_000_000_000 {
-            return None;
-        }
-        // Whole microseconds of a valid time: they read back as the same time.
-        let micros = at
-            .timestamp()
-            .checked_mul(1_000_000)?
-            .checked_add(i64::from(nanos / 1_000))?;
-        let shifted = micros.checked_mul(4)?;
-        Some(Self {
-            micros_and_kind: shifted | tag,
-            event_plus_one: std::num::NonZeroU32::new(event.checked_add(1)?)?,
-            handle,
         })
     }
 
@@ -470,8 +482,7 @@ struct SavedEntryRef<'a> {
 #[derive(Deserialize)]
 #[serde(rename = "Entry")]
 struct SavedEntry {
-    #[serde(with = "crate::memory::binary_time")]
-    at: DateTime<Utc>,
+    at: crate::memory::binary_time::ReadTime,
     event: Handle,
     kind: EntryKind,
 }
@@ -490,7 +501,14 @@ impl Serialize for Entry {
 impl<'de> Deserialize<'de> for Entry {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let saved = SavedEntry::deserialize(deserializer)?;
-        Ok(Entry::new(saved.at, saved.event, saved.kind))
+        // Most entries are packed: straight from the integers read, when they fit.
+        if let Some(micros) = saved.at.whole_micros()
+            && let Some((tag, handle)) = PackedEntry::tag(&saved.kind)
+            && let Some(packed) = PackedEntry::pack_micros(micros, saved.event, tag, handle)
+        {
+            return Ok(Entry::Packed(packed));
+        }
+        Ok(Entry::new(saved.at.time()?, saved.event, saved.kind))
     }
 }
 
@@ -628,6 +646,73 @@ mod tests {
                 },
             };
             assert_eq!(loaded.kind(), expected);
+        }
+    }
+
+    /// Entries are packed straight from the integers a snapshot holds: the same entry,
+    /// or the same refusal, as from the time those integers make, at every edge of the
+    /// packed range, chrono's range and the microsecond count's.
+    #[test]
+    fn entries_read_from_integers_are_the_entries_their_times_make() {
+        let quarter = i64::MAX / 4 / 1_000_000;
+        let seconds = [
+            0,
+            -1,
+            1_770_000_000,
+            quarter,
+            quarter + 1,
+            -quarter - 1,
+            -quarter - 2,
+            8_210_266_876_799,
+            8_210_266_876_800,
+            i64::MAX / 1_000_000,
+            i64::MAX / 1_000_000 + 1,
+            i64::MAX,
+            i64::MIN,
+        ];
+        let nanos = [
+            0,
+            775_807_000,
+            999_999_000,
+            1_000,
+            1,
+            1_000_000_000,
+            1_999_999_000,
+        ];
+        let kinds: [EntryKind; 2] = [
+            EntryKind::Ticketed { ticket: 9 },
+            EntryKind::Other(InteractionKind::Donated {
+                amount: Money::new(100, crate::Currency::GBP),
+                fund: None,
+            }),
+        ];
+        for seconds in seconds {
+            // A leap second is only ever the last second of a minute.
+            for seconds in [
+                seconds,
+                seconds
+                    .saturating_sub(seconds.rem_euclid(60))
+                    .saturating_add(59),
+            ] {
+                for nanos in nanos {
+                    for kind in &kinds {
+                        let bytes =
+                            postcard::to_allocvec(&((seconds, nanos), 7u32, kind)).expect("saved");
+                        let read = postcard::from_bytes::<Entry>(&bytes);
+                        match DateTime::<Utc>::from_timestamp(seconds, nanos) {
+                            Some(at) => {
+                                let read = read.expect("a time reads");
+                                assert_eq!(read, Entry::new(at, 7, kind.clone()));
+                                assert_eq!(
+                                    read.is_boxed(),
+                                    Entry::new(at, 7, kind.clone()).is_boxed()
+                                );
+                            }
+                            None => assert!(read.is_err(), "{seconds} s {nanos} ns"),
+                        }
+                    }
+                }
+            }
         }
     }
 

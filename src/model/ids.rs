@@ -181,7 +181,7 @@ vendor_id!(
 vendor_id!(
     /// The vendor's id of a ticket (usually its barcode).
     TicketId,
-    2
+    TICKET_KIND
 );
 vendor_id!(
     /// The scanner's id of one door scan, so that a scanner re-sending it counts once.
@@ -201,7 +201,7 @@ vendor_id!(
 vendor_id!(
     /// The vendor's id of one performance of a production.
     PerformanceId,
-    6
+    PERFORMANCE_KIND
 );
 
 thread_local! {
@@ -215,7 +215,9 @@ const ID_KINDS: usize = 7;
 /// The kinds of the ids each journal record names anew.
 const EVENT_KIND: usize = 0;
 const ORDER_KIND: usize = 1;
+const TICKET_KIND: usize = 2;
 const SCAN_KIND: usize = 3;
+const PERFORMANCE_KIND: usize = 6;
 
 /// Slots per kind of id (a power of two). Copies of one id mostly sit close together
 /// in a snapshot, so a small table that forgets shares most of them and stays in
@@ -1293,6 +1295,57 @@ mod tests {
         let back: TextTable<u32> = postcard::from_bytes(&bytes).unwrap();
         assert!(back.index.capacity() < roomy);
     }
+
+    #[test]
+    fn ticket_ids_read_as_text_give_the_same_ids_and_keep_copies_by_number_readable() {
+        let first = TicketId::new("t-1");
+        let ids = vec![first.clone(), TicketId::new("t-2"), first.clone(), first];
+        let numbered = {
+            let _numbered = NumberedIds::writing();
+            postcard::to_allocvec(&ids).unwrap()
+        };
+        // Read as text, then as ids: each reading gives the texts written, in order,
+        // whichever way the id written whole was read.
+        let read = {
+            let _numbered = NumberedIds::reading();
+            postcard::from_bytes::<Vec<One>>(&numbered).unwrap()
+        };
+        let read: Vec<&str> = read.iter().map(|one| one.0.as_str()).collect();
+        assert_eq!(read, ["t-1", "t-2", "t-1", "t-1"]);
+        // An id read as text and a copy of it read as an id, in one section.
+        let (text, copies) = {
+            let _numbered = NumberedIds::reading();
+            // After the sequence's length (one byte).
+            let (text, rest) = postcard::take_from_bytes::<One>(&numbered[1..]).unwrap();
+            let (_, rest) = postcard::take_from_bytes::<TicketId>(rest).unwrap();
+            let copies: Vec<TicketId> = (0..2)
+                .scan(rest, |rest, _| {
+                    let (id, after) = postcard::take_from_bytes::<TicketId>(rest).unwrap();
+                    *rest = after;
+                    Some(id)
+                })
+                .collect();
+            (text.0, copies)
+        };
+        assert_eq!(text, "t-1");
+        assert_eq!(copies, [TicketId::new("t-1"), TicketId::new("t-1")]);
+        assert!(std::ptr::eq(copies[0].as_str(), copies[1].as_str()));
+        // Outside a snapshot, the bare string.
+        let bare = postcard::to_allocvec(&TicketId::new("t-9")).unwrap();
+        assert_eq!(postcard::from_bytes::<One>(&bare).unwrap().0, "t-9");
+        // A copy by number before any id was read: an error, not a panic.
+        let _numbered = NumberedIds::reading();
+        assert!(postcard::from_bytes::<One>(&[1, 5]).is_err());
+    }
+
+    /// A ticket id read as text.
+    struct One(String);
+
+    impl<'de> Deserialize<'de> for One {
+        fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            TicketId::read_text(deserializer).map(|text| One(text.as_str().to_owned()))
+        }
+    }
 }
 
 // ---------------------------------------------------------------- numbered ids
@@ -1326,7 +1379,43 @@ struct RecentWritten {
 #[derive(Default)]
 struct RecentRead {
     read: u64,
-    slots: Vec<Option<Arc<str>>>,
+    slots: Vec<ReadSlot>,
+}
+
+/// An id read whole, as a later copy by number finds it: shared, or (read by
+/// [`read_id_text`], for a table that keeps its own copy) its text alone, shared only
+/// once a copy asks for it. The text's buffer is reused for the next id in its slot.
+#[derive(Clone, Default)]
+enum ReadSlot {
+    #[default]
+    Empty,
+    Shared(Arc<str>),
+    Text(String),
+}
+
+impl ReadSlot {
+    /// The id in this slot, shared from now on.
+    fn shared(&mut self) -> Option<Arc<str>> {
+        match self {
+            Self::Empty => None,
+            Self::Shared(id) => Some(Arc::clone(id)),
+            Self::Text(text) => {
+                let id: Arc<str> = Arc::from(text.as_str());
+                *self = Self::Shared(Arc::clone(&id));
+                Some(id)
+            }
+        }
+    }
+
+    /// Keeps `text` as the id read whole into this slot.
+    fn keep_text(&mut self, text: &str) {
+        if let Self::Text(kept) = self {
+            kept.clear();
+            kept.push_str(text);
+        } else {
+            *self = Self::Text(text.to_owned());
+        }
+    }
 }
 
 /// While alive, vendor ids serialized or deserialized on this thread are numbered: an id
@@ -1458,24 +1547,114 @@ fn read_id<'de, D: Deserializer<'de>>(kind: usize, deserializer: D) -> Result<Ar
             return Err(serde::de::Error::custom("unknown kind of id"));
         };
         if table.slots.is_empty() {
-            table.slots = vec![None; RECENT_IDS];
+            table.slots = vec![ReadSlot::Empty; RECENT_IDS];
         }
         match read {
             ReadId::New(FreshText(text)) => {
                 let at = recent_slot(table.read);
                 if let Some(slot) = table.slots.get_mut(at) {
-                    *slot = Some(Arc::clone(&text));
+                    *slot = ReadSlot::Shared(Arc::clone(&text));
                 }
                 table.read += 1;
                 Ok(text)
             }
             ReadId::Recent(at) => table
                 .slots
-                .get(usize::from(at))
-                .and_then(Option::clone)
+                .get_mut(usize::from(at))
+                .and_then(ReadSlot::shared)
                 .ok_or_else(|| {
                     serde::de::Error::custom(format!("id slot {at} refers to no id read yet"))
                 }),
         }
     })
+}
+
+/// An id's text as [`read_id_text`] gives it: borrowed from the input (or read into a
+/// string of its own where the format cannot lend it), or the shared copy of an id read
+/// whole before.
+pub(crate) enum ReadIdText<'a> {
+    Text(IdText<'a>),
+    Shared(Arc<str>),
+}
+
+impl ReadIdText<'_> {
+    pub(crate) fn as_str(&self) -> &str {
+        match self {
+            Self::Text(text) => text.as_str(),
+            Self::Shared(id) => id,
+        }
+    }
+}
+
+/// An id as a snapshot writes it, read back with its text borrowed.
+#[derive(Deserialize)]
+#[serde(rename = "ReadId")]
+enum BorrowedReadId<'a> {
+    New(#[serde(borrow)] IdText<'a>),
+    Recent(u16),
+}
+
+/// Reads an id of `kind` as its type's `Deserialize` does, for a table that keeps its
+/// own copy of the text: an id read whole is not put in a shared allocation (which the
+/// table would copy and drop), only noted for the copies by number that may follow.
+fn read_id_text<'de: 'a, 'a, D: Deserializer<'de>>(
+    kind: usize,
+    deserializer: D,
+) -> Result<ReadIdText<'a>, D::Error> {
+    let reading =
+        NUMBERED_IDS.with(|numbered| matches!(&*numbered.borrow(), Some(Numbering::Reading(_))));
+    if !reading {
+        return IdText::deserialize(deserializer).map(ReadIdText::Text);
+    }
+    let read = BorrowedReadId::deserialize(deserializer)?;
+    NUMBERED_IDS.with(|numbered| {
+        let mut numbered = numbered.borrow_mut();
+        let Some(Numbering::Reading(tables)) = &mut *numbered else {
+            return Err(serde::de::Error::custom("id numbering ended while reading"));
+        };
+        let Some(table) = tables.get_mut(kind) else {
+            return Err(serde::de::Error::custom("unknown kind of id"));
+        };
+        if table.slots.is_empty() {
+            table.slots = vec![ReadSlot::Empty; RECENT_IDS];
+        }
+        match read {
+            BorrowedReadId::New(text) => {
+                let at = recent_slot(table.read);
+                if let Some(slot) = table.slots.get_mut(at) {
+                    slot.keep_text(text.as_str());
+                }
+                table.read += 1;
+                Ok(ReadIdText::Text(text))
+            }
+            BorrowedReadId::Recent(at) => table
+                .slots
+                .get_mut(usize::from(at))
+                .and_then(ReadSlot::shared)
+                .map(ReadIdText::Shared)
+                .ok_or_else(|| {
+                    serde::de::Error::custom(format!("id slot {at} refers to no id read yet"))
+                }),
+        }
+    })
+}
+
+impl TicketId {
+    /// Reads a ticket id as `Deserialize` does, its text borrowed where it can be (see
+    /// [`read_id_text`]).
+    pub(crate) fn read_text<'de: 'a, 'a, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<ReadIdText<'a>, D::Error> {
+        read_id_text(TICKET_KIND, deserializer)
+    }
+}
+
+impl PerformanceId {
+    /// Reads a performance id as `Deserialize` does, its text borrowed where it can be
+    /// (see [`read_id_text`]).
+    pub(crate) fn read_text<'de: 'a, 'a, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<ReadIdText<'a>, D::Error> {
+        read_id_text(PERFORMANCE_KIND, deserializer)
+    }
 }

@@ -17,7 +17,7 @@ use super::{Action, Moment, MomentKind, Priority};
 use crate::chunked::Chunked;
 use crate::model::history::Seat;
 use crate::model::ids::{
-    CompactPatronId, Filing, Handle, PatronId, PerformanceId, TextTable, TicketId,
+    CompactPatronId, Filing, Handle, PatronId, PerformanceId, ReadIdText, TextTable, TicketId,
 };
 use crate::model::profile::{Channel, Purpose};
 use crate::stable_hash::StableHasher;
@@ -387,20 +387,32 @@ impl<T: std::hash::Hash + Eq + Clone> Shared<T> {
     /// The position of `value`, filed if new; [`NONE_SHARED`] for none, or once the
     /// table is full (past four billion values: memory's own tables fill first).
     fn file(&mut self, value: Option<&T>) -> SharedRef {
-        let Some(value) = value else {
-            return NONE_SHARED;
-        };
+        match value {
+            Some(value) => self.file_as(value, T::clone),
+            None => NONE_SHARED,
+        }
+    }
+
+    /// The position of the value that borrows as `value` (a performance id's text),
+    /// filed as `make` makes it if new: a value read is made only when it is new.
+    fn file_as<Q>(&mut self, value: &Q, make: impl FnOnce(&Q) -> T) -> SharedRef
+    where
+        T: std::borrow::Borrow<Q>,
+        Q: std::hash::Hash + Eq + ?Sized,
+    {
+        let same = |kept: &T| <T as std::borrow::Borrow<Q>>::borrow(kept) == value;
         // Moments fired together are mostly for one performance and seat.
         if let Some(last) = self.values.len().checked_sub(1)
-            && self.values.get(last) == Some(value)
+            && self.values.get(last).is_some_and(same)
         {
             return SharedRef::try_from(last).unwrap_or(NONE_SHARED);
         }
+        // Hashed as what it borrows as: equal to the value's own hash (`Borrow`).
         let hash = self.hasher.hash_one(value);
         let values = &self.values;
         if let Some(&at) = self
             .positions
-            .find(hash, |&at| values.get(at as usize) == Some(value))
+            .find(hash, |&at| values.get(at as usize).is_some_and(same))
         {
             return at;
         }
@@ -410,10 +422,12 @@ impl<T: std::hash::Hash + Eq + Clone> Shared<T> {
         if at == NONE_SHARED {
             return NONE_SHARED;
         }
-        self.values.push(value.clone());
+        self.values.push(make(value));
         let (values, hasher) = (&self.values, &self.hasher);
         self.positions.insert_unique(hash, at, |&at| {
-            values.get(at as usize).map_or(0, |v| hasher.hash_one(v))
+            values.get(at as usize).map_or(0, |v| {
+                hasher.hash_one(<T as std::borrow::Borrow<Q>>::borrow(v))
+            })
         });
         at
     }
@@ -537,7 +551,7 @@ impl<'de> Deserialize<'de> for LoadedMoments {
                     tickets: TextTable::reserved_for(seq.size_hint().unwrap_or(0)),
                     ..LoadedMoments::default()
                 };
-                while let Some(saved) = seq.next_element::<LoadedMoment>()? {
+                while let Some(saved) = seq.next_element::<LoadedMoment<'de>>()? {
                     let fired = loaded.file(saved).map_err(serde::de::Error::custom)?;
                     loaded.moments.push(fired);
                 }
@@ -550,11 +564,32 @@ impl<'de> Deserialize<'de> for LoadedMoments {
 }
 
 /// A fired moment as read from a snapshot.
-type LoadedMoment = SavedMoment<PerformanceId, TicketId, Seat>;
+type LoadedMoment<'a> = SavedMoment<ReadPerformance<'a>, ReadTicket<'a>, Seat>;
+
+/// A fired moment's ticket id as read: the ledger files its text in a table of its own,
+/// so it is borrowed from the image where it can be, never put in an allocation of its
+/// own to be dropped right after.
+struct ReadTicket<'a>(ReadIdText<'a>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for ReadTicket<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        TicketId::read_text(deserializer).map(Self)
+    }
+}
+
+/// A fired moment's performance id as read, likewise: the ledger keeps one copy of each
+/// performance's id, made when the first moment for it is read.
+struct ReadPerformance<'a>(ReadIdText<'a>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for ReadPerformance<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        PerformanceId::read_text(deserializer).map(Self)
+    }
+}
 
 impl LoadedMoments {
     /// The moment as the ledger keeps it, its performance, ticket and seat filed.
-    fn file(&mut self, saved: LoadedMoment) -> Result<FiredMoment, String> {
+    fn file(&mut self, saved: LoadedMoment<'_>) -> Result<FiredMoment, String> {
         let patron = CompactPatronId::new(saved.patron).ok_or_else(|| {
             format!(
                 "a fired moment names patron {}, past the most memory holds",
@@ -562,11 +597,18 @@ impl LoadedMoments {
             )
         })?;
         let ticket = match &saved.ticket {
-            Some(ticket) => file_ticket(&mut self.tickets, ticket.as_str())
+            Some(ticket) => file_ticket(&mut self.tickets, ticket.0.as_str())
                 .ok_or_else(|| "too many ticket ids".to_owned())?,
             None => NO_TICKET,
         };
-        let performance = self.performances.file(saved.performance.as_ref());
+        let performance = match &saved.performance {
+            Some(performance) => self
+                .performances
+                .file_as(performance.0.as_str(), |text: &str| {
+                    PerformanceId::new(text)
+                }),
+            None => NONE_SHARED,
+        };
         let seat = self.seats.file(saved.seat.as_ref());
         let full = |at: SharedRef, given: bool| at == NONE_SHARED && given;
         if full(performance, saved.performance.is_some()) || full(seat, saved.seat.is_some()) {
