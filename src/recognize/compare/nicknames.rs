@@ -187,6 +187,12 @@ impl NicknameEntry {
         table().entries.len()
     }
 
+    /// Whether the table knows the name: the same as its [`groups`](Self::groups) being
+    /// some, as every name of the table is on a group, without reading them.
+    pub(crate) fn is_known(self) -> bool {
+        self.0.is_some()
+    }
+
     /// [`nickname_groups`] of the name this entry was looked up for.
     pub(crate) fn groups(self) -> &'static [NicknameGroup] {
         self.0.map_or(&[], |entry| table().run(entry.on))
@@ -624,7 +630,9 @@ mod tests {
             let kept = NicknameEntry::of_id(entry.id);
             assert_eq!(kept.id(), Some(entry.id), "{name}");
             assert_eq!(kept.groups(), nickname_groups(name), "{name}");
+            assert!(kept.is_known() && !kept.groups().is_empty(), "{name}");
         }
+        assert!(!NicknameEntry::of("xqzv").is_known());
         let past = u32::try_from(NicknameEntry::count()).expect("fits");
         assert!(NicknameEntry::of_id(past).id().is_none());
         assert!(NicknameEntry::of_id(u32::MAX).groups().is_empty());

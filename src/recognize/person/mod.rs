@@ -2292,7 +2292,7 @@ fn typo_of_a_nickname(
 
 /// Whether the table knows the name whose entry this is.
 fn known_name(entry: compare::NicknameEntry) -> bool {
-    !entry.groups().is_empty()
+    entry.is_known()
 }
 
 /// Whether one name is the other, a name the table knows, with its last letter dropped
