@@ -92,7 +92,7 @@ impl<'a> NameExtras<'a> {
 #[derive(Clone, Copy, Debug)]
 pub(super) enum StreetKey<'a> {
     Line(&'a str),
-    /// The block's section written by `street`, checked when the block was read.
+    /// The block's section written by `street`.
     Read(&'a str),
 }
 
@@ -105,7 +105,8 @@ impl<'a> StreetKey<'a> {
             block: section,
             at: 0,
         };
-        // The section was checked when the block was read: nothing here fails.
+        // Memory wrote the section: nothing here fails, and a section that is not one
+        // reads as fewer words, never as a panic.
         let (words, numbers) = (reader.byte(), reader.byte());
         for _ in 0..words.unwrap_or(0) {
             street.push_word(reader.text().flatten().unwrap_or_default());
@@ -394,24 +395,27 @@ fn short(out: &mut String, value: usize) -> Option<()> {
 }
 
 /// Writes a street line as the words and numbers comparing reads from it (see
-/// [`compare::read_street`]): how many words, how many numbers, each word, then each
-/// number's main part and suffix; [`ABSENT`] for no line.
+/// [`compare::read_street`]), as one section behind its length, so that reading a block
+/// steps over it and only comparing a street reads it: how many words, how many numbers,
+/// each word, then each number's main part and suffix; [`ABSENT`] for no line.
 fn street(out: &mut String, line: Option<&str>) -> Option<()> {
     let Some(line) = line else {
         return number(out, ABSENT, 1);
     };
+    let mut section = String::with_capacity(32);
     compare::read_street(line, |words, numbers| {
-        number(out, words.len(), 1)?;
-        number(out, numbers.len(), 1)?;
+        number(&mut section, words.len(), 1)?;
+        number(&mut section, numbers.len(), 1)?;
         for word in words {
-            text(out, Some(word))?;
+            text(&mut section, Some(word))?;
         }
         for (main, suffix) in numbers {
-            text(out, Some(main))?;
-            text(out, Some(suffix))?;
+            text(&mut section, Some(main))?;
+            text(&mut section, Some(suffix))?;
         }
         Some(())
-    })
+    })?;
+    text(out, Some(&section))
 }
 
 fn text(out: &mut String, value: Option<&str>) -> Option<()> {
@@ -460,19 +464,9 @@ impl<'a> Reader<'a> {
     }
 
     /// A street written by `street`: `Some(None)` for an absent one, `None` for a broken
-    /// block.
+    /// block. Its section is read when a street is compared (see [`StreetKey::read`]).
     fn street(&mut self) -> Option<Option<StreetKey<'a>>> {
-        let start = self.at;
-        let words = self.byte()?;
-        if words == ABSENT {
-            return Some(None);
-        }
-        let numbers = self.byte()?;
-        // Each word, and each number's two parts, is present.
-        for _ in 0..words + 2 * numbers {
-            self.text()??;
-        }
-        Some(Some(StreetKey::Read(self.block.get(start..self.at)?)))
+        Some(self.text()?.map(StreetKey::Read))
     }
 
     /// An optional string: `Some(None)` for an absent one, `None` for a broken block.
@@ -695,6 +689,27 @@ mod tests {
         }
         for broken in ["", "\u{7e}", "\u{9}", "\u{7f}"] {
             assert_eq!(NameExtras(Some(broken)).given_first("anna"), None);
+        }
+    }
+
+    /// A street section is stepped over when a block is read and read only when a street
+    /// is compared: one that is not a section reads as fewer words, without a panic.
+    #[test]
+    fn a_street_section_is_read_on_need() {
+        let mut out = String::new();
+        street(&mut out, Some("12a High Street")).expect("fits");
+        let mut reader = Reader { block: &out, at: 0 };
+        let Some(Some(read)) = reader.street() else {
+            panic!("a street section");
+        };
+        assert_eq!(reader.at, out.len(), "one step over the whole section");
+        assert_eq!(
+            words(read),
+            words(StreetKey::Line("12a High Street")),
+            "the section gives back the line's words and numbers"
+        );
+        for broken in ["", "\u{7f}\u{7f}", "\u{3}\u{1}\u{7e}", "\u{2}\u{0}\u{9}ab"] {
+            StreetKey::read(broken);
         }
     }
 
