@@ -41,6 +41,8 @@ impl NicknameGroup {
 /// Where a name's groups are in [`Table::memberships`]: two runs, each in increasing order.
 #[derive(Debug, Clone, Copy, Default)]
 struct Entry {
+    /// The name's place in [`Table::entries`].
+    id: u32,
     /// The groups the name is on, as start and length.
     on: (u32, u32),
     /// The groups the name is the first name of, as start and length.
@@ -52,6 +54,8 @@ struct Entry {
 struct Table {
     /// Each name's groups.
     index: HashMap<Box<str>, Entry, ahash::RandomState>,
+    /// The entries of `index` by their id, so that a name's entry is kept as one number.
+    entries: Vec<Entry>,
     /// The runs [`Entry`] points into.
     memberships: Vec<NicknameGroup>,
     /// The names of each group, canonical name first.
@@ -158,20 +162,35 @@ impl NicknameEntry {
         Self(table().entry(name))
     }
 
-    /// The entry as four numbers, to be kept beside a name (`None` for a name the table
-    /// does not know). They stand for places in the table of this build of the crate, so
-    /// they are only kept in memory, never saved.
-    pub(crate) fn parts(self) -> Option<[u32; 4]> {
-        self.0
-            .map(|entry| [entry.on.0, entry.on.1, entry.heads.0, entry.heads.1])
+    /// The entry as one number, to be kept beside a name (`None` for a name the table
+    /// does not know). It stands for a place in the table this process parsed, so it is
+    /// only kept in memory, never saved.
+    pub(crate) fn id(self) -> Option<u32> {
+        self.0.map(|entry| entry.id)
     }
 
-    /// The entry [`parts`](Self::parts) gave.
-    pub(crate) fn from_parts([on, on_len, heads, heads_len]: [u32; 4]) -> Self {
-        Self(Some(Entry {
-            on: (on, on_len),
-            heads: (heads, heads_len),
-        }))
+    /// The entry [`id`](Self::id) gave; an unknown name's for an id the table does not
+    /// have.
+    pub(crate) fn of_id(id: u32) -> Self {
+        let entries = &table().entries;
+        Self(
+            usize::try_from(id)
+                .ok()
+                .and_then(|at| entries.get(at))
+                .copied(),
+        )
+    }
+
+    /// How many names the table knows: every [`id`](Self::id) is below it.
+    #[cfg(test)]
+    pub(crate) fn count() -> usize {
+        table().entries.len()
+    }
+
+    /// Whether the table knows the name: the same as its [`groups`](Self::groups) being
+    /// some, as every name of the table is on a group, without reading them.
+    pub(crate) fn is_known(self) -> bool {
+        self.0.is_some()
     }
 
     /// [`nickname_groups`] of the name this entry was looked up for.
@@ -304,13 +323,18 @@ fn parse(data: &str) -> Table {
     };
     table.index.reserve(by_name.len());
     for (name, (on, heads)) in by_name {
+        let Ok(id) = u32::try_from(table.entries.len()) else {
+            break;
+        };
         let Some(on) = append_run(&mut table.memberships, on) else {
             break;
         };
         let Some(heads) = append_run(&mut table.memberships, heads) else {
             break;
         };
-        table.index.insert(name, Entry { on, heads });
+        let entry = Entry { id, on, heads };
+        table.index.insert(name, entry);
+        table.entries.push(entry);
     }
     table
 }
@@ -496,8 +520,8 @@ mod tests {
         for a in names {
             assert_eq!(NicknameEntry::of(a).groups(), nickname_groups(a), "{a}");
             let kept = NicknameEntry::of(a)
-                .parts()
-                .map_or_else(NicknameEntry::default, NicknameEntry::from_parts);
+                .id()
+                .map_or_else(NicknameEntry::default, NicknameEntry::of_id);
             assert_eq!(kept.groups(), nickname_groups(a), "{a}");
             for b in names {
                 let known = are_nicknames_known(a, NicknameEntry::of(a), b, NicknameEntry::of(b));
@@ -573,8 +597,8 @@ mod tests {
         );
         // A kept entry answers as a looked-up one.
         let kept = NicknameEntry::of("ursula")
-            .parts()
-            .map_or_else(NicknameEntry::default, NicknameEntry::from_parts);
+            .id()
+            .map_or_else(NicknameEntry::default, NicknameEntry::of_id);
         assert!(kept.one_edit_from_a_name_on_its_groups("ullla", "ursula"));
     }
 
@@ -595,5 +619,22 @@ mod tests {
             .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
             .count();
         assert_eq!(table().groups.len(), lines);
+    }
+
+    /// Every name's id gives back its entry, and an id past the table an unknown name's.
+    #[test]
+    fn ids_give_back_their_entries() {
+        let table = table();
+        assert_eq!(NicknameEntry::count(), table.index.len());
+        for (name, entry) in &table.index {
+            let kept = NicknameEntry::of_id(entry.id);
+            assert_eq!(kept.id(), Some(entry.id), "{name}");
+            assert_eq!(kept.groups(), nickname_groups(name), "{name}");
+            assert!(kept.is_known() && !kept.groups().is_empty(), "{name}");
+        }
+        assert!(!NicknameEntry::of("xqzv").is_known());
+        let past = u32::try_from(NicknameEntry::count()).expect("fits");
+        assert!(NicknameEntry::of_id(past).id().is_none());
+        assert!(NicknameEntry::of_id(u32::MAX).groups().is_empty());
     }
 }

@@ -22,18 +22,68 @@ pub(super) struct IdentifierKey<'a> {
     pub(super) value: &'a str,
 }
 
-/// One name a patron used: folded given and family name, the sound of each, and the
-/// first word of the given name with its nickname table entry, when worked out
-/// beforehand (`None`: work it out when needed).
+/// One name a patron used: folded given and family name, and what a block keeps worked
+/// out beside them (see [`NameExtras`]).
 #[derive(Clone, Copy, Debug)]
 pub(super) struct NameKeys<'a> {
     pub(super) given: Option<&'a str>,
-    /// The given name up to its first space.
-    pub(super) given_first: Option<&'a str>,
     pub(super) family: Option<&'a str>,
-    pub(super) given_sound: Option<&'a [u8]>,
-    pub(super) family_sound: Option<&'a [u8]>,
-    pub(super) given_nicknames: Option<compare::NicknameEntry>,
+    pub(super) extras: NameExtras<'a>,
+}
+
+/// What a block keeps worked out beside a name, as the block's section written by
+/// `name_extras`: the length of the given name's first word, its nickname table entry,
+/// and the sound of each name. Read only when a comparison needs one of them, as most
+/// candidates are settled by the names alone or by fewer of these. Every reader answers
+/// `None` for "not known beforehand: work it out" (a name read from the profile, or a
+/// section that is not one), so what it answers never changes an outcome.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct NameExtras<'a>(Option<&'a str>);
+
+impl<'a> NameExtras<'a> {
+    /// The section's reader, after the first word's length.
+    fn after_first(&self) -> Option<Reader<'a>> {
+        let mut reader = Reader {
+            block: self.0?,
+            at: 0,
+        };
+        // Absent for a name without a given name: what follows is written alike.
+        let _first_length = reader.short()?;
+        Some(reader)
+    }
+
+    /// The length of the first word of the given name (`given`), as `given`'s prefix.
+    pub(super) fn given_first(&self, given: &'a str) -> Option<&'a str> {
+        let mut reader = Reader {
+            block: self.0?,
+            at: 0,
+        };
+        given.get(..reader.short()?.ok()?)
+    }
+
+    /// The nickname table entry of the given name's first word.
+    pub(super) fn given_nicknames(&self) -> Option<compare::NicknameEntry> {
+        let mut reader = self.after_first()?;
+        Some(match reader.number(ENTRY_BYTES)? {
+            0 => compare::NicknameEntry::default(),
+            id => compare::NicknameEntry::of_id(u32::try_from(id - 1).ok()?),
+        })
+    }
+
+    /// The sound of the given name.
+    pub(super) fn given_sound(&self) -> Option<&'a [u8]> {
+        let mut reader = self.after_first()?;
+        reader.number(ENTRY_BYTES)?;
+        reader.text()?.map(str::as_bytes)
+    }
+
+    /// The sound of the family name.
+    pub(super) fn family_sound(&self) -> Option<&'a [u8]> {
+        let mut reader = self.after_first()?;
+        reader.number(ENTRY_BYTES)?;
+        reader.text()?;
+        reader.text()?.map(str::as_bytes)
+    }
 }
 
 /// A patron's street line: as given (read from the profile itself), or as the words and
@@ -42,7 +92,7 @@ pub(super) struct NameKeys<'a> {
 #[derive(Clone, Copy, Debug)]
 pub(super) enum StreetKey<'a> {
     Line(&'a str),
-    /// The block's section written by `street`, checked when the block was read.
+    /// The block's section written by `street`.
     Read(&'a str),
 }
 
@@ -55,7 +105,8 @@ impl<'a> StreetKey<'a> {
             block: section,
             at: 0,
         };
-        // The section was checked when the block was read: nothing here fails.
+        // Memory wrote the section: nothing here fails, and a section that is not one
+        // reads as fewer words, never as a panic.
         let (words, numbers) = (reader.byte(), reader.byte());
         for _ in 0..words.unwrap_or(0) {
             street.push_word(reader.text().flatten().unwrap_or_default());
@@ -88,6 +139,9 @@ const LONG: usize = 0x7e;
 const LONG_BYTES: usize = 3;
 /// The length written for an absent value (one byte).
 const ABSENT: usize = 0x7f;
+/// A nickname table entry is written as its id plus one (0 for none) in this many bytes:
+/// the table's ids fit (see the test `every_nickname_id_fits_a_block`).
+const ENTRY_BYTES: usize = 2;
 /// Birth dates are written as days from the common era, shifted to be positive.
 const DAYS_SHIFT: i64 = 1 << 27;
 
@@ -144,11 +198,8 @@ impl<'a> ProfileKeys<'a> {
         self.birth_date = patron.birth_date();
         self.names.extend(patron.names().iter().map(|n| NameKeys {
             given: n.given_key(),
-            given_first: None,
             family: n.family_key(),
-            given_sound: None,
-            family_sound: None,
-            given_nicknames: None,
+            extras: NameExtras::default(),
         }));
         self.identifiers
             .extend(patron.identifiers().iter().map(|i| IdentifierKey {
@@ -203,26 +254,10 @@ impl<'a> ProfileKeys<'a> {
 
     fn read_names(&mut self, reader: &mut Reader<'a>) -> Option<()> {
         for _ in 0..reader.byte()? {
-            let given = reader.text()?;
-            let given_first = match given {
-                Some(given) => Some(given.get(..reader.short()?.ok()?)?),
-                None => None,
-            };
             self.names.push(NameKeys {
-                given,
-                given_first,
+                given: reader.text()?,
                 family: reader.text()?,
-                given_sound: reader.text()?.map(str::as_bytes),
-                family_sound: reader.text()?.map(str::as_bytes),
-                given_nicknames: Some(match reader.byte()? {
-                    0 => compare::NicknameEntry::default(),
-                    _ => compare::NicknameEntry::from_parts([
-                        reader.entry_part()?,
-                        reader.entry_part()?,
-                        reader.entry_part()?,
-                        reader.entry_part()?,
-                    ]),
-                }),
+                extras: NameExtras(Some(reader.text()??)),
             });
         }
         Some(())
@@ -270,33 +305,24 @@ pub(crate) fn encode_with(profile: &Profile, known: &KnownSounds<'_>) -> Option<
             Some((key, sound)) if name.family_key() == Some(key) => Some(sound),
             _ => name.family_key().map(compare::phonetic_key),
         };
-        // A given name is followed by the length of its first word, which the nickname
-        // table and the first-name rules read.
         let first = name
             .given_key()
             .map(|given| given.split(' ').next().unwrap_or(""));
-        text(&mut out, name.given_key())?;
-        if let Some(first) = first {
-            short(&mut out, first.len())?;
-        }
-        text(&mut out, name.family_key())?;
-        text(&mut out, given_sound.as_ref().map(code))?;
-        text(&mut out, family_sound.as_ref().map(code))?;
         // The table entry scoring looks up for every candidate's given name, looked up
-        // once here: a flag, then the entry of a name the table knows.
+        // once here.
         let entry = match known_given {
             Some((_, _, entry)) => Some(entry),
             None => first.map(compare::NicknameEntry::of),
         };
-        match entry.and_then(compare::NicknameEntry::parts) {
-            Some(parts) => {
-                number(&mut out, 1, 1)?;
-                for part in parts {
-                    short(&mut out, usize::try_from(part).ok()?)?;
-                }
-            }
-            None => number(&mut out, 0, 1)?,
-        }
+        text(&mut out, name.given_key())?;
+        text(&mut out, name.family_key())?;
+        let extras = name_extras(
+            first.map(str::len),
+            entry.and_then(compare::NicknameEntry::id),
+            given_sound.as_ref().map(code),
+            family_sound.as_ref().map(code),
+        )?;
+        text(&mut out, Some(&extras))?;
     }
     number(&mut out, profile.identifiers.len(), 1)?;
     for identifier in &profile.identifiers {
@@ -316,6 +342,30 @@ pub(crate) fn encode_with(profile: &Profile, known: &KnownSounds<'_>) -> Option<
         text(&mut out, address.postcode())?;
     }
     Some(out.into_boxed_str())
+}
+
+/// The section [`NameExtras`] reads: the given name's first word's length ([`ABSENT`]
+/// for no given name), its nickname table entry's id plus one (0 for none) in
+/// [`ENTRY_BYTES`], then the given and the family name's sounds.
+fn name_extras(
+    first: Option<usize>,
+    entry: Option<u32>,
+    given_sound: Option<&str>,
+    family_sound: Option<&str>,
+) -> Option<String> {
+    let mut out = String::with_capacity(16);
+    match first {
+        Some(first) => short(&mut out, first)?,
+        None => number(&mut out, ABSENT, 1)?,
+    }
+    let entry = match entry {
+        Some(id) => usize::try_from(id).ok()?.checked_add(1)?,
+        None => 0,
+    };
+    number(&mut out, entry, ENTRY_BYTES)?;
+    text(&mut out, given_sound)?;
+    text(&mut out, family_sound)?;
+    Some(out)
 }
 
 /// A phonetic code as text (its characters are ASCII).
@@ -345,24 +395,27 @@ fn short(out: &mut String, value: usize) -> Option<()> {
 }
 
 /// Writes a street line as the words and numbers comparing reads from it (see
-/// [`compare::read_street`]): how many words, how many numbers, each word, then each
-/// number's main part and suffix; [`ABSENT`] for no line.
+/// [`compare::read_street`]), as one section behind its length, so that reading a block
+/// steps over it and only comparing a street reads it: how many words, how many numbers,
+/// each word, then each number's main part and suffix; [`ABSENT`] for no line.
 fn street(out: &mut String, line: Option<&str>) -> Option<()> {
     let Some(line) = line else {
         return number(out, ABSENT, 1);
     };
+    let mut section = String::with_capacity(32);
     compare::read_street(line, |words, numbers| {
-        number(out, words.len(), 1)?;
-        number(out, numbers.len(), 1)?;
+        number(&mut section, words.len(), 1)?;
+        number(&mut section, numbers.len(), 1)?;
         for word in words {
-            text(out, Some(word))?;
+            text(&mut section, Some(word))?;
         }
         for (main, suffix) in numbers {
-            text(out, Some(main))?;
-            text(out, Some(suffix))?;
+            text(&mut section, Some(main))?;
+            text(&mut section, Some(suffix))?;
         }
         Some(())
-    })
+    })?;
+    text(out, Some(&section))
 }
 
 fn text(out: &mut String, value: Option<&str>) -> Option<()> {
@@ -410,25 +463,10 @@ impl<'a> Reader<'a> {
         })
     }
 
-    /// One of the four numbers of a nickname table entry.
-    fn entry_part(&mut self) -> Option<u32> {
-        u32::try_from(self.short()?.ok()?).ok()
-    }
-
     /// A street written by `street`: `Some(None)` for an absent one, `None` for a broken
-    /// block.
+    /// block. Its section is read when a street is compared (see [`StreetKey::read`]).
     fn street(&mut self) -> Option<Option<StreetKey<'a>>> {
-        let start = self.at;
-        let words = self.byte()?;
-        if words == ABSENT {
-            return Some(None);
-        }
-        let numbers = self.byte()?;
-        // Each word, and each number's two parts, is present.
-        for _ in 0..words + 2 * numbers {
-            self.text()??;
-        }
-        Some(Some(StreetKey::Read(self.block.get(start..self.at)?)))
+        Some(self.text()?.map(StreetKey::Read))
     }
 
     /// An optional string: `Some(None)` for an absent one, `None` for a broken block.
@@ -537,14 +575,29 @@ mod tests {
                 );
             }
             assert_eq!(plain(&decoded), plain(&ProfileKeys::of_view(&view)));
-            // Every given name's first word, table entry and sound are written beside it.
+            // Every given name's first word, table entry and sound are written beside it,
+            // and the family name's sound.
             for name in &decoded.names {
+                let extras = name.extras;
                 assert_eq!(
-                    name.given_first,
+                    name.given.and_then(|g| extras.given_first(g)),
                     name.given.map(|g| g.split(' ').next().unwrap_or(""))
                 );
-                assert_eq!(name.given_sound.is_some(), name.given.is_some());
-                assert!(name.given_nicknames.is_some());
+                let sound = |key: Option<&str>| key.map(compare::phonetic_key);
+                assert_eq!(
+                    extras.given_sound(),
+                    sound(name.given).as_ref().map(|k| k.as_bytes())
+                );
+                assert_eq!(
+                    extras.family_sound(),
+                    sound(name.family).as_ref().map(|k| k.as_bytes())
+                );
+                let first = name.given.map(|g| g.split(' ').next().unwrap_or(""));
+                assert_eq!(
+                    extras.given_nicknames().and_then(|e| e.id()),
+                    first.and_then(|f| compare::NicknameEntry::of(f).id())
+                );
+                assert!(extras.given_nicknames().is_some());
             }
         }
         Ok(())
@@ -609,6 +662,55 @@ mod tests {
         };
         assert_eq!(encode_with(ana, &other), encode(ana));
         Ok(())
+    }
+
+    /// Every id of the nickname table (plus one, 0 standing for none) fits the bytes a
+    /// block keeps it in.
+    #[test]
+    fn every_nickname_id_fits_a_block() {
+        assert!(compare::NicknameEntry::count() < (1 << (7 * ENTRY_BYTES)));
+        let last = u32::try_from(compare::NicknameEntry::count() - 1).expect("fits");
+        let extras = name_extras(Some(3), Some(last), Some("ANT"), None).expect("fits");
+        let read = NameExtras(Some(&extras));
+        assert_eq!(read.given_nicknames().and_then(|e| e.id()), Some(last));
+        assert_eq!(read.given_first("anna"), Some("ann"));
+        assert_eq!(read.given_sound(), Some(&b"ANT"[..]));
+        assert_eq!(read.family_sound(), None);
+    }
+
+    /// A section that is not one answers "not known" rather than anything wrong.
+    #[test]
+    fn a_broken_name_section_answers_not_known() {
+        for broken in ["", "\u{7e}", "\u{3}\u{7f}"] {
+            let read = NameExtras(Some(broken));
+            assert!(read.given_nicknames().is_none(), "{broken:?}");
+            assert_eq!(read.given_sound(), None, "{broken:?}");
+            assert_eq!(read.family_sound(), None, "{broken:?}");
+        }
+        for broken in ["", "\u{7e}", "\u{9}", "\u{7f}"] {
+            assert_eq!(NameExtras(Some(broken)).given_first("anna"), None);
+        }
+    }
+
+    /// A street section is stepped over when a block is read and read only when a street
+    /// is compared: one that is not a section reads as fewer words, without a panic.
+    #[test]
+    fn a_street_section_is_read_on_need() {
+        let mut out = String::new();
+        street(&mut out, Some("12a High Street")).expect("fits");
+        let mut reader = Reader { block: &out, at: 0 };
+        let Some(Some(read)) = reader.street() else {
+            panic!("a street section");
+        };
+        assert_eq!(reader.at, out.len(), "one step over the whole section");
+        assert_eq!(
+            words(read),
+            words(StreetKey::Line("12a High Street")),
+            "the section gives back the line's words and numbers"
+        );
+        for broken in ["", "\u{7f}\u{7f}", "\u{3}\u{1}\u{7e}", "\u{2}\u{0}\u{9}ab"] {
+            StreetKey::read(broken);
+        }
     }
 
     /// A cut or padded block is refused rather than read wrong.

@@ -6,7 +6,7 @@ mod model;
 mod train;
 
 pub(crate) use keys::{KnownSounds, encode_with};
-use keys::{NameKeys, ProfileKeys, StreetKey};
+use keys::{NameExtras, NameKeys, ProfileKeys, StreetKey};
 
 use smallvec::SmallVec;
 
@@ -2117,10 +2117,10 @@ fn compare_names<'a>(
                 continue;
             }
             // The stored sounds are of the names in their own places.
-            let (given_sound, family_sound) = if swap {
-                (None, None)
+            let sounds = if swap {
+                NameExtras::default()
             } else {
-                (name.given_sound, name.family_sound)
+                name.extras
             };
             let gl = g.zip(their_given).map(|(a, b)| {
                 // Two initials that agree are left to `given_level`: they count as an
@@ -2131,7 +2131,14 @@ fn compare_names<'a>(
                 side.comparing().names_compared.level(
                     NameComparison::Given { swapped: swap },
                     b,
-                    || given_level(a, (b, name.given_first), given_sound, name.given_nicknames),
+                    || {
+                        given_level(
+                            a,
+                            (b, name.extras.given_first(b)),
+                            || sounds.given_sound(),
+                            || name.extras.given_nicknames(),
+                        )
+                    },
                 )
             });
             let fl = f.zip(their_family).map(|(a, b)| {
@@ -2141,7 +2148,7 @@ fn compare_names<'a>(
                 side.comparing().names_compared.level(
                     NameComparison::Family { swapped: swap },
                     b,
-                    || family_level(a, b, family_sound),
+                    || family_level(a, b, || sounds.family_sound()),
                 )
             });
             // Swapping only counts when it explains both names.
@@ -2178,13 +2185,13 @@ fn is_full_name(name: &str) -> bool {
 }
 
 /// How a given name compares with one the patron used, `b` with its first word if
-/// known beforehand. `b_sound` is the sound of `b`, and `b_nicknames` the nickname table
-/// entry of its first word, if known beforehand.
-fn given_level(
+/// known beforehand. `b_sound` gives the sound of `b`, and `b_nicknames` the nickname
+/// table entry of its first word, if known beforehand (asked only when a rule reads it).
+fn given_level<'s>(
     side: &NameSide<'_>,
     (b, b_first): (&str, Option<&str>),
-    b_sound: Option<&[u8]>,
-    b_nicknames: Option<compare::NicknameEntry>,
+    b_sound: impl Fn() -> Option<&'s [u8]>,
+    b_nicknames: impl FnOnce() -> Option<compare::NicknameEntry>,
 ) -> Level {
     let a = side.key;
     if a == b {
@@ -2204,7 +2211,7 @@ fn given_level(
     }
     // Each side's table entry is looked up once: the record's with the record, the
     // patron's when memory wrote their compact block.
-    let eb = b_nicknames.unwrap_or_else(|| compare::NicknameEntry::of(fb));
+    let eb = b_nicknames().unwrap_or_else(|| compare::NicknameEntry::of(fb));
     let ea = side.nicknames();
     if compare::are_nicknames_known(fa, ea, fb, eb) {
         return Level::Nickname;
@@ -2237,11 +2244,11 @@ fn given_level(
     } else {
         0.0
     };
-    let level = if another_letter_and_sound(side, b, b_sound) {
+    let level = if another_letter_and_sound(side, b, &b_sound) {
         return Level::Different;
     } else if compare::within_one_edit(a, b) || jw >= 0.94 {
         Level::Close
-    } else if jw >= 0.8 && side.sounds_like(b, b_sound) {
+    } else if jw >= 0.8 && side.sounds_like(b, b_sound()) {
         Level::Phonetic
     } else {
         return typo_of_a_nickname((fa, ea), (fb, eb));
@@ -2258,10 +2265,14 @@ fn given_level(
 /// keyboard, and sounds different: Jonas and Jonah, Mia and Pia are twins' names, not a
 /// slip of the finger (a slip hits a neighbouring key; a misheard name still sounds
 /// alike, as Jakob and Jacob do).
-fn another_letter_and_sound(side: &NameSide<'_>, b: &str, b_sound: Option<&[u8]>) -> bool {
+fn another_letter_and_sound<'s>(
+    side: &NameSide<'_>,
+    b: &str,
+    b_sound: impl Fn() -> Option<&'s [u8]>,
+) -> bool {
     compare::substituted_letters(side.key, b)
         .is_some_and(|(x, y)| !compare::neighbouring_keys(x, y))
-        && !side.sounds_like(b, b_sound)
+        && !side.sounds_like(b, b_sound())
 }
 
 /// `Close` when one name is a typo of a nickname of the other ("Mickk" for Michael,
@@ -2283,7 +2294,7 @@ fn typo_of_a_nickname(
 
 /// Whether the table knows the name whose entry this is.
 fn known_name(entry: compare::NicknameEntry) -> bool {
-    !entry.groups().is_empty()
+    entry.is_known()
 }
 
 /// Whether one name is the other, a name the table knows, with its last letter dropped
@@ -2319,9 +2330,13 @@ fn gendered_pair(a: &str, b: &str) -> bool {
     a != b && stem(a) == stem(b)
 }
 
-/// How a family name compares with one the patron used, `b_sound` being the sound of `b`
-/// if known beforehand.
-fn family_level(side: &NameSide<'_>, b: &str, b_sound: Option<&[u8]>) -> Level {
+/// How a family name compares with one the patron used, `b_sound` giving the sound of
+/// `b` if known beforehand (asked only when a rule reads it).
+fn family_level<'s>(
+    side: &NameSide<'_>,
+    b: &str,
+    b_sound: impl FnOnce() -> Option<&'s [u8]>,
+) -> Level {
     let a = side.key;
     // Müller written Mueller is the same name, not a typo.
     if a == b || compare::same_but_umlauts(a, b) {
@@ -2357,7 +2372,7 @@ fn family_level(side: &NameSide<'_>, b: &str, b_sound: Option<&[u8]>) -> Level {
             return Level::Partial;
         }
     }
-    if side.sounds_like(b, b_sound) {
+    if side.sounds_like(b, b_sound()) {
         return Level::Phonetic;
     }
     Level::Different
@@ -2909,7 +2924,7 @@ pub(crate) fn profiles_conflict<'a>(a: &PatronView<'a>, b: &PatronView<'a>) -> b
         && !ga.iter().any(|x| {
             let x = NameSide::new(x);
             gb.iter()
-                .any(|y| given_level(&x, (y, None), None, None) != Level::Different)
+                .any(|y| given_level(&x, (y, None), || None, || None) != Level::Different)
         })
 }
 
@@ -3141,8 +3156,8 @@ mod tests {
     /// The level of two given names, compared both ways round.
     fn given_levels(a: &str, b: &str) -> (Level, Level) {
         (
-            given_level(&NameSide::new(a), (b, None), None, None),
-            given_level(&NameSide::new(b), (a, None), None, None),
+            given_level(&NameSide::new(a), (b, None), || None, || None),
+            given_level(&NameSide::new(b), (a, None), || None, || None),
         )
     }
 
