@@ -233,7 +233,12 @@ impl PersonMatcher {
                 ),
                 Sharing::Users(users) => {
                     let users = users.max(1);
-                    let weight = base - (users as f64).log2();
+                    // One user (the usual case) takes nothing off: log2(1) is 0.
+                    let weight = if users == 1 {
+                        base
+                    } else {
+                        base - (users as f64).log2()
+                    };
                     let detail = if users > 1 { "exact, shared" } else { "exact" };
                     EvidenceItem::new(field, agreement, detail, weight)
                 }
@@ -1854,8 +1859,27 @@ fn compare_emails<'a>(side: &SignalSide<'a>, patron: &ProfileKeys<'_>) -> Compar
         .identifiers
         .iter()
         .any(|i| i.kind == IdentifierKind::Email)
-        || side.emails().is_empty()
     {
+        return best;
+    }
+    // An exact match is the best level there is, and the signals' first e-mail with one
+    // is the one kept: when their first e-mail is one of the patron's as it stands (an
+    // identifier's usual hit), that is the answer, found without splitting any address.
+    let first = side
+        .signals
+        .identifiers()
+        .iter()
+        .find(|i| i.kind() == IdentifierKind::Email);
+    if let Some(mine) = first
+        && !mine.value().is_empty()
+        && patron
+            .identifiers
+            .iter()
+            .any(|theirs| theirs.kind == IdentifierKind::Email && theirs.value == mine.value())
+    {
+        return Some((Level::Exact, ValueRef::Identifier(mine)));
+    }
+    if side.emails().is_empty() {
         return best;
     }
     // Each of the patron's e-mails split once, for every rule that reads its parts.
