@@ -352,7 +352,7 @@ impl PersonMatcher {
         if signals.birth_date().is_some() {
             let exact = self.bits(Field::BirthDate, Level::Exact).unwrap_or(0.0);
             total += self.most_inexact(Field::BirthDate).max(exact);
-        } else if has_mailbox_year(signals) {
+        } else if prepared.side.has_mailbox_year() {
             total += self.mailbox_year_bits();
         }
         if let Some(postcode) = signals.address().postcode() {
@@ -480,10 +480,11 @@ impl PersonMatcher {
         let Some(holder) = prepared.sole_holder() else {
             return shortcut;
         };
-        let mut evidence = Evidence::new();
-        self.compare(prepared, &holder, &mut evidence);
-        let weight = evidence.weight();
-        shortcut.usable = !person_conflict(&evidence) && weight >= thresholds.known_at() + raise;
+        // Compared where it is kept: the list is half a kilobyte, copied on every move.
+        self.compare(prepared, &holder, &mut shortcut.evidence);
+        let weight = shortcut.evidence.weight();
+        shortcut.usable =
+            !person_conflict(&shortcut.evidence) && weight >= thresholds.known_at() + raise;
         if shortcut.usable {
             // The bound is on everyone but the holder. Until the patrons filed under the
             // names swapped are looked up, the swap counts at the most any name's
@@ -496,7 +497,6 @@ impl PersonMatcher {
             }
         }
         shortcut.holder = Some(holder.id());
-        shortcut.evidence = evidence;
         shortcut.weight = weight;
         shortcut
     }
@@ -665,7 +665,7 @@ impl Shortcut<'_, '_> {
     /// compared before it gave up), each with the evidence scoring gives, so scoring need
     /// not compare them again.
     pub(crate) fn decide<'v>(
-        mut self,
+        &mut self,
         candidates: &[PatronView<'v>],
         scored: &mut impl Extend<Candidate>,
     ) -> Option<Recognition> {
@@ -736,13 +736,14 @@ impl Shortcut<'_, '_> {
             }
         }
         let runner_up = self.runner_up(&others);
-        Some(Recognition::known_over(holder, self.evidence, runner_up))
+        let evidence = std::mem::take(&mut self.evidence);
+        Some(Recognition::known_over(holder, evidence, runner_up))
     }
 
     /// Gives up: adds the holder and every other candidate compared so far to `scored`,
     /// with the evidence `compare_block` gives them.
     fn hand_back(
-        self,
+        &mut self,
         others: &[Bounded<'_>],
         scored: &mut impl Extend<Candidate>,
     ) -> Option<Recognition> {
@@ -753,7 +754,8 @@ impl Shortcut<'_, '_> {
             scored.extend(Some(Candidate::new(other.patron.id(), evidence)));
         }
         if let Some(holder) = self.holder {
-            scored.extend(Some(Candidate::new(holder, self.evidence)));
+            let evidence = std::mem::take(&mut self.evidence);
+            scored.extend(Some(Candidate::new(holder, evidence)));
         }
         None
     }
@@ -1007,6 +1009,9 @@ struct SignalSide<'a> {
     name_letters: std::cell::OnceCell<NameLetters>,
     /// Whether one of the signals' e-mails is a household's mailbox, on first need.
     household_mailbox: std::cell::OnceCell<bool>,
+    /// The year each of the signals' e-mails ends in (see [`mailbox_year`]), in their
+    /// order, on first need: the bound and every comparison with a dated patron read it.
+    mailbox_years: std::cell::OnceCell<SmallVec<[Option<u8>; 1]>>,
 }
 
 /// The part of [`SignalSide`] only inexact comparisons read.
@@ -1073,7 +1078,25 @@ impl<'a> SignalSide<'a> {
             comparing: std::cell::OnceCell::new(),
             name_letters: std::cell::OnceCell::new(),
             household_mailbox: std::cell::OnceCell::new(),
+            mailbox_years: std::cell::OnceCell::new(),
         }
+    }
+
+    /// See [`SignalSide::mailbox_years`](#structfield.mailbox_years).
+    fn mailbox_years(&self) -> &[Option<u8>] {
+        self.mailbox_years.get_or_init(|| {
+            self.signals
+                .identifiers()
+                .iter()
+                .filter(|i| i.kind() == IdentifierKind::Email)
+                .map(|i| mailbox_year(i.value()))
+                .collect()
+        })
+    }
+
+    /// [`has_mailbox_year`] of the signals, from the years read once.
+    fn has_mailbox_year(&self) -> bool {
+        self.mailbox_years().iter().any(Option::is_some)
     }
 
     /// The street line's words and numbers, put together from the line read once: for
@@ -1690,8 +1713,16 @@ fn push_other_levels<'a>(
             DateLevel::YearOnly => Level::YearOnly,
             DateLevel::Different => Level::Different,
         }),
-        (None, Some(theirs)) => mailbox_year_level(my_emails(), their_emails, theirs),
-        (Some(mine), None) => mailbox_year_level(their_emails(), my_emails, mine),
+        (None, Some(theirs)) => mailbox_year_level(
+            my_emails().zip(side.mailbox_years().iter().copied()),
+            their_emails,
+            theirs,
+        ),
+        (Some(mine), None) => mailbox_year_level(
+            their_emails().map(|email| (email, mailbox_year(email))),
+            my_emails,
+            mine,
+        ),
         (None, None) => None,
     };
     out.push((Field::BirthDate, birth.map(|level| (level, ValueRef::None))));
@@ -1770,20 +1801,21 @@ fn mailbox_year(email: &str) -> Option<u8> {
     }
 }
 
-/// How one side's mailboxes compare with the other side's birth date: one ends in its
+/// How one side's mailboxes (each with the year it ends in, see [`mailbox_year`]) compare
+/// with the other side's birth date: one ends in its
 /// year's two digits ([`Level::MailboxYear`]), else one the birth date's side never used
 /// ends in two other digits ([`Level::MailboxOtherYear`]), else they say nothing. A
 /// mailbox both sides used is left out of the second: beside the birth date it shows only
 /// that its digits are not that person's year.
 fn mailbox_year_level<'v, I: Iterator<Item = &'v str>>(
-    emails: impl Iterator<Item = &'v str>,
+    emails: impl Iterator<Item = (&'v str, Option<u8>)>,
     birth_side_emails: impl Fn() -> I,
     birth: chrono::NaiveDate,
 ) -> Option<Level> {
     let year = two_digit_year(birth);
     let mut level = None;
-    for email in emails {
-        match mailbox_year(email) {
+    for (email, year_digits) in emails {
+        match year_digits {
             Some(digits) if digits == year => return Some(Level::MailboxYear),
             Some(_) if level.is_none() && !birth_side_emails().any(|own| own == email) => {
                 level = Some(Level::MailboxOtherYear);
