@@ -84,6 +84,12 @@ pub struct PersonMatcher {
     model: PersonModel,
     /// The model's weight of every level of every field, worked out once.
     bits: Box<[[Option<f64>; LEVELS]; FIELDS]>,
+    /// Per field, [`most_inexact`](Self::most_inexact) worked out once (every
+    /// recognition's bound reads it several times).
+    most_inexact: [f64; FIELDS],
+    /// Per field, the model's exact level and its weight, as
+    /// [`PersonModel::exact_bits_with_frequency`] finds them, found once.
+    exact: [Option<(LevelWeight, f64)>; FIELDS],
 }
 
 impl Default for PersonMatcher {
@@ -157,7 +163,41 @@ impl PersonMatcher {
                 row[namesake] = row[level_slot(Level::Different)];
             }
         }
-        Self { model, bits }
+        let most_inexact = std::array::from_fn(|slot| {
+            bits[slot]
+                .iter()
+                .enumerate()
+                .filter(|&(level, _)| level != level_slot(Level::Exact))
+                .map(|(_, bits)| bits.unwrap_or(0.0))
+                .fold(0.0, f64::max)
+        });
+        let mut exact = [None; FIELDS];
+        for field in [
+            Field::GivenName,
+            Field::FamilyName,
+            Field::BirthDate,
+            Field::Email,
+            Field::Phone,
+            Field::CardToken,
+            Field::ExternalId,
+            Field::Postcode,
+            Field::Address,
+            Field::Ticket,
+            Field::Event,
+        ] {
+            if let Some(slot) = exact.get_mut(field_slot(field)) {
+                *slot = model
+                    .comparison(field)
+                    .and_then(|c| c.level(Level::Exact))
+                    .map(|weight| (*weight, weight.bits()));
+            }
+        }
+        Self {
+            model,
+            bits,
+            most_inexact,
+            exact,
+        }
     }
 
     /// The weight of `level` for `field`, as [`PersonModel::bits`] gives it.
@@ -272,9 +312,13 @@ impl PersonMatcher {
     /// The weight of an exact match on a value `count` patrons are filed under.
     fn exact_weight_for(&self, field: Field, count: usize, prepared: &Prepared<'_>) -> f64 {
         let base = self.bits(field, Level::Exact).unwrap_or(0.0);
-        self.model
-            .exact_bits_with_frequency(field, count, prepared.index.patron_count())
-            .unwrap_or(base)
+        match self.exact[field_slot(field)] {
+            Some((exact, exact_bits)) => {
+                self.model
+                    .frequency_bits(&exact, exact_bits, count, prepared.index.patron_count())
+            }
+            None => base,
+        }
     }
 
     /// The most a birth date compares at for a record without one: its mailbox's year
@@ -288,12 +332,7 @@ impl PersonMatcher {
     /// The most a comparison of `field` can add at any level other than an exact match
     /// (never less than nothing: a missing value adds nothing).
     fn most_inexact(&self, field: Field) -> f64 {
-        self.bits[field_slot(field)]
-            .iter()
-            .enumerate()
-            .filter(|&(slot, _)| slot != level_slot(Level::Exact))
-            .map(|(_, bits)| bits.unwrap_or(0.0))
-            .fold(0.0, f64::max)
+        self.most_inexact[field_slot(field)]
     }
 
     /// The most the given and family name comparisons can add together, whoever the
