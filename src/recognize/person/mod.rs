@@ -2191,7 +2191,7 @@ fn compare_names<'a>(
     // name with that letter: once memory knows a full one, a full name is compared with
     // the full ones only (Mary is not "M." Tumton when that M is Mike).
     let knows_full_given = names.iter().any(|n| n.given.is_some_and(is_full_name));
-    for name in names {
+    'names: for name in names {
         let (their_given, their_family) = (name.given, name.family);
         let only_an_initial = their_given.is_some_and(|g| !is_full_name(g));
         // Swapped order is only worth comparing when a name sits in the other's place.
@@ -2247,6 +2247,11 @@ fn compare_names<'a>(
                 best_given = gl;
                 best_family = fl;
                 swapped = swap;
+                // Both names exact: nothing after can score lower (only lower replaces),
+                // so the patron's other names need not be compared.
+                if best_score == 0 {
+                    break 'names;
+                }
             }
         }
     }
