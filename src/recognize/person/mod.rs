@@ -1924,14 +1924,13 @@ fn rank(level: Level) -> u8 {
 /// The best level between any of the signals' e-mails and any of the patron's, as
 /// [`best_identifier`] finds it, with each of the signals' e-mails split once.
 fn compare_emails<'a>(side: &SignalSide<'a>, patron: &ProfileKeys<'_>) -> Compared<'a> {
-    let mut best: Compared<'a> = None;
     // Nothing to compare: the signals' e-mails need not be prepared.
     if !patron
         .identifiers
         .iter()
         .any(|i| i.kind == IdentifierKind::Email)
     {
-        return best;
+        return None;
     }
     // An exact match is the best level there is, and the signals' first e-mail with one
     // is the one kept: when their first e-mail is one of the patron's as it stands (an
@@ -1950,6 +1949,12 @@ fn compare_emails<'a>(side: &SignalSide<'a>, patron: &ProfileKeys<'_>) -> Compar
     {
         return Some((Level::Exact, ValueRef::Identifier(mine)));
     }
+    compare_emails_split(side, patron)
+}
+
+/// [`compare_emails`] without its first check: every pair of e-mails split and graded.
+fn compare_emails_split<'a>(side: &SignalSide<'a>, patron: &ProfileKeys<'_>) -> Compared<'a> {
+    let mut best: Compared<'a> = None;
     if side.emails().is_empty() {
         return best;
     }
@@ -3050,6 +3055,79 @@ mod tests {
             Address::new(None, postcode, None, None),
             birth,
         )
+    }
+
+    /// The e-mail comparison's first check (the record's first e-mail among the patron's
+    /// as it stands) gives what grading every pair gives: the same level, on the same
+    /// one of the record's e-mails.
+    #[test]
+    fn an_email_found_as_it_stands_compares_as_every_pair_graded() {
+        let addresses = [
+            "anna.berg@example.org",
+            "anna.berg+tickets@example.org",
+            "anna.berg@example.com",
+            "anna.berk@example.org",
+            "annaberg@example.org",
+            "anna.berg84@example.org",
+            "bergfamily@example.org",
+            "j.doe@example.net",
+        ];
+        let mut lists: Vec<Vec<&str>> = vec![vec![]];
+        for &a in &addresses {
+            lists.push(vec![a]);
+            for &b in &addresses {
+                lists.push(vec![a, b]);
+            }
+        }
+        let mut compared = 0;
+        for mine in &lists {
+            let name = PersonName::new(Some(("Anna", "anna")), Some(("Berg", "berg")));
+            let signals = NormalizedSignals::from_parts(
+                Some(name),
+                mine.iter()
+                    .map(|&email| Identifier::new(IdentifierKind::Email, email)),
+                Address::new(None, None, None, None),
+                None,
+            );
+            let side = SignalSide::new(&signals);
+            let which = |compared: Compared<'_>| {
+                compared.map(|(level, value)| {
+                    let at = match value {
+                        ValueRef::Identifier(identifier) => signals
+                            .identifiers()
+                            .iter()
+                            .position(|i| std::ptr::eq(i, identifier)),
+                        _ => None,
+                    };
+                    (level, at, matches!(value, ValueRef::HouseholdMailbox))
+                })
+            };
+            for theirs in &lists {
+                let patron = ProfileKeys {
+                    identifiers: theirs
+                        .iter()
+                        .map(|&value| keys::IdentifierKey {
+                            kind: IdentifierKind::Email,
+                            system: None,
+                            value,
+                        })
+                        .collect(),
+                    ..ProfileKeys::default()
+                };
+                let graded = if theirs.is_empty() {
+                    None
+                } else {
+                    compare_emails_split(&side, &patron)
+                };
+                assert_eq!(
+                    which(compare_emails(&side, &patron)),
+                    which(graded),
+                    "{mine:?} {theirs:?}"
+                );
+                compared += 1;
+            }
+        }
+        assert!(compared > 4000);
     }
 
     #[test]
