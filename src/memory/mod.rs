@@ -41,7 +41,10 @@ use crate::model::catalog::Catalog;
 use crate::model::ids::PatronId;
 use crate::moments::engine::Engine;
 use crate::normalize::Country;
-use crate::recognize::{Candidate, Candidates, Evidence, Recognition, Strategy, Thresholds};
+use crate::recognize::{
+    Candidate, Candidates, Evidence, PersonMatcher, Prepared, Recognition, Shortcut, Strategy,
+    Thresholds,
+};
 use crate::signals::{NormalizedSignals, Signals};
 pub(crate) use state::State;
 
@@ -173,20 +176,39 @@ impl Memory {
         //    could be the runner-up scored.
         // The person strategy alone works out the signals' side once, for the shortcut,
         // candidate generation and scoring.
+        // (Built in locals, not in `Option`s: the prepared signals and the shortcut are
+        // kilobytes, copied whenever wrapped.)
         let person = match self.strategies.as_slice() {
             [only] => only.as_person_matcher(),
             _ => None,
         };
-        let prepared = person
-            .map(|person| person.prepare(signals, index, &self.thresholds, self.patron_count()));
-        let mut shortcut = person.zip(prepared.as_ref()).map(|(person, prepared)| {
-            person.shortcut(prepared, &self.thresholds, self.patron_count())
-        });
-        if let Some(known) = shortcut.as_mut().and_then(|shortcut| shortcut.settle()) {
+        let Some(person) = person else {
+            return self.recognize_by_scoring(signals, None);
+        };
+        let prepared = person.prepare(signals, index, &self.thresholds, self.patron_count());
+        let mut shortcut = person.shortcut(&prepared, &self.thresholds, self.patron_count());
+        if let Some(known) = shortcut.settle() {
             return crate::privacy::screen(&self.state, known);
         }
+        self.recognize_by_scoring(signals, Some((person, &prepared, &mut shortcut)))
+    }
+
+    /// [`recognize_normalized`](Self::recognize_normalized) past the shortcut's first
+    /// stage: the candidates proposed, decided by the shortcut's second stage if it can,
+    /// else scored. `person` is the person strategy when it is the only one, with the
+    /// signals prepared and its shortcut.
+    fn recognize_by_scoring(
+        &self,
+        signals: &NormalizedSignals,
+        person: Option<(&PersonMatcher, &Prepared<'_>, &mut Shortcut<'_, '_>)>,
+    ) -> Recognition {
+        let index = IndexView { state: &self.state };
+        let (person, prepared, shortcut) = match person {
+            Some((person, prepared, shortcut)) => (Some(person), Some(prepared), Some(shortcut)),
+            None => (None, None, None),
+        };
         let mut candidates = Candidates::default();
-        match &prepared {
+        match prepared {
             // The same candidates, without looking the identifiers up again.
             Some(prepared) => prepared.candidates(&mut candidates),
             None => {
@@ -232,7 +254,7 @@ impl Memory {
                 .map(|view| Candidate::new(view.id(), Evidence::new())),
         );
         let to_score = scored.get_mut(compared..).unwrap_or_default();
-        match person.zip(prepared.as_ref()) {
+        match person.zip(prepared) {
             Some((person, prepared)) => person.score_prepared(
                 prepared,
                 &views,

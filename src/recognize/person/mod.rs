@@ -84,6 +84,12 @@ pub struct PersonMatcher {
     model: PersonModel,
     /// The model's weight of every level of every field, worked out once.
     bits: Box<[[Option<f64>; LEVELS]; FIELDS]>,
+    /// Per field, [`most_inexact`](Self::most_inexact) worked out once (every
+    /// recognition's bound reads it several times).
+    most_inexact: [f64; FIELDS],
+    /// Per field, the model's exact level and its weight, as
+    /// [`PersonModel::exact_bits_with_frequency`] finds them, found once.
+    exact: [Option<(LevelWeight, f64)>; FIELDS],
 }
 
 impl Default for PersonMatcher {
@@ -157,7 +163,41 @@ impl PersonMatcher {
                 row[namesake] = row[level_slot(Level::Different)];
             }
         }
-        Self { model, bits }
+        let most_inexact = std::array::from_fn(|slot| {
+            bits[slot]
+                .iter()
+                .enumerate()
+                .filter(|&(level, _)| level != level_slot(Level::Exact))
+                .map(|(_, bits)| bits.unwrap_or(0.0))
+                .fold(0.0, f64::max)
+        });
+        let mut exact = [None; FIELDS];
+        for field in [
+            Field::GivenName,
+            Field::FamilyName,
+            Field::BirthDate,
+            Field::Email,
+            Field::Phone,
+            Field::CardToken,
+            Field::ExternalId,
+            Field::Postcode,
+            Field::Address,
+            Field::Ticket,
+            Field::Event,
+        ] {
+            if let Some(slot) = exact.get_mut(field_slot(field)) {
+                *slot = model
+                    .comparison(field)
+                    .and_then(|c| c.level(Level::Exact))
+                    .map(|weight| (*weight, weight.bits()));
+            }
+        }
+        Self {
+            model,
+            bits,
+            most_inexact,
+            exact,
+        }
     }
 
     /// The weight of `level` for `field`, as [`PersonModel::bits`] gives it.
@@ -234,7 +274,12 @@ impl PersonMatcher {
                 ),
                 Sharing::Users(users) => {
                     let users = users.max(1);
-                    let weight = base - (users as f64).log2();
+                    // One user (the usual case) takes nothing off: log2(1) is 0.
+                    let weight = if users == 1 {
+                        base
+                    } else {
+                        base - (users as f64).log2()
+                    };
                     let detail = if users > 1 { "exact, shared" } else { "exact" };
                     EvidenceItem::new(field, agreement, detail, weight)
                 }
@@ -268,9 +313,13 @@ impl PersonMatcher {
     /// The weight of an exact match on a value `count` patrons are filed under.
     fn exact_weight_for(&self, field: Field, count: usize, prepared: &Prepared<'_>) -> f64 {
         let base = self.bits(field, Level::Exact).unwrap_or(0.0);
-        self.model
-            .exact_bits_with_frequency(field, count, prepared.index.patron_count())
-            .unwrap_or(base)
+        match self.exact[field_slot(field)] {
+            Some((exact, exact_bits)) => {
+                self.model
+                    .frequency_bits(&exact, exact_bits, count, prepared.index.patron_count())
+            }
+            None => base,
+        }
     }
 
     /// The most a birth date compares at for a record without one: its mailbox's year
@@ -284,12 +333,7 @@ impl PersonMatcher {
     /// The most a comparison of `field` can add at any level other than an exact match
     /// (never less than nothing: a missing value adds nothing).
     fn most_inexact(&self, field: Field) -> f64 {
-        self.bits[field_slot(field)]
-            .iter()
-            .enumerate()
-            .filter(|&(slot, _)| slot != level_slot(Level::Exact))
-            .map(|(_, bits)| bits.unwrap_or(0.0))
-            .fold(0.0, f64::max)
+        self.most_inexact[field_slot(field)]
     }
 
     /// The most the given and family name comparisons can add together, whoever the
@@ -348,7 +392,7 @@ impl PersonMatcher {
         if signals.birth_date().is_some() {
             let exact = self.bits(Field::BirthDate, Level::Exact).unwrap_or(0.0);
             total += self.most_inexact(Field::BirthDate).max(exact);
-        } else if has_mailbox_year(signals) {
+        } else if prepared.side.has_mailbox_year() {
             total += self.mailbox_year_bits();
         }
         if let Some(postcode) = signals.address().postcode() {
@@ -476,10 +520,11 @@ impl PersonMatcher {
         let Some(holder) = prepared.sole_holder() else {
             return shortcut;
         };
-        let mut evidence = Evidence::new();
-        self.compare(prepared, &holder, &mut evidence);
-        let weight = evidence.weight();
-        shortcut.usable = !person_conflict(&evidence) && weight >= thresholds.known_at() + raise;
+        // Compared where it is kept: the list is half a kilobyte, copied on every move.
+        self.compare(prepared, &holder, &mut shortcut.evidence);
+        let weight = shortcut.evidence.weight();
+        shortcut.usable =
+            !person_conflict(&shortcut.evidence) && weight >= thresholds.known_at() + raise;
         if shortcut.usable {
             // The bound is on everyone but the holder. Until the patrons filed under the
             // names swapped are looked up, the swap counts at the most any name's
@@ -492,7 +537,6 @@ impl PersonMatcher {
             }
         }
         shortcut.holder = Some(holder.id());
-        shortcut.evidence = evidence;
         shortcut.weight = weight;
         shortcut
     }
@@ -661,7 +705,7 @@ impl Shortcut<'_, '_> {
     /// compared before it gave up), each with the evidence scoring gives, so scoring need
     /// not compare them again.
     pub(crate) fn decide<'v>(
-        mut self,
+        &mut self,
         candidates: &[PatronView<'v>],
         scored: &mut impl Extend<Candidate>,
     ) -> Option<Recognition> {
@@ -732,13 +776,14 @@ impl Shortcut<'_, '_> {
             }
         }
         let runner_up = self.runner_up(&others);
-        Some(Recognition::known_over(holder, self.evidence, runner_up))
+        let evidence = std::mem::take(&mut self.evidence);
+        Some(Recognition::known_over(holder, evidence, runner_up))
     }
 
     /// Gives up: adds the holder and every other candidate compared so far to `scored`,
     /// with the evidence `compare_block` gives them.
     fn hand_back(
-        self,
+        &mut self,
         others: &[Bounded<'_>],
         scored: &mut impl Extend<Candidate>,
     ) -> Option<Recognition> {
@@ -749,7 +794,8 @@ impl Shortcut<'_, '_> {
             scored.extend(Some(Candidate::new(other.patron.id(), evidence)));
         }
         if let Some(holder) = self.holder {
-            scored.extend(Some(Candidate::new(holder, self.evidence)));
+            let evidence = std::mem::take(&mut self.evidence);
+            scored.extend(Some(Candidate::new(holder, evidence)));
         }
         None
     }
@@ -1003,6 +1049,9 @@ struct SignalSide<'a> {
     name_letters: std::cell::OnceCell<NameLetters>,
     /// Whether one of the signals' e-mails is a household's mailbox, on first need.
     household_mailbox: std::cell::OnceCell<bool>,
+    /// The year each of the signals' e-mails ends in (see [`mailbox_year`]), in their
+    /// order, on first need: the bound and every comparison with a dated patron read it.
+    mailbox_years: std::cell::OnceCell<SmallVec<[Option<u8>; 1]>>,
 }
 
 /// The part of [`SignalSide`] only inexact comparisons read.
@@ -1069,7 +1118,25 @@ impl<'a> SignalSide<'a> {
             comparing: std::cell::OnceCell::new(),
             name_letters: std::cell::OnceCell::new(),
             household_mailbox: std::cell::OnceCell::new(),
+            mailbox_years: std::cell::OnceCell::new(),
         }
+    }
+
+    /// See [`SignalSide::mailbox_years`](#structfield.mailbox_years).
+    fn mailbox_years(&self) -> &[Option<u8>] {
+        self.mailbox_years.get_or_init(|| {
+            self.signals
+                .identifiers()
+                .iter()
+                .filter(|i| i.kind() == IdentifierKind::Email)
+                .map(|i| mailbox_year(i.value()))
+                .collect()
+        })
+    }
+
+    /// [`has_mailbox_year`] of the signals, from the years read once.
+    fn has_mailbox_year(&self) -> bool {
+        self.mailbox_years().iter().any(Option::is_some)
     }
 
     /// The street line's words and numbers, put together from the line read once: for
@@ -1687,8 +1754,16 @@ fn push_other_levels<'a>(
             DateLevel::YearOnly => Level::YearOnly,
             DateLevel::Different => Level::Different,
         }),
-        (None, Some(theirs)) => mailbox_year_level(my_emails(), their_emails, theirs),
-        (Some(mine), None) => mailbox_year_level(their_emails(), my_emails, mine),
+        (None, Some(theirs)) => mailbox_year_level(
+            my_emails().zip(side.mailbox_years().iter().copied()),
+            their_emails,
+            theirs,
+        ),
+        (Some(mine), None) => mailbox_year_level(
+            their_emails().map(|email| (email, mailbox_year(email))),
+            my_emails,
+            mine,
+        ),
         (None, None) => None,
     };
     out.push((Field::BirthDate, birth.map(|level| (level, ValueRef::None))));
@@ -1767,20 +1842,21 @@ fn mailbox_year(email: &str) -> Option<u8> {
     }
 }
 
-/// How one side's mailboxes compare with the other side's birth date: one ends in its
+/// How one side's mailboxes (each with the year it ends in, see [`mailbox_year`]) compare
+/// with the other side's birth date: one ends in its
 /// year's two digits ([`Level::MailboxYear`]), else one the birth date's side never used
 /// ends in two other digits ([`Level::MailboxOtherYear`]), else they say nothing. A
 /// mailbox both sides used is left out of the second: beside the birth date it shows only
 /// that its digits are not that person's year.
 fn mailbox_year_level<'v, I: Iterator<Item = &'v str>>(
-    emails: impl Iterator<Item = &'v str>,
+    emails: impl Iterator<Item = (&'v str, Option<u8>)>,
     birth_side_emails: impl Fn() -> I,
     birth: chrono::NaiveDate,
 ) -> Option<Level> {
     let year = two_digit_year(birth);
     let mut level = None;
-    for email in emails {
-        match mailbox_year(email) {
+    for (email, year_digits) in emails {
+        match year_digits {
             Some(digits) if digits == year => return Some(Level::MailboxYear),
             Some(_) if level.is_none() && !birth_side_emails().any(|own| own == email) => {
                 level = Some(Level::MailboxOtherYear);
@@ -1850,14 +1926,38 @@ fn rank(level: Level) -> u8 {
 /// The best level between any of the signals' e-mails and any of the patron's, as
 /// [`best_identifier`] finds it, with each of the signals' e-mails split once.
 fn compare_emails<'a>(side: &SignalSide<'a>, patron: &ProfileKeys<'_>) -> Compared<'a> {
-    let mut best: Compared<'a> = None;
     // Nothing to compare: the signals' e-mails need not be prepared.
     if !patron
         .identifiers
         .iter()
         .any(|i| i.kind == IdentifierKind::Email)
-        || side.emails().is_empty()
     {
+        return None;
+    }
+    // An exact match is the best level there is, and the signals' first e-mail with one
+    // is the one kept: when their first e-mail is one of the patron's as it stands (an
+    // identifier's usual hit), that is the answer, found without splitting any address.
+    let first = side
+        .signals
+        .identifiers()
+        .iter()
+        .find(|i| i.kind() == IdentifierKind::Email);
+    if let Some(mine) = first
+        && !mine.value().is_empty()
+        && patron
+            .identifiers
+            .iter()
+            .any(|theirs| theirs.kind == IdentifierKind::Email && theirs.value == mine.value())
+    {
+        return Some((Level::Exact, ValueRef::Identifier(mine)));
+    }
+    compare_emails_split(side, patron)
+}
+
+/// [`compare_emails`] without its first check: every pair of e-mails split and graded.
+fn compare_emails_split<'a>(side: &SignalSide<'a>, patron: &ProfileKeys<'_>) -> Compared<'a> {
+    let mut best: Compared<'a> = None;
+    if side.emails().is_empty() {
         return best;
     }
     // Each of the patron's e-mails split once, for every rule that reads its parts.
@@ -2098,7 +2198,7 @@ fn compare_names<'a>(
     // name with that letter: once memory knows a full one, a full name is compared with
     // the full ones only (Mary is not "M." Tumton when that M is Mike).
     let knows_full_given = names.iter().any(|n| n.given.is_some_and(is_full_name));
-    for name in names {
+    'names: for name in names {
         let (their_given, their_family) = (name.given, name.family);
         let only_an_initial = their_given.is_some_and(|g| !is_full_name(g));
         // Swapped order is only worth comparing when a name sits in the other's place.
@@ -2161,6 +2261,11 @@ fn compare_names<'a>(
                 best_given = gl;
                 best_family = fl;
                 swapped = swap;
+                // Both names exact: nothing after can score lower (only lower replaces),
+                // so the patron's other names need not be compared.
+                if best_score == 0 {
+                    break 'names;
+                }
             }
         }
     }
@@ -3002,6 +3107,79 @@ mod tests {
             Address::new(None, postcode, None, None),
             birth,
         )
+    }
+
+    /// The e-mail comparison's first check (the record's first e-mail among the patron's
+    /// as it stands) gives what grading every pair gives: the same level, on the same
+    /// one of the record's e-mails.
+    #[test]
+    fn an_email_found_as_it_stands_compares_as_every_pair_graded() {
+        let addresses = [
+            "anna.berg@example.org",
+            "anna.berg+tickets@example.org",
+            "anna.berg@example.com",
+            "anna.berk@example.org",
+            "annaberg@example.org",
+            "anna.berg84@example.org",
+            "bergfamily@example.org",
+            "j.doe@example.net",
+        ];
+        let mut lists: Vec<Vec<&str>> = vec![vec![]];
+        for &a in &addresses {
+            lists.push(vec![a]);
+            for &b in &addresses {
+                lists.push(vec![a, b]);
+            }
+        }
+        let mut compared = 0;
+        for mine in &lists {
+            let name = PersonName::new(Some(("Anna", "anna")), Some(("Berg", "berg")));
+            let signals = NormalizedSignals::from_parts(
+                Some(name),
+                mine.iter()
+                    .map(|&email| Identifier::new(IdentifierKind::Email, email)),
+                Address::new(None, None, None, None),
+                None,
+            );
+            let side = SignalSide::new(&signals);
+            let which = |compared: Compared<'_>| {
+                compared.map(|(level, value)| {
+                    let at = match value {
+                        ValueRef::Identifier(identifier) => signals
+                            .identifiers()
+                            .iter()
+                            .position(|i| std::ptr::eq(i, identifier)),
+                        _ => None,
+                    };
+                    (level, at, matches!(value, ValueRef::HouseholdMailbox))
+                })
+            };
+            for theirs in &lists {
+                let patron = ProfileKeys {
+                    identifiers: theirs
+                        .iter()
+                        .map(|&value| keys::IdentifierKey {
+                            kind: IdentifierKind::Email,
+                            system: None,
+                            value,
+                        })
+                        .collect(),
+                    ..ProfileKeys::default()
+                };
+                let graded = if theirs.is_empty() {
+                    None
+                } else {
+                    compare_emails_split(&side, &patron)
+                };
+                assert_eq!(
+                    which(compare_emails(&side, &patron)),
+                    which(graded),
+                    "{mine:?} {theirs:?}"
+                );
+                compared += 1;
+            }
+        }
+        assert!(compared > 4000);
     }
 
     #[test]

@@ -298,10 +298,22 @@ impl PersonModel {
         patrons: usize,
     ) -> Option<f64> {
         let exact = self.comparison(field)?.level(Level::Exact)?;
+        Some(self.frequency_bits(exact, exact.bits(), count, patrons))
+    }
+
+    /// [`exact_bits_with_frequency`](Self::exact_bits_with_frequency) from the field's
+    /// exact level and its weight (`exact.bits()`), for callers that keep both.
+    pub(crate) fn frequency_bits(
+        &self,
+        exact: &LevelWeight,
+        exact_bits: f64,
+        count: usize,
+        patrons: usize,
+    ) -> f64 {
         let prior = self.frequency_prior.max(0.0);
         let u = (count as f64 + prior * exact.u) / (patrons as f64 + prior);
         // A rare value counts at most as much as the built-in rate says: two strangers
         // sharing an unusual name is rarer than a typo, but not impossible.
-        Some(bits(exact.m, u).min(exact.bits() + self.rare_bonus))
+        bits(exact.m, u).min(exact_bits + self.rare_bonus)
     }
 }
