@@ -1538,34 +1538,43 @@ fn read_id<'de, D: Deserializer<'de>>(kind: usize, deserializer: D) -> Result<Ar
         return deserializer.deserialize_str(SharedText(kind));
     }
     let read = ReadId::deserialize(deserializer)?;
+    with_recent_reads(kind, |table| match read {
+        ReadId::New(FreshText(text)) => {
+            let at = recent_slot(table.read);
+            if let Some(slot) = table.slots.get_mut(at) {
+                *slot = ReadSlot::Shared(Arc::clone(&text));
+            }
+            table.read += 1;
+            Ok(text)
+        }
+        ReadId::Recent(at) => table
+            .slots
+            .get_mut(usize::from(at))
+            .and_then(ReadSlot::shared)
+            .ok_or_else(|| {
+                serde::de::Error::custom(format!("id slot {at} refers to no id read yet"))
+            }),
+    })
+}
+
+/// Runs `read` on the recent ids of `kind` while a snapshot's numbered ids are read
+/// (their slots made on first use); an error if numbering ended or `kind` is unknown.
+fn with_recent_reads<T, E: serde::de::Error>(
+    kind: usize,
+    read: impl FnOnce(&mut RecentRead) -> Result<T, E>,
+) -> Result<T, E> {
     NUMBERED_IDS.with(|numbered| {
         let mut numbered = numbered.borrow_mut();
         let Some(Numbering::Reading(tables)) = &mut *numbered else {
-            return Err(serde::de::Error::custom("id numbering ended while reading"));
+            return Err(E::custom("id numbering ended while reading"));
         };
         let Some(table) = tables.get_mut(kind) else {
-            return Err(serde::de::Error::custom("unknown kind of id"));
+            return Err(E::custom("unknown kind of id"));
         };
         if table.slots.is_empty() {
             table.slots = vec![ReadSlot::Empty; RECENT_IDS];
         }
-        match read {
-            ReadId::New(FreshText(text)) => {
-                let at = recent_slot(table.read);
-                if let Some(slot) = table.slots.get_mut(at) {
-                    *slot = ReadSlot::Shared(Arc::clone(&text));
-                }
-                table.read += 1;
-                Ok(text)
-            }
-            ReadId::Recent(at) => table
-                .slots
-                .get_mut(usize::from(at))
-                .and_then(ReadSlot::shared)
-                .ok_or_else(|| {
-                    serde::de::Error::custom(format!("id slot {at} refers to no id read yet"))
-                }),
-        }
+        read(table)
     })
 }
 
@@ -1607,35 +1616,23 @@ fn read_id_text<'de: 'a, 'a, D: Deserializer<'de>>(
         return IdText::deserialize(deserializer).map(ReadIdText::Text);
     }
     let read = BorrowedReadId::deserialize(deserializer)?;
-    NUMBERED_IDS.with(|numbered| {
-        let mut numbered = numbered.borrow_mut();
-        let Some(Numbering::Reading(tables)) = &mut *numbered else {
-            return Err(serde::de::Error::custom("id numbering ended while reading"));
-        };
-        let Some(table) = tables.get_mut(kind) else {
-            return Err(serde::de::Error::custom("unknown kind of id"));
-        };
-        if table.slots.is_empty() {
-            table.slots = vec![ReadSlot::Empty; RECENT_IDS];
-        }
-        match read {
-            BorrowedReadId::New(text) => {
-                let at = recent_slot(table.read);
-                if let Some(slot) = table.slots.get_mut(at) {
-                    slot.keep_text(text.as_str());
-                }
-                table.read += 1;
-                Ok(ReadIdText::Text(text))
+    with_recent_reads(kind, |table| match read {
+        BorrowedReadId::New(text) => {
+            let at = recent_slot(table.read);
+            if let Some(slot) = table.slots.get_mut(at) {
+                slot.keep_text(text.as_str());
             }
-            BorrowedReadId::Recent(at) => table
-                .slots
-                .get_mut(usize::from(at))
-                .and_then(ReadSlot::shared)
-                .map(ReadIdText::Shared)
-                .ok_or_else(|| {
-                    serde::de::Error::custom(format!("id slot {at} refers to no id read yet"))
-                }),
+            table.read += 1;
+            Ok(ReadIdText::Text(text))
         }
+        BorrowedReadId::Recent(at) => table
+            .slots
+            .get_mut(usize::from(at))
+            .and_then(ReadSlot::shared)
+            .map(ReadIdText::Shared)
+            .ok_or_else(|| {
+                serde::de::Error::custom(format!("id slot {at} refers to no id read yet"))
+            }),
     })
 }
 
