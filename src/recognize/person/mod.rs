@@ -149,8 +149,13 @@ impl PersonMatcher {
     /// With these weights (for example from [`Memory::train`](crate::Memory::train)).
     pub fn with_model(model: PersonModel) -> Self {
         let mut bits = Box::new([[None; LEVELS]; FIELDS]);
-        // The first comparison of a field wins, as in `PersonModel::bits`.
+        let mut exact = [None; FIELDS];
+        // The first comparison of a field wins, as in `PersonModel::bits` and
+        // `PersonModel::exact_bits_with_frequency`.
         for comparison in model.comparisons.iter().rev() {
+            exact[field_slot(comparison.field)] = comparison
+                .level(Level::Exact)
+                .map(|weight| (*weight, weight.bits()));
             let row = &mut bits[field_slot(comparison.field)];
             *row = [None; LEVELS];
             for weight in comparison.levels.iter().rev() {
@@ -171,27 +176,6 @@ impl PersonMatcher {
                 .map(|(_, bits)| bits.unwrap_or(0.0))
                 .fold(0.0, f64::max)
         });
-        let mut exact = [None; FIELDS];
-        for field in [
-            Field::GivenName,
-            Field::FamilyName,
-            Field::BirthDate,
-            Field::Email,
-            Field::Phone,
-            Field::CardToken,
-            Field::ExternalId,
-            Field::Postcode,
-            Field::Address,
-            Field::Ticket,
-            Field::Event,
-        ] {
-            if let Some(slot) = exact.get_mut(field_slot(field)) {
-                *slot = model
-                    .comparison(field)
-                    .and_then(|c| c.level(Level::Exact))
-                    .map(|weight| (*weight, weight.bits()));
-            }
-        }
         Self {
             model,
             bits,
