@@ -820,6 +820,16 @@ fn a_name_and_a_postcode_do_not_merge_a_junior_into_his_father_of_one_name() {
     assert!(merged_by_name_and_postcode("Groungsma"));
 }
 
+/// Memory that links and merges at `bits`, with no review queue: a record short of it
+/// is a new patron.
+fn linking_and_merging_at(clock: &regulars::ManualClock, bits: f64) -> regulars::Memory {
+    build(
+        builder(clock)
+            .thresholds(regulars::Thresholds::default().known(bits).merge(bits))
+            .review_limit(0),
+    )
+}
+
 /// A patron seen at the box office with `first_line` and the postcode, then the same name
 /// online with a mailbox and a mobile (not linked on the name alone), then a record with
 /// the name, the mailbox, the mobile and the postcode: whether the two patrons are one
@@ -828,11 +838,7 @@ fn merged_across_lines(first_line: &str) -> bool {
     let clock = regulars::ManualClock::new(t0());
     // Linking and merging at 15 bits, with no review queue: the names alone stay short
     // of it, so the two are seen apart first and only the rule under test decides.
-    let mut memory = build(
-        builder(&clock)
-            .thresholds(regulars::Thresholds::default().known(15.0).merge(15.0))
-            .review_limit(0),
-    );
+    let mut memory = linking_and_merging_at(&clock, 15.0);
     let name = || Signals::new().given_name("Jan").family_name("Groungsma");
     let at_the_box_office = seed(
         &mut memory,
@@ -869,11 +875,7 @@ fn merged_by_a_second_mailbox(first_phone: Option<&str>, record_phone: Option<&s
     let clock = regulars::ManualClock::new(t0());
     // Linking and merging at 13 bits, with no review queue: the names alone stay short
     // of it, so the two are seen apart first and only the rule under test decides.
-    let mut memory = build(
-        builder(&clock)
-            .thresholds(regulars::Thresholds::default().known(13.0).merge(13.0))
-            .review_limit(0),
-    );
+    let mut memory = linking_and_merging_at(&clock, 13.0);
     let name = || Signals::new().given_name("Jan").family_name("Groungsma");
     let mut first = name()
         .email("jan.groungsma@example.org")
