@@ -688,6 +688,31 @@ fn a_review_is_merged_once_its_patron_gives_the_full_name_and_nothing_else_diffe
 }
 
 #[test]
+fn a_review_is_not_settled_on_the_names_when_the_homes_differ() {
+    let dir = TempDir::new("review-other-home");
+    let mut memory = strict_merging(dir.path());
+    let anna = seed(&mut memory, "anna", anna_rumstrom());
+    let box_office = anna_at_the_box_office;
+    // At the box office, an initial, a phone and a postcode that is not Anna's: maybe
+    // her after a move, maybe not. Queued for review.
+    let provisional = seed(&mut memory, "box-1", box_office().postcode("1011 AB"));
+    assert_ne!(provisional, anna);
+    assert_eq!(memory.reviews().count(), 1);
+    // Back with the same phone and the full name, giving only the country this time: the
+    // names now agree, but the homes the two gave still differ. A country says nothing
+    // about where one lives, so it does not hide that: the review stays for a person.
+    let again = seed(&mut memory, "box-2", box_office().given_name("Anna"));
+    assert_eq!(again, provisional);
+    assert_ne!(memory.patron(provisional).map(|p| p.id()), Some(anna));
+    assert_eq!(memory.reviews().count(), 1);
+    // Replaying the journal keeps them apart alike.
+    let before = snapshot(&memory);
+    drop(memory);
+    let reopened = strict_merging(dir.path());
+    assert_eq!(snapshot(&reopened), before);
+}
+
+#[test]
 fn a_review_is_not_settled_on_a_shared_home_when_each_has_contact_details_of_his_own() {
     let dir = TempDir::new("review-home");
     let mut memory = strict_merging(dir.path());

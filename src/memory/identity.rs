@@ -1217,15 +1217,27 @@ impl Memory {
         let (Some(va), Some(vb)) = (self.patron(a), self.patron(b)) else {
             return;
         };
-        let no_address = [crate::Address::default()];
-        let addresses = match va.addresses() {
-            [] => &no_address[..],
-            all => &all[all.len().saturating_sub(RECHECKED_ADDRESSES)..],
+        // An address giving neither a street nor a postcode (a box office's country)
+        // compares as none: compared as the profile's home, it would hide the home the
+        // profile does give, and two namesakes living apart would look like one person
+        // seen once without an address.
+        let homes: SmallVec<[&crate::Address; RECHECKED_ADDRESSES]> = va
+            .addresses()
+            .iter()
+            .rev()
+            .filter(|a| a.street().is_some() || a.postcode().is_some())
+            .take(RECHECKED_ADDRESSES)
+            .collect();
+        let no_address = crate::Address::default();
+        let no_home = [&no_address];
+        let addresses = match homes.is_empty() {
+            true => &no_home[..],
+            false => &homes[..],
         };
         let names = va.names();
         let names = &names[names.len().saturating_sub(RECHECKED_NAMES)..];
         for name in names.iter().rev() {
-            for address in addresses.iter().rev() {
+            for &address in addresses {
                 let signals = NormalizedSignals::from_parts(
                     Some(name.clone()),
                     va.identifiers().iter().cloned(),
