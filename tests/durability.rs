@@ -857,6 +857,85 @@ fn a_record_that_cannot_be_replayed_names_its_seq() {
     }
 }
 
+/// A journal long enough to be read and decoded beside replay gives the memory that wrote
+/// it, and a record far into it that cannot be decoded or applied is named by its seq,
+/// however many records follow it.
+#[test]
+fn a_long_journal_replays_the_same_and_names_a_bad_record_far_in() {
+    let clock = ManualClock::new(t0());
+    let people = [ana(), ben(), cleo(), astrid()];
+    let orders = |memory: &mut Memory, from: usize, count: usize| {
+        for n in from..from + count {
+            let buyer = people[n % people.len()].clone();
+            observe(
+                memory,
+                order(&format!("e-{n}"), &format!("o-{n}"), buyer, []),
+            );
+        }
+    };
+    let journal = SharedJournal::default();
+    let live = {
+        let mut memory = config(&clock).journal(journal.clone()).build().unwrap();
+        define_catalog(&mut memory);
+        orders(&mut memory, 0, 3000);
+        view(&memory)
+    };
+    let reopened = config(&clock).journal(journal.copy()).build().unwrap();
+    assert_eq!(view(&reopened), live);
+
+    // A record this build cannot read, and thousands of records after it.
+    let seq = journal.copy().last_seq();
+    let mut payloads = Vec::new();
+    journal
+        .copy()
+        .replay(0, &mut |_, payload| {
+            payloads.push(payload.to_vec());
+            Ok(())
+        })
+        .unwrap();
+    let mut garbage = journal.copy();
+    garbage.append(b"\x01not a command").unwrap();
+    for payload in &payloads {
+        garbage.append(payload).unwrap();
+    }
+    match config(&clock).journal(garbage).build() {
+        Err(Error::JournalReplay { seq: at, reason }) => {
+            assert_eq!(at, seq + 1);
+            assert!(reason.contains("undecodable"), "{reason}");
+        }
+        other => panic!("expected JournalReplay, got {other:?}"),
+    }
+
+    // A record applying refuses (the review it resolves was never queued without a
+    // review queue), with thousands of records after it.
+    let journal = SharedJournal::default();
+    let resolved = {
+        let mut memory = config(&clock).journal(journal.clone()).build().unwrap();
+        define_catalog(&mut memory);
+        orders(&mut memory, 0, 2500);
+        let unsure = Signals::new().given_name("A.").family_name("Lindqvist");
+        observe(&mut memory, order("u-1", "u-1", unsure, []));
+        let review = memory.reviews().next().expect("queued").id();
+        memory
+            .resolve_review(review, ReviewDecision::Different)
+            .unwrap();
+        let resolved = journal.copy().last_seq();
+        orders(&mut memory, 2500, 2500);
+        resolved
+    };
+    match config(&clock)
+        .review_limit(0)
+        .journal(journal.copy())
+        .build()
+    {
+        Err(Error::JournalReplay { seq, reason }) => {
+            assert_eq!(seq, resolved);
+            assert!(reason.contains("unknown review item"), "{reason}");
+        }
+        other => panic!("expected JournalReplay, got {other:?}"),
+    }
+}
+
 #[test]
 fn a_memory_without_a_journal_has_nothing_to_make_durable() {
     let mut memory = memory();
