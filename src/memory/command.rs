@@ -334,10 +334,7 @@ pub(crate) type FiredRules = smallvec::SmallVec<[RuleIdx; 2]>;
 ///
 /// Its decisions, fired rules and people are read into the vectors of `buffers` (handed
 /// back by [`Memory::apply_replayed`] once the record is applied).
-pub(crate) fn decode(
-    record: &[u8],
-    buffers: &mut ReplayBuffers,
-) -> std::result::Result<Replayed, String> {
+fn decode(record: &[u8], buffers: &mut ReplayBuffers) -> std::result::Result<Replayed, String> {
     let _text_times = matches!(
         record.first(),
         Some(&(TEXT_TIMES_FORMAT | TEXT_TIMES_FORMAT_WITH_DECISIONS))
@@ -839,12 +836,6 @@ impl Memory {
     /// spare room may still hold bits of the last records).
     pub(crate) fn release_replay_buffers(&mut self) {
         self.state.decisions.buffers = ReplayBuffers::default();
-    }
-
-    /// Takes the vectors the last record applied handed back, for a reader of the next
-    /// records elsewhere.
-    pub(crate) fn take_replay_buffers(&mut self) -> ReplayBuffers {
-        std::mem::take(&mut self.state.decisions.buffers)
     }
 
     /// Reads a replayed record (see [`decode`]) into the vectors the previous record was

@@ -86,33 +86,21 @@ impl DurableOptions {
         // Memory holds no journal while replaying, so the commands are applied through
         // the public methods without being journaled again.
         let mut replayed_erasure = false;
-        let to_replay = journal.last_seq().saturating_sub(after);
-        let beside = (to_replay >= DECODED_BESIDE)
-            .then(|| {
-                replay_decoded_beside(&mut *journal, after, &mut memory, &mut replayed_erasure)
-            })
-            .flatten();
-        let recovery = match beside {
-            Some(recovery) => recovery?,
-            None => {
-                // Records name a few performances and seats over and over: each copy read
-                // shares the last one's allocation instead of making (and soon freeing)
-                // its own, as loading a snapshot does.
-                let (seats, ids) = (SharedSeats::start(), SharedIds::start_for_records());
-                let recovery = journal.replay(after, &mut |seq, record| {
-                    let replayed = memory
-                        .decode_replayed(record)
-                        .map_err(|reason| Error::JournalReplay { seq, reason })?;
-                    replayed_erasure |= matches!(replayed.command, Command::Erase { .. });
-                    memory
-                        .apply_replayed(replayed)
-                        .map_err(|reason| Error::JournalReplay { seq, reason })
-                })?;
-                // The copies they keep go now (an erased person's ids among them, perhaps).
-                drop((seats, ids));
-                recovery
-            }
-        };
+        // Records name a few performances and seats over and over: each copy read shares
+        // the last one's allocation instead of making (and soon freeing) its own, as
+        // loading a snapshot does.
+        let (seats, ids) = (SharedSeats::start(), SharedIds::start_for_records());
+        let recovery = journal.replay(after, &mut |seq, record| {
+            let replayed = memory
+                .decode_replayed(record)
+                .map_err(|reason| Error::JournalReplay { seq, reason })?;
+            replayed_erasure |= matches!(replayed.command, Command::Erase { .. });
+            memory
+                .apply_replayed(replayed)
+                .map_err(|reason| Error::JournalReplay { seq, reason })
+        })?;
+        // The copies they keep go now (an erased person's ids among them, perhaps).
+        drop((seats, ids));
         memory.release_replay_buffers();
         memory.durable = Some(Durable {
             journal,
@@ -129,99 +117,6 @@ impl DurableOptions {
         }
         Ok(memory)
     }
-}
-
-/// Past this many records to replay, they are read and decoded on a thread of their own
-/// (below it, starting one costs more than it saves).
-const DECODED_BESIDE: u64 = 2048;
-
-/// Records decoded beside replay handed over at a time: one hand-over a record would
-/// cost about as much as decoding it.
-const DECODED_BATCH: usize = 64;
-
-/// Records read and decoded beside replay, each with its sequence number.
-type DecodedBatch = Vec<(u64, std::result::Result<command::Replayed, String>)>;
-
-/// Replays the records after `after` into `memory`: a thread of its own reads and
-/// decodes them (about a third of replaying them, and restore's second core is idle by
-/// then) while this one applies them, in order, stopping at the first record that
-/// fails to decode or apply, with the error replaying them one by one gives. `None`,
-/// with nothing read, if no thread could be started.
-fn replay_decoded_beside(
-    journal: &mut dyn Journal,
-    after: u64,
-    memory: &mut Memory,
-    replayed_erasure: &mut bool,
-) -> Option<Result<Recovery>> {
-    let (send, batches) = std::sync::mpsc::sync_channel::<DecodedBatch>(4);
-    // The vectors records were read into, handed back once applied, for the next.
-    let (give_back, spent) = std::sync::mpsc::channel::<command::ReplayBuffers>();
-    std::thread::scope(|scope| {
-        let reader = std::thread::Builder::new()
-            .name("regulars-replay-decode".to_owned())
-            .spawn_scoped(scope, move || {
-                // Records name a few performances and seats over and over: each copy read
-                // shares the last one's allocation instead of making (and soon freeing)
-                // its own, as loading a snapshot does.
-                let _sharing = (SharedSeats::start(), SharedIds::start_for_records());
-                let mut buffers = command::ReplayBuffers::default();
-                let mut batch = Vec::with_capacity(DECODED_BATCH);
-                let read = journal.replay(after, &mut |seq, record| {
-                    if let Some(back) = spent.try_iter().last() {
-                        buffers = back;
-                    }
-                    let decoded = command::decode(record, &mut buffers);
-                    let failed = decoded.is_err();
-                    batch.push((seq, decoded));
-                    if failed || batch.len() == DECODED_BATCH {
-                        let full = std::mem::replace(&mut batch, Vec::with_capacity(DECODED_BATCH));
-                        // Stopped: the applying side failed (and says why) or this record
-                        // will not decode (the applying side says so when it gets there).
-                        let stopped = || Error::JournalReplay {
-                            seq,
-                            reason: "replay stopped".to_owned(),
-                        };
-                        send.send(full).map_err(|_| stopped())?;
-                        if failed {
-                            return Err(stopped());
-                        }
-                    }
-                    Ok(())
-                });
-                if !batch.is_empty() {
-                    // Nobody left to apply them only if applying failed: nothing to say.
-                    let _ = send.send(batch);
-                }
-                read
-            });
-        let Ok(reader) = reader else {
-            return None;
-        };
-        let mut applied = Ok(());
-        'batches: for batch in &batches {
-            for (seq, decoded) in batch {
-                let replayed = match decoded {
-                    Ok(replayed) => replayed,
-                    Err(reason) => {
-                        applied = Err(Error::JournalReplay { seq, reason });
-                        break 'batches;
-                    }
-                };
-                *replayed_erasure |= matches!(replayed.command, Command::Erase { .. });
-                if let Err(reason) = memory.apply_replayed(replayed) {
-                    applied = Err(Error::JournalReplay { seq, reason });
-                    break 'batches;
-                }
-                let _ = give_back.send(memory.take_replay_buffers());
-            }
-        }
-        // The reader stops at its next hand-over once nobody takes them.
-        drop(batches);
-        let read = reader
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        Some(applied.and(read))
-    })
 }
 
 /// Hands a loaded snapshot image back to the system: a large one on a thread of its own,
