@@ -68,16 +68,26 @@ impl<T> Chunked<T> {
         self.len
     }
 
+    #[inline]
     pub(crate) fn push(&mut self, value: T) {
-        match self.chunks.last_mut() {
-            Some(chunk) if chunk.len() < Self::PER_CHUNK => chunk.push(value),
-            _ => {
-                let mut chunk = Vec::with_capacity(Self::PER_CHUNK);
-                chunk.push(value);
-                self.chunks.push(chunk);
-            }
+        if let Some(chunk) = self.chunks.last_mut()
+            && chunk.len() < Self::PER_CHUNK
+        {
+            chunk.push(value);
+        } else {
+            self.push_to_new_chunk(value);
         }
         self.len += 1;
+    }
+
+    /// Starts the next chunk with `value` (once per chunk: kept out of the inlined
+    /// [`push`](Self::push)).
+    #[cold]
+    #[inline(never)]
+    fn push_to_new_chunk(&mut self, value: T) {
+        let mut chunk = Vec::with_capacity(Self::PER_CHUNK);
+        chunk.push(value);
+        self.chunks.push(chunk);
     }
 
     #[inline]
@@ -85,6 +95,11 @@ impl<T> Chunked<T> {
         self.chunks
             .get(i >> Self::SHIFT)?
             .get(i & (Self::PER_CHUNK - 1))
+    }
+
+    #[inline]
+    pub(crate) fn last(&self) -> Option<&T> {
+        self.get(self.len.checked_sub(1)?)
     }
 
     #[inline]
@@ -266,17 +281,23 @@ impl ChunkedText {
     }
 
     /// Appends a text and returns where it ends (as [`end_after`](Self::end_after) said).
+    #[inline]
     pub(crate) fn push(&mut self, text: &str) -> Option<usize> {
-        let end = self.end_after(text.len())?;
-        let chunk = match self.chunks.last_mut() {
-            Some(chunk) if chunk.len() + text.len() <= TEXT_CHUNK => chunk,
-            _ => {
-                self.chunks.push(String::with_capacity(TEXT_CHUNK));
-                self.chunks.last_mut()?
-            }
-        };
+        if text.len() > TEXT_CHUNK {
+            return None;
+        }
+        // Chunk `k` covers `k * TEXT_CHUNK` onwards.
+        let last_start = self.chunks.len().saturating_sub(1) * TEXT_CHUNK;
+        if let Some(chunk) = self.chunks.last_mut()
+            && chunk.len() + text.len() <= TEXT_CHUNK
+        {
+            chunk.push_str(text);
+            return Some(last_start + chunk.len());
+        }
+        let mut chunk = String::with_capacity(TEXT_CHUNK);
         chunk.push_str(text);
-        Some(end)
+        self.chunks.push(chunk);
+        Some((self.chunks.len() - 1) * TEXT_CHUNK + text.len())
     }
 
     /// The text ending at `end` whose predecessor ends at `previous_end` (0 for the
@@ -407,9 +428,13 @@ mod tests {
         let word = "x".repeat(100);
         for i in 0..5000 {
             let id = format!("{i}-{}", &word[..i % 100]);
-            ends.push((text.push(&id).unwrap(), id));
+            let end = text.end_after(id.len());
+            assert_eq!(text.push(&id), end, "{i}");
+            ends.push((end.unwrap(), id));
         }
-        ends.push((text.push("").unwrap(), String::new()));
+        let end = text.end_after(0);
+        assert_eq!(text.push(""), end);
+        ends.push((end.unwrap(), String::new()));
         assert!(text.chunks.len() > 2);
         assert!(text.chunks.iter().all(|c| c.len() <= TEXT_CHUNK));
         let mut previous = 0;

@@ -124,8 +124,10 @@ impl<'de> Deserialize<'de> for ReadTime {
 /// Days since the Unix epoch of 0001-01-01 (day 1 of the common era).
 const EPOCH_DAYS_FROM_CE: i64 = 719_163;
 
-/// Slots of [`RECENT_DAYS`] (a power of two).
-const RECENT_DAY_SLOTS: usize = 16;
+/// Slots of [`RECENT_DAYS`] (a power of two): enough for every day of the eight
+/// months or so a season's sales and performances span, 4 KiB a thread (16 slots
+/// missed a third of the reads of a snapshot's year of times).
+const RECENT_DAY_SLOTS: usize = 256;
 
 thread_local! {
     /// The dates of days read lately on this thread (days since the epoch, each in the

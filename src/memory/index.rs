@@ -1186,20 +1186,10 @@ impl<'de> Deserialize<'de> for KeyTable {
                     let room = expected.saturating_add(expected / 4);
                     table.slots = vec![KeySlot::EMPTY; KeyTable::slots_for(room)];
                 }
-                while let Some((key, patrons)) =
-                    map.next_entry::<BlockingKey, SmallVec<[PatronId; 2]>>()?
-                {
+                while let Some((key, KeyIds(ids))) = map.next_entry::<BlockingKey, KeyIds>()? {
                     if table.find(key.as_u64()).is_some() {
                         return Err(serde::de::Error::custom("an index lists a key twice"));
                     }
-                    let ids: SmallVec<[u32; 2]> = patrons
-                        .iter()
-                        .copied()
-                        .map(key_id)
-                        .collect::<Option<_>>()
-                        .ok_or_else(|| {
-                            serde::de::Error::custom("an index names a patron id out of range")
-                        })?;
                     let Some(posting) = read_posting(&mut table.lists, &ids)? else {
                         continue;
                     };
@@ -1213,6 +1203,36 @@ impl<'de> Deserialize<'de> for KeyTable {
             }
         }
         deserializer.deserialize_map(Reader)
+    }
+}
+
+/// A key's patrons as a [`KeyTable`] reads them from a snapshot: each id checked and
+/// kept in four bytes as it is read, with no list of eight-byte ids on the way.
+struct KeyIds(SmallVec<[u32; 2]>);
+
+impl<'de> Deserialize<'de> for KeyIds {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Reader;
+        impl<'de> serde::de::Visitor<'de> for Reader {
+            type Value = KeyIds;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a list of patrons")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut ids = SmallVec::new();
+                while let Some(patron) = seq.next_element::<PatronId>()? {
+                    let id = key_id(patron).ok_or_else(|| {
+                        serde::de::Error::custom("an index names a patron id out of range")
+                    })?;
+                    ids.push(id);
+                }
+                Ok(KeyIds(ids))
+            }
+        }
+        deserializer.deserialize_seq(Reader)
     }
 }
 

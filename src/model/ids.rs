@@ -656,6 +656,8 @@ struct Spans {
     group_starts: Chunked<u32>,
     /// The ends of ids whose end does not fit 16 bits from their group's start, by handle.
     far: std::collections::HashMap<Handle, u32, ahash::RandomState>,
+    /// The last group's start (as in `group_starts`), which every push reads.
+    last_start: u32,
 }
 
 impl Spans {
@@ -687,19 +689,17 @@ impl Spans {
         Some((previous, own))
     }
 
-    /// Files the end of the next id, `len` bytes appended to a text ending at
-    /// `previous_end`.
-    fn push(&mut self, previous_end: usize, len: usize) {
+    /// Files the end of the next id, appended to a text ending at `previous_end` and
+    /// ending at `end` (as [`ChunkedText::push`] gives it; `None`: too long for any).
+    #[inline]
+    fn push_end(&mut self, previous_end: usize, end: Option<usize>) {
         let i = self.ends.len();
         if i.is_multiple_of(SPAN_GROUP) {
-            self.group_starts
-                .push(u32::try_from(previous_end).unwrap_or(u32::MAX));
+            self.last_start = u32::try_from(previous_end).unwrap_or(u32::MAX);
+            self.group_starts.push(self.last_start);
         }
-        let start = self
-            .group_starts
-            .get(i / SPAN_GROUP)
-            .map_or(0, |&start| start as usize);
-        let end = ChunkedText::end_from(previous_end, len).unwrap_or(usize::MAX);
+        let start = self.last_start as usize;
+        let end = end.unwrap_or(usize::MAX);
         match end
             .checked_sub(start)
             .and_then(|relative| u16::try_from(relative).ok())
@@ -726,6 +726,7 @@ impl Spans {
         self.ends.pop();
         if last.is_multiple_of(SPAN_GROUP) {
             self.group_starts.pop();
+            self.last_start = self.group_starts.last().copied().unwrap_or(0);
         }
     }
 
@@ -779,6 +780,14 @@ impl<V> TextTable<V> {
     /// How many ids it holds.
     pub(crate) fn len(&self) -> usize {
         self.ends.len()
+    }
+
+    /// Appends an id's text and files where it ends.
+    #[inline]
+    fn push_text(&mut self, id: &str) {
+        let previous_end = self.text.len();
+        let end = self.text.push(id);
+        self.ends.push_end(previous_end, end);
     }
 
     /// The handle of an id, if the table holds it.
@@ -836,8 +845,7 @@ impl<V> TextTable<V> {
         self.index.insert_unique(hash, handle, |&h| {
             text_at(text, ends, h).map_or(0, |id| hasher.hash_one(id))
         });
-        self.ends.push(self.text.len(), id.len());
-        self.text.push(id);
+        self.push_text(id);
         self.values.push(value);
         Some(handle)
     }
@@ -868,8 +876,7 @@ impl<V> TextTable<V> {
             return Filing::Full;
         };
         slot.insert(handle);
-        self.ends.push(self.text.len(), id.len());
-        self.text.push(id);
+        self.push_text(id);
         self.values.push(value());
         Filing::New(handle)
     }
@@ -1026,8 +1033,7 @@ impl<'de, V: Deserialize<'de>> Visitor<'de> for TextTableVisitor<V> {
                     slot.insert(handle);
                 }
             }
-            table.ends.push(table.text.len(), id.len());
-            table.text.push(id);
+            table.push_text(id);
             table.values.push(value);
         }
         Ok(table)
