@@ -224,6 +224,9 @@ impl PersonMatcher {
         });
     }
 
+    // Inlined where each field is compared: the field is then known there, and most of
+    // the matching on it folds away.
+    #[inline(always)]
     fn item(&self, field: Field, level: Compared<'_>, prepared: &Prepared<'_>) -> EvidenceItem {
         let Some((level, value)) = level else {
             return EvidenceItem::new(field, Agreement::Missing, "missing on one side", 0.0);
