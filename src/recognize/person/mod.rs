@@ -537,10 +537,11 @@ impl PersonMatcher {
         // Look every candidate's block up, and read each of its cache lines, before
         // scoring any: these loads do not depend on each other, so their cache misses
         // overlap instead of each candidate waiting for its own.
-        let blocks: SmallVec<[Option<&str>; 16]> = patrons
-            .iter()
-            .map(|p| prepared.index.comparison_keys(p))
-            .collect();
+        // Pushed one by one into room made once: collecting goes through a generic extend.
+        let mut blocks: SmallVec<[Option<&str>; 16]> = SmallVec::with_capacity(patrons.len());
+        for patron in patrons {
+            blocks.push(prepared.index.comparison_keys(patron));
+        }
         touch(blocks.iter().copied());
         let mut keys = ProfileKeys::default();
         let street = prepared.side.street_read();
@@ -705,11 +706,11 @@ impl Shortcut<'_, '_> {
         if !self.usable {
             return self.hand_back(&[], scored);
         }
-        let blocks: SmallVec<[(&PatronView<'v>, Option<&str>); 16]> = candidates
-            .iter()
-            .filter(|c| c.id() != holder)
-            .map(|c| (c, self.prepared.index.comparison_keys(c)))
-            .collect();
+        let mut blocks: SmallVec<[(&PatronView<'v>, Option<&str>); 16]> =
+            SmallVec::with_capacity(candidates.len());
+        for candidate in candidates.iter().filter(|c| c.id() != holder) {
+            blocks.push((candidate, self.prepared.index.comparison_keys(candidate)));
+        }
         // Read every block's first byte before comparing any, so their cache misses
         // overlap (as scoring does).
         touch(blocks.iter().map(|(_, block)| *block));
