@@ -293,6 +293,12 @@ impl<'a> ReadStreet<'a> {
         Self(Tokens::empty())
     }
 
+    /// Back to no words and no numbers, for another line.
+    pub(crate) fn clear(&mut self) {
+        self.0.word_count = 0;
+        self.0.number_count = 0;
+    }
+
     /// Adds a word [`read_street`] gave, in its order.
     pub(crate) fn push_word(&mut self, word: &'a str) {
         self.0.push_word(word);
@@ -605,7 +611,7 @@ impl Numbers<'_, '_> {
     }
 }
 
-/// How two postcodes agree. See [`postcode_level`].
+/// How two postcodes agree. See [`PreparedPostcode::level`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum PostcodeLevel {
     /// The same postcode.
@@ -620,37 +626,66 @@ pub(crate) enum PostcodeLevel {
 /// Longest postcode compared; longer input reads as different from everything but itself.
 const MAX_POSTCODE: usize = 12;
 
-/// Compares two postcodes in `normalize::postcode`'s form (`SW1A1AA`, `10115`, `1234AB`);
-/// spaces, hyphens and lowercase are tolerated too. `Exact` when equal; `Near` when both are
-/// UK-shaped (a 2–4 character outward code starting with a letter, then a digit and two
-/// letters) with the same outward code, or, for any other pair of codes of at least 4
-/// characters, the same first three (for 4-digit codes that is the same first three of
-/// four). Empty postcodes are `Different`. Allocation-free.
+/// [`PreparedPostcode::level`] of `a` and `b`.
+#[cfg(test)]
 pub(crate) fn postcode_level(a: &str, b: &str) -> PostcodeLevel {
-    let (Some(a), Some(b)) = (Postcode::read(a), Postcode::read(b)) else {
-        return if !a.is_empty() && a == b {
-            PostcodeLevel::Exact
+    PreparedPostcode::new(a).level(b)
+}
+
+/// One postcode read once, to be compared with many others.
+pub(crate) struct PreparedPostcode<'a> {
+    text: &'a str,
+    read: Option<Postcode>,
+}
+
+// Not derived: it holds personal data.
+impl std::fmt::Debug for PreparedPostcode<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PreparedPostcode").finish_non_exhaustive()
+    }
+}
+
+impl<'a> PreparedPostcode<'a> {
+    pub(crate) fn new(text: &'a str) -> Self {
+        Self {
+            text,
+            read: Postcode::read(text),
+        }
+    }
+
+    /// Compares this postcode with `other`, both in `normalize::postcode`'s form
+    /// (`SW1A1AA`, `10115`, `1234AB`); spaces, hyphens and lowercase are tolerated too.
+    /// `Exact` when equal; `Near` when both are UK-shaped (a 2–4 character outward code
+    /// starting with a letter, then a digit and two letters) with the same outward code, or,
+    /// for any other pair of codes of at least 4 characters, the same first three (for
+    /// 4-digit codes that is the same first three of four). Empty postcodes are
+    /// `Different`. Allocation-free.
+    pub(crate) fn level(&self, other: &str) -> PostcodeLevel {
+        let (Some(a), Some(b)) = (self.read.as_ref(), Postcode::read(other)) else {
+            return if !self.text.is_empty() && self.text == other {
+                PostcodeLevel::Exact
+            } else {
+                PostcodeLevel::Different
+            };
+        };
+        let (a, b) = (a.chars(), b.chars());
+        if a.is_empty() || b.is_empty() {
+            return PostcodeLevel::Different;
+        }
+        if a == b {
+            return PostcodeLevel::Exact;
+        }
+        let near = match (uk_outward(a), uk_outward(b)) {
+            (Some(x), Some(y)) => x == y,
+            (None, None) => a.len() >= 4 && b.len() >= 4 && a.get(..3) == b.get(..3),
+            // One UK postcode and one not: different countries.
+            _ => false,
+        };
+        if near {
+            PostcodeLevel::Near
         } else {
             PostcodeLevel::Different
-        };
-    };
-    let (a, b) = (a.chars(), b.chars());
-    if a.is_empty() || b.is_empty() {
-        return PostcodeLevel::Different;
-    }
-    if a == b {
-        return PostcodeLevel::Exact;
-    }
-    let near = match (uk_outward(a), uk_outward(b)) {
-        (Some(x), Some(y)) => x == y,
-        (None, None) => a.len() >= 4 && b.len() >= 4 && a.get(..3) == b.get(..3),
-        // One UK postcode and one not: different countries.
-        _ => false,
-    };
-    if near {
-        PostcodeLevel::Near
-    } else {
-        PostcodeLevel::Different
+        }
     }
 }
 

@@ -16,7 +16,7 @@
 //! | phone | [`line_kind`] | [`LineKind`]: a mobile or a fixed line, if the numbering plan tells |
 //! | e-mail | [`PreparedEmail::level`] (`email_level` in tests), [`split_email`] | [`EmailLevel`] |
 //! | street line | [`address_similarity`] | token overlap in `0.0..=1.0`, house numbers must agree |
-//! | postcode | [`postcode_level`] | [`PostcodeLevel`] |
+//! | postcode | [`PreparedPostcode::level`] (`postcode_level` in tests) | [`PostcodeLevel`] |
 //!
 //! # Levels
 //!
@@ -43,8 +43,8 @@ mod phone;
 mod phonetic;
 
 pub(crate) use address::{
-    PostcodeLevel, PreparedStreet, ReadStreet, address_similarity, address_similarity_read,
-    postcode_level, read_street,
+    PostcodeLevel, PreparedPostcode, PreparedStreet, ReadStreet, address_similarity,
+    address_similarity_read, read_street,
 };
 pub(crate) use dates::{DateLevel, compare_dates};
 pub(crate) use edit::{

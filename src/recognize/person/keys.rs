@@ -99,8 +99,17 @@ pub(super) enum StreetKey<'a> {
 impl<'a> StreetKey<'a> {
     /// The line's words and numbers, put back together from the block's section (see
     /// `street`), for [`StreetKey::Read`] only.
+    #[cfg(test)]
     pub(super) fn read(section: &'a str) -> compare::ReadStreet<'a> {
         let mut street = compare::ReadStreet::new();
+        Self::read_into(section, &mut street);
+        street
+    }
+
+    /// [`read`](Self::read) into `street`, in place of what it held: the words and numbers
+    /// are a few hundred bytes, copied on every return.
+    pub(super) fn read_into(section: &'a str, street: &mut compare::ReadStreet<'a>) {
+        street.clear();
         let mut reader = Reader {
             block: section,
             at: 0,
@@ -116,7 +125,6 @@ impl<'a> StreetKey<'a> {
             let suffix = reader.text().flatten().unwrap_or_default();
             street.push_number(main, suffix);
         }
-        street
     }
 }
 

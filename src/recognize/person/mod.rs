@@ -218,14 +218,15 @@ impl PersonMatcher {
         out: &mut Evidence,
     ) {
         keys.refill(block, patron);
-        // Filled here rather than returned: the list is half a kilobyte, copied on return.
-        let mut levels = Levels::new();
-        push_levels(&prepared.side, street, keys, &mut levels);
-        for (field, level) in levels.iter() {
-            out.push(self.item(*field, *level, prepared));
-        }
+        // Each level weighed as it is found: no list of levels built, then read again.
+        push_levels(&prepared.side, street, keys, &mut |field, level| {
+            out.push(self.item(field, level, prepared));
+        });
     }
 
+    // Inlined where each field is compared: the field is then known there, and most of
+    // the matching on it folds away.
+    #[inline(always)]
     fn item(&self, field: Field, level: Compared<'_>, prepared: &Prepared<'_>) -> EvidenceItem {
         let Some((level, value)) = level else {
             return EvidenceItem::new(field, Agreement::Missing, "missing on one side", 0.0);
@@ -536,10 +537,11 @@ impl PersonMatcher {
         // Look every candidate's block up, and read each of its cache lines, before
         // scoring any: these loads do not depend on each other, so their cache misses
         // overlap instead of each candidate waiting for its own.
-        let blocks: SmallVec<[Option<&str>; 16]> = patrons
-            .iter()
-            .map(|p| prepared.index.comparison_keys(p))
-            .collect();
+        // Pushed one by one into room made once: collecting goes through a generic extend.
+        let mut blocks: SmallVec<[Option<&str>; 16]> = SmallVec::with_capacity(patrons.len());
+        for patron in patrons {
+            blocks.push(prepared.index.comparison_keys(patron));
+        }
         touch(blocks.iter().copied());
         let mut keys = ProfileKeys::default();
         let street = prepared.side.street_read();
@@ -704,11 +706,11 @@ impl Shortcut<'_, '_> {
         if !self.usable {
             return self.hand_back(&[], scored);
         }
-        let blocks: SmallVec<[(&PatronView<'v>, Option<&str>); 16]> = candidates
-            .iter()
-            .filter(|c| c.id() != holder)
-            .map(|c| (c, self.prepared.index.comparison_keys(c)))
-            .collect();
+        let mut blocks: SmallVec<[(&PatronView<'v>, Option<&str>); 16]> =
+            SmallVec::with_capacity(candidates.len());
+        for candidate in candidates.iter().filter(|c| c.id() != holder) {
+            blocks.push((candidate, self.prepared.index.comparison_keys(candidate)));
+        }
         // Read every block's first byte before comparing any, so their cache misses
         // overlap (as scoring does).
         touch(blocks.iter().map(|(_, block)| *block));
@@ -717,45 +719,51 @@ impl Shortcut<'_, '_> {
         let street = self.prepared.side.street_read();
         for (candidate, block) in blocks {
             let read = keys.refill(block, candidate);
-            let mut levels = Levels::new();
-            push_other_levels(&self.prepared.side, street.as_ref(), &keys, &mut levels);
-            let mut rest = 0.0;
-            let mut items = SmallVec::new();
-            for &(field, level) in &levels {
-                let item = self.matcher.item(field, level, self.prepared);
-                // Agreeing on a household field with another name makes a household.
-                if item.agreement() == Agreement::Agrees
-                    && matches!(
-                        field,
-                        Field::Email | Field::Phone | Field::CardToken | Field::Address
-                    )
-                {
-                    return self.hand_back(&others, scored);
-                }
-                rest += item.weight();
-                items.push(item);
-            }
-            let agrees_exactly = items.iter().any(|item: &EvidenceItem| {
-                item.agreement() == Agreement::Agrees && item.weight() > 0.0
+            // Filled where it is kept: the bound is a third of a kilobyte, copied on a move.
+            others.push(Bounded {
+                patron: candidate,
+                block: block.filter(|_| read),
+                others: SmallVec::new(),
+                names: None,
+                most: 0.0,
             });
+            let Some(bounded) = others.last_mut() else {
+                break;
+            };
+            let (mut rest, mut household, mut agrees_exactly) = (0.0, false, false);
+            let (matcher, prepared) = (self.matcher, self.prepared);
+            push_other_levels(
+                &prepared.side,
+                street.as_ref(),
+                &keys,
+                &mut |field, level| {
+                    let item = matcher.item(field, level, prepared);
+                    if item.agreement() == Agreement::Agrees {
+                        // Agreeing on a household field with another name makes a household.
+                        household |= matches!(
+                            field,
+                            Field::Email | Field::Phone | Field::CardToken | Field::Address
+                        );
+                        agrees_exactly |= item.weight() > 0.0;
+                    }
+                    rest += item.weight();
+                    bounded.others.push(item);
+                },
+            );
+            if household {
+                others.pop();
+                return self.hand_back(&others, scored);
+            }
             let mut most = self.names + rest;
-            let mut names = None;
             if !self.outscores(most, agrees_exactly) {
                 // With their names at best they could compete: compare the names, so the
                 // bound is their actual score (and the comparison is kept for ranking).
                 let compared = self.names_of(&keys);
                 most = compared[0].weight() + compared[1].weight() + rest;
-                names = Some(compared);
+                bounded.names = Some(compared);
             }
-            let could_compete = !self.outscores(most, agrees_exactly);
-            others.push(Bounded {
-                patron: candidate,
-                block: block.filter(|_| read),
-                others: items,
-                names,
-                most,
-            });
-            if could_compete {
+            bounded.most = most;
+            if !self.outscores(most, agrees_exactly) {
                 return self.hand_back(&others, scored);
             }
         }
@@ -1036,6 +1044,8 @@ struct SignalSide<'a> {
     /// The year each of the signals' e-mails ends in (see [`mailbox_year`]), in their
     /// order, on first need: the bound and every comparison with a dated patron read it.
     mailbox_years: std::cell::OnceCell<SmallVec<[Option<u8>; 1]>>,
+    /// The postcode read once: every candidate's postcodes are compared with it.
+    postcode: Option<compare::PreparedPostcode<'a>>,
 }
 
 /// The part of [`SignalSide`] only inexact comparisons read.
@@ -1103,6 +1113,10 @@ impl<'a> SignalSide<'a> {
             name_letters: std::cell::OnceCell::new(),
             household_mailbox: std::cell::OnceCell::new(),
             mailbox_years: std::cell::OnceCell::new(),
+            postcode: signals
+                .address()
+                .postcode()
+                .map(compare::PreparedPostcode::new),
         }
     }
 
@@ -1690,21 +1704,28 @@ fn levels<'a>(signals: &'a NormalizedSignals, patron: &PatronView<'a>) -> Levels
 /// [`levels`], with the signals' side worked out beforehand.
 fn levels_of<'a>(side: &SignalSide<'a>, patron: &ProfileKeys<'_>) -> Levels<'a> {
     let mut out = Levels::new();
-    push_levels(side, side.street_read().as_ref(), patron, &mut out);
+    push_levels(
+        side,
+        side.street_read().as_ref(),
+        patron,
+        &mut |field, level| {
+            out.push((field, level));
+        },
+    );
     out
 }
 
-/// [`levels_of`], added to `out`, with the signals' street put together beforehand
-/// ([`SignalSide::street_read`]).
+/// [`levels_of`], each handed to `out` as it is found, with the signals' street put
+/// together beforehand ([`SignalSide::street_read`]).
 fn push_levels<'a>(
     side: &SignalSide<'a>,
     street: Option<&compare::ReadStreet<'_>>,
     patron: &ProfileKeys<'_>,
-    out: &mut Levels<'a>,
+    out: &mut impl FnMut(Field, Compared<'a>),
 ) {
     let (given, family) = compare_names(side, &patron.names);
-    out.push((Field::GivenName, given));
-    out.push((Field::FamilyName, family));
+    out(Field::GivenName, given);
+    out(Field::FamilyName, family);
     push_other_levels(side, street, patron, out);
 }
 
@@ -1713,7 +1734,7 @@ fn push_other_levels<'a>(
     side: &SignalSide<'a>,
     street: Option<&compare::ReadStreet<'_>>,
     patron: &ProfileKeys<'_>,
-    out: &mut Levels<'a>,
+    out: &mut impl FnMut(Field, Compared<'a>),
 ) {
     let signals = side.signals;
     let my_emails = || {
@@ -1750,8 +1771,8 @@ fn push_other_levels<'a>(
         ),
         (None, None) => None,
     };
-    out.push((Field::BirthDate, birth.map(|level| (level, ValueRef::None))));
-    out.push((Field::Email, compare_emails(side, patron)));
+    out(Field::BirthDate, birth.map(|level| (level, ValueRef::None)));
+    out(Field::Email, compare_emails(side, patron));
     let phone = best_identifier(signals, patron, IdentifierKind::Phone, |a, b| {
         if a == b {
             Level::Exact
@@ -1767,10 +1788,10 @@ fn push_other_levels<'a>(
         }
         phone => phone,
     };
-    out.push((Field::Phone, phone));
-    out.push((Field::Address, compare_streets(side, street, patron)));
-    out.push((Field::Postcode, compare_postcodes(signals, patron)));
-    out.push((
+    out(Field::Phone, phone);
+    out(Field::Address, compare_streets(side, street, patron));
+    out(Field::Postcode, compare_postcodes(side, patron));
+    out(
         Field::CardToken,
         best_identifier(signals, patron, IdentifierKind::CardToken, |a, b| {
             if a == b {
@@ -1779,8 +1800,8 @@ fn push_other_levels<'a>(
                 Level::Different
             }
         }),
-    ));
-    out.push((Field::ExternalId, compare_external(signals, patron)));
+    );
+    out(Field::ExternalId, compare_external(signals, patron));
 }
 
 /// Whether an e-mail's local part is spelled from the signals' own names alone (with
@@ -1945,12 +1966,13 @@ fn compare_emails_split<'a>(side: &SignalSide<'a>, patron: &ProfileKeys<'_>) -> 
         return best;
     }
     // Each of the patron's e-mails split once, for every rule that reads its parts.
-    let their_emails: SmallVec<[compare::PreparedEmail<'_>; 4]> = patron
-        .identifiers
-        .iter()
-        .filter(|i| i.kind == IdentifierKind::Email)
-        .map(|i| compare::PreparedEmail::new(i.value))
-        .collect();
+    // (Pushed one by one: collecting through the filter reserves for none and grows.)
+    let mut their_emails: SmallVec<[compare::PreparedEmail<'_>; 4]> = SmallVec::new();
+    for theirs in &patron.identifiers {
+        if theirs.kind == IdentifierKind::Email {
+            their_emails.push(compare::PreparedEmail::new(theirs.value));
+        }
+    }
     for mine in side.emails() {
         for theirs in &their_emails {
             let l = mine.level(theirs, side);
@@ -2110,16 +2132,21 @@ fn compare_streets<'a>(
 ) -> Option<(Level, ValueRef<'a>)> {
     let line = side.signals.address().street()?;
     let mut best: Option<f64> = None;
+    let mut read = None;
     for &(theirs, _) in &patron.addresses {
         if let Some(theirs) = theirs {
             // The record's line was read once for every candidate, and a block keeps each
             // candidate's line read.
-            let s = match (theirs, street) {
-                (StreetKey::Read(words), Some(mine)) => mine.similarity(&StreetKey::read(words)),
-                (StreetKey::Read(words), None) => {
-                    compare::address_similarity_read(line, &StreetKey::read(words))
+            let s = match theirs {
+                StreetKey::Read(words) => {
+                    let read = read.get_or_insert_with(compare::ReadStreet::new);
+                    StreetKey::read_into(words, read);
+                    match street {
+                        Some(mine) => mine.similarity(read),
+                        None => compare::address_similarity_read(line, read),
+                    }
                 }
-                (StreetKey::Line(theirs), _) => match side.street() {
+                StreetKey::Line(theirs) => match side.street() {
                     Some(prepared) => prepared.similarity(theirs),
                     None => compare::address_similarity(line, theirs),
                 },
@@ -2139,14 +2166,15 @@ fn compare_streets<'a>(
 }
 
 fn compare_postcodes<'a>(
-    signals: &'a NormalizedSignals,
+    side: &SignalSide<'a>,
     patron: &ProfileKeys<'_>,
 ) -> Option<(Level, ValueRef<'a>)> {
-    let postcode = signals.address().postcode()?;
+    let postcode = side.signals.address().postcode()?;
+    let mine = side.postcode.as_ref()?;
     let mut best: Option<Level> = None;
     for &(_, theirs) in &patron.addresses {
         if let Some(theirs) = theirs {
-            let l = match compare::postcode_level(postcode, theirs) {
+            let l = match mine.level(theirs) {
                 PostcodeLevel::Exact => Level::Exact,
                 PostcodeLevel::Near => Level::Near,
                 PostcodeLevel::Different => Level::Different,
