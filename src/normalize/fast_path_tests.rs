@@ -166,7 +166,7 @@ fn plain_email() -> impl Strategy<Value = String> {
     (
         "[A-Za-z0-9.+_-]{0,70}",
         prop_oneof![3 => domains.prop_map(str::to_owned), 1 => long_domain],
-        "[ \t]{0,2}",
+        "[ \t\n\r\u{B}\u{C}]{0,2}",
     )
         .prop_map(|(local, domain, space)| format!("{space}{local}@{domain}{space}"))
 }
@@ -241,7 +241,7 @@ proptest! {
             any_value(),
             ascii_string(200),
             "[A-Za-z' `.-]{100,160}",
-            "[ \t]{0,2}[A-Za-z]{0,130}[ \t\n]{0,2}",
+            "[ \t\r\u{B}]{0,2}[A-Za-z]{0,130}[ \t\n\u{C}]{0,2}",
         ],
         max_bytes in prop::sample::select(vec![16usize, 130, 512, 1024, 4096]),
         prefix in tricky_string(8),

@@ -69,18 +69,22 @@ pub(crate) fn written_and_key_into(
     max_bytes: usize,
     out: &mut Buf,
 ) -> Result<usize, Rejection> {
+    // Most name parts are one word of ASCII letters, perhaps with spaces around it:
+    // written as the word, with the word lowercased as its key. Such a part has
+    // nothing screening refuses, so it is taken before screening.
+    let word = text::trim_screened_space(raw.as_bytes());
+    if raw.len() <= max_bytes.min(ONE_PASS_BYTES)
+        && !word.is_empty()
+        && word.iter().all(u8::is_ascii_alphabetic)
+    {
+        out.push_ascii(word);
+        let key_start = out.len();
+        out.push_ascii(word);
+        out.make_ascii_lowercase_from(key_start);
+        return Ok(key_start);
+    }
     let ascii = text::screen_ascii(raw, max_bytes)?;
     if ascii && raw.len() <= ONE_PASS_BYTES {
-        // Most name parts are one word of letters: written as they are, their key is
-        // the word lowercased.
-        let word = text::trim_ascii_space(raw.as_bytes());
-        if !word.is_empty() && word.iter().all(u8::is_ascii_alphabetic) {
-            out.push_ascii(word);
-            let key_start = out.len();
-            out.push_ascii(word);
-            out.make_ascii_lowercase_from(key_start);
-            return Ok(key_start);
-        }
         return written_and_key_ascii(raw.as_bytes(), out);
     }
     if !ascii && raw.len() <= MAX_RAW_BYTES {

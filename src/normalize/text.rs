@@ -119,6 +119,22 @@ pub(crate) fn trim_ascii_space(raw: &[u8]) -> &[u8] {
     raw.get(start..end).unwrap_or_default()
 }
 
+/// `raw` without the whitespace screening lets through (space, tab, line feed, carriage
+/// return) at either end: for a fast path that reads input before it is screened, which
+/// must leave the other controls in place for screening to find.
+pub(crate) fn trim_screened_space(raw: &[u8]) -> &[u8] {
+    let screened_space = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
+    let start = raw
+        .iter()
+        .position(|b| !screened_space(b))
+        .unwrap_or(raw.len());
+    let end = raw
+        .iter()
+        .rposition(|b| !screened_space(b))
+        .map_or(start, |i| i + 1);
+    raw.get(start..end).unwrap_or_default()
+}
+
 /// Iterator returned by [`visible`].
 #[derive(Debug, Clone)]
 pub(crate) struct Visible<'a> {
