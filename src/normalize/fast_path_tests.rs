@@ -222,9 +222,13 @@ proptest! {
     }
 
     #[test]
-    fn clean_text_matches_the_general_path(raw in any_value(), prefix in tricky_string(8)) {
-        let fast = after_prefix(&prefix, |out| text::clean_into(&raw, 1024, out));
-        prop_assert_eq!(fast, clean_general(&raw, 1024));
+    fn clean_text_matches_the_general_path(
+        raw in prop_oneof![any_value(), "[ \t]{0,2}[ -~]{0,30}( {1,2}[ -~]{1,10}){0,3}[ \n]{0,2}"],
+        max_bytes in prop::sample::select(vec![8usize, 30, 1024]),
+        prefix in tricky_string(8),
+    ) {
+        let fast = after_prefix(&prefix, |out| text::clean_into(&raw, max_bytes, out));
+        prop_assert_eq!(fast, clean_general(&raw, max_bytes));
     }
 
     #[test]
@@ -242,6 +246,7 @@ proptest! {
             ascii_string(200),
             "[A-Za-z' `.-]{100,160}",
             "[ \t\r\u{B}]{0,2}[A-Za-z]{0,130}[ \t\n\u{C}]{0,2}",
+            "[ \t]{0,2}[A-Za-z]{1,20}([ \t]{1,2}[A-Za-z'-]{1,20}){0,3}[ \n]{0,2}",
         ],
         max_bytes in prop::sample::select(vec![16usize, 130, 512, 1024, 4096]),
         prefix in tricky_string(8),

@@ -189,8 +189,29 @@ impl Iterator for Visible<'_> {
 ///
 /// What [`screen`] refuses, and [`Rejection::Empty`] when nothing visible is left.
 pub(crate) fn clean_into(raw: &str, max_bytes: usize, out: &mut Buf) -> Result<(), Rejection> {
+    // Most text is already clean: printable ASCII words with one space between. It has
+    // nothing screening refuses, and is written as it is, without the spaces around it.
+    let words = raw.trim_matches(' ');
+    if raw.len() <= max_bytes && !words.is_empty() && is_plain_words(words.as_bytes()) {
+        out.push_str(words);
+        return Ok(());
+    }
     let ascii = screen_ascii(raw, max_bytes)?;
     clean_screened_into(raw, ascii, out)
+}
+
+/// Whether `text` is printable ASCII with no two spaces together: the clean text of
+/// itself (less any spaces at either end), needing no screening.
+pub(crate) fn is_plain_words(text: &[u8]) -> bool {
+    let mut after_space = false;
+    for &b in text {
+        let space = b == b' ';
+        if !matches!(b, b' '..=b'~') || (space && after_space) {
+            return false;
+        }
+        after_space = space;
+    }
+    true
 }
 
 /// [`clean_into`] for `raw` that [`screen_ascii`] accepted, saying whether it is `ascii`.
