@@ -199,11 +199,9 @@ impl Signals {
                 spans[1] = Some(folded..written.len());
             }
         }
+        // The parts are end to end in the buffer, in the order the name keeps them.
         let name = (self.given_name.is_some() || self.family_name.is_some()).then(|| {
-            let text = written.as_str();
-            let [given, given_key, family, family_key] =
-                name_spans.map(|span| span.and_then(|span| text.get(span)));
-            PersonName::new(given.zip(given_key), family.zip(family_key))
+            PersonName::from_written(written.as_str(), name_spans.map(|span| Some(span?.len())))
         });
         written.truncate(0);
 
@@ -301,9 +299,13 @@ impl Signals {
             }
             None => None,
         };
-        let text = written.as_str();
-        let part = |span: Option<core::ops::Range<usize>>| span.and_then(|span| text.get(span));
-        let address = Address::new(part(street), part(postcode), part(city), country);
+        let address = if written.len() == 0 {
+            Address::new(None, None, None, country)
+        } else {
+            let text = written.as_str();
+            let part = |span: Option<core::ops::Range<usize>>| span.and_then(|span| text.get(span));
+            Address::new(part(street), part(postcode), part(city), country)
+        };
 
         if let Some(date) = self.birth_date {
             // Nobody alive was born before 1880; a date after the event is a typo.

@@ -179,6 +179,33 @@ impl<const N: usize> Parts<N> {
         }
     }
 
+    /// [`new`](Self::new) for parts written end to end in `text`, in order, each given by
+    /// its length (`None`: absent): the text is copied once, whole. Lengths that do not
+    /// cut all of `text` into whole characters are read part by part, as `new` would.
+    fn joined(text: &str, lens: [Option<usize>; N]) -> Self {
+        let mut parts = [None; N];
+        let mut kept = [Self::ABSENT; N];
+        let mut end = 0;
+        let mut whole = true;
+        for ((part, kept), len) in parts.iter_mut().zip(&mut kept).zip(lens) {
+            if let Some(len) = len {
+                *part = text.get(end..end + len);
+                end += len;
+                match (part, u32::try_from(len)) {
+                    (Some(_), Ok(len)) if len != Self::ABSENT => *kept = len,
+                    _ => whole = false,
+                }
+            }
+        }
+        if !whole || end != text.len() {
+            return Self::new(parts);
+        }
+        Self {
+            text: (!text.is_empty()).then(|| Pii::new(text)),
+            lens: kept,
+        }
+    }
+
     /// [`new`](Self::new) from parts read as bytes: their UTF-8 is checked once for all
     /// of them together (checking each short part alone cost more than reading it), and
     /// each part must end on a character boundary, so each is UTF-8 on its own.
@@ -264,6 +291,7 @@ impl PersonName {
     const FAMILY: usize = 2;
     const FAMILY_KEY: usize = 3;
 
+    #[cfg(test)]
     pub(crate) fn new(given: Option<(&str, &str)>, family: Option<(&str, &str)>) -> Self {
         Self::from_parts(
             given.map(|(raw, _)| raw),
@@ -271,6 +299,14 @@ impl PersonName {
             given.map(|(_, key)| key),
             family.map(|(_, key)| key),
         )
+    }
+
+    /// A name whose parts (given, given key, family, family key; each by its length,
+    /// `None` when absent) are written end to end in `text`, in that order.
+    pub(crate) fn from_written(text: &str, lens: [Option<usize>; 4]) -> Self {
+        Self {
+            parts: Parts::joined(text, lens),
+        }
     }
 
     fn from_parts(
@@ -1043,6 +1079,50 @@ impl<'de> Deserialize<'de> for SparsePreferences {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_name_written_end_to_end_is_the_name_of_its_parts() {
+        let cases: [(&str, [Option<usize>; 4], PersonName); 5] = [
+            (
+                "Zoëzoe",
+                [Some(4), Some(3), None, None],
+                PersonName::new(Some(("Zoë", "zoe")), None),
+            ),
+            (
+                "Ngng",
+                [None, None, Some(2), Some(2)],
+                PersonName::new(None, Some(("Ng", "ng"))),
+            ),
+            (
+                "AnaanaSilvasilva",
+                [Some(3), Some(3), Some(5), Some(5)],
+                PersonName::new(Some(("Ana", "ana")), Some(("Silva", "silva"))),
+            ),
+            ("", [None; 4], PersonName::new(None, None)),
+            // Lengths that do not add up, or cut a character, are read part by part.
+            (
+                "Zoëzoe!",
+                [Some(4), Some(3), None, None],
+                PersonName::new(Some(("Zoë", "zoe")), None),
+            ),
+        ];
+        for (text, lens, want) in cases {
+            let got = PersonName::from_written(text, lens);
+            assert_eq!(got, want);
+            assert_eq!(
+                [got.given(), got.given_key(), got.family(), got.family_key()],
+                [
+                    want.given(),
+                    want.given_key(),
+                    want.family(),
+                    want.family_key()
+                ]
+            );
+        }
+        let cut = PersonName::from_written("Zoëzoe", [Some(3), Some(4), None, None]);
+        assert_eq!(cut.given(), None);
+        assert_eq!(cut.given_key(), None);
+    }
 
     #[test]
     fn names_read_back_from_bytes_as_written_and_refuse_what_is_not_utf8() {

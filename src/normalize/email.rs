@@ -13,48 +13,45 @@ const MAX_RAW_BYTES: usize = 1024;
 
 /// A mail provider known to deliver several spellings of an address to one mailbox.
 struct Provider {
-    /// Domains the provider's addresses use, lowercase.
-    domains: &'static [&'static str],
-    /// The domain all of them are rewritten to, where the provider treats its domains as
+    /// The domain all of its domains are rewritten to, where the provider treats them as
     /// one (an address at googlemail.com is the same mailbox at gmail.com).
     canonical_domain: Option<&'static str>,
     /// Whether dots in the local part are ignored by the provider.
     ignores_dots: bool,
 }
 
-/// Providers whose variations are dropped. Every one of them delivers `name+tag@` to
-/// `name@` (sub-addressing), so the tag is always dropped. Only Gmail also ignores dots.
+/// Gmail: dots ignored, `googlemail.com` is `gmail.com`.
+const GMAIL: Provider = Provider {
+    canonical_domain: Some("gmail.com"),
+    ignores_dots: true,
+};
+
+/// Providers that only drop the tag.
+const SUB_ADDRESSING: Provider = Provider {
+    canonical_domain: None,
+    ignores_dots: false,
+};
+
+/// The provider whose variations are dropped for an address at `domain` (lowercase).
+/// Every one of them delivers `name+tag@` to `name@` (sub-addressing), so the tag is
+/// always dropped. Only Gmail also ignores dots.
 ///
 /// Yahoo is deliberately absent: its disposable addresses use `-` and are separate
 /// mailboxes, and it does not document `+` delivery for every account, so neither rule
 /// would be safe there. Unknown domains keep their tags, as the tag may be part of the
 /// mailbox name.
-const PROVIDERS: &[Provider] = &[
-    Provider {
-        domains: &["gmail.com", "googlemail.com"],
-        canonical_domain: Some("gmail.com"),
-        ignores_dots: true,
-    },
-    Provider {
-        domains: &[
-            "outlook.com",
-            "hotmail.com",
-            "hotmail.co.uk",
-            "live.com",
-            "msn.com",
-            "icloud.com",
-            "me.com",
-            "mac.com",
-            "fastmail.com",
-            "fastmail.fm",
-            "protonmail.com",
-            "proton.me",
-            "pm.me",
-        ],
-        canonical_domain: None,
-        ignores_dots: false,
-    },
-];
+///
+/// A `match` rather than a table searched in order: the domain's length picks the few
+/// candidates, compared without a call.
+fn provider(domain: &[u8]) -> Option<&'static Provider> {
+    match domain {
+        b"gmail.com" | b"googlemail.com" => Some(&GMAIL),
+        b"outlook.com" | b"hotmail.com" | b"hotmail.co.uk" | b"live.com" | b"msn.com"
+        | b"icloud.com" | b"me.com" | b"mac.com" | b"fastmail.com" | b"fastmail.fm"
+        | b"protonmail.com" | b"proton.me" | b"pm.me" => Some(&SUB_ADDRESSING),
+        _ => None,
+    }
+}
 
 /// The canonical form of an email address, for recognizing the same mailbox however it
 /// was typed.
@@ -109,6 +106,9 @@ pub(crate) fn email_into(raw: &str, out: &mut Buf) -> Result<(), Rejection> {
             max_bytes: MAX_BYTES,
         });
     }
+    if plain_ascii_into(raw.as_bytes(), out) {
+        return Ok(());
+    }
     if text::screen_ascii(raw, MAX_RAW_BYTES)? {
         canonical_ascii(raw.as_bytes(), out)
     } else {
@@ -152,6 +152,72 @@ pub(super) fn canonical_ascii(raw: &[u8], out: &mut Buf) -> Result<(), Rejection
     out.push_ascii(address);
     out.make_ascii_lowercase_from(start);
     finish(out, start, at)
+}
+
+/// Writes the canonical form of `raw` when it is a plain address: ASCII, perhaps with
+/// spaces, tabs or line breaks around it, that passes every check. One pass over the
+/// bytes checks and lowercases them, and the provider's rules are applied while the
+/// local part is copied out. Returns `false`, having written nothing, for anything else
+/// (or an address near a length limit), so that the general steps screen it and find
+/// its error.
+fn plain_ascii_into(raw: &[u8], out: &mut Buf) -> bool {
+    let address = text::trim_screened_space(raw);
+    // The rules only shorten an address, so one this short stays within the limit.
+    if address.len() > MAX_BYTES {
+        return false;
+    }
+    // Every byte the checks let through is printable ASCII (no control character, so
+    // screening has nothing to refuse), and an `@` only once.
+    let mut lowered = [0u8; MAX_BYTES];
+    let mut at = None;
+    let mut part = IN_LOCAL;
+    for (i, (&b, slot)) in address.iter().zip(&mut lowered).enumerate() {
+        let class = ADDRESS_CLASS.get(usize::from(b)).copied().unwrap_or(0);
+        if class & part == 0 {
+            if b != b'@' || at.is_some() {
+                return false;
+            }
+            at = Some(i);
+            part = IN_DOMAIN;
+        }
+        *slot = b.to_ascii_lowercase();
+    }
+    let (Some(at), Some(lowered)) = (at, lowered.get(..address.len())) else {
+        return false;
+    };
+    let (local, domain) = split(lowered, at);
+    // A fully qualified domain may end in a dot; mail systems ignore it.
+    let domain = domain.strip_suffix(b".").unwrap_or(domain);
+    let empty_label = domain.first() == Some(&b'.')
+        || domain.last() == Some(&b'.')
+        || domain.windows(2).any(|pair| pair == b"..");
+    if local.is_empty() || !domain.contains(&b'.') || empty_label {
+        return false;
+    }
+    let (local, ignores_dots, domain) = match provider(domain) {
+        Some(provider) => {
+            let untagged = local.split(|&b| b == b'+').next().unwrap_or_default();
+            let domain = provider.canonical_domain.map_or(domain, str::as_bytes);
+            (untagged, provider.ignores_dots, domain)
+        }
+        None => (local, false, domain),
+    };
+    let start = out.len();
+    if ignores_dots {
+        for piece in local.split(|&b| b == b'.') {
+            out.push_ascii(piece);
+        }
+    } else {
+        out.push_ascii(local);
+    }
+    let local_len = out.len() - start;
+    if local_len == 0 || local_len > MAX_LOCAL_BYTES {
+        out.truncate(start);
+        return false;
+    }
+    out.push('@');
+    out.push_ascii(domain);
+    true
 }
 
 /// Whether an address (ASCII, trimmed) with its first `@` at `at` has nothing the checks
@@ -283,10 +349,7 @@ fn finish(out: &mut Buf, start: usize, at: Option<usize>) -> Result<(), Rejectio
         return Err(malformed("no empty labels in the domain"));
     }
 
-    let provider = PROVIDERS
-        .iter()
-        .find(|p| p.domains.iter().any(|d| d.as_bytes() == domain));
-    if let Some(provider) = provider {
+    if let Some(provider) = provider(domain) {
         apply(provider, out, start);
     }
 
@@ -355,14 +418,40 @@ mod tests {
     use super::*;
 
     #[test]
-    fn provider_domains_are_canonical_lowercase() {
-        for provider in PROVIDERS {
-            for domain in provider.domains {
-                assert_eq!(
-                    email(&format!("a@{domain}")),
-                    Ok(format!("a@{}", provider.canonical_domain.unwrap_or(domain)))
-                );
-            }
+    fn provider_rules_apply_to_each_provider_domain() {
+        let gmail = ["gmail.com", "googlemail.com"];
+        let tags_only = [
+            "outlook.com",
+            "hotmail.com",
+            "hotmail.co.uk",
+            "live.com",
+            "msn.com",
+            "icloud.com",
+            "me.com",
+            "mac.com",
+            "fastmail.com",
+            "fastmail.fm",
+            "protonmail.com",
+            "proton.me",
+            "pm.me",
+        ];
+        for domain in gmail {
+            assert_eq!(email(&format!("A.b+t@{domain}")), Ok("ab@gmail.com".into()));
+            let upper = domain.to_ascii_uppercase();
+            assert_eq!(email(&format!("A.b+t@{upper}.")), Ok("ab@gmail.com".into()));
         }
+        for domain in tags_only {
+            assert_eq!(
+                email(&format!("A.b+t@{domain}")),
+                Ok(format!("a.b@{domain}"))
+            );
+            let upper = domain.to_ascii_uppercase();
+            assert_eq!(
+                email(&format!("A.b+t@{upper}.")),
+                Ok(format!("a.b@{domain}"))
+            );
+        }
+        assert_eq!(email("A.b+t@yahoo.com"), Ok("a.b+t@yahoo.com".into()));
+        assert_eq!(email("A.b+t@xgmail.com"), Ok("a.b+t@xgmail.com".into()));
     }
 }

@@ -69,6 +69,17 @@ pub(crate) fn written_and_key_into(
     max_bytes: usize,
     out: &mut Buf,
 ) -> Result<usize, Rejection> {
+    // Most name parts are ASCII letters, in words with one space between, perhaps
+    // with spaces around them: written as the words, with the words lowercased as the
+    // key. Such a part has nothing screening refuses, so it is taken before screening.
+    let words = text::trim_screened_space(raw.as_bytes());
+    if raw.len() <= max_bytes.min(ONE_PASS_BYTES) && is_plain_name(words) {
+        out.push_ascii(words);
+        let key_start = out.len();
+        out.push_ascii(words);
+        out.make_ascii_lowercase_from(key_start);
+        return Ok(key_start);
+    }
     let ascii = text::screen_ascii(raw, max_bytes)?;
     if ascii && raw.len() <= ONE_PASS_BYTES {
         return written_and_key_ascii(raw.as_bytes(), out);
@@ -87,6 +98,23 @@ pub(crate) fn written_and_key_into(
         fold(text::visible(raw), out)?;
     }
     Ok(key_start)
+}
+
+/// Whether `words` are ASCII letters with single spaces between (none at either end):
+/// both the text written for them and, lowercased, their key.
+fn is_plain_name(words: &[u8]) -> bool {
+    // One pass; a space may not come first, after another, or last.
+    let mut after_space = true;
+    for &b in words {
+        if b.is_ascii_alphabetic() {
+            after_space = false;
+        } else if b == b' ' && !after_space {
+            after_space = true;
+        } else {
+            return false;
+        }
+    }
+    !after_space
 }
 
 /// Longest input [`written_and_key_ascii`] takes: what it writes is built on the stack.

@@ -8,7 +8,6 @@
 
 use super::Rejection;
 use core::str::Chars;
-use smallvec::SmallVec;
 
 /// Rejects `raw` if it is longer than `max_bytes`.
 ///
@@ -120,6 +119,22 @@ pub(crate) fn trim_ascii_space(raw: &[u8]) -> &[u8] {
     raw.get(start..end).unwrap_or_default()
 }
 
+/// `raw` without the whitespace screening lets through (space, tab, line feed, carriage
+/// return) at either end: for a fast path that reads input before it is screened, which
+/// must leave the other controls in place for screening to find.
+pub(crate) fn trim_screened_space(raw: &[u8]) -> &[u8] {
+    let screened_space = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
+    let start = raw
+        .iter()
+        .position(|b| !screened_space(b))
+        .unwrap_or(raw.len());
+    let end = raw
+        .iter()
+        .rposition(|b| !screened_space(b))
+        .map_or(start, |i| i + 1);
+    raw.get(start..end).unwrap_or_default()
+}
+
 /// Iterator returned by [`visible`].
 #[derive(Debug, Clone)]
 pub(crate) struct Visible<'a> {
@@ -174,8 +189,29 @@ impl Iterator for Visible<'_> {
 ///
 /// What [`screen`] refuses, and [`Rejection::Empty`] when nothing visible is left.
 pub(crate) fn clean_into(raw: &str, max_bytes: usize, out: &mut Buf) -> Result<(), Rejection> {
+    // Most text is already clean: printable ASCII words with one space between. It has
+    // nothing screening refuses, and is written as it is, without the spaces around it.
+    let words = raw.trim_matches(' ');
+    if raw.len() <= max_bytes && !words.is_empty() && is_plain_words(words.as_bytes()) {
+        out.push_str(words);
+        return Ok(());
+    }
     let ascii = screen_ascii(raw, max_bytes)?;
     clean_screened_into(raw, ascii, out)
+}
+
+/// Whether `text` is printable ASCII with no two spaces together: the clean text of
+/// itself (less any spaces at either end), needing no screening.
+pub(crate) fn is_plain_words(text: &[u8]) -> bool {
+    let mut after_space = false;
+    for &b in text {
+        let space = b == b' ';
+        if !matches!(b, b' '..=b'~') || (space && after_space) {
+            return false;
+        }
+        after_space = space;
+    }
+    true
 }
 
 /// [`clean_into`] for `raw` that [`screen_ascii`] accepted, saying whether it is `ascii`.
@@ -204,11 +240,24 @@ pub(crate) fn clean_screened_into(raw: &str, ascii: bool, out: &mut Buf) -> Resu
 /// Text being written on the stack: a normalized value, or several end to end, that fits
 /// in [`Buf::INLINE`] bytes is built without touching the heap, so that the one owned
 /// copy made of it at the end is the only allocation.
+///
+/// A plain array and a length rather than a small-vector type: appending a few bytes is
+/// then one bounds check and one copy, where the small vector asked whether it was
+/// inline, reserved and moved its (empty) tail on every append.
 // No `Debug`: it holds personal data.
-#[derive(Default)]
 pub(crate) struct Buf {
-    /// Valid UTF-8 at every step: only whole characters are appended and cut.
-    bytes: SmallVec<[u8; Buf::INLINE]>,
+    /// The text while it fits: `inline[..len]`. Valid UTF-8 at every step: only whole
+    /// characters are appended and cut.
+    inline: [u8; Buf::INLINE],
+    len: usize,
+    /// The whole text, once it has outgrown `inline` (then `inline` and `len` are unused).
+    spilled: Option<Vec<u8>>,
+}
+
+impl Default for Buf {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl Buf {
@@ -217,67 +266,116 @@ impl Buf {
     pub(crate) const INLINE: usize = 256;
 
     pub(crate) fn new() -> Self {
-        Self::default()
+        Self {
+            inline: [0; Buf::INLINE],
+            len: 0,
+            spilled: None,
+        }
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.bytes.len()
+        match &self.spilled {
+            Some(bytes) => bytes.len(),
+            None => self.len,
+        }
+    }
+
+    /// The bytes written.
+    fn bytes(&self) -> &[u8] {
+        match &self.spilled {
+            Some(bytes) => bytes,
+            None => self.inline.get(..self.len).unwrap_or_default(),
+        }
+    }
+
+    /// The bytes written, to change in place.
+    fn bytes_mut(&mut self) -> &mut [u8] {
+        match &mut self.spilled {
+            Some(bytes) => bytes,
+            None => self.inline.get_mut(..self.len).unwrap_or_default(),
+        }
+    }
+
+    /// Appends bytes; the caller appends whole characters.
+    #[inline(always)]
+    fn extend(&mut self, bytes: &[u8]) {
+        if self.spilled.is_none()
+            && let Some(free) = self.inline.get_mut(self.len..self.len + bytes.len())
+        {
+            free.copy_from_slice(bytes);
+            self.len += bytes.len();
+            return;
+        }
+        self.extend_spilled(bytes);
+    }
+
+    /// [`extend`](Self::extend) past the inline room.
+    #[cold]
+    fn extend_spilled(&mut self, bytes: &[u8]) {
+        let inline = self.inline.get(..self.len).unwrap_or_default();
+        self.spilled
+            .get_or_insert_with(|| {
+                let mut spilled = Vec::with_capacity(2 * Buf::INLINE + bytes.len());
+                spilled.extend_from_slice(inline);
+                spilled
+            })
+            .extend_from_slice(bytes);
     }
 
     #[inline(always)]
     pub(crate) fn push(&mut self, c: char) {
         if c.is_ascii() {
-            self.bytes.push(c as u8);
+            self.extend(&[c as u8]);
         } else {
             let mut utf8 = [0; 4];
-            self.bytes
-                .extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
+            self.extend(c.encode_utf8(&mut utf8).as_bytes());
         }
     }
 
     pub(crate) fn push_str(&mut self, s: &str) {
-        self.bytes.extend_from_slice(s.as_bytes());
+        self.extend(s.as_bytes());
     }
 
     /// Appends ASCII text given as bytes; anything else is left out (callers only pass
     /// ASCII, and the text must stay UTF-8).
     pub(crate) fn push_ascii(&mut self, bytes: &[u8]) {
         if bytes.is_ascii() {
-            self.bytes.extend_from_slice(bytes);
+            self.extend(bytes);
         }
     }
 
     /// Lowercases the ASCII letters from byte `from` on.
     pub(crate) fn make_ascii_lowercase_from(&mut self, from: usize) {
-        if let Some(tail) = self.bytes.get_mut(from..) {
+        if let Some(tail) = self.bytes_mut().get_mut(from..) {
             tail.make_ascii_lowercase();
         }
     }
 
     /// The last byte written (always a whole character when it is ASCII).
     pub(crate) fn last_byte(&self) -> Option<u8> {
-        self.bytes.last().copied()
+        self.bytes().last().copied()
     }
 
     /// Removes the last byte, which the caller knows is an ASCII character.
     pub(crate) fn pop_ascii(&mut self) {
         if self.last_byte().is_some_and(|b| b.is_ascii()) {
-            self.bytes.pop();
+            self.truncate(self.len() - 1);
         }
     }
 
     /// Cuts the text to `len` bytes, where the caller knows a character starts.
     pub(crate) fn truncate(&mut self, len: usize) {
-        self.bytes.truncate(len);
+        match &mut self.spilled {
+            Some(bytes) => bytes.truncate(len),
+            None => self.len = self.len.min(len),
+        }
     }
 
     /// Keeps, from byte `from` on, the bytes `keep` accepts; the caller keeps or drops
     /// whole characters (`keep` decides by ASCII bytes, and continuation bytes follow
     /// the decision on their lead byte's character).
     pub(crate) fn retain_from(&mut self, from: usize, mut keep: impl FnMut(u8) -> bool) {
-        // On the bytes as one slice: indexing the vector itself asks at every byte
-        // whether it is inline or on the heap.
-        let Some(tail) = self.bytes.get_mut(from..) else {
+        let Some(tail) = self.bytes_mut().get_mut(from..) else {
             return;
         };
         let mut kept = 0;
@@ -290,18 +388,18 @@ impl Buf {
                 kept += 1;
             }
         }
-        self.bytes.truncate(from + kept);
+        self.truncate(from + kept);
     }
 
     /// The bytes from byte `from` on.
     pub(crate) fn bytes_from(&self, from: usize) -> &[u8] {
-        self.bytes.get(from..).unwrap_or_default()
+        self.bytes().get(from..).unwrap_or_default()
     }
 
     /// The text.
     pub(crate) fn as_str(&self) -> &str {
         // Only whole characters are ever written, so this never falls back.
-        core::str::from_utf8(&self.bytes).unwrap_or_default()
+        core::str::from_utf8(self.bytes()).unwrap_or_default()
     }
 }
 
@@ -371,5 +469,17 @@ mod tests {
         buf.push_str(&long);
         assert_eq!(buf.len(), 1 + 2 * Buf::INLINE);
         assert!(buf.as_str().ends_with(&long));
+        // Past the inline room, every step works on the spilled text.
+        buf.push_str("+y.");
+        buf.retain_from(1, |b| b != b'+');
+        assert!(buf.as_str().ends_with("ßy."));
+        buf.pop_ascii();
+        buf.make_ascii_lowercase_from(0);
+        assert_eq!(buf.last_byte(), Some(b'y'));
+        buf.truncate(3);
+        assert_eq!(buf.as_str(), "aß");
+        buf.push('Z');
+        assert_eq!(buf.as_str(), "aßZ");
+        assert_eq!(buf.bytes_from(3), b"Z");
     }
 }
