@@ -2821,21 +2821,47 @@ fn propose<'a>(
     }
     // Strongest first; among equals the newer patron, deterministically (patrons are
     // distinct, so this order is total and the strongest few are the same however
-    // they were counted).
-    let strongest_first =
-        |a: &(PatronId, u32), b: &(PatronId, u32)| b.1.cmp(&a.1).then(b.0.cmp(&a.0));
-    let mut strongest: SmallVec<[(PatronId, u32); 32]> = counts
-        .iter()
-        .copied()
-        .filter(|&(_, weight)| weight > 0)
-        .collect();
-    if strongest.len() > MAX_SCORED {
-        strongest.select_nth_unstable_by(MAX_SCORED - 1, strongest_first);
-        strongest.truncate(MAX_SCORED);
+    // they were counted): one number orders both, the weight above the id.
+    let strength =
+        |patron: PatronId, weight: u32| (u128::from(weight) << 64) | u128::from(patron.as_u64());
+    // The strongest few, kept in order as the counts are read: a few dozen counted
+    // patrons need neither a list of them all nor a sort of it.
+    let mut strongest = [0_u128; MAX_SCORED];
+    let mut kept = 0;
+    for &(patron, weight) in &counts {
+        if weight == 0 {
+            continue;
+        }
+        let entry = strength(patron, weight);
+        // Into the first free place, or in place of the weakest kept if it is weaker.
+        let mut at = if kept < MAX_SCORED {
+            kept += 1;
+            kept - 1
+        } else if strongest.last().is_some_and(|&weakest| weakest < entry) {
+            MAX_SCORED - 1
+        } else {
+            continue;
+        };
+        // Moved up past every weaker one.
+        while let Some(at_before) = at.checked_sub(1) {
+            let Some(&before) = strongest.get(at_before) else {
+                break;
+            };
+            if before > entry {
+                break;
+            }
+            if let Some(place) = strongest.get_mut(at) {
+                *place = before;
+            }
+            at = at_before;
+        }
+        if let Some(place) = strongest.get_mut(at) {
+            *place = entry;
+        }
     }
-    strongest.sort_unstable_by(strongest_first);
-    for &(patron, _) in &strongest {
-        out.push(patron);
+    for &entry in strongest.get(..kept).unwrap_or_default() {
+        // The id is the low half.
+        out.push(PatronId::from_u64(entry as u64));
     }
 }
 
