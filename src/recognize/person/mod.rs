@@ -1018,7 +1018,19 @@ impl<'a> NameSide<'a> {
 
 /// The first whitespace-separated word of `text` (the word the phonetic functions read).
 fn first_word(text: &str) -> &str {
-    text.split_whitespace().next().unwrap_or_default()
+    if !text.is_ascii() {
+        return text.split_whitespace().next().unwrap_or_default();
+    }
+    // Names are nearly always ASCII: byte by byte, whitespace is what
+    // `char::is_whitespace` calls so among ASCII characters.
+    let space = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r');
+    let bytes = text.as_bytes();
+    let start = bytes.iter().position(|b| !space(b)).unwrap_or(bytes.len());
+    let end = bytes
+        .get(start..)
+        .and_then(|rest| rest.iter().position(space))
+        .map_or(bytes.len(), |len| start + len);
+    text.get(start..end).unwrap_or_default()
 }
 
 /// The signals' side of every comparison that does not need memory.
@@ -3312,6 +3324,35 @@ mod tests {
                 proposed.as_slice(),
                 propose_as_first_written(&users, &filed),
                 "round {round}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_first_word_is_the_first_whitespace_separated_one() {
+        // Every ASCII character around a word, and some whitespace outside ASCII.
+        let mut texts: Vec<String> = (0u8..128)
+            .map(char::from)
+            .flat_map(|c| [format!("{c}ab"), format!("ab{c}cd"), format!("{c}{c}a{c}")])
+            .collect();
+        for text in [
+            "",
+            " ",
+            "anna maria",
+            "  van der berg",
+            "\u{a0}anna",
+            "anna\u{2003}maria",
+            "zoë x",
+            "\u{85}o",
+            "é\tb",
+        ] {
+            texts.push(text.to_owned());
+        }
+        for text in &texts {
+            assert_eq!(
+                first_word(text),
+                text.split_whitespace().next().unwrap_or_default(),
+                "{text:?}"
             );
         }
     }
