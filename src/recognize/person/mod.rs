@@ -893,8 +893,8 @@ struct NameSide<'a> {
     /// Up to the first space.
     first: &'a str,
     /// The first whitespace-separated word (see [`first_word`]), which the sounds are of:
-    /// found once, as every blocking key of the name's words asks for it.
-    first_word: &'a str,
+    /// found on first need, once, as every blocking key of the name's words asks for it.
+    first_word: std::cell::Cell<Option<&'a str>>,
     /// The name's bytes as a set (see [`compare::byte_set`]), for the spelling bound
     /// every candidate's name is checked against, worked out on first need (many sides
     /// are made for blocking keys alone).
@@ -923,7 +923,7 @@ impl<'a> NameSide<'a> {
         Self {
             key,
             first,
-            first_word: first_word(key),
+            first_word: std::cell::Cell::new(None),
             bytes: std::cell::Cell::new(None),
             generation: std::cell::Cell::new(None),
             first_nicknames: std::cell::Cell::new(None),
@@ -961,6 +961,16 @@ impl<'a> NameSide<'a> {
         known
     }
 
+    /// See [`NameSide::first_word`](#structfield.first_word).
+    fn first_word(&self) -> &'a str {
+        if let Some(word) = self.first_word.get() {
+            return word;
+        }
+        let word = first_word(self.key);
+        self.first_word.set(Some(word));
+        word
+    }
+
     /// The name's sounds, worked out once.
     fn name_sounds(&self) -> NameSounds {
         if let Some(sounds) = self.sounds.get() {
@@ -969,7 +979,7 @@ impl<'a> NameSide<'a> {
         let word_sounds = compare::phonetic_keys_word(self.key);
         // A one-word name sounds as its word does: Double Metaphone is worked out once
         // for both (the primary code does not depend on asking for the alternate too).
-        let sound = if self.first_word == self.key {
+        let sound = if self.first_word() == self.key {
             word_sounds.0
         } else {
             compare::phonetic_key(self.key)
@@ -992,7 +1002,7 @@ impl<'a> NameSide<'a> {
     /// Both sounds of the first word of `text` (a word of this name), as
     /// [`compare::phonetic_keys_word`] gives them: the name's own first word's are known.
     fn sounds_of_word(&self, text: &str) -> (compare::PhoneticKey, compare::PhoneticKey) {
-        if first_word(text) == self.first_word {
+        if first_word(text) == self.first_word() {
             self.word_sounds()
         } else {
             compare::phonetic_keys_word(text)
