@@ -900,6 +900,9 @@ struct NameSide<'a> {
     key: &'a str,
     /// Up to the first space.
     first: &'a str,
+    /// The first whitespace-separated word (see [`first_word`]), which the sounds are of:
+    /// found on first need, once, as every blocking key of the name's words asks for it.
+    first_word: std::cell::Cell<Option<&'a str>>,
     /// The name's bytes as a set (see [`compare::byte_set`]), for the spelling bound
     /// every candidate's name is checked against, worked out on first need (many sides
     /// are made for blocking keys alone).
@@ -928,6 +931,7 @@ impl<'a> NameSide<'a> {
         Self {
             key,
             first,
+            first_word: std::cell::Cell::new(None),
             bytes: std::cell::Cell::new(None),
             generation: std::cell::Cell::new(None),
             first_nicknames: std::cell::Cell::new(None),
@@ -965,6 +969,16 @@ impl<'a> NameSide<'a> {
         known
     }
 
+    /// See [`NameSide::first_word`](#structfield.first_word).
+    fn first_word(&self) -> &'a str {
+        if let Some(word) = self.first_word.get() {
+            return word;
+        }
+        let word = first_word(self.key);
+        self.first_word.set(Some(word));
+        word
+    }
+
     /// The name's sounds, worked out once.
     fn name_sounds(&self) -> NameSounds {
         if let Some(sounds) = self.sounds.get() {
@@ -973,7 +987,7 @@ impl<'a> NameSide<'a> {
         let word_sounds = compare::phonetic_keys_word(self.key);
         // A one-word name sounds as its word does: Double Metaphone is worked out once
         // for both (the primary code does not depend on asking for the alternate too).
-        let sound = if first_word(self.key) == self.key {
+        let sound = if self.first_word() == self.key {
             word_sounds.0
         } else {
             compare::phonetic_key(self.key)
@@ -996,7 +1010,7 @@ impl<'a> NameSide<'a> {
     /// Both sounds of the first word of `text` (a word of this name), as
     /// [`compare::phonetic_keys_word`] gives them: the name's own first word's are known.
     fn sounds_of_word(&self, text: &str) -> (compare::PhoneticKey, compare::PhoneticKey) {
-        if first_word(text) == first_word(self.key) {
+        if first_word(text) == self.first_word() {
             self.word_sounds()
         } else {
             compare::phonetic_keys_word(text)
@@ -1022,7 +1036,19 @@ impl<'a> NameSide<'a> {
 
 /// The first whitespace-separated word of `text` (the word the phonetic functions read).
 fn first_word(text: &str) -> &str {
-    text.split_whitespace().next().unwrap_or_default()
+    if !text.is_ascii() {
+        return text.split_whitespace().next().unwrap_or_default();
+    }
+    // Names are nearly always ASCII: byte by byte, whitespace is what
+    // `char::is_whitespace` calls so among ASCII characters.
+    let space = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r');
+    let bytes = text.as_bytes();
+    let start = bytes.iter().position(|b| !space(b)).unwrap_or(bytes.len());
+    let end = bytes
+        .get(start..)
+        .and_then(|rest| rest.iter().position(space))
+        .map_or(bytes.len(), |len| start + len);
+    text.get(start..end).unwrap_or_default()
 }
 
 /// The signals' side of every comparison that does not need memory.
@@ -2845,21 +2871,47 @@ fn propose<'a>(
     }
     // Strongest first; among equals the newer patron, deterministically (patrons are
     // distinct, so this order is total and the strongest few are the same however
-    // they were counted).
-    let strongest_first =
-        |a: &(PatronId, u32), b: &(PatronId, u32)| b.1.cmp(&a.1).then(b.0.cmp(&a.0));
-    let mut strongest: SmallVec<[(PatronId, u32); 32]> = counts
-        .iter()
-        .copied()
-        .filter(|&(_, weight)| weight > 0)
-        .collect();
-    if strongest.len() > MAX_SCORED {
-        strongest.select_nth_unstable_by(MAX_SCORED - 1, strongest_first);
-        strongest.truncate(MAX_SCORED);
+    // they were counted): one number orders both, the weight above the id.
+    let strength =
+        |patron: PatronId, weight: u32| (u128::from(weight) << 64) | u128::from(patron.as_u64());
+    // The strongest few, kept in order as the counts are read: a few dozen counted
+    // patrons need neither a list of them all nor a sort of it.
+    let mut strongest = [0_u128; MAX_SCORED];
+    let mut kept = 0;
+    for &(patron, weight) in &counts {
+        if weight == 0 {
+            continue;
+        }
+        let entry = strength(patron, weight);
+        // Into the first free place, or in place of the weakest kept if it is weaker.
+        let mut at = if kept < MAX_SCORED {
+            kept += 1;
+            kept - 1
+        } else if strongest.last().is_some_and(|&weakest| weakest < entry) {
+            MAX_SCORED - 1
+        } else {
+            continue;
+        };
+        // Moved up past every weaker one.
+        while let Some(at_before) = at.checked_sub(1) {
+            let Some(&before) = strongest.get(at_before) else {
+                break;
+            };
+            if before > entry {
+                break;
+            }
+            if let Some(place) = strongest.get_mut(at) {
+                *place = before;
+            }
+            at = at_before;
+        }
+        if let Some(place) = strongest.get_mut(at) {
+            *place = entry;
+        }
     }
-    strongest.sort_unstable_by(strongest_first);
-    for &(patron, _) in &strongest {
-        out.push(patron);
+    for &entry in strongest.get(..kept).unwrap_or_default() {
+        // The id is the low half.
+        out.push(PatronId::from_u64(entry as u64));
     }
 }
 
@@ -3310,6 +3362,35 @@ mod tests {
                 proposed.as_slice(),
                 propose_as_first_written(&users, &filed),
                 "round {round}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_first_word_is_the_first_whitespace_separated_one() {
+        // Every ASCII character around a word, and some whitespace outside ASCII.
+        let mut texts: Vec<String> = (0u8..128)
+            .map(char::from)
+            .flat_map(|c| [format!("{c}ab"), format!("ab{c}cd"), format!("{c}{c}a{c}")])
+            .collect();
+        for text in [
+            "",
+            " ",
+            "anna maria",
+            "  van der berg",
+            "\u{a0}anna",
+            "anna\u{2003}maria",
+            "zoë x",
+            "\u{85}o",
+            "é\tb",
+        ] {
+            texts.push(text.to_owned());
+        }
+        for text in &texts {
+            assert_eq!(
+                first_word(text),
+                text.split_whitespace().next().unwrap_or_default(),
+                "{text:?}"
             );
         }
     }
