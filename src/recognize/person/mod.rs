@@ -222,6 +222,35 @@ impl PersonMatcher {
         push_levels(&prepared.side, street, keys, &mut |field, level| {
             out.push(self.item(field, level, prepared));
         });
+        self.withhold_unheard_bonus(out);
+    }
+
+    /// Takes the unheard family name's extra rare bonus (see [`Self::most_above_exact`])
+    /// back when anything beyond the names disagrees: a mailbox, a phone (not merely
+    /// another kind of line), a postcode of one's own. Nobody else holding a family name
+    /// rules out strangers, not relatives: a father and son, or a mother and daughter, of
+    /// one name share it, and each has contacts of their own. Only records with nothing
+    /// against them keep it.
+    fn withhold_unheard_bonus(&self, out: &mut Evidence) {
+        let most = self.bits(Field::FamilyName, Level::Exact).unwrap_or(0.0)
+            + self.model.rare_bonus.max(0.0);
+        let (mut unheard, mut differs) = (false, false);
+        for item in out.items() {
+            match (item.field(), item.agreement()) {
+                (Field::FamilyName, Agreement::Agrees) => unheard |= item.weight() > most,
+                (Field::GivenName, _) => {}
+                (_, Agreement::Disagrees) => differs |= item.detail() != OTHER_LINE,
+                _ => {}
+            }
+        }
+        if !(unheard && differs) {
+            return;
+        }
+        for item in out.items_mut() {
+            if item.field() == Field::FamilyName && item.agreement() == Agreement::Agrees {
+                item.lower_to(most);
+            }
+        }
     }
 
     // Inlined where each field is compared: the field is then known there, and most of
@@ -291,19 +320,53 @@ impl PersonMatcher {
         prepared: &Prepared<'_>,
     ) -> f64 {
         prepared.frequency_weight(tag, value, |count| {
-            self.exact_weight_for(field, count, prepared)
+            let unheard = field == Field::FamilyName && count <= 1 && one_surname(value);
+            self.exact_weight_for(field, count, unheard, prepared)
         })
     }
 
-    /// The weight of an exact match on a value `count` patrons are filed under.
-    fn exact_weight_for(&self, field: Field, count: usize, prepared: &Prepared<'_>) -> f64 {
+    /// The weight of an exact match on a value `count` patrons are filed under;
+    /// `unheard` for a family name of one surname nobody else is filed under, which may
+    /// reach one rare bonus more (see [`Self::most_above_exact`]).
+    fn exact_weight_for(
+        &self,
+        field: Field,
+        count: usize,
+        unheard: bool,
+        prepared: &Prepared<'_>,
+    ) -> f64 {
         let base = self.bits(field, Level::Exact).unwrap_or(0.0);
         match self.exact[field_slot(field)] {
             Some((exact, exact_bits)) => {
-                self.model
-                    .frequency_bits(&exact, exact_bits, count, prepared.index.patron_count())
+                let unheard = if unheard {
+                    self.model.rare_bonus.max(0.0)
+                } else {
+                    0.0
+                };
+                self.model.frequency_bits(
+                    &exact,
+                    exact_bits + unheard,
+                    count,
+                    prepared.index.patron_count(),
+                )
             }
             None => base,
+        }
+    }
+
+    /// The most above its built-in exact weight an exact match on `field` can reach by
+    /// its frequency: the rare bonus, and for a family name twice that. Strangers share
+    /// a family name mostly when it is a common one; a family name no other patron is
+    /// filed under is one memory has never seen on anyone else, so two records sharing
+    /// it (and the given name) are far likelier one person than two sharing a common
+    /// one, whose namesakes box offices meet every week. Not a double surname, whose
+    /// parts may each be common ("García Ruiz" is exact beside "García"), and not once
+    /// anything beyond the names disagrees ([`Self::withhold_unheard_bonus`]).
+    fn most_above_exact(&self, field: Field) -> f64 {
+        let rare_bonus = self.model.rare_bonus.max(0.0);
+        match field {
+            Field::FamilyName => 2.0 * rare_bonus,
+            _ => rare_bonus,
         }
     }
 
@@ -353,9 +416,9 @@ impl PersonMatcher {
     /// name's cap), never less than the exact bound.
     fn most_for_names_capped(&self, prepared: &Prepared<'_>) -> f64 {
         let signals = prepared.side.signals;
-        let rare_bonus = self.model.rare_bonus.max(0.0);
         let at_cap = |field: Field| {
-            let exact = self.bits(field, Level::Exact).unwrap_or(0.0) + rare_bonus;
+            let exact =
+                self.bits(field, Level::Exact).unwrap_or(0.0) + self.most_above_exact(field);
             self.most_inexact(field).max(exact)
         };
         let in_place = self.most_for_names(prepared, false);
@@ -443,10 +506,13 @@ impl PersonMatcher {
             // Only the margin can stop the holder, and it depends on their score.
             return true;
         }
-        let rare_bonus = self.model.rare_bonus.max(0.0);
         let most_exact_or_not = |field: Field, frequency: bool| {
             let exact = self.bits(field, Level::Exact).unwrap_or(0.0);
-            let exact = if frequency { exact + rare_bonus } else { exact };
+            let exact = if frequency {
+                exact + self.most_above_exact(field)
+            } else {
+                exact
+            };
             self.most_inexact(field).max(exact)
         };
         let names = [
@@ -814,6 +880,7 @@ impl Shortcut<'_, '_> {
         for item in &other.others {
             out.push(item.clone());
         }
+        self.matcher.withhold_unheard_bonus(out);
     }
 
     /// The evidence of the given and family names of a candidate, as `compare_block`
@@ -2550,6 +2617,17 @@ fn added_surname(short: &str, long: &str) -> bool {
     };
     let real_word = |w: &&str| w.len() > 1 && !is_particle(w);
     short.split(' ').any(|w| real_word(&w)) && added.split(' ').any(|w| real_word(&w))
+}
+
+/// Whether a folded family name is one surname, particles aside ("de vries", not
+/// "garcia ruiz" or "reant-taylor", nor "smith jr"): how rare a double surname is as a
+/// whole says nothing of how rare the part two records share is.
+fn one_surname(family: &str) -> bool {
+    family
+        .split([' ', '-'])
+        .filter(|w| !w.is_empty() && !is_particle(w))
+        .count()
+        <= 1
 }
 
 /// Whether a word of a family name is a particle ("van", "de", "von"): shared by
