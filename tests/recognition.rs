@@ -1703,6 +1703,38 @@ fn a_namesake_at_home_with_a_mailbox_and_a_mobile_of_his_own_is_reviewed_not_lin
     );
 }
 
+#[test]
+fn a_namesake_at_home_with_a_mobile_of_his_own_is_reviewed_not_linked() {
+    let (memory, father) = seeded(dennis_at_home());
+    let son = || {
+        Signals::new()
+            .given_name("Dennis")
+            .family_name("Groungsma")
+            .street("Nobelstraat 132-7")
+            .postcode("3578 TJ")
+            .country("NL")
+    };
+    // A mobile the father never used, and nothing but the home beside the names: his son
+    // of the name, each with his own mobile, looks just like this. A person keeps his
+    // number for years.
+    let seen = recognize(&memory, son().phone("+31 6 98381961"));
+    assert_eq!(seen.decision(), "review", "{}", seen.explain());
+    let weight = seen.evidence().map(Evidence::weight).unwrap_or_default();
+    assert!(
+        weight >= regulars::Thresholds::default().known_at(),
+        "the rule, not the weight, holds it back: {}",
+        seen.explain()
+    );
+    // A landline beside his mobile is no line of one's own: people have both.
+    let landline = recognize(&memory, son().phone("+31 30 2542608"));
+    assert_eq!(
+        landline.known_patron(),
+        Some(father),
+        "{}",
+        landline.explain()
+    );
+}
+
 /// One twin at home with her own mailbox and her birth date.
 fn emma_at_home() -> Signals {
     Signals::new()

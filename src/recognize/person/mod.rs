@@ -2758,11 +2758,12 @@ pub(crate) fn a_second_mailbox_at_the_postcode(best: &Evidence, duplicate: &Evid
 /// person, however heavy the names and the home weigh, so the record goes to review
 /// instead of being linked:
 ///
-/// - **each has a mailbox and a mobile of his own**: beyond the names only the home
-///   agrees ([`only_the_home_agrees`]), and the record's e-mail *and* its phone are both
-///   ones the candidate never used. A father and son of one name living together look
-///   exactly like this; one person changing mailbox and mobile at once, while keeping the
-///   address, is far rarer. So is a mailbox of one's own spelled from the name the
+/// - **each has a phone of his own**: beyond the names only the home agrees
+///   ([`only_the_home_agrees`]), and the record's phone is one the candidate never used,
+///   of the same kind (a mobile beside a mobile, a landline beside a landline). A father
+///   and son of one name living together look exactly like this, each with his own
+///   mobile; one person keeps his number for years, and a landline changes with a move,
+///   when the home no longer agrees. So is a mailbox of one's own spelled from the name the
 ///   candidate's is spelled from ([`Level::NamesakeMailbox`]), even without a phone: a
 ///   son named after his father writes one, where a returning person rarely changes to
 ///   one. So is a membership number of one's own (another loyalty number in the same
@@ -2808,8 +2809,8 @@ pub(crate) fn housemate_not_proven(evidence: &Evidence) -> bool {
             _ => {}
         }
     }
-    let own_contacts = (email_differs && phone_differs || namesake_mailbox || own_number)
-        && only_the_home_agrees(evidence);
+    let own_contacts =
+        (phone_differs || namesake_mailbox || own_number) && only_the_home_agrees(evidence);
     let nickname_at_home =
         home && nickname && !identifier_agrees && (email_differs || phone_differs);
     let other_family_at_home = family_differs && only_the_home_agrees(evidence);
