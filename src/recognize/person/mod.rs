@@ -234,22 +234,26 @@ impl PersonMatcher {
     fn withhold_unheard_bonus(&self, out: &mut Evidence) {
         let most = self.bits(Field::FamilyName, Level::Exact).unwrap_or(0.0)
             + self.model.rare_bonus.max(0.0);
-        let (mut unheard, mut differs) = (false, false);
-        for item in out.items() {
-            match (item.field(), item.agreement()) {
-                (Field::FamilyName, Agreement::Agrees) => unheard |= item.weight() > most,
-                (Field::GivenName, _) => {}
-                (_, Agreement::Disagrees) => differs |= item.detail() != OTHER_LINE,
-                _ => {}
-            }
-        }
-        if !(unheard && differs) {
+        // The family name comes second: most candidates are done with after two items.
+        let items = out.items();
+        let Some(family) = items.iter().position(|i| i.field() == Field::FamilyName) else {
             return;
-        }
-        for item in out.items_mut() {
-            if item.field() == Field::FamilyName && item.agreement() == Agreement::Agrees {
-                item.lower_to(most);
-            }
+        };
+        let unheard = items
+            .get(family)
+            .is_some_and(|i| i.agreement() == Agreement::Agrees && i.weight() > most);
+        let differs = || {
+            items.iter().any(|i| {
+                i.agreement() == Agreement::Disagrees
+                    && !matches!(i.field(), Field::GivenName | Field::FamilyName)
+                    && i.detail() != OTHER_LINE
+            })
+        };
+        if unheard
+            && differs()
+            && let Some(item) = out.items_mut().get_mut(family)
+        {
+            item.lower_to(most);
         }
     }
 
