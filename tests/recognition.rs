@@ -1703,6 +1703,38 @@ fn a_namesake_at_home_with_a_mailbox_and_a_mobile_of_his_own_is_reviewed_not_lin
     );
 }
 
+#[test]
+fn a_namesake_at_home_with_a_mobile_of_his_own_is_reviewed_not_linked() {
+    let (memory, father) = seeded(dennis_at_home());
+    let son = || {
+        Signals::new()
+            .given_name("Dennis")
+            .family_name("Groungsma")
+            .street("Nobelstraat 132-7")
+            .postcode("3578 TJ")
+            .country("NL")
+    };
+    // A mobile the father never used, and nothing but the home beside the names: his son
+    // of the name, each with his own mobile, looks just like this. A person keeps his
+    // number for years.
+    let seen = recognize(&memory, son().phone("+31 6 98381961"));
+    assert_eq!(seen.decision(), "review", "{}", seen.explain());
+    let weight = seen.evidence().map(Evidence::weight).unwrap_or_default();
+    assert!(
+        weight >= regulars::Thresholds::default().known_at(),
+        "the rule, not the weight, holds it back: {}",
+        seen.explain()
+    );
+    // A landline beside his mobile is no line of one's own: people have both.
+    let landline = recognize(&memory, son().phone("+31 30 2542608"));
+    assert_eq!(
+        landline.known_patron(),
+        Some(father),
+        "{}",
+        landline.explain()
+    );
+}
+
 /// One twin at home with her own mailbox and her birth date.
 fn emma_at_home() -> Signals {
     Signals::new()
@@ -2245,4 +2277,102 @@ fn a_bare_name_at_a_juniors_home_is_reviewed_not_linked() {
     // Never having written a suffix, he is linked on the name and the postcode as before.
     let (junior, seen) = junior_then("Groungsma", bare());
     assert_eq!(seen.known_patron(), Some(junior), "{}", seen.explain());
+}
+
+// ---------------------------------------------------------------- a family name nobody else holds
+
+/// A memory of `fillers` patrons of made-up one-surname names (each their own), enough
+/// for a rare family name's weight to reach its cap, then the patrons of `named`.
+fn crowd_with(fillers: usize, named: &[(&str, Signals)]) -> (Memory, Vec<PatronId>) {
+    let mut memory = memory();
+    let letter = |i: usize| char::from(b'a' + (i % 26) as u8);
+    for i in 0..fillers {
+        let made_up = format!("Q{}{}{}x", letter(i / 676), letter(i / 26), letter(i));
+        seed(
+            &mut memory,
+            &format!("filler-{i}"),
+            Signals::new()
+                .given_name(format!("G{made_up}"))
+                .family_name(made_up)
+                .email(format!("filler{i}@example.org")),
+        );
+    }
+    let patrons = named
+        .iter()
+        .map(|(key, signals)| seed(&mut memory, key, signals.clone()))
+        .collect();
+    (memory, patrons)
+}
+
+/// The family name's weight in the evidence of the best candidate for `signals`.
+fn family_weight(memory: &Memory, signals: Signals) -> f64 {
+    let seen = recognize(memory, signals);
+    seen.evidence()
+        .and_then(|e| e.items().iter().find(|i| i.field() == Field::FamilyName))
+        .map(|i| i.weight())
+        .unwrap_or_else(|| panic!("family compared: {}", seen.explain()))
+}
+
+#[test]
+fn a_family_name_nobody_else_holds_weighs_more_until_something_else_differs() {
+    let quayle = || Signals::new().given_name("Xanthe").family_name("Quayle");
+    let pennock = || Signals::new().given_name("Yorick").family_name("Pennock");
+    let (memory, _) = crowd_with(
+        3000,
+        &[
+            ("quayle", quayle().phone("+44 7700 900123")),
+            ("pennock-1", pennock().email("yorick@example.org")),
+            (
+                "pennock-2",
+                Signals::new().given_name("Zelda").family_name("Pennock"),
+            ),
+        ],
+    );
+    // Both rare enough for the cap; only Quayle is held by nobody else.
+    let unheard = family_weight(&memory, quayle());
+    let rare = family_weight(&memory, pennock());
+    assert!(unheard > rare + 0.5, "unheard {unheard} vs rare {rare}");
+    // A mobile of one's own beside his: a relative of the name as likely as him, so the
+    // name counts as any rare one.
+    let own_mobile = family_weight(&memory, quayle().phone("+44 7700 900999"));
+    assert!((own_mobile - rare).abs() < 1e-9, "{own_mobile} vs {rare}");
+    // Another kind of line says nothing against him: the bonus stays.
+    let landline = family_weight(&memory, quayle().phone("+44 20 7946 0123"));
+    assert!((landline - unheard).abs() < 1e-9, "{landline} vs {unheard}");
+}
+
+#[test]
+fn a_double_surname_nobody_else_holds_weighs_as_any_rare_one() {
+    // "Quayle Pennock" is exact beside "Quayle" and held by her alone, but how rare the
+    // whole is says nothing of how rare the part they share is.
+    let (memory, _) = crowd_with(
+        3000,
+        &[
+            (
+                "double",
+                Signals::new()
+                    .given_name("Ulla")
+                    .family_name("Quayle-Pennock"),
+            ),
+            (
+                "pennock-1",
+                Signals::new().given_name("Yorick").family_name("Pennock"),
+            ),
+            (
+                "pennock-2",
+                Signals::new().given_name("Zelda").family_name("Pennock"),
+            ),
+        ],
+    );
+    let double = family_weight(
+        &memory,
+        Signals::new()
+            .given_name("Ulla")
+            .family_name("Quayle-Pennock"),
+    );
+    let rare = family_weight(
+        &memory,
+        Signals::new().given_name("Yorick").family_name("Pennock"),
+    );
+    assert!((double - rare).abs() < 1e-9, "{double} vs {rare}");
 }

@@ -110,6 +110,10 @@ impl EvidenceItem {
     pub fn weight(&self) -> f64 {
         self.weight
     }
+    /// Lowers the weight to `most`, if above it.
+    pub(crate) fn lower_to(&mut self, most: f64) {
+        self.weight = self.weight.min(most);
+    }
 }
 
 /// Everything that speaks for or against one candidate: a list of comparisons whose
@@ -151,6 +155,10 @@ impl Evidence {
     /// Removes every comparison, keeping the room they took.
     pub(crate) fn clear(&mut self) {
         self.items.clear();
+    }
+    /// The comparisons, to adjust in place.
+    pub(crate) fn items_mut(&mut self) -> &mut [EvidenceItem] {
+        &mut self.items
     }
     /// The comparisons, in the order made.
     pub fn items(&self) -> &[EvidenceItem] {

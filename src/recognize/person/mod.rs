@@ -222,6 +222,39 @@ impl PersonMatcher {
         push_levels(&prepared.side, street, keys, &mut |field, level| {
             out.push(self.item(field, level, prepared));
         });
+        self.withhold_unheard_bonus(out);
+    }
+
+    /// Takes the unheard family name's extra rare bonus (see [`Self::most_above_exact`])
+    /// back when anything beyond the names disagrees: a mailbox, a phone (not merely
+    /// another kind of line), a postcode of one's own. Nobody else holding a family name
+    /// rules out strangers, not relatives: a father and son, or a mother and daughter, of
+    /// one name share it, and each has contacts of their own. Only records with nothing
+    /// against them keep it.
+    fn withhold_unheard_bonus(&self, out: &mut Evidence) {
+        let most = self.bits(Field::FamilyName, Level::Exact).unwrap_or(0.0)
+            + self.model.rare_bonus.max(0.0);
+        // The family name comes second: most candidates are done with after two items.
+        let items = out.items();
+        let Some(family) = items.iter().position(|i| i.field() == Field::FamilyName) else {
+            return;
+        };
+        let unheard = items
+            .get(family)
+            .is_some_and(|i| i.agreement() == Agreement::Agrees && i.weight() > most);
+        let differs = || {
+            items.iter().any(|i| {
+                i.agreement() == Agreement::Disagrees
+                    && !matches!(i.field(), Field::GivenName | Field::FamilyName)
+                    && i.detail() != OTHER_LINE
+            })
+        };
+        if unheard
+            && differs()
+            && let Some(item) = out.items_mut().get_mut(family)
+        {
+            item.lower_to(most);
+        }
     }
 
     // Inlined where each field is compared: the field is then known there, and most of
@@ -291,19 +324,53 @@ impl PersonMatcher {
         prepared: &Prepared<'_>,
     ) -> f64 {
         prepared.frequency_weight(tag, value, |count| {
-            self.exact_weight_for(field, count, prepared)
+            let unheard = field == Field::FamilyName && count <= 1 && one_surname(value);
+            self.exact_weight_for(field, count, unheard, prepared)
         })
     }
 
-    /// The weight of an exact match on a value `count` patrons are filed under.
-    fn exact_weight_for(&self, field: Field, count: usize, prepared: &Prepared<'_>) -> f64 {
+    /// The weight of an exact match on a value `count` patrons are filed under;
+    /// `unheard` for a family name of one surname nobody else is filed under, which may
+    /// reach one rare bonus more (see [`Self::most_above_exact`]).
+    fn exact_weight_for(
+        &self,
+        field: Field,
+        count: usize,
+        unheard: bool,
+        prepared: &Prepared<'_>,
+    ) -> f64 {
         let base = self.bits(field, Level::Exact).unwrap_or(0.0);
         match self.exact[field_slot(field)] {
             Some((exact, exact_bits)) => {
-                self.model
-                    .frequency_bits(&exact, exact_bits, count, prepared.index.patron_count())
+                let unheard = if unheard {
+                    self.model.rare_bonus.max(0.0)
+                } else {
+                    0.0
+                };
+                self.model.frequency_bits(
+                    &exact,
+                    exact_bits + unheard,
+                    count,
+                    prepared.index.patron_count(),
+                )
             }
             None => base,
+        }
+    }
+
+    /// The most above its built-in exact weight an exact match on `field` can reach by
+    /// its frequency: the rare bonus, and for a family name twice that. Strangers share
+    /// a family name mostly when it is a common one; a family name no other patron is
+    /// filed under is one memory has never seen on anyone else, so two records sharing
+    /// it (and the given name) are far likelier one person than two sharing a common
+    /// one, whose namesakes box offices meet every week. Not a double surname, whose
+    /// parts may each be common ("García Ruiz" is exact beside "García"), and not once
+    /// anything beyond the names disagrees ([`Self::withhold_unheard_bonus`]).
+    fn most_above_exact(&self, field: Field) -> f64 {
+        let rare_bonus = self.model.rare_bonus.max(0.0);
+        match field {
+            Field::FamilyName => 2.0 * rare_bonus,
+            _ => rare_bonus,
         }
     }
 
@@ -353,9 +420,9 @@ impl PersonMatcher {
     /// name's cap), never less than the exact bound.
     fn most_for_names_capped(&self, prepared: &Prepared<'_>) -> f64 {
         let signals = prepared.side.signals;
-        let rare_bonus = self.model.rare_bonus.max(0.0);
         let at_cap = |field: Field| {
-            let exact = self.bits(field, Level::Exact).unwrap_or(0.0) + rare_bonus;
+            let exact =
+                self.bits(field, Level::Exact).unwrap_or(0.0) + self.most_above_exact(field);
             self.most_inexact(field).max(exact)
         };
         let in_place = self.most_for_names(prepared, false);
@@ -443,10 +510,13 @@ impl PersonMatcher {
             // Only the margin can stop the holder, and it depends on their score.
             return true;
         }
-        let rare_bonus = self.model.rare_bonus.max(0.0);
         let most_exact_or_not = |field: Field, frequency: bool| {
             let exact = self.bits(field, Level::Exact).unwrap_or(0.0);
-            let exact = if frequency { exact + rare_bonus } else { exact };
+            let exact = if frequency {
+                exact + self.most_above_exact(field)
+            } else {
+                exact
+            };
             self.most_inexact(field).max(exact)
         };
         let names = [
@@ -814,6 +884,7 @@ impl Shortcut<'_, '_> {
         for item in &other.others {
             out.push(item.clone());
         }
+        self.matcher.withhold_unheard_bonus(out);
     }
 
     /// The evidence of the given and family names of a candidate, as `compare_block`
@@ -2552,6 +2623,17 @@ fn added_surname(short: &str, long: &str) -> bool {
     short.split(' ').any(|w| real_word(&w)) && added.split(' ').any(|w| real_word(&w))
 }
 
+/// Whether a folded family name is one surname, particles aside ("de vries", not
+/// "garcia ruiz" or "reant-taylor", nor "smith jr"): how rare a double surname is as a
+/// whole says nothing of how rare the part two records share is.
+fn one_surname(family: &str) -> bool {
+    family
+        .split([' ', '-'])
+        .filter(|w| !w.is_empty() && !is_particle(w))
+        .count()
+        <= 1
+}
+
 /// Whether a word of a family name is a particle ("van", "de", "von"): shared by
 /// thousands of unrelated names, so sharing it says nothing.
 fn is_particle(word: &str) -> bool {
@@ -2680,11 +2762,12 @@ pub(crate) fn a_second_mailbox_at_the_postcode(best: &Evidence, duplicate: &Evid
 /// person, however heavy the names and the home weigh, so the record goes to review
 /// instead of being linked:
 ///
-/// - **each has a mailbox and a mobile of his own**: beyond the names only the home
-///   agrees ([`only_the_home_agrees`]), and the record's e-mail *and* its phone are both
-///   ones the candidate never used. A father and son of one name living together look
-///   exactly like this; one person changing mailbox and mobile at once, while keeping the
-///   address, is far rarer. So is a mailbox of one's own spelled from the name the
+/// - **each has a phone of his own**: beyond the names only the home agrees
+///   ([`only_the_home_agrees`]), and the record's phone is one the candidate never used,
+///   of the same kind (a mobile beside a mobile, a landline beside a landline). A father
+///   and son of one name living together look exactly like this, each with his own
+///   mobile; one person keeps his number for years, and a landline changes with a move,
+///   when the home no longer agrees. So is a mailbox of one's own spelled from the name the
 ///   candidate's is spelled from ([`Level::NamesakeMailbox`]), even without a phone: a
 ///   son named after his father writes one, where a returning person rarely changes to
 ///   one. So is a membership number of one's own (another loyalty number in the same
@@ -2730,8 +2813,8 @@ pub(crate) fn housemate_not_proven(evidence: &Evidence) -> bool {
             _ => {}
         }
     }
-    let own_contacts = (email_differs && phone_differs || namesake_mailbox || own_number)
-        && only_the_home_agrees(evidence);
+    let own_contacts =
+        (phone_differs || namesake_mailbox || own_number) && only_the_home_agrees(evidence);
     let nickname_at_home =
         home && nickname && !identifier_agrees && (email_differs || phone_differs);
     let other_family_at_home = family_differs && only_the_home_agrees(evidence);
