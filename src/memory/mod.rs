@@ -166,6 +166,16 @@ impl Memory {
     }
 
     pub(crate) fn recognize_normalized(&self, signals: &NormalizedSignals) -> Recognition {
+        self.recognize_normalized_noting(signals, None)
+    }
+
+    /// [`recognize_normalized`](Self::recognize_normalized), noting in `hints` (when
+    /// given) what it worked out about the signals' names, which filing them needs again.
+    pub(crate) fn recognize_normalized_noting<'s>(
+        &self,
+        signals: &'s NormalizedSignals,
+        hints: Option<&mut crate::recognize::NameHints<'s>>,
+    ) -> Recognition {
         let index = IndexView { state: &self.state };
         // A record whose identifiers only one patron uses may be decided from bounds on
         // everyone else (see `PersonMatcher::shortcut`), in stages:
@@ -187,6 +197,13 @@ impl Memory {
         };
         let prepared = person.prepare(signals, index, &self.thresholds, self.patron_count());
         let mut shortcut = person.shortcut(&prepared, &self.thresholds, self.patron_count());
+        // Noted once recognition is done with the prepared signals, however it ends: as
+        // a guard, so that the recognition is returned in place rather than copied out.
+        let _noted = hints.map(|hints| NoteNameHints {
+            prepared: &prepared,
+            signals,
+            hints,
+        });
         if let Some(known) = shortcut.settle() {
             return crate::privacy::screen(&self.state, known);
         }
@@ -363,3 +380,17 @@ const _: () = {
     const fn send_and_sync<T: Send + Sync>() {}
     send_and_sync::<Memory>();
 };
+
+/// Notes what recognizing `signals` worked out about their names in `hints` when
+/// dropped (see [`Memory::recognize_normalized_noting`]).
+struct NoteNameHints<'p, 'q, 's, 'h> {
+    prepared: &'p Prepared<'q>,
+    signals: &'s NormalizedSignals,
+    hints: &'h mut crate::recognize::NameHints<'s>,
+}
+
+impl Drop for NoteNameHints<'_, '_, '_, '_> {
+    fn drop(&mut self) {
+        self.prepared.note_name_hints(self.signals, self.hints);
+    }
+}

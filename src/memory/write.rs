@@ -25,7 +25,7 @@ use crate::moments::engine::{Outcome, Proposal};
 use crate::moments::ledger::RuleIdx;
 use crate::moments::{Moment, RuleContext, TicketInfo, Trigger};
 use crate::normalize::Rejection;
-use crate::recognize::{Agreement, Evidence, EvidenceItem, Field, Recognition};
+use crate::recognize::{Agreement, Evidence, EvidenceItem, Field, NameHints, Recognition};
 use crate::signals::{NormalizedSignals, Signals};
 
 /// The fingerprint of an event: the same in every run and build, so a replayed event is
@@ -529,7 +529,8 @@ impl Memory {
             planned.push((performance, holder));
         }
         let adding = super::Limits::order_interactions(order.tickets.len());
-        let buyer_recognition = self.recognition_for_write(&buyer);
+        let mut hints = NameHints::default();
+        let buyer_recognition = self.recognition_for_write(&buyer, &mut hints);
         self.check_recognized_history(&buyer_recognition, adding, || at(ev, "order.buyer"))?;
         if self.longest_history().saturating_add(adding) > self.limits.max_history_per_patron() {
             for (i, (_, holder)) in planned.iter().enumerate() {
@@ -551,7 +552,8 @@ impl Memory {
         }
 
         // Every check passed: from here on nothing fails.
-        let (buyer_id, recognition) = self.settle(buyer_recognition, &buyer, event, now, adding);
+        let (buyer_id, recognition) =
+            self.settle(buyer_recognition, &hints, &buyer, event, now, adding);
         // The order is filed first, its tickets right after: their handles follow on.
         let ticket_count = u32::try_from(order.tickets.len()).unwrap_or(u32::MAX);
         let first_ticket = Handle::try_from(self.state.tickets.len()).unwrap_or(Handle::MAX);
@@ -934,9 +936,10 @@ impl Memory {
                 .map_err(|r| invalid(ev, "donation.fund", r))?;
         }
 
-        let recognition = self.recognition_for_write(&donor);
+        let mut hints = NameHints::default();
+        let recognition = self.recognition_for_write(&donor, &mut hints);
         self.check_recognized_history(&recognition, 1, || at(ev, "donation.donor"))?;
-        let (patron, recognition) = self.settle(recognition, &donor, event, now, 1);
+        let (patron, recognition) = self.settle(recognition, &hints, &donor, event, now, 1);
         let amount = donation.amount;
         self.record(
             patron,
@@ -985,9 +988,10 @@ impl Memory {
             check_amount(price).map_err(|r| invalid(ev, "membership.price", r))?;
         }
 
-        let recognition = self.recognition_for_write(&member);
+        let mut hints = NameHints::default();
+        let recognition = self.recognition_for_write(&member, &mut hints);
         self.check_recognized_history(&recognition, 1, || at(ev, "membership.member"))?;
-        let (patron, recognition) = self.settle(recognition, &member, event, now, 1);
+        let (patron, recognition) = self.settle(recognition, &hints, &member, event, now, 1);
         let span = MembershipSpan {
             scheme: membership.scheme.clone(),
             valid_from: membership.valid_from,
@@ -1079,9 +1083,10 @@ impl Memory {
             add_money(&mut totals, total);
         }
 
-        let recognition = self.recognition_for_write(&customer);
+        let mut hints = NameHints::default();
+        let recognition = self.recognition_for_write(&customer, &mut hints);
         self.check_recognized_history(&recognition, 1, || at(ev, "purchase.customer"))?;
-        let (patron, recognition) = self.settle(recognition, &customer, event, now, 1);
+        let (patron, recognition) = self.settle(recognition, &hints, &customer, event, now, 1);
         let performance_id = performance.and_then(|idx| {
             self.state
                 .catalog
@@ -1161,16 +1166,23 @@ impl Memory {
         now: DateTime<Utc>,
         adding: usize,
     ) -> (PatronId, Recognition) {
-        let recognition = self.recognition_for_write(signals);
-        self.settle(recognition, signals, event, now, adding)
+        let mut hints = NameHints::default();
+        let recognition = self.recognition_for_write(signals, &mut hints);
+        self.settle(recognition, &hints, signals, event, now, adding)
     }
 
     /// The recognition a write goes by: while a journal is replayed, the decision it
     /// recorded (so replay does not score again); otherwise a fresh one.
-    fn recognition_for_write(&mut self, signals: &NormalizedSignals) -> Recognition {
+    /// A fresh one notes in `hints` what it worked out about the signals' names, for
+    /// filing them.
+    fn recognition_for_write<'s>(
+        &mut self,
+        signals: &'s NormalizedSignals,
+        hints: &mut NameHints<'s>,
+    ) -> Recognition {
         match self.recorded_recognition() {
             Some(recorded) => recorded,
-            None => self.recognize_normalized(signals),
+            None => self.recognize_normalized_noting(signals, Some(hints)),
         }
     }
 
@@ -1179,6 +1191,7 @@ impl Memory {
     fn settle(
         &mut self,
         recognition: Recognition,
+        hints: &NameHints<'_>,
         signals: &NormalizedSignals,
         event: &EventId,
         now: DateTime<Utc>,
@@ -1232,18 +1245,18 @@ impl Memory {
                 }
                 // What it learned (or a merge brought) may prove an open review's two
                 // patrons one person; a profile that did not change proves nothing new.
-                if self.learn(patron, signals) || merged {
+                if self.learn(patron, signals, hints) || merged {
                     self.merge_proven_reviews(patron, event, adding)
                 } else {
                     self.state.live(patron)
                 }
             }
             Recognition::Review { candidates, .. } => {
-                let patron = self.create_patron(signals, now);
+                let patron = self.create_patron(signals, hints, now);
                 self.queue_review(patron, event, now, candidates.clone());
                 patron
             }
-            _ => self.create_patron(signals, now),
+            _ => self.create_patron(signals, hints, now),
         };
         for &member in recognition.household() {
             self.state.link_household(patron, member);
@@ -1313,18 +1326,24 @@ impl Memory {
         }
     }
 
-    fn create_patron(&mut self, signals: &NormalizedSignals, now: DateTime<Utc>) -> PatronId {
+    fn create_patron(
+        &mut self,
+        signals: &NormalizedSignals,
+        hints: &NameHints<'_>,
+        now: DateTime<Utc>,
+    ) -> PatronId {
         let id = self.state.next_patron_id();
         self.state.push_patron(PatronRecord::new(id, now));
-        self.learn(id, signals);
+        self.learn(id, signals, hints);
         id
     }
 
     /// Adds what the signals say that the patron's profile does not have yet, and files
     /// the patron under the strategies' blocking keys when something was new.
     /// Returns whether the patron's compared values changed (something new, or a known
-    /// address moved to the front).
-    fn learn(&mut self, id: PatronId, signals: &NormalizedSignals) -> bool {
+    /// address moved to the front). `hints` are what recognizing the signals worked out
+    /// about their names.
+    fn learn(&mut self, id: PatronId, signals: &NormalizedSignals, hints: &NameHints<'_>) -> bool {
         if self.state.holds_back(id) {
             return false;
         }
@@ -1397,14 +1416,17 @@ impl Memory {
             state.identifiers.insert(identifier.clone(), id);
         }
         // The person strategy's keys need the names' sounds, which the comparison block
-        // holds too: worked out once for both.
-        let mut known = crate::recognize::KnownSounds::default();
+        // holds too: taken from recognition where it worked them out, else worked out
+        // once for both.
+        let mut known = None;
         if learned {
             let mut keys = crate::recognize::BlockingKeys::default();
             for strategy in &self.strategies {
                 keys.clear();
                 match strategy.as_person_matcher() {
-                    Some(person) => known = person.blocking_keys_and_sounds(filed, &mut keys),
+                    Some(person) => {
+                        known = Some(person.blocking_keys_and_sounds(filed, hints, &mut keys));
+                    }
                     None => strategy.blocking_keys(filed, &mut keys),
                 }
                 for &key in keys.as_slice() {
@@ -1422,6 +1444,7 @@ impl Memory {
                 .is_some_and(|view| index.current_comparison_keys(&view).is_some())
         };
         if learned || changed || !current() {
+            let known = known.unwrap_or_else(|| hints.known_sounds());
             state.refresh_comparison_keys_with(id, &known);
         }
         learned || changed

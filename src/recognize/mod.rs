@@ -22,8 +22,8 @@ pub use person::{
     Training, TrainingOptions,
 };
 pub(crate) use person::{
-    KnownSounds, a_second_mailbox_at_the_postcode, bare_name_meets_a_junior, encode_with,
-    generation_written_by_one, only_the_home_agrees, person_agrees, person_conflict,
+    KnownSounds, NameHints, a_second_mailbox_at_the_postcode, bare_name_meets_a_junior,
+    encode_with, generation_written_by_one, only_the_home_agrees, person_agrees, person_conflict,
     profiles_conflict, shares_household_field,
 };
 pub(crate) use person::{Prepared, Shortcut};

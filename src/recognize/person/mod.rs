@@ -2835,12 +2835,14 @@ pub(crate) fn shares_household_field(evidence: &Evidence) -> bool {
 impl PersonMatcher {
     /// [`Strategy::blocking_keys`], also giving the sounds and table entry of the
     /// signals' names worked out for them (for their comparison block).
+    /// `hints` are what recognizing the signals worked out about their names.
     pub(crate) fn blocking_keys_and_sounds<'a>(
         &self,
         signals: &'a NormalizedSignals,
+        hints: &NameHints<'_>,
         out: &mut BlockingKeys,
     ) -> KnownSounds<'a> {
-        index_keys(signals, out)
+        index_keys_hinted(signals, hints, out)
     }
 }
 
@@ -2998,9 +3000,95 @@ fn propose<'a>(
     }
 }
 
+/// What recognizing some signals worked out about their names that filing the same
+/// names needs again: each name's sounds and its first word's nickname table entry, as
+/// far as recognition needed them. The write path hands them from recognition to the
+/// blocking keys and comparison block of the patron it files the signals under.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct NameHints<'a> {
+    given: Option<NameHint<'a>>,
+    family: Option<NameHint<'a>>,
+}
+
+/// What [`NameHints`] keeps for one name.
+#[derive(Clone, Copy, Debug)]
+struct NameHint<'a> {
+    key: &'a str,
+    sounds: Option<NameSounds>,
+    nicknames: Option<compare::NicknameEntry>,
+}
+
+impl<'a> NameHint<'a> {
+    /// What `side` knows, when it is the side of `key` itself (not merely equal text).
+    fn of(key: Option<&'a str>, side: Option<&NameSide<'_>>) -> Option<Self> {
+        let (key, side) = (key?, side?);
+        std::ptr::eq(side.key, key).then(|| Self {
+            key,
+            sounds: side.sounds.get(),
+            nicknames: side.first_nicknames.get(),
+        })
+    }
+
+    /// A side for `key`, with what this hint knows about it when it is about `key`.
+    fn side<'k>(hint: Option<&NameHint<'_>>, key: &'k str) -> NameSide<'k> {
+        let side = NameSide::new(key);
+        if let Some(hint) = hint.filter(|hint| hint.key == key) {
+            side.sounds.set(hint.sounds);
+            side.first_nicknames.set(hint.nicknames);
+        }
+        side
+    }
+}
+
+impl<'a> NameHints<'a> {
+    /// The names' sounds and table entry, as a comparison block takes them, where the
+    /// hints know the sounds (the rest is worked out there as before).
+    pub(crate) fn known_sounds(&self) -> KnownSounds<'a> {
+        let known = |hint: &NameHint<'a>| {
+            hint.sounds
+                .is_some()
+                .then(|| NameHint::side(Some(hint), hint.key))
+        };
+        KnownSounds {
+            given: self.given.as_ref().and_then(|hint| {
+                let side = known(hint)?;
+                Some((hint.key, side.sound(), side.nicknames()))
+            }),
+            family: self.family.as_ref().and_then(|hint| {
+                let side = known(hint)?;
+                Some((hint.key, side.sound()))
+            }),
+        }
+    }
+}
+
+impl Prepared<'_> {
+    /// Notes in `hints` what recognizing `signals` (the signals this was prepared from)
+    /// worked out about their names; nothing for other signals.
+    pub(crate) fn note_name_hints<'s>(
+        &self,
+        signals: &'s NormalizedSignals,
+        hints: &mut NameHints<'s>,
+    ) {
+        if std::ptr::eq(self.side.signals, signals) {
+            hints.given = NameHint::of(signals.given_key(), self.side.given.as_ref());
+            hints.family = NameHint::of(signals.family_key(), self.side.family.as_ref());
+        }
+    }
+}
+
 /// The keys a patron is filed under for these signals: blocking keys plus the plain
 /// values whose frequency weights exact matches.
 fn index_keys<'a>(signals: &'a NormalizedSignals, out: &mut BlockingKeys) -> KnownSounds<'a> {
+    index_keys_hinted(signals, &NameHints::default(), out)
+}
+
+/// [`index_keys`], taking what `hints` know about the names rather than working it out.
+fn index_keys_hinted<'a>(
+    signals: &'a NormalizedSignals,
+    hints: &NameHints<'_>,
+    out: &mut BlockingKeys,
+) -> KnownSounds<'a> {
     if let Some(given) = signals.given_key() {
         out.push(BlockingKey::of(GIVEN_TAG, given));
     }
@@ -3010,7 +3098,13 @@ fn index_keys<'a>(signals: &'a NormalizedSignals, out: &mut BlockingKeys) -> Kno
     if let Some(postcode) = signals.address().postcode() {
         out.push(BlockingKey::of(POSTCODE_TAG, postcode));
     }
-    let sounds = name_keys(signals.given_key(), signals.family_key(), signals, out);
+    let given = signals
+        .given_key()
+        .map(|key| NameHint::side(hints.given.as_ref(), key));
+    let family = signals
+        .family_key()
+        .map(|key| NameHint::side(hints.family.as_ref(), key));
+    let sounds = name_keys_of_sides(given, family, signals, out);
     email_local_keys(signals, out);
     sounds
 }
@@ -3032,8 +3126,21 @@ fn name_keys<'a>(
     signals: &NormalizedSignals,
     out: &mut BlockingKeys,
 ) -> KnownSounds<'a> {
-    let given = given.map(NameSide::new);
-    let family = family.map(NameSide::new);
+    name_keys_of_sides(
+        given.map(NameSide::new),
+        family.map(NameSide::new),
+        signals,
+        out,
+    )
+}
+
+/// [`name_keys`] for the names' sides.
+fn name_keys_of_sides<'a>(
+    given: Option<NameSide<'a>>,
+    family: Option<NameSide<'a>>,
+    signals: &NormalizedSignals,
+    out: &mut BlockingKeys,
+) -> KnownSounds<'a> {
     name_keys_of(given.as_ref(), family.as_ref(), signals, out);
     KnownSounds {
         given: given.map(|g| (g.key, g.sound(), g.nicknames())),
@@ -3183,7 +3290,7 @@ pub(crate) fn profiles_conflict<'a>(a: &PatronView<'a>, b: &PatronView<'a>) -> b
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::profile::{Address, PersonName};
+    use crate::model::profile::{Address, PersonName, Profile};
 
     /// The blocking keys of a given and a family name as they were worked out before the
     /// names' sounds were shared with comparisons: each sound and table entry computed
@@ -3381,6 +3488,67 @@ mod tests {
             }
         }
         assert!(filed > 1_000, "{filed}");
+    }
+
+    /// Filing signals with what recognizing them worked out about their names (as the
+    /// write path does) files them under the same keys, and writes the same comparison
+    /// block, as working it all out again; hints about other names are not taken.
+    #[test]
+    fn names_filed_with_recognitions_hints_file_as_worked_out_afresh() {
+        let names = [
+            None,
+            Some("bob"),
+            Some("anna maria"),
+            Some("smith jones"),
+            Some("schmidt"),
+            Some("o brien"),
+            Some("zoë"),
+            Some("x"),
+        ];
+        let birth = chrono::NaiveDate::from_ymd_opt(1971, 4, 2);
+        let known = |k: &KnownSounds<'_>| {
+            (
+                k.given
+                    .map(|(key, sound, entry)| (key.to_owned(), sound, entry.id())),
+                k.family.map(|(key, sound)| (key.to_owned(), sound)),
+            )
+        };
+        // What a recognition of the signals leaves: the sounds its lookups worked out.
+        let hints_of = |signals: &NormalizedSignals, f: &mut dyn FnMut(&NameHints<'_>)| {
+            let side = SignalSide::new(signals);
+            query_keys(&side, &mut BlockingKeys::default());
+            f(&NameHints {
+                given: NameHint::of(signals.given_key(), side.given.as_ref()),
+                family: NameHint::of(signals.family_key(), side.family.as_ref()),
+            });
+        };
+        let other = signals(Some("ursula"), Some("garcia lopez"), None, birth);
+        let mut hinted = 0;
+        for given in names {
+            for family in names {
+                for (postcode, birth) in [(None, birth), (Some("75011"), None)] {
+                    let signals = signals(given, family, postcode, birth);
+                    let mut afresh = BlockingKeys::default();
+                    let sounds = index_keys(&signals, &mut afresh);
+                    let mut profile = Profile::default();
+                    profile.names.extend(signals.name().cloned());
+                    let block = encode_with(&profile, &KnownSounds::default());
+                    let mut check = |hints: &NameHints<'_>| {
+                        let mut keys = BlockingKeys::default();
+                        let hinted_sounds = index_keys_hinted(&signals, hints, &mut keys);
+                        assert_eq!(keys.as_slice(), afresh.as_slice(), "{given:?} {family:?}");
+                        assert_eq!(known(&hinted_sounds), known(&sounds));
+                        assert_eq!(encode_with(&profile, &hints.known_sounds()), block);
+                    };
+                    hints_of(&signals, &mut |hints| {
+                        hinted += usize::from(hints.given.is_some_and(|h| h.sounds.is_some()));
+                        check(hints);
+                    });
+                    hints_of(&other, &mut check);
+                }
+            }
+        }
+        assert!(hinted > 20, "{hinted}");
     }
 
     /// The candidates as proposed before hits were counted in a table: every hit sorted
