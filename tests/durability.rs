@@ -1721,12 +1721,13 @@ fn journals_and_snapshots_of_the_previous_formats_still_open_to_the_same_memory(
     };
     assert!(!moments(&expected).is_empty());
     assert_eq!(moments(&restored), moments(&expected));
-    // An image written now is the current format (7: ids as handles into the id tables,
-    // ticket and order ids end to end, compact fired moments, every time an integer,
-    // merge records keeping what a split reads), and loads to the same memory.
+    // An image written now is the current format (8: ids as handles into the id tables,
+    // ticket and order ids end to end, compact fired moments naming their ids and seats
+    // by position, every time an integer, merge records keeping what a split reads),
+    // and loads to the same memory.
     let again = restored.snapshot();
     assert_eq!(&again[..8], &image[..8]);
-    assert_eq!(&again[8..12], &7u32.to_le_bytes());
+    assert_eq!(&again[8..12], &8u32.to_le_bytes());
     let again = v1::config().build_from_snapshot(&again).expect("it loads");
     assert_eq!(snapshot(&again), snapshot(&expected));
 
@@ -1772,6 +1773,45 @@ fn a_version_6_snapshot_with_merges_loads_and_splits_alike() {
     }
     assert_eq!(snapshot(&restored), snapshot(&expected));
     assert_eq!(restored.snapshot(), expected.snapshot());
+}
+
+/// A version 7 image (each fired moment with its performance, ticket id and seat),
+/// written by the build before version 8 from the same catalog, events and merges as the
+/// version 6 one: it loads to the memory this build makes of them, moments included.
+#[test]
+fn a_version_7_snapshot_with_ids_in_each_moment_loads_alike() {
+    let mut expected = v1::config().build().unwrap();
+    v1::define_catalog(&mut expected);
+    for n in 0..v1::EVENTS {
+        observe(&mut expected, v1::event(n));
+    }
+    let ids: Vec<PatronId> = expected.patrons().map(|p| p.id()).collect();
+    expected.merge(ids[0], ids[1]).unwrap();
+    expected.merge(ids[0], ids[2]).unwrap();
+    expected.merge(ids[3], ids[4]).unwrap();
+    let image =
+        fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/v7/snapshot-v7.bin"))
+            .unwrap();
+    assert_eq!(&image[8..12], &7u32.to_le_bytes());
+    let restored = v1::config()
+        .build_from_snapshot(&image)
+        .expect("a version 7 snapshot loads");
+    assert_eq!(snapshot(&restored), snapshot(&expected));
+    assert_eq!(restored.snapshot(), expected.snapshot());
+    let moments = |memory: &Memory| -> Vec<regulars::Moment> {
+        memory
+            .patrons()
+            .flat_map(|p| memory.moments_of(p.id()).collect::<Vec<_>>())
+            .collect()
+    };
+    assert!(!moments(&expected).is_empty());
+    assert_eq!(moments(&restored), moments(&expected));
+    // Written again (version 8) and loaded, still the same memory.
+    let again = v1::config()
+        .build_from_snapshot(&restored.snapshot())
+        .expect("it loads");
+    assert_eq!(snapshot(&again), snapshot(&expected));
+    assert_eq!(moments(&again), moments(&expected));
 }
 
 #[test]

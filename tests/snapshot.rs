@@ -212,10 +212,10 @@ fn a_damaged_image_is_refused_with_a_reason() {
     other_version.extend_from_slice(&crc.to_le_bytes());
     assert!(reason(&other_version).contains("version 99"));
 
-    // Version 5 to 7 images are three sections, the lengths of the first two first: lengths
+    // Version 5 to 8 images are three sections, the lengths of the first two first: lengths
     // running past the image, or splitting the sections in the wrong place, are refused
     // and say so.
-    assert_eq!(&image[8..12], &7u32.to_le_bytes());
+    assert_eq!(&image[8..12], &8u32.to_le_bytes());
     let reforged = |at: usize, section_len: u64| {
         let mut forged = image[..image.len() - 4].to_vec();
         forged[at..at + 8].copy_from_slice(&section_len.to_le_bytes());

@@ -8,7 +8,7 @@ pub(crate) mod command;
 mod derive;
 mod durable;
 pub(crate) mod footprint;
-mod format_switch;
+pub(crate) mod format_switch;
 pub(crate) mod held;
 mod identity;
 mod index;

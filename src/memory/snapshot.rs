@@ -21,8 +21,10 @@
 //! was written whole is written as a slot number (see `NumberedIds`), so its copies load
 //! as one shared allocation without a lookup by text; times are integers (see
 //! [`binary_time`](super::binary_time)), since version 6 fired moments' too; since
-//! version 7 a merge record keeps only what a split reads of the survivor as it was.
-//! Version 6 (merge records with the survivor's whole record), version 5
+//! version 7 a merge record keeps only what a split reads of the survivor as it was;
+//! since version 8 the fired moments name their ticket ids, performances and seats by
+//! position in tables saved before them, each listed once.
+//! Version 7 (each fired moment with its ids and seat), version 6 (merge records with the survivor's whole record), version 5
 //! (fired moments' times as text), version 4 (as 5, with ticket and order ids numbered and
 //! the catalog listing each performance's ticket ids) and versions 1 and 2 (one section,
 //! ids spelled out, times as text, fired moments with their strings) still load,
@@ -44,7 +46,7 @@ use crate::model::ids::{
     RoomForRecords, SharedIds, TextTable, TicketId,
 };
 use crate::model::money::Money;
-use crate::moments::ledger::{LegacyLedger, MomentLedger};
+use crate::moments::ledger::{LegacyLedger, MomentLedger, MomentsWithIds};
 use crate::privacy::PrivacyState;
 
 /// The first bytes of every snapshot, then the format version.
@@ -63,7 +65,14 @@ const MAGIC: &[u8; 8] = b"RGLRSNAP";
 ///
 /// Version 7: as 6, with each merge record keeping only what a split and erasure read
 /// of the survivor as it was (until then its whole record, figures included).
-const VERSION: u32 = 7;
+///
+/// Version 8: as 7, with the fired moments' ticket ids, performances and seats listed
+/// once each before the moments, which name them by position (until then each moment
+/// held its own, so loading read and filed a ticket id and a seat per moment).
+const VERSION: u32 = 8;
+/// Version 7: each fired moment with its performance, ticket id and seat. Loading reads
+/// them so.
+const VERSION_WITH_MOMENT_IDS: u32 = 7;
 /// Version 6: merge records with the survivor's whole record. Loading keeps what
 /// version 7 keeps of it.
 const VERSION_WITH_WHOLE_MERGE_COPIES: u32 = 6;
@@ -365,8 +374,10 @@ fn image(
     events: &TextTable<SeenEvent>,
     rest: &impl Serialize,
 ) -> Vec<u8> {
-    // Versions before 7 hold whole merge copies (written only to test reading them).
-    let _whole = (version != VERSION).then(WholeMergeCopies::start);
+    // Older versions are written only to test reading them: before 7 whole merge
+    // copies, before 8 fired moments with their ids.
+    let _whole = (version <= VERSION_WITH_WHOLE_MERGE_COPIES).then(WholeMergeCopies::start);
+    let _ids = (version <= VERSION_WITH_MOMENT_IDS).then(MomentsWithIds::start);
     let mut bytes = Vec::with_capacity(1 << 16);
     bytes.extend_from_slice(MAGIC);
     bytes.extend_from_slice(&version.to_le_bytes());
@@ -693,6 +704,7 @@ impl Memory {
         let version = u32::from_le_bytes([body[8], body[9], body[10], body[11]]);
         if ![
             VERSION,
+            VERSION_WITH_MOMENT_IDS,
             VERSION_WITH_WHOLE_MERGE_COPIES,
             VERSION_WITH_TEXT_MOMENT_TIMES,
             VERSION_WITH_NUMBERED_TICKETS,
@@ -702,12 +714,12 @@ impl Memory {
         .contains(&version)
         {
             return Err(corrupt(format!(
-                "format version {version}, this build reads versions 1, 2, 4, 5, 6 and {VERSION}"
+                "format version {version}, this build reads versions 1, 2, 4, 5, 6, 7 and {VERSION}"
             )));
         }
         let sections = &body[header..];
         let _room = RoomForRecords::start(records);
-        // Versions 5 to 7 differ only in the last section: their patrons decode alike.
+        // Versions 5 to 8 differ only in the last section: their patrons decode alike.
         let current_patrons = |section: &[u8], meanwhile: &mut dyn FnMut()| {
             decode_patrons::<LoadedPatrons>(section)
                 .and_then(|loaded| patrons_state(loaded, meanwhile))
@@ -716,13 +728,20 @@ impl Memory {
             decode_sections(sections, records, current_patrons, |section| {
                 decode_rest::<LoadedRest>(section).and_then(index_rest)
             })?
+        } else if version == VERSION_WITH_MOMENT_IDS {
+            decode_sections(sections, records, current_patrons, |section| {
+                let _ids = MomentsWithIds::start();
+                decode_rest::<LoadedRest>(section).and_then(index_rest)
+            })?
         } else if version == VERSION_WITH_WHOLE_MERGE_COPIES {
             decode_sections(sections, records, current_patrons, |section| {
+                let _ids = MomentsWithIds::start();
                 let _whole = WholeMergeCopies::start();
                 decode_rest::<LoadedRest>(section).and_then(index_rest)
             })?
         } else if version == VERSION_WITH_TEXT_MOMENT_TIMES {
             decode_sections(sections, records, current_patrons, |section| {
+                let _ids = MomentsWithIds::start();
                 let _whole = WholeMergeCopies::start();
                 decode_rest_with_text_moment_times::<LoadedRest>(section).and_then(index_rest)
             })?
@@ -736,6 +755,7 @@ impl Memory {
                         .and_then(|loaded| patrons_state(loaded, meanwhile))
                 },
                 |section| {
+                    let _ids = MomentsWithIds::start();
                     let _whole = WholeMergeCopies::start();
                     decode_rest_with_text_moment_times::<RestV4>(section)
                         .and_then(RestV4::upgrade)
@@ -972,7 +992,7 @@ mod tests {
         let version_6 = memory.image_of_version(VERSION_WITH_WHOLE_MERGE_COPIES);
         let current = memory.snapshot();
         assert_eq!(&version_6[8..12], &6u32.to_le_bytes());
-        assert_eq!(&current[8..12], &7u32.to_le_bytes());
+        assert_eq!(&current[8..12], &VERSION.to_le_bytes());
         assert!(
             version_6.len() > current.len(),
             "whole records saved: {} bytes against {}",
@@ -983,7 +1003,7 @@ mod tests {
         assert_eq!(restored.snapshot(), current);
         // Read as version 7, the whole records do not decode: the version decides.
         let mut relabelled = version_6[..version_6.len() - 4].to_vec();
-        relabelled[8..12].copy_from_slice(&VERSION.to_le_bytes());
+        relabelled[8..12].copy_from_slice(&VERSION_WITH_MOMENT_IDS.to_le_bytes());
         let crc = crc32fast::hash(&relabelled);
         relabelled.extend_from_slice(&crc.to_le_bytes());
         assert!(Memory::builder().build_from_snapshot(&relabelled).is_err());
@@ -1003,6 +1023,55 @@ mod tests {
         assert_eq!(emails(&restored, bo), ["bo@example.org"]);
         assert_eq!(emails(&restored, ana), emails(&memory, ana));
         assert_eq!(emails(&restored, ana).len(), 2);
+    }
+
+    /// A version 7 image saved each fired moment with its ids and seat: it loads to the
+    /// same memory, which saves them once each from then on.
+    #[test]
+    fn version_7_images_with_ids_in_each_moment_load_into_the_same_memory() {
+        let memory = hamlet_orders_from(&[
+            "ana@example.org",
+            "bo@example.org",
+            "ana@example.org",
+            "bo@example.org",
+            "ana@example.org",
+        ]);
+        let ids: Vec<PatronId> = memory.patrons().map(|p| p.id()).collect();
+        let version_7 = memory.image_of_version(VERSION_WITH_MOMENT_IDS);
+        let current = memory.snapshot();
+        assert_eq!(&version_7[8..12], &7u32.to_le_bytes());
+        assert_eq!(&current[8..12], &8u32.to_le_bytes());
+        assert_ne!(
+            version_7[12..],
+            current[12..],
+            "moments name their ids by position"
+        );
+        let restored = Memory::builder().build_from_snapshot(&version_7).unwrap();
+        assert_eq!(restored.snapshot(), current);
+        let again = Memory::builder().build_from_snapshot(&current).unwrap();
+        assert_eq!(again.snapshot(), current);
+        let moments = |m: &Memory| {
+            ids.iter()
+                .flat_map(|&id| m.moments_of(id).collect::<Vec<_>>())
+                .collect::<Vec<_>>()
+        };
+        assert!(
+            moments(&memory)
+                .iter()
+                .any(|m| m.ticket().is_some() && m.performance().is_some()),
+            "moments fired for tickets"
+        );
+        assert_eq!(moments(&restored), moments(&memory));
+        assert_eq!(moments(&again), moments(&memory));
+        // Read as version 8, the moments with their ids do not decode: the version decides.
+        let mut relabelled = version_7[..version_7.len() - 4].to_vec();
+        relabelled[8..12].copy_from_slice(&VERSION.to_le_bytes());
+        let crc = crc32fast::hash(&relabelled);
+        relabelled.extend_from_slice(&crc.to_le_bytes());
+        assert!(matches!(
+            Memory::builder().build_from_snapshot(&relabelled),
+            Err(Error::InvalidSnapshot(_))
+        ));
     }
 
     #[test]

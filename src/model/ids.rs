@@ -1344,6 +1344,63 @@ mod tests {
         assert!(postcard::from_bytes::<One>(&[1, 5]).is_err());
     }
 
+    /// How many of the ids in `written` (a numbered sequence) are written whole.
+    fn written_whole(written: &[u8]) -> usize {
+        let read: Vec<ReadId> = postcard::from_bytes(written).unwrap();
+        read.iter()
+            .filter(|id| matches!(id, ReadId::New(_)))
+            .count()
+    }
+
+    #[test]
+    fn every_id_among_the_last_written_whole_is_copied_by_number() {
+        // 200 performances named again and again, as fired moments name them: each is
+        // written whole once, however their texts hash, and read back as written.
+        let distinct: Vec<PerformanceId> = (0..200)
+            .map(|n| PerformanceId::new(format!("perf-{n}")))
+            .collect();
+        let ids: Vec<PerformanceId> = (0..1000).map(|n| distinct[(n * 7) % 200].clone()).collect();
+        let numbered = {
+            let _numbered = NumberedIds::writing();
+            postcard::to_allocvec(&ids).unwrap()
+        };
+        assert_eq!(written_whole(&numbered), 200);
+        let read: Vec<PerformanceId> = {
+            let _numbered = NumberedIds::reading();
+            postcard::from_bytes(&numbered).unwrap()
+        };
+        assert_eq!(read, ids);
+        // Past the reader's window an id is written whole again: 300 ids in turn.
+        let distinct: Vec<PerformanceId> = (0..300)
+            .map(|n| PerformanceId::new(format!("perf-{n}")))
+            .collect();
+        let ids: Vec<PerformanceId> = (0..900).map(|n| distinct[n % 300].clone()).collect();
+        let numbered = {
+            let _numbered = NumberedIds::writing();
+            postcard::to_allocvec(&ids).unwrap()
+        };
+        assert_eq!(written_whole(&numbered), 900);
+        let read: Vec<PerformanceId> = {
+            let _numbered = NumberedIds::reading();
+            postcard::from_bytes(&numbered).unwrap()
+        };
+        assert_eq!(read, ids);
+        // 256 ids in turn, the window's size: each is still held when it comes again.
+        let ids: Vec<PerformanceId> = (0..768)
+            .map(|n| PerformanceId::new(format!("perf-{}", n % 256)))
+            .collect();
+        let numbered = {
+            let _numbered = NumberedIds::writing();
+            postcard::to_allocvec(&ids).unwrap()
+        };
+        assert_eq!(written_whole(&numbered), 256);
+        let read: Vec<PerformanceId> = {
+            let _numbered = NumberedIds::reading();
+            postcard::from_bytes(&numbered).unwrap()
+        };
+        assert_eq!(read, ids);
+    }
+
     /// A ticket id read as text.
     struct One(String);
 
@@ -1369,17 +1426,49 @@ const RECENT_IDS: usize = 256;
 
 /// Per kind of id, the latest ids written whole, by their number modulo [`RECENT_IDS`].
 enum Numbering {
-    /// Writing: in each slot (picked by a checksum of the id's text), an id and the
-    /// number it was written whole under.
-    Writing([RecentWritten; ID_KINDS]),
+    /// Writing: the ids the reader still holds, as it holds them, and where each is.
+    /// (Both sides boxed: one guard's worth of tables is a few hundred bytes.)
+    Writing(Box<[RecentWritten; ID_KINDS]>),
     /// Reading: in slot `n % RECENT_IDS`, the id written whole as number `n`.
-    Reading([RecentRead; ID_KINDS]),
+    Reading(Box<[RecentRead; ID_KINDS]>),
 }
 
+/// The writer's mirror of [`RecentRead`]: slot `n % RECENT_IDS` holds the id written
+/// whole as number `n`, and `numbers` finds each id in the slots by its text. Slots
+/// picked by the number, as the reader picks them, never collide: every id among the
+/// last [`RECENT_IDS`] written whole is found (slots picked by a checksum of the text
+/// lost one of two colliding ids, and with it every later copy of it).
 #[derive(Default)]
 struct RecentWritten {
     written: u64,
-    slots: Vec<Option<(Arc<str>, u64)>>,
+    slots: Vec<Option<Arc<str>>>,
+    /// The number each id in `slots` was written whole under, by its text: the text,
+    /// never the allocation's address, so the same memory (built live, replayed or
+    /// restored) always writes the same bytes.
+    numbers: std::collections::HashMap<Arc<str>, u64, ahash::RandomState>,
+}
+
+impl RecentWritten {
+    /// The slot of the copy of `id` the reader holds, or `None` after noting `id` as
+    /// written whole under the next number (in place of the id that slot held).
+    fn copy_or_note(&mut self, id: &Arc<str>) -> Option<u16> {
+        if let Some(&number) = self.numbers.get(&**id) {
+            return u16::try_from(recent_slot(number)).ok();
+        }
+        if self.slots.is_empty() {
+            self.slots = vec![None; RECENT_IDS];
+            self.numbers.reserve(RECENT_IDS);
+        }
+        let number = self.written;
+        if let Some(slot) = self.slots.get_mut(recent_slot(number)) {
+            if let Some(gone) = slot.replace(Arc::clone(id)) {
+                self.numbers.remove(&gone);
+            }
+            self.numbers.insert(Arc::clone(id), number);
+        }
+        self.written += 1;
+        None
+    }
 }
 
 #[derive(Default)]
@@ -1504,29 +1593,7 @@ fn write_id<S: Serializer>(kind: usize, id: &Arc<str>, serializer: S) -> Result<
     let recent = NUMBERED_IDS.with(|numbered| match &mut *numbered.borrow_mut() {
         Some(Numbering::Writing(tables)) => {
             let table = tables.get_mut(kind)?;
-            if table.slots.is_empty() {
-                table.slots = vec![None; RECENT_IDS];
-            }
-            // Where this text was last noted: the text picks the slot, never the
-            // allocation's address, so the same memory (built live, replayed or
-            // restored) always writes the same bytes.
-            let at = recent_slot(u64::from(crc32fast::hash(id.as_bytes())));
-            let written = table.written;
-            let slot = table.slots.get_mut(at)?;
-            match slot {
-                // Still in the reader's window of the last RECENT_IDS written whole.
-                Some((copy, number))
-                    if (Arc::ptr_eq(copy, id) || **copy == **id)
-                        && written - *number <= RECENT_IDS as u64 =>
-                {
-                    u16::try_from(recent_slot(*number)).ok().map(Some)
-                }
-                _ => {
-                    *slot = Some((Arc::clone(id), written));
-                    table.written += 1;
-                    Some(None)
-                }
-            }
+            Some(table.copy_or_note(id))
         }
         _ => None,
     });

@@ -15,6 +15,7 @@ use super::due::DueIndex;
 use super::moment::Text;
 use super::{Action, Moment, MomentKind, Priority};
 use crate::chunked::Chunked;
+use crate::memory::format_switch::Raised;
 use crate::model::history::Seat;
 use crate::model::ids::{
     CompactPatronId, Filing, Handle, PatronId, PerformanceId, ReadIdText, TextTable, TicketId,
@@ -144,7 +145,7 @@ const _: () = assert!(std::mem::size_of::<FiredMoment>() <= 64);
 /// A fired moment as snapshots save it: the fields it had when it held its strings and
 /// ids itself (the bytes are unchanged). `P`, `T` and `S` are how the performance id,
 /// ticket id and seat are held: borrowed from the ledger when saving, owned when loading.
-#[derive(Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(rename = "FiredMoment")]
 struct SavedMoment<P, T, S> {
     patron: PatronId,
@@ -504,13 +505,157 @@ impl Serialize for SavedMoments<'_> {
 
 impl Serialize for MomentLedger {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        SavedLedger {
+        if MOMENTS_WITH_IDS.get() {
+            return SavedLedger {
+                texts: &self.texts,
+                moments: SavedMoments(self),
+            }
+            .serialize(serializer);
+        }
+        let tickets = Positions::of(self.tickets.len(), self.moments.iter().map(|f| f.ticket));
+        let performances = Positions::of(
+            self.performances.values.len(),
+            self.moments.iter().map(|f| f.performance),
+        );
+        let seats = Positions::of(self.seats.values.len(), self.moments.iter().map(|f| f.seat));
+        TabledLedger {
             texts: &self.texts,
-            moments: SavedMoments(self),
+            tickets: TabledTickets(&self.tickets, &tickets.order),
+            performances: TabledValues(&self.performances, &performances.order),
+            seats: TabledValues(&self.seats, &seats.order),
+            moments: TabledMoments {
+                ledger: self,
+                tickets: &tickets,
+                performances: &performances,
+                seats: &seats,
+            },
         }
         .serialize(serializer)
     }
 }
+
+thread_local! {
+    /// Whether ledgers read or written on this thread save each fired moment with its
+    /// performance, ticket id and seat (see [`MomentsWithIds`]).
+    static MOMENTS_WITH_IDS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// While the guard `start` returns is alive, ledgers read on this thread are expected
+/// to hold each fired moment with its performance, ticket id and seat, as snapshots
+/// before version 8 saved them (and are written so, as those were).
+pub(crate) struct MomentsWithIds;
+
+impl MomentsWithIds {
+    pub(crate) fn start() -> Raised {
+        Raised::raise(&MOMENTS_WITH_IDS)
+    }
+}
+
+/// The ledger as snapshots since version 8 hold it: the texts; the ticket ids,
+/// performances and seats its moments name, each once, in the order the moments first
+/// name them; then the moments, naming them by position. Loading reads each id and seat
+/// once, not once per moment, and files nothing by its text. The order makes the bytes
+/// depend on the moments alone, never on what the tables kept besides.
+#[derive(Serialize)]
+#[serde(rename = "MomentLedger")]
+struct TabledLedger<'a> {
+    texts: &'a Texts,
+    tickets: TabledTickets<'a>,
+    performances: TabledValues<'a, PerformanceId>,
+    seats: TabledValues<'a, Seat>,
+    moments: TabledMoments<'a>,
+}
+
+/// A ledger table's entries as saved: each entry the moments name, at the position of
+/// its first mention.
+struct Positions {
+    /// By handle in the ledger's table, its saved position, or `u32::MAX` if unnamed.
+    of: Vec<u32>,
+    /// The handles in saved order.
+    order: Vec<u32>,
+}
+
+impl Positions {
+    /// The positions of the entries `named` names (`u32::MAX`: none), in a table of `len`.
+    fn of(len: usize, named: impl Iterator<Item = u32>) -> Self {
+        let mut positions = Self {
+            of: vec![u32::MAX; len],
+            order: Vec::new(),
+        };
+        for at in named {
+            if let Some(position) = positions.of.get_mut(at as usize)
+                && *position == u32::MAX
+            {
+                // Fewer than `len` entries, and `len` is a table's: it fits.
+                *position = u32::try_from(positions.order.len()).unwrap_or(u32::MAX);
+                positions.order.push(at);
+            }
+        }
+        positions
+    }
+
+    /// The saved position of the entry at `at`, if the moment names one.
+    fn get(&self, at: u32) -> Option<u32> {
+        self.of.get(at as usize).copied().filter(|&p| p != u32::MAX)
+    }
+}
+
+/// The ticket ids moments name, saved as a table of ids is (a map to nothing).
+struct TabledTickets<'a>(&'a TextTable<()>, &'a [u32]);
+
+impl Serialize for TabledTickets<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let mut map = serializer.serialize_map(Some(self.1.len()))?;
+        for &handle in self.1 {
+            map.serialize_entry(self.0.key(handle).unwrap_or_default(), &())?;
+        }
+        map.end()
+    }
+}
+
+/// The performances or seats moments name, saved in turn.
+struct TabledValues<'a, T>(&'a Shared<T>, &'a [u32]);
+
+impl<T: Serialize + std::hash::Hash + Eq + Clone> Serialize for TabledValues<'_, T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq as _;
+        let mut seq = serializer.serialize_seq(Some(self.1.len()))?;
+        for &at in self.1 {
+            if let Some(value) = self.0.get(at) {
+                seq.serialize_element(value)?;
+            }
+        }
+        seq.end()
+    }
+}
+
+/// The fired moments, each naming its performance, ticket and seat by saved position.
+struct TabledMoments<'a> {
+    ledger: &'a MomentLedger,
+    tickets: &'a Positions,
+    performances: &'a Positions,
+    seats: &'a Positions,
+}
+
+impl Serialize for TabledMoments<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq as _;
+        let mut seq = serializer.serialize_seq(Some(self.ledger.moments.len()))?;
+        for fired in self.ledger.moments.iter() {
+            seq.serialize_element(&fired.with_parts(
+                self.performances.get(fired.performance),
+                self.tickets.get(fired.ticket),
+                self.seats.get(fired.seat),
+            ))?;
+        }
+        seq.end()
+    }
+}
+
+/// A fired moment as version 8 saves it: its performance, ticket and seat by position
+/// in the tables saved before the moments.
+type TabledMoment = SavedMoment<u32, u32, u32>;
 
 /// The ledger as read from a snapshot: its moments with their tickets filed.
 #[derive(Deserialize)]
@@ -637,6 +782,75 @@ impl LoadedMoments {
     }
 }
 
+impl FiredMoment {
+    /// The moment as snapshots save it, with `performance`, `ticket` and `seat` for its
+    /// handles.
+    fn with_parts<P, T, S>(
+        &self,
+        performance: Option<P>,
+        ticket: Option<T>,
+        seat: Option<S>,
+    ) -> SavedMoment<P, T, S> {
+        SavedMoment {
+            patron: self.patron(),
+            at: self.at,
+            key: self.key(),
+            performance,
+            ticket,
+            seat,
+            rule: self.rule,
+            message: self.message,
+            explanation: self.explanation,
+            dedupe_key: self.dedupe_key,
+            group: self.group,
+            kind: self.kind,
+            action: self.action,
+            priority: self.priority,
+            channel: self.channel,
+            purposes: self.purposes,
+            standing: self.standing,
+            holds_key: self.holds_key,
+        }
+    }
+
+    /// A moment as version 8 saves it, its positions kept as read (see
+    /// [`LoadedTabledLedger::ledger`]).
+    fn tabled(saved: TabledMoment) -> Result<FiredMoment, String> {
+        let patron = CompactPatronId::new(saved.patron).ok_or_else(|| {
+            format!(
+                "a fired moment names patron {}, past the most memory holds",
+                saved.patron
+            )
+        })?;
+        // A position equal to "none" is past any table: refused, not read as none.
+        let position = |at: Option<u32>, none: u32| match at {
+            Some(at) if at == none => Err("a fired moment names a position past its table"),
+            Some(at) => Ok(at),
+            None => Ok(none),
+        };
+        Ok(FiredMoment {
+            patron,
+            at: saved.at,
+            key: split_key(saved.key),
+            performance: position(saved.performance, NONE_SHARED)?,
+            ticket: position(saved.ticket, NO_TICKET)?,
+            seat: position(saved.seat, NONE_SHARED)?,
+            rule: saved.rule,
+            message: saved.message,
+            explanation: saved.explanation,
+            dedupe_key: saved.dedupe_key,
+            group: saved.group,
+            kind: saved.kind,
+            action: saved.action,
+            priority: saved.priority,
+            channel: saved.channel,
+            purposes: saved.purposes,
+            standing: saved.standing,
+            holds_key: saved.holds_key,
+        })
+    }
+}
+
 /// A once-per key in the halves a [`FiredMoment`] keeps, high first.
 fn split_key(key: u64) -> [u32; 2] {
     [(key >> 32) as u32, key as u32]
@@ -644,6 +858,10 @@ fn split_key(key: u64) -> [u32; 2] {
 
 impl<'de> Deserialize<'de> for MomentLedger {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        if !MOMENTS_WITH_IDS.get() {
+            let loaded = LoadedTabledLedger::deserialize(deserializer)?;
+            return loaded.ledger().map_err(serde::de::Error::custom);
+        }
         let loaded = LoadedLedger::deserialize(deserializer)?;
         Ok(MomentLedger {
             texts: loaded.texts,
@@ -651,6 +869,124 @@ impl<'de> Deserialize<'de> for MomentLedger {
             tickets: loaded.moments.tickets,
             performances: loaded.moments.performances,
             seats: loaded.moments.seats,
+            ..MomentLedger::default()
+        })
+    }
+}
+
+/// A version 8 ledger as read (see [`TabledLedger`]).
+#[derive(Deserialize)]
+#[serde(rename = "MomentLedger")]
+struct LoadedTabledLedger {
+    texts: Texts,
+    tickets: TextTable<()>,
+    performances: LoadedValues<PerformanceId>,
+    seats: LoadedValues<Seat>,
+    moments: LoadedTabledMoments,
+}
+
+/// Performances or seats read in turn, each filed at its position; one listed twice
+/// is refused.
+struct LoadedValues<T>(Shared<T>);
+
+impl<'de, T> Deserialize<'de> for LoadedValues<T>
+where
+    T: Deserialize<'de> + std::hash::Hash + Eq + Clone,
+{
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ValuesVisitor<T>(std::marker::PhantomData<T>);
+
+        impl<'de, T> serde::de::Visitor<'de> for ValuesVisitor<T>
+        where
+            T: Deserialize<'de> + std::hash::Hash + Eq + Clone,
+        {
+            type Value = Shared<T>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("the performances or seats fired moments name")
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Shared<T>, A::Error> {
+                let mut shared = Shared::default();
+                while let Some(value) = seq.next_element::<T>()? {
+                    let expected = shared.values.len();
+                    if shared.file(Some(&value)) as usize != expected {
+                        return Err(serde::de::Error::custom(
+                            "a performance or seat listed twice, or too many",
+                        ));
+                    }
+                }
+                Ok(shared)
+            }
+        }
+
+        deserializer
+            .deserialize_seq(ValuesVisitor(std::marker::PhantomData))
+            .map(LoadedValues)
+    }
+}
+
+/// Version 8 moments read one at a time, their positions kept as read (checked against
+/// the tables once all is read).
+struct LoadedTabledMoments(Chunked<FiredMoment>);
+
+impl<'de> Deserialize<'de> for LoadedTabledMoments {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct MomentsVisitor;
+
+        impl<'de> serde::de::Visitor<'de> for MomentsVisitor {
+            type Value = Chunked<FiredMoment>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("fired moments")
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Chunked<FiredMoment>, A::Error> {
+                let mut moments = Chunked::default();
+                while let Some(saved) = seq.next_element::<TabledMoment>()? {
+                    moments.push(FiredMoment::tabled(saved).map_err(serde::de::Error::custom)?);
+                }
+                Ok(moments)
+            }
+        }
+
+        deserializer
+            .deserialize_seq(MomentsVisitor)
+            .map(LoadedTabledMoments)
+    }
+}
+
+impl LoadedTabledLedger {
+    /// The ledger, once every position its moments name is checked against its table.
+    fn ledger(self) -> Result<MomentLedger, String> {
+        let moments = self.moments.0;
+        let (tickets, performances, seats) = (
+            self.tickets.len(),
+            self.performances.0.values.len(),
+            self.seats.0.values.len(),
+        );
+        let within = |at: u32, none: u32, len: usize| at == none || (at as usize) < len;
+        if let Some(i) = moments.iter().position(|f| {
+            !(within(f.ticket, NO_TICKET, tickets)
+                && within(f.performance, NONE_SHARED, performances)
+                && within(f.seat, NONE_SHARED, seats))
+        }) {
+            return Err(format!(
+                "fired moment {i} names a ticket, performance or seat the image does not hold"
+            ));
+        }
+        Ok(MomentLedger {
+            texts: self.texts,
+            moments,
+            tickets: self.tickets,
+            performances: self.performances.0,
+            seats: self.seats.0,
             ..MomentLedger::default()
         })
     }
@@ -965,26 +1301,11 @@ impl MomentLedger {
         &'a self,
         fired: &FiredMoment,
     ) -> SavedMoment<&'a PerformanceId, TicketId, &'a Seat> {
-        SavedMoment {
-            patron: fired.patron(),
-            at: fired.at,
-            key: fired.key(),
-            performance: self.performances.get(fired.performance),
-            ticket: self.ticket_of(fired).map(TicketId::new),
-            seat: self.seats.get(fired.seat),
-            rule: fired.rule,
-            message: fired.message,
-            explanation: fired.explanation,
-            dedupe_key: fired.dedupe_key,
-            group: fired.group,
-            kind: fired.kind,
-            action: fired.action,
-            priority: fired.priority,
-            channel: fired.channel,
-            purposes: fired.purposes,
-            standing: fired.standing,
-            holds_key: fired.holds_key,
-        }
+        fired.with_parts(
+            self.performances.get(fired.performance),
+            self.ticket_of(fired).map(TicketId::new),
+            self.seats.get(fired.seat),
+        )
     }
 
     /// The id of the ticket a fired moment is for, if any.
@@ -1519,6 +1840,8 @@ mod tests {
         };
         same(&moments(&ledger), &fired.iter().collect::<Vec<_>>());
 
+        // Snapshots before version 8: each moment with its ids and seat.
+        let _with_ids = super::MomentsWithIds::start();
         let saved = postcard::to_allocvec(&ledger).unwrap();
         let old_shape: Vec<OldShape> = (1..)
             .zip(&fired)
@@ -1571,5 +1894,82 @@ mod tests {
         assert_eq!(loaded.forget(&[ben]), 2);
         same(&moments(&loaded), &[&fired[0], &fired[3]]);
         assert_eq!(loaded.tickets.len(), 1);
+        drop(_with_ids);
+
+        // Since version 8: the ids and seats once each, in the order moments first name
+        // them, then the moments naming them by position.
+        let saved = postcard::to_allocvec(&ledger).unwrap();
+        let tabled: Vec<super::TabledMoment> = ledger
+            .moments
+            .iter()
+            .zip([
+                (Some(0), Some(0), Some(0)),
+                (Some(0), Some(0), Some(1)),
+                (Some(1), Some(1), Some(0)),
+                (None, None, None),
+            ])
+            .map(|(f, (performance, ticket, seat))| f.with_parts(performance, ticket, seat))
+            .collect();
+        let seat = |label| Seat::new(label).in_section("Stalls");
+        assert_eq!(
+            saved,
+            postcard::to_allocvec(&(
+                &ledger.texts,
+                vec![("T-1", ()), ("T-2", ())],
+                vec!["hamlet-1", "lear-1"],
+                vec![seat("F12"), seat("F13")],
+                &tabled
+            ))
+            .unwrap()
+        );
+        let mut loaded: MomentLedger = postcard::from_bytes(&saved).unwrap();
+        loaded.reindex(2).unwrap();
+        same(&moments(&loaded), &fired.iter().collect::<Vec<_>>());
+        assert_eq!(postcard::to_allocvec(&loaded).unwrap(), saved);
+        assert!(loaded.has_fired(ana, key(1)) && loaded.has_fired(ben, key(3)));
+        assert_eq!(loaded.of_visit(ben, Some(&hamlet)).count(), 1);
+        // After an erasure only what the remaining moments name is saved (the
+        // performance and seat tables keep theirs): the bytes of a ledger that only
+        // ever fired those.
+        assert_eq!(loaded.forget(&[ben]), 2);
+        let mut kept = MomentLedger::default();
+        kept.fire(&fired[0], key(1), None, at);
+        kept.fire(&fired[3], key(4), None, at);
+        assert_eq!(
+            postcard::to_allocvec(&loaded).unwrap(),
+            postcard::to_allocvec(&kept).unwrap()
+        );
+        // A position past its table is refused, not read as none.
+        let mut past = tabled.clone();
+        past[0].ticket = Some(2);
+        let forged = postcard::to_allocvec(&(
+            &ledger.texts,
+            vec![("T-1", ()), ("T-2", ())],
+            vec!["hamlet-1", "lear-1"],
+            vec![seat("F12"), seat("F13")],
+            &past,
+        ))
+        .unwrap();
+        assert!(postcard::from_bytes::<MomentLedger>(&forged).is_err());
+        past[0].ticket = Some(u32::MAX);
+        let forged = postcard::to_allocvec(&(
+            &ledger.texts,
+            vec![("T-1", ()), ("T-2", ())],
+            vec!["hamlet-1", "lear-1"],
+            vec![seat("F12"), seat("F13")],
+            &past,
+        ))
+        .unwrap();
+        assert!(postcard::from_bytes::<MomentLedger>(&forged).is_err());
+        // A seat listed twice is refused.
+        let forged = postcard::to_allocvec(&(
+            &ledger.texts,
+            vec![("T-1", ()), ("T-2", ())],
+            vec!["hamlet-1", "lear-1"],
+            vec![seat("F12"), seat("F12")],
+            &tabled,
+        ))
+        .unwrap();
+        assert!(postcard::from_bytes::<MomentLedger>(&forged).is_err());
     }
 }
