@@ -195,8 +195,10 @@ impl Memory {
         let Some(person) = person else {
             return self.recognize_by_scoring(signals, None);
         };
-        let prepared = person.prepare(signals, index, &self.thresholds, self.patron_count());
+        let mut prepared = person.prepare(signals, index);
+        person.look_up(&mut prepared, &self.thresholds, self.patron_count());
         let mut shortcut = person.shortcut(&prepared, &self.thresholds, self.patron_count());
+        shortcut.score_holder();
         // Noted once recognition is done with the prepared signals, however it ends: as
         // a guard, so that the recognition is returned in place rather than copied out.
         let _noted = hints.map(|hints| NoteNameHints {
@@ -204,8 +206,16 @@ impl Memory {
             signals,
             hints,
         });
+        // Not screened: a record settled alone names no runner-up, duplicate or household,
+        // so there is nobody to keep out (and screening it cost a copy of the whole
+        // recognition).
         if let Some(known) = shortcut.settle() {
-            return crate::privacy::screen(&self.state, known);
+            debug_assert!(matches!(
+                &known,
+                Recognition::Known { runner_up: None, duplicates, household, .. }
+                    if duplicates.is_empty() && household.is_empty()
+            ));
+            return known;
         }
         self.recognize_by_scoring(signals, Some((person, &prepared, &mut shortcut)))
     }
@@ -258,9 +268,10 @@ impl Memory {
         // kilobytes).
         let mut scored: smallvec::SmallVec<[Candidate; 16]> = smallvec::SmallVec::new();
         if let Some(shortcut) = shortcut
-            && let Some(known) = shortcut.decide(&views, &mut scored)
+            && let Some(mut known) = shortcut.decide(&views, &mut scored)
         {
-            return crate::privacy::screen(&self.state, known);
+            crate::privacy::screen(&self.state, &mut known);
+            return known;
         }
         // The candidates the shortcut compared are not compared again.
         views.retain(|view| !scored.iter().any(|c| c.patron() == view.id()));
@@ -291,7 +302,9 @@ impl Memory {
         let decided = self
             .thresholds
             .decide_among(&mut scored, self.patron_count());
-        crate::privacy::screen(&self.state, self.junior_told_apart(signals, decided))
+        let mut decided = self.junior_told_apart(signals, decided);
+        crate::privacy::screen(&self.state, &mut decided);
+        decided
     }
 
     /// Memory's indexes and records, read-only (for training).

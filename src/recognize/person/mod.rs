@@ -471,20 +471,30 @@ impl PersonMatcher {
     }
 
     /// Works out the signals' side of every comparison once per recognition, for the
-    /// shortcut, candidate generation and scoring to share. When one patron alone holds
-    /// the signals' identifiers and bounds could settle the record (see
-    /// [`could_settle_early`](Self::could_settle_early)), the blocking keys are left
-    /// for [`Prepared::candidates`] to look up if they do not.
+    /// shortcut, candidate generation and scoring to share; the identifiers' users looked
+    /// up, the rest left to [`look_up`](Self::look_up). In two steps so that the
+    /// prepared signals, most of a kilobyte, are built where they stay rather than
+    /// copied there.
     pub(crate) fn prepare<'a>(
         &self,
         signals: &'a NormalizedSignals,
         index: IndexView<'a>,
+    ) -> Prepared<'a> {
+        Prepared::unlooked(signals, index, true)
+    }
+
+    /// Looks up the counts and keys recognition needs (see [`Prepared::look_up_staged`]).
+    /// When one patron alone holds the signals' identifiers and bounds could settle the
+    /// record (see [`could_settle_early`](Self::could_settle_early)), the blocking keys
+    /// are left for [`Prepared::candidates`] to look up if they do not.
+    pub(crate) fn look_up(
+        &self,
+        prepared: &mut Prepared<'_>,
         thresholds: &Thresholds,
         patrons: usize,
-    ) -> Prepared<'a> {
-        Prepared::with_candidates(signals, index, || {
-            self.could_settle_early(signals, thresholds, patrons)
-        })
+    ) {
+        let signals = prepared.side.signals;
+        prepared.look_up_staged(|| self.could_settle_early(signals, thresholds, patrons));
     }
 
     /// Whether bounds alone might settle a record with these signals, judged before any
@@ -549,9 +559,8 @@ impl PersonMatcher {
         most < thresholds.merge_at().min(thresholds.review_at()) + thresholds.raise_for(patrons)
     }
 
-    /// Prepares the shortcut for a record whose identifiers only one patron uses: that
-    /// patron scored, compatible with the record and sure enough to be known. Without
-    /// such a patron the shortcut never decides (see [`Shortcut::decide`]).
+    /// The shortcut for a record, its holder not scored yet (see
+    /// [`Shortcut::score_holder`]).
     pub(crate) fn shortcut<'p, 'a>(
         &'p self,
         prepared: &'p Prepared<'a>,
@@ -559,7 +568,7 @@ impl PersonMatcher {
         patrons: usize,
     ) -> Shortcut<'p, 'a> {
         let raise = thresholds.raise_for(patrons);
-        let mut shortcut = Shortcut {
+        Shortcut {
             usable: false,
             matcher: self,
             names: 0.0,
@@ -567,33 +576,12 @@ impl PersonMatcher {
             holder: None,
             evidence: Evidence::new(),
             weight: f64::NEG_INFINITY,
+            known_at: thresholds.known_at() + raise,
             merge_at: thresholds.merge_at() + raise,
             runner_up_merge_at: thresholds.review_at() + raise,
             margin: thresholds.margin_needed(),
             prepared,
-        };
-        let Some(holder) = prepared.sole_holder() else {
-            return shortcut;
-        };
-        // Compared where it is kept: the list is half a kilobyte, copied on every move.
-        self.compare(prepared, &holder, &mut shortcut.evidence);
-        let weight = shortcut.evidence.weight();
-        shortcut.usable =
-            !person_conflict(&shortcut.evidence) && weight >= thresholds.known_at() + raise;
-        if shortcut.usable {
-            // The bound is on everyone but the holder. Until the patrons filed under the
-            // names swapped are looked up, the swap counts at the most any name's
-            // frequency can give it: a bound that usually settles the record as well.
-            if prepared.in_the_others_place.get().is_some() {
-                shortcut.uncap();
-            } else {
-                shortcut.names = self.most_for_names_capped(prepared);
-                shortcut.names_capped = true;
-            }
         }
-        shortcut.holder = Some(holder.id());
-        shortcut.weight = weight;
-        shortcut
     }
 
     /// Scores each patron against prepared signals, one evidence list each: the same
@@ -654,6 +642,9 @@ pub(crate) struct Shortcut<'p, 'a> {
     holder: Option<PatronId>,
     evidence: Evidence,
     weight: f64,
+    /// The weight from which the holder is sure enough to be known (the raised
+    /// threshold).
+    known_at: f64,
     merge_at: f64,
     /// The weight from which a runner-up agreeing exactly with the record beyond the
     /// names may be merged into the holder when their profiles prove them one (the
@@ -677,6 +668,34 @@ struct Bounded<'c> {
 impl Shortcut<'_, '_> {
     /// Sums taken in another order may differ in the last bits: a hair of slack.
     const SLACK: f64 = 1e-9;
+
+    /// Scores the holder of a record whose identifiers only one patron uses: compatible
+    /// with the record and sure enough to be known, the shortcut is usable. Without such
+    /// a patron the shortcut never decides (see [`decide`](Self::decide)). Scored in
+    /// place, once the shortcut is where it stays: its evidence is half a kilobyte,
+    /// copied on every move.
+    pub(crate) fn score_holder(&mut self) {
+        let prepared = self.prepared;
+        let Some(holder) = prepared.sole_holder() else {
+            return;
+        };
+        self.matcher.compare(prepared, &holder, &mut self.evidence);
+        let weight = self.evidence.weight();
+        self.usable = !person_conflict(&self.evidence) && weight >= self.known_at;
+        if self.usable {
+            // The bound is on everyone but the holder. Until the patrons filed under the
+            // names swapped are looked up, the swap counts at the most any name's
+            // frequency can give it: a bound that usually settles the record as well.
+            if prepared.in_the_others_place.get().is_some() {
+                self.uncap();
+            } else {
+                self.names = self.matcher.most_for_names_capped(prepared);
+                self.names_capped = true;
+            }
+        }
+        self.holder = Some(holder.id());
+        self.weight = weight;
+    }
 
     /// The names' bound from the patrons actually filed under the names swapped (looked
     /// up now if they were not).
@@ -746,8 +765,12 @@ impl Shortcut<'_, '_> {
             None => return None,
         };
         let holder = self.holder?;
-        let evidence = std::mem::replace(&mut self.evidence, Evidence::new());
-        Some(Recognition::known_alone(holder, evidence, most))
+        // Taken straight into the recognition: through a local, the list was copied twice.
+        Some(Recognition::known_alone(
+            holder,
+            std::mem::take(&mut self.evidence),
+            most,
+        ))
     }
 
     /// Decides among the candidates recognition would score, when none of the others can
@@ -1512,36 +1535,25 @@ pub(crate) struct Prepared<'a> {
 impl<'a> Prepared<'a> {
     /// For scoring only: no candidates are proposed from it, and no holder looked for.
     fn new(signals: &'a NormalizedSignals, index: IndexView<'a>) -> Self {
-        let users = Self::users_of(signals, index);
-        Self::looked_up(
-            SignalSide::new(signals),
-            index,
-            users,
-            None,
-            Some(&BlockingKeys::default()),
-        )
+        let mut prepared = Self::unlooked(signals, index, false);
+        prepared.look_up(Some(&BlockingKeys::default()));
+        prepared
     }
 
-    /// For a whole recognition, in stages. The identifiers are looked up first: when one
+    /// For a whole recognition, in stages. The identifiers were looked up first: when one
     /// patron alone holds them and `could_settle` says bounds might settle the record,
     /// only the counts their score and the shortcut's bound need are looked up now, and
     /// the blocking keys only if the shortcut does not settle it
     /// ([`candidates`](Self::candidates)). Otherwise the blocking keys are looked up
     /// now, with the counts, in one batch.
-    fn with_candidates(
-        signals: &'a NormalizedSignals,
-        index: IndexView<'a>,
-        could_settle: impl FnOnce() -> bool,
-    ) -> Self {
-        let users = Self::users_of(signals, index);
-        let holder = sole_holder(&users, index);
-        let side = SignalSide::new(signals);
-        if holder.is_some() && could_settle() {
-            return Self::looked_up(side, index, users, holder, None);
+    fn look_up_staged(&mut self, could_settle: impl FnOnce() -> bool) {
+        if self.holder.is_some() && could_settle() {
+            self.look_up(None);
+        } else {
+            let mut keys = BlockingKeys::default();
+            query_keys(&self.side, &mut keys);
+            self.look_up(Some(&keys));
         }
-        let mut keys = BlockingKeys::default();
-        query_keys(&side, &mut keys);
-        Self::looked_up(side, index, users, holder, Some(&keys))
     }
 
     /// The patrons using each of the signals' identifiers, in their order; `None` for a
@@ -1550,23 +1562,40 @@ impl<'a> Prepared<'a> {
         signals: &'a NormalizedSignals,
         index: IndexView<'a>,
     ) -> SmallVec<[Option<&'a [PatronId]>; 4]> {
-        signals
-            .identifiers()
-            .iter()
-            .map(|identifier| index.counted_patrons_with(identifier))
-            .collect()
+        // Pushed one by one: collecting goes through a generic extend, which costs more
+        // than the one or two lookups.
+        let mut users = SmallVec::new();
+        for identifier in signals.identifiers() {
+            users.push(index.counted_patrons_with(identifier));
+        }
+        users
     }
 
-    /// Prepared with the counts of the signals' own names and postcode, and, given
-    /// candidate keys, the patrons filed under them (candidates proposed).
-    fn looked_up(
-        side: SignalSide<'a>,
-        index: IndexView<'a>,
-        users: SmallVec<[Option<&'a [PatronId]>; 4]>,
-        holder: Option<PatronView<'a>>,
-        keys: Option<&BlockingKeys>,
-    ) -> Self {
-        let signals = side.signals;
+    /// Nothing looked up yet but the identifiers' users, and their sole holder if
+    /// `find_holder` (see [`look_up`](Self::look_up)).
+    fn unlooked(signals: &'a NormalizedSignals, index: IndexView<'a>, find_holder: bool) -> Self {
+        let users = Self::users_of(signals, index);
+        let holder = if find_holder {
+            sole_holder(&users, index)
+        } else {
+            None
+        };
+        Self {
+            side: SignalSide::new(signals),
+            index,
+            users,
+            frequency_weights: Default::default(),
+            own_counts: [None; 5],
+            in_the_others_place: std::cell::OnceCell::new(),
+            holder,
+            proposed: None,
+        }
+    }
+
+    /// The counts of the signals' own names and postcode looked up, and, given candidate
+    /// keys, the patrons filed under them (candidates proposed).
+    fn look_up(&mut self, keys: Option<&BlockingKeys>) {
+        let (signals, index) = (self.side.signals, self.index);
         // The candidates' blocking keys and the keys whose counts weigh exact matches on
         // the signals' own values are looked up in one batch, so that all their cache
         // misses overlap: nearly every recognition needs both.
@@ -1576,7 +1605,12 @@ impl<'a> Prepared<'a> {
         // shortcut's bound on names): a stranger counts them only if scoring needs them,
         // and a record the holder may settle only if the bound at the names' cap does
         // not (they are looked up on need).
-        let held = keys.is_some() && users.iter().flatten().any(|patrons| !patrons.is_empty());
+        let held = keys.is_some()
+            && self
+                .users
+                .iter()
+                .flatten()
+                .any(|patrons| !patrons.is_empty());
         let counted = [
             (GIVEN_TAG, given),
             (FAMILY_TAG, family),
@@ -1588,39 +1622,28 @@ impl<'a> Prepared<'a> {
         if let Some(keys) = keys {
             looked_up.extend_from_slice(keys.as_slice());
         }
-        looked_up.extend(
-            counted
-                .iter()
-                .filter_map(|&(tag, value)| value.map(|value| BlockingKey::of(tag, value))),
-        );
+        // Pushed one by one: a generic extend costs more than the few keys it adds.
+        for &(tag, value) in &counted {
+            if let Some(value) = value {
+                looked_up.push(BlockingKey::of(tag, value));
+            }
+        }
         let mut found: SmallVec<[FiledPatrons<'a>; BlockingKeys::CAP + 5]> = SmallVec::new();
         index.patrons_under_each(&looked_up, &mut found);
         let mut filed = found.get(candidate_keys..).unwrap_or_default().iter();
         let own_filed = counted.map(|(_, value)| value.and_then(|_| filed.next().copied()));
-        let own_counts = own_filed.map(|patrons| patrons.map(|patrons| patrons.len()));
+        self.own_counts = own_filed.map(|patrons| patrons.map(|patrons| patrons.len()));
         let [_, _, _, family_as_given, given_as_family] = own_filed;
-        let in_the_others_place = std::cell::OnceCell::new();
         if held {
-            let _ = in_the_others_place.set([
+            let _ = self.in_the_others_place.set([
                 family_as_given.unwrap_or_default(),
                 given_as_family.unwrap_or_default(),
             ]);
         }
         found.truncate(candidate_keys);
-        let proposed = keys.map(|_| {
-            let mut proposed = Candidates::default();
-            propose(users.iter().copied(), &found, &mut proposed);
-            proposed
-        });
-        Self {
-            side,
-            index,
-            users,
-            frequency_weights: Default::default(),
-            own_counts,
-            in_the_others_place,
-            holder,
-            proposed,
+        if keys.is_some() {
+            let proposed = self.proposed.insert(Candidates::default());
+            propose(self.users.iter().copied(), &found, proposed);
         }
     }
 
