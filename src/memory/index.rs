@@ -938,12 +938,16 @@ impl KeyTable {
         for distance in 1..self.slots.len() {
             at = self.next(at);
             let slot = *self.slots.get(at)?;
-            // A key nearer its home than this one would be means it is not here.
-            if slot.is_empty() || self.distance(at, slot.key) < distance {
+            if slot.is_empty() {
                 return None;
             }
+            // Keys are unique: a match needs no distance worked out.
             if slot.key == key {
                 return Some(at);
+            }
+            // A key nearer its home than this one would be means it is not here.
+            if self.distance(at, slot.key) < distance {
+                return None;
             }
         }
         None

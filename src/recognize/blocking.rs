@@ -50,6 +50,9 @@ pub struct BlockingKeys {
     /// Room for every key inline: a recognition looks up about twenty, and spilling to
     /// the heap would allocate on every call.
     keys: SmallVec<[BlockingKey; BlockingKeys::CAP]>,
+    /// One bit per key held (bit `key % 64`): a key whose bit is clear is not held,
+    /// so most keys are added without searching the list for them.
+    held: u64,
 }
 
 impl BlockingKeys {
@@ -59,8 +62,10 @@ impl BlockingKeys {
 
     /// Adds a key.
     pub fn push(&mut self, key: BlockingKey) {
-        if self.keys.len() < Self::CAP && !self.keys.contains(&key) {
+        let bit = 1 << (key.0 % 64);
+        if self.keys.len() < Self::CAP && (self.held & bit == 0 || !self.keys.contains(&key)) {
             self.keys.push(key);
+            self.held |= bit;
         }
     }
     /// The keys.
@@ -70,5 +75,51 @@ impl BlockingKeys {
     /// Removes every key.
     pub fn clear(&mut self) {
         self.keys.clear();
+        self.held = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The keys as first pushed, without repeats, at most `CAP`.
+    fn first_occurrences(raw: &[u64]) -> Vec<BlockingKey> {
+        let mut kept: Vec<BlockingKey> = Vec::new();
+        for &r in raw {
+            let key = BlockingKey::from_u64(r);
+            if kept.len() < BlockingKeys::CAP && !kept.contains(&key) {
+                kept.push(key);
+            }
+        }
+        kept
+    }
+
+    #[test]
+    fn keys_are_kept_once_in_the_order_first_pushed() {
+        // Keys sharing their low bits (64 and 128 apart), repeats near and far, and more
+        // distinct keys than fit.
+        let raw: Vec<u64> = (0..200u64)
+            .map(|i| {
+                let j = i * i % 97;
+                (j % 13) * 64 + j % 4
+            })
+            .collect();
+        let distinct = first_occurrences(&raw).len();
+        assert!(distinct > 20 && distinct < 97, "{distinct}");
+        for len in [0, 1, 5, 20, 40, 200] {
+            let mut keys = BlockingKeys::default();
+            for &r in &raw[..len] {
+                keys.push(BlockingKey::from_u64(r));
+            }
+            assert_eq!(keys.as_slice(), first_occurrences(&raw[..len]), "{len}");
+            keys.clear();
+            assert!(keys.as_slice().is_empty());
+            // After clearing, a key pushed before is taken again.
+            if let Some(&r) = raw.first() {
+                keys.push(BlockingKey::from_u64(r));
+                assert_eq!(keys.as_slice(), [BlockingKey::from_u64(r)]);
+            }
+        }
     }
 }

@@ -74,14 +74,29 @@ struct Neighbours {
     at: Vec<(u32, u32)>,
     /// Every name of the table, once, back to back.
     text: String,
-    /// The lists, back to back: each name as its start in `text` and its length.
-    spans: Vec<(u32, u32)>,
+    /// The lists, back to back: each name as its start in `text`, its length and its
+    /// [`byte_mask`].
+    spans: Vec<(u32, u32, u32)>,
+}
+
+/// The set of a text's bytes, folded to 32 bits (each byte sets bit `byte % 32`). One
+/// inserted, deleted or substituted byte changes at most two bits, and two swapped none:
+/// texts whose masks differ in more bits are more than one edit apart (see
+/// `within_one_edit`).
+fn byte_mask(text: &str) -> u32 {
+    text.bytes().fold(0, |mask, b| mask | 1 << (b & 31))
+}
+
+/// Whether at most two bits of `mask` are set.
+fn at_most_two_bits(mask: u32) -> bool {
+    let rest = mask & mask.wrapping_sub(1);
+    rest & rest.wrapping_sub(1) == 0
 }
 
 impl Neighbours {
     /// The names on the groups of the name whose run of groups starts at `on`, shortest
     /// first, as start and length in `text`.
-    fn of(&self, on: u32) -> &[(u32, u32)] {
+    fn of(&self, on: u32) -> &[(u32, u32, u32)] {
         let Some(&(start, len)) = usize::try_from(on).ok().and_then(|at| self.at.get(at)) else {
             return &[];
         };
@@ -209,13 +224,17 @@ impl NicknameEntry {
         let neighbours = neighbours();
         let spans = neighbours.of(entry.on.0);
         let shortest = typed.len().saturating_sub(1);
-        let from = spans.partition_point(|&(_, len)| (len as usize) < shortest);
+        let from = spans.partition_point(|&(_, len, _)| (len as usize) < shortest);
+        // Most names of the groups are several letters off: their masks tell without
+        // comparing them.
+        let typed_mask = byte_mask(typed);
         spans
             .get(from..)
             .unwrap_or_default()
             .iter()
-            .take_while(|&&(_, len)| len as usize <= typed.len().saturating_add(1))
-            .filter_map(|&(start, len)| {
+            .take_while(|&&(_, len, _)| len as usize <= typed.len().saturating_add(1))
+            .filter(|&&(_, _, mask)| at_most_two_bits(mask ^ typed_mask))
+            .filter_map(|&(start, len, _)| {
                 let start = usize::try_from(start).ok()?;
                 neighbours
                     .text
@@ -359,13 +378,16 @@ fn list_neighbours(table: &Table) -> Neighbours {
     }
     neighbours.at = vec![(0, 0); table.memberships.len()];
     for entry in table.index.values() {
-        let mut spans: Vec<(u32, u32)> = table
+        let mut spans: Vec<(u32, u32, u32)> = table
             .run(entry.on)
             .iter()
             .flat_map(|group| table.groups.get(group.0 as usize).into_iter().flatten())
-            .filter_map(|name| placed.get(&**name).copied())
+            .filter_map(|name| {
+                let (start, len) = placed.get(&**name).copied()?;
+                Some((start, len, byte_mask(name)))
+            })
             .collect();
-        spans.sort_unstable_by_key(|&(start, len)| (len, start));
+        spans.sort_unstable_by_key(|&(start, len, _)| (len, start));
         spans.dedup();
         let (Ok(start), Ok(len)) = (
             u32::try_from(neighbours.spans.len()),
@@ -551,6 +573,28 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn texts_one_edit_apart_have_masks_at_most_two_bits_apart() {
+        let mut pairs = 0;
+        for name in ["michael", "anna", "zo\u{eb}", "o'neil", "jean-luc", "a", ""] {
+            for typo in typos(name)
+                .into_iter()
+                .chain(["\u{e9}".to_string(), format!("{name}\u{301}")])
+            {
+                if within_one_edit(name, &typo) {
+                    assert!(
+                        at_most_two_bits(byte_mask(name) ^ byte_mask(&typo)),
+                        "{name} {typo}"
+                    );
+                    pairs += 1;
+                }
+            }
+        }
+        assert!(pairs > 100, "{pairs}");
+        // Three letters apart: not one edit, and the masks tell.
+        assert!(!at_most_two_bits(byte_mask("anna") ^ byte_mask("bob")));
     }
 
     #[test]
