@@ -1744,24 +1744,36 @@ fn journals_and_snapshots_of_the_previous_formats_still_open_to_the_same_memory(
     assert_eq!(moments(&restored), moments(&expected));
 }
 
+/// The memory the version 6 and 7 fixtures were written from: the version 1 catalog and
+/// events, then three merges; with the patrons' ids in order.
+fn v1_with_three_merges() -> (Memory, Vec<PatronId>) {
+    let mut memory = v1::config().build().unwrap();
+    v1::define_catalog(&mut memory);
+    for n in 0..v1::EVENTS {
+        observe(&mut memory, v1::event(n));
+    }
+    let ids: Vec<PatronId> = memory.patrons().map(|p| p.id()).collect();
+    memory.merge(ids[0], ids[1]).unwrap();
+    memory.merge(ids[0], ids[2]).unwrap();
+    memory.merge(ids[3], ids[4]).unwrap();
+    (memory, ids)
+}
+
+/// The checked-in snapshot of format `version`, checked to say so in its header.
+fn fixture_image(version: u32) -> Vec<u8> {
+    let path = format!("tests/fixtures/v{version}/snapshot-v{version}.bin");
+    let image = fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap();
+    assert_eq!(&image[8..12], &version.to_le_bytes());
+    image
+}
+
 /// A version 6 image (merge records holding the survivor's whole record), written by the
 /// build before version 7 from the same catalog and events and three merges: it loads to
 /// the memory this build makes of them, and its merges split alike.
 #[test]
 fn a_version_6_snapshot_with_merges_loads_and_splits_alike() {
-    let mut expected = v1::config().build().unwrap();
-    v1::define_catalog(&mut expected);
-    for n in 0..v1::EVENTS {
-        observe(&mut expected, v1::event(n));
-    }
-    let ids: Vec<PatronId> = expected.patrons().map(|p| p.id()).collect();
-    expected.merge(ids[0], ids[1]).unwrap();
-    expected.merge(ids[0], ids[2]).unwrap();
-    expected.merge(ids[3], ids[4]).unwrap();
-    let image =
-        fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/v6/snapshot-v6.bin"))
-            .unwrap();
-    assert_eq!(&image[8..12], &6u32.to_le_bytes());
+    let (mut expected, ids) = v1_with_three_merges();
+    let image = fixture_image(6);
     let mut restored = v1::config()
         .build_from_snapshot(&image)
         .expect("a version 6 snapshot loads");
@@ -1780,19 +1792,8 @@ fn a_version_6_snapshot_with_merges_loads_and_splits_alike() {
 /// version 6 one: it loads to the memory this build makes of them, moments included.
 #[test]
 fn a_version_7_snapshot_with_ids_in_each_moment_loads_alike() {
-    let mut expected = v1::config().build().unwrap();
-    v1::define_catalog(&mut expected);
-    for n in 0..v1::EVENTS {
-        observe(&mut expected, v1::event(n));
-    }
-    let ids: Vec<PatronId> = expected.patrons().map(|p| p.id()).collect();
-    expected.merge(ids[0], ids[1]).unwrap();
-    expected.merge(ids[0], ids[2]).unwrap();
-    expected.merge(ids[3], ids[4]).unwrap();
-    let image =
-        fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/v7/snapshot-v7.bin"))
-            .unwrap();
-    assert_eq!(&image[8..12], &7u32.to_le_bytes());
+    let (expected, _) = v1_with_three_merges();
+    let image = fixture_image(7);
     let restored = v1::config()
         .build_from_snapshot(&image)
         .expect("a version 7 snapshot loads");

@@ -1632,11 +1632,16 @@ fn a_record_proves_no_merge_with_a_namesake_who_only_shares_its_home() {
 
 /// The father at home, with his own mailbox and mobile.
 fn dennis_at_home() -> Signals {
+    dennis_at_home_without_contacts()
+        .email("d.groungsma@example.org")
+        .phone("+31 6 85060636")
+}
+
+/// The name and home the father and his son share, without contact details.
+fn dennis_at_home_without_contacts() -> Signals {
     Signals::new()
         .given_name("Dennis")
         .family_name("Groungsma")
-        .email("d.groungsma@example.org")
-        .phone("+31 6 85060636")
         .street("Nobelstraat 132-7")
         .postcode("3578 TJ")
         .country("NL")
@@ -1648,14 +1653,7 @@ fn a_namesake_at_home_with_a_mailbox_and_a_mobile_of_his_own_is_reviewed_not_lin
     // His son of the same name at the same address, with a mailbox and a mobile the
     // father never used: the names and the home weigh far past the Known threshold, yet
     // they prove only "a Dennis Groungsma lives there".
-    let son = || {
-        Signals::new()
-            .given_name("Dennis")
-            .family_name("Groungsma")
-            .street("Nobelstraat 132-7")
-            .postcode("3578 TJ")
-            .country("NL")
-    };
+    let son = dennis_at_home_without_contacts;
     let seen = recognize(
         &memory,
         son()
@@ -1706,14 +1704,7 @@ fn a_namesake_at_home_with_a_mailbox_and_a_mobile_of_his_own_is_reviewed_not_lin
 #[test]
 fn a_namesake_at_home_with_a_mobile_of_his_own_is_reviewed_not_linked() {
     let (memory, father) = seeded(dennis_at_home());
-    let son = || {
-        Signals::new()
-            .given_name("Dennis")
-            .family_name("Groungsma")
-            .street("Nobelstraat 132-7")
-            .postcode("3578 TJ")
-            .country("NL")
-    };
+    let son = dennis_at_home_without_contacts;
     // A mobile the father never used, and nothing but the home beside the names: his son
     // of the name, each with his own mobile, looks just like this. A person keeps his
     // number for years.

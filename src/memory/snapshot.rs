@@ -981,6 +981,16 @@ mod tests {
 
     /// A version 6 image saved each merge's survivor as its whole record: it loads to
     /// the same memory, whose splits undo the merges as the saved memory's do.
+    /// `image` with its header relabelled as format `version` (and its checksum made
+    /// good again), so that only the version can refuse it.
+    fn relabelled(image: &[u8], version: u32) -> Vec<u8> {
+        let mut relabelled = image[..image.len() - 4].to_vec();
+        relabelled[8..12].copy_from_slice(&version.to_le_bytes());
+        let crc = crc32fast::hash(&relabelled);
+        relabelled.extend_from_slice(&crc.to_le_bytes());
+        relabelled
+    }
+
     #[test]
     fn version_6_images_with_whole_merge_copies_load_into_the_same_memory() {
         let mut memory =
@@ -1002,10 +1012,7 @@ mod tests {
         let mut restored = Memory::builder().build_from_snapshot(&version_6).unwrap();
         assert_eq!(restored.snapshot(), current);
         // Read as version 7, the whole records do not decode: the version decides.
-        let mut relabelled = version_6[..version_6.len() - 4].to_vec();
-        relabelled[8..12].copy_from_slice(&VERSION_WITH_MOMENT_IDS.to_le_bytes());
-        let crc = crc32fast::hash(&relabelled);
-        relabelled.extend_from_slice(&crc.to_le_bytes());
+        let relabelled = relabelled(&version_6, VERSION_WITH_MOMENT_IDS);
         assert!(Memory::builder().build_from_snapshot(&relabelled).is_err());
         // Splits undo the merges alike.
         for memory in [&mut memory, &mut restored] {
@@ -1064,10 +1071,7 @@ mod tests {
         assert_eq!(moments(&restored), moments(&memory));
         assert_eq!(moments(&again), moments(&memory));
         // Read as version 8, the moments with their ids do not decode: the version decides.
-        let mut relabelled = version_7[..version_7.len() - 4].to_vec();
-        relabelled[8..12].copy_from_slice(&VERSION.to_le_bytes());
-        let crc = crc32fast::hash(&relabelled);
-        relabelled.extend_from_slice(&crc.to_le_bytes());
+        let relabelled = relabelled(&version_7, VERSION);
         assert!(matches!(
             Memory::builder().build_from_snapshot(&relabelled),
             Err(Error::InvalidSnapshot(_))
@@ -1090,10 +1094,7 @@ mod tests {
         let moments = |m: &Memory| m.moments_of(ana).collect::<Vec<_>>();
         assert_eq!(moments(&restored), moments(&memory));
         // Read as version 6, the text does not decode: the version decides.
-        let mut relabelled = version_5[..version_5.len() - 4].to_vec();
-        relabelled[8..12].copy_from_slice(&VERSION_WITH_WHOLE_MERGE_COPIES.to_le_bytes());
-        let crc = crc32fast::hash(&relabelled);
-        relabelled.extend_from_slice(&crc.to_le_bytes());
+        let relabelled = relabelled(&version_5, VERSION_WITH_WHOLE_MERGE_COPIES);
         assert!(matches!(
             Memory::builder().build_from_snapshot(&relabelled),
             Err(Error::InvalidSnapshot(_))

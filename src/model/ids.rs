@@ -1360,45 +1360,32 @@ mod tests {
             .map(|n| PerformanceId::new(format!("perf-{n}")))
             .collect();
         let ids: Vec<PerformanceId> = (0..1000).map(|n| distinct[(n * 7) % 200].clone()).collect();
-        let numbered = {
-            let _numbered = NumberedIds::writing();
-            postcard::to_allocvec(&ids).unwrap()
-        };
-        assert_eq!(written_whole(&numbered), 200);
-        let read: Vec<PerformanceId> = {
-            let _numbered = NumberedIds::reading();
-            postcard::from_bytes(&numbered).unwrap()
-        };
-        assert_eq!(read, ids);
+        assert_eq!(written_whole_and_read_back(&ids), 200);
         // Past the reader's window an id is written whole again: 300 ids in turn.
         let distinct: Vec<PerformanceId> = (0..300)
             .map(|n| PerformanceId::new(format!("perf-{n}")))
             .collect();
         let ids: Vec<PerformanceId> = (0..900).map(|n| distinct[n % 300].clone()).collect();
-        let numbered = {
-            let _numbered = NumberedIds::writing();
-            postcard::to_allocvec(&ids).unwrap()
-        };
-        assert_eq!(written_whole(&numbered), 900);
-        let read: Vec<PerformanceId> = {
-            let _numbered = NumberedIds::reading();
-            postcard::from_bytes(&numbered).unwrap()
-        };
-        assert_eq!(read, ids);
+        assert_eq!(written_whole_and_read_back(&ids), 900);
         // 256 ids in turn, the window's size: each is still held when it comes again.
         let ids: Vec<PerformanceId> = (0..768)
             .map(|n| PerformanceId::new(format!("perf-{}", n % 256)))
             .collect();
+        assert_eq!(written_whole_and_read_back(&ids), 256);
+    }
+
+    /// How many of `ids` numbering writes whole; they are read back as written.
+    fn written_whole_and_read_back(ids: &[PerformanceId]) -> usize {
         let numbered = {
             let _numbered = NumberedIds::writing();
-            postcard::to_allocvec(&ids).unwrap()
+            postcard::to_allocvec(ids).unwrap()
         };
-        assert_eq!(written_whole(&numbered), 256);
         let read: Vec<PerformanceId> = {
             let _numbered = NumberedIds::reading();
             postcard::from_bytes(&numbered).unwrap()
         };
         assert_eq!(read, ids);
+        written_whole(&numbered)
     }
 
     /// A ticket id read as text.

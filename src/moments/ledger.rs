@@ -169,6 +169,49 @@ struct SavedMoment<P, T, S> {
     holds_key: bool,
 }
 
+impl<P, T, S> SavedMoment<P, T, S> {
+    /// The patron as the ledger keeps it, refused past the most memory holds.
+    fn compact_patron(&self) -> Result<CompactPatronId, String> {
+        CompactPatronId::new(self.patron).ok_or_else(|| {
+            format!(
+                "a fired moment names patron {}, past the most memory holds",
+                self.patron
+            )
+        })
+    }
+
+    /// The moment as the ledger keeps it, with its patron, performance, ticket and seat
+    /// as filed from whichever form the snapshot saved them in.
+    fn fired(
+        self,
+        patron: CompactPatronId,
+        performance: SharedRef,
+        ticket: TicketRef,
+        seat: SharedRef,
+    ) -> FiredMoment {
+        FiredMoment {
+            patron,
+            at: self.at,
+            key: split_key(self.key),
+            performance,
+            ticket,
+            seat,
+            rule: self.rule,
+            message: self.message,
+            explanation: self.explanation,
+            dedupe_key: self.dedupe_key,
+            group: self.group,
+            kind: self.kind,
+            action: self.action,
+            priority: self.priority,
+            channel: self.channel,
+            purposes: self.purposes,
+            standing: self.standing,
+            holds_key: self.holds_key,
+        }
+    }
+}
+
 /// A fired moment's ticket: its handle in the ledger's table of ticket ids, or
 /// [`NO_TICKET`]. Most moments are for a ticket, and each ticket's id kept in a shared
 /// allocation of its own cost a moment about 50 bytes.
@@ -735,12 +778,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for ReadPerformance<'a> {
 impl LoadedMoments {
     /// The moment as the ledger keeps it, its performance, ticket and seat filed.
     fn file(&mut self, saved: LoadedMoment<'_>) -> Result<FiredMoment, String> {
-        let patron = CompactPatronId::new(saved.patron).ok_or_else(|| {
-            format!(
-                "a fired moment names patron {}, past the most memory holds",
-                saved.patron
-            )
-        })?;
+        let patron = saved.compact_patron()?;
         let ticket = match &saved.ticket {
             Some(ticket) => file_ticket(&mut self.tickets, ticket.0.as_str())
                 .ok_or_else(|| "too many ticket ids".to_owned())?,
@@ -759,26 +797,7 @@ impl LoadedMoments {
         if full(performance, saved.performance.is_some()) || full(seat, saved.seat.is_some()) {
             return Err("too many performances or seats".to_owned());
         }
-        Ok(FiredMoment {
-            patron,
-            at: saved.at,
-            key: split_key(saved.key),
-            performance,
-            ticket,
-            seat,
-            rule: saved.rule,
-            message: saved.message,
-            explanation: saved.explanation,
-            dedupe_key: saved.dedupe_key,
-            group: saved.group,
-            kind: saved.kind,
-            action: saved.action,
-            priority: saved.priority,
-            channel: saved.channel,
-            purposes: saved.purposes,
-            standing: saved.standing,
-            holds_key: saved.holds_key,
-        })
+        Ok(saved.fired(patron, performance, ticket, seat))
     }
 }
 
@@ -816,38 +835,17 @@ impl FiredMoment {
     /// A moment as version 8 saves it, its positions kept as read (see
     /// [`LoadedTabledLedger::ledger`]).
     fn tabled(saved: TabledMoment) -> Result<FiredMoment, String> {
-        let patron = CompactPatronId::new(saved.patron).ok_or_else(|| {
-            format!(
-                "a fired moment names patron {}, past the most memory holds",
-                saved.patron
-            )
-        })?;
+        let patron = saved.compact_patron()?;
         // A position equal to "none" is past any table: refused, not read as none.
         let position = |at: Option<u32>, none: u32| match at {
             Some(at) if at == none => Err("a fired moment names a position past its table"),
             Some(at) => Ok(at),
             None => Ok(none),
         };
-        Ok(FiredMoment {
-            patron,
-            at: saved.at,
-            key: split_key(saved.key),
-            performance: position(saved.performance, NONE_SHARED)?,
-            ticket: position(saved.ticket, NO_TICKET)?,
-            seat: position(saved.seat, NONE_SHARED)?,
-            rule: saved.rule,
-            message: saved.message,
-            explanation: saved.explanation,
-            dedupe_key: saved.dedupe_key,
-            group: saved.group,
-            kind: saved.kind,
-            action: saved.action,
-            priority: saved.priority,
-            channel: saved.channel,
-            purposes: saved.purposes,
-            standing: saved.standing,
-            holds_key: saved.holds_key,
-        })
+        let performance = position(saved.performance, NONE_SHARED)?;
+        let ticket = position(saved.ticket, NO_TICKET)?;
+        let seat = position(saved.seat, NONE_SHARED)?;
+        Ok(saved.fired(patron, performance, ticket, seat))
     }
 }
 
