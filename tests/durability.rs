@@ -1713,14 +1713,8 @@ fn journals_and_snapshots_of_the_previous_formats_still_open_to_the_same_memory(
     }
     assert_eq!(snapshot(&restored), snapshot(&expected));
     // Its fired moments (saved with their strings then) read back the same.
-    let moments = |memory: &Memory| -> Vec<regulars::Moment> {
-        memory
-            .patrons()
-            .flat_map(|p| memory.moments_of(p.id()).collect::<Vec<_>>())
-            .collect()
-    };
-    assert!(!moments(&expected).is_empty());
-    assert_eq!(moments(&restored), moments(&expected));
+    assert!(!all_moments(&expected).is_empty());
+    assert_eq!(all_moments(&restored), all_moments(&expected));
     // An image written now is the current format (8: ids as handles into the id tables,
     // ticket and order ids end to end, compact fired moments naming their ids and seats
     // by position, every time an integer, merge records keeping what a split reads),
@@ -1741,7 +1735,7 @@ fn journals_and_snapshots_of_the_previous_formats_still_open_to_the_same_memory(
         .build_from_snapshot(&image)
         .expect("a version 5 snapshot loads");
     assert_eq!(snapshot(&restored), snapshot(&expected));
-    assert_eq!(moments(&restored), moments(&expected));
+    assert_eq!(all_moments(&restored), all_moments(&expected));
 }
 
 /// The memory the version 6 and 7 fixtures were written from: the version 1 catalog and
@@ -1799,20 +1793,14 @@ fn a_version_7_snapshot_with_ids_in_each_moment_loads_alike() {
         .expect("a version 7 snapshot loads");
     assert_eq!(snapshot(&restored), snapshot(&expected));
     assert_eq!(restored.snapshot(), expected.snapshot());
-    let moments = |memory: &Memory| -> Vec<regulars::Moment> {
-        memory
-            .patrons()
-            .flat_map(|p| memory.moments_of(p.id()).collect::<Vec<_>>())
-            .collect()
-    };
-    assert!(!moments(&expected).is_empty());
-    assert_eq!(moments(&restored), moments(&expected));
+    assert!(!all_moments(&expected).is_empty());
+    assert_eq!(all_moments(&restored), all_moments(&expected));
     // Written again (version 8) and loaded, still the same memory.
     let again = v1::config()
         .build_from_snapshot(&restored.snapshot())
         .expect("it loads");
     assert_eq!(snapshot(&again), snapshot(&expected));
-    assert_eq!(moments(&again), moments(&expected));
+    assert_eq!(all_moments(&again), all_moments(&expected));
 }
 
 #[test]
