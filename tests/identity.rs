@@ -542,6 +542,14 @@ fn a_survivor_holds_the_tickets_of_the_patron_merged_into_it() {
     assert_eq!(survivor.stats().tickets(), 2);
 }
 
+/// Reopens `dir` after dropping `memory`: replaying its journal makes the same memory.
+fn assert_replays_alike(memory: regulars::Memory, dir: &std::path::Path) {
+    let before = snapshot(&memory);
+    drop(memory);
+    let reopened = strict_merging(dir);
+    assert_eq!(snapshot(&reopened), before);
+}
+
 /// A memory whose merge threshold no single record below reaches, journaled in `dir` so
 /// it can be reopened: only re-checking the review can join the two patrons.
 fn strict_merging(dir: &std::path::Path) -> regulars::Memory {
@@ -601,10 +609,7 @@ fn a_review_is_merged_once_later_records_prove_its_patrons_one_person() {
     });
     assert!(merged, "{:?}", memory.identity_changes(0));
     // Replaying the journal makes the same decision.
-    let before = snapshot(&memory);
-    drop(memory);
-    let reopened = strict_merging(dir.path());
-    assert_eq!(snapshot(&reopened), before);
+    assert_replays_alike(memory, dir.path());
 }
 
 #[test]
@@ -664,10 +669,7 @@ fn a_review_is_merged_once_its_patron_gives_the_full_name_and_nothing_else_diffe
     assert_eq!(memory.patron(provisional).map(|p| p.id()), Some(anna));
     assert_eq!(memory.reviews().count(), 0, "the review is settled");
     // Replaying the journal makes the same decision.
-    let before = snapshot(&memory);
-    drop(memory);
-    let reopened = strict_merging(dir.path());
-    assert_eq!(snapshot(&reopened), before);
+    assert_replays_alike(memory, dir.path());
 
     // With a mailbox of its own beside hers, the rest speaks against them: the review
     // stays for a person to decide.
@@ -706,10 +708,7 @@ fn a_review_is_not_settled_on_the_names_when_the_homes_differ() {
     assert_ne!(memory.patron(provisional).map(|p| p.id()), Some(anna));
     assert_eq!(memory.reviews().count(), 1);
     // Replaying the journal keeps them apart alike.
-    let before = snapshot(&memory);
-    drop(memory);
-    let reopened = strict_merging(dir.path());
-    assert_eq!(snapshot(&reopened), before);
+    assert_replays_alike(memory, dir.path());
 }
 
 #[test]
@@ -732,10 +731,7 @@ fn a_review_is_not_settled_on_a_shared_home_when_each_has_contact_details_of_his
     assert_ne!(memory.patron(provisional).map(|p| p.id()), Some(father));
     assert_eq!(memory.reviews().count(), 1);
     // Replaying the journal keeps them apart alike.
-    let before = snapshot(&memory);
-    drop(memory);
-    let reopened = strict_merging(dir.path());
-    assert_eq!(snapshot(&reopened), before);
+    assert_replays_alike(memory, dir.path());
 }
 
 /// Two patrons of one name seen apart, one by a mailbox and one by a phone, then a
