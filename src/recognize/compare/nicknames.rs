@@ -284,6 +284,7 @@ fn intersect(x: &[NicknameGroup], y: &[NicknameGroup]) -> bool {
 /// `alexandra`, `alexis` and more, and on its own. Group ids are stable for one build of
 /// the crate, so they can key a blocking index; sharing a group is looser than
 /// [`are_nicknames`].
+#[cfg(test)]
 pub(crate) fn nickname_groups(name: &str) -> &'static [NicknameGroup] {
     let table = table();
     table.entry(name).map_or(&[], |entry| table.run(entry.on))

@@ -1111,12 +1111,10 @@ impl<'a> NameSide<'a> {
         }
     }
 
-    /// The nickname table groups of the name's first word.
+    /// The nickname table groups of the name's first word. The entry is kept: a
+    /// recognition files the name under its groups and compares it with every candidate's.
     fn nickname_groups(&self) -> &'static [compare::NicknameGroup] {
-        self.first_nicknames.get().map_or_else(
-            || compare::nickname_groups(self.first),
-            compare::NicknameEntry::groups,
-        )
+        self.nicknames().groups()
     }
 
     /// Whether `other` (whose sound is `other_sound`, if known) sounds like this name.
