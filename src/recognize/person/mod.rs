@@ -16,7 +16,7 @@ pub use train::{LevelChange, RuleEstimate, Training, TrainingOptions};
 use super::compare::{self, DateLevel, EmailLevel, PostcodeLevel};
 use super::{
     Agreement, BlockingKey, BlockingKeys, Candidate, Candidates, Evidence, EvidenceItem, Field,
-    Recognition, Strategy, Thresholds,
+    KeyPrefix, Recognition, Strategy, Thresholds,
 };
 use crate::memory::{FiledPatrons, IndexView, PatronView};
 use crate::model::ids::PatronId;
@@ -3187,30 +3187,42 @@ fn name_keys_of(
     let given_groups: &[compare::NicknameGroup] = given.map_or(&[], NameSide::nickname_groups);
     let given = given.map(|g| g.key);
     if let Some(family_side) = family {
+        // Every key below is `BlockingKey::of(tag, &(first, second))`, the tag and the
+        // value that stays the same over the loops hashed once (see `KeyPrefix`).
+        const NAMES: KeyPrefix = KeyPrefix::tag("names");
+        const FAMILY_INITIAL: KeyPrefix = KeyPrefix::tag("family+initial");
+        const NICKNAME_FAMILY: KeyPrefix = KeyPrefix::tag("nickname+family");
+        const FAMILY_POSTCODE: KeyPrefix = KeyPrefix::tag("family+postcode");
+        const FAMILY_YEAR: KeyPrefix = KeyPrefix::tag("family+year");
+        let names = given_sound.map(|g| NAMES.then(&g));
+        let nickname_family: SmallVec<[KeyPrefix; 3]> = given_groups
+            .iter()
+            .take(3)
+            .map(|group| NICKNAME_FAMILY.then(group))
+            .collect();
+        let initial = given.and_then(|g| g.bytes().next());
+        let year = birth.map(|b| chrono::Datelike::year(&b));
         // Each word of a double-barrelled name, so "Smith-Jones" finds "Smith"; both
         // Double Metaphone codes, so "Schmidt" finds "Smith".
         for word in family_side.key.split(' ').filter(|w| w.len() > 1).take(2) {
             let (primary, alternate) = family_side.sounds_of_word(word);
             let sounds = [Some(primary), (alternate != primary).then_some(alternate)];
             for sound in sounds.into_iter().flatten().filter(|k| !k.is_empty()) {
-                if let Some(g) = given_sound {
-                    out.push(BlockingKey::of("names", &(g, sound)));
+                if let Some(names) = names {
+                    out.push(names.finish(&sound));
                 }
                 // The initial finds "A. Lindqvist" for Astrid, and Astrid for "A. Lindqvist".
-                if let Some(initial) = given.and_then(|g| g.bytes().next()) {
-                    out.push(BlockingKey::of("family+initial", &(sound, initial)));
+                if let Some(initial) = initial {
+                    out.push(FAMILY_INITIAL.then(&sound).finish(&initial));
                 }
-                for group in given_groups.iter().take(3) {
-                    out.push(BlockingKey::of("nickname+family", &(group, sound)));
+                for group in &nickname_family {
+                    out.push(group.finish(&sound));
                 }
                 if let Some(p) = postcode {
-                    out.push(BlockingKey::of("family+postcode", &(sound, p)));
+                    out.push(FAMILY_POSTCODE.then(&sound).finish(p));
                 }
-                if let Some(b) = birth {
-                    out.push(BlockingKey::of(
-                        "family+year",
-                        &(sound, chrono::Datelike::year(&b)),
-                    ));
+                if let Some(year) = year {
+                    out.push(FAMILY_YEAR.then(&sound).finish(&year));
                 }
             }
         }
