@@ -3203,8 +3203,18 @@ fn name_keys_of(
         let initial = given.and_then(|g| g.bytes().next());
         let year = birth.map(|b| chrono::Datelike::year(&b));
         // Each word of a double-barrelled name, so "Smith-Jones" finds "Smith"; both
-        // Double Metaphone codes, so "Schmidt" finds "Smith".
-        for word in family_side.key.split(' ').filter(|w| w.len() > 1).take(2) {
+        // Double Metaphone codes, so "Schmidt" finds "Smith". A name of one word (its
+        // first word is all of it, as for most) is that word, found without a search.
+        let one_word =
+            (family_side.first.len() == family_side.key.len()).then_some(family_side.key);
+        let words = one_word.into_iter().chain(
+            one_word
+                .is_none()
+                .then(|| family_side.key.split(' '))
+                .into_iter()
+                .flatten(),
+        );
+        for word in words.filter(|w| w.len() > 1).take(2) {
             let (primary, alternate) = family_side.sounds_of_word(word);
             let sounds = [Some(primary), (alternate != primary).then_some(alternate)];
             for sound in sounds.into_iter().flatten().filter(|k| !k.is_empty()) {
