@@ -1104,7 +1104,10 @@ impl<'a> NameSide<'a> {
     /// Both sounds of the first word of `text` (a word of this name), as
     /// [`compare::phonetic_keys_word`] gives them: the name's own first word's are known.
     fn sounds_of_word(&self, text: &str) -> (compare::PhoneticKey, compare::PhoneticKey) {
-        if first_word(text) == self.first_word() {
+        let own = self.first_word();
+        // The name's own first word (all of a one-word name) is its own first word: no
+        // search needed to tell.
+        if std::ptr::eq(text, own) || first_word(text) == own {
             self.word_sounds()
         } else {
             compare::phonetic_keys_word(text)
@@ -3701,6 +3704,8 @@ mod tests {
             " anna",
             "zoë",
             "o brien",
+            "anna\tmaria",
+            "zoë\u{a0}ann",
         ] {
             let side = NameSide::new(name);
             assert_eq!(side.sound(), compare::phonetic_key(name), "{name:?}");
@@ -3715,6 +3720,16 @@ mod tests {
                 "{name:?}"
             );
             assert_eq!(side.nickname_groups(), compare::nickname_groups(side.first));
+            // Every word of the name, the whole name and the name's own first word (the
+            // same slice, told without a search) sound as their first word does.
+            let own = side.first_word();
+            for text in name.split(' ').chain([name, own, " x", ""]) {
+                assert_eq!(
+                    side.sounds_of_word(text),
+                    compare::phonetic_keys_word(text),
+                    "{name:?} {text:?}"
+                );
+            }
         }
     }
 
