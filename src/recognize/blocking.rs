@@ -27,11 +27,13 @@ impl BlockingKey {
     /// The key for `values` under `tag` (a short name of what the key combines). The same
     /// across builds and runs, so indexes saved in a snapshot stay valid.
     pub fn of<T: Hash + ?Sized>(tag: &str, values: &T) -> Self {
-        let mut hasher = StableHasher::new(0x5eed_b10c);
+        let mut hasher = StableHasher::new(Self::SEED);
         tag.hash(&mut hasher);
         values.hash(&mut hasher);
         Self(hasher.finish())
     }
+
+    const SEED: u64 = 0x5eed_b10c;
 
     /// The raw hash.
     pub fn as_u64(self) -> u64 {
@@ -41,6 +43,38 @@ impl BlockingKey {
     /// The key with this raw hash (as an index keeps it).
     pub(crate) fn from_u64(raw: u64) -> Self {
         Self(raw)
+    }
+}
+
+/// A [`BlockingKey`] hashed part-way: its tag and the first of its values. Keys that
+/// share them (a name's sound beside each of a record's other values) hash them once;
+/// [`finish`](Self::finish) gives the key [`BlockingKey::of`] gives for the values as
+/// one tuple, as a tuple hashes its values one after another.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct KeyPrefix(StableHasher);
+
+impl KeyPrefix {
+    /// The tag alone: hashed at compile time for a constant tag, as `str` hashes (its
+    /// bytes, then `0xff`).
+    pub(crate) const fn tag(tag: &str) -> Self {
+        Self(
+            StableHasher::new(BlockingKey::SEED)
+                .written(tag.as_bytes())
+                .written(&[0xff]),
+        )
+    }
+
+    /// The prefix with `value` hashed after what it holds.
+    pub(crate) fn then<T: Hash + ?Sized>(mut self, value: &T) -> Self {
+        value.hash(&mut self.0);
+        self
+    }
+
+    /// The key of the prefix's values followed by `last`.
+    pub(crate) fn finish<T: Hash + ?Sized>(self, last: &T) -> BlockingKey {
+        let mut hasher = self.0;
+        last.hash(&mut hasher);
+        BlockingKey(hasher.finish())
     }
 }
 
@@ -93,6 +127,24 @@ mod tests {
             }
         }
         kept
+    }
+
+    #[test]
+    fn a_prefix_finishes_as_the_whole_key() {
+        const TAG: KeyPrefix = KeyPrefix::tag("family+postcode");
+        for (tag, first, last) in [("family+postcode", "SM0", "10115"), ("", "", "")] {
+            let key = BlockingKey::of(tag, &(first, last));
+            assert_eq!(KeyPrefix::tag(tag).then(first).finish(last), key);
+            assert_eq!(KeyPrefix::tag(tag).then(&(first, last)).finish(&()), key);
+        }
+        assert_eq!(
+            TAG.then(&7u8).finish(&1971i32),
+            BlockingKey::of("family+postcode", &(7u8, 1971i32))
+        );
+        assert_ne!(
+            TAG.then("a").finish("bc"),
+            BlockingKey::of("family+postcode", &("ab", "c"))
+        );
     }
 
     #[test]

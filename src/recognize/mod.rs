@@ -13,6 +13,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
+pub(crate) use blocking::KeyPrefix;
 pub use blocking::{BlockingKey, BlockingKeys};
 pub use evidence::{Agreement, Evidence, EvidenceItem, Field};
 pub use exact::{ExactIdentifiers, ExactWeights};

@@ -53,7 +53,9 @@ pub(crate) use edit::{
 };
 pub(crate) use email::{EmailLevel, PreparedEmail, split_email, untagged};
 pub(crate) use jaro::{byte_set, jaro_winkler, jaro_winkler_could_reach_with};
-pub(crate) use nicknames::{NicknameEntry, NicknameGroup, are_nicknames_known, nickname_groups};
+#[cfg(test)]
+pub(crate) use nicknames::nickname_groups;
+pub(crate) use nicknames::{NicknameEntry, NicknameGroup, are_nicknames_known};
 pub(crate) use phone::{LineKind, line_kind};
 #[cfg(test)]
 pub(crate) use phonetic::phonetic_key_word;

@@ -120,7 +120,7 @@ impl Table {
 
     /// The entry of a name, lowercasing ASCII on the stack if needed.
     fn entry(&self, name: &str) -> Option<Entry> {
-        let name = name.trim();
+        let name = trimmed(name);
         let mut buf = [0u8; MAX_NAME];
         let key = if name.bytes().any(|b| b.is_ascii_uppercase()) && name.len() <= MAX_NAME {
             lowercase_into(name, &mut buf)
@@ -251,7 +251,7 @@ pub(crate) fn are_nicknames_known(
     b: &str,
     b_entry: NicknameEntry,
 ) -> bool {
-    let (a, b) = (a.trim(), b.trim());
+    let (a, b) = (trimmed(a), trimmed(b));
     if a.is_empty() || b.is_empty() {
         return false;
     }
@@ -263,6 +263,15 @@ pub(crate) fn are_nicknames_known(
     };
     let table = table();
     intersect(table.run(x.heads), table.run(y.on)) || intersect(table.run(y.heads), table.run(x.on))
+}
+
+/// `name.trim()`, settled without decoding a character when both ends are visible
+/// ASCII, as a folded name's nearly always are (no such byte is whitespace).
+fn trimmed(name: &str) -> &str {
+    match (name.as_bytes().first(), name.as_bytes().last()) {
+        (Some(first), Some(last)) if first.is_ascii_graphic() && last.is_ascii_graphic() => name,
+        _ => name.trim(),
+    }
 }
 
 /// Whether two sorted lists share an element.
@@ -284,6 +293,7 @@ fn intersect(x: &[NicknameGroup], y: &[NicknameGroup]) -> bool {
 /// `alexandra`, `alexis` and more, and on its own. Group ids are stable for one build of
 /// the crate, so they can key a blocking index; sharing a group is looser than
 /// [`are_nicknames`].
+#[cfg(test)]
 pub(crate) fn nickname_groups(name: &str) -> &'static [NicknameGroup] {
     let table = table();
     table.entry(name).map_or(&[], |entry| table.run(entry.on))
@@ -436,6 +446,30 @@ fn fold(field: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trimmed_is_trim() {
+        for name in [
+            "",
+            " ",
+            "bob",
+            " bob",
+            "bob\t",
+            "\u{a0}bob\u{2003}",
+            "b",
+            "~x!",
+            "\u{7f}a",
+        ] {
+            assert_eq!(trimmed(name), name.trim(), "{name:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn trimmed_is_trim_on_any_text(name in "(\\s|\\PC|[a-z]){0,12}") {
+            proptest::prop_assert_eq!(trimmed(&name), name.trim());
+        }
+    }
 
     #[test]
     fn english_pairs() {

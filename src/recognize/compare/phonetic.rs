@@ -175,10 +175,19 @@ impl Word {
     }
 
     /// Whether `pattern` occurs anywhere in the word.
+    #[cfg(test)]
     fn contains(&self, pattern: &[u8]) -> bool {
         self.buf
             .get(..self.len)
             .is_some_and(|w| w.windows(pattern.len()).any(|x| x == pattern))
+    }
+
+    /// Philips' test for a Slavic or Germanic spelling: a `W`, a `K`, `CZ` or `WITZ`
+    /// anywhere (`WITZ` has a `W`), in one pass over the word instead of a search each.
+    fn slavo_germanic(&self) -> bool {
+        let word = self.buf.get(..self.len).unwrap_or_default();
+        word.iter().any(|&b| b == b'W' || b == b'K')
+            || word.windows(2).any(|pair| matches!(pair, [b'C', b'Z']))
     }
 }
 
@@ -225,8 +234,7 @@ const VAN_VON: &[&[u8]] = &[b"VAN ", b"VON "];
 /// Philips' algorithm over `w`: the primary and (if asked for) alternate code.
 fn double_metaphone(w: &Word, which: Which) -> (PhoneticKey, PhoneticKey) {
     let mut out = Codes::default();
-    let slavo_germanic =
-        w.contains(b"W") || w.contains(b"K") || w.contains(b"CZ") || w.contains(b"WITZ");
+    let slavo_germanic = w.slavo_germanic();
     // Silent first letters: "gnome", "knight", "pneumatic", "wright", "psalm".
     let mut i: isize = if w.has(0, &[b"GN", b"KN", b"PN", b"WR", b"PS"]) {
         1
@@ -748,6 +756,32 @@ mod tests {
 
     fn same(a: &str, b: &str) -> bool {
         phonetic_key_word(a) == phonetic_key_word(b)
+    }
+
+    /// Philips' four searches, as the one pass must answer.
+    fn slavo_germanic_searched(w: &Word) -> bool {
+        w.contains(b"W") || w.contains(b"K") || w.contains(b"CZ") || w.contains(b"WITZ")
+    }
+
+    #[test]
+    fn slavo_germanic_in_one_pass_is_the_four_searches() {
+        for text in [
+            "", "c", "z", "cz", "zc", "czerny", "witz", "horowitz", "kim", "smith", "ACZ", "xcz",
+            "c z", "\u{10c}z",
+        ] {
+            let w = Word::new(text);
+            assert_eq!(w.slavo_germanic(), slavo_germanic_searched(&w), "{text:?}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn slavo_germanic_in_one_pass_is_the_four_searches_on_any_text(
+            text in "([cCzZwWkKiIt ]|\\PC){0,70}"
+        ) {
+            let w = Word::new(&text);
+            proptest::prop_assert_eq!(w.slavo_germanic(), slavo_germanic_searched(&w));
+        }
     }
 
     #[test]

@@ -16,7 +16,7 @@ pub use train::{LevelChange, RuleEstimate, Training, TrainingOptions};
 use super::compare::{self, DateLevel, EmailLevel, PostcodeLevel};
 use super::{
     Agreement, BlockingKey, BlockingKeys, Candidate, Candidates, Evidence, EvidenceItem, Field,
-    Recognition, Strategy, Thresholds,
+    KeyPrefix, Recognition, Strategy, Thresholds,
 };
 use crate::memory::{FiledPatrons, IndexView, PatronView};
 use crate::model::ids::PatronId;
@@ -1104,19 +1104,20 @@ impl<'a> NameSide<'a> {
     /// Both sounds of the first word of `text` (a word of this name), as
     /// [`compare::phonetic_keys_word`] gives them: the name's own first word's are known.
     fn sounds_of_word(&self, text: &str) -> (compare::PhoneticKey, compare::PhoneticKey) {
-        if first_word(text) == self.first_word() {
+        let own = self.first_word();
+        // The name's own first word (all of a one-word name) is its own first word: no
+        // search needed to tell.
+        if std::ptr::eq(text, own) || first_word(text) == own {
             self.word_sounds()
         } else {
             compare::phonetic_keys_word(text)
         }
     }
 
-    /// The nickname table groups of the name's first word.
+    /// The nickname table groups of the name's first word. The entry is kept: a
+    /// recognition files the name under its groups and compares it with every candidate's.
     fn nickname_groups(&self) -> &'static [compare::NicknameGroup] {
-        self.first_nicknames.get().map_or_else(
-            || compare::nickname_groups(self.first),
-            compare::NicknameEntry::groups,
-        )
+        self.nicknames().groups()
     }
 
     /// Whether `other` (whose sound is `other_sound`, if known) sounds like this name.
@@ -3189,30 +3190,52 @@ fn name_keys_of(
     let given_groups: &[compare::NicknameGroup] = given.map_or(&[], NameSide::nickname_groups);
     let given = given.map(|g| g.key);
     if let Some(family_side) = family {
+        // Every key below is `BlockingKey::of(tag, &(first, second))`, the tag and the
+        // value that stays the same over the loops hashed once (see `KeyPrefix`).
+        const NAMES: KeyPrefix = KeyPrefix::tag("names");
+        const FAMILY_INITIAL: KeyPrefix = KeyPrefix::tag("family+initial");
+        const NICKNAME_FAMILY: KeyPrefix = KeyPrefix::tag("nickname+family");
+        const FAMILY_POSTCODE: KeyPrefix = KeyPrefix::tag("family+postcode");
+        const FAMILY_YEAR: KeyPrefix = KeyPrefix::tag("family+year");
+        let names = given_sound.map(|g| NAMES.then(&g));
+        let nickname_family: SmallVec<[KeyPrefix; 3]> = given_groups
+            .iter()
+            .take(3)
+            .map(|group| NICKNAME_FAMILY.then(group))
+            .collect();
+        let initial = given.and_then(|g| g.bytes().next());
+        let year = birth.map(|b| chrono::Datelike::year(&b));
         // Each word of a double-barrelled name, so "Smith-Jones" finds "Smith"; both
-        // Double Metaphone codes, so "Schmidt" finds "Smith".
-        for word in family_side.key.split(' ').filter(|w| w.len() > 1).take(2) {
+        // Double Metaphone codes, so "Schmidt" finds "Smith". A name of one word (its
+        // first word is all of it, as for most) is that word, found without a search.
+        let one_word =
+            (family_side.first.len() == family_side.key.len()).then_some(family_side.key);
+        let words = one_word.into_iter().chain(
+            one_word
+                .is_none()
+                .then(|| family_side.key.split(' '))
+                .into_iter()
+                .flatten(),
+        );
+        for word in words.filter(|w| w.len() > 1).take(2) {
             let (primary, alternate) = family_side.sounds_of_word(word);
             let sounds = [Some(primary), (alternate != primary).then_some(alternate)];
             for sound in sounds.into_iter().flatten().filter(|k| !k.is_empty()) {
-                if let Some(g) = given_sound {
-                    out.push(BlockingKey::of("names", &(g, sound)));
+                if let Some(names) = names {
+                    out.push(names.finish(&sound));
                 }
                 // The initial finds "A. Lindqvist" for Astrid, and Astrid for "A. Lindqvist".
-                if let Some(initial) = given.and_then(|g| g.bytes().next()) {
-                    out.push(BlockingKey::of("family+initial", &(sound, initial)));
+                if let Some(initial) = initial {
+                    out.push(FAMILY_INITIAL.then(&sound).finish(&initial));
                 }
-                for group in given_groups.iter().take(3) {
-                    out.push(BlockingKey::of("nickname+family", &(group, sound)));
+                for group in &nickname_family {
+                    out.push(group.finish(&sound));
                 }
                 if let Some(p) = postcode {
-                    out.push(BlockingKey::of("family+postcode", &(sound, p)));
+                    out.push(FAMILY_POSTCODE.then(&sound).finish(p));
                 }
-                if let Some(b) = birth {
-                    out.push(BlockingKey::of(
-                        "family+year",
-                        &(sound, chrono::Datelike::year(&b)),
-                    ));
+                if let Some(year) = year {
+                    out.push(FAMILY_YEAR.then(&sound).finish(&year));
                 }
             }
         }
@@ -3681,6 +3704,8 @@ mod tests {
             " anna",
             "zoë",
             "o brien",
+            "anna\tmaria",
+            "zoë\u{a0}ann",
         ] {
             let side = NameSide::new(name);
             assert_eq!(side.sound(), compare::phonetic_key(name), "{name:?}");
@@ -3695,6 +3720,16 @@ mod tests {
                 "{name:?}"
             );
             assert_eq!(side.nickname_groups(), compare::nickname_groups(side.first));
+            // Every word of the name, the whole name and the name's own first word (the
+            // same slice, told without a search) sound as their first word does.
+            let own = side.first_word();
+            for text in name.split(' ').chain([name, own, " x", ""]) {
+                assert_eq!(
+                    side.sounds_of_word(text),
+                    compare::phonetic_keys_word(text),
+                    "{name:?} {text:?}"
+                );
+            }
         }
     }
 
