@@ -2948,6 +2948,9 @@ fn propose<'a>(
     let len = hits.saturating_mul(2).next_power_of_two().max(16);
     let mut counts: SmallVec<[(PatronId, u32); 128]> =
         smallvec::smallvec![(PatronId::from_u64(0), 0); len];
+    // Where each counted patron sits, in the order first counted: read back instead of
+    // the whole table, most of which is empty.
+    let mut taken: SmallVec<[u32; 64]> = SmallVec::new();
     let mut add = |patron: PatronId, weight: u32| {
         let mask = len - 1;
         let mut at = (patron.as_u64().wrapping_mul(0x9e37_79b9_7f4a_7c15)
@@ -2959,6 +2962,7 @@ fn propose<'a>(
             };
             if slot.1 == 0 {
                 *slot = (patron, weight);
+                taken.push(at as u32);
                 return;
             }
             if slot.0 == patron {
@@ -2987,10 +2991,7 @@ fn propose<'a>(
     // patrons need neither a list of them all nor a sort of it.
     let mut strongest = [0_u128; MAX_SCORED];
     let mut kept = 0;
-    for &(patron, weight) in &counts {
-        if weight == 0 {
-            continue;
-        }
+    for &(patron, weight) in taken.iter().filter_map(|&at| counts.get(at as usize)) {
         let entry = strength(patron, weight);
         // Into the first free place, or in place of the weakest kept if it is weaker.
         let mut at = if kept < MAX_SCORED {
