@@ -303,7 +303,13 @@ impl PersonMatcher {
                 }
             },
             ValueRef::Frequency(tag, value) => {
-                let weight = self.exact_frequency_weight(field, tag, value, prepared);
+                let mut weight = self.exact_frequency_weight(field, tag, value, prepared);
+                // A surname shared as part of the signals' double one weighs as the
+                // rarer of the two: never more than the whole, which the shortcut's
+                // bounds are worked out from.
+                if let Some(whole) = prepared.own_name_around(value) {
+                    weight = weight.min(self.exact_frequency_weight(field, tag, whole, prepared));
+                }
                 EvidenceItem::new(field, agreement, "exact", weight)
             }
             ValueRef::OtherLine | ValueRef::HouseholdMailbox | ValueRef::None => {
@@ -1722,6 +1728,22 @@ impl<'a> Prepared<'a> {
         users.map_or(Sharing::Neutralized, |users| Sharing::Users(users.len()))
     }
 
+    /// The signals' own name (given or family) that `part` is a strict part of, if any
+    /// (see [`shared_surname`]).
+    fn own_name_around(&self, part: &str) -> Option<&'a str> {
+        let signals = self.side.signals;
+        let start = part.as_ptr() as usize;
+        [signals.family_key(), signals.given_key()]
+            .into_iter()
+            .flatten()
+            .find(|own| {
+                let own_start = own.as_ptr() as usize;
+                own.len() > part.len()
+                    && start >= own_start
+                    && start + part.len() <= own_start + own.len()
+            })
+    }
+
     /// The weight `weigh` gives an exact match on `value`, from how many patrons are filed
     /// under it for `tag`. The signals' own names and postcode are looked up once per
     /// recognition, each name under both tags (swapped names compare a family name with
@@ -2326,6 +2348,7 @@ fn compare_names<'a>(
     let mut best_family: Option<Level> = None;
     let mut best_score = u8::MAX;
     let mut swapped = false;
+    let mut their_best_family: Option<&str> = None;
     // An initial the patron once gave stands for their full given name, not for every
     // name with that letter: once memory knows a full one, a full name is compared with
     // the full ones only (Mary is not "M." Tumton when that M is Mike).
@@ -2392,6 +2415,7 @@ fn compare_names<'a>(
                 best_score = score;
                 best_given = gl;
                 best_family = fl;
+                their_best_family = their_family;
                 swapped = swap;
                 // Both names exact: nothing after can score lower (only lower replaces),
                 // so the patron's other names need not be compared.
@@ -2404,6 +2428,7 @@ fn compare_names<'a>(
     let key = |side: Option<&NameSide<'a>>| side.map(|s| s.key);
     let given_value = if swapped { key(family) } else { key(given) };
     let family_value = if swapped { key(given) } else { key(family) };
+    let family_value = family_value.map(|ours| shared_surname(ours, their_best_family));
     let with_value = |level: Option<Level>, tag: &'static str, value: Option<&'a str>| {
         level.map(|l| match (l, value) {
             (Level::Exact, Some(v)) => (l, ValueRef::Frequency(tag, v)),
@@ -2414,6 +2439,27 @@ fn compare_names<'a>(
         with_value(best_given, GIVEN_TAG, given_value),
         with_value(best_family, FAMILY_TAG, family_value),
     )
+}
+
+/// The part of the signals' family name `ours` that is all of the patron's shorter one
+/// `theirs` ("garcia" of "garcia ruiz" beside "garcia"), else all of `ours`. The two
+/// share that surname only: the one added to it says nothing of how rare the shared
+/// one is.
+fn shared_surname<'a>(ours: &'a str, theirs: Option<&str>) -> &'a str {
+    let Some(theirs) = theirs.filter(|theirs| theirs.len() < ours.len()) else {
+        return ours;
+    };
+    let added_after = ours.starts_with(theirs) && ours.as_bytes().get(theirs.len()) == Some(&b' ');
+    if added_after {
+        return &ours[..theirs.len()];
+    }
+    let start = ours.len() - theirs.len();
+    let added_before =
+        ours.ends_with(theirs) && ours.as_bytes().get(start.wrapping_sub(1)) == Some(&b' ');
+    if added_before {
+        return &ours[start..];
+    }
+    ours
 }
 
 /// Whether a folded given name is more than an initial.
