@@ -303,14 +303,14 @@ impl PersonMatcher {
                 }
             },
             ValueRef::Frequency(tag, value) => {
-                let mut weight = self.exact_frequency_weight(field, tag, value, prepared);
-                // A surname shared as part of the signals' double one weighs as the
-                // rarer of the two: never more than the whole, which the shortcut's
-                // bounds are worked out from.
-                if let Some(whole) = prepared.own_name_around(value) {
-                    weight = weight.min(self.exact_frequency_weight(field, tag, whole, prepared));
-                }
+                let weight = self.exact_frequency_weight(field, tag, value, prepared);
                 EvidenceItem::new(field, agreement, "exact", weight)
+            }
+            // Weighs as the rarer of the two: never more than the whole, which the
+            // shortcut's bounds are worked out from.
+            ValueRef::SharedSurname { part, whole } => {
+                let weigh = |value| self.exact_frequency_weight(field, FAMILY_TAG, value, prepared);
+                EvidenceItem::new(field, agreement, "exact", weigh(part).min(weigh(whole)))
             }
             ValueRef::OtherLine | ValueRef::HouseholdMailbox | ValueRef::None => {
                 EvidenceItem::new(field, agreement, level.name(), base)
@@ -1728,22 +1728,6 @@ impl<'a> Prepared<'a> {
         users.map_or(Sharing::Neutralized, |users| Sharing::Users(users.len()))
     }
 
-    /// The signals' own name (given or family) that `part` is a strict part of, if any
-    /// (see [`shared_surname`]).
-    fn own_name_around(&self, part: &str) -> Option<&'a str> {
-        let signals = self.side.signals;
-        let start = part.as_ptr() as usize;
-        [signals.family_key(), signals.given_key()]
-            .into_iter()
-            .flatten()
-            .find(|own| {
-                let own_start = own.as_ptr() as usize;
-                own.len() > part.len()
-                    && start >= own_start
-                    && start + part.len() <= own_start + own.len()
-            })
-    }
-
     /// The weight `weigh` gives an exact match on `value`, from how many patrons are filed
     /// under it for `tag`. The signals' own names and postcode are looked up once per
     /// recognition, each name under both tags (swapped names compare a family name with
@@ -1823,6 +1807,12 @@ enum ValueRef<'a> {
     /// `household_mailbox_either_side`): they weigh as any two mailboxes that differ,
     /// reported apart.
     HouseholdMailbox,
+    /// An exact family name that is a surname added to the patron's (see
+    /// `shared_surname`): the `part` both wrote of the signals' `whole` one.
+    SharedSurname {
+        part: &'a str,
+        whole: &'a str,
+    },
     None,
 }
 
@@ -2428,38 +2418,40 @@ fn compare_names<'a>(
     let key = |side: Option<&NameSide<'a>>| side.map(|s| s.key);
     let given_value = if swapped { key(family) } else { key(given) };
     let family_value = if swapped { key(given) } else { key(family) };
-    let family_value = family_value.map(|ours| shared_surname(ours, their_best_family));
     let with_value = |level: Option<Level>, tag: &'static str, value: Option<&'a str>| {
         level.map(|l| match (l, value) {
             (Level::Exact, Some(v)) => (l, ValueRef::Frequency(tag, v)),
             _ => (l, ValueRef::None),
         })
     };
-    (
-        with_value(best_given, GIVEN_TAG, given_value),
-        with_value(best_family, FAMILY_TAG, family_value),
-    )
+    let family = with_value(best_family, FAMILY_TAG, family_value).map(|(level, value)| {
+        match (value, their_best_family) {
+            (ValueRef::Frequency(_, whole), Some(theirs)) => match shared_surname(whole, theirs) {
+                Some(part) => (level, ValueRef::SharedSurname { part, whole }),
+                None => (level, value),
+            },
+            _ => (level, value),
+        }
+    });
+    (with_value(best_given, GIVEN_TAG, given_value), family)
 }
 
 /// The part of the signals' family name `ours` that is all of the patron's shorter one
-/// `theirs` ("garcia" of "garcia ruiz" beside "garcia"), else all of `ours`. The two
-/// share that surname only: the one added to it says nothing of how rare the shared
-/// one is.
-fn shared_surname<'a>(ours: &'a str, theirs: Option<&str>) -> &'a str {
-    let Some(theirs) = theirs.filter(|theirs| theirs.len() < ours.len()) else {
-        return ours;
-    };
-    let added_after = ours.starts_with(theirs) && ours.as_bytes().get(theirs.len()) == Some(&b' ');
-    if added_after {
-        return &ours[..theirs.len()];
+/// `theirs` ("garcia" of "garcia ruiz" beside "garcia"), if it is one. The two share that
+/// surname only: the one added to it says nothing of how rare the shared one is.
+fn shared_surname<'a>(ours: &'a str, theirs: &str) -> Option<&'a str> {
+    if theirs.len() >= ours.len() {
+        return None;
     }
     let start = ours.len() - theirs.len();
-    let added_before =
-        ours.ends_with(theirs) && ours.as_bytes().get(start.wrapping_sub(1)) == Some(&b' ');
-    if added_before {
-        return &ours[start..];
+    let space_at = |at: usize| ours.as_bytes().get(at) == Some(&b' ');
+    if ours.starts_with(theirs) && space_at(theirs.len()) {
+        ours.get(..theirs.len())
+    } else if ours.ends_with(theirs) && start > 0 && space_at(start - 1) {
+        ours.get(start..)
+    } else {
+        None
     }
-    ours
 }
 
 /// Whether a folded given name is more than an initial.
