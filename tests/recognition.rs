@@ -2367,3 +2367,59 @@ fn a_double_surname_nobody_else_holds_weighs_as_any_rare_one() {
     );
     assert!((double - rare).abs() < 1e-9, "{double} vs {rare}");
 }
+
+#[test]
+fn a_surname_added_to_a_common_one_weighs_as_the_common_one() {
+    // Sixty patrons are filed under García: a common family name here. "García Chuelva"
+    // is exact beside Ana García (a second surname written) and held by nobody, but the
+    // two share García only.
+    let garcias: Vec<(String, Signals)> = (0..60)
+        .map(|i| {
+            let given = format!("Hal{}", char::from(b'a' + (i % 26) as u8));
+            let given = format!("{given}{}", char::from(b'a' + (i / 26) as u8));
+            (
+                format!("garcia-{i}"),
+                Signals::new().given_name(given).family_name("García"),
+            )
+        })
+        .collect();
+    let mut named: Vec<(&str, Signals)> = garcias
+        .iter()
+        .map(|(key, signals)| (key.as_str(), signals.clone()))
+        .collect();
+    named.push((
+        "olga",
+        Signals::new().given_name("Olga").family_name("Quorvell"),
+    ));
+    named.push((
+        "ana",
+        Signals::new()
+            .given_name("Ana")
+            .family_name("García")
+            .email("ana.garcia@example.org"),
+    ));
+    let (memory, patrons) = crowd_with(3000, &named);
+    let ana = *patrons.last().expect("seeded");
+    let written_in_full = || {
+        Signals::new()
+            .given_name("Ana")
+            .family_name("García Chuelva")
+    };
+    let shared = family_weight(&memory, written_in_full());
+    let garcia = family_weight(
+        &memory,
+        Signals::new().given_name("Ana").family_name("García"),
+    );
+    assert!((shared - garcia).abs() < 1e-9, "{shared} vs {garcia}");
+    // A rare family name reaches more: García weighs as a common one.
+    let rare = family_weight(
+        &memory,
+        Signals::new().given_name("Olga").family_name("Quorvell"),
+    );
+    assert!(rare > garcia + 1.0, "{rare} vs {garcia}");
+    let seen = recognize(&memory, written_in_full());
+    assert_ne!(seen.known_patron(), Some(ana), "{}", seen.explain());
+    // Her mailbox beside the names links her all the same.
+    let seen = recognize(&memory, written_in_full().email("ana.garcia@example.org"));
+    assert_eq!(seen.known_patron(), Some(ana), "{}", seen.explain());
+}

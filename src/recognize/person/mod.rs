@@ -306,6 +306,12 @@ impl PersonMatcher {
                 let weight = self.exact_frequency_weight(field, tag, value, prepared);
                 EvidenceItem::new(field, agreement, "exact", weight)
             }
+            // Weighs as the rarer of the two: never more than the whole, which the
+            // shortcut's bounds are worked out from.
+            ValueRef::SharedSurname { part, whole } => {
+                let weigh = |value| self.exact_frequency_weight(field, FAMILY_TAG, value, prepared);
+                EvidenceItem::new(field, agreement, "exact", weigh(part).min(weigh(whole)))
+            }
             ValueRef::OtherLine | ValueRef::HouseholdMailbox | ValueRef::None => {
                 EvidenceItem::new(field, agreement, level.name(), base)
             }
@@ -1802,6 +1808,12 @@ enum ValueRef<'a> {
     /// `household_mailbox_either_side`): they weigh as any two mailboxes that differ,
     /// reported apart.
     HouseholdMailbox,
+    /// An exact family name that is a surname added to the patron's (see
+    /// `shared_surname`): the `part` both wrote of the signals' `whole` one.
+    SharedSurname {
+        part: &'a str,
+        whole: &'a str,
+    },
     None,
 }
 
@@ -2327,6 +2339,7 @@ fn compare_names<'a>(
     let mut best_family: Option<Level> = None;
     let mut best_score = u8::MAX;
     let mut swapped = false;
+    let mut their_best_family: Option<&str> = None;
     // An initial the patron once gave stands for their full given name, not for every
     // name with that letter: once memory knows a full one, a full name is compared with
     // the full ones only (Mary is not "M." Tumton when that M is Mike).
@@ -2393,6 +2406,7 @@ fn compare_names<'a>(
                 best_score = score;
                 best_given = gl;
                 best_family = fl;
+                their_best_family = their_family;
                 swapped = swap;
                 // Both names exact: nothing after can score lower (only lower replaces),
                 // so the patron's other names need not be compared.
@@ -2411,10 +2425,34 @@ fn compare_names<'a>(
             _ => (l, ValueRef::None),
         })
     };
-    (
-        with_value(best_given, GIVEN_TAG, given_value),
-        with_value(best_family, FAMILY_TAG, family_value),
-    )
+    let family = with_value(best_family, FAMILY_TAG, family_value).map(|(level, value)| {
+        match (value, their_best_family) {
+            (ValueRef::Frequency(_, whole), Some(theirs)) => match shared_surname(whole, theirs) {
+                Some(part) => (level, ValueRef::SharedSurname { part, whole }),
+                None => (level, value),
+            },
+            _ => (level, value),
+        }
+    });
+    (with_value(best_given, GIVEN_TAG, given_value), family)
+}
+
+/// The part of the signals' family name `ours` that is all of the patron's shorter one
+/// `theirs` ("garcia" of "garcia ruiz" beside "garcia"), if it is one. The two share that
+/// surname only: the one added to it says nothing of how rare the shared one is.
+fn shared_surname<'a>(ours: &'a str, theirs: &str) -> Option<&'a str> {
+    if theirs.len() >= ours.len() {
+        return None;
+    }
+    let start = ours.len() - theirs.len();
+    let space_at = |at: usize| ours.as_bytes().get(at) == Some(&b' ');
+    if ours.starts_with(theirs) && space_at(theirs.len()) {
+        ours.get(..theirs.len())
+    } else if ours.ends_with(theirs) && start > 0 && space_at(start - 1) {
+        ours.get(start..)
+    } else {
+        None
+    }
 }
 
 /// Whether a folded given name is more than an initial.
