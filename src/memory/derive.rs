@@ -93,7 +93,7 @@ pub(crate) fn rebuild(record: &mut PatronRecord, tables: Tables<'_>) {
                 tickets, amount, ..
             } => {
                 let count = u32::try_from(tickets.len()).unwrap_or(u32::MAX);
-                stats.tickets_refunded = stats.tickets_refunded.saturating_add(count);
+                stats.refunded(count);
                 if let Some(money) = amount {
                     add_money(
                         &mut stats.spend,
@@ -102,8 +102,7 @@ pub(crate) fn rebuild(record: &mut PatronRecord, tables: Tables<'_>) {
                 }
             }
             InteractionKind::Donated { amount, .. } => {
-                stats.donations = stats.donations.saturating_add(1);
-                add_money(&mut stats.donated, *amount);
+                stats.donated_once(*amount);
             }
             InteractionKind::Membership {
                 scheme,
@@ -111,7 +110,7 @@ pub(crate) fn rebuild(record: &mut PatronRecord, tables: Tables<'_>) {
                 valid_to,
                 price,
             } => {
-                stats.memberships.push(super::stats::MembershipSpan {
+                stats.joined(super::stats::MembershipSpan {
                     scheme: scheme.clone(),
                     valid_from: *valid_from,
                     valid_to: *valid_to,

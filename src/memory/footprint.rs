@@ -459,12 +459,7 @@ impl PatronLines {
         self.add_history(&record.history);
 
         let stats = &record.stats;
-        self.stats.small(&stats.spend);
-        stats.donated.tally(&mut self.stats);
-        stats.memberships.tally(&mut self.stats);
-        for span in stats.memberships.iter() {
-            self.stats.text(span.scheme.len(), span.scheme.capacity());
-        }
+        stats.tally(&mut self.stats);
 
         self.attendance.small(&record.genres);
         self.attendance.small(&record.visits);
