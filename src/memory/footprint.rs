@@ -461,9 +461,7 @@ impl PatronLines {
         let stats = &record.stats;
         stats.tally(&mut self.stats);
 
-        self.attendance.small(&record.genres);
-        self.attendance.small(&record.visits);
-        self.attendance.small(&record.attended);
+        record.attendance.tally(&mut self.attendance);
         record.held.tally(&mut self.held);
         record.absorbed.tally(&mut self.links);
         record.household.tally(&mut self.links);
