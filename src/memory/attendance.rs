@@ -168,19 +168,49 @@ impl Attendance {
         let Err(at) = self.performances().binary_search(&performance) else {
             return false;
         };
+        let old = self.words();
         let (genre_count, visit_count) = self.counts();
-        let mut words = self.0.take().map_or_else(|| vec![0, 0], <[u32]>::into_vec);
-        words.reserve_exact(1 + VISIT + genres.len() * GENRE);
-        let performances_start = HEADER + genre_count * GENRE + visit_count * VISIT;
-        words.insert(performances_start + at, performance);
+        let old_genres = self.genre_words();
+        let old_visits = self.visit_words();
+        let visit = search(visit_count, |i| old_visits[i * VISIT].cmp(&production));
+        // Genres not counted yet (each once, should the catalog repeat one).
+        let mut new_genres: smallvec::SmallVec<[GenreIdx; 4]> = genres
+            .iter()
+            .copied()
+            .filter(|&g| search(genre_count, |i| old_genres[i * GENRE].cmp(&g)).is_err())
+            .collect();
+        new_genres.sort_unstable();
+        new_genres.dedup();
 
-        let visits_start = HEADER + genre_count * GENRE;
-        let found = search(visit_count, |i| {
-            words[visits_start + i * VISIT].cmp(&production)
-        });
-        match found {
+        // Built afresh at its exact size: one allocation, no shrinking after.
+        let len = old.len().max(HEADER)
+            + 1
+            + if visit.is_err() { VISIT } else { 0 }
+            + new_genres.len() * GENRE;
+        let mut words = Vec::with_capacity(len);
+        words.push((genre_count + new_genres.len()) as u32);
+        words.push((visit_count + usize::from(visit.is_err())) as u32);
+
+        // Genres: merge the old pairs with the new ones, counting this attendance.
+        let mut fresh = new_genres.iter().peekable();
+        for pair in old_genres.chunks_exact(GENRE) {
+            while let Some(&genre) = fresh.next_if(|&&g| g < pair[0]) {
+                words.extend([genre, 0]);
+            }
+            words.extend_from_slice(pair);
+        }
+        words.extend(fresh.flat_map(|&genre| [genre, 0]));
+        for &genre in genres {
+            let counted = &mut words[HEADER..];
+            if let Ok(i) = search(counted.len() / GENRE, |i| counted[i * GENRE].cmp(&genre)) {
+                counted[i * GENRE + 1] = counted[i * GENRE + 1].saturating_add(1);
+            }
+        }
+
+        match visit {
             Ok(i) => {
-                let place = visits_start + i * VISIT;
+                words.extend_from_slice(old_visits);
+                let place = words.len() - old_visits.len() + i * VISIT;
                 let (_, mut visits) = visit_of(&words[place..place + VISIT]);
                 visits.attended(starts_at);
                 words[place..place + VISIT].copy_from_slice(&visit_words(production, &visits));
@@ -188,26 +218,17 @@ impl Attendance {
             Err(i) => {
                 let mut visits = ProductionVisits::default();
                 visits.attended(starts_at);
-                let place = visits_start + i * VISIT;
-                words.splice(place..place, visit_words(production, &visits));
-                words[1] += 1;
+                words.extend_from_slice(&old_visits[..i * VISIT]);
+                words.extend(visit_words(production, &visits));
+                words.extend_from_slice(&old_visits[i * VISIT..]);
             }
         }
 
-        for &genre in genres {
-            let count = words[0] as usize;
-            match search(count, |i| words[HEADER + i * GENRE].cmp(&genre)) {
-                Ok(i) => {
-                    let place = HEADER + i * GENRE + 1;
-                    words[place] = words[place].saturating_add(1);
-                }
-                Err(i) => {
-                    let place = HEADER + i * GENRE;
-                    words.splice(place..place, [genre, 1]);
-                    words[0] += 1;
-                }
-            }
-        }
+        let performances = self.performances();
+        words.extend_from_slice(&performances[..at]);
+        words.push(performance);
+        words.extend_from_slice(&performances[at..]);
+        debug_assert_eq!(words.len(), len);
         self.0 = Some(words.into_boxed_slice());
         true
     }
@@ -296,5 +317,70 @@ mod tests {
             seen
         );
         assert_eq!(Attendance::from_lists(&[], &[], &[]), Attendance::default());
+    }
+
+    /// The three sorted lists the block replaced, kept the way they were.
+    #[derive(Default)]
+    struct Lists {
+        genres: Vec<(GenreIdx, u32)>,
+        visits: Vec<(ProductionIdx, ProductionVisits)>,
+        attended: Vec<PerformanceIdx>,
+    }
+
+    impl Lists {
+        fn attend(&mut self, p: u32, production: u32, at: DateTime<Utc>, genres: &[u32]) -> bool {
+            let Err(i) = self.attended.binary_search(&p) else {
+                return false;
+            };
+            self.attended.insert(i, p);
+            match self.visits.binary_search_by_key(&production, |v| v.0) {
+                Ok(i) => self.visits[i].1.attended(at),
+                Err(i) => {
+                    let mut visits = ProductionVisits::default();
+                    visits.attended(at);
+                    self.visits.insert(i, (production, visits));
+                }
+            }
+            for &genre in genres {
+                match self.genres.binary_search_by_key(&genre, |g| g.0) {
+                    Ok(i) => self.genres[i].1 += 1,
+                    Err(i) => self.genres.insert(i, (genre, 1)),
+                }
+            }
+            true
+        }
+    }
+
+    #[test]
+    fn reads_as_the_three_lists_did_over_many_attendances() {
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |below: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % below) as u32
+        };
+        let mut block = Attendance::default();
+        let mut lists = Lists::default();
+        for _ in 0..400 {
+            let performance = next(300);
+            let production = performance / 7;
+            // Some productions list a genre twice: each listing counts.
+            let genres: Vec<u32> = (0..next(4))
+                .map(|_| (production * 3 + next(3)) % 11)
+                .collect();
+            let at = at(
+                1_600_000_000 + i64::from(next(1_000_000)),
+                next(1_000_000_000),
+            );
+            assert_eq!(
+                block.attend(performance, production, at, &genres),
+                lists.attend(performance, production, at, &genres)
+            );
+            assert_eq!(block.performances(), lists.attended);
+            assert_eq!(block.genres().collect::<Vec<_>>(), lists.genres);
+            assert_eq!(block.visits().collect::<Vec<_>>(), lists.visits);
+        }
+        assert!(lists.attended.len() > 100 && lists.genres.len() > 5);
     }
 }
