@@ -25,14 +25,17 @@ const VISIT: usize = 8;
 /// The nanosecond word of a time that is not there: a real one is below 2,000,000,000.
 const NO_TIME: u32 = u32::MAX;
 
+/// A time in three words: the year, the day of the year above the second of the day
+/// (17 bits hold 86,400), and the nanosecond. Year and day read back with a table
+/// lookup, where a day count would take a calendar calculation.
 fn time_words(time: Option<DateTime<Utc>>) -> [u32; 3] {
     match time {
         None => [0, 0, NO_TIME],
         Some(time) => {
             let naive = time.naive_utc();
             [
-                naive.date().num_days_from_ce() as u32,
-                naive.time().num_seconds_from_midnight(),
+                naive.date().year() as u32,
+                naive.date().ordinal() << 17 | naive.time().num_seconds_from_midnight(),
                 naive.time().nanosecond(),
             ]
         }
@@ -40,15 +43,15 @@ fn time_words(time: Option<DateTime<Utc>>) -> [u32; 3] {
 }
 
 fn time_of(words: &[u32]) -> Option<DateTime<Utc>> {
-    let [days, seconds, nanos] = *words else {
+    let [year, day_and_second, nanos] = *words else {
         return None;
     };
     if nanos == NO_TIME {
         return None;
     }
     // Written by `time_words` from a valid time, so both parts read back.
-    let date = NaiveDate::from_num_days_from_ce_opt(days as i32)?;
-    let time = NaiveTime::from_num_seconds_from_midnight_opt(seconds, nanos)?;
+    let date = NaiveDate::from_yo_opt(year as i32, day_and_second >> 17)?;
+    let time = NaiveTime::from_num_seconds_from_midnight_opt(day_and_second & 0x1_ffff, nanos)?;
     Some(date.and_time(time).and_utc())
 }
 
