@@ -358,20 +358,29 @@ struct SavedRecord<'a, H> {
     profile: &'a Profile,
     history: &'a [H],
     stats: &'a PatronStats,
-    genres: SavedList<'a, (GenreIdx, u32)>,
-    visits: SavedList<'a, (ProductionIdx, ProductionVisits)>,
+    genres: SavedGenres<'a>,
+    visits: SavedVisits<'a>,
     attended: &'a [PerformanceIdx],
     merged_into: MergedInto,
     absorbed: &'a Sparse<PatronId>,
     household: &'a Sparse<PatronId>,
 }
 
-/// One of the attendance lists, saved as the list it reads as.
-struct SavedList<'a, T>(&'a Attendance, fn(&'a Attendance) -> Vec<T>);
+/// Attendances per genre, saved as the list they read as.
+struct SavedGenres<'a>(&'a Attendance);
 
-impl<T: Serialize> Serialize for SavedList<'_, T> {
+impl Serialize for SavedGenres<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq((self.1)(self.0))
+        serializer.collect_seq(self.0.genres())
+    }
+}
+
+/// Visits per production, saved as the list they read as.
+struct SavedVisits<'a>(&'a Attendance);
+
+impl Serialize for SavedVisits<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.visits())
     }
 }
 
@@ -401,8 +410,8 @@ impl<H: Serialize> Serialize for PatronRecord<H> {
             profile: &self.profile,
             history: &self.history,
             stats: &self.stats,
-            genres: SavedList(&self.attendance, |a| a.genres().collect()),
-            visits: SavedList(&self.attendance, |a| a.visits().collect()),
+            genres: SavedGenres(&self.attendance),
+            visits: SavedVisits(&self.attendance),
             attended: self.attendance.performances(),
             merged_into: self.merged_into,
             absorbed: &self.absorbed,
