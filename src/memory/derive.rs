@@ -25,29 +25,19 @@ pub(crate) fn attend(
     let Some(entry) = catalog.performance_entry(performance) else {
         return false;
     };
-    let Err(at) = record.attended.binary_search(&performance) else {
-        return false;
-    };
-    record.attended.insert(at, performance);
-    // A ticket still held for it is no booking ahead any more.
-    record.held.attended(performance);
     let starts_at = entry.performance.starts_at();
     let production = entry.production;
-    match record.visits.binary_search_by_key(&production, |(p, _)| *p) {
-        Ok(i) => record.visits[i].1.attended(starts_at),
-        Err(i) => {
-            let mut visits = super::stats::ProductionVisits::default();
-            visits.attended(starts_at);
-            record.visits.insert(i, (production, visits));
-        }
+    if !record.attendance.attend(
+        performance,
+        production,
+        starts_at,
+        catalog.genres_of(production),
+    ) {
+        return false;
     }
+    // A ticket still held for it is no booking ahead any more.
+    record.held.attended(performance);
     record.stats.attended(starts_at);
-    for &genre in catalog.genres_of(production) {
-        match record.genres.binary_search_by_key(&genre, |(g, _)| *g) {
-            Ok(i) => record.genres[i].1 = record.genres[i].1.saturating_add(1),
-            Err(i) => record.genres.insert(i, (genre, 1)),
-        }
-    }
     true
 }
 
@@ -55,9 +45,7 @@ pub(crate) fn attend(
 pub(crate) fn rebuild(record: &mut PatronRecord, tables: Tables<'_>) {
     let catalog = tables.catalog;
     record.stats = PatronStats::default();
-    record.genres.clear();
-    record.visits.clear();
-    record.attended.clear();
+    record.attendance = super::attendance::Attendance::default();
     let history = std::mem::take(&mut record.history);
     for entry in &history {
         let stats = &mut record.stats;
@@ -93,7 +81,7 @@ pub(crate) fn rebuild(record: &mut PatronRecord, tables: Tables<'_>) {
                 tickets, amount, ..
             } => {
                 let count = u32::try_from(tickets.len()).unwrap_or(u32::MAX);
-                stats.tickets_refunded = stats.tickets_refunded.saturating_add(count);
+                stats.refunded(count);
                 if let Some(money) = amount {
                     add_money(
                         &mut stats.spend,
@@ -102,8 +90,7 @@ pub(crate) fn rebuild(record: &mut PatronRecord, tables: Tables<'_>) {
                 }
             }
             InteractionKind::Donated { amount, .. } => {
-                stats.donations = stats.donations.saturating_add(1);
-                add_money(&mut stats.donated, *amount);
+                stats.donated_once(*amount);
             }
             InteractionKind::Membership {
                 scheme,
@@ -111,7 +98,7 @@ pub(crate) fn rebuild(record: &mut PatronRecord, tables: Tables<'_>) {
                 valid_to,
                 price,
             } => {
-                stats.memberships.push(super::stats::MembershipSpan {
+                stats.joined(super::stats::MembershipSpan {
                     scheme: scheme.clone(),
                     valid_from: *valid_from,
                     valid_to: *valid_to,

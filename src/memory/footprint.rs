@@ -459,16 +459,9 @@ impl PatronLines {
         self.add_history(&record.history);
 
         let stats = &record.stats;
-        self.stats.small(&stats.spend);
-        stats.donated.tally(&mut self.stats);
-        stats.memberships.tally(&mut self.stats);
-        for span in stats.memberships.iter() {
-            self.stats.text(span.scheme.len(), span.scheme.capacity());
-        }
+        stats.tally(&mut self.stats);
 
-        self.attendance.small(&record.genres);
-        self.attendance.small(&record.visits);
-        self.attendance.small(&record.attended);
+        record.attendance.tally(&mut self.attendance);
         record.held.tally(&mut self.held);
         record.absorbed.tally(&mut self.links);
         record.household.tally(&mut self.links);

@@ -1,6 +1,7 @@
 //! `Memory`: patrons, their history, derived figures and indexes, and the one write path.
 
 /// Times as integers in snapshots and journal records.
+mod attendance;
 pub(crate) mod binary_time;
 mod briefing;
 mod builder;

@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
+use super::attendance::Attendance;
 use super::held::HeldTickets;
 use super::identity::Identity;
 use super::index::{BlockingIndex, IdentifierIndex, Neutralized};
@@ -325,20 +326,16 @@ pub(crate) fn slot(id: PatronId) -> Option<usize> {
 
 /// A patron's record; `H` is how history entries are stored (the compact [`Entry`],
 /// or the spelled-out [`Interaction`] of snapshots before version 3).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
+#[serde(from = "LoadedRecord<H>")]
 pub(crate) struct PatronRecord<H = Entry> {
     pub(crate) id: PatronId,
-    #[serde(with = "super::binary_time")]
     pub(crate) created_at: DateTime<Utc>,
     pub(crate) profile: Profile,
     pub(crate) history: Vec<H>,
     pub(crate) stats: PatronStats,
-    /// Attendances per genre, sorted by genre.
-    pub(crate) genres: SmallVec<[(GenreIdx, u32); 2]>,
-    /// Productions attended, sorted, with their visits.
-    pub(crate) visits: SmallVec<[(ProductionIdx, ProductionVisits); 1]>,
-    /// Performances attended, sorted.
-    pub(crate) attended: SmallVec<[PerformanceIdx; 4]>,
+    /// Attendances per genre and per production, and the performances attended.
+    pub(crate) attendance: Attendance,
     /// The survivor this patron was merged into (see [`MergedInto`]).
     pub(crate) merged_into: MergedInto,
     /// Patrons merged into this one, in merge order.
@@ -348,8 +345,97 @@ pub(crate) struct PatronRecord<H = Entry> {
     /// Tickets in their history they hold and have not used: not refunded, not scanned
     /// in, in the order issued. Derived (see [`State::refresh_held`]), so the visit rules
     /// find bookings ahead without walking the whole history.
-    #[serde(skip)]
     pub(crate) held: HeldTickets,
+}
+
+/// A record as it is saved: its attendance as the three lists it always was.
+#[derive(Serialize)]
+#[serde(rename = "PatronRecord")]
+struct SavedRecord<'a, H> {
+    id: PatronId,
+    #[serde(with = "super::binary_time")]
+    created_at: DateTime<Utc>,
+    profile: &'a Profile,
+    history: &'a [H],
+    stats: &'a PatronStats,
+    genres: SavedGenres<'a>,
+    visits: SavedVisits<'a>,
+    attended: &'a [PerformanceIdx],
+    merged_into: MergedInto,
+    absorbed: &'a Sparse<PatronId>,
+    household: &'a Sparse<PatronId>,
+}
+
+/// Attendances per genre, saved as the list they read as.
+struct SavedGenres<'a>(&'a Attendance);
+
+impl Serialize for SavedGenres<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.genres())
+    }
+}
+
+/// Visits per production, saved as the list they read as.
+struct SavedVisits<'a>(&'a Attendance);
+
+impl Serialize for SavedVisits<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.visits())
+    }
+}
+
+/// A record as it is read back.
+#[derive(Deserialize)]
+#[serde(rename = "PatronRecord")]
+struct LoadedRecord<H> {
+    id: PatronId,
+    #[serde(with = "super::binary_time")]
+    created_at: DateTime<Utc>,
+    profile: Profile,
+    history: Vec<H>,
+    stats: PatronStats,
+    genres: SmallVec<[(GenreIdx, u32); 4]>,
+    visits: SmallVec<[(ProductionIdx, ProductionVisits); 4]>,
+    attended: SmallVec<[PerformanceIdx; 16]>,
+    merged_into: MergedInto,
+    absorbed: Sparse<PatronId>,
+    household: Sparse<PatronId>,
+}
+
+impl<H: Serialize> Serialize for PatronRecord<H> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        SavedRecord {
+            id: self.id,
+            created_at: self.created_at,
+            profile: &self.profile,
+            history: &self.history,
+            stats: &self.stats,
+            genres: SavedGenres(&self.attendance),
+            visits: SavedVisits(&self.attendance),
+            attended: self.attendance.performances(),
+            merged_into: self.merged_into,
+            absorbed: &self.absorbed,
+            household: &self.household,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<H> From<LoadedRecord<H>> for PatronRecord<H> {
+    fn from(saved: LoadedRecord<H>) -> Self {
+        Self {
+            id: saved.id,
+            created_at: saved.created_at,
+            profile: saved.profile,
+            history: saved.history,
+            stats: saved.stats,
+            attendance: Attendance::from_lists(&saved.genres, &saved.visits, &saved.attended),
+            merged_into: saved.merged_into,
+            absorbed: saved.absorbed,
+            household: saved.household,
+            held: HeldTickets::default(),
+        }
+    }
 }
 
 /// The survivor a merged patron forwards to, in four bytes rather than an optional
@@ -427,9 +513,7 @@ impl<H> PatronRecord<H> {
             profile: Profile::default(),
             history: Vec::new(),
             stats: PatronStats::default(),
-            genres: SmallVec::new(),
-            visits: SmallVec::new(),
-            attended: SmallVec::new(),
+            attendance: Attendance::default(),
             merged_into: MergedInto::NOT,
             absorbed: Sparse::default(),
             household: Sparse::default(),
@@ -445,9 +529,7 @@ impl<H> PatronRecord<H> {
             profile: self.profile,
             history,
             stats: self.stats,
-            genres: self.genres,
-            visits: self.visits,
-            attended: self.attended,
+            attendance: self.attendance,
             merged_into: self.merged_into,
             absorbed: self.absorbed,
             household: self.household,
@@ -456,14 +538,11 @@ impl<H> PatronRecord<H> {
     }
 
     pub(crate) fn has_attended(&self, performance: PerformanceIdx) -> bool {
-        self.attended.binary_search(&performance).is_ok()
+        self.attendance.has_attended(performance)
     }
 
-    pub(crate) fn visits_to(&self, production: ProductionIdx) -> Option<&ProductionVisits> {
-        self.visits
-            .binary_search_by_key(&production, |(p, _)| *p)
-            .ok()
-            .map(|i| &self.visits[i].1)
+    pub(crate) fn visits_to(&self, production: ProductionIdx) -> Option<ProductionVisits> {
+        self.attendance.visits_to(production)
     }
 }
 
@@ -666,8 +745,10 @@ const _: () = {
     assert!(std::mem::size_of::<SeenEvent>() == 12);
     assert!(std::mem::size_of::<HeldTicket>() == 8);
     // The compact copy recognition compares lives in the patron's slot (32 bytes).
-    assert!(std::mem::size_of::<PatronRecord>() == 384);
+    assert!(std::mem::size_of::<PatronRecord>() == 288);
     assert!(std::mem::size_of::<Profile>() == 112);
+    assert!(std::mem::size_of::<super::stats::PatronStats>() == 88);
+    assert!(std::mem::size_of::<super::stats::MoneyTotals>() == 16);
 };
 
 #[cfg(test)]

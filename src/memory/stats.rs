@@ -1,36 +1,179 @@
 //! Figures kept up to date as interactions arrive, never recomputed from history.
 
+use std::fmt;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
 use crate::model::money::Money;
-use crate::model::sparse::Sparse;
 
 /// A patron's running figures.
 ///
 /// Every figure is updated when an interaction is recorded, so reading one costs the same
 /// whatever the length of the patron's history.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Default, PartialEq, Deserialize)]
+#[serde(from = "LoadedStats")]
 pub struct PatronStats {
     pub(crate) performances_attended: u32,
-    #[serde(with = "crate::memory::binary_time::option")]
     pub(crate) first_attended_at: Option<DateTime<Utc>>,
-    #[serde(with = "crate::memory::binary_time::option")]
     pub(crate) last_attended_at: Option<DateTime<Utc>>,
     pub(crate) orders: u32,
     pub(crate) tickets: u32,
-    pub(crate) tickets_refunded: u32,
-    pub(crate) spend: SmallVec<[Money; 1]>,
-    pub(crate) donations: u32,
-    /// Few patrons donate: a null pointer until they do.
-    pub(crate) donated: Sparse<Money>,
+    pub(crate) spend: MoneyTotals,
     pub(crate) purchases: u32,
-    pub(crate) memberships: Sparse<MembershipSpan>,
-    #[serde(with = "crate::memory::binary_time::option")]
+    /// Refunds, donations and memberships: few patrons have any.
+    rare: RareFigures,
     pub(crate) first_seen_at: Option<DateTime<Utc>>,
-    #[serde(with = "crate::memory::binary_time::option")]
     pub(crate) last_seen_at: Option<DateTime<Utc>>,
+}
+
+/// The figures most patrons leave at zero, boxed once one of them is not: a null
+/// pointer for everyone else.
+#[derive(Clone, Default)]
+struct RareFigures(Option<Box<Rare>>);
+
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Rare {
+    tickets_refunded: u32,
+    donations: u32,
+    donated: MoneyTotals,
+    memberships: Vec<MembershipSpan>,
+}
+
+impl RareFigures {
+    const NONE: &'static Rare = &Rare {
+        tickets_refunded: 0,
+        donations: 0,
+        donated: MoneyTotals::None,
+        memberships: Vec::new(),
+    };
+
+    fn get(&self) -> &Rare {
+        self.0.as_deref().unwrap_or(Self::NONE)
+    }
+
+    fn make_mut(&mut self) -> &mut Rare {
+        self.0.get_or_insert_with(Box::default)
+    }
+}
+
+/// Boxed or not, the same figures are equal.
+impl PartialEq for RareFigures {
+    fn eq(&self, other: &Self) -> bool {
+        self.get() == other.get()
+    }
+}
+
+impl fmt::Debug for PatronStats {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PatronStats")
+            .field("performances_attended", &self.performances_attended)
+            .field("first_attended_at", &self.first_attended_at)
+            .field("last_attended_at", &self.last_attended_at)
+            .field("orders", &self.orders)
+            .field("tickets", &self.tickets)
+            .field("tickets_refunded", &self.tickets_refunded())
+            .field("spend", &self.spend())
+            .field("donations", &self.donations())
+            .field("donated", &self.donated())
+            .field("purchases", &self.purchases)
+            .field("memberships", &self.memberships())
+            .field("first_seen_at", &self.first_seen_at)
+            .field("last_seen_at", &self.last_seen_at)
+            .finish()
+    }
+}
+
+/// The figures as they are saved, in the order they always were.
+#[derive(Serialize)]
+#[serde(rename = "PatronStats")]
+struct SavedStats<'a> {
+    performances_attended: u32,
+    #[serde(with = "crate::memory::binary_time::option")]
+    first_attended_at: Option<DateTime<Utc>>,
+    #[serde(with = "crate::memory::binary_time::option")]
+    last_attended_at: Option<DateTime<Utc>>,
+    orders: u32,
+    tickets: u32,
+    tickets_refunded: u32,
+    spend: &'a [Money],
+    donations: u32,
+    donated: &'a [Money],
+    purchases: u32,
+    memberships: &'a [MembershipSpan],
+    #[serde(with = "crate::memory::binary_time::option")]
+    first_seen_at: Option<DateTime<Utc>>,
+    #[serde(with = "crate::memory::binary_time::option")]
+    last_seen_at: Option<DateTime<Utc>>,
+}
+
+/// The figures as they are read back.
+#[derive(Deserialize)]
+#[serde(rename = "PatronStats")]
+struct LoadedStats {
+    performances_attended: u32,
+    #[serde(with = "crate::memory::binary_time::option")]
+    first_attended_at: Option<DateTime<Utc>>,
+    #[serde(with = "crate::memory::binary_time::option")]
+    last_attended_at: Option<DateTime<Utc>>,
+    orders: u32,
+    tickets: u32,
+    tickets_refunded: u32,
+    spend: MoneyTotals,
+    donations: u32,
+    donated: MoneyTotals,
+    purchases: u32,
+    memberships: Vec<MembershipSpan>,
+    #[serde(with = "crate::memory::binary_time::option")]
+    first_seen_at: Option<DateTime<Utc>>,
+    #[serde(with = "crate::memory::binary_time::option")]
+    last_seen_at: Option<DateTime<Utc>>,
+}
+
+impl Serialize for PatronStats {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let rare = self.rare.get();
+        SavedStats {
+            performances_attended: self.performances_attended,
+            first_attended_at: self.first_attended_at,
+            last_attended_at: self.last_attended_at,
+            orders: self.orders,
+            tickets: self.tickets,
+            tickets_refunded: rare.tickets_refunded,
+            spend: &self.spend,
+            donations: rare.donations,
+            donated: &rare.donated,
+            purchases: self.purchases,
+            memberships: &rare.memberships,
+            first_seen_at: self.first_seen_at,
+            last_seen_at: self.last_seen_at,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl From<LoadedStats> for PatronStats {
+    fn from(saved: LoadedStats) -> Self {
+        let rare = Rare {
+            tickets_refunded: saved.tickets_refunded,
+            donations: saved.donations,
+            donated: saved.donated,
+            memberships: saved.memberships,
+        };
+        Self {
+            performances_attended: saved.performances_attended,
+            first_attended_at: saved.first_attended_at,
+            last_attended_at: saved.last_attended_at,
+            orders: saved.orders,
+            tickets: saved.tickets,
+            spend: saved.spend,
+            purchases: saved.purchases,
+            rare: RareFigures((rare != *RareFigures::NONE).then(|| Box::new(rare))),
+            first_seen_at: saved.first_seen_at,
+            last_seen_at: saved.last_seen_at,
+        }
+    }
 }
 
 impl PatronStats {
@@ -56,7 +199,7 @@ impl PatronStats {
     }
     /// Tickets of theirs refunded (as the buyer).
     pub fn tickets_refunded(&self) -> u32 {
-        self.tickets_refunded
+        self.rare.get().tickets_refunded
     }
     /// Net spend per currency: tickets bought, minus refunds, plus bar and shop purchases.
     pub fn spend(&self) -> &[Money] {
@@ -71,11 +214,11 @@ impl PatronStats {
     }
     /// Number of donations.
     pub fn donations(&self) -> u32 {
-        self.donations
+        self.rare.get().donations
     }
     /// Total donated per currency.
     pub fn donated(&self) -> &[Money] {
-        &self.donated
+        &self.rare.get().donated
     }
     /// Bar and shop purchases.
     pub fn purchases(&self) -> u32 {
@@ -83,11 +226,11 @@ impl PatronStats {
     }
     /// Memberships taken out, in the order recorded.
     pub fn memberships(&self) -> &[MembershipSpan] {
-        &self.memberships
+        &self.rare.get().memberships
     }
     /// The membership valid on `date`, if any (the one running longest, if several).
     pub fn membership_on(&self, date: NaiveDate) -> Option<&MembershipSpan> {
-        self.memberships
+        self.memberships()
             .iter()
             .filter(|m| m.valid_from <= date && date <= m.valid_to)
             .max_by_key(|m| m.valid_to)
@@ -99,6 +242,40 @@ impl PatronStats {
     /// Their latest interaction of any kind.
     pub fn last_seen_at(&self) -> Option<DateTime<Utc>> {
         self.last_seen_at
+    }
+
+    /// `count` more of their tickets refunded.
+    pub(crate) fn refunded(&mut self, count: u32) {
+        if count != 0 {
+            let rare = self.rare.make_mut();
+            rare.tickets_refunded = rare.tickets_refunded.saturating_add(count);
+        }
+    }
+
+    /// One more donation, of `amount`.
+    pub(crate) fn donated_once(&mut self, amount: Money) {
+        let rare = self.rare.make_mut();
+        rare.donations = rare.donations.saturating_add(1);
+        add_money(&mut rare.donated, amount);
+    }
+
+    /// A membership taken out.
+    pub(crate) fn joined(&mut self, span: MembershipSpan) {
+        self.rare.make_mut().memberships.push(span);
+    }
+
+    /// Counts what it owns beyond its own bytes (see [`Footprint`](crate::Footprint)).
+    pub(crate) fn tally(&self, tally: &mut crate::memory::footprint::Tally) {
+        self.spend.tally(tally);
+        if let Some(rare) = &self.rare.0 {
+            let boxed = size_of::<Rare>();
+            tally.block(boxed, boxed);
+            rare.donated.tally(tally);
+            tally.vec(&rare.memberships);
+            for span in &rare.memberships {
+                tally.text(span.scheme.len(), span.scheme.capacity());
+            }
+        }
     }
 
     pub(crate) fn seen(&mut self, at: DateTime<Utc>) {
@@ -125,15 +302,100 @@ pub(crate) trait Totals: std::ops::DerefMut<Target = [Money]> {
     fn start(&mut self, amount: Money);
 }
 
+/// Running totals per currency in 16 bytes: nearly every patron pays in one currency,
+/// held in place; a second one moves them all to a box.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) enum MoneyTotals {
+    #[default]
+    None,
+    One(Money),
+    Many(Box<SmallVec<[Money; 2]>>),
+}
+
+impl MoneyTotals {
+    /// Appends a total as it is (no adding to one in the same currency).
+    fn push(&mut self, amount: Money) {
+        *self = match std::mem::take(self) {
+            Self::None => Self::One(amount),
+            Self::One(first) => Self::Many(Box::new(SmallVec::from_buf([first, amount]))),
+            Self::Many(mut list) => {
+                list.push(amount);
+                Self::Many(list)
+            }
+        };
+    }
+
+    /// Counts its box, if it has one.
+    fn tally(&self, tally: &mut crate::memory::footprint::Tally) {
+        if let Self::Many(list) = self {
+            let boxed = size_of::<SmallVec<[Money; 2]>>();
+            let inline = if list.spilled() { 0 } else { list.len() };
+            tally.block(inline * size_of::<Money>(), boxed);
+            tally.small(list);
+        }
+    }
+}
+
+impl std::ops::Deref for MoneyTotals {
+    type Target = [Money];
+    fn deref(&self) -> &[Money] {
+        match self {
+            Self::None => &[],
+            Self::One(total) => std::slice::from_ref(total),
+            Self::Many(list) => list,
+        }
+    }
+}
+
+impl std::ops::DerefMut for MoneyTotals {
+    fn deref_mut(&mut self) -> &mut [Money] {
+        match self {
+            Self::None => &mut [],
+            Self::One(total) => std::slice::from_mut(total),
+            Self::Many(list) => list,
+        }
+    }
+}
+
 impl Totals for SmallVec<[Money; 1]> {
     fn start(&mut self, amount: Money) {
         self.push(amount);
     }
 }
 
-impl Totals for Sparse<Money> {
+impl Totals for MoneyTotals {
     fn start(&mut self, amount: Money) {
         self.push(amount);
+    }
+}
+
+/// Saved as the list it reads as.
+impl Serialize for MoneyTotals {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.iter())
+    }
+}
+
+impl<'de> Deserialize<'de> for MoneyTotals {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Totals;
+        impl<'de> serde::de::Visitor<'de> for Totals {
+            type Value = MoneyTotals;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a list of amounts")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<MoneyTotals, A::Error> {
+                let mut totals = MoneyTotals::None;
+                while let Some(amount) = seq.next_element()? {
+                    totals.push(amount);
+                }
+                Ok(totals)
+            }
+        }
+        deserializer.deserialize_seq(Totals)
     }
 }
 
@@ -203,5 +465,134 @@ impl ProductionVisits {
         self.count = self.count.saturating_add(1);
         self.first_at = Some(self.first_at.map_or(starts_at, |t| t.min(starts_at)));
         self.last_at = Some(self.last_at.map_or(starts_at, |t| t.max(starts_at)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::money::Currency;
+
+    /// The figures as they were laid out before the rare ones moved to a box: saved
+    /// figures must read and write exactly as they did.
+    #[derive(Serialize)]
+    struct OldLayout {
+        performances_attended: u32,
+        #[serde(with = "crate::memory::binary_time::option")]
+        first_attended_at: Option<DateTime<Utc>>,
+        #[serde(with = "crate::memory::binary_time::option")]
+        last_attended_at: Option<DateTime<Utc>>,
+        orders: u32,
+        tickets: u32,
+        tickets_refunded: u32,
+        spend: SmallVec<[Money; 1]>,
+        donations: u32,
+        donated: Vec<Money>,
+        purchases: u32,
+        memberships: Vec<MembershipSpan>,
+        #[serde(with = "crate::memory::binary_time::option")]
+        first_seen_at: Option<DateTime<Utc>>,
+        #[serde(with = "crate::memory::binary_time::option")]
+        last_seen_at: Option<DateTime<Utc>>,
+    }
+
+    fn at(seconds: i64) -> Option<DateTime<Utc>> {
+        DateTime::from_timestamp(seconds, 123_456_789)
+    }
+
+    fn figures(rare: bool) -> (PatronStats, OldLayout) {
+        let gbp = |minor| Money::new(minor, Currency::GBP);
+        let eur = |minor| Money::new(minor, Currency::parse("EUR").unwrap());
+        let span = MembershipSpan {
+            scheme: "Friends".to_owned(),
+            valid_from: NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(),
+            valid_to: NaiveDate::from_ymd_opt(2026, 12, 31).unwrap(),
+        };
+        let mut stats = PatronStats {
+            performances_attended: 3,
+            first_attended_at: at(1_700_000_000),
+            last_attended_at: at(1_700_100_000),
+            orders: 2,
+            tickets: 5,
+            purchases: 1,
+            first_seen_at: at(1_600_000_000),
+            last_seen_at: at(1_700_200_000),
+            ..PatronStats::default()
+        };
+        add_money(&mut stats.spend, gbp(4500));
+        add_money(&mut stats.spend, eur(-700));
+        add_money(&mut stats.spend, gbp(500));
+        if rare {
+            stats.refunded(2);
+            stats.donated_once(gbp(1000));
+            stats.donated_once(eur(250));
+            stats.donated_once(gbp(1000));
+            stats.joined(span.clone());
+        }
+        let old = OldLayout {
+            performances_attended: 3,
+            first_attended_at: at(1_700_000_000),
+            last_attended_at: at(1_700_100_000),
+            orders: 2,
+            tickets: 5,
+            tickets_refunded: if rare { 2 } else { 0 },
+            spend: SmallVec::from_vec(vec![gbp(5000), eur(-700)]),
+            donations: if rare { 3 } else { 0 },
+            donated: if rare {
+                vec![gbp(2000), eur(250)]
+            } else {
+                vec![]
+            },
+            purchases: 1,
+            memberships: if rare { vec![span] } else { vec![] },
+            first_seen_at: at(1_600_000_000),
+            last_seen_at: at(1_700_200_000),
+        };
+        (stats, old)
+    }
+
+    #[test]
+    fn saved_exactly_as_the_old_layout_and_read_back_equal() {
+        for rare in [false, true] {
+            let (stats, old) = figures(rare);
+            let bytes = postcard::to_stdvec(&stats).unwrap();
+            assert_eq!(bytes, postcard::to_stdvec(&old).unwrap());
+            assert_eq!(
+                serde_json::to_string(&stats).unwrap(),
+                serde_json::to_string(&old).unwrap()
+            );
+            let back: PatronStats = postcard::from_bytes(&bytes).unwrap();
+            assert_eq!(back, stats);
+            assert_eq!(back.rare.0.is_some(), rare);
+            assert_eq!(back.tickets_refunded(), stats.tickets_refunded());
+            assert_eq!(back.donated(), stats.donated());
+            assert_eq!(back.memberships(), stats.memberships());
+        }
+    }
+
+    #[test]
+    fn one_currency_stays_in_place_and_a_second_moves_to_a_box() {
+        let mut totals = MoneyTotals::default();
+        assert!(totals.is_empty());
+        add_money(&mut totals, Money::new(100, Currency::GBP));
+        add_money(&mut totals, Money::new(-30, Currency::GBP));
+        assert_eq!(totals, MoneyTotals::One(Money::new(70, Currency::GBP)));
+        let eur = Currency::parse("EUR").unwrap();
+        add_money(&mut totals, Money::new(5, eur));
+        assert!(matches!(totals, MoneyTotals::Many(_)));
+        assert_eq!(
+            &totals[..],
+            [Money::new(70, Currency::GBP), Money::new(5, eur)]
+        );
+    }
+
+    #[test]
+    fn no_refund_leaves_the_rare_figures_unboxed() {
+        let mut stats = PatronStats::default();
+        stats.refunded(0);
+        assert!(stats.rare.0.is_none());
+        stats.refunded(1);
+        assert_eq!(stats.tickets_refunded(), 1);
+        assert_eq!(stats.donations(), 0);
     }
 }

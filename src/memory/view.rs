@@ -193,7 +193,6 @@ impl<'a> PatronView<'a> {
             .catalog
             .production_idx(production)
             .and_then(|p| self.record.visits_to(p))
-            .copied()
             .unwrap_or_default()
     }
     /// Whether they attended this performance.
@@ -209,7 +208,8 @@ impl<'a> PatronView<'a> {
     pub fn attendances(&self) -> impl Iterator<Item = &'a Performance> + use<'a> {
         let catalog = &self.state.catalog;
         self.record
-            .attended
+            .attendance
+            .performances()
             .iter()
             .filter_map(move |&p| catalog.performance_entry(p).map(|e| &e.performance))
     }
@@ -231,10 +231,7 @@ impl<'a> PatronView<'a> {
         let Some(idx) = self.state.catalog.genre_idx(genre) else {
             return 0;
         };
-        self.record
-            .genres
-            .binary_search_by_key(&idx, |(g, _)| *g)
-            .map_or(0, |i| self.record.genres[i].1)
+        self.record.attendance.in_genre(idx)
     }
     /// The tickets they hold, in the order issued, refunded and used ones included.
     pub fn tickets(&self) -> impl Iterator<Item = TicketView<'a>> + use<'a> {
@@ -309,18 +306,15 @@ impl<'a> PatronView<'a> {
     }
     /// How often they attended the production at this catalog position.
     pub(crate) fn visits_to_at(&self, production: ProductionIdx) -> ProductionVisits {
-        self.record
-            .visits_to(production)
-            .copied()
-            .unwrap_or_default()
+        self.record.visits_to(production).unwrap_or_default()
     }
     /// Attendances per genre, most attended first.
     pub fn genres(&self) -> Vec<(&'a str, u32)> {
         let mut genres: Vec<_> = self
             .record
-            .genres
-            .iter()
-            .filter_map(|&(g, n)| Some((self.state.catalog.genre_name(g)?, n)))
+            .attendance
+            .genres()
+            .filter_map(|(g, n)| Some((self.state.catalog.genre_name(g)?, n)))
             .collect();
         genres.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
         genres

@@ -876,7 +876,7 @@ impl Memory {
                 amount: returned.first().copied(),
             }),
             |stats| {
-                stats.tickets_refunded = stats.tickets_refunded.saturating_add(count);
+                stats.refunded(count);
                 for money in &returned {
                     add_money(
                         &mut stats.spend,
@@ -949,8 +949,7 @@ impl Memory {
                 fund: donation.fund.clone(),
             }),
             |stats| {
-                stats.donations = stats.donations.saturating_add(1);
-                add_money(&mut stats.donated, amount);
+                stats.donated_once(amount);
             },
         );
         let trigger = Trigger::Donation {
@@ -1008,7 +1007,7 @@ impl Memory {
                 price,
             }),
             |stats| {
-                stats.memberships.push(span);
+                stats.joined(span);
                 if let Some(price) = price {
                     add_money(&mut stats.spend, price);
                 }

@@ -341,10 +341,8 @@ impl Engine {
             let record = patron.record;
             std::hint::black_box((
                 ledger.warm(patron.id()),
-                record.visits.first().map(|v| v.0),
-                record.attended.first().copied(),
+                record.attendance.performances().first().copied(),
                 record.held.performances().first().copied(),
-                record.genres.first().map(|g| g.0),
             ));
         }
         for (idx, registered) in self.rules.iter().enumerate() {

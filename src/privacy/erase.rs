@@ -308,9 +308,7 @@ impl State {
             // already counted in it.
             if keep && member == live {
                 tombstone.stats = std::mem::take(&mut record.stats);
-                tombstone.genres = std::mem::take(&mut record.genres);
-                tombstone.visits = std::mem::take(&mut record.visits);
-                tombstone.attended = std::mem::take(&mut record.attended);
+                tombstone.attendance = std::mem::take(&mut record.attendance);
             }
             *record = tombstone;
             // The tombstone forwards nowhere: nor does its slot.

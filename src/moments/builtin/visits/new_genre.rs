@@ -99,7 +99,7 @@ impl NewGenre {
     /// Distinct performances attended in productions with genres, counted up to `limit`.
     fn in_genres(patron: &PatronView<'_>, catalog: &Catalog, limit: u32) -> u32 {
         let mut count = 0;
-        for &performance in &patron.record.attended {
+        for &performance in patron.record.attendance.performances() {
             if has_genres(catalog, performance) {
                 count += 1;
                 if count >= limit {
@@ -129,15 +129,11 @@ fn new_genres(
     catalog: &Catalog,
     performance: PerformanceIdx,
 ) -> SmallVec<[GenreIdx; 4]> {
-    let attended = &patron.record.genres;
+    let attendance = &patron.record.attendance;
     genres_at(catalog, performance)
         .iter()
         .copied()
-        .filter(|g| {
-            attended
-                .binary_search_by_key(g, |&(genre, _)| genre)
-                .map_or(true, |i| attended.get(i).is_none_or(|&(_, n)| n == 0))
-        })
+        .filter(|g| attendance.in_genre(*g) == 0)
         .collect()
 }
 
