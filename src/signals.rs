@@ -215,10 +215,8 @@ impl Signals {
             match unseal(raw, "email")? {
                 Some(value) => identifiers.push(Identifier::new(IdentifierKind::Email, value)),
                 None => {
-                    // The key is put together here: its prefix, then the address.
-                    written.push_str(Identifier::key_prefix(IdentifierKind::Email));
                     normalize::email_into(raw, &mut written).map_err(|r| field("email", r))?;
-                    identifiers.push(Identifier::from_key(written.as_str()));
+                    identifiers.push(Identifier::new(IdentifierKind::Email, written.as_str()));
                     written.truncate(0);
                 }
             }
@@ -227,7 +225,6 @@ impl Signals {
             match unseal(raw, "phone")? {
                 Some(value) => identifiers.push(Identifier::new(IdentifierKind::Phone, value)),
                 None => {
-                    written.push_str(Identifier::key_prefix(IdentifierKind::Phone));
                     match country.or(default_country) {
                         Some(home) => normalize::phone_into(raw, home, &mut written),
                         // With no home country only numbers written with `+` can be
@@ -238,7 +235,7 @@ impl Signals {
                         None => Err(Rejection::UnsupportedCountry),
                     }
                     .map_err(|r| field("phone", r))?;
-                    identifiers.push(Identifier::from_key(written.as_str()));
+                    identifiers.push(Identifier::new(IdentifierKind::Phone, written.as_str()));
                     written.truncate(0);
                 }
             }
@@ -476,7 +473,9 @@ fn external_system_into(raw: &str, out: &mut Buf) -> Result<(), Rejection> {
 #[derive(Clone, PartialEq)]
 pub struct NormalizedSignals {
     name: Option<PersonName>,
-    identifiers: SmallVec<[Identifier; 4]>,
+    /// Inline room for an e-mail address, a phone number and a card token: the most
+    /// a buyer usually gives (an identifier is 32 bytes, and these signals are moved).
+    identifiers: SmallVec<[Identifier; 3]>,
     address: Address,
     birth_date: Option<NaiveDate>,
 }

@@ -1,6 +1,7 @@
 //! Normalizing allocates only what it hands back: each normalizer one string (its
-//! result), and preparing an order's buyer one allocation per value memory keeps (the
-//! name, each identifier, the address), with nothing built and thrown away on the way.
+//! result), and preparing an order's buyer one allocation per value memory keeps on the
+//! heap (an address, a name or identifier too long to be kept inline), with nothing
+//! built and thrown away on the way.
 //! Allocation is the cost that grows with a fragmented heap, so this is checked by
 //! counting, not by timing.
 
@@ -102,7 +103,7 @@ fn rejections_allocate_nothing() {
 }
 
 #[test]
-fn preparing_a_buyer_allocates_once_per_value_kept() {
+fn preparing_a_buyer_allocates_once_per_value_kept_on_the_heap() {
     let memory = Memory::builder()
         .default_country(Country::GB)
         .build()
@@ -113,15 +114,16 @@ fn preparing_a_buyer_allocates_once_per_value_kept() {
         .single()
         .expect("valid date");
     let buyers = [
-        // Name, e-mail: kept as one name and one identifier.
+        // Name, e-mail: both short enough to be kept inline.
         (
             Signals::new()
                 .given_name("Anne-Marie")
                 .family_name("O'Neill")
                 .email("Anne.Marie+x@GoogleMail.com"),
-            2,
+            0,
         ),
-        // Name, e-mail, phone, card, address: a name, three identifiers, one address.
+        // A long name, e-mail, phone, card, address: the name and the address on the
+        // heap, the three identifiers inline.
         (
             Signals::new()
                 .given_name(" Zoë ")
@@ -133,7 +135,14 @@ fn preparing_a_buyer_allocates_once_per_value_kept() {
                 .postcode("sw1a 1aa")
                 .city("London")
                 .country("GB"),
-            5,
+            2,
+        ),
+        // A short name, a long e-mail address: the address on the heap.
+        (
+            Signals::new()
+                .given_name("Ana")
+                .email("ana.maria.da.silva.santos@example.org"),
+            1,
         ),
     ];
     for (i, (buyer, kept)) in buyers.into_iter().enumerate() {

@@ -477,20 +477,15 @@ impl PatronLines {
     fn add_profile(&mut self, profile: &crate::model::profile::Profile) {
         self.names.vec(&profile.names);
         for name in &profile.names {
-            let parts = [
-                name.given(),
-                name.given_key(),
-                name.family(),
-                name.family_key(),
-            ];
-            let len: usize = parts.iter().flatten().map(|part| part.len()).sum();
-            self.names.text(len, len);
+            if let Some(len) = name.spilled_len() {
+                self.names.text(len, len);
+            }
         }
         self.identifiers.vec(&profile.identifiers);
         for identifier in &profile.identifiers {
-            let system = identifier.system().map_or(0, |system| system.len() + 1);
-            self.identifiers
-                .shared_text(2 + system + identifier.value().len());
+            if let Some(len) = identifier.spilled_len() {
+                self.identifiers.shared_text(len);
+            }
         }
         self.addresses.vec(&profile.addresses);
         for address in &profile.addresses {

@@ -156,14 +156,18 @@ impl Memory {
                 format!("signals.{field}")
             }
         };
-        let normalized = signals.normalize(
+        // Read where the result holds them: the normalized signals are ~200 bytes, and
+        // `?` would copy them out first.
+        match signals.normalize(
             self.default_country,
             today,
             &self.limits,
             &location,
             self.seals_identifiers(),
-        )?;
-        Ok(self.recognize_normalized(&normalized))
+        ) {
+            Ok(normalized) => Ok(self.recognize_normalized(&normalized)),
+            Err(error) => Err(error),
+        }
     }
 
     pub(crate) fn recognize_normalized(&self, signals: &NormalizedSignals) -> Recognition {

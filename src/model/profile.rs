@@ -28,15 +28,6 @@ pub enum IdentifierKind {
 }
 
 impl IdentifierKind {
-    fn tag(self) -> char {
-        match self {
-            IdentifierKind::Email => 'e',
-            IdentifierKind::Phone => 'p',
-            IdentifierKind::CardToken => 'c',
-            IdentifierKind::External => 'x',
-        }
-    }
-
     /// A short lower-case name, as used in explanations.
     pub fn name(self) -> &'static str {
         match self {
@@ -58,28 +49,98 @@ impl fmt::Display for IdentifierKind {
 ///
 /// Identifiers are made by memory from [`Signals`](crate::Signals), already normalized,
 /// so two identifiers are equal exactly when they match. `Debug` hides the value.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, PartialEq, Eq, Hash)]
 pub struct Identifier {
-    /// `tag:value` or `x:system:value`: one allocation, hashed as one string, and
-    /// shared by the profile that holds the identifier and the index that files it.
-    key: Arc<str>,
+    key: Key,
+}
+
+/// The longest value kept inside an identifier: every phone number, card token and
+/// most e-mail addresses, so that most identifiers cost no allocation of their own
+/// (one per query, one per stored identifier before). `Key` stays 32 bytes.
+const INLINE_VALUE: usize = 24;
+
+/// A value short enough to be kept inline.
+type InlineValue = arrayvec::ArrayString<INLINE_VALUE>;
+
+/// An identifier's key, `tag:value` (or `x:system:value`), as kept: the tag as the
+/// variant and the rest inline when it fits, or else the whole key on the heap, shared
+/// by the profile that holds it and the index that files it. Each key has exactly one
+/// form (a rest that fits is always inline), so derived equality and hashing hold.
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum Key {
+    Email(InlineValue),
+    Phone(InlineValue),
+    CardToken(InlineValue),
+    /// `system:value`.
+    External(InlineValue),
+    /// The whole key: a value too long to be inline, or a key with no known tag (read
+    /// from a snapshot), kept as it was read.
+    Spilled(Arc<str>),
+}
+
+impl Key {
+    /// The key with tag `kind` (`None`: no known tag) followed by `rest`; `whole` gives
+    /// the whole key when `rest` is too long to be inline.
+    fn new(kind: Option<IdentifierKind>, rest: &str, whole: impl FnOnce() -> Arc<str>) -> Self {
+        let Some(kind) = kind else {
+            return Key::Spilled(whole());
+        };
+        let Ok(inline) = InlineValue::from(rest) else {
+            return Key::Spilled(whole());
+        };
+        match kind {
+            IdentifierKind::Email => Key::Email(inline),
+            IdentifierKind::Phone => Key::Phone(inline),
+            IdentifierKind::CardToken => Key::CardToken(inline),
+            IdentifierKind::External => Key::External(inline),
+        }
+    }
+
+    /// The key as two pieces written end to end: its tag and the rest.
+    fn pieces(&self) -> (&'static str, &str) {
+        match self {
+            Key::Email(rest) => (Identifier::key_prefix(IdentifierKind::Email), rest),
+            Key::Phone(rest) => (Identifier::key_prefix(IdentifierKind::Phone), rest),
+            Key::CardToken(rest) => (Identifier::key_prefix(IdentifierKind::CardToken), rest),
+            Key::External(rest) => (Identifier::key_prefix(IdentifierKind::External), rest),
+            Key::Spilled(key) => ("", key),
+        }
+    }
+}
+
+// Ordered as the whole keys are (a snapshot saves the index in this order).
+impl Ord for Key {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        let ((tag, rest), (other_tag, other_rest)) = (self.pieces(), other.pieces());
+        if tag.len() == other_tag.len() {
+            // Tags of one length: comparing by tag, then rest, is comparing whole keys.
+            return (tag, rest).cmp(&(other_tag, other_rest));
+        }
+        let bytes = tag.bytes().chain(rest.bytes());
+        bytes.cmp(other_tag.bytes().chain(other_rest.bytes()))
+    }
+}
+
+impl PartialOrd for Key {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
 }
 
 impl Identifier {
     pub(crate) fn new(kind: IdentifierKind, value: &str) -> Self {
-        // Put together on the stack, so that the shared key is the one allocation.
-        let mut key = Buf::new();
-        key.push(kind.tag());
-        key.push(':');
-        key.push_str(value);
         Self {
-            key: Arc::from(key.as_str()),
+            key: Key::new(Some(kind), value, || {
+                // Put together on the stack, so that the shared key is the one allocation.
+                let mut key = Buf::new();
+                key.push_str(Self::key_prefix(kind));
+                key.push_str(value);
+                Arc::from(key.as_str())
+            }),
         }
     }
 
-    /// What the key of an identifier of `kind` starts with, before its value: a value
-    /// written right after it gives the key [`from_key`](Self::from_key) takes, so the
-    /// key is put together where the value is normalized, with no copy on the way.
+    /// What the key of an identifier of `kind` starts with, before its value.
     pub(crate) fn key_prefix(kind: IdentifierKind) -> &'static str {
         match kind {
             IdentifierKind::Email => "e:",
@@ -91,30 +152,51 @@ impl Identifier {
 
     /// The identifier whose key is `key`: [`key_prefix`](Self::key_prefix) and a value.
     pub(crate) fn from_key(key: &str) -> Self {
+        let (kind, rest) = match key.split_at_checked(2) {
+            Some(("e:", rest)) => (Some(IdentifierKind::Email), rest),
+            Some(("p:", rest)) => (Some(IdentifierKind::Phone), rest),
+            Some(("c:", rest)) => (Some(IdentifierKind::CardToken), rest),
+            Some(("x:", rest)) => (Some(IdentifierKind::External), rest),
+            _ => (None, key),
+        };
         Self {
-            key: Arc::from(key),
+            key: Key::new(kind, rest, || Arc::from(key)),
         }
     }
 
     /// An external id; `system` has been checked to contain no `:`.
     pub(crate) fn external(system: &str, value: &str) -> Self {
         let mut key = Buf::new();
-        key.push_str("x:");
+        key.push_str(Self::key_prefix(IdentifierKind::External));
         key.push_str(system);
         key.push(':');
         key.push_str(value);
-        Self {
-            key: Arc::from(key.as_str()),
-        }
+        Self::from_key(key.as_str())
     }
 
     /// The kind of identifier.
     pub fn kind(&self) -> IdentifierKind {
-        match self.key.as_bytes().first() {
-            Some(b'e') => IdentifierKind::Email,
-            Some(b'p') => IdentifierKind::Phone,
-            Some(b'c') => IdentifierKind::CardToken,
-            _ => IdentifierKind::External,
+        match &self.key {
+            Key::Email(_) => IdentifierKind::Email,
+            Key::Phone(_) => IdentifierKind::Phone,
+            Key::CardToken(_) => IdentifierKind::CardToken,
+            Key::External(_) => IdentifierKind::External,
+            Key::Spilled(key) => match key.as_bytes().first() {
+                Some(b'e') => IdentifierKind::Email,
+                Some(b'p') => IdentifierKind::Phone,
+                Some(b'c') => IdentifierKind::CardToken,
+                _ => IdentifierKind::External,
+            },
+        }
+    }
+
+    /// The key after its tag: the value, or `system:value` for an external id.
+    fn rest(&self) -> &str {
+        match &self.key {
+            Key::Email(rest) | Key::Phone(rest) | Key::CardToken(rest) | Key::External(rest) => {
+                rest
+            }
+            Key::Spilled(key) => key.get(2..).unwrap_or_default(),
         }
     }
 
@@ -123,16 +205,37 @@ impl Identifier {
         if self.kind() != IdentifierKind::External {
             return None;
         }
-        self.key.get(2..)?.split_once(':').map(|(system, _)| system)
+        self.rest().split_once(':').map(|(system, _)| system)
     }
 
     /// The normalized value (e.g. `+442079460018`).
     pub fn value(&self) -> &str {
-        let rest = self.key.get(2..).unwrap_or_default();
+        let rest = self.rest();
         match self.kind() {
             IdentifierKind::External => rest.split_once(':').map_or(rest, |(_, v)| v),
             _ => rest,
         }
+    }
+
+    /// The length of the key kept on the heap (shared by the profile and the index), if
+    /// it is not inline.
+    pub(crate) fn spilled_len(&self) -> Option<usize> {
+        match &self.key {
+            Key::Spilled(key) => Some(key.len()),
+            _ => None,
+        }
+    }
+}
+
+impl PartialOrd for Identifier {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Identifier {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key.cmp(&other.key)
     }
 }
 
@@ -183,6 +286,20 @@ impl<const N: usize> Parts<N> {
     /// its length (`None`: absent): the text is copied once, whole. Lengths that do not
     /// cut all of `text` into whole characters are read part by part, as `new` would.
     fn joined(text: &str, lens: [Option<usize>; N]) -> Self {
+        let (parts, kept) = Self::cut(text, lens);
+        let Some(kept) = kept else {
+            return Self::new(parts);
+        };
+        Self {
+            text: (!text.is_empty()).then(|| Pii::new(text)),
+            lens: kept,
+        }
+    }
+
+    /// `text` cut into parts of the lengths given (`None`: absent), and the lengths as
+    /// kept when they cut all of `text` into whole characters (else `None`: the parts
+    /// are read one by one, a part that cuts a character as absent).
+    fn cut(text: &str, lens: [Option<usize>; N]) -> ([Option<&str>; N], Option<[u32; N]>) {
         let mut parts = [None; N];
         let mut kept = [Self::ABSENT; N];
         let mut end = 0;
@@ -197,13 +314,12 @@ impl<const N: usize> Parts<N> {
                 }
             }
         }
-        if !whole || end != text.len() {
-            return Self::new(parts);
-        }
-        Self {
-            text: (!text.is_empty()).then(|| Pii::new(text)),
-            lens: kept,
-        }
+        (parts, (whole && end == text.len()).then_some(kept))
+    }
+
+    /// The length of all parts together.
+    fn text_len(&self) -> usize {
+        self.text.as_deref().map_or(0, str::len)
     }
 
     /// [`new`](Self::new) from parts read as bytes: their UTF-8 is checked once for all
@@ -262,19 +378,155 @@ impl<const N: usize> Default for Parts<N> {
     }
 }
 
+/// The longest name, its four parts (given, its key, family, its key) together, kept
+/// inside a [`PersonName`]: most names, so that most cost no allocation of their own
+/// (one per query and per stored name before). `PersonName` stays 48 bytes.
+const INLINE_NAME: usize = 36;
+
+/// [`Parts`] kept inline, with no allocation, when together they fit in
+/// [`INLINE_NAME`] bytes. Parts that fit are always inline, so derived equality and
+/// hashing hold.
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum CompactParts<const N: usize> {
+    Inline {
+        /// Where each part ends in `text` (an absent part ends where the one before
+        /// it does), so that a part is read with no sum over the ones before it.
+        ends: [u8; N],
+        /// Bit `i` set: part `i` is absent.
+        absent: u8,
+        text: arrayvec::ArrayString<INLINE_NAME>,
+    },
+    Spilled(Parts<N>),
+}
+
+impl<const N: usize> CompactParts<N> {
+    /// Parts, in order, kept inline as `text`, each given by the length it ends at in
+    /// `text` (`None`: absent).
+    fn inline(text: arrayvec::ArrayString<INLINE_NAME>, ends: [Option<usize>; N]) -> Self {
+        const { assert!(N <= 8, "one bit a part") };
+        let mut kept = [0; N];
+        let mut absent = 0;
+        let mut last = 0;
+        for (i, (kept, end)) in kept.iter_mut().zip(ends).enumerate() {
+            match end {
+                Some(end) => last = end,
+                None => absent |= 1 << i,
+            }
+            // Every end is within the text, whose length fits a byte.
+            *kept = u8::try_from(last).unwrap_or(u8::MAX);
+        }
+        Self::Inline {
+            ends: kept,
+            absent,
+            text,
+        }
+    }
+
+    fn new(parts: [Option<&str>; N]) -> Self {
+        let mut ends = [None; N];
+        let mut text = arrayvec::ArrayString::new();
+        for (end, part) in ends.iter_mut().zip(parts) {
+            if let Some(part) = part {
+                if text.try_push_str(part).is_err() {
+                    return Self::Spilled(Parts::new(parts));
+                }
+                *end = Some(text.len());
+            }
+        }
+        Self::inline(text, ends)
+    }
+
+    /// [`Parts::joined`]: copied once, whole, inline or not.
+    fn joined(text: &str, lens: [Option<usize>; N]) -> Self {
+        if text.len() > INLINE_NAME {
+            return Self::Spilled(Parts::joined(text, lens));
+        }
+        let mut ends = [None; N];
+        let mut last: usize = 0;
+        for (end, len) in ends.iter_mut().zip(lens) {
+            if let Some(len) = len {
+                last = last.saturating_add(len);
+                if !text.is_char_boundary(last) {
+                    return Self::new(Parts::<N>::cut(text, lens).0);
+                }
+                *end = Some(last);
+            }
+        }
+        match arrayvec::ArrayString::from(text) {
+            Ok(inline) if last == text.len() => Self::inline(inline, ends),
+            _ => Self::new(Parts::<N>::cut(text, lens).0),
+        }
+    }
+
+    /// [`Parts::from_bytes`], inline when the parts fit.
+    fn from_bytes(parts: [Option<&[u8]>; N]) -> Result<Self, &'static str> {
+        let total: usize = parts.iter().flatten().map(|part| part.len()).sum();
+        if total > INLINE_NAME {
+            return Parts::from_bytes(parts).map(Self::Spilled);
+        }
+        let mut bytes = [0u8; INLINE_NAME];
+        let mut ends = [None; N];
+        let mut last = 0;
+        for (end, part) in ends.iter_mut().zip(parts) {
+            if let Some(part) = part
+                && let Some(slot) = bytes.get_mut(last..last + part.len())
+            {
+                slot.copy_from_slice(part);
+                last += part.len();
+                *end = Some(last);
+            }
+        }
+        let written = bytes.get(..last).unwrap_or_default();
+        let text = std::str::from_utf8(written).map_err(|_| "text that is not UTF-8")?;
+        if !ends.iter().flatten().all(|&end| text.is_char_boundary(end)) {
+            return Err("a part that is not UTF-8 on its own");
+        }
+        let text = arrayvec::ArrayString::from(text).map_err(|_| "a name too long")?;
+        Ok(Self::inline(text, ends))
+    }
+
+    fn get(&self, at: usize) -> Option<&str> {
+        let (ends, absent, text) = match self {
+            Self::Inline { ends, absent, text } => (ends, *absent, text),
+            Self::Spilled(parts) => return parts.get(at),
+        };
+        let end = usize::from(*ends.get(at)?);
+        if absent & (1 << at) != 0 {
+            return None;
+        }
+        let start = at.checked_sub(1).and_then(|before| ends.get(before));
+        text.get(start.map_or(0, |&start| usize::from(start))..end)
+    }
+
+    /// The length of the text kept on the heap, if it is not inline.
+    fn spilled_len(&self) -> Option<usize> {
+        match self {
+            Self::Inline { .. } => None,
+            Self::Spilled(parts) => Some(parts.text_len()),
+        }
+    }
+}
+
 // Saved as its key, a bare string.
 impl Serialize for Identifier {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.key)
+        let (tag, rest) = self.key.pieces();
+        if tag.is_empty() {
+            return serializer.serialize_str(rest);
+        }
+        // An inline key: tag and value put together on the stack (always room for both).
+        let mut key = arrayvec::ArrayString::<{ INLINE_VALUE + 2 }>::new();
+        match key.try_push_str(tag).and_then(|()| key.try_push_str(rest)) {
+            Ok(()) => serializer.serialize_str(&key),
+            Err(_) => serializer.collect_str(&format_args!("{tag}{rest}")),
+        }
     }
 }
 
 impl<'de> Deserialize<'de> for Identifier {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let key = Text::deserialize(deserializer)?;
-        Ok(Self {
-            key: Arc::from(key.as_str()),
-        })
+        Ok(Self::from_key(key.as_str()))
     }
 }
 
@@ -282,7 +534,7 @@ impl<'de> Deserialize<'de> for Identifier {
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct PersonName {
     /// Given, given key, family, family key.
-    parts: Parts<4>,
+    parts: CompactParts<4>,
 }
 
 impl PersonName {
@@ -305,7 +557,7 @@ impl PersonName {
     /// `None` when absent) are written end to end in `text`, in that order.
     pub(crate) fn from_written(text: &str, lens: [Option<usize>; 4]) -> Self {
         Self {
-            parts: Parts::joined(text, lens),
+            parts: CompactParts::joined(text, lens),
         }
     }
 
@@ -316,8 +568,13 @@ impl PersonName {
         family_key: Option<&str>,
     ) -> Self {
         Self {
-            parts: Parts::new([given, given_key, family, family_key]),
+            parts: CompactParts::new([given, given_key, family, family_key]),
         }
+    }
+
+    /// The length of the text kept on the heap, if the name is not inline.
+    pub(crate) fn spilled_len(&self) -> Option<usize> {
+        self.parts.spilled_len()
     }
 
     /// The given name as the patron wrote it (trimmed).
@@ -452,7 +709,7 @@ impl<'de> Deserialize<'de> for PersonName {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         if !deserializer.is_human_readable() {
             let saved = LoadedNameBytes::deserialize(deserializer)?;
-            let parts = Parts::from_bytes([
+            let parts = CompactParts::from_bytes([
                 part_bytes(saved.given.as_ref()),
                 part_bytes(saved.given_key.as_ref()),
                 part_bytes(saved.family.as_ref()),
@@ -1079,6 +1336,175 @@ impl<'de> Deserialize<'de> for SparsePreferences {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Keys of every kind, short enough to be inline and too long, and keys of no known
+    /// tag as a snapshot may hold them.
+    fn keys() -> Vec<String> {
+        let long = "a".repeat(INLINE_VALUE - 1);
+        let mut keys = vec![
+            String::new(),
+            "e".into(),
+            "e:".into(),
+            "q:odd".into(),
+            "x:loyalty:L-1".into(),
+            "x:noseparator".into(),
+            format!("x:s:{long}"),
+            "p:+442079460018".into(),
+            "c:tok_1".into(),
+            "é:x".into(),
+        ];
+        for tag in ["e:", "p:", "c:", "x:", "z:"] {
+            for len in [0, 1, INLINE_VALUE - 1, INLINE_VALUE, INLINE_VALUE + 1, 60] {
+                keys.push(format!("{tag}{}", "b".repeat(len)));
+                keys.push(format!("{tag}{}é", "b".repeat(len)));
+            }
+        }
+        keys
+    }
+
+    #[test]
+    fn identifiers_keep_their_key_whether_inline_or_spilled() {
+        use std::hash::BuildHasher;
+        let hasher = std::collections::hash_map::RandomState::new();
+        let keys = keys();
+        for key in &keys {
+            let id = Identifier::from_key(key);
+            // Saved as the key, byte for byte, and read back equal.
+            let json = serde_json::to_string(&id).unwrap();
+            assert_eq!(json, serde_json::to_string(key).unwrap());
+            let bytes = postcard::to_allocvec(&id).unwrap();
+            assert_eq!(bytes, postcard::to_allocvec(key).unwrap());
+            let back: Identifier = postcard::from_bytes(&bytes).unwrap();
+            assert_eq!(back, id);
+            // Inline exactly when a known tag's value fits.
+            let known = ["e:", "p:", "c:", "x:"].iter().any(|t| key.starts_with(t));
+            assert_eq!(
+                id.spilled_len().is_none(),
+                known && key.len() - 2 <= INLINE_VALUE,
+                "{key}"
+            );
+            assert_eq!(id.spilled_len().unwrap_or(key.len()), key.len());
+            // The same value made from its kind is the same identifier.
+            if known && id.kind() != IdentifierKind::External {
+                let made = Identifier::new(id.kind(), id.value());
+                assert_eq!(made, id);
+                assert_eq!(hasher.hash_one(&made), hasher.hash_one(&id));
+            }
+        }
+        // Ordered as the keys are, equal exactly when the keys are.
+        for a in &keys {
+            for b in &keys {
+                let (x, y) = (Identifier::from_key(a), Identifier::from_key(b));
+                assert_eq!(x.cmp(&y), a.cmp(b), "{a} {b}");
+                assert_eq!(x == y, a == b, "{a} {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn identifiers_read_their_kind_system_and_value() {
+        let long = "v".repeat(40);
+        let cases = [
+            (
+                "e:ana@example.org",
+                IdentifierKind::Email,
+                None,
+                "ana@example.org",
+            ),
+            (
+                "p:+442079460018",
+                IdentifierKind::Phone,
+                None,
+                "+442079460018",
+            ),
+            ("c:tok_1", IdentifierKind::CardToken, None, "tok_1"),
+            (
+                "x:loyalty:L-1",
+                IdentifierKind::External,
+                Some("loyalty"),
+                "L-1",
+            ),
+            ("x:nosystem", IdentifierKind::External, None, "nosystem"),
+            ("q:odd:one", IdentifierKind::External, Some("odd"), "one"),
+        ];
+        for (key, kind, system, value) in cases {
+            let id = Identifier::from_key(key);
+            assert_eq!((id.kind(), id.system(), id.value()), (kind, system, value));
+        }
+        let spilled = Identifier::external("loyalty", &long);
+        assert!(spilled.spilled_len().is_some());
+        assert_eq!(
+            (spilled.kind(), spilled.system(), spilled.value()),
+            (IdentifierKind::External, Some("loyalty"), long.as_str())
+        );
+        assert_eq!(
+            Identifier::external("loyalty", "L-1"),
+            Identifier::from_key("x:loyalty:L-1")
+        );
+    }
+
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn identifiers_and_names_stay_small() {
+        // Held by every profile (and identifiers by the index): each byte more inline
+        // costs every patron.
+        assert_eq!(size_of::<Identifier>(), 32);
+        assert_eq!(size_of::<Option<Identifier>>(), 32);
+        assert_eq!(size_of::<PersonName>(), 48);
+        assert_eq!(size_of::<Option<PersonName>>(), 48);
+    }
+
+    #[test]
+    fn names_inline_or_spilled_are_one_name_however_made() {
+        use std::hash::BuildHasher;
+        let hasher = std::collections::hash_map::RandomState::new();
+        // Together the four parts straddle what fits inline.
+        for extra in 0..6 {
+            let given = format!("Zoë{}", "a".repeat(INLINE_NAME / 4 + extra));
+            let given_key = format!("zoe{}", "a".repeat(INLINE_NAME / 4 + extra));
+            let (family, family_key) = ("Ng", "ng");
+            let total = given.len() + given_key.len() + family.len() + family_key.len();
+            let made = PersonName::new(Some((&given, &given_key)), Some((family, family_key)));
+            assert_eq!(made.spilled_len(), (total > INLINE_NAME).then_some(total));
+            let text = format!("{given}{given_key}{family}{family_key}");
+            let lens = [given.len(), given_key.len(), family.len(), family_key.len()].map(Some);
+            let written = PersonName::from_written(&text, lens);
+            let bytes = postcard::to_allocvec(&made).unwrap();
+            let read: PersonName = postcard::from_bytes(&bytes).unwrap();
+            let json: PersonName =
+                serde_json::from_str(&serde_json::to_string(&made).unwrap()).unwrap();
+            for name in [&written, &read, &json] {
+                assert_eq!(name, &made);
+                assert_eq!(hasher.hash_one(name), hasher.hash_one(&made));
+                assert_eq!(name.spilled_len(), made.spilled_len());
+                assert_eq!(
+                    [
+                        name.given(),
+                        name.given_key(),
+                        name.family(),
+                        name.family_key()
+                    ],
+                    [
+                        Some(&*given),
+                        Some(&*given_key),
+                        Some(family),
+                        Some(family_key)
+                    ]
+                );
+            }
+            // Saved as the plain parts were.
+            assert_eq!(
+                bytes,
+                postcard::to_allocvec(&(
+                    Some(&given),
+                    Some(family),
+                    Some(&given_key),
+                    Some(family_key)
+                ))
+                .unwrap()
+            );
+        }
+    }
 
     #[test]
     fn a_name_written_end_to_end_is_the_name_of_its_parts() {
