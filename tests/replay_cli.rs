@@ -205,24 +205,28 @@ fn replay_binary() -> PathBuf {
     static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     BUILT
         .get_or_init(|| {
-            let status = Command::new(env!("CARGO"))
-                .args([
-                    "build",
-                    "--quiet",
-                    "--manifest-path",
-                    concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"),
-                    "--example",
-                    "replay",
-                ])
-                .status()
-                .expect("cargo runs");
-            assert!(status.success(), "the example builds");
-            // This test runs from `<target>/<profile>/deps/`; examples live next to it.
+            // This test runs from `<target>/<profile>/deps/`; examples live next to it,
+            // built in the same profile (a release test run must not pick up a stale
+            // release example while cargo builds a debug one).
             let exe = std::env::current_exe().expect("the test binary");
             let profile = exe
                 .parent()
                 .and_then(Path::parent)
                 .expect("the profile directory");
+            let mut build = Command::new(env!("CARGO"));
+            build.args([
+                "build",
+                "--quiet",
+                "--manifest-path",
+                concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"),
+                "--example",
+                "replay",
+            ]);
+            if profile.file_name().is_some_and(|name| name == "release") {
+                build.arg("--release");
+            }
+            let status = build.status().expect("cargo runs");
+            assert!(status.success(), "the example builds");
             profile.join("examples").join("replay")
         })
         .clone()
