@@ -710,3 +710,70 @@ fn shown(text: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{write_score, write_u64};
+
+    /// `write_score` must print exactly what `{:.2}` prints, ties and signs included:
+    /// the rows replay prints are compared byte for byte across versions.
+    #[test]
+    fn scores_print_as_fmt_prints_them() {
+        let mut specials = vec![
+            0.0,
+            -0.0,
+            0.004,
+            -0.004,
+            0.005,
+            -0.005,
+            0.015,
+            0.125,
+            -0.125,
+            0.375,
+            1.005,
+            2.675,
+            30.85,
+            -9.83,
+            42_949_672.95,
+            42_949_672.96,
+            1e300,
+            -1e300,
+            f64::MIN_POSITIVE,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+        ];
+        // Exact binary fractions (ties such as x.125 among them) and near-ties.
+        specials.extend((-40_000..40_000).map(|i| f64::from(i) / 1024.0));
+        specials.extend((-40_000..40_000).map(|i| f64::from(i) * 0.005));
+        // Arbitrary bit patterns, from a fixed seed.
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..200_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            specials.push(f64::from_bits(state));
+            specials.push((state >> 11) as f64 / (1u64 << 53) as f64 * 400.0 - 200.0);
+        }
+        let mut printed = Vec::new();
+        for score in specials {
+            printed.clear();
+            write_score(&mut printed, score);
+            assert_eq!(
+                String::from_utf8_lossy(&printed),
+                format!("{score:.2}"),
+                "{score:e}"
+            );
+        }
+    }
+
+    #[test]
+    fn integers_print_as_fmt_prints_them() {
+        let mut printed = Vec::new();
+        for n in [0, 1, 9, 10, 99, 100, 12_345, u64::from(u32::MAX), u64::MAX] {
+            printed.clear();
+            write_u64(&mut printed, n);
+            assert_eq!(printed, n.to_string().into_bytes());
+        }
+    }
+}
