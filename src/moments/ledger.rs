@@ -1005,15 +1005,14 @@ struct TextHints {
     group: TextId,
 }
 
-/// A patron's part of the per-patron index: one cache line, so asking whether a moment
-/// fired already, what else there is at a visit, or whether the due times changed,
-/// usually reads nothing else.
+/// A patron's part of the per-patron index (48 bytes, a line for every patron up to the
+/// last with a moment): asking whether a moment fired already, what else there is at a
+/// visit, or whether the due times changed, usually reads nothing else.
 #[derive(Debug, Clone, Default)]
-#[repr(align(64))]
 struct PatronFiled {
     /// One bit per once-per key held (see [`filter_bit`]): a clear bit proves the key
-    /// is not held, without reading the entries. A released key keeps its bit (the
-    /// entries then answer).
+    /// is not held, without reading the moments. A released key keeps its bit (the
+    /// moments then answer).
     keys: u64,
     /// One bit per visit fingerprint filed, likewise.
     visits: u64,
@@ -1021,12 +1020,12 @@ struct PatronFiled {
     /// [`MomentLedger::schedule_patron`] (see [`due_fingerprint`]), or [`UNKNOWN_DUE`]
     /// once anything else changed them.
     due: u64,
-    /// Its moments, oldest first.
+    /// Its moments, oldest first: two inline, as most patrons have at most two.
     filed: SmallVec<[Filed; 2]>,
 }
 
-// One cache line per patron: the index is read on every event that asks the rules.
-const _: () = assert!(std::mem::size_of::<PatronFiled>() == 64);
+// A line per patron: each byte here is a megabyte at a million patrons.
+const _: () = assert!(std::mem::size_of::<PatronFiled>() == 48);
 
 /// The bit a 64-bit fingerprint sets in a [`PatronFiled`] filter: its top six bits.
 fn filter_bit(fingerprint: u64) -> u64 {
@@ -1063,18 +1062,18 @@ fn due_fingerprint(due: &[(RuleIdx, Option<DateTime<Utc>>)]) -> u64 {
 /// Seeds the due-times fingerprint.
 const DUE_SEED: u64 = 0x6475_652d_7469_6d65;
 
-/// One of a patron's fired moments, as the per-patron index files it.
+/// One of a patron's fired moments, as the per-patron index files it. The once-per key
+/// it holds is the moment's own (read only when the key filter cannot rule it out).
 #[derive(Debug, Clone, Copy)]
 struct Filed {
     /// Its index in the ledger.
     idx: u32,
     /// A fingerprint of its performance (see [`visit_key`]).
     visit: u32,
-    /// The once-per key it holds, or [`RELEASED`].
-    key: u64,
 }
 
-/// The key of a moment that holds none (its ticket was refunded); never a once-per key.
+/// The key filter's place for a moment that holds none (its ticket was refunded); never
+/// a once-per key.
 const RELEASED: u64 = 0;
 
 /// The due times filed for one patron, by rule.
@@ -1143,7 +1142,12 @@ impl MomentLedger {
     /// Whether `patron` holds the once-per key `key` (see [`once_key`]).
     pub(crate) fn has_fired(&self, patron: PatronId, key: u64) -> bool {
         self.index_of(patron).is_some_and(|index| {
-            index.keys & filter_bit(key) != 0 && index.filed.iter().any(|filed| filed.key == key)
+            index.keys & filter_bit(key) != 0
+                && index.filed.iter().any(|filed| {
+                    self.moments
+                        .get(filed.idx as usize)
+                        .is_some_and(|fired| fired.holds_key && fired.key() == key)
+                })
         })
     }
 
@@ -1271,7 +1275,7 @@ impl MomentLedger {
         };
         index.keys |= filter_bit(key);
         index.visits |= visit_bit(visit);
-        index.filed.push(Filed { idx, visit, key });
+        index.filed.push(Filed { idx, visit });
     }
 
     /// The moment as rules proposed it, its texts shared with the ledger's copies.
@@ -1357,12 +1361,12 @@ impl MomentLedger {
     /// visit that does (a refunded birthday booking does not use up the birthday).
     pub(crate) fn retire_tickets(&mut self, patron: PatronId, tickets: &[TicketId]) {
         let Some(index) =
-            crate::memory::state::slot(patron).and_then(|slot| self.by_patron.get_mut(slot))
+            crate::memory::state::slot(patron).and_then(|slot| self.by_patron.get(slot))
         else {
             return;
         };
         let ticket_ids = &self.tickets;
-        for filed in &mut index.filed {
+        for filed in &index.filed {
             if let Some(fired) = self.moments.get_mut(filed.idx as usize)
                 && fired.standing == Standing::Active
                 && ticket_ids
@@ -1371,7 +1375,6 @@ impl MomentLedger {
             {
                 fired.standing = Standing::Retired;
                 fired.holds_key = false;
-                filed.key = RELEASED;
             }
         }
     }
