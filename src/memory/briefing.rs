@@ -41,7 +41,7 @@ impl Memory {
         let mut moments: Vec<(u32, &FiredMoment)> = cluster
             .iter()
             .flat_map(|&member| ledger.of_patron(member))
-            .filter(|(_, fired)| fired.standing == Standing::Active)
+            .filter(|(_, fired)| fired.standing() == Standing::Active)
             .collect();
         moments.sort_by_key(|&(i, _)| i);
         moments.into_iter().map(|(_, fired)| fired).collect()
@@ -109,7 +109,7 @@ impl Memory {
                         .of_visit(member, Some(this))
                         .chain(ledger.of_visit(member, None))
                 })
-                .filter(|(_, fired)| fired.standing == Standing::Active)
+                .filter(|(_, fired)| fired.standing() == Standing::Active)
                 .filter(|(_, m)| match m.has_performance() {
                     true => ledger.ticket_of(m).is_none_or(|t| t == ticket.id()),
                     false => m.kind() == MomentKind::Operational,

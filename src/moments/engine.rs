@@ -488,7 +488,7 @@ impl Engine {
             let rivals: SmallVec<[(u32, crate::Priority, bool, bool); 4]> = cluster
                 .iter()
                 .flat_map(|&member| ledger.of_visit(member, performance))
-                .filter(|(_, fired)| fired.standing == Standing::Active)
+                .filter(|(_, fired)| fired.standing() == Standing::Active)
                 .map(|(i, fired)| {
                     let same_group = ledger.in_group(fired, group);
                     let operational = fired.kind() == MomentKind::Operational;

@@ -109,8 +109,9 @@ pub(crate) enum Standing {
 /// One fired moment as the ledger keeps it: the moment's fields, with every text an
 /// index into the ledger's table of distinct texts (most messages and explanations are
 /// shared by many patrons: "2nd visit to Hamlet") and its performance, ticket and seat
-/// handles into the ledger's tables of them: 64 bytes, where the moment with its strings
-/// took about 500.
+/// handles into the ledger's tables of them, and its kind, action, priority, channel,
+/// purposes and standing packed in four bytes: 60 bytes, where the moment with its
+/// strings took about 500.
 #[derive(Debug, Clone)]
 pub(crate) struct FiredMoment {
     /// The patron it is for (memory holds it, so its id fits: see [`CompactPatronId`]).
@@ -128,19 +129,147 @@ pub(crate) struct FiredMoment {
     explanation: TextId,
     dedupe_key: TextId,
     group: TextId,
-    kind: MomentKind,
-    action: Action,
-    priority: Priority,
-    channel: Option<Channel>,
-    purposes: PackedPurposes,
-    pub(crate) standing: Standing,
-    /// Whether it still holds its once-per key: a refund releases it (the moment may fire
-    /// again for the visit that does happen); an opt-out or a rival does not.
-    holds_key: bool,
+    /// Its kind, action, priority, channel, purposes, standing, and whether it still
+    /// holds its once-per key.
+    flags: MomentFlags,
 }
 
 // Kept small: one per fired moment, and most patrons have some.
-const _: () = assert!(std::mem::size_of::<FiredMoment>() <= 64);
+const _: () = assert!(std::mem::size_of::<FiredMoment>() == 60);
+
+/// A fired moment's small fields in one `u32` (seven bytes apart, which rounded the
+/// moment up to 64): bits 0–7 the priority, 8–15 the purposes (see
+/// [`PackedPurposes`]), 16–18 the kind, 19–21 the action, 22–24 the channel (0 for
+/// none), 25–26 the standing, and bit 27 whether it still holds its once-per key: a
+/// refund releases it (the moment may fire again for the visit that does happen); an
+/// opt-out or a rival does not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct MomentFlags(u32);
+
+impl MomentFlags {
+    const PURPOSES: u32 = 8;
+    const KIND: u32 = 16;
+    const ACTION: u32 = 19;
+    const CHANNEL: u32 = 22;
+    const STANDING: u32 = 25;
+    const HOLDS_KEY: u32 = 1 << 27;
+
+    fn pack(
+        kind: MomentKind,
+        action: Action,
+        priority: Priority,
+        channel: Option<Channel>,
+        purposes: PackedPurposes,
+        standing: Standing,
+        holds_key: bool,
+    ) -> Self {
+        let kind = match kind {
+            MomentKind::Welcome => 0,
+            MomentKind::Celebration => 1,
+            MomentKind::Recognition => 2,
+            MomentKind::Operational => 3,
+            MomentKind::Marketing => 4,
+        };
+        let action = match action {
+            Action::SeatNote => 0,
+            Action::BoxOfficeAlert => 1,
+            Action::ScanAttention => 2,
+            Action::FrontOfHouse => 3,
+            Action::FollowUp => 4,
+        };
+        let channel = match channel {
+            None => 0,
+            Some(Channel::Email) => 1,
+            Some(Channel::Sms) => 2,
+            Some(Channel::Phone) => 3,
+            Some(Channel::Post) => 4,
+            Some(Channel::InPerson) => 5,
+        };
+        let mut flags = Self(
+            u32::from(priority.0)
+                | u32::from(purposes.0) << Self::PURPOSES
+                | kind << Self::KIND
+                | action << Self::ACTION
+                | channel << Self::CHANNEL,
+        );
+        flags.set_standing(standing);
+        flags.set_holds_key(holds_key);
+        flags
+    }
+
+    /// Three bits from `shift` on.
+    fn field(self, shift: u32) -> u32 {
+        (self.0 >> shift) & 0b111
+    }
+
+    fn priority(self) -> Priority {
+        Priority(self.0 as u8)
+    }
+
+    fn purposes(self) -> PackedPurposes {
+        PackedPurposes((self.0 >> Self::PURPOSES) as u8)
+    }
+
+    fn kind(self) -> MomentKind {
+        match self.field(Self::KIND) {
+            0 => MomentKind::Welcome,
+            1 => MomentKind::Celebration,
+            2 => MomentKind::Recognition,
+            3 => MomentKind::Operational,
+            _ => MomentKind::Marketing,
+        }
+    }
+
+    fn action(self) -> Action {
+        match self.field(Self::ACTION) {
+            0 => Action::SeatNote,
+            1 => Action::BoxOfficeAlert,
+            2 => Action::ScanAttention,
+            3 => Action::FrontOfHouse,
+            _ => Action::FollowUp,
+        }
+    }
+
+    fn channel(self) -> Option<Channel> {
+        match self.field(Self::CHANNEL) {
+            1 => Some(Channel::Email),
+            2 => Some(Channel::Sms),
+            3 => Some(Channel::Phone),
+            4 => Some(Channel::Post),
+            5 => Some(Channel::InPerson),
+            _ => None,
+        }
+    }
+
+    fn standing(self) -> Standing {
+        match (self.0 >> Self::STANDING) & 0b11 {
+            0 => Standing::Active,
+            1 => Standing::Superseded,
+            _ => Standing::Retired,
+        }
+    }
+
+    fn set_standing(&mut self, standing: Standing) {
+        let code = match standing {
+            Standing::Active => 0,
+            Standing::Superseded => 1,
+            Standing::Retired => 2,
+        };
+        self.0 = (self.0 & !(0b11 << Self::STANDING)) | code << Self::STANDING;
+    }
+
+    fn holds_key(self) -> bool {
+        self.0 & Self::HOLDS_KEY != 0
+    }
+
+    fn set_holds_key(&mut self, holds_key: bool) {
+        if holds_key {
+            self.0 |= Self::HOLDS_KEY;
+        } else {
+            self.0 &= !Self::HOLDS_KEY;
+        }
+    }
+}
 
 /// A fired moment as snapshots save it: the fields it had when it held its strings and
 /// ids itself (the bytes are unchanged). `P`, `T` and `S` are how the performance id,
@@ -201,13 +330,15 @@ impl<P, T, S> SavedMoment<P, T, S> {
             explanation: self.explanation,
             dedupe_key: self.dedupe_key,
             group: self.group,
-            kind: self.kind,
-            action: self.action,
-            priority: self.priority,
-            channel: self.channel,
-            purposes: self.purposes,
-            standing: self.standing,
-            holds_key: self.holds_key,
+            flags: MomentFlags::pack(
+                self.kind,
+                self.action,
+                self.priority,
+                self.channel,
+                self.purposes,
+                self.standing,
+                self.holds_key,
+            ),
         }
     }
 }
@@ -243,10 +374,18 @@ impl FiredMoment {
         self.performance != NONE_SHARED
     }
     pub(crate) fn kind(&self) -> MomentKind {
-        self.kind
+        self.flags.kind()
     }
     pub(crate) fn priority(&self) -> Priority {
-        self.priority
+        self.flags.priority()
+    }
+    /// Whether it is still to be acted on (see [`Standing`]).
+    pub(crate) fn standing(&self) -> Standing {
+        self.flags.standing()
+    }
+    /// Whether it still holds its once-per key (see [`MomentFlags`]).
+    fn holds_key(&self) -> bool {
+        self.flags.holds_key()
     }
 }
 
@@ -822,13 +961,13 @@ impl FiredMoment {
             explanation: self.explanation,
             dedupe_key: self.dedupe_key,
             group: self.group,
-            kind: self.kind,
-            action: self.action,
-            priority: self.priority,
-            channel: self.channel,
-            purposes: self.purposes,
-            standing: self.standing,
-            holds_key: self.holds_key,
+            kind: self.flags.kind(),
+            action: self.flags.action(),
+            priority: self.flags.priority(),
+            channel: self.flags.channel(),
+            purposes: self.flags.purposes(),
+            standing: self.flags.standing(),
+            holds_key: self.flags.holds_key(),
         }
     }
 
@@ -1005,15 +1144,14 @@ struct TextHints {
     group: TextId,
 }
 
-/// A patron's part of the per-patron index: one cache line, so asking whether a moment
-/// fired already, what else there is at a visit, or whether the due times changed,
-/// usually reads nothing else.
+/// A patron's part of the per-patron index (48 bytes, a line for every patron up to the
+/// last with a moment): asking whether a moment fired already, what else there is at a
+/// visit, or whether the due times changed, usually reads nothing else.
 #[derive(Debug, Clone, Default)]
-#[repr(align(64))]
 struct PatronFiled {
     /// One bit per once-per key held (see [`filter_bit`]): a clear bit proves the key
-    /// is not held, without reading the entries. A released key keeps its bit (the
-    /// entries then answer).
+    /// is not held, without reading the moments. A released key keeps its bit (the
+    /// moments then answer).
     keys: u64,
     /// One bit per visit fingerprint filed, likewise.
     visits: u64,
@@ -1021,12 +1159,12 @@ struct PatronFiled {
     /// [`MomentLedger::schedule_patron`] (see [`due_fingerprint`]), or [`UNKNOWN_DUE`]
     /// once anything else changed them.
     due: u64,
-    /// Its moments, oldest first.
+    /// Its moments, oldest first: two inline, as most patrons have at most two.
     filed: SmallVec<[Filed; 2]>,
 }
 
-// One cache line per patron: the index is read on every event that asks the rules.
-const _: () = assert!(std::mem::size_of::<PatronFiled>() == 64);
+// A line per patron: each byte here is a megabyte at a million patrons.
+const _: () = assert!(std::mem::size_of::<PatronFiled>() == 48);
 
 /// The bit a 64-bit fingerprint sets in a [`PatronFiled`] filter: its top six bits.
 fn filter_bit(fingerprint: u64) -> u64 {
@@ -1063,18 +1201,18 @@ fn due_fingerprint(due: &[(RuleIdx, Option<DateTime<Utc>>)]) -> u64 {
 /// Seeds the due-times fingerprint.
 const DUE_SEED: u64 = 0x6475_652d_7469_6d65;
 
-/// One of a patron's fired moments, as the per-patron index files it.
+/// One of a patron's fired moments, as the per-patron index files it. The once-per key
+/// it holds is the moment's own (read only when the key filter cannot rule it out).
 #[derive(Debug, Clone, Copy)]
 struct Filed {
     /// Its index in the ledger.
     idx: u32,
     /// A fingerprint of its performance (see [`visit_key`]).
     visit: u32,
-    /// The once-per key it holds, or [`RELEASED`].
-    key: u64,
 }
 
-/// The key of a moment that holds none (its ticket was refunded); never a once-per key.
+/// The key filter's place for a moment that holds none (its ticket was refunded); never
+/// a once-per key.
 const RELEASED: u64 = 0;
 
 /// The due times filed for one patron, by rule.
@@ -1143,7 +1281,12 @@ impl MomentLedger {
     /// Whether `patron` holds the once-per key `key` (see [`once_key`]).
     pub(crate) fn has_fired(&self, patron: PatronId, key: u64) -> bool {
         self.index_of(patron).is_some_and(|index| {
-            index.keys & filter_bit(key) != 0 && index.filed.iter().any(|filed| filed.key == key)
+            index.keys & filter_bit(key) != 0
+                && index.filed.iter().any(|filed| {
+                    self.moments
+                        .get(filed.idx as usize)
+                        .is_some_and(|fired| fired.holds_key() && fired.key() == key)
+                })
         })
     }
 
@@ -1244,13 +1387,15 @@ impl MomentLedger {
             explanation: texts.intern(&moment.explanation),
             dedupe_key: texts.intern_optional(moment.dedupe_key.as_deref()),
             group,
-            kind: moment.kind,
-            action: moment.action,
-            priority: moment.priority,
-            channel: moment.channel,
-            purposes: PackedPurposes::pack(&moment.purposes),
-            standing: Standing::Active,
-            holds_key: true,
+            flags: MomentFlags::pack(
+                moment.kind,
+                moment.action,
+                moment.priority,
+                moment.channel,
+                PackedPurposes::pack(&moment.purposes),
+                Standing::Active,
+                true,
+            ),
         };
         let idx = u32::try_from(self.moments.len()).unwrap_or(u32::MAX);
         self.file(&fired, idx);
@@ -1264,14 +1409,14 @@ impl MomentLedger {
         let Some(index) = self.index_of_mut(fired.patron()) else {
             return;
         };
-        let key = if fired.holds_key {
+        let key = if fired.holds_key() {
             fired.key()
         } else {
             RELEASED
         };
         index.keys |= filter_bit(key);
         index.visits |= visit_bit(visit);
-        index.filed.push(Filed { idx, visit, key });
+        index.filed.push(Filed { idx, visit });
     }
 
     /// The moment as rules proposed it, its texts shared with the ledger's copies.
@@ -1280,17 +1425,17 @@ impl MomentLedger {
         Moment {
             rule: texts.text(fired.rule),
             patron: fired.patron(),
-            kind: fired.kind,
-            action: fired.action,
+            kind: fired.flags.kind(),
+            action: fired.flags.action(),
             performance: self.performances.get(fired.performance).cloned(),
             ticket: self.ticket_of(fired).map(TicketId::new),
             seat: self.seats.get(fired.seat).cloned(),
             message: texts.text(fired.message),
-            priority: fired.priority,
+            priority: fired.flags.priority(),
             dedupe_key: (fired.dedupe_key != NO_TEXT).then(|| texts.text(fired.dedupe_key)),
             explanation: texts.text(fired.explanation),
-            channel: fired.channel,
-            purposes: fired.purposes.unpack(),
+            channel: fired.flags.channel(),
+            purposes: fired.flags.purposes().unpack(),
         }
     }
 
@@ -1348,7 +1493,7 @@ impl MomentLedger {
 
     pub(crate) fn set_standing(&mut self, idx: u32, standing: Standing) {
         if let Some(fired) = self.moments.get_mut(idx as usize) {
-            fired.standing = standing;
+            fired.flags.set_standing(standing);
         }
     }
 
@@ -1357,21 +1502,20 @@ impl MomentLedger {
     /// visit that does (a refunded birthday booking does not use up the birthday).
     pub(crate) fn retire_tickets(&mut self, patron: PatronId, tickets: &[TicketId]) {
         let Some(index) =
-            crate::memory::state::slot(patron).and_then(|slot| self.by_patron.get_mut(slot))
+            crate::memory::state::slot(patron).and_then(|slot| self.by_patron.get(slot))
         else {
             return;
         };
         let ticket_ids = &self.tickets;
-        for filed in &mut index.filed {
+        for filed in &index.filed {
             if let Some(fired) = self.moments.get_mut(filed.idx as usize)
-                && fired.standing == Standing::Active
+                && fired.standing() == Standing::Active
                 && ticket_ids
                     .key(fired.ticket)
                     .is_some_and(|id| tickets.iter().any(|t| t.as_str() == id))
             {
-                fired.standing = Standing::Retired;
-                fired.holds_key = false;
-                filed.key = RELEASED;
+                fired.flags.set_standing(Standing::Retired);
+                fired.flags.set_holds_key(false);
             }
         }
     }
@@ -1658,8 +1802,8 @@ impl LegacyLedger {
             let idx = ledger.fire(&old.moment, key, old.group.as_deref(), at);
             let holds_key = self.fired.contains(&old.key);
             if let Some(fired) = ledger.moments.get_mut(idx as usize) {
-                fired.standing = old.standing;
-                fired.holds_key = holds_key;
+                fired.flags.set_standing(old.standing);
+                fired.flags.set_holds_key(holds_key);
             }
         }
         // The index is rebuilt, with the keys held, when the image is loaded.
@@ -1670,6 +1814,74 @@ impl LegacyLedger {
 #[cfg(test)]
 mod tests {
     use super::{OnceKey, RECENT, Texts, once_key};
+
+    /// Every kind, action, channel and standing, any priority and the purposes, packed
+    /// into a moment's four bytes of flags, read back as they were, and changing the
+    /// standing or the key held changes nothing else.
+    #[test]
+    fn moment_flags_read_back_every_value_packed() {
+        use super::{
+            Action, Channel, MomentFlags, MomentKind, PackedPurposes, Priority, Purpose, Standing,
+        };
+        let kinds = [
+            MomentKind::Welcome,
+            MomentKind::Celebration,
+            MomentKind::Recognition,
+            MomentKind::Operational,
+            MomentKind::Marketing,
+        ];
+        let actions = [
+            Action::SeatNote,
+            Action::BoxOfficeAlert,
+            Action::ScanAttention,
+            Action::FrontOfHouse,
+            Action::FollowUp,
+        ];
+        let channels = [
+            None,
+            Some(Channel::Email),
+            Some(Channel::Sms),
+            Some(Channel::Phone),
+            Some(Channel::Post),
+            Some(Channel::InPerson),
+        ];
+        let standings = [Standing::Active, Standing::Superseded, Standing::Retired];
+        let purposes = PackedPurposes::pack(&[
+            Purpose::Marketing,
+            Purpose::Operational,
+            Purpose::Personalisation,
+        ]);
+        for (i, &kind) in kinds.iter().enumerate() {
+            for &action in &actions {
+                for &channel in &channels {
+                    for &standing in &standings {
+                        for holds_key in [true, false] {
+                            let priority = Priority(if i % 2 == 0 { 255 } else { i as u8 });
+                            let mut flags = MomentFlags::pack(
+                                kind, action, priority, channel, purposes, standing, holds_key,
+                            );
+                            assert_eq!(flags.kind(), kind);
+                            assert_eq!(flags.action(), action);
+                            assert_eq!(flags.priority(), priority);
+                            assert_eq!(flags.channel(), channel);
+                            assert_eq!(flags.purposes(), purposes);
+                            assert_eq!(flags.standing(), standing);
+                            assert_eq!(flags.holds_key(), holds_key);
+                            flags.set_standing(Standing::Retired);
+                            flags.set_holds_key(!holds_key);
+                            assert_eq!(flags.standing(), Standing::Retired);
+                            assert_eq!(flags.holds_key(), !holds_key);
+                            assert_eq!(
+                                (flags.kind(), flags.action(), flags.priority()),
+                                (kind, action, priority)
+                            );
+                            assert_eq!((flags.channel(), flags.purposes()), (channel, purposes));
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     /// A text interned again gets its first id, whether it is still among the recent
     /// ones or only in the table; different texts get different ids, in order.
@@ -1859,8 +2071,8 @@ mod tests {
                 kind: m.kind(),
                 action: m.action(),
                 priority: m.priority(),
-                channel: f.channel,
-                purposes: f.purposes,
+                channel: f.flags.channel(),
+                purposes: f.flags.purposes(),
                 standing: Standing::Active,
                 holds_key: true,
             })

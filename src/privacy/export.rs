@@ -186,7 +186,7 @@ impl Memory {
             .iter()
             .flat_map(|&member| state.ledger.of_patron(member))
             .map(|(idx, fired)| {
-                let standing = match fired.standing {
+                let standing = match fired.standing() {
                     Standing::Active => "active",
                     Standing::Superseded => "superseded",
                     Standing::Retired => "retired",

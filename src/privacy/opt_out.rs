@@ -67,7 +67,7 @@ impl Memory {
                 }
                 let active: Vec<u32> = ledger
                     .of_patron(member)
-                    .filter(|(_, fired)| fired.standing == Standing::Active)
+                    .filter(|(_, fired)| fired.standing() == Standing::Active)
                     .map(|(idx, _)| idx)
                     .collect();
                 for idx in active {
