@@ -2423,3 +2423,67 @@ fn a_surname_added_to_a_common_one_weighs_as_the_common_one() {
     let seen = recognize(&memory, written_in_full().email("ana.garcia@example.org"));
     assert_eq!(seen.known_patron(), Some(ana), "{}", seen.explain());
 }
+
+// ---------------------------------------------------------------- countries
+
+/// Uwe at home in Munich: a name, a postcode and the country.
+fn uwe_in_munich() -> Signals {
+    Signals::new()
+        .given_name("Uwe")
+        .family_name("Koch")
+        .postcode("80469")
+        .country("DE")
+}
+
+#[test]
+fn a_country_the_patron_never_gave_counts_against_a_link_on_names() {
+    let (memory, uwe) = seeded(uwe_in_munich());
+    // A box-office record of the name with a phone and only a country: from Germany it
+    // is Uwe as the names say; from Austria it is a namesake as often as not, and the
+    // country weighs as a postcode that differs would.
+    let at_the_box_office = |country: &str| {
+        Signals::new()
+            .given_name("Uwe")
+            .family_name("Koch")
+            .phone("+43 664 1234567")
+            .country(country)
+    };
+    let home = recognize(&memory, at_the_box_office("DE"));
+    assert_eq!(home.known_patron(), Some(uwe), "{}", home.explain());
+    assert_eq!(compared(&home, Field::Postcode).1, Agreement::Missing);
+    let abroad = recognize(&memory, at_the_box_office("AT"));
+    assert_eq!(
+        compared(&abroad, Field::Postcode),
+        ("another country".to_owned(), Agreement::Disagrees),
+        "{}",
+        abroad.explain()
+    );
+    let weight = |r: &Recognition| r.evidence().map(Evidence::weight).unwrap_or_default();
+    let postcode_differs = regulars::PersonModel::default()
+        .bits(Field::Postcode, regulars::Level::Different)
+        .unwrap_or_default();
+    assert!(postcode_differs < 0.0);
+    assert!(
+        weight(&abroad) <= weight(&home) + postcode_differs + 1e-9,
+        "{}\n{}",
+        home.explain(),
+        abroad.explain()
+    );
+    // A record naming no country, or a patron who never named one, says nothing.
+    let unsaid = recognize(
+        &memory,
+        Signals::new()
+            .given_name("Uwe")
+            .family_name("Koch")
+            .phone("+43 664 1234567"),
+    );
+    assert_eq!(compared(&unsaid, Field::Postcode).1, Agreement::Missing);
+    let (memory, _) = seeded(
+        Signals::new()
+            .given_name("Uwe")
+            .family_name("Koch")
+            .email("uwe.koch@example.org"),
+    );
+    let never_said = recognize(&memory, at_the_box_office("AT"));
+    assert_eq!(compared(&never_said, Field::Postcode).1, Agreement::Missing);
+}

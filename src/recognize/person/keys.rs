@@ -12,6 +12,7 @@ use smallvec::SmallVec;
 
 use crate::memory::PatronView;
 use crate::model::profile::{IdentifierKind, Profile};
+use crate::normalize::Country;
 use crate::recognize::compare;
 
 /// One identifier of a patron: its kind, its system (external ids only) and its value.
@@ -135,6 +136,8 @@ pub(super) struct ProfileKeys<'a> {
     pub(super) identifiers: SmallVec<[IdentifierKey<'a>; 6]>,
     /// Street line and postcode of every address given.
     pub(super) addresses: SmallVec<[(Option<StreetKey<'a>>, Option<&'a str>); 3]>,
+    /// The country of every address that named one, as its two-letter code.
+    pub(super) countries: SmallVec<[[u8; 2]; 3]>,
     pub(super) birth_date: Option<NaiveDate>,
 }
 
@@ -198,6 +201,7 @@ impl<'a> ProfileKeys<'a> {
         self.names.clear();
         self.identifiers.clear();
         self.addresses.clear();
+        self.countries.clear();
         self.birth_date = None;
     }
 
@@ -220,6 +224,12 @@ impl<'a> ProfileKeys<'a> {
                 .addresses()
                 .iter()
                 .map(|a| (a.street().map(StreetKey::Line), a.postcode())),
+        );
+        self.countries.extend(
+            patron
+                .addresses()
+                .iter()
+                .filter_map(|a| a.country().and_then(|c| country_code(&c))),
         );
     }
 
@@ -256,6 +266,9 @@ impl<'a> ProfileKeys<'a> {
         }
         for _ in 0..reader.byte()? {
             self.addresses.push((reader.street()?, reader.text()?));
+            if let Some(country) = reader.country()? {
+                self.countries.push(country);
+            }
         }
         Some(())
     }
@@ -376,6 +389,7 @@ fn write_block(out: &mut String, profile: &Profile, known: &KnownSounds<'_>) -> 
     for address in &profile.addresses {
         street(out, address.street())?;
         text(out, address.postcode())?;
+        country(out, address.country().as_ref())?;
     }
     Some(())
 }
@@ -477,6 +491,23 @@ fn street(out: &mut String, line: Option<&str>) -> Option<()> {
     })
 }
 
+/// A country's two-letter code as bytes, as a block keeps it.
+pub(super) fn country_code(country: &Country) -> Option<[u8; 2]> {
+    country.as_str().as_bytes().try_into().ok()
+}
+
+/// Writes an address's country as its two letters, or [`ABSENT`] for none: two bytes
+/// where a length before them would make three.
+fn country(out: &mut String, value: Option<&Country>) -> Option<()> {
+    match value {
+        Some(country) => {
+            out.push_str(country.as_str());
+            Some(())
+        }
+        None => number(out, ABSENT, 1),
+    }
+}
+
 #[inline]
 fn text(out: &mut String, value: Option<&str>) -> Option<()> {
     match value {
@@ -527,6 +558,26 @@ impl<'a> Reader<'a> {
     /// block. Its section is read when a street is compared (see [`StreetKey::read`]).
     fn street(&mut self) -> Option<Option<StreetKey<'a>>> {
         Some(self.text()?.map(StreetKey::Read))
+    }
+
+    /// A country written by `country`: `Some(None)` for an absent one, `None` for a
+    /// broken block.
+    fn country(&mut self) -> Option<Option<[u8; 2]>> {
+        let bytes = self.block.as_bytes();
+        if usize::from(*bytes.get(self.at)?) == ABSENT {
+            self.at += 1;
+            return Some(None);
+        }
+        let code: [u8; 2] = bytes
+            .get(self.at..self.at.checked_add(2)?)?
+            .try_into()
+            .ok()?;
+        // Letters only: anything else is not a block this module wrote.
+        if !code.iter().all(u8::is_ascii_uppercase) {
+            return None;
+        }
+        self.at += 2;
+        Some(Some(code))
     }
 
     /// An optional string: `Some(None)` for an absent one, `None` for a broken block.
@@ -589,8 +640,8 @@ mod tests {
             .map(|&(street, postcode)| (street.map(words), postcode))
             .collect();
         format!(
-            "{names:?} {identifiers:?} {addresses:?} {:?}",
-            keys.birth_date
+            "{names:?} {identifiers:?} {addresses:?} {:?} {:?}",
+            keys.countries, keys.birth_date
         )
     }
 
@@ -609,6 +660,7 @@ mod tests {
                 .phone("+44 20 7946 0311")
                 .street(long_street.as_str())
                 .postcode("SW1A 1AA")
+                .country("GB")
                 .birth_date(chrono::NaiveDate::from_ymd_opt(1984, 2, 29).expect("a date"))
                 .card_token("tok_4242")
                 .external_id("loyalty", "L-77"),
@@ -846,6 +898,10 @@ mod tests {
         for address in &profile.addresses {
             reference_street(&mut out, address.street())?;
             text(&mut out, address.postcode())?;
+            match address.country() {
+                Some(country) => out.push_str(country.as_str()),
+                None => number(&mut out, ABSENT, 1)?,
+            }
         }
         Some(out.into_boxed_str())
     }
@@ -918,6 +974,7 @@ mod tests {
                 .phone("+44 20 7946 0311")
                 .street(long_street.as_str())
                 .postcode("SW1A 1AA")
+                .country("GB")
                 .birth_date(chrono::NaiveDate::from_ymd_opt(1984, 2, 29).expect("a date"))
                 .card_token("tok_4242")
                 .external_id("loyalty", "L-77"),

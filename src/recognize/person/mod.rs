@@ -274,6 +274,10 @@ impl PersonMatcher {
         if let ValueRef::OtherLine = value {
             return EvidenceItem::new(field, agreement, OTHER_LINE, 0.0);
         }
+        if let ValueRef::OtherCountry = value {
+            let weight = self.bits(field, level).unwrap_or(0.0);
+            return EvidenceItem::new(field, agreement, OTHER_COUNTRY, weight);
+        }
         if let ValueRef::HouseholdMailbox = value {
             let weight = self.bits(field, level).unwrap_or(0.0);
             return EvidenceItem::new(field, agreement, "a household's mailbox", weight);
@@ -312,9 +316,10 @@ impl PersonMatcher {
                 let weigh = |value| self.exact_frequency_weight(field, FAMILY_TAG, value, prepared);
                 EvidenceItem::new(field, agreement, "exact", weigh(part).min(weigh(whole)))
             }
-            ValueRef::OtherLine | ValueRef::HouseholdMailbox | ValueRef::None => {
-                EvidenceItem::new(field, agreement, level.name(), base)
-            }
+            ValueRef::OtherLine
+            | ValueRef::HouseholdMailbox
+            | ValueRef::OtherCountry
+            | ValueRef::None => EvidenceItem::new(field, agreement, level.name(), base),
         }
     }
 }
@@ -1808,6 +1813,9 @@ enum ValueRef<'a> {
     /// `household_mailbox_either_side`): they weigh as any two mailboxes that differ,
     /// reported apart.
     HouseholdMailbox,
+    /// A record's country none of the patron's addresses named, where no postcode
+    /// compares (see `compare_countries`): weighs as two postcodes that differ.
+    OtherCountry,
     /// An exact family name that is a surname added to the patron's (see
     /// `shared_surname`): the `part` both wrote of the signals' `whole` one.
     SharedSurname {
@@ -1819,6 +1827,9 @@ enum ValueRef<'a> {
 
 /// How phones that are lines of different kinds (see `only_other_lines`) are reported.
 const OTHER_LINE: &str = "another kind of line";
+/// How a record's country none of the patron's addresses named is reported (see
+/// [`compare_countries`]).
+const OTHER_COUNTRY: &str = "another country";
 
 const GIVEN_TAG: &str = "given";
 const FAMILY_TAG: &str = "family";
@@ -1923,7 +1934,8 @@ fn push_other_levels<'a>(
     };
     out(Field::Phone, phone);
     out(Field::Address, compare_streets(side, street, patron));
-    out(Field::Postcode, compare_postcodes(side, patron));
+    let postcode = compare_postcodes(side, patron).or_else(|| compare_countries(signals, patron));
+    out(Field::Postcode, postcode);
     out(
         Field::CardToken,
         best_identifier(signals, patron, IdentifierKind::CardToken, |a, b| {
@@ -2296,6 +2308,18 @@ fn compare_streets<'a>(
         Level::Different
     };
     Some((level, ValueRef::None))
+}
+
+/// A record whose country none of the patron's addresses named, when no postcode
+/// compares (missing on one side): as far apart as two postcodes that differ. People do
+/// not change country between orders; namesakes abroad are everywhere.
+fn compare_countries<'a>(
+    signals: &NormalizedSignals,
+    patron: &ProfileKeys<'_>,
+) -> Option<(Level, ValueRef<'a>)> {
+    let mine = keys::country_code(&signals.address().country()?)?;
+    let elsewhere = !patron.countries.is_empty() && !patron.countries.contains(&mine);
+    elsewhere.then_some((Level::Different, ValueRef::OtherCountry))
 }
 
 fn compare_postcodes<'a>(
