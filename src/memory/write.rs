@@ -475,8 +475,10 @@ impl Memory {
             }
             None => self.normalize(&order.buyer, ev, "order.buyer", today)?,
         };
-        let mut planned: Vec<(PerformanceIdx, Option<NormalizedSignals>)> =
-            Vec::with_capacity(order.tickets.len());
+        // Most orders are of one or two tickets: planned, and their holders kept, in
+        // place rather than in two allocations per order.
+        let mut planned: SmallVec<[(PerformanceIdx, Option<NormalizedSignals>); 2]> =
+            SmallVec::with_capacity(order.tickets.len());
         // Only an order of several tickets can repeat one. A small order (nearly all of
         // them) is searched in place; a large one through a set, so that a hostile order
         // of thousands of tickets is not searched in quadratic time.
@@ -572,7 +574,8 @@ impl Memory {
             )
             .unwrap_or(Handle::MAX);
         let mut participants = Vec::new();
-        let mut holders = Vec::with_capacity(planned.len());
+        let mut holders: SmallVec<[(PatronId, PerformanceIdx); 4]> =
+            SmallVec::with_capacity(planned.len());
         let mut amount: SmallVec<[Money; 1]> = SmallVec::new();
         for (ticket, (performance, holder)) in order.tickets.iter().zip(planned) {
             let holder_id = match holder {
@@ -709,7 +712,7 @@ impl Memory {
             ticket.performance,
         );
         let (order, seat) = (
-            self.state.orders.key(ticket.order).map(OrderId::new),
+            self.state.orders.key(ticket.order).map(OrderId::from),
             ticket.seat.clone(),
         );
         let replayed_scan = scan
@@ -854,7 +857,7 @@ impl Memory {
         }
         let refunded: Vec<TicketId> = refunded_handles
             .iter()
-            .filter_map(|&handle| self.state.tickets.key(handle).map(TicketId::new))
+            .filter_map(|&handle| self.state.tickets.key(handle).map(TicketId::from))
             .collect();
         // A stated amount replaces the ticket prices, but only for tickets this event
         // really refunded: a re-sent refund returns nothing twice.

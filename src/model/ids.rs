@@ -130,7 +130,9 @@ macro_rules! vendor_id {
 
         impl From<&str> for $name {
             fn from(id: &str) -> Self {
-                Self::new(id)
+                // Straight into the shared copy: through a `String` first would allocate
+                // twice and copy twice.
+                Self(Arc::from(id))
             }
         }
 
