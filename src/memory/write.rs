@@ -1356,21 +1356,30 @@ impl Memory {
         let limits = &self.limits;
         let profile = &mut record.profile;
         let mut learned = false;
+        // Whether the limits refused a name or identifier the profile does not have:
+        // noted as they are tried, rather than looked for again afterwards.
+        let mut refused = false;
         if let Some(name) = signals.name()
-            && profile.names.len() < limits.max_names_per_patron()
             && !profile.names.iter().any(|n| n.same_keys(name))
         {
-            push_exact(&mut profile.names, name.clone());
-            learned = true;
+            if profile.names.len() < limits.max_names_per_patron() {
+                push_exact(&mut profile.names, name.clone());
+                learned = true;
+            } else {
+                refused = true;
+            }
         }
         let mut new_identifiers: SmallVec<[&crate::Identifier; 4]> = SmallVec::new();
         for identifier in signals.identifiers() {
-            if profile.identifiers.len() < limits.max_identifiers_per_patron()
-                && !profile.identifiers.contains(identifier)
-            {
+            if profile.identifiers.contains(identifier) {
+                continue;
+            }
+            if profile.identifiers.len() < limits.max_identifiers_per_patron() {
                 push_exact(&mut profile.identifiers, identifier.clone());
                 new_identifiers.push(identifier);
                 learned = true;
+            } else {
+                refused = true;
             }
         }
         let address = signals.address();
@@ -1395,13 +1404,7 @@ impl Memory {
         // by the limits must not make the patron a candidate for it, nor let a flood of
         // junk grow the index.
         let kept_name = |name: &crate::PersonName| profile.names.iter().any(|n| n.same_keys(name));
-        let refused_some = learned
-            && (signals.name().is_some_and(|name| !kept_name(name))
-                || signals
-                    .identifiers()
-                    .iter()
-                    .any(|i| !profile.identifiers.contains(i)));
-        let trimmed = refused_some.then(|| {
+        let trimmed = (learned && refused).then(|| {
             NormalizedSignals::from_parts(
                 signals.name().filter(|name| kept_name(name)).cloned(),
                 signals
