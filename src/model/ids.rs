@@ -341,6 +341,21 @@ pub(crate) fn check_vendor_id(id: &str) -> Result<(), crate::normalize::Rejectio
             max_bytes: MAX_ID_BYTES,
         });
     }
+    // Every event checks a few ids, nearly always ASCII: read as bytes, where a
+    // character is a byte and its whitespace and control characters are the ASCII ones.
+    let bytes = id.as_bytes();
+    if bytes.is_ascii() {
+        if bytes
+            .iter()
+            .all(|&b| b == b' ' || (b'\t'..=b'\r').contains(&b))
+        {
+            return Err(Rejection::Empty);
+        }
+        return match bytes.iter().position(u8::is_ascii_control) {
+            Some(position) => Err(Rejection::ControlCharacter { position }),
+            None => Ok(()),
+        };
+    }
     if id.trim().is_empty() {
         return Err(Rejection::Empty);
     }
@@ -1077,6 +1092,53 @@ impl<'de: 'a, 'a> Deserialize<'de> for IdText<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The byte-wise reading of ASCII ids answers as reading them by character does.
+    #[test]
+    fn ascii_ids_are_checked_as_characters_are() {
+        let by_chars = |id: &str| {
+            use crate::normalize::Rejection;
+            if id.len() > MAX_ID_BYTES {
+                Err(Rejection::TooLong {
+                    max_bytes: MAX_ID_BYTES,
+                })
+            } else if id.trim().is_empty() {
+                Err(Rejection::Empty)
+            } else {
+                match id.chars().position(char::is_control) {
+                    Some(position) => Err(Rejection::ControlCharacter { position }),
+                    None => Ok(()),
+                }
+            }
+        };
+        let mut ids: Vec<String> = [
+            "",
+            " ",
+            "\t",
+            " \r\n\x0b\x0c ",
+            "o-1",
+            " o-1 ",
+            "a\tb",
+            "a\x7fb",
+            "\x00",
+            "ab\x1f",
+            "é",
+            "\u{85}",
+            " \u{a0} ",
+            "t-\u{85}",
+            "\u{2028}",
+            "x\u{9f}",
+        ]
+        .iter()
+        .map(|id| (*id).to_owned())
+        .collect();
+        ids.extend((0..=127u8).map(|b| format!("k{}", char::from(b))));
+        ids.extend((0..=127u8).map(|b| char::from(b).to_string()));
+        ids.push("x".repeat(MAX_ID_BYTES + 1));
+        for id in &ids {
+            assert_eq!(check_vendor_id(id), by_chars(id), "{id:?}");
+        }
+    }
 
     #[test]
     fn compact_patron_ids_save_as_patron_ids_and_refuse_what_does_not_fit() {
