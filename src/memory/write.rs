@@ -1586,7 +1586,11 @@ impl Memory {
             return;
         }
         let before = out.fired.len();
-        self.engine.admit(proposal, &mut self.state.ledger, out);
+        // Most events make no rule propose anything: nothing to admit (but a journal
+        // still notes that nothing fired).
+        if !proposal.is_empty() {
+            self.engine.admit(proposal, &mut self.state.ledger, out);
+        }
         self.note_fired(&out.fired[before..]);
     }
 
@@ -1600,7 +1604,9 @@ impl Memory {
             return;
         };
         let before = out.fired.len();
-        self.engine.admit(proposal, &mut self.state.ledger, out);
+        if !proposal.is_empty() {
+            self.engine.admit(proposal, &mut self.state.ledger, out);
+        }
         self.note_fired(&out.fired[before..]);
         self.reschedule(patron, now, handled);
     }
