@@ -1449,7 +1449,10 @@ impl Memory {
                 .is_some_and(|view| index.current_comparison_keys(&view).is_some())
         };
         if learned || changed || !current() {
-            let known = known.unwrap_or_else(|| hints.known_sounds());
+            let known = match known {
+                Some(known) => hints.with_street(known),
+                None => hints.known_sounds(),
+            };
             state.refresh_comparison_keys_with(id, &known);
         }
         learned || changed

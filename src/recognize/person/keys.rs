@@ -281,6 +281,8 @@ pub(crate) struct KnownSounds<'a> {
     pub(super) given: Option<(&'a str, compare::PhoneticKey, compare::NicknameEntry)>,
     /// A family name and its sound.
     pub(super) family: Option<(&'a str, compare::PhoneticKey)>,
+    /// A street line and what reading it gave.
+    pub(super) street: Option<(&'a str, &'a compare::PreparedStreet)>,
 }
 
 /// Writes the compared values of a profile as one block; `None` when the profile is too
@@ -374,7 +376,7 @@ fn write_block(out: &mut String, profile: &Profile, known: &KnownSounds<'_>) -> 
     }
     number(out, profile.addresses.len(), 1)?;
     for address in &profile.addresses {
-        street(out, address.street())?;
+        street(out, address.street(), known.street)?;
         text(out, address.postcode())?;
     }
     Some(())
@@ -453,11 +455,16 @@ fn text_len(value: Option<&str>) -> usize {
 /// steps over it and only comparing a street reads it: how many words, how many numbers,
 /// each word, then each number's main part and suffix; [`ABSENT`] for no line. The
 /// length is worked out first, so the section is written in place.
-fn street(out: &mut String, line: Option<&str>) -> Option<()> {
+/// `known` is a line read already and what reading it gave, taken when it is this line.
+fn street(
+    out: &mut String,
+    line: Option<&str>,
+    known: Option<(&str, &compare::PreparedStreet)>,
+) -> Option<()> {
     let Some(line) = line else {
         return number(out, ABSENT, 1);
     };
-    compare::read_street(line, |words, numbers| {
+    let write = |words: &[&str], numbers: &[(&str, &str)]| {
         let words_len: usize = words.iter().map(|word| text_len(Some(word))).sum();
         let numbers_len: usize = numbers
             .iter()
@@ -474,7 +481,11 @@ fn street(out: &mut String, line: Option<&str>) -> Option<()> {
             text(out, Some(suffix))?;
         }
         Some(())
-    })
+    };
+    match known.filter(|&(known_line, _)| known_line == line) {
+        Some((_, read)) => read.with_read(write),
+        None => compare::read_street(line, write),
+    }
 }
 
 #[inline]
@@ -719,6 +730,7 @@ mod tests {
                 compare::NicknameEntry::of("bob"),
             )),
             family: Some(("smith", compare::phonetic_key("smith"))),
+            street: None,
         };
         assert_eq!(encode_with(ana, &other), encode(ana));
         Ok(())
@@ -764,7 +776,7 @@ mod tests {
     #[test]
     fn a_street_section_is_read_on_need() {
         let mut out = String::new();
-        street(&mut out, Some("12a High Street")).expect("fits");
+        street(&mut out, Some("12a High Street"), None).expect("fits");
         let mut reader = Reader { block: &out, at: 0 };
         let Some(Some(read)) = reader.street() else {
             panic!("a street section");
@@ -777,6 +789,34 @@ mod tests {
         );
         for broken in ["", "\u{7f}\u{7f}", "\u{3}\u{1}\u{7e}", "\u{2}\u{0}\u{9}ab"] {
             StreetKey::read(broken);
+        }
+    }
+
+    /// A street line read for comparing writes the section reading the line writes, and
+    /// only for that line.
+    #[test]
+    fn a_street_read_already_writes_the_same_section() {
+        let lines = [
+            "12a High Street",
+            "Flat 3, 221b Baker Street",
+            "  RUE DE LA ROQUETTE 17 bis ",
+            "Hauptstr. 5-7",
+            "",
+            "Apt 4B 1200 Avenue of the Americas Suite 9 Floor 3",
+        ];
+        for line in lines {
+            let Some(read) = compare::PreparedStreet::new(line) else {
+                continue;
+            };
+            let (mut afresh, mut taken, mut other) = (String::new(), String::new(), String::new());
+            street(&mut afresh, Some(line), None).expect("fits");
+            street(&mut taken, Some(line), Some((line, &read))).expect("fits");
+            assert_eq!(taken, afresh, "{line:?}");
+            // Known for another line, it is not taken.
+            street(&mut other, Some("1 Other Road"), Some((line, &read))).expect("fits");
+            let mut plain = String::new();
+            street(&mut plain, Some("1 Other Road"), None).expect("fits");
+            assert_eq!(other, plain);
         }
     }
 
@@ -947,6 +987,7 @@ mod tests {
                     "quintero de la vega",
                     compare::phonetic_key("quintero de la vega"),
                 )),
+                street: None,
             },
         ];
         for id in 1..=6 {
