@@ -736,6 +736,55 @@ mod tests {
         Ok(())
     }
 
+    /// The blocks the write path keeps, written with the street lines recognition read
+    /// while comparing, are the blocks worked out from the profile alone: for a patron
+    /// seen again at the same line, at the line written another way, and moved.
+    #[test]
+    fn blocks_written_with_streets_read_already_are_the_blocks_of_the_profile() -> crate::Result<()>
+    {
+        let mut memory = Memory::new();
+        let ana = || Signals::new().given_name("Ana").family_name("Garcia");
+        let people = [
+            ana()
+                .email("ana@example.org")
+                .street("12 High Street")
+                .postcode("75011"),
+            ana()
+                .email("ana.g@example.org")
+                .street("12 High Street")
+                .postcode("75011"),
+            ana()
+                .phone("+33 6 12 34 56 78")
+                .street("12, HIGH ST.")
+                .postcode("75011"),
+            ana()
+                .email("ana@example.org")
+                .street("Flat 3, 221b Baker Street")
+                .postcode("75011"),
+            ana()
+                .email("garcia@example.org")
+                .street("3 Rue de la Roquette")
+                .postcode("75011"),
+            Signals::new()
+                .given_name("Bob")
+                .family_name("Garcia")
+                .street("12 High Street")
+                .postcode("75011"),
+        ];
+        for (n, signals) in people.into_iter().enumerate() {
+            let order = Order::new(format!("o-{n}"), signals);
+            memory.observe(Event::order(format!("e-{n}"), order))?;
+        }
+        let mut addresses = 0;
+        for (record, slot) in memory.state.patrons.iter().zip(memory.state.slots.iter()) {
+            let kept = slot.comparison.block().expect("a block is kept");
+            assert_eq!(Some(kept), encode(&record.profile).as_deref());
+            addresses += record.profile.addresses.len();
+        }
+        assert!(addresses >= 4, "{addresses} addresses");
+        Ok(())
+    }
+
     /// Every id of the nickname table (plus one, 0 standing for none) fits the bytes a
     /// block keeps it in.
     #[test]
