@@ -1125,7 +1125,7 @@ impl Memory {
         let Some(matcher) = self.profile_matcher() else {
             return false;
         };
-        let mut evidence = Evidence::with_capacity(12);
+        let mut evidence = Evidence::new();
         matcher.score(signals, &b, &mut evidence);
         !agrees_exactly_beyond_home(&evidence)
             && (self.only_the_home_shared(patron, duplicate)
@@ -1244,7 +1244,8 @@ impl Memory {
                     address.clone(),
                     va.birth_date(),
                 );
-                let mut evidence = Evidence::with_capacity(12);
+                // Kept inline: a comparison's items fit in the room evidence keeps.
+                let mut evidence = Evidence::new();
                 matcher.score(&signals, &vb, &mut evidence);
                 visit(&evidence);
             }

@@ -300,6 +300,28 @@ impl<'a> PatronView<'a> {
             Some((held.ticket, held.performance, performance))
         })
     }
+    /// Their unused tickets (see [`unused_tickets`](Self::unused_tickets)) for
+    /// performances of the production at this catalog position that start after `after`
+    /// and that they have not attended, each with its performance. The other tickets are
+    /// passed over by catalog position, without reading the tickets table.
+    pub(crate) fn unused_tickets_later_in(
+        &self,
+        production: ProductionIdx,
+        after: DateTime<Utc>,
+    ) -> impl Iterator<Item = (TicketView<'a>, &'a Performance)> + use<'a> {
+        let record = self.record;
+        let state = self.state;
+        record.held.iter().filter_map(move |held| {
+            let entry = state.catalog.performance_entry(held.performance)?;
+            if entry.production != production
+                || entry.performance.starts_at() <= after
+                || record.has_attended(held.performance)
+            {
+                return None;
+            }
+            Some((TicketView::at(state, held.ticket)?, &entry.performance))
+        })
+    }
     /// Whether they attended the performance at this catalog position.
     pub(crate) fn attended_at(&self, performance: PerformanceIdx) -> bool {
         self.record.has_attended(performance)

@@ -475,8 +475,10 @@ impl Memory {
             }
             None => self.normalize(&order.buyer, ev, "order.buyer", today)?,
         };
-        let mut planned: Vec<(PerformanceIdx, Option<NormalizedSignals>)> =
-            Vec::with_capacity(order.tickets.len());
+        // Most orders are of one or two tickets: planned, and their holders kept, in
+        // place rather than in two allocations per order.
+        let mut planned: SmallVec<[(PerformanceIdx, Option<NormalizedSignals>); 2]> =
+            SmallVec::with_capacity(order.tickets.len());
         // Only an order of several tickets can repeat one. A small order (nearly all of
         // them) is searched in place; a large one through a set, so that a hostile order
         // of thousands of tickets is not searched in quadratic time.
@@ -572,7 +574,8 @@ impl Memory {
             )
             .unwrap_or(Handle::MAX);
         let mut participants = Vec::new();
-        let mut holders = Vec::with_capacity(planned.len());
+        let mut holders: SmallVec<[(PatronId, PerformanceIdx); 4]> =
+            SmallVec::with_capacity(planned.len());
         let mut amount: SmallVec<[Money; 1]> = SmallVec::new();
         for (ticket, (performance, holder)) in order.tickets.iter().zip(planned) {
             let holder_id = match holder {
@@ -709,7 +712,7 @@ impl Memory {
             ticket.performance,
         );
         let (order, seat) = (
-            self.state.orders.key(ticket.order).map(OrderId::new),
+            self.state.orders.key(ticket.order).map(OrderId::from),
             ticket.seat.clone(),
         );
         let replayed_scan = scan
@@ -854,7 +857,7 @@ impl Memory {
         }
         let refunded: Vec<TicketId> = refunded_handles
             .iter()
-            .filter_map(|&handle| self.state.tickets.key(handle).map(TicketId::new))
+            .filter_map(|&handle| self.state.tickets.key(handle).map(TicketId::from))
             .collect();
         // A stated amount replaces the ticket prices, but only for tickets this event
         // really refunded: a re-sent refund returns nothing twice.
@@ -1353,21 +1356,30 @@ impl Memory {
         let limits = &self.limits;
         let profile = &mut record.profile;
         let mut learned = false;
+        // Whether the limits refused a name or identifier the profile does not have:
+        // noted as they are tried, rather than looked for again afterwards.
+        let mut refused = false;
         if let Some(name) = signals.name()
-            && profile.names.len() < limits.max_names_per_patron()
             && !profile.names.iter().any(|n| n.same_keys(name))
         {
-            push_exact(&mut profile.names, name.clone());
-            learned = true;
+            if profile.names.len() < limits.max_names_per_patron() {
+                push_exact(&mut profile.names, name.clone());
+                learned = true;
+            } else {
+                refused = true;
+            }
         }
         let mut new_identifiers: SmallVec<[&crate::Identifier; 4]> = SmallVec::new();
         for identifier in signals.identifiers() {
-            if profile.identifiers.len() < limits.max_identifiers_per_patron()
-                && !profile.identifiers.contains(identifier)
-            {
+            if profile.identifiers.contains(identifier) {
+                continue;
+            }
+            if profile.identifiers.len() < limits.max_identifiers_per_patron() {
                 push_exact(&mut profile.identifiers, identifier.clone());
                 new_identifiers.push(identifier);
                 learned = true;
+            } else {
+                refused = true;
             }
         }
         let address = signals.address();
@@ -1392,13 +1404,7 @@ impl Memory {
         // by the limits must not make the patron a candidate for it, nor let a flood of
         // junk grow the index.
         let kept_name = |name: &crate::PersonName| profile.names.iter().any(|n| n.same_keys(name));
-        let refused_some = learned
-            && (signals.name().is_some_and(|name| !kept_name(name))
-                || signals
-                    .identifiers()
-                    .iter()
-                    .any(|i| !profile.identifiers.contains(i)));
-        let trimmed = refused_some.then(|| {
+        let trimmed = (learned && refused).then(|| {
             NormalizedSignals::from_parts(
                 signals.name().filter(|name| kept_name(name)).cloned(),
                 signals
@@ -1443,7 +1449,10 @@ impl Memory {
                 .is_some_and(|view| index.current_comparison_keys(&view).is_some())
         };
         if learned || changed || !current() {
-            let known = known.unwrap_or_else(|| hints.known_sounds());
+            let known = match known {
+                Some(known) => hints.with_street(known),
+                None => hints.known_sounds(),
+            };
             state.refresh_comparison_keys_with(id, &known);
         }
         learned || changed
@@ -1580,7 +1589,11 @@ impl Memory {
             return;
         }
         let before = out.fired.len();
-        self.engine.admit(proposal, &mut self.state.ledger, out);
+        // Most events make no rule propose anything: nothing to admit (but a journal
+        // still notes that nothing fired).
+        if !proposal.is_empty() {
+            self.engine.admit(proposal, &mut self.state.ledger, out);
+        }
         self.note_fired(&out.fired[before..]);
     }
 
@@ -1594,7 +1607,9 @@ impl Memory {
             return;
         };
         let before = out.fired.len();
-        self.engine.admit(proposal, &mut self.state.ledger, out);
+        if !proposal.is_empty() {
+            self.engine.admit(proposal, &mut self.state.ledger, out);
+        }
         self.note_fired(&out.fired[before..]);
         self.reschedule(patron, now, handled);
     }

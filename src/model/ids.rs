@@ -130,7 +130,9 @@ macro_rules! vendor_id {
 
         impl From<&str> for $name {
             fn from(id: &str) -> Self {
-                Self::new(id)
+                // Straight into the shared copy: through a `String` first would allocate
+                // twice and copy twice.
+                Self(Arc::from(id))
             }
         }
 
@@ -338,6 +340,12 @@ pub(crate) fn check_vendor_id(id: &str) -> Result<(), crate::normalize::Rejectio
         return Err(Rejection::TooLong {
             max_bytes: MAX_ID_BYTES,
         });
+    }
+    // Every event checks a few ids, nearly always printable ASCII: one pass over the
+    // bytes tells (no space, control or non-ASCII byte), and anything else is read by
+    // character.
+    if !id.is_empty() && !id.bytes().any(|b| b <= b' ' || b >= 0x7f) {
+        return Ok(());
     }
     if id.trim().is_empty() {
         return Err(Rejection::Empty);
@@ -1075,6 +1083,54 @@ impl<'de: 'a, 'a> Deserialize<'de> for IdText<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The byte-wise reading of printable ASCII ids answers as reading them by character
+    /// does.
+    #[test]
+    fn ascii_ids_are_checked_as_characters_are() {
+        let by_chars = |id: &str| {
+            use crate::normalize::Rejection;
+            if id.len() > MAX_ID_BYTES {
+                Err(Rejection::TooLong {
+                    max_bytes: MAX_ID_BYTES,
+                })
+            } else if id.trim().is_empty() {
+                Err(Rejection::Empty)
+            } else {
+                match id.chars().position(char::is_control) {
+                    Some(position) => Err(Rejection::ControlCharacter { position }),
+                    None => Ok(()),
+                }
+            }
+        };
+        let mut ids: Vec<String> = [
+            "",
+            " ",
+            "\t",
+            " \r\n\x0b\x0c ",
+            "o-1",
+            " o-1 ",
+            "a\tb",
+            "a\x7fb",
+            "\x00",
+            "ab\x1f",
+            "é",
+            "\u{85}",
+            " \u{a0} ",
+            "t-\u{85}",
+            "\u{2028}",
+            "x\u{9f}",
+        ]
+        .iter()
+        .map(|id| (*id).to_owned())
+        .collect();
+        ids.extend((0..=127u8).map(|b| format!("k{}", char::from(b))));
+        ids.extend((0..=127u8).map(|b| char::from(b).to_string()));
+        ids.push("x".repeat(MAX_ID_BYTES + 1));
+        for id in &ids {
+            assert_eq!(check_vendor_id(id), by_chars(id), "{id:?}");
+        }
+    }
 
     #[test]
     fn compact_patron_ids_save_as_patron_ids_and_refuse_what_does_not_fit() {

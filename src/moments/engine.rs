@@ -212,6 +212,11 @@ impl Proposal {
         Some((self.patron?, self.now?))
     }
 
+    /// Whether admitting it would fire and silence nothing: no rule proposed anything.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.candidates.is_empty() && self.silenced.is_empty()
+    }
+
     /// What asking rules that propose nothing gives for `patron` at `now`: admitting it
     /// fires nothing (a journal replay that knows no rule proposed skips asking them).
     pub(crate) fn nothing_for(patron: PatronId, now: DateTime<Utc>) -> Proposal {

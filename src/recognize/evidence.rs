@@ -142,12 +142,6 @@ impl Evidence {
     pub fn new() -> Self {
         Self::default()
     }
-    /// No evidence yet, with room for `items` comparisons.
-    pub(crate) fn with_capacity(items: usize) -> Self {
-        Self {
-            items: SmallVec::with_capacity(items),
-        }
-    }
     /// Adds a comparison.
     pub fn push(&mut self, item: EvidenceItem) {
         self.items.push(item);

@@ -184,17 +184,16 @@ impl MomentRule for RepeatProduction {
                 ..
             } => {
                 let production = ticket.production();
-                let visits = patron.visits_to_at(ticket.production_idx);
                 let here = ticket.performance().starts_at();
+                // Most scans find no later ticket for the production: the visits are
+                // decoded only for one that does.
                 let mut later: Vec<_> = patron
-                    .unused_tickets()
-                    .filter_map(|t| Some((t, t.performance()?)))
-                    .filter(|(_, p)| {
-                        p.production() == production.id()
-                            && p.starts_at() > here
-                            && !patron.attended(p.id().as_str())
-                    })
+                    .unused_tickets_later_in(ticket.production_idx, here)
                     .collect();
+                if later.is_empty() {
+                    return;
+                }
+                let visits = patron.visits_to_at(ticket.production_idx);
                 later.sort_by_key(|(t, p)| (p.starts_at(), t.id()));
                 later.dedup_by(|a, b| a.1.id() == b.1.id());
                 for (k, (t, p)) in later.iter().enumerate() {

@@ -150,6 +150,7 @@ pub(crate) fn address_similarity(a: &str, b: &str) -> f64 {
 /// compared with many others: [`PreparedStreet::similarity`] answers exactly as
 /// [`address_similarity`] with this line first, without reading this line again.
 // No `Debug` derive: it holds personal data.
+#[derive(Clone)]
 pub(crate) struct PreparedStreet {
     /// The lowercased line the pieces point into.
     line: [u8; MAX_LINE],
@@ -242,6 +243,19 @@ impl PreparedStreet {
         let mut buf = [0u8; MAX_LINE];
         let other = Tokens::read(lowercase(other, &mut buf));
         similarity(&self.tokens(), &other)
+    }
+
+    /// Hands `with` this line's words and numbers, as [`read_street`] hands them for
+    /// the line this was prepared from, without reading the line again.
+    pub(crate) fn with_read<R>(&self, with: impl FnOnce(&[&str], &[(&str, &str)]) -> R) -> R {
+        let tokens = self.tokens();
+        let read = tokens.numbers();
+        let mut numbers = [("", ""); MAX_NUMBERS];
+        for (slot, number) in numbers.iter_mut().zip(read.iter()) {
+            *slot = (number.main, number.suffix);
+        }
+        let count = read.len();
+        with(tokens.words(), numbers.get(..count).unwrap_or_default())
     }
 
     /// This line's words and numbers, put together once for comparing with many lines

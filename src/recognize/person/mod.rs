@@ -3091,10 +3091,13 @@ fn propose<'a>(
 /// names needs again: each name's sounds and its first word's nickname table entry, as
 /// far as recognition needed them. The write path hands them from recognition to the
 /// blocking keys and comparison block of the patron it files the signals under.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct NameHints<'a> {
     given: Option<NameHint<'a>>,
     family: Option<NameHint<'a>>,
+    /// The signals' street line, and what reading it for comparisons gave (when
+    /// recognition compared streets): the comparison block writes what reading gives.
+    street: Option<(&'a str, compare::PreparedStreet)>,
 }
 
 /// What [`NameHints`] keeps for one name.
@@ -3130,7 +3133,7 @@ impl<'a> NameHint<'a> {
 impl<'a> NameHints<'a> {
     /// The names' sounds and table entry, as a comparison block takes them, where the
     /// hints know the sounds (the rest is worked out there as before).
-    pub(crate) fn known_sounds(&self) -> KnownSounds<'a> {
+    pub(crate) fn known_sounds(&self) -> KnownSounds<'_> {
         let known = |hint: &NameHint<'a>| {
             hint.sounds
                 .is_some()
@@ -3145,6 +3148,23 @@ impl<'a> NameHints<'a> {
                 let side = known(hint)?;
                 Some((hint.key, side.sound()))
             }),
+            street: self.street(),
+        }
+    }
+}
+
+impl NameHints<'_> {
+    /// The street line recognition read, with what reading it gave.
+    fn street(&self) -> Option<(&str, &compare::PreparedStreet)> {
+        self.street.as_ref().map(|(line, read)| (*line, read))
+    }
+
+    /// `known` (the sounds filing the names' blocking keys worked out), with the street
+    /// line recognition read.
+    pub(crate) fn with_street<'k>(&'k self, known: KnownSounds<'k>) -> KnownSounds<'k> {
+        KnownSounds {
+            street: self.street(),
+            ..known
         }
     }
 }
@@ -3160,6 +3180,13 @@ impl Prepared<'_> {
         if std::ptr::eq(self.side.signals, signals) {
             hints.given = NameHint::of(signals.given_key(), self.side.given.as_ref());
             hints.family = NameHint::of(signals.family_key(), self.side.family.as_ref());
+            // Only a line comparisons read already: reading it for this is no saving.
+            hints.street = signals.address().street().zip(
+                self.side
+                    .comparing
+                    .get()
+                    .and_then(|comparing| comparing.street.clone()),
+            );
         }
     }
 }
@@ -3232,6 +3259,7 @@ fn name_keys_of_sides<'a>(
     KnownSounds {
         given: given.map(|g| (g.key, g.sound(), g.nicknames())),
         family: family.map(|f| (f.key, f.sound())),
+        street: None,
     }
 }
 
@@ -3629,6 +3657,7 @@ mod tests {
             f(&NameHints {
                 given: NameHint::of(signals.given_key(), side.given.as_ref()),
                 family: NameHint::of(signals.family_key(), side.family.as_ref()),
+                street: None,
             });
         };
         let other = signals(Some("ursula"), Some("garcia lopez"), None, birth);

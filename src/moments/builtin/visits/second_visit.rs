@@ -2,9 +2,10 @@
 
 use chrono::{DateTime, Utc};
 
-use super::booked::{self, Booking, add_months, day, month};
+use super::booked::{self, Booking, add_months, month};
 use crate::model::catalog::Performance;
 use crate::moments::builtin::GREETING;
+use crate::moments::builtin::{push_decimal, short_date};
 use crate::moments::{
     Action, Moment, MomentKind, MomentRule, Policy, Priority, RuleContext, Trigger, TriggerKinds,
 };
@@ -143,20 +144,37 @@ impl SecondVisit {
         let title = ctx.catalog().production_of(first).map_or("", |p| p.title());
         let first_at = first.starts_at();
         let days = (this.starts_at().date_naive() - first_at.date_naive()).num_days();
+        // Written piece by piece into strings of about their size: the formatting
+        // machinery cost more than the rest of the rule on every second visit.
+        use std::fmt::Write as _;
+        let mut message = String::with_capacity(title.len() + 48);
+        message.push_str("2nd visit — first came to ");
+        message.push_str(title);
+        message.push_str(" in ");
+        // Writing into a string cannot fail.
+        let _ = write!(message, "{}", month(first_at));
+        let first_id = first.id().as_str();
+        let mut explanation = String::with_capacity(title.len() + first_id.len() + 96);
+        explanation.push_str("one performance attended before: ");
+        explanation.push_str(title);
+        explanation.push_str(" (");
+        explanation.push_str(first_id);
+        explanation.push_str(") on ");
+        short_date(first_at.date_naive()).push_to(&mut explanation);
+        explanation.push_str("; this one is ");
+        match u32::try_from(days) {
+            Ok(days) => push_decimal(&mut explanation, days),
+            Err(_) => {
+                let _ = write!(explanation, "{days}");
+            }
+        }
+        explanation.push_str(" day(s) later, within ");
+        push_decimal(&mut explanation, self.within_months);
+        explanation.push_str(" month(s)");
         let moment = booking
-            .moment(
-                MomentKind::Welcome,
-                action,
-                format!("2nd visit — first came to {title} in {}", month(first_at)),
-            )
+            .moment(MomentKind::Welcome, action, message)
             .with_priority(PRIORITY)
-            .explain(format!(
-                "one performance attended before: {title} ({}) on {}; this one is {days} \
-                 day(s) later, within {} month(s)",
-                first.id(),
-                day(first_at),
-                self.within_months,
-            ));
+            .explain(explanation);
         Some(moment)
     }
 }
