@@ -2453,8 +2453,8 @@ fn a_patron_found_by_strong_keys_is_scored_ahead_of_many_loose_namesakes() {
             Signals::new()
                 .given_name(given)
                 .family_name("Oyelaran")
-                .postcode(&format!("N{} 7QX", i + 1))
-                .email(&format!("m{i}.oy@example.net")),
+                .postcode(format!("N{} 7QX", i + 1))
+                .email(format!("m{i}.oy@example.net")),
         ));
     }
     namesakes.sort();
