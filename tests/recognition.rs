@@ -2487,3 +2487,53 @@ fn a_country_the_patron_never_gave_counts_against_a_link_on_names() {
     let never_said = recognize(&memory, at_the_box_office("AT"));
     assert_eq!(compared(&never_said, Field::Postcode).1, Agreement::Missing);
 }
+
+#[test]
+fn a_patron_found_by_strong_keys_is_scored_ahead_of_many_loose_namesakes() {
+    let mut memory = memory();
+    let margaret = seed(
+        &mut memory,
+        "margaret",
+        Signals::new()
+            .given_name("Margaret")
+            .family_name("Oyelaran")
+            .birth_date(date(1950, 1, 2))
+            .postcode("SW1A 1AA")
+            .email("margaret.oyelaran@example.org"),
+    );
+    // Newer namesakes of the same family and initial, each filed under that loose key
+    // alone: more than memory would ever score.
+    let mut namesakes = Vec::new();
+    for (i, given) in [
+        "Mary", "Maria", "Martha", "Mia", "Mabel", "Maeve", "Magda", "Mandy", "Mira", "Moira",
+        "Muriel", "Myra", "Milly", "Maud",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        namesakes.push(seed(
+            &mut memory,
+            &format!("namesake-{i}"),
+            Signals::new()
+                .given_name(given)
+                .family_name("Oyelaran")
+                .postcode(format!("N{} 7QX", i + 1))
+                .email(format!("m{i}.oy@example.net")),
+        ));
+    }
+    namesakes.sort();
+    namesakes.dedup();
+    assert_eq!(namesakes.len(), 14, "the namesakes are separate patrons");
+    assert!(!namesakes.contains(&margaret));
+    // A new e-mail: only her name, birth date and postcode find her, under several keys.
+    let seen = recognize(
+        &memory,
+        Signals::new()
+            .given_name("Margaret")
+            .family_name("Oyelaran")
+            .birth_date(date(1950, 1, 2))
+            .postcode("SW1A 1AA")
+            .email("maggie.o@example.com"),
+    );
+    assert_eq!(seen.known_patron(), Some(margaret), "{}", seen.explain());
+}
