@@ -48,9 +48,7 @@ fn parse_options() -> Result<Options, String> {
         let mut value = || args.next().ok_or(format!("{flag} needs a value"));
         match flag.as_str() {
             "--persons" => {
-                options.persons = value()?
-                    .parse()
-                    .map_err(|e| format!("--persons: {e}"))?
+                options.persons = value()?.parse().map_err(|e| format!("--persons: {e}"))?
             }
             "--rounds" => {
                 options.rounds = value()?.parse().map_err(|e| format!("--rounds: {e}"))?
