@@ -759,8 +759,9 @@ impl Shortcut<'_, '_> {
     /// scoring them would.)
     ///
     /// `None` when it does not settle the record; the holder's evidence is then kept for
-    /// [`decide`](Self::decide).
-    pub(crate) fn settle(&mut self) -> Option<Recognition> {
+    /// [`decide`](Self::decide). Otherwise the holder and the bound, for
+    /// [`into_known_alone`](Self::into_known_alone) to take the evidence where it is.
+    pub(crate) fn settle(&mut self) -> Option<(PatronId, f64)> {
         let most = match self.nobody_competes() {
             Some(most) => most,
             None if self.names_capped => {
@@ -769,13 +770,15 @@ impl Shortcut<'_, '_> {
             }
             None => return None,
         };
-        let holder = self.holder?;
-        // Taken straight into the recognition: through a local, the list was copied twice.
-        Some(Recognition::known_alone(
-            holder,
-            std::mem::take(&mut self.evidence),
-            most,
-        ))
+        Some((self.holder?, most))
+    }
+
+    /// The recognition of a record [settled](Self::settle) alone: the holder known with
+    /// its evidence, `others_at_most` in place of the runner-up. The shortcut is used up,
+    /// so its evidence moves once, straight into the recognition (taking it out first
+    /// copied the list twice and wrote an empty one back).
+    pub(crate) fn into_known_alone(self, holder: PatronId, others_at_most: f64) -> Recognition {
+        Recognition::known_alone(holder, self.evidence, others_at_most)
     }
 
     /// Decides among the candidates recognition would score, when none of the others can
@@ -1269,12 +1272,15 @@ impl<'a> SignalSide<'a> {
     /// See [`SignalSide::mailbox_years`](#structfield.mailbox_years).
     fn mailbox_years(&self) -> &[Option<u8>] {
         self.mailbox_years.get_or_init(|| {
-            self.signals
-                .identifiers()
-                .iter()
-                .filter(|i| i.kind() == IdentifierKind::Email)
-                .map(|i| mailbox_year(i.value()))
-                .collect()
+            // Pushed one by one: collecting through the filter goes through a generic
+            // extend, which costs more than the one e-mail a record usually has.
+            let mut years = SmallVec::new();
+            for identifier in self.signals.identifiers() {
+                if identifier.kind() == IdentifierKind::Email {
+                    years.push(mailbox_year(identifier.value()));
+                }
+            }
+            years
         })
     }
 
@@ -1334,12 +1340,14 @@ impl<'a> SignalSide<'a> {
     /// The e-mail signals, prepared (see [`EmailSide`]).
     fn emails(&self) -> &[EmailSide<'a>] {
         self.emails.get_or_init(|| {
-            self.signals
-                .identifiers()
-                .iter()
-                .filter(|i| i.kind() == IdentifierKind::Email)
-                .map(|identifier| EmailSide::new(identifier, self))
-                .collect()
+            // Pushed one by one, as the years are (see `mailbox_years`).
+            let mut emails = SmallVec::new();
+            for identifier in self.signals.identifiers() {
+                if identifier.kind() == IdentifierKind::Email {
+                    emails.push(EmailSide::new(identifier, self));
+                }
+            }
+            emails
         })
     }
 }
