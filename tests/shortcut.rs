@@ -761,7 +761,10 @@ fn a_record_with_a_street_is_never_settled_alone() {
         .email("ines.marchetti@example.org")
         .street("14 Quayside Row")
         .postcode("NE1 3DX");
-    observe_all([&mut shortcut, &mut everyone], &[with_street.clone()]);
+    observe_all(
+        [&mut shortcut, &mut everyone],
+        std::slice::from_ref(&with_street),
+    );
     let housed = same_decision(&shortcut, &everyone, &with_street);
     assert!(housed.known_patron().is_some(), "{}", housed.explain());
     assert_eq!(others_at_most(&housed), None, "{}", housed.explain());
