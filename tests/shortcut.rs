@@ -747,3 +747,32 @@ fn a_runner_up_sharing_only_the_names_with_the_record_is_not_merged_on_it() {
         "not merged on a record that only shares the names with one of them"
     );
 }
+
+#[test]
+fn a_record_with_a_street_is_never_settled_alone() {
+    // Someone else at the record's street could make a household whatever their names,
+    // so a record with a street line is decided among its candidates, never settled
+    // before they are looked up; the same record without the street is settled alone.
+    // Both decide as scoring everyone does.
+    let (mut shortcut, mut everyone) = with_and_without_shortcut();
+    let with_street = Signals::new()
+        .given_name("Ines")
+        .family_name("Marchetti")
+        .email("ines.marchetti@example.org")
+        .street("14 Quayside Row")
+        .postcode("NE1 3DX");
+    observe_all(
+        [&mut shortcut, &mut everyone],
+        std::slice::from_ref(&with_street),
+    );
+    let housed = same_decision(&shortcut, &everyone, &with_street);
+    assert!(housed.known_patron().is_some(), "{}", housed.explain());
+    assert_eq!(others_at_most(&housed), None, "{}", housed.explain());
+    let names_and_mailbox = Signals::new()
+        .given_name("Ines")
+        .family_name("Marchetti")
+        .email("ines.marchetti@example.org");
+    let settled = same_decision(&shortcut, &everyone, &names_and_mailbox);
+    assert_eq!(settled.known_patron(), housed.known_patron());
+    assert!(others_at_most(&settled).is_some(), "{}", settled.explain());
+}

@@ -214,13 +214,8 @@ impl Memory {
         // Not screened: a record settled alone names no runner-up, duplicate or household,
         // so there is nobody to keep out (and screening it cost a copy of the whole
         // recognition).
-        if let Some(known) = shortcut.settle() {
-            debug_assert!(matches!(
-                &known,
-                Recognition::Known { runner_up: None, duplicates, household, .. }
-                    if duplicates.is_empty() && household.is_empty()
-            ));
-            return known;
+        if let Some((holder, most)) = shortcut.settle() {
+            return shortcut.into_known_alone(holder, most);
         }
         self.recognize_by_scoring(signals, Some((person, &prepared, &mut shortcut)))
     }

@@ -411,7 +411,6 @@ impl PersonMatcher {
     /// them; with the names swapped too unless `swappable` is false (nobody it bounds can
     /// compare that way).
     fn most_for_names(&self, prepared: &Prepared<'_>, swappable: bool) -> f64 {
-        let signals = prepared.side.signals;
         // An exact match weighs what the name's frequency gives it, even for a name nobody
         // is filed under (memory restored from a snapshot taken with other strategies
         // lacks those keys, yet compares names all the same).
@@ -419,7 +418,7 @@ impl PersonMatcher {
             let exact = self.exact_frequency_weight(field, tag, value, prepared);
             self.most_inexact(field).max(exact)
         };
-        let (given, family) = (signals.given_key(), signals.family_key());
+        let (given, family) = (prepared.side.given_key(), prepared.side.family_key());
         let in_place = given.map_or(0.0, |g| name(Field::GivenName, GIVEN_TAG, g))
             + family.map_or(0.0, |f| name(Field::FamilyName, FAMILY_TAG, f));
         // People swap names on forms: the family name compared with a given name, and the
@@ -437,14 +436,14 @@ impl PersonMatcher {
     /// names swapped: the swap at the most any name's frequency can give it (a rare
     /// name's cap), never less than the exact bound.
     fn most_for_names_capped(&self, prepared: &Prepared<'_>) -> f64 {
-        let signals = prepared.side.signals;
+        let side = &prepared.side;
         let at_cap = |field: Field| {
             let exact =
                 self.bits(field, Level::Exact).unwrap_or(0.0) + self.most_above_exact(field);
             self.most_inexact(field).max(exact)
         };
         let in_place = self.most_for_names(prepared, false);
-        match (signals.given_key(), signals.family_key()) {
+        match (side.given_key(), side.family_key()) {
             (Some(_), Some(_)) => {
                 in_place.max(at_cap(Field::GivenName) + at_cap(Field::FamilyName))
             }
@@ -465,7 +464,7 @@ impl PersonMatcher {
         } else if prepared.side.has_mailbox_year() {
             total += self.mailbox_year_bits();
         }
-        if let Some(postcode) = signals.address().postcode() {
+        if let Some(postcode) = prepared.side.postcode_key() {
             total += self
                 .most_inexact(Field::Postcode)
                 .max(self.exact_frequency_weight(
@@ -511,8 +510,7 @@ impl PersonMatcher {
         thresholds: &Thresholds,
         patrons: usize,
     ) {
-        let signals = prepared.side.signals;
-        prepared.look_up_staged(|| self.could_settle_early(signals, thresholds, patrons));
+        prepared.look_up_staged(|side| self.could_settle_early(side, thresholds, patrons));
     }
 
     /// Whether bounds alone might settle a record with these signals, judged before any
@@ -527,14 +525,15 @@ impl PersonMatcher {
     /// this needs the candidates anyway and its lookups should overlap.
     fn could_settle_early(
         &self,
-        signals: &NormalizedSignals,
+        side: &SignalSide<'_>,
         thresholds: &Thresholds,
         patrons: usize,
     ) -> bool {
-        if signals.address().street().is_some() {
+        let signals = side.signals;
+        if side.street_line.is_some() {
             return false;
         }
-        if signals.birth_date().is_none() && signals.address().postcode().is_none() {
+        if signals.birth_date().is_none() && side.postcode_key().is_none() {
             // Only the margin can stop the holder, and it depends on their score.
             return true;
         }
@@ -548,8 +547,8 @@ impl PersonMatcher {
             self.most_inexact(field).max(exact)
         };
         let names = [
-            (signals.given_key(), Field::GivenName),
-            (signals.family_key(), Field::FamilyName),
+            (side.given_key(), Field::GivenName),
+            (side.family_key(), Field::FamilyName),
         ];
         let mut most: f64 = names
             .iter()
@@ -558,10 +557,10 @@ impl PersonMatcher {
             .sum();
         if signals.birth_date().is_some() {
             most += most_exact_or_not(Field::BirthDate, false);
-        } else if has_mailbox_year(signals) {
+        } else if side.has_mailbox_year() {
             most += self.mailbox_year_bits();
         }
-        if signals.address().postcode().is_some() {
+        if side.postcode_key().is_some() {
             most += most_exact_or_not(Field::Postcode, true);
         }
         for (kind, field) in [
@@ -747,15 +746,15 @@ impl Shortcut<'_, '_> {
     /// duplicate or a runner-up merged by its profile, however close their names and
     /// near misses bring them. With them, the bound must stay under both thresholds.
     fn nobody_competes(&self) -> Option<f64> {
-        let signals = self.prepared.side.signals;
-        if self.holder.is_none() || signals.address().street().is_some() {
+        let side = &self.prepared.side;
+        if self.holder.is_none() || side.street_line.is_some() {
             return None;
         }
         let most = self
             .matcher
             .most_without_identifiers(self.prepared, self.names);
         let could_agree_exactly =
-            signals.birth_date().is_some() || signals.address().postcode().is_some();
+            side.signals.birth_date().is_some() || side.postcode_key().is_some();
         let no_runner_up_merge =
             !could_agree_exactly || most + Self::SLACK < self.runner_up_merge_at;
         (self.outscores(most, could_agree_exactly) && no_runner_up_merge).then_some(most)
@@ -772,8 +771,9 @@ impl Shortcut<'_, '_> {
     /// scoring them would.)
     ///
     /// `None` when it does not settle the record; the holder's evidence is then kept for
-    /// [`decide`](Self::decide).
-    pub(crate) fn settle(&mut self) -> Option<Recognition> {
+    /// [`decide`](Self::decide). Otherwise the holder and the bound, for
+    /// [`into_known_alone`](Self::into_known_alone) to take the evidence where it is.
+    pub(crate) fn settle(&mut self) -> Option<(PatronId, f64)> {
         let most = match self.nobody_competes() {
             Some(most) => most,
             None if self.names_capped => {
@@ -782,13 +782,15 @@ impl Shortcut<'_, '_> {
             }
             None => return None,
         };
-        let holder = self.holder?;
-        // Taken straight into the recognition: through a local, the list was copied twice.
-        Some(Recognition::known_alone(
-            holder,
-            std::mem::take(&mut self.evidence),
-            most,
-        ))
+        Some((self.holder?, most))
+    }
+
+    /// The recognition of a record [settled](Self::settle) alone: the holder known with
+    /// its evidence, `others_at_most` in place of the runner-up. The shortcut is used up,
+    /// so its evidence moves once, straight into the recognition (taking it out first
+    /// copied the list twice and wrote an empty one back).
+    pub(crate) fn into_known_alone(self, holder: PatronId, others_at_most: f64) -> Recognition {
+        Recognition::known_alone(holder, self.evidence, others_at_most)
     }
 
     /// Decides among the candidates recognition would score, when none of the others can
@@ -1185,6 +1187,10 @@ struct SignalSide<'a> {
     mailbox_years: std::cell::OnceCell<SmallVec<[Option<u8>; 1]>>,
     /// The postcode read once: every candidate's postcodes are compared with it.
     postcode: Option<compare::PreparedPostcode<'a>>,
+    /// The signals' postcode and street line, read once: the signals keep their parts
+    /// packed, and the bounds and weights ask for them often.
+    postcode_key: Option<&'a str>,
+    street_line: Option<&'a str>,
 }
 
 /// The part of [`SignalSide`] only inexact comparisons read.
@@ -1243,6 +1249,8 @@ struct NameLetters {
 
 impl<'a> SignalSide<'a> {
     fn new(signals: &'a NormalizedSignals) -> Self {
+        let address = signals.address();
+        let postcode_key = address.postcode();
         Self {
             signals,
             given: signals.given_key().map(NameSide::new),
@@ -1252,26 +1260,45 @@ impl<'a> SignalSide<'a> {
             name_letters: std::cell::OnceCell::new(),
             household_mailbox: std::cell::OnceCell::new(),
             mailbox_years: std::cell::OnceCell::new(),
-            postcode: signals
-                .address()
-                .postcode()
-                .map(compare::PreparedPostcode::new),
+            postcode: postcode_key.map(compare::PreparedPostcode::new),
+            postcode_key,
+            street_line: address.street(),
         }
+    }
+
+    /// The signals' folded given name (the one [`NameSide`] compares).
+    fn given_key(&self) -> Option<&'a str> {
+        self.given.as_ref().map(|name| name.key)
+    }
+
+    /// The signals' folded family name (the one [`NameSide`] compares).
+    fn family_key(&self) -> Option<&'a str> {
+        self.family.as_ref().map(|name| name.key)
+    }
+
+    /// The signals' postcode, normalized.
+    fn postcode_key(&self) -> Option<&'a str> {
+        self.postcode_key
     }
 
     /// See [`SignalSide::mailbox_years`](#structfield.mailbox_years).
     fn mailbox_years(&self) -> &[Option<u8>] {
         self.mailbox_years.get_or_init(|| {
-            self.signals
-                .identifiers()
-                .iter()
-                .filter(|i| i.kind() == IdentifierKind::Email)
-                .map(|i| mailbox_year(i.value()))
-                .collect()
+            // Pushed one by one: collecting through the filter goes through a generic
+            // extend, which costs more than the one e-mail a record usually has.
+            let mut years = SmallVec::new();
+            for identifier in self.signals.identifiers() {
+                if identifier.kind() == IdentifierKind::Email {
+                    years.push(mailbox_year(identifier.value()));
+                }
+            }
+            years
         })
     }
 
-    /// [`has_mailbox_year`] of the signals, from the years read once.
+    /// Whether a record without a birth date could still compare on one: a mailbox of
+    /// its ends in two digits, to be read as a birth year (see [`Level::MailboxYear`]),
+    /// from the years read once.
     fn has_mailbox_year(&self) -> bool {
         self.mailbox_years().iter().any(Option::is_some)
     }
@@ -1285,7 +1312,7 @@ impl<'a> SignalSide<'a> {
 
     /// The street line read once (see [`Comparing`]).
     fn street(&self) -> Option<&compare::PreparedStreet> {
-        self.signals.address().street()?;
+        self.street_line?;
         self.comparing().street.as_ref()
     }
 
@@ -1325,12 +1352,14 @@ impl<'a> SignalSide<'a> {
     /// The e-mail signals, prepared (see [`EmailSide`]).
     fn emails(&self) -> &[EmailSide<'a>] {
         self.emails.get_or_init(|| {
-            self.signals
-                .identifiers()
-                .iter()
-                .filter(|i| i.kind() == IdentifierKind::Email)
-                .map(|identifier| EmailSide::new(identifier, self))
-                .collect()
+            // Pushed one by one, as the years are (see `mailbox_years`).
+            let mut emails = SmallVec::new();
+            for identifier in self.signals.identifiers() {
+                if identifier.kind() == IdentifierKind::Email {
+                    emails.push(EmailSide::new(identifier, self));
+                }
+            }
+            emails
         })
     }
 }
@@ -1565,8 +1594,8 @@ impl<'a> Prepared<'a> {
     /// the blocking keys only if the shortcut does not settle it
     /// ([`candidates`](Self::candidates)). Otherwise the blocking keys are looked up
     /// now, with the counts, in one batch.
-    fn look_up_staged(&mut self, could_settle: impl FnOnce() -> bool) {
-        if self.holder.is_some() && could_settle() {
+    fn look_up_staged(&mut self, could_settle: impl FnOnce(&SignalSide<'a>) -> bool) {
+        if self.holder.is_some() && could_settle(&self.side) {
             self.look_up(None);
         } else {
             let mut keys = BlockingKeys::default();
@@ -1614,12 +1643,12 @@ impl<'a> Prepared<'a> {
     /// The counts of the signals' own names and postcode looked up, and, given candidate
     /// keys, the patrons filed under them (candidates proposed).
     fn look_up(&mut self, keys: Option<&BlockingKeys>) {
-        let (signals, index) = (self.side.signals, self.index);
+        let index = self.index;
         // The candidates' blocking keys and the keys whose counts weigh exact matches on
         // the signals' own values are looked up in one batch, so that all their cache
         // misses overlap: nearly every recognition needs both.
         let candidate_keys = keys.map_or(0, |keys| keys.as_slice().len());
-        let (given, family) = (signals.given_key(), signals.family_key());
+        let (given, family) = (self.side.given_key(), self.side.family_key());
         // Names swapped only weigh in when someone holds the record's identifiers (the
         // shortcut's bound on names): a stranger counts them only if scoring needs them,
         // and a record the holder may settle only if the bound at the names' cap does
@@ -1633,7 +1662,7 @@ impl<'a> Prepared<'a> {
         let counted = [
             (GIVEN_TAG, given),
             (FAMILY_TAG, family),
-            (POSTCODE_TAG, signals.address().postcode()),
+            (POSTCODE_TAG, self.side.postcode_key()),
             (GIVEN_TAG, family.filter(|_| held)),
             (FAMILY_TAG, given.filter(|_| held)),
         ];
@@ -1700,8 +1729,7 @@ impl<'a> Prepared<'a> {
         let Some(holder) = self.holder else {
             return false;
         };
-        let signals = self.side.signals;
-        if signals.given_key().is_none() || signals.family_key().is_none() {
+        if self.side.given_key().is_none() || self.side.family_key().is_none() {
             // Swapping only counts when both names are given.
             return true;
         }
@@ -1714,10 +1742,13 @@ impl<'a> Prepared<'a> {
     /// given name as a family name, looked up now unless they already were.
     fn in_the_others_place(&self) -> &[FiledPatrons<'a>; 2] {
         self.in_the_others_place.get_or_init(|| {
-            let signals = self.side.signals;
             let swapped = [
-                signals.family_key().map(|f| BlockingKey::of(GIVEN_TAG, f)),
-                signals.given_key().map(|g| BlockingKey::of(FAMILY_TAG, g)),
+                self.side
+                    .family_key()
+                    .map(|f| BlockingKey::of(GIVEN_TAG, f)),
+                self.side
+                    .given_key()
+                    .map(|g| BlockingKey::of(FAMILY_TAG, g)),
             ];
             let keys: SmallVec<[BlockingKey; 2]> = swapped.iter().flatten().copied().collect();
             let mut found: SmallVec<[FiledPatrons<'a>; 2]> = SmallVec::new();
@@ -1751,14 +1782,14 @@ impl<'a> Prepared<'a> {
         value: &str,
         weigh: impl Fn(usize) -> f64,
     ) -> f64 {
-        let signals = self.side.signals;
+        let side = &self.side;
         let is_own = |own: Option<&str>| own.is_some_and(|own| std::ptr::eq(own, value));
         let slot = match tag {
-            GIVEN_TAG if is_own(signals.given_key()) => Some(0),
-            FAMILY_TAG if is_own(signals.family_key()) => Some(1),
-            POSTCODE_TAG if is_own(signals.address().postcode()) => Some(2),
-            GIVEN_TAG if is_own(signals.family_key()) => Some(3),
-            FAMILY_TAG if is_own(signals.given_key()) => Some(4),
+            GIVEN_TAG if is_own(side.given_key()) => Some(0),
+            FAMILY_TAG if is_own(side.family_key()) => Some(1),
+            POSTCODE_TAG if is_own(side.postcode_key()) => Some(2),
+            GIVEN_TAG if is_own(side.family_key()) => Some(3),
+            FAMILY_TAG if is_own(side.given_key()) => Some(4),
             _ => None,
         };
         let lookup = || {
@@ -2030,15 +2061,6 @@ fn two_digit_year(date: chrono::NaiveDate) -> u8 {
     date.year().rem_euclid(100) as u8
 }
 
-/// Whether a record without a birth date could still compare on one: a mailbox of its
-/// ends in two digits, to be read as a birth year (see [`Level::MailboxYear`]).
-fn has_mailbox_year(signals: &NormalizedSignals) -> bool {
-    signals
-        .identifiers()
-        .iter()
-        .any(|i| i.kind() == IdentifierKind::Email && mailbox_year(i.value()).is_some())
-}
-
 /// Whether two strings one edit apart differ by a slip of the finger: a letter written
 /// once or twice, two neighbouring letters swapped, or a key next to the right one.
 fn slip_of_the_finger(a: &str, b: &str) -> bool {
@@ -2282,7 +2304,7 @@ fn compare_streets<'a>(
     street: Option<&compare::ReadStreet<'_>>,
     patron: &ProfileKeys<'_>,
 ) -> Option<(Level, ValueRef<'a>)> {
-    let line = side.signals.address().street()?;
+    let line = side.street_line?;
     let mut best: Option<f64> = None;
     let mut read = None;
     for &(theirs, _) in &patron.addresses {
@@ -2333,7 +2355,7 @@ fn compare_postcodes<'a>(
     side: &SignalSide<'a>,
     patron: &ProfileKeys<'_>,
 ) -> Option<(Level, ValueRef<'a>)> {
-    let postcode = side.signals.address().postcode()?;
+    let postcode = side.postcode_key()?;
     let mine = side.postcode.as_ref()?;
     let mut best: Option<Level> = None;
     for &(_, theirs) in &patron.addresses {
