@@ -656,6 +656,26 @@ mod tests {
         )
     }
 
+    /// Observes each of `people` as one order, in turn.
+    fn observe_orders(
+        memory: &mut Memory,
+        people: impl IntoIterator<Item = Signals>,
+    ) -> crate::Result<()> {
+        for (n, signals) in people.into_iter().enumerate() {
+            let order = Order::new(format!("o-{n}"), signals);
+            memory.observe(Event::order(format!("e-{n}"), order))?;
+        }
+        Ok(())
+    }
+
+    /// Every patron's kept comparison block is the block written from its profile alone.
+    fn assert_kept_blocks_are_the_profiles(memory: &Memory) {
+        for (record, slot) in memory.state.patrons.iter().zip(memory.state.slots.iter()) {
+            let kept = slot.comparison.block().expect("a block is kept");
+            assert_eq!(Some(kept), encode(&record.profile).as_deref());
+        }
+    }
+
     /// A block gives back every value of the profile it was written from, long ones
     /// (written with a long length) and absent ones included.
     #[test]
@@ -761,16 +781,14 @@ mod tests {
                 .email("okafor@example.org"),
             Signals::new().given_name("Xq").email("xq@example.org"),
         ];
-        for (n, signals) in people.into_iter().enumerate() {
-            let order = Order::new(format!("o-{n}"), signals);
-            memory.observe(Event::order(format!("e-{n}"), order))?;
-        }
-        let mut names = 0;
-        for (record, slot) in memory.state.patrons.iter().zip(memory.state.slots.iter()) {
-            let kept = slot.comparison.block().expect("a block is kept");
-            assert_eq!(Some(kept), encode(&record.profile).as_deref());
-            names += record.profile.names.len();
-        }
+        observe_orders(&mut memory, people)?;
+        assert_kept_blocks_are_the_profiles(&memory);
+        let names: usize = memory
+            .state
+            .patrons
+            .iter()
+            .map(|r| r.profile.names.len())
+            .sum();
         assert!(names >= 7, "{names} names");
         // Sounds known for another name are not taken for this one.
         let state = &memory.state;
@@ -823,16 +841,14 @@ mod tests {
                 .street("12 High Street")
                 .postcode("75011"),
         ];
-        for (n, signals) in people.into_iter().enumerate() {
-            let order = Order::new(format!("o-{n}"), signals);
-            memory.observe(Event::order(format!("e-{n}"), order))?;
-        }
-        let mut addresses = 0;
-        for (record, slot) in memory.state.patrons.iter().zip(memory.state.slots.iter()) {
-            let kept = slot.comparison.block().expect("a block is kept");
-            assert_eq!(Some(kept), encode(&record.profile).as_deref());
-            addresses += record.profile.addresses.len();
-        }
+        observe_orders(&mut memory, people)?;
+        assert_kept_blocks_are_the_profiles(&memory);
+        let addresses: usize = memory
+            .state
+            .patrons
+            .iter()
+            .map(|r| r.profile.addresses.len())
+            .sum();
         assert!(addresses >= 4, "{addresses} addresses");
         Ok(())
     }
@@ -1078,10 +1094,7 @@ mod tests {
                 .given_name("Eve")
                 .street(wordy_street.as_str()),
         ];
-        for (n, signals) in people.into_iter().enumerate() {
-            let order = Order::new(format!("o-{n}"), signals);
-            memory.observe(Event::order(format!("e-{n}"), order))?;
-        }
+        observe_orders(&mut memory, people)?;
         let mut long_sections = 0;
         let sound = compare::phonetic_key("ana maria");
         let entry = compare::NicknameEntry::of("ana");
