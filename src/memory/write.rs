@@ -1576,7 +1576,13 @@ impl Memory {
             return Proposal::nothing_for(view.id(), now);
         }
         let ctx = RuleContext::new(view, trigger, &self.state.catalog, now);
-        let cluster = self.state.cluster(view.id());
+        // Most patrons absorbed nobody: their record, at hand, says so without walking
+        // the cluster.
+        let cluster = if view.record.absorbed.is_empty() {
+            smallvec::smallvec![view.id()]
+        } else {
+            self.state.cluster(view.id())
+        };
         self.engine.propose(&ctx, only, &self.state.ledger, cluster)
     }
 
