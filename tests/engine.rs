@@ -1112,6 +1112,37 @@ fn a_rule_is_asked_only_about_the_triggers_it_looks_at() {
     assert_eq!(fired(&seen, "thank-donors"), 1);
 }
 
+#[test]
+fn rules_looking_at_different_triggers_are_asked_in_registration_order() {
+    let asked = Arc::new(AtomicUsize::new(0));
+    let (b, _) = bare(t0());
+    // Interleaved: rules looking at every trigger around one looking at donations only.
+    let mut memory = build(
+        b.rule(per_ticket("first", MomentKind::Celebration, Priority(10)))
+            .rule(ThankDonors {
+                asked: asked.clone(),
+            })
+            .rule(per_order("thanks"))
+            .rule(per_ticket("second", MomentKind::Celebration, Priority(10))),
+    );
+    let seen = observe(
+        &mut memory,
+        order("e-1", "o-1", ana(), [ticket("t-1", "hamlet-1")]),
+    );
+    let rules: Vec<&str> = seen.moments().iter().map(|m| m.rule()).collect();
+    // The order's moment outranks the tickets'; of equal priority, the rule registered
+    // first comes first.
+    assert_eq!(rules, ["thanks", "first", "second"]);
+    assert_eq!(asked.load(Ordering::Relaxed), 0);
+    let seen = observe(
+        &mut memory,
+        Event::donation("e-2", Donation::new(ana(), gbp(2500))).at(order_time()),
+    );
+    assert_eq!(asked.load(Ordering::Relaxed), 1);
+    let rules: Vec<&str> = seen.moments().iter().map(|m| m.rule()).collect();
+    assert_eq!(rules, ["thank-donors"]);
+}
+
 // ---------------------------------------------------------------- properties
 
 fn shows() -> [&'static str; 4] {

@@ -21,7 +21,7 @@ use crate::model::ids::{CompactPatronId, Filing, Handle, MAX_HANDLES, MAX_PATRON
 use crate::model::ids::{EventId, OrderId, PatronId, TicketId, check_vendor_id};
 use crate::model::money::{Money, check_amount};
 use crate::model::profile::{FlagKind, ProfileChange, push_exact};
-use crate::moments::engine::{Outcome, Proposal};
+use crate::moments::engine::{DueTimes, Outcome, Proposal};
 use crate::moments::ledger::RuleIdx;
 use crate::moments::{Moment, RuleContext, TicketInfo, Trigger};
 use crate::normalize::Rejection;
@@ -554,8 +554,8 @@ impl Memory {
         }
 
         // Every check passed: from here on nothing fails.
-        let (buyer_id, recognition) =
-            self.settle(buyer_recognition, &hints, &buyer, event, now, adding);
+        let mut recognition = buyer_recognition;
+        let buyer_id = self.settle(&mut recognition, &hints, &buyer, event, now, adding);
         // The order is filed first, its tickets right after: their handles follow on.
         let ticket_count = u32::try_from(order.tickets.len()).unwrap_or(u32::MAX);
         let first_ticket = Handle::try_from(self.state.tickets.len()).unwrap_or(Handle::MAX);
@@ -942,7 +942,8 @@ impl Memory {
         let mut hints = NameHints::default();
         let recognition = self.recognition_for_write(&donor, &mut hints);
         self.check_recognized_history(&recognition, 1, || at(ev, "donation.donor"))?;
-        let (patron, recognition) = self.settle(recognition, &hints, &donor, event, now, 1);
+        let mut recognition = recognition;
+        let patron = self.settle(&mut recognition, &hints, &donor, event, now, 1);
         let amount = donation.amount;
         self.record(
             patron,
@@ -993,7 +994,8 @@ impl Memory {
         let mut hints = NameHints::default();
         let recognition = self.recognition_for_write(&member, &mut hints);
         self.check_recognized_history(&recognition, 1, || at(ev, "membership.member"))?;
-        let (patron, recognition) = self.settle(recognition, &hints, &member, event, now, 1);
+        let mut recognition = recognition;
+        let patron = self.settle(&mut recognition, &hints, &member, event, now, 1);
         let span = MembershipSpan {
             scheme: membership.scheme.clone(),
             valid_from: membership.valid_from,
@@ -1088,7 +1090,8 @@ impl Memory {
         let mut hints = NameHints::default();
         let recognition = self.recognition_for_write(&customer, &mut hints);
         self.check_recognized_history(&recognition, 1, || at(ev, "purchase.customer"))?;
-        let (patron, recognition) = self.settle(recognition, &hints, &customer, event, now, 1);
+        let mut recognition = recognition;
+        let patron = self.settle(&mut recognition, &hints, &customer, event, now, 1);
         let performance_id = performance.and_then(|idx| {
             self.state
                 .catalog
@@ -1169,8 +1172,9 @@ impl Memory {
         adding: usize,
     ) -> (PatronId, Recognition) {
         let mut hints = NameHints::default();
-        let recognition = self.recognition_for_write(signals, &mut hints);
-        self.settle(recognition, &hints, signals, event, now, adding)
+        let mut recognition = self.recognition_for_write(signals, &mut hints);
+        let patron = self.settle(&mut recognition, &hints, signals, event, now, adding);
+        (patron, recognition)
     }
 
     /// The recognition a write goes by: while a journal is replayed, the decision it
@@ -1189,17 +1193,17 @@ impl Memory {
     }
 
     /// [`resolve`](Self::resolve) with the recognition already made (by the checks,
-    /// against this same memory).
+    /// against this same memory): completed in place (a runner-up proven a duplicate),
+    /// as it is half a kilobyte that moving in and out would copy twice.
     fn settle(
         &mut self,
-        recognition: Recognition,
+        recognition: &mut Recognition,
         hints: &NameHints<'_>,
         signals: &NormalizedSignals,
         event: &EventId,
         now: DateTime<Utc>,
         adding: usize,
-    ) -> (PatronId, Recognition) {
-        let mut recognition = recognition;
+    ) -> PatronId {
         // Checked before the decision is noted, so a journal replays the merge as one of
         // the decision's duplicates.
         if let Recognition::Known {
@@ -1207,14 +1211,14 @@ impl Memory {
             runner_up: Some(runner_up),
             duplicates,
             ..
-        } = &mut recognition
+        } = recognition
             && !duplicates.contains(&runner_up.patron())
             && self.runner_up_proven(*patron, runner_up, adding)
         {
             duplicates.push(runner_up.patron());
         }
-        self.note_recognition(&recognition);
-        let patron = match &recognition {
+        self.note_recognition(recognition);
+        let patron = match &*recognition {
             Recognition::Known {
                 patron, duplicates, ..
             } => {
@@ -1263,7 +1267,7 @@ impl Memory {
         for &member in recognition.household() {
             self.state.link_household(patron, member);
         }
-        (patron, recognition)
+        patron
     }
 
     /// Whether two patrons' joint history, and `adding` more, fit the history limit.
@@ -1572,7 +1576,13 @@ impl Memory {
             return Proposal::nothing_for(view.id(), now);
         }
         let ctx = RuleContext::new(view, trigger, &self.state.catalog, now);
-        let cluster = self.state.cluster(view.id());
+        // Most patrons absorbed nobody: their record, at hand, says so without walking
+        // the cluster.
+        let cluster = if view.record.absorbed.is_empty() {
+            smallvec::smallvec![view.id()]
+        } else {
+            self.state.cluster(view.id())
+        };
         self.engine.propose(&ctx, only, &self.state.ledger, cluster)
     }
 
@@ -1627,7 +1637,8 @@ impl Memory {
         else {
             return;
         };
-        let due = self.engine.due_times(&view, now, handled);
+        let mut due = DueTimes::new();
+        self.engine.due_times(&view, now, handled, &mut due);
         self.state.ledger.schedule_patron(patron, &due);
     }
 

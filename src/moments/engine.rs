@@ -22,6 +22,13 @@ use crate::model::profile::{Channel, Purpose};
 /// event allocates nothing.
 const DUE_INLINE: usize = 32;
 
+/// How many kinds of trigger there are: one bit each in [`TriggerKinds`].
+const TRIGGER_KINDS: usize = 8;
+
+/// When each rule that may have due times is next due for one patron (see
+/// [`Engine::due_times`]).
+pub(crate) type DueTimes = SmallVec<[(RuleIdx, Option<DateTime<Utc>>); DUE_INLINE]>;
+
 /// Most moments one patron gets at one performance unless configured.
 pub(crate) const DEFAULT_PER_VISIT: usize = 3;
 
@@ -49,9 +56,10 @@ pub(crate) struct Engine {
     /// The rules that may have due times ([`MomentRule::has_due_times`], asked once
     /// here): the only ones asked [`MomentRule::next_due`] after each event.
     timed: Vec<RuleIdx>,
-    /// The triggers each rule looks at ([`MomentRule::triggers`], asked once here), by
-    /// registration order: a rule is not asked about the others.
-    interest: Vec<TriggerKinds>,
+    /// For each kind of trigger (by its bit in [`TriggerKinds`]), the rules that look at
+    /// it ([`MomentRule::triggers`], asked once here), in registration order: an event
+    /// visits only the rules that can react to it, not every rule to ask whether it would.
+    asked_on: [Vec<RuleIdx>; TRIGGER_KINDS],
     /// The triggers any rule looks at: about the others (orders and purchases, for the
     /// built-in rules) nobody is asked, and memory skips asking at once.
     heard: TriggerKinds,
@@ -289,6 +297,15 @@ impl Engine {
         let heard = interest
             .iter()
             .fold(TriggerKinds::NONE, |heard, &kinds| heard | kinds);
+        let asked_on = std::array::from_fn(|bit| {
+            let kind = TriggerKinds(1 << bit);
+            interest
+                .iter()
+                .enumerate()
+                .filter(|(_, interest)| interest.contains(kind))
+                .map_while(|(idx, _)| RuleIdx::try_from(idx).ok())
+                .collect()
+        });
         let once_keys = rules
             .iter()
             .map(|registered| OnceKey::new(registered.rule.id()))
@@ -302,7 +319,7 @@ impl Engine {
             suppressors,
             per_visit,
             timed,
-            interest,
+            asked_on,
             heard,
             once_keys,
             rule_texts,
@@ -313,6 +330,15 @@ impl Engine {
     /// nothing.
     pub(crate) fn hears(&self, trigger: &Trigger<'_>) -> bool {
         self.heard.contains(TriggerKinds::of(trigger))
+    }
+
+    /// The rules that look at this kind of trigger, in registration order.
+    fn asked_on(&self, trigger: &Trigger<'_>) -> &[RuleIdx] {
+        let bit = TriggerKinds::of(trigger).0.trailing_zeros();
+        usize::try_from(bit)
+            .ok()
+            .and_then(|bit| self.asked_on.get(bit))
+            .map_or(&[], Vec::as_slice)
     }
 
     /// Asks the rules (all, or only `only`) about the context's patron and applies the
@@ -338,8 +364,8 @@ impl Engine {
             ..Proposal::default()
         };
         let mut buffer = Vec::new();
-        let kind = TriggerKinds::of(ctx.trigger());
-        if self.interest.iter().any(|interest| interest.contains(kind)) {
+        let asked_on = self.asked_on(ctx.trigger());
+        if !asked_on.is_empty() {
             // The rules read the patron's attendances, genres and bookings, then ask the
             // ledger what fired: reading the first line of each now, together, lets their
             // cache misses overlap instead of following one another.
@@ -350,26 +376,25 @@ impl Engine {
                 record.held.performances().first().copied(),
             ));
         }
-        for (idx, registered) in self.rules.iter().enumerate() {
-            let interested = self
-                .interest
-                .get(idx)
-                .is_none_or(|interest| interest.contains(kind));
-            if !interested || only.is_some_and(|only| usize::from(only) != idx) {
+        // One context for every rule asked, only what the engine will do with the
+        // rule's moments changing from one to the next.
+        let asked = Cell::new(None);
+        let mut rule_ctx: Option<RuleContext<'_>> = None;
+        for &rule_idx in asked_on {
+            if only.is_some_and(|only| only != rule_idx) {
                 continue;
             }
-            let Ok(rule_idx) = RuleIdx::try_from(idx) else {
+            let idx = usize::from(rule_idx);
+            let (Some(registered), Some(once_key)) = (self.rules.get(idx), self.once_keys.get(idx))
+            else {
                 break;
             };
             let (rule, policy) = (&registered.rule, &registered.policy);
             if !policy.is_active_on(today) {
                 continue;
             }
-            let Some(once_key) = self.once_keys.get(idx) else {
-                break;
-            };
-            let asked = Cell::new(None);
-            let rule_ctx = ctx.for_rule(Admission {
+            asked.set(None);
+            let admission = Admission {
                 ledger,
                 cluster: &cluster,
                 rule: &**rule,
@@ -377,8 +402,15 @@ impl Engine {
                 suppressions: &suppressions,
                 once_key,
                 asked: &asked,
-            });
-            rule.evaluate(&rule_ctx, &mut buffer);
+            };
+            let rule_ctx = match &mut rule_ctx {
+                Some(rule_ctx) => {
+                    rule_ctx.admit_as(admission);
+                    &*rule_ctx
+                }
+                None => &*rule_ctx.insert(ctx.for_rule(admission)),
+            };
+            rule.evaluate(rule_ctx, &mut buffer);
             if buffer.is_empty() {
                 // Most evaluations propose nothing.
                 continue;
@@ -566,13 +598,17 @@ impl Engine {
     /// When each rule that may have due times is next due for the patron. A rule just
     /// handled by a tick is only refiled for a later time than the one handled, so a tick
     /// never loops.
+    ///
+    /// Written into `due` (emptied first), which the caller keeps on its stack: returned,
+    /// the room for every built-in rule would be copied on each event.
     pub(crate) fn due_times(
         &self,
         patron: &PatronView<'_>,
         now: DateTime<Utc>,
         handled: Option<(RuleIdx, DateTime<Utc>)>,
-    ) -> SmallVec<[(RuleIdx, Option<DateTime<Utc>>); DUE_INLINE]> {
-        let mut due = SmallVec::new();
+        due: &mut DueTimes,
+    ) {
+        due.clear();
         for &idx in &self.timed {
             let Some(registered) = self.rules.get(usize::from(idx)) else {
                 continue;
@@ -586,7 +622,6 @@ impl Engine {
             }
             due.push((idx, next));
         }
-        due
     }
 }
 

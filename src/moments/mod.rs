@@ -401,6 +401,12 @@ impl<'a> RuleContext<'a> {
         }
     }
 
+    /// The same context, as seen by the next rule the engine asks: one context serves
+    /// every rule asked about one event.
+    pub(crate) fn admit_as(&mut self, admission: engine::Admission<'a>) {
+        self.admission = Some(admission);
+    }
+
     /// Whether the engine would drop, unseen, the moment the rule being asked would
     /// propose with these fields (and no channel or purposes of its own): it fired
     /// already in its once-per scope, while no suppressor or missing consent would report
