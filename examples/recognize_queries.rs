@@ -8,6 +8,17 @@
 //!     target/release/examples/recognize_queries --persons 100000 --set settled
 //! ```
 //!
+//! Building a million patrons takes minutes natively and far longer under a profiler, so
+//! `--save-snapshot PATH` writes the built memory's snapshot and `--load-snapshot PATH`
+//! restores it instead of streaming (with the shipped recognition settings; the queries
+//! are regenerated from the same seed, so pass the same `--persons`):
+//!
+//! ```text
+//! target/release/examples/recognize_queries --persons 1000000 --save-snapshot /tmp/1m.snap
+//! valgrind --tool=callgrind --toggle-collect='*run_queries*' --instr-atstart=no \
+//!     target/release/examples/recognize_queries --persons 1000000 --load-snapshot /tmp/1m.snap
+//! ```
+//!
 //! Sets: `fuzzy` (the last 10 % of the stream, as `recognize/fuzzy_mix`), `exact` (the
 //! name and e-mail of every 20th seen order with an e-mail, as `recognize/exact_hit`) and
 //! `settled` (those exact queries that the identifiers alone decide). Divide the
@@ -21,7 +32,8 @@ use std::hint::black_box;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use regulars::{Memory, Recognition, Signals};
+use regulars::normalize::Country;
+use regulars::{ManualClock, Memory, Recognition, Signals};
 
 /// Which queries to ask.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -35,6 +47,10 @@ struct Options {
     persons: usize,
     set: QuerySet,
     rounds: usize,
+    /// Where to write the built memory's snapshot.
+    save_snapshot: Option<String>,
+    /// A snapshot to restore instead of streaming the seen records.
+    load_snapshot: Option<String>,
 }
 
 fn parse_options() -> Result<Options, String> {
@@ -42,6 +58,8 @@ fn parse_options() -> Result<Options, String> {
         persons: 100_000,
         set: QuerySet::Fuzzy,
         rounds: 1,
+        save_snapshot: None,
+        load_snapshot: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -53,6 +71,8 @@ fn parse_options() -> Result<Options, String> {
             "--rounds" => {
                 options.rounds = value()?.parse().map_err(|e| format!("--rounds: {e}"))?
             }
+            "--save-snapshot" => options.save_snapshot = Some(value()?),
+            "--load-snapshot" => options.load_snapshot = Some(value()?),
             "--set" => {
                 options.set = match value()?.as_str() {
                     "fuzzy" => QuerySet::Fuzzy,
@@ -71,7 +91,35 @@ fn parse_options() -> Result<Options, String> {
     if options.persons == 0 || options.rounds == 0 {
         return Err("--persons and --rounds must be at least 1".into());
     }
+    if options.load_snapshot.is_some() && !population::tuning().is_empty() {
+        return Err(
+            "--load-snapshot restores with the shipped settings: unset the tuning knobs".into(),
+        );
+    }
     Ok(options)
+}
+
+/// The memory the queries ask: restored from a snapshot when one is given, otherwise
+/// built by streaming the seen records (and snapshotted when asked).
+fn seen_memory(
+    options: &Options,
+    seen: &[population::Record],
+) -> Result<Memory, Box<dyn std::error::Error>> {
+    if let Some(path) = &options.load_snapshot {
+        let image = std::fs::read(path)?;
+        // The same configuration `population::memory` builds without tuning knobs.
+        let memory = Memory::builder()
+            .default_country(Country::GB)
+            .clock(ManualClock::new(population::window_end()))
+            .build_from_snapshot(&image)?;
+        return Ok(memory);
+    }
+    let mut memory = population::memory()?;
+    population::stream(&mut memory, seen);
+    if let Some(path) = &options.save_snapshot {
+        std::fs::write(path, memory.snapshot())?;
+    }
+    Ok(memory)
 }
 
 /// Whether the identifiers alone decided the query (the recognition reports how far
@@ -113,14 +161,13 @@ fn main() -> ExitCode {
     let (seen, fuzzy) = population
         .records
         .split_at(population.records.len() - held_out);
-    let mut memory = match population::memory() {
+    let memory = match seen_memory(&options, seen) {
         Ok(memory) => memory,
         Err(error) => {
             eprintln!("recognize_queries: {error}");
             return ExitCode::FAILURE;
         }
     };
-    population::stream(&mut memory, seen);
     let queries: Vec<Signals> = match options.set {
         QuerySet::Fuzzy => fuzzy.iter().map(|r| r.signals()).collect(),
         QuerySet::Exact | QuerySet::Settled => seen
