@@ -8,29 +8,33 @@
 //!     target/release/examples/recognize_queries --persons 100000 --set settled
 //! ```
 //!
-//! Building a million patrons takes minutes natively and far longer under a profiler, so
-//! `--save-snapshot PATH` writes the built memory's snapshot and `--load-snapshot PATH`
-//! restores it instead of streaming (with the shipped recognition settings; the queries
-//! are regenerated from the same seed, so pass the same `--persons`):
-//!
-//! ```text
-//! target/release/examples/recognize_queries --persons 1000000 --save-snapshot /tmp/1m.snap
-//! valgrind --tool=callgrind --toggle-collect='*run_queries*' --instr-atstart=no \
-//!     target/release/examples/recognize_queries --persons 1000000 --load-snapshot /tmp/1m.snap
-//! ```
+//! Building half a million patrons or more takes minutes natively and far longer under
+//! a profiler, so `--save-snapshot PATH` writes the built memory's snapshot, with the
+//! queries beside it (`PATH.queries.json`), and `--load-snapshot PATH` restores both
+//! instead of building (with the shipped recognition settings; pass `--scale` again if
+//! the snapshot was built with it, for the same clock).
 //!
 //! `--scale` builds memory and picks the queries as `examples/scale` does instead (the
 //! workload's batches of 20,000 persons, seed 7, `--persons` then counting patrons, up
 //! to 10,000 queries a set): the accuracy generator alone runs out of addresses long
-//! before a million persons. A saved snapshot keeps its queries beside it
-//! (`PATH.queries.json`), and loading reads them from there.
+//! before a million persons.
 //!
-//! Under `--instr-atstart=no` the profiler counts nothing until its instrumentation is
-//! switched on: `--pause` waits for a line on standard input once memory and the queries
-//! are ready, for `callgrind_control -i on PID` to go first. `--warm-up N` asks the
-//! first N queries before the measured part, out of `run_queries`, so that a cache
-//! simulation starts from a cache that recent, different queries filled rather than from
-//! an empty one.
+//! Under `--instr-atstart=no` the profiler counts nothing, not even the entry into
+//! `run_queries`, until its instrumentation is switched on: `--pause` waits for a line on
+//! standard input once memory and the queries are ready, for `callgrind_control -i on
+//! PID` to go first. `--warm-up N` asks the first N queries before the measured part, out
+//! of `run_queries`, so that a cache simulation starts from a cache that recent,
+//! different queries filled rather than from an empty one.
+//!
+//! ```text
+//! target/release/examples/recognize_queries --scale --persons 500000 --save-snapshot /tmp/500k.snap
+//! mkfifo /tmp/go
+//! valgrind --tool=callgrind --instr-atstart=no --toggle-collect='*run_queries*' \
+//!     --cache-sim=yes --LL=33554432,16,64 \
+//!     target/release/examples/recognize_queries --scale --persons 500000 \
+//!     --load-snapshot /tmp/500k.snap --pause --warm-up 4000 < /tmp/go &
+//! exec 3> /tmp/go   # once it prints "ready": callgrind_control -i on PID; echo >&3
+//! ```
 //!
 //! Sets: `fuzzy` (the last 10 % of the stream, as `recognize/fuzzy_mix`), `exact` (the
 //! name and e-mail of every 20th seen order with an e-mail, as `recognize/exact_hit`) and
