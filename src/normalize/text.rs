@@ -445,6 +445,41 @@ mod tests {
     }
 
     #[test]
+    fn trimming_screened_space_keeps_text_and_other_controls() {
+        assert_eq!(trim_screened_space(" \t\u{B}é x\r\n"), "\u{B}é x");
+        assert_eq!(trim_screened_space("\u{A0}a\u{A0}"), "\u{A0}a\u{A0}");
+        assert_eq!(trim_screened_space(" \r\n\t "), "");
+    }
+
+    #[test]
+    fn buffer_refuses_to_cut_inside_a_character() {
+        let mut buf = Buf::new();
+        buf.push_str("aé");
+        // Byte 2 is inside 'é': nothing is cut, and nothing panics.
+        buf.truncate(2);
+        assert_eq!(buf.as_str(), "aé");
+        buf.truncate(1);
+        assert_eq!(buf.as_str(), "a");
+        // Bytes that are not ASCII are left out of `push_ascii`.
+        buf.push_ascii(&[b'b', 0xC3]);
+        buf.push_ascii(b"c");
+        assert_eq!(buf.as_str(), "ac");
+    }
+
+    #[test]
+    fn buffer_retain_shows_every_byte_in_order() {
+        let mut buf = Buf::new();
+        buf.push_str("x+é.y");
+        let mut seen = Vec::new();
+        buf.retain_from(1, |b| {
+            seen.push(b);
+            b != b'.'
+        });
+        assert_eq!(seen, "+é.y".as_bytes());
+        assert_eq!(buf.as_str(), "x+éy");
+    }
+
+    #[test]
     fn buffer_keeps_whole_characters() {
         let mut buf = Buf::new();
         buf.push('a');
