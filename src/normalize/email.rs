@@ -106,7 +106,7 @@ pub(crate) fn email_into(raw: &str, out: &mut Buf) -> Result<(), Rejection> {
             max_bytes: MAX_BYTES,
         });
     }
-    if plain_ascii_into(raw.as_bytes(), out) {
+    if plain_ascii_into(raw, out) {
         return Ok(());
     }
     if text::screen_ascii(raw, MAX_RAW_BYTES)? {
@@ -156,11 +156,11 @@ pub(super) fn canonical_ascii(raw: &[u8], out: &mut Buf) -> Result<(), Rejection
 
 /// Writes the canonical form of `raw` when it is a plain address: ASCII, perhaps with
 /// spaces, tabs or line breaks around it, that passes every check. One pass over the
-/// bytes checks and lowercases them, and the provider's rules are applied while the
-/// local part is copied out. Returns `false`, having written nothing, for anything else
-/// (or an address near a length limit), so that the general steps screen it and find
-/// its error.
-fn plain_ascii_into(raw: &[u8], out: &mut Buf) -> bool {
+/// bytes checks them; the provider's rules are applied while the address is copied out
+/// as text (slices of `raw`, so nothing is validated again), and lowercased in place.
+/// Returns `false`, having written nothing, for anything else (or an address near a
+/// length limit), so that the general steps screen it and find its error.
+fn plain_ascii_into(raw: &str, out: &mut Buf) -> bool {
     let address = text::trim_screened_space(raw);
     // The rules only shorten an address, so one this short stays within the limit.
     if address.len() > MAX_BYTES {
@@ -168,10 +168,9 @@ fn plain_ascii_into(raw: &[u8], out: &mut Buf) -> bool {
     }
     // Every byte the checks let through is printable ASCII (no control character, so
     // screening has nothing to refuse), and an `@` only once.
-    let mut lowered = [0u8; MAX_BYTES];
     let mut at = None;
     let mut part = IN_LOCAL;
-    for (i, (&b, slot)) in address.iter().zip(&mut lowered).enumerate() {
+    for (i, &b) in address.as_bytes().iter().enumerate() {
         let class = ADDRESS_CLASS.get(usize::from(b)).copied().unwrap_or(0);
         if class & part == 0 {
             if b != b'@' || at.is_some() {
@@ -180,35 +179,53 @@ fn plain_ascii_into(raw: &[u8], out: &mut Buf) -> bool {
             at = Some(i);
             part = IN_DOMAIN;
         }
-        *slot = b.to_ascii_lowercase();
     }
-    let (Some(at), Some(lowered)) = (at, lowered.get(..address.len())) else {
+    let Some(at) = at else {
         return false;
     };
-    let (local, domain) = split(lowered, at);
+    let (Some(local), Some(domain)) = (address.get(..at), address.get(at + 1..)) else {
+        return false;
+    };
     // A fully qualified domain may end in a dot; mail systems ignore it.
-    let domain = domain.strip_suffix(b".").unwrap_or(domain);
-    let empty_label = domain.first() == Some(&b'.')
-        || domain.last() == Some(&b'.')
-        || domain.windows(2).any(|pair| pair == b"..");
-    if local.is_empty() || !domain.contains(&b'.') || empty_label {
+    let domain = domain.strip_suffix('.').unwrap_or(domain);
+    let labels = domain.as_bytes();
+    let empty_label = labels.first() == Some(&b'.')
+        || labels.last() == Some(&b'.')
+        || labels.windows(2).any(|pair| pair == b"..");
+    if local.is_empty() || !labels.contains(&b'.') || empty_label {
         return false;
     }
-    let (local, ignores_dots, domain) = match provider(domain) {
+    // Providers are known by their domains lowercased: only a domain no longer than
+    // theirs is lowercased (on the stack) to look for one.
+    let mut lowered = [0u8; PROVIDER_DOMAIN_BYTES];
+    let provider = lowered.get_mut(..labels.len()).and_then(|lowered| {
+        for (slot, &b) in lowered.iter_mut().zip(labels) {
+            *slot = b.to_ascii_lowercase();
+        }
+        provider(lowered)
+    });
+    let (local, ignores_dots, domain) = match provider {
         Some(provider) => {
-            let untagged = local.split(|&b| b == b'+').next().unwrap_or_default();
-            let domain = provider.canonical_domain.map_or(domain, str::as_bytes);
+            // By bytes: a `str` pattern search costs more than these few bytes.
+            let tag = local.bytes().position(|b| b == b'+').unwrap_or(local.len());
+            let untagged = local.get(..tag).unwrap_or_default();
+            let domain = provider.canonical_domain.unwrap_or(domain);
             (untagged, provider.ignores_dots, domain)
         }
         None => (local, false, domain),
     };
     let start = out.len();
     if ignores_dots {
-        for piece in local.split(|&b| b == b'.') {
-            out.push_ascii(piece);
+        let mut piece = 0;
+        for (i, b) in local.bytes().enumerate() {
+            if b == b'.' {
+                out.push_str(local.get(piece..i).unwrap_or_default());
+                piece = i + 1;
+            }
         }
+        out.push_str(local.get(piece..).unwrap_or_default());
     } else {
-        out.push_ascii(local);
+        out.push_str(local);
     }
     let local_len = out.len() - start;
     if local_len == 0 || local_len > MAX_LOCAL_BYTES {
@@ -216,9 +233,13 @@ fn plain_ascii_into(raw: &[u8], out: &mut Buf) -> bool {
         return false;
     }
     out.push('@');
-    out.push_ascii(domain);
+    out.push_str(domain);
+    out.make_ascii_lowercase_from(start);
     true
 }
+
+/// The longest domain [`provider`] knows (`googlemail.com`, `protonmail.com`).
+const PROVIDER_DOMAIN_BYTES: usize = 14;
 
 /// Whether an address (ASCII, trimmed) with its first `@` at `at` has nothing the checks
 /// of [`first_error_ascii`] refuse: no second `@`, and only the characters each part

@@ -72,11 +72,11 @@ pub(crate) fn written_and_key_into(
     // Most name parts are ASCII letters, in words with one space between, perhaps
     // with spaces around them: written as the words, with the words lowercased as the
     // key. Such a part has nothing screening refuses, so it is taken before screening.
-    let words = text::trim_screened_space(raw.as_bytes());
-    if raw.len() <= max_bytes.min(ONE_PASS_BYTES) && is_plain_name(words) {
-        out.push_ascii(words);
+    let words = text::trim_screened_space(raw);
+    if raw.len() <= max_bytes.min(ONE_PASS_BYTES) && is_plain_name(words.as_bytes()) {
+        out.push_str(words);
         let key_start = out.len();
-        out.push_ascii(words);
+        out.push_str(words);
         out.make_ascii_lowercase_from(key_start);
         return Ok(key_start);
     }

@@ -7,6 +7,7 @@
 //! general path gives; the checks after the first pass are shared.
 
 use super::Rejection;
+use arrayvec::ArrayString;
 use core::str::Chars;
 
 /// Rejects `raw` if it is longer than `max_bytes`.
@@ -121,17 +122,20 @@ pub(crate) fn trim_ascii_space(raw: &[u8]) -> &[u8] {
 
 /// `raw` without the whitespace screening lets through (space, tab, line feed, carriage
 /// return) at either end: for a fast path that reads input before it is screened, which
-/// must leave the other controls in place for screening to find.
-pub(crate) fn trim_screened_space(raw: &[u8]) -> &[u8] {
+/// must leave the other controls in place for screening to find. Text in, text out, so
+/// nothing needs validating again.
+pub(crate) fn trim_screened_space(raw: &str) -> &str {
     let screened_space = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r');
-    let start = raw
+    let bytes = raw.as_bytes();
+    let start = bytes
         .iter()
         .position(|b| !screened_space(b))
-        .unwrap_or(raw.len());
-    let end = raw
+        .unwrap_or(bytes.len());
+    let end = bytes
         .iter()
         .rposition(|b| !screened_space(b))
         .map_or(start, |i| i + 1);
+    // Both ends are next to an ASCII byte, so on a character boundary.
     raw.get(start..end).unwrap_or_default()
 }
 
@@ -241,17 +245,15 @@ pub(crate) fn clean_screened_into(raw: &str, ascii: bool, out: &mut Buf) -> Resu
 /// in [`Buf::INLINE`] bytes is built without touching the heap, so that the one owned
 /// copy made of it at the end is the only allocation.
 ///
-/// A plain array and a length rather than a small-vector type: appending a few bytes is
-/// then one bounds check and one copy, where the small vector asked whether it was
-/// inline, reserved and moved its (empty) tail on every append.
+/// Text from the start (a string on the stack, not bytes): reading it back is free,
+/// where bytes were validated as UTF-8 on every read, and a normalizer that appends
+/// slices of its input as `&str` validates nothing at all.
 // No `Debug`: it holds personal data.
 pub(crate) struct Buf {
-    /// The text while it fits: `inline[..len]`. Valid UTF-8 at every step: only whole
-    /// characters are appended and cut.
-    inline: [u8; Buf::INLINE],
-    len: usize,
-    /// The whole text, once it has outgrown `inline` (then `inline` and `len` are unused).
-    spilled: Option<Vec<u8>>,
+    /// The text while it fits (then `spilled` is `None`).
+    inline: ArrayString<{ Buf::INLINE }>,
+    /// The whole text, once it has outgrown `inline` (then `inline` is unused).
+    spilled: Option<String>,
 }
 
 impl Default for Buf {
@@ -267,93 +269,72 @@ impl Buf {
 
     pub(crate) fn new() -> Self {
         Self {
-            inline: [0; Buf::INLINE],
-            len: 0,
+            inline: ArrayString::new(),
             spilled: None,
         }
     }
 
     pub(crate) fn len(&self) -> usize {
-        match &self.spilled {
-            Some(bytes) => bytes.len(),
-            None => self.len,
-        }
+        self.as_str().len()
     }
 
-    /// The bytes written.
-    fn bytes(&self) -> &[u8] {
-        match &self.spilled {
-            Some(bytes) => bytes,
-            None => self.inline.get(..self.len).unwrap_or_default(),
-        }
-    }
-
-    /// The bytes written, to change in place.
-    fn bytes_mut(&mut self) -> &mut [u8] {
+    /// The text, to change in place.
+    fn as_mut_str(&mut self) -> &mut str {
         match &mut self.spilled {
-            Some(bytes) => bytes,
-            None => self.inline.get_mut(..self.len).unwrap_or_default(),
+            Some(text) => text.as_mut_str(),
+            None => self.inline.as_mut_str(),
         }
     }
 
-    /// Appends bytes; the caller appends whole characters.
+    /// Appends text.
     #[inline(always)]
-    fn extend(&mut self, bytes: &[u8]) {
-        if self.spilled.is_none()
-            && let Some(free) = self.inline.get_mut(self.len..self.len + bytes.len())
-        {
-            free.copy_from_slice(bytes);
-            self.len += bytes.len();
+    pub(crate) fn push_str(&mut self, text: &str) {
+        if self.spilled.is_none() && self.inline.try_push_str(text).is_ok() {
             return;
         }
-        self.extend_spilled(bytes);
+        self.push_spilled(text);
     }
 
-    /// [`extend`](Self::extend) past the inline room.
+    /// [`push_str`](Self::push_str) past the inline room.
     #[cold]
-    fn extend_spilled(&mut self, bytes: &[u8]) {
-        let inline = self.inline.get(..self.len).unwrap_or_default();
+    fn push_spilled(&mut self, text: &str) {
+        let inline = self.inline.as_str();
         self.spilled
             .get_or_insert_with(|| {
-                let mut spilled = Vec::with_capacity(2 * Buf::INLINE + bytes.len());
-                spilled.extend_from_slice(inline);
+                let mut spilled = String::with_capacity(2 * Buf::INLINE + text.len());
+                spilled.push_str(inline);
                 spilled
             })
-            .extend_from_slice(bytes);
+            .push_str(text);
     }
 
     #[inline(always)]
     pub(crate) fn push(&mut self, c: char) {
-        if c.is_ascii() {
-            self.extend(&[c as u8]);
-        } else {
-            let mut utf8 = [0; 4];
-            self.extend(c.encode_utf8(&mut utf8).as_bytes());
-        }
-    }
-
-    pub(crate) fn push_str(&mut self, s: &str) {
-        self.extend(s.as_bytes());
+        let mut utf8 = [0; 4];
+        self.push_str(c.encode_utf8(&mut utf8));
     }
 
     /// Appends ASCII text given as bytes; anything else is left out (callers only pass
-    /// ASCII, and the text must stay UTF-8).
+    /// ASCII). Validates the bytes: a caller holding the text as `&str` appends it
+    /// with [`push_str`](Self::push_str) instead.
     pub(crate) fn push_ascii(&mut self, bytes: &[u8]) {
-        if bytes.is_ascii() {
-            self.extend(bytes);
+        if let Ok(text) = core::str::from_utf8(bytes)
+            && text.is_ascii()
+        {
+            self.push_str(text);
         }
     }
 
     /// Lowercases the ASCII letters from byte `from` on.
     pub(crate) fn make_ascii_lowercase_from(&mut self, from: usize) {
-        if let Some(tail) = self.bytes_mut().get_mut(from..) {
+        if let Some(tail) = self.as_mut_str().get_mut(from..) {
             tail.make_ascii_lowercase();
         }
     }
 
     /// The last byte written (always a whole character when it is ASCII).
     pub(crate) fn last_byte(&self) -> Option<u8> {
-        self.bytes().last().copied()
+        self.as_str().as_bytes().last().copied()
     }
 
     /// Removes the last byte, which the caller knows is an ASCII character.
@@ -363,43 +344,54 @@ impl Buf {
         }
     }
 
-    /// Cuts the text to `len` bytes, where the caller knows a character starts.
+    /// Cuts the text to `len` bytes, where the caller knows a character starts (anywhere
+    /// else, nothing is cut).
     pub(crate) fn truncate(&mut self, len: usize) {
+        if len >= self.len() || !self.as_str().is_char_boundary(len) {
+            return;
+        }
         match &mut self.spilled {
-            Some(bytes) => bytes.truncate(len),
-            None => self.len = self.len.min(len),
+            Some(text) => text.truncate(len),
+            None => self.inline.truncate(len),
         }
     }
 
-    /// Keeps, from byte `from` on, the bytes `keep` accepts; the caller keeps or drops
-    /// whole characters (`keep` decides by ASCII bytes, and continuation bytes follow
-    /// the decision on their lead byte's character).
+    /// Keeps, from byte `from` on, the characters whose bytes `keep` all accepts (it
+    /// sees every byte, in order); the caller keeps or drops whole characters (`keep`
+    /// decides by ASCII bytes, and continuation bytes follow the decision on their lead
+    /// byte's character).
     pub(crate) fn retain_from(&mut self, from: usize, mut keep: impl FnMut(u8) -> bool) {
-        let Some(tail) = self.bytes_mut().get_mut(from..) else {
+        let Some(tail) = self.as_str().get(from..) else {
             return;
         };
-        let mut kept = 0;
-        for read in 0..tail.len() {
-            let Some(&b) = tail.get(read) else { break };
-            if keep(b) {
-                if let Some(slot) = tail.get_mut(kept) {
-                    *slot = b;
-                }
-                kept += 1;
+        let mut kept = Buf::new();
+        for c in tail.chars() {
+            let mut utf8 = [0; 4];
+            let encoded = c.encode_utf8(&mut utf8);
+            // Every byte is shown to `keep`, as a byte-by-byte filter would.
+            let mut all = true;
+            for b in encoded.bytes() {
+                all &= keep(b);
+            }
+            if all {
+                kept.push_str(encoded);
             }
         }
-        self.truncate(from + kept);
+        self.truncate(from);
+        self.push_str(kept.as_str());
     }
 
     /// The bytes from byte `from` on.
     pub(crate) fn bytes_from(&self, from: usize) -> &[u8] {
-        self.bytes().get(from..).unwrap_or_default()
+        self.as_str().as_bytes().get(from..).unwrap_or_default()
     }
 
     /// The text.
     pub(crate) fn as_str(&self) -> &str {
-        // Only whole characters are ever written, so this never falls back.
-        core::str::from_utf8(self.bytes()).unwrap_or_default()
+        match &self.spilled {
+            Some(text) => text,
+            None => self.inline.as_str(),
+        }
     }
 }
 
@@ -450,6 +442,41 @@ mod tests {
             screen("a\u{B}", 10),
             Err(Rejection::ControlCharacter { position: 1 })
         );
+    }
+
+    #[test]
+    fn trimming_screened_space_keeps_text_and_other_controls() {
+        assert_eq!(trim_screened_space(" \t\u{B}é x\r\n"), "\u{B}é x");
+        assert_eq!(trim_screened_space("\u{A0}a\u{A0}"), "\u{A0}a\u{A0}");
+        assert_eq!(trim_screened_space(" \r\n\t "), "");
+    }
+
+    #[test]
+    fn buffer_refuses_to_cut_inside_a_character() {
+        let mut buf = Buf::new();
+        buf.push_str("aé");
+        // Byte 2 is inside 'é': nothing is cut, and nothing panics.
+        buf.truncate(2);
+        assert_eq!(buf.as_str(), "aé");
+        buf.truncate(1);
+        assert_eq!(buf.as_str(), "a");
+        // Bytes that are not ASCII are left out of `push_ascii`.
+        buf.push_ascii(&[b'b', 0xC3]);
+        buf.push_ascii(b"c");
+        assert_eq!(buf.as_str(), "ac");
+    }
+
+    #[test]
+    fn buffer_retain_shows_every_byte_in_order() {
+        let mut buf = Buf::new();
+        buf.push_str("x+é.y");
+        let mut seen = Vec::new();
+        buf.retain_from(1, |b| {
+            seen.push(b);
+            b != b'.'
+        });
+        assert_eq!(seen, "+é.y".as_bytes());
+        assert_eq!(buf.as_str(), "x+éy");
     }
 
     #[test]
