@@ -1,10 +1,12 @@
 //! The probabilistic person strategy (Fellegi-Sunter): graded comparisons of every field,
 //! weighted by how often true matches and strangers agree that way.
 
+mod ahead;
 mod keys;
 mod model;
 mod train;
 
+pub(crate) use ahead::SignalsAhead;
 pub(crate) use keys::{KnownSounds, encode_with};
 use keys::{NameExtras, NameKeys, ProfileKeys, StreetKey};
 
@@ -491,13 +493,15 @@ impl PersonMatcher {
     /// shortcut, candidate generation and scoring to share; the identifiers' users looked
     /// up, the rest left to [`look_up`](Self::look_up). In two steps so that the
     /// prepared signals, most of a kilobyte, are built where they stay rather than
-    /// copied there.
+    /// copied there. What `ahead` worked out from these same signals is taken rather
+    /// than worked out again.
     pub(crate) fn prepare<'a>(
         &self,
         signals: &'a NormalizedSignals,
+        ahead: Option<&'a SignalsAhead>,
         index: IndexView<'a>,
     ) -> Prepared<'a> {
-        Prepared::unlooked(signals, index, true)
+        Prepared::unlooked(signals, ahead, index, true)
     }
 
     /// Looks up the counts and keys recognition needs (see [`Prepared::look_up_staged`]).
@@ -1053,6 +1057,17 @@ impl<'a> NameSide<'a> {
         }
     }
 
+    /// What was worked out ahead for this name, taken as if worked out here.
+    fn knowing(self, ahead: Option<&ahead::NameAhead>) -> Self {
+        if let Some(ahead) = ahead {
+            self.sounds.set(Some(ahead.sounds));
+            self.first_nicknames.set(Some(ahead.nicknames));
+            self.bytes.set(Some(ahead.bytes));
+            self.generation.set(Some(ahead.generation));
+        }
+        self
+    }
+
     /// The first word's nickname table entry, looked up once.
     fn nicknames(&self) -> compare::NicknameEntry {
         if let Some(entry) = self.first_nicknames.get() {
@@ -1170,6 +1185,8 @@ fn first_word(text: &str) -> &str {
 #[derive(Debug)]
 struct SignalSide<'a> {
     signals: &'a NormalizedSignals,
+    /// What was worked out from the signals ahead, taken rather than worked out again.
+    ahead: Option<&'a SignalsAhead>,
     given: Option<NameSide<'a>>,
     family: Option<NameSide<'a>>,
     /// The e-mail signals, in their order, each split once with what only depends on
@@ -1247,14 +1264,27 @@ struct NameLetters {
     family: Letters,
 }
 
+impl NameLetters {
+    fn of(given: Option<&NameSide<'_>>, family: Option<&NameSide<'_>>) -> Self {
+        Self {
+            given: letters(given.map_or("", |n| n.key)),
+            first_given: letters(given.map_or("", |n| n.first)),
+            family: letters(family.map_or("", |n| n.key)),
+        }
+    }
+}
+
 impl<'a> SignalSide<'a> {
-    fn new(signals: &'a NormalizedSignals) -> Self {
+    fn new(signals: &'a NormalizedSignals, ahead: Option<&'a SignalsAhead>) -> Self {
         let address = signals.address();
         let postcode_key = address.postcode();
         Self {
             signals,
-            given: signals.given_key().map(NameSide::new),
-            family: signals.family_key().map(NameSide::new),
+            ahead,
+            given: (signals.given_key())
+                .map(|key| NameSide::new(key).knowing(ahead.and_then(SignalsAhead::given))),
+            family: (signals.family_key())
+                .map(|key| NameSide::new(key).knowing(ahead.and_then(SignalsAhead::family))),
             emails: std::cell::OnceCell::new(),
             comparing: std::cell::OnceCell::new(),
             name_letters: std::cell::OnceCell::new(),
@@ -1332,16 +1362,19 @@ impl<'a> SignalSide<'a> {
 
     /// See [`NameLetters`].
     fn name_letters(&self) -> &NameLetters {
-        self.name_letters.get_or_init(|| NameLetters {
-            given: letters(self.given.as_ref().map_or("", |n| n.key)),
-            first_given: letters(self.given.as_ref().map_or("", |n| n.first)),
-            family: letters(self.family.as_ref().map_or("", |n| n.key)),
-        })
+        if let Some(ahead) = self.ahead {
+            return ahead.name_letters();
+        }
+        (self.name_letters)
+            .get_or_init(|| NameLetters::of(self.given.as_ref(), self.family.as_ref()))
     }
 
     /// Whether one of the signals' e-mails is a household's mailbox (see
     /// [`is_household_mailbox`]).
     fn has_household_mailbox(&self) -> bool {
+        if let Some(ahead) = self.ahead {
+            return ahead.household_mailbox();
+        }
         *self.household_mailbox.get_or_init(|| {
             self.emails()
                 .iter()
@@ -1583,7 +1616,7 @@ pub(crate) struct Prepared<'a> {
 impl<'a> Prepared<'a> {
     /// For scoring only: no candidates are proposed from it, and no holder looked for.
     fn new(signals: &'a NormalizedSignals, index: IndexView<'a>) -> Self {
-        let mut prepared = Self::unlooked(signals, index, false);
+        let mut prepared = Self::unlooked(signals, None, index, false);
         prepared.look_up(Some(&BlockingKeys::default()));
         prepared
     }
@@ -1597,6 +1630,8 @@ impl<'a> Prepared<'a> {
     fn look_up_staged(&mut self, could_settle: impl FnOnce(&SignalSide<'a>) -> bool) {
         if self.holder.is_some() && could_settle(&self.side) {
             self.look_up(None);
+        } else if let Some(ahead) = self.side.ahead {
+            self.look_up(Some(ahead.query_keys()));
         } else {
             let mut keys = BlockingKeys::default();
             query_keys(&self.side, &mut keys);
@@ -1621,7 +1656,12 @@ impl<'a> Prepared<'a> {
 
     /// Nothing looked up yet but the identifiers' users, and their sole holder if
     /// `find_holder` (see [`look_up`](Self::look_up)).
-    fn unlooked(signals: &'a NormalizedSignals, index: IndexView<'a>, find_holder: bool) -> Self {
+    fn unlooked(
+        signals: &'a NormalizedSignals,
+        ahead: Option<&'a SignalsAhead>,
+        index: IndexView<'a>,
+        find_holder: bool,
+    ) -> Self {
         let users = Self::users_of(signals, index);
         let holder = if find_holder {
             sole_holder(&users, index)
@@ -1629,7 +1669,7 @@ impl<'a> Prepared<'a> {
             None
         };
         Self {
-            side: SignalSide::new(signals),
+            side: SignalSide::new(signals, ahead),
             index,
             users,
             frequency_weights: Default::default(),
@@ -1706,7 +1746,13 @@ impl<'a> Prepared<'a> {
             return;
         }
         let mut keys = BlockingKeys::default();
-        query_keys(&self.side, &mut keys);
+        let keys = match self.side.ahead {
+            Some(ahead) => ahead.query_keys(),
+            None => {
+                query_keys(&self.side, &mut keys);
+                &keys
+            }
+        };
         let mut filed: SmallVec<[FiledPatrons<'a>; BlockingKeys::CAP]> = SmallVec::new();
         self.index.patrons_under_each(keys.as_slice(), &mut filed);
         propose(self.users.iter().copied(), &filed, out);
@@ -1880,7 +1926,10 @@ type Levels<'a> = SmallVec<[(Field, Compared<'a>); 10]>;
 
 /// Every comparison between signals and a patron, in a fixed order.
 fn levels<'a>(signals: &'a NormalizedSignals, patron: &PatronView<'a>) -> Levels<'a> {
-    levels_of(&SignalSide::new(signals), &ProfileKeys::of_view(patron))
+    levels_of(
+        &SignalSide::new(signals, None),
+        &ProfileKeys::of_view(patron),
+    )
 }
 
 /// [`levels`], with the signals' side worked out beforehand.
@@ -2972,7 +3021,7 @@ impl Strategy for PersonMatcher {
             .iter()
             .map(|identifier| index.counted_patrons_with(identifier));
         let mut keys = BlockingKeys::default();
-        query_keys(&SignalSide::new(signals), &mut keys);
+        query_keys(&SignalSide::new(signals, None), &mut keys);
         let mut filed: SmallVec<[FiledPatrons<'_>; BlockingKeys::CAP]> = SmallVec::new();
         index.patrons_under_each(keys.as_slice(), &mut filed);
         propose(users, &filed, out);
@@ -3570,7 +3619,7 @@ mod tests {
                 Address::new(None, None, None, None),
                 None,
             );
-            let side = SignalSide::new(&signals);
+            let side = SignalSide::new(&signals, None);
             let which = |compared: Compared<'_>| {
                 compared.map(|(level, value)| {
                     let at = match value {
@@ -3656,7 +3705,7 @@ mod tests {
                     name_keys_as_first_written(f, g, &signals, &mut expected);
                     email_local_keys(&signals, &mut expected);
                     let mut queried = BlockingKeys::default();
-                    query_keys(&SignalSide::new(&signals), &mut queried);
+                    query_keys(&SignalSide::new(&signals, None), &mut queried);
                     assert_eq!(queried.as_slice(), expected.as_slice(), "{g:?} {f:?}");
                     filed += expected.as_slice().len();
                 }
@@ -3690,7 +3739,7 @@ mod tests {
         };
         // What a recognition of the signals leaves: the sounds its lookups worked out.
         let hints_of = |signals: &NormalizedSignals, f: &mut dyn FnMut(&NameHints<'_>)| {
-            let side = SignalSide::new(signals);
+            let side = SignalSide::new(signals, None);
             query_keys(&side, &mut BlockingKeys::default());
             f(&NameHints {
                 given: NameHint::of(signals.given_key(), side.given.as_ref()),
