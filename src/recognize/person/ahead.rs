@@ -2,16 +2,18 @@
 //! import does it on the thread that normalizes the rows, and the thread observing them
 //! takes it over rather than working it out again.
 
-use super::{NameLetters, NameSide, NameSounds, SignalSide, query_keys};
+use std::sync::{Mutex, PoisonError};
+
+use super::{NameLetters, NameSide, NameSounds, SignalSide, query_keys, read_street};
 use crate::recognize::BlockingKeys;
-use crate::recognize::compare::NicknameEntry;
+use crate::recognize::compare::{NicknameEntry, PreparedStreet};
 use crate::signals::NormalizedSignals;
 
 /// The signals' side of a recognition that depends on nothing in memory: the blocking
 /// keys to look up, the names' sounds and nickname entries, the names' letters and
-/// whether an e-mail is a household's mailbox. Worked out by the same code a recognition
-/// runs ([`SignalSide`]), so taking it over gives the same recognition.
-#[derive(Debug)]
+/// whether an e-mail is a household's mailbox, the street line read. Worked out by the
+/// same code a recognition runs ([`SignalSide`]), so taking it over gives the same
+/// recognition.
 pub(crate) struct SignalsAhead {
     /// The keys [`query_keys`] gives.
     query_keys: BlockingKeys,
@@ -19,6 +21,16 @@ pub(crate) struct SignalsAhead {
     family: Option<NameAhead>,
     name_letters: NameLetters,
     household_mailbox: bool,
+    /// Locked only to be copied, once per recognition that compares streets: a street
+    /// read keeps a cache in a cell, and the lock keeps a prepared event `Sync`.
+    street: Mutex<Option<PreparedStreet>>,
+}
+
+impl std::fmt::Debug for SignalsAhead {
+    // Names' letters and sounds are personal data.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignalsAhead").finish_non_exhaustive()
+    }
 }
 
 /// What a [`NameSide`] works out on first need, worked out.
@@ -61,6 +73,7 @@ impl SignalsAhead {
             family,
             name_letters,
             household_mailbox,
+            street: Mutex::new(read_street(signals)),
         }
     }
 
@@ -82,5 +95,14 @@ impl SignalsAhead {
 
     pub(super) fn household_mailbox(&self) -> bool {
         self.household_mailbox
+    }
+
+    /// The street line read (a copy: see [`SignalsAhead::street`](#structfield.street)).
+    pub(super) fn street(&self) -> Option<PreparedStreet> {
+        // Nothing panics while it is held: never poisoned, but taken as it is if it were.
+        self.street
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 }

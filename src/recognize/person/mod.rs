@@ -1210,6 +1210,14 @@ struct SignalSide<'a> {
     street_line: Option<&'a str>,
 }
 
+/// The signals' street line read (see [`Comparing`]).
+fn read_street(signals: &NormalizedSignals) -> Option<compare::PreparedStreet> {
+    signals
+        .address()
+        .street()
+        .and_then(compare::PreparedStreet::new)
+}
+
 /// The part of [`SignalSide`] only inexact comparisons read.
 #[derive(Debug)]
 struct Comparing {
@@ -1350,11 +1358,10 @@ impl<'a> SignalSide<'a> {
     fn comparing(&self) -> &Comparing {
         self.comparing.get_or_init(|| {
             Box::new(Comparing {
-                street: self
-                    .signals
-                    .address()
-                    .street()
-                    .and_then(compare::PreparedStreet::new),
+                street: match self.ahead {
+                    Some(ahead) => ahead.street(),
+                    None => read_street(self.signals),
+                },
                 names_compared: NameMemo::default(),
             })
         })
