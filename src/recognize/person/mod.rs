@@ -1057,15 +1057,12 @@ impl<'a> NameSide<'a> {
         }
     }
 
-    /// What was worked out ahead for this name, taken as if worked out here.
-    fn knowing(self, ahead: Option<&ahead::NameAhead>) -> Self {
-        if let Some(ahead) = ahead {
-            self.sounds.set(Some(ahead.sounds));
-            self.first_nicknames.set(Some(ahead.nicknames));
-            self.bytes.set(Some(ahead.bytes));
-            self.generation.set(Some(ahead.generation));
-        }
-        self
+    /// Takes what was worked out ahead for this name as if worked out here.
+    fn know(&self, ahead: &ahead::NameAhead) {
+        self.sounds.set(Some(ahead.sounds));
+        self.first_nicknames.set(Some(ahead.nicknames));
+        self.bytes.set(Some(ahead.bytes));
+        self.generation.set(Some(ahead.generation));
     }
 
     /// The first word's nickname table entry, looked up once.
@@ -1265,7 +1262,7 @@ fn find_word(text: &[u8], word: &[u8]) -> Option<usize> {
 
 /// The signals' names as mailboxes spell them: the whole given name, its first word,
 /// and the family name.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct NameLetters {
     given: Letters,
     first_given: Letters,
@@ -1273,6 +1270,8 @@ struct NameLetters {
 }
 
 impl NameLetters {
+    // Inlined where it is read on first need, as it was before it was shared.
+    #[inline]
     fn of(given: Option<&NameSide<'_>>, family: Option<&NameSide<'_>>) -> Self {
         Self {
             given: letters(given.map_or("", |n| n.key)),
@@ -1289,10 +1288,8 @@ impl<'a> SignalSide<'a> {
         Self {
             signals,
             ahead,
-            given: (signals.given_key())
-                .map(|key| NameSide::new(key).knowing(ahead.and_then(SignalsAhead::given))),
-            family: (signals.family_key())
-                .map(|key| NameSide::new(key).knowing(ahead.and_then(SignalsAhead::family))),
+            given: signals.given_key().map(NameSide::new),
+            family: signals.family_key().map(NameSide::new),
             emails: std::cell::OnceCell::new(),
             comparing: std::cell::OnceCell::new(),
             name_letters: std::cell::OnceCell::new(),
@@ -1302,6 +1299,23 @@ impl<'a> SignalSide<'a> {
             postcode_key,
             street_line: address.street(),
         }
+    }
+
+    /// Takes what was worked out ahead, as if worked out here. Not in
+    /// [`new`](Self::new), which builds the side where it stays: taking them there
+    /// moved it, a copy every recognition paid.
+    #[inline(never)]
+    fn know(&self, ahead: &SignalsAhead) {
+        if let (Some(side), Some(known)) = (&self.given, ahead.given()) {
+            side.know(known);
+        }
+        if let (Some(side), Some(known)) = (&self.family, ahead.family()) {
+            side.know(known);
+        }
+        // Set where they are read, rather than read from `ahead` there: those reads are
+        // once per candidate, and stay as they are for a recognition with nothing ahead.
+        let _ = self.name_letters.set(ahead.name_letters().clone());
+        let _ = self.household_mailbox.set(ahead.household_mailbox());
     }
 
     /// The signals' folded given name (the one [`NameSide`] compares).
@@ -1369,9 +1383,6 @@ impl<'a> SignalSide<'a> {
 
     /// See [`NameLetters`].
     fn name_letters(&self) -> &NameLetters {
-        if let Some(ahead) = self.ahead {
-            return ahead.name_letters();
-        }
         (self.name_letters)
             .get_or_init(|| NameLetters::of(self.given.as_ref(), self.family.as_ref()))
     }
@@ -1379,9 +1390,6 @@ impl<'a> SignalSide<'a> {
     /// Whether one of the signals' e-mails is a household's mailbox (see
     /// [`is_household_mailbox`]).
     fn has_household_mailbox(&self) -> bool {
-        if let Some(ahead) = self.ahead {
-            return ahead.household_mailbox();
-        }
         *self.household_mailbox.get_or_init(|| {
             self.emails()
                 .iter()
@@ -1635,6 +1643,9 @@ impl<'a> Prepared<'a> {
     /// ([`candidates`](Self::candidates)). Otherwise the blocking keys are looked up
     /// now, with the counts, in one batch.
     fn look_up_staged(&mut self, could_settle: impl FnOnce(&SignalSide<'a>) -> bool) {
+        if let Some(ahead) = self.side.ahead {
+            self.side.know(ahead);
+        }
         if self.holder.is_some() && could_settle(&self.side) {
             self.look_up(None);
         } else if let Some(ahead) = self.side.ahead {
