@@ -557,7 +557,7 @@ impl Memory {
 
         // Every check passed: from here on nothing fails.
         let (buyer_id, recognition) =
-            self.settle(buyer_recognition, &hints, &buyer, event, now, adding);
+            self.settle(buyer_recognition, &hints, buyer, event, now, adding);
         // The order is filed first, its tickets right after: their handles follow on.
         let ticket_count = u32::try_from(order.tickets.len()).unwrap_or(u32::MAX);
         let first_ticket = Handle::try_from(self.state.tickets.len()).unwrap_or(Handle::MAX);
