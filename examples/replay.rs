@@ -317,8 +317,9 @@ struct ReadRow {
     record_id: Range<usize>,
 }
 
-/// Emptied batches' buffers, sent back to the reader thread to be filled again: reused,
-/// they are neither freed on the main thread nor allocated anew for every batch.
+/// Observed batches' buffers, sent back to the reader thread to be emptied and filled
+/// again: reused, they are not allocated anew for every batch, and the rows they still
+/// hold are dropped there, their frees off the main thread.
 struct Spare {
     rows: Vec<Result<ReadRow, ImportError>>,
     record_ids: Vec<u8>,
@@ -342,6 +343,8 @@ fn read_ahead(
             rows: Vec::with_capacity(BATCH_ROWS),
             record_ids: Vec::new(),
         });
+        batch.clear();
+        record_ids.clear();
         batch.extend(rows.by_ref().take(BATCH_ROWS).map(|row| {
             row.map(|row| {
                 let start = record_ids.len();
@@ -389,8 +392,9 @@ impl<W: Write> Run<'_, W> {
         give_back: &SyncSender<Spare>,
     ) -> Result<(), Failure> {
         let mut next_progress = PROGRESS_EVERY;
-        for mut batch in batches {
-            for row in batch.rows.drain(..) {
+        for batch in batches {
+            // Observed in place: the rows go back to the reader thread to be dropped.
+            for row in &batch.rows {
                 self.tally.rows += 1;
                 self.observe(memory, row, &batch.record_ids)?;
             }
@@ -398,7 +402,6 @@ impl<W: Write> Run<'_, W> {
                 self.progress.set_position(batch.bytes_read);
                 next_progress = self.tally.rows + PROGRESS_EVERY;
             }
-            batch.record_ids.clear();
             // Only fails when the reader is done: the buffers are then simply dropped.
             let _ = give_back.try_send(Spare {
                 rows: batch.rows,
@@ -412,7 +415,7 @@ impl<W: Write> Run<'_, W> {
     fn observe(
         &mut self,
         memory: &mut Memory,
-        row: Result<ReadRow, ImportError>,
+        row: &Result<ReadRow, ImportError>,
         record_ids: &[u8],
     ) -> Result<(), Failure> {
         let durable = self.options.data_dir.is_some();
@@ -426,7 +429,7 @@ impl<W: Write> Run<'_, W> {
             record_id,
         } = row;
         self.line.clear();
-        self.line.extend_from_slice(&record_ids[record_id]);
+        self.line.extend_from_slice(&record_ids[record_id.clone()]);
         let seen = match memory.observe_prepared(event) {
             Ok(seen) => seen,
             // The journal failing is not the row's fault, and no row can go on after it.
@@ -437,7 +440,7 @@ impl<W: Write> Run<'_, W> {
                 self.out.flush().map_err(stdout_failure)?;
                 return Err(Failure::Memory(error));
             }
-            Err(error) => return self.bad_row(memory, ImportError::from_observe(line, &error)),
+            Err(error) => return self.bad_row(memory, &ImportError::from_observe(*line, &error)),
         };
         let patron = seen.patron();
         self.decided.push(&self.line, patron);
@@ -461,7 +464,7 @@ impl<W: Write> Run<'_, W> {
     }
 
     /// A row that could not be observed: skipped with `--skip-bad`, else the end of the run.
-    fn bad_row(&mut self, memory: &mut Memory, error: ImportError) -> Result<(), Failure> {
+    fn bad_row(&mut self, memory: &mut Memory, error: &ImportError) -> Result<(), Failure> {
         let input_name = self.input_name;
         if self.options.skip_bad && !error.is_fatal() {
             self.tally.skipped += 1;

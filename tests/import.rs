@@ -8,7 +8,7 @@ use chrono::{NaiveDate, TimeZone, Utc};
 use proptest::prelude::*;
 use regulars::import::{COLUMNS, ImportError, ImportedRecord, MAX_FIELD_BYTES, OrderCsv};
 use regulars::normalize::Country;
-use regulars::{Error, Event, EventKind, ManualClock, Memory, Order, Signals};
+use regulars::{Error, Event, EventKind, ManualClock, Memory, Order, PreparedEvent, Signals};
 
 // ---------------------------------------------------------------- helpers
 
@@ -953,4 +953,63 @@ fn prepared_rows_are_journaled_like_plain_ones() {
         common::snapshot(&reopened) == before,
         "the journal replays to another memory"
     );
+}
+
+#[test]
+fn a_prepared_event_observed_by_reference_is_kept_by_the_caller() {
+    fn observed(seen: regulars::Result<regulars::Observation>) -> String {
+        match seen {
+            Ok(seen) => format!(
+                "{} {} {:?}",
+                seen.patron().as_u64(),
+                seen.recognition().decision(),
+                seen.recognition().score()
+            ),
+            Err(error) => format!("error: {error}"),
+        }
+    }
+    // Shared with the thread that drops it, or looked at from another.
+    fn send_and_share<T: Send + Sync>() {}
+    send_and_share::<PreparedEvent>();
+    let csv = population_export(300, 14);
+    let mut plain = memory();
+    let expected = feed_all(&mut plain, &csv, |memory, event| memory.observe(event));
+
+    let mut prepared = memory();
+    let preparer = prepared.preparer();
+    let events: Vec<PreparedEvent> = reader(&csv)
+        .map(|row| preparer.prepare(row.expect("a good row").into_event()))
+        .collect();
+    let got: Vec<String> = events
+        .iter()
+        .map(|event| observed(prepared.observe_prepared(event)))
+        .collect();
+    assert_eq!(got, expected);
+    assert_same_memory(&prepared, &plain);
+    // Still the caller's: observed again, each is a replay (or refused again, as before).
+    for (event, first) in events.iter().zip(&expected) {
+        match prepared.observe_prepared(event) {
+            Ok(seen) => assert!(seen.is_replay(), "{first}"),
+            Err(error) => assert_eq!(format!("error: {error}"), *first),
+        }
+    }
+    assert_same_memory(&prepared, &plain);
+}
+
+#[test]
+fn a_sealing_memory_fingerprints_what_another_memory_prepared_as_it_would_itself() {
+    let mut sealing = Memory::builder()
+        .identifier_key([7; 32])
+        .build()
+        .expect("valid configuration");
+    // Prepared for a memory that keeps identifiers as given: its fingerprint is of the
+    // event as given, not of the sealed event the sealing memory files.
+    let preparer = memory().preparer();
+    let order = timed_order("e-1", Signals::new().email("ana@example.org"));
+    let first = sealing
+        .observe_prepared(preparer.prepare(order.clone()))
+        .expect("observed");
+    let again = sealing.observe(order).expect("the same event again");
+    assert!(again.is_replay(), "{again:?}");
+    assert_eq!(again.patron(), first.patron());
 }

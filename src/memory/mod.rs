@@ -171,14 +171,17 @@ impl Memory {
     }
 
     pub(crate) fn recognize_normalized(&self, signals: &NormalizedSignals) -> Recognition {
-        self.recognize_normalized_noting(signals, None)
+        self.recognize_normalized_noting(signals, None, None)
     }
 
     /// [`recognize_normalized`](Self::recognize_normalized), noting in `hints` (when
-    /// given) what it worked out about the signals' names, which filing them needs again.
+    /// given) what it worked out about the signals' names, which filing them needs again;
+    /// taking what `ahead` worked out from these same signals rather than working it out
+    /// again.
     pub(crate) fn recognize_normalized_noting<'s>(
         &self,
         signals: &'s NormalizedSignals,
+        ahead: Option<&'s crate::recognize::SignalsAhead>,
         hints: Option<&mut crate::recognize::NameHints<'s>>,
     ) -> Recognition {
         let index = IndexView { state: &self.state };
@@ -200,7 +203,7 @@ impl Memory {
         let Some(person) = person else {
             return self.recognize_by_scoring(signals, None);
         };
-        let mut prepared = person.prepare(signals, index);
+        let mut prepared = person.prepare(signals, ahead, index);
         person.look_up(&mut prepared, &self.thresholds, self.patron_count());
         let mut shortcut = person.shortcut(&prepared, &self.thresholds, self.patron_count());
         shortcut.score_holder();

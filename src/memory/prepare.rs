@@ -1,6 +1,7 @@
 //! Normalizing an event's signals ahead of observing it, on another thread: a bulk
 //! import can parse and normalize one row while memory observes the one before.
 
+use std::borrow::Borrow;
 use std::fmt;
 
 use super::Limits;
@@ -9,6 +10,7 @@ use super::observation::Observation;
 use crate::error::{Result, at};
 use crate::model::event::{Event, EventKind};
 use crate::normalize::Country;
+use crate::recognize::SignalsAhead;
 use crate::signals::NormalizedSignals;
 
 /// Normalizes events the way one [`Memory`] would, on any thread, so that the memory
@@ -40,9 +42,27 @@ struct Settings {
 /// `Debug` shows no personal data: the event's and the signals' own `Debug` redact it.
 pub struct PreparedEvent {
     event: Event,
+    /// The event's fingerprint, unless the preparer's memory seals identifiers (its
+    /// fingerprint is the sealed event's).
+    fingerprint: Option<u64>,
     /// The order buyer's signals normalized (or why they could not be), and the
     /// settings that was done with.
-    buyer: Option<(Settings, Result<NormalizedSignals>)>,
+    buyer: Option<(Settings, Result<PreparedBuyer>)>,
+}
+
+/// An order buyer's signals normalized ahead, with what recognizing them works out from
+/// them alone.
+pub(super) struct PreparedBuyer {
+    pub(super) signals: NormalizedSignals,
+    pub(super) ahead: SignalsAhead,
+}
+
+/// What a memory takes over from a [`PreparedEvent`]: only what was worked out the way
+/// it would work it out itself.
+#[derive(Clone, Copy, Default)]
+pub(super) struct Ahead<'p> {
+    pub(super) fingerprint: Option<u64>,
+    pub(super) buyer: Option<&'p Result<PreparedBuyer>>,
 }
 
 impl fmt::Debug for PreparedEvent {
@@ -73,12 +93,15 @@ impl PreparedEvent {
 }
 
 impl Preparer {
-    /// Normalizes what can be normalized ahead in `event`.
+    /// Normalizes what can be normalized ahead in `event`, and works out ahead what
+    /// observing it needs from the event alone (its fingerprint, and for a buyer
+    /// normalized ahead, the keys recognizing them looks up).
     ///
     /// Never fails: a signal that does not normalize is kept as the error, and
     /// [`Memory::observe_prepared`] returns that error where [`Memory::observe`] would
     /// have (after the checks that come first, such as the event id's).
     pub fn prepare(&self, event: Event) -> PreparedEvent {
+        let fingerprint = (!self.seals_identifiers).then(|| super::write::fingerprint(&event));
         let buyer = match (event.kind(), event.occurred_at()) {
             (EventKind::Order(order), Some(now)) if !self.seals_identifiers => {
                 let id = event.id().as_str();
@@ -96,11 +119,19 @@ impl Preparer {
                     &location,
                     false,
                 );
-                Some((self.settings.clone(), normalized))
+                let prepared = normalized.map(|signals| PreparedBuyer {
+                    ahead: SignalsAhead::of(&signals),
+                    signals,
+                });
+                Some((self.settings.clone(), prepared))
             }
             _ => None,
         };
-        PreparedEvent { event, buyer }
+        PreparedEvent {
+            event,
+            fingerprint,
+            buyer,
+        }
     }
 }
 
@@ -148,15 +179,32 @@ impl Memory {
     ///
     /// What was prepared is used only if it was prepared with this memory's settings
     /// (any memory's preparer works; one whose settings differ only saves nothing).
-    pub fn observe_prepared(&mut self, prepared: PreparedEvent) -> Result<Observation> {
-        let PreparedEvent { event, buyer } = prepared;
+    ///
+    /// Takes the prepared event or a reference to it: given a reference, the caller
+    /// keeps the event, to drop it (or reuse its room) on another thread, which then
+    /// spends that time rather than this one.
+    pub fn observe_prepared(
+        &mut self,
+        prepared: impl Borrow<PreparedEvent>,
+    ) -> Result<Observation> {
+        let PreparedEvent {
+            event,
+            fingerprint,
+            buyer,
+        } = prepared.borrow();
+        let seals = self.seals_identifiers();
         let ours = Settings {
             default_country: self.default_country,
             limits: self.limits.clone(),
         };
-        let buyer = buyer
-            .filter(|(settings, _)| *settings == ours && !self.seals_identifiers())
-            .map(|(_, normalized)| normalized);
-        self.observe_with(event, buyer)
+        let ahead = Ahead {
+            // A sealing memory fingerprints the sealed event.
+            fingerprint: fingerprint.filter(|_| !seals),
+            buyer: buyer
+                .as_ref()
+                .filter(|(settings, _)| *settings == ours && !seals)
+                .map(|(_, prepared)| prepared),
+        };
+        self.observe_with(event, ahead)
     }
 }

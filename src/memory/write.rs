@@ -11,6 +11,7 @@ use super::Memory;
 use super::command::Command;
 use super::identity::MergeCause;
 use super::observation::{Observation, Participant};
+use super::prepare::{Ahead, PreparedBuyer};
 use super::state::{OrderRecord, PatronRecord, SeenEvent, TicketRecord};
 use super::stats::{MembershipSpan, add_money};
 use crate::error::{Error, Result, at, shown};
@@ -25,12 +26,14 @@ use crate::moments::engine::{DueTimes, Outcome, Proposal};
 use crate::moments::ledger::RuleIdx;
 use crate::moments::{Moment, RuleContext, TicketInfo, Trigger};
 use crate::normalize::Rejection;
-use crate::recognize::{Agreement, Evidence, EvidenceItem, Field, NameHints, Recognition};
+use crate::recognize::{
+    Agreement, Evidence, EvidenceItem, Field, NameHints, Recognition, SignalsAhead,
+};
 use crate::signals::{NormalizedSignals, Signals};
 
 /// The fingerprint of an event: the same in every run and build, so a replayed event is
 /// recognized as one even after a restart from a snapshot.
-fn fingerprint(event: &Event) -> u64 {
+pub(super) fn fingerprint(event: &Event) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut hasher = crate::stable_hash::StableHasher::new(0x6576_656e_7473);
     event.hash(&mut hasher);
@@ -125,20 +128,16 @@ impl Memory {
     /// # Ok::<(), regulars::Error>(())
     /// ```
     pub fn observe(&mut self, event: Event) -> Result<Observation> {
-        self.observe_with(event, None)
+        self.observe_with(&event, Ahead::default())
     }
 
     /// [`observe`](Self::observe), with the order buyer's signals normalized already if
     /// `buyer` is given (see [`Memory::observe_prepared`]).
-    pub(super) fn observe_with(
-        &mut self,
-        event: Event,
-        buyer: Option<Result<NormalizedSignals>>,
-    ) -> Result<Observation> {
+    pub(super) fn observe_with(&mut self, event: &Event, ahead: Ahead<'_>) -> Result<Observation> {
         let at = event.occurred_at().unwrap_or_else(|| self.clock.now());
         // With an identifier key, the sealed event is the one journaled, fingerprinted
         // and recorded: no raw identifier goes further.
-        let sealed = self.sealed_event(&event);
+        let sealed = self.sealed_event(event);
         let event: &Event = &sealed;
         let pending = self.begin(&Command::Observe {
             event: Cow::Borrowed(event),
@@ -148,7 +147,7 @@ impl Memory {
         // id, that id is new and recorded), so only a new event id is journaled: one
         // the observation filed, which the table's length tells without a lookup.
         let events_before = self.state.events.len();
-        let observation = self.observe_at_with(event, at, buyer)?;
+        let observation = self.observe_at_with(event, at, ahead)?;
         let new = self.state.events.len() > events_before;
         self.commit(pending, new)?;
         Ok(observation)
@@ -157,23 +156,22 @@ impl Memory {
     /// Observes an event at `now` (its own time, or the clock's when it was first
     /// observed): the write path of [`observe`](Self::observe) and of its replay.
     pub(crate) fn observe_at(&mut self, event: &Event, now: DateTime<Utc>) -> Result<Observation> {
-        self.observe_at_with(event, now, None)
+        self.observe_at_with(event, now, Ahead::default())
     }
 
-    /// [`observe_at`](Self::observe_at), with the order buyer's signals normalized
-    /// already if `buyer` is given.
+    /// [`observe_at`](Self::observe_at), taking what `ahead` worked out from the event.
     fn observe_at_with(
         &mut self,
         event: &Event,
         now: DateTime<Utc>,
-        buyer: Option<Result<NormalizedSignals>>,
+        ahead: Ahead<'_>,
     ) -> Result<Observation> {
         let id = event.id();
         check_vendor_id(id.as_str()).map_err(|reason| Error::InvalidInput {
             location: "event id".to_owned(),
             reason,
         })?;
-        let fingerprint = fingerprint(event);
+        let fingerprint = ahead.fingerprint.unwrap_or_else(|| fingerprint(event));
         // Filed first, in the one probe that looks for it, so the history it records
         // names it (and rules reading that history see it); taken back if the event is
         // refused.
@@ -217,7 +215,7 @@ impl Memory {
             });
         }
         let observed = match event.kind() {
-            EventKind::Order(order) => self.observe_order(id, now, order, buyer),
+            EventKind::Order(order) => self.observe_order(id, now, order, ahead.buyer),
             EventKind::Scan(scan) => self.observe_scan(id, now, scan),
             EventKind::Refund(refund) => self.observe_refund(id, now, refund),
             EventKind::Donation(donation) => self.observe_donation(id, now, donation),
@@ -446,7 +444,7 @@ impl Memory {
         event: &EventId,
         now: DateTime<Utc>,
         order: &Order,
-        buyer: Option<Result<NormalizedSignals>>,
+        buyer: Option<&Result<PreparedBuyer>>,
     ) -> Result<Observation> {
         let ev = event.as_str();
         check_id(ev, "order.id", order.id.as_str())?;
@@ -466,14 +464,18 @@ impl Memory {
             ));
         }
         let today = now.date_naive();
-        let buyer = match buyer {
+        let normalized_here;
+        let (buyer, buyer_ahead) = match buyer {
             Some(prepared) => {
-                let buyer = prepared?;
+                let prepared = prepared.as_ref().map_err(Error::clone)?;
                 // Journaled as if normalized here: replay takes it from the record.
-                self.note_person(&buyer);
-                buyer
+                self.note_person(&prepared.signals);
+                (&prepared.signals, Some(&prepared.ahead))
             }
-            None => self.normalize(&order.buyer, ev, "order.buyer", today)?,
+            None => {
+                normalized_here = self.normalize(&order.buyer, ev, "order.buyer", today)?;
+                (&normalized_here, None)
+            }
         };
         // Most orders are of one or two tickets: planned, and their holders kept, in
         // place rather than in two allocations per order.
@@ -532,7 +534,7 @@ impl Memory {
         }
         let adding = super::Limits::order_interactions(order.tickets.len());
         let mut hints = NameHints::default();
-        let buyer_recognition = self.recognition_for_write(&buyer, &mut hints);
+        let buyer_recognition = self.recognition_for_write_ahead(buyer, buyer_ahead, &mut hints);
         self.check_recognized_history(&buyer_recognition, adding, || at(ev, "order.buyer"))?;
         if self.longest_history().saturating_add(adding) > self.limits.max_history_per_patron() {
             for (i, (_, holder)) in planned.iter().enumerate() {
@@ -555,7 +557,7 @@ impl Memory {
 
         // Every check passed: from here on nothing fails.
         let mut recognition = buyer_recognition;
-        let buyer_id = self.settle(&mut recognition, &hints, &buyer, event, now, adding);
+        let buyer_id = self.settle(&mut recognition, &hints, buyer, event, now, adding);
         // The order is filed first, its tickets right after: their handles follow on.
         let ticket_count = u32::try_from(order.tickets.len()).unwrap_or(u32::MAX);
         let first_ticket = Handle::try_from(self.state.tickets.len()).unwrap_or(Handle::MAX);
@@ -1186,9 +1188,20 @@ impl Memory {
         signals: &'s NormalizedSignals,
         hints: &mut NameHints<'s>,
     ) -> Recognition {
+        self.recognition_for_write_ahead(signals, None, hints)
+    }
+
+    /// [`recognition_for_write`](Self::recognition_for_write), taking what `ahead` worked
+    /// out from these same signals.
+    fn recognition_for_write_ahead<'s>(
+        &mut self,
+        signals: &'s NormalizedSignals,
+        ahead: Option<&'s SignalsAhead>,
+        hints: &mut NameHints<'s>,
+    ) -> Recognition {
         match self.recorded_recognition() {
             Some(recorded) => recorded,
-            None => self.recognize_normalized_noting(signals, Some(hints)),
+            None => self.recognize_normalized_noting(signals, ahead, Some(hints)),
         }
     }
 

@@ -27,7 +27,7 @@ pub(crate) use person::{
     encode_with, generation_written_by_one, only_the_home_agrees, person_agrees, person_conflict,
     profiles_conflict, shares_household_field,
 };
-pub(crate) use person::{Prepared, Shortcut};
+pub(crate) use person::{Prepared, Shortcut, SignalsAhead};
 
 use crate::memory::{IndexView, PatronView};
 use crate::model::ids::PatronId;

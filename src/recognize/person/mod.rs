@@ -1,10 +1,12 @@
 //! The probabilistic person strategy (Fellegi-Sunter): graded comparisons of every field,
 //! weighted by how often true matches and strangers agree that way.
 
+mod ahead;
 mod keys;
 mod model;
 mod train;
 
+pub(crate) use ahead::SignalsAhead;
 pub(crate) use keys::{KnownSounds, encode_with};
 use keys::{NameExtras, NameKeys, ProfileKeys, StreetKey};
 
@@ -491,13 +493,15 @@ impl PersonMatcher {
     /// shortcut, candidate generation and scoring to share; the identifiers' users looked
     /// up, the rest left to [`look_up`](Self::look_up). In two steps so that the
     /// prepared signals, most of a kilobyte, are built where they stay rather than
-    /// copied there.
+    /// copied there. What `ahead` worked out from these same signals is taken rather
+    /// than worked out again.
     pub(crate) fn prepare<'a>(
         &self,
         signals: &'a NormalizedSignals,
+        ahead: Option<&'a SignalsAhead>,
         index: IndexView<'a>,
     ) -> Prepared<'a> {
-        Prepared::unlooked(signals, index, true)
+        Prepared::unlooked(signals, ahead, index, true)
     }
 
     /// Looks up the counts and keys recognition needs (see [`Prepared::look_up_staged`]).
@@ -1053,6 +1057,14 @@ impl<'a> NameSide<'a> {
         }
     }
 
+    /// Takes what was worked out ahead for this name as if worked out here.
+    fn know(&self, ahead: &ahead::NameAhead) {
+        self.sounds.set(Some(ahead.sounds));
+        self.first_nicknames.set(Some(ahead.nicknames));
+        self.bytes.set(Some(ahead.bytes));
+        self.generation.set(Some(ahead.generation));
+    }
+
     /// The first word's nickname table entry, looked up once.
     fn nicknames(&self) -> compare::NicknameEntry {
         if let Some(entry) = self.first_nicknames.get() {
@@ -1170,6 +1182,8 @@ fn first_word(text: &str) -> &str {
 #[derive(Debug)]
 struct SignalSide<'a> {
     signals: &'a NormalizedSignals,
+    /// What was worked out from the signals ahead, taken rather than worked out again.
+    ahead: Option<&'a SignalsAhead>,
     given: Option<NameSide<'a>>,
     family: Option<NameSide<'a>>,
     /// The e-mail signals, in their order, each split once with what only depends on
@@ -1191,6 +1205,14 @@ struct SignalSide<'a> {
     /// packed, and the bounds and weights ask for them often.
     postcode_key: Option<&'a str>,
     street_line: Option<&'a str>,
+}
+
+/// The signals' street line read (see [`Comparing`]).
+fn read_street(signals: &NormalizedSignals) -> Option<compare::PreparedStreet> {
+    signals
+        .address()
+        .street()
+        .and_then(compare::PreparedStreet::new)
 }
 
 /// The part of [`SignalSide`] only inexact comparisons read.
@@ -1240,19 +1262,32 @@ fn find_word(text: &[u8], word: &[u8]) -> Option<usize> {
 
 /// The signals' names as mailboxes spell them: the whole given name, its first word,
 /// and the family name.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct NameLetters {
     given: Letters,
     first_given: Letters,
     family: Letters,
 }
 
+impl NameLetters {
+    // Inlined where it is read on first need, as it was before it was shared.
+    #[inline]
+    fn of(given: Option<&NameSide<'_>>, family: Option<&NameSide<'_>>) -> Self {
+        Self {
+            given: letters(given.map_or("", |n| n.key)),
+            first_given: letters(given.map_or("", |n| n.first)),
+            family: letters(family.map_or("", |n| n.key)),
+        }
+    }
+}
+
 impl<'a> SignalSide<'a> {
-    fn new(signals: &'a NormalizedSignals) -> Self {
+    fn new(signals: &'a NormalizedSignals, ahead: Option<&'a SignalsAhead>) -> Self {
         let address = signals.address();
         let postcode_key = address.postcode();
         Self {
             signals,
+            ahead,
             given: signals.given_key().map(NameSide::new),
             family: signals.family_key().map(NameSide::new),
             emails: std::cell::OnceCell::new(),
@@ -1264,6 +1299,23 @@ impl<'a> SignalSide<'a> {
             postcode_key,
             street_line: address.street(),
         }
+    }
+
+    /// Takes what was worked out ahead, as if worked out here. Not in
+    /// [`new`](Self::new), which builds the side where it stays: taking them there
+    /// moved it, a copy every recognition paid.
+    #[inline(never)]
+    fn know(&self, ahead: &SignalsAhead) {
+        if let (Some(side), Some(known)) = (&self.given, ahead.given()) {
+            side.know(known);
+        }
+        if let (Some(side), Some(known)) = (&self.family, ahead.family()) {
+            side.know(known);
+        }
+        // Set where they are read, rather than read from `ahead` there: those reads are
+        // once per candidate, and stay as they are for a recognition with nothing ahead.
+        let _ = self.name_letters.set(ahead.name_letters().clone());
+        let _ = self.household_mailbox.set(ahead.household_mailbox());
     }
 
     /// The signals' folded given name (the one [`NameSide`] compares).
@@ -1320,11 +1372,10 @@ impl<'a> SignalSide<'a> {
     fn comparing(&self) -> &Comparing {
         self.comparing.get_or_init(|| {
             Box::new(Comparing {
-                street: self
-                    .signals
-                    .address()
-                    .street()
-                    .and_then(compare::PreparedStreet::new),
+                street: match self.ahead {
+                    Some(ahead) => ahead.street(),
+                    None => read_street(self.signals),
+                },
                 names_compared: NameMemo::default(),
             })
         })
@@ -1332,11 +1383,8 @@ impl<'a> SignalSide<'a> {
 
     /// See [`NameLetters`].
     fn name_letters(&self) -> &NameLetters {
-        self.name_letters.get_or_init(|| NameLetters {
-            given: letters(self.given.as_ref().map_or("", |n| n.key)),
-            first_given: letters(self.given.as_ref().map_or("", |n| n.first)),
-            family: letters(self.family.as_ref().map_or("", |n| n.key)),
-        })
+        (self.name_letters)
+            .get_or_init(|| NameLetters::of(self.given.as_ref(), self.family.as_ref()))
     }
 
     /// Whether one of the signals' e-mails is a household's mailbox (see
@@ -1583,7 +1631,7 @@ pub(crate) struct Prepared<'a> {
 impl<'a> Prepared<'a> {
     /// For scoring only: no candidates are proposed from it, and no holder looked for.
     fn new(signals: &'a NormalizedSignals, index: IndexView<'a>) -> Self {
-        let mut prepared = Self::unlooked(signals, index, false);
+        let mut prepared = Self::unlooked(signals, None, index, false);
         prepared.look_up(Some(&BlockingKeys::default()));
         prepared
     }
@@ -1595,8 +1643,13 @@ impl<'a> Prepared<'a> {
     /// ([`candidates`](Self::candidates)). Otherwise the blocking keys are looked up
     /// now, with the counts, in one batch.
     fn look_up_staged(&mut self, could_settle: impl FnOnce(&SignalSide<'a>) -> bool) {
+        if let Some(ahead) = self.side.ahead {
+            self.side.know(ahead);
+        }
         if self.holder.is_some() && could_settle(&self.side) {
             self.look_up(None);
+        } else if let Some(ahead) = self.side.ahead {
+            self.look_up(Some(ahead.query_keys()));
         } else {
             let mut keys = BlockingKeys::default();
             query_keys(&self.side, &mut keys);
@@ -1621,7 +1674,12 @@ impl<'a> Prepared<'a> {
 
     /// Nothing looked up yet but the identifiers' users, and their sole holder if
     /// `find_holder` (see [`look_up`](Self::look_up)).
-    fn unlooked(signals: &'a NormalizedSignals, index: IndexView<'a>, find_holder: bool) -> Self {
+    fn unlooked(
+        signals: &'a NormalizedSignals,
+        ahead: Option<&'a SignalsAhead>,
+        index: IndexView<'a>,
+        find_holder: bool,
+    ) -> Self {
         let users = Self::users_of(signals, index);
         let holder = if find_holder {
             sole_holder(&users, index)
@@ -1629,7 +1687,7 @@ impl<'a> Prepared<'a> {
             None
         };
         Self {
-            side: SignalSide::new(signals),
+            side: SignalSide::new(signals, ahead),
             index,
             users,
             frequency_weights: Default::default(),
@@ -1706,7 +1764,13 @@ impl<'a> Prepared<'a> {
             return;
         }
         let mut keys = BlockingKeys::default();
-        query_keys(&self.side, &mut keys);
+        let keys = match self.side.ahead {
+            Some(ahead) => ahead.query_keys(),
+            None => {
+                query_keys(&self.side, &mut keys);
+                &keys
+            }
+        };
         let mut filed: SmallVec<[FiledPatrons<'a>; BlockingKeys::CAP]> = SmallVec::new();
         self.index.patrons_under_each(keys.as_slice(), &mut filed);
         propose(self.users.iter().copied(), &filed, out);
@@ -1880,7 +1944,10 @@ type Levels<'a> = SmallVec<[(Field, Compared<'a>); 10]>;
 
 /// Every comparison between signals and a patron, in a fixed order.
 fn levels<'a>(signals: &'a NormalizedSignals, patron: &PatronView<'a>) -> Levels<'a> {
-    levels_of(&SignalSide::new(signals), &ProfileKeys::of_view(patron))
+    levels_of(
+        &SignalSide::new(signals, None),
+        &ProfileKeys::of_view(patron),
+    )
 }
 
 /// [`levels`], with the signals' side worked out beforehand.
@@ -2972,7 +3039,7 @@ impl Strategy for PersonMatcher {
             .iter()
             .map(|identifier| index.counted_patrons_with(identifier));
         let mut keys = BlockingKeys::default();
-        query_keys(&SignalSide::new(signals), &mut keys);
+        query_keys(&SignalSide::new(signals, None), &mut keys);
         let mut filed: SmallVec<[FiledPatrons<'_>; BlockingKeys::CAP]> = SmallVec::new();
         index.patrons_under_each(keys.as_slice(), &mut filed);
         propose(users, &filed, out);
@@ -3570,7 +3637,7 @@ mod tests {
                 Address::new(None, None, None, None),
                 None,
             );
-            let side = SignalSide::new(&signals);
+            let side = SignalSide::new(&signals, None);
             let which = |compared: Compared<'_>| {
                 compared.map(|(level, value)| {
                     let at = match value {
@@ -3656,7 +3723,7 @@ mod tests {
                     name_keys_as_first_written(f, g, &signals, &mut expected);
                     email_local_keys(&signals, &mut expected);
                     let mut queried = BlockingKeys::default();
-                    query_keys(&SignalSide::new(&signals), &mut queried);
+                    query_keys(&SignalSide::new(&signals, None), &mut queried);
                     assert_eq!(queried.as_slice(), expected.as_slice(), "{g:?} {f:?}");
                     filed += expected.as_slice().len();
                 }
@@ -3690,7 +3757,7 @@ mod tests {
         };
         // What a recognition of the signals leaves: the sounds its lookups worked out.
         let hints_of = |signals: &NormalizedSignals, f: &mut dyn FnMut(&NameHints<'_>)| {
-            let side = SignalSide::new(signals);
+            let side = SignalSide::new(signals, None);
             query_keys(&side, &mut BlockingKeys::default());
             f(&NameHints {
                 given: NameHint::of(signals.given_key(), side.given.as_ref()),
