@@ -3034,15 +3034,18 @@ fn propose<'a>(
         return;
     }
     // Each patron's summed hits, in an open-addressing table built in place (power of
-    // two many slots, at most half in use; a weight of 0 marks an empty slot), so that
-    // nothing allocates or moves for a usual recognition's few dozen hits.
+    // two many slots, at most half in use), so that nothing allocates or moves for a
+    // usual recognition's few dozen hits. A slot is one number, the weight above the
+    // id (ids fit four bytes: see `MAX_PATRONS`), so a table is half the bytes to zero
+    // and twice the hits fit inline; 0 (no weight) marks an empty slot.
     let len = hits.saturating_mul(2).next_power_of_two().max(16);
-    let mut counts: SmallVec<[(PatronId, u32); 128]> =
-        smallvec::smallvec![(PatronId::from_u64(0), 0); len];
+    let mut counts: SmallVec<[u64; 256]> = smallvec::smallvec![0; len];
     // Where each counted patron sits, in the order first counted: read back instead of
     // the whole table, most of which is empty.
-    let mut taken: SmallVec<[u32; 64]> = SmallVec::new();
-    let mut add = |patron: PatronId, weight: u32| {
+    let mut taken: SmallVec<[u32; 128]> = SmallVec::new();
+    let mut add = |patron: PatronId, weight: u64| {
+        // An id past them (never held) becomes `u32::MAX`, which names no patron.
+        let id = u64::from(u32::try_from(patron.as_u64()).unwrap_or(u32::MAX));
         let mask = len - 1;
         let mut at = (patron.as_u64().wrapping_mul(0x9e37_79b9_7f4a_7c15)
             >> (64 - len.trailing_zeros())) as usize;
@@ -3051,13 +3054,14 @@ fn propose<'a>(
             let Some(slot) = counts.get_mut(at) else {
                 return;
             };
-            if slot.1 == 0 {
-                *slot = (patron, weight);
+            if *slot == 0 {
+                *slot = (weight << 32) | id;
                 taken.push(at as u32);
                 return;
             }
-            if slot.0 == patron {
-                slot.1 += weight;
+            if *slot & u64::from(u32::MAX) == id {
+                // Weights stay far below four billion: at most four per hit.
+                *slot += weight << 32;
                 return;
             }
             at = (at + 1) & mask;
@@ -3075,15 +3079,12 @@ fn propose<'a>(
     }
     // Strongest first; among equals the newer patron, deterministically (patrons are
     // distinct, so this order is total and the strongest few are the same however
-    // they were counted): one number orders both, the weight above the id.
-    let strength =
-        |patron: PatronId, weight: u32| (u128::from(weight) << 64) | u128::from(patron.as_u64());
+    // they were counted): a slot's number orders both, the weight above the id.
     // The strongest few, kept in order as the counts are read: a few dozen counted
     // patrons need neither a list of them all nor a sort of it.
-    let mut strongest = [0_u128; MAX_SCORED];
+    let mut strongest = [0_u64; MAX_SCORED];
     let mut kept = 0;
-    for &(patron, weight) in taken.iter().filter_map(|&at| counts.get(at as usize)) {
-        let entry = strength(patron, weight);
+    for &entry in taken.iter().filter_map(|&at| counts.get(at as usize)) {
         // Into the first free place, or in place of the weakest kept if it is weaker.
         let mut at = if kept < MAX_SCORED {
             kept += 1;
@@ -3116,12 +3117,12 @@ fn propose<'a>(
         .get(..kept)
         .unwrap_or_default()
         .iter()
-        .take_while(|&&entry| entry >> 64 > 1)
+        .take_while(|&&entry| entry >> 32 > 1)
         .count();
     let scored = found_twice.max(kept.min(LOOSE_SCORED));
     for &entry in strongest.get(..scored).unwrap_or_default() {
         // The id is the low half.
-        out.push(PatronId::from_u64(entry as u64));
+        out.push(PatronId::from_u64(entry & u64::from(u32::MAX)));
     }
 }
 
@@ -3797,6 +3798,32 @@ mod tests {
                 "round {round}"
             );
         }
+    }
+
+    #[test]
+    fn the_largest_patron_ids_are_counted_and_proposed_whole() {
+        // A slot keeps the id in four bytes under the weight: the largest ids memory can
+        // hold must neither lose bits nor run into the weight.
+        let largest = crate::model::ids::MAX_PATRONS as u32;
+        let users: Vec<PatronId> = [largest, largest - 1]
+            .iter()
+            .map(|&id| PatronId::from_u64(id.into()))
+            .collect();
+        let lists: Vec<Vec<u32>> = vec![vec![largest - 1, 7], vec![largest - 1], vec![7]];
+        let filed: Vec<FiledPatrons<'_>> = lists.iter().map(|ids| FiledPatrons::of(ids)).collect();
+        let mut proposed = Candidates::default();
+        propose(
+            std::iter::once(Some(users.as_slice())),
+            &filed,
+            &mut proposed,
+        );
+        let proposed: Vec<u64> = proposed.as_slice().iter().map(|p| p.as_u64()).collect();
+        // Weights 6, 4 and 2: the order of the weights, each id whole.
+        assert_eq!(
+            proposed,
+            [u64::from(largest - 1), u64::from(largest), 7],
+            "weights 4 + 2, 4 and 2"
+        );
     }
 
     #[test]
