@@ -3800,6 +3800,122 @@ mod tests {
         }
     }
 
+    /// Takes a record through the shortcut as memory does, up to its decision among the
+    /// candidates: the decision if it took one, and what it handed back otherwise; with
+    /// the candidates and the evidence scoring each of them fully gives.
+    fn decide_as_memory_does(
+        memory: &crate::Memory,
+        record: &crate::Signals,
+    ) -> (
+        Option<Recognition>,
+        Vec<Candidate>,
+        Vec<(PatronId, Evidence)>,
+    ) {
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap_or_default();
+        let location = |field: &str| field.to_owned();
+        let limits = crate::memory::Limits::default();
+        let signals = record
+            .normalize(None, today, &limits, &location, false)
+            .expect("valid signals");
+        let person = PersonMatcher::default();
+        let thresholds = Thresholds::default();
+        let patrons = memory.patron_count();
+        let mut prepared = person.prepare(&signals, memory.index_view());
+        person.look_up(&mut prepared, &thresholds, patrons);
+        let mut shortcut = person.shortcut(&prepared, &thresholds, patrons);
+        shortcut.score_holder();
+        assert!(shortcut.settle().is_none(), "someone could compete");
+        let mut candidates = Candidates::default();
+        prepared.candidates(&mut candidates);
+        let views: Vec<PatronView<'_>> = candidates
+            .as_slice()
+            .iter()
+            .filter_map(|&id| memory.patron(id))
+            .collect();
+        let mut scored: Vec<Candidate> = Vec::new();
+        let decided = shortcut.decide(&views, &mut scored);
+        let mut full = vec![Evidence::new(); views.len()];
+        person.score_prepared(&prepared, &views, full.iter_mut());
+        let full = views.iter().map(PatronView::id).zip(full).collect();
+        (decided, scored, full)
+    }
+
+    #[test]
+    fn a_hand_back_carries_each_compared_candidate_once_with_the_evidence_scoring_gives() {
+        let born = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d);
+        let ana = crate::Signals::new()
+            .given_name("Ana")
+            .family_name("Lindqvist")
+            .birth_date(born(1984, 3, 2).expect("date"))
+            .postcode("SW1A 1AA")
+            .email("ana.lindqvist@example.org");
+        // Namesakes born other years, and one (born another year too, so someone else)
+        // living at Ana's postcode: asked for by Ana's e-mail, names and postcode, she
+        // could be the record's duplicate, so the shortcut hands back.
+        let mut records = vec![ana];
+        for (at, year) in [1961, 1972, 1990, 1999].into_iter().enumerate() {
+            records.push(
+                crate::Signals::new()
+                    .given_name("Ana")
+                    .family_name("Lindqvist")
+                    .birth_date(born(year, 7, 15).expect("date"))
+                    .email(format!("ana{at}@example.net")),
+            );
+        }
+        records.push(
+            crate::Signals::new()
+                .given_name("Ana")
+                .family_name("Lindqvist")
+                .birth_date(born(1993, 11, 5).expect("date"))
+                .postcode("SW1A 1AA"),
+        );
+        let query = crate::Signals::new()
+            .given_name("Ana")
+            .family_name("Lindqvist")
+            .postcode("SW1A 1AA")
+            .email("ana.lindqvist@example.org");
+        let mut memory = crate::Memory::new();
+        let mut patrons = Vec::new();
+        for (at, record) in records.iter().enumerate() {
+            let order = crate::Order::new(format!("o-{at}"), record.clone());
+            let observed = memory
+                .observe(crate::Event::order(format!("e-{at}"), order))
+                .expect("order");
+            patrons.push(observed.patron());
+        }
+        let mut distinct = patrons.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert_eq!(
+            distinct.len(),
+            records.len(),
+            "six people, six patrons: {patrons:?}"
+        );
+
+        let (decided, handed_back, full) = decide_as_memory_does(&memory, &query);
+        assert!(
+            decided.is_none(),
+            "the neighbour could be a duplicate: handed back"
+        );
+        // The holder and at least the neighbour, each once.
+        assert!(handed_back.len() >= 2, "{handed_back:?}");
+        assert!(handed_back.iter().any(|c| c.patron() == patrons[0]));
+        assert!(handed_back.iter().any(|c| c.patron() == patrons[5]));
+        for (at, candidate) in handed_back.iter().enumerate() {
+            let again = handed_back
+                .iter()
+                .skip(at + 1)
+                .any(|c| c.patron() == candidate.patron());
+            assert!(!again, "{} handed back twice", candidate.patron());
+            // Nothing lost or counted twice: item for item what scoring gives.
+            let (_, scoring) = full
+                .iter()
+                .find(|(id, _)| *id == candidate.patron())
+                .expect("a candidate scoring compares");
+            assert_eq!(candidate.evidence(), scoring, "{}", candidate.patron());
+        }
+    }
+
     #[test]
     fn the_largest_patron_ids_are_counted_and_proposed_whole() {
         // A slot keeps the id in four bytes under the weight: the largest ids memory can
