@@ -3101,15 +3101,18 @@ fn propose<'a>(
         return;
     }
     // Each patron's summed hits, in an open-addressing table built in place (power of
-    // two many slots, at most half in use; a weight of 0 marks an empty slot), so that
-    // nothing allocates or moves for a usual recognition's few dozen hits.
+    // two many slots, at most half in use), so that nothing allocates or moves for a
+    // usual recognition's few dozen hits. A slot is one number, the weight above the
+    // id (ids fit four bytes: see `MAX_PATRONS`), so a table is half the bytes to zero
+    // and twice the hits fit inline; 0 (no weight) marks an empty slot.
     let len = hits.saturating_mul(2).next_power_of_two().max(16);
-    let mut counts: SmallVec<[(PatronId, u32); 128]> =
-        smallvec::smallvec![(PatronId::from_u64(0), 0); len];
+    let mut counts: SmallVec<[u64; 256]> = smallvec::smallvec![0; len];
     // Where each counted patron sits, in the order first counted: read back instead of
     // the whole table, most of which is empty.
-    let mut taken: SmallVec<[u32; 64]> = SmallVec::new();
-    let mut add = |patron: PatronId, weight: u32| {
+    let mut taken: SmallVec<[u32; 128]> = SmallVec::new();
+    let mut add = |patron: PatronId, weight: u64| {
+        // An id past them (never held) becomes `u32::MAX`, which names no patron.
+        let id = u64::from(u32::try_from(patron.as_u64()).unwrap_or(u32::MAX));
         let mask = len - 1;
         let mut at = (patron.as_u64().wrapping_mul(0x9e37_79b9_7f4a_7c15)
             >> (64 - len.trailing_zeros())) as usize;
@@ -3118,13 +3121,14 @@ fn propose<'a>(
             let Some(slot) = counts.get_mut(at) else {
                 return;
             };
-            if slot.1 == 0 {
-                *slot = (patron, weight);
+            if *slot == 0 {
+                *slot = (weight << 32) | id;
                 taken.push(at as u32);
                 return;
             }
-            if slot.0 == patron {
-                slot.1 += weight;
+            if *slot & u64::from(u32::MAX) == id {
+                // Weights stay far below four billion: at most four per hit.
+                *slot += weight << 32;
                 return;
             }
             at = (at + 1) & mask;
@@ -3142,15 +3146,12 @@ fn propose<'a>(
     }
     // Strongest first; among equals the newer patron, deterministically (patrons are
     // distinct, so this order is total and the strongest few are the same however
-    // they were counted): one number orders both, the weight above the id.
-    let strength =
-        |patron: PatronId, weight: u32| (u128::from(weight) << 64) | u128::from(patron.as_u64());
+    // they were counted): a slot's number orders both, the weight above the id.
     // The strongest few, kept in order as the counts are read: a few dozen counted
     // patrons need neither a list of them all nor a sort of it.
-    let mut strongest = [0_u128; MAX_SCORED];
+    let mut strongest = [0_u64; MAX_SCORED];
     let mut kept = 0;
-    for &(patron, weight) in taken.iter().filter_map(|&at| counts.get(at as usize)) {
-        let entry = strength(patron, weight);
+    for &entry in taken.iter().filter_map(|&at| counts.get(at as usize)) {
         // Into the first free place, or in place of the weakest kept if it is weaker.
         let mut at = if kept < MAX_SCORED {
             kept += 1;
@@ -3183,12 +3184,12 @@ fn propose<'a>(
         .get(..kept)
         .unwrap_or_default()
         .iter()
-        .take_while(|&&entry| entry >> 64 > 1)
+        .take_while(|&&entry| entry >> 32 > 1)
         .count();
     let scored = found_twice.max(kept.min(LOOSE_SCORED));
     for &entry in strongest.get(..scored).unwrap_or_default() {
         // The id is the low half.
-        out.push(PatronId::from_u64(entry as u64));
+        out.push(PatronId::from_u64(entry & u64::from(u32::MAX)));
     }
 }
 
@@ -3864,6 +3865,148 @@ mod tests {
                 "round {round}"
             );
         }
+    }
+
+    /// Takes a record through the shortcut as memory does, up to its decision among the
+    /// candidates: the decision if it took one, and what it handed back otherwise; with
+    /// the candidates and the evidence scoring each of them fully gives.
+    fn decide_as_memory_does(
+        memory: &crate::Memory,
+        record: &crate::Signals,
+    ) -> (
+        Option<Recognition>,
+        Vec<Candidate>,
+        Vec<(PatronId, Evidence)>,
+    ) {
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap_or_default();
+        let location = |field: &str| field.to_owned();
+        let limits = crate::memory::Limits::default();
+        let signals = record
+            .normalize(None, today, &limits, &location, false)
+            .expect("valid signals");
+        let person = PersonMatcher::default();
+        let thresholds = Thresholds::default();
+        let patrons = memory.patron_count();
+        let mut prepared = person.prepare(&signals, memory.index_view());
+        person.look_up(&mut prepared, &thresholds, patrons);
+        let mut shortcut = person.shortcut(&prepared, &thresholds, patrons);
+        shortcut.score_holder();
+        assert!(shortcut.settle().is_none(), "someone could compete");
+        let mut candidates = Candidates::default();
+        prepared.candidates(&mut candidates);
+        let views: Vec<PatronView<'_>> = candidates
+            .as_slice()
+            .iter()
+            .filter_map(|&id| memory.patron(id))
+            .collect();
+        let mut scored: Vec<Candidate> = Vec::new();
+        let decided = shortcut.decide(&views, &mut scored);
+        let mut full = vec![Evidence::new(); views.len()];
+        person.score_prepared(&prepared, &views, full.iter_mut());
+        let full = views.iter().map(PatronView::id).zip(full).collect();
+        (decided, scored, full)
+    }
+
+    #[test]
+    fn a_hand_back_carries_each_compared_candidate_once_with_the_evidence_scoring_gives() {
+        let born = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d);
+        let ana = crate::Signals::new()
+            .given_name("Ana")
+            .family_name("Lindqvist")
+            .birth_date(born(1984, 3, 2).expect("date"))
+            .postcode("SW1A 1AA")
+            .email("ana.lindqvist@example.org");
+        // Namesakes born other years, and one (born another year too, so someone else)
+        // living at Ana's postcode: asked for by Ana's e-mail, names and postcode, she
+        // could be the record's duplicate, so the shortcut hands back.
+        let mut records = vec![ana];
+        for (at, year) in [1961, 1972, 1990, 1999].into_iter().enumerate() {
+            records.push(
+                crate::Signals::new()
+                    .given_name("Ana")
+                    .family_name("Lindqvist")
+                    .birth_date(born(year, 7, 15).expect("date"))
+                    .email(format!("ana{at}@example.net")),
+            );
+        }
+        records.push(
+            crate::Signals::new()
+                .given_name("Ana")
+                .family_name("Lindqvist")
+                .birth_date(born(1993, 11, 5).expect("date"))
+                .postcode("SW1A 1AA"),
+        );
+        let query = crate::Signals::new()
+            .given_name("Ana")
+            .family_name("Lindqvist")
+            .postcode("SW1A 1AA")
+            .email("ana.lindqvist@example.org");
+        let mut memory = crate::Memory::new();
+        let mut patrons = Vec::new();
+        for (at, record) in records.iter().enumerate() {
+            let order = crate::Order::new(format!("o-{at}"), record.clone());
+            let observed = memory
+                .observe(crate::Event::order(format!("e-{at}"), order))
+                .expect("order");
+            patrons.push(observed.patron());
+        }
+        let mut distinct = patrons.clone();
+        distinct.sort_unstable();
+        distinct.dedup();
+        assert_eq!(
+            distinct.len(),
+            records.len(),
+            "six people, six patrons: {patrons:?}"
+        );
+
+        let (decided, handed_back, full) = decide_as_memory_does(&memory, &query);
+        assert!(
+            decided.is_none(),
+            "the neighbour could be a duplicate: handed back"
+        );
+        // The holder and at least the neighbour, each once.
+        assert!(handed_back.len() >= 2, "{handed_back:?}");
+        assert!(handed_back.iter().any(|c| c.patron() == patrons[0]));
+        assert!(handed_back.iter().any(|c| c.patron() == patrons[5]));
+        for (at, candidate) in handed_back.iter().enumerate() {
+            let again = handed_back
+                .iter()
+                .skip(at + 1)
+                .any(|c| c.patron() == candidate.patron());
+            assert!(!again, "{} handed back twice", candidate.patron());
+            // Nothing lost or counted twice: item for item what scoring gives.
+            let (_, scoring) = full
+                .iter()
+                .find(|(id, _)| *id == candidate.patron())
+                .expect("a candidate scoring compares");
+            assert_eq!(candidate.evidence(), scoring, "{}", candidate.patron());
+        }
+    }
+
+    #[test]
+    fn the_largest_patron_ids_are_counted_and_proposed_whole() {
+        // A slot keeps the id in four bytes under the weight: the largest ids memory can
+        // hold must neither lose bits nor run into the weight.
+        let largest = crate::model::ids::MAX_PATRONS as u32;
+        let users: Vec<PatronId> = [largest, largest - 1]
+            .iter()
+            .map(|&id| PatronId::from_u64(id.into()))
+            .collect();
+        let lists: Vec<Vec<u32>> = vec![vec![largest - 1, 7], vec![largest - 1], vec![7]];
+        let filed: Vec<FiledPatrons<'_>> = lists.iter().map(|ids| FiledPatrons::of(ids)).collect();
+        let mut proposed = Candidates::default();
+        propose(
+            std::iter::once(Some(users.as_slice())),
+            &filed,
+            &mut proposed,
+        );
+        let proposed: Vec<u64> = proposed.as_slice().iter().map(|p| p.as_u64()).collect();
+        // Weights 6, 4 and 2: the order of the weights, each id whole.
+        assert_eq!(
+            proposed,
+            [u64::from(largest - 1), u64::from(largest), 7],
+            "weights 4 + 2, 4 and 2"
+        );
     }
 
     #[test]
