@@ -701,20 +701,23 @@ fn feed_all(
     reader(csv)
         .map(|row| {
             let row = row.expect("a good row");
-            match feed(memory, row.into_event()) {
-                Ok(seen) => {
-                    let recognition = seen.recognition();
-                    format!(
-                        "{} {} {:?}",
-                        seen.patron().as_u64(),
-                        recognition.decision(),
-                        recognition.score()
-                    )
-                }
-                Err(error) => format!("error: {error}"),
-            }
+            observed(feed(memory, row.into_event()))
         })
         .collect()
+}
+
+/// One observation as a line to compare: the patron, the decision and its score, or the
+/// error.
+fn observed(seen: Result<regulars::Observation, Error>) -> String {
+    match seen {
+        Ok(seen) => format!(
+            "{} {} {:?}",
+            seen.patron().as_u64(),
+            seen.recognition().decision(),
+            seen.recognition().score()
+        ),
+        Err(error) => format!("error: {error}"),
+    }
 }
 
 #[test]
@@ -770,15 +773,7 @@ fn rows_prepared_on_another_thread_come_out_in_file_order() {
         });
         receive
             .iter()
-            .map(|event| match threaded.observe_prepared(event) {
-                Ok(seen) => format!(
-                    "{} {} {:?}",
-                    seen.patron().as_u64(),
-                    seen.recognition().decision(),
-                    seen.recognition().score()
-                ),
-                Err(error) => format!("error: {error}"),
-            })
+            .map(|event| observed(threaded.observe_prepared(event)))
             .collect()
     });
     assert_eq!(got, expected);
@@ -957,17 +952,6 @@ fn prepared_rows_are_journaled_like_plain_ones() {
 
 #[test]
 fn a_prepared_event_observed_by_reference_is_kept_by_the_caller() {
-    fn observed(seen: regulars::Result<regulars::Observation>) -> String {
-        match seen {
-            Ok(seen) => format!(
-                "{} {} {:?}",
-                seen.patron().as_u64(),
-                seen.recognition().decision(),
-                seen.recognition().score()
-            ),
-            Err(error) => format!("error: {error}"),
-        }
-    }
     // Shared with the thread that drops it, or looked at from another.
     fn send_and_share<T: Send + Sync>() {}
     send_and_share::<PreparedEvent>();

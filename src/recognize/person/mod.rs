@@ -3887,7 +3887,7 @@ mod tests {
         let person = PersonMatcher::default();
         let thresholds = Thresholds::default();
         let patrons = memory.patron_count();
-        let mut prepared = person.prepare(&signals, memory.index_view());
+        let mut prepared = person.prepare(&signals, None, memory.index_view());
         person.look_up(&mut prepared, &thresholds, patrons);
         let mut shortcut = person.shortcut(&prepared, &thresholds, patrons);
         shortcut.score_holder();
