@@ -22,8 +22,9 @@ use crate::model::profile::{Channel, Purpose};
 /// event allocates nothing.
 const DUE_INLINE: usize = 32;
 
-/// How many kinds of trigger there are: one bit each in [`TriggerKinds`].
-const TRIGGER_KINDS: usize = 8;
+/// One list of rules for every bit a [`TriggerKinds`] can have, used or not: a kind of
+/// trigger added later still finds its rules.
+const TRIGGER_KINDS: usize = u16::BITS as usize;
 
 /// When each rule that may have due times is next due for one patron (see
 /// [`Engine::due_times`]).
