@@ -343,13 +343,45 @@ impl<P, T, S> SavedMoment<P, T, S> {
     }
 }
 
-/// A fired moment's ticket: its handle in the ledger's table of ticket ids, or
-/// [`NO_TICKET`]. Most moments are for a ticket, and each ticket's id kept in a shared
-/// allocation of its own cost a moment about 50 bytes.
+/// A fired moment's ticket: its handle in memory's tickets table marked with
+/// [`MEMORY_TICKET`], or its handle in the ledger's own table of ticket ids, or
+/// [`NO_TICKET`]. Most moments are for a ticket memory holds, and a copy of its id in
+/// the ledger's own table cost about 33 bytes a patron; the ledger's table keeps only the
+/// ids of tickets memory did not hold when the moment fired (a rule may name any).
 pub(crate) type TicketRef = Handle;
 
 /// No ticket (never a handle: a table holds fewer ids).
 const NO_TICKET: TicketRef = TicketRef::MAX;
+
+/// Marks a [`TicketRef`] as a handle in memory's tickets table. The ledger's own table
+/// never gets that far: an id past it is kept as no ticket, as when a table is full.
+const MEMORY_TICKET: TicketRef = 1 << 31;
+
+/// Where a fired moment's ticket id is: memory's tickets table (`Memory`, its handle),
+/// the ledger's own table (`Own`, its handle), or nowhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TicketAt {
+    Memory(Handle),
+    Own(Handle),
+    Nowhere,
+}
+
+impl TicketAt {
+    fn of(ticket: TicketRef) -> Self {
+        if ticket == NO_TICKET {
+            TicketAt::Nowhere
+        } else if ticket & MEMORY_TICKET != 0 {
+            TicketAt::Memory(ticket & !MEMORY_TICKET)
+        } else {
+            TicketAt::Own(ticket)
+        }
+    }
+}
+
+/// The reference to memory's ticket at `handle`, if the mark leaves it room.
+fn memory_ticket(handle: Handle) -> Option<TicketRef> {
+    (handle < !MEMORY_TICKET).then_some(handle | MEMORY_TICKET)
+}
 
 /// A fired moment's performance or seat: its position in the ledger's [`Shared`] table
 /// of them, or [`NONE_SHARED`].
@@ -641,8 +673,8 @@ impl<T> std::fmt::Debug for Shared<T> {
 pub(crate) struct MomentLedger {
     texts: Texts,
     moments: Chunked<FiredMoment>,
-    /// The ticket ids fired moments name, each once (see [`TicketRef`]); derived: saved
-    /// within the moments.
+    /// The ids of tickets fired moments name that memory's tickets table did not hold
+    /// when they fired, each once (see [`TicketRef`]); derived: saved within the moments.
     tickets: TextTable<()>,
     /// The performances and seats fired moments name, each once; derived likewise.
     performances: Shared<PerformanceId>,
@@ -664,49 +696,102 @@ pub(crate) struct MomentLedger {
 
 /// The ledger as snapshots hold it: the texts, then the moments, each with its ticket id.
 #[derive(Serialize)]
-#[serde(rename = "MomentLedger")]
-struct SavedLedger<'a> {
+#[serde(rename = "MomentLedger", bound = "")]
+struct SavedLedger<'a, V> {
     texts: &'a Texts,
-    moments: SavedMoments<'a>,
+    moments: SavedMoments<'a, V>,
 }
 
 /// The fired moments, each with its performance, ticket and seat in place of its handles.
-struct SavedMoments<'a>(&'a MomentLedger);
+struct SavedMoments<'a, V>(&'a LedgerImage<'a, V>);
 
-impl Serialize for SavedMoments<'_> {
+impl<V> Serialize for SavedMoments<'_, V> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeSeq as _;
-        let ledger = self.0;
+        let LedgerImage { ledger, tickets } = *self.0;
         let mut seq = serializer.serialize_seq(Some(ledger.moments.len()))?;
         for fired in ledger.moments.iter() {
-            seq.serialize_element(&ledger.saved(fired))?;
+            seq.serialize_element(&ledger.saved(fired, tickets))?;
         }
         seq.end()
     }
 }
 
-impl Serialize for MomentLedger {
+/// A ledger as snapshots save it, with memory's tickets table, which holds the ids of
+/// most of the tickets its moments name (see [`TicketRef`]). The bytes are those the
+/// ledger saved when it kept every ticket id itself.
+pub(crate) struct LedgerImage<'a, V> {
+    ledger: &'a MomentLedger,
+    tickets: &'a TextTable<V>,
+}
+
+impl<V> Clone for LedgerImage<'_, V> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<V> Copy for LedgerImage<'_, V> {}
+
+impl<V> LedgerImage<'_, V> {
+    /// Where a ticket is among every ticket id the ledger can name: memory's handles
+    /// first, then the ledger's own handles past them; `u32::MAX` for none. An id in
+    /// both tables (filed in the ledger's before memory held it) counts as memory's, so
+    /// it is saved once, as when the ledger kept every id itself.
+    fn ticket_place(&self, ticket: TicketRef) -> u32 {
+        let own = |handle: Handle| {
+            u32::try_from(self.tickets.len() + handle as usize).unwrap_or(u32::MAX)
+        };
+        match TicketAt::of(ticket) {
+            TicketAt::Memory(handle) => handle,
+            TicketAt::Own(handle) => self
+                .ledger
+                .tickets
+                .key(handle)
+                .and_then(|id| self.tickets.handle(id))
+                .unwrap_or_else(|| own(handle)),
+            TicketAt::Nowhere => u32::MAX,
+        }
+    }
+
+    /// The ticket id at a place [`ticket_place`](Self::ticket_place) gave.
+    fn ticket_at_place(&self, place: u32) -> Option<&str> {
+        match (place as usize).checked_sub(self.tickets.len()) {
+            None => self.tickets.key(place),
+            Some(own) => self.ledger.tickets.key(u32::try_from(own).ok()?),
+        }
+    }
+}
+
+impl<V> Serialize for LedgerImage<'_, V> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let ledger = self.ledger;
         if MOMENTS_WITH_IDS.get() {
             return SavedLedger {
-                texts: &self.texts,
+                texts: &ledger.texts,
                 moments: SavedMoments(self),
             }
             .serialize(serializer);
         }
-        let tickets = Positions::of(self.tickets.len(), self.moments.iter().map(|f| f.ticket));
-        let performances = Positions::of(
-            self.performances.values.len(),
-            self.moments.iter().map(|f| f.performance),
+        let tickets = Positions::of(
+            self.tickets.len() + ledger.tickets.len(),
+            ledger.moments.iter().map(|f| self.ticket_place(f.ticket)),
         );
-        let seats = Positions::of(self.seats.values.len(), self.moments.iter().map(|f| f.seat));
+        let performances = Positions::of(
+            ledger.performances.values.len(),
+            ledger.moments.iter().map(|f| f.performance),
+        );
+        let seats = Positions::of(
+            ledger.seats.values.len(),
+            ledger.moments.iter().map(|f| f.seat),
+        );
         TabledLedger {
-            texts: &self.texts,
-            tickets: TabledTickets(&self.tickets, &tickets.order),
-            performances: TabledValues(&self.performances, &performances.order),
-            seats: TabledValues(&self.seats, &seats.order),
+            texts: &ledger.texts,
+            tickets: TabledTickets(self, &tickets.order),
+            performances: TabledValues(&ledger.performances, &performances.order),
+            seats: TabledValues(&ledger.seats, &seats.order),
             moments: TabledMoments {
-                ledger: self,
+                image: self,
                 tickets: &tickets,
                 performances: &performances,
                 seats: &seats,
@@ -739,13 +824,13 @@ impl MomentsWithIds {
 /// once, not once per moment, and files nothing by its text. The order makes the bytes
 /// depend on the moments alone, never on what the tables kept besides.
 #[derive(Serialize)]
-#[serde(rename = "MomentLedger")]
-struct TabledLedger<'a> {
+#[serde(rename = "MomentLedger", bound = "")]
+struct TabledLedger<'a, V> {
     texts: &'a Texts,
-    tickets: TabledTickets<'a>,
+    tickets: TabledTickets<'a, V>,
     performances: TabledValues<'a, PerformanceId>,
     seats: TabledValues<'a, Seat>,
-    moments: TabledMoments<'a>,
+    moments: TabledMoments<'a, V>,
 }
 
 /// A ledger table's entries as saved: each entry the moments name, at the position of
@@ -782,15 +867,16 @@ impl Positions {
     }
 }
 
-/// The ticket ids moments name, saved as a table of ids is (a map to nothing).
-struct TabledTickets<'a>(&'a TextTable<()>, &'a [u32]);
+/// The ticket ids moments name, saved as a table of ids is (a map to nothing); by
+/// their places (see [`LedgerImage::ticket_place`]).
+struct TabledTickets<'a, V>(&'a LedgerImage<'a, V>, &'a [u32]);
 
-impl Serialize for TabledTickets<'_> {
+impl<V> Serialize for TabledTickets<'_, V> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap as _;
         let mut map = serializer.serialize_map(Some(self.1.len()))?;
-        for &handle in self.1 {
-            map.serialize_entry(self.0.key(handle).unwrap_or_default(), &())?;
+        for &place in self.1 {
+            map.serialize_entry(self.0.ticket_at_place(place).unwrap_or_default(), &())?;
         }
         map.end()
     }
@@ -813,21 +899,22 @@ impl<T: Serialize + std::hash::Hash + Eq + Clone> Serialize for TabledValues<'_,
 }
 
 /// The fired moments, each naming its performance, ticket and seat by saved position.
-struct TabledMoments<'a> {
-    ledger: &'a MomentLedger,
+struct TabledMoments<'a, V> {
+    image: &'a LedgerImage<'a, V>,
     tickets: &'a Positions,
     performances: &'a Positions,
     seats: &'a Positions,
 }
 
-impl Serialize for TabledMoments<'_> {
+impl<V> Serialize for TabledMoments<'_, V> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeSeq as _;
-        let mut seq = serializer.serialize_seq(Some(self.ledger.moments.len()))?;
-        for fired in self.ledger.moments.iter() {
+        let moments = &self.image.ledger.moments;
+        let mut seq = serializer.serialize_seq(Some(moments.len()))?;
+        for fired in moments.iter() {
             seq.serialize_element(&fired.with_parts(
                 self.performances.get(fired.performance),
-                self.tickets.get(fired.ticket),
+                self.tickets.get(self.image.ticket_place(fired.ticket)),
                 self.seats.get(fired.seat),
             ))?;
         }
@@ -1129,10 +1216,20 @@ impl LoadedTabledLedger {
     }
 }
 
+/// The reference a moment fired now keeps to a ticket: its handle in memory's
+/// `tickets` if that holds it, else its handle in the ledger's `own` table, filed if new.
+fn ticket_ref<V>(own: &mut TextTable<()>, ticket: &str, tickets: &TextTable<V>) -> TicketRef {
+    tickets
+        .handle(ticket)
+        .and_then(memory_ticket)
+        .or_else(|| file_ticket(own, ticket))
+        .unwrap_or(NO_TICKET)
+}
+
 /// A ticket id's handle in `tickets`, filed if new; `None` only once the table is full.
 fn file_ticket(tickets: &mut TextTable<()>, ticket: &str) -> Option<TicketRef> {
     match tickets.file_new(ticket, || ()) {
-        Filing::New(handle) | Filing::Held(handle) if handle != NO_TICKET => Some(handle),
+        Filing::New(handle) | Filing::Held(handle) if handle < MEMORY_TICKET => Some(handle),
         _ => None,
     }
 }
@@ -1329,8 +1426,8 @@ impl MomentLedger {
             .map(|fired| fired.at)
     }
 
-    /// Records a fired moment (stamped with its rule and patron) under its once-per key.
-    /// Returns its index.
+    /// Records a fired moment (stamped with its rule and patron) under its once-per key,
+    /// its ticket id in the ledger's own table. Returns its index.
     pub(crate) fn fire(
         &mut self,
         moment: &Moment,
@@ -1338,18 +1435,20 @@ impl MomentLedger {
         group: Option<&str>,
         at: DateTime<Utc>,
     ) -> u32 {
-        self.fire_from(moment, key, group, at, None)
+        self.fire_from(moment, key, group, at, None, &TextTable::<()>::default())
     }
 
     /// [`fire`](MomentLedger::fire) for the rule registered at `rule`, whose id's text
-    /// id is remembered for its next moments.
-    pub(crate) fn fire_from(
+    /// id is remembered for its next moments. A ticket `tickets` (memory's table) holds
+    /// is named by its handle there.
+    pub(crate) fn fire_from<V>(
         &mut self,
         moment: &Moment,
         key: u64,
         group: Option<&str>,
         at: DateTime<Utc>,
         rule: Option<RuleIdx>,
+        tickets: &TextTable<V>,
     ) -> u32 {
         let texts = &mut self.texts;
         let hints = &mut self.hints;
@@ -1376,11 +1475,9 @@ impl MomentLedger {
             key: split_key(key),
             // Full only past four billion ids (memory's own tables fill first).
             performance: self.performances.file(moment.performance.as_ref()),
-            ticket: moment
-                .ticket
-                .as_ref()
-                .and_then(|ticket| file_ticket(&mut self.tickets, ticket.as_str()))
-                .unwrap_or(NO_TICKET),
+            ticket: moment.ticket.as_ref().map_or(NO_TICKET, |ticket| {
+                ticket_ref(&mut self.tickets, ticket.as_str(), tickets)
+            }),
             seat: self.seats.file(moment.seat.as_ref()),
             rule: rule_id,
             message: texts.intern(&moment.message),
@@ -1419,8 +1516,9 @@ impl MomentLedger {
         index.filed.push(Filed { idx, visit });
     }
 
-    /// The moment as rules proposed it, its texts shared with the ledger's copies.
-    pub(crate) fn moment(&self, fired: &FiredMoment) -> Moment {
+    /// The moment as rules proposed it, its texts shared with the ledger's copies;
+    /// `tickets` is memory's tickets table.
+    pub(crate) fn moment<V>(&self, fired: &FiredMoment, tickets: &TextTable<V>) -> Moment {
         let texts = &self.texts;
         Moment {
             rule: texts.text(fired.rule),
@@ -1428,7 +1526,7 @@ impl MomentLedger {
             kind: fired.flags.kind(),
             action: fired.flags.action(),
             performance: self.performances.get(fired.performance).cloned(),
-            ticket: self.ticket_of(fired).map(TicketId::new),
+            ticket: self.ticket_of(fired, tickets).map(TicketId::new),
             seat: self.seats.get(fired.seat).cloned(),
             message: texts.text(fired.message),
             priority: fired.flags.priority(),
@@ -1440,20 +1538,61 @@ impl MomentLedger {
     }
 
     /// A fired moment as snapshots save it.
-    fn saved<'a>(
+    fn saved<'a, V>(
         &'a self,
         fired: &FiredMoment,
+        tickets: &TextTable<V>,
     ) -> SavedMoment<&'a PerformanceId, TicketId, &'a Seat> {
         fired.with_parts(
             self.performances.get(fired.performance),
-            self.ticket_of(fired).map(TicketId::new),
+            self.ticket_of(fired, tickets).map(TicketId::new),
             self.seats.get(fired.seat),
         )
     }
 
-    /// The id of the ticket a fired moment is for, if any.
-    pub(crate) fn ticket_of(&self, fired: &FiredMoment) -> Option<&str> {
-        self.tickets.key(fired.ticket)
+    /// The id of the ticket a fired moment is for, if any; `tickets` is memory's
+    /// tickets table.
+    pub(crate) fn ticket_of<'a, V>(
+        &'a self,
+        fired: &FiredMoment,
+        tickets: &'a TextTable<V>,
+    ) -> Option<&'a str> {
+        match TicketAt::of(fired.ticket) {
+            TicketAt::Memory(handle) => tickets.key(handle),
+            TicketAt::Own(handle) => self.tickets.key(handle),
+            TicketAt::Nowhere => None,
+        }
+    }
+
+    /// The ledger as snapshots save it; `tickets` is memory's tickets table.
+    pub(crate) fn image<'a, V>(&'a self, tickets: &'a TextTable<V>) -> LedgerImage<'a, V> {
+        LedgerImage {
+            ledger: self,
+            tickets,
+        }
+    }
+
+    /// Names each ticket memory's table (`tickets`) holds by its handle there, dropping
+    /// the ledger's own copy of its id: for a ledger read from a snapshot, which saves
+    /// the ids, once memory's tickets are read too.
+    pub(crate) fn share_tickets<V>(&mut self, tickets: &TextTable<V>) {
+        if self.tickets.len() == 0 {
+            return;
+        }
+        let old = std::mem::take(&mut self.tickets);
+        let refs: Vec<TicketRef> = (0..old.len())
+            .map(|handle| {
+                TicketRef::try_from(handle)
+                    .ok()
+                    .and_then(|handle| old.key(handle))
+                    .map_or(NO_TICKET, |id| ticket_ref(&mut self.tickets, id, tickets))
+            })
+            .collect();
+        for fired in self.moments.iter_mut() {
+            if let TicketAt::Own(handle) = TicketAt::of(fired.ticket) {
+                fired.ticket = refs.get(handle as usize).copied().unwrap_or(NO_TICKET);
+            }
+        }
     }
 
     /// Whether a fired moment is in `group` (an exclusive group's name, or none).
@@ -1500,19 +1639,37 @@ impl MomentLedger {
     /// Retires a patron's active moments for refunded tickets and releases their
     /// once-per keys: a moment for a visit that will not happen may fire again for the
     /// visit that does (a refunded birthday booking does not use up the birthday).
-    pub(crate) fn retire_tickets(&mut self, patron: PatronId, tickets: &[TicketId]) {
+    /// `memory` is memory's tickets table.
+    pub(crate) fn retire_tickets<V>(
+        &mut self,
+        patron: PatronId,
+        tickets: &[TicketId],
+        memory: &TextTable<V>,
+    ) {
         let Some(index) =
             crate::memory::state::slot(patron).and_then(|slot| self.by_patron.get(slot))
         else {
             return;
         };
-        let ticket_ids = &self.tickets;
+        // A ticket may be named both ways: from the ledger's own table by moments fired
+        // before memory held it.
+        let refs: SmallVec<[TicketRef; 4]> = tickets
+            .iter()
+            .flat_map(|ticket| {
+                [
+                    memory.handle(ticket.as_str()).and_then(memory_ticket),
+                    self.tickets.handle(ticket.as_str()),
+                ]
+            })
+            .flatten()
+            .collect();
+        if refs.is_empty() {
+            return;
+        }
         for filed in &index.filed {
             if let Some(fired) = self.moments.get_mut(filed.idx as usize)
                 && fired.standing() == Standing::Active
-                && ticket_ids
-                    .key(fired.ticket)
-                    .is_some_and(|id| tickets.iter().any(|t| t.as_str() == id))
+                && refs.contains(&fired.ticket)
             {
                 fired.flags.set_standing(Standing::Retired);
                 fired.flags.set_holds_key(false);
@@ -1735,14 +1892,16 @@ impl MomentLedger {
         }
     }
 
-    /// Keeps only the ticket ids some fired moment names.
+    /// Keeps only the ticket ids of the ledger's own table some fired moment names.
     fn compact_tickets(&mut self) {
         let old = std::mem::take(&mut self.tickets);
         for fired in self.moments.iter_mut() {
-            fired.ticket = old
-                .key(fired.ticket)
-                .and_then(|id| file_ticket(&mut self.tickets, id))
-                .unwrap_or(NO_TICKET);
+            if let TicketAt::Own(handle) = TicketAt::of(fired.ticket) {
+                fired.ticket = old
+                    .key(handle)
+                    .and_then(|id| file_ticket(&mut self.tickets, id))
+                    .unwrap_or(NO_TICKET);
+            }
         }
     }
 
@@ -2007,6 +2166,8 @@ mod tests {
         let at = DateTime::<Utc>::from_timestamp(1_700_000_000, 5).unwrap();
         let (ana, ben) = (PatronId::from_u64(1), PatronId::from_u64(2));
         let mut ledger = MomentLedger::default();
+        // Memory's tickets table: empty, so the ledger keeps every ticket id itself.
+        let none = crate::model::ids::TextTable::<()>::default();
         let moment = |patron, ticket: Option<&str>, performance: Option<&str>, seat| {
             let mut moment = Moment::new(MomentKind::Welcome, Action::BoxOfficeAlert, "Hello");
             moment.patron = patron;
@@ -2036,7 +2197,11 @@ mod tests {
         assert_eq!(ledger.performances.values.len(), 2);
         assert_eq!(ledger.seats.values.len(), 2);
         let moments = |ledger: &MomentLedger| -> Vec<Moment> {
-            ledger.moments.iter().map(|f| ledger.moment(f)).collect()
+            ledger
+                .moments
+                .iter()
+                .map(|f| ledger.moment(f, &none))
+                .collect()
         };
         let same = |got: &[Moment], expected: &[&Moment]| {
             assert_eq!(got.len(), expected.len());
@@ -2052,7 +2217,7 @@ mod tests {
 
         // Snapshots before version 8: each moment with its ids and seat.
         let _with_ids = super::MomentsWithIds::start();
-        let saved = postcard::to_allocvec(&ledger).unwrap();
+        let saved = postcard::to_allocvec(&ledger.image(&none)).unwrap();
         let old_shape: Vec<OldShape> = (1..)
             .zip(&fired)
             .zip(ledger.moments.iter())
@@ -2085,7 +2250,7 @@ mod tests {
         loaded.reindex(2).unwrap();
         same(&moments(&loaded), &fired.iter().collect::<Vec<_>>());
         assert_eq!(loaded.tickets.len(), 2);
-        assert_eq!(postcard::to_allocvec(&loaded).unwrap(), saved);
+        assert_eq!(postcard::to_allocvec(&loaded.image(&none)).unwrap(), saved);
         // The key halves read back whole: the keys are still held.
         assert!(loaded.has_fired(ana, key(1)) && loaded.has_fired(ana, key(4)));
         assert!(loaded.has_fired(ben, key(2)) && loaded.has_fired(ben, key(3)));
@@ -2108,7 +2273,7 @@ mod tests {
 
         // Since version 8: the ids and seats once each, in the order moments first name
         // them, then the moments naming them by position.
-        let saved = postcard::to_allocvec(&ledger).unwrap();
+        let saved = postcard::to_allocvec(&ledger.image(&none)).unwrap();
         let tabled: Vec<super::TabledMoment> = ledger
             .moments
             .iter()
@@ -2135,7 +2300,7 @@ mod tests {
         let mut loaded: MomentLedger = postcard::from_bytes(&saved).unwrap();
         loaded.reindex(2).unwrap();
         same(&moments(&loaded), &fired.iter().collect::<Vec<_>>());
-        assert_eq!(postcard::to_allocvec(&loaded).unwrap(), saved);
+        assert_eq!(postcard::to_allocvec(&loaded.image(&none)).unwrap(), saved);
         assert!(loaded.has_fired(ana, key(1)) && loaded.has_fired(ben, key(3)));
         assert_eq!(loaded.of_visit(ben, Some(&hamlet)).count(), 1);
         // After an erasure only what the remaining moments name is saved (the
@@ -2146,8 +2311,8 @@ mod tests {
         kept.fire(&fired[0], key(1), None, at);
         kept.fire(&fired[3], key(4), None, at);
         assert_eq!(
-            postcard::to_allocvec(&loaded).unwrap(),
-            postcard::to_allocvec(&kept).unwrap()
+            postcard::to_allocvec(&loaded.image(&none)).unwrap(),
+            postcard::to_allocvec(&kept.image(&none)).unwrap()
         );
         // A position past its table is refused, not read as none.
         let mut past = tabled.clone();
@@ -2181,5 +2346,92 @@ mod tests {
         ))
         .unwrap();
         assert!(postcard::from_bytes::<MomentLedger>(&forged).is_err());
+    }
+
+    /// A moment for a ticket memory holds names it by memory's handle, keeping no copy
+    /// of its id; one for a ticket memory does not hold keeps the id itself. Either way
+    /// it reads back the same ticket, is retired by a refund of it, and is saved in the
+    /// bytes of a ledger that kept every id itself (so snapshots are unchanged); loaded
+    /// and shared again, the copies go.
+    #[test]
+    fn tickets_memory_holds_are_named_by_its_handles_and_saved_as_before() {
+        use super::{MomentLedger, Standing};
+        use crate::model::ids::{PatronId, TextTable, TicketId};
+        use crate::moments::{Action, Moment, MomentKind};
+        use chrono::{DateTime, Utc};
+
+        let at = DateTime::<Utc>::from_timestamp(1_700_000_000, 0).unwrap();
+        let (ana, ben) = (PatronId::from_u64(1), PatronId::from_u64(2));
+        let moment = |patron, ticket: &str| {
+            let mut moment = Moment::new(MomentKind::Welcome, Action::BoxOfficeAlert, "Hello");
+            moment.patron = patron;
+            moment.for_ticket(ticket)
+        };
+        let mut memory = TextTable::<()>::default();
+        memory.insert("T-1", ());
+        memory.insert("T-2", ());
+        let none = TextTable::<()>::default();
+        // T-3 is not memory's yet when ben's moment for it fires, and is when ana's does.
+        let fired = [
+            moment(ana, "T-1"),
+            moment(ben, "T-3"),
+            moment(ben, "T-2"),
+            moment(ana, "T-3"),
+        ];
+        let (mut shared, mut own) = (MomentLedger::default(), MomentLedger::default());
+        for (i, m) in (1u64..).zip(&fired) {
+            if i == 4 {
+                memory.insert("T-3", ());
+            }
+            shared.fire_from(m, i, None, at, None, &memory);
+            own.fire(m, i, None, at);
+        }
+        assert_eq!(
+            shared.tickets.len(),
+            1,
+            "only T-3, filed before memory held it"
+        );
+        assert_eq!(own.tickets.len(), 3);
+        let tickets = |ledger: &MomentLedger, memory: &TextTable<()>| -> Vec<Option<TicketId>> {
+            ledger
+                .moments
+                .iter()
+                .map(|f| ledger.moment(f, memory).ticket().cloned())
+                .collect()
+        };
+        let expected: Vec<Option<TicketId>> = fired.iter().map(|m| m.ticket().cloned()).collect();
+        assert_eq!(tickets(&shared, &memory), expected);
+        for with_ids in [false, true] {
+            let _with_ids = with_ids.then(super::MomentsWithIds::start);
+            let saved = postcard::to_allocvec(&shared.image(&memory)).unwrap();
+            assert_eq!(saved, postcard::to_allocvec(&own.image(&none)).unwrap());
+            let mut loaded: MomentLedger = postcard::from_bytes(&saved).unwrap();
+            loaded.reindex(2).unwrap();
+            assert_eq!(loaded.tickets.len(), 3);
+            loaded.share_tickets(&memory);
+            assert_eq!(loaded.tickets.len(), 0, "memory holds every id");
+            assert_eq!(tickets(&loaded, &memory), expected);
+            assert_eq!(
+                postcard::to_allocvec(&loaded.image(&memory)).unwrap(),
+                saved
+            );
+        }
+
+        // A refund of T-3 retires both its moments, named either way.
+        shared.retire_tickets(ben, &[TicketId::new("T-3")], &memory);
+        shared.retire_tickets(ana, &[TicketId::new("T-3")], &memory);
+        let standings: Vec<Standing> = shared.moments.iter().map(|f| f.standing()).collect();
+        use Standing::{Active, Retired};
+        assert_eq!(standings, [Active, Retired, Active, Retired]);
+        assert!(!shared.has_fired(ben, 2) && !shared.has_fired(ana, 4));
+        assert!(shared.has_fired(ana, 1) && shared.has_fired(ben, 3));
+
+        // Erasing ben drops his copy of T-3; ana's moments still read theirs.
+        assert_eq!(shared.forget(&[ben]), 2);
+        assert_eq!(shared.tickets.len(), 0);
+        assert_eq!(
+            tickets(&shared, &memory),
+            [Some(TicketId::new("T-1")), Some(TicketId::new("T-3"))]
+        );
     }
 }
