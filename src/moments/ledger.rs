@@ -108,9 +108,10 @@ pub(crate) enum Standing {
 
 /// One fired moment as the ledger keeps it: the moment's fields, with every text an
 /// index into the ledger's table of distinct texts (most messages and explanations are
-/// shared by many patrons: "2nd visit to Hamlet") and its performance, ticket and seat
+/// shared by many patrons: "2nd visit to Hamlet"), its rule, group and dedupe key one
+/// position in the ledger's table of [`Labels`], its performance, ticket and seat
 /// handles into the ledger's tables of them, and its kind, action, priority, channel,
-/// purposes and standing packed in four bytes: 60 bytes, where the moment with its
+/// purposes and standing packed in four bytes: 52 bytes, where the moment with its
 /// strings took about 500.
 #[derive(Debug, Clone)]
 pub(crate) struct FiredMoment {
@@ -124,18 +125,36 @@ pub(crate) struct FiredMoment {
     performance: SharedRef,
     ticket: TicketRef,
     seat: SharedRef,
-    rule: TextId,
     message: TextId,
     explanation: TextId,
-    dedupe_key: TextId,
-    group: TextId,
+    /// Its rule's id, group and dedupe key (see [`Labels`]).
+    labels: SharedRef,
     /// Its kind, action, priority, channel, purposes, standing, and whether it still
     /// holds its once-per key.
     flags: MomentFlags,
 }
 
 // Kept small: one per fired moment, and most patrons have some.
-const _: () = assert!(std::mem::size_of::<FiredMoment>() == 60);
+const _: () = assert!(std::mem::size_of::<FiredMoment>() == 52);
+
+/// The texts a fired moment shares with many others (its rule's id, its exclusive
+/// group, its dedupe key): few distinct ones, so the ledger keeps each set once in a
+/// [`Shared`] table and a moment names it in four bytes, not twelve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Labels {
+    rule: TextId,
+    group: TextId,
+    dedupe_key: TextId,
+}
+
+impl Labels {
+    /// For a moment whose labels are lost (never filed: the table was full).
+    const NONE: Labels = Labels {
+        rule: NO_TEXT,
+        group: NO_TEXT,
+        dedupe_key: NO_TEXT,
+    };
+}
 
 /// A fired moment's small fields in one `u32` (seven bytes apart, which rounded the
 /// moment up to 64): bits 0–7 the priority, 8–15 the purposes (see
@@ -309,27 +328,40 @@ impl<P, T, S> SavedMoment<P, T, S> {
         })
     }
 
+    /// Its rule, group and dedupe key.
+    fn labels(&self) -> Labels {
+        Labels {
+            rule: self.rule,
+            group: self.group,
+            dedupe_key: self.dedupe_key,
+        }
+    }
+
     /// The moment as the ledger keeps it, with its patron, performance, ticket and seat
-    /// as filed from whichever form the snapshot saved them in.
+    /// as filed from whichever form the snapshot saved them in, and its labels filed in
+    /// `labels`.
     fn fired(
         self,
         patron: CompactPatronId,
         performance: SharedRef,
         ticket: TicketRef,
         seat: SharedRef,
-    ) -> FiredMoment {
-        FiredMoment {
+        labels: &mut Shared<Labels>,
+    ) -> Result<FiredMoment, String> {
+        let filed = labels.file(Some(&self.labels()));
+        if filed == NONE_SHARED {
+            return Err("too many rule, group and dedupe key texts".to_owned());
+        }
+        Ok(FiredMoment {
             patron,
             at: self.at,
             key: split_key(self.key),
             performance,
             ticket,
             seat,
-            rule: self.rule,
             message: self.message,
             explanation: self.explanation,
-            dedupe_key: self.dedupe_key,
-            group: self.group,
+            labels: filed,
             flags: MomentFlags::pack(
                 self.kind,
                 self.action,
@@ -339,7 +371,7 @@ impl<P, T, S> SavedMoment<P, T, S> {
                 self.standing,
                 self.holds_key,
             ),
-        }
+        })
     }
 }
 
@@ -679,6 +711,8 @@ pub(crate) struct MomentLedger {
     /// The performances and seats fired moments name, each once; derived likewise.
     performances: Shared<PerformanceId>,
     seats: Shared<Seat>,
+    /// The labels fired moments name, each once; derived likewise.
+    labels: Shared<Labels>,
     /// Each patron's moments, by the patron's position in memory's table: one lookup
     /// answers both "fired already?" and "what else is there at this visit?", reading
     /// only that patron's entries.
@@ -913,6 +947,7 @@ impl<V> Serialize for TabledMoments<'_, V> {
         let mut seq = serializer.serialize_seq(Some(moments.len()))?;
         for fired in moments.iter() {
             seq.serialize_element(&fired.with_parts(
+                self.image.ledger.labels_of(fired),
                 self.performances.get(fired.performance),
                 self.tickets.get(self.image.ticket_place(fired.ticket)),
                 self.seats.get(fired.seat),
@@ -942,6 +977,7 @@ struct LoadedMoments {
     tickets: TextTable<()>,
     performances: Shared<PerformanceId>,
     seats: Shared<Seat>,
+    labels: Shared<Labels>,
 }
 
 impl<'de> Deserialize<'de> for LoadedMoments {
@@ -1023,7 +1059,7 @@ impl LoadedMoments {
         if full(performance, saved.performance.is_some()) || full(seat, saved.seat.is_some()) {
             return Err("too many performances or seats".to_owned());
         }
-        Ok(saved.fired(patron, performance, ticket, seat))
+        saved.fired(patron, performance, ticket, seat, &mut self.labels)
     }
 }
 
@@ -1032,6 +1068,7 @@ impl FiredMoment {
     /// handles.
     fn with_parts<P, T, S>(
         &self,
+        labels: Labels,
         performance: Option<P>,
         ticket: Option<T>,
         seat: Option<S>,
@@ -1043,11 +1080,11 @@ impl FiredMoment {
             performance,
             ticket,
             seat,
-            rule: self.rule,
+            rule: labels.rule,
             message: self.message,
             explanation: self.explanation,
-            dedupe_key: self.dedupe_key,
-            group: self.group,
+            dedupe_key: labels.dedupe_key,
+            group: labels.group,
             kind: self.flags.kind(),
             action: self.flags.action(),
             priority: self.flags.priority(),
@@ -1060,7 +1097,7 @@ impl FiredMoment {
 
     /// A moment as version 8 saves it, its positions kept as read (see
     /// [`LoadedTabledLedger::ledger`]).
-    fn tabled(saved: TabledMoment) -> Result<FiredMoment, String> {
+    fn tabled(saved: TabledMoment, labels: &mut Shared<Labels>) -> Result<FiredMoment, String> {
         let patron = saved.compact_patron()?;
         // A position equal to "none" is past any table: refused, not read as none.
         let position = |at: Option<u32>, none: u32| match at {
@@ -1071,7 +1108,7 @@ impl FiredMoment {
         let performance = position(saved.performance, NONE_SHARED)?;
         let ticket = position(saved.ticket, NO_TICKET)?;
         let seat = position(saved.seat, NONE_SHARED)?;
-        Ok(saved.fired(patron, performance, ticket, seat))
+        saved.fired(patron, performance, ticket, seat, labels)
     }
 }
 
@@ -1093,6 +1130,7 @@ impl<'de> Deserialize<'de> for MomentLedger {
             tickets: loaded.moments.tickets,
             performances: loaded.moments.performances,
             seats: loaded.moments.seats,
+            labels: loaded.moments.labels,
             ..MomentLedger::default()
         })
     }
@@ -1154,15 +1192,15 @@ where
 }
 
 /// Version 8 moments read one at a time, their positions kept as read (checked against
-/// the tables once all is read).
-struct LoadedTabledMoments(Chunked<FiredMoment>);
+/// the tables once all is read), and their labels filed.
+struct LoadedTabledMoments(Chunked<FiredMoment>, Shared<Labels>);
 
 impl<'de> Deserialize<'de> for LoadedTabledMoments {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct MomentsVisitor;
 
         impl<'de> serde::de::Visitor<'de> for MomentsVisitor {
-            type Value = Chunked<FiredMoment>;
+            type Value = LoadedTabledMoments;
 
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("fired moments")
@@ -1171,25 +1209,24 @@ impl<'de> Deserialize<'de> for LoadedTabledMoments {
             fn visit_seq<A: serde::de::SeqAccess<'de>>(
                 self,
                 mut seq: A,
-            ) -> Result<Chunked<FiredMoment>, A::Error> {
-                let mut moments = Chunked::default();
+            ) -> Result<LoadedTabledMoments, A::Error> {
+                let (mut moments, mut labels) = (Chunked::default(), Shared::default());
                 while let Some(saved) = seq.next_element::<TabledMoment>()? {
-                    moments.push(FiredMoment::tabled(saved).map_err(serde::de::Error::custom)?);
+                    let fired = FiredMoment::tabled(saved, &mut labels);
+                    moments.push(fired.map_err(serde::de::Error::custom)?);
                 }
-                Ok(moments)
+                Ok(LoadedTabledMoments(moments, labels))
             }
         }
 
-        deserializer
-            .deserialize_seq(MomentsVisitor)
-            .map(LoadedTabledMoments)
+        deserializer.deserialize_seq(MomentsVisitor)
     }
 }
 
 impl LoadedTabledLedger {
     /// The ledger, once every position its moments name is checked against its table.
     fn ledger(self) -> Result<MomentLedger, String> {
-        let moments = self.moments.0;
+        let LoadedTabledMoments(moments, labels) = self.moments;
         let (tickets, performances, seats) = (
             self.tickets.len(),
             self.performances.0.values.len(),
@@ -1211,6 +1248,7 @@ impl LoadedTabledLedger {
             tickets: self.tickets,
             performances: self.performances.0,
             seats: self.seats.0,
+            labels,
             ..MomentLedger::default()
         })
     }
@@ -1237,7 +1275,8 @@ fn file_ticket(tickets: &mut TextTable<()>, ticket: &str) -> Option<TicketRef> {
 /// See [`MomentLedger::hints`].
 #[derive(Debug, Default)]
 struct TextHints {
-    rules: Vec<TextId>,
+    /// By rule: its id's text id, and the labels its last moment had.
+    rules: Vec<(TextId, SharedRef)>,
     group: TextId,
 }
 
@@ -1350,6 +1389,7 @@ impl MomentLedger {
             moments.shared_text(performance.as_str().len());
         }
         self.seats.tally(moments);
+        self.labels.tally(moments);
         for seat in &self.seats.values {
             // Two counters, an optional section and a label.
             moments.block(48, 48);
@@ -1422,7 +1462,7 @@ impl MomentLedger {
             .iter()
             .rev()
             .filter_map(|filed| self.moments.get(filed.idx as usize))
-            .find(|fired| fired.rule == rule)
+            .find(|fired| self.labels_of(fired).rule == rule)
             .map(|fired| fired.at)
     }
 
@@ -1453,15 +1493,8 @@ impl MomentLedger {
         let texts = &mut self.texts;
         let hints = &mut self.hints;
         let rule_hint = rule.and_then(|rule| hints.rules.get(usize::from(rule)).copied());
-        let rule_id = texts.intern_hinted(&moment.rule, rule_hint.unwrap_or(NO_TEXT));
-        if let Some(rule) = rule.map(usize::from) {
-            if hints.rules.len() <= rule {
-                hints.rules.resize(rule + 1, NO_TEXT);
-            }
-            if let Some(hint) = hints.rules.get_mut(rule) {
-                *hint = rule_id;
-            }
-        }
+        let (text_hint, labels_hint) = rule_hint.unwrap_or((NO_TEXT, NONE_SHARED));
+        let rule_id = texts.intern_hinted(&moment.rule, text_hint);
         let group = match group {
             Some(group) => {
                 hints.group = texts.intern_hinted(group, hints.group);
@@ -1469,6 +1502,27 @@ impl MomentLedger {
             }
             None => NO_TEXT,
         };
+        let message = texts.intern(&moment.message);
+        let explanation = texts.intern(&moment.explanation);
+        let labels = Labels {
+            rule: rule_id,
+            group,
+            dedupe_key: texts.intern_optional(moment.dedupe_key.as_deref()),
+        };
+        // A rule's moments mostly have the labels its last one had: no hashing then.
+        // Full only past four billion labels, as for performances.
+        let labels = match self.labels.get(labels_hint) {
+            Some(hinted) if *hinted == labels => labels_hint,
+            _ => self.labels.file(Some(&labels)),
+        };
+        if let Some(rule) = rule.map(usize::from) {
+            if hints.rules.len() <= rule {
+                hints.rules.resize(rule + 1, (NO_TEXT, NONE_SHARED));
+            }
+            if let Some(hint) = hints.rules.get_mut(rule) {
+                *hint = (rule_id, labels);
+            }
+        }
         let fired = FiredMoment {
             patron: CompactPatronId::of_held(moment.patron),
             at,
@@ -1479,11 +1533,9 @@ impl MomentLedger {
                 ticket_ref(&mut self.tickets, ticket.as_str(), tickets)
             }),
             seat: self.seats.file(moment.seat.as_ref()),
-            rule: rule_id,
-            message: texts.intern(&moment.message),
-            explanation: texts.intern(&moment.explanation),
-            dedupe_key: texts.intern_optional(moment.dedupe_key.as_deref()),
-            group,
+            message,
+            explanation,
+            labels,
             flags: MomentFlags::pack(
                 moment.kind,
                 moment.action,
@@ -1520,8 +1572,9 @@ impl MomentLedger {
     /// `tickets` is memory's tickets table.
     pub(crate) fn moment<V>(&self, fired: &FiredMoment, tickets: &TextTable<V>) -> Moment {
         let texts = &self.texts;
+        let labels = self.labels_of(fired);
         Moment {
-            rule: texts.text(fired.rule),
+            rule: texts.text(labels.rule),
             patron: fired.patron(),
             kind: fired.flags.kind(),
             action: fired.flags.action(),
@@ -1530,7 +1583,7 @@ impl MomentLedger {
             seat: self.seats.get(fired.seat).cloned(),
             message: texts.text(fired.message),
             priority: fired.flags.priority(),
-            dedupe_key: (fired.dedupe_key != NO_TEXT).then(|| texts.text(fired.dedupe_key)),
+            dedupe_key: (labels.dedupe_key != NO_TEXT).then(|| texts.text(labels.dedupe_key)),
             explanation: texts.text(fired.explanation),
             channel: fired.flags.channel(),
             purposes: fired.flags.purposes().unpack(),
@@ -1544,10 +1597,19 @@ impl MomentLedger {
         tickets: &TextTable<V>,
     ) -> SavedMoment<&'a PerformanceId, TicketId, &'a Seat> {
         fired.with_parts(
+            self.labels_of(fired),
             self.performances.get(fired.performance),
             self.ticket_of(fired, tickets).map(TicketId::new),
             self.seats.get(fired.seat),
         )
+    }
+
+    /// A fired moment's rule, group and dedupe key.
+    fn labels_of(&self, fired: &FiredMoment) -> Labels {
+        self.labels
+            .get(fired.labels)
+            .copied()
+            .unwrap_or(Labels::NONE)
     }
 
     /// The id of the ticket a fired moment is for, if any; `tickets` is memory's
@@ -1597,7 +1659,7 @@ impl MomentLedger {
 
     /// Whether a fired moment is in `group` (an exclusive group's name, or none).
     pub(crate) fn in_group(&self, fired: &FiredMoment, group: Option<&str>) -> bool {
-        match (group, self.texts.get(fired.group)) {
+        match (group, self.texts.get(self.labels_of(fired).group)) {
             (Some(group), Some(its)) => **its == *group,
             _ => false,
         }
@@ -1779,11 +1841,11 @@ impl MomentLedger {
         let known = |id: TextId| (id as usize) < texts;
         let optional = |id: TextId| id == NO_TEXT || known(id);
         if let Some(i) = self.moments.iter().position(|f| {
-            !(known(f.rule)
-                && known(f.message)
-                && known(f.explanation)
-                && optional(f.dedupe_key)
-                && optional(f.group))
+            let labels = self.labels.get(f.labels);
+            !(labels.is_some_and(|labels| {
+                known(labels.rule) && optional(labels.dedupe_key) && optional(labels.group)
+            }) && known(f.message)
+                && known(f.explanation))
         }) {
             return Err(format!(
                 "fired moment {i} names a text the image does not hold"
@@ -1883,12 +1945,22 @@ impl MomentLedger {
             Some(text) => texts.intern(text),
             None => NO_TEXT,
         };
+        let old_labels = std::mem::take(&mut self.labels);
         for fired in self.moments.iter_mut() {
-            fired.rule = keep(fired.rule, &mut self.texts);
+            let labels = old_labels
+                .get(fired.labels)
+                .copied()
+                .unwrap_or(Labels::NONE);
+            let rule = keep(labels.rule, &mut self.texts);
             fired.message = keep(fired.message, &mut self.texts);
             fired.explanation = keep(fired.explanation, &mut self.texts);
-            fired.dedupe_key = keep(fired.dedupe_key, &mut self.texts);
-            fired.group = keep(fired.group, &mut self.texts);
+            let dedupe_key = keep(labels.dedupe_key, &mut self.texts);
+            let group = keep(labels.group, &mut self.texts);
+            fired.labels = self.labels.file(Some(&Labels {
+                rule,
+                group,
+                dedupe_key,
+            }));
         }
     }
 
@@ -2228,11 +2300,11 @@ mod tests {
                 performance: m.performance().cloned(),
                 ticket: m.ticket().cloned(),
                 seat: m.seat().cloned(),
-                rule: f.rule,
+                rule: ledger.labels_of(f).rule,
                 message: f.message,
                 explanation: f.explanation,
-                dedupe_key: f.dedupe_key,
-                group: f.group,
+                dedupe_key: ledger.labels_of(f).dedupe_key,
+                group: ledger.labels_of(f).group,
                 kind: m.kind(),
                 action: m.action(),
                 priority: m.priority(),
@@ -2283,7 +2355,9 @@ mod tests {
                 (Some(1), Some(1), Some(0)),
                 (None, None, None),
             ])
-            .map(|(f, (performance, ticket, seat))| f.with_parts(performance, ticket, seat))
+            .map(|(f, (performance, ticket, seat))| {
+                f.with_parts(ledger.labels_of(f), performance, ticket, seat)
+            })
             .collect();
         let seat = |label| Seat::new(label).in_section("Stalls");
         assert_eq!(
@@ -2432,6 +2506,77 @@ mod tests {
         assert_eq!(
             tickets(&shared, &memory),
             [Some(TicketId::new("T-1")), Some(TicketId::new("T-3"))]
+        );
+    }
+
+    /// A rule's moments share one entry of the labels table (rule id, group, dedupe
+    /// key); each moment still reads back its own, finds its group and its rule's last
+    /// firing, and keeps them through an erasure that renumbers the texts.
+    #[test]
+    fn moments_of_a_rule_share_their_labels() {
+        use super::MomentLedger;
+        use crate::model::ids::{PatronId, TextTable};
+        use crate::moments::moment::Text;
+        use crate::moments::{Action, Moment, MomentKind};
+        use chrono::{DateTime, TimeDelta, Utc};
+
+        let at = DateTime::<Utc>::from_timestamp(1_700_000_000, 0).unwrap();
+        let moment = |rule: &str, patron: u64, dedupe: Option<&str>| {
+            let mut moment = Moment::new(MomentKind::Welcome, Action::SeatNote, "Hello");
+            moment.stamp(Text::Owned(rule.to_owned()), PatronId::from_u64(patron));
+            match dedupe {
+                Some(dedupe) => moment.dedupe_by(dedupe),
+                None => moment,
+            }
+        };
+        let none = TextTable::<()>::default();
+        let mut ledger = MomentLedger::default();
+        let fired = [
+            (moment("welcome", 1, None), Some("greeting"), 0),
+            (moment("welcome", 2, None), Some("greeting"), 0),
+            (moment("birthday", 1, Some("birthday 2026")), None, 1),
+            (moment("welcome", 3, None), Some("greeting"), 0),
+            (moment("birthday", 2, Some("birthday 2027")), None, 1),
+        ];
+        for (i, (m, group, rule)) in (1u64..).zip(&fired) {
+            let when = at + TimeDelta::days(i as i64);
+            ledger.fire_from(m, i, *group, when, Some(*rule), &none);
+        }
+        assert_eq!(ledger.labels.values.len(), 3, "welcome, and birthday twice");
+        let check = |ledger: &MomentLedger, kept: &[usize]| {
+            let read: Vec<Moment> = ledger
+                .moments
+                .iter()
+                .map(|f| ledger.moment(f, &none))
+                .collect();
+            assert_eq!(read.len(), kept.len());
+            for (got, &i) in read.iter().zip(kept) {
+                let (expected, group, _) = &fired[i];
+                assert_eq!(got.rule(), expected.rule());
+                assert_eq!(got.dedupe_key(), expected.dedupe_key());
+                let f = ledger
+                    .moments
+                    .get(kept.iter().position(|&k| k == i).unwrap())
+                    .unwrap();
+                assert!(ledger.in_group(f, Some("greeting")) == group.is_some());
+            }
+        };
+        check(&ledger, &[0, 1, 2, 3, 4]);
+        let ben = PatronId::from_u64(2);
+        assert_eq!(
+            ledger.last_fired("birthday", ben),
+            Some(at + TimeDelta::days(5))
+        );
+        assert_eq!(
+            ledger.last_fired("welcome", ben),
+            Some(at + TimeDelta::days(2))
+        );
+        assert_eq!(ledger.forget(&[PatronId::from_u64(1)]), 2);
+        check(&ledger, &[1, 3, 4]);
+        assert_eq!(ledger.labels.values.len(), 2);
+        assert_eq!(
+            ledger.last_fired("birthday", ben),
+            Some(at + TimeDelta::days(5))
         );
     }
 }
