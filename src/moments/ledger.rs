@@ -1280,17 +1280,19 @@ struct TextHints {
     group: TextId,
 }
 
-/// A patron's part of the per-patron index (48 bytes, a line for every patron up to the
+/// A patron's part of the per-patron index (40 bytes, a line for every patron up to the
 /// last with a moment): asking whether a moment fired already, what else there is at a
 /// visit, or whether the due times changed, usually reads nothing else.
 #[derive(Debug, Clone, Default)]
 struct PatronFiled {
     /// One bit per once-per key held (see [`filter_bit`]): a clear bit proves the key
     /// is not held, without reading the moments. A released key keeps its bit (the
-    /// moments then answer).
-    keys: u64,
+    /// moments then answer). 32 bits, not 64: most patrons hold a key or two, so a
+    /// false "maybe" stays rare (then the patron's few moments answer), and the line
+    /// is 8 bytes shorter.
+    keys: u32,
     /// One bit per visit fingerprint filed, likewise.
-    visits: u64,
+    visits: u32,
     /// A fingerprint of the due times last filed for the patron by
     /// [`MomentLedger::schedule_patron`] (see [`due_fingerprint`]), or [`UNKNOWN_DUE`]
     /// once anything else changed them.
@@ -1300,15 +1302,15 @@ struct PatronFiled {
 }
 
 // A line per patron: each byte here is a megabyte at a million patrons.
-const _: () = assert!(std::mem::size_of::<PatronFiled>() == 48);
+const _: () = assert!(std::mem::size_of::<PatronFiled>() == 40);
 
-/// The bit a 64-bit fingerprint sets in a [`PatronFiled`] filter: its top six bits.
-fn filter_bit(fingerprint: u64) -> u64 {
-    1 << (fingerprint >> 58)
+/// The bit a 64-bit fingerprint sets in a [`PatronFiled`] filter: its top five bits.
+fn filter_bit(fingerprint: u64) -> u32 {
+    1 << (fingerprint >> 59)
 }
 
-/// The bit of a visit fingerprint (32 bits; its top six).
-fn visit_bit(visit: u32) -> u64 {
+/// The bit of a visit fingerprint (32 bits; its top five).
+fn visit_bit(visit: u32) -> u32 {
     filter_bit(u64::from(visit) << 32)
 }
 
@@ -1432,7 +1434,8 @@ impl MomentLedger {
     ///
     /// [`Engine::propose`]: super::engine::Engine::propose
     pub(crate) fn warm(&self, patron: PatronId) -> u64 {
-        self.index_of(patron).map_or(0, |index| index.keys)
+        self.index_of(patron)
+            .map_or(0, |index| u64::from(index.keys))
     }
 
     /// A patron's part of the per-patron index, if anything was filed for them.
