@@ -26,10 +26,10 @@ impl Memory {
     /// # Ok::<(), regulars::Error>(())
     /// ```
     pub fn moments_of(&self, patron: PatronId) -> impl Iterator<Item = Moment> + '_ {
-        let ledger = &self.state.ledger;
+        let (ledger, tickets) = (&self.state.ledger, &self.state.tickets);
         self.active_fired(patron)
             .into_iter()
-            .map(move |fired| ledger.moment(fired))
+            .map(move |fired| ledger.moment(fired, tickets))
     }
 
     /// The fired moments of a patron and everyone merged into them that are still to be
@@ -111,14 +111,16 @@ impl Memory {
                 })
                 .filter(|(_, fired)| fired.standing() == Standing::Active)
                 .filter(|(_, m)| match m.has_performance() {
-                    true => ledger.ticket_of(m).is_none_or(|t| t == ticket.id()),
+                    true => ledger
+                        .ticket_of(m, &self.state.tickets)
+                        .is_none_or(|t| t == ticket.id()),
                     false => m.kind() == MomentKind::Operational,
                 })
                 .collect();
             fired.sort_unstable_by_key(|&(i, _)| i);
             let mut moments: Vec<Moment> = fired
                 .iter()
-                .map(|&(_, fired)| ledger.moment(fired))
+                .map(|&(_, fired)| ledger.moment(fired, &self.state.tickets))
                 .collect();
             if moments.is_empty() {
                 continue;

@@ -46,7 +46,7 @@ use crate::model::ids::{
     RoomForRecords, SharedIds, TextTable, TicketId,
 };
 use crate::model::money::Money;
-use crate::moments::ledger::{LegacyLedger, MomentLedger, MomentsWithIds};
+use crate::moments::ledger::{LedgerImage, LegacyLedger, MomentLedger, MomentsWithIds};
 use crate::privacy::PrivacyState;
 
 /// The first bytes of every snapshot, then the format version.
@@ -103,7 +103,7 @@ struct SavedRest<'a, O = &'a TextTable<OrderRecord>> {
     orders: O,
     identifiers: &'a IdentifierIndex,
     blocking: &'a BlockingIndex,
-    ledger: &'a MomentLedger,
+    ledger: LedgerImage<'a, TicketRecord>,
     due: Vec<Due<&'a str>>,
     identity: &'a Identity,
     privacy: &'a PrivacyState,
@@ -654,7 +654,7 @@ impl Memory {
             orders: &state.orders,
             identifiers: &state.identifiers,
             blocking: &state.blocking,
-            ledger: &state.ledger,
+            ledger: state.ledger.image(&state.tickets),
             due: state
                 .ledger
                 .due_entries()
@@ -773,6 +773,8 @@ impl Memory {
         state.neutralized = defaults.neutralized;
         state.orders = rest.orders;
         state.ledger = rest.ledger;
+        // Saved with every ticket id it names; memory's table holds most of them.
+        state.ledger.share_tickets(&state.tickets);
         state.identity = rest.identity;
         state.privacy = rest.privacy;
         state.decisions = defaults.decisions;
@@ -1286,7 +1288,7 @@ mod tests {
             orders,
             identifiers: &state.identifiers,
             blocking: &state.blocking,
-            ledger: &state.ledger,
+            ledger: state.ledger.image(&state.tickets),
             due: Vec::new(),
             identity: &state.identity,
             privacy: &state.privacy,

@@ -901,9 +901,11 @@ impl Memory {
             {
                 let holder = self.state.live(holder);
                 for member in self.state.cluster(holder) {
-                    self.state
-                        .ledger
-                        .retire_tickets(member, std::slice::from_ref(id));
+                    self.state.ledger.retire_tickets(
+                        member,
+                        std::slice::from_ref(id),
+                        &self.state.tickets,
+                    );
                 }
                 if holder != buyer {
                     self.reschedule(holder, now, None);
@@ -1615,7 +1617,8 @@ impl Memory {
         // Most events make no rule propose anything: nothing to admit (but a journal
         // still notes that nothing fired).
         if !proposal.is_empty() {
-            self.engine.admit(proposal, &mut self.state.ledger, out);
+            self.engine
+                .admit(proposal, &mut self.state.ledger, &self.state.tickets, out);
         }
         self.note_fired(&out.fired[before..]);
     }
@@ -1631,7 +1634,8 @@ impl Memory {
         };
         let before = out.fired.len();
         if !proposal.is_empty() {
-            self.engine.admit(proposal, &mut self.state.ledger, out);
+            self.engine
+                .admit(proposal, &mut self.state.ledger, &self.state.tickets, out);
         }
         self.note_fired(&out.fired[before..]);
         self.reschedule(patron, now, handled);

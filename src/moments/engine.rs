@@ -15,7 +15,8 @@ use super::{
     Suppressor, Trigger, TriggerKinds,
 };
 use crate::memory::PatronView;
-use crate::model::ids::{PatronId, PerformanceId};
+use crate::memory::state::TicketRecord;
+use crate::model::ids::{PatronId, PerformanceId, TextTable};
 use crate::model::profile::{Channel, Purpose};
 
 /// Rules whose due times fit on the stack: every built-in one, so refiling after each
@@ -496,8 +497,15 @@ impl Engine {
     /// performance (same group, or the cap reached); on equal priority the earlier stays.
     ///
     /// `ledger` is the one the proposal was made from, unchanged since: memory admits each
-    /// proposal right after making it.
-    pub(crate) fn admit(&self, proposal: Proposal, ledger: &mut MomentLedger, out: &mut Outcome) {
+    /// proposal right after making it. `tickets` is memory's tickets table, where the
+    /// ledger finds the tickets moments name.
+    pub(crate) fn admit(
+        &self,
+        proposal: Proposal,
+        ledger: &mut MomentLedger,
+        tickets: &TextTable<TicketRecord>,
+        out: &mut Outcome,
+    ) {
         let Some((patron, now)) = proposal.subject() else {
             return;
         };
@@ -587,6 +595,7 @@ impl Engine {
                 group,
                 now,
                 Some(candidate.rule),
+                tickets,
             );
             fired_here = true;
             out.first_fired.get_or_insert(idx);

@@ -108,9 +108,10 @@ pub(crate) enum Standing {
 
 /// One fired moment as the ledger keeps it: the moment's fields, with every text an
 /// index into the ledger's table of distinct texts (most messages and explanations are
-/// shared by many patrons: "2nd visit to Hamlet") and its performance, ticket and seat
+/// shared by many patrons: "2nd visit to Hamlet"), its rule, group and dedupe key one
+/// position in the ledger's table of [`Labels`], its performance, ticket and seat
 /// handles into the ledger's tables of them, and its kind, action, priority, channel,
-/// purposes and standing packed in four bytes: 60 bytes, where the moment with its
+/// purposes and standing packed in four bytes: 52 bytes, where the moment with its
 /// strings took about 500.
 #[derive(Debug, Clone)]
 pub(crate) struct FiredMoment {
@@ -124,18 +125,36 @@ pub(crate) struct FiredMoment {
     performance: SharedRef,
     ticket: TicketRef,
     seat: SharedRef,
-    rule: TextId,
     message: TextId,
     explanation: TextId,
-    dedupe_key: TextId,
-    group: TextId,
+    /// Its rule's id, group and dedupe key (see [`Labels`]).
+    labels: SharedRef,
     /// Its kind, action, priority, channel, purposes, standing, and whether it still
     /// holds its once-per key.
     flags: MomentFlags,
 }
 
 // Kept small: one per fired moment, and most patrons have some.
-const _: () = assert!(std::mem::size_of::<FiredMoment>() == 60);
+const _: () = assert!(std::mem::size_of::<FiredMoment>() == 52);
+
+/// The texts a fired moment shares with many others (its rule's id, its exclusive
+/// group, its dedupe key): few distinct ones, so the ledger keeps each set once in a
+/// [`Shared`] table and a moment names it in four bytes, not twelve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Labels {
+    rule: TextId,
+    group: TextId,
+    dedupe_key: TextId,
+}
+
+impl Labels {
+    /// For a moment whose labels are lost (never filed: the table was full).
+    const NONE: Labels = Labels {
+        rule: NO_TEXT,
+        group: NO_TEXT,
+        dedupe_key: NO_TEXT,
+    };
+}
 
 /// A fired moment's small fields in one `u32` (seven bytes apart, which rounded the
 /// moment up to 64): bits 0–7 the priority, 8–15 the purposes (see
@@ -309,27 +328,40 @@ impl<P, T, S> SavedMoment<P, T, S> {
         })
     }
 
+    /// Its rule, group and dedupe key.
+    fn labels(&self) -> Labels {
+        Labels {
+            rule: self.rule,
+            group: self.group,
+            dedupe_key: self.dedupe_key,
+        }
+    }
+
     /// The moment as the ledger keeps it, with its patron, performance, ticket and seat
-    /// as filed from whichever form the snapshot saved them in.
+    /// as filed from whichever form the snapshot saved them in, and its labels filed in
+    /// `labels`.
     fn fired(
         self,
         patron: CompactPatronId,
         performance: SharedRef,
         ticket: TicketRef,
         seat: SharedRef,
-    ) -> FiredMoment {
-        FiredMoment {
+        labels: &mut Shared<Labels>,
+    ) -> Result<FiredMoment, String> {
+        let filed = labels.file(Some(&self.labels()));
+        if filed == NONE_SHARED {
+            return Err("too many rule, group and dedupe key texts".to_owned());
+        }
+        Ok(FiredMoment {
             patron,
             at: self.at,
             key: split_key(self.key),
             performance,
             ticket,
             seat,
-            rule: self.rule,
             message: self.message,
             explanation: self.explanation,
-            dedupe_key: self.dedupe_key,
-            group: self.group,
+            labels: filed,
             flags: MomentFlags::pack(
                 self.kind,
                 self.action,
@@ -339,17 +371,49 @@ impl<P, T, S> SavedMoment<P, T, S> {
                 self.standing,
                 self.holds_key,
             ),
-        }
+        })
     }
 }
 
-/// A fired moment's ticket: its handle in the ledger's table of ticket ids, or
-/// [`NO_TICKET`]. Most moments are for a ticket, and each ticket's id kept in a shared
-/// allocation of its own cost a moment about 50 bytes.
+/// A fired moment's ticket: its handle in memory's tickets table marked with
+/// [`MEMORY_TICKET`], or its handle in the ledger's own table of ticket ids, or
+/// [`NO_TICKET`]. Most moments are for a ticket memory holds, and a copy of its id in
+/// the ledger's own table cost about 33 bytes a patron; the ledger's table keeps only the
+/// ids of tickets memory did not hold when the moment fired (a rule may name any).
 pub(crate) type TicketRef = Handle;
 
 /// No ticket (never a handle: a table holds fewer ids).
 const NO_TICKET: TicketRef = TicketRef::MAX;
+
+/// Marks a [`TicketRef`] as a handle in memory's tickets table. The ledger's own table
+/// never gets that far: an id past it is kept as no ticket, as when a table is full.
+const MEMORY_TICKET: TicketRef = 1 << 31;
+
+/// Where a fired moment's ticket id is: memory's tickets table (`Memory`, its handle),
+/// the ledger's own table (`Own`, its handle), or nowhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TicketAt {
+    Memory(Handle),
+    Own(Handle),
+    Nowhere,
+}
+
+impl TicketAt {
+    fn of(ticket: TicketRef) -> Self {
+        if ticket == NO_TICKET {
+            TicketAt::Nowhere
+        } else if ticket & MEMORY_TICKET != 0 {
+            TicketAt::Memory(ticket & !MEMORY_TICKET)
+        } else {
+            TicketAt::Own(ticket)
+        }
+    }
+}
+
+/// The reference to memory's ticket at `handle`, if the mark leaves it room.
+fn memory_ticket(handle: Handle) -> Option<TicketRef> {
+    (handle < !MEMORY_TICKET).then_some(handle | MEMORY_TICKET)
+}
 
 /// A fired moment's performance or seat: its position in the ledger's [`Shared`] table
 /// of them, or [`NONE_SHARED`].
@@ -641,12 +705,14 @@ impl<T> std::fmt::Debug for Shared<T> {
 pub(crate) struct MomentLedger {
     texts: Texts,
     moments: Chunked<FiredMoment>,
-    /// The ticket ids fired moments name, each once (see [`TicketRef`]); derived: saved
-    /// within the moments.
+    /// The ids of tickets fired moments name that memory's tickets table did not hold
+    /// when they fired, each once (see [`TicketRef`]); derived: saved within the moments.
     tickets: TextTable<()>,
     /// The performances and seats fired moments name, each once; derived likewise.
     performances: Shared<PerformanceId>,
     seats: Shared<Seat>,
+    /// The labels fired moments name, each once; derived likewise.
+    labels: Shared<Labels>,
     /// Each patron's moments, by the patron's position in memory's table: one lookup
     /// answers both "fired already?" and "what else is there at this visit?", reading
     /// only that patron's entries.
@@ -664,49 +730,102 @@ pub(crate) struct MomentLedger {
 
 /// The ledger as snapshots hold it: the texts, then the moments, each with its ticket id.
 #[derive(Serialize)]
-#[serde(rename = "MomentLedger")]
-struct SavedLedger<'a> {
+#[serde(rename = "MomentLedger", bound = "")]
+struct SavedLedger<'a, V> {
     texts: &'a Texts,
-    moments: SavedMoments<'a>,
+    moments: SavedMoments<'a, V>,
 }
 
 /// The fired moments, each with its performance, ticket and seat in place of its handles.
-struct SavedMoments<'a>(&'a MomentLedger);
+struct SavedMoments<'a, V>(&'a LedgerImage<'a, V>);
 
-impl Serialize for SavedMoments<'_> {
+impl<V> Serialize for SavedMoments<'_, V> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeSeq as _;
-        let ledger = self.0;
+        let LedgerImage { ledger, tickets } = *self.0;
         let mut seq = serializer.serialize_seq(Some(ledger.moments.len()))?;
         for fired in ledger.moments.iter() {
-            seq.serialize_element(&ledger.saved(fired))?;
+            seq.serialize_element(&ledger.saved(fired, tickets))?;
         }
         seq.end()
     }
 }
 
-impl Serialize for MomentLedger {
+/// A ledger as snapshots save it, with memory's tickets table, which holds the ids of
+/// most of the tickets its moments name (see [`TicketRef`]). The bytes are those the
+/// ledger saved when it kept every ticket id itself.
+pub(crate) struct LedgerImage<'a, V> {
+    ledger: &'a MomentLedger,
+    tickets: &'a TextTable<V>,
+}
+
+impl<V> Clone for LedgerImage<'_, V> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<V> Copy for LedgerImage<'_, V> {}
+
+impl<V> LedgerImage<'_, V> {
+    /// Where a ticket is among every ticket id the ledger can name: memory's handles
+    /// first, then the ledger's own handles past them; `u32::MAX` for none. An id in
+    /// both tables (filed in the ledger's before memory held it) counts as memory's, so
+    /// it is saved once, as when the ledger kept every id itself.
+    fn ticket_place(&self, ticket: TicketRef) -> u32 {
+        let own = |handle: Handle| {
+            u32::try_from(self.tickets.len() + handle as usize).unwrap_or(u32::MAX)
+        };
+        match TicketAt::of(ticket) {
+            TicketAt::Memory(handle) => handle,
+            TicketAt::Own(handle) => self
+                .ledger
+                .tickets
+                .key(handle)
+                .and_then(|id| self.tickets.handle(id))
+                .unwrap_or_else(|| own(handle)),
+            TicketAt::Nowhere => u32::MAX,
+        }
+    }
+
+    /// The ticket id at a place [`ticket_place`](Self::ticket_place) gave.
+    fn ticket_at_place(&self, place: u32) -> Option<&str> {
+        match (place as usize).checked_sub(self.tickets.len()) {
+            None => self.tickets.key(place),
+            Some(own) => self.ledger.tickets.key(u32::try_from(own).ok()?),
+        }
+    }
+}
+
+impl<V> Serialize for LedgerImage<'_, V> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let ledger = self.ledger;
         if MOMENTS_WITH_IDS.get() {
             return SavedLedger {
-                texts: &self.texts,
+                texts: &ledger.texts,
                 moments: SavedMoments(self),
             }
             .serialize(serializer);
         }
-        let tickets = Positions::of(self.tickets.len(), self.moments.iter().map(|f| f.ticket));
-        let performances = Positions::of(
-            self.performances.values.len(),
-            self.moments.iter().map(|f| f.performance),
+        let tickets = Positions::of(
+            self.tickets.len() + ledger.tickets.len(),
+            ledger.moments.iter().map(|f| self.ticket_place(f.ticket)),
         );
-        let seats = Positions::of(self.seats.values.len(), self.moments.iter().map(|f| f.seat));
+        let performances = Positions::of(
+            ledger.performances.values.len(),
+            ledger.moments.iter().map(|f| f.performance),
+        );
+        let seats = Positions::of(
+            ledger.seats.values.len(),
+            ledger.moments.iter().map(|f| f.seat),
+        );
         TabledLedger {
-            texts: &self.texts,
-            tickets: TabledTickets(&self.tickets, &tickets.order),
-            performances: TabledValues(&self.performances, &performances.order),
-            seats: TabledValues(&self.seats, &seats.order),
+            texts: &ledger.texts,
+            tickets: TabledTickets(self, &tickets.order),
+            performances: TabledValues(&ledger.performances, &performances.order),
+            seats: TabledValues(&ledger.seats, &seats.order),
             moments: TabledMoments {
-                ledger: self,
+                image: self,
                 tickets: &tickets,
                 performances: &performances,
                 seats: &seats,
@@ -739,13 +858,13 @@ impl MomentsWithIds {
 /// once, not once per moment, and files nothing by its text. The order makes the bytes
 /// depend on the moments alone, never on what the tables kept besides.
 #[derive(Serialize)]
-#[serde(rename = "MomentLedger")]
-struct TabledLedger<'a> {
+#[serde(rename = "MomentLedger", bound = "")]
+struct TabledLedger<'a, V> {
     texts: &'a Texts,
-    tickets: TabledTickets<'a>,
+    tickets: TabledTickets<'a, V>,
     performances: TabledValues<'a, PerformanceId>,
     seats: TabledValues<'a, Seat>,
-    moments: TabledMoments<'a>,
+    moments: TabledMoments<'a, V>,
 }
 
 /// A ledger table's entries as saved: each entry the moments name, at the position of
@@ -782,15 +901,16 @@ impl Positions {
     }
 }
 
-/// The ticket ids moments name, saved as a table of ids is (a map to nothing).
-struct TabledTickets<'a>(&'a TextTable<()>, &'a [u32]);
+/// The ticket ids moments name, saved as a table of ids is (a map to nothing); by
+/// their places (see [`LedgerImage::ticket_place`]).
+struct TabledTickets<'a, V>(&'a LedgerImage<'a, V>, &'a [u32]);
 
-impl Serialize for TabledTickets<'_> {
+impl<V> Serialize for TabledTickets<'_, V> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap as _;
         let mut map = serializer.serialize_map(Some(self.1.len()))?;
-        for &handle in self.1 {
-            map.serialize_entry(self.0.key(handle).unwrap_or_default(), &())?;
+        for &place in self.1 {
+            map.serialize_entry(self.0.ticket_at_place(place).unwrap_or_default(), &())?;
         }
         map.end()
     }
@@ -813,21 +933,23 @@ impl<T: Serialize + std::hash::Hash + Eq + Clone> Serialize for TabledValues<'_,
 }
 
 /// The fired moments, each naming its performance, ticket and seat by saved position.
-struct TabledMoments<'a> {
-    ledger: &'a MomentLedger,
+struct TabledMoments<'a, V> {
+    image: &'a LedgerImage<'a, V>,
     tickets: &'a Positions,
     performances: &'a Positions,
     seats: &'a Positions,
 }
 
-impl Serialize for TabledMoments<'_> {
+impl<V> Serialize for TabledMoments<'_, V> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeSeq as _;
-        let mut seq = serializer.serialize_seq(Some(self.ledger.moments.len()))?;
-        for fired in self.ledger.moments.iter() {
+        let moments = &self.image.ledger.moments;
+        let mut seq = serializer.serialize_seq(Some(moments.len()))?;
+        for fired in moments.iter() {
             seq.serialize_element(&fired.with_parts(
+                self.image.ledger.labels_of(fired),
                 self.performances.get(fired.performance),
-                self.tickets.get(fired.ticket),
+                self.tickets.get(self.image.ticket_place(fired.ticket)),
                 self.seats.get(fired.seat),
             ))?;
         }
@@ -855,6 +977,7 @@ struct LoadedMoments {
     tickets: TextTable<()>,
     performances: Shared<PerformanceId>,
     seats: Shared<Seat>,
+    labels: Shared<Labels>,
 }
 
 impl<'de> Deserialize<'de> for LoadedMoments {
@@ -936,7 +1059,7 @@ impl LoadedMoments {
         if full(performance, saved.performance.is_some()) || full(seat, saved.seat.is_some()) {
             return Err("too many performances or seats".to_owned());
         }
-        Ok(saved.fired(patron, performance, ticket, seat))
+        saved.fired(patron, performance, ticket, seat, &mut self.labels)
     }
 }
 
@@ -945,6 +1068,7 @@ impl FiredMoment {
     /// handles.
     fn with_parts<P, T, S>(
         &self,
+        labels: Labels,
         performance: Option<P>,
         ticket: Option<T>,
         seat: Option<S>,
@@ -956,11 +1080,11 @@ impl FiredMoment {
             performance,
             ticket,
             seat,
-            rule: self.rule,
+            rule: labels.rule,
             message: self.message,
             explanation: self.explanation,
-            dedupe_key: self.dedupe_key,
-            group: self.group,
+            dedupe_key: labels.dedupe_key,
+            group: labels.group,
             kind: self.flags.kind(),
             action: self.flags.action(),
             priority: self.flags.priority(),
@@ -973,7 +1097,7 @@ impl FiredMoment {
 
     /// A moment as version 8 saves it, its positions kept as read (see
     /// [`LoadedTabledLedger::ledger`]).
-    fn tabled(saved: TabledMoment) -> Result<FiredMoment, String> {
+    fn tabled(saved: TabledMoment, labels: &mut Shared<Labels>) -> Result<FiredMoment, String> {
         let patron = saved.compact_patron()?;
         // A position equal to "none" is past any table: refused, not read as none.
         let position = |at: Option<u32>, none: u32| match at {
@@ -984,7 +1108,7 @@ impl FiredMoment {
         let performance = position(saved.performance, NONE_SHARED)?;
         let ticket = position(saved.ticket, NO_TICKET)?;
         let seat = position(saved.seat, NONE_SHARED)?;
-        Ok(saved.fired(patron, performance, ticket, seat))
+        saved.fired(patron, performance, ticket, seat, labels)
     }
 }
 
@@ -1006,6 +1130,7 @@ impl<'de> Deserialize<'de> for MomentLedger {
             tickets: loaded.moments.tickets,
             performances: loaded.moments.performances,
             seats: loaded.moments.seats,
+            labels: loaded.moments.labels,
             ..MomentLedger::default()
         })
     }
@@ -1067,15 +1192,15 @@ where
 }
 
 /// Version 8 moments read one at a time, their positions kept as read (checked against
-/// the tables once all is read).
-struct LoadedTabledMoments(Chunked<FiredMoment>);
+/// the tables once all is read), and their labels filed.
+struct LoadedTabledMoments(Chunked<FiredMoment>, Shared<Labels>);
 
 impl<'de> Deserialize<'de> for LoadedTabledMoments {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct MomentsVisitor;
 
         impl<'de> serde::de::Visitor<'de> for MomentsVisitor {
-            type Value = Chunked<FiredMoment>;
+            type Value = LoadedTabledMoments;
 
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("fired moments")
@@ -1084,25 +1209,24 @@ impl<'de> Deserialize<'de> for LoadedTabledMoments {
             fn visit_seq<A: serde::de::SeqAccess<'de>>(
                 self,
                 mut seq: A,
-            ) -> Result<Chunked<FiredMoment>, A::Error> {
-                let mut moments = Chunked::default();
+            ) -> Result<LoadedTabledMoments, A::Error> {
+                let (mut moments, mut labels) = (Chunked::default(), Shared::default());
                 while let Some(saved) = seq.next_element::<TabledMoment>()? {
-                    moments.push(FiredMoment::tabled(saved).map_err(serde::de::Error::custom)?);
+                    let fired = FiredMoment::tabled(saved, &mut labels);
+                    moments.push(fired.map_err(serde::de::Error::custom)?);
                 }
-                Ok(moments)
+                Ok(LoadedTabledMoments(moments, labels))
             }
         }
 
-        deserializer
-            .deserialize_seq(MomentsVisitor)
-            .map(LoadedTabledMoments)
+        deserializer.deserialize_seq(MomentsVisitor)
     }
 }
 
 impl LoadedTabledLedger {
     /// The ledger, once every position its moments name is checked against its table.
     fn ledger(self) -> Result<MomentLedger, String> {
-        let moments = self.moments.0;
+        let LoadedTabledMoments(moments, labels) = self.moments;
         let (tickets, performances, seats) = (
             self.tickets.len(),
             self.performances.0.values.len(),
@@ -1124,15 +1248,26 @@ impl LoadedTabledLedger {
             tickets: self.tickets,
             performances: self.performances.0,
             seats: self.seats.0,
+            labels,
             ..MomentLedger::default()
         })
     }
 }
 
+/// The reference a moment fired now keeps to a ticket: its handle in memory's
+/// `tickets` if that holds it, else its handle in the ledger's `own` table, filed if new.
+fn ticket_ref<V>(own: &mut TextTable<()>, ticket: &str, tickets: &TextTable<V>) -> TicketRef {
+    tickets
+        .handle(ticket)
+        .and_then(memory_ticket)
+        .or_else(|| file_ticket(own, ticket))
+        .unwrap_or(NO_TICKET)
+}
+
 /// A ticket id's handle in `tickets`, filed if new; `None` only once the table is full.
 fn file_ticket(tickets: &mut TextTable<()>, ticket: &str) -> Option<TicketRef> {
     match tickets.file_new(ticket, || ()) {
-        Filing::New(handle) | Filing::Held(handle) if handle != NO_TICKET => Some(handle),
+        Filing::New(handle) | Filing::Held(handle) if handle < MEMORY_TICKET => Some(handle),
         _ => None,
     }
 }
@@ -1140,21 +1275,24 @@ fn file_ticket(tickets: &mut TextTable<()>, ticket: &str) -> Option<TicketRef> {
 /// See [`MomentLedger::hints`].
 #[derive(Debug, Default)]
 struct TextHints {
-    rules: Vec<TextId>,
+    /// By rule: its id's text id, and the labels its last moment had.
+    rules: Vec<(TextId, SharedRef)>,
     group: TextId,
 }
 
-/// A patron's part of the per-patron index (48 bytes, a line for every patron up to the
+/// A patron's part of the per-patron index (40 bytes, a line for every patron up to the
 /// last with a moment): asking whether a moment fired already, what else there is at a
 /// visit, or whether the due times changed, usually reads nothing else.
 #[derive(Debug, Clone, Default)]
 struct PatronFiled {
     /// One bit per once-per key held (see [`filter_bit`]): a clear bit proves the key
     /// is not held, without reading the moments. A released key keeps its bit (the
-    /// moments then answer).
-    keys: u64,
+    /// moments then answer). 32 bits, not 64: most patrons hold a key or two, so a
+    /// false "maybe" stays rare (then the patron's few moments answer), and the line
+    /// is 8 bytes shorter.
+    keys: u32,
     /// One bit per visit fingerprint filed, likewise.
-    visits: u64,
+    visits: u32,
     /// A fingerprint of the due times last filed for the patron by
     /// [`MomentLedger::schedule_patron`] (see [`due_fingerprint`]), or [`UNKNOWN_DUE`]
     /// once anything else changed them.
@@ -1164,15 +1302,15 @@ struct PatronFiled {
 }
 
 // A line per patron: each byte here is a megabyte at a million patrons.
-const _: () = assert!(std::mem::size_of::<PatronFiled>() == 48);
+const _: () = assert!(std::mem::size_of::<PatronFiled>() == 40);
 
-/// The bit a 64-bit fingerprint sets in a [`PatronFiled`] filter: its top six bits.
-fn filter_bit(fingerprint: u64) -> u64 {
-    1 << (fingerprint >> 58)
+/// The bit a 64-bit fingerprint sets in a [`PatronFiled`] filter: its top five bits.
+fn filter_bit(fingerprint: u64) -> u32 {
+    1 << (fingerprint >> 59)
 }
 
-/// The bit of a visit fingerprint (32 bits; its top six).
-fn visit_bit(visit: u32) -> u64 {
+/// The bit of a visit fingerprint (32 bits; its top five).
+fn visit_bit(visit: u32) -> u32 {
     filter_bit(u64::from(visit) << 32)
 }
 
@@ -1253,6 +1391,7 @@ impl MomentLedger {
             moments.shared_text(performance.as_str().len());
         }
         self.seats.tally(moments);
+        self.labels.tally(moments);
         for seat in &self.seats.values {
             // Two counters, an optional section and a label.
             moments.block(48, 48);
@@ -1295,7 +1434,8 @@ impl MomentLedger {
     ///
     /// [`Engine::propose`]: super::engine::Engine::propose
     pub(crate) fn warm(&self, patron: PatronId) -> u64 {
-        self.index_of(patron).map_or(0, |index| index.keys)
+        self.index_of(patron)
+            .map_or(0, |index| u64::from(index.keys))
     }
 
     /// A patron's part of the per-patron index, if anything was filed for them.
@@ -1325,12 +1465,12 @@ impl MomentLedger {
             .iter()
             .rev()
             .filter_map(|filed| self.moments.get(filed.idx as usize))
-            .find(|fired| fired.rule == rule)
+            .find(|fired| self.labels_of(fired).rule == rule)
             .map(|fired| fired.at)
     }
 
-    /// Records a fired moment (stamped with its rule and patron) under its once-per key.
-    /// Returns its index.
+    /// Records a fired moment (stamped with its rule and patron) under its once-per key,
+    /// its ticket id in the ledger's own table. Returns its index.
     pub(crate) fn fire(
         &mut self,
         moment: &Moment,
@@ -1338,31 +1478,26 @@ impl MomentLedger {
         group: Option<&str>,
         at: DateTime<Utc>,
     ) -> u32 {
-        self.fire_from(moment, key, group, at, None)
+        self.fire_from(moment, key, group, at, None, &TextTable::<()>::default())
     }
 
     /// [`fire`](MomentLedger::fire) for the rule registered at `rule`, whose id's text
-    /// id is remembered for its next moments.
-    pub(crate) fn fire_from(
+    /// id is remembered for its next moments. A ticket `tickets` (memory's table) holds
+    /// is named by its handle there.
+    pub(crate) fn fire_from<V>(
         &mut self,
         moment: &Moment,
         key: u64,
         group: Option<&str>,
         at: DateTime<Utc>,
         rule: Option<RuleIdx>,
+        tickets: &TextTable<V>,
     ) -> u32 {
         let texts = &mut self.texts;
         let hints = &mut self.hints;
         let rule_hint = rule.and_then(|rule| hints.rules.get(usize::from(rule)).copied());
-        let rule_id = texts.intern_hinted(&moment.rule, rule_hint.unwrap_or(NO_TEXT));
-        if let Some(rule) = rule.map(usize::from) {
-            if hints.rules.len() <= rule {
-                hints.rules.resize(rule + 1, NO_TEXT);
-            }
-            if let Some(hint) = hints.rules.get_mut(rule) {
-                *hint = rule_id;
-            }
-        }
+        let (text_hint, labels_hint) = rule_hint.unwrap_or((NO_TEXT, NONE_SHARED));
+        let rule_id = texts.intern_hinted(&moment.rule, text_hint);
         let group = match group {
             Some(group) => {
                 hints.group = texts.intern_hinted(group, hints.group);
@@ -1370,23 +1505,40 @@ impl MomentLedger {
             }
             None => NO_TEXT,
         };
+        let message = texts.intern(&moment.message);
+        let explanation = texts.intern(&moment.explanation);
+        let labels = Labels {
+            rule: rule_id,
+            group,
+            dedupe_key: texts.intern_optional(moment.dedupe_key.as_deref()),
+        };
+        // A rule's moments mostly have the labels its last one had: no hashing then.
+        // Full only past four billion labels, as for performances.
+        let labels = match self.labels.get(labels_hint) {
+            Some(hinted) if *hinted == labels => labels_hint,
+            _ => self.labels.file(Some(&labels)),
+        };
+        if let Some(rule) = rule.map(usize::from) {
+            if hints.rules.len() <= rule {
+                hints.rules.resize(rule + 1, (NO_TEXT, NONE_SHARED));
+            }
+            if let Some(hint) = hints.rules.get_mut(rule) {
+                *hint = (rule_id, labels);
+            }
+        }
         let fired = FiredMoment {
             patron: CompactPatronId::of_held(moment.patron),
             at,
             key: split_key(key),
             // Full only past four billion ids (memory's own tables fill first).
             performance: self.performances.file(moment.performance.as_ref()),
-            ticket: moment
-                .ticket
-                .as_ref()
-                .and_then(|ticket| file_ticket(&mut self.tickets, ticket.as_str()))
-                .unwrap_or(NO_TICKET),
+            ticket: moment.ticket.as_ref().map_or(NO_TICKET, |ticket| {
+                ticket_ref(&mut self.tickets, ticket.as_str(), tickets)
+            }),
             seat: self.seats.file(moment.seat.as_ref()),
-            rule: rule_id,
-            message: texts.intern(&moment.message),
-            explanation: texts.intern(&moment.explanation),
-            dedupe_key: texts.intern_optional(moment.dedupe_key.as_deref()),
-            group,
+            message,
+            explanation,
+            labels,
             flags: MomentFlags::pack(
                 moment.kind,
                 moment.action,
@@ -1419,20 +1571,22 @@ impl MomentLedger {
         index.filed.push(Filed { idx, visit });
     }
 
-    /// The moment as rules proposed it, its texts shared with the ledger's copies.
-    pub(crate) fn moment(&self, fired: &FiredMoment) -> Moment {
+    /// The moment as rules proposed it, its texts shared with the ledger's copies;
+    /// `tickets` is memory's tickets table.
+    pub(crate) fn moment<V>(&self, fired: &FiredMoment, tickets: &TextTable<V>) -> Moment {
         let texts = &self.texts;
+        let labels = self.labels_of(fired);
         Moment {
-            rule: texts.text(fired.rule),
+            rule: texts.text(labels.rule),
             patron: fired.patron(),
             kind: fired.flags.kind(),
             action: fired.flags.action(),
             performance: self.performances.get(fired.performance).cloned(),
-            ticket: self.ticket_of(fired).map(TicketId::new),
+            ticket: self.ticket_of(fired, tickets).map(TicketId::new),
             seat: self.seats.get(fired.seat).cloned(),
             message: texts.text(fired.message),
             priority: fired.flags.priority(),
-            dedupe_key: (fired.dedupe_key != NO_TEXT).then(|| texts.text(fired.dedupe_key)),
+            dedupe_key: (labels.dedupe_key != NO_TEXT).then(|| texts.text(labels.dedupe_key)),
             explanation: texts.text(fired.explanation),
             channel: fired.flags.channel(),
             purposes: fired.flags.purposes().unpack(),
@@ -1440,25 +1594,75 @@ impl MomentLedger {
     }
 
     /// A fired moment as snapshots save it.
-    fn saved<'a>(
+    fn saved<'a, V>(
         &'a self,
         fired: &FiredMoment,
+        tickets: &TextTable<V>,
     ) -> SavedMoment<&'a PerformanceId, TicketId, &'a Seat> {
         fired.with_parts(
+            self.labels_of(fired),
             self.performances.get(fired.performance),
-            self.ticket_of(fired).map(TicketId::new),
+            self.ticket_of(fired, tickets).map(TicketId::new),
             self.seats.get(fired.seat),
         )
     }
 
-    /// The id of the ticket a fired moment is for, if any.
-    pub(crate) fn ticket_of(&self, fired: &FiredMoment) -> Option<&str> {
-        self.tickets.key(fired.ticket)
+    /// A fired moment's rule, group and dedupe key.
+    fn labels_of(&self, fired: &FiredMoment) -> Labels {
+        self.labels
+            .get(fired.labels)
+            .copied()
+            .unwrap_or(Labels::NONE)
+    }
+
+    /// The id of the ticket a fired moment is for, if any; `tickets` is memory's
+    /// tickets table.
+    pub(crate) fn ticket_of<'a, V>(
+        &'a self,
+        fired: &FiredMoment,
+        tickets: &'a TextTable<V>,
+    ) -> Option<&'a str> {
+        match TicketAt::of(fired.ticket) {
+            TicketAt::Memory(handle) => tickets.key(handle),
+            TicketAt::Own(handle) => self.tickets.key(handle),
+            TicketAt::Nowhere => None,
+        }
+    }
+
+    /// The ledger as snapshots save it; `tickets` is memory's tickets table.
+    pub(crate) fn image<'a, V>(&'a self, tickets: &'a TextTable<V>) -> LedgerImage<'a, V> {
+        LedgerImage {
+            ledger: self,
+            tickets,
+        }
+    }
+
+    /// Names each ticket memory's table (`tickets`) holds by its handle there, dropping
+    /// the ledger's own copy of its id: for a ledger read from a snapshot, which saves
+    /// the ids, once memory's tickets are read too.
+    pub(crate) fn share_tickets<V>(&mut self, tickets: &TextTable<V>) {
+        if self.tickets.len() == 0 {
+            return;
+        }
+        let old = std::mem::take(&mut self.tickets);
+        let refs: Vec<TicketRef> = (0..old.len())
+            .map(|handle| {
+                TicketRef::try_from(handle)
+                    .ok()
+                    .and_then(|handle| old.key(handle))
+                    .map_or(NO_TICKET, |id| ticket_ref(&mut self.tickets, id, tickets))
+            })
+            .collect();
+        for fired in self.moments.iter_mut() {
+            if let TicketAt::Own(handle) = TicketAt::of(fired.ticket) {
+                fired.ticket = refs.get(handle as usize).copied().unwrap_or(NO_TICKET);
+            }
+        }
     }
 
     /// Whether a fired moment is in `group` (an exclusive group's name, or none).
     pub(crate) fn in_group(&self, fired: &FiredMoment, group: Option<&str>) -> bool {
-        match (group, self.texts.get(fired.group)) {
+        match (group, self.texts.get(self.labels_of(fired).group)) {
             (Some(group), Some(its)) => **its == *group,
             _ => false,
         }
@@ -1500,19 +1704,37 @@ impl MomentLedger {
     /// Retires a patron's active moments for refunded tickets and releases their
     /// once-per keys: a moment for a visit that will not happen may fire again for the
     /// visit that does (a refunded birthday booking does not use up the birthday).
-    pub(crate) fn retire_tickets(&mut self, patron: PatronId, tickets: &[TicketId]) {
+    /// `memory` is memory's tickets table.
+    pub(crate) fn retire_tickets<V>(
+        &mut self,
+        patron: PatronId,
+        tickets: &[TicketId],
+        memory: &TextTable<V>,
+    ) {
         let Some(index) =
             crate::memory::state::slot(patron).and_then(|slot| self.by_patron.get(slot))
         else {
             return;
         };
-        let ticket_ids = &self.tickets;
+        // A ticket may be named both ways: from the ledger's own table by moments fired
+        // before memory held it.
+        let refs: SmallVec<[TicketRef; 4]> = tickets
+            .iter()
+            .flat_map(|ticket| {
+                [
+                    memory.handle(ticket.as_str()).and_then(memory_ticket),
+                    self.tickets.handle(ticket.as_str()),
+                ]
+            })
+            .flatten()
+            .collect();
+        if refs.is_empty() {
+            return;
+        }
         for filed in &index.filed {
             if let Some(fired) = self.moments.get_mut(filed.idx as usize)
                 && fired.standing() == Standing::Active
-                && ticket_ids
-                    .key(fired.ticket)
-                    .is_some_and(|id| tickets.iter().any(|t| t.as_str() == id))
+                && refs.contains(&fired.ticket)
             {
                 fired.flags.set_standing(Standing::Retired);
                 fired.flags.set_holds_key(false);
@@ -1622,11 +1844,11 @@ impl MomentLedger {
         let known = |id: TextId| (id as usize) < texts;
         let optional = |id: TextId| id == NO_TEXT || known(id);
         if let Some(i) = self.moments.iter().position(|f| {
-            !(known(f.rule)
-                && known(f.message)
-                && known(f.explanation)
-                && optional(f.dedupe_key)
-                && optional(f.group))
+            let labels = self.labels.get(f.labels);
+            !(labels.is_some_and(|labels| {
+                known(labels.rule) && optional(labels.dedupe_key) && optional(labels.group)
+            }) && known(f.message)
+                && known(f.explanation))
         }) {
             return Err(format!(
                 "fired moment {i} names a text the image does not hold"
@@ -1726,23 +1948,35 @@ impl MomentLedger {
             Some(text) => texts.intern(text),
             None => NO_TEXT,
         };
+        let old_labels = std::mem::take(&mut self.labels);
         for fired in self.moments.iter_mut() {
-            fired.rule = keep(fired.rule, &mut self.texts);
+            let labels = old_labels
+                .get(fired.labels)
+                .copied()
+                .unwrap_or(Labels::NONE);
+            let rule = keep(labels.rule, &mut self.texts);
             fired.message = keep(fired.message, &mut self.texts);
             fired.explanation = keep(fired.explanation, &mut self.texts);
-            fired.dedupe_key = keep(fired.dedupe_key, &mut self.texts);
-            fired.group = keep(fired.group, &mut self.texts);
+            let dedupe_key = keep(labels.dedupe_key, &mut self.texts);
+            let group = keep(labels.group, &mut self.texts);
+            fired.labels = self.labels.file(Some(&Labels {
+                rule,
+                group,
+                dedupe_key,
+            }));
         }
     }
 
-    /// Keeps only the ticket ids some fired moment names.
+    /// Keeps only the ticket ids of the ledger's own table some fired moment names.
     fn compact_tickets(&mut self) {
         let old = std::mem::take(&mut self.tickets);
         for fired in self.moments.iter_mut() {
-            fired.ticket = old
-                .key(fired.ticket)
-                .and_then(|id| file_ticket(&mut self.tickets, id))
-                .unwrap_or(NO_TICKET);
+            if let TicketAt::Own(handle) = TicketAt::of(fired.ticket) {
+                fired.ticket = old
+                    .key(handle)
+                    .and_then(|id| file_ticket(&mut self.tickets, id))
+                    .unwrap_or(NO_TICKET);
+            }
         }
     }
 
@@ -2007,6 +2241,8 @@ mod tests {
         let at = DateTime::<Utc>::from_timestamp(1_700_000_000, 5).unwrap();
         let (ana, ben) = (PatronId::from_u64(1), PatronId::from_u64(2));
         let mut ledger = MomentLedger::default();
+        // Memory's tickets table: empty, so the ledger keeps every ticket id itself.
+        let none = crate::model::ids::TextTable::<()>::default();
         let moment = |patron, ticket: Option<&str>, performance: Option<&str>, seat| {
             let mut moment = Moment::new(MomentKind::Welcome, Action::BoxOfficeAlert, "Hello");
             moment.patron = patron;
@@ -2036,7 +2272,11 @@ mod tests {
         assert_eq!(ledger.performances.values.len(), 2);
         assert_eq!(ledger.seats.values.len(), 2);
         let moments = |ledger: &MomentLedger| -> Vec<Moment> {
-            ledger.moments.iter().map(|f| ledger.moment(f)).collect()
+            ledger
+                .moments
+                .iter()
+                .map(|f| ledger.moment(f, &none))
+                .collect()
         };
         let same = |got: &[Moment], expected: &[&Moment]| {
             assert_eq!(got.len(), expected.len());
@@ -2052,7 +2292,7 @@ mod tests {
 
         // Snapshots before version 8: each moment with its ids and seat.
         let _with_ids = super::MomentsWithIds::start();
-        let saved = postcard::to_allocvec(&ledger).unwrap();
+        let saved = postcard::to_allocvec(&ledger.image(&none)).unwrap();
         let old_shape: Vec<OldShape> = (1..)
             .zip(&fired)
             .zip(ledger.moments.iter())
@@ -2063,11 +2303,11 @@ mod tests {
                 performance: m.performance().cloned(),
                 ticket: m.ticket().cloned(),
                 seat: m.seat().cloned(),
-                rule: f.rule,
+                rule: ledger.labels_of(f).rule,
                 message: f.message,
                 explanation: f.explanation,
-                dedupe_key: f.dedupe_key,
-                group: f.group,
+                dedupe_key: ledger.labels_of(f).dedupe_key,
+                group: ledger.labels_of(f).group,
                 kind: m.kind(),
                 action: m.action(),
                 priority: m.priority(),
@@ -2085,7 +2325,7 @@ mod tests {
         loaded.reindex(2).unwrap();
         same(&moments(&loaded), &fired.iter().collect::<Vec<_>>());
         assert_eq!(loaded.tickets.len(), 2);
-        assert_eq!(postcard::to_allocvec(&loaded).unwrap(), saved);
+        assert_eq!(postcard::to_allocvec(&loaded.image(&none)).unwrap(), saved);
         // The key halves read back whole: the keys are still held.
         assert!(loaded.has_fired(ana, key(1)) && loaded.has_fired(ana, key(4)));
         assert!(loaded.has_fired(ben, key(2)) && loaded.has_fired(ben, key(3)));
@@ -2108,7 +2348,7 @@ mod tests {
 
         // Since version 8: the ids and seats once each, in the order moments first name
         // them, then the moments naming them by position.
-        let saved = postcard::to_allocvec(&ledger).unwrap();
+        let saved = postcard::to_allocvec(&ledger.image(&none)).unwrap();
         let tabled: Vec<super::TabledMoment> = ledger
             .moments
             .iter()
@@ -2118,7 +2358,9 @@ mod tests {
                 (Some(1), Some(1), Some(0)),
                 (None, None, None),
             ])
-            .map(|(f, (performance, ticket, seat))| f.with_parts(performance, ticket, seat))
+            .map(|(f, (performance, ticket, seat))| {
+                f.with_parts(ledger.labels_of(f), performance, ticket, seat)
+            })
             .collect();
         let seat = |label| Seat::new(label).in_section("Stalls");
         assert_eq!(
@@ -2135,7 +2377,7 @@ mod tests {
         let mut loaded: MomentLedger = postcard::from_bytes(&saved).unwrap();
         loaded.reindex(2).unwrap();
         same(&moments(&loaded), &fired.iter().collect::<Vec<_>>());
-        assert_eq!(postcard::to_allocvec(&loaded).unwrap(), saved);
+        assert_eq!(postcard::to_allocvec(&loaded.image(&none)).unwrap(), saved);
         assert!(loaded.has_fired(ana, key(1)) && loaded.has_fired(ben, key(3)));
         assert_eq!(loaded.of_visit(ben, Some(&hamlet)).count(), 1);
         // After an erasure only what the remaining moments name is saved (the
@@ -2146,8 +2388,8 @@ mod tests {
         kept.fire(&fired[0], key(1), None, at);
         kept.fire(&fired[3], key(4), None, at);
         assert_eq!(
-            postcard::to_allocvec(&loaded).unwrap(),
-            postcard::to_allocvec(&kept).unwrap()
+            postcard::to_allocvec(&loaded.image(&none)).unwrap(),
+            postcard::to_allocvec(&kept.image(&none)).unwrap()
         );
         // A position past its table is refused, not read as none.
         let mut past = tabled.clone();
@@ -2181,5 +2423,163 @@ mod tests {
         ))
         .unwrap();
         assert!(postcard::from_bytes::<MomentLedger>(&forged).is_err());
+    }
+
+    /// A moment for a ticket memory holds names it by memory's handle, keeping no copy
+    /// of its id; one for a ticket memory does not hold keeps the id itself. Either way
+    /// it reads back the same ticket, is retired by a refund of it, and is saved in the
+    /// bytes of a ledger that kept every id itself (so snapshots are unchanged); loaded
+    /// and shared again, the copies go.
+    #[test]
+    fn tickets_memory_holds_are_named_by_its_handles_and_saved_as_before() {
+        use super::{MomentLedger, Standing};
+        use crate::model::ids::{PatronId, TextTable, TicketId};
+        use crate::moments::{Action, Moment, MomentKind};
+        use chrono::{DateTime, Utc};
+
+        let at = DateTime::<Utc>::from_timestamp(1_700_000_000, 0).unwrap();
+        let (ana, ben) = (PatronId::from_u64(1), PatronId::from_u64(2));
+        let moment = |patron, ticket: &str| {
+            let mut moment = Moment::new(MomentKind::Welcome, Action::BoxOfficeAlert, "Hello");
+            moment.patron = patron;
+            moment.for_ticket(ticket)
+        };
+        let mut memory = TextTable::<()>::default();
+        memory.insert("T-1", ());
+        memory.insert("T-2", ());
+        let none = TextTable::<()>::default();
+        // T-3 is not memory's yet when ben's moment for it fires, and is when ana's does.
+        let fired = [
+            moment(ana, "T-1"),
+            moment(ben, "T-3"),
+            moment(ben, "T-2"),
+            moment(ana, "T-3"),
+        ];
+        let (mut shared, mut own) = (MomentLedger::default(), MomentLedger::default());
+        for (i, m) in (1u64..).zip(&fired) {
+            if i == 4 {
+                memory.insert("T-3", ());
+            }
+            shared.fire_from(m, i, None, at, None, &memory);
+            own.fire(m, i, None, at);
+        }
+        assert_eq!(
+            shared.tickets.len(),
+            1,
+            "only T-3, filed before memory held it"
+        );
+        assert_eq!(own.tickets.len(), 3);
+        let tickets = |ledger: &MomentLedger, memory: &TextTable<()>| -> Vec<Option<TicketId>> {
+            ledger
+                .moments
+                .iter()
+                .map(|f| ledger.moment(f, memory).ticket().cloned())
+                .collect()
+        };
+        let expected: Vec<Option<TicketId>> = fired.iter().map(|m| m.ticket().cloned()).collect();
+        assert_eq!(tickets(&shared, &memory), expected);
+        for with_ids in [false, true] {
+            let _with_ids = with_ids.then(super::MomentsWithIds::start);
+            let saved = postcard::to_allocvec(&shared.image(&memory)).unwrap();
+            assert_eq!(saved, postcard::to_allocvec(&own.image(&none)).unwrap());
+            let mut loaded: MomentLedger = postcard::from_bytes(&saved).unwrap();
+            loaded.reindex(2).unwrap();
+            assert_eq!(loaded.tickets.len(), 3);
+            loaded.share_tickets(&memory);
+            assert_eq!(loaded.tickets.len(), 0, "memory holds every id");
+            assert_eq!(tickets(&loaded, &memory), expected);
+            assert_eq!(
+                postcard::to_allocvec(&loaded.image(&memory)).unwrap(),
+                saved
+            );
+        }
+
+        // A refund of T-3 retires both its moments, named either way.
+        shared.retire_tickets(ben, &[TicketId::new("T-3")], &memory);
+        shared.retire_tickets(ana, &[TicketId::new("T-3")], &memory);
+        let standings: Vec<Standing> = shared.moments.iter().map(|f| f.standing()).collect();
+        use Standing::{Active, Retired};
+        assert_eq!(standings, [Active, Retired, Active, Retired]);
+        assert!(!shared.has_fired(ben, 2) && !shared.has_fired(ana, 4));
+        assert!(shared.has_fired(ana, 1) && shared.has_fired(ben, 3));
+
+        // Erasing ben drops his copy of T-3; ana's moments still read theirs.
+        assert_eq!(shared.forget(&[ben]), 2);
+        assert_eq!(shared.tickets.len(), 0);
+        assert_eq!(
+            tickets(&shared, &memory),
+            [Some(TicketId::new("T-1")), Some(TicketId::new("T-3"))]
+        );
+    }
+
+    /// A rule's moments share one entry of the labels table (rule id, group, dedupe
+    /// key); each moment still reads back its own, finds its group and its rule's last
+    /// firing, and keeps them through an erasure that renumbers the texts.
+    #[test]
+    fn moments_of_a_rule_share_their_labels() {
+        use super::MomentLedger;
+        use crate::model::ids::{PatronId, TextTable};
+        use crate::moments::moment::Text;
+        use crate::moments::{Action, Moment, MomentKind};
+        use chrono::{DateTime, TimeDelta, Utc};
+
+        let at = DateTime::<Utc>::from_timestamp(1_700_000_000, 0).unwrap();
+        let moment = |rule: &str, patron: u64, dedupe: Option<&str>| {
+            let mut moment = Moment::new(MomentKind::Welcome, Action::SeatNote, "Hello");
+            moment.stamp(Text::Owned(rule.to_owned()), PatronId::from_u64(patron));
+            match dedupe {
+                Some(dedupe) => moment.dedupe_by(dedupe),
+                None => moment,
+            }
+        };
+        let none = TextTable::<()>::default();
+        let mut ledger = MomentLedger::default();
+        let fired = [
+            (moment("welcome", 1, None), Some("greeting"), 0),
+            (moment("welcome", 2, None), Some("greeting"), 0),
+            (moment("birthday", 1, Some("birthday 2026")), None, 1),
+            (moment("welcome", 3, None), Some("greeting"), 0),
+            (moment("birthday", 2, Some("birthday 2027")), None, 1),
+        ];
+        for (i, (m, group, rule)) in (1u64..).zip(&fired) {
+            let when = at + TimeDelta::days(i as i64);
+            ledger.fire_from(m, i, *group, when, Some(*rule), &none);
+        }
+        assert_eq!(ledger.labels.values.len(), 3, "welcome, and birthday twice");
+        let check = |ledger: &MomentLedger, kept: &[usize]| {
+            let read: Vec<Moment> = ledger
+                .moments
+                .iter()
+                .map(|f| ledger.moment(f, &none))
+                .collect();
+            assert_eq!(read.len(), kept.len());
+            for (got, &i) in read.iter().zip(kept) {
+                let (expected, group, _) = &fired[i];
+                assert_eq!(got.rule(), expected.rule());
+                assert_eq!(got.dedupe_key(), expected.dedupe_key());
+                let f = ledger
+                    .moments
+                    .get(kept.iter().position(|&k| k == i).unwrap())
+                    .unwrap();
+                assert!(ledger.in_group(f, Some("greeting")) == group.is_some());
+            }
+        };
+        check(&ledger, &[0, 1, 2, 3, 4]);
+        let ben = PatronId::from_u64(2);
+        assert_eq!(
+            ledger.last_fired("birthday", ben),
+            Some(at + TimeDelta::days(5))
+        );
+        assert_eq!(
+            ledger.last_fired("welcome", ben),
+            Some(at + TimeDelta::days(2))
+        );
+        assert_eq!(ledger.forget(&[PatronId::from_u64(1)]), 2);
+        check(&ledger, &[1, 3, 4]);
+        assert_eq!(ledger.labels.values.len(), 2);
+        assert_eq!(
+            ledger.last_fired("birthday", ben),
+            Some(at + TimeDelta::days(5))
+        );
     }
 }

@@ -194,7 +194,7 @@ impl Memory {
                 (
                     idx,
                     ExportedMoment {
-                        moment: state.ledger.moment(fired),
+                        moment: state.ledger.moment(fired, &state.tickets),
                         standing,
                     },
                 )
