@@ -904,12 +904,12 @@ impl<V> TextTable<V> {
         Some((self.key(handle)?, self.value(handle)?))
     }
 
-    /// What is kept about every id, to change it, in the order first seen.
     /// What is kept about each id, in the order filed (handle order).
     pub(crate) fn values(&self) -> impl Iterator<Item = &V> {
         self.values.iter()
     }
 
+    /// What is kept about each id, to change it, in the order filed.
     pub(crate) fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
         self.values.iter_mut()
     }
