@@ -582,10 +582,12 @@ impl Memory {
         let mut holders: SmallVec<[(PatronId, PerformanceIdx); 4]> =
             SmallVec::with_capacity(planned.len());
         let mut amount: SmallVec<[Money; 1]> = SmallVec::new();
-        for (ticket, (performance, holder)) in order.tickets.iter().zip(planned) {
+        // Walked in place: each holder's signals are only read, and taking them out one
+        // by one would copy each.
+        for (ticket, &(performance, ref holder)) in order.tickets.iter().zip(&planned) {
             let holder_id = match holder {
                 Some(signals) => {
-                    let (id, recognition) = self.resolve(&signals, event, now, adding);
+                    let (id, recognition) = self.resolve(signals, event, now, adding);
                     // Naming yourself as the holder does not make you a participant.
                     if id != buyer_id {
                         participants.push(Participant {
