@@ -7,9 +7,9 @@ mod common;
 use chrono::TimeDelta;
 use common::*;
 use regulars::{
-    Channel, Consent, Currency, Direction, Donation, Error, Event, Flag, FlagKind, InteractionKind,
-    LineItem, Membership, Money, Note, ProfileChange, Purchase, Purpose, Refund, Scan,
-    SeatPreference, Signals,
+    Agreement, Channel, Consent, Currency, Direction, Donation, Error, Event, Field, Flag,
+    FlagKind, InteractionKind, LineItem, Membership, Money, Note, ProfileChange, Purchase, Purpose,
+    Refund, Scan, SeatPreference, Signals,
 };
 
 // ---------------------------------------------------------------- replays
@@ -935,6 +935,57 @@ fn scans_are_recorded_with_their_direction() {
         .collect();
     assert_eq!(directions, [Direction::Entry, Direction::Exit]);
     assert!(memory.ticket("t-1").expect("t-1").is_scanned_in());
+}
+
+#[test]
+fn each_scan_is_recognized_as_its_own_tickets_holder_by_the_ticket() {
+    let mut memory = memory();
+    let observation = observe(
+        &mut memory,
+        order(
+            "e-1",
+            "o-1",
+            ana(),
+            [
+                seated("t-1", "hamlet-1", "F11"),
+                seated("t-2", "hamlet-1", "F12").holder(ben()),
+            ],
+        ),
+    );
+    let ana = observation.patron();
+    let ben = observation.participants()[0].patron();
+    // One after the other, so that what the first scan's recognition said cannot stand
+    // for the second's.
+    let first = scan_in(&mut memory, "e-2", "t-2");
+    let second = scan_in(&mut memory, "e-3", "t-1");
+    for (scanned, holder) in [(&first, ben), (&second, ana)] {
+        let recognition = scanned.recognition();
+        assert_eq!(scanned.patron(), holder);
+        assert_eq!(recognition.known_patron(), Some(holder));
+        assert_eq!(recognition.decision(), "known");
+        let evidence = recognition.evidence().expect("evidence");
+        let items: Vec<_> = evidence
+            .items()
+            .iter()
+            .map(|item| (item.field(), item.agreement(), item.detail().to_owned()))
+            .collect();
+        assert_eq!(
+            items,
+            [(
+                Field::Ticket,
+                Agreement::Agrees,
+                "holds the scanned ticket".to_owned()
+            )]
+        );
+        assert!(recognition.household().is_empty());
+    }
+    // Each event seen again is its own patron's, whichever was seen last.
+    let scanned_at = starts("hamlet-1") - TimeDelta::minutes(20);
+    for (event, ticket, holder) in [("e-2", "t-2", ben), ("e-3", "t-1", ana)] {
+        let replayed = observe(&mut memory, entry_at(event, ticket, scanned_at));
+        assert!(replayed.is_replay());
+        assert_eq!(replayed.recognition().known_patron(), Some(holder));
+    }
 }
 
 #[test]

@@ -147,10 +147,14 @@ impl Memory {
         // id, that id is new and recorded), so only a new event id is journaled: one
         // the observation filed, which the table's length tells without a lookup.
         let events_before = self.state.events.len();
-        let observation = self.observe_at_with(event, at, ahead)?;
-        let new = self.state.events.len() > events_before;
-        self.commit(pending, new)?;
-        Ok(observation)
+        // Returned as it came (not taken out and wrapped again): an observation is over
+        // half a kilobyte, and every move copies it.
+        let observed = self.observe_at_with(event, at, ahead);
+        if observed.is_ok() {
+            let new = self.state.events.len() > events_before;
+            self.commit(pending, new)?;
+        }
+        observed
     }
 
     /// Observes an event at `now` (its own time, or the clock's when it was first
@@ -214,7 +218,7 @@ impl Memory {
                 reason: Rejection::TooMany { max: MAX_PATRONS },
             });
         }
-        let observed = match event.kind() {
+        let mut observed = match event.kind() {
             EventKind::Order(order) => self.observe_order(id, now, order, ahead.buyer),
             EventKind::Scan(scan) => self.observe_scan(id, now, scan),
             EventKind::Refund(refund) => self.observe_refund(id, now, refund),
@@ -222,12 +226,10 @@ impl Memory {
             EventKind::Membership(membership) => self.observe_membership(id, now, membership),
             EventKind::Purchase(purchase) => self.observe_purchase(id, now, purchase),
         };
-        let mut observation = match observed {
-            Ok(observation) => observation,
-            Err(error) => {
-                self.state.events.remove_last();
-                return Err(error);
-            }
+        // Completed where it lies, and returned as it came (see `observe_with`).
+        let Ok(observation) = &mut observed else {
+            self.state.events.remove_last();
+            return observed;
         };
         observation
             .moments
@@ -240,7 +242,7 @@ impl Memory {
         if let Some(seen) = self.state.events.value_mut(filed) {
             seen.patron = CompactPatronId::of_held(observation.patron);
         }
-        Ok(observation)
+        observed
     }
 
     /// Adds a venue, or replaces the one with the same id.
@@ -534,8 +536,10 @@ impl Memory {
         }
         let adding = super::Limits::order_interactions(order.tickets.len());
         let mut hints = NameHints::default();
-        let buyer_recognition = self.recognition_for_write_ahead(buyer, buyer_ahead, &mut hints);
-        self.check_recognized_history(&buyer_recognition, adding, || at(ev, "order.buyer"))?;
+        // Settled in place below: mutable from the start, as moving it into a mutable
+        // binding copies half a kilobyte.
+        let mut recognition = self.recognition_for_write_ahead(buyer, buyer_ahead, &mut hints);
+        self.check_recognized_history(&recognition, adding, || at(ev, "order.buyer"))?;
         if self.longest_history().saturating_add(adding) > self.limits.max_history_per_patron() {
             for (i, (_, holder)) in planned.iter().enumerate() {
                 if let Some(signals) = holder {
@@ -556,7 +560,6 @@ impl Memory {
         }
 
         // Every check passed: from here on nothing fails.
-        let mut recognition = buyer_recognition;
         let buyer_id = self.settle(&mut recognition, &hints, buyer, event, now, adding);
         // The order is filed first, its tickets right after: their handles follow on.
         let ticket_count = u32::try_from(order.tickets.len()).unwrap_or(u32::MAX);
@@ -579,10 +582,12 @@ impl Memory {
         let mut holders: SmallVec<[(PatronId, PerformanceIdx); 4]> =
             SmallVec::with_capacity(planned.len());
         let mut amount: SmallVec<[Money; 1]> = SmallVec::new();
-        for (ticket, (performance, holder)) in order.tickets.iter().zip(planned) {
+        // Walked in place: each holder's signals are only read, and taking them out one
+        // by one would copy each.
+        for (ticket, &(performance, ref holder)) in order.tickets.iter().zip(&planned) {
             let holder_id = match holder {
                 Some(signals) => {
-                    let (id, recognition) = self.resolve(&signals, event, now, adding);
+                    let (id, recognition) = self.resolve(signals, event, now, adding);
                     // Naming yourself as the holder does not make you a participant.
                     if id != buyer_id {
                         participants.push(Participant {
@@ -644,10 +649,12 @@ impl Memory {
             order: &order.id,
             tickets: order.tickets.len(),
         };
-        let proposed = self.propose(buyer_id, &trigger, now);
-        self.admit_unfiled(proposed, &mut moments);
+        let mut proposed = Proposal::default();
+        self.propose(buyer_id, &trigger, now, &mut proposed);
+        self.admit_unfiled(&mut proposed, &mut moments);
         for (ticket, &(holder, performance)) in order.tickets.iter().zip(&holders) {
-            let proposed = {
+            let mut proposed = Proposal::default();
+            {
                 let Some(info) = self.ticket_info(
                     &ticket.id,
                     &order.id,
@@ -658,9 +665,9 @@ impl Memory {
                 ) else {
                     continue;
                 };
-                self.propose(holder, &Trigger::Ticket(info), now)
-            };
-            self.admit_unfiled(proposed, &mut moments);
+                self.propose(holder, &Trigger::Ticket(info), now, &mut proposed);
+            }
+            self.admit_unfiled(&mut proposed, &mut moments);
         }
         // Each patron's due times are refiled once, after all their moments: they depend
         // on the patron, not on the moments.
@@ -777,18 +784,16 @@ impl Memory {
                 holder,
             )
         });
-        let proposed = match info {
-            Some(info) => {
-                let trigger = Trigger::Scan {
-                    ticket: info,
-                    direction: scan.direction,
-                    first_entry,
-                };
-                self.propose(holder, &trigger, now)
-            }
-            None => Proposal::default(),
-        };
-        self.admit(proposed, &mut moments);
+        let mut proposed = Proposal::default();
+        if let Some(info) = info {
+            let trigger = Trigger::Scan {
+                ticket: info,
+                direction: scan.direction,
+                first_entry,
+            };
+            self.propose(holder, &trigger, now, &mut proposed);
+        }
+        self.admit(&mut proposed, &mut moments);
         Ok(Observation {
             patron: holder,
             recognition: certain(holder, Field::Ticket, "holds the scanned ticket"),
@@ -917,8 +922,9 @@ impl Memory {
             order: &refund.order,
             tickets: &refunded,
         };
-        let proposed = self.propose(buyer, &trigger, now);
-        self.admit(proposed, &mut moments);
+        let mut proposed = Proposal::default();
+        self.propose(buyer, &trigger, now, &mut proposed);
+        self.admit(&mut proposed, &mut moments);
         Ok(Observation {
             patron: buyer,
             recognition: certain(buyer, Field::Event, "buyer of the refunded order"),
@@ -944,9 +950,10 @@ impl Memory {
         }
 
         let mut hints = NameHints::default();
-        let recognition = self.recognition_for_write(&donor, &mut hints);
+        // Settled in place: mutable from the start, as moving it into a mutable
+        // binding copies half a kilobyte.
+        let mut recognition = self.recognition_for_write(&donor, &mut hints);
         self.check_recognized_history(&recognition, 1, || at(ev, "donation.donor"))?;
-        let mut recognition = recognition;
         let patron = self.settle(&mut recognition, &hints, &donor, event, now, 1);
         let amount = donation.amount;
         self.record(
@@ -996,9 +1003,10 @@ impl Memory {
         }
 
         let mut hints = NameHints::default();
-        let recognition = self.recognition_for_write(&member, &mut hints);
+        // Settled in place: mutable from the start, as moving it into a mutable
+        // binding copies half a kilobyte.
+        let mut recognition = self.recognition_for_write(&member, &mut hints);
         self.check_recognized_history(&recognition, 1, || at(ev, "membership.member"))?;
-        let mut recognition = recognition;
         let patron = self.settle(&mut recognition, &hints, &member, event, now, 1);
         let span = MembershipSpan {
             scheme: membership.scheme.clone(),
@@ -1092,9 +1100,10 @@ impl Memory {
         }
 
         let mut hints = NameHints::default();
-        let recognition = self.recognition_for_write(&customer, &mut hints);
+        // Settled in place: mutable from the start, as moving it into a mutable
+        // binding copies half a kilobyte.
+        let mut recognition = self.recognition_for_write(&customer, &mut hints);
         self.check_recognized_history(&recognition, 1, || at(ev, "purchase.customer"))?;
-        let mut recognition = recognition;
         let patron = self.settle(&mut recognition, &hints, &customer, event, now, 1);
         let performance_id = performance.and_then(|idx| {
             self.state
@@ -1124,9 +1133,10 @@ impl Memory {
             performance,
             items: &purchase.items,
         };
-        let proposed = self.propose(patron, &trigger, now);
+        let mut proposed = Proposal::default();
+        self.propose(patron, &trigger, now, &mut proposed);
         let mut moments = Outcome::default();
-        self.admit(proposed, &mut moments);
+        self.admit(&mut proposed, &mut moments);
         Ok(Observation {
             patron,
             recognition,
@@ -1145,9 +1155,10 @@ impl Memory {
         trigger: &Trigger<'_>,
         now: DateTime<Utc>,
     ) -> Observation {
-        let proposed = self.propose(patron, trigger, now);
+        let mut proposed = Proposal::default();
+        self.propose(patron, trigger, now, &mut proposed);
         let mut moments = Outcome::default();
-        self.admit(proposed, &mut moments);
+        self.admit(&mut proposed, &mut moments);
         Observation {
             patron,
             recognition,
@@ -1562,9 +1573,16 @@ impl Memory {
     }
 
     /// Asks every rule about one patron; memory stamps each moment with the rule and the
-    /// patron, so a rule cannot speak for anyone else.
-    fn propose(&self, patron: PatronId, trigger: &Trigger<'_>, now: DateTime<Utc>) -> Proposal {
-        self.propose_from(patron, trigger, now, None)
+    /// patron, so a rule cannot speak for anyone else. Fills `proposed`, a default
+    /// proposal of the caller's: returned, its inline moment would be copied.
+    fn propose(
+        &self,
+        patron: PatronId,
+        trigger: &Trigger<'_>,
+        now: DateTime<Utc>,
+        proposed: &mut Proposal,
+    ) {
+        self.propose_from(patron, trigger, now, None, proposed);
     }
 
     fn propose_from(
@@ -1573,22 +1591,27 @@ impl Memory {
         trigger: &Trigger<'_>,
         now: DateTime<Utc>,
         only: Option<RuleIdx>,
-    ) -> Proposal {
+        proposed: &mut Proposal,
+    ) {
         // No moment of any kind fires for a patron who opted out.
         let Some(view) = self
             .patron(patron)
             .filter(|v| !self.state.is_opted_out(v.id()))
         else {
-            return Proposal::default();
+            return;
         };
         // Replaying a record that says whose moments fired asks only those rules.
         let only = match self.planned_rules() {
-            Some([]) => return Proposal::nothing_for(view.id(), now),
+            Some([]) => {
+                proposed.nothing_for(view.id(), now);
+                return;
+            }
             Some(&[rule]) if only.is_none_or(|only| only == rule) => Some(rule),
             _ => only,
         };
         if !self.engine.hears(trigger) {
-            return Proposal::nothing_for(view.id(), now);
+            proposed.nothing_for(view.id(), now);
+            return;
         }
         let ctx = RuleContext::new(view, trigger, &self.state.catalog, now);
         // Most patrons absorbed nobody: their record, at hand, says so without walking
@@ -1598,18 +1621,19 @@ impl Memory {
         } else {
             self.state.cluster(view.id())
         };
-        self.engine.propose(&ctx, only, &self.state.ledger, cluster)
+        self.engine
+            .propose(&ctx, only, &self.state.ledger, cluster, proposed);
     }
 
     /// Fires what the engine admits, then refiles the patron's due times. A merged
     /// patron's moments count for the survivor too, so a merge never makes a moment fire
     /// twice for one person.
-    fn admit(&mut self, proposal: Proposal, out: &mut Outcome) {
+    fn admit(&mut self, proposal: &mut Proposal, out: &mut Outcome) {
         self.admit_handled(proposal, out, None);
     }
 
     /// Fires what the engine admits; the caller refiles the patron's due times.
-    fn admit_unfiled(&mut self, proposal: Proposal, out: &mut Outcome) {
+    fn admit_unfiled(&mut self, proposal: &mut Proposal, out: &mut Outcome) {
         if proposal.subject().is_none() {
             return;
         }
@@ -1625,7 +1649,7 @@ impl Memory {
 
     fn admit_handled(
         &mut self,
-        proposal: Proposal,
+        proposal: &mut Proposal,
         out: &mut Outcome,
         handled: Option<(RuleIdx, DateTime<Utc>)>,
     ) {
@@ -1716,8 +1740,9 @@ impl Memory {
                 continue;
             }
             let trigger = Trigger::Tick { due };
-            let proposal = self.propose_from(patron, &trigger, now, Some(rule));
-            self.admit_handled(proposal, &mut out, Some((rule, due)));
+            let mut proposal = Proposal::default();
+            self.propose_from(patron, &trigger, now, Some(rule), &mut proposal);
+            self.admit_handled(&mut proposal, &mut out, Some((rule, due)));
         }
         out.fired.sort_by_key(|m| std::cmp::Reverse(m.priority()));
         (out.fired, changed)

@@ -227,14 +227,12 @@ impl Proposal {
         self.candidates.is_empty() && self.silenced.is_empty()
     }
 
-    /// What asking rules that propose nothing gives for `patron` at `now`: admitting it
-    /// fires nothing (a journal replay that knows no rule proposed skips asking them).
-    pub(crate) fn nothing_for(patron: PatronId, now: DateTime<Utc>) -> Proposal {
-        Proposal {
-            patron: Some(patron),
-            now: Some(now),
-            ..Proposal::default()
-        }
+    /// Makes this proposal, filled by nothing yet, what asking rules that propose nothing
+    /// gives for `patron` at `now`: admitting it fires nothing (a journal replay that
+    /// knows no rule proposed skips asking them).
+    pub(crate) fn nothing_for(&mut self, patron: PatronId, now: DateTime<Utc>) {
+        self.patron = Some(patron);
+        self.now = Some(now);
     }
 }
 
@@ -346,13 +344,17 @@ impl Engine {
     /// Asks the rules (all, or only `only`) about the context's patron and applies the
     /// checks that need no writing: date windows, cooldowns, suppressors, consent and
     /// the once-per scope. `cluster` is the patron and everyone merged into them.
+    ///
+    /// Fills `proposal`, a default one filled by nothing yet: the caller's, as returning
+    /// it would copy the moment it keeps inline.
     pub(crate) fn propose(
         &self,
         ctx: &RuleContext<'_>,
         only: Option<RuleIdx>,
         ledger: &MomentLedger,
         cluster: SmallVec<[PatronId; 2]>,
-    ) -> Proposal {
+        proposal: &mut Proposal,
+    ) {
         let patron = ctx.patron();
         let now = ctx.now();
         let today = ctx.today();
@@ -360,11 +362,7 @@ impl Engine {
             suppressors: &self.suppressors,
             answers: OnceCell::new(),
         };
-        let mut proposal = Proposal {
-            patron: Some(patron.id()),
-            now: Some(now),
-            ..Proposal::default()
-        };
+        proposal.nothing_for(patron.id(), now);
         let mut buffer = Vec::new();
         let asked_on = self.asked_on(ctx.trigger());
         if !asked_on.is_empty() {
@@ -488,7 +486,6 @@ impl Engine {
             }
         }
         proposal.cluster = cluster;
-        proposal
     }
 
     /// Fires what survives exclusive groups and the per-visit cap, highest priority first.
@@ -499,9 +496,11 @@ impl Engine {
     /// `ledger` is the one the proposal was made from, unchanged since: memory admits each
     /// proposal right after making it. `tickets` is memory's tickets table, where the
     /// ledger finds the tickets moments name.
+    ///
+    /// Its moments are taken out of `proposal` (left in place rather than moved in).
     pub(crate) fn admit(
         &self,
-        proposal: Proposal,
+        proposal: &mut Proposal,
         ledger: &mut MomentLedger,
         tickets: &TextTable<TicketRecord>,
         out: &mut Outcome,
@@ -509,16 +508,16 @@ impl Engine {
         let Some((patron, now)) = proposal.subject() else {
             return;
         };
-        out.silenced.extend(proposal.silenced);
+        out.silenced.append(&mut proposal.silenced);
         let cluster = &proposal.cluster;
-        let mut candidates = proposal.candidates;
+        let candidates = &mut proposal.candidates;
         // Stable: among equal priorities, registration order decides.
         candidates.sort_by_key(|c| std::cmp::Reverse(c.moment.priority()));
         // The ledger is as the proposal found it, which kept no candidate holding a key
         // already, until this call fires one: only then can a later candidate's key be
         // held (two moments of one rule with one key).
         let mut fired_here = false;
-        for candidate in candidates {
+        for candidate in candidates.drain(..) {
             if fired_here && ledger.has_fired(patron, candidate.key) {
                 continue;
             }
