@@ -170,8 +170,12 @@ fn plain_ascii_into(raw: &str, out: &mut Buf) -> bool {
     // screening has nothing to refuse), and an `@` only once.
     let mut at = None;
     let mut part = IN_LOCAL;
+    // Most addresses are written in lower case already: noted here, so that they are
+    // not lowercased again once copied.
+    let mut classes = 0;
     for (i, &b) in address.as_bytes().iter().enumerate() {
         let class = ADDRESS_CLASS.get(usize::from(b)).copied().unwrap_or(0);
+        classes |= class;
         if class & part == 0 {
             if b != b'@' || at.is_some() {
                 return false;
@@ -234,7 +238,10 @@ fn plain_ascii_into(raw: &str, out: &mut Buf) -> bool {
     }
     out.push('@');
     out.push_str(domain);
-    out.make_ascii_lowercase_from(start);
+    // What was copied is part of the address or a provider's own (lower-case) domain.
+    if classes & UPPER != 0 {
+        out.make_ascii_lowercase_from(start);
+    }
     true
 }
 
@@ -260,6 +267,8 @@ fn passes_checks(address: &[u8], at: usize) -> bool {
 const IN_LOCAL: u8 = 1;
 /// Bit in [`ADDRESS_CLASS`]: allowed in the domain.
 const IN_DOMAIN: u8 = 2;
+/// Bit in [`ADDRESS_CLASS`]: an upper-case letter.
+const UPPER: u8 = 4;
 
 /// For every ASCII byte, where in an address [`first_error_ascii`] lets it through.
 static ADDRESS_CLASS: [u8; 128] = {
@@ -276,6 +285,9 @@ static ADDRESS_CLASS: [u8; 128] = {
             table[b] = IN_LOCAL;
             if byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'.' {
                 table[b] |= IN_DOMAIN;
+            }
+            if byte.is_ascii_uppercase() {
+                table[b] |= UPPER;
             }
         }
         b += 1;

@@ -184,6 +184,25 @@ impl<'a> ProfileKeys<'a> {
         read
     }
 
+    /// [`refill`](Self::refill) for a record with no address to compare (no street,
+    /// postcode or country): the patron's addresses and countries, which no comparison
+    /// with it reads, are left empty rather than read. Whether the block was read.
+    pub(super) fn refill_but_addresses(
+        &mut self,
+        block: Option<&'a str>,
+        patron: &PatronView<'a>,
+    ) -> bool {
+        self.clear();
+        let read = block.is_some_and(|block| {
+            let mut reader = Reader { block, at: 0 };
+            self.read_people(&mut reader).is_some()
+        });
+        if !read {
+            self.fill_from_view(patron);
+        }
+        read
+    }
+
     /// Only the names, as [`refill`](Self::refill) reads them, for a block `refill` read
     /// (or `None`): a block's names come first, so the rest is not read.
     pub(super) fn refill_names(&mut self, block: Option<&'a str>, patron: &PatronView<'a>) {
@@ -242,6 +261,18 @@ impl<'a> ProfileKeys<'a> {
     }
 
     fn read_block(&mut self, reader: &mut Reader<'a>) -> Option<()> {
+        self.read_people(reader)?;
+        for _ in 0..reader.byte()? {
+            self.addresses.push((reader.street()?, reader.text()?));
+            if let Some(country) = reader.country()? {
+                self.countries.push(country);
+            }
+        }
+        Some(())
+    }
+
+    /// The block up to its addresses: the birth date, names and identifiers.
+    fn read_people(&mut self, reader: &mut Reader<'a>) -> Option<()> {
         self.birth_date = match reader.number(5)? {
             0 => None,
             days => i32::try_from(days as i64 - DAYS_SHIFT)
@@ -263,12 +294,6 @@ impl<'a> ProfileKeys<'a> {
                 system,
                 value,
             });
-        }
-        for _ in 0..reader.byte()? {
-            self.addresses.push((reader.street()?, reader.text()?));
-            if let Some(country) = reader.country()? {
-                self.countries.push(country);
-            }
         }
         Some(())
     }

@@ -226,7 +226,11 @@ impl PersonMatcher {
         keys: &mut ProfileKeys<'k>,
         out: &mut Evidence,
     ) {
-        keys.refill(block, patron);
+        if prepared.side.compares_addresses {
+            keys.refill(block, patron);
+        } else {
+            keys.refill_but_addresses(block, patron);
+        }
         // Each level weighed as it is found: no list of levels built, then read again.
         push_levels(&prepared.side, street, keys, &mut |field, level| {
             out.push(self.item(field, level, prepared));
@@ -1016,8 +1020,9 @@ enum Sharing {
 #[derive(Clone, Debug)]
 struct NameSide<'a> {
     key: &'a str,
-    /// Up to the first space.
-    first: &'a str,
+    /// Up to the first space (see [`up_to_space`](Self::up_to_space)), found on first
+    /// need: a name that agrees exactly never asks for it.
+    up_to_space: std::cell::Cell<Option<&'a str>>,
     /// The first whitespace-separated word (see [`first_word`]), which the sounds are of:
     /// found on first need, once, as every blocking key of the name's words asks for it.
     first_word: std::cell::Cell<Option<&'a str>>,
@@ -1041,20 +1046,30 @@ struct NameSounds {
 
 impl<'a> NameSide<'a> {
     fn new(key: &'a str) -> Self {
-        // A byte search: `split(' ')` walks a searcher through the name.
-        let first = match key.as_bytes().iter().position(|&b| b == b' ') {
-            Some(space) => key.get(..space).unwrap_or(key),
-            None => key,
-        };
         Self {
             key,
-            first,
+            up_to_space: std::cell::Cell::new(None),
             first_word: std::cell::Cell::new(None),
             bytes: std::cell::Cell::new(None),
             generation: std::cell::Cell::new(None),
             first_nicknames: std::cell::Cell::new(None),
             sounds: std::cell::Cell::new(None),
         }
+    }
+
+    /// The name up to its first space, found once.
+    fn up_to_space(&self) -> &'a str {
+        if let Some(first) = self.up_to_space.get() {
+            return first;
+        }
+        // A byte search: `split(' ')` walks a searcher through the name.
+        let key = self.key;
+        let first = match key.as_bytes().iter().position(|&b| b == b' ') {
+            Some(space) => key.get(..space).unwrap_or(key),
+            None => key,
+        };
+        self.up_to_space.set(Some(first));
+        first
     }
 
     /// Takes what was worked out ahead for this name as if worked out here.
@@ -1070,7 +1085,7 @@ impl<'a> NameSide<'a> {
         if let Some(entry) = self.first_nicknames.get() {
             return entry;
         }
-        let entry = compare::NicknameEntry::of(self.first);
+        let entry = compare::NicknameEntry::of(self.up_to_space());
         self.first_nicknames.set(Some(entry));
         entry
     }
@@ -1205,6 +1220,9 @@ struct SignalSide<'a> {
     /// packed, and the bounds and weights ask for them often.
     postcode_key: Option<&'a str>,
     street_line: Option<&'a str>,
+    /// Whether the signals have a street, postcode or country: without one, no
+    /// comparison reads a patron's addresses.
+    compares_addresses: bool,
 }
 
 /// The signals' street line read (see [`Comparing`]).
@@ -1275,7 +1293,7 @@ impl NameLetters {
     fn of(given: Option<&NameSide<'_>>, family: Option<&NameSide<'_>>) -> Self {
         Self {
             given: letters(given.map_or("", |n| n.key)),
-            first_given: letters(given.map_or("", |n| n.first)),
+            first_given: letters(given.map_or("", |n| n.up_to_space())),
             family: letters(family.map_or("", |n| n.key)),
         }
     }
@@ -1285,6 +1303,7 @@ impl<'a> SignalSide<'a> {
     fn new(signals: &'a NormalizedSignals, ahead: Option<&'a SignalsAhead>) -> Self {
         let address = signals.address();
         let postcode_key = address.postcode();
+        let street_line = address.street();
         Self {
             signals,
             ahead,
@@ -1297,7 +1316,10 @@ impl<'a> SignalSide<'a> {
             mailbox_years: std::cell::OnceCell::new(),
             postcode: postcode_key.map(compare::PreparedPostcode::new),
             postcode_key,
-            street_line: address.street(),
+            street_line,
+            compares_addresses: street_line.is_some()
+                || postcode_key.is_some()
+                || address.country().is_some(),
         }
     }
 
@@ -1432,7 +1454,7 @@ impl<'a> EmailSide<'a> {
         let spelled_given = side
             .given
             .as_ref()
-            .map(|g| g.first)
+            .map(NameSide::up_to_space)
             .filter(|g| g.len() >= 3)
             .filter(|g| {
                 email
@@ -2600,7 +2622,7 @@ fn given_level<'s>(
     }
     let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
     let fb = b_first.unwrap_or_else(|| b.split(' ').next().unwrap_or(""));
-    let fa = side.first;
+    let fa = side.up_to_space();
     if fa == fb && !fa.is_empty() {
         // "Anna Maria" and "Anna": the first given name agrees.
         return Level::Close;
@@ -2754,7 +2776,7 @@ fn family_level<'s>(
     // marriage). That is the same family name written in full, not just a shared word.
     // The two rules below need a name of more than one word, which most pairs lack: a
     // name is one word when its first word is all of it.
-    let spaced = side.first.len() != a.len() || b.as_bytes().contains(&b' ');
+    let spaced = side.up_to_space().len() != a.len() || b.as_bytes().contains(&b' ');
     if spaced && (added_surname(a, b) || added_surname(b, a)) {
         return Level::Exact;
     }
@@ -3406,7 +3428,7 @@ fn name_keys_of(
         // Double Metaphone codes, so "Schmidt" finds "Smith". A name of one word (its
         // first word is all of it, as for most) is that word, found without a search.
         let one_word =
-            (family_side.first.len() == family_side.key.len()).then_some(family_side.key);
+            (family_side.up_to_space().len() == family_side.key.len()).then_some(family_side.key);
         let words = one_word.into_iter().chain(
             one_word
                 .is_none()
@@ -3529,6 +3551,9 @@ pub(crate) fn profiles_conflict<'a>(a: &PatronView<'a>, b: &PatronView<'a>) -> b
                 .any(|y| given_level(&x, (y, None), || None, || None) != Level::Different)
         })
 }
+
+#[cfg(test)]
+mod address_tests;
 
 #[cfg(test)]
 mod tests {
@@ -4096,7 +4121,10 @@ mod tests {
                 compare::phonetic_key_word(name),
                 "{name:?}"
             );
-            assert_eq!(side.nickname_groups(), compare::nickname_groups(side.first));
+            assert_eq!(
+                side.nickname_groups(),
+                compare::nickname_groups(side.up_to_space())
+            );
             // Every word of the name, the whole name and the name's own first word (the
             // same slice, told without a search) sound as their first word does.
             let own = side.first_word();
