@@ -821,7 +821,7 @@ impl Shortcut<'_, '_> {
             return None;
         }
         if !self.usable {
-            return self.hand_back(&[], scored);
+            return self.hand_back(SmallVec::new(), scored);
         }
         let mut blocks: SmallVec<[(&PatronView<'v>, Option<&str>); 16]> =
             SmallVec::with_capacity(candidates.len());
@@ -869,7 +869,7 @@ impl Shortcut<'_, '_> {
             );
             if household {
                 others.pop();
-                return self.hand_back(&others, scored);
+                return self.hand_back(others, scored);
             }
             let mut most = self.names + rest;
             if !self.outscores(most, agrees_exactly) {
@@ -881,23 +881,24 @@ impl Shortcut<'_, '_> {
             }
             bounded.most = most;
             if !self.outscores(most, agrees_exactly) {
-                return self.hand_back(&others, scored);
+                return self.hand_back(others, scored);
             }
         }
-        let runner_up = self.runner_up(&others);
+        let runner_up = self.runner_up(&mut others);
         let evidence = std::mem::take(&mut self.evidence);
         Some(Recognition::known_over(holder, evidence, runner_up))
     }
 
     /// Gives up: adds the holder and every other candidate compared so far to `scored`,
-    /// with the evidence `compare_block` gives them.
+    /// with the evidence `compare_block` gives them (moved out of their bounds, which
+    /// are used up).
     fn hand_back(
         &mut self,
-        others: &[Bounded<'_>],
+        mut others: SmallVec<[Bounded<'_>; 8]>,
         scored: &mut impl Extend<Candidate>,
     ) -> Option<Recognition> {
         let mut keys = ProfileKeys::default();
-        for other in others {
+        for other in &mut others {
             let mut evidence = Evidence::new();
             self.fill_evidence(other, &mut keys, &mut evidence);
             scored.extend(Some(Candidate::new(other.patron.id(), evidence)));
@@ -911,15 +912,16 @@ impl Shortcut<'_, '_> {
 
     /// What `compare_block` adds for a bounded candidate, with the fields other than the
     /// names reused from the bound: the names first (compared now unless they were),
-    /// then the rest in `levels_of`'s order.
+    /// then the rest in `levels_of`'s order. The bound's items are moved out, not
+    /// copied: each bound is filled in once, and is used up by it.
     fn fill_evidence<'c>(
         &self,
-        other: &Bounded<'c>,
+        other: &mut Bounded<'c>,
         keys: &mut ProfileKeys<'c>,
         out: &mut Evidence,
     ) {
-        let names = match &other.names {
-            Some(names) => names.clone(),
+        let names = match other.names.take() {
+            Some(names) => names,
             None => {
                 keys.refill_names(other.block, other.patron);
                 self.names_of(keys)
@@ -928,8 +930,8 @@ impl Shortcut<'_, '_> {
         for item in names {
             out.push(item);
         }
-        for item in &other.others {
-            out.push(item.clone());
+        for item in other.others.drain(..) {
+            out.push(item);
         }
         self.matcher.withhold_unheard_bonus(out);
     }
@@ -946,8 +948,8 @@ impl Shortcut<'_, '_> {
 
     /// The best of the other candidates as scoring every candidate ranks them (the
     /// highest weight, ties to the older patron), scoring only those whose bound could
-    /// still beat the best found.
-    fn runner_up(&self, others: &[Bounded<'_>]) -> Option<Candidate> {
+    /// still beat the best found. The bounds it fills in are used up.
+    fn runner_up(&self, others: &mut [Bounded<'_>]) -> Option<Candidate> {
         // Most promising first; among equal bounds the older patron, so a tie is met in
         // the order ranking breaks it.
         let mut order: SmallVec<[usize; 8]> = (0..others.len()).collect();
@@ -961,7 +963,10 @@ impl Shortcut<'_, '_> {
         let mut best_evidence = Evidence::new();
         let mut scratch = Evidence::new();
         let mut keys = ProfileKeys::default();
-        for other in order.iter().filter_map(|&at| others.get(at)) {
+        for &at in &order {
+            let Some(other) = others.get_mut(at) else {
+                continue;
+            };
             if let Some((weight, _)) = best
                 && other.most + Self::SLACK < weight
             {
