@@ -3111,7 +3111,19 @@ fn propose<'a>(
     // id (ids fit four bytes: see `MAX_PATRONS`), so a table is half the bytes to zero
     // and twice the hits fit inline; 0 (no weight) marks an empty slot.
     let len = hits.saturating_mul(2).next_power_of_two().max(16);
-    let mut counts: SmallVec<[u64; 256]> = smallvec::smallvec![0; len];
+    // Zeroed where it stays, only as large as needed: a table built by `smallvec!` was
+    // returned, all two kilobytes of its inline room copied, every recognition.
+    let (mut small, mut large, mut spilled): ([u64; 64], [u64; 256], Vec<u64>);
+    let counts: &mut [u64] = if len <= 64 {
+        small = [0; 64];
+        small.get_mut(..len).unwrap_or_default()
+    } else if len <= 256 {
+        large = [0; 256];
+        large.get_mut(..len).unwrap_or_default()
+    } else {
+        spilled = vec![0; len];
+        &mut spilled
+    };
     // Where each counted patron sits, in the order first counted: read back instead of
     // the whole table, most of which is empty.
     let mut taken: SmallVec<[u32; 128]> = SmallVec::new();
