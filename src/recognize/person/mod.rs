@@ -3852,6 +3852,7 @@ mod tests {
             state ^= state << 17;
             state % below
         };
+        let mut tables = [0_u32; 3];
         for round in 0..2_000 {
             // Few patrons, so hits collide often; now and then many keys and long lists.
             let population = 1 + next(if round % 3 == 0 { 12 } else { 400 });
@@ -3881,7 +3882,14 @@ mod tests {
                 propose_as_first_written(&users, &filed),
                 "round {round}"
             );
+            // Which of the counting table's three homes (see `propose`) this round used.
+            let hits = users.iter().map(|u| u.len()).sum::<usize>()
+                + filed.iter().map(|f| f.len().min(PER_KEY)).sum::<usize>();
+            let slots = hits.saturating_mul(2).next_power_of_two().max(16);
+            tables[usize::from(slots > 64) + usize::from(slots > 256)] += 1;
         }
+        // Every home of the table was checked, dozens of times at least.
+        assert!(tables.iter().all(|&rounds| rounds >= 50), "{tables:?}");
     }
 
     /// Takes a record through the shortcut as memory does, up to its decision among the
