@@ -676,15 +676,23 @@ pub(crate) struct Shortcut<'p, 'a> {
 }
 
 /// A candidate other than the holder: where its compared values are (its block, if that
-/// was read), the evidence of every field but the names (as [`levels_of`] orders them),
-/// the names' evidence if already compared, and the most it could score.
+/// was read), where its evidence sits in the items [`Shortcut::decide`] keeps for every
+/// bound (every field but the names, as [`levels_of`] orders them, then the names' two
+/// items if they were compared), and the most it could score. One list for every bound's
+/// items keeps a bound small: bounds are pushed by value, and each item list inline was
+/// a third of a kilobyte copied with it.
 struct Bounded<'c> {
     patron: &'c PatronView<'c>,
     block: Option<&'c str>,
-    others: SmallVec<[EvidenceItem; 8]>,
-    names: Option<[EvidenceItem; 2]>,
+    others: std::ops::Range<usize>,
+    /// Where the given and family names' items sit, in that order.
+    names: Option<usize>,
     most: f64,
 }
+
+/// The evidence items of every bounded candidate (see [`Bounded`]): room inline for
+/// seven candidates' fields and names.
+type BoundItems = SmallVec<[EvidenceItem; 64]>;
 
 impl Shortcut<'_, '_> {
     /// Sums taken in another order may differ in the last bits: a hair of slack.
@@ -821,7 +829,7 @@ impl Shortcut<'_, '_> {
             return None;
         }
         if !self.usable {
-            return self.hand_back(SmallVec::new(), scored);
+            return self.hand_back(&[], &[], scored);
         }
         let mut blocks: SmallVec<[(&PatronView<'v>, Option<&str>); 16]> =
             SmallVec::with_capacity(candidates.len());
@@ -832,21 +840,12 @@ impl Shortcut<'_, '_> {
         // overlap (as scoring does).
         touch(blocks.iter().map(|(_, block)| *block));
         let mut others: SmallVec<[Bounded<'_>; 8]> = SmallVec::with_capacity(blocks.len());
+        let mut items = BoundItems::new();
         let mut keys = ProfileKeys::default();
         let street = self.prepared.side.street_read();
         for (candidate, block) in blocks {
             let read = keys.refill(block, candidate);
-            // Filled where it is kept: the bound is a third of a kilobyte, copied on a move.
-            others.push(Bounded {
-                patron: candidate,
-                block: block.filter(|_| read),
-                others: SmallVec::new(),
-                names: None,
-                most: 0.0,
-            });
-            let Some(bounded) = others.last_mut() else {
-                break;
-            };
+            let start = items.len();
             let (mut rest, mut household, mut agrees_exactly) = (0.0, false, false);
             let (matcher, prepared) = (self.matcher, self.prepared);
             push_other_levels(
@@ -864,43 +863,50 @@ impl Shortcut<'_, '_> {
                         agrees_exactly |= item.weight() > 0.0;
                     }
                     rest += item.weight();
-                    bounded.others.push(item);
+                    items.push(item);
                 },
             );
             if household {
-                others.pop();
-                return self.hand_back(others, scored);
+                return self.hand_back(&others, &items, scored);
             }
-            let mut most = self.names + rest;
-            if !self.outscores(most, agrees_exactly) {
+            let mut bounded = Bounded {
+                patron: candidate,
+                block: block.filter(|_| read),
+                others: start..items.len(),
+                names: None,
+                most: self.names + rest,
+            };
+            if !self.outscores(bounded.most, agrees_exactly) {
                 // With their names at best they could compete: compare the names, so the
                 // bound is their actual score (and the comparison is kept for ranking).
                 let compared = self.names_of(&keys);
-                most = compared[0].weight() + compared[1].weight() + rest;
-                bounded.names = Some(compared);
+                bounded.most = compared[0].weight() + compared[1].weight() + rest;
+                bounded.names = Some(items.len());
+                items.extend(compared);
             }
-            bounded.most = most;
-            if !self.outscores(most, agrees_exactly) {
-                return self.hand_back(others, scored);
+            let competes = !self.outscores(bounded.most, agrees_exactly);
+            others.push(bounded);
+            if competes {
+                return self.hand_back(&others, &items, scored);
             }
         }
-        let runner_up = self.runner_up(&mut others);
+        let runner_up = self.runner_up(&others, &items);
         let evidence = std::mem::take(&mut self.evidence);
         Some(Recognition::known_over(holder, evidence, runner_up))
     }
 
     /// Gives up: adds the holder and every other candidate compared so far to `scored`,
-    /// with the evidence `compare_block` gives them (moved out of their bounds, which
-    /// are used up).
+    /// with the evidence `compare_block` gives them.
     fn hand_back(
         &mut self,
-        mut others: SmallVec<[Bounded<'_>; 8]>,
+        others: &[Bounded<'_>],
+        items: &[EvidenceItem],
         scored: &mut impl Extend<Candidate>,
     ) -> Option<Recognition> {
         let mut keys = ProfileKeys::default();
-        for other in &mut others {
+        for other in others {
             let mut evidence = Evidence::new();
-            self.fill_evidence(other, &mut keys, &mut evidence);
+            self.fill_evidence(other, items, &mut keys, &mut evidence);
             scored.extend(Some(Candidate::new(other.patron.id(), evidence)));
         }
         if let Some(holder) = self.holder {
@@ -912,26 +918,29 @@ impl Shortcut<'_, '_> {
 
     /// What `compare_block` adds for a bounded candidate, with the fields other than the
     /// names reused from the bound: the names first (compared now unless they were),
-    /// then the rest in `levels_of`'s order. The bound's items are moved out, not
-    /// copied: each bound is filled in once, and is used up by it.
+    /// then the rest in `levels_of`'s order, read from `items` where `decide` kept them.
     fn fill_evidence<'c>(
         &self,
-        other: &mut Bounded<'c>,
+        other: &Bounded<'c>,
+        items: &[EvidenceItem],
         keys: &mut ProfileKeys<'c>,
         out: &mut Evidence,
     ) {
-        let names = match other.names.take() {
-            Some(names) => names,
+        match other.names.and_then(|at| items.get(at..at + 2)) {
+            Some(names) => {
+                for item in names {
+                    out.push(item.clone());
+                }
+            }
             None => {
                 keys.refill_names(other.block, other.patron);
-                self.names_of(keys)
+                for item in self.names_of(keys) {
+                    out.push(item);
+                }
             }
-        };
-        for item in names {
-            out.push(item);
         }
-        for item in other.others.drain(..) {
-            out.push(item);
+        for item in items.get(other.others.clone()).unwrap_or_default() {
+            out.push(item.clone());
         }
         self.matcher.withhold_unheard_bonus(out);
     }
@@ -948,8 +957,8 @@ impl Shortcut<'_, '_> {
 
     /// The best of the other candidates as scoring every candidate ranks them (the
     /// highest weight, ties to the older patron), scoring only those whose bound could
-    /// still beat the best found. The bounds it fills in are used up.
-    fn runner_up(&self, others: &mut [Bounded<'_>]) -> Option<Candidate> {
+    /// still beat the best found.
+    fn runner_up(&self, others: &[Bounded<'_>], items: &[EvidenceItem]) -> Option<Candidate> {
         // Most promising first; among equal bounds the older patron, so a tie is met in
         // the order ranking breaks it.
         let mut order: SmallVec<[usize; 8]> = (0..others.len()).collect();
@@ -963,10 +972,7 @@ impl Shortcut<'_, '_> {
         let mut best_evidence = Evidence::new();
         let mut scratch = Evidence::new();
         let mut keys = ProfileKeys::default();
-        for &at in &order {
-            let Some(other) = others.get_mut(at) else {
-                continue;
-            };
+        for other in order.iter().filter_map(|&at| others.get(at)) {
             if let Some((weight, _)) = best
                 && other.most + Self::SLACK < weight
             {
@@ -974,7 +980,7 @@ impl Shortcut<'_, '_> {
                 break;
             }
             scratch.clear();
-            self.fill_evidence(other, &mut keys, &mut scratch);
+            self.fill_evidence(other, items, &mut keys, &mut scratch);
             let weight = scratch.weight();
             let beats = best.is_none_or(|(best_weight, best)| {
                 weight
