@@ -680,15 +680,23 @@ pub(crate) struct Shortcut<'p, 'a> {
 }
 
 /// A candidate other than the holder: where its compared values are (its block, if that
-/// was read), the evidence of every field but the names (as [`levels_of`] orders them),
-/// the names' evidence if already compared, and the most it could score.
+/// was read), where its evidence sits in the items [`Shortcut::decide`] keeps for every
+/// bound (every field but the names, as [`levels_of`] orders them, then the names' two
+/// items if they were compared), and the most it could score. One list for every bound's
+/// items keeps a bound small: bounds are pushed by value, and each item list inline was
+/// a third of a kilobyte copied with it.
 struct Bounded<'c> {
     patron: &'c PatronView<'c>,
     block: Option<&'c str>,
-    others: SmallVec<[EvidenceItem; 8]>,
-    names: Option<[EvidenceItem; 2]>,
+    others: std::ops::Range<usize>,
+    /// Where the given and family names' items sit, in that order.
+    names: Option<usize>,
     most: f64,
 }
+
+/// The evidence items of every bounded candidate (see [`Bounded`]): room inline for
+/// seven candidates' fields and names.
+type BoundItems = SmallVec<[EvidenceItem; 64]>;
 
 impl Shortcut<'_, '_> {
     /// Sums taken in another order may differ in the last bits: a hair of slack.
@@ -825,7 +833,7 @@ impl Shortcut<'_, '_> {
             return None;
         }
         if !self.usable {
-            return self.hand_back(&[], scored);
+            return self.hand_back(&[], &[], scored);
         }
         let mut blocks: SmallVec<[(&PatronView<'v>, Option<&str>); 16]> =
             SmallVec::with_capacity(candidates.len());
@@ -836,21 +844,12 @@ impl Shortcut<'_, '_> {
         // overlap (as scoring does).
         touch(blocks.iter().map(|(_, block)| *block));
         let mut others: SmallVec<[Bounded<'_>; 8]> = SmallVec::with_capacity(blocks.len());
+        let mut items = BoundItems::new();
         let mut keys = ProfileKeys::default();
         let street = self.prepared.side.street_read();
         for (candidate, block) in blocks {
             let read = keys.refill(block, candidate);
-            // Filled where it is kept: the bound is a third of a kilobyte, copied on a move.
-            others.push(Bounded {
-                patron: candidate,
-                block: block.filter(|_| read),
-                others: SmallVec::new(),
-                names: None,
-                most: 0.0,
-            });
-            let Some(bounded) = others.last_mut() else {
-                break;
-            };
+            let start = items.len();
             let (mut rest, mut household, mut agrees_exactly) = (0.0, false, false);
             let (matcher, prepared) = (self.matcher, self.prepared);
             push_other_levels(
@@ -868,27 +867,34 @@ impl Shortcut<'_, '_> {
                         agrees_exactly |= item.weight() > 0.0;
                     }
                     rest += item.weight();
-                    bounded.others.push(item);
+                    items.push(item);
                 },
             );
             if household {
-                others.pop();
-                return self.hand_back(&others, scored);
+                return self.hand_back(&others, &items, scored);
             }
-            let mut most = self.names + rest;
-            if !self.outscores(most, agrees_exactly) {
+            let mut bounded = Bounded {
+                patron: candidate,
+                block: block.filter(|_| read),
+                others: start..items.len(),
+                names: None,
+                most: self.names + rest,
+            };
+            if !self.outscores(bounded.most, agrees_exactly) {
                 // With their names at best they could compete: compare the names, so the
                 // bound is their actual score (and the comparison is kept for ranking).
                 let compared = self.names_of(&keys);
-                most = compared[0].weight() + compared[1].weight() + rest;
-                bounded.names = Some(compared);
+                bounded.most = compared[0].weight() + compared[1].weight() + rest;
+                bounded.names = Some(items.len());
+                items.extend(compared);
             }
-            bounded.most = most;
-            if !self.outscores(most, agrees_exactly) {
-                return self.hand_back(&others, scored);
+            let competes = !self.outscores(bounded.most, agrees_exactly);
+            others.push(bounded);
+            if competes {
+                return self.hand_back(&others, &items, scored);
             }
         }
-        let runner_up = self.runner_up(&others);
+        let runner_up = self.runner_up(&others, &items);
         let evidence = std::mem::take(&mut self.evidence);
         Some(Recognition::known_over(holder, evidence, runner_up))
     }
@@ -898,12 +904,13 @@ impl Shortcut<'_, '_> {
     fn hand_back(
         &mut self,
         others: &[Bounded<'_>],
+        items: &[EvidenceItem],
         scored: &mut impl Extend<Candidate>,
     ) -> Option<Recognition> {
         let mut keys = ProfileKeys::default();
         for other in others {
             let mut evidence = Evidence::new();
-            self.fill_evidence(other, &mut keys, &mut evidence);
+            self.fill_evidence(other, items, &mut keys, &mut evidence);
             scored.extend(Some(Candidate::new(other.patron.id(), evidence)));
         }
         if let Some(holder) = self.holder {
@@ -915,24 +922,28 @@ impl Shortcut<'_, '_> {
 
     /// What `compare_block` adds for a bounded candidate, with the fields other than the
     /// names reused from the bound: the names first (compared now unless they were),
-    /// then the rest in `levels_of`'s order.
+    /// then the rest in `levels_of`'s order, read from `items` where `decide` kept them.
     fn fill_evidence<'c>(
         &self,
         other: &Bounded<'c>,
+        items: &[EvidenceItem],
         keys: &mut ProfileKeys<'c>,
         out: &mut Evidence,
     ) {
-        let names = match &other.names {
-            Some(names) => names.clone(),
+        match other.names.and_then(|at| items.get(at..at + 2)) {
+            Some(names) => {
+                for item in names {
+                    out.push(item.clone());
+                }
+            }
             None => {
                 keys.refill_names(other.block, other.patron);
-                self.names_of(keys)
+                for item in self.names_of(keys) {
+                    out.push(item);
+                }
             }
-        };
-        for item in names {
-            out.push(item);
         }
-        for item in &other.others {
+        for item in items.get(other.others.clone()).unwrap_or_default() {
             out.push(item.clone());
         }
         self.matcher.withhold_unheard_bonus(out);
@@ -951,7 +962,7 @@ impl Shortcut<'_, '_> {
     /// The best of the other candidates as scoring every candidate ranks them (the
     /// highest weight, ties to the older patron), scoring only those whose bound could
     /// still beat the best found.
-    fn runner_up(&self, others: &[Bounded<'_>]) -> Option<Candidate> {
+    fn runner_up(&self, others: &[Bounded<'_>], items: &[EvidenceItem]) -> Option<Candidate> {
         // Most promising first; among equal bounds the older patron, so a tie is met in
         // the order ranking breaks it.
         let mut order: SmallVec<[usize; 8]> = (0..others.len()).collect();
@@ -973,7 +984,7 @@ impl Shortcut<'_, '_> {
                 break;
             }
             scratch.clear();
-            self.fill_evidence(other, &mut keys, &mut scratch);
+            self.fill_evidence(other, items, &mut keys, &mut scratch);
             let weight = scratch.weight();
             let beats = best.is_none_or(|(best_weight, best)| {
                 weight
@@ -3128,7 +3139,19 @@ fn propose<'a>(
     // id (ids fit four bytes: see `MAX_PATRONS`), so a table is half the bytes to zero
     // and twice the hits fit inline; 0 (no weight) marks an empty slot.
     let len = hits.saturating_mul(2).next_power_of_two().max(16);
-    let mut counts: SmallVec<[u64; 256]> = smallvec::smallvec![0; len];
+    // Zeroed where it stays, only as large as needed: a table built by `smallvec!` was
+    // returned, all two kilobytes of its inline room copied, every recognition.
+    let (mut small, mut large, mut spilled): ([u64; 64], [u64; 256], Vec<u64>);
+    let counts: &mut [u64] = if len <= 64 {
+        small = [0; 64];
+        small.get_mut(..len).unwrap_or_default()
+    } else if len <= 256 {
+        large = [0; 256];
+        large.get_mut(..len).unwrap_or_default()
+    } else {
+        spilled = vec![0; len];
+        &mut spilled
+    };
     // Where each counted patron sits, in the order first counted: read back instead of
     // the whole table, most of which is empty.
     let mut taken: SmallVec<[u32; 128]> = SmallVec::new();
@@ -3860,6 +3883,7 @@ mod tests {
             state ^= state << 17;
             state % below
         };
+        let mut tables = [0_u32; 3];
         for round in 0..2_000 {
             // Few patrons, so hits collide often; now and then many keys and long lists.
             let population = 1 + next(if round % 3 == 0 { 12 } else { 400 });
@@ -3889,7 +3913,14 @@ mod tests {
                 propose_as_first_written(&users, &filed),
                 "round {round}"
             );
+            // Which of the counting table's three homes (see `propose`) this round used.
+            let hits = users.iter().map(|u| u.len()).sum::<usize>()
+                + filed.iter().map(|f| f.len().min(PER_KEY)).sum::<usize>();
+            let slots = hits.saturating_mul(2).next_power_of_two().max(16);
+            tables[usize::from(slots > 64) + usize::from(slots > 256)] += 1;
         }
+        // Every home of the table was checked, dozens of times at least.
+        assert!(tables.iter().all(|&rounds| rounds >= 50), "{tables:?}");
     }
 
     /// Takes a record through the shortcut as memory does, up to its decision among the
