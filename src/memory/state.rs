@@ -809,9 +809,9 @@ const _: () = {
     assert!(std::mem::size_of::<SeenEvent>() == 12);
     assert!(std::mem::size_of::<HeldTicket>() == 8);
     // The compact copy recognition compares lives in the patron's slot (32 bytes).
-    assert!(std::mem::size_of::<PatronRecord>() == 280);
+    assert!(std::mem::size_of::<PatronRecord>() == 264);
     assert!(std::mem::size_of::<Profile>() == 112);
-    assert!(std::mem::size_of::<super::stats::PatronStats>() == 88);
+    assert!(std::mem::size_of::<super::stats::PatronStats>() == 72);
     assert!(std::mem::size_of::<super::stats::MoneyTotals>() == 16);
 };
 
