@@ -205,13 +205,13 @@ impl Serialize for MergeRecord {
     ) -> std::result::Result<S::Ok, S::Error> {
         if WHOLE_MERGE_COPIES.get() {
             let before = &*self.survivor_before;
-            let mut record = PatronRecord::new(self.survivor, before.created_at);
+            let mut record = PatronRecord::new(before.created_at);
             record.profile = before.profile.clone();
             record.history = before.history.clone();
             record.household = before.household.clone();
             return SavedMergeRecord {
                 survivor: self.survivor,
-                survivor_before: record,
+                survivor_before: record.saved_as(self.survivor),
             }
             .serialize(serializer);
         }

@@ -327,8 +327,10 @@ impl Memory {
         self.state
             .patrons
             .iter()
-            .filter(|record| record.merged_into.is_none() && !self.state.is_erased(record.id))
-            .map(|record| PatronView::of(record, &self.state))
+            .enumerate()
+            .map(|(at, record)| (state::id_at(at), record))
+            .filter(|&(id, record)| record.merged_into.is_none() && !self.state.is_erased(id))
+            .map(|(id, record)| PatronView::of(record, &self.state, id))
     }
 
     /// What memory holds on the heap, structure by structure (a diagnostic for sizing:

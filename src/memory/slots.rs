@@ -103,8 +103,8 @@ impl State {
                 self.patrons.len()
             ));
         }
-        for (record, slot) in self.patrons.iter().zip(self.slots.iter()) {
-            let id = record.id;
+        for (at, (record, slot)) in self.patrons.iter().zip(self.slots.iter()).enumerate() {
+            let id = super::state::id_at(at);
             if slot.merged_into != record.merged_into {
                 return Err(format!("patron {id}: the slot forwards elsewhere"));
             }

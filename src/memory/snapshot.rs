@@ -36,7 +36,9 @@ use serde::{Deserialize, Serialize};
 use super::Memory;
 use super::identity::{Identity, WholeMergeCopies};
 use super::index::{BlockingIndex, IdentifierIndex};
-use super::state::{OrderRecord, PatronRecord, SavedTickets, SeenEvent, State, TicketRecord};
+use super::state::{
+    LoadedPatronList, OrderRecord, PatronRecord, SavedTickets, SeenEvent, State, TicketRecord,
+};
 use crate::chunked::Chunked;
 use crate::error::{Error, Result};
 use crate::model::catalog::{Catalog, CatalogWithTickets, PerformanceIdx};
@@ -92,6 +94,7 @@ const VERSION_WITHOUT_PRIVACY: u32 = 1;
 #[derive(Serialize)]
 struct SavedPatrons<'a, C = &'a Catalog, T = SavedTickets<'a>> {
     catalog: C,
+    #[serde(serialize_with = "super::state::save_patrons")]
     patrons: &'a Chunked<PatronRecord>,
     tickets: T,
     scans: &'a TextTable<()>,
@@ -117,7 +120,7 @@ struct SavedRest<'a, O = &'a TextTable<OrderRecord>> {
 #[derive(Deserialize)]
 struct LoadedPatrons<C = Catalog, T = TextTable<TicketRecord>> {
     catalog: C,
-    patrons: Chunked<PatronRecord>,
+    patrons: LoadedPatronList,
     tickets: T,
     scans: TextTable<()>,
 }
@@ -215,7 +218,7 @@ impl Reach {
 #[derive(Deserialize)]
 struct LoadedLegacy {
     catalog: CatalogWithTickets,
-    patrons: Vec<PatronRecord<Interaction>>,
+    patrons: LoadedPatronList<Interaction>,
     identifiers: IdentifierIndex,
     blocking: BlockingIndex,
     tickets: Vec<(TicketId, LegacyTicket)>,
@@ -289,16 +292,19 @@ impl LoadedLegacy {
             };
             orders.insert(order_id.as_str(), record).ok_or_else(full)?;
         }
-        let patron_count = self.patrons.len() as u64;
+        let patron_count = self.patrons.records.len() as u64;
         let mut patrons = Chunked::default();
-        for mut record in self.patrons {
+        let mut saved = self.patrons.records;
+        for (at, kept) in saved.iter_mut().enumerate() {
+            // Taken out whole, an empty record left in its place.
+            let mut record = std::mem::replace(kept, PatronRecord::new(kept.created_at));
             let history = std::mem::take(&mut record.history);
             let mut entries = Vec::with_capacity(history.len());
             for interaction in history {
                 let unknown = || {
                     corrupt(format!(
                         "patron {} has history naming an unknown event, order or ticket",
-                        record.id
+                        super::state::id_at(at)
                     ))
                 };
                 let event = self
@@ -328,7 +334,10 @@ impl LoadedLegacy {
         Ok((
             LoadedPatrons {
                 catalog: self.catalog.into(),
-                patrons,
+                patrons: LoadedPatronList {
+                    records: patrons,
+                    misplaced: self.patrons.misplaced,
+                },
                 tickets,
                 scans: self.scans,
             },
@@ -485,13 +494,10 @@ fn index_rest(mut rest: LoadedRest) -> Result<LoadedRest> {
 fn patrons_state(loaded: LoadedPatrons, meanwhile: impl FnOnce()) -> Result<(State, Reach)> {
     let mut reach = Reach::default();
     // Ids are positions in the patron table: a hostile image must not break that.
-    for (i, record) in loaded.patrons.iter().enumerate() {
-        if super::state::slot(record.id) != Some(i) {
-            return Err(corrupt(format!(
-                "patron {} stored at position {i}",
-                record.id
-            )));
-        }
+    if let Some((id, at)) = loaded.patrons.misplaced {
+        return Err(corrupt(format!("patron {id} stored at position {at}")));
+    }
+    for record in loaded.patrons.records.iter() {
         for entry in &record.history {
             reach.event(entry.event());
             match entry.kind() {
@@ -505,7 +511,7 @@ fn patrons_state(loaded: LoadedPatrons, meanwhile: impl FnOnce()) -> Result<(Sta
     }
     let mut state = State {
         catalog: loaded.catalog,
-        patrons: loaded.patrons,
+        patrons: loaded.patrons.records,
         tickets: loaded.tickets,
         scans: loaded.scans,
         ..State::default()

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
@@ -16,16 +16,69 @@ use crate::model::money::Money;
 #[serde(from = "LoadedStats")]
 pub struct PatronStats {
     pub(crate) performances_attended: u32,
-    pub(crate) first_attended_at: Option<DateTime<Utc>>,
-    pub(crate) last_attended_at: Option<DateTime<Utc>>,
+    /// First and last attended, first and last seen (see the `*_AT` indices), 8 bytes
+    /// each where an optional time takes 12.
+    times: [PackedTime; 4],
     pub(crate) orders: u32,
     pub(crate) tickets: u32,
     pub(crate) spend: MoneyTotals,
     pub(crate) purchases: u32,
     /// Refunds, donations and memberships: few patrons have any.
     rare: RareFigures,
-    pub(crate) first_seen_at: Option<DateTime<Utc>>,
-    pub(crate) last_seen_at: Option<DateTime<Utc>>,
+}
+
+/// Where each time is in [`PatronStats::times`] (and in [`Rare::odd_times`]).
+const FIRST_ATTENDED_AT: usize = 0;
+const LAST_ATTENDED_AT: usize = 1;
+const FIRST_SEEN_AT: usize = 2;
+const LAST_SEEN_AT: usize = 3;
+
+/// A time in 8 bytes: the year, the day of the year, the second of the day and the
+/// microsecond, high bits to low, so packed times order as the times do and read back
+/// with no calendar calculation. 0 is no time (no year has a day 0). A time that does
+/// not pack (finer than a microsecond, a leap second, a year before 0) is
+/// [`PackedTime::ELSEWHERE`], kept exactly in the rare figures.
+#[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+struct PackedTime(u64);
+
+impl PackedTime {
+    const NONE: Self = Self(0);
+    /// Above every packed time: its top 18 bits would be a year no time packs with.
+    const ELSEWHERE: Self = Self(u64::MAX);
+    const YEAR_SHIFT: u32 = 46;
+    const DAY_SHIFT: u32 = 37;
+    const SECOND_SHIFT: u32 = 20;
+
+    #[inline]
+    fn pack(at: DateTime<Utc>) -> Option<Self> {
+        // Read as naive: a `DateTime`'s own getters add its (zero) offset first.
+        let at = at.naive_utc();
+        let year = u64::try_from(at.year())
+            .ok()
+            .filter(|&year| year < (u64::MAX >> Self::YEAR_SHIFT))?;
+        let nanos = at.nanosecond();
+        if nanos >= 1_000_000_000 || !nanos.is_multiple_of(1_000) {
+            return None;
+        }
+        Some(Self(
+            (year << Self::YEAR_SHIFT)
+                | (u64::from(at.ordinal()) << Self::DAY_SHIFT)
+                | (u64::from(at.num_seconds_from_midnight()) << Self::SECOND_SHIFT)
+                | u64::from(nanos / 1_000),
+        ))
+    }
+
+    /// The time packed; `None` for [`Self::NONE`] (and [`Self::ELSEWHERE`]).
+    fn unpack(self) -> Option<DateTime<Utc>> {
+        let field = |shift: u32, bits: u32| ((self.0 >> shift) & ((1 << bits) - 1)) as u32;
+        let year = i32::try_from(self.0 >> Self::YEAR_SHIFT).ok()?;
+        let date = NaiveDate::from_yo_opt(year, field(Self::DAY_SHIFT, 9))?;
+        let time = NaiveTime::from_num_seconds_from_midnight_opt(
+            field(Self::SECOND_SHIFT, 17),
+            field(0, 20) * 1_000,
+        )?;
+        Some(date.and_time(time).and_utc())
+    }
 }
 
 /// The figures most patrons leave at zero, boxed once one of them is not: a null
@@ -39,6 +92,9 @@ struct Rare {
     donations: u32,
     donated: MoneyTotals,
     memberships: Vec<MembershipSpan>,
+    /// The times that do not pack, where [`PatronStats::times`] says
+    /// [`PackedTime::ELSEWHERE`].
+    odd_times: Option<Box<[Option<DateTime<Utc>>; 4]>>,
 }
 
 impl RareFigures {
@@ -47,6 +103,7 @@ impl RareFigures {
         donations: 0,
         donated: MoneyTotals::None,
         memberships: Vec::new(),
+        odd_times: None,
     };
 
     fn get(&self) -> &Rare {
@@ -69,8 +126,8 @@ impl fmt::Debug for PatronStats {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PatronStats")
             .field("performances_attended", &self.performances_attended)
-            .field("first_attended_at", &self.first_attended_at)
-            .field("last_attended_at", &self.last_attended_at)
+            .field("first_attended_at", &self.first_attended_at())
+            .field("last_attended_at", &self.last_attended_at())
             .field("orders", &self.orders)
             .field("tickets", &self.tickets)
             .field("tickets_refunded", &self.tickets_refunded())
@@ -79,8 +136,8 @@ impl fmt::Debug for PatronStats {
             .field("donated", &self.donated())
             .field("purchases", &self.purchases)
             .field("memberships", &self.memberships())
-            .field("first_seen_at", &self.first_seen_at)
-            .field("last_seen_at", &self.last_seen_at)
+            .field("first_seen_at", &self.first_seen_at())
+            .field("last_seen_at", &self.last_seen_at())
             .finish()
     }
 }
@@ -136,8 +193,8 @@ impl Serialize for PatronStats {
         let rare = self.rare.get();
         SavedStats {
             performances_attended: self.performances_attended,
-            first_attended_at: self.first_attended_at,
-            last_attended_at: self.last_attended_at,
+            first_attended_at: self.first_attended_at(),
+            last_attended_at: self.last_attended_at(),
             orders: self.orders,
             tickets: self.tickets,
             tickets_refunded: rare.tickets_refunded,
@@ -146,8 +203,8 @@ impl Serialize for PatronStats {
             donated: &rare.donated,
             purchases: self.purchases,
             memberships: &rare.memberships,
-            first_seen_at: self.first_seen_at,
-            last_seen_at: self.last_seen_at,
+            first_seen_at: self.first_seen_at(),
+            last_seen_at: self.last_seen_at(),
         }
         .serialize(serializer)
     }
@@ -160,19 +217,22 @@ impl From<LoadedStats> for PatronStats {
             donations: saved.donations,
             donated: saved.donated,
             memberships: saved.memberships,
+            odd_times: None,
         };
-        Self {
+        let mut stats = Self {
             performances_attended: saved.performances_attended,
-            first_attended_at: saved.first_attended_at,
-            last_attended_at: saved.last_attended_at,
+            times: [PackedTime::NONE; 4],
             orders: saved.orders,
             tickets: saved.tickets,
             spend: saved.spend,
             purchases: saved.purchases,
             rare: RareFigures((rare != *RareFigures::NONE).then(|| Box::new(rare))),
-            first_seen_at: saved.first_seen_at,
-            last_seen_at: saved.last_seen_at,
-        }
+        };
+        stats.set_time(FIRST_ATTENDED_AT, saved.first_attended_at);
+        stats.set_time(LAST_ATTENDED_AT, saved.last_attended_at);
+        stats.set_time(FIRST_SEEN_AT, saved.first_seen_at);
+        stats.set_time(LAST_SEEN_AT, saved.last_seen_at);
+        stats
     }
 }
 
@@ -183,11 +243,11 @@ impl PatronStats {
     }
     /// Start of the earliest performance attended.
     pub fn first_attended_at(&self) -> Option<DateTime<Utc>> {
-        self.first_attended_at
+        self.time(FIRST_ATTENDED_AT)
     }
     /// Start of the latest performance attended.
     pub fn last_attended_at(&self) -> Option<DateTime<Utc>> {
-        self.last_attended_at
+        self.time(LAST_ATTENDED_AT)
     }
     /// Orders placed as the buyer.
     pub fn orders(&self) -> u32 {
@@ -237,11 +297,74 @@ impl PatronStats {
     }
     /// When memory first heard of them.
     pub fn first_seen_at(&self) -> Option<DateTime<Utc>> {
-        self.first_seen_at
+        self.time(FIRST_SEEN_AT)
     }
     /// Their latest interaction of any kind.
     pub fn last_seen_at(&self) -> Option<DateTime<Utc>> {
-        self.last_seen_at
+        self.time(LAST_SEEN_AT)
+    }
+
+    /// The time at `which` (one of the `*_AT` indices).
+    fn time(&self, which: usize) -> Option<DateTime<Utc>> {
+        match self.times[which] {
+            PackedTime::ELSEWHERE => self.rare.get().odd_times.as_ref()?[which],
+            packed => packed.unpack(),
+        }
+    }
+
+    /// Sets the time at `which`, packed if it packs, else kept whole in the rare figures.
+    fn set_time(&mut self, which: usize, at: Option<DateTime<Utc>>) {
+        let packed = match at {
+            None => Some(PackedTime::NONE),
+            Some(at) => PackedTime::pack(at),
+        };
+        if let Some(packed) = packed {
+            if self.times[which] == PackedTime::ELSEWHERE {
+                self.forget_odd_time(which);
+            }
+            self.times[which] = packed;
+        } else {
+            let rare = self.rare.make_mut();
+            rare.odd_times.get_or_insert_with(Box::default)[which] = at;
+            self.times[which] = PackedTime::ELSEWHERE;
+        }
+    }
+
+    /// Drops a time kept whole, and the box (or the rare figures) if nothing else is
+    /// left, so equal figures are kept alike.
+    fn forget_odd_time(&mut self, which: usize) {
+        let Some(rare) = self.rare.0.as_deref_mut() else {
+            return;
+        };
+        if let Some(odd) = rare.odd_times.as_deref_mut() {
+            odd[which] = None;
+            if odd.iter().all(Option::is_none) {
+                rare.odd_times = None;
+            }
+        }
+        if *rare == *RareFigures::NONE {
+            self.rare.0 = None;
+        }
+    }
+
+    /// Moves the earliest and latest times at `first` and `last` to include `at`.
+    fn widen(&mut self, first: usize, last: usize, at: DateTime<Utc>) {
+        // Usually every time packs: compared packed, no time is unpacked.
+        if let Some(packed) = PackedTime::pack(at)
+            && self.times[first] != PackedTime::ELSEWHERE
+            && self.times[last] != PackedTime::ELSEWHERE
+        {
+            if self.times[first] == PackedTime::NONE || packed < self.times[first] {
+                self.times[first] = packed;
+            }
+            // NONE is 0, below every packed time.
+            self.times[last] = self.times[last].max(packed);
+            return;
+        }
+        let earliest = self.time(first).map_or(at, |t| t.min(at));
+        let latest = self.time(last).map_or(at, |t| t.max(at));
+        self.set_time(first, Some(earliest));
+        self.set_time(last, Some(latest));
     }
 
     /// `count` more of their tickets refunded.
@@ -275,24 +398,20 @@ impl PatronStats {
             for span in &rare.memberships {
                 tally.text(span.scheme.len(), span.scheme.capacity());
             }
+            if rare.odd_times.is_some() {
+                let boxed = size_of::<[Option<DateTime<Utc>>; 4]>();
+                tally.block(boxed, boxed);
+            }
         }
     }
 
     pub(crate) fn seen(&mut self, at: DateTime<Utc>) {
-        self.first_seen_at = Some(self.first_seen_at.map_or(at, |t| t.min(at)));
-        self.last_seen_at = Some(self.last_seen_at.map_or(at, |t| t.max(at)));
+        self.widen(FIRST_SEEN_AT, LAST_SEEN_AT, at);
     }
 
     pub(crate) fn attended(&mut self, starts_at: DateTime<Utc>) {
         self.performances_attended = self.performances_attended.saturating_add(1);
-        self.first_attended_at = Some(
-            self.first_attended_at
-                .map_or(starts_at, |t| t.min(starts_at)),
-        );
-        self.last_attended_at = Some(
-            self.last_attended_at
-                .map_or(starts_at, |t| t.max(starts_at)),
-        );
+        self.widen(FIRST_ATTENDED_AT, LAST_ATTENDED_AT, starts_at);
     }
 }
 
@@ -497,7 +616,7 @@ mod tests {
     }
 
     fn at(seconds: i64) -> Option<DateTime<Utc>> {
-        DateTime::from_timestamp(seconds, 123_456_789)
+        DateTime::from_timestamp(seconds, 123_456_000)
     }
 
     fn figures(rare: bool) -> (PatronStats, OldLayout) {
@@ -510,15 +629,15 @@ mod tests {
         };
         let mut stats = PatronStats {
             performances_attended: 3,
-            first_attended_at: at(1_700_000_000),
-            last_attended_at: at(1_700_100_000),
             orders: 2,
             tickets: 5,
             purchases: 1,
-            first_seen_at: at(1_600_000_000),
-            last_seen_at: at(1_700_200_000),
             ..PatronStats::default()
         };
+        stats.set_time(FIRST_ATTENDED_AT, at(1_700_000_000));
+        stats.set_time(LAST_ATTENDED_AT, at(1_700_100_000));
+        stats.set_time(FIRST_SEEN_AT, at(1_600_000_000));
+        stats.set_time(LAST_SEEN_AT, at(1_700_200_000));
         add_money(&mut stats.spend, gbp(4500));
         add_money(&mut stats.spend, eur(-700));
         add_money(&mut stats.spend, gbp(500));
@@ -594,5 +713,110 @@ mod tests {
         stats.refunded(1);
         assert_eq!(stats.tickets_refunded(), 1);
         assert_eq!(stats.donations(), 0);
+    }
+
+    /// Times are kept in 8 bytes where they pack, and exactly whatever they are: times
+    /// finer than a microsecond, leap seconds and years far off read back, save and load
+    /// as they were, and the earliest and latest stay right as packed and odd times mix.
+    #[test]
+    fn every_time_reads_back_exactly_and_the_earliest_and_latest_stay_right() {
+        let time = |secs, nanos| DateTime::from_timestamp(secs, nanos).unwrap();
+        let leap = NaiveDate::from_ymd_opt(2016, 12, 31)
+            .and_then(|d| d.and_hms_nano_opt(23, 59, 59, 1_500_000_000))
+            .unwrap()
+            .and_utc();
+        let far = |year| {
+            NaiveDate::from_ymd_opt(year, 12, 31)
+                .and_then(|d| d.and_hms_micro_opt(23, 59, 59, 999_999))
+                .unwrap()
+                .and_utc()
+        };
+        let packs = [
+            time(0, 0),
+            time(1_700_000_000, 0),
+            time(1_700_000_000, 999_999_000),
+            far(1),
+            far(0),
+            far(262_142),
+        ];
+        let odd = [
+            time(1_700_000_000, 1),
+            time(1_700_000_000, 999_999_999),
+            leap,
+            far(-1),
+            far(-44),
+            DateTime::<Utc>::MIN_UTC,
+            DateTime::<Utc>::MAX_UTC,
+        ];
+        for (at, should_pack) in packs
+            .iter()
+            .map(|t| (*t, true))
+            .chain(odd.iter().map(|t| (*t, false)))
+        {
+            assert_eq!(PackedTime::pack(at).is_some(), should_pack, "{at:?}");
+            if let Some(packed) = PackedTime::pack(at) {
+                assert_eq!(packed.unpack(), Some(at));
+                assert!(packed != PackedTime::NONE && packed != PackedTime::ELSEWHERE);
+            }
+            let mut stats = PatronStats::default();
+            stats.seen(at);
+            stats.attended(at);
+            for read in [
+                stats.first_seen_at(),
+                stats.last_seen_at(),
+                stats.first_attended_at(),
+                stats.last_attended_at(),
+            ] {
+                assert_eq!(read, Some(at));
+            }
+            assert_eq!(stats.rare.0.is_some(), !should_pack);
+            let bytes = postcard::to_stdvec(&stats).unwrap();
+            let back: PatronStats = postcard::from_bytes(&bytes).unwrap();
+            assert_eq!(back, stats);
+            assert_eq!(back.last_seen_at(), Some(at));
+        }
+        // Packed order is time order, and mixing in odd times keeps min and max right.
+        let mut all: Vec<DateTime<Utc>> = packs.iter().chain(odd.iter()).copied().collect();
+        let mut packed: Vec<PackedTime> =
+            packs.iter().filter_map(|t| PackedTime::pack(*t)).collect();
+        packed.sort();
+        let mut by_time = packs.to_vec();
+        by_time.sort();
+        assert_eq!(
+            packed
+                .iter()
+                .map(|p| p.unpack().unwrap())
+                .collect::<Vec<_>>(),
+            by_time
+        );
+        for rotation in 0..all.len() {
+            all.rotate_left(1);
+            let mut stats = PatronStats::default();
+            for at in &all {
+                stats.seen(*at);
+            }
+            assert_eq!(
+                stats.first_seen_at(),
+                all.iter().min().copied(),
+                "{rotation}"
+            );
+            assert_eq!(
+                stats.last_seen_at(),
+                all.iter().max().copied(),
+                "{rotation}"
+            );
+            assert_eq!(stats.first_attended_at(), None);
+        }
+        // Once odd times give way to packed ones, no box is left behind.
+        let mut stats = PatronStats::default();
+        stats.seen(time(1_700_000_000, 1));
+        assert!(stats.rare.0.is_some());
+        stats.set_time(FIRST_SEEN_AT, Some(time(1_600_000_000, 0)));
+        stats.set_time(LAST_SEEN_AT, Some(time(1_800_000_000, 0)));
+        assert!(stats.rare.0.is_none());
+        let mut plain = PatronStats::default();
+        plain.seen(time(1_600_000_000, 0));
+        plain.seen(time(1_800_000_000, 0));
+        assert_eq!(stats, plain);
     }
 }

@@ -39,7 +39,7 @@ pub struct PatronView<'a> {
 impl fmt::Debug for PatronView<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PatronView")
-            .field("id", &self.record.id)
+            .field("id", &self.id)
             .field("identifiers", &self.record.profile.identifiers)
             .field("interactions", &self.record.history.len())
             .finish_non_exhaustive()
@@ -48,12 +48,8 @@ impl fmt::Debug for PatronView<'_> {
 
 impl<'a> PatronView<'a> {
     /// A patron's record, viewed.
-    pub(crate) fn of(record: &'a PatronRecord, state: &'a State) -> Self {
-        Self {
-            record,
-            state,
-            id: record.id,
-        }
+    pub(crate) fn of(record: &'a PatronRecord, state: &'a State, id: PatronId) -> Self {
+        Self { record, state, id }
     }
 
     /// The live patron `id` stands for (a merged id gives its survivor); `None` for an
@@ -101,7 +97,7 @@ impl<'a> PatronView<'a> {
     /// an address) but are someone else: their household, as memory has seen it.
     pub fn household(&self) -> impl Iterator<Item = PatronId> + use<'a> {
         let state = self.state;
-        let me = self.record.id;
+        let me = self.id;
         let mut seen: smallvec::SmallVec<[PatronId; 4]> = smallvec::SmallVec::new();
         self.record
             .household
@@ -236,7 +232,7 @@ impl<'a> PatronView<'a> {
     /// The tickets they hold, in the order issued, refunded and used ones included.
     pub fn tickets(&self) -> impl Iterator<Item = TicketView<'a>> + use<'a> {
         let state = self.state;
-        let me = self.record.id;
+        let me = self.id;
         self.record
             .history
             .iter()

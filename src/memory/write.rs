@@ -1365,7 +1365,7 @@ impl Memory {
         now: DateTime<Utc>,
     ) -> PatronId {
         let id = self.state.next_patron_id();
-        self.state.push_patron(PatronRecord::new(id, now));
+        self.state.push_patron(PatronRecord::new(now));
         self.learn(id, signals, hints);
         id
     }
@@ -1475,7 +1475,7 @@ impl Memory {
             let index = super::index::IndexView { state };
             state
                 .patron(id)
-                .map(|record| super::view::PatronView::of(record, state))
+                .map(|record| super::view::PatronView::of(record, state, id))
                 .is_some_and(|view| index.current_comparison_keys(&view).is_some())
         };
         if learned || changed || !current() {

@@ -303,7 +303,7 @@ impl State {
             let Some(record) = self.patron_mut(member) else {
                 continue;
             };
-            let mut tombstone = PatronRecord::new(member, record.created_at);
+            let mut tombstone = PatronRecord::new(record.created_at);
             // Only the surviving record's figures: absorbed records' figures are
             // already counted in it.
             if keep && member == live {

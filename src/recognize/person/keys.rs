@@ -730,7 +730,7 @@ mod tests {
         for id in 1..=3 {
             let state = &memory.state;
             let record = state.patron(PatronId::from_u64(id)).expect("observed");
-            let view = PatronView::of(record, state);
+            let view = PatronView::of(record, state, PatronId::from_u64(id));
             let block = encode(&record.profile).expect("fits the format");
             let decoded = ProfileKeys::decode(&block).expect("a block it wrote");
             if id == 1 {

@@ -1055,12 +1055,11 @@ impl<'m> Trainer<'m> {
                 record.history = Vec::new();
                 record
             });
-            record.id = view.id();
             record.profile.names = profile.names.last().cloned().into_iter().collect();
             record.profile.identifiers = last;
             record.profile.addresses = profile.addresses.last().cloned().into_iter().collect();
             record.profile.birth_date = profile.birth_date;
-            let latest = PatronView::of(record, self.index.state);
+            let latest = PatronView::of(record, self.index.state, view.id());
             self.encode(&earliest, &latest, [view.id(), view.id()], code);
             counts.add(code, Some(&self.layout.exact));
             pairs += 1;
