@@ -157,7 +157,8 @@ impl Memory {
             }
         };
         // Read where the result holds them: the normalized signals are ~200 bytes, and
-        // `?` would copy them out first.
+        // `?` would copy them out first. The recognition is wrapped in `Ok` where it is
+        // built: wrapped after returning, its half a kilobyte was copied twice more.
         match signals.normalize(
             self.default_country,
             today,
@@ -165,7 +166,7 @@ impl Memory {
             &location,
             self.seals_identifiers(),
         ) {
-            Ok(normalized) => Ok(self.recognize_normalized(&normalized)),
+            Ok(normalized) => self.recognize_normalized_as(&normalized, None, None, Ok),
             Err(error) => Err(error),
         }
     }
@@ -184,6 +185,20 @@ impl Memory {
         ahead: Option<&'s crate::recognize::SignalsAhead>,
         hints: Option<&mut crate::recognize::NameHints<'s>>,
     ) -> Recognition {
+        self.recognize_normalized_as(signals, ahead, hints, |recognition| recognition)
+    }
+
+    /// [`recognize_normalized_noting`](Self::recognize_normalized_noting), handing the
+    /// recognition to `wrap` where it is built, so that a caller returning it wrapped
+    /// (in a `Result`) gets it written once, straight into its own return value.
+    #[inline]
+    fn recognize_normalized_as<'s, R>(
+        &self,
+        signals: &'s NormalizedSignals,
+        ahead: Option<&'s crate::recognize::SignalsAhead>,
+        hints: Option<&mut crate::recognize::NameHints<'s>>,
+        wrap: impl FnOnce(Recognition) -> R,
+    ) -> R {
         let index = IndexView { state: &self.state };
         // A record whose identifiers only one patron uses may be decided from bounds on
         // everyone else (see `PersonMatcher::shortcut`), in stages:
@@ -201,7 +216,7 @@ impl Memory {
             _ => None,
         };
         let Some(person) = person else {
-            return self.recognize_by_scoring(signals, None);
+            return wrap(self.recognize_by_scoring(signals, None));
         };
         let mut prepared = person.prepare(signals, ahead, index);
         person.look_up(&mut prepared, &self.thresholds, self.patron_count());
@@ -218,9 +233,9 @@ impl Memory {
         // so there is nobody to keep out (and screening it cost a copy of the whole
         // recognition).
         if let Some((holder, most)) = shortcut.settle() {
-            return shortcut.into_known_alone(holder, most);
+            return wrap(shortcut.into_known_alone(holder, most));
         }
-        self.recognize_by_scoring(signals, Some((person, &prepared, &mut shortcut)))
+        wrap(self.recognize_by_scoring(signals, Some((person, &prepared, &mut shortcut))))
     }
 
     /// [`recognize_normalized`](Self::recognize_normalized) past the shortcut's first

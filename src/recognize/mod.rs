@@ -509,6 +509,7 @@ impl Recognition {
 
     /// `patron` known from identifiers nobody else uses, with nobody else able to score
     /// more than `others_at_most`: no runner-up looked for, no duplicates or household.
+    #[inline]
     pub(crate) fn known_alone(patron: PatronId, evidence: Evidence, others_at_most: f64) -> Self {
         Recognition::Known {
             patron,
