@@ -757,23 +757,20 @@ impl Thresholds {
             // "why not the twin" is the question staff ask.
             let runner_up_at =
                 (0..order.len()).find(|at| *at != best_at && !duplicates.contains(at));
-            let mut best = None;
-            let mut runner_up = None;
-            let mut duplicate_ids = Vec::with_capacity(duplicates.len());
+            let duplicate_ids: Vec<PatronId> = order
+                .iter()
+                .enumerate()
+                .filter(|(at, _)| duplicates.contains(at))
+                .filter_map(|(_, &i)| ranked.get(i).map(|r| r.candidate.patron))
+                .collect();
             drop(ranked);
-            for (at, &i) in order.iter().enumerate() {
-                let Some(candidate) = candidates.get_mut(i) else {
-                    continue;
-                };
-                if at == best_at {
-                    best = Some(candidate.take());
-                } else if Some(at) == runner_up_at {
-                    runner_up = Some(Box::new(candidate.take()));
-                } else if duplicates.contains(&at) {
-                    duplicate_ids.push(candidate.patron);
-                }
-            }
-            let Some(best) = best else {
+            // Each evidence list is taken straight into the recognition: taken into a
+            // candidate first, it was copied twice more on the way.
+            let runner_up = runner_up_at
+                .and_then(|at| order.get(at))
+                .and_then(|&i| candidates.get_mut(i))
+                .map(|candidate| Box::new(candidate.take()));
+            let Some(best) = order.get(best_at).and_then(|&i| candidates.get_mut(i)) else {
                 return Recognition::New {
                     nearest: None,
                     household,
@@ -782,7 +779,7 @@ impl Thresholds {
             return Recognition::Known {
                 patron: best.patron,
                 confidence: best.evidence.confidence(),
-                evidence: best.evidence,
+                evidence: std::mem::take(&mut best.evidence),
                 runner_up,
                 duplicates: duplicate_ids,
                 household,
