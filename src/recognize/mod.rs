@@ -923,4 +923,47 @@ mod tests {
         };
         assert!(duplicates.is_empty(), "{}", ahead.explain());
     }
+
+    /// The names' candidate agreeing on the birth date too.
+    fn with_birth_date(candidate: Candidate) -> Candidate {
+        let mut evidence = candidate.evidence().clone();
+        evidence.push(EvidenceItem::new(
+            Field::BirthDate,
+            Agreement::Agrees,
+            "exact",
+            3.0,
+        ));
+        Candidate::new(candidate.patron(), evidence)
+    }
+
+    /// The known patron, its duplicate and the runner-up are each reported with their
+    /// own evidence, whatever order the candidates were scored in: the evidence is taken
+    /// out of the candidates where they were decided, not out of their positions.
+    #[test]
+    fn the_known_patron_and_runner_up_keep_their_own_evidence() {
+        let thresholds = Thresholds::default();
+        let bits = thresholds.merge_at() + 2.0;
+        let best = with_birth_date(names_only(1, bits));
+        let duplicate = with_birth_date(names_only(2, bits));
+        let runner_up = names_only(3, bits - 1.0);
+        let far_behind = names_only(4, 1.0);
+        let decided = thresholds.decide(
+            vec![far_behind, runner_up.clone(), duplicate, best.clone()],
+            500,
+        );
+        let Recognition::Known {
+            patron,
+            evidence,
+            runner_up: Some(second),
+            duplicates,
+            ..
+        } = &decided
+        else {
+            panic!("known ahead of a runner-up: {}", decided.explain());
+        };
+        assert_eq!(*patron, best.patron(), "{}", decided.explain());
+        assert_eq!(evidence, best.evidence());
+        assert_eq!(duplicates, &[PatronId::from_u64(2)]);
+        assert_eq!(**second, runner_up);
+    }
 }
