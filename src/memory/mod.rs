@@ -216,7 +216,7 @@ impl Memory {
             _ => None,
         };
         let Some(person) = person else {
-            return wrap(self.recognize_by_scoring(signals, None));
+            return self.recognize_by_scoring(signals, None, wrap);
         };
         let mut prepared = person.prepare(signals, ahead, index);
         person.look_up(&mut prepared, &self.thresholds, self.patron_count());
@@ -235,18 +235,20 @@ impl Memory {
         if let Some((holder, most)) = shortcut.settle() {
             return wrap(shortcut.into_known_alone(holder, most));
         }
-        wrap(self.recognize_by_scoring(signals, Some((person, &prepared, &mut shortcut))))
+        self.recognize_by_scoring(signals, Some((person, &prepared, &mut shortcut)), wrap)
     }
 
     /// [`recognize_normalized`](Self::recognize_normalized) past the shortcut's first
     /// stage: the candidates proposed, decided by the shortcut's second stage if it can,
     /// else scored. `person` is the person strategy when it is the only one, with the
-    /// signals prepared and its shortcut.
-    fn recognize_by_scoring(
+    /// signals prepared and its shortcut. The recognition is handed to `wrap` as
+    /// [`recognize_normalized_as`](Self::recognize_normalized_as) does.
+    fn recognize_by_scoring<R>(
         &self,
         signals: &NormalizedSignals,
         person: Option<(&PersonMatcher, &Prepared<'_>, &mut Shortcut<'_, '_>)>,
-    ) -> Recognition {
+        wrap: impl FnOnce(Recognition) -> R,
+    ) -> R {
         let index = IndexView { state: &self.state };
         let (person, prepared, shortcut) = match person {
             Some((person, prepared, shortcut)) => (Some(person), Some(prepared), Some(shortcut)),
@@ -289,7 +291,7 @@ impl Memory {
             && let Some(mut known) = shortcut.decide(&views, &mut scored)
         {
             crate::privacy::screen(&self.state, &mut known);
-            return known;
+            return wrap(known);
         }
         // The candidates the shortcut compared are not compared again.
         views.retain(|view| !scored.iter().any(|c| c.patron() == view.id()));
@@ -322,7 +324,7 @@ impl Memory {
             .decide_among(&mut scored, self.patron_count());
         let mut decided = self.junior_told_apart(signals, decided);
         crate::privacy::screen(&self.state, &mut decided);
-        decided
+        wrap(decided)
     }
 
     /// Memory's indexes and records, read-only (for training).

@@ -491,6 +491,7 @@ impl Recognition {
     }
 
     /// `patron` known, ahead of `runner_up`, with no duplicates or household.
+    #[inline]
     pub(crate) fn known_over(
         patron: PatronId,
         evidence: Evidence,
