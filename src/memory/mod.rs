@@ -157,7 +157,8 @@ impl Memory {
             }
         };
         // Read where the result holds them: the normalized signals are ~200 bytes, and
-        // `?` would copy them out first.
+        // `?` would copy them out first. The recognition is wrapped in `Ok` where it is
+        // built: wrapped after returning, its half a kilobyte was copied twice more.
         match signals.normalize(
             self.default_country,
             today,
@@ -165,7 +166,7 @@ impl Memory {
             &location,
             self.seals_identifiers(),
         ) {
-            Ok(normalized) => Ok(self.recognize_normalized(&normalized)),
+            Ok(normalized) => self.recognize_normalized_as(&normalized, None, None, Ok),
             Err(error) => Err(error),
         }
     }
@@ -184,6 +185,20 @@ impl Memory {
         ahead: Option<&'s crate::recognize::SignalsAhead>,
         hints: Option<&mut crate::recognize::NameHints<'s>>,
     ) -> Recognition {
+        self.recognize_normalized_as(signals, ahead, hints, |recognition| recognition)
+    }
+
+    /// [`recognize_normalized_noting`](Self::recognize_normalized_noting), handing the
+    /// recognition to `wrap` where it is built, so that a caller returning it wrapped
+    /// (in a `Result`) gets it written once, straight into its own return value.
+    #[inline]
+    fn recognize_normalized_as<'s, R>(
+        &self,
+        signals: &'s NormalizedSignals,
+        ahead: Option<&'s crate::recognize::SignalsAhead>,
+        hints: Option<&mut crate::recognize::NameHints<'s>>,
+        wrap: impl FnOnce(Recognition) -> R,
+    ) -> R {
         let index = IndexView { state: &self.state };
         // A record whose identifiers only one patron uses may be decided from bounds on
         // everyone else (see `PersonMatcher::shortcut`), in stages:
@@ -201,7 +216,7 @@ impl Memory {
             _ => None,
         };
         let Some(person) = person else {
-            return self.recognize_by_scoring(signals, None);
+            return self.recognize_by_scoring(signals, None, wrap);
         };
         let mut prepared = person.prepare(signals, ahead, index);
         person.look_up(&mut prepared, &self.thresholds, self.patron_count());
@@ -218,20 +233,22 @@ impl Memory {
         // so there is nobody to keep out (and screening it cost a copy of the whole
         // recognition).
         if let Some((holder, most)) = shortcut.settle() {
-            return shortcut.into_known_alone(holder, most);
+            return wrap(shortcut.into_known_alone(holder, most));
         }
-        self.recognize_by_scoring(signals, Some((person, &prepared, &mut shortcut)))
+        self.recognize_by_scoring(signals, Some((person, &prepared, &mut shortcut)), wrap)
     }
 
     /// [`recognize_normalized`](Self::recognize_normalized) past the shortcut's first
     /// stage: the candidates proposed, decided by the shortcut's second stage if it can,
     /// else scored. `person` is the person strategy when it is the only one, with the
-    /// signals prepared and its shortcut.
-    fn recognize_by_scoring(
+    /// signals prepared and its shortcut. The recognition is handed to `wrap` as
+    /// [`recognize_normalized_as`](Self::recognize_normalized_as) does.
+    fn recognize_by_scoring<R>(
         &self,
         signals: &NormalizedSignals,
         person: Option<(&PersonMatcher, &Prepared<'_>, &mut Shortcut<'_, '_>)>,
-    ) -> Recognition {
+        wrap: impl FnOnce(Recognition) -> R,
+    ) -> R {
         let index = IndexView { state: &self.state };
         let (person, prepared, shortcut) = match person {
             Some((person, prepared, shortcut)) => (Some(person), Some(prepared), Some(shortcut)),
@@ -274,7 +291,7 @@ impl Memory {
             && let Some(mut known) = shortcut.decide(&views, &mut scored)
         {
             crate::privacy::screen(&self.state, &mut known);
-            return known;
+            return wrap(known);
         }
         // The candidates the shortcut compared are not compared again.
         views.retain(|view| !scored.iter().any(|c| c.patron() == view.id()));
@@ -307,7 +324,7 @@ impl Memory {
             .decide_among(&mut scored, self.patron_count());
         let mut decided = self.junior_told_apart(signals, decided);
         crate::privacy::screen(&self.state, &mut decided);
-        decided
+        wrap(decided)
     }
 
     /// Memory's indexes and records, read-only (for training).

@@ -491,6 +491,7 @@ impl Recognition {
     }
 
     /// `patron` known, ahead of `runner_up`, with no duplicates or household.
+    #[inline]
     pub(crate) fn known_over(
         patron: PatronId,
         evidence: Evidence,
@@ -509,6 +510,7 @@ impl Recognition {
 
     /// `patron` known from identifiers nobody else uses, with nobody else able to score
     /// more than `others_at_most`: no runner-up looked for, no duplicates or household.
+    #[inline]
     pub(crate) fn known_alone(patron: PatronId, evidence: Evidence, others_at_most: f64) -> Self {
         Recognition::Known {
             patron,
@@ -756,23 +758,20 @@ impl Thresholds {
             // "why not the twin" is the question staff ask.
             let runner_up_at =
                 (0..order.len()).find(|at| *at != best_at && !duplicates.contains(at));
-            let mut best = None;
-            let mut runner_up = None;
-            let mut duplicate_ids = Vec::with_capacity(duplicates.len());
+            let duplicate_ids: Vec<PatronId> = order
+                .iter()
+                .enumerate()
+                .filter(|(at, _)| duplicates.contains(at))
+                .filter_map(|(_, &i)| ranked.get(i).map(|r| r.candidate.patron))
+                .collect();
             drop(ranked);
-            for (at, &i) in order.iter().enumerate() {
-                let Some(candidate) = candidates.get_mut(i) else {
-                    continue;
-                };
-                if at == best_at {
-                    best = Some(candidate.take());
-                } else if Some(at) == runner_up_at {
-                    runner_up = Some(Box::new(candidate.take()));
-                } else if duplicates.contains(&at) {
-                    duplicate_ids.push(candidate.patron);
-                }
-            }
-            let Some(best) = best else {
+            // Each evidence list is taken straight into the recognition: taken into a
+            // candidate first, it was copied twice more on the way.
+            let runner_up = runner_up_at
+                .and_then(|at| order.get(at))
+                .and_then(|&i| candidates.get_mut(i))
+                .map(|candidate| Box::new(candidate.take()));
+            let Some(best) = order.get(best_at).and_then(|&i| candidates.get_mut(i)) else {
                 return Recognition::New {
                     nearest: None,
                     household,
@@ -781,7 +780,7 @@ impl Thresholds {
             return Recognition::Known {
                 patron: best.patron,
                 confidence: best.evidence.confidence(),
-                evidence: best.evidence,
+                evidence: std::mem::take(&mut best.evidence),
                 runner_up,
                 duplicates: duplicate_ids,
                 household,
@@ -924,5 +923,48 @@ mod tests {
             panic!("known: {}", ahead.explain());
         };
         assert!(duplicates.is_empty(), "{}", ahead.explain());
+    }
+
+    /// The names' candidate agreeing on the birth date too.
+    fn with_birth_date(candidate: Candidate) -> Candidate {
+        let mut evidence = candidate.evidence().clone();
+        evidence.push(EvidenceItem::new(
+            Field::BirthDate,
+            Agreement::Agrees,
+            "exact",
+            3.0,
+        ));
+        Candidate::new(candidate.patron(), evidence)
+    }
+
+    /// The known patron, its duplicate and the runner-up are each reported with their
+    /// own evidence, whatever order the candidates were scored in: the evidence is taken
+    /// out of the candidates where they were decided, not out of their positions.
+    #[test]
+    fn the_known_patron_and_runner_up_keep_their_own_evidence() {
+        let thresholds = Thresholds::default();
+        let bits = thresholds.merge_at() + 2.0;
+        let best = with_birth_date(names_only(1, bits));
+        let duplicate = with_birth_date(names_only(2, bits));
+        let runner_up = names_only(3, bits - 1.0);
+        let far_behind = names_only(4, 1.0);
+        let decided = thresholds.decide(
+            vec![far_behind, runner_up.clone(), duplicate, best.clone()],
+            500,
+        );
+        let Recognition::Known {
+            patron,
+            evidence,
+            runner_up: Some(second),
+            duplicates,
+            ..
+        } = &decided
+        else {
+            panic!("known ahead of a runner-up: {}", decided.explain());
+        };
+        assert_eq!(*patron, best.patron(), "{}", decided.explain());
+        assert_eq!(evidence, best.evidence());
+        assert_eq!(duplicates, &[PatronId::from_u64(2)]);
+        assert_eq!(**second, runner_up);
     }
 }

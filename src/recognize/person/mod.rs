@@ -805,6 +805,7 @@ impl Shortcut<'_, '_> {
     /// its evidence, `others_at_most` in place of the runner-up. The shortcut is used up,
     /// so its evidence moves once, straight into the recognition (taking it out first
     /// copied the list twice and wrote an empty one back).
+    #[inline]
     pub(crate) fn into_known_alone(self, holder: PatronId, others_at_most: f64) -> Recognition {
         Recognition::known_alone(holder, self.evidence, others_at_most)
     }
