@@ -364,6 +364,25 @@ fn key_id(patron: PatronId) -> Option<u32> {
         .filter(|&id| id as usize <= crate::model::ids::MAX_PATRONS)
 }
 
+/// Where [`KeyTable::get_each`] appends what it finds: a list it copies whole slices
+/// into, rather than growing it through an iterator one element at a time.
+pub(crate) trait FiledOut<'a> {
+    /// Appends `found`, in order.
+    fn append(&mut self, found: &[FiledPatrons<'a>]);
+}
+
+impl<'a, const N: usize> FiledOut<'a> for SmallVec<[FiledPatrons<'a>; N]> {
+    fn append(&mut self, found: &[FiledPatrons<'a>]) {
+        self.extend_from_slice(found);
+    }
+}
+
+impl<'a> FiledOut<'a> for Vec<FiledPatrons<'a>> {
+    fn append(&mut self, found: &[FiledPatrons<'a>]) {
+        self.extend_from_slice(found);
+    }
+}
+
 /// The patrons filed under a blocking key, oldest first (see
 /// [`IndexView::patrons_under`]), read from the index's list of four-byte ids.
 #[derive(Clone, Copy, Default, PartialEq, Eq)]
@@ -994,32 +1013,29 @@ impl KeyTable {
     /// other, so their cache misses overlap instead of each key waiting for the last.
     /// Nothing here reads a list itself (a slot says where it is and how long), so a
     /// caller that only counts never waits for one.
-    pub(crate) fn get_each<'a>(
-        &'a self,
-        keys: &[BlockingKey],
-        out: &mut impl Extend<FiledPatrons<'a>>,
-    ) {
-        if self.slots.is_empty() {
-            out.extend(keys.iter().map(|_| FiledPatrons::default()));
-            return;
-        }
+    pub(crate) fn get_each<'a>(&'a self, keys: &[BlockingKey], out: &mut impl FiledOut<'a>) {
         // In batches of a fixed array on the stack: a small vector with room for every
         // key was a kilobyte copied on creation, more than the lookups themselves.
         for batch in keys.chunks(Self::BATCH) {
-            let mut homes = [(0, KeySlot::EMPTY); Self::BATCH];
-            for (key, home) in batch.iter().zip(homes.iter_mut()) {
-                let at = self.home(key.as_u64());
-                *home = (at, self.slots.get(at).copied().unwrap_or(KeySlot::EMPTY));
-            }
-            out.extend(batch.iter().zip(&homes).map(|(key, &(home, first))| {
-                match self
-                    .find_from(key.as_u64(), home, first)
-                    .and_then(|at| self.slots.get(at))
-                {
-                    Some(slot) => Self::patrons(&self.lists, slot),
-                    None => FiledPatrons::default(),
+            // Found into an array and appended as one slice: appending through a
+            // generic extend, its closure holding the probe, cost more than the probes.
+            let mut found = [FiledPatrons::default(); Self::BATCH];
+            if !self.slots.is_empty() {
+                let mut homes = [(0, KeySlot::EMPTY); Self::BATCH];
+                for (key, home) in batch.iter().zip(homes.iter_mut()) {
+                    let at = self.home(key.as_u64());
+                    *home = (at, self.slots.get(at).copied().unwrap_or(KeySlot::EMPTY));
                 }
-            }));
+                for ((key, &(home, first)), filed) in batch.iter().zip(&homes).zip(&mut found) {
+                    if let Some(slot) = self
+                        .find_from(key.as_u64(), home, first)
+                        .and_then(|at| self.slots.get(at))
+                    {
+                        *filed = Self::patrons(&self.lists, slot);
+                    }
+                }
+            }
+            out.append(found.get(..batch.len()).unwrap_or_default());
         }
     }
 
@@ -1332,11 +1348,7 @@ impl<'a> IndexView<'a> {
 
     /// The patrons filed under each of `keys`, in order, appended to `out`: looked up
     /// together, so that their cache misses overlap (see [`KeyTable::get_each`]).
-    pub(crate) fn patrons_under_each(
-        &self,
-        keys: &[BlockingKey],
-        out: &mut impl Extend<FiledPatrons<'a>>,
-    ) {
+    pub(crate) fn patrons_under_each(&self, keys: &[BlockingKey], out: &mut impl FiledOut<'a>) {
         self.state.blocking.map.get_each(keys, out);
     }
 
