@@ -30,6 +30,29 @@ impl StableHasher {
         }
         Self(hash)
     }
+
+    /// The hasher after [`write`](Hasher::write) of `count` zero bytes (at most 8): a
+    /// zero byte leaves the xor as it was, so its step is the multiply alone, and
+    /// `count` of them one multiply by the prime's power. Zero padding and the high bytes
+    /// of small lengths hash in one step instead of one a byte.
+    pub(crate) fn write_zeros(&mut self, count: usize) {
+        let power = Self::PRIME_POWERS
+            .get(count)
+            .copied()
+            .unwrap_or_else(|| Self::PRIME.wrapping_pow(count as u32));
+        self.0 = self.0.wrapping_mul(power);
+    }
+
+    /// `PRIME` to the powers 0 to 8.
+    const PRIME_POWERS: [u64; 9] = {
+        let mut powers = [1u64; 9];
+        let mut at = 1;
+        while at < powers.len() {
+            powers[at] = powers[at - 1].wrapping_mul(Self::PRIME);
+            at += 1;
+        }
+        powers
+    };
 }
 
 impl Hasher for StableHasher {
@@ -90,6 +113,17 @@ mod tests {
                 StableHasher::new(3).written(bytes).finish(),
                 hasher.finish()
             );
+        }
+    }
+
+    #[test]
+    fn zeros_hash_as_zero_bytes_written() {
+        for count in 0..=20 {
+            let mut written = StableHasher::new(7).written(b"sm0");
+            written.write(&vec![0; count]);
+            let mut zeros = StableHasher::new(7).written(b"sm0");
+            zeros.write_zeros(count);
+            assert_eq!(zeros.finish(), written.finish(), "{count} zeros");
         }
     }
 
