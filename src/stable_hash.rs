@@ -31,15 +31,17 @@ impl StableHasher {
         Self(hash)
     }
 
-    /// The hasher after [`write`](Hasher::write) of `count` zero bytes (at most 8): a
-    /// zero byte leaves the xor as it was, so its step is the multiply alone, and
-    /// `count` of them one multiply by the prime's power. Zero padding and the high bytes
-    /// of small lengths hash in one step instead of one a byte.
+    /// The hasher after [`write`](Hasher::write) of `count` zero bytes: a zero byte
+    /// leaves the xor as it was, so its step is the multiply alone, and eight of them
+    /// one multiply by the prime's eighth power. Zero padding and the high bytes of
+    /// small lengths hash in one step instead of one a byte.
     pub(crate) fn write_zeros(&mut self, count: usize) {
-        let power = Self::PRIME_POWERS
-            .get(count)
-            .copied()
-            .unwrap_or_else(|| Self::PRIME.wrapping_pow(count as u32));
+        let (eighths, rest) = (count / 8, count % 8);
+        for _ in 0..eighths {
+            self.0 = self.0.wrapping_mul(Self::PRIME_POWERS[8]);
+        }
+        // `rest` is below 8: always in the table.
+        let power = Self::PRIME_POWERS.get(rest).copied().unwrap_or(1);
         self.0 = self.0.wrapping_mul(power);
     }
 

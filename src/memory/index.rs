@@ -364,22 +364,34 @@ fn key_id(patron: PatronId) -> Option<u32> {
         .filter(|&id| id as usize <= crate::model::ids::MAX_PATRONS)
 }
 
-/// Where [`KeyTable::get_each`] appends what it finds: a list it copies whole slices
-/// into, rather than growing it through an iterator one element at a time.
+/// Where [`KeyTable::get_each`] appends what it finds: pushed one by one into room
+/// reserved for the batch, rather than through a generic extend.
 pub(crate) trait FiledOut<'a> {
-    /// Appends `found`, in order.
-    fn append(&mut self, found: &[FiledPatrons<'a>]);
+    /// Room for `more` further entries.
+    fn reserve_more(&mut self, more: usize);
+    /// Appends one key's patrons.
+    fn push_filed(&mut self, filed: FiledPatrons<'a>);
 }
 
 impl<'a, const N: usize> FiledOut<'a> for SmallVec<[FiledPatrons<'a>; N]> {
-    fn append(&mut self, found: &[FiledPatrons<'a>]) {
-        self.extend_from_slice(found);
+    #[inline]
+    fn reserve_more(&mut self, more: usize) {
+        self.reserve(more);
+    }
+    #[inline]
+    fn push_filed(&mut self, filed: FiledPatrons<'a>) {
+        self.push(filed);
     }
 }
 
 impl<'a> FiledOut<'a> for Vec<FiledPatrons<'a>> {
-    fn append(&mut self, found: &[FiledPatrons<'a>]) {
-        self.extend_from_slice(found);
+    #[inline]
+    fn reserve_more(&mut self, more: usize) {
+        self.reserve(more);
+    }
+    #[inline]
+    fn push_filed(&mut self, filed: FiledPatrons<'a>) {
+        self.push(filed);
     }
 }
 
@@ -1016,26 +1028,24 @@ impl KeyTable {
     pub(crate) fn get_each<'a>(&'a self, keys: &[BlockingKey], out: &mut impl FiledOut<'a>) {
         // In batches of a fixed array on the stack: a small vector with room for every
         // key was a kilobyte copied on creation, more than the lookups themselves.
+        out.reserve_more(keys.len());
         for batch in keys.chunks(Self::BATCH) {
-            // Found into an array and appended as one slice: appending through a
-            // generic extend, its closure holding the probe, cost more than the probes.
-            let mut found = [FiledPatrons::default(); Self::BATCH];
-            if !self.slots.is_empty() {
-                let mut homes = [(0, KeySlot::EMPTY); Self::BATCH];
-                for (key, home) in batch.iter().zip(homes.iter_mut()) {
-                    let at = self.home(key.as_u64());
-                    *home = (at, self.slots.get(at).copied().unwrap_or(KeySlot::EMPTY));
-                }
-                for ((key, &(home, first)), filed) in batch.iter().zip(&homes).zip(&mut found) {
-                    if let Some(slot) = self
-                        .find_from(key.as_u64(), home, first)
-                        .and_then(|at| self.slots.get(at))
-                    {
-                        *filed = Self::patrons(&self.lists, slot);
-                    }
-                }
+            let mut homes = [(0, KeySlot::EMPTY); Self::BATCH];
+            for (key, home) in batch.iter().zip(homes.iter_mut()) {
+                let at = self.home(key.as_u64());
+                *home = (at, self.slots.get(at).copied().unwrap_or(KeySlot::EMPTY));
             }
-            out.append(found.get(..batch.len()).unwrap_or_default());
+            // Pushed one by one into the room reserved: appending through a generic
+            // extend, its closure holding the probe, cost more than the probes.
+            for (key, &(home, first)) in batch.iter().zip(&homes) {
+                let slot = self
+                    .find_from(key.as_u64(), home, first)
+                    .and_then(|at| self.slots.get(at));
+                out.push_filed(match slot {
+                    Some(slot) => Self::patrons(&self.lists, slot),
+                    None => FiledPatrons::default(),
+                });
+            }
         }
     }
 

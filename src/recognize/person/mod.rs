@@ -3488,8 +3488,8 @@ fn name_keys_of(
     }
     if let Some(g) = given_sound {
         // Family names change at marriage; a given name with a birth date or a postcode
-        // still finds the person.
-        // `BlockingKey::of(tag, &(g, value))`, the tag hashed at compile time.
+        // still finds the person. Each key is `BlockingKey::of(tag, &(g, value))`, the
+        // tag hashed at compile time.
         const GIVEN_BIRTH: KeyPrefix = KeyPrefix::tag("given+birth");
         const GIVEN_POSTCODE: KeyPrefix = KeyPrefix::tag("given+postcode");
         if let Some(b) = birth {
