@@ -1602,6 +1602,34 @@ mod tests {
             .collect()
     }
 
+    /// Each key's patrons are appended after what the list held, one entry a key (an
+    /// empty one for a key nobody is filed under), over more keys than one batch, from
+    /// an empty table and from a filled one, into either kind of list.
+    #[test]
+    fn patrons_under_each_key_are_appended_one_entry_a_key() {
+        let empty = KeyTable::default();
+        let filings = crowded_filings(300);
+        let (table, map) = both(&filings);
+        let keys: Vec<BlockingKey> = filings
+            .iter()
+            .map(|&(k, _)| BlockingKey::from_u64(k))
+            .step_by(7)
+            .chain([BlockingKey::from_u64(12_345)])
+            .collect();
+        assert!(keys.len() > KeyTable::BATCH * 2, "{} keys", keys.len());
+        let held = FiledPatrons::of(&[7]);
+        let mut small: SmallVec<[FiledPatrons<'_>; 4]> = SmallVec::from_slice(&[held]);
+        empty.get_each(&keys, &mut small);
+        assert_eq!(small.len(), keys.len() + 1);
+        assert_eq!(small.first(), Some(&held));
+        assert!(small.iter().skip(1).all(|filed| filed.is_empty()));
+        let mut each = vec![held];
+        table.get_each(&keys, &mut each);
+        let expected: Vec<&[PatronId]> = keys.iter().map(|k| map.get(k)).collect();
+        assert_eq!(each.first(), Some(&held));
+        assert!(each.iter().skip(1).eq(expected.iter()));
+    }
+
     #[test]
     fn a_key_table_finds_what_a_map_finds_and_saves_the_same_bytes() {
         let filings = crowded_filings(3_000);
