@@ -364,6 +364,37 @@ fn key_id(patron: PatronId) -> Option<u32> {
         .filter(|&id| id as usize <= crate::model::ids::MAX_PATRONS)
 }
 
+/// Where [`KeyTable::get_each`] appends what it finds: pushed one by one into room
+/// reserved for the batch, rather than through a generic extend.
+pub(crate) trait FiledOut<'a> {
+    /// Room for `more` further entries.
+    fn reserve_more(&mut self, more: usize);
+    /// Appends one key's patrons.
+    fn push_filed(&mut self, filed: FiledPatrons<'a>);
+}
+
+impl<'a, const N: usize> FiledOut<'a> for SmallVec<[FiledPatrons<'a>; N]> {
+    #[inline]
+    fn reserve_more(&mut self, more: usize) {
+        self.reserve(more);
+    }
+    #[inline]
+    fn push_filed(&mut self, filed: FiledPatrons<'a>) {
+        self.push(filed);
+    }
+}
+
+impl<'a> FiledOut<'a> for Vec<FiledPatrons<'a>> {
+    #[inline]
+    fn reserve_more(&mut self, more: usize) {
+        self.reserve(more);
+    }
+    #[inline]
+    fn push_filed(&mut self, filed: FiledPatrons<'a>) {
+        self.push(filed);
+    }
+}
+
 /// The patrons filed under a blocking key, oldest first (see
 /// [`IndexView::patrons_under`]), read from the index's list of four-byte ids.
 #[derive(Clone, Copy, Default, PartialEq, Eq)]
@@ -994,32 +1025,27 @@ impl KeyTable {
     /// other, so their cache misses overlap instead of each key waiting for the last.
     /// Nothing here reads a list itself (a slot says where it is and how long), so a
     /// caller that only counts never waits for one.
-    pub(crate) fn get_each<'a>(
-        &'a self,
-        keys: &[BlockingKey],
-        out: &mut impl Extend<FiledPatrons<'a>>,
-    ) {
-        if self.slots.is_empty() {
-            out.extend(keys.iter().map(|_| FiledPatrons::default()));
-            return;
-        }
+    pub(crate) fn get_each<'a>(&'a self, keys: &[BlockingKey], out: &mut impl FiledOut<'a>) {
         // In batches of a fixed array on the stack: a small vector with room for every
         // key was a kilobyte copied on creation, more than the lookups themselves.
+        out.reserve_more(keys.len());
         for batch in keys.chunks(Self::BATCH) {
             let mut homes = [(0, KeySlot::EMPTY); Self::BATCH];
             for (key, home) in batch.iter().zip(homes.iter_mut()) {
                 let at = self.home(key.as_u64());
                 *home = (at, self.slots.get(at).copied().unwrap_or(KeySlot::EMPTY));
             }
-            out.extend(batch.iter().zip(&homes).map(|(key, &(home, first))| {
-                match self
+            // Pushed one by one into the room reserved: appending through a generic
+            // extend, its closure holding the probe, cost more than the probes.
+            for (key, &(home, first)) in batch.iter().zip(&homes) {
+                let slot = self
                     .find_from(key.as_u64(), home, first)
-                    .and_then(|at| self.slots.get(at))
-                {
+                    .and_then(|at| self.slots.get(at));
+                out.push_filed(match slot {
                     Some(slot) => Self::patrons(&self.lists, slot),
                     None => FiledPatrons::default(),
-                }
-            }));
+                });
+            }
         }
     }
 
@@ -1332,11 +1358,7 @@ impl<'a> IndexView<'a> {
 
     /// The patrons filed under each of `keys`, in order, appended to `out`: looked up
     /// together, so that their cache misses overlap (see [`KeyTable::get_each`]).
-    pub(crate) fn patrons_under_each(
-        &self,
-        keys: &[BlockingKey],
-        out: &mut impl Extend<FiledPatrons<'a>>,
-    ) {
+    pub(crate) fn patrons_under_each(&self, keys: &[BlockingKey], out: &mut impl FiledOut<'a>) {
         self.state.blocking.map.get_each(keys, out);
     }
 
@@ -1578,6 +1600,34 @@ mod tests {
                 (0..sharers).map(move |s| (key, 1 + (k * 3 + s) % 50))
             })
             .collect()
+    }
+
+    /// Each key's patrons are appended after what the list held, one entry a key (an
+    /// empty one for a key nobody is filed under), over more keys than one batch, from
+    /// an empty table and from a filled one, into either kind of list.
+    #[test]
+    fn patrons_under_each_key_are_appended_one_entry_a_key() {
+        let empty = KeyTable::default();
+        let filings = crowded_filings(300);
+        let (table, map) = both(&filings);
+        let keys: Vec<BlockingKey> = filings
+            .iter()
+            .map(|&(k, _)| BlockingKey::from_u64(k))
+            .step_by(7)
+            .chain([BlockingKey::from_u64(12_345)])
+            .collect();
+        assert!(keys.len() > KeyTable::BATCH * 2, "{} keys", keys.len());
+        let held = FiledPatrons::of(&[7]);
+        let mut small: SmallVec<[FiledPatrons<'_>; 4]> = SmallVec::from_slice(&[held]);
+        empty.get_each(&keys, &mut small);
+        assert_eq!(small.len(), keys.len() + 1);
+        assert_eq!(small.first(), Some(&held));
+        assert!(small.iter().skip(1).all(|filed| filed.is_empty()));
+        let mut each = vec![held];
+        table.get_each(&keys, &mut each);
+        let expected: Vec<&[PatronId]> = keys.iter().map(|k| map.get(k)).collect();
+        assert_eq!(each.first(), Some(&held));
+        assert!(each.iter().skip(1).eq(expected.iter()));
     }
 
     #[test]

@@ -10,6 +10,7 @@ use std::hash::{Hash, Hasher};
 use serde::{Deserialize, Serialize};
 use smallvec::SmallVec;
 
+use crate::recognize::compare::PhoneticKey;
 use crate::stable_hash::StableHasher;
 
 /// One blocking key: an opaque hash of a strategy's tag and the values it combines.
@@ -68,6 +69,21 @@ impl KeyPrefix {
     pub(crate) fn then<T: Hash + ?Sized>(mut self, value: &T) -> Self {
         value.hash(&mut self.0);
         self
+    }
+
+    /// [`then`](Self::then) for a name's sound, hashed as its `Hash` hashes it, in
+    /// fewer steps (see [`PhoneticKey::hash_stably`]).
+    pub(crate) fn then_sound(mut self, sound: &PhoneticKey) -> Self {
+        sound.hash_stably(&mut self.0);
+        self
+    }
+
+    /// [`finish`](Self::finish) with a name's sound last (see
+    /// [`then_sound`](Self::then_sound)).
+    pub(crate) fn finish_sound(self, sound: &PhoneticKey) -> BlockingKey {
+        let mut hasher = self.0;
+        sound.hash_stably(&mut hasher);
+        BlockingKey(hasher.finish())
     }
 
     /// The key of the prefix's values followed by `last`.
@@ -145,6 +161,66 @@ mod tests {
             TAG.then("a").finish("bc"),
             BlockingKey::of("family+postcode", &("ab", "c"))
         );
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// A name's sound hashed in the fast steps gives the keys its `Hash` gives, first
+        /// and last, whatever the name: none, every length of code up to full, and codes
+        /// past full cut short.
+        #[test]
+        fn a_sound_hashed_stably_gives_the_keys_its_hash_gives(
+            name in "[a-zA-Z ]{0,24}|\\PC{0,12}",
+            other in "[a-z]{0,6}",
+            year in proptest::prelude::any::<i32>(),
+        ) {
+            let sound = crate::recognize::compare::phonetic_key(&name);
+            let (primary, alternate) = crate::recognize::compare::phonetic_keys_word(&name);
+            const TAG: KeyPrefix = KeyPrefix::tag("family+year");
+            for sound in [sound, primary, alternate] {
+                proptest::prop_assert_eq!(
+                    TAG.then_sound(&sound).finish(&year),
+                    TAG.then(&sound).finish(&year)
+                );
+                proptest::prop_assert_eq!(
+                    TAG.then(other.as_str()).finish_sound(&sound),
+                    TAG.then(other.as_str()).finish(&sound)
+                );
+                proptest::prop_assert_eq!(
+                    TAG.then_sound(&sound).finish_sound(&primary),
+                    BlockingKey::of("family+year", &(sound, primary))
+                );
+            }
+        }
+    }
+
+    /// Codes of every length, the empty one and a full one included, hash alike both
+    /// ways (what the property above draws may miss an extreme).
+    #[test]
+    fn sounds_of_every_length_hash_alike_both_ways() {
+        let names = [
+            "",
+            "a",
+            "smith",
+            "schmidt",
+            "catherine",
+            "christopher",
+            "wolfeschlegelsteinhausen",
+        ];
+        let mut lengths = std::collections::BTreeSet::new();
+        for name in names {
+            let sound = crate::recognize::compare::phonetic_key(name);
+            lengths.insert(sound.as_bytes().len());
+            let tag = KeyPrefix::tag("names");
+            assert_eq!(
+                tag.then_sound(&sound).finish(&()),
+                tag.then(&sound).finish(&()),
+                "{name}"
+            );
+            assert_eq!(tag.finish_sound(&sound), tag.finish(&sound), "{name}");
+        }
+        assert!(lengths.contains(&0) && lengths.contains(&8), "{lengths:?}");
     }
 
     #[test]

@@ -3440,12 +3440,16 @@ fn name_keys_of(
         const NICKNAME_FAMILY: KeyPrefix = KeyPrefix::tag("nickname+family");
         const FAMILY_POSTCODE: KeyPrefix = KeyPrefix::tag("family+postcode");
         const FAMILY_YEAR: KeyPrefix = KeyPrefix::tag("family+year");
-        let names = given_sound.map(|g| NAMES.then(&g));
-        let nickname_family: SmallVec<[KeyPrefix; 3]> = given_groups
-            .iter()
-            .take(3)
-            .map(|group| NICKNAME_FAMILY.then(group))
-            .collect();
+        let names = given_sound.map(|g| NAMES.then_sound(&g));
+        // An array, not a collected small vector: collecting went through a generic
+        // extend that cost more than the one or two groups.
+        let mut nickname_family = [NICKNAME_FAMILY; 3];
+        let nickname_family = nickname_family
+            .get_mut(..given_groups.len().min(3))
+            .unwrap_or_default();
+        for (prefix, group) in nickname_family.iter_mut().zip(given_groups) {
+            *prefix = prefix.then(group);
+        }
         let initial = given.and_then(|g| g.bytes().next());
         let year = birth.map(|b| chrono::Datelike::year(&b));
         // Each word of a double-barrelled name, so "Smith-Jones" finds "Smith"; both
@@ -3465,32 +3469,35 @@ fn name_keys_of(
             let sounds = [Some(primary), (alternate != primary).then_some(alternate)];
             for sound in sounds.into_iter().flatten().filter(|k| !k.is_empty()) {
                 if let Some(names) = names {
-                    out.push(names.finish(&sound));
+                    out.push(names.finish_sound(&sound));
                 }
                 // The initial finds "A. Lindqvist" for Astrid, and Astrid for "A. Lindqvist".
                 if let Some(initial) = initial {
-                    out.push(FAMILY_INITIAL.then(&sound).finish(&initial));
+                    out.push(FAMILY_INITIAL.then_sound(&sound).finish(&initial));
                 }
-                for group in &nickname_family {
-                    out.push(group.finish(&sound));
+                for group in nickname_family.iter() {
+                    out.push(group.finish_sound(&sound));
                 }
                 if let Some(p) = postcode {
-                    out.push(FAMILY_POSTCODE.then(&sound).finish(p));
+                    out.push(FAMILY_POSTCODE.then_sound(&sound).finish(p));
                 }
                 if let Some(year) = year {
-                    out.push(FAMILY_YEAR.then(&sound).finish(&year));
+                    out.push(FAMILY_YEAR.then_sound(&sound).finish(&year));
                 }
             }
         }
     }
     if let Some(g) = given_sound {
         // Family names change at marriage; a given name with a birth date or a postcode
-        // still finds the person.
+        // still finds the person. Each key is `BlockingKey::of(tag, &(g, value))`, the
+        // tag hashed at compile time.
+        const GIVEN_BIRTH: KeyPrefix = KeyPrefix::tag("given+birth");
+        const GIVEN_POSTCODE: KeyPrefix = KeyPrefix::tag("given+postcode");
         if let Some(b) = birth {
-            out.push(BlockingKey::of("given+birth", &(g, b)));
+            out.push(GIVEN_BIRTH.then_sound(&g).finish(&b));
         }
         if let Some(p) = postcode {
-            out.push(BlockingKey::of("given+postcode", &(g, p)));
+            out.push(GIVEN_POSTCODE.then_sound(&g).finish(p));
         }
     }
 }
