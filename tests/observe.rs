@@ -8,8 +8,8 @@ use chrono::TimeDelta;
 use common::*;
 use regulars::{
     Agreement, Channel, Consent, Currency, Direction, Donation, Error, Event, Field, Flag,
-    FlagKind, InteractionKind, LineItem, Membership, Money, Note, ProfileChange, Purchase, Purpose,
-    Refund, Scan, SeatPreference, Signals,
+    FlagKind, InteractionKind, LineItem, Membership, Memory, Money, Note, Observation,
+    ProfileChange, Purchase, Purpose, Refund, Scan, SeatPreference, Signals,
 };
 
 // ---------------------------------------------------------------- replays
@@ -150,11 +150,10 @@ fn stats_and_history(
 
 // ---------------------------------------------------------------- holders
 
-#[test]
-fn ticket_holders_other_than_the_buyer_become_their_own_patrons() {
-    let mut memory = memory();
-    let observation = observe(
-        &mut memory,
+/// Ana orders two seats for Hamlet: t-1 for herself, t-2 held by Ben.
+fn ana_buys_t1_and_t2_for_ben(memory: &mut Memory) -> Observation {
+    observe(
+        memory,
         order(
             "e-1",
             "o-1",
@@ -164,7 +163,13 @@ fn ticket_holders_other_than_the_buyer_become_their_own_patrons() {
                 seated("t-2", "hamlet-1", "F12").holder(ben()),
             ],
         ),
-    );
+    )
+}
+
+#[test]
+fn ticket_holders_other_than_the_buyer_become_their_own_patrons() {
+    let mut memory = memory();
+    let observation = ana_buys_t1_and_t2_for_ben(&mut memory);
     let ana = observation.patron();
     let participants = observation.participants();
     assert_eq!(participants.len(), 1, "{participants:?}");
@@ -940,18 +945,7 @@ fn scans_are_recorded_with_their_direction() {
 #[test]
 fn each_scan_is_recognized_as_its_own_tickets_holder_by_the_ticket() {
     let mut memory = memory();
-    let observation = observe(
-        &mut memory,
-        order(
-            "e-1",
-            "o-1",
-            ana(),
-            [
-                seated("t-1", "hamlet-1", "F11"),
-                seated("t-2", "hamlet-1", "F12").holder(ben()),
-            ],
-        ),
-    );
+    let observation = ana_buys_t1_and_t2_for_ben(&mut memory);
     let ana = observation.patron();
     let ben = observation.participants()[0].patron();
     // One after the other, so that what the first scan's recognition said cannot stand
