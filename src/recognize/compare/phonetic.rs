@@ -121,8 +121,9 @@ pub(crate) fn phonetic_keys_word(name: &str) -> (PhoneticKey, PhoneticKey) {
     double_metaphone(&Word::new(first_word(name)), Which::Both)
 }
 
-/// The first whitespace-separated word of `name`, or `""`.
-fn first_word(name: &str) -> &str {
+/// The first whitespace-separated word of `name`, or `""` (the word the phonetic
+/// functions read).
+pub(crate) fn first_word(name: &str) -> &str {
     if !name.is_ascii() {
         return name.split_whitespace().next().unwrap_or_default();
     }

@@ -1035,7 +1035,7 @@ struct NameSide<'a> {
     /// Up to the first space (see [`up_to_space`](Self::up_to_space)), found on first
     /// need: a name that agrees exactly never asks for it.
     up_to_space: std::cell::Cell<Option<&'a str>>,
-    /// The first whitespace-separated word (see [`first_word`]), which the sounds are of:
+    /// The first whitespace-separated word (see [`compare::first_word`]), which the sounds are of:
     /// found on first need, once, as every blocking key of the name's words asks for it.
     first_word: std::cell::Cell<Option<&'a str>>,
     /// The name's bytes as a set (see [`compare::byte_set`]), for the spelling bound
@@ -1127,7 +1127,7 @@ impl<'a> NameSide<'a> {
         if let Some(word) = self.first_word.get() {
             return word;
         }
-        let word = first_word(self.key);
+        let word = compare::first_word(self.key);
         self.first_word.set(Some(word));
         word
     }
@@ -1166,7 +1166,7 @@ impl<'a> NameSide<'a> {
         let own = self.first_word();
         // The name's own first word (all of a one-word name) is its own first word: no
         // search needed to tell.
-        if std::ptr::eq(text, own) || first_word(text) == own {
+        if std::ptr::eq(text, own) || compare::first_word(text) == own {
             self.word_sounds()
         } else {
             compare::phonetic_keys_word(text)
@@ -1186,23 +1186,6 @@ impl<'a> NameSide<'a> {
             None => self.sound() == compare::phonetic_key(other),
         }
     }
-}
-
-/// The first whitespace-separated word of `text` (the word the phonetic functions read).
-fn first_word(text: &str) -> &str {
-    if !text.is_ascii() {
-        return text.split_whitespace().next().unwrap_or_default();
-    }
-    // Names are nearly always ASCII: byte by byte, whitespace is what
-    // `char::is_whitespace` calls so among ASCII characters.
-    let space = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r');
-    let bytes = text.as_bytes();
-    let start = bytes.iter().position(|b| !space(b)).unwrap_or(bytes.len());
-    let end = bytes
-        .get(start..)
-        .and_then(|rest| rest.iter().position(space))
-        .map_or(bytes.len(), |len| start + len);
-    text.get(start..end).unwrap_or_default()
 }
 
 /// The signals' side of every comparison that does not need memory.
@@ -4126,7 +4109,7 @@ mod tests {
         }
         for text in &texts {
             assert_eq!(
-                first_word(text),
+                compare::first_word(text),
                 text.split_whitespace().next().unwrap_or_default(),
                 "{text:?}"
             );
