@@ -7,7 +7,7 @@ use std::fmt;
 use smallvec::{Array, SmallVec};
 
 use super::state::{PatronRecord, State};
-use crate::model::history::{EntryKind, InteractionKind, OtherEntry, Seat};
+use crate::model::history::{EntryKind, InteractionKind, OtherEntry, OtherRef, Seat};
 use crate::model::ids::PatronId;
 use crate::model::profile::FlagKind;
 
@@ -518,8 +518,20 @@ impl PatronLines {
         for entry in history.iter().filter(|entry| entry.is_boxed()) {
             let boxed = size_of::<OtherEntry>();
             self.history_boxed.block(boxed, boxed);
-            if let EntryKind::Other(kind) = entry.kind() {
-                tally_kind(kind, &mut self.history_boxed);
+            match entry.kind() {
+                // Performance ids and product codes are shared.
+                EntryKind::Other(OtherRef::Purchased { items, .. }) => {
+                    let bytes = size_of_val(items);
+                    self.history_boxed.block(bytes, bytes);
+                }
+                kind => {
+                    // Every other kind is whole in a second box.
+                    let whole = size_of::<EntryKind>();
+                    self.history_boxed.block(whole, whole);
+                    if let EntryKind::Other(OtherRef::Whole(kind)) = kind {
+                        tally_kind(kind, &mut self.history_boxed);
+                    }
+                }
             }
         }
     }
