@@ -416,7 +416,8 @@ impl State {
         tally.btree(identity.reviews.len(), 8 + size_of::<crate::ReviewItem>());
         for item in identity.reviews.values() {
             tally.shared_text(item.event().as_str().len());
-            tally.vec(&item.candidates);
+            let candidates = size_of_val(item.candidates());
+            tally.block(candidates, candidates);
             for candidate in item.candidates() {
                 // Evidence keeps ten items inline; more spill to the heap (the items'
                 // own detail texts are mostly static and not counted).
