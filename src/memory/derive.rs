@@ -4,7 +4,7 @@
 use super::state::{OrderRecord, PatronRecord, TicketRecord};
 use super::stats::{PatronStats, add_money};
 use crate::model::catalog::{Catalog, PerformanceIdx};
-use crate::model::history::{Direction, EntryKind, InteractionKind};
+use crate::model::history::{Direction, EntryKind, InteractionKind, OtherRef};
 use crate::model::ids::TextTable;
 use crate::model::money::Money;
 
@@ -74,7 +74,14 @@ pub(crate) fn rebuild(record: &mut PatronRecord, tables: Tables<'_>) {
                 }
                 continue;
             }
-            EntryKind::Other(kind) => kind,
+            EntryKind::Other(OtherRef::Purchased { items, .. }) => {
+                stats.purchases = stats.purchases.saturating_add(1);
+                for total in items.iter().filter_map(|i| i.total()) {
+                    add_money(&mut stats.spend, total);
+                }
+                continue;
+            }
+            EntryKind::Other(OtherRef::Whole(kind)) => kind,
         };
         match kind {
             InteractionKind::Refunded {
@@ -107,14 +114,9 @@ pub(crate) fn rebuild(record: &mut PatronRecord, tables: Tables<'_>) {
                     add_money(&mut stats.spend, *price);
                 }
             }
-            InteractionKind::Purchased { items, .. } => {
-                stats.purchases = stats.purchases.saturating_add(1);
-                for total in items.iter().filter_map(|i| i.total()) {
-                    add_money(&mut stats.spend, total);
-                }
-            }
-            // Stored in their compact form, counted above.
-            InteractionKind::Ordered { .. }
+            // Stored in their compact forms, counted above.
+            InteractionKind::Purchased { .. }
+            | InteractionKind::Ordered { .. }
             | InteractionKind::Ticketed { .. }
             | InteractionKind::Scanned { .. } => {}
         }

@@ -7,7 +7,7 @@ use std::fmt;
 use smallvec::{Array, SmallVec};
 
 use super::state::{PatronRecord, State};
-use crate::model::history::{EntryKind, InteractionKind, OtherEntry, Seat};
+use crate::model::history::{EntryKind, InteractionKind, OtherEntry, OtherRef, Seat};
 use crate::model::ids::PatronId;
 use crate::model::profile::FlagKind;
 
@@ -416,7 +416,8 @@ impl State {
         tally.btree(identity.reviews.len(), 8 + size_of::<crate::ReviewItem>());
         for item in identity.reviews.values() {
             tally.shared_text(item.event().as_str().len());
-            tally.vec(&item.candidates);
+            let candidates = size_of_val(item.candidates());
+            tally.block(candidates, candidates);
             for candidate in item.candidates() {
                 // Evidence keeps ten items inline; more spill to the heap (the items'
                 // own detail texts are mostly static and not counted).
@@ -518,8 +519,20 @@ impl PatronLines {
         for entry in history.iter().filter(|entry| entry.is_boxed()) {
             let boxed = size_of::<OtherEntry>();
             self.history_boxed.block(boxed, boxed);
-            if let EntryKind::Other(kind) = entry.kind() {
-                tally_kind(kind, &mut self.history_boxed);
+            match entry.kind() {
+                // Performance ids and product codes are shared.
+                EntryKind::Other(OtherRef::Purchased { items, .. }) => {
+                    let bytes = size_of_val(items);
+                    self.history_boxed.block(bytes, bytes);
+                }
+                kind => {
+                    // Every other kind is whole in a second box.
+                    let whole = size_of::<EntryKind>();
+                    self.history_boxed.block(whole, whole);
+                    if let EntryKind::Other(OtherRef::Whole(kind)) = kind {
+                        tally_kind(kind, &mut self.history_boxed);
+                    }
+                }
             }
         }
     }

@@ -100,8 +100,13 @@ pub struct ReviewItem {
     pub(crate) patron: PatronId,
     pub(crate) event: EventId,
     pub(crate) at: DateTime<Utc>,
-    pub(crate) candidates: Vec<Candidate>,
+    // Exactly as many as queued: a vector grown from one to two candidates keeps room
+    // for four, and each candidate's evidence is some 400 bytes.
+    pub(crate) candidates: Box<[Candidate]>,
 }
+
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(std::mem::size_of::<ReviewItem>() == 64);
 
 impl ReviewItem {
     /// The item's id, for [`Memory::resolve_review`].
@@ -299,6 +304,13 @@ const RECHECKED_NAMES: usize = 4;
 const RECHECKED_ADDRESSES: usize = 2;
 
 impl ReviewItem {
+    /// Keeps only the candidates `keep` accepts, in their order (without spare room).
+    pub(crate) fn retain_candidates(&mut self, keep: impl FnMut(&Candidate) -> bool) {
+        let mut kept = std::mem::take(&mut self.candidates).into_vec();
+        kept.retain(keep);
+        self.candidates = kept.into_boxed_slice();
+    }
+
     /// The provisional patron and every candidate, as the item names them.
     fn members(&self) -> impl Iterator<Item = PatronId> + '_ {
         std::iter::once(self.patron).chain(self.candidates.iter().map(Candidate::patron))
@@ -895,7 +907,7 @@ impl Memory {
             patron,
             event: event.clone(),
             at,
-            candidates,
+            candidates: candidates.into_boxed_slice(),
         };
         if let Some(index) = &mut identity.reviews_by_patron {
             for member in item.members() {

@@ -163,7 +163,7 @@ impl State {
         let skus = &mut self.skus;
         for record in &mut self.patrons {
             for entry in &mut record.history {
-                if let Some(InteractionKind::Purchased { items, .. }) = entry.other_mut() {
+                if let Some(items) = entry.purchase_items_mut() {
                     for item in items {
                         item.share_sku(skus);
                     }
@@ -221,7 +221,7 @@ impl State {
                     direction,
                 }
             }
-            EntryKind::Other(kind) => kind.clone(),
+            EntryKind::Other(kind) => kind.to_kind(),
         };
         Some(Interaction::new(event, entry.at(), kind))
     }

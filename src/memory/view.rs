@@ -490,7 +490,7 @@ impl<'a> History<'a> {
     /// stored (borrowed, not copied out).
     pub(crate) fn stored_kinds(
         &self,
-    ) -> impl Iterator<Item = (usize, &'a crate::model::history::InteractionKind)> + use<'a> {
+    ) -> impl Iterator<Item = (usize, crate::model::history::OtherRef<'a>)> + use<'a> {
         self.entries
             .iter()
             .enumerate()

@@ -248,7 +248,7 @@ impl State {
             if cluster.contains(&item.patron) {
                 return false;
             }
-            item.candidates.retain(|c| !cluster.contains(&c.patron()));
+            item.retain_candidates(|c| !cluster.contains(&c.patron()));
             !item.candidates.is_empty()
         });
         erasure.reviews = reviews_before - self.identity.reviews.len();

@@ -76,7 +76,7 @@ impl Memory {
             }
             // Nor do they stay a candidate in someone else's open review.
             self.state.identity.reviews.retain(|_, item| {
-                item.candidates.retain(|c| !cluster.contains(&c.patron()));
+                item.retain_candidates(|c| !cluster.contains(&c.patron()));
                 !item.candidates.is_empty()
             });
         }

@@ -4,7 +4,7 @@ use smallvec::SmallVec;
 
 use super::{at_ticket, first_entry};
 use crate::memory::PatronView;
-use crate::model::history::InteractionKind;
+use crate::model::history::OtherRef;
 use crate::model::profile::SeatPreference;
 use crate::moments::{Action, Moment, MomentKind, MomentRule, Priority, RuleContext, TriggerKinds};
 
@@ -105,7 +105,7 @@ fn usual_item<'a>(patron: &PatronView<'a>, min_count: u32) -> Option<(&'a str, u
     // (sku, purchases with it, position of the latest); inline for a typical bar menu.
     let mut counts: SmallVec<[(&'a str, u32, usize); 8]> = SmallVec::new();
     for (at, kind) in patron.history().stored_kinds() {
-        let InteractionKind::Purchased { items, .. } = kind else {
+        let OtherRef::Purchased { items, .. } = kind else {
             continue;
         };
         for (i, item) in items.iter().enumerate() {
