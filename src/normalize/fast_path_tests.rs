@@ -161,6 +161,12 @@ fn plain_email() -> impl Strategy<Value = String> {
         "ab",
         "gmail.com..",
         "sub.example-mail.org.",
+        ".",
+        "",
+        "..",
+        "a.",
+        "a.b..",
+        "a.b.c",
     ]);
     let long_domain = "[a-z]{1,60}(\\.[a-z]{1,60}){1,4}\\.?";
     // Written in lower case already too, as most addresses are: the fast path then
