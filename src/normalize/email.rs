@@ -193,10 +193,15 @@ fn plain_ascii_into(raw: &str, out: &mut Buf) -> bool {
     // A fully qualified domain may end in a dot; mail systems ignore it.
     let domain = domain.strip_suffix('.').unwrap_or(domain);
     let labels = domain.as_bytes();
-    let empty_label = labels.first() == Some(&b'.')
-        || labels.last() == Some(&b'.')
-        || labels.windows(2).any(|pair| pair == b"..");
-    if local.is_empty() || !labels.contains(&b'.') || empty_label {
+    // One pass for both: a dot first, last or after another is an empty label.
+    let (mut dotted, mut empty_label, mut after_dot) = (false, false, true);
+    for &b in labels {
+        let dot = b == b'.';
+        dotted |= dot;
+        empty_label |= dot && after_dot;
+        after_dot = dot;
+    }
+    if local.is_empty() || !dotted || empty_label || after_dot {
         return false;
     }
     // Providers are known by their domains lowercased: only a domain no longer than

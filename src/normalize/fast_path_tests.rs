@@ -161,6 +161,12 @@ fn plain_email() -> impl Strategy<Value = String> {
         "ab",
         "gmail.com..",
         "sub.example-mail.org.",
+        ".",
+        "",
+        "..",
+        "a.",
+        "a.b..",
+        "a.b.c",
     ]);
     let long_domain = "[a-z]{1,60}(\\.[a-z]{1,60}){1,4}\\.?";
     // Written in lower case already too, as most addresses are: the fast path then
@@ -185,11 +191,16 @@ fn phone_like() -> impl Strategy<Value = String> {
         .prop_map(str::to_owned),
         1 => prop::sample::select(vec![
             " x12", " ext. 34", ";ext=5", "#7", " extension: 8", "x", "ext", "FLOWERS", "e",
-            "\u{A0}", "\u{200B}", "１", "－",
+            "\u{A0}", "\u{200B}", "１", "－", "\u{1}", "\u{B}", "\u{C}", "\r\n", "\u{7F}",
         ])
         .prop_map(str::to_owned),
     ];
-    prop::collection::vec(piece, 0..10).prop_map(|pieces| pieces.concat())
+    prop_oneof![
+        8 => prop::collection::vec(piece, 0..10).prop_map(|pieces| pieces.concat()),
+        // Realistic numbers, and plain ones either side of the length limit.
+        2 => "(\\+44 (\\(0\\))?|0|00 ?44 )[1-9][0-9]{2,3} ?[0-9]{3} ?[0-9]{3,4}",
+        1 => "[0-9 ().+/-]{60,70}",
+    ]
 }
 
 fn country() -> impl Strategy<Value = Option<Country>> {

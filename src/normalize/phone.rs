@@ -74,6 +74,13 @@ pub(crate) fn phone_into(
     default_country: Country,
     out: &mut Buf,
 ) -> Result<(), Rejection> {
+    // Most numbers are written with digits, spaces and the usual punctuation only:
+    // nothing screening refuses, so they are read in one pass without it.
+    if raw.len() <= MAX_RAW_BYTES
+        && let Some(lexed) = lex_plain(raw.as_bytes())
+    {
+        return lexed_into(&lexed, default_country, out);
+    }
     let lexed = if text::screen_ascii(raw, MAX_RAW_BYTES)? {
         lex_ascii(raw)?
     } else {
@@ -147,18 +154,24 @@ fn finish(digits: &[u8], paren_zero: Option<usize>, out: &mut Buf) -> Result<(),
         _ => None,
     };
 
-    let mut number = Digits::new();
-    for (i, &d) in digits.iter().enumerate() {
-        if Some(i) != drop {
-            number.push(d);
+    let mut kept = Digits::new();
+    let (number, plan) = match drop {
+        // Nothing dropped: the number is the digits, and its plan the one found for them.
+        None => (digits, plan),
+        Some(drop) => {
+            for (i, &d) in digits.iter().enumerate() {
+                if i != drop {
+                    kept.push(d);
+                }
+            }
+            let number = kept.as_slice();
+            // The result is checked by the plan its own digits name, which is the plan
+            // that reads it when it is normalized again: dropping "(0)" after a code this
+            // crate has no plan for can leave digits that start with another country's
+            // code ("+5 (0)2…" is "+52…", Mexico).
+            (number, plan_by_calling_code(number))
         }
-    }
-    let number = number.as_slice();
-    // The result is checked by the plan its own digits name, which is the plan that reads
-    // it when it is normalized again: dropping "(0)" after a code this crate has no plan
-    // for can leave digits that start with another country's code ("+5 (0)2…" is "+52…",
-    // Mexico).
-    let plan = plan_by_calling_code(number);
+    };
     let code_len = plan.map_or(0, |plan| plan.calling_code.len());
 
     if number.first() == Some(&b'0') {
@@ -301,6 +314,39 @@ fn lex_ascii(raw: &str) -> Result<Lexed, Rejection> {
         }
     }
     Ok(lexed)
+}
+
+/// [`lex_ascii`] for a number written with nothing but ASCII digits, the whitespace
+/// screening lets through (space, tab, line feed, carriage return) and `+ . - / ( )`:
+/// nothing in it for screening to refuse, so it is read without screening. `None`, having
+/// read it for nothing, for anything else (letters, an extension, a `+` out of place),
+/// which the general steps screen and read.
+fn lex_plain(raw: &[u8]) -> Option<Lexed> {
+    let mut lexed = Lexed {
+        digits: Digits::new(),
+        plus: false,
+        paren_zero: None,
+        empty: true,
+    };
+    let mut i = 0;
+    while let Some(&b) = raw.get(i) {
+        i += 1;
+        match b {
+            b'0'..=b'9' => lexed.digits.push(b),
+            b' ' | b'\t' | b'\n' | b'\r' => continue,
+            b'+' if !lexed.plus && lexed.digits.is_empty() => lexed.plus = true,
+            b'(' if !lexed.digits.is_empty() && raw.get(i..i + 2) == Some(b"0)") => {
+                lexed.paren_zero = Some(lexed.digits.len());
+                lexed.digits.push(b'0');
+                // Skip the "0)" just read.
+                i += 2;
+            }
+            b'.' | b'-' | b'/' | b'(' | b')' => {}
+            _ => return None,
+        }
+        lexed.empty = false;
+    }
+    Some(lexed)
 }
 
 /// Whether `rest` is an extension: a marker, then digits and whitespace to the end.
@@ -475,6 +521,81 @@ mod tests {
         assert_eq!(digit_value('\u{066A}'), None);
         assert_eq!(digit_value('²'), None);
         assert_eq!(digit_value('a'), None);
+    }
+
+    /// What `finish` did before it took the digits as they are when nothing is dropped:
+    /// copy them, and look their plan up again.
+    fn finish_copying(digits: &[u8], paren_zero: Option<usize>) -> Result<String, Rejection> {
+        let plan = plan_by_calling_code(digits);
+        let code_len = plan.map_or(0, |plan| plan.calling_code.len());
+        let drop = match (plan, paren_zero) {
+            (None, Some(i)) => Some(i),
+            (Some(plan), _) if plan.has_zero_trunk() && digits.get(code_len) == Some(&b'0') => {
+                Some(code_len)
+            }
+            (Some(plan), Some(i)) if plan.trunk_prefix.is_some() && i >= code_len => Some(i),
+            _ => None,
+        };
+        let number: Vec<u8> = (0..digits.len())
+            .filter(|&i| Some(i) != drop)
+            .filter_map(|i| digits.get(i).copied())
+            .collect();
+        let mut out = Buf::new();
+        out.push_str("+");
+        out.push_ascii(&number);
+        let plan = plan_by_calling_code(&number);
+        let code_len = plan.map_or(0, |plan| plan.calling_code.len());
+        if number.first() == Some(&b'0') {
+            return Err(Rejection::Malformed {
+                expected: "a country calling code, which never starts with 0",
+            });
+        }
+        if let Some(plan) = plan {
+            let national = number.get(code_len..).unwrap_or(&[]);
+            if plan.has_zero_trunk() && national.first() == Some(&b'0') {
+                return Err(Rejection::Malformed {
+                    expected: "at most one 0 after the country calling code",
+                });
+            }
+            if national.len() < plan.min_digits {
+                return Err(Rejection::TooFewDigits {
+                    min: plan.min_digits,
+                });
+            }
+            if national.len() > plan.max_digits {
+                return Err(Rejection::TooManyDigits {
+                    max: plan.max_digits,
+                });
+            }
+        }
+        if number.len() < MIN_E164_DIGITS {
+            return Err(Rejection::TooFewDigits {
+                min: MIN_E164_DIGITS,
+            });
+        }
+        if number.len() > MAX_E164_DIGITS {
+            return Err(Rejection::TooManyDigits {
+                max: MAX_E164_DIGITS,
+            });
+        }
+        Ok(out.as_str().to_owned())
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+
+        /// Taking the digits as they are when nothing is dropped gives what copying them
+        /// gave, for numbers with and without a "(0)", a stray 0 or a known code.
+        #[test]
+        fn finishing_without_a_copy_is_finishing_with_one(
+            digits in "(44|39|1|49|5|52|40|0|9)0?[0-9]{0,16}",
+            paren_zero in proptest::option::of(0usize..20),
+        ) {
+            let mut out = Buf::new();
+            let got = finish(digits.as_bytes(), paren_zero, &mut out)
+                .map(|()| out.as_str().to_owned());
+            proptest::prop_assert_eq!(got, finish_copying(digits.as_bytes(), paren_zero));
+        }
     }
 
     #[test]
