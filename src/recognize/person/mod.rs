@@ -1137,10 +1137,12 @@ impl<'a> NameSide<'a> {
         if let Some(sounds) = self.sounds.get() {
             return sounds;
         }
-        let word_sounds = compare::phonetic_keys_word(self.key);
+        // The first word as found once for this side, not searched for again.
+        let word = self.first_word();
+        let word_sounds = compare::phonetic_keys_of_word(word);
         // A one-word name sounds as its word does: Double Metaphone is worked out once
         // for both (the primary code does not depend on asking for the alternate too).
-        let sound = if self.first_word() == self.key {
+        let sound = if word == self.key {
             word_sounds.0
         } else {
             compare::phonetic_key(self.key)
