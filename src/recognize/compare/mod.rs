@@ -59,4 +59,6 @@ pub(crate) use nicknames::{NicknameEntry, NicknameGroup, are_nicknames_known};
 pub(crate) use phone::{LineKind, line_kind};
 #[cfg(test)]
 pub(crate) use phonetic::phonetic_key_word;
-pub(crate) use phonetic::{PhoneticKey, first_word, phonetic_key, phonetic_keys_word};
+pub(crate) use phonetic::{
+    PhoneticKey, first_word, phonetic_key, phonetic_keys_of_word, phonetic_keys_word,
+};

@@ -118,25 +118,38 @@ pub(crate) fn phonetic_key_word(name: &str) -> PhoneticKey {
 /// other: `smith` (`SM0`, `XMT`) and `schmidt` (`XMT`, `SMT`) share `XMT`. The alternate
 /// equals the primary for most names.
 pub(crate) fn phonetic_keys_word(name: &str) -> (PhoneticKey, PhoneticKey) {
-    double_metaphone(&Word::new(first_word(name)), Which::Both)
+    phonetic_keys_of_word(first_word(name))
+}
+
+/// [`phonetic_keys_word`] for a word [`first_word`] already found (so `word` is its own
+/// first word): the search is not made again.
+pub(crate) fn phonetic_keys_of_word(word: &str) -> (PhoneticKey, PhoneticKey) {
+    double_metaphone(&Word::new(word), Which::Both)
 }
 
 /// The first whitespace-separated word of `name`, or `""` (the word the phonetic
 /// functions read).
 pub(crate) fn first_word(name: &str) -> &str {
-    if !name.is_ascii() {
-        return name.split_whitespace().next().unwrap_or_default();
-    }
-    // Names are nearly always ASCII: a byte scan, where `split_whitespace` decodes
-    // characters. Among ASCII bytes these are the ones `char::is_whitespace` accepts.
-    let space = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r');
+    // Names are nearly always ASCII: one byte scan, where `split_whitespace` decodes
+    // characters. Among ASCII bytes these are the ones `char::is_whitespace` accepts;
+    // every other whitespace character is not ASCII, so the scan answers alone while
+    // the bytes it reads are ASCII, and leaves the rest to `split_whitespace`.
+    let space = |b: u8| matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r');
     let bytes = name.as_bytes();
-    let start = bytes.iter().position(|b| !space(b)).unwrap_or(bytes.len());
-    let end = bytes
-        .get(start..)
-        .and_then(|rest| rest.iter().position(space))
-        .map_or(bytes.len(), |len| start + len);
-    name.get(start..end).unwrap_or_default()
+    let mut start = None;
+    for (at, &b) in bytes.iter().enumerate() {
+        if !b.is_ascii() {
+            return name.split_whitespace().next().unwrap_or_default();
+        }
+        match (start, space(b)) {
+            (None, false) => start = Some(at),
+            (Some(start), true) => return name.get(start..at).unwrap_or_default(),
+            _ => {}
+        }
+    }
+    start
+        .and_then(|start| name.get(start..))
+        .unwrap_or_default()
 }
 
 /// Which codes the caller needs; the primary alone may stop early.
@@ -162,10 +175,12 @@ impl Word {
     /// Copies up to 64 bytes of `text`, uppercasing ASCII letters.
     fn new(text: &str) -> Self {
         let mut buf = [0u8; MAX_INPUT];
-        let mut len = 0;
-        for (slot, byte) in buf.iter_mut().zip(text.bytes()) {
-            *slot = byte.to_ascii_uppercase();
-            len += 1;
+        let len = text.len().min(MAX_INPUT);
+        // One copy and one uppercasing pass over the used bytes, rather than a byte at
+        // a time through a zipped iterator.
+        if let (Some(word), Some(text)) = (buf.get_mut(..len), text.as_bytes().get(..len)) {
+            word.copy_from_slice(text);
+            word.make_ascii_uppercase();
         }
         Self { buf, len }
     }
@@ -213,11 +228,16 @@ impl Word {
     }
 
     /// Philips' test for a Slavic or Germanic spelling: a `W`, a `K`, `CZ` or `WITZ`
-    /// anywhere (`WITZ` has a `W`), in one pass over the word instead of a search each.
+    /// anywhere (`WITZ` has a `W`), in one pass over the word instead of a search each
+    /// (or one for the letters and one for the pair).
     fn slavo_germanic(&self) -> bool {
         let word = self.buf.get(..self.len).unwrap_or_default();
-        word.iter().any(|&b| b == b'W' || b == b'K')
-            || word.windows(2).any(|pair| matches!(pair, [b'C', b'Z']))
+        let mut previous = 0;
+        word.iter().any(|&b| {
+            let found = b == b'W' || b == b'K' || (previous == b'C' && b == b'Z');
+            previous = b;
+            found
+        })
     }
 }
 
@@ -783,11 +803,44 @@ mod tests {
         /// is not ASCII.
         #[test]
         fn the_first_word_is_the_first_word_split_whitespace_finds(
-            text in "[ \t\n\x0b\x0c\r\x1c-\x1fab]{0,12}|\\PC{0,12}|[a\u{a0}\u{2003} ]{0,6}",
+            text in "[ \t\n\x0b\x0c\r\x1c-\x1fab]{0,12}|\\PC{0,12}|[a\u{a0}\u{2003} ]{0,6}\
+                     |[ab \t]{0,5}(\\PC|\u{a0}|\u{2003}|\u{e9})[ab \t\u{a0}]{0,5}",
         ) {
             proptest::prop_assert_eq!(
                 first_word(&text),
                 text.split_whitespace().next().unwrap_or_default()
+            );
+        }
+    }
+
+    /// The word as first read: a byte at a time, uppercasing ASCII letters, up to 64.
+    fn word_read_a_byte_at_a_time(text: &str) -> Word {
+        let mut buf = [0u8; MAX_INPUT];
+        let mut len = 0;
+        for (slot, byte) in buf.iter_mut().zip(text.bytes()) {
+            *slot = byte.to_ascii_uppercase();
+            len += 1;
+        }
+        Word { buf, len }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// The word is copied and uppercased in one pass as it was a byte at a time: the
+        /// same bytes (zeros past the word), the same length, cut at 64 bytes even inside
+        /// a character; so every code is the same.
+        #[test]
+        fn a_word_is_read_as_it_was_a_byte_at_a_time(
+            text in "[a-zA-Z \u{e9}\u{df}]{0,80}|\\PC{0,70}",
+        ) {
+            let fast = Word::new(&text);
+            let reference = word_read_a_byte_at_a_time(&text);
+            proptest::prop_assert_eq!(fast.len, reference.len);
+            proptest::prop_assert_eq!(fast.buf, reference.buf);
+            proptest::prop_assert_eq!(
+                phonetic_keys_of_word(first_word(&text)),
+                double_metaphone(&word_read_a_byte_at_a_time(first_word(&text)), Which::Both)
             );
         }
     }

@@ -1137,10 +1137,12 @@ impl<'a> NameSide<'a> {
         if let Some(sounds) = self.sounds.get() {
             return sounds;
         }
-        let word_sounds = compare::phonetic_keys_word(self.key);
+        // The first word as found once for this side, not searched for again.
+        let word = self.first_word();
+        let word_sounds = compare::phonetic_keys_of_word(word);
         // A one-word name sounds as its word does: Double Metaphone is worked out once
         // for both (the primary code does not depend on asking for the alternate too).
-        let sound = if self.first_word() == self.key {
+        let sound = if word == self.key {
             word_sounds.0
         } else {
             compare::phonetic_key(self.key)
@@ -3438,16 +3440,23 @@ fn name_keys_of(
         // Each word of a double-barrelled name, so "Smith-Jones" finds "Smith"; both
         // Double Metaphone codes, so "Schmidt" finds "Smith". A name of one word (its
         // first word is all of it, as for most) is that word, found without a search.
-        let one_word =
-            (family_side.up_to_space().len() == family_side.key.len()).then_some(family_side.key);
-        let words = one_word.into_iter().chain(
-            one_word
-                .is_none()
-                .then(|| family_side.key.split(' '))
-                .into_iter()
-                .flatten(),
-        );
-        for word in words.filter(|w| w.len() > 1).take(2) {
+        // The (at most two) words go into an array: a chained iterator over either cost
+        // more than the keys of a short name.
+        let mut words = [""; 2];
+        let mut count = 0;
+        if family_side.up_to_space().len() == family_side.key.len() {
+            if family_side.key.len() > 1 {
+                words = [family_side.key, ""];
+                count = 1;
+            }
+        } else {
+            let long_enough = family_side.key.split(' ').filter(|w| w.len() > 1);
+            for (slot, word) in words.iter_mut().zip(long_enough) {
+                *slot = word;
+                count += 1;
+            }
+        }
+        for &word in words.get(..count).unwrap_or_default() {
             let (primary, alternate) = family_side.sounds_of_word(word);
             let sounds = [Some(primary), (alternate != primary).then_some(alternate)];
             for sound in sounds.into_iter().flatten().filter(|k| !k.is_empty()) {
@@ -3716,6 +3725,35 @@ mod tests {
             }
         }
         assert!(compared > 4000);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1000))]
+
+        /// Any names, not only the listed ones, file and are looked up under the keys they
+        /// were first filed under: one word or several, short words, runs of spaces,
+        /// other whitespace and letters that are not ASCII.
+        #[test]
+        fn names_file_under_the_keys_they_were_first_filed_under_whatever_they_are(
+            given in proptest::option::of("[a-z ]{0,12}|[a-z\t\u{e9}\u{a0} ]{0,10}"),
+            family in proptest::option::of("[a-z ]{0,16}|[a-z\t\u{e9}\u{a0} ]{0,10}"),
+            postcode in proptest::option::of("[0-9a-z ]{1,8}"),
+            born in proptest::bool::ANY,
+        ) {
+            let birth = chrono::NaiveDate::from_ymd_opt(1971, 4, 2).filter(|_| born);
+            let signals = signals(given.as_deref(), family.as_deref(), postcode.as_deref(), birth);
+            let (g, f) = (signals.given_key(), signals.family_key());
+            let mut expected = BlockingKeys::default();
+            name_keys_as_first_written(g, f, &signals, &mut expected);
+            let mut keys = BlockingKeys::default();
+            name_keys(g, f, &signals, &mut keys);
+            proptest::prop_assert_eq!(keys.as_slice(), expected.as_slice());
+            name_keys_as_first_written(f, g, &signals, &mut expected);
+            email_local_keys(&signals, &mut expected);
+            let mut queried = BlockingKeys::default();
+            query_keys(&SignalSide::new(&signals, None), &mut queried);
+            proptest::prop_assert_eq!(queried.as_slice(), expected.as_slice());
+        }
     }
 
     #[test]
