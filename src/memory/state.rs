@@ -37,8 +37,9 @@ pub(crate) struct State {
     pub(crate) events: TextTable<SeenEvent>,
     pub(crate) scans: TextTable<()>,
     /// One copy of each distinct seat: seat labels repeat at every performance, so
-    /// tickets share them (derived: rebuilt from the tickets when a snapshot loads).
-    pub(crate) seats: std::collections::HashSet<Seat, ahash::RandomState>,
+    /// tickets name them by number (derived: rebuilt from the tickets when a snapshot
+    /// loads).
+    pub(crate) seats: Seats,
     /// One copy of each product code bought (derived: rebuilt from the histories when a
     /// snapshot loads).
     pub(crate) skus: crate::model::event::SharedSkus,
@@ -118,31 +119,21 @@ impl State {
         }
     }
 
-    /// The shared copy of a seat (filed on first sight), so a million tickets do not
-    /// each carry their own.
-    pub(crate) fn share_seat(&mut self, seat: &Seat) -> Seat {
-        if let Some(shared) = self.seats.get(seat) {
-            return shared.clone();
-        }
-        self.seats.insert(seat.clone());
-        seat.clone()
+    /// The number of a seat in the shared seats (filed on first sight), so a million
+    /// tickets do not each carry their own copy, nor a pointer to it.
+    pub(crate) fn share_seat(&mut self, seat: Option<&Seat>) -> SeatNumber {
+        self.seats.file(seat)
     }
 
-    /// Makes every ticket's seat the shared copy (after loading a snapshot, which reads
-    /// one copy per ticket).
-    pub(crate) fn share_all_seats(&mut self) {
-        let mut seats = std::mem::take(&mut self.seats);
-        for ticket in self.tickets.values_mut() {
-            if let Some(seat) = &mut ticket.seat {
-                match seats.get(&*seat) {
-                    Some(shared) => *seat = shared.clone(),
-                    None => {
-                        seats.insert(seat.clone());
-                    }
-                }
-            }
-        }
-        self.seats = seats;
+    /// Files the tickets of a loaded snapshot, each naming its seat by number in the
+    /// shared seats (which an image saves with every ticket).
+    pub(crate) fn file_loaded_tickets(&mut self, loaded: TextTable<LoadedTicket>) {
+        let seats = &mut self.seats;
+        self.tickets = loaded.map_values(|ticket| {
+            let mut record = ticket.record;
+            record.seat = seats.file(ticket.seat.as_ref());
+            record
+        });
     }
 
     /// Purchase items naming the shared copies of their product codes.
@@ -209,7 +200,7 @@ impl State {
                 InteractionKind::Ticketed {
                     ticket: TicketId::new(id),
                     performance: self.performance_id(record.performance),
-                    seat: record.seat.clone(),
+                    seat: self.seats.of(record).cloned(),
                     order: OrderId::new(self.orders.key(record.order)?),
                 }
             }
@@ -610,20 +601,97 @@ impl<H> PatronRecord<H> {
     }
 }
 
-/// A ticket as memory keeps it (32 bytes: the price's amount and currency sit apart, the
-/// currency beside the flags, so that an optional price costs 9 bytes rather than 16, and
-/// the holder takes four bytes). Its buyer is its order's ([`State::ticket_buyer`]): the
-/// write path files every ticket with its order's buyer, so a copy per ticket would
-/// repeat it. Saved as the fields it reads as, the buyer included ([`SavedTickets`]).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(from = "SavedTicket")]
+/// A seat's number in the shared [`Seats`], or [`NO_SEAT`].
+pub(crate) type SeatNumber = u32;
+
+/// The seat number of a ticket with no seat. Seats are numbered from 0 and there are
+/// never more distinct seats than tickets, whose handles stop below `u32::MAX`.
+pub(crate) const NO_SEAT: SeatNumber = u32::MAX;
+
+/// One copy of each distinct seat, numbered in the order first filed: a ticket names
+/// its seat by number (four bytes, where a pointer to a shared copy took eight).
+#[derive(Debug, Default)]
+pub(crate) struct Seats {
+    seats: Vec<Seat>,
+    index: hashbrown::HashTable<SeatNumber>,
+    hasher: ahash::RandomState,
+}
+
+impl Seats {
+    /// The number of a seat, filed now if new; [`NO_SEAT`] for none.
+    pub(crate) fn file(&mut self, seat: Option<&Seat>) -> SeatNumber {
+        let Some(seat) = seat else {
+            return NO_SEAT;
+        };
+        let hash = self.hasher.hash_one(seat);
+        let (seats, hasher) = (&self.seats, &self.hasher);
+        let entry = self.index.entry(
+            hash,
+            |&n| seats.get(n as usize) == Some(seat),
+            |&n| seats.get(n as usize).map_or(0, |s| hasher.hash_one(s)),
+        );
+        match entry {
+            hashbrown::hash_table::Entry::Occupied(held) => *held.get(),
+            hashbrown::hash_table::Entry::Vacant(slot) => {
+                // Never more seats than tickets (see `NO_SEAT`): the number fits.
+                let number = SeatNumber::try_from(self.seats.len()).unwrap_or(NO_SEAT);
+                if number != NO_SEAT {
+                    slot.insert(number);
+                    self.seats.push(seat.clone());
+                }
+                number
+            }
+        }
+    }
+
+    /// The seat a number names (`None` for [`NO_SEAT`]).
+    pub(crate) fn get(&self, number: SeatNumber) -> Option<&Seat> {
+        self.seats.get(number as usize)
+    }
+
+    /// The seat of a ticket.
+    pub(crate) fn of(&self, ticket: &TicketRecord) -> Option<&Seat> {
+        self.get(ticket.seat)
+    }
+
+    /// Every seat, in the order filed.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Seat> {
+        self.seats.iter()
+    }
+
+    /// How many seats it holds.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.seats.len()
+    }
+
+    /// Counts the list and its index (the seats' own parts are the caller's to count).
+    pub(crate) fn tally(&self, tally: &mut crate::memory::footprint::Tally) {
+        tally.vec(&self.seats);
+        tally.table(
+            self.index.len(),
+            self.index.capacity(),
+            size_of::<SeatNumber>(),
+        );
+    }
+}
+
+/// A ticket as memory keeps it (28 bytes, four-byte aligned: the seat is a number in the
+/// shared [`Seats`], and the price's amount is kept in two halves, apart from its
+/// currency, which sits beside the flags, so that an optional price costs 10 bytes
+/// rather than 16, and the holder takes four bytes). Its buyer is its order's
+/// ([`State::ticket_buyer`]): the write path files every ticket with its order's buyer,
+/// so a copy per ticket would repeat it. Saved as the fields it reads as, the seat and
+/// the buyer included ([`SavedTickets`]).
+#[derive(Debug, Clone)]
 pub(crate) struct TicketRecord {
     /// Handle in the orders table.
     pub(crate) order: Handle,
     pub(crate) performance: PerformanceIdx,
-    pub(crate) seat: Option<Seat>,
-    /// The price in minor units (0 with no price).
-    price_minor: i64,
+    /// Its seat's number in [`State::seats`].
+    seat: SeatNumber,
+    /// The price in minor units (0 with no price), high half first.
+    price_minor: [u32; 2],
     holder: CompactPatronId,
     /// The price's currency ([`Currency::packed`](crate::Currency)); `None` with no price.
     price_currency: Option<std::num::NonZeroU16>,
@@ -636,15 +704,18 @@ impl TicketRecord {
     pub(crate) fn new(
         order: Handle,
         performance: PerformanceIdx,
-        seat: Option<Seat>,
+        seat: SeatNumber,
         price: Option<Money>,
         holder: CompactPatronId,
     ) -> Self {
+        let minor = price.map_or(0, |p| p.minor());
+        // The halves of an i64's bits, high first.
+        let price_minor = [((minor as u64) >> 32) as u32, minor as u64 as u32];
         Self {
             order,
             performance,
             seat,
-            price_minor: price.map_or(0, |p| p.minor()),
+            price_minor,
             holder,
             price_currency: price.map(|p| p.currency().packed()),
             refunded: false,
@@ -659,13 +730,15 @@ impl TicketRecord {
 
     /// What was paid for it.
     pub(crate) fn price(&self) -> Option<Money> {
+        let [high, low] = self.price_minor;
+        let minor = ((u64::from(high) << 32) | u64::from(low)) as i64;
         self.price_currency
-            .map(|currency| Money::new(self.price_minor, crate::Currency::unpacked(currency)))
+            .map(|currency| Money::new(minor, crate::Currency::unpacked(currency)))
     }
 }
 
-/// A ticket as snapshots save it: with its buyer, as it always was. Read back, the buyer
-/// is left out: it is the order's, which the image saves with the order.
+/// A ticket as snapshots save it: with its seat and buyer, as it always was. Read back,
+/// the buyer is left out: it is the order's, which the image saves with the order.
 #[derive(Serialize, Deserialize)]
 #[serde(rename = "TicketRecord")]
 pub(crate) struct SavedTicket<Seats = Option<Seat>> {
@@ -680,12 +753,17 @@ pub(crate) struct SavedTicket<Seats = Option<Seat>> {
 }
 
 impl TicketRecord {
-    /// The ticket as snapshots save it, bought by `buyer` (its order's).
-    pub(crate) fn saved(&self, buyer: CompactPatronId) -> SavedTicket<&Option<Seat>> {
+    /// The ticket as snapshots save it, bought by `buyer` (its order's), its seat found
+    /// in `seats`.
+    pub(crate) fn saved<'s>(
+        &self,
+        buyer: CompactPatronId,
+        seats: &'s Seats,
+    ) -> SavedTicket<Option<&'s Seat>> {
         SavedTicket {
             order: self.order,
             performance: self.performance,
-            seat: &self.seat,
+            seat: seats.of(self),
             price: self.price(),
             buyer,
             holder: self.holder,
@@ -695,17 +773,19 @@ impl TicketRecord {
     }
 }
 
-/// The tickets table as snapshots save it: each ticket with its order's buyer.
+/// The tickets table as snapshots save it: each ticket with its seat and its order's
+/// buyer.
 #[derive(Clone, Copy)]
 pub(crate) struct SavedTickets<'a> {
     pub(crate) tickets: &'a TextTable<TicketRecord>,
     pub(crate) orders: &'a TextTable<OrderRecord>,
+    pub(crate) seats: &'a Seats,
 }
 
 impl Serialize for SavedTickets<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         self.tickets.serialize_as(serializer, |ticket| {
-            ticket.saved(buyer_of(self.orders, ticket))
+            ticket.saved(buyer_of(self.orders, ticket), self.seats)
         })
     }
 }
@@ -719,18 +799,43 @@ fn buyer_of(orders: &TextTable<OrderRecord>, ticket: &TicketRecord) -> CompactPa
         .map_or(ticket.holder, |order| order.buyer)
 }
 
-impl From<SavedTicket> for TicketRecord {
+/// A ticket as a snapshot loads it: the record, and the seat it saved, which
+/// [`State::file_loaded_tickets`] files in the shared seats.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(from = "SavedTicket")]
+pub(crate) struct LoadedTicket {
+    pub(crate) record: TicketRecord,
+    pub(crate) seat: Option<Seat>,
+}
+
+impl LoadedTicket {
+    /// A ticket read from an older image, its seat still to be filed.
+    pub(crate) fn new(
+        order: Handle,
+        performance: PerformanceIdx,
+        seat: Option<Seat>,
+        price: Option<Money>,
+        holder: CompactPatronId,
+    ) -> Self {
+        Self {
+            record: TicketRecord::new(order, performance, NO_SEAT, price, holder),
+            seat,
+        }
+    }
+}
+
+impl From<SavedTicket> for LoadedTicket {
     fn from(saved: SavedTicket) -> Self {
-        let mut record = Self::new(
+        let mut loaded = Self::new(
             saved.order,
             saved.performance,
             saved.seat,
             saved.price,
             saved.holder,
         );
-        record.refunded = saved.refunded;
-        record.scanned_in = saved.scanned_in;
-        record
+        loaded.record.refunded = saved.refunded;
+        loaded.record.scanned_in = saved.scanned_in;
+        loaded
     }
 }
 
@@ -804,7 +909,7 @@ impl From<SeenEvent> for SavedSeenEvent {
 // million patrons.
 #[cfg(target_pointer_width = "64")]
 const _: () = {
-    assert!(std::mem::size_of::<TicketRecord>() == 32);
+    assert!(std::mem::size_of::<TicketRecord>() == 28);
     assert!(std::mem::size_of::<OrderRecord>() == 12);
     assert!(std::mem::size_of::<SeenEvent>() == 12);
     assert!(std::mem::size_of::<HeldTicket>() == 8);
@@ -848,6 +953,8 @@ mod tests {
             );
         }
         let seat = Seat::new("F12").in_section("Stalls");
+        let mut seats = Seats::default();
+        let number = seats.file(Some(&seat));
         let price = Money::new(-2_500, crate::Currency::parse("zar").expect("a code"));
         let mut tickets = TextTable::default();
         let mut old = Vec::new();
@@ -857,8 +964,7 @@ mod tests {
             ("t-3", 1, Some(price), 9, false, true),
             ("t-4", 1, None, 10, true, true),
         ] {
-            let mut record =
-                TicketRecord::new(order, order + 3, Some(seat.clone()), price, patron(holder));
+            let mut record = TicketRecord::new(order, order + 3, number, price, patron(holder));
             record.refunded = refunded;
             record.scanned_in = scanned_in;
             tickets.insert(id, record);
@@ -879,20 +985,22 @@ mod tests {
         let saved = postcard::to_allocvec(&SavedTickets {
             tickets: &tickets,
             orders: &orders,
+            seats: &seats,
         })
         .expect("saved");
         let before = postcard::to_allocvec(&OldTable(&old)).expect("saved");
         assert_eq!(saved, before);
-        let read: TextTable<TicketRecord> = postcard::from_bytes(&saved).expect("read back");
+        let read: TextTable<LoadedTicket> = postcard::from_bytes(&saved).expect("read back");
         assert_eq!(read.len(), tickets.len());
-        for ((id, read), (expected_id, expected)) in read.iter().zip(tickets.iter()) {
+        for ((id, loaded), (expected_id, expected)) in read.iter().zip(tickets.iter()) {
             assert_eq!(id, expected_id);
+            let read = &loaded.record;
             assert_eq!(
-                (read.order, read.performance, &read.seat, read.price()),
+                (read.order, read.performance, &loaded.seat, read.price()),
                 (
                     expected.order,
                     expected.performance,
-                    &expected.seat,
+                    &Some(seat.clone()),
                     expected.price()
                 )
             );
@@ -901,11 +1009,13 @@ mod tests {
                 (expected.holder(), expected.refunded, expected.scanned_in)
             );
         }
-        let state = State {
+        let mut state = State {
             orders,
             ..State::default()
         };
-        let buyers: Vec<u64> = read
+        state.file_loaded_tickets(read);
+        let buyers: Vec<u64> = state
+            .tickets
             .values()
             .map(|t| state.ticket_buyer(t).as_u64())
             .collect();
@@ -918,6 +1028,87 @@ mod tests {
                 s.collect_map(self.0.iter().map(|(id, t)| (id, t)))
             }
         }
+    }
+
+    /// Tickets name their seat by number: equal seats (equal label and section) share
+    /// one, seats that differ in either do not, and every number gives its seat back.
+    #[test]
+    fn tickets_share_one_number_per_distinct_seat_and_get_it_back() {
+        let mut seats = Seats::default();
+        let given = [
+            Seat::new("F12").in_section("Stalls"),
+            Seat::new("F12"),
+            Seat::new("F12").in_section("Circle"),
+            Seat::new("F13").in_section("Stalls"),
+            Seat::new("\u{e9}\u{0}"),
+            Seat::new(""),
+        ];
+        let numbers: Vec<SeatNumber> = given.iter().map(|s| seats.file(Some(s))).collect();
+        assert_eq!(numbers, [0, 1, 2, 3, 4, 5]);
+        // Equal copies, made apart, find the same number.
+        for (seat, &number) in given.iter().zip(&numbers) {
+            let copy = Seat::new(seat.label());
+            let copy = match seat.section() {
+                Some(section) => copy.in_section(section),
+                None => copy,
+            };
+            assert_eq!(seats.file(Some(&copy)), number);
+            assert_eq!(seats.get(number), Some(seat));
+        }
+        assert_eq!(seats.len(), given.len());
+        assert_eq!(seats.file(None), NO_SEAT);
+        assert_eq!(seats.get(NO_SEAT), None);
+        // Loaded tickets, each with its own copy, end up naming the shared numbers.
+        let holder = CompactPatronId::of_held(PatronId::from_u64(1));
+        let mut loaded = TextTable::default();
+        for (n, seat) in given.iter().chain(&given).enumerate() {
+            let copy = Seat::new(seat.label());
+            let copy = match seat.section() {
+                Some(section) => copy.in_section(section),
+                None => copy,
+            };
+            let ticket = LoadedTicket::new(0, 0, Some(copy), None, holder);
+            loaded.insert(&format!("t-{n}"), ticket);
+        }
+        loaded.insert("t-none", LoadedTicket::new(0, 0, None, None, holder));
+        let mut state = State::default();
+        state.file_loaded_tickets(loaded);
+        assert_eq!(state.seats.len(), given.len());
+        let read: Vec<Option<&Seat>> = state.tickets.values().map(|t| state.seats.of(t)).collect();
+        let expected: Vec<Option<&Seat>> =
+            given.iter().chain(&given).map(Some).chain([None]).collect();
+        assert_eq!(read, expected);
+        assert_eq!(state.tickets.key(12), Some("t-none"));
+    }
+
+    /// Prices keep every minor amount an `i64` holds, in any currency, and no price
+    /// stays none.
+    #[test]
+    fn ticket_prices_keep_every_amount_exactly() {
+        let holder = CompactPatronId::of_held(PatronId::from_u64(1));
+        let currencies = ["GBP", "EUR", "JPY", "AAA", "ZZZ"];
+        let amounts = [
+            0,
+            1,
+            -1,
+            2_500,
+            i64::from(u32::MAX),
+            i64::from(u32::MAX) + 1,
+            i64::from(i32::MIN),
+            1 << 47,
+            i64::MAX,
+            i64::MIN,
+            i64::MIN + 1,
+        ];
+        for code in currencies {
+            let currency = crate::Currency::parse(code).expect("a code");
+            for minor in amounts {
+                let price = Money::new(minor, currency);
+                let ticket = TicketRecord::new(0, 0, NO_SEAT, Some(price), holder);
+                assert_eq!(ticket.price(), Some(price), "{minor} {code}");
+            }
+        }
+        assert_eq!(TicketRecord::new(0, 0, NO_SEAT, None, holder).price(), None);
     }
 
     /// The four-byte survivor saves as the optional patron id it replaced and reads
@@ -984,7 +1175,7 @@ mod tests {
         // Once the tickets are there, a ticket naming an order past the end of the
         // orders table is broken.
         let holder = CompactPatronId::of_held(PatronId::from_u64(1));
-        let ticket = |order| TicketRecord::new(order, 0, None, None, holder);
+        let ticket = |order| TicketRecord::new(order, 0, NO_SEAT, None, holder);
         state.tickets.insert("t-1", ticket(0));
         state.tickets.insert("t-2", ticket(1));
         let broken = state.broken_reference().expect("an order past the end");

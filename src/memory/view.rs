@@ -409,7 +409,7 @@ impl<'a> TicketView<'a> {
     }
     /// Its seat.
     pub fn seat(&self) -> Option<&'a Seat> {
-        self.record.seat.as_ref()
+        self.state.seats.of(self.record)
     }
     /// What was paid.
     pub fn price(&self) -> Option<Money> {

@@ -604,7 +604,7 @@ impl Memory {
             if let Some(price) = ticket.price {
                 add_money(&mut amount, price);
             }
-            let seat = ticket.seat.as_ref().map(|seat| self.state.share_seat(seat));
+            let seat = self.state.share_seat(ticket.seat.as_ref());
             let Some(ticket_handle) = self.state.tickets.insert_absent(
                 ticket.id.as_str(),
                 TicketRecord::new(
@@ -722,7 +722,7 @@ impl Memory {
         );
         let (order, seat) = (
             self.state.orders.key(ticket.order).map(OrderId::from),
-            ticket.seat.clone(),
+            self.state.seats.of(ticket).cloned(),
         );
         let replayed_scan = scan
             .scan_id

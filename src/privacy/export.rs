@@ -171,7 +171,7 @@ impl Memory {
                         .catalog
                         .performance_entry(t.performance)
                         .map(|e| e.performance.id().clone()),
-                    seat: t.seat.clone(),
+                    seat: state.seats.of(t).cloned(),
                     price: t.price(),
                     buyer: state.live(state.ticket_buyer(t)),
                     holder: state.live(t.holder()),
