@@ -336,6 +336,8 @@ impl State {
 
         let mut tally = Tally::default();
         self.tickets.tally(&mut tally);
+        // The distinct prices tickets name by number: part of how tickets are kept.
+        self.prices.tally(&mut tally);
         account.line("tickets table", tally);
         let mut tally = Tally::default();
         self.seats.tally(&mut tally);

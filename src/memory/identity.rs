@@ -397,6 +397,7 @@ impl State {
             catalog: &self.catalog,
             tickets: &self.tickets,
             orders: &self.orders,
+            prices: &self.prices,
         };
         let Some(record) = slot(survivor).and_then(|i| self.patrons.get_mut(i)) else {
             return;
@@ -711,6 +712,7 @@ impl Memory {
             catalog: &state.catalog,
             tickets: &state.tickets,
             orders: &state.orders,
+            prices: &state.prices,
         };
         for &id in &chain {
             let Some(record) = slot(id).and_then(|i| state.patrons.get_mut(i)) else {

@@ -654,7 +654,7 @@ impl Memory {
             tickets: SavedTickets {
                 tickets: &state.tickets,
                 orders: &state.orders,
-                seats: &state.seats,
+                shared: state.shared_values(),
             },
             scans: &state.scans,
         };
@@ -878,7 +878,10 @@ mod tests {
         let mut tickets = IdTable::default();
         for (id, record) in state.tickets.iter() {
             let buyer = CompactPatronId::of_held(state.ticket_buyer(record));
-            tickets.insert(TicketId::new(id), record.saved(buyer, &state.seats));
+            tickets.insert(
+                TicketId::new(id),
+                record.saved(buyer, state.shared_values()),
+            );
         }
         let mut orders: IdTable<OrderId, OrderRecord> = IdTable::default();
         for (id, record) in state.orders.iter() {
@@ -1323,7 +1326,7 @@ mod tests {
             tickets: SavedTickets {
                 tickets,
                 orders,
-                seats: &state.seats,
+                shared: state.shared_values(),
             },
             scans: &state.scans,
         };

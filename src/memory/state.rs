@@ -40,6 +40,9 @@ pub(crate) struct State {
     /// tickets name them by number (derived: rebuilt from the tickets when a snapshot
     /// loads).
     pub(crate) seats: Seats,
+    /// One copy of each distinct ticket price, which tickets name by number likewise
+    /// (derived the same way).
+    pub(crate) prices: Prices,
     /// One copy of each product code bought (derived: rebuilt from the histories when a
     /// snapshot loads).
     pub(crate) skus: crate::model::event::SharedSkus,
@@ -119,19 +122,24 @@ impl State {
         }
     }
 
-    /// The number of a seat in the shared seats (filed on first sight), so a million
-    /// tickets do not each carry their own copy, nor a pointer to it.
-    pub(crate) fn share_seat(&mut self, seat: Option<&Seat>) -> SeatNumber {
-        self.seats.file(seat)
+    /// The numbers of a seat and a price in the shared tables (each filed on first
+    /// sight), so a million tickets do not each carry their own copy, nor a pointer.
+    pub(crate) fn share_seat_and_price(
+        &mut self,
+        seat: Option<&Seat>,
+        price: Option<&Money>,
+    ) -> (SharedNumber, SharedNumber) {
+        (self.seats.file(seat), self.prices.file(price))
     }
 
-    /// Files the tickets of a loaded snapshot, each naming its seat by number in the
-    /// shared seats (which an image saves with every ticket).
+    /// Files the tickets of a loaded snapshot, each naming its seat and price by number
+    /// in the shared tables (an image saves them with every ticket).
     pub(crate) fn file_loaded_tickets(&mut self, loaded: TextTable<LoadedTicket>) {
-        let seats = &mut self.seats;
+        let (seats, prices) = (&mut self.seats, &mut self.prices);
         self.tickets = loaded.map_values(|ticket| {
             let mut record = ticket.record;
             record.seat = seats.file(ticket.seat.as_ref());
+            record.price = prices.file(ticket.price.as_ref());
             record
         });
     }
@@ -185,7 +193,8 @@ impl State {
                 let record = self.orders.value(order)?;
                 let mut amount: SmallVec<[Money; 1]> = SmallVec::new();
                 for ticket in record.ticket_handles() {
-                    if let Some(price) = self.tickets.value(ticket).and_then(TicketRecord::price) {
+                    let ticket = self.tickets.value(ticket);
+                    if let Some(price) = ticket.and_then(|t| self.prices.of(t)) {
                         add_money(&mut amount, price);
                     }
                 }
@@ -601,123 +610,152 @@ impl<H> PatronRecord<H> {
     }
 }
 
-/// A seat's number in the shared [`Seats`], or [`NO_SEAT`].
-pub(crate) type SeatNumber = u32;
+/// A value's number in a [`Shared`] table, or [`NONE_SHARED`].
+pub(crate) type SharedNumber = u32;
 
-/// The seat number of a ticket with no seat. Seats are numbered from 0 and there are
-/// never more distinct seats than tickets, whose handles stop below `u32::MAX`.
-pub(crate) const NO_SEAT: SeatNumber = u32::MAX;
+/// The number of no value (a ticket with no seat, or no price). Values are numbered
+/// from 0 and a table never holds more of them than there are tickets, whose handles
+/// stop below `u32::MAX`.
+pub(crate) const NONE_SHARED: SharedNumber = u32::MAX;
 
-/// One copy of each distinct seat, numbered in the order first filed: a ticket names
-/// its seat by number (four bytes, where a pointer to a shared copy took eight).
-#[derive(Debug, Default)]
-pub(crate) struct Seats {
-    seats: Vec<Seat>,
-    index: hashbrown::HashTable<SeatNumber>,
+/// One copy of each distinct value, numbered in the order first filed: a ticket names
+/// its seat and its price by number (four bytes each, where a pointer to a shared seat
+/// took eight and a price twelve).
+#[derive(Debug)]
+pub(crate) struct Shared<T> {
+    values: Vec<T>,
+    index: hashbrown::HashTable<SharedNumber>,
     hasher: ahash::RandomState,
+    /// The number filed last: the tickets of one order mostly share a price.
+    last: SharedNumber,
 }
 
-impl Seats {
-    /// The number of a seat, filed now if new; [`NO_SEAT`] for none.
-    pub(crate) fn file(&mut self, seat: Option<&Seat>) -> SeatNumber {
-        let Some(seat) = seat else {
-            return NO_SEAT;
+impl<T> Default for Shared<T> {
+    fn default() -> Self {
+        Self {
+            values: Vec::new(),
+            index: hashbrown::HashTable::new(),
+            hasher: ahash::RandomState::new(),
+            last: NONE_SHARED,
+        }
+    }
+}
+
+/// The seats tickets name, each once.
+pub(crate) type Seats = Shared<Seat>;
+/// The prices tickets were sold at, each once.
+pub(crate) type Prices = Shared<Money>;
+
+impl<T: std::hash::Hash + Eq + Clone> Shared<T> {
+    /// The number of a value, filed now if new; [`NONE_SHARED`] for none.
+    pub(crate) fn file(&mut self, value: Option<&T>) -> SharedNumber {
+        let Some(value) = value else {
+            return NONE_SHARED;
         };
-        let hash = self.hasher.hash_one(seat);
-        let (seats, hasher) = (&self.seats, &self.hasher);
+        if self.values.get(self.last as usize) == Some(value) {
+            return self.last;
+        }
+        let hash = self.hasher.hash_one(value);
+        let (values, hasher) = (&self.values, &self.hasher);
         let entry = self.index.entry(
             hash,
-            |&n| seats.get(n as usize) == Some(seat),
-            |&n| seats.get(n as usize).map_or(0, |s| hasher.hash_one(s)),
+            |&n| values.get(n as usize) == Some(value),
+            |&n| values.get(n as usize).map_or(0, |v| hasher.hash_one(v)),
         );
-        match entry {
+        let number = match entry {
             hashbrown::hash_table::Entry::Occupied(held) => *held.get(),
             hashbrown::hash_table::Entry::Vacant(slot) => {
-                // Never more seats than tickets (see `NO_SEAT`): the number fits.
-                let number = SeatNumber::try_from(self.seats.len()).unwrap_or(NO_SEAT);
-                if number != NO_SEAT {
+                // Never more values than tickets (see `NONE_SHARED`): the number fits.
+                let number = SharedNumber::try_from(self.values.len()).unwrap_or(NONE_SHARED);
+                if number != NONE_SHARED {
                     slot.insert(number);
-                    self.seats.push(seat.clone());
+                    self.values.push(value.clone());
                 }
                 number
             }
-        }
+        };
+        self.last = number;
+        number
+    }
+}
+
+impl<T> Shared<T> {
+    /// The value a number names (`None` for [`NONE_SHARED`]).
+    pub(crate) fn get(&self, number: SharedNumber) -> Option<&T> {
+        self.values.get(number as usize)
     }
 
-    /// The seat a number names (`None` for [`NO_SEAT`]).
-    pub(crate) fn get(&self, number: SeatNumber) -> Option<&Seat> {
-        self.seats.get(number as usize)
+    /// Every value, in the order filed.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &T> {
+        self.values.iter()
     }
 
+    /// How many values it holds.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Counts the list and its index (what the values own is the caller's to count).
+    pub(crate) fn tally(&self, tally: &mut crate::memory::footprint::Tally) {
+        tally.vec(&self.values);
+        tally.table(
+            self.index.len(),
+            self.index.capacity(),
+            size_of::<SharedNumber>(),
+        );
+    }
+}
+
+impl Seats {
     /// The seat of a ticket.
     pub(crate) fn of(&self, ticket: &TicketRecord) -> Option<&Seat> {
         self.get(ticket.seat)
     }
+}
 
-    /// Every seat, in the order filed.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = &Seat> {
-        self.seats.iter()
-    }
-
-    /// How many seats it holds.
-    #[cfg(test)]
-    pub(crate) fn len(&self) -> usize {
-        self.seats.len()
-    }
-
-    /// Counts the list and its index (the seats' own parts are the caller's to count).
-    pub(crate) fn tally(&self, tally: &mut crate::memory::footprint::Tally) {
-        tally.vec(&self.seats);
-        tally.table(
-            self.index.len(),
-            self.index.capacity(),
-            size_of::<SeatNumber>(),
-        );
+impl Prices {
+    /// What was paid for a ticket.
+    pub(crate) fn of(&self, ticket: &TicketRecord) -> Option<Money> {
+        self.get(ticket.price).copied()
     }
 }
 
-/// A ticket as memory keeps it (28 bytes, four-byte aligned: the seat is a number in the
-/// shared [`Seats`], and the price's amount is kept in two halves, apart from its
-/// currency, which sits beside the flags, so that an optional price costs 10 bytes
-/// rather than 16, and the holder takes four bytes). Its buyer is its order's
-/// ([`State::ticket_buyer`]): the write path files every ticket with its order's buyer,
-/// so a copy per ticket would repeat it. Saved as the fields it reads as, the seat and
-/// the buyer included ([`SavedTickets`]).
+/// A ticket as memory keeps it (24 bytes, four-byte aligned: its seat and its price are
+/// numbers in the shared [`Seats`] and [`Prices`], and the holder takes four bytes). Its
+/// buyer is its order's ([`State::ticket_buyer`]): the write path files every ticket
+/// with its order's buyer, so a copy per ticket would repeat it. Saved as the fields it
+/// reads as, the seat, price and buyer included ([`SavedTickets`]).
 #[derive(Debug, Clone)]
 pub(crate) struct TicketRecord {
     /// Handle in the orders table.
     pub(crate) order: Handle,
     pub(crate) performance: PerformanceIdx,
     /// Its seat's number in [`State::seats`].
-    seat: SeatNumber,
-    /// The price in minor units (0 with no price), high half first.
-    price_minor: [u32; 2],
+    seat: SharedNumber,
+    /// Its price's number in [`State::prices`].
+    price: SharedNumber,
     holder: CompactPatronId,
-    /// The price's currency ([`Currency::packed`](crate::Currency)); `None` with no price.
-    price_currency: Option<std::num::NonZeroU16>,
     pub(crate) refunded: bool,
     pub(crate) scanned_in: bool,
 }
 
 impl TicketRecord {
-    /// A ticket just issued: not refunded, not scanned in.
+    /// A ticket just issued (its seat and price numbered in the shared tables): not
+    /// refunded, not scanned in.
     pub(crate) fn new(
         order: Handle,
         performance: PerformanceIdx,
-        seat: SeatNumber,
-        price: Option<Money>,
+        seat: SharedNumber,
+        price: SharedNumber,
         holder: CompactPatronId,
     ) -> Self {
-        let minor = price.map_or(0, |p| p.minor());
-        // The halves of an i64's bits, high first.
-        let price_minor = [((minor as u64) >> 32) as u32, minor as u64 as u32];
         Self {
             order,
             performance,
             seat,
-            price_minor,
+            price,
             holder,
-            price_currency: price.map(|p| p.currency().packed()),
             refunded: false,
             scanned_in: false,
         }
@@ -727,18 +765,10 @@ impl TicketRecord {
     pub(crate) fn holder(&self) -> PatronId {
         self.holder.get()
     }
-
-    /// What was paid for it.
-    pub(crate) fn price(&self) -> Option<Money> {
-        let [high, low] = self.price_minor;
-        let minor = ((u64::from(high) << 32) | u64::from(low)) as i64;
-        self.price_currency
-            .map(|currency| Money::new(minor, crate::Currency::unpacked(currency)))
-    }
 }
 
-/// A ticket as snapshots save it: with its seat and buyer, as it always was. Read back,
-/// the buyer is left out: it is the order's, which the image saves with the order.
+/// A ticket as snapshots save it: with its seat, price and buyer, as it always was. Read
+/// back, the buyer is left out: it is the order's, which the image saves with the order.
 #[derive(Serialize, Deserialize)]
 #[serde(rename = "TicketRecord")]
 pub(crate) struct SavedTicket<Seats = Option<Seat>> {
@@ -753,18 +783,18 @@ pub(crate) struct SavedTicket<Seats = Option<Seat>> {
 }
 
 impl TicketRecord {
-    /// The ticket as snapshots save it, bought by `buyer` (its order's), its seat found
-    /// in `seats`.
+    /// The ticket as snapshots save it, bought by `buyer` (its order's), its seat and
+    /// price found in the shared tables.
     pub(crate) fn saved<'s>(
         &self,
         buyer: CompactPatronId,
-        seats: &'s Seats,
+        shared: SharedValues<'s>,
     ) -> SavedTicket<Option<&'s Seat>> {
         SavedTicket {
             order: self.order,
             performance: self.performance,
-            seat: seats.of(self),
-            price: self.price(),
+            seat: shared.seats.of(self),
+            price: shared.prices.of(self),
             buyer,
             holder: self.holder,
             refunded: self.refunded,
@@ -773,19 +803,36 @@ impl TicketRecord {
     }
 }
 
-/// The tickets table as snapshots save it: each ticket with its seat and its order's
-/// buyer.
+/// The shared tables tickets name their seats and prices in.
+#[derive(Clone, Copy)]
+pub(crate) struct SharedValues<'a> {
+    pub(crate) seats: &'a Seats,
+    pub(crate) prices: &'a Prices,
+}
+
+impl State {
+    /// The shared seats and prices, to read tickets with.
+    pub(crate) fn shared_values(&self) -> SharedValues<'_> {
+        SharedValues {
+            seats: &self.seats,
+            prices: &self.prices,
+        }
+    }
+}
+
+/// The tickets table as snapshots save it: each ticket with its seat, price and its
+/// order's buyer.
 #[derive(Clone, Copy)]
 pub(crate) struct SavedTickets<'a> {
     pub(crate) tickets: &'a TextTable<TicketRecord>,
     pub(crate) orders: &'a TextTable<OrderRecord>,
-    pub(crate) seats: &'a Seats,
+    pub(crate) shared: SharedValues<'a>,
 }
 
 impl Serialize for SavedTickets<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         self.tickets.serialize_as(serializer, |ticket| {
-            ticket.saved(buyer_of(self.orders, ticket), self.seats)
+            ticket.saved(buyer_of(self.orders, ticket), self.shared)
         })
     }
 }
@@ -799,17 +846,18 @@ fn buyer_of(orders: &TextTable<OrderRecord>, ticket: &TicketRecord) -> CompactPa
         .map_or(ticket.holder, |order| order.buyer)
 }
 
-/// A ticket as a snapshot loads it: the record, and the seat it saved, which
-/// [`State::file_loaded_tickets`] files in the shared seats.
+/// A ticket as a snapshot loads it: the record, and the seat and price it saved, which
+/// [`State::file_loaded_tickets`] files in the shared tables.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(from = "SavedTicket")]
 pub(crate) struct LoadedTicket {
     pub(crate) record: TicketRecord,
     pub(crate) seat: Option<Seat>,
+    pub(crate) price: Option<Money>,
 }
 
 impl LoadedTicket {
-    /// A ticket read from an older image, its seat still to be filed.
+    /// A ticket as read, its seat and price still to be filed.
     pub(crate) fn new(
         order: Handle,
         performance: PerformanceIdx,
@@ -818,8 +866,9 @@ impl LoadedTicket {
         holder: CompactPatronId,
     ) -> Self {
         Self {
-            record: TicketRecord::new(order, performance, NO_SEAT, price, holder),
+            record: TicketRecord::new(order, performance, NONE_SHARED, NONE_SHARED, holder),
             seat,
+            price,
         }
     }
 }
@@ -909,7 +958,7 @@ impl From<SeenEvent> for SavedSeenEvent {
 // million patrons.
 #[cfg(target_pointer_width = "64")]
 const _: () = {
-    assert!(std::mem::size_of::<TicketRecord>() == 28);
+    assert!(std::mem::size_of::<TicketRecord>() == 24);
     assert!(std::mem::size_of::<OrderRecord>() == 12);
     assert!(std::mem::size_of::<SeenEvent>() == 12);
     assert!(std::mem::size_of::<HeldTicket>() == 8);
@@ -955,6 +1004,7 @@ mod tests {
         let seat = Seat::new("F12").in_section("Stalls");
         let mut seats = Seats::default();
         let number = seats.file(Some(&seat));
+        let mut prices = Prices::default();
         let price = Money::new(-2_500, crate::Currency::parse("zar").expect("a code"));
         let mut tickets = TextTable::default();
         let mut old = Vec::new();
@@ -964,7 +1014,9 @@ mod tests {
             ("t-3", 1, Some(price), 9, false, true),
             ("t-4", 1, None, 10, true, true),
         ] {
-            let mut record = TicketRecord::new(order, order + 3, number, price, patron(holder));
+            let price_number = prices.file(price.as_ref());
+            let mut record =
+                TicketRecord::new(order, order + 3, number, price_number, patron(holder));
             record.refunded = refunded;
             record.scanned_in = scanned_in;
             tickets.insert(id, record);
@@ -985,7 +1037,10 @@ mod tests {
         let saved = postcard::to_allocvec(&SavedTickets {
             tickets: &tickets,
             orders: &orders,
-            seats: &seats,
+            shared: SharedValues {
+                seats: &seats,
+                prices: &prices,
+            },
         })
         .expect("saved");
         let before = postcard::to_allocvec(&OldTable(&old)).expect("saved");
@@ -996,12 +1051,12 @@ mod tests {
             assert_eq!(id, expected_id);
             let read = &loaded.record;
             assert_eq!(
-                (read.order, read.performance, &loaded.seat, read.price()),
+                (read.order, read.performance, &loaded.seat, loaded.price),
                 (
                     expected.order,
                     expected.performance,
                     &Some(seat.clone()),
-                    expected.price()
+                    prices.of(expected)
                 )
             );
             assert_eq!(
@@ -1019,6 +1074,9 @@ mod tests {
             .values()
             .map(|t| state.ticket_buyer(t).as_u64())
             .collect();
+        let loaded_prices: Vec<Option<Money>> =
+            state.tickets.values().map(|t| state.prices.of(t)).collect();
+        assert_eq!(loaded_prices, [Some(price), None, Some(price), None]);
         assert_eq!(buyers, [7, 7, 9, 9]);
 
         /// The table as a map of ids to the old shape, as text tables save.
@@ -1043,7 +1101,7 @@ mod tests {
             Seat::new("\u{e9}\u{0}"),
             Seat::new(""),
         ];
-        let numbers: Vec<SeatNumber> = given.iter().map(|s| seats.file(Some(s))).collect();
+        let numbers: Vec<SharedNumber> = given.iter().map(|s| seats.file(Some(s))).collect();
         assert_eq!(numbers, [0, 1, 2, 3, 4, 5]);
         // Equal copies, made apart, find the same number.
         for (seat, &number) in given.iter().zip(&numbers) {
@@ -1056,8 +1114,8 @@ mod tests {
             assert_eq!(seats.get(number), Some(seat));
         }
         assert_eq!(seats.len(), given.len());
-        assert_eq!(seats.file(None), NO_SEAT);
-        assert_eq!(seats.get(NO_SEAT), None);
+        assert_eq!(seats.file(None), NONE_SHARED);
+        assert_eq!(seats.get(NONE_SHARED), None);
         // Loaded tickets, each with its own copy, end up naming the shared numbers.
         let holder = CompactPatronId::of_held(PatronId::from_u64(1));
         let mut loaded = TextTable::default();
@@ -1081,7 +1139,8 @@ mod tests {
         assert_eq!(state.tickets.key(12), Some("t-none"));
     }
 
-    /// Prices keep every minor amount an `i64` holds, in any currency, and no price
+    /// Prices keep every minor amount an `i64` holds, in any currency: equal prices
+    /// share one number, prices that differ in amount or currency do not, and no price
     /// stays none.
     #[test]
     fn ticket_prices_keep_every_amount_exactly() {
@@ -1100,15 +1159,27 @@ mod tests {
             i64::MIN,
             i64::MIN + 1,
         ];
+        let mut prices = Prices::default();
+        let mut given = Vec::new();
         for code in currencies {
             let currency = crate::Currency::parse(code).expect("a code");
             for minor in amounts {
-                let price = Money::new(minor, currency);
-                let ticket = TicketRecord::new(0, 0, NO_SEAT, Some(price), holder);
-                assert_eq!(ticket.price(), Some(price), "{minor} {code}");
+                given.push(Money::new(minor, currency));
             }
         }
-        assert_eq!(TicketRecord::new(0, 0, NO_SEAT, None, holder).price(), None);
+        // Twice over, the second time after others: the same numbers again.
+        for _ in 0..2 {
+            for (n, price) in given.iter().enumerate() {
+                let number = prices.file(Some(price));
+                assert_eq!(number as usize, n, "{price:?}");
+                let ticket = TicketRecord::new(0, 0, NONE_SHARED, number, holder);
+                assert_eq!(prices.of(&ticket), Some(*price));
+            }
+        }
+        assert_eq!(prices.len(), given.len());
+        assert_eq!(prices.file(None), NONE_SHARED);
+        let ticket = TicketRecord::new(0, 0, NONE_SHARED, NONE_SHARED, holder);
+        assert_eq!(prices.of(&ticket), None);
     }
 
     /// The four-byte survivor saves as the optional patron id it replaced and reads
@@ -1175,7 +1246,7 @@ mod tests {
         // Once the tickets are there, a ticket naming an order past the end of the
         // orders table is broken.
         let holder = CompactPatronId::of_held(PatronId::from_u64(1));
-        let ticket = |order| TicketRecord::new(order, 0, NO_SEAT, None, holder);
+        let ticket = |order| TicketRecord::new(order, 0, NONE_SHARED, NONE_SHARED, holder);
         state.tickets.insert("t-1", ticket(0));
         state.tickets.insert("t-2", ticket(1));
         let broken = state.broken_reference().expect("an order past the end");

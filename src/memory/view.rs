@@ -413,7 +413,7 @@ impl<'a> TicketView<'a> {
     }
     /// What was paid.
     pub fn price(&self) -> Option<Money> {
-        self.record.price()
+        self.state.prices.of(self.record)
     }
     /// Who bought it.
     pub fn buyer(&self) -> PatronId {

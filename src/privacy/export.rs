@@ -172,7 +172,7 @@ impl Memory {
                         .performance_entry(t.performance)
                         .map(|e| e.performance.id().clone()),
                     seat: state.seats.of(t).cloned(),
-                    price: t.price(),
+                    price: state.prices.of(t),
                     buyer: state.live(state.ticket_buyer(t)),
                     holder: state.live(t.holder()),
                     refunded: t.refunded,
