@@ -1182,6 +1182,80 @@ mod tests {
         assert_eq!(prices.of(&ticket), None);
     }
 
+    proptest::proptest! {
+        /// Whatever seats and prices tickets come with (labels and sections with control
+        /// bytes, non-ASCII or nothing; any amount; any currency code), each ticket gives
+        /// back exactly its own, live and after a save and load, and equal values share
+        /// one number.
+        #[test]
+        fn tickets_give_back_their_seat_and_price_exactly(
+            given in proptest::collection::vec(
+                (
+                    proptest::option::of((
+                        "(?s).{0,6}",
+                        proptest::option::of("[\\x00-\\x1f a-z\u{e9}\u{1F600}]{0,4}"),
+                    )),
+                    proptest::option::of((
+                        proptest::prelude::any::<i64>(),
+                        "[A-C]{3}",
+                    )),
+                ),
+                0..40,
+            ),
+        ) {
+            let holder = CompactPatronId::of_held(PatronId::from_u64(1));
+            let mut state = State::default();
+            let mut expected = Vec::new();
+            for (n, (seat, price)) in given.iter().enumerate() {
+                let seat = seat.as_ref().map(|(label, section)| match section {
+                    Some(section) => Seat::new(label.as_str()).in_section(section.as_str()),
+                    None => Seat::new(label.as_str()),
+                });
+                let price = price.as_ref().map(|(minor, code)| {
+                    Money::new(*minor, crate::Currency::parse(code).expect("a code"))
+                });
+                let (seat_number, price_number) =
+                    state.share_seat_and_price(seat.as_ref(), price.as_ref());
+                let record = TicketRecord::new(0, 0, seat_number, price_number, holder);
+                state.tickets.insert(&format!("t-{n}"), record);
+                expected.push((seat, price));
+            }
+            let read = |state: &State| -> Vec<(Option<Seat>, Option<Money>)> {
+                state
+                    .tickets
+                    .values()
+                    .map(|t| (state.seats.of(t).cloned(), state.prices.of(t)))
+                    .collect()
+            };
+            proptest::prop_assert_eq!(read(&state), expected.clone());
+            let distinct = |values: Vec<String>| {
+                values.into_iter().collect::<std::collections::HashSet<_>>().len()
+            };
+            let seats = expected.iter().filter_map(|(s, _)| s.as_ref().map(|s| format!("{s:?}")));
+            proptest::prop_assert_eq!(state.seats.len(), distinct(seats.collect()));
+            let prices = expected.iter().filter_map(|(_, p)| p.map(|p| format!("{p:?}")));
+            proptest::prop_assert_eq!(state.prices.len(), distinct(prices.collect()));
+            // Saved as each ticket's own seat and price, and numbered again on loading.
+            let saved = postcard::to_allocvec(&SavedTickets {
+                tickets: &state.tickets,
+                orders: &state.orders,
+                shared: state.shared_values(),
+            })
+            .expect("saved");
+            let loaded: TextTable<LoadedTicket> = postcard::from_bytes(&saved).expect("read back");
+            let mut restored = State::default();
+            restored.file_loaded_tickets(loaded);
+            proptest::prop_assert_eq!(read(&restored), expected);
+            let again = postcard::to_allocvec(&SavedTickets {
+                tickets: &restored.tickets,
+                orders: &restored.orders,
+                shared: restored.shared_values(),
+            })
+            .expect("saved again");
+            proptest::prop_assert_eq!(again, saved);
+        }
+    }
+
     /// The four-byte survivor saves as the optional patron id it replaced and reads
     /// back the same; a survivor named 0 is refused, not read as "not merged".
     #[test]
