@@ -128,6 +128,11 @@ impl<T> Chunked<T> {
         self.chunks.iter_mut().flatten()
     }
 
+    /// The values, in order, taken out.
+    pub(crate) fn into_values(self) -> impl Iterator<Item = T> {
+        self.chunks.into_iter().flatten()
+    }
+
     /// The chunks, each a slice of consecutive values (to share work out by chunk).
     pub(crate) fn chunks_mut(&mut self) -> Vec<&mut [T]> {
         self.chunks.iter_mut().map(Vec::as_mut_slice).collect()

@@ -1,7 +1,7 @@
 //! A patron's figures from their history: the same rules the write path applies one
 //! interaction at a time, run over a whole history when a merge or split reshapes it.
 
-use super::state::{OrderRecord, PatronRecord, TicketRecord};
+use super::state::{OrderRecord, PatronRecord, Prices, TicketRecord};
 use super::stats::{PatronStats, add_money};
 use crate::model::catalog::{Catalog, PerformanceIdx};
 use crate::model::history::{Direction, EntryKind, InteractionKind, OtherRef};
@@ -14,6 +14,8 @@ pub(crate) struct Tables<'a> {
     pub(crate) catalog: &'a Catalog,
     pub(crate) tickets: &'a TextTable<TicketRecord>,
     pub(crate) orders: &'a TextTable<OrderRecord>,
+    /// The prices tickets name by number.
+    pub(crate) prices: &'a Prices,
 }
 
 /// Counts an attendance once per patron and performance; returns whether it was new.
@@ -55,7 +57,10 @@ pub(crate) fn rebuild(record: &mut PatronRecord, tables: Tables<'_>) {
                 stats.orders = stats.orders.saturating_add(1);
                 let tickets = tables.orders.value(order).map(OrderRecord::ticket_handles);
                 for ticket in tickets.into_iter().flatten() {
-                    if let Some(price) = tables.tickets.value(ticket).and_then(TicketRecord::price)
+                    if let Some(price) = tables
+                        .tickets
+                        .value(ticket)
+                        .and_then(|t| tables.prices.of(t))
                     {
                         add_money(&mut stats.spend, price);
                     }

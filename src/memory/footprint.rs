@@ -7,7 +7,7 @@ use std::fmt;
 use smallvec::{Array, SmallVec};
 
 use super::state::{PatronRecord, State};
-use crate::model::history::{EntryKind, InteractionKind, OtherEntry, OtherRef, Seat};
+use crate::model::history::{EntryKind, InteractionKind, OtherEntry, OtherRef};
 use crate::model::ids::PatronId;
 use crate::model::profile::FlagKind;
 
@@ -336,10 +336,12 @@ impl State {
 
         let mut tally = Tally::default();
         self.tickets.tally(&mut tally);
+        // The distinct prices tickets name by number: part of how tickets are kept.
+        self.prices.tally(&mut tally);
         account.line("tickets table", tally);
         let mut tally = Tally::default();
-        tally.table(self.seats.len(), self.seats.capacity(), size_of::<Seat>());
-        for seat in &self.seats {
+        self.seats.tally(&mut tally);
+        for seat in self.seats.iter() {
             // The shared parts: two counters, an optional section and a label.
             tally.block(48, 48);
             tally.text(seat.label().len(), seat.label().len());

@@ -409,6 +409,7 @@ impl State {
             catalog: &self.catalog,
             tickets: &self.tickets,
             orders: &self.orders,
+            prices: &self.prices,
         };
         let Some(record) = slot(survivor).and_then(|i| self.patrons.get_mut(i)) else {
             return;
@@ -723,6 +724,7 @@ impl Memory {
             catalog: &state.catalog,
             tickets: &state.tickets,
             orders: &state.orders,
+            prices: &state.prices,
         };
         for &id in &chain {
             let Some(record) = slot(id).and_then(|i| state.patrons.get_mut(i)) else {

@@ -37,7 +37,8 @@ use super::Memory;
 use super::identity::{Identity, WholeMergeCopies};
 use super::index::{BlockingIndex, IdentifierIndex};
 use super::state::{
-    LoadedPatronList, OrderRecord, PatronRecord, SavedTickets, SeenEvent, State, TicketRecord,
+    LoadedPatronList, LoadedTicket, OrderRecord, PatronRecord, SavedTickets, SeenEvent, State,
+    TicketRecord,
 };
 use crate::chunked::Chunked;
 use crate::error::{Error, Result};
@@ -118,7 +119,7 @@ struct SavedRest<'a, O = &'a TextTable<OrderRecord>> {
 /// The first section, owned, as loaded; `C` and `T` are how the catalog and tickets
 /// were saved (see [`PatronsV4`]).
 #[derive(Deserialize)]
-struct LoadedPatrons<C = Catalog, T = TextTable<TicketRecord>> {
+struct LoadedPatrons<C = Catalog, T = TextTable<LoadedTicket>> {
     catalog: C,
     patrons: LoadedPatronList,
     tickets: T,
@@ -127,7 +128,7 @@ struct LoadedPatrons<C = Catalog, T = TextTable<TicketRecord>> {
 
 /// The first section of a version 4 image: ticket ids each in a shared allocation of
 /// their own, and repeated in the catalog's per-performance lists.
-type PatronsV4 = LoadedPatrons<CatalogWithTickets, IdTable<TicketId, TicketRecord>>;
+type PatronsV4 = LoadedPatrons<CatalogWithTickets, IdTable<TicketId, LoadedTicket>>;
 
 /// The last section of a version 4 image: order ids each in an allocation of their own.
 type RestV4 = LoadedRest<IdTable<OrderId, OrderRecord>>;
@@ -279,9 +280,9 @@ impl LoadedLegacy {
                     continue;
                 };
                 let mut record =
-                    TicketRecord::new(handle, t.performance, t.seat, t.price, compact(t.holder)?);
-                record.refunded = t.refunded;
-                record.scanned_in = t.scanned_in;
+                    LoadedTicket::new(handle, t.performance, t.seat, t.price, compact(t.holder)?);
+                record.record.refunded = t.refunded;
+                record.record.scanned_in = t.scanned_in;
                 tickets.insert(id.as_str(), record).ok_or_else(full)?;
                 count = count.saturating_add(1);
             }
@@ -512,10 +513,11 @@ fn patrons_state(loaded: LoadedPatrons, meanwhile: impl FnOnce()) -> Result<(Sta
     let mut state = State {
         catalog: loaded.catalog,
         patrons: loaded.patrons.records,
-        tickets: loaded.tickets,
         scans: loaded.scans,
         ..State::default()
     };
+    // First: the held tickets below read them.
+    state.file_loaded_tickets(loaded.tickets);
     // Before anything resolves a merged id (held tickets do): `live` reads the slots.
     state.slots = super::slots::PatronSlots::of(&state.patrons);
     // Each performance's tickets, in issue order: the order of their handles (a
@@ -530,7 +532,6 @@ fn patrons_state(loaded: LoadedPatrons, meanwhile: impl FnOnce()) -> Result<(Sta
         }
     }
     state.refresh_all_held();
-    state.share_all_seats();
     state.share_all_skus();
     // The compact copies (a large part of loading, and split across threads at will)
     // come last, beside `meanwhile`: the held tickets, seats and codes do not read them.
@@ -653,6 +654,7 @@ impl Memory {
             tickets: SavedTickets {
                 tickets: &state.tickets,
                 orders: &state.orders,
+                shared: state.shared_values(),
             },
             scans: &state.scans,
         };
@@ -876,7 +878,10 @@ mod tests {
         let mut tickets = IdTable::default();
         for (id, record) in state.tickets.iter() {
             let buyer = CompactPatronId::of_held(state.ticket_buyer(record));
-            tickets.insert(TicketId::new(id), record.saved(buyer));
+            tickets.insert(
+                TicketId::new(id),
+                record.saved(buyer, state.shared_values()),
+            );
         }
         let mut orders: IdTable<OrderId, OrderRecord> = IdTable::default();
         for (id, record) in state.orders.iter() {
@@ -1239,9 +1244,14 @@ mod tests {
                 .iter()
                 .all(|interaction| interaction.event().as_str() == "e-1")
         );
-        // Every ticket's seat is the shared copy of that seat.
-        let mut seats = state.tickets.iter().filter_map(|(_, t)| t.seat.as_ref());
-        assert!(seats.all(|seat| state.seats.get(seat).is_some_and(|s| s.is_same_copy(seat))));
+        // The ticket has no seat: none is filed.
+        assert_eq!(state.seats.len(), 0);
+        assert!(
+            state
+                .seats
+                .of(state.tickets.value(handle).unwrap())
+                .is_none()
+        );
     }
 
     /// The image with its byte at `at` set to `value` and its checksum made right again.
@@ -1313,7 +1323,11 @@ mod tests {
         let patrons = SavedPatrons {
             catalog: &state.catalog,
             patrons: &state.patrons,
-            tickets: SavedTickets { tickets, orders },
+            tickets: SavedTickets {
+                tickets,
+                orders,
+                shared: state.shared_values(),
+            },
             scans: &state.scans,
         };
         let rest = rest_without_due_times(state, orders);

@@ -37,8 +37,12 @@ pub(crate) struct State {
     pub(crate) events: TextTable<SeenEvent>,
     pub(crate) scans: TextTable<()>,
     /// One copy of each distinct seat: seat labels repeat at every performance, so
-    /// tickets share them (derived: rebuilt from the tickets when a snapshot loads).
-    pub(crate) seats: std::collections::HashSet<Seat, ahash::RandomState>,
+    /// tickets name them by number (derived: rebuilt from the tickets when a snapshot
+    /// loads).
+    pub(crate) seats: Seats,
+    /// One copy of each distinct ticket price, which tickets name by number likewise
+    /// (derived the same way).
+    pub(crate) prices: Prices,
     /// One copy of each product code bought (derived: rebuilt from the histories when a
     /// snapshot loads).
     pub(crate) skus: crate::model::event::SharedSkus,
@@ -118,31 +122,26 @@ impl State {
         }
     }
 
-    /// The shared copy of a seat (filed on first sight), so a million tickets do not
-    /// each carry their own.
-    pub(crate) fn share_seat(&mut self, seat: &Seat) -> Seat {
-        if let Some(shared) = self.seats.get(seat) {
-            return shared.clone();
-        }
-        self.seats.insert(seat.clone());
-        seat.clone()
+    /// The numbers of a seat and a price in the shared tables (each filed on first
+    /// sight), so a million tickets do not each carry their own copy, nor a pointer.
+    pub(crate) fn share_seat_and_price(
+        &mut self,
+        seat: Option<&Seat>,
+        price: Option<&Money>,
+    ) -> (SharedNumber, SharedNumber) {
+        (self.seats.file(seat), self.prices.file(price))
     }
 
-    /// Makes every ticket's seat the shared copy (after loading a snapshot, which reads
-    /// one copy per ticket).
-    pub(crate) fn share_all_seats(&mut self) {
-        let mut seats = std::mem::take(&mut self.seats);
-        for ticket in self.tickets.values_mut() {
-            if let Some(seat) = &mut ticket.seat {
-                match seats.get(&*seat) {
-                    Some(shared) => *seat = shared.clone(),
-                    None => {
-                        seats.insert(seat.clone());
-                    }
-                }
-            }
-        }
-        self.seats = seats;
+    /// Files the tickets of a loaded snapshot, each naming its seat and price by number
+    /// in the shared tables (an image saves them with every ticket).
+    pub(crate) fn file_loaded_tickets(&mut self, loaded: TextTable<LoadedTicket>) {
+        let (seats, prices) = (&mut self.seats, &mut self.prices);
+        self.tickets = loaded.map_values(|ticket| {
+            let mut record = ticket.record;
+            record.seat = seats.file(ticket.seat.as_ref());
+            record.price = prices.file(ticket.price.as_ref());
+            record
+        });
     }
 
     /// Purchase items naming the shared copies of their product codes.
@@ -194,7 +193,8 @@ impl State {
                 let record = self.orders.value(order)?;
                 let mut amount: SmallVec<[Money; 1]> = SmallVec::new();
                 for ticket in record.ticket_handles() {
-                    if let Some(price) = self.tickets.value(ticket).and_then(TicketRecord::price) {
+                    let ticket = self.tickets.value(ticket);
+                    if let Some(price) = ticket.and_then(|t| self.prices.of(t)) {
                         add_money(&mut amount, price);
                     }
                 }
@@ -209,7 +209,7 @@ impl State {
                 InteractionKind::Ticketed {
                     ticket: TicketId::new(id),
                     performance: self.performance_id(record.performance),
-                    seat: record.seat.clone(),
+                    seat: self.seats.of(record).cloned(),
                     order: OrderId::new(self.orders.key(record.order)?),
                 }
             }
@@ -610,43 +610,152 @@ impl<H> PatronRecord<H> {
     }
 }
 
-/// A ticket as memory keeps it (32 bytes: the price's amount and currency sit apart, the
-/// currency beside the flags, so that an optional price costs 9 bytes rather than 16, and
-/// the holder takes four bytes). Its buyer is its order's ([`State::ticket_buyer`]): the
-/// write path files every ticket with its order's buyer, so a copy per ticket would
-/// repeat it. Saved as the fields it reads as, the buyer included ([`SavedTickets`]).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(from = "SavedTicket")]
+/// A value's number in a [`Shared`] table, or [`NONE_SHARED`].
+pub(crate) type SharedNumber = u32;
+
+/// The number of no value (a ticket with no seat, or no price). Values are numbered
+/// from 0 and a table never holds more of them than there are tickets, whose handles
+/// stop below `u32::MAX`.
+pub(crate) const NONE_SHARED: SharedNumber = u32::MAX;
+
+/// One copy of each distinct value, numbered in the order first filed: a ticket names
+/// its seat and its price by number (four bytes each, where a pointer to a shared seat
+/// took eight and a price twelve).
+#[derive(Debug)]
+pub(crate) struct Shared<T> {
+    values: Vec<T>,
+    index: hashbrown::HashTable<SharedNumber>,
+    hasher: ahash::RandomState,
+    /// The number filed last: the tickets of one order mostly share a price.
+    last: SharedNumber,
+}
+
+impl<T> Default for Shared<T> {
+    fn default() -> Self {
+        Self {
+            values: Vec::new(),
+            index: hashbrown::HashTable::new(),
+            hasher: ahash::RandomState::new(),
+            last: NONE_SHARED,
+        }
+    }
+}
+
+/// The seats tickets name, each once.
+pub(crate) type Seats = Shared<Seat>;
+/// The prices tickets were sold at, each once.
+pub(crate) type Prices = Shared<Money>;
+
+impl<T: std::hash::Hash + Eq + Clone> Shared<T> {
+    /// The number of a value, filed now if new; [`NONE_SHARED`] for none.
+    pub(crate) fn file(&mut self, value: Option<&T>) -> SharedNumber {
+        let Some(value) = value else {
+            return NONE_SHARED;
+        };
+        if self.values.get(self.last as usize) == Some(value) {
+            return self.last;
+        }
+        let hash = self.hasher.hash_one(value);
+        let (values, hasher) = (&self.values, &self.hasher);
+        let entry = self.index.entry(
+            hash,
+            |&n| values.get(n as usize) == Some(value),
+            |&n| values.get(n as usize).map_or(0, |v| hasher.hash_one(v)),
+        );
+        let number = match entry {
+            hashbrown::hash_table::Entry::Occupied(held) => *held.get(),
+            hashbrown::hash_table::Entry::Vacant(slot) => {
+                // Never more values than tickets (see `NONE_SHARED`): the number fits.
+                let number = SharedNumber::try_from(self.values.len()).unwrap_or(NONE_SHARED);
+                if number != NONE_SHARED {
+                    slot.insert(number);
+                    self.values.push(value.clone());
+                }
+                number
+            }
+        };
+        self.last = number;
+        number
+    }
+}
+
+impl<T> Shared<T> {
+    /// The value a number names (`None` for [`NONE_SHARED`]).
+    pub(crate) fn get(&self, number: SharedNumber) -> Option<&T> {
+        self.values.get(number as usize)
+    }
+
+    /// Every value, in the order filed.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &T> {
+        self.values.iter()
+    }
+
+    /// How many values it holds.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Counts the list and its index (what the values own is the caller's to count).
+    pub(crate) fn tally(&self, tally: &mut crate::memory::footprint::Tally) {
+        tally.vec(&self.values);
+        tally.table(
+            self.index.len(),
+            self.index.capacity(),
+            size_of::<SharedNumber>(),
+        );
+    }
+}
+
+impl Seats {
+    /// The seat of a ticket.
+    pub(crate) fn of(&self, ticket: &TicketRecord) -> Option<&Seat> {
+        self.get(ticket.seat)
+    }
+}
+
+impl Prices {
+    /// What was paid for a ticket.
+    pub(crate) fn of(&self, ticket: &TicketRecord) -> Option<Money> {
+        self.get(ticket.price).copied()
+    }
+}
+
+/// A ticket as memory keeps it (24 bytes, four-byte aligned: its seat and its price are
+/// numbers in the shared [`Seats`] and [`Prices`], and the holder takes four bytes). Its
+/// buyer is its order's ([`State::ticket_buyer`]): the write path files every ticket
+/// with its order's buyer, so a copy per ticket would repeat it. Saved as the fields it
+/// reads as, the seat, price and buyer included ([`SavedTickets`]).
+#[derive(Debug, Clone)]
 pub(crate) struct TicketRecord {
     /// Handle in the orders table.
     pub(crate) order: Handle,
     pub(crate) performance: PerformanceIdx,
-    pub(crate) seat: Option<Seat>,
-    /// The price in minor units (0 with no price).
-    price_minor: i64,
+    /// Its seat's number in [`State::seats`].
+    seat: SharedNumber,
+    /// Its price's number in [`State::prices`].
+    price: SharedNumber,
     holder: CompactPatronId,
-    /// The price's currency ([`Currency::packed`](crate::Currency)); `None` with no price.
-    price_currency: Option<std::num::NonZeroU16>,
     pub(crate) refunded: bool,
     pub(crate) scanned_in: bool,
 }
 
 impl TicketRecord {
-    /// A ticket just issued: not refunded, not scanned in.
+    /// A ticket just issued (its seat and price numbered in the shared tables): not
+    /// refunded, not scanned in.
     pub(crate) fn new(
         order: Handle,
         performance: PerformanceIdx,
-        seat: Option<Seat>,
-        price: Option<Money>,
+        seat: SharedNumber,
+        price: SharedNumber,
         holder: CompactPatronId,
     ) -> Self {
         Self {
             order,
             performance,
             seat,
-            price_minor: price.map_or(0, |p| p.minor()),
+            price,
             holder,
-            price_currency: price.map(|p| p.currency().packed()),
             refunded: false,
             scanned_in: false,
         }
@@ -656,16 +765,10 @@ impl TicketRecord {
     pub(crate) fn holder(&self) -> PatronId {
         self.holder.get()
     }
-
-    /// What was paid for it.
-    pub(crate) fn price(&self) -> Option<Money> {
-        self.price_currency
-            .map(|currency| Money::new(self.price_minor, crate::Currency::unpacked(currency)))
-    }
 }
 
-/// A ticket as snapshots save it: with its buyer, as it always was. Read back, the buyer
-/// is left out: it is the order's, which the image saves with the order.
+/// A ticket as snapshots save it: with its seat, price and buyer, as it always was. Read
+/// back, the buyer is left out: it is the order's, which the image saves with the order.
 #[derive(Serialize, Deserialize)]
 #[serde(rename = "TicketRecord")]
 pub(crate) struct SavedTicket<Seats = Option<Seat>> {
@@ -680,13 +783,18 @@ pub(crate) struct SavedTicket<Seats = Option<Seat>> {
 }
 
 impl TicketRecord {
-    /// The ticket as snapshots save it, bought by `buyer` (its order's).
-    pub(crate) fn saved(&self, buyer: CompactPatronId) -> SavedTicket<&Option<Seat>> {
+    /// The ticket as snapshots save it, bought by `buyer` (its order's), its seat and
+    /// price found in the shared tables.
+    pub(crate) fn saved<'s>(
+        &self,
+        buyer: CompactPatronId,
+        shared: SharedValues<'s>,
+    ) -> SavedTicket<Option<&'s Seat>> {
         SavedTicket {
             order: self.order,
             performance: self.performance,
-            seat: &self.seat,
-            price: self.price(),
+            seat: shared.seats.of(self),
+            price: shared.prices.of(self),
             buyer,
             holder: self.holder,
             refunded: self.refunded,
@@ -695,17 +803,36 @@ impl TicketRecord {
     }
 }
 
-/// The tickets table as snapshots save it: each ticket with its order's buyer.
+/// The shared tables tickets name their seats and prices in.
+#[derive(Clone, Copy)]
+pub(crate) struct SharedValues<'a> {
+    pub(crate) seats: &'a Seats,
+    pub(crate) prices: &'a Prices,
+}
+
+impl State {
+    /// The shared seats and prices, to read tickets with.
+    pub(crate) fn shared_values(&self) -> SharedValues<'_> {
+        SharedValues {
+            seats: &self.seats,
+            prices: &self.prices,
+        }
+    }
+}
+
+/// The tickets table as snapshots save it: each ticket with its seat, price and its
+/// order's buyer.
 #[derive(Clone, Copy)]
 pub(crate) struct SavedTickets<'a> {
     pub(crate) tickets: &'a TextTable<TicketRecord>,
     pub(crate) orders: &'a TextTable<OrderRecord>,
+    pub(crate) shared: SharedValues<'a>,
 }
 
 impl Serialize for SavedTickets<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         self.tickets.serialize_as(serializer, |ticket| {
-            ticket.saved(buyer_of(self.orders, ticket))
+            ticket.saved(buyer_of(self.orders, ticket), self.shared)
         })
     }
 }
@@ -719,18 +846,45 @@ fn buyer_of(orders: &TextTable<OrderRecord>, ticket: &TicketRecord) -> CompactPa
         .map_or(ticket.holder, |order| order.buyer)
 }
 
-impl From<SavedTicket> for TicketRecord {
+/// A ticket as a snapshot loads it: the record, and the seat and price it saved, which
+/// [`State::file_loaded_tickets`] files in the shared tables.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(from = "SavedTicket")]
+pub(crate) struct LoadedTicket {
+    pub(crate) record: TicketRecord,
+    pub(crate) seat: Option<Seat>,
+    pub(crate) price: Option<Money>,
+}
+
+impl LoadedTicket {
+    /// A ticket as read, its seat and price still to be filed.
+    pub(crate) fn new(
+        order: Handle,
+        performance: PerformanceIdx,
+        seat: Option<Seat>,
+        price: Option<Money>,
+        holder: CompactPatronId,
+    ) -> Self {
+        Self {
+            record: TicketRecord::new(order, performance, NONE_SHARED, NONE_SHARED, holder),
+            seat,
+            price,
+        }
+    }
+}
+
+impl From<SavedTicket> for LoadedTicket {
     fn from(saved: SavedTicket) -> Self {
-        let mut record = Self::new(
+        let mut loaded = Self::new(
             saved.order,
             saved.performance,
             saved.seat,
             saved.price,
             saved.holder,
         );
-        record.refunded = saved.refunded;
-        record.scanned_in = saved.scanned_in;
-        record
+        loaded.record.refunded = saved.refunded;
+        loaded.record.scanned_in = saved.scanned_in;
+        loaded
     }
 }
 
@@ -804,7 +958,7 @@ impl From<SeenEvent> for SavedSeenEvent {
 // million patrons.
 #[cfg(target_pointer_width = "64")]
 const _: () = {
-    assert!(std::mem::size_of::<TicketRecord>() == 32);
+    assert!(std::mem::size_of::<TicketRecord>() == 24);
     assert!(std::mem::size_of::<OrderRecord>() == 12);
     assert!(std::mem::size_of::<SeenEvent>() == 12);
     assert!(std::mem::size_of::<HeldTicket>() == 8);
@@ -848,6 +1002,9 @@ mod tests {
             );
         }
         let seat = Seat::new("F12").in_section("Stalls");
+        let mut seats = Seats::default();
+        let number = seats.file(Some(&seat));
+        let mut prices = Prices::default();
         let price = Money::new(-2_500, crate::Currency::parse("zar").expect("a code"));
         let mut tickets = TextTable::default();
         let mut old = Vec::new();
@@ -857,8 +1014,9 @@ mod tests {
             ("t-3", 1, Some(price), 9, false, true),
             ("t-4", 1, None, 10, true, true),
         ] {
+            let price_number = prices.file(price.as_ref());
             let mut record =
-                TicketRecord::new(order, order + 3, Some(seat.clone()), price, patron(holder));
+                TicketRecord::new(order, order + 3, number, price_number, patron(holder));
             record.refunded = refunded;
             record.scanned_in = scanned_in;
             tickets.insert(id, record);
@@ -879,21 +1037,26 @@ mod tests {
         let saved = postcard::to_allocvec(&SavedTickets {
             tickets: &tickets,
             orders: &orders,
+            shared: SharedValues {
+                seats: &seats,
+                prices: &prices,
+            },
         })
         .expect("saved");
         let before = postcard::to_allocvec(&OldTable(&old)).expect("saved");
         assert_eq!(saved, before);
-        let read: TextTable<TicketRecord> = postcard::from_bytes(&saved).expect("read back");
+        let read: TextTable<LoadedTicket> = postcard::from_bytes(&saved).expect("read back");
         assert_eq!(read.len(), tickets.len());
-        for ((id, read), (expected_id, expected)) in read.iter().zip(tickets.iter()) {
+        for ((id, loaded), (expected_id, expected)) in read.iter().zip(tickets.iter()) {
             assert_eq!(id, expected_id);
+            let read = &loaded.record;
             assert_eq!(
-                (read.order, read.performance, &read.seat, read.price()),
+                (read.order, read.performance, &loaded.seat, loaded.price),
                 (
                     expected.order,
                     expected.performance,
-                    &expected.seat,
-                    expected.price()
+                    &Some(seat.clone()),
+                    prices.of(expected)
                 )
             );
             assert_eq!(
@@ -901,14 +1064,19 @@ mod tests {
                 (expected.holder(), expected.refunded, expected.scanned_in)
             );
         }
-        let state = State {
+        let mut state = State {
             orders,
             ..State::default()
         };
-        let buyers: Vec<u64> = read
+        state.file_loaded_tickets(read);
+        let buyers: Vec<u64> = state
+            .tickets
             .values()
             .map(|t| state.ticket_buyer(t).as_u64())
             .collect();
+        let loaded_prices: Vec<Option<Money>> =
+            state.tickets.values().map(|t| state.prices.of(t)).collect();
+        assert_eq!(loaded_prices, [Some(price), None, Some(price), None]);
         assert_eq!(buyers, [7, 7, 9, 9]);
 
         /// The table as a map of ids to the old shape, as text tables save.
@@ -917,6 +1085,174 @@ mod tests {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 s.collect_map(self.0.iter().map(|(id, t)| (id, t)))
             }
+        }
+    }
+
+    /// Tickets name their seat by number: equal seats (equal label and section) share
+    /// one, seats that differ in either do not, and every number gives its seat back.
+    #[test]
+    fn tickets_share_one_number_per_distinct_seat_and_get_it_back() {
+        let mut seats = Seats::default();
+        let given = [
+            Seat::new("F12").in_section("Stalls"),
+            Seat::new("F12"),
+            Seat::new("F12").in_section("Circle"),
+            Seat::new("F13").in_section("Stalls"),
+            Seat::new("\u{e9}\u{0}"),
+            Seat::new(""),
+        ];
+        let numbers: Vec<SharedNumber> = given.iter().map(|s| seats.file(Some(s))).collect();
+        assert_eq!(numbers, [0, 1, 2, 3, 4, 5]);
+        // Equal copies, made apart, find the same number.
+        for (seat, &number) in given.iter().zip(&numbers) {
+            let copy = Seat::new(seat.label());
+            let copy = match seat.section() {
+                Some(section) => copy.in_section(section),
+                None => copy,
+            };
+            assert_eq!(seats.file(Some(&copy)), number);
+            assert_eq!(seats.get(number), Some(seat));
+        }
+        assert_eq!(seats.len(), given.len());
+        assert_eq!(seats.file(None), NONE_SHARED);
+        assert_eq!(seats.get(NONE_SHARED), None);
+        // Loaded tickets, each with its own copy, end up naming the shared numbers.
+        let holder = CompactPatronId::of_held(PatronId::from_u64(1));
+        let mut loaded = TextTable::default();
+        for (n, seat) in given.iter().chain(&given).enumerate() {
+            let copy = Seat::new(seat.label());
+            let copy = match seat.section() {
+                Some(section) => copy.in_section(section),
+                None => copy,
+            };
+            let ticket = LoadedTicket::new(0, 0, Some(copy), None, holder);
+            loaded.insert(&format!("t-{n}"), ticket);
+        }
+        loaded.insert("t-none", LoadedTicket::new(0, 0, None, None, holder));
+        let mut state = State::default();
+        state.file_loaded_tickets(loaded);
+        assert_eq!(state.seats.len(), given.len());
+        let read: Vec<Option<&Seat>> = state.tickets.values().map(|t| state.seats.of(t)).collect();
+        let expected: Vec<Option<&Seat>> =
+            given.iter().chain(&given).map(Some).chain([None]).collect();
+        assert_eq!(read, expected);
+        assert_eq!(state.tickets.key(12), Some("t-none"));
+    }
+
+    /// Prices keep every minor amount an `i64` holds, in any currency: equal prices
+    /// share one number, prices that differ in amount or currency do not, and no price
+    /// stays none.
+    #[test]
+    fn ticket_prices_keep_every_amount_exactly() {
+        let holder = CompactPatronId::of_held(PatronId::from_u64(1));
+        let currencies = ["GBP", "EUR", "JPY", "AAA", "ZZZ"];
+        let amounts = [
+            0,
+            1,
+            -1,
+            2_500,
+            i64::from(u32::MAX),
+            i64::from(u32::MAX) + 1,
+            i64::from(i32::MIN),
+            1 << 47,
+            i64::MAX,
+            i64::MIN,
+            i64::MIN + 1,
+        ];
+        let mut prices = Prices::default();
+        let mut given = Vec::new();
+        for code in currencies {
+            let currency = crate::Currency::parse(code).expect("a code");
+            for minor in amounts {
+                given.push(Money::new(minor, currency));
+            }
+        }
+        // Twice over, the second time after others: the same numbers again.
+        for _ in 0..2 {
+            for (n, price) in given.iter().enumerate() {
+                let number = prices.file(Some(price));
+                assert_eq!(number as usize, n, "{price:?}");
+                let ticket = TicketRecord::new(0, 0, NONE_SHARED, number, holder);
+                assert_eq!(prices.of(&ticket), Some(*price));
+            }
+        }
+        assert_eq!(prices.len(), given.len());
+        assert_eq!(prices.file(None), NONE_SHARED);
+        let ticket = TicketRecord::new(0, 0, NONE_SHARED, NONE_SHARED, holder);
+        assert_eq!(prices.of(&ticket), None);
+    }
+
+    proptest::proptest! {
+        /// Whatever seats and prices tickets come with (labels and sections with control
+        /// bytes, non-ASCII or nothing; any amount; any currency code), each ticket gives
+        /// back exactly its own, live and after a save and load, and equal values share
+        /// one number.
+        #[test]
+        fn tickets_give_back_their_seat_and_price_exactly(
+            given in proptest::collection::vec(
+                (
+                    proptest::option::of((
+                        "(?s).{0,6}",
+                        proptest::option::of("[\\x00-\\x1f a-z\u{e9}\u{1F600}]{0,4}"),
+                    )),
+                    proptest::option::of((
+                        proptest::prelude::any::<i64>(),
+                        "[A-C]{3}",
+                    )),
+                ),
+                0..40,
+            ),
+        ) {
+            let holder = CompactPatronId::of_held(PatronId::from_u64(1));
+            let mut state = State::default();
+            let mut expected = Vec::new();
+            for (n, (seat, price)) in given.iter().enumerate() {
+                let seat = seat.as_ref().map(|(label, section)| match section {
+                    Some(section) => Seat::new(label.as_str()).in_section(section.as_str()),
+                    None => Seat::new(label.as_str()),
+                });
+                let price = price.as_ref().map(|(minor, code)| {
+                    Money::new(*minor, crate::Currency::parse(code).expect("a code"))
+                });
+                let (seat_number, price_number) =
+                    state.share_seat_and_price(seat.as_ref(), price.as_ref());
+                let record = TicketRecord::new(0, 0, seat_number, price_number, holder);
+                state.tickets.insert(&format!("t-{n}"), record);
+                expected.push((seat, price));
+            }
+            let read = |state: &State| -> Vec<(Option<Seat>, Option<Money>)> {
+                state
+                    .tickets
+                    .values()
+                    .map(|t| (state.seats.of(t).cloned(), state.prices.of(t)))
+                    .collect()
+            };
+            proptest::prop_assert_eq!(read(&state), expected.clone());
+            let distinct = |values: Vec<String>| {
+                values.into_iter().collect::<std::collections::HashSet<_>>().len()
+            };
+            let seats = expected.iter().filter_map(|(s, _)| s.as_ref().map(|s| format!("{s:?}")));
+            proptest::prop_assert_eq!(state.seats.len(), distinct(seats.collect()));
+            let prices = expected.iter().filter_map(|(_, p)| p.map(|p| format!("{p:?}")));
+            proptest::prop_assert_eq!(state.prices.len(), distinct(prices.collect()));
+            // Saved as each ticket's own seat and price, and numbered again on loading.
+            let saved = postcard::to_allocvec(&SavedTickets {
+                tickets: &state.tickets,
+                orders: &state.orders,
+                shared: state.shared_values(),
+            })
+            .expect("saved");
+            let loaded: TextTable<LoadedTicket> = postcard::from_bytes(&saved).expect("read back");
+            let mut restored = State::default();
+            restored.file_loaded_tickets(loaded);
+            proptest::prop_assert_eq!(read(&restored), expected);
+            let again = postcard::to_allocvec(&SavedTickets {
+                tickets: &restored.tickets,
+                orders: &restored.orders,
+                shared: restored.shared_values(),
+            })
+            .expect("saved again");
+            proptest::prop_assert_eq!(again, saved);
         }
     }
 
@@ -984,7 +1320,7 @@ mod tests {
         // Once the tickets are there, a ticket naming an order past the end of the
         // orders table is broken.
         let holder = CompactPatronId::of_held(PatronId::from_u64(1));
-        let ticket = |order| TicketRecord::new(order, 0, None, None, holder);
+        let ticket = |order| TicketRecord::new(order, 0, NONE_SHARED, NONE_SHARED, holder);
         state.tickets.insert("t-1", ticket(0));
         state.tickets.insert("t-2", ticket(1));
         let broken = state.broken_reference().expect("an order past the end");

@@ -409,11 +409,11 @@ impl<'a> TicketView<'a> {
     }
     /// Its seat.
     pub fn seat(&self) -> Option<&'a Seat> {
-        self.record.seat.as_ref()
+        self.state.seats.of(self.record)
     }
     /// What was paid.
     pub fn price(&self) -> Option<Money> {
-        self.record.price()
+        self.state.prices.of(self.record)
     }
     /// Who bought it.
     pub fn buyer(&self) -> PatronId {

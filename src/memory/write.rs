@@ -604,14 +604,16 @@ impl Memory {
             if let Some(price) = ticket.price {
                 add_money(&mut amount, price);
             }
-            let seat = ticket.seat.as_ref().map(|seat| self.state.share_seat(seat));
+            let (seat, price) = self
+                .state
+                .share_seat_and_price(ticket.seat.as_ref(), ticket.price.as_ref());
             let Some(ticket_handle) = self.state.tickets.insert_absent(
                 ticket.id.as_str(),
                 TicketRecord::new(
                     order_handle,
                     performance,
                     seat,
-                    ticket.price,
+                    price,
                     CompactPatronId::of_held(holder_id),
                 ),
             ) else {
@@ -722,7 +724,7 @@ impl Memory {
         );
         let (order, seat) = (
             self.state.orders.key(ticket.order).map(OrderId::from),
-            ticket.seat.clone(),
+            self.state.seats.of(ticket).cloned(),
         );
         let replayed_scan = scan
             .scan_id
@@ -853,7 +855,7 @@ impl Memory {
                 && !ticket.refunded
             {
                 ticket.refunded = true;
-                if let Some(price) = ticket.price() {
+                if let Some(price) = self.state.prices.of(ticket) {
                     add_money(&mut returned, price);
                 }
                 refunded_handles.push(handle);

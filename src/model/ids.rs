@@ -790,6 +790,18 @@ impl<V> TextTable<V> {
         self.ends.len()
     }
 
+    /// The same ids under the same handles, with what is kept about each made anew from
+    /// what was (a table loaded in one form and kept in another).
+    pub(crate) fn map_values<W>(self, value: impl FnMut(V) -> W) -> TextTable<W> {
+        TextTable {
+            text: self.text,
+            ends: self.ends,
+            values: self.values.into_values().map(value).collect(),
+            index: self.index,
+            hasher: self.hasher,
+        }
+    }
+
     /// Appends an id's text and files where it ends.
     #[inline]
     fn push_text(&mut self, id: &str) {
@@ -910,6 +922,7 @@ impl<V> TextTable<V> {
     }
 
     /// What is kept about each id, to change it, in the order filed.
+    #[cfg(test)]
     pub(crate) fn values_mut(&mut self) -> impl Iterator<Item = &mut V> {
         self.values.iter_mut()
     }

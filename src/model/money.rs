@@ -42,23 +42,6 @@ impl Currency {
         }
     }
 
-    /// The code in two bytes, never zero: its three letters (only `A` to `Z` are ever
-    /// stored) as a number in base 26, plus one.
-    pub(crate) fn packed(self) -> std::num::NonZeroU16 {
-        let [a, b, c] = self
-            .0
-            .map(|letter| u16::from(letter.wrapping_sub(b'A')) % 26);
-        // At most 26³ = 17,576: fits, and is never zero.
-        std::num::NonZeroU16::MIN.saturating_add((a * 26 + b) * 26 + c)
-    }
-
-    /// The currency [`packed`](Self::packed) made this number from.
-    pub(crate) fn unpacked(packed: std::num::NonZeroU16) -> Self {
-        let n = packed.get() - 1;
-        let letter = |n: u16| b'A' + (n % 26) as u8;
-        Self([letter(n / 676), letter(n / 26), letter(n)])
-    }
-
     /// The code, upper case.
     pub fn as_str(&self) -> &str {
         // Only ASCII letters are ever stored.
@@ -161,29 +144,5 @@ pub(crate) fn check_amount(money: &Money) -> Result<(), Rejection> {
         })
     } else {
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Every code packs to a distinct non-zero number that unpacks to the same code.
-    #[test]
-    fn every_currency_code_packs_into_two_bytes_and_back() {
-        let mut seen = std::collections::HashSet::new();
-        for a in b'A'..=b'Z' {
-            for b in b'A'..=b'Z' {
-                for c in b'A'..=b'Z' {
-                    let code = [a, b, c];
-                    let currency =
-                        Currency::parse(std::str::from_utf8(&code).unwrap()).expect("a code");
-                    let packed = currency.packed();
-                    assert!(seen.insert(packed), "{currency} packs like another");
-                    assert_eq!(Currency::unpacked(packed), currency);
-                }
-            }
-        }
-        assert_eq!(seen.len(), 26 * 26 * 26);
     }
 }

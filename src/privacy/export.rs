@@ -171,8 +171,8 @@ impl Memory {
                         .catalog
                         .performance_entry(t.performance)
                         .map(|e| e.performance.id().clone()),
-                    seat: t.seat.clone(),
-                    price: t.price(),
+                    seat: state.seats.of(t).cloned(),
+                    price: state.prices.of(t),
                     buyer: state.live(state.ticket_buyer(t)),
                     holder: state.live(t.holder()),
                     refunded: t.refunded,

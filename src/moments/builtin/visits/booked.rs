@@ -62,7 +62,7 @@ impl<'a> Booking<'a> {
     fn seat(&self) -> Option<&'a Seat> {
         match self.ticket {
             TicketOf::Known(_, seat) => seat,
-            TicketOf::Held(ticket, state) => state.tickets.value(ticket)?.seat.as_ref(),
+            TicketOf::Held(ticket, state) => state.seats.of(state.tickets.value(ticket)?),
         }
     }
 
