@@ -118,14 +118,16 @@ pub(crate) struct Admission<'a> {
     rule: RuleIdx,
 }
 
-/// What the engine asks every rule about one event with.
+/// What the engine asks every rule about one event with: references only, so it needs
+/// no dropping, and the cluster it borrows moves to the proposal as soon as the rules
+/// are asked.
 struct Asking<'a> {
     ledger: &'a MomentLedger,
     cluster: &'a [PatronId],
-    suppressions: LazySuppressions<'a>,
+    suppressions: &'a LazySuppressions<'a>,
     /// The key [`drops_unseen`](Admission::drops_unseen) worked out last, and for
     /// which rule.
-    asked: Cell<Option<AskedKey>>,
+    asked: &'a Cell<Option<AskedKey>>,
 }
 
 /// A once-per key asked about for a moment at this performance (or none) without a
@@ -373,16 +375,16 @@ impl Engine {
         let patron = ctx.patron();
         let now = ctx.now();
         let today = ctx.today();
+        let suppressions = &LazySuppressions {
+            suppressors: &self.suppressors,
+            answers: OnceCell::new(),
+        };
         let asking = Asking {
             ledger,
             cluster: &cluster,
-            suppressions: LazySuppressions {
-                suppressors: &self.suppressors,
-                answers: OnceCell::new(),
-            },
-            asked: Cell::new(None),
+            suppressions,
+            asked: &Cell::new(None),
         };
-        let suppressions = &asking.suppressions;
         proposal.nothing_for(patron.id(), now);
         let mut buffer = Vec::new();
         let asked_on = self.asked_on(ctx.trigger());
@@ -504,8 +506,6 @@ impl Engine {
                 });
             }
         }
-        // The rules are asked: the cluster they were asked with moves to the proposal.
-        drop(asking);
         proposal.cluster = cluster;
     }
 
