@@ -79,7 +79,7 @@ impl MomentRule for FirstVisit {
             .for_performance(performance.clone())
             .for_ticket(ticket.id().clone())
             .with_priority(Priority::NORMAL)
-            .explain("no attendance on record");
+            .explain_static("no attendance on record");
         if let Some(seat) = ticket.seat() {
             moment = moment.at_seat(seat.clone());
         }

@@ -153,7 +153,8 @@ impl SecondVisit {
         message.push_str(" in ");
         month(first_at).push_to(&mut message);
         let first_id = first.id().as_str();
-        let mut explanation = String::with_capacity(title.len() + first_id.len() + 96);
+        // The fixed words and the numbers take up to 105 bytes.
+        let mut explanation = String::with_capacity(title.len() + first_id.len() + 112);
         explanation.push_str("one performance attended before: ");
         explanation.push_str(title);
         explanation.push_str(" (");
