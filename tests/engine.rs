@@ -58,6 +58,37 @@ fn fired(observation: &regulars::Observation, rule: &str) -> usize {
 
 // ---------------------------------------------------------------- once-per scopes
 
+/// A rule's moment is judged by its own once-per key, even when the rule asked just
+/// before it looked at the same performance and found its own key held.
+#[test]
+fn a_moment_is_judged_by_its_own_rules_key() {
+    let (builder, _clock) = bare(t0());
+    let door_note = rule_fn("door-note", |ctx, out| {
+        if let Trigger::Ticket(ticket) = ctx.trigger()
+            && ticket.id().as_str() == "t-2"
+        {
+            out.push(
+                Moment::new(MomentKind::Recognition, Action::FrontOfHouse, "door note")
+                    .for_performance(ticket.performance().id().clone()),
+            );
+        }
+    });
+    let mut memory = build(builder.rule(regulars::FirstVisit::new()).rule(door_note));
+    let first = observe(
+        &mut memory,
+        order("e-1", "o-1", ana(), [ticket("t-1", "hamlet-1")]),
+    );
+    assert_eq!(fired(&first, "first-visit"), 1);
+    // The welcome stands already: the first-visit rule finds its key held and proposes
+    // nothing; the note, never fired, still fires.
+    let second = observe(
+        &mut memory,
+        order("e-2", "o-2", ana(), [ticket("t-2", "hamlet-1")]),
+    );
+    assert_eq!(fired(&second, "first-visit"), 0);
+    assert_eq!(fired(&second, "door-note"), 1);
+}
+
 #[test]
 fn once_per_production_fires_at_the_first_performance_of_each_production() {
     let (b, _) = bare(t0());

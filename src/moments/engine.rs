@@ -110,13 +110,23 @@ impl LazySuppressions<'_> {
 /// moment it would drop unseen before the rule builds it.
 #[derive(Clone, Copy)]
 pub(crate) struct Admission<'a> {
+    /// What is the same for every rule asked about the event: only the rest is written
+    /// for each rule.
+    asking: &'a Asking<'a>,
+    policy: &'a Policy,
+    once_key: &'a OnceKey,
+    rule: RuleIdx,
+}
+
+/// What the engine asks every rule about one event with: references only, so it needs
+/// no dropping, and the cluster it borrows moves to the proposal as soon as the rules
+/// are asked.
+struct Asking<'a> {
     ledger: &'a MomentLedger,
     cluster: &'a [PatronId],
-    rule: &'a dyn MomentRule,
-    policy: &'a Policy,
     suppressions: &'a LazySuppressions<'a>,
-    once_key: &'a OnceKey,
-    /// The key [`drops_unseen`](Admission::drops_unseen) worked out last for this rule.
+    /// The key [`drops_unseen`](Admission::drops_unseen) worked out last, and for
+    /// which rule.
     asked: &'a Cell<Option<AskedKey>>,
 }
 
@@ -124,6 +134,9 @@ pub(crate) struct Admission<'a> {
 /// dedupe key of its own: the moment the rule then proposes usually has the same
 /// fields, and its key is not hashed twice.
 struct AskedKey {
+    /// The rule that asked: a key left by an earlier rule is not this one's (tagged
+    /// rather than cleared before each rule, as most rules never ask).
+    rule: RuleIdx,
     performance: Option<PerformanceId>,
     key: u64,
     /// Whether the patron or anyone merged into them held the key when asked: the
@@ -134,16 +147,18 @@ struct AskedKey {
 impl AskedKey {
     /// The key and whether it was held, if `moment` has the fields it was worked out
     /// from (the rule's scope and the time are the same for every moment of one asking).
-    fn key_for(&self, moment: &Moment) -> Option<(u64, bool)> {
-        (moment.dedupe_key.is_none() && moment.performance() == self.performance.as_ref())
-            .then_some((self.key, self.fired))
+    fn key_for(&self, rule: RuleIdx, moment: &Moment) -> Option<(u64, bool)> {
+        (self.rule == rule
+            && moment.dedupe_key.is_none()
+            && moment.performance() == self.performance.as_ref())
+        .then_some((self.key, self.fired))
     }
 }
 
 impl fmt::Debug for Admission<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Admission")
-            .field("rule", &self.rule.id())
+            .field("rule", &self.rule)
             .finish_non_exhaustive()
     }
 }
@@ -171,12 +186,14 @@ impl Admission<'_> {
             ctx,
             ctx.now(),
         );
-        let fired = self
+        let asking = self.asking;
+        let fired = asking
             .cluster
             .iter()
-            .any(|&member| self.ledger.has_fired(member, key));
+            .any(|&member| asking.ledger.has_fired(member, key));
         if !own_key {
-            self.asked.set(Some(AskedKey {
+            asking.asked.set(Some(AskedKey {
+                rule: self.rule,
                 performance: performance.cloned(),
                 key,
                 fired,
@@ -188,7 +205,7 @@ impl Admission<'_> {
                 channel_of(None, action),
                 default_purpose(kind),
             )
-            && self.suppressions.get(ctx).is_empty()
+            && asking.suppressions.get(ctx).is_empty()
     }
 }
 
@@ -358,9 +375,15 @@ impl Engine {
         let patron = ctx.patron();
         let now = ctx.now();
         let today = ctx.today();
-        let suppressions = LazySuppressions {
+        let suppressions = &LazySuppressions {
             suppressors: &self.suppressors,
             answers: OnceCell::new(),
+        };
+        let asking = Asking {
+            ledger,
+            cluster: &cluster,
+            suppressions,
+            asked: &Cell::new(None),
         };
         proposal.nothing_for(patron.id(), now);
         let mut buffer = Vec::new();
@@ -378,7 +401,6 @@ impl Engine {
         }
         // One context for every rule asked, only what the engine will do with the
         // rule's moments changing from one to the next.
-        let asked = Cell::new(None);
         let mut rule_ctx: Option<RuleContext<'_>> = None;
         for &rule_idx in asked_on {
             if only.is_some_and(|only| only != rule_idx) {
@@ -393,15 +415,11 @@ impl Engine {
             if !policy.is_active_on(today) {
                 continue;
             }
-            asked.set(None);
             let admission = Admission {
-                ledger,
-                cluster: &cluster,
-                rule: &**rule,
+                asking: &asking,
                 policy,
-                suppressions: &suppressions,
                 once_key,
-                asked: &asked,
+                rule: rule_idx,
             };
             let rule_ctx = match &mut rule_ctx {
                 Some(rule_ctx) => {
@@ -415,7 +433,7 @@ impl Engine {
                 // Most evaluations propose nothing.
                 continue;
             }
-            let asked = asked.take();
+            let asked = asking.asked.take();
             // Rules only read, so whether the rule is cooling down is asked only when it
             // proposed something.
             if let Some(cooldown) = policy.cooldown_period()
@@ -458,7 +476,10 @@ impl Engine {
                     proposal.silenced.push(SilencedMoment::new(moment, reason));
                     continue;
                 }
-                let (key, fired) = match asked.as_ref().and_then(|asked| asked.key_for(&moment)) {
+                let (key, fired) = match asked
+                    .as_ref()
+                    .and_then(|asked| asked.key_for(rule_idx, &moment))
+                {
                     Some(asked) => asked,
                     None => {
                         let key = key_of(

@@ -439,7 +439,8 @@ impl<'a> RuleContext<'a> {
     }
     /// The date of [`now`](RuleContext::now), in UTC.
     pub fn today(&self) -> NaiveDate {
-        self.now.date_naive()
+        // The UTC time's own date: `date_naive` would add a zero offset first.
+        self.now.naive_utc().date()
     }
     /// What just happened.
     pub fn trigger(&self) -> &Trigger<'a> {

@@ -99,13 +99,14 @@ pub struct Moment {
     pub(crate) purposes: SmallVec<[Purpose; 3]>,
 }
 
-/// A moment's text: owned as the rule wrote it, or shared with memory's one copy of it
-/// (moments read back from memory share their texts, so reading one allocates nothing).
-/// Compared, hashed and serialized as the text.
+/// A moment's text: owned as the rule wrote it, shared with memory's one copy of it
+/// (moments read back from memory share their texts, so reading one allocates nothing),
+/// or a built-in rule's fixed words. Compared, hashed and serialized as the text.
 #[derive(Clone)]
 pub(crate) enum Text {
     Owned(String),
     Shared(Arc<str>),
+    Static(&'static str),
 }
 
 impl Default for Text {
@@ -120,6 +121,7 @@ impl Deref for Text {
         match self {
             Text::Owned(text) => text,
             Text::Shared(text) => text,
+            Text::Static(text) => text,
         }
     }
 }
@@ -216,6 +218,12 @@ impl Moment {
     #[must_use]
     pub fn explain(mut self, explanation: impl Into<String>) -> Self {
         self.explanation = Text::Owned(explanation.into());
+        self
+    }
+
+    /// [`explain`](Moment::explain) with fixed words, kept without copying them.
+    pub(crate) fn explain_static(mut self, explanation: &'static str) -> Self {
+        self.explanation = Text::Static(explanation);
         self
     }
 

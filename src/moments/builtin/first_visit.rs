@@ -69,18 +69,17 @@ impl MomentRule for FirstVisit {
         ) {
             return;
         }
-        let mut moment = Moment::new(
-            MomentKind::Welcome,
-            Action::FrontOfHouse,
-            format!(
-                "First visit: welcome them to {}",
-                ticket.production().title()
-            ),
-        )
-        .for_performance(performance.clone())
-        .for_ticket(ticket.id().clone())
-        .with_priority(Priority::NORMAL)
-        .explain("no attendance on record");
+        // Put together by hand: the formatting machinery cost as much as the rest of
+        // the welcome.
+        let title = ticket.production().title();
+        let mut message = String::with_capacity(29 + title.len());
+        message.push_str("First visit: welcome them to ");
+        message.push_str(title);
+        let mut moment = Moment::new(MomentKind::Welcome, Action::FrontOfHouse, message)
+            .for_performance(performance.clone())
+            .for_ticket(ticket.id().clone())
+            .with_priority(Priority::NORMAL)
+            .explain_static("no attendance on record");
         if let Some(seat) = ticket.seat() {
             moment = moment.at_seat(seat.clone());
         }

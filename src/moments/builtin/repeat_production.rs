@@ -113,7 +113,7 @@ impl NoteFor<'_> {
         explanation.push_str(" before");
         if let Some(at) = self.last_seen {
             explanation.push_str(", last on ");
-            super::short_date(at.date_naive()).push_to(&mut explanation);
+            super::short_date(at.naive_utc().date()).push_to(&mut explanation);
         }
         let priority = if self.previous >= 2 {
             Priority::HIGH

@@ -42,7 +42,7 @@ fn long_date(date: NaiveDate) -> impl Display {
 
 /// The day a performance falls on (UTC, like [`RuleContext::today`](crate::RuleContext::today)).
 fn performance_day(ticket: &TicketInfo<'_>) -> NaiveDate {
-    ticket.performance().starts_at().date_naive()
+    ticket.performance().starts_at().naive_utc().date()
 }
 
 /// Targets a moment at a ticket: its performance, the ticket (so a refund retires the

@@ -6,6 +6,7 @@ use super::{at_ticket, first_entry};
 use crate::memory::PatronView;
 use crate::model::history::OtherRef;
 use crate::model::profile::SeatPreference;
+use crate::moments::builtin::push_decimal;
 use crate::moments::{Action, Moment, MomentKind, MomentRule, Priority, RuleContext, TriggerKinds};
 
 /// Fires when a patron with a known habit is scanned in: a quiet message on the door
@@ -175,15 +176,27 @@ impl MomentRule for TheUsual {
         let mut message = String::new();
         let mut explanation = String::new();
         if let Some((sku, n)) = item {
-            message = if n == 1 {
-                format!("The usual: {sku} (once)")
+            // Put together by hand: the formatting machinery cost more than finding
+            // the habit.
+            message.reserve(sku.len() + 64);
+            message.push_str("The usual: ");
+            message.push_str(sku);
+            if n == 1 {
+                message.push_str(" (once)");
             } else {
-                format!("The usual: {sku} ({n} times)")
-            };
-            explanation = format!(
-                "{sku} in {n} of {purchases} bar or shop purchases (at least {} needed)",
-                self.min_count
-            );
+                message.push_str(" (");
+                push_decimal(&mut message, n);
+                message.push_str(" times)");
+            }
+            explanation.reserve(sku.len() + 96);
+            explanation.push_str(sku);
+            explanation.push_str(" in ");
+            push_decimal(&mut explanation, n);
+            explanation.push_str(" of ");
+            push_decimal(&mut explanation, purchases);
+            explanation.push_str(" bar or shop purchases (at least ");
+            push_decimal(&mut explanation, self.min_count);
+            explanation.push_str(" needed)");
         }
         if let Some(seat) = seat {
             let (message_sep, explanation_sep) = if message.is_empty() {

@@ -122,10 +122,12 @@ impl FirstVisitAnniversary {
         let patron = ctx.patron();
         let first_at = patron.stats().first_attended_at()?;
         let this = booking.performance;
-        let (years, from, to) =
-            self.window(first_at.date_naive(), this.starts_at().date_naive())?;
+        let (years, from, to) = self.window(
+            first_at.naive_utc().date(),
+            this.starts_at().naive_utc().date(),
+        )?;
         let in_window = |p: &Performance| {
-            let date = p.starts_at().date_naive();
+            let date = p.starts_at().naive_utc().date();
             from <= date && date <= to
         };
         if booking.attended_by(patron)

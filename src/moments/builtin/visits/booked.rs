@@ -160,7 +160,7 @@ pub(super) fn booked_before_within(
     to: NaiveDate,
 ) -> bool {
     let catalog = &patron.state.catalog;
-    let day = |p: PerformanceIdx| chronological(catalog, p).map(|(at, _)| at.date_naive());
+    let day = |p: PerformanceIdx| chronological(catalog, p).map(|(at, _)| at.naive_utc().date());
     // In date order, those in the window are together: the first one on or after `from`
     // is in it if any is.
     let before = ahead_of(patron, this, now);
@@ -239,36 +239,63 @@ pub(super) fn visits(n: u32) -> String {
 
 /// "1 Mar 2026".
 pub(super) fn day(at: DateTime<Utc>) -> impl std::fmt::Display {
-    crate::moments::builtin::short_date(at.date_naive())
+    crate::moments::builtin::short_date(at.naive_utc().date())
 }
 
 /// "March 2026": what chrono writes for `%B %Y`, without parsing a format string each
 /// time (greetings and milestone notes name the month on every booking that earns one).
 pub(super) fn month(at: DateTime<Utc>) -> MonthOf {
-    MonthOf(at.date_naive())
+    MonthOf(at.naive_utc().date())
 }
 
 /// See [`month`].
 #[derive(Clone, Copy, Debug)]
 pub(super) struct MonthOf(NaiveDate);
 
+impl MonthOf {
+    /// Appends "March 2026" to `out`, as [`Display`](std::fmt::Display) writes it.
+    pub(super) fn push_to(self, out: &mut String) {
+        use chrono::Datelike;
+        let date = self.0;
+        match MONTHS.get(date.month0() as usize) {
+            // Written by hand: the formatter's padding machinery costs more than the
+            // rest of a greeting's message.
+            Some(month) if (0..=9999).contains(&date.year()) => {
+                let year = date.year().unsigned_abs();
+                out.push_str(month);
+                out.push(' ');
+                for place in [1000, 100, 10, 1] {
+                    out.push(char::from(b'0' + (year / place % 10) as u8));
+                }
+            }
+            // Writing into a string cannot fail.
+            _ => {
+                use std::fmt::Write as _;
+                let _ = write!(out, "{self}");
+            }
+        }
+    }
+}
+
+/// Month names as chrono's `%B` writes them.
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
 impl std::fmt::Display for MonthOf {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         use chrono::Datelike;
-        const MONTHS: [&str; 12] = [
-            "January",
-            "February",
-            "March",
-            "April",
-            "May",
-            "June",
-            "July",
-            "August",
-            "September",
-            "October",
-            "November",
-            "December",
-        ];
         let date = self.0;
         match MONTHS.get(date.month0() as usize) {
             // chrono pads years to four digits and signs the others.
@@ -297,6 +324,9 @@ mod tests {
                     .and_time(NaiveTime::MIN)
                     .and_utc();
                 assert_eq!(month(at).to_string(), at.format("%B %Y").to_string());
+                let mut pushed = String::from("since ");
+                month(at).push_to(&mut pushed);
+                assert_eq!(pushed, format!("since {}", at.format("%B %Y")));
             }
         }
     }

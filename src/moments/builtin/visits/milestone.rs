@@ -139,7 +139,6 @@ struct Note<'a> {
 
 impl Note<'_> {
     fn moment(&self) -> Moment {
-        use std::fmt::Write as _;
         // Written by hand where it is plain text and numbers: the formatting machinery
         // costs more than the rest of the note, made on every booking that earns one.
         let nth = u32::try_from(self.visit).unwrap_or(u32::MAX);
@@ -147,8 +146,8 @@ impl Note<'_> {
         push_ordinal(&mut message, nth);
         message.push_str(" visit");
         if let Some(since) = self.since {
-            // Writing into a string cannot fail.
-            let _ = write!(message, " — coming since {}", month(since));
+            message.push_str(" — coming since ");
+            month(since).push_to(&mut message);
         }
         let mut explanation = String::with_capacity(96);
         push_count(&mut explanation, u64::from(self.attended));
@@ -241,7 +240,7 @@ impl MomentRule for Milestone {
         // attended: no more than that many can come first. (Refunds count on the buyer's
         // figures, not the holder's, so they cannot tighten this bound.)
         let held = u64::from(stats.tickets().saturating_sub(attended));
-        let since = stats.first_attended_at();
+        // When they first came is read only for a note: most events make none.
         match ctx.trigger() {
             Trigger::Ticket(ticket) => {
                 let this = ticket.performance();
@@ -256,7 +255,7 @@ impl MomentRule for Milestone {
                         booking: Booking::of(ticket),
                         attended,
                         booked_before: before,
-                        since,
+                        since: stats.first_attended_at(),
                         at_door: false,
                     };
                     out.push(note.moment());
@@ -274,7 +273,7 @@ impl MomentRule for Milestone {
                         booking: Booking::of(ticket),
                         attended,
                         booked_before: 0,
-                        since,
+                        since: stats.first_attended_at(),
                         at_door: true,
                     };
                     out.push(note.moment());

@@ -141,7 +141,7 @@ impl MomentRule for Regular {
         }
         let this = ticket.performance();
         let starts = this.starts_at();
-        let last_day = starts.date_naive();
+        let last_day = starts.naive_utc().date();
         let Some(first_day) = last_day.checked_sub_days(Days::new(u64::from(self.days) - 1)) else {
             return;
         };
@@ -149,7 +149,7 @@ impl MomentRule for Regular {
         let mut earliest = starts;
         for performance in patron.attendances() {
             let at = performance.starts_at();
-            if at <= starts && at.date_naive() >= first_day {
+            if at <= starts && at.naive_utc().date() >= first_day {
                 count += 1;
                 earliest = earliest.min(at);
             }

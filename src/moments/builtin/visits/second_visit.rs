@@ -109,8 +109,8 @@ impl SecondVisit {
     fn in_window(&self, first: DateTime<Utc>, this: &Performance) -> bool {
         let starts = this.starts_at();
         starts > first
-            && add_months(first.date_naive(), self.within_months)
-                .is_some_and(|last_day| starts.date_naive() <= last_day)
+            && add_months(first.naive_utc().date(), self.within_months)
+                .is_some_and(|last_day| starts.naive_utc().date() <= last_day)
     }
 
     /// The greeting for `booking` if it is the second visit after `first`: close enough
@@ -143,7 +143,7 @@ impl SecondVisit {
         }
         let title = ctx.catalog().production_of(first).map_or("", |p| p.title());
         let first_at = first.starts_at();
-        let days = (this.starts_at().date_naive() - first_at.date_naive()).num_days();
+        let days = (this.starts_at().naive_utc().date() - first_at.naive_utc().date()).num_days();
         // Written piece by piece into strings of about their size: the formatting
         // machinery cost more than the rest of the rule on every second visit.
         use std::fmt::Write as _;
@@ -151,16 +151,16 @@ impl SecondVisit {
         message.push_str("2nd visit — first came to ");
         message.push_str(title);
         message.push_str(" in ");
-        // Writing into a string cannot fail.
-        let _ = write!(message, "{}", month(first_at));
+        month(first_at).push_to(&mut message);
         let first_id = first.id().as_str();
-        let mut explanation = String::with_capacity(title.len() + first_id.len() + 96);
+        // The fixed words and the numbers take up to 105 bytes.
+        let mut explanation = String::with_capacity(title.len() + first_id.len() + 112);
         explanation.push_str("one performance attended before: ");
         explanation.push_str(title);
         explanation.push_str(" (");
         explanation.push_str(first_id);
         explanation.push_str(") on ");
-        short_date(first_at.date_naive()).push_to(&mut explanation);
+        short_date(first_at.naive_utc().date()).push_to(&mut explanation);
         explanation.push_str("; this one is ");
         match u32::try_from(days) {
             Ok(days) => push_decimal(&mut explanation, days),

@@ -103,11 +103,11 @@ impl WelcomeBack {
         // Every month has at least 28 days: sooner than that many days a month, they were
         // not away long enough, and the calendar need not be asked (most bookings).
         let soonest = i64::from(self.after_months) * 28;
-        if (starts.date_naive() - last_at.date_naive()).num_days() < soonest {
+        if (starts.naive_utc().date() - last_at.naive_utc().date()).num_days() < soonest {
             return None;
         }
-        let away_enough = add_months(last_at.date_naive(), self.after_months)
-            .is_some_and(|back| starts.date_naive() >= back);
+        let away_enough = add_months(last_at.naive_utc().date(), self.after_months)
+            .is_some_and(|back| starts.naive_utc().date() >= back);
         if !away_enough
             || starts <= last_at
             || booking.attended_by(patron)
@@ -117,7 +117,7 @@ impl WelcomeBack {
         }
         let last = patron.last_attendance()?;
         let title = ctx.catalog().production_of(last).map_or("", |p| p.title());
-        let months = months_between(last_at.date_naive(), starts.date_naive());
+        let months = months_between(last_at.naive_utc().date(), starts.naive_utc().date());
         let moment = booking
             .moment(
                 MomentKind::Welcome,
