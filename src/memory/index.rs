@@ -914,6 +914,16 @@ impl KeySlot {
     }
 }
 
+/// What [`KeyTable::seek`] found for a key.
+enum Seek {
+    /// The key's slot.
+    Found(usize),
+    /// The key is absent; placing it begins at this slot, this far from its home.
+    Vacant { at: usize, distance: usize },
+    /// The key is absent, and the table has no slot to begin at (it is empty).
+    Unplaced,
+}
+
 impl KeyTable {
     /// The fewest slots a table that holds anything has.
     const MIN_SLOTS: usize = 16;
@@ -982,6 +992,33 @@ impl KeyTable {
             }
         }
         None
+    }
+
+    /// Where `key` sits, or where placing it would begin: the first slot of its walk
+    /// that is empty or holds a key nearer its own home, and how far that is from the
+    /// key's home.
+    fn seek(&self, key: u64) -> Seek {
+        if self.slots.is_empty() {
+            return Seek::Unplaced;
+        }
+        let mut at = self.home(key);
+        for distance in 0..self.slots.len() {
+            let Some(slot) = self.slots.get(at) else {
+                return Seek::Unplaced;
+            };
+            if slot.is_empty() {
+                return Seek::Vacant { at, distance };
+            }
+            if slot.key == key {
+                return Seek::Found(at);
+            }
+            // A key at its home is never nearer it than this one would be.
+            if distance > 0 && self.distance(at, slot.key) < distance {
+                return Seek::Vacant { at, distance };
+            }
+            at = self.next(at);
+        }
+        Seek::Unplaced
     }
 
     fn find(&self, key: u64) -> Option<usize> {
@@ -1068,9 +1105,14 @@ impl KeyTable {
     }
 
     /// Puts a key known to be absent into a table with room for it.
-    fn place(&mut self, mut entry: KeySlot) {
-        let mut at = self.home(entry.key);
-        let mut distance = 0;
+    fn place(&mut self, entry: KeySlot) {
+        self.place_from(self.home(entry.key), 0, entry);
+    }
+
+    /// [`place`](Self::place), starting `distance` slots past the key's home, at `at`:
+    /// every slot before it holds a key at least as far from its own home (so placing
+    /// from the home would pass them by, as [`seek`](Self::seek) found).
+    fn place_from(&mut self, mut at: usize, mut distance: usize, mut entry: KeySlot) {
         for _ in 0..self.slots.len() {
             let theirs = match self.slots.get(at) {
                 Some(slot) if slot.is_empty() => None,
@@ -1110,13 +1152,23 @@ impl KeyTable {
             return;
         };
         let key = key.as_u64();
-        let Some(at) = self.find(key) else {
-            self.reserve_one();
-            self.place(KeySlot {
-                key,
-                posting: KeyPosting::one(patron),
-            });
-            return;
+        let entry = KeySlot {
+            key,
+            posting: KeyPosting::one(patron),
+        };
+        let at = match self.seek(key) {
+            Seek::Found(at) => at,
+            // A new key goes where the search for it stopped, unless the table must
+            // grow first (its slots then all move): one walk instead of two.
+            Seek::Vacant { at, distance } if Self::slots_for(self.len + 1) <= self.slots.len() => {
+                self.place_from(at, distance, entry);
+                return;
+            }
+            Seek::Vacant { .. } | Seek::Unplaced => {
+                self.reserve_one();
+                self.place(entry);
+                return;
+            }
         };
         let Some(slot) = self.slots.get_mut(at) else {
             return;
@@ -1687,6 +1739,36 @@ mod tests {
             let key = BlockingKey::from_u64(n.wrapping_mul(0x2545_f491_4f6c_dd1d));
             assert_eq!(back.get(key), [PatronId::from_u64(n + 1)]);
         }
+    }
+
+    /// Filing a new key where the search for it stopped lays the table out exactly as
+    /// placing it from its home would: the same slots, so the same walks for every
+    /// lookup after.
+    #[test]
+    fn a_new_key_lands_where_placing_it_from_its_home_would_put_it() {
+        let mut filed = KeyTable::default();
+        // The same homes for both.
+        let mut placed = KeyTable {
+            seed: filed.seed,
+            ..KeyTable::default()
+        };
+        for (key, patron) in crowded_filings(20_000) {
+            let key = BlockingKey::from_u64(key);
+            let patron = PatronId::from_u64(patron);
+            filed.insert_unless(key, patron, |p| p.contains(patron));
+            if placed.find(key.as_u64()).is_none() {
+                placed.reserve_one();
+                placed.place(KeySlot {
+                    key: key.as_u64(),
+                    posting: KeyPosting::one(key_id(patron).unwrap()),
+                });
+            }
+            let at = filed.find(key.as_u64()).unwrap();
+            assert_eq!(placed.find(key.as_u64()), Some(at), "{key:?}");
+        }
+        assert_eq!(filed.len, placed.len);
+        let keys = |table: &KeyTable| table.slots.iter().map(|s| s.key).collect::<Vec<_>>();
+        assert_eq!(keys(&filed), keys(&placed));
     }
 
     #[test]

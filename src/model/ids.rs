@@ -344,7 +344,7 @@ pub(crate) fn check_vendor_id(id: &str) -> Result<(), crate::normalize::Rejectio
     // Every event checks a few ids, nearly always printable ASCII: one pass over the
     // bytes tells (no space, control or non-ASCII byte), and anything else is read by
     // character.
-    if !id.is_empty() && !id.bytes().any(|b| b <= b' ' || b >= 0x7f) {
+    if !id.is_empty() && all_printable_ascii(id.as_bytes()) {
         return Ok(());
     }
     if id.trim().is_empty() {
@@ -354,6 +354,37 @@ pub(crate) fn check_vendor_id(id: &str) -> Result<(), crate::normalize::Rejectio
         return Err(Rejection::ControlCharacter { position });
     }
     Ok(())
+}
+
+/// Whether every byte is printable ASCII other than the space (`!` to `~`), eight bytes
+/// at a time: an id is a few words, and a byte at a time cost more than the rest of
+/// checking it.
+fn all_printable_ascii(bytes: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
+    // Each byte's high bit, after adding this to its low seven bits, says it is `!` or
+    // more: 0x21 + 0x5f = 0x80 (and no byte carries into the next).
+    const FROM_BANG: u64 = u64::from_ne_bytes([0x80 - b'!'; 8]);
+    let unprintable = |word: u64| {
+        let low = word & !HIGH;
+        // Non-ASCII, DEL (0x7f: adding one sets its high bit), or below `!`.
+        (word | low.wrapping_add(ONES) | !low.wrapping_add(FROM_BANG)) & HIGH != 0
+    };
+    let mut words = bytes.chunks_exact(8);
+    for word in &mut words {
+        let mut eight = [0; 8];
+        eight.copy_from_slice(word);
+        if unprintable(u64::from_ne_bytes(eight)) {
+            return false;
+        }
+    }
+    // The last few bytes, padded with a printable one.
+    let rest = words.remainder();
+    let mut last = [b'a'; 8];
+    last.get_mut(..rest.len())
+        .unwrap_or_default()
+        .copy_from_slice(rest);
+    !unprintable(u64::from_ne_bytes(last))
 }
 
 /// A dense handle: an id's position in its [`IdTable`]. Four bytes wherever memory
@@ -1096,6 +1127,28 @@ impl<'de: 'a, 'a> Deserialize<'de> for IdText<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_vendor_id_is_refused_for_a_control_character_wherever_it_is() {
+        use crate::normalize::Rejection;
+        let odd = [
+            '\u{80}', '\u{9f}', '\u{a0}', 'é', '\u{202e}', '\u{feff}', '😀',
+        ];
+        for c in (0..=0x7f_u8).map(char::from).chain(odd) {
+            for at in [0, 3, 16, 40] {
+                let id: String = "x".repeat(at) + &c.to_string() + "y";
+                let expected = if c.is_control() {
+                    Err(Rejection::ControlCharacter { position: at })
+                } else {
+                    Ok(())
+                };
+                assert_eq!(check_vendor_id(&id), expected, "{c:?} at {at}");
+            }
+        }
+        assert_eq!(check_vendor_id(""), Err(Rejection::Empty));
+        assert_eq!(check_vendor_id("   "), Err(Rejection::Empty));
+        assert_eq!(check_vendor_id(&"a".repeat(MAX_ID_BYTES)), Ok(()));
+    }
 
     /// The byte-wise reading of printable ASCII ids answers as reading them by character
     /// does.

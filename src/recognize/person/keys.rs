@@ -370,28 +370,26 @@ fn write_block(out: &mut String, profile: &Profile, known: &KnownSounds<'_>) -> 
     number(out, usize::try_from(days).ok()?, 5)?;
     number(out, profile.names.len(), 1)?;
     for name in &profile.names {
-        let known_given = known
-            .given
-            .filter(|&(key, _, _)| name.given_key() == Some(key));
+        // Each read once: a name's keys are found by walking its packed parts.
+        let (given, family) = (name.given_key(), name.family_key());
+        let known_given = known.given.filter(|&(key, _, _)| given == Some(key));
         let given_sound = match known_given {
             Some((_, sound, _)) => Some(sound),
-            None => name.given_key().map(compare::phonetic_key),
+            None => given.map(compare::phonetic_key),
         };
         let family_sound = match known.family {
-            Some((key, sound)) if name.family_key() == Some(key) => Some(sound),
-            _ => name.family_key().map(compare::phonetic_key),
+            Some((key, sound)) if family == Some(key) => Some(sound),
+            _ => family.map(compare::phonetic_key),
         };
-        let first = name
-            .given_key()
-            .map(|given| given.split(' ').next().unwrap_or(""));
+        let first = given.map(|given| given.split(' ').next().unwrap_or(""));
         // The table entry scoring looks up for every candidate's given name, looked up
         // once here.
         let entry = match known_given {
             Some((_, _, entry)) => Some(entry),
             None => first.map(compare::NicknameEntry::of),
         };
-        text(out, name.given_key())?;
-        text(out, name.family_key())?;
+        text(out, given)?;
+        text(out, family)?;
         name_extras(
             out,
             first.map(str::len),
