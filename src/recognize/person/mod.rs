@@ -2079,18 +2079,18 @@ fn local_is_name(email: &compare::PreparedEmail<'_>, side: &SignalSide<'_>) -> b
     let Some(local) = email.untagged_local() else {
         return false;
     };
-    // Compared letter by letter without copying: most candidates' mailboxes fail on
-    // their length already.
-    let local = local.as_bytes();
-    let local_letters = || local.iter().copied().filter(u8::is_ascii_lowercase);
-    let count = local_letters().count();
+    // The letters copied once, then each spelling is a length check and two slice
+    // comparisons: candidates of one name (the usual fuzzy ones) have mailboxes of the
+    // right length, and walking the letters again per spelling cost more than the copy.
+    let local = letters(local);
     let names = side.name_letters();
     let (g, f) = (names.given.as_slice(), names.family.as_slice());
     let (gi, fi) = (&g[..g.len().min(1)], &f[..f.len().min(1)]);
     let spelled = |a: &[u8], b: &[u8]| {
         a.len() + b.len() > 0
-            && count == a.len() + b.len()
-            && local_letters().eq(a.iter().chain(b).copied())
+            && local.len() == a.len() + b.len()
+            && local.starts_with(a)
+            && local.ends_with(b)
     };
     spelled(g, f)
         || spelled(f, g)
@@ -2276,23 +2276,28 @@ fn is_household_mailbox(email: &compare::PreparedEmail<'_>, side: &SignalSide<'_
     let Some(local) = email.untagged_local() else {
         return false;
     };
+    // Every candidate's differing mailbox comes here: its letters are copied once, and
+    // the family name is cut out of that copy in place rather than into another.
+    let mut rest = letters(local);
     // Every household form adds three letters or more to the family name.
-    if local.bytes().filter(u8::is_ascii_lowercase).count() < family.len() + 3 {
+    if rest.len() < family.len() + 3 {
         return false;
     }
-    let local = letters(local);
-    let Some(at) = find_word(&local, family) else {
+    let Some(at) = find_word(&rest, family) else {
         return false;
     };
-    let mut rest = Letters::from_slice(&local[..at]);
-    rest.extend_from_slice(&local[at + family.len()..]);
+    let after = at + family.len();
+    let len = rest.len();
+    rest.copy_within(after.., at);
+    rest.truncate(len - family.len());
     let has = |word: &[u8]| find_word(&rest, word).is_some();
     if rest.starts_with(b"the") || has(b"family") || has(b"home") {
         return true;
     }
-    // Two given names: the record's own and someone else's (three letters or more).
+    // Two given names: the record's own and someone else's (three letters or more). The
+    // length first: a mailbox of the record's two names alone is too short.
     let given = &names.first_given;
-    given.len() >= 3 && has(given) && rest.len() >= given.len() + 3
+    given.len() >= 3 && rest.len() >= given.len() + 3 && has(given)
 }
 
 /// The best level between any signal identifier of `kind` and any of the patron's.
@@ -3577,6 +3582,9 @@ pub(crate) fn profiles_conflict<'a>(a: &PatronView<'a>, b: &PatronView<'a>) -> b
 
 #[cfg(test)]
 mod address_tests;
+
+#[cfg(test)]
+mod mailbox_tests;
 
 #[cfg(test)]
 mod tests {
