@@ -117,6 +117,7 @@ pub mod normalize;
 mod pii;
 mod privacy;
 mod recognize;
+mod shared;
 mod signals;
 mod stable_hash;
 

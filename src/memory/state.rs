@@ -19,6 +19,7 @@ use crate::model::ids::{
 use crate::model::money::Money;
 use crate::model::profile::Profile;
 use crate::model::sparse::Sparse;
+pub(crate) use crate::shared::{NONE_SHARED, Shared, SharedNumber};
 
 #[derive(Debug, Default)]
 pub(crate) struct State {
@@ -610,102 +611,10 @@ impl<H> PatronRecord<H> {
     }
 }
 
-/// A value's number in a [`Shared`] table, or [`NONE_SHARED`].
-pub(crate) type SharedNumber = u32;
-
-/// The number of no value (a ticket with no seat, or no price). Values are numbered
-/// from 0 and a table never holds more of them than there are tickets, whose handles
-/// stop below `u32::MAX`.
-pub(crate) const NONE_SHARED: SharedNumber = u32::MAX;
-
-/// One copy of each distinct value, numbered in the order first filed: a ticket names
-/// its seat and its price by number (four bytes each, where a pointer to a shared seat
-/// took eight and a price twelve).
-#[derive(Debug)]
-pub(crate) struct Shared<T> {
-    values: Vec<T>,
-    index: hashbrown::HashTable<SharedNumber>,
-    hasher: ahash::RandomState,
-    /// The number filed last: the tickets of one order mostly share a price.
-    last: SharedNumber,
-}
-
-impl<T> Default for Shared<T> {
-    fn default() -> Self {
-        Self {
-            values: Vec::new(),
-            index: hashbrown::HashTable::new(),
-            hasher: ahash::RandomState::new(),
-            last: NONE_SHARED,
-        }
-    }
-}
-
 /// The seats tickets name, each once.
 pub(crate) type Seats = Shared<Seat>;
 /// The prices tickets were sold at, each once.
 pub(crate) type Prices = Shared<Money>;
-
-impl<T: std::hash::Hash + Eq + Clone> Shared<T> {
-    /// The number of a value, filed now if new; [`NONE_SHARED`] for none.
-    pub(crate) fn file(&mut self, value: Option<&T>) -> SharedNumber {
-        let Some(value) = value else {
-            return NONE_SHARED;
-        };
-        if self.values.get(self.last as usize) == Some(value) {
-            return self.last;
-        }
-        let hash = self.hasher.hash_one(value);
-        let (values, hasher) = (&self.values, &self.hasher);
-        let entry = self.index.entry(
-            hash,
-            |&n| values.get(n as usize) == Some(value),
-            |&n| values.get(n as usize).map_or(0, |v| hasher.hash_one(v)),
-        );
-        let number = match entry {
-            hashbrown::hash_table::Entry::Occupied(held) => *held.get(),
-            hashbrown::hash_table::Entry::Vacant(slot) => {
-                // Never more values than tickets (see `NONE_SHARED`): the number fits.
-                let number = SharedNumber::try_from(self.values.len()).unwrap_or(NONE_SHARED);
-                if number != NONE_SHARED {
-                    slot.insert(number);
-                    self.values.push(value.clone());
-                }
-                number
-            }
-        };
-        self.last = number;
-        number
-    }
-}
-
-impl<T> Shared<T> {
-    /// The value a number names (`None` for [`NONE_SHARED`]).
-    pub(crate) fn get(&self, number: SharedNumber) -> Option<&T> {
-        self.values.get(number as usize)
-    }
-
-    /// Every value, in the order filed.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = &T> {
-        self.values.iter()
-    }
-
-    /// How many values it holds.
-    #[cfg(test)]
-    pub(crate) fn len(&self) -> usize {
-        self.values.len()
-    }
-
-    /// Counts the list and its index (what the values own is the caller's to count).
-    pub(crate) fn tally(&self, tally: &mut crate::memory::footprint::Tally) {
-        tally.vec(&self.values);
-        tally.table(
-            self.index.len(),
-            self.index.capacity(),
-            size_of::<SharedNumber>(),
-        );
-    }
-}
 
 impl Seats {
     /// The seat of a ticket.

@@ -21,6 +21,7 @@ use crate::model::ids::{
     CompactPatronId, Filing, Handle, PatronId, PerformanceId, ReadIdText, TextTable, TicketId,
 };
 use crate::model::profile::{Channel, Purpose};
+use crate::shared::{NONE_SHARED, Shared};
 use crate::stable_hash::StableHasher;
 
 type Map<K, V> = HashMap<K, V, ahash::RandomState>;
@@ -415,12 +416,9 @@ fn memory_ticket(handle: Handle) -> Option<TicketRef> {
     (handle < !MEMORY_TICKET).then_some(handle | MEMORY_TICKET)
 }
 
-/// A fired moment's performance or seat: its position in the ledger's [`Shared`] table
+/// A fired moment's performance or seat: its number in the ledger's [`Shared`] table
 /// of them, or [`NONE_SHARED`].
-type SharedRef = u32;
-
-/// No performance, or no seat (never a position: a table holds fewer values).
-const NONE_SHARED: SharedRef = SharedRef::MAX;
+type SharedRef = crate::shared::SharedNumber;
 
 impl FiredMoment {
     /// The patron it is for.
@@ -610,94 +608,6 @@ impl<'de> Deserialize<'de> for Texts {
     }
 }
 
-/// Values fired moments name again and again (performance ids, seats), each kept once
-/// and named by its position: a moment holds four bytes rather than a pointer (or two).
-/// Not pruned on erasure: a performance id or a seat says nothing about a patron.
-struct Shared<T> {
-    values: Vec<T>,
-    /// Positions by the hash of their value.
-    positions: hashbrown::HashTable<SharedRef>,
-    hasher: ahash::RandomState,
-}
-
-impl<T> Default for Shared<T> {
-    fn default() -> Self {
-        Self {
-            values: Vec::new(),
-            positions: hashbrown::HashTable::new(),
-            hasher: ahash::RandomState::new(),
-        }
-    }
-}
-
-impl<T: std::hash::Hash + Eq + Clone> Shared<T> {
-    /// The position of `value`, filed if new; [`NONE_SHARED`] for none, or once the
-    /// table is full (past four billion values: memory's own tables fill first).
-    fn file(&mut self, value: Option<&T>) -> SharedRef {
-        match value {
-            Some(value) => self.file_as(value, T::clone),
-            None => NONE_SHARED,
-        }
-    }
-
-    /// The position of the value that borrows as `value` (a performance id's text),
-    /// filed as `make` makes it if new: a value read is made only when it is new.
-    fn file_as<Q>(&mut self, value: &Q, make: impl FnOnce(&Q) -> T) -> SharedRef
-    where
-        T: std::borrow::Borrow<Q>,
-        Q: std::hash::Hash + Eq + ?Sized,
-    {
-        let same = |kept: &T| <T as std::borrow::Borrow<Q>>::borrow(kept) == value;
-        // Moments fired together are mostly for one performance and seat.
-        if let Some(last) = self.values.len().checked_sub(1)
-            && self.values.get(last).is_some_and(same)
-        {
-            return SharedRef::try_from(last).unwrap_or(NONE_SHARED);
-        }
-        // Hashed as what it borrows as: equal to the value's own hash (`Borrow`).
-        let hash = self.hasher.hash_one(value);
-        let values = &self.values;
-        if let Some(&at) = self
-            .positions
-            .find(hash, |&at| values.get(at as usize).is_some_and(same))
-        {
-            return at;
-        }
-        let Ok(at) = SharedRef::try_from(self.values.len()) else {
-            return NONE_SHARED;
-        };
-        if at == NONE_SHARED {
-            return NONE_SHARED;
-        }
-        self.values.push(make(value));
-        let (values, hasher) = (&self.values, &self.hasher);
-        self.positions.insert_unique(hash, at, |&at| {
-            values.get(at as usize).map_or(0, |v| {
-                hasher.hash_one(<T as std::borrow::Borrow<Q>>::borrow(v))
-            })
-        });
-        at
-    }
-
-    fn get(&self, at: SharedRef) -> Option<&T> {
-        self.values.get(at as usize)
-    }
-
-    /// Counts the table; the values' own bytes are counted by the caller.
-    fn tally(&self, tally: &mut crate::memory::footprint::Tally) {
-        tally.vec(&self.values);
-        tally.table(self.positions.len(), self.positions.capacity(), 4);
-    }
-}
-
-impl<T> std::fmt::Debug for Shared<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Shared")
-            .field("count", &self.values.len())
-            .finish_non_exhaustive()
-    }
-}
-
 /// Saved in snapshots: the distinct texts and the fired moments. The once-per keys still
 /// held and the per-patron index are rebuilt from the moments; the due index is saved by
 /// rule id (rule indices are configuration, which may change between runs).
@@ -812,13 +722,10 @@ impl<V> Serialize for LedgerImage<'_, V> {
             ledger.moments.iter().map(|f| self.ticket_place(f.ticket)),
         );
         let performances = Positions::of(
-            ledger.performances.values.len(),
+            ledger.performances.len(),
             ledger.moments.iter().map(|f| f.performance),
         );
-        let seats = Positions::of(
-            ledger.seats.values.len(),
-            ledger.moments.iter().map(|f| f.seat),
-        );
+        let seats = Positions::of(ledger.seats.len(), ledger.moments.iter().map(|f| f.seat));
         TabledLedger {
             texts: &ledger.texts,
             tickets: TabledTickets(self, &tickets.order),
@@ -1174,7 +1081,7 @@ where
             ) -> Result<Shared<T>, A::Error> {
                 let mut shared = Shared::default();
                 while let Some(value) = seq.next_element::<T>()? {
-                    let expected = shared.values.len();
+                    let expected = shared.len();
                     if shared.file(Some(&value)) as usize != expected {
                         return Err(serde::de::Error::custom(
                             "a performance or seat listed twice, or too many",
@@ -1229,8 +1136,8 @@ impl LoadedTabledLedger {
         let LoadedTabledMoments(moments, labels) = self.moments;
         let (tickets, performances, seats) = (
             self.tickets.len(),
-            self.performances.0.values.len(),
-            self.seats.0.values.len(),
+            self.performances.0.len(),
+            self.seats.0.len(),
         );
         let within = |at: u32, none: u32, len: usize| at == none || (at as usize) < len;
         if let Some(i) = moments.iter().position(|f| {
@@ -1387,12 +1294,12 @@ impl MomentLedger {
         self.moments.tally(moments);
         self.tickets.tally(moments);
         self.performances.tally(moments);
-        for performance in &self.performances.values {
+        for performance in self.performances.iter() {
             moments.shared_text(performance.as_str().len());
         }
         self.seats.tally(moments);
         self.labels.tally(moments);
-        for seat in &self.seats.values {
+        for seat in self.seats.iter() {
             // Two counters, an optional section and a label.
             moments.block(48, 48);
             moments.text(seat.label().len(), seat.label().len());
@@ -2269,8 +2176,8 @@ mod tests {
             ledger.fire(m, key(i), None, at);
         }
         assert_eq!(ledger.tickets.len(), 2);
-        assert_eq!(ledger.performances.values.len(), 2);
-        assert_eq!(ledger.seats.values.len(), 2);
+        assert_eq!(ledger.performances.len(), 2);
+        assert_eq!(ledger.seats.len(), 2);
         let moments = |ledger: &MomentLedger| -> Vec<Moment> {
             ledger
                 .moments
@@ -2545,7 +2452,7 @@ mod tests {
             let when = at + TimeDelta::days(i as i64);
             ledger.fire_from(m, i, *group, when, Some(*rule), &none);
         }
-        assert_eq!(ledger.labels.values.len(), 3, "welcome, and birthday twice");
+        assert_eq!(ledger.labels.len(), 3, "welcome, and birthday twice");
         let check = |ledger: &MomentLedger, kept: &[usize]| {
             let read: Vec<Moment> = ledger
                 .moments
@@ -2576,7 +2483,7 @@ mod tests {
         );
         assert_eq!(ledger.forget(&[PatronId::from_u64(1)]), 2);
         check(&ledger, &[1, 3, 4]);
-        assert_eq!(ledger.labels.values.len(), 2);
+        assert_eq!(ledger.labels.len(), 2);
         assert_eq!(
             ledger.last_fired("birthday", ben),
             Some(at + TimeDelta::days(5))
